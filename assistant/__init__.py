@@ -1,0 +1,1 @@
+"""The agent: the tool-calling loop, model clients, prompts and the offline planner."""

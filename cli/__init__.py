@@ -1,0 +1,51 @@
+"""The `promopilot` command: every registered tool as a command, plus a few of its own.
+
+Commands are generated from the tool registry (`tools.registry`), so the CLI mirrors the library:
+the options are the tool's argument model, `--json` prints the tool's return value. Modules in
+this package may add hand-written commands by defining `COMMANDS: list[click.Command]`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import click
+
+from cli.commands import add_tool_commands
+from cli.state import CliState
+
+GROUP_HELP = {
+    "segment": "Customer segmentation: metric sweep, KMeans runs, profiles and names.",
+    "campaign": "Email campaigns: draft, preview, approve, send.",
+    "shortlist": "Products chosen for a campaign.",
+}
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.option(
+    "--db",
+    envvar="PROMOPILOT_DB",
+    default="promopilot.duckdb",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="The DuckDB file that holds all data (env PROMOPILOT_DB).",
+)
+@click.version_option(package_name="promopilot")
+@click.pass_context
+def main(click_ctx: click.Context, db: str) -> None:
+    """PromoPilot: plan and run a targeted email campaign from your customer and product data."""
+    click_ctx.obj = CliState(db_path=db)
+
+
+def _add_module_commands() -> None:
+    import cli
+
+    for info in pkgutil.iter_modules(cli.__path__):
+        module = importlib.import_module(f"cli.{info.name}")
+        for command in getattr(module, "COMMANDS", []):
+            main.add_command(command)
+
+
+add_tool_commands(main, GROUP_HELP)
+_add_module_commands()

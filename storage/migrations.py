@@ -1,0 +1,165 @@
+"""Numbered schema migrations: an ordered list of small functions, applied once each.
+
+Adding a schema change means adding one `@migration` function at the bottom, named
+`mNNN_what_it_does`. `migrate(db)` applies, in order and each in its own transaction, every
+migration not yet recorded in `schema_migrations`. Never edit a migration that has shipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import duckdb
+
+if TYPE_CHECKING:
+    from storage.db import Database
+
+Migration = Callable[[duckdb.DuckDBPyConnection], None]
+MIGRATIONS: list[Migration] = []
+
+
+def migration(fn: Migration) -> Migration:
+    MIGRATIONS.append(fn)
+    return fn
+
+
+def migrate(db: Database) -> list[str]:
+    """Apply pending migrations; returns the names applied."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+        " applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
+    )
+    done = {name for (name,) in db.execute("SELECT name FROM schema_migrations").fetchall()}
+    applied = []
+    for version, fn in enumerate(MIGRATIONS, start=1):
+        if fn.__name__ in done:
+            continue
+        with db.transaction() as con:
+            fn(con)
+            con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, fn.__name__])
+        applied.append(fn.__name__)
+    return applied
+
+
+def schema_version(db: Database) -> int:
+    return db.scalar("SELECT coalesce(max(version), 0) FROM schema_migrations")
+
+
+@migration
+def m001_core_data(con: duckdb.DuckDBPyConnection) -> None:
+    """Customers, their behaviour and preferences, products, orders, and the data-issue log."""
+    con.execute("""
+        CREATE TABLE customers (
+            customer_id VARCHAR PRIMARY KEY,
+            first_name VARCHAR,
+            last_name VARCHAR,
+            email VARCHAR,
+            created_at TIMESTAMP,
+            source VARCHAR NOT NULL,            -- 'demo' or 'import:<file name>'
+            quarantine_reason VARCHAR           -- NULL = usable; set = never clustered or emailed
+        );
+        CREATE TABLE customer_behavior (
+            customer_id VARCHAR PRIMARY KEY,
+            customer_type VARCHAR,              -- low / medium / high / premium spender
+            total_spent DOUBLE,
+            order_count INTEGER,
+            avg_order_value DOUBLE,
+            days_since_last_purchase INTEGER,
+            visit_frequency DOUBLE,             -- site visits per month
+            cart_abandonment_rate DOUBLE,       -- 0..1
+            categories_bought VARCHAR[]         -- from imported orders, when there are any
+        );
+        CREATE TABLE customer_preferences (
+            customer_id VARCHAR PRIMARY KEY,
+            style VARCHAR,                      -- budget / casual / fashion / luxury
+            preferred_categories VARCHAR[],
+            preferred_brands VARCHAR[],
+            price_range_min DOUBLE,
+            price_range_max DOUBLE,
+            discount_sensitivity DOUBLE,        -- 0..1
+            luxury_affinity DOUBLE              -- 0..1
+        );
+        CREATE TABLE products (
+            sku VARCHAR PRIMARY KEY,
+            name VARCHAR,
+            category VARCHAR,
+            brand VARCHAR,
+            brand_tier VARCHAR,                 -- budget / mid / premium / luxury
+            cost DOUBLE,
+            margin DOUBLE,                      -- markup on cost: price = cost * (1 + margin)
+            price DOUBLE,
+            stock INTEGER,
+            created_at TIMESTAMP,
+            source VARCHAR NOT NULL
+        );
+        CREATE TABLE orders (
+            order_id VARCHAR NOT NULL,
+            line INTEGER NOT NULL DEFAULT 1,
+            customer_id VARCHAR NOT NULL,
+            ordered_at TIMESTAMP,
+            amount DOUBLE,
+            sku VARCHAR,
+            category VARCHAR,
+            source VARCHAR NOT NULL,
+            PRIMARY KEY (order_id, line)
+        );
+        CREATE SEQUENCE data_issue_ids;
+        CREATE TABLE data_issues (
+            issue_id BIGINT PRIMARY KEY DEFAULT nextval('data_issue_ids'),
+            run_id VARCHAR NOT NULL,            -- one import, generation or validation run
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            table_name VARCHAR NOT NULL,
+            row_key VARCHAR,                    -- customer_id / sku / order_id when known
+            source_file VARCHAR,
+            line BIGINT,                        -- 1-based line in source_file (header = 1)
+            field VARCHAR,
+            problem VARCHAR NOT NULL,
+            raw_value VARCHAR,
+            action VARCHAR NOT NULL             -- rejected / quarantined / fixed / flagged
+        );
+        CREATE TABLE suppressions (
+            email VARCHAR PRIMARY KEY,          -- lower-cased
+            reason VARCHAR NOT NULL,            -- unsubscribed / bounced / complaint / manual
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            source VARCHAR
+        );
+    """)
+
+
+@migration
+def m002_segments(con: duckdb.DuckDBPyConnection) -> None:
+    """Segmentation runs, each customer's segment, and each segment's profile and name."""
+    con.execute("""
+        CREATE TABLE segment_runs (
+            run_id INTEGER PRIMARY KEY,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            k INTEGER NOT NULL,
+            seed INTEGER,
+            method VARCHAR,                     -- kmeans / minibatch
+            features JSON,                      -- feature list used
+            params JSON,
+            metrics JSON,
+            transformer BLOB,                   -- fitted scaler/encoders (pickle), to reproduce
+            stability_ari DOUBLE,
+            is_active BOOLEAN NOT NULL DEFAULT false
+        );
+        CREATE TABLE segment_members (
+            run_id INTEGER NOT NULL,
+            customer_id VARCHAR NOT NULL,
+            segment INTEGER NOT NULL,
+            PRIMARY KEY (run_id, customer_id)
+        );
+        CREATE TABLE segments (
+            run_id INTEGER NOT NULL,
+            segment INTEGER NOT NULL,
+            name VARCHAR,
+            description VARCHAR,
+            named_by VARCHAR,                   -- model / rule / user
+            size INTEGER,
+            share DOUBLE,
+            profile JSON,
+            PRIMARY KEY (run_id, segment)
+        );
+    """)

@@ -1,0 +1,53 @@
+"""Shared fixtures: a fresh database per test, a tool context, and the fake OpenAI server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+# Tests never use a real key or reach the network: only scripted servers on 127.0.0.1.
+for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "PROMOPILOT_SMTP_URL", "PROMOPILOT_SHARE_PII"):
+    os.environ.pop(var, None)
+
+from assistant.llm import OpenAIStructured  # noqa: E402
+from storage.db import Database  # noqa: E402
+from tests.fake_openai import FakeOpenAI  # noqa: E402
+from tools import Settings, ToolContext, run_tool  # noqa: E402
+
+
+@pytest.fixture
+def db(tmp_path) -> Iterator[Database]:
+    database = Database(tmp_path / "test.duckdb")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def ctx(db, tmp_path) -> ToolContext:
+    """A user's context with no model: tools take their deterministic paths."""
+    return ToolContext(db=db, settings=Settings(db_path=db.path))
+
+
+@pytest.fixture
+def demo_ctx(ctx) -> ToolContext:
+    """A context over a small, clean demo shop (2,000 customers, 200 products)."""
+    run_tool(ctx, "generate_demo_data", customers=2000, products=200, seed=7)
+    return ctx
+
+
+@pytest.fixture
+def fake_openai() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture
+def model_ctx(ctx, fake_openai) -> ToolContext:
+    """Like `ctx`, but with a model: the fake OpenAI server (script it with `fake_openai.reply`)."""
+    import openai
+
+    client = openai.OpenAI(base_url=fake_openai.base_url, api_key="test-key", max_retries=0, timeout=5)
+    ctx.llm = OpenAIStructured(client, "fake-model")
+    return ctx

@@ -1,0 +1,74 @@
+"""What a tool gets besides its arguments: the database, settings, the model and a progress sink."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel
+
+from storage.db import Database, default_path
+
+if TYPE_CHECKING:
+    from assistant.llm import StructuredModel
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Settings(BaseModel):
+    """Everything configurable, read from the environment (never from the repository)."""
+
+    db_path: str = "promopilot.duckdb"
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    model: str = "gpt-4o-mini"
+    share_pii: bool = False  # may customer names/emails be sent to the model? opt-in only
+    smtp_url: str | None = None  # None = the embedded local SMTP sink
+    public_url: str = "http://127.0.0.1:8000"  # where tracking links point
+    secret: str | None = None  # HMAC key for tracking tokens; generated and stored if unset
+    from_address: str = "PromoPilot Demo <hello@promopilot.test>"
+    reply_to: str | None = None
+    send_rate: float = 50.0  # messages per second
+    frequency_cap_days: int = 7
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ.get
+        return cls(
+            db_path=default_path(),
+            openai_api_key=env("OPENAI_API_KEY") or None,
+            openai_base_url=env("OPENAI_BASE_URL") or None,
+            model=env("PROMOPILOT_MODEL") or cls.model_fields["model"].default,
+            share_pii=_flag("PROMOPILOT_SHARE_PII"),
+            smtp_url=env("PROMOPILOT_SMTP_URL") or None,
+            public_url=(env("PROMOPILOT_PUBLIC_URL") or cls.model_fields["public_url"].default).rstrip("/"),
+            secret=env("PROMOPILOT_SECRET") or None,
+            from_address=env("PROMOPILOT_FROM") or cls.model_fields["from_address"].default,
+            reply_to=env("PROMOPILOT_REPLY_TO") or None,
+            send_rate=float(env("PROMOPILOT_SEND_RATE") or cls.model_fields["send_rate"].default),
+            frequency_cap_days=int(
+                env("PROMOPILOT_FREQUENCY_CAP_DAYS") or cls.model_fields["frequency_cap_days"].default
+            ),
+        )
+
+
+class Progress:
+    """A progress sink. The CLI shows a rich bar, the UI a live step; the default shows nothing."""
+
+    @contextmanager
+    def task(self, description: str, total: float | None = None) -> Iterator[Callable[[float], None]]:
+        yield lambda advance=1: None
+
+
+@dataclass
+class ToolContext:
+    db: Database
+    settings: Settings = field(default_factory=Settings.from_env)
+    llm: StructuredModel | None = None  # None = no model configured: tools use their fallback
+    actor: Literal["user", "agent"] = "user"  # who called: the agent cannot call user-only tools
+    progress: Progress = field(default_factory=Progress)
