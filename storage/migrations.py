@@ -163,3 +163,66 @@ def m002_segments(con: duckdb.DuckDBPyConnection) -> None:
             PRIMARY KEY (run_id, segment)
         );
     """)
+
+
+@migration
+def m003_campaigns(con: duckdb.DuckDBPyConnection) -> None:
+    """Campaigns, their draft versions, per-recipient messages, tracking events, app secrets."""
+    con.execute("""
+        CREATE SEQUENCE campaign_ids START 1;
+        CREATE TABLE campaigns (
+            campaign_id INTEGER PRIMARY KEY DEFAULT nextval('campaign_ids'),
+            name VARCHAR NOT NULL,
+            status VARCHAR NOT NULL DEFAULT 'draft',  -- draft/approved/sending/paused/sent/cancelled
+            run_id INTEGER,                           -- segmentation run the audience comes from
+            segments INTEGER[],                       -- target segments (NULL = everyone eligible)
+            skus VARCHAR[],
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            approved_version INTEGER,
+            approved_by VARCHAR,
+            approved_at TIMESTAMP,
+            updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );
+        CREATE TABLE campaign_versions (
+            campaign_id INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            author VARCHAR NOT NULL,                  -- model / template / user
+            instruction VARCHAR,                      -- the revision request that produced it
+            variants JSON NOT NULL,                   -- [{variant, subject, preheader, blocks, cta_text}]
+            cta_url VARCHAR,
+            skus VARCHAR[],
+            PRIMARY KEY (campaign_id, version)
+        );
+        CREATE TABLE messages (
+            campaign_id INTEGER NOT NULL,
+            customer_id VARCHAR NOT NULL,
+            email VARCHAR NOT NULL,
+            first_name VARCHAR,
+            segment INTEGER,
+            variant VARCHAR,
+            recommended_sku VARCHAR,
+            status VARCHAR NOT NULL DEFAULT 'queued', -- queued / sending / sent / failed / skipped
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_reply VARCHAR,
+            message_id VARCHAR,                       -- RFC 5322 Message-ID, fixed when queued
+            sent_at TIMESTAMP,
+            updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            PRIMARY KEY (campaign_id, customer_id)
+        );
+        CREATE SEQUENCE event_ids START 1;
+        CREATE TABLE events (
+            event_id BIGINT PRIMARY KEY DEFAULT nextval('event_ids'),
+            campaign_id INTEGER NOT NULL,
+            customer_id VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,                    -- open / click / unsubscribe
+            url VARCHAR,
+            occurred_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            user_agent VARCHAR
+        );
+        CREATE TABLE app_secrets (
+            name VARCHAR PRIMARY KEY,
+            value VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );
+    """)
