@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench.NAME --json` prints figures and ratios against the simple approach."""
