@@ -1,0 +1,251 @@
+"""Who may receive a campaign, and which product fits each of them best.
+
+Two pieces every targeting tool shares, written once, in SQL:
+
+- **Eligibility.** A customer is reachable when not quarantined, the email looks valid, the
+  address is not suppressed (unsubscribed, bounced, complained), it was not sent a message within
+  the frequency cap, and no other eligible customer already has the same address (one inbox gets
+  one message). Each excluded customer is counted under the first reason that applies, in
+  `EXCLUSION_REASONS` order.
+- **Fit score.** How well one product suits one customer, in [0, 1]: a weighted sum of
+  components (`WEIGHTS`), each in [0, 1]. `COMPONENT_SQL` is the vectorised definition and
+  `score_one` the same formula for one customer as plain Python, readable, used as the oracle in
+  tests and the row-by-row baseline in `bench.products`.
+
+`eligible_audience` is the contract the campaign helpers build on; `rank_customers` and
+`match_segments` (tools/matching.py) reuse `scored_audience` and `COMPONENT_SQL`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+from storage.db import Database
+from storage.errors import UserError
+
+EXCLUSION_REASONS = ["quarantined", "invalid_email", "suppressed", "recently_emailed", "duplicate_email"]
+
+# Conservative shape check (RE2): dot-atom local part, dotted host, alphabetic TLD. The validation
+# tool does the full RFC/deliverability check; this only keeps obvious junk out of an audience.
+EMAIL_PATTERN = (
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+
+WEIGHTS: dict[str, float] = {
+    "category_fit": 0.30,  # likes (or bought) the product's category
+    "price_fit": 0.25,  # price within the customer's usual range
+    "brand_fit": 0.15,  # names the brand among favourites
+    "tier_fit": 0.15,  # brand tier vs luxury affinity
+    "discount_fit": 0.15,  # discount-hungry customers need a product with margin to discount
+}
+TIER_LEVEL = {"budget": 0.0, "mid": 1 / 3, "premium": 2 / 3, "luxury": 1.0}
+NEUTRAL = 0.5  # a component we cannot judge (missing data) neither helps nor hurts
+BOUGHT_ONLY = 0.8  # bought the category before, without naming it a preference
+FULL_ROOM = 0.5  # a markup share of the price at or above this leaves full room to discount
+
+# Customer columns c.*: preferred_categories, categories_bought, preferred_brands, price_range_min,
+# price_range_max, avg_order_value, discount_sensitivity, luxury_affinity.
+# Product columns p.*: category, brand, price, tier_level, margin_room (see PRODUCT_SQL).
+COMPONENT_SQL: dict[str, str] = {
+    "category_fit": f"""CASE WHEN list_contains(coalesce(c.preferred_categories, []), p.category) THEN 1.0
+        WHEN list_contains(coalesce(c.categories_bought, []), p.category) THEN {BOUGHT_ONLY} ELSE 0.0 END""",
+    "price_fit": f"""CASE
+        WHEN p.price IS NULL OR coalesce(c.price_range_min, c.avg_order_value) IS NULL THEN {NEUTRAL}
+        WHEN p.price < coalesce(c.price_range_min, c.avg_order_value * 0.5)
+            THEN greatest(0.0, 1 - (coalesce(c.price_range_min, c.avg_order_value * 0.5) - p.price)
+                                   / greatest(coalesce(c.price_range_min, c.avg_order_value * 0.5), 1.0))
+        WHEN p.price > coalesce(c.price_range_max, c.avg_order_value * 1.5)
+            THEN greatest(0.0, 1 - (p.price - coalesce(c.price_range_max, c.avg_order_value * 1.5))
+                                   / greatest(coalesce(c.price_range_max, c.avg_order_value * 1.5), 1.0))
+        ELSE 1.0 END""",
+    "brand_fit": "CASE WHEN list_contains(coalesce(c.preferred_brands, []), p.brand) THEN 1.0 ELSE 0.0 END",
+    "tier_fit": f"coalesce(1 - abs(p.tier_level - coalesce(c.luxury_affinity, {NEUTRAL})), {NEUTRAL})",
+    "discount_fit": f"1 - coalesce(c.discount_sensitivity, {NEUTRAL}) * (1 - p.margin_room)",
+}
+SCORE_SQL = " + ".join(f"{w} * {name}" for name, w in WEIGHTS.items())
+
+_TIER_CASE = " ".join(f"WHEN '{tier}' THEN {level}" for tier, level in TIER_LEVEL.items())
+PRODUCT_SQL = f"""
+    SELECT sku, name, category, brand, brand_tier, price, margin,
+           CASE lower(brand_tier) {_TIER_CASE} END AS tier_level,
+           coalesce(least(1.0, greatest(0.0, margin / (1 + margin)) / {FULL_ROOM}), {NEUTRAL}) AS margin_room,
+           list_position($skus, sku) AS pos
+    FROM products WHERE sku IN (SELECT unnest($skus))"""  # noqa: S608 - constants only
+
+# What the score reads about a customer `f` (joined, so customers without preferences still score).
+FEATURE_COLUMNS = """pr.preferred_categories, b.categories_bought, pr.preferred_brands, pr.price_range_min,
+    pr.price_range_max, b.avg_order_value, pr.discount_sensitivity, pr.luxury_affinity"""
+FEATURE_JOINS = """LEFT JOIN customer_preferences pr ON pr.customer_id = f.customer_id
+    LEFT JOIN customer_behavior b ON b.customer_id = f.customer_id"""
+# Every customer with what the score reads: for one-row-at-a-time use (the oracle, the baseline).
+FEATURES_SQL = f"SELECT f.customer_id, {FEATURE_COLUMNS} FROM customers f {FEATURE_JOINS}"  # noqa: S608
+
+
+def score_one(customer: dict[str, Any], product: dict[str, Any]) -> dict[str, float]:
+    """The fit of one product for one customer, component by component, plus `score`.
+
+    `customer` has the FEATURE_COLUMNS keys (missing ones count as unknown), `product` has
+    category, brand, brand_tier, price, margin. Must agree with COMPONENT_SQL.
+    """
+
+    def known(value: Any) -> bool:
+        return value is not None and not (isinstance(value, float) and value != value)
+
+    get = {k: (v if known(v) else None) for k, v in customer.items()}.get
+    price = product.get("price")
+    parts: dict[str, float] = {}
+    if product["category"] in (get("preferred_categories") or []):
+        parts["category_fit"] = 1.0
+    elif product["category"] in (get("categories_bought") or []):
+        parts["category_fit"] = BOUGHT_ONLY
+    else:
+        parts["category_fit"] = 0.0
+
+    aov = get("avg_order_value")
+    low = get("price_range_min") if get("price_range_min") is not None else (aov * 0.5 if aov is not None else None)
+    high = get("price_range_max") if get("price_range_max") is not None else (aov * 1.5 if aov is not None else None)
+    if not known(price) or low is None:
+        parts["price_fit"] = NEUTRAL
+    elif price < low:
+        parts["price_fit"] = max(0.0, 1 - (low - price) / max(low, 1.0))
+    elif high is not None and price > high:
+        parts["price_fit"] = max(0.0, 1 - (price - high) / max(high, 1.0))
+    else:
+        parts["price_fit"] = 1.0
+
+    parts["brand_fit"] = 1.0 if product["brand"] in (get("preferred_brands") or []) else 0.0
+    level = TIER_LEVEL.get(str(product.get("brand_tier") or "").lower())
+    luxury = get("luxury_affinity") if get("luxury_affinity") is not None else NEUTRAL
+    parts["tier_fit"] = NEUTRAL if level is None else 1 - abs(level - luxury)
+
+    margin = product.get("margin")
+    room = NEUTRAL if not known(margin) else min(1.0, max(0.0, margin / (1 + margin)) / FULL_ROOM)
+    sensitivity = get("discount_sensitivity") if get("discount_sensitivity") is not None else NEUTRAL
+    parts["discount_fit"] = 1 - sensitivity * (1 - room)
+    parts["score"] = sum(WEIGHTS[name] * parts[name] for name in WEIGHTS)
+    return parts
+
+
+def require_products(db: Database, skus: list[str]) -> pd.DataFrame:
+    """The products with these SKUs (in the given order); a UserError names any unknown SKU."""
+    found = db.df(PRODUCT_SQL + " ORDER BY pos", {"skus": skus})
+    missing = [s for s in skus if s not in set(found["sku"])]
+    if missing:
+        raise UserError(
+            f"Unknown SKU{'s' if len(missing) > 1 else ''}: {', '.join(missing)}.",
+            hint="Find products with `promopilot products --search TEXT` (or ask 'find products ...').",
+        )
+    return found
+
+
+def _scope_sql(run_id: int | None, segments: list[int] | None) -> tuple[str, dict[str, Any]]:
+    """Customers in scope with their exclusion reason (NULL = eligible), as a SQL CTE body."""
+    membership = "JOIN" if segments is not None else "LEFT JOIN"
+    in_segments = "WHERE m.segment IN (SELECT unnest($segments))" if segments is not None else ""
+    sql = f"""
+        WITH sent AS (
+            SELECT customer_id, lower(trim(email)) AS address FROM messages
+            WHERE status = 'sent' AND sent_at >= $since
+        ),
+        scope AS (
+            SELECT c.customer_id, c.email, c.first_name, m.segment, lower(trim(c.email)) AS address,
+                CASE
+                    WHEN c.quarantine_reason IS NOT NULL THEN 'quarantined'
+                    WHEN c.email IS NULL OR NOT regexp_full_match(trim(c.email), $pattern) THEN 'invalid_email'
+                    WHEN lower(trim(c.email)) IN (SELECT lower(email) FROM suppressions) THEN 'suppressed'
+                    WHEN c.customer_id IN (SELECT customer_id FROM sent)
+                      OR lower(trim(c.email)) IN (SELECT address FROM sent) THEN 'recently_emailed'
+                END AS reason
+            FROM customers c {membership} segment_members m ON m.customer_id = c.customer_id AND m.run_id = $run_id
+            {in_segments}
+        ),
+        flagged AS (
+            SELECT * EXCLUDE (reason),
+                CASE WHEN reason IS NULL
+                      AND row_number() OVER (PARTITION BY reason IS NULL, address ORDER BY customer_id) > 1
+                     THEN 'duplicate_email' ELSE reason END AS reason
+            FROM scope
+        )"""  # noqa: S608 - fixed SQL fragments; every value is a bound parameter
+    return sql, {"run_id": run_id, "since": None, "pattern": EMAIL_PATTERN} | (
+        {"segments": segments} if segments is not None else {}
+    )
+
+
+def scored_audience(
+    db: Database,
+    *,
+    run_id: int | None,
+    segments: list[int] | None,
+    skus: list[str],
+    frequency_cap_days: int,
+    limit: int | None = None,
+    breakdown: bool = False,
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """`eligible_audience`, optionally with the score's components per customer (`breakdown`)."""
+    if segments is not None and run_id is None:
+        raise UserError(
+            "Segments were given without the segmentation run they belong to.",
+            hint="Segment the customers first (promopilot segment run), then pick segments of that run.",
+        )
+    if skus:
+        require_products(db, skus)
+    scope, params = _scope_sql(run_id, segments)
+    params["since"] = datetime.now() - timedelta(days=max(frequency_cap_days, 0))
+    count_sql = scope + " SELECT reason, count(*) FROM flagged WHERE reason IS NOT NULL GROUP BY 1"  # noqa: S608
+    counts = dict(db.execute(count_sql, params).fetchall())
+    excluded = {reason: int(counts.get(reason, 0)) for reason in EXCLUSION_REASONS}
+
+    components = ", ".join(f"{sql} AS {name}" for name, sql in COMPONENT_SQL.items())
+    extra = ", " + ", ".join(WEIGHTS) if breakdown else ""
+    top = "LIMIT $limit" if limit is not None else ""
+    if skus:
+        body = f"""
+            , customer AS (
+                SELECT f.customer_id, f.email, f.first_name, f.segment, {FEATURE_COLUMNS}
+                FROM flagged f {FEATURE_JOINS}
+                WHERE f.reason IS NULL
+            ),
+            parts AS (
+                SELECT c.customer_id, c.email, c.first_name, c.segment, p.sku, p.pos, {components}
+                FROM customer c CROSS JOIN ({PRODUCT_SQL}) p
+            ),
+            scored AS (SELECT *, {SCORE_SQL} AS score FROM parts)
+            SELECT customer_id, email, first_name, segment, sku AS recommended_sku, score{extra}
+            FROM scored
+            QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY score DESC, pos) = 1
+            ORDER BY score DESC, customer_id {top}"""  # noqa: S608 - fixed fragments, bound values
+        params["skus"] = skus
+    else:
+        nulls = ", " + ", ".join(f"NULL::DOUBLE AS {name}" for name in WEIGHTS) if breakdown else ""
+        body = f"""
+            SELECT customer_id, email, first_name, segment, NULL::VARCHAR AS recommended_sku,
+                   NULL::DOUBLE AS score{nulls}
+            FROM flagged WHERE reason IS NULL ORDER BY customer_id {top}"""  # noqa: S608 - fixed fragments
+    if limit is not None:
+        params["limit"] = limit
+    return db.df(scope + body, params), excluded
+
+
+def eligible_audience(
+    db: Database,
+    *,
+    run_id: int | None,
+    segments: list[int] | None,
+    skus: list[str],
+    frequency_cap_days: int,
+    limit: int | None = None,
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The customers a campaign may email, best fit first, and how many were excluded by reason.
+
+    Columns: customer_id, email, first_name, segment (of `run_id`; NULL for customers outside it),
+    recommended_sku (the best-fitting of `skus`; ties go to the earlier SKU), score (0..1).
+    `segments=None` = every usable customer. `excluded` has every reason in EXCLUSION_REASONS
+    (0 when none), counted among the customers in scope (the given segments, or everyone).
+    """
+    return scored_audience(
+        db, run_id=run_id, segments=segments, skus=skus, frequency_cap_days=frequency_cap_days, limit=limit
+    )
