@@ -226,3 +226,17 @@ def m003_campaigns(con: duckdb.DuckDBPyConnection) -> None:
             created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
         );
     """)
+
+
+@migration
+def m004_shortlists(con: duckdb.DuckDBPyConnection) -> None:
+    """Named product shortlists ('default', or one per campaign/chat), so chosen products can be referred to later."""
+    con.execute("""
+        CREATE TABLE shortlists (
+            name VARCHAR NOT NULL,
+            sku VARCHAR NOT NULL,
+            position INTEGER NOT NULL,                -- order of adding: "the first one"
+            added_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            PRIMARY KEY (name, sku)
+        );
+    """)
