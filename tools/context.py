@@ -35,6 +35,7 @@ class Settings(BaseModel):
     reply_to: str | None = None
     send_rate: float = 50.0  # messages per second
     frequency_cap_days: int = 7
+    shop_url: str = "https://shop.example.com"  # campaign links point here (landing page, /products/SKU)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -54,6 +55,7 @@ class Settings(BaseModel):
             frequency_cap_days=int(
                 env("PROMOPILOT_FREQUENCY_CAP_DAYS") or cls.model_fields["frequency_cap_days"].default
             ),
+            shop_url=(env("PROMOPILOT_SHOP_URL") or cls.model_fields["shop_url"].default).rstrip("/"),
         )
 
 
