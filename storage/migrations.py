@@ -240,3 +240,18 @@ def m004_shortlists(con: duckdb.DuckDBPyConnection) -> None:
             PRIMARY KEY (name, sku)
         );
     """)
+
+
+@migration
+def m005_campaign_sends(con: duckdb.DuckDBPyConnection) -> None:
+    """One row per campaign that started sending: who was left out when the list was frozen, and when."""
+    con.execute("""
+        CREATE TABLE campaign_sends (
+            campaign_id INTEGER PRIMARY KEY,
+            frozen_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            recipients INTEGER NOT NULL,              -- message rows queued at freeze time
+            excluded JSON NOT NULL,                   -- {reason: count} the audience left out
+            finished_at TIMESTAMP,
+            last_stop VARCHAR                         -- why the last run stopped early (paused, server gone, ...)
+        );
+    """)
