@@ -25,6 +25,7 @@ import pandas as pd
 
 from storage.db import Database
 from storage.errors import UserError
+from tools.context import ToolContext
 
 EXCLUSION_REASONS = ["quarantined", "invalid_email", "suppressed", "recently_emailed", "duplicate_email"]
 
@@ -130,6 +131,13 @@ def score_one(customer: dict[str, Any], product: dict[str, Any]) -> dict[str, fl
     return parts
 
 
+def pii_visible(ctx: ToolContext) -> bool:
+    """May customer names and emails appear in a result? Yes for a person at the CLI, or when sharing
+    with the model is allowed; results the agent asks for carry ids and scores only (the agent loop
+    redacts as well, this keeps them out at the source)."""
+    return ctx.actor == "user" or ctx.settings.share_pii
+
+
 def require_products(db: Database, skus: list[str]) -> pd.DataFrame:
     """The products with these SKUs (in the given order); a UserError names any unknown SKU."""
     found = db.df(PRODUCT_SQL + " ORDER BY pos", {"skus": skus})
@@ -184,8 +192,9 @@ def scored_audience(
     frequency_cap_days: int,
     limit: int | None = None,
     breakdown: bool = False,
-) -> tuple[pd.DataFrame, dict[str, int]]:
-    """`eligible_audience`, optionally with the score's components per customer (`breakdown`)."""
+) -> tuple[pd.DataFrame, dict[str, int], int]:
+    """`eligible_audience` plus the number of eligible customers (the frame stops at `limit`), optionally
+    with the score's components per customer (`breakdown`)."""
     if segments is not None and run_id is None:
         raise UserError(
             "Segments were given without the segmentation run they belong to.",
@@ -195,7 +204,7 @@ def scored_audience(
         require_products(db, skus)
     scope, params = _scope_sql(run_id, segments)
     params["since"] = datetime.now() - timedelta(days=max(frequency_cap_days, 0))
-    count_sql = scope + " SELECT reason, count(*) FROM flagged WHERE reason IS NOT NULL GROUP BY 1"  # noqa: S608
+    count_sql = scope + " SELECT reason, count(*) FROM flagged GROUP BY 1"  # noqa: S608
     counts = dict(db.execute(count_sql, params).fetchall())
     excluded = {reason: int(counts.get(reason, 0)) for reason in EXCLUSION_REASONS}
 
@@ -227,7 +236,7 @@ def scored_audience(
             FROM flagged WHERE reason IS NULL ORDER BY customer_id {top}"""  # noqa: S608 - fixed fragments
     if limit is not None:
         params["limit"] = limit
-    return db.df(scope + body, params), excluded
+    return db.df(scope + body, params), excluded, int(counts.get(None, 0))
 
 
 def eligible_audience(
@@ -246,6 +255,7 @@ def eligible_audience(
     `segments=None` = every usable customer. `excluded` has every reason in EXCLUSION_REASONS
     (0 when none), counted among the customers in scope (the given segments, or everyone).
     """
-    return scored_audience(
+    audience, excluded, _ = scored_audience(
         db, run_id=run_id, segments=segments, skus=skus, frequency_cap_days=frequency_cap_days, limit=limit
     )
+    return audience, excluded

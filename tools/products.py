@@ -1,0 +1,268 @@
+"""Find products to promote, and keep the chosen ones on a named shortlist.
+
+Filtering is one DuckDB query with bound parameters: each filter is a fixed SQL fragment plus
+its values, so no user text ever becomes SQL. The total count comes from a second, cheap
+`count(*)` with the same filters (cheaper on a million rows than a window count over the page).
+When nothing matches, each filter is dropped in turn to tell the user which one to loosen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from storage.db import Database
+from storage.errors import UserError
+from tools.audience import require_products
+from tools.context import ToolContext
+from tools.registry import Positional, tool
+from tools.results import Table, ToolResult
+
+COLUMNS = "sku, name, category, brand, brand_tier, price, cost, margin, stock"
+SortKey = Literal["stock_desc", "stock_asc", "price_desc", "price_asc", "margin_desc", "margin_asc", "name", "newest"]
+SORTS: dict[SortKey, str] = {
+    "stock_desc": "stock DESC NULLS LAST",
+    "stock_asc": "stock ASC NULLS LAST",
+    "price_desc": "price DESC NULLS LAST",
+    "price_asc": "price ASC NULLS LAST",
+    "margin_desc": "margin DESC NULLS LAST",
+    "margin_asc": "margin ASC NULLS LAST",
+    "name": "name ASC NULLS LAST",
+    "newest": "created_at DESC NULLS LAST",
+}
+DEFAULT_SHORTLIST = "default"
+
+
+class ProductFilter(BaseModel):
+    min_stock: int | None = Field(None, ge=0, description="Only products with at least this many in stock.")
+    max_stock: int | None = Field(None, ge=0, description="Only products with at most this many in stock.")
+    min_margin: float | None = Field(
+        None, description="Minimum markup on cost, as a fraction: 0.5 = price is at least cost + 50%."
+    )
+    price_min: float | None = Field(None, ge=0, description="Lowest price (EUR).")
+    price_max: float | None = Field(None, ge=0, description="Highest price (EUR).")
+    category: list[str] = Field(default_factory=list, description="Category, e.g. Outerwear (any of these).")
+    brand: list[str] = Field(default_factory=list, description="Brand name (any of these).")
+    search: str | None = Field(None, description="Text to look for in the name, SKU, brand or category.")
+    sort: SortKey = Field("stock_desc", description="Order of the results.")
+    limit: int = Field(20, ge=1, le=500, description="How many products to show.")
+    offset: int = Field(0, ge=0, description="Skip this many (for the next page).")
+
+
+@dataclass(frozen=True)
+class Condition:
+    flag: str  # the CLI option a user would loosen
+    sql: str  # a fixed fragment with `?` placeholders
+    params: list[Any]
+
+
+def conditions(args: ProductFilter) -> list[Condition]:
+    """The active filters, each a constant SQL fragment with its bound values."""
+    found: list[Condition] = []
+
+    def add(flag: str, value: Any, sql: str, params: list[Any] | None = None) -> None:
+        if value not in (None, [], ""):
+            found.append(Condition(flag, sql, [value] if params is None else params))
+
+    add("--min-stock", args.min_stock, "stock >= ?")
+    add("--max-stock", args.max_stock, "stock <= ?")
+    add("--min-margin", args.min_margin, "margin >= ?")
+    add("--price-min", args.price_min, "price >= ?")
+    add("--price-max", args.price_max, "price <= ?")
+    add("--category", args.category, "lower(category) IN (SELECT lower(unnest(?)))")
+    add("--brand", args.brand, "lower(brand) IN (SELECT lower(unnest(?)))")
+    needle = (args.search or "").strip().lower()
+    add(
+        "--search",
+        needle,
+        "(contains(lower(name), ?) OR contains(lower(sku), ?) OR contains(lower(brand), ?)"
+        " OR contains(lower(category), ?))",
+        [needle] * 4,
+    )
+    return found
+
+
+def _where(conds: list[Condition]) -> tuple[str, list[Any]]:
+    if not conds:
+        return "", []
+    return " WHERE " + " AND ".join(c.sql for c in conds), [p for c in conds for p in c.params]
+
+
+def count_products(db: Database, conds: list[Condition]) -> int:
+    where, params = _where(conds)
+    return db.scalar("SELECT count(*) FROM products" + where, params)  # noqa: S608 - fixed fragments
+
+
+def _check_bounds(args: ProductFilter) -> None:
+    for low, high, names in (
+        (args.price_min, args.price_max, ("--price-min", "--price-max")),
+        (args.min_stock, args.max_stock, ("--min-stock", "--max-stock")),
+    ):
+        if low is not None and high is not None and low > high:
+            raise UserError(
+                f"{names[0]} ({low:g}) is above {names[1]} ({high:g}): no product can match both.",
+                hint=f"Swap the two values, or drop one of {names[0]} / {names[1]}.",
+            )
+
+
+@tool(cli="products")
+def find_products(ctx: ToolContext, args: ProductFilter) -> ToolResult:
+    """Find products by stock, margin, price, category, brand or text, e.g. overstocked outerwear under 100 EUR.
+
+    Returns a page of products and the total count. Margin is the markup on cost (0.5 = +50%).
+    Keep the ones to promote with shortlist_add, then match them to segments or customers.
+    """
+    _check_bounds(args)
+    conds = conditions(args)
+    total = count_products(ctx.db, conds)
+    if total == 0:
+        return _nothing_found(ctx.db, args, conds)
+    where, params = _where(conds)
+    page = ctx.db.df(
+        f"SELECT {COLUMNS} FROM products{where} ORDER BY {SORTS[args.sort]}, sku LIMIT ? OFFSET ?",  # noqa: S608
+        [*params, args.limit, args.offset],
+    )
+    first, last = args.offset + 1, args.offset + len(page)
+    shown = f"showing {first}-{last}" if len(page) else f"none after position {args.offset}"
+    return ToolResult(
+        summary=f"{total:,} product{'s' if total != 1 else ''} match{'es' if total == 1 else ''}"
+        f"{_describe(conds)}; {shown}, sorted by {args.sort.replace('_', ' ')}.",
+        data={"total": total, "offset": args.offset, "skus": page["sku"].tolist()},
+        tables=[Table.from_df("Products", page, limit=None, total=total)],
+    )
+
+
+def _describe(conds: list[Condition]) -> str:
+    return " (" + ", ".join(c.flag.lstrip("-").replace("-", " ") for c in conds) + ")" if conds else ""
+
+
+def _nothing_found(db: Database, args: ProductFilter, conds: list[Condition]) -> ToolResult:
+    """Say which single filter to drop for the most results (and name unknown categories/brands)."""
+    if not conds:
+        raise UserError(
+            "There are no products in the database yet.",
+            hint="Generate demo data (promopilot demo) or import products (promopilot import products FILE).",
+        )
+    hints = []
+    for column, wanted in (("category", args.category), ("brand", args.brand)):
+        known = [r[0] for r in db.execute(f"SELECT DISTINCT {column} FROM products ORDER BY 1").fetchall()]  # noqa: S608
+        unknown = [w for w in wanted if w.lower() not in {str(k).lower() for k in known}]
+        if unknown:
+            hints.append(f"There is no {column} {', '.join(unknown)}; known: {', '.join(map(str, known[:20]))}.")
+    loosened = {c.flag: count_products(db, [o for o in conds if o is not c]) for c in conds}
+    flag, more = max(loosened.items(), key=lambda kv: kv[1])
+    if more:
+        hints.append(f"Without {flag} there would be {more:,} product{'s' if more != 1 else ''}.")
+    else:
+        hints.append("No single filter explains it: try fewer filters at once.")
+    return ToolResult(
+        summary=f"No products match{_describe(conds)}. " + " ".join(hints),
+        data={"total": 0, "skus": [], "loosen": loosened},
+    )
+
+
+# -- shortlists ------------------------------------------------------------------------------
+
+
+class ShortlistAddArgs(BaseModel):
+    skus: Annotated[list[str], Positional()] = Field(min_length=1, description="SKUs to keep for the campaign.")
+    name: str = Field(DEFAULT_SHORTLIST, min_length=1, description="Which shortlist (one per campaign or chat).")
+
+
+class ShortlistArgs(BaseModel):
+    name: str = Field(DEFAULT_SHORTLIST, min_length=1, description="Which shortlist.")
+
+
+class ShortlistRemoveArgs(BaseModel):
+    skus: Annotated[list[str], Positional()] = Field(
+        default_factory=list, description="SKUs to take off (none = clear the list)."
+    )
+    name: str = Field(DEFAULT_SHORTLIST, min_length=1, description="Which shortlist.")
+
+
+def shortlist_skus(db: Database, name: str = DEFAULT_SHORTLIST) -> list[str]:
+    """The SKUs on a shortlist, in the order they were added."""
+    rows = db.execute("SELECT sku FROM shortlists WHERE name = ? ORDER BY position", [name]).fetchall()
+    return [r[0] for r in rows]
+
+
+def resolve_skus(db: Database, skus: list[str], shortlist: str | None) -> list[str]:
+    """The products a request is about: the SKUs given, else the shortlist's (UserError if neither)."""
+    if skus:
+        return list(dict.fromkeys(skus))
+    name = shortlist or DEFAULT_SHORTLIST
+    listed = shortlist_skus(db, name)
+    if not listed:
+        raise UserError(
+            f"No product given and the shortlist '{name}' is empty.",
+            hint="Name a product (--product SKU) or shortlist some first (promopilot shortlist add SKU ...).",
+        )
+    return listed
+
+
+def _show(db: Database, name: str, summary: str) -> ToolResult:
+    rows = db.df(
+        f"SELECT p.* FROM (SELECT {COLUMNS} FROM products) p "  # noqa: S608 - constant
+        "JOIN (SELECT sku, position FROM shortlists WHERE name = ?) s USING (sku) ORDER BY s.position",
+        [name],
+    )
+    return ToolResult(
+        summary=summary,
+        data={"name": name, "skus": rows["sku"].tolist()},
+        tables=[Table.from_df(f"Shortlist '{name}'", rows, limit=None)] if len(rows) else [],
+    )
+
+
+@tool(cli="shortlist add")
+def shortlist_add(ctx: ToolContext, args: ShortlistAddArgs) -> ToolResult:
+    """Keep products on a shortlist for the campaign, so they can be referred to later ("those three")."""
+    skus = list(dict.fromkeys(args.skus))
+    require_products(ctx.db, skus)
+    with ctx.db.transaction() as con:
+        con.execute(
+            """INSERT INTO shortlists (name, sku, position)
+               SELECT $name, sku, coalesce((SELECT max(position) FROM shortlists WHERE name = $name), 0)
+                                  + row_number() OVER (ORDER BY i)
+               FROM (SELECT unnest($skus) AS sku, generate_subscripts($skus, 1) AS i)
+               WHERE sku NOT IN (SELECT sku FROM shortlists WHERE name = $name)""",
+            {"name": args.name, "skus": skus},
+        )
+    listed = shortlist_skus(ctx.db, args.name)
+    return _show(ctx.db, args.name, f"The shortlist '{args.name}' now holds {len(listed)}: {', '.join(listed)}.")
+
+
+@tool(cli="shortlist show")
+def shortlist_show(ctx: ToolContext, args: ShortlistArgs) -> ToolResult:
+    """Show the products on a shortlist, in the order they were added."""
+    listed = shortlist_skus(ctx.db, args.name)
+    if not listed:
+        others = [r[0] for r in ctx.db.execute("SELECT DISTINCT name FROM shortlists ORDER BY 1").fetchall()]
+        more = f" Other shortlists: {', '.join(others)}." if others else ""
+        return ToolResult(summary=f"The shortlist '{args.name}' is empty.{more}", data={"name": args.name, "skus": []})
+    return _show(ctx.db, args.name, f"The shortlist '{args.name}' holds {len(listed)}: {', '.join(listed)}.")
+
+
+@tool(cli="shortlist remove")
+def shortlist_remove(ctx: ToolContext, args: ShortlistRemoveArgs) -> ToolResult:
+    """Take products off a shortlist (or clear it when no SKU is given)."""
+    listed = shortlist_skus(ctx.db, args.name)
+    missing = [s for s in args.skus if s not in listed]
+    if missing:
+        raise UserError(
+            f"Not on the shortlist '{args.name}': {', '.join(missing)}.",
+            hint=f"It holds: {', '.join(listed) or 'nothing'}.",
+        )
+    with ctx.db.transaction() as con:
+        if args.skus:
+            con.execute("DELETE FROM shortlists WHERE name = ? AND sku IN (SELECT unnest(?))", [args.name, args.skus])
+        else:
+            con.execute("DELETE FROM shortlists WHERE name = ?", [args.name])
+    left = shortlist_skus(ctx.db, args.name)
+    return _show(
+        ctx.db,
+        args.name,
+        f"Removed {len(args.skus) or len(listed)} from '{args.name}'; "
+        + (f"it holds {len(left)}: {', '.join(left)}." if left else "it is now empty."),
+    )
