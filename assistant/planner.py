@@ -1,0 +1,441 @@
+"""The offline planner: a deterministic stand-in for the model, so the whole journey works without a key.
+
+It plugs into the same agent loop as the OpenAI client (it is a `ChatModel`): it reads the
+conversation, answers with tool calls, reads the tool results that come back (the same compact
+JSON a model gets), and finally streams a templated answer. What it remembers (the last campaign,
+SKUs and segment) it reads from the conversation itself, so every chat has its own memory.
+
+Each request type is a small recipe: `(Request) -> Plan`, called once per round with the results
+of the calls made so far in this turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.chat_model import Completion, TextDelta, ToolCall
+from assistant.prompts import HELP_EXAMPLES
+from tools import catalog
+
+SKU = re.compile(r"\b[A-Z]{2,5}-\d{3,}\b", re.IGNORECASE)
+SKU_AFTER_WORD = re.compile(r"\bskus?\s*[:#]?\s*([A-Za-z0-9][\w-]*\d[\w-]*)", re.IGNORECASE)
+NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
+TONES = ["playful", "formal", "friendly", "luxurious", "urgent", "casual", "elegant", "warm"]
+NOTE_PREFIX = "[Button]"  # how the UI records a button press in the conversation
+NOTE_CAMPAIGN = re.compile(re.escape(NOTE_PREFIX) + r".*?campaign (\d+)")
+
+
+@dataclass
+class Step:
+    """One tool call of this conversation and what came back (the compact view)."""
+
+    name: str
+    arguments: dict[str, Any]
+    result: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.result.get("ok"))
+
+    def rows(self, column: str) -> list[Any]:
+        """Values of `column` from the first table that has it."""
+        for table in self.result.get("tables") or []:
+            if column in table.get("columns", []):
+                i = table["columns"].index(column)
+                return [row[i] for row in table["rows"]]
+        return []
+
+
+@dataclass
+class Memory:
+    """What the conversation has established so far."""
+
+    campaign_id: int | None = None
+    skus: list[str] = field(default_factory=list)
+    segment: int | None = None
+
+    def learn(self, step: Step) -> None:
+        args, data = step.arguments, step.result.get("data") or {}
+        for source in (args, data, step.result.get("approval") or {}):
+            if isinstance(source.get("campaign_id"), int):
+                self.campaign_id = source["campaign_id"]
+        skus = args.get("skus") or ([args["sku"]] if args.get("sku") else None)
+        if skus and step.ok:
+            self.skus = [str(s) for s in skus]
+        elif step.name == "find_products" and step.ok and step.rows("sku"):
+            self.skus = [str(s) for s in step.rows("sku")[:3]]
+        if isinstance(args.get("segment"), int) and step.ok:
+            self.segment = args["segment"]
+
+
+@dataclass
+class Request:
+    text: str
+    memory: Memory
+    done: list[Step]  # the calls already made for this request, in order
+
+    @property
+    def lower(self) -> str:
+        return self.text.lower()
+
+    def has(self, pattern: str) -> bool:
+        return re.search(pattern, self.lower) is not None
+
+    def skus(self) -> list[str]:
+        found = [m.upper() for m in SKU.findall(self.text)] + [m.upper() for m in SKU_AFTER_WORD.findall(self.text)]
+        return list(dict.fromkeys(found))
+
+    def number_after(self, pattern: str) -> int | None:
+        match = re.search(pattern + r"\s*(\d+|" + "|".join(NUMBER_WORDS) + r")\b", self.lower)
+        if not match:
+            return None
+        word = match.group(1)
+        return NUMBER_WORDS.get(word) or int(word)
+
+    def last(self, name: str) -> Step | None:
+        return next((s for s in reversed(self.done) if s.name == name), None)
+
+
+@dataclass
+class Plan:
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    answer: str = ""
+
+
+def call(name: str, **arguments: Any) -> Plan:
+    return Plan(calls=[(name, arguments)])
+
+
+# -- recipes ---------------------------------------------------------------------------------------
+def help_plan(req: Request) -> Plan:
+    return Plan(answer=help_text())
+
+
+def help_text(prefix: str = "") -> str:
+    examples = "\n".join(f"- *{e}*" for e in HELP_EXAMPLES)
+    return (
+        f"{prefix}I can take you from data to a sent campaign: load or generate data, check and fix it, "
+        "segment customers, find products, match them to segments and customers, draft an email, "
+        "and (after you press **Approve**) send it and report how it did. You can also attach a CSV or "
+        f"Parquet file to import it. Try for example:\n{examples}"
+    )
+
+
+def generate(req: Request) -> Plan:
+    if not req.done:
+        match = re.search(r"(\d[\d,_]*)\s*(k\b)?[^\d]{0,20}customers", req.lower)
+        customers = int(re.sub(r"[,_]", "", match.group(1))) * (1000 if match.group(2) else 1) if match else 5000
+        arguments: dict[str, Any] = {"customers": customers}
+        products = req.number_after(r"(?:and|with)")
+        if products and req.has(r"\bproducts\b"):
+            arguments["products"] = products
+        if req.has(r"defect|dirty|messy|errors"):
+            arguments["defects"] = 0.05
+        return call("generate_demo_data", **arguments)
+    return Plan(answer=report(req, "Next: *check the data* to find problems before segmenting."))
+
+
+def validate(req: Request) -> Plan:
+    fix = req.has(r"\b(fix|repair|clean)")
+    if not req.done:
+        return call("validate_data", fix=True) if fix else call("validate_data")
+    follow = "Next: *segment customers*." if fix else "Say *fix the data* to repair what is safe, quarantine the rest."
+    return Plan(answer=report(req, follow))
+
+
+def overview(req: Request) -> Plan:
+    return call("data_overview") if not req.done else Plan(answer=report(req, ""))
+
+
+def data_issues(req: Request) -> Plan:
+    return call("list_data_issues") if not req.done else Plan(answer=report(req, "Say *fix the data* to repair them."))
+
+
+def segment(req: Request) -> Plan:
+    k = req.number_after(r"(?:into|k\s*=|k of|with)") or _number_before(req.lower, "segments")
+    if k is None and not req.done:
+        return call("segment_sweep")
+    if not req.last("segment_run") and (k is not None or req.done[-1].ok):
+        return call("segment_run", k=k if k is not None else "auto")
+    return Plan(
+        answer=report(
+            req, "Next: find products to promote, e.g. *show products with margin over 60% and stock above 100*."
+        )
+    )
+
+
+def segment_info(req: Request) -> Plan:
+    if req.done:
+        return Plan(answer=report(req, ""))
+    rename = re.search(r"rename segment (\d+) (?:to|as) [\"']?(.+?)[\"']?$", req.text, re.IGNORECASE)
+    if rename:
+        return call("segment_rename", segment=int(rename.group(1)), name=rename.group(2).strip())
+    number = req.number_after(r"segment")
+    return call("segment_show", segment=number) if number is not None else call("segment_list")
+
+
+def products(req: Request) -> Plan:
+    if req.done:
+        return Plan(answer=report(req, "Next: ask *which segment fits SKU ...* for one of them."))
+    return call("find_products", **product_filters(req))
+
+
+def product_filters(req: Request) -> dict[str, Any]:
+    text, filters = req.lower, {}
+    above = r"(?:over|above|more than|greater than|at least|>=?)\s*"
+    below = r"(?:under|below|less than|at most|<=?)\s*"
+    if m := re.search(r"margin\w*\s+(?:of\s+)?" + above + r"(\d+(?:\.\d+)?)\s*(%?)", text):
+        value = float(m.group(1))
+        filters["min_margin"] = value / 100 if m.group(2) or value > 3 else value
+    if m := re.search(r"stock\s+(?:level\s+)?" + above + r"(\d+)", text):
+        filters["min_stock"] = int(m.group(1))
+    if m := re.search(r"stock\s+(?:level\s+)?" + below + r"(\d+)", text):
+        filters["max_stock"] = int(m.group(1))
+    if m := re.search(r"(?:price[sd]?|costing)\s+" + below + r"[€$]?\s*(\d+(?:\.\d+)?)", text):
+        filters["price_max"] = float(m.group(1))
+    if m := re.search(r"(?:price[sd]?|costing)\s+" + above + r"[€$]?\s*(\d+(?:\.\d+)?)", text):
+        filters["price_min"] = float(m.group(1))
+    if categories := [c for c in catalog.CATEGORIES if re.search(rf"\b{c.lower()}\b", text)]:
+        filters["category"] = categories
+    if brands := [b for tier in catalog.BRAND_TIERS.values() for b in tier if b.lower() in text]:
+        filters["brand"] = brands
+    if m := re.search(r"(?:matching|named|called|containing|like)\s+[\"']?([\w\s-]+?)[\"']?\s*(?:$|[?.!,]|with)", text):
+        filters["search"] = _singular(m.group(1).strip())
+    return filters
+
+
+def match(req: Request) -> Plan:
+    skus = req.skus() or req.memory.skus
+    if not skus:
+        return Plan(answer="Which product? Give me a SKU, e.g. *which segment fits SKU OUT-000123*.")
+    if not req.done:
+        return call("match_segments", skus=skus)
+    return Plan(answer=report(req, f"Next: *draft an email for segment N about {' '.join(skus)}*."))
+
+
+def rank(req: Request) -> Plan:
+    skus = req.skus()
+    if not skus:
+        found = req.last("find_products")
+        if found is None:
+            phrase = re.search(
+                r"(?:buy|want|like|love|need|interested in|for)\s+(?:the\s+|our\s+)?(?:new\s+)?(.+?)[?.!]*$", req.lower
+            )
+            if not phrase:
+                return Plan(answer="Which products? E.g. *which customers would buy the new trench coats?*")
+            return call("find_products", search=_singular(phrase.group(1).strip()), sort="newest", limit=5)
+        skus = [str(s) for s in found.rows("sku")[:3]]
+        if not skus:
+            return Plan(answer=report(req, "No products match that; try other words or *show products ...*."))
+    if not req.last("rank_customers"):
+        return call("rank_customers", skus=skus, top=20)
+    return Plan(answer=report(req, f"Next: *draft an email about {' '.join(skus)}*."))
+
+
+def draft(req: Request) -> Plan:
+    skus = req.skus() or req.memory.skus
+    if not skus:
+        return Plan(answer="Which product is the email about? E.g. *draft an email for segment 2 about SKU ...*.")
+    seg = req.number_after(r"segment")
+    if seg is None and not req.has(r"everyone|all customers"):
+        seg = req.memory.segment
+    if seg is None and not req.has(r"everyone|all customers"):
+        matched = req.last("match_segments")
+        if matched is None:
+            return call("match_segments", skus=skus)
+        best = matched.rows("segment")
+        seg = int(best[0]) if best else None
+    if req.last("campaign_draft"):
+        return Plan(answer=report(req, "Look at the preview, then press **Approve**, **Revise** or **Reject**."))
+    arguments: dict[str, Any] = {"skus": skus}
+    if seg is not None:
+        arguments["segment"] = seg
+    variants = req.number_after(r"(?:show me|give me|with|write)") if req.has(r"subject|variant|version") else None
+    if variants:
+        arguments["variants"] = variants
+    tone = next((t for t in TONES if t in req.lower), None)
+    if tone:
+        arguments["tone"] = tone
+    return call("campaign_draft", **arguments)
+
+
+def campaign_action(name: str, follow: str) -> Callable[[Request], Plan]:
+    """Recipes that act on "the" campaign: the one in the text, the conversation's, or the newest one."""
+
+    def recipe(req: Request) -> Plan:
+        explicit = req.number_after(r"campaign")
+        campaign_id = explicit if explicit is not None else req.memory.campaign_id
+        if campaign_id is None:
+            listed = req.last("campaign_list")
+            if listed is None:
+                return call("campaign_list")
+            if not listed.ok:
+                return Plan(answer=report(req, ""))
+            ids = [int(i) for i in listed.rows("campaign_id")]
+            if not ids:
+                return Plan(answer="There is no campaign yet. Draft one first: *draft an email for segment 2 ...*.")
+            campaign_id = max(ids)
+        if not req.last(name):
+            arguments: dict[str, Any] = {"campaign_id": campaign_id}
+            if name == "campaign_revise":
+                arguments["instruction"] = req.text
+            return call(name, **arguments)
+        return Plan(answer=report(req, follow))
+
+    return recipe
+
+
+def approve(req: Request) -> Plan:
+    return Plan(
+        answer="Only you can approve a campaign: press **Approve** under the draft preview "
+        "(or run `promopilot campaign approve ID`). I cannot approve on your behalf."
+    )
+
+
+def upload(req: Request) -> Plan:
+    return Plan(
+        answer="Attach a CSV, Parquet or JSON-lines file with the paperclip (customers, products or orders) "
+        "and I will import it. Mention *products* or *orders* in the message if the file holds those."
+    )
+
+
+def list_campaigns(req: Request) -> Plan:
+    return call("campaign_list") if not req.done else Plan(answer=report(req, ""))
+
+
+RECIPES: list[tuple[str, Callable[[Request], Plan]]] = [
+    (r"^\s*(help|\?|what can you do|how does this work)", help_plan),
+    (
+        r"how did (it|the campaign|we) do|how is it doing|\breport\b|results|performance|open rate",
+        campaign_action("campaign_report", "Opens and clicks keep arriving; ask again later."),
+    ),
+    (r"\bpause\b", campaign_action("campaign_pause", "Say *send it* to resume.")),
+    (r"\bcancel\b", campaign_action("campaign_cancel", "")),
+    (r"\b(send|resume)\b", campaign_action("campaign_send", "Ask *how did it do?* in a while for the report.")),
+    (r"\bapprov", approve),
+    (r"\b(draft|write|compose|create)\b.*\b(e-?mail|campaign|newsletter|mail)", draft),
+    (r"\b(generate|create|make)\b.*\b(demo|sample|customers|data|shop)", generate),
+    (r"\breject|discard\b", campaign_action("campaign_reject", "Draft a new one when you are ready.")),
+    (
+        r"\bmake it\b|\bshorter\b|\blonger\b|\brevise\b|\brewrite\b|\bchange the\b|\bmore (\w+)\b|\bless (\w+)\b",
+        campaign_action("campaign_revise", "Check the new preview, then press **Approve**."),
+    ),
+    (r"\bpreview\b|show (me )?(the )?(e-?mail|draft)", campaign_action("campaign_preview", "")),
+    (r"\bcampaigns\b", list_campaigns),
+    (r"which customers|who (would|will|might) buy|customers (for|who)", rank),
+    (r"which segments?\b.*\b(fit|suit|match|for|buy)|best segment|segments? for|match", match),
+    (r"\bproducts?\b|inventory|\bskus\b", products),
+    (r"rename segment|(show|describe|list|what) (me )?(the )?segments?\b|segment \d+", segment_info),
+    (r"\bsegment|\bcluster", segment),
+    (r"data issues|\bissues\b|problems", data_issues),
+    (r"\b(check|validate|verify|fix|repair|clean)\b", validate),
+    (r"\bstatus\b|overview|how many|what data", overview),
+    (r"\bimport|upload|\bfile\b", upload),
+]
+
+
+def choose(req: Request) -> Plan:
+    if not req.text.strip():
+        return Plan(answer=help_text("Type a request. "))
+    for pattern, recipe in RECIPES:
+        if req.has(pattern):
+            return recipe(req)
+    return Plan(answer=help_text(f"I could not work out what to do with “{req.text.strip()[:80]}” offline. "))
+
+
+# -- the answer ------------------------------------------------------------------------------------
+def report(req: Request, follow: str) -> str:
+    """The final answer: each step's summary (or its error and what to do), then the next step."""
+    lines = []
+    for step in req.done:
+        if step.ok:
+            lines.append(step.result.get("summary") or f"{step.name} done.")
+        else:
+            problem = step.result.get("error") or "it failed"
+            hint = step.result.get("hint")
+            lines.append(f"**{step.name}** did not work: {problem}" + (f" {hint}" if hint else ""))
+    failed = any(not s.ok for s in req.done)
+    if failed and any("approv" in str(s.result.get("error", "")).lower() for s in req.done if not s.ok):
+        follow = "Press **Approve** under the draft preview first, then say *send it* again."
+    elif failed:
+        follow = ""
+    return "\n\n".join([*lines, follow] if follow else lines)
+
+
+# -- the ChatModel interface -----------------------------------------------------------------------
+class OfflinePlanner:
+    """A `ChatModel` that plans with the recipes above instead of calling a language model."""
+
+    name = "offline-planner"
+
+    async def stream(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
+    ) -> AsyncIterator[TextDelta | Completion]:
+        plan = choose(read_request(messages))
+        if plan.calls:
+            base = len(messages)
+            calls = [ToolCall(f"plan_{base}_{i}", name, json.dumps(args)) for i, (name, args) in enumerate(plan.calls)]
+            yield Completion(tool_calls=calls)
+            return
+        for piece in re.findall(r"\S+\s*|\s+", plan.answer):
+            yield TextDelta(piece)
+            await asyncio.sleep(0)  # let the UI paint: a real stream arrives in pieces too
+        yield Completion(content=plan.answer)
+
+
+def read_request(messages: list[dict[str, Any]]) -> Request:
+    """Rebuild the current request, this turn's steps and the conversation's memory from the messages."""
+    last_user = max((i for i, m in enumerate(messages) if m["role"] == "user"), default=-1)
+    memory = Memory()
+    done: list[Step] = []
+    pending: dict[str, tuple[str, dict[str, Any]]] = {}
+    for i, message in enumerate(messages):
+        if message["role"] == "assistant":
+            for c in message.get("tool_calls") or []:
+                try:
+                    arguments = json.loads(c["function"]["arguments"] or "{}")
+                except json.JSONDecodeError:
+                    arguments = {}
+                pending[c["id"]] = (c["function"]["name"], arguments if isinstance(arguments, dict) else {})
+        elif message["role"] == "tool" and message.get("tool_call_id") in pending:
+            name, arguments = pending.pop(message["tool_call_id"])
+            step = Step(name, arguments, _json(message.get("content")))
+            memory.learn(step)
+            if i > last_user:
+                done.append(step)
+        elif message["role"] == "user" and (m := NOTE_CAMPAIGN.match(str(message["content"]))):
+            memory.campaign_id = int(m.group(1))
+    text = str(messages[last_user]["content"] or "") if last_user >= 0 else ""
+    return Request(text=text, memory=memory, done=done)
+
+
+def _json(content: Any) -> dict[str, Any]:
+    try:
+        value = json.loads(content or "{}")
+    except (TypeError, json.JSONDecodeError):
+        return {"ok": False, "error": str(content)}
+    return value if isinstance(value, dict) else {"ok": True, "summary": str(value)}
+
+
+def _singular(phrase: str) -> str:
+    words = phrase.split()
+    if words:
+        last = words[-1]
+        if re.search(r"(ss|x|ch|sh)es$", last):
+            last = last[:-2]
+        elif last.endswith("s") and not last.endswith("ss") and len(last) > 3:
+            last = last[:-1]
+        words[-1] = last
+    return " ".join(words)
+
+
+def _number_before(text: str, word: str) -> int | None:
+    match = re.search(r"(\d+|" + "|".join(NUMBER_WORDS) + r")\s+" + word, text)
+    if not match:
+        return None
+    return NUMBER_WORDS.get(match.group(1)) or int(match.group(1))
