@@ -1,0 +1,193 @@
+"""The renderer: hostile copy renders harmless, messages are well-formed MIME, links are the campaign's own."""
+
+from __future__ import annotations
+
+import email
+import html
+import json
+import re
+from email import policy
+
+import pytest
+
+from storage.errors import UserError
+from tools.links import verify
+from tools.render import CampaignRenderer, Recipient, campaign_urls, safe_template
+
+HOSTILE = {
+    "variant": "A",
+    "subject": "Hello <script>alert(1)</script> see http://phish.example.net/login",
+    "preheader": "Preheader <img src=x onerror=alert(1)>",
+    "blocks": [
+        'Dear customer <b onclick="steal()">click</b> <script>document.location="http://phish.example.net"</script>',
+        '<form action="http://phish.example.net/pw"><input name="password">Enter password</form>',
+        '<a href="http://phish.example.net/login">Verify your account</a> or visit www.phish-shop.com/x today',
+        "{{ ''.__class__.__mro__ }} {% for x in range(3) %}loop{% endfor %} <iframe src='http://x.example.org'>",
+    ],
+    "cta_text": '<a href="javascript:alert(1)">Buy</a>',
+}
+FRIENDLY = {
+    "variant": "B",
+    "subject": "{{ first_name }}, your {{ category }} edit: déjà vu, 20 % off 🎉",
+    "preheader": "Picked for {{ first_name }}",
+    "blocks": ["We think you'll love the {{ recommended }}.", "See you soon, {{ first_name }}!"],
+    "cta_text": "Shop {{ brand }}",
+}
+
+
+def make_campaign(ctx, variants, *, approved=True, cta_url=None):
+    """A campaign with one version over the first three demo products (drafting is tested elsewhere)."""
+    skus = [r[0] for r in ctx.db.execute("SELECT sku FROM products ORDER BY sku LIMIT 3").fetchall()]
+    campaign_id = ctx.db.scalar("INSERT INTO campaigns (name, skus) VALUES ('test', ?) RETURNING campaign_id", [skus])
+    ctx.db.execute(
+        "INSERT INTO campaign_versions (campaign_id, version, author, variants, cta_url, skus)"
+        " VALUES (?, 1, 'test', ?, ?, ?)",
+        [campaign_id, json.dumps(variants), cta_url, skus],
+    )
+    if approved:
+        ctx.db.execute(
+            "UPDATE campaigns SET status = 'approved', approved_version = 1, approved_by = 'test',"
+            " approved_at = now() WHERE campaign_id = ?",
+            [campaign_id],
+        )
+    return campaign_id, skus
+
+
+def recipient(variant="A", first_name="Anna", sku=None, customer_id="C0000001"):
+    return Recipient(customer_id, "anna@example.com", first_name, variant, sku, f"{customer_id}.1@promopilot.test")
+
+
+def parse(raw: bytes) -> email.message.EmailMessage:
+    return email.message_from_bytes(raw, policy=policy.default)
+
+
+@pytest.fixture
+def shop(ctx):
+    from tools import run_tool
+
+    run_tool(ctx, "generate_demo_data", customers=20, products=10, seed=3)
+    return ctx
+
+
+def test_hostile_model_copy_renders_harmless(shop):
+    campaign_id, _ = make_campaign(shop, [HOSTILE])
+    raw = CampaignRenderer.for_campaign(shop, campaign_id).render(recipient())
+    message = parse(raw)
+    page = message.get_body(("html",)).get_content()
+    text = message.get_body(("plain",)).get_content()
+    for needle in ["<script", "onclick", "onerror", "<form", "<input", "<iframe", "javascript:", "phish", "<class"]:
+        assert needle not in page.lower(), needle
+        assert needle not in text.lower(), needle
+        assert needle not in message["Subject"].lower(), needle
+    assert "{" not in page.split("</style>")[1] and "loop" in page  # template code left as inert text
+    links = re.findall(r'(?:href|src)="([^"]*)"', page)
+    assert links and all(u.startswith(shop.settings.public_url + "/t/") for u in links), links
+
+
+def test_every_link_is_a_signed_token_for_this_customer_and_campaign(shop):
+    campaign_id, skus = make_campaign(shop, [FRIENDLY])
+    renderer = CampaignRenderer.for_campaign(shop, campaign_id)
+    page = parse(renderer.render(recipient("B", sku=skus[1]))).get_body(("html",)).get_content()
+    clicks = re.findall(r'href="[^"]*/t/c/([^"]+)"', page)
+    targets = set()
+    for token in clicks:
+        link = verify(shop.db, shop.settings, token)
+        assert (link.kind, link.campaign_id, link.customer_id) == ("click", campaign_id, "C0000001")
+        targets.add(renderer.campaign_urls[link.url_index])
+    assert len(targets) == 4  # call to action + three products
+    assert all(t.startswith(shop.settings.shop_url) and "utm_campaign=promopilot-" in t for t in targets)
+    assert campaign_urls(shop.db, shop.settings, campaign_id) == list(renderer.campaign_urls)
+    opens = re.findall(r'src="[^"]*/t/o/([^"]+)\.gif"', page)
+    assert [verify(shop.db, shop.settings, t).kind for t in opens] == ["open"]
+
+
+def test_headers_are_complete_and_unsubscribe_is_one_click(shop):
+    campaign_id, _ = make_campaign(shop, [FRIENDLY])
+    raw = CampaignRenderer.for_campaign(shop, campaign_id).render(recipient("B"))
+    message = parse(raw)
+    assert message["To"] == "anna@example.com"
+    assert message["From"].addresses[0].addr_spec == "hello@promopilot.test"
+    assert message["Message-ID"] == "<C0000001.1@promopilot.test>"
+    assert message["Date"].datetime is not None
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    unsubscribe = re.fullmatch(r"<(https?://[^>]+/t/u/([^>]+))>", message["List-Unsubscribe"])
+    assert unsubscribe, message["List-Unsubscribe"]
+    link = verify(shop.db, shop.settings, unsubscribe.group(2))
+    assert (link.kind, link.campaign_id, link.customer_id) == ("unsubscribe", campaign_id, "C0000001")
+    assert unsubscribe.group(1) in message.get_body(("html",)).get_content()
+    assert message.get_content_type() == "multipart/alternative"
+    assert not message.defects and all(not part.defects for part in message.walk())
+
+
+def test_non_ascii_subject_is_encoded_and_parses_back(shop):
+    campaign_id, _ = make_campaign(shop, [FRIENDLY])
+    raw = CampaignRenderer.for_campaign(shop, campaign_id).render(recipient("B", first_name="Zoë"))
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert head.isascii(), "headers must be 7-bit (RFC 2047 encoded words)"
+    subject = parse(raw)["Subject"]
+    assert subject.startswith("Zoë, your ") and subject.endswith("déjà vu, 20 % off 🎉")
+
+
+def test_lines_fit_smtp_and_bodies_decode_as_utf8(shop):
+    long_block = {**FRIENDLY, "blocks": ["Wool and linen, " * 200]}
+    campaign_id, _ = make_campaign(shop, [long_block])
+    raw = CampaignRenderer.for_campaign(shop, campaign_id).render(recipient("B", first_name="Łukasz"))
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    assert b"\n" not in raw.replace(b"\r\n", b"")  # CRLF only
+    message = parse(raw)
+    assert "Hi Łukasz," in message.get_body(("plain",)).get_content()
+    assert "Hi Łukasz," in html.unescape(message.get_body(("html",)).get_content())
+
+
+def test_first_names_are_escaped_and_have_a_fallback(shop):
+    campaign_id, _ = make_campaign(shop, [FRIENDLY])
+    renderer = CampaignRenderer.for_campaign(shop, campaign_id)
+    nasty = parse(renderer.render(recipient("B", first_name="<b>Bob</b>\r\nBcc: x@evil.test")))
+    assert "<b>Bob" not in nasty.get_body(("html",)).get_content()
+    assert "&lt;b&gt;Bob" in nasty.get_body(("html",)).get_content()
+    assert nasty["Bcc"] is None
+    anonymous = parse(renderer.render(recipient("B", first_name=None)))
+    assert "Hi there," in anonymous.get_body(("plain",)).get_content()
+    assert anonymous["Subject"].startswith("Your Accessories edit")  # no dangling "there, " in a subject
+    shouting = parse(renderer.render(recipient("B", first_name="MARIA")))
+    assert shouting["Subject"].startswith("Maria, ")
+
+
+def test_each_recipient_sees_their_recommended_product(shop):
+    campaign_id, skus = make_campaign(shop, [FRIENDLY])
+    renderer = CampaignRenderer.for_campaign(shop, campaign_id)
+    names = dict(shop.db.execute("SELECT sku, name FROM products").fetchall())
+    for sku in skus:
+        text = parse(renderer.render(recipient("B", sku=sku))).get_body(("plain",)).get_content()
+        assert f"Picked for you: {names[sku]}" in text
+        assert f"love the {names[sku]}" in text
+
+
+def test_an_unapproved_campaign_cannot_be_rendered_for_sending(shop):
+    campaign_id, _ = make_campaign(shop, [FRIENDLY], approved=False)
+    with pytest.raises(UserError, match="not approved"):
+        CampaignRenderer.for_campaign(shop, campaign_id)
+    assert campaign_urls(shop.db, shop.settings, campaign_id) == []
+
+
+def test_a_preview_has_no_tracking(shop):
+    campaign_id, _ = make_campaign(shop, [FRIENDLY], approved=False)
+    renderer = CampaignRenderer.for_preview(shop, campaign_id)
+    preview = renderer.preview(recipient("B"))
+    assert "/t/" not in preview.html and "/t/" not in preview.text
+    assert renderer.campaign_urls[0] in preview.html.replace("&amp;", "&")
+    assert parse(renderer.render(recipient("B")))["List-Unsubscribe"] is None
+
+
+def test_unknown_variant_is_a_clear_error(shop):
+    campaign_id, _ = make_campaign(shop, [FRIENDLY])
+    with pytest.raises(UserError, match="no variant 'Z'"):
+        CampaignRenderer.for_campaign(shop, campaign_id).render(recipient("Z"))
+
+
+def test_only_plain_merge_fields_survive_as_template_code():
+    assert safe_template("Hi {{ first_name }}, {{ product }}") == "Hi {{ first_name }}, {{ product }}"
+    assert "{" not in safe_template("{{ first_name.__class__ }}")
+    assert "{" not in safe_template("{{ cycler.__init__.__globals__ }}")
+    assert "{" not in safe_template("{% if x %}y{% endif %}")
+    assert "{" not in safe_template("{{ unclosed")
