@@ -168,18 +168,18 @@ def _nothing_found(db: Database, args: ProductFilter, conds: list[Condition]) ->
 
 class ShortlistAddArgs(BaseModel):
     skus: Annotated[list[str], Positional()] = Field(min_length=1, description="SKUs to keep for the campaign.")
-    name: str = Field(DEFAULT_SHORTLIST, min_length=1, description="Which shortlist (one per campaign or chat).")
+    shortlist: str = Field(DEFAULT_SHORTLIST, min_length=1, description="Which shortlist (one per campaign or chat).")
 
 
 class ShortlistArgs(BaseModel):
-    name: str = Field(DEFAULT_SHORTLIST, min_length=1, description="Which shortlist.")
+    shortlist: str = Field(DEFAULT_SHORTLIST, min_length=1, description="Which shortlist.")
 
 
 class ShortlistRemoveArgs(BaseModel):
     skus: Annotated[list[str], Positional()] = Field(
         default_factory=list, description="SKUs to take off (none = clear the list)."
     )
-    name: str = Field(DEFAULT_SHORTLIST, min_length=1, description="Which shortlist.")
+    shortlist: str = Field(DEFAULT_SHORTLIST, min_length=1, description="Which shortlist.")
 
 
 def shortlist_skus(db: Database, name: str = DEFAULT_SHORTLIST) -> list[str]:
@@ -227,42 +227,48 @@ def shortlist_add(ctx: ToolContext, args: ShortlistAddArgs) -> ToolResult:
                                   + row_number() OVER (ORDER BY i)
                FROM (SELECT unnest($skus) AS sku, generate_subscripts($skus, 1) AS i)
                WHERE sku NOT IN (SELECT sku FROM shortlists WHERE name = $name)""",
-            {"name": args.name, "skus": skus},
+            {"name": args.shortlist, "skus": skus},
         )
-    listed = shortlist_skus(ctx.db, args.name)
-    return _show(ctx.db, args.name, f"The shortlist '{args.name}' now holds {len(listed)}: {', '.join(listed)}.")
+    listed = shortlist_skus(ctx.db, args.shortlist)
+    return _show(
+        ctx.db, args.shortlist, f"The shortlist '{args.shortlist}' now holds {len(listed)}: {', '.join(listed)}."
+    )
 
 
 @tool(cli="shortlist show")
 def shortlist_show(ctx: ToolContext, args: ShortlistArgs) -> ToolResult:
     """Show the products on a shortlist, in the order they were added."""
-    listed = shortlist_skus(ctx.db, args.name)
+    listed = shortlist_skus(ctx.db, args.shortlist)
     if not listed:
         others = [r[0] for r in ctx.db.execute("SELECT DISTINCT name FROM shortlists ORDER BY 1").fetchall()]
         more = f" Other shortlists: {', '.join(others)}." if others else ""
-        return ToolResult(summary=f"The shortlist '{args.name}' is empty.{more}", data={"name": args.name, "skus": []})
-    return _show(ctx.db, args.name, f"The shortlist '{args.name}' holds {len(listed)}: {', '.join(listed)}.")
+        return ToolResult(
+            summary=f"The shortlist '{args.shortlist}' is empty.{more}", data={"name": args.shortlist, "skus": []}
+        )
+    return _show(ctx.db, args.shortlist, f"The shortlist '{args.shortlist}' holds {len(listed)}: {', '.join(listed)}.")
 
 
 @tool(cli="shortlist remove")
 def shortlist_remove(ctx: ToolContext, args: ShortlistRemoveArgs) -> ToolResult:
     """Take products off a shortlist (or clear it when no SKU is given)."""
-    listed = shortlist_skus(ctx.db, args.name)
+    listed = shortlist_skus(ctx.db, args.shortlist)
     missing = [s for s in args.skus if s not in listed]
     if missing:
         raise UserError(
-            f"Not on the shortlist '{args.name}': {', '.join(missing)}.",
+            f"Not on the shortlist '{args.shortlist}': {', '.join(missing)}.",
             hint=f"It holds: {', '.join(listed) or 'nothing'}.",
         )
     with ctx.db.transaction() as con:
         if args.skus:
-            con.execute("DELETE FROM shortlists WHERE name = ? AND sku IN (SELECT unnest(?))", [args.name, args.skus])
+            con.execute(
+                "DELETE FROM shortlists WHERE name = ? AND sku IN (SELECT unnest(?))", [args.shortlist, args.skus]
+            )
         else:
-            con.execute("DELETE FROM shortlists WHERE name = ?", [args.name])
-    left = shortlist_skus(ctx.db, args.name)
+            con.execute("DELETE FROM shortlists WHERE name = ?", [args.shortlist])
+    left = shortlist_skus(ctx.db, args.shortlist)
     return _show(
         ctx.db,
-        args.name,
-        f"Removed {len(args.skus) or len(listed)} from '{args.name}'; "
+        args.shortlist,
+        f"Removed {len(args.skus) or len(listed)} from '{args.shortlist}'; "
         + (f"it holds {len(left)}: {', '.join(left)}." if left else "it is now empty."),
     )

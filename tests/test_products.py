@@ -1,0 +1,153 @@
+"""Finding products with bound-parameter filters, and keeping chosen ones on a shortlist."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from storage.errors import UserError
+from tools import run_tool
+
+INJECTIONS = [
+    "'; DROP TABLE products; --",
+    "x' OR '1'='1",
+    "%",
+    "_",
+    '") OR 1=1 --',
+    "Outerwear' UNION SELECT * FROM app_secrets --",
+]
+
+
+@pytest.fixture
+def shop(ctx):
+    run_tool(ctx, "generate_demo_data", customers=50, products=400, seed=11)
+    return ctx
+
+
+def everything(ctx):
+    return ctx.db.df("SELECT * FROM products")
+
+
+def test_each_filter_returns_exactly_the_matching_products(shop):
+    all_products = everything(shop)
+    expected = all_products[
+        (all_products.stock >= 20)
+        & (all_products.stock <= 400)
+        & (all_products.margin >= 0.6)
+        & (all_products.price >= 20)
+        & (all_products.price <= 300)
+        & all_products.category.isin(["Outerwear", "Knitwear"])
+    ]
+    result = run_tool(
+        shop,
+        "find_products",
+        min_stock=20,
+        max_stock=400,
+        min_margin=0.6,
+        price_min=20,
+        price_max=300,
+        category=["outerwear", "KNITWEAR"],  # case does not matter
+        limit=500,
+    )
+    assert result.data["total"] == len(expected) > 0
+    assert sorted(result.data["skus"]) == sorted(expected.sku)
+
+
+def test_search_brand_sort_and_paging(shop):
+    all_products = everything(shop)
+    brands = ["Northlane", "Fieldnote"]
+    wool = all_products[all_products.name.str.lower().str.contains("cotton") & all_products.brand.isin(brands)]
+    first = run_tool(
+        shop, "find_products", search="COTTON", brand=["northlane", "FIELDNOTE"], sort="price_asc", limit=3
+    )
+    assert first.data["total"] == len(wool) > 3
+    assert first.data["skus"] == wool.sort_values(["price", "sku"]).sku.head(3).tolist()
+    second = run_tool(shop, "find_products", search="cotton", brand=brands, sort="price_asc", limit=3, offset=3)
+    assert second.data["skus"] == wool.sort_values(["price", "sku"]).sku.iloc[3:6].tolist()
+    assert first.tables[0].total == len(wool)
+
+
+def test_contradictory_bounds_are_refused(shop):
+    with pytest.raises(UserError, match="--price-min") as caught:
+        run_tool(shop, "find_products", price_min=100, price_max=10)
+    assert "Swap" in caught.value.hint
+    with pytest.raises(UserError, match="--min-stock"):
+        run_tool(shop, "find_products", min_stock=10, max_stock=1)
+
+
+def test_an_empty_result_says_which_filter_to_loosen(shop):
+    result = run_tool(shop, "find_products", category=["Shoes"], price_max=1)
+    assert result.data["total"] == 0
+    shoes = int((everything(shop).category == "Shoes").sum())
+    assert f"Without --price-max there would be {shoes:,} products" in result.summary
+    unknown = run_tool(shop, "find_products", category=["Hats"])
+    assert "no category Hats" in unknown.summary and "Outerwear" in unknown.summary
+
+
+def test_sql_in_any_filter_field_is_just_a_value(shop):
+    products = everything(shop)
+    haystack = (products.name + "|" + products.sku + "|" + products.brand + "|" + products.category).str.lower()
+    for attack in INJECTIONS:
+        found = run_tool(shop, "find_products", search=attack)
+        assert found.data["total"] == int(haystack.str.contains(attack.lower(), regex=False).sum())  # % _ literal
+        for field in ("category", "brand"):
+            found = run_tool(shop, "find_products", **{field: [attack]})
+            assert found.data["total"] == int((products[field].str.lower() == attack.lower()).sum())
+        for field in ("price_min", "price_max", "min_margin", "min_stock", "max_stock", "limit", "offset", "sort"):
+            with pytest.raises(UserError, match=field):  # a non-number never reaches SQL
+                run_tool(shop, "find_products", **{field: attack})
+    assert shop.db.scalar("SELECT count(*) FROM products") == len(products)
+
+
+def test_product_names_holding_sql_are_found_and_harmless(shop):
+    with shop.db.transaction() as con:
+        for i, attack in enumerate(INJECTIONS):
+            con.execute(
+                "INSERT INTO products (sku, name, category, brand, price, margin, stock, source) "
+                "VALUES (?, ?, ?, ?, 10, 1, 5, 'test')",
+                [f"EVIL-{i}", f"Coat {attack}", attack, attack],
+            )
+    for i, attack in enumerate(INJECTIONS):
+        found = run_tool(shop, "find_products", search=f"coat {attack}")
+        assert f"EVIL-{i}" in found.data["skus"]
+        by_category = run_tool(shop, "find_products", category=[attack], brand=[attack])
+        assert by_category.data["skus"] == [f"EVIL-{i}"]
+    evil = [f"EVIL-{i}" for i in range(len(INJECTIONS))]
+    run_tool(shop, "shortlist_add", skus=evil, shortlist="evil")
+    assert run_tool(shop, "shortlist_show", shortlist="evil").data["skus"] == evil
+
+
+def test_the_shortlist_remembers_products_in_order(shop):
+    a, b, c = (r[0] for r in shop.db.execute("SELECT sku FROM products ORDER BY sku LIMIT 3").fetchall())
+    run_tool(shop, "shortlist_add", skus=[b, a])
+    added = run_tool(shop, "shortlist_add", skus=[a, c])  # a is already there: kept once, in place
+    assert added.data["skus"] == [b, a, c]
+    assert run_tool(shop, "shortlist_show").tables[0].to_df()["sku"].tolist() == [b, a, c]
+    assert run_tool(shop, "shortlist_show", shortlist="summer").data["skus"] == []
+    assert run_tool(shop, "shortlist_remove", skus=[a]).data["skus"] == [b, c]
+    assert run_tool(shop, "shortlist_remove").data["skus"] == []
+
+
+def test_unknown_skus_are_named(shop):
+    sku = shop.db.scalar("SELECT min(sku) FROM products")
+    with pytest.raises(UserError, match="NOPE-1, NOPE-2"):
+        run_tool(shop, "shortlist_add", skus=[sku, "NOPE-1", "NOPE-2"])
+    assert run_tool(shop, "shortlist_show").data["skus"] == []  # nothing half-added
+    with pytest.raises(UserError, match="Not on the shortlist"):
+        run_tool(shop, "shortlist_remove", skus=["NOPE-1"])
+
+
+def test_cli_products_and_shortlist(shop):
+    shop.db.close()  # the CLI opens the file itself
+    runner, db = CliRunner(), ["--db", shop.settings.db_path]
+    found = runner.invoke(main, [*db, "products", "--category", "Jeans", "--limit", "2", "--json"])
+    assert found.exit_code == 0, found.output
+    skus = json.loads(found.stdout)["data"]["skus"]
+    assert len(skus) == 2
+    added = runner.invoke(main, [*db, "shortlist", "add", *skus, "--json"])
+    assert json.loads(added.stdout)["data"]["skus"] == skus
+    bad = runner.invoke(main, [*db, "products", "--price-min", "9", "--price-max", "1"])
+    assert bad.exit_code == 1 and "--price-max" in bad.stderr and "Traceback" not in bad.output
