@@ -1,0 +1,60 @@
+"""Campaigns for the delivery tests: a small demo shop and an approved two-variant campaign over it.
+
+Drafting and approval are tested in their own files; here the rows are written directly so the
+delivery tests depend on nothing but the schema and the renderer.
+"""
+
+from __future__ import annotations
+
+import json
+
+from tools import ToolContext, run_tool
+
+COPY = [
+    {
+        "variant": "A",
+        "subject": "{{ first_name }}, new in: {{ product }}",
+        "preheader": "Picked for you",
+        "blocks": ["We think you'll love the {{ recommended }}."],
+        "cta_text": "Shop now",
+    },
+    {
+        "variant": "B",
+        "subject": "Your {{ category }} edit",
+        "preheader": "Fresh arrivals",
+        "blocks": ["Hello {{ first_name }}, the {{ recommended }} is back in stock."],
+        "cta_text": "See it",
+    },
+]
+
+
+def small_shop(ctx: ToolContext, customers: int = 30) -> ToolContext:
+    run_tool(ctx, "generate_demo_data", customers=customers, products=12, seed=11)
+    ctx.settings.send_rate = 0  # no rate limit unless a test asks for one
+    return ctx
+
+
+def approved_campaign(ctx: ToolContext, *, approved: bool = True) -> int:
+    """An approved campaign to every usable customer, with two variants over the first two products."""
+    skus = [r[0] for r in ctx.db.execute("SELECT sku FROM products ORDER BY sku LIMIT 2").fetchall()]
+    campaign_id = ctx.db.scalar(
+        "INSERT INTO campaigns (name, skus) VALUES ('Spring edit', ?) RETURNING campaign_id", [skus]
+    )
+    ctx.db.execute(
+        "INSERT INTO campaign_versions (campaign_id, version, author, variants, cta_url, skus)"
+        " VALUES (?, 1, 'template', ?, NULL, ?)",
+        [campaign_id, json.dumps(COPY), skus],
+    )
+    if approved:
+        ctx.db.execute(
+            "UPDATE campaigns SET status = 'approved', approved_version = 1, approved_by = 'tester',"
+            " approved_at = now() WHERE campaign_id = ?",
+            [campaign_id],
+        )
+    return campaign_id
+
+
+def statuses(ctx: ToolContext, campaign_id: int) -> dict[str, str]:
+    """email -> message status."""
+    rows = ctx.db.execute("SELECT lower(email), status FROM messages WHERE campaign_id = ?", [campaign_id])
+    return dict(rows.fetchall())

@@ -1,0 +1,221 @@
+"""Sending a campaign over real SMTP (aiosmtpd on 127.0.0.1): approval, faults, resume, exactly once."""
+
+from __future__ import annotations
+
+import email
+import threading
+import time
+from email import policy
+
+import pytest
+
+from storage.errors import UserError
+from tests.campaign_fixtures import approved_campaign, small_shop, statuses
+from tests.smtp_server import Faults, FaultySMTPServer, free_port
+from tools import run_tool, sending
+from tools.delivery import RetryPolicy
+
+
+@pytest.fixture
+def shop(ctx, monkeypatch):
+    monkeypatch.setattr(sending, "RETRY", RetryPolicy(attempts=4, backoff=0.01, max_wait=0.05))
+    return small_shop(ctx)
+
+
+def addresses(ctx, campaign_id):
+    return sorted(statuses(ctx, campaign_id))
+
+
+def test_an_unapproved_campaign_is_refused_whoever_asks(shop):
+    campaign = approved_campaign(shop, approved=False)
+    for actor in ("agent", "user"):
+        shop.actor = actor
+        with pytest.raises(UserError, match="not approved"):
+            run_tool(shop, "campaign_send", campaign_id=campaign)
+    assert shop.db.scalar("SELECT count(*) FROM messages") == 0
+    assert shop.db.scalar("SELECT status FROM campaigns WHERE campaign_id = ?", [campaign]) == "draft"
+
+
+def test_the_assistant_cannot_send_a_test_copy(shop):
+    campaign = approved_campaign(shop)
+    shop.actor = "agent"
+    with pytest.raises(UserError, match="only be done by a person"):
+        run_tool(shop, "campaign_test_send", campaign_id=campaign, to="me@example.com")
+
+
+def test_a_send_reaches_every_recipient_once_over_a_few_connections(shop):
+    campaign = approved_campaign(shop)
+    with FaultySMTPServer() as server:
+        shop.settings.smtp_url = server.url
+        result = run_tool(shop, "campaign_send", campaign_id=campaign)
+    recipients = addresses(shop, campaign)
+    assert result.data["status"] == "sent"
+    assert set(statuses(shop, campaign).values()) == {"sent"}
+    assert sorted(server.received) == recipients
+    assert set(server.received.values()) == {1}
+    assert 1 <= server.sessions <= sending.CONNECTIONS  # reused, not one connection per message
+    variants = dict(shop.db.execute("SELECT variant, count(*) FROM messages GROUP BY 1").fetchall())
+    assert set(variants) == {"A", "B"}
+    ids = shop.db.execute("SELECT count(DISTINCT message_id), count(*) FROM messages").fetchone()
+    assert ids[0] == ids[1] == len(recipients)
+
+
+def test_variants_are_assigned_by_customer_not_by_chance(shop):
+    first = approved_campaign(shop)
+    with FaultySMTPServer() as server:
+        shop.settings.smtp_url = server.url
+        run_tool(shop, "campaign_send", campaign_id=first, dry_run=True)
+        run_tool(shop, "campaign_send", campaign_id=first, limit=5)
+    frozen = dict(shop.db.execute("SELECT customer_id, variant FROM messages").fetchall())
+    shop.db.execute("DELETE FROM messages")
+    shop.db.execute("DELETE FROM campaign_sends")
+    shop.db.execute("UPDATE campaigns SET status = 'approved'")
+    with FaultySMTPServer() as server:
+        shop.settings.smtp_url = server.url
+        run_tool(shop, "campaign_send", campaign_id=first, limit=5)
+    assert dict(shop.db.execute("SELECT customer_id, variant FROM messages").fetchall()) == frozen
+
+
+def test_faults_end_in_sent_exactly_once_or_failed_with_the_reply(shop):
+    campaign = approved_campaign(shop)
+    emails = [r[0].lower() for r in shop.db.execute("SELECT email FROM customers ORDER BY customer_id").fetchall()]
+    busy, bounced, dropped, gone = emails[0], set(emails[1:3]), emails[4], emails[5]
+    faults = Faults(temporary={busy: 1}, permanent=bounced, drop_at_rcpt={dropped: 2}, drop_after_data={gone})
+    with FaultySMTPServer(faults) as server:
+        shop.settings.smtp_url = server.url
+        result = run_tool(shop, "campaign_send", campaign_id=campaign)
+    state = statuses(shop, campaign)
+    replies = dict(shop.db.execute("SELECT lower(email), last_reply FROM messages").fetchall())
+    assert state[busy] == "sent" and server.received[busy] == 1  # 421, then accepted on retry
+    assert state[dropped] == "sent" and server.received[dropped] == 1  # reconnected twice
+    for address in bounced:
+        assert state[address] == "failed" and "550" in replies[address] and server.received[address] == 0
+    # The server kept this one but hung up before saying so: never resent, reported as unknown.
+    assert state[gone] == "unknown" and server.received[gone] == 1 and "not resent" in replies[gone]
+    for address, status in state.items():
+        assert server.received[address] == (1 if status in {"sent", "unknown"} else 0), address
+    assert result.data["messages"]["failed"] == 2
+    assert result.data["status"] == "sent"
+
+
+def test_limit_pauses_and_the_next_send_resumes_without_repeats(shop):
+    campaign = approved_campaign(shop)
+    with FaultySMTPServer() as server:
+        shop.settings.smtp_url = server.url
+        first = run_tool(shop, "campaign_send", campaign_id=campaign, limit=7)
+        assert first.data["status"] == "paused" and first.data["this_run"]["sent"] == 7
+        second = run_tool(shop, "campaign_send", campaign_id=campaign)
+    assert second.data["status"] == "sent"
+    assert sorted(server.received) == addresses(shop, campaign)
+    assert set(server.received.values()) == {1}
+    with pytest.raises(UserError, match="already been sent"):
+        run_tool(shop, "campaign_send", campaign_id=campaign)
+
+
+def test_pause_stops_a_running_send_between_batches(shop):
+    campaign = approved_campaign(shop)
+    with FaultySMTPServer() as server:
+        shop.settings.smtp_url = server.url
+        outcome = {}
+        worker = threading.Thread(
+            target=lambda: outcome.update(result=run_tool(shop, "campaign_send", campaign_id=campaign, rate=40))
+        )
+        worker.start()
+        while not server.received:
+            time.sleep(0.01)
+        run_tool(shop, "campaign_pause", campaign_id=campaign)
+        worker.join(10)
+        paused = dict(server.received)
+        assert outcome["result"].data["status"] == "paused"
+        assert 0 < sum(paused.values()) < len(addresses(shop, campaign))
+        run_tool(shop, "campaign_send", campaign_id=campaign)
+    assert sorted(server.received) == addresses(shop, campaign)
+    assert set(server.received.values()) == {1}
+
+
+def test_cancel_drops_what_was_not_sent(shop):
+    campaign = approved_campaign(shop)
+    with FaultySMTPServer() as server:
+        shop.settings.smtp_url = server.url
+        run_tool(shop, "campaign_send", campaign_id=campaign, limit=4)
+        result = run_tool(shop, "campaign_cancel", campaign_id=campaign)
+        with pytest.raises(UserError, match="cancelled"):
+            run_tool(shop, "campaign_send", campaign_id=campaign)
+    counts = result.data["messages"]
+    assert counts["sent"] == 4 and counts["cancelled"] == len(addresses(shop, campaign)) - 4
+    assert sum(server.received.values()) == 4
+
+
+def test_an_address_suppressed_after_freezing_is_skipped(shop):
+    campaign = approved_campaign(shop)
+    with FaultySMTPServer() as server:
+        shop.settings.smtp_url = server.url
+        run_tool(shop, "campaign_send", campaign_id=campaign, limit=1)
+        later = shop.db.scalar("SELECT email FROM messages WHERE status = 'queued' ORDER BY customer_id DESC LIMIT 1")
+        shop.db.execute("INSERT INTO suppressions (email, reason) VALUES (lower(?), 'unsubscribed')", [later])
+        result = run_tool(shop, "campaign_send", campaign_id=campaign)
+    assert statuses(shop, campaign)[later.lower()] == "skipped"
+    assert server.received[later.lower()] == 0
+    assert result.data["messages"]["skipped"] == 1
+
+
+def test_a_dry_run_renders_everything_and_changes_nothing(shop):
+    campaign = approved_campaign(shop)
+    result = run_tool(shop, "campaign_send", campaign_id=campaign, dry_run=True)
+    usable = shop.db.scalar("SELECT count(*) FROM customers WHERE quarantine_reason IS NULL")
+    assert result.data["would_send"] == usable
+    assert sum(result.data["variants"].values()) == usable
+    assert result.data["average_bytes"] > 1000
+    assert shop.db.scalar("SELECT count(*) FROM messages") == 0
+    assert shop.db.scalar("SELECT status FROM campaigns") == "approved"
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("smtp://127.0.0.1:{port}", "Cannot reach the SMTP server"),
+        ("smtp://127.0.0.1:notaport", "port"),
+        ("smtp:///nohost", "malformed"),
+        ("gopher://mail.example.com", "Unsupported"),
+        ("smtp://user:secret@mail.example.com:25", "unencrypted"),
+    ],
+)
+def test_a_bad_mail_server_setting_is_a_clear_error_and_changes_nothing(shop, url, message):
+    campaign = approved_campaign(shop)
+    shop.settings.smtp_url = url.format(port=free_port())
+    with pytest.raises(UserError, match=message) as caught:
+        run_tool(shop, "campaign_send", campaign_id=campaign)
+    assert "secret" not in str(caught.value)
+    assert shop.db.scalar("SELECT count(*) FROM messages") == 0
+    assert shop.db.scalar("SELECT status FROM campaigns") == "approved"
+
+
+def test_a_refused_login_is_a_clear_error(shop):
+    campaign = approved_campaign(shop)
+    with FaultySMTPServer(login=("shop", "right")) as server:
+        shop.settings.smtp_url = f"smtp://shop:wrong@127.0.0.1:{server.port}"
+        with pytest.raises(UserError, match="refused the login"):
+            run_tool(shop, "campaign_send", campaign_id=campaign)
+        assert shop.db.scalar("SELECT count(*) FROM messages") == 0
+        shop.settings.smtp_url = f"smtp://shop:right@127.0.0.1:{server.port}"
+        assert run_tool(shop, "campaign_send", campaign_id=campaign).data["status"] == "sent"
+
+
+def test_outbox_writes_one_eml_per_message(shop, tmp_path):
+    campaign = approved_campaign(shop)
+    shop.settings.smtp_url = f"outbox:{tmp_path / 'out'}"
+    run_tool(shop, "campaign_send", campaign_id=campaign)
+    written = [email.message_from_bytes(f.read_bytes(), policy=policy.default) for f in (tmp_path / "out").iterdir()]
+    expected = {r[0] for r in shop.db.execute("SELECT message_id FROM messages WHERE status = 'sent'").fetchall()}
+    assert sorted(m["Message-ID"] for m in written) == sorted(expected)
+    assert len(expected) == len(addresses(shop, campaign))
+
+
+def test_a_test_copy_goes_to_the_given_address_only(shop):
+    campaign = approved_campaign(shop, approved=False)
+    with FaultySMTPServer() as server:
+        shop.settings.smtp_url = server.url
+        result = run_tool(shop, "campaign_test_send", campaign_id=campaign, to="me@example.com", variant="B")
+    assert dict(server.received) == {"me@example.com": 1}
+    assert result.data["variant"] == "B"
+    assert shop.db.scalar("SELECT count(*) FROM messages") == 0
