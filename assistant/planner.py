@@ -26,7 +26,7 @@ SKU = re.compile(r"\b[A-Z]{2,5}-\d{3,}\b", re.IGNORECASE)
 SKU_AFTER_WORD = re.compile(r"\bskus?\s*[:#]?\s*([A-Za-z0-9][\w-]*\d[\w-]*)", re.IGNORECASE)
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
 TONES = ["playful", "formal", "friendly", "luxurious", "urgent", "casual", "elegant", "warm"]
-NOTE_PREFIX = "[Button]"  # how the UI records a button press in the conversation
+NOTE_PREFIX = "[UI]"  # how the UI records a button press or an upload in the conversation
 NOTE_CAMPAIGN = re.compile(re.escape(NOTE_PREFIX) + r".*?campaign (\d+)")
 
 
@@ -64,8 +64,8 @@ class Memory:
         for source in (args, data, step.result.get("approval") or {}):
             if isinstance(source.get("campaign_id"), int):
                 self.campaign_id = source["campaign_id"]
-        skus = args.get("skus") or ([args["sku"]] if args.get("sku") else None)
-        if skus and step.ok:
+        skus = args.get("product") or args.get("skus") or data.get("skus")
+        if skus and isinstance(skus, list) and step.ok:
             self.skus = [str(s) for s in skus]
         elif step.name == "find_products" and step.ok and step.rows("sku"):
             self.skus = [str(s) for s in step.rows("sku")[:3]]
@@ -214,7 +214,7 @@ def match(req: Request) -> Plan:
     if not skus:
         return Plan(answer="Which product? Give me a SKU, e.g. *which segment fits SKU OUT-000123*.")
     if not req.done:
-        return call("match_segments", skus=skus)
+        return call("match_segments", product=skus)
     return Plan(answer=report(req, f"Next: *draft an email for segment N about {' '.join(skus)}*."))
 
 
@@ -233,7 +233,7 @@ def rank(req: Request) -> Plan:
         if not skus:
             return Plan(answer=report(req, "No products match that; try other words or *show products ...*."))
     if not req.last("rank_customers"):
-        return call("rank_customers", skus=skus, top=20)
+        return call("rank_customers", product=skus, top=20)
     return Plan(answer=report(req, f"Next: *draft an email about {' '.join(skus)}*."))
 
 
@@ -247,7 +247,7 @@ def draft(req: Request) -> Plan:
     if seg is None and not req.has(r"everyone|all customers"):
         matched = req.last("match_segments")
         if matched is None:
-            return call("match_segments", skus=skus)
+            return call("match_segments", product=skus)
         best = matched.rows("segment")
         seg = int(best[0]) if best else None
     if req.last("campaign_draft"):

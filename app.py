@@ -1,0 +1,21 @@
+"""PromoPilot's chat UI: `chainlit run app.py` (or `promopilot start`). The logic is in assistant/webapp.py."""
+
+from __future__ import annotations
+
+import os
+
+import chainlit as cl
+from chainlit.server import app as server
+
+from assistant import webapp
+
+cl.on_chat_start(webapp.on_chat_start)
+cl.set_starters(webapp.starters)
+cl.on_message(webapp.on_message)
+cl.action_callback("approve")(webapp.on_approve)
+cl.action_callback("revise")(webapp.on_revise)
+cl.action_callback("reject")(webapp.on_reject)
+if os.environ.get("PROMOPILOT_PASSWORD"):
+    cl.password_auth_callback(webapp.check_password)
+
+webapp.mount_tracking(server)

@@ -1,0 +1,288 @@
+"""Chainlit glue: chat messages become agent runs; agent events become steps, elements and buttons.
+
+`app.py` only registers these handlers. The process owns one database (DuckDB allows one writer
+process) and one agent; each chat session has its own `Conversation`. Approving a campaign happens
+only here, in the Approve button's callback, as the user (`actor="user"`), never through the agent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import chainlit as cl
+
+from assistant.chat_model import chat_model
+from assistant.llm import structured_model
+from assistant.loop import Agent, Conversation, Done, Error, Event, Token, ToolEnd, ToolProgress, ToolStart
+from assistant.planner import NOTE_PREFIX
+from storage.db import Database
+from storage.errors import UserError
+from tools.context import Settings, ToolContext
+from tools.registry import run_tool
+from tools.results import ApprovalRequest, ToolResult
+
+log = logging.getLogger(__name__)
+
+DATA_SUFFIXES = {".csv", ".tsv", ".txt", ".parquet", ".jsonl", ".ndjson", ".json"}
+STARTERS = [
+    ("Generate demo data", "generate 5000 demo customers"),
+    ("Check the data", "check the data"),
+    ("Segment customers", "segment customers"),
+    ("Find products", "show products with margin over 60% and stock above 100"),
+    ("Who would buy trench coats?", "which customers would buy the new trench coats?"),
+    ("What can you do?", "help"),
+]
+EMPTY_MESSAGE = (
+    "Type a request, or attach a CSV/Parquet file to import it. For example: *generate 5000 demo customers*, "
+    "*segment customers*, or *help* for everything I can do."
+)
+
+
+# -- process-wide state ----------------------------------------------------------------------------
+@cache
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+@cache
+def get_db() -> Database:
+    return Database(settings().db_path)
+
+
+def user_ctx() -> ToolContext:
+    """The context for what the user does directly (buttons, uploads): the only way to approve."""
+    return ToolContext(db=get_db(), settings=settings(), llm=structured_model(settings()), actor="user")
+
+
+@cache
+def agent() -> Agent:
+    return Agent(user_ctx(), chat_model(settings()))
+
+
+def conversation() -> Conversation:
+    current = cl.user_session.get("conversation")
+    if current is None:
+        current = Conversation()
+        cl.user_session.set("conversation", current)
+    return current
+
+
+# -- handlers --------------------------------------------------------------------------------------
+async def on_chat_start() -> None:
+    cl.user_session.set("conversation", Conversation())
+
+
+async def starters(user: Any = None, language: str | None = None) -> list[cl.Starter]:
+    return [cl.Starter(label=label, message=message) for label, message in STARTERS]
+
+
+async def on_message(message: cl.Message) -> None:
+    files = [e for e in message.elements or [] if getattr(e, "path", None)]
+    if files:
+        await import_files(files, message.content or "")
+        return
+    text = (message.content or "").strip()
+    if not text:
+        await cl.Message(content=EMPTY_MESSAGE).send()
+        return
+    await run_turn(text)
+
+
+async def run_turn(text: str) -> None:
+    view = TurnView()
+    try:
+        async for event in agent().run(conversation(), text):
+            await view.show(event)
+    except Exception:  # the chat must survive any bug: say so, keep the session
+        log.exception("agent turn failed")
+        await view.finish()
+        await cl.Message(
+            content="Something went wrong on my side while doing that. The chat still works: try again, "
+            "or rephrase the request."
+        ).send()
+    else:
+        await view.finish()
+
+
+class TurnView:
+    """Shows one turn: streamed text in messages, each tool call as a step, results as elements."""
+
+    def __init__(self) -> None:
+        self.message: cl.Message | None = None
+        self.steps: dict[str, cl.Step] = {}
+
+    async def show(self, event: Event) -> None:
+        if isinstance(event, Token):
+            if self.message is None:
+                self.message = cl.Message(content="")
+            await self.message.stream_token(event.text)
+        elif isinstance(event, ToolStart):
+            await self.finish()  # text before a tool call stays above its step
+            step = cl.Step(name=event.name, type="tool", show_input="json")
+            step.input = event.arguments if isinstance(event.arguments, str) else json.dumps(event.arguments)
+            await step.send()
+            self.steps[event.call_id] = step
+        elif isinstance(event, ToolProgress):
+            step = self.steps[event.call_id]
+            total = f"/{event.total:,.0f}" if event.total else ""
+            step.output = f"{event.description}: {event.completed:,.0f}{total}"
+            await step.update()
+        elif isinstance(event, ToolEnd):
+            step = self.steps[event.call_id]
+            step.output = event.result.summary if event.result else _error_text(event.error or {})
+            step.is_error = not event.ok
+            await step.update()
+            if event.result:
+                await show_result(event.result)
+        elif isinstance(event, Error):
+            await self.finish()
+            await cl.Message(content=f"**{event.message}**" + (f"\n\n{event.hint}" if event.hint else "")).send()
+        elif isinstance(event, Done):
+            await self.finish()
+
+    async def finish(self) -> None:
+        if self.message is not None:
+            await self.message.send()
+            self.message = None
+
+
+async def show_result(result: ToolResult) -> None:
+    """Tables as dataframes, charts as Plotly, a draft as a preview with the decision buttons."""
+    elements: list[cl.Element] = [
+        cl.Dataframe(name=t.name, data=t.to_df(), display="inline", size="large") for t in result.tables
+    ]
+    elements += [cl.Plotly(name=c.title, figure=c.to_figure(), display="inline", size="large") for c in result.charts]
+    if elements:
+        names = ", ".join(e.name for e in elements)
+        await cl.Message(content=f"*{names}*", elements=elements).send()
+    if result.approval:
+        await show_approval(result.approval)
+
+
+async def show_approval(request: ApprovalRequest) -> None:
+    payload = {"campaign_id": request.campaign_id, "version": request.version}
+    preview = cl.CustomElement(
+        name="EmailPreview",
+        props={"html": request.preview_html, "subject": request.subject},
+        display="inline",
+    )
+    await cl.Message(
+        content=f"**Draft ready for your decision**: campaign {request.campaign_id}, version {request.version}.\n\n"
+        "**Approve** allows sending exactly this version; **Revise** asks for changes; **Reject** drops it.",
+        elements=[preview],
+        actions=[
+            cl.Action(name="approve", label="Approve", payload=payload, tooltip="Allow sending this version"),
+            cl.Action(name="revise", label="Revise", payload=payload, tooltip="Ask for changes"),
+            cl.Action(name="reject", label="Reject", payload=payload, tooltip="Drop this draft"),
+        ],
+    ).send()
+
+
+# -- the decision buttons --------------------------------------------------------------------------
+async def on_approve(action: cl.Action) -> None:
+    campaign_id, version = int(action.payload["campaign_id"]), int(action.payload["version"])
+    result = await _user_tool("campaign_approve", campaign_id=campaign_id, version=version)
+    if result:
+        conversation().note(f"{NOTE_PREFIX} The user pressed Approve: campaign {campaign_id} version {version}.")
+        await cl.Message(content=f"{result.summary}\n\nSay *send it* when you are ready.").send()
+
+
+async def on_reject(action: cl.Action) -> None:
+    campaign_id = int(action.payload["campaign_id"])
+    result = await _user_tool("campaign_reject", campaign_id=campaign_id)
+    if result:
+        conversation().note(f"{NOTE_PREFIX} The user pressed Reject: campaign {campaign_id}.")
+        await cl.Message(content=result.summary).send()
+
+
+async def on_revise(action: cl.Action) -> None:
+    campaign_id = int(action.payload["campaign_id"])
+    reply = await cl.AskUserMessage(content="What should I change? (e.g. *make it shorter*)", timeout=600).send()
+    instruction = (reply or {}).get("output", "").strip()
+    if instruction:
+        await run_turn(f"Revise campaign {campaign_id}: {instruction}")
+
+
+async def _user_tool(name: str, **arguments: Any) -> ToolResult | None:
+    """Run a tool as the user, showing it as a step; a `UserError` becomes a message, not a crash."""
+    async with cl.Step(name=name, type="tool", show_input="json") as step:
+        step.input = json.dumps(arguments)
+        try:
+            result = await asyncio.to_thread(run_tool, user_ctx(), name, arguments)
+        except UserError as exc:
+            step.output, step.is_error = _error_text(exc.to_dict()), True
+            await cl.Message(content=_error_text(exc.to_dict())).send()
+            return None
+        step.output = result.summary
+    return result
+
+
+# -- uploads ---------------------------------------------------------------------------------------
+async def import_files(files: list[Any], text: str) -> None:
+    for file in files:
+        name = file.name or Path(file.path).name
+        if Path(name).suffix.lower() not in DATA_SUFFIXES:
+            await cl.Message(
+                content=f"“{name}” is not a data file I can import. Attach a CSV, TSV, Parquet or JSON-lines "
+                "file with customers, products or orders (say *products* or *orders* if it holds those)."
+            ).send()
+            continue
+        kind = guess_kind(name, text)
+        result = await _user_tool("import_data", kind=kind, path=str(file.path))
+        if result:
+            conversation().note(f"{NOTE_PREFIX} The user uploaded {name!r} as {kind}: {result.summary}")
+            await show_result(result)
+            await cl.Message(content=f"{result.summary}\n\nNext: *check the data*.").send()
+
+
+def guess_kind(file_name: str, text: str) -> str:
+    """products / orders when the file name or the message says so; customers otherwise."""
+    words = f"{file_name} {text}".lower()
+    for kind, stems in (("orders", ("order", "purchase", "transaction")), ("products", ("product", "inventory"))):
+        if any(stem in words for stem in stems):
+            return kind
+    return "customers"
+
+
+# -- login (only when PROMOPILOT_PASSWORD is set) --------------------------------------------------
+def check_password(username: str, password: str) -> cl.User | None:
+    expected_user = os.environ.get("PROMOPILOT_USER") or username
+    expected_password = os.environ.get("PROMOPILOT_PASSWORD", "")
+    ok_user = hmac.compare_digest(username.encode(), expected_user.encode())
+    ok_password = bool(expected_password) and hmac.compare_digest(password.encode(), expected_password.encode())
+    return cl.User(identifier=username, metadata={"provider": "password"}) if ok_user and ok_password else None
+
+
+def _error_text(error: dict[str, Any]) -> str:
+    message = error.get("error") or "That did not work."
+    return f"{message} {error['hint']}" if error.get("hint") else message
+
+
+# -- tracking endpoints on the same server ---------------------------------------------------------
+def mount_tracking(server: Any) -> None:
+    """Serve the open/click/unsubscribe endpoints (/t/...) from the chat's web server.
+
+    Chainlit's router ends in a catch-all GET that answers every path with the app page, so the
+    tracking routes are moved in front of it. Idempotent (chainlit's watch mode re-imports app.py).
+    """
+    try:
+        from tools.tracking import create_router
+    except ImportError:  # pragma: no cover - the delivery capability is not in this checkout yet
+        log.warning("tools.tracking is missing: tracking links will not work in this server")
+        return
+    if getattr(server.state, "promopilot_tracking", False):
+        return
+    routes = server.router.routes
+    before = len(routes)
+    server.include_router(create_router(get_db))
+    added = routes[before:]
+    del routes[before:]
+    routes[0:0] = added
+    server.state.promopilot_tracking = True

@@ -1,0 +1,182 @@
+"""The Chainlit handlers without a browser: a mocked session records what would reach the page."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from types import SimpleNamespace
+from unittest.mock import AsyncMock, Mock
+
+import pytest
+
+chainlit = pytest.importorskip("chainlit")
+
+import chainlit as cl  # noqa: E402
+from chainlit.context import ChainlitContext, context_var  # noqa: E402
+from chainlit.emitter import BaseChainlitEmitter  # noqa: E402
+from chainlit.session import WebsocketSession  # noqa: E402
+from chainlit.user_session import user_sessions  # noqa: E402
+
+from assistant import webapp  # noqa: E402
+from assistant.loop import ToolEnd, ToolProgress, ToolStart  # noqa: E402
+from tools.results import ApprovalRequest, ToolResult  # noqa: E402
+
+
+def run_handler(handler, make_arg=None, *, session_store: dict | None = None) -> ChainlitContext:
+    """Run one handler inside a fake Chainlit session; returns the context whose emitter recorded the calls."""
+
+    async def go() -> ChainlitContext:
+        session = Mock(spec=WebsocketSession)
+        session.id, session.thread_id, session.user = "sess-1", "thread-1", None
+        session.user_env, session.chat_settings, session.files = {}, {}, {}
+        session.client_type, session.has_first_interaction = "webapp", True
+        session.chat_profile = None
+        emitter = AsyncMock(spec=BaseChainlitEmitter)
+        emitter.session = session
+        ctx = ChainlitContext(session, emitter)
+        token = context_var.set(ctx)
+        store = session_store if session_store is not None else {}
+        user_sessions[session.id] = store
+        try:
+            await (handler(make_arg()) if make_arg else handler())
+        finally:
+            context_var.reset(token)
+        return ctx
+
+    return asyncio.run(go())
+
+
+def sent_steps(ctx: ChainlitContext) -> list[dict]:
+    calls = ctx.emitter.send_step.call_args_list + ctx.emitter.update_step.call_args_list
+    calls += ctx.emitter.stream_start.call_args_list
+    return [c.args[0] for c in calls]
+
+
+def texts(ctx: ChainlitContext) -> str:
+    """Everything written to the page: message and step outputs plus streamed tokens."""
+    outputs = [s.get("output") or "" for s in sent_steps(ctx)]
+    tokens = [c.kwargs.get("token", "") for c in ctx.emitter.send_token.call_args_list]
+    return "\n".join(outputs) + "".join(tokens)
+
+
+def elements(ctx: ChainlitContext) -> list[dict]:
+    return [c.args[0] for c in ctx.emitter.send_element.call_args_list]
+
+
+@pytest.fixture
+def web(tmp_path, monkeypatch):
+    """The web app's process state pointed at a fresh database, offline."""
+    monkeypatch.setenv("PROMOPILOT_DB", str(tmp_path / "web.duckdb"))
+    for cached in (webapp.settings, webapp.get_db, webapp.agent):
+        cached.cache_clear()
+    yield webapp
+    webapp.get_db().close()
+    for cached in (webapp.settings, webapp.get_db, webapp.agent):
+        cached.cache_clear()
+
+
+def test_an_empty_message_gets_a_hint_and_no_agent_run(web):
+    ctx = run_handler(web.on_message, lambda: cl.Message(content="   "))
+    assert "Type a request" in texts(ctx)
+    assert not [s for s in sent_steps(ctx) if s["type"] == "tool"]
+
+
+def test_starters_offer_the_first_steps(web):
+    starters = asyncio.run(web.starters())
+    assert [s.message for s in starters][:3] == ["generate 5000 demo customers", "check the data", "segment customers"]
+
+
+def test_a_request_shows_the_tool_step_its_table_and_streams_the_answer(web):
+    store: dict = {}
+    ctx = run_handler(web.on_message, lambda: cl.Message(content="generate 60 demo customers"), session_store=store)
+
+    tool_steps = [s for s in sent_steps(ctx) if s["type"] == "tool"]
+    assert tool_steps[0]["name"] == "generate_demo_data"
+    assert json.loads(tool_steps[0]["input"]) == {"customers": 60}
+    assert any("Generated 60 customers" in (s.get("output") or "") for s in tool_steps)
+    assert [e["type"] for e in elements(ctx)] == ["dataframe"]
+    assert ctx.emitter.send_token.call_count > 3, "the answer streams"
+    assert "check the data" in texts(ctx)
+    assert web.get_db().scalar("SELECT count(*) FROM customers") == 60
+    assert len(store["conversation"].messages) == 4  # user, tool call, tool result, answer
+
+
+def test_a_progressing_tool_updates_its_step():
+    async def show() -> None:
+        view = webapp.TurnView()
+        await view.show(ToolStart("c1", "campaign_send", {"campaign_id": 1}))
+        await view.show(ToolProgress("c1", "campaign_send", "Sending", 40, 100))
+        await view.show(ToolEnd("c1", "campaign_send", {}, ToolResult(summary="Sent 100."), None, 0.1))
+
+    ctx = run_handler(show)
+    outputs = [c.args[0]["output"] for c in ctx.emitter.update_step.call_args_list]
+    assert outputs == ["Sending: 40/100", "Sent 100."]
+
+
+def test_a_draft_shows_a_sandboxed_preview_with_three_decision_buttons(web):
+    request = ApprovalRequest(campaign_id=7, version=2, subject="Hello", preview_html="<p>Hi</p>")
+    ctx = run_handler(lambda: web.show_approval(request))
+
+    (preview,) = elements(ctx)
+    assert preview["type"] == "custom" and preview["name"] == "EmailPreview"
+    assert preview["props"] == {"html": "<p>Hi</p>", "subject": "Hello"}
+    actions = [c.args[1] for c in ctx.emitter.emit.call_args_list if c.args[0] == "action"]
+    assert [(a["name"], a["payload"]) for a in actions] == [
+        (name, {"campaign_id": 7, "version": 2}) for name in ("approve", "revise", "reject")
+    ]
+
+
+def test_approve_on_a_campaign_that_does_not_exist_explains_and_approves_nothing(web):
+    action = cl.Action(name="approve", payload={"campaign_id": 999, "version": 1}, label="Approve")
+    ctx = run_handler(web.on_approve, lambda: action)
+    step = next(s for s in sent_steps(ctx) if s["type"] == "tool" and s.get("output"))
+    assert step["name"] == "campaign_approve" and step["isError"]
+    assert web.get_db().scalar("SELECT count(*) FROM campaigns WHERE status = 'approved'") == 0
+
+
+def test_an_upload_that_is_not_data_gets_an_explanation(web, tmp_path):
+    picture = tmp_path / "logo.png"
+    picture.write_bytes(b"\x89PNG\r\n")
+    upload = SimpleNamespace(name="logo.png", path=str(picture), mime="image/png")
+    ctx = run_handler(web.on_message, lambda: cl.Message(content="", elements=[upload]))
+    assert "not a data file" in texts(ctx)
+    assert web.get_db().scalar("SELECT count(*) FROM customers") == 0
+
+
+def test_an_uploaded_product_csv_is_imported_as_the_user(web, tmp_path):
+    csv = tmp_path / "new_products.csv"
+    csv.write_text(
+        "sku,name,category,brand,cost,margin,price,stock\nOUT-1,Rain Coat,Outerwear,Northlane,40,0.8,72,30\n"
+    )
+    upload = SimpleNamespace(name="new_products.csv", path=str(csv), mime="text/csv")
+    ctx = run_handler(web.on_message, lambda: cl.Message(content="", elements=[upload]))
+    step = next(s for s in sent_steps(ctx) if s["type"] == "tool" and s.get("output"))
+    assert json.loads(step["input"])["kind"] == "products"
+    assert web.get_db().scalar("SELECT name FROM products WHERE sku = 'OUT-1'") == "Rain Coat"
+
+
+def test_a_model_service_that_is_down_gives_a_message_and_the_session_goes_on(web, fake_openai, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
+    web.settings.cache_clear()
+    web.agent.cache_clear()
+    web.agent().model.max_wait = 0.01
+    for _ in range(4):
+        fake_openai.fault(500)
+    fake_openai.reply(content="I am back.")
+
+    async def two_messages() -> None:
+        await web.on_message(cl.Message(content="hello"))
+        await web.on_message(cl.Message(content="hello again"))
+
+    shown = texts(run_handler(two_messages))
+    assert "not answering" in shown
+    assert shown.index("not answering") < shown.index("I am back.")
+
+
+def test_password_login_checks_the_configured_password(monkeypatch):
+    monkeypatch.setenv("PROMOPILOT_PASSWORD", "s3cret")
+    monkeypatch.setenv("PROMOPILOT_USER", "marketer")
+    assert webapp.check_password("marketer", "s3cret").identifier == "marketer"
+    assert webapp.check_password("marketer", "wrong") is None
+    assert webapp.check_password("someone", "s3cret") is None
