@@ -1,0 +1,418 @@
+"""Campaign content: draft, revise, preview, approve or reject, as versions a marketer can trust.
+
+A campaign moves draft -> approved -> (sending -> sent, by `tools.sending`), or to cancelled.
+Every draft and every revision is a numbered, immutable version; approval names one version and
+records who approved it and when. Revising after approval creates a new version and withdraws the
+approval, so what gets sent is always exactly what a person looked at. Approving is a human-only
+tool (`agent=False`): the assistant can draft and revise, never approve.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, Field, field_validator
+
+from storage.db import Database
+from storage.errors import UserError
+from storage.queries import active_run_id, require_active_run
+from tools.audience import FEATURES_SQL, pii_visible, require_products, score_one
+from tools.context import ToolContext
+from tools.copywriting import Copy, CopyBrief, revise_copy, write_copy
+from tools.products import DEFAULT_SHORTLIST, resolve_skus
+from tools.registry import Positional, tool
+from tools.render import CampaignRenderer, Recipient, load_campaign, load_version, to_plain
+from tools.results import ApprovalRequest, Table, ToolResult
+
+EDITABLE = ("draft", "approved")  # after that the content is frozen: it is being or has been sent
+PROFILE_CHARS = 1500  # a segment profile is aggregates, but keep the prompt small
+
+
+class DraftArgs(BaseModel):
+    segment: int | None = Field(None, description="The segment to write for (its number in the active segmentation).")
+    segments: list[int] = Field(default_factory=list, description="Several segments, instead of one.")
+    skus: list[str] = Field(
+        default_factory=list, description=f"Products to feature (SKUs); default: the '{DEFAULT_SHORTLIST}' shortlist."
+    )
+    variants: int = Field(3, ge=1, le=5, description="How many variants (subject lines) to write, 1-5.")
+    tone: str | None = Field(
+        None, max_length=60, description="Tone of voice, e.g. friendly, playful, urgent, formal, luxurious."
+    )
+    name: str | None = Field(None, max_length=120, description="A name for the campaign (default: made up).")
+    url: str | None = Field(None, description="Landing page for the main button (default: the shop's home page).")
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, url: str | None) -> str | None:
+        if url is not None and (urlsplit(url).scheme not in {"http", "https"} or not urlsplit(url).hostname):
+            raise ValueError("must be an http(s) URL such as https://shop.example.com/sale")
+        return url
+
+
+class ReviseArgs(BaseModel):
+    campaign_id: Annotated[int, Positional()] = Field(description="The campaign to revise.")
+    instruction: str = Field(
+        min_length=2, max_length=500, description="What to change, e.g. 'make it shorter', 'more playful subject'."
+    )
+
+
+class PreviewArgs(BaseModel):
+    campaign_id: Annotated[int, Positional()] = Field(description="The campaign to show.")
+    customer_id: str | None = Field(None, description="Show it as this customer would see it.")
+    version: int | None = Field(None, ge=1, description="Which version (default: the approved one, else the latest).")
+    variant: str = Field("A", description="Which variant (A, B, ...).")
+
+
+class ApproveArgs(BaseModel):
+    campaign_id: Annotated[int, Positional()] = Field(description="The campaign to approve.")
+    version: int = Field(ge=1, description="The version you checked and approve (shown with the preview).")
+    approved_by: str | None = Field(None, max_length=120, description="Who approves (default: your user name).")
+
+
+class RejectArgs(BaseModel):
+    campaign_id: Annotated[int, Positional()] = Field(description="The draft to discard.")
+
+
+class ListArgs(BaseModel):
+    status: Literal["draft", "approved", "sending", "paused", "sent", "cancelled"] | None = Field(
+        None, description="Only campaigns in this state."
+    )
+
+
+@tool(cli="campaign draft")
+def campaign_draft(ctx: ToolContext, args: DraftArgs) -> ToolResult:
+    """Write a new email campaign for a segment and products: several variants with different subject lines.
+
+    The copy comes from the model (or from templates without one) using product facts and the
+    segment's profile, never customer details. Personal touches (first name, a recommended
+    product, the unsubscribe link) are filled in per recipient when sending. The result is
+    draft version 1, shown for approval; nothing is sent.
+    """
+    wanted = sorted({*args.segments, *([args.segment] if args.segment is not None else [])})
+    run_id = require_active_run(ctx.db) if wanted else active_run_id(ctx.db)
+    audience = _audience(ctx.db, run_id, wanted)
+    skus = resolve_skus(ctx.db, args.skus, None)
+    brief = _brief(ctx.db, skus, audience, args.tone)
+    copy = write_copy(ctx, brief, args.variants)
+    name = args.name or _default_name(audience, brief.products)
+    with ctx.db.transaction() as con:
+        campaign_id = con.execute(
+            "INSERT INTO campaigns (name, run_id, segments, skus) VALUES (?, ?, ?, ?) RETURNING campaign_id",
+            [to_plain(name), run_id, wanted or None, skus],
+        ).fetchone()[0]
+        _insert_version(con, campaign_id, 1, copy, None, args.url, skus)
+    return _version_result(
+        ctx, campaign_id, 1, copy, f"Drafted campaign {campaign_id} “{to_plain(name)}” (version 1)", audience
+    )
+
+
+@tool(cli="campaign revise")
+def campaign_revise(ctx: ToolContext, args: ReviseArgs) -> ToolResult:
+    """Change a campaign's copy as asked ("make it shorter", "more playful subject"): a new draft version.
+
+    Revising an approved campaign withdraws the approval: the new version needs approving again.
+    """
+    campaign = _editable(ctx.db, args.campaign_id, "revise")
+    latest = _latest(ctx.db, args.campaign_id)
+    previous = load_version(ctx.db, args.campaign_id, latest)
+    skus = list(previous["skus"] or [])
+    brief = _brief(ctx.db, skus, _audience(ctx.db, campaign["run_id"], campaign["segments"] or []), None)
+    copy = revise_copy(ctx, brief, _variants(previous), args.instruction)
+    version = latest + 1
+    with ctx.db.transaction() as con:
+        _editable(ctx.db, args.campaign_id, "revise")  # re-checked inside: nobody started sending meanwhile
+        _insert_version(con, args.campaign_id, version, copy, args.instruction, previous["cta_url"], skus)
+        con.execute(
+            "UPDATE campaigns SET status = 'draft', approved_version = NULL, approved_by = NULL, approved_at = NULL,"
+            " updated_at = now() WHERE campaign_id = ?",
+            [args.campaign_id],
+        )
+    headline = f"Revised campaign {args.campaign_id} (version {version})"
+    withdrawn = campaign["approved_version"] is not None
+    return _version_result(ctx, args.campaign_id, version, copy, headline, withdrawn=withdrawn)
+
+
+@tool(cli="campaign preview")
+def campaign_preview(ctx: ToolContext, args: PreviewArgs) -> ToolResult:
+    """Show one rendered email of a campaign: subject, text and HTML, optionally as a given customer sees it."""
+    campaign = load_campaign(ctx.db, args.campaign_id)
+    renderer = CampaignRenderer.for_preview(ctx, args.campaign_id, args.version)
+    variant = args.variant.strip().upper()
+    if variant not in renderer.variants:
+        raise UserError(
+            f"Campaign {args.campaign_id} has no variant {args.variant!r}.",
+            hint=f"Its variants are {', '.join(renderer.variants)}.",
+        )
+    first_name, sku, who = None, None, "a typical recipient"
+    if args.customer_id:
+        first_name, sku = _as_customer(ctx, args.campaign_id, renderer, args.customer_id)
+        who = f"customer {args.customer_id}"
+    if not pii_visible(ctx):
+        first_name = None  # the assistant sees the layout, not the person's name
+    rendered = renderer.preview(Recipient(args.customer_id or "preview", "", first_name, variant, sku, ""))
+    state = _state(campaign, renderer.version)
+    return ToolResult(
+        summary=f"Campaign {args.campaign_id} version {renderer.version} ({state}), variant {variant} "
+        f"as {who} sees it: “{rendered.subject}”.",
+        data={
+            "campaign_id": args.campaign_id,
+            "version": renderer.version,
+            "variant": variant,
+            "status": campaign["status"],
+            "subject": rendered.subject,
+            "text": rendered.text,
+            "variants": list(renderer.variants),
+        },
+        approval=ApprovalRequest(
+            campaign_id=args.campaign_id,
+            version=renderer.version,
+            subject=renderer.subject(variant),
+            preview_html=rendered.html,
+            preview_text=rendered.text,
+        ),
+    )
+
+
+@tool(cli="campaign list")
+def campaign_list(ctx: ToolContext, args: ListArgs) -> ToolResult:
+    """List the campaigns: state, latest and approved version, who approved, and how many were sent."""
+    df = ctx.db.df(
+        """
+        SELECT c.campaign_id, c.name, c.status, v.versions AS latest_version, c.approved_version, c.approved_by,
+               c.approved_at, c.segments, c.skus, coalesce(m.sent, 0) AS sent, c.created_at
+        FROM campaigns c
+        LEFT JOIN (SELECT campaign_id, max(version) AS versions FROM campaign_versions GROUP BY 1) v USING (campaign_id)
+        LEFT JOIN (SELECT campaign_id, count(*) FILTER (status = 'sent') AS sent FROM messages GROUP BY 1) m
+            USING (campaign_id)
+        WHERE $status IS NULL OR c.status = $status
+        ORDER BY c.campaign_id DESC""",
+        {"status": args.status},
+    )
+    counts = df["status"].value_counts().to_dict() if len(df) else {}
+    breakdown = ", ".join(f"{n} {s}" for s, n in counts.items())
+    return ToolResult(
+        summary=f"{len(df)} campaign{'s' if len(df) != 1 else ''}" + (f": {breakdown}." if breakdown else "."),
+        data={"campaigns": len(df), "by_status": counts},
+        tables=[Table.from_df("Campaigns", df)],
+    )
+
+
+@tool(cli="campaign approve", agent=False)
+def campaign_approve(ctx: ToolContext, args: ApproveArgs) -> ToolResult:
+    """Approve one version of a campaign for sending (a person's decision: the assistant cannot do this)."""
+    load_version(ctx.db, args.campaign_id, args.version)  # names the latest version if this one does not exist
+    who = (args.approved_by or _os_user()).strip() or "marketer"
+    with ctx.db.transaction() as con:
+        _editable(ctx.db, args.campaign_id, "approve")
+        latest = _latest(ctx.db, args.campaign_id)
+        con.execute(
+            "UPDATE campaigns SET status = 'approved', approved_version = ?, approved_by = ?, approved_at = now(),"
+            " updated_at = now() WHERE campaign_id = ?",
+            [args.version, who, args.campaign_id],
+        )
+    older = f" (note: version {latest} is newer)" if latest != args.version else ""
+    return ToolResult(
+        summary=f"Campaign {args.campaign_id} version {args.version} approved by {who}{older}. "
+        f"It can now be sent (promopilot campaign send {args.campaign_id}).",
+        data={"campaign_id": args.campaign_id, "version": args.version, "approved_by": who, "status": "approved"},
+    )
+
+
+@tool(cli="campaign reject")
+def campaign_reject(ctx: ToolContext, args: RejectArgs) -> ToolResult:
+    """Discard a draft (or an approved campaign not yet sending): it is cancelled and can no longer be sent."""
+    with ctx.db.transaction() as con:
+        _editable(ctx.db, args.campaign_id, "reject")
+        con.execute(
+            "UPDATE campaigns SET status = 'cancelled', updated_at = now() WHERE campaign_id = ?", [args.campaign_id]
+        )
+    return ToolResult(
+        summary=f"Campaign {args.campaign_id} was discarded; nothing was sent.",
+        data={"campaign_id": args.campaign_id, "status": "cancelled"},
+    )
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def _audience(db: Database, run_id: int | None, segments: list[int]) -> list[dict[str, Any]]:
+    """The targeted segments' names and aggregate profiles (what the copy may be based on)."""
+    if run_id is None:
+        return [{"name": "All customers", "description": "Every customer who may be emailed."}]
+    rows = db.rows(
+        "SELECT segment, name, description, size, share, profile FROM segments WHERE run_id = ? ORDER BY segment",
+        [run_id],
+    )
+    known = {r["segment"] for r in rows}
+    missing = [s for s in segments if s not in known]
+    if missing:
+        raise UserError(
+            f"No segment {', '.join(map(str, missing))} in the active segmentation (run {run_id}).",
+            hint=f"Its segments are {', '.join(map(str, sorted(known)))} (see promopilot segment list).",
+        )
+    chosen = [r for r in rows if r["segment"] in segments] if segments else rows
+    return [
+        {
+            "segment": r["segment"],
+            "name": r["name"] or f"Segment {r['segment']}",
+            "description": r["description"],
+            "size": r["size"],
+            "share": r["share"],
+            "profile": _profile(r["profile"]),
+        }
+        for r in chosen
+    ]
+
+
+def _profile(raw: Any) -> Any:
+    text = raw if isinstance(raw, str) else json.dumps(raw, default=str)
+    if text is None or len(text) > PROFILE_CHARS:
+        return (text or "")[:PROFILE_CHARS] or None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _brief(db: Database, skus: list[str], audience: list[dict[str, Any]], tone: str | None) -> CopyBrief:
+    products = require_products(db, skus)
+    facts = [
+        {
+            "sku": r.sku,
+            "name": r.name,
+            "category": r.category,
+            "brand": r.brand,
+            "brand_tier": r.brand_tier,
+            "price": None if r.price is None else round(float(r.price), 2),
+        }
+        for r in products.itertuples()
+    ]
+    return CopyBrief(products=facts, audience=audience, tone=tone)
+
+
+def _default_name(audience: list[dict[str, Any]], products: list[dict[str, Any]]) -> str:
+    who = " + ".join(a["name"] for a in audience[:2]) + (" + more" if len(audience) > 2 else "")
+    what = products[0]["name"] + (f" and {len(products) - 1} more" if len(products) > 1 else "")
+    return f"{who}: {what}"[:120]
+
+
+def _insert_version(
+    con: Any, campaign_id: int, version: int, copy: Copy, instruction: str | None, url: str | None, skus: list[str]
+) -> None:
+    con.execute(
+        "INSERT INTO campaign_versions (campaign_id, version, author, instruction, variants, cta_url, skus)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [campaign_id, version, copy.author, instruction, json.dumps(copy.variants), url, skus],
+    )
+
+
+def _version_result(
+    ctx: ToolContext,
+    campaign_id: int,
+    version: int,
+    copy: Copy,
+    headline: str,
+    audience: list[dict[str, Any]] | None = None,
+    *,
+    withdrawn: bool = False,
+) -> ToolResult:
+    renderer = CampaignRenderer.for_preview(ctx, campaign_id, version)
+    first = renderer.variants[0]
+    rendered = renderer.preview(Recipient("preview", "", None, first, None, ""))
+    subjects = {label: renderer.subject(label) for label in renderer.variants}
+    by = "the model" if copy.author == "model" else "templates (no model configured)" if not copy.note else "templates"
+    lines = "; ".join(f"{label}: “{s}”" for label, s in subjects.items())
+    summary = f"{headline}, {len(subjects)} variant{'s' if len(subjects) != 1 else ''} written by {by}: {lines}."
+    if withdrawn:
+        summary += " The approval was withdrawn: approve the new version to send it."
+    if copy.note:
+        summary += f" {copy.note}"
+    table = Table.from_rows(
+        "Variants",
+        [
+            {
+                "variant": v["variant"],
+                "angle": v.get("angle", ""),
+                "subject": subjects.get(v["variant"], v["subject"]),
+                "preheader": v.get("preheader", ""),
+                "button": v["cta_text"],
+            }
+            for v in copy.variants
+        ],
+    )
+    data = {
+        "campaign_id": campaign_id,
+        "version": version,
+        "status": "draft",
+        "author": copy.author,
+        "subjects": subjects,
+        "note": copy.note,
+    }
+    if audience is not None:
+        data["audience"] = [a["name"] for a in audience]
+    return ToolResult(
+        summary=summary,
+        data=data,
+        tables=[table],
+        approval=ApprovalRequest(
+            campaign_id=campaign_id,
+            version=version,
+            subject=subjects[first],
+            preview_html=rendered.html,
+            preview_text=rendered.text,
+        ),
+    )
+
+
+def _editable(db: Database, campaign_id: int, action: str) -> dict[str, Any]:
+    campaign = load_campaign(db, campaign_id)
+    if campaign["status"] not in EDITABLE:
+        raise UserError(
+            f"Cannot {action} campaign {campaign_id}: it is {campaign['status']}, so its content is final.",
+            hint="Draft a new campaign instead (promopilot campaign draft ...).",
+        )
+    return campaign
+
+
+def _latest(db: Database, campaign_id: int) -> int:
+    return db.scalar("SELECT max(version) FROM campaign_versions WHERE campaign_id = ?", [campaign_id])
+
+
+def _variants(version: dict[str, Any]) -> list[dict[str, Any]]:
+    raw = version["variants"]
+    return json.loads(raw) if isinstance(raw, str) else list(raw)
+
+
+def _state(campaign: dict[str, Any], version: int) -> str:
+    if campaign["approved_version"] == version:
+        return f"approved by {campaign['approved_by']}"
+    return "not approved" if campaign["status"] in EDITABLE else campaign["status"]
+
+
+def _as_customer(
+    ctx: ToolContext, campaign_id: int, renderer: CampaignRenderer, customer_id: str
+) -> tuple[str | None, str | None]:
+    """The customer's first name and the product they would be recommended (as sent, or as scored now)."""
+    people = ctx.db.rows("SELECT first_name FROM customers WHERE customer_id = ?", [customer_id])
+    if not people:
+        raise UserError(f"There is no customer {customer_id!r}.", hint="Use an id from the customers table.")
+    sent = ctx.db.rows(
+        "SELECT recommended_sku FROM messages WHERE campaign_id = ? AND customer_id = ?", [campaign_id, customer_id]
+    )
+    if sent:
+        return people[0]["first_name"], sent[0]["recommended_sku"]
+    skus = list(renderer.products)
+    if not skus:
+        return people[0]["first_name"], None
+    features = ctx.db.rows(f"SELECT * FROM ({FEATURES_SQL}) WHERE customer_id = ?", [customer_id])  # noqa: S608
+    products = require_products(ctx.db, skus).to_dict("records")
+    best = max(products, key=lambda p: (score_one(features[0], p)["score"], -skus.index(p["sku"])))
+    return people[0]["first_name"], best["sku"]
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "marketer"
