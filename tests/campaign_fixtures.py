@@ -7,8 +7,12 @@ delivery tests depend on nothing but the schema and the renderer.
 from __future__ import annotations
 
 import json
+import shutil
 
-from tools import ToolContext, run_tool
+import pytest
+
+from storage.db import Database
+from tools import Settings, ToolContext, run_tool
 
 COPY = [
     {
@@ -28,10 +32,29 @@ COPY = [
 ]
 
 
-def small_shop(ctx: ToolContext, customers: int = 30) -> ToolContext:
-    run_tool(ctx, "generate_demo_data", customers=customers, products=12, seed=11)
-    ctx.settings.send_rate = 0  # no rate limit unless a test asks for one
-    return ctx
+@pytest.fixture(scope="session")
+def shop_file(tmp_path_factory) -> str:
+    """A small demo shop (30 customers), generated once; each test gets its own copy."""
+    path = tmp_path_factory.mktemp("shop") / "shop.duckdb"
+    with Database(path) as db:
+        run_tool(
+            ToolContext(db=db, settings=Settings(db_path=str(path))),
+            "generate_demo_data",
+            customers=30,
+            products=12,
+            seed=11,
+        )
+    return str(path)
+
+
+@pytest.fixture
+def shop(shop_file, tmp_path):
+    """A context over a copy of the small shop, with no sending rate limit unless a test sets one."""
+    path = tmp_path / "shop.duckdb"
+    shutil.copy(shop_file, path)
+    db = Database(path)
+    yield ToolContext(db=db, settings=Settings(db_path=str(path), send_rate=0))
+    db.close()
 
 
 def approved_campaign(ctx: ToolContext, *, approved: bool = True) -> int:

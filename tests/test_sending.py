@@ -10,16 +10,18 @@ from email import policy
 import pytest
 
 from storage.errors import UserError
-from tests.campaign_fixtures import approved_campaign, small_shop, statuses
+from tests import campaign_fixtures
+from tests.campaign_fixtures import approved_campaign, statuses
 from tests.smtp_server import Faults, FaultySMTPServer, free_port
 from tools import run_tool, sending
 from tools.delivery import RetryPolicy
 
+shop_file, shop = campaign_fixtures.shop_file, campaign_fixtures.shop
 
-@pytest.fixture
-def shop(ctx, monkeypatch):
+
+@pytest.fixture(autouse=True)
+def quick_retries(monkeypatch):
     monkeypatch.setattr(sending, "RETRY", RetryPolicy(attempts=4, backoff=0.01, max_wait=0.05))
-    return small_shop(ctx)
 
 
 def addresses(ctx, campaign_id):

@@ -1,0 +1,123 @@
+"""A send killed mid-way and resumed: each recipient gets the campaign once, nobody twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from storage.db import Database
+from tests import campaign_fixtures
+from tests.campaign_fixtures import approved_campaign, statuses
+from tests.smtp_server import Faults, FaultySMTPServer
+from tools import Settings, ToolContext, run_tool, sending
+from tools.delivery import UNKNOWN_REPLY, Journal, recover
+
+shop_file, shop = campaign_fixtures.shop_file, campaign_fixtures.shop
+
+
+def test_a_killed_send_resumes_and_nobody_gets_it_twice(shop):
+    campaign = approved_campaign(shop)
+    path = shop.db.path
+    shop.db.close()  # the sending process needs the database file to itself
+    with FaultySMTPServer(Faults(delay=0.02)) as server:
+        env = {**os.environ, "PROMOPILOT_SMTP_URL": server.url, "PROMOPILOT_SEND_RATE": "150"}
+        command = [
+            sys.executable,
+            "-c",
+            "from cli import main; main()",
+            "--db",
+            path,
+            "campaign",
+            "send",
+            str(campaign),
+        ]
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while server.received.total() < 8 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        before_resume = server.received.copy()
+
+        db = Database(path)
+        ctx = ToolContext(db=db, settings=Settings(db_path=path, smtp_url=server.url, send_rate=0))
+        try:
+            interrupted = dict(db.execute("SELECT status, count(*) FROM messages GROUP BY 1").fetchall())
+            result = run_tool(ctx, "campaign_send", campaign_id=campaign)
+            final = statuses(ctx, campaign)
+        finally:
+            db.close()
+
+    assert 8 <= before_resume.total() < len(final), "the kill should land mid-send"
+    assert interrupted.get("sending", 0) + interrupted.get("queued", 0) > 0
+    assert result.data["status"] == "sent"
+    for address, status in final.items():
+        assert status in {"sent", "unknown"}, address
+        assert server.received[address] <= 1, f"{address} got the campaign twice"
+        if status == "sent":
+            assert server.received[address] == 1
+    # Only messages in flight at the moment of the kill can be in doubt: at most one per connection.
+    assert list(final.values()).count("unknown") <= sending.CONNECTIONS
+    assert set(server.received) <= set(final)
+
+
+def messages_in_state(ctx, campaign, status, count):
+    """Put `count` queued messages into `status`, as a crashed run would have left them."""
+    queued = ctx.db.execute(
+        "SELECT customer_id FROM messages WHERE status = 'queued' ORDER BY customer_id LIMIT ?", [count]
+    )
+    ids = [r[0] for r in queued.fetchall()]
+    ctx.db.execute(
+        "UPDATE messages SET status = ? WHERE campaign_id = ? AND customer_id IN (SELECT unnest(?))",
+        [status, campaign, ids],
+    )
+    return ids
+
+
+def frozen_campaign(ctx):
+    campaign = approved_campaign(ctx)
+    ctx.settings.smtp_url = f"outbox:{ctx.db.path}.outbox"
+    run_tool(ctx, "campaign_send", campaign_id=campaign, limit=1)  # freezes the list, sends one
+    return campaign
+
+
+def test_recovery_reads_the_journal_of_the_interrupted_batch(shop):
+    campaign = frozen_campaign(shop)
+    accepted, handed, untouched = messages_in_state(shop, campaign, "sending", 3)
+    journal = Journal.for_campaign(shop.db, campaign)
+    journal.open()
+    journal.handed_over(accepted)
+    journal.accepted(accepted, "250 OK")
+    journal.handed_over(handed)
+    os.close(journal._fd)  # the process dies here: the file stays
+
+    settled = recover(shop.db, campaign, journal, resend_safe=False)
+
+    status = dict(shop.db.execute("SELECT customer_id, status FROM messages").fetchall())
+    reply = dict(shop.db.execute("SELECT customer_id, last_reply FROM messages").fetchall())
+    assert status[accepted] == "sent" and reply[accepted] == "250 OK"
+    assert status[handed] == "unknown" and reply[handed] == UNKNOWN_REPLY
+    assert status[untouched] == "queued"
+    assert settled == {"sent": 1, "unknown": 1, "queued": 1}
+    assert not journal.path.exists()
+
+
+def test_without_a_journal_every_message_in_flight_counts_as_unknown(shop):
+    campaign = frozen_campaign(shop)
+    stuck = messages_in_state(shop, campaign, "sending", 3)
+    settled = recover(shop.db, campaign, Journal.for_campaign(shop.db, campaign), resend_safe=False)
+    assert settled == {"unknown": 3}
+    assert {shop.db.scalar("SELECT status FROM messages WHERE customer_id = ?", [c]) for c in stuck} == {"unknown"}
+
+
+def test_a_folder_transport_may_write_an_in_flight_message_again(shop):
+    campaign = frozen_campaign(shop)
+    stuck = messages_in_state(shop, campaign, "sending", 2)
+    journal = Journal.for_campaign(shop.db, campaign)
+    journal.open()
+    journal.handed_over(stuck[1])
+    os.close(journal._fd)
+    assert recover(shop.db, campaign, journal, resend_safe=True) == {"queued": 2}
