@@ -1,0 +1,257 @@
+"""Importing customer, product and order files: formats, column matching, coercion, upserts, RFM."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from storage.errors import UserError
+from tools import run_tool
+
+
+def write(tmp_path, name: str, text: str, encoding: str = "utf-8") -> str:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return str(path)
+
+
+def snapshot(db) -> dict[str, list]:
+    tables = ["customers", "customer_behavior", "customer_preferences", "products", "orders", "data_issues"]
+    return {t: db.rows(f"SELECT * FROM {t} ORDER BY ALL") for t in tables}  # noqa: S608 - fixed names
+
+
+def test_excel_style_csv_with_bom_semicolons_aliases_and_decimal_commas(ctx, tmp_path):
+    path = write(
+        tmp_path,
+        "export.csv",
+        "\ufeffCustomer ID;E-mail;First Name;Total spent;Orders;Signup date;Categories\n"
+        'C1;ann@example.com;Ann;"1.234,50";3;01.02.2024;Tops|Jeans\n'
+        "C2;bob@example.com;Bob;12,3;2;2024-03-04;\n",
+    )
+    result = run_tool(ctx, "import_data", kind="customers", path=path)
+
+    assert result.data["delimiter"] == ";" and result.data["decimal_comma"] is True
+    assert result.data["columns"]["E-mail"] == "email" and result.data["columns"]["Customer ID"] == "customer_id"
+    assert (result.data["imported"], result.data["rejected"]) == (2, 0)
+    row = ctx.db.rows("""
+        SELECT c.email, b.total_spent, b.order_count, b.avg_order_value, c.created_at, p.preferred_categories
+        FROM customers c JOIN customer_behavior b USING (customer_id) JOIN customer_preferences p USING (customer_id)
+        WHERE customer_id = 'C1'""")[0]
+    assert row["total_spent"] == 1234.5 and row["order_count"] == 3
+    assert row["avg_order_value"] == pytest.approx(411.5)  # derived from total / orders when the file lacks it
+    assert str(row["created_at"]).startswith("2024-02-01")
+    assert row["preferred_categories"] == ["Tops", "Jeans"]
+
+
+def test_latin1_file_is_decoded(ctx, tmp_path):
+    path = write(
+        tmp_path, "legacy.csv", "cust_id,Vorname,email\n1,José,j@example.com\n2,Müller,m@example.com\n", "latin-1"
+    )
+    result = run_tool(ctx, "import_data", kind="customers", path=path, map={"Vorname": "first_name"})
+    assert result.data["encoding"] == "latin-1"
+    assert ctx.db.scalar("SELECT string_agg(first_name, ',' ORDER BY customer_id) FROM customers") == "José,Müller"
+
+
+def test_dry_run_previews_and_changes_nothing(ctx, tmp_path):
+    path = write(tmp_path, "c.csv", "Customer ID,E-mail,Favourite colour\nC1,a@example.com,red\n")
+    before = snapshot(ctx.db)
+    result = run_tool(ctx, "import_data", kind="customers", path=path, dry_run=True)
+    assert snapshot(ctx.db) == before
+    assert result.data["unmatched_columns"] == ["Favourite colour"]
+    assert result.data["would_insert"] == 1 and "Dry run" in result.summary
+
+
+def test_missing_id_column_is_a_clear_error_until_mapped(ctx, tmp_path):
+    path = write(tmp_path, "c.csv", "Kundennummer,E-mail\nK1,a@example.com\n")
+    with pytest.raises(UserError) as caught:
+        run_tool(ctx, "import_data", kind="customers", path=path)
+    assert "c.csv" in caught.value.message and "customer_id" in caught.value.message
+    assert "--map" in caught.value.hint
+    preview = run_tool(ctx, "import_data", kind="customers", path=path, dry_run=True)
+    assert preview.data["missing_required"] == ["customer_id"]
+
+    run_tool(ctx, "import_data", kind="customers", path=path, mapping={"Kundennummer": "customer_id"})
+    assert ctx.db.scalar("SELECT email FROM customers WHERE customer_id = 'K1'") == "a@example.com"
+
+
+def test_map_to_an_unknown_field_names_the_valid_ones(ctx, tmp_path):
+    path = write(tmp_path, "c.csv", "id,mail\n1,a@example.com\n")
+    with pytest.raises(UserError, match="no field 'e_mail'") as caught:
+        run_tool(ctx, "import_data", kind="customers", path=path, map={"mail": "e_mail"})
+    assert "email" in caught.value.hint
+
+
+def test_bad_rows_are_logged_with_line_field_and_value_and_good_rows_land(ctx, tmp_path):
+    path = write(
+        tmp_path,
+        "c.csv",
+        "customer_id,email,total_spent,order_count,created_at\n"
+        "C1,a@example.com,10.5,1,2024-01-01\n"
+        "C2,b@example.com,lots,2,2024-01-01\n"  # line 3: not a number
+        ",c@example.com,5,1,2024-01-01\n"  # line 4: no id
+        "C4,d@example.com,7,2.5,yesterday\n"  # line 5: not whole, not a date
+        ",,,,\n"  # line 6: empty
+        "C6,f@example.com,N/A,,\n",  # null tokens are missing values, not errors
+    )
+    result = run_tool(ctx, "import_data", kind="customers", path=path)
+
+    assert (result.data["rows"], result.data["imported"], result.data["rejected"], result.data["empty_rows"]) == (
+        6,
+        2,
+        3,
+        1,
+    )
+    assert ctx.db.scalar("SELECT list(customer_id ORDER BY customer_id) FROM customers") == ["C1", "C6"]
+    issues = ctx.db.rows("SELECT line, row_key, field, problem, raw_value, action, source_file FROM data_issues")
+    found = {(i["line"], i["field"], i["problem"], i["raw_value"]) for i in issues}
+    assert found == {
+        (3, "total_spent", "not a number", "lots"),
+        (4, "customer_id", "required value missing", None),
+        (5, "order_count", "not a whole number", "2.5"),
+        (5, "created_at", "not a date", "yesterday"),
+    }
+    assert {i["action"] for i in issues} == {"rejected"} and issues[0]["source_file"] == path
+    assert "2 of 6 rows" in result.summary and "3 rejected" in result.summary
+
+
+def test_reimport_is_idempotent_and_updates_changed_rows(ctx, tmp_path):
+    path = write(
+        tmp_path, "c.csv", "customer_id,email,total_spent,order_count\nC1,a@example.com,10,1\nC2,b@x.org,5,1\n"
+    )
+    run_tool(ctx, "import_data", kind="customers", path=path)
+    before = {t: rows for t, rows in snapshot(ctx.db).items() if t != "data_issues"}
+    again = run_tool(ctx, "import_data", kind="customers", path=path)
+    assert {t: rows for t, rows in snapshot(ctx.db).items() if t != "data_issues"} == before
+    assert (again.data["inserted"], again.data["updated"]) == (0, 2)
+
+    changed = write(tmp_path, "c.csv", "customer_id,total_spent\nC1,99\n")
+    run_tool(ctx, "import_data", kind="customers", path=changed)
+    row = ctx.db.rows(
+        "SELECT email, total_spent, order_count FROM customers JOIN customer_behavior USING (customer_id) "
+        "WHERE customer_id = 'C1'"
+    )[0]
+    assert row == {"email": "a@example.com", "total_spent": 99.0, "order_count": 1}  # absent columns untouched
+
+
+def test_duplicate_ids_in_one_file_keep_the_last_row(ctx, tmp_path):
+    path = write(tmp_path, "c.csv", "customer_id,email\nC1,old@example.com\nC2,b@example.com\nC1,new@example.com\n")
+    result = run_tool(ctx, "import_data", kind="customers", path=path)
+    assert ctx.db.scalar("SELECT email FROM customers WHERE customer_id = 'C1'") == "new@example.com"
+    assert result.data["rejected"] == 1
+    assert ctx.db.rows("SELECT line, problem FROM data_issues") == [
+        {"line": 2, "problem": "duplicate id in the file: a later row replaces this one"}
+    ]
+
+
+def test_formula_cells_are_stored_as_plain_text(ctx, tmp_path):
+    formula = '=HYPERLINK("http://evil.example/x","click")'
+    path = write(
+        tmp_path, "c.csv", f'customer_id,first_name,last_name\nC1,"{formula.replace(chr(34), 2 * chr(34))}",@SUM(A1)\n'
+    )
+    run_tool(ctx, "import_data", kind="customers", path=path)
+    assert ctx.db.rows("SELECT first_name, last_name FROM customers") == [
+        {"first_name": formula, "last_name": "@SUM(A1)"}
+    ]
+
+
+def test_parquet_with_native_types_and_lists(ctx, tmp_path):
+    frame = pd.DataFrame(
+        {
+            "customer_id": ["P1", "P2"],
+            "email": ["p1@example.com", "p2@example.com"],
+            "total_spent": [120.5, 80.0],
+            "order_count": [3, 2],
+            "preferred_brands": [["Northlane", "Solenne"], ["Oslo Row"]],
+            "created_at": pd.to_datetime(["2024-05-01", "2024-06-01"]),
+        }
+    )
+    path = tmp_path / "c.parquet"
+    frame.to_parquet(path)
+    result = run_tool(ctx, "import_data", kind="customers", path=str(path))
+    assert result.data["format"] == "parquet" and result.data["imported"] == 2
+    assert ctx.db.scalar("SELECT preferred_brands FROM customer_preferences WHERE customer_id = 'P1'") == [
+        "Northlane",
+        "Solenne",
+    ]
+    assert ctx.db.scalar("SELECT order_count FROM customer_behavior WHERE customer_id = 'P1'") == 3
+
+
+def test_json_lines_report_a_broken_line_and_import_the_rest(ctx, tmp_path):
+    lines = [
+        json.dumps({"sku": "A-1", "name": "Tee", "cost": 10, "margin": 0.5, "stock": 4}),
+        "{not json",
+        "",
+        json.dumps({"sku": "A-2", "name": "Coat", "cost": 50, "price": 120}),
+    ]
+    path = write(tmp_path, "p.jsonl", "\n".join(lines) + "\n")
+    result = run_tool(ctx, "import_data", kind="products", path=path)
+    assert (result.data["imported"], result.data["rejected"]) == (2, 1)
+    products = ctx.db.rows("SELECT sku, price, margin FROM products ORDER BY sku")
+    assert products[0] == {"sku": "A-1", "price": 15.0, "margin": 0.5}  # price = cost x (1 + margin)
+    assert products[1]["margin"] == pytest.approx(1.4)  # margin from cost and price
+    assert ctx.db.rows("SELECT line, problem FROM data_issues") == [{"line": 2, "problem": "not a JSON object"}]
+
+
+def test_orders_become_rfm_behaviour(ctx, tmp_path):
+    write(tmp_path, "p.csv", "sku,category\nS1,Tops\nS2,Shoes\n")
+    run_tool(ctx, "import_data", kind="products", path=str(tmp_path / "p.csv"))
+    path = write(
+        tmp_path,
+        "orders.csv",
+        "Order ID,cust_id,Order Date,Amount,sku\n"
+        "O1,C1,2025-01-01,20,S1\n"
+        "O1,C1,2025-01-01,30,S2\n"  # second line of the same order
+        "O2,C1,2025-01-21,50,S1\n"
+        "O3,C2,2025-01-31,10,S2\n",
+    )
+    result = run_tool(ctx, "import_data", kind="orders", path=path)
+    assert result.data["imported"] == 4 and result.data["unknown_customers"] == 2
+    behaviour = {r["customer_id"]: r for r in ctx.db.rows("SELECT * FROM customer_behavior")}
+    c1 = behaviour["C1"]
+    assert (c1["total_spent"], c1["order_count"], c1["avg_order_value"]) == (100.0, 2, 50.0)
+    assert c1["days_since_last_purchase"] == 10  # days before the latest order in the log
+    assert c1["categories_bought"] == ["Shoes", "Tops"]  # filled from the products' categories
+    assert behaviour["C2"]["days_since_last_purchase"] == 0
+
+    run_tool(ctx, "import_data", kind="orders", path=path)  # same file again: same lines, same totals
+    assert ctx.db.scalar("SELECT count(*) FROM orders") == 4
+    assert ctx.db.scalar("SELECT total_spent FROM customer_behavior WHERE customer_id = 'C1'") == 100.0
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.csv", b"", "is empty"),
+        ("broken.parquet", b"PAR1 this is not parquet at all", "Cannot read broken.parquet as Parquet"),
+        ("binary.csv", b"id,email\n\x00\x01\x02\x00\xff\x00", "Cannot read binary.csv"),
+    ],
+)
+def test_unreadable_files_fail_clearly_and_change_nothing(demo_ctx, tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    before = snapshot(demo_ctx.db)
+    with pytest.raises(UserError, match=message) as caught:
+        run_tool(demo_ctx, "import_data", kind="customers", path=str(path))
+    assert caught.value.hint
+    assert snapshot(demo_ctx.db) == before
+
+
+def test_missing_file_names_the_path(ctx, tmp_path):
+    with pytest.raises(UserError, match="no file at"):
+        run_tool(ctx, "import_data", kind="orders", path=str(tmp_path / "nope.csv"))
+
+
+def test_cli_import_with_map_and_json(tmp_path):
+    path = write(tmp_path, "c.csv", "Kunde,Mail\nK1,k@example.com\n")
+    db = str(tmp_path / "cli.duckdb")
+    args = ["--db", db, "import", "customers", path, "--map", "Kunde=customer_id", "--map", "Mail=email"]
+    preview = CliRunner().invoke(main, [*args, "--dry-run", "--json"])
+    assert preview.exit_code == 0, preview.output
+    assert json.loads(preview.stdout)["data"]["would_insert"] == 1
+    done = CliRunner().invoke(main, args)
+    assert done.exit_code == 0, done.output
+    assert "Imported 1 of 1 rows" in done.stdout
