@@ -93,7 +93,7 @@ def safe_template(text: str) -> str:
 def clean_block(fragment: str) -> str:
     """An HTML fragment reduced to a few inline tags, no attributes and no URLs."""
     once = _BLOCK_CLEANER.clean(fragment)
-    return _BLOCK_CLEANER.clean(_URLISH.sub("", once)).strip()
+    return re.sub(r"[ \t]{2,}", " ", _BLOCK_CLEANER.clean(_URLISH.sub("", once))).strip()
 
 
 def to_plain(text: str) -> str:
@@ -445,7 +445,8 @@ def _first_name(name: str | None) -> str:
 
 def _tidy(subject: str) -> str:
     """A subject whose name field was empty: no leading or orphaned punctuation, capital first letter."""
-    subject = re.sub(r"\s+([,.!?;:])", r"\1", subject)
+    subject = re.sub(r"\s+([,.!?;:…])", r"\1", subject)
+    subject = re.sub(r"[,;:]+(?=[,.!?;:…]|$)", "", subject)
     subject = re.sub(r"^[\s,.;:!?-]+", "", subject).strip()
     return subject[:1].upper() + subject[1:]
 

@@ -1,0 +1,124 @@
+"""Copy without a model: templates give distinct, sensible variants; model answers are sanitised on the way in."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from storage.errors import UserError
+from tools.copywriting import (
+    ANGLES,
+    SUBJECTS,
+    CopyBrief,
+    VariantCopy,
+    template_copy,
+    template_revision,
+    tone_of,
+)
+from tools.render import MERGE_FIELDS, safe_template
+
+PRODUCTS = [
+    {"sku": "TOP-1", "name": "Northlane Soft Cotton T-Shirt", "category": "Tops", "brand": "Northlane", "price": 19.9},
+    {"sku": "JEA-2", "name": "Fieldnote Straight Jeans", "category": "Jeans", "brand": "Fieldnote", "price": 59.0},
+]
+
+
+def brief(audience_text="Everyday shoppers", tone=None, products=PRODUCTS):
+    return CopyBrief(products=products, audience=[{"name": audience_text, "description": None}], tone=tone)
+
+
+@pytest.mark.parametrize("tone", [None, *SUBJECTS])
+@pytest.mark.parametrize("count", [1, 3, 5])
+def test_every_tone_gives_n_distinct_subjects_each_a_different_angle(tone, count):
+    variants = template_copy(brief(tone=tone), count)
+    assert [v["variant"] for v in variants] == list("ABCDE"[:count])
+    assert len({v["subject"] for v in variants}) == count
+    assert len({v["cta_text"] for v in variants}) == count
+    assert [v["angle"] for v in variants] == ANGLES[:count]
+    for v in variants:
+        VariantCopy.model_validate(v)  # template copy passes the same validation as model copy
+        assert safe_template(v["subject"]) == v["subject"]  # only plain merge fields
+
+
+def test_the_first_three_angles_are_benefit_urgency_and_curiosity():
+    subjects = [v["subject"] for v in template_copy(brief(), 3)]
+    assert "love" in subjects[0]
+    assert "Selling fast" in subjects[1]
+    assert subjects[2].endswith("for you")
+
+
+def test_the_audience_profile_changes_the_wording():
+    def body(text):
+        return " ".join(template_copy(brief(text), 1)[0]["blocks"])
+
+    assert "quality you expect" in body("Luxury loyalists")
+    assert "We'd love to see you back" in body("Lapsed customers, inactive for a year")
+    assert "{{ price }}" in body("Bargain hunters who love a deal")
+    assert body("Bargain hunters") != body("Luxury loyalists")
+
+
+def test_one_product_does_not_promise_more():
+    single = " ".join(template_copy(brief(products=PRODUCTS[:1]), 1)[0]["blocks"])
+    several = " ".join(template_copy(brief(), 1)[0]["blocks"])
+    assert "other piece" not in single and "1 other piece we chose" in several
+
+
+def test_tone_words_map_to_template_tones():
+    assert tone_of("elegant") == "luxurious"
+    assert tone_of("make it more Playful please") == "playful"
+    assert tone_of("in a warm voice") == "friendly"
+    assert tone_of("sonnet") is None and tone_of(None) is None
+
+
+def test_model_text_is_cleaned_on_validation():
+    copy = VariantCopy.model_validate(
+        {
+            "subject": "<b>Hi</b> {{ first_name }} visit https://evil.example.com/x now",
+            "preheader": "{% include 'x' %}",
+            "blocks": ["<p>One</p><script>x()</script>", "<em onmouseover='x'>Two</em> www.evil.com"],
+            "cta_text": "  Shop   now ",
+        }
+    )
+    assert copy.subject == "Hi {{ first_name }} visit now"
+    assert "{" not in copy.preheader
+    assert copy.blocks == ["One", "<em>Two</em>"]
+    assert copy.cta_text == "Shop now"
+
+
+def test_copy_that_is_nothing_but_markup_is_refused():
+    with pytest.raises(ValidationError, match="subject"):
+        VariantCopy.model_validate({"subject": "<script>x</script>", "blocks": ["ok"], "cta_text": "Go"})
+    with pytest.raises(ValidationError, match="blocks"):
+        VariantCopy.model_validate({"subject": "Hi", "blocks": ["<script>x</script>"], "cta_text": "Go"})
+
+
+def test_overlong_copy_is_cut_at_a_word_not_refused():
+    copy = VariantCopy.model_validate({"subject": "word " * 60, "blocks": ["ok"], "cta_text": "Go"})
+    assert len(copy.subject) <= 151 and copy.subject.endswith("word…")
+
+
+def test_the_template_prompt_lists_every_merge_field():
+    from tools.copywriting import SYSTEM
+
+    assert all("{{ " + field + " }}" in SYSTEM for field in MERGE_FIELDS)
+
+
+def test_revisions_keep_what_was_not_asked_for():
+    current = template_copy(brief(), 3)
+    formal = template_revision(brief(), current, "make the button more formal")
+    assert [v["subject"] for v in formal] == [v["subject"] for v in current]
+    assert all(f["cta_text"] != c["cta_text"] for f, c in zip(formal, current, strict=True))
+    personal = template_revision(brief(), current, "add their first name to the subject")
+    assert all(v["subject"].startswith("{{ first_name }}, ") for v in personal)
+    plain = template_revision(brief(tone="playful"), template_copy(brief(tone="playful"), 3), "no emoji please")
+    assert not any("👋" in v["subject"] or "⏳" in v["subject"] for v in plain)
+    shorter = template_revision(brief(), current, "shorter subject")
+    assert all(len(s["subject"]) <= len(c["subject"]) for s, c in zip(shorter, current, strict=True))
+    assert sum(len(s["subject"]) for s in shorter) < sum(len(c["subject"]) for c in current)
+    assert [s["blocks"] for s in shorter] == [c["blocks"] for c in current]
+
+
+def test_an_unknown_instruction_explains_the_offline_options():
+    with pytest.raises(UserError) as caught:
+        template_revision(brief(), template_copy(brief(), 2), "translate into Klingon")
+    assert "playful" in caught.value.hint and "shorter" in caught.value.hint
