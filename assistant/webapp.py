@@ -188,7 +188,9 @@ async def show_approval(request: ApprovalRequest) -> None:
 # -- the decision buttons --------------------------------------------------------------------------
 async def on_approve(action: cl.Action) -> None:
     campaign_id, version = int(action.payload["campaign_id"]), int(action.payload["version"])
-    result = await _user_tool("campaign_approve", campaign_id=campaign_id, version=version)
+    user = cl.user_session.get("user")
+    approved_by = getattr(user, "identifier", None) or "chat user"
+    result = await _user_tool("campaign_approve", campaign_id=campaign_id, version=version, approved_by=approved_by)
     if result:
         conversation().note(f"{NOTE_PREFIX} The user pressed Approve: campaign {campaign_id} version {version}.")
         await cl.Message(content=f"{result.summary}\n\nSay *send it* when you are ready.").send()
@@ -281,7 +283,7 @@ def mount_tracking(server: Any) -> None:
         return
     routes = server.router.routes
     before = len(routes)
-    server.include_router(create_router(get_db))
+    server.include_router(create_router(get_db, settings()))
     added = routes[before:]
     del routes[before:]
     routes[0:0] = added
