@@ -67,13 +67,16 @@ COMPONENT_SQL: dict[str, str] = {
     "tier_fit": f"coalesce(1 - abs(p.tier_level - coalesce(c.luxury_affinity, {NEUTRAL})), {NEUTRAL})",
     "discount_fit": f"1 - coalesce(c.discount_sensitivity, {NEUTRAL}) * (1 - p.margin_room)",
 }
+# As select-list items (DOUBLE, so the arithmetic matches `score_one` bit for bit), and their weighted sum.
+COMPONENTS_SELECT = ", ".join(f"({sql})::DOUBLE AS {name}" for name, sql in COMPONENT_SQL.items())
 SCORE_SQL = " + ".join(f"{w} * {name}" for name, w in WEIGHTS.items())
 
 _TIER_CASE = " ".join(f"WHEN '{tier}' THEN {level}" for tier, level in TIER_LEVEL.items())
 PRODUCT_SQL = f"""
     SELECT sku, name, category, brand, brand_tier, price, margin,
            CASE lower(brand_tier) {_TIER_CASE} END AS tier_level,
-           coalesce(least(1.0, greatest(0.0, margin / (1 + margin)) / {FULL_ROOM}), {NEUTRAL}) AS margin_room,
+           CASE WHEN margin IS NULL THEN {NEUTRAL}  -- least/greatest skip NULLs, so test first
+                ELSE least(1.0, greatest(0.0, margin / (1 + margin)) / {FULL_ROOM}) END AS margin_room,
            list_position($skus, sku) AS pos
     FROM products WHERE sku IN (SELECT unnest($skus))"""  # noqa: S608 - constants only
 
@@ -208,7 +211,6 @@ def scored_audience(
     counts = dict(db.execute(count_sql, params).fetchall())
     excluded = {reason: int(counts.get(reason, 0)) for reason in EXCLUSION_REASONS}
 
-    components = ", ".join(f"{sql} AS {name}" for name, sql in COMPONENT_SQL.items())
     extra = ", " + ", ".join(WEIGHTS) if breakdown else ""
     top = "LIMIT $limit" if limit is not None else ""
     if skus:
@@ -219,7 +221,7 @@ def scored_audience(
                 WHERE f.reason IS NULL
             ),
             parts AS (
-                SELECT c.customer_id, c.email, c.first_name, c.segment, p.sku, p.pos, {components}
+                SELECT c.customer_id, c.email, c.first_name, c.segment, p.sku, p.pos, {COMPONENTS_SELECT}
                 FROM customer c CROSS JOIN ({PRODUCT_SQL}) p
             ),
             scored AS (SELECT *, {SCORE_SQL} AS score FROM parts)

@@ -20,7 +20,7 @@ from storage.db import Database
 from storage.errors import UserError
 from storage.queries import active_run_id, require_active_run
 from tools.audience import (
-    COMPONENT_SQL,
+    COMPONENTS_SELECT,
     FEATURE_COLUMNS,
     FEATURE_JOINS,
     PRODUCT_SQL,
@@ -69,13 +69,12 @@ class MatchAdvice(BaseModel):
 
 def segment_fit(db: Database, run_id: int, skus: list[str]) -> pd.DataFrame:
     """Per product and segment: members, mean fit score and components, and the figures behind them."""
-    components = ", ".join(f"{sql} AS {name}" for name, sql in COMPONENT_SQL.items())
     averages = ", ".join(f"avg({name}) AS {name}" for name in WEIGHTS)
     sql = f"""
         WITH f AS (SELECT customer_id, segment FROM segment_members WHERE run_id = $run_id),
         c AS (SELECT f.segment, {FEATURE_COLUMNS} FROM f {FEATURE_JOINS}),
         parts AS (
-            SELECT c.segment, p.sku, p.pos, {components},
+            SELECT c.segment, p.sku, p.pos, {COMPONENTS_SELECT},
                    list_contains(coalesce(c.preferred_categories, []), p.category) AS likes_category,
                    list_contains(coalesce(c.preferred_brands, []), p.brand) AS likes_brand,
                    c.luxury_affinity, c.discount_sensitivity, c.price_range_min, c.price_range_max
