@@ -1,0 +1,115 @@
+"""The campaign report: unique opens and clicks from real tracking requests, by variant and by segment."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+
+from cli import main
+from storage.errors import UserError
+from tests import campaign_fixtures
+from tests.campaign_fixtures import approved_campaign
+from tests.smtp_server import Faults, FaultySMTPServer
+from tools import run_tool
+from tools.links import LinkSigner
+from tools.tracking import tracking_app
+
+shop_file, shop = campaign_fixtures.shop_file, campaign_fixtures.shop
+
+
+def segment_the_shop(ctx) -> None:
+    """Two named segments (even and odd customers), as a segmentation run would leave them."""
+    ctx.db.execute("INSERT INTO segment_runs (run_id, k, is_active) VALUES (1, 2, true)")
+    ctx.db.execute(
+        "INSERT INTO segment_members SELECT 1, customer_id, row_number() OVER (ORDER BY customer_id) % 2 FROM customers"
+    )
+    ctx.db.execute(
+        "INSERT INTO segments (run_id, segment, name) VALUES (1, 0, 'Loyal regulars'), (1, 1, 'Bargain hunters')"
+    )
+
+
+@pytest.fixture
+def reported(shop):
+    """A sent campaign (one address bounced) and some tracking: returns (ctx, campaign, who did what)."""
+    segment_the_shop(shop)
+    campaign = approved_campaign(shop)
+    shop.db.execute("UPDATE campaigns SET run_id = 1 WHERE campaign_id = ?", [campaign])
+    bounced = shop.db.scalar("SELECT lower(email) FROM customers ORDER BY customer_id DESC LIMIT 1")
+    with FaultySMTPServer(Faults(permanent={bounced})) as server:
+        shop.settings.smtp_url = server.url
+        run_tool(shop, "campaign_send", campaign_id=campaign)
+    people = shop.db.rows(
+        "SELECT customer_id, variant, segment FROM messages WHERE status = 'sent' ORDER BY customer_id LIMIT 4"
+    )
+    signer = LinkSigner.for_db(shop.db, shop.settings)
+    client = TestClient(tracking_app(lambda: shop.db, shop.settings))
+
+    def visit(kind, person, times=1):
+        cid = person["customer_id"]
+        for _ in range(times):
+            if kind == "open":
+                assert client.get(f"/t/o/{signer.token('open', campaign, cid)}.gif").status_code == 200
+            elif kind == "click":
+                response = client.get(f"/t/c/{signer.token('click', campaign, cid, 0)}", follow_redirects=False)
+                assert response.status_code == 302
+            else:
+                assert client.post(f"/t/u/{signer.token('unsubscribe', campaign, cid)}").status_code == 200
+
+    visit("open", people[0], 3)
+    visit("click", people[0], 2)
+    visit("open", people[1])
+    visit("click", people[2])  # pixel blocked, but the click shows it was read
+    visit("unsubscribe", people[3], 2)
+    return shop, campaign, {"opened": people[:3], "clicked": [people[0], people[2]], "unsubscribed": [people[3]]}
+
+
+def test_totals_count_each_person_once(reported):
+    ctx, campaign, who = reported
+    result = run_tool(ctx, "campaign_report", campaign_id=campaign)
+    recipients = ctx.db.scalar("SELECT count(*) FROM messages")
+    data = result.data
+    assert data["sent"] == recipients - 1 and data["failed"] == 1
+    assert data["unique_opens"] == len(who["opened"]) and data["unique_clicks"] == len(who["clicked"])
+    assert data["open_rate"] == round(len(who["opened"]) / data["sent"], 4)
+    assert data["click_rate"] == round(len(who["clicked"]) / data["sent"], 4)
+    assert data["click_to_open_rate"] == round(len(who["clicked"]) / len(who["opened"]), 4)
+    assert data["unsubscribes"] == 1
+    assert f"{data['sent']:,} sent" in result.summary
+
+
+@pytest.mark.parametrize(("level", "key"), [("by_variant", "variant"), ("by_segment", "segment")])
+def test_breakdowns_add_up_and_match_who_did_what(reported, level, key):
+    ctx, campaign, who = reported
+    data = run_tool(ctx, "campaign_report", campaign_id=campaign).data
+    groups = {row[key]: row for row in data[level]}
+    assert sum(row["sent"] for row in groups.values()) == data["sent"]
+    for group, row in groups.items():
+        assert row["unique_opens"] == sum(p[key] == group for p in who["opened"])
+        assert row["unique_clicks"] == sum(p[key] == group for p in who["clicked"])
+    if key == "segment":
+        assert {row["segment_name"] for row in groups.values()} == {"Loyal regulars", "Bargain hunters"}
+
+
+def test_the_chart_shows_the_rates_per_variant(reported):
+    ctx, campaign, _ = reported
+    result = run_tool(ctx, "campaign_report", campaign_id=campaign)
+    figure = result.charts[0].to_figure()
+    opens = next(trace for trace in figure.data if trace.name == "Open rate")
+    expected = {row["variant"]: (row["open_rate"] or 0) * 100 for row in result.data["by_variant"]}
+    assert dict(zip(opens.x, opens.y, strict=True)) == pytest.approx(expected)
+
+
+def test_a_campaign_not_sent_yet_has_no_report(shop):
+    campaign = approved_campaign(shop)
+    with pytest.raises(UserError, match="not been sent"):
+        run_tool(shop, "campaign_report", campaign_id=campaign)
+
+
+def test_the_cli_takes_the_campaign_id_as_an_argument(reported):
+    ctx, campaign, _ = reported
+    outcome = CliRunner().invoke(main, ["--db", ctx.db.path, "report", str(campaign), "--json"])
+    assert outcome.exit_code == 0, outcome.output
+    assert json.loads(outcome.output)["data"]["unique_clicks"] == 2
