@@ -125,7 +125,8 @@ class TurnView:
             await self.message.stream_token(event.text)
         elif isinstance(event, ToolStart):
             await self.finish()  # text before a tool call stays above its step
-            step = cl.Step(name=event.name, type="tool", show_input="json")
+            run = cl.context.current_step  # keep the step inside this turn, in order with its messages
+            step = cl.Step(name=event.name, type="tool", show_input="json", parent_id=run.id if run else None)
             step.input = event.arguments if isinstance(event.arguments, str) else json.dumps(event.arguments)
             await step.send()
             self.steps[event.call_id] = step

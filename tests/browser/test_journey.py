@@ -1,0 +1,86 @@
+"""The marketer's journey in a real browser: data, segments and a chart, a draft, Approve, send, report."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tools.registry import load_all
+
+pytestmark = pytest.mark.browser
+STEP_TIMEOUT = 60_000  # ms; the machine is shared, the planner itself answers at once
+
+
+class Chat:
+    def __init__(self, page: Page, artifacts) -> None:
+        self.page = page
+        self.artifacts = artifacts
+        self.skipped: list[str] = []
+
+    def say(self, text: str) -> None:
+        self.page.locator("#chat-input").fill(text)
+        self.page.keyboard.press("Enter")
+        expect(self.page.locator(".step[data-step-type='user_message']").last).to_contain_text(text)
+
+    def answer_contains(self, pattern: str) -> None:
+        answers = self.page.locator(".step[data-step-type='assistant_message']")
+        expect(answers.filter(has_text=re.compile(pattern)).last).to_be_visible(timeout=STEP_TIMEOUT)
+
+    def shot(self, name: str) -> None:
+        self.page.screenshot(path=self.artifacts / f"journey-{name}.png")
+
+    def needs(self, step: str, *tools: str) -> bool:
+        missing = sorted(set(tools) - set(load_all()))
+        if missing:
+            self.skipped.append(f"{step} (missing {', '.join(missing)})")
+        return not missing
+
+
+def test_the_journey_from_demo_data_to_report(page: Page, chat_app, artifacts):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(chat_app.url)
+    chat = Chat(page, artifacts)
+    expect(page.get_by_text("Generate demo data")).to_be_visible(timeout=STEP_TIMEOUT)
+    chat.shot("01-welcome")
+
+    chat.say("generate 2000 demo customers")
+    chat.answer_contains(r"Generated 2,000 customers")
+    expect(page.get_by_text("Used generate_demo_data")).to_be_visible()
+    chat.shot("02-demo-data")
+
+    if chat.needs("segment", "segment_sweep", "segment_run"):
+        chat.say("segment customers")
+        chat.answer_contains(r"Next: find products")
+        expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=STEP_TIMEOUT)
+        chat.shot("03-segments-chart")
+
+    chat.say("which customers would buy the new trench coats?")
+    chat.answer_contains(r"eligible customers")
+    chat.shot("04-customers-for-trench-coats")
+
+    chat.say("draft an email about them and show me three subject lines")
+    approve = page.get_by_role("button", name="Approve")
+    expect(approve).to_be_visible(timeout=STEP_TIMEOUT)
+    expect(page.frame_locator("iframe[title='Email preview']").locator("body")).not_to_be_empty()
+    chat.shot("05-draft-preview")
+
+    approve.scroll_into_view_if_needed()
+    chat.shot("05b-decision-buttons")
+    approve.click()
+    chat.answer_contains(r"version \d+ approved")
+    chat.shot("06-approved")
+
+    chat.say("send it")
+    chat.answer_contains(r"in a while for the report")
+    assert chat_app.sink.received.total() > 0, "the mail sink received the campaign"
+    chat.shot("07-sent")
+
+    if chat.needs("report", "campaign_report"):
+        chat.say("how did it do?")
+        chat.answer_contains(r"keep arriving")
+        chat.shot("08-report")
+
+    if chat.skipped:
+        pytest.skip("journey ran, except: " + "; ".join(chat.skipped))
