@@ -275,11 +275,8 @@ def mount_tracking(server: Any) -> None:
     Chainlit's router ends in a catch-all GET that answers every path with the app page, so the
     tracking routes are moved in front of it. Idempotent (chainlit's watch mode re-imports app.py).
     """
-    try:
-        from tools.tracking import create_router
-    except ImportError:  # pragma: no cover - the delivery capability is not in this checkout yet
-        log.warning("tools.tracking is missing: tracking links will not work in this server")
-        return
+    from tools.tracking import create_router
+
     if getattr(server.state, "promopilot_tracking", False):
         return
     routes = server.router.routes

@@ -180,3 +180,22 @@ def test_password_login_checks_the_configured_password(monkeypatch):
     assert webapp.check_password("marketer", "s3cret").identifier == "marketer"
     assert webapp.check_password("marketer", "wrong") is None
     assert webapp.check_password("someone", "s3cret") is None
+
+
+def test_tracking_links_are_served_ahead_of_chainlits_catch_all(web):
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    server = FastAPI()
+
+    @server.get("/{full_path:path}")
+    def spa(full_path: str) -> str:
+        return "the chat page"
+
+    web.mount_tracking(server)
+    mounted = len(server.router.routes)
+    web.mount_tracking(server)  # chainlit's watch mode imports app.py again: nothing is added twice
+    assert len(server.router.routes) == mounted
+    client = TestClient(server)
+    assert client.get("/t/c/not-a-valid-token", follow_redirects=False).status_code == 404
+    assert client.get("/anything-else").json() == "the chat page"

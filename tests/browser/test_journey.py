@@ -44,6 +44,8 @@ def test_the_journey_from_demo_data_to_report(page: Page, chat_app, artifacts):
     chat = Chat(page, artifacts)
     expect(page.get_by_text("Generate demo data")).to_be_visible(timeout=STEP_TIMEOUT)
     chat.shot("01-welcome")
+    tampered = page.request.get(f"{chat_app.url}/t/c/tampered-token", max_redirects=0)
+    assert tampered.status == 404, "tracking links are served by the chat's server, not its catch-all page"
 
     chat.say("generate 2000 demo customers")
     chat.answer_contains(r"Generated 2,000 customers")
