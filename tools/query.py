@@ -21,6 +21,7 @@ different configuration") as is ATTACHing it READ_ONLY elsewhere ("Unique file h
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Annotated
 
@@ -107,15 +108,35 @@ def check_select(sql: str) -> None:
         )
 
 
+def _table_names(sandbox: duckdb.DuckDBPyConnection, sql: str) -> set[str]:
+    """The tables a query names, from DuckDB's parse tree (`get_table_names` also binds, which needs the
+    tables to exist). A statement the serializer cannot express gets every allowed table."""
+    tree = json.loads(sandbox.execute("SELECT json_serialize_sql(?)", [sql]).fetchall()[0][0])
+    if tree.get("error"):
+        return set(TABLES)
+    found: set[str] = set()
+    stack: list[object] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("type") == "BASE_TABLE" and isinstance(node.get("table_name"), str):
+                found.add(node["table_name"].lower())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
 def _load(db: Database, sandbox: duckdb.DuckDBPyConnection, sql: str, show_pii: bool) -> None:
     """Snapshot the allowed tables the query names into the sandbox, then lock its configuration."""
-    wanted = {name.lower() for name in sandbox.get_table_names(sql, qualified=False)}
+    wanted = _table_names(sandbox, sql)
     present = {r[0] for r in db.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    for table in sorted(wanted & set(TABLES) & present):
-        hidden = TABLES[table] | (set() if show_pii else PII.get(table, set()))
-        exclude = f" EXCLUDE ({', '.join(sorted(hidden))})" if hidden else ""
-        snapshot = db.con.sql(f"SELECT *{exclude} FROM {table}").to_arrow_table()  # noqa: S608 - allow-listed
-        sandbox.register(table, snapshot)
+    with db.con.cursor() as source:  # its own cursor: an unfinished result elsewhere cannot block it
+        for table in sorted(wanted & set(TABLES) & present):
+            hidden = TABLES[table] | (set() if show_pii else PII.get(table, set()))
+            exclude = f" EXCLUDE ({', '.join(sorted(hidden))})" if hidden else ""
+            snapshot = source.sql(f"SELECT *{exclude} FROM {table}").to_arrow_table()  # noqa: S608 - allow-listed
+            sandbox.register(table, snapshot)
     sandbox.execute("SET lock_configuration = true")
 
 

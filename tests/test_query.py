@@ -1,0 +1,138 @@
+"""The analysis query tool: one read-only SELECT over a locked sandbox, nothing else."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from storage.db import Database
+from storage.errors import UserError
+from tools import Settings, ToolContext, run_tool
+
+FORBIDDEN = [
+    "INSERT INTO products (sku, source) VALUES ('X', 'x')",
+    "UPDATE products SET price = 0",
+    "DELETE FROM customers",
+    "DROP TABLE customers",
+    "CREATE TABLE stolen AS SELECT * FROM customers",
+    "ALTER TABLE products ADD COLUMN x INT",
+    "COPY customers TO '/tmp/customers.csv'",
+    "COPY products FROM '/etc/passwd'",
+    "ATTACH '/tmp/other.duckdb' AS other",
+    "DETACH main",
+    "INSTALL httpfs",
+    "LOAD httpfs",
+    "PRAGMA database_list",
+    "SET enable_external_access = true",
+    "RESET lock_configuration",
+    "CALL pragma_version()",
+    "EXPORT DATABASE '/tmp/dump'",
+    "BEGIN TRANSACTION",
+    "CHECKPOINT",
+    "SELECT 1; DROP TABLE customers",
+    "SELECT 1; SELECT 2",
+]
+
+READERS = [
+    "SELECT * FROM read_csv('/etc/passwd')",
+    "SELECT * FROM read_csv_auto('/etc/passwd', header = false)",
+    "SELECT * FROM read_text('/etc/passwd')",
+    "SELECT * FROM read_blob('/etc/passwd')",
+    "SELECT * FROM read_json_auto('/etc/passwd')",
+    "SELECT * FROM read_ndjson_objects('/etc/passwd')",
+    "SELECT * FROM read_parquet('/etc/passwd')",
+    "SELECT * FROM parquet_scan('/etc/passwd')",
+    "SELECT * FROM sniff_csv('/etc/passwd')",
+    "SELECT * FROM glob('/etc/*')",
+    "SELECT * FROM '/etc/passwd'",
+    "SELECT * FROM 'file:///etc/passwd'",
+    "SELECT * FROM 'https://example.com/data.csv'",
+    "SELECT * FROM query('SELECT * FROM read_text(''/etc/passwd'')')",
+    "WITH x AS (SELECT * FROM read_csv('/etc/passwd')) SELECT count(*) FROM x",
+    "SELECT (SELECT content FROM read_text('/etc/passwd')) AS leak FROM products",
+    "SELECT * FROM sqlite_scan('/etc/passwd', 'x')",
+    "SELECT * FROM app_secrets",
+    "SELECT * FROM duckdb_secrets()",
+]
+
+
+@pytest.fixture(scope="module")
+def demo_shop(tmp_path_factory):
+    """One small shop for the whole module: the query tool never changes it."""
+    db = Database(tmp_path_factory.mktemp("query") / "shop.duckdb")
+    run_tool(ToolContext(db=db, settings=Settings(db_path=db.path)), "generate_demo_data", customers=300, products=40)
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def shop(demo_shop):
+    return ToolContext(db=demo_shop, settings=Settings(db_path=demo_shop.path))
+
+
+@pytest.mark.parametrize("sql", FORBIDDEN)
+def test_anything_but_one_select_is_refused(shop, sql):
+    before = shop.db.df("SELECT (SELECT count(*) FROM customers) c, (SELECT count(*) FROM products) p")
+    with pytest.raises(UserError) as caught:
+        run_tool(shop, "query_data", sql=sql)
+    assert caught.value.message.startswith(("Refused", "Only one statement"))
+    assert shop.db.df("SELECT (SELECT count(*) FROM customers) c, (SELECT count(*) FROM products) p").equals(before)
+
+
+@pytest.mark.parametrize("sql", READERS)
+def test_files_urls_and_secrets_are_out_of_reach(shop, sql):
+    with pytest.raises(UserError) as caught:
+        run_tool(shop, "query_data", sql=sql)
+    assert "root:" not in str(caught.value)
+
+
+def test_python_variables_are_not_tables(shop):
+    secret_frame = pd.DataFrame({"password": ["hunter2"]})  # noqa: F841 - what a replacement scan would find
+    with pytest.raises(UserError, match="secret_frame"):
+        run_tool(shop, "query_data", sql="SELECT * FROM secret_frame")
+
+
+def test_a_question_gets_its_answer(shop):
+    sql = """SELECT b.customer_type, count(*) AS customers, round(avg(b.total_spent), 2) AS avg_spent
+             FROM customer_behavior b JOIN customers c USING (customer_id) GROUP BY 1 ORDER BY avg_spent DESC"""
+    result = run_tool(shop, "query_data", sql=sql)
+    assert result.tables[0].to_df().equals(shop.db.df(sql))
+    assert result.data["truncated"] is False
+
+
+def test_rows_and_time_are_limited(shop):
+    result = run_tool(shop, "query_data", sql="SELECT * FROM products ORDER BY price DESC", max_rows=5)
+    expected = shop.db.df("SELECT * FROM products ORDER BY price DESC LIMIT 5")
+    assert result.tables[0].to_df()["sku"].tolist() == expected["sku"].tolist()
+    assert result.data["truncated"] is True and "limit of 5" in result.summary
+    with pytest.raises(UserError, match=r"longer than 0\.3 s"):
+        run_tool(shop, "query_data", sql="SELECT count(*) FROM range(1000000000000) a", timeout_seconds=0.3)
+
+
+def test_names_and_emails_stay_hidden_from_the_agent(shop):
+    shop.actor = "agent"
+    result = run_tool(shop, "query_data", sql="SELECT * FROM customers JOIN messages USING (customer_id) LIMIT 3")
+    assert {"email", "first_name", "last_name"}.isdisjoint(result.data["columns"])
+    with pytest.raises(UserError) as caught:
+        run_tool(shop, "query_data", sql="SELECT email AS x FROM customers")
+    assert "PROMOPILOT_SHARE_PII" in caught.value.hint
+    shop.settings = Settings(db_path=shop.db.path, share_pii=True)
+    shared = run_tool(shop, "query_data", sql="SELECT email FROM customers LIMIT 1")
+    assert "@" in shared.tables[0].rows[0][0]
+
+
+def test_blobs_stay_out(shop):
+    with pytest.raises(UserError, match="transformer"):
+        run_tool(shop, "query_data", sql="SELECT transformer FROM segment_runs")
+
+
+def test_the_cli_runs_and_refuses(ctx):
+    run_tool(ctx, "generate_demo_data", customers=20, products=40)
+    ctx.db.close()
+    out = CliRunner().invoke(main, ["--db", ctx.db.path, "query", "SELECT count(*) AS n FROM products", "--json"])
+    assert out.exit_code == 0, out.output
+    assert '"n"' in out.stdout and "40" in out.stdout
+    refused = CliRunner().invoke(main, ["--db", ctx.db.path, "query", "DROP TABLE products"])
+    assert refused.exit_code == 1 and "Refused" in refused.stderr
