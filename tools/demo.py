@@ -9,6 +9,7 @@ has something to find.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -89,12 +90,19 @@ def _pick(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
     return (u > cum).sum(axis=1)
 
 
-def _top_k_lists(rng: np.random.Generator, weights: np.ndarray, counts: np.ndarray, labels: list[str]) -> pa.Array:
-    """Per row, `counts[i]` distinct labels drawn by weight (Gumbel top-k), as an Arrow list column."""
+def _top_k_lists(
+    rng: np.random.Generator, weights: np.ndarray, group: np.ndarray, counts: np.ndarray, labels: list[str]
+) -> pa.Array:
+    """Per row, `counts[i]` distinct labels drawn by the weights of its group (Gumbel top-k), most
+    likely first, as an Arrow list column. `weights` has one row per group (style), so the logs are
+    taken once per group, and only the top k keys per row are sorted (argpartition, not argsort)."""
     with np.errstate(divide="ignore"):
-        keys = np.log(weights) + rng.gumbel(size=weights.shape)
-    top = np.argsort(-keys, axis=1)[:, : counts.max()]
-    mask = np.arange(top.shape[1])[None, :] < counts[:, None]
+        log_weights = np.log(weights)
+    keys = log_weights[group] + rng.gumbel(size=(len(group), weights.shape[1]))
+    k = int(counts.max())
+    top = np.argpartition(-keys, k - 1, axis=1)[:, :k]
+    top = np.take_along_axis(top, np.argsort(-np.take_along_axis(keys, top, axis=1), axis=1), axis=1)
+    mask = np.arange(k)[None, :] < counts[:, None]
     values = pa.array(np.asarray(labels, dtype=object)[top[mask]], type=pa.string())
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
     return pa.ListArray.from_arrays(pa.array(offsets), values)
@@ -104,7 +112,9 @@ def _draw(rng: np.random.Generator, labels: list[str], n: int) -> np.ndarray:
     return np.asarray(labels, dtype=object)[rng.integers(0, len(labels), n)]
 
 
+@functools.lru_cache(maxsize=4)
 def _pools(seed: int) -> tuple[list[str], list[str]]:
+    """Name pools from Faker (slow: thousands of calls), so kept per seed for repeated generations."""
     fake = Faker("en_US")
     fake.seed_instance(seed)
     first = sorted({fake.first_name() for _ in range(3000)})
@@ -133,7 +143,7 @@ def _customers(rng: np.random.Generator, n: int, seed: int, now: datetime) -> di
     price_max = np.round(aov * 1.6 * rng.lognormal(0, 0.2, n), 0)
 
     categories = list(catalog.CATEGORIES)
-    cat_weights = np.asarray([catalog.CATEGORY_WEIGHT_GIVEN_STYLE[s] for s in catalog.STYLES], float)[style]
+    cat_weights = np.asarray([catalog.CATEGORY_WEIGHT_GIVEN_STYLE[s] for s in catalog.STYLES], float)
     brands = [b for tier in catalog.BRAND_TIERS.values() for b in tier]
     tier_brands = list(catalog.BRAND_TIERS.values())
     brand_w = np.asarray(
@@ -141,7 +151,7 @@ def _customers(rng: np.random.Generator, n: int, seed: int, now: datetime) -> di
             [catalog.TIER_WEIGHT_GIVEN_STYLE[s][t] / len(bs) for t, bs in enumerate(tier_brands) for _ in bs]
             for s in catalog.STYLES
         ]
-    )[style]
+    )
 
     return {
         "i": np.arange(1, n + 1, dtype=np.int64),
@@ -157,8 +167,8 @@ def _customers(rng: np.random.Generator, n: int, seed: int, now: datetime) -> di
         "visit_frequency": visits,
         "cart_abandonment_rate": abandon,
         "style": pa.array(np.asarray(catalog.STYLES, dtype=object)[style]),
-        "preferred_categories": _top_k_lists(rng, cat_weights, rng.integers(1, 4, n), categories),
-        "preferred_brands": _top_k_lists(rng, brand_w, rng.integers(1, 4, n), brands),
+        "preferred_categories": _top_k_lists(rng, cat_weights, style, rng.integers(1, 4, n), categories),
+        "preferred_brands": _top_k_lists(rng, brand_w, style, rng.integers(1, 4, n), brands),
         "price_range_min": price_min,
         "price_range_max": np.maximum(price_max, price_min + 5),
         "discount_sensitivity": discount,
@@ -180,8 +190,12 @@ def _plant_defects(rng: np.random.Generator, people: dict[str, object], rate: fl
     people["defect"] = pa.array(defect, type=pa.string())
     copy_of = people["copy_of"]
     dup_rows = rows[np.asarray(DEFECT_KINDS)[kinds] == "duplicate"]
-    copy_of[dup_rows] = rng.integers(1, n + 1, len(dup_rows))  # 1-based row whose identity is copied
-    copy_of[dup_rows] = np.where(copy_of[dup_rows] == dup_rows + 1, (dup_rows + 1) % n + 1, copy_of[dup_rows])
+    # A duplicate copies the identity (1-based row) of a customer without defects of its own, so every
+    # planted defect stays one finding: copying a row with a broken email would hide the duplicate.
+    clean = np.ones(n, dtype=bool)
+    clean[rows] = False
+    sources = np.flatnonzero(clean)
+    copy_of[dup_rows] = sources[rng.integers(0, len(sources), len(dup_rows))] + 1
     labels, counts = np.unique(np.asarray(DEFECT_KINDS)[kinds], return_counts=True)
     return {str(k): int(c) for k, c in zip(labels, counts, strict=True)}
 

@@ -1,0 +1,44 @@
+"""The status overview and the data-issue log."""
+
+from __future__ import annotations
+
+from tools import run_tool
+
+
+def test_status_of_an_empty_database(ctx):
+    result = run_tool(ctx, "data_overview")
+    assert result.data["customers"] == 0 and result.data["active_segment_run"] is None
+    assert "empty" in result.summary
+
+
+def test_status_counts_usable_quarantined_and_campaigns(demo_ctx):
+    db = demo_ctx.db
+    with db.transaction() as con:
+        con.execute(
+            "UPDATE customers SET quarantine_reason = 'invalid_email' WHERE customer_id IN ('C0000001', 'C0000002')"
+        )
+        con.execute("INSERT INTO campaigns (name, status) VALUES ('a', 'draft'), ('b', 'draft'), ('c', 'sent')")
+        con.execute("INSERT INTO segment_runs (run_id, k, is_active) VALUES (1, 4, false), (2, 5, true)")
+    data = run_tool(demo_ctx, "data_overview").data
+    assert (data["customers"], data["usable_customers"], data["quarantined_customers"]) == (2000, 1998, 2)
+    assert data["products"] == 200 and data["segment_runs"] == 2 and data["active_segment_run"] == 2
+    assert data["campaigns"] == {"draft": 2, "sent": 1}
+    assert data["quarantine_reasons"] == [{"reason": "invalid_email", "customers": 2}]
+
+
+def test_data_issues_filter_by_run_table_problem_and_limit(ctx, tmp_path):
+    bad = tmp_path / "c.csv"
+    bad.write_text("customer_id,total_spent,created_at\nC1,x,2024-01-01\nC2,1,never\nC3,y,soon\n")
+    first = run_tool(ctx, "import_data", kind="customers", path=str(bad)).data["run_id"]
+    run_tool(ctx, "import_data", kind="customers", path=str(bad))
+
+    everything = run_tool(ctx, "list_data_issues")
+    assert everything.data["total"] == 8
+    one_run = run_tool(ctx, "list_data_issues", run=first)
+    assert one_run.data["total"] == 4
+    latest = run_tool(ctx, "list_data_issues", run="latest")
+    assert latest.data["total"] == 4 and latest.data["run"] != first
+    dates = run_tool(ctx, "list_data_issues", run=first, problem="date", limit=1)
+    assert dates.data["total"] == 2 and len(dates.tables[1].rows) == 1
+    assert run_tool(ctx, "list_data_issues", table="products").data["total"] == 0
+    assert "No data issues" in run_tool(ctx, "list_data_issues", action="quarantined").summary

@@ -1,0 +1,356 @@
+"""Data validation: every check is one SQL query over the whole table, `--fix` repairs or quarantines.
+
+Each check writes the rows it finds into a temporary findings table (check, row key, field,
+value); counts, shares and examples come from there, and so do the repairs. Only customers not
+yet quarantined are checked, so after `--fix` a second run comes back clean. Email syntax is
+decided by email-validator (no DNS), but only for the few distinct addresses a strict regex does
+not already accept, so a million clean rows cost one regex scan.
+"""
+
+# Only fixed table names and fixed check SQL are formatted into queries here; values are bound.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import pyarrow as pa
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, Field
+
+from storage.db import Database
+from tools.context import ToolContext
+from tools.overview import new_run_id
+from tools.registry import tool
+from tools.results import Table, ToolResult
+
+Action = Literal["fix", "quarantine", "flag"]
+FINDINGS = "validation_findings"
+# Accepts only addresses that are certainly valid: dot-atoms of common characters, a letters-only
+# TLD, no special-use domains (email-validator refuses .test, .local, ...). The rest go to email-validator.
+CLEARLY_VALID = r"^[a-z0-9_%+-]+(\.[a-z0-9_%+-]+)*@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+SPECIAL_USE = r"\.(arpa|invalid|local|localhost|onion|test)$"
+ROBUST_Z = 3.5  # Iglewicz & Hoaglin's cut-off for the modified z-score
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    table: str
+    action: Action
+    description: str
+    sql: str  # SELECT row_key, field, value FROM ... : one row per problem found
+
+
+# `usable` is the temp table of not-quarantined customers with their behaviour (see `_prepare`).
+CHECKS = [
+    Check(
+        "empty_row",
+        "customers",
+        "quarantine",
+        "Customer rows with no name, no email and no purchase history.",
+        """SELECT customer_id, NULL, NULL FROM usable
+           WHERE nullif(trim(first_name), '') IS NULL AND nullif(trim(last_name), '') IS NULL
+             AND nullif(trim(email), '') IS NULL AND total_spent IS NULL AND order_count IS NULL""",
+    ),
+    Check(
+        "missing_value",
+        "customers",
+        "quarantine",
+        "Values needed to email or segment a customer are missing: email, total_spent or order_count.",
+        """SELECT customer_id, f.field, NULL FROM usable,
+               unnest([CASE WHEN nullif(trim(email), '') IS NULL THEN 'email' END,
+                       CASE WHEN total_spent IS NULL THEN 'total_spent' END,
+                       CASE WHEN order_count IS NULL THEN 'order_count' END]) AS f(field)
+           WHERE f.field IS NOT NULL AND NOT is_empty""",
+    ),
+    Check(
+        "missing_name",
+        "customers",
+        "flag",
+        "No first name (flagged only: the email greets them without one).",
+        """SELECT customer_id, 'first_name', NULL FROM usable
+           WHERE nullif(trim(first_name), '') IS NULL AND NOT is_empty""",
+    ),
+    Check(
+        "email_format",
+        "customers",
+        "fix",
+        "Valid emails with stray spaces or capitals (repaired: trimmed and lower-cased).",
+        """SELECT customer_id, 'email', email FROM usable
+           WHERE email <> norm_email AND norm_email <> '' AND norm_email NOT IN (SELECT email FROM bad_emails)""",
+    ),
+    Check(
+        "invalid_email",
+        "customers",
+        "quarantine",
+        "Email addresses that are not valid syntax, even after trimming and lower-casing.",
+        "SELECT customer_id, 'email', email FROM usable WHERE norm_email IN (SELECT email FROM bad_emails)",
+    ),
+    Check(
+        "negative_amount",
+        "customer_behavior",
+        "quarantine",
+        "Negative total spent, order count or average order value.",
+        """SELECT customer_id, f.field, f.value FROM usable,
+               unnest([CASE WHEN total_spent < 0 THEN {'field': 'total_spent', 'value': total_spent::VARCHAR} END,
+                       CASE WHEN order_count < 0 THEN {'field': 'order_count', 'value': order_count::VARCHAR} END,
+                       CASE WHEN avg_order_value < 0
+                            THEN {'field': 'avg_order_value', 'value': avg_order_value::VARCHAR} END]) AS t(f)
+           WHERE f IS NOT NULL""",
+    ),
+    Check(
+        "aov_mismatch",
+        "customer_behavior",
+        "fix",
+        "Average order value missing or not total_spent / order_count (repaired: recomputed).",
+        """SELECT customer_id, 'avg_order_value', avg_order_value::VARCHAR FROM usable
+           WHERE total_spent >= 0 AND order_count > 0 AND (avg_order_value IS NULL
+              OR abs(avg_order_value - total_spent / order_count) > 0.01 + 0.005 * total_spent / order_count)""",
+    ),
+    Check(
+        "duplicate_id",
+        "customers",
+        "quarantine",
+        "Customer ids that differ only in case or spaces (the first is kept, the others quarantined).",
+        """SELECT customer_id, 'customer_id', customer_id FROM (
+               SELECT customer_id, row_number() OVER (PARTITION BY upper(trim(customer_id))
+                                                      ORDER BY created_at NULLS LAST, customer_id) AS nth
+               FROM usable WHERE upper(trim(customer_id)) IN (
+                   SELECT upper(trim(customer_id)) FROM usable GROUP BY 1 HAVING count(*) > 1))
+           WHERE nth > 1""",
+    ),
+    Check(
+        "duplicate_email",
+        "customers",
+        "quarantine",
+        "Several customers with the same email (the earliest is kept, the others quarantined).",
+        """SELECT customer_id, 'email', email FROM (
+               SELECT customer_id, email, row_number() OVER (PARTITION BY norm_email
+                                                             ORDER BY created_at NULLS LAST, customer_id) AS nth
+               FROM usable WHERE norm_email IN (
+                   SELECT norm_email FROM usable WHERE norm_email <> '' GROUP BY 1 HAVING count(*) > 1))
+           WHERE nth > 1""",
+    ),
+    Check(
+        "outlier",
+        "customer_behavior",
+        "flag",
+        f"Spend, order count or order value far from the rest (robust z-score above {ROBUST_Z} on a log scale; "
+        "flagged only: big spenders are real).",
+        f"""WITH logs AS (
+               SELECT customer_id, f.field, f.value, ln(1 + f.value) AS x FROM usable,
+                   unnest([{{'field': 'total_spent', 'value': total_spent}},
+                           {{'field': 'order_count', 'value': order_count::DOUBLE}},
+                           {{'field': 'avg_order_value', 'value': avg_order_value}}]) AS t(f)
+               WHERE f.value >= 0),
+           centre AS (SELECT field, median(x) AS med FROM logs GROUP BY field),
+           spread AS (SELECT field, med, median(abs(x - med)) AS mad FROM logs JOIN centre USING (field)
+                      GROUP BY field, med)
+           SELECT customer_id, field, value::VARCHAR FROM logs JOIN spread USING (field)
+           WHERE mad > 0 AND abs(0.6745 * (x - med) / mad) > {ROBUST_Z}""",
+    ),
+    Check(
+        "product_missing_value",
+        "products",
+        "flag",
+        "Products without a name, category or price.",
+        """SELECT sku, field, NULL FROM products,
+               unnest([CASE WHEN nullif(trim(name), '') IS NULL THEN 'name' END,
+                       CASE WHEN nullif(trim(category), '') IS NULL THEN 'category' END,
+                       CASE WHEN price IS NULL THEN 'price' END]) AS t(field)
+           WHERE field IS NOT NULL""",
+    ),
+    Check(
+        "product_negative_amount",
+        "products",
+        "flag",
+        "Products with a negative cost, price or stock.",
+        """SELECT sku, f.field, f.value FROM products,
+               unnest([CASE WHEN cost < 0 THEN {'field': 'cost', 'value': cost::VARCHAR} END,
+                       CASE WHEN price < 0 THEN {'field': 'price', 'value': price::VARCHAR} END,
+                       CASE WHEN stock < 0 THEN {'field': 'stock', 'value': stock::VARCHAR} END]) AS t(f)
+           WHERE f IS NOT NULL""",
+    ),
+    Check(
+        "order_negative_amount",
+        "orders",
+        "flag",
+        "Order lines with a negative amount (refunds, or errors).",
+        "SELECT order_id || '/' || line, 'amount', amount::VARCHAR FROM orders WHERE amount < 0",
+    ),
+]
+
+
+class ValidateArgs(BaseModel):
+    fix: bool = Field(
+        False,
+        description="Repair what is safe (trim/lower-case emails, recompute average order value) and quarantine "
+        "customers that cannot be repaired, recording every change as a data issue.",
+    )
+    examples: int = Field(3, ge=0, le=50, description="How many example rows to show per check.")
+
+
+@tool(cli="validate")
+def validate_data(ctx: ToolContext, args: ValidateArgs) -> ToolResult:
+    """Check the data for problems: invalid or duplicate emails, missing values, negative amounts,
+    average order value that does not match total/orders, duplicate ids and outliers.
+
+    Reports per check how many rows, what share and a few examples. With fix, repairs the safe
+    cases and quarantines customers that cannot be repaired: quarantined customers are never
+    segmented or emailed. Every change is listed in the data issues.
+    """
+    con = ctx.db.con
+    try:
+        with ctx.progress.task("Validating", total=len(CHECKS) + 1) as advance:
+            checked = _prepare(ctx.db)
+            advance(1)
+            for check in CHECKS:
+                con.execute(
+                    f"INSERT INTO {FINDINGS} SELECT ?, ?, row_key, field, left(value, 200) "
+                    f"FROM ({check.sql}) AS found(row_key, field, value)",
+                    [check.name, check.table],
+                )
+                advance(1)
+        report = _summarise(ctx.db, checked, args.examples)
+        changes = _apply_fixes(ctx.db) if args.fix else None
+    finally:
+        for name in (FINDINGS, "usable", "bad_emails"):
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+    return _result(report, checked, changes)
+
+
+def _prepare(db: Database) -> dict[str, int]:
+    """Temp tables: `usable` customers with behaviour and normalised email, `bad_emails`, FINDINGS."""
+    con = db.con
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE usable AS
+        SELECT c.customer_id, c.first_name, c.last_name, c.email, c.created_at,
+               coalesce(lower(trim(c.email)), '') AS norm_email,
+               b.total_spent, b.order_count, b.avg_order_value,
+               nullif(trim(c.first_name), '') IS NULL AND nullif(trim(c.last_name), '') IS NULL
+                   AND nullif(trim(c.email), '') IS NULL AND b.total_spent IS NULL AND b.order_count IS NULL
+                   AS is_empty
+        FROM customers c LEFT JOIN customer_behavior b USING (customer_id)
+        WHERE c.quarantine_reason IS NULL""")
+    candidates = [
+        e
+        for (e,) in con.execute(
+            "SELECT DISTINCT norm_email FROM usable WHERE norm_email <> '' "
+            "AND NOT (regexp_matches(norm_email, ?) AND NOT regexp_matches(norm_email, ?) "
+            "AND length(norm_email) <= 254 AND length(split_part(norm_email, '@', 1)) <= 64)",
+            [CLEARLY_VALID, SPECIAL_USE],
+        ).fetchall()
+    ]
+    bad = pa.table({"email": pa.array([e for e in candidates if not _valid_email(e)], pa.string())})  # noqa: F841
+    con.execute("CREATE OR REPLACE TEMP TABLE bad_emails AS SELECT email FROM bad")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {FINDINGS} (check_name VARCHAR, table_name VARCHAR, row_key VARCHAR, "
+        "field VARCHAR, value VARCHAR)"
+    )
+    return {
+        "customers": con.execute("SELECT count(*) FROM usable").fetchone()[0],
+        "quarantined": db.scalar("SELECT count(*) FROM customers WHERE quarantine_reason IS NOT NULL"),
+        "products": db.scalar("SELECT count(*) FROM products"),
+        "orders": db.scalar("SELECT count(*) FROM orders"),
+        "emails_checked_by_validator": len(candidates),
+    }
+
+
+def _valid_email(address: str) -> bool:
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
+
+
+def _summarise(db: Database, checked: dict[str, int], examples: int) -> list[dict]:
+    found = db.df(f"""
+        SELECT check_name, count(DISTINCT row_key) AS rows,
+               list(row_key || coalesce(' ' || field, '') || coalesce(' = ' || value, '') ORDER BY row_key, field)
+                   [1:{examples}] AS examples
+        FROM {FINDINGS} GROUP BY check_name""")
+    by_name = {r["check_name"]: r for r in found.to_dict("records")}
+    report = []
+    for check in CHECKS:
+        total = checked["customers" if check.table.startswith("customer") else check.table]
+        hit = by_name.get(check.name)
+        rows = int(hit["rows"]) if hit else 0
+        report.append(
+            {
+                "check": check.name,
+                "table": check.table,
+                "rows": rows,
+                "share": round(rows / total, 4) if total else 0.0,
+                "action": check.action,
+                "examples": list(hit["examples"]) if hit and examples else [],
+                "description": check.description,
+            }
+        )
+    return report
+
+
+def _apply_fixes(db: Database) -> dict[str, int]:
+    """Repair, quarantine and log, all in one transaction. Returns counts of each kind of change."""
+    run_id = new_run_id("validate")
+    log = (
+        "INSERT INTO data_issues (run_id, table_name, row_key, field, problem, raw_value, action) "
+        "SELECT ?, table_name, row_key, field, check_name, value, ? FROM validation_findings WHERE "
+    )
+    fixable = [c.name for c in CHECKS if c.action == "fix"]
+    quarantine = [c.name for c in CHECKS if c.action == "quarantine"]
+    with db.transaction() as con:
+        con.execute(log + "check_name = ANY(?)", [run_id, "fixed", fixable])
+        con.execute("""
+            UPDATE customers SET email = lower(trim(email))
+            WHERE customer_id IN (SELECT row_key FROM validation_findings WHERE check_name = 'email_format')""")
+        con.execute("""
+            UPDATE customer_behavior SET avg_order_value = round(total_spent / order_count, 2)
+            WHERE customer_id IN (SELECT row_key FROM validation_findings WHERE check_name = 'aov_mismatch')""")
+        con.execute(log + "check_name = ANY(?)", [run_id, "quarantined", quarantine])
+        quarantined = con.execute(
+            """UPDATE customers c SET quarantine_reason = f.reason
+               FROM (SELECT row_key, arg_min(check_name, array_position(?, check_name)) AS reason
+                     FROM validation_findings WHERE check_name = ANY(?) GROUP BY row_key) f
+               WHERE c.customer_id = f.row_key AND c.quarantine_reason IS NULL""",
+            [quarantine, quarantine],
+        ).fetchone()[0]
+        flagged = con.execute(
+            """INSERT INTO data_issues (run_id, table_name, row_key, field, problem, raw_value, action)
+               SELECT ?, table_name, row_key, field, check_name, value, 'flagged' FROM validation_findings f
+               WHERE check_name NOT IN (SELECT unnest(?)) AND NOT EXISTS (
+                   SELECT 1 FROM data_issues d WHERE d.action = 'flagged' AND d.table_name = f.table_name
+                     AND d.row_key = f.row_key AND d.problem = f.check_name
+                     AND d.field IS NOT DISTINCT FROM f.field)""",
+            [run_id, fixable + quarantine],
+        ).fetchone()[0]
+        fixed = con.execute("SELECT count(*) FROM validation_findings WHERE check_name = ANY(?)", [fixable]).fetchone()[
+            0
+        ]
+    return {"run_id": run_id, "fixed": fixed, "quarantined": quarantined, "flagged": flagged}
+
+
+def _result(report: list[dict], checked: dict[str, int], changes: dict | None) -> ToolResult:
+    problems = [r for r in report if r["rows"]]
+    listed = ", ".join(f"{r['rows']:,} {r['check'].replace('_', ' ')}" for r in problems)
+    summary = f"Checked {checked['customers']:,} customers"
+    if checked["quarantined"]:
+        summary += f" (plus {checked['quarantined']:,} already quarantined, not rechecked)"
+    summary += f" and {checked['products']:,} products: " + (f"found {listed}." if problems else "no problems found.")
+    if changes:
+        summary += (
+            f" Fixed {changes['fixed']:,} values, quarantined {changes['quarantined']:,} customers, "
+            f"flagged {changes['flagged']:,} new issues (run {changes['run_id']})."
+        )
+    elif any(r["rows"] and r["action"] != "flag" for r in report):
+        summary += " Run validate with fix to repair and quarantine them."
+    rows = [
+        {k: r[k] for k in ("check", "table", "rows", "share", "action")} | {"examples": r["examples"]} for r in report
+    ]
+    return ToolResult(
+        summary=summary,
+        data={"checked": checked, "checks": report, "changes": changes},
+        tables=[Table.from_rows("Validation", rows)],
+    )
