@@ -29,7 +29,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -208,9 +207,17 @@ class _Courier:
             self.connection = None
 
 
+class _Halted(Exception):
+    """The run is stopping: leave this message queued."""
+
+
 @dataclass
 class Sender:
-    """Sends a campaign's queued messages over `connections` reused connections (see the module doc)."""
+    """Sends a campaign's queued messages over `connections` reused connections (see the module doc).
+
+    Each connection has its own thread (sockets wait without holding the GIL, so rendering and the
+    other connections go on meanwhile); the main thread claims and records batches.
+    """
 
     db: Database
     transport: Transport
@@ -229,6 +236,12 @@ class Sender:
         """About two seconds of sending at the rate limit, so a pause takes effect quickly."""
         return 500 if not self.rate else max(20, min(500, int(self.rate * 2)))
 
+    def halt(self, reason: str) -> None:
+        """Stop after the messages in flight; the rest of the batch goes back to the queue."""
+        if not self._stop.is_set():
+            self._stop_reason = reason
+            self._stop.set()
+
     def run(
         self, campaign_id: int, *, limit: int | None = None, advance: Callable[[int], None] = lambda n: None
     ) -> RunResult:
@@ -237,38 +250,46 @@ class Sender:
         budget = limit if limit is not None else float("inf")
         stopped = None
         limiter = RateLimiter(self.rate)
-        idle: queue.SimpleQueue[_Courier] = queue.SimpleQueue()
+        work: queue.SimpleQueue[Recipient | None] = queue.SimpleQueue()
+        done: queue.SimpleQueue[tuple[Outcome, BaseException | None]] = queue.SimpleQueue()
         couriers = [
             _Courier(self.transport, self.first_connection if i == 0 else None) for i in range(self.connections)
         ]
-        for courier in couriers:
-            idle.put(courier)
+        threads = [
+            threading.Thread(target=self._work, args=(c, limiter, work, done), name=f"courier-{i}", daemon=True)
+            for i, c in enumerate(couriers)
+        ]
         self.journal.open()
+        for thread in threads:
+            thread.start()
         try:
-            with ThreadPoolExecutor(self.connections, thread_name_prefix="courier") as pool:
-                while budget > 0:
-                    status = self.db.scalar("SELECT status FROM campaigns WHERE campaign_id = ?", [campaign_id])
-                    if status != "sending":
-                        stopped = status
-                        break
-                    batch, skipped = self._claim(campaign_id, int(min(self.batch_size, budget)))
-                    counts["skipped"] += skipped
-                    if not batch and not skipped:
-                        break
-                    outcomes, error = self._deliver_all(pool, idle, limiter, batch)
-                    record(self.db, campaign_id, outcomes)
-                    self.journal.clear()
-                    counts.update(o.status for o in outcomes)
-                    advance(len(batch) + skipped)
-                    budget -= len(batch) + skipped
-                    if error is not None:
-                        raise error
-                    if self._stop.is_set():
-                        stopped = self._stop_reason
-                        break
+            while budget > 0:
+                status = self.db.scalar("SELECT status FROM campaigns WHERE campaign_id = ?", [campaign_id])
+                if status != "sending":
+                    stopped = status
+                    break
+                batch, skipped = self._claim(campaign_id, int(min(self.batch_size, budget)))
+                counts["skipped"] += skipped
+                if not batch and not skipped:
+                    break
+                for recipient in batch:
+                    work.put(recipient)
+                outcomes, error = self._collect(done, len(batch))
+                record(self.db, campaign_id, outcomes)
+                self.journal.clear()
+                counts.update(o.status for o in outcomes)
+                advance(len(batch) + skipped)
+                budget -= len(batch) + skipped
+                if error is not None:
+                    raise error
+                if self._stop.is_set():
+                    stopped = self._stop_reason
+                    break
         finally:
-            for courier in couriers:
-                courier.drop()
+            for _ in threads:
+                work.put(None)
+            for thread in threads:
+                thread.join()
             self.journal.close()
         return RunResult(counts, stopped, time.perf_counter() - started)
 
@@ -288,78 +309,87 @@ class Sender:
         batch = [Recipient(*row[1:]) for row in rows if row[0] == "sending"]
         return batch, len(rows) - len(batch)
 
-    def _deliver_all(self, pool, idle, limiter, batch) -> tuple[list[Outcome], BaseException | None]:
-        futures = [pool.submit(self._deliver, idle, limiter, r) for r in batch]
-        try:
-            results = [f.result() for f in futures]
-        except KeyboardInterrupt:
-            self.halt("interrupted (Ctrl-C)")
-            results = [f.result() for f in futures]
+    def _collect(self, done, count: int) -> tuple[list[Outcome], BaseException | None]:
+        results = []
+        while len(results) < count:
+            try:
+                results.append(done.get())
+            except KeyboardInterrupt:
+                self.halt("interrupted (Ctrl-C)")  # the couriers finish what is in flight, queue the rest
         error = next((e for _, e in results if e is not None), None)
         return [o for o, _ in results], error
 
-    def halt(self, reason: str) -> None:
-        """Stop after the messages in flight; the rest of the batch goes back to the queue."""
-        if not self._stop.is_set():
-            self._stop_reason = reason
-            self._stop.set()
+    def _work(self, courier: _Courier, limiter: RateLimiter, work, done) -> None:
+        try:
+            while (recipient := work.get()) is not None:
+                done.put(self._deliver(courier, limiter, recipient))
+        finally:
+            courier.drop()
 
-    def _deliver(self, idle, limiter: RateLimiter, recipient: Recipient) -> tuple[Outcome, BaseException | None]:
+    def _deliver(self, courier: _Courier, limiter: RateLimiter, recipient: Recipient):
         """One message, start to end. Never raises: a bug is returned, with the message settled safely."""
         customer = recipient.customer_id
-        if self._stop.is_set():
-            return Outcome(customer, "queued", 0, None), None
         handed = False
         attempts = 0
-        courier = idle.get()
+
+        def handover() -> None:
+            nonlocal handed
+            handed = True
+            self.journal.handed_over(customer)
+
+        def attempt() -> str:
+            nonlocal attempts
+            if self._stop.is_set():
+                raise _Halted
+            attempts += 1
+            limiter.wait(self._stop)
+            try:
+                return courier.get().send(self.envelope_from, recipient.email, payload, recipient.message_id, handover)
+            except DeliveryError as exc:
+                if exc.reconnect:
+                    courier.drop()
+                raise
+
         try:
             try:
                 payload = self.render(recipient)
             except ValueError as exc:  # a recipient the renderer cannot address (e.g. a malformed email)
                 return Outcome(customer, "failed", 0, f"could not render the message: {exc}"), None
-
-            def handover() -> None:
-                nonlocal handed
-                handed = True
-                self.journal.handed_over(customer)
-
-            retrying = Retrying(
-                retry=retry_if_exception(lambda e: isinstance(e, DeliveryError) and e.kind == "temporary"),
-                stop=stop_after_attempt(self.retry.attempts),
-                wait=wait_exponential(multiplier=self.retry.backoff, max=self.retry.max_wait),
-                sleep=self._stop.wait,
-                reraise=True,
-            )
             try:
-                for attempt in retrying:
-                    with attempt:
-                        if attempts and self._stop.is_set():
-                            return Outcome(customer, "queued", attempts, None), None
-                        attempts += 1
-                        limiter.wait(self._stop)
-                        try:
-                            reply = courier.get().send(
-                                self.envelope_from, recipient.email, payload, recipient.message_id, handover
-                            )
-                        except DeliveryError as exc:
-                            if exc.reconnect:
-                                courier.drop()
-                            raise
+                try:
+                    reply = attempt()
+                except DeliveryError as exc:  # the common case pays nothing for the retry machinery
+                    if exc.kind != "temporary" or self.retry.attempts < 2:
+                        raise
+                    reply = self._retrying()(attempt)
+            except _Halted:
+                return Outcome(customer, "queued", attempts, None), None
             except DeliveryError as exc:
-                if exc.kind == "ambiguous":
-                    return Outcome(customer, "unknown", attempts, f"{exc.reply}; {UNKNOWN_REPLY}"), None
-                if exc.kind == "permanent":
-                    return Outcome(customer, "failed", attempts, exc.reply), None
-                if courier.connection is None and not handed:  # the server itself is gone: stop, keep the queue
-                    self.halt(f"the mail server stopped answering ({exc.reply})")
-                    return Outcome(customer, "queued", attempts, exc.reply), None
-                return Outcome(customer, "failed", attempts, f"gave up after {attempts} attempts: {exc.reply}"), None
+                return self._failure(customer, attempts, exc, courier, handed), None
             self.journal.accepted(customer, reply)
             return Outcome(customer, "sent", attempts, reply), None
-        except BaseException as exc:  # a bug or an interrupt inside one delivery: settle it, stop the run
+        except BaseException as exc:  # a bug inside one delivery: settle the message safely, stop the run
             self.halt(f"stopped by an error: {exc!r}")
-            return Outcome(
-                customer, "unknown" if handed else "queued", attempts, UNKNOWN_REPLY if handed else None
-            ), exc
-        finally:
-            idle.put(courier)
+            status, reply = ("unknown", UNKNOWN_REPLY) if handed else ("queued", None)
+            return Outcome(customer, status, attempts, reply), exc
+
+    def _retrying(self) -> Retrying:
+        """Further attempts after a temporary failure, with exponential backoff, cut short by a halt."""
+        return Retrying(
+            retry=retry_if_exception(lambda e: isinstance(e, DeliveryError) and e.kind == "temporary"),
+            stop=stop_after_attempt(self.retry.attempts - 1),
+            wait=wait_exponential(multiplier=self.retry.backoff, max=self.retry.max_wait),
+            before=lambda state: self._stop.wait(self.retry.backoff) if state.attempt_number == 1 else None,
+            sleep=self._stop.wait,
+            reraise=True,
+        )
+
+    def _failure(self, customer: str, attempts: int, exc: DeliveryError, courier: _Courier, handed: bool) -> Outcome:
+        if exc.kind == "ambiguous":
+            return Outcome(customer, "unknown", attempts, f"{exc.reply}; {UNKNOWN_REPLY}")
+        if exc.kind == "permanent":
+            return Outcome(customer, "failed", attempts, exc.reply)
+        if courier.connection is None and not handed:  # the server itself is gone: stop, keep the queue
+            self.halt(f"the mail server stopped answering ({exc.reply})")
+            return Outcome(customer, "queued", attempts, exc.reply)
+        return Outcome(customer, "failed", attempts, f"gave up after {attempts} attempts: {exc.reply}")
