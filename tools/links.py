@@ -1,10 +1,11 @@
 """Signed tracking links: open pixel, click redirect and one-click unsubscribe.
 
-A token carries what the tracking endpoint needs to act (kind, campaign, customer and, for a
-click, which of the campaign's own URLs to redirect to) and a truncated HMAC-SHA256 over it, so
-nobody can forge or alter one. The target URL is never in the token: a click can only reach a
-URL the campaign itself contains, which rules out open redirects. The key is `Settings.secret`
-or, when unset, a random secret generated once and kept in `app_secrets`.
+A token is base64url(payload + MAC): the payload carries what the tracking endpoint needs to act
+(kind, campaign, customer and, for a click, which of the campaign's own URLs to redirect to), the
+MAC is a truncated HMAC-SHA256 over it, so nobody can forge or alter one. The target URL is never
+in the token: a click can only reach a URL the campaign itself contains, which rules out open
+redirects. The key is `Settings.secret` or, when unset, a random secret generated once and kept
+in `app_secrets`.
 
     signer = LinkSigner.for_db(db, settings)
     signer.click_url(campaign_id=3, customer_id="C0000042", url_index=1)
@@ -62,18 +63,18 @@ class LinkSigner:
         # customer_id goes last: it is the only free-form field, so it may contain the separator.
         payload = f"{CODES[kind]}:{int(campaign_id)}:{'' if url_index is None else int(url_index)}:{customer_id}"
         data = payload.encode()
-        return f"{_b64(data)}.{_b64(self._sign(data))}"
+        return _b64(data + self._sign(data))
 
     def verify(self, token: str) -> LinkToken | None:
         """The token's content if it is intact and well-formed, else None (never raises)."""
-        if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or token.count(".") != 1:
+        if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
             return None
-        body, signature = token.split(".")
         try:
-            data, given = _unb64(body), _unb64(signature)
+            raw = _unb64(token)
         except (binascii.Error, ValueError):
             return None
-        if not hmac.compare_digest(self._sign(data), given):
+        data, given = raw[:-SIGNATURE_BYTES], raw[-SIGNATURE_BYTES:]
+        if len(raw) <= SIGNATURE_BYTES or not hmac.compare_digest(self._sign(data), given):
             return None
         try:
             code, campaign, index, customer = data.decode().split(":", 3)
@@ -119,7 +120,7 @@ def link_secret(db: Database, settings: Settings) -> str:
 
 
 def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def _unb64(text: str) -> bytes:

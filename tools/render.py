@@ -144,13 +144,50 @@ class RenderedEmail:
     text: str
 
 
+@dataclass(frozen=True)
+class _Holes:
+    """Static text with named holes. Filling is a list copy and one join: `str.format` would rescan
+    kilobytes of static HTML per recipient, this only copies it."""
+
+    parts: tuple[str, ...]  # static text at even positions, hole names at odd ones
+
+    @classmethod
+    def parse(cls, text: str, placeholder: re.Pattern[str]) -> _Holes:
+        return cls(tuple(placeholder.split(text)))  # the pattern's one group keeps the names
+
+    @property
+    def names(self) -> set[str]:
+        return set(self.parts[1::2])
+
+    def fill(self, values: dict[str, str]) -> str:
+        parts = list(self.parts)
+        parts[1::2] = [values[name] for name in self.parts[1::2]]
+        return "".join(parts)
+
+
+class _TextPart:
+    """The text/plain body: lines without holes are quoted-printable-encoded once, the others per recipient."""
+
+    def __init__(self, text: str, placeholder: re.Pattern[str]) -> None:
+        self.lines = [_Holes.parse(line, placeholder) for line in text.split("\r\n")]
+        self.encoded = [None if len(h.parts) > 1 else _qp(h.parts[0]) for h in self.lines]
+        self.names = set().union(*(h.names for h in self.lines))
+
+    def fill(self, values: dict[str, str]) -> str:
+        return "\r\n".join(h.fill(values) for h in self.lines)
+
+    def quoted_printable(self, values: dict[str, str]) -> bytes:
+        pairs = zip(self.lines, self.encoded, strict=True)
+        return b"\r\n".join([e if e is not None else _qp(h.fill(values)) for h, e in pairs])
+
+
 @dataclass
 class _Compiled:
-    """One variant for one recommended product, ready for `str.format_map` per recipient."""
+    """One variant for one recommended product, ready to fill per recipient."""
 
-    html: str
-    text: str
-    subject: str  # plain subject, or a format template when `personal_subject`
+    html: _Holes
+    text: _TextPart
+    subject: _Holes  # holes only when `personal_subject`
     personal_subject: bool
     clicks: tuple[tuple[str, int], ...]  # (placeholder, url_index) the message links to
     head: bytes  # skeleton up to the text body
@@ -228,20 +265,24 @@ class CampaignRenderer:
         message_id = recipient.message_id if recipient.message_id.startswith("<") else f"<{recipient.message_id}>"
         if not _ADDRESS.fullmatch(message_id[1:-1]):
             raise ValueError(f"not a Message-ID: {recipient.message_id!r}")
-        subject = _fold_subject(compiled.subject.format_map(values)) if compiled.personal_subject else ""
+        subject = _fold_subject(compiled.subject.fill(values)) if compiled.personal_subject else ""
         unsubscribe = f"List-Unsubscribe: <{values['unsubscribe']}>\r\n" if self.tracking else ""
         headers = (
             f"To: {recipient.email}\r\n{subject}Date: {_date(int(time()))}\r\nMessage-ID: {message_id}\r\n{unsubscribe}"
         )
-        text = binascii.b2a_qp(compiled.text.format_map(values).encode(), istext=True)
-        body = compiled.html.format_map(values).encode("ascii")
+        text = compiled.text.quoted_printable(values)
+        body = compiled.html.fill(values).encode("ascii")
         return b"".join((headers.encode(), compiled.head, text, compiled.middle, body, compiled.tail))
 
     def preview(self, recipient: Recipient) -> RenderedEmail:
         compiled = self._compiled(recipient.variant, recipient.recommended_sku)
         values = self._values(recipient, compiled)
-        subject = _tidy(compiled.subject.format_map(values)) if compiled.personal_subject else compiled.subject
-        return RenderedEmail(subject, compiled.html.format_map(values), compiled.text.format_map(values))
+        subject = compiled.subject.fill(values)
+        return RenderedEmail(
+            _tidy(subject) if compiled.personal_subject else subject,
+            compiled.html.fill(values),
+            compiled.text.fill(values),
+        )
 
     def subject(self, variant: str) -> str:
         """A variant's subject line as most recipients see it (first name filled with the fallback)."""
@@ -329,14 +370,15 @@ class CampaignRenderer:
         )
         placeholder = re.compile(rf"ppslot{self._nonce}Q([a-z0-9]+)Q")
         personal = placeholder.search(subject) is not None
-        used = set(placeholder.findall(page + text))
+        html_part = _Holes.parse(_crlf(_wrap(page)).encode("ascii", "xmlcharrefreplace").decode(), placeholder)
+        text_part = _TextPart(_crlf(text).rstrip() + "\r\n", placeholder)
         head, middle, tail = self._skeleton(None if personal else subject)
         return _Compiled(
-            html=_as_format(_crlf(_wrap(page)).encode("ascii", "xmlcharrefreplace").decode(), placeholder),
-            text=_as_format(_crlf(text).rstrip() + "\r\n", placeholder),
-            subject=_as_format(subject, placeholder) if personal else subject,
+            html=html_part,
+            text=text_part,
+            subject=_Holes.parse(subject, placeholder),
             personal_subject=personal,
-            clicks=tuple((s, int(s[5:])) for s in sorted(used) if s.startswith("click")),
+            clicks=tuple((s, int(s[5:])) for s in sorted(html_part.names | text_part.names) if s.startswith("click")),
             head=head,
             middle=middle,
             tail=tail,
@@ -451,9 +493,9 @@ def _tidy(subject: str) -> str:
     return subject[:1].upper() + subject[1:]
 
 
-def _as_format(text: str, placeholder: re.Pattern[str]) -> str:
-    """Literal braces doubled, placeholders turned into `{name}` fields."""
-    return placeholder.sub(r"{\1}", text.replace("{", "{{").replace("}", "}}"))
+def _qp(line: str) -> bytes:
+    """One line (no line break) as quoted-printable UTF-8, soft-wrapped at 76 characters."""
+    return binascii.b2a_qp(line.encode(), istext=True).replace(b"\n", b"\r\n")  # its soft breaks are bare LF
 
 
 def _crlf(text: str) -> str:
