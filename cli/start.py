@@ -75,6 +75,8 @@ def seed(ctx: ToolContext, customers: int) -> None:
             console.print(run_tool(ctx, name, {**arguments, **extra}).summary, highlight=False)
         except UserError as error:
             err_console.print(f"[yellow]{name}: {error}[/]", highlight=False)
+        except Exception as error:  # the demo data is a convenience: a bug here must not keep the UI from starting
+            err_console.print(f"[red]{name} failed ({type(error).__name__}: {error}); starting anyway.[/]")
 
 
 def _start_sink():

@@ -1,0 +1,35 @@
+"""`promopilot chat` and `promopilot start`'s seeding, through the real CLI."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from cli import main
+from storage.db import Database
+
+
+def test_chat_streams_the_answer_and_lists_the_tool_calls(tmp_path):
+    db = tmp_path / "chat.duckdb"
+    result = CliRunner().invoke(main, ["--db", str(db), "chat", "generate", "80", "demo", "customers"])
+    assert result.exit_code == 0, result.output
+    assert '→ generate_demo_data {"customers": 80}' in result.stderr
+    assert "✓ Generated 80 customers" in result.stderr
+    assert "Next: *check the data*" in result.stdout
+    with Database(db) as check:
+        assert check.scalar("SELECT count(*) FROM customers") == 80
+
+
+def test_chat_json_prints_one_event_per_line(tmp_path):
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "c.duckdb"), "chat", "--json", "help"])
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert events[-1]["event"] == "done" and "segment customers" in events[-1]["content"]
+    assert {e["event"] for e in events[:-1]} == {"token"}
+
+
+def test_chat_cannot_approve(tmp_path):
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "c.duckdb"), "chat", "approve campaign 1"])
+    assert result.exit_code == 0
+    assert "Only you can approve" in result.stdout
+    assert "→" not in result.stderr, "no tool was called"
