@@ -6,11 +6,14 @@ import email
 import html
 import json
 import re
+import shutil
 from email import policy
 
 import pytest
 
+from storage.db import Database
 from storage.errors import UserError
+from tools import Settings, ToolContext, run_tool
 from tools.links import verify
 from tools.render import CampaignRenderer, Recipient, campaign_urls, safe_template
 
@@ -61,12 +64,24 @@ def parse(raw: bytes) -> email.message.EmailMessage:
     return email.message_from_bytes(raw, policy=policy.default)
 
 
-@pytest.fixture
-def shop(ctx):
-    from tools import run_tool
+@pytest.fixture(scope="module")
+def shop_file(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("render") / "shop.duckdb"
+    with Database(path) as db:
+        run_tool(
+            ToolContext(db=db, settings=Settings(db_path=str(path))), "generate_demo_data", customers=20, products=10
+        )
+    return str(path)
 
-    run_tool(ctx, "generate_demo_data", customers=20, products=10, seed=3)
-    return ctx
+
+@pytest.fixture
+def shop(shop_file, tmp_path):
+    """A small demo shop (generated once per module, copied per test)."""
+    path = tmp_path / "shop.duckdb"
+    shutil.copy(shop_file, path)
+    db = Database(path)
+    yield ToolContext(db=db, settings=Settings(db_path=str(path)))
+    db.close()
 
 
 def test_hostile_model_copy_renders_harmless(shop):

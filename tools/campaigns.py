@@ -163,7 +163,7 @@ def campaign_preview(ctx: ToolContext, args: PreviewArgs) -> ToolResult:
             "variant": variant,
             "status": campaign["status"],
             "subject": rendered.subject,
-            "text": rendered.text,
+            "paragraphs": [p.strip() for p in rendered.text.split("\n\n") if p.strip()],
             "variants": list(renderer.variants),
         },
         approval=ApprovalRequest(
@@ -182,7 +182,7 @@ def campaign_list(ctx: ToolContext, args: ListArgs) -> ToolResult:
     df = ctx.db.df(
         """
         SELECT c.campaign_id, c.name, c.status, v.versions AS latest_version, c.approved_version, c.approved_by,
-               c.approved_at, c.segments, c.skus, coalesce(m.sent, 0) AS sent, c.created_at
+               c.segments, c.skus, coalesce(m.sent, 0) AS sent
         FROM campaigns c
         LEFT JOIN (SELECT campaign_id, max(version) AS versions FROM campaign_versions GROUP BY 1) v USING (campaign_id)
         LEFT JOIN (SELECT campaign_id, count(*) FILTER (status = 'sent') AS sent FROM messages GROUP BY 1) m

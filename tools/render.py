@@ -174,7 +174,7 @@ class _TextPart:
         self.names = set().union(*(h.names for h in self.lines))
 
     def fill(self, values: dict[str, str]) -> str:
-        return "\r\n".join(h.fill(values) for h in self.lines)
+        return "\n".join(h.fill(values) for h in self.lines)
 
     def quoted_printable(self, values: dict[str, str]) -> bytes:
         pairs = zip(self.lines, self.encoded, strict=True)
