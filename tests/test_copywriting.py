@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from storage.errors import UserError
 from tools.copywriting import (
     ANGLES,
+    DEFAULT_FLAVOUR,
     SUBJECTS,
     CopyBrief,
     VariantCopy,
@@ -23,8 +24,8 @@ PRODUCTS = [
 ]
 
 
-def brief(audience_text="Everyday shoppers", tone=None, products=PRODUCTS):
-    return CopyBrief(products=products, audience=[{"name": audience_text, "description": None}], tone=tone)
+def brief(audience_text="Everyday shoppers", tone=None, products=PRODUCTS, description=None):
+    return CopyBrief(products=products, audience=[{"name": audience_text, "description": description}], tone=tone)
 
 
 @pytest.mark.parametrize("tone", [None, *SUBJECTS])
@@ -55,6 +56,16 @@ def test_the_audience_profile_changes_the_wording():
     assert "We'd love to see you back" in body("Lapsed customers, inactive for a year")
     assert "{{ price }}" in body("Bargain hunters who love a deal")
     assert body("Bargain hunters") != body("Luxury loyalists")
+
+
+def test_names_speak_first_and_negated_phrases_do_not_count():
+    def body(name, description):
+        return " ".join(template_copy(brief(name, description=description), 1)[0]["blocks"])
+
+    practical = body("Practical shoppers", "customers who lean less to luxury and care less about discounts")
+    assert DEFAULT_FLAVOUR in practical
+    assert "most loyal" in body("Frequent decisive buyers", "customers who order more often, bought more recently")
+    assert "quality you expect" in body("Segment 3", "customers who spend more and lean more to luxury")
 
 
 def test_one_product_does_not_promise_more():

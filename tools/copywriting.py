@@ -231,19 +231,23 @@ CLOSINGS = {
 }
 PRODUCT_BLOCK = "Meet the <b>{{ product }}</b>, from our {{ category }} collection, at {{ price }}."
 PERSONAL_BLOCK = "We think you'll love the <b>{{ recommended }}</b>: we picked it with your style in mind."
-# Audience flavour: the first rule whose words appear in the segment's name, description or profile.
+# Audience flavour: the first rule matching the segment names (else their descriptions) picks a line.
 FLAVOURS = [
-    (("luxury", "premium", "vip", "high spend", "high-spend", "big spender"),
-     "Made with the quality you expect, in materials that last."),
-    (("lapsed", "inactive", "dormant", "win-back", "win back", "at risk", "churn", "sleeping"),
+    (("lapsed", "inactive", "dormant", "win-back", "win back", "at risk", "churn", "sleeping",
+      "have not bought for longer"),
      "It's been a while, and a lot has changed in our shop. We'd love to see you back."),
-    (("budget", "discount", "deal", "bargain", "value", "price-sensitive", "price sensitive", "thrift"),
+    (("luxury", "premium", "vip", "high-spending", "high spend", "big spenders?", "upmarket"),
+     "Made with the quality you expect, in materials that last."),
+    (("budget", "bargain", "bargain hunters", "deals?", "deal-seeking", "discounts?", "value", "price-sensitive",
+      "light-spending", "spend less", "thrifty"),
      "Great style doesn't have to cost the earth: this one is {{ price }}."),
-    (("new customer", "newcomer", "first purchase", "recent", "new shopper"),
-     "As one of our newer customers, we wanted you to see this first."),
-    (("loyal", "frequent", "regular", "champion", "devoted"),
+    (("loyal", "loyalists", "frequent", "regulars?", "champions?", "devoted", "engaged", "order more often"),
      "As one of our most loyal customers, you get the first look."),
+    (("new customers?", "newcomers?", "first purchase", "new shoppers?"),
+     "As one of our newer customers, we wanted you to see this first."),
 ]  # fmt: skip
+_FLAVOUR_PATTERNS = [(re.compile(r"\b(?:" + "|".join(words) + r")\b"), line) for words, line in FLAVOURS]
+_NEGATED = re.compile(r"\bless (?:to|about) (?:luxury|discounts?)\b")  # "lean less to luxury" is not luxury
 DEFAULT_FLAVOUR = "Picked with your style in mind, from the pieces customers like you love most."
 
 
@@ -279,8 +283,13 @@ def template_copy(brief: CopyBrief, count: int) -> list[dict[str, Any]]:
 
 
 def _flavour(audience: list[dict[str, Any]]) -> str:
-    text = json.dumps(audience, default=str).lower()
-    return next((line for words, line in FLAVOURS if any(w in text for w in words)), DEFAULT_FLAVOUR)
+    """The line for the audience: its names say most, descriptions next; numeric profiles are left to the model."""
+    for field in ("name", "description"):
+        text = _NEGATED.sub("", " ".join(str(a.get(field) or "") for a in audience).lower())
+        for pattern, line in _FLAVOUR_PATTERNS:
+            if pattern.search(text):
+                return line
+    return DEFAULT_FLAVOUR
 
 
 # -- offline revisions ---------------------------------------------------------------------------
