@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 
 import pytest
 from click.testing import CliRunner
@@ -12,7 +11,8 @@ from click.testing import CliRunner
 from cli import main
 from storage.db import Database
 from storage.errors import UserError
-from tools import Settings, ToolContext, run_tool
+from tests import campaign_fixtures
+from tools import run_tool
 from tools.render import CampaignRenderer, Recipient
 
 SEGMENTS = [
@@ -20,32 +20,21 @@ SEGMENTS = [
     (1, "Luxury loyalists", "Premium spenders with a taste for luxury brands", {"luxury_affinity": 0.9}),
 ]
 
-
-@pytest.fixture(scope="module")
-def shop_file(tmp_path_factory) -> str:
-    """A small demo shop with an active two-segment run, generated once per module."""
-    path = tmp_path_factory.mktemp("campaigns") / "shop.duckdb"
-    with Database(path) as db:
-        ctx = ToolContext(db=db, settings=Settings(db_path=str(path)))
-        run_tool(ctx, "generate_demo_data", customers=60, products=12, seed=5)
-        db.execute("INSERT INTO segment_runs (run_id, k, is_active) VALUES (1, 2, true)")
-        db.execute("INSERT INTO segment_members SELECT 1, customer_id, hash(customer_id) % 2 FROM customers")
-        for segment, name, description, profile in SEGMENTS:
-            db.execute(
-                "INSERT INTO segments (run_id, segment, name, description, named_by, size, share, profile)"
-                " VALUES (1, ?, ?, ?, 'rule', 30, 0.5, ?)",
-                [segment, name, description, json.dumps(profile)],
-            )
-    return str(path)
+shop_file, shop = campaign_fixtures.shop_file, campaign_fixtures.shop  # a small demo shop, copied per test
 
 
 @pytest.fixture
-def shop(shop_file, tmp_path) -> ToolContext:
-    path = tmp_path / "shop.duckdb"
-    shutil.copy(shop_file, path)
-    db = Database(path)
-    yield ToolContext(db=db, settings=Settings(db_path=str(path)))
-    db.close()
+def segmented(shop):
+    """The small demo shop with an active two-segment run (segmentation itself is tested elsewhere)."""
+    shop.db.execute("INSERT INTO segment_runs (run_id, k, is_active) VALUES (1, 2, true)")
+    shop.db.execute("INSERT INTO segment_members SELECT 1, customer_id, hash(customer_id) % 2 FROM customers")
+    for segment, name, description, profile in SEGMENTS:
+        shop.db.execute(
+            "INSERT INTO segments (run_id, segment, name, description, named_by, size, share, profile)"
+            " VALUES (1, ?, ?, ?, 'rule', 15, 0.5, ?)",
+            [segment, name, description, json.dumps(profile)],
+        )
+    return shop
 
 
 def skus(ctx, n=2):
@@ -56,10 +45,10 @@ def campaign_row(ctx, campaign_id):
     return ctx.db.rows("SELECT * FROM campaigns WHERE campaign_id = ?", [campaign_id])[0]
 
 
-def test_a_draft_is_version_one_with_distinct_variants_and_an_approval_request(shop):
-    result = run_tool(shop, "campaign_draft", segment=1, skus=skus(shop), variants=3)
+def test_a_draft_is_version_one_with_distinct_variants_and_an_approval_request(segmented):
+    result = run_tool(segmented, "campaign_draft", segment=1, skus=skus(segmented), variants=3)
     campaign_id = result.data["campaign_id"]
-    campaign = campaign_row(shop, campaign_id)
+    campaign = campaign_row(segmented, campaign_id)
     assert (campaign["status"], campaign["segments"], campaign["run_id"]) == ("draft", [1], 1)
     assert campaign["approved_version"] is None
     assert result.data["author"] == "template" and "no model configured" in result.summary
@@ -71,42 +60,42 @@ def test_a_draft_is_version_one_with_distinct_variants_and_an_approval_request(s
     assert "Luxury loyalists" in campaign["name"]
 
 
-def test_the_default_shortlist_supplies_the_products(shop):
+def test_the_default_shortlist_supplies_the_products(segmented):
     with pytest.raises(UserError, match="shortlist 'default' is empty"):
-        run_tool(shop, "campaign_draft", segment=0)
-    run_tool(shop, "shortlist_add", skus=skus(shop, 3))
-    result = run_tool(shop, "campaign_draft", segment=0)
-    assert campaign_row(shop, result.data["campaign_id"])["skus"] == skus(shop, 3)
+        run_tool(segmented, "campaign_draft", segment=0)
+    run_tool(segmented, "shortlist_add", skus=skus(segmented, 3))
+    result = run_tool(segmented, "campaign_draft", segment=0)
+    assert campaign_row(segmented, result.data["campaign_id"])["skus"] == skus(segmented, 3)
 
 
-def test_bad_segments_and_products_are_named(shop):
+def test_bad_segments_and_products_are_named(segmented):
     with pytest.raises(UserError, match="No segment 7") as caught:
-        run_tool(shop, "campaign_draft", segment=7, skus=skus(shop))
+        run_tool(segmented, "campaign_draft", segment=7, skus=skus(segmented))
     assert "0, 1" in caught.value.hint
     with pytest.raises(UserError, match="NOPE-1"):
-        run_tool(shop, "campaign_draft", segment=0, skus=["NOPE-1"])
+        run_tool(segmented, "campaign_draft", segment=0, skus=["NOPE-1"])
     with pytest.raises(UserError, match="url"):
-        run_tool(shop, "campaign_draft", segment=0, skus=skus(shop), url="javascript:alert(1)")
-    assert shop.db.scalar("SELECT count(*) FROM campaigns") == 0
+        run_tool(segmented, "campaign_draft", segment=0, skus=skus(segmented), url="javascript:alert(1)")
+    assert segmented.db.scalar("SELECT count(*) FROM campaigns") == 0
 
 
-def test_approval_records_version_who_and_when_and_unlocks_sending(shop):
-    campaign_id = run_tool(shop, "campaign_draft", segment=0, skus=skus(shop)).data["campaign_id"]
+def test_approval_records_version_who_and_when_and_unlocks_sending(segmented):
+    campaign_id = run_tool(segmented, "campaign_draft", segment=0, skus=skus(segmented)).data["campaign_id"]
     with pytest.raises(UserError, match="not approved"):
-        CampaignRenderer.for_campaign(shop, campaign_id)
-    run_tool(shop, "campaign_approve", campaign_id=campaign_id, version=1, approved_by="Dana")
-    campaign = campaign_row(shop, campaign_id)
+        CampaignRenderer.for_campaign(segmented, campaign_id)
+    run_tool(segmented, "campaign_approve", campaign_id=campaign_id, version=1, approved_by="Dana")
+    campaign = campaign_row(segmented, campaign_id)
     assert (campaign["status"], campaign["approved_version"], campaign["approved_by"]) == ("approved", 1, "Dana")
     assert campaign["approved_at"] is not None
-    assert CampaignRenderer.for_campaign(shop, campaign_id).version == 1
+    assert CampaignRenderer.for_campaign(segmented, campaign_id).version == 1
 
 
-def test_the_assistant_cannot_approve(shop):
-    campaign_id = run_tool(shop, "campaign_draft", segment=0, skus=skus(shop)).data["campaign_id"]
-    shop.actor = "agent"
+def test_the_assistant_cannot_approve(segmented):
+    campaign_id = run_tool(segmented, "campaign_draft", segment=0, skus=skus(segmented)).data["campaign_id"]
+    segmented.actor = "agent"
     with pytest.raises(UserError, match="only be done by a person"):
-        run_tool(shop, "campaign_approve", campaign_id=campaign_id, version=1)
-    campaign = campaign_row(shop, campaign_id)
+        run_tool(segmented, "campaign_approve", campaign_id=campaign_id, version=1)
+    campaign = campaign_row(segmented, campaign_id)
     assert campaign["status"] == "draft" and campaign["approved_version"] is None
     from tools import agent_schemas
 
@@ -114,94 +103,99 @@ def test_the_assistant_cannot_approve(shop):
     assert "campaign_approve" not in offered and {"campaign_draft", "campaign_revise"} <= offered
 
 
-def test_revising_after_approval_withdraws_it(shop):
-    campaign_id = run_tool(shop, "campaign_draft", segment=0, skus=skus(shop)).data["campaign_id"]
-    run_tool(shop, "campaign_approve", campaign_id=campaign_id, version=1)
-    result = run_tool(shop, "campaign_revise", campaign_id=campaign_id, instruction="make it shorter")
+def test_revising_after_approval_withdraws_it(segmented):
+    campaign_id = run_tool(segmented, "campaign_draft", segment=0, skus=skus(segmented)).data["campaign_id"]
+    run_tool(segmented, "campaign_approve", campaign_id=campaign_id, version=1)
+    result = run_tool(segmented, "campaign_revise", campaign_id=campaign_id, instruction="make it shorter")
     assert result.data["version"] == 2 and "approval was withdrawn" in result.summary
-    campaign = campaign_row(shop, campaign_id)
+    campaign = campaign_row(segmented, campaign_id)
     assert campaign["status"] == "draft"
     assert (campaign["approved_version"], campaign["approved_by"], campaign["approved_at"]) == (None, None, None)
     with pytest.raises(UserError, match="not approved"):
-        CampaignRenderer.for_campaign(shop, campaign_id)
-    assert shop.db.scalar("SELECT instruction FROM campaign_versions WHERE version = 2") == "make it shorter"
+        CampaignRenderer.for_campaign(segmented, campaign_id)
+    assert segmented.db.scalar("SELECT instruction FROM campaign_versions WHERE version = 2") == "make it shorter"
 
 
-def test_offline_revisions_follow_the_instruction(shop):
-    campaign_id = run_tool(shop, "campaign_draft", segment=0, skus=skus(shop, 3)).data["campaign_id"]
+def test_offline_revisions_follow_the_instruction(segmented):
+    campaign_id = run_tool(segmented, "campaign_draft", segment=0, skus=skus(segmented, 3)).data["campaign_id"]
 
     def version(n):
-        raw = shop.db.scalar(
+        raw = segmented.db.scalar(
             "SELECT variants FROM campaign_versions WHERE campaign_id = ? AND version = ?", [campaign_id, n]
         )
         return json.loads(raw)
 
-    run_tool(shop, "campaign_revise", campaign_id=campaign_id, instruction="make it shorter")
+    run_tool(segmented, "campaign_revise", campaign_id=campaign_id, instruction="make it shorter")
     before, after = version(1), version(2)
     assert all(len(a["blocks"]) < len(b["blocks"]) for a, b in zip(after, before, strict=True))
     assert [a["subject"] for a in after] == [b["subject"] for b in before]
 
-    run_tool(shop, "campaign_revise", campaign_id=campaign_id, instruction="more playful subject")
+    run_tool(segmented, "campaign_revise", campaign_id=campaign_id, instruction="more playful subject")
     playful = version(3)
     assert all(p["subject"] != a["subject"] for p, a in zip(playful, after, strict=True))
     assert [p["blocks"] for p in playful] == [a["blocks"] for a in after]
     assert len({p["subject"] for p in playful}) == len(playful)
 
     run_tool(
-        shop, "campaign_revise", campaign_id=campaign_id, instruction='set the subject of variant B to "Hello again"'
+        segmented,
+        "campaign_revise",
+        campaign_id=campaign_id,
+        instruction='set the subject of variant B to "Hello again"',
     )
     assert [v["subject"] for v in version(4)] == [playful[0]["subject"], "Hello again", playful[2]["subject"]]
 
 
-def test_an_instruction_templates_cannot_follow_changes_nothing(shop):
-    campaign_id = run_tool(shop, "campaign_draft", segment=0, skus=skus(shop)).data["campaign_id"]
+def test_an_instruction_templates_cannot_follow_changes_nothing(segmented):
+    campaign_id = run_tool(segmented, "campaign_draft", segment=0, skus=skus(segmented)).data["campaign_id"]
     with pytest.raises(UserError, match="without a model") as caught:
-        run_tool(shop, "campaign_revise", campaign_id=campaign_id, instruction="rewrite it as a sonnet")
+        run_tool(segmented, "campaign_revise", campaign_id=campaign_id, instruction="rewrite it as a sonnet")
     assert "shorter" in caught.value.hint
-    assert shop.db.scalar("SELECT count(*) FROM campaign_versions") == 1
+    assert segmented.db.scalar("SELECT count(*) FROM campaign_versions") == 1
 
 
-def test_a_rejected_draft_is_final(shop):
-    campaign_id = run_tool(shop, "campaign_draft", segment=0, skus=skus(shop)).data["campaign_id"]
-    run_tool(shop, "campaign_reject", campaign_id=campaign_id)
-    assert campaign_row(shop, campaign_id)["status"] == "cancelled"
+def test_a_rejected_draft_is_final(segmented):
+    campaign_id = run_tool(segmented, "campaign_draft", segment=0, skus=skus(segmented)).data["campaign_id"]
+    run_tool(segmented, "campaign_reject", campaign_id=campaign_id)
+    assert campaign_row(segmented, campaign_id)["status"] == "cancelled"
     for name, extra in [("campaign_approve", {"version": 1}), ("campaign_revise", {"instruction": "shorter"})]:
         with pytest.raises(UserError, match="cancelled"):
-            run_tool(shop, name, campaign_id=campaign_id, **extra)
+            run_tool(segmented, name, campaign_id=campaign_id, **extra)
     with pytest.raises(UserError, match="not approved"):
-        CampaignRenderer.for_campaign(shop, campaign_id)
+        CampaignRenderer.for_campaign(segmented, campaign_id)
 
 
-def test_preview_as_a_customer_uses_their_name_and_best_product(shop):
-    products = skus(shop, 3)
-    campaign_id = run_tool(shop, "campaign_draft", segment=0, skus=products).data["campaign_id"]
-    customer = shop.db.rows("SELECT customer_id, first_name FROM customers WHERE first_name IS NOT NULL LIMIT 1")[0]
-    result = run_tool(shop, "campaign_preview", campaign_id=campaign_id, customer_id=customer["customer_id"])
+def test_preview_as_a_customer_uses_their_name_and_best_product(segmented):
+    products = skus(segmented, 3)
+    campaign_id = run_tool(segmented, "campaign_draft", segment=0, skus=products).data["campaign_id"]
+    customer = segmented.db.rows("SELECT customer_id, first_name FROM customers WHERE first_name IS NOT NULL LIMIT 1")[
+        0
+    ]
+    result = run_tool(segmented, "campaign_preview", campaign_id=campaign_id, customer_id=customer["customer_id"])
     assert f"Hi {customer['first_name']}," in result.approval.preview_text
     picked = re.search(r"Picked for you: (.+) \(", result.approval.preview_text).group(1)
-    assert picked in dict(shop.db.execute("SELECT name, sku FROM products").fetchall())
+    assert picked in dict(segmented.db.execute("SELECT name, sku FROM products").fetchall())
 
-    shop.actor = "agent"  # the assistant may look at the layout, not at the person
-    as_agent = run_tool(shop, "campaign_preview", campaign_id=campaign_id, customer_id=customer["customer_id"])
+    segmented.actor = "agent"  # the assistant may look at the layout, not at the person
+    as_agent = run_tool(segmented, "campaign_preview", campaign_id=campaign_id, customer_id=customer["customer_id"])
     assert customer["first_name"] not in as_agent.approval.preview_text + json.dumps(as_agent.data)
 
     with pytest.raises(UserError, match="no variant 'Q'"):
-        run_tool(shop, "campaign_preview", campaign_id=campaign_id, variant="Q")
+        run_tool(segmented, "campaign_preview", campaign_id=campaign_id, variant="Q")
 
 
-def test_campaign_list_shows_state_and_versions(shop):
-    first = run_tool(shop, "campaign_draft", segment=0, skus=skus(shop)).data["campaign_id"]
-    second = run_tool(shop, "campaign_draft", segment=1, skus=skus(shop)).data["campaign_id"]
-    run_tool(shop, "campaign_approve", campaign_id=second, version=1)
-    table = run_tool(shop, "campaign_list").tables[0].to_df().set_index("campaign_id")
+def test_campaign_list_shows_state_and_versions(segmented):
+    first = run_tool(segmented, "campaign_draft", segment=0, skus=skus(segmented)).data["campaign_id"]
+    second = run_tool(segmented, "campaign_draft", segment=1, skus=skus(segmented)).data["campaign_id"]
+    run_tool(segmented, "campaign_approve", campaign_id=second, version=1)
+    table = run_tool(segmented, "campaign_list").tables[0].to_df().set_index("campaign_id")
     assert table.loc[first, "status"] == "draft" and table.loc[second, "status"] == "approved"
-    assert list(run_tool(shop, "campaign_list", status="approved").tables[0].to_df()["campaign_id"]) == [second]
+    assert list(run_tool(segmented, "campaign_list", status="approved").tables[0].to_df()["campaign_id"]) == [second]
 
 
-def test_approve_from_the_cli(shop):
-    campaign_id = run_tool(shop, "campaign_draft", segment=0, skus=skus(shop)).data["campaign_id"]
-    path = shop.db.path
-    shop.db.close()
+def test_approve_from_the_cli(segmented):
+    campaign_id = run_tool(segmented, "campaign_draft", segment=0, skus=skus(segmented)).data["campaign_id"]
+    path = segmented.db.path
+    segmented.db.close()
     result = CliRunner().invoke(
         main,
         ["--db", path, "campaign", "approve", str(campaign_id), "--version", "1", "--approved-by", "Lee", "--json"],
@@ -210,7 +204,7 @@ def test_approve_from_the_cli(shop):
     assert json.loads(result.stdout)["data"]["approved_by"] == "Lee"
     with Database(path) as db:
         assert db.scalar("SELECT approved_by FROM campaigns WHERE campaign_id = ?", [campaign_id]) == "Lee"
-    shop.db = Database(path)
+    segmented.db = Database(path)
 
 
 # -- with a model ---------------------------------------------------------------------------------
@@ -237,14 +231,14 @@ HOSTILE_REPLY = {
 
 
 @pytest.fixture
-def model_shop(shop, fake_openai):
+def model_shop(segmented, fake_openai):
     import openai
 
     from assistant.llm import OpenAIStructured
 
     client = openai.OpenAI(base_url=fake_openai.base_url, api_key="test-key", max_retries=0, timeout=5)
-    shop.llm = OpenAIStructured(client, "fake-model")
-    return shop
+    segmented.llm = OpenAIStructured(client, "fake-model")
+    return segmented
 
 
 def test_model_copy_is_sanitised_and_renders_harmless(model_shop, fake_openai):

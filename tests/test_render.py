@@ -6,14 +6,12 @@ import email
 import html
 import json
 import re
-import shutil
 from email import policy
 
 import pytest
 
-from storage.db import Database
 from storage.errors import UserError
-from tools import Settings, ToolContext, run_tool
+from tests import campaign_fixtures
 from tools.links import verify
 from tools.render import CampaignRenderer, Recipient, campaign_urls, safe_template
 
@@ -36,6 +34,8 @@ FRIENDLY = {
     "blocks": ["We think you'll love the {{ recommended }}.", "See you soon, {{ first_name }}!"],
     "cta_text": "Shop {{ brand }}",
 }
+
+shop_file, shop = campaign_fixtures.shop_file, campaign_fixtures.shop  # a small demo shop, copied per test
 
 
 def make_campaign(ctx, variants, *, approved=True, cta_url=None):
@@ -62,26 +62,6 @@ def recipient(variant="A", first_name="Anna", sku=None, customer_id="C0000001"):
 
 def parse(raw: bytes) -> email.message.EmailMessage:
     return email.message_from_bytes(raw, policy=policy.default)
-
-
-@pytest.fixture(scope="module")
-def shop_file(tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("render") / "shop.duckdb"
-    with Database(path) as db:
-        run_tool(
-            ToolContext(db=db, settings=Settings(db_path=str(path))), "generate_demo_data", customers=20, products=10
-        )
-    return str(path)
-
-
-@pytest.fixture
-def shop(shop_file, tmp_path):
-    """A small demo shop (generated once per module, copied per test)."""
-    path = tmp_path / "shop.duckdb"
-    shutil.copy(shop_file, path)
-    db = Database(path)
-    yield ToolContext(db=db, settings=Settings(db_path=str(path)))
-    db.close()
 
 
 def test_hostile_model_copy_renders_harmless(shop):

@@ -135,7 +135,12 @@ def _labelled(
 ) -> list[dict[str, Any]]:
     """Variants A, B, ... exactly `count` of them: extra ones dropped, missing ones from the templates."""
     out = [
-        {"variant": LABELS[i], **v.model_dump(), "angle": v.angle or ANGLES[i], "tone": brief.tone or "friendly"}
+        {
+            "variant": LABELS[i],
+            **v.model_dump(),
+            "angle": v.angle or ANGLES[i],
+            "tone": tone_of(brief.tone) or "friendly",
+        }
         for i, v in enumerate(variants[:count])
     ]
     fill = previous or template_copy(brief, count)
