@@ -1,4 +1,7 @@
-"""Plotly charts for segmentation: the k sweep, segment sizes, the profile heatmap, a 2-D map."""
+"""Plotly charts for segmentation: the k sweep, segment sizes, the profile heatmap, a 2-D map.
+
+Values go in as plain lists: Plotly would encode numpy arrays as base64 typed arrays, which the
+`--json` output and older Plotly.js readers do not show."""
 
 from __future__ import annotations
 
@@ -41,7 +44,7 @@ def heatmap_chart(z: pd.DataFrame) -> Chart:
     limit = float(np.nanmax(np.abs(z.to_numpy()))) if z.size else 1.0
     fig = go.Figure(
         go.Heatmap(
-            z=z.to_numpy().round(2),
+            z=z.to_numpy().round(2).tolist(),
             x=list(z.columns),
             y=list(z.index),
             colorscale="RdBu",
@@ -63,7 +66,8 @@ def map_chart(matrix: np.ndarray, names: np.ndarray, seed: int) -> Chart:
     fig = go.Figure()
     for name in sorted(set(names[pick])):
         mask = names[pick] == name
-        fig.add_trace(go.Scattergl(x=points[mask, 0], y=points[mask, 1], mode="markers", name=str(name),
+        fig.add_trace(go.Scatter(x=points[mask, 0].round(3).tolist(), y=points[mask, 1].round(3).tolist(),
+                                 mode="markers", name=str(name),
                                    marker={"size": 4, "opacity": 0.6}))  # fmt: skip
     fig.update_layout(title=f"Customers by segment (PCA of {len(pick):,} customers)",
                       xaxis_title="component 1", yaxis_title="component 2")  # fmt: skip

@@ -1,0 +1,243 @@
+"""Segmentation: planted clusters are found, k is recommended by the model or the rule, runs are stored
+whole or not at all, and the model only ever sees aggregates."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_blobs
+from sklearn.metrics import adjusted_rand_score
+
+from storage.db import Database
+from storage.errors import UserError
+from storage.queries import active_run_id
+from tools import run_tool
+from tools import segments as seg
+
+BLOB_FEATURES = ["visit_frequency", "cart_abandonment_rate", "discount_sensitivity", "luxury_affinity"]
+
+
+def plant_clusters(db: Database, k: int, n: int = 600, seed: int = 3) -> pd.Series:
+    """Write `n` customers drawn from `k` well-separated blobs into the customer tables; returns the
+    true cluster of each customer, indexed by customer_id. The centres sit on the axes (+-10 e_i), at
+    least 14 apart, so the planted structure is really there (random centres sometimes overlap)."""
+    centres = 10 * np.vstack([np.eye(4), -np.eye(4)])[:k]
+    points, truth = make_blobs(n_samples=n, centers=centres, cluster_std=1.0, random_state=seed)
+    people = pd.DataFrame({"customer_id": [f"P{i:05d}" for i in range(n)]})
+    people["first_name"] = [f"Plantina{i}" for i in range(n)]
+    people["last_name"] = "Blobsworth"
+    people["email"] = [f"plantina{i}@example.com" for i in range(n)]
+    for column, values in zip(BLOB_FEATURES, points.T, strict=True):
+        people[column] = values
+    with db.transaction() as con:
+        con.execute("""INSERT INTO customers (customer_id, first_name, last_name, email, source)
+                       SELECT customer_id, first_name, last_name, email, 'test' FROM people""")
+        con.execute("""INSERT INTO customer_behavior (customer_id, visit_frequency, cart_abandonment_rate)
+                       SELECT customer_id, visit_frequency, cart_abandonment_rate FROM people""")
+        con.execute("""INSERT INTO customer_preferences (customer_id, discount_sensitivity, luxury_affinity)
+                       SELECT customer_id, discount_sensitivity, luxury_affinity FROM people""")
+    return pd.Series(truth, index=people["customer_id"])
+
+
+def members(db: Database, run_id: int) -> pd.Series:
+    df = db.df("SELECT customer_id, segment FROM segment_members WHERE run_id = ? ORDER BY customer_id", [run_id])
+    return df.set_index("customer_id")["segment"]
+
+
+def stored_counts(db: Database) -> tuple[int, int, int]:
+    return tuple(db.scalar(f"SELECT count(*) FROM {t}") for t in ("segment_runs", "segment_members", "segments"))  # noqa: S608
+
+
+def names_reply(k: int) -> str:
+    return json.dumps(
+        {"segments": [{"segment": s, "name": f"Model tribe {s}", "description": f"Tribe {s} in one sentence."}
+                      for s in range(1, k + 1)]}
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("planted", [3, 4, 5, 6])
+def test_planted_clusters_are_recovered_and_their_number_recommended(ctx, planted):
+    truth = plant_clusters(ctx.db, planted)
+    sweep = run_tool(ctx, "segment_sweep", features=BLOB_FEATURES)
+    assert sweep.data["recommendation"]["k"] == planted
+    assert sweep.data["recommendation"]["decided_by"] == "rule"
+    assert "no AI model" in sweep.summary and sweep.data["method"] == "kmeans"
+    assert [row["k"] for row in sweep.data["metrics"]] == list(range(2, 11))
+    assert sweep.charts[0].figure["data"]
+    assert stored_counts(ctx.db) == (0, 0, 0)  # a sweep stores nothing
+
+    run = run_tool(ctx, "segment_run", k="auto", features=BLOB_FEATURES)
+    assert run.data["k"] == planted
+    found = members(ctx.db, run.data["run_id"])
+    assert adjusted_rand_score(truth.loc[found.index], found) > 0.9
+    assert run.data["stability_ari"] > 0.9
+    # Segments are numbered 1..k from the largest down, and sizes add up.
+    sizes = found.value_counts().sort_index()
+    assert list(sizes.index) == list(range(1, planted + 1)) and sizes.is_monotonic_decreasing
+    assert [s["size"] for s in run.data["segments"]] == list(sizes)
+
+
+def test_runs_are_kept_and_exactly_one_is_active(demo_ctx):
+    db = demo_ctx.db
+    first = run_tool(demo_ctx, "segment_run", k=3, seed=1).data["run_id"]
+    second = run_tool(demo_ctx, "segment_run", k=4, seed=2).data["run_id"]
+    assert active_run_id(db) == second != first
+    assert db.scalar("SELECT count(*) FROM segment_runs WHERE is_active") == 1
+    assert db.scalar("SELECT count(*) FROM segment_members WHERE run_id = ?", [first]) == 2000
+    assert db.scalar("SELECT count(DISTINCT segment) FROM segment_members WHERE run_id = ?", [second]) == 4
+    run = db.rows("SELECT * FROM segment_runs WHERE run_id = ?", [second])[0]
+    assert run["k"] == 4 and run["seed"] == 2 and run["method"] == "kmeans" and run["transformer"]
+    assert json.loads(run["metrics"])["silhouette"] > 0
+    # The same seed on the same data gives the same segments.
+    again = run_tool(demo_ctx, "segment_run", k=4, seed=2).data["run_id"]
+    assert (members(db, again) == members(db, second)).all()
+
+
+def test_profiles_describe_each_segment_from_the_data(demo_ctx):
+    db = demo_ctx.db
+    run_id = run_tool(demo_ctx, "segment_run", k=4).data["run_id"]
+    rows = db.rows("SELECT segment, size, share, profile, named_by, name FROM segments WHERE run_id = ?", [run_id])
+    assert sum(r["size"] for r in rows) == 2000 and abs(sum(r["share"] for r in rows) - 1) < 1e-9
+    for row in rows:
+        profile = json.loads(row["profile"])
+        mean_spent = db.scalar(
+            "SELECT avg(total_spent) FROM customer_behavior JOIN segment_members USING (customer_id) "
+            "WHERE run_id = ? AND segment = ?",
+            [run_id, row["segment"]],
+        )
+        assert profile["means"]["total_spent"] == pytest.approx(mean_spent, abs=0.06)
+        assert len(profile["top_categories"]) == 3 and len(profile["top_brands"]) == 3
+        assert abs(sum(profile["style_mix"].values()) - 1) < 0.01
+        assert len(profile["distinguishing"]) == 3
+        assert row["named_by"] == "rule" and row["name"]
+    # The biggest spenders' segment is told apart by spending, and its rule name says so.
+    richest = max(rows, key=lambda r: json.loads(r["profile"])["means"]["total_spent"])
+    top = json.loads(richest["profile"])["distinguishing"]
+    assert {d["feature"] for d in top} & {"total_spent", "avg_order_value", "order_count", "price_range_max"}
+    assert len({r["name"] for r in rows}) == 4
+
+
+def test_show_list_and_rename(demo_ctx):
+    run_tool(demo_ctx, "segment_run", k=3)
+    shown = run_tool(demo_ctx, "segment_show")
+    titles = [c.title for c in shown.charts]
+    assert titles == ["Segment sizes", "Segment profile heatmap", "Segment map (PCA)"]
+    scatter = shown.charts[-1].to_figure()  # rebuilt with the run's stored transformer
+    assert sum(len(trace.x) for trace in scatter.data) == 2000  # fewer than the 3,000-point cap
+    assert len(scatter.data) == 3
+    assert len(shown.tables[0].rows) == 3
+    one = run_tool(demo_ctx, "segment_show", segment=2)
+    assert one.data["segment"] == 2 and one.data["profile"]["size"] > 0
+
+    renamed = run_tool(demo_ctx, "segment_rename", {"segment": 2, "name": " Weekend browsers ", "description": "New."})
+    assert renamed.data["name"] == "Weekend browsers"
+    listed = run_tool(demo_ctx, "segment_list")
+    second = listed.data["segments"][1]
+    assert (second["name"], second["named_by"], second["description"]) == ("Weekend browsers", "user", "New.")
+    with pytest.raises(UserError, match="no segment 9"):
+        run_tool(demo_ctx, "segment_rename", {"segment": 9, "name": "Nobody"})
+    with pytest.raises(UserError, match="no segmentation run 7"):
+        run_tool(demo_ctx, "segment_show", run_id=7)
+
+
+def test_large_shops_use_minibatch_and_a_sampled_silhouette(demo_ctx, monkeypatch):
+    monkeypatch.setattr(seg, "KMEANS_LIMIT", 500)
+    monkeypatch.setattr(seg, "SILHOUETTE_SAMPLE", 400)
+    monkeypatch.setattr(seg, "STABILITY_SAMPLE", 800)
+    sweep = run_tool(demo_ctx, "segment_sweep", k_max=4)
+    assert sweep.data["method"] == "minibatch"
+    assert "MiniBatchKMeans" in sweep.summary and "sample of 400" in sweep.summary
+    run = run_tool(demo_ctx, "segment_run", k=4)
+    assert run.data["method"] == "minibatch" and 0 <= run.data["stability_ari"] <= 1
+    assert demo_ctx.db.scalar("SELECT count(*) FROM segment_members") == 2000
+
+
+def test_the_model_recommends_k_and_names_segments_from_aggregates_only(demo_ctx, model_ctx, fake_openai):
+    fake_openai.reply(content='{"k": 4, "reason": "Silhouette holds up well to four segments."}')
+    fake_openai.reply(content=names_reply(4))
+    run = run_tool(model_ctx, "segment_run", k="auto")
+    assert run.data["recommendation"] == {
+        "k": 4, "reason": "Silhouette holds up well to four segments.", "decided_by": "model"
+    }  # fmt: skip
+    assert run.data["k"] == 4 and run.data["named_by"] == "model"
+    names = model_ctx.db.df("SELECT name, named_by FROM segments ORDER BY segment")
+    assert list(names["name"]) == [f"Model tribe {s}" for s in range(1, 5)]
+    # Two requests: the metric table, then the profiles. No customer's name or email in either.
+    assert len(fake_openai.requests) == 2
+    sent = fake_openai.bodies()
+    assert "silhouette" in sent and "distinguishing" in sent
+    people = model_ctx.db.rows("SELECT first_name || ' ' || last_name AS full_name, email FROM customers")
+    assert not [p for p in people if p["email"] in sent or p["full_name"] in sent]
+    assert "@example." not in sent and "C0000001" not in sent
+
+
+@pytest.mark.parametrize(
+    "k_reply",
+    ['{"k": 42, "reason": "more is better"}', '{"k": 2, "reason": "below the minimum"}', "I think maybe five?"],
+)
+def test_nonsense_from_the_model_falls_back_to_the_rule(model_ctx, fake_openai, k_reply):
+    truth = plant_clusters(model_ctx.db, 4)
+    fake_openai.reply(content=k_reply)
+    fake_openai.reply(content='{"segments": [{"segment": 1, "name": "Only one", "description": "Just one segment."}]}')
+    run = run_tool(model_ctx, "segment_run", k="auto", features=BLOB_FEATURES)
+    rec = run.data["recommendation"]
+    assert rec["decided_by"] == "rule" and rec["k"] == 4 and "no usable answer" in rec["fallback"]
+    assert run.data["named_by"] == "rule" and "no usable names" in run.summary
+    assert adjusted_rand_score(truth.loc[members(model_ctx.db, run.data["run_id"]).index],
+                               members(model_ctx.db, run.data["run_id"])) > 0.9  # fmt: skip
+
+
+def test_a_failing_model_falls_back_too(demo_ctx, model_ctx, fake_openai):
+    fake_openai.fault(500).fault(500).fault(500)  # the client retries twice, then gives up
+    sweep = run_tool(model_ctx, "segment_sweep", k_max=6)
+    assert sweep.data["recommendation"]["decided_by"] == "rule"
+    assert 3 <= sweep.data["recommendation"]["k"] <= 6
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"k": 1}, "greater than or equal to 2"),
+        ({"k": 31}, "less than or equal to 30"),
+        ({"k": "lots"}, "auto"),
+        ({"k": 4, "features": ["shoe_size"]}, "Unknown feature"),
+        ({"k": 4, "features": ["visit_frequency"]}, "same for everyone"),
+        ({"k": 30}, "too few for 30 segments"),
+    ],
+)
+def test_bad_input_is_explained_and_nothing_is_stored(ctx, arguments, message):
+    plant_clusters(ctx.db, 3, n=100)
+    ctx.db.execute("UPDATE customer_behavior SET visit_frequency = 1.5")
+    with pytest.raises(UserError, match=message):
+        run_tool(ctx, "segment_run", **arguments)
+    assert stored_counts(ctx.db) == (0, 0, 0)
+
+
+def test_no_data_yet(ctx):
+    for name in ("segment_sweep", "segment_run"):
+        with pytest.raises(UserError, match="no customers") as caught:
+            run_tool(ctx, name)
+        assert "promopilot demo" in caught.value.hint
+
+
+def test_sweep_range_and_reading_segments_before_any_run(demo_ctx):
+    with pytest.raises(UserError, match="k_max"):
+        run_tool(demo_ctx, "segment_sweep", k_min=6, k_max=4)
+    for name in ("segment_list", "segment_show"):
+        with pytest.raises(UserError, match="no customer segments"):
+            run_tool(demo_ctx, name)
+
+
+def test_the_rule_without_an_elbow_takes_the_best_silhouette():
+    flat = pd.DataFrame({"k": [2, 3, 4, 5], "inertia": [100.0, 75.0, 50.0, 25.0], "silhouette": [0.5, 0.2, 0.4, 0.3]})
+    choice = seg.rule_k(flat, min_k=3)
+    assert choice["k"] == 4 and "best silhouette" in choice["reason"]
+    assert seg.recommend_k(None, flat, 3)["fallback"] == "no AI model is configured"
+
+
+def test_segments_are_numbered_by_size():
+    raw = np.array([2, 2, 2, 0, 1, 1])
+    assert list(seg._number_by_size(raw, 3)) == [1, 1, 1, 3, 2, 2]
