@@ -86,3 +86,26 @@ def test_the_journey_from_demo_data_to_report(page: Page, chat_app, artifacts):
 
     if chat.skipped:
         pytest.skip("journey ran, except: " + "; ".join(chat.skipped))
+
+
+def test_an_uploaded_csv_is_imported_and_a_pdf_is_explained(page: Page, chat_app, artifacts, tmp_path):
+    products = tmp_path / "new_products.csv"
+    products.write_text(
+        "sku,name,category,brand,cost,margin,price,stock\nOUT-9,Storm Trench,Outerwear,Northlane,40,0.8,72,30\n"
+    )
+    brochure = tmp_path / "brochure.pdf"
+    brochure.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    page.goto(chat_app.url)
+    chat = Chat(page, artifacts)
+    expect(page.locator("#chat-input")).to_be_visible(timeout=STEP_TIMEOUT)
+
+    for path, text, answer in (
+        (products, "import these products", r"Next: check the data"),
+        (brochure, "and this one", r"not a data file"),
+    ):
+        page.locator("[id='upload-button-input']").set_input_files(str(path))
+        expect(page.get_by_text(path.name).first).to_be_visible(timeout=STEP_TIMEOUT)
+        chat.say(text)
+        chat.answer_contains(answer)
+    expect(page.get_by_text("Used import_data")).to_be_visible()
+    chat.shot("09-upload")
