@@ -263,6 +263,8 @@ def test_no_customer_detail_reaches_the_model(model_shop, fake_openai):
     ]
     fake_openai.reply(json.dumps(HOSTILE_REPLY))
     run_tool(model_shop, "campaign_revise", campaign_id=campaign_id, instruction="more playful")
+    authors = model_shop.db.execute("SELECT author FROM campaign_versions ORDER BY version").fetchall()
+    assert authors == [("model",), ("model",)]
     sent = fake_openai.bodies()
     assert len(fake_openai.requests) == 2
     assert "Bargain hunters" in sent and json.loads(sent.split("\n")[0])["messages"]  # the brief did go out

@@ -97,11 +97,13 @@ def test_every_link_is_a_signed_token_for_this_customer_and_campaign(shop):
 
 
 def test_headers_are_complete_and_unsubscribe_is_one_click(shop):
+    shop.settings.reply_to = "Support <help@promopilot.test>"
     campaign_id, _ = make_campaign(shop, [FRIENDLY])
     raw = CampaignRenderer.for_campaign(shop, campaign_id).render(recipient("B"))
     message = parse(raw)
     assert message["To"] == "anna@example.com"
     assert message["From"].addresses[0].addr_spec == "hello@promopilot.test"
+    assert message["Reply-To"].addresses[0].addr_spec == "help@promopilot.test"
     assert message["Message-ID"] == "<C0000001.1@promopilot.test>"
     assert message["Date"].datetime is not None
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -156,6 +158,18 @@ def test_each_recipient_sees_their_recommended_product(shop):
         text = parse(renderer.render(recipient("B", sku=sku))).get_body(("plain",)).get_content()
         assert f"Picked for you: {names[sku]}" in text
         assert f"love the {names[sku]}" in text
+
+
+def test_product_names_are_data_not_markup_or_template_code(shop):
+    campaign_id, skus = make_campaign(shop, [FRIENDLY])
+    shop.db.execute(
+        "UPDATE products SET name = ? WHERE sku = ?",
+        ["Wool <script>alert(1)</script>Coat {{ 7*7 }} see https://phish.example.net", skus[0]],
+    )
+    message = parse(CampaignRenderer.for_campaign(shop, campaign_id).render(recipient("B", sku=skus[0])))
+    page, text = message.get_body(("html",)).get_content(), message.get_body(("plain",)).get_content()
+    assert "Picked for you: Wool Coat {{ 7*7 }} see (" in text  # shown as written, never evaluated
+    assert "<script" not in page and "phish" not in page + text
 
 
 def test_an_unapproved_campaign_cannot_be_rendered_for_sending(shop):
