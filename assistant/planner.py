@@ -71,6 +71,8 @@ class Memory:
             self.skus = [str(s) for s in step.rows("sku")[:3]]
         if isinstance(args.get("segment"), int) and step.ok:
             self.segment = args["segment"]
+        elif step.name == "match_segments" and step.ok and step.rows("segment"):
+            self.segment = int(step.rows("segment")[0])  # the best fit comes first
 
 
 @dataclass

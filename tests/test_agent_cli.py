@@ -7,6 +7,7 @@ import json
 from click.testing import CliRunner
 
 from cli import main
+from cli.start import seed
 from storage.db import Database
 
 
@@ -33,3 +34,10 @@ def test_chat_cannot_approve(tmp_path):
     assert result.exit_code == 0
     assert "Only you can approve" in result.stdout
     assert "→" not in result.stderr, "no tool was called"
+def test_start_seeds_an_empty_database_and_leaves_a_filled_one_alone(ctx):
+    seed(ctx, customers=300)
+    assert ctx.db.scalar("SELECT count(*) FROM customers") == 300
+    assert ctx.db.scalar("SELECT count(*) FROM data_issues") > 0, "the planted defects were found and fixed"
+    assert ctx.db.scalar("SELECT count(*) FROM segment_runs WHERE is_active") == 1
+    seed(ctx, customers=50)
+    assert ctx.db.scalar("SELECT count(*) FROM customers") == 300
