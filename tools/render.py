@@ -5,7 +5,7 @@ Two stages, so the expensive work happens once per campaign, not once per recipi
 1. Compile (once per variant and recommended product): the copy, which is untrusted model or
    template text, is rendered in a sandboxed Jinja2 environment where each per-recipient field
    (first name, signed links) is a random placeholder; the result is sanitised with nh3, laid out
-   in `email_templates/`, its CSS inlined by css-inline, and turned into a `str.format` template.
+   in `email_templates/`, its CSS inlined by css-inline, and split into static text and named holes.
    The stdlib email package builds the MIME skeleton (static headers, parts, boundary) once.
 2. Render (per recipient): sign the links, fill the placeholders, encode the bodies and join
    the bytes. No parsing, no inlining, no header folding (except for a cached personalised subject).
@@ -57,10 +57,10 @@ PREVIEW_PIXEL = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAA
 
 _BLOCK_CLEANER = nh3.Cleaner(tags=INLINE_TAGS, attributes={}, clean_content_tags=DROP_WITH_CONTENT, link_rel=None)
 _TEXT_CLEANER = nh3.Cleaner(tags=set(), attributes={}, clean_content_tags=DROP_WITH_CONTENT, link_rel=None)
-_URLISH = re.compile(
+_URLISH = re.compile(  # a scheme, www., a host with a path, or a host under a common top-level domain
     r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.|\bmailto:)[^\s<>\"']*"
-    r"|\b(?:[a-z0-9-]+\.)+(?:com|net|org|info|biz|io|co|shop|store|xyz|top|link|click|app|ru|cn|de|uk|fr)\b"
-    r"(?:/[^\s<>\"']*)?",
+    r"|\b(?:[a-z0-9-]+\.)+[a-z]{2,24}/[^\s<>\"']*"
+    r"|\b(?:[a-z0-9-]+\.)+(?:com|net|org|info|biz|io|co|me|ly|shop|store|xyz|top|link|click|app|ru|cn|de|uk|fr)\b",
     re.IGNORECASE,
 )
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
@@ -98,7 +98,7 @@ def clean_block(fragment: str) -> str:
 
 def to_plain(text: str) -> str:
     """Text with markup, URLs and control characters removed, whitespace collapsed (subjects, buttons)."""
-    plain = html.unescape(_TEXT_CLEANER.clean(_URLISH.sub("", text)))
+    plain = _URLISH.sub("", html.unescape(_TEXT_CLEANER.clean(text)))  # after unescaping: no "http&#58;//"
     return " ".join(_CONTROL.sub(" ", plain).split())
 
 
