@@ -255,3 +255,30 @@ def test_cli_import_with_map_and_json(tmp_path):
     done = CliRunner().invoke(main, args)
     assert done.exit_code == 0, done.output
     assert "Imported 1 of 1 rows" in done.stdout
+
+
+def test_export_escapes_formulas_for_spreadsheets(ctx, tmp_path):
+    path = write(tmp_path, "c.csv", 'customer_id,first_name,last_name\nC1,"=HYPERLINK(""http://x.example"")",-5+3\n')
+    run_tool(ctx, "import_data", kind="customers", path=path)
+    out = tmp_path / "out.csv"
+    result = run_tool(ctx, "export_data", what="customers", path=str(out))
+    assert result.data["rows"] == 1
+    line = out.read_text().splitlines()[1]
+    assert line.startswith('"C1","\'=HYPERLINK(""http://x.example"")","\'-5+3"')
+    with pytest.raises(UserError, match="already exists"):
+        run_tool(ctx, "export_data", what="customers", path=str(out))
+
+
+def test_export_then_import_round_trips_the_demo_shop(demo_ctx, tmp_path, db):
+    out = tmp_path / "shop.csv"
+    run_tool(demo_ctx, "export_data", what="customers", path=str(out))
+    from storage.db import Database
+    from tools import Settings, ToolContext
+
+    with Database(tmp_path / "copy.duckdb") as copy:
+        result = run_tool(ToolContext(db=copy, settings=Settings()), "import_data", kind="customers", path=str(out))
+        assert result.data["unmatched_columns"] == ["source", "quarantine_reason", "categories_bought"]
+        query = """SELECT * EXCLUDE (source, categories_bought) FROM customers
+                   JOIN customer_behavior USING (customer_id) LEFT JOIN customer_preferences USING (customer_id)
+                   ORDER BY customer_id"""
+        assert copy.rows(query) == demo_ctx.db.rows(query)

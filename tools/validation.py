@@ -43,6 +43,11 @@ class Check:
     sql: str  # SELECT row_key, field, value FROM ... : one row per problem found
 
 
+def _any_of(template: str, **tests: str) -> str:
+    """One filtered scan per field, glued with UNION ALL (faster than unnesting a list per row)."""
+    return " UNION ALL ".join(template.format(field=field, test=test) for field, test in tests.items())
+
+
 # `usable` is the temp table of not-quarantined customers with their behaviour (see `_prepare`).
 CHECKS = [
     Check(
@@ -59,11 +64,12 @@ CHECKS = [
         "customers",
         "quarantine",
         "Values needed to email or segment a customer are missing: email, total_spent or order_count.",
-        """SELECT customer_id, f.field, NULL FROM usable,
-               unnest([CASE WHEN nullif(trim(email), '') IS NULL THEN 'email' END,
-                       CASE WHEN total_spent IS NULL THEN 'total_spent' END,
-                       CASE WHEN order_count IS NULL THEN 'order_count' END]) AS f(field)
-           WHERE f.field IS NOT NULL AND NOT is_empty""",
+        _any_of(
+            "SELECT customer_id, '{field}', NULL FROM usable WHERE NOT is_empty AND {test}",
+            email="nullif(trim(email), '') IS NULL",
+            total_spent="total_spent IS NULL",
+            order_count="order_count IS NULL",
+        ),
     ),
     Check(
         "missing_name",
@@ -93,12 +99,12 @@ CHECKS = [
         "customer_behavior",
         "quarantine",
         "Negative total spent, order count or average order value.",
-        """SELECT customer_id, f.field, f.value FROM usable,
-               unnest([CASE WHEN total_spent < 0 THEN {'field': 'total_spent', 'value': total_spent::VARCHAR} END,
-                       CASE WHEN order_count < 0 THEN {'field': 'order_count', 'value': order_count::VARCHAR} END,
-                       CASE WHEN avg_order_value < 0
-                            THEN {'field': 'avg_order_value', 'value': avg_order_value::VARCHAR} END]) AS t(f)
-           WHERE f IS NOT NULL""",
+        _any_of(
+            "SELECT customer_id, '{field}', {field}::VARCHAR FROM usable WHERE {test}",
+            total_spent="total_spent < 0",
+            order_count="order_count < 0",
+            avg_order_value="avg_order_value < 0",
+        ),
     ),
     Check(
         "aov_mismatch",
@@ -139,39 +145,38 @@ CHECKS = [
         "flag",
         f"Spend, order count or order value far from the rest (robust z-score above {ROBUST_Z} on a log scale; "
         "flagged only: big spenders are real).",
-        f"""WITH logs AS (
-               SELECT customer_id, f.field, f.value, ln(1 + f.value) AS x FROM usable,
-                   unnest([{{'field': 'total_spent', 'value': total_spent}},
-                           {{'field': 'order_count', 'value': order_count::DOUBLE}},
-                           {{'field': 'avg_order_value', 'value': avg_order_value}}]) AS t(f)
-               WHERE f.value >= 0),
-           centre AS (SELECT field, median(x) AS med FROM logs GROUP BY field),
-           spread AS (SELECT field, med, median(abs(x - med)) AS mad FROM logs JOIN centre USING (field)
-                      GROUP BY field, med)
-           SELECT customer_id, field, value::VARCHAR FROM logs JOIN spread USING (field)
-           WHERE mad > 0 AND abs(0.6745 * (x - med) / mad) > {ROBUST_Z}""",
+        " UNION ALL ".join(
+            f"""(WITH x AS (SELECT customer_id, {f} AS value, ln(1 + {f}) AS x FROM usable WHERE {f} >= 0),
+                      centre AS (SELECT median(x) AS med FROM x),
+                      spread AS (SELECT med, median(abs(x - med)) AS mad FROM x, centre GROUP BY med)
+                 SELECT customer_id, '{f}', value::VARCHAR FROM x, spread
+                 WHERE mad > 0 AND abs(0.6745 * (x - med) / mad) > {ROBUST_Z})"""
+            for f in ("total_spent", "order_count", "avg_order_value")
+        ),
     ),
     Check(
         "product_missing_value",
         "products",
         "flag",
         "Products without a name, category or price.",
-        """SELECT sku, field, NULL FROM products,
-               unnest([CASE WHEN nullif(trim(name), '') IS NULL THEN 'name' END,
-                       CASE WHEN nullif(trim(category), '') IS NULL THEN 'category' END,
-                       CASE WHEN price IS NULL THEN 'price' END]) AS t(field)
-           WHERE field IS NOT NULL""",
+        _any_of(
+            "SELECT sku, '{field}', NULL FROM products WHERE {test}",
+            name="nullif(trim(name), '') IS NULL",
+            category="nullif(trim(category), '') IS NULL",
+            price="price IS NULL",
+        ),
     ),
     Check(
         "product_negative_amount",
         "products",
         "flag",
         "Products with a negative cost, price or stock.",
-        """SELECT sku, f.field, f.value FROM products,
-               unnest([CASE WHEN cost < 0 THEN {'field': 'cost', 'value': cost::VARCHAR} END,
-                       CASE WHEN price < 0 THEN {'field': 'price', 'value': price::VARCHAR} END,
-                       CASE WHEN stock < 0 THEN {'field': 'stock', 'value': stock::VARCHAR} END]) AS t(f)
-           WHERE f IS NOT NULL""",
+        _any_of(
+            "SELECT sku, '{field}', {field}::VARCHAR FROM products WHERE {test}",
+            cost="cost < 0",
+            price="price < 0",
+            stock="stock < 0",
+        ),
     ),
     Check(
         "order_negative_amount",
