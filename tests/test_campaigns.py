@@ -288,3 +288,10 @@ def test_too_few_model_variants_are_topped_up_from_templates(model_shop, fake_op
     result = run_tool(model_shop, "campaign_draft", segment=0, skus=skus(model_shop), variants=3)
     assert list(result.data["subjects"]) == ["A", "B", "C"]
     assert result.data["subjects"]["A"] == "Guess what?"  # no name, no dangling comma
+
+
+def test_a_draft_can_still_be_revised_after_its_segmentation_is_gone(segmented):
+    campaign_id = run_tool(segmented, "campaign_draft", segment=1, skus=skus(segmented)).data["campaign_id"]
+    segmented.db.execute("DELETE FROM segments")
+    result = run_tool(segmented, "campaign_revise", campaign_id=campaign_id, instruction="make it more formal")
+    assert result.data["version"] == 2

@@ -119,7 +119,8 @@ def campaign_revise(ctx: ToolContext, args: ReviseArgs) -> ToolResult:
     latest = _latest(ctx.db, args.campaign_id)
     previous = load_version(ctx.db, args.campaign_id, latest)
     skus = list(previous["skus"] or [])
-    brief = _brief(ctx.db, skus, _audience(ctx.db, campaign["run_id"], campaign["segments"] or []), None)
+    audience = _audience(ctx.db, campaign["run_id"], campaign["segments"] or [], strict=False)
+    brief = _brief(ctx.db, skus, audience, None)
     copy = revise_copy(ctx, brief, _variants(previous), args.instruction)
     version = latest + 1
     with ctx.db.transaction() as con:
@@ -236,22 +237,27 @@ def campaign_reject(ctx: ToolContext, args: RejectArgs) -> ToolResult:
 
 
 # -- helpers -------------------------------------------------------------------------------------
-def _audience(db: Database, run_id: int | None, segments: list[int]) -> list[dict[str, Any]]:
-    """The targeted segments' names and aggregate profiles (what the copy may be based on)."""
+def _audience(db: Database, run_id: int | None, segments: list[int], *, strict: bool = True) -> list[dict[str, Any]]:
+    """The targeted segments' names and aggregate profiles (what the copy may be based on).
+
+    `strict=False` (revising) settles for what is left of a segmentation that was since replaced."""
+    everyone = [{"name": "All customers", "description": "Every customer who may be emailed."}]
     if run_id is None:
-        return [{"name": "All customers", "description": "Every customer who may be emailed."}]
+        return everyone
     rows = db.rows(
         "SELECT segment, name, description, size, share, profile FROM segments WHERE run_id = ? ORDER BY segment",
         [run_id],
     )
-    known = {r["segment"] for r in rows}
+    known = sorted(r["segment"] for r in rows)
     missing = [s for s in segments if s not in known]
-    if missing:
+    if missing and strict:
         raise UserError(
             f"No segment {', '.join(map(str, missing))} in the active segmentation (run {run_id}).",
-            hint=f"Its segments are {', '.join(map(str, sorted(known)))} (see promopilot segment list).",
+            hint=f"Its segments are {', '.join(map(str, known))} (see promopilot segment list).",
         )
     chosen = [r for r in rows if r["segment"] in segments] if segments else rows
+    if not chosen:
+        return everyone
     return [
         {
             "segment": r["segment"],
