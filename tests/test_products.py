@@ -16,6 +16,7 @@ INJECTIONS = [
     "x' OR '1'='1",
     "%",
     "_",
+    "50% off_sale \\",
     '") OR 1=1 --',
     "Outerwear' UNION SELECT * FROM app_secrets --",
 ]

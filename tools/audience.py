@@ -102,9 +102,13 @@ def score_one(customer: dict[str, Any], product: dict[str, Any]) -> dict[str, fl
     get = {k: (v if known(v) else None) for k, v in customer.items()}.get
     price = product.get("price")
     parts: dict[str, float] = {}
-    if product["category"] in (get("preferred_categories") or []):
+
+    def listed(key: str) -> list[Any]:  # lists may arrive as numpy arrays (from a DataFrame row)
+        return [] if get(key) is None else list(get(key))
+
+    if product["category"] in listed("preferred_categories"):
         parts["category_fit"] = 1.0
-    elif product["category"] in (get("categories_bought") or []):
+    elif product["category"] in listed("categories_bought"):
         parts["category_fit"] = BOUGHT_ONLY
     else:
         parts["category_fit"] = 0.0
@@ -121,7 +125,7 @@ def score_one(customer: dict[str, Any], product: dict[str, Any]) -> dict[str, fl
     else:
         parts["price_fit"] = 1.0
 
-    parts["brand_fit"] = 1.0 if product["brand"] in (get("preferred_brands") or []) else 0.0
+    parts["brand_fit"] = 1.0 if product["brand"] in listed("preferred_brands") else 0.0
     level = TIER_LEVEL.get(str(product.get("brand_tier") or "").lower())
     luxury = get("luxury_affinity") if get("luxury_affinity") is not None else NEUTRAL
     parts["tier_fit"] = NEUTRAL if level is None else 1 - abs(level - luxury)
@@ -153,37 +157,50 @@ def require_products(db: Database, skus: list[str]) -> pd.DataFrame:
     return found
 
 
-def _scope_sql(run_id: int | None, segments: list[int] | None) -> tuple[str, dict[str, Any]]:
-    """Customers in scope with their exclusion reason (NULL = eligible), as a SQL CTE body."""
+SCRATCH = "audience_scope"  # a temp table: flag once, then count and score from it
+
+
+def _flag_scope(db: Database, run_id: int | None, segments: list[int] | None, since: datetime) -> dict[Any, int]:
+    """Write the customers in scope, each with its exclusion reason (NULL = eligible), to the SCRATCH
+    temp table; returns the count per reason. String work (normalising and checking the address)
+    is the costly part on a million rows, so it happens once per call, not per query."""
     membership = "JOIN" if segments is not None else "LEFT JOIN"
     in_segments = "WHERE m.segment IN (SELECT unnest($segments))" if segments is not None else ""
-    sql = f"""
+    db.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {SCRATCH} AS
         WITH sent AS (
             SELECT customer_id, lower(trim(email)) AS address FROM messages
             WHERE status = 'sent' AND sent_at >= $since
         ),
-        scope AS (
-            SELECT c.customer_id, c.email, c.first_name, m.segment, lower(trim(c.email)) AS address,
-                CASE
-                    WHEN c.quarantine_reason IS NOT NULL THEN 'quarantined'
-                    WHEN c.email IS NULL OR NOT regexp_full_match(trim(c.email), $pattern) THEN 'invalid_email'
-                    WHEN lower(trim(c.email)) IN (SELECT lower(email) FROM suppressions) THEN 'suppressed'
-                    WHEN c.customer_id IN (SELECT customer_id FROM sent)
-                      OR lower(trim(c.email)) IN (SELECT address FROM sent) THEN 'recently_emailed'
-                END AS reason
+        base AS (
+            SELECT c.customer_id, c.email, c.first_name, c.quarantine_reason, m.segment,
+                   lower(trim(c.email)) AS address
             FROM customers c {membership} segment_members m ON m.customer_id = c.customer_id AND m.run_id = $run_id
             {in_segments}
         ),
-        flagged AS (
-            SELECT * EXCLUDE (reason),
-                CASE WHEN reason IS NULL
-                      AND row_number() OVER (PARTITION BY reason IS NULL, address ORDER BY customer_id) > 1
-                     THEN 'duplicate_email' ELSE reason END AS reason
-            FROM scope
-        )"""  # noqa: S608 - fixed SQL fragments; every value is a bound parameter
-    return sql, {"run_id": run_id, "since": None, "pattern": EMAIL_PATTERN} | (
-        {"segments": segments} if segments is not None else {}
+        scope AS (
+            SELECT * EXCLUDE (quarantine_reason), CASE
+                WHEN quarantine_reason IS NOT NULL THEN 'quarantined'
+                WHEN address IS NULL OR NOT regexp_full_match(address, $pattern) THEN 'invalid_email'
+                WHEN address IN (SELECT lower(email) FROM suppressions) THEN 'suppressed'
+                WHEN customer_id IN (SELECT customer_id FROM sent)
+                  OR address IN (SELECT address FROM sent) THEN 'recently_emailed'
+            END AS reason
+            FROM base
+        ),
+        shared AS (  -- addresses several eligible customers have: the first customer id keeps it
+            SELECT address, min(customer_id) AS keeper FROM scope WHERE reason IS NULL
+            GROUP BY address HAVING count(*) > 1
+        )
+        SELECT s.customer_id, s.segment,
+               CASE WHEN d.keeper IS NOT NULL AND s.customer_id <> d.keeper THEN 'duplicate_email'
+                    ELSE s.reason END AS reason
+        FROM scope s LEFT JOIN shared d ON s.reason IS NULL AND d.address = s.address""",  # noqa: S608 - fixed
+        {"run_id": run_id, "since": since, "pattern": EMAIL_PATTERN}
+        | ({"segments": segments} if segments is not None else {}),
     )
+    return dict(db.execute(f"SELECT reason, count(*) FROM {SCRATCH} GROUP BY 1").fetchall())  # noqa: S608
 
 
 def scored_audience(
@@ -205,40 +222,49 @@ def scored_audience(
         )
     if skus:
         require_products(db, skus)
-    scope, params = _scope_sql(run_id, segments)
-    params["since"] = datetime.now() - timedelta(days=max(frequency_cap_days, 0))
-    count_sql = scope + " SELECT reason, count(*) FROM flagged GROUP BY 1"  # noqa: S608
-    counts = dict(db.execute(count_sql, params).fetchall())
-    excluded = {reason: int(counts.get(reason, 0)) for reason in EXCLUSION_REASONS}
-
+    since = datetime.now() - timedelta(days=max(frequency_cap_days, 0))
     extra = ", " + ", ".join(WEIGHTS) if breakdown else ""
     top = "LIMIT $limit" if limit is not None else ""
+    params: dict[str, Any] = {"limit": limit} if limit is not None else {}
     if skus:
-        body = f"""
-            , customer AS (
-                SELECT f.customer_id, f.email, f.first_name, f.segment, {FEATURE_COLUMNS}
-                FROM flagged f {FEATURE_JOINS}
+        # With one product there is nothing to choose between: skip the per-customer best-of window.
+        best = (
+            "QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY score DESC, pos) = 1" if len(skus) > 1 else ""
+        )
+        sql = f"""
+            WITH customer AS (
+                SELECT f.customer_id, f.segment, {FEATURE_COLUMNS}
+                FROM {SCRATCH} f {FEATURE_JOINS}
                 WHERE f.reason IS NULL
             ),
             parts AS (
-                SELECT c.customer_id, c.email, c.first_name, c.segment, p.sku, p.pos, {COMPONENTS_SELECT}
+                SELECT c.customer_id, c.segment, p.sku, p.pos, {COMPONENTS_SELECT}
                 FROM customer c CROSS JOIN ({PRODUCT_SQL}) p
             ),
-            scored AS (SELECT *, {SCORE_SQL} AS score FROM parts)
-            SELECT customer_id, email, first_name, segment, sku AS recommended_sku, score{extra}
-            FROM scored
-            QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY score DESC, pos) = 1
-            ORDER BY score DESC, customer_id {top}"""  # noqa: S608 - fixed fragments, bound values
+            scored AS (SELECT *, {SCORE_SQL} AS score FROM parts),
+            ranked AS (
+                SELECT customer_id, segment, sku AS recommended_sku, score{extra}
+                FROM scored {best}
+                ORDER BY score DESC, customer_id {top}
+            )  -- names and addresses only for the rows that made the cut
+            SELECT r.customer_id, c.email, c.first_name, r.* EXCLUDE (customer_id)
+            FROM ranked r JOIN customers c USING (customer_id)
+            ORDER BY r.score DESC, r.customer_id"""  # noqa: S608 - fixed fragments, bound values
         params["skus"] = skus
     else:
         nulls = ", " + ", ".join(f"NULL::DOUBLE AS {name}" for name in WEIGHTS) if breakdown else ""
-        body = f"""
-            SELECT customer_id, email, first_name, segment, NULL::VARCHAR AS recommended_sku,
+        sql = f"""
+            SELECT f.customer_id, c.email, c.first_name, f.segment, NULL::VARCHAR AS recommended_sku,
                    NULL::DOUBLE AS score{nulls}
-            FROM flagged WHERE reason IS NULL ORDER BY customer_id {top}"""  # noqa: S608 - fixed fragments
-    if limit is not None:
-        params["limit"] = limit
-    return db.df(scope + body, params), excluded, int(counts.get(None, 0))
+            FROM {SCRATCH} f JOIN customers c USING (customer_id)
+            WHERE f.reason IS NULL ORDER BY f.customer_id {top}"""  # noqa: S608 - fixed fragments
+    try:
+        counts = _flag_scope(db, run_id, segments, since)
+        audience = db.df(sql, params)
+    finally:
+        db.execute(f"DROP TABLE IF EXISTS {SCRATCH}")
+    excluded = {reason: int(counts.get(reason, 0)) for reason in EXCLUSION_REASONS}
+    return audience, excluded, int(counts.get(None, 0))
 
 
 def eligible_audience(

@@ -71,17 +71,30 @@ def conditions(args: ProductFilter) -> list[Condition]:
     add("--min-margin", args.min_margin, "margin >= ?")
     add("--price-min", args.price_min, "price >= ?")
     add("--price-max", args.price_max, "price <= ?")
-    add("--category", args.category, "lower(category) IN (SELECT lower(unnest(?)))")
-    add("--brand", args.brand, "lower(brand) IN (SELECT lower(unnest(?)))")
-    needle = (args.search or "").strip().lower()
+    # ILIKE, not lower(): DuckDB runs it on the compressed column without building lowered copies.
+    for flag, column, wanted in (("--category", "category", args.category), ("--brand", "brand", args.brand)):
+        if wanted:
+            found.append(
+                Condition(
+                    flag,
+                    "(" + " OR ".join([rf"{column} ILIKE ? ESCAPE '\'"] * len(wanted)) + ")",
+                    [_literal(w) for w in wanted],
+                )
+            )
+    needle = (args.search or "").strip()
     add(
         "--search",
         needle,
-        "(contains(lower(name), ?) OR contains(lower(sku), ?) OR contains(lower(brand), ?)"
-        " OR contains(lower(category), ?))",
-        [needle] * 4,
+        r"(name ILIKE ? ESCAPE '\' OR sku ILIKE ? ESCAPE '\' OR brand ILIKE ? ESCAPE '\'"
+        r" OR category ILIKE ? ESCAPE '\')",
+        [f"%{_literal(needle)}%"] * 4,
     )
     return found
+
+
+def _literal(text: str) -> str:
+    """`text` as an ILIKE pattern that matches only itself (its % and _ are not wildcards)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _where(conds: list[Condition]) -> tuple[str, list[Any]]:
