@@ -78,6 +78,7 @@ def test_tone_words_map_to_template_tones():
     assert tone_of("elegant") == "luxurious"
     assert tone_of("make it more Playful please") == "playful"
     assert tone_of("in a warm voice") == "friendly"
+    assert tone_of("a bit less formal") == "friendly" and tone_of("less pushy") == "friendly"
     assert tone_of("sonnet") is None and tone_of(None) is None
 
 

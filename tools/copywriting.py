@@ -156,8 +156,11 @@ TONE_ALIASES = {
     "fun": "playful",
     "cheeky": "playful",
     "witty": "playful",
+    "exciting": "playful",
     "urgent": "urgent",
     "urgency": "urgent",
+    "pushy": "urgent",
+    "salesy": "urgent",
     "formal": "formal",
     "professional": "formal",
     "serious": "formal",
@@ -166,6 +169,7 @@ TONE_ALIASES = {
     "elegant": "luxurious",
     "premium": "luxurious",
     "sophisticated": "luxurious",
+    "classy": "luxurious",
 }
 
 # Per tone, one subject per angle (benefit, urgency, curiosity, personal, value): five really different lines.
@@ -257,9 +261,14 @@ DEFAULT_FLAVOUR = "Picked with your style in mind, from the pieces customers lik
 
 
 def tone_of(text: str | None) -> str | None:
-    """The template tone a word names ('elegant' -> 'luxurious'), or None."""
+    """The template tone a request names ('elegant' -> 'luxurious', 'less formal' -> 'friendly'), or None."""
     words = re.findall(r"[a-z-]+", (text or "").lower())
-    return next((TONE_ALIASES[w] for w in words if w in TONE_ALIASES), None)
+    for before, word in zip(["", *words], words, strict=False):
+        if word in TONE_ALIASES:
+            if before != "less":
+                return TONE_ALIASES[word]
+            return "formal" if TONE_ALIASES[word] == "friendly" else "friendly"
+    return None
 
 
 def template_copy(brief: CopyBrief, count: int) -> list[dict[str, Any]]:
