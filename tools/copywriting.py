@@ -133,17 +133,18 @@ def revise_copy(ctx: ToolContext, brief: CopyBrief, current: list[dict[str, Any]
 def _labelled(
     variants: list[VariantCopy], count: int, brief: CopyBrief, previous: list[dict[str, Any]] | None = None
 ) -> list[dict[str, Any]]:
-    """Variants A, B, ... exactly `count` of them: extra ones dropped, missing ones from the templates."""
+    """Variants A, B, ... exactly `count` of them: extra ones dropped, missing ones from the templates
+    (or, for a revision, the previous version)."""
+    fill = previous or template_copy(brief, count)
     out = [
         {
             "variant": LABELS[i],
             **v.model_dump(),
             "angle": v.angle or ANGLES[i],
-            "tone": tone_of(brief.tone) or "friendly",
+            "tone": tone_of(brief.tone) or (fill[i].get("tone") if i < len(fill) else None) or "friendly",
         }
         for i, v in enumerate(variants[:count])
     ]
-    fill = previous or template_copy(brief, count)
     return out + [dict(v, variant=LABELS[i]) for i, v in enumerate(fill) if i >= len(out)][: count - len(out)]
 
 
@@ -349,7 +350,7 @@ def template_revision(brief: CopyBrief, current: list[dict[str, Any]], instructi
                 variant["preheader"] = _first_sentence(variant.get("preheader", ""))
             changed = True
         if re.search(r"\b(longer|more detail|more details|expand|elaborate)\b", text):
-            extra = [_flavour(brief.audience), CLOSINGS[variant.get("tone") or "friendly"]]
+            extra = [_flavour(brief.audience), CLOSINGS.get(variant.get("tone"), CLOSINGS["friendly"])]
             variant["blocks"] += [b for b in extra if b not in variant["blocks"]] or [DEFAULT_FLAVOUR]
             changed = True
         if re.search(r"\b(no|without|remove|drop|fewer)\b[^.]*\bemoji", text):
