@@ -142,7 +142,7 @@ def load_features(db: Database, features: list[str] | None = None) -> Prepared:
             hint=f"Fill the missing values or choose fewer features (now: {', '.join(chosen)}).",
         )
     transformer = build_transformer(chosen)
-    matrix = transformer.fit_transform(frame[chosen]).astype(np.float32)
+    matrix = transformer.fit_transform(frame[chosen]).astype(np.float64)  # MiniBatchKMeans copies float32
     if left_out["missing_values"]:
         notes.append(f"{left_out['missing_values']:,} customers were left out for missing feature values.")
     return Prepared(
