@@ -163,7 +163,7 @@ def import_data(ctx: ToolContext, args: ImportArgs) -> ToolResult:
                     f"(its columns: {', '.join(source.columns) or 'none'}).",
                     hint=f"Map the right column, e.g. --map 'Your Column={missing[0]}', or preview with --dry-run.",
                 )
-            stats = {} if missing else _stage(con, args.kind, source, mapping)
+            stats = {} if missing else _checked_stage(con, args.kind, source, mapping)
             advance(1)
             if args.dry_run:
                 return _preview(con, args, source, mapping, unmatched, missing, stats)
@@ -340,6 +340,17 @@ def _uses_decimal_comma(con: duckdb.DuckDBPyConnection, numeric: list[str]) -> b
     )
     n_comma, n_dot = con.execute(f"SELECT {comma}, {dot} FROM (SELECT * FROM {RAW} LIMIT 20000)").fetchone()
     return n_comma > n_dot
+
+
+def _checked_stage(con: duckdb.DuckDBPyConnection, kind: str, source: Source, mapping: dict[str, str]) -> dict:
+    """`_stage`, with a value DuckDB cannot process at all reported as the file's problem, not a traceback."""
+    try:
+        return _stage(con, kind, source, mapping)
+    except duckdb.Error as exc:
+        raise UserError(
+            f"Cannot import {source.path.name}: {str(exc).strip().splitlines()[0][:200]}",
+            hint="Check the file's columns and values (a --dry-run shows how they are read); nothing was imported.",
+        ) from None
 
 
 def _is_blank(raw: str) -> str:
@@ -590,7 +601,9 @@ def _preview(con, args: ImportArgs, source: Source, mapping, unmatched, missing,
         )
         problems = _problems(con)
         data["problems"] = problems.to_dict("records")
-        sample = con.execute(f"SELECT * EXCLUDE (__line) FROM {STAGED} ORDER BY __line LIMIT 5").df()
+        sample = con.execute(
+            f"SELECT * EXCLUDE (__line, __rid, __empty, __key) FROM {STAGED} ORDER BY __line LIMIT 5"
+        ).df()
         tables += [Table.from_df("First rows as they would be imported", sample, total=stats["imported"])]
         if len(problems):
             tables.append(Table.from_df("Rows that would be rejected", problems))
