@@ -8,9 +8,11 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
+from cli import main
 from storage.db import Database
 from storage.errors import UserError
 from storage.queries import active_run_id
@@ -241,3 +243,30 @@ def test_the_rule_without_an_elbow_takes_the_best_silhouette():
 def test_segments_are_numbered_by_size():
     raw = np.array([2, 2, 2, 0, 1, 1])
     assert list(seg._number_by_size(raw, 3)) == [1, 1, 1, 3, 2, 2]
+
+
+def test_a_small_shop_compares_only_the_k_it_can_fill(ctx):
+    plant_clusters(ctx.db, 3, n=30)
+    run = run_tool(ctx, "segment_run", k="auto", features=BLOB_FEATURES)
+    sweep = json.loads(ctx.db.scalar("SELECT metrics FROM segment_runs"))["sweep"]
+    assert [row["k"] for row in sweep] == [2, 3, 4, 5, 6]  # at least 5 customers per segment
+    assert run.data["k"] == 3
+
+
+def test_the_cli_commands(tmp_path):
+    db, charts = str(tmp_path / "cli.duckdb"), tmp_path / "charts"
+    cli = CliRunner()
+    assert cli.invoke(main, ["--db", db, "demo", "--customers", "300", "--products", "5"]).exit_code == 0
+    swept = cli.invoke(main, ["--db", db, "segment", "sweep", "--k-max", "5", "--features", "total_spent",
+                              "--features", "luxury_affinity", "--json"])  # fmt: skip
+    assert swept.exit_code == 0, swept.output
+    assert json.loads(swept.stdout)["data"]["features"] == ["total_spent", "luxury_affinity"]
+    ran = cli.invoke(main, ["--db", db, "segment", "run", "--k", "3", "--save-charts", str(charts), "--json"])
+    assert json.loads(ran.stdout)["data"]["k"] == 3
+    assert len(list(charts.glob("*.html"))) == 3  # sizes, heatmap, map
+    renamed = cli.invoke(main, ["--db", db, "segment", "rename", "2", "Window shoppers"])
+    assert renamed.exit_code == 0 and "Window shoppers" in renamed.stdout
+    shown = cli.invoke(main, ["--db", db, "segment", "show", "2"])
+    assert "Window shoppers" in shown.stdout
+    wrong = cli.invoke(main, ["--db", db, "segment", "run", "--k", "0"])
+    assert wrong.exit_code == 1 and "Error:" in wrong.stderr and "Traceback" not in wrong.output

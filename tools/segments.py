@@ -48,6 +48,7 @@ SILHOUETTE_SAMPLE = 3_000  # exact silhouette up to this many customers, a fixed
 FIT_SAMPLE = 200_000  # MiniBatchKMeans learns the centres from at most this many, then everyone is assigned
 STABILITY_SAMPLE = 100_000  # the second-seed fit for the stability check uses at most this many
 MIN_PER_SEGMENT = 5
+AUTO_K_MAX = 10
 K_LIMIT = 30
 TOP_ITEMS = 3
 
@@ -281,7 +282,8 @@ def segment_run(ctx: ToolContext, args: RunArgs) -> ToolResult:
     prepared = load_features(ctx.db, args.features)
     sweep_table, rec = None, None
     if args.k == "auto":
-        sweep_args = SweepArgs(min_k=args.min_k, seed=args.seed, k_min=2, k_max=10, features=args.features)
+        k_max = max(2, min(AUTO_K_MAX, prepared.n // MIN_PER_SEGMENT))  # a small shop compares fewer k
+        sweep_args = SweepArgs(min_k=args.min_k, seed=args.seed, k_min=2, k_max=k_max, features=args.features)
         sweep_table, _ = _sweep(ctx, prepared, sweep_args)
         rec = recommend_k(ctx.llm, sweep_table, args.min_k)
         k = rec["k"]
