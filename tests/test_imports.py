@@ -282,3 +282,30 @@ def test_export_then_import_round_trips_the_demo_shop(demo_ctx, tmp_path, db):
                    JOIN customer_behavior USING (customer_id) LEFT JOIN customer_preferences USING (customer_id)
                    ORDER BY customer_id"""
         assert copy.rows(query) == demo_ctx.db.rows(query)
+
+
+def test_nan_infinity_and_list_spellings(ctx, tmp_path):
+    path = write(
+        tmp_path,
+        "c.csv",
+        "customer_id,total_spent,preferred_categories,preferred_brands\n"
+        "N1,nan,[],\"['Oslo Row', 'Solenne']\"\n"
+        'N2,inf,"[Tops, Jeans]",Tops; Jeans|Shoes\n'
+        'N3,3,"[""Tops"",""Knitwear""]",\n',
+    )
+    result = run_tool(ctx, "import_data", kind="customers", path=path)
+    assert (result.data["imported"], result.data["rejected"]) == (2, 1)  # infinity is not a number
+    rows = {
+        r["customer_id"]: r
+        for r in ctx.db.rows(
+            "SELECT customer_id, total_spent, preferred_categories, preferred_brands FROM customer_behavior "
+            "JOIN customer_preferences USING (customer_id)"
+        )
+    }
+    assert rows["N1"] == {
+        "customer_id": "N1",
+        "total_spent": None,
+        "preferred_categories": None,
+        "preferred_brands": ["Oslo Row", "Solenne"],
+    }
+    assert rows["N3"]["preferred_categories"] == ["Tops", "Knitwear"]
