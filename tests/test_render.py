@@ -196,6 +196,8 @@ def test_unknown_variant_is_a_clear_error(shop):
 
 def test_only_plain_merge_fields_survive_as_template_code():
     assert safe_template("Hi {{ first_name }}, {{ product }}") == "Hi {{ first_name }}, {{ product }}"
+    assert safe_template("Hi {{name}}, meet the {{ product_name }}") == "Hi {{ first_name }}, meet the {{ product }}"
+    assert safe_template("Only {{ 7*7 }} left{% if x %}!{% endif %}") == "Only  left!"
     assert "{" not in safe_template("{{ first_name.__class__ }}")
     assert "{" not in safe_template("{{ cycler.__init__.__globals__ }}")
     assert "{" not in safe_template("{% if x %}y{% endif %}")

@@ -11,7 +11,7 @@ Two stages, so the expensive work happens once per campaign, not once per recipi
    the bytes. No parsing, no inlining, no header folding (except for a cached personalised subject).
 
 Model text may use only plain merge fields (`{{ first_name }}`, `{{ product }}`, ...): any other
-Jinja construct is neutralised to literal text. Only a few inline tags survive sanitising, no
+Jinja construct is dropped before the sandbox ever sees it. Only a few inline tags survive sanitising, no
 attributes at all, and anything that looks like a URL is removed: the only links in a message are
 the campaign's own, through signed click tokens.
 """
@@ -46,6 +46,16 @@ from tools.links import LinkSigner
 
 TEMPLATES = Path(__file__).with_name("email_templates")
 MERGE_FIELDS = frozenset({"first_name", "product", "brand", "category", "price", "recommended", "shop"})
+MERGE_ALIASES = {
+    "name": "first_name",
+    "firstname": "first_name",
+    "customer_name": "first_name",
+    "customer.first_name": "first_name",
+    "product_name": "product",
+    "brand_name": "brand",
+    "recommended_product": "recommended",
+    "shop_name": "shop",
+}
 INLINE_TAGS = {"b", "strong", "em", "i", "br"}
 DROP_WITH_CONTENT = {
     "script", "style", "form", "textarea", "select", "button", "iframe", "object", "embed", "svg", "math",
@@ -63,6 +73,8 @@ _URLISH = re.compile(  # a scheme, www., a host with a path, or a host under a c
     r"|\b(?:[a-z0-9-]+\.)+(?:com|net|org|info|biz|io|co|me|ly|shop|store|xyz|top|link|click|app|ru|cn|de|uk|fr)\b",
     re.IGNORECASE,
 )
+_JINJA = re.compile(r"\{\{(.*?)\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+_DELIMITERS = re.compile(r"\{[{%#]|[}%#]\}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _ADDRESS = re.compile(r"[^\s<>,;\"]+@[^\s<>,;\"]+")
 _HTML = ImmutableSandboxedEnvironment(loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True)
@@ -76,18 +88,28 @@ _INLINER = css_inline.CSSInliner(
 
 # -- sanitising untrusted copy -------------------------------------------------------------------
 def safe_template(text: str) -> str:
-    """`text` as a Jinja source using nothing but plain merge fields; otherwise its braces are dropped."""
-    try:
-        tree = _HTML.parse(text)
+    """`text` as a Jinja source that uses nothing but plain merge fields.
+
+    Known fields stay (common aliases such as `{{ name }}` are mapped), any other expression,
+    statement or comment is dropped, stray delimiters are removed."""
+
+    def keep(match: re.Match[str]) -> str:
+        name = (match.group(1) or "").strip()
+        name = MERGE_ALIASES.get(name.lower(), name)
+        return "{{ " + name + " }}" if name in MERGE_FIELDS else ""
+
+    pieces, last = [], 0
+    for match in _JINJA.finditer(text):
+        pieces += [_DELIMITERS.sub("", text[last : match.start()]), keep(match)]
+        last = match.end()
+    cleaned = "".join([*pieces, _DELIMITERS.sub("", text[last:])])
+    try:  # a last check that only plain fields remain
+        tree = _HTML.parse(cleaned)
+        if all(isinstance(n, nodes.Output | nodes.TemplateData | nodes.Name) for n in tree.find_all(nodes.Node)):
+            return cleaned
     except TemplateSyntaxError:
-        return _strip_braces(text)
-    for node in tree.find_all(nodes.Node):
-        if isinstance(node, nodes.Output | nodes.TemplateData):
-            continue
-        if isinstance(node, nodes.Name) and node.name in MERGE_FIELDS:
-            continue
-        return _strip_braces(text)
-    return text
+        pass
+    return cleaned.replace("{", "").replace("}", "")
 
 
 def clean_block(fragment: str) -> str:
@@ -107,10 +129,6 @@ def block_to_text(fragment: str) -> str:
     broken = re.sub(r"<br\s*/?>", "\n", fragment, flags=re.IGNORECASE)
     lines = html.unescape(_TEXT_CLEANER.clean(broken)).split("\n")
     return "\n".join(" ".join(line.split()) for line in lines).strip()
-
-
-def _strip_braces(text: str) -> str:
-    return text.replace("{", "").replace("}", "")
 
 
 # -- the renderer --------------------------------------------------------------------------------
