@@ -8,6 +8,7 @@ import chainlit as cl
 from chainlit.server import app as server
 
 from assistant import webapp
+from tools.registry import load_all
 
 cl.on_chat_start(webapp.on_chat_start)
 cl.set_starters(webapp.starters)
@@ -19,3 +20,4 @@ if os.environ.get("PROMOPILOT_PASSWORD"):
     cl.password_auth_callback(webapp.check_password)
 
 webapp.mount_tracking(server)
+load_all()  # import every tool (and numpy, sklearn, plotly) now, not in the first user's first request

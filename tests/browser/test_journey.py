@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
+import time
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -13,16 +17,29 @@ pytestmark = pytest.mark.browser
 STEP_TIMEOUT = 60_000  # ms; the machine is shared, the planner itself answers at once
 
 
+def opened_pixels(sink: Path, count: int) -> list[str]:
+    """The open-pixel URLs of the first `count` messages the mail sink kept."""
+    urls = []
+    for path in sorted(sink.glob("*.eml"))[:count]:
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        html = message.get_body(("html",)).get_content()
+        urls.append(re.search(r'src="([^"]+/t/o/[^"]+)"', html).group(1))
+    return urls
+
+
 class Chat:
     def __init__(self, page: Page, artifacts) -> None:
         self.page = page
         self.artifacts = artifacts
         self.skipped: list[str] = []
+        self.clock = time.monotonic()
 
     def say(self, text: str) -> None:
         self.page.locator("#chat-input").fill(text)
         self.page.keyboard.press("Enter")
-        expect(self.page.locator(".step[data-step-type='user_message']").last).to_contain_text(text)
+        expect(self.page.locator(".step[data-step-type='user_message']").last).to_contain_text(
+            text, timeout=STEP_TIMEOUT
+        )
 
     def answer_contains(self, pattern: str) -> None:
         answers = self.page.locator(".step[data-step-type='assistant_message']")
@@ -30,6 +47,10 @@ class Chat:
 
     def shot(self, name: str) -> None:
         self.page.screenshot(path=self.artifacts / f"journey-{name}.png")
+        now = time.monotonic()
+        with (self.artifacts / "journey-timings.txt").open("a") as out:
+            out.write(f"{name}: {now - self.clock:.1f}s\n")
+        self.clock = now
 
     def needs(self, step: str, *tools: str) -> bool:
         missing = sorted(set(tools) - set(load_all()))
@@ -47,13 +68,13 @@ def test_the_journey_from_demo_data_to_report(page: Page, chat_app, artifacts):
     tampered = page.request.get(f"{chat_app.url}/t/c/tampered-token", max_redirects=0)
     assert tampered.status == 404, "tracking links are served by the chat's server, not its catch-all page"
 
-    chat.say("generate 2000 demo customers")
-    chat.answer_contains(r"Generated 2,000 customers")
+    chat.say("generate 600 demo customers")
+    chat.answer_contains(r"Generated 600 customers")
     expect(page.get_by_text("Used generate_demo_data")).to_be_visible()
     chat.shot("02-demo-data")
 
-    if chat.needs("segment", "segment_sweep", "segment_run"):
-        chat.say("segment customers")
+    if chat.needs("segment", "segment_run"):
+        chat.say("segment customers into 4 segments")  # the sweep too is in tests/test_planner.py's journey
         chat.answer_contains(r"Next: find products")
         expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=STEP_TIMEOUT)
         chat.shot("03-segments-chart")
@@ -79,9 +100,15 @@ def test_the_journey_from_demo_data_to_report(page: Page, chat_app, artifacts):
     assert chat_app.sink.received.total() > 0, "the mail sink received the campaign"
     chat.shot("07-sent")
 
+    for pixel in opened_pixels(chat_app.sink.directory, 3):  # three recipients open the email
+        assert page.request.get(pixel).headers["content-type"] == "image/gif"
+
     if chat.needs("report", "campaign_report"):
         chat.say("how did it do?")
         chat.answer_contains(r"keep arriving")
+        report = page.locator(".step[data-step-type='assistant_message']").filter(has_text="opened").last
+        opened = re.search(r"([\d.]+)% opened", report.inner_text())
+        assert opened and float(opened.group(1)) > 0, report.inner_text()
         chat.shot("08-report")
 
     if chat.skipped:
