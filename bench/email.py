@@ -145,8 +145,9 @@ def phase_seed_render(db: Path, campaign: int, count: int) -> dict:
 
 def phase_send(db: Path, campaign: int, count: int, port: int) -> dict:
     """PromoPilot's way: the `campaign send` tool, as a marketer runs it (its database bookkeeping included)."""
-    from tools import run_tool
+    from tools import load_all, run_tool
 
+    load_all()  # import every tool module first, as the running app has: not part of sending
     ctx = open_ctx(db, smtp_url=f"smtp://{SINK_HOST}:{port}")
     started = time.perf_counter()
     result = run_tool(ctx, "campaign_send", campaign_id=campaign, limit=count)
