@@ -45,9 +45,7 @@ LABELS = {
 
 
 class MatchArgs(BaseModel):
-    product: list[str] = Field(
-        default_factory=list, description="Product SKU to match (repeat for several; none = the shortlist)."
-    )
+    product: list[str] = Field(default_factory=list, description="Product SKU to match (none = the shortlist).")
     shortlist: str | None = Field(None, description="Use this shortlist's products when no SKU is given.")
     run_id: int | None = Field(None, description="Segmentation run to use (default: the active one).")
     use_model: bool = Field(True, description="Let the AI model re-rank and explain (from aggregates only).")
@@ -216,9 +214,7 @@ def match_segments(ctx: ToolContext, args: MatchArgs) -> ToolResult:
 
 
 class RankArgs(BaseModel):
-    product: list[str] = Field(
-        default_factory=list, description="Product SKU (repeat for several; none = the shortlist)."
-    )
+    product: list[str] = Field(default_factory=list, description="Product SKU (none = the shortlist).")
     shortlist: str | None = Field(None, description="Use this shortlist's products when no SKU is given.")
     top: int = Field(20, ge=1, le=10_000, description="How many of the best-fitting customers to list.")
     segment: list[int] = Field(default_factory=list, description="Only customers of these segments (active run).")
