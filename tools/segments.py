@@ -45,7 +45,7 @@ from tools.segment_naming import name_segments
 
 KMEANS_LIMIT = 50_000  # above this, MiniBatchKMeans
 SILHOUETTE_SAMPLE = 3_000  # exact silhouette up to this many customers, a fixed-seed sample above
-FIT_SAMPLE = 200_000  # MiniBatchKMeans learns the centres from at most this many, then everyone is assigned
+FIT_SAMPLE = 100_000  # big data: centres are learnt from at most this many, then everyone is assigned
 STABILITY_SAMPLE = 100_000  # the second-seed fit for the stability check uses at most this many
 MIN_PER_SEGMENT = 5
 AUTO_K_MAX = 10
@@ -81,8 +81,8 @@ class Method:
     def describe(self, n: int) -> str:
         algo = f"KMeans on all {n:,} customers"
         if self.minibatch:
-            algo = "MiniBatchKMeans" + (
-                f" fitted on a fixed sample of {FIT_SAMPLE:,}, every customer assigned" if n > FIT_SAMPLE else ""
+            algo = "MiniBatchKMeans + Lloyd polish " + (
+                f"on a fixed sample of {FIT_SAMPLE:,}, every customer assigned" if n > FIT_SAMPLE else f"on all {n:,}"
             )
         sil = (
             "exact silhouette"
@@ -92,26 +92,30 @@ class Method:
         return f"{algo}, {sil}"
 
 
-def fit(matrix: np.ndarray, k: int, seed: int, method: Method) -> tuple[np.ndarray, float, Any]:
-    """Labels (0-based), inertia and the fitted model.
+def sample_rows(n: int, size: int, seed: int) -> np.ndarray | slice:
+    """A fixed-seed sample of row positions (sorted), or every row when there are few enough."""
+    if n <= size:
+        return slice(None)
+    return np.sort(np.random.default_rng(seed).choice(n, size, replace=False))
 
-    MiniBatchKMeans' cost grows with n even at a fixed number of steps, so on big data it learns the
-    centres from a fixed-seed sample and every customer then goes to the nearest centre (one pass)."""
-    if method.minibatch:
-        model = MiniBatchKMeans(n_clusters=k, batch_size=4096, n_init=3, random_state=seed)
-    else:
-        model = KMeans(n_clusters=k, n_init=4, random_state=seed)
-    train = matrix
-    if method.minibatch and len(matrix) > FIT_SAMPLE:
-        train = matrix[np.sort(np.random.default_rng(seed).choice(len(matrix), FIT_SAMPLE, replace=False))]
+
+def fit(matrix: np.ndarray, k: int, seed: int, method: Method) -> tuple[np.ndarray, float, Any]:
+    """Labels (0-based), inertia on everyone, and the fitted model.
+
+    Big data: MiniBatchKMeans proposes centres from a fixed-seed sample (its cost grows with n even at a
+    fixed number of steps), a few full Lloyd iterations on that sample polish them (MiniBatch alone ended
+    0.02-0.04 silhouette below full KMeans on the demo shop), and every customer goes to the nearest centre."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(train)
-    if train is matrix:
-        labels, inertia = model.labels_, float(model.inertia_)
-    else:
-        labels, distances = pairwise_distances_argmin_min(matrix, model.cluster_centers_)
-        inertia = float(np.square(distances).sum())
+        if method.minibatch:
+            train = matrix[sample_rows(len(matrix), FIT_SAMPLE, seed)]
+            proposal = MiniBatchKMeans(n_clusters=k, batch_size=4096, n_init=3, random_state=seed).fit(train)
+            model = KMeans(n_clusters=k, init=proposal.cluster_centers_, n_init=1, max_iter=50).fit(train)
+            labels, distances = pairwise_distances_argmin_min(matrix, model.cluster_centers_)
+            inertia = float(np.square(distances).sum())
+        else:
+            model = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(matrix)
+            labels, inertia = model.labels_, float(model.inertia_)
     if len(np.unique(labels)) < k:
         raise UserError(
             f"The customers have fewer than {k} distinct feature combinations, so {k} segments cannot be formed.",
@@ -121,10 +125,12 @@ def fit(matrix: np.ndarray, k: int, seed: int, method: Method) -> tuple[np.ndarr
 
 
 def score(matrix: np.ndarray, labels: np.ndarray, seed: int, method: Method) -> dict[str, float]:
+    """Silhouette (exact, or on a fixed sample); Calinski-Harabasz and Davies-Bouldin on the fit sample."""
+    rows = sample_rows(len(matrix), FIT_SAMPLE, seed) if method.minibatch else slice(None)
     return {
         "silhouette": float(silhouette_score(matrix, labels, sample_size=method.silhouette_sample, random_state=seed)),
-        "calinski_harabasz": float(calinski_harabasz_score(matrix, labels)),
-        "davies_bouldin": float(davies_bouldin_score(matrix, labels)),
+        "calinski_harabasz": float(calinski_harabasz_score(matrix[rows], labels[rows])),
+        "davies_bouldin": float(davies_bouldin_score(matrix[rows], labels[rows])),
     }
 
 
