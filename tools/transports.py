@@ -82,7 +82,9 @@ def open_transport(settings: Settings) -> Transport:
     if sep and scheme == "outbox":
         folder = rest[2:] if rest.startswith("//") else rest
         if not folder:
-            raise UserError("The outbox URL names no folder.", hint="Write it as outbox:FOLDER, e.g. outbox:./outbox.")
+            raise UserError(
+                "The outbox URL names no folder.", hint="Set PROMOPILOT_SMTP_URL=outbox:FOLDER, e.g. outbox:./outbox."
+            )
         return OutboxTransport(Path(folder))
     if not sep or scheme not in DEFAULT_PORTS:
         raise UserError(f"Unsupported mail transport URL {_redact(url)!r}.", hint=URL_HELP)

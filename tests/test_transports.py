@@ -1,0 +1,97 @@
+"""Mail transports chosen by URL, dot-stuffing on the wire, and the demo's local sink."""
+
+from __future__ import annotations
+
+import email
+from email import policy
+
+import pytest
+
+from storage.errors import UserError
+from tests.smtp_server import FaultySMTPServer, free_port
+from tools import Settings, transports
+from tools.smtp_sink import start_sink, stop_sink
+from tools.transports import LocalSinkTransport, OutboxTransport, SMTPTransport, open_transport
+
+MESSAGE = (
+    b"From: shop@example.com\r\nTo: anna@example.com\r\nSubject: Hi\r\nMessage-ID: <m1@example.com>\r\n\r\n"
+    b"Line one\r\n.a line starting with a dot\r\n..and two dots\r\n"
+)
+
+
+def transport(url):
+    return open_transport(Settings(smtp_url=url))
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("smtp://mail.example.com", SMTPTransport("mail.example.com", 25, "plain")),
+        ("smtp://127.0.0.1:2525", SMTPTransport("127.0.0.1", 2525, "plain")),
+        (
+            "smtp+starttls://u%40shop:p%3Ass@mail.example.com",
+            SMTPTransport("mail.example.com", 587, "starttls", "u@shop", "p:ss"),
+        ),
+        ("SMTPS://user:pw@mail.example.com:2465", SMTPTransport("mail.example.com", 2465, "tls", "user", "pw")),
+        ("smtp://user:pw@localhost:1025", SMTPTransport("localhost", 1025, "plain", "user", "pw")),
+    ],
+)
+def test_smtp_urls_name_host_port_security_and_login(url, expected):
+    assert transport(url) == expected
+
+
+def test_outbox_and_unset_urls():
+    assert transport("outbox:./out") == OutboxTransport(transports.Path("./out"))
+    assert isinstance(open_transport(Settings()), LocalSinkTransport)
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("mail.example.com", "Unsupported"),
+        ("http://mail.example.com", "Unsupported"),
+        ("smtp://", "malformed"),
+        ("smtp://mail.example.com:99999", "port"),
+        ("smtp://mail.example.com/path", "malformed"),
+        ("outbox:", "no folder"),
+        ("smtp://user:hunter2@mail.example.com", "unencrypted"),
+    ],
+)
+def test_malformed_urls_are_explained_without_the_password(url, problem):
+    with pytest.raises(UserError, match=problem) as caught:
+        transport(url)
+    assert "hunter2" not in str(caught.value)
+    assert "PROMOPILOT_SMTP_URL" in (caught.value.hint or "") or "smtps" in (caught.value.hint or "")
+
+
+def test_starttls_against_a_server_without_it_is_a_clear_error():
+    with FaultySMTPServer() as server, pytest.raises(UserError, match="does not support"):
+        transport(f"smtp+starttls://127.0.0.1:{server.port}").connect()
+
+
+def test_the_local_sink_keeps_each_message_as_an_eml_file(tmp_path):
+    sink = start_sink(tmp_path / "sink", port=free_port())
+    try:
+        connection = transport(sink.url).connect()
+        connection.send("shop@example.com", "anna@example.com", MESSAGE, "<m1@example.com>", lambda: None)
+        connection.close()
+    finally:
+        stop_sink(sink)
+    (kept,) = (tmp_path / "sink").glob("*.eml")
+    message = email.message_from_bytes(kept.read_bytes(), policy=policy.default)
+    assert message["Delivered-To"] == "anna@example.com"
+    assert message.get_content().splitlines()[1:] == [".a line starting with a dot", "..and two dots"]
+    assert sink.received == {"anna@example.com": 1}
+
+
+def test_unset_url_starts_the_embedded_sink_when_nothing_listens(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(transports, "LOCAL_SINK", ("127.0.0.1", free_port()))
+    local = open_transport(Settings())
+    connection = local.connect()
+    connection.send("shop@example.com", "anna@example.com", MESSAGE, "<m1@example.com>", lambda: None)
+    connection.close()
+    local.close()
+    assert len(list((tmp_path / ".promopilot" / "sink").glob("*.eml"))) == 1
+    with pytest.raises(UserError, match="Cannot reach"):  # stopped with the send
+        SMTPTransport(*transports.LOCAL_SINK).connect()
