@@ -134,7 +134,9 @@ class Source:
     path: Path
     format: str
     columns: list[str]
-    line_expr: str  # SQL giving each row's line (CSV) or record number (Parquet, JSON lines)
+    # SQL giving each row's line: the record number + 1 for CSV (exact unless the file has blank
+    # lines or line breaks inside quoted cells), the line for JSON lines, the row number for Parquet.
+    line_expr: str
     details: dict[str, Any] = field(default_factory=dict)
     bad_records: list[tuple[int, str]] = field(default_factory=list)  # (line, problem) for unparsable records
 
