@@ -7,14 +7,20 @@ from collections.abc import Iterator
 
 import pytest
 
-# Tests never use a real key or reach the network: only scripted servers on 127.0.0.1.
+# Tests never use a real key or reach the network: only scripted servers on 127.0.0.1. Blank rather
+# than unset, so a `.env` file (which Chainlit loads on import, without overriding) cannot bring a key back.
 for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "PROMOPILOT_SMTP_URL", "PROMOPILOT_SHARE_PII"):
-    os.environ.pop(var, None)
+    os.environ[var] = ""
 
 from assistant.llm import OpenAIStructured  # noqa: E402
 from storage.db import Database  # noqa: E402
 from tests.fake_openai import FakeOpenAI  # noqa: E402
 from tools import Settings, ToolContext, run_tool  # noqa: E402
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API leaves an event loop running that breaks `asyncio.run` after it."""
+    items.sort(key=lambda item: "browser" in item.keywords)
 
 
 @pytest.fixture

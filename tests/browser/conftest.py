@@ -15,6 +15,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -70,6 +71,8 @@ def chat_app(tmp_path_factory) -> Iterator[App]:
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "PROMOPILOT_", "CHAINLIT_"))}
     env |= {
+        "CHAINLIT_ENV_FILE": str(home / "no.env"),  # a checkout's .env must not bring a model key in
+        "OPENAI_API_KEY": "",
         "PROMOPILOT_DB": str(home / "app.duckdb"),
         "PROMOPILOT_SMTP_URL": sink.url,
         "PROMOPILOT_PUBLIC_URL": url,
@@ -102,6 +105,22 @@ def _wait_ready(health: str, server: subprocess.Popen, log: Path, timeout: float
         except OSError:
             time.sleep(0.3)
     raise RuntimeError(f"chainlit did not answer {health} within {timeout:.0f}s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(page) -> list[str]:
+    """The page may reach 127.0.0.1 only (Chainlit's page asks for web fonts and a CDN stylesheet: refused)."""
+    refused: list[str] = []
+
+    def route(request_route) -> None:
+        if urlsplit(request_route.request.url).hostname == "127.0.0.1":
+            request_route.continue_()
+        else:
+            refused.append(request_route.request.url)
+            request_route.abort()
+
+    page.route("**/*", route)
+    return refused
 
 
 @pytest.fixture(scope="session")

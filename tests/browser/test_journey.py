@@ -28,15 +28,24 @@ def opened_pixels(sink: Path, count: int) -> list[str]:
 
 
 class Chat:
-    def __init__(self, page: Page, artifacts) -> None:
+    """The chat page, opened and connected: Chainlit drops a message or upload sent before its socket is up."""
+
+    def __init__(self, page: Page, url: str, artifacts) -> None:
         self.page = page
         self.artifacts = artifacts
         self.skipped: list[str] = []
+        started: list[str] = []
+        page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: started.append(str(frame))))
+        page.goto(url)
+        deadline = time.monotonic() + STEP_TIMEOUT / 1000
+        while not any("on_chat_start" in frame for frame in started):
+            assert time.monotonic() < deadline, "the chat session never started"
+            page.wait_for_timeout(100)
         self.clock = time.monotonic()
 
     def say(self, text: str) -> None:
         self.page.locator("#chat-input").fill(text)
-        self.page.keyboard.press("Enter")
+        self.page.locator("#chat-submit").click()
         expect(self.page.locator(".step[data-step-type='user_message']").last).to_contain_text(
             text, timeout=STEP_TIMEOUT
         )
@@ -61,8 +70,7 @@ class Chat:
 
 def test_the_journey_from_demo_data_to_report(page: Page, chat_app, artifacts):
     page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto(chat_app.url)
-    chat = Chat(page, artifacts)
+    chat = Chat(page, chat_app.url, artifacts)
     expect(page.get_by_text("Generate demo data")).to_be_visible(timeout=STEP_TIMEOUT)
     chat.shot("01-welcome")
     tampered = page.request.get(f"{chat_app.url}/t/c/tampered-token", max_redirects=0)
@@ -122,15 +130,15 @@ def test_an_uploaded_csv_is_imported_and_a_pdf_is_explained(page: Page, chat_app
     )
     brochure = tmp_path / "brochure.pdf"
     brochure.write_bytes(b"%PDF-1.4\n%%EOF\n")
-    page.goto(chat_app.url)
-    chat = Chat(page, artifacts)
+    chat = Chat(page, chat_app.url, artifacts)
     expect(page.locator("#chat-input")).to_be_visible(timeout=STEP_TIMEOUT)
 
     for path, text, answer in (
         (products, "import these products", r"Next: check the data"),
         (brochure, "and this one", r"not a data file"),
     ):
-        page.locator("[id='upload-button-input']").set_input_files(str(path))
+        with page.expect_response(lambda r: "/project/file" in r.url and r.request.method == "POST"):
+            page.locator("[id='upload-button-input']").set_input_files(str(path))  # uploaded before it is sent
         expect(page.get_by_text(path.name).first).to_be_visible(timeout=STEP_TIMEOUT)
         chat.say(text)
         chat.answer_contains(answer)
