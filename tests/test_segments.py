@@ -162,7 +162,7 @@ def test_the_model_recommends_k_and_names_segments_from_aggregates_only(demo_ctx
     fake_openai.reply(content=names_reply(4))
     run = run_tool(model_ctx, "segment_run", k="auto")
     assert run.data["recommendation"] == {
-        "k": 4, "reason": "Silhouette holds up well to four segments.", "decided_by": "model"
+        "k": 4, "reason": "Silhouette holds up well to four segments.", "decided_by": "model", "fallback": None
     }  # fmt: skip
     assert run.data["k"] == 4 and run.data["named_by"] == "model"
     names = model_ctx.db.df("SELECT name, named_by FROM segments ORDER BY segment")

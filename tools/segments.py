@@ -191,7 +191,9 @@ def rule_k(table: pd.DataFrame, min_k: int) -> dict[str, Any]:
 
 
 def recommend_k(llm: StructuredModel | None, table: pd.DataFrame, min_k: int) -> dict[str, Any]:
-    """The model's k from the metric table alone, or the rule's when there is no model or it answers nonsense."""
+    """The model's k from the metric table alone, or the rule's when there is no model or it answers nonsense.
+
+    Either way: {k, reason, decided_by: model|rule, fallback: why the rule decided, or None}."""
     if llm is None:
         return {**rule_k(table, min_k), "fallback": "no AI model is configured"}
     allowed = [int(k) for k in table["k"] if k >= min_k] or [int(k) for k in table["k"]]
@@ -202,7 +204,7 @@ def recommend_k(llm: StructuredModel | None, table: pd.DataFrame, min_k: int) ->
             raise ModelUnavailable(f"answered k = {answer.k}, not one of {allowed}")
     except ModelUnavailable as exc:
         return {**rule_k(table, min_k), "fallback": f"the AI model gave no usable answer ({exc})"}
-    return {"k": answer.k, "reason": answer.reason.strip(), "decided_by": "model"}
+    return {"k": answer.k, "reason": answer.reason.strip(), "decided_by": "model", "fallback": None}
 
 
 def _recommendation_text(rec: dict[str, Any]) -> str:
