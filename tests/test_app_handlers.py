@@ -199,3 +199,55 @@ def test_tracking_links_are_served_ahead_of_chainlits_catch_all(web):
     client = TestClient(server)
     assert client.get("/t/c/not-a-valid-token", follow_redirects=False).status_code == 404
     assert client.get("/anything-else").json() == "the chat page"
+
+
+@pytest.fixture
+def draft(web):
+    """A drafted campaign in the web app's database: (campaign_id, version)."""
+    from tools.registry import run_tool
+
+    ctx = web.user_ctx()
+    run_tool(ctx, "generate_demo_data", customers=200, products=40)
+    sku = ctx.db.scalar("SELECT sku FROM products ORDER BY stock DESC LIMIT 1")
+    approval = run_tool(ctx, "campaign_draft", skus=[sku], variants=1).approval
+    return approval.campaign_id, approval.version
+
+
+def test_the_approve_button_approves_that_version_as_the_user(web, draft):
+    campaign_id, version = draft
+    store: dict = {}
+    action = cl.Action(name="approve", payload={"campaign_id": campaign_id, "version": version}, label="Approve")
+    ctx = run_handler(web.on_approve, lambda: action, session_store=store)
+
+    row = web.get_db().rows("SELECT status, approved_version, approved_by FROM campaigns")[0]
+    assert row == {"status": "approved", "approved_version": version, "approved_by": "chat user"}
+    assert "send it" in texts(ctx)
+    assert f"campaign {campaign_id}" in store["conversation"].messages[-1]["content"], "the model is told"
+
+
+def test_the_revise_button_asks_what_to_change_and_makes_a_new_version(web, draft, monkeypatch):
+    campaign_id, version = draft
+
+    async def answer(self):
+        return {"output": "make it shorter"}
+
+    monkeypatch.setattr(cl.AskUserMessage, "send", answer)
+    action = cl.Action(name="revise", payload={"campaign_id": campaign_id, "version": version}, label="Revise")
+    ctx = run_handler(web.on_revise, lambda: action)
+
+    revised = next(s for s in sent_steps(ctx) if s["name"] == "campaign_revise")
+    assert json.loads(revised["input"]) == {
+        "campaign_id": campaign_id,
+        "instruction": f"Revise campaign {campaign_id}: make it shorter",
+    }
+    assert web.get_db().scalar("SELECT max(version) FROM campaign_versions") == version + 1
+    assert [a["name"] for c in ctx.emitter.emit.call_args_list if c.args[0] == "action" for a in [c.args[1]]][:1] == [
+        "approve"
+    ], "the new version comes with its own buttons"
+
+
+def test_the_reject_button_drops_the_draft(web, draft):
+    campaign_id, version = draft
+    action = cl.Action(name="reject", payload={"campaign_id": campaign_id, "version": version}, label="Reject")
+    run_handler(web.on_reject, lambda: action)
+    assert web.get_db().scalar("SELECT status FROM campaigns") != "draft"
