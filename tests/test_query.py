@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import duckdb
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -9,7 +12,7 @@ from click.testing import CliRunner
 from cli import main
 from storage.db import Database
 from storage.errors import UserError
-from tools import Settings, ToolContext, run_tool
+from tools import Settings, ToolContext, query, run_tool
 
 FORBIDDEN = [
     "INSERT INTO products (sku, source) VALUES ('X', 'x')",
@@ -58,6 +61,23 @@ READERS = [
 ]
 
 
+PASSWD_FIRST_LINE = Path("/etc/passwd").read_text().splitlines()[0]
+
+
+def path_taking_table_functions() -> list[str]:
+    """Every table function this DuckDB build offers whose first argument can be a path: the readers
+    (read_csv, read_text, read_blob, read_json*, read_parquet, sniff_csv, glob, parquet_metadata...) and
+    whatever a new version adds, so the test grows with DuckDB instead of with our memory."""
+    with duckdb.connect() as con:
+        rows = con.execute(
+            """SELECT DISTINCT function_name FROM duckdb_functions()
+               WHERE function_type = 'table' AND len(parameter_types) > 0
+                 AND parameter_types[1] IN ('VARCHAR', 'VARCHAR[]', 'ANY[]', 'ANY', 'VARIANT')
+               ORDER BY 1"""
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
 @pytest.fixture(scope="module")
 def demo_shop(tmp_path_factory):
     """One small shop for the whole module: the query tool never changes it."""
@@ -88,6 +108,36 @@ def test_files_urls_and_secrets_are_out_of_reach(shop, sql):
     assert "root:" not in str(caught.value)
 
 
+def test_no_path_taking_function_reads_etc_passwd(shop):
+    functions = path_taking_table_functions()
+    assert {"read_csv", "read_text", "read_blob", "read_json", "read_parquet", "glob", "sniff_csv"} <= set(functions)
+    for name in functions:
+        for argument in ("'/etc/passwd'", "['/etc/passwd']", "'/etc/pass*'"):
+            sql = f"SELECT * FROM {name}({argument})"  # noqa: S608 - attacks on purpose
+            try:
+                result = run_tool(shop, "query_data", sql=sql)
+            except UserError as refused:
+                shown = f"{refused.message} {refused.hint}"
+            else:  # harmless functions (json_each, unnest...) may answer, but never with the file
+                shown = f"{result.summary} {[t.rows for t in result.tables]}"
+            assert PASSWD_FIRST_LINE not in shown and "root:x" not in shown, sql
+
+
+def test_the_temp_directory_is_not_a_way_in(shop, tmp_path, monkeypatch):
+    """DuckDB lets a locked-down database still read its spill directory (./.tmp by default)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".tmp").mkdir()
+    (tmp_path / ".tmp" / "left-behind.csv").write_text("secret\nhunter2\n")
+    for sql in (
+        "SELECT * FROM read_text('.tmp/left-behind.csv')",
+        f"SELECT * FROM read_csv('{tmp_path}/.tmp/left-behind.csv')",  # noqa: S608
+        "SELECT * FROM glob('.tmp/*')",
+    ):
+        with pytest.raises(UserError, match="Refused") as caught:
+            run_tool(shop, "query_data", sql=sql)
+        assert "hunter2" not in str(caught.value)
+
+
 def test_python_variables_are_not_tables(shop):
     secret_frame = pd.DataFrame({"password": ["hunter2"]})  # noqa: F841 - what a replacement scan would find
     with pytest.raises(UserError, match="secret_frame"):
@@ -109,6 +159,14 @@ def test_rows_and_time_are_limited(shop):
     assert result.data["truncated"] is True and "limit of 5" in result.summary
     with pytest.raises(UserError, match=r"longer than 0\.3 s"):
         run_tool(shop, "query_data", sql="SELECT count(*) FROM range(1000000000000) a", timeout_seconds=0.3)
+
+
+def test_a_query_too_big_for_memory_is_stopped_with_advice(shop, monkeypatch):
+    monkeypatch.setitem(query.SANDBOX_CONFIG, "memory_limit", "30MB")
+    sql = "SELECT i % 1000003 AS k, list(i) FROM range(20000000) t(i) GROUP BY 1 ORDER BY 1"
+    with pytest.raises(UserError, match="more memory than the sandbox's 30MB") as caught:
+        run_tool(shop, "query_data", sql=sql)
+    assert "temp_directory" not in f"{caught.value.message} {caught.value.hint}"
 
 
 def test_names_and_emails_stay_hidden_from_the_agent(shop):

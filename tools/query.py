@@ -6,8 +6,9 @@ Safety comes from where the query runs, not from inspecting its text:
    ATTACH, INSTALL/LOAD, PRAGMA, SET, CALL, EXPORT, transactions... with a clear message).
 2. It runs in a separate, throwaway in-memory DuckDB with `enable_external_access=false`
    (no files, URLs, extensions: read_csv, read_text, glob, '/etc/passwd' as a table all fail),
-   Python replacement scans off (no peeking at Python variables), one thread, a memory cap, and
-   then `lock_configuration=true` so the query cannot switch any of it back.
+   no temp directory (the one directory DuckDB would still allow), Python replacement scans off (no
+   peeking at Python variables), one thread, a memory cap, and then `lock_configuration=true` so the
+   query cannot switch any of it back.
 3. The sandbox holds only snapshots (Arrow, registered as views) of the allow-listed tables the
    query names, without secret tables and, unless PII may be shown, without name/email columns:
    a column that is not there cannot be aliased back into a result.
@@ -80,6 +81,9 @@ SANDBOX_CONFIG = {
     "allow_community_extensions": False,
     "threads": 1,
     "memory_limit": "1GB",
+    # No spill directory: DuckDB always allows reading and globbing its temp directory (default `./.tmp`,
+    # relative to the working directory), even with external access off. A query too big for memory fails.
+    "temp_directory": "",
 }
 
 
@@ -166,6 +170,11 @@ def query_data(ctx: ToolContext, args: QueryArgs) -> ToolResult:
         raise UserError(
             f"The query took longer than {args.timeout_seconds:g} s and was stopped.",
             hint="Filter or aggregate more, or avoid joins that multiply rows.",
+        ) from None
+    except duckdb.OutOfMemoryException:  # DuckDB's own text suggests SET temp_directory, which is refused here
+        raise UserError(
+            f"The query needs more memory than the sandbox's {SANDBOX_CONFIG['memory_limit']}.",
+            hint="Aggregate or filter before collecting lists or sorting, or ask for fewer columns.",
         ) from None
     except duckdb.PermissionException:
         raise UserError(
