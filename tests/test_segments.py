@@ -178,7 +178,12 @@ def test_the_model_recommends_k_and_names_segments_from_aggregates_only(demo_ctx
 
 @pytest.mark.parametrize(
     "k_reply",
-    ['{"k": 42, "reason": "more is better"}', '{"k": 2, "reason": "below the minimum"}', "I think maybe five?"],
+    [
+        '{"k": 42, "reason": "more is better"}',
+        '{"k": 2, "reason": "below the minimum"}',
+        '{"k": 4, "reason": "   "}',
+        "I think maybe five?",
+    ],
 )
 def test_nonsense_from_the_model_falls_back_to_the_rule(model_ctx, fake_openai, k_reply):
     truth = plant_clusters(model_ctx.db, 4)
@@ -208,6 +213,8 @@ def test_a_failing_model_falls_back_too(demo_ctx, model_ctx, fake_openai):
         ({"k": 4, "features": ["shoe_size"]}, "Unknown feature"),
         ({"k": 4, "features": ["visit_frequency"]}, "same for everyone"),
         ({"k": 30}, "too few for 30 segments"),
+        ({"k": 3, "features": ["total_spent", "luxury_affinity"]}, "total_spent has no values"),
+        ({"k": "auto", "min_k": 25}, "too few for 25 segments"),
     ],
 )
 def test_bad_input_is_explained_and_nothing_is_stored(ctx, arguments, message):
@@ -216,6 +223,46 @@ def test_bad_input_is_explained_and_nothing_is_stored(ctx, arguments, message):
     with pytest.raises(UserError, match=message):
         run_tool(ctx, "segment_run", **arguments)
     assert stored_counts(ctx.db) == (0, 0, 0)
+
+
+def test_too_few_distinct_customers_for_k(ctx):
+    plant_clusters(ctx.db, 3, n=100)
+    # Three planted groups, each now a single point: (1, 0), (0, 1) and (0, 0).
+    ctx.db.execute("""UPDATE customer_behavior SET visit_frequency = (visit_frequency > 5)::INT,
+                      cart_abandonment_rate = (cart_abandonment_rate > 5)::INT""")
+    with pytest.raises(UserError, match="fewer than 4 distinct feature combinations"):
+        run_tool(ctx, "segment_run", k=4, features=["visit_frequency", "cart_abandonment_rate"])
+    assert stored_counts(ctx.db) == (0, 0, 0)
+
+
+def test_the_minimum_k_is_honoured_or_refused(ctx):
+    plant_clusters(ctx.db, 3, n=100)
+    with pytest.raises(UserError, match=r"k_max \(4\) is below min_k \(6\)"):
+        run_tool(ctx, "segment_sweep", k_max=4, min_k=6, features=BLOB_FEATURES)
+    # Asked for at least 12 segments, auto compares up to 12 (beyond the usual 10) and picks no fewer.
+    run = run_tool(ctx, "segment_run", k="auto", min_k=12, features=BLOB_FEATURES)
+    assert run.data["k"] == 12 and run.data["recommendation"]["k"] == 12
+    sweep = json.loads(ctx.db.scalar("SELECT metrics FROM segment_runs"))["sweep"]
+    assert [row["k"] for row in sweep] == list(range(2, 13))
+
+
+def test_a_segment_with_no_values_for_a_profiled_feature(ctx):
+    """Clustering on behaviour only, one planted group has no preferences at all: its profile says so, and the
+    heatmap leaves those cells empty instead of failing after the run was stored."""
+    truth = plant_clusters(ctx.db, 3)
+    lacking = tuple(truth[truth == 0].index)
+    ctx.db.execute(f"DELETE FROM customer_preferences WHERE customer_id IN {lacking}")  # noqa: S608 - test ids
+    run = run_tool(ctx, "segment_run", k=3, features=["visit_frequency", "cart_abandonment_rate"])
+    found = members(ctx.db, run.data["run_id"])
+    empty = int(found.loc[list(lacking)].mode()[0])
+    for result in (run, run_tool(ctx, "segment_show")):
+        heatmap = next(c for c in result.charts if c.title == "Segment profile heatmap").figure["data"][0]
+        row = heatmap["z"][heatmap["y"].index(next(y for y in heatmap["y"] if y.startswith(f"{empty}.")))]
+        cells = dict(zip(heatmap["x"], row, strict=True))
+        assert cells["discount_sensitivity"] is None and cells["luxury_affinity"] is None
+        assert cells["visit_frequency"] is not None
+    profile = run_tool(ctx, "segment_show", segment=empty).data["profile"]
+    assert profile["means"]["luxury_affinity"] is None and profile["means"]["visit_frequency"] is not None
 
 
 def test_no_data_yet(ctx):

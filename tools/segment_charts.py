@@ -40,8 +40,9 @@ def sizes_chart(segments: pd.DataFrame) -> Chart:
 
 
 def heatmap_chart(z: pd.DataFrame) -> Chart:
-    """Standardised means (segment mean minus overall mean, in overall standard deviations)."""
-    limit = float(np.nanmax(np.abs(z.to_numpy()))) if z.size else 1.0
+    """Standardised means (segment mean minus overall mean, in overall standard deviations); NaN = no values."""
+    values = np.abs(z.to_numpy(dtype=float))
+    limit = float(np.nanmax(values)) if np.isfinite(values).any() else 1.0
     fig = go.Figure(
         go.Heatmap(
             z=z.to_numpy().round(2).tolist(),

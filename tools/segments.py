@@ -1,11 +1,12 @@
 """Customer segmentation: compare k, recommend one, fit KMeans, profile, name and store the segments.
 
-Small shops get exact KMeans (several initialisations) and the exact silhouette. Above
-KMEANS_LIMIT customers, MiniBatchKMeans fits on mini-batches and the silhouette (quadratic in n)
-is computed on a fixed-seed sample, so a million customers take seconds; inertia,
-Calinski-Harabasz and Davies-Bouldin are always computed on everyone. Every result says which
-method was used. Segments are numbered 1..k from the largest down, so "segment 1" is stable to
-talk about. Profiles are aggregated in DuckDB; the model only ever sees aggregates.
+Up to KMEANS_LIMIT customers: exact KMeans (several initialisations). Above: MiniBatchKMeans on a
+fixed-seed fit sample, polished by Lloyd, everyone assigned, so a million customers take seconds.
+The silhouette (quadratic in n) is exact up to SILHOUETTE_SAMPLE customers and on a fixed-seed
+sample above; inertia is always on everyone; Calinski-Harabasz and Davies-Bouldin on everyone up
+to FIT_SAMPLE and on the fit sample above. Every result says which method was used. Segments are
+numbered 1..k from the largest down, so "segment 1" is stable to talk about. Profiles are
+aggregated in DuckDB; the model only ever sees aggregates.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 from kneed import KneeLocator
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import (
@@ -89,6 +90,8 @@ class Method:
             if self.silhouette_sample is None
             else f"silhouette on a fixed sample of {self.silhouette_sample:,}"
         )
+        if self.minibatch and n > FIT_SAMPLE:
+            sil += ", Calinski-Harabasz and Davies-Bouldin on the fit sample"
         return f"{algo}, {sil}"
 
 
@@ -155,8 +158,10 @@ def require_enough(n: int, k: int) -> None:
 
 # -- recommending k ----------------------------------------------------------------------------------------------
 class KChoice(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
     k: int = Field(description="The recommended number of segments.")
-    reason: str = Field(max_length=600, description="One or two sentences grounded in the metrics.")
+    reason: str = Field(min_length=1, max_length=600, description="One or two sentences grounded in the metrics.")
 
 
 K_SYSTEM = (
@@ -168,11 +173,10 @@ K_SYSTEM = (
 
 
 def rule_k(table: pd.DataFrame, min_k: int) -> dict[str, Any]:
-    """Kneedle's elbow of inertia (of several knees, the best silhouette); no knee: the best silhouette."""
+    """Kneedle's elbow of inertia (of several knees, the best silhouette); no knee: the best silhouette.
+
+    The table must hold at least one k >= min_k (SweepArgs and segment_run make sure of it)."""
     allowed = table[table["k"] >= min_k]
-    note = ""
-    if allowed.empty:
-        allowed, note = table, f" (no k of at least {min_k} was compared)"
     best_silhouette = allowed.loc[allowed["silhouette"].idxmax()]
     knees: set[int] = set()
     if len(table) >= 3:
@@ -182,11 +186,11 @@ def rule_k(table: pd.DataFrame, min_k: int) -> dict[str, Any]:
     if candidates.empty:
         k = int(best_silhouette["k"])
         why = "no elbow in inertia" if not knees else f"the elbow (k = {min(knees)}) is below the minimum of {min_k}"
-        reason = f"{why}, so the k with the best silhouette ({best_silhouette['silhouette']:.3f}) was chosen{note}"
+        reason = f"{why}, so the k with the best silhouette ({best_silhouette['silhouette']:.3f}) was chosen"
     else:
         row = candidates.loc[candidates["silhouette"].idxmax()]
         k = int(row["k"])
-        reason = f"the elbow of the inertia curve is at k = {k} (silhouette {row['silhouette']:.3f}){note}"
+        reason = f"the elbow of the inertia curve is at k = {k} (silhouette {row['silhouette']:.3f})"
     return {"k": k, "reason": reason[0].upper() + reason[1:] + ".", "decided_by": "rule"}
 
 
@@ -196,7 +200,7 @@ def recommend_k(llm: StructuredModel | None, table: pd.DataFrame, min_k: int) ->
     Either way: {k, reason, decided_by: model|rule, fallback: why the rule decided, or None}."""
     if llm is None:
         return {**rule_k(table, min_k), "fallback": "no AI model is configured"}
-    allowed = [int(k) for k in table["k"] if k >= min_k] or [int(k) for k in table["k"]]
+    allowed = [int(k) for k in table["k"] if k >= min_k]
     prompt = f"Metrics per k:\n{table.round(4).to_csv(index=False)}\nChoose k from {allowed}; the minimum is {min_k}."
     try:
         answer = llm.ask(K_SYSTEM, prompt, KChoice)
@@ -224,6 +228,11 @@ class SweepArgs(BaseModel):
     def _range(self) -> SweepArgs:
         if self.k_max < self.k_min:
             raise ValueError(f"k_max ({self.k_max}) must be at least k_min ({self.k_min})")
+        if self.k_max < self.min_k:
+            raise ValueError(
+                f"k_max ({self.k_max}) is below min_k ({self.min_k}), so no compared k could be recommended: "
+                "raise k_max or lower min_k"
+            )
         return self
 
 
@@ -290,7 +299,8 @@ def segment_run(ctx: ToolContext, args: RunArgs) -> ToolResult:
     prepared = load_features(ctx.db, args.features)
     sweep_table, rec = None, None
     if args.k == "auto":
-        k_max = max(2, min(AUTO_K_MAX, prepared.n // MIN_PER_SEGMENT))  # a small shop compares fewer k
+        require_enough(prepared.n, args.min_k)  # the smallest k it may choose must be fillable
+        k_max = min(max(AUTO_K_MAX, args.min_k), prepared.n // MIN_PER_SEGMENT)  # a small shop compares fewer k
         sweep_args = SweepArgs(min_k=args.min_k, seed=args.seed, k_min=2, k_max=k_max, features=args.features)
         sweep_table, _ = _sweep(ctx, prepared, sweep_args)
         rec = recommend_k(ctx.llm, sweep_table, args.min_k)
@@ -521,8 +531,11 @@ def _segment_table(db: Database, run_id: int) -> pd.DataFrame:
 
 
 def _run_charts(listing: pd.DataFrame, overall: dict, profiles: dict[int, dict[str, Any]]) -> list:
+    """Sizes and the heatmap; a segment with no values for a feature (e.g. none of its members has preferences)
+    gets an empty cell."""
     z = pd.DataFrame(
-        {f: [(profiles[s]["means"][f] - o["mean"]) / o["sd"] if o["sd"] else 0.0 for s in listing["segment"]]
+        {f: [np.nan if (m := profiles[s]["means"][f]) is None else (m - o["mean"]) / o["sd"] if o["sd"] else 0.0
+             for s in listing["segment"]]
          for f, o in overall.items()},
         index=[f"{s}. {n}" for s, n in zip(listing["segment"], listing["name"], strict=True)],
     )  # fmt: skip
