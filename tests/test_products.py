@@ -88,6 +88,13 @@ def test_an_empty_result_says_which_filter_to_loosen(shop):
     assert "no category Hats" in unknown.summary and "Outerwear" in unknown.summary
 
 
+@pytest.mark.parametrize("filters", [{}, {"category": ["Outerwear"], "price_max": 100}])
+def test_an_empty_shop_says_to_load_products_first(ctx, filters):
+    with pytest.raises(UserError, match="no products in the database") as caught:
+        run_tool(ctx, "find_products", **filters)
+    assert "promopilot import products" in caught.value.hint
+
+
 def test_sql_in_any_filter_field_is_just_a_value(shop):
     products = everything(shop)
     haystack = (products.name + "|" + products.sku + "|" + products.brand + "|" + products.category).str.lower()

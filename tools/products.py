@@ -149,7 +149,7 @@ def _describe(conds: list[Condition]) -> str:
 
 def _nothing_found(db: Database, args: ProductFilter, conds: list[Condition]) -> ToolResult:
     """Say which single filter to drop for the most results (and name unknown categories/brands)."""
-    if not conds:
+    if not conds or not count_products(db, []):
         raise UserError(
             "There are no products in the database yet.",
             hint="Generate demo data (promopilot demo) or import products (promopilot import products FILE).",
