@@ -265,6 +265,18 @@ def test_a_segment_with_no_values_for_a_profiled_feature(ctx):
     assert profile["means"]["luxury_affinity"] is None and profile["means"]["visit_frequency"] is not None
 
 
+def test_a_failure_while_building_the_result_stores_nothing(ctx, monkeypatch):
+    plant_clusters(ctx.db, 3, n=100)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("chart failed")
+
+    monkeypatch.setattr(seg.charts, "map_chart", broken)
+    with pytest.raises(RuntimeError, match="chart failed"):
+        run_tool(ctx, "segment_run", k=3, features=BLOB_FEATURES)
+    assert stored_counts(ctx.db) == (0, 0, 0)
+
+
 def test_no_data_yet(ctx):
     for name in ("segment_sweep", "segment_run"):
         with pytest.raises(UserError, match="no customers") as caught:

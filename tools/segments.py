@@ -328,15 +328,16 @@ def segment_run(ctx: ToolContext, args: RunArgs) -> ToolResult:
            "features": json.dumps(prepared.features), "params": json.dumps(jsonable(params)),
            "metrics": json.dumps(jsonable(metrics)), "transformer": prepared.dump_transformer(),
            "stability_ari": stability}  # fmt: skip
-    run_id = _store(ctx.db, run, members, _segments_frame(profiles, names, named_by))
-
-    listing = _segment_table(ctx.db, run_id)
+    segments = _segments_frame(profiles, names, named_by)
+    # Everything shown is built before anything is stored, so a failure leaves the database as it was.
+    listing = segments[["segment", "name", "size", "share", "named_by", "description"]].round({"share": 4})
     result_charts = [] if sweep_table is None else [charts.sweep_chart(sweep_table, k)]
     result_charts += _run_charts(listing, overall, profiles)
     name_of = dict(zip(listing["segment"], listing["name"], strict=True))
     result_charts.append(
         charts.map_chart(prepared.matrix, np.vectorize(lambda s: f"{s}. {name_of[s]}")(labels), args.seed)
     )
+    run_id = _store(ctx.db, run, members, segments)
     chosen = "" if rec is None else _recommendation_text(rec) + " "
     naming = "named by the AI model" if named_by == "model" else f"named by rules ({naming_note})"
     return ToolResult(
