@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from click.testing import CliRunner
 
+from cli import main
 from storage.errors import UserError
 from tests.test_audience import fake_segmentation
 from tools import run_tool
@@ -148,3 +150,19 @@ def test_the_agent_gets_ids_not_people_and_segments_narrow_the_ranking(segmented
     assert "email" not in top.columns and "first_name" not in top.columns
     assert set(top["segment"]) == {2}
     assert result.data["eligible"] == segmented.db.scalar("SELECT count(*) FROM segment_members WHERE segment = 2")
+
+
+def test_the_cli_match_customers_flag_is_the_customer_ranking(segmented):
+    db = segmented.db
+    sku = sku_where(db, "brand_tier = 'mid'")
+    expected = run_tool(segmented, "rank_customers", product=[sku], top=5)
+    with pytest.raises(UserError, match="--run-id"):
+        run_tool(segmented, "match_segments", product=[sku], customers=True, run_id=1)
+    db.close()  # the CLI opens the file itself
+    out = CliRunner().invoke(
+        main, ["--db", segmented.settings.db_path, "match", "--product", sku, "--customers", "--top", "5", "--json"]
+    )
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)["data"]
+    assert data["customer_ids"] == expected.data["customer_ids"] and len(data["customer_ids"]) == 5
+    assert data["excluded"] == expected.data["excluded"] and data["eligible"] == expected.data["eligible"]

@@ -49,6 +49,8 @@ class MatchArgs(BaseModel):
     shortlist: str | None = Field(None, description="Use this shortlist's products when no SKU is given.")
     run_id: int | None = Field(None, description="Segmentation run to use (default: the active one).")
     use_model: bool = Field(True, description="Let the AI model re-rank and explain (from aggregates only).")
+    customers: bool = Field(False, description="Rank individual customers instead of segments (see match-customers).")
+    top: int = Field(20, ge=1, le=10_000, description="With --customers: how many best-fitting customers to list.")
 
 
 class SegmentPick(BaseModel):
@@ -165,8 +167,16 @@ def match_segments(ctx: ToolContext, args: MatchArgs) -> ToolResult:
 
     Scores category and brand affinity, price fit, brand tier vs luxury affinity, and discount
     appetite vs the product's margin room, averaged over each segment's members. Uses the
-    shortlist when no SKU is given. For individual customers use rank_customers (match-customers).
+    shortlist when no SKU is given. With `customers` it ranks individual customers instead: the same
+    as rank_customers (match-customers), which the agent should prefer.
     """
+    if args.customers:
+        if args.run_id is not None:
+            raise UserError(
+                "--run-id picks the segments to score; customers are ranked with the active segmentation.",
+                hint="Leave out --run-id, or drop --customers to score the segments of that run.",
+            )
+        return rank_customers(ctx, RankArgs(product=args.product, shortlist=args.shortlist, top=args.top))
     run_id = args.run_id if args.run_id is not None else require_active_run(ctx.db)
     if not ctx.db.scalar("SELECT count(*) FROM segment_members WHERE run_id = ?", [run_id]):
         raise UserError(
@@ -229,8 +239,7 @@ def rank_customers(ctx: ToolContext, args: RankArgs) -> ToolResult:
 
     Ranks every eligible customer in one pass; for several products each customer gets the one that
     fits best. Quarantined, invalid, suppressed (unsubscribed, bounced), recently emailed and
-    duplicate addresses are left out and counted. (The issue's `match --product SKU --customers --top N`
-    is this command: `promopilot match-customers --product SKU --top N`.)
+    duplicate addresses are left out and counted. At the CLI also `promopilot match --customers`.
     """
     skus = resolve_skus(ctx.db, args.product, args.shortlist)
     run_id = require_active_run(ctx.db) if args.segment else active_run_id(ctx.db)
