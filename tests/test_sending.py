@@ -172,6 +172,14 @@ def test_a_dry_run_renders_everything_and_changes_nothing(shop):
     assert shop.db.scalar("SELECT status FROM campaigns") == "approved"
 
 
+def test_a_dry_run_renders_customers_without_a_first_name(shop):
+    campaign = approved_campaign(shop)
+    nameless = "UPDATE customers SET first_name = NULL WHERE customer_id IN (SELECT customer_id FROM customers LIMIT 3)"
+    shop.db.execute(nameless)
+    result = run_tool(shop, "campaign_send", campaign_id=campaign, dry_run=True)
+    assert result.data["would_send"] == shop.db.scalar("SELECT count(*) FROM customers WHERE quarantine_reason IS NULL")
+
+
 @pytest.mark.parametrize(
     ("url", "message"),
     [

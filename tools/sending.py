@@ -368,6 +368,7 @@ def _dry_run(ctx: ToolContext, campaign: dict[str, Any], renderer: CampaignRende
             con.unregister("audience")
     if limit:
         recipients = recipients.head(limit)
+    recipients = recipients.astype(object).where(recipients.notna(), None)  # missing names: None, as when sending
     started, size, failures = time.perf_counter(), 0, Counter()
     with ctx.progress.task(f"Rendering campaign {cid} (dry run)", total=len(recipients)) as advance:
         for row in recipients.itertuples(index=False):
