@@ -5,15 +5,22 @@
         server.received["a@example.com"]  # how many copies the server accepted
 
 It counts what it accepted per recipient, so a test can prove "each recipient exactly once".
+With `tls=` and a `TestCA` it speaks STARTTLS or TLS from the first byte, as a provider's submission
+server does; clients trust the test CA through SSL_CERT_FILE, so certificate checks stay on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime
+import ipaddress
 import socket
+import ssl
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -76,13 +83,24 @@ class _Handler:
 class FaultySMTPServer:
     """Runs in a background thread of this process; `url` is what PROMOPILOT_SMTP_URL would be."""
 
-    def __init__(self, faults: Faults | None = None, *, login: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        faults: Faults | None = None,
+        *,
+        login: tuple[str, str] | None = None,
+        tls: Literal["starttls", "implicit"] | None = None,
+        ca: TestCA | None = None,
+    ) -> None:
         self.handler = _Handler(faults or Faults())
         self.port = free_port()
-        auth = {}
-        if login:
-            auth = {"auth_require_tls": False, "authenticator": _Authenticator(*login)}
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **auth)
+        options: dict[str, object] = {}
+        if login:  # with STARTTLS, AUTH is refused until the session is upgraded (implicit TLS is never plain)
+            options |= {"auth_require_tls": tls == "starttls", "authenticator": _Authenticator(*login)}
+        if tls == "starttls":
+            options |= {"tls_context": ca.server_context(), "require_starttls": True}
+        elif tls == "implicit":
+            options |= {"ssl_context": ca.server_context()}
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **options)
 
     @property
     def url(self) -> str:
@@ -117,3 +135,78 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+class TestCA:
+    """A throwaway certificate authority and a server certificate it signed for 127.0.0.1 (files under `folder`)."""
+
+    __test__ = False  # not a test class, whatever its name
+
+    def __init__(self, folder: Path) -> None:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        now = datetime.datetime.now(datetime.UTC)
+
+        def builder(subject: str, key: ec.EllipticCurvePrivateKey, signer: ec.EllipticCurvePrivateKey):
+            return (
+                x509.CertificateBuilder()
+                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+                .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "PromoPilot test CA")]))
+                .public_key(key.public_key())
+                .serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(hours=1))
+                .not_valid_after(now + datetime.timedelta(days=1))
+                .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()), critical=False)
+            )
+
+        ca_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+        ca_cert = (
+            builder("PromoPilot test CA", ca_key, ca_key)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(_usage(key_cert_sign=True), critical=True)
+            .sign(ca_key, hashes.SHA256())
+        )
+        server_cert = (
+            builder("127.0.0.1", server_key, ca_key)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(_usage(digital_signature=True), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([x509.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(
+                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
+            )
+            .sign(ca_key, hashes.SHA256())
+        )
+        self.ca_file = folder / "ca.pem"
+        self.cert_file, self.key_file = folder / "server.pem", folder / "server.key"
+        self.ca_file.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+        self.cert_file.write_bytes(server_cert.public_bytes(serialization.Encoding.PEM))
+        self.key_file.write_bytes(
+            server_key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+
+    def server_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.cert_file, self.key_file)
+        return context
+
+
+def _usage(*, digital_signature: bool = False, key_cert_sign: bool = False):
+    from cryptography import x509
+
+    return x509.KeyUsage(
+        digital_signature=digital_signature,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=key_cert_sign,
+        crl_sign=key_cert_sign,
+        encipher_only=False,
+        decipher_only=False,
+    )

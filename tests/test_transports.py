@@ -8,9 +8,9 @@ from email import policy
 import pytest
 
 from storage.errors import UserError
-from tests.smtp_server import FaultySMTPServer, free_port
+from tests.smtp_server import FaultySMTPServer, TestCA, free_port
 from tools import Settings, transports
-from tools.smtp_sink import start_sink, stop_sink
+from tools.smtp_sink import start_sink
 from tools.transports import LocalSinkTransport, OutboxTransport, SMTPTransport, open_transport
 
 MESSAGE = (
@@ -69,6 +69,41 @@ def test_starttls_against_a_server_without_it_is_a_clear_error():
         transport(f"smtp+starttls://127.0.0.1:{server.port}").connect()
 
 
+@pytest.fixture
+def test_ca(tmp_path, monkeypatch):
+    """A private CA the client trusts (through SSL_CERT_FILE, as a deployment would): verification stays on."""
+    pytest.importorskip("cryptography")
+    ca = TestCA(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca.ca_file))
+    return ca
+
+
+@pytest.mark.parametrize(("scheme", "tls"), [("smtp+starttls", "starttls"), ("smtps", "implicit")])
+def test_encrypted_transports_log_in_and_deliver(test_ca, scheme, tls):
+    # The server refuses AUTH on a plain session, so a login only succeeds once TLS is really up.
+    with FaultySMTPServer(login=("shop@example.com", "p:ss/w@rd"), tls=tls, ca=test_ca) as server:
+        url = f"{scheme}://shop%40example.com:p%3Ass%2Fw%40rd@127.0.0.1:{server.port}"
+        connection = transport(url).connect()
+        reply = connection.send("shop@example.com", "anna@example.com", MESSAGE, "<m1@example.com>", lambda: None)
+        connection.close()
+        with pytest.raises(UserError, match="refused the login") as caught:
+            transport(f"{scheme}://shop%40example.com:hunter2@127.0.0.1:{server.port}").connect()
+    assert reply.startswith("250") and server.received == {"anna@example.com": 1}
+    assert "hunter2" not in str(caught.value) + (caught.value.hint or "")
+
+
+@pytest.mark.parametrize(("scheme", "tls"), [("smtp+starttls", "starttls"), ("smtps", "implicit")])
+def test_an_untrusted_certificate_is_refused_with_a_clear_reason(tmp_path, monkeypatch, scheme, tls):
+    pytest.importorskip("cryptography")
+    ca = TestCA(tmp_path)  # the server uses it, but the client was never told to trust it
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "no-such-bundle.pem"))
+    with FaultySMTPServer(login=("shop", "pw"), tls=tls, ca=ca) as server:
+        with pytest.raises(UserError, match="certificate could not be verified") as caught:
+            transport(f"{scheme}://shop:pw@127.0.0.1:{server.port}").connect()
+        assert server.received.total() == 0
+    assert "SSL_CERT_FILE" in caught.value.hint
+
+
 def test_the_local_sink_keeps_each_message_as_an_eml_file(tmp_path):
     sink = start_sink(tmp_path / "sink", port=free_port())
     try:
@@ -76,7 +111,7 @@ def test_the_local_sink_keeps_each_message_as_an_eml_file(tmp_path):
         connection.send("shop@example.com", "anna@example.com", MESSAGE, "<m1@example.com>", lambda: None)
         connection.close()
     finally:
-        stop_sink(sink)
+        sink.stop()
     (kept,) = (tmp_path / "sink").glob("*.eml")
     message = email.message_from_bytes(kept.read_bytes(), policy=policy.default)
     assert message["Delivered-To"] == "anna@example.com"

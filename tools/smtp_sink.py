@@ -8,7 +8,7 @@ marketer can open the messages afterwards: one .eml file per recipient under `.p
     sink = start_sink()            # or start_sink(directory=None) to only count
     ...                            # send to smtp://127.0.0.1:1025
     sink.received                  # Counter: recipient address -> messages accepted
-    stop_sink(sink)
+    sink.stop()
 
 `python -m tools.smtp_sink --port 1025` runs it on its own until interrupted.
 """
@@ -80,10 +80,6 @@ def start_sink(directory: Path | str | None = DEFAULT_DIR, host: str = "127.0.0.
     controller = Controller(handler, hostname=host, port=port, ident="PromoPilot sink", enable_SMTPUTF8=True)
     controller.start()
     return Sink(controller, handler)
-
-
-def stop_sink(sink: Sink) -> None:
-    sink.stop()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -140,6 +140,13 @@ class SMTPTransport:
                 f"The SMTP server {self.label} refused the login: {_reply(exc.smtp_code, exc.smtp_error)}.",
                 hint="Check the user name and password in PROMOPILOT_SMTP_URL (percent-encode special characters).",
             ) from None
+        except ssl.SSLCertVerificationError as exc:  # an OSError too: said apart, "is it running?" misleads
+            raise TransportUnavailable(
+                f"The SMTP server {self.label} is reachable, but its TLS certificate could not be verified: "
+                f"{exc.verify_message or exc}.",
+                hint="Name the server as its certificate does (its host name, not an IP address); for a private "
+                "certificate authority, point SSL_CERT_FILE at its certificate.",
+            ) from None
         except smtplib.SMTPNotSupportedError as exc:
             raise TransportUnavailable(
                 f"The SMTP server {self.label} does not support what the URL asks for: {exc}.",
