@@ -193,7 +193,15 @@ PHASES = {
 
 
 def _rss() -> dict:
-    return {"peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    """This process's own peak RSS. Linux carries `ru_maxrss` across fork and exec, so a phase's child
+    would report the orchestrator's peak (the shop it generated) and every size would look equally
+    flat; VmHWM belongs to the process's current address space only."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:  # not Linux: ru_maxrss is the best there is
+        return {"peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    kilobytes = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
+    return {"peak_rss_mb": round(kilobytes / 1024, 1)}
 
 
 # -- orchestration --------------------------------------------------------------------------------
