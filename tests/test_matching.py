@@ -64,6 +64,23 @@ def test_matching_needs_segments_and_a_known_product(demo_ctx):
         run_tool(demo_ctx, "match_segments")
 
 
+def test_category_purchase_history_counts_and_is_named_in_the_reason(demo_ctx):
+    """Imported orders fill categories_bought: a segment that bought the category fits, and says why."""
+    db = demo_ctx.db
+    fake_segmentation(db)
+    sku = sku_where(db, "category = 'Outerwear' AND brand_tier = 'mid'")
+    db.execute(
+        "UPDATE customer_preferences "
+        "SET preferred_categories = list_filter(preferred_categories, lambda c: c <> 'Outerwear')"
+    )
+    db.execute(
+        "UPDATE customer_behavior SET categories_bought = CASE WHEN customer_type = 'medium' THEN ['Outerwear'] END"
+    )
+    ranking = run_tool(demo_ctx, "match_segments", product=[sku]).tables[0].to_df().set_index("segment")
+    assert ranking.loc[1, "category_fit"] == pytest.approx(0.8) and (ranking.drop(1)["category_fit"] == 0).all()
+    assert "0% favour Outerwear and 100% bought it before" in ranking.loc[1, "reason"]
+
+
 @pytest.fixture
 def small_segmented(model_ctx):
     run_tool(model_ctx, "generate_demo_data", customers=300, products=20, seed=5)

@@ -76,6 +76,7 @@ def segment_fit(db: Database, run_id: int, skus: list[str]) -> pd.DataFrame:
         parts AS (
             SELECT c.segment, p.sku, p.pos, {COMPONENTS_SELECT},
                    list_contains(coalesce(c.preferred_categories, []), p.category) AS likes_category,
+                   list_contains(coalesce(c.categories_bought, []), p.category) AS bought_category,
                    list_contains(coalesce(c.preferred_brands, []), p.brand) AS likes_brand,
                    c.luxury_affinity, c.discount_sensitivity, c.price_range_min, c.price_range_max
             FROM c CROSS JOIN ({PRODUCT_SQL}) p
@@ -83,7 +84,8 @@ def segment_fit(db: Database, run_id: int, skus: list[str]) -> pd.DataFrame:
         SELECT x.sku, x.segment, s.name, x.members, x.score, x.* EXCLUDE (sku, segment, members, score, pos)
         FROM (
             SELECT sku, segment, any_value(pos) AS pos, count(*) AS members, avg({SCORE_SQL}) AS score, {averages},
-                   avg(likes_category::INT) AS share_likes_category, avg(likes_brand::INT) AS share_likes_brand,
+                   avg(likes_category::INT) AS share_likes_category,
+                   avg(bought_category::INT) AS share_bought_category, avg(likes_brand::INT) AS share_likes_brand,
                    avg((price_fit = 1)::INT) AS share_in_price_range, avg(luxury_affinity) AS luxury_affinity,
                    avg(discount_sensitivity) AS discount_sensitivity,
                    median(price_range_min) AS typical_price_min, median(price_range_max) AS typical_price_max
@@ -96,7 +98,8 @@ def segment_fit(db: Database, run_id: int, skus: list[str]) -> pd.DataFrame:
 def _reason(row: Any, product: Any) -> str:
     """A plain sentence from the aggregates: the strongest reasons for, and the weakest point."""
     facts = {
-        "category_fit": f"{row.share_likes_category:.0%} favour {product.category}",
+        "category_fit": f"{row.share_likes_category:.0%} favour {product.category}"
+        + (f" and {row.share_bought_category:.0%} bought it before" if row.share_bought_category else ""),
         "price_fit": f"{row.share_in_price_range:.0%} usually pay around {product.price:.0f} EUR",
         "brand_fit": f"{row.share_likes_brand:.0%} name {product.brand} a favourite brand",
         "tier_fit": f"a {product.brand_tier} brand suits their luxury affinity of {row.luxury_affinity:.2f}",
