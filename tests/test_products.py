@@ -111,21 +111,25 @@ def test_sql_in_any_filter_field_is_just_a_value(shop):
 
 
 def test_product_names_holding_sql_are_found_and_harmless(shop):
+    evil = [f"EVIL-{i}{attack}" for i, attack in enumerate(INJECTIONS)]  # the SKU too
     with shop.db.transaction() as con:
-        for i, attack in enumerate(INJECTIONS):
+        for sku, attack in zip(evil, INJECTIONS, strict=True):
             con.execute(
                 "INSERT INTO products (sku, name, category, brand, price, margin, stock, source) "
                 "VALUES (?, ?, ?, ?, 10, 1, 5, 'test')",
-                [f"EVIL-{i}", f"Coat {attack}", attack, attack],
+                [sku, f"Coat {attack}", attack, attack],
             )
-    for i, attack in enumerate(INJECTIONS):
+    for sku, attack in zip(evil, INJECTIONS, strict=True):
         found = run_tool(shop, "find_products", search=f"coat {attack}")
-        assert f"EVIL-{i}" in found.data["skus"]
+        assert sku in found.data["skus"]
         by_category = run_tool(shop, "find_products", category=[attack], brand=[attack])
-        assert by_category.data["skus"] == [f"EVIL-{i}"]
-    evil = [f"EVIL-{i}" for i in range(len(INJECTIONS))]
+        assert by_category.data["skus"] == [sku]
     run_tool(shop, "shortlist_add", skus=evil, shortlist="evil")
     assert run_tool(shop, "shortlist_show", shortlist="evil").data["skus"] == evil
+    ranked = run_tool(shop, "rank_customers", shortlist="evil", top=5)  # the scoring SQL binds them too
+    assert len(ranked.data["customer_ids"]) == 5 and set(ranked.tables[0].to_df()["recommended_sku"]) <= set(evil)
+    assert run_tool(shop, "shortlist_remove", skus=evil[:2], shortlist="evil").data["skus"] == evil[2:]
+    assert shop.db.scalar("SELECT count(*) FROM products WHERE source = 'test'") == len(INJECTIONS)
 
 
 def test_the_shortlist_remembers_products_in_order(shop):
