@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import chainlit as cl
+import chainlit.server
 from chainlit.server import app as server
 
 from assistant import webapp
@@ -20,4 +21,5 @@ if os.environ.get("PROMOPILOT_PASSWORD"):
     cl.password_auth_callback(webapp.check_password)
 
 webapp.mount_tracking(server)
+webapp.keep_page_local(chainlit.server)
 load_all()  # import every tool (and numpy, sklearn, plotly) now, not in the first user's first request

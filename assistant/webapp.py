@@ -12,11 +12,14 @@ import hmac
 import json
 import logging
 import os
+import re
+import time
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import chainlit as cl
+from chainlit.utils import utc_now
 
 from assistant.chat_model import chat_model
 from assistant.llm import structured_model
@@ -39,6 +42,7 @@ STARTERS = [
     ("Who would buy trench coats?", "which customers would buy the new trench coats?"),
     ("What can you do?", "help"),
 ]
+PROGRESS_AFTER = 0.5  # seconds: a tool still working by then (sending, a segment sweep) gets a live line
 EMPTY_MESSAGE = (
     "Type a request, or attach a CSV/Parquet file to import it. For example: *generate 5000 demo customers*, "
     "*segment customers*, or *help* for everything I can do."
@@ -102,21 +106,31 @@ async def run_turn(text: str) -> None:
             await view.show(event)
     except Exception:  # the chat must survive any bug: say so, keep the session
         log.exception("agent turn failed")
-        await view.finish()
+        await view.end()
         await cl.Message(
             content="Something went wrong on my side while doing that. The chat still works: try again, "
             "or rephrase the request."
         ).send()
     else:
-        await view.finish()
+        await view.end()
 
 
 class TurnView:
-    """Shows one turn: streamed text in messages, each tool call as a step, results as elements."""
+    """Shows one turn: streamed text in messages, each tool call as a step, results as elements.
+
+    A step is collapsed, so a long tool's progress (a send) would be hidden inside it: a tool still
+    working after `PROGRESS_AFTER` seconds also gets a progress line in the chat, updated as it
+    advances and removed when the tool ends (its result and summary take over). Quick tools just
+    finish, without a line flashing by.
+    """
 
     def __init__(self) -> None:
         self.message: cl.Message | None = None
         self.steps: dict[str, cl.Step] = {}
+        self.started: dict[str, float] = {}
+        self.latest: dict[str, ToolProgress] = {}
+        self.progress: dict[str, cl.Message] = {}
+        self.reveal: dict[str, asyncio.Task[None]] = {}
 
     async def show(self, event: Event) -> None:
         if isinstance(event, Token):
@@ -128,18 +142,24 @@ class TurnView:
             run = cl.context.current_step  # keep the step inside this turn, in order with its messages
             step = cl.Step(name=event.name, type="tool", show_input="json", parent_id=run.id if run else None)
             step.input = event.arguments if isinstance(event.arguments, str) else json.dumps(event.arguments)
+            step.start = utc_now()  # "Using <tool>" until it ends, then "Used <tool>"
             await step.send()
             self.steps[event.call_id] = step
+            self.started[event.call_id] = time.monotonic()
+            self.reveal[event.call_id] = asyncio.create_task(self._reveal(event.call_id))
         elif isinstance(event, ToolProgress):
             step = self.steps[event.call_id]
-            total = f"/{event.total:,.0f}" if event.total else ""
-            step.output = f"{event.description}: {event.completed:,.0f}{total}"
+            step.output = progress_text(event)
             await step.update()
+            self.latest[event.call_id] = event
+            await self._progress_line(event.call_id)
         elif isinstance(event, ToolEnd):
             step = self.steps[event.call_id]
             step.output = event.result.summary if event.result else _error_text(event.error or {})
             step.is_error = not event.ok
+            step.end = utc_now()
             await step.update()
+            await self._drop_progress(event.call_id)
             if event.result:
                 await show_result(event.result)
         elif isinstance(event, Error):
@@ -149,9 +169,47 @@ class TurnView:
             await self.finish()
 
     async def finish(self) -> None:
+        """Send the text streamed so far (the next text starts a new message)."""
         if self.message is not None:
             await self.message.send()
             self.message = None
+
+    async def end(self) -> None:
+        """Close the turn, also after a failure: text sent, no progress line left behind."""
+        await self.finish()
+        for call_id in list(self.reveal):
+            await self._drop_progress(call_id)
+
+    async def _reveal(self, call_id: str) -> None:
+        """Show the progress line on time even when the tool reports rarely (a send reports per batch)."""
+        await asyncio.sleep(PROGRESS_AFTER)
+        await self._progress_line(call_id)
+
+    async def _progress_line(self, call_id: str) -> None:
+        event = self.latest.get(call_id)
+        if event is None or time.monotonic() - self.started[call_id] < PROGRESS_AFTER:
+            return
+        line = self.progress.get(call_id)
+        if line is None:
+            line = self.progress[call_id] = cl.Message(content=progress_text(event))
+            await line.send()
+        elif line.content != progress_text(event):
+            line.content = progress_text(event)
+            await line.update()
+
+    async def _drop_progress(self, call_id: str) -> None:
+        task = self.reveal.pop(call_id, None)
+        if task is not None:
+            task.cancel()
+        line = self.progress.pop(call_id, None)
+        if line is not None:
+            await line.remove()
+
+
+def progress_text(event: ToolProgress) -> str:
+    if not event.total:
+        return f"{event.description}: {event.completed:,.0f}"
+    return f"{event.description}: {event.completed:,.0f}/{event.total:,.0f} ({event.completed / event.total:.0%})"
 
 
 async def show_result(result: ToolResult) -> None:
@@ -286,3 +344,27 @@ def mount_tracking(server: Any) -> None:
     del routes[before:]
     routes[0:0] = added
     server.state.promopilot_tracking = True
+
+
+# -- a page that only talks to this server -----------------------------------------------------------
+EXTERNAL_LINK = re.compile(r'\s*<link\b[^>]*\bhref="(?:https?:)?//(?!127\.0\.0\.1[:/"])[^"]*"[^>]*>', re.IGNORECASE)
+
+
+def keep_page_local(server_module: Any) -> None:
+    """Drop the `<link>`s to other hosts from Chainlit's page (Google Fonts preconnects, a CDN KaTeX sheet).
+
+    Chainlit's index.html hard-codes them and no setting removes them: public/theme.json only
+    replaces the web-font stylesheet (`custom_fonts = []`, system fonts instead) and LaTeX is off,
+    so these links load nothing the app uses, yet would make every visitor's browser contact
+    Google and jsdelivr. `serve` looks the template function up on each request, so wrapping it
+    here is enough. Idempotent (chainlit's watch mode re-imports app.py).
+    """
+    original = server_module.get_html_template
+    if getattr(original, "keeps_page_local", False):
+        return
+
+    def local_template(root_path: str) -> str:
+        return EXTERNAL_LINK.sub("", original(root_path))
+
+    local_template.keeps_page_local = True  # type: ignore[attr-defined]
+    server_module.get_html_template = local_template

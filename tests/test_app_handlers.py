@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from types import SimpleNamespace
 from unittest.mock import AsyncMock, Mock
 
@@ -109,8 +110,31 @@ def test_a_progressing_tool_updates_its_step():
         await view.show(ToolEnd("c1", "campaign_send", {}, ToolResult(summary="Sent 100."), None, 0.1))
 
     ctx = run_handler(show)
-    outputs = [c.args[0]["output"] for c in ctx.emitter.update_step.call_args_list]
-    assert outputs == ["Sending: 40/100", "Sent 100."]
+    updates = [c.args[0] for c in ctx.emitter.update_step.call_args_list]
+    assert [u["output"] for u in updates] == ["Sending: 40/100 (40%)", "Sent 100."]
+    assert updates[0]["start"] and not updates[0]["end"], "running: the step says 'Using campaign_send'"
+    assert updates[1]["end"], "ended: 'Used campaign_send'"
+    assert not ctx.emitter.delete_step.called, "a quick tool gets no separate progress line"
+
+
+def test_a_real_send_shows_live_progress_in_the_chat_while_it_runs(mail_sink, web, draft):
+    from tools.registry import run_tool
+
+    campaign_id, version = draft
+    run_tool(web.user_ctx(), "campaign_approve", campaign_id=campaign_id, version=version)  # the button
+
+    ctx = run_handler(web.on_message, lambda: cl.Message(content=f"send campaign {campaign_id}"))
+
+    sent = web.get_db().scalar("SELECT count(*) FROM messages WHERE status = 'sent'")
+    assert sent > 150 and mail_sink.received.total() == sent, "two batches of 150 at most"
+    page = [(name, args[0]) for name, args, _ in ctx.emitter.mock_calls if name.endswith("_step")]
+    line_id = next(d["id"] for n, d in page if n == "send_step" and d["output"].startswith("Sending campaign"))
+    line = [(i, n, d["output"]) for i, (n, d) in enumerate(page) if d["id"] == line_id]
+    counts = [int(m.group(1)) for _, _, out in line if (m := re.search(r": ([\d,]+)/", out))]
+    assert counts[0] == 0 and 0 < counts[1] < sent, f"shown before the first batch, moved after it: {counts}"
+    send_ended = next(i for i, (n, d) in enumerate(page) if d["name"] == "campaign_send" and d.get("end"))
+    assert [n for i, n, _ in line if i > send_ended] == ["delete_step"], "the line goes when the send ends"
+    assert "is sent" in page[send_ended][1]["output"]
 
 
 def test_a_draft_shows_a_sandboxed_preview_with_three_decision_buttons(web):
@@ -199,6 +223,34 @@ def test_tracking_links_are_served_ahead_of_chainlits_catch_all(web):
     client = TestClient(server)
     assert client.get("/t/c/not-a-valid-token", follow_redirects=False).status_code == 404
     assert client.get("/anything-else").json() == "the chat page"
+
+
+def test_the_chat_page_asks_no_other_host_for_anything(monkeypatch):
+    import chainlit.server as server
+
+    external = re.compile(r'(?:href|src|content)="(?:https?:)?//[^"]*"')
+    assert external.search(server.get_html_template("")), "Chainlit's own page links to Google Fonts and a CDN"
+    monkeypatch.setattr(server, "get_html_template", server.get_html_template)  # restored after the test
+    webapp.keep_page_local(server)
+    webapp.keep_page_local(server)  # app.py imported twice (watch mode) wraps once
+
+    page = server.get_html_template("")
+    assert external.findall(page) == []
+    assert re.search(r'<script type="module"[^>]*src="/assets/index-[^"]+\.js"', page), "the app itself still loads"
+    assert 'href="/public/promopilot.css"' in page and "--primary" in page, "our stylesheet and theme stay"
+
+
+@pytest.fixture
+def mail_sink(monkeypatch):
+    """The embedded SMTP sink; at 75 messages/s (batches of 150) a 200-customer send is two batches."""
+    from tests.smtp_server import free_port
+    from tools.smtp_sink import start_sink
+
+    sink = start_sink(directory=None, port=free_port())
+    monkeypatch.setenv("PROMOPILOT_SMTP_URL", sink.url)
+    monkeypatch.setenv("PROMOPILOT_SEND_RATE", "75")
+    yield sink
+    sink.stop()
 
 
 @pytest.fixture

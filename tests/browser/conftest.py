@@ -108,8 +108,8 @@ def _wait_ready(health: str, server: subprocess.Popen, log: Path, timeout: float
 
 
 @pytest.fixture(autouse=True)
-def loopback_only(page) -> list[str]:
-    """The page may reach 127.0.0.1 only (Chainlit's page asks for web fonts and a CDN stylesheet: refused)."""
+def loopback_only(page) -> Iterator[list[str]]:
+    """The page may reach 127.0.0.1 only, and does not even try (app.py drops Chainlit's web-font and CDN links)."""
     refused: list[str] = []
 
     def route(request_route) -> None:
@@ -120,7 +120,8 @@ def loopback_only(page) -> list[str]:
             request_route.abort()
 
     page.route("**/*", route)
-    return refused
+    yield refused
+    assert refused == [], "the page asked for addresses other than 127.0.0.1"
 
 
 @pytest.fixture(scope="session")
