@@ -309,3 +309,60 @@ def test_nan_infinity_and_list_spellings(ctx, tmp_path):
         "preferred_brands": ["Oslo Row", "Solenne"],
     }
     assert rows["N3"]["preferred_categories"] == ["Tops", "Knitwear"]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "decimal_comma", "expected"),
+    [
+        # "1,234" alone could be either; a ',' file means thousands (US), a ';' file decimals-by-comma.
+        ("us.csv", 'customer_id,total_spent\nC1,"1,234"\nC2,56\nC3,"2,500"\n', False, [1234.0, 56.0, 2500.0]),
+        ("de.csv", "customer_id;total_spent\nC1;1.234\nC2;56\nC3;2.500\n", True, [1234.0, 56.0, 2500.0]),
+        # One unambiguous value decides for the whole file.
+        ("us2.csv", 'customer_id,total_spent\nC1,"1,234"\nC2,0.5\nC3,"1,234,567"\n', False, [1234.0, 0.5, 1234567.0]),
+        ("de2.csv", 'customer_id,total_spent\nC1,1.234\nC2,"0,5"\nC3,1.234.567\n', True, [1234.0, 0.5, 1234567.0]),
+        ("plain.csv", "customer_id;total_spent\nC1;1234.5\nC2;7\nC3;0.125\n", False, [1234.5, 7.0, 0.125]),
+    ],
+)
+def test_thousands_separators_are_not_taken_for_decimal_commas(ctx, tmp_path, name, text, decimal_comma, expected):
+    result = run_tool(ctx, "import_data", kind="customers", path=write(tmp_path, name, text))
+    assert result.data["decimal_comma"] is decimal_comma
+    assert ctx.db.scalar("SELECT list(total_spent ORDER BY customer_id) FROM customer_behavior") == expected
+
+
+def test_quoted_header_names_and_line_breaks_inside_quoted_cells(ctx, tmp_path):
+    # The comma inside the quoted name must not win the delimiter vote against the one ';'.
+    path = write(
+        tmp_path,
+        "notes.csv",
+        '"Customer ID";"Name, first"\n'
+        'C1;"Ann\nMarie"\n'  # a line break inside a quoted cell (addresses, notes)
+        'C2;"Bob ""the builder"""\n',
+    )
+    result = run_tool(ctx, "import_data", kind="customers", path=path, map={"Name, first": "first_name"})
+    assert result.data["delimiter"] == ";" and result.data["imported"] == 2
+    assert ctx.db.scalar("SELECT list(first_name ORDER BY customer_id) FROM customers") == [
+        "Ann\nMarie",
+        'Bob "the builder"',
+    ]
+
+
+def test_a_json_array_of_objects_is_read_and_non_objects_are_rejected(ctx, tmp_path):
+    items = [{"sku": "A-1", "name": "Tee", "price": 15}, 42, {"sku": "A-2", "name": "Coat", "price": "120,50"}]
+    path = write(tmp_path, "p.json", "\ufeff" + json.dumps(items, indent=2))
+    result = run_tool(ctx, "import_data", kind="products", path=path)
+    assert result.data["format"] == "json"
+    assert (result.data["imported"], result.data["rejected"]) == (2, 1)
+    assert ctx.db.rows("SELECT sku, price FROM products ORDER BY sku") == [
+        {"sku": "A-1", "price": 15.0},
+        {"sku": "A-2", "price": 120.5},
+    ]
+    assert ctx.db.rows("SELECT line, problem FROM data_issues") == [{"line": 2, "problem": "not a JSON object"}]
+
+
+def test_a_truncated_json_array_fails_clearly_and_changes_nothing(demo_ctx, tmp_path):
+    path = write(tmp_path, "cut.json", '[{"customer_id": "Z1"}, {"customer_id": ')
+    before = snapshot(demo_ctx.db)
+    with pytest.raises(UserError, match=r"Cannot read cut\.json as JSON") as caught:
+        run_tool(demo_ctx, "import_data", kind="customers", path=path)
+    assert "nothing was imported" in caught.value.hint
+    assert snapshot(demo_ctx.db) == before

@@ -1,4 +1,4 @@
-"""Import customers, products or orders from CSV, Parquet or JSON lines into the store.
+"""Import customers, products or orders from CSV, Parquet or JSON (lines or an array) into the store.
 
 The file is loaded as text columns into a temporary DuckDB table, its headers are matched to the
 schema (aliases, case and spacing ignored, `--map` for the rest), and every value is coerced in
@@ -117,7 +117,9 @@ def _ident(name: str) -> str:
 
 class ImportArgs(BaseModel):
     kind: Annotated[Kind, Positional()] = Field(description="What the file holds: customers, products or orders.")
-    path: Annotated[str, Positional()] = Field(description="The file: .csv/.tsv/.txt, .parquet or .jsonl.")
+    path: Annotated[str, Positional()] = Field(
+        description="The file: .csv/.tsv/.txt, .parquet, .jsonl or .json (JSON lines or an array of objects)."
+    )
     map: dict[str, str] = Field(
         default_factory=dict,
         validation_alias=AliasChoices("map", "mapping"),
@@ -135,7 +137,8 @@ class Source:
     format: str
     columns: list[str]
     # SQL giving each row's line: the record number + 1 for CSV (exact unless the file has blank
-    # lines or line breaks inside quoted cells), the line for JSON lines, the row number for Parquet.
+    # lines or line breaks inside quoted cells), the line for JSON lines, the element's position in a
+    # JSON array, the row number for Parquet.
     line_expr: str
     details: dict[str, Any] = field(default_factory=dict)
     bad_records: list[tuple[int, str]] = field(default_factory=list)  # (line, problem) for unparsable records
@@ -192,17 +195,17 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
         if suffix in (".parquet", ".pq"):
             return _read_parquet(con, path)
         if suffix in (".jsonl", ".ndjson", ".json"):
-            return _read_json_lines(con, path)
+            return _read_json(con, path)
         return _read_csv(con, path)
     except (duckdb.Error, pa.ArrowException, UnicodeError, ValueError) as exc:
-        what = {".parquet": "Parquet", ".pq": "Parquet", ".jsonl": "JSON lines", ".ndjson": "JSON lines"}.get(
+        what = {".parquet": "Parquet", ".pq": "Parquet", ".jsonl": "JSON", ".ndjson": "JSON", ".json": "JSON"}.get(
             suffix, "CSV"
         )
         reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise UserError(
             f"Cannot read {path.name} as {what}: {reason}",
             hint="Check that the file is a complete, uncorrupted export (CSV with a header row, Parquet, "
-            "or one JSON object per line) and try again; nothing was imported.",
+            "JSON lines or a JSON array of objects) and try again; nothing was imported.",
         ) from None
 
 
@@ -224,24 +227,31 @@ def _encoding(path: Path) -> str:
 
 
 def _delimiter(path: Path, encoding: str) -> str:
-    """The delimiter is the candidate that splits the header line most often (',' on a tie)."""
+    """The delimiter is the candidate that splits the header line most often (',' on a tie).
+
+    Quoted names are left out of the count: in `"Name, first";"E-mail"` the comma is part of a name.
+    """
     with path.open("r", encoding=encoding, errors="replace", newline="") as fh:
         head = fh.read(1 << 16)
     if "\x00" in head:  # text exports never contain NUL; spreadsheets (.xlsx) and archives do
         raise ValueError("the file contains binary data (is it an Excel workbook or an archive? export it as CSV)")
     header = head.lstrip("\ufeff").splitlines()[0] if head.strip() else ""
+    header = re.sub(r'"(?:[^"]|"")*"', "", header)
     counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
     best = max(counts, key=lambda d: (counts[d], d == ","))
     return best if counts[best] else ","
 
 
 def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
+    """CSV as text columns. The single-threaded reader, because DuckDB's parallel one refuses
+    quoted line breaks (an address or note cell) when short rows are padded; on 2 cores it
+    measured no slower on a 1M-row file (0.5-0.7 s against 0.8-1.0 s)."""
     encoding = _encoding(path)
     delim = _delimiter(path, encoding)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {RAW} AS SELECT * FROM read_csv(?, all_varchar = true, header = true,
             delim = ?, quote = '"', escape = '"', encoding = ?, null_padding = true, strict_mode = false,
-            max_line_size = 67108864, auto_detect = true)""",
+            parallel = false, max_line_size = 67108864, auto_detect = true)""",
         [str(path), delim, encoding],
     )
     columns = _columns(con)
@@ -253,19 +263,39 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
     return Source(path, "parquet", _columns(con), "rowid + 1")
 
 
-def _read_json_lines(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
-    """One JSON object per line; a line that is not one is reported as a rejected record, not fatal."""
-    text = path.read_bytes().decode(_encoding(path)).lstrip("\ufeff")
-    if "\x00" in text:
-        raise ValueError("the file contains binary data")
-    numbered = [(i, s) for i, s in enumerate(text.splitlines(), start=1) if s.strip()]
-    records = pa.table(  # noqa: F841 - read by DuckDB below
-        {"n": pa.array([i for i, _ in numbered], pa.int64()), "j": pa.array([s for _, s in numbered], pa.string())}
-    )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE import_json AS SELECT n, j, "
-        "coalesce(CASE WHEN json_valid(j) THEN json_type(j) = 'OBJECT' END, false) AS ok FROM records"
-    )
+def _read_json(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
+    """JSON lines (one object per line), or one JSON array of objects as many APIs export. A line
+    or element that is not an object is reported as a rejected record, not fatal; its "line" is
+    the line in the file, or the element's position in the array."""
+    encoding = _encoding(path)
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16).decode(encoding, errors="replace").lstrip("\ufeff \t\r\n")
+    if head.startswith("["):
+        if encoding != "utf-8":
+            raise ValueError("a JSON file must be UTF-8 encoded")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE import_json AS SELECT json AS j FROM read_json(?, format = 'array', "
+            "records = false, columns = {'json': 'JSON'}, maximum_object_size = 67108864)",
+            [str(path)],
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE import_json AS "
+            "SELECT rowid + 1 AS n, j, coalesce(json_type(j) = 'OBJECT', false) AS ok FROM import_json"
+        )
+        fmt = "json"
+    else:
+        text = path.read_bytes().decode(encoding).lstrip("\ufeff")
+        if "\x00" in text:
+            raise ValueError("the file contains binary data")
+        numbered = [(i, s) for i, s in enumerate(text.splitlines(), start=1) if s.strip()]
+        records = pa.table(  # noqa: F841 - read by DuckDB below
+            {"n": pa.array([i for i, _ in numbered], pa.int64()), "j": pa.array([s for _, s in numbered], pa.string())}
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE import_json AS SELECT n, j, "
+            "coalesce(CASE WHEN json_valid(j) THEN json_type(j) = 'OBJECT' END, false) AS ok FROM records"
+        )
+        fmt = "jsonl"
     try:
         bad = con.execute("SELECT n FROM import_json WHERE NOT ok ORDER BY n").fetchall()
         order = con.execute(
@@ -281,7 +311,7 @@ def _read_json_lines(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
         )
     finally:
         con.execute("DROP TABLE IF EXISTS import_json")
-    return Source(path, "jsonl", keys, "__line", bad_records=[(n, "not a JSON object") for (n,) in bad])
+    return Source(path, fmt, keys, "__line", bad_records=[(n, "not a JSON object") for (n,) in bad])
 
 
 def _columns(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -327,20 +357,33 @@ def _match_columns(kind: str, source: Source, user_map: dict[str, str]) -> tuple
 # -- coercion ---------------------------------------------------------------------------------
 
 
-def _uses_decimal_comma(con: duckdb.DuckDBPyConnection, numeric: list[str]) -> bool:
-    """Does the file write 1.234,50 rather than 1,234.50? Decided by majority over a sample."""
+# Number spellings that tell the decimal separator (a thousands-grouped part, or any digits, then a
+# decimal part; or two and more thousands groups) and the spelling that does not: "1,234" / "1.234".
+DECIMAL_COMMA = r"-?(([0-9]+|[0-9]{1,3}(\.[0-9]{3})+),[0-9]+|[0-9]{1,3}(\.[0-9]{3}){2,})"
+DECIMAL_DOT = r"-?(([0-9]+|[0-9]{1,3}(,[0-9]{3})+)\.[0-9]+|[0-9]{1,3}(,[0-9]{3}){2,})"
+EITHER_WAY = r"-?[1-9][0-9]{0,2}[.,][0-9]{3}"
+
+
+def _uses_decimal_comma(con: duckdb.DuckDBPyConnection, numeric: list[str], delimiter: str | None) -> bool:
+    """Does the file write 1.234,50 rather than 1,234.50? Decided by majority over a sample.
+
+    "1,234" and "1.234" say nothing (a thousands separator in one convention, a decimal in the
+    other), so they are not counted. When only such values are found the delimiter decides: Excel
+    writes ';' exactly where ',' is the decimal separator, so "1.234" in a ';' file is 1234.
+    """
     if not numeric:
         return False
-    comma = " + ".join(
-        f"count(*) FILTER (WHERE regexp_full_match(trim({_ident(c)}), '-?[0-9]{{1,3}}(\\.[0-9]{{3}})*,[0-9]+'))"
-        for c in numeric
-    )
-    dot = " + ".join(
-        f"count(*) FILTER (WHERE regexp_full_match(trim({_ident(c)}), '-?[0-9]{{1,3}}(,[0-9]{{3}})*\\.[0-9]+'))"
-        for c in numeric
-    )
-    n_comma, n_dot = con.execute(f"SELECT {comma}, {dot} FROM (SELECT * FROM {RAW} LIMIT 20000)").fetchone()
-    return n_comma > n_dot
+    n_comma, n_dot, n_either = con.execute(
+        f"""SELECT count(*) FILTER (WHERE NOT either AND regexp_full_match(v, ?)),
+                   count(*) FILTER (WHERE NOT either AND regexp_full_match(v, ?)), count(*) FILTER (WHERE either)
+            FROM (SELECT v, regexp_full_match(v, ?) AS either FROM (
+                SELECT trim(__value) AS v FROM (SELECT {", ".join(map(_ident, numeric))} FROM {RAW} LIMIT 20000)
+                UNPIVOT (__value FOR __column IN ({", ".join(map(_ident, numeric))}))))""",
+        [DECIMAL_COMMA, DECIMAL_DOT, EITHER_WAY],
+    ).fetchone()
+    if n_comma != n_dot:
+        return n_comma > n_dot
+    return bool(n_either) and delimiter == ";"
 
 
 def _checked_stage(con: duckdb.DuckDBPyConnection, kind: str, source: Source, mapping: dict[str, str]) -> dict:
@@ -400,7 +443,7 @@ def _stage(con: duckdb.DuckDBPyConnection, kind: str, source: Source, mapping: d
     earlier duplicates of a key) from STAGED, which then holds exactly the rows to write."""
     schema = {c.name: c for c in SCHEMAS[kind]}
     numeric = [src for src, dst in mapping.items() if schema[dst].type in ("number", "integer")]
-    source.details["decimal_comma"] = decimal_comma = _uses_decimal_comma(con, numeric)
+    source.details["decimal_comma"] = decimal_comma = _uses_decimal_comma(con, numeric, source.details.get("delimiter"))
     fields = list(mapping.values())
     raw_of = {dst: f"r.{_ident(src)}" for src, dst in mapping.items()}
     typed = [f"{_parse(schema[dst], _ident(src), decimal_comma)} AS {dst}" for src, dst in mapping.items()]
