@@ -106,9 +106,9 @@ def run(products: int, customers: int, repeats: int, folder: str) -> dict[str, A
             "pandas_p50_ms": round(statistics.median(simple) * 1000, 2),
             "total": run_tool(ctx, "find_products", **f).data["total"],
         }
-    p50 = statistics.median(v["p50_ms"] for v in filters.values())
-    cpu_p50 = statistics.median(v["cpu_p50_ms"] for v in filters.values())
-    pandas_p50 = statistics.median(v["pandas_p50_ms"] for v in filters.values())
+    p50 = round(statistics.median(v["p50_ms"] for v in filters.values()), 2)
+    cpu_p50 = round(statistics.median(v["cpu_p50_ms"] for v in filters.values()), 2)
+    pandas_p50 = round(statistics.median(v["pandas_p50_ms"] for v in filters.values()), 2)
 
     sku = db.scalar("SELECT sku FROM products WHERE brand_tier = 'premium' ORDER BY sku LIMIT 1")
     product = db.rows("SELECT * FROM products WHERE sku = ?", [sku])[0]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -163,3 +165,28 @@ def test_cli_products_and_shortlist(shop):
     assert json.loads(added.stdout)["data"]["skus"] == skus
     bad = runner.invoke(main, [*db, "products", "--price-min", "9", "--price-max", "1"])
     assert bad.exit_code == 1 and "--price-max" in bad.stderr and "Traceback" not in bad.output
+
+
+def test_the_bench_baseline_filters_agree_with_the_tool(shop):
+    """bench.products compares DuckDB with pandas masks: only fair if both find the same page."""
+    from bench.products import FILTERS, pandas_filter
+
+    products = everything(shop)
+    for label, filters in FILTERS.items():
+        found = run_tool(shop, "find_products", **filters).data["skus"]
+        assert found and pandas_filter(products, filters)["sku"].tolist() == found, label
+
+
+def test_the_bench_runs_with_its_documented_flags():
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.products", "--products", "300", "--customers", "300", "--repeats", "1", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    figures = json.loads(out.stdout)
+    assert figures["products"] == figures["customers"] == 300
+    for key in ("filter_p50_ms", "rank_top100_tool_s", "iterrows_10k_s", "rank_speedup_vs_iterrows"):
+        assert figures[key] > 0, key
+    assert figures["filter_ratio_pandas_over_duckdb"] > 0
