@@ -17,6 +17,7 @@ import ipaddress
 import socket
 import ssl
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ class _Handler:
     def __init__(self, faults: Faults) -> None:
         self.faults = faults
         self.received: Counter[str] = Counter()
+        self.arrivals: list[float] = []  # time.monotonic() of each accepted message
         self.rcpt_attempts: Counter[str] = Counter()
         self.sessions = 0
         self.lock = threading.Lock()
@@ -71,6 +73,7 @@ class _Handler:
         with self.lock:
             for rcpt in envelope.rcpt_tos:
                 self.received[rcpt.lower()] += 1
+            self.arrivals.append(time.monotonic())
             dropped = any(r.lower() in self.faults.drop_after_data for r in envelope.rcpt_tos)
             for rcpt in envelope.rcpt_tos:
                 self.faults.drop_after_data.discard(rcpt.lower())
@@ -109,6 +112,10 @@ class FaultySMTPServer:
     @property
     def received(self) -> Counter[str]:
         return self.handler.received
+
+    @property
+    def arrivals(self) -> list[float]:
+        return self.handler.arrivals
 
     @property
     def sessions(self) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import threading
 import time
+from contextlib import contextmanager
 from email import policy
 
 import pytest
@@ -14,6 +15,7 @@ from tests import campaign_fixtures
 from tests.campaign_fixtures import approved_campaign, statuses
 from tests.smtp_server import Faults, FaultySMTPServer, free_port
 from tools import run_tool, sending
+from tools.context import Progress
 from tools.delivery import RetryPolicy
 
 shop_file, shop = campaign_fixtures.shop_file, campaign_fixtures.shop
@@ -228,4 +230,84 @@ def test_a_test_copy_goes_to_the_given_address_only(shop):
         result = run_tool(shop, "campaign_test_send", campaign_id=campaign, to="me@example.com", variant="B")
     assert dict(server.received) == {"me@example.com": 1}
     assert result.data["variant"] == "B"
+    assert shop.db.scalar("SELECT count(*) FROM messages") == 0
+
+
+class RecordingProgress(Progress):
+    """Keeps what a tool reports, as the CLI's bar or the chat's step would show it."""
+
+    def __init__(self) -> None:
+        self.tasks: list[dict] = []
+
+    @contextmanager
+    def task(self, description, total=None):
+        entry = {"description": description, "total": total, "done": 0}
+        self.tasks.append(entry)
+        yield lambda n=1: entry.update(done=entry["done"] + n)
+
+
+def test_the_rate_limit_spaces_messages_out_and_progress_counts_them(shop):
+    campaign = approved_campaign(shop)
+    shop.progress = RecordingProgress()
+    rate, count = 40.0, 13
+    with FaultySMTPServer() as server:
+        shop.settings.smtp_url = server.url
+        run_tool(shop, "campaign_send", campaign_id=campaign, limit=count, rate=rate)
+    assert len(server.arrivals) == count
+    # Three connections share one limit: the messages are spread out, not sent in a burst per connection
+    # (unlimited, these 13 take a few milliseconds).
+    assert server.arrivals[-1] - server.arrivals[0] >= 0.9 * (count - 1) / rate
+    (sending_task,) = shop.progress.tasks
+    assert sending_task["total"] == count and sending_task["done"] == count
+
+
+def test_nobody_left_to_send_to_is_a_clear_error_and_changes_nothing(shop):
+    campaign = approved_campaign(shop)
+    shop.db.execute(
+        "INSERT INTO suppressions (email, reason) SELECT DISTINCT lower(email), 'unsubscribed' FROM customers"
+    )
+    with FaultySMTPServer() as server:
+        shop.settings.smtp_url = server.url
+        with pytest.raises(UserError, match="nobody to send to") as caught:
+            run_tool(shop, "campaign_send", campaign_id=campaign)
+    assert "suppressed" in str(caught.value)
+    assert server.received.total() == 0
+    assert shop.db.scalar("SELECT status FROM campaigns WHERE campaign_id = ?", [campaign]) == "approved"
+    assert shop.db.scalar("SELECT count(*) FROM messages") + shop.db.scalar("SELECT count(*) FROM campaign_sends") == 0
+
+
+def test_suppressed_unsubscribed_and_invalid_addresses_are_skipped_and_counted(shop):
+    campaign = approved_campaign(shop)
+    before = run_tool(shop, "campaign_send", campaign_id=campaign, dry_run=True).data
+    usable = shop.db.execute(
+        "SELECT customer_id, lower(email) FROM customers WHERE quarantine_reason IS NULL ORDER BY customer_id LIMIT 3"
+    ).fetchall()
+    (broken, _), (_, bounced), (_, unsubscribed) = usable
+    shop.db.execute("UPDATE customers SET email = 'anna at example dot com' WHERE customer_id = ?", [broken])
+    shop.db.execute(
+        "INSERT INTO suppressions (email, reason) VALUES (?, 'bounced'), (?, 'unsubscribed')", [bounced, unsubscribed]
+    )
+    with FaultySMTPServer() as server:
+        shop.settings.smtp_url = server.url
+        result = run_tool(shop, "campaign_send", campaign_id=campaign)
+    excluded = result.data["excluded"]
+    assert excluded["invalid_email"] == before["excluded"]["invalid_email"] + 1
+    assert excluded["suppressed"] == before["excluded"]["suppressed"] + 2
+    assert result.data["messages"]["sent"] == before["would_send"] - 3
+    assert server.received[bounced] == server.received[unsubscribed] == 0
+    assert "anna at example dot com" not in server.received
+    assert run_tool(shop, "campaign_report", campaign_id=campaign).data["skipped"] == sum(excluded.values())
+
+
+def test_a_product_gone_from_the_catalogue_since_approval_stops_the_send_before_anything_changes(shop):
+    campaign = approved_campaign(shop)
+    gone = shop.db.scalar("SELECT skus[1] FROM campaigns WHERE campaign_id = ?", [campaign])
+    shop.db.execute("DELETE FROM products WHERE sku = ?", [gone])
+    with FaultySMTPServer() as server:
+        shop.settings.smtp_url = server.url
+        for dry_run in (True, False):
+            with pytest.raises(UserError, match=f"no longer in the catalogue \\({gone}\\)"):
+                run_tool(shop, "campaign_send", campaign_id=campaign, dry_run=dry_run)
+    assert server.received.total() == 0
+    assert shop.db.scalar("SELECT status FROM campaigns WHERE campaign_id = ?", [campaign]) == "approved"
     assert shop.db.scalar("SELECT count(*) FROM messages") == 0

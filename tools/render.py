@@ -235,6 +235,7 @@ class CampaignRenderer:
         self.signer = LinkSigner.for_db(ctx.db, ctx.settings) if tracking else None
         skus = list(version["skus"] or [])
         self.products = _load_products(ctx.db, skus)
+        self.missing_skus = tuple(sku for sku in skus if sku not in self.products)  # gone from the catalogue since
         self.campaign_urls: tuple[str, ...] = tuple(
             build_campaign_urls(ctx.settings, self.campaign_id, version["cta_url"], skus)
         )
@@ -261,7 +262,16 @@ class CampaignRenderer:
                 hint=f"Preview it (promopilot campaign preview {campaign_id}) and approve one version "
                 f"(promopilot campaign approve {campaign_id} --version N).",
             )
-        return cls(ctx, campaign, load_version(ctx.db, campaign_id, campaign["approved_version"]))
+        renderer = cls(ctx, campaign, load_version(ctx.db, campaign_id, campaign["approved_version"]))
+        if renderer.missing_skus:  # its card and link would be missing from what the person approved
+            gone = ", ".join(renderer.missing_skus)
+            raise UserError(
+                f"Campaign {campaign_id} features {'a product' if len(renderer.missing_skus) == 1 else 'products'}"
+                f" no longer in the catalogue ({gone}), so it cannot be sent as approved. Nothing was sent.",
+                hint="Import the product again (promopilot import), or draft a new campaign with products that"
+                " exist (promopilot campaign draft --skus ...).",
+            )
+        return renderer
 
     @classmethod
     def for_preview(
