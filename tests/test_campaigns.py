@@ -12,6 +12,7 @@ from cli import main
 from storage.db import Database
 from storage.errors import UserError
 from tests import campaign_fixtures
+from tests.smtp_server import FaultySMTPServer
 from tools import run_tool
 from tools.render import CampaignRenderer, Recipient
 
@@ -170,13 +171,13 @@ def test_preview_as_a_customer_uses_their_name_and_best_product(segmented):
     customer = segmented.db.rows("SELECT customer_id, first_name FROM customers WHERE first_name IS NOT NULL LIMIT 1")[
         0
     ]
-    result = run_tool(segmented, "campaign_preview", campaign_id=campaign_id, customer_id=customer["customer_id"])
+    result = run_tool(segmented, "campaign_preview", campaign_id=campaign_id, customer=customer["customer_id"])
     assert f"Hi {customer['first_name']}," in result.approval.preview_text
     picked = re.search(r"Picked for you: (.+) \(", result.approval.preview_text).group(1)
     assert picked in dict(segmented.db.execute("SELECT name, sku FROM products").fetchall())
 
     segmented.actor = "agent"  # the assistant may look at the layout, not at the person
-    as_agent = run_tool(segmented, "campaign_preview", campaign_id=campaign_id, customer_id=customer["customer_id"])
+    as_agent = run_tool(segmented, "campaign_preview", campaign_id=campaign_id, customer=customer["customer_id"])
     assert customer["first_name"] not in as_agent.approval.preview_text + json.dumps(as_agent.data)
 
     with pytest.raises(UserError, match="no variant 'Q'"):
@@ -205,6 +206,31 @@ def test_approve_from_the_cli(segmented):
     with Database(path) as db:
         assert db.scalar("SELECT approved_by FROM campaigns WHERE campaign_id = ?", [campaign_id]) == "Lee"
     segmented.db = Database(path)
+
+
+def test_preview_as_a_customer_and_a_test_copy_from_the_cli(segmented):
+    campaign_id = run_tool(segmented, "campaign_draft", segment=0, skus=skus(segmented)).data["campaign_id"]
+    customer = segmented.db.rows("SELECT customer_id, first_name FROM customers WHERE first_name IS NOT NULL LIMIT 1")[
+        0
+    ]
+    path = segmented.db.path
+    segmented.db.close()
+    with FaultySMTPServer() as server:
+        runner = CliRunner(env={"PROMOPILOT_SMTP_URL": server.url})
+        cid = customer["customer_id"]
+        shown = runner.invoke(
+            main, ["--db", path, "campaign", "preview", str(campaign_id), "--customer", cid, "--json"]
+        )
+        sent = runner.invoke(
+            main,
+            ["--db", path, "campaign", "test-send", str(campaign_id), "--to", "me@example.com", "--customer", cid],
+        )
+    segmented.db = Database(path)
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["data"]["paragraphs"][0] == f"Hi {customer['first_name']},"
+    assert sent.exit_code == 0, sent.output
+    assert dict(server.received) == {"me@example.com": 1}
+    assert segmented.db.scalar("SELECT count(*) FROM messages") == 0  # a test copy is not part of the campaign
 
 
 # -- with a model ---------------------------------------------------------------------------------

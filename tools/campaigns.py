@@ -61,7 +61,7 @@ class ReviseArgs(BaseModel):
 
 class PreviewArgs(BaseModel):
     campaign_id: Annotated[int, Positional()] = Field(description="The campaign to show.")
-    customer_id: str | None = Field(None, description="Show it as this customer would see it.")
+    customer: str | None = Field(None, description="Show it as this customer (an ID) would see it.")
     version: int | None = Field(None, ge=1, description="Which version (default: the approved one, else the latest).")
     variant: str = Field("A", description="Which variant (A, B, ...).")
 
@@ -148,12 +148,12 @@ def campaign_preview(ctx: ToolContext, args: PreviewArgs) -> ToolResult:
             hint=f"Its variants are {', '.join(renderer.variants)}.",
         )
     first_name, sku, who = None, None, "a typical recipient"
-    if args.customer_id:
-        first_name, sku = _as_customer(ctx, args.campaign_id, renderer, args.customer_id)
-        who = f"customer {args.customer_id}"
+    if args.customer:
+        first_name, sku = _as_customer(ctx, args.campaign_id, renderer, args.customer)
+        who = f"customer {args.customer}"
     if not pii_visible(ctx):
         first_name = None  # the assistant sees the layout, not the person's name
-    rendered = renderer.preview(Recipient(args.customer_id or "preview", "", first_name, variant, sku, ""))
+    rendered = renderer.preview(Recipient(args.customer or "preview", "", first_name, variant, sku, ""))
     state = _state(campaign, renderer.version)
     return ToolResult(
         summary=f"Campaign {args.campaign_id} version {renderer.version} ({state}), variant {variant} "
