@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import sys
 
 import click
 
 from cli.commands import add_tool_commands
+from cli.output import show_error
 from cli.state import CliState
+from storage.errors import UserError
 
 GROUP_HELP = {
     "segment": "Customer segmentation: metric sweep, KMeans runs, profiles and names.",
@@ -22,7 +25,23 @@ GROUP_HELP = {
 }
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+class _Root(click.Group):
+    """Any command's UserError (e.g. the database is held by the running app) is shown as its
+    message and hint, as JSON with --json, never as a traceback; tool commands already do this."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["as_json"] = "--json" in args
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except UserError as error:
+            show_error(error, ctx.meta.get("as_json", False))
+            sys.exit(1)
+
+
+@click.group(cls=_Root, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.option(
     "--db",
     envvar="PROMOPILOT_DB",

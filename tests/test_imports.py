@@ -366,3 +366,11 @@ def test_a_truncated_json_array_fails_clearly_and_changes_nothing(demo_ctx, tmp_
         run_tool(demo_ctx, "import_data", kind="customers", path=path)
     assert "nothing was imported" in caught.value.hint
     assert snapshot(demo_ctx.db) == before
+
+
+def test_export_to_a_folder_or_unknown_type_is_refused(ctx, tmp_path):
+    (tmp_path / "dir.csv").mkdir()
+    with pytest.raises(UserError, match="is a folder"):
+        run_tool(ctx, "export_data", what="products", path=str(tmp_path / "dir.csv"), overwrite=True)
+    with pytest.raises(UserError, match="unknown file type"):
+        run_tool(ctx, "export_data", what="products", path=str(tmp_path / "p.xlsx"))

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
+import duckdb
 from pydantic import BaseModel, Field
 
 from storage.errors import UserError
@@ -51,6 +52,8 @@ def export_data(ctx: ToolContext, args: ExportArgs) -> ToolResult:
     fmt = {".csv": "csv", ".parquet": "parquet"}.get(path.suffix.lower())
     if fmt is None:
         raise UserError(f"Cannot export to {path.name}: unknown file type.", hint="Use a .csv or .parquet file name.")
+    if path.is_dir():
+        raise UserError(f"{path} is a folder.", hint="Give a file name inside it, e.g. customers.csv.")
     if path.exists() and not args.overwrite:
         raise UserError(f"{path} already exists.", hint="Choose another name or pass --overwrite.")
     if not path.parent.is_dir():
@@ -63,7 +66,15 @@ def export_data(ctx: ToolContext, args: ExportArgs) -> ToolResult:
     else:
         options = "FORMAT parquet"
     rows = ctx.db.scalar(f"SELECT count(*) FROM ({SOURCES[args.what]})")
-    ctx.db.execute(f"COPY ({source}) TO '{_literal(str(path))}' ({options})")
+    try:
+        with ctx.progress.task(f"Exporting {rows:,} {args.what.replace('_', ' ')}", total=1) as advance:
+            ctx.db.execute(f"COPY ({source}) TO '{_literal(str(path))}' ({options})")
+            advance(1)
+    except duckdb.IOException as exc:
+        raise UserError(
+            f"Cannot write {path}: {str(exc).strip().splitlines()[0][:200]}",
+            hint="Check that the folder is writable and has space, or choose another path.",
+        ) from None
     return ToolResult(
         summary=f"Exported {rows:,} {args.what.replace('_', ' ')} to {path}.",
         data={"what": args.what, "path": str(path), "rows": rows, "format": fmt},
