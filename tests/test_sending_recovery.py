@@ -8,11 +8,14 @@ import subprocess
 import sys
 import time
 
+import duckdb
+import pytest
+
 from storage.db import Database
 from tests import campaign_fixtures
 from tests.campaign_fixtures import approved_campaign, statuses
 from tests.smtp_server import Faults, FaultySMTPServer
-from tools import Settings, ToolContext, run_tool, sending
+from tools import Settings, ToolContext, delivery, run_tool, sending
 from tools.delivery import UNKNOWN_REPLY, Journal, recover
 
 shop_file, shop = campaign_fixtures.shop_file, campaign_fixtures.shop
@@ -121,3 +124,30 @@ def test_a_folder_transport_may_write_an_in_flight_message_again(shop):
     journal.handed_over(stuck[1])
     os.close(journal._fd)
     assert recover(shop.db, campaign, journal, resend_safe=True) == {"queued": 2}
+
+
+def test_a_batch_whose_outcomes_could_not_be_saved_is_settled_from_the_journal(shop, monkeypatch):
+    """The database write after a batch fails (disk full, say): the journal must survive the error, so
+    the next send knows those messages were accepted, instead of writing them all off as unknown."""
+    campaign = approved_campaign(shop)
+    original = delivery.record
+    failures = iter([duckdb.IOException("No space left on device")])
+
+    def record_or_fail(*args, **kwargs):
+        error = next(failures, None)
+        if error is not None:
+            raise error
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(delivery, "record", record_or_fail)
+    with FaultySMTPServer() as server:
+        shop.settings.smtp_url = server.url
+        with pytest.raises(duckdb.IOException):
+            run_tool(shop, "campaign_send", campaign_id=campaign, limit=5)
+        stuck = shop.db.scalar("SELECT count(*) FROM messages WHERE status = 'sending'")
+        assert stuck == 5 and server.received.total() == 5
+        result = run_tool(shop, "campaign_send", campaign_id=campaign)
+    assert result.data["recovered"] == {"sent": 5}
+    assert set(statuses(shop, campaign).values()) == {"sent"}
+    assert sorted(server.received) == sorted(statuses(shop, campaign))
+    assert set(server.received.values()) == {1}

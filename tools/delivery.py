@@ -11,7 +11,8 @@ so the database is written once per batch, and a small append-only journal file 
    since the list was frozen become 'skipped' instead).
 2. Per message, `H` goes into the journal just before its data goes to the server, `S` once the
    server accepted it. A killed process loses nothing it wrote: the OS holds it.
-3. One UPDATE records the batch's outcomes; then the journal is emptied.
+3. One UPDATE records the batch's outcomes; then the journal is emptied. A run that stops on an
+   error before that (the database write failed, Ctrl-C at the wrong moment) keeps the journal.
 
 `recover()` runs before every send and settles rows a crash left in 'sending': `S` -> sent, `H`
 alone -> unknown (the server may have it; it is never resent, unless the transport is a folder
@@ -95,11 +96,13 @@ class Journal:
     def clear(self) -> None:
         os.ftruncate(self._fd, 0)
 
-    def close(self) -> None:
+    def close(self, *, keep: bool = False) -> None:
+        """Close the file; remove it unless `keep` (a run that stopped on an error: `recover` reads it)."""
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
-        self.path.unlink(missing_ok=True)
+        if not keep:
+            self.path.unlink(missing_ok=True)
 
     def read(self) -> dict[str, tuple[str, str | None]] | None:
         """customer_id -> (last mark, reply); None when there is no journal at all."""
@@ -262,6 +265,7 @@ class Sender:
         self.journal.open()
         for thread in threads:
             thread.start()
+        settled = False  # every claimed batch recorded: the journal holds nothing the database lacks
         try:
             while budget > 0:
                 status = self.db.scalar("SELECT status FROM campaigns WHERE campaign_id = ?", [campaign_id])
@@ -285,12 +289,13 @@ class Sender:
                 if self._stop.is_set():
                     stopped = self._stop_reason
                     break
+            settled = True
         finally:
             for _ in threads:
                 work.put(None)
             for thread in threads:
                 thread.join()
-            self.journal.close()
+            self.journal.close(keep=not settled)
         return RunResult(counts, stopped, time.perf_counter() - started)
 
     def _claim(self, campaign_id: int, size: int) -> tuple[list[Recipient], int]:
