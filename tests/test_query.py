@@ -36,6 +36,17 @@ FORBIDDEN = [
     "CHECKPOINT",
     "SELECT 1; DROP TABLE customers",
     "SELECT 1; SELECT 2",
+    "UPDATE EXTENSIONS",  # a statement type the Python enum does not know
+    "FORCE INSTALL httpfs FROM 'http://127.0.0.1:9/x'",
+    "CREATE SECRET (TYPE s3, KEY_ID 'x', SECRET 'y')",
+    "SET VARIABLE x = 1",
+    "USE memory",
+    "PREPARE q AS SELECT 1",
+    "TRUNCATE products",
+    "MERGE INTO products USING products p ON true WHEN MATCHED THEN DELETE",
+    "IMPORT DATABASE '/tmp/dump'",
+    "VACUUM",
+    "PIVOT products ON category USING count(*)",  # several statements in one
 ]
 
 READERS = [
@@ -150,6 +161,19 @@ def test_a_question_gets_its_answer(shop):
     result = run_tool(shop, "query_data", sql=sql)
     assert result.tables[0].to_df().equals(shop.db.df(sql))
     assert result.data["truncated"] is False
+    pivot = run_tool(
+        shop,
+        "query_data",
+        sql="PIVOT (SELECT brand_tier FROM products) ON brand_tier IN ('budget', 'luxury') USING count(*)",
+    )
+    assert (
+        pivot.tables[0].to_df().iloc[0].tolist()
+        == shop.db.df(
+            "SELECT count(*) FILTER (brand_tier = 'budget'), count(*) FILTER (brand_tier = 'luxury') FROM products"
+        )
+        .iloc[0]
+        .tolist()
+    )
 
 
 def test_rows_and_time_are_limited(shop):

@@ -72,6 +72,8 @@ WHY_NOT: dict[str, str] = {
     "CALL": "CALL runs procedures",
     "EXPORT": "EXPORT writes files",
     "EXPLAIN": "EXPLAIN is not needed here",
+    "MULTI": "it expands to several statements; for PIVOT list the values with IN (...)",
+    "UNKNOWN": "DuckDB reports a statement kind its Python API cannot name",
 }
 SANDBOX_CONFIG = {
     "enable_external_access": False,
@@ -103,7 +105,10 @@ def check_select(sql: str) -> None:
         raise UserError(
             f"Only one statement at a time, got {len(statements)}.", hint="Send a single SELECT without ';' chains."
         )
-    kind = statements[0].type.name
+    try:
+        kind = statements[0].type.name
+    except ValueError:  # e.g. UPDATE EXTENSIONS: the parser knows it, the Python enum does not
+        kind = "UNKNOWN"
     if kind != "SELECT":
         why = WHY_NOT.get(kind, f"{kind} statements change data or settings")
         raise UserError(
