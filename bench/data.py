@@ -3,8 +3,9 @@
     uv run python -m bench.data --customers 1000000 --json
 
 Times each stage of the real tools at `--customers` rows, then the same stages done the simple
-way (a Python loop per row, row-wise `DataFrame.apply`) on `--simple` rows, and prints seconds,
-rows per second, the per-row speed-up and the process's peak RSS. Targets (2-core machine):
+way (a Python loop per row, row-wise `DataFrame.apply`) on `--simple` rows, with the same columns
+(the simple import reads the first `--simple` rows of the very CSV the real import reads), and
+prints seconds, rows per second, the per-row speed-up and the process's peak RSS. Targets (2-core machine):
 generate 1M customers <= 15 s, validate 1M <= 3 s, import a 1M-row CSV <= 10 s, peak RSS <= 2 GB.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
 import os
 import random
@@ -19,7 +21,7 @@ import resource
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,20 +31,31 @@ from faker import Faker
 
 from storage.db import Database
 from tools import Settings, ToolContext, load_all, run_tool
-from tools.catalog import CUSTOMER_TYPE_SHARE, CUSTOMER_TYPES
+from tools.catalog import (
+    BRAND_TIERS,
+    CATEGORIES,
+    CATEGORY_WEIGHT_GIVEN_STYLE,
+    CUSTOMER_TYPE_SHARE,
+    CUSTOMER_TYPES,
+    STYLE_GIVEN_TYPE,
+    STYLES,
+    TIER_WEIGHT_GIVEN_STYLE,
+)
 
 TARGETS = {"generate": 15.0, "validate": 3.0, "import": 10.0, "peak_rss_mb": 2048.0}
-TEXT_COLUMNS = (
-    "customer_id",
-    "first_name",
-    "last_name",
-    "email",
-    "customer_type",
-    "style",
-    "preferred_categories",
-    "preferred_brands",
-    "created_at",
+# How the simple importer parses the exported columns (the rest are text).
+FLOAT_COLUMNS = (
+    "total_spent",
+    "avg_order_value",
+    "visit_frequency",
+    "cart_abandonment_rate",
+    "price_range_min",
+    "price_range_max",
+    "discount_sensitivity",
+    "luxury_affinity",
 )
+INT_COLUMNS = ("order_count", "days_since_last_purchase")
+LIST_COLUMNS = ("preferred_categories", "preferred_brands")
 EXPORT = """
     COPY (SELECT c.customer_id, c.first_name, c.last_name, c.email, c.created_at,
                  b.* EXCLUDE (customer_id, categories_bought), p.* EXCLUDE (customer_id)
@@ -103,25 +116,45 @@ def fast(n: int, seed: int, folder: Path) -> dict[str, float]:
 
 
 def simple_generate(n: int, seed: int) -> pd.DataFrame:
-    """One customer at a time: Faker per row, `random` per value."""
+    """One customer at a time, every column the real generator makes: Faker per row, `random` per value."""
     fake, rnd = Faker("en_US"), random.Random(seed)
     fake.seed_instance(seed)
+    categories = list(CATEGORIES)
+    brands = [b for tier in BRAND_TIERS.values() for b in tier]
+    now = datetime(2026, 1, 1)
     rows = []
     for i in range(1, n + 1):
         ctype = rnd.choices(range(4), CUSTOMER_TYPE_SHARE)[0]
+        style = rnd.choices(STYLES, STYLE_GIVEN_TYPE[ctype])[0]
         orders = 1 + int(rnd.expovariate(1 / [1.5, 5.0, 13.0, 28.0][ctype]))
         aov = rnd.lognormvariate([3.6, 4.2, 4.7, 5.6][ctype], 0.35)
+        recency = min(int(rnd.expovariate(1 / [150.0, 70.0, 35.0, 18.0][ctype])), 1095)
         first, last = fake.first_name(), fake.last_name()
+        tier_weights = TIER_WEIGHT_GIVEN_STYLE[style]
+        brand_weights = [w / len(bs) for w, bs in zip(tier_weights, BRAND_TIERS.values(), strict=True) for _ in bs]
         rows.append(
             {
                 "customer_id": f"C{i:07d}",
                 "first_name": first,
                 "last_name": last,
                 "email": f"{first}.{last}{i}@example.com".lower(),
+                "created_at": now - timedelta(days=recency + int(rnd.expovariate(1 / 420))),
                 "customer_type": CUSTOMER_TYPES[ctype],
                 "total_spent": round(orders * aov, 2),
                 "order_count": orders,
                 "avg_order_value": round(aov, 2),
+                "days_since_last_purchase": recency,
+                "visit_frequency": round(rnd.gammavariate(2.0, [0.6, 1.6, 3.5, 7.0][ctype]), 1),
+                "cart_abandonment_rate": round(rnd.betavariate(3.0, 4.0), 3),
+                "style": style,
+                "preferred_categories": list(
+                    dict.fromkeys(rnd.choices(categories, CATEGORY_WEIGHT_GIVEN_STYLE[style], k=rnd.randint(1, 3)))
+                ),
+                "preferred_brands": list(dict.fromkeys(rnd.choices(brands, brand_weights, k=rnd.randint(1, 3)))),
+                "price_range_min": round(aov * 0.3 * rnd.lognormvariate(0, 0.2)),
+                "price_range_max": round(aov * 1.6 * rnd.lognormvariate(0, 0.2)),
+                "discount_sensitivity": round(rnd.betavariate(4.0, 3.0), 3),
+                "luxury_affinity": round(rnd.betavariate(2.0, 6.0), 3),
             }
         )
     return pd.DataFrame(rows)
@@ -156,32 +189,39 @@ def simple_validate(frame: pd.DataFrame) -> dict[str, int]:
     return counts
 
 
-def simple_import(path: Path, db: Database) -> int:
-    """csv.DictReader and a try/float per value of every column; the good rows then go in with one
-    bulk insert per table (kinder to the simple way than an INSERT per row would be)."""
+def simple_import(path: Path, n: int, db: Database) -> int:
+    """The first `n` rows of the real tools' CSV, parsed the way a hand-written importer would:
+    csv.DictReader, then float/int/fromisoformat/split per value of every column, a row skipped
+    when any value fails; the good rows then go in with one bulk insert per table (kinder to the
+    simple way than an INSERT per row would be)."""
+    parse: dict[str, Callable[[str], Any]] = {c: float for c in FLOAT_COLUMNS} | {c: int for c in INT_COLUMNS}
+    parse |= {"created_at": datetime.fromisoformat} | {c: _simple_list for c in LIST_COLUMNS}
     good = []
     with path.open(newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
+        for row in itertools.islice(csv.DictReader(fh), n):
             try:
-                parsed = {k: (float(v) if v else None) for k, v in row.items() if k not in TEXT_COLUMNS}
-                parsed["created_at"] = datetime.fromisoformat(row["created_at"]) if row["created_at"] else None
+                parsed = {k: (parse[k](v) if v else None) if k in parse else (v or None) for k, v in row.items()}
             except ValueError:
                 continue
-            if row["customer_id"]:
-                good.append({k: row[k] or None for k in TEXT_COLUMNS if k in row} | parsed)
+            if parsed["customer_id"]:
+                good.append(parsed)
     db.con.register("simple_rows", pd.DataFrame(good))
-    db.execute(
-        "INSERT INTO customers (customer_id, first_name, last_name, email, created_at, source) "
-        "SELECT customer_id, first_name, last_name, email, created_at, 'bench' FROM simple_rows"
-    )
-    db.execute(
-        "INSERT INTO customer_behavior (customer_id, total_spent, order_count, avg_order_value) "
-        "SELECT customer_id, total_spent, order_count, avg_order_value FROM simple_rows"
-    )
+    for table in ("customers", "customer_behavior", "customer_preferences"):
+        columns = [c for c in db.df(f"SELECT * FROM {table} LIMIT 0").columns if c in good[0]]  # noqa: S608
+        extra = ", source" if table == "customers" else ""
+        db.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}{extra}) "  # noqa: S608 - names from the schema
+            f"SELECT {', '.join(columns)}{', ' + repr('bench') if extra else ''} FROM simple_rows"
+        )
     return len(good)
 
 
-def simple(n: int, seed: int, folder: Path) -> dict[str, float]:
+def _simple_list(text: str) -> list[str]:
+    """DuckDB writes a list as "[a, b]"."""
+    return [item for item in text.strip("[]").split(", ") if item]
+
+
+def simple(n: int, seed: int, folder: Path, real_csv: Path) -> dict[str, float]:
     frame: pd.DataFrame | None = None
 
     def generate() -> None:
@@ -189,12 +229,9 @@ def simple(n: int, seed: int, folder: Path) -> dict[str, float]:
         frame = simple_generate(n, seed)
 
     out = {"generate": timed(generate)}
-    frame["created_at"] = pd.Timestamp("2025-01-01")
     out["validate"] = timed(lambda: simple_validate(frame))
-    csv_path = folder / "simple.csv"
-    frame.to_csv(csv_path, index=False)
     with Database(folder / "simple.duckdb") as db:
-        out["import"] = timed(lambda: simple_import(csv_path, db))
+        out["import"] = timed(lambda: simple_import(real_csv, n, db))
     return out
 
 
@@ -210,8 +247,8 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-data-") as tmp:
         folder = Path(tmp)
-        baseline = simple(args.simple, args.seed, folder)
         real = fast(args.customers, args.seed, folder)
+        baseline = simple(args.simple, args.seed, folder, folder / "customers.csv")
     per_row = {
         stage: round((baseline[stage] / args.simple) / (real[stage] / args.customers), 1)
         for stage in ("generate", "validate", "import")
