@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tools import catalog
-from tools.audience import EMAIL_PATTERN, EXCLUSION_REASONS, score_one, scored_audience
+from tools.audience import EMAIL_PATTERN, EXCLUSION_REASONS, WEIGHTS, score_one, scored_audience
 from tools.matching import segment_fit
 
 CATEGORIES = list(catalog.CATEGORIES)[:4]
@@ -162,8 +162,8 @@ def features(row):
     return {**(row["preferences"] or {}), **(row["behavior"] or {})}
 
 
-def reference(rows, items):
-    """One customer at a time, the obvious way."""
+def reference(rows, items, segments=None):
+    """One customer at a time, the obvious way (only members of `segments`, when given)."""
 
     def norm(email):
         return email.strip().lower()
@@ -180,6 +180,8 @@ def reference(rows, items):
     recent_ids, recent_addresses = {r["customer_id"] for r in recent}, {norm(r["email"]) for r in recent}
     excluded, kept, taken = Counter(), {}, set()
     for r in sorted(rows, key=lambda r: r["customer_id"]):
+        if segments is not None and r["segment"] not in segments:
+            continue
         if r["quarantined"]:
             excluded["quarantined"] += 1
         elif r["email"] is None or not re.fullmatch(EMAIL_PATTERN, r["email"].strip()):
@@ -197,24 +199,41 @@ def reference(rows, items):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(people=customers, items=products)
-def test_sql_ranking_equals_the_reference(db, people, items):
+@given(
+    people=customers,
+    items=products,
+    segments=st.none() | st.lists(st.integers(0, 2), min_size=1, max_size=3, unique=True),
+    limit=st.none() | st.integers(1, 6),
+)
+def test_sql_ranking_equals_the_reference(db, people, items, segments, limit):
     now = datetime.now()
     rows, catalogue = load(db, people, items, now)
     skus = [p["sku"] for p in catalogue]
     ranked, excluded, eligible = scored_audience(
-        db, run_id=1, segments=None, skus=skus, frequency_cap_days=CAP_DAYS, breakdown=True
+        db, run_id=1, segments=segments, skus=skus, frequency_cap_days=CAP_DAYS, limit=limit, breakdown=True
     )
-    expected, expected_excluded = reference(rows, catalogue)
+    expected, expected_excluded = reference(rows, catalogue, segments)
 
     assert excluded == expected_excluded
-    assert eligible == len(expected) == len(ranked)
-    assert set(ranked["customer_id"]) == set(expected)
-    for row in ranked.itertuples():
-        best = max(expected[row.customer_id].values())
-        assert row.score == pytest.approx(best, abs=1e-12)
-        assert expected[row.customer_id][row.recommended_sku] == pytest.approx(best, abs=1e-12)
-    assert (ranked["score"].diff().dropna() <= 1e-12).all()  # best first
+    assert eligible == len(expected)
+    best = {cid: max(scores.values()) for cid, scores in expected.items()}
+    # Best first, ties by customer id; the top `limit` of that order.
+    order = sorted(best, key=lambda cid: (-best[cid], cid))[:limit]
+    assert len(ranked) == len(order)
+    for row, cid in zip(ranked.itertuples(), order, strict=True):
+        assert row.score == pytest.approx(best[cid], abs=1e-12)
+        if row.customer_id != cid:  # only where two customers tie
+            assert best[row.customer_id] == pytest.approx(best[cid], abs=1e-12)
+        scores = expected[row.customer_id]
+        first_best = next(sku for sku in skus if scores[sku] >= best[row.customer_id] - 1e-12)
+        assert row.recommended_sku == first_best  # a tie between products goes to the earlier SKU
+        parts = score_one(
+            features(next(r for r in rows if r["customer_id"] == row.customer_id)),
+            next(p for p in catalogue if p["sku"] == first_best),
+        )
+        for name in WEIGHTS:
+            assert getattr(row, name) == pytest.approx(parts[name], abs=1e-12)
+    assert set(ranked["customer_id"]) <= set(expected)
 
     fit = segment_fit(db, 1, skus)
     members = pd.DataFrame(
