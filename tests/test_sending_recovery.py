@@ -151,3 +151,44 @@ def test_a_batch_whose_outcomes_could_not_be_saved_is_settled_from_the_journal(s
     assert set(statuses(shop, campaign).values()) == {"sent"}
     assert sorted(server.received) == sorted(statuses(shop, campaign))
     assert set(server.received.values()) == {1}
+
+
+def test_ctrl_c_pauses_a_cli_send_and_the_next_send_resumes(shop):
+    campaign = approved_campaign(shop)
+    path = shop.db.path
+    shop.db.close()  # the sending process needs the database file to itself
+    with FaultySMTPServer(Faults(delay=0.02)) as server:
+        env = {**os.environ, "PROMOPILOT_SMTP_URL": server.url, "PROMOPILOT_SEND_RATE": "100"}
+        command = [
+            sys.executable,
+            "-c",
+            "from cli import main; main()",
+            "--db",
+            path,
+            "campaign",
+            "send",
+            str(campaign),
+        ]
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while server.received.total() < 5 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        process.send_signal(signal.SIGINT)
+        output, errors = process.communicate(timeout=30)
+        interrupted = server.received.copy()
+
+        db = Database(path)
+        ctx = ToolContext(db=db, settings=Settings(db_path=path, smtp_url=server.url, send_rate=0))
+        try:
+            paused = dict(db.execute("SELECT status, count(*) FROM messages GROUP BY 1").fetchall())
+            state = db.scalar("SELECT status FROM campaigns WHERE campaign_id = ?", [campaign])
+            result = run_tool(ctx, "campaign_send", campaign_id=campaign)
+            final = statuses(ctx, campaign)
+        finally:
+            db.close()
+    assert process.returncode == 0, errors
+    assert state == "paused" and "paused" in output
+    assert set(paused) == {"sent", "queued"}, paused  # the messages in flight finished; nothing in doubt
+    assert paused["sent"] == interrupted.total() < len(final)
+    assert result.data["status"] == "sent" and set(final.values()) == {"sent"}
+    assert sorted(server.received) == sorted(final) and set(server.received.values()) == {1}
