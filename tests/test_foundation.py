@@ -15,7 +15,7 @@ from cli import main
 from storage.db import Database
 from storage.errors import DatabaseBusy, UserError
 from storage.migrations import MIGRATIONS, schema_version
-from tools import get_tool, run_tool
+from tools import Settings, ToolContext, get_tool, run_tool
 from tools.context import Progress
 
 
@@ -151,3 +151,37 @@ def test_cli_on_a_database_held_by_another_process_says_so_without_traceback(tmp
         assert json.loads(runner.invoke(main, ["--db", str(path), "status", "--json"]).stdout)["hint"]
     finally:
         holder.kill()
+
+
+def test_bench_data_runs_with_its_documented_flags(monkeypatch, capsys):
+    """In this process (its modules are loaded already), as `python -m bench.data ... --json` would run."""
+    from bench import data
+
+    monkeypatch.setattr(sys, "argv", ["bench.data", "--customers", "2000", "--simple", "200", "--seed", "3", "--json"])
+    data.main()
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["customers"] == 2000 and figures["simple"]["customers"] == 200
+    for stage in ("generate", "validate", "import"):
+        assert figures["seconds"][stage] > 0 and figures["simple"]["seconds"][stage] > 0, stage
+        assert figures["per_row_speedup"][stage] > 0, stage
+    assert figures["peak_rss_mb"] > 0 and set(figures["within_target"]) == {
+        "generate",
+        "validate",
+        "import",
+        "peak_rss_mb",
+    }
+
+
+def test_the_bench_simple_import_stores_what_the_tool_stores(ctx, tmp_path):
+    """The per-row baseline is only a fair comparison if it does the same job on the same file."""
+    from bench.data import EXPORT, simple_import
+
+    run_tool(ctx, "generate_demo_data", customers=300, products=5, seed=4)
+    csv_path = tmp_path / "c.csv"
+    ctx.db.execute(EXPORT.format(path=csv_path))
+    query = """SELECT * EXCLUDE (source) FROM customers JOIN customer_behavior USING (customer_id)
+               JOIN customer_preferences USING (customer_id) ORDER BY customer_id"""
+    with Database(tmp_path / "simple.duckdb") as simple, Database(tmp_path / "tool.duckdb") as tool_db:
+        assert simple_import(csv_path, 300, simple) == 300
+        run_tool(ToolContext(db=tool_db, settings=Settings()), "import_data", kind="customers", path=str(csv_path))
+        assert simple.rows(query) == tool_db.rows(query)
