@@ -13,7 +13,11 @@ from email import policy
 import httpx
 import pytest
 import uvicorn
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
 
+from cli import main
+from storage.db import Database
 from tests import campaign_fixtures
 from tests.campaign_fixtures import approved_campaign
 from tests.smtp_server import free_port
@@ -145,3 +149,31 @@ def test_a_genuine_token_for_someone_not_sent_to_records_nothing(sent):
     token = LinkSigner.for_db(ctx.db, ctx.settings).token("open", campaign, "C9999999")
     assert client.get(f"/t/o/{token}.gif").status_code == 200
     assert events(ctx) == []
+
+
+def test_serve_tracking_serves_the_given_database_with_the_configured_secret(shop, tmp_path, monkeypatch):
+    """`promopilot serve-tracking` (no chat UI): links signed with PROMOPILOT_SECRET work against its database."""
+    shop.settings.secret = "a-deployment-secret"
+    shop.settings.smtp_url = f"outbox:{tmp_path / 'out'}"
+    campaign = approved_campaign(shop)
+    run_tool(shop, "campaign_send", campaign_id=campaign)
+    customer = shop.db.scalar("SELECT customer_id FROM messages WHERE status = 'sent' LIMIT 1")
+    genuine = LinkSigner.for_db(shop.db, shop.settings).token("open", campaign, customer)
+    forged = LinkSigner("another-secret", shop.settings.public_url).token("open", campaign, customer)
+    path = shop.db.path
+    shop.db.close()
+    answers = {}
+
+    def serve(app, host, port, **options):  # instead of listening: a few requests while the command runs
+        answers["where"] = (host, port)
+        client = TestClient(app)
+        answers["forged"] = client.get(f"/t/o/{forged}.gif").status_code
+        answers["genuine"] = client.get(f"/t/o/{genuine}.gif").status_code
+
+    monkeypatch.setattr(uvicorn, "run", serve)
+    env = {"PROMOPILOT_SECRET": "a-deployment-secret"}
+    result = CliRunner(env=env).invoke(main, ["--db", path, "serve-tracking", "--port", "8123"])
+    shop.db = Database(path)
+    assert result.exit_code == 0, result.output
+    assert answers == {"where": ("127.0.0.1", 8123), "forged": 404, "genuine": 200}
+    assert events(shop) == [{"customer_id": customer, "kind": "open", "url": None}]
