@@ -159,6 +159,21 @@ def test_customers_are_ranked_with_a_breakdown_and_exclusions(segmented):
     assert "email" in top.columns  # a person at the CLI sees who they are
 
 
+def test_ranking_says_what_to_do_when_nobody_is_left(ctx):
+    with pytest.raises(UserError, match="no customers in the database"):
+        run_tool(ctx, "rank_customers", product=["ANY-1"])
+    run_tool(ctx, "generate_demo_data", customers=30, products=20, seed=3)
+    sku = sku_where(ctx.db, "true")
+    ctx.db.execute(
+        "INSERT INTO messages (campaign_id, customer_id, email, status, sent_at) "
+        "SELECT 1, customer_id, email, 'sent', now() - INTERVAL 2 DAY FROM customers"
+    )
+    with pytest.raises(UserError, match=rf"No customer can be emailed about {sku}: all were left out") as caught:
+        run_tool(ctx, "rank_customers", product=[sku], frequency_cap_days=7)
+    assert "recently emailed" in caught.value.message and "--frequency-cap-days" in caught.value.hint
+    assert run_tool(ctx, "rank_customers", product=[sku], frequency_cap_days=1).data["eligible"] > 0
+
+
 def test_the_agent_gets_ids_not_people_and_segments_narrow_the_ranking(segmented):
     segmented.actor = "agent"
     sku = sku_where(segmented.db, "true")

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from assistant.llm import ModelUnavailable
 from storage.db import Database
 from storage.errors import UserError
-from storage.queries import active_run_id, require_active_run
+from storage.queries import active_run_id, require_active_run, require_customers
 from tools.audience import (
     COMPONENTS_SELECT,
     FEATURE_COLUMNS,
@@ -244,6 +244,7 @@ def rank_customers(ctx: ToolContext, args: RankArgs) -> ToolResult:
     fits best. Quarantined, invalid, suppressed (unsubscribed, bounced), recently emailed and
     duplicate addresses are left out and counted. At the CLI also `promopilot match --customers`.
     """
+    require_customers(ctx.db)
     skus = resolve_skus(ctx.db, args.product, args.shortlist)
     run_id = require_active_run(ctx.db) if args.segment else active_run_id(ctx.db)
     cap = ctx.settings.frequency_cap_days if args.frequency_cap_days is None else args.frequency_cap_days
@@ -260,6 +261,14 @@ def rank_customers(ctx: ToolContext, args: RankArgs) -> ToolResult:
         ranked = ranked.drop(columns=["email", "first_name"])  # the model sees ids and scores, not people
     ranked.insert(0, "rank", range(1, len(ranked) + 1))
     left_out = ", ".join(f"{n:,} {reason.replace('_', ' ')}" for reason, n in excluded.items() if n)
+    if not eligible:
+        raise UserError(
+            f"No customer can be emailed about {', '.join(skus)}"
+            + (f" in segment {', '.join(map(str, args.segment))}" if args.segment else "")
+            + f": all were left out ({left_out or 'none in scope'}).",
+            hint="Lower the frequency cap (--frequency-cap-days), pick other segments, "
+            "or look at the data problems (promopilot validate, promopilot data-issues).",
+        )
     summary = (
         f"Top {len(ranked):,} of {eligible:,} eligible customers for {', '.join(skus)}"
         + (f" (best fit {ranked['score'].iloc[0]:.2f})" if len(ranked) else "")
