@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from typing import get_args
 
 import pytest
 from click.testing import CliRunner
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 from cli import main
 from storage.errors import UserError
 from tools import run_tool
+from tools.products import SortKey
 
 INJECTIONS = [
     "'; DROP TABLE products; --",
@@ -71,6 +73,28 @@ def test_search_brand_sort_and_paging(shop):
     second = run_tool(shop, "find_products", search="cotton", brand=brands, sort="price_asc", limit=3, offset=3)
     assert second.data["skus"] == wool.sort_values(["price", "sku"]).sku.iloc[3:6].tolist()
     assert first.tables[0].total == len(wool)
+
+
+ORDERS = {  # sort key -> (column, ascending), written out rather than derived from the key
+    "stock_desc": ("stock", False),
+    "stock_asc": ("stock", True),
+    "price_desc": ("price", False),
+    "price_asc": ("price", True),
+    "margin_desc": ("margin", False),
+    "margin_asc": ("margin", True),
+    "name": ("name", True),
+    "newest": ("created_at", False),
+}
+
+
+@pytest.mark.parametrize("sort", get_args(SortKey))
+def test_every_sort_orders_as_named_with_missing_values_last(shop, sort):
+    shop.db.execute(
+        "UPDATE products SET price = NULL, margin = NULL, stock = NULL WHERE sku IN (SELECT min(sku) FROM products)"
+    )
+    column, ascending = ORDERS[sort]
+    expected = everything(shop).sort_values([column, "sku"], ascending=[ascending, True], na_position="last")
+    assert run_tool(shop, "find_products", sort=sort, limit=500).data["skus"] == expected["sku"].tolist()
 
 
 def test_contradictory_bounds_are_refused(shop):
