@@ -137,6 +137,33 @@ def test_pause_stops_a_running_send_between_batches(shop):
     assert set(server.received.values()) == {1}
 
 
+def test_a_server_that_goes_away_mid_send_pauses_it_with_the_queue_intact(shop):
+    campaign = approved_campaign(shop)
+    outcome = {}
+    with FaultySMTPServer() as first:
+        shop.settings.smtp_url = first.url
+        worker = threading.Thread(
+            target=lambda: outcome.update(result=run_tool(shop, "campaign_send", campaign_id=campaign, rate=40))
+        )
+        worker.start()
+        while first.received.total() < 4:
+            time.sleep(0.005)
+    worker.join(30)  # the server stopped with the `with`: retries find nobody there
+    result = outcome["result"]
+    assert result.data["status"] == "paused" and "stopped answering" in result.data["stopped"]
+    interrupted = dict(shop.db.execute("SELECT status, count(*) FROM messages GROUP BY 1").fetchall())
+    assert "failed" not in interrupted and interrupted["queued"] > 0  # nobody written off for the outage
+    assert interrupted.get("unknown", 0) <= sending.CONNECTIONS  # at most the messages on the wire
+    with FaultySMTPServer() as second:
+        shop.settings.smtp_url = second.url
+        assert run_tool(shop, "campaign_send", campaign_id=campaign).data["status"] == "sent"
+    final = statuses(shop, campaign)
+    for address, status in final.items():
+        copies = first.received[address] + second.received[address]
+        assert copies == 1 if status == "sent" else copies <= 1, address
+    assert set(final.values()) <= {"sent", "unknown"}
+
+
 def test_cancel_drops_what_was_not_sent(shop):
     campaign = approved_campaign(shop)
     with FaultySMTPServer() as server:
