@@ -106,7 +106,7 @@ class OpenAIChat:
                             slot["name"] += part.function.name or ""
                             slot["arguments"] += part.function.arguments or ""
         except openai.OpenAIError as exc:
-            raise _service_error(exc) from exc
+            raise _service_error(exc, midway=True) from exc
         tool_calls = [
             ToolCall(id=c["id"] or f"call_{i}", name=c["name"], arguments=c["arguments"])
             for i, c in sorted(calls.items())
@@ -139,7 +139,12 @@ def _is_transient(exc: BaseException) -> bool:
     return isinstance(exc, TRANSIENT)
 
 
-def _service_error(exc: openai.OpenAIError) -> ModelServiceError:
+def _service_error(exc: openai.OpenAIError, *, midway: bool = False) -> ModelServiceError:
+    if midway:
+        return ModelServiceError(
+            f"The model service stopped in the middle of its answer ({type(exc).__name__}).",
+            "Ask again; if it keeps happening, unset OPENAI_API_KEY to use the offline planner.",
+        )
     if isinstance(exc, openai.AuthenticationError):
         return ModelServiceError(
             "The model service refused the API key.", "Check OPENAI_API_KEY, or unset it to use the offline planner."

@@ -27,6 +27,8 @@ class Scripted:
     status: int = 200
     hang: float = 0.0  # seconds to sleep before answering
     drop: bool = False  # close the connection without an answer
+    cut_after: int | None = None  # streaming: close the connection after this many chunks
+    stall_after: int | None = None  # streaming: go silent (for `hang` seconds) after this many chunks
 
 
 class FakeOpenAI:
@@ -50,6 +52,13 @@ class FakeOpenAI:
 
     def fault(self, status: int = 500, *, hang: float = 0.0, drop: bool = False) -> FakeOpenAI:
         self.script.append(Scripted(status=status, hang=hang, drop=drop))
+        return self
+
+    def broken_stream(
+        self, content: str, *, cut_after: int | None = None, stall_after: int | None = None, hang: float = 0.0
+    ) -> FakeOpenAI:
+        """A streamed answer that starts, then loses its connection (`cut_after`) or stalls (`stall_after`)."""
+        self.script.append(Scripted(content=content, cut_after=cut_after, stall_after=stall_after, hang=hang))
         return self
 
     def bodies(self) -> str:
@@ -88,7 +97,7 @@ class FakeOpenAI:
                 with server._lock:
                     server.requests.append(body)
                 step = server._next()
-                if step.hang:
+                if step.hang and step.stall_after is None:
                     time.sleep(step.hang)
                 if step.drop:
                     self.close_connection = True
@@ -112,15 +121,27 @@ class FakeOpenAI:
                 self.wfile.write(data)
 
             def _stream(self, step: Scripted, body: dict[str, Any]) -> None:
+                """Server-sent events in chunked transfer encoding, as api.openai.com sends them."""
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Transfer-Encoding", "chunked")
                 self.send_header("Connection", "close")
                 self.end_headers()
                 self.close_connection = True
-                for chunk in _chunks(step, body):
-                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-                    self.wfile.flush()
-                self.wfile.write(b"data: [DONE]\n\n")
+                for i, chunk in enumerate(_chunks(step, body)):
+                    if i == step.cut_after:
+                        self.connection.shutdown(2)  # mid-body: the client sees an incomplete chunked read
+                        return
+                    if i == step.stall_after:
+                        time.sleep(step.hang)
+                        return
+                    self._write_chunk(f"data: {json.dumps(chunk)}\n\n".encode())
+                self._write_chunk(b"data: [DONE]\n\n")
+                self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
+
+            def _write_chunk(self, data: bytes) -> None:
+                self.wfile.write(f"{len(data):X}\r\n".encode() + data + b"\r\n")
                 self.wfile.flush()
 
         return Handler

@@ -123,6 +123,41 @@ def test_a_hanging_response_times_out_and_is_retried(ctx, fake_openai):
     assert len(fake_openai.requests) == 2
 
 
+def test_a_dropped_connection_is_retried(ctx, fake_openai):
+    fake_openai.fault(drop=True).reply(content="Reconnected.")
+
+    events = turn(make_agent(ctx, fake_openai), Conversation(), "hi")
+
+    assert answer(events) == "Reconnected."
+    assert len(fake_openai.requests) == 2
+    assert not any(isinstance(e, Error) for e in events)
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [{"cut_after": 2}, {"stall_after": 2, "hang": 1.5}],
+    ids=["connection-lost-mid-answer", "stalls-mid-answer"],
+)
+def test_an_answer_broken_off_midway_is_reported_not_repeated_and_the_chat_goes_on(ctx, fake_openai, broken):
+    fake_openai.broken_stream("one two three four five", **broken).reply(content="Here it is again.")
+    agent = make_agent(ctx, fake_openai, timeout=0.5)
+    conversation = Conversation()
+
+    async def two_turns() -> tuple[list, list]:
+        first = [e async for e in agent.run(conversation, "count to five")]
+        second = [e async for e in agent.run(conversation, "again please")]
+        return first, second
+
+    broken_off, again = asyncio.run(two_turns())
+
+    assert answer(broken_off) == "one two ", "what arrived was shown once; the request was not silently repeated"
+    (error,) = [e for e in broken_off if isinstance(e, Error)]
+    assert "middle of its answer" in error.message and error.hint
+    assert isinstance(broken_off[-1], Done)
+    assert answer(again) == "Here it is again."
+    assert len(fake_openai.requests) == 2
+
+
 def test_malformed_arguments_go_back_to_the_model_which_corrects_them(ctx, fake_openai):
     fake_openai.reply(tool_calls=[{"name": "generate_demo_data", "arguments": '{"customers": 30,'}])
     fake_openai.reply(tool_calls=[{"name": "generate_demo_data", "arguments": {"customers": 30, "products": 10}}])
