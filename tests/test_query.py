@@ -134,6 +134,21 @@ def test_no_path_taking_function_reads_etc_passwd(shop):
             assert PASSWD_FIRST_LINE not in shown and "root:x" not in shown, sql
 
 
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM enable_profiling()",
+        "SELECT * FROM enable_logging(level = 'trace')",
+        "SELECT * FROM add_grammar_extension('x')",
+    ],
+)
+def test_settings_cannot_change_from_inside_a_select(shop, sql):
+    """Table functions that switch settings pass the statement check; the locked configuration stops them
+    (unlocked, enable_logging to a file even aborts the process)."""
+    with pytest.raises(UserError, match="Refused: the query tries to change DuckDB settings"):
+        run_tool(shop, "query_data", sql=sql)
+
+
 def test_the_temp_directory_is_not_a_way_in(shop, tmp_path, monkeypatch):
     """DuckDB lets a locked-down database still read its spill directory (./.tmp by default)."""
     monkeypatch.chdir(tmp_path)

@@ -188,6 +188,11 @@ def query_data(ctx: ToolContext, args: QueryArgs) -> ToolResult:
         ) from None
     except duckdb.Error as exc:
         first = str(exc).splitlines()[0]
+        if "configuration has been locked" in first:  # enable_logging(), enable_profiling()... inside a SELECT
+            raise UserError(
+                "Refused: the query tries to change DuckDB settings (logging, profiling, extensions).",
+                hint="Ask a question the data can answer with one SELECT over the shop's tables.",
+            ) from None
         hint = f"Available tables: {', '.join(TABLES)}." if isinstance(exc, duckdb.CatalogException) else None
         pii_columns = {c for columns in PII.values() for c in columns}
         if not pii_visible(ctx) and any(f'"{c}"' in first for c in pii_columns):
