@@ -150,11 +150,13 @@ def test_product_names_holding_sql_are_found_and_harmless(shop):
         assert sku in found.data["skus"]
         by_category = run_tool(shop, "find_products", category=[attack], brand=[attack])
         assert by_category.data["skus"] == [sku]
-    run_tool(shop, "shortlist_add", skus=evil, shortlist="evil")
-    assert run_tool(shop, "shortlist_show", shortlist="evil").data["skus"] == evil
-    ranked = run_tool(shop, "rank_customers", shortlist="evil", top=5)  # the scoring SQL binds them too
+    run_tool(shop, "shortlist_add", skus=evil[:1])  # on the default list: an OR '1'='1' name must not see it
+    assert run_tool(shop, "shortlist_show", shortlist=INJECTIONS[1]).data["skus"] == []
+    run_tool(shop, "shortlist_add", skus=evil, shortlist=INJECTIONS[1])
+    assert run_tool(shop, "shortlist_show", shortlist=INJECTIONS[1]).data["skus"] == evil
+    ranked = run_tool(shop, "rank_customers", shortlist=INJECTIONS[1], top=5)  # the scoring SQL binds them too
     assert len(ranked.data["customer_ids"]) == 5 and set(ranked.tables[0].to_df()["recommended_sku"]) <= set(evil)
-    assert run_tool(shop, "shortlist_remove", skus=evil[:2], shortlist="evil").data["skus"] == evil[2:]
+    assert run_tool(shop, "shortlist_remove", skus=evil[:2], shortlist=INJECTIONS[1]).data["skus"] == evil[2:]
     assert shop.db.scalar("SELECT count(*) FROM products WHERE source = 'test'") == len(INJECTIONS)
 
 
