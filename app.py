@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import chainlit as cl
 import chainlit.server
 from chainlit.server import app as server
@@ -17,8 +15,7 @@ cl.on_message(webapp.on_message)
 cl.action_callback("approve")(webapp.on_approve)
 cl.action_callback("revise")(webapp.on_revise)
 cl.action_callback("reject")(webapp.on_reject)
-if os.environ.get("PROMOPILOT_PASSWORD"):
-    cl.password_auth_callback(webapp.check_password)
+webapp.enable_login()  # only when PROMOPILOT_PASSWORD is set
 
 webapp.mount_tracking(server)
 webapp.keep_page_local(chainlit.server)

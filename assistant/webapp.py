@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import time
 from functools import cache
 from pathlib import Path
@@ -313,6 +314,20 @@ def guess_kind(file_name: str, text: str) -> str:
 
 
 # -- login (only when PROMOPILOT_PASSWORD is set) --------------------------------------------------
+def enable_login() -> bool:
+    """Ask for a password when PROMOPILOT_PASSWORD is set (a shared deployment); True when it is on.
+
+    Chainlit signs its session cookies with CHAINLIT_AUTH_SECRET and refuses to start without
+    one; when none is set a random one is made here, so logins simply end when the server restarts.
+    """
+    if not os.environ.get("PROMOPILOT_PASSWORD"):
+        return False
+    if not os.environ.get("CHAINLIT_AUTH_SECRET"):
+        os.environ["CHAINLIT_AUTH_SECRET"] = secrets.token_urlsafe(48)
+    cl.password_auth_callback(check_password)
+    return True
+
+
 def check_password(username: str, password: str) -> cl.User | None:
     expected_user = os.environ.get("PROMOPILOT_USER") or username
     expected_password = os.environ.get("PROMOPILOT_PASSWORD", "")

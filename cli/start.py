@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -41,8 +40,6 @@ def start(click_ctx: click.Context, host: str, port: int, customers: int) -> Non
     url = f"http://{host}:{port}"
     env = {**os.environ, "PROMOPILOT_DB": str(Path(state.db_path).resolve())}
     env.setdefault("PROMOPILOT_PUBLIC_URL", url)
-    if env.get("PROMOPILOT_PASSWORD") and not env.get("CHAINLIT_AUTH_SECRET"):
-        env["CHAINLIT_AUTH_SECRET"] = secrets.token_urlsafe(48)  # sessions end when the server restarts
     sink = _start_sink() if not env.get("PROMOPILOT_SMTP_URL") else None
     command = [sys.executable, "-m", "chainlit", "run", "app.py", "--headless", "--host", host, "--port", str(port)]
     server = subprocess.Popen(command, cwd=ROOT, env=env)

@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -65,7 +66,13 @@ class App:
 @pytest.fixture(scope="session")
 def chat_app(tmp_path_factory) -> Iterator[App]:
     """`chainlit run app.py --headless` on a free port, offline, with a fresh database and a mail sink."""
-    home = tmp_path_factory.mktemp("chat-app")
+    with serve(tmp_path_factory.mktemp("chat-app")) as app:
+        yield app
+
+
+@contextmanager
+def serve(home: Path, **env_extra: str) -> Iterator[App]:
+    """The chat app in its own process: database and mail sink under `home`, `env_extra` on top."""
     sink = start_sink(directory=home / "sink", port=free_port())
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -76,7 +83,8 @@ def chat_app(tmp_path_factory) -> Iterator[App]:
         "PROMOPILOT_DB": str(home / "app.duckdb"),
         "PROMOPILOT_SMTP_URL": sink.url,
         "PROMOPILOT_PUBLIC_URL": url,
-        "PROMOPILOT_SEND_RATE": "1000",
+        "PROMOPILOT_SEND_RATE": "40",  # slow enough for the journey to see a send's live progress
+        **env_extra,
     }
     log = home / "chainlit.log"
     command = [sys.executable, "-m", "chainlit", "run", "app.py", "--headless", "--host", "127.0.0.1", "--port"]

@@ -54,6 +54,15 @@ class Chat:
         answers = self.page.locator(".step[data-step-type='assistant_message']")
         expect(answers.filter(has_text=re.compile(pattern)).last).to_be_visible(timeout=STEP_TIMEOUT)
 
+    def expect_visible(self, locator, name: str) -> None:
+        """Wait for `locator`; on failure keep a screenshot of what the page showed instead."""
+        try:
+            expect(locator).to_be_visible(timeout=STEP_TIMEOUT)
+        except AssertionError:
+            self.page.screenshot(path=self.artifacts / f"journey-{name}-FAILED.png")
+            raise
+        self.shot(name)
+
     def shot(self, name: str) -> None:
         self.page.screenshot(path=self.artifacts / f"journey-{name}.png")
         now = time.monotonic()
@@ -103,8 +112,11 @@ def test_the_journey_from_demo_data_to_report(page: Page, chat_app, artifacts):
     chat.answer_contains(r"version \d+ approved")
     chat.shot("06-approved")
 
-    chat.say("send it")
+    chat.say("send it")  # about 100 recipients at 40 a second: the first batch of 80 takes two seconds
+    progress = page.get_by_text(re.compile(r"Sending campaign \d+: \d+/\d+ \(\d+%\)"))
+    chat.expect_visible(progress, "07a-sending")
     chat.answer_contains(r"in a while for the report")
+    expect(progress).to_have_count(0)  # the line gives way to the result
     assert chat_app.sink.received.total() > 0, "the mail sink received the campaign"
     chat.shot("07-sent")
 
