@@ -103,6 +103,10 @@ def test_contradictory_bounds_are_refused(shop):
     assert "Swap" in caught.value.hint
     with pytest.raises(UserError, match="--min-stock"):
         run_tool(shop, "find_products", min_stock=10, max_stock=1)
+    for field in ("price_min", "price_max", "min_margin"):
+        for value in ("nan", "inf"):
+            with pytest.raises(UserError, match=field):
+                run_tool(shop, "find_products", **{field: value})
 
 
 def test_an_empty_result_says_which_filter_to_loosen(shop):

@@ -39,10 +39,13 @@ class ProductFilter(BaseModel):
     min_stock: int | None = Field(None, ge=0, description="Only products with at least this many in stock.")
     max_stock: int | None = Field(None, ge=0, description="Only products with at most this many in stock.")
     min_margin: float | None = Field(
-        None, description="Minimum markup on cost, as a fraction: 0.5 = price is at least cost + 50%."
+        None,
+        allow_inf_nan=False,
+        description="Minimum markup on cost, as a fraction: 0.5 = price is at least cost + 50%.",
     )
-    price_min: float | None = Field(None, ge=0, description="Lowest price (EUR).")
-    price_max: float | None = Field(None, ge=0, description="Highest price (EUR).")
+    # NaN would compare false with every price (an empty result for no visible reason): refused instead.
+    price_min: float | None = Field(None, ge=0, allow_inf_nan=False, description="Lowest price (EUR).")
+    price_max: float | None = Field(None, ge=0, allow_inf_nan=False, description="Highest price (EUR).")
     category: list[str] = Field(default_factory=list, description="Category, e.g. Outerwear (any of these).")
     brand: list[str] = Field(default_factory=list, description="Brand name (any of these).")
     search: str | None = Field(None, description="Text to look for in the name, SKU, brand or category.")
