@@ -374,3 +374,16 @@ def test_export_to_a_folder_or_unknown_type_is_refused(ctx, tmp_path):
         run_tool(ctx, "export_data", what="products", path=str(tmp_path / "dir.csv"), overwrite=True)
     with pytest.raises(UserError, match="unknown file type"):
         run_tool(ctx, "export_data", what="products", path=str(tmp_path / "p.xlsx"))
+
+
+def test_json_keys_that_are_empty_clash_in_case_or_hold_slashes(ctx, tmp_path):
+    lines = [
+        "[1, 2]",  # a .jsonl line that is a list: rejected, not read as a JSON array file
+        json.dumps({"customer_id": "J1", "Email": "j@example.com", "email": "other", "": "x", "__line": 9, "a/b": 1}),
+    ]
+    path = write(tmp_path, "odd.jsonl", "\n".join(lines))
+    result = run_tool(ctx, "import_data", kind="customers", path=path)
+    assert (result.data["imported"], result.data["rejected"]) == (1, 1)
+    assert result.data["columns"] == {"customer_id": "customer_id", "Email": "email"}
+    assert sorted(result.data["unmatched_columns"]) == ["__line_1", "a/b", "column0", "email_1"]
+    assert ctx.db.scalar("SELECT email FROM customers WHERE customer_id = 'J1'") == "j@example.com"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import uuid
 
@@ -178,3 +179,31 @@ def test_mixed_types_in_a_number_column_reject_only_the_bad_rows(shared):
     assert ctx.db.scalar(
         "SELECT list(total_spent ORDER BY customer_id) FROM customer_behavior WHERE customer_id LIKE 'M_'"
     ) == [12.5, None, 1000.0]
+
+
+JSON_SCALAR = st.one_of(
+    st.none(), st.booleans(), st.integers(-(10**12), 10**12), st.floats(allow_nan=False, allow_infinity=False), TEXT
+)
+JSON_VALUE = st.recursive(
+    JSON_SCALAR, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3)
+)
+JSON_RECORD = st.one_of(
+    st.fixed_dictionaries(
+        {"customer_id": st.one_of(TEXT, st.integers(), st.none()), "total_spent": st.one_of(JSON_SCALAR, GOOD_NUMBER)},
+        optional={"email": JSON_VALUE, "first_name": st.one_of(TEXT, FORMULA), "odd key": JSON_VALUE},
+    ),
+    JSON_VALUE,  # mostly not an object: a rejected record
+)
+
+
+@PROPERTY_SETTINGS
+@given(records=st.lists(JSON_RECORD, max_size=10), as_array=st.booleans())
+def test_json_lines_and_arrays_of_anything(shared, records, as_array):
+    ctx, folder = shared
+    text = json.dumps(records) if as_array else "\n".join(json.dumps(r) for r in records)
+    result = attempt(ctx, folder, "a.json" if as_array else "l.jsonl", text.encode())
+    if result is None:
+        return
+    data = result.data
+    assert data["imported"] + data["rejected"] + data["empty_rows"] == data["rows"] == len(records)
+    assert data["rejected"] >= sum(not isinstance(r, dict) for r in records)

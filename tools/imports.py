@@ -270,7 +270,7 @@ def _read_json(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
     encoding = _encoding(path)
     with path.open("rb") as fh:
         head = fh.read(1 << 16).decode(encoding, errors="replace").lstrip("\ufeff \t\r\n")
-    if head.startswith("["):
+    if path.suffix.lower() == ".json" and head.startswith("["):
         if encoding != "utf-8":
             raise ValueError("a JSON file must be UTF-8 encoded")
         con.execute(
@@ -303,7 +303,8 @@ def _read_json(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
             "GROUP BY k ORDER BY min(n), k"
         ).fetchall()
         keys = [k for (k,) in order]
-        paths = ['$."' + k.replace("\\", "\\\\").replace('"', '\\"') + '"' for k in keys]
+        paths = ["/" + k.replace("~", "~0").replace("/", "~1") for k in keys]  # JSON Pointer: any key, even ""
+        keys = _column_names(keys)
         select = "".join(f", json_extract_string(j, ?) AS {_ident(k)}" for k in keys)
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {RAW} AS SELECT n AS __line{select} FROM import_json WHERE ok ORDER BY n",
@@ -312,6 +313,21 @@ def _read_json(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
     finally:
         con.execute("DROP TABLE IF EXISTS import_json")
     return Source(path, fmt, keys, "__line", bad_records=[(n, "not a JSON object") for (n,) in bad])
+
+
+def _column_names(keys: list[str]) -> list[str]:
+    """JSON keys as column names DuckDB accepts: never empty, unique ignoring case (as DuckDB
+    compares them), never our `__line`; a clash gets a suffix, as DuckDB does for CSV headers."""
+    names: list[str] = []
+    taken = {"__line"}
+    for i, key in enumerate(keys):
+        name, n = key or f"column{i}", 0
+        while name.lower() in taken:
+            n += 1
+            name = f"{key or f'column{i}'}_{n}"
+        taken.add(name.lower())
+        names.append(name)
+    return names
 
 
 def _columns(con: duckdb.DuckDBPyConnection) -> list[str]:
