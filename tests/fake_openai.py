@@ -35,6 +35,7 @@ class FakeOpenAI:
     def __init__(self) -> None:
         self.script: list[Scripted] = []
         self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []  # each request's HTTP headers (lower-case names)
         self.default: Scripted | None = None
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -96,6 +97,7 @@ class FakeOpenAI:
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with server._lock:
                     server.requests.append(body)
+                    server.headers.append({k.lower(): v for k, v in self.headers.items()})
                 step = server._next()
                 if step.hang and step.stall_after is None:
                     time.sleep(step.hang)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import openai
 import pytest
@@ -81,6 +82,63 @@ def test_parallel_tool_calls_all_run_and_are_answered_in_order(demo_ctx, fake_op
     assert answered == [c["id"] for c in calls]
     products = tool_messages(fake_openai.requests[1])[1]
     assert len(products["tables"][0]["rows"]) <= 3
+
+
+class NapArgs(BaseModel):
+    seconds: float = 0.4
+
+
+@pytest.fixture
+def nap_tool():
+    """A tool that only waits, so running two calls one after the other would show in the time taken."""
+
+    def fn(ctx, args: NapArgs) -> ToolResult:
+        time.sleep(args.seconds)
+        return ToolResult(summary=f"Napped {args.seconds}s.")
+
+    REGISTRY["nap"] = Tool("nap", "Wait a moment.", NapArgs, fn, cli=None, agent=True)
+    yield
+    del REGISTRY["nap"]
+
+
+def test_parallel_tool_calls_run_at_the_same_time(ctx, fake_openai, nap_tool):
+    fake_openai.reply(tool_calls=[{"name": "nap", "arguments": {"seconds": 0.6}} for _ in range(3)])
+    fake_openai.reply(content="Rested.")
+    agent = make_agent(ctx, fake_openai)
+    agent.tools = [REGISTRY["nap"].schema()]  # the fixture registered it after the agent's schemas were read
+
+    started = time.perf_counter()
+    events = turn(agent, Conversation(), "take three naps")
+    elapsed = time.perf_counter() - started
+
+    assert [e.ok for e in events if isinstance(e, ToolEnd)] == [True, True, True]
+    assert sum(e.seconds for e in events if isinstance(e, ToolEnd)) >= 1.8
+    assert elapsed < 1.5, f"three 0.6 s calls took {elapsed:.2f} s: they ran one after another"
+
+
+def test_model_base_url_and_key_come_from_the_environment(monkeypatch, fake_openai):
+    from assistant.chat_model import chat_model
+    from assistant.planner import OfflinePlanner
+    from tools.context import Settings
+
+    monkeypatch.setenv("OPENAI_API_KEY", "")
+    assert isinstance(chat_model(Settings.from_env()), OfflinePlanner), "no key: the offline planner"
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
+    monkeypatch.setenv("PROMOPILOT_MODEL", "local-llama")
+    fake_openai.reply(content="Hi from the server you configured.")
+
+    async def one_answer() -> str:
+        model = chat_model(Settings.from_env())
+        return "".join(
+            [i.text async for i in model.stream([{"role": "user", "content": "hi"}], []) if hasattr(i, "text")]
+        )
+
+    assert asyncio.run(one_answer()) == "Hi from the server you configured."
+    (request,) = fake_openai.requests
+    assert request["model"] == "local-llama"
+    assert fake_openai.headers[0]["authorization"] == "Bearer sk-from-env"
 
 
 def test_rate_limit_then_success_is_retried(ctx, fake_openai):
