@@ -22,7 +22,7 @@ from typing import Any
 
 from assistant.chat_model import ChatModel, Completion, ModelServiceError, ToolCall, Usage
 from assistant.prompts import SYSTEM_PROMPT
-from assistant.views import error_view, model_view
+from assistant.views import bug_view, error_view, model_view
 from storage.errors import UserError
 from tools.context import Progress, ToolContext
 from tools.registry import REGISTRY, agent_schemas, load_all
@@ -196,13 +196,7 @@ class Agent:
             return end(error=error_view(exc.message, exc.hint), seconds=time.perf_counter() - started)
         except Exception as exc:  # a bug in a tool must not end the conversation
             log.exception("tool %s failed", call.name)
-            return end(
-                error=error_view(
-                    f"{call.name} failed unexpectedly ({type(exc).__name__}: {exc}).",
-                    "This is a bug in PromoPilot, not in the request; try another way or report it.",
-                ),
-                seconds=time.perf_counter() - started,
-            )
+            return end(error=bug_view(call.name, exc), seconds=time.perf_counter() - started)
         return end(result=result, seconds=time.perf_counter() - started)
 
 

@@ -50,6 +50,14 @@ def error_view(message: str, hint: str | None = None, **details: Any) -> dict[st
     return {"ok": False, "error": message, "hint": hint, **jsonable(details)}
 
 
+def bug_view(tool: str, exc: Exception) -> dict[str, Any]:
+    """A tool that raised something other than a `UserError`: a bug, reported without ending the chat."""
+    return error_view(
+        f"{tool} failed unexpectedly ({type(exc).__name__}: {exc}).",
+        "This is a bug in PromoPilot, not in the request; try another way or report it.",
+    )
+
+
 def redact(value: Any) -> Any:
     """Blank PII fields (by key or table column) and any email address inside text."""
     if isinstance(value, dict):

@@ -26,6 +26,7 @@ from assistant.chat_model import chat_model
 from assistant.llm import structured_model
 from assistant.loop import Agent, Conversation, Done, Error, Event, Token, ToolEnd, ToolProgress, ToolStart
 from assistant.planner import NOTE_PREFIX
+from assistant.views import bug_view
 from storage.db import Database
 from storage.errors import UserError
 from tools.context import Settings, ToolContext
@@ -273,14 +274,17 @@ async def on_revise(action: cl.Action) -> None:
 
 
 async def _user_tool(name: str, **arguments: Any) -> ToolResult | None:
-    """Run a tool as the user, showing it as a step; a `UserError` becomes a message, not a crash."""
+    """Run a tool as the user, showing it as a step; any failure becomes a message, not a crash."""
     async with cl.Step(name=name, type="tool", show_input="json") as step:
         step.input = json.dumps(arguments)
         try:
             result = await asyncio.to_thread(run_tool, user_ctx(), name, arguments)
-        except UserError as exc:
-            step.output, step.is_error = _error_text(exc.to_dict()), True
-            await cl.Message(content=_error_text(exc.to_dict())).send()
+        except Exception as exc:  # a UserError is expected; anything else is a bug, and the chat goes on
+            if not isinstance(exc, UserError):
+                log.exception("tool %s failed", name)
+            text = _error_text(exc.to_dict() if isinstance(exc, UserError) else bug_view(name, exc))
+            step.output, step.is_error = text, True
+            await cl.Message(content=text).send()
             return None
         step.output = result.summary
     return result

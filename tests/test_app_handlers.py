@@ -168,6 +168,27 @@ def test_an_upload_that_is_not_data_gets_an_explanation(web, tmp_path):
     assert web.get_db().scalar("SELECT count(*) FROM customers") == 0
 
 
+def test_a_bug_in_a_button_or_upload_tool_is_a_message_and_the_chat_goes_on(web, tmp_path, monkeypatch):
+    csv = tmp_path / "customers.csv"
+    csv.write_text("customer_id,email\nC1,a@example.com\n")
+    upload = SimpleNamespace(name="customers.csv", path=str(csv), mime="text/csv")
+
+    def broken(ctx, name, arguments):
+        raise RuntimeError("disk on fire")
+
+    async def upload_then_talk() -> None:
+        with monkeypatch.context() as patch:
+            patch.setattr(web, "run_tool", broken)
+            await web.on_message(cl.Message(content="", elements=[upload]))
+        await web.on_message(cl.Message(content="help"))
+
+    ctx = run_handler(upload_then_talk)
+    step = next(s for s in sent_steps(ctx) if s["type"] == "tool" and s.get("output"))
+    assert step["isError"] and "import_data failed unexpectedly (RuntimeError: disk on fire)" in step["output"]
+    assert "bug in PromoPilot" in texts(ctx)
+    assert "I can take you from data to a sent campaign" in texts(ctx), "the next message is answered"
+
+
 def test_an_uploaded_product_csv_is_imported_as_the_user(web, tmp_path):
     csv = tmp_path / "new_products.csv"
     csv.write_text(
