@@ -41,3 +41,17 @@ def test_start_seeds_an_empty_database_and_leaves_a_filled_one_alone(ctx):
     assert ctx.db.scalar("SELECT count(*) FROM segment_runs WHERE is_active") == 1
     seed(ctx, customers=50)
     assert ctx.db.scalar("SELECT count(*) FROM customers") == 300
+
+
+def test_chat_with_the_model_service_down_says_so_and_exits_1(tmp_path, fake_openai, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
+    for _ in range(4):  # every attempt of the retry policy fails
+        fake_openai.fault(503)
+
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "c.duckdb"), "chat", "hello"])
+
+    assert result.exit_code == 1
+    assert "The model service is not answering (InternalServerError), even after retrying." in result.stderr
+    assert "offline planner" in result.stderr, "the hint says what to do"
+    assert len(fake_openai.requests) == 4
