@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import signal
 import threading
 import time
 from contextlib import contextmanager
@@ -338,3 +339,27 @@ def test_a_product_gone_from_the_catalogue_since_approval_stops_the_send_before_
     assert server.received.total() == 0
     assert shop.db.scalar("SELECT status FROM campaigns WHERE campaign_id = ?", [campaign]) == "approved"
     assert shop.db.scalar("SELECT count(*) FROM messages") == 0
+
+
+class CtrlCOnFirstAdvance(Progress):
+    """Presses Ctrl-C at an awkward moment: while the progress bar is being updated after a batch."""
+
+    @contextmanager
+    def task(self, description, total=None):
+        presses = iter([signal.SIGINT])
+        yield lambda n=1: [signal.raise_signal(s) for s in presses]
+
+
+def test_ctrl_c_anywhere_in_a_send_pauses_it_instead_of_breaking_off(shop):
+    campaign = approved_campaign(shop)
+    shop.progress = CtrlCOnFirstAdvance()
+    with FaultySMTPServer() as server:
+        shop.settings.smtp_url = server.url
+        result = run_tool(shop, "campaign_send", campaign_id=campaign, rate=10)  # batches of 20
+        assert result.data["status"] == "paused" and "Ctrl-C" in result.data["stopped"]
+        assert result.data["messages"] == {"sent": 20, "queued": len(addresses(shop, campaign)) - 20}
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Ctrl-C is itself again
+        shop.progress = Progress()
+        assert run_tool(shop, "campaign_send", campaign_id=campaign).data["status"] == "sent"
+    assert sorted(server.received) == addresses(shop, campaign)
+    assert set(server.received.values()) == {1}

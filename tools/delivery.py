@@ -25,11 +25,13 @@ from __future__ import annotations
 import json
 import os
 import queue
+import signal
 import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -266,36 +268,37 @@ class Sender:
         for thread in threads:
             thread.start()
         settled = False  # every claimed batch recorded: the journal holds nothing the database lacks
-        try:
-            while budget > 0:
-                status = self.db.scalar("SELECT status FROM campaigns WHERE campaign_id = ?", [campaign_id])
-                if status != "sending":
-                    stopped = status
-                    break
-                batch, skipped = self._claim(campaign_id, int(min(self.batch_size, budget)))
-                counts["skipped"] += skipped
-                if not batch and not skipped:
-                    break
-                for recipient in batch:
-                    work.put(recipient)
-                outcomes, error = self._collect(done, len(batch))
-                record(self.db, campaign_id, outcomes)
-                self.journal.clear()
-                counts.update(o.status for o in outcomes)
-                advance(len(batch) + skipped)
-                budget -= len(batch) + skipped
-                if error is not None:
-                    raise error
-                if self._stop.is_set():
-                    stopped = self._stop_reason
-                    break
-            settled = True
-        finally:
-            for _ in threads:
-                work.put(None)
-            for thread in threads:
-                thread.join()
-            self.journal.close(keep=not settled)
+        with self._ctrl_c_halts():
+            try:
+                while budget > 0:
+                    status = self.db.scalar("SELECT status FROM campaigns WHERE campaign_id = ?", [campaign_id])
+                    if status != "sending":
+                        stopped = status
+                        break
+                    batch, skipped = self._claim(campaign_id, int(min(self.batch_size, budget)))
+                    counts["skipped"] += skipped
+                    if not batch and not skipped:
+                        break
+                    for recipient in batch:
+                        work.put(recipient)
+                    outcomes, error = self._collect(done, len(batch))
+                    record(self.db, campaign_id, outcomes)
+                    self.journal.clear()
+                    counts.update(o.status for o in outcomes)
+                    advance(len(batch) + skipped)
+                    budget -= len(batch) + skipped
+                    if error is not None:
+                        raise error
+                    if self._stop.is_set():
+                        stopped = self._stop_reason
+                        break
+                settled = True
+            finally:
+                for _ in threads:
+                    work.put(None)
+                for thread in threads:
+                    thread.join()
+                self.journal.close(keep=not settled)
         return RunResult(counts, stopped, time.perf_counter() - started)
 
     def _claim(self, campaign_id: int, size: int) -> tuple[list[Recipient], int]:
@@ -315,14 +318,32 @@ class Sender:
         return batch, len(rows) - len(batch)
 
     def _collect(self, done, count: int) -> tuple[list[Outcome], BaseException | None]:
-        results = []
-        while len(results) < count:
-            try:
-                results.append(done.get())
-            except KeyboardInterrupt:
-                self.halt("interrupted (Ctrl-C)")  # the couriers finish what is in flight, queue the rest
+        results = [done.get() for _ in range(count)]
         error = next((e for _, e in results if e is not None), None)
         return [o for o, _ in results], error
+
+    @contextmanager
+    def _ctrl_c_halts(self) -> Iterator[None]:
+        """While the run lasts, Ctrl-C halts it like a pause: the couriers finish what is in flight and the
+        rest stays queued. A KeyboardInterrupt could strike anywhere in the main thread instead (inside
+        a lock of the progress bar, mid database write) and leave the command hanging or the batch
+        unrecorded. A second Ctrl-C interrupts as usual. Only the main thread may handle signals: a run
+        in the chat app's worker thread is paused through `halt` instead."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = signal.getsignal(signal.SIGINT)
+        restore = previous if previous is not None else signal.default_int_handler  # None: set outside Python
+
+        def halt(signum: int, frame: object) -> None:
+            signal.signal(signal.SIGINT, restore)
+            self.halt("interrupted (Ctrl-C)")
+
+        signal.signal(signal.SIGINT, halt)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, restore)
 
     def _work(self, courier: _Courier, limiter: RateLimiter, work, done) -> None:
         try:
