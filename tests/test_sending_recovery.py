@@ -174,7 +174,11 @@ def test_ctrl_c_pauses_a_cli_send_and_the_next_send_resumes(shop):
         while server.received.total() < 5 and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.005)
         process.send_signal(signal.SIGINT)
-        output, errors = process.communicate(timeout=30)
+        try:
+            output, errors = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
         interrupted = server.received.copy()
 
         db = Database(path)
