@@ -52,8 +52,28 @@ def test_latin1_file_is_decoded(ctx, tmp_path):
         tmp_path, "legacy.csv", "cust_id,Vorname,email\n1,José,j@example.com\n2,Müller,m@example.com\n", "latin-1"
     )
     result = run_tool(ctx, "import_data", kind="customers", path=path, map={"Vorname": "first_name"})
-    assert result.data["encoding"] == "latin-1"
+    assert result.data["encoding"] == "cp1252"  # Latin-1 letters read the same in Windows-1252
     assert ctx.db.scalar("SELECT string_agg(first_name, ',' ORDER BY customer_id) FROM customers") == "José,Müller"
+
+
+def test_windows_1252_euro_signs_and_curly_quotes_are_decoded(ctx, tmp_path):
+    """Excel on Windows saves CSV in Windows-1252: € is byte 0x80, which is no Latin-1 letter."""
+    text = "sep=;\nSKU;Product name;Price\nS1;“Fjord” parka – navy;1.234,50 €\nS2;Tee;12,00 €\n"
+    result = run_tool(ctx, "import_data", kind="products", path=write(tmp_path, "win.csv", text, "cp1252"))
+    assert (result.data["encoding"], result.data["delimiter"], result.data["imported"]) == ("cp1252", ";", 2)
+    assert ctx.db.rows("SELECT name, price FROM products ORDER BY sku") == [
+        {"name": "“Fjord” parka – navy", "price": 1234.5},
+        {"name": "Tee", "price": 12.0},
+    ]
+
+
+def test_bytes_outside_windows_1252_fall_back_to_latin1_and_lines_count_the_sep_line(ctx, tmp_path):
+    path = tmp_path / "odd.csv"
+    path.write_bytes(b"sep=,\ncustomer_id,first_name,total_spent\nC1,Ren\xe9\x81,1\nC2,Bo,lots\n")
+    result = run_tool(ctx, "import_data", kind="customers", path=str(path))
+    assert result.data["encoding"] == "latin-1" and result.data["imported"] == 1
+    assert ctx.db.scalar("SELECT first_name FROM customers") == "René\x81"
+    assert ctx.db.rows("SELECT line, raw_value FROM data_issues") == [{"line": 4, "raw_value": "lots"}]
 
 
 def test_dry_run_previews_and_changes_nothing(ctx, tmp_path):

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import codecs
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -210,52 +212,75 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
 
 
 def _encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM) when every byte decodes as such, UTF-16 by BOM, else Latin-1."""
+    """UTF-8 (with or without BOM) when every byte decodes as such, UTF-16 by BOM, else Windows-1252
+    (what Excel on Windows writes: Latin-1 plus €, curly quotes and dashes in 0x80-0x9F), else Latin-1."""
     with path.open("rb") as fh:
         head = fh.read(4)
         if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
             return "utf-16"
-        fh.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        try:
-            while chunk := fh.read(1 << 20):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "latin-1"
-    return "utf-8"
+        for name in ("utf-8", "cp1252"):  # one pass for the usual UTF-8 file, a second only when it fails
+            fh.seek(0)
+            decoder = codecs.getincrementaldecoder(name)()
+            try:
+                while chunk := fh.read(1 << 20):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                continue
+            return name
+    return "latin-1"
 
 
-def _delimiter(path: Path, encoding: str) -> str:
-    """The delimiter is the candidate that splits the header line most often (',' on a tie).
+def _delimiter(path: Path, encoding: str) -> tuple[str, int]:
+    """The delimiter, and how many lines precede the header.
 
-    Quoted names are left out of the count: in `"Name, first";"E-mail"` the comma is part of a name.
+    Excel's `sep=;` first line names the delimiter. Otherwise it is the candidate that splits the
+    header line most often (',' on a tie), quoted names left out: in `"Name, first";"E-mail"` the
+    comma is part of a name.
     """
     with path.open("r", encoding=encoding, errors="replace", newline="") as fh:
         head = fh.read(1 << 16)
     if "\x00" in head:  # text exports never contain NUL; spreadsheets (.xlsx) and archives do
         raise ValueError("the file contains binary data (is it an Excel workbook or an archive? export it as CSV)")
-    header = head.lstrip("\ufeff").splitlines()[0] if head.strip() else ""
-    header = re.sub(r'"(?:[^"]|"")*"', "", header)
+    lines = head.lstrip("\ufeff").splitlines() if head.strip() else [""]
+    if hint := re.fullmatch(r'"?sep=(.)"?', lines[0].strip()):
+        return hint.group(1), 1
+    header = re.sub(r'"(?:[^"]|"")*"', "", lines[0])
     counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
     best = max(counts, key=lambda d: (counts[d], d == ","))
-    return best if counts[best] else ","
+    return (best if counts[best] else ","), 0
 
 
 def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
     """CSV as text columns. The single-threaded reader, because DuckDB's parallel one refuses
     quoted line breaks (an address or note cell) when short rows are padded; on 2 cores it
-    measured no slower on a 1M-row file (0.5-0.7 s against 0.8-1.0 s)."""
+    measured no slower on a 1M-row file (0.5-0.7 s against 0.8-1.0 s). DuckDB reads UTF-8 and
+    UTF-16 itself; a Windows-1252 or Latin-1 file is first copied to a UTF-8 temp file."""
     encoding = _encoding(path)
-    delim = _delimiter(path, encoding)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {RAW} AS SELECT * FROM read_csv(?, all_varchar = true, header = true,
-            delim = ?, quote = '"', escape = '"', encoding = ?, null_padding = true, strict_mode = false,
-            parallel = false, max_line_size = 67108864, auto_detect = true)""",
-        [str(path), delim, encoding],
-    )
-    columns = _columns(con)
-    return Source(path, "csv", columns, "rowid + 2", {"encoding": encoding, "delimiter": delim})
+    delim, skip = _delimiter(path, encoding)
+    readable = _as_utf8(path, encoding) if encoding in ("cp1252", "latin-1") else path
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {RAW} AS SELECT * FROM read_csv(?, all_varchar = true, header = true,
+                delim = ?, quote = '"', escape = '"', encoding = ?, skip = ?, null_padding = true,
+                strict_mode = false, parallel = false, max_line_size = 67108864, auto_detect = true)""",
+            [str(readable), delim, "utf-8" if readable != path else encoding, skip],
+        )
+    finally:
+        if readable != path:
+            readable.unlink()
+    details = {"encoding": encoding, "delimiter": delim}
+    return Source(path, "csv", _columns(con), f"rowid + {2 + skip}", details)
+
+
+def _as_utf8(path: Path, encoding: str) -> Path:
+    """A UTF-8 copy of the file in the temp folder, streamed (the caller deletes it)."""
+    with (
+        path.open("r", encoding=encoding, newline="") as src,
+        tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", suffix=".csv", delete=False) as dst,
+    ):
+        shutil.copyfileobj(src, dst, 1 << 20)
+    return Path(dst.name)
 
 
 def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
@@ -378,6 +403,7 @@ def _match_columns(kind: str, source: Source, user_map: dict[str, str]) -> tuple
 DECIMAL_COMMA = r"-?(([0-9]+|[0-9]{1,3}(\.[0-9]{3})+),[0-9]+|[0-9]{1,3}(\.[0-9]{3}){2,})"
 DECIMAL_DOT = r"-?(([0-9]+|[0-9]{1,3}(,[0-9]{3})+)\.[0-9]+|[0-9]{1,3}(,[0-9]{3}){2,})"
 EITHER_WAY = r"-?[1-9][0-9]{0,2}[.,][0-9]{3}"
+NOT_DIGITS = "[\\s€$£¥\u00a0]"  # spaces and currency signs around or inside a number: "1 234,50 €"
 
 
 def _uses_decimal_comma(con: duckdb.DuckDBPyConnection, numeric: list[str], delimiter: str | None) -> bool:
@@ -389,13 +415,14 @@ def _uses_decimal_comma(con: duckdb.DuckDBPyConnection, numeric: list[str], deli
     """
     if not numeric:
         return False
+    columns = ", ".join(map(_ident, numeric))
     n_comma, n_dot, n_either = con.execute(
         f"""SELECT count(*) FILTER (WHERE NOT either AND regexp_full_match(v, ?)),
                    count(*) FILTER (WHERE NOT either AND regexp_full_match(v, ?)), count(*) FILTER (WHERE either)
             FROM (SELECT v, regexp_full_match(v, ?) AS either FROM (
-                SELECT trim(__value) AS v FROM (SELECT {", ".join(map(_ident, numeric))} FROM {RAW} LIMIT 20000)
-                UNPIVOT (__value FOR __column IN ({", ".join(map(_ident, numeric))}))))""",
-        [DECIMAL_COMMA, DECIMAL_DOT, EITHER_WAY],
+                SELECT regexp_replace(__value, ?, '', 'g') AS v FROM (SELECT {columns} FROM {RAW} LIMIT 20000)
+                UNPIVOT (__value FOR __column IN ({columns}))))""",
+        [DECIMAL_COMMA, DECIMAL_DOT, EITHER_WAY, NOT_DIGITS],
     ).fetchone()
     if n_comma != n_dot:
         return n_comma > n_dot
@@ -435,7 +462,7 @@ def _parse(column: Column, raw: str, decimal_comma: bool) -> str:
     if column.type == "timestamp":
         slow = f"try_strptime(trim({raw}), {DATE_FORMATS!r})"
         return f"coalesce(TRY_CAST({raw} AS TIMESTAMP), CASE WHEN {blank} THEN NULL ELSE {slow} END)"
-    digits = f"regexp_replace({raw}, '[\\s€$£¥\u00a0]', '', 'g')"
+    digits = f"regexp_replace({raw}, '{NOT_DIGITS}', '', 'g')"
     digits = f"replace(replace({digits}, '.', ''), ',', '.')" if decimal_comma else f"replace({digits}, ',', '')"
     slow = f"TRY_CAST({digits} AS DOUBLE)"
     if column.type == "integer":
