@@ -178,6 +178,25 @@ def test_cancel_drops_what_was_not_sent(shop):
     assert sum(server.received.values()) == 4
 
 
+def test_cancel_during_a_send_stops_it_and_leaves_nothing_queued(shop):
+    campaign = approved_campaign(shop)
+    with FaultySMTPServer() as server:
+        shop.settings.smtp_url = server.url
+        outcome = {}
+        worker = threading.Thread(
+            target=lambda: outcome.update(result=run_tool(shop, "campaign_send", campaign_id=campaign, rate=40))
+        )
+        worker.start()
+        while server.received.total() < 3:
+            time.sleep(0.005)
+        run_tool(shop, "campaign_cancel", campaign_id=campaign)
+        worker.join(10)
+    counts = outcome["result"].data["messages"]
+    assert outcome["result"].data["status"] == "cancelled"
+    assert set(counts) == {"sent", "cancelled"} and counts["sent"] == server.received.total() >= 3
+    assert counts["sent"] + counts["cancelled"] == len(addresses(shop, campaign))
+
+
 def test_an_address_suppressed_after_freezing_is_skipped(shop):
     campaign = approved_campaign(shop)
     with FaultySMTPServer() as server:

@@ -158,11 +158,15 @@ def campaign_cancel(ctx: ToolContext, args: CampaignIdArgs) -> ToolResult:
             f"Campaign {args.campaign_id} is already {campaign['status']}.",
             hint=f"See how it did with `promopilot report {args.campaign_id}`.",
         )
-    running = _halt(args.campaign_id, "cancelled by the user")
+    with _active_lock:
+        running = args.campaign_id in _active
     if not running:  # settle what a crashed run left behind before closing the books
         recover(ctx.db, args.campaign_id, Journal.for_campaign(ctx.db, args.campaign_id), resend_safe=False)
+    # The status first, then the halt: a halted loop settles by the status it finds, so it must find this one.
     _finish(ctx.db, args.campaign_id, "cancelled", "cancelled by the user")
-    if not running:  # a running loop cancels its own queue when it sees the new status
+    if running:
+        _halt(args.campaign_id, "cancelled by the user")  # the loop cancels its own queue when it stops
+    else:
         _cancel_queue(ctx.db, args.campaign_id)
     counts = _status_counts(ctx.db, args.campaign_id)
     return ToolResult(
