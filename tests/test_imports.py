@@ -407,3 +407,23 @@ def test_json_keys_that_are_empty_clash_in_case_or_hold_slashes(ctx, tmp_path):
     assert result.data["columns"] == {"customer_id": "customer_id", "Email": "email"}
     assert sorted(result.data["unmatched_columns"]) == ["__line_1", "a/b", "column0", "email_1"]
     assert ctx.db.scalar("SELECT email FROM customers WHERE customer_id = 'J1'") == "j@example.com"
+
+
+def test_rejected_rows_name_their_real_line_past_blank_lines_and_multi_line_cells(ctx, tmp_path):
+    path = write(
+        tmp_path,
+        "crm.csv",
+        "customer_id,address,total_spent\n"
+        'C1,"1 Main St\nSpringfield",x1\n'  # lines 2-3
+        "\n"  # line 4: blank, skipped
+        "C2,plain,x2\n"  # line 5
+        'C3,"a\n\nb",x3\n'  # lines 6-8
+        "C4,ok,4\n",
+    )
+    result = run_tool(ctx, "import_data", kind="customers", path=path, map={"address": "ignore"})
+    assert (result.data["imported"], result.data["rejected"]) == (1, 3)
+    assert ctx.db.rows("SELECT line, row_key FROM data_issues ORDER BY line") == [
+        {"line": 2, "row_key": "C1"},
+        {"line": 5, "row_key": "C2"},
+        {"line": 6, "row_key": "C3"},
+    ]

@@ -15,6 +15,7 @@ logs are summarised into behaviour features (recency, frequency, monetary value)
 from __future__ import annotations
 
 import codecs
+import csv
 import re
 import shutil
 import tempfile
@@ -138,9 +139,9 @@ class Source:
     path: Path
     format: str
     columns: list[str]
-    # SQL giving each row's line: the record number + 1 for CSV (exact unless the file has blank
-    # lines or line breaks inside quoted cells), the line for JSON lines, the element's position in a
-    # JSON array, the row number for Parquet.
+    # SQL giving each row's line: where the record starts for CSV (past blank lines and line breaks
+    # inside quoted cells), the line for JSON lines, the element's position in a JSON array, the row
+    # number for Parquet.
     line_expr: str
     details: dict[str, Any] = field(default_factory=dict)
     bad_records: list[tuple[int, str]] = field(default_factory=list)  # (line, problem) for unparsable records
@@ -270,7 +271,38 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
         if readable != path:
             readable.unlink()
     details = {"encoding": encoding, "delimiter": delim}
-    return Source(path, "csv", _columns(con), f"rowid + {2 + skip}", details)
+    columns = _columns(con)
+    records = con.execute(f"SELECT count(*) FROM {RAW}").fetchone()[0]
+    starts = _record_lines(path, encoding, delim, skip, records)
+    if starts is None:
+        return Source(path, "csv", columns, f"rowid + {2 + skip}", details)
+    lines = pa.table({"__line": starts})  # noqa: F841 - read by DuckDB below
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {RAW} AS SELECT * FROM {RAW} POSITIONAL JOIN lines")
+    return Source(path, "csv", columns, "__line", details)
+
+
+def _record_lines(path: Path, encoding: str, delim: str, skip: int, records: int) -> pa.Array | None:
+    """The line each CSV record starts on, when that is not its number + the header (blank lines,
+    or line breaks inside quoted cells such as addresses, shift it); None when every record is one
+    line (one fast byte count), or when Python's csv module does not see the same records as
+    DuckDB (then the record number stays the best guess)."""
+    with path.open("rb") as fh:
+        newlines = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+    if newlines in (records + skip, records + skip + 1):  # the last line break is optional
+        return None
+    starts = []
+    try:
+        with path.open("r", encoding=encoding, newline="") as fh:
+            reader = csv.reader(fh, delimiter=delim)
+            read = 0
+            for row in reader:
+                if row:  # DuckDB skips blank lines too
+                    starts.append(read + 1)
+                read = reader.line_num
+    except csv.Error:  # e.g. a cell beyond the csv module's field size limit
+        return None
+    starts = starts[1 + skip :]
+    return pa.array(starts, pa.int64()) if len(starts) == records else None
 
 
 def _as_utf8(path: Path, encoding: str) -> Path:
