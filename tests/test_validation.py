@@ -68,6 +68,8 @@ def test_each_check_on_hand_made_rows(ctx):
             ("c1 ", "Ann", "ann2@example.com", 100.0, 4, 25.0),  # duplicate id of C1
             ("C9", "Ann", "ann@example.com", 100.0, 4, 25.0),  # duplicate email of C1
             ("C10", "Hal", "x@promopilot.test", 10.0, 1, 10.0),  # special-use domain: email-validator refuses
+            ("C12", "Ida", "i@example.com", 40.0, 0, 40.0),  # spend without orders: nothing to recompute from
+            ("C13", "Jo", "j@example.com", 0.0, 0, None),  # a customer who never bought: fine
         ],
     )
     with ctx.db.transaction() as con:
@@ -87,6 +89,7 @@ def test_each_check_on_hand_made_rows(ctx):
     assert found["missing_value"] == ["C5"]
     assert found["negative_amount"] == ["C6"]
     assert found["aov_mismatch"] == ["C7"]
+    assert found["spend_without_orders"] == ["C12"]
     assert found["duplicate_id"] == ["c1"]  # the later spelling; "c1 " shown trimmed in the example text
     assert found["duplicate_email"] == ["C9"]
     assert found["empty_row"] == ["C11"]
@@ -105,7 +108,7 @@ def test_outliers_use_a_robust_z_score(ctx):
 
 def test_fix_repairs_quarantines_logs_and_a_second_run_is_clean(ctx):
     run_tool(ctx, "generate_demo_data", customers=1500, products=10, seed=9, defects=0.08)
-    add_customers(ctx.db, [("X1", "Xi", " Xi@Example.com", 30.0, 3, 10.0)])
+    add_customers(ctx.db, [("X1", "Xi", " Xi@Example.com", 30.0, 3, 10.0), ("X2", "Yu", "yu@example.com", 9.0, 0, 9.0)])
     before = checks(run_tool(ctx, "validate_data"))
     result = run_tool(ctx, "validate_data", fix=True)
     changes = result.data["changes"]
@@ -117,11 +120,19 @@ def test_fix_repairs_quarantines_logs_and_a_second_run_is_clean(ctx):
                               AND total_spent >= 0 AND order_count > 0""")
         == 0
     )
-    blocking = ["empty_row", "missing_value", "invalid_email", "negative_amount", "duplicate_email"]
+    blocking = [
+        "empty_row",
+        "missing_value",
+        "invalid_email",
+        "negative_amount",
+        "duplicate_email",
+        "spend_without_orders",
+    ]
     assert changes["quarantined"] == ctx.db.scalar("SELECT count(*) FROM customers WHERE quarantine_reason IS NOT NULL")
     assert changes["quarantined"] <= sum(before[c]["rows"] for c in blocking)
     reasons = set(ctx.db.scalar("SELECT list(DISTINCT quarantine_reason) FROM customers"))
     assert reasons - {None} == set(blocking)
+    assert ctx.db.scalar("SELECT quarantine_reason FROM customers WHERE customer_id = 'X2'") == "spend_without_orders"
     fixed = ctx.db.rows("SELECT problem, raw_value FROM data_issues WHERE action = 'fixed' AND row_key = 'X1'")
     assert fixed == [{"problem": "email_format", "raw_value": " Xi@Example.com"}]
     assert changes["fixed"] == before["aov_mismatch"]["rows"] + before["email_format"]["rows"]

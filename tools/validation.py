@@ -116,6 +116,14 @@ CHECKS = [
               OR abs(avg_order_value - total_spent / order_count) > 0.01 + 0.005 * total_spent / order_count)""",
     ),
     Check(
+        "spend_without_orders",
+        "customer_behavior",
+        "quarantine",
+        "Spend or an average order value with zero orders: inconsistent, and there is nothing to recompute from.",
+        """SELECT customer_id, 'order_count', order_count::VARCHAR FROM usable
+           WHERE order_count = 0 AND (total_spent > 0 OR avg_order_value > 0)""",
+    ),
+    Check(
         "duplicate_id",
         "customers",
         "quarantine",
