@@ -10,7 +10,7 @@ from assistant import webapp
 from tools.registry import load_all
 
 cl.on_chat_start(webapp.on_chat_start)
-cl.set_starters(webapp.starters)
+cl.set_chat_profiles(webapp.chat_profiles)
 cl.on_message(webapp.on_message)
 cl.action_callback("approve")(webapp.on_approve)
 cl.action_callback("revise")(webapp.on_revise)

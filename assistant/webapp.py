@@ -45,6 +45,11 @@ STARTERS = [
     ("What can you do?", "help"),
 ]
 PROGRESS_AFTER = 0.5  # seconds: a tool still working by then (sending, a segment sweep) gets a live line
+WELCOME = (
+    "**Welcome to PromoPilot.** Take one email campaign from customer data to a sent email by chatting: "
+    "generate or attach data, check it, segment customers, pick products, draft the email, approve it, "
+    "send it and see how it did. Pick a starter below, or type *help*."
+)
 EMPTY_MESSAGE = (
     "Type a request, or attach a CSV/Parquet file to import it. For example: *generate 5000 demo customers*, "
     "*segment customers*, or *help* for everything I can do."
@@ -87,6 +92,19 @@ async def on_chat_start() -> None:
 
 async def starters(user: Any = None, language: str | None = None) -> list[cl.Starter]:
     return [cl.Starter(label=label, message=message) for label, message in STARTERS]
+
+
+async def chat_profiles(user: Any = None, language: str | None = None) -> list[cl.ChatProfile]:
+    """One profile, only for the welcome screen: Chainlit shows a sole profile's icon and text above the starters."""
+    return [
+        cl.ChatProfile(
+            name="PromoPilot",
+            markdown_description=WELCOME,
+            icon="/public/avatars/promopilot.svg",
+            default=True,
+            starters=await starters(user, language),
+        )
+    ]
 
 
 async def on_message(message: cl.Message) -> None:

@@ -83,9 +83,14 @@ def test_an_empty_message_gets_a_hint_and_no_agent_run(web):
     assert not [s for s in sent_steps(ctx) if s["type"] == "tool"]
 
 
-def test_starters_offer_the_first_steps(web):
-    starters = asyncio.run(web.starters())
-    assert [s.message for s in starters][:3] == ["generate 5000 demo customers", "check the data", "segment customers"]
+def test_the_welcome_screen_greets_and_offers_the_first_steps(web):
+    (profile,) = asyncio.run(web.chat_profiles())  # a sole profile: its text shows, no profile picker
+    assert profile.default and "Welcome to PromoPilot" in profile.markdown_description
+    assert [s.message for s in profile.starters][:3] == [
+        "generate 5000 demo customers",
+        "check the data",
+        "segment customers",
+    ]
 
 
 def test_a_request_shows_the_tool_step_its_table_and_streams_the_answer(web):

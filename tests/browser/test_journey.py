@@ -81,6 +81,7 @@ def test_the_journey_from_demo_data_to_report(page: Page, chat_app, artifacts):
     page.set_viewport_size({"width": 1280, "height": 900})
     chat = Chat(page, chat_app.url, artifacts)
     expect(page.get_by_text("Generate demo data")).to_be_visible(timeout=STEP_TIMEOUT)
+    expect(page.get_by_text("Welcome to PromoPilot.")).to_be_visible()
     chat.shot("01-welcome")
     tampered = page.request.get(f"{chat_app.url}/t/c/tampered-token", max_redirects=0)
     assert tampered.status == 404, "tracking links are served by the chat's server, not its catch-all page"
