@@ -202,3 +202,24 @@ def test_only_plain_merge_fields_survive_as_template_code():
     assert "{" not in safe_template("{{ cycler.__init__.__globals__ }}")
     assert "{" not in safe_template("{% if x %}y{% endif %}")
     assert "{" not in safe_template("{{ unclosed")
+
+
+def test_the_benchmarks_simple_approach_builds_the_same_message(shop):
+    """bench.email compares the renderer with building each message from scratch: it must be the same message."""
+    from bench.email import SeedBuilder, _rss
+
+    campaign_id, skus = make_campaign(shop, [FRIENDLY])
+    renderer, seed = CampaignRenderer.for_campaign(shop, campaign_id), SeedBuilder(shop, campaign_id)
+    who = recipient("B", sku=skus[1])
+    ours, theirs = parse(renderer.render(who)), parse(seed.build(who))
+    for header in ("From", "To", "Subject", "Message-ID", "List-Unsubscribe", "List-Unsubscribe-Post"):
+        assert str(ours[header]).strip() == str(theirs[header]).strip(), header  # folding may differ
+    assert "{" not in theirs["Subject"] and "Anna" in theirs["Subject"]  # merge fields filled, not left raw
+
+    def hrefs(message):
+        return sorted(re.findall(r'href="([^"]+)"', message.get_body(("html",)).get_content()))
+
+    assert hrefs(ours) == hrefs(theirs)  # the same signed links: call to action, pick, more, unsubscribe
+    text = theirs.get_body(("plain",)).get_content()
+    assert "Hi Anna," in text and "{{" not in text
+    assert _rss()["peak_rss_mb"] > 0
