@@ -427,3 +427,42 @@ def test_rejected_rows_name_their_real_line_past_blank_lines_and_multi_line_cell
         {"line": 5, "row_key": "C2"},
         {"line": 6, "row_key": "C3"},
     ]
+
+
+def test_order_lines_left_blank_are_numbered_and_bad_ones_rejected(ctx, tmp_path):
+    path = write(
+        tmp_path,
+        "orders.csv",
+        "order_id,customer_id,date,amount,line\n"
+        "O1,C1,2025-01-01,10,1\n"
+        "O1,C1,2025-01-01,5,\n"  # blank: numbered by its place in the order
+        "O2,C2,2025-01-02,7,\n"
+        "O3,C2,2025-01-03,9,first\n",  # line 5: not a whole number
+    )
+    result = run_tool(ctx, "import_data", kind="orders", path=path)
+    assert (result.data["imported"], result.data["rejected"]) == (3, 1)
+    assert ctx.db.rows("SELECT order_id, line, amount FROM orders ORDER BY ALL") == [
+        {"order_id": "O1", "line": 1, "amount": 10.0},
+        {"order_id": "O1", "line": 2, "amount": 5.0},
+        {"order_id": "O2", "line": 1, "amount": 7.0},
+    ]
+    assert ctx.db.rows("SELECT line, field, raw_value FROM data_issues") == [
+        {"line": 5, "field": "line", "raw_value": "first"}
+    ]
+
+
+def test_a_database_error_while_writing_is_a_user_error_and_rolls_everything_back(demo_ctx, tmp_path, monkeypatch):
+    import duckdb
+
+    from tools import imports
+
+    def broken(con):
+        raise duckdb.ConstraintException("Constraint Error: something the checks did not foresee")
+
+    monkeypatch.setattr(imports, "_orders_to_behavior", broken)
+    path = write(tmp_path, "o.csv", "order_id,customer_id,date,amount\nO1,C0000001,2025-01-01,10\n")
+    before = snapshot(demo_ctx.db)
+    with pytest.raises(UserError, match=r"Cannot import o\.csv: Constraint Error") as caught:
+        run_tool(demo_ctx, "import_data", kind="orders", path=path)
+    assert "Nothing was imported" in caught.value.hint
+    assert snapshot(demo_ctx.db) == before

@@ -175,8 +175,15 @@ def import_data(ctx: ToolContext, args: ImportArgs) -> ToolResult:
             if args.dry_run:
                 return _preview(con, args, source, mapping, unmatched, missing, stats)
             run_id = new_run_id("import")
-            with ctx.db.transaction():
-                written = _write(con, args.kind, source, mapping, run_id)
+            try:
+                with ctx.db.transaction():
+                    written = _write(con, args.kind, source, mapping, run_id)
+            except duckdb.Error as exc:  # rolled back: the database is as it was
+                raise UserError(
+                    f"Cannot import {source.path.name}: {str(exc).strip().splitlines()[0][:200]}",
+                    hint="Nothing was imported. Check the values the message names (a --dry-run shows how "
+                    "the file is read) and try again.",
+                ) from None
             advance(1)
     finally:
         for name in (RAW, STAGED, ISSUES, "import_bad", "import_json"):
@@ -521,16 +528,22 @@ def _stage(con: duckdb.DuckDBPyConnection, kind: str, source: Source, mapping: d
     source.details["decimal_comma"] = decimal_comma = _uses_decimal_comma(con, numeric, source.details.get("delimiter"))
     fields = list(mapping.values())
     raw_of = {dst: f"r.{_ident(src)}" for src, dst in mapping.items()}
-    typed = [f"{_parse(schema[dst], _ident(src), decimal_comma)} AS {dst}" for src, dst in mapping.items()]
-    if kind == "orders" and "line" not in fields:
-        # The rows of one order are its lines, numbered in file order, so a re-import finds them again.
-        typed.append("row_number() OVER (PARTITION BY order_id ORDER BY rowid)::INTEGER AS line")
+    typed = {dst: _parse(schema[dst], _ident(src), decimal_comma) for src, dst in mapping.items()}
+    if kind == "orders":
+        # The rows of one order are its lines, numbered in file order where the file leaves the line
+        # number out or blank, so a re-import finds them again.
+        position = "row_number() OVER (PARTITION BY order_id ORDER BY rowid)::INTEGER"
+        if "line" in typed:
+            blank = _is_blank(_ident(next(src for src, dst in mapping.items() if dst == "line")))
+            position = f"CASE WHEN {blank} THEN {position} ELSE {typed['line']} END"
+        typed["line"] = position
+    columns = ", ".join(f"{sql} AS {dst}" for dst, sql in typed.items())
     key = " || '/' || ".join(f"coalesce({k}::VARCHAR, '')" for k in KEYS[kind] if k in fields) or "NULL"
     empty = " AND ".join(f"nullif(trim({_ident(src)}), '') IS NULL" for src in mapping) or "true"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {STAGED} AS
         SELECT *, {key} AS __key FROM (
-            SELECT rowid AS __rid, {source.line_expr} AS __line, {empty} AS __empty, {", ".join(typed)} FROM {RAW})""")
+            SELECT rowid AS __rid, {source.line_expr} AS __line, {empty} AS __empty, {columns} FROM {RAW})""")
 
     checks = {f: _failed(schema[f], f"s.{f}", raw_of[f]) for f in fields if schema[f].type not in ("text", "list")}
     local = {f: _failed(schema[f], f"s.{f}", "s.r") for f in checks}
