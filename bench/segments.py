@@ -4,8 +4,9 @@
 
 1. `segment sweep` (k = 2..10, end to end: features from DuckDB, scaling, fits, metrics) on a demo
    shop of `--customers` (target <= 60 s at 1M) and of 100,000 customers (target <= 10 s).
-2. Accuracy on 50,000 customers: the method used for big shops (MiniBatchKMeans + silhouette on a
-   fixed sample) against full KMeans with the exact silhouette, per k; target: within 0.02.
+2. Accuracy on 50,000 customers: the method used for big shops (best of several MiniBatchKMeans
+   starts, Lloyd polish, silhouette on a fixed sample) against full KMeans with the exact silhouette,
+   per k; target: within 0.02 for every k (`target_met`).
    The exact silhouette of 50k points is computed with a BLAS formulation (distances in chunks,
    per-cluster sums as one matrix product for all k at once), checked against scikit-learn's on 3k;
    scikit-learn's own would take minutes per k.
@@ -115,6 +116,7 @@ def accuracy(matrix: np.ndarray, seed: int) -> dict:
             "difference": by_k(diffs),
             "max_abs_difference": round(float(np.abs(diffs).max()), 4),
             "k_within_0.02": int((np.abs(diffs) <= 0.02).sum()),
+            "target_met": bool((np.abs(diffs) <= 0.02).all()),
         }
     return report
 

@@ -215,6 +215,7 @@ def test_a_failing_model_falls_back_too(demo_ctx, model_ctx, fake_openai):
         ({"k": 30}, "too few for 30 segments"),
         ({"k": 3, "features": ["total_spent", "luxury_affinity"]}, "total_spent has no values"),
         ({"k": "auto", "min_k": 25}, "too few for 25 segments"),
+        ({"k": 3, "seed": -1}, "seed: Input should be greater than or equal to 0"),
     ],
 )
 def test_bad_input_is_explained_and_nothing_is_stored(ctx, arguments, message):
@@ -230,9 +231,16 @@ def test_too_few_distinct_customers_for_k(ctx):
     # Three planted groups, each now a single point: (1, 0), (0, 1) and (0, 0).
     ctx.db.execute("""UPDATE customer_behavior SET visit_frequency = (visit_frequency > 5)::INT,
                       cart_abandonment_rate = (cart_abandonment_rate > 5)::INT""")
+    features = ["visit_frequency", "cart_abandonment_rate"]
     with pytest.raises(UserError, match="fewer than 4 distinct feature combinations"):
-        run_tool(ctx, "segment_run", k=4, features=["visit_frequency", "cart_abandonment_rate"])
+        run_tool(ctx, "segment_run", k=4, features=features)
+    with pytest.raises(UserError, match="only 3 distinct combinations of visit_frequency, cart_abandonment_rate"):
+        run_tool(ctx, "segment_run", k="auto", min_k=4, features=features)
     assert stored_counts(ctx.db) == (0, 0, 0)
+    # "auto" compares only the k the distinct points allow, and finds the three.
+    assert run_tool(ctx, "segment_run", k="auto", features=features).data["k"] == 3
+    sweep = json.loads(ctx.db.scalar("SELECT metrics FROM segment_runs"))["sweep"]
+    assert [row["k"] for row in sweep] == [2, 3]
 
 
 def test_the_minimum_k_is_honoured_or_refused(ctx):
@@ -327,5 +335,9 @@ def test_the_cli_commands(tmp_path):
     assert renamed.exit_code == 0 and "Window shoppers" in renamed.stdout
     shown = cli.invoke(main, ["--db", db, "segment", "show", "2"])
     assert "Window shoppers" in shown.stdout
+    listed = json.loads(cli.invoke(main, ["--db", db, "segment", "list", "--json"]).stdout)["data"]
+    assert [s["name"] for s in listed["segments"]][1] == "Window shoppers" and len(listed["runs"]) == 1
+    profiles = json.loads(cli.invoke(main, ["--db", db, "segment", "show", "--json"]).stdout)["data"]["profiles"]
+    assert sorted(profiles) == ["1", "2", "3"] and profiles["2"]["distinguishing"]
     wrong = cli.invoke(main, ["--db", db, "segment", "run", "--k", "0"])
     assert wrong.exit_code == 1 and "Error:" in wrong.stderr and "Traceback" not in wrong.output
