@@ -82,6 +82,22 @@ def test_planted_clusters_are_recovered_and_their_number_recommended(ctx, plante
     assert [s["size"] for s in run.data["segments"]] == list(sizes)
 
 
+@pytest.mark.parametrize("planted", [4, 6])
+def test_the_big_shop_method_recovers_planted_clusters_too(ctx, monkeypatch, planted):
+    """MiniBatchKMeans starts, fit sample and sampled silhouette (thresholds lowered so 2,000 customers count as
+    big): the same clusters and the same recommended k as exact KMeans."""
+    monkeypatch.setattr(seg, "KMEANS_LIMIT", 500)
+    monkeypatch.setattr(seg, "FIT_SAMPLE", 1_000)
+    monkeypatch.setattr(seg, "PROPOSAL_SAMPLE", 400)
+    monkeypatch.setattr(seg, "SILHOUETTE_SAMPLE", 500)
+    truth = plant_clusters(ctx.db, planted, n=2000)
+    run = run_tool(ctx, "segment_run", k="auto", features=BLOB_FEATURES)
+    assert run.data["method"] == "minibatch" and "fit sample" in run.data["method_detail"]
+    assert run.data["k"] == planted
+    found = members(ctx.db, run.data["run_id"])
+    assert len(found) == 2000 and adjusted_rand_score(truth.loc[found.index], found) > 0.9
+
+
 def test_runs_are_kept_and_exactly_one_is_active(demo_ctx):
     db = demo_ctx.db
     first = run_tool(demo_ctx, "segment_run", k=3, seed=1).data["run_id"]
