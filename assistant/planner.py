@@ -56,7 +56,8 @@ class Memory:
     """What the conversation has established so far."""
 
     campaign_id: int | None = None
-    skus: list[str] = field(default_factory=list)
+    skus: list[str] = field(default_factory=list)  # "them", "those": the products in play
+    found: list[str] = field(default_factory=list)  # the last product search's page, in its order
     segment: int | None = None
 
     def learn(self, step: Step) -> None:
@@ -65,10 +66,11 @@ class Memory:
             if isinstance(source.get("campaign_id"), int):
                 self.campaign_id = source["campaign_id"]
         skus = args.get("product") or args.get("skus") or data.get("skus")
-        if skus and isinstance(skus, list) and step.ok:
+        if step.name == "find_products" and step.ok:
+            self.found = [str(s) for s in data.get("skus") or step.rows("sku")]
+            self.skus = self.found[:3]  # a page of 20 is too many to mean by "them"
+        elif skus and isinstance(skus, list) and step.ok:
             self.skus = [str(s) for s in skus]
-        elif step.name == "find_products" and step.ok and step.rows("sku"):
-            self.skus = [str(s) for s in step.rows("sku")[:3]]
         if isinstance(args.get("segment"), int) and step.ok:
             self.segment = args["segment"]
         elif step.name == "match_segments" and step.ok and step.rows("segment"):
@@ -239,6 +241,23 @@ def rank(req: Request) -> Plan:
     return Plan(answer=report(req, f"Next: *draft an email about {' '.join(skus)}*."))
 
 
+def shortlist(req: Request) -> Plan:
+    if re.search(r"\b(show|what|list)\b", req.lower) and not req.skus():
+        return call("shortlist_show") if not req.done else Plan(answer=report(req, "Next: *which segment fits them*."))
+    if req.done:
+        return Plan(answer=report(req, "Next: *which segment fits them* or *draft an email about them*."))
+    skus = req.skus()
+    if not skus:
+        count = re.search(r"\b(?:first|top|those|these)\s+(\d+|" + "|".join(NUMBER_WORDS) + r")\b", req.lower)
+        if count and req.memory.found:
+            skus = req.memory.found[: NUMBER_WORDS.get(count.group(1)) or int(count.group(1))]
+        else:
+            skus = req.memory.skus
+    if not skus:
+        return Plan(answer="Which products? Search first (*show outerwear products*), then *keep the first three*.")
+    return call("shortlist_add", skus=skus)
+
+
 def draft(req: Request) -> Plan:
     skus = req.skus() or req.memory.skus
     if not skus:
@@ -329,6 +348,7 @@ RECIPES: list[tuple[str, Callable[[Request], Plan]]] = [
     ),
     (r"\bpreview\b|show (me )?(the )?(e-?mail|draft)", campaign_action("campaign_preview", "")),
     (r"\bcampaigns\b", list_campaigns),
+    (r"\bshort-?list\b|\bkeep (those|these|them|the (first|top))\b", shortlist),
     (r"which customers|who (would|will|might) buy|customers (for|who)", rank),
     (r"which segments?\b.*\b(fit|suit|match|for|buy)|best segment|segments? for|match", match),
     (r"\bproducts?\b|inventory|\bskus\b", products),

@@ -44,6 +44,7 @@ HELP_EXAMPLES = [
     "fix the data",
     "segment customers",
     "show products with margin over 60% and stock above 100",
+    "keep the first three",
     "which segment fits SKU TOP-000012",
     "which customers would buy the new trench coats?",
     "draft an email for segment 2 about SKU TOP-000012 and show me three subject lines",

@@ -49,6 +49,32 @@ def test_plain_requests_become_tool_calls(text, expected):
     assert first_call(text) == expected
 
 
+def test_those_products_go_on_the_shortlist():
+    page = ["OUT-000001", "OUT-000002", "OUT-000003", "OUT-000004"]
+    memory = Memory(found=page, skus=page[:3])
+    assert first_call("keep the first two", memory) == ("shortlist_add", {"skus": page[:2]})
+    assert first_call("add those three to the shortlist", memory) == ("shortlist_add", {"skus": page[:3]})
+    assert first_call("shortlist SKU OUT-000004", memory) == ("shortlist_add", {"skus": ["OUT-000004"]})
+    assert first_call("show the shortlist", memory) == ("shortlist_show", {})
+    assert choose(Request(text="keep them", memory=Memory(), done=[])).answer.startswith("Which products?")
+
+
+def test_a_product_search_puts_its_first_three_in_play(demo_ctx):
+    agent = Agent(demo_ctx, OfflinePlanner())
+    conversation = Conversation()
+
+    async def say(text: str) -> list:
+        return [event async for event in agent.run(conversation, text)]
+
+    asyncio.run(say("show outerwear products"))
+    asyncio.run(say("keep the first two"))
+    shortlisted = demo_ctx.db.df("SELECT sku FROM shortlists ORDER BY position")["sku"].tolist()
+    page = run_tool(demo_ctx, "find_products", category=["Outerwear"]).data["skus"]
+    assert shortlisted == page[:2]
+    match = [e for e in asyncio.run(say("which segment fits them")) if isinstance(e, ToolStart)]
+    assert [(e.name, e.arguments) for e in match] == [("match_segments", {"product": page[:2]})]
+
+
 def test_the_conversation_remembers_the_campaign_and_the_products():
     memory = Memory(campaign_id=4, skus=["OUT-000001"], segment=3)
     assert first_call("send it", memory) == ("campaign_send", {"campaign_id": 4})
