@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import openai
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
+from assistant.llm import is_transient
 from tools.context import Settings
 
-TRANSIENT = (openai.RateLimitError, openai.APITimeoutError, openai.APIConnectionError, openai.InternalServerError)
+if TYPE_CHECKING:
+    import openai  # imported where a client is made or its errors caught: it costs every CLI command ~0.8 s
 
 
 @dataclass
@@ -86,6 +87,8 @@ class OpenAIChat:
     async def stream(
         self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
     ) -> AsyncIterator[TextDelta | Completion]:
+        import openai  # already loaded: this object holds a client
+
         chunks = await self._open(messages, tools)
         text: list[str] = []
         calls: dict[int, dict[str, Any]] = {}
@@ -114,10 +117,12 @@ class OpenAIChat:
         yield Completion(content="".join(text), tool_calls=tool_calls, usage=usage)
 
     async def _open(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> Any:
+        import openai
+
         extra: dict[str, Any] = {"tools": tools, "parallel_tool_calls": True} if tools else {}
         try:
             async for attempt in AsyncRetrying(
-                retry=retry_if_exception(_is_transient),
+                retry=retry_if_exception(is_transient),
                 stop=stop_after_attempt(self.attempts),
                 wait=wait_exponential_jitter(multiplier=0.2, max=self.max_wait),
                 reraise=True,
@@ -135,11 +140,9 @@ class OpenAIChat:
         raise AssertionError("unreachable: tenacity returns or re-raises")
 
 
-def _is_transient(exc: BaseException) -> bool:
-    return isinstance(exc, TRANSIENT)
-
-
 def _service_error(exc: openai.OpenAIError, *, midway: bool = False) -> ModelServiceError:
+    import openai
+
     if midway:
         return ModelServiceError(
             f"The model service stopped in the middle of its answer ({type(exc).__name__}).",
@@ -149,7 +152,7 @@ def _service_error(exc: openai.OpenAIError, *, midway: bool = False) -> ModelSer
         return ModelServiceError(
             "The model service refused the API key.", "Check OPENAI_API_KEY, or unset it to use the offline planner."
         )
-    if isinstance(exc, TRANSIENT):
+    if is_transient(exc):
         return ModelServiceError(
             f"The model service is not answering ({type(exc).__name__}), even after retrying.",
             "Try again in a minute; or unset OPENAI_API_KEY to use the offline planner.",
@@ -166,6 +169,8 @@ def chat_model(settings: Settings, *, timeout: float = 60.0) -> ChatModel:
         from assistant.planner import OfflinePlanner
 
         return OfflinePlanner()
+    import openai
+
     client = openai.AsyncOpenAI(
         api_key=settings.openai_api_key, base_url=settings.openai_base_url, timeout=timeout, max_retries=0
     )

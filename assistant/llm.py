@@ -8,17 +8,29 @@ the prompt: never customer names or emails unless the user opted in (`PROMOPILOT
 from __future__ import annotations
 
 import json
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
-import openai
 from pydantic import BaseModel, ValidationError
-from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
 from tools.context import Settings
 
+if TYPE_CHECKING:
+    import openai
+
 T = TypeVar("T", bound=BaseModel)
 
-TRANSIENT = (openai.RateLimitError, openai.APITimeoutError, openai.APIConnectionError, openai.InternalServerError)
+
+def is_transient(exc: BaseException) -> bool:
+    """A fault worth retrying: rate limit, timeout, lost connection or a 5xx from the model service.
+
+    `openai` is imported here and not at the top because it takes ~0.8 s, paid by every CLI command,
+    tool registration and test otherwise; this only runs once a client (hence `openai`) is loaded."""
+    import openai
+
+    return isinstance(
+        exc, (openai.RateLimitError, openai.APITimeoutError, openai.APIConnectionError, openai.InternalServerError)
+    )
 
 
 class ModelUnavailable(Exception):
@@ -41,6 +53,8 @@ class OpenAIStructured:
             f"{system}\n\nAnswer with one JSON object only, matching this JSON Schema:\n"
             f"{json.dumps(schema.model_json_schema())}"
         )
+        import openai  # already loaded: this object holds a client
+
         try:
             content = self._complete(instructions, prompt)
             return schema.model_validate_json(_strip_fences(content))
@@ -48,7 +62,7 @@ class OpenAIStructured:
             raise ModelUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
     @retry(
-        retry=retry_if_exception_type(TRANSIENT),
+        retry=retry_if_exception(is_transient),
         stop=stop_after_attempt(3),
         wait=wait_exponential(multiplier=0.2, max=2),
         reraise=True,
@@ -74,6 +88,8 @@ def openai_client(settings: Settings) -> openai.OpenAI | None:
     """The configured client, or None when no key is set (the offline mode)."""
     if not settings.openai_api_key:
         return None
+    import openai
+
     return openai.OpenAI(
         api_key=settings.openai_api_key, base_url=settings.openai_base_url, timeout=30.0, max_retries=0
     )
