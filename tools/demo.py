@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 import duckdb
 import numpy as np
 import pyarrow as pa
-from faker import Faker
 from pydantic import BaseModel, Field
 
 from tools import catalog
@@ -135,6 +134,8 @@ def _email_keys(pool: Sequence[str]) -> list[str]:
 @functools.lru_cache(maxsize=4)
 def _pools(seed: int) -> tuple[list[str], list[str]]:
     """Name pools from Faker (slow: thousands of calls), so kept per seed for repeated generations."""
+    from faker import Faker  # here, not at the top: ~0.15 s that every CLI command would pay
+
     fake = Faker("en_US")
     fake.seed_instance(seed)
     first = sorted({fake.first_name() for _ in range(3000)})

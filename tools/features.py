@@ -4,23 +4,25 @@ Money and counts are heavy-tailed (a few premium customers spend 100x the median
 log-transformed before `StandardScaler`, otherwise KMeans spends its clusters on outliers. The
 nominal style is one-hot encoded; the spender type is ordinal (low < medium < high < premium) and
 keeps its order. The fitted `ColumnTransformer` and the feature list are pickled with each run,
-so a run's space can be rebuilt exactly (e.g. to plot it later).
+so a run's space can be rebuilt exactly (e.g. to plot it later). scikit-learn is imported where a
+transformer is built, not at the top: it takes ~1.5 s, which every CLI command would otherwise pay.
 """
 
 from __future__ import annotations
 
 import pickle
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from storage.db import Database
 from storage.errors import UserError
 from storage.queries import require_customers
+
+if TYPE_CHECKING:
+    from sklearn.compose import ColumnTransformer
 
 # feature -> SQL expression over customers c, customer_behavior b, customer_preferences p
 LOG_SCALED = {
@@ -158,6 +160,10 @@ def load_features(db: Database, features: list[str] | None = None) -> Prepared:
 
 def build_transformer(features: list[str]) -> ColumnTransformer:
     """Unfitted: log + scale heavy-tailed numbers, scale the rest, ordinal/one-hot the categories."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
+
     parts = []
     log_cols = [f for f in features if f in LOG_SCALED]
     if log_cols:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 from pydantic import BaseModel, Field
 
 from assistant.llm import ModelUnavailable
@@ -152,6 +151,8 @@ def _apply_advice(fit: pd.DataFrame, advice: MatchAdvice) -> pd.DataFrame:
 
 
 def _chart(fit: pd.DataFrame, sku: str) -> Chart:
+    import plotly.graph_objects as go  # here, not at the top: ~0.6 s that every CLI command would pay
+
     rows = fit[fit["sku"] == sku]
     labels = [
         f"{s}: {n}" if isinstance(n, str) else f"Segment {s}"

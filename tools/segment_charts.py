@@ -1,15 +1,13 @@
 """Plotly charts for segmentation: the k sweep, segment sizes, the profile heatmap, a 2-D map.
 
 Values go in as plain lists: Plotly would encode numpy arrays as base64 typed arrays, which the
-`--json` output and older Plotly.js readers do not show."""
+`--json` output and older Plotly.js readers do not show. Plotly and scikit-learn are imported in the
+functions: together they take ~2 s, which every CLI command would pay if this module loaded them."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
-from sklearn.decomposition import PCA
 
 from tools.results import Chart
 
@@ -18,6 +16,9 @@ MAP_POINTS = 3_000  # a scatter of more points says nothing more and makes the p
 
 def sweep_chart(table: pd.DataFrame, chosen: int | None = None) -> Chart:
     """Inertia (elbow) and silhouette against k, sharing the k axis; the chosen k is marked."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(go.Scatter(x=table["k"], y=table["inertia"], name="inertia (elbow)", mode="lines+markers"))
     fig.add_trace(
@@ -33,6 +34,8 @@ def sweep_chart(table: pd.DataFrame, chosen: int | None = None) -> Chart:
 
 def sizes_chart(segments: pd.DataFrame) -> Chart:
     """Customers per segment, labelled by name."""
+    import plotly.graph_objects as go
+
     labels = [f"{s}. {n}" for s, n in zip(segments["segment"], segments["name"], strict=True)]
     fig = go.Figure(go.Bar(x=labels, y=segments["size"], text=[f"{v:.0%}" for v in segments["share"]]))
     fig.update_layout(title="Segment sizes", yaxis_title="customers")
@@ -41,6 +44,8 @@ def sizes_chart(segments: pd.DataFrame) -> Chart:
 
 def heatmap_chart(z: pd.DataFrame) -> Chart:
     """Standardised means (segment mean minus overall mean, in overall standard deviations); NaN = no values."""
+    import plotly.graph_objects as go
+
     values = np.abs(z.to_numpy(dtype=float))
     limit = float(np.nanmax(values)) if np.isfinite(values).any() else 1.0
     fig = go.Figure(
@@ -61,6 +66,9 @@ def heatmap_chart(z: pd.DataFrame) -> Chart:
 
 def map_chart(matrix: np.ndarray, names: np.ndarray, seed: int) -> Chart:
     """A 2-D PCA projection of at most MAP_POINTS customers, coloured by segment."""
+    import plotly.graph_objects as go
+    from sklearn.decomposition import PCA
+
     rng = np.random.default_rng(seed)
     pick = rng.choice(len(matrix), size=min(MAP_POINTS, len(matrix)), replace=False)
     points = PCA(n_components=2, random_state=seed).fit_transform(matrix[pick])

@@ -6,7 +6,8 @@ The silhouette (quadratic in n) is exact up to SILHOUETTE_SAMPLE customers and o
 sample above; inertia is always on everyone; Calinski-Harabasz and Davies-Bouldin on everyone up
 to FIT_SAMPLE and on the fit sample above. Every result says which method was used. Segments are
 numbered 1..k from the largest down, so "segment 1" is stable to talk about. Profiles are
-aggregated in DuckDB; the model only ever sees aggregates.
+aggregated in DuckDB; the model only ever sees aggregates. scikit-learn, kneed and threadpoolctl are
+imported in the functions that fit and score: they take ~1.5 s, which every CLI command would otherwise pay.
 """
 
 from __future__ import annotations
@@ -15,23 +16,12 @@ import json
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from kneed import KneeLocator
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sklearn.cluster import KMeans, MiniBatchKMeans
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import (
-    adjusted_rand_score,
-    calinski_harabasz_score,
-    davies_bouldin_score,
-    pairwise_distances_argmin_min,
-    silhouette_score,
-)
-from threadpoolctl import threadpool_limits
 
 from assistant.llm import ModelUnavailable, StructuredModel
 from storage.db import Database
@@ -43,6 +33,10 @@ from tools.features import FEATURES, NUMERIC, Prepared, feature_sql, load_featur
 from tools.registry import Positional, tool
 from tools.results import Table, ToolResult, jsonable
 from tools.segment_naming import name_segments
+
+if TYPE_CHECKING:
+    from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
 
 KMEANS_LIMIT = 50_000  # above this, MiniBatchKMeans
 SILHOUETTE_SAMPLE = 3_000  # exact silhouette up to this many customers, a fixed-seed sample above
@@ -80,6 +74,8 @@ class Method:
     def threads() -> threadpool_limits:
         """One BLAS/OpenMP thread: on a shared 2-core machine, spin-waiting threads made fits 6-10x slower
         (measured: MiniBatchKMeans on 200k, 0.9 s with one thread, 6.4 s with two)."""
+        from threadpoolctl import threadpool_limits
+
         return threadpool_limits(1)
 
     def describe(self, n: int) -> str:
@@ -111,6 +107,10 @@ def fit(matrix: np.ndarray, k: int, seed: int, method: Method) -> tuple[np.ndarr
     Big data: on a fixed-seed sample of at most FIT_SAMPLE (MiniBatchKMeans' cost grows with n even at a
     fixed number of steps), the best of several MiniBatchKMeans starts is polished by Lloyd iterations,
     and every customer goes to the nearest centre."""
+    from sklearn.cluster import KMeans
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.metrics import pairwise_distances_argmin_min
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         if method.minibatch:
@@ -134,6 +134,8 @@ def _best_start(train: np.ndarray, k: int, seed: int) -> np.ndarray:
     lowest inertia wins. Why several: from a single start, the polished centres sat in a poorer local
     optimum for k >= 7 on the demo shop, 0.02-0.03 silhouette below full KMeans; with four, within 0.015,
     for about 10% more CPU in the 100k sweep (bench.segments measures both)."""
+    from sklearn.cluster import KMeans, MiniBatchKMeans
+
     small = train[sample_rows(len(train), PROPOSAL_SAMPLE, seed)]
 
     def trial(start: int) -> KMeans:
@@ -146,6 +148,8 @@ def _best_start(train: np.ndarray, k: int, seed: int) -> np.ndarray:
 
 def score(matrix: np.ndarray, labels: np.ndarray, seed: int, method: Method) -> dict[str, float]:
     """Silhouette (exact, or on a fixed sample); Calinski-Harabasz and Davies-Bouldin on the fit sample."""
+    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+
     rows = sample_rows(len(matrix), FIT_SAMPLE, seed) if method.minibatch else slice(None)
     return {
         "silhouette": float(silhouette_score(matrix, labels, sample_size=method.silhouette_sample, random_state=seed)),
@@ -193,6 +197,8 @@ def rule_k(table: pd.DataFrame, min_k: int) -> dict[str, Any]:
     """Kneedle's elbow of inertia (of several knees, the best silhouette); no knee: the best silhouette.
 
     The table must hold at least one k >= min_k (SweepArgs and segment_run make sure of it)."""
+    from kneed import KneeLocator
+
     allowed = table[table["k"] >= min_k]
     best_silhouette = allowed.loc[allowed["silhouette"].idxmax()]
     knees: set[int] = set()
@@ -406,6 +412,8 @@ def _number_by_size(raw: np.ndarray, k: int) -> np.ndarray:
 
 def _stability(matrix: np.ndarray, labels: np.ndarray, k: int, seed: int, method: Method) -> float:
     """ARI between this fit and one with another seed (on a fixed sample when n is big)."""
+    from sklearn.metrics import adjusted_rand_score
+
     rows = np.arange(len(matrix))
     if len(matrix) > STABILITY_SAMPLE:
         rows = np.random.default_rng(seed).choice(len(matrix), STABILITY_SAMPLE, replace=False)
