@@ -43,7 +43,9 @@ def some(db: Database, n: int, offset: int) -> list[str]:
 def shop(demo_ctx):
     """The demo shop with one customer of each kind the audience must leave out."""
     db = demo_ctx.db
-    quarantined, invalid, suppressed, recent, old, failed, duplicate = (some(db, 2, 2 * i) for i in range(7))
+    quarantined, invalid, unsubscribed, suppressed, recent, old, failed, duplicate = (
+        some(db, 2, 2 * i) for i in range(8)
+    )
     now = datetime.now()
     with db.transaction() as con:
         con.execute(
@@ -52,12 +54,23 @@ def shop(demo_ctx):
         con.execute("UPDATE customers SET email = 'not an email' WHERE customer_id = ?", [invalid[0]])
         con.execute("UPDATE customers SET email = 'x@@example.com' WHERE customer_id = ?", [invalid[1]])
         # Suppressions are stored lower-case; the customer's address may not be.
-        con.execute("UPDATE customers SET email = upper(email) WHERE customer_id = ?", [suppressed[0]])
+        con.execute("UPDATE customers SET email = upper(email) WHERE customer_id = ?", [unsubscribed[0]])
         con.execute(
-            "INSERT INTO suppressions (email, reason) SELECT lower(email), 'unsubscribed' FROM customers "
-            "WHERE customer_id IN (SELECT unnest(?))",
-            [suppressed],
+            "INSERT INTO suppressions (email, reason, source) SELECT lower(email), 'unsubscribed', 'campaign 1' "
+            "FROM customers WHERE customer_id IN (SELECT unnest(?))",
+            [unsubscribed],
         )
+        # Two spellings of one unsubscribed address: still one customer, still counted as unsubscribed.
+        con.execute(
+            "INSERT INTO suppressions (email, reason) SELECT upper(email), 'bounced' FROM customers "
+            "WHERE customer_id = ?",
+            [unsubscribed[1]],
+        )
+        for customer_id, reason in zip(suppressed, ["bounced", "complaint"], strict=True):
+            con.execute(
+                "INSERT INTO suppressions (email, reason) SELECT lower(email), ? FROM customers WHERE customer_id = ?",
+                [reason, customer_id],
+            )
         for ids, status, when in (
             (recent, "sent", now - timedelta(days=1)),
             (old, "sent", now - timedelta(days=30)),
@@ -78,6 +91,7 @@ def shop(demo_ctx):
         "out": {
             "quarantined": quarantined,
             "invalid_email": invalid,
+            "unsubscribed": unsubscribed,
             "suppressed": suppressed,
             "recently_emailed": recent,
             "duplicate_email": duplicate[1:],
@@ -99,6 +113,16 @@ def test_every_exclusion_is_counted_under_its_reason_and_left_out(shop):
     assert set(shop["kept"]) <= set(audience["customer_id"])  # old, failed and first-of-duplicate stay
     assert len(audience) == db.scalar("SELECT count(*) FROM customers") - len(left_out)
     assert list(audience.columns) == ["customer_id", "email", "first_name", "segment", "recommended_sku", "score"]
+
+
+def test_unsubscribes_are_counted_apart_from_other_suppressions(shop):
+    db = shop["ctx"].db
+    _, excluded = eligible_audience(db, run_id=None, segments=None, skus=[], frequency_cap_days=7)
+    assert (excluded["unsubscribed"], excluded["suppressed"]) == (2, 2)
+    db.execute("UPDATE suppressions SET reason = 'unsubscribed' WHERE reason = 'complaint'")
+    _, excluded = eligible_audience(db, run_id=None, segments=None, skus=[], frequency_cap_days=7)
+    assert (excluded["unsubscribed"], excluded["suppressed"]) == (3, 1)
+    assert list(excluded) == EXCLUSION_REASONS, "the same keys, in the same order, for every caller"
 
 
 def test_a_longer_frequency_cap_also_excludes_older_sends(shop):

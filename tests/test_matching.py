@@ -143,8 +143,8 @@ def test_customers_are_ranked_with_a_breakdown_and_exclusions(segmented):
     sku = sku_where(db, "brand_tier = 'premium'")
     db.execute("UPDATE customers SET quarantine_reason = 'test' WHERE customer_id IN ('C0000001', 'C0000002')")
     db.execute(
-        "INSERT INTO suppressions (email, reason) SELECT lower(email), 'bounced' FROM customers "
-        "WHERE customer_id = 'C0000003'"
+        "INSERT INTO suppressions (email, reason) SELECT lower(email), if(customer_id = 'C0000003', 'bounced', "
+        "'unsubscribed') FROM customers WHERE customer_id IN ('C0000003', 'C0000004')"
     )
     result = run_tool(segmented, "rank_customers", product=[sku], top=15)
     top = result.tables[0].to_df()
@@ -152,10 +152,11 @@ def test_customers_are_ranked_with_a_breakdown_and_exclusions(segmented):
     assert (top["recommended_sku"] == sku).all()
     weighted = sum(top[name] * weight for name, weight in WEIGHTS.items())
     assert (abs(weighted - top["score"]) < 0.002).all()
-    assert result.data["excluded"]["quarantined"] == 2 and result.data["excluded"]["suppressed"] == 1
-    assert result.data["eligible"] == db.scalar("SELECT count(*) FROM customers") - 3
-    assert "2 quarantined" in result.summary and "1 suppressed" in result.summary
-    assert {"C0000001", "C0000002", "C0000003"}.isdisjoint(top["customer_id"])
+    excluded = result.data["excluded"]
+    assert (excluded["quarantined"], excluded["unsubscribed"], excluded["suppressed"]) == (2, 1, 1)
+    assert result.data["eligible"] == db.scalar("SELECT count(*) FROM customers") - 4
+    assert "2 quarantined, 1 unsubscribed, 1 suppressed" in result.summary
+    assert {"C0000001", "C0000002", "C0000003", "C0000004"}.isdisjoint(top["customer_id"])
     assert "email" in top.columns  # a person at the CLI sees who they are
 
 

@@ -48,7 +48,7 @@ customers = st.lists(
         {
             "quarantined": st.sampled_from([False, False, False, True]),
             "email": st.sampled_from(["ok", "ok", "ok", "upper", "spaced", "bad", "double_at", "none", "dup"]),
-            "suppressed": st.booleans(),
+            "suppressed": st.sampled_from([None, None, "unsubscribed", "bounced"]),
             "sent_days_ago": st.sampled_from([None, None, 1, 3, 10, 30]),
             "sent_status": st.sampled_from(["sent", "failed"]),
             "segment": st.integers(0, 2),
@@ -140,7 +140,8 @@ def load(db, people, items, now):
             )
         if p["suppressed"] and email:
             db.execute(
-                "INSERT OR IGNORE INTO suppressions (email, reason) VALUES (lower(trim(?)), 'unsubscribed')", [email]
+                "INSERT OR IGNORE INTO suppressions (email, reason) VALUES (lower(trim(?)), ?)",
+                [email, p["suppressed"]],
             )
         if p["sent_days_ago"] is not None and email:
             db.execute(
@@ -168,7 +169,10 @@ def reference(rows, items, segments=None):
     def norm(email):
         return email.strip().lower()
 
-    suppressed = {norm(r["email"]) for r in rows if r["suppressed"] and r["email"]}
+    suppressed: dict[str, str] = {}  # address -> reason; the first insert wins (INSERT OR IGNORE)
+    for r in rows:
+        if r["suppressed"] and r["email"]:
+            suppressed.setdefault(norm(r["email"]), r["suppressed"])
     recent = [
         r
         for r in rows
@@ -187,7 +191,7 @@ def reference(rows, items, segments=None):
         elif r["email"] is None or not re.fullmatch(EMAIL_PATTERN, r["email"].strip()):
             excluded["invalid_email"] += 1
         elif norm(r["email"]) in suppressed:
-            excluded["suppressed"] += 1
+            excluded["unsubscribed" if suppressed[norm(r["email"])] == "unsubscribed" else "suppressed"] += 1
         elif r["customer_id"] in recent_ids or norm(r["email"]) in recent_addresses:
             excluded["recently_emailed"] += 1
         elif norm(r["email"]) in taken:

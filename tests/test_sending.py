@@ -317,7 +317,7 @@ def test_nobody_left_to_send_to_is_a_clear_error_and_changes_nothing(shop):
         shop.settings.smtp_url = server.url
         with pytest.raises(UserError, match="nobody to send to") as caught:
             run_tool(shop, "campaign_send", campaign_id=campaign)
-    assert "suppressed" in str(caught.value)
+    assert "unsubscribed" in str(caught.value)
     assert server.received.total() == 0
     assert shop.db.scalar("SELECT status FROM campaigns WHERE campaign_id = ?", [campaign]) == "approved"
     assert shop.db.scalar("SELECT count(*) FROM messages") + shop.db.scalar("SELECT count(*) FROM campaign_sends") == 0
@@ -339,7 +339,11 @@ def test_suppressed_unsubscribed_and_invalid_addresses_are_skipped_and_counted(s
         result = run_tool(shop, "campaign_send", campaign_id=campaign)
     excluded = result.data["excluded"]
     assert excluded["invalid_email"] == before["excluded"]["invalid_email"] + 1
-    assert excluded["suppressed"] == before["excluded"]["suppressed"] + 2
+    assert excluded["suppressed"] == before["excluded"]["suppressed"] + 1
+    assert excluded["unsubscribed"] == before["excluded"]["unsubscribed"] + 1
+    assert "1 unsubscribed, 1 suppressed" in result.summary
+    skipped = run_tool(shop, "campaign_report", campaign_id=campaign).tables[-1].to_df()
+    assert dict(zip(skipped["reason"], skipped["customers"], strict=True))["unsubscribed"] == 1
     assert result.data["messages"]["sent"] == before["would_send"] - 3
     assert server.received[bounced] == server.received[unsubscribed] == 0
     assert "anna at example dot com" not in server.received

@@ -6,7 +6,9 @@ Two pieces every targeting tool shares, written once, in SQL:
   address is not suppressed (unsubscribed, bounced, complained), it was not sent a message within
   the frequency cap, and no other eligible customer already has the same address (one inbox gets
   one message). Each excluded customer is counted under the first reason that applies, in
-  `EXCLUSION_REASONS` order.
+  `EXCLUSION_REASONS` order. Unsubscribes are counted apart from the other suppressions
+  (bounces, complaints, manual ones): a marketer reads them as "people who said no", a signal
+  about the campaigns, where a bounce is a data problem.
 - **Fit score.** How well one product suits one customer, in [0, 1]: a weighted sum of
   components (`WEIGHTS`), each in [0, 1]. `COMPONENT_SQL` is the vectorised definition and
   `score_one` the same formula for one customer as plain Python, readable, used as the oracle in
@@ -27,7 +29,15 @@ from storage.db import Database
 from storage.errors import UserError
 from tools.context import ToolContext
 
-EXCLUSION_REASONS = ["quarantined", "invalid_email", "suppressed", "recently_emailed", "duplicate_email"]
+EXCLUSION_REASONS = [
+    "quarantined",
+    "invalid_email",
+    "unsubscribed",  # suppressed by an unsubscribe
+    "suppressed",  # suppressed for another reason: bounced, complaint, manual
+    "recently_emailed",
+    "duplicate_email",
+]
+UNSUBSCRIBED = "unsubscribed"  # the suppressions.reason an unsubscribe link writes (tools/tracking.py)
 
 # Conservative shape check (RE2): dot-atom local part, dotted host, alphabetic TLD. The validation
 # tool does the full RFC/deliverability check; this only keeps obvious junk out of an audience.
@@ -179,15 +189,20 @@ def _flag_scope(db: Database, run_id: int | None, segments: list[int] | None, si
             FROM customers c {membership} segment_members m ON m.customer_id = c.customer_id AND m.run_id = $run_id
             {in_segments}
         ),
+        suppressed AS (  -- one row per address (stored lower-case, but two spellings must not double a row)
+            SELECT lower(email) AS address, bool_or(lower(reason) = $unsubscribed) AS unsubscribed
+            FROM suppressions GROUP BY 1
+        ),
         scope AS (
-            SELECT * EXCLUDE (quarantine_reason), CASE
+            SELECT b.* EXCLUDE (quarantine_reason), CASE
                 WHEN quarantine_reason IS NOT NULL THEN 'quarantined'
-                WHEN address IS NULL OR NOT regexp_full_match(address, $pattern) THEN 'invalid_email'
-                WHEN address IN (SELECT lower(email) FROM suppressions) THEN 'suppressed'
+                WHEN b.address IS NULL OR NOT regexp_full_match(b.address, $pattern) THEN 'invalid_email'
+                WHEN x.unsubscribed THEN 'unsubscribed'
+                WHEN x.address IS NOT NULL THEN 'suppressed'
                 WHEN customer_id IN (SELECT customer_id FROM sent)
-                  OR address IN (SELECT address FROM sent) THEN 'recently_emailed'
+                  OR b.address IN (SELECT address FROM sent) THEN 'recently_emailed'
             END AS reason
-            FROM base
+            FROM base b LEFT JOIN suppressed x ON x.address = b.address
         ),
         shared AS (  -- addresses several eligible customers have: the first customer id keeps it
             SELECT address, min(customer_id) AS keeper FROM scope WHERE reason IS NULL
@@ -197,7 +212,7 @@ def _flag_scope(db: Database, run_id: int | None, segments: list[int] | None, si
                CASE WHEN d.keeper IS NOT NULL AND s.customer_id <> d.keeper THEN 'duplicate_email'
                     ELSE s.reason END AS reason
         FROM scope s LEFT JOIN shared d ON s.reason IS NULL AND d.address = s.address""",  # noqa: S608 - fixed
-        {"run_id": run_id, "since": since, "pattern": EMAIL_PATTERN}
+        {"run_id": run_id, "since": since, "pattern": EMAIL_PATTERN, "unsubscribed": UNSUBSCRIBED}
         | ({"segments": segments} if segments is not None else {}),
     )
     return dict(db.execute(f"SELECT reason, count(*) FROM {SCRATCH} GROUP BY 1").fetchall())  # noqa: S608
@@ -267,6 +282,11 @@ def scored_audience(
     return audience, excluded, int(counts.get(None, 0))
 
 
+def describe_exclusions(excluded: dict[str, int]) -> str:
+    """The non-zero exclusion counts as words, in reason order: "3 quarantined, 2 unsubscribed"."""
+    return ", ".join(f"{n:,} {reason.replace('_', ' ')}" for reason, n in excluded.items() if n)
+
+
 def eligible_audience(
     db: Database,
     *,
@@ -281,7 +301,8 @@ def eligible_audience(
     Columns: customer_id, email, first_name, segment (of `run_id`; NULL for customers outside it),
     recommended_sku (the best-fitting of `skus`; ties go to the earlier SKU), score (0..1).
     `segments=None` = every usable customer. `excluded` has every reason in EXCLUSION_REASONS
-    (0 when none), counted among the customers in scope (the given segments, or everyone).
+    (0 when none), counted among the customers in scope (the given segments, or everyone);
+    "suppressed" holds the suppressions other than unsubscribes (bounces, complaints, manual).
     """
     audience, excluded, _ = scored_audience(
         db, run_id=run_id, segments=segments, skus=skus, frequency_cap_days=frequency_cap_days, limit=limit

@@ -32,7 +32,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_fi
 
 from storage.db import Database
 from storage.errors import UserError
-from tools.audience import EMAIL_PATTERN, EXCLUSION_REASONS, eligible_audience
+from tools.audience import EMAIL_PATTERN, EXCLUSION_REASONS, describe_exclusions, eligible_audience
 from tools.context import ToolContext
 from tools.delivery import Journal, RetryPolicy, RunResult, Sender, recover
 from tools.registry import Positional, tool
@@ -251,7 +251,7 @@ def _start(ctx: ToolContext, campaign: dict[str, Any], variants: tuple[str, ...]
         frequency_cap_days=ctx.settings.frequency_cap_days,
     )
     if audience.empty:
-        left_out = ", ".join(f"{n:,} {reason.replace('_', ' ')}" for reason, n in excluded.items() if n)
+        left_out = describe_exclusions(excluded)
         raise UserError(
             f"Campaign {cid} has nobody to send to"
             + (f": every customer in scope was left out ({left_out})." if left_out else "."),
@@ -389,7 +389,7 @@ def _dry_run(ctx: ToolContext, campaign: dict[str, Any], renderer: CampaignRende
         f"({', '.join(f'{v} {n:,}' for v, n in variants.items())}); nothing was sent or saved."
     )
     if sum(excluded.values()):
-        summary += " Left out: " + ", ".join(f"{n:,} {r.replace('_', ' ')}" for r, n in excluded.items() if n) + "."
+        summary += f" Left out: {describe_exclusions(excluded)}."
     return ToolResult(
         summary=summary,
         data={
@@ -413,6 +413,8 @@ def _send_result(
     excluded = json.loads(excluded) if excluded else {}
     this_run = ", ".join(f"{n:,} {s}" for s, n in sorted(run.counts.items()) if n and s != "queued") or "nothing"
     summary = f"Campaign {campaign_id} is {status}. This run: {this_run} via {via}."
+    if frozen and sum(excluded.values()):  # the list was drawn up in this run: say who was left out
+        summary += f" Left out: {describe_exclusions(excluded)}."
     if status == "paused":
         summary += (
             f" {counts.get('queued', 0):,} wait ({run.stopped or 'paused'}); `campaign send {campaign_id}` resumes."
