@@ -2,7 +2,8 @@
 
 `Agent.run(conversation, text)` is an async iterator of events that the terminal and the chat UI
 both consume: `Token`s as the answer streams, `ToolStart` / `ToolProgress` / `ToolEnd` around each
-tool call, `Error` when the model service fails or the step limit is hit, and a final `Done`.
+tool call, `Error` when the model service fails or the step limit is hit, and a final `Done`. One
+agent serves every chat: the UI passes each run its session's own `ToolContext` (its chat id).
 
 Whatever the model sends, the loop does not crash: bad JSON, an unknown tool, a human-only tool
 or a tool's `UserError` go back to the model as a structured error it can correct. Tools run as
@@ -109,7 +110,11 @@ class Agent:
         load_all()
         self.tools = agent_schemas()
 
-    async def run(self, conversation: Conversation, text: str) -> AsyncIterator[Event]:
+    async def run(
+        self, conversation: Conversation, text: str, *, ctx: ToolContext | None = None
+    ) -> AsyncIterator[Event]:
+        """One turn. `ctx`: what this run's tools get (a chat session's own, with its chat id); default the agent's."""
+        ctx = ctx or self.ctx
         conversation.messages.append({"role": "user", "content": text})
         answer: list[str] = []
         for step in range(1, self.max_steps + 1):
@@ -130,7 +135,7 @@ class Agent:
             if not completion.tool_calls:
                 yield Done("".join(answer), conversation.usage, step)
                 return
-            async for event in self._call_tools(completion.tool_calls, conversation):
+            async for event in self._call_tools(completion.tool_calls, conversation, ctx):
                 yield event
         yield Error(
             f"I stopped after {self.max_steps} steps without finishing.",
@@ -141,7 +146,9 @@ class Agent:
     def _messages(self, conversation: Conversation) -> list[dict[str, Any]]:
         return [{"role": "system", "content": self.system_prompt}, *conversation.messages]
 
-    async def _call_tools(self, calls: list[ToolCall], conversation: Conversation) -> AsyncIterator[Event]:
+    async def _call_tools(
+        self, calls: list[ToolCall], conversation: Conversation, ctx: ToolContext
+    ) -> AsyncIterator[Event]:
         """Run every call of one model turn at once; stream progress; answer each call in the order asked."""
         queue: asyncio.Queue[Event] = asyncio.Queue()
         loop = asyncio.get_running_loop()
@@ -151,7 +158,7 @@ class Agent:
 
         async def one(call: ToolCall) -> None:
             progress = EventProgress(lambda e: loop.call_soon_threadsafe(queue.put_nowait, e), call)
-            await queue.put(await self.execute(call, parsed[call.id], progress))
+            await queue.put(await self.execute(call, parsed[call.id], progress, ctx))
 
         tasks = [asyncio.create_task(one(c)) for c in calls]
         ended: dict[str, ToolEnd] = {}
@@ -166,12 +173,14 @@ class Agent:
                 task.cancel()
         for call in calls:
             end = ended[call.id]
-            view = model_view(end.result, share_pii=self.ctx.settings.share_pii) if end.result else end.error
+            view = model_view(end.result, share_pii=ctx.settings.share_pii) if end.result else end.error
             conversation.messages.append(
                 {"role": "tool", "tool_call_id": call.id, "content": json.dumps(view, ensure_ascii=False, default=str)}
             )
 
-    async def execute(self, call: ToolCall, arguments: dict[str, Any] | str, progress: Progress) -> ToolEnd:
+    async def execute(
+        self, call: ToolCall, arguments: dict[str, Any] | str, progress: Progress, ctx: ToolContext | None = None
+    ) -> ToolEnd:
         """Run one tool call as the agent; every failure becomes a structured error, never an exception."""
 
         def end(result: ToolResult | None = None, error: dict[str, Any] | None = None, seconds: float = 0.0) -> ToolEnd:
@@ -188,7 +197,7 @@ class Agent:
                     available_tools=[t["function"]["name"] for t in self.tools],
                 )
             )
-        ctx = replace(self.ctx, actor="agent", progress=progress)
+        ctx = replace(ctx or self.ctx, actor="agent", progress=progress)
         started = time.perf_counter()
         try:
             result = await asyncio.to_thread(tool, ctx, arguments)

@@ -1,7 +1,8 @@
 """Chainlit glue: chat messages become agent runs; agent events become steps, elements and buttons.
 
 `app.py` only registers these handlers. The process owns one database (DuckDB allows one writer
-process) and one agent; each chat session has its own `Conversation`. Approving a campaign happens
+process) and one agent; each chat session has its own `Conversation` and its own `ToolContext`
+(`chat_ctx`: its id, so its shortlist is its own), handed to the agent run by run. Approving a campaign happens
 only here, in the Approve button's callback, as the user (`actor="user"`), never through the agent.
 """
 
@@ -67,13 +68,23 @@ def get_db() -> Database:
     return Database(settings().db_path)
 
 
-def user_ctx() -> ToolContext:
-    """The context for what the user does directly (buttons, uploads): the only way to approve."""
-    return ToolContext(db=get_db(), settings=settings(), llm=structured_model(settings()), actor="user")
+def user_ctx(chat_id: str | None = None) -> ToolContext:
+    """The context for what the user does directly (buttons, uploads): the only way to approve.
+
+    `chat_id` is the chat session it acts for (tools default to that chat's shortlist); None outside one."""
+    return ToolContext(
+        db=get_db(), settings=settings(), llm=structured_model(settings()), actor="user", chat_id=chat_id
+    )
+
+
+def chat_ctx() -> ToolContext:
+    """This chat session's context: what it runs, by button or through the agent, uses its own shortlist."""
+    return user_ctx(cl.user_session.get("id"))
 
 
 @cache
 def agent() -> Agent:
+    """One agent for the process (the model client is shared); each run gets its chat's `chat_ctx`."""
     return Agent(user_ctx(), chat_model(settings()))
 
 
@@ -122,7 +133,7 @@ async def on_message(message: cl.Message) -> None:
 async def run_turn(text: str) -> None:
     view = TurnView()
     try:
-        async for event in agent().run(conversation(), text):
+        async for event in agent().run(conversation(), text, ctx=chat_ctx()):
             await view.show(event)
     except Exception:  # the chat must survive any bug: say so, keep the session
         log.exception("agent turn failed")
@@ -296,7 +307,7 @@ async def _user_tool(name: str, **arguments: Any) -> ToolResult | None:
     async with cl.Step(name=name, type="tool", show_input="json") as step:
         step.input = json.dumps(arguments)
         try:
-            result = await asyncio.to_thread(run_tool, user_ctx(), name, arguments)
+            result = await asyncio.to_thread(run_tool, chat_ctx(), name, arguments)
         except Exception as exc:  # a UserError is expected; anything else is a bug, and the chat goes on
             if not isinstance(exc, UserError):
                 log.exception("tool %s failed", name)

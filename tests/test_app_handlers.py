@@ -24,12 +24,14 @@ from assistant.loop import ToolEnd, ToolProgress, ToolStart  # noqa: E402
 from tools.results import ApprovalRequest, ToolResult  # noqa: E402
 
 
-def run_handler(handler, make_arg=None, *, session_store: dict | None = None) -> ChainlitContext:
+def run_handler(
+    handler, make_arg=None, *, session_store: dict | None = None, session_id: str = "sess-1"
+) -> ChainlitContext:
     """Run one handler inside a fake Chainlit session; returns the context whose emitter recorded the calls."""
 
     async def go() -> ChainlitContext:
         session = Mock(spec=WebsocketSession)
-        session.id, session.thread_id, session.user = "sess-1", "thread-1", None
+        session.id, session.thread_id, session.user = session_id, f"thread-{session_id}", None
         session.user_env, session.chat_settings, session.files = {}, {}, {}
         session.client_type, session.has_first_interaction = "webapp", True
         session.chat_profile = None
@@ -106,6 +108,27 @@ def test_a_request_shows_the_tool_step_its_table_and_streams_the_answer(web):
     assert "check the data" in texts(ctx)
     assert web.get_db().scalar("SELECT count(*) FROM customers") == 60
     assert len(store["conversation"].messages) == 4  # user, tool call, tool result, answer
+
+
+def test_two_chats_each_keep_their_own_shortlist(web):
+    from tools.registry import run_tool
+
+    run_tool(web.user_ctx(), "generate_demo_data", customers=60, products=20)
+    a, b, c = web.get_db().df("SELECT sku FROM products ORDER BY sku LIMIT 3")["sku"]
+    stores: dict[str, dict] = {"tab-1": {}, "tab-2": {}}
+
+    def say(tab: str, text: str) -> str:
+        ctx = run_handler(web.on_message, lambda: cl.Message(content=text), session_store=stores[tab], session_id=tab)
+        return texts(ctx)
+
+    say("tab-1", f"shortlist SKU {a} {b}")
+    say("tab-2", f"shortlist SKU {c}")  # the other marketer, at the same time
+    first, second = say("tab-1", "show the shortlist"), say("tab-2", "show the shortlist")
+    assert f"This chat's shortlist holds 2: {a}, {b}." in first and c not in first
+    assert f"This chat's shortlist holds 1: {c}." in second and a not in second
+    lists = web.get_db().rows("SELECT name, list(sku ORDER BY position) AS skus FROM shortlists GROUP BY 1 ORDER BY 1")
+    assert lists == [{"name": "chat-tab-1", "skus": [a, b]}, {"name": "chat-tab-2", "skus": [c]}]
+    assert web.agent().ctx.chat_id is None, "the shared agent itself belongs to no chat"
 
 
 def test_a_progressing_tool_updates_its_step():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from typing import get_args
 
 import pytest
@@ -182,6 +183,36 @@ def test_unknown_skus_are_named(shop):
     assert run_tool(shop, "shortlist_show").data["skus"] == []  # nothing half-added
     with pytest.raises(UserError, match="Not on the shortlist"):
         run_tool(shop, "shortlist_remove", skus=["NOPE-1"])
+
+
+def test_each_chat_has_its_own_shortlist_and_the_cli_keeps_default(shop):
+    a, b, c = shop.db.df("SELECT sku FROM products ORDER BY sku LIMIT 3")["sku"]
+    tab1, tab2 = replace(shop, chat_id="tab-1"), replace(shop, chat_id="tab-2")
+    run_tool(tab1, "shortlist_add", skus=[a, b])
+    run_tool(tab2, "shortlist_add", skus=[c])
+
+    shown = run_tool(tab1, "shortlist_show")
+    assert shown.data == {"name": "chat-tab-1", "skus": [a, b]}
+    assert shown.summary == f"This chat's shortlist holds 2: {a}, {b}."
+    assert run_tool(tab2, "shortlist_show").data == {"name": "chat-tab-2", "skus": [c]}
+    cli = run_tool(shop, "shortlist_show")
+    assert cli.data == {"name": "default", "skus": []}
+    assert "chat-" not in cli.summary, "other chats' own lists are not offered"
+
+    # What reads the shortlist when no product is named reads the chat's own.
+    assert run_tool(tab1, "rank_customers", top=3).data["skus"] == [a, b]
+    assert run_tool(tab2, "rank_customers", top=3).data["skus"] == [c]
+    campaign_id = run_tool(tab2, "campaign_draft", variants=1).approval.campaign_id
+    assert shop.db.scalar("SELECT skus FROM campaigns WHERE campaign_id = ?", [campaign_id]) == [c]
+    with pytest.raises(UserError, match="shortlist 'default' is empty"):
+        run_tool(shop, "rank_customers", top=3)
+
+    # A named shortlist is shared on purpose; clearing a chat's own leaves the others alone.
+    run_tool(tab1, "shortlist_add", skus=[c], shortlist="spring")
+    assert run_tool(tab2, "shortlist_show", shortlist="spring").data["skus"] == [c]
+    assert run_tool(tab2, "shortlist_remove").summary == "Removed 1 from this chat's shortlist; it is now empty."
+    assert run_tool(tab1, "shortlist_show").data["skus"] == [a, b]
+    assert run_tool(shop, "shortlist_show").summary == "The shortlist 'default' is empty. Other shortlists: spring."
 
 
 def test_cli_products_and_shortlist(shop):

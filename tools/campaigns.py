@@ -22,7 +22,7 @@ from storage.queries import active_run_id, require_active_run
 from tools.audience import FEATURES_SQL, pii_visible, require_products, score_one
 from tools.context import ToolContext
 from tools.copywriting import Copy, CopyBrief, revise_copy, write_copy
-from tools.products import DEFAULT_SHORTLIST, resolve_skus
+from tools.products import resolve_skus
 from tools.registry import Positional, tool
 from tools.render import CampaignRenderer, Recipient, load_campaign, load_version, to_plain
 from tools.results import ApprovalRequest, Table, ToolResult
@@ -35,7 +35,8 @@ class DraftArgs(BaseModel):
     segment: int | None = Field(None, description="The segment to write for (its number in the active segmentation).")
     segments: list[int] = Field(default_factory=list, description="Several segments, instead of one.")
     skus: list[str] = Field(
-        default_factory=list, description=f"Products to feature (SKUs); default: the '{DEFAULT_SHORTLIST}' shortlist."
+        default_factory=list,
+        description="Products to feature (SKUs); default: the shortlist (this chat's own; 'default' at the CLI).",
     )
     variants: int = Field(3, ge=1, le=5, description="How many variants (subject lines) to write, 1-5.")
     tone: str | None = Field(
@@ -94,7 +95,7 @@ def campaign_draft(ctx: ToolContext, args: DraftArgs) -> ToolResult:
     wanted = sorted({*args.segments, *([args.segment] if args.segment is not None else [])})
     run_id = require_active_run(ctx.db) if wanted else active_run_id(ctx.db)
     audience = _audience(ctx.db, run_id, wanted)
-    skus = resolve_skus(ctx.db, args.skus, None)
+    skus = resolve_skus(ctx, args.skus, None)
     brief = _brief(ctx.db, skus, audience, args.tone)
     copy = write_copy(ctx, brief, args.variants)
     name = args.name or _default_name(audience, brief.products)

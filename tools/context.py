@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from assistant.llm import StructuredModel
 
 
+DEFAULT_SHORTLIST = "default"  # the shortlist meant outside a chat (the CLI) when none is named
+CHAT_SHORTLIST_PREFIX = "chat-"  # each chat's own shortlist is this plus the chat's id
+
+
 def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -74,3 +78,14 @@ class ToolContext:
     llm: StructuredModel | None = None  # None = no model configured: tools use their fallback
     actor: Literal["user", "agent"] = "user"  # who called: the agent cannot call user-only tools
     progress: Progress = field(default_factory=Progress)
+    chat_id: str | None = None  # the chat session calling (the web UI sets it); None at the CLI
+
+    def shortlist(self, name: str | None = None) -> str:
+        """The shortlist a call means: the one named, else this chat's own, else `DEFAULT_SHORTLIST`.
+
+        Each chat has its own so that two marketers in two browser tabs never overwrite each
+        other's "those three"; a named shortlist is shared on purpose (a campaign's, a team's).
+        """
+        if name:
+            return name
+        return f"{CHAT_SHORTLIST_PREFIX}{self.chat_id}" if self.chat_id else DEFAULT_SHORTLIST

@@ -187,7 +187,7 @@ def match_segments(ctx: ToolContext, args: MatchArgs) -> ToolResult:
             f"Segmentation run {run_id} has no members.",
             hint="Use the active run (leave out --run-id) or segment the customers again (promopilot segment run).",
         )
-    skus = resolve_skus(ctx.db, args.product, args.shortlist)
+    skus = resolve_skus(ctx, args.product, args.shortlist)
     products = require_products(ctx.db, skus)
     fit = segment_fit(ctx.db, run_id, skus)
     by_sku = products.set_index("sku")
@@ -246,7 +246,7 @@ def rank_customers(ctx: ToolContext, args: RankArgs) -> ToolResult:
     duplicate addresses are left out and counted. At the CLI also `promopilot match --customers`.
     """
     require_customers(ctx.db)
-    skus = resolve_skus(ctx.db, args.product, args.shortlist)
+    skus = resolve_skus(ctx, args.product, args.shortlist)
     run_id = require_active_run(ctx.db) if args.segment else active_run_id(ctx.db)
     cap = ctx.settings.frequency_cap_days if args.frequency_cap_days is None else args.frequency_cap_days
     ranked, excluded, eligible = scored_audience(

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from storage.db import Database
 from storage.errors import UserError
 from tools.audience import require_products
-from tools.context import ToolContext
+from tools.context import CHAT_SHORTLIST_PREFIX, DEFAULT_SHORTLIST, ToolContext
 from tools.registry import Positional, tool
 from tools.results import Table, ToolResult
 
@@ -32,7 +32,6 @@ SORTS: dict[SortKey, str] = {
     "name": "name ASC NULLS LAST",
     "newest": "created_at DESC NULLS LAST",
 }
-DEFAULT_SHORTLIST = "default"
 
 
 class ProductFilter(BaseModel):
@@ -176,22 +175,23 @@ def _nothing_found(db: Database, args: ProductFilter, conds: list[Condition]) ->
 
 
 # -- shortlists ------------------------------------------------------------------------------
+SHORTLIST_FIELD = "Which shortlist (none = this chat's own; 'default' at the command line)."
 
 
 class ShortlistAddArgs(BaseModel):
     skus: Annotated[list[str], Positional()] = Field(min_length=1, description="SKUs to keep for the campaign.")
-    shortlist: str = Field(DEFAULT_SHORTLIST, min_length=1, description="Which shortlist (one per campaign or chat).")
+    shortlist: str | None = Field(None, min_length=1, description=SHORTLIST_FIELD)
 
 
 class ShortlistArgs(BaseModel):
-    shortlist: str = Field(DEFAULT_SHORTLIST, min_length=1, description="Which shortlist.")
+    shortlist: str | None = Field(None, min_length=1, description=SHORTLIST_FIELD)
 
 
 class ShortlistRemoveArgs(BaseModel):
     skus: Annotated[list[str], Positional()] = Field(
         default_factory=list, description="SKUs to take off (none = clear the list)."
     )
-    shortlist: str = Field(DEFAULT_SHORTLIST, min_length=1, description="Which shortlist.")
+    shortlist: str | None = Field(None, min_length=1, description=SHORTLIST_FIELD)
 
 
 def shortlist_skus(db: Database, name: str = DEFAULT_SHORTLIST) -> list[str]:
@@ -200,22 +200,30 @@ def shortlist_skus(db: Database, name: str = DEFAULT_SHORTLIST) -> list[str]:
     return [r[0] for r in rows]
 
 
-def resolve_skus(db: Database, skus: list[str], shortlist: str | None) -> list[str]:
-    """The products a request is about: the SKUs given, else the shortlist's (UserError if neither)."""
+def _label(ctx: ToolContext, name: str, *, start: bool = False) -> str:
+    """How a summary names a shortlist (`start`: at the start of a sentence): a chat's own by what it
+    is, not by its generated name."""
+    label = "this chat's shortlist" if ctx.chat_id and name == ctx.shortlist() else f"the shortlist '{name}'"
+    return label[0].upper() + label[1:] if start else label
+
+
+def resolve_skus(ctx: ToolContext, skus: list[str], shortlist: str | None) -> list[str]:
+    """The products a request is about: the SKUs given, else the shortlist's (the chat's own when none is
+    named; UserError if that is empty too)."""
     if skus:
         return list(dict.fromkeys(skus))
-    name = shortlist or DEFAULT_SHORTLIST
-    listed = shortlist_skus(db, name)
+    name = ctx.shortlist(shortlist)
+    listed = shortlist_skus(ctx.db, name)
     if not listed:
         raise UserError(
-            f"No product given and the shortlist '{name}' is empty.",
+            f"No product given and {_label(ctx, name)} is empty.",
             hint="Name a product (--product SKU) or shortlist some first (promopilot shortlist add SKU ...).",
         )
     return listed
 
 
-def _show(db: Database, name: str, summary: str) -> ToolResult:
-    rows = db.df(
+def _show(ctx: ToolContext, name: str, summary: str) -> ToolResult:
+    rows = ctx.db.df(
         f"SELECT p.* FROM (SELECT {COLUMNS} FROM products) p "  # noqa: S608 - constant
         "JOIN (SELECT sku, position FROM shortlists WHERE name = ?) s USING (sku) ORDER BY s.position",
         [name],
@@ -223,13 +231,16 @@ def _show(db: Database, name: str, summary: str) -> ToolResult:
     return ToolResult(
         summary=summary,
         data={"name": name, "skus": rows["sku"].tolist()},
-        tables=[Table.from_df(f"Shortlist '{name}'", rows, limit=None)] if len(rows) else [],
+        tables=[Table.from_df(_label(ctx, name, start=True), rows, limit=None)] if len(rows) else [],
     )
 
 
 @tool(cli="shortlist add")
 def shortlist_add(ctx: ToolContext, args: ShortlistAddArgs) -> ToolResult:
-    """Keep products on a shortlist for the campaign, so they can be referred to later ("those three")."""
+    """Keep products on a shortlist for the campaign, so they can be referred to later ("those three").
+
+    Without a name, each chat keeps its own shortlist."""
+    name = ctx.shortlist(args.shortlist)
     skus = list(dict.fromkeys(args.skus))
     require_products(ctx.db, skus)
     with ctx.db.transaction() as con:
@@ -239,48 +250,47 @@ def shortlist_add(ctx: ToolContext, args: ShortlistAddArgs) -> ToolResult:
                                   + row_number() OVER (ORDER BY i)
                FROM (SELECT unnest($skus) AS sku, generate_subscripts($skus, 1) AS i)
                WHERE sku NOT IN (SELECT sku FROM shortlists WHERE name = $name)""",
-            {"name": args.shortlist, "skus": skus},
+            {"name": name, "skus": skus},
         )
-    listed = shortlist_skus(ctx.db, args.shortlist)
-    return _show(
-        ctx.db, args.shortlist, f"The shortlist '{args.shortlist}' now holds {len(listed)}: {', '.join(listed)}."
-    )
+    listed = shortlist_skus(ctx.db, name)
+    return _show(ctx, name, f"{_label(ctx, name, start=True)} now holds {len(listed)}: {', '.join(listed)}.")
 
 
 @tool(cli="shortlist show")
 def shortlist_show(ctx: ToolContext, args: ShortlistArgs) -> ToolResult:
     """Show the products on a shortlist, in the order they were added."""
-    listed = shortlist_skus(ctx.db, args.shortlist)
+    name = ctx.shortlist(args.shortlist)
+    listed = shortlist_skus(ctx.db, name)
     if not listed:
-        others = [r[0] for r in ctx.db.execute("SELECT DISTINCT name FROM shortlists ORDER BY 1").fetchall()]
-        more = f" Other shortlists: {', '.join(others)}." if others else ""
-        return ToolResult(
-            summary=f"The shortlist '{args.shortlist}' is empty.{more}", data={"name": args.shortlist, "skus": []}
-        )
-    return _show(ctx.db, args.shortlist, f"The shortlist '{args.shortlist}' holds {len(listed)}: {', '.join(listed)}.")
+        # Named shortlists are shared and worth offering; other chats' own ones are theirs.
+        others = ctx.db.execute(
+            "SELECT DISTINCT name FROM shortlists WHERE NOT starts_with(name, ?) ORDER BY 1", [CHAT_SHORTLIST_PREFIX]
+        ).fetchall()
+        more = f" Other shortlists: {', '.join(r[0] for r in others)}." if others else ""
+        return ToolResult(summary=f"{_label(ctx, name, start=True)} is empty.{more}", data={"name": name, "skus": []})
+    return _show(ctx, name, f"{_label(ctx, name, start=True)} holds {len(listed)}: {', '.join(listed)}.")
 
 
 @tool(cli="shortlist remove")
 def shortlist_remove(ctx: ToolContext, args: ShortlistRemoveArgs) -> ToolResult:
     """Take products off a shortlist (or clear it when no SKU is given)."""
-    listed = shortlist_skus(ctx.db, args.shortlist)
+    name = ctx.shortlist(args.shortlist)
+    listed = shortlist_skus(ctx.db, name)
     missing = [s for s in args.skus if s not in listed]
     if missing:
         raise UserError(
-            f"Not on the shortlist '{args.shortlist}': {', '.join(missing)}.",
+            f"Not on {_label(ctx, name)}: {', '.join(missing)}.",
             hint=f"It holds: {', '.join(listed) or 'nothing'}.",
         )
     with ctx.db.transaction() as con:
         if args.skus:
-            con.execute(
-                "DELETE FROM shortlists WHERE name = ? AND sku IN (SELECT unnest(?))", [args.shortlist, args.skus]
-            )
+            con.execute("DELETE FROM shortlists WHERE name = ? AND sku IN (SELECT unnest(?))", [name, args.skus])
         else:
-            con.execute("DELETE FROM shortlists WHERE name = ?", [args.shortlist])
-    left = shortlist_skus(ctx.db, args.shortlist)
+            con.execute("DELETE FROM shortlists WHERE name = ?", [name])
+    left = shortlist_skus(ctx.db, name)
     return _show(
-        ctx.db,
-        args.shortlist,
-        f"Removed {len(args.skus) or len(listed)} from '{args.shortlist}'; "
+        ctx,
+        name,
+        f"Removed {len(args.skus) or len(listed)} from {_label(ctx, name)}; "
         + (f"it holds {len(left)}: {', '.join(left)}." if left else "it is now empty."),
     )
