@@ -23,7 +23,7 @@ from typing import Any
 import chainlit as cl
 from chainlit.utils import utc_now
 
-from assistant.chat_model import chat_model
+from assistant.chat_model import Usage, chat_model
 from assistant.llm import structured_model
 from assistant.loop import Agent, Conversation, Done, Error, Event, Token, ToolEnd, ToolProgress, ToolStart
 from assistant.planner import NOTE_PREFIX
@@ -197,6 +197,11 @@ class TurnView:
             await self.finish()
             await cl.Message(content=f"**{event.message}**" + (f"\n\n{event.hint}" if event.hint else "")).send()
         elif isinstance(event, Done):
+            if event.usage.total_tokens:  # a model answered (the offline planner uses none): what it has cost so far
+                if self.message is None:
+                    await cl.Message(content=usage_line(event.usage)).send()
+                else:
+                    await self.message.stream_token(f"\n\n{usage_line(event.usage)}")
             await self.finish()
 
     async def finish(self) -> None:
@@ -235,6 +240,12 @@ class TurnView:
         line = self.progress.pop(call_id, None)
         if line is not None:
             await line.remove()
+
+
+def usage_line(usage: Usage) -> str:
+    """The conversation's token count so far, as a quiet line under the answer."""
+    tokens = usage.total_tokens
+    return f"*{tokens:,} token{'s' if tokens != 1 else ''} this conversation*"
 
 
 def progress_text(event: ToolProgress) -> str:

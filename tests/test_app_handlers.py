@@ -108,6 +108,7 @@ def test_a_request_shows_the_tool_step_its_table_and_streams_the_answer(web):
     assert "check the data" in texts(ctx)
     assert web.get_db().scalar("SELECT count(*) FROM customers") == 60
     assert len(store["conversation"].messages) == 4  # user, tool call, tool result, answer
+    assert "tokens this conversation" not in texts(ctx), "the offline planner uses no tokens: no count shown"
 
 
 def test_two_chats_each_keep_their_own_shortlist(web):
@@ -246,6 +247,28 @@ def test_a_model_service_that_is_down_gives_a_message_and_the_session_goes_on(we
     shown = texts(run_handler(two_messages))
     assert "not answering" in shown
     assert shown.index("not answering") < shown.index("I am back.")
+
+
+def test_with_a_model_each_answer_ends_with_the_conversations_token_count(web, fake_openai, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
+    web.settings.cache_clear()
+    web.agent.cache_clear()
+    fake_openai.reply(tool_calls=[{"name": "generate_demo_data", "arguments": {"customers": 20, "products": 5}}])
+    fake_openai.reply(content="Done: 20 customers.")
+    fake_openai.reply(content="Anything else?")
+    store: dict = {}
+
+    def say(text: str) -> ChainlitContext:
+        return run_handler(web.on_message, lambda: cl.Message(content=text), session_store=store)
+
+    first = say("make some demo data")  # two model calls (the tool call, then the answer), 15 tokens each
+    page = [args[0] for name, args, _ in first.emitter.mock_calls if name in ("send_step", "update_step")]
+    final = [s["output"] for s in page if s["type"] == "assistant_message"][-1]  # the message as it ends
+    assert final == "Done: 20 customers.\n\n*30 tokens this conversation*"
+    second = say("thanks")
+    assert "Anything else?\n\n*45 tokens this conversation*" in texts(second), "counted over the whole conversation"
+    assert store["conversation"].usage.total_tokens == 45
 
 
 def test_password_login_checks_the_configured_password(monkeypatch):
