@@ -334,3 +334,27 @@ def test_the_model_view_drops_charts_and_cuts_long_tables():
     assert view["charts_shown_to_user"] == ["Stock"]
     assert "figure" not in json.dumps(view)
     assert len(view["data"]["skus"]) == 21 and view["data"]["skus"][-1] == "... 80 more"
+
+
+def test_a_run_can_bring_its_own_context_so_one_agent_serves_several_chats(demo_ctx, fake_openai):
+    from dataclasses import replace
+
+    a, b = demo_ctx.db.df("SELECT sku FROM products ORDER BY sku LIMIT 2")["sku"]
+    agent = make_agent(demo_ctx, fake_openai)
+    for chat, sku in (("tab-1", a), ("tab-2", b), (None, b)):
+        fake_openai.reply(tool_calls=[{"name": "shortlist_add", "arguments": {"skus": [sku]}}])
+        fake_openai.reply(content="Kept.")
+
+        async def run(chat=chat) -> list:
+            ctx = replace(demo_ctx, chat_id=chat) if chat else None
+            return [event async for event in agent.run(Conversation(), "keep it", ctx=ctx)]
+
+        (end,) = [e for e in asyncio.run(run()) if isinstance(e, ToolEnd)]
+        assert end.ok, end.error
+    lists = demo_ctx.db.rows("SELECT name, list(sku) AS skus FROM shortlists GROUP BY 1 ORDER BY 1")
+    assert lists == [
+        {"name": "chat-tab-1", "skus": [a]},
+        {"name": "chat-tab-2", "skus": [b]},
+        {"name": "default", "skus": [b]},
+    ]
+    assert agent.ctx.chat_id is None
