@@ -255,3 +255,9 @@ def m005_campaign_sends(con: duckdb.DuckDBPyConnection) -> None:
             last_stop VARCHAR                         -- why the last run stopped early (paused, server gone, ...)
         );
     """)
+
+
+@migration
+def m006_data_issue_new_value(con: duckdb.DuckDBPyConnection) -> None:
+    """What a `validate --fix` repair wrote, beside the value it replaced (raw_value), so each change can be checked."""
+    con.execute("ALTER TABLE data_issues ADD COLUMN new_value VARCHAR")

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
+from click.testing import CliRunner
+
+from cli import main
+from storage.db import Database
 from tools import run_tool
 
 
@@ -42,3 +48,40 @@ def test_data_issues_filter_by_run_table_problem_and_limit(ctx, tmp_path):
     assert dates.data["total"] == 2 and len(dates.tables[1].rows) == 1
     assert run_tool(ctx, "list_data_issues", table="products").data["total"] == 0
     assert "No data issues" in run_tool(ctx, "list_data_issues", action="quarantined").summary
+
+
+def test_data_issues_show_the_value_a_fix_wrote_beside_the_old_one(tmp_path):
+    """From the command line: import, validate --fix, then data-issues lists old and new values."""
+    crm = tmp_path / "crm.csv"
+    crm.write_text("customer_id,email,total_spent,order_count,avg_order_value\nK1, Kim@Shop.example ,90,3,10\n")
+    db = ["--db", str(tmp_path / "cli.duckdb")]
+    runner = CliRunner()
+    assert runner.invoke(main, [*db, "import", "customers", str(crm)]).exit_code == 0
+    assert runner.invoke(main, [*db, "validate", "--fix"]).exit_code == 0
+
+    listed = runner.invoke(main, [*db, "data-issues", "--action", "fixed", "--json"])
+    assert listed.exit_code == 0, listed.output
+    table = json.loads(listed.stdout)["tables"][1]
+    rows = sorted((dict(zip(table["columns"], row, strict=True)) for row in table["rows"]), key=lambda r: r["field"])
+    assert [(r["field"], r["raw_value"], r["new_value"]) for r in rows] == [
+        ("avg_order_value", "10.0", "30.0"),
+        ("email", "Kim@Shop.example", "kim@shop.example"),  # import already trimmed the spaces
+    ]
+    shown = runner.invoke(main, [*db, "data-issues", "--action", "fixed"], env={"COLUMNS": "200"})
+    assert "new_value" in shown.stdout and "kim@shop.example" in shown.stdout
+
+
+def test_an_older_database_gains_new_value_and_keeps_its_issues(tmp_path):
+    """Opening a database made before the new_value migration adds the column and loses no issue."""
+    path = tmp_path / "old.duckdb"
+    with Database(path) as db:
+        db.execute("ALTER TABLE data_issues DROP COLUMN new_value")
+        db.execute("DELETE FROM schema_migrations WHERE name = 'm006_data_issue_new_value'")
+        db.execute(
+            "INSERT INTO data_issues (run_id, table_name, row_key, problem, raw_value, action) "
+            "VALUES ('r1', 'customers', 'C1', 'email_format', ' A@b.example', 'fixed')"
+        )
+    with Database(path) as db:
+        assert db.rows("SELECT row_key, raw_value, new_value FROM data_issues") == [
+            {"row_key": "C1", "raw_value": " A@b.example", "new_value": None}
+        ]

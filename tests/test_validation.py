@@ -141,6 +141,47 @@ def test_fix_repairs_quarantines_logs_and_a_second_run_is_clean(ctx):
     assert all(after[c]["rows"] == 0 for c in [*blocking, "aov_mismatch", "email_format"])
 
 
+def test_every_fix_records_the_new_value_now_stored(ctx):
+    run_tool(ctx, "generate_demo_data", customers=1500, products=10, seed=9, defects=0.08)
+    add_customers(
+        ctx.db,
+        [
+            ("X1", "Xi", " Xi@Example.com", 30.0, 3, 10.0),  # email only
+            ("X3", "Zo", "zo@example.com", 100.0, 3, 50.0),  # average order value only: 33.33
+            ("X4", "Al", "AL@example.com ", 10.0, 4, None),  # both: al@example.com, 2.5
+        ],
+    )
+    run_id = run_tool(ctx, "validate_data", fix=True).data["changes"]["run_id"]
+
+    issues = ctx.db.rows(
+        "SELECT row_key, field, raw_value, new_value FROM data_issues "
+        "WHERE run_id = ? AND action = 'fixed' AND row_key LIKE 'X%' ORDER BY row_key, field",
+        [run_id],
+    )
+    assert issues == [
+        {"row_key": "X1", "field": "email", "raw_value": " Xi@Example.com", "new_value": "xi@example.com"},
+        {"row_key": "X3", "field": "avg_order_value", "raw_value": "50.0", "new_value": "33.33"},
+        {"row_key": "X4", "field": "avg_order_value", "raw_value": None, "new_value": "2.5"},
+        {"row_key": "X4", "field": "email", "raw_value": "AL@example.com ", "new_value": "al@example.com"},
+    ]
+    # Every repair of the run (the demo's planted ones too) names exactly the value the table holds now.
+    stored = """
+        SELECT d.problem, d.new_value, CASE d.field WHEN 'email' THEN c.email
+                                                    ELSE b.avg_order_value::VARCHAR END AS now
+        FROM data_issues d JOIN customers c ON c.customer_id = d.row_key
+        LEFT JOIN customer_behavior b ON b.customer_id = d.row_key
+        WHERE d.run_id = ? AND d.action = 'fixed'"""
+    fixed = ctx.db.rows(stored, [run_id])
+    assert {r["problem"] for r in fixed} == {"email_format", "aov_mismatch"} and len(fixed) > 20
+    assert all(r["new_value"] is not None and r["new_value"] == r["now"] for r in fixed)
+    others = "SELECT count(*) FROM data_issues WHERE action <> 'fixed' AND new_value IS NOT NULL"
+    assert ctx.db.scalar(others) == 0  # quarantines and flags change no value
+
+    ctx.actor = "agent"  # a repaired email is as personal as the original: the model's SQL sees neither
+    seen = run_tool(ctx, "query_data", sql="SELECT * FROM data_issues WHERE action = 'fixed'").data["columns"]
+    assert "raw_value" not in seen and "new_value" not in seen and "row_key" in seen
+
+
 def test_validate_without_fix_changes_nothing(ctx):
     run_tool(ctx, "generate_demo_data", customers=300, products=5, seed=2, defects=0.1)
     before = ctx.db.rows("SELECT * FROM customers JOIN customer_behavior USING (customer_id) ORDER BY ALL")

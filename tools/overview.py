@@ -42,7 +42,8 @@ class IssuesArgs(BaseModel):
 
 @tool(cli="data-issues")
 def list_data_issues(ctx: ToolContext, args: IssuesArgs) -> ToolResult:
-    """List the data problems found by imports and validation: which row, field and value, and what was done.
+    """List the data problems found by imports and validation: which row, field and value, and what was done
+    (for a repair, the new value beside the old).
 
     Use it to see why rows of an imported file were rejected, which emails were repaired and
     which customers were quarantined (never segmented or emailed).
@@ -55,7 +56,8 @@ def list_data_issues(ctx: ToolContext, args: IssuesArgs) -> ToolResult:
     params = [run, run, args.table, args.table, args.action, args.action, args.problem, args.problem]
     issues = ctx.db.df(
         f"SELECT issue_id, run_id, table_name, row_key, source_file, line, field, problem, "  # noqa: S608 - fixed text
-        f"left(raw_value, 80) AS raw_value, action FROM data_issues {where} ORDER BY issue_id LIMIT ?",
+        f"left(raw_value, 80) AS raw_value, left(new_value, 80) AS new_value, action FROM data_issues {where} "
+        "ORDER BY issue_id LIMIT ?",
         [*params, args.limit],
     )
     by_problem = ctx.db.df(

@@ -59,7 +59,7 @@ PII: dict[str, set[str]] = {
     "customers": {"first_name", "last_name", "email"},
     "messages": {"email", "first_name"},
     "suppressions": {"email"},
-    "data_issues": {"raw_value"},  # the offending cell, often an email address
+    "data_issues": {"raw_value", "new_value"},  # the offending cell and its repair, often an email address
     "events": {"user_agent"},
 }
 WHY_NOT: dict[str, str] = {

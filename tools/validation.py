@@ -41,6 +41,8 @@ class Check:
     action: Action
     description: str
     sql: str  # SELECT row_key, field, value FROM ... : one row per problem found
+    # For action "fix": the column repaired and the SQL computing its new value from the row's own columns.
+    repair: tuple[str, str] | None = None
 
 
 def _any_of(template: str, **tests: str) -> str:
@@ -86,6 +88,7 @@ CHECKS = [
         "Valid emails with stray spaces or capitals (repaired: trimmed and lower-cased).",
         """SELECT customer_id, 'email', email FROM usable
            WHERE email <> norm_email AND norm_email <> '' AND norm_email NOT IN (SELECT email FROM bad_emails)""",
+        repair=("email", "lower(trim(email))"),
     ),
     Check(
         "invalid_email",
@@ -114,6 +117,7 @@ CHECKS = [
         """SELECT customer_id, 'avg_order_value', avg_order_value::VARCHAR FROM usable
            WHERE total_spent >= 0 AND order_count > 0 AND (avg_order_value IS NULL
               OR abs(avg_order_value - total_spent / order_count) > 0.01 + 0.005 * total_spent / order_count)""",
+        repair=("avg_order_value", "round(total_spent / order_count, 2)"),
     ),
     Check(
         "spend_without_orders",
@@ -306,23 +310,37 @@ def _summarise(db: Database, checked: dict[str, int], examples: int) -> list[dic
 
 
 def _apply_fixes(db: Database) -> dict[str, int]:
-    """Repair, quarantine and log, all in one transaction. Returns counts of each kind of change."""
+    """Repair, quarantine and log, all in one transaction. Returns counts of each kind of change.
+
+    A repair's log row takes its new value from the table after the UPDATE, so it is what is stored,
+    not a second computation that could drift from it.
+    """
     run_id = new_run_id("validate")
-    log = (
-        "INSERT INTO data_issues (run_id, table_name, row_key, field, problem, raw_value, action) "
-        "SELECT ?, table_name, row_key, field, check_name, value, ? FROM validation_findings WHERE "
-    )
     fixable = [c.name for c in CHECKS if c.action == "fix"]
     quarantine = [c.name for c in CHECKS if c.action == "quarantine"]
     with db.transaction() as con:
-        con.execute(log + "check_name = ANY(?)", [run_id, "fixed", fixable])
-        con.execute("""
-            UPDATE customers SET email = lower(trim(email))
-            WHERE customer_id IN (SELECT row_key FROM validation_findings WHERE check_name = 'email_format')""")
-        con.execute("""
-            UPDATE customer_behavior SET avg_order_value = round(total_spent / order_count, 2)
-            WHERE customer_id IN (SELECT row_key FROM validation_findings WHERE check_name = 'aov_mismatch')""")
-        con.execute(log + "check_name = ANY(?)", [run_id, "quarantined", quarantine])
+        for check in CHECKS:
+            if check.repair is None:
+                continue
+            column, value = check.repair  # the repairable checks are all about customers, keyed by customer_id
+            con.execute(
+                f"UPDATE {check.table} SET {column} = {value} "
+                f"WHERE customer_id IN (SELECT row_key FROM {FINDINGS} WHERE check_name = ?)",
+                [check.name],
+            )
+            con.execute(
+                "INSERT INTO data_issues (run_id, table_name, row_key, field, problem, raw_value, new_value, action) "
+                f"SELECT ?, f.table_name, f.row_key, f.field, f.check_name, f.value, left(t.{column}::VARCHAR, 200), "
+                f"'fixed' FROM {FINDINGS} f JOIN {check.table} t ON t.customer_id = f.row_key "
+                "WHERE f.check_name = ? ORDER BY f.row_key",
+                [run_id, check.name],
+            )
+        con.execute(
+            "INSERT INTO data_issues (run_id, table_name, row_key, field, problem, raw_value, action) "
+            f"SELECT ?, table_name, row_key, field, check_name, value, 'quarantined' FROM {FINDINGS} "
+            "WHERE check_name = ANY(?)",
+            [run_id, quarantine],
+        )
         quarantined = con.execute(
             """UPDATE customers c SET quarantine_reason = f.reason
                FROM (SELECT row_key, arg_min(check_name, array_position(?, check_name)) AS reason
