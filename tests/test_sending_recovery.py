@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from typing import Any
 
 import duckdb
 import pytest
@@ -21,23 +22,19 @@ from tools.delivery import UNKNOWN_REPLY, Journal, recover
 shop_file, shop = campaign_fixtures.shop_file, campaign_fixtures.shop
 
 
+def cli_send(path: str, campaign: int, smtp_url: str, *, rate: int, **popen: Any) -> subprocess.Popen:
+    """`promopilot --db PATH campaign send ID` in its own process, as a marketer's terminal runs it."""
+    env = {**os.environ, "PROMOPILOT_SMTP_URL": smtp_url, "PROMOPILOT_SEND_RATE": str(rate)}
+    command = [sys.executable, "-c", "from cli import main; main()", "--db", path, "campaign", "send", str(campaign)]
+    return subprocess.Popen(command, env=env, **popen)
+
+
 def test_a_killed_send_resumes_and_nobody_gets_it_twice(shop):
     campaign = approved_campaign(shop)
     path = shop.db.path
     shop.db.close()  # the sending process needs the database file to itself
     with FaultySMTPServer(Faults(delay=0.02)) as server:
-        env = {**os.environ, "PROMOPILOT_SMTP_URL": server.url, "PROMOPILOT_SEND_RATE": "150"}
-        command = [
-            sys.executable,
-            "-c",
-            "from cli import main; main()",
-            "--db",
-            path,
-            "campaign",
-            "send",
-            str(campaign),
-        ]
-        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        process = cli_send(path, campaign, server.url, rate=150, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
         while server.received.total() < 8 and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.005)
@@ -158,18 +155,9 @@ def test_ctrl_c_pauses_a_cli_send_and_the_next_send_resumes(shop):
     path = shop.db.path
     shop.db.close()  # the sending process needs the database file to itself
     with FaultySMTPServer(Faults(delay=0.02)) as server:
-        env = {**os.environ, "PROMOPILOT_SMTP_URL": server.url, "PROMOPILOT_SEND_RATE": "100"}
-        command = [
-            sys.executable,
-            "-c",
-            "from cli import main; main()",
-            "--db",
-            path,
-            "campaign",
-            "send",
-            str(campaign),
-        ]
-        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        process = cli_send(
+            path, campaign, server.url, rate=100, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         deadline = time.monotonic() + 60
         while server.received.total() < 5 and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.005)
