@@ -113,7 +113,7 @@ def test_the_journey_from_demo_data_to_report(page: Page, chat_app, artifacts):
     chat.answer_contains(r"version \d+ approved")
     chat.shot("06-approved")
 
-    chat.say("send it")  # about 100 recipients at 25 a second, in batches of 50: the progress line shows ~4 s
+    chat.say("send it")  # about 100 recipients at 15 a second, in batches of 50: the progress line shows ~6 s
     progress = page.get_by_text(re.compile(r"Sending campaign \d+: \d+/\d+ \(\d+%\)"))
     chat.expect_visible(progress, "07a-sending")
     chat.answer_contains(r"in a while for the report")
