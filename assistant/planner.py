@@ -219,7 +219,8 @@ def match(req: Request) -> Plan:
         return Plan(answer="Which product? Give me a SKU, e.g. *which segment fits SKU OUT-000123*.")
     if not req.done:
         return call("match_segments", product=skus)
-    return Plan(answer=report(req, f"Next: *draft an email for segment N about {' '.join(skus)}*."))
+    segment = req.memory.segment if req.memory.segment is not None else "N"  # the best fit, learnt from the ranking
+    return Plan(answer=report(req, f"Next: *draft an email for segment {segment} about {' '.join(skus)}*."))
 
 
 def rank(req: Request) -> Plan:

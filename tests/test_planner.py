@@ -60,6 +60,7 @@ def test_those_products_go_on_the_shortlist():
 
 
 def test_a_product_search_puts_its_first_three_in_play(demo_ctx):
+    run_tool(demo_ctx, "segment_run", k=4)
     agent = Agent(demo_ctx, OfflinePlanner())
     conversation = Conversation()
 
@@ -71,8 +72,13 @@ def test_a_product_search_puts_its_first_three_in_play(demo_ctx):
     shortlisted = demo_ctx.db.df("SELECT sku FROM shortlists ORDER BY position")["sku"].tolist()
     page = run_tool(demo_ctx, "find_products", category=["Outerwear"]).data["skus"]
     assert shortlisted == page[:2]
-    match = [e for e in asyncio.run(say("which segment fits them")) if isinstance(e, ToolStart)]
-    assert [(e.name, e.arguments) for e in match] == [("match_segments", {"product": page[:2]})]
+    events = asyncio.run(say("which segment fits them"))
+    assert [(e.name, e.arguments) for e in events if isinstance(e, ToolStart)] == [
+        ("match_segments", {"product": page[:2]})
+    ]
+    best = run_tool(demo_ctx, "match_segments", product=page[:1]).tables[0].rows[0][1]
+    answer = "".join(e.text for e in events if isinstance(e, Token))
+    assert f"Next: *draft an email for segment {best} about" in answer, "the best-fitting segment is suggested"
 
 
 def test_the_conversation_remembers_the_campaign_and_the_products():
