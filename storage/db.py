@@ -78,9 +78,6 @@ class Database:
         row = self.con.execute(sql, params).fetchone()
         return None if row is None else row[0]
 
-    def table_exists(self, name: str) -> bool:
-        return bool(self.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]))
-
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """All-or-nothing: commit on success, roll back on any exception. Nests (inner = no-op)."""
