@@ -119,6 +119,14 @@ def test_an_empty_result_says_which_filter_to_loosen(shop):
     assert "no category Hats" in unknown.summary and "Outerwear" in unknown.summary
 
 
+def test_products_without_a_category_are_not_listed_as_a_category_called_none(shop):
+    shop.db.execute("UPDATE products SET category = NULL, brand = NULL WHERE sku IN (SELECT min(sku) FROM products)")
+    unknown = run_tool(shop, "find_products", category=["Hats"])
+    assert "Outerwear" in unknown.summary and "None" not in unknown.summary
+    # "none" is not a brand either: the hint still names it as unknown
+    assert "There is no brand none" in run_tool(shop, "find_products", brand=["none"]).summary
+
+
 @pytest.mark.parametrize("filters", [{}, {"category": ["Outerwear"], "price_max": 100}])
 def test_an_empty_shop_says_to_load_products_first(ctx, filters):
     with pytest.raises(UserError, match="no products in the database") as caught:

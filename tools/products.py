@@ -158,10 +158,12 @@ def _nothing_found(db: Database, args: ProductFilter, conds: list[Condition]) ->
         )
     hints = []
     for column, wanted in (("category", args.category), ("brand", args.brand)):
-        known = [r[0] for r in db.execute(f"SELECT DISTINCT {column} FROM products ORDER BY 1").fetchall()]  # noqa: S608
-        unknown = [w for w in wanted if w.lower() not in {str(k).lower() for k in known}]
+        # Products without a category or brand have no name to offer (not a category called "None").
+        sql = f"SELECT DISTINCT {column} FROM products WHERE {column} IS NOT NULL ORDER BY 1"  # noqa: S608
+        known = [r[0] for r in db.execute(sql).fetchall()]
+        unknown = [w for w in wanted if w.lower() not in {k.lower() for k in known}]
         if unknown:
-            hints.append(f"There is no {column} {', '.join(unknown)}; known: {', '.join(map(str, known[:20]))}.")
+            hints.append(f"There is no {column} {', '.join(unknown)}; known: {', '.join(known[:20]) or 'none'}.")
     loosened = {c.flag: count_products(db, [o for o in conds if o is not c]) for c in conds}
     flag, more = max(loosened.items(), key=lambda kv: kv[1])
     if more:
