@@ -221,3 +221,21 @@ def test_the_regex_prefilter_never_accepts_what_email_validator_rejects(email):
             validate_email(email, check_deliverability=False)
         except EmailNotValidError as exc:  # pragma: no cover - the failure message is the point
             pytest.fail(f"regex accepted {email!r} but email-validator says: {exc}")
+
+
+def test_an_address_the_audience_cannot_email_is_reported_as_invalid_not_silently_dropped_later(ctx):
+    """email-validator accepts internationalised addresses (SMTPUTF8), but sending only addresses plain
+    ASCII ones: validation must say so, or these customers vanish from every audience unexplained."""
+    add_customers(
+        ctx.db,
+        [
+            ("C1", "Anna", "anna.müller@example.de", 100.0, 4, 25.0),
+            ("C2", "Ben", "ben@müller.de", 100.0, 4, 25.0),
+            ("C3", "Cy", "cy.mueller@example.de", 100.0, 4, 25.0),
+        ],
+    )
+    found = checks(run_tool(ctx, "validate_data", examples=10))
+    assert sorted(e.split()[0] for e in found["invalid_email"]["examples"]) == ["C1", "C2"]
+    run_tool(ctx, "validate_data", fix=True)
+    quarantined = ctx.db.df("SELECT customer_id FROM customers WHERE quarantine_reason = 'invalid_email' ORDER BY 1")
+    assert quarantined.customer_id.tolist() == ["C1", "C2"]
