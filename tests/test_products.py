@@ -259,3 +259,11 @@ def test_the_bench_runs_with_its_documented_flags():
     for key in ("filter_p50_ms", "rank_top100_tool_s", "iterrows_10k_s", "rank_speedup_vs_iterrows"):
         assert figures[key] > 0, key
     assert figures["filter_ratio_pandas_over_duckdb"] > 0
+
+
+def test_shortlisting_a_sold_out_product_says_so(shop):
+    sold_out, in_stock = shop.db.df("SELECT sku FROM products WHERE stock > 0 ORDER BY sku LIMIT 2").sku.tolist()
+    shop.db.execute("UPDATE products SET stock = 0 WHERE sku = ?", [sold_out])
+    result = run_tool(shop, "shortlist_add", skus=[sold_out, in_stock], shortlist="w")
+    assert f"Out of stock: {sold_out}" in result.summary and in_stock not in result.summary.split("Out of stock")[1]
+    assert "Out of stock" not in run_tool(shop, "shortlist_add", skus=[in_stock], shortlist="v").summary

@@ -245,6 +245,15 @@ def shortlist_add(ctx: ToolContext, args: ShortlistAddArgs) -> ToolResult:
     name = ctx.shortlist(args.shortlist)
     skus = list(dict.fromkeys(args.skus))
     require_products(ctx.db, skus)
+    # Kept anyway (stock may be on its way), but a campaign should not surprise anyone with a sold-out product.
+    sold_out = [
+        r[0]
+        for r in ctx.db.execute(
+            "SELECT sku FROM products WHERE sku IN (SELECT unnest($skus)) AND stock <= 0 "
+            "ORDER BY list_position($skus, sku)",
+            {"skus": skus},
+        ).fetchall()
+    ]
     with ctx.db.transaction() as con:
         con.execute(
             """INSERT INTO shortlists (name, sku, position)
@@ -255,7 +264,8 @@ def shortlist_add(ctx: ToolContext, args: ShortlistAddArgs) -> ToolResult:
             {"name": name, "skus": skus},
         )
     listed = shortlist_skus(ctx.db, name)
-    return _show(ctx, name, f"{_label(ctx, name, start=True)} now holds {len(listed)}: {', '.join(listed)}.")
+    warning = f" Out of stock: {', '.join(sold_out)}." if sold_out else ""
+    return _show(ctx, name, f"{_label(ctx, name, start=True)} now holds {len(listed)}: {', '.join(listed)}.{warning}")
 
 
 @tool(cli="shortlist show")
