@@ -12,6 +12,7 @@ of the calls made so far in this turn.
 from __future__ import annotations
 
 import asyncio
+import difflib
 import json
 import re
 from collections.abc import AsyncIterator, Callable
@@ -28,6 +29,26 @@ NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, 
 TONES = ["playful", "formal", "friendly", "luxurious", "urgent", "casual", "elegant", "warm"]
 NOTE_PREFIX = "[UI]"  # how the UI records a button press or an upload in the conversation
 NOTE_CAMPAIGN = re.compile(re.escape(NOTE_PREFIX) + r".*?campaign (\d+)")
+NUMBER = r"(\d+|" + "|".join(NUMBER_WORDS) + r")"
+CUSTOMER_ID = re.compile(r"\bC\d{3,}\b", re.IGNORECASE)
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# The words the recipes look for: a close misspelling of one ("segemnt", "valdiate") is read as it.
+KEYWORDS = [
+    "segment", "segments", "customers", "validate", "products", "campaign", "campaigns", "shortlist",
+    "generate", "preview", "report", "approve", "cluster", "clusters", "inventory", "overview", "revise",
+]  # fmt: skip
+# Product words that are not a category's name ("jackets", "coats"): the last word of each catalog type.
+# ("top" is left to the category Tops: "top 5 products" is a count.)
+PRODUCT_TYPES = sorted({t.split()[-1].lower() for types, _ in catalog.CATEGORIES.values() for t in types} - {"top"})
+PRODUCT_NOUN = re.compile(r"\b(" + "|".join(PRODUCT_TYPES) + r")(?:e?s)?\b")
+SORT_WORDS = [  # (pattern, find_products sort): "cheapest shoes", "top 5 products by margin"
+    (r"cheapest|lowest price|least expensive", "price_asc"),
+    (r"most expensive|priciest|highest price", "price_desc"),
+    (r"(?:best|highest|top|by|high|most) margin|most profitable", "margin_desc"),
+    (r"newest|new arrivals|latest|just (?:in|arrived)", "newest"),
+    (r"low(?:est)? (?:on )?stock|running (?:low|out)|least stock|almost sold out", "stock_asc"),
+    (r"overstock|most stock|too much stock|excess stock", "stock_desc"),
+]
 
 
 @dataclass
@@ -58,6 +79,7 @@ class Memory:
     campaign_id: int | None = None
     skus: list[str] = field(default_factory=list)  # "them", "those": the products in play
     found: list[str] = field(default_factory=list)  # the last product search's page, in its order
+    search: dict[str, Any] | None = None  # the last product search's arguments, for "next page"
     segment: int | None = None
 
     def learn(self, step: Step) -> None:
@@ -68,6 +90,7 @@ class Memory:
         skus = args.get("product") or args.get("skus") or data.get("skus")
         if step.name == "find_products" and step.ok:
             self.found = [str(s) for s in data.get("skus") or step.rows("sku")]
+            self.search = dict(args)
             self.skus = self.found[:3]  # a page of 20 is too many to mean by "them"
         elif skus and isinstance(skus, list) and step.ok:
             self.skus = [str(s) for s in skus]
@@ -85,7 +108,8 @@ class Request:
 
     @property
     def lower(self) -> str:
-        return self.text.lower()
+        """The text in lower case, with close misspellings of the recipes' keywords corrected."""
+        return re.sub(r"[a-z]{6,}", _spelled, self.text.lower())
 
     def has(self, pattern: str) -> bool:
         return re.search(pattern, self.lower) is not None
@@ -111,13 +135,32 @@ class Plan:
     answer: str = ""
 
 
-def call(name: str, **arguments: Any) -> Plan:
-    return Plan(calls=[(name, arguments)])
+def call(tool: str, /, **arguments: Any) -> Plan:
+    return Plan(calls=[(tool, arguments)])  # positional-only: a tool may have an argument called "name"
 
 
 # -- recipes ---------------------------------------------------------------------------------------
 def help_plan(req: Request) -> Plan:
     return Plan(answer=help_text())
+
+
+def test_send(req: Request) -> Plan:
+    """A test copy goes to an address the user types: theirs to send (campaign_send would mail every customer)."""
+    campaign = req.number_after(r"campaign") or req.memory.campaign_id or "ID"
+    to = EMAIL.search(req.text)
+    return Plan(
+        answer="I do not send test emails from the chat. To see the draft in a real inbox, run "
+        f"`promopilot campaign test-send {campaign} --to {to.group(0) if to else 'you@example.com'}` "
+        "(it works before approval and is not counted in the report), or say *preview it* to see it here."
+    )
+
+
+def export(req: Request) -> Plan:
+    what = next((w for w in ("customers", "products", "orders") if w in req.lower), "customers")
+    return Plan(
+        answer=f"Exporting writes a file, so it is done from the command line: `promopilot export {what} {what}.csv` "
+        "(or a .parquet path)."
+    )
 
 
 def help_text(prefix: str = "") -> str:
@@ -157,13 +200,19 @@ def overview(req: Request) -> Plan:
 
 
 def data_issues(req: Request) -> Plan:
-    return call("list_data_issues") if not req.done else Plan(answer=report(req, "Say *fix the data* to repair them."))
+    if not req.done:
+        return call("list_data_issues")
+    return Plan(answer=report(req, "Say *fix the data* to repair what is safe, or *check the data* to look again."))
 
 
 def segment(req: Request) -> Plan:
-    k = req.number_after(r"(?:into|k\s*=|k of|with)") or _number_before(req.lower, "segments")
+    k = req.number_after(r"(?:into|k\s*=|k of|with)") or _number_before(req.lower, r"(?:segments|groups|clusters)")
     if k is None and not req.done:
         return call("segment_sweep")
+    if k is None and req.has(r"how many|should|best number|ideal|recommend"):  # a question: compare, do not run
+        recommended = (req.done[-1].result.get("data") or {}).get("recommendation") or {}
+        follow = f"Next: *segment customers into {recommended['k']} segments*." if "k" in recommended else ""
+        return Plan(answer=report(req, follow))
     if not req.last("segment_run") and (k is not None or req.done[-1].ok):
         return call("segment_run", k=k if k is not None else "auto")
     return Plan(
@@ -176,7 +225,11 @@ def segment(req: Request) -> Plan:
 def segment_info(req: Request) -> Plan:
     if req.done:
         return Plan(answer=report(req, ""))
-    rename = re.search(r"rename segment (\d+) (?:to|as) [\"']?(.+?)[\"']?$", req.text, re.IGNORECASE)
+    rename = re.search(
+        r"\b(?:rename|call|name)\s+segment\s+(\d+)\s+(?:(?:to|as)\s+)?[\"'“‘]?(.+?)[\"'”’]?[.!]?\s*$",
+        req.text,
+        re.IGNORECASE,
+    )
     if rename:
         return call("segment_rename", segment=int(rename.group(1)), name=rename.group(2).strip())
     number = req.number_after(r"segment")
@@ -185,8 +238,17 @@ def segment_info(req: Request) -> Plan:
 
 def products(req: Request) -> Plan:
     if req.done:
-        return Plan(answer=report(req, "Next: ask *which segment fits SKU ...* for one of them."))
+        return Plan(answer=report(req, "Next: *keep the first three*, or ask *which segment fits them*."))
     return call("find_products", **product_filters(req))
+
+
+def next_page(req: Request) -> Plan:
+    last = req.memory.search
+    if last is None:
+        return Plan(answer="Next page of what? Search first, e.g. *show outerwear products*.")
+    if req.done:
+        return Plan(answer=report(req, "Say *next page* for more."))
+    return call("find_products", **{**last, "offset": last.get("offset", 0) + last.get("limit", 20)})
 
 
 def product_filters(req: Request) -> dict[str, Any]:
@@ -200,16 +262,26 @@ def product_filters(req: Request) -> dict[str, Any]:
         filters["min_stock"] = int(m.group(1))
     if m := re.search(r"stock\s+(?:level\s+)?" + below + r"(\d+)", text):
         filters["max_stock"] = int(m.group(1))
-    if m := re.search(r"(?:price[sd]?|costing)\s+" + below + r"[€$]?\s*(\d+(?:\.\d+)?)", text):
-        filters["price_max"] = float(m.group(1))
-    if m := re.search(r"(?:price[sd]?|costing)\s+" + above + r"[€$]?\s*(\d+(?:\.\d+)?)", text):
-        filters["price_min"] = float(m.group(1))
+    # A price: after "price"/"costing", or with a currency ("under 50 euros", "over €100").
+    amount = r"(?:[€$]\s*(\d+(?:\.\d+)?)|(\d+(?:\.\d+)?)\s*(?:€|\$|eur(?:os?)?\b|dollars?\b))"
+    priced = r"(?:price[sd]?|costing|costs?)\s+"
+    for bound, key in ((below, "price_max"), (above, "price_min")):
+        m = re.search(priced + bound + r"[€$]?\s*(\d+(?:\.\d+)?)", text) or re.search(bound + amount, text)
+        if m:
+            filters[key] = float(next(g for g in m.groups() if g))
     if categories := [c for c in catalog.CATEGORIES if re.search(rf"\b{c.lower()}\b", text)]:
         filters["category"] = categories
+    elif noun := PRODUCT_NOUN.search(text):  # "jackets": a type of product, not a category
+        filters["search"] = noun.group(1)
     if brands := [b for tier in catalog.BRAND_TIERS.values() for b in tier if b.lower() in text]:
         filters["brand"] = brands
     if m := re.search(r"(?:matching|named|called|containing|like)\s+[\"']?([\w\s-]+?)[\"']?\s*(?:$|[?.!,]|with)", text):
         filters["search"] = _singular(m.group(1).strip())
+    if sort := next((key for pattern, key in SORT_WORDS if re.search(pattern, text)), None):
+        filters["sort"] = sort
+    if m := re.search(r"\btop\s+" + NUMBER + r"\b|\b" + NUMBER + r"\s+(?:\w+\s+)?(?:products|items)\b", text):
+        word = m.group(1) or m.group(2)
+        filters["limit"] = NUMBER_WORDS.get(word) or int(word)
     return filters
 
 
@@ -248,6 +320,10 @@ def shortlist(req: Request) -> Plan:
     if req.done:
         return Plan(answer=report(req, "Next: *which segment fits them* or *draft an email about them*."))
     skus = req.skus()
+    if req.has(r"\b(remove|drop|delete|take (\w+ )?(off|out))\b"):
+        if not skus:
+            return Plan(answer="Which products? Name the SKUs, e.g. *remove OUT-000012 from the shortlist*.")
+        return call("shortlist_remove", skus=skus)
     if not skus:
         count = re.search(r"\b(?:first|top|those|these)\s+(\d+|" + "|".join(NUMBER_WORDS) + r")\b", req.lower)
         if count and req.memory.found:
@@ -306,10 +382,35 @@ def campaign_action(name: str, follow: str) -> Callable[[Request], Plan]:
             arguments: dict[str, Any] = {"campaign_id": campaign_id}
             if name == "campaign_revise":
                 arguments["instruction"] = req.text
+            if name == "campaign_send":
+                arguments |= send_options(req)
+            if name == "campaign_preview":
+                if customer := CUSTOMER_ID.search(req.text):
+                    arguments["customer"] = customer.group(0).upper()
+                if variant := re.search(r"\bvariant\s+([a-e])\b", req.lower):
+                    arguments["variant"] = variant.group(1).upper()
             return call(name, **arguments)
         return Plan(answer=report(req, follow))
 
     return recipe
+
+
+def send_options(req: Request) -> dict[str, Any]:
+    """A dry run ("how many people will get it?") or a first batch ("send it to 100 people first")."""
+    options: dict[str, Any] = {}
+    if req.has(r"dry.?run|how many (people|customers|recipients) (will|would)|who (will|would) get"):
+        options["dry_run"] = True
+    if m := re.search(r"\b(\d+)\s+(?:people|customers|recipients|emails|messages)\b|\bfirst\s+(\d+)\b", req.lower):
+        options["limit"] = int(m.group(1) or m.group(2))
+    return options
+
+
+def not_now(req: Request) -> Plan:
+    return Plan(
+        answer="OK, I am not sending it now. Sending starts only when you say *send it* (after you press **Approve**), "
+        "and it "
+        "starts at once: I cannot schedule a send for later. Say *pause* to stop a send that is under way."
+    )
 
 
 def approve(req: Request) -> Plan:
@@ -331,33 +432,61 @@ def list_campaigns(req: Request) -> Plan:
 
 
 RECIPES: list[tuple[str, Callable[[Request], Plan]]] = [
-    (r"^\s*(help|\?|what can you do|how does this work)", help_plan),
     (
-        r"how did (it|the campaign|we) do|how is it doing|\breport\b|results|performance|open rate",
+        r"^\W*(help|\?|what can (you|i) do|how does this work|hi|hello|hey|good (morning|afternoon|evening))\b",
+        help_plan,
+    ),
+    (r"\btest\b.*\b(send|e-?mail|mail|copy)|\bsend\b.*\btest\b", test_send),
+    (
+        r"how did (it|the campaign|we) do|how is it doing|\breport\b|results|performance|open rate|\bopened\b"
+        r"|\bopens\b|\bclicks?\b|click.?rate|\bunsubscribes\b",
         campaign_action("campaign_report", "Opens and clicks keep arriving; ask again later."),
     ),
-    (r"\bpause\b", campaign_action("campaign_pause", "Say *send it* to resume.")),
+    (r"\bpause\b|\bstop\b|\bhalt\b", campaign_action("campaign_pause", "Say *send it* to resume.")),
     (r"\bcancel\b", campaign_action("campaign_cancel", "")),
-    (r"\b(send|resume)\b", campaign_action("campaign_send", "Ask *how did it do?* in a while for the report.")),
+    # Only a plain request sends: "don't send it yet", "send it tomorrow", "when should I send?" do not.
+    (
+        r"\b(don'?t|do not|never|not yet|wait|hold off|before)\b.*\bsend|\bschedul|^\W*(when|should)\b.*\bsend"
+        r"|\bsend\b.*\b(later|tomorrow|tonight|next week|(mon|tues|wednes|thurs|fri|satur|sun)day|at \d)",
+        not_now,
+    ),
+    (
+        r"^\W*(who|whom|did|is|was|has|have|were)\b.*\bsen[dt]\b",
+        campaign_action("campaign_report", "Opens and clicks keep arriving; ask again later."),
+    ),
+    (
+        r"\b(send|resume)\b|dry.?run|how many (people|customers|recipients) (will|would)",
+        campaign_action("campaign_send", "Ask *how did it do?* in a while for the report."),
+    ),
     (r"\bapprov", approve),
+    (r"\bexport\b|\bdownload\b", export),
     (r"\b(draft|write|compose|create)\b.*\b(e-?mail|campaign|newsletter|mail)", draft),
     (r"\b(generate|create|make)\b.*\b(demo|sample|customers|data|shop)", generate),
-    (r"\breject|discard\b", campaign_action("campaign_reject", "Draft a new one when you are ready.")),
     (
-        r"\bmake it\b|\bshorter\b|\blonger\b|\brevise\b|\brewrite\b|\bchange the\b|\bmore (\w+)\b|\bless (\w+)\b",
+        r"\breject|\bdiscard\b|\bdelete (the |this |that )?(campaign|draft|it)\b",
+        campaign_action("campaign_reject", "Draft a new one when you are ready."),
+    ),
+    (r"\bnext page\b|\b(show|see) more\b|\bmore (products|results)\b", next_page),
+    (r"\bshort-?list\b|\bkeep (those|these|them|the (first|top))\b", shortlist),
+    (
+        r"\bmake it\b|\bshorter\b|\blonger\b|\brevise\b|\brewrite\b|\bchange the\b|\bmore (\w+)\b|\bless (\w+)\b"
+        r"|\badd (a|an|some)\b|\bsubject( line)?s?\b",
         campaign_action("campaign_revise", "Check the new preview, then press **Approve**."),
     ),
-    (r"\bpreview\b|show (me )?(the )?(e-?mail|draft)", campaign_action("campaign_preview", "")),
+    (
+        r"\bpreview\b|show (me )?(the )?(e-?mail|draft)|\bvariant [a-e]\b|show (me )?campaign \d+",
+        campaign_action("campaign_preview", ""),
+    ),
     (r"\bcampaigns\b", list_campaigns),
-    (r"\bshort-?list\b|\bkeep (those|these|them|the (first|top))\b", shortlist),
-    (r"which customers|who (would|will|might) buy|customers (for|who)", rank),
-    (r"which segments?\b.*\b(fit|suit|match|for|buy)|best segment|segments? for|match", match),
-    (r"\bproducts?\b|inventory|\bskus\b", products),
-    (r"rename segment|(show|describe|list|what) (me )?(the )?segments?\b|segment \d+", segment_info),
-    (r"\bsegment|\bcluster", segment),
-    (r"data issues|\bissues\b|problems", data_issues),
-    (r"\b(check|validate|verify|fix|repair|clean)\b", validate),
-    (r"\bstatus\b|overview|how many|what data", overview),
+    (r"which customers|who (would|will|might) buy|customers (for|who)|who (should|to|do) (i |we )?target", rank),
+    (r"which segments?\b.*\b(fit|suit|match|for|buy|get|should|target)|best segment|segments? for|match", match),
+    (r"\bproducts?\b|inventory|\bskus\b|\bstock", products),
+    (r"(re)?name segment|call segment|(show|describe|list|what) (me )?(the )?segments?\b|segment \d+", segment_info),
+    (r"\bsegment|\bcluster|\bsplit\b.*\bcustomers|\bcustomers into\b", segment),
+    (r"\b(fix|repair|clean)\b", validate),
+    (r"(show|list|see|what are)\b.*\bissues\b|data issues", data_issues),
+    (r"\b(check|validate|verify)\b|\b(issues|problems|errors)\b", validate),
+    (r"\bstatus\b|overview|how many|what data|what'?s in|\bdatabase\b", overview),
     (r"\bimport|upload|\bfile\b", upload),
 ]
 
@@ -368,6 +497,8 @@ def choose(req: Request) -> Plan:
     for pattern, recipe in RECIPES:
         if req.has(pattern):
             return recipe(req)
+    if product_filters(req):  # "show me dresses under 50 euros", "find jackets", "newest arrivals"
+        return products(req)
     return Plan(answer=help_text(f"I could not work out what to do with “{req.text.strip()[:80]}” offline. "))
 
 
@@ -443,6 +574,13 @@ def _json(content: Any) -> dict[str, Any]:
     except (TypeError, json.JSONDecodeError):
         return {"ok": False, "error": str(content)}
     return value if isinstance(value, dict) else {"ok": True, "summary": str(value)}
+
+
+def _spelled(match: re.Match[str]) -> str:
+    """A keyword for its close misspelling; typos keep the first letter ("export" is not "report")."""
+    word = match.group(0)
+    close = difflib.get_close_matches(word, [k for k in KEYWORDS if k[0] == word[0]], n=1, cutoff=0.85)
+    return close[0] if close else word
 
 
 def _singular(phrase: str) -> str:

@@ -49,6 +49,136 @@ def test_plain_requests_become_tool_calls(text, expected):
     assert first_call(text) == expected
 
 
+# Phrasings a marketer types, beyond the documented examples (found by chatting with the planner).
+CAMPAIGN_4 = Memory(campaign_id=4, skus=["OUT-000001"], segment=3)
+PICKED = Memory(skus=["OUT-000001", "OUT-000002"])
+
+
+@pytest.mark.parametrize(
+    ("text", "memory", "expected"),
+    [
+        # data
+        ("are there problems in my data?", None, ("validate_data", {})),
+        ("any issues with the data?", None, ("validate_data", {})),
+        ("show me the data issues", None, ("list_data_issues", {})),
+        ("repair the problems", None, ("validate_data", {"fix": True})),
+        ("valdiate the data", None, ("validate_data", {})),
+        ("whats in my database", None, ("data_overview", {})),
+        # segments
+        ("split my customers into groups", None, ("segment_sweep", {})),
+        ("make 6 clusters", None, ("segment_run", {"k": 6})),
+        ("segemnt customers", None, ("segment_sweep", {})),
+        ("call segment 2 'Bargain hunters'", None, ("segment_rename", {"segment": 2, "name": "Bargain hunters"})),
+        ("rename segment 1 to Loyal fans", None, ("segment_rename", {"segment": 1, "name": "Loyal fans"})),
+        ('name segment 3 "Big spenders"', None, ("segment_rename", {"segment": 3, "name": "Big spenders"})),
+        ("which segment should get these?", PICKED, ("match_segments", {"product": PICKED.skus})),
+        # products
+        ("show me dresses under 50 euros", None, ("find_products", {"price_max": 50.0, "category": ["Dresses"]})),
+        ("products over €100", None, ("find_products", {"price_min": 100.0})),
+        ("top 5 products by margin", None, ("find_products", {"sort": "margin_desc", "limit": 5})),
+        ("what's overstocked?", None, ("find_products", {"sort": "stock_desc"})),
+        ("what's running low on stock?", None, ("find_products", {"sort": "stock_asc"})),
+        ("show me the cheapest shoes", None, ("find_products", {"category": ["Shoes"], "sort": "price_asc"})),
+        ("most expensive products", None, ("find_products", {"sort": "price_desc"})),
+        ("newest arrivals", None, ("find_products", {"sort": "newest"})),
+        ("find jackets", None, ("find_products", {"search": "jacket"})),
+        ("I want to promote coats", None, ("find_products", {"search": "coat"})),
+        ("show me knitwear", None, ("find_products", {"category": ["Knitwear"]})),
+        ("remove OUT-000002 from the shortlist", PICKED, ("shortlist_remove", {"skus": ["OUT-000002"]})),
+        # matching
+        ("who should I target with OUT-000012?", None, ("rank_customers", {"product": ["OUT-000012"], "top": 20})),
+        # the campaign
+        (
+            "give me 3 subject lines",
+            CAMPAIGN_4,
+            ("campaign_revise", {"campaign_id": 4, "instruction": "give me 3 subject lines"}),
+        ),
+        (
+            "add a discount code",
+            CAMPAIGN_4,
+            ("campaign_revise", {"campaign_id": 4, "instruction": "add a discount code"}),
+        ),
+        (
+            "preview it for customer C0000042",
+            CAMPAIGN_4,
+            ("campaign_preview", {"campaign_id": 4, "customer": "C0000042"}),
+        ),
+        ("show me variant B", CAMPAIGN_4, ("campaign_preview", {"campaign_id": 4, "variant": "B"})),
+        ("show campaign 1", CAMPAIGN_4, ("campaign_preview", {"campaign_id": 1})),
+        ("how many emails were opened?", CAMPAIGN_4, ("campaign_report", {"campaign_id": 4})),
+        ("what's the click rate?", CAMPAIGN_4, ("campaign_report", {"campaign_id": 4})),
+        ("GO AHEAD AND SEND", CAMPAIGN_4, ("campaign_send", {"campaign_id": 4})),
+    ],
+)
+def test_a_marketers_phrasings_become_the_right_call(text, memory, expected):
+    assert first_call(text, memory) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("send a test to me@example.com", "promopilot campaign test-send 4 --to me@example.com"),
+        ("send me a test email", "promopilot campaign test-send 4 --to"),
+        ("export the customers to a csv", "promopilot export customers"),
+        ("hi", "I can take you from data to a sent campaign"),
+    ],
+)
+def test_requests_the_planner_must_not_act_on_are_answered(text, says):
+    plan = choose(Request(text, CAMPAIGN_4, []))
+    assert not plan.calls, "a test send is the user's (campaign_send would mail every customer once approved)"
+    assert says in plan.answer and "could not work out" not in plan.answer
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("don't send it yet", None),
+        ("wait before you send", None),
+        ("hold off on sending", None),
+        ("when should I send it?", None),
+        ("can you send it tomorrow at 9?", None),
+        ("schedule it for monday", None),
+        ("is it sent?", ("campaign_report", {"campaign_id": 4})),
+        ("who did we send it to?", ("campaign_report", {"campaign_id": 4})),
+        ("stop sending", ("campaign_pause", {"campaign_id": 4})),
+        ("how many people will get it?", ("campaign_send", {"campaign_id": 4, "dry_run": True})),
+        ("send it to 100 people first", ("campaign_send", {"campaign_id": 4, "limit": 100})),
+        ("ok, send it!", ("campaign_send", {"campaign_id": 4})),
+    ],
+)
+def test_only_a_plain_request_sends(text, expected):
+    """Once the user has pressed Approve, a misread "don't send it yet" would mail every customer."""
+    plan = choose(Request(text, CAMPAIGN_4, []))
+    assert (plan.calls[0] if plan.calls else None) == expected
+    if expected is None:
+        assert "*send it*" in plan.answer
+
+
+def test_a_segment_question_compares_without_resegmenting():
+    plan = choose(Request("how many segments should I use?", Memory(), []))
+    assert plan.calls == [("segment_sweep", {})]
+    swept = Step("segment_sweep", {}, {"ok": True, "summary": "Compared.", "data": {"recommendation": {"k": 5}}})
+    plan = choose(Request("how many segments should I use?", Memory(), [swept]))
+    assert not plan.calls and "*segment customers into 5 segments*" in plan.answer
+
+
+def test_next_page_continues_the_last_product_search():
+    found = Step("find_products", {"category": ["Shoes"], "limit": 20}, {"ok": True, "data": {"skus": ["SHO-000001"]}})
+    request = read_request(
+        [
+            {"role": "user", "content": "show shoes"},
+            {"role": "assistant", "content": None, "tool_calls": [_tool_call("a", found)]},
+            {"role": "tool", "tool_call_id": "a", "content": json.dumps(found.result)},
+            {"role": "user", "content": "next page"},
+        ]
+    )
+    assert choose(request).calls == [("find_products", {"category": ["Shoes"], "limit": 20, "offset": 20})]
+
+
+def _tool_call(call_id: str, step: Step) -> dict:
+    return {"id": call_id, "type": "function", "function": {"name": step.name, "arguments": json.dumps(step.arguments)}}
+
+
 def test_those_products_go_on_the_shortlist():
     page = ["OUT-000001", "OUT-000002", "OUT-000003", "OUT-000004"]
     memory = Memory(found=page, skus=page[:3])
