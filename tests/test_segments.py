@@ -357,3 +357,21 @@ def test_the_cli_commands(tmp_path):
     assert sorted(profiles) == ["1", "2", "3"] and profiles["2"]["distinguishing"]
     wrong = cli.invoke(main, ["--db", db, "segment", "run", "--k", "0"])
     assert wrong.exit_code == 1 and "Error:" in wrong.stderr and "Traceback" not in wrong.output
+
+
+def test_a_default_sweep_on_a_small_shop_compares_only_the_k_its_customers_can_fill(ctx):
+    plant_clusters(ctx.db, 3, n=32)  # 6 segments of 5 at most: the default k_max of 10 is out of reach
+    sweep = run_tool(ctx, "segment_sweep")
+    assert [m["k"] for m in sweep.data["metrics"]] == [2, 3, 4, 5, 6]
+    assert "Compared k = 2..6" in sweep.summary
+    with pytest.raises(UserError, match="too few for 10 segments"):  # asked for explicitly: refused
+        run_tool(ctx, "segment_sweep", k_max=10)
+
+
+def test_a_shop_too_small_to_segment_is_told_the_minimum_not_to_ask_for_one_segment(ctx):
+    plant_clusters(ctx.db, 2, n=8)
+    for tool, arguments in (("segment_sweep", {}), ("segment_run", {"k": "auto"})):
+        with pytest.raises(UserError) as caught:
+            run_tool(ctx, tool, **arguments)
+        assert "at least 10 usable customers" in str(caught.value) + (caught.value.hint or "")
+        assert "1 segments" not in str(caught.value) + (caught.value.hint or "")

@@ -171,9 +171,12 @@ def sweep_matrix(matrix: np.ndarray, ks: range, seed: int, method: Method, advan
 
 def require_enough(n: int, k: int) -> None:
     if n < MIN_PER_SEGMENT * k:
+        most = n // MIN_PER_SEGMENT
         raise UserError(
             f"Only {n:,} usable customers: too few for {k} segments (at least {MIN_PER_SEGMENT} per segment).",
-            hint=f"Ask for at most {max(n // MIN_PER_SEGMENT, 1)} segments, or add or un-quarantine customers.",
+            hint=f"Ask for at most {most} segments, or add or un-quarantine customers."
+            if most >= 2  # one segment is no segmentation: say how many customers it takes instead
+            else f"Segmenting needs at least {2 * MIN_PER_SEGMENT} usable customers: add or un-quarantine some.",
         )
 
 
@@ -242,7 +245,7 @@ def _recommendation_text(rec: dict[str, Any]) -> str:
 # -- tools ----------------------------------------------------------------------------------------------------------
 class SweepArgs(BaseModel):
     k_min: int = Field(2, ge=2, le=K_LIMIT, description="Smallest number of segments to try.")
-    k_max: int = Field(10, ge=2, le=K_LIMIT, description="Largest number of segments to try.")
+    k_max: int = Field(10, ge=2, le=K_LIMIT, description="Largest number of segments to try (by default at most what the customers can fill, 5 each).")
     features: list[str] | None = FeatureList
     min_k: int = Field(3, ge=2, le=K_LIMIT, description="Never recommend fewer segments than this.")
     seed: int = Field(42, ge=0, le=MAX_SEED, description="Random seed: the same seed gives the same numbers.")
@@ -260,10 +263,13 @@ class SweepArgs(BaseModel):
 
 
 def _sweep(ctx: ToolContext, prepared: Prepared, args: SweepArgs) -> tuple[pd.DataFrame, Method]:
-    require_enough(prepared.n, args.k_max)
+    k_max = args.k_max
+    if "k_max" not in args.model_fields_set:  # the default reaches only as far as the customers can fill
+        k_max = max(min(k_max, prepared.n // MIN_PER_SEGMENT), args.k_min, args.min_k)
+    require_enough(prepared.n, k_max)
     method = Method.for_size(prepared.n)
-    ks = range(args.k_min, args.k_max + 1)
-    with ctx.progress.task(f"Comparing k = {args.k_min}..{args.k_max}", total=len(ks)) as advance:
+    ks = range(args.k_min, k_max + 1)
+    with ctx.progress.task(f"Comparing k = {args.k_min}..{k_max}", total=len(ks)) as advance:
         return sweep_matrix(prepared.matrix, ks, args.seed, method, advance), method
 
 
@@ -285,7 +291,7 @@ def segment_sweep(ctx: ToolContext, args: SweepArgs) -> ToolResult:
     table, method = _sweep(ctx, prepared, args)
     rec = recommend_k(ctx.llm, table, args.min_k)
     return ToolResult(
-        summary=f"Compared k = {args.k_min}..{args.k_max} on {_customers_note(prepared)} "
+        summary=f"Compared k = {args.k_min}..{table['k'].max()} on {_customers_note(prepared)} "
         f"({method.describe(prepared.n)}). {_recommendation_text(rec)}",
         data={
             "recommendation": rec,
