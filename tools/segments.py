@@ -245,7 +245,9 @@ def _recommendation_text(rec: dict[str, Any]) -> str:
 # -- tools ----------------------------------------------------------------------------------------------------------
 class SweepArgs(BaseModel):
     k_min: int = Field(2, ge=2, le=K_LIMIT, description="Smallest number of segments to try.")
-    k_max: int = Field(10, ge=2, le=K_LIMIT, description="Largest number of segments to try (by default at most what the customers can fill, 5 each).")
+    k_max: int = Field(
+        10, ge=2, le=K_LIMIT, description="Largest number of segments to try (default 10, fewer for few customers)."
+    )
     features: list[str] | None = FeatureList
     min_k: int = Field(3, ge=2, le=K_LIMIT, description="Never recommend fewer segments than this.")
     seed: int = Field(42, ge=0, le=MAX_SEED, description="Random seed: the same seed gives the same numbers.")
