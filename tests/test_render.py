@@ -12,6 +12,7 @@ import pytest
 
 from storage.errors import UserError
 from tests import campaign_fixtures
+from tools import run_tool
 from tools.links import verify
 from tools.render import CampaignRenderer, Recipient, campaign_urls, safe_template
 
@@ -192,6 +193,11 @@ def test_unknown_variant_is_a_clear_error(shop):
     campaign_id, _ = make_campaign(shop, [FRIENDLY])
     with pytest.raises(UserError, match="no variant 'Z'"):
         CampaignRenderer.for_campaign(shop, campaign_id).render(recipient("Z"))
+
+
+def test_a_version_of_a_campaign_that_does_not_exist_names_the_missing_campaign(shop):
+    with pytest.raises(UserError, match="There is no campaign 42"):
+        run_tool(shop, "campaign_approve", campaign_id=42, version=1)
 
 
 def test_only_plain_merge_fields_survive_as_template_code():

@@ -450,6 +450,7 @@ def latest_version(db: Database, campaign_id: int) -> int:
 def load_version(db: Database, campaign_id: int, version: int) -> dict[str, Any]:
     rows = db.rows("SELECT * FROM campaign_versions WHERE campaign_id = ? AND version = ?", [campaign_id, version])
     if not rows:
+        load_campaign(db, campaign_id)  # a missing campaign is the problem to name, not its version
         raise UserError(
             f"Campaign {campaign_id} has no version {version}.",
             hint=f"Its latest version is {latest_version(db, campaign_id)}.",
