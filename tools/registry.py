@@ -68,7 +68,7 @@ class Tool:
             ) from None
 
     def __call__(
-        self, ctx: ToolContext, arguments: BaseModel | dict[str, Any] | None = None, **kwargs: Any
+        self, ctx: ToolContext, arguments: BaseModel | dict[str, Any] | None = None, /, **kwargs: Any
     ) -> ToolResult:
         if ctx.actor == "agent" and not self.agent:
             raise UserError(
@@ -125,8 +125,10 @@ def get_tool(name: str) -> Tool:
         raise UserError(f"There is no tool called {name!r}.", hint=f"Known tools: {known}.") from None
 
 
-def run_tool(ctx: ToolContext, name: str, arguments: dict[str, Any] | None = None, **kwargs: Any) -> ToolResult:
-    """Call a tool by name: the one entry point for the agent loop, the UI and tests."""
+def run_tool(ctx: ToolContext, name: str, arguments: dict[str, Any] | None = None, /, **kwargs: Any) -> ToolResult:
+    """Call a tool by name: the one entry point for the agent loop, the UI and tests.
+
+    Positional-only, so a tool argument may be called `name` (segment_rename) or `ctx`."""
     return get_tool(name)(ctx, arguments, **kwargs)
 
 
