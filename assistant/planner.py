@@ -340,6 +340,14 @@ def draft(req: Request) -> Plan:
     if not skus:
         return Plan(answer="Which product is the email about? E.g. *draft an email for segment 2 about SKU ...*.")
     seg = req.number_after(r"segment")
+    audience = re.search(
+        r"\b(?:for|to) (?:the |our |my )?([a-z][a-z' -]+?)\s*(?:$|[?.!,]|\babout\b|\bwith\b)", req.lower
+    )
+    if seg is None and audience and not re.fullmatch(r"everyone|all( customers)?|them|these|those|it", audience[1]):
+        listed = req.last("segment_list")  # "for the bargain hunters": a segment by its name
+        if listed is None:
+            return call("segment_list")
+        seg = _named_segment(audience[1], listed)
     if seg is None and not req.has(r"everyone|all customers"):
         seg = req.memory.segment
     if seg is None and not req.has(r"everyone|all customers"):
@@ -460,7 +468,7 @@ RECIPES: list[tuple[str, Callable[[Request], Plan]]] = [
     ),
     (r"\bapprov", approve),
     (r"\bexport\b|\bdownload\b", export),
-    (r"\b(draft|write|compose|create)\b.*\b(e-?mail|campaign|newsletter|mail)", draft),
+    (r"\b(draft|write|compose|create)\b.*\b(e-?mail|campaign|newsletter|mail)|^\W*e-?mail (segment|everyone)", draft),
     (r"\b(generate|create|make)\b.*\b(demo|sample|customers|data|shop)", generate),
     (
         r"\breject|\bdiscard\b|\bdelete (the |this |that )?(campaign|draft|it)\b",
@@ -481,7 +489,11 @@ RECIPES: list[tuple[str, Callable[[Request], Plan]]] = [
     (r"which customers|who (would|will|might) buy|customers (for|who)|who (should|to|do) (i |we )?target", rank),
     (r"which segments?\b.*\b(fit|suit|match|for|buy|get|should|target)|best segment|segments? for|match", match),
     (r"\bproducts?\b|inventory|\bskus\b|\bstock", products),
-    (r"(re)?name segment|call segment|(show|describe|list|what) (me )?(the )?segments?\b|segment \d+", segment_info),
+    (
+        r"(re)?name segment|call segment|(show|describe|list|what) (me )?(the )?segments?\b|segment \d+"
+        r"|(each|per|every) segment|segment sizes?",
+        segment_info,
+    ),
     (r"\bsegment|\bcluster|\bsplit\b.*\bcustomers|\bcustomers into\b", segment),
     (r"\b(fix|repair|clean)\b", validate),
     (r"(show|list|see|what are)\b.*\bissues\b|data issues", data_issues),
@@ -581,6 +593,17 @@ def _spelled(match: re.Match[str]) -> str:
     word = match.group(0)
     close = difflib.get_close_matches(word, [k for k in KEYWORDS if k[0] == word[0]], n=1, cutoff=0.85)
     return close[0] if close else word
+
+
+def _named_segment(phrase: str, listed: Step) -> int | None:
+    """The listed segment whose name shares the most words with `phrase` (none shared: None)."""
+    words = {_singular(w) for w in re.findall(r"[a-z]{3,}", phrase)}
+    scored = [
+        (len(words & {_singular(w) for w in re.findall(r"[a-z]{3,}", str(name).lower())}), int(number))
+        for number, name in zip(listed.rows("segment"), listed.rows("name"), strict=False)
+    ]
+    best = max(scored, default=(0, None))
+    return best[1] if best[0] else None
 
 
 def _singular(phrase: str) -> str:

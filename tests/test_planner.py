@@ -107,6 +107,8 @@ PICKED = Memory(skus=["OUT-000001", "OUT-000002"])
         ("show campaign 1", CAMPAIGN_4, ("campaign_preview", {"campaign_id": 1})),
         ("how many emails were opened?", CAMPAIGN_4, ("campaign_report", {"campaign_id": 4})),
         ("what's the click rate?", CAMPAIGN_4, ("campaign_report", {"campaign_id": 4})),
+        ("email segment 2 about OUT-000009", None, ("campaign_draft", {"skus": ["OUT-000009"], "segment": 2})),
+        ("how many customers are in each segment?", None, ("segment_list", {})),
         ("GO AHEAD AND SEND", CAMPAIGN_4, ("campaign_send", {"campaign_id": 4})),
     ],
 )
@@ -152,6 +154,24 @@ def test_only_a_plain_request_sends(text, expected):
     assert (plan.calls[0] if plan.calls else None) == expected
     if expected is None:
         assert "*send it*" in plan.answer
+
+
+def test_a_draft_for_a_segment_by_its_name(demo_ctx):
+    run_tool(demo_ctx, "segment_run", k=4)
+    run_tool(demo_ctx, "segment_rename", segment=3, name="Bargain hunters")
+    sku = run_tool(demo_ctx, "find_products", limit=1).data["skus"][0]
+    agent, conversation = Agent(demo_ctx, OfflinePlanner()), Conversation()
+
+    async def say(text: str) -> list:
+        return [
+            (e.name, e.arguments) for e in [e async for e in agent.run(conversation, text)] if isinstance(e, ToolStart)
+        ]
+
+    assert asyncio.run(say(f"which segment fits {sku}"))[0][0] == "match_segments"
+    assert asyncio.run(say("write a campaign for the bargain hunters about them")) == [
+        ("segment_list", {}),
+        ("campaign_draft", {"skus": [sku], "segment": 3}),
+    ], "the named segment, not the best fit the conversation remembers"
 
 
 def test_a_segment_question_compares_without_resegmenting():
