@@ -75,7 +75,9 @@ def list_data_issues(ctx: ToolContext, args: IssuesArgs) -> ToolResult:
     return ToolResult(
         summary=summary,
         data={"total": total, "run": run, "by_problem": by_problem.to_dict("records")},
-        tables=[Table.from_df("Issues by problem", by_problem), Table.from_df("Data issues", issues, total=total)],
+        tables=[Table.from_df("Issues by problem", by_problem), Table.from_df("Data issues", issues, total=total)]
+        if total
+        else [],
     )
 
 
