@@ -144,6 +144,10 @@ def help_plan(req: Request) -> Plan:
     return Plan(answer=help_text())
 
 
+def thanks(req: Request) -> Plan:
+    return Plan(answer="You're welcome. Say *help* to see what I can do next.")
+
+
 def test_send(req: Request) -> Plan:
     """A test copy goes to an address the user types: theirs to send (campaign_send would mail every customer)."""
     campaign = req.number_after(r"campaign") or req.memory.campaign_id or "ID"
@@ -398,6 +402,8 @@ def campaign_action(name: str, follow: str) -> Callable[[Request], Plan]:
                 if variant := re.search(r"\bvariant\s+([a-e])\b", req.lower):
                     arguments["variant"] = variant.group(1).upper()
             return call(name, **arguments)
+        if req.last(name).arguments.get("dry_run"):
+            return Plan(answer=report(req, "Say *send it* to send it for real."))
         return Plan(answer=report(req, follow))
 
     return recipe
@@ -444,6 +450,7 @@ RECIPES: list[tuple[str, Callable[[Request], Plan]]] = [
         r"^\W*(help|\?|what can (you|i) do|how does this work|hi|hello|hey|good (morning|afternoon|evening))\b",
         help_plan,
     ),
+    (r"^\W*(thanks|thank you|cheers|great|perfect|ok|okay|cool|nice)\W*$", thanks),
     (r"\btest\b.*\b(send|e-?mail|mail|copy)|\bsend\b.*\btest\b", test_send),
     (
         r"how did (it|the campaign|we) do|how is it doing|\breport\b|results|performance|open rate|\bopened\b"

@@ -123,6 +123,7 @@ def test_a_marketers_phrasings_become_the_right_call(text, memory, expected):
         ("send me a test email", "promopilot campaign test-send 4 --to"),
         ("export the customers to a csv", "promopilot export customers"),
         ("hi", "I can take you from data to a sent campaign"),
+        ("Thanks!", "Say *help*"),
     ],
 )
 def test_requests_the_planner_must_not_act_on_are_answered(text, says):
@@ -264,6 +265,12 @@ def test_memory_is_read_from_the_messages_not_kept_in_the_planner():
     assert (request.memory.campaign_id, request.memory.skus, request.memory.segment) == (12, ["TOP-000001"], 1)
     assert request.text == "send it" and request.done == []
     assert read_request(messages[:1]).memory.campaign_id is None, "another conversation starts empty"
+
+
+def test_a_dry_run_does_not_promise_a_report():
+    counted = Step("campaign_send", {"campaign_id": 4, "dry_run": True}, {"ok": True, "summary": "Would send 264."})
+    plan = choose(Request("how many people will get it?", CAMPAIGN_4, [counted]))
+    assert plan.answer == "Would send 264.\n\nSay *send it* to send it for real."
 
 
 def test_a_refused_send_tells_the_user_to_press_approve():
