@@ -375,3 +375,23 @@ def test_a_shop_too_small_to_segment_is_told_the_minimum_not_to_ask_for_one_segm
             run_tool(ctx, tool, **arguments)
         assert "at least 10 usable customers" in str(caught.value) + (caught.value.hint or "")
         assert "1 segments" not in str(caught.value) + (caught.value.hint or "")
+
+
+def test_a_rule_name_never_pairs_both_ends_of_the_same_scale():
+    """price_range_min and price_range_max share "Budget"/"Upmarket": a segment with a low minimum and a
+    high maximum was named "Budget upmarket shoppers". The second word comes from another feature."""
+    from tools.segment_naming import rule_name
+
+    profile = {
+        "share": 0.28,
+        "distinguishing": [
+            {"feature": "price_range_min", "d": -0.9},
+            {"feature": "price_range_max", "d": 0.8},
+            {"feature": "avg_order_value", "d": 0.5},
+        ],
+    }
+    name, description = rule_name(profile, 1)
+    assert name == "Budget premium buyers"
+    assert "browse lower price points, accept higher prices and fill bigger baskets" in description
+    alone = {"share": 0.5, "distinguishing": profile["distinguishing"][:2]}
+    assert rule_name(alone, 2)[0] == "Budget customers"

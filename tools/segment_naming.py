@@ -60,10 +60,15 @@ class SegmentNames(BaseModel):
 
 def rule_name(profile: dict[str, Any], segment: int) -> tuple[str, str]:
     """A name from the two most distinguishing features and a sentence from the top three."""
-    words = [WORDS[d["feature"]][d["d"] < 0] for d in profile["distinguishing"] if d["feature"] in WORDS]
+    found = [d for d in profile["distinguishing"] if d["feature"] in WORDS]
+    words = [WORDS[d["feature"]][d["d"] < 0] for d in found]
     if not words:
         return f"Segment {segment}", f"{profile['share']:.0%} of customers, close to the average on every feature."
-    name = f"{words[0][0]} {words[1][1]}" if len(words) > 1 else f"{words[0][0]} customers"
+    # The noun comes from a feature with other words than the adjective's: price_range_min and _max share
+    # "Budget"/"Upmarket", and "Budget upmarket shoppers" contradicts itself.
+    vocabulary = [{adjective for adjective, _, _ in WORDS[d["feature"]]} for d in found]
+    nouns = [w[1] for w, v in zip(words[1:], vocabulary[1:], strict=True) if not v & vocabulary[0]]
+    name = f"{words[0][0]} {nouns[0]}" if nouns else f"{words[0][0]} customers"
     phrases = [w[2] for w in words[:3]]
     listed = phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + f" and {phrases[-1]}"
     style = max(profile.get("style_mix") or {"": 0}, key=lambda s: (profile.get("style_mix") or {}).get(s, 0))
