@@ -62,8 +62,9 @@ def test_a_draft_is_version_one_with_distinct_variants_and_an_approval_request(s
 
 
 def test_the_default_shortlist_supplies_the_products(segmented):
-    with pytest.raises(UserError, match="shortlist 'default' is empty"):
+    with pytest.raises(UserError, match="shortlist 'default' is empty") as caught:
         run_tool(segmented, "campaign_draft", segment=0)
+    assert "--skus SKU" in caught.value.hint  # draft's own option, not match's --product
     run_tool(segmented, "shortlist_add", skus=skus(segmented, 3))
     result = run_tool(segmented, "campaign_draft", segment=0)
     assert campaign_row(segmented, result.data["campaign_id"])["skus"] == skus(segmented, 3)

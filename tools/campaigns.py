@@ -95,7 +95,7 @@ def campaign_draft(ctx: ToolContext, args: DraftArgs) -> ToolResult:
     wanted = sorted({*args.segments, *([args.segment] if args.segment is not None else [])})
     run_id = require_active_run(ctx.db) if wanted else active_run_id(ctx.db)
     audience = _audience(ctx.db, run_id, wanted)
-    skus = resolve_skus(ctx, args.skus, None)
+    skus = resolve_skus(ctx, args.skus, None, option="--skus")
     brief = _brief(ctx.db, skus, audience, args.tone)
     copy = write_copy(ctx, brief, args.variants)
     name = args.name or _default_name(audience, brief.products)

@@ -209,9 +209,9 @@ def _label(ctx: ToolContext, name: str, *, start: bool = False) -> str:
     return label[0].upper() + label[1:] if start else label
 
 
-def resolve_skus(ctx: ToolContext, skus: list[str], shortlist: str | None) -> list[str]:
+def resolve_skus(ctx: ToolContext, skus: list[str], shortlist: str | None, *, option: str = "--product") -> list[str]:
     """The products a request is about: the SKUs given, else the shortlist's (the chat's own when none is
-    named; UserError if that is empty too)."""
+    named; UserError if that is empty too, naming the caller's `option` for giving SKUs)."""
     if skus:
         return list(dict.fromkeys(skus))
     name = ctx.shortlist(shortlist)
@@ -219,7 +219,7 @@ def resolve_skus(ctx: ToolContext, skus: list[str], shortlist: str | None) -> li
     if not listed:
         raise UserError(
             f"No product given and {_label(ctx, name)} is empty.",
-            hint="Name a product (--product SKU) or shortlist some first (promopilot shortlist add SKU ...).",
+            hint=f"Name a product ({option} SKU) or shortlist some first (promopilot shortlist add SKU ...).",
         )
     return listed
 
