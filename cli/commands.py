@@ -64,8 +64,9 @@ def command_for(tool: Tool, name: str) -> click.Command:
             state.close()
         show_result(result, as_json, save_charts)
 
-    first_line = tool.description.split("\n", 1)[0]
-    return click.Command(name, callback=callback, params=params, help=tool.description, short_help=first_line)
+    # The first paragraph, as one line: a docstring's first source line may end mid-sentence.
+    summary = " ".join(tool.description.split("\n\n", 1)[0].split())
+    return click.Command(name, callback=callback, params=params, help=tool.description, short_help=summary)
 
 
 def _param(name: str, info: FieldInfo) -> click.Parameter:

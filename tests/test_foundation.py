@@ -185,3 +185,10 @@ def test_the_bench_simple_import_stores_what_the_tool_stores(ctx, tmp_path):
         assert simple_import(csv_path, 300, simple) == 300
         run_tool(ToolContext(db=tool_db, settings=Settings()), "import_data", kind="customers", path=str(csv_path))
         assert simple.rows(query) == tool_db.rows(query)
+
+
+def test_the_command_list_never_cuts_a_description_mid_sentence():
+    """The one-line help of a command is the docstring's first paragraph, not its first source line
+    (which ended `report` at "... open rate, unique")."""
+    listing = " ".join(CliRunner().invoke(main, ["--help"]).output.split())  # wrapped lines joined
+    assert "click-to-open rate and unsubscribes, overall, by variant and by segment. segment " in listing
