@@ -466,3 +466,18 @@ def test_a_database_error_while_writing_is_a_user_error_and_rolls_everything_bac
         run_tool(demo_ctx, "import_data", kind="orders", path=path)
     assert "Nothing was imported" in caught.value.hint
     assert snapshot(demo_ctx.db) == before
+
+
+def test_a_corrected_row_leaves_quarantine_and_an_unchanged_one_stays(ctx, tmp_path):
+    """There is no other way out of quarantine: re-importing the repaired row must lift it (validate
+    judges it again), while re-importing the same bad row keeps it quarantined."""
+    rows = "customer_id,email,total_spent,order_count\nC1,{},10,1\nC2,also-bad,10,1\nC3,c@example.com,10,1\n"
+    bad = write(tmp_path, "c.csv", rows.format("not-an-address"))
+    run_tool(ctx, "import_data", kind="customers", path=bad)
+    run_tool(ctx, "validate_data", fix=True)
+    assert ctx.db.scalar("SELECT count(*) FROM customers WHERE quarantine_reason IS NOT NULL") == 2
+    fixed = write(tmp_path, "fixed.csv", rows.format("c1@example.com"))
+    result = run_tool(ctx, "import_data", kind="customers", path=fixed)
+    quarantined = ctx.db.rows("SELECT customer_id FROM customers WHERE quarantine_reason IS NOT NULL")
+    assert quarantined == [{"customer_id": "C2"}]
+    assert result.data["unquarantined"] == 1 and "1 quarantined customer has new values" in result.summary

@@ -721,6 +721,16 @@ def _write(con: duckdb.DuckDBPyConnection, kind: str, source: Source, mapping: d
         # list columns are slow, so this keeps an idempotent re-import fast).
         update = ", ".join(f"{c} = excluded.{c}" for c in values)
         changed = " OR ".join(f"{table}.{c} IS DISTINCT FROM excluded.{c}" for c in values)
+        if table == "customers" and (real := [c for c in values if c != "source"]):
+            # New values are judged afresh (validate checks them again): quarantine has no other way out.
+            differs = " OR ".join(f"{table}.{c} IS DISTINCT FROM excluded.{c}" for c in real)
+            update += f", quarantine_reason = CASE WHEN {differs} THEN NULL ELSE {table}.quarantine_reason END"
+            written["unquarantined"] = con.execute(
+                f"SELECT count(*) FROM {STAGED} g JOIN customers t USING (customer_id) "
+                "WHERE t.quarantine_reason IS NOT NULL AND ("
+                + " OR ".join(f"t.{c} IS DISTINCT FROM {values[c]}" for c in real)
+                + ")"
+            ).fetchone()[0]
         upsert = f"ON CONFLICT ({', '.join(keys)}) " + (
             f"DO UPDATE SET {update} WHERE {changed}" if update else "DO NOTHING"
         )
@@ -836,6 +846,11 @@ def _report(args: ImportArgs, source: Source, mapping, unmatched, stats, written
         if written["unknown_customers"]:
             summary += f" ({written['unknown_customers']:,} not in the customer list yet)"
     summary += "."
+    if lifted := written.get("unquarantined", 0):
+        summary += (
+            f" {lifted:,} quarantined customer{' has' if lifted == 1 else 's have'} new values and "
+            f"{'is' if lifted == 1 else 'are'} no longer quarantined: run validate with fix to check them again."
+        )
     if unmatched:
         summary += f" Not imported columns: {', '.join(unmatched)}."
     data = {
