@@ -160,6 +160,21 @@ def test_the_recommended_product_is_the_best_scoring_of_the_skus(demo_ctx):
         assert scores[row.recommended_sku] == pytest.approx(row.score)
 
 
+def test_a_sold_out_product_is_recommended_only_when_every_product_is_sold_out(demo_ctx):
+    db = demo_ctx.db
+    skus = sku_list(db, 4)
+    before, _ = eligible_audience(db, run_id=None, segments=None, skus=skus, frequency_cap_days=7)
+    favourite = before["recommended_sku"].mode()[0]
+    db.execute("UPDATE products SET stock = 0 WHERE sku = ?", [favourite])
+    after, _ = eligible_audience(db, run_id=None, segments=None, skus=skus, frequency_cap_days=7)
+    assert len(after) == len(before) and favourite not in set(after["recommended_sku"])
+    db.execute("UPDATE products SET stock = 0 WHERE sku IN (SELECT unnest(?))", [skus])
+    sold_out, _ = eligible_audience(db, run_id=None, segments=None, skus=skus, frequency_cap_days=7)
+    assert sold_out.sort_values("customer_id").reset_index(drop=True).equals(
+        before.sort_values("customer_id").reset_index(drop=True)
+    )  # nothing in stock: the best fit as before
+
+
 def test_without_skus_there_is_no_recommendation(demo_ctx):
     audience, _ = eligible_audience(demo_ctx.db, run_id=None, segments=None, skus=[], frequency_cap_days=7, limit=3)
     assert len(audience) == 3

@@ -87,7 +87,7 @@ PRODUCT_SQL = f"""
            CASE lower(brand_tier) {_TIER_CASE} END AS tier_level,
            CASE WHEN margin IS NULL THEN {NEUTRAL}  -- least/greatest skip NULLs, so test first
                 ELSE least(1.0, greatest(0.0, margin / (1 + margin)) / {FULL_ROOM}) END AS margin_room,
-           list_position($skus, sku) AS pos
+           list_position($skus, sku) AS pos, coalesce(stock <= 0, false) AS sold_out
     FROM products WHERE sku IN (SELECT unnest($skus))"""  # noqa: S608 - constants only
 
 # What the score reads about a customer `f` (joined, so customers without preferences still score).
@@ -244,7 +244,9 @@ def scored_audience(
     if skus:
         # With one product there is nothing to choose between: skip the per-customer best-of window.
         best = (
-            "QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY score DESC, pos) = 1" if len(skus) > 1 else ""
+            "QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY sold_out, score DESC, pos) = 1"
+            if len(skus) > 1
+            else ""
         )
         sql = f"""
             WITH customer AS (
@@ -253,7 +255,7 @@ def scored_audience(
                 WHERE f.reason IS NULL
             ),
             parts AS (
-                SELECT c.customer_id, c.segment, p.sku, p.pos, {COMPONENTS_SELECT}
+                SELECT c.customer_id, c.segment, p.sku, p.pos, p.sold_out, {COMPONENTS_SELECT}
                 FROM customer c CROSS JOIN ({PRODUCT_SQL}) p
             ),
             scored AS (SELECT *, {SCORE_SQL} AS score FROM parts),
@@ -299,7 +301,8 @@ def eligible_audience(
     """The customers a campaign may email, best fit first, and how many were excluded by reason.
 
     Columns: customer_id, email, first_name, segment (of `run_id`; NULL for customers outside it),
-    recommended_sku (the best-fitting of `skus`; ties go to the earlier SKU), score (0..1).
+    recommended_sku (the best-fitting of `skus` still in stock, or of all when none is; ties go to the
+    earlier SKU), score (0..1, of that product).
     `segments=None` = every usable customer. `excluded` has every reason in EXCLUSION_REASONS
     (0 when none), counted among the customers in scope (the given segments, or everyone);
     "suppressed" holds the suppressions other than unsubscribes (bounces, complaints, manual).
