@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -16,6 +17,7 @@ from assistant.llm import OpenAIStructured  # noqa: E402
 from storage.db import Database  # noqa: E402
 from tests.fake_openai import FakeOpenAI  # noqa: E402
 from tools import Settings, ToolContext, run_tool  # noqa: E402
+from tools.context import Progress  # noqa: E402
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -57,3 +59,22 @@ def model_ctx(ctx, fake_openai) -> ToolContext:
     client = openai.OpenAI(base_url=fake_openai.base_url, api_key="test-key", max_retries=0, timeout=5)
     ctx.llm = OpenAIStructured(client, "fake-model")
     return ctx
+
+
+class RecordingProgress(Progress):
+    """Keeps every task a tool opens, as the CLI's bar or the chat's step would show it."""
+
+    def __init__(self) -> None:
+        self.tasks: list[dict] = []
+
+    @contextmanager
+    def task(self, description, total=None):
+        entry = {"description": description, "total": total, "done": 0}
+        self.tasks.append(entry)
+        yield lambda n=1: entry.update(done=entry["done"] + n)
+
+
+@pytest.fixture
+def progress_log() -> RecordingProgress:
+    """A progress sink to give a context: `.tasks` holds each task's description, total and count done."""
+    return RecordingProgress()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from contextlib import contextmanager
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -16,7 +17,6 @@ from storage.db import Database
 from storage.errors import DatabaseBusy, UserError
 from storage.migrations import MIGRATIONS, schema_version
 from tools import Settings, ToolContext, get_tool, run_tool
-from tools.context import Progress
 
 
 def test_migrations_apply_once_and_record_the_version(tmp_path):
@@ -34,7 +34,9 @@ def test_transaction_rolls_back_everything_on_error(db):
     assert db.scalar("SELECT count(*) FROM products") == 0
 
 
-def test_a_second_process_gets_a_clear_busy_error(tmp_path):
+@pytest.fixture
+def held_database(tmp_path) -> Iterator[tuple[Path, int]]:
+    """A database file held open by another process: (path, that process's PID)."""
     path = tmp_path / "held.duckdb"
     holder = subprocess.Popen(
         [
@@ -47,12 +49,17 @@ def test_a_second_process_gets_a_clear_busy_error(tmp_path):
     )
     try:
         assert holder.stdout.readline().strip() == "ok"
-        with pytest.raises(DatabaseBusy) as caught:
-            Database(path)
-        assert f"process {holder.pid}" in caught.value.message
-        assert "--db" in caught.value.hint
+        yield path, holder.pid
     finally:
         holder.kill()
+
+
+def test_a_second_process_gets_a_clear_busy_error(held_database):
+    path, pid = held_database
+    with pytest.raises(DatabaseBusy) as caught:
+        Database(path)
+    assert f"process {pid}" in caught.value.message
+    assert "--db" in caught.value.hint
 
 
 def test_tool_schema_comes_from_the_argument_model():
@@ -96,19 +103,6 @@ def test_cli_shows_a_user_error_without_traceback(tmp_path):
     assert "Traceback" not in result.output
 
 
-class RecordingProgress(Progress):
-    """Keeps every task a tool opens, as the CLI's bar would show it."""
-
-    def __init__(self) -> None:
-        self.tasks: list[dict] = []
-
-    @contextmanager
-    def task(self, description, total=None):
-        entry = {"description": description, "total": total, "done": 0}
-        self.tasks.append(entry)
-        yield lambda n=1: entry.update(done=entry["done"] + n)
-
-
 @pytest.mark.parametrize(
     ("tool", "arguments"),
     [
@@ -118,39 +112,26 @@ class RecordingProgress(Progress):
         ("export_data", {"what": "customers", "path": "{folder}/out.csv"}),
     ],
 )
-def test_data_tools_that_grow_with_the_data_show_progress_to_the_end(ctx, tmp_path, tool, arguments):
+def test_data_tools_that_grow_with_the_data_show_progress_to_the_end(ctx, tmp_path, progress_log, tool, arguments):
     """On a million rows each of these takes seconds, so each drives a progress bar to completion."""
     run_tool(ctx, "generate_demo_data", customers=100, products=5, defects=0.1)
     (tmp_path / "in.csv").write_text("customer_id,email\nZ1,z@example.com\n")
-    ctx.progress = RecordingProgress()
+    ctx.progress = progress_log
     run_tool(ctx, tool, **{k: v.format(folder=tmp_path) if isinstance(v, str) else v for k, v in arguments.items()})
     assert ctx.progress.tasks, f"{tool} showed no progress"
     assert all(t["total"] and t["done"] == t["total"] for t in ctx.progress.tasks)
 
 
-def test_cli_on_a_database_held_by_another_process_says_so_without_traceback(tmp_path):
-    path = tmp_path / "held.duckdb"
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb,time; c=duckdb.connect({str(path)!r}); print('ok', flush=True); time.sleep(30)",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "ok"
-        runner = CliRunner()
-        for command in (["status"], ["status", "--json"], ["chat", "help"]):
-            result = runner.invoke(main, ["--db", str(path), *command])
-            assert result.exit_code == 1, (command, result.output)
-            assert isinstance(result.exception, SystemExit), result.exception  # a clean exit, no traceback
-            text = " ".join((result.stdout if "--json" in command else result.stderr).split())
-            assert f"in use by process {holder.pid}" in text, (command, text)
-        assert json.loads(runner.invoke(main, ["--db", str(path), "status", "--json"]).stdout)["hint"]
-    finally:
-        holder.kill()
+def test_cli_on_a_database_held_by_another_process_says_so_without_traceback(held_database):
+    path, pid = held_database
+    runner = CliRunner()
+    for command in (["status"], ["status", "--json"], ["chat", "help"]):
+        result = runner.invoke(main, ["--db", str(path), *command])
+        assert result.exit_code == 1, (command, result.output)
+        assert isinstance(result.exception, SystemExit), result.exception  # a clean exit, no traceback
+        text = " ".join((result.stdout if "--json" in command else result.stderr).split())
+        assert f"in use by process {pid}" in text, (command, text)
+    assert json.loads(runner.invoke(main, ["--db", str(path), "status", "--json"]).stdout)["hint"]
 
 
 def test_bench_data_runs_with_its_documented_flags(monkeypatch, capsys):

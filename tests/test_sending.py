@@ -280,22 +280,9 @@ def test_a_test_copy_goes_to_the_given_address_only(shop):
     assert shop.db.scalar("SELECT count(*) FROM messages") == 0
 
 
-class RecordingProgress(Progress):
-    """Keeps what a tool reports, as the CLI's bar or the chat's step would show it."""
-
-    def __init__(self) -> None:
-        self.tasks: list[dict] = []
-
-    @contextmanager
-    def task(self, description, total=None):
-        entry = {"description": description, "total": total, "done": 0}
-        self.tasks.append(entry)
-        yield lambda n=1: entry.update(done=entry["done"] + n)
-
-
-def test_the_rate_limit_spaces_messages_out_and_progress_counts_them(shop):
+def test_the_rate_limit_spaces_messages_out_and_progress_counts_them(shop, progress_log):
     campaign = approved_campaign(shop)
-    shop.progress = RecordingProgress()
+    shop.progress = progress_log
     rate, count = 40.0, 13
     with FaultySMTPServer() as server:
         shop.settings.smtp_url = server.url
