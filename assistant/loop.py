@@ -179,7 +179,7 @@ class Agent:
             )
 
     async def execute(
-        self, call: ToolCall, arguments: dict[str, Any] | str, progress: Progress, ctx: ToolContext | None = None
+        self, call: ToolCall, arguments: dict[str, Any] | str, progress: Progress, ctx: ToolContext
     ) -> ToolEnd:
         """Run one tool call as the agent; every failure becomes a structured error, never an exception."""
 
@@ -197,7 +197,7 @@ class Agent:
                     available_tools=[t["function"]["name"] for t in self.tools],
                 )
             )
-        ctx = replace(ctx or self.ctx, actor="agent", progress=progress)
+        ctx = replace(ctx, actor="agent", progress=progress)
         started = time.perf_counter()
         try:
             result = await asyncio.to_thread(tool, ctx, arguments)
