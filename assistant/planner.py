@@ -445,6 +445,8 @@ def list_campaigns(req: Request) -> Plan:
     return call("campaign_list") if not req.done else Plan(answer=report(req, ""))
 
 
+report_campaign = campaign_action("campaign_report", "Opens and clicks keep arriving; ask again later.")
+
 RECIPES: list[tuple[str, Callable[[Request], Plan]]] = [
     (
         r"^\W*(help|\?|what can (you|i) do|how does this work|hi|hello|hey|good (morning|afternoon|evening))\b",
@@ -455,7 +457,7 @@ RECIPES: list[tuple[str, Callable[[Request], Plan]]] = [
     (
         r"how did (it|the campaign|we) do|how is it doing|\breport\b|results|performance|open rate|\bopened\b"
         r"|\bopens\b|\bclicks?\b|click.?rate|\bunsubscribes\b",
-        campaign_action("campaign_report", "Opens and clicks keep arriving; ask again later."),
+        report_campaign,
     ),
     (r"\bpause\b|\bstop\b|\bhalt\b", campaign_action("campaign_pause", "Say *send it* to resume.")),
     (r"\bcancel\b", campaign_action("campaign_cancel", "")),
@@ -467,7 +469,7 @@ RECIPES: list[tuple[str, Callable[[Request], Plan]]] = [
     ),
     (
         r"^\W*(who|whom|did|is|was|has|have|were)\b.*\bsen[dt]\b",
-        campaign_action("campaign_report", "Opens and clicks keep arriving; ask again later."),
+        report_campaign,
     ),
     (
         r"\b(send|resume)\b|dry.?run|how many (people|customers|recipients) (will|would)",
