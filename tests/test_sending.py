@@ -117,15 +117,21 @@ def test_limit_pauses_and_the_next_send_resumes_without_repeats(shop):
         run_tool(shop, "campaign_send", campaign_id=campaign)
 
 
+def send_in_background(ctx, campaign: int) -> tuple[threading.Thread, dict]:
+    """`campaign_send` at 40 a second on another thread, as the chat runs it: `outcome["result"]` once joined."""
+    outcome: dict = {}
+    worker = threading.Thread(
+        target=lambda: outcome.update(result=run_tool(ctx, "campaign_send", campaign_id=campaign, rate=40))
+    )
+    worker.start()
+    return worker, outcome
+
+
 def test_pause_stops_a_running_send_between_batches(shop):
     campaign = approved_campaign(shop)
     with FaultySMTPServer() as server:
         shop.settings.smtp_url = server.url
-        outcome = {}
-        worker = threading.Thread(
-            target=lambda: outcome.update(result=run_tool(shop, "campaign_send", campaign_id=campaign, rate=40))
-        )
-        worker.start()
+        worker, outcome = send_in_background(shop, campaign)
         while not server.received:
             time.sleep(0.01)
         run_tool(shop, "campaign_pause", campaign_id=campaign)
@@ -140,13 +146,9 @@ def test_pause_stops_a_running_send_between_batches(shop):
 
 def test_a_server_that_goes_away_mid_send_pauses_it_with_the_queue_intact(shop):
     campaign = approved_campaign(shop)
-    outcome = {}
     with FaultySMTPServer() as first:
         shop.settings.smtp_url = first.url
-        worker = threading.Thread(
-            target=lambda: outcome.update(result=run_tool(shop, "campaign_send", campaign_id=campaign, rate=40))
-        )
-        worker.start()
+        worker, outcome = send_in_background(shop, campaign)
         while first.received.total() < 4:
             time.sleep(0.005)
     worker.join(30)  # the server stopped with the `with`: retries find nobody there
@@ -182,11 +184,7 @@ def test_cancel_during_a_send_stops_it_and_leaves_nothing_queued(shop):
     campaign = approved_campaign(shop)
     with FaultySMTPServer() as server:
         shop.settings.smtp_url = server.url
-        outcome = {}
-        worker = threading.Thread(
-            target=lambda: outcome.update(result=run_tool(shop, "campaign_send", campaign_id=campaign, rate=40))
-        )
-        worker.start()
+        worker, outcome = send_in_background(shop, campaign)
         while server.received.total() < 3:
             time.sleep(0.005)
         run_tool(shop, "campaign_cancel", campaign_id=campaign)
