@@ -23,8 +23,15 @@ def make_agent(ctx, server, *, timeout: float = 5.0, max_steps: int = 8) -> Agen
 
 
 def turn(agent: Agent, conversation: Conversation, text: str) -> list:
-    async def collect() -> list:
-        return [event async for event in agent.run(conversation, text)]
+    (events,) = turns(agent, conversation, text)
+    return events
+
+
+def turns(agent: Agent, conversation: Conversation, *texts: str) -> list[list]:
+    """Several turns of one conversation, in one event loop (the model client's connections belong to it)."""
+
+    async def collect() -> list[list]:
+        return [[event async for event in agent.run(conversation, text)] for text in texts]
 
     return asyncio.run(collect())
 
@@ -158,12 +165,7 @@ def test_a_model_service_that_keeps_failing_gives_a_message_and_the_chat_goes_on
     agent = make_agent(ctx, fake_openai)
     conversation = Conversation()
 
-    async def two_turns() -> tuple[list, list]:
-        first = [e async for e in agent.run(conversation, "hi")]
-        second = [e async for e in agent.run(conversation, "still there?")]
-        return first, second
-
-    failed, recovered = asyncio.run(two_turns())
+    failed, recovered = turns(agent, conversation, "hi", "still there?")
 
     (error,) = [e for e in failed if isinstance(e, Error)]
     assert "not answering" in error.message and error.hint
@@ -201,12 +203,7 @@ def test_an_answer_broken_off_midway_is_reported_not_repeated_and_the_chat_goes_
     agent = make_agent(ctx, fake_openai, timeout=0.5)
     conversation = Conversation()
 
-    async def two_turns() -> tuple[list, list]:
-        first = [e async for e in agent.run(conversation, "count to five")]
-        second = [e async for e in agent.run(conversation, "again please")]
-        return first, second
-
-    broken_off, again = asyncio.run(two_turns())
+    broken_off, again = turns(agent, conversation, "count to five", "again please")
 
     assert answer(broken_off) == "one two ", "what arrived was shown once; the request was not silently repeated"
     (error,) = [e for e in broken_off if isinstance(e, Error)]
