@@ -244,7 +244,8 @@ def scored_audience(
     if skus:
         # With one product there is nothing to choose between: skip the per-customer best-of window.
         best = (
-            "QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY sold_out, score DESC, pos) = 1"
+            # Scores equal but for floating-point noise are a tie, and a tie goes to the earlier SKU.
+            "QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY sold_out, round(score, 9) DESC, pos) = 1"
             if len(skus) > 1
             else ""
         )
