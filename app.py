@@ -19,4 +19,5 @@ webapp.enable_login()  # only when PROMOPILOT_PASSWORD is set
 
 webapp.mount_tracking(server)
 webapp.keep_page_local(chainlit.server)
+webapp.announce_model()
 load_all()  # import every tool (and numpy, sklearn, plotly) now, not in the first user's first request

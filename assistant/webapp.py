@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import chainlit as cl
+from chainlit.logger import logger as chainlit_log
 from chainlit.utils import utc_now
 
 from assistant.chat_model import Usage, chat_model
@@ -94,6 +95,11 @@ def conversation() -> Conversation:
         current = Conversation()
         cl.user_session.set("conversation", current)
     return current
+
+
+def announce_model() -> None:
+    """Say in the server log which model answers the chat, so a wrong key or base URL is seen at startup."""
+    chainlit_log.info("PromoPilot chat answered by %s", settings().model_label)
 
 
 # -- handlers --------------------------------------------------------------------------------------

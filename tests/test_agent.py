@@ -148,6 +148,22 @@ def test_model_base_url_and_key_come_from_the_environment(monkeypatch, fake_open
     assert fake_openai.headers[0]["authorization"] == "Bearer sk-from-env"
 
 
+def test_promopilot_model_offline_wins_over_a_key(monkeypatch):
+    from assistant.chat_model import chat_model
+    from assistant.llm import structured_model
+    from assistant.planner import OfflinePlanner
+    from tools.context import Settings
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-set-machine-wide")
+    assert Settings.from_env().model_label == "gpt-4o-mini at https://api.openai.com/v1"
+
+    monkeypatch.setenv("PROMOPILOT_MODEL", "offline")
+    settings = Settings.from_env()
+    assert isinstance(chat_model(settings), OfflinePlanner)
+    assert structured_model(settings) is None, "the copywriter and namers take their templates too"
+    assert settings.model_label == "the offline planner"
+
+
 def test_rate_limit_then_success_is_retried(ctx, fake_openai):
     fake_openai.fault(429).fault(503).reply(content="Hello again.")
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 DEFAULT_SHORTLIST = "default"  # the shortlist meant outside a chat (the CLI) when none is named
 CHAT_SHORTLIST_PREFIX = "chat-"  # each chat's own shortlist is this plus the chat's id
+OFFLINE_MODEL = "offline"  # PROMOPILOT_MODEL=offline: the offline planner even where a key is set
 
 
 def _flag(name: str) -> bool:
@@ -41,14 +42,23 @@ class Settings(BaseModel):
     frequency_cap_days: int = 7
     shop_url: str = "https://shop.example.com"  # campaign links point here (landing page, /products/SKU)
 
+    @property
+    def model_label(self) -> str:
+        """Which model answers, for the logs and the startup line: the planner, or a model at a server."""
+        if not self.openai_api_key:
+            return "the offline planner"
+        return f"{self.model} at {self.openai_base_url or 'https://api.openai.com/v1'}"
+
     @classmethod
     def from_env(cls) -> Settings:
         env = os.environ.get
+        model = env("PROMOPILOT_MODEL") or cls.model_fields["model"].default
         return cls(
             db_path=default_path(),
-            openai_api_key=env("OPENAI_API_KEY") or None,
+            # A machine-wide key (a shell profile, a CI secret) must not stop a demo from running offline.
+            openai_api_key=None if model == OFFLINE_MODEL else env("OPENAI_API_KEY") or None,
             openai_base_url=env("OPENAI_BASE_URL") or None,
-            model=env("PROMOPILOT_MODEL") or cls.model_fields["model"].default,
+            model=model,
             share_pii=_flag("PROMOPILOT_SHARE_PII"),
             smtp_url=env("PROMOPILOT_SMTP_URL") or None,
             public_url=(env("PROMOPILOT_PUBLIC_URL") or cls.model_fields["public_url"].default).rstrip("/"),

@@ -79,7 +79,7 @@ def serve(home: Path, **env_extra: str) -> Iterator[App]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "PROMOPILOT_", "CHAINLIT_"))}
     env |= {
         "CHAINLIT_ENV_FILE": str(home / "no.env"),  # a checkout's .env must not bring a model key in
-        "OPENAI_API_KEY": "",
+        "PROMOPILOT_MODEL": "offline",  # nor may a key that reaches the process any other way
         "PROMOPILOT_DB": str(home / "app.duckdb"),
         "PROMOPILOT_SMTP_URL": sink.url,
         "PROMOPILOT_PUBLIC_URL": url,
@@ -92,6 +92,7 @@ def serve(home: Path, **env_extra: str) -> Iterator[App]:
         server = subprocess.Popen([*command, str(port)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         _wait_ready(f"{url}/health", server, log)
+        _expect_offline(log)
         yield App(url, sink, log)
     finally:
         server.send_signal(signal.SIGTERM)
@@ -113,6 +114,13 @@ def _wait_ready(health: str, server: subprocess.Popen, log: Path, timeout: float
         except OSError:
             time.sleep(0.3)
     raise RuntimeError(f"chainlit did not answer {health} within {timeout:.0f}s:\n{log.read_text()[-3000:]}")
+
+
+def _expect_offline(log: Path) -> None:
+    """The app must answer with the offline planner: a model here would mean a test reaching for the network."""
+    text = log.read_text()
+    if "answered by the offline planner" not in text:
+        raise RuntimeError(f"the chat app did not start on the offline planner:\n{text[-3000:]}")
 
 
 @pytest.fixture(autouse=True)
