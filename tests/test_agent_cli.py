@@ -34,6 +34,8 @@ def test_chat_cannot_approve(tmp_path):
     assert result.exit_code == 0
     assert "Only you can approve" in result.stdout
     assert "→" not in result.stderr, "no tool was called"
+
+
 def test_start_seeds_an_empty_database_and_leaves_a_filled_one_alone(ctx):
     seed(ctx, customers=300)
     assert ctx.db.scalar("SELECT count(*) FROM customers") == 300

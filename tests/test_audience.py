@@ -170,8 +170,10 @@ def test_a_sold_out_product_is_recommended_only_when_every_product_is_sold_out(d
     assert len(after) == len(before) and favourite not in set(after["recommended_sku"])
     db.execute("UPDATE products SET stock = 0 WHERE sku IN (SELECT unnest(?))", [skus])
     sold_out, _ = eligible_audience(db, run_id=None, segments=None, skus=skus, frequency_cap_days=7)
-    assert sold_out.sort_values("customer_id").reset_index(drop=True).equals(
-        before.sort_values("customer_id").reset_index(drop=True)
+    assert (
+        sold_out.sort_values("customer_id")
+        .reset_index(drop=True)
+        .equals(before.sort_values("customer_id").reset_index(drop=True))
     )  # nothing in stock: the best fit as before
 
 
