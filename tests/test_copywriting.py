@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from pydantic import ValidationError
 
@@ -44,8 +46,37 @@ def test_every_tone_gives_n_distinct_subjects_each_a_different_angle(tone, count
 def test_the_first_three_angles_are_benefit_urgency_and_curiosity():
     subjects = [v["subject"] for v in template_copy(brief(), 3)]
     assert "love" in subjects[0]
-    assert "Selling fast" in subjects[1]
+    assert "today" in subjects[1]
     assert subjects[2].endswith("for you")
+
+
+def stocked(*units):
+    return [dict(p, stock=n) for p, n in zip(PRODUCTS, units, strict=False)]
+
+
+def all_text(variants):
+    return " ".join(" ".join([v["subject"], v["preheader"], v["cta_text"], *v["blocks"]]) for v in variants)
+
+
+SCARCITY = re.compile(r"selling fast|almost gone|sells? out|going fast|stock lasts|limited|won't wait|most wanted|gone")
+
+
+@pytest.mark.parametrize("tone", [None, *SUBJECTS])
+def test_scarcity_is_claimed_only_when_every_product_is_low_on_stock(tone):
+    plenty, unknown, one_low = brief(tone=tone, products=stocked(400, 3)), brief(tone=tone), stocked(12, 400)
+    for honest in (plenty, unknown, brief(tone=tone, products=one_low)):
+        assert not SCARCITY.search(all_text(template_copy(honest, 5)).lower())
+    assert SCARCITY.search(all_text(template_copy(brief(tone="urgent", products=stocked(12, 3)), 5)).lower())
+
+
+def test_an_urgent_revision_of_well_stocked_products_claims_no_scarcity():
+    plenty = brief(products=stocked(400, 250))
+    friendly = template_copy(plenty, 5)
+    urgent = template_revision(plenty, friendly, "make it urgent")
+    assert all(v["tone"] == "urgent" for v in urgent)
+    assert not SCARCITY.search(all_text(urgent).lower())
+    back = template_revision(plenty, urgent, "make it friendly")
+    assert [v["blocks"] for v in back] == [v["blocks"] for v in friendly], "the tone lines swap back exactly"
 
 
 def test_the_audience_profile_changes_the_wording():

@@ -83,7 +83,7 @@ SCORE_SQL = " + ".join(f"{w} * {name}" for name, w in WEIGHTS.items())
 
 _TIER_CASE = " ".join(f"WHEN '{tier}' THEN {level}" for tier, level in TIER_LEVEL.items())
 PRODUCT_SQL = f"""
-    SELECT sku, name, category, brand, brand_tier, price, margin,
+    SELECT sku, name, category, brand, brand_tier, price, margin, stock,
            CASE lower(brand_tier) {_TIER_CASE} END AS tier_level,
            CASE WHEN margin IS NULL THEN {NEUTRAL}  -- least/greatest skip NULLs, so test first
                 ELSE least(1.0, greatest(0.0, margin / (1 + margin)) / {FULL_ROOM}) END AS margin_room,

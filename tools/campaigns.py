@@ -14,6 +14,7 @@ import json
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
+import pandas as pd
 from pydantic import BaseModel, Field, field_validator
 
 from storage.db import Database
@@ -292,6 +293,7 @@ def _brief(db: Database, skus: list[str], audience: list[dict[str, Any]], tone: 
             "brand": r.brand,
             "brand_tier": r.brand_tier,
             "price": None if r.price is None else round(float(r.price), 2),
+            "stock": None if pd.isna(r.stock) else int(r.stock),  # so that "almost gone" is said only when true
         }
         for r in products.itertuples()
     ]

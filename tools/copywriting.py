@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,7 +72,7 @@ class CopyDraft(BaseModel):
 class CopyBrief:
     """What the copy is about: product facts and audience aggregates only (this is what the model sees)."""
 
-    products: list[dict[str, Any]]  # name, category, brand, brand_tier, price
+    products: list[dict[str, Any]]  # name, category, brand, brand_tier, price, stock
     audience: list[dict[str, Any]]  # per segment: name, description, size, profile (aggregates)
     tone: str | None = None
 
@@ -239,6 +240,24 @@ CLOSINGS = {
     "formal": "We look forward to welcoming you.",
     "luxurious": "We look forward to seeing you again.",
 }
+LOW_STOCK = 50  # units: when every product in the email is at or under this, scarcity lines are true
+# Scarcity and popularity claims the data must back (the model is told the same: no invented stock levels).
+# Unless every product is low on stock, each of these template lines gives way to the plain one beside it.
+UNBACKED = {
+    "Selling fast: the {{ product }}": "Worth a look today: the {{ product }}",
+    "Psst… this one won't hang around for long ⏳": "Psst… this one is too good to keep quiet about ⏳",
+    "Don't miss it: {{ category }} favourites are going fast": "Don't miss it: {{ category }} to shop today",
+    "Almost gone: the {{ product }}": "Today's the day: the {{ product }}",
+    "Before it sells out, take a look at this": "Take a look at this today",
+    "{{ first_name }}, your pick won't wait much longer": "{{ first_name }}, don't keep your pick waiting",
+    "While stock lasts: {{ brand }} at {{ price }}": "Shop it now: {{ brand }} at {{ price }}",
+    "Limited availability: {{ brand }} {{ category }}": "Now available: {{ brand }} {{ category }}",
+    "A rare arrival, in limited numbers": "A rare arrival, worth your attention",
+    "Popular pieces sell out quickly, so don't wait too long.": "Have a look while it's on your mind.",
+    "Shop before it's gone": "Shop it today",
+    "Quick heads-up: this is one of our most wanted pieces right now.": "Quick heads-up: this one deserves a look.",
+    "Stock is limited, so don't wait too long.": "Don't wait too long.",
+}
 PRODUCT_BLOCK = "Meet the <b>{{ product }}</b>, from our {{ category }} collection, at {{ price }}."
 PERSONAL_BLOCK = "We think you'll love the <b>{{ recommended }}</b>: we picked it with your style in mind."
 # Audience flavour: the first rule matching the segment names (else their descriptions) picks a line.
@@ -275,26 +294,35 @@ def tone_of(text: str | None) -> str | None:
 def template_copy(brief: CopyBrief, count: int) -> list[dict[str, Any]]:
     """`count` variants, each a different angle, in the brief's tone (friendly if none)."""
     tone = tone_of(brief.tone) or "friendly"
+    say = _stock_honest(brief)
     flavour = _flavour(brief.audience)
     more = len(brief.products) - 1
     variants = []
     for i in range(count):
-        blocks = [OPENERS[tone], PERSONAL_BLOCK if ANGLES[i] == "personal" else PRODUCT_BLOCK, flavour]
+        blocks = [say(OPENERS[tone]), PERSONAL_BLOCK if ANGLES[i] == "personal" else PRODUCT_BLOCK, flavour]
         if more:
             blocks.append(f"And there is more: {more} other piece{'s' if more > 1 else ''} we chose for you below.")
-        blocks.append(CLOSINGS[tone])
+        blocks.append(say(CLOSINGS[tone]))
         variants.append(
             {
                 "variant": LABELS[i],
                 "angle": ANGLES[i],
                 "tone": tone,
-                "subject": SUBJECTS[tone][i],
-                "preheader": PREHEADERS[i],
+                "subject": say(SUBJECTS[tone][i]),
+                "preheader": say(PREHEADERS[i]),
                 "blocks": blocks,
-                "cta_text": CTAS[tone][i],
+                "cta_text": say(CTAS[tone][i]),
             }
         )
     return variants
+
+
+def _stock_honest(brief: CopyBrief) -> Callable[[str], str]:
+    """How template lines read for this brief: scarcity claims stand only when every product is low on stock."""
+    stocks = [p.get("stock") for p in brief.products]
+    if stocks and all(s is not None and s <= LOW_STOCK for s in stocks):
+        return lambda line: line
+    return lambda line: UNBACKED.get(line, line)
 
 
 def _flavour(audience: list[dict[str, Any]]) -> str:
@@ -325,6 +353,7 @@ def template_revision(brief: CopyBrief, current: list[dict[str, Any]], instructi
     targets_button = any(w in text for w in ("button", "cta", "call to action"))
     tone = tone_of(text)
     quoted = [(m.group(1).lower(), m.group(2).strip()) for m in _QUOTED.finditer(instruction)]
+    say = _stock_honest(brief)
     changed = False
     revised = []
     for i, old in enumerate(current):
@@ -335,12 +364,12 @@ def template_revision(brief: CopyBrief, current: list[dict[str, Any]], instructi
             continue
         if tone:
             if targets_subject or not targets_button:
-                variant["subject"] = SUBJECTS[tone][angle]
+                variant["subject"] = say(SUBJECTS[tone][angle])
             if targets_button or not targets_subject:
-                variant["cta_text"] = CTAS[tone][angle]
+                variant["cta_text"] = say(CTAS[tone][angle])
             if not (targets_subject or targets_button):
                 variant["tone"] = tone
-                variant["blocks"] = _retone(variant["blocks"], old.get("tone"), tone)
+                variant["blocks"] = _retone(variant["blocks"], old.get("tone"), tone, say)
             changed = True
         if re.search(r"\b(short|shorter|shorten|concise|brief|briefer|less text|too long|trim|tighter)\b", text):
             if targets_subject:
@@ -350,7 +379,7 @@ def template_revision(brief: CopyBrief, current: list[dict[str, Any]], instructi
                 variant["preheader"] = _first_sentence(variant.get("preheader", ""))
             changed = True
         if re.search(r"\b(longer|more detail|more details|expand|elaborate)\b", text):
-            extra = [_flavour(brief.audience), CLOSINGS.get(variant.get("tone"), CLOSINGS["friendly"])]
+            extra = [_flavour(brief.audience), say(CLOSINGS.get(variant.get("tone"), CLOSINGS["friendly"]))]
             variant["blocks"] += [b for b in extra if b not in variant["blocks"]] or [DEFAULT_FLAVOUR]
             changed = True
         if re.search(r"\b(no|without|remove|drop|fewer)\b[^.]*\bemoji", text):
@@ -382,9 +411,12 @@ def _extras(variant: dict[str, Any]) -> dict[str, Any]:
     return {"variant": variant["variant"], "angle": variant.get("angle", ""), "tone": variant.get("tone", "friendly")}
 
 
-def _retone(blocks: list[str], old: str | None, new: str) -> list[str]:
-    """Swap the tone's opener and closing lines; keep everything else."""
-    swap = {OPENERS.get(old or "friendly"): OPENERS[new], CLOSINGS.get(old or "friendly"): CLOSINGS[new]}
+def _retone(blocks: list[str], old: str | None, new: str, say: Callable[[str], str]) -> list[str]:
+    """Swap the tone's opener and closing lines (as written then, whatever the stock was); keep everything else."""
+    swap = {}
+    for table in (OPENERS, CLOSINGS):
+        line = table.get(old or "friendly", "")
+        swap |= {line: say(table[new]), UNBACKED.get(line, line): say(table[new])}
     return [swap.get(b, b) for b in blocks]
 
 
