@@ -487,7 +487,8 @@ RECIPES: list[tuple[str, Callable[[Request], Plan]]] = [
     (r"\bshort-?list\b|\bkeep (those|these|them|the (first|top))\b", shortlist),
     (
         r"\bmake it\b|\bshorter\b|\blonger\b|\brevise\b|\brewrite\b|\bchange the\b|\bmore (\w+)\b|\bless (\w+)\b"
-        r"|\badd (a|an|some)\b|\bsubject( line)?s?\b",
+        r"|\badd (a|an|some)\b|\bsubject( line)?s?\b"
+        r"|\b(discount|promo|coupon|voucher) code\b|\b(add|include|mention)\b.*\bcode\b",
         campaign_action("campaign_revise", "Check the new preview, then press **Approve**."),
     ),
     (

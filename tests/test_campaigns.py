@@ -146,6 +146,11 @@ def test_offline_revisions_follow_the_instruction(segmented):
     )
     assert [v["subject"] for v in version(4)] == [playful[0]["subject"], "Hello again", playful[2]["subject"]]
 
+    run_tool(segmented, "campaign_revise", campaign_id=campaign_id, instruction="add the code SPRING20 for 10% off")
+    preview = run_tool(segmented, "campaign_preview", campaign_id=campaign_id).approval
+    assert "<b>SPRING20</b> at checkout for 10% off" in preview.preview_html
+    assert "Use code SPRING20 at checkout for 10% off." in preview.preview_text
+
 
 def test_an_instruction_templates_cannot_follow_changes_nothing(segmented):
     campaign_id = run_tool(segmented, "campaign_draft", segment=0, skus=skus(segmented)).data["campaign_id"]

@@ -161,6 +161,29 @@ def test_revisions_keep_what_was_not_asked_for():
     assert [s["blocks"] for s in shorter] == [c["blocks"] for c in current]
 
 
+def test_a_discount_code_the_marketer_gives_goes_in_above_the_closing_line():
+    current = template_copy(brief(), 3)
+    coded = template_revision(brief(), current, "add the code SPRING20 for 10% off")
+    for new, old in zip(coded, current, strict=True):
+        assert new["blocks"] == [
+            *old["blocks"][:-1],
+            "Use code <b>SPRING20</b> at checkout for 10% off.",
+            old["blocks"][-1],
+        ]
+    only_b = template_revision(brief(), coded, 'include discount code "vip-5" in variant B')
+    assert [v["blocks"] for v in only_b][::2] == [v["blocks"] for v in coded][::2]
+    assert only_b[1]["blocks"][-2] == "Use code <b>vip-5</b> at checkout.", "a new code replaces the old one"
+    assert sum("Use code" in b for b in only_b[1]["blocks"]) == 1
+    shorter = template_revision(brief(), coded, "make it shorter")
+    assert all(v["blocks"][-1].startswith("Use code <b>SPRING20</b>") for v in shorter), "shortening keeps the code"
+
+
+def test_a_discount_code_is_never_made_up():
+    with pytest.raises(UserError) as caught:
+        template_revision(brief(), template_copy(brief(), 2), "add a discount code")
+    assert "Which discount code" in caught.value.message and "SPRING20" in caught.value.hint
+
+
 def test_an_unknown_instruction_explains_the_offline_options():
     with pytest.raises(UserError) as caught:
         template_revision(brief(), template_copy(brief(), 2), "translate into Klingon")

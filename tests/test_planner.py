@@ -99,6 +99,16 @@ PICKED = Memory(skus=["OUT-000001", "OUT-000002"])
             ("campaign_revise", {"campaign_id": 4, "instruction": "add a discount code"}),
         ),
         (
+            "add the code SPRING20 for 10% off",
+            CAMPAIGN_4,
+            ("campaign_revise", {"campaign_id": 4, "instruction": "add the code SPRING20 for 10% off"}),
+        ),
+        (
+            "include promo code WELCOME5 in variant B",
+            CAMPAIGN_4,
+            ("campaign_revise", {"campaign_id": 4, "instruction": "include promo code WELCOME5 in variant B"}),
+        ),
+        (
             "preview it for customer C0000042",
             CAMPAIGN_4,
             ("campaign_preview", {"campaign_id": 4, "customer": "C0000042"}),

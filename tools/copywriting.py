@@ -41,7 +41,7 @@ class VariantCopy(BaseModel):
     preheader: str = Field("", description="Preview text shown after the subject, at most 90 characters.")
     blocks: list[str] = Field(
         min_length=1,
-        max_length=5,
+        max_length=6,  # room for a discount code line the marketer adds to a full template body
         description="2-4 short paragraphs of body text (no greeting, no links); <b> and <em> allowed.",
     )
     cta_text: str = Field(description="Button text, 2-4 words, e.g. 'Shop the edit'.")
@@ -339,8 +339,15 @@ def _flavour(audience: list[dict[str, Any]]) -> str:
 OFFLINE_HINT = (
     "Without a model I can: make it shorter or longer; change the tone (playful, urgent, formal, friendly, "
     'luxurious) of the subject, the button or everything; set a subject or button text in quotes (subject "..."); '
-    "add or remove emoji; add the first name to the subject; all for one variant if you name it (variant B)."
+    "add or remove emoji; add the first name to the subject; add a discount code you have set up in your shop "
+    "(add the code SPRING20 for 10% off); all for one variant if you name it (variant B)."
 )
+# A code the marketer set up in the shop: in capitals (SPRING20) or in quotes. Copy never invents one.
+_CODE = re.compile(r"\bcode\b\W{0,3}?(?:[\"“']([A-Za-z0-9_-]{3,24})[\"”']|([A-Z0-9][A-Z0-9_-]{2,23})\b)")
+_CODE_ASKED = re.compile(r"\b(add|include|mention|with)\b.*\bcode\b", re.IGNORECASE)
+_OFFER = re.compile(r"(\d{1,2}(?:[.,]\d+)?\s?%|[£$€]\s?\d+(?:[.,]\d{2})?)\s*off\b", re.IGNORECASE)
+CODE_LINE = "Use code <b>{code}</b> at checkout{offer}."
+_IS_CODE_LINE = re.compile(r"^Use code <b>")
 _EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\u2b50\u23f3\u231b]\ufe0f?")
 _QUOTED = re.compile(r"(subject|preheader|button|cta|call to action)\b[^\"“”']*[\"“']([^\"“”]+)[\"”']", re.IGNORECASE)
 
@@ -354,6 +361,7 @@ def template_revision(brief: CopyBrief, current: list[dict[str, Any]], instructi
     tone = tone_of(text)
     quoted = [(m.group(1).lower(), m.group(2).strip()) for m in _QUOTED.finditer(instruction)]
     say = _stock_honest(brief)
+    code_line = _code_line(instruction)
     changed = False
     revised = []
     for i, old in enumerate(current):
@@ -375,7 +383,8 @@ def template_revision(brief: CopyBrief, current: list[dict[str, Any]], instructi
             if targets_subject:
                 variant["subject"] = _short_subject(variant["subject"])
             else:
-                variant["blocks"] = [_first_sentence(b) for b in variant["blocks"][:2]]
+                first, rest = variant["blocks"][:2], variant["blocks"][2:]
+                variant["blocks"] = [_first_sentence(b) for b in first] + [b for b in rest if _IS_CODE_LINE.match(b)]
                 variant["preheader"] = _first_sentence(variant.get("preheader", ""))
             changed = True
         if re.search(r"\b(longer|more detail|more details|expand|elaborate)\b", text):
@@ -397,6 +406,10 @@ def template_revision(brief: CopyBrief, current: list[dict[str, Any]], instructi
         ):
             variant["subject"] = "{{ first_name }}, " + variant["subject"][:1].lower() + variant["subject"][1:]
             changed = True
+        if code_line:
+            blocks = [b for b in variant["blocks"] if not _IS_CODE_LINE.match(b)]
+            variant["blocks"] = [*blocks[:-1], code_line, *blocks[-1:]]  # before the closing line
+            changed = True
         for field, value in quoted:
             key = {"subject": "subject", "preheader": "preheader"}.get(field, "cta_text")
             variant[key] = value
@@ -405,6 +418,21 @@ def template_revision(brief: CopyBrief, current: list[dict[str, Any]], instructi
     if not changed:
         raise UserError(f"I could not apply “{instruction}” without a model.", hint=OFFLINE_HINT)
     return revised
+
+
+def _code_line(instruction: str) -> str | None:
+    """The body line for a discount code the instruction gives, None if it asks for none; a UserError
+    when it asks for a code without saying which (a code must exist in the shop: copy cannot make one up)."""
+    match = _CODE.search(instruction)
+    if match is None:
+        if _CODE_ASKED.search(instruction):
+            raise UserError(
+                "Which discount code? I can only add one you have set up in your shop.",
+                hint="Give it in capitals or quotes, with the offer if you like: add the code SPRING20 for 10% off.",
+            )
+        return None
+    offer = _OFFER.search(instruction)
+    return CODE_LINE.format(code=match.group(1) or match.group(2), offer=f" for {offer.group(1)} off" if offer else "")
 
 
 def _extras(variant: dict[str, Any]) -> dict[str, Any]:
