@@ -9,6 +9,7 @@ from chainlit.server import app as server
 from assistant import webapp
 from tools.registry import load_all
 
+cl.on_app_startup(webapp.on_app_startup)
 cl.on_chat_start(webapp.on_chat_start)
 cl.set_chat_profiles(webapp.chat_profiles)
 cl.on_message(webapp.on_message)
@@ -19,5 +20,4 @@ webapp.enable_login()  # only when PROMOPILOT_PASSWORD is set
 
 webapp.mount_tracking(server)
 webapp.keep_page_local(chainlit.server)
-webapp.announce_model()
 load_all()  # import every tool (and numpy, sklearn, plotly) now, not in the first user's first request

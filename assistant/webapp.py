@@ -32,6 +32,7 @@ from assistant.views import bug_view
 from storage.db import Database
 from storage.errors import UserError
 from tools.context import Settings, ToolContext
+from tools.products import forget_chat_shortlists
 from tools.registry import run_tool
 from tools.results import ApprovalRequest, ToolResult
 
@@ -97,9 +98,11 @@ def conversation() -> Conversation:
     return current
 
 
-def announce_model() -> None:
-    """Say in the server log which model answers the chat, so a wrong key or base URL is seen at startup."""
+async def on_app_startup() -> None:
+    """Say which model answers (a wrong key or base URL shows at once), and drop earlier chats' shortlists:
+    chats live in this process's memory, so none from an earlier run can come back to its own."""
     chainlit_log.info("PromoPilot chat answered by %s", settings().model_label)
+    forget_chat_shortlists(get_db())
 
 
 # -- handlers --------------------------------------------------------------------------------------

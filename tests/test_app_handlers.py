@@ -132,6 +132,17 @@ def test_two_chats_each_keep_their_own_shortlist(web):
     assert web.agent().ctx.chat_id is None, "the shared agent itself belongs to no chat"
 
 
+def test_a_restart_forgets_earlier_chats_shortlists_but_keeps_named_ones(web):
+    from tools.registry import run_tool
+
+    run_tool(web.user_ctx(), "generate_demo_data", customers=60, products=20)
+    a, b = web.get_db().df("SELECT sku FROM products ORDER BY sku LIMIT 2")["sku"]
+    run_tool(web.user_ctx("tab-1"), "shortlist_add", skus=[a])
+    run_tool(web.user_ctx(), "shortlist_add", skus=[b], shortlist="spring")
+    asyncio.run(web.on_app_startup())
+    assert web.get_db().rows("SELECT name, sku FROM shortlists") == [{"name": "spring", "sku": b}]
+
+
 def test_a_progressing_tool_updates_its_step():
     async def show() -> None:
         view = webapp.TurnView()

@@ -202,6 +202,15 @@ def shortlist_skus(db: Database, name: str = DEFAULT_SHORTLIST) -> list[str]:
     return [r[0] for r in rows]
 
 
+def forget_chat_shortlists(db: Database) -> int:
+    """Drop every chat's own shortlist; returns how many products were on them.
+
+    A chat lives in the web app's memory only, so when the app starts, no earlier chat can come
+    back to its shortlist: this keeps them from piling up. Named shortlists are the user's, and kept."""
+    with db.transaction() as con:
+        return con.execute("DELETE FROM shortlists WHERE starts_with(name, ?)", [CHAT_SHORTLIST_PREFIX]).fetchone()[0]
+
+
 def _label(ctx: ToolContext, name: str, *, start: bool = False) -> str:
     """How a summary names a shortlist (`start`: at the start of a sentence): a chat's own by what it
     is, not by its generated name."""
