@@ -468,16 +468,146 @@ def test_a_database_error_while_writing_is_a_user_error_and_rolls_everything_bac
     assert snapshot(demo_ctx.db) == before
 
 
-def test_a_corrected_row_leaves_quarantine_and_an_unchanged_one_stays(ctx, tmp_path):
-    """There is no other way out of quarantine: re-importing the repaired row must lift it (validate
-    judges it again), while re-importing the same bad row keeps it quarantined."""
-    rows = "customer_id,email,total_spent,order_count\nC1,{},10,1\nC2,also-bad,10,1\nC3,c@example.com,10,1\n"
-    bad = write(tmp_path, "c.csv", rows.format("not-an-address"))
-    run_tool(ctx, "import_data", kind="customers", path=bad)
+QUARANTINE_ROWS = "customer_id,email,total_spent,order_count,created_at\n{}\n"
+
+
+def import_rows(ctx, tmp_path, rows: list[str], name: str = "again.csv"):
+    path = write(tmp_path, name, QUARANTINE_ROWS.format("\n".join(rows)))
+    return run_tool(ctx, "import_data", kind="customers", path=path)
+
+
+def quarantine_first(ctx, tmp_path, rows: list[str]) -> None:
+    """Import `rows` and let validate quarantine what fails its checks."""
+    import_rows(ctx, tmp_path, rows, "first.csv")
     run_tool(ctx, "validate_data", fix=True)
-    assert ctx.db.scalar("SELECT count(*) FROM customers WHERE quarantine_reason IS NOT NULL") == 2
-    fixed = write(tmp_path, "fixed.csv", rows.format("c1@example.com"))
-    result = run_tool(ctx, "import_data", kind="customers", path=fixed)
-    quarantined = ctx.db.rows("SELECT customer_id FROM customers WHERE quarantine_reason IS NOT NULL")
-    assert quarantined == [{"customer_id": "C2"}]
-    assert result.data["unquarantined"] == 1 and "1 quarantined customer has new values" in result.summary
+
+
+def quarantined(db) -> dict[str, str]:
+    return {
+        r["customer_id"]: r["quarantine_reason"]
+        for r in db.rows(
+            "SELECT customer_id, quarantine_reason FROM customers WHERE quarantine_reason IS NOT NULL ORDER BY 1"
+        )
+    }
+
+
+def test_a_reimport_that_repairs_a_quarantined_customer_releases_them_and_leaves_the_rest(ctx, tmp_path):
+    """There is no other way out of quarantine: new values are judged at once. C1's repaired email
+    passes, C2 comes back unchanged and stays as it was; nothing is logged for either."""
+    quarantine_first(ctx, tmp_path, ["C1,not-an-address,10,1,2024-01-01", "C2,also-bad,10,1,2024-01-01"])
+    assert quarantined(ctx.db) == {"C1": "invalid_email", "C2": "invalid_email"}
+    result = import_rows(ctx, tmp_path, ["C1,c1@example.com,10,1,2024-01-01", "C2,also-bad,10,1,2024-01-01"])
+    assert quarantined(ctx.db) == {"C2": "invalid_email"}
+    assert (result.data["rejudged"], result.data["released"], result.data["requarantined"]) == (1, 1, 0)
+    assert "1 quarantined customer had new values: 1 passes the checks now and is released." in result.summary
+    assert "validate" not in result.summary
+    assert ctx.db.scalar("SELECT count(*) FROM data_issues WHERE run_id = ?", [result.data["run_id"]]) == 0
+
+
+def test_a_reimport_with_values_still_bad_keeps_them_quarantined_and_logs_why(ctx, tmp_path):
+    """C1's new email is still no address; C2's new total is still negative (a behaviour value: those
+    count as new values too); C3's negative total is corrected. Each is judged on its new values."""
+    quarantine_first(
+        ctx,
+        tmp_path,
+        ["C1,not-an-address,10,1,2024-01-01", "C2,c2@example.com,-5,1,2024-01-01", "C3,c3@example.com,-5,1,2024-01-01"],
+    )
+    assert quarantined(ctx.db) == {"C1": "invalid_email", "C2": "negative_amount", "C3": "negative_amount"}
+    result = import_rows(
+        ctx,
+        tmp_path,
+        ["C1,still(at)bad,10,1,2024-01-01", "C2,c2@example.com,-7,1,2024-01-01", "C3,c3@example.com,5,1,2024-01-01"],
+    )
+    assert quarantined(ctx.db) == {"C1": "invalid_email", "C2": "negative_amount"}
+    assert (result.data["rejudged"], result.data["released"], result.data["requarantined"]) == (3, 1, 2)
+    assert result.data["requarantine_reasons"] == [
+        {"reason": "invalid_email", "customers": 1},
+        {"reason": "negative_amount", "customers": 1},
+    ]
+    assert (
+        "3 quarantined customers had new values: 1 passes the checks now and is released, 2 are still "
+        "quarantined (1 invalid email, 1 negative amount; see `promopilot data-issues --run "
+    ) in result.summary
+    logged = ctx.db.rows(
+        "SELECT row_key, table_name, field, problem, raw_value, action FROM data_issues WHERE run_id = ? ORDER BY 1, 3",
+        [result.data["run_id"]],
+    )
+    assert logged == [
+        {
+            "row_key": "C1",
+            "table_name": "customers",
+            "field": "email",
+            "problem": "invalid_email",
+            "raw_value": "still(at)bad",
+            "action": "quarantined",
+        },
+        {
+            "row_key": "C2",
+            "table_name": "customer_behavior",
+            "field": "avg_order_value",
+            "problem": "negative_amount",
+            "raw_value": "-7.0",
+            "action": "quarantined",
+        },
+        {
+            "row_key": "C2",
+            "table_name": "customer_behavior",
+            "field": "total_spent",
+            "problem": "negative_amount",
+            "raw_value": "-7.0",
+            "action": "quarantined",
+        },
+    ]
+
+
+def test_an_unchanged_reimport_changes_nothing(ctx, tmp_path):
+    rows = ["C1,not-an-address,10,1,2024-01-01", "C2,c2@example.com,-5,1,2024-01-01", "C3,c3@example.com,5,1,"]
+    quarantine_first(ctx, tmp_path, rows)
+    before = snapshot(ctx.db)
+    result = import_rows(ctx, tmp_path, rows, "first.csv")  # the same file: its name is stored too (source)
+    assert snapshot(ctx.db) == before
+    assert (result.data["rejudged"], result.data["released"], result.data["requarantined"]) == (0, 0, 0)
+    assert "quarantine" not in result.summary
+
+
+def test_a_reimport_judges_only_the_customers_it_releases(ctx, tmp_path):
+    """Customers with problems that validate has not dealt with yet stay as they are: the import
+    neither quarantines them nor logs them, not even the later duplicate of a released customer's new
+    email; and a released customer gets none of validate's repairs (its capitals stay)."""
+    quarantine_first(ctx, tmp_path, ["C1,not-an-address,10,1,2024-01-01"])
+    unjudged = ["D1,bad-too,10,1,2024-02-01", "D2,c1@example.com,10,1,2024-03-01", "D3,d3@example.com,-1,1,2024-01-01"]
+    import_rows(ctx, tmp_path, unjudged, "later.csv")
+    before = snapshot(ctx.db)
+
+    result = import_rows(ctx, tmp_path, ["C1,C1@Example.com,10,1,2024-01-01"])
+    assert quarantined(ctx.db) == {}
+    assert result.data["released"] == 1
+    assert ctx.db.scalar("SELECT email FROM customers WHERE customer_id = 'C1'") == "C1@Example.com"
+    assert ctx.db.scalar("SELECT count(*) FROM data_issues WHERE run_id = ?", [result.data["run_id"]]) == 0
+    after = snapshot(ctx.db)
+    assert {t: rows for t, rows in after.items() if t != "customers"} == {
+        t: rows for t, rows in before.items() if t != "customers"
+    }
+    changed = [row for row in after["customers"] if row not in before["customers"]]
+    assert [row["customer_id"] for row in changed] == ["C1"]
+    # validate, run next, finds the others (D2 is the later of two customers with one email)
+    checks = {c["check"]: c["rows"] for c in run_tool(ctx, "validate_data").data["checks"]}
+    assert (checks["invalid_email"], checks["duplicate_email"], checks["negative_amount"]) == (1, 1, 1)
+
+
+def test_a_failure_after_the_rejudging_leaves_the_database_as_it_was(ctx, tmp_path, monkeypatch):
+    import duckdb
+
+    from tools import imports
+
+    def rejudge_then_fail(con, scope, run_id):
+        real_rejudge(con, scope, run_id)
+        raise duckdb.ConstraintException("Constraint Error: something after the checks")
+
+    real_rejudge = imports.rejudge
+    monkeypatch.setattr(imports, "rejudge", rejudge_then_fail)
+    quarantine_first(ctx, tmp_path, ["C1,not-an-address,10,1,2024-01-01", "C2,also-bad,10,1,2024-01-01"])
+    before = snapshot(ctx.db)
+    with pytest.raises(UserError, match=r"Cannot import again\.csv: Constraint Error"):
+        import_rows(ctx, tmp_path, ["C1,c1@example.com,10,1,2024-01-01", "C2,still-bad,10,1,2024-01-01"])
+    assert snapshot(ctx.db) == before

@@ -32,6 +32,23 @@ def test_status_counts_usable_quarantined_and_campaigns(demo_ctx):
     assert data["quarantine_reasons"] == [{"reason": "invalid_email", "customers": 2}]
 
 
+def test_open_issues_are_the_quarantines_that_still_hold_and_the_flags(ctx, tmp_path):
+    """A re-import that releases C1 closes its quarantine; C2, judged again on its new email, counts
+    once (the import's finding, not the older one as well); C3's missing name stays flagged."""
+    crm = tmp_path / "crm.csv"
+    rows = "customer_id,first_name,email,total_spent,order_count\nC1,A,{},10,1\nC2,B,{},10,1\nC3,,c3@example.com,10,1\n"
+    crm.write_text(rows.format("not-an-address", "also-bad"))
+    run_tool(ctx, "import_data", kind="customers", path=str(crm))
+    run_tool(ctx, "validate_data", fix=True)
+    assert run_tool(ctx, "data_overview").data["open_data_issues"] == 3
+
+    crm.write_text(rows.format("c1@example.com", "still(at)bad"))
+    run_tool(ctx, "import_data", kind="customers", path=str(crm))
+    status = run_tool(ctx, "data_overview")
+    assert status.data["open_data_issues"] == 2 and "2 open data issues" in status.summary
+    assert status.data["quarantine_reasons"] == [{"reason": "invalid_email", "customers": 1}]
+
+
 def test_data_issues_filter_by_run_table_problem_and_limit(ctx, tmp_path):
     bad = tmp_path / "c.csv"
     bad.write_text("customer_id,total_spent,created_at\nC1,x,2024-01-01\nC2,1,never\nC3,y,soon\n")

@@ -37,6 +37,7 @@ from tools.context import ToolContext
 from tools.overview import new_run_id
 from tools.registry import Positional, tool
 from tools.results import Table, ToolResult
+from tools.validation import rejudge
 
 Kind = Literal["customers", "products", "orders"]
 ColumnType = Literal["text", "number", "integer", "timestamp", "list"]
@@ -111,7 +112,7 @@ PROBLEMS = {
 NULL_TOKENS = ("", "na", "n/a", "null", "none", "nan", "-", "#n/a")
 DATE_FORMATS = ["%d.%m.%Y", "%d.%m.%Y %H:%M", "%d/%m/%Y", "%d/%m/%Y %H:%M", "%Y/%m/%d", "%m/%d/%Y", "%Y%m%d"]
 AOV = "round(g.total_spent / nullif(g.order_count, 0), 2)"
-RAW, STAGED, ISSUES = "import_raw", "import_staged", "import_issues"
+RAW, STAGED, ISSUES, LIFTED = "import_raw", "import_staged", "import_issues", "import_lifted"
 # Compressions DuckDB's readers decompress natively: each one's first bytes and file name endings.
 CODECS = {"gzip": (b"\x1f\x8b", (".gz", ".gzip")), "zstd": (b"\x28\xb5\x2f\xfd", (".zst", ".zstd"))}
 
@@ -196,7 +197,7 @@ def import_data(ctx: ToolContext, args: ImportArgs) -> ToolResult:
                 ) from None
             advance(1)
     finally:
-        for name in (RAW, STAGED, ISSUES, "import_bad", "import_json"):
+        for name in (RAW, STAGED, ISSUES, LIFTED, "import_bad", "import_json"):
             con.execute(f"DROP TABLE IF EXISTS {name}")
     return _report(args, source, mapping, unmatched, stats, written, run_id)
 
@@ -707,10 +708,13 @@ def _derive(columns: dict[str, str], fields: list[str], name: str, formula: str)
 
 
 def _write(con: duckdb.DuckDBPyConnection, kind: str, source: Source, mapping: dict[str, str], run_id: str) -> dict:
-    """Upsert the staged rows and log the ISSUES; the caller holds the transaction."""
+    """Upsert the staged rows, judge quarantined customers with new values again and log the ISSUES;
+    the caller holds the transaction."""
     tag = f"import:{source.path.name}"
     written: dict[str, Any] = {}
-    for table, values in _plan(kind, list(mapping.values())).items():
+    plan = _plan(kind, list(mapping.values()))
+    lifted = _release_changed(con, plan) if kind == "customers" else 0
+    for table, values in plan.items():
         keys = KEYS[kind] if table == kind else ["customer_id"]
         if table in ("customers", "products", "orders"):
             values = {**values, "source": "?"}
@@ -721,16 +725,6 @@ def _write(con: duckdb.DuckDBPyConnection, kind: str, source: Source, mapping: d
         # list columns are slow, so this keeps an idempotent re-import fast).
         update = ", ".join(f"{c} = excluded.{c}" for c in values)
         changed = " OR ".join(f"{table}.{c} IS DISTINCT FROM excluded.{c}" for c in values)
-        if table == "customers" and (real := [c for c in values if c != "source"]):
-            # New values are judged afresh (validate checks them again): quarantine has no other way out.
-            differs = " OR ".join(f"{table}.{c} IS DISTINCT FROM excluded.{c}" for c in real)
-            update += f", quarantine_reason = CASE WHEN {differs} THEN NULL ELSE {table}.quarantine_reason END"
-            written["unquarantined"] = con.execute(
-                f"SELECT count(*) FROM {STAGED} g JOIN customers t USING (customer_id) "
-                "WHERE t.quarantine_reason IS NOT NULL AND ("
-                + " OR ".join(f"t.{c} IS DISTINCT FROM {values[c]}" for c in real)
-                + ")"
-            ).fetchone()[0]
         upsert = f"ON CONFLICT ({', '.join(keys)}) " + (
             f"DO UPDATE SET {update} WHERE {changed}" if update else "DO NOTHING"
         )
@@ -744,6 +738,14 @@ def _write(con: duckdb.DuckDBPyConnection, kind: str, source: Source, mapping: d
             f"SELECT count(DISTINCT customer_id) FROM {STAGED} g "
             "WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.customer_id = g.customer_id)"
         ).fetchone()[0]
+    if kind == "customers":  # judged once all their new values are written, behaviour too
+        again = rejudge(con, LIFTED, run_id) if lifted else {"quarantined": 0, "reasons": []}
+        written |= {
+            "rejudged": lifted,
+            "released": lifted - again["quarantined"],
+            "requarantined": again["quarantined"],
+            "requarantine_reasons": again["reasons"],
+        }
     written["problems"] = _problems(con).to_dict("records")
     con.execute(
         "INSERT INTO data_issues (run_id, table_name, row_key, source_file, line, field, problem, raw_value, action) "
@@ -751,6 +753,21 @@ def _write(con: duckdb.DuckDBPyConnection, kind: str, source: Source, mapping: d
         [run_id, kind, str(source.path)],
     )
     return written
+
+
+def _release_changed(con: duckdb.DuckDBPyConnection, plan: dict[str, dict[str, str]]) -> int:
+    """Release the quarantined customers whose row in the file changes any of their stored values,
+    listing them in LIFTED for `rejudge`: quarantine has no other way out, and new values deserve a
+    fresh judgement. Runs before the upsert (it compares against the old values). Returns how many."""
+    joins = "".join(f" LEFT JOIN {t} ON {t}.customer_id = g.customer_id" for t in plan if t != "customers")
+    differs = " OR ".join(f"{t}.{c} IS DISTINCT FROM {sql}" for t, values in plan.items() for c, sql in values.items())
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {LIFTED} AS
+        SELECT g.customer_id FROM {STAGED} g JOIN customers ON customers.customer_id = g.customer_id{joins}
+        WHERE customers.quarantine_reason IS NOT NULL AND ({differs or "false"})""")
+    return con.execute(
+        f"UPDATE customers SET quarantine_reason = NULL WHERE customer_id IN (SELECT customer_id FROM {LIFTED})"
+    ).fetchone()[0]
 
 
 def _orders_to_behavior(con: duckdb.DuckDBPyConnection) -> int:
@@ -829,6 +846,21 @@ def _preview(con, args: ImportArgs, source: Source, mapping, unmatched, missing,
     return ToolResult(summary=summary, data=data, tables=tables)
 
 
+def _rejudged(lifted: int, released: int, reasons: list[dict], run_id: str) -> str:
+    """The sentence on quarantined customers that had new values and were checked again."""
+    parts = []
+    if released:
+        parts.append(f"{released:,} pass{'es' if released == 1 else ''} the checks now and {_is(released)} released")
+    if kept := lifted - released:
+        listed = ", ".join(f"{r['customers']:,} {r['reason'].replace('_', ' ')}" for r in reasons)
+        parts.append(f"{kept:,} {_is(kept)} still quarantined ({listed}; see `promopilot data-issues --run {run_id}`)")
+    return f"{lifted:,} quarantined customer{'s' if lifted != 1 else ''} had new values: {', '.join(parts)}."
+
+
+def _is(n: int) -> str:
+    return "is" if n == 1 else "are"
+
+
 def _report(args: ImportArgs, source: Source, mapping, unmatched, stats, written, run_id) -> ToolResult:
     main = written[args.kind]
     updated = main["updated"]
@@ -846,11 +878,8 @@ def _report(args: ImportArgs, source: Source, mapping, unmatched, stats, written
         if written["unknown_customers"]:
             summary += f" ({written['unknown_customers']:,} not in the customer list yet)"
     summary += "."
-    if lifted := written.get("unquarantined", 0):
-        summary += (
-            f" {lifted:,} quarantined customer{' has' if lifted == 1 else 's have'} new values and "
-            f"{'is' if lifted == 1 else 'are'} no longer quarantined: run validate with fix to check them again."
-        )
+    if lifted := written.get("rejudged", 0):
+        summary += f" {_rejudged(lifted, written['released'], written['requarantine_reasons'], run_id)}"
     if unmatched:
         summary += f" Not imported columns: {', '.join(unmatched)}."
     data = {

@@ -26,8 +26,16 @@ def new_run_id(kind: str) -> str:
 
 
 def open_issue_count(db: Database) -> int:
-    """Problems still in the data: rejected rows and fixes are done with, quarantines and flags are not."""
-    return db.scalar("SELECT count(*) FROM data_issues WHERE action IN ('quarantined', 'flagged')")
+    """Problems still in the data: rejected rows and fixes are done with, flags are not, and so are
+    quarantines while the customer is still quarantined. Only the last run that quarantined a customer
+    counts: an import with new values judges them again, and then the older findings no longer hold."""
+    return db.scalar("""
+        SELECT (SELECT count(*) FROM data_issues WHERE action = 'flagged')
+             + (SELECT count(*) FROM (
+                    SELECT d.run_id, max_by(d.run_id, d.issue_id) OVER (PARTITION BY d.row_key) AS last_run
+                    FROM data_issues d JOIN customers c ON c.customer_id = d.row_key
+                    WHERE d.action = 'quarantined' AND c.quarantine_reason IS NOT NULL)
+                WHERE run_id = last_run)""")
 
 
 class IssuesArgs(BaseModel):

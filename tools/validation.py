@@ -4,7 +4,8 @@ Each check writes the rows it finds into a temporary findings table (check, row 
 value); counts, shares and examples come from there, and so do the repairs. Only customers not
 yet quarantined are checked, so after `--fix` a second run comes back clean. Email syntax is
 decided by email-validator (no DNS), but only for the few distinct addresses a strict regex does
-not already accept, so a million clean rows cost one regex scan.
+not already accept, so a million clean rows cost one regex scan. An import that brings new values
+for quarantined customers calls `rejudge`: the same quarantine checks, for just those customers.
 """
 
 # Only fixed table names and fixed check SQL are formatted into queries here; values are bound.
@@ -16,6 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+import duckdb
 import pyarrow as pa
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, Field
@@ -202,6 +204,9 @@ CHECKS = [
 ]
 
 
+QUARANTINE = [c.name for c in CHECKS if c.action == "quarantine"]
+
+
 class ValidateArgs(BaseModel):
     fix: bool = Field(
         False,
@@ -223,26 +228,55 @@ def validate_data(ctx: ToolContext, args: ValidateArgs) -> ToolResult:
     con = ctx.db.con
     try:
         with ctx.progress.task("Validating", total=len(CHECKS) + 1) as advance:
-            checked = _prepare(ctx.db)
+            emails_checked = _prepare(con)
+            checked = {
+                "customers": con.execute("SELECT count(*) FROM usable").fetchone()[0],
+                "quarantined": ctx.db.scalar("SELECT count(*) FROM customers WHERE quarantine_reason IS NOT NULL"),
+                "products": ctx.db.scalar("SELECT count(*) FROM products"),
+                "orders": ctx.db.scalar("SELECT count(*) FROM orders"),
+                "emails_checked_by_validator": emails_checked,
+            }
             advance(1)
             for check in CHECKS:
-                con.execute(
-                    f"INSERT INTO {FINDINGS} SELECT ?, ?, row_key, field, left(value, 200) "
-                    f"FROM ({check.sql}) AS found(row_key, field, value)",
-                    [check.name, check.table],
-                )
+                _find(con, check)
                 advance(1)
         report = _summarise(ctx.db, checked, args.examples)
         changes = _apply_fixes(ctx.db) if args.fix else None
     finally:
-        for name in (FINDINGS, "usable", "bad_emails"):
-            con.execute(f"DROP TABLE IF EXISTS {name}")
+        _drop(con)
     return _result(report, checked, changes)
 
 
-def _prepare(db: Database) -> dict[str, int]:
-    """Temp tables: `usable` customers with behaviour and normalised email, `bad_emails`, FINDINGS."""
-    con = db.con
+def rejudge(con: duckdb.DuckDBPyConnection, scope: str, run_id: str) -> dict:
+    """Run the quarantine-level checks for the customers listed in the table `scope` (a customer_id
+    column) and quarantine, logged under `run_id`, those that fail one; the others stay as they are.
+
+    For a caller that has just released these customers because they have new values (an import):
+    it runs on the caller's connection inside the caller's transaction, so a failure later in that
+    transaction undoes it too (and the rollback drops the temp tables). No repairs and no flags, and
+    no other customer is judged, although the duplicate checks compare against every usable customer.
+    """
+    _prepare(con, scope)
+    for check in CHECKS:
+        if check.action == "quarantine":
+            _find(con, check, scope)
+    quarantined = _quarantine(con, run_id)
+    reasons = con.execute(
+        f"SELECT quarantine_reason AS reason, count(*) AS customers FROM customers "
+        f"WHERE customer_id IN (SELECT customer_id FROM {scope}) AND quarantine_reason IS NOT NULL "
+        "GROUP BY 1 ORDER BY 2 DESC, 1"
+    ).fetchall()
+    _drop(con)
+    return {"quarantined": quarantined, "reasons": [{"reason": r, "customers": n} for r, n in reasons]}
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> int:
+    """Temp tables: `usable` customers with behaviour and normalised email, `bad_emails`, FINDINGS.
+
+    `usable` always holds every customer not quarantined (the duplicate checks compare against all
+    of them); with a `scope` table only its customers' emails go to email-validator. Returns how
+    many distinct addresses did.
+    """
     con.execute("""
         CREATE OR REPLACE TEMP TABLE usable AS
         SELECT c.customer_id, c.first_name, c.last_name, c.email, c.created_at,
@@ -253,10 +287,11 @@ def _prepare(db: Database) -> dict[str, int]:
                    AS is_empty
         FROM customers c LEFT JOIN customer_behavior b USING (customer_id)
         WHERE c.quarantine_reason IS NULL""")
+    in_scope = f"AND customer_id IN (SELECT customer_id FROM {scope}) " if scope else ""
     candidates = [
         e
         for (e,) in con.execute(
-            "SELECT DISTINCT norm_email FROM usable WHERE norm_email <> '' "
+            f"SELECT DISTINCT norm_email FROM usable WHERE norm_email <> '' {in_scope}"
             "AND NOT (regexp_matches(norm_email, ?) AND NOT regexp_matches(norm_email, ?) "
             "AND length(norm_email) <= 254 AND length(split_part(norm_email, '@', 1)) <= 64)",
             [CLEARLY_VALID, SPECIAL_USE],
@@ -268,13 +303,22 @@ def _prepare(db: Database) -> dict[str, int]:
         f"CREATE OR REPLACE TEMP TABLE {FINDINGS} (check_name VARCHAR, table_name VARCHAR, row_key VARCHAR, "
         "field VARCHAR, value VARCHAR)"
     )
-    return {
-        "customers": con.execute("SELECT count(*) FROM usable").fetchone()[0],
-        "quarantined": db.scalar("SELECT count(*) FROM customers WHERE quarantine_reason IS NOT NULL"),
-        "products": db.scalar("SELECT count(*) FROM products"),
-        "orders": db.scalar("SELECT count(*) FROM orders"),
-        "emails_checked_by_validator": len(candidates),
-    }
+    return len(candidates)
+
+
+def _find(con: duckdb.DuckDBPyConnection, check: Check, scope: str | None = None) -> None:
+    """Record what `check` finds in FINDINGS: every row, or only the customers listed in `scope`."""
+    con.execute(
+        f"INSERT INTO {FINDINGS} SELECT ?, ?, row_key, field, left(value, 200) "
+        f"FROM ({check.sql}) AS found(row_key, field, value)"
+        + (f" WHERE row_key IN (SELECT customer_id FROM {scope})" if scope else ""),
+        [check.name, check.table],
+    )
+
+
+def _drop(con: duckdb.DuckDBPyConnection) -> None:
+    for name in (FINDINGS, "usable", "bad_emails"):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
 def _valid_email(address: str) -> bool:
@@ -322,7 +366,6 @@ def _apply_fixes(db: Database) -> dict[str, int]:
     """
     run_id = new_run_id("validate")
     fixable = [c.name for c in CHECKS if c.action == "fix"]
-    quarantine = [c.name for c in CHECKS if c.action == "quarantine"]
     with db.transaction() as con:
         for check in CHECKS:
             if check.repair is None:
@@ -340,19 +383,7 @@ def _apply_fixes(db: Database) -> dict[str, int]:
                 "WHERE f.check_name = ? ORDER BY f.row_key",
                 [run_id, check.name],
             )
-        con.execute(
-            "INSERT INTO data_issues (run_id, table_name, row_key, field, problem, raw_value, action) "
-            f"SELECT ?, table_name, row_key, field, check_name, value, 'quarantined' FROM {FINDINGS} "
-            "WHERE check_name = ANY(?)",
-            [run_id, quarantine],
-        )
-        quarantined = con.execute(
-            """UPDATE customers c SET quarantine_reason = f.reason
-               FROM (SELECT row_key, arg_min(check_name, array_position(?, check_name)) AS reason
-                     FROM validation_findings WHERE check_name = ANY(?) GROUP BY row_key) f
-               WHERE c.customer_id = f.row_key AND c.quarantine_reason IS NULL""",
-            [quarantine, quarantine],
-        ).fetchone()[0]
+        quarantined = _quarantine(con, run_id)
         flagged = con.execute(
             """INSERT INTO data_issues (run_id, table_name, row_key, field, problem, raw_value, action)
                SELECT ?, table_name, row_key, field, check_name, value, 'flagged' FROM validation_findings f
@@ -360,12 +391,30 @@ def _apply_fixes(db: Database) -> dict[str, int]:
                    SELECT 1 FROM data_issues d WHERE d.action = 'flagged' AND d.table_name = f.table_name
                      AND d.row_key = f.row_key AND d.problem = f.check_name
                      AND d.field IS NOT DISTINCT FROM f.field)""",
-            [run_id, fixable + quarantine],
+            [run_id, fixable + QUARANTINE],
         ).fetchone()[0]
         fixed = con.execute("SELECT count(*) FROM validation_findings WHERE check_name = ANY(?)", [fixable]).fetchone()[
             0
         ]
     return {"run_id": run_id, "fixed": fixed, "quarantined": quarantined, "flagged": flagged}
+
+
+def _quarantine(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
+    """Quarantine the customers with a quarantine-level finding (the reason: the first such check in
+    CHECKS order) and log every finding as a data issue. Returns how many customers were quarantined."""
+    con.execute(
+        "INSERT INTO data_issues (run_id, table_name, row_key, field, problem, raw_value, action) "
+        f"SELECT ?, table_name, row_key, field, check_name, value, 'quarantined' FROM {FINDINGS} "
+        "WHERE check_name = ANY(?)",
+        [run_id, QUARANTINE],
+    )
+    return con.execute(
+        f"""UPDATE customers c SET quarantine_reason = f.reason
+            FROM (SELECT row_key, arg_min(check_name, array_position(?, check_name)) AS reason
+                  FROM {FINDINGS} WHERE check_name = ANY(?) GROUP BY row_key) f
+            WHERE c.customer_id = f.row_key AND c.quarantine_reason IS NULL""",
+        [QUARANTINE, QUARANTINE],
+    ).fetchone()[0]
 
 
 def _result(report: list[dict], checked: dict[str, int], changes: dict | None) -> ToolResult:
