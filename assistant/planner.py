@@ -531,10 +531,11 @@ def report(req: Request, follow: str) -> str:
     for step in req.done:
         if step.ok:
             lines.append(step.result.get("summary") or f"{step.name} done.")
-        else:
-            problem = step.result.get("error") or "it failed"
+        else:  # the error speaks for itself; with several steps, say which one it was
+            problem = step.result.get("error") or "That did not work."
             hint = step.result.get("hint")
-            lines.append(f"**{step.name}** did not work: {problem}" + (f" {hint}" if hint else ""))
+            where = f"**{step.name.replace('_', ' ').capitalize()}**: " if len(req.done) > 1 else ""
+            lines.append(where + problem + (f" {hint}" if hint else ""))
     failed = any(not s.ok for s in req.done)
     if failed and any("approv" in str(s.result.get("error", "")).lower() for s in req.done if not s.ok):
         follow = "Press **Approve** under the draft preview first, then say *send it* again."

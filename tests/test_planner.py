@@ -290,6 +290,14 @@ def test_a_refused_send_tells_the_user_to_press_approve():
     assert "Press **Approve**" in plan.answer and "not approved" in plan.answer
 
 
+def test_a_failed_step_is_explained_in_the_marketers_words():
+    asked = Step("campaign_revise", {}, {"ok": False, "error": "Which discount code?", "hint": "Add the code X."})
+    assert choose(Request("add a discount code", CAMPAIGN_4, [asked])).answer == "Which discount code? Add the code X."
+    shown = Step("campaign_preview", {}, {"ok": True, "summary": "Preview of campaign 4."})
+    both = choose(Request("revise and show it", CAMPAIGN_4, [asked, shown])).answer
+    assert both.startswith("**Campaign revise**: Which discount code?") and "campaign_revise" not in both
+
+
 def test_approval_is_never_planned_as_a_tool_call():
     plan = choose(Request("approve campaign 3 please", Memory(campaign_id=3), []))
     assert not plan.calls and "Only you can approve" in plan.answer
