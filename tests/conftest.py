@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 # Tests never use a real key or reach the network: only scripted servers on 127.0.0.1. Blank rather
 # than unset, so a `.env` file (which Chainlit loads on import, without overriding) cannot bring a key back.
@@ -18,6 +19,12 @@ from storage.db import Database  # noqa: E402
 from tests.fake_openai import FakeOpenAI  # noqa: E402
 from tools import Settings, ToolContext, run_tool  # noqa: E402
 from tools.context import Progress  # noqa: E402
+
+# Property tests draw the same examples on every run by default, so a red build is a repeatable one and
+# main stays green on a clean checkout; HYPOTHESIS_PROFILE=explore draws new examples on each run.
+hypothesis_settings.register_profile("repeatable", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or "repeatable")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
