@@ -180,7 +180,9 @@ class TurnView:
         elif isinstance(event, ToolStart):
             await self.finish()  # text before a tool call stays above its step
             run = cl.context.current_step  # keep the step inside this turn, in order with its messages
-            step = cl.Step(name=event.name, type="tool", show_input="json", parent_id=run.id if run else None)
+            step = cl.Step(
+                name=step_name(event.name), type="tool", show_input="json", parent_id=run.id if run else None
+            )
             step.input = event.arguments if isinstance(event.arguments, str) else json.dumps(event.arguments)
             step.start = utc_now()  # "Using <tool>" until it ends, then "Used <tool>"
             await step.send()
@@ -257,6 +259,11 @@ def usage_line(usage: Usage) -> str:
     return f"*{tokens:,} token{'s' if tokens != 1 else ''} this conversation*"
 
 
+def step_name(tool: str) -> str:
+    """A tool's step as the chat shows it: "Used generate demo data", words rather than an identifier."""
+    return tool.replace("_", " ")
+
+
 def progress_text(event: ToolProgress) -> str:
     if not event.total:
         return f"{event.description}: {event.completed:,.0f}"
@@ -324,7 +331,7 @@ async def on_revise(action: cl.Action) -> None:
 
 async def _user_tool(name: str, **arguments: Any) -> ToolResult | None:
     """Run a tool as the user, showing it as a step; any failure becomes a message, not a crash."""
-    async with cl.Step(name=name, type="tool", show_input="json") as step:
+    async with cl.Step(name=step_name(name), type="tool", show_input="json") as step:
         step.input = json.dumps(arguments)
         try:
             result = await asyncio.to_thread(run_tool, chat_ctx(), name, arguments)

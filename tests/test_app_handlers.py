@@ -100,7 +100,7 @@ def test_a_request_shows_the_tool_step_its_table_and_streams_the_answer(web):
     ctx = run_handler(web.on_message, lambda: cl.Message(content="generate 60 demo customers"), session_store=store)
 
     tool_steps = [s for s in sent_steps(ctx) if s["type"] == "tool"]
-    assert tool_steps[0]["name"] == "generate_demo_data"
+    assert tool_steps[0]["name"] == "generate demo data"
     assert json.loads(tool_steps[0]["input"]) == {"customers": 60}
     assert any("Generated 60 customers" in (s.get("output") or "") for s in tool_steps)
     assert [e["type"] for e in elements(ctx)] == ["dataframe"]
@@ -173,7 +173,7 @@ def test_a_real_send_shows_live_progress_in_the_chat_while_it_runs(mail_sink, we
     line = [(i, n, d["output"]) for i, (n, d) in enumerate(page) if d["id"] == line_id]
     counts = [int(m.group(1)) for _, _, out in line if (m := re.search(r": ([\d,]+)/", out))]
     assert counts[0] == 0 and 0 < counts[1] < sent, f"shown before the first batch, moved after it: {counts}"
-    send_ended = next(i for i, (n, d) in enumerate(page) if d["name"] == "campaign_send" and d.get("end"))
+    send_ended = next(i for i, (n, d) in enumerate(page) if d["name"] == "campaign send" and d.get("end"))
     assert [n for i, n, _ in line if i > send_ended] == ["delete_step"], "the line goes when the send ends"
     assert "is sent" in page[send_ended][1]["output"]
 
@@ -195,7 +195,7 @@ def test_approve_on_a_campaign_that_does_not_exist_explains_and_approves_nothing
     action = cl.Action(name="approve", payload={"campaign_id": 999, "version": 1}, label="Approve")
     ctx = run_handler(web.on_approve, lambda: action)
     step = next(s for s in sent_steps(ctx) if s["type"] == "tool" and s.get("output"))
-    assert step["name"] == "campaign_approve" and step["isError"]
+    assert step["name"] == "campaign approve" and step["isError"]
     assert web.get_db().scalar("SELECT count(*) FROM campaigns WHERE status = 'approved'") == 0
 
 
@@ -389,7 +389,7 @@ def test_the_revise_button_asks_what_to_change_and_makes_a_new_version(web, draf
     action = cl.Action(name="revise", payload={"campaign_id": campaign_id, "version": version}, label="Revise")
     ctx = run_handler(web.on_revise, lambda: action)
 
-    revised = next(s for s in sent_steps(ctx) if s["name"] == "campaign_revise")
+    revised = next(s for s in sent_steps(ctx) if s["name"] == "campaign revise")
     assert json.loads(revised["input"]) == {
         "campaign_id": campaign_id,
         "instruction": f"Revise campaign {campaign_id}: make it shorter",

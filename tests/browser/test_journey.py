@@ -88,7 +88,7 @@ def test_the_journey_from_demo_data_to_report(page: Page, chat_app, artifacts):
 
     chat.say("generate 600 demo customers")
     chat.answer_contains(r"Generated 600 customers")
-    expect(page.get_by_text("Used generate_demo_data")).to_be_visible()
+    expect(page.get_by_text("Used generate demo data")).to_be_visible()
     chat.shot("02-demo-data")
 
     if chat.needs("segment", "segment_run"):
@@ -155,5 +155,5 @@ def test_an_uploaded_csv_is_imported_and_a_pdf_is_explained(page: Page, chat_app
         expect(page.get_by_text(path.name).first).to_be_visible(timeout=STEP_TIMEOUT)
         chat.say(text)
         chat.answer_contains(answer)
-    expect(page.get_by_text("Used import_data")).to_be_visible()
+    expect(page.get_by_text("Used import data")).to_be_visible()
     chat.shot("09-upload")
