@@ -16,6 +16,7 @@ import os
 import re
 import secrets
 import time
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ from storage.errors import UserError
 from tools.context import Settings, ToolContext
 from tools.products import forget_chat_shortlists
 from tools.registry import run_tool
-from tools.results import ApprovalRequest, ToolResult
+from tools.results import ApprovalRequest, ConfirmationRequest, ToolResult
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +205,8 @@ class TurnView:
             await self._drop_progress(event.call_id)
             if event.result:
                 await show_result(event.result)
+            if event.confirmation:
+                await show_confirmation(event.confirmation)
         elif isinstance(event, Error):
             await self.finish()
             await cl.Message(content=f"**{event.message}**" + (f"\n\n{event.hint}" if event.hint else "")).send()
@@ -302,7 +305,42 @@ async def show_approval(request: ApprovalRequest) -> None:
     ).send()
 
 
+async def show_confirmation(request: ConfirmationRequest) -> None:
+    """Ask the person before a destructive call; the request stays in this session, the button holds only its id."""
+    pending = cl.user_session.get("confirmations") or {}
+    key = secrets.token_urlsafe(8)
+    pending[key] = request
+    cl.user_session.set("confirmations", pending)
+    await cl.Message(
+        content=f"**Are you sure?** {request.message}\n\n**Confirm** goes ahead; **Cancel** keeps everything as it is.",
+        actions=[
+            cl.Action(name="confirm", label="Confirm", payload={"id": key}, tooltip="Go ahead: this cannot be undone"),
+            cl.Action(name="cancel", label="Cancel", payload={"id": key}, tooltip="Keep everything as it is"),
+        ],
+    ).send()
+
+
 # -- the decision buttons --------------------------------------------------------------------------
+async def on_confirm(action: cl.Action) -> None:
+    """The person confirmed: repeat exactly the refused call as the user, confirmed (never the agent)."""
+    request = (cl.user_session.get("confirmations") or {}).pop(str(action.payload.get("id")), None)
+    if request is None:
+        await cl.Message(content="That request was already answered or has expired; nothing was changed.").send()
+        return
+    result = await _user_tool(request.tool, confirmed=True, **request.arguments)
+    if result:
+        conversation().note(f"{NOTE_PREFIX} The user confirmed {request.tool}: {result.summary}")
+        await show_result(result)
+        await cl.Message(content=result.summary).send()
+
+
+async def on_cancel(action: cl.Action) -> None:
+    request = (cl.user_session.get("confirmations") or {}).pop(str(action.payload.get("id")), None)
+    if request is not None:
+        conversation().note(f"{NOTE_PREFIX} The user cancelled {request.tool}; nothing was changed.")
+    await cl.Message(content="Cancelled: nothing was changed.").send()
+
+
 async def on_approve(action: cl.Action) -> None:
     campaign_id, version = int(action.payload["campaign_id"]), int(action.payload["version"])
     user = cl.user_session.get("user")
@@ -329,12 +367,15 @@ async def on_revise(action: cl.Action) -> None:
         await run_turn(f"Revise campaign {campaign_id}: {instruction}")
 
 
-async def _user_tool(name: str, **arguments: Any) -> ToolResult | None:
-    """Run a tool as the user, showing it as a step; any failure becomes a message, not a crash."""
+async def _user_tool(name: str, *, confirmed: bool = False, **arguments: Any) -> ToolResult | None:
+    """Run a tool as the user, showing it as a step; any failure becomes a message, not a crash.
+
+    `confirmed`: the person pressed Confirm for exactly this call (destructive tools refuse otherwise)."""
     async with cl.Step(name=step_name(name), type="tool", show_input="json") as step:
         step.input = json.dumps(arguments)
+        ctx = replace(chat_ctx(), confirmed=confirmed)
         try:
-            result = await asyncio.to_thread(run_tool, chat_ctx(), name, arguments)
+            result = await asyncio.to_thread(run_tool, ctx, name, arguments)
         except Exception as exc:  # a UserError is expected; anything else is a bug, and the chat goes on
             if not isinstance(exc, UserError):
                 log.exception("tool %s failed", name)

@@ -319,14 +319,16 @@ class RunArgs(BaseModel):
     min_k: int = Field(3, ge=2, le=K_LIMIT, description='With k "auto": never fewer segments than this.')
 
 
-@tool(cli="segment run")
+@tool(cli="segment run", confirm=True)
 def segment_run(ctx: ToolContext, args: RunArgs) -> ToolResult:
     """Segment the customers with KMeans, profile and name the segments, and make this run the active one.
 
     Stores the run (settings, features, fitted scalers/encoders, quality metrics), every usable
     customer's segment, and each segment's profile and name. Reports stability: how much the
     segments agree when fitted again with another seed (adjusted Rand index, 1 = identical).
+    Replacing an active segmentation that unsent campaigns target needs a person's confirmation.
     """
+    ctx.confirm("replace", _campaigns_on_active_run(ctx.db))
     prepared = load_features(ctx.db, args.features)
     sweep_table, rec = None, None
     if args.k == "auto":
@@ -393,6 +395,19 @@ def segment_run(ctx: ToolContext, args: RunArgs) -> ToolResult:
         + ([Table.from_df("Metrics by k", sweep_table.round(4))] if sweep_table is not None else []),
         charts=result_charts,
     )
+
+
+def _campaigns_on_active_run(db: Database) -> list[str]:
+    """The active segmentation, in words, when campaigns not yet sent target it (a new run replaces it)."""
+    found = db.rows("""
+        SELECT r.run_id, list(c.campaign_id ORDER BY c.campaign_id) AS campaigns
+        FROM segment_runs r JOIN campaigns c ON c.run_id = r.run_id
+        WHERE r.is_active AND c.status IN ('draft', 'approved', 'sending', 'paused') GROUP BY r.run_id""")
+    if not found:
+        return []
+    ids = found[0]["campaigns"]
+    which = f"campaign{'s' if len(ids) > 1 else ''} {', '.join(map(str, ids))}"
+    return [f"the active segmentation (run {found[0]['run_id']}) that {which}, not yet sent, target"]
 
 
 def _auto_k_max(prepared: Prepared, min_k: int) -> int:
