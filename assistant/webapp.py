@@ -81,8 +81,9 @@ def user_ctx(chat_id: str | None = None) -> ToolContext:
 
 
 def chat_ctx() -> ToolContext:
-    """This chat session's context: what it runs, by button or through the agent, uses its own shortlist."""
-    return user_ctx(cl.user_session.get("id"))
+    """This chat session's context: what it runs, by button or through the agent, uses its own shortlist
+    and may import the files uploaded in this chat (the assistant no others, outside the import folder)."""
+    return replace(user_ctx(cl.user_session.get("id")), uploads=tuple(cl.user_session.get("uploads") or ()))
 
 
 @cache
@@ -397,6 +398,7 @@ async def import_files(files: list[Any], text: str) -> None:
                 "file with customers, products or orders (say *products* or *orders* if it holds those)."
             ).send()
             continue
+        cl.user_session.set("uploads", [*(cl.user_session.get("uploads") or []), str(file.path)])
         kind = guess_kind(name, text)
         result = await _user_tool("import_data", kind=kind, path=str(file.path))
         if result:

@@ -42,6 +42,7 @@ class Settings(BaseModel):
     send_rate: float = 50.0  # messages per second
     frequency_cap_days: int = 7
     shop_url: str = "https://shop.example.com"  # campaign links point here (landing page, /products/SKU)
+    import_dir: str | None = None  # the one folder the assistant may import from (besides chat uploads)
 
     @property
     def model_label(self) -> str:
@@ -71,6 +72,7 @@ class Settings(BaseModel):
                 env("PROMOPILOT_FREQUENCY_CAP_DAYS") or cls.model_fields["frequency_cap_days"].default
             ),
             shop_url=(env("PROMOPILOT_SHOP_URL") or cls.model_fields["shop_url"].default).rstrip("/"),
+            import_dir=env("PROMOPILOT_IMPORT_DIR") or None,
         )
 
 
@@ -90,6 +92,7 @@ class ToolContext:
     actor: Literal["user", "agent"] = "user"  # who called: the agent cannot call user-only tools
     progress: Progress = field(default_factory=Progress)
     chat_id: str | None = None  # the chat session calling (the web UI sets it); None at the CLI
+    uploads: tuple[str, ...] = ()  # files the person uploaded in this chat (the assistant may import those)
     confirmed: bool = False  # a person confirmed a destructive call (the chat's Confirm button, the CLI's --yes)
 
     def confirm(self, action: str, losses: list[str]) -> None:
