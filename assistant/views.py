@@ -73,6 +73,7 @@ def _table(table: Table, hide: bool) -> dict[str, Any]:
     rows = [jsonable(r) for r in table.rows[:MAX_ROWS]]
     if hide:
         rows = [_row(table.columns, row) for row in rows]
+    rows = [[_shorten(cell) for cell in row] for row in rows]
     return {
         "name": table.name,
         "columns": table.columns,
