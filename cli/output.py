@@ -50,8 +50,22 @@ def show_error(error: UserError, as_json: bool) -> None:
 
 
 def show_result(result: ToolResult, as_json: bool, charts_dir: str | None = None) -> None:
+    """Print the result, then write its charts: a folder that cannot be written loses the charts, not the result."""
+    _print_result(result, as_json, charts_dir)
     if charts_dir:
-        _save_charts(result, Path(charts_dir))
+        try:
+            _save_charts(result, Path(charts_dir))
+        except OSError as exc:
+            err_console.print(
+                f"[bold red]Error:[/] cannot write the charts to {charts_dir}: {exc.strerror or exc}.\n"
+                "[yellow]What to do:[/] the command itself finished (its result is above); pick a folder you "
+                "can write with --save-charts, or leave it out.",
+                highlight=False,
+            )
+            sys.exit(1)
+
+
+def _print_result(result: ToolResult, as_json: bool, charts_dir: str | None) -> None:
     if as_json:
         print_json(result.to_json())
         return

@@ -70,7 +70,9 @@ class PreviewArgs(BaseModel):
 
 class ApproveArgs(BaseModel):
     campaign_id: Annotated[int, Positional()] = Field(description="The campaign to approve.")
-    version: int = Field(ge=1, description="The version you checked and approve (shown with the preview).")
+    version: int | None = Field(
+        None, ge=1, description="The version you checked and approve (shown with the preview); default the latest."
+    )
     approved_by: str | None = Field(None, max_length=120, description="Who approves (default: your user name).")
 
 
@@ -206,6 +208,9 @@ def campaign_list(ctx: ToolContext, args: ListArgs) -> ToolResult:
 @tool(cli="campaign approve", agent=False)
 def campaign_approve(ctx: ToolContext, args: ApproveArgs) -> ToolResult:
     """Approve one version of a campaign for sending (a person's decision: the assistant cannot do this)."""
+    if args.version is None:
+        load_campaign(ctx.db, args.campaign_id)  # a clear error for a campaign that does not exist
+        args = args.model_copy(update={"version": _latest(ctx.db, args.campaign_id)})
     load_version(ctx.db, args.campaign_id, args.version)  # names the latest version if this one does not exist
     who = (args.approved_by or _os_user()).strip() or "marketer"
     with ctx.db.transaction() as con:
