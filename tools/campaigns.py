@@ -95,6 +95,7 @@ def campaign_draft(ctx: ToolContext, args: DraftArgs) -> ToolResult:
     product, the unsubscribe link) are filled in per recipient when sending. The result is
     draft version 1, shown for approval; nothing is sent.
     """
+    _check_link(ctx, args.url)
     wanted = sorted({*args.segments, *([args.segment] if args.segment is not None else [])})
     run_id = require_active_run(ctx.db) if wanted else active_run_id(ctx.db)
     audience = _audience(ctx.db, run_id, wanted)
@@ -244,6 +245,22 @@ def campaign_reject(ctx: ToolContext, args: RejectArgs) -> ToolResult:
 
 
 # -- helpers -------------------------------------------------------------------------------------
+def _check_link(ctx: ToolContext, url: str | None) -> None:
+    """A link the assistant writes must point at the shop or a domain the settings allow (a person may type any).
+
+    A model that read a prompt injection could otherwise send every customer to `evil.example/login`."""
+    if url is None or ctx.actor != "agent":
+        return
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    allowed = {(urlsplit(ctx.settings.shop_url).hostname or "").lower(), *ctx.settings.link_domains} - {""}
+    if not any(host == domain or host.endswith(f".{domain}") for domain in allowed):
+        raise UserError(
+            f"The link {url} is not on the shop's own site ({', '.join(sorted(allowed))}), so I cannot use it.",
+            hint="Use a page of the shop, or the person can set any link themselves "
+            "(the allowed sites can be extended in the settings).",
+        )
+
+
 def _audience(db: Database, run_id: int | None, segments: list[int], *, strict: bool = True) -> list[dict[str, Any]]:
     """The targeted segments' names and aggregate profiles (what the copy may be based on).
 
