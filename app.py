@@ -8,6 +8,7 @@ from chainlit.server import app as server
 
 from assistant import webapp
 from tools.registry import load_all
+from web import login
 
 cl.on_app_startup(webapp.on_app_startup)
 cl.on_chat_start(webapp.on_chat_start)
@@ -18,7 +19,7 @@ cl.action_callback("revise")(webapp.on_revise)
 cl.action_callback("reject")(webapp.on_reject)
 cl.action_callback("confirm")(webapp.on_confirm)
 cl.action_callback("cancel")(webapp.on_cancel)
-webapp.enable_login()  # only when PROMOPILOT_PASSWORD is set
+login.enable_login()  # only when a password or a users file is configured
 
 webapp.mount_tracking(server)
 webapp.keep_page_local(chainlit.server)

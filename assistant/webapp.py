@@ -9,10 +9,8 @@ only here, in the Approve button's callback, as the user (`actor="user"`), never
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
-import os
 import re
 import secrets
 import time
@@ -414,29 +412,6 @@ def guess_kind(file_name: str, text: str) -> str:
         if any(stem in words for stem in stems):
             return kind
     return "customers"
-
-
-# -- login (only when PROMOPILOT_PASSWORD is set) --------------------------------------------------
-def enable_login() -> bool:
-    """Ask for a password when PROMOPILOT_PASSWORD is set (a shared deployment); True when it is on.
-
-    Chainlit signs its session cookies with CHAINLIT_AUTH_SECRET and refuses to start without
-    one; when none is set a random one is made here, so logins simply end when the server restarts.
-    """
-    if not os.environ.get("PROMOPILOT_PASSWORD"):
-        return False
-    if not os.environ.get("CHAINLIT_AUTH_SECRET"):
-        os.environ["CHAINLIT_AUTH_SECRET"] = secrets.token_urlsafe(48)
-    cl.password_auth_callback(check_password)
-    return True
-
-
-def check_password(username: str, password: str) -> cl.User | None:
-    expected_user = os.environ.get("PROMOPILOT_USER") or username
-    expected_password = os.environ.get("PROMOPILOT_PASSWORD", "")
-    ok_user = hmac.compare_digest(username.encode(), expected_user.encode())
-    ok_password = bool(expected_password) and hmac.compare_digest(password.encode(), expected_password.encode())
-    return cl.User(identifier=username, metadata={"provider": "password"}) if ok_user and ok_password else None
 
 
 def _error_text(error: dict[str, Any]) -> str:
