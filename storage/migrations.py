@@ -261,3 +261,9 @@ def m005_campaign_sends(con: duckdb.DuckDBPyConnection) -> None:
 def m006_data_issue_new_value(con: duckdb.DuckDBPyConnection) -> None:
     """What a `validate --fix` repair wrote, beside the value it replaced (raw_value), so each change can be checked."""
     con.execute("ALTER TABLE data_issues ADD COLUMN new_value VARCHAR")
+
+
+@migration
+def m007_event_spool(con: duckdb.DuckDBPyConnection) -> None:
+    """How far each tracking spool file is in `events` (web/event_spool.py): replay neither loses nor doubles."""
+    con.execute("CREATE TABLE event_spool (file VARCHAR PRIMARY KEY, applied BIGINT NOT NULL)")
