@@ -22,13 +22,13 @@ are a file, `os.fsync` and two threads.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -56,13 +56,25 @@ def event(campaign_id: int, customer_id: str, kind: str, url: str | None, user_a
 
 
 class _Pending:
-    """One event on its way: `durable` once fsync'd, `visible` once committed to the database."""
+    """One event on its way: its request's `durable` future (fsync'd) and `visible` future (in the database)."""
 
-    __slots__ = ("event", "line", "on_durable", "on_visible")
+    __slots__ = ("durable", "event", "line", "loop", "visible")
 
-    def __init__(self, event: dict[str, Any], on_durable: Callable[[], None], on_visible: Callable[[], None]) -> None:
-        self.event, self.on_durable, self.on_visible = event, on_durable, on_visible
+    def __init__(self, event: dict[str, Any], loop: asyncio.AbstractEventLoop) -> None:
+        self.event, self.loop = event, loop
+        self.durable: asyncio.Future[None] = loop.create_future()
+        self.visible: asyncio.Future[None] = loop.create_future()
         self.line = json.dumps(event, separators=(",", ":")).encode() + b"\n"
+
+
+def _settle(batch: list[_Pending], which: str) -> None:
+    """Resolve a batch's futures with one wake-up per event loop (not one per event)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for pending in batch:
+        by_loop.setdefault(pending.loop, []).append(getattr(pending, which))
+    for loop, futures in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+            loop.call_soon_threadsafe(_resolve, futures)
 
 
 class EventSpool:
@@ -88,23 +100,14 @@ class EventSpool:
 
     async def record(self, event: dict[str, Any]) -> None:
         """Return once the event is durable (and, unless the database is slow, in it)."""
-        loop = asyncio.get_running_loop()
-        durable, visible = loop.create_future(), loop.create_future()
-
-        def settle(future: asyncio.Future[None]) -> Callable[[], None]:
-            return lambda: loop.call_soon_threadsafe(_resolve, future)
-
-        self.submit(event, settle(durable), settle(visible))
-        await durable
-        await asyncio.wait({visible}, timeout=VISIBLE_WITHIN)  # if the database is slow: durable is enough
-
-    def submit(self, event: dict[str, Any], on_durable: Callable[[], None], on_visible: Callable[[], None]) -> None:
-        pending = _Pending(event, on_durable, on_visible)
+        pending = _Pending(event, asyncio.get_running_loop())
         with self._lock:
             if self._closed:
                 raise RuntimeError("the event spool is closed")
             self._queued.append(pending)
             self._lock.notify_all()
+        await pending.durable
+        await asyncio.wait({pending.visible}, timeout=VISIBLE_WITHIN)  # if the database is slow: durable is enough
 
     def close(self) -> None:
         """Write out what is queued and stop (what is spooled but not yet in the database is replayed at start)."""
@@ -129,8 +132,7 @@ class EventSpool:
             self._file.flush()
             os.fsync(self._file.fileno())
             self._lines += len(batch)
-            for pending in batch:
-                pending.on_durable()
+            _settle(batch, "durable")
             with self._lock:
                 self._spooled.append((self._file_name, self._lines, batch))
                 self._lock.notify_all()
@@ -160,9 +162,7 @@ class EventSpool:
                     if self._closed:
                         return
                     time.sleep(0.5)
-            for _, _, batch in work:
-                for pending in batch:
-                    pending.on_visible()
+            _settle([p for _, _, batch in work for p in batch], "visible")
             self._forget_finished(work)
 
     def _forget_finished(self, work: list[tuple[str, int, list[_Pending]]]) -> None:
@@ -222,6 +222,7 @@ def _default_folder(db: Database) -> Path:
     return Path(f"{db.path}.events")
 
 
-def _resolve(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
+def _resolve(futures: list[asyncio.Future[None]]) -> None:
+    for future in futures:
+        if not future.done():
+            future.set_result(None)
