@@ -33,10 +33,7 @@ from tools.registry import REGISTRY, agent_schemas, load_all
 from tools.results import ConfirmationRequest, ToolResult
 
 log = logging.getLogger(__name__)
-CONFIRM_HINT = (
-    "Only the user can confirm this: they have been shown a Confirm button. Do not call it again; "
-    "tell them in words what would be lost and that nothing has changed yet."
-)
+CONFIRM_HINT = "Only you can confirm this: press Confirm to go ahead, or Cancel to keep everything as it is."
 
 
 @dataclass

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from assistant.chat_model import chat_model
 from assistant.loop import Agent, Conversation, ToolEnd
 from cli import main
+from storage.db import Database
 from storage.errors import NeedsConfirmation
 from tests.test_agent import make_agent, tool_messages, turn
 from tools.registry import REGISTRY, agent_schemas, run_tool
@@ -168,3 +169,13 @@ def test_the_chat_asks_with_a_button_and_confirm_repeats_the_call_as_the_person(
         webapp.get_db().close()
         for cached in (webapp.settings, webapp.get_db, webapp.agent):
             cached.cache_clear()
+
+
+def test_the_terminal_chat_names_the_command_that_goes_ahead(demo_ctx):
+    db = demo_ctx.db.path
+    demo_ctx.db.close()
+    out = CliRunner().invoke(main, ["--db", db, "chat", "generate", "50", "demo", "customers"])
+    assert "this would replace 2,000 customers and 200 products" in out.stderr
+    assert "promopilot demo --customers 50 --yes" in out.stderr
+    with Database(db) as reopened:
+        assert reopened.scalar("SELECT count(*) FROM customers") == 2000
