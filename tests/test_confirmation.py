@@ -14,8 +14,11 @@ from assistant.loop import Agent, Conversation, ToolEnd
 from cli import main
 from storage.db import Database
 from storage.errors import NeedsConfirmation
+from tests import campaign_fixtures
 from tests.test_agent import make_agent, tool_messages, turn
 from tools.registry import REGISTRY, agent_schemas, run_tool
+
+shop_file, shop = campaign_fixtures.shop_file, campaign_fixtures.shop
 
 
 def shop_size(ctx) -> tuple[int, int, int]:
@@ -179,3 +182,24 @@ def test_the_terminal_chat_names_the_command_that_goes_ahead(demo_ctx):
     assert "promopilot demo --customers 50 --yes" in out.stderr
     with Database(db) as reopened:
         assert reopened.scalar("SELECT count(*) FROM customers") == 2000
+
+
+def test_cancelling_a_started_campaign_asks_first(shop_with_a_half_sent_campaign):
+    ctx, campaign = shop_with_a_half_sent_campaign
+    queued = ctx.db.scalar("SELECT count(*) FROM messages WHERE status = 'queued'")
+    with pytest.raises(NeedsConfirmation, match=rf"cancel campaign {campaign} for good \({queued:,} messages not yet"):
+        run_tool(ctx, "campaign_cancel", campaign_id=campaign)
+    assert ctx.db.scalar("SELECT status FROM campaigns") == "paused"
+
+    ctx.confirmed = True
+    assert run_tool(ctx, "campaign_cancel", campaign_id=campaign).data["status"] == "cancelled"
+
+
+@pytest.fixture
+def shop_with_a_half_sent_campaign(shop, tmp_path):
+    from tests.campaign_fixtures import approved_campaign
+
+    campaign = approved_campaign(shop)
+    shop.settings.smtp_url = f"outbox:{tmp_path / 'out'}"
+    run_tool(shop, "campaign_send", campaign_id=campaign, limit=4)
+    return shop, campaign
