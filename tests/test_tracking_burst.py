@@ -66,3 +66,23 @@ def test_hits_from_people_the_campaign_was_not_sent_to_are_not_stored(tmp_path):
         assert db.rows("SELECT campaign_id, customer_id, kind FROM events") == [
             {"campaign_id": 1, "customer_id": "C0000001", "kind": "open"}
         ]
+
+
+def test_a_hit_that_cannot_be_made_durable_is_an_error_not_a_false_success(tmp_path, monkeypatch):
+    import pytest
+
+    path = tmp_path / "shop.duckdb"
+    make_shop(path, 2)
+    with Database(path) as db:
+        spool = EventSpool(db, tmp_path / "spool")
+
+        def disk_full(fd):
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr("web.event_spool.os.fsync", disk_full)
+        with pytest.raises(OSError, match="No space left"):
+            run(spool.record(event(1, "C0000001", "open", None, None)))
+        monkeypatch.undo()
+        run(spool.record(event(1, "C0000000", "open", None, None)))  # the disk is back: the spool goes on
+        spool.close()
+        assert db.scalar("SELECT count(*) FROM events WHERE customer_id = 'C0000000'") == 1

@@ -67,14 +67,14 @@ class _Pending:
         self.line = json.dumps(event, separators=(",", ":")).encode() + b"\n"
 
 
-def _settle(batch: list[_Pending], which: str) -> None:
-    """Resolve a batch's futures with one wake-up per event loop (not one per event)."""
+def _settle(batch: list[_Pending], which: str, error: Exception | None = None) -> None:
+    """Resolve a batch's futures (or fail them with `error`) with one wake-up per event loop, not one per event."""
     by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
     for pending in batch:
         by_loop.setdefault(pending.loop, []).append(getattr(pending, which))
     for loop, futures in by_loop.items():
         with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
-            loop.call_soon_threadsafe(_resolve, futures)
+            loop.call_soon_threadsafe(_resolve, futures, error)
 
 
 class EventSpool:
@@ -85,7 +85,6 @@ class EventSpool:
         self._lock = threading.Condition()
         self._queued: list[_Pending] = []
         self._spooled: list[tuple[str, int, list[_Pending]]] = []  # (file, lines after this batch, batch)
-        self._db_ready = threading.Condition(self._lock)
         self._closed = False
         self.replayed = replay(db, self.folder)
         self._file_name = f"{time.time_ns():020d}.jsonl"
@@ -128,9 +127,15 @@ class EventSpool:
                     self._file.close()
                     self._lock.notify_all()
                     return
-            self._file.write(b"".join(p.line for p in batch))
-            self._file.flush()
-            os.fsync(self._file.fileno())
+            try:
+                self._file.write(b"".join(p.line for p in batch))
+                self._file.flush()
+                os.fsync(self._file.fileno())
+            except OSError as exc:  # a full or failing disk: those hits get an error, not a false "recorded"
+                log.exception("cannot write %d tracking events to the spool", len(batch))
+                _settle(batch, "durable", exc)
+                self._rotate()  # what this file holds past its last good line is unknown: go on in a new one
+                continue
             self._lines += len(batch)
             _settle(batch, "durable")
             with self._lock:
@@ -222,7 +227,10 @@ def _default_folder(db: Database) -> Path:
     return Path(f"{db.path}.events")
 
 
-def _resolve(futures: list[asyncio.Future[None]]) -> None:
+def _resolve(futures: list[asyncio.Future[None]], error: Exception | None) -> None:
     for future in futures:
         if not future.done():
-            future.set_result(None)
+            if error is None:
+                future.set_result(None)
+            else:
+                future.set_exception(error)
