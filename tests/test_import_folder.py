@@ -90,3 +90,13 @@ def test_through_the_model_a_secret_file_is_refused_and_never_reaches_it(ctx, fi
     assert answer["ok"] is False
     assert "SECRET" not in fake_openai.bodies()
     assert customers(ctx) == []
+
+
+def test_the_folder_and_the_link_sites_come_from_the_environment(monkeypatch, tmp_path):
+    from tools.context import Settings
+
+    monkeypatch.setenv("PROMOPILOT_IMPORT_DIR", str(tmp_path))
+    monkeypatch.setenv("PROMOPILOT_LINK_DOMAINS", " Lookbook.example.net, .press.example.org ,")
+    settings = Settings.from_env()
+    assert settings.import_dir == str(tmp_path)
+    assert settings.link_domains == ["lookbook.example.net", "press.example.org"]
