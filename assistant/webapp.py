@@ -25,14 +25,15 @@ from chainlit.logger import logger as chainlit_log
 from chainlit.utils import utc_now
 
 from assistant.chat_model import Usage, chat_model
-from assistant.llm import structured_model
 from assistant.loop import Agent, Conversation, Done, Error, Event, Token, ToolEnd, ToolProgress, ToolStart
 from assistant.planner import NOTE_PREFIX
 from assistant.views import bug_view
+from services.llm import structured_model
+from services.settings import Settings
 from storage.db import Database
 from storage.errors import UserError
-from tools.context import Settings, ToolContext
-from tools.products import forget_chat_shortlists
+from tools.catalog.products import forget_chat_shortlists
+from tools.context import ToolContext
 from tools.registry import run_tool
 from tools.results import ApprovalRequest, ToolResult
 
@@ -408,7 +409,7 @@ def mount_tracking(server: Any) -> None:
     Chainlit's router ends in a catch-all GET that answers every path with the app page, so the
     tracking routes are moved in front of it. Idempotent (chainlit's watch mode re-imports app.py).
     """
-    from tools.tracking import create_router
+    from web.tracking import create_router
 
     if getattr(server.state, "promopilot_tracking", False):
         return

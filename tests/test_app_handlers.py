@@ -346,7 +346,7 @@ def test_the_chat_page_asks_no_other_host_for_anything(monkeypatch):
 def mail_sink(monkeypatch):
     """The embedded SMTP sink; at 75 messages/s (batches of 150) a 200-customer send is two batches."""
     from tests.smtp_server import free_port
-    from tools.smtp_sink import start_sink
+    from tools.campaigns.smtp_sink import start_sink
 
     sink = start_sink(directory=None, port=free_port())
     monkeypatch.setenv("PROMOPILOT_SMTP_URL", sink.url)

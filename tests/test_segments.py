@@ -15,9 +15,9 @@ from sklearn.metrics import adjusted_rand_score
 from cli import main
 from storage.db import Database
 from storage.errors import UserError
-from storage.queries import active_run_id
+from storage.segments import active_run_id
 from tools import run_tool
-from tools import segments as seg
+from tools.segments import tools as seg
 
 BLOB_FEATURES = ["visit_frequency", "cart_abandonment_rate", "discount_sensitivity", "luxury_affinity"]
 
@@ -380,7 +380,7 @@ def test_a_shop_too_small_to_segment_is_told_the_minimum_not_to_ask_for_one_segm
 def test_a_rule_name_never_pairs_both_ends_of_the_same_scale():
     """price_range_min and price_range_max share "Budget"/"Upmarket": a segment with a low minimum and a
     high maximum was named "Budget upmarket shoppers". The second word comes from another feature."""
-    from tools.segment_naming import rule_name
+    from tools.segments.naming import rule_name
 
     profile = {
         "share": 0.28,

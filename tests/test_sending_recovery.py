@@ -16,8 +16,9 @@ from storage.db import Database
 from tests import campaign_fixtures
 from tests.campaign_fixtures import approved_campaign, statuses
 from tests.smtp_server import Faults, FaultySMTPServer
-from tools import Settings, ToolContext, delivery, run_tool, sending
-from tools.delivery import UNKNOWN_REPLY, Journal, recover
+from tools import Settings, ToolContext, run_tool
+from tools.campaigns import delivery, sending
+from tools.campaigns.delivery import UNKNOWN_REPLY, Journal, recover
 
 shop_file, shop = campaign_fixtures.shop_file, campaign_fixtures.shop
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from storage.db import Database
 from storage.errors import UserError
-from storage.queries import require_customers
+from storage.segments import require_customers
 
 if TYPE_CHECKING:
     from sklearn.compose import ColumnTransformer

@@ -23,9 +23,9 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, Field
 
 from storage.db import Database
-from tools.audience import EMAIL_PATTERN
+from tools.catalog.audience import EMAIL_PATTERN
 from tools.context import ToolContext
-from tools.overview import new_run_id
+from tools.data.overview import new_run_id
 from tools.registry import tool
 from tools.results import Table, ToolResult
 

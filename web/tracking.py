@@ -6,7 +6,7 @@
     POST /t/u/{token}       unsubscribes: one click per RFC 8058 (mail apps POST
                             `List-Unsubscribe=One-Click`), or the page's button; replaying it changes nothing
 
-Tokens are HMAC-signed (`tools.links`): a tampered or unknown token gets 404 and changes nothing.
+Tokens are HMAC-signed (`tools.campaigns.links`): a tampered or unknown token gets 404 and changes nothing.
 A click token holds only an index into the campaign's own URLs, never a URL, so there is no open
 redirect. Events are only recorded for people the campaign was sent to; repeated opens and
 clicks are kept (with time and user agent) and counted once per person in the report.
@@ -26,10 +26,10 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_fixed
 
+from services.settings import Settings
 from storage.db import Database
-from tools.context import Settings
-from tools.links import LinkToken, verify
-from tools.render import campaign_urls
+from tools.campaigns.links import LinkToken, verify
+from tools.campaigns.render import campaign_urls
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 NO_STORE = {"Cache-Control": "no-store, private", "Referrer-Policy": "no-referrer"}

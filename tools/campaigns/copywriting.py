@@ -2,7 +2,7 @@
 
 The model gets what a copywriter would: product facts (name, category, brand, price) and the
 segment's name, description and aggregate profile; never a customer's name or email. Its answer
-is validated into `CopyDraft` and sanitised on the way in (see `tools.render`). Copy refers to
+is validated into `CopyDraft` and sanitised on the way in (see `tools.campaigns.render`). Copy refers to
 per-recipient details with merge fields (`{{ first_name }}`, `{{ recommended }}`), filled at render
 time, so the model is asked once per campaign, not once per recipient.
 
@@ -22,10 +22,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from assistant.llm import ModelUnavailable
+from services.llm import ModelUnavailable
 from storage.errors import UserError
+from tools.campaigns.render import MERGE_FIELDS, clean_block, safe_template, to_plain
 from tools.context import ToolContext
-from tools.render import MERGE_FIELDS, clean_block, safe_template, to_plain
 
 LABELS = "ABCDE"
 ANGLES = ["benefit", "urgency", "curiosity", "personal", "value"]

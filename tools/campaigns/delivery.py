@@ -40,8 +40,8 @@ import pyarrow as pa
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from storage.db import Database
-from tools.render import Recipient
-from tools.transports import Connection, DeliveryError, Transport, TransportUnavailable
+from tools.campaigns.render import Recipient
+from tools.campaigns.transports import Connection, DeliveryError, Transport, TransportUnavailable
 
 UNKNOWN_REPLY = "interrupted mid-delivery; not resent to avoid a duplicate"
 SUPPRESSED_REPLY = "address suppressed (unsubscribed or bounced) after the list was frozen"

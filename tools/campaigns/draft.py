@@ -1,6 +1,6 @@
 """Campaign content: draft, revise, preview, approve or reject, as versions a marketer can trust.
 
-A campaign moves draft -> approved -> (sending -> sent, by `tools.sending`), or to cancelled.
+A campaign moves draft -> approved -> (sending -> sent, by `tools.campaigns.sending`), or to cancelled.
 Every draft and every revision is a numbered, immutable version; approval names one version and
 records who approved it and when. Revising after approval creates a new version and withdraws the
 approval, so what gets sent is always exactly what a person looked at. Approving is a human-only
@@ -19,13 +19,13 @@ from pydantic import BaseModel, Field, field_validator
 
 from storage.db import Database
 from storage.errors import UserError
-from storage.queries import active_run_id, require_active_run
-from tools.audience import FEATURES_SQL, pii_visible, require_products, score_one
+from storage.segments import active_run_id, require_active_run
+from tools.campaigns.copywriting import Copy, CopyBrief, revise_copy, write_copy
+from tools.campaigns.render import CampaignRenderer, Recipient, load_campaign, load_version, to_plain
+from tools.catalog.audience import FEATURES_SQL, pii_visible, require_products, score_one
+from tools.catalog.products import resolve_skus
 from tools.context import ToolContext
-from tools.copywriting import Copy, CopyBrief, revise_copy, write_copy
-from tools.products import resolve_skus
 from tools.registry import Positional, tool
-from tools.render import CampaignRenderer, Recipient, load_campaign, load_version, to_plain
 from tools.results import ApprovalRequest, Table, ToolResult
 
 EDITABLE = ("draft", "approved")  # after that the content is frozen: it is being or has been sent

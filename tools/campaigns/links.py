@@ -22,8 +22,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Literal
 
+from services.settings import Settings
 from storage.db import Database
-from tools.context import Settings
 
 Kind = Literal["open", "click", "unsubscribe"]
 KINDS: dict[str, Kind] = {"o": "open", "c": "click", "u": "unsubscribe"}

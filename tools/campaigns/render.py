@@ -39,10 +39,11 @@ from jinja2 import FileSystemLoader, Template, TemplateSyntaxError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
+from services.settings import Settings
 from storage.db import Database
 from storage.errors import UserError
-from tools.context import Settings, ToolContext
-from tools.links import LinkSigner
+from tools.campaigns.links import LinkSigner
+from tools.context import ToolContext
 
 TEMPLATES = Path(__file__).with_name("email_templates")
 MERGE_FIELDS = frozenset({"first_name", "product", "brand", "category", "price", "recommended", "shop"})

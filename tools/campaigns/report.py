@@ -16,9 +16,9 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from storage.errors import UserError
+from tools.campaigns.render import load_campaign
 from tools.context import ToolContext
 from tools.registry import Positional, tool
-from tools.render import load_campaign
 from tools.results import Chart, Table, ToolResult
 
 REPORT_SQL = """

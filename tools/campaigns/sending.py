@@ -8,7 +8,7 @@ A campaign's send is one small state machine (campaigns.status):
 
 The first `campaign send` freezes the audience into `messages` (one row per recipient with its
 variant and Message-ID) in one transaction; every later `campaign send` resumes from the database
-alone. `tools.delivery` does the sending and explains how each message goes out exactly once.
+alone. `tools.campaigns.delivery` does the sending and explains how each message goes out exactly once.
 Only an approved campaign is ever sent, whoever asks and whatever the conversation says.
 """
 
@@ -32,13 +32,13 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_fi
 
 from storage.db import Database
 from storage.errors import UserError
-from tools.audience import EMAIL_PATTERN, EXCLUSION_REASONS, describe_exclusions, eligible_audience
+from tools.campaigns.delivery import Journal, RetryPolicy, RunResult, Sender, recover
+from tools.campaigns.render import CampaignRenderer, Recipient, load_campaign, load_version
+from tools.campaigns.transports import DeliveryError, open_transport
+from tools.catalog.audience import EMAIL_PATTERN, EXCLUSION_REASONS, describe_exclusions, eligible_audience
 from tools.context import ToolContext
-from tools.delivery import Journal, RetryPolicy, RunResult, Sender, recover
 from tools.registry import Positional, tool
-from tools.render import CampaignRenderer, Recipient, load_campaign, load_version
 from tools.results import Table, ToolResult
-from tools.transports import DeliveryError, open_transport
 
 CONNECTIONS = 3  # a few reused connections: enough to keep a server busy, few enough to be polite
 RETRY = RetryPolicy()

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from storage.db import Database
 from storage.errors import UserError
-from tools.audience import require_products
+from tools.catalog.audience import require_products
 from tools.context import CHAT_SHORTLIST_PREFIX, DEFAULT_SHORTLIST, ToolContext
 from tools.registry import Positional, tool
 from tools.results import Table, ToolResult

@@ -23,16 +23,16 @@ import pandas as pd
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from assistant.llm import ModelUnavailable, StructuredModel
+from services.llm import ModelUnavailable, StructuredModel
 from storage.db import Database
 from storage.errors import UserError
-from storage.queries import active_run_id
-from tools import segment_charts as charts
+from storage.segments import active_run_id
 from tools.context import ToolContext
 from tools.features import FEATURES, NUMERIC, Prepared, feature_sql, load_features, load_transformer
 from tools.registry import Positional, tool
 from tools.results import Table, ToolResult, jsonable
-from tools.segment_naming import name_segments
+from tools.segments import charts
+from tools.segments.naming import name_segments
 
 if TYPE_CHECKING:
     from sklearn.cluster import KMeans
