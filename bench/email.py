@@ -80,15 +80,16 @@ class SeedBuilder:
     def __init__(self, ctx, campaign: int) -> None:
         import jinja2
 
+        from storage import campaigns
         from tools.campaigns.links import LinkSigner
-        from tools.campaigns.render import format_price, load_campaign, load_version
+        from tools.campaigns.render import format_price
 
         folder = Path(__file__).resolve().parent.parent / "tools" / "campaigns" / "email_templates"
         env = jinja2.Environment(loader=jinja2.FileSystemLoader(folder), autoescape=jinja2.select_autoescape(["html"]))
         copy_env = jinja2.Environment()
         self.html, self.text = env.get_template("campaign.html"), env.get_template("campaign.txt")
         self.css = (folder / "email.css").read_text()
-        version = load_version(ctx.db, campaign, load_campaign(ctx.db, campaign)["approved_version"])
+        version = campaigns.load_version(ctx.db, campaign, campaigns.load(ctx.db, campaign)["approved_version"])
         variants = version["variants"]
         self.copy = {
             v["variant"]: {

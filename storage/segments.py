@@ -1,4 +1,4 @@
-"""Small queries more than one capability needs, kept in one place."""
+"""Segmentation runs: which run is in use."""
 
 from __future__ import annotations
 
@@ -19,13 +19,3 @@ def require_active_run(db: Database) -> int:
             hint="Segment the customers first (promopilot segment run, or ask 'segment my customers').",
         )
     return run_id
-
-
-def require_customers(db: Database) -> int:
-    count = db.scalar("SELECT count(*) FROM customers")
-    if not count:
-        raise UserError(
-            "There are no customers in the database yet.",
-            hint="Generate demo data (promopilot demo) or import a file (promopilot import customers FILE).",
-        )
-    return count

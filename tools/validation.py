@@ -22,8 +22,8 @@ import pyarrow as pa
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, Field
 
+from storage.customers import ADDRESS_PATTERN as EMAIL_PATTERN
 from storage.db import Database
-from tools.catalog.audience import EMAIL_PATTERN
 from tools.context import ToolContext
 from tools.data.overview import new_run_id
 from tools.registry import tool

@@ -27,9 +27,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_fixed
 
 from services.settings import Settings
+from storage.customers import address_sql
 from storage.db import Database
-from tools.campaigns.links import LinkToken, verify
-from tools.campaigns.render import campaign_urls
+from tools.campaigns.links import LinkToken, campaign_urls, verify
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 NO_STORE = {"Cache-Control": "no-store, private", "Referrer-Policy": "no-referrer"}
@@ -144,10 +144,10 @@ def _who(link: LinkToken, user_agent: str | None) -> dict[str, Any]:
 
 def _address(db: Database, link: LinkToken) -> str | None:
     """The address this campaign went to for this customer (or the customer's current one)."""
+    stored = """coalesce((SELECT email FROM messages WHERE campaign_id = ? AND customer_id = ?),
+                          (SELECT email FROM customers WHERE customer_id = ?))"""
     found = db.scalar(
-        """SELECT lower(trim(coalesce(
-               (SELECT email FROM messages WHERE campaign_id = ? AND customer_id = ?),
-               (SELECT email FROM customers WHERE customer_id = ?))))""",
+        f"SELECT {address_sql(stored)}",
         [link.campaign_id, link.customer_id, link.customer_id],
     )
     return found or None

@@ -17,18 +17,19 @@ from urllib.parse import urlsplit
 import pandas as pd
 from pydantic import BaseModel, Field, field_validator
 
+from storage import campaigns
+from storage.campaigns import EDITABLE, CampaignStatus
 from storage.db import Database
 from storage.errors import UserError
 from storage.segments import active_run_id, require_active_run
 from tools.campaigns.copywriting import Copy, CopyBrief, revise_copy, write_copy
-from tools.campaigns.render import CampaignRenderer, Recipient, load_campaign, load_version, to_plain
+from tools.campaigns.render import CampaignRenderer, Recipient, to_plain
 from tools.catalog.audience import FEATURES_SQL, pii_visible, require_products, score_one
 from tools.catalog.products import resolve_skus
 from tools.context import ToolContext
 from tools.registry import Positional, tool
 from tools.results import ApprovalRequest, Table, ToolResult
 
-EDITABLE = ("draft", "approved")  # after that the content is frozen: it is being or has been sent
 PROFILE_CHARS = 1500  # a segment profile is aggregates, but keep the prompt small
 
 
@@ -118,8 +119,8 @@ def campaign_revise(ctx: ToolContext, args: ReviseArgs) -> ToolResult:
     Revising an approved campaign withdraws the approval: the new version needs approving again.
     """
     campaign = _editable(ctx.db, args.campaign_id, "revise")
-    latest = _latest(ctx.db, args.campaign_id)
-    previous = load_version(ctx.db, args.campaign_id, latest)
+    latest = campaigns.latest_version(ctx.db, args.campaign_id)
+    previous = campaigns.load_version(ctx.db, args.campaign_id, latest)
     skus = list(previous["skus"] or [])
     audience = _audience(ctx.db, campaign["run_id"], campaign["segments"] or [], strict=False)
     brief = _brief(ctx.db, skus, audience, None)
@@ -128,11 +129,7 @@ def campaign_revise(ctx: ToolContext, args: ReviseArgs) -> ToolResult:
     with ctx.db.transaction() as con:
         _editable(ctx.db, args.campaign_id, "revise")  # re-checked inside: nobody started sending meanwhile
         _insert_version(con, args.campaign_id, version, copy, args.instruction, previous["cta_url"], skus)
-        con.execute(
-            "UPDATE campaigns SET status = 'draft', approved_version = NULL, approved_by = NULL, approved_at = NULL,"
-            " updated_at = now() WHERE campaign_id = ?",
-            [args.campaign_id],
-        )
+        campaigns.withdraw_approval(con, args.campaign_id)
     headline = f"Revised campaign {args.campaign_id} (version {version})"
     withdrawn = campaign["approved_version"] is not None
     return _version_result(ctx, args.campaign_id, version, copy, headline, withdrawn=withdrawn)
@@ -141,7 +138,7 @@ def campaign_revise(ctx: ToolContext, args: ReviseArgs) -> ToolResult:
 @tool(cli="campaign preview")
 def campaign_preview(ctx: ToolContext, args: PreviewArgs) -> ToolResult:
     """Show one rendered email of a campaign: subject, text and HTML, optionally as a given customer sees it."""
-    campaign = load_campaign(ctx.db, args.campaign_id)
+    campaign = campaigns.load(ctx.db, args.campaign_id)
     renderer = CampaignRenderer.for_preview(ctx, args.campaign_id, args.version)
     variant = args.variant.strip().upper()
     if variant not in renderer.variants:
@@ -206,16 +203,12 @@ def campaign_list(ctx: ToolContext, args: ListArgs) -> ToolResult:
 @tool(cli="campaign approve", agent=False)
 def campaign_approve(ctx: ToolContext, args: ApproveArgs) -> ToolResult:
     """Approve one version of a campaign for sending (a person's decision: the assistant cannot do this)."""
-    load_version(ctx.db, args.campaign_id, args.version)  # names the latest version if this one does not exist
+    campaigns.load_version(ctx.db, args.campaign_id, args.version)  # names the latest version if this one is missing
     who = (args.approved_by or _os_user()).strip() or "marketer"
     with ctx.db.transaction() as con:
         _editable(ctx.db, args.campaign_id, "approve")
-        latest = _latest(ctx.db, args.campaign_id)
-        con.execute(
-            "UPDATE campaigns SET status = 'approved', approved_version = ?, approved_by = ?, approved_at = now(),"
-            " updated_at = now() WHERE campaign_id = ?",
-            [args.version, who, args.campaign_id],
-        )
+        latest = campaigns.latest_version(ctx.db, args.campaign_id)
+        campaigns.approve(con, args.campaign_id, args.version, who)
     older = f" (note: version {latest} is newer)" if latest != args.version else ""
     return ToolResult(
         summary=f"Campaign {args.campaign_id} version {args.version} approved by {who}{older}. "
@@ -229,9 +222,7 @@ def campaign_reject(ctx: ToolContext, args: RejectArgs) -> ToolResult:
     """Discard a draft (or an approved campaign not yet sending): it is cancelled and can no longer be sent."""
     with ctx.db.transaction() as con:
         _editable(ctx.db, args.campaign_id, "reject")
-        con.execute(
-            "UPDATE campaigns SET status = 'cancelled', updated_at = now() WHERE campaign_id = ?", [args.campaign_id]
-        )
+        campaigns.move(con, args.campaign_id, CampaignStatus.CANCELLED)
     return ToolResult(
         summary=f"Campaign {args.campaign_id} was discarded; nothing was sent.",
         data={"campaign_id": args.campaign_id, "status": "cancelled"},
@@ -375,17 +366,13 @@ def _version_result(
 
 
 def _editable(db: Database, campaign_id: int, action: str) -> dict[str, Any]:
-    campaign = load_campaign(db, campaign_id)
+    campaign = campaigns.load(db, campaign_id)
     if campaign["status"] not in EDITABLE:
         raise UserError(
             f"Cannot {action} campaign {campaign_id}: it is {campaign['status']}, so its content is final.",
             hint="Draft a new campaign instead (promopilot campaign draft ...).",
         )
     return campaign
-
-
-def _latest(db: Database, campaign_id: int) -> int:
-    return db.scalar("SELECT max(version) FROM campaign_versions WHERE campaign_id = ?", [campaign_id])
 
 
 def _variants(version: dict[str, Any]) -> list[dict[str, Any]]:

@@ -31,7 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 from time import time
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import css_inline
 import nh3
@@ -40,9 +40,10 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from services.settings import Settings
+from storage import campaigns
 from storage.db import Database
 from storage.errors import UserError
-from tools.campaigns.links import LinkSigner
+from tools.campaigns.links import LinkSigner, build_campaign_urls
 from tools.context import ToolContext
 
 TEMPLATES = Path(__file__).with_name("email_templates")
@@ -256,14 +257,14 @@ class CampaignRenderer:
     @classmethod
     def for_campaign(cls, ctx: ToolContext, campaign_id: int) -> CampaignRenderer:
         """The renderer for sending: only the approved version, with tracking links."""
-        campaign = load_campaign(ctx.db, campaign_id)
+        campaign = campaigns.load(ctx.db, campaign_id)
         if campaign["approved_version"] is None or campaign["status"] in {"draft", "cancelled"}:
             raise UserError(
                 f"Campaign {campaign_id} is not approved, so it cannot be sent.",
                 hint=f"Preview it (promopilot campaign preview {campaign_id}) and approve one version "
                 f"(promopilot campaign approve {campaign_id} --version N).",
             )
-        renderer = cls(ctx, campaign, load_version(ctx.db, campaign_id, campaign["approved_version"]))
+        renderer = cls(ctx, campaign, campaigns.load_version(ctx.db, campaign_id, campaign["approved_version"]))
         if renderer.missing_skus:  # its card and link would be missing from what the person approved
             gone = ", ".join(renderer.missing_skus)
             raise UserError(
@@ -279,10 +280,10 @@ class CampaignRenderer:
         cls, ctx: ToolContext, campaign_id: int, version: int | None = None, *, tracking: bool = False
     ) -> CampaignRenderer:
         """Any version (default: the approved one, else the latest); links go straight to their targets."""
-        campaign = load_campaign(ctx.db, campaign_id)
+        campaign = campaigns.load(ctx.db, campaign_id)
         if version is None:
-            version = campaign["approved_version"] or latest_version(ctx.db, campaign_id)
-        return cls(ctx, campaign, load_version(ctx.db, campaign_id, version), tracking=tracking)
+            version = campaign["approved_version"] or campaigns.latest_version(ctx.db, campaign_id)
+        return cls(ctx, campaign, campaigns.load_version(ctx.db, campaign_id, version), tracking=tracking)
 
     # -- per recipient ---------------------------------------------------------------------------
     def render(self, recipient: Recipient) -> bytes:
@@ -437,50 +438,6 @@ class CampaignRenderer:
 
 
 # -- loading -------------------------------------------------------------------------------------
-def load_campaign(db: Database, campaign_id: int) -> dict[str, Any]:
-    rows = db.rows("SELECT * FROM campaigns WHERE campaign_id = ?", [campaign_id])
-    if not rows:
-        raise UserError(f"There is no campaign {campaign_id}.", hint="See the campaigns with: promopilot campaign list")
-    return rows[0]
-
-
-def latest_version(db: Database, campaign_id: int) -> int:
-    return db.scalar("SELECT max(version) FROM campaign_versions WHERE campaign_id = ?", [campaign_id]) or 1
-
-
-def load_version(db: Database, campaign_id: int, version: int) -> dict[str, Any]:
-    rows = db.rows("SELECT * FROM campaign_versions WHERE campaign_id = ? AND version = ?", [campaign_id, version])
-    if not rows:
-        load_campaign(db, campaign_id)  # a missing campaign is the problem to name, not its version
-        raise UserError(
-            f"Campaign {campaign_id} has no version {version}.",
-            hint=f"Its latest version is {latest_version(db, campaign_id)}.",
-        )
-    return rows[0]
-
-
-def campaign_urls(db: Database, settings: Settings, campaign_id: int) -> list[str]:
-    """The URLs a click on campaign `campaign_id` may redirect to, by url_index (empty if not approved)."""
-    campaign = load_campaign(db, campaign_id)
-    if campaign["approved_version"] is None:
-        return []
-    version = load_version(db, campaign_id, campaign["approved_version"])
-    return build_campaign_urls(settings, campaign_id, version["cta_url"], list(version["skus"] or []))
-
-
-def build_campaign_urls(settings: Settings, campaign_id: int, cta_url: str | None, skus: list[str]) -> list[str]:
-    """Index 0 is the call to action; then one product page per SKU, all tagged for analytics."""
-    targets = [cta_url or settings.shop_url] + [f"{settings.shop_url}/products/{quote(sku, safe='')}" for sku in skus]
-    return [_tag(url, campaign_id) for url in targets]
-
-
-def _tag(url: str, campaign_id: int) -> str:
-    parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.startswith("utm_")]
-    query += [("utm_source", "promopilot"), ("utm_medium", "email"), ("utm_campaign", f"promopilot-{campaign_id}")]
-    return urlunsplit(parts._replace(query=urlencode(query)))
-
-
 def _load_products(db: Database, skus: list[str]) -> dict[str, Product]:
     """The campaign's products in the version's order; names are shop data, so cleaned like copy."""
     rows = db.rows(

@@ -15,9 +15,10 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from services.llm import ModelUnavailable
+from storage.customers import require_customers
 from storage.db import Database
 from storage.errors import UserError
-from storage.segments import active_run_id, require_active_run, require_customers
+from storage.segments import active_run_id, require_active_run
 from tools.catalog.audience import (
     COMPONENTS_SELECT,
     FEATURE_COLUMNS,

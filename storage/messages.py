@@ -1,0 +1,119 @@
+"""A campaign's messages: one row per recipient, frozen at the first send, and what became of each.
+
+`messages.status` moves only forwards:
+
+    queued -> sending -> sent | failed | unknown | queued (not handed over: tried again next run)
+    queued -> skipped     (the address was suppressed after the list was frozen)
+    queued -> cancelled   (the campaign was cancelled before it went out)
+
+`sending` means claimed for the batch in flight. `unknown` means handed to the server without an
+answer (a crash, a lost connection): it is never sent again, because it may have arrived. `sent`,
+`failed`, `unknown`, `skipped` and `cancelled` are final.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import pyarrow as pa
+
+from storage.customers import SUPPRESSED_SQL
+from storage.db import Database
+
+
+class MessageStatus(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+FINAL_STATUSES = ("sent", "failed", "unknown", "skipped", "cancelled")
+SUPPRESSED_REPLY = "address suppressed (unsubscribed or bounced) after the list was frozen"
+
+# Claimed rows, in the order a `Recipient` takes them (after the status).
+CLAIMED_COLUMNS = "status, customer_id, email, first_name, variant, recommended_sku, message_id"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    customer_id: str
+    status: str  # sent / failed / unknown / queued (not handed over: try again next run)
+    attempts: int
+    reply: str | None
+    at: datetime = field(default_factory=datetime.now)
+
+
+def claim(db: Database, campaign_id: int, size: int) -> list[tuple[Any, ...]]:
+    """Mark the next `size` queued messages 'sending' in one commit (suppressed ones 'skipped');
+    returns the claimed rows, CLAIMED_COLUMNS each."""
+    with db.transaction() as con:
+        return con.execute(
+            f"""UPDATE messages SET
+                    status = CASE WHEN {SUPPRESSED_SQL} THEN 'skipped' ELSE 'sending' END,
+                    last_reply = CASE WHEN {SUPPRESSED_SQL} THEN $reply ELSE last_reply END,
+                    updated_at = now()
+                WHERE campaign_id = $campaign AND status = 'queued' AND customer_id IN (
+                    SELECT customer_id FROM messages WHERE campaign_id = $campaign AND status = 'queued'
+                    ORDER BY customer_id LIMIT $size)
+                RETURNING {CLAIMED_COLUMNS}""",  # noqa: S608 - constants
+            {"campaign": campaign_id, "size": size, "reply": SUPPRESSED_REPLY},
+        ).fetchall()
+
+
+def record(db: Database, campaign_id: int, outcomes: list[Outcome]) -> None:
+    """Write a batch's outcomes in one statement (only to rows still marked 'sending')."""
+    batch = pa.table(  # noqa: F841 - read by DuckDB below
+        {
+            "customer_id": [o.customer_id for o in outcomes],
+            "status": [o.status for o in outcomes],
+            "attempts": pa.array([o.attempts for o in outcomes], pa.int32()),
+            "reply": [o.reply for o in outcomes],
+            "at": pa.array([o.at for o in outcomes], pa.timestamp("us")),
+        }
+    )
+    with db.transaction() as con:
+        con.execute(
+            """UPDATE messages AS m SET status = b.status, attempts = m.attempts + b.attempts,
+                   last_reply = coalesce(b.reply, m.last_reply),
+                   sent_at = CASE WHEN b.status = 'sent' THEN b.at ELSE m.sent_at END, updated_at = b.at
+               FROM batch b
+               WHERE m.campaign_id = ? AND m.customer_id = b.customer_id AND m.status = 'sending'""",
+            [campaign_id],
+        )
+
+
+def in_flight(db: Database, campaign_id: int) -> list[str]:
+    """Customers whose message a run claimed and never recorded (it crashed or was killed)."""
+    rows = db.execute(
+        "SELECT customer_id FROM messages WHERE campaign_id = ? AND status = 'sending'", [campaign_id]
+    ).fetchall()
+    return [customer for (customer,) in rows]
+
+
+def cancel_queued(db: Database, campaign_id: int) -> None:
+    with db.transaction() as con:
+        con.execute(
+            "UPDATE messages SET status = 'cancelled', last_reply = 'campaign cancelled', updated_at = now()"
+            " WHERE campaign_id = ? AND status = 'queued'",
+            [campaign_id],
+        )
+
+
+def counts(db: Database, campaign_id: int) -> Counter[str]:
+    rows = db.execute("SELECT status, count(*) FROM messages WHERE campaign_id = ? GROUP BY 1", [campaign_id])
+    return Counter(dict(rows.fetchall()))
+
+
+def count(db: Database, campaign_id: int, status: str | None = None) -> int:
+    """How many messages the campaign has (in `status`, when given)."""
+    return db.scalar(
+        "SELECT count(*) FROM messages WHERE campaign_id = ? AND status = coalesce(?, status)", [campaign_id, status]
+    )
