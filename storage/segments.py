@@ -1,6 +1,12 @@
-"""Segmentation runs: which run is in use."""
+"""Segmentation runs: storing one, reading it back, and which run is in use."""
 
 from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
 
 from storage.db import Database
 from storage.errors import UserError
@@ -18,4 +24,63 @@ def require_active_run(db: Database) -> int:
             "There are no customer segments yet.",
             hint="Segment the customers first (promopilot segment run, or ask 'segment my customers').",
         )
+    return run_id
+
+
+def run_or_active(db: Database, run_id: int | None) -> int:
+    """The run asked for, checked to exist, or else the active one."""
+    if run_id is None:
+        return require_active_run(db)
+    if not db.scalar("SELECT count(*) FROM segment_runs WHERE run_id = ?", [run_id]):
+        runs = [r for (r,) in db.execute("SELECT run_id FROM segment_runs ORDER BY run_id").fetchall()]
+        raise UserError(f"There is no segmentation run {run_id}.", hint=f"Existing runs: {runs or 'none'}.")
+    return run_id
+
+
+def listing(db: Database, run_id: int) -> pd.DataFrame:
+    return db.df(
+        "SELECT segment, name, size, round(share, 4) AS share, named_by, description FROM segments "
+        "WHERE run_id = ? ORDER BY segment",
+        [run_id],
+    )
+
+
+def load_run(db: Database, run_id: int) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
+    run = db.rows("SELECT * FROM segment_runs WHERE run_id = ?", [run_id])[0]
+    for key in ("features", "params", "metrics"):
+        run[key] = json.loads(run[key]) if isinstance(run[key], str) else run[key]
+    profiles = {
+        s: json.loads(p)
+        for s, p in db.execute(
+            "SELECT segment, profile FROM segments WHERE run_id = ? ORDER BY segment", [run_id]
+        ).fetchall()
+    }
+    return run, profiles
+
+
+def save_run(db: Database, run: dict[str, Any], members: pa.Table, segments: pd.DataFrame) -> int:
+    """One transaction: the run, every member, every segment; the new run becomes the only active one.
+
+    `run` holds the segment_runs columns; `segments` one row per segment (segment, name, description,
+    named_by, size, share, profile as JSON text)."""
+    with db.transaction() as con:
+        run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM segment_runs").fetchone()[0]
+        con.execute("UPDATE segment_runs SET is_active = false WHERE is_active")
+        columns = ", ".join(run)
+        con.execute(
+            f"INSERT INTO segment_runs (run_id, is_active, {columns}) VALUES (?, true{', ?' * len(run)})",  # noqa: S608
+            [run_id, *run.values()],
+        )
+        con.register("new_members", members)
+        con.register("new_segments", segments)
+        try:
+            con.execute("INSERT INTO segment_members SELECT ?, customer_id, segment FROM new_members", [run_id])
+            con.execute(
+                """INSERT INTO segments (run_id, segment, name, description, named_by, size, share, profile)
+                   SELECT ?, segment, name, description, named_by, size, share, profile::JSON FROM new_segments""",
+                [run_id],
+            )
+        finally:
+            con.unregister("new_members")
+            con.unregister("new_segments")
     return run_id
