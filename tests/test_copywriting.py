@@ -18,7 +18,7 @@ from tools.campaigns.copywriting import (
     template_revision,
     tone_of,
 )
-from tools.campaigns.render import MERGE_FIELDS, safe_template
+from tools.campaigns.sanitise import MERGE_FIELDS, safe_template
 
 PRODUCTS = [
     {"sku": "TOP-1", "name": "Northlane Soft Cotton T-Shirt", "category": "Tops", "brand": "Northlane", "price": 19.9},

@@ -14,7 +14,8 @@ from storage.errors import UserError
 from tests import campaign_fixtures
 from tools import run_tool
 from tools.campaigns.links import campaign_urls, verify
-from tools.campaigns.render import CampaignRenderer, Recipient, safe_template
+from tools.campaigns.render import CampaignRenderer, Recipient
+from tools.campaigns.sanitise import safe_template
 
 HOSTILE = {
     "variant": "A",

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from services.llm import ModelUnavailable
 from storage.errors import UserError
-from tools.campaigns.render import MERGE_FIELDS, clean_block, safe_template, to_plain
+from tools.campaigns.sanitise import MERGE_FIELDS, clean_block, safe_template, to_plain
 from tools.context import ToolContext
 
 LABELS = "ABCDE"

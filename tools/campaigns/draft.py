@@ -23,7 +23,8 @@ from storage.db import Database
 from storage.errors import UserError
 from storage.segments import active_run_id, require_active_run
 from tools.campaigns.copywriting import Copy, CopyBrief, revise_copy, write_copy
-from tools.campaigns.render import CampaignRenderer, Recipient, to_plain
+from tools.campaigns.render import CampaignRenderer, Recipient
+from tools.campaigns.sanitise import to_plain
 from tools.catalog.audience import FEATURES_SQL, pii_visible, require_products, score_one
 from tools.catalog.products import resolve_skus
 from tools.context import ToolContext
