@@ -39,6 +39,13 @@ class Settings(BaseModel):
             return "the offline planner"
         return f"{self.model} at {self.openai_base_url or 'https://api.openai.com/v1'}"
 
+    @property
+    def message_domain(self) -> str:
+        """The domain of every Message-ID we make: the sender's."""
+        from email.utils import parseaddr
+
+        return parseaddr(self.from_address)[1].rpartition("@")[2] or "promopilot.invalid"
+
     @classmethod
     def from_env(cls) -> Settings:
         env = os.environ.get

@@ -19,6 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 
 from storage.customers import SUPPRESSED_SQL
@@ -38,8 +39,21 @@ class MessageStatus(StrEnum):
 FINAL_STATUSES = ("sent", "failed", "unknown", "skipped", "cancelled")
 SUPPRESSED_REPLY = "address suppressed (unsubscribed or bounced) after the list was frozen"
 
-# Claimed rows, in the order a `Recipient` takes them (after the status).
-CLAIMED_COLUMNS = "status, customer_id, email, first_name, variant, recommended_sku, message_id"
+# A message's recipient, in the order a `Recipient` takes them; a claimed row has its status first.
+RECIPIENT_COLUMNS = "customer_id, email, first_name, variant, recommended_sku, message_id"
+CLAIMED_COLUMNS = f"status, {RECIPIENT_COLUMNS}"
+
+
+# The frozen recipient list, from the audience relation `audience`: each gets a variant by a hash of
+# its id (stable across runs) and its own Message-ID.
+RECIPIENTS_SQL = """
+    SELECT $campaign AS campaign_id, customer_id, trim(email) AS email, first_name, segment,
+           list_extract($variants, 1 + (md5_number_lower(customer_id || ':' || $campaign::VARCHAR)
+                                        % len($variants)::UBIGINT)::INTEGER) AS variant,
+           recommended_sku,
+           '<pp.' || $campaign::VARCHAR || '.' || replace(gen_random_uuid()::VARCHAR, '-', '') || '@'
+               || $domain || '>' AS message_id
+    FROM audience"""
 
 
 @dataclass(frozen=True)
@@ -49,6 +63,52 @@ class Outcome:
     attempts: int
     reply: str | None
     at: datetime = field(default_factory=datetime.now)
+
+
+def freeze(
+    con: Any, campaign_id: int, audience: pd.DataFrame, variants: tuple[str, ...], domain: str, excluded: str
+) -> None:
+    """Queue one message per recipient in `audience` and note the send (inside the caller's transaction)."""
+    con.register("audience", audience)
+    try:
+        con.execute(
+            "INSERT INTO messages (campaign_id, customer_id, email, first_name, segment, variant, recommended_sku,"
+            f" message_id) {RECIPIENTS_SQL}",
+            _recipient_params(campaign_id, variants, domain),
+        )
+    finally:
+        con.unregister("audience")
+    con.execute(
+        "INSERT INTO campaign_sends (campaign_id, recipients, excluded) VALUES (?, ?, ?)",
+        [campaign_id, len(audience), excluded],
+    )
+
+
+def would_freeze(
+    db: Database, campaign_id: int, audience: pd.DataFrame, variants: tuple[str, ...], domain: str
+) -> pd.DataFrame:
+    """The messages `freeze` would queue, without writing them (a dry run)."""
+    con = db.con
+    con.register("audience", audience)
+    try:
+        return con.execute(
+            f"SELECT {RECIPIENT_COLUMNS} FROM ({RECIPIENTS_SQL})",  # noqa: S608 - constants
+            _recipient_params(campaign_id, variants, domain),
+        ).df()
+    finally:
+        con.unregister("audience")
+
+
+def queued(db: Database, campaign_id: int) -> pd.DataFrame:
+    """The messages still to send, as a dry run renders them."""
+    return db.df(
+        f"SELECT {RECIPIENT_COLUMNS} FROM messages WHERE campaign_id = ? AND status = 'queued' ORDER BY customer_id",  # noqa: S608
+        [campaign_id],
+    )
+
+
+def _recipient_params(campaign_id: int, variants: tuple[str, ...], domain: str) -> dict[str, Any]:
+    return {"campaign": campaign_id, "variants": list(variants) or ["A"], "domain": domain}
 
 
 def claim(db: Database, campaign_id: int, size: int) -> list[tuple[Any, ...]]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -34,6 +33,7 @@ from storage.db import Database
 from storage.errors import UserError
 from storage.messages import FINAL_STATUSES
 from tools.campaigns.delivery import Journal, RetryPolicy, RunResult, Sender, recover
+from tools.campaigns.dry_run import dry_run
 from tools.campaigns.render import CampaignRenderer, Recipient
 from tools.campaigns.transports import DeliveryError, open_transport
 from tools.catalog.audience import EXCLUSION_REASONS, describe_exclusions, eligible_audience
@@ -47,16 +47,6 @@ RETRY = RetryPolicy()
 
 _active: dict[int, Sender | None] = {}  # campaigns with a send loop running in this process
 _active_lock = threading.Lock()
-
-# The frozen recipient list, from the audience relation `audience` (see `_freeze`).
-RECIPIENTS_SQL = """
-    SELECT $campaign AS campaign_id, customer_id, trim(email) AS email, first_name, segment,
-           list_extract($variants, 1 + (md5_number_lower(customer_id || ':' || $campaign::VARCHAR)
-                                        % len($variants)::UBIGINT)::INTEGER) AS variant,
-           recommended_sku,
-           '<pp.' || $campaign::VARCHAR || '.' || replace(gen_random_uuid()::VARCHAR, '-', '') || '@'
-               || $domain || '>' AS message_id
-    FROM audience"""
 
 
 class SendArgs(BaseModel):
@@ -93,7 +83,7 @@ def campaign_send(ctx: ToolContext, args: SendArgs) -> ToolResult:
     _require_sendable(campaign)
     renderer = CampaignRenderer.for_campaign(ctx, args.campaign_id)  # refuses an unapproved campaign too
     if args.dry_run:
-        return _dry_run(ctx, campaign, renderer, args.limit)
+        return dry_run(ctx, campaign, renderer, args.limit)
     rate = args.rate or (ctx.settings.send_rate if ctx.settings.send_rate > 0 else None)
     with _exclusive(args.campaign_id):
         transport = open_transport(ctx.settings)
@@ -200,7 +190,7 @@ def campaign_test_send(ctx: ToolContext, args: TestSendArgs) -> ToolResult:
         if not found:
             raise UserError(f"There is no customer {args.customer!r}.", hint="Leave out --customer, or check the ID.")
         first_name = found[0]["first_name"]
-    domain = _domain(ctx.settings.from_address)
+    domain = ctx.settings.message_domain
     message_id = f"<pp.test.{uuid.uuid4().hex}@{domain}>"
     payload = renderer.render(Recipient("test-send", to, first_name, variant, sku, message_id))
     transport = open_transport(ctx.settings)
@@ -259,17 +249,7 @@ def _start(ctx: ToolContext, campaign: dict[str, Any], variants: tuple[str, ...]
             hint="Target other segments, or wait until the frequency cap allows emailing them again.",
         )
     with ctx.db.transaction() as con:
-        con.register("audience", audience)
-        con.execute(
-            f"INSERT INTO messages (campaign_id, customer_id, email, first_name, segment, variant, recommended_sku,"
-            f" message_id) {RECIPIENTS_SQL}",
-            _recipient_params(ctx, cid, variants),
-        )
-        con.unregister("audience")
-        con.execute(
-            "INSERT INTO campaign_sends (campaign_id, recipients, excluded) VALUES (?, ?, ?)",
-            [cid, len(audience), _json(excluded)],
-        )
+        messages.freeze(con, cid, audience, variants, ctx.settings.message_domain, _json(excluded))
         campaigns.move(con, cid, CampaignStatus.SENDING)
     return len(audience)
 
@@ -317,70 +297,7 @@ def _halt(campaign_id: int, reason: str) -> bool:
     return True
 
 
-# -- dry run and results ---------------------------------------------------------------------------
-def _dry_run(ctx: ToolContext, campaign: dict[str, Any], renderer: CampaignRenderer, limit: int | None) -> ToolResult:
-    """Render what a send would send now, and count it; nothing is written or sent."""
-    cid = campaign["campaign_id"]
-    excluded: dict[str, int] = {}
-    if ctx.db.scalar("SELECT count(*) FROM messages WHERE campaign_id = ?", [cid]):
-        recipients = ctx.db.df(
-            "SELECT customer_id, email, first_name, variant, recommended_sku, message_id FROM messages"
-            " WHERE campaign_id = ? AND status = 'queued' ORDER BY customer_id",
-            [cid],
-        )
-    else:
-        version = campaigns.load_version(ctx.db, cid, campaign["approved_version"])
-        audience, excluded = eligible_audience(
-            ctx.db,
-            run_id=campaign["run_id"],
-            segments=campaign["segments"],
-            skus=list(version["skus"] or campaign["skus"] or []),
-            frequency_cap_days=ctx.settings.frequency_cap_days,
-        )
-        con = ctx.db.con
-        con.register("audience", audience)
-        try:
-            recipients = con.execute(
-                f"SELECT customer_id, email, first_name, variant, recommended_sku, message_id FROM ({RECIPIENTS_SQL})",  # noqa: S608
-                _recipient_params(ctx, cid, renderer.variants),
-            ).df()
-        finally:
-            con.unregister("audience")
-    if limit:
-        recipients = recipients.head(limit)
-    recipients = recipients.astype(object).where(recipients.notna(), None)  # missing names: None, as when sending
-    started, size, failures = time.perf_counter(), 0, Counter()
-    with ctx.progress.task(f"Rendering campaign {cid} (dry run)", total=len(recipients)) as advance:
-        for row in recipients.itertuples(index=False):
-            try:
-                size += len(renderer.render(Recipient(*row)))
-            except ValueError as exc:
-                failures[str(exc)] += 1
-            advance(1)
-    seconds = time.perf_counter() - started
-    variants = recipients["variant"].value_counts().sort_index()
-    rendered = len(recipients) - failures.total()
-    summary = (
-        f"Dry run of campaign {cid}: would send {rendered:,} messages "
-        f"({', '.join(f'{v} {n:,}' for v, n in variants.items())}); nothing was sent or saved."
-    )
-    if sum(excluded.values()):
-        summary += f" Left out: {describe_exclusions(excluded)}."
-    return ToolResult(
-        summary=summary,
-        data={
-            "campaign_id": cid,
-            "dry_run": True,
-            "would_send": rendered,
-            "unrenderable": failures.total(),
-            "excluded": excluded,
-            "variants": {str(k): int(v) for k, v in variants.items()},
-            "average_bytes": round(size / rendered) if rendered else 0,
-            "render_per_second": round(rendered / seconds) if seconds else None,
-        },
-    )
-
-
+# -- results ---------------------------------------------------------------------------
 def _send_result(
     db: Database, campaign_id: int, status: str, run: RunResult, recovered: Counter, frozen: int, via: str
 ) -> ToolResult:
@@ -435,13 +352,5 @@ def _send_result(
 
 
 # -- small helpers ----------------------------------------------------------------------------------
-def _recipient_params(ctx: ToolContext, campaign_id: int, variants: tuple[str, ...]) -> dict[str, Any]:
-    return {"campaign": campaign_id, "variants": list(variants) or ["A"], "domain": _domain(ctx.settings.from_address)}
-
-
-def _domain(from_address: str) -> str:
-    return parseaddr(from_address)[1].rpartition("@")[2] or "promopilot.invalid"
-
-
 def _json(counts: dict[str, int]) -> str:
     return json.dumps({reason: int(counts.get(reason, 0)) for reason in [*EXCLUSION_REASONS, *counts]})
