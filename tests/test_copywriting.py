@@ -8,16 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from storage.errors import UserError
-from tools.campaigns.copywriting import (
-    ANGLES,
-    DEFAULT_FLAVOUR,
-    SUBJECTS,
-    CopyBrief,
-    VariantCopy,
-    template_copy,
-    template_revision,
-    tone_of,
-)
+from tools.campaigns.brief import ANGLES, CopyBrief, VariantCopy
+from tools.campaigns.copy_templates import DEFAULT_FLAVOUR, SUBJECTS, template_copy, template_revision, tone_of
 from tools.campaigns.sanitise import MERGE_FIELDS, safe_template
 
 PRODUCTS = [

@@ -14,7 +14,6 @@ import json
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-import pandas as pd
 from pydantic import BaseModel, Field, field_validator
 
 from storage import campaigns
@@ -22,7 +21,8 @@ from storage.campaigns import EDITABLE, CampaignStatus
 from storage.db import Database
 from storage.errors import UserError
 from storage.segments import active_run_id, require_active_run
-from tools.campaigns.copywriting import Copy, CopyBrief, revise_copy, write_copy
+from tools.campaigns.brief import Copy, audience_for, brief_for, default_name
+from tools.campaigns.copywriting import revise_copy, write_copy
 from tools.campaigns.render import CampaignRenderer, Recipient
 from tools.campaigns.sanitise import to_plain
 from tools.catalog.audience import FEATURES_SQL, pii_visible, require_products, score_one
@@ -30,8 +30,6 @@ from tools.catalog.products import resolve_skus
 from tools.context import ToolContext
 from tools.registry import Positional, tool
 from tools.results import ApprovalRequest, Table, ToolResult
-
-PROFILE_CHARS = 1500  # a segment profile is aggregates, but keep the prompt small
 
 
 class DraftArgs(BaseModel):
@@ -97,11 +95,11 @@ def campaign_draft(ctx: ToolContext, args: DraftArgs) -> ToolResult:
     """
     wanted = sorted({*args.segments, *([args.segment] if args.segment is not None else [])})
     run_id = require_active_run(ctx.db) if wanted else active_run_id(ctx.db)
-    audience = _audience(ctx.db, run_id, wanted)
+    audience = audience_for(ctx.db, run_id, wanted)
     skus = resolve_skus(ctx, args.skus, None, option="--skus")
-    brief = _brief(ctx.db, skus, audience, args.tone)
+    brief = brief_for(ctx.db, skus, audience, args.tone)
     copy = write_copy(ctx, brief, args.variants)
-    name = args.name or _default_name(audience, brief.products)
+    name = args.name or default_name(audience, brief.products)
     with ctx.db.transaction() as con:
         campaign_id = con.execute(
             "INSERT INTO campaigns (name, run_id, segments, skus) VALUES (?, ?, ?, ?) RETURNING campaign_id",
@@ -123,8 +121,8 @@ def campaign_revise(ctx: ToolContext, args: ReviseArgs) -> ToolResult:
     latest = campaigns.latest_version(ctx.db, args.campaign_id)
     previous = campaigns.load_version(ctx.db, args.campaign_id, latest)
     skus = list(previous["skus"] or [])
-    audience = _audience(ctx.db, campaign["run_id"], campaign["segments"] or [], strict=False)
-    brief = _brief(ctx.db, skus, audience, None)
+    audience = audience_for(ctx.db, campaign["run_id"], campaign["segments"] or [], strict=False)
+    brief = brief_for(ctx.db, skus, audience, None)
     copy = revise_copy(ctx, brief, _variants(previous), args.instruction)
     version = latest + 1
     with ctx.db.transaction() as con:
@@ -231,73 +229,6 @@ def campaign_reject(ctx: ToolContext, args: RejectArgs) -> ToolResult:
 
 
 # -- helpers -------------------------------------------------------------------------------------
-def _audience(db: Database, run_id: int | None, segments: list[int], *, strict: bool = True) -> list[dict[str, Any]]:
-    """The targeted segments' names and aggregate profiles (what the copy may be based on).
-
-    `strict=False` (revising) settles for what is left of a segmentation that was since replaced."""
-    everyone = [{"name": "All customers", "description": "Every customer who may be emailed."}]
-    if run_id is None:
-        return everyone
-    rows = db.rows(
-        "SELECT segment, name, description, size, share, profile FROM segments WHERE run_id = ? ORDER BY segment",
-        [run_id],
-    )
-    known = sorted(r["segment"] for r in rows)
-    missing = [s for s in segments if s not in known]
-    if missing and strict:
-        raise UserError(
-            f"No segment {', '.join(map(str, missing))} in the active segmentation (run {run_id}).",
-            hint=f"Its segments are {', '.join(map(str, known))} (see promopilot segment list).",
-        )
-    chosen = [r for r in rows if r["segment"] in segments] if segments else rows
-    if not chosen:
-        return everyone
-    return [
-        {
-            "segment": r["segment"],
-            "name": r["name"] or f"Segment {r['segment']}",
-            "description": r["description"],
-            "size": r["size"],
-            "share": r["share"],
-            "profile": _profile(r["profile"]),
-        }
-        for r in chosen
-    ]
-
-
-def _profile(raw: Any) -> Any:
-    text = raw if isinstance(raw, str) else json.dumps(raw, default=str)
-    if text is None or len(text) > PROFILE_CHARS:
-        return (text or "")[:PROFILE_CHARS] or None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def _brief(db: Database, skus: list[str], audience: list[dict[str, Any]], tone: str | None) -> CopyBrief:
-    products = require_products(db, skus)
-    facts = [
-        {
-            "sku": r.sku,
-            "name": r.name,
-            "category": r.category,
-            "brand": r.brand,
-            "brand_tier": r.brand_tier,
-            "price": None if r.price is None else round(float(r.price), 2),
-            "stock": None if pd.isna(r.stock) else int(r.stock),  # so that "almost gone" is said only when true
-        }
-        for r in products.itertuples()
-    ]
-    return CopyBrief(products=facts, audience=audience, tone=tone)
-
-
-def _default_name(audience: list[dict[str, Any]], products: list[dict[str, Any]]) -> str:
-    who = " + ".join(a["name"] for a in audience[:2]) + (" + more" if len(audience) > 2 else "")
-    what = products[0]["name"] + (f" and {len(products) - 1} more" if len(products) > 1 else "")
-    return f"{who}: {what}"[:120]
-
-
 def _insert_version(
     con: Any, campaign_id: int, version: int, copy: Copy, instruction: str | None, url: str | None, skus: list[str]
 ) -> None:
