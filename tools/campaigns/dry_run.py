@@ -6,9 +6,9 @@ import time
 from collections import Counter
 from typing import Any
 
-from storage import campaigns, messages
+from storage import messages
 from tools.campaigns.render import CampaignRenderer, Recipient
-from tools.catalog.audience import describe_exclusions, eligible_audience
+from tools.catalog.audience import campaign_audience, describe_exclusions
 from tools.context import ToolContext
 from tools.results import ToolResult
 
@@ -20,14 +20,7 @@ def dry_run(ctx: ToolContext, campaign: dict[str, Any], renderer: CampaignRender
     if messages.count(ctx.db, cid):
         recipients = messages.queued(ctx.db, cid)
     else:
-        version = campaigns.load_version(ctx.db, cid, campaign["approved_version"])
-        audience, excluded = eligible_audience(
-            ctx.db,
-            run_id=campaign["run_id"],
-            segments=campaign["segments"],
-            skus=list(version["skus"] or campaign["skus"] or []),
-            frequency_cap_days=ctx.settings.frequency_cap_days,
-        )
+        audience, excluded = campaign_audience(ctx.db, campaign, ctx.settings.frequency_cap_days)
         recipients = messages.would_freeze(ctx.db, cid, audience, renderer.variants, ctx.settings.message_domain)
     if limit:
         recipients = recipients.head(limit)

@@ -36,7 +36,7 @@ from tools.campaigns.delivery import Journal, RetryPolicy, RunResult, Sender, re
 from tools.campaigns.dry_run import dry_run
 from tools.campaigns.render import CampaignRenderer, Recipient
 from tools.campaigns.transports import DeliveryError, open_transport
-from tools.catalog.audience import EXCLUSION_REASONS, describe_exclusions, eligible_audience
+from tools.catalog.audience import EXCLUSION_REASONS, campaign_audience, describe_exclusions
 from tools.context import ToolContext
 from tools.registry import Positional, tool
 from tools.results import Table, ToolResult
@@ -232,15 +232,7 @@ def _start(ctx: ToolContext, campaign: dict[str, Any], variants: tuple[str, ...]
     if messages.count(ctx.db, cid):
         campaigns.settle_send(ctx.db, cid, CampaignStatus.SENDING, None)
         return 0
-    version = campaigns.load_version(ctx.db, cid, campaign["approved_version"])
-    skus = list(version["skus"] or campaign["skus"] or [])
-    audience, excluded = eligible_audience(
-        ctx.db,
-        run_id=campaign["run_id"],
-        segments=campaign["segments"],
-        skus=skus,
-        frequency_cap_days=ctx.settings.frequency_cap_days,
-    )
+    audience, excluded = campaign_audience(ctx.db, campaign, ctx.settings.frequency_cap_days)
     if audience.empty:
         left_out = describe_exclusions(excluded)
         raise UserError(

@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from storage import campaigns
 from storage.customers import ADDRESS_PATTERN, address_sql
 from storage.db import Database
 from storage.errors import UserError
@@ -306,3 +307,17 @@ def eligible_audience(
         db, run_id=run_id, segments=segments, skus=skus, frequency_cap_days=frequency_cap_days, limit=limit
     )
     return audience, excluded
+
+
+def campaign_audience(
+    db: Database, campaign: dict[str, Any], frequency_cap_days: int
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Who an approved campaign would email now (its segments, its approved version's products)."""
+    version = campaigns.load_version(db, campaign["campaign_id"], campaign["approved_version"])
+    return eligible_audience(
+        db,
+        run_id=campaign["run_id"],
+        segments=campaign["segments"],
+        skus=list(version["skus"] or campaign["skus"] or []),
+        frequency_cap_days=frequency_cap_days,
+    )
