@@ -33,7 +33,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from services.settings import Settings
-from storage import campaigns
+from storage import campaigns, products
 from storage.db import Database
 from storage.errors import UserError
 from tools.campaigns.links import LinkSigner, build_campaign_urls
@@ -324,10 +324,7 @@ class CampaignRenderer:
 # -- loading -------------------------------------------------------------------------------------
 def _load_products(db: Database, skus: list[str]) -> dict[str, Product]:
     """The campaign's products in the version's order; names are shop data, so cleaned like copy."""
-    rows = db.rows(
-        "SELECT sku, name, brand, category, price FROM products WHERE list_contains(?::VARCHAR[], sku)", [skus]
-    )
-    found = {r["sku"]: r for r in rows}
+    found = products.by_sku(db, skus)
     return {
         sku: Product(
             sku=sku,
