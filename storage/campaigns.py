@@ -10,10 +10,12 @@ table does not allow changes nothing, so a status is never set by a bare string 
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from typing import Any
 
 import duckdb
+import pandas as pd
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_fixed
 
 from storage.db import Database
@@ -142,3 +144,52 @@ def approved_version(db: Database, campaign_id: int) -> dict[str, Any] | None:
     if campaign["approved_version"] is None:
         return None
     return load_version(db, campaign_id, campaign["approved_version"])
+
+
+def create(con: Connection, name: str, run_id: int | None, segments: list[int] | None, skus: list[str]) -> int:
+    """A new draft campaign; returns its id. Its first version is added with `add_version`."""
+    return con.execute(
+        "INSERT INTO campaigns (name, run_id, segments, skus) VALUES (?, ?, ?, ?) RETURNING campaign_id",
+        [name, run_id, segments, skus],
+    ).fetchone()[0]
+
+
+def add_version(
+    con: Connection,
+    campaign_id: int,
+    version: int,
+    *,
+    author: str,
+    instruction: str | None,
+    variants: list[dict[str, Any]],
+    cta_url: str | None,
+    skus: list[str],
+) -> None:
+    """Versions are immutable: a revision is a new number, never an edit."""
+    con.execute(
+        "INSERT INTO campaign_versions (campaign_id, version, author, instruction, variants, cta_url, skus)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [campaign_id, version, author, instruction, json.dumps(variants), cta_url, skus],
+    )
+
+
+def listing(db: Database, status: str | None = None) -> pd.DataFrame:
+    """Every campaign (or those in `status`), newest first: latest and approved version, how many were sent."""
+    return db.df(
+        """
+        SELECT c.campaign_id, c.name, c.status, v.versions AS latest_version, c.approved_version, c.approved_by,
+               c.segments, c.skus, coalesce(m.sent, 0) AS sent
+        FROM campaigns c
+        LEFT JOIN (SELECT campaign_id, max(version) AS versions FROM campaign_versions GROUP BY 1) v USING (campaign_id)
+        LEFT JOIN (SELECT campaign_id, count(*) FILTER (status = 'sent') AS sent FROM messages GROUP BY 1) m
+            USING (campaign_id)
+        WHERE $status IS NULL OR c.status = $status
+        ORDER BY c.campaign_id DESC""",
+        {"status": status},
+    )
+
+
+def excluded_at_send(db: Database, campaign_id: int) -> dict[str, int]:
+    """How many customers were left out, by reason, when the recipient list was frozen."""
+    raw = db.scalar("SELECT excluded FROM campaign_sends WHERE campaign_id = ?", [campaign_id])
+    return json.loads(raw) if raw else {}

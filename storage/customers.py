@@ -42,3 +42,11 @@ def require_customers(db: Database) -> int:
             hint="Generate demo data (promopilot demo) or import a file (promopilot import customers FILE).",
         )
     return count
+
+
+def first_name(db: Database, customer_id: str, *, hint: str) -> str | None:
+    """The customer's first name (None if not known); a UserError with `hint` if there is no such customer."""
+    rows = db.execute("SELECT first_name FROM customers WHERE customer_id = ?", [customer_id]).fetchall()
+    if not rows:
+        raise UserError(f"There is no customer {customer_id!r}.", hint=hint)
+    return rows[0][0]

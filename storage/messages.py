@@ -177,3 +177,20 @@ def count(db: Database, campaign_id: int, status: str | None = None) -> int:
     return db.scalar(
         "SELECT count(*) FROM messages WHERE campaign_id = ? AND status = coalesce(?, status)", [campaign_id, status]
     )
+
+
+def undelivered(db: Database, campaign_id: int, limit: int = 20) -> pd.DataFrame:
+    """The first messages that failed or whose fate is unknown, with the server's last reply."""
+    return db.df(
+        "SELECT customer_id, email, status, attempts, last_reply FROM messages"
+        " WHERE campaign_id = ? AND status IN ('failed', 'unknown') ORDER BY customer_id LIMIT ?",
+        [campaign_id, limit],
+    )
+
+
+def recommended_sku(db: Database, campaign_id: int, customer_id: str) -> tuple[bool, str | None]:
+    """(whether the customer is on the campaign's list, the product recommended to them there)."""
+    rows = db.execute(
+        "SELECT recommended_sku FROM messages WHERE campaign_id = ? AND customer_id = ?", [campaign_id, customer_id]
+    ).fetchall()
+    return (True, rows[0][0]) if rows else (False, None)

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, field_validator
 
-from storage import campaigns
+from storage import campaigns, customers, messages
 from storage.campaigns import EDITABLE, CampaignStatus
 from storage.db import Database
 from storage.errors import UserError
@@ -101,10 +101,7 @@ def campaign_draft(ctx: ToolContext, args: DraftArgs) -> ToolResult:
     copy = write_copy(ctx, brief, args.variants)
     name = args.name or default_name(audience, brief.products)
     with ctx.db.transaction() as con:
-        campaign_id = con.execute(
-            "INSERT INTO campaigns (name, run_id, segments, skus) VALUES (?, ?, ?, ?) RETURNING campaign_id",
-            [to_plain(name), run_id, wanted or None, skus],
-        ).fetchone()[0]
+        campaign_id = campaigns.create(con, to_plain(name), run_id, wanted or None, skus)
         _insert_version(con, campaign_id, 1, copy, None, args.url, skus)
     return _version_result(
         ctx, campaign_id, 1, copy, f"Drafted campaign {campaign_id} “{to_plain(name)}” (version 1)", audience
@@ -178,18 +175,7 @@ def campaign_preview(ctx: ToolContext, args: PreviewArgs) -> ToolResult:
 @tool(cli="campaign list")
 def campaign_list(ctx: ToolContext, args: ListArgs) -> ToolResult:
     """List the campaigns: state, latest and approved version, who approved, and how many were sent."""
-    df = ctx.db.df(
-        """
-        SELECT c.campaign_id, c.name, c.status, v.versions AS latest_version, c.approved_version, c.approved_by,
-               c.segments, c.skus, coalesce(m.sent, 0) AS sent
-        FROM campaigns c
-        LEFT JOIN (SELECT campaign_id, max(version) AS versions FROM campaign_versions GROUP BY 1) v USING (campaign_id)
-        LEFT JOIN (SELECT campaign_id, count(*) FILTER (status = 'sent') AS sent FROM messages GROUP BY 1) m
-            USING (campaign_id)
-        WHERE $status IS NULL OR c.status = $status
-        ORDER BY c.campaign_id DESC""",
-        {"status": args.status},
-    )
+    df = campaigns.listing(ctx.db, args.status)
     counts = df["status"].value_counts().to_dict() if len(df) else {}
     breakdown = ", ".join(f"{n} {s}" for s, n in counts.items())
     return ToolResult(
@@ -232,10 +218,15 @@ def campaign_reject(ctx: ToolContext, args: RejectArgs) -> ToolResult:
 def _insert_version(
     con: Any, campaign_id: int, version: int, copy: Copy, instruction: str | None, url: str | None, skus: list[str]
 ) -> None:
-    con.execute(
-        "INSERT INTO campaign_versions (campaign_id, version, author, instruction, variants, cta_url, skus)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [campaign_id, version, copy.author, instruction, json.dumps(copy.variants), url, skus],
+    campaigns.add_version(
+        con,
+        campaign_id,
+        version,
+        author=copy.author,
+        instruction=instruction,
+        variants=copy.variants,
+        cta_url=url,
+        skus=skus,
     )
 
 
@@ -322,21 +313,17 @@ def _as_customer(
     ctx: ToolContext, campaign_id: int, renderer: CampaignRenderer, customer_id: str
 ) -> tuple[str | None, str | None]:
     """The customer's first name and the product they would be recommended (as sent, or as scored now)."""
-    people = ctx.db.rows("SELECT first_name FROM customers WHERE customer_id = ?", [customer_id])
-    if not people:
-        raise UserError(f"There is no customer {customer_id!r}.", hint="Use an id from the customers table.")
-    sent = ctx.db.rows(
-        "SELECT recommended_sku FROM messages WHERE campaign_id = ? AND customer_id = ?", [campaign_id, customer_id]
-    )
-    if sent:
-        return people[0]["first_name"], sent[0]["recommended_sku"]
+    name = customers.first_name(ctx.db, customer_id, hint="Use an id from the customers table.")
+    listed, sku = messages.recommended_sku(ctx.db, campaign_id, customer_id)
+    if listed:
+        return name, sku
     skus = list(renderer.products)
     if not skus:
-        return people[0]["first_name"], None
+        return name, None
     features = ctx.db.rows(f"SELECT * FROM ({FEATURES_SQL}) WHERE customer_id = ?", [customer_id])  # noqa: S608
     products = require_products(ctx.db, skus).to_dict("records")
     best = max(products, key=lambda p: (score_one(features[0], p)["score"], -skus.index(p["sku"])))
-    return people[0]["first_name"], best["sku"]
+    return name, best["sku"]
 
 
 def _os_user() -> str:

@@ -26,7 +26,7 @@ from typing import Annotated, Any
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from storage import campaigns, messages
+from storage import campaigns, customers, messages
 from storage.campaigns import SENDABLE, CampaignStatus
 from storage.customers import is_sendable
 from storage.db import Database
@@ -186,10 +186,7 @@ def campaign_test_send(ctx: ToolContext, args: TestSendArgs) -> ToolResult:
         )
     first_name, sku = None, next(iter(renderer.products), None)
     if args.customer:
-        found = ctx.db.rows("SELECT first_name FROM customers WHERE customer_id = ?", [args.customer])
-        if not found:
-            raise UserError(f"There is no customer {args.customer!r}.", hint="Leave out --customer, or check the ID.")
-        first_name = found[0]["first_name"]
+        first_name = customers.first_name(ctx.db, args.customer, hint="Leave out --customer, or check the ID.")
     domain = ctx.settings.message_domain
     message_id = f"<pp.test.{uuid.uuid4().hex}@{domain}>"
     payload = renderer.render(Recipient("test-send", to, first_name, variant, sku, message_id))
@@ -294,8 +291,7 @@ def _send_result(
     db: Database, campaign_id: int, status: str, run: RunResult, recovered: Counter, frozen: int, via: str
 ) -> ToolResult:
     counts = messages.counts(db, campaign_id)
-    excluded = db.scalar("SELECT excluded FROM campaign_sends WHERE campaign_id = ?", [campaign_id])
-    excluded = json.loads(excluded) if excluded else {}
+    excluded = campaigns.excluded_at_send(db, campaign_id)
     this_run = ", ".join(f"{n:,} {s}" for s, n in sorted(run.counts.items()) if n and s != "queued") or "nothing"
     summary = f"Campaign {campaign_id} is {status}. This run: {this_run} via {via}."
     if frozen and sum(excluded.values()):  # the list was drawn up in this run: say who was left out
@@ -314,11 +310,7 @@ def _send_result(
     table = pd.DataFrame(
         [(s, counts.get(s, 0)) for s in ("queued", *FINAL_STATUSES) if counts.get(s, 0)], columns=["status", "messages"]
     )
-    failures = db.df(
-        "SELECT customer_id, email, status, attempts, last_reply FROM messages"
-        " WHERE campaign_id = ? AND status IN ('failed', 'unknown') ORDER BY customer_id LIMIT 20",
-        [campaign_id],
-    )
+    failures = messages.undelivered(db, campaign_id)
     tables = [Table.from_df("Messages by status", table)]
     if not failures.empty:
         tables.append(
