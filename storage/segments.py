@@ -84,3 +84,34 @@ def save_run(db: Database, run: dict[str, Any], members: pa.Table, segments: pd.
             con.unregister("new_members")
             con.unregister("new_segments")
     return run_id
+
+
+def runs(db: Database) -> pd.DataFrame:
+    """Every stored run: when, how many segments, how, how well separated and how stable."""
+    return db.df("""
+        SELECT run_id, created_at, k, method, round((metrics->>'$.silhouette')::DOUBLE, 3) AS silhouette,
+               round(stability_ari, 3) AS stability_ari, is_active AS active
+        FROM segment_runs ORDER BY run_id""")
+
+
+def with_profiles(db: Database, run_id: int) -> list[dict[str, Any]]:
+    """The run's segments with their names and aggregate profiles, in segment order."""
+    return db.rows(
+        "SELECT segment, name, description, size, share, profile FROM segments WHERE run_id = ? ORDER BY segment",
+        [run_id],
+    )
+
+
+def rename(db: Database, run_id: int, segment: int, name: str, description: str | None) -> str:
+    """Name a segment as the user chose (kept as theirs: named_by = 'user'); returns the previous name."""
+    with db.transaction() as con:
+        old = con.execute("SELECT name FROM segments WHERE run_id = ? AND segment = ?", [run_id, segment]).fetchone()
+        if old is None:
+            count = con.execute("SELECT count(*) FROM segments WHERE run_id = ?", [run_id]).fetchone()[0]
+            raise UserError(f"Run {run_id} has no segment {segment}.", hint=f"Its segments are 1..{count}.")
+        con.execute(
+            "UPDATE segments SET name = ?, description = coalesce(?, description), named_by = 'user' "
+            "WHERE run_id = ? AND segment = ?",
+            [name, description, run_id, segment],
+        )
+    return old[0]

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, Field, field_validator
 
+from storage import segments as segment_store
 from storage.db import Database
 from storage.errors import UserError
 from tools.campaigns.sanitise import clean_block, safe_template, to_plain
@@ -95,10 +96,7 @@ def audience_for(db: Database, run_id: int | None, segments: list[int], *, stric
     everyone = [{"name": "All customers", "description": "Every customer who may be emailed."}]
     if run_id is None:
         return everyone
-    rows = db.rows(
-        "SELECT segment, name, description, size, share, profile FROM segments WHERE run_id = ? ORDER BY segment",
-        [run_id],
-    )
+    rows = segment_store.with_profiles(db, run_id)
     known = sorted(r["segment"] for r in rows)
     missing = [s for s in segments if s not in known]
     if missing and strict:

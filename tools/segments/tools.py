@@ -237,10 +237,7 @@ def segment_list(ctx: ToolContext, args: ListArgs) -> ToolResult:
     """List the segments of a segmentation run (names, sizes, descriptions) and all stored runs."""
     run_id = segment_store.run_or_active(ctx.db, args.run_id)
     listing = segment_store.listing(ctx.db, run_id)
-    runs = ctx.db.df("""
-        SELECT run_id, created_at, k, method, round((metrics->>'$.silhouette')::DOUBLE, 3) AS silhouette,
-               round(stability_ari, 3) AS stability_ari, is_active AS active
-        FROM segment_runs ORDER BY run_id""")
+    runs = segment_store.runs(ctx.db)
     return ToolResult(
         summary=f"Run {run_id} has {len(listing)} segments: "
         + "; ".join(
@@ -326,19 +323,9 @@ def segment_rename(ctx: ToolContext, args: RenameArgs) -> ToolResult:
     name = args.name.strip()
     if not name:
         raise UserError("A segment name cannot be blank.", hint="Give a short name, e.g. 'Weekend bargain hunters'.")
-    with ctx.db.transaction() as con:
-        old = con.execute(
-            "SELECT name FROM segments WHERE run_id = ? AND segment = ?", [run_id, args.segment]
-        ).fetchone()
-        if old is None:
-            count = con.execute("SELECT count(*) FROM segments WHERE run_id = ?", [run_id]).fetchone()[0]
-            raise UserError(f"Run {run_id} has no segment {args.segment}.", hint=f"Its segments are 1..{count}.")
-        con.execute(
-            "UPDATE segments SET name = ?, description = coalesce(?, description), named_by = 'user' "
-            "WHERE run_id = ? AND segment = ?",
-            [name, args.description.strip() if args.description else None, run_id, args.segment],
-        )
+    description = args.description.strip() if args.description else None
+    old = segment_store.rename(ctx.db, run_id, args.segment, name, description)
     return ToolResult(
-        summary=f"Segment {args.segment} of run {run_id} is now called {name!r} (was {old[0]!r}).",
-        data={"run_id": run_id, "segment": args.segment, "name": name, "previous_name": old[0], "named_by": "user"},
+        summary=f"Segment {args.segment} of run {run_id} is now called {name!r} (was {old!r}).",
+        data={"run_id": run_id, "segment": args.segment, "name": name, "previous_name": old, "named_by": "user"},
     )
