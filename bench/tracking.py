@@ -31,9 +31,9 @@ SECRET = "bench-tracking-secret"
 
 def make_shop(path: Path, recipients: int) -> list[str]:
     """A database with one campaign sent to `recipients` people; returns their open-pixel paths."""
+    from services.settings import Settings
     from storage.db import Database
-    from tools.context import Settings
-    from tools.links import LinkSigner
+    from tools.campaigns.links import LinkSigner
 
     with Database(path) as db:
         campaign = db.scalar("INSERT INTO campaigns (name, status) VALUES ('Burst', 'sent') RETURNING campaign_id")
@@ -181,9 +181,9 @@ def serve(way: str, db: str, port: int) -> None:
     """The server process: `promopilot serve-tracking`'s app, spool or simple."""
     import uvicorn
 
+    from services.settings import Settings
     from storage.db import Database
-    from tools.context import Settings
-    from tools.tracking import tracking_app
+    from web.tracking import tracking_app
 
     database = Database(db)
     settings = Settings(db_path=db, secret=SECRET)

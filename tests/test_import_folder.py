@@ -93,7 +93,7 @@ def test_through_the_model_a_secret_file_is_refused_and_never_reaches_it(ctx, fi
 
 
 def test_the_folder_and_the_link_sites_come_from_the_environment(monkeypatch, tmp_path):
-    from tools.context import Settings
+    from services.settings import Settings
 
     monkeypatch.setenv("PROMOPILOT_IMPORT_DIR", str(tmp_path))
     monkeypatch.setenv("PROMOPILOT_LINK_DOMAINS", " Lookbook.example.net, .press.example.org ,")

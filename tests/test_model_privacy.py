@@ -10,8 +10,8 @@ from dataclasses import replace
 import openai
 import pytest
 
-from assistant.llm import OpenAIStructured
 from assistant.loop import Conversation, ToolEnd
+from services.llm import OpenAIStructured
 from tests.fake_openai import FakeOpenAI, Scripted
 from tests.test_agent import make_agent
 from tools.registry import REGISTRY, load_all, run_tool

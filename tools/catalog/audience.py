@@ -25,6 +25,8 @@ from typing import Any
 
 import pandas as pd
 
+from storage import campaigns
+from storage.customers import ADDRESS_PATTERN, address_sql
 from storage.db import Database
 from storage.errors import UserError
 from tools.context import ToolContext
@@ -37,14 +39,7 @@ EXCLUSION_REASONS = [
     "recently_emailed",
     "duplicate_email",
 ]
-UNSUBSCRIBED = "unsubscribed"  # the suppressions.reason an unsubscribe link writes (tools/tracking.py)
-
-# Conservative shape check (RE2): dot-atom local part, dotted host, alphabetic TLD. The validation
-# tool does the full RFC/deliverability check; this only keeps obvious junk out of an audience.
-EMAIL_PATTERN = (
-    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
-)
+UNSUBSCRIBED = "unsubscribed"  # the suppressions.reason an unsubscribe link writes (web/tracking.py)
 
 WEIGHTS: dict[str, float] = {
     "category_fit": 0.30,  # likes (or bought) the product's category
@@ -180,17 +175,17 @@ def _flag_scope(db: Database, run_id: int | None, segments: list[int] | None, si
         f"""
         CREATE OR REPLACE TEMP TABLE {SCRATCH} AS
         WITH sent AS (
-            SELECT customer_id, lower(trim(email)) AS address FROM messages
+            SELECT customer_id, {address_sql("email")} AS address FROM messages
             WHERE status = 'sent' AND sent_at >= $since
         ),
         base AS (
             SELECT c.customer_id, c.email, c.first_name, c.quarantine_reason, m.segment,
-                   lower(trim(c.email)) AS address
+                   {address_sql("c.email")} AS address
             FROM customers c {membership} segment_members m ON m.customer_id = c.customer_id AND m.run_id = $run_id
             {in_segments}
         ),
         suppressed AS (  -- one row per address (stored lower-case, but two spellings must not double a row)
-            SELECT lower(email) AS address, bool_or(lower(reason) = $unsubscribed) AS unsubscribed
+            SELECT {address_sql("email")} AS address, bool_or(lower(reason) = $unsubscribed) AS unsubscribed
             FROM suppressions GROUP BY 1
         ),
         scope AS (
@@ -212,7 +207,7 @@ def _flag_scope(db: Database, run_id: int | None, segments: list[int] | None, si
                CASE WHEN d.keeper IS NOT NULL AND s.customer_id <> d.keeper THEN 'duplicate_email'
                     ELSE s.reason END AS reason
         FROM scope s LEFT JOIN shared d ON s.reason IS NULL AND d.address = s.address""",  # noqa: S608 - fixed
-        {"run_id": run_id, "since": since, "pattern": EMAIL_PATTERN, "unsubscribed": UNSUBSCRIBED}
+        {"run_id": run_id, "since": since, "pattern": ADDRESS_PATTERN, "unsubscribed": UNSUBSCRIBED}
         | ({"segments": segments} if segments is not None else {}),
     )
     return dict(db.execute(f"SELECT reason, count(*) FROM {SCRATCH} GROUP BY 1").fetchall())  # noqa: S608
@@ -312,3 +307,17 @@ def eligible_audience(
         db, run_id=run_id, segments=segments, skus=skus, frequency_cap_days=frequency_cap_days, limit=limit
     )
     return audience, excluded
+
+
+def campaign_audience(
+    db: Database, campaign: dict[str, Any], frequency_cap_days: int
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Who an approved campaign would email now (its segments, its approved version's products)."""
+    version = campaigns.load_version(db, campaign["campaign_id"], campaign["approved_version"])
+    return eligible_audience(
+        db,
+        run_id=campaign["run_id"],
+        segments=campaign["segments"],
+        skus=list(version["skus"] or campaign["skus"] or []),
+        frequency_cap_days=frequency_cap_days,
+    )

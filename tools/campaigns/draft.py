@@ -1,6 +1,6 @@
 """Campaign content: draft, revise, preview, approve or reject, as versions a marketer can trust.
 
-A campaign moves draft -> approved -> (sending -> sent, by `tools.sending`), or to cancelled.
+A campaign moves draft -> approved -> (sending -> sent, by `tools.campaigns.sending`), or to cancelled.
 Every draft and every revision is a numbered, immutable version; approval names one version and
 records who approved it and when. Revising after approval creates a new version and withdraws the
 approval, so what gets sent is always exactly what a person looked at. Approving is a human-only
@@ -14,22 +14,22 @@ import json
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-import pandas as pd
 from pydantic import BaseModel, Field, field_validator
 
+from storage import campaigns, customers, messages
+from storage.campaigns import EDITABLE, CampaignStatus
 from storage.db import Database
 from storage.errors import UserError
-from storage.queries import active_run_id, require_active_run
-from tools.audience import FEATURES_SQL, pii_visible, require_products, score_one
+from storage.segments import active_run_id, require_active_run
+from tools.campaigns.brief import Copy, audience_for, brief_for, default_name
+from tools.campaigns.copywriting import revise_copy, write_copy
+from tools.campaigns.render import CampaignRenderer, Recipient
+from tools.campaigns.sanitise import to_plain
+from tools.catalog.audience import FEATURES_SQL, pii_visible, require_products, score_one
+from tools.catalog.products import resolve_skus
 from tools.context import ToolContext
-from tools.copywriting import Copy, CopyBrief, revise_copy, write_copy
-from tools.products import resolve_skus
 from tools.registry import Positional, tool
-from tools.render import CampaignRenderer, Recipient, load_campaign, load_version, to_plain
 from tools.results import ApprovalRequest, Table, ToolResult
-
-EDITABLE = ("draft", "approved")  # after that the content is frozen: it is being or has been sent
-PROFILE_CHARS = 1500  # a segment profile is aggregates, but keep the prompt small
 
 
 class DraftArgs(BaseModel):
@@ -98,16 +98,13 @@ def campaign_draft(ctx: ToolContext, args: DraftArgs) -> ToolResult:
     _check_link(ctx, args.url)
     wanted = sorted({*args.segments, *([args.segment] if args.segment is not None else [])})
     run_id = require_active_run(ctx.db) if wanted else active_run_id(ctx.db)
-    audience = _audience(ctx.db, run_id, wanted)
+    audience = audience_for(ctx.db, run_id, wanted)
     skus = resolve_skus(ctx, args.skus, None, option="--skus")
-    brief = _brief(ctx.db, skus, audience, args.tone)
+    brief = brief_for(ctx.db, skus, audience, args.tone)
     copy = write_copy(ctx, brief, args.variants)
-    name = args.name or _default_name(audience, brief.products)
+    name = args.name or default_name(audience, brief.products)
     with ctx.db.transaction() as con:
-        campaign_id = con.execute(
-            "INSERT INTO campaigns (name, run_id, segments, skus) VALUES (?, ?, ?, ?) RETURNING campaign_id",
-            [to_plain(name), run_id, wanted or None, skus],
-        ).fetchone()[0]
+        campaign_id = campaigns.create(con, to_plain(name), run_id, wanted or None, skus)
         _insert_version(con, campaign_id, 1, copy, None, args.url, skus)
     return _version_result(
         ctx, campaign_id, 1, copy, f"Drafted campaign {campaign_id} “{to_plain(name)}” (version 1)", audience
@@ -121,21 +118,17 @@ def campaign_revise(ctx: ToolContext, args: ReviseArgs) -> ToolResult:
     Revising an approved campaign withdraws the approval: the new version needs approving again.
     """
     campaign = _editable(ctx.db, args.campaign_id, "revise")
-    latest = _latest(ctx.db, args.campaign_id)
-    previous = load_version(ctx.db, args.campaign_id, latest)
+    latest = campaigns.latest_version(ctx.db, args.campaign_id)
+    previous = campaigns.load_version(ctx.db, args.campaign_id, latest)
     skus = list(previous["skus"] or [])
-    audience = _audience(ctx.db, campaign["run_id"], campaign["segments"] or [], strict=False)
-    brief = _brief(ctx.db, skus, audience, None)
+    audience = audience_for(ctx.db, campaign["run_id"], campaign["segments"] or [], strict=False)
+    brief = brief_for(ctx.db, skus, audience, None)
     copy = revise_copy(ctx, brief, _variants(previous), args.instruction)
     version = latest + 1
     with ctx.db.transaction() as con:
         _editable(ctx.db, args.campaign_id, "revise")  # re-checked inside: nobody started sending meanwhile
         _insert_version(con, args.campaign_id, version, copy, args.instruction, previous["cta_url"], skus)
-        con.execute(
-            "UPDATE campaigns SET status = 'draft', approved_version = NULL, approved_by = NULL, approved_at = NULL,"
-            " updated_at = now() WHERE campaign_id = ?",
-            [args.campaign_id],
-        )
+        campaigns.withdraw_approval(con, args.campaign_id)
     headline = f"Revised campaign {args.campaign_id} (version {version})"
     withdrawn = campaign["approved_version"] is not None
     return _version_result(ctx, args.campaign_id, version, copy, headline, withdrawn=withdrawn)
@@ -144,7 +137,7 @@ def campaign_revise(ctx: ToolContext, args: ReviseArgs) -> ToolResult:
 @tool(cli="campaign preview")
 def campaign_preview(ctx: ToolContext, args: PreviewArgs) -> ToolResult:
     """Show one rendered email of a campaign: subject, text and HTML, optionally as a given customer sees it."""
-    campaign = load_campaign(ctx.db, args.campaign_id)
+    campaign = campaigns.load(ctx.db, args.campaign_id)
     renderer = CampaignRenderer.for_preview(ctx, args.campaign_id, args.version)
     variant = args.variant.strip().upper()
     if variant not in renderer.variants:
@@ -185,18 +178,7 @@ def campaign_preview(ctx: ToolContext, args: PreviewArgs) -> ToolResult:
 @tool(cli="campaign list")
 def campaign_list(ctx: ToolContext, args: ListArgs) -> ToolResult:
     """List the campaigns: state, latest and approved version, who approved, and how many were sent."""
-    df = ctx.db.df(
-        """
-        SELECT c.campaign_id, c.name, c.status, v.versions AS latest_version, c.approved_version, c.approved_by,
-               c.segments, c.skus, coalesce(m.sent, 0) AS sent
-        FROM campaigns c
-        LEFT JOIN (SELECT campaign_id, max(version) AS versions FROM campaign_versions GROUP BY 1) v USING (campaign_id)
-        LEFT JOIN (SELECT campaign_id, count(*) FILTER (status = 'sent') AS sent FROM messages GROUP BY 1) m
-            USING (campaign_id)
-        WHERE $status IS NULL OR c.status = $status
-        ORDER BY c.campaign_id DESC""",
-        {"status": args.status},
-    )
+    df = campaigns.listing(ctx.db, args.status)
     counts = df["status"].value_counts().to_dict() if len(df) else {}
     breakdown = ", ".join(f"{n} {s}" for s, n in counts.items())
     return ToolResult(
@@ -210,18 +192,14 @@ def campaign_list(ctx: ToolContext, args: ListArgs) -> ToolResult:
 def campaign_approve(ctx: ToolContext, args: ApproveArgs) -> ToolResult:
     """Approve one version of a campaign for sending (a person's decision: the assistant cannot do this)."""
     if args.version is None:
-        load_campaign(ctx.db, args.campaign_id)  # a clear error for a campaign that does not exist
-        args = args.model_copy(update={"version": _latest(ctx.db, args.campaign_id)})
-    load_version(ctx.db, args.campaign_id, args.version)  # names the latest version if this one does not exist
+        campaigns.load(ctx.db, args.campaign_id)  # a clear error for a campaign that does not exist
+        args = args.model_copy(update={"version": campaigns.latest_version(ctx.db, args.campaign_id)})
+    campaigns.load_version(ctx.db, args.campaign_id, args.version)  # names the latest version if this one is missing
     who = (args.approved_by or _os_user()).strip() or "marketer"
     with ctx.db.transaction() as con:
         _editable(ctx.db, args.campaign_id, "approve")
-        latest = _latest(ctx.db, args.campaign_id)
-        con.execute(
-            "UPDATE campaigns SET status = 'approved', approved_version = ?, approved_by = ?, approved_at = now(),"
-            " updated_at = now() WHERE campaign_id = ?",
-            [args.version, who, args.campaign_id],
-        )
+        latest = campaigns.latest_version(ctx.db, args.campaign_id)
+        campaigns.approve(con, args.campaign_id, args.version, who)
     older = f" (note: version {latest} is newer)" if latest != args.version else ""
     return ToolResult(
         summary=f"Campaign {args.campaign_id} version {args.version} approved by {who}{older}. "
@@ -235,9 +213,7 @@ def campaign_reject(ctx: ToolContext, args: RejectArgs) -> ToolResult:
     """Discard a draft (or an approved campaign not yet sending): it is cancelled and can no longer be sent."""
     with ctx.db.transaction() as con:
         _editable(ctx.db, args.campaign_id, "reject")
-        con.execute(
-            "UPDATE campaigns SET status = 'cancelled', updated_at = now() WHERE campaign_id = ?", [args.campaign_id]
-        )
+        campaigns.move(con, args.campaign_id, CampaignStatus.CANCELLED)
     return ToolResult(
         summary=f"Campaign {args.campaign_id} was discarded; nothing was sent.",
         data={"campaign_id": args.campaign_id, "status": "cancelled"},
@@ -261,80 +237,18 @@ def _check_link(ctx: ToolContext, url: str | None) -> None:
         )
 
 
-def _audience(db: Database, run_id: int | None, segments: list[int], *, strict: bool = True) -> list[dict[str, Any]]:
-    """The targeted segments' names and aggregate profiles (what the copy may be based on).
-
-    `strict=False` (revising) settles for what is left of a segmentation that was since replaced."""
-    everyone = [{"name": "All customers", "description": "Every customer who may be emailed."}]
-    if run_id is None:
-        return everyone
-    rows = db.rows(
-        "SELECT segment, name, description, size, share, profile FROM segments WHERE run_id = ? ORDER BY segment",
-        [run_id],
-    )
-    known = sorted(r["segment"] for r in rows)
-    missing = [s for s in segments if s not in known]
-    if missing and strict:
-        raise UserError(
-            f"No segment {', '.join(map(str, missing))} in the active segmentation (run {run_id}).",
-            hint=f"Its segments are {', '.join(map(str, known))} (see promopilot segment list).",
-        )
-    chosen = [r for r in rows if r["segment"] in segments] if segments else rows
-    if not chosen:
-        return everyone
-    return [
-        {
-            "segment": r["segment"],
-            "name": r["name"] or f"Segment {r['segment']}",
-            "description": r["description"],
-            "size": r["size"],
-            "share": r["share"],
-            "profile": _profile(r["profile"]),
-        }
-        for r in chosen
-    ]
-
-
-def _profile(raw: Any) -> Any:
-    text = raw if isinstance(raw, str) else json.dumps(raw, default=str)
-    if text is None or len(text) > PROFILE_CHARS:
-        return (text or "")[:PROFILE_CHARS] or None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def _brief(db: Database, skus: list[str], audience: list[dict[str, Any]], tone: str | None) -> CopyBrief:
-    products = require_products(db, skus)
-    facts = [
-        {
-            "sku": r.sku,
-            "name": r.name,
-            "category": r.category,
-            "brand": r.brand,
-            "brand_tier": r.brand_tier,
-            "price": None if r.price is None else round(float(r.price), 2),
-            "stock": None if pd.isna(r.stock) else int(r.stock),  # so that "almost gone" is said only when true
-        }
-        for r in products.itertuples()
-    ]
-    return CopyBrief(products=facts, audience=audience, tone=tone)
-
-
-def _default_name(audience: list[dict[str, Any]], products: list[dict[str, Any]]) -> str:
-    who = " + ".join(a["name"] for a in audience[:2]) + (" + more" if len(audience) > 2 else "")
-    what = products[0]["name"] + (f" and {len(products) - 1} more" if len(products) > 1 else "")
-    return f"{who}: {what}"[:120]
-
-
 def _insert_version(
     con: Any, campaign_id: int, version: int, copy: Copy, instruction: str | None, url: str | None, skus: list[str]
 ) -> None:
-    con.execute(
-        "INSERT INTO campaign_versions (campaign_id, version, author, instruction, variants, cta_url, skus)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [campaign_id, version, copy.author, instruction, json.dumps(copy.variants), url, skus],
+    campaigns.add_version(
+        con,
+        campaign_id,
+        version,
+        author=copy.author,
+        instruction=instruction,
+        variants=copy.variants,
+        cta_url=url,
+        skus=skus,
     )
 
 
@@ -397,17 +311,13 @@ def _version_result(
 
 
 def _editable(db: Database, campaign_id: int, action: str) -> dict[str, Any]:
-    campaign = load_campaign(db, campaign_id)
+    campaign = campaigns.load(db, campaign_id)
     if campaign["status"] not in EDITABLE:
         raise UserError(
             f"Cannot {action} campaign {campaign_id}: it is {campaign['status']}, so its content is final.",
             hint="Draft a new campaign instead (promopilot campaign draft ...).",
         )
     return campaign
-
-
-def _latest(db: Database, campaign_id: int) -> int:
-    return db.scalar("SELECT max(version) FROM campaign_versions WHERE campaign_id = ?", [campaign_id])
 
 
 def _variants(version: dict[str, Any]) -> list[dict[str, Any]]:
@@ -425,21 +335,17 @@ def _as_customer(
     ctx: ToolContext, campaign_id: int, renderer: CampaignRenderer, customer_id: str
 ) -> tuple[str | None, str | None]:
     """The customer's first name and the product they would be recommended (as sent, or as scored now)."""
-    people = ctx.db.rows("SELECT first_name FROM customers WHERE customer_id = ?", [customer_id])
-    if not people:
-        raise UserError(f"There is no customer {customer_id!r}.", hint="Use an id from the customers table.")
-    sent = ctx.db.rows(
-        "SELECT recommended_sku FROM messages WHERE campaign_id = ? AND customer_id = ?", [campaign_id, customer_id]
-    )
-    if sent:
-        return people[0]["first_name"], sent[0]["recommended_sku"]
+    name = customers.first_name(ctx.db, customer_id, hint="Use an id from the customers table.")
+    listed, sku = messages.recommended_sku(ctx.db, campaign_id, customer_id)
+    if listed:
+        return name, sku
     skus = list(renderer.products)
     if not skus:
-        return people[0]["first_name"], None
+        return name, None
     features = ctx.db.rows(f"SELECT * FROM ({FEATURES_SQL}) WHERE customer_id = ?", [customer_id])  # noqa: S608
     products = require_products(ctx.db, skus).to_dict("records")
     best = max(products, key=lambda p: (score_one(features[0], p)["score"], -skus.index(p["sku"])))
-    return people[0]["first_name"], best["sku"]
+    return name, best["sku"]
 
 
 def _os_user() -> str:

@@ -17,10 +17,10 @@ from typing import Annotated
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from storage import campaigns
 from storage.errors import UserError
 from tools.context import ToolContext
 from tools.registry import Positional, tool
-from tools.render import load_campaign
 from tools.results import Chart, Table, ToolResult
 
 REPORT_SQL = """
@@ -60,7 +60,7 @@ class ReportArgs(BaseModel):
 def campaign_report(ctx: ToolContext, args: ReportArgs) -> ToolResult:
     """Report how a campaign did: sent, failed and skipped messages, unique opens and open rate, unique
     clicks and click-through rate, click-to-open rate and unsubscribes, overall, by variant and by segment."""
-    campaign = load_campaign(ctx.db, args.campaign_id)
+    campaign = campaigns.load(ctx.db, args.campaign_id)
     if not ctx.db.scalar("SELECT count(*) FROM messages WHERE campaign_id = ?", [args.campaign_id]):
         raise UserError(
             f"Campaign {args.campaign_id} has not been sent yet (status: {campaign['status']}).",

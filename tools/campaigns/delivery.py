@@ -33,19 +33,17 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
-import pyarrow as pa
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from storage import campaigns, messages
 from storage.db import Database
-from tools.render import Recipient
-from tools.transports import Connection, DeliveryError, Transport, TransportUnavailable
+from storage.messages import Outcome
+from tools.campaigns.render import Recipient
+from tools.campaigns.transports import Connection, DeliveryError, Transport, TransportUnavailable
 
 UNKNOWN_REPLY = "interrupted mid-delivery; not resent to avoid a duplicate"
-SUPPRESSED_REPLY = "address suppressed (unsubscribed or bounced) after the list was frozen"
-_SUPPRESSED = "lower(trim(email)) IN (SELECT lower(email) FROM suppressions)"
 
 
 @dataclass(frozen=True)
@@ -55,15 +53,6 @@ class RetryPolicy:
     attempts: int = 5
     backoff: float = 0.5  # first wait in seconds; doubles each time
     max_wait: float = 30.0
-
-
-@dataclass(frozen=True)
-class Outcome:
-    customer_id: str
-    status: str  # sent / failed / unknown / queued (not handed over: try again next run)
-    attempts: int
-    reply: str | None
-    at: datetime = field(default_factory=datetime.now)
 
 
 @dataclass
@@ -130,10 +119,8 @@ class Journal:
 def recover(db: Database, campaign_id: int, journal: Journal, resend_safe: bool) -> Counter[str]:
     """Settle messages a crashed run left in 'sending' (see the module doc); returns how many went where."""
     marks = journal.read()
-    stuck = db.df("SELECT customer_id FROM messages WHERE campaign_id = ? AND status = 'sending'", [campaign_id])[
-        "customer_id"
-    ]
-    if stuck.empty:
+    stuck = messages.in_flight(db, campaign_id)
+    if not stuck:
         journal.path.unlink(missing_ok=True)
         return Counter()
     outcomes = []
@@ -145,31 +132,9 @@ def recover(db: Database, campaign_id: int, journal: Journal, resend_safe: bool)
             outcomes.append(Outcome(customer, "unknown", 0, UNKNOWN_REPLY))
         else:
             outcomes.append(Outcome(customer, "queued", 0, None))
-    record(db, campaign_id, outcomes)
+    messages.record(db, campaign_id, outcomes)
     journal.path.unlink(missing_ok=True)
     return Counter(o.status for o in outcomes)
-
-
-def record(db: Database, campaign_id: int, outcomes: list[Outcome]) -> None:
-    """Write a batch's outcomes in one statement (only to rows still marked 'sending')."""
-    batch = pa.table(  # noqa: F841 - read by DuckDB below
-        {
-            "customer_id": [o.customer_id for o in outcomes],
-            "status": [o.status for o in outcomes],
-            "attempts": pa.array([o.attempts for o in outcomes], pa.int32()),
-            "reply": [o.reply for o in outcomes],
-            "at": pa.array([o.at for o in outcomes], pa.timestamp("us")),
-        }
-    )
-    with db.transaction() as con:
-        con.execute(
-            """UPDATE messages AS m SET status = b.status, attempts = m.attempts + b.attempts,
-                   last_reply = coalesce(b.reply, m.last_reply),
-                   sent_at = CASE WHEN b.status = 'sent' THEN b.at ELSE m.sent_at END, updated_at = b.at
-               FROM batch b
-               WHERE m.campaign_id = ? AND m.customer_id = b.customer_id AND m.status = 'sending'""",
-            [campaign_id],
-        )
 
 
 class RateLimiter:
@@ -271,8 +236,8 @@ class Sender:
         with self._ctrl_c_halts():
             try:
                 while budget > 0:
-                    status = self.db.scalar("SELECT status FROM campaigns WHERE campaign_id = ?", [campaign_id])
-                    if status != "sending":
+                    status = campaigns.status(self.db, campaign_id)
+                    if status != campaigns.CampaignStatus.SENDING:
                         stopped = status
                         break
                     batch, skipped = self._claim(campaign_id, int(min(self.batch_size, budget)))
@@ -282,7 +247,7 @@ class Sender:
                     for recipient in batch:
                         work.put(recipient)
                     outcomes, error = self._collect(done, len(batch))
-                    record(self.db, campaign_id, outcomes)
+                    messages.record(self.db, campaign_id, outcomes)
                     self.journal.clear()
                     counts.update(o.status for o in outcomes)
                     advance(len(batch) + skipped)
@@ -302,18 +267,7 @@ class Sender:
         return RunResult(counts, stopped, time.perf_counter() - started)
 
     def _claim(self, campaign_id: int, size: int) -> tuple[list[Recipient], int]:
-        with self.db.transaction() as con:
-            rows = con.execute(
-                f"""UPDATE messages SET
-                        status = CASE WHEN {_SUPPRESSED} THEN 'skipped' ELSE 'sending' END,
-                        last_reply = CASE WHEN {_SUPPRESSED} THEN $reply ELSE last_reply END,
-                        updated_at = now()
-                    WHERE campaign_id = $campaign AND status = 'queued' AND customer_id IN (
-                        SELECT customer_id FROM messages WHERE campaign_id = $campaign AND status = 'queued'
-                        ORDER BY customer_id LIMIT $size)
-                    RETURNING status, customer_id, email, first_name, variant, recommended_sku, message_id""",  # noqa: S608 - constant
-                {"campaign": campaign_id, "size": size, "reply": SUPPRESSED_REPLY},
-            ).fetchall()
+        rows = messages.claim(self.db, campaign_id, size)
         batch = [Recipient(*row[1:]) for row in rows if row[0] == "sending"]
         return batch, len(rows) - len(batch)
 

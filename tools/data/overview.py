@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from storage.db import Database
-from storage.queries import active_run_id
+from storage.segments import active_run_id
 from tools.context import ToolContext
 from tools.registry import tool
 from tools.results import Table, ToolResult

@@ -13,9 +13,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from storage import products
 from storage.db import Database
 from storage.errors import UserError
-from tools.audience import require_products
+from tools.catalog.audience import require_products
 from tools.context import CHAT_SHORTLIST_PREFIX, DEFAULT_SHORTLIST, ToolContext
 from tools.registry import Positional, tool
 from tools.results import Table, ToolResult
@@ -198,8 +199,7 @@ class ShortlistRemoveArgs(BaseModel):
 
 def shortlist_skus(db: Database, name: str = DEFAULT_SHORTLIST) -> list[str]:
     """The SKUs on a shortlist, in the order they were added."""
-    rows = db.execute("SELECT sku FROM shortlists WHERE name = ? ORDER BY position", [name]).fetchall()
-    return [r[0] for r in rows]
+    return products.shortlist_skus(db, name)
 
 
 def forget_chat_shortlists(db: Database) -> int:
@@ -207,8 +207,7 @@ def forget_chat_shortlists(db: Database) -> int:
 
     A chat lives in the web app's memory only, so when the app starts, no earlier chat can come
     back to its shortlist: this keeps them from piling up. Named shortlists are the user's, and kept."""
-    with db.transaction() as con:
-        return con.execute("DELETE FROM shortlists WHERE starts_with(name, ?)", [CHAT_SHORTLIST_PREFIX]).fetchone()[0]
+    return products.forget_shortlists(db, CHAT_SHORTLIST_PREFIX)
 
 
 def _label(ctx: ToolContext, name: str, *, start: bool = False) -> str:

@@ -31,7 +31,7 @@ from pydantic import BaseModel, Field
 
 from storage.db import Database
 from storage.errors import UserError
-from tools.audience import pii_visible
+from tools.catalog.audience import pii_visible
 from tools.context import ToolContext
 from tools.registry import Positional, tool
 from tools.results import Table, ToolResult

@@ -1,6 +1,6 @@
 """Which segments, and which customers, fit a product: the seed's `select_best_segment`, made explainable.
 
-Both tools use the one fit score of `tools.audience` (COMPONENT_SQL). A segment's fit is the
+Both tools use the one fit score of `tools.catalog.audience` (COMPONENT_SQL). A segment's fit is the
 average fit of its members, component by component, computed in one GROUP BY, so a segment
 ranking and a customer ranking can never disagree about what "fits" means. With a model, the
 model may re-rank the segments and explain, seeing only those aggregates; without one (or if it
@@ -14,11 +14,12 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from assistant.llm import ModelUnavailable
+from services.llm import ModelUnavailable
+from storage.customers import require_customers
 from storage.db import Database
 from storage.errors import UserError
-from storage.queries import active_run_id, require_active_run, require_customers
-from tools.audience import (
+from storage.segments import active_run_id, require_active_run
+from tools.catalog.audience import (
     COMPONENTS_SELECT,
     FEATURE_COLUMNS,
     FEATURE_JOINS,
@@ -29,8 +30,8 @@ from tools.audience import (
     require_products,
     scored_audience,
 )
+from tools.catalog.products import resolve_skus
 from tools.context import ToolContext
-from tools.products import resolve_skus
 from tools.registry import tool
 from tools.results import Chart, Table, ToolResult
 

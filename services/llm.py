@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 from pydantic import BaseModel, ValidationError
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
-from tools.context import Settings
+from services.settings import Settings
 
 if TYPE_CHECKING:
     import openai

@@ -21,9 +21,11 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
+from services.settings import Settings
+from storage import campaigns
 from storage.db import Database
-from tools.context import Settings
 
 Kind = Literal["open", "click", "unsubscribe"]
 KINDS: dict[str, Kind] = {"o": "open", "c": "click", "u": "unsubscribe"}
@@ -132,3 +134,24 @@ def _unb64(text: str) -> bytes:
     if _b64(data) != text:  # one spelling per token: no unused bits or stray characters
         raise ValueError("non-canonical base64")
     return data
+
+
+def campaign_urls(db: Database, settings: Settings, campaign_id: int) -> list[str]:
+    """The URLs a click on campaign `campaign_id` may redirect to, by url_index (empty if not approved)."""
+    version = campaigns.approved_version(db, campaign_id)
+    if version is None:
+        return []
+    return build_campaign_urls(settings, campaign_id, version["cta_url"], list(version["skus"] or []))
+
+
+def build_campaign_urls(settings: Settings, campaign_id: int, cta_url: str | None, skus: list[str]) -> list[str]:
+    """Index 0 is the call to action; then one product page per SKU, all tagged for analytics."""
+    targets = [cta_url or settings.shop_url] + [f"{settings.shop_url}/products/{quote(sku, safe='')}" for sku in skus]
+    return [_tag(url, campaign_id) for url in targets]
+
+
+def _tag(url: str, campaign_id: int) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.startswith("utm_")]
+    query += [("utm_source", "promopilot"), ("utm_medium", "email"), ("utm_campaign", f"promopilot-{campaign_id}")]
+    return urlunsplit(parts._replace(query=urlencode(query)))

@@ -18,8 +18,8 @@ import numpy as np
 import pyarrow as pa
 from pydantic import BaseModel, Field
 
-from tools import catalog
 from tools.context import ToolContext
+from tools.data import vocabulary as catalog
 from tools.registry import tool
 from tools.results import Table, ToolResult
 

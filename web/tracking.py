@@ -6,7 +6,7 @@
     POST /t/u/{token}       unsubscribes: one click per RFC 8058 (mail apps POST
                             `List-Unsubscribe=One-Click`), or the page's button; replaying it changes nothing
 
-Tokens are HMAC-signed (`tools.links`): a tampered or unknown token gets 404 and changes nothing.
+Tokens are HMAC-signed (`tools.campaigns.links`): a tampered or unknown token gets 404 and changes nothing.
 A click token holds only an index into the campaign's own URLs, never a URL, so there is no open
 redirect. Events are only recorded for people the campaign was sent to; repeated opens and
 clicks are kept (with time and user agent) and counted once per person in the report.
@@ -28,10 +28,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_fixed
 
+from services.settings import Settings
+from storage.customers import address_sql
 from storage.db import Database
-from tools.context import Settings
-from tools.links import LinkSigner, LinkToken
-from tools.render import campaign_urls
+from tools.campaigns.links import LinkSigner, LinkToken, campaign_urls
+from web.event_spool import EventSpool, event
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 NO_STORE = {"Cache-Control": "no-store, private", "Referrer-Policy": "no-referrer"}
@@ -49,8 +50,6 @@ def create_router(
 
     Opens and clicks go through an `EventSpool` (durable at once, into the database in batches);
     `batched=False` is the simple way, one transaction per hit (the benchmark's baseline)."""
-    from web.event_spool import EventSpool, event
-
     router = APIRouter(prefix="/t", include_in_schema=False)
     config = settings or Settings.from_env()
     spool = EventSpool(get_db()) if batched else None
@@ -163,10 +162,10 @@ def _who(link: LinkToken, user_agent: str | None) -> dict[str, Any]:
 
 def _address(db: Database, link: LinkToken) -> str | None:
     """The address this campaign went to for this customer (or the customer's current one)."""
+    stored = """coalesce((SELECT email FROM messages WHERE campaign_id = ? AND customer_id = ?),
+                          (SELECT email FROM customers WHERE customer_id = ?))"""
     found = db.scalar(
-        """SELECT lower(trim(coalesce(
-               (SELECT email FROM messages WHERE campaign_id = ? AND customer_id = ?),
-               (SELECT email FROM customers WHERE customer_id = ?))))""",
+        f"SELECT {address_sql(stored)}",
         [link.campaign_id, link.customer_id, link.customer_id],
     )
     return found or None

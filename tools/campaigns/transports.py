@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Literal, Protocol
 from urllib.parse import unquote, urlsplit
 
+from services.settings import Settings
 from storage.errors import UserError
-from tools.context import Settings
 
 LOCAL_SINK = ("127.0.0.1", 1025)
 DEFAULT_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
@@ -176,7 +176,7 @@ class LocalSinkTransport(SMTPTransport):
         except TransportUnavailable:
             if self._sink is not None:
                 raise
-        from tools.smtp_sink import start_sink
+        from tools.campaigns.smtp_sink import start_sink
 
         self._sink = start_sink(host=self.host, port=self.port)
         return super().connect()

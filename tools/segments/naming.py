@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from assistant.llm import ModelUnavailable, StructuredModel
+from services.llm import ModelUnavailable, StructuredModel
 
 # feature -> (adjective, noun, phrase) when the segment is higher, then the same when lower
 WORDS: dict[str, tuple[tuple[str, str, str], tuple[str, str, str]]] = {

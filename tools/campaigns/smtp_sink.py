@@ -10,7 +10,7 @@ marketer can open the messages afterwards: one .eml file per recipient under `.p
     sink.received                  # Counter: recipient address -> messages accepted
     sink.stop()
 
-`python -m tools.smtp_sink --port 1025` runs it on its own until interrupted.
+`python -m tools.campaigns.smtp_sink --port 1025` runs it on its own until interrupted.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ functions: together they take ~2 s, which every CLI command would pay if this mo
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -81,3 +83,15 @@ def map_chart(matrix: np.ndarray, names: np.ndarray, seed: int) -> Chart:
     fig.update_layout(title=f"Customers by segment (PCA of {len(pick):,} customers)",
                       xaxis_title="component 1", yaxis_title="component 2")  # fmt: skip
     return Chart.from_figure("Segment map (PCA)", fig)
+
+
+def run_charts(listing: pd.DataFrame, overall: dict, profiles: dict[int, dict[str, Any]]) -> list:
+    """Sizes and the heatmap; a segment with no values for a feature (e.g. none of its members has preferences)
+    gets an empty cell."""
+    z = pd.DataFrame(
+        {f: [np.nan if (m := profiles[s]["means"][f]) is None else (m - o["mean"]) / o["sd"] if o["sd"] else 0.0
+             for s in listing["segment"]]
+         for f, o in overall.items()},
+        index=[f"{s}. {n}" for s, n in zip(listing["segment"], listing["name"], strict=True)],
+    )  # fmt: skip
+    return [sizes_chart(listing), heatmap_chart(z)]
