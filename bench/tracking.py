@@ -47,9 +47,14 @@ def make_shop(path: Path, recipients: int) -> list[str]:
 
 
 def count_events(path: Path) -> int:
+    """Events stored, after replaying the spool as the server's next start would."""
     from storage.db import Database
+    from web.event_spool import replay
 
     with Database(path) as db:
+        spool = Path(f"{path}.events")
+        if spool.exists():
+            replay(db, spool)
         return db.scalar("SELECT count(*) FROM events")
 
 
