@@ -107,7 +107,8 @@ def _history(db: Database, today: date) -> tuple[str, pa.Table, date, int, str |
         "(taken as their first purchase), counting each order as a separate day's purchase."
     )
     if skipped:
-        note += f" {skipped:,} buyers were left out: quarantined, or figures that contradict each other."
+        who = "1 buyer was" if skipped == 1 else f"{skipped:,} buyers were"
+        note += f" {who} left out: quarantined, or with figures that contradict each other."
     return "behaviour", summary, today, history, note
 
 
