@@ -158,7 +158,8 @@ def find(
         f"""SELECT s.customer_id, s.churn_risk, round(s.p_no_purchase_90d, 3) AS p_no_purchase_90d,
                    round(s.p_active, 3) AS p_active, round(s.orders_90d, 2) AS orders_90d,
                    s.next_order_date::VARCHAR AS next_order_date,
-                   round(s.value_12m, 2) AS value_12m, s.repeat_purchases, s.days_since_last_purchase
+                   round(s.value_12m, 2) AS value_12m, s.repeat_purchases, s.days_since_last_purchase,
+                   round(s.avg_days_between_orders, 1) AS avg_days_between_orders
             {matches} ORDER BY s.{sort}, s.customer_id LIMIT ?""",  # sort is one of SORTS
         [*params, limit],
     )

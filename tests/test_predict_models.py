@@ -7,10 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from tools.predict import simulate
 from tools.predict.models import BGNBD, GammaGamma, NotConverged
+from tools.predict.scoring import spend_note
 
 DATA = Path(__file__).parent / "data"
 
@@ -114,3 +116,14 @@ def test_fits_the_data_cannot_pin_down_are_refused():
     x = np.random.default_rng(1).integers(1, 5, 300)
     with pytest.raises(NotConverged, match=r"spend .* did not converge"):
         GammaGamma.fit(x, np.full(300, 25.0))  # every order the same value: no spread to model
+
+
+def test_a_warning_when_spend_per_order_moves_with_frequency():
+    """Gamma-Gamma assumes spend per order does not depend on how often one buys (0.11 on CDNOW: fine)."""
+    frame = pd.read_csv(DATA / "cdnow_customers_summary_with_transactions.csv")
+    summary = pa.table(
+        {"x": frame["x"], "t_x": frame["t_x"], "T": frame["T"], "zbar": frame["zbar"].where(frame["x"] > 0)}
+    )
+    assert spend_note(summary) is None
+    richer = summary.set_column(3, "zbar", pa.array(frame["zbar"].where(frame["x"] > 0) * (1 + frame["x"])))
+    assert "buy more often spend more per order (correlation 0.57)" in spend_note(richer)

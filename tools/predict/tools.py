@@ -77,7 +77,9 @@ def predict(ctx: ToolContext, args: PredictArgs) -> ToolResult:
         result_charts.insert(0, charts.holdout_chart(check))
         tables.append(Table.from_rows("Held-back days: predicted and actual", check["by_past_purchases"]))
     return ToolResult(
-        summary=" ".join(filter(None, [_summary(fit, bands, scores), _check_summary(check), note])),
+        summary=" ".join(
+            filter(None, [_summary(fit, bands, scores), _check_summary(check), scoring.spend_note(summary), note])
+        ),
         data={
             "fit_id": fit_id,
             **{k: v for k, v in fit.items() if k != "holdout"},
