@@ -199,3 +199,13 @@ def test_the_command_line_mirrors_the_tool(tmp_path):
     result = CliRunner().invoke(main, ["--db", str(path), "predictions", "--risk", "high", "--top", "3", "--json"])
     assert result.exit_code == 0, result.output
     assert len(json.loads(result.output)["tables"][0]["rows"]) == 3
+
+
+def test_the_heatmap_shows_mean_probability_active_by_purchases_and_recency(shop):
+    chart = run_tool(shop, "predict").charts[0].figure["data"][0]
+    cell = shop.db.scalar("""SELECT avg(p_active) FROM predictions
+                             WHERE repeat_purchases = 2 AND days_since_last_purchase BETWEEN 31 AND 90""")
+    row = chart["y"].index("2")
+    assert chart["x"][1] == "31-90 days"
+    assert chart["z"][row][1] == pytest.approx(cell, abs=1e-3)
+    assert chart["y"][-1] == "10+"  # ten or more repeat purchases share the top row

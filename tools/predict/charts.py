@@ -56,7 +56,13 @@ def alive_heatmap(table: pd.DataFrame) -> Chart:
         title="Who is still active? By repeat purchases and time since the last one",
         xaxis_title="last purchase",
         yaxis_title="repeat purchases",
+        margin={"b": 110},
     )
+    fig.add_annotation(
+        text="Customers who bought only once count as active here (the model lets people drop out only after a "
+        "repeat purchase);<br>their churn risk says how likely they are to buy again.",
+        xref="paper", yref="paper", x=0, y=-0.28, showarrow=False, align="left", font={"size": 11},
+    )  # fmt: skip
     return Chart.from_figure("Probability active by recency and frequency", fig)
 
 
