@@ -23,8 +23,6 @@ PURCHASE_DAYS = f"""
     FROM orders WHERE {VALID_ORDER_LINE} GROUP BY ALL
 """  # noqa: S608 - a constant predicate, no input
 
-RISK_BANDS = ("low", "medium", "high")
-
 
 def _arrow(db: Database, sql: str, params: dict[str, Any]) -> pa.Table:
     """A query's result as an Arrow table, without the extra copy a DB-API result makes (on its own cursor)."""
@@ -172,6 +170,16 @@ SORTS = {
     "next_order": "next_order_date ASC NULLS LAST",
     "active": "p_active DESC",
 }
+
+
+def risk_bands(db: Database) -> pd.DataFrame:
+    """Customers, expected orders and predicted value by churn-risk band, high risk first."""
+    return db.df("""
+        SELECT churn_risk, count(*) AS customers, round(count(*) / sum(count(*)) OVER (), 3) AS share,
+               round(sum(orders_90d), 1) AS orders_next_90_days, round(sum(value_12m), 2) AS value_12_months,
+               round(median(value_12m), 2) AS median_value
+        FROM predictions GROUP BY churn_risk
+        ORDER BY CASE churn_risk WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END""")
 
 
 def alive_by_recency_frequency(db: Database) -> pd.DataFrame:

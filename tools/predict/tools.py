@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, Field
@@ -69,7 +70,7 @@ def predict(ctx: ToolContext, args: PredictArgs) -> ToolResult:
         }
         fit_id = store.save(ctx.db, fit, scores)
         advance(1)
-    bands = _bands(ctx.db)
+    bands = store.risk_bands(ctx.db)
     result_charts = [charts.alive_heatmap(store.alive_by_recency_frequency(ctx.db))]
     result_charts.append(charts.value_chart(store.values(ctx.db), args.margin))
     tables = [Table.from_df("Churn risk", bands)]
@@ -80,12 +81,7 @@ def predict(ctx: ToolContext, args: PredictArgs) -> ToolResult:
         summary=" ".join(
             filter(None, [_summary(fit, bands, scores), _check_summary(check), scoring.spend_note(summary), note])
         ),
-        data={
-            "fit_id": fit_id,
-            **{k: v for k, v in fit.items() if k != "holdout"},
-            "holdout": check,
-            "risk_bands": bands.to_dict("records"),
-        },
+        data={"fit_id": fit_id, **fit, "risk_bands": bands.to_dict("records")},
         tables=tables,
         charts=result_charts,
     )
@@ -127,16 +123,7 @@ def _holdout(db: Database, source: str, end: date, history_days: int, days: int)
     return scoring.holdout(scoring.fit(calibration), calibration, days, cutoff)
 
 
-def _bands(db: Database) -> object:
-    return db.df("""
-        SELECT churn_risk, count(*) AS customers, round(count(*) / sum(count(*)) OVER (), 3) AS share,
-               round(sum(orders_90d), 1) AS orders_next_90_days, round(sum(value_12m), 2) AS value_12_months,
-               round(median(value_12m), 2) AS median_value
-        FROM predictions GROUP BY churn_risk
-        ORDER BY CASE churn_risk WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END""")
-
-
-def _summary(fit: dict, bands: object, scores: pa.Table) -> str:
+def _summary(fit: dict, bands: pd.DataFrame, scores: pa.Table) -> str:
     by_band = dict(zip(bands["churn_risk"], bands["customers"], strict=True))
     orders = float(pc.sum(scores.column("orders_90d")).as_py())
     value = float(pc.sum(scores.column("value_12m")).as_py())
