@@ -87,7 +87,7 @@ class BGNBD:
 
     @classmethod
     def fit(cls, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> BGNBD:
-        """Maximum likelihood over all customers: the sum of log eq. (6) of the paper,
+        """Maximum likelihood over all customers: the sum of the log of the paper's likelihood, eq. (6),
 
         L = B(a, b+x)/B(a, b) * Gamma(r+x) alpha^r / (Gamma(r) (alpha+T)^(r+x))
           + [x > 0] B(a+1, b+x-1)/B(a, b) * Gamma(r+x) alpha^r / (Gamma(r) (alpha+t_x)^(r+x)).
@@ -110,7 +110,9 @@ class BGNBD:
         return np.where(repeat, odds, -np.inf)
 
     def p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
-        """P(still active at T | x, t_x, T), eq. (13): 1 / (1 + [x>0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x)).
+        """P(still active at T | x, t_x, T) = 1 / (1 + [x>0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x)),
+
+        from Fader, Hardie & Lee's note "Computing P(alive) using the BG/NBD model" (brucehardie.com/notes/021).
 
         Customers without a repeat purchase are active by the model's assumption (dropping out follows a purchase)."""
         from scipy.special import expit
@@ -133,7 +135,7 @@ class BGNBD:
     def p_no_purchase(self, t: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
         """P(no purchase in (T, T+t] | history): dropped out, or active with no purchase in t.
 
-        Active at T, lambda | history ~ Gamma(r+x, alpha+T) (the paper's posterior, section 4), so
+        Given active at T, the purchase rate's posterior is Gamma(r+x, alpha+T) (x purchases in T, Poisson), so
         P(no purchase in t | active) = ((alpha+T)/(alpha+T+t))^(r+x); dropping out happens only after a purchase."""
         x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
         alive = self.p_alive(x, t_x, T)
@@ -204,9 +206,10 @@ def _distinct_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
 
 @dataclass(frozen=True)
 class GammaGamma:
-    """Gamma-Gamma spend model (Fader & Hardie 2013, "The Gamma-Gamma Model of Monetary Value"; Colombo &
-    Jiang 1999). A customer's order values are Gamma(p, nu) around their own mean, with nu ~ Gamma(q, gamma)
-    across customers; it assumes spend per order does not depend on how often someone buys.
+    """Gamma-Gamma spend model (Fader & Hardie 2013, "The Gamma-Gamma Model of Monetary Value",
+    brucehardie.com/notes/025; Colombo & Jiang 1999). A customer's order values are Gamma(p, nu) around their
+    own mean, with nu ~ Gamma(q, gamma) across customers; it assumes spend per order does not depend on how
+    often someone buys.
     `gamma` is in the currency of the data."""
 
     p: float
@@ -216,7 +219,7 @@ class GammaGamma:
 
     @classmethod
     def fit(cls, x: np.ndarray, zbar: np.ndarray) -> GammaGamma:
-        """Maximum likelihood over repeat buyers (x > 0) of the density of their mean repeat spend zbar (eq. 3):
+        """Maximum likelihood over repeat buyers (x > 0) of the density of their mean repeat spend zbar (eq. 1a):
 
         f(zbar | p, q, gamma, x) = Gamma(px+q) / (Gamma(px) Gamma(q))
                                    * gamma^q zbar^(px-1) x^(px) / (gamma + x zbar)^(px+q).
