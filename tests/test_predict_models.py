@@ -111,10 +111,10 @@ def test_fits_recover_the_parameters_customers_were_drawn_with():
 
 def test_fits_the_data_cannot_pin_down_are_refused():
     T = np.linspace(30, 300, 500)
-    with pytest.raises(NotConverged, match=r"repeat-purchase .* did not converge"):
+    with pytest.raises(NotConverged, match=r"repeat-purchase model did not converge"):
         BGNBD.fit(np.zeros(500), np.zeros(500), T)  # nobody bought twice: nothing says how people drop out
     x = np.random.default_rng(1).integers(1, 5, 300)
-    with pytest.raises(NotConverged, match=r"spend .* did not converge"):
+    with pytest.raises(NotConverged, match=r"spend model did not converge"):
         GammaGamma.fit(x, np.full(300, 25.0))  # every order the same value: no spread to model
 
 

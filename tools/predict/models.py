@@ -58,11 +58,11 @@ def _maximise(
         on_edge = np.any(np.abs(result.x) > LOG_BOUND - 1e-3)
         if not result.success or on_edge or not np.isfinite(result.fun):
             reason = "a parameter ran off to zero or infinity" if on_edge else result.message
-            raise NotConverged(f"The {what} fit did not converge ({reason}).")
+            raise NotConverged(f"the {what} model did not converge ({reason}).")
         curvature = np.linalg.eigvalsh(_hessian(neg_mean_ll, result.x, result.jac))
     if not (curvature.min() > 0 and curvature.min() > MIN_CURVATURE_RATIO * curvature.max()):
         # a flat direction: the optimiser stopped on a ridge where the data cannot tell parameters apart
-        raise NotConverged(f"The {what} fit did not converge (the data do not pin its parameters down).")
+        raise NotConverged(f"the {what} model did not converge (the data do not pin its parameters down).")
     return result.x, float(result.fun)
 
 
@@ -96,7 +96,7 @@ class BGNBD:
         x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
         scale = float(T.mean()) or 1.0
         columns = (x, t_x / scale, T / scale)
-        theta, mean_ll = _maximise(_bgnbd_objective, columns, 4, "repeat-purchase (BG/NBD)")
+        theta, mean_ll = _maximise(_bgnbd_objective, columns, 4, "repeat-purchase")
         r, alpha, a, b = np.exp(theta)
         # the density of the purchase times in the original unit: each purchase's term shifts by -log(scale)
         log_likelihood = -mean_ll * len(x) - x.sum() * np.log(scale)
@@ -228,7 +228,7 @@ class GammaGamma:
         x, zbar = np.asarray(x, dtype=float), np.asarray(zbar, dtype=float)
         scale = float(zbar.mean()) or 1.0
         columns = (x, zbar / scale)
-        theta, mean_ll = _maximise(_gamma_gamma_objective, columns, 3, "spend (Gamma-Gamma)")
+        theta, mean_ll = _maximise(_gamma_gamma_objective, columns, 3, "spend")
         p, q, gamma = np.exp(theta)
         # the density of zbar in the original currency: each customer's term shifts by -log(scale)
         return cls(float(p), float(q), float(gamma * scale), float(-mean_ll * len(x) - len(x) * np.log(scale)))

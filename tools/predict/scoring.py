@@ -67,7 +67,8 @@ def fit(summary: pa.Table) -> Models:
     except NotConverged as exc:
         raise UserError(
             f"The prediction could not be made: {exc}",
-            hint="This happens with very uniform or very sparse histories; a longer orders log usually fixes it.",
+            hint="The purchase histories are too sparse or too uniform to learn from (customer totals often are): "
+            "a longer orders log, with every order's customer, date and amount, usually fixes it.",
         ) from None
     if spend.q <= 1:
         raise UserError(
