@@ -113,6 +113,12 @@ def test_fits_the_data_cannot_pin_down_are_refused():
     T = np.linspace(30, 300, 500)
     with pytest.raises(NotConverged, match=r"repeat-purchase model did not converge"):
         BGNBD.fit(np.zeros(500), np.zeros(500), T)  # nobody bought twice: nothing says how people drop out
+    rng = np.random.default_rng(2)  # everyone keeps buying at their own pace: nobody ever drops out
+    T = rng.integers(60, 540, 5000).astype(float)
+    x = rng.poisson(rng.gamma(0.5, 1 / 20, 5000) * T)
+    t_x = np.where(x > 0, T * rng.beta(np.maximum(x, 1), 1), 0).round()
+    with pytest.raises(NotConverged, match=r"nobody seems to stop buying"):
+        BGNBD.fit(x, t_x, T)
     x = np.random.default_rng(1).integers(1, 5, 300)
     with pytest.raises(NotConverged, match=r"spend model did not converge"):
         GammaGamma.fit(x, np.full(300, 25.0))  # every order the same value: no spread to model

@@ -28,10 +28,15 @@ LOG_BOUND = 12.0  # log-parameters are searched in [-12, 12]: a fit that ends on
 # 1e-3..1e-2 of the steepest's curvature; a ridge (all one-time buyers, identical order values) 1e-7 or less.
 MIN_CURVATURE_RATIO = 1e-5
 WARM_START_SAMPLE = 50_000
+NO_DROPOUT = 1e-4  # a failed fit whose mean drop-out chance per purchase, a/(a+b), is below this saw nobody leave
 
 
 class NotConverged(ValueError):
-    """The optimiser stopped without a maximum (too little or degenerate data)."""
+    """The optimiser stopped without a maximum (too little or degenerate data), at log-parameters `theta`."""
+
+    def __init__(self, message: str, theta: np.ndarray | None = None) -> None:
+        super().__init__(message)
+        self.theta = theta
 
 
 def _maximise(
@@ -58,11 +63,11 @@ def _maximise(
         on_edge = np.any(np.abs(result.x) > LOG_BOUND - 1e-3)
         if not result.success or on_edge or not np.isfinite(result.fun):
             reason = "a parameter ran off to zero or infinity" if on_edge else result.message
-            raise NotConverged(f"the {what} model did not converge ({reason}).")
+            raise NotConverged(f"the {what} model did not converge ({reason}).", result.x)
         curvature = np.linalg.eigvalsh(_hessian(neg_mean_ll, result.x, result.jac))
     if not (curvature.min() > 0 and curvature.min() > MIN_CURVATURE_RATIO * curvature.max()):
         # a flat direction: the optimiser stopped on a ridge where the data cannot tell parameters apart
-        raise NotConverged(f"the {what} model did not converge (the data do not pin its parameters down).")
+        raise NotConverged(f"the {what} model did not converge (the data do not pin its parameters down).", result.x)
     return result.x, float(result.fun)
 
 
@@ -96,7 +101,17 @@ class BGNBD:
         x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
         scale = float(T.mean()) or 1.0
         columns = (x, t_x / scale, T / scale)
-        theta, mean_ll = _maximise(_bgnbd_objective, columns, 4, "repeat-purchase")
+        try:
+            theta, mean_ll = _maximise(_bgnbd_objective, columns, 4, "repeat-purchase")
+        except NotConverged as exc:
+            a, b = np.exp(exc.theta[2:])
+            if a / (a + b) < NO_DROPOUT:
+                raise NotConverged(
+                    "the repeat-purchase model did not converge: in these histories nobody seems to stop buying, "
+                    "so it cannot tell who has lapsed.",
+                    exc.theta,
+                ) from None
+            raise
         r, alpha, a, b = np.exp(theta)
         # the density of the purchase times in the original unit: each purchase's term shifts by -log(scale)
         log_likelihood = -mean_ll * len(x) - x.sum() * np.log(scale)

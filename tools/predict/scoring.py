@@ -67,8 +67,8 @@ def fit(summary: pa.Table) -> Models:
     except NotConverged as exc:
         raise UserError(
             f"The prediction could not be made: {exc}",
-            hint="The purchase histories are too sparse or too uniform to learn from (customer totals often are): "
-            "a longer orders log, with every order's customer, date and amount, usually fixes it.",
+            hint="An orders log with every order's customer, date and amount, over a longer time, gives the model more "
+            "to learn from than customer totals or a short log.",
         ) from None
     if spend.q <= 1:
         raise UserError(
