@@ -209,3 +209,11 @@ def test_the_heatmap_shows_mean_probability_active_by_purchases_and_recency(shop
     assert chart["x"][1] == "31-90 days"
     assert chart["z"][row][1] == pytest.approx(cell, abs=1e-3)
     assert chart["y"][-1] == "10+"  # ten or more repeat purchases share the top row
+
+
+def test_a_held_back_period_without_purchases_is_reported_not_divided_by():
+    from tools.predict.tools import _check_summary
+
+    check = {"days": 90, "predicted": 12.0, "actual": 0.0, "customers": 300}
+    check |= {"mean_absolute_error": 0.04, "naive_mean_absolute_error": 0.05}
+    assert "they made 0 (none happened)" in _check_summary(check)

@@ -142,10 +142,14 @@ def _check_summary(check: dict | None) -> str | None:
     if not check:
         return None
     predicted, actual = check["predicted"], check["actual"]
-    gap = f"{abs(predicted - actual) / actual:.0%} {'more' if predicted > actual else 'fewer'} than happened"
+    gap = (
+        f"{abs(predicted - actual) / actual:.0%} {'more' if predicted > actual else 'fewer'} than happened"
+        if actual
+        else "none happened"
+    )
     return (
         f"Checked on the last {check['days']} days, held back: it predicted {predicted:,.0f} purchases by "
-        f"{check['customers']:,} customers, and they made {actual:,.0f} ({gap if actual else 'none happened'}). "
+        f"{check['customers']:,} customers, and they made {actual:,.0f} ({gap}). "
         f"Per customer it was off by {check['mean_absolute_error']:.2f} purchases on average, against "
         f"{check['naive_mean_absolute_error']:.2f} for simply repeating each customer's past pace."
     )
@@ -190,8 +194,9 @@ def find_predicted_customers(ctx: ToolContext, args: FindArgs) -> ToolResult:
     who = _describe(args)
     shown = f"the top {len(page):,} by {_SORT_WORDS[args.sort]} are listed" if count else "nobody to list"
     return ToolResult(
-        summary=f"{count:,} customers{who}; together they are predicted to bring {value:,.0f} over the next 12 months, "
-        f"and {shown}. Scores as of {fit['as_of']:%d %B %Y}.",
+        summary=f"{count:,} customers{who}; together they are predicted to bring {value:,.0f} in "
+        f"{'revenue' if fit['margin'] == 1 else 'profit'} over the next 12 months, and {shown}. "
+        f"Scores as of {fit['as_of']:%d %B %Y}.",
         data={"customers": count, "value_12m": value, "fit_id": fit["fit_id"], "as_of": fit["as_of"]},
         tables=[Table.from_df("Customers by predicted outlook", page, limit=None, total=count)],
     )
