@@ -65,6 +65,8 @@ def calls_before_approval(sku: str) -> list[tuple[str, dict]]:
         ("match_segments", {"product": [sku]}),
         ("match_segments", {"product": [sku], "customers": True, "top": 400}),
         ("rank_customers", {"product": [sku], "top": 400}),
+        ("predict", {}),
+        ("find_predicted_customers", {"top": 400}),
         ("campaign_draft", {"skus": [sku], "variants": 2}),
         ("campaign_preview", {"campaign_id": 1, "customer": "Z01"}),
         ("campaign_revise", {"campaign_id": 1, "instruction": "make it shorter"}),
