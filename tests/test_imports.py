@@ -454,7 +454,7 @@ def test_order_lines_left_blank_are_numbered_and_bad_ones_rejected(ctx, tmp_path
 def test_a_database_error_while_writing_is_a_user_error_and_rolls_everything_back(demo_ctx, tmp_path, monkeypatch):
     import duckdb
 
-    from tools import imports
+    from tools.data import write as imports
 
     def broken(con):
         raise duckdb.ConstraintException("Constraint Error: something the checks did not foresee")
@@ -598,7 +598,7 @@ def test_a_reimport_judges_only_the_customers_it_releases(ctx, tmp_path):
 def test_a_failure_after_the_rejudging_leaves_the_database_as_it_was(ctx, tmp_path, monkeypatch):
     import duckdb
 
-    from tools import imports
+    from tools.data import write as imports
 
     def rejudge_then_fail(con, scope, run_id):
         real_rejudge(con, scope, run_id)

@@ -228,7 +228,7 @@ FITTING = {  # values that do convert, so that whole rows get through to the wri
 def test_every_schema_column_with_tricky_values(shared, data, kind):
     """Each field of the kind (optional ones too) filled with fitting, blank or parser-tripping
     values: the import rejects or keeps each row, or refuses the file, but never raises anything else."""
-    from tools.imports import SCHEMAS
+    from tools.data.columns import SCHEMAS
 
     ctx, folder = shared
     cells = [st.one_of(FITTING[c.type], FITTING[c.type] if c.required else st.just(""), TRICKY) for c in SCHEMAS[kind]]

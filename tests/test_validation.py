@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from cli import main
 from tools import run_tool
-from tools.validation import CLEARLY_VALID, SPECIAL_USE
+from tools.data.validate import CLEARLY_VALID, SPECIAL_USE
 
 
 def checks(result) -> dict[str, dict]:

@@ -108,11 +108,11 @@ def tool(*, cli: str | None = None, agent: bool = True, name: str | None = None)
 
 
 def load_all() -> dict[str, Tool]:
-    """Import every module in `tools/` so their `@tool`s register; returns the registry."""
+    """Import every module under `tools/`, subpackages included, so their `@tool`s register; returns the registry."""
     import tools
 
-    for info in pkgutil.iter_modules(tools.__path__):
-        importlib.import_module(f"tools.{info.name}")
+    for info in pkgutil.walk_packages(tools.__path__, prefix="tools."):
+        importlib.import_module(info.name)
     return REGISTRY
 
 

@@ -29,7 +29,7 @@ from storage.errors import UserError
 from storage.queries import active_run_id
 from tools import segment_charts as charts
 from tools.context import ToolContext
-from tools.features import FEATURES, NUMERIC, Prepared, feature_sql, load_features, load_transformer
+from tools.data.features import FEATURES, NUMERIC, Prepared, feature_sql, load_features, load_transformer
 from tools.registry import Positional, tool
 from tools.results import Table, ToolResult, jsonable
 from tools.segment_naming import name_segments
