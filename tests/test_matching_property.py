@@ -84,7 +84,7 @@ products = st.lists(
             "brand": st.sampled_from(BRANDS),
             "brand_tier": st.sampled_from([*catalog.BRAND_TIERS, "Luxury", "unknown", None]),
             "price": maybe(money(1, 500)),
-            "margin": maybe(money(0, 2.5)),
+            "margin": maybe(money(0, 1)),
         }
     ),
     min_size=1,

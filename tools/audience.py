@@ -56,7 +56,7 @@ WEIGHTS: dict[str, float] = {
 TIER_LEVEL = {"budget": 0.0, "mid": 1 / 3, "premium": 2 / 3, "luxury": 1.0}
 NEUTRAL = 0.5  # a component we cannot judge (missing data) neither helps nor hurts
 BOUGHT_ONLY = 0.8  # bought the category before, without naming it a preference
-FULL_ROOM = 0.5  # a markup share of the price at or above this leaves full room to discount
+FULL_ROOM = 0.5  # a gross margin (share of the price) at or above this leaves full room to discount
 
 # Customer columns c.*: preferred_categories, categories_bought, preferred_brands, price_range_min,
 # price_range_max, avg_order_value, discount_sensitivity, luxury_affinity.
@@ -86,7 +86,7 @@ PRODUCT_SQL = f"""
     SELECT sku, name, category, brand, brand_tier, price, margin, stock,
            CASE lower(brand_tier) {_TIER_CASE} END AS tier_level,
            CASE WHEN margin IS NULL THEN {NEUTRAL}  -- least/greatest skip NULLs, so test first
-                ELSE least(1.0, greatest(0.0, margin / (1 + margin)) / {FULL_ROOM}) END AS margin_room,
+                ELSE least(1.0, greatest(0.0, margin) / {FULL_ROOM}) END AS margin_room,
            list_position($skus, sku) AS pos, coalesce(stock <= 0, false) AS sold_out
     FROM products WHERE sku IN (SELECT unnest($skus))"""  # noqa: S608 - constants only
 
@@ -141,7 +141,7 @@ def score_one(customer: dict[str, Any], product: dict[str, Any]) -> dict[str, fl
     parts["tier_fit"] = NEUTRAL if level is None else 1 - abs(level - luxury)
 
     margin = product.get("margin")
-    room = NEUTRAL if not known(margin) else min(1.0, max(0.0, margin / (1 + margin)) / FULL_ROOM)
+    room = NEUTRAL if not known(margin) else min(1.0, max(0.0, margin) / FULL_ROOM)
     sensitivity = get("discount_sensitivity") if get("discount_sensitivity") is not None else NEUTRAL
     parts["discount_fit"] = 1 - sensitivity * (1 - room)
     parts["score"] = sum(WEIGHTS[name] * parts[name] for name in WEIGHTS)

@@ -20,7 +20,7 @@ from tools.context import CHAT_SHORTLIST_PREFIX, DEFAULT_SHORTLIST, ToolContext
 from tools.registry import Positional, tool
 from tools.results import Table, ToolResult
 
-COLUMNS = "sku, name, category, brand, brand_tier, price, cost, margin, stock"
+COLUMNS = "sku, name, category, brand, brand_tier, price, cost, margin, markup, stock"
 SortKey = Literal["stock_desc", "stock_asc", "price_desc", "price_asc", "margin_desc", "margin_asc", "name", "newest"]
 SORTS: dict[SortKey, str] = {
     "stock_desc": "stock DESC NULLS LAST",
@@ -40,7 +40,8 @@ class ProductFilter(BaseModel):
     min_margin: float | None = Field(
         None,
         allow_inf_nan=False,
-        description="Minimum markup on cost, as a fraction: 0.5 = price is at least cost + 50%.",
+        description="Minimum gross margin, as a fraction of the price: 0.6 = at least 60% of the price is profit "
+        "((price - cost) / price; the markup on cost is its own column).",
     )
     # NaN would compare false with every price (an empty result for no visible reason): refused instead.
     price_min: float | None = Field(None, ge=0, allow_inf_nan=False, description="Lowest price (EUR).")

@@ -15,11 +15,14 @@ from typing import Any
 import duckdb
 
 from storage.errors import UserError
+from tools.data import dates, order_lines
 from tools.data.columns import KEYS, SCHEMAS, Column, ident
 from tools.data.read import RAW, Source
 
 STAGED, ISSUES = "import_staged", "import_issues"
 PROBLEMS = {
+    "consent": "not a yes or no (yes/no, true/false, 1/0, subscribed/unsubscribed)",
+    "email": "not an email address",
     "number": "not a number",
     "integer": "not a whole number",
     "timestamp": "not a date",
@@ -27,7 +30,13 @@ PROBLEMS = {
 }
 # Values meaning "no value" in exported spreadsheets (numbers and dates only: "Na" is a surname).
 NULL_TOKENS = ("", "na", "n/a", "null", "none", "nan", "-", "#n/a")
-DATE_FORMATS = ["%d.%m.%Y", "%d.%m.%Y %H:%M", "%d/%m/%Y", "%d/%m/%Y %H:%M", "%Y/%m/%d", "%m/%d/%Y", "%Y%m%d"]
+# How exports spell consent (Shopify yes/no, spreadsheets TRUE/FALSE, Mailchimp's statuses). Mailchimp's
+# "pending" has not confirmed a double opt-in and "cleaned" addresses bounced: neither is a yes.
+CONSENT_YES = ("yes", "y", "true", "t", "1", "subscribed", "opted in", "opted-in", "opt-in", "confirmed", "granted")
+CONSENT_NO = (
+    "no", "n", "false", "f", "0", "unsubscribed", "cleaned", "pending", "non-subscribed", "not subscribed",
+    "opted out", "opted-out", "opt-out", "declined", "denied", "transactional", "archived",
+)  # fmt: skip
 # Number spellings that tell the decimal separator (a thousands-grouped part, or any digits, then a
 # decimal part; or two and more thousands groups) and the spelling that does not: "1,234" / "1.234".
 DECIMAL_COMMA = r"-?(([0-9]+|[0-9]{1,3}(\.[0-9]{3})+),[0-9]+|[0-9]{1,3}(\.[0-9]{3}){2,})"
@@ -59,10 +68,12 @@ def _uses_decimal_comma(con: duckdb.DuckDBPyConnection, numeric: list[str], deli
     return bool(n_either) and delimiter == ";"
 
 
-def stage(con: duckdb.DuckDBPyConnection, kind: str, source: Source, mapping: dict[str, str]) -> dict:
+def stage(
+    con: duckdb.DuckDBPyConnection, kind: str, source: Source, mapping: dict[str, str], date_format: str | None = None
+) -> dict:
     """`_stage`, with a value DuckDB cannot process at all reported as the file's problem, not a traceback."""
     try:
-        return _stage(con, kind, source, mapping)
+        return _stage(con, kind, source, mapping, date_format)
     except duckdb.Error as exc:
         raise UserError(
             f"Cannot import {source.path.name}: {str(exc).strip().splitlines()[0][:200]}",
@@ -74,7 +85,7 @@ def is_blank(raw: str) -> str:
     return f"({raw} IS NULL OR lower(trim({raw})) IN ({', '.join(repr(t) for t in NULL_TOKENS)}))"
 
 
-def _parse(column: Column, raw: str, decimal_comma: bool) -> str:
+def _parse(column: Column, raw: str, decimal_comma: bool, date_formats: list[str] | None = None) -> str:
     """SQL turning the raw text column `raw` into the schema type; NULL where it does not convert.
 
     Numbers and dates try a plain TRY_CAST first (most values are clean) and only the values it
@@ -83,6 +94,14 @@ def _parse(column: Column, raw: str, decimal_comma: bool) -> str:
     """
     if column.type == "text":
         return f"nullif(trim({raw}), '')"
+    if column.type == "id":  # "'7000123" (Shopify) and "17850.0" (a spreadsheet's number) are 7000123 and 17850
+        unquoted = f"trim(regexp_replace(trim({raw}), '^''+', ''))"
+        return f"nullif(regexp_replace({unquoted}, '^([0-9]+)\\.0+$', '\\1'), '')"
+    if column.type == "email":
+        return f"CASE WHEN contains({raw}, '@') THEN lower(trim({raw})) END"
+    if column.type == "consent":
+        value = f"lower(trim({raw}))"
+        return f"CASE WHEN {value} IN {CONSENT_YES!r} THEN true WHEN {value} IN {CONSENT_NO!r} THEN false END"
     if column.type == "list":
         # "[a, b]" (how DuckDB and Parquet lists print) splits without a regex: 2.5x faster.
         plain = f"starts_with({raw}, '[') AND NOT contains({raw}, '\"') AND NOT contains({raw}, '''')"
@@ -90,7 +109,7 @@ def _parse(column: Column, raw: str, decimal_comma: bool) -> str:
         return f"nullif(CASE WHEN {plain} THEN string_split({raw}[2:-2], ', ') ELSE {items} END, [''])"
     blank = is_blank(raw)
     if column.type == "timestamp":
-        slow = f"try_strptime(trim({raw}), {DATE_FORMATS!r})"
+        slow = f"try_strptime(trim({raw}), {date_formats!r})"
         return f"coalesce(TRY_CAST({raw} AS TIMESTAMP), CASE WHEN {blank} THEN NULL ELSE {slow} END)"
     digits = f"regexp_replace({raw}, '{NOT_DIGITS}', '', 'g')"
     digits = f"replace(replace({digits}, '.', ''), ',', '.')" if decimal_comma else f"replace({digits}, ',', '')"
@@ -111,7 +130,9 @@ def _failed(column: Column, typed: str, raw: str) -> str:
     return f"({failed} OR isinf({typed}))" if column.type == "number" else failed
 
 
-def _stage(con: duckdb.DuckDBPyConnection, kind: str, source: Source, mapping: dict[str, str]) -> dict[str, Any]:
+def _stage(
+    con: duckdb.DuckDBPyConnection, kind: str, source: Source, mapping: dict[str, str], date_format: str | None
+) -> dict[str, Any]:
     """Coerce every value in one pass into STAGED; log failing rows in ISSUES and drop them (and
     earlier duplicates of a key) from STAGED, which then holds exactly the rows to write."""
     schema = {c.name: c for c in SCHEMAS[kind]}
@@ -119,7 +140,17 @@ def _stage(con: duckdb.DuckDBPyConnection, kind: str, source: Source, mapping: d
     source.details["decimal_comma"] = decimal_comma = _uses_decimal_comma(con, numeric, source.details.get("delimiter"))
     fields = list(mapping.values())
     raw_of = {dst: f"r.{ident(src)}" for src, dst in mapping.items()}
-    typed = {dst: _parse(schema[dst], ident(src), decimal_comma) for src, dst in mapping.items()}
+    date_orders = {
+        dst: dates.decide(con, src, source.path.name, date_format)
+        for src, dst in mapping.items()
+        if schema[dst].type == "timestamp"
+    }
+    if date_orders:
+        source.details["date_order"] = {o.column: f"{o.order} ({o.reason})" for o in date_orders.values()}
+    typed = {
+        dst: _parse(schema[dst], ident(src), decimal_comma, date_orders[dst].formats() if dst in date_orders else None)
+        for src, dst in mapping.items()
+    }
     if kind == "orders":
         # The rows of one order are its lines, numbered in file order where the file leaves the line
         # number out or blank, so a re-import finds them again.
@@ -128,15 +159,18 @@ def _stage(con: duckdb.DuckDBPyConnection, kind: str, source: Source, mapping: d
             blank = is_blank(ident(next(src for src, dst in mapping.items() if dst == "line")))
             position = f"CASE WHEN {blank} THEN {position} ELSE {typed['line']} END"
         typed["line"] = position
+        order_lines.derive_amount(typed)
     columns = ", ".join(f"{sql} AS {dst}" for dst, sql in typed.items())
     key = " || '/' || ".join(f"coalesce({k}::VARCHAR, '')" for k in KEYS[kind] if k in fields) or "NULL"
     empty = " AND ".join(f"nullif(trim({ident(src)}), '') IS NULL" for src in mapping) or "true"
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {STAGED} AS
-        SELECT *, {key} AS __key FROM (
-            SELECT rowid AS __rid, {source.line_expr} AS __line, {empty} AS __empty, {columns} FROM {RAW})""")
+    rows = f"SELECT rowid AS __rid, {source.line_expr} AS __line, {empty} AS __empty, {columns} FROM {RAW}"
+    if kind == "orders":
+        rows = order_lines.with_returns(con, rows, mapping, typed)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED} AS SELECT *, {key} AS __key FROM ({rows})")
 
-    checks = {f: _failed(schema[f], f"s.{f}", raw_of[f]) for f in fields if schema[f].type not in ("text", "list")}
+    checks = {
+        f: _failed(schema[f], f"s.{f}", raw_of[f]) for f in fields if schema[f].type not in ("text", "id", "list")
+    }
     local = {f: _failed(schema[f], f"s.{f}", "s.r") for f in checks}
     required = {f: f"s.{f} IS NULL" for f in fields if schema[f].required}
     con.execute(
@@ -159,6 +193,10 @@ def _stage(con: duckdb.DuckDBPyConnection, kind: str, source: Source, mapping: d
                 INSERT INTO {ISSUES} SELECT __line, __key, '{f}', 'required value missing', NULL
                 FROM import_bad s WHERE s.{f} IS NULL AND {is_blank(ident("raw:" + f))}""")
         con.execute("DROP TABLE import_bad")
+    if kind == "orders":
+        con.execute(f"""
+            INSERT INTO {ISSUES} SELECT __line, __key, 'amount', '{order_lines.NO_AMOUNT}', NULL FROM {STAGED}
+            WHERE amount IS NULL AND NOT __empty AND __line NOT IN (SELECT __line FROM {ISSUES})""")
     if source.bad_records:
         con.executemany(f"INSERT INTO {ISSUES} VALUES (?, NULL, NULL, ?, NULL)", source.bad_records)
     con.execute(f"DELETE FROM {STAGED} WHERE __line IN (SELECT __line FROM {ISSUES})")

@@ -12,8 +12,11 @@ from storage.errors import UserError
 if TYPE_CHECKING:
     from tools.data.read import Source
 
-Kind = Literal["customers", "products", "orders"]
-ColumnType = Literal["text", "number", "integer", "timestamp", "list"]
+Kind = Literal["customers", "products", "orders", "suppressions"]
+# "id": text normalised the same way in every file (trimmed, Shopify's leading apostrophe dropped, a
+# spreadsheet's "17850.0" read as "17850"); "consent": yes/no in the spellings exports use; "email": an
+# address, lower-cased.
+ColumnType = Literal["text", "id", "number", "integer", "timestamp", "list", "consent", "email"]
 
 
 @dataclass(frozen=True)
@@ -27,14 +30,23 @@ class Column:
     required: bool = False
 
 
+CONSENT_ALIASES = (
+    "accepts email marketing", "accepts marketing", "email marketing", "email marketing consent", "marketing consent",
+    "consent", "opt-in", "optin", "opted in", "email opt-in", "newsletter", "subscribed", "subscription status",
+    "status", "member status", "email status",
+)  # fmt: skip
+ORDER_ID_ALIASES = (
+    "id", "order", "order number", "order no", "transaction id", "invoice", "invoiceno", "invoice no", "invoice number",
+)  # fmt: skip
 _CUSTOMER_ID = ("customer id", "cust_id", "customer", "customer number", "customer no", "client id", "user id")
 SCHEMAS: dict[str, list[Column]] = {
     "customers": [
-        Column("customer_id", "text", "customers", (*_CUSTOMER_ID, "id", "member id"), required=True),
+        Column("customer_id", "id", "customers", (*_CUSTOMER_ID, "id", "member id"), required=True),
         Column("first_name", "text", "customers", ("first name", "firstname", "given name", "forename")),
         Column("last_name", "text", "customers", ("last name", "surname", "family name", "lastname")),
         Column("email", "text", "customers", ("e-mail", "email address", "e-mail address", "mail")),
         Column("created_at", "timestamp", "customers", ("signup date", "created", "registered at", "customer since")),
+        Column("email_consent", "consent", "customers", CONSENT_ALIASES),
         Column("customer_type", "text", "customer_behavior", ("spender type", "type")),
         Column(
             "total_spent", "number", "customer_behavior", ("total", "total spend", "monetary", "lifetime value", "ltv")
@@ -53,28 +65,59 @@ SCHEMAS: dict[str, list[Column]] = {
         Column("luxury_affinity", "number", "customer_preferences", ("luxury",)),
     ],
     "products": [
-        Column("sku", "text", "products", ("id", "product id", "item id", "article number", "product code"), True),
+        Column("sku", "id", "products", ("id", "product id", "item id", "article number", "product code"), True),
         Column("name", "text", "products", ("product name", "title", "product")),
         Column("category", "text", "products", ("product category",)),
         Column("brand", "text", "products", ("brand name", "manufacturer")),
         Column("brand_tier", "text", "products", ("tier",)),
         Column("cost", "number", "products", ("unit cost", "cost price", "purchase price")),
-        Column("margin", "number", "products", ("markup",)),
+        Column("margin", "number", "products", ("gross margin", "margin rate")),
+        Column("markup", "number", "products", ("mark-up", "markup on cost")),
         Column("price", "number", "products", ("retail price", "sale price", "unit price")),
-        Column("stock", "integer", "products", ("quantity", "qty", "inventory", "stock level", "in stock")),
+        # Not "quantity": in an orders log that is the quantity ordered, never what is in stock.
+        Column("stock", "integer", "products", ("inventory", "stock level", "in stock", "on hand", "available")),
         Column("created_at", "timestamp", "products", ("created", "added")),
     ],
     "orders": [
-        Column("order_id", "text", "orders", ("id", "order", "order number", "order no", "transaction id"), True),
-        Column("customer_id", "text", "orders", _CUSTOMER_ID, required=True),
-        Column("ordered_at", "timestamp", "orders", ("date", "order date", "purchase date", "created at"), True),
-        Column("amount", "number", "orders", ("total", "order total", "value", "revenue", "price"), required=True),
-        Column("sku", "text", "orders", ("product id", "item id", "product code", "product")),
+        Column("order_id", "id", "orders", ORDER_ID_ALIASES, required=True),
+        Column("customer_id", "id", "orders", _CUSTOMER_ID),  # lines without one still count as revenue
+        Column(
+            "ordered_at",
+            "timestamp",
+            "orders",
+            ("date", "order date", "purchase date", "created at", "invoice date"),
+            True,
+        ),
+        # A line total; without one, the amount is quantity x unit price.
+        Column("amount", "number", "orders", ("total", "order total", "line total", "value", "revenue", "sales")),
+        Column("quantity", "number", "orders", ("qty", "units", "quantity ordered", "lineitem quantity")),
+        Column("unit_price", "number", "orders", ("unit price", "price", "price each", "item price", "lineitem price")),
+        Column(
+            "sku", "id", "orders", ("product id", "item id", "product code", "product", "stock code", "lineitem sku")
+        ),
+        Column("description", "text", "orders", ("product name", "item name", "lineitem name", "item description")),
         Column("category", "text", "orders", ("product category",)),
+        Column("country", "text", "orders", ("billing country", "shipping country", "customer country")),
+        Column("status", "text", "orders", ("order status", "financial status", "transaction type", "line status")),
         Column("line", "integer", "orders", ("line number", "line no", "position")),
     ],
+    "suppressions": [
+        Column(
+            "email", "email", "suppressions", ("e-mail", "email address", "e-mail address", "mail", "address"), True
+        ),
+        Column("reason", "text", "suppressions", ("type", "status", "event", "suppression reason")),
+    ],
 }
-KEYS = {"customers": ["customer_id"], "products": ["sku"], "orders": ["order_id", "line"]}
+KEYS = {"customers": ["customer_id"], "products": ["sku"], "orders": ["order_id", "line"], "suppressions": ["email"]}
+
+
+def missing_fields(kind: str, fields: list[str]) -> list[str]:
+    """The required fields a file's columns do not give. An order line's amount may come from quantity
+    and unit price; a customer file without ids (Mailchimp's) takes them from the addresses."""
+    missing = [c.name for c in SCHEMAS[kind] if c.required and c.name not in fields]
+    if kind == "orders" and "amount" not in fields and not {"quantity", "unit_price"} <= set(fields):
+        missing.append("amount (or quantity and unit_price)")
+    return missing
 
 
 def header_key(name: str) -> str:

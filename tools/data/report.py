@@ -48,6 +48,8 @@ def preview(con, args: ImportArgs, source: Source, mapping, unmatched, missing, 
             f"({data['would_insert']:,} new, {data['would_update']:,} updates), {stats['rejected']:,} rejected"
             + (f"; unmatched columns: {', '.join(unmatched)}." if unmatched else "; every column is matched.")
         )
+        for column, order in source.details.get("date_order", {}).items():
+            summary += f" Dates in {column}: read {order}."
         problems = issue_counts(con)
         data["problems"] = problems.to_dict("records")
         sample = con.execute(
@@ -75,22 +77,22 @@ def _is(n: int) -> str:
 
 
 def report(args: ImportArgs, source: Source, mapping, unmatched, stats, written, run_id) -> ToolResult:
-    main = written[args.kind]
-    updated = main["updated"]
-    inserted = stats["imported"] - updated
+    existed = written[args.kind]["updated"]
+    inserted = stats["imported"] - existed
+    changed = written["changed"]
     summary = (
         f"Imported {stats['imported']:,} of {stats['rows']:,} rows from {source.path.name} "
-        f"({inserted:,} new, {updated:,} updated)"
+        f"({inserted:,} new, {changed:,} changed, {existed - changed:,} unchanged)"
     )
     if stats["rejected"]:
         summary += f"; {stats['rejected']:,} rejected (see `promopilot data-issues --run {run_id}`)"
     if stats["empty_rows"]:
         summary += f"; {stats['empty_rows']:,} empty rows skipped"
-    if args.kind == "orders":
-        summary += f". Spend, order count and recency updated for {written['customers_updated']:,} customers"
-        if written["unknown_customers"]:
-            summary += f" ({written['unknown_customers']:,} not in the customer list yet)"
     summary += "."
+    if args.kind == "orders":
+        summary += " " + _orders_sentences(written)
+    if args.kind == "customers":
+        summary += " " + _consent_sentence(written, mapping)
     if lifted := written.get("rejudged", 0):
         summary += f" {_rejudged(lifted, written['released'], written['requarantine_reasons'], run_id)}"
     if unmatched:
@@ -103,7 +105,8 @@ def report(args: ImportArgs, source: Source, mapping, unmatched, stats, written,
         **source.details,
         **stats,
         "inserted": inserted,
-        "updated": updated,
+        "updated": changed,
+        "unchanged": existed - changed,
         "columns": mapping,
         "unmatched_columns": unmatched,
         **{k: v for k, v in written.items() if not isinstance(v, dict)},
@@ -111,4 +114,46 @@ def report(args: ImportArgs, source: Source, mapping, unmatched, stats, written,
     tables = [_mapping_table(source, mapping, unmatched)]
     if written["problems"]:
         tables.append(Table.from_rows("Rejected rows by problem", written["problems"]))
-    return ToolResult(summary=summary, data=data, tables=tables)
+    return ToolResult(summary=summary.strip(), data=data, tables=tables)
+
+
+def _orders_sentences(written: dict[str, Any]) -> str:
+    """Returns, revenue without a customer (one line, not an alarm per row), linking and new customers."""
+    parts = [
+        f"Spend, order count and recency updated for {written['customers_updated']:,} customers"
+        + (
+            f" ({written['return_lines']:,} cancelled or returned lines lower spend, never count as orders)."
+            if written["return_lines"]
+            else "."
+        )
+    ]
+    if written["revenue_without_customer"]:
+        parts.append(
+            f"{written['revenue_without_customer_share']:.1%} of the file's revenue is on lines without a customer id "
+            "(kept for products and totals, not linked to anyone)."
+        )
+    if written["customers_before"] and written["file_customers"]:
+        linked, total = written["linked_customers"], written["file_customers"]
+        parts.append(f"{linked:,} of the file's {total:,} customers matched existing customers.")
+        if linked < total / 2:
+            parts.append(
+                "Warning: fewer than half matched: check that the customer ids are the same in both files "
+                "(the rest were added as new customers without an address)."
+            )
+    if written.get("customers_created"):
+        parts.append(
+            f"{written['customers_created']:,} customers were added from the log; without an email address they "
+            "can be segmented but not emailed."
+        )
+    if written.get("products_added"):
+        parts.append(f"{written['products_added']:,} products added to the catalogue (stock unknown).")
+    return " ".join(parts)
+
+
+def _consent_sentence(written: dict[str, Any], mapping: dict[str, str]) -> str:
+    if "email_consent" not in mapping.values():
+        return "The file has no consent column: these customers' email consent stays as it was (unknown for new ones)."
+    return (
+        f"Email consent: {written['consent_yes']:,} yes, {written['consent_no']:,} no (never emailed), "
+        f"{written['consent_unknown']:,} unknown."
+    )

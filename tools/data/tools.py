@@ -12,7 +12,8 @@ from pydantic import AliasChoices, BaseModel, Field
 from storage.errors import UserError
 from tools.context import ToolContext
 from tools.data.coerce import ISSUES, STAGED, stage
-from tools.data.columns import SCHEMAS, Kind, match_columns
+from tools.data.columns import Kind, header_key, match_columns, missing_fields
+from tools.data.consent import implied_columns
 from tools.data.read import RAW, read
 from tools.data.report import preview, report
 from tools.data.validate import CHECKS, apply_fixes, drop_scratch, find, prepare, summarise
@@ -23,7 +24,10 @@ from tools.results import Table, ToolResult
 
 
 class ImportArgs(BaseModel):
-    kind: Annotated[Kind, Positional()] = Field(description="What the file holds: customers, products or orders.")
+    kind: Annotated[Kind, Positional()] = Field(
+        description="What the file holds: customers, products, orders, or suppressions (addresses never to email: "
+        "unsubscribes, bounces, complaints; an optional reason column)."
+    )
     path: Annotated[str, Positional()] = Field(
         description="The file: .csv/.tsv/.txt, .parquet, .jsonl or .json (JSON lines or an array of objects); "
         "CSV and JSON may be gzip- or zstd-compressed (.csv.gz, .jsonl.zst)."
@@ -35,6 +39,12 @@ class ImportArgs(BaseModel):
         "(DST 'ignore' skips the column).",
     )
     dry_run: bool = Field(False, description="Only preview: show what would be imported, change nothing.")
+    date_format: str | None = Field(
+        None,
+        description="How to read day/month dates when the file cannot tell: day-first (31/12/2024), month-first "
+        "(12/31/2024) or a pattern such as %m/%d/%Y %H:%M. Without it each date column's order is decided from "
+        "all its values.",
+    )
 
 
 @tool(cli="import")
@@ -55,14 +65,16 @@ def import_data(ctx: ToolContext, args: ImportArgs) -> ToolResult:
             source = read(con, Path(args.path).expanduser())
             advance(1)
             mapping, unmatched = match_columns(args.kind, source, args.map)
-            missing = [c.name for c in SCHEMAS[args.kind] if c.required and c.name not in mapping.values()]
+            if args.kind == "customers":
+                implied_columns(con, source, mapping)
+            missing = missing_fields(args.kind, list(mapping.values()))
             if missing and not args.dry_run:
                 raise UserError(
                     f"{source.path.name} has no column for {', '.join(missing)} "
                     f"(its columns: {', '.join(source.columns) or 'none'}).",
-                    hint=f"Map the right column, e.g. --map 'Your Column={missing[0]}', or preview with --dry-run.",
+                    hint=_missing_hint(args.kind, source.columns, missing),
                 )
-            stats = {} if missing else stage(con, args.kind, source, mapping)
+            stats = {} if missing else stage(con, args.kind, source, mapping, args.date_format)
             advance(1)
             if args.dry_run:
                 return preview(con, args, source, mapping, unmatched, missing, stats)
@@ -81,6 +93,17 @@ def import_data(ctx: ToolContext, args: ImportArgs) -> ToolResult:
         for name in (RAW, STAGED, ISSUES, LIFTED, "import_bad", "import_json"):
             con.execute(f"DROP TABLE IF EXISTS {name}")
     return report(args, source, mapping, unmatched, stats, written, run_id)
+
+
+def _missing_hint(kind: str, columns: list[str], missing: list[str]) -> str:
+    """What to do about a missing column; an orders log offered as products is told where it belongs."""
+    keys = {header_key(c) for c in columns}
+    if kind == "products" and keys & {"invoiceno", "invoice", "orderid", "ordernumber"}:
+        return (
+            "This looks like an orders log: import it as orders (promopilot import orders FILE); the catalogue "
+            "is filled from it, with stock left unknown."
+        )
+    return f"Map the right column, e.g. --map 'Your Column={missing[0]}', or preview with --dry-run."
 
 
 class ValidateArgs(BaseModel):

@@ -1,7 +1,8 @@
 """Writing the staged rows: upserted by key in the caller's transaction, only where a value changed.
 
-Quarantined customers whose values change are released and judged again (`rejudge`); an orders
-log is summarised into behaviour features (recency, frequency, monetary value) in SQL.
+Quarantined customers whose values change are released and judged again (`rejudge`); a value
+`validate --fix` repaired stays repaired while the file still has the old one; an orders log is
+summarised into behaviour features and the catalogue (see order_lines).
 """
 
 # Only fixed table names and quoted identifiers are formatted into SQL here; every value is bound.
@@ -14,13 +15,17 @@ from typing import Any
 
 import duckdb
 
+from tools.data import consent, order_lines
 from tools.data.coerce import ISSUES, STAGED, issue_counts
 from tools.data.columns import KEYS, SCHEMAS
 from tools.data.read import Source
-from tools.data.validate import rejudge
+from tools.data.validate import CHECKS, rejudge
 
 AOV = "round(g.total_spent / nullif(g.order_count, 0), 2)"
 LIFTED = "import_lifted"
+SUPPRESSION_REASON = """CASE WHEN regexp_matches({reason}, 'unsub|opt.?out') THEN 'unsubscribed'
+    WHEN regexp_matches({reason}, 'bounce|clean|invalid|undeliver') THEN 'bounced'
+    WHEN regexp_matches({reason}, 'complain|spam|abuse') THEN 'complaint' ELSE 'manual' END"""
 
 
 def existing(con: duckdb.DuckDBPyConnection, table: str, keys: list[str]) -> int:
@@ -41,16 +46,35 @@ def _plan(kind: str, fields: list[str]) -> dict[str, dict[str, str]]:
         tables.setdefault("customers", {})
         _derive(tables.get("customer_behavior", {}), fields, "avg_order_value", AOV)
     if kind == "products":
-        cols = tables.setdefault("products", {})
-        _derive(cols, fields, "price", "round(g.cost * (1 + g.margin), 2)")
-        _derive(cols, fields, "margin", "round(g.price / nullif(g.cost, 0) - 1, 3)")
+        _price_parts(tables.setdefault("products", {}), fields)
     if kind == "orders":
+        cols = tables["orders"]
         # An order line without a category takes its product's, so "categories bought" works from SKUs alone.
         from_product = "(SELECT p.category FROM products p WHERE p.sku = g.sku)" if "sku" in fields else "NULL"
         own = "g.category" if "category" in fields else "NULL"
-        tables["orders"]["category"] = f"coalesce({own}, {from_product})"
-        tables["orders"].pop("line", None)
+        cols |= {"category": f"coalesce({own}, {from_product})", "amount": "g.amount", "is_return": "g.is_return"}
+        for staged_only in ("line", "status"):
+            cols.pop(staged_only, None)
+    if kind == "suppressions":
+        reason = "lower(coalesce(g.reason, ''))" if "reason" in fields else "''"
+        tables["suppressions"] = {"reason": SUPPRESSION_REASON.format(reason=reason)}
     return tables
+
+
+def _price_parts(cols: dict[str, str], fields: list[str]) -> None:
+    """Price, gross margin and markup, each filled from the others where the file leaves it out:
+    margin = (price - cost) / price, markup = (price - cost) / cost."""
+    price = "g.price" if "price" in fields else "NULL"
+    if "cost" in fields:
+        from_margin = "round(g.cost / nullif(1 - g.margin, 0), 2)" if "margin" in fields else "NULL"
+        from_markup = "round(g.cost * (1 + g.markup), 2)" if "markup" in fields else "NULL"
+        price = f"coalesce({price}, {from_margin}, {from_markup})"
+        if price != "coalesce(NULL, NULL, NULL)":
+            cols["price"] = price
+            margin = "g.margin" if "margin" in fields else "NULL"
+            markup = "g.markup" if "markup" in fields else "NULL"
+            cols["margin"] = f"coalesce({margin}, round(({price} - g.cost) / nullif({price}, 0), 3))"
+            cols["markup"] = f"coalesce({markup}, round(({price} - g.cost) / nullif(g.cost, 0), 3))"
 
 
 def _derive(columns: dict[str, str], fields: list[str], name: str, formula: str) -> None:
@@ -63,12 +87,21 @@ def write(con: duckdb.DuckDBPyConnection, kind: str, source: Source, mapping: di
     """Upsert the staged rows, judge quarantined customers with new values again and log the ISSUES;
     the caller holds the transaction."""
     tag = f"import:{source.path.name}"
+    fields = list(mapping.values())
     written: dict[str, Any] = {}
-    plan = _plan(kind, list(mapping.values()))
+    plan = _plan(kind, fields)
+    if kind == "customers":
+        _keep_repairs(con, fields)
+        if "email_consent" in fields:
+            consent.before_write(con, STAGED)
+            written |= consent.counts(con, STAGED)
+    if kind == "orders":
+        written |= order_lines.summarise_file(con, STAGED)
+    written["changed"] = _changed(con, kind, plan)
     lifted = _release_changed(con, plan) if kind == "customers" else 0
     for table, values in plan.items():
         keys = KEYS[kind] if table == kind else ["customer_id"]
-        if table in ("customers", "products", "orders"):
+        if table in ("customers", "products", "orders", "suppressions"):
             values = {**values, "source": "?"}
         written[table] = {"updated": (overlap := existing(con, table, keys))}
         columns = [*keys, *values]
@@ -85,11 +118,12 @@ def write(con: duckdb.DuckDBPyConnection, kind: str, source: Source, mapping: di
             [tag] if "source" in values else None,
         )
     if kind == "orders":
-        written["customers_updated"] = _orders_to_behavior(con)
-        written["unknown_customers"] = con.execute(
-            f"SELECT count(DISTINCT customer_id) FROM {STAGED} g "
-            "WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.customer_id = g.customer_id)"
-        ).fetchone()[0]
+        written["customers_created"] = order_lines.create_customers(con, STAGED, tag)
+        written["customers_updated"] = order_lines.to_behavior(con)
+        if {"description", "unit_price"} & set(fields):
+            written |= order_lines.to_catalogue(con, tag)
+    if kind == "customers" and "email_consent" in fields:
+        consent.after_write(con, tag)
     if kind == "customers":  # judged once all their new values are written, behaviour too
         again = rejudge(con, LIFTED, run_id) if lifted else {"quarantined": 0, "reasons": []}
         written |= {
@@ -99,12 +133,44 @@ def write(con: duckdb.DuckDBPyConnection, kind: str, source: Source, mapping: di
             "requarantine_reasons": again["reasons"],
         }
     written["problems"] = issue_counts(con).to_dict("records")
-    con.execute(
+    # The same file's same rejected rows are logged once, however often it is imported.
+    written["issues_logged"] = con.execute(
         "INSERT INTO data_issues (run_id, table_name, row_key, source_file, line, field, problem, raw_value, action) "
-        f"SELECT ?, ?, row_key, ?, __line, field, problem, raw_value, 'rejected' FROM {ISSUES} ORDER BY __line",
-        [run_id, kind, str(source.path)],
-    )
+        f"SELECT ?, ?, row_key, ?, __line, field, problem, raw_value, 'rejected' FROM {ISSUES} i "
+        "WHERE NOT EXISTS (SELECT 1 FROM data_issues d WHERE d.action = 'rejected' AND d.table_name = ? "
+        "AND d.source_file = ? AND d.line IS NOT DISTINCT FROM i.__line AND d.field IS NOT DISTINCT FROM i.field "
+        "AND d.problem = i.problem AND d.raw_value IS NOT DISTINCT FROM i.raw_value) ORDER BY __line",
+        [run_id, kind, str(source.path), kind, str(source.path)],
+    ).fetchone()[0]
     return written
+
+
+def _keep_repairs(con: duckdb.DuckDBPyConnection, fields: list[str]) -> None:
+    """Where the file still has the value `validate --fix` repaired, keep the repair: a re-import of the
+    unchanged export must not bring back a stray space or a wrong average."""
+    for check in CHECKS:
+        if check.repair is None or check.repair[0] not in fields:
+            continue
+        column = check.repair[0]
+        con.execute(
+            f"""UPDATE {STAGED} g SET {column} = t.{column} FROM {check.table} t, data_issues d
+                WHERE t.customer_id = g.customer_id AND d.action = 'fixed' AND d.problem = ?
+                  AND d.row_key = g.customer_id AND d.raw_value = left(g.{column}::VARCHAR, 200)
+                  AND d.new_value = left(t.{column}::VARCHAR, 200)""",
+            [check.name],
+        )
+
+
+def _changed(con: duckdb.DuckDBPyConnection, kind: str, plan: dict[str, dict[str, str]]) -> int:
+    """How many staged rows already exist and differ in at least one value they write."""
+    keys = KEYS[kind]
+    main = kind
+    on = " AND ".join(f"{main}.{k} = g.{k}" for k in keys)
+    joins = "".join(f" LEFT JOIN {t} ON {t}.customer_id = g.customer_id" for t in plan if t != main)
+    differs = " OR ".join(f"{t}.{c} IS DISTINCT FROM {sql}" for t, values in plan.items() for c, sql in values.items())
+    return con.execute(
+        f"SELECT count(*) FROM {STAGED} g JOIN {main} ON {on}{joins} WHERE {differs or 'false'}"
+    ).fetchone()[0]
 
 
 def _release_changed(con: duckdb.DuckDBPyConnection, plan: dict[str, dict[str, str]]) -> int:
@@ -120,28 +186,3 @@ def _release_changed(con: duckdb.DuckDBPyConnection, plan: dict[str, dict[str, s
     return con.execute(
         f"UPDATE customers SET quarantine_reason = NULL WHERE customer_id IN (SELECT customer_id FROM {LIFTED})"
     ).fetchone()[0]
-
-
-def _orders_to_behavior(con: duckdb.DuckDBPyConnection) -> int:
-    """RFM from the whole order log: monetary, frequency, average order value, recency, categories.
-
-    Recency counts days back from the latest order in the log, not from today, so an export
-    from last month does not make every customer look lapsed.
-    """
-    con.execute("""
-        INSERT INTO customer_behavior (customer_id, total_spent, order_count, avg_order_value,
-                                       days_since_last_purchase, categories_bought)
-        SELECT customer_id, round(sum(amount), 2), count(DISTINCT order_id)::INTEGER,
-               round(sum(amount) / count(DISTINCT order_id), 2),
-               date_diff('day', max(ordered_at), (SELECT max(ordered_at) FROM orders))::INTEGER,
-               list_sort(list(DISTINCT category) FILTER (WHERE category IS NOT NULL))
-        FROM orders GROUP BY customer_id
-        ON CONFLICT (customer_id) DO UPDATE SET total_spent = excluded.total_spent,
-            order_count = excluded.order_count, avg_order_value = excluded.avg_order_value,
-            days_since_last_purchase = excluded.days_since_last_purchase,
-            categories_bought = excluded.categories_bought
-        WHERE (customer_behavior.total_spent, customer_behavior.order_count, customer_behavior.avg_order_value,
-               customer_behavior.days_since_last_purchase, customer_behavior.categories_bought)
-              IS DISTINCT FROM (excluded.total_spent, excluded.order_count, excluded.avg_order_value,
-                                excluded.days_since_last_purchase, excluded.categories_bought)""")
-    return con.execute("SELECT count(DISTINCT customer_id) FROM orders").fetchone()[0]
