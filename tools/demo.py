@@ -285,7 +285,7 @@ def _write(con, people: dict[str, object], inventory: dict[str, object]) -> None
                                    ELSE replace(email, '@', '@@') END
                     ELSE email END,
                CASE WHEN defect = 'empty_row' THEN NULL ELSE created_at END,
-               'demo', NULL, true, 'demo', current_timestamp  -- the demo shop's customers all said yes
+               'demo', NULL, true, 'demo', created_at  -- the demo shop's customers said yes when they signed up
         FROM demo_people""")
     con.execute("""
         INSERT INTO customer_behavior

@@ -4,8 +4,9 @@ Consent is stored per customer (`email_consent`: true, false or NULL = unknown) 
 came from and when. A blank consent cell keeps what is known; a file without a consent column
 leaves consent alone (and its summary says so). Mailchimp exports an audience as three files
 without a status column (`subscribed_members_export_…`, `unsubscribed_…`, `cleaned_…`): the file
-name is then the consent. Mailchimp files have no customer id either: an address already on file
-keeps its customer, a new one becomes its own id.
+name is then the consent. Mailchimp files have no customer id either (they are told by their name
+or their LEID and EUID columns): an address already on file keeps its customer, a new one becomes its
+own id. Other files without an id column are refused, as an unrecognised id column is likelier.
 """
 
 # Only fixed table names and quoted identifiers are formatted into SQL here; values are bound.
@@ -17,7 +18,7 @@ import re
 
 import duckdb
 
-from tools.data.columns import ident
+from tools.data.columns import header_key, ident
 from tools.data.read import RAW, Source
 
 CHANGED = "import_consent_changed"
@@ -34,7 +35,8 @@ def implied_columns(con: duckdb.DuckDBPyConnection, source: Source, mapping: dic
         # Mailchimp's export names: the list a file holds is the consent of everyone in it.
         con.execute(f"ALTER TABLE {RAW} ADD COLUMN {ident(FROM_FILE_NAME)} VARCHAR DEFAULT '{status.group(1)}'")
         mapping[FROM_FILE_NAME] = "email_consent"
-    if "customer_id" not in fields and "email" in fields:
+    mailchimp = status or {"leid", "euid"} <= {header_key(c) for c in source.columns}
+    if "customer_id" not in fields and "email" in fields and mailchimp:
         email = ident(next(src for src, dst in mapping.items() if dst == "email"))
         con.execute(f"ALTER TABLE {RAW} ADD COLUMN {ident(FROM_EMAIL)} VARCHAR")
         con.execute(f"""
