@@ -2,7 +2,9 @@
 
 Two pieces every targeting tool shares, written once, in SQL:
 
-- **Eligibility.** A customer is reachable when not quarantined, the email looks valid, the
+- **Eligibility.** A customer is reachable when not quarantined, has an address (one without is
+  "not contactable", never "invalid"), the email looks valid, they did not say no to marketing email
+  (and gave a yes, unless the unknown-consent setting allows emailing those without an answer), the
   address is not suppressed (unsubscribed, bounced, complained), it was not sent a message within
   the frequency cap, and no other eligible customer already has the same address (one inbox gets
   one message). Each excluded customer is counted under the first reason that applies, in
@@ -31,12 +33,17 @@ from tools.context import ToolContext
 
 EXCLUSION_REASONS = [
     "quarantined",
+    "no_address",  # not contactable: no email address at all (a shop known from its orders log)
     "invalid_email",
+    "no_consent",  # said no to marketing email (or Mailchimp: unsubscribed, cleaned, pending)
+    "consent_unknown",  # no answer on file, and the setting does not allow emailing them
+
     "unsubscribed",  # suppressed by an unsubscribe
     "suppressed",  # suppressed for another reason: bounced, complaint, manual
     "recently_emailed",
     "duplicate_email",
 ]
+WORDS = {"no_address": "not contactable (no email address)", "consent_unknown": "consent unknown"}
 UNSUBSCRIBED = "unsubscribed"  # the suppressions.reason an unsubscribe link writes (tools/tracking.py)
 
 # Conservative shape check (RE2): dot-atom local part, dotted host, alphabetic TLD. The validation
@@ -170,7 +177,9 @@ def require_products(db: Database, skus: list[str]) -> pd.DataFrame:
 SCRATCH = "audience_scope"  # a temp table: flag once, then count and score from it
 
 
-def _flag_scope(db: Database, run_id: int | None, segments: list[int] | None, since: datetime) -> dict[Any, int]:
+def _flag_scope(
+    db: Database, run_id: int | None, segments: list[int] | None, since: datetime, unknown_consent: bool
+) -> dict[Any, int]:
     """Write the customers in scope, each with its exclusion reason (NULL = eligible), to the SCRATCH
     temp table; returns the count per reason. String work (normalising and checking the address)
     is the costly part on a million rows, so it happens once per call, not per query."""
@@ -184,8 +193,8 @@ def _flag_scope(db: Database, run_id: int | None, segments: list[int] | None, si
             WHERE status = 'sent' AND sent_at >= $since
         ),
         base AS (
-            SELECT c.customer_id, c.email, c.first_name, c.quarantine_reason, m.segment,
-                   lower(trim(c.email)) AS address
+            SELECT c.customer_id, c.email, c.first_name, c.quarantine_reason, m.segment, c.email_consent,
+                   nullif(lower(trim(c.email)), '') AS address
             FROM customers c {membership} segment_members m ON m.customer_id = c.customer_id AND m.run_id = $run_id
             {in_segments}
         ),
@@ -194,9 +203,12 @@ def _flag_scope(db: Database, run_id: int | None, segments: list[int] | None, si
             FROM suppressions GROUP BY 1
         ),
         scope AS (
-            SELECT b.* EXCLUDE (quarantine_reason), CASE
+            SELECT b.* EXCLUDE (quarantine_reason, email_consent), CASE
                 WHEN quarantine_reason IS NOT NULL THEN 'quarantined'
-                WHEN b.address IS NULL OR NOT regexp_full_match(b.address, $pattern) THEN 'invalid_email'
+                WHEN b.address IS NULL THEN 'no_address'
+                WHEN NOT regexp_full_match(b.address, $pattern) THEN 'invalid_email'
+                WHEN NOT b.email_consent THEN 'no_consent'
+                WHEN b.email_consent IS NULL AND NOT $unknown_consent THEN 'consent_unknown'
                 WHEN x.unsubscribed THEN 'unsubscribed'
                 WHEN x.address IS NOT NULL THEN 'suppressed'
                 WHEN customer_id IN (SELECT customer_id FROM sent)
@@ -212,7 +224,13 @@ def _flag_scope(db: Database, run_id: int | None, segments: list[int] | None, si
                CASE WHEN d.keeper IS NOT NULL AND s.customer_id <> d.keeper THEN 'duplicate_email'
                     ELSE s.reason END AS reason
         FROM scope s LEFT JOIN shared d ON s.reason IS NULL AND d.address = s.address""",  # noqa: S608 - fixed
-        {"run_id": run_id, "since": since, "pattern": EMAIL_PATTERN, "unsubscribed": UNSUBSCRIBED}
+        {
+            "run_id": run_id,
+            "since": since,
+            "pattern": EMAIL_PATTERN,
+            "unsubscribed": UNSUBSCRIBED,
+            "unknown_consent": unknown_consent,
+        }
         | ({"segments": segments} if segments is not None else {}),
     )
     return dict(db.execute(f"SELECT reason, count(*) FROM {SCRATCH} GROUP BY 1").fetchall())  # noqa: S608
@@ -227,6 +245,7 @@ def scored_audience(
     frequency_cap_days: int,
     limit: int | None = None,
     breakdown: bool = False,
+    unknown_consent: bool = False,
 ) -> tuple[pd.DataFrame, dict[str, int], int]:
     """`eligible_audience` plus the number of eligible customers (the frame stops at `limit`), optionally
     with the score's components per customer (`breakdown`)."""
@@ -277,7 +296,7 @@ def scored_audience(
             FROM {SCRATCH} f JOIN customers c USING (customer_id)
             WHERE f.reason IS NULL ORDER BY f.customer_id {top}"""  # noqa: S608 - fixed fragments
     try:
-        counts = _flag_scope(db, run_id, segments, since)
+        counts = _flag_scope(db, run_id, segments, since, unknown_consent)
         audience = db.df(sql, params)
     finally:
         db.execute(f"DROP TABLE IF EXISTS {SCRATCH}")
@@ -287,7 +306,7 @@ def scored_audience(
 
 def describe_exclusions(excluded: dict[str, int]) -> str:
     """The non-zero exclusion counts as words, in reason order: "3 quarantined, 2 unsubscribed"."""
-    return ", ".join(f"{n:,} {reason.replace('_', ' ')}" for reason, n in excluded.items() if n)
+    return ", ".join(f"{n:,} {WORDS.get(reason, reason.replace('_', ' '))}" for reason, n in excluded.items() if n)
 
 
 def eligible_audience(
@@ -298,6 +317,7 @@ def eligible_audience(
     skus: list[str],
     frequency_cap_days: int,
     limit: int | None = None,
+    unknown_consent: bool = False,
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """The customers a campaign may email, best fit first, and how many were excluded by reason.
 
@@ -307,8 +327,15 @@ def eligible_audience(
     `segments=None` = every usable customer. `excluded` has every reason in EXCLUSION_REASONS
     (0 when none), counted among the customers in scope (the given segments, or everyone);
     "suppressed" holds the suppressions other than unsubscribes (bounces, complaints, manual).
+    `unknown_consent` lets customers without a consent answer in (the shop's setting).
     """
     audience, excluded, _ = scored_audience(
-        db, run_id=run_id, segments=segments, skus=skus, frequency_cap_days=frequency_cap_days, limit=limit
+        db,
+        run_id=run_id,
+        segments=segments,
+        skus=skus,
+        frequency_cap_days=frequency_cap_days,
+        limit=limit,
+        unknown_consent=unknown_consent,
     )
     return audience, excluded

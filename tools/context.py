@@ -41,6 +41,11 @@ class Settings(BaseModel):
     send_rate: float = 50.0  # messages per second
     frequency_cap_days: int = 7
     shop_url: str = "https://shop.example.com"  # campaign links point here (landing page, /products/SKU)
+    # May customers who never answered the consent question be emailed? Off: GDPR and the UK's PECR want
+    # a recorded yes before marketing email; a shop under an opt-out law (CAN-SPAM) may turn it on.
+    email_unknown_consent: bool = False
+    # The sender's postal address, in every email's footer (CAN-SPAM requires one).
+    postal_address: str = "PromoPilot Demo Shop, 1 Example Street, London EC1A 1AA, United Kingdom"
 
     @property
     def model_label(self) -> str:
@@ -70,6 +75,8 @@ class Settings(BaseModel):
                 env("PROMOPILOT_FREQUENCY_CAP_DAYS") or cls.model_fields["frequency_cap_days"].default
             ),
             shop_url=(env("PROMOPILOT_SHOP_URL") or cls.model_fields["shop_url"].default).rstrip("/"),
+            email_unknown_consent=_flag("PROMOPILOT_EMAIL_UNKNOWN_CONSENT"),
+            postal_address=env("PROMOPILOT_POSTAL_ADDRESS") or cls.model_fields["postal_address"].default,
         )
 
 

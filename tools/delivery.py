@@ -44,8 +44,11 @@ from tools.render import Recipient
 from tools.transports import Connection, DeliveryError, Transport, TransportUnavailable
 
 UNKNOWN_REPLY = "interrupted mid-delivery; not resent to avoid a duplicate"
-SUPPRESSED_REPLY = "address suppressed (unsubscribed or bounced) after the list was frozen"
-_SUPPRESSED = "lower(trim(email)) IN (SELECT lower(email) FROM suppressions)"
+SUPPRESSED_REPLY = "address suppressed (unsubscribed, bounced or consent withdrawn) after the list was frozen"
+_SUPPRESSED = (
+    "(lower(trim(email)) IN (SELECT lower(email) FROM suppressions) OR customer_id IN "
+    "(SELECT customer_id FROM customers WHERE NOT email_consent))"
+)
 
 
 @dataclass(frozen=True)

@@ -257,6 +257,7 @@ def rank_customers(ctx: ToolContext, args: RankArgs) -> ToolResult:
         frequency_cap_days=cap,
         limit=args.top,
         breakdown=True,
+        unknown_consent=ctx.settings.email_unknown_consent,
     )
     if not pii_visible(ctx):
         ranked = ranked.drop(columns=["email", "first_name"])  # the model sees ids and scores, not people

@@ -249,6 +249,7 @@ def _start(ctx: ToolContext, campaign: dict[str, Any], variants: tuple[str, ...]
         segments=campaign["segments"],
         skus=skus,
         frequency_cap_days=ctx.settings.frequency_cap_days,
+        unknown_consent=ctx.settings.email_unknown_consent,
     )
     if audience.empty:
         left_out = describe_exclusions(excluded)
@@ -360,6 +361,7 @@ def _dry_run(ctx: ToolContext, campaign: dict[str, Any], renderer: CampaignRende
             segments=campaign["segments"],
             skus=list(version["skus"] or campaign["skus"] or []),
             frequency_cap_days=ctx.settings.frequency_cap_days,
+            unknown_consent=ctx.settings.email_unknown_consent,
         )
         con = ctx.db.con
         con.register("audience", audience)

@@ -65,10 +65,10 @@ CHECKS = [
         "missing_value",
         "customers",
         "quarantine",
-        "Values needed to email or segment a customer are missing: email, total_spent or order_count.",
+        "Values needed to segment a customer are missing: total_spent or order_count (a missing email only "
+        "makes a customer not contactable: they are left out of sends, not quarantined).",
         _any_of(
             "SELECT customer_id, '{field}', NULL FROM usable WHERE NOT is_empty AND {test}",
-            email="nullif(trim(email), '') IS NULL",
             total_spent="total_spent IS NULL",
             order_count="order_count IS NULL",
         ),
