@@ -37,7 +37,6 @@ EXCLUSION_REASONS = [
     "invalid_email",
     "no_consent",  # said no to marketing email (or Mailchimp: unsubscribed, cleaned, pending)
     "consent_unknown",  # no answer on file, and the setting does not allow emailing them
-
     "unsubscribed",  # suppressed by an unsubscribe
     "suppressed",  # suppressed for another reason: bounced, complaint, manual
     "recently_emailed",
@@ -54,7 +53,7 @@ EMAIL_PATTERN = (
 )
 
 WEIGHTS: dict[str, float] = {
-    "category_fit": 0.30,  # likes (or bought) the product's category
+    "category_fit": 0.30,  # bought the product itself, likes (or bought) its category
     "price_fit": 0.25,  # price within the customer's usual range
     "brand_fit": 0.15,  # names the brand among favourites
     "tier_fit": 0.15,  # brand tier vs luxury affinity
@@ -65,11 +64,13 @@ NEUTRAL = 0.5  # a component we cannot judge (missing data) neither helps nor hu
 BOUGHT_ONLY = 0.8  # bought the category before, without naming it a preference
 FULL_ROOM = 0.5  # a gross margin (share of the price) at or above this leaves full room to discount
 
+# Purchase history: `bought` is the customer's purchase (returns apart) of product p, if any (see BOUGHT_JOIN).
 # Customer columns c.*: preferred_categories, categories_bought, preferred_brands, price_range_min,
 # price_range_max, avg_order_value, discount_sensitivity, luxury_affinity.
 # Product columns p.*: category, brand, price, tier_level, margin_room (see PRODUCT_SQL).
 COMPONENT_SQL: dict[str, str] = {
-    "category_fit": f"""CASE WHEN list_contains(coalesce(c.preferred_categories, []), p.category) THEN 1.0
+    "category_fit": f"""CASE WHEN bought.sku IS NOT NULL
+                                  OR list_contains(coalesce(c.preferred_categories, []), p.category) THEN 1.0
         WHEN list_contains(coalesce(c.categories_bought, []), p.category) THEN {BOUGHT_ONLY} ELSE 0.0 END""",
     "price_fit": f"""CASE
         WHEN p.price IS NULL OR coalesce(c.price_range_min, c.avg_order_value) IS NULL THEN {NEUTRAL}
@@ -97,20 +98,27 @@ PRODUCT_SQL = f"""
            list_position($skus, sku) AS pos, coalesce(stock <= 0, false) AS sold_out
     FROM products WHERE sku IN (SELECT unnest($skus))"""  # noqa: S608 - constants only
 
+# Who bought which of the products scored ($skus), from the orders log, returns apart: joined to each
+# (customer c, product p) pair, so a customer who bought the product itself gets the full category fit.
+BOUGHT_JOIN = """LEFT JOIN (SELECT DISTINCT customer_id, sku FROM orders
+                         WHERE sku IN (SELECT unnest($skus)) AND NOT is_return AND customer_id IS NOT NULL) bought
+                ON bought.customer_id = c.customer_id AND bought.sku = p.sku"""
 # What the score reads about a customer `f` (joined, so customers without preferences still score).
 FEATURE_COLUMNS = """pr.preferred_categories, b.categories_bought, pr.preferred_brands, pr.price_range_min,
     pr.price_range_max, b.avg_order_value, pr.discount_sensitivity, pr.luxury_affinity"""
 FEATURE_JOINS = """LEFT JOIN customer_preferences pr ON pr.customer_id = f.customer_id
     LEFT JOIN customer_behavior b ON b.customer_id = f.customer_id"""
 # Every customer with what the score reads: for one-row-at-a-time use (the oracle, the baseline).
-FEATURES_SQL = f"SELECT f.customer_id, {FEATURE_COLUMNS} FROM customers f {FEATURE_JOINS}"  # noqa: S608
+FEATURES_SQL = f"""SELECT f.customer_id, {FEATURE_COLUMNS},
+    (SELECT list(DISTINCT o.sku) FROM orders o WHERE o.customer_id = f.customer_id AND NOT o.is_return) AS skus_bought
+    FROM customers f {FEATURE_JOINS}"""  # noqa: S608
 
 
 def score_one(customer: dict[str, Any], product: dict[str, Any]) -> dict[str, float]:
     """The fit of one product for one customer, component by component, plus `score`.
 
-    `customer` has the FEATURE_COLUMNS keys (missing ones count as unknown), `product` has
-    category, brand, brand_tier, price, margin. Must agree with COMPONENT_SQL.
+    `customer` has the FEATURE_COLUMNS keys and optionally skus_bought (missing ones count as
+    unknown), `product` has sku, category, brand, brand_tier, price, margin. Must agree with COMPONENT_SQL.
     """
 
     def known(value: Any) -> bool:
@@ -123,7 +131,7 @@ def score_one(customer: dict[str, Any], product: dict[str, Any]) -> dict[str, fl
     def listed(key: str) -> list[Any]:  # lists may arrive as numpy arrays (from a DataFrame row)
         return [] if get(key) is None else list(get(key))
 
-    if product["category"] in listed("preferred_categories"):
+    if product.get("sku") in listed("skus_bought") or product["category"] in listed("preferred_categories"):
         parts["category_fit"] = 1.0
     elif product["category"] in listed("categories_bought"):
         parts["category_fit"] = BOUGHT_ONLY
@@ -276,7 +284,7 @@ def scored_audience(
             ),
             parts AS (
                 SELECT c.customer_id, c.segment, p.sku, p.pos, p.sold_out, {COMPONENTS_SELECT}
-                FROM customer c CROSS JOIN ({PRODUCT_SQL}) p
+                FROM customer c CROSS JOIN ({PRODUCT_SQL}) p {BOUGHT_JOIN}
             ),
             scored AS (SELECT *, {SCORE_SQL} AS score FROM parts),
             ranked AS (

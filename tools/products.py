@@ -44,8 +44,12 @@ class ProductFilter(BaseModel):
         "((price - cost) / price; the markup on cost is its own column).",
     )
     # NaN would compare false with every price (an empty result for no visible reason): refused instead.
-    price_min: float | None = Field(None, ge=0, allow_inf_nan=False, description="Lowest price (EUR).")
-    price_max: float | None = Field(None, ge=0, allow_inf_nan=False, description="Highest price (EUR).")
+    price_min: float | None = Field(
+        None, ge=0, allow_inf_nan=False, description="Lowest price (in the shop's currency)."
+    )
+    price_max: float | None = Field(
+        None, ge=0, allow_inf_nan=False, description="Highest price (in the shop's currency)."
+    )
     category: list[str] = Field(default_factory=list, description="Category, e.g. Outerwear (any of these).")
     brand: list[str] = Field(default_factory=list, description="Brand name (any of these).")
     search: str | None = Field(None, description="Text to look for in the name, SKU, brand or category.")
@@ -121,7 +125,7 @@ def _check_bounds(args: ProductFilter) -> None:
 
 @tool(cli="products")
 def find_products(ctx: ToolContext, args: ProductFilter) -> ToolResult:
-    """Find products by stock, margin, price, category, brand or text, e.g. overstocked outerwear under 100 EUR.
+    """Find products by stock, margin, price, category, brand or text, e.g. overstocked outerwear under 100.
 
     Returns a page of products and the total count. Margin is the markup on cost (0.5 = +50%).
     Keep the ones to promote with shortlist_add, then match them to segments or customers.

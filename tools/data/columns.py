@@ -51,7 +51,12 @@ SCHEMAS: dict[str, list[Column]] = {
         Column(
             "total_spent", "number", "customer_behavior", ("total", "total spend", "monetary", "lifetime value", "ltv")
         ),
-        Column("order_count", "integer", "customer_behavior", ("orders", "frequency", "number of orders", "purchases")),
+        Column(
+            "order_count",
+            "integer",
+            "customer_behavior",
+            ("orders", "total orders", "frequency", "number of orders", "purchases"),
+        ),
         Column("avg_order_value", "number", "customer_behavior", ("aov", "average order value", "avg basket")),
         Column("days_since_last_purchase", "integer", "customer_behavior", ("recency", "days since last order")),
         Column("visit_frequency", "number", "customer_behavior", ("visits", "visits per month")),
