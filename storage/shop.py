@@ -30,7 +30,7 @@ def set_setting(db: Database, name: str, value: str, source: str = "user") -> No
     db.execute(
         """INSERT INTO shop_settings (name, value, source) VALUES (?, ?, ?)
            ON CONFLICT (name) DO UPDATE SET value = excluded.value, source = excluded.source,
-               updated_at = current_timestamp
+               updated_at = now()
            WHERE shop_settings.source <> 'user' OR excluded.source = 'user'""",
         [name, value, source],
     )

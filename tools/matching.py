@@ -27,6 +27,7 @@ from tools.audience import (
     PRODUCT_SQL,
     SCORE_SQL,
     WEIGHTS,
+    describe_exclusions,
     pii_visible,
     require_products,
     scored_audience,
@@ -116,6 +117,8 @@ def _reason(row: Any, product: Any, currency: str) -> str:
         facts["discount_fit"] = "no discount sensitivity known"
     gained = sorted(WEIGHTS, key=lambda name: WEIGHTS[name] * getattr(row, name), reverse=True)
     strong = [facts[n] for n in gained[:2] if getattr(row, n) >= 0.5]
+    if row.share_bought_product and facts["category_fit"] not in strong:  # purchase history always speaks
+        strong.insert(0, facts["category_fit"])
     weak = max(WEIGHTS, key=lambda name: WEIGHTS[name] * (1 - getattr(row, name)))  # costs the most
     level = "Strong" if row.score >= 0.6 else "Fair" if row.score >= 0.4 else "Weak"
     text = f"{level} fit ({row.score:.2f})" + (": " + "; ".join(strong) if strong else "")
@@ -269,7 +272,7 @@ def rank_customers(ctx: ToolContext, args: RankArgs) -> ToolResult:
     if not pii_visible(ctx):
         ranked = ranked.drop(columns=["email", "first_name"])  # the model sees ids and scores, not people
     ranked.insert(0, "rank", range(1, len(ranked) + 1))
-    left_out = ", ".join(f"{n:,} {reason.replace('_', ' ')}" for reason, n in excluded.items() if n)
+    left_out = describe_exclusions(excluded)
     if not eligible:
         raise UserError(
             f"No customer can be emailed about {', '.join(skus)}"

@@ -10,7 +10,9 @@ import duckdb
 from pydantic import AliasChoices, BaseModel, Field
 
 from storage.errors import UserError
+from storage.shop import get_currency, set_setting
 from tools.context import ToolContext
+from tools.data import currency
 from tools.data.coerce import ISSUES, STAGED, stage
 from tools.data.columns import Kind, header_key, match_columns, missing_fields
 from tools.data.consent import implied_columns
@@ -75,6 +77,9 @@ def import_data(ctx: ToolContext, args: ImportArgs) -> ToolResult:
                     hint=_missing_hint(args.kind, source.columns, missing),
                 )
             stats = {} if missing else stage(con, args.kind, source, mapping, args.date_format)
+            found = None if missing else currency.detect(con, args.kind, mapping)
+            if found:
+                source.details["currency_detected"] = f"{found[0]} ({found[1]})"
             advance(1)
             if args.dry_run:
                 return preview(con, args, source, mapping, unmatched, missing, stats)
@@ -82,6 +87,8 @@ def import_data(ctx: ToolContext, args: ImportArgs) -> ToolResult:
             try:
                 with ctx.db.transaction():
                     written = write(con, args.kind, source, mapping, run_id)
+                    if found:
+                        set_setting(ctx.db, "currency", found[0], source="detected")
             except duckdb.Error as exc:  # rolled back: the database is as it was
                 raise UserError(
                     f"Cannot import {source.path.name}: {str(exc).strip().splitlines()[0][:200]}",
@@ -168,3 +175,33 @@ def validation_result(report: list[dict], checked: dict[str, int], changes: dict
         data={"checked": checked, "checks": report, "changes": changes},
         tables=[Table.from_rows("Validation", rows)],
     )
+
+
+class ShopArgs(BaseModel):
+    currency: str | None = Field(
+        None, pattern=r"^[A-Za-z]{3}$", description="Set the shop's currency (ISO code such as GBP, EUR, USD)."
+    )
+
+
+@tool(cli="shop")
+def shop_settings(ctx: ToolContext, args: ShopArgs) -> ToolResult:
+    """Show the shop's settings (currency, postal address in every email, whether customers without a
+    consent answer may be emailed), or set its currency."""
+    if args.currency:
+        set_setting(ctx.db, "currency", args.currency.upper(), source="user")
+    row = ctx.db.rows("SELECT value, source FROM shop_settings WHERE name = 'currency'")
+    code = get_currency(ctx.db)
+    how = {"user": "set by you", "detected": "detected from your data"}.get(row[0]["source"], "") if row else "default"
+    settings = {
+        "currency": code,
+        "currency_source": how,
+        "postal_address": ctx.settings.postal_address,
+        "email_unknown_consent": ctx.settings.email_unknown_consent,
+    }
+    summary = f"Currency {code} ({how}). Every email carries the postal address {ctx.settings.postal_address}. " + (
+        "Customers without a consent answer may be emailed."
+        if ctx.settings.email_unknown_consent
+        else "Only customers who said yes to marketing email are emailed."
+    )
+    rows = [{"setting": k.replace("_", " "), "value": str(v)} for k, v in settings.items()]
+    return ToolResult(summary=summary, data=settings, tables=[Table.from_rows("Shop settings", rows)])
