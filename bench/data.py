@@ -325,6 +325,8 @@ def main() -> None:
     }
     report["cpu_seconds"] = CPU_SECONDS
     report["peak_rss_mb"] = rss = peak_rss_mb()
+    if args.customers:
+        report["within_target"]["peak_rss_mb"] = rss <= TARGETS["peak_rss_mb"]
     if args.json:
         print(json.dumps(report, indent=2))
         return

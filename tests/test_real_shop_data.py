@@ -436,3 +436,17 @@ def test_a_segment_that_bought_the_product_scores_higher_and_the_reason_says_so(
     assert ranking.loc[last, "score"] > before.loc[last, "score"]
     assert ranking.loc[last, "category_fit"] == pytest.approx(1.0)
     assert "100% bought this product before" in ranking.loc[last, "reason"]
+
+
+def test_bench_data_imports_an_orders_log_against_the_simple_way(monkeypatch, capsys):
+    import json
+    import sys
+
+    from bench import data
+
+    argv = ["bench.data", "--customers", "0", "--orders", "3000", "--simple", "300", "--json"]
+    monkeypatch.setattr(sys, "argv", argv)
+    data.main()
+    orders = json.loads(capsys.readouterr().out)["orders"]
+    assert orders["lines"] == 3000 and orders["seconds"]["orders_import"] > 0 and orders["simple_seconds"] > 0
+    assert orders["per_row_speedup"] > 0 and "within_target" in orders
