@@ -56,7 +56,7 @@ ORDERS_LOG = """
     COPY (SELECT CASE WHEN i % 50 = 0 THEN 'C' ELSE '' END || (500000 + i // 20)::VARCHAR AS InvoiceNo,
                  (20000 + hash(i) % 4000)::VARCHAR AS StockCode, 'ITEM ' || (hash(i) % 4000)::VARCHAR AS Description,
                  CASE WHEN i % 50 = 0 THEN -1 ELSE 1 END * (1 + hash(i * 7) % 24) AS Quantity,
-                 strftime(TIMESTAMP '2010-12-01 08:00' + to_minutes((i // 20 * 7)::BIGINT), '%-m/%-d/%Y %-H:%M')
+                 strftime(TIMESTAMP '2010-12-01' + to_minutes(((i // 20) * 7919 % 525600)::BIGINT), '%-m/%-d/%Y %-H:%M')
                      AS InvoiceDate,
                  round(0.5 + (hash(i) % 2000) / 100.0, 2) AS UnitPrice,
                  CASE WHEN (i // 20) % 4 = 0 THEN '' ELSE (12000 + hash(i // 20) % 60000)::VARCHAR || '.0' END
