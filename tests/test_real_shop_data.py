@@ -284,6 +284,11 @@ def test_a_status_column_marks_refunds(ctx, tmp_path):
     assert row == {"total_spent": 50.0, "order_count": 2, "days_since_last_purchase": 0}
 
 
+def test_a_unit_price_mapped_to_the_amount_is_called_out(ctx):
+    result = load(ctx, "orders", RETAIL, map={"UnitPrice": "amount"})
+    assert "UnitPrice looks like a price per unit but was read as the line amount" in result.summary
+
+
 def test_line_amount_is_quantity_times_unit_price(ctx):
     result = load(ctx, "orders", RETAIL)
     lines, _ = retail_by_pandas()
@@ -330,9 +335,20 @@ def test_an_orders_only_shop_can_be_checked_segmented_and_matched_but_not_emaile
     run_tool(ctx, "segment_run", k=3)
     sku = ctx.db.scalar("SELECT sku FROM orders GROUP BY sku ORDER BY count(*) DESC LIMIT 1")
     assert run_tool(ctx, "match_segments", product=[sku]).data["best"][sku] is not None
+    assert ctx.db.scalar("SELECT count(*) FROM data_issues WHERE problem = 'missing_name'") == 0  # nobody to greet
     with pytest.raises(UserError, match=r"57 not contactable \(no email address\)") as caught:
         run_tool(ctx, "rank_customers", product=[sku])
     assert "invalid" not in str(caught.value)
+
+
+def test_ids_imported_alone_then_their_orders_are_never_quarantined(ctx, tmp_path):
+    lines = pd.read_csv(RETAIL, dtype=str, keep_default_na=False)
+    ids = sorted({c for c in lines["CustomerID"] if c})
+    load(ctx, "customers", write(tmp_path, "ids.csv", "CustomerID\n" + "\n".join(ids) + "\n"))
+    load(ctx, "orders", RETAIL)
+    fixed = run_tool(ctx, "validate_data", fix=True)
+    assert fixed.data["changes"]["quarantined"] == 0
+    assert ctx.db.scalar("SELECT count(*) FROM customers") == len(ids) == 57
 
 
 # -- 7. re-import -------------------------------------------------------------------------------------------
@@ -416,6 +432,19 @@ def test_margin_is_gross_margin_and_an_existing_database_is_migrated(tmp_path, m
     with Database(path) as db:
         row = db.rows("SELECT margin, markup FROM products")[0]
     assert row == {"margin": pytest.approx((410.75 - 128.36) / 410.75, abs=0.001), "markup": 2.2}
+
+
+def test_a_margin_column_holding_markups_is_stored_as_markup(ctx, tmp_path):
+    path = write(tmp_path, "p.csv", "sku,name,cost,price,margin\nS1,Coat,128.36,410.75,2.2\nS2,Tee,10,15,0.5\n")
+    result = load(ctx, "products", path)
+    assert "holds markups on cost" in result.summary
+    rows = ctx.db.rows("SELECT sku, margin, markup FROM products ORDER BY sku")
+    assert rows == [
+        {"sku": "S1", "margin": pytest.approx((410.75 - 128.36) / 410.75, abs=0.001), "markup": 2.2},
+        {"sku": "S2", "margin": pytest.approx(5 / 15, abs=0.001), "markup": 0.5},
+    ]
+    filtered = run_tool(ctx, "find_products", min_margin=0.6)  # "margin over 60%" means gross margin
+    assert filtered.tables[0].to_df()["sku"].tolist() == ["S1"]
 
 
 # -- 10. matching uses purchase history ------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tools.data.coerce import STAGED, issue_counts
-from tools.data.columns import KEYS
+from tools.data.columns import KEYS, header_key
 from tools.data.read import Source
 from tools.data.write import existing
 from tools.results import Table, ToolResult
@@ -93,6 +93,16 @@ def report(args: ImportArgs, source: Source, mapping, unmatched, stats, written,
         summary += " " + _orders_sentences(written)
     if args.kind == "customers":
         summary += " " + _consent_sentence(written, mapping)
+    if written.get("margin_read_as_markup"):
+        summary += (
+            " The margin column holds markups on cost (price = cost x (1 + margin)): stored as markup, and "
+            "margin is the gross margin, (price - cost) / price."
+        )
+    if args.kind == "orders" and (unit := _unit_price_as_amount(mapping)):
+        summary += (
+            f" Warning: {unit} looks like a price per unit but was read as the line amount; with a quantity "
+            f"column, map it with --map '{unit}=unit_price' so that amounts are quantity x unit price."
+        )
     if lifted := written.get("rejudged", 0):
         summary += f" {_rejudged(lifted, written['released'], written['requarantine_reasons'], run_id)}"
     if unmatched:
@@ -148,6 +158,13 @@ def _orders_sentences(written: dict[str, Any]) -> str:
     if written.get("products_added"):
         parts.append(f"{written['products_added']:,} products added to the catalogue (stock unknown).")
     return " ".join(parts)
+
+
+def _unit_price_as_amount(mapping: dict[str, str]) -> str | None:
+    """The column read as the amount when it is named like a unit price and the file has quantities."""
+    if "quantity" not in mapping.values() or "unit_price" in mapping.values():
+        return None
+    return next((src for src, dst in mapping.items() if dst == "amount" and "price" in header_key(src)), None)
 
 
 def _consent_sentence(written: dict[str, Any], mapping: dict[str, str]) -> str:

@@ -79,7 +79,7 @@ CHECKS = [
         "flag",
         "No first name (flagged only: the email greets them without one).",
         """SELECT customer_id, 'first_name', NULL FROM usable
-           WHERE nullif(trim(first_name), '') IS NULL AND NOT is_empty""",
+           WHERE nullif(trim(first_name), '') IS NULL AND NOT is_empty AND norm_email <> ''""",
     ),
     Check(
         "email_format",

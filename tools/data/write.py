@@ -89,6 +89,10 @@ def write(con: duckdb.DuckDBPyConnection, kind: str, source: Source, mapping: di
     tag = f"import:{source.path.name}"
     fields = list(mapping.values())
     written: dict[str, Any] = {}
+    if kind == "products" and _margin_is_markup(con, fields):
+        con.execute(f"ALTER TABLE {STAGED} RENAME COLUMN margin TO markup")
+        fields = [("markup" if f == "margin" else f) for f in fields]
+        written["margin_read_as_markup"] = True
     plan = _plan(kind, fields)
     if kind == "customers":
         _keep_repairs(con, fields)
@@ -143,6 +147,18 @@ def write(con: duckdb.DuckDBPyConnection, kind: str, source: Source, mapping: di
         [run_id, kind, str(source.path), kind, str(source.path)],
     ).fetchone()[0]
     return written
+
+
+def _margin_is_markup(con: duckdb.DuckDBPyConnection, fields: list[str]) -> bool:
+    """Does the file's margin column hold markups on cost (price = cost x (1 + margin))? Decided once for
+    the column, from the rows that have cost, price and margin, by which formula more of them satisfy."""
+    if not {"margin", "cost", "price"} <= set(fields) or "markup" in fields:
+        return False
+    gross, markup = con.execute(f"""
+        SELECT count(*) FILTER (WHERE abs(margin - (price - cost) / price) <= 0.005),
+               count(*) FILTER (WHERE abs(margin - (price - cost) / cost) <= 0.005)
+        FROM {STAGED} WHERE price > 0 AND cost > 0 AND margin IS NOT NULL""").fetchone()
+    return markup > gross
 
 
 def _keep_repairs(con: duckdb.DuckDBPyConnection, fields: list[str]) -> None:
