@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, field_validator
 from storage.db import Database
 from storage.errors import UserError
 from storage.queries import active_run_id, require_active_run
+from storage.shop import get_currency
 from tools.audience import FEATURES_SQL, pii_visible, require_products, score_one
 from tools.context import ToolContext
 from tools.copywriting import Copy, CopyBrief, revise_copy, write_copy
@@ -285,6 +286,7 @@ def _profile(raw: Any) -> Any:
 
 def _brief(db: Database, skus: list[str], audience: list[dict[str, Any]], tone: str | None) -> CopyBrief:
     products = require_products(db, skus)
+    currency = get_currency(db)  # the model writes prices in the shop's currency, never an assumed €
     facts = [
         {
             "sku": r.sku,
@@ -293,6 +295,7 @@ def _brief(db: Database, skus: list[str], audience: list[dict[str, Any]], tone: 
             "brand": r.brand,
             "brand_tier": r.brand_tier,
             "price": None if r.price is None else round(float(r.price), 2),
+            "currency": currency,
             "stock": None if pd.isna(r.stock) else int(r.stock),  # so that "almost gone" is said only when true
         }
         for r in products.itertuples()
