@@ -51,7 +51,7 @@ class ImportArgs(BaseModel):
 
 @tool(cli="import")
 def import_data(ctx: ToolContext, args: ImportArgs) -> ToolResult:
-    """Import customers, products or orders from a CSV, Parquet or JSON-lines file (upsert by id).
+    """Import customers, products, orders or suppressions from a CSV, Parquet or JSON-lines file (upsert by id).
 
     CSV and JSON files may be gzip- or zstd-compressed (export.csv.gz).
 
@@ -59,7 +59,11 @@ def import_data(ctx: ToolContext, args: ImportArgs) -> ToolResult:
     "cust_id"); use map for the rest. Rows with values that do not fit (a text in a number column,
     a missing id) are skipped and listed as data issues; the rest are imported. Importing the same
     file again updates rather than duplicates. Use dry_run first to preview the column matching.
-    Orders are also summarised into each customer's spend, order count, recency and categories.
+    Orders are also summarised into each customer's spend, order count, recency and categories
+    (cancellations and returns lower spend, never count as orders) and fill the catalogue. Consent
+    columns (accepts email marketing, opt-in, Mailchimp's status) are kept per customer; kind
+    suppressions takes addresses never to email. Each date column's day/month order is decided from
+    all its values; date_format settles a column that cannot tell.
     """
     con = ctx.db.con
     try:
