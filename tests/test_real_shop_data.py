@@ -108,7 +108,10 @@ def test_mailchimp_exports_set_consent_from_their_file_names_and_find_known_addr
         assert result.data["columns"]["(consent from the file name)"] == "email_consent"
     consent = dict(ctx.db.execute("SELECT email, email_consent FROM customers").fetchall())
     assert consent["isla.ward@example.com"] is False  # yes in Shopify, later unsubscribed in Mailchimp
-    assert consent["old.address@example.com"] is False  # cleaned: bounced
+    assert consent["old.address@example.com"] is False  # cleaned: bounced, and suppressed as such
+    assert ctx.db.rows("SELECT email, reason FROM suppressions") == [
+        {"email": "old.address@example.com", "reason": "bounced"}
+    ]
     assert consent["lucy.morgan@example.com"] is True
     # Olivia is known by her address: one customer, her Shopify id kept.
     assert ctx.db.rows("SELECT customer_id FROM customers WHERE email = 'olivia.bennett@example.com'") == [

@@ -66,6 +66,19 @@ def after_write(con: duckdb.DuckDBPyConnection, tag: str) -> None:
     con.execute(f"DROP TABLE IF EXISTS {CHANGED}")
 
 
+def suppress_cleaned(con: duckdb.DuckDBPyConnection, staged: str, file_name: str, tag: str) -> int:
+    """Mailchimp's cleaned addresses bounced: suppressed as such, so a later "yes" elsewhere cannot
+    bring an undeliverable address back into a send."""
+    if not file_name.lower().startswith("cleaned_"):
+        return 0
+    return con.execute(
+        f"""INSERT INTO suppressions (email, reason, source)
+            SELECT DISTINCT lower(trim(email)), 'bounced', ? FROM {staged} WHERE nullif(trim(email), '') IS NOT NULL
+            ON CONFLICT (email) DO NOTHING""",
+        [tag],
+    ).fetchone()[0]
+
+
 def counts(con: duckdb.DuckDBPyConnection, staged: str) -> dict[str, int]:
     """Yes / no / unknown among the file's customers, for the summary."""
     yes, no, unknown = con.execute(
