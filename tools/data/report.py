@@ -50,6 +50,10 @@ def preview(con, args: ImportArgs, source: Source, mapping, unmatched, missing, 
         )
         for column, order in source.details.get("date_order", {}).items():
             summary += f" Dates in {column}: read {order}."
+        if detected := source.details.get("currency_detected"):
+            summary += f" Currency: {detected}."
+        if args.kind == "customers" and "email_consent" not in mapping.values():
+            summary += " No consent column: these customers' email consent would stay unknown."
         problems = issue_counts(con)
         data["problems"] = problems.to_dict("records")
         sample = con.execute(
