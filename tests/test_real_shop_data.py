@@ -202,6 +202,26 @@ def test_unknown_consent_is_emailed_only_when_the_setting_allows(ctx, tmp_path):
 shop_file, shop = campaign_fixtures.shop_file, campaign_fixtures.shop
 
 
+def test_a_no_given_after_the_list_was_frozen_stops_that_message(shop):
+    campaign = approved_campaign(shop)
+    with FaultySMTPServer() as server:
+        shop.settings.smtp_url = server.url
+        run_tool(shop, "campaign_send", campaign_id=campaign, limit=1)
+        later = shop.db.rows(
+            "SELECT customer_id, email FROM messages WHERE status = 'queued' ORDER BY customer_id DESC LIMIT 1"
+        )[0]
+        load(shop, "customers", write_later_no(shop, later["customer_id"]))
+        result = run_tool(shop, "campaign_send", campaign_id=campaign)
+    assert server.received[later["email"].lower()] == 0
+    assert result.data["messages"]["skipped"] == 1
+
+
+def write_later_no(shop, customer_id: str) -> Path:
+    path = Path(shop.db.path).with_name("consent.csv")
+    path.write_text(f"Customer ID,Accepts Email Marketing\n{customer_id},no\n", encoding="utf-8")
+    return path
+
+
 def test_every_email_carries_the_senders_postal_address(shop, tmp_path):
     shop.settings.postal_address = "Northlane Ltd, 5 Quay Street, Bristol BS1 4DB"
     shop.settings.smtp_url = f"outbox:{tmp_path / 'out'}"
