@@ -21,7 +21,7 @@ from typing import Any
 
 from assistant.chat_model import Completion, TextDelta, ToolCall
 from assistant.prompts import HELP_EXAMPLES
-from tools import catalog
+from tools.data import vocabulary as catalog
 
 SKU = re.compile(r"\b[A-Z]{2,5}-\d{3,}\b", re.IGNORECASE)
 SKU_AFTER_WORD = re.compile(r"\bskus?\s*[:#]?\s*([A-Za-z0-9][\w-]*\d[\w-]*)", re.IGNORECASE)

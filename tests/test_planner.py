@@ -383,7 +383,7 @@ def test_the_whole_journey_works_offline(ctx, smtp_sink_url):
 def smtp_sink_url():
     """The embedded mail sink on a free port, counting what it receives."""
     from tests.smtp_server import free_port
-    from tools.smtp_sink import start_sink
+    from tools.campaigns.smtp_sink import start_sink
 
     sink = start_sink(directory=None, port=free_port())
     yield sink.url

@@ -16,11 +16,11 @@ from tools.data import currency
 from tools.data.coerce import ISSUES, STAGED, stage
 from tools.data.columns import Kind, header_key, match_columns, missing_fields
 from tools.data.consent import implied_columns
+from tools.data.overview import new_run_id
 from tools.data.read import RAW, read
 from tools.data.report import preview, report
 from tools.data.validate import CHECKS, apply_fixes, drop_scratch, find, prepare, summarise
 from tools.data.write import LIFTED, write
-from tools.overview import new_run_id
 from tools.registry import Positional, tool
 from tools.results import Table, ToolResult
 

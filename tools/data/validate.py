@@ -21,9 +21,9 @@ import duckdb
 import pyarrow as pa
 from email_validator import EmailNotValidError, validate_email
 
+from storage.customers import ADDRESS_PATTERN as EMAIL_PATTERN
 from storage.db import Database
-from tools.audience import EMAIL_PATTERN
-from tools.overview import new_run_id
+from tools.data.overview import new_run_id
 
 Action = Literal["fix", "quarantine", "flag"]
 FINDINGS = "validation_findings"
