@@ -91,6 +91,7 @@ def test_shopify_consent_is_stored_per_customer_with_its_source_and_the_apostrop
 def test_an_excel_unicode_sheet_gives_opt_in_and_us_dates(ctx):
     result = load(ctx, "customers", FIXTURES / "excel_unicode.txt")
     assert (result.data["encoding"], result.data["delimiter"]) == ("utf-16", "\t")
+    assert result.data["columns"]["Opt-in"] == "email_consent" and not result.data["unmatched_columns"]
     rows = ctx.db.rows("SELECT customer_id, first_name, email_consent, created_at::DATE::VARCHAR AS d FROM customers")
     assert {r["customer_id"]: (r["email_consent"], r["d"]) for r in rows} == {
         "K-1001": (True, "2024-03-14"),
@@ -116,6 +117,13 @@ def test_mailchimp_exports_set_consent_from_their_file_names_and_find_known_addr
     # Olivia is known by her address: one customer, her Shopify id kept.
     assert ctx.db.rows("SELECT customer_id FROM customers WHERE email = 'olivia.bennett@example.com'") == [
         {"customer_id": "7061123456789"}
+    ]
+
+
+def test_the_demo_shop_is_consented(ctx):
+    run_tool(ctx, "generate_demo_data", customers=50, products=5, seed=3)
+    assert ctx.db.rows("SELECT DISTINCT email_consent, consent_source FROM customers") == [
+        {"email_consent": True, "consent_source": "demo"}
     ]
 
 
