@@ -31,10 +31,22 @@ class Column:
 
 
 CONSENT_ALIASES = (
-    "accepts email marketing", "accepts marketing", "email marketing", "email marketing consent", "marketing consent",
-    "consent", "opt-in", "optin", "opted in", "email opt-in", "newsletter", "subscribed", "subscription status",
-    "status", "member status", "email status",
-)  # fmt: skip
+    "accepts email marketing",
+    "accepts marketing",
+    "email marketing",
+    "email marketing consent",
+    "marketing consent",
+    "consent",
+    "opt-in",
+    "optin",
+    "opted in",
+    "email opt-in",
+    "newsletter",
+    "subscribed",
+    "subscription status",
+    "member status",
+    "email status",
+)  # fmt: skip  (not a bare "status": in a CRM export that is often the account's, active/inactive)
 ORDER_ID_ALIASES = (
     "id", "order", "order number", "order no", "transaction id", "invoice", "invoiceno", "invoice no", "invoice number",
 )  # fmt: skip
