@@ -315,6 +315,12 @@ def test_a_status_column_marks_refunds(ctx, tmp_path):
     assert row == {"total_spent": 50.0, "order_count": 2, "days_since_last_purchase": 0}
 
 
+def test_a_price_without_quantities_is_the_line_amount(ctx, tmp_path):
+    path = write(tmp_path, "o.csv", "order,customer,date,price\nO1,C1,2025-01-01,19.90\nO2,C1,2025-01-02,5\n")
+    load(ctx, "orders", path)
+    assert ctx.db.scalar("SELECT total_spent FROM customer_behavior") == pytest.approx(24.90)
+
+
 def test_a_unit_price_mapped_to_the_amount_is_called_out(ctx):
     result = load(ctx, "orders", RETAIL, map={"UnitPrice": "amount"})
     assert "UnitPrice looks like a price per unit but was read as the line amount" in result.summary

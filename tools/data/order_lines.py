@@ -1,6 +1,7 @@
 """Order logs as shops export them: line amounts, cancellations and returns, lines without a customer.
 
-- A line's amount is its line total, or quantity x unit price when the file has no total.
+- A line's amount is its line total, or quantity x unit price when the file has no total (the price
+  alone when it has no quantities either).
 - A cancellation, return or refund (a negative quantity or amount, an invoice number with a `C`
   prefix as in the UCI retail log, or a status saying cancelled/refunded/returned) is stored with a
   negative amount: it lowers spend but is never an order, a purchase date or a category bought.
@@ -36,6 +37,8 @@ def derive_amount(typed: dict[str, str]) -> None:
     if "quantity" in typed and "unit_price" in typed:
         product = f"round(({typed['quantity']}) * ({typed['unit_price']}), 2)"
         typed["amount"] = f"coalesce({typed['amount']}, {product})" if "amount" in typed else product
+    elif "unit_price" in typed and "amount" not in typed:  # no quantities at all: one item a line
+        typed["amount"] = typed["unit_price"]
 
 
 def with_returns(con: duckdb.DuckDBPyConnection, rows: str, mapping: dict[str, str], typed: dict[str, str]) -> str:
