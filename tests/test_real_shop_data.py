@@ -517,3 +517,16 @@ def test_bench_data_imports_an_orders_log_against_the_simple_way(monkeypatch, ca
     orders = json.loads(capsys.readouterr().out)["orders"]
     assert orders["lines"] == 3000 and orders["seconds"]["orders_import"] > 0 and orders["simple_seconds"] > 0
     assert orders["per_row_speedup"] > 0 and "within_target" in orders
+
+
+def test_prediction_counts_purchases_of_customers_never_returns_or_anonymous_lines(ctx):
+    from storage.predictions import PURCHASE_DAYS
+
+    load(ctx, "orders", RETAIL)
+    lines, _ = retail_by_pandas()
+    days = ctx.db.df(PURCHASE_DAYS)
+    assert days["customer_id"].notna().all() and (days["amount"] > 0).all()
+    bought = lines[~lines["returned"] & (lines["customer"] != "")]
+    expected = bought.groupby(["customer", bought["when"].dt.date])["amount"].sum()
+    assert len(days) == len(expected)
+    assert days["amount"].sum() == pytest.approx(expected.sum(), abs=0.01)
