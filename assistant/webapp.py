@@ -24,10 +24,12 @@ import chainlit as cl
 from chainlit.logger import logger as chainlit_log
 from chainlit.utils import utc_now
 
-from assistant.chat_model import Usage, chat_model
+from assistant.chat_model import Usage
 from assistant.llm import structured_model
 from assistant.loop import Agent, Conversation, Done, Error, Event, Token, ToolEnd, ToolProgress, ToolStart
-from assistant.planner import NOTE_PREFIX
+from assistant.models import chat_model
+from assistant.planner.memory import NOTE_PREFIX
+from assistant.planner.vocabulary import Vocabulary
 from assistant.views import bug_view
 from storage.db import Database
 from storage.errors import UserError
@@ -87,7 +89,7 @@ def chat_ctx() -> ToolContext:
 @cache
 def agent() -> Agent:
     """One agent for the process (the model client is shared); each run gets its chat's `chat_ctx`."""
-    return Agent(user_ctx(), chat_model(settings()))
+    return Agent(user_ctx(), chat_model(settings(), vocabulary=lambda: Vocabulary.from_db(get_db())))
 
 
 def conversation() -> Conversation:
