@@ -8,12 +8,20 @@ import json
 import pytest
 
 from assistant.loop import Agent, Conversation, Done, Token, ToolEnd, ToolStart
-from assistant.planner import Memory, OfflinePlanner, Request, Step, choose, read_request
+from assistant.planner.memory import Memory, Request, Step, read_request
+from assistant.planner.model import OfflinePlanner, choose
+from assistant.planner.vocabulary import Vocabulary
+from tools import catalog
 from tools.registry import load_all, run_tool
+
+# The demo shop's words, as the database would give them.
+SHOP = Vocabulary(
+    categories=list(catalog.CATEGORIES), brands=[b for tier in catalog.BRAND_TIERS.values() for b in tier]
+)
 
 
 def first_call(text: str, memory: Memory | None = None) -> tuple[str, dict] | None:
-    plan = choose(Request(text=text, memory=memory or Memory(), done=[]))
+    plan = choose(Request(text=text, memory=memory or Memory(), done=[], vocabulary=lambda: SHOP))
     return plan.calls[0] if plan.calls else None
 
 
@@ -50,6 +58,11 @@ def test_plain_requests_become_tool_calls(text, expected):
 
 
 # Phrasings a marketer types, beyond the documented examples (found by chatting with the planner).
+def offline(ctx) -> OfflinePlanner:
+    """The planner as the app makes it: with the shop's own vocabulary from its database."""
+    return OfflinePlanner(lambda: Vocabulary.from_db(ctx.db))
+
+
 CAMPAIGN_4 = Memory(campaign_id=4, skus=["OUT-000001"], segment=3)
 PICKED = Memory(skus=["OUT-000001", "OUT-000002"])
 
@@ -129,17 +142,18 @@ def test_a_marketers_phrasings_become_the_right_call(text, memory, expected):
 @pytest.mark.parametrize(
     ("text", "says"),
     [
-        ("send a test to me@example.com", "promopilot campaign test-send 4 --to me@example.com"),
-        ("send me a test email", "promopilot campaign test-send 4 --to"),
-        ("export the customers to a csv", "promopilot export customers"),
+        ("send a test to me@example.com", "I do not send test emails from the chat"),
+        ("send me a test email", "*preview it for a random customer*"),
+        ("export the customers to a csv", "CSV download"),
         ("hi", "I can take you from data to a sent campaign"),
-        ("Thanks!", "Say *help*"),
+        ("Thanks!", "You're welcome."),
     ],
 )
 def test_requests_the_planner_must_not_act_on_are_answered(text, says):
     plan = choose(Request(text, CAMPAIGN_4, []))
     assert not plan.calls, "a test send is the user's (campaign_send would mail every customer once approved)"
     assert says in plan.answer and "could not work out" not in plan.answer
+    assert "promopilot" not in plan.answer and "--" not in plan.answer, "no command lines in chat text"
 
 
 @pytest.mark.parametrize(
@@ -171,7 +185,7 @@ def test_a_draft_for_a_segment_by_its_name(demo_ctx):
     run_tool(demo_ctx, "segment_run", k=4)
     run_tool(demo_ctx, "segment_rename", segment=3, name="Bargain hunters")
     sku = run_tool(demo_ctx, "find_products", limit=1).data["skus"][0]
-    agent, conversation = Agent(demo_ctx, OfflinePlanner()), Conversation()
+    agent, conversation = Agent(demo_ctx, offline(demo_ctx)), Conversation()
 
     async def say(text: str) -> list:
         return [
@@ -222,7 +236,7 @@ def test_those_products_go_on_the_shortlist():
 
 def test_a_product_search_puts_its_first_three_in_play(demo_ctx):
     run_tool(demo_ctx, "segment_run", k=4)
-    agent = Agent(demo_ctx, OfflinePlanner())
+    agent = Agent(demo_ctx, offline(demo_ctx))
     conversation = Conversation()
 
     async def say(text: str) -> list:
@@ -336,7 +350,7 @@ AFTER_APPROVAL = [("send it", {"campaign_send"}), ("how did it do?", {"campaign_
 
 class Journey:
     def __init__(self, ctx):
-        self.agent = Agent(ctx, OfflinePlanner())
+        self.agent = Agent(ctx, offline(ctx))
         self.conversation = Conversation()
 
     def say(self, text: str, expected_tools: set[str]) -> list:

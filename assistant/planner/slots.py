@@ -129,9 +129,10 @@ def product_filters(text: str, vocabulary: Vocabulary) -> dict[str, Any]:
     if m := re.search(r"margins?\w*\s+(?:of\s+)?" + ABOVE + r"(\d+(?:\.\d+)?)\s*(%|percent)?", t):
         value = float(m.group(1))
         filters["min_margin"] = value / 100 if m.group(2) or value > 3 else value
-    if m := re.search(r"(?:stock\s+(?:level\s+)?" + ABOVE + r"|(?:more than|over|at least)\s+)(\d+)\s*(?:in stock)?", t):
-        if "stock" in t:
-            filters["min_stock"] = int(m.group(1))
+    if m := re.search(r"stock\s+(?:level\s+)?" + ABOVE + r"(\d+)", t) or re.search(
+        r"(?:more than|over|at least)\s+(\d+)\s+(?:units\s+)?in stock", t
+    ):
+        filters["min_stock"] = int(m.group(1))
     if m := re.search(r"stock\s+(?:level\s+)?" + BELOW + r"(\d+)", t):
         filters["max_stock"] = int(m.group(1))
     priced = r"(?:price[sd]?|costing|costs?)\s+"
@@ -159,6 +160,7 @@ GENERIC = {"product", "item", "thing", "stuff", "inventory", "catalogue", "catal
 
 def _product_noun(text: str) -> str | None:
     """ "find jackets", "promote coats", "show me the new trench coats": what to search for by name."""
+    text = re.sub(r"\b(?:i|we)(?:'d| would)? (?:want|like|need|wish) to\b", "", text)
     m = re.search(
         r"\b(?:find|promote|show(?: me)?|search(?: for)?|browse|list|any|buy|want|like|need)\s+(?:the\s+|our\s+|some\s+)?"
         r"(?:new\s+)?([a-z][a-z -]*?[a-z])\s*(?:$|[?.!,]|\b(?:under|over|above|below|with|from|priced|costing|by)\b)",
