@@ -8,9 +8,9 @@ import sys
 
 import click
 
+from assistant.loop import Agent, Conversation, Done, Error, Event, Token, ToolEnd, ToolProgress, ToolStart
 from assistant.models import chat_model
 from assistant.planner.vocabulary import Vocabulary
-from assistant.loop import Agent, Conversation, Done, Error, Event, Token, ToolEnd, ToolProgress, ToolStart
 from cli.output import console, err_console
 from tools.context import ToolContext
 

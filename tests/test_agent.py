@@ -149,8 +149,8 @@ def test_model_base_url_and_key_come_from_the_environment(monkeypatch, fake_open
 
 
 def test_promopilot_model_offline_wins_over_a_key(monkeypatch):
-    from assistant.models import chat_model
     from assistant.llm import structured_model
+    from assistant.models import chat_model
     from assistant.planner.model import OfflinePlanner
     from tools.context import Settings
 

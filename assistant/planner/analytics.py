@@ -52,9 +52,21 @@ class Group:
 FIGURES = [  # first match wins: the specific before the general
     Figure(r"order value|aov|basket", "customers", "b.avg_order_value", "average order value", "avg", money=True),
     Figure(r"spen[dt]|lifetime value|clv", "customers", "b.total_spent", "total spent", "avg", money=True),
-    Figure(r"days since|recency|last (?:purchase|order)", "customers", "b.days_since_last_purchase", "days since last purchase", "avg"),  # noqa: E501
+    Figure(
+        r"days since|recency|last (?:purchase|order)",
+        "customers",
+        "b.days_since_last_purchase",
+        "days since last purchase",
+        "avg",
+    ),
     Figure(r"revenue|sales|turnover|takings", "orders", "o.amount", "revenue", "sum", money=True),
-    Figure(r"bought more than once|repeat", "customers", "CASE WHEN b.order_count > 1 THEN 1 ELSE 0 END", "repeat customers", "sum"),  # noqa: E501
+    Figure(
+        r"bought more than once|repeat",
+        "customers",
+        "CASE WHEN b.order_count > 1 THEN 1 ELSE 0 END",
+        "repeat customers",
+        "sum",
+    ),
     Figure(r"orders per customer|order count", "customers", "b.order_count", "orders per customer", "avg"),
     Figure(r"\borders?\b|purchases", "orders", "DISTINCT o.order_id", "orders", "count"),
     Figure(r"\bprices?\b", "products", "o.price", "price", "avg", money=True),
@@ -64,7 +76,11 @@ FIGURES = [  # first match wins: the specific before the general
     Figure(r"customers?|people|shoppers|buyers|clients", "customers", "c.customer_id", "customers", "count"),
 ]
 GROUPS = [
-    Group(r"segments?|groups?|clusters?|personas?|audiences?", {"customers": "g.segment", "orders": "g.segment"}, "segment"),  # noqa: E501
+    Group(
+        r"segments?|groups?|clusters?|personas?|audiences?",
+        {"customers": "g.segment", "orders": "g.segment"},
+        "segment",
+    ),
     Group(r"countr(?:y|ies)", {"customers": "c.country"}, "country", ("customers", "country")),
     Group(r"style", {"customers": "p.style"}, "style"),
     Group(r"customer type|spender", {"customers": "b.customer_type"}, "customer type"),
@@ -103,15 +119,22 @@ class Question:
         measure = f'{value} AS "{self.label}"'
         source = SOURCES[self.figure.level]
         if self.group is None:
-            return f"SELECT {measure} {source}"  # noqa: S608 - constant fragments only
+            return f"SELECT {measure} {source}"
         key = self.group.sql[self.figure.level]
         name = ', any_value(g.name) AS "Segment name"' if self.group.label == "segment" else ""
-        return f'SELECT {key} AS "{self.group.label.capitalize()}"{name}, {measure} {source} GROUP BY 1 ORDER BY 1'  # noqa: S608
+        return f'SELECT {key} AS "{self.group.label.capitalize()}"{name}, {measure} {source} GROUP BY 1 ORDER BY 1'
 
 
 def understand(text: str) -> Question | None:
     t = text.lower()
-    group = next((g for g in GROUPS if re.search(r"\b(?:per|by|each|every|for each|across|in each)\s+(?:\w+\s+)?(?:" + g.words + r")\b", t)), None)  # noqa: E501
+    group = next(
+        (
+            g
+            for g in GROUPS
+            if re.search(r"\b(?:per|by|each|every|for each|across|in each)\s+(?:\w+\s+)?(?:" + g.words + r")\b", t)
+        ),
+        None,
+    )
     figures = [f for f in FIGURES if re.search(f.words, t)]
     if group is not None:  # "customers per segment": the group's own word is not the figure
         figures = [f for f in figures if not re.fullmatch(f.words, group.label)] or figures

@@ -25,7 +25,9 @@ def draft(req: Request) -> Plan:
         return Plan(answer="Which product is the email about? E.g. *draft an email for segment 2 about SKU ...*.")
     everyone = req.has(r"everyone|all (?:customers|of them)|everybody")
     seg = slots.segment_ref(req.text, req.memory) if not everyone else None
-    audience = re.search(r"\b(?:for|to) (?:the |our |my )?([a-z][a-z' -]+?)\s*(?:$|[?.!,]|\babout\b|\bwith\b)", req.lower)
+    audience = re.search(
+        r"\b(?:for|to) (?:the |our |my )?([a-z][a-z' -]+?)\s*(?:$|[?.!,]|\babout\b|\bwith\b)", req.lower
+    )
     if seg is None and not everyone and audience and not re.fullmatch(r"them|these|those|it", audience[1]):
         listed = req.last("segment_list")  # "for the bargain hunters": a segment by its name
         if listed is None and not req.memory.segment_names:
@@ -45,9 +47,9 @@ def draft(req: Request) -> Plan:
     arguments: dict[str, Any] = {"skus": skus}
     if seg is not None:
         arguments["segment"] = seg
-    if req.has(r"subject|variant|version"):
-        if variants := slots.number_after(req.text, r"(?:show me|give me|with|write)"):
-            arguments["variants"] = variants
+    variants = slots.number_after(req.text, r"(?:show me|give me|with|write)")
+    if variants and req.has(r"subject|variant|version"):
+        arguments["variants"] = variants
     if tone := slots.tone(req.text):
         arguments["tone"] = tone
     return call("campaign_draft", **arguments)

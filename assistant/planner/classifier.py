@@ -28,17 +28,39 @@ PLACEHOLDERS = [
 ]
 
 
+# Words a marketer uses for the same thing, read as one word: the examples then need not repeat every synonym.
+SYNONYMS = {
+    "segment": r"segments?|groups?|clusters?|personas?|audiences?|cohorts?|tribes?",
+    "customers": r"customers?|shoppers?|buyers?|clients?|subscribers?",
+    "products": r"products?|items?|articles?|goods|merchandise|catalog(?:ue)?",
+    "demo": r"demo|sample|fake|dummy|synthetic|made.up|pretend|test data",
+    "email": r"e-?mails?|newsletters?|mailings?|mailers?",
+    "fix": r"fix|repair|clean(?: up)?|tidy(?: up)?|correct|sort out",
+    "check": r"check|validate|valdiate|verify|inspect|audit",
+    "show": r"show|display|view|see|open",
+    "thanks": r"thanks|thank you|thx|cheers|ta",
+    "ok": r"ok|okay|cool|great|perfect|nice|awesome|alright|got it|sounds good|lovely|fine",
+    "report": r"report|results|performance|stats|statistics|metrics|numbers",
+    "send": r"send|launch|ship|fire|blast",
+    "rename": r"rename|call|name|label|title",
+    "cheapest": r"cheapest|least expensive|lowest.priced",
+}
+LEXICON = [(re.compile(r"\b(?:" + words + r")\b"), f" {word} ") for word, words in SYNONYMS.items()]
+
+
 def normalise(text: str, segment_names: Iterable[str] = ()) -> str:
     text = text.lower()
     for name in sorted({n.lower() for n in segment_names if n}, key=len, reverse=True):
         text = text.replace(name, " asegment ")
     for pattern, placeholder in PLACEHOLDERS:
         text = pattern.sub(placeholder, text)
+    for pattern, word in LEXICON:
+        text = pattern.sub(word, text)
     return " ".join(text.split())
 
 
 class Classifier:
-    def __init__(self, texts: list[str], intents: list[str], *, c: float = 10.0) -> None:
+    def __init__(self, texts: list[str], intents: list[str], *, c: float = 30.0) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import FeatureUnion, make_pipeline
@@ -56,7 +78,9 @@ class Classifier:
         """Every intent with its probability, likeliest first."""
         probabilities = self.pipeline.predict_proba([normalise(text, segment_names)])[0]
         classes = self.pipeline.classes_
-        return sorted(zip(classes, (float(p) for p in probabilities), strict=True), key=lambda x: -x[1])
+        return sorted(
+            zip((str(c) for c in classes), (float(p) for p in probabilities), strict=True), key=lambda x: -x[1]
+        )
 
 
 @cache

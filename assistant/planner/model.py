@@ -18,7 +18,7 @@ from typing import Any
 
 from assistant.chat_model import Completion, TextDelta, ToolCall
 from assistant.planner import analytics, campaign_recipes  # noqa: F401 - importing registers their recipes
-from assistant.planner.classifier import classifier, normalise
+from assistant.planner.classifier import Classifier, classifier, normalise
 from assistant.planner.intents import by_label, examples, intents
 from assistant.planner.memory import Plan, Request, read_request
 from assistant.planner.recipes import RECIPES, help_text
@@ -32,6 +32,7 @@ NOT_NOW = re.compile(
     r"\b(don'?t|do not|never|not yet|wait|hold off|before)\b.*\bsend|\bschedul|^\W*(when|should)\b.*\bsend"
     r"|\bsend\b.*\b(later|tomorrow|tonight|next week|(mon|tues|wednes|thurs|fri|satur|sun)day|at \d)"
 )
+SMALL_TALK = {"ok", "thanks", "bye", "good", "job", "well", "done", "brilliant", "excellent", "a", "lot", "so", "much"}
 SMALL = 5  # words: small talk is short ("ok", "thanks a lot"); "ok, send it now" is a request
 
 
@@ -50,12 +51,22 @@ def choose(req: Request) -> Plan:
     return RECIPES[intent.recipe](req)
 
 
-def understood(text: str, segment_names: dict[int, str] | None = None) -> list[tuple[str, float]]:
-    """The readings of a request, likeliest first, after the guards; empty when no word of it is known."""
+def understood(
+    text: str,
+    segment_names: dict[int, str] | None = None,
+    model: Classifier | None = None,
+    known: set[str] | None = None,
+) -> list[tuple[str, float]]:
+    """The readings of a request, likeliest first, after the guards; empty when no word of it is known.
+
+    `model` and `known` (the words of its training phrasings) default to the ones trained on every example."""
     names = list((segment_names or {}).values())
-    if not set(normalise(text, names).split()) & known_words():
+    words = normalise(text, names).split()
+    if words and set(words) <= SMALL_TALK:
+        return [("smalltalk", 1.0)]
+    if not set(words) & (known_words() if known is None else known):
         return []
-    readings = classifier().ranked(text, names)
+    readings = (model or classifier()).ranked(text, names)
     allowed = [(name, p) for name, p in readings if intents()[name].allows(text)]
     if allowed and allowed[0][0] in ("send", "send_count") and NOT_NOW.search(text.lower()):
         allowed.insert(0, ("not_now", 1.0))
@@ -67,9 +78,13 @@ def understood(text: str, segment_names: dict[int, str] | None = None) -> list[t
 STOP = {"the", "a", "an", "to", "of", "it", "is", "me", "my", "i", "you", "what", "what's", "whats", "and", "for"}
 
 
+def words_of(texts: list[str]) -> set[str]:
+    return {w for t in texts for w in normalise(t).split()} - STOP
+
+
 @cache
 def known_words() -> set[str]:
-    return {w for e in examples() for w in normalise(e.text).split()} - STOP
+    return words_of([e.text for e in examples()])
 
 
 def clarify(text: str, names: list[str]) -> Plan:

@@ -162,8 +162,9 @@ def _product_noun(text: str) -> str | None:
     """ "find jackets", "promote coats", "show me the new trench coats": what to search for by name."""
     text = re.sub(r"\b(?:i|we)(?:'d| would)? (?:want|like|need|wish) to\b", "", text)
     m = re.search(
-        r"\b(?:find|promote|show(?: me)?|search(?: for)?|browse|list|any|buy|want|like|need)\s+(?:the\s+|our\s+|some\s+)?"
-        r"(?:new\s+)?([a-z][a-z -]*?[a-z])\s*(?:$|[?.!,]|\b(?:under|over|above|below|with|from|priced|costing|by)\b)",
+        r"\b(?:find|promote|show(?: me)?|search(?: for)?|browse|list|any|buy|want|like|need)\s+"
+        r"(?:the\s+|our\s+|some\s+)?(?:new\s+)?([a-z][a-z -]*?[a-z])\s*"
+        r"(?:$|[?.!,]|\b(?:under|over|above|below|with|from|priced|costing|by)\b)",
         text,
     )
     if not m:
