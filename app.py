@@ -16,6 +16,8 @@ cl.on_message(webapp.on_message)
 cl.action_callback("approve")(webapp.on_approve)
 cl.action_callback("revise")(webapp.on_revise)
 cl.action_callback("reject")(webapp.on_reject)
+cl.action_callback("reading")(webapp.on_reading)
+cl.action_callback("say")(webapp.on_say)
 webapp.enable_login()  # only when PROMOPILOT_PASSWORD is set
 
 webapp.mount_tracking(server)

@@ -29,8 +29,11 @@ from assistant.llm import structured_model
 from assistant.loop import Agent, Conversation, Done, Error, Event, Token, ToolEnd, ToolProgress, ToolStart
 from assistant.models import chat_model
 from assistant.planner.memory import NOTE_PREFIX
+from assistant.planner.model import offered_readings
 from assistant.planner.vocabulary import Vocabulary
+from assistant.present import compact, full, markdown, with_names, worth_drawing
 from assistant.views import bug_view
+from services.money import shop_currency
 from storage.db import Database
 from storage.errors import UserError
 from tools.context import Settings, ToolContext
@@ -142,7 +145,7 @@ async def on_message(message: cl.Message) -> None:
 
 
 async def run_turn(text: str) -> None:
-    view = TurnView()
+    view = TurnView(text)
     try:
         async for event in agent().run(conversation(), text, ctx=chat_ctx()):
             await view.show(event)
@@ -166,7 +169,10 @@ class TurnView:
     finish, without a line flashing by.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, request: str = "") -> None:
+        self.request = request
+        self.answer = ""  # everything written this turn, for the buttons under it
+        self.results: list[ToolResult] = []  # shown under the answer, once it is written
         self.message: cl.Message | None = None
         self.steps: dict[str, cl.Step] = {}
         self.started: dict[str, float] = {}
@@ -178,6 +184,7 @@ class TurnView:
         if isinstance(event, Token):
             if self.message is None:
                 self.message = cl.Message(content="")
+            self.answer += event.text
             await self.message.stream_token(event.text)
         elif isinstance(event, ToolStart):
             await self.finish()  # text before a tool call stays above its step
@@ -205,7 +212,7 @@ class TurnView:
             await step.update()
             await self._drop_progress(event.call_id)
             if event.result:
-                await show_result(event.result)
+                self.results.append(event.result)
         elif isinstance(event, Error):
             await self.finish()
             await cl.Message(content=f"**{event.message}**" + (f"\n\n{event.hint}" if event.hint else "")).send()
@@ -224,10 +231,14 @@ class TurnView:
             self.message = None
 
     async def end(self) -> None:
-        """Close the turn, also after a failure: text sent, no progress line left behind."""
+        """Close the turn, also after a failure: text sent, then the results and the buttons under it."""
         await self.finish()
         for call_id in list(self.reveal):
             await self._drop_progress(call_id)
+        for result in self.results:
+            await show_result(result)
+        self.results = []
+        await offer_next_steps(self.answer, self.request)
 
     async def _reveal(self, call_id: str) -> None:
         """Show the progress line on time even when the tool reports rarely (a send reports per batch)."""
@@ -273,16 +284,60 @@ def progress_text(event: ToolProgress) -> str:
 
 
 async def show_result(result: ToolResult) -> None:
-    """Tables as dataframes, charts as Plotly, a draft as a preview with the decision buttons."""
-    elements: list[cl.Element] = [
-        cl.Dataframe(name=t.name, data=t.to_df(), display="inline", size="large") for t in result.tables
+    """One compact table of the key columns (the full one expandable, with a CSV download), the charts
+    that have something on them, and a draft as a preview with the decision buttons."""
+    tables = [with_names(t, get_db()) for t in result.tables if t.rows]
+    if tables:
+        first, *rest = tables
+        shown = compact(first, shop_currency())
+        more = f" (first {len(shown)} of {first.total or len(first.rows):,})" if (first.total or 0) > len(shown) else ""
+        elements: list[cl.Element] = [
+            cl.Dataframe(name=f"{first.name}, every column", data=full(first), display="side", size="large"),
+            cl.File(name=csv_name(first.name), content=full(first).to_csv(index=False).encode(), display="inline"),
+        ]
+        elements += [cl.Dataframe(name=t.name, data=full(t), display="side", size="large") for t in rest]
+        links = ", ".join(e.name for e in elements if e.display == "side")
+        await cl.Message(
+            content=f"**{first.name}**{more}\n\n{markdown(shown)}\n\nMore: {links}.",
+            elements=elements,
+        ).send()
+    charts = [
+        cl.Plotly(name=c.title, figure=c.to_figure(), display="inline", size="large")
+        for c in result.charts
+        if worth_drawing(c)
     ]
-    elements += [cl.Plotly(name=c.title, figure=c.to_figure(), display="inline", size="large") for c in result.charts]
-    if elements:
-        names = ", ".join(e.name for e in elements)
-        await cl.Message(content=f"*{names}*", elements=elements).send()
+    if charts:
+        await cl.Message(content="", elements=charts).send()
     if result.approval:
         await show_approval(result.approval)
+
+
+def csv_name(title: str) -> str:
+    return (re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "table") + ".csv"
+
+
+NEXT_STEP = re.compile(r"(?:^|\n)Next: (.+)$", re.MULTILINE)
+
+
+def next_steps(answer: str) -> list[str]:
+    """The phrases an answer suggests saying next ("Next: *check the data*, or *segment customers*")."""
+    found = NEXT_STEP.search(answer)
+    return re.findall(r"\*([^*]+)\*", found.group(1))[:3] if found else []
+
+
+async def offer_next_steps(answer: str, request: str) -> None:
+    """Buttons under the answer: the readings of a clarifying question, or the next steps it suggests."""
+    readings = offered_readings(answer)
+    if readings:
+        actions = [
+            cl.Action(name="reading", label=r.capitalize(), payload={"label": r, "text": request}) for r in readings
+        ]
+        await cl.Message(content="Pick one:", actions=actions).send()
+        return
+    steps = [s for s in next_steps(answer) if "..." not in s]
+    if steps:
+        actions = [cl.Action(name="say", label=s[:1].upper() + s[1:], payload={"text": s}) for s in steps]
+        await cl.Message(content="Or press:", actions=actions).send()
 
 
 async def show_approval(request: ApprovalRequest) -> None:
@@ -329,6 +384,20 @@ async def on_revise(action: cl.Action) -> None:
     instruction = (reply or {}).get("output", "").strip()
     if instruction:
         await run_turn(f"Revise campaign {campaign_id}: {instruction}")
+
+
+async def on_reading(action: cl.Action) -> None:
+    """A clarifying question answered by a button: do what the chosen reading says, for the text typed."""
+    label, text = str(action.payload["label"]), str(action.payload["text"])
+    await cl.Message(content=f"*{label.capitalize()}*", author="You", type="user_message").send()
+    await run_turn(f"{NOTE_PREFIX} The user chose “{label}” for: {text}")
+
+
+async def on_say(action: cl.Action) -> None:
+    """A suggested next step pressed: as if the user had typed it."""
+    text = str(action.payload["text"])
+    await cl.Message(content=text, author="You", type="user_message").send()
+    await run_turn(text)
 
 
 async def _user_tool(name: str, **arguments: Any) -> ToolResult | None:

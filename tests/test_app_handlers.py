@@ -103,7 +103,7 @@ def test_a_request_shows_the_tool_step_its_table_and_streams_the_answer(web):
     assert tool_steps[0]["name"] == "generate demo data"
     assert json.loads(tool_steps[0]["input"]) == {"customers": 60}
     assert any("Generated 60 customers" in (s.get("output") or "") for s in tool_steps)
-    assert [e["type"] for e in elements(ctx)] == ["dataframe"]
+    assert [e["type"] for e in elements(ctx)] == ["dataframe", "file"], "the full table, and it as a CSV"
     assert ctx.emitter.send_token.call_count > 3, "the answer streams"
     assert "check the data" in texts(ctx)
     assert web.get_db().scalar("SELECT count(*) FROM customers") == 60
@@ -275,7 +275,8 @@ def test_with_a_model_each_answer_ends_with_the_conversations_token_count(web, f
 
     first = say("make some demo data")  # two model calls (the tool call, then the answer), 15 tokens each
     page = [args[0] for name, args, _ in first.emitter.mock_calls if name in ("send_step", "update_step")]
-    final = [s["output"] for s in page if s["type"] == "assistant_message"][-1]  # the message as it ends
+    answer = [s["output"] for s in page if s["type"] == "assistant_message" and s["output"].startswith("Done")]
+    final = answer[-1]  # the answer message as it ends (the tables come after it)
     assert final == "Done: 20 customers.\n\n*30 tokens this conversation*"
     second = say("thanks")
     assert "Anything else?\n\n*45 tokens this conversation*" in texts(second), "counted over the whole conversation"
@@ -405,3 +406,48 @@ def test_the_reject_button_drops_the_draft(web, draft):
     action = cl.Action(name="reject", payload={"campaign_id": campaign_id, "version": version}, label="Reject")
     run_handler(web.on_reject, lambda: action)
     assert web.get_db().scalar("SELECT status FROM campaigns") != "draft"
+
+
+def page_order(ctx: ChainlitContext) -> list[str]:
+    """What reached the page, in order: "answer" (the streamed text), a table's title, "buttons: ..."."""
+    seen = []
+    for name, args, _ in ctx.emitter.mock_calls:
+        if name == "stream_start" and args[0].get("type") == "assistant_message":
+            seen.append("answer")
+        elif name == "send_step" and (args[0].get("output") or "").startswith("**"):
+            seen.append(args[0]["output"].split("**")[1])
+        elif name == "emit" and args[0] == "action":
+            seen.append(f"button: {args[1]['label']}")
+    return seen
+
+
+def test_the_answer_comes_first_then_one_compact_table_then_next_steps_as_buttons(web):
+    ctx = run_handler(web.on_message, lambda: cl.Message(content="generate 60 demo customers"))
+    order = page_order(ctx)
+    assert (order[0] == "answer" and order[1].startswith("Generated data")) or order[1], order
+    assert order.index("answer") < min(i for i, x in enumerate(order) if not x.startswith(("answer", "button")))
+    assert "button: Check the data" in order, "the suggested next step is a button"
+    table = next(s["output"] for s in sent_steps(ctx) if (s.get("output") or "").startswith("**"))
+    header = next(line for line in table.splitlines() if line.startswith("| "))
+    assert 1 <= header.count("|") - 1 <= 6, "at most six key columns"
+    assert "_" not in header, "column labels in words"
+    assert "promopilot" not in texts(ctx) and not re.search(r"\s--\w", texts(ctx)), "no command lines in the chat"
+
+
+def test_an_unclear_request_offers_its_readings_as_buttons_and_a_press_acts_on_it(web):
+    from tools.registry import run_tool
+
+    run_tool(web.user_ctx(), "generate_demo_data", customers=60, products=20)
+    run_tool(web.user_ctx(), "segment_run", k=3)
+    store: dict = {}
+    ctx = run_handler(web.on_message, lambda: cl.Message(content="the report for group 2"), session_store=store)
+    actions = [c.args[1] for c in ctx.emitter.emit.call_args_list if c.args[0] == "action"]
+    assert "Did you mean" in texts(ctx) and "could not work out" not in texts(ctx)
+    readings = {a["payload"]["label"]: a for a in actions if a["name"] == "reading"}
+    assert "describe one segment" in readings and 2 <= len(readings) <= 3
+
+    chosen = readings["describe one segment"]
+    action = cl.Action(name="reading", payload=chosen["payload"], label=chosen["label"])
+    pressed = run_handler(web.on_reading, lambda: action, session_store=store)
+    steps = [s for s in sent_steps(pressed) if s["type"] == "tool"]
+    assert steps[0]["name"] == "segment show" and json.loads(steps[0]["input"]) == {"segment": 2}

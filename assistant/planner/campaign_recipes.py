@@ -142,7 +142,22 @@ recipe("send_count")(campaign_action("campaign_send", SEND_ANSWER, dry_run=True)
 recipe("pause")(campaign_action("campaign_pause", "Say *resume sending* to carry on."))
 recipe("cancel")(campaign_action("campaign_cancel", ""))
 recipe("reject")(campaign_action("campaign_reject", "Draft a new one when you are ready."))
-recipe("report")(campaign_action("campaign_report", "Opens and clicks keep arriving; ask again later."))
+
+
+@recipe("report")
+def report_recipe(req: Request) -> Plan:
+    """The report; with nothing opened yet it says so in words, with the delivery figures, not empty rates."""
+    plan = campaign_action("campaign_report", "Opens and clicks keep arriving; ask again later.")(req)
+    step = req.last("campaign_report")
+    data = (step.result.get("data") or {}) if step and step.ok else {}
+    if plan.calls or not data or data.get("unique_opens"):
+        return plan
+    sent, failed = int(data.get("sent") or 0), int(data.get("failed") or 0)
+    return Plan(
+        answer=f"No one has opened campaign {data.get('campaign_id')} yet. Delivery so far: **{sent:,} sent**, "
+        f"{failed:,} failed, {int(data.get('skipped') or 0):,} skipped. Opens and clicks arrive over hours or "
+        "days (some mail apps never report opens).\n\nNext: *how did it do?* again later."
+    )
 
 
 @recipe("campaign_list")
