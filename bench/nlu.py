@@ -46,6 +46,7 @@ def held_out(data: list[Example], folds: int) -> dict[str, Any]:
     predicted: list[str | None] = [None] * len(data)
     simple: list[str] = [""] * len(data)
     asked = 0
+    acted_right = offered_right = 0
     seconds: list[float] = []
     for train, test in GroupKFold(n_splits=folds).split(texts, truth, [e.family for e in data]):
         model = Classifier([texts[i] for i in train], [truth[i] for i in train])
@@ -58,7 +59,12 @@ def held_out(data: list[Example], folds: int) -> dict[str, Any]:
             readings = understood(texts[i], model=model, known=known)
             seconds.append(time.perf_counter() - started)
             predicted[i] = readings[0][0] if readings else "help"
-            asked += bool(readings) and readings[0][1] < SURE
+            unsure = bool(readings) and readings[0][1] < SURE
+            asked += unsure
+            if unsure:
+                offered_right += truth[i] in [name for name, _ in readings[:3]]
+            else:
+                acted_right += predicted[i] == truth[i]
             simple[i] = str(nearest.predict(vectors.transform([normalise(texts[i])]))[0])
     right = [p == t for p, t in zip(predicted, truth, strict=True)]
     recall = {
@@ -74,6 +80,8 @@ def held_out(data: list[Example], folds: int) -> dict[str, Any]:
         "held_out_accuracy": round(sum(right) / len(data), 4),
         "simple_way_accuracy": round(sum(s == t for s, t in zip(simple, truth, strict=True)) / len(data), 4),
         "would_ask_instead": round(asked / len(data), 4),
+        "right_when_acting": round(acted_right / max(len(data) - asked, 1), 4),
+        "right_reading_among_those_offered": round(offered_right / max(asked, 1), 4),
         "ms_per_turn_median": round(statistics.median(seconds) * 1000, 2),
         "ms_per_turn_p95": round(statistics.quantiles(seconds, n=20)[18] * 1000, 2),
         "per_intent_recall": recall,

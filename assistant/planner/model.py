@@ -24,7 +24,7 @@ from assistant.planner.memory import Plan, Request, read_request
 from assistant.planner.recipes import RECIPES, help_text
 from assistant.planner.vocabulary import Vocabulary
 
-SURE = 0.35  # below this probability, ask which reading was meant
+SURE = 0.3  # below this probability, ask which reading was meant
 LOST = 0.12  # below this (or with no known word), it is not a request the planner knows: show the help
 CLARIFY = "Did you mean"
 # Only a plain request sends: "don't send it yet", "send it tomorrow", "when should I send?" do not.
