@@ -44,6 +44,18 @@ SYNONYMS = {
     "send": r"send|launch|ship|fire|blast",
     "rename": r"rename|call|name|label|title",
     "cheapest": r"cheapest|least expensive|lowest.priced",
+    "revise": r"revise|rewrite|rework|reword|edit|tweak|polish|adjust",
+    "tone": r"warmer|friendlier|softer|punchier|livelier|snappier|calmer|bolder|salesy|pushy|exciting|personal"
+    r"|playful|formal|casual|friendly|urgent|elegant|luxurious",
+    "shorter": r"shorter|longer|briefer|tighter|trim",
+    "status": r"status|overview|big picture",
+    "issues": r"issues|problems|errors|mistakes|flagged",
+    "shortlist": r"shortlist|picks|selection",
+    "keep": r"keep|save|pick|choose|select|grab",
+    "remove": r"remove|unpick|get rid of|take (?:\w+ )?(?:off|out)",
+    "import": r"import|upload|attach|bring in",
+    "export": r"export|download",
+    "next": r"next|rest|further",
 }
 LEXICON = [(re.compile(r"\b(?:" + words + r")\b"), f" {word} ") for word, words in SYNONYMS.items()]
 
