@@ -402,3 +402,24 @@ def smtp_sink_url():
     sink = start_sink(directory=None, port=free_port())
     yield sink.url
     sink.stop()
+
+
+def test_answers_leave_out_command_lines_and_run_ids():
+    refused = Step(
+        "campaign_send",
+        {"campaign_id": 1},
+        {
+            "ok": False,
+            "error": "Campaign 1 is not approved, so it cannot be sent (status: draft). A person must approve one "
+            "version first: preview it (promopilot campaign preview 1) and approve it with `promopilot campaign "
+            "approve 1`.",
+        },
+    )
+    answer = choose(Request("send it", Memory(campaign_id=1), [refused])).answer
+    assert answer.startswith("Campaign 1 is not approved, so it cannot be sent (status: draft).")
+    assert "promopilot" not in answer and "`" not in answer
+    fixed = Step("validate_data", {"fix": True}, {"ok": True, "summary": "Fixed 3 values (run validate-2026-1f6e)."})
+    assert choose(Request("fix the data", Memory(), [fixed])).answer.startswith("Fixed 3 values.")
+    segmented = Step("segment_run", {"k": 4}, {"ok": True, "summary": "Run 1: 4 segments of 800 customers."})
+    answer = choose(Request("go with 4", Memory(), [segmented])).answer
+    assert answer.startswith("4 segments of 800 customers.")

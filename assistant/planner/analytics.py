@@ -217,7 +217,7 @@ def describe(req: Request, question: Question) -> str:
 
 
 BEST_CUSTOMERS = (
-    'SELECT c.customer_id AS "Customer", round(b.total_spent, 2) AS "Total spent", b.order_count AS "Orders", '
+    'SELECT c.customer_id, round(b.total_spent, 2) AS "Total spent", b.order_count AS "Orders", '
     'round(b.avg_order_value, 2) AS "Average order value", b.days_since_last_purchase AS "Days since last purchase", '
     'g.name AS "Segment" ' + SOURCES["customers"] + " ORDER BY b.total_spent DESC NULLS LAST LIMIT {n}"
 )

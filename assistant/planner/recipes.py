@@ -38,15 +38,26 @@ def help_text(prefix: str = "") -> str:
     )
 
 
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z*])")
+COMMAND = re.compile(r"promopilot |`|\s--[a-z]")  # a command line, a flag: the CLI's words, not the chat's
+RUN_ID = re.compile(r"\s*\(run [\w-]+\)|\s+of run \d+\b|^Run \d+:\s*")
+
+
+def plain(text: str) -> str:
+    """A tool's text for the chat: sentences naming a command line or flag dropped, run ids left out."""
+    kept = [s for s in SENTENCE_END.split(text) if not COMMAND.search(s)]
+    return RUN_ID.sub("", " ".join(kept)).strip()
+
+
 def report(req: Request, follow: str = "") -> str:
     """The final answer: each step's summary (or its error and what to do), then the next step."""
     lines = []
     for step in req.done:
         if step.ok:
-            lines.append(step.result.get("summary") or "Done.")
+            lines.append(plain(step.result.get("summary") or "Done."))
         else:  # the error speaks for itself; with several steps, say which one it was
-            problem = step.result.get("error") or "That did not work."
-            hint = step.result.get("hint")
+            problem = plain(step.result.get("error") or "") or "That did not work."
+            hint = plain(step.result.get("hint") or "")
             where = f"**{step.name.replace('_', ' ').capitalize()}**: " if len(req.done) > 1 else ""
             lines.append(where + problem + (f" {hint}" if hint else ""))
     failed = [s for s in req.done if not s.ok]
