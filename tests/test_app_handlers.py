@@ -20,6 +20,7 @@ from chainlit.session import WebsocketSession  # noqa: E402
 from chainlit.user_session import user_sessions  # noqa: E402
 
 from assistant import webapp  # noqa: E402
+from assistant.chat_elements import show_approval  # noqa: E402
 from assistant.loop import ToolEnd, ToolProgress, ToolStart  # noqa: E402
 from tools.results import ApprovalRequest, ToolResult  # noqa: E402
 
@@ -180,7 +181,7 @@ def test_a_real_send_shows_live_progress_in_the_chat_while_it_runs(mail_sink, we
 
 def test_a_draft_shows_a_sandboxed_preview_with_three_decision_buttons(web):
     request = ApprovalRequest(campaign_id=7, version=2, subject="Hello", preview_html="<p>Hi</p>")
-    ctx = run_handler(lambda: web.show_approval(request))
+    ctx = run_handler(lambda: show_approval(request))
 
     (preview,) = elements(ctx)
     assert preview["type"] == "custom" and preview["name"] == "EmailPreview"
@@ -434,13 +435,16 @@ def test_the_answer_comes_first_then_one_compact_table_then_next_steps_as_button
     assert "promopilot" not in texts(ctx) and not re.search(r"\s--\w", texts(ctx)), "no command lines in the chat"
 
 
-def test_an_unclear_request_offers_its_readings_as_buttons_and_a_press_acts_on_it(web):
+def test_an_unclear_request_offers_its_readings_as_buttons_and_a_press_acts_on_it(web, monkeypatch):
+    from assistant.planner import model
     from tools.registry import run_tool
+
+    monkeypatch.setattr(model, "SURE", 0.9)  # whatever the classifier's figures, this request is unclear
 
     run_tool(web.user_ctx(), "generate_demo_data", customers=60, products=20)
     run_tool(web.user_ctx(), "segment_run", k=3)
     store: dict = {}
-    ctx = run_handler(web.on_message, lambda: cl.Message(content="the report for group 2"), session_store=store)
+    ctx = run_handler(web.on_message, lambda: cl.Message(content="the numbers for group 2 please"), session_store=store)
     actions = [c.args[1] for c in ctx.emitter.emit.call_args_list if c.args[0] == "action"]
     assert "Did you mean" in texts(ctx) and "could not work out" not in texts(ctx)
     readings = {a["payload"]["label"]: a for a in actions if a["name"] == "reading"}

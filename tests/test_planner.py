@@ -423,3 +423,23 @@ def test_answers_leave_out_command_lines_and_run_ids():
     segmented = Step("segment_run", {"k": 4}, {"ok": True, "summary": "Run 1: 4 segments of 800 customers."})
     answer = choose(Request("go with 4", Memory(), [segmented])).answer
     assert answer.startswith("4 segments of 800 customers.")
+
+
+def test_an_unsure_reading_asks_with_the_likeliest_readings_and_a_choice_acts(monkeypatch):
+    from assistant.planner import model
+
+    monkeypatch.setattr(model, "SURE", 0.99)  # every reading is unsure now
+    plan = choose(Request("describe group 2", Memory(), []))
+    readings = model.offered_readings(plan.answer)
+    assert not plan.calls and readings[0] == "describe one segment" and 2 <= len(readings) <= 3
+    chosen = read_request(
+        [{"role": "user", "content": "[UI] The user chose “describe one segment” for: describe group 2"}]
+    )
+    assert (chosen.text, chosen.chosen) == ("describe group 2", "describe one segment")
+    assert choose(chosen).calls == [("segment_show", {"segment": 2})], "the choice is followed, not re-guessed"
+
+
+@pytest.mark.parametrize("text", ["ok", "thanks a lot", "great", "cheers"])
+def test_small_talk_gets_a_short_reply(text):
+    plan = choose(Request(text, CAMPAIGN_4, []))
+    assert not plan.calls and len(plan.answer) < 60
