@@ -439,7 +439,7 @@ def test_an_unclear_request_offers_its_readings_as_buttons_and_a_press_acts_on_i
     from assistant.planner import model
     from tools.registry import run_tool
 
-    monkeypatch.setattr(model, "SURE", 0.9)  # whatever the classifier's figures, this request is unclear
+    monkeypatch.setattr(model, "SURE", 1.1)  # whatever the classifier's figures, this request is unclear
 
     run_tool(web.user_ctx(), "generate_demo_data", customers=60, products=20)
     run_tool(web.user_ctx(), "segment_run", k=3)

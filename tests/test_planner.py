@@ -428,7 +428,7 @@ def test_answers_leave_out_command_lines_and_run_ids():
 def test_an_unsure_reading_asks_with_the_likeliest_readings_and_a_choice_acts(monkeypatch):
     from assistant.planner import model
 
-    monkeypatch.setattr(model, "SURE", 0.99)  # every reading is unsure now
+    monkeypatch.setattr(model, "SURE", 1.1)  # every reading is unsure now
     plan = choose(Request("describe group 2", Memory(), []))
     readings = model.offered_readings(plan.answer)
     assert not plan.calls and readings[0] == "describe one segment" and 2 <= len(readings) <= 3
