@@ -106,6 +106,10 @@ async def on_app_startup() -> None:
     chats live in this process's memory, so none from an earlier run can come back to its own."""
     chainlit_log.info("PromoPilot chat answered by %s", settings().model_label)
     forget_chat_shortlists(get_db())
+    if not settings().openai_api_key:  # the offline planner learns its phrasings now, not in the first request
+        from assistant.planner.classifier import classifier
+
+        await asyncio.to_thread(classifier)
 
 
 # -- handlers --------------------------------------------------------------------------------------

@@ -27,9 +27,10 @@ import time
 from collections import Counter
 from typing import Any
 
-from assistant.planner.classifier import Classifier, normalise
+from assistant.planner.classifier import Classifier, classifier, normalise
 from assistant.planner.intents import Example, examples, intents
-from assistant.planner.model import SURE, understood, words_of
+from assistant.planner.memory import read_request
+from assistant.planner.model import SURE, choose, understood, words_of
 
 # A first call that only looks something up before acting (the fresh conversation names no campaign
 # or segment) counts as the right start for intents whose tools need that.
@@ -94,6 +95,44 @@ def held_out(data: list[Example], folds: int) -> dict[str, Any]:
             }
             for (t, p), n in confusions.most_common(10)
         ],
+    }
+
+
+# A conversation so far, as the planner reads it each turn: products shown, a segment named, a draft made.
+HISTORY: list[dict[str, Any]] = [
+    {"role": "user", "content": "show outerwear products"},
+    {"role": "assistant", "content": None, "tool_calls": [
+        {"id": "a", "type": "function", "function": {"name": "find_products", "arguments": '{"category": ["Outerwear"]}'}}
+    ]},
+    {"role": "tool", "tool_call_id": "a", "content": json.dumps({"ok": True, "summary": "20 products.", "tables": [
+        {"name": "Products", "columns": ["sku", "name", "price", "margin", "stock"],
+         "rows": [[f"OUT-{i:06d}", f"Coat {i}", 50.0 + i, 0.5, 100 - i] for i in range(10)]}
+    ]})},
+    {"role": "assistant", "content": "20 products."},
+    {"role": "user", "content": "draft an email for segment 2 about the first two"},
+    {"role": "assistant", "content": None, "tool_calls": [
+        {"id": "b", "type": "function", "function": {"name": "campaign_draft", "arguments": '{"segment": 2}'}}
+    ]},
+    {"role": "tool", "tool_call_id": "b", "content": json.dumps({"ok": True, "data": {"campaign_id": 3}})},
+    {"role": "assistant", "content": "Drafted campaign 3."},
+]  # fmt: skip
+
+
+def planning(data: list[Example]) -> dict[str, float]:
+    """Seconds to train at start-up, and to plan one turn: read the conversation, understand, pick the call."""
+    classifier.cache_clear()
+    started = time.perf_counter()
+    classifier()
+    trained = time.perf_counter() - started
+    seconds = []
+    for example in data:
+        started = time.perf_counter()
+        choose(read_request([*HISTORY, {"role": "user", "content": example.text}]))
+        seconds.append(time.perf_counter() - started)
+    return {
+        "training_s": round(trained, 2),
+        "ms_per_planned_turn_median": round(statistics.median(seconds) * 1000, 2),
+        "ms_per_planned_turn_p95": round(statistics.quantiles(seconds, n=20)[18] * 1000, 2),
     }
 
 
@@ -180,10 +219,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.model:
         figures = asyncio.run(ask_model(sample(data, args.limit), args.concurrency))
     else:
-        figures = held_out(data, args.folds)
+        figures = held_out(data, args.folds) | planning(data)
         figures["targets_met"] = {
             "held_out_ge_95%": figures["held_out_accuracy"] >= 0.95,
-            "le_20ms_per_turn": figures["ms_per_turn_median"] <= 20,
+            "le_20ms_per_turn": figures["ms_per_planned_turn_p95"] <= 20,
         }
     if args.json:
         print(json.dumps(figures, indent=2))
