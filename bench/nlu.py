@@ -98,24 +98,28 @@ def held_out(data: list[Example], folds: int) -> dict[str, Any]:
     }
 
 
-# A conversation so far, as the planner reads it each turn: products shown, a segment named, a draft made.
+def _step(call_id: str, tool: str, arguments: dict[str, Any], result: dict[str, Any]) -> list[dict[str, Any]]:
+    call = {"id": call_id, "type": "function", "function": {"name": tool, "arguments": json.dumps(arguments)}}
+    return [
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": call_id, "content": json.dumps(result)},
+    ]
+
+
+PRODUCTS = {
+    "name": "Products",
+    "columns": ["sku", "name", "price", "margin", "stock"],
+    "rows": [[f"OUT-{i:06d}", f"Coat {i}", 50.0 + i, 0.5, 100 - i] for i in range(10)],
+}
+# A conversation so far, as the planner reads it each turn: products shown, then a draft made.
 HISTORY: list[dict[str, Any]] = [
     {"role": "user", "content": "show outerwear products"},
-    {"role": "assistant", "content": None, "tool_calls": [
-        {"id": "a", "type": "function", "function": {"name": "find_products", "arguments": '{"category": ["Outerwear"]}'}}
-    ]},
-    {"role": "tool", "tool_call_id": "a", "content": json.dumps({"ok": True, "summary": "20 products.", "tables": [
-        {"name": "Products", "columns": ["sku", "name", "price", "margin", "stock"],
-         "rows": [[f"OUT-{i:06d}", f"Coat {i}", 50.0 + i, 0.5, 100 - i] for i in range(10)]}
-    ]})},
+    *_step("a", "find_products", {"category": ["Outerwear"]}, {"ok": True, "summary": "20.", "tables": [PRODUCTS]}),
     {"role": "assistant", "content": "20 products."},
     {"role": "user", "content": "draft an email for segment 2 about the first two"},
-    {"role": "assistant", "content": None, "tool_calls": [
-        {"id": "b", "type": "function", "function": {"name": "campaign_draft", "arguments": '{"segment": 2}'}}
-    ]},
-    {"role": "tool", "tool_call_id": "b", "content": json.dumps({"ok": True, "data": {"campaign_id": 3}})},
+    *_step("b", "campaign_draft", {"segment": 2}, {"ok": True, "data": {"campaign_id": 3}}),
     {"role": "assistant", "content": "Drafted campaign 3."},
-]  # fmt: skip
+]
 
 
 def planning(data: list[Example]) -> dict[str, float]:
