@@ -56,6 +56,9 @@ SYNONYMS = {
     "import": r"import|upload|attach|bring in",
     "export": r"export|download",
     "next": r"next|rest|further",
+    "garment": r"shoes|boots|sneakers|sandals|jackets?|coats?|parkas?|blazers?|dress(?:es)?|knitwear|sweaters?"
+    r"|cardigans?|hoodies?|tops|t-shirts?|shirts?|blouses?|jeans|trousers|chinos|leggings|accessories|outerwear"
+    r"|activewear|scarf|scarves|belts?|bags?|beanies?|sunglasses",
 }
 LEXICON = [(re.compile(r"\b(?:" + words + r")\b"), f" {word} ") for word, words in SYNONYMS.items()]
 
