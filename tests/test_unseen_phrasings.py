@@ -44,9 +44,9 @@ ASIDE = [
     ("customers by country please", "analytics"),
     ("cheers, that's great", "smalltalk"),
 ]
-# Right out of 30: 26 when these were written (913 phrasings); 24 after the file grew to 1,141 (it read
-# "any opt-outs?" like "any sweaters?" and "less hard sell" like "products that would sell well").
-MEASURED = 24
+# Right out of 30: 26 when these were written (913 phrasings); 24 at 1,141 (it read "any opt-outs?" like
+# "any sweaters?"); 26 at 1,231. Still misread: the four listed when this test runs with -s.
+MEASURED = 26
 
 
 def test_the_aside_phrasings_are_not_in_the_training_data():
