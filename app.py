@@ -8,6 +8,7 @@ from chainlit.server import app as server
 
 from assistant import webapp
 from tools.registry import load_all
+from web import pages
 
 cl.on_app_startup(webapp.on_app_startup)
 cl.on_chat_start(webapp.on_chat_start)
@@ -20,6 +21,6 @@ cl.action_callback("reading")(webapp.on_reading)
 cl.action_callback("say")(webapp.on_say)
 webapp.enable_login()  # only when PROMOPILOT_PASSWORD is set
 
-webapp.mount_tracking(server)
-webapp.keep_page_local(chainlit.server)
+pages.mount_tracking(server, webapp.get_db, webapp.settings())
+pages.keep_page_local(chainlit.server)
 load_all()  # import every tool (and numpy, sklearn, plotly) now, not in the first user's first request

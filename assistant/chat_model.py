@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from assistant.llm import is_transient
+from services.llm import is_transient
 
 if TYPE_CHECKING:
     import openai  # imported where a client is made or its errors caught: it costs every CLI command ~0.8 s

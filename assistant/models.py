@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from assistant.chat_model import ChatModel, OpenAIChat
 from assistant.planner.vocabulary import Vocabulary
-from tools.context import Settings
+from services.settings import Settings
 
 
 def chat_model(

@@ -13,7 +13,6 @@ import hmac
 import json
 import logging
 import os
-import re
 import secrets
 import time
 from functools import cache
@@ -26,16 +25,17 @@ from chainlit.utils import utc_now
 
 from assistant.chat_elements import offer_next_steps, show_result
 from assistant.chat_model import Usage
-from assistant.llm import structured_model
 from assistant.loop import Agent, Conversation, Done, Error, Event, Token, ToolEnd, ToolProgress, ToolStart
 from assistant.models import chat_model
 from assistant.planner.memory import NOTE_PREFIX
 from assistant.planner.vocabulary import Vocabulary
 from assistant.views import bug_view
+from services.llm import structured_model
+from services.settings import Settings
 from storage.db import Database
 from storage.errors import UserError
-from tools.context import Settings, ToolContext
-from tools.products import forget_chat_shortlists
+from tools.catalog.products import forget_chat_shortlists
+from tools.context import ToolContext
 from tools.registry import run_tool
 from tools.results import ToolResult
 
@@ -396,47 +396,3 @@ def check_password(username: str, password: str) -> cl.User | None:
 def _error_text(error: dict[str, Any]) -> str:
     message = error.get("error") or "That did not work."
     return f"{message} {error['hint']}" if error.get("hint") else message
-
-
-# -- tracking endpoints on the same server ---------------------------------------------------------
-def mount_tracking(server: Any) -> None:
-    """Serve the open/click/unsubscribe endpoints (/t/...) from the chat's web server.
-
-    Chainlit's router ends in a catch-all GET that answers every path with the app page, so the
-    tracking routes are moved in front of it. Idempotent (chainlit's watch mode re-imports app.py).
-    """
-    from tools.tracking import create_router
-
-    if getattr(server.state, "promopilot_tracking", False):
-        return
-    routes = server.router.routes
-    before = len(routes)
-    server.include_router(create_router(get_db, settings()))
-    added = routes[before:]
-    del routes[before:]
-    routes[0:0] = added
-    server.state.promopilot_tracking = True
-
-
-# -- a page that only talks to this server -----------------------------------------------------------
-EXTERNAL_LINK = re.compile(r'\s*<link\b[^>]*\bhref="(?:https?:)?//(?!127\.0\.0\.1[:/"])[^"]*"[^>]*>', re.IGNORECASE)
-
-
-def keep_page_local(server_module: Any) -> None:
-    """Drop the `<link>`s to other hosts from Chainlit's page (Google Fonts preconnects, a CDN KaTeX sheet).
-
-    Chainlit's index.html hard-codes them and no setting removes them: public/theme.json only
-    replaces the web-font stylesheet (`custom_fonts = []`, system fonts instead) and LaTeX is off,
-    so these links load nothing the app uses, yet would make every visitor's browser contact
-    Google and jsdelivr. `serve` looks the template function up on each request, so wrapping it
-    here is enough. Idempotent (chainlit's watch mode re-imports app.py).
-    """
-    original = server_module.get_html_template
-    if getattr(original, "keeps_page_local", False):
-        return
-
-    def local_template(root_path: str) -> str:
-        return EXTERNAL_LINK.sub("", original(root_path))
-
-    local_template.keeps_page_local = True  # type: ignore[attr-defined]
-    server_module.get_html_template = local_template

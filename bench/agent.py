@@ -20,8 +20,9 @@ from pathlib import Path
 
 from assistant.loop import Agent, Conversation, Token, ToolEnd
 from assistant.planner.model import OfflinePlanner
+from services.settings import Settings
 from storage.db import Database
-from tools.context import Settings, ToolContext
+from tools.context import ToolContext
 from tools.registry import agent_schemas, run_tool
 
 # (request, the tool call the planner makes for it): the direct call is the simple approach

@@ -31,7 +31,7 @@ from faker import Faker
 
 from storage.db import Database
 from tools import Settings, ToolContext, load_all, run_tool
-from tools.catalog import (
+from tools.data.vocabulary import (
     BRAND_TIERS,
     CATEGORIES,
     CATEGORY_WEIGHT_GIVEN_STYLE,

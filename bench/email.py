@@ -61,7 +61,7 @@ def open_ctx(path: Path, **settings):
 
 def recipients(ctx, campaign: int, count: int):
     """`count` recipients, cycling through the shop's customers, built lazily (memory stays flat)."""
-    from tools.render import CampaignRenderer, Recipient
+    from tools.campaigns.render import CampaignRenderer, Recipient
 
     renderer = CampaignRenderer.for_campaign(ctx, campaign)
     rows = ctx.db.execute("SELECT customer_id, email, first_name FROM customers ORDER BY customer_id").fetchall()
@@ -80,15 +80,16 @@ class SeedBuilder:
     def __init__(self, ctx, campaign: int) -> None:
         import jinja2
 
-        from tools.links import LinkSigner
-        from tools.render import format_price, load_campaign, load_version
+        from storage import campaigns
+        from tools.campaigns.links import LinkSigner
+        from tools.campaigns.render import format_price
 
-        folder = Path(__file__).resolve().parent.parent / "tools" / "email_templates"
+        folder = Path(__file__).resolve().parent.parent / "tools" / "campaigns" / "email_templates"
         env = jinja2.Environment(loader=jinja2.FileSystemLoader(folder), autoescape=jinja2.select_autoescape(["html"]))
         copy_env = jinja2.Environment()
         self.html, self.text = env.get_template("campaign.html"), env.get_template("campaign.txt")
         self.css = (folder / "email.css").read_text()
-        version = load_version(ctx.db, campaign, load_campaign(ctx.db, campaign)["approved_version"])
+        version = campaigns.load_version(ctx.db, campaign, campaigns.load(ctx.db, campaign)["approved_version"])
         variants = version["variants"]
         self.copy = {
             v["variant"]: {
@@ -153,7 +154,7 @@ class SeedBuilder:
 
 # -- phases (each in a fresh process, so peak RSS belongs to it alone) ------------------------------
 def phase_render(db: Path, campaign: int, count: int) -> dict:
-    from tools.render import CampaignRenderer
+    from tools.campaigns.render import CampaignRenderer
 
     ctx = open_ctx(db)
     renderer = CampaignRenderer.for_campaign(ctx, campaign)
@@ -200,7 +201,7 @@ def phase_seed_send(db: Path, campaign: int, count: int, port: int) -> dict:
 
 
 def phase_ceiling(db: Path, campaign: int, count: int, port: int) -> dict:
-    from tools.render import CampaignRenderer
+    from tools.campaigns.render import CampaignRenderer
 
     ctx = open_ctx(db)
     renderer = CampaignRenderer.for_campaign(ctx, campaign)
@@ -251,7 +252,7 @@ def with_sink(name: str, shop: Path, campaign: int, count: int, workdir: Path) -
     shutil.copy(shop, db)
     port = _free_port()
     sink = subprocess.Popen(
-        [sys.executable, "-m", "tools.smtp_sink", "--host", SINK_HOST, "--port", str(port), "--count-only"],
+        [sys.executable, "-m", "tools.campaigns.smtp_sink", "--host", SINK_HOST, "--port", str(port), "--count-only"],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -151,7 +151,7 @@ async def ask_model(data: list[Example], concurrency: int) -> dict[str, Any]:
     from assistant.chat_model import Completion
     from assistant.models import chat_model
     from assistant.prompts import SYSTEM_PROMPT
-    from tools.context import Settings
+    from services.settings import Settings
     from tools.registry import agent_schemas
 
     settings = Settings.from_env()

@@ -28,7 +28,7 @@ import pandas as pd
 
 from storage.db import Database
 from tools import Settings, ToolContext, run_tool
-from tools.audience import FEATURES_SQL, eligible_audience, score_one
+from tools.catalog.audience import FEATURES_SQL, eligible_audience, score_one
 
 FILTERS: dict[str, dict[str, Any]] = {
     "overstocked outerwear under 150": {"category": ["Outerwear"], "min_stock": 100, "price_max": 150},

@@ -88,7 +88,7 @@ def accuracy(matrix: np.ndarray, seed: int) -> dict:
 
     Two settings of the big-shop method: centres from all 50k (as for shops up to FIT_SAMPLE), and
     centres from a 10% sample with everyone assigned (the proportion a 1M shop gets)."""
-    from tools import segments
+    from tools.segments import cluster as segments
 
     check = matrix[:3000]
     check_labels = KMeans(4, n_init=1, random_state=seed).fit_predict(check)
@@ -140,7 +140,7 @@ def stage(name: str) -> None:
 
 
 def ours_on(matrix: np.ndarray, seed: int) -> tuple[float, str]:
-    from tools.segments import Method, sweep_matrix
+    from tools.segments.cluster import Method, sweep_matrix
 
     method = Method.for_size(len(matrix))
     start = time.perf_counter()

@@ -19,7 +19,7 @@ def serve_tracking(click_ctx: click.Context, host: str, port: int) -> None:
     """
     import uvicorn
 
-    from tools.tracking import tracking_app
+    from web.tracking import tracking_app
 
     ctx = click_ctx.find_root().obj.context()
     console.print(

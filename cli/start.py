@@ -78,7 +78,7 @@ def seed(ctx: ToolContext, customers: int) -> None:
 
 def _start_sink():
     """The embedded SMTP sink on 127.0.0.1:1025 (PROMOPILOT_SMTP_URL unset means mail goes there)."""
-    from tools.smtp_sink import start_sink
+    from tools.campaigns.smtp_sink import start_sink
 
     try:
         sink = start_sink()

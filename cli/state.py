@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from assistant.llm import structured_model
+from services.llm import structured_model
+from services.settings import Settings
 from storage.db import Database
-from tools.context import Settings, ToolContext
+from tools.context import ToolContext
 
 
 @dataclass

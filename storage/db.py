@@ -19,6 +19,7 @@ import duckdb
 import pandas as pd
 
 from storage.errors import DatabaseBusy, UserError
+from storage.migrations import migrate as run_migrations
 
 DEFAULT_DB = "promopilot.duckdb"
 
@@ -39,9 +40,7 @@ class Database:
             raise _explain_open_error(self.path, exc) from None
         self._local = threading.local()
         if migrate:
-            from storage.migrations import migrate as run_migrations
-
-            run_migrations(self)
+            run_migrations(self.con)
 
     # -- connections -------------------------------------------------------------------------
     @property

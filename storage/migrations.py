@@ -8,12 +8,8 @@ migration not yet recorded in `schema_migrations`. Never edit a migration that h
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import duckdb
-
-if TYPE_CHECKING:
-    from storage.db import Database
 
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
 MIGRATIONS: list[Migration] = []
@@ -24,27 +20,34 @@ def migration(fn: Migration) -> Migration:
     return fn
 
 
-def migrate(db: Database) -> list[str]:
-    """Apply pending migrations; returns the names applied."""
-    db.execute(
+def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Apply pending migrations on a fresh connection (`Database` does it on open); returns the names applied.
+
+    It takes the bare connection, not a `Database`, so that this module needs nothing from `storage.db`."""
+    con.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
         " applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
     )
-    done = {name for (name,) in db.execute("SELECT name FROM schema_migrations").fetchall()}
+    done = {name for (name,) in con.execute("SELECT name FROM schema_migrations").fetchall()}
     applied = []
     for version, fn in enumerate(MIGRATIONS, start=1):
         if fn.__name__ in done:
             continue
-        with db.transaction() as con:
+        con.begin()
+        try:
             fn(con)
             con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, fn.__name__])
+        except BaseException:
+            con.rollback()
+            raise
+        con.commit()
         applied.append(fn.__name__)
     return applied
 
 
-def schema_version(db: Database) -> int:
-    return db.scalar("SELECT coalesce(max(version), 0) FROM schema_migrations")
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
 
 
 @migration

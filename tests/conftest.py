@@ -14,7 +14,7 @@ from hypothesis import settings as hypothesis_settings
 for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "PROMOPILOT_SMTP_URL", "PROMOPILOT_SHARE_PII"):
     os.environ[var] = ""
 
-from assistant.llm import OpenAIStructured  # noqa: E402
+from services.llm import OpenAIStructured  # noqa: E402
 from storage.db import Database  # noqa: E402
 from tests.fake_openai import FakeOpenAI  # noqa: E402
 from tools import Settings, ToolContext, run_tool  # noqa: E402

@@ -126,7 +126,7 @@ def test_parallel_tool_calls_run_at_the_same_time(ctx, fake_openai, nap_tool):
 def test_model_base_url_and_key_come_from_the_environment(monkeypatch, fake_openai):
     from assistant.models import chat_model
     from assistant.planner.model import OfflinePlanner
-    from tools.context import Settings
+    from services.settings import Settings
 
     monkeypatch.setenv("OPENAI_API_KEY", "")
     assert isinstance(chat_model(Settings.from_env()), OfflinePlanner), "no key: the offline planner"
@@ -149,10 +149,10 @@ def test_model_base_url_and_key_come_from_the_environment(monkeypatch, fake_open
 
 
 def test_promopilot_model_offline_wins_over_a_key(monkeypatch):
-    from assistant.llm import structured_model
     from assistant.models import chat_model
     from assistant.planner.model import OfflinePlanner
-    from tools.context import Settings
+    from services.llm import structured_model
+    from services.settings import Settings
 
     monkeypatch.setenv("OPENAI_API_KEY", "sk-set-machine-wide")
     assert Settings.from_env().model_label == "gpt-4o-mini at https://api.openai.com/v1"

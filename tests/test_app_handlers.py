@@ -23,6 +23,7 @@ from assistant import webapp  # noqa: E402
 from assistant.chat_elements import show_approval  # noqa: E402
 from assistant.loop import ToolEnd, ToolProgress, ToolStart  # noqa: E402
 from tools.results import ApprovalRequest, ToolResult  # noqa: E402
+from web import pages  # noqa: E402
 
 
 def run_handler(
@@ -320,9 +321,11 @@ def test_tracking_links_are_served_ahead_of_chainlits_catch_all(web):
     def spa(full_path: str) -> str:
         return "the chat page"
 
-    web.mount_tracking(server)
+    pages.mount_tracking(server, web.get_db, web.settings())
     mounted = len(server.router.routes)
-    web.mount_tracking(server)  # chainlit's watch mode imports app.py again: nothing is added twice
+    pages.mount_tracking(
+        server, web.get_db, web.settings()
+    )  # chainlit's watch mode imports app.py again: nothing is added twice
     assert len(server.router.routes) == mounted
     client = TestClient(server)
     assert client.get("/t/c/not-a-valid-token", follow_redirects=False).status_code == 404
@@ -335,8 +338,8 @@ def test_the_chat_page_asks_no_other_host_for_anything(monkeypatch):
     external = re.compile(r'(?:href|src|content)="(?:https?:)?//[^"]*"')
     assert external.search(server.get_html_template("")), "Chainlit's own page links to Google Fonts and a CDN"
     monkeypatch.setattr(server, "get_html_template", server.get_html_template)  # restored after the test
-    webapp.keep_page_local(server)
-    webapp.keep_page_local(server)  # app.py imported twice (watch mode) wraps once
+    pages.keep_page_local(server)
+    pages.keep_page_local(server)  # app.py imported twice (watch mode) wraps once
 
     page = server.get_html_template("")
     assert external.findall(page) == []
@@ -348,7 +351,7 @@ def test_the_chat_page_asks_no_other_host_for_anything(monkeypatch):
 def mail_sink(monkeypatch):
     """The embedded SMTP sink; at 75 messages/s (batches of 150) a 200-customer send is two batches."""
     from tests.smtp_server import free_port
-    from tools.smtp_sink import start_sink
+    from tools.campaigns.smtp_sink import start_sink
 
     sink = start_sink(directory=None, port=free_port())
     monkeypatch.setenv("PROMOPILOT_SMTP_URL", sink.url)

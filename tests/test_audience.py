@@ -8,7 +8,7 @@ import pytest
 
 from storage.db import Database
 from storage.errors import UserError
-from tools.audience import EXCLUSION_REASONS, FEATURES_SQL, eligible_audience, score_one
+from tools.catalog.audience import EXCLUSION_REASONS, FEATURES_SQL, eligible_audience, score_one
 
 SEGMENT_OF_TYPE = {"low": 0, "medium": 1, "high": 2, "premium": 3}
 

@@ -14,7 +14,7 @@ from storage.errors import UserError
 from tests import campaign_fixtures
 from tests.smtp_server import FaultySMTPServer
 from tools import run_tool
-from tools.render import CampaignRenderer, Recipient
+from tools.campaigns.render import CampaignRenderer, Recipient
 
 SEGMENTS = [
     (0, "Bargain hunters", "Price-sensitive shoppers who wait for deals", {"discount_sensitivity": 0.81}),
@@ -266,7 +266,7 @@ HOSTILE_REPLY = {
 def model_shop(segmented, fake_openai):
     import openai
 
-    from assistant.llm import OpenAIStructured
+    from services.llm import OpenAIStructured
 
     client = openai.OpenAI(base_url=fake_openai.base_url, api_key="test-key", max_retries=0, timeout=5)
     segmented.llm = OpenAIStructured(client, "fake-model")

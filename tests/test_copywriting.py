@@ -8,17 +8,9 @@ import pytest
 from pydantic import ValidationError
 
 from storage.errors import UserError
-from tools.copywriting import (
-    ANGLES,
-    DEFAULT_FLAVOUR,
-    SUBJECTS,
-    CopyBrief,
-    VariantCopy,
-    template_copy,
-    template_revision,
-    tone_of,
-)
-from tools.render import MERGE_FIELDS, safe_template
+from tools.campaigns.brief import ANGLES, CopyBrief, VariantCopy
+from tools.campaigns.copy_templates import DEFAULT_FLAVOUR, SUBJECTS, template_copy, template_revision, tone_of
+from tools.campaigns.sanitise import MERGE_FIELDS, safe_template
 
 PRODUCTS = [
     {"sku": "TOP-1", "name": "Northlane Soft Cotton T-Shirt", "category": "Tops", "brand": "Northlane", "price": 19.9},
@@ -142,7 +134,7 @@ def test_overlong_copy_is_cut_at_a_word_not_refused():
 
 
 def test_the_template_prompt_lists_every_merge_field():
-    from tools.copywriting import SYSTEM
+    from tools.campaigns.copywriting import SYSTEM
 
     assert all("{{ " + field + " }}" in SYSTEM for field in MERGE_FIELDS)
 

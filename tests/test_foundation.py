@@ -22,7 +22,7 @@ from tools import Settings, ToolContext, get_tool, run_tool
 def test_migrations_apply_once_and_record_the_version(tmp_path):
     path = tmp_path / "m.duckdb"
     with Database(path) as db:
-        assert schema_version(db) == len(MIGRATIONS)
+        assert schema_version(db.con) == len(MIGRATIONS)
     with Database(path) as db:  # reopening applies nothing twice
         assert db.scalar("SELECT count(*) FROM schema_migrations") == len(MIGRATIONS)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tools.context import Settings
-from tools.links import SIGNATURE_BYTES, LinkSigner, LinkToken, _b64, _unb64, link_secret, verify
+from services.settings import Settings
+from tools.campaigns.links import SIGNATURE_BYTES, LinkSigner, LinkToken, _b64, _unb64, link_secret, verify
 
 SIGNER = LinkSigner("test-secret", "https://track.example.com/")
 

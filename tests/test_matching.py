@@ -11,7 +11,7 @@ from cli import main
 from storage.errors import UserError
 from tests.test_audience import fake_segmentation
 from tools import run_tool
-from tools.audience import WEIGHTS
+from tools.catalog.audience import WEIGHTS
 
 
 def sku_where(db, condition: str) -> str:

@@ -17,9 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tools import catalog
-from tools.audience import EMAIL_PATTERN, EXCLUSION_REASONS, WEIGHTS, score_one, scored_audience
-from tools.matching import segment_fit
+from storage.customers import ADDRESS_PATTERN as EMAIL_PATTERN
+from tools.catalog.audience import EXCLUSION_REASONS, WEIGHTS, score_one, scored_audience
+from tools.catalog.matching import segment_fit
+from tools.data import vocabulary as catalog
 
 CATEGORIES = list(catalog.CATEGORIES)[:4]
 BRANDS = ["Northlane", "Solenne", "Maison Ardent", "UrbanValue"]

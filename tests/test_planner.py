@@ -11,7 +11,7 @@ from assistant.loop import Agent, Conversation, Done, Token, ToolEnd, ToolStart
 from assistant.planner.memory import Memory, Request, Step, read_request
 from assistant.planner.model import OfflinePlanner, choose
 from assistant.planner.vocabulary import Vocabulary
-from tools import catalog
+from tools.data import vocabulary as catalog
 from tools.registry import load_all, run_tool
 
 # The demo shop's words, as the database would give them.
@@ -397,7 +397,7 @@ def test_the_whole_journey_works_offline(ctx, smtp_sink_url):
 def smtp_sink_url():
     """The embedded mail sink on a free port, counting what it receives."""
     from tests.smtp_server import free_port
-    from tools.smtp_sink import start_sink
+    from tools.campaigns.smtp_sink import start_sink
 
     sink = start_sink(directory=None, port=free_port())
     yield sink.url

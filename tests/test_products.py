@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from cli import main
 from storage.errors import UserError
 from tools import run_tool
-from tools.products import SortKey
+from tools.catalog.products import SortKey
 
 INJECTIONS = [
     "'; DROP TABLE products; --",

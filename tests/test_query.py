@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from cli import main
 from storage.db import Database
 from storage.errors import UserError
-from tools import Settings, ToolContext, query, run_tool
+from tools import Settings, ToolContext, run_tool
+from tools.data import query
 
 FORBIDDEN = [
     "INSERT INTO products (sku, source) VALUES ('X', 'x')",

@@ -13,8 +13,9 @@ import pytest
 from storage.errors import UserError
 from tests import campaign_fixtures
 from tools import run_tool
-from tools.links import verify
-from tools.render import CampaignRenderer, Recipient, campaign_urls, safe_template
+from tools.campaigns.links import campaign_urls, verify
+from tools.campaigns.render import CampaignRenderer, Recipient
+from tools.campaigns.sanitise import safe_template
 
 HOSTILE = {
     "variant": "A",

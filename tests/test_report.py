@@ -14,8 +14,8 @@ from tests import campaign_fixtures
 from tests.campaign_fixtures import approved_campaign
 from tests.smtp_server import Faults, FaultySMTPServer
 from tools import run_tool
-from tools.links import LinkSigner
-from tools.tracking import tracking_app
+from tools.campaigns.links import LinkSigner
+from web.tracking import tracking_app
 
 shop_file, shop = campaign_fixtures.shop_file, campaign_fixtures.shop
 

@@ -15,9 +15,9 @@ from sklearn.metrics import adjusted_rand_score
 from cli import main
 from storage.db import Database
 from storage.errors import UserError
-from storage.queries import active_run_id
+from storage.segments import active_run_id
 from tools import run_tool
-from tools import segments as seg
+from tools.segments import charts, cluster, recommend
 
 BLOB_FEATURES = ["visit_frequency", "cart_abandonment_rate", "discount_sensitivity", "luxury_affinity"]
 
@@ -86,10 +86,10 @@ def test_planted_clusters_are_recovered_and_their_number_recommended(ctx, plante
 def test_the_big_shop_method_recovers_planted_clusters_too(ctx, monkeypatch, planted):
     """MiniBatchKMeans starts, fit sample and sampled silhouette (thresholds lowered so 2,000 customers count as
     big): the same clusters and the same recommended k as exact KMeans."""
-    monkeypatch.setattr(seg, "KMEANS_LIMIT", 500)
-    monkeypatch.setattr(seg, "FIT_SAMPLE", 1_000)
-    monkeypatch.setattr(seg, "PROPOSAL_SAMPLE", 400)
-    monkeypatch.setattr(seg, "SILHOUETTE_SAMPLE", 500)
+    monkeypatch.setattr(cluster, "KMEANS_LIMIT", 500)
+    monkeypatch.setattr(cluster, "FIT_SAMPLE", 1_000)
+    monkeypatch.setattr(cluster, "PROPOSAL_SAMPLE", 400)
+    monkeypatch.setattr(cluster, "SILHOUETTE_SAMPLE", 500)
     truth = plant_clusters(ctx.db, planted, n=2000)
     run = run_tool(ctx, "segment_run", k="auto", features=BLOB_FEATURES)
     assert run.data["method"] == "minibatch" and "fit sample" in run.data["method_detail"]
@@ -162,9 +162,9 @@ def test_show_list_and_rename(demo_ctx):
 
 
 def test_large_shops_use_minibatch_and_a_sampled_silhouette(demo_ctx, monkeypatch):
-    monkeypatch.setattr(seg, "KMEANS_LIMIT", 500)
-    monkeypatch.setattr(seg, "SILHOUETTE_SAMPLE", 400)
-    monkeypatch.setattr(seg, "STABILITY_SAMPLE", 800)
+    monkeypatch.setattr(cluster, "KMEANS_LIMIT", 500)
+    monkeypatch.setattr(cluster, "SILHOUETTE_SAMPLE", 400)
+    monkeypatch.setattr(cluster, "STABILITY_SAMPLE", 800)
     sweep = run_tool(demo_ctx, "segment_sweep", k_max=4)
     assert sweep.data["method"] == "minibatch"
     assert "MiniBatchKMeans" in sweep.summary and "sample of 400" in sweep.summary
@@ -295,7 +295,7 @@ def test_a_failure_while_building_the_result_stores_nothing(ctx, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("chart failed")
 
-    monkeypatch.setattr(seg.charts, "map_chart", broken)
+    monkeypatch.setattr(charts, "map_chart", broken)
     with pytest.raises(RuntimeError, match="chart failed"):
         run_tool(ctx, "segment_run", k=3, features=BLOB_FEATURES)
     assert stored_counts(ctx.db) == (0, 0, 0)
@@ -318,14 +318,14 @@ def test_sweep_range_and_reading_segments_before_any_run(demo_ctx):
 
 def test_the_rule_without_an_elbow_takes_the_best_silhouette():
     flat = pd.DataFrame({"k": [2, 3, 4, 5], "inertia": [100.0, 75.0, 50.0, 25.0], "silhouette": [0.5, 0.2, 0.4, 0.3]})
-    choice = seg.rule_k(flat, min_k=3)
+    choice = recommend.rule_k(flat, min_k=3)
     assert choice["k"] == 4 and "best silhouette" in choice["reason"]
-    assert seg.recommend_k(None, flat, 3)["fallback"] == "no AI model is configured"
+    assert recommend.recommend_k(None, flat, 3)["fallback"] == "no AI model is configured"
 
 
 def test_segments_are_numbered_by_size():
     raw = np.array([2, 2, 2, 0, 1, 1])
-    assert list(seg._number_by_size(raw, 3)) == [1, 1, 1, 3, 2, 2]
+    assert list(cluster.number_by_size(raw, 3)) == [1, 1, 1, 3, 2, 2]
 
 
 def test_a_small_shop_compares_only_the_k_it_can_fill(ctx):
@@ -380,7 +380,7 @@ def test_a_shop_too_small_to_segment_is_told_the_minimum_not_to_ask_for_one_segm
 def test_a_rule_name_never_pairs_both_ends_of_the_same_scale():
     """price_range_min and price_range_max share "Budget"/"Upmarket": a segment with a low minimum and a
     high maximum was named "Budget upmarket shoppers". The second word comes from another feature."""
-    from tools.segment_naming import rule_name
+    from tools.segments.naming import rule_name
 
     profile = {
         "share": 0.28,

@@ -15,9 +15,10 @@ from storage.errors import UserError
 from tests import campaign_fixtures
 from tests.campaign_fixtures import approved_campaign, statuses
 from tests.smtp_server import Faults, FaultySMTPServer, free_port
-from tools import run_tool, sending
+from tools import run_tool
+from tools.campaigns import sending
+from tools.campaigns.delivery import RetryPolicy
 from tools.context import Progress
-from tools.delivery import RetryPolicy
 
 shop_file, shop = campaign_fixtures.shop_file, campaign_fixtures.shop
 

@@ -12,12 +12,14 @@ from typing import Any
 import duckdb
 import pytest
 
+from storage import messages as message_store
 from storage.db import Database
 from tests import campaign_fixtures
 from tests.campaign_fixtures import approved_campaign, statuses
 from tests.smtp_server import Faults, FaultySMTPServer
-from tools import Settings, ToolContext, delivery, run_tool, sending
-from tools.delivery import UNKNOWN_REPLY, Journal, recover
+from tools import Settings, ToolContext, run_tool
+from tools.campaigns import sending
+from tools.campaigns.delivery import UNKNOWN_REPLY, Journal, recover
 
 shop_file, shop = campaign_fixtures.shop_file, campaign_fixtures.shop
 
@@ -127,7 +129,7 @@ def test_a_batch_whose_outcomes_could_not_be_saved_is_settled_from_the_journal(s
     """The database write after a batch fails (disk full, say): the journal must survive the error, so
     the next send knows those messages were accepted, instead of writing them all off as unknown."""
     campaign = approved_campaign(shop)
-    original = delivery.record
+    original = message_store.record
     failures = iter([duckdb.IOException("No space left on device")])
 
     def record_or_fail(*args, **kwargs):
@@ -136,7 +138,7 @@ def test_a_batch_whose_outcomes_could_not_be_saved_is_settled_from_the_journal(s
             raise error
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(delivery, "record", record_or_fail)
+    monkeypatch.setattr(message_store, "record", record_or_fail)
     with FaultySMTPServer() as server:
         shop.settings.smtp_url = server.url
         with pytest.raises(duckdb.IOException):

@@ -22,9 +22,8 @@ from tests import campaign_fixtures
 from tests.campaign_fixtures import approved_campaign
 from tests.smtp_server import free_port
 from tools import run_tool
-from tools.links import LinkSigner
-from tools.render import campaign_urls
-from tools.tracking import tracking_app
+from tools.campaigns.links import LinkSigner, campaign_urls
+from web.tracking import tracking_app
 
 shop_file, shop = campaign_fixtures.shop_file, campaign_fixtures.shop
 

@@ -9,9 +9,10 @@ import pytest
 
 from storage.errors import UserError
 from tests.smtp_server import FaultySMTPServer, TestCA, free_port
-from tools import Settings, transports
-from tools.smtp_sink import start_sink
-from tools.transports import LocalSinkTransport, OutboxTransport, SMTPTransport, open_transport
+from tools import Settings
+from tools.campaigns import transports
+from tools.campaigns.smtp_sink import start_sink
+from tools.campaigns.transports import LocalSinkTransport, OutboxTransport, SMTPTransport, open_transport
 
 MESSAGE = (
     b"From: shop@example.com\r\nTo: anna@example.com\r\nSubject: Hi\r\nMessage-ID: <m1@example.com>\r\n\r\n"

@@ -1,6 +1,7 @@
-"""PromoPilot's capabilities, one module each, every one a registered tool (see `tools.registry`)."""
+"""PromoPilot's capabilities, in one package per domain; each `@tool` registers itself (see `tools.registry`)."""
 
-from tools.context import Progress, Settings, ToolContext
+from services.settings import Settings
+from tools.context import Progress, ToolContext
 from tools.registry import Positional, Tool, agent_schemas, get_tool, load_all, run_tool, tool
 from tools.results import ApprovalRequest, Chart, Table, ToolResult
 

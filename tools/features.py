@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from storage.customers import require_customers
 from storage.db import Database
 from storage.errors import UserError
-from storage.queries import require_customers
 
 if TYPE_CHECKING:
     from sklearn.compose import ColumnTransformer

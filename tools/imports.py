@@ -34,7 +34,7 @@ from pydantic import AliasChoices, BaseModel, Field
 
 from storage.errors import UserError
 from tools.context import ToolContext
-from tools.overview import new_run_id
+from tools.data.overview import new_run_id
 from tools.registry import Positional, tool
 from tools.results import Table, ToolResult
 from tools.validation import rejudge

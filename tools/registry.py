@@ -19,6 +19,7 @@ import inspect
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar, get_type_hints
 
 from pydantic import BaseModel, ValidationError
@@ -108,11 +109,9 @@ def tool(*, cli: str | None = None, agent: bool = True, name: str | None = None)
 
 
 def load_all() -> dict[str, Tool]:
-    """Import every module in `tools/` so their `@tool`s register; returns the registry."""
-    import tools
-
-    for info in pkgutil.iter_modules(tools.__path__):
-        importlib.import_module(f"tools.{info.name}")
+    """Import every module under `tools/`, packages included, so their `@tool`s register; returns the registry."""
+    for info in pkgutil.walk_packages([str(Path(__file__).parent)], prefix="tools."):
+        importlib.import_module(info.name)
     return REGISTRY
 
 

@@ -22,10 +22,10 @@ import pyarrow as pa
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, Field
 
+from storage.customers import ADDRESS_PATTERN as EMAIL_PATTERN
 from storage.db import Database
-from tools.audience import EMAIL_PATTERN
 from tools.context import ToolContext
-from tools.overview import new_run_id
+from tools.data.overview import new_run_id
 from tools.registry import tool
 from tools.results import Table, ToolResult
 

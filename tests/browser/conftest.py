@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.smtp_server import free_port
-from tools.smtp_sink import Sink, start_sink
+from tools.campaigns.smtp_sink import Sink, start_sink
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")

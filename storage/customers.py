@@ -1,0 +1,52 @@
+"""Customers, and the one address check: how an address is compared, and which ones may be emailed.
+
+Every comparison of addresses (suppressions, recently emailed, duplicates, unsubscribe links)
+goes through `address_sql`, so an address typed with a capital or a stray space is the same
+address everywhere; `ADDRESS_PATTERN` is the shape an address must have to be emailed at all.
+"""
+
+from __future__ import annotations
+
+import re
+
+from storage.db import Database
+from storage.errors import UserError
+
+# Conservative shape check (RE2): dot-atom local part, dotted host, alphabetic TLD. The validation
+# tool does the full RFC/deliverability check; this only keeps obvious junk out of an audience.
+ADDRESS_PATTERN = (
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+
+
+def address_sql(column: str) -> str:
+    """SQL for the comparable form of the address in `column`: trimmed and lower-cased."""
+    return f"lower(trim({column}))"
+
+
+# Suppressions are stored lower-cased (migration m001); a message's address is compared in the same form.
+SUPPRESSED_SQL = f"{address_sql('email')} IN (SELECT {address_sql('email')} FROM suppressions)"  # noqa: S608
+
+
+def is_sendable(address: str) -> bool:
+    """Has the address the shape the audience accepts (ASCII, a dotted host)?"""
+    return re.fullmatch(ADDRESS_PATTERN, address) is not None
+
+
+def require_customers(db: Database) -> int:
+    count = db.scalar("SELECT count(*) FROM customers")
+    if not count:
+        raise UserError(
+            "There are no customers in the database yet.",
+            hint="Generate demo data (promopilot demo) or import a file (promopilot import customers FILE).",
+        )
+    return count
+
+
+def first_name(db: Database, customer_id: str, *, hint: str) -> str | None:
+    """The customer's first name (None if not known); a UserError with `hint` if there is no such customer."""
+    rows = db.execute("SELECT first_name FROM customers WHERE customer_id = ?", [customer_id]).fetchall()
+    if not rows:
+        raise UserError(f"There is no customer {customer_id!r}.", hint=hint)
+    return rows[0][0]

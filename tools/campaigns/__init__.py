@@ -1,0 +1,1 @@
+"""Campaigns: draft, copy, render, approve, send, track and report one email campaign."""

@@ -1,0 +1,337 @@
+"""Copy without a model: templates write each variant from a different angle (benefit-led, urgency,
+curiosity, personal, value) in the chosen tone, with wording picked from the audience's profile
+(premium, price-conscious, lapsed, new, loyal). Revisions ("make it shorter", "more playful
+subject") are deterministic edits of the same material.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from storage.errors import UserError
+from tools.campaigns.brief import ANGLES, LABELS, CopyBrief, VariantCopy, truncate
+
+# -- templates -----------------------------------------------------------------------------------
+TONE_ALIASES = {
+    "friendly": "friendly",
+    "warm": "friendly",
+    "casual": "friendly",
+    "playful": "playful",
+    "fun": "playful",
+    "cheeky": "playful",
+    "witty": "playful",
+    "exciting": "playful",
+    "urgent": "urgent",
+    "urgency": "urgent",
+    "pushy": "urgent",
+    "salesy": "urgent",
+    "formal": "formal",
+    "professional": "formal",
+    "serious": "formal",
+    "luxurious": "luxurious",
+    "luxury": "luxurious",
+    "elegant": "luxurious",
+    "premium": "luxurious",
+    "sophisticated": "luxurious",
+    "classy": "luxurious",
+}
+
+# Per tone, one subject per angle (benefit, urgency, curiosity, personal, value): five really different lines.
+SUBJECTS = {
+    "friendly": [
+        "{{ category }} you'll love, just in",
+        "Selling fast: the {{ product }}",
+        "We picked something just for you",
+        "{{ first_name }}, this {{ brand }} piece has your name on it",
+        "{{ brand }} style at {{ price }}",
+    ],
+    "playful": [
+        "New {{ category }} alert 👋",
+        "Psst… this one won't hang around for long ⏳",
+        "Guess what just landed in our shop? 👀",
+        "{{ first_name }}, we think you'll be obsessed with this",
+        "Treat yourself: {{ brand }} at {{ price }} 🎉",
+    ],
+    "urgent": [
+        "Don't miss it: {{ category }} favourites are going fast",
+        "Almost gone: the {{ product }}",
+        "Before it sells out, take a look at this",
+        "{{ first_name }}, your pick won't wait much longer",
+        "While stock lasts: {{ brand }} at {{ price }}",
+    ],
+    "formal": [
+        "Introducing the {{ product }}",
+        "Limited availability: {{ brand }} {{ category }}",
+        "A selection we believe you will appreciate",
+        "{{ first_name }}, a recommendation selected for you",
+        "{{ brand }} {{ category }} at {{ price }}",
+    ],
+    "luxurious": [
+        "The {{ product }}: made to be treasured",
+        "A rare arrival, in limited numbers",
+        "Something exceptional awaits you",
+        "{{ first_name }}, an exclusive selection for you",
+        "{{ brand }}: timeless {{ category }} at {{ price }}",
+    ],
+}
+PREHEADERS = [
+    "Comfort and style, picked from our newest arrivals.",
+    "Popular pieces sell out quickly, so don't wait too long.",
+    "Open up to see what we picked for you.",
+    "Chosen with your style in mind.",
+    "Great pieces at prices worth a look.",
+]
+CTAS = {
+    "friendly": ["Shop now", "Grab yours", "Take a look", "See my pick", "Browse the range"],
+    "playful": ["Show me!", "Yes please", "Take a peek", "Treat me", "Let's go"],
+    "urgent": ["Shop before it's gone", "Get it now", "Don't miss out", "Claim my pick", "Shop now"],
+    "formal": ["Discover more", "View the collection", "Learn more", "View your selection", "Explore the range"],
+    "luxurious": ["Discover the piece", "Reserve yours", "Explore", "View your selection", "Discover the collection"],
+}
+OPENERS = {
+    "friendly": "We've been looking forward to showing you this one.",
+    "playful": "Okay, we can't keep this to ourselves any longer.",
+    "urgent": "Quick heads-up: this is one of our most wanted pieces right now.",
+    "formal": "We are pleased to present a new addition to our collection.",
+    "luxurious": "Some pieces are simply made to be remembered.",
+}
+CLOSINGS = {
+    "friendly": "Happy browsing!",
+    "playful": "Go on, you deserve it. 😉",
+    "urgent": "Stock is limited, so don't wait too long.",
+    "formal": "We look forward to welcoming you.",
+    "luxurious": "We look forward to seeing you again.",
+}
+LOW_STOCK = 50  # units: when every product in the email is at or under this, scarcity lines are true
+# Scarcity and popularity claims the data must back (the model is told the same: no invented stock levels).
+# Unless every product is low on stock, each of these template lines gives way to the plain one beside it.
+UNBACKED = {
+    "Selling fast: the {{ product }}": "Worth a look today: the {{ product }}",
+    "Psst… this one won't hang around for long ⏳": "Psst… this one is too good to keep quiet about ⏳",
+    "Don't miss it: {{ category }} favourites are going fast": "Don't miss it: {{ category }} to shop today",
+    "Almost gone: the {{ product }}": "Today's the day: the {{ product }}",
+    "Before it sells out, take a look at this": "Take a look at this today",
+    "{{ first_name }}, your pick won't wait much longer": "{{ first_name }}, don't keep your pick waiting",
+    "While stock lasts: {{ brand }} at {{ price }}": "Shop it now: {{ brand }} at {{ price }}",
+    "Limited availability: {{ brand }} {{ category }}": "Now available: {{ brand }} {{ category }}",
+    "A rare arrival, in limited numbers": "A rare arrival, worth your attention",
+    "Popular pieces sell out quickly, so don't wait too long.": "Have a look while it's on your mind.",
+    "Shop before it's gone": "Shop it today",
+    "Quick heads-up: this is one of our most wanted pieces right now.": "Quick heads-up: this one deserves a look.",
+    "Stock is limited, so don't wait too long.": "Don't wait too long.",
+}
+PRODUCT_BLOCK = "Meet the <b>{{ product }}</b>, from our {{ category }} collection, at {{ price }}."
+PERSONAL_BLOCK = "We think you'll love the <b>{{ recommended }}</b>: we picked it with your style in mind."
+# Audience flavour: the first rule matching the segment names (else their descriptions) picks a line.
+FLAVOURS = [
+    (("lapsed", "inactive", "dormant", "win-back", "win back", "at risk", "churn", "sleeping",
+      "have not bought for longer"),
+     "It's been a while, and a lot has changed in our shop. We'd love to see you back."),
+    (("luxury", "premium", "vip", "high-spending", "high spend", "big spenders?", "upmarket"),
+     "Made with the quality you expect, in materials that last."),
+    (("budget", "bargain", "bargain hunters", "deals?", "deal-seeking", "discounts?", "value", "price-sensitive",
+      "light-spending", "spend less", "thrifty"),
+     "Great style doesn't have to cost the earth: this one is {{ price }}."),
+    (("loyal", "loyalists", "frequent", "regulars?", "champions?", "devoted", "engaged", "order more often"),
+     "As one of our most loyal customers, you get the first look."),
+    (("new customers?", "newcomers?", "first purchase", "new shoppers?"),
+     "As one of our newer customers, we wanted you to see this first."),
+]  # fmt: skip
+_FLAVOUR_PATTERNS = [(re.compile(r"\b(?:" + "|".join(words) + r")\b"), line) for words, line in FLAVOURS]
+_NEGATED = re.compile(r"\bless (?:to|about) (?:luxury|discounts?)\b")  # "lean less to luxury" is not luxury
+DEFAULT_FLAVOUR = "Picked with your style in mind, from the pieces customers like you love most."
+
+
+def tone_of(text: str | None) -> str | None:
+    """The template tone a request names ('elegant' -> 'luxurious', 'less formal' -> 'friendly'), or None."""
+    words = re.findall(r"[a-z-]+", (text or "").lower())
+    for before, word in zip(["", *words], map(_positive, words), strict=False):
+        if word in TONE_ALIASES:
+            if before != "less":
+                return TONE_ALIASES[word]
+            return "formal" if TONE_ALIASES[word] == "friendly" else "friendly"
+    return None
+
+
+def _positive(word: str) -> str:
+    """ "warmer" -> "warm", "friendlier" -> "friendly": a comparative asks for more of the same tone."""
+    if word in TONE_ALIASES or len(word) < 5:
+        return word
+    if word.endswith("ier"):
+        return word[:-3] + "y"
+    return word[:-2] if word.endswith("er") else word
+
+
+def template_copy(brief: CopyBrief, count: int) -> list[dict[str, Any]]:
+    """`count` variants, each a different angle, in the brief's tone (friendly if none)."""
+    tone = tone_of(brief.tone) or "friendly"
+    say = _stock_honest(brief)
+    flavour = _flavour(brief.audience)
+    more = len(brief.products) - 1
+    variants = []
+    for i in range(count):
+        blocks = [say(OPENERS[tone]), PERSONAL_BLOCK if ANGLES[i] == "personal" else PRODUCT_BLOCK, flavour]
+        if more:
+            blocks.append(f"And there is more: {more} other piece{'s' if more > 1 else ''} we chose for you below.")
+        blocks.append(say(CLOSINGS[tone]))
+        variants.append(
+            {
+                "variant": LABELS[i],
+                "angle": ANGLES[i],
+                "tone": tone,
+                "subject": say(SUBJECTS[tone][i]),
+                "preheader": say(PREHEADERS[i]),
+                "blocks": blocks,
+                "cta_text": say(CTAS[tone][i]),
+            }
+        )
+    return variants
+
+
+def _stock_honest(brief: CopyBrief) -> Callable[[str], str]:
+    """How template lines read for this brief: scarcity claims stand only when every product is low on stock."""
+    stocks = [p.get("stock") for p in brief.products]
+    if stocks and all(s is not None and s <= LOW_STOCK for s in stocks):
+        return lambda line: line
+    return lambda line: UNBACKED.get(line, line)
+
+
+def _flavour(audience: list[dict[str, Any]]) -> str:
+    """The line for the audience: its names say most, descriptions next; numeric profiles are left to the model."""
+    for field in ("name", "description"):
+        text = _NEGATED.sub("", " ".join(str(a.get(field) or "") for a in audience).lower())
+        for pattern, line in _FLAVOUR_PATTERNS:
+            if pattern.search(text):
+                return line
+    return DEFAULT_FLAVOUR
+
+
+# -- offline revisions ---------------------------------------------------------------------------
+OFFLINE_HINT = (
+    "Without a model I can: make it shorter or longer; change the tone (playful, urgent, formal, friendly, "
+    'luxurious) of the subject, the button or everything; set a subject or button text in quotes (subject "..."); '
+    "add or remove emoji; add the first name to the subject; add a discount code you have set up in your shop "
+    "(add the code SPRING20 for 10% off); all for one variant if you name it (variant B)."
+)
+# A code the marketer set up in the shop: in capitals (SPRING20) or in quotes. Copy never invents one.
+_CODE = re.compile(r"\bcode\b\W{0,3}?(?:[\"“']([A-Za-z0-9_-]{3,24})[\"”']|([A-Z0-9][A-Z0-9_-]{2,23})\b)")
+_CODE_ASKED = re.compile(r"\b(add|include|mention|with)\b.*\bcode\b", re.IGNORECASE)
+_OFFER = re.compile(r"(\d{1,2}(?:[.,]\d+)?\s?%|[£$€]\s?\d+(?:[.,]\d{2})?)\s*off\b", re.IGNORECASE)
+CODE_LINE = "Use code <b>{code}</b> at checkout{offer}."
+_IS_CODE_LINE = re.compile(r"^Use code <b>")
+_EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\u2b50\u23f3\u231b]\ufe0f?")
+_QUOTED = re.compile(r"(subject|preheader|button|cta|call to action)\b[^\"“”']*[\"“']([^\"“”]+)[\"”']", re.IGNORECASE)
+
+
+def template_revision(brief: CopyBrief, current: list[dict[str, Any]], instruction: str) -> list[dict[str, Any]]:
+    """Apply an instruction deterministically; a UserError says what works offline when nothing matched."""
+    text = instruction.lower()
+    scope = set(re.findall(r"\b(?:variant|version|option)\s+([a-e])\b", text))
+    targets_subject = "subject" in text
+    targets_button = any(w in text for w in ("button", "cta", "call to action"))
+    tone = tone_of(text)
+    quoted = [(m.group(1).lower(), m.group(2).strip()) for m in _QUOTED.finditer(instruction)]
+    say = _stock_honest(brief)
+    code_line = _code_line(instruction)
+    changed = False
+    revised = []
+    for i, old in enumerate(current):
+        variant = {**old, "blocks": list(old["blocks"])}
+        angle = ANGLES.index(old["angle"]) if old.get("angle") in ANGLES else i % len(ANGLES)
+        if scope and old["variant"].lower() not in scope:
+            revised.append(variant)
+            continue
+        if tone:
+            if targets_subject or not targets_button:
+                variant["subject"] = say(SUBJECTS[tone][angle])
+            if targets_button or not targets_subject:
+                variant["cta_text"] = say(CTAS[tone][angle])
+            if not (targets_subject or targets_button):
+                variant["tone"] = tone
+                variant["blocks"] = _retone(variant["blocks"], old.get("tone"), tone, say)
+            changed = True
+        if re.search(r"\b(short|shorter|shorten|concise|brief|briefer|less text|too long|trim|tighter)\b", text):
+            if targets_subject:
+                variant["subject"] = _short_subject(variant["subject"])
+            else:
+                first, rest = variant["blocks"][:2], variant["blocks"][2:]
+                variant["blocks"] = [_first_sentence(b) for b in first] + [b for b in rest if _IS_CODE_LINE.match(b)]
+                variant["preheader"] = _first_sentence(variant.get("preheader", ""))
+            changed = True
+        if re.search(r"\b(longer|more detail|more details|expand|elaborate)\b", text):
+            extra = [_flavour(brief.audience), say(CLOSINGS.get(variant.get("tone"), CLOSINGS["friendly"]))]
+            variant["blocks"] += [b for b in extra if b not in variant["blocks"]] or [DEFAULT_FLAVOUR]
+            changed = True
+        if re.search(r"\b(no|without|remove|drop|fewer)\b[^.]*\bemoji", text):
+            for key in ("subject", "preheader", "cta_text"):
+                variant[key] = " ".join(_EMOJI.sub("", variant[key]).split())
+            variant["blocks"] = [" ".join(_EMOJI.sub("", b).split()) for b in variant["blocks"]]
+            changed = True
+        elif re.search(r"\b(add|with|more)\b[^.]*\bemoji", text):
+            if not _EMOJI.search(variant["subject"]):
+                variant["subject"] = f"{variant['subject']} ✨"
+            changed = True
+        if (
+            re.search(r"\b(first name|their name|personal|personali[sz]e)", text)
+            and "{{ first_name }}" not in (variant["subject"])
+        ):
+            variant["subject"] = "{{ first_name }}, " + variant["subject"][:1].lower() + variant["subject"][1:]
+            changed = True
+        if code_line:
+            blocks = [b for b in variant["blocks"] if not _IS_CODE_LINE.match(b)]
+            variant["blocks"] = [*blocks[:-1], code_line, *blocks[-1:]]  # before the closing line
+            changed = True
+        for field, value in quoted:
+            key = {"subject": "subject", "preheader": "preheader"}.get(field, "cta_text")
+            variant[key] = value
+            changed = True
+        revised.append(VariantCopy.model_validate(variant).model_dump() | _extras(variant))
+    if not changed:
+        raise UserError(f"I could not apply “{instruction}” without a model.", hint=OFFLINE_HINT)
+    return revised
+
+
+def _code_line(instruction: str) -> str | None:
+    """The body line for a discount code the instruction gives, None if it asks for none; a UserError
+    when it asks for a code without saying which (a code must exist in the shop: copy cannot make one up)."""
+    match = _CODE.search(instruction)
+    if match is None:
+        if _CODE_ASKED.search(instruction):
+            raise UserError(
+                "Which discount code? I can only add one you have set up in your shop.",
+                hint="Give it in capitals or quotes, with the offer if you like: add the code SPRING20 for 10% off.",
+            )
+        return None
+    offer = _OFFER.search(instruction)
+    return CODE_LINE.format(code=match.group(1) or match.group(2), offer=f" for {offer.group(1)} off" if offer else "")
+
+
+def _extras(variant: dict[str, Any]) -> dict[str, Any]:
+    return {"variant": variant["variant"], "angle": variant.get("angle", ""), "tone": variant.get("tone", "friendly")}
+
+
+def _retone(blocks: list[str], old: str | None, new: str, say: Callable[[str], str]) -> list[str]:
+    """Swap the tone's opener and closing lines (as written then, whatever the stock was); keep everything else."""
+    swap = {}
+    for table in (OPENERS, CLOSINGS):
+        line = table.get(old or "friendly", "")
+        swap |= {line: say(table[new]), UNBACKED.get(line, line): say(table[new])}
+    return [swap.get(b, b) for b in blocks]
+
+
+def _first_sentence(text: str) -> str:
+    match = re.match(r"(.+?[.!?…])(\s|$)", text)
+    return match.group(1) if match else text
+
+
+def _short_subject(subject: str) -> str:
+    """The strongest half of a subject line: the part after a colon, or the first clause, or the first words."""
+    if ":" in subject and len(subject.split(":", 1)[1].strip()) >= 12:
+        rest = subject.split(":", 1)[1].strip()
+        return rest[:1].upper() + rest[1:]
+    for mark in (" – ", " - ", ", "):
+        if mark in subject and len(subject.split(mark, 1)[0]) >= 12:
+            return subject.split(mark, 1)[0]
+    return truncate(subject, 40)

@@ -1,0 +1,333 @@
+"""Campaign content: draft, revise, preview, approve or reject, as versions a marketer can trust.
+
+A campaign moves draft -> approved -> (sending -> sent, by `tools.campaigns.sending`), or to cancelled.
+Every draft and every revision is a numbered, immutable version; approval names one version and
+records who approved it and when. Revising after approval creates a new version and withdraws the
+approval, so what gets sent is always exactly what a person looked at. Approving is a human-only
+tool (`agent=False`): the assistant can draft and revise, never approve.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, Field, field_validator
+
+from storage import campaigns, customers, messages
+from storage.campaigns import EDITABLE, CampaignStatus
+from storage.db import Database
+from storage.errors import UserError
+from storage.segments import active_run_id, require_active_run
+from tools.campaigns.brief import Copy, audience_for, brief_for, default_name
+from tools.campaigns.copywriting import revise_copy, write_copy
+from tools.campaigns.render import CampaignRenderer, Recipient
+from tools.campaigns.sanitise import to_plain
+from tools.catalog.audience import FEATURES_SQL, pii_visible, require_products, score_one
+from tools.catalog.products import resolve_skus
+from tools.context import ToolContext
+from tools.registry import Positional, tool
+from tools.results import ApprovalRequest, Table, ToolResult
+
+
+class DraftArgs(BaseModel):
+    segment: int | None = Field(None, description="The segment to write for (its number in the active segmentation).")
+    segments: list[int] = Field(default_factory=list, description="Several segments, instead of one.")
+    skus: list[str] = Field(
+        default_factory=list,
+        description="Products to feature (SKUs); default: the shortlist (this chat's own; 'default' at the CLI).",
+    )
+    variants: int = Field(3, ge=1, le=5, description="How many variants (subject lines) to write, 1-5.")
+    tone: str | None = Field(
+        None, max_length=60, description="Tone of voice, e.g. friendly, playful, urgent, formal, luxurious."
+    )
+    name: str | None = Field(None, max_length=120, description="A name for the campaign (default: made up).")
+    url: str | None = Field(None, description="Landing page for the main button (default: the shop's home page).")
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, url: str | None) -> str | None:
+        if url is not None and (urlsplit(url).scheme not in {"http", "https"} or not urlsplit(url).hostname):
+            raise ValueError("must be an http(s) URL such as https://shop.example.com/sale")
+        return url
+
+
+class ReviseArgs(BaseModel):
+    campaign_id: Annotated[int, Positional()] = Field(description="The campaign to revise.")
+    instruction: str = Field(
+        min_length=2, max_length=500, description="What to change, e.g. 'make it shorter', 'more playful subject'."
+    )
+
+
+class PreviewArgs(BaseModel):
+    campaign_id: Annotated[int, Positional()] = Field(description="The campaign to show.")
+    customer: str | None = Field(None, description="Show it as this customer (an ID) would see it.")
+    version: int | None = Field(None, ge=1, description="Which version (default: the approved one, else the latest).")
+    variant: str = Field("A", description="Which variant (A, B, ...).")
+
+
+class ApproveArgs(BaseModel):
+    campaign_id: Annotated[int, Positional()] = Field(description="The campaign to approve.")
+    version: int = Field(ge=1, description="The version you checked and approve (shown with the preview).")
+    approved_by: str | None = Field(None, max_length=120, description="Who approves (default: your user name).")
+
+
+class RejectArgs(BaseModel):
+    campaign_id: Annotated[int, Positional()] = Field(description="The draft to discard.")
+
+
+class ListArgs(BaseModel):
+    status: Literal["draft", "approved", "sending", "paused", "sent", "cancelled"] | None = Field(
+        None, description="Only campaigns in this state."
+    )
+
+
+@tool(cli="campaign draft")
+def campaign_draft(ctx: ToolContext, args: DraftArgs) -> ToolResult:
+    """Write a new email campaign for a segment and products: several variants with different subject lines.
+
+    The copy comes from the model (or from templates without one) using product facts and the
+    segment's profile, never customer details. Personal touches (first name, a recommended
+    product, the unsubscribe link) are filled in per recipient when sending. The result is
+    draft version 1, shown for approval; nothing is sent.
+    """
+    wanted = sorted({*args.segments, *([args.segment] if args.segment is not None else [])})
+    run_id = require_active_run(ctx.db) if wanted else active_run_id(ctx.db)
+    audience = audience_for(ctx.db, run_id, wanted)
+    skus = resolve_skus(ctx, args.skus, None, option="--skus")
+    brief = brief_for(ctx.db, skus, audience, args.tone)
+    copy = write_copy(ctx, brief, args.variants)
+    name = args.name or default_name(audience, brief.products)
+    with ctx.db.transaction() as con:
+        campaign_id = campaigns.create(con, to_plain(name), run_id, wanted or None, skus)
+        _insert_version(con, campaign_id, 1, copy, None, args.url, skus)
+    return _version_result(
+        ctx, campaign_id, 1, copy, f"Drafted campaign {campaign_id} “{to_plain(name)}” (version 1)", audience
+    )
+
+
+@tool(cli="campaign revise")
+def campaign_revise(ctx: ToolContext, args: ReviseArgs) -> ToolResult:
+    """Change a campaign's copy as asked ("make it shorter", "more playful subject"): a new draft version.
+
+    Revising an approved campaign withdraws the approval: the new version needs approving again.
+    """
+    campaign = _editable(ctx.db, args.campaign_id, "revise")
+    latest = campaigns.latest_version(ctx.db, args.campaign_id)
+    previous = campaigns.load_version(ctx.db, args.campaign_id, latest)
+    skus = list(previous["skus"] or [])
+    audience = audience_for(ctx.db, campaign["run_id"], campaign["segments"] or [], strict=False)
+    brief = brief_for(ctx.db, skus, audience, None)
+    copy = revise_copy(ctx, brief, _variants(previous), args.instruction)
+    version = latest + 1
+    with ctx.db.transaction() as con:
+        _editable(ctx.db, args.campaign_id, "revise")  # re-checked inside: nobody started sending meanwhile
+        _insert_version(con, args.campaign_id, version, copy, args.instruction, previous["cta_url"], skus)
+        campaigns.withdraw_approval(con, args.campaign_id)
+    headline = f"Revised campaign {args.campaign_id} (version {version})"
+    withdrawn = campaign["approved_version"] is not None
+    return _version_result(ctx, args.campaign_id, version, copy, headline, withdrawn=withdrawn)
+
+
+@tool(cli="campaign preview")
+def campaign_preview(ctx: ToolContext, args: PreviewArgs) -> ToolResult:
+    """Show one rendered email of a campaign: subject, text and HTML, optionally as a given customer sees it."""
+    campaign = campaigns.load(ctx.db, args.campaign_id)
+    renderer = CampaignRenderer.for_preview(ctx, args.campaign_id, args.version)
+    variant = args.variant.strip().upper()
+    if variant not in renderer.variants:
+        raise UserError(
+            f"Campaign {args.campaign_id} has no variant {args.variant!r}.",
+            hint=f"Its variants are {', '.join(renderer.variants)}.",
+        )
+    first_name, sku, who = None, None, "a typical recipient"
+    if args.customer:
+        first_name, sku = _as_customer(ctx, args.campaign_id, renderer, args.customer)
+        who = f"customer {args.customer}"
+    if not pii_visible(ctx):
+        first_name = None  # the assistant sees the layout, not the person's name
+    rendered = renderer.preview(Recipient(args.customer or "preview", "", first_name, variant, sku, ""))
+    state = _state(campaign, renderer.version)
+    return ToolResult(
+        summary=f"Campaign {args.campaign_id} version {renderer.version} ({state}), variant {variant} "
+        f"as {who} sees it: “{rendered.subject}”.",
+        data={
+            "campaign_id": args.campaign_id,
+            "version": renderer.version,
+            "variant": variant,
+            "status": campaign["status"],
+            "subject": rendered.subject,
+            "paragraphs": [p.strip() for p in rendered.text.split("\n\n") if p.strip()],
+            "variants": list(renderer.variants),
+        },
+        approval=ApprovalRequest(
+            campaign_id=args.campaign_id,
+            version=renderer.version,
+            subject=renderer.subject(variant),
+            preview_html=rendered.html,
+            preview_text=rendered.text,
+        ),
+    )
+
+
+@tool(cli="campaign list")
+def campaign_list(ctx: ToolContext, args: ListArgs) -> ToolResult:
+    """List the campaigns: state, latest and approved version, who approved, and how many were sent."""
+    df = campaigns.listing(ctx.db, args.status)
+    counts = df["status"].value_counts().to_dict() if len(df) else {}
+    breakdown = ", ".join(f"{n} {s}" for s, n in counts.items())
+    return ToolResult(
+        summary=f"{len(df)} campaign{'s' if len(df) != 1 else ''}" + (f": {breakdown}." if breakdown else "."),
+        data={"campaigns": len(df), "by_status": counts},
+        tables=[Table.from_df("Campaigns", df)],
+    )
+
+
+@tool(cli="campaign approve", agent=False)
+def campaign_approve(ctx: ToolContext, args: ApproveArgs) -> ToolResult:
+    """Approve one version of a campaign for sending (a person's decision: the assistant cannot do this)."""
+    campaigns.load_version(ctx.db, args.campaign_id, args.version)  # names the latest version if this one is missing
+    who = (args.approved_by or _os_user()).strip() or "marketer"
+    with ctx.db.transaction() as con:
+        _editable(ctx.db, args.campaign_id, "approve")
+        latest = campaigns.latest_version(ctx.db, args.campaign_id)
+        campaigns.approve(con, args.campaign_id, args.version, who)
+    older = f" (note: version {latest} is newer)" if latest != args.version else ""
+    return ToolResult(
+        summary=f"Campaign {args.campaign_id} version {args.version} approved by {who}{older}. "
+        f"It can now be sent (promopilot campaign send {args.campaign_id}).",
+        data={"campaign_id": args.campaign_id, "version": args.version, "approved_by": who, "status": "approved"},
+    )
+
+
+@tool(cli="campaign reject")
+def campaign_reject(ctx: ToolContext, args: RejectArgs) -> ToolResult:
+    """Discard a draft (or an approved campaign not yet sending): it is cancelled and can no longer be sent."""
+    with ctx.db.transaction() as con:
+        _editable(ctx.db, args.campaign_id, "reject")
+        campaigns.move(con, args.campaign_id, CampaignStatus.CANCELLED)
+    return ToolResult(
+        summary=f"Campaign {args.campaign_id} was discarded; nothing was sent.",
+        data={"campaign_id": args.campaign_id, "status": "cancelled"},
+    )
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def _insert_version(
+    con: Any, campaign_id: int, version: int, copy: Copy, instruction: str | None, url: str | None, skus: list[str]
+) -> None:
+    campaigns.add_version(
+        con,
+        campaign_id,
+        version,
+        author=copy.author,
+        instruction=instruction,
+        variants=copy.variants,
+        cta_url=url,
+        skus=skus,
+    )
+
+
+def _version_result(
+    ctx: ToolContext,
+    campaign_id: int,
+    version: int,
+    copy: Copy,
+    headline: str,
+    audience: list[dict[str, Any]] | None = None,
+    *,
+    withdrawn: bool = False,
+) -> ToolResult:
+    renderer = CampaignRenderer.for_preview(ctx, campaign_id, version)
+    first = renderer.variants[0]
+    rendered = renderer.preview(Recipient("preview", "", None, first, None, ""))
+    subjects = {label: renderer.subject(label) for label in renderer.variants}
+    by = "the model" if copy.author == "model" else "templates (no model configured)" if not copy.note else "templates"
+    lines = "; ".join(f"{label}: “{s}”" for label, s in subjects.items())
+    summary = f"{headline}, {len(subjects)} variant{'s' if len(subjects) != 1 else ''} written by {by}: {lines}."
+    if withdrawn:
+        summary += " The approval was withdrawn: approve the new version to send it."
+    if copy.note:
+        summary += f" {copy.note}"
+    table = Table.from_rows(
+        "Variants",
+        [
+            {
+                "variant": v["variant"],
+                "angle": v.get("angle", ""),
+                "subject": subjects.get(v["variant"], v["subject"]),
+                "preheader": v.get("preheader", ""),
+                "button": v["cta_text"],
+            }
+            for v in copy.variants
+        ],
+    )
+    data = {
+        "campaign_id": campaign_id,
+        "version": version,
+        "status": "draft",
+        "author": copy.author,
+        "subjects": subjects,
+        "note": copy.note,
+    }
+    if audience is not None:
+        data["audience"] = [a["name"] for a in audience]
+    return ToolResult(
+        summary=summary,
+        data=data,
+        tables=[table],
+        approval=ApprovalRequest(
+            campaign_id=campaign_id,
+            version=version,
+            subject=subjects[first],
+            preview_html=rendered.html,
+            preview_text=rendered.text,
+        ),
+    )
+
+
+def _editable(db: Database, campaign_id: int, action: str) -> dict[str, Any]:
+    campaign = campaigns.load(db, campaign_id)
+    if campaign["status"] not in EDITABLE:
+        raise UserError(
+            f"Cannot {action} campaign {campaign_id}: it is {campaign['status']}, so its content is final.",
+            hint="Draft a new campaign instead (promopilot campaign draft ...).",
+        )
+    return campaign
+
+
+def _variants(version: dict[str, Any]) -> list[dict[str, Any]]:
+    raw = version["variants"]
+    return json.loads(raw) if isinstance(raw, str) else list(raw)
+
+
+def _state(campaign: dict[str, Any], version: int) -> str:
+    if campaign["approved_version"] == version:
+        return f"approved by {campaign['approved_by']}"
+    return "not approved" if campaign["status"] in EDITABLE else campaign["status"]
+
+
+def _as_customer(
+    ctx: ToolContext, campaign_id: int, renderer: CampaignRenderer, customer_id: str
+) -> tuple[str | None, str | None]:
+    """The customer's first name and the product they would be recommended (as sent, or as scored now)."""
+    name = customers.first_name(ctx.db, customer_id, hint="Use an id from the customers table.")
+    listed, sku = messages.recommended_sku(ctx.db, campaign_id, customer_id)
+    if listed:
+        return name, sku
+    skus = list(renderer.products)
+    if not skus:
+        return name, None
+    features = ctx.db.rows(f"SELECT * FROM ({FEATURES_SQL}) WHERE customer_id = ?", [customer_id])  # noqa: S608
+    products = require_products(ctx.db, skus).to_dict("records")
+    best = max(products, key=lambda p: (score_one(features[0], p)["score"], -skus.index(p["sku"])))
+    return name, best["sku"]
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "marketer"

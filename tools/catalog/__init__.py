@@ -1,0 +1,1 @@
+"""Catalog: products, shortlists, and which customers fit which products."""

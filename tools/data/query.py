@@ -1,0 +1,211 @@
+"""A read-only SQL sandbox for questions the fixed tools do not answer.
+
+Safety comes from where the query runs, not from inspecting its text:
+
+1. DuckDB's own parser must see exactly one statement, of type SELECT (this refuses writes, COPY,
+   ATTACH, INSTALL/LOAD, PRAGMA, SET, CALL, EXPORT, transactions... with a clear message).
+2. It runs in a separate, throwaway in-memory DuckDB with `enable_external_access=false`
+   (no files, URLs, extensions: read_csv, read_text, glob, '/etc/passwd' as a table all fail),
+   no temp directory (the one directory DuckDB would still allow), Python replacement scans off (no
+   peeking at Python variables), one thread, a memory cap, and then `lock_configuration=true` so the
+   query cannot switch any of it back.
+3. The sandbox holds only snapshots (Arrow, registered as views) of the allow-listed tables the
+   query names, without secret tables and, unless PII may be shown, without name/email columns:
+   a column that is not there cannot be aliased back into a result.
+4. A row limit (the query is wrapped in LIMIT) and a time limit (the connection is interrupted).
+
+Why not the app's own connection: DuckDB shares one configuration per database file within a
+process, so locking it would lock the app; and a second connection to the same file with a
+different configuration is refused ("Can't open a connection to same database file with a
+different configuration") as is ATTACHing it READ_ONLY elsewhere ("Unique file handle conflict").
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Annotated
+
+import duckdb
+from pydantic import BaseModel, Field
+
+from storage.db import Database
+from storage.errors import UserError
+from tools.catalog.audience import pii_visible
+from tools.context import ToolContext
+from tools.registry import Positional, tool
+from tools.results import Table, ToolResult
+
+# Table -> columns never copied into the sandbox (secrets, blobs). app_secrets is simply not listed.
+TABLES: dict[str, set[str]] = {
+    "customers": set(),
+    "customer_behavior": set(),
+    "customer_preferences": set(),
+    "products": set(),
+    "orders": set(),
+    "data_issues": set(),
+    "suppressions": set(),
+    "segment_runs": {"transformer"},
+    "segment_members": set(),
+    "segments": set(),
+    "shortlists": set(),
+    "campaigns": set(),
+    "campaign_versions": set(),
+    "messages": set(),
+    "events": set(),
+}
+# Columns that identify a person: left out unless PII may be shown (see `pii_visible`).
+PII: dict[str, set[str]] = {
+    "customers": {"first_name", "last_name", "email"},
+    "messages": {"email", "first_name"},
+    "suppressions": {"email"},
+    "data_issues": {"raw_value", "new_value"},  # the offending cell and its repair, often an email address
+    "events": {"user_agent"},
+}
+WHY_NOT: dict[str, str] = {
+    "COPY": "COPY reads or writes files",
+    "ATTACH": "ATTACH opens other databases",
+    "DETACH": "DETACH changes the open databases",
+    "LOAD": "INSTALL/LOAD adds extensions",
+    "PRAGMA": "PRAGMA changes or inspects settings",
+    "SET": "SET/RESET/USE change settings",
+    "CALL": "CALL runs procedures",
+    "EXPORT": "EXPORT writes files",
+    "EXPLAIN": "EXPLAIN is not needed here",
+    "MULTI": "it expands to several statements; for PIVOT list the values with IN (...)",
+    "UNKNOWN": "DuckDB reports a statement kind its Python API cannot name",
+}
+SANDBOX_CONFIG = {
+    "enable_external_access": False,
+    "python_enable_replacements": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "threads": 1,
+    "memory_limit": "1GB",
+    # No spill directory: DuckDB always allows reading and globbing its temp directory (default `./.tmp`,
+    # relative to the working directory), even with external access off. A query too big for memory fails.
+    "temp_directory": "",
+}
+
+
+class QueryArgs(BaseModel):
+    sql: Annotated[str, Positional()] = Field(min_length=1, description="One SELECT statement.")
+    max_rows: int = Field(200, ge=1, le=5000, description="Return at most this many rows.")
+    timeout_seconds: float = Field(10.0, gt=0, le=120, description="Stop the query after this many seconds.")
+
+
+def check_select(sql: str) -> None:
+    """Refuse anything but exactly one SELECT, judged by DuckDB's own parser."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise UserError(f"The query does not parse: {str(exc).splitlines()[0]}", hint="Fix the SQL.") from None
+    if len(statements) != 1:
+        raise UserError(
+            f"Only one statement at a time, got {len(statements)}.", hint="Send a single SELECT without ';' chains."
+        )
+    try:
+        kind = statements[0].type.name
+    except ValueError:  # e.g. UPDATE EXTENSIONS: the parser knows it, the Python enum does not
+        kind = "UNKNOWN"
+    if kind != "SELECT":
+        why = WHY_NOT.get(kind, f"{kind} statements change data or settings")
+        raise UserError(
+            f"Refused: only read-only SELECT queries can run here ({why}).",
+            hint="Ask a question the data can answer with one SELECT, e.g. average spend by segment.",
+        )
+
+
+def _table_names(sandbox: duckdb.DuckDBPyConnection, sql: str) -> set[str]:
+    """The tables a query names, from DuckDB's parse tree (`get_table_names` also binds, which needs the
+    tables to exist). A statement the serializer cannot express gets every allowed table."""
+    tree = json.loads(sandbox.execute("SELECT json_serialize_sql(?)", [sql]).fetchall()[0][0])
+    if tree.get("error"):
+        return set(TABLES)
+    found: set[str] = set()
+    stack: list[object] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("type") == "BASE_TABLE" and isinstance(node.get("table_name"), str):
+                found.add(node["table_name"].lower())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
+def _load(db: Database, sandbox: duckdb.DuckDBPyConnection, sql: str, show_pii: bool) -> None:
+    """Snapshot the allowed tables the query names into the sandbox, then lock its configuration."""
+    wanted = _table_names(sandbox, sql)
+    present = {r[0] for r in db.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    with db.con.cursor() as source:  # its own cursor: an unfinished result elsewhere cannot block it
+        for table in sorted(wanted & set(TABLES) & present):
+            hidden = TABLES[table] | (set() if show_pii else PII.get(table, set()))
+            exclude = f" EXCLUDE ({', '.join(sorted(hidden))})" if hidden else ""
+            snapshot = source.sql(f"SELECT *{exclude} FROM {table}").to_arrow_table()  # noqa: S608 - allow-listed
+            sandbox.register(table, snapshot)
+    sandbox.execute("SET lock_configuration = true")
+
+
+@tool(cli="query")
+def query_data(ctx: ToolContext, args: QueryArgs) -> ToolResult:
+    """Run one read-only SELECT for questions no other tool answers (e.g. average spend of a segment by category).
+
+    Tables: customers(customer_id, created_at, source, quarantine_reason), customer_behavior(customer_id,
+    customer_type, total_spent, order_count, avg_order_value, days_since_last_purchase, visit_frequency,
+    cart_abandonment_rate, categories_bought), customer_preferences(customer_id, style, preferred_categories,
+    preferred_brands, price_range_min, price_range_max, discount_sensitivity, luxury_affinity), products(sku, name,
+    category, brand, brand_tier, cost, margin, price, stock), orders(order_id, customer_id, ordered_at, amount, sku,
+    category), segment_members(run_id, customer_id, segment), segments(run_id, segment, name, size, share),
+    segment_runs(run_id, k, is_active), shortlists(name, sku), campaigns, campaign_versions, messages(campaign_id,
+    customer_id, segment, variant, recommended_sku, status, sent_at), events(campaign_id, customer_id, kind, url,
+    occurred_at), suppressions(reason), data_issues. Names and emails are hidden unless the user allowed sharing
+    them. Files, URLs, settings and writes are refused; results stop at max_rows and timeout_seconds.
+    """
+    check_select(args.sql)
+    sandbox = duckdb.connect(":memory:", config=SANDBOX_CONFIG)
+    timer = threading.Timer(args.timeout_seconds, sandbox.interrupt)
+    try:
+        _load(ctx.db, sandbox, args.sql, pii_visible(ctx))
+        timer.start()
+        frame = sandbox.sql(args.sql).limit(args.max_rows + 1).df()
+    except duckdb.InterruptException:
+        raise UserError(
+            f"The query took longer than {args.timeout_seconds:g} s and was stopped.",
+            hint="Filter or aggregate more, or avoid joins that multiply rows.",
+        ) from None
+    except duckdb.OutOfMemoryException:  # DuckDB's own text suggests SET temp_directory, which is refused here
+        raise UserError(
+            f"The query needs more memory than the sandbox's {SANDBOX_CONFIG['memory_limit']}.",
+            hint="Aggregate or filter before collecting lists or sorting, or ask for fewer columns.",
+        ) from None
+    except duckdb.PermissionException:
+        raise UserError(
+            "Refused: the query tries to read files, URLs or extensions; only the shop's tables are available.",
+            hint=f"Query these tables: {', '.join(TABLES)}.",
+        ) from None
+    except duckdb.Error as exc:
+        first = str(exc).splitlines()[0]
+        if "configuration has been locked" in first:  # enable_logging(), enable_profiling()... inside a SELECT
+            raise UserError(
+                "Refused: the query tries to change DuckDB settings (logging, profiling, extensions).",
+                hint="Ask a question the data can answer with one SELECT over the shop's tables.",
+            ) from None
+        hint = f"Available tables: {', '.join(TABLES)}." if isinstance(exc, duckdb.CatalogException) else None
+        pii_columns = {c for columns in PII.values() for c in columns}
+        if not pii_visible(ctx) and any(f'"{c}"' in first for c in pii_columns):
+            hint = "Names and emails are hidden unless sharing them is allowed (PROMOPILOT_SHARE_PII)."
+        raise UserError(f"The query failed: {first}", hint=hint or "Fix the SQL and try again.") from None
+    finally:
+        timer.cancel()
+        sandbox.close()
+    truncated = len(frame) > args.max_rows
+    frame = frame.head(args.max_rows)
+    return ToolResult(
+        summary=f"{len(frame):,} row{'s' if len(frame) != 1 else ''}"
+        + (f" (stopped at the limit of {args.max_rows:,})." if truncated else "."),
+        data={"rows": len(frame), "truncated": truncated, "columns": [str(c) for c in frame.columns]},
+        tables=[Table.from_df("Query result", frame, limit=None)],
+    )

@@ -1,0 +1,1 @@
+"""Segments: cluster customers, recommend how many groups, profile, name and chart them."""

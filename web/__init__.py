@@ -1,0 +1,1 @@
+"""Everything served over HTTP besides the chat: tracking links, login, page patching."""
