@@ -13,6 +13,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from services.money import format_money
+from storage import customers, products
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -116,22 +117,11 @@ def with_names(table: Table, db: Database) -> Table:
     added: list[tuple[str, int, dict[str, str]]] = []
     if "customer_id" in columns and not {"name", "first_name", "full_name"} & set(columns):
         ids = list({str(r[columns.index("customer_id")]) for r in table.rows})
-        names = {
-            r["customer_id"]: r["name"]
-            for r in db.rows(
-                "SELECT customer_id, trim(concat_ws(' ', first_name, last_name)) AS name FROM customers "
-                "WHERE customer_id IN (SELECT unnest(?))",
-                [ids],
-            )
-        }
-        added.append(("name", columns.index("customer_id"), names))
+        added.append(("name", columns.index("customer_id"), customers.names(db, ids)))
     if "sku" in columns and "name" not in columns:
         skus = list({str(r[columns.index("sku")]) for r in table.rows})
-        names = {
-            r["sku"]: r["name"]
-            for r in db.rows("SELECT sku, name FROM products WHERE sku IN (SELECT unnest(?))", [skus])
-        }
-        added.append(("product", columns.index("sku"), names))
+        found = {sku: row["name"] for sku, row in products.by_sku(db, skus).items()}
+        added.append(("product", columns.index("sku"), found))
     if not added:
         return table
     new_columns = [c for c, _, _ in added] + columns

@@ -26,18 +26,13 @@ class Vocabulary:
 
     @classmethod
     def from_db(cls, db: Database) -> Vocabulary:
-        products = db.rows(
-            "SELECT list(DISTINCT category) FILTER (category IS NOT NULL) AS categories, "
-            "list(DISTINCT brand) FILTER (brand IS NOT NULL) AS brands FROM products"
-        )[0]
+        from storage import products
+
+        categories, brands = products.vocabulary(db)
         columns: dict[str, set[str]] = {}
-        for row in db.rows("SELECT table_name, column_name FROM information_schema.columns"):
-            columns.setdefault(row["table_name"], set()).add(row["column_name"])
-        return cls(
-            categories=sorted(products["categories"] or []),
-            brands=sorted(products["brands"] or []),
-            columns=columns,
-        )
+        for table, column in db.execute("SELECT table_name, column_name FROM information_schema.columns").fetchall():
+            columns.setdefault(table, set()).add(column)
+        return cls(categories=categories, brands=brands, columns=columns)
 
     def has_column(self, table: str, column: str) -> bool:
         """Whether the table has the column; without a schema (no database at hand) assume it does."""
