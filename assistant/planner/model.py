@@ -32,6 +32,8 @@ NOT_NOW = re.compile(
     r"\b(don'?t|do not|never|not yet|wait|hold off|before)\b.*\bsend|\bschedul|^\W*(when|should)\b.*\bsend"
     r"|\bsend\b.*\b(later|tomorrow|tonight|next week|(mon|tues|wednes|thurs|fri|satur|sun)day|at \d)"
 )
+# "simulate the send", "count them but don't send": a count, never a real send.
+ONLY_COUNT = re.compile(r"simulat|dry.?run|rehears|without (?:send|mail|email)|how many|count|but don'?t send")
 SMALL_TALK = {"ok", "thanks", "bye", "good", "job", "well", "done", "brilliant", "excellent", "a", "lot", "so", "much"}
 SMALL = 5  # words: small talk is short ("ok", "thanks a lot"); "ok, send it now" is a request
 
@@ -68,7 +70,9 @@ def understood(
         return []
     readings = (model or classifier()).ranked(text, names)
     allowed = [(name, p) for name, p in readings if intents()[name].allows(text)]
-    if allowed and allowed[0][0] in ("send", "send_count") and NOT_NOW.search(text.lower()):
+    if allowed and allowed[0][0] == "send" and ONLY_COUNT.search(text.lower()):
+        allowed.insert(0, ("send_count", 1.0))
+    elif allowed and allowed[0][0] in ("send", "send_count") and NOT_NOW.search(text.lower()):
         allowed.insert(0, ("not_now", 1.0))
     if allowed and allowed[0][0] == "smalltalk" and len(text.split()) > SMALL:
         allowed = allowed[1:]
