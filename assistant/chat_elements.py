@@ -26,19 +26,19 @@ async def show_result(result: ToolResult, db: Database) -> None:
     that have something on them, and a draft as a preview with the decision buttons."""
     tables = [with_names(t, db) for t in result.tables if t.rows]
     if tables:
-        first, *rest = tables
+        first = tables[0]
         shown = compact(first, shop_currency())
         more = f" (first {len(shown)} of {first.total or len(first.rows):,})" if (first.total or 0) > len(shown) else ""
-        elements: list[cl.Element] = [
-            cl.Dataframe(name=f"{first.name}, every column", data=full(first), display="side", size="large"),
-            cl.File(name=csv_name(first.name), content=full(first).to_csv(index=False).encode(), display="inline"),
-        ]
-        elements += [cl.Dataframe(name=t.name, data=full(t), display="side", size="large") for t in rest]
-        links = ", ".join(e.name for e in elements if e.display == "side")
-        await cl.Message(
-            content=f"**{first.name}**{more}\n\n{markdown(shown)}\n\nMore: {links}.",
-            elements=elements,
-        ).send()
+        download = cl.File(
+            name=csv_name(first.name), content=full(first).to_csv(index=False).encode(), display="inline"
+        )
+        await cl.Message(content=f"**{first.name}**{more}\n\n{markdown(shown)}", elements=[download]).send()
+        # Every table in full, each in a collapsed step: opened on demand, out of the way otherwise.
+        for table in tables:
+            async with cl.Step(name=f"full table of {table.name[:1].lower()}{table.name[1:]}", type="tool") as step:
+                step.show_input = False
+                step.output = f"{len(table.rows):,} rows, {len(table.columns)} columns"
+                step.elements = [cl.Dataframe(name=table.name, data=full(table), display="inline", size="large")]
     charts = [
         cl.Plotly(name=c.title, figure=c.to_figure(), display="inline", size="large")
         for c in result.charts

@@ -64,8 +64,11 @@ def label(column: str) -> str:
     return words[:1].upper() + words[1:]
 
 
-def key_columns(columns: list[str], limit: int = KEY_COLUMNS) -> list[str]:
-    ranked = [c for c in PREFERRED if c in columns] + [c for c in columns if c not in PREFERRED]
+def key_columns(columns: list[str], limit: int = KEY_COLUMNS, *, empty: frozenset[str] = frozenset()) -> list[str]:
+    """The columns worth showing: the first (what each row is), then the preferred ones, then the rest in
+    order; not those that are zero in every row (`empty`: the full table still has them)."""
+    rest = [c for c in PREFERRED if c in columns] + [c for c in columns if c not in PREFERRED]
+    ranked = list(dict.fromkeys([columns[0], *[c for c in rest if c not in empty]])) if columns else []
     return [c for c in columns if c in ranked[:limit]]
 
 
@@ -87,7 +90,12 @@ def compact(table: Table, currency: str, *, rows: int = COMPACT_ROWS) -> pd.Data
     """The table's key columns and first rows, labelled and formatted for reading."""
     import pandas as pd
 
-    columns = key_columns(table.columns)
+    empty = frozenset(
+        c
+        for i, c in enumerate(table.columns)
+        if table.rows and all(isinstance(r[i], int | float) and not r[i] for r in table.rows)
+    )
+    columns = key_columns(table.columns, empty=empty)
     index = [table.columns.index(c) for c in columns]
     shown = [[cell(c, row[i], currency) for c, i in zip(columns, index, strict=True)] for row in table.rows[:rows]]
     return pd.DataFrame(shown, columns=[label(c) for c in columns])

@@ -105,7 +105,7 @@ def test_a_request_shows_the_tool_step_its_table_and_streams_the_answer(web):
     assert tool_steps[0]["name"] == "generate demo data"
     assert json.loads(tool_steps[0]["input"]) == {"customers": 60}
     assert any("Generated 60 customers" in (s.get("output") or "") for s in tool_steps)
-    assert [e["type"] for e in elements(ctx)] == ["dataframe", "file"], "the full table, and it as a CSV"
+    assert [e["type"] for e in elements(ctx)] == ["file", "dataframe"], "a CSV download, and the full table"
     assert ctx.emitter.send_token.call_count > 3, "the answer streams"
     assert "check the data" in texts(ctx)
     assert web.get_db().scalar("SELECT count(*) FROM customers") == 60
@@ -435,6 +435,8 @@ def test_the_answer_comes_first_then_one_compact_table_then_next_steps_as_button
     header = next(line for line in table.splitlines() if line.startswith("| "))
     assert 1 <= header.count("|") - 1 <= 6, "at most six key columns"
     assert "_" not in header, "column labels in words"
+    full_table = next(s for s in sent_steps(ctx) if s["name"].startswith("full table of "))
+    assert full_table["type"] == "tool" and not full_table.get("defaultOpen"), "the full table waits, collapsed"
     assert "promopilot" not in texts(ctx) and not re.search(r"\s--\w", texts(ctx)), "no command lines in the chat"
 
 

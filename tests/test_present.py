@@ -49,3 +49,14 @@ def test_customer_rankings_get_names_locally(demo_ctx):
     assert table.columns == ["customer_id", "sku", "score"], "the tool's own table (what the model sees) is unchanged"
     ranked = run_tool(demo_ctx, "find_products", limit=2).tables[0]
     assert with_names(ranked, demo_ctx.db) == ranked, "a table that has names already is left alone"
+
+
+def test_a_compact_table_keeps_what_each_row_is_and_leaves_out_all_zero_columns():
+    report = Table(
+        name="By variant",
+        columns=["variant", "sent", "unique_opens", "open_rate", "unique_clicks", "click_rate", "failed", "skipped"],
+        rows=[["A", 48, 0, 0.0, 0, 0.0, 1, 2], ["B", 68, 0, 0.0, 0, 0.0, 0, 3]],
+    )
+    shown = compact(report, "EUR")
+    assert list(shown.columns)[:2] == ["Variant", "Sent"], "the variant is what each row is"
+    assert list(shown.columns) == ["Variant", "Sent", "Failed", "Skipped"], "delivery figures, not empty rates"
