@@ -11,10 +11,12 @@ from tools.results import Chart, Table
 
 
 def test_money_has_the_currency_and_thousands_separators():
-    assert format_money(1234567.891) == "€1,234,568"
+    assert format_money(1234567.891) == "€1,234,567.89"
     assert format_money(49.5) == "€49.50"
     assert format_money(-12.3, "USD") == "-$12.30"
-    assert format_money(2500, "SEK") == "SEK 2,500"
+    assert format_money(2500, "chf") == "2,500.00 CHF"
+    assert format_money(1234.4, "JPY") == "¥1,234"
+    assert format_money(-0.001) == "€0.00", "no minus sign on an amount that rounds to zero"
     assert format_money(None) == "–"
 
 
@@ -26,7 +28,7 @@ def test_a_compact_table_shows_six_key_columns_in_words():
     )
     shown = compact(table, "EUR")
     assert list(shown.columns) == ["SKU", "Name", "Category", "Gross margin", "Price", "Stock"]
-    assert shown.iloc[0].tolist() == ["OUT-000001", "Trench Coat", "Outerwear", "62%", "€1,065", "1,200"]
+    assert shown.iloc[0].tolist() == ["OUT-000001", "Trench Coat", "Outerwear", "62%", "€1,065.00", "1,200"]
     assert key_columns(["a", "b"]) == ["a", "b"]
     assert label("avg_order_value") == "Average order value" and label("days_since_x") == "Days since x"
     assert markdown(shown).splitlines()[0] == "| SKU | Name | Category | Gross margin | Price | Stock |"
