@@ -444,3 +444,27 @@ def test_an_unsure_reading_asks_with_the_likeliest_readings_and_a_choice_acts(mo
 def test_small_talk_gets_a_short_reply(text):
     plan = choose(Request(text, CAMPAIGN_4, []))
     assert not plan.calls and len(plan.answer) < 60
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("segmnet my custmers", ("segment_sweep", {})),
+        ("shwo me prodcuts under 50 euros", ("find_products", {"price_max": 50.0})),
+        ("valdate teh data", ("validate_data", {})),
+    ],
+)
+def test_close_misspellings_are_read_as_the_word(text, expected):
+    assert first_call(text) == expected
+
+
+@pytest.mark.parametrize("yes", ["yes", "sure, do it", "yes please", "do it"])
+def test_yes_does_the_step_the_last_answer_suggested(yes):
+    messages = [
+        {"role": "user", "content": "generate demo data"},
+        {"role": "assistant", "content": "Generated 600 customers.\n\nNext: *check the data* to find problems."},
+        {"role": "user", "content": yes},
+    ]
+    assert choose(read_request(messages)).calls == [("validate_data", {})]
+    messages[1]["content"] = "Generated 600 customers."  # nothing suggested: "yes" alone is no request
+    assert not choose(read_request(messages)).calls

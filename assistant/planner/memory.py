@@ -18,6 +18,7 @@ from typing import Any
 from assistant.planner.vocabulary import Vocabulary
 
 NOTE_PREFIX = "[UI]"  # how the UI records a button press or an upload in the conversation
+NEXT_STEP = re.compile(r"(?:^|\n)Next: \*([^*]+)\*")  # "Next: *check the data* ...": the first suggestion
 NOTE_CAMPAIGN = re.compile(re.escape(NOTE_PREFIX) + r".*?campaign (\d+)")
 # A clarifying question answered by a button: the reading the user chose, for the text they typed.
 NOTE_CHOICE = re.compile(re.escape(NOTE_PREFIX) + r" The user chose “(?P<label>[^”]+)” for: (?P<text>.*)$", re.S)
@@ -63,6 +64,7 @@ class Memory:
     segment: int | None = None  # "that group"
     segment_names: dict[int, str] = field(default_factory=dict)  # "the VIPs"
     customers: list[str] = field(default_factory=list)  # the last ranking's customer IDs, in order
+    suggested: str | None = None  # the next step the last answer suggested: what "yes" or "do it" means
     shown: str | None = None  # what the last table was about: products / segments / customers / campaign
 
     def learn(self, step: Step) -> None:
@@ -144,6 +146,9 @@ def read_request(messages: list[dict[str, Any]]) -> Request:
         if i > last_user and names is None:
             names = dict(memory.segment_names)
         if message["role"] == "assistant":
+            if message.get("content") and i < last_user:
+                suggested = NEXT_STEP.search(str(message["content"]))
+                memory.suggested = suggested.group(1) if suggested else None
             for c in message.get("tool_calls") or []:
                 try:
                     arguments = json.loads(c["function"]["arguments"] or "{}")
@@ -158,6 +163,7 @@ def read_request(messages: list[dict[str, Any]]) -> Request:
                 done.append(step)
         elif message["role"] == "user" and (m := NOTE_CAMPAIGN.match(str(message["content"]))):
             memory.campaign_id = int(m.group(1))
+
     text = str(messages[last_user]["content"] or "") if last_user >= 0 else ""
     chosen = None
     if choice := NOTE_CHOICE.match(text):

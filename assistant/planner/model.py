@@ -10,6 +10,7 @@ demo data); below a confidence threshold it asks, offering the likeliest reading
 from __future__ import annotations
 
 import asyncio
+import difflib
 import json
 import re
 from collections.abc import AsyncIterator, Callable
@@ -35,6 +36,10 @@ NOT_NOW = re.compile(
 # "simulate the send", "count them but don't send": a count, never a real send.
 ONLY_COUNT = re.compile(r"simulat|dry.?run|rehears|without (?:send|mail|email)|how many|count|but don'?t send")
 SMALL_TALK = {"ok", "thanks", "bye", "good", "job", "well", "done", "brilliant", "excellent", "a", "lot", "so", "much"}
+YES = re.compile(  # "yes", "sure, do it", "yes please": the step the last answer suggested
+    r"(?:(?:yes|yeah|yep|sure|ok(?:ay)?)[ ,]*)?"
+    r"(?:yes|yeah|yep|sure|do it|do that|go on|please do|let'?s do (?:it|that))(?: please)?[.!]*"
+)
 SMALL = 5  # words: small talk is short ("ok", "thanks a lot"); "ok, send it now" is a request
 
 
@@ -42,6 +47,8 @@ def choose(req: Request) -> Plan:
     """The plan for this round of the request: the chosen intent's recipe, a clarifying question, or help."""
     if not req.text.strip():
         return Plan(answer=help_text("Type a request. "))
+    if req.memory.suggested and YES.fullmatch(req.text.strip().lower()):
+        req.text = req.memory.suggested  # "yes": the step the last answer suggested
     intent = by_label(req.chosen) if req.chosen else None
     if intent is None:
         readings = understood(req.text, req.segment_names)
@@ -53,26 +60,42 @@ def choose(req: Request) -> Plan:
     return RECIPES[intent.recipe](req)
 
 
+def spelled(text: str, vocabulary: frozenset[str]) -> str:
+    """The text in lower case with close misspellings of the examples' words corrected ("segmnet my
+    custmers" -> "segment my customers"); synonyms the lexicon knows are left as they are."""
+
+    def fix(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if word in vocabulary or len(word) < 5 or normalise(word) != word:
+            return word
+        close = difflib.get_close_matches(word, [v for v in vocabulary if v[0] == word[0]], n=1, cutoff=0.8)
+        return close[0] if close else word  # a typo keeps the first letter: "weather" is not "leather"
+
+    return re.sub(r"[a-z]+", fix, text.lower())
+
+
 def understood(
     text: str,
     segment_names: dict[int, str] | None = None,
     model: Classifier | None = None,
-    known: set[str] | None = None,
+    known: frozenset[str] | None = None,
 ) -> list[tuple[str, float]]:
     """The readings of a request, likeliest first, after the guards; empty when no word of it is known.
 
     `model` and `known` (the words of its training phrasings) default to the ones trained on every example."""
     names = list((segment_names or {}).values())
+    vocabulary = known_words() if known is None else known
+    text = spelled(text, vocabulary)
     words = normalise(text, names).split()
     if words and set(words) <= SMALL_TALK:
         return [("smalltalk", 1.0)]
-    if not set(words) & (known_words() if known is None else known):
+    if not set(words) & vocabulary:
         return []
     readings = (model or classifier()).ranked(text, names)
     allowed = [(name, p) for name, p in readings if intents()[name].allows(text)]
-    if allowed and allowed[0][0] == "send" and ONLY_COUNT.search(text.lower()):
+    if allowed and allowed[0][0] == "send" and ONLY_COUNT.search(text):
         allowed.insert(0, ("send_count", 1.0))
-    elif allowed and allowed[0][0] in ("send", "send_count") and NOT_NOW.search(text.lower()):
+    elif allowed and allowed[0][0] in ("send", "send_count") and NOT_NOW.search(text):
         allowed.insert(0, ("not_now", 1.0))
     if allowed and allowed[0][0] == "smalltalk" and len(text.split()) > SMALL:
         allowed = allowed[1:]
@@ -82,12 +105,14 @@ def understood(
 STOP = {"the", "a", "an", "to", "of", "it", "is", "me", "my", "i", "you", "what", "what's", "whats", "and", "for"}
 
 
-def words_of(texts: list[str]) -> set[str]:
-    return {w for t in texts for w in normalise(t).split()} - STOP
+def words_of(texts: list[str]) -> frozenset[str]:
+    """The words of these phrasings, as typed and as the classifier reads them."""
+    typed = {w for t in texts for w in re.findall(r"[a-z]+", t.lower())}
+    return frozenset((typed | {w for t in texts for w in normalise(t).split()}) - STOP)
 
 
 @cache
-def known_words() -> set[str]:
+def known_words() -> frozenset[str]:
     return words_of([e.text for e in examples()])
 
 
