@@ -60,6 +60,7 @@ def test_the_products_meant_carry_on_to_matching_and_ranking():
         ("describe the bargain hunters", ("segment_show", {"segment": 2})),
         ("tell me more about the VIPs", ("segment_show", {"segment": 1})),
         ("describe that group", ("segment_show", {"segment": 2})),
+        ("describe them", ("segment_show", {"segment": 2})),
         ("call group 4 Loyalists", ("segment_rename", {"segment": 4, "name": "Loyalists"})),
         ("call that group Early birds", ("segment_rename", {"segment": 2, "name": "Early birds"})),
         ("go with 6 instead", ("segment_run", {"k": 6})),
@@ -182,3 +183,12 @@ def test_a_figure_the_data_does_not_have_yet_is_said_in_words(demo_ctx):
     agent = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db)))
     _, answer = say(agent, Conversation(), "revenue by category")  # the demo shop has no orders
     assert answer == "There is no revenue to break down by category yet."
+
+
+def test_them_is_a_segment_only_after_a_segment_table():
+    after_products = Memory(segment=2, segment_names=NAMED.segment_names, shown="products", skus=["OUT-000001"])
+    assert first_call("write to them about it", after_products) == (
+        "campaign_draft",
+        {"skus": ["OUT-000001"], "segment": 2},
+    )
+    assert first_call("call them Early birds", NAMED) == ("segment_rename", {"segment": 2, "name": "Early birds"})

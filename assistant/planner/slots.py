@@ -28,7 +28,9 @@ CUSTOMER_ID = re.compile(r"\bC\d{3,}\b", re.IGNORECASE)
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 TONES = ["playful", "formal", "friendly", "luxurious", "urgent", "casual", "elegant", "warm"]
 SEGMENT_WORD = r"(?:segment|group|cluster|persona|audience)s?"
-THAT_SEGMENT = re.compile(r"\b(?:that|this|the same) (?:segment|group|cluster|persona|audience)\b|^\W*(?:them|they)\b")
+THAT_SEGMENT = re.compile(r"\b(?:that|this|the same) (?:segment|group|cluster|persona|audience)\b")
+# "them": the segment, when the last table was segments ("about them" is the products, whatever was shown)
+THEM = re.compile(r"(?<!about )(?<!of )(?<!with )\b(?:them|they|those people)\b")
 # How a list of products can be ordered when someone says "the cheapest three" (column, highest first?).
 ORDERINGS = [
     (r"cheapest|least expensive|lowest.priced", "price", False),
@@ -81,7 +83,9 @@ def segment_ref(text: str, memory: Memory) -> int | None:
     named = segment_named(text, memory.segment_names)
     if named is not None:
         return named
-    if THAT_SEGMENT.search(text.lower()) and memory.segment is not None:
+    if memory.segment is not None and (
+        THAT_SEGMENT.search(text.lower()) or (memory.shown == "segments" and THEM.search(text.lower()))
+    ):
         return memory.segment
     return None
 
