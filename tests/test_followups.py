@@ -116,7 +116,7 @@ def test_a_report_with_no_opens_says_so_with_the_delivery_figures():
 @pytest.mark.parametrize(
     ("text", "figure", "aggregate", "group"),
     [
-        ("average order value per segment", "average order value", "avg", "segment"),
+        ("average order value per segment", "order value", "avg", "segment"),
         ("how many customers per country", "customers", "count", "country"),
         ("total revenue by category", "revenue", "sum", "category"),
         ("orders per month", "orders", "count", "month"),
@@ -192,3 +192,29 @@ def test_them_is_a_segment_only_after_a_segment_table():
         {"skus": ["OUT-000001"], "segment": 2},
     )
     assert first_call("call them Early birds", NAMED) == ("segment_rename", {"segment": 2, "name": "Early birds"})
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("average spend per segment", "Average spend"),
+        ("total revenue by category", "Total revenue"),
+        ("how many customers per style", "Customers"),
+        ("median order value", "Median order value"),
+        ("how many customers bought more than once", "Repeat customers"),
+    ],
+)
+def test_a_figure_is_labelled_as_what_it_is(text, label):
+    assert understand(text).label == label
+
+
+def test_a_preview_as_someone_by_name_shows_a_random_customer_and_says_why():
+    memory = Memory(campaign_id=4)
+    first = choose(Request("show it as Anna would see it", memory, []))
+    assert first.calls[0][0] == "query_data", "names are not looked up: a customer is picked at random"
+    sampled = Step("query_data", {}, {"ok": True, "tables": [{"columns": ["customer_id"], "rows": [["C0042"]]}]})
+    then = choose(Request("show it as Anna would see it", memory, [sampled]))
+    assert then.calls == [("campaign_preview", {"campaign_id": 4, "customer": "C0042"})]
+    shown = Step("campaign_preview", then.calls[0][1], {"ok": True, "summary": "Campaign 4 as customer C0042 sees it."})
+    answer = choose(Request("show it as Anna would see it", memory, [sampled, shown])).answer
+    assert answer.startswith("I look no one up by name") and "Campaign 4 as customer C0042 sees it." in answer

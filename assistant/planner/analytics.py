@@ -39,6 +39,7 @@ class Figure:
     label: str
     aggregate: str  # the default aggregate
     money: bool = False
+    counted: bool = False  # a number of things ("repeat customers"): its label takes no "average"/"total"
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,8 @@ class Group:
 
 
 FIGURES = [  # first match wins: the specific before the general
-    Figure(r"order value|aov|basket", "customers", "b.avg_order_value", "average order value", "avg", money=True),
-    Figure(r"spen[dt]|lifetime value|clv", "customers", "b.total_spent", "total spent", "avg", money=True),
+    Figure(r"order value|aov|basket", "customers", "b.avg_order_value", "order value", "avg", money=True),
+    Figure(r"spen[dt]|lifetime value|clv", "customers", "b.total_spent", "spend", "avg", money=True),
     Figure(
         r"days since|recency|last (?:purchase|order)",
         "customers",
@@ -66,6 +67,7 @@ FIGURES = [  # first match wins: the specific before the general
         "CASE WHEN b.order_count > 1 THEN 1 ELSE 0 END",
         "repeat customers",
         "sum",
+        counted=True,
     ),
     Figure(r"orders per customer|order count", "customers", "b.order_count", "orders per customer", "avg"),
     Figure(r"\borders?\b|purchases", "orders", "DISTINCT o.order_id", "orders", "count"),
@@ -107,7 +109,7 @@ class Question:
 
     @property
     def label(self) -> str:
-        if self.aggregate == "count" or self.aggregate == self.figure.aggregate:
+        if self.aggregate == "count" or self.figure.counted:
             return self.figure.label.capitalize()
         word = next(w for _, a, w in AGGREGATES if a == self.aggregate)
         return f"{word} {self.figure.label}".capitalize()
@@ -211,9 +213,13 @@ def describe(req: Request, question: Question) -> str:
         return f"{question.group.label} {key}{extra}" if question.group.label == "segment" else str(key)
 
     return (
-        f"{label} by {question.group.label}, {len(known)} {question.group.label}s: highest is {name(top)} at "
+        f"{label} by {question.group.label}, {len(known)} {plural(question.group.label)}: highest is {name(top)} at "
         f"**{value(top[label])}**, lowest is {name(low)} at **{value(low[label])}**."
     )
+
+
+def plural(noun: str) -> str:
+    return noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
 
 
 BEST_CUSTOMERS = (

@@ -13,6 +13,7 @@ from assistant.planner import slots
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.recipes import Recipe, products_meant, recipe, report
 
+NAMED = re.compile(r"\b(?:as|for|version) (?!I\b|A\b|The\b|Customer\b|Variant\b)([A-Z][a-z]+)\b")  # "as Anna would"
 SEND_ANSWER = "Ask *how did it do?* in a while for the report."
 
 
@@ -90,7 +91,7 @@ def options(name: str, req: Request) -> dict[str, Any]:
     if name == "campaign_preview":
         if customer := slots.CUSTOMER_ID.search(req.text):
             found["customer"] = customer.group(0).upper()
-        elif req.memory.customers and (pick := _customer_position(req.lower)) is not None:
+        elif req.memory.customers and (pick := _customer_position(req.text)) is not None:
             found["customer"] = req.memory.customers[min(pick, len(req.memory.customers) - 1)]
         if variant := re.search(r"\bvariant\s+([a-e])\b", req.lower):
             found["variant"] = variant.group(1).upper()
@@ -104,22 +105,21 @@ def options(name: str, req: Request) -> dict[str, Any]:
 
 
 def _customer_position(text: str) -> int | None:
-    if m := re.search(r"\b(" + "|".join(slots.ORDINALS) + r")\b", text):
+    """Which customer of the last ranking: "the second one" -> 1; "a random customer", "as Anna would" -> 0."""
+    if m := re.search(r"\b(" + "|".join(slots.ORDINALS) + r")\b", text.lower()):
         return slots.ORDINALS[m.group(1)] - 1
-    return 0 if re.search(r"\b(one|a|some|random) (customer|person|one)|someone|somebody", text) else None
+    anyone = re.search(r"\b(one|a|some|random) (customer|person|shopper|one)|someone|somebody", text.lower())
+    return 0 if anyone or NAMED.search(text) else None
 
 
 @recipe("preview")
 def preview(req: Request) -> Plan:
-    """A preview; "for a random customer" (no ranking shown yet) first picks one who would receive it."""
-    wants_someone = req.has(r"\b(random|one|a|some) (customer|person|shopper)|someone|somebody|\bas [A-Z]?[a-z]+ would")
-    named = re.search(r"\bas ([A-Z][a-z]+) would\b", req.text)
-    if named and not slots.CUSTOMER_ID.search(req.text) and not req.done:
-        return Plan(
-            answer=f"I do not look customers up by name from the chat (names stay private). Say *preview it for "
-            f"customer* with their ID, or *preview it for a random customer*. {named.group(1)}'s ID is in the "
-            "customer tables shown to you."
-        )
+    """A preview; "for a random customer" (no ranking shown yet) first picks one who would receive it.
+
+    "As Anna would see it": names stay out of the chat's requests, so it is shown as a customer picked at
+    random sees it (the layout is the same for everyone; only the name and the recommended product differ)."""
+    named = NAMED.search(req.text)
+    wants_someone = named or req.has(r"\b(random|one|a|some) (customer|person|shopper)|someone|somebody")
     if wants_someone and not req.memory.customers and not slots.CUSTOMER_ID.search(req.text):
         sampled = req.last("query_data")
         if sampled is None:
@@ -129,7 +129,13 @@ def preview(req: Request) -> Plan:
             return Plan(answer=report(req, "There is no customer to preview it for yet."))
         req.memory.customers = [str(ids[0])]
         req.done = [s for s in req.done if s.name != "query_data"]
-    return campaign_action("campaign_preview", "")(req)
+    plan = campaign_action("campaign_preview", "")(req)
+    if named and plan.answer and not plan.calls:
+        plan.answer = (
+            f"I look no one up by name from the chat, so here it is as a customer picked at random sees it "
+            f"({named.group(1)} would see the same, with their own name and recommended product).\n\n{plan.answer}"
+        )
+    return plan
 
 
 RANDOM_CUSTOMER = (

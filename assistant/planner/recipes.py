@@ -146,6 +146,8 @@ def segment(req: Request) -> Plan:
         return call("segment_sweep")
     if not req.last("segment_run") and (k is not None or req.done[-1].ok):
         return call("segment_run", k=k if k is not None else "auto")
+    if (run := req.last("segment_run")) and run.ok:
+        req.done = [run]  # the run's summary repeats the sweep's recommendation
     return Plan(
         answer=report(req, "Next: *describe segment 1*, or find products to promote: *show high margin items*.")
     )
