@@ -264,3 +264,38 @@ def m005_campaign_sends(con: duckdb.DuckDBPyConnection) -> None:
 def m006_data_issue_new_value(con: duckdb.DuckDBPyConnection) -> None:
     """What a `validate --fix` repair wrote, beside the value it replaced (raw_value), so each change can be checked."""
     con.execute("ALTER TABLE data_issues ADD COLUMN new_value VARCHAR")
+
+
+@migration
+def m007_predictions(con: duckdb.DuckDBPyConnection) -> None:
+    """Customer-value model fits (date, parameters, holdout check) and each customer's latest scores."""
+    con.execute("""
+        CREATE SEQUENCE prediction_fit_ids START 1;
+        CREATE TABLE prediction_fits (
+            fit_id INTEGER PRIMARY KEY DEFAULT nextval('prediction_fit_ids'),
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            source VARCHAR NOT NULL,                  -- orders (the orders log) / behaviour (customer columns)
+            as_of DATE NOT NULL,                      -- end of the history the scores look forward from
+            customers INTEGER NOT NULL,               -- scored
+            repeat_customers INTEGER NOT NULL,
+            r DOUBLE, alpha DOUBLE, a DOUBLE, b DOUBLE, -- BG/NBD, alpha in days
+            p DOUBLE, q DOUBLE, gamma DOUBLE,         -- Gamma-Gamma, gamma in the shop's currency
+            log_likelihood DOUBLE,
+            margin DOUBLE NOT NULL,                   -- share of revenue kept as profit (1 = revenue)
+            holdout JSON                              -- the check on held-back days, when asked for
+        );
+        CREATE TABLE predictions (                -- no key index: replacing 200k keyed rows took 11 s, unkeyed 0.25 s
+            customer_id VARCHAR NOT NULL,             -- one row per customer (the summary groups by customer)
+            fit_id INTEGER NOT NULL,
+            repeat_purchases INTEGER NOT NULL,        -- purchase days after the first
+            days_since_last_purchase INTEGER NOT NULL,
+            orders_90d DOUBLE NOT NULL,               -- expected purchases in the next 90 days
+            p_active DOUBLE NOT NULL,
+            p_no_purchase_90d DOUBLE NOT NULL,        -- churn risk
+            churn_risk VARCHAR NOT NULL,              -- low (< 33%) / medium / high (> 66%)
+            next_order_date DATE,                     -- next order more likely than not by then; NULL = never
+            avg_days_between_orders DOUBLE,           -- NULL without a repeat purchase
+            expected_order_value DOUBLE,
+            value_12m DOUBLE                          -- expected 12-month revenue x margin
+        );
+    """)

@@ -1,0 +1,198 @@
+"""The SQL of customer-value prediction: purchase summaries in, fits and per-customer scores out.
+
+A purchase is one customer-day with a positive amount, as in the BG/NBD paper: several orders on one day
+count once, and returns, refunds and cancellations never count (`VALID_ORDER_LINE`, the one place that says so).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from storage.db import Database
+
+# Which order lines are purchases. Cancelled lines must be excluded here too once imports mark them.
+VALID_ORDER_LINE = "amount > 0 AND ordered_at IS NOT NULL"
+
+PURCHASE_DAYS = f"""
+    SELECT customer_id, ordered_at::DATE AS day, sum(amount) AS amount
+    FROM orders WHERE {VALID_ORDER_LINE} GROUP BY ALL
+"""  # noqa: S608 - a constant predicate, no input
+
+
+def _arrow(db: Database, sql: str, params: dict[str, Any]) -> pa.Table:
+    """A query's result as an Arrow table, without the extra copy a DB-API result makes (on its own cursor)."""
+    with db.con.cursor() as cursor:
+        return cursor.sql(sql, params=params).to_arrow_table()
+
+
+def order_log_span(db: Database) -> tuple[date | None, date | None, int]:
+    """First and last purchase day in the orders log, and how many customers bought."""
+    first, last, customers = db.execute(
+        f"SELECT min(day), max(day), count(DISTINCT customer_id) FROM ({PURCHASE_DAYS})"  # noqa: S608
+    ).fetchone()
+    return first, last, customers
+
+
+def order_summary(db: Database, end: date) -> pa.Table:
+    """Per customer who bought by `end`: repeat purchases x, t_x and T in days, the mean repeat purchase
+    value zbar (NULL when x = 0), days since the last purchase, and purchases after `end` (a holdout's actuals)."""
+    return _arrow(
+        db,
+        f"""
+        WITH days AS ({PURCHASE_DAYS})
+        SELECT customer_id,
+               count(*) FILTER (WHERE day <= $end) - 1 AS x,
+               date_diff('day', min(day), max(day) FILTER (WHERE day <= $end)) AS t_x,
+               date_diff('day', min(day), $end) AS "T",
+               (sum(amount) FILTER (WHERE day <= $end) - arg_min(amount, day))
+                   / nullif(count(*) FILTER (WHERE day <= $end) - 1, 0) AS zbar,
+               date_diff('day', max(day) FILTER (WHERE day <= $end), $end) AS days_since_last_purchase,
+               count(*) FILTER (WHERE day > $end) AS later
+        FROM days GROUP BY customer_id HAVING min(day) <= $end
+        ORDER BY customer_id
+        """,  # noqa: S608 - constant SQL, values bound
+        {"end": end},
+    )
+
+
+BEHAVIOUR_COLUMNS = "order count, days since the last purchase, average order value, and the customer's sign-up date"
+
+
+def behaviour_summary(db: Database, today: date) -> tuple[pa.Table, int]:
+    """The same summary from behaviour columns, for a shop without an orders log, and how many buyers it skips.
+
+    x = orders - 1; the sign-up date stands in for the first purchase (T = days from sign-up to `today`);
+    t_x = T - days since the last purchase; zbar = the average order value (over all orders, the first too).
+    Quarantined customers and those whose figures contradict each other (a last purchase before sign-up)
+    are skipped."""
+    usable = """b.order_count >= 1 AND c.created_at IS NOT NULL AND b.days_since_last_purchase >= 0
+                AND b.avg_order_value > 0 AND c.quarantine_reason IS NULL
+                AND b.days_since_last_purchase <= date_diff('day', c.created_at::DATE, $today)"""
+    summary = _arrow(
+        db,
+        f"""
+        SELECT c.customer_id, b.order_count - 1 AS x,
+               date_diff('day', c.created_at::DATE, $today) - b.days_since_last_purchase AS t_x,
+               date_diff('day', c.created_at::DATE, $today) AS "T",
+               CASE WHEN b.order_count > 1 THEN b.avg_order_value END AS zbar,
+               b.days_since_last_purchase, NULL::BIGINT AS later
+        FROM customers c JOIN customer_behavior b USING (customer_id)
+        WHERE {usable} ORDER BY c.customer_id
+        """,  # noqa: S608 - constant SQL, values bound
+        {"today": today},
+    )
+    buyers = db.scalar(
+        "SELECT count(*) FROM customers c JOIN customer_behavior b USING (customer_id) WHERE b.order_count >= 1"
+    )
+    return summary, buyers - summary.num_rows
+
+
+def save(db: Database, fit: dict[str, Any], scores: pa.Table) -> int:
+    """Record a fit and make `scores` (one row per customer, the predictions columns) the current scores."""
+    row = {**fit, "holdout": json.dumps(fit["holdout"]) if fit.get("holdout") is not None else None}
+    names = ", ".join(row)
+    with db.transaction() as con:
+        fit_id = con.execute(
+            f"INSERT INTO prediction_fits ({names}) VALUES ({', '.join('?' * len(row))}) RETURNING fit_id",  # noqa: S608
+            list(row.values()),
+        ).fetchone()[0]
+        con.execute("DELETE FROM predictions")
+        con.register("new_scores", scores)
+        con.execute(
+            """INSERT INTO predictions BY NAME
+               SELECT * REPLACE (next_order_date::DATE AS next_order_date), ? AS fit_id FROM new_scores""",
+            [fit_id],
+        )
+        con.unregister("new_scores")
+    return fit_id
+
+
+def latest_fit(db: Database) -> dict[str, Any] | None:
+    rows = db.rows("SELECT * FROM prediction_fits ORDER BY fit_id DESC LIMIT 1")
+    if not rows:
+        return None
+    fit = rows[0]
+    fit["holdout"] = json.loads(fit["holdout"]) if fit["holdout"] else None
+    return fit
+
+
+def find(
+    db: Database,
+    *,
+    risk: list[str] | None = None,
+    min_value: float | None = None,
+    min_p_active: float | None = None,
+    ordered_within_days: int | None = None,
+    sort: str = "value_12m DESC",
+    limit: int = 50,
+) -> tuple[pd.DataFrame, int, float]:
+    """Scored customers matching every filter given, the best `limit` by `sort`; the count and value of all matches.
+
+    `sort` is one of `SORTS`' values; `ordered_within_days` keeps those whose next order is due within that many
+    days of the fit's as-of date."""
+    if sort not in SORTS.values():
+        raise ValueError(f"unknown sort {sort!r}")
+    where, params = ["TRUE"], []
+    if risk:
+        where.append(f"s.churn_risk IN ({', '.join('?' * len(risk))})")
+        params += risk
+    if min_value is not None:
+        where.append("s.value_12m > ?")
+        params.append(min_value)
+    if min_p_active is not None:
+        where.append("s.p_active >= ?")
+        params.append(min_p_active)
+    if ordered_within_days is not None:
+        where.append("s.next_order_date <= f.as_of + to_days(?)")
+        params.append(ordered_within_days)
+    matches = f"""FROM predictions s JOIN prediction_fits f USING (fit_id) WHERE {" AND ".join(where)}"""
+    count, value = db.execute(f"SELECT count(*), coalesce(sum(s.value_12m), 0) {matches}", params).fetchone()
+    page = db.df(
+        f"""SELECT s.customer_id, s.churn_risk, round(s.p_no_purchase_90d, 3) AS p_no_purchase_90d,
+                   round(s.p_active, 3) AS p_active, round(s.orders_90d, 2) AS orders_90d,
+                   s.next_order_date::VARCHAR AS next_order_date,
+                   round(s.value_12m, 2) AS value_12m, s.repeat_purchases, s.days_since_last_purchase,
+                   round(s.avg_days_between_orders, 1) AS avg_days_between_orders
+            {matches} ORDER BY s.{sort}, s.customer_id LIMIT ?""",  # sort is one of SORTS
+        [*params, limit],
+    )
+    return page, count, float(value)
+
+
+SORTS = {
+    "value": "value_12m DESC",
+    "risk": "p_no_purchase_90d DESC",
+    "next_order": "next_order_date ASC NULLS LAST",
+    "active": "p_active DESC",
+}
+
+
+def risk_bands(db: Database) -> pd.DataFrame:
+    """Customers, expected orders and predicted value by churn-risk band, high risk first."""
+    return db.df("""
+        SELECT churn_risk, count(*) AS customers, round(count(*) / sum(count(*)) OVER (), 3) AS share,
+               round(sum(orders_90d), 1) AS orders_next_90_days, round(sum(value_12m), 2) AS value_12_months,
+               round(median(value_12m), 2) AS median_value
+        FROM predictions GROUP BY churn_risk
+        ORDER BY CASE churn_risk WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END""")
+
+
+def alive_by_recency_frequency(db: Database) -> pd.DataFrame:
+    """Mean probability active and customers per (repeat purchases, days since the last purchase) band."""
+    return db.df("""
+        SELECT least(repeat_purchases, 10) AS purchases,
+               CASE WHEN days_since_last_purchase <= 30 THEN 0 WHEN days_since_last_purchase <= 90 THEN 1
+                    WHEN days_since_last_purchase <= 180 THEN 2 WHEN days_since_last_purchase <= 365 THEN 3
+                    ELSE 4 END AS recency_band,
+               avg(p_active) AS p_active, count(*) AS customers
+        FROM predictions GROUP BY ALL ORDER BY ALL""")
+
+
+def values(db: Database) -> pd.Series:
+    """Every scored customer's predicted 12-month value (for the distribution chart)."""
+    return db.df("SELECT value_12m FROM predictions WHERE value_12m IS NOT NULL")["value_12m"]
