@@ -218,3 +218,19 @@ def test_a_preview_as_someone_by_name_shows_a_random_customer_and_says_why():
     shown = Step("campaign_preview", then.calls[0][1], {"ok": True, "summary": "Campaign 4 as customer C0042 sees it."})
     answer = choose(Request("show it as Anna would see it", memory, [sampled, shown])).answer
     assert answer.startswith("I look no one up by name") and "Campaign 4 as customer C0042 sees it." in answer
+
+
+def test_who_is_about_to_churn_predicts_first_when_there_are_no_predictions(ctx):
+    from tests.test_predict import BUYING, SPENDING, add_orders
+    from tools.predict import simulate
+
+    add_orders(ctx.db, simulate.order_log(BUYING, SPENDING, 3000, 540, seed=11))
+    agent = Agent(ctx, OfflinePlanner(lambda: Vocabulary.from_db(ctx.db)))
+    events, answer = say(agent, Conversation(), "who is about to churn?")
+    calls = [(e.name, e.arguments) for e in events if isinstance(e, ToolStart)]
+    assert calls == [
+        ("find_predicted_customers", {"risk": ["high"], "sort": "risk"}),
+        ("predict", {}),
+        ("find_predicted_customers", {"risk": ["high"], "sort": "risk"}),
+    ]
+    assert "no predictions yet" not in answer.lower() and "customers" in answer

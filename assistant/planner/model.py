@@ -18,7 +18,7 @@ from functools import cache
 from typing import Any
 
 from assistant.chat_model import Completion, TextDelta, ToolCall
-from assistant.planner import analytics, campaign_recipes  # noqa: F401 - importing registers their recipes
+from assistant.planner import analytics, campaign_recipes, predict_recipes  # noqa: F401 - registers their recipes
 from assistant.planner.classifier import Classifier, classifier, normalise
 from assistant.planner.intents import by_label, examples, intents
 from assistant.planner.memory import Plan, Request, read_request
