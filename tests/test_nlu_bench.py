@@ -34,3 +34,13 @@ def test_the_model_evaluation_scores_each_examples_first_tool_call(monkeypatch, 
 def test_a_conversation_with_no_campaign_may_start_by_listing_them():
     assert nlu.expected_first_calls("send") == {"campaign_send", "campaign_list"}
     assert nlu.expected_first_calls("help") == set(), "help is answered in words"
+
+
+def test_the_offline_bench_reports_held_out_figures_per_intent():
+    intents = {"pause", "cancel", "reject", "smalltalk"}
+    data = [e for e in nlu.examples() if e.intent in intents]
+    figures = nlu.held_out(data, folds=2)
+    assert figures["phrasings"] == len(data) and set(figures["per_intent_recall"]) == intents
+    assert 0.5 < figures["held_out_accuracy"] <= 1 and figures["ms_per_turn_median"] > 0
+    for confusion in figures["top_confusions"]:
+        assert confusion["said"] != confusion["read_as"] and confusion["examples"]
