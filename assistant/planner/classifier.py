@@ -86,7 +86,7 @@ class Classifier:
                 ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)),
             ]
         )
-        self.pipeline: Any = make_pipeline(features, LogisticRegression(C=c, max_iter=3000))
+        self.pipeline: Any = make_pipeline(features, LogisticRegression(C=c, max_iter=3000, class_weight="balanced"))
         with one_thread():
             self.pipeline.fit([normalise(t) for t in texts], intents)
 
