@@ -56,6 +56,17 @@ MONEY = re.compile(r"price|cost|spent|revenue|amount|order_value|order value|\bs
 RATE = re.compile(r"rate\b|margin|share|sensitivity|affinity|probability", re.IGNORECASE)
 
 
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z*])")
+COMMAND = re.compile(r"promopilot |`|\s--[a-z]")  # a command line, a flag: the CLI's words, not the chat's
+RUN_ID = re.compile(r"\s*\(run [\w-]+\)|\s+of run \d+\b|^Run \d+:\s*")
+
+
+def plain(text: str) -> str:
+    """A tool's text for the chat: sentences naming a command line or flag dropped, run ids left out."""
+    kept = [s for s in SENTENCE_END.split(text) if not COMMAND.search(s)]
+    return RUN_ID.sub("", " ".join(kept)).strip()
+
+
 def label(column: str) -> str:
     """A column's name in words: "avg_order_value" -> "Average order value"."""
     if column in LABELS:

@@ -29,6 +29,7 @@ from assistant.loop import Agent, Conversation, Done, Error, Event, Token, ToolE
 from assistant.models import chat_model
 from assistant.planner.memory import NOTE_PREFIX
 from assistant.planner.vocabulary import Vocabulary
+from assistant.present import plain
 from assistant.views import bug_view
 from services.llm import structured_model
 from services.settings import Settings
@@ -394,5 +395,6 @@ def check_password(username: str, password: str) -> cl.User | None:
 
 
 def _error_text(error: dict[str, Any]) -> str:
-    message = error.get("error") or "That did not work."
-    return f"{message} {error['hint']}" if error.get("hint") else message
+    message = plain(error.get("error") or "") or "That did not work."
+    hint = plain(error.get("hint") or "")
+    return f"{message} {hint}" if hint else message

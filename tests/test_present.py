@@ -62,3 +62,15 @@ def test_a_compact_table_keeps_what_each_row_is_and_leaves_out_all_zero_columns(
     shown = compact(report, "EUR")
     assert list(shown.columns)[:2] == ["Variant", "Sent"], "the variant is what each row is"
     assert list(shown.columns) == ["Variant", "Sent", "Failed", "Skipped"], "delivery figures, not empty rates"
+
+
+def test_chat_text_leaves_out_command_lines_flags_and_run_ids():
+    from assistant.present import plain
+
+    assert plain("Not approved. Approve it with `promopilot campaign approve 1`. Then send it.") == (
+        "Not approved. Then send it."
+    )
+    assert plain("No products match. Loosen --min-stock to see more. Fixed 3 (run validate-1f).") == (
+        "No products match. Fixed 3."
+    )
+    assert plain("Segment 2 of run 1, VIPs (30 customers).") == "Segment 2, VIPs (30 customers)."

@@ -13,6 +13,7 @@ from typing import Any
 
 from assistant.planner import slots
 from assistant.planner.memory import Plan, Request, call
+from assistant.present import plain
 from assistant.prompts import HELP_EXAMPLES
 
 Recipe = Callable[[Request], Plan]
@@ -36,17 +37,6 @@ def help_text(prefix: str = "") -> str:
         f"Parquet file to import it, or ask questions such as *average order value per segment*. "
         f"Try for example:\n{examples}"
     )
-
-
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z*])")
-COMMAND = re.compile(r"promopilot |`|\s--[a-z]")  # a command line, a flag: the CLI's words, not the chat's
-RUN_ID = re.compile(r"\s*\(run [\w-]+\)|\s+of run \d+\b|^Run \d+:\s*")
-
-
-def plain(text: str) -> str:
-    """A tool's text for the chat: sentences naming a command line or flag dropped, run ids left out."""
-    kept = [s for s in SENTENCE_END.split(text) if not COMMAND.search(s)]
-    return RUN_ID.sub("", " ".join(kept)).strip()
 
 
 def report(req: Request, follow: str = "") -> str:
