@@ -209,7 +209,7 @@ class TurnView:
             await self._progress_line(event.call_id)
         elif isinstance(event, ToolEnd):
             step = self.steps[event.call_id]
-            step.output = event.result.summary if event.result else _error_text(event.error or {})
+            step.output = plain(event.result.summary) if event.result else _error_text(event.error or {})
             step.is_error = not event.ok
             step.end = utc_now()
             await step.update()
