@@ -56,6 +56,8 @@ SYNONYMS = {
     "import": r"import|upload|attach|bring in",
     "export": r"export|download",
     "next": r"next|rest|further",
+    "churn": r"churn(?:ing)?|lapsing|lapse|slipping away|at.risk|win.?back|losing|lose|stop buying|drop(?:ping)? out",
+    "predict": r"predict(?:ed|ion|ions)?|forecasts?|expected|projected",
     "garment": r"shoes|boots|sneakers|sandals|jackets?|coats?|parkas?|blazers?|dress(?:es)?|knitwear|sweaters?"
     r"|cardigans?|hoodies?|tops|t-shirts?|shirts?|blouses?|jeans|trousers|chinos|leggings|accessories|outerwear"
     r"|activewear|scarf|scarves|belts?|bags?|beanies?|sunglasses",
