@@ -8,7 +8,7 @@ from chainlit.server import app as server
 
 from assistant import webapp
 from tools.registry import load_all
-from web import pages
+from web import login, pages
 
 cl.on_app_startup(webapp.on_app_startup)
 cl.on_chat_start(webapp.on_chat_start)
@@ -19,7 +19,9 @@ cl.action_callback("revise")(webapp.on_revise)
 cl.action_callback("reject")(webapp.on_reject)
 cl.action_callback("reading")(webapp.on_reading)
 cl.action_callback("say")(webapp.on_say)
-webapp.enable_login()  # only when PROMOPILOT_PASSWORD is set
+cl.action_callback("confirm")(webapp.on_confirm)
+cl.action_callback("cancel")(webapp.on_cancel)
+login.enable_login()  # only when a password or a users file is configured
 
 pages.mount_tracking(server, webapp.get_db, webapp.settings())
 pages.keep_page_local(chainlit.server)

@@ -6,8 +6,11 @@ tool call, `Error` when the model service fails or the step limit is hit, and a 
 agent serves every chat: the UI passes each run its session's own `ToolContext` (its chat id).
 
 Whatever the model sends, the loop does not crash: bad JSON, an unknown tool, a human-only tool
-or a tool's `UserError` go back to the model as a structured error it can correct. Tools run as
-`actor="agent"`, so the registry refuses human-only tools (approving a campaign) on its own.
+or a tool's `UserError` go back to the model as a structured error it can correct, and every tool
+call is answered (an error result at worst), so the conversation stays valid for the next request.
+Tools run as `actor="agent"`, so the registry refuses human-only tools (approving a campaign) on its
+own and never lets the agent confirm a destructive call: such a call ends with a `confirmation`
+request that the UI shows the person as a button.
 """
 
 from __future__ import annotations
@@ -23,13 +26,14 @@ from typing import Any
 
 from assistant.chat_model import ChatModel, Completion, ModelServiceError, ToolCall, Usage
 from assistant.prompts import SYSTEM_PROMPT
-from assistant.views import bug_view, error_view, model_view
-from storage.errors import UserError
+from assistant.views import bug_view, error_view, model_view, private_error
+from storage.errors import NeedsConfirmation, UserError
 from tools.context import Progress, ToolContext
 from tools.registry import REGISTRY, agent_schemas, load_all
-from tools.results import ToolResult
+from tools.results import ConfirmationRequest, ToolResult
 
 log = logging.getLogger(__name__)
+CONFIRM_HINT = "Only you can confirm this: press Confirm to go ahead, or Cancel to keep everything as it is."
 
 
 @dataclass
@@ -78,6 +82,7 @@ class ToolEnd:
     result: ToolResult | None
     error: dict[str, Any] | None
     seconds: float  # time spent inside the tool itself
+    confirmation: ConfirmationRequest | None = None  # refused until the person confirms (the UI offers a button)
 
     @property
     def ok(self) -> bool:
@@ -171,20 +176,23 @@ class Agent:
         finally:
             for task in tasks:
                 task.cancel()
-        for call in calls:
-            end = ended[call.id]
-            view = model_view(end.result, share_pii=ctx.settings.share_pii) if end.result else end.error
-            conversation.messages.append(
-                {"role": "tool", "tool_call_id": call.id, "content": json.dumps(view, ensure_ascii=False, default=str)}
-            )
+            for call in calls:  # every call answered, even when this turn was cut short
+                conversation.messages.append(
+                    {"role": "tool", "tool_call_id": call.id, "content": _answer(call, ended.get(call.id), ctx)}
+                )
 
     async def execute(
         self, call: ToolCall, arguments: dict[str, Any] | str, progress: Progress, ctx: ToolContext
     ) -> ToolEnd:
         """Run one tool call as the agent; every failure becomes a structured error, never an exception."""
 
-        def end(result: ToolResult | None = None, error: dict[str, Any] | None = None, seconds: float = 0.0) -> ToolEnd:
-            return ToolEnd(call.id, call.name, arguments, result, error, seconds)
+        def end(
+            result: ToolResult | None = None,
+            error: dict[str, Any] | None = None,
+            seconds: float = 0.0,
+            confirmation: ConfirmationRequest | None = None,
+        ) -> ToolEnd:
+            return ToolEnd(call.id, call.name, arguments, result, error, seconds, confirmation)
 
         if isinstance(arguments, str):
             return end(error=_bad_json(call))
@@ -201,6 +209,12 @@ class Agent:
         started = time.perf_counter()
         try:
             result = await asyncio.to_thread(tool, ctx, arguments)
+        except NeedsConfirmation as exc:
+            return end(
+                error=error_view(exc.message, CONFIRM_HINT, needs_confirmation=True),
+                seconds=time.perf_counter() - started,
+                confirmation=ConfirmationRequest.from_error(exc),
+            )
         except UserError as exc:
             return end(error=error_view(exc.message, exc.hint), seconds=time.perf_counter() - started)
         except Exception as exc:  # a bug in a tool must not end the conversation
@@ -233,6 +247,22 @@ class EventProgress(Progress):
 
         self.emit(ToolProgress(self.call.id, self.call.name, description, 0, total))
         yield advance
+
+
+def _answer(call: ToolCall, end: ToolEnd | None, ctx: ToolContext) -> str:
+    """The tool message for one call: its view, or an error saying why there is none (never nothing)."""
+    share_pii = ctx.settings.share_pii
+    try:
+        if end is None:
+            view = error_view(f"{call.name} was interrupted before it finished.", "Check what it did before retrying.")
+        elif end.result is None:
+            view = private_error(end.error or error_view(f"{call.name} failed."), share_pii=share_pii)
+        else:
+            view = model_view(end.result, share_pii=share_pii)
+    except Exception as exc:  # a view that cannot be built is a bug; the conversation must stay valid anyway
+        log.exception("the result of %s could not be shown to the model", call.name)
+        view = bug_view(call.name, exc)
+    return json.dumps(view, ensure_ascii=False, default=str)
 
 
 def _parse_arguments(text: str) -> dict[str, Any] | str:

@@ -9,12 +9,11 @@ only here, in the Approve button's callback, as the user (`actor="user"`), never
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
-import os
 import secrets
 import time
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,7 @@ from storage.errors import UserError
 from tools.catalog.products import forget_chat_shortlists
 from tools.context import ToolContext
 from tools.registry import run_tool
-from tools.results import ToolResult
+from tools.results import ConfirmationRequest, ToolResult
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +83,9 @@ def user_ctx(chat_id: str | None = None) -> ToolContext:
 
 
 def chat_ctx() -> ToolContext:
-    """This chat session's context: what it runs, by button or through the agent, uses its own shortlist."""
-    return user_ctx(cl.user_session.get("id"))
+    """This chat session's context: what it runs, by button or through the agent, uses its own shortlist
+    and may import the files uploaded in this chat (the assistant no others, outside the import folder)."""
+    return replace(user_ctx(cl.user_session.get("id")), uploads=tuple(cl.user_session.get("uploads") or ()))
 
 
 @cache
@@ -216,6 +216,8 @@ class TurnView:
             await self._drop_progress(event.call_id)
             if event.result:
                 self.results.append(event.result)
+            if event.confirmation:
+                await show_confirmation(event.confirmation)
         elif isinstance(event, Error):
             await self.finish()
             await cl.Message(content=f"**{event.message}**" + (f"\n\n{event.hint}" if event.hint else "")).send()
@@ -286,7 +288,42 @@ def progress_text(event: ToolProgress) -> str:
     return f"{event.description}: {event.completed:,.0f}/{event.total:,.0f} ({event.completed / event.total:.0%})"
 
 
+async def show_confirmation(request: ConfirmationRequest) -> None:
+    """Ask the person before a destructive call; the request stays in this session, the button holds only its id."""
+    pending = cl.user_session.get("confirmations") or {}
+    key = secrets.token_urlsafe(8)
+    pending[key] = request
+    cl.user_session.set("confirmations", pending)
+    await cl.Message(
+        content=f"**Are you sure?** {request.message}\n\n**Confirm** goes ahead; **Cancel** keeps everything as it is.",
+        actions=[
+            cl.Action(name="confirm", label="Confirm", payload={"id": key}, tooltip="Go ahead: this cannot be undone"),
+            cl.Action(name="cancel", label="Cancel", payload={"id": key}, tooltip="Keep everything as it is"),
+        ],
+    ).send()
+
+
 # -- the decision buttons --------------------------------------------------------------------------
+async def on_confirm(action: cl.Action) -> None:
+    """The person confirmed: repeat exactly the refused call as the user, confirmed (never the agent)."""
+    request = (cl.user_session.get("confirmations") or {}).pop(str(action.payload.get("id")), None)
+    if request is None:
+        await cl.Message(content="That request was already answered or has expired; nothing was changed.").send()
+        return
+    result = await _user_tool(request.tool, confirmed=True, **request.arguments)
+    if result:
+        conversation().note(f"{NOTE_PREFIX} The user confirmed {request.tool}: {result.summary}")
+        await show_result(result, get_db())
+        await cl.Message(content=result.summary).send()
+
+
+async def on_cancel(action: cl.Action) -> None:
+    request = (cl.user_session.get("confirmations") or {}).pop(str(action.payload.get("id")), None)
+    if request is not None:
+        conversation().note(f"{NOTE_PREFIX} The user cancelled {request.tool}; nothing was changed.")
+    await cl.Message(content="Cancelled: nothing was changed.").send()
+
+
 async def on_approve(action: cl.Action) -> None:
     campaign_id, version = int(action.payload["campaign_id"]), int(action.payload["version"])
     user = cl.user_session.get("user")
@@ -327,12 +364,15 @@ async def on_say(action: cl.Action) -> None:
     await run_turn(text)
 
 
-async def _user_tool(name: str, **arguments: Any) -> ToolResult | None:
-    """Run a tool as the user, showing it as a step; any failure becomes a message, not a crash."""
+async def _user_tool(name: str, *, confirmed: bool = False, **arguments: Any) -> ToolResult | None:
+    """Run a tool as the user, showing it as a step; any failure becomes a message, not a crash.
+
+    `confirmed`: the person pressed Confirm for exactly this call (destructive tools refuse otherwise)."""
     async with cl.Step(name=step_name(name), type="tool", show_input="json") as step:
         step.input = json.dumps(arguments)
+        ctx = replace(chat_ctx(), confirmed=confirmed)
         try:
-            result = await asyncio.to_thread(run_tool, chat_ctx(), name, arguments)
+            result = await asyncio.to_thread(run_tool, ctx, name, arguments)
         except Exception as exc:  # a UserError is expected; anything else is a bug, and the chat goes on
             if not isinstance(exc, UserError):
                 log.exception("tool %s failed", name)
@@ -340,7 +380,7 @@ async def _user_tool(name: str, **arguments: Any) -> ToolResult | None:
             step.output, step.is_error = text, True
             await cl.Message(content=text).send()
             return None
-        step.output = result.summary
+        step.output = plain(result.summary)
     return result
 
 
@@ -354,6 +394,7 @@ async def import_files(files: list[Any], text: str) -> None:
                 "file with customers, products or orders (say *products* or *orders* if it holds those)."
             ).send()
             continue
+        cl.user_session.set("uploads", [*(cl.user_session.get("uploads") or []), str(file.path)])
         kind = guess_kind(name, text)
         result = await _user_tool("import_data", kind=kind, path=str(file.path))
         if result:
@@ -369,29 +410,6 @@ def guess_kind(file_name: str, text: str) -> str:
         if any(stem in words for stem in stems):
             return kind
     return "customers"
-
-
-# -- login (only when PROMOPILOT_PASSWORD is set) --------------------------------------------------
-def enable_login() -> bool:
-    """Ask for a password when PROMOPILOT_PASSWORD is set (a shared deployment); True when it is on.
-
-    Chainlit signs its session cookies with CHAINLIT_AUTH_SECRET and refuses to start without
-    one; when none is set a random one is made here, so logins simply end when the server restarts.
-    """
-    if not os.environ.get("PROMOPILOT_PASSWORD"):
-        return False
-    if not os.environ.get("CHAINLIT_AUTH_SECRET"):
-        os.environ["CHAINLIT_AUTH_SECRET"] = secrets.token_urlsafe(48)
-    cl.password_auth_callback(check_password)
-    return True
-
-
-def check_password(username: str, password: str) -> cl.User | None:
-    expected_user = os.environ.get("PROMOPILOT_USER") or username
-    expected_password = os.environ.get("PROMOPILOT_PASSWORD", "")
-    ok_user = hmac.compare_digest(username.encode(), expected_user.encode())
-    ok_password = bool(expected_password) and hmac.compare_digest(password.encode(), expected_password.encode())
-    return cl.User(identifier=username, metadata={"provider": "password"}) if ok_user and ok_password else None
 
 
 def _error_text(error: dict[str, Any]) -> str:

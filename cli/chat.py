@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shlex
 import sys
 
 import click
@@ -13,6 +14,8 @@ from assistant.models import chat_model
 from assistant.planner.vocabulary import Vocabulary
 from cli.output import console, err_console
 from tools.context import ToolContext
+from tools.registry import get_tool
+from tools.results import ConfirmationRequest
 
 
 @click.command("chat")
@@ -64,6 +67,11 @@ def _show(event: Event) -> None:
                     f"Approve it yourself: promopilot campaign approve {a.campaign_id} --version {a.version}",
                     highlight=False,
                 )
+        elif event.confirmation:
+            err_console.print(f"[red]✗ {event.confirmation.message}[/]", highlight=False)
+            err_console.print(
+                f"[yellow]Only you can go ahead: {_confirm_command(event.confirmation)}[/]", highlight=False
+            )
         else:
             error = event.error or {}
             err_console.print(f"[red]✗ {error.get('error')}[/] [yellow]{error.get('hint') or ''}[/]", highlight=False)
@@ -73,6 +81,23 @@ def _show(event: Event) -> None:
         console.print()
         if event.usage.total_tokens:
             err_console.print(f"[dim]{event.usage.total_tokens:,} tokens[/]")
+
+
+def _confirm_command(request: ConfirmationRequest) -> str:
+    """The CLI command that repeats the refused call, confirmed."""
+    tool = get_tool(request.tool)
+    words = ["promopilot", tool.cli or tool.name]
+    for name, value in request.arguments.items():
+        flag = f"--{name.replace('_', '-')}"
+        if isinstance(value, bool):
+            words.append(flag if value else f"--no-{flag[2:]}")
+        else:
+            words += [
+                part
+                for item in (value if isinstance(value, list) else [value])
+                for part in (flag, shlex.quote(str(item)))
+            ]
+    return " ".join([*words, "--yes"])
 
 
 def _as_dict(event: Event) -> dict:

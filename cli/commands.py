@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import sys
 import types
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
@@ -50,13 +51,23 @@ def command_for(tool: Tool, name: str) -> click.Command:
             help="Write the result's charts as HTML files into this folder.",
         ),
     ]
+    if tool.confirm:
+        params.append(
+            click.Option(
+                ["--yes", "-y", "confirmed"],
+                is_flag=True,
+                help="Go ahead even where this replaces or deletes data (without it, it refuses and says what).",
+            )
+        )
 
     @click.pass_context
-    def callback(click_ctx: click.Context, as_json: bool, save_charts: str | None, **values: Any) -> None:
+    def callback(
+        click_ctx: click.Context, as_json: bool, save_charts: str | None, confirmed: bool = False, **values: Any
+    ) -> None:
         state = click_ctx.find_root().obj
         arguments = {k: _from_cli(fields[k], v) for k, v in values.items() if v is not None and v != ()}
         try:
-            result = tool(state.context(), arguments)
+            result = tool(replace(state.context(), confirmed=confirmed), arguments)
         except UserError as error:
             show_error(error, as_json)
             sys.exit(1)

@@ -15,10 +15,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TextColu
 from rich.progress import Progress as RichBar
 from rich.table import Table as RichTable
 
-from storage.errors import UserError
+from storage.errors import NeedsConfirmation, UserError
 from tools.context import Progress
 from tools.results import Table, ToolResult
 
+CONFIRM_AT_CLI = "Run the same command again with --yes to go ahead."
 console = Console()
 err_console = Console(stderr=True)
 
@@ -39,17 +40,32 @@ def print_json(payload: Any) -> None:
 
 
 def show_error(error: UserError, as_json: bool) -> None:
+    hint = CONFIRM_AT_CLI if isinstance(error, NeedsConfirmation) else error.hint
     if as_json:
-        print_json(error.to_dict())
+        print_json({**error.to_dict(), "hint": hint})
     else:
         err_console.print(f"[bold red]Error:[/] {error.message}", highlight=False)
-        if error.hint:
-            err_console.print(f"[yellow]What to do:[/] {error.hint}", highlight=False)
+        if hint:
+            err_console.print(f"[yellow]What to do:[/] {hint}", highlight=False)
 
 
 def show_result(result: ToolResult, as_json: bool, charts_dir: str | None = None) -> None:
+    """Print the result, then write its charts: a folder that cannot be written loses the charts, not the result."""
+    _print_result(result, as_json, charts_dir)
     if charts_dir:
-        _save_charts(result, Path(charts_dir))
+        try:
+            _save_charts(result, Path(charts_dir))
+        except OSError as exc:
+            err_console.print(
+                f"[bold red]Error:[/] cannot write the charts to {charts_dir}: {exc.strerror or exc}.\n"
+                "[yellow]What to do:[/] the command itself finished (its result is above); pick a folder you "
+                "can write with --save-charts, or leave it out.",
+                highlight=False,
+            )
+            sys.exit(1)
+
+
+def _print_result(result: ToolResult, as_json: bool, charts_dir: str | None) -> None:
     if as_json:
         print_json(result.to_json())
         return

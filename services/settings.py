@@ -31,6 +31,8 @@ class Settings(BaseModel):
     send_rate: float = 50.0  # messages per second
     frequency_cap_days: int = 7
     shop_url: str = "https://shop.example.com"  # campaign links point here (landing page, /products/SKU)
+    link_domains: list[str] = []  # sites besides the shop's that links the assistant writes may point at
+    import_dir: str | None = None  # the one folder the assistant may import from (besides chat uploads)
 
     @property
     def model_label(self) -> str:
@@ -67,4 +69,8 @@ class Settings(BaseModel):
                 env("PROMOPILOT_FREQUENCY_CAP_DAYS") or cls.model_fields["frequency_cap_days"].default
             ),
             shop_url=(env("PROMOPILOT_SHOP_URL") or cls.model_fields["shop_url"].default).rstrip("/"),
+            import_dir=env("PROMOPILOT_IMPORT_DIR") or None,
+            link_domains=[
+                d.strip().lower().lstrip(".") for d in (env("PROMOPILOT_LINK_DOMAINS") or "").split(",") if d.strip()
+            ],
         )

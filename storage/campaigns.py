@@ -189,6 +189,18 @@ def listing(db: Database, status: str | None = None) -> pd.DataFrame:
     )
 
 
+def unsent_on_active_run(db: Database) -> tuple[int, list[int]] | None:
+    """The active segmentation and the campaigns still to be sent (or sending) that target it; None if none do."""
+    unsent = [str(status) for status in CampaignStatus if TRANSITIONS[status]]
+    found = db.rows(
+        """SELECT r.run_id, list(c.campaign_id ORDER BY c.campaign_id) AS campaigns
+           FROM segment_runs r JOIN campaigns c ON c.run_id = r.run_id
+           WHERE r.is_active AND c.status IN (SELECT unnest(?)) GROUP BY r.run_id""",
+        [unsent],
+    )
+    return (found[0]["run_id"], found[0]["campaigns"]) if found else None
+
+
 def excluded_at_send(db: Database, campaign_id: int) -> dict[str, int]:
     """How many customers were left out, by reason, when the recipient list was frozen."""
     raw = db.scalar("SELECT excluded FROM campaign_sends WHERE campaign_id = ?", [campaign_id])

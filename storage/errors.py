@@ -27,3 +27,26 @@ class UserError(Exception):
 
 class DatabaseBusy(UserError):
     """Another process holds the DuckDB file (DuckDB allows one writer process at a time)."""
+
+
+class NeedsConfirmation(UserError):
+    """A tool would destroy data and no person has confirmed it yet; nothing was changed.
+
+    Raised through `ToolContext.confirm`. The registry fills in `tool` and `arguments`, so the
+    chat can offer a Confirm button that repeats exactly this call as the user (the CLI: `--yes`).
+    The assistant can never confirm: its calls always run unconfirmed.
+    """
+
+    def __init__(self, action: str, losses: list[str]) -> None:
+        super().__init__(
+            f"Nothing was changed: this would {action} {_listing(losses)}.",
+            hint="Only a person can confirm this: press Confirm in the chat, or run the command again with --yes.",
+        )
+        self.action = action
+        self.losses = losses
+        self.tool: str | None = None
+        self.arguments: dict[str, Any] = {}
+
+
+def _listing(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"

@@ -299,3 +299,9 @@ def m007_predictions(con: duckdb.DuckDBPyConnection) -> None:
             value_12m DOUBLE                          -- expected 12-month revenue x margin
         );
     """)
+
+
+@migration
+def m008_event_spool(con: duckdb.DuckDBPyConnection) -> None:
+    """How far each tracking spool file is in `events` (web/event_spool.py): replay neither loses nor doubles."""
+    con.execute("CREATE TABLE event_spool (file VARCHAR PRIMARY KEY, applied BIGINT NOT NULL)")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 from types import SimpleNamespace
 from unittest.mock import AsyncMock, Mock
@@ -283,32 +282,6 @@ def test_with_a_model_each_answer_ends_with_the_conversations_token_count(web, f
     second = say("thanks")
     assert "Anything else?\n\n*45 tokens this conversation*" in texts(second), "counted over the whole conversation"
     assert store["conversation"].usage.total_tokens == 45
-
-
-def test_password_login_checks_the_configured_password(monkeypatch):
-    monkeypatch.setenv("PROMOPILOT_PASSWORD", "s3cret")
-    monkeypatch.setenv("PROMOPILOT_USER", "marketer")
-    assert webapp.check_password("marketer", "s3cret").identifier == "marketer"
-    assert webapp.check_password("marketer", "wrong") is None
-    assert webapp.check_password("someone", "s3cret") is None
-
-
-def test_login_is_on_only_with_a_password_and_brings_its_own_cookie_secret(monkeypatch):
-    from chainlit.config import config
-
-    monkeypatch.setattr(config.code, "password_auth_callback", None)  # restored after the test
-    monkeypatch.setenv("PROMOPILOT_PASSWORD", "")  # setenv, not delenv: the environment is restored afterwards
-    monkeypatch.setenv("CHAINLIT_AUTH_SECRET", "")
-    assert webapp.enable_login() is False
-    assert config.code.password_auth_callback is None and os.environ["CHAINLIT_AUTH_SECRET"] == ""
-
-    monkeypatch.setenv("PROMOPILOT_PASSWORD", "s3cret")
-    assert webapp.enable_login() is True
-    assert config.code.password_auth_callback is not None
-    assert len(os.environ["CHAINLIT_AUTH_SECRET"]) >= 32, "chainlit refuses to start without one"
-    monkeypatch.setenv("CHAINLIT_AUTH_SECRET", "kept-as-configured")
-    webapp.enable_login()
-    assert os.environ["CHAINLIT_AUTH_SECRET"] == "kept-as-configured"
 
 
 def test_tracking_links_are_served_ahead_of_chainlits_catch_all(web):

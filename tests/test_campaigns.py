@@ -327,3 +327,21 @@ def test_a_draft_can_still_be_revised_after_its_segmentation_is_gone(segmented):
     segmented.db.execute("DELETE FROM segments")
     result = run_tool(segmented, "campaign_revise", campaign_id=campaign_id, instruction="make it more formal")
     assert result.data["version"] == 2
+
+
+def test_the_assistant_may_link_only_to_the_shop_or_allowed_sites_a_person_to_any(demo_ctx):
+    from dataclasses import replace
+
+    sku = demo_ctx.db.scalar("SELECT sku FROM products ORDER BY stock DESC LIMIT 1")
+    agent = replace(demo_ctx, actor="agent")
+    for url in ("https://evil.example/login", "https://shop.example.com.evil.example/", "https://example.com/"):
+        with pytest.raises(UserError, match="not on the shop's own site"):
+            run_tool(agent, "campaign_draft", skus=[sku], variants=1, url=url)
+    assert demo_ctx.db.scalar("SELECT count(*) FROM campaigns") == 0
+
+    run_tool(agent, "campaign_draft", skus=[sku], variants=1, url="https://shop.example.com/sale")
+    run_tool(agent, "campaign_draft", skus=[sku], variants=1, url="https://www.shop.example.com/sale")
+    demo_ctx.settings.link_domains = ["lookbook.example.net"]
+    run_tool(agent, "campaign_draft", skus=[sku], variants=1, url="https://lookbook.example.net/spring")
+    run_tool(demo_ctx, "campaign_draft", skus=[sku], variants=1, url="https://evil.example/anything")  # a person
+    assert demo_ctx.db.scalar("SELECT count(*) FROM campaigns") == 4

@@ -17,6 +17,7 @@ def customers(db):
 def test_same_seed_same_shop_other_seed_other_shop(ctx):
     run_tool(ctx, "generate_demo_data", customers=300, products=40, seed=11)
     first = customers(ctx.db)
+    ctx.confirmed = True  # replacing the shop needs a person's confirmation
     run_tool(ctx, "generate_demo_data", customers=300, products=40, seed=11)
     assert customers(ctx.db).equals(first)
     run_tool(ctx, "generate_demo_data", customers=300, products=40, seed=12)

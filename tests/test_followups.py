@@ -159,8 +159,6 @@ def say(agent: Agent, conversation: Conversation, text: str) -> tuple[list, str]
     ],
 )
 def test_analytic_questions_run_in_the_sandbox_and_answer_in_words(demo_ctx, text):
-    # Sharing on: what redaction makes of a query result is the safety branch's (issue 10, item 2).
-    demo_ctx.settings = demo_ctx.settings.model_copy(update={"share_pii": True})
     run_tool(demo_ctx, "segment_run", k=3)
     agent = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db)))
     events, answer = say(agent, Conversation(), text)
@@ -171,7 +169,6 @@ def test_analytic_questions_run_in_the_sandbox_and_answer_in_words(demo_ctx, tex
 
 
 def test_make_sure_the_data_is_clean_never_generates_data(demo_ctx):
-    demo_ctx.settings = demo_ctx.settings.model_copy(update={"share_pii": True})  # as above
     agent = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db)))
     for text in ("make sure the data is clean", "make a list of my best customers", "can you make sense of this data?"):
         events, _ = say(agent, Conversation(), text)
@@ -179,7 +176,6 @@ def test_make_sure_the_data_is_clean_never_generates_data(demo_ctx):
 
 
 def test_a_figure_the_data_does_not_have_yet_is_said_in_words(demo_ctx):
-    demo_ctx.settings = demo_ctx.settings.model_copy(update={"share_pii": True})  # as above
     agent = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db)))
     _, answer = say(agent, Conversation(), "revenue by category")  # the demo shop has no orders
     assert answer == "There is no revenue to break down by category yet."

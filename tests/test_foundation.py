@@ -116,7 +116,7 @@ def test_data_tools_that_grow_with_the_data_show_progress_to_the_end(ctx, tmp_pa
     """On a million rows each of these takes seconds, so each drives a progress bar to completion."""
     run_tool(ctx, "generate_demo_data", customers=100, products=5, defects=0.1)
     (tmp_path / "in.csv").write_text("customer_id,email\nZ1,z@example.com\n")
-    ctx.progress = progress_log
+    ctx.progress, ctx.confirmed = progress_log, True  # a person confirmed replacing the demo shop
     run_tool(ctx, tool, **{k: v.format(folder=tmp_path) if isinstance(v, str) else v for k, v in arguments.items()})
     assert ctx.progress.tasks, f"{tool} showed no progress"
     assert all(t["total"] and t["done"] == t["total"] for t in ctx.progress.tasks)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -234,3 +235,32 @@ def test_the_cli_runs_and_refuses(ctx):
     assert '"n"' in out.stdout and "40" in out.stdout
     refused = CliRunner().invoke(main, ["--db", ctx.db.path, "query", "DROP TABLE products"])
     assert refused.exit_code == 1 and "Refused" in refused.stderr
+
+
+def test_a_huge_value_is_cut_for_the_terminal_and_the_model_and_says_so(ctx):
+    from assistant.views import model_view
+
+    result = run_tool(ctx, "query_data", sql="SELECT repeat('x', 300000000) AS big, 7 AS n")
+
+    (row,) = result.tables[0].rows
+    assert len(row[0]) < 1100 and row[0].endswith("…[cut]") and row[1] == 7
+    assert "values longer than 1,000 characters were cut" in result.summary
+    assert result.data["truncated"] is True
+    assert len(json.dumps(model_view(result))) < 5000
+
+
+def test_a_result_too_big_in_total_stops_at_the_byte_limit_and_says_so(ctx):
+    sql = "SELECT repeat('y', 900) AS a, repeat('z', 900) AS b, i FROM range(5000) t(i)"
+    result = run_tool(ctx, "query_data", sql=sql, max_rows=5000)
+
+    assert 100 < len(result.tables[0].rows) < 5000
+    assert "stopped at 2 MB of results" in result.summary and result.data["truncated"] is True
+    assert len(json.dumps(result.to_json())) < 2_500_000
+
+
+def test_the_cli_prints_a_cut_value_not_a_huge_one(ctx):
+    path = ctx.db.path
+    ctx.db.close()
+    out = CliRunner().invoke(main, ["--db", path, "query", "SELECT repeat('x', 5000000) AS big", "--json"])
+    assert out.exit_code == 0, out.output
+    assert len(out.stdout) < 5000 and "cut" in out.stdout

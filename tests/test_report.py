@@ -113,3 +113,26 @@ def test_the_cli_takes_the_campaign_id_as_an_argument(reported):
     outcome = CliRunner().invoke(main, ["--db", ctx.db.path, "report", str(campaign), "--json"])
     assert outcome.exit_code == 0, outcome.output
     assert json.loads(outcome.output)["data"]["unique_clicks"] == 2
+
+
+def test_unconfirmed_messages_are_reported_apart_and_rates_use_confirmed_sends(reported):
+    """A connection dropped after DATA leaves a message 'unknown': maybe delivered, never resent, not 'sent'."""
+    ctx, campaign, who = reported
+    dropped = [p["customer_id"] for p in who["opened"][:2]]  # one of them opened: that open is not a confirmed send's
+    ctx.db.execute(
+        "UPDATE messages SET status = 'unknown' WHERE campaign_id = ? AND customer_id IN (SELECT unnest(?))",
+        [campaign, dropped],
+    )
+    recipients = ctx.db.scalar("SELECT count(*) FROM messages")
+
+    result = run_tool(ctx, "campaign_report", campaign_id=campaign)
+
+    data = result.data
+    assert (data["sent"], data["unconfirmed"], data["failed"]) == (recipients - 3, 2, 1)
+    assert data["unique_opens"] == len(who["opened"]) - 2
+    assert data["open_rate"] == round(data["unique_opens"] / data["sent"], 4)
+    assert (
+        f"{recipients - 3:,} sent, 2 unconfirmed (the connection dropped before the server answered" in result.summary
+    )
+    assert "not resent to avoid duplicates" in result.summary
+    assert sum(row["sent"] for row in data["by_variant"]) == data["sent"]

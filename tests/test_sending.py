@@ -7,6 +7,7 @@ import signal
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 from email import policy
 
 import pytest
@@ -173,6 +174,7 @@ def test_cancel_drops_what_was_not_sent(shop):
     with FaultySMTPServer() as server:
         shop.settings.smtp_url = server.url
         run_tool(shop, "campaign_send", campaign_id=campaign, limit=4)
+        shop.confirmed = True  # a person confirmed dropping the rest
         result = run_tool(shop, "campaign_cancel", campaign_id=campaign)
         with pytest.raises(UserError, match="cancelled"):
             run_tool(shop, "campaign_send", campaign_id=campaign)
@@ -188,7 +190,7 @@ def test_cancel_during_a_send_stops_it_and_leaves_nothing_queued(shop):
         worker, outcome = send_in_background(shop, campaign)
         while server.received.total() < 3:
             time.sleep(0.005)
-        run_tool(shop, "campaign_cancel", campaign_id=campaign)
+        run_tool(replace(shop, confirmed=True), "campaign_cancel", campaign_id=campaign)
         worker.join(10)
     counts = outcome["result"].data["messages"]
     assert outcome["result"].data["status"] == "cancelled"

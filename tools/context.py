@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Literal
 
 from services.settings import Settings
 from storage.db import Database
+from storage.errors import NeedsConfirmation
 
 if TYPE_CHECKING:
     from services.llm import StructuredModel
@@ -34,6 +35,16 @@ class ToolContext:
     actor: Literal["user", "agent"] = "user"  # who called: the agent cannot call user-only tools
     progress: Progress = field(default_factory=Progress)
     chat_id: str | None = None  # the chat session calling (the web UI sets it); None at the CLI
+    uploads: tuple[str, ...] = ()  # files the person uploaded in this chat (the assistant may import those)
+    confirmed: bool = False  # a person confirmed a destructive call (the chat's Confirm button, the CLI's --yes)
+
+    def confirm(self, action: str, losses: list[str]) -> None:
+        """Refuse to destroy `losses` ("3,000 customers") unless a person confirmed; nothing lost needs no asking.
+
+        The agent's calls are never confirmed (the registry clears the flag), so only a person can go ahead."""
+        losses = [loss for loss in losses if loss]
+        if losses and not self.confirmed:
+            raise NeedsConfirmation(action, losses)
 
     def shortlist(self, name: str | None = None) -> str:
         """The shortlist a call means: the one named, else this chat's own, else `DEFAULT_SHORTLIST`.

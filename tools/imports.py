@@ -34,6 +34,7 @@ from pydantic import AliasChoices, BaseModel, Field
 
 from storage.errors import UserError
 from tools.context import ToolContext
+from tools.data.import_folder import readable_path
 from tools.data.overview import new_run_id
 from tools.registry import Positional, tool
 from tools.results import Table, ToolResult
@@ -168,6 +169,7 @@ def import_data(ctx: ToolContext, args: ImportArgs) -> ToolResult:
     file again updates rather than duplicates. Use dry_run first to preview the column matching.
     Orders are also summarised into each customer's spend, order count, recency and categories.
     """
+    args = args.model_copy(update={"path": readable_path(ctx, args.path)})  # the assistant: uploads, import folder
     con = ctx.db.con
     try:
         with ctx.progress.task(f"Importing {Path(args.path).name}", total=3) as advance:

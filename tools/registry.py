@@ -9,7 +9,9 @@
 
 The argument model comes from the type hint, the description from the docstring. `cli` names
 the command ("segment run" makes a `run` command in a `segment` group); `agent=False` keeps a
-tool away from the model (approving a campaign is a human's decision).
+tool away from the model (approving a campaign is a human's decision). `confirm=True` marks a tool
+that may destroy data: it calls `ctx.confirm(...)`, which refuses until a person confirms (the CLI
+gives it `--yes`; the chat a Confirm button). The assistant's calls are never confirmed.
 """
 
 from __future__ import annotations
@@ -18,13 +20,13 @@ import importlib
 import inspect
 import pkgutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar, get_type_hints
 
 from pydantic import BaseModel, ValidationError
 
-from storage.errors import UserError
+from storage.errors import NeedsConfirmation, UserError
 from tools.context import ToolContext
 from tools.results import ToolResult
 
@@ -43,6 +45,7 @@ class Tool:
     fn: Callable[[ToolContext, Any], ToolResult]
     cli: str | None
     agent: bool
+    confirm: bool = False  # may destroy data: asks a person first (`ctx.confirm`)
 
     def schema(self) -> dict[str, Any]:
         """The OpenAI Chat Completions tool declaration."""
@@ -76,13 +79,22 @@ class Tool:
                 f"{self.name} can only be done by a person, not by the assistant.",
                 hint="Use the button in the chat or the promopilot CLI.",
             )
-        return self.fn(ctx, self.parse(arguments, **kwargs))
+        if ctx.actor == "agent" and ctx.confirmed:
+            ctx = replace(ctx, confirmed=False)  # only a person confirms
+        args = self.parse(arguments, **kwargs)
+        try:
+            return self.fn(ctx, args)
+        except NeedsConfirmation as exc:
+            exc.tool, exc.arguments = self.name, args.model_dump(mode="json", exclude_unset=True)
+            raise
 
 
 REGISTRY: dict[str, Tool] = {}
 
 
-def tool(*, cli: str | None = None, agent: bool = True, name: str | None = None) -> Callable[[F], F]:
+def tool(
+    *, cli: str | None = None, agent: bool = True, name: str | None = None, confirm: bool = False
+) -> Callable[[F], F]:
     """Register a `fn(ctx, args) -> ToolResult` as a tool. Returns `fn` unchanged."""
 
     def register(fn: F) -> F:
@@ -102,6 +114,7 @@ def tool(*, cli: str | None = None, agent: bool = True, name: str | None = None)
             fn=fn,
             cli=cli,
             agent=agent,
+            confirm=confirm,
         )
         return fn
 

@@ -86,6 +86,21 @@ class ApprovalRequest(BaseModel):
     preview_text: str = ""
 
 
+class ConfirmationRequest(BaseModel):
+    """A destructive call a tool refused until a person confirms it (the UI shows Confirm / Cancel).
+
+    Confirming repeats exactly this call as the user, confirmed; the assistant cannot confirm."""
+
+    tool: str
+    arguments: dict[str, Any]
+    message: str  # "Nothing was changed: this would replace 3,000 customers and 2 segmentations."
+
+    @classmethod
+    def from_error(cls, error: Any) -> ConfirmationRequest:
+        """From a `storage.errors.NeedsConfirmation` the registry has filled in."""
+        return cls(tool=error.tool, arguments=jsonable(error.arguments), message=error.message)
+
+
 class ToolResult(BaseModel):
     summary: str = Field(description="One or two plain sentences a marketer can read.")
     data: dict[str, Any] = Field(default_factory=dict)

@@ -19,17 +19,20 @@ from __future__ import annotations
 import base64
 import html
 from collections.abc import Callable
+from functools import cache, lru_cache
 from typing import Any
 
 import duckdb
 from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_fixed
 
 from services.settings import Settings
 from storage.customers import address_sql
 from storage.db import Database
-from tools.campaigns.links import LinkToken, campaign_urls, verify
+from tools.campaigns.links import LinkSigner, LinkToken, campaign_urls
+from web.event_spool import EventSpool, event
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 NO_STORE = {"Cache-Control": "no-store, private", "Referrer-Policy": "no-referrer"}
@@ -40,30 +43,45 @@ PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <h1 style="font-size:1.4rem">{title}</h1>{body}</body></html>"""
 
 
-def create_router(get_db: Callable[[], Database], settings: Settings | None = None) -> APIRouter:
-    """The /t/ endpoints over the database `get_db()` returns (shared, not closed here)."""
+def create_router(
+    get_db: Callable[[], Database], settings: Settings | None = None, *, batched: bool = True
+) -> APIRouter:
+    """The /t/ endpoints over the database `get_db()` returns (shared, not closed here).
+
+    Opens and clicks go through an `EventSpool` (durable at once, into the database in batches);
+    `batched=False` is the simple way, one transaction per hit (the benchmark's baseline)."""
     router = APIRouter(prefix="/t", include_in_schema=False)
     config = settings or Settings.from_env()
+    spool = EventSpool(get_db()) if batched else None
+    signer = cache(lambda: LinkSigner.for_db(get_db(), config))  # the key never changes once made
+    urls_of = lru_cache(maxsize=1024)(lambda campaign: campaign_urls(get_db(), config, campaign))  # fixed once sent
 
     def checked(token: str, kind: str) -> LinkToken:
-        link = verify(get_db(), config, token)
+        link = signer().verify(token)
         if link is None or link.kind != kind:
             raise HTTPException(status_code=404, detail="Not found")
         return link
 
+    async def record(link: LinkToken, kind: str, url: str | None, request: Request) -> None:
+        if spool is None:
+            await run_in_threadpool(_record, get_db(), link, kind, url, request)
+        else:
+            user_agent = request.headers.get("user-agent")
+            await spool.record(event(link.campaign_id, link.customer_id, kind, url, user_agent))
+
     @router.get("/o/{token}.gif")
-    def open_pixel(token: str, request: Request) -> Response:
+    async def open_pixel(token: str, request: Request) -> Response:
         link = checked(token, "open")
-        _record(get_db(), link, "open", None, request)
+        await record(link, "open", None, request)
         return Response(PIXEL, media_type="image/gif", headers=NO_STORE)
 
     @router.get("/c/{token}")
-    def click(token: str, request: Request) -> RedirectResponse:
+    async def click(token: str, request: Request) -> RedirectResponse:
         link = checked(token, "click")
-        urls = campaign_urls(get_db(), config, link.campaign_id)
+        urls = await run_in_threadpool(urls_of, link.campaign_id)
         if not 0 <= link.url_index < len(urls):
             raise HTTPException(status_code=404, detail="Not found")
-        _record(get_db(), link, "click", urls[link.url_index], request)
+        await record(link, "click", urls[link.url_index], request)
         return RedirectResponse(urls[link.url_index], status_code=302, headers=NO_STORE)
 
     @router.get("/u/{token}", response_class=HTMLResponse)
@@ -91,10 +109,10 @@ def create_router(get_db: Callable[[], Database], settings: Settings | None = No
     return router
 
 
-def tracking_app(get_db: Callable[[], Database], settings: Settings | None = None) -> FastAPI:
+def tracking_app(get_db: Callable[[], Database], settings: Settings | None = None, *, batched: bool = True) -> FastAPI:
     """Just the tracking endpoints, for `promopilot serve-tracking` (no chat UI)."""
     app = FastAPI(title="PromoPilot tracking", docs_url=None, redoc_url=None, openapi_url=None)
-    app.include_router(create_router(get_db, settings))
+    app.include_router(create_router(get_db, settings, batched=batched))
     return app
 
 

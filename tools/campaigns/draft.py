@@ -70,7 +70,9 @@ class PreviewArgs(BaseModel):
 
 class ApproveArgs(BaseModel):
     campaign_id: Annotated[int, Positional()] = Field(description="The campaign to approve.")
-    version: int = Field(ge=1, description="The version you checked and approve (shown with the preview).")
+    version: int | None = Field(
+        None, ge=1, description="The version you checked and approve (shown with the preview); default the latest."
+    )
     approved_by: str | None = Field(None, max_length=120, description="Who approves (default: your user name).")
 
 
@@ -93,6 +95,7 @@ def campaign_draft(ctx: ToolContext, args: DraftArgs) -> ToolResult:
     product, the unsubscribe link) are filled in per recipient when sending. The result is
     draft version 1, shown for approval; nothing is sent.
     """
+    _check_link(ctx, args.url)
     wanted = sorted({*args.segments, *([args.segment] if args.segment is not None else [])})
     run_id = require_active_run(ctx.db) if wanted else active_run_id(ctx.db)
     audience = audience_for(ctx.db, run_id, wanted)
@@ -188,6 +191,9 @@ def campaign_list(ctx: ToolContext, args: ListArgs) -> ToolResult:
 @tool(cli="campaign approve", agent=False)
 def campaign_approve(ctx: ToolContext, args: ApproveArgs) -> ToolResult:
     """Approve one version of a campaign for sending (a person's decision: the assistant cannot do this)."""
+    if args.version is None:
+        campaigns.load(ctx.db, args.campaign_id)  # a clear error for a campaign that does not exist
+        args = args.model_copy(update={"version": campaigns.latest_version(ctx.db, args.campaign_id)})
     campaigns.load_version(ctx.db, args.campaign_id, args.version)  # names the latest version if this one is missing
     who = (args.approved_by or _os_user()).strip() or "marketer"
     with ctx.db.transaction() as con:
@@ -215,6 +221,22 @@ def campaign_reject(ctx: ToolContext, args: RejectArgs) -> ToolResult:
 
 
 # -- helpers -------------------------------------------------------------------------------------
+def _check_link(ctx: ToolContext, url: str | None) -> None:
+    """A link the assistant writes must point at the shop or a domain the settings allow (a person may type any).
+
+    A model that read a prompt injection could otherwise send every customer to `evil.example/login`."""
+    if url is None or ctx.actor != "agent":
+        return
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    allowed = {(urlsplit(ctx.settings.shop_url).hostname or "").lower(), *ctx.settings.link_domains} - {""}
+    if not any(host == domain or host.endswith(f".{domain}") for domain in allowed):
+        raise UserError(
+            f"The link {url} is not on the shop's own site ({', '.join(sorted(allowed))}), so I cannot use it.",
+            hint="Use a page of the shop, or the person can set any link themselves "
+            "(the allowed sites can be extended in the settings).",
+        )
+
+
 def _insert_version(
     con: Any, campaign_id: int, version: int, copy: Copy, instruction: str | None, url: str | None, skus: list[str]
 ) -> None:

@@ -4,7 +4,9 @@ One SQL pass: each recipient's events are folded into flags (opened, clicked, un
 counted with GROUPING SETS for the whole campaign, each variant and each segment at once. Repeated
 opens and clicks by one person count once. A click counts as an open too (the message was read
 even if the mail app blocked the pixel), so the click-to-open rate never exceeds 100%. Messages
-whose delivery is unconfirmed (status unknown) count as sent for the rates.
+whose delivery is unconfirmed (status unknown: the connection dropped after the message was handed
+over and before the server answered; never resent, to avoid duplicates) are reported apart: "sent"
+and every rate count only the sends the server confirmed.
 """
 
 from __future__ import annotations
@@ -36,13 +38,13 @@ REPORT_SQL = """
     SELECT CASE WHEN grouping(variant) = 0 THEN 'variant' WHEN grouping(segment) = 0 THEN 'segment'
                 ELSE 'total' END AS level,
            variant, segment, any_value(segment_name) AS segment_name,
-           count(*) FILTER (WHERE status IN ('sent', 'unknown')) AS sent,
+           count(*) FILTER (WHERE status = 'sent') AS sent,
            count(*) FILTER (WHERE status = 'unknown') AS unconfirmed,
            count(*) FILTER (WHERE status = 'failed') AS failed,
            count(*) FILTER (WHERE status IN ('skipped', 'cancelled')) AS not_sent,
            count(*) FILTER (WHERE status IN ('queued', 'sending')) AS waiting,
-           count(*) FILTER (WHERE opened AND status IN ('sent', 'unknown')) AS unique_opens,
-           count(*) FILTER (WHERE clicked AND status IN ('sent', 'unknown')) AS unique_clicks,
+           count(*) FILTER (WHERE opened AND status = 'sent') AS unique_opens,
+           count(*) FILTER (WHERE clicked AND status = 'sent') AS unique_clicks,
            count(*) FILTER (WHERE unsubscribed) AS unsubscribes
     FROM per_person
     GROUP BY GROUPING SETS ((), (variant), (segment))
@@ -86,9 +88,15 @@ def campaign_report(ctx: ToolContext, args: ReportArgs) -> ToolResult:
         "click_to_open_rate": total["click_to_open_rate"],
         "unsubscribes": int(total["unsubscribes"]),
     }
+    unconfirmed = (
+        f"{totals['unconfirmed']:,} unconfirmed (the connection dropped before the server answered; "
+        "not resent to avoid duplicates), "
+        if totals["unconfirmed"]
+        else ""
+    )
     summary = (
         f"Campaign {args.campaign_id} ({campaign['name']}, {campaign['status']}): {totals['sent']:,} sent, "
-        f"{totals['failed']:,} failed, {skipped:,} skipped; {_pct(totals['open_rate'])} opened, "
+        f"{unconfirmed}{totals['failed']:,} failed, {skipped:,} skipped; {_pct(totals['open_rate'])} opened, "
         f"{_pct(totals['click_rate'])} clicked ({_pct(totals['click_to_open_rate'])} of openers), "
         f"{totals['unsubscribes']:,} unsubscribed."
     )

@@ -140,15 +140,21 @@ def campaign_pause(ctx: ToolContext, args: CampaignIdArgs) -> ToolResult:
     )
 
 
-@tool(cli="campaign cancel")
+@tool(cli="campaign cancel", confirm=True)
 def campaign_cancel(ctx: ToolContext, args: CampaignIdArgs) -> ToolResult:
-    """Cancel a campaign for good: messages not yet sent are never sent. Already sent ones stay sent."""
+    """Cancel a campaign for good: messages not yet sent are never sent. Already sent ones stay sent.
+
+    An approved or started campaign is only cancelled once a person confirms."""
     campaign = campaigns.load(ctx.db, args.campaign_id)
     if campaign["status"] in {"sent", "cancelled"}:
         raise UserError(
             f"Campaign {args.campaign_id} is already {campaign['status']}.",
             hint=f"See how it did with `promopilot report {args.campaign_id}`.",
         )
+    if campaign["status"] != "draft":  # an approved or started campaign: a person decides to drop it
+        queued = messages.count(ctx.db, args.campaign_id, "queued")
+        unsent = f"{queued:,} messages not yet sent would never be" if queued else "approved, it could never be sent"
+        ctx.confirm("cancel", [f"campaign {args.campaign_id} for good ({unsent})"])
     with _active_lock:
         running = args.campaign_id in _active
     if not running:  # settle what a crashed run left behind before closing the books

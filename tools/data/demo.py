@@ -51,13 +51,14 @@ class DemoArgs(BaseModel):
     )
 
 
-@tool(cli="demo")
+@tool(cli="demo", confirm=True)
 def generate_demo_data(ctx: ToolContext, args: DemoArgs) -> ToolResult:
     """Create a synthetic clothing shop: customers with behaviour and preferences, plus an inventory.
 
-    Replaces all existing customers, products, orders and segmentations. Use it to try
-    PromoPilot without your own data.
+    Replaces all existing customers, products, orders and segmentations, so over existing data a
+    person must confirm it first. Use it to try PromoPilot without your own data.
     """
+    ctx.confirm("replace", existing_data(ctx))
     rng = np.random.default_rng(args.seed)
     now = datetime(2026, 1, 1)
     with ctx.progress.task("Generating demo shop", total=3) as advance:
@@ -82,6 +83,14 @@ def generate_demo_data(ctx: ToolContext, args: DemoArgs) -> ToolResult:
         data={"customers": args.customers, "products": args.products, "seed": args.seed, "defects": defects},
         tables=[Table.from_df("Customer types", mix)],
     )
+
+
+def existing_data(ctx: ToolContext) -> list[str]:
+    """What replacing the shop's data would lose, in words ("3,000 customers"); empty for an empty shop."""
+    counts = ctx.db.rows("""
+        SELECT (SELECT count(*) FROM customers) AS customers, (SELECT count(*) FROM products) AS products,
+               (SELECT count(*) FROM orders) AS orders, (SELECT count(*) FROM segment_runs) AS segmentations""")[0]
+    return [f"{n:,} {noun if n != 1 else noun[:-1]}" for noun, n in counts.items() if n]
 
 
 def _pick(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:

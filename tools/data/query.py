@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Annotated
+from typing import Annotated, Any
 
 import duckdb
 from pydantic import BaseModel, Field
@@ -87,6 +87,17 @@ SANDBOX_CONFIG = {
     # relative to the working directory), even with external access off. A query too big for memory fails.
     "temp_directory": "",
 }
+
+
+MAX_CELL = 1000  # characters of one value in a result
+MAX_RESULT_BYTES = 2_000_000  # of a whole result, for the model and the terminal
+CUT_MARK = " …[cut]"
+BATCH_ROWS = 64
+PLAIN_TYPES = {  # fixed-size values, kept as they are; everything else becomes text, cut to MAX_CELL
+    "BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+    "UBIGINT", "FLOAT", "DOUBLE", "DECIMAL", "DATE", "TIME", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE",
+    "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "INTERVAL", "UUID",
+}  # fmt: skip
 
 
 class QueryArgs(BaseModel):
@@ -170,7 +181,7 @@ def query_data(ctx: ToolContext, args: QueryArgs) -> ToolResult:
     try:
         _load(ctx.db, sandbox, args.sql, pii_visible(ctx))
         timer.start()
-        frame = sandbox.sql(args.sql).limit(args.max_rows + 1).df()
+        frame, cut = _capped(sandbox.sql(args.sql).limit(args.max_rows + 1))
     except duckdb.InterruptException:
         raise UserError(
             f"The query took longer than {args.timeout_seconds:g} s and was stopped.",
@@ -203,9 +214,53 @@ def query_data(ctx: ToolContext, args: QueryArgs) -> ToolResult:
         sandbox.close()
     truncated = len(frame) > args.max_rows
     frame = frame.head(args.max_rows)
+    notes = [f"stopped at the limit of {args.max_rows:,} rows"] if truncated else []
+    if cut["bytes"]:
+        notes.append(f"stopped at {MAX_RESULT_BYTES // 1_000_000} MB of results")
+    if cut["cells"]:
+        notes.append(f"values longer than {MAX_CELL:,} characters were cut, marked '{CUT_MARK}'")
     return ToolResult(
-        summary=f"{len(frame):,} row{'s' if len(frame) != 1 else ''}"
-        + (f" (stopped at the limit of {args.max_rows:,})." if truncated else "."),
-        data={"rows": len(frame), "truncated": truncated, "columns": [str(c) for c in frame.columns]},
+        summary=f"{len(frame):,} row{'s' if len(frame) != 1 else ''}" + (f" ({'; '.join(notes)})." if notes else "."),
+        data={
+            "rows": len(frame),
+            "truncated": bool(truncated or cut["bytes"] or cut["cells"]),
+            "columns": [str(c) for c in frame.columns],
+        },
         tables=[Table.from_df("Query result", frame, limit=None)],
     )
+
+
+def _capped(relation: duckdb.DuckDBPyRelation) -> tuple[Any, dict[str, bool]]:
+    """The result with every text-like value cut to MAX_CELL characters (inside DuckDB, before Python
+    holds it) and the rows cut at MAX_RESULT_BYTES, read batch by batch: `SELECT repeat('x', 300000000)`
+    must not become a 300 MB value in the CLI or in a message to the model."""
+    import pyarrow as pa
+
+    exprs = [
+        f"#{i}" if str(kind).split("(")[0] in PLAIN_TYPES else f'left(CAST(#{i} AS VARCHAR), {MAX_CELL + 1}) AS "{i}"'
+        for i, kind in enumerate(relation.types, start=1)
+    ]
+    reader = relation.project(", ".join(exprs)).to_arrow_reader(BATCH_ROWS)
+    batches, size, cut_bytes = [], 0, False
+    for batch in reader:
+        for part in (
+            (batch,) if size + batch.nbytes <= MAX_RESULT_BYTES else (batch.slice(i, 1) for i in range(len(batch)))
+        ):
+            if size + part.nbytes > MAX_RESULT_BYTES:
+                cut_bytes = True
+                break
+            batches.append(part)
+            size += part.nbytes
+        if cut_bytes:
+            break
+    frame = pa.Table.from_batches(batches, schema=reader.schema).to_pandas()
+    frame.columns = relation.columns
+    cut_cells = False
+    for i, kind in enumerate(relation.types):
+        if str(kind).split("(")[0] not in PLAIN_TYPES:
+            column = frame.iloc[:, i]
+            long = column.str.len() > MAX_CELL
+            if long.any():
+                cut_cells = True
+                frame.iloc[:, i] = column.where(~long, column.str[:MAX_CELL] + CUT_MARK)
+    return frame, {"bytes": cut_bytes, "cells": cut_cells}

@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 from pydantic import BaseModel, Field, model_validator
 
+from storage import campaigns as campaign_store
 from storage import segments as segment_store
 from storage.errors import UserError
 from tools.context import ToolContext
@@ -121,14 +122,16 @@ class RunArgs(BaseModel):
     min_k: int = Field(3, ge=2, le=K_LIMIT, description='With k "auto": never fewer segments than this.')
 
 
-@tool(cli="segment run")
+@tool(cli="segment run", confirm=True)
 def segment_run(ctx: ToolContext, args: RunArgs) -> ToolResult:
     """Segment the customers with KMeans, profile and name the segments, and make this run the active one.
 
     Stores the run (settings, features, fitted scalers/encoders, quality metrics), every usable
     customer's segment, and each segment's profile and name. Reports stability: how much the
     segments agree when fitted again with another seed (adjusted Rand index, 1 = identical).
+    Replacing an active segmentation that unsent campaigns target needs a person's confirmation.
     """
+    ctx.confirm("replace", _active_run_in_use(ctx))
     prepared = load_features(ctx.db, args.features)
     sweep_table, rec = None, None
     if args.k == "auto":
@@ -329,3 +332,13 @@ def segment_rename(ctx: ToolContext, args: RenameArgs) -> ToolResult:
         summary=f"Segment {args.segment} of run {run_id} is now called {name!r} (was {old!r}).",
         data={"run_id": run_id, "segment": args.segment, "name": name, "previous_name": old, "named_by": "user"},
     )
+
+
+def _active_run_in_use(ctx: ToolContext) -> list[str]:
+    """The active segmentation, in words, when campaigns not yet sent target it (a new run replaces it)."""
+    found = campaign_store.unsent_on_active_run(ctx.db)
+    if found is None:
+        return []
+    run_id, ids = found
+    which = f"campaign{'s' if len(ids) > 1 else ''} {', '.join(map(str, ids))}"
+    return [f"the active segmentation (run {run_id}) that {which}, not yet sent, target"]
