@@ -17,6 +17,8 @@ cl.on_message(webapp.on_message)
 cl.action_callback("approve")(webapp.on_approve)
 cl.action_callback("revise")(webapp.on_revise)
 cl.action_callback("reject")(webapp.on_reject)
+cl.action_callback("reading")(webapp.on_reading)
+cl.action_callback("say")(webapp.on_say)
 cl.action_callback("confirm")(webapp.on_confirm)
 cl.action_callback("cancel")(webapp.on_cancel)
 login.enable_login()  # only when a password or a users file is configured

@@ -3,7 +3,8 @@
 A `ChatModel` streams one assistant turn: `TextDelta`s as the answer is written, then exactly one
 `Completion` with the whole text, the tool calls (arguments as the raw JSON text the model wrote,
 valid or not) and the token usage. The offline planner (`assistant.planner`) has the same shape,
-so the loop, the CLI and the UI never know which one is talking.
+so the loop, the CLI and the UI never know which one is talking; `assistant.models.chat_model`
+picks the one the settings ask for (it lives there so this module and the planner do not import each other).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from services.llm import is_transient
-from services.settings import Settings
 
 if TYPE_CHECKING:
     import openai  # imported where a client is made or its errors caught: it costs every CLI command ~0.8 s
@@ -161,17 +161,3 @@ def _service_error(exc: openai.OpenAIError, *, midway: bool = False) -> ModelSer
         f"The model service rejected the request ({type(exc).__name__}: {exc}).",
         "Check PROMOPILOT_MODEL and OPENAI_BASE_URL, or unset OPENAI_API_KEY to use the offline planner.",
     )
-
-
-def chat_model(settings: Settings, *, timeout: float = 60.0) -> ChatModel:
-    """The configured model: OpenAI-compatible when a key is set, else the deterministic offline planner."""
-    if not settings.openai_api_key:
-        from assistant.planner import OfflinePlanner
-
-        return OfflinePlanner()
-    import openai
-
-    client = openai.AsyncOpenAI(
-        api_key=settings.openai_api_key, base_url=settings.openai_base_url, timeout=timeout, max_retries=0
-    )
-    return OpenAIChat(client, settings.model)

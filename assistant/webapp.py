@@ -22,9 +22,13 @@ import chainlit as cl
 from chainlit.logger import logger as chainlit_log
 from chainlit.utils import utc_now
 
-from assistant.chat_model import Usage, chat_model
+from assistant.chat_elements import offer_next_steps, show_result
+from assistant.chat_model import Usage
 from assistant.loop import Agent, Conversation, Done, Error, Event, Token, ToolEnd, ToolProgress, ToolStart
-from assistant.planner import NOTE_PREFIX
+from assistant.models import chat_model
+from assistant.planner.memory import NOTE_PREFIX
+from assistant.planner.vocabulary import Vocabulary
+from assistant.present import plain
 from assistant.views import bug_view
 from services.llm import structured_model
 from services.settings import Settings
@@ -33,7 +37,7 @@ from storage.errors import UserError
 from tools.catalog.products import forget_chat_shortlists
 from tools.context import ToolContext
 from tools.registry import run_tool
-from tools.results import ApprovalRequest, ConfirmationRequest, ToolResult
+from tools.results import ConfirmationRequest, ToolResult
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +91,7 @@ def chat_ctx() -> ToolContext:
 @cache
 def agent() -> Agent:
     """One agent for the process (the model client is shared); each run gets its chat's `chat_ctx`."""
-    return Agent(user_ctx(), chat_model(settings()))
+    return Agent(user_ctx(), chat_model(settings(), vocabulary=lambda: Vocabulary.from_db(get_db())))
 
 
 def conversation() -> Conversation:
@@ -103,6 +107,10 @@ async def on_app_startup() -> None:
     chats live in this process's memory, so none from an earlier run can come back to its own."""
     chainlit_log.info("PromoPilot chat answered by %s", settings().model_label)
     forget_chat_shortlists(get_db())
+    if not settings().openai_api_key:  # the offline planner learns its phrasings now, not in the first request
+        from assistant.planner.classifier import classifier
+
+        await asyncio.to_thread(classifier)
 
 
 # -- handlers --------------------------------------------------------------------------------------
@@ -140,7 +148,7 @@ async def on_message(message: cl.Message) -> None:
 
 
 async def run_turn(text: str) -> None:
-    view = TurnView()
+    view = TurnView(text)
     try:
         async for event in agent().run(conversation(), text, ctx=chat_ctx()):
             await view.show(event)
@@ -164,7 +172,10 @@ class TurnView:
     finish, without a line flashing by.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, request: str = "") -> None:
+        self.request = request
+        self.answer = ""  # everything written this turn, for the buttons under it
+        self.results: list[ToolResult] = []  # shown under the answer, once it is written
         self.message: cl.Message | None = None
         self.steps: dict[str, cl.Step] = {}
         self.started: dict[str, float] = {}
@@ -176,6 +187,7 @@ class TurnView:
         if isinstance(event, Token):
             if self.message is None:
                 self.message = cl.Message(content="")
+            self.answer += event.text
             await self.message.stream_token(event.text)
         elif isinstance(event, ToolStart):
             await self.finish()  # text before a tool call stays above its step
@@ -197,13 +209,13 @@ class TurnView:
             await self._progress_line(event.call_id)
         elif isinstance(event, ToolEnd):
             step = self.steps[event.call_id]
-            step.output = event.result.summary if event.result else _error_text(event.error or {})
+            step.output = plain(event.result.summary) if event.result else _error_text(event.error or {})
             step.is_error = not event.ok
             step.end = utc_now()
             await step.update()
             await self._drop_progress(event.call_id)
             if event.result:
-                await show_result(event.result)
+                self.results.append(event.result)
             if event.confirmation:
                 await show_confirmation(event.confirmation)
         elif isinstance(event, Error):
@@ -224,10 +236,14 @@ class TurnView:
             self.message = None
 
     async def end(self) -> None:
-        """Close the turn, also after a failure: text sent, no progress line left behind."""
+        """Close the turn, also after a failure: text sent, then the results and the buttons under it."""
         await self.finish()
         for call_id in list(self.reveal):
             await self._drop_progress(call_id)
+        for result in self.results:
+            await show_result(result, get_db())
+        self.results = []
+        await offer_next_steps(self.answer, self.request)
 
     async def _reveal(self, call_id: str) -> None:
         """Show the progress line on time even when the tool reports rarely (a send reports per batch)."""
@@ -272,38 +288,6 @@ def progress_text(event: ToolProgress) -> str:
     return f"{event.description}: {event.completed:,.0f}/{event.total:,.0f} ({event.completed / event.total:.0%})"
 
 
-async def show_result(result: ToolResult) -> None:
-    """Tables as dataframes, charts as Plotly, a draft as a preview with the decision buttons."""
-    elements: list[cl.Element] = [
-        cl.Dataframe(name=t.name, data=t.to_df(), display="inline", size="large") for t in result.tables
-    ]
-    elements += [cl.Plotly(name=c.title, figure=c.to_figure(), display="inline", size="large") for c in result.charts]
-    if elements:
-        names = ", ".join(e.name for e in elements)
-        await cl.Message(content=f"*{names}*", elements=elements).send()
-    if result.approval:
-        await show_approval(result.approval)
-
-
-async def show_approval(request: ApprovalRequest) -> None:
-    payload = {"campaign_id": request.campaign_id, "version": request.version}
-    preview = cl.CustomElement(
-        name="EmailPreview",
-        props={"html": request.preview_html, "subject": request.subject},
-        display="inline",
-    )
-    await cl.Message(
-        content=f"**Draft ready for your decision**: campaign {request.campaign_id}, version {request.version}.\n\n"
-        "**Approve** allows sending exactly this version; **Revise** asks for changes; **Reject** drops it.",
-        elements=[preview],
-        actions=[
-            cl.Action(name="approve", label="Approve", payload=payload, tooltip="Allow sending this version"),
-            cl.Action(name="revise", label="Revise", payload=payload, tooltip="Ask for changes"),
-            cl.Action(name="reject", label="Reject", payload=payload, tooltip="Drop this draft"),
-        ],
-    ).send()
-
-
 async def show_confirmation(request: ConfirmationRequest) -> None:
     """Ask the person before a destructive call; the request stays in this session, the button holds only its id."""
     pending = cl.user_session.get("confirmations") or {}
@@ -329,7 +313,7 @@ async def on_confirm(action: cl.Action) -> None:
     result = await _user_tool(request.tool, confirmed=True, **request.arguments)
     if result:
         conversation().note(f"{NOTE_PREFIX} The user confirmed {request.tool}: {result.summary}")
-        await show_result(result)
+        await show_result(result, get_db())
         await cl.Message(content=result.summary).send()
 
 
@@ -366,6 +350,20 @@ async def on_revise(action: cl.Action) -> None:
         await run_turn(f"Revise campaign {campaign_id}: {instruction}")
 
 
+async def on_reading(action: cl.Action) -> None:
+    """A clarifying question answered by a button: do what the chosen reading says, for the text typed."""
+    label, text = str(action.payload["label"]), str(action.payload["text"])
+    await cl.Message(content=f"*{label.capitalize()}*", author="You", type="user_message").send()
+    await run_turn(f"{NOTE_PREFIX} The user chose “{label}” for: {text}")
+
+
+async def on_say(action: cl.Action) -> None:
+    """A suggested next step pressed: as if the user had typed it."""
+    text = str(action.payload["text"])
+    await cl.Message(content=text, author="You", type="user_message").send()
+    await run_turn(text)
+
+
 async def _user_tool(name: str, *, confirmed: bool = False, **arguments: Any) -> ToolResult | None:
     """Run a tool as the user, showing it as a step; any failure becomes a message, not a crash.
 
@@ -382,7 +380,7 @@ async def _user_tool(name: str, *, confirmed: bool = False, **arguments: Any) ->
             step.output, step.is_error = text, True
             await cl.Message(content=text).send()
             return None
-        step.output = result.summary
+        step.output = plain(result.summary)
     return result
 
 
@@ -401,7 +399,7 @@ async def import_files(files: list[Any], text: str) -> None:
         result = await _user_tool("import_data", kind=kind, path=str(file.path))
         if result:
             conversation().note(f"{NOTE_PREFIX} The user uploaded {name!r} as {kind}: {result.summary}")
-            await show_result(result)
+            await show_result(result, get_db())
             await cl.Message(content=f"{result.summary}\n\nNext: *check the data*.").send()
 
 
@@ -415,5 +413,6 @@ def guess_kind(file_name: str, text: str) -> str:
 
 
 def _error_text(error: dict[str, Any]) -> str:
-    message = error.get("error") or "That did not work."
-    return f"{message} {error['hint']}" if error.get("hint") else message
+    message = plain(error.get("error") or "") or "That did not work."
+    hint = plain(error.get("hint") or "")
+    return f"{message} {hint}" if hint else message

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from assistant.loop import Agent, Conversation, Token, ToolEnd
-from assistant.planner import OfflinePlanner
+from assistant.planner.model import OfflinePlanner
 from services.settings import Settings
 from storage.db import Database
 from tools.context import ToolContext

@@ -9,8 +9,9 @@ import sys
 
 import click
 
-from assistant.chat_model import chat_model
 from assistant.loop import Agent, Conversation, Done, Error, Event, Token, ToolEnd, ToolProgress, ToolStart
+from assistant.models import chat_model
+from assistant.planner.vocabulary import Vocabulary
 from cli.output import console, err_console
 from tools.context import ToolContext
 from tools.registry import get_tool
@@ -36,7 +37,7 @@ def chat(click_ctx: click.Context, message: tuple[str, ...], as_json: bool) -> N
 
 
 async def _turn(ctx: ToolContext, text: str, as_json: bool) -> bool:
-    agent = Agent(ctx, chat_model(ctx.settings))
+    agent = Agent(ctx, chat_model(ctx.settings, vocabulary=lambda: Vocabulary.from_db(ctx.db)))
     failed = False
     async for event in agent.run(Conversation(), text):
         failed |= isinstance(event, Error)

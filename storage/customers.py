@@ -52,3 +52,13 @@ def first_name(db: Database, customer_id: str, *, hint: str) -> str | None:
     if not rows:
         raise UserError(f"There is no customer {customer_id!r}.", hint=hint)
     return rows[0][0]
+
+
+def names(db: Database, customer_ids: list[str]) -> dict[str, str]:
+    """Customers' full names by id, for the marketer's own screen (never for the model)."""
+    rows = db.execute(
+        "SELECT customer_id, trim(concat_ws(' ', first_name, last_name)) FROM customers "
+        "WHERE list_contains(?::VARCHAR[], customer_id)",
+        [customer_ids],
+    ).fetchall()
+    return {customer_id: name for customer_id, name in rows if name}

@@ -25,3 +25,12 @@ def forget_shortlists(db: Database, prefix: str) -> int:
     """Drop every shortlist whose name starts with `prefix`; returns how many products were on them."""
     with db.transaction() as con:
         return con.execute("DELETE FROM shortlists WHERE starts_with(name, ?)", [prefix]).fetchone()[0]
+
+
+def vocabulary(db: Database) -> tuple[list[str], list[str]]:
+    """The shop's own categories and brands (sorted), as the chat understands them in requests."""
+    row = db.execute(
+        "SELECT list(DISTINCT category ORDER BY category) FILTER (category IS NOT NULL), "
+        "list(DISTINCT brand ORDER BY brand) FILTER (brand IS NOT NULL) FROM products"
+    ).fetchone()
+    return list(row[0] or []), list(row[1] or [])

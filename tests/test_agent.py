@@ -124,8 +124,8 @@ def test_parallel_tool_calls_run_at_the_same_time(ctx, fake_openai, nap_tool):
 
 
 def test_model_base_url_and_key_come_from_the_environment(monkeypatch, fake_openai):
-    from assistant.chat_model import chat_model
-    from assistant.planner import OfflinePlanner
+    from assistant.models import chat_model
+    from assistant.planner.model import OfflinePlanner
     from services.settings import Settings
 
     monkeypatch.setenv("OPENAI_API_KEY", "")
@@ -149,8 +149,8 @@ def test_model_base_url_and_key_come_from_the_environment(monkeypatch, fake_open
 
 
 def test_promopilot_model_offline_wins_over_a_key(monkeypatch):
-    from assistant.chat_model import chat_model
-    from assistant.planner import OfflinePlanner
+    from assistant.models import chat_model
+    from assistant.planner.model import OfflinePlanner
     from services.llm import structured_model
     from services.settings import Settings
 

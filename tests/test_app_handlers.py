@@ -19,6 +19,7 @@ from chainlit.session import WebsocketSession  # noqa: E402
 from chainlit.user_session import user_sessions  # noqa: E402
 
 from assistant import webapp  # noqa: E402
+from assistant.chat_elements import show_approval  # noqa: E402
 from assistant.loop import ToolEnd, ToolProgress, ToolStart  # noqa: E402
 from tools.results import ApprovalRequest, ToolResult  # noqa: E402
 from web import pages  # noqa: E402
@@ -103,7 +104,7 @@ def test_a_request_shows_the_tool_step_its_table_and_streams_the_answer(web):
     assert tool_steps[0]["name"] == "generate demo data"
     assert json.loads(tool_steps[0]["input"]) == {"customers": 60}
     assert any("Generated 60 customers" in (s.get("output") or "") for s in tool_steps)
-    assert [e["type"] for e in elements(ctx)] == ["dataframe"]
+    assert [e["type"] for e in elements(ctx)] == ["file", "dataframe"], "a CSV download, and the full table"
     assert ctx.emitter.send_token.call_count > 3, "the answer streams"
     assert "check the data" in texts(ctx)
     assert web.get_db().scalar("SELECT count(*) FROM customers") == 60
@@ -180,7 +181,7 @@ def test_a_real_send_shows_live_progress_in_the_chat_while_it_runs(mail_sink, we
 
 def test_a_draft_shows_a_sandboxed_preview_with_three_decision_buttons(web):
     request = ApprovalRequest(campaign_id=7, version=2, subject="Hello", preview_html="<p>Hi</p>")
-    ctx = run_handler(lambda: web.show_approval(request))
+    ctx = run_handler(lambda: show_approval(request))
 
     (preview,) = elements(ctx)
     assert preview["type"] == "custom" and preview["name"] == "EmailPreview"
@@ -275,7 +276,8 @@ def test_with_a_model_each_answer_ends_with_the_conversations_token_count(web, f
 
     first = say("make some demo data")  # two model calls (the tool call, then the answer), 15 tokens each
     page = [args[0] for name, args, _ in first.emitter.mock_calls if name in ("send_step", "update_step")]
-    final = [s["output"] for s in page if s["type"] == "assistant_message"][-1]  # the message as it ends
+    answer = [s["output"] for s in page if s["type"] == "assistant_message" and s["output"].startswith("Done")]
+    final = answer[-1]  # the answer message as it ends (the tables come after it)
     assert final == "Done: 20 customers.\n\n*30 tokens this conversation*"
     second = say("thanks")
     assert "Anything else?\n\n*45 tokens this conversation*" in texts(second), "counted over the whole conversation"
@@ -381,3 +383,53 @@ def test_the_reject_button_drops_the_draft(web, draft):
     action = cl.Action(name="reject", payload={"campaign_id": campaign_id, "version": version}, label="Reject")
     run_handler(web.on_reject, lambda: action)
     assert web.get_db().scalar("SELECT status FROM campaigns") != "draft"
+
+
+def page_order(ctx: ChainlitContext) -> list[str]:
+    """What reached the page, in order: "answer" (the streamed text), a table's title, "buttons: ..."."""
+    seen = []
+    for name, args, _ in ctx.emitter.mock_calls:
+        if name == "stream_start" and args[0].get("type") == "assistant_message":
+            seen.append("answer")
+        elif name == "send_step" and (args[0].get("output") or "").startswith("**"):
+            seen.append(args[0]["output"].split("**")[1])
+        elif name == "emit" and args[0] == "action":
+            seen.append(f"button: {args[1]['label']}")
+    return seen
+
+
+def test_the_answer_comes_first_then_one_compact_table_then_next_steps_as_buttons(web):
+    ctx = run_handler(web.on_message, lambda: cl.Message(content="generate 60 demo customers"))
+    order = page_order(ctx)
+    tables = [x for x in order if x != "answer" and not x.startswith("button")]
+    assert order[0] == "answer" and len(tables) == 1, f"the answer, then one compact table: {order}"
+    assert "button: Check the data" in order, "the suggested next step is a button"
+    table = next(s["output"] for s in sent_steps(ctx) if (s.get("output") or "").startswith("**"))
+    header = next(line for line in table.splitlines() if line.startswith("| "))
+    assert 1 <= header.count("|") - 1 <= 6, "at most six key columns"
+    assert "_" not in header, "column labels in words"
+    full_table = next(s for s in sent_steps(ctx) if s["name"].startswith("full table of "))
+    assert full_table["type"] == "tool" and not full_table.get("defaultOpen"), "the full table waits, collapsed"
+    assert "promopilot" not in texts(ctx) and not re.search(r"\s--\w", texts(ctx)), "no command lines in the chat"
+
+
+def test_an_unclear_request_offers_its_readings_as_buttons_and_a_press_acts_on_it(web, monkeypatch):
+    from assistant.planner import model
+    from tools.registry import run_tool
+
+    monkeypatch.setattr(model, "SURE", 1.1)  # whatever the classifier's figures, this request is unclear
+
+    run_tool(web.user_ctx(), "generate_demo_data", customers=60, products=20)
+    run_tool(web.user_ctx(), "segment_run", k=3)
+    store: dict = {}
+    ctx = run_handler(web.on_message, lambda: cl.Message(content="the numbers for group 2 please"), session_store=store)
+    actions = [c.args[1] for c in ctx.emitter.emit.call_args_list if c.args[0] == "action"]
+    assert "Did you mean" in texts(ctx) and "could not work out" not in texts(ctx)
+    readings = {a["payload"]["label"]: a for a in actions if a["name"] == "reading"}
+    assert "describe one segment" in readings and 2 <= len(readings) <= 3
+
+    chosen = readings["describe one segment"]
+    action = cl.Action(name="reading", payload=chosen["payload"], label=chosen["label"])
+    pressed = run_handler(web.on_reading, lambda: action, session_store=store)
+    steps = [s for s in sent_steps(pressed) if s["type"] == "tool"]
+    assert steps[0]["name"] == "segment show" and json.loads(steps[0]["input"]) == {"segment": 2}

@@ -99,6 +99,7 @@ def test_one_product_does_not_promise_more():
 
 def test_tone_words_map_to_template_tones():
     assert tone_of("elegant") == "luxurious"
+    assert tone_of("warmer") == "friendly" and tone_of("make it friendlier") == "friendly"
     assert tone_of("make it more Playful please") == "playful"
     assert tone_of("in a warm voice") == "friendly"
     assert tone_of("a bit less formal") == "friendly" and tone_of("less pushy") == "friendly"

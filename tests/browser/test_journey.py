@@ -93,13 +93,25 @@ def test_the_journey_from_demo_data_to_report(page: Page, chat_app, artifacts):
 
     if chat.needs("segment", "segment_run"):
         chat.say("segment customers into 4 segments")  # the sweep too is in tests/test_planner.py's journey
-        chat.answer_contains(r"Next: find products")
+        chat.answer_contains(r"Next: describe segment")
         expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=STEP_TIMEOUT)
         chat.shot("03-segments-chart")
+
+        chat.say("the numbers for group 2 please")  # unclear: a campaign report, or segment 2? It asks, with buttons
+        chat.answer_contains(r"Did you mean")
+        reading = page.get_by_role("button", name="Describe one segment")
+        chat.expect_visible(reading, "03b-clarifying-question")
+        reading.click()
+        chat.answer_contains(r"Next: \w+ an email for this group")
+        chat.shot("03c-clarified-by-button")
 
     chat.say("which customers would buy the new trench coats?")
     chat.answer_contains(r"eligible customers")
     chat.shot("04-customers-for-trench-coats")
+
+    chat.say("keep the top two of those")  # a follow-up: the first two trench coats the last answer showed
+    chat.answer_contains(r"shortlist now holds 2")
+    chat.shot("04b-follow-up-reference")
 
     chat.say("draft an email about them and show me three subject lines")
     approve = page.get_by_role("button", name="Approve")
@@ -120,6 +132,11 @@ def test_the_journey_from_demo_data_to_report(page: Page, chat_app, artifacts):
     expect(progress).to_have_count(0)  # the line gives way to the result
     assert chat_app.sink.received.total() > 0, "the mail sink received the campaign"
     chat.shot("07-sent")
+
+    if chat.needs("report", "campaign_report"):
+        chat.say("how did it do?")  # nobody has opened it yet: said in words, with the delivery figures
+        chat.answer_contains(r"No one has opened campaign \d+ yet")
+        chat.shot("07b-report-no-opens")
 
     for pixel in opened_pixels(chat_app.sink.directory, 3):  # three recipients open the email
         assert page.request.get(pixel).headers["content-type"] == "image/gif"

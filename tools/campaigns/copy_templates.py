@@ -147,12 +147,21 @@ DEFAULT_FLAVOUR = "Picked with your style in mind, from the pieces customers lik
 def tone_of(text: str | None) -> str | None:
     """The template tone a request names ('elegant' -> 'luxurious', 'less formal' -> 'friendly'), or None."""
     words = re.findall(r"[a-z-]+", (text or "").lower())
-    for before, word in zip(["", *words], words, strict=False):
+    for before, word in zip(["", *words], map(_positive, words), strict=False):
         if word in TONE_ALIASES:
             if before != "less":
                 return TONE_ALIASES[word]
             return "formal" if TONE_ALIASES[word] == "friendly" else "friendly"
     return None
+
+
+def _positive(word: str) -> str:
+    """ "warmer" -> "warm", "friendlier" -> "friendly": a comparative asks for more of the same tone."""
+    if word in TONE_ALIASES or len(word) < 5:
+        return word
+    if word.endswith("ier"):
+        return word[:-3] + "y"
+    return word[:-2] if word.endswith("er") else word
 
 
 def template_copy(brief: CopyBrief, count: int) -> list[dict[str, Any]]:

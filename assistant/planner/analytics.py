@@ -1,0 +1,246 @@
+"""Analytic questions no fixed tool answers, as a SELECT built from vetted templates: aggregate x figure x group-by.
+
+"average order value per segment" = average x order value x segment. Every piece is a constant
+SQL fragment chosen from the tables below; nothing the user typed reaches the SQL except a row
+count. The query still runs through the read-only sandbox (query_data), like any other query.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.planner import slots
+from assistant.planner.memory import Plan, Request, call
+from assistant.planner.recipes import recipe, report
+from assistant.planner.vocabulary import Vocabulary
+from services.money import format_money, shop_currency
+
+ACTIVE_SEGMENT = (
+    "LEFT JOIN (SELECT m.customer_id, m.segment, s.name FROM segment_members m "
+    "JOIN segment_runs r ON r.run_id = m.run_id AND r.is_active "
+    "JOIN segments s ON s.run_id = m.run_id AND s.segment = m.segment) g ON g.customer_id = {key}"
+)
+SOURCES = {  # level -> FROM clause (aliases c, b, p, g, o as the figures and groups use them)
+    "customers": "FROM customers c LEFT JOIN customer_behavior b ON b.customer_id = c.customer_id "
+    "LEFT JOIN customer_preferences p ON p.customer_id = c.customer_id "
+    + ACTIVE_SEGMENT.format(key="c.customer_id")
+    + " WHERE c.quarantine_reason IS NULL",
+    "orders": "FROM orders o " + ACTIVE_SEGMENT.format(key="o.customer_id"),
+    "products": "FROM products o",
+}
+
+
+@dataclass(frozen=True)
+class Figure:
+    words: str  # what the user says
+    level: str
+    sql: str
+    label: str
+    aggregate: str  # the default aggregate
+    money: bool = False
+    counted: bool = False  # a number of things ("repeat customers"): its label takes no "average"/"total"
+
+
+@dataclass(frozen=True)
+class Group:
+    words: str
+    sql: dict[str, str]  # level -> expression
+    label: str
+    column: tuple[str, str] | None = None  # (table, column) the shop's data must have
+
+
+FIGURES = [  # first match wins: the specific before the general
+    Figure(r"order value|aov|basket", "customers", "b.avg_order_value", "order value", "avg", money=True),
+    Figure(r"spen[dt]|lifetime value|clv", "customers", "b.total_spent", "spend", "avg", money=True),
+    Figure(
+        r"days since|recency|last (?:purchase|order)",
+        "customers",
+        "b.days_since_last_purchase",
+        "days since last purchase",
+        "avg",
+    ),
+    Figure(r"revenue|sales|turnover|takings", "orders", "o.amount", "revenue", "sum", money=True),
+    Figure(
+        r"bought more than once|repeat",
+        "customers",
+        "CASE WHEN b.order_count > 1 THEN 1 ELSE 0 END",
+        "repeat customers",
+        "sum",
+        counted=True,
+    ),
+    Figure(r"orders per customer|order count", "customers", "b.order_count", "orders per customer", "avg"),
+    Figure(r"\borders?\b|purchases", "orders", "DISTINCT o.order_id", "orders", "count"),
+    Figure(r"\bprices?\b", "products", "o.price", "price", "avg", money=True),
+    Figure(r"margins?", "products", "o.margin", "margin", "avg"),
+    Figure(r"\bstock|inventory", "products", "o.stock", "units in stock", "sum"),
+    Figure(r"\bproducts?\b|items|skus", "products", "o.sku", "products", "count"),
+    Figure(r"customers?|people|shoppers|buyers|clients", "customers", "c.customer_id", "customers", "count"),
+]
+GROUPS = [
+    Group(
+        r"segments?|groups?|clusters?|personas?|audiences?",
+        {"customers": "g.segment", "orders": "g.segment"},
+        "segment",
+    ),
+    Group(r"countr(?:y|ies)", {"customers": "c.country"}, "country", ("customers", "country")),
+    Group(r"style", {"customers": "p.style"}, "style"),
+    Group(r"customer type|spender", {"customers": "b.customer_type"}, "customer type"),
+    Group(r"categor(?:y|ies)", {"orders": "o.category", "products": "o.category"}, "category"),
+    Group(r"brand tier|tier", {"products": "o.brand_tier"}, "brand tier"),
+    Group(r"brands?", {"products": "o.brand"}, "brand"),
+    Group(r"months?|monthly", {"orders": "strftime(date_trunc('month', o.ordered_at), '%Y-%m')"}, "month"),
+]
+AGGREGATES = [
+    (r"average|avg|mean|typical", "avg", "average"),
+    (r"median", "median", "median"),
+    (r"total|sum|overall", "sum", "total"),
+    (r"highest|max(?:imum)?|biggest|largest", "max", "highest"),
+    (r"lowest|min(?:imum)?|smallest", "min", "lowest"),
+    (r"how many|number of|count", "count", "number of"),
+]
+
+
+@dataclass(frozen=True)
+class Question:
+    figure: Figure
+    aggregate: str
+    group: Group | None
+
+    @property
+    def label(self) -> str:
+        if self.aggregate == "count" or self.figure.counted:
+            return self.figure.label.capitalize()
+        word = next(w for _, a, w in AGGREGATES if a == self.aggregate)
+        return f"{word} {self.figure.label}".capitalize()
+
+    def sql(self) -> str:
+        value = f"{self.aggregate}({self.figure.sql})"
+        if self.aggregate == "avg" or self.figure.money:
+            value = f"round({value}, 2)"
+        measure = f'{value} AS "{self.label}"'
+        source = SOURCES[self.figure.level]
+        if self.group is None:
+            return f"SELECT {measure} {source}"
+        key = self.group.sql[self.figure.level]
+        name = ', any_value(g.name) AS "Segment name"' if self.group.label == "segment" else ""
+        return f'SELECT {key} AS "{self.group.label.capitalize()}"{name}, {measure} {source} GROUP BY 1 ORDER BY 1'
+
+
+def understand(text: str) -> Question | None:
+    t = text.lower()
+    group = next(
+        (
+            g
+            for g in GROUPS
+            if re.search(r"\b(?:per|by|each|every|for each|across|in each)\s+(?:\w+\s+)?(?:" + g.words + r")\b", t)
+        ),
+        None,
+    )
+    figures = [f for f in FIGURES if re.search(f.words, t)]
+    if group is not None:  # "customers per segment": the group's own word is not the figure
+        figures = [f for f in figures if not re.fullmatch(f.words, group.label)] or figures
+        figures = [f for f in figures if f.level in group.sql] or figures
+    if not figures:
+        return None
+    figure = figures[0]
+    aggregate = next((a for pattern, a, _ in AGGREGATES if re.search(r"\b(?:" + pattern + r")\b", t)), figure.aggregate)
+    if aggregate == "count" and figure.aggregate != "count":
+        aggregate = figure.aggregate  # "how many orders per customer" is an average already
+    return Question(figure, aggregate, group)
+
+
+@recipe("analytics")
+def analytics(req: Request) -> Plan:
+    question = understand(req.text)
+    if question is None:
+        return Plan(
+            answer="I can answer questions like *average order value per segment*, *revenue by category*, "
+            "*orders per month* or *how many customers per style*. Which figure, and grouped by what?"
+        )
+    problem = unsupported(question, req.vocabulary())
+    if problem:
+        return Plan(answer=problem)
+    if not req.done:
+        return call("query_data", sql=question.sql())
+    return Plan(answer=describe(req, question))
+
+
+def unsupported(question: Question, vocabulary: Vocabulary) -> str | None:
+    group = question.group
+    if group is None:
+        return None
+    if question.figure.level not in group.sql:
+        levels = ", ".join(g.label for g in GROUPS if question.figure.level in g.sql)
+        return f"I can break {question.figure.label} down by {levels}, but not by {group.label}."
+    if group.column and not vocabulary.has_column(*group.column):
+        others = ", ".join(g.label for g in GROUPS if question.figure.level in g.sql and not g.column)
+        return (
+            f"Your {group.column[0]} data has no {group.column[1]}, so I cannot group by it. "
+            f"I can group {question.figure.label} by {others}."
+        )
+    return None
+
+
+def describe(req: Request, question: Question) -> str:
+    """The answer sentence: the figure, and for a breakdown the highest and lowest group."""
+    step = req.done[-1]
+    if not step.ok:
+        return report(req)
+    rows = step.records()
+    label = question.label
+
+    def value(v: float | None) -> str:
+        if v is None:
+            return "not known"
+        if question.figure.money:
+            return format_money(v, shop_currency())
+        if question.figure.label == "margin":
+            return f"{v:.0%}"
+        return f"{v:,.0f}" if float(v).is_integer() or abs(v) >= 100 else f"{v:,.1f}"
+
+    if question.group is None:
+        return f"{label}: **{value(rows[0][label]) if rows else 'not known'}**."
+    known = [r for r in rows if r[label] is not None and r[question.group.label.capitalize()] is not None]
+    if not known:
+        return f"There is no {question.figure.label} to break down by {question.group.label} yet."
+    top = max(known, key=lambda r: r[label])
+    low = min(known, key=lambda r: r[label])
+
+    def name(r: dict) -> str:
+        key = r[question.group.label.capitalize()]
+        extra = f" ({r['Segment name']})" if r.get("Segment name") else ""
+        return f"{question.group.label} {key}{extra}" if question.group.label == "segment" else str(key)
+
+    return (
+        f"{label} by {question.group.label}, {len(known)} {plural(question.group.label)}: highest is {name(top)} at "
+        f"**{value(top[label])}**, lowest is {name(low)} at **{value(low[label])}**."
+    )
+
+
+def plural(noun: str) -> str:
+    return noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
+
+
+BEST_CUSTOMERS = (
+    'SELECT c.customer_id, round(b.total_spent, 2) AS "Total spent", b.order_count AS "Orders", '
+    'round(b.avg_order_value, 2) AS "Average order value", b.days_since_last_purchase AS "Days since last purchase", '
+    'g.name AS "Segment" ' + SOURCES["customers"] + " ORDER BY b.total_spent DESC NULLS LAST LIMIT {n}"
+)
+
+
+@recipe("best_customers")
+def best_customers(req: Request) -> Plan:
+    n = slots.number_after(req.text, r"\btop") or slots.number_before(req.text, r"(?:best|top|biggest|customers)") or 10
+    if not req.done:
+        return call("query_data", sql=BEST_CUSTOMERS.format(n=min(int(n), 500)))
+    step = req.done[-1]
+    if not step.ok or not step.records():
+        return Plan(answer=report(req, "Generate or import data first."))
+    rows = step.records()
+    best = rows[0]
+    return Plan(
+        answer=f"Your {len(rows)} best customers by total spend: the top one has spent "
+        f"**{format_money(best['Total spent'], shop_currency())}** over {best['Orders']} orders. "
+        "Next: *which products would they buy?* or *draft an email for their segment*."
+    )

@@ -1,0 +1,206 @@
+"""Recipes for the campaign intents: draft, revise, preview, send, pause, cancel, reject, report.
+
+Recipes that act on "the" campaign use the one the text names, else the conversation's, else the
+newest one (looked up with campaign_list). Approving is never planned: only a person approves.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from assistant.planner import slots
+from assistant.planner.memory import Plan, Request, call
+from assistant.planner.recipes import Recipe, products_meant, recipe, report
+
+NAMED = re.compile(r"\b(?:as|for|version) (?!I\b|A\b|The\b|Customer\b|Variant\b)([A-Z][a-z]+)\b")  # "as Anna would"
+SEND_ANSWER = "Ask *how did it do?* in a while for the report."
+
+
+@recipe("draft")
+def draft(req: Request) -> Plan:
+    if req.last("campaign_draft"):
+        return Plan(answer=report(req, "Look at the preview, then press **Approve**, **Revise** or **Reject**."))
+    skus = products_meant(req)
+    if not skus:
+        return Plan(answer="Which product is the email about? E.g. *draft an email for segment 2 about SKU ...*.")
+    everyone = req.has(r"everyone|all (?:customers|of them)|everybody")
+    seg = slots.segment_ref(req.text, req.memory) if not everyone else None
+    audience = re.search(
+        r"\b(?:for|to) (?:the |our |my )?([a-z][a-z' -]+?)\s*(?:$|[?.!,]|\babout\b|\bwith\b)", req.lower
+    )
+    if seg is None and not everyone and audience and not re.fullmatch(r"them|these|those|it", audience[1]):
+        listed = req.last("segment_list")  # "for the bargain hunters": a segment by its name
+        if listed is None and not req.memory.segment_names:
+            return call("segment_list")
+        names = req.memory.segment_names
+        if listed is not None:
+            names = {int(n): str(x) for n, x in zip(listed.rows("segment"), listed.rows("name"), strict=False)}
+        seg = slots.segment_named(audience[1], names)
+    if seg is None and not everyone:
+        seg = req.memory.segment
+    if seg is None and not everyone:
+        matched = req.last("match_segments")
+        if matched is None:
+            return call("match_segments", product=skus)
+        best = matched.rows("segment")
+        seg = int(best[0]) if best else None
+    arguments: dict[str, Any] = {"skus": skus}
+    if seg is not None:
+        arguments["segment"] = seg
+    variants = slots.number_after(req.text, r"(?:show me|give me|with|write)")
+    if variants and req.has(r"subject|variant|version"):
+        arguments["variants"] = variants
+    if tone := slots.tone(req.text):
+        arguments["tone"] = tone
+    return call("campaign_draft", **arguments)
+
+
+def campaign_action(name: str, follow: str, **extra: Any) -> Recipe:
+    """A recipe that calls `name` for the campaign in play."""
+
+    def act(req: Request) -> Plan:
+        campaign_id = slots.number_after(req.text, r"\bcampaign")
+        if campaign_id is None:
+            campaign_id = req.memory.campaign_id
+        if campaign_id is None:
+            listed = req.last("campaign_list")
+            if listed is None:
+                return call("campaign_list")
+            if not listed.ok:
+                return Plan(answer=report(req))
+            ids = [int(i) for i in listed.rows("campaign_id")]
+            if not ids:
+                return Plan(answer="There is no campaign yet. Draft one first: *draft an email about ...*.")
+            campaign_id = max(ids)
+        step = req.last(name)
+        if step is None:
+            return call(name, campaign_id=campaign_id, **extra, **options(name, req))
+        if step.arguments.get("dry_run"):
+            return Plan(answer=report(req, "Say *send it* to send it for real."))
+        return Plan(answer=report(req, follow))
+
+    return act
+
+
+def options(name: str, req: Request) -> dict[str, Any]:
+    """The arguments besides the campaign: the revision itself, who the preview is for, a first batch."""
+    found: dict[str, Any] = {}
+    if name == "campaign_revise":
+        found["instruction"] = re.sub(r"^\s*revise campaign \d+:\s*", "", req.text)
+    if name == "campaign_preview":
+        if customer := slots.CUSTOMER_ID.search(req.text):
+            found["customer"] = customer.group(0).upper()
+        elif req.memory.customers and (pick := _customer_position(req.text)) is not None:
+            found["customer"] = req.memory.customers[min(pick, len(req.memory.customers) - 1)]
+        if variant := re.search(r"\bvariant\s+([a-e])\b", req.lower):
+            found["variant"] = variant.group(1).upper()
+        elif m := re.search(r"\b(second|third|other) (?:variant|version|subject)", req.lower):
+            found["variant"] = {"second": "B", "other": "B", "third": "C"}[m.group(1)]
+    if name == "campaign_send" and (
+        m := re.search(r"\b(\d+)\s+(?:people|customers|recipients|emails|messages)\b|\bfirst\s+(\d+)\b", req.lower)
+    ):
+        found["limit"] = int(m.group(1) or m.group(2))
+    return found
+
+
+def _customer_position(text: str) -> int | None:
+    """Which customer of the last ranking: "the second one" -> 1; "a random customer", "as Anna would" -> 0."""
+    if m := re.search(r"\b(" + "|".join(slots.ORDINALS) + r")\b", text.lower()):
+        return slots.ORDINALS[m.group(1)] - 1
+    anyone = re.search(r"\b(one|a|some|random) (customer|person|shopper|one)|someone|somebody", text.lower())
+    return 0 if anyone or NAMED.search(text) else None
+
+
+@recipe("preview")
+def preview(req: Request) -> Plan:
+    """A preview; "for a random customer" (no ranking shown yet) first picks one who would receive it.
+
+    "As Anna would see it": names stay out of the chat's requests, so it is shown as a customer picked at
+    random sees it (the layout is the same for everyone; only the name and the recommended product differ)."""
+    named = NAMED.search(req.text)
+    wants_someone = named or req.has(r"\b(random|one|a|some) (customer|person|shopper)|someone|somebody")
+    if wants_someone and not req.memory.customers and not slots.CUSTOMER_ID.search(req.text):
+        sampled = req.last("query_data")
+        if sampled is None:
+            return call("query_data", sql=RANDOM_CUSTOMER)
+        ids = sampled.rows("customer_id")
+        if not ids:
+            return Plan(answer=report(req, "There is no customer to preview it for yet."))
+        req.memory.customers = [str(ids[0])]
+        req.done = [s for s in req.done if s.name != "query_data"]
+    plan = campaign_action("campaign_preview", "")(req)
+    if named and plan.answer and not plan.calls:
+        plan.answer = (
+            f"I look no one up by name from the chat, so here it is as a customer picked at random sees it "
+            f"({named.group(1)} would see the same, with their own name and recommended product).\n\n{plan.answer}"
+        )
+    return plan
+
+
+RANDOM_CUSTOMER = (
+    "SELECT customer_id FROM customers WHERE quarantine_reason IS NULL ORDER BY hash(customer_id || now()) LIMIT 1"
+)
+
+recipe("revise")(campaign_action("campaign_revise", "Check the new preview, then press **Approve**."))
+recipe("send")(campaign_action("campaign_send", SEND_ANSWER))
+recipe("send_count")(campaign_action("campaign_send", SEND_ANSWER, dry_run=True))
+recipe("pause")(campaign_action("campaign_pause", "Say *resume sending* to carry on."))
+recipe("cancel")(campaign_action("campaign_cancel", ""))
+recipe("reject")(campaign_action("campaign_reject", "Draft a new one when you are ready."))
+
+
+@recipe("report")
+def report_recipe(req: Request) -> Plan:
+    """The report; with nothing opened yet it says so in words, with the delivery figures, not empty rates."""
+    plan = campaign_action("campaign_report", "Opens and clicks keep arriving; ask again later.")(req)
+    step = req.last("campaign_report")
+    data = (step.result.get("data") or {}) if step and step.ok else {}
+    if plan.calls or not data or data.get("unique_opens"):
+        return plan
+    sent, failed = int(data.get("sent") or 0), int(data.get("failed") or 0)
+    return Plan(
+        answer=f"No one has opened campaign {data.get('campaign_id')} yet. Delivery so far: **{sent:,} sent**, "
+        f"{failed:,} failed, {int(data.get('skipped') or 0):,} skipped. Opens and clicks arrive over hours or "
+        "days (some mail apps never report opens).\n\nNext: *how did it do?* again later."
+    )
+
+
+@recipe("campaign_list")
+def campaign_list(req: Request) -> Plan:
+    return call("campaign_list") if not req.done else Plan(answer=report(req))
+
+
+@recipe("not_now")
+def not_now(req: Request) -> Plan:
+    return Plan(
+        answer="OK, I am not sending it now. Sending starts only when you say *send it* (after you press "
+        "**Approve**), and it starts at once: I cannot schedule a send for later. Say *pause* to stop a send "
+        "that is under way."
+    )
+
+
+@recipe("approve")
+def approve(req: Request) -> Plan:
+    return Plan(
+        answer="Only you can approve a campaign: press **Approve** under the draft preview. "
+        "I cannot approve on your behalf."
+    )
+
+
+@recipe("test_send")
+def test_send(req: Request) -> Plan:
+    """A test copy goes to an address the user types: theirs to send (campaign_send would mail every customer)."""
+    return Plan(
+        answer="I do not send test emails from the chat: a test copy goes to an address you choose, so you send "
+        "it yourself from PromoPilot's command line (before or after approval; it is not counted in the report). "
+        "Here, say *preview it* or *preview it for a random customer* to see exactly what customers get."
+    )
+
+
+@recipe("export")
+def export(req: Request) -> Plan:
+    return Plan(
+        answer="I do not write files from the chat. Every table I show has a CSV download under it; for a whole "
+        "table of customers, products or orders, use PromoPilot's export on the command line."
+    )

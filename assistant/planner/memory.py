@@ -1,0 +1,180 @@
+"""What the conversation has established, read back from its messages: every chat has its own memory.
+
+The planner keeps nothing between turns. Each turn it replays the conversation's tool calls and
+their results (the same compact views a model gets) and remembers what the last answers showed:
+the products of the last table (in its order, with their prices), the segments and their names,
+the customers of a ranking, and the campaign in play. Follow-ups ("the top two of those", "that
+group", "the VIPs", "send it") resolve against that.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.planner.vocabulary import Vocabulary
+
+NOTE_PREFIX = "[UI]"  # how the UI records a button press or an upload in the conversation
+NEXT_STEP = re.compile(r"(?:^|\n)Next: \*([^*]+)\*")  # "Next: *check the data* ...": the first suggestion
+NOTE_CAMPAIGN = re.compile(re.escape(NOTE_PREFIX) + r".*?campaign (\d+)")
+# A clarifying question answered by a button: the reading the user chose, for the text they typed.
+NOTE_CHOICE = re.compile(re.escape(NOTE_PREFIX) + r" The user chose “(?P<label>[^”]+)” for: (?P<text>.*)$", re.S)
+
+
+@dataclass
+class Step:
+    """One tool call of this conversation and what came back (the compact view)."""
+
+    name: str
+    arguments: dict[str, Any]
+    result: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.result.get("ok"))
+
+    def rows(self, column: str) -> list[Any]:
+        """Values of `column` from the first table that has it."""
+        for table in self.result.get("tables") or []:
+            if column in table.get("columns", []):
+                i = table["columns"].index(column)
+                return [row[i] for row in table["rows"]]
+        return []
+
+    def records(self) -> list[dict[str, Any]]:
+        """The first table's rows as dicts."""
+        tables = self.result.get("tables") or []
+        if not tables:
+            return []
+        return [dict(zip(tables[0]["columns"], row, strict=False)) for row in tables[0]["rows"]]
+
+
+@dataclass
+class Memory:
+    """What the conversation has established so far."""
+
+    campaign_id: int | None = None
+    skus: list[str] = field(default_factory=list)  # "them", "those": the products in play
+    found: list[str] = field(default_factory=list)  # the last product table's SKUs, in its order
+    products: list[dict[str, Any]] = field(default_factory=list)  # ... with their price, margin and stock
+    search: dict[str, Any] | None = None  # the last product search's arguments, for "next page"
+    segment: int | None = None  # "that group"
+    segment_names: dict[int, str] = field(default_factory=dict)  # "the VIPs"
+    customers: list[str] = field(default_factory=list)  # the last ranking's customer IDs, in order
+    suggested: str | None = None  # the next step the last answer suggested: what "yes" or "do it" means
+    shown: str | None = None  # what the last table was about: products / segments / customers / campaign
+
+    def learn(self, step: Step) -> None:
+        args, data = step.arguments, step.result.get("data") or {}
+        for source in (args, data, step.result.get("approval") or {}):
+            if isinstance(source.get("campaign_id"), int):
+                self.campaign_id = source["campaign_id"]
+        if not step.ok:
+            return
+        if step.name.startswith("campaign_"):
+            self.shown = "campaign"
+        skus = args.get("product") or args.get("skus") or data.get("skus")
+        if step.name in ("find_products", "shortlist_show") and (found := step.rows("sku") or data.get("skus")):
+            self.found = [str(s) for s in found]
+            self.products = step.records() or [{"sku": s} for s in self.found]
+            self.skus = self.found[:3]  # a page of 20 is too many to mean by "them"
+            self.shown = "products"
+            if step.name == "find_products":
+                self.search = dict(args)
+        elif skus and isinstance(skus, list):
+            self.skus = [str(s) for s in skus]
+        if step.name == "rank_customers" and step.rows("customer_id"):
+            self.customers = [str(c) for c in step.rows("customer_id")]
+            self.shown = "customers"
+        names = step.rows("name")
+        if step.name in ("segment_list", "segment_show", "segment_run") and step.rows("segment"):
+            numbers = [int(n) for n in step.rows("segment")]
+            self.segment_names |= {n: str(name) for n, name in zip(numbers, names, strict=False) if name}
+            self.shown = "segments"
+            if len(numbers) == 1:
+                self.segment = numbers[0]
+        if step.name == "segment_rename":
+            self.segment_names[int(args["segment"])] = str(args.get("name"))
+        if isinstance(args.get("segment"), int):
+            self.segment = args["segment"]
+        elif step.name == "match_segments" and step.rows("segment"):
+            self.segment = int(step.rows("segment")[0])  # the best fit comes first
+            self.shown = "segments"
+
+
+@dataclass
+class Request:
+    text: str
+    memory: Memory
+    done: list[Step]  # the calls already made for this request, in order
+    chosen: str | None = None  # the reading the user picked from a clarifying question (an intent's label)
+    segment_names: dict[int, str] = field(default_factory=dict)  # as they were when the user wrote the text
+    vocabulary: Callable[[], Vocabulary] = Vocabulary.empty  # the shop's own categories, brands and columns
+
+    @property
+    def lower(self) -> str:
+        return self.text.lower()
+
+    def has(self, pattern: str) -> bool:
+        return re.search(pattern, self.lower) is not None
+
+    def last(self, name: str) -> Step | None:
+        return next((s for s in reversed(self.done) if s.name == name), None)
+
+
+@dataclass
+class Plan:
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    answer: str = ""
+
+
+def call(tool: str, /, **arguments: Any) -> Plan:
+    return Plan(calls=[(tool, arguments)])  # positional-only: a tool may have an argument called "name"
+
+
+def read_request(messages: list[dict[str, Any]]) -> Request:
+    """Rebuild the current request, this turn's steps and the conversation's memory from the messages."""
+    last_user = max((i for i, m in enumerate(messages) if m["role"] == "user"), default=-1)
+    memory = Memory()
+    done: list[Step] = []
+    pending: dict[str, tuple[str, dict[str, Any]]] = {}
+    names: dict[int, str] | None = None
+    for i, message in enumerate(messages):
+        if i > last_user and names is None:
+            names = dict(memory.segment_names)
+        if message["role"] == "assistant":
+            if message.get("content") and i < last_user:
+                suggested = NEXT_STEP.search(str(message["content"]))
+                memory.suggested = suggested.group(1) if suggested else None
+            for c in message.get("tool_calls") or []:
+                try:
+                    arguments = json.loads(c["function"]["arguments"] or "{}")
+                except json.JSONDecodeError:
+                    arguments = {}
+                pending[c["id"]] = (c["function"]["name"], arguments if isinstance(arguments, dict) else {})
+        elif message["role"] == "tool" and message.get("tool_call_id") in pending:
+            name, arguments = pending.pop(message["tool_call_id"])
+            step = Step(name, arguments, _json(message.get("content")))
+            memory.learn(step)
+            if i > last_user:
+                done.append(step)
+        elif message["role"] == "user" and (m := NOTE_CAMPAIGN.match(str(message["content"]))):
+            memory.campaign_id = int(m.group(1))
+
+    text = str(messages[last_user]["content"] or "") if last_user >= 0 else ""
+    chosen = None
+    if choice := NOTE_CHOICE.match(text):
+        chosen, text = choice["label"], choice["text"]
+    names = dict(memory.segment_names) if names is None else names
+    return Request(text=text, memory=memory, done=done, chosen=chosen, segment_names=names)
+
+
+def _json(content: Any) -> dict[str, Any]:
+    try:
+        value = json.loads(content or "{}")
+    except (TypeError, json.JSONDecodeError):
+        return {"ok": False, "error": str(content)}
+    return value if isinstance(value, dict) else {"ok": True, "summary": str(value)}

@@ -1,0 +1,157 @@
+"""The offline planner as a `ChatModel`: reads the conversation, picks an intent, runs its recipe.
+
+It plugs into the same agent loop as the OpenAI client: it answers with tool calls, reads the
+results that come back (the same compact JSON a model gets) and finally streams an answer. Which
+intent a request is comes from the classifier; a few guards keep an unsure reading from doing
+something that cannot be undone ("ok" never sends, "make sure the data is clean" never generates
+demo data); below a confidence threshold it asks, offering the likeliest readings as buttons.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import json
+import re
+from collections.abc import AsyncIterator, Callable
+from functools import cache
+from typing import Any
+
+from assistant.chat_model import Completion, TextDelta, ToolCall
+from assistant.planner import analytics, campaign_recipes, predict_recipes  # noqa: F401 - registers their recipes
+from assistant.planner.classifier import Classifier, classifier, normalise
+from assistant.planner.intents import by_label, examples, intents
+from assistant.planner.memory import Plan, Request, read_request
+from assistant.planner.recipes import RECIPES, help_text
+from assistant.planner.vocabulary import Vocabulary
+
+SURE = 0.3  # below this probability, ask which reading was meant
+LOST = 0.12  # below this (or with no known word), it is not a request the planner knows: show the help
+CLARIFY = "Did you mean"
+# Only a plain request sends: "don't send it yet", "send it tomorrow", "when should I send?" do not.
+NOT_NOW = re.compile(
+    r"\b(don'?t|do not|never|not yet|wait|hold off|before)\b.*\bsend|\bschedul|^\W*(when|should)\b.*\bsend"
+    r"|\bsend\b.*\b(later|tomorrow|tonight|next week|(mon|tues|wednes|thurs|fri|satur|sun)day|at \d)"
+)
+# "simulate the send", "count them but don't send": a count, never a real send.
+ONLY_COUNT = re.compile(r"simulat|dry.?run|rehears|without (?:send|mail|email)|how many|count|but don'?t send")
+SMALL_TALK = {"ok", "thanks", "bye", "good", "job", "well", "done", "brilliant", "excellent", "a", "lot", "so", "much"}
+YES = re.compile(  # "yes", "sure, do it", "yes please": the step the last answer suggested
+    r"(?:(?:yes|yeah|yep|sure|ok(?:ay)?)[ ,]*)?"
+    r"(?:yes|yeah|yep|sure|do it|do that|go on|please do|let'?s do (?:it|that))(?: please)?[.!]*"
+)
+SMALL = 5  # words: small talk is short ("ok", "thanks a lot"); "ok, send it now" is a request
+
+
+def choose(req: Request) -> Plan:
+    """The plan for this round of the request: the chosen intent's recipe, a clarifying question, or help."""
+    if not req.text.strip():
+        return Plan(answer=help_text("Type a request. "))
+    if req.memory.suggested and YES.fullmatch(req.text.strip().lower()):
+        req.text = req.memory.suggested  # "yes": the step the last answer suggested
+    intent = by_label(req.chosen) if req.chosen else None
+    if intent is None:
+        readings = understood(req.text, req.segment_names)
+        if not readings or readings[0][1] < LOST:
+            return Plan(answer=help_text(f"I could not work out what to do with “{req.text.strip()[:80]}”. "))
+        if readings[0][1] < SURE and not req.done:
+            return clarify(req.text, [name for name, _ in readings[:3]])
+        intent = intents()[readings[0][0]]
+    return RECIPES[intent.recipe](req)
+
+
+def spelled(text: str, vocabulary: frozenset[str]) -> str:
+    """The text in lower case with close misspellings of the examples' words corrected ("segmnet my
+    custmers" -> "segment my customers"); synonyms the lexicon knows are left as they are."""
+
+    def fix(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if word in vocabulary or len(word) < 5 or normalise(word) != word:
+            return word
+        close = difflib.get_close_matches(word, [v for v in vocabulary if v[0] == word[0]], n=1, cutoff=0.8)
+        return close[0] if close else word  # a typo keeps the first letter: "weather" is not "leather"
+
+    return re.sub(r"[a-z]+", fix, text.lower())
+
+
+def understood(
+    text: str,
+    segment_names: dict[int, str] | None = None,
+    model: Classifier | None = None,
+    known: frozenset[str] | None = None,
+) -> list[tuple[str, float]]:
+    """The readings of a request, likeliest first, after the guards; empty when no word of it is known.
+
+    `model` and `known` (the words of its training phrasings) default to the ones trained on every example."""
+    names = list((segment_names or {}).values())
+    vocabulary = known_words() if known is None else known
+    text = spelled(text, vocabulary)
+    words = normalise(text, names).split()
+    if words and set(words) <= SMALL_TALK:
+        return [("smalltalk", 1.0)]
+    if not set(words) & vocabulary:
+        return []
+    readings = (model or classifier()).ranked(text, names)
+    allowed = [(name, p) for name, p in readings if intents()[name].allows(text)]
+    if allowed and allowed[0][0] == "send" and ONLY_COUNT.search(text):
+        allowed.insert(0, ("send_count", 1.0))
+    elif allowed and allowed[0][0] in ("send", "send_count") and NOT_NOW.search(text):
+        allowed.insert(0, ("not_now", 1.0))
+    if allowed and allowed[0][0] == "smalltalk" and len(text.split()) > SMALL:
+        allowed = allowed[1:]
+    return allowed
+
+
+STOP = {"the", "a", "an", "to", "of", "it", "is", "me", "my", "i", "you", "what", "what's", "whats", "and", "for"}
+
+
+def words_of(texts: list[str]) -> frozenset[str]:
+    """The words of these phrasings, as typed and as the classifier reads them."""
+    typed = {w for t in texts for w in re.findall(r"[a-z]+", t.lower())}
+    return frozenset((typed | {w for t in texts for w in normalise(t).split()}) - STOP)
+
+
+@cache
+def known_words() -> frozenset[str]:
+    return words_of([e.text for e in examples()])
+
+
+def clarify(text: str, names: list[str]) -> Plan:
+    options = "\n".join(f"- *{intents()[n].label}*" for n in names)
+    return Plan(answer=f"I am not sure what you mean by “{text.strip()[:80]}”. {CLARIFY}:\n{options}")
+
+
+def offered_readings(answer: str) -> list[str]:
+    """The readings a clarifying answer offers (the UI turns them into buttons)."""
+    if f"{CLARIFY}:" not in answer:
+        return []
+    return re.findall(r"^- \*(.+?)\*$", answer.split(f"{CLARIFY}:", 1)[1], re.MULTILINE)
+
+
+class OfflinePlanner:
+    """A `ChatModel` that plans with the intents and recipes instead of calling a language model.
+
+    `vocabulary` gives the shop's own categories, brands and columns (read from its database);
+    without it, only what the request itself says is used.
+    """
+
+    name = "offline-planner"
+
+    def __init__(self, vocabulary: Callable[[], Vocabulary] | None = None) -> None:
+        self.vocabulary = vocabulary or Vocabulary.empty
+
+    async def stream(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
+    ) -> AsyncIterator[TextDelta | Completion]:
+        request = read_request(messages)
+        request.vocabulary = cache(self.vocabulary)  # read once per round, only when a recipe needs it
+        plan = choose(request)
+        if plan.calls:
+            base = len(messages)
+            calls = [ToolCall(f"plan_{base}_{i}", name, json.dumps(args)) for i, (name, args) in enumerate(plan.calls)]
+            yield Completion(tool_calls=calls)
+            return
+        for piece in re.findall(r"\S+\s*|\s+", plan.answer):
+            yield TextDelta(piece)
+            await asyncio.sleep(0)  # let the UI paint: a real stream arrives in pieces too
+        yield Completion(content=plan.answer)

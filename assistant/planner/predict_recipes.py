@@ -1,0 +1,54 @@
+"""Recipes for the prediction intents: predict each customer's outlook, then find customers by it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from assistant.planner import slots
+from assistant.planner.memory import Plan, Request, call
+from assistant.planner.recipes import recipe, report
+
+RISK_WORDS = r"churn|slipping|at risk|about to leave|lapsing|drifting|losing|win.?back|leave us"
+
+
+@recipe("predict")
+def predict(req: Request) -> Plan:
+    if req.done:
+        return Plan(answer=report(req, "Next: *who is about to churn?* or *who will order in the next 30 days?*"))
+    check = req.has(r"check|accura|backtest|how good|test the")
+    return call("predict", holdout_days=90) if check else call("predict")
+
+
+@recipe("predicted_customers")
+def predicted_customers(req: Request) -> Plan:
+    """Customers by predicted outlook; with no predictions yet, predict first and then look again."""
+    found = req.last("find_predicted_customers")
+    if found is not None and not found.ok and "no predictions" in str(found.result.get("error", "")).lower():
+        if not req.last("predict"):
+            return call("predict")
+        if req.done[-1].name == "predict" and req.done[-1].ok:
+            return call("find_predicted_customers", **outlook(req))
+    if found is None or (req.done and req.done[-1].name == "predict" and req.done[-1].ok):
+        return call("find_predicted_customers", **outlook(req))
+    if req.last("predict"):  # "no predictions yet" was answered by predicting: say what came of that
+        req.done = [s for s in req.done if s.ok or s.name != "find_predicted_customers"] or req.done
+    return Plan(answer=report(req, "Next: *draft an email for them about ...*, or *preview it for the first one*."))
+
+
+def outlook(req: Request) -> dict[str, Any]:
+    arguments: dict[str, Any] = {}
+    if req.has(RISK_WORDS):
+        arguments["risk"] = ["high"]
+        arguments["sort"] = "value" if req.has(r"valu|worth|spend|big") else "risk"
+    if m := re.search(r"(?:worth|value|spend\w*)\s+(?:over|above|more than|at least)\s+[€$£]?\s*(\d+)", req.lower):
+        arguments["min_value"] = float(m.group(1))
+    if m := re.search(r"(?:next|within|in the next)\s+(\d+)\s+days", req.lower):
+        arguments["due_within_days"] = int(m.group(1))
+        arguments["sort"] = "next_order"
+    elif req.has(r"next (?:month|few weeks)|soon|due|about to (?:order|buy)|ready to (?:order|buy)"):
+        arguments["due_within_days"] = 30
+        arguments["sort"] = "next_order"
+    if top := slots.number_after(req.text, r"\btop"):
+        arguments["top"] = top
+    return arguments

@@ -1,0 +1,271 @@
+"""Recipes for the data, segments, products and matching intents: one small function per intent.
+
+A recipe is `(Request) -> Plan`, called once per round with the steps this turn has made so far:
+it returns the next tool call, or the answer once the calls are done. `@recipe("name")` registers
+it under the name `intents.toml` uses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from assistant.planner import slots
+from assistant.planner.memory import Plan, Request, call
+from assistant.present import plain
+from assistant.prompts import HELP_EXAMPLES
+
+Recipe = Callable[[Request], Plan]
+RECIPES: dict[str, Recipe] = {}
+
+
+def recipe(name: str) -> Callable[[Recipe], Recipe]:
+    def register(fn: Recipe) -> Recipe:
+        RECIPES[name] = fn
+        return fn
+
+    return register
+
+
+def help_text(prefix: str = "") -> str:
+    examples = "\n".join(f"- *{e}*" for e in HELP_EXAMPLES)
+    return (
+        f"{prefix}I can take you from data to a sent campaign: load or generate data, check and fix it, "
+        "segment customers, find products, match them to segments and customers, draft an email, "
+        "and (after you press **Approve**) send it and report how it did. You can also attach a CSV or "
+        f"Parquet file to import it, or ask questions such as *average order value per segment*. "
+        f"Try for example:\n{examples}"
+    )
+
+
+def report(req: Request, follow: str = "") -> str:
+    """The final answer: each step's summary (or its error and what to do), then the next step."""
+    lines = []
+    for step in req.done:
+        if step.ok:
+            lines.append(plain(step.result.get("summary") or "Done."))
+        else:  # the error speaks for itself; with several steps, say which one it was
+            problem = plain(step.result.get("error") or "") or "That did not work."
+            hint = plain(step.result.get("hint") or "")
+            where = f"**{step.name.replace('_', ' ').capitalize()}**: " if len(req.done) > 1 else ""
+            lines.append(where + problem + (f" {hint}" if hint else ""))
+    failed = [s for s in req.done if not s.ok]
+    if any("approv" in str(s.result.get("error", "")).lower() for s in failed):
+        follow = "Press **Approve** under the draft preview first, then say *send it* again."
+    elif failed:
+        follow = ""
+    return "\n\n".join([*lines, follow] if follow else lines)
+
+
+def once(req: Request, tool: str, follow: str = "", **arguments: Any) -> Plan:
+    """Call one tool, then answer with its summary and the next step."""
+    return call(tool, **arguments) if not req.done else Plan(answer=report(req, follow))
+
+
+# -- talk ------------------------------------------------------------------------------------------
+@recipe("help")
+def help_plan(req: Request) -> Plan:
+    return Plan(answer=help_text())
+
+
+@recipe("smalltalk")
+def smalltalk(req: Request) -> Plan:
+    if req.has(r"thank|cheers|thx"):
+        return Plan(answer="You're welcome.")
+    return Plan(answer="Good. Tell me what you would like to do next.")
+
+
+# -- data ------------------------------------------------------------------------------------------
+@recipe("generate")
+def generate(req: Request) -> Plan:
+    if req.done:
+        return Plan(answer=report(req, "Next: *check the data* to find problems before segmenting."))
+    match = re.search(r"(\d[\d,_]*)\s*(k\b)?[^\d]{0,20}(?:customers|shoppers)", req.lower)
+    customers = int(re.sub(r"[,_]", "", match.group(1))) * (1000 if match.group(2) else 1) if match else 5000
+    arguments: dict[str, Any] = {"customers": customers}
+    if products := slots.number_before(req.text, r"products"):
+        arguments["products"] = products
+    if req.has(r"defect|dirty|messy|errors|mistakes"):
+        arguments["defects"] = 0.05
+    return call("generate_demo_data", **arguments)
+
+
+@recipe("upload")
+def upload(req: Request) -> Plan:
+    if req.done:
+        return Plan(answer=report(req, "Next: *check the data*."))
+    file = re.search(r"[\w./-]+\.(?:csv|tsv|txt|parquet|jsonl|ndjson|json)\b", req.text, re.IGNORECASE)
+    if file:
+        kind = next((k for k in ("orders", "products") if k.rstrip("s") in req.lower), "customers")
+        return call("import_data", kind=kind, path=file.group(0))
+    return Plan(
+        answer="Attach a CSV, Parquet or JSON-lines file with the paperclip (customers, products or orders) "
+        "and I will import it. Mention *products* or *orders* in the message if the file holds those."
+    )
+
+
+@recipe("overview")
+def overview(req: Request) -> Plan:
+    return once(req, "data_overview", "Next: *check the data*, or *segment customers*.")
+
+
+@recipe("validate")
+def validate(req: Request) -> Plan:
+    return once(req, "validate_data", "Say *fix the data* to repair what is safe and set the rest aside.")
+
+
+@recipe("fix")
+def fix(req: Request) -> Plan:
+    return once(req, "validate_data", "Next: *segment customers*.", fix=True)
+
+
+@recipe("data_issues")
+def data_issues(req: Request) -> Plan:
+    return once(req, "list_data_issues", "Say *fix the data* to repair what is safe, or *check the data* again.")
+
+
+# -- segments --------------------------------------------------------------------------------------
+@recipe("segment")
+def segment(req: Request) -> Plan:
+    k = slots.number_after(req.text, r"(?:into|k|k of|with|use|do|instead of)") or slots.number_before(
+        req.text, slots.SEGMENT_WORD
+    )
+    k = k if k is not None else slots.number_after(req.text, r"\bgo with")
+    if k is None and not req.done:
+        return call("segment_sweep")
+    if not req.last("segment_run") and (k is not None or req.done[-1].ok):
+        return call("segment_run", k=k if k is not None else "auto")
+    if (run := req.last("segment_run")) and run.ok:
+        req.done = [run]  # the run's summary repeats the sweep's recommendation
+    return Plan(
+        answer=report(req, "Next: *describe segment 1*, or find products to promote: *show high margin items*.")
+    )
+
+
+@recipe("segment_compare")
+def segment_compare(req: Request) -> Plan:
+    if not req.done:
+        return call("segment_sweep")
+    recommended = (req.done[-1].result.get("data") or {}).get("recommendation") or {}
+    follow = f"Next: *segment customers into {recommended['k']} segments*." if "k" in recommended else ""
+    return Plan(answer=report(req, follow))
+
+
+@recipe("segment_list")
+def segment_list(req: Request) -> Plan:
+    return once(req, "segment_list", "Ask about one, e.g. *what's in group 1*, or *call group 1 Loyalists*.")
+
+
+@recipe("segment_show")
+def segment_show(req: Request) -> Plan:
+    number = slots.segment_ref(req.text, req.memory)
+    if number is None and not req.last("segment_list") and not req.memory.segment_names:
+        return call("segment_list")  # learn the names, then look for the one meant
+    if number is None and (listed := req.last("segment_list")):
+        names = {int(n): str(x) for n, x in zip(listed.rows("segment"), listed.rows("name"), strict=False)}
+        number = slots.segment_named(req.text, names)
+    if req.last("segment_show") or (number is None and req.done):
+        return Plan(answer=report(req, "Next: *draft an email for this group about ...*, or *rename it*."))
+    return call("segment_show", segment=number) if number is not None else call("segment_list")
+
+
+@recipe("segment_rename")
+def segment_rename(req: Request) -> Plan:
+    if req.done:
+        return Plan(answer=report(req, ""))
+    name = re.search(
+        r"\b(?:to|as|call(?:ed)?|name[d]?|label)\s+(?:(?:segment|group|cluster|it|this|that|them)\s*(?:\d+|segment|group)?\s+)?"
+        r"(?:the name\s+)?[\"'“‘]?(?P<name>[^\"'”’]+?)[\"'”’]?[.!]?\s*$",
+        req.text,
+        re.IGNORECASE,
+    )
+    number = slots.segment_ref(req.text, req.memory)
+    if number is None and re.search(r"\b(it|this|them)\b", req.lower):
+        number = req.memory.segment
+    if number is None or not name:
+        return Plan(answer="Which segment, and what name? E.g. *call group 2 Bargain hunters*.")
+    return call("segment_rename", segment=number, name=name["name"].strip())
+
+
+# -- products --------------------------------------------------------------------------------------
+@recipe("products")
+def products(req: Request) -> Plan:
+    if req.done:
+        return Plan(answer=report(req, "Next: *keep the first three*, or ask *which segment fits them*."))
+    return call("find_products", **slots.product_filters(req.text, req.vocabulary()))
+
+
+@recipe("next_page")
+def next_page(req: Request) -> Plan:
+    last = req.memory.search
+    if last is None:
+        return Plan(answer="Next page of what? Search first, e.g. *show outerwear products*.")
+    if req.done:
+        return Plan(answer=report(req, "Say *next page* for more."))
+    return call("find_products", **{**last, "offset": last.get("offset", 0) + last.get("limit", 20)})
+
+
+def products_meant(req: Request) -> list[str]:
+    """The products a request means: SKUs it names, a position in the last table, or those in play."""
+    named = slots.skus(req.text)
+    if named:
+        return named
+    picked = slots.pick_products(req.text, req.memory)
+    return picked if picked is not None else req.memory.skus
+
+
+@recipe("shortlist_add")
+def shortlist_add(req: Request) -> Plan:
+    if req.done:
+        return Plan(answer=report(req, "Next: *which segment fits them* or *draft an email about them*."))
+    skus = products_meant(req)
+    if not skus:
+        return Plan(answer="Which products? Search first (*show outerwear products*), then *keep the first three*.")
+    return call("shortlist_add", skus=skus)
+
+
+@recipe("shortlist_show")
+def shortlist_show(req: Request) -> Plan:
+    return once(req, "shortlist_show", "Next: *which segment fits them*.")
+
+
+@recipe("shortlist_remove")
+def shortlist_remove(req: Request) -> Plan:
+    if req.done:
+        return Plan(answer=report(req, ""))
+    skus = slots.skus(req.text) or slots.pick_products(req.text, req.memory) or []
+    if not skus:
+        return Plan(answer="Which products? Name them, e.g. *remove the second one from the shortlist*.")
+    return call("shortlist_remove", skus=skus)
+
+
+# -- matching --------------------------------------------------------------------------------------
+@recipe("match")
+def match(req: Request) -> Plan:
+    skus = products_meant(req)
+    if not skus:
+        return Plan(answer="Which products? Name one, or search first: *show high margin outerwear*.")
+    if not req.done:
+        return call("match_segments", product=skus)
+    segment = req.memory.segment if req.memory.segment is not None else 1  # the best fit, learnt from the ranking
+    return Plan(answer=report(req, f"Next: *draft an email for segment {segment} about them*."))
+
+
+@recipe("rank")
+def rank(req: Request) -> Plan:
+    skus = slots.skus(req.text) or slots.pick_products(req.text, req.memory) or []
+    if not skus and (found := req.last("find_products")):
+        skus = [str(s) for s in found.rows("sku")[:3]]
+        if not skus:
+            return Plan(answer=report(req, "No products match that; try other words or *show products ...*."))
+    if not skus:
+        search = slots.product_filters(req.text, req.vocabulary())
+        if search.get("search") or search.get("category"):
+            return call("find_products", **{**search, "sort": "newest", "limit": 5})
+        if not req.memory.skus:
+            return Plan(answer="Which products? E.g. *which customers would buy the new trench coats?*")
+        skus = req.memory.skus
+    if not req.last("rank_customers"):
+        return call("rank_customers", product=skus, top=20)
+    return Plan(answer=report(req, "Next: *draft an email about them*."))

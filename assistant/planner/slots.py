@@ -1,0 +1,192 @@
+"""Slot extraction: the numbers, amounts, SKUs, segments and products a request refers to.
+
+Hand-written patterns rather than a library: the slots are few and domain-shaped (a SKU, "the
+cheapest three of those", "group 2", "the VIPs" once a segment has that name), and the parsers
+that exist (dateparser, quantulum, spaCy's matchers) bring large models for none of these.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from assistant.planner.memory import Memory
+from assistant.planner.vocabulary import Vocabulary
+
+NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
+}  # fmt: skip
+ORDINALS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+    "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5,
+}  # fmt: skip
+NUMBER = r"(\d+|" + "|".join(NUMBER_WORDS) + r")"
+SKU = re.compile(r"\b[A-Z]{2,5}-\d{3,}\b", re.IGNORECASE)
+SKU_AFTER_WORD = re.compile(r"\bskus?\s*[:#]?\s*([A-Za-z0-9][\w-]*\d[\w-]*)", re.IGNORECASE)
+CUSTOMER_ID = re.compile(r"\bC\d{3,}\b", re.IGNORECASE)
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+TONES = ["playful", "formal", "friendly", "luxurious", "urgent", "casual", "elegant", "warm"]
+SEGMENT_WORD = r"(?:segment|group|cluster|persona|audience)s?"
+THAT_SEGMENT = re.compile(r"\b(?:that|this|the same) (?:segment|group|cluster|persona|audience)\b")
+# "them": the segment, when the last table was segments ("about them" is the products, whatever was shown)
+THEM = re.compile(r"(?<!about )(?<!of )(?<!with )\b(?:them|they|those people)\b")
+# How a list of products can be ordered when someone says "the cheapest three" (column, highest first?).
+ORDERINGS = [
+    (r"cheapest|least expensive|lowest.priced", "price", False),
+    (r"most expensive|priciest|dearest|highest.priced", "price", True),
+    (r"(?:best|highest|biggest|top) margins?|most profitable", "margin", True),
+    (r"most (?:in )?stock|best stocked", "stock", True),
+    (r"least (?:in )?stock|lowest stock", "stock", False),
+]
+SORT_WORDS = [  # (pattern, find_products sort): "cheapest shoes", "top 5 products by margin"
+    (r"cheapest|lowest price|least expensive", "price_asc"),
+    (r"most expensive|priciest|highest price", "price_desc"),
+    (r"(?:best|highest|top|by|high|most) margin|most profitable", "margin_desc"),
+    (r"newest|new arrivals|latest|just (?:in|arrived)", "newest"),
+    (r"low(?:est)? (?:on )?stock|running (?:low|out)|least stock|almost sold out", "stock_asc"),
+    (r"overstock|most stock|too much stock|excess stock|too much of", "stock_desc"),
+]
+ABOVE = r"(?:over|above|more than|greater than|at least|from|>=?)\s*"
+BELOW = r"(?:under|below|less than|at most|up to|cheaper than|<=?)\s*"
+AMOUNT = r"(?:[€$£]\s*(\d+(?:[.,]\d+)?)|(\d+(?:[.,]\d+)?)\s*(?:€|\$|£|eur(?:os?)?\b|dollars?\b|pounds?\b|bucks\b))"
+
+
+def as_number(word: str) -> int:
+    return NUMBER_WORDS.get(word) or int(word)
+
+
+def number_after(text: str, pattern: str) -> int | None:
+    match = re.search(pattern + r"\s*(?:=\s*)?" + NUMBER + r"\b", text.lower())
+    return as_number(match.group(1)) if match else None
+
+
+def number_before(text: str, pattern: str) -> int | None:
+    match = re.search(NUMBER + r"\s+" + pattern, text.lower())
+    return as_number(match.group(1)) if match else None
+
+
+def skus(text: str) -> list[str]:
+    found = [m.upper() for m in SKU.findall(text)] + [m.upper() for m in SKU_AFTER_WORD.findall(text)]
+    return list(dict.fromkeys(found))
+
+
+def tone(text: str) -> str | None:
+    return next((t for t in TONES if t in text.lower()), None)
+
+
+def segment_ref(text: str, memory: Memory) -> int | None:
+    """A segment by number ("group 2"), by its name ("the bargain hunters"), or as "that group"."""
+    number = number_after(text, r"\b" + SEGMENT_WORD)
+    if number is not None:
+        return number
+    named = segment_named(text, memory.segment_names)
+    if named is not None:
+        return named
+    if memory.segment is not None and (
+        THAT_SEGMENT.search(text.lower()) or (memory.shown == "segments" and THEM.search(text.lower()))
+    ):
+        return memory.segment
+    return None
+
+
+def segment_named(phrase: str, names: dict[int, str]) -> int | None:
+    """The segment whose name shares the most words with `phrase` (none shared: None)."""
+    words = {singular(w) for w in re.findall(r"[a-z]{3,}", phrase.lower())} - {"the", "segment", "group", "customer"}
+    scored = [
+        (len(words & {singular(w) for w in re.findall(r"[a-z]{3,}", name.lower())}), number)
+        for number, name in sorted(names.items())
+    ]
+    best = max(scored, default=(0, None))
+    return best[1] if best[0] else None
+
+
+def pick_products(text: str, memory: Memory) -> list[str] | None:
+    """The products a reference points at in the last product table: "the top two of those", "the cheapest
+    three", "the second one", "the last one". None when the text points at no position."""
+    rows = memory.products or [{"sku": s} for s in memory.found]
+    if not rows:
+        return None
+    t = text.lower()
+    count = r"(?:\s+(" + "|".join(NUMBER_WORDS) + r"|\d{1,2}))?"
+    for pattern, column, highest in ORDERINGS:
+        m = re.search(r"(?:\b" + NUMBER + r"\s+)?\b(?:" + pattern + r")" + count + r"\b", t)
+        if m and all(column in r for r in rows):
+            n = as_number(m.group(1) or m.group(2)) if (m.group(1) or m.group(2)) else 1
+            ordered = sorted(rows, key=lambda r: r[column] if r[column] is not None else 0, reverse=highest)
+            return [str(r["sku"]) for r in ordered[:n]]
+    if m := re.search(r"\b(?:top|first|those|these|the)\s+" + NUMBER + r"\b(?!\s*(?:%|percent|segments|groups))", t):
+        return [str(r["sku"]) for r in rows[: as_number(m.group(1))]]
+    if m := re.search(r"\blast\s+" + NUMBER + r"\b", t):
+        return [str(r["sku"]) for r in rows[-as_number(m.group(1)) :]]
+    if re.search(r"\b(?:the )?last (?:one|pick|product|item)\b", t):
+        return [str(rows[-1]["sku"])]
+    if m := re.search(r"\b(" + "|".join(ORDINALS) + r")\b(?:\s+(?:one|product|item|pick))?", t):
+        position = ORDINALS[m.group(1)]
+        return [str(rows[position - 1]["sku"])] if position <= len(rows) else []
+    return None
+
+
+def product_filters(text: str, vocabulary: Vocabulary) -> dict[str, Any]:
+    """find_products arguments from a request: margins, stock, prices, the shop's categories and brands, order."""
+    t, filters = text.lower(), {}
+    if m := re.search(r"margins?\w*\s+(?:of\s+)?" + ABOVE + r"(\d+(?:\.\d+)?)\s*(%|percent)?", t):
+        value = float(m.group(1))
+        filters["min_margin"] = value / 100 if m.group(2) or value > 3 else value
+    if m := re.search(r"stock\s+(?:level\s+)?" + ABOVE + r"(\d+)", t) or re.search(
+        r"(?:more than|over|at least)\s+(\d+)\s+(?:units\s+)?in stock", t
+    ):
+        filters["min_stock"] = int(m.group(1))
+    if m := re.search(r"stock\s+(?:level\s+)?" + BELOW + r"(\d+)", t):
+        filters["max_stock"] = int(m.group(1))
+    priced = r"(?:price[sd]?|costing|costs?)\s+"
+    for bound, key in ((BELOW, "price_max"), (ABOVE, "price_min")):
+        m = re.search(priced + bound + r"[€$£]?\s*(\d+(?:\.\d+)?)", t) or re.search(bound + AMOUNT, t)
+        if m:
+            filters[key] = float(next(g for g in m.groups() if g).replace(",", "."))
+    if categories := [c for c in vocabulary.categories if re.search(rf"\b{re.escape(c.lower())}\b", t)]:
+        filters["category"] = categories
+    if brands := [b for b in vocabulary.brands if re.search(rf"\b{re.escape(b.lower())}\b", t)]:
+        filters["brand"] = brands
+    if m := re.search(r"(?:matching|named|called|containing|like)\s+[\"']?([\w\s-]+?)[\"']?\s*(?:$|[?.!,]|with)", t):
+        filters["search"] = singular(m.group(1).strip())
+    elif "category" not in filters and (noun := _product_noun(t)):
+        filters["search"] = noun
+    if sort := next((key for pattern, key in SORT_WORDS if re.search(pattern, t)), None):
+        filters["sort"] = sort
+    if m := re.search(r"\btop\s+" + NUMBER + r"\b|\b" + NUMBER + r"\s+(?:\w+\s+)?(?:products|items)\b", t):
+        filters["limit"] = as_number(m.group(1) or m.group(2))
+    return filters
+
+
+GENERIC = {"product", "item", "thing", "stuff", "inventory", "catalogue", "catalog", "stock", "margin", "price"}
+
+
+def _product_noun(text: str) -> str | None:
+    """ "find jackets", "promote coats", "show me the new trench coats": what to search for by name."""
+    text = re.sub(r"\b(?:i|we)(?:'d| would)? (?:want|like|need|wish) to\b", "", text)
+    m = re.search(
+        r"\b(?:find|promote|show(?: me)?|search(?: for)?|browse|list|any|buy|want|like|need)\s+"
+        r"(?:the\s+|our\s+|some\s+)?(?:new\s+)?([a-z][a-z -]*?[a-z])\s*"
+        r"(?:$|[?.!,]|\b(?:under|over|above|below|with|from|priced|costing|by)\b)",
+        text,
+    )
+    if not m:
+        return None
+    phrase = singular(m.group(1).strip())
+    words = phrase.split()
+    if not words or words[-1] in GENERIC or words[0] in {"me", "the", "what", "it", "them", "those", "these"}:
+        return None
+    return phrase
+
+
+def singular(phrase: str) -> str:
+    words = phrase.split()
+    if words:
+        last = words[-1]
+        if re.search(r"(ss|x|ch|sh)es$", last):
+            last = last[:-2]
+        elif last.endswith("s") and not last.endswith("ss") and len(last) > 3:
+            last = last[:-1]
+        words[-1] = last
+    return " ".join(words)

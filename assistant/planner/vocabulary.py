@@ -1,0 +1,39 @@
+"""The shop's own words: the categories and brands in its products table, and the columns it has.
+
+Read from the database rather than from the demo catalogue, so an imported shop's "Sneakers" or
+"Acme Outdoor" work as filters the same way the demo's "Outerwear" does, and an analytic question
+about a column the shop's data does not have ("per country") gets a plain answer instead of a failed query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from storage.db import Database
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    categories: list[str] = field(default_factory=list)
+    brands: list[str] = field(default_factory=list)
+    columns: dict[str, set[str]] = field(default_factory=dict)  # table -> its columns
+
+    @classmethod
+    def empty(cls) -> Vocabulary:
+        return cls()
+
+    @classmethod
+    def from_db(cls, db: Database) -> Vocabulary:
+        from storage import products
+
+        categories, brands = products.vocabulary(db)
+        columns: dict[str, set[str]] = {}
+        for table, column in db.execute("SELECT table_name, column_name FROM information_schema.columns").fetchall():
+            columns.setdefault(table, set()).add(column)
+        return cls(categories=categories, brands=brands, columns=columns)
+
+    def has_column(self, table: str, column: str) -> bool:
+        """Whether the table has the column; without a schema (no database at hand) assume it does."""
+        return not self.columns or column in self.columns.get(table, set())

@@ -1,0 +1,29 @@
+"""Money as a marketer reads it: the shop's currency and thousands separators ("€12,345.60", "1,234.50 CHF").
+
+One function, used wherever an amount is written for a person, so every answer, table and email
+agrees. Babel would localise fully, but the shop's currency and an English-style number are all the
+chat and the emails need.
+"""
+
+from __future__ import annotations
+
+import os
+
+SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$"}
+NO_CENTS = {"JPY"}
+
+
+def shop_currency() -> str:
+    """The shop's currency code from the setting (PROMOPILOT_CURRENCY, EUR by default)."""
+    return (os.environ.get("PROMOPILOT_CURRENCY") or "EUR").strip().upper()
+
+
+def format_money(amount: float | None, currency: str = "EUR") -> str:
+    """`1234.5` -> "€1,234.50"; a currency without a symbol here follows the amount ("1,234.50 CHF")."""
+    if amount is None:
+        return "–"
+    code = currency.upper()
+    digits = f"{abs(amount):,.0f}" if code in NO_CENTS else f"{abs(amount):,.2f}"
+    sign = "-" if amount < 0 and float(digits.replace(",", "")) else ""
+    symbol = SYMBOLS.get(code)
+    return f"{sign}{symbol}{digits}" if symbol else f"{sign}{digits} {code}"

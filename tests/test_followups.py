@@ -1,0 +1,232 @@
+"""Follow-ups resolve against what the last answer showed; analytic questions run as vetted SELECTs."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from assistant.loop import Agent, Conversation, Token, ToolEnd, ToolStart
+from assistant.planner.analytics import understand
+from assistant.planner.memory import Memory, Request, Step
+from assistant.planner.model import OfflinePlanner, choose
+from assistant.planner.vocabulary import Vocabulary
+from tools.registry import run_tool
+
+PAGE = [
+    {"sku": "OUT-000001", "price": 120.0, "margin": 0.5, "stock": 10},
+    {"sku": "OUT-000002", "price": 40.0, "margin": 0.7, "stock": 300},
+    {"sku": "OUT-000003", "price": 80.0, "margin": 0.2, "stock": 50},
+    {"sku": "OUT-000004", "price": 20.0, "margin": 0.4, "stock": 5},
+]
+SHOWN = Memory(found=[p["sku"] for p in PAGE], products=PAGE, skus=[p["sku"] for p in PAGE][:3], shown="products")
+NAMED = Memory(segment=2, segment_names={1: "VIPs", 2: "Bargain hunters", 3: "Night owls"}, shown="segments")
+
+
+def first_call(text: str, memory: Memory) -> tuple[str, dict] | None:
+    plan = choose(Request(text, memory, [], segment_names=memory.segment_names))
+    return plan.calls[0] if plan.calls else None
+
+
+@pytest.mark.parametrize(
+    ("text", "skus"),
+    [
+        ("keep the top two of those", ["OUT-000001", "OUT-000002"]),
+        ("put the cheapest three on the shortlist", ["OUT-000004", "OUT-000002", "OUT-000003"]),
+        ("save the second one", ["OUT-000002"]),
+        ("add the last one to my picks", ["OUT-000004"]),
+        ("keep the most expensive two", ["OUT-000001", "OUT-000003"]),
+    ],
+)
+def test_products_by_their_position_in_the_last_table(text, skus):
+    assert first_call(text, SHOWN) == ("shortlist_add", {"skus": skus})
+
+
+def test_the_products_meant_carry_on_to_matching_and_ranking():
+    assert first_call("which segment fits the cheapest two", SHOWN) == (
+        "match_segments",
+        {"product": ["OUT-000004", "OUT-000002"]},
+    )
+    assert first_call("who would buy the second one?", SHOWN) == (
+        "rank_customers",
+        {"product": ["OUT-000002"], "top": 20},
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("what's in group 2", ("segment_show", {"segment": 2})),
+        ("describe the bargain hunters", ("segment_show", {"segment": 2})),
+        ("tell me more about the VIPs", ("segment_show", {"segment": 1})),
+        ("describe that group", ("segment_show", {"segment": 2})),
+        ("describe them", ("segment_show", {"segment": 2})),
+        ("call group 4 Loyalists", ("segment_rename", {"segment": 4, "name": "Loyalists"})),
+        ("call that group Early birds", ("segment_rename", {"segment": 2, "name": "Early birds"})),
+        ("go with 6 instead", ("segment_run", {"k": 6})),
+        ("what k would you pick?", ("segment_sweep", {})),
+        (
+            "write an email for the night owls about OUT-000009",
+            ("campaign_draft", {"skus": ["OUT-000009"], "segment": 3}),
+        ),
+    ],
+)
+def test_segments_by_number_name_or_reference(text, expected):
+    assert first_call(text, NAMED) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("warmer", {"campaign_id": 4, "instruction": "warmer"}),
+        ("less salesy", {"campaign_id": 4, "instruction": "less salesy"}),
+        ("shorter subject line", {"campaign_id": 4, "instruction": "shorter subject line"}),
+        ("mention free shipping", {"campaign_id": 4, "instruction": "mention free shipping"}),
+    ],
+)
+def test_revisions_that_do_not_say_revise(text, expected):
+    assert first_call(text, Memory(campaign_id=4)) == ("campaign_revise", expected)
+
+
+def test_a_preview_for_a_random_customer_picks_one_first():
+    memory = Memory(campaign_id=4)
+    plan = choose(Request("preview for a random customer", memory, []))
+    assert plan.calls[0][0] == "query_data" and "customers" in plan.calls[0][1]["sql"]
+    sampled = Step(
+        "query_data", plan.calls[0][1], {"ok": True, "tables": [{"columns": ["customer_id"], "rows": [["C0042"]]}]}
+    )
+    plan = choose(Request("preview for a random customer", memory, [sampled]))
+    assert plan.calls == [("campaign_preview", {"campaign_id": 4, "customer": "C0042"})]
+
+
+def test_a_report_with_no_opens_says_so_with_the_delivery_figures():
+    report = Step(
+        "campaign_report",
+        {"campaign_id": 4},
+        {
+            "ok": True,
+            "summary": "...",
+            "data": {"campaign_id": 4, "sent": 1360, "failed": 2, "skipped": 17, "unique_opens": 0},
+        },
+    )
+    answer = choose(Request("how did it do?", Memory(campaign_id=4), [report])).answer
+    assert answer.startswith("No one has opened campaign 4 yet") and "**1,360 sent**" in answer and "0%" not in answer
+
+
+@pytest.mark.parametrize(
+    ("text", "figure", "aggregate", "group"),
+    [
+        ("average order value per segment", "order value", "avg", "segment"),
+        ("how many customers per country", "customers", "count", "country"),
+        ("total revenue by category", "revenue", "sum", "category"),
+        ("orders per month", "orders", "count", "month"),
+        ("average price by brand", "price", "avg", "brand"),
+        ("what's our total revenue", "revenue", "sum", None),
+    ],
+)
+def test_analytic_questions_map_onto_the_templates(text, figure, aggregate, group):
+    question = understand(text)
+    assert (question.figure.label, question.aggregate, question.group and question.group.label) == (
+        figure,
+        aggregate,
+        group,
+    )
+
+
+def test_a_group_the_shop_has_no_column_for_is_refused_in_words():
+    shop = Vocabulary(columns={"customers": {"customer_id", "first_name"}})
+    plan = choose(Request("how many customers per country", Memory(), [], vocabulary=lambda: shop))
+    assert not plan.calls and "no country" in plan.answer
+
+
+def say(agent: Agent, conversation: Conversation, text: str) -> tuple[list, str]:
+    async def run() -> list:
+        return [e async for e in agent.run(conversation, text)]
+
+    events = asyncio.run(run())
+    return events, "".join(e.text for e in events if isinstance(e, Token))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "average order value per segment",
+        "average spend by customer type",
+        "stock per category",
+        "how many customers by style",
+        "average margin of our products",
+        "make a list of my best customers",
+    ],
+)
+def test_analytic_questions_run_in_the_sandbox_and_answer_in_words(demo_ctx, text):
+    run_tool(demo_ctx, "segment_run", k=3)
+    agent = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db)))
+    events, answer = say(agent, Conversation(), text)
+    (end,) = [e for e in events if isinstance(e, ToolEnd)]
+    assert end.name == "query_data" and end.ok, end.error
+    assert end.result.tables[0].rows, "the query returned rows"
+    assert "**" in answer and "_" not in answer.split("Next:")[0], f"a figure, in words: {answer}"
+
+
+def test_make_sure_the_data_is_clean_never_generates_data(demo_ctx):
+    agent = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db)))
+    for text in ("make sure the data is clean", "make a list of my best customers", "can you make sense of this data?"):
+        events, _ = say(agent, Conversation(), text)
+        assert "generate_demo_data" not in [e.name for e in events if isinstance(e, ToolStart)], text
+
+
+def test_a_figure_the_data_does_not_have_yet_is_said_in_words(demo_ctx):
+    agent = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db)))
+    _, answer = say(agent, Conversation(), "revenue by category")  # the demo shop has no orders
+    assert answer == "There is no revenue to break down by category yet."
+
+
+def test_them_is_a_segment_only_after_a_segment_table():
+    after_products = Memory(segment=2, segment_names=NAMED.segment_names, shown="products", skus=["OUT-000001"])
+    assert first_call("write to them about it", after_products) == (
+        "campaign_draft",
+        {"skus": ["OUT-000001"], "segment": 2},
+    )
+    assert first_call("call them Early birds", NAMED) == ("segment_rename", {"segment": 2, "name": "Early birds"})
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("average spend per segment", "Average spend"),
+        ("total revenue by category", "Total revenue"),
+        ("how many customers per style", "Customers"),
+        ("median order value", "Median order value"),
+        ("how many customers bought more than once", "Repeat customers"),
+    ],
+)
+def test_a_figure_is_labelled_as_what_it_is(text, label):
+    assert understand(text).label == label
+
+
+def test_a_preview_as_someone_by_name_shows_a_random_customer_and_says_why():
+    memory = Memory(campaign_id=4)
+    first = choose(Request("show it as Anna would see it", memory, []))
+    assert first.calls[0][0] == "query_data", "names are not looked up: a customer is picked at random"
+    sampled = Step("query_data", {}, {"ok": True, "tables": [{"columns": ["customer_id"], "rows": [["C0042"]]}]})
+    then = choose(Request("show it as Anna would see it", memory, [sampled]))
+    assert then.calls == [("campaign_preview", {"campaign_id": 4, "customer": "C0042"})]
+    shown = Step("campaign_preview", then.calls[0][1], {"ok": True, "summary": "Campaign 4 as customer C0042 sees it."})
+    answer = choose(Request("show it as Anna would see it", memory, [sampled, shown])).answer
+    assert answer.startswith("I look no one up by name") and "Campaign 4 as customer C0042 sees it." in answer
+
+
+def test_who_is_about_to_churn_predicts_first_when_there_are_no_predictions(ctx):
+    from tests.test_predict import BUYING, SPENDING, add_orders
+    from tools.predict import simulate
+
+    add_orders(ctx.db, simulate.order_log(BUYING, SPENDING, 3000, 540, seed=11))
+    agent = Agent(ctx, OfflinePlanner(lambda: Vocabulary.from_db(ctx.db)))
+    events, answer = say(agent, Conversation(), "who is about to churn?")
+    calls = [(e.name, e.arguments) for e in events if isinstance(e, ToolStart)]
+    assert calls == [
+        ("find_predicted_customers", {"risk": ["high"], "sort": "risk"}),
+        ("predict", {}),
+        ("find_predicted_customers", {"risk": ["high"], "sort": "risk"}),
+    ]
+    assert "no predictions yet" not in answer.lower() and "customers" in answer
