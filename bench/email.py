@@ -81,8 +81,8 @@ class SeedBuilder:
         import jinja2
 
         from storage import campaigns
+        from storage.shop import get_currency, money
         from tools.campaigns.links import LinkSigner
-        from tools.campaigns.render import format_price
 
         folder = Path(__file__).resolve().parent.parent / "tools" / "campaigns" / "email_templates"
         env = jinja2.Environment(loader=jinja2.FileSystemLoader(folder), autoescape=jinja2.select_autoescape(["html"]))
@@ -102,10 +102,12 @@ class SeedBuilder:
         rows = ctx.db.rows(
             "SELECT sku, name, brand, category, price FROM products WHERE list_contains(?::VARCHAR[], sku)", [self.skus]
         )
-        self.products = {r["sku"]: {**r, "price": format_price(r["price"])} for r in rows}
+        currency = get_currency(ctx.db)
+        self.products = {r["sku"]: {**r, "price": money(r["price"], currency)} for r in rows}
         self.signer = LinkSigner.for_db(ctx.db, ctx.settings)
         self.settings, self.campaign = ctx.settings, campaign
         self.shop = parseaddr(ctx.settings.from_address)[0] or "our shop"
+        self.postal_address = ctx.settings.postal_address
 
     def build(self, r) -> bytes:
         import css_inline
@@ -136,6 +138,7 @@ class SeedBuilder:
             "cta_url": self.signer.click_url(self.campaign, r.customer_id, 0),
             "pick": card(pick),
             "more": [card(p) for p in self.products.values() if p is not pick][:3],
+            "postal_address": self.postal_address,
             "unsubscribe_url": self.signer.unsubscribe_url(self.campaign, r.customer_id),
             "open_url": self.signer.open_url(self.campaign, r.customer_id),
         }

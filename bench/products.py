@@ -33,7 +33,7 @@ from tools.catalog.audience import FEATURES_SQL, eligible_audience, score_one
 FILTERS: dict[str, dict[str, Any]] = {
     "overstocked outerwear under 150": {"category": ["Outerwear"], "min_stock": 100, "price_max": 150},
     "text search, cheapest first": {"search": "merino", "sort": "price_asc"},
-    "high margin of two brands": {"min_margin": 1.0, "brand": ["Solenne", "Maison Ardent"], "sort": "margin_desc"},
+    "high margin of two brands": {"min_margin": 0.5, "brand": ["Solenne", "Maison Ardent"], "sort": "margin_desc"},
     "price band, second page": {"price_min": 40, "price_max": 80, "limit": 20, "offset": 20},
 }
 

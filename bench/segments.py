@@ -158,7 +158,7 @@ def main() -> None:
     parser.add_argument("--skip-big", action="store_true", help="leave out the big sweep")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
-    from tools.features import load_features
+    from tools.data.features import load_features
 
     report: dict = {}
     with tempfile.TemporaryDirectory() as tmp:

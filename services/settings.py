@@ -33,6 +33,11 @@ class Settings(BaseModel):
     shop_url: str = "https://shop.example.com"  # campaign links point here (landing page, /products/SKU)
     link_domains: list[str] = []  # sites besides the shop's that links the assistant writes may point at
     import_dir: str | None = None  # the one folder the assistant may import from (besides chat uploads)
+    # May customers who never answered the consent question be emailed? Off: GDPR and the UK's PECR want
+    # a recorded yes before marketing email; a shop under an opt-out law (CAN-SPAM) may turn it on.
+    email_unknown_consent: bool = False
+    # The sender's postal address, in every email's footer (CAN-SPAM requires one).
+    postal_address: str = "PromoPilot Demo Shop, 1 Example Street, London EC1A 1AA, United Kingdom"
 
     @property
     def model_label(self) -> str:
@@ -73,4 +78,6 @@ class Settings(BaseModel):
             link_domains=[
                 d.strip().lower().lstrip(".") for d in (env("PROMOPILOT_LINK_DOMAINS") or "").split(",") if d.strip()
             ],
+            email_unknown_consent=_flag("PROMOPILOT_EMAIL_UNKNOWN_CONSENT"),
+            postal_address=env("PROMOPILOT_POSTAL_ADDRESS") or cls.model_fields["postal_address"].default,
         )

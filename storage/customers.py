@@ -27,6 +27,8 @@ def address_sql(column: str) -> str:
 
 # Suppressions are stored lower-cased (migration m001); a message's address is compared in the same form.
 SUPPRESSED_SQL = f"{address_sql('email')} IN (SELECT {address_sql('email')} FROM suppressions)"  # noqa: S608
+# A message row (email, customer_id) not to send any more: its address suppressed, or its customer said no.
+WITHDRAWN_SQL = f"({SUPPRESSED_SQL} OR customer_id IN (SELECT customer_id FROM customers WHERE NOT email_consent))"  # noqa: S608
 
 
 def is_sendable(address: str) -> bool:

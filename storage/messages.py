@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from storage.customers import SUPPRESSED_SQL
+from storage.customers import WITHDRAWN_SQL
 from storage.db import Database
 
 
@@ -37,7 +37,7 @@ class MessageStatus(StrEnum):
 
 
 FINAL_STATUSES = ("sent", "failed", "unknown", "skipped", "cancelled")
-SUPPRESSED_REPLY = "address suppressed (unsubscribed or bounced) after the list was frozen"
+SUPPRESSED_REPLY = "address suppressed (unsubscribed, bounced or consent withdrawn) after the list was frozen"
 
 # A message's recipient, in the order a `Recipient` takes them; a claimed row has its status first.
 RECIPIENT_COLUMNS = "customer_id, email, first_name, variant, recommended_sku, message_id"
@@ -117,8 +117,8 @@ def claim(db: Database, campaign_id: int, size: int) -> list[tuple[Any, ...]]:
     with db.transaction() as con:
         return con.execute(
             f"""UPDATE messages SET
-                    status = CASE WHEN {SUPPRESSED_SQL} THEN 'skipped' ELSE 'sending' END,
-                    last_reply = CASE WHEN {SUPPRESSED_SQL} THEN $reply ELSE last_reply END,
+                    status = CASE WHEN {WITHDRAWN_SQL} THEN 'skipped' ELSE 'sending' END,
+                    last_reply = CASE WHEN {WITHDRAWN_SQL} THEN $reply ELSE last_reply END,
                     updated_at = now()
                 WHERE campaign_id = $campaign AND status = 'queued' AND customer_id IN (
                     SELECT customer_id FROM messages WHERE campaign_id = $campaign AND status = 'queued'

@@ -305,3 +305,36 @@ def m007_predictions(con: duckdb.DuckDBPyConnection) -> None:
 def m008_event_spool(con: duckdb.DuckDBPyConnection) -> None:
     """How far each tracking spool file is in `events` (web/event_spool.py): replay neither loses nor doubles."""
     con.execute("CREATE TABLE event_spool (file VARCHAR PRIMARY KEY, applied BIGINT NOT NULL)")
+
+
+@migration
+def m009_real_shop_data(con: duckdb.DuckDBPyConnection) -> None:
+    """What real shops' exports carry: email consent per customer (with its source and time), order lines
+    with quantity, unit price and returns (and lines without a customer), units sold per product,
+    gross margin beside markup, and the shop's own settings (currency, postal address)."""
+    con.execute("""
+        ALTER TABLE customers ADD COLUMN email_consent BOOLEAN;     -- NULL = unknown
+        ALTER TABLE customers ADD COLUMN consent_source VARCHAR;    -- 'demo', 'import:<file>'
+        ALTER TABLE customers ADD COLUMN consent_at TIMESTAMP;
+        ALTER TABLE orders ALTER COLUMN customer_id DROP NOT NULL;  -- a line without a customer still sold
+        ALTER TABLE orders ADD COLUMN quantity DOUBLE;
+        ALTER TABLE orders ADD COLUMN unit_price DOUBLE;
+        ALTER TABLE orders ADD COLUMN description VARCHAR;
+        ALTER TABLE orders ADD COLUMN country VARCHAR;
+        ALTER TABLE orders ADD COLUMN is_return BOOLEAN NOT NULL DEFAULT false;  -- cancellation/return/refund
+        ALTER TABLE products ADD COLUMN units_sold DOUBLE;          -- from an orders log
+        ALTER TABLE products ADD COLUMN markup DOUBLE;              -- (price - cost) / cost
+        CREATE TABLE shop_settings (
+            name VARCHAR PRIMARY KEY,                               -- currency / postal_address
+            value VARCHAR NOT NULL,
+            source VARCHAR NOT NULL,                                -- 'user', 'detected', 'demo'
+            updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );
+    """)
+    # `margin` was a markup on cost (price = cost * (1 + margin)); it now means gross margin, the share of
+    # the price that is profit, which is what a marketer means by "margin over 60%".
+    con.execute("""
+        UPDATE products SET markup = margin,
+            margin = CASE WHEN price > 0 AND cost IS NOT NULL THEN round((price - cost) / price, 3)
+                          WHEN margin > -1 THEN round(margin / (1 + margin), 3) END""")
+    con.execute("UPDATE customers SET email_consent = true, consent_source = 'demo' WHERE source = 'demo'")

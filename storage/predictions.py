@@ -15,8 +15,9 @@ import pyarrow as pa
 
 from storage.db import Database
 
-# Which order lines are purchases. Cancelled lines must be excluded here too once imports mark them.
-VALID_ORDER_LINE = "amount > 0 AND ordered_at IS NOT NULL"
+# Which order lines are purchases: imports mark cancellations, returns and refunds (is_return, with a
+# negative amount), and keep lines without a customer id for the totals, which belong to nobody here.
+VALID_ORDER_LINE = "amount > 0 AND NOT is_return AND ordered_at IS NOT NULL AND customer_id IS NOT NULL"
 
 PURCHASE_DAYS = f"""
     SELECT customer_id, ordered_at::DATE AS day, sum(amount) AS amount

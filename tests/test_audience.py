@@ -43,8 +43,8 @@ def some(db: Database, n: int, offset: int) -> list[str]:
 def shop(demo_ctx):
     """The demo shop with one customer of each kind the audience must leave out."""
     db = demo_ctx.db
-    quarantined, invalid, unsubscribed, suppressed, recent, old, failed, duplicate = (
-        some(db, 2, 2 * i) for i in range(8)
+    quarantined, invalid, unsubscribed, suppressed, recent, old, failed, duplicate, no_address, said_no, unknown = (
+        some(db, 2, 2 * i) for i in range(11)
     )
     now = datetime.now()
     with db.transaction() as con:
@@ -53,6 +53,10 @@ def shop(demo_ctx):
         )
         con.execute("UPDATE customers SET email = 'not an email' WHERE customer_id = ?", [invalid[0]])
         con.execute("UPDATE customers SET email = 'x@@example.com' WHERE customer_id = ?", [invalid[1]])
+        con.execute("UPDATE customers SET email = NULL WHERE customer_id = ?", [no_address[0]])
+        con.execute("UPDATE customers SET email = ' ' WHERE customer_id = ?", [no_address[1]])
+        con.execute("UPDATE customers SET email_consent = false WHERE customer_id IN (SELECT unnest(?))", [said_no])
+        con.execute("UPDATE customers SET email_consent = NULL WHERE customer_id IN (SELECT unnest(?))", [unknown])
         # Suppressions are stored lower-case; the customer's address may not be.
         con.execute("UPDATE customers SET email = upper(email) WHERE customer_id = ?", [unsubscribed[0]])
         con.execute(
@@ -90,13 +94,17 @@ def shop(demo_ctx):
         "ctx": demo_ctx,
         "out": {
             "quarantined": quarantined,
+            "no_address": no_address,
             "invalid_email": invalid,
+            "no_consent": said_no,
+            "consent_unknown": unknown,
             "unsubscribed": unsubscribed,
             "suppressed": suppressed,
             "recently_emailed": recent,
             "duplicate_email": duplicate[1:],
         },
         "kept": old + failed + duplicate[:1],
+        "unknown": unknown,
     }
 
 
@@ -113,6 +121,16 @@ def test_every_exclusion_is_counted_under_its_reason_and_left_out(shop):
     assert set(shop["kept"]) <= set(audience["customer_id"])  # old, failed and first-of-duplicate stay
     assert len(audience) == db.scalar("SELECT count(*) FROM customers") - len(left_out)
     assert list(audience.columns) == ["customer_id", "email", "first_name", "segment", "recommended_sku", "score"]
+
+
+def test_unknown_consent_is_emailed_only_when_the_setting_allows_it(shop):
+    db = shop["ctx"].db
+    audience, excluded = eligible_audience(
+        db, run_id=None, segments=None, skus=[], frequency_cap_days=7, unknown_consent=True
+    )
+    assert excluded["consent_unknown"] == 0 and excluded["no_consent"] == 2
+    assert set(shop["unknown"]) <= set(audience["customer_id"])
+    assert set(shop["out"]["no_consent"]).isdisjoint(audience["customer_id"])  # an explicit no never is
 
 
 def test_unsubscribes_are_counted_apart_from_other_suppressions(shop):

@@ -40,7 +40,9 @@ def test_spender_types_are_ordered_and_correlated_with_style(demo_ctx):
 def test_inventory_prices_follow_cost_and_margin(demo_ctx):
     products = demo_ctx.db.df("SELECT * FROM products")
     assert len(products) == 200 and products["sku"].is_unique
-    assert np.allclose(products["price"], products["cost"] * (1 + products["margin"]), atol=0.01)
+    assert np.allclose(products["price"], products["cost"] * (1 + products["markup"]), atol=0.01)
+    # margin is gross margin: the share of the price that is profit
+    assert np.allclose(products["margin"], (products["price"] - products["cost"]) / products["price"], atol=0.001)
     tiers = products.groupby("brand_tier")["price"].median()
     assert tiers["budget"] < tiers["luxury"]
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from storage.errors import UserError
-from tools.features import DEFAULT_FEATURES, ORDINAL, load_features, load_transformer
+from tools.data.features import DEFAULT_FEATURES, ORDINAL, load_features, load_transformer
 
 
 def test_numbers_are_standardised_and_style_is_one_hot(demo_ctx):

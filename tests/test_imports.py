@@ -146,7 +146,8 @@ def test_reimport_is_idempotent_and_updates_changed_rows(ctx, tmp_path):
     before = {t: rows for t, rows in snapshot(ctx.db).items() if t != "data_issues"}
     again = run_tool(ctx, "import_data", kind="customers", path=path)
     assert {t: rows for t, rows in snapshot(ctx.db).items() if t != "data_issues"} == before
-    assert (again.data["inserted"], again.data["updated"]) == (0, 2)
+    assert (again.data["inserted"], again.data["updated"], again.data["unchanged"]) == (0, 0, 2)
+    assert "(0 new, 0 changed, 2 unchanged)" in again.summary
 
     changed = write(tmp_path, "c.csv", "customer_id,total_spent\nC1,99\n")
     run_tool(ctx, "import_data", kind="customers", path=changed)
@@ -211,8 +212,9 @@ def test_json_lines_report_a_broken_line_and_import_the_rest(ctx, tmp_path):
     result = run_tool(ctx, "import_data", kind="products", path=path)
     assert (result.data["imported"], result.data["rejected"]) == (2, 1)
     products = ctx.db.rows("SELECT sku, price, margin FROM products ORDER BY sku")
-    assert products[0] == {"sku": "A-1", "price": 15.0, "margin": 0.5}  # price = cost x (1 + margin)
-    assert products[1]["margin"] == pytest.approx(1.4)  # margin from cost and price
+    assert products[0] == {"sku": "A-1", "price": 20.0, "margin": 0.5}  # gross margin: price = cost / (1 - margin)
+    assert products[1]["margin"] == pytest.approx((120 - 50) / 120, abs=0.001)  # margin from cost and price
+    assert ctx.db.scalar("SELECT markup FROM products WHERE sku = 'A-2'") == pytest.approx(1.4)  # (120 - 50) / 50
     assert ctx.db.rows("SELECT line, problem FROM data_issues") == [{"line": 2, "problem": "not a JSON object"}]
 
 
@@ -229,7 +231,7 @@ def test_orders_become_rfm_behaviour(ctx, tmp_path):
         "O3,C2,2025-01-31,10,S2\n",
     )
     result = run_tool(ctx, "import_data", kind="orders", path=path)
-    assert result.data["imported"] == 4 and result.data["unknown_customers"] == 2
+    assert result.data["imported"] == 4 and result.data["customers_created"] == 2
     behaviour = {r["customer_id"]: r for r in ctx.db.rows("SELECT * FROM customer_behavior")}
     c1 = behaviour["C1"]
     assert (c1["total_spent"], c1["order_count"], c1["avg_order_value"]) == (100.0, 2, 50.0)
@@ -297,8 +299,14 @@ def test_export_then_import_round_trips_the_demo_shop(demo_ctx, tmp_path, db):
 
     with Database(tmp_path / "copy.duckdb") as copy:
         result = run_tool(ToolContext(db=copy, settings=Settings()), "import_data", kind="customers", path=str(out))
-        assert result.data["unmatched_columns"] == ["source", "quarantine_reason", "categories_bought"]
-        query = """SELECT * EXCLUDE (source, categories_bought) FROM customers
+        assert result.data["unmatched_columns"] == [
+            "source",
+            "quarantine_reason",
+            "consent_source",
+            "consent_at",
+            "categories_bought",
+        ]
+        query = """SELECT * EXCLUDE (source, categories_bought, consent_source, consent_at) FROM customers
                    JOIN customer_behavior USING (customer_id) LEFT JOIN customer_preferences USING (customer_id)
                    ORDER BY customer_id"""
         assert copy.rows(query) == demo_ctx.db.rows(query)
@@ -454,12 +462,12 @@ def test_order_lines_left_blank_are_numbered_and_bad_ones_rejected(ctx, tmp_path
 def test_a_database_error_while_writing_is_a_user_error_and_rolls_everything_back(demo_ctx, tmp_path, monkeypatch):
     import duckdb
 
-    from tools import imports
+    from tools.data import order_lines
 
     def broken(con):
         raise duckdb.ConstraintException("Constraint Error: something the checks did not foresee")
 
-    monkeypatch.setattr(imports, "_orders_to_behavior", broken)
+    monkeypatch.setattr(order_lines, "to_behavior", broken)
     path = write(tmp_path, "o.csv", "order_id,customer_id,date,amount\nO1,C0000001,2025-01-01,10\n")
     before = snapshot(demo_ctx.db)
     with pytest.raises(UserError, match=r"Cannot import o\.csv: Constraint Error") as caught:
@@ -598,7 +606,7 @@ def test_a_reimport_judges_only_the_customers_it_releases(ctx, tmp_path):
 def test_a_failure_after_the_rejudging_leaves_the_database_as_it_was(ctx, tmp_path, monkeypatch):
     import duckdb
 
-    from tools import imports
+    from tools.data import write as imports
 
     def rejudge_then_fail(con, scope, run_id):
         real_rejudge(con, scope, run_id)

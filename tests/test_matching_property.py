@@ -48,7 +48,8 @@ customers = st.lists(
     st.fixed_dictionaries(
         {
             "quarantined": st.sampled_from([False, False, False, True]),
-            "email": st.sampled_from(["ok", "ok", "ok", "upper", "spaced", "bad", "double_at", "none", "dup"]),
+            "consent": st.sampled_from([True, True, True, False, None]),
+            "email": st.sampled_from(["ok", "ok", "ok", "upper", "spaced", "bad", "double_at", "none", "blank", "dup"]),
             "suppressed": st.sampled_from([None, None, "unsubscribed", "bounced"]),
             "sent_days_ago": st.sampled_from([None, None, 1, 3, 10, 30]),
             "sent_status": st.sampled_from(["sent", "failed"]),
@@ -85,7 +86,7 @@ products = st.lists(
             "brand": st.sampled_from(BRANDS),
             "brand_tier": st.sampled_from([*catalog.BRAND_TIERS, "Luxury", "unknown", None]),
             "price": maybe(money(1, 500)),
-            "margin": maybe(money(0, 2.5)),
+            "margin": maybe(money(0, 1)),
         }
     ),
     min_size=1,
@@ -101,6 +102,7 @@ def address(i: int, kind: str) -> str | None:
         "bad": f"user{i} at example.com",
         "double_at": f"user{i}@@example.com",
         "none": None,
+        "blank": "  ",
         "dup": "user0@example.com",
     }[kind]
 
@@ -122,9 +124,9 @@ def load(db, people, items, now):
         cid, email = f"C{i:03d}", address(i, p["email"])
         rows.append({**p, "customer_id": cid, "email": email})
         db.execute(
-            "INSERT INTO customers (customer_id, email, first_name, source, quarantine_reason) "
-            "VALUES (?, ?, 'X', 'test', ?)",
-            [cid, email, "test" if p["quarantined"] else None],
+            "INSERT INTO customers (customer_id, email, first_name, source, quarantine_reason, email_consent) "
+            "VALUES (?, ?, 'X', 'test', ?, ?)",
+            [cid, email, "test" if p["quarantined"] else None, p["consent"]],
         )
         db.execute("INSERT INTO segment_members VALUES (1, ?, ?)", [cid, p["segment"]])
         if p["preferences"] is not None:
@@ -164,7 +166,7 @@ def features(row):
     return {**(row["preferences"] or {}), **(row["behavior"] or {})}
 
 
-def reference(rows, items, segments=None):
+def reference(rows, items, segments=None, unknown_consent=False):
     """One customer at a time, the obvious way (only members of `segments`, when given)."""
 
     def norm(email):
@@ -189,8 +191,14 @@ def reference(rows, items, segments=None):
             continue
         if r["quarantined"]:
             excluded["quarantined"] += 1
-        elif r["email"] is None or not re.fullmatch(EMAIL_PATTERN, r["email"].strip()):
+        elif r["email"] is None or not r["email"].strip():
+            excluded["no_address"] += 1
+        elif not re.fullmatch(EMAIL_PATTERN, r["email"].strip()):
             excluded["invalid_email"] += 1
+        elif r["consent"] is False:
+            excluded["no_consent"] += 1
+        elif r["consent"] is None and not unknown_consent:
+            excluded["consent_unknown"] += 1
         elif norm(r["email"]) in suppressed:
             excluded["unsubscribed" if suppressed[norm(r["email"])] == "unsubscribed" else "suppressed"] += 1
         elif r["customer_id"] in recent_ids or norm(r["email"]) in recent_addresses:
@@ -209,15 +217,23 @@ def reference(rows, items, segments=None):
     items=products,
     segments=st.none() | st.lists(st.integers(0, 2), min_size=1, max_size=3, unique=True),
     limit=st.none() | st.integers(1, 6),
+    unknown_consent=st.booleans(),
 )
-def test_sql_ranking_equals_the_reference(db, people, items, segments, limit):
+def test_sql_ranking_equals_the_reference(db, people, items, segments, limit, unknown_consent):
     now = datetime.now()
     rows, catalogue = load(db, people, items, now)
     skus = [p["sku"] for p in catalogue]
     ranked, excluded, eligible = scored_audience(
-        db, run_id=1, segments=segments, skus=skus, frequency_cap_days=CAP_DAYS, limit=limit, breakdown=True
+        db,
+        run_id=1,
+        segments=segments,
+        skus=skus,
+        frequency_cap_days=CAP_DAYS,
+        limit=limit,
+        breakdown=True,
+        unknown_consent=unknown_consent,
     )
-    expected, expected_excluded = reference(rows, catalogue, segments)
+    expected, expected_excluded = reference(rows, catalogue, segments, unknown_consent)
 
     assert excluded == expected_excluded
     assert eligible == len(expected)

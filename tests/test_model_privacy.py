@@ -47,6 +47,7 @@ def shop(ctx, tmp_path):
 def calls_before_approval(sku: str) -> list[tuple[str, dict]]:
     return [
         ("data_overview", {}),
+        ("shop_settings", {}),
         ("import_data", {"kind": "customers", "path": "people.csv", "dry_run": True}),
         ("import_data", {"kind": "customers", "path": "people.csv"}),
         ("validate_data", {"examples": 50}),

@@ -53,7 +53,11 @@ def test_data_issues_filter_by_run_table_problem_and_limit(ctx, tmp_path):
     bad = tmp_path / "c.csv"
     bad.write_text("customer_id,total_spent,created_at\nC1,x,2024-01-01\nC2,1,never\nC3,y,soon\n")
     first = run_tool(ctx, "import_data", kind="customers", path=str(bad)).data["run_id"]
-    run_tool(ctx, "import_data", kind="customers", path=str(bad))
+    run_tool(ctx, "import_data", kind="customers", path=str(bad))  # the same file's rows are not logged twice
+    assert run_tool(ctx, "list_data_issues").data["total"] == 4
+    again = tmp_path / "c2.csv"
+    again.write_text(bad.read_text())
+    run_tool(ctx, "import_data", kind="customers", path=str(again))  # another file's rows are its own issues
 
     everything = run_tool(ctx, "list_data_issues")
     assert everything.data["total"] == 8

@@ -42,7 +42,7 @@ def test_each_filter_returns_exactly_the_matching_products(shop):
     expected = all_products[
         (all_products.stock >= 20)
         & (all_products.stock <= 400)
-        & (all_products.margin >= 0.6)
+        & (all_products.margin >= 0.4)
         & (all_products.price >= 20)
         & (all_products.price <= 300)
         & all_products.category.isin(["Outerwear", "Knitwear"])
@@ -52,7 +52,7 @@ def test_each_filter_returns_exactly_the_matching_products(shop):
         "find_products",
         min_stock=20,
         max_stock=400,
-        min_margin=0.6,
+        min_margin=0.4,
         price_min=20,
         price_max=300,
         category=["outerwear", "KNITWEAR"],  # case does not matter

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from cli import main
 from tools import run_tool
-from tools.validation import CLEARLY_VALID, SPECIAL_USE
+from tools.data.validate import CLEARLY_VALID, SPECIAL_USE
 
 
 def checks(result) -> dict[str, dict]:
@@ -62,7 +62,8 @@ def test_each_check_on_hand_made_rows(ctx):
             ("C2", "Bob", "  Bob@Example.COM ", 50.0, 2, 25.0),  # fixable format
             ("C3", "Cy", "cy(at)example.com", 10.0, 1, 10.0),  # invalid
             ("C4", None, "d@example.com", 10.0, 1, 10.0),  # missing name
-            ("C5", "Eve", None, 10.0, 1, 10.0),  # missing email
+            ("C5", "Eve", None, 10.0, 1, 10.0),  # no email: not contactable, which is no data error
+            ("C14", "Kim", "k@example.com", None, 1, 10.0),  # missing spend
             ("C6", "Fay", "f@example.com", -10.0, 1, 10.0),  # negative
             ("C7", "Gus", "g@example.com", 90.0, 3, 99.0),  # aov mismatch
             ("c1 ", "Ann", "ann2@example.com", 100.0, 4, 25.0),  # duplicate id of C1
@@ -86,7 +87,8 @@ def test_each_check_on_hand_made_rows(ctx):
     assert found["email_format"] == ["C2"]
     assert found["invalid_email"] == ["C10", "C3"]
     assert found["missing_name"] == ["C4"]
-    assert found["missing_value"] == ["C5"]
+    assert found["missing_value"] == ["C14"]
+    assert not any("C5" in names for names in found.values())
     assert found["negative_amount"] == ["C6"]
     assert found["aov_mismatch"] == ["C7"]
     assert found["spend_without_orders"] == ["C12"]

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, field_validator
 from storage import segments as segment_store
 from storage.db import Database
 from storage.errors import UserError
+from storage.shop import get_currency
 from tools.campaigns.sanitise import clean_block, safe_template, to_plain
 from tools.catalog.audience import require_products
 
@@ -132,6 +133,7 @@ def _profile(raw: Any) -> Any:
 
 def brief_for(db: Database, skus: list[str], audience: list[dict[str, Any]], tone: str | None) -> CopyBrief:
     products = require_products(db, skus)
+    currency = get_currency(db)  # the model writes prices in the shop's currency, never an assumed €
     facts = [
         {
             "sku": r.sku,
@@ -140,6 +142,7 @@ def brief_for(db: Database, skus: list[str], audience: list[dict[str, Any]], ton
             "brand": r.brand,
             "brand_tier": r.brand_tier,
             "price": None if r.price is None else round(float(r.price), 2),
+            "currency": currency,
             "stock": None if pd.isna(r.stock) else int(r.stock),  # so that "almost gone" is said only when true
         }
         for r in products.itertuples()

@@ -20,7 +20,9 @@ def dry_run(ctx: ToolContext, campaign: dict[str, Any], renderer: CampaignRender
     if messages.count(ctx.db, cid):
         recipients = messages.queued(ctx.db, cid)
     else:
-        audience, excluded = campaign_audience(ctx.db, campaign, ctx.settings.frequency_cap_days)
+        audience, excluded = campaign_audience(
+            ctx.db, campaign, ctx.settings.frequency_cap_days, ctx.settings.email_unknown_consent
+        )
         recipients = messages.would_freeze(ctx.db, cid, audience, renderer.variants, ctx.settings.message_domain)
     if limit:
         recipients = recipients.head(limit)

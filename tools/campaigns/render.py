@@ -36,6 +36,7 @@ from services.settings import Settings
 from storage import campaigns, products
 from storage.db import Database
 from storage.errors import UserError
+from storage.shop import get_currency, money
 from tools.campaigns.links import LinkSigner, build_campaign_urls
 from tools.campaigns.mime import Holes, TextPart, crlf, date_header, fold_subject, tidy_subject, wrap
 from tools.campaigns.sanitise import CONTROL_CHARS, block_to_text, clean_block, safe_template, to_plain
@@ -121,13 +122,15 @@ class CampaignRenderer:
         self.tracking = tracking
         self.signer = LinkSigner.for_db(ctx.db, ctx.settings) if tracking else None
         skus = list(version["skus"] or [])
-        self.products = _load_products(ctx.db, skus)
+        self.products = _load_products(ctx.db, skus, get_currency(ctx.db))
         self.missing_skus = tuple(sku for sku in skus if sku not in self.products)  # gone from the catalogue since
         self.campaign_urls: tuple[str, ...] = tuple(
             build_campaign_urls(ctx.settings, self.campaign_id, version["cta_url"], skus)
         )
         self._url_index = {sku: i + 1 for i, sku in enumerate(skus)}  # 0 is the call-to-action URL
         self.shop = parseaddr(ctx.settings.from_address)[0] or urlsplit(ctx.settings.shop_url).hostname or "our shop"
+        # The sender's postal address closes every email (CAN-SPAM requires one).
+        self.postal_address = to_plain(ctx.settings.postal_address)
         self._nonce = secrets.token_hex(6)
         self._variants: dict[str, _Variant] = {}
         for copy in _variant_list(version["variants"]):
@@ -264,6 +267,7 @@ class CampaignRenderer:
             "pick": card(pick) if pick else None,
             "more": [card(p) for p in self.products.values() if p is not pick][:3],
             "shop": self.shop,
+            "postal_address": self.postal_address,
             "unsubscribe_url": slot("unsubscribe"),
             "open_url": slot("open"),
         }
@@ -322,7 +326,7 @@ class CampaignRenderer:
 
 
 # -- loading -------------------------------------------------------------------------------------
-def _load_products(db: Database, skus: list[str]) -> dict[str, Product]:
+def _load_products(db: Database, skus: list[str], currency: str) -> dict[str, Product]:
     """The campaign's products in the version's order; names are shop data, so cleaned like copy."""
     found = products.by_sku(db, skus)
     return {
@@ -331,7 +335,7 @@ def _load_products(db: Database, skus: list[str]) -> dict[str, Product]:
             name=to_plain(found[sku]["name"] or sku)[:120],
             brand=to_plain(found[sku]["brand"] or "")[:60],
             category=to_plain(found[sku]["category"] or "")[:60],
-            price=format_price(found[sku]["price"]),
+            price=money(found[sku]["price"], currency),
         )
         for sku in skus
         if sku in found
@@ -343,10 +347,6 @@ def _variant_list(variants: Any) -> list[dict[str, Any]]:
 
 
 # -- small helpers -------------------------------------------------------------------------------
-def format_price(price: float | None) -> str:
-    return "" if price is None else f"€{price:,.2f}"
-
-
 def _first_name(name: str | None) -> str:
     """A clean first name ('' if none): control characters gone, shouting or lower case fixed."""
     cleaned = " ".join(CONTROL_CHARS.sub(" ", name or "").split())[:40]

@@ -235,7 +235,9 @@ def _start(ctx: ToolContext, campaign: dict[str, Any], variants: tuple[str, ...]
     if messages.count(ctx.db, cid):
         campaigns.settle_send(ctx.db, cid, CampaignStatus.SENDING, None)
         return 0
-    audience, excluded = campaign_audience(ctx.db, campaign, ctx.settings.frequency_cap_days)
+    audience, excluded = campaign_audience(
+        ctx.db, campaign, ctx.settings.frequency_cap_days, ctx.settings.email_unknown_consent
+    )
     if audience.empty:
         left_out = describe_exclusions(excluded)
         raise UserError(

@@ -2,7 +2,9 @@
 
 Two pieces every targeting tool shares, written once, in SQL:
 
-- **Eligibility.** A customer is reachable when not quarantined, the email looks valid, the
+- **Eligibility.** A customer is reachable when not quarantined, has an address (one without is
+  "not contactable", never "invalid"), the email looks valid, they did not say no to marketing email
+  (and gave a yes, unless the unknown-consent setting allows emailing those without an answer), the
   address is not suppressed (unsubscribed, bounced, complained), it was not sent a message within
   the frequency cap, and no other eligible customer already has the same address (one inbox gets
   one message). Each excluded customer is counted under the first reason that applies, in
@@ -33,16 +35,20 @@ from tools.context import ToolContext
 
 EXCLUSION_REASONS = [
     "quarantined",
+    "no_address",  # not contactable: no email address at all (a shop known from its orders log)
     "invalid_email",
+    "no_consent",  # said no to marketing email (or Mailchimp: unsubscribed, cleaned, pending)
+    "consent_unknown",  # no answer on file, and the setting does not allow emailing them
     "unsubscribed",  # suppressed by an unsubscribe
     "suppressed",  # suppressed for another reason: bounced, complaint, manual
     "recently_emailed",
     "duplicate_email",
 ]
+WORDS = {"no_address": "not contactable (no email address)", "consent_unknown": "consent unknown"}
 UNSUBSCRIBED = "unsubscribed"  # the suppressions.reason an unsubscribe link writes (web/tracking.py)
 
 WEIGHTS: dict[str, float] = {
-    "category_fit": 0.30,  # likes (or bought) the product's category
+    "category_fit": 0.30,  # bought the product itself, likes (or bought) its category
     "price_fit": 0.25,  # price within the customer's usual range
     "brand_fit": 0.15,  # names the brand among favourites
     "tier_fit": 0.15,  # brand tier vs luxury affinity
@@ -51,13 +57,15 @@ WEIGHTS: dict[str, float] = {
 TIER_LEVEL = {"budget": 0.0, "mid": 1 / 3, "premium": 2 / 3, "luxury": 1.0}
 NEUTRAL = 0.5  # a component we cannot judge (missing data) neither helps nor hurts
 BOUGHT_ONLY = 0.8  # bought the category before, without naming it a preference
-FULL_ROOM = 0.5  # a markup share of the price at or above this leaves full room to discount
+FULL_ROOM = 0.5  # a gross margin (share of the price) at or above this leaves full room to discount
 
+# Purchase history: `bought` is the customer's purchase (returns apart) of product p, if any (see BOUGHT_JOIN).
 # Customer columns c.*: preferred_categories, categories_bought, preferred_brands, price_range_min,
 # price_range_max, avg_order_value, discount_sensitivity, luxury_affinity.
 # Product columns p.*: category, brand, price, tier_level, margin_room (see PRODUCT_SQL).
 COMPONENT_SQL: dict[str, str] = {
-    "category_fit": f"""CASE WHEN list_contains(coalesce(c.preferred_categories, []), p.category) THEN 1.0
+    "category_fit": f"""CASE WHEN bought.sku IS NOT NULL
+                                  OR list_contains(coalesce(c.preferred_categories, []), p.category) THEN 1.0
         WHEN list_contains(coalesce(c.categories_bought, []), p.category) THEN {BOUGHT_ONLY} ELSE 0.0 END""",
     "price_fit": f"""CASE
         WHEN p.price IS NULL OR coalesce(c.price_range_min, c.avg_order_value) IS NULL THEN {NEUTRAL}
@@ -81,24 +89,31 @@ PRODUCT_SQL = f"""
     SELECT sku, name, category, brand, brand_tier, price, margin, stock,
            CASE lower(brand_tier) {_TIER_CASE} END AS tier_level,
            CASE WHEN margin IS NULL THEN {NEUTRAL}  -- least/greatest skip NULLs, so test first
-                ELSE least(1.0, greatest(0.0, margin / (1 + margin)) / {FULL_ROOM}) END AS margin_room,
+                ELSE least(1.0, greatest(0.0, margin) / {FULL_ROOM}) END AS margin_room,
            list_position($skus, sku) AS pos, coalesce(stock <= 0, false) AS sold_out
     FROM products WHERE sku IN (SELECT unnest($skus))"""  # noqa: S608 - constants only
 
+# Who bought which of the products scored ($skus), from the orders log, returns apart: joined to each
+# (customer c, product p) pair, so a customer who bought the product itself gets the full category fit.
+BOUGHT_JOIN = """LEFT JOIN (SELECT DISTINCT customer_id, sku FROM orders
+                         WHERE sku IN (SELECT unnest($skus)) AND NOT is_return AND customer_id IS NOT NULL) bought
+                ON bought.customer_id = c.customer_id AND bought.sku = p.sku"""
 # What the score reads about a customer `f` (joined, so customers without preferences still score).
 FEATURE_COLUMNS = """pr.preferred_categories, b.categories_bought, pr.preferred_brands, pr.price_range_min,
     pr.price_range_max, b.avg_order_value, pr.discount_sensitivity, pr.luxury_affinity"""
 FEATURE_JOINS = """LEFT JOIN customer_preferences pr ON pr.customer_id = f.customer_id
     LEFT JOIN customer_behavior b ON b.customer_id = f.customer_id"""
 # Every customer with what the score reads: for one-row-at-a-time use (the oracle, the baseline).
-FEATURES_SQL = f"SELECT f.customer_id, {FEATURE_COLUMNS} FROM customers f {FEATURE_JOINS}"  # noqa: S608
+FEATURES_SQL = f"""SELECT f.customer_id, {FEATURE_COLUMNS},
+    (SELECT list(DISTINCT o.sku) FROM orders o WHERE o.customer_id = f.customer_id AND NOT o.is_return) AS skus_bought
+    FROM customers f {FEATURE_JOINS}"""  # noqa: S608
 
 
 def score_one(customer: dict[str, Any], product: dict[str, Any]) -> dict[str, float]:
     """The fit of one product for one customer, component by component, plus `score`.
 
-    `customer` has the FEATURE_COLUMNS keys (missing ones count as unknown), `product` has
-    category, brand, brand_tier, price, margin. Must agree with COMPONENT_SQL.
+    `customer` has the FEATURE_COLUMNS keys and optionally skus_bought (missing ones count as
+    unknown), `product` has sku, category, brand, brand_tier, price, margin. Must agree with COMPONENT_SQL.
     """
 
     def known(value: Any) -> bool:
@@ -111,7 +126,7 @@ def score_one(customer: dict[str, Any], product: dict[str, Any]) -> dict[str, fl
     def listed(key: str) -> list[Any]:  # lists may arrive as numpy arrays (from a DataFrame row)
         return [] if get(key) is None else list(get(key))
 
-    if product["category"] in listed("preferred_categories"):
+    if product.get("sku") in listed("skus_bought") or product["category"] in listed("preferred_categories"):
         parts["category_fit"] = 1.0
     elif product["category"] in listed("categories_bought"):
         parts["category_fit"] = BOUGHT_ONLY
@@ -136,7 +151,7 @@ def score_one(customer: dict[str, Any], product: dict[str, Any]) -> dict[str, fl
     parts["tier_fit"] = NEUTRAL if level is None else 1 - abs(level - luxury)
 
     margin = product.get("margin")
-    room = NEUTRAL if not known(margin) else min(1.0, max(0.0, margin / (1 + margin)) / FULL_ROOM)
+    room = NEUTRAL if not known(margin) else min(1.0, max(0.0, margin) / FULL_ROOM)
     sensitivity = get("discount_sensitivity") if get("discount_sensitivity") is not None else NEUTRAL
     parts["discount_fit"] = 1 - sensitivity * (1 - room)
     parts["score"] = sum(WEIGHTS[name] * parts[name] for name in WEIGHTS)
@@ -165,7 +180,9 @@ def require_products(db: Database, skus: list[str]) -> pd.DataFrame:
 SCRATCH = "audience_scope"  # a temp table: flag once, then count and score from it
 
 
-def _flag_scope(db: Database, run_id: int | None, segments: list[int] | None, since: datetime) -> dict[Any, int]:
+def _flag_scope(
+    db: Database, run_id: int | None, segments: list[int] | None, since: datetime, unknown_consent: bool
+) -> dict[Any, int]:
     """Write the customers in scope, each with its exclusion reason (NULL = eligible), to the SCRATCH
     temp table; returns the count per reason. String work (normalising and checking the address)
     is the costly part on a million rows, so it happens once per call, not per query."""
@@ -179,8 +196,8 @@ def _flag_scope(db: Database, run_id: int | None, segments: list[int] | None, si
             WHERE status = 'sent' AND sent_at >= $since
         ),
         base AS (
-            SELECT c.customer_id, c.email, c.first_name, c.quarantine_reason, m.segment,
-                   {address_sql("c.email")} AS address
+            SELECT c.customer_id, c.email, c.first_name, c.quarantine_reason, m.segment, c.email_consent,
+                   nullif({address_sql("c.email")}, '') AS address
             FROM customers c {membership} segment_members m ON m.customer_id = c.customer_id AND m.run_id = $run_id
             {in_segments}
         ),
@@ -189,9 +206,12 @@ def _flag_scope(db: Database, run_id: int | None, segments: list[int] | None, si
             FROM suppressions GROUP BY 1
         ),
         scope AS (
-            SELECT b.* EXCLUDE (quarantine_reason), CASE
+            SELECT b.* EXCLUDE (quarantine_reason, email_consent), CASE
                 WHEN quarantine_reason IS NOT NULL THEN 'quarantined'
-                WHEN b.address IS NULL OR NOT regexp_full_match(b.address, $pattern) THEN 'invalid_email'
+                WHEN b.address IS NULL THEN 'no_address'
+                WHEN NOT regexp_full_match(b.address, $pattern) THEN 'invalid_email'
+                WHEN NOT b.email_consent THEN 'no_consent'
+                WHEN b.email_consent IS NULL AND NOT $unknown_consent THEN 'consent_unknown'
                 WHEN x.unsubscribed THEN 'unsubscribed'
                 WHEN x.address IS NOT NULL THEN 'suppressed'
                 WHEN customer_id IN (SELECT customer_id FROM sent)
@@ -207,7 +227,13 @@ def _flag_scope(db: Database, run_id: int | None, segments: list[int] | None, si
                CASE WHEN d.keeper IS NOT NULL AND s.customer_id <> d.keeper THEN 'duplicate_email'
                     ELSE s.reason END AS reason
         FROM scope s LEFT JOIN shared d ON s.reason IS NULL AND d.address = s.address""",  # noqa: S608 - fixed
-        {"run_id": run_id, "since": since, "pattern": ADDRESS_PATTERN, "unsubscribed": UNSUBSCRIBED}
+        {
+            "run_id": run_id,
+            "since": since,
+            "pattern": ADDRESS_PATTERN,
+            "unsubscribed": UNSUBSCRIBED,
+            "unknown_consent": unknown_consent,
+        }
         | ({"segments": segments} if segments is not None else {}),
     )
     return dict(db.execute(f"SELECT reason, count(*) FROM {SCRATCH} GROUP BY 1").fetchall())  # noqa: S608
@@ -222,6 +248,7 @@ def scored_audience(
     frequency_cap_days: int,
     limit: int | None = None,
     breakdown: bool = False,
+    unknown_consent: bool = False,
 ) -> tuple[pd.DataFrame, dict[str, int], int]:
     """`eligible_audience` plus the number of eligible customers (the frame stops at `limit`), optionally
     with the score's components per customer (`breakdown`)."""
@@ -252,7 +279,7 @@ def scored_audience(
             ),
             parts AS (
                 SELECT c.customer_id, c.segment, p.sku, p.pos, p.sold_out, {COMPONENTS_SELECT}
-                FROM customer c CROSS JOIN ({PRODUCT_SQL}) p
+                FROM customer c CROSS JOIN ({PRODUCT_SQL}) p {BOUGHT_JOIN}
             ),
             scored AS (SELECT *, {SCORE_SQL} AS score FROM parts),
             ranked AS (
@@ -272,7 +299,7 @@ def scored_audience(
             FROM {SCRATCH} f JOIN customers c USING (customer_id)
             WHERE f.reason IS NULL ORDER BY f.customer_id {top}"""  # noqa: S608 - fixed fragments
     try:
-        counts = _flag_scope(db, run_id, segments, since)
+        counts = _flag_scope(db, run_id, segments, since, unknown_consent)
         audience = db.df(sql, params)
     finally:
         db.execute(f"DROP TABLE IF EXISTS {SCRATCH}")
@@ -282,7 +309,7 @@ def scored_audience(
 
 def describe_exclusions(excluded: dict[str, int]) -> str:
     """The non-zero exclusion counts as words, in reason order: "3 quarantined, 2 unsubscribed"."""
-    return ", ".join(f"{n:,} {reason.replace('_', ' ')}" for reason, n in excluded.items() if n)
+    return ", ".join(f"{n:,} {WORDS.get(reason, reason.replace('_', ' '))}" for reason, n in excluded.items() if n)
 
 
 def eligible_audience(
@@ -293,6 +320,7 @@ def eligible_audience(
     skus: list[str],
     frequency_cap_days: int,
     limit: int | None = None,
+    unknown_consent: bool = False,
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """The customers a campaign may email, best fit first, and how many were excluded by reason.
 
@@ -302,15 +330,22 @@ def eligible_audience(
     `segments=None` = every usable customer. `excluded` has every reason in EXCLUSION_REASONS
     (0 when none), counted among the customers in scope (the given segments, or everyone);
     "suppressed" holds the suppressions other than unsubscribes (bounces, complaints, manual).
+    `unknown_consent` lets customers without a consent answer in (the shop's setting).
     """
     audience, excluded, _ = scored_audience(
-        db, run_id=run_id, segments=segments, skus=skus, frequency_cap_days=frequency_cap_days, limit=limit
+        db,
+        run_id=run_id,
+        segments=segments,
+        skus=skus,
+        frequency_cap_days=frequency_cap_days,
+        limit=limit,
+        unknown_consent=unknown_consent,
     )
     return audience, excluded
 
 
 def campaign_audience(
-    db: Database, campaign: dict[str, Any], frequency_cap_days: int
+    db: Database, campaign: dict[str, Any], frequency_cap_days: int, unknown_consent: bool = False
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """Who an approved campaign would email now (its segments, its approved version's products)."""
     version = campaigns.load_version(db, campaign["campaign_id"], campaign["approved_version"])
@@ -320,4 +355,5 @@ def campaign_audience(
         segments=campaign["segments"],
         skus=list(version["skus"] or campaign["skus"] or []),
         frequency_cap_days=frequency_cap_days,
+        unknown_consent=unknown_consent,
     )

@@ -19,13 +19,16 @@ from storage.customers import require_customers
 from storage.db import Database
 from storage.errors import UserError
 from storage.segments import active_run_id, require_active_run
+from storage.shop import get_currency, money
 from tools.catalog.audience import (
+    BOUGHT_JOIN,
     COMPONENTS_SELECT,
     FEATURE_COLUMNS,
     FEATURE_JOINS,
     PRODUCT_SQL,
     SCORE_SQL,
     WEIGHTS,
+    describe_exclusions,
     pii_visible,
     require_products,
     scored_audience,
@@ -72,20 +75,21 @@ def segment_fit(db: Database, run_id: int, skus: list[str]) -> pd.DataFrame:
     averages = ", ".join(f"avg({name}) AS {name}" for name in WEIGHTS)
     sql = f"""
         WITH f AS (SELECT customer_id, segment FROM segment_members WHERE run_id = $run_id),
-        c AS (SELECT f.segment, {FEATURE_COLUMNS} FROM f {FEATURE_JOINS}),
+        c AS (SELECT f.customer_id, f.segment, {FEATURE_COLUMNS} FROM f {FEATURE_JOINS}),
         parts AS (
-            SELECT c.segment, p.sku, p.pos, {COMPONENTS_SELECT},
+            SELECT c.segment, p.sku, p.pos, {COMPONENTS_SELECT}, bought.sku IS NOT NULL AS bought_product,
                    list_contains(coalesce(c.preferred_categories, []), p.category) AS likes_category,
                    list_contains(coalesce(c.categories_bought, []), p.category) AS bought_category,
                    list_contains(coalesce(c.preferred_brands, []), p.brand) AS likes_brand,
                    c.luxury_affinity, c.discount_sensitivity, c.price_range_min, c.price_range_max
-            FROM c CROSS JOIN ({PRODUCT_SQL}) p
+            FROM c CROSS JOIN ({PRODUCT_SQL}) p {BOUGHT_JOIN}
         )
         SELECT x.sku, x.segment, s.name, x.members, x.score, x.* EXCLUDE (sku, segment, members, score, pos)
         FROM (
             SELECT sku, segment, any_value(pos) AS pos, count(*) AS members, avg({SCORE_SQL}) AS score, {averages},
                    avg(likes_category::INT) AS share_likes_category,
                    avg(bought_category::INT) AS share_bought_category, avg(likes_brand::INT) AS share_likes_brand,
+                   avg(bought_product::INT) AS share_bought_product,
                    avg((price_fit = 1)::INT) AS share_in_price_range, avg(luxury_affinity) AS luxury_affinity,
                    avg(discount_sensitivity) AS discount_sensitivity,
                    median(price_range_min) AS typical_price_min, median(price_range_max) AS typical_price_max
@@ -95,12 +99,15 @@ def segment_fit(db: Database, run_id: int, skus: list[str]) -> pd.DataFrame:
     return db.df(sql, {"run_id": run_id, "skus": skus})
 
 
-def _reason(row: Any, product: Any) -> str:
+def _reason(row: Any, product: Any, currency: str) -> str:
     """A plain sentence from the aggregates: the strongest reasons for, and the weakest point."""
+    bought = [f"{row.share_bought_product:.0%} bought this product before"] if row.share_bought_product else []
+    if row.share_bought_category and isinstance(product.category, str):
+        bought.append(f"{row.share_bought_category:.0%} bought {product.category} before")
+    likes = [f"{row.share_likes_category:.0%} favour {product.category}"] if row.share_likes_category else []
     facts = {
-        "category_fit": f"{row.share_likes_category:.0%} favour {product.category}"
-        + (f" and {row.share_bought_category:.0%} bought it before" if row.share_bought_category else ""),
-        "price_fit": f"{row.share_in_price_range:.0%} usually pay around {product.price:.0f} EUR",
+        "category_fit": " and ".join([*bought, *likes]) or f"few favour or bought {product.category or 'it'}",
+        "price_fit": f"{row.share_in_price_range:.0%} usually pay around {money(product.price, currency)}",
         "brand_fit": f"{row.share_likes_brand:.0%} name {product.brand} a favourite brand",
         "tier_fit": f"a {product.brand_tier} brand suits their luxury affinity of {row.luxury_affinity:.2f}",
         "discount_fit": f"their discount appetite ({row.discount_sensitivity:.2f}) fits the margin room",
@@ -111,6 +118,8 @@ def _reason(row: Any, product: Any) -> str:
         facts["discount_fit"] = "no discount sensitivity known"
     gained = sorted(WEIGHTS, key=lambda name: WEIGHTS[name] * getattr(row, name), reverse=True)
     strong = [facts[n] for n in gained[:2] if getattr(row, n) >= 0.5]
+    if row.share_bought_product and facts["category_fit"] not in strong:  # purchase history always speaks
+        strong.insert(0, facts["category_fit"])
     weak = max(WEIGHTS, key=lambda name: WEIGHTS[name] * (1 - getattr(row, name)))  # costs the most
     level = "Strong" if row.score >= 0.6 else "Fair" if row.score >= 0.4 else "Weak"
     text = f"{level} fit ({row.score:.2f})" + (": " + "; ".join(strong) if strong else "")
@@ -192,7 +201,8 @@ def match_segments(ctx: ToolContext, args: MatchArgs) -> ToolResult:
     products = require_products(ctx.db, skus)
     fit = segment_fit(ctx.db, run_id, skus)
     by_sku = products.set_index("sku")
-    fit["reason"] = [_reason(row, by_sku.loc[row.sku]) for row in fit.itertuples()]  # one row per segment
+    currency = get_currency(ctx.db)
+    fit["reason"] = [_reason(row, by_sku.loc[row.sku], currency) for row in fit.itertuples()]  # one per segment
 
     ranked_by, note = "rules", "Deterministic ranking (no AI model configured)."
     if ctx.llm is not None and args.use_model:
@@ -258,11 +268,12 @@ def rank_customers(ctx: ToolContext, args: RankArgs) -> ToolResult:
         frequency_cap_days=cap,
         limit=args.top,
         breakdown=True,
+        unknown_consent=ctx.settings.email_unknown_consent,
     )
     if not pii_visible(ctx):
         ranked = ranked.drop(columns=["email", "first_name"])  # the model sees ids and scores, not people
     ranked.insert(0, "rank", range(1, len(ranked) + 1))
-    left_out = ", ".join(f"{n:,} {reason.replace('_', ' ')}" for reason, n in excluded.items() if n)
+    left_out = describe_exclusions(excluded)
     if not eligible:
         raise UserError(
             f"No customer can be emailed about {', '.join(skus)}"

@@ -21,7 +21,7 @@ from tools.context import CHAT_SHORTLIST_PREFIX, DEFAULT_SHORTLIST, ToolContext
 from tools.registry import Positional, tool
 from tools.results import Table, ToolResult
 
-COLUMNS = "sku, name, category, brand, brand_tier, price, cost, margin, stock"
+COLUMNS = "sku, name, category, brand, brand_tier, price, cost, margin, markup, stock"
 SortKey = Literal["stock_desc", "stock_asc", "price_desc", "price_asc", "margin_desc", "margin_asc", "name", "newest"]
 SORTS: dict[SortKey, str] = {
     "stock_desc": "stock DESC NULLS LAST",
@@ -41,11 +41,16 @@ class ProductFilter(BaseModel):
     min_margin: float | None = Field(
         None,
         allow_inf_nan=False,
-        description="Minimum markup on cost, as a fraction: 0.5 = price is at least cost + 50%.",
+        description="Minimum gross margin, as a fraction of the price: 0.6 = at least 60% of the price is profit "
+        "((price - cost) / price; the markup on cost is its own column).",
     )
     # NaN would compare false with every price (an empty result for no visible reason): refused instead.
-    price_min: float | None = Field(None, ge=0, allow_inf_nan=False, description="Lowest price (EUR).")
-    price_max: float | None = Field(None, ge=0, allow_inf_nan=False, description="Highest price (EUR).")
+    price_min: float | None = Field(
+        None, ge=0, allow_inf_nan=False, description="Lowest price (in the shop's currency)."
+    )
+    price_max: float | None = Field(
+        None, ge=0, allow_inf_nan=False, description="Highest price (in the shop's currency)."
+    )
     category: list[str] = Field(default_factory=list, description="Category, e.g. Outerwear (any of these).")
     brand: list[str] = Field(default_factory=list, description="Brand name (any of these).")
     search: str | None = Field(None, description="Text to look for in the name, SKU, brand or category.")
@@ -121,7 +126,7 @@ def _check_bounds(args: ProductFilter) -> None:
 
 @tool(cli="products")
 def find_products(ctx: ToolContext, args: ProductFilter) -> ToolResult:
-    """Find products by stock, margin, price, category, brand or text, e.g. overstocked outerwear under 100 EUR.
+    """Find products by stock, margin, price, category, brand or text, e.g. overstocked outerwear under 100.
 
     Returns a page of products and the total count. Margin is the markup on cost (0.5 = +50%).
     Keep the ones to promote with shortlist_add, then match them to segments or customers.

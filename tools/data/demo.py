@@ -250,7 +250,7 @@ def _products(rng: np.random.Generator, n: int, now: datetime) -> dict[str, obje
     cost = np.round(base * factor * rng.lognormal(0, 0.25, n), 2)
     low = np.asarray([catalog.TIER_MARGIN[t][0] for t in tiers])[tier]
     high = np.asarray([catalog.TIER_MARGIN[t][1] for t in tiers])[tier]
-    margin = np.round(rng.uniform(low, high), 3)
+    markup = np.round(rng.uniform(low, high), 3)
     stock = np.where(rng.random(n) < 0.08, 0, rng.negative_binomial(2, 0.02, n)).astype(np.int32)
     return {
         "i": np.arange(1, n + 1, dtype=np.int64),
@@ -262,7 +262,7 @@ def _products(rng: np.random.Generator, n: int, now: datetime) -> dict[str, obje
         "material": _draw(rng, catalog.MATERIALS, n),
         "item": item,
         "cost": cost,
-        "margin": margin,
+        "markup": markup,
         "stock": stock,
         "created_at": np.datetime64(now - timedelta(days=1)) - rng.integers(0, 730, n).astype("timedelta64[D]"),
     }
@@ -281,7 +281,8 @@ def _write(con, people: dict[str, object], inventory: dict[str, object]) -> None
         UPDATE demo_people d SET first_name = o.first_name, last_name = o.last_name, email = o.email
         FROM demo_people o WHERE d.defect = 'duplicate' AND o.i = d.copy_of""")
     con.execute("""
-        INSERT INTO customers
+        INSERT INTO customers (customer_id, first_name, last_name, email, created_at, source, quarantine_reason,
+                               email_consent, consent_source, consent_at)
         SELECT customer_id,
                CASE WHEN defect IN ('empty_row') OR (defect = 'missing_value' AND i % 2 = 0)
                     THEN NULL ELSE first_name END,
@@ -293,7 +294,7 @@ def _write(con, people: dict[str, object], inventory: dict[str, object]) -> None
                                    ELSE replace(email, '@', '@@') END
                     ELSE email END,
                CASE WHEN defect = 'empty_row' THEN NULL ELSE created_at END,
-               'demo', NULL
+               'demo', NULL, true, 'demo', created_at  -- the demo shop's customers said yes when they signed up
         FROM demo_people""")
     con.execute("""
         INSERT INTO customer_behavior
@@ -315,8 +316,10 @@ def _write(con, people: dict[str, object], inventory: dict[str, object]) -> None
                discount_sensitivity, luxury_affinity
         FROM demo_people WHERE defect IS DISTINCT FROM 'empty_row'""")
     con.execute("""
-        INSERT INTO products
+        INSERT INTO products (sku, name, category, brand, brand_tier, cost, price, margin, markup, stock, created_at,
+                              source)
         SELECT prefix || '-' || lpad(i::VARCHAR, 6, '0'), brand || ' ' || adjective || ' ' || material || ' ' || item,
-               category, brand, brand_tier, cost, margin, round(cost * (1 + margin), 2), stock, created_at, 'demo'
-        FROM stock_tbl""")
+               category, brand, brand_tier, cost, price, round((price - cost) / price, 3), markup, stock, created_at,
+               'demo'
+        FROM (SELECT *, round(cost * (1 + markup), 2) AS price FROM stock_tbl)""")
     con.execute("DROP TABLE demo_people")

@@ -101,6 +101,9 @@ def data_overview(ctx: ToolContext, args: OverviewArgs) -> ToolResult:
         SELECT (SELECT count(*) FROM customers) AS customers,
                (SELECT count(*) FROM customers WHERE quarantine_reason IS NULL) AS usable_customers,
                (SELECT count(*) FROM customers WHERE quarantine_reason IS NOT NULL) AS quarantined_customers,
+               (SELECT count(*) FROM customers WHERE nullif(trim(email), '') IS NULL) AS not_contactable,
+               (SELECT count(*) FROM customers WHERE NOT email_consent) AS no_consent,
+               (SELECT count(*) FROM customers WHERE email_consent IS NULL) AS consent_unknown,
                (SELECT count(*) FROM products) AS products,
                (SELECT count(*) FROM orders) AS order_lines,
                (SELECT count(DISTINCT order_id) FROM orders) AS orders,
@@ -112,13 +115,23 @@ def data_overview(ctx: ToolContext, args: OverviewArgs) -> ToolResult:
     quarantine = ctx.db.df("""
         SELECT quarantine_reason AS reason, count(*) AS customers FROM customers
         WHERE quarantine_reason IS NOT NULL GROUP BY 1 ORDER BY 2 DESC""")
-    if not counts["customers"]:
+    if not (counts["customers"] or counts["order_lines"] or counts["products"]):
         summary = "The database is empty: generate demo data (promopilot demo) or import a customer file."
     else:
+        contact = [
+            f"{counts[k]:,} {words}"
+            for k, words in (
+                ("not_contactable", "without an email address"),
+                ("no_consent", "said no to marketing email"),
+            )
+            if counts[k]
+        ]
         summary = (
             f"{counts['customers']:,} customers ({counts['usable_customers']:,} usable, "
-            f"{counts['quarantined_customers']:,} quarantined), {counts['products']:,} products, "
-            f"{counts['orders']:,} orders, {counts['open_data_issues']:,} open data issues; "
+            f"{counts['quarantined_customers']:,} quarantined"
+            + "".join(f"; {c}" for c in contact)
+            + f"), {counts['products']:,} products, {counts['order_lines']:,} order lines "
+            f"({counts['orders']:,} orders), {counts['open_data_issues']:,} open data issues; "
             + (
                 f"active segmentation run {counts['active_segment_run']}."
                 if counts["active_segment_run"] is not None

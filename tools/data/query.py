@@ -164,12 +164,13 @@ def _load(db: Database, sandbox: duckdb.DuckDBPyConnection, sql: str, show_pii: 
 def query_data(ctx: ToolContext, args: QueryArgs) -> ToolResult:
     """Run one read-only SELECT for questions no other tool answers (e.g. average spend of a segment by category).
 
-    Tables: customers(customer_id, created_at, source, quarantine_reason), customer_behavior(customer_id,
+    Tables: customers(customer_id, created_at, source, quarantine_reason, email_consent), customer_behavior(customer_id,
     customer_type, total_spent, order_count, avg_order_value, days_since_last_purchase, visit_frequency,
     cart_abandonment_rate, categories_bought), customer_preferences(customer_id, style, preferred_categories,
     preferred_brands, price_range_min, price_range_max, discount_sensitivity, luxury_affinity), products(sku, name,
-    category, brand, brand_tier, cost, margin, price, stock), orders(order_id, customer_id, ordered_at, amount, sku,
-    category), segment_members(run_id, customer_id, segment), segments(run_id, segment, name, size, share),
+    category, brand, brand_tier, cost, margin (gross: (price - cost) / price), markup, price, stock, units_sold),
+    orders(order_id, customer_id, ordered_at, amount, quantity, unit_price, sku, category, country, is_return),
+    segment_members(run_id, customer_id, segment), segments(run_id, segment, name, size, share),
     segment_runs(run_id, k, is_active), shortlists(name, sku), campaigns, campaign_versions, messages(campaign_id,
     customer_id, segment, variant, recommended_sku, status, sent_at), events(campaign_id, customer_id, kind, url,
     occurred_at), suppressions(reason), data_issues. Names and emails are hidden unless the user allowed sharing

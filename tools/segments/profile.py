@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow as pa
 
 from storage.db import Database
-from tools.features import NUMERIC, feature_sql, load_transformer
+from tools.data.features import NUMERIC, feature_sql, load_transformer
 from tools.segments import charts
 from tools.segments.cluster import TOP_ITEMS
 

@@ -19,7 +19,7 @@ from storage import campaigns as campaign_store
 from storage import segments as segment_store
 from storage.errors import UserError
 from tools.context import ToolContext
-from tools.features import FEATURES, Prepared, load_features
+from tools.data.features import FEATURES, Prepared, load_features
 from tools.registry import Positional, tool
 from tools.results import Table, ToolResult, jsonable
 from tools.segments import charts, cluster, profile, recommend

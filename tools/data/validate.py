@@ -20,14 +20,10 @@ from typing import Literal
 import duckdb
 import pyarrow as pa
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, Field
 
 from storage.customers import ADDRESS_PATTERN as EMAIL_PATTERN
 from storage.db import Database
-from tools.context import ToolContext
 from tools.data.overview import new_run_id
-from tools.registry import tool
-from tools.results import Table, ToolResult
 
 Action = Literal["fix", "quarantine", "flag"]
 FINDINGS = "validation_findings"
@@ -54,7 +50,7 @@ def _any_of(template: str, **tests: str) -> str:
     return " UNION ALL ".join(template.format(field=field, test=test) for field, test in tests.items())
 
 
-# `usable` is the temp table of not-quarantined customers with their behaviour (see `_prepare`).
+# `usable` is the temp table of not-quarantined customers with their behaviour (see `prepare`).
 CHECKS = [
     Check(
         "empty_row",
@@ -69,10 +65,10 @@ CHECKS = [
         "missing_value",
         "customers",
         "quarantine",
-        "Values needed to email or segment a customer are missing: email, total_spent or order_count.",
+        "Values needed to segment a customer are missing: total_spent or order_count (a missing email only "
+        "makes a customer not contactable: they are left out of sends, not quarantined).",
         _any_of(
             "SELECT customer_id, '{field}', NULL FROM usable WHERE NOT is_empty AND {test}",
-            email="nullif(trim(email), '') IS NULL",
             total_spent="total_spent IS NULL",
             order_count="order_count IS NULL",
         ),
@@ -83,7 +79,7 @@ CHECKS = [
         "flag",
         "No first name (flagged only: the email greets them without one).",
         """SELECT customer_id, 'first_name', NULL FROM usable
-           WHERE nullif(trim(first_name), '') IS NULL AND NOT is_empty""",
+           WHERE nullif(trim(first_name), '') IS NULL AND NOT is_empty AND norm_email <> ''""",
     ),
     Check(
         "email_format",
@@ -207,46 +203,6 @@ CHECKS = [
 QUARANTINE = [c.name for c in CHECKS if c.action == "quarantine"]
 
 
-class ValidateArgs(BaseModel):
-    fix: bool = Field(
-        False,
-        description="Repair what is safe (trim/lower-case emails, recompute average order value) and quarantine "
-        "customers that cannot be repaired, recording every change as a data issue.",
-    )
-    examples: int = Field(3, ge=0, le=50, description="How many example rows to show per check.")
-
-
-@tool(cli="validate")
-def validate_data(ctx: ToolContext, args: ValidateArgs) -> ToolResult:
-    """Check the data for problems: invalid or duplicate emails, missing values, negative amounts,
-    average order value that does not match total/orders, duplicate ids and outliers.
-
-    Reports per check how many rows, what share and a few examples. With fix, repairs the safe
-    cases and quarantines customers that cannot be repaired: quarantined customers are never
-    segmented or emailed. Every change is listed in the data issues.
-    """
-    con = ctx.db.con
-    try:
-        with ctx.progress.task("Validating", total=len(CHECKS) + 1) as advance:
-            emails_checked = _prepare(con)
-            checked = {
-                "customers": con.execute("SELECT count(*) FROM usable").fetchone()[0],
-                "quarantined": ctx.db.scalar("SELECT count(*) FROM customers WHERE quarantine_reason IS NOT NULL"),
-                "products": ctx.db.scalar("SELECT count(*) FROM products"),
-                "orders": ctx.db.scalar("SELECT count(*) FROM orders"),
-                "emails_checked_by_validator": emails_checked,
-            }
-            advance(1)
-            for check in CHECKS:
-                _find(con, check)
-                advance(1)
-        report = _summarise(ctx.db, checked, args.examples)
-        changes = _apply_fixes(ctx.db) if args.fix else None
-    finally:
-        _drop(con)
-    return _result(report, checked, changes)
-
-
 def rejudge(con: duckdb.DuckDBPyConnection, scope: str, run_id: str) -> dict:
     """Run the quarantine-level checks for the customers listed in the table `scope` (a customer_id
     column) and quarantine, logged under `run_id`, those that fail one; the others stay as they are.
@@ -256,21 +212,21 @@ def rejudge(con: duckdb.DuckDBPyConnection, scope: str, run_id: str) -> dict:
     transaction undoes it too (and the rollback drops the temp tables). No repairs and no flags, and
     no other customer is judged, although the duplicate checks compare against every usable customer.
     """
-    _prepare(con, scope)
+    prepare(con, scope)
     for check in CHECKS:
         if check.action == "quarantine":
-            _find(con, check, scope)
+            find(con, check, scope)
     quarantined = _quarantine(con, run_id)
     reasons = con.execute(
         f"SELECT quarantine_reason AS reason, count(*) AS customers FROM customers "
         f"WHERE customer_id IN (SELECT customer_id FROM {scope}) AND quarantine_reason IS NOT NULL "
         "GROUP BY 1 ORDER BY 2 DESC, 1"
     ).fetchall()
-    _drop(con)
+    drop_scratch(con)
     return {"quarantined": quarantined, "reasons": [{"reason": r, "customers": n} for r, n in reasons]}
 
 
-def _prepare(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> int:
+def prepare(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> int:
     """Temp tables: `usable` customers with behaviour and normalised email, `bad_emails`, FINDINGS.
 
     `usable` always holds every customer not quarantined (the duplicate checks compare against all
@@ -306,7 +262,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> int:
     return len(candidates)
 
 
-def _find(con: duckdb.DuckDBPyConnection, check: Check, scope: str | None = None) -> None:
+def find(con: duckdb.DuckDBPyConnection, check: Check, scope: str | None = None) -> None:
     """Record what `check` finds in FINDINGS: every row, or only the customers listed in `scope`."""
     con.execute(
         f"INSERT INTO {FINDINGS} SELECT ?, ?, row_key, field, left(value, 200) "
@@ -316,7 +272,7 @@ def _find(con: duckdb.DuckDBPyConnection, check: Check, scope: str | None = None
     )
 
 
-def _drop(con: duckdb.DuckDBPyConnection) -> None:
+def drop_scratch(con: duckdb.DuckDBPyConnection) -> None:
     for name in (FINDINGS, "usable", "bad_emails"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
 
@@ -332,7 +288,7 @@ def _valid_email(address: str) -> bool:
     return re.fullmatch(EMAIL_PATTERN, address) is not None
 
 
-def _summarise(db: Database, checked: dict[str, int], examples: int) -> list[dict]:
+def summarise(db: Database, checked: dict[str, int], examples: int) -> list[dict]:
     found = db.df(f"""
         SELECT check_name, count(DISTINCT row_key) AS rows,
                list(row_key || coalesce(' ' || field, '') || coalesce(' = ' || value, '') ORDER BY row_key, field)
@@ -358,7 +314,7 @@ def _summarise(db: Database, checked: dict[str, int], examples: int) -> list[dic
     return report
 
 
-def _apply_fixes(db: Database) -> dict[str, int]:
+def apply_fixes(db: Database) -> dict[str, int]:
     """Repair, quarantine and log, all in one transaction. Returns counts of each kind of change.
 
     A repair's log row takes its new value from the table after the UPDATE, so it is what is stored,
@@ -415,27 +371,3 @@ def _quarantine(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
             WHERE c.customer_id = f.row_key AND c.quarantine_reason IS NULL""",
         [QUARANTINE, QUARANTINE],
     ).fetchone()[0]
-
-
-def _result(report: list[dict], checked: dict[str, int], changes: dict | None) -> ToolResult:
-    problems = [r for r in report if r["rows"]]
-    listed = ", ".join(f"{r['rows']:,} {r['check'].replace('_', ' ')}" for r in problems)
-    summary = f"Checked {checked['customers']:,} customers"
-    if checked["quarantined"]:
-        summary += f" (plus {checked['quarantined']:,} already quarantined, not rechecked)"
-    summary += f" and {checked['products']:,} products: " + (f"found {listed}." if problems else "no problems found.")
-    if changes:
-        summary += (
-            f" Fixed {changes['fixed']:,} values, quarantined {changes['quarantined']:,} customers, "
-            f"flagged {changes['flagged']:,} new issues (run {changes['run_id']})."
-        )
-    elif any(r["rows"] and r["action"] != "flag" for r in report):
-        summary += " Run validate with fix to repair and quarantine them."
-    rows = [
-        {k: r[k] for k in ("check", "table", "rows", "share", "action")} | {"examples": r["examples"]} for r in report
-    ]
-    return ToolResult(
-        summary=summary,
-        data={"checked": checked, "checks": report, "changes": changes},
-        tables=[Table.from_rows("Validation", rows)],
-    )

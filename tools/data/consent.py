@@ -1,0 +1,88 @@
+"""Email consent from customer files, and the columns a file implies without having them.
+
+Consent is stored per customer (`email_consent`: true, false or NULL = unknown) with where it
+came from and when. A blank consent cell keeps what is known; a file without a consent column
+leaves consent alone (and its summary says so). Mailchimp exports an audience as three files
+without a status column (`subscribed_members_export_…`, `unsubscribed_…`, `cleaned_…`): the file
+name is then the consent. Mailchimp files have no customer id either (they are told by their name
+or their LEID and EUID columns): an address already on file keeps its customer, a new one becomes its
+own id. Other files without an id column are refused, as an unrecognised id column is likelier.
+"""
+
+# Only fixed table names and quoted identifiers are formatted into SQL here; values are bound.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+
+from tools.data.columns import header_key, ident
+from tools.data.read import RAW, Source
+
+CHANGED = "import_consent_changed"
+FROM_FILE_NAME = "(consent from the file name)"
+FROM_EMAIL = "(customer id from the email address)"
+
+
+def implied_columns(con: duckdb.DuckDBPyConnection, source: Source, mapping: dict[str, str]) -> None:
+    """Add to RAW (and `mapping`) the customer columns the file implies: consent from a Mailchimp file
+    name, the customer id from the email address when the file has no id column."""
+    fields = set(mapping.values())
+    status = re.match(r"(subscribed|unsubscribed|cleaned)_", source.path.name.lower())
+    if "email_consent" not in fields and status:
+        # Mailchimp's export names: the list a file holds is the consent of everyone in it.
+        con.execute(f"ALTER TABLE {RAW} ADD COLUMN {ident(FROM_FILE_NAME)} VARCHAR DEFAULT '{status.group(1)}'")
+        mapping[FROM_FILE_NAME] = "email_consent"
+    mailchimp = status or {"leid", "euid"} <= {header_key(c) for c in source.columns}
+    if "customer_id" not in fields and "email" in fields and mailchimp:
+        email = ident(next(src for src, dst in mapping.items() if dst == "email"))
+        con.execute(f"ALTER TABLE {RAW} ADD COLUMN {ident(FROM_EMAIL)} VARCHAR")
+        con.execute(f"""
+            UPDATE {RAW} r SET {ident(FROM_EMAIL)} = coalesce(
+                (SELECT min(c.customer_id) FROM customers c WHERE lower(trim(c.email)) = lower(trim(r.{email}))),
+                nullif(lower(trim(r.{email})), ''))""")
+        mapping[FROM_EMAIL] = "customer_id"
+
+
+def before_write(con: duckdb.DuckDBPyConnection, staged: str) -> None:
+    """Blank consent keeps the stored answer; note whose consent the file changes (for source and time)."""
+    con.execute(f"""
+        UPDATE {staged} g SET email_consent = c.email_consent FROM customers c
+        WHERE c.customer_id = g.customer_id AND g.email_consent IS NULL""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {CHANGED} AS
+        SELECT g.customer_id FROM {staged} g LEFT JOIN customers c USING (customer_id)
+        WHERE g.email_consent IS NOT NULL AND g.email_consent IS DISTINCT FROM c.email_consent""")
+
+
+def after_write(con: duckdb.DuckDBPyConnection, tag: str) -> None:
+    con.execute(
+        f"UPDATE customers SET consent_source = ?, consent_at = current_timestamp "
+        f"WHERE customer_id IN (SELECT customer_id FROM {CHANGED})",
+        [tag],
+    )
+    con.execute(f"DROP TABLE IF EXISTS {CHANGED}")
+
+
+def suppress_cleaned(con: duckdb.DuckDBPyConnection, staged: str, file_name: str, tag: str) -> int:
+    """Mailchimp's cleaned addresses bounced: suppressed as such, so a later "yes" elsewhere cannot
+    bring an undeliverable address back into a send."""
+    if not file_name.lower().startswith("cleaned_"):
+        return 0
+    return con.execute(
+        f"""INSERT INTO suppressions (email, reason, source)
+            SELECT DISTINCT lower(trim(email)), 'bounced', ? FROM {staged} WHERE nullif(trim(email), '') IS NOT NULL
+            ON CONFLICT (email) DO NOTHING""",
+        [tag],
+    ).fetchone()[0]
+
+
+def counts(con: duckdb.DuckDBPyConnection, staged: str) -> dict[str, int]:
+    """Yes / no / unknown among the file's customers, for the summary."""
+    yes, no, unknown = con.execute(
+        f"SELECT count(*) FILTER (WHERE email_consent), count(*) FILTER (WHERE NOT email_consent), "
+        f"count(*) FILTER (WHERE email_consent IS NULL) FROM {staged}"
+    ).fetchone()
+    return {"consent_yes": yes, "consent_no": no, "consent_unknown": unknown}

@@ -1,0 +1,180 @@
+"""What an import tells the marketer: the preview of a dry run and the summary of a real one."""
+
+# Only fixed table names and quoted identifiers are formatted into SQL here; every value is bound.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tools.data.coerce import STAGED, issue_counts
+from tools.data.columns import KEYS, header_key
+from tools.data.read import Source
+from tools.data.write import existing
+from tools.results import Table, ToolResult
+
+if TYPE_CHECKING:
+    from tools.data.tools import ImportArgs
+
+
+def _mapping_table(source: Source, mapping: dict[str, str], unmatched: list[str]) -> Table:
+    rows = [{"file column": src, "field": dst} for src, dst in mapping.items()]
+    rows += [{"file column": c, "field": None} for c in unmatched]
+    return Table.from_rows("Column matching", rows)
+
+
+def preview(con, args: ImportArgs, source: Source, mapping, unmatched, missing, stats) -> ToolResult:
+    data: dict[str, Any] = {
+        "kind": args.kind,
+        "file": str(source.path),
+        "format": source.format,
+        **source.details,
+        "columns": mapping,
+        "unmatched_columns": unmatched,
+        "missing_required": missing,
+        **stats,
+    }
+    tables = [_mapping_table(source, mapping, unmatched)]
+    if missing:
+        summary = (
+            f"{source.path.name} cannot be imported as {args.kind} yet: no column for {', '.join(missing)}. "
+            f"Map one with --map 'Column={missing[0]}'."
+        )
+    else:
+        data["would_update"] = existing(con, args.kind, KEYS[args.kind])
+        data["would_insert"] = stats["imported"] - data["would_update"]
+        summary = (
+            f"Dry run: {stats['imported']:,} of {stats['rows']:,} rows would be imported "
+            f"({data['would_insert']:,} new, {data['would_update']:,} updates), {stats['rejected']:,} rejected"
+            + (f"; unmatched columns: {', '.join(unmatched)}." if unmatched else "; every column is matched.")
+        )
+        for column, order in source.details.get("date_order", {}).items():
+            summary += f" Dates in {column}: read {order}."
+        if detected := source.details.get("currency_detected"):
+            summary += f" Currency: {detected}."
+        if args.kind == "customers" and "email_consent" not in mapping.values():
+            summary += " No consent column: these customers' email consent would stay unknown."
+        problems = issue_counts(con)
+        data["problems"] = problems.to_dict("records")
+        sample = con.execute(
+            f"SELECT * EXCLUDE (__line, __rid, __empty, __key) FROM {STAGED} ORDER BY __line LIMIT 5"
+        ).df()
+        tables += [Table.from_df("First rows as they would be imported", sample, total=stats["imported"])]
+        if len(problems):
+            tables.append(Table.from_df("Rows that would be rejected", problems))
+    return ToolResult(summary=summary, data=data, tables=tables)
+
+
+def _rejudged(lifted: int, released: int, reasons: list[dict], run_id: str) -> str:
+    """The sentence on quarantined customers that had new values and were checked again."""
+    parts = []
+    if released:
+        parts.append(f"{released:,} pass{'es' if released == 1 else ''} the checks now and {_is(released)} released")
+    if kept := lifted - released:
+        listed = ", ".join(f"{r['customers']:,} {r['reason'].replace('_', ' ')}" for r in reasons)
+        parts.append(f"{kept:,} {_is(kept)} still quarantined ({listed}; see `promopilot data-issues --run {run_id}`)")
+    return f"{lifted:,} quarantined customer{'s' if lifted != 1 else ''} had new values: {', '.join(parts)}."
+
+
+def _is(n: int) -> str:
+    return "is" if n == 1 else "are"
+
+
+def report(args: ImportArgs, source: Source, mapping, unmatched, stats, written, run_id) -> ToolResult:
+    existed = written[args.kind]["updated"]
+    inserted = stats["imported"] - existed
+    changed = written["changed"]
+    summary = (
+        f"Imported {stats['imported']:,} of {stats['rows']:,} rows from {source.path.name} "
+        f"({inserted:,} new, {changed:,} changed, {existed - changed:,} unchanged)"
+    )
+    if stats["rejected"]:
+        summary += f"; {stats['rejected']:,} rejected (see `promopilot data-issues --run {run_id}`)"
+    if stats["empty_rows"]:
+        summary += f"; {stats['empty_rows']:,} empty rows skipped"
+    summary += "."
+    if args.kind == "orders":
+        summary += " " + _orders_sentences(written)
+    if args.kind == "customers":
+        summary += " " + _consent_sentence(written, mapping)
+    if written.get("margin_read_as_markup"):
+        summary += (
+            " The margin column holds markups on cost (price = cost x (1 + margin)): stored as markup, and "
+            "margin is the gross margin, (price - cost) / price."
+        )
+    if args.kind == "orders" and (unit := _unit_price_as_amount(mapping)):
+        summary += (
+            f" Warning: {unit} looks like a price per unit but was read as the line amount; with a quantity "
+            f"column, map it with --map '{unit}=unit_price' so that amounts are quantity x unit price."
+        )
+    if lifted := written.get("rejudged", 0):
+        summary += f" {_rejudged(lifted, written['released'], written['requarantine_reasons'], run_id)}"
+    if unmatched:
+        summary += f" Not imported columns: {', '.join(unmatched)}."
+    data = {
+        "kind": args.kind,
+        "file": str(source.path),
+        "run_id": run_id,
+        "format": source.format,
+        **source.details,
+        **stats,
+        "inserted": inserted,
+        "updated": changed,
+        "unchanged": existed - changed,
+        "columns": mapping,
+        "unmatched_columns": unmatched,
+        **{k: v for k, v in written.items() if not isinstance(v, dict)},
+    }
+    tables = [_mapping_table(source, mapping, unmatched)]
+    if written["problems"]:
+        tables.append(Table.from_rows("Rejected rows by problem", written["problems"]))
+    return ToolResult(summary=summary.strip(), data=data, tables=tables)
+
+
+def _orders_sentences(written: dict[str, Any]) -> str:
+    """Returns, revenue without a customer (one line, not an alarm per row), linking and new customers."""
+    parts = [
+        f"Spend, order count and recency updated for {written['customers_updated']:,} customers"
+        + (
+            f" ({written['return_lines']:,} cancelled or returned lines lower spend, never count as orders)."
+            if written["return_lines"]
+            else "."
+        )
+    ]
+    if written["revenue_without_customer"]:
+        parts.append(
+            f"{written['revenue_without_customer_share']:.1%} of the file's revenue is on lines without a customer id "
+            "(kept for products and totals, not linked to anyone)."
+        )
+    if written["customers_before"] and written["file_customers"]:
+        linked, total = written["linked_customers"], written["file_customers"]
+        parts.append(f"{linked:,} of the file's {total:,} customers matched existing customers.")
+        if linked < total / 2:
+            parts.append(
+                "Warning: fewer than half matched: check that the customer ids are the same in both files "
+                "(the rest were added as new customers without an address)."
+            )
+    if written.get("customers_created"):
+        parts.append(
+            f"{written['customers_created']:,} customers were added from the log; without an email address they "
+            "can be segmented but not emailed."
+        )
+    if written.get("products_added"):
+        parts.append(f"{written['products_added']:,} products added to the catalogue (stock unknown).")
+    return " ".join(parts)
+
+
+def _unit_price_as_amount(mapping: dict[str, str]) -> str | None:
+    """The column read as the amount when it is named like a unit price and the file has quantities."""
+    if "quantity" not in mapping.values() or "unit_price" in mapping.values():
+        return None
+    return next((src for src, dst in mapping.items() if dst == "amount" and "price" in header_key(src)), None)
+
+
+def _consent_sentence(written: dict[str, Any], mapping: dict[str, str]) -> str:
+    if "email_consent" not in mapping.values():
+        return "The file has no consent column: these customers' email consent stays as it was (unknown for new ones)."
+    return (
+        f"Email consent: {written['consent_yes']:,} yes, {written['consent_no']:,} no (never emailed), "
+        f"{written['consent_unknown']:,} unknown."
+    )

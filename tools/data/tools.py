@@ -1,0 +1,213 @@
+"""The data tools' entry points: importing a file (see read, columns, coerce, write and report for
+how) and the data checks (validate)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import duckdb
+from pydantic import AliasChoices, BaseModel, Field
+
+from storage.errors import UserError
+from storage.shop import get_currency, set_setting
+from tools.context import ToolContext
+from tools.data import currency
+from tools.data.coerce import ISSUES, STAGED, stage
+from tools.data.columns import Kind, header_key, match_columns, missing_fields
+from tools.data.consent import implied_columns
+from tools.data.import_folder import readable_path
+from tools.data.overview import new_run_id
+from tools.data.read import RAW, read
+from tools.data.report import preview, report
+from tools.data.validate import CHECKS, apply_fixes, drop_scratch, find, prepare, summarise
+from tools.data.write import LIFTED, write
+from tools.registry import Positional, tool
+from tools.results import Table, ToolResult
+
+
+class ImportArgs(BaseModel):
+    kind: Annotated[Kind, Positional()] = Field(
+        description="What the file holds: customers, products, orders, or suppressions (addresses never to email: "
+        "unsubscribes, bounces, complaints; an optional reason column)."
+    )
+    path: Annotated[str, Positional()] = Field(
+        description="The file: .csv/.tsv/.txt, .parquet, .jsonl or .json (JSON lines or an array of objects); "
+        "CSV and JSON may be gzip- or zstd-compressed (.csv.gz, .jsonl.zst)."
+    )
+    map: dict[str, str] = Field(
+        default_factory=dict,
+        validation_alias=AliasChoices("map", "mapping"),
+        description="Map a file column to a schema column when its name is not recognised, as SRC=DST "
+        "(DST 'ignore' skips the column).",
+    )
+    dry_run: bool = Field(False, description="Only preview: show what would be imported, change nothing.")
+    date_format: str | None = Field(
+        None,
+        description="How to read day/month dates when the file cannot tell: day-first (31/12/2024), month-first "
+        "(12/31/2024) or a pattern such as %m/%d/%Y %H:%M. Without it each date column's order is decided from "
+        "all its values.",
+    )
+
+
+@tool(cli="import")
+def import_data(ctx: ToolContext, args: ImportArgs) -> ToolResult:
+    """Import customers, products, orders or suppressions from a CSV, Parquet or JSON-lines file (upsert by id).
+
+    CSV and JSON files may be gzip- or zstd-compressed (export.csv.gz).
+
+    Column names are matched to PromoPilot's fields automatically (e.g. "E-mail", "Customer ID",
+    "cust_id"); use map for the rest. Rows with values that do not fit (a text in a number column,
+    a missing id) are skipped and listed as data issues; the rest are imported. Importing the same
+    file again updates rather than duplicates. Use dry_run first to preview the column matching.
+    Orders are also summarised into each customer's spend, order count, recency and categories
+    (cancellations and returns lower spend, never count as orders) and fill the catalogue. Consent
+    columns (accepts email marketing, opt-in, Mailchimp's status) are kept per customer; kind
+    suppressions takes addresses never to email. Each date column's day/month order is decided from
+    all its values; date_format settles a column that cannot tell.
+    """
+    args = args.model_copy(update={"path": readable_path(ctx, args.path)})  # the assistant: uploads, import folder
+    con = ctx.db.con
+    try:
+        with ctx.progress.task(f"Importing {Path(args.path).name}", total=3) as advance:
+            source = read(con, Path(args.path).expanduser())
+            advance(1)
+            mapping, unmatched = match_columns(args.kind, source, args.map)
+            if args.kind == "customers":
+                implied_columns(con, source, mapping)
+            missing = missing_fields(args.kind, list(mapping.values()))
+            if missing and not args.dry_run:
+                raise UserError(
+                    f"{source.path.name} has no column for {', '.join(missing)} "
+                    f"(its columns: {', '.join(source.columns) or 'none'}).",
+                    hint=_missing_hint(args.kind, source.columns, missing),
+                )
+            stats = {} if missing else stage(con, args.kind, source, mapping, args.date_format)
+            found = None if missing else currency.detect(con, args.kind, mapping)
+            if found:
+                source.details["currency_detected"] = f"{found[0]} ({found[1]})"
+            advance(1)
+            if args.dry_run:
+                return preview(con, args, source, mapping, unmatched, missing, stats)
+            run_id = new_run_id("import")
+            try:
+                with ctx.db.transaction():
+                    written = write(con, args.kind, source, mapping, run_id)
+                    if found:
+                        set_setting(ctx.db, "currency", found[0], source="detected")
+            except duckdb.Error as exc:  # rolled back: the database is as it was
+                raise UserError(
+                    f"Cannot import {source.path.name}: {str(exc).strip().splitlines()[0][:200]}",
+                    hint="Nothing was imported. Check the values the message names (a --dry-run shows how "
+                    "the file is read) and try again.",
+                ) from None
+            advance(1)
+    finally:
+        for name in (RAW, STAGED, ISSUES, LIFTED, "import_bad", "import_json"):
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+    return report(args, source, mapping, unmatched, stats, written, run_id)
+
+
+def _missing_hint(kind: str, columns: list[str], missing: list[str]) -> str:
+    """What to do about a missing column; an orders log offered as products is told where it belongs."""
+    keys = {header_key(c) for c in columns}
+    if kind == "products" and keys & {"invoiceno", "invoice", "orderid", "ordernumber"}:
+        return (
+            "This looks like an orders log: import it as orders (promopilot import orders FILE); the catalogue "
+            "is filled from it, with stock left unknown."
+        )
+    return f"Map the right column, e.g. --map 'Your Column={missing[0]}', or preview with --dry-run."
+
+
+class ValidateArgs(BaseModel):
+    fix: bool = Field(
+        False,
+        description="Repair what is safe (trim/lower-case emails, recompute average order value) and quarantine "
+        "customers that cannot be repaired, recording every change as a data issue.",
+    )
+    examples: int = Field(3, ge=0, le=50, description="How many example rows to show per check.")
+
+
+@tool(cli="validate")
+def validate_data(ctx: ToolContext, args: ValidateArgs) -> ToolResult:
+    """Check the data for problems: invalid or duplicate emails, missing values, negative amounts,
+    average order value that does not match total/orders, duplicate ids and outliers.
+
+    Reports per check how many rows, what share and a few examples. With fix, repairs the safe
+    cases and quarantines customers that cannot be repaired: quarantined customers are never
+    segmented or emailed. Every change is listed in the data issues.
+    """
+    con = ctx.db.con
+    try:
+        with ctx.progress.task("Validating", total=len(CHECKS) + 1) as advance:
+            emails_checked = prepare(con)
+            checked = {
+                "customers": con.execute("SELECT count(*) FROM usable").fetchone()[0],
+                "quarantined": ctx.db.scalar("SELECT count(*) FROM customers WHERE quarantine_reason IS NOT NULL"),
+                "products": ctx.db.scalar("SELECT count(*) FROM products"),
+                "orders": ctx.db.scalar("SELECT count(*) FROM orders"),
+                "emails_checked_by_validator": emails_checked,
+            }
+            advance(1)
+            for check in CHECKS:
+                find(con, check)
+                advance(1)
+        report = summarise(ctx.db, checked, args.examples)
+        changes = apply_fixes(ctx.db) if args.fix else None
+    finally:
+        drop_scratch(con)
+    return validation_result(report, checked, changes)
+
+
+def validation_result(report: list[dict], checked: dict[str, int], changes: dict | None) -> ToolResult:
+    problems = [r for r in report if r["rows"]]
+    listed = ", ".join(f"{r['rows']:,} {r['check'].replace('_', ' ')}" for r in problems)
+    summary = f"Checked {checked['customers']:,} customers"
+    if checked["quarantined"]:
+        summary += f" (plus {checked['quarantined']:,} already quarantined, not rechecked)"
+    summary += f" and {checked['products']:,} products: " + (f"found {listed}." if problems else "no problems found.")
+    if changes:
+        summary += (
+            f" Fixed {changes['fixed']:,} values, quarantined {changes['quarantined']:,} customers, "
+            f"flagged {changes['flagged']:,} new issues (run {changes['run_id']})."
+        )
+    elif any(r["rows"] and r["action"] != "flag" for r in report):
+        summary += " Run validate with fix to repair and quarantine them."
+    rows = [
+        {k: r[k] for k in ("check", "table", "rows", "share", "action")} | {"examples": r["examples"]} for r in report
+    ]
+    return ToolResult(
+        summary=summary,
+        data={"checked": checked, "checks": report, "changes": changes},
+        tables=[Table.from_rows("Validation", rows)],
+    )
+
+
+class ShopArgs(BaseModel):
+    currency: str | None = Field(
+        None, pattern=r"^[A-Za-z]{3}$", description="Set the shop's currency (ISO code such as GBP, EUR, USD)."
+    )
+
+
+@tool(cli="shop")
+def shop_settings(ctx: ToolContext, args: ShopArgs) -> ToolResult:
+    """Show the shop's settings (currency, postal address in every email, whether customers without a
+    consent answer may be emailed), or set its currency."""
+    if args.currency:
+        set_setting(ctx.db, "currency", args.currency.upper(), source="user")
+    row = ctx.db.rows("SELECT value, source FROM shop_settings WHERE name = 'currency'")
+    code = get_currency(ctx.db)
+    how = {"user": "set by you", "detected": "detected from your data"}.get(row[0]["source"], "") if row else "default"
+    settings = {
+        "currency": code,
+        "currency_source": how,
+        "postal_address": ctx.settings.postal_address,
+        "email_unknown_consent": ctx.settings.email_unknown_consent,
+    }
+    summary = f"Currency {code} ({how}). Every email carries the postal address {ctx.settings.postal_address}. " + (
+        "Customers without a consent answer may be emailed."
+        if ctx.settings.email_unknown_consent
+        else "Only customers who said yes to marketing email are emailed."
+    )
+    rows = [{"setting": k.replace("_", " "), "value": str(v)} for k, v in settings.items()]
+    return ToolResult(summary=summary, data=settings, tables=[Table.from_rows("Shop settings", rows)])
