@@ -14,7 +14,7 @@ import chainlit as cl
 
 from assistant.planner.model import offered_readings
 from assistant.present import compact, full, markdown, with_names, worth_drawing
-from services.money import shop_currency
+from storage.shop import get_currency
 from tools.results import ApprovalRequest, ToolResult
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ async def show_result(result: ToolResult, db: Database) -> None:
     tables = [with_names(t, db) for t in result.tables if t.rows]
     if tables:
         first = tables[0]
-        shown = compact(first, shop_currency())
+        shown = compact(first, get_currency(db))
         more = f" (first {len(shown)} of {first.total or len(first.rows):,})" if (first.total or 0) > len(shown) else ""
         download = cl.File(
             name=csv_name(first.name), content=full(first).to_csv(index=False).encode(), display="inline"
