@@ -35,7 +35,7 @@ async def show_result(result: ToolResult, db: Database) -> None:
         await cl.Message(content=f"**{first.name}**{more}\n\n{markdown(shown)}", elements=[download]).send()
         # Every table in full, each in a collapsed step: opened on demand, out of the way otherwise.
         for table in tables:
-            async with cl.Step(name=f"full table of {table.name[:1].lower()}{table.name[1:]}", type="tool") as step:
+            async with cl.Step(name=f"full table: {table.name}", type="tool") as step:
                 step.show_input = False
                 step.output = f"{len(table.rows):,} rows, {len(table.columns)} columns"
                 step.elements = [cl.Dataframe(name=table.name, data=full(table), display="inline", size="large")]
