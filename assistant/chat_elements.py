@@ -14,7 +14,7 @@ import chainlit as cl
 
 from assistant.planner.model import offered_readings
 from assistant.present import compact, full, markdown, with_names, worth_drawing
-from services.money import shop_currency
+from storage.shop import get_currency
 from tools.results import ApprovalRequest, ToolResult
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ async def show_result(result: ToolResult, db: Database) -> None:
     tables = [with_names(t, db) for t in result.tables if t.rows]
     if tables:
         first = tables[0]
-        shown = compact(first, shop_currency())
+        shown = compact(first, get_currency(db))
         more = f" (first {len(shown)} of {first.total or len(first.rows):,})" if (first.total or 0) > len(shown) else ""
         download = cl.File(
             name=csv_name(first.name), content=full(first).to_csv(index=False).encode(), display="inline"
@@ -35,7 +35,7 @@ async def show_result(result: ToolResult, db: Database) -> None:
         await cl.Message(content=f"**{first.name}**{more}\n\n{markdown(shown)}", elements=[download]).send()
         # Every table in full, each in a collapsed step: opened on demand, out of the way otherwise.
         for table in tables:
-            async with cl.Step(name=f"full table of {table.name[:1].lower()}{table.name[1:]}", type="tool") as step:
+            async with cl.Step(name=f"full table: {table.name}", type="tool") as step:
                 step.show_input = False
                 step.output = f"{len(table.rows):,} rows, {len(table.columns)} columns"
                 step.elements = [cl.Dataframe(name=table.name, data=full(table), display="inline", size="large")]

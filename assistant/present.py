@@ -104,7 +104,7 @@ def compact(table: Table, currency: str, *, rows: int = COMPACT_ROWS) -> pd.Data
     empty = frozenset(
         c
         for i, c in enumerate(table.columns)
-        if table.rows and all(isinstance(r[i], int | float) and not r[i] for r in table.rows)
+        if table.rows and all(r[i] is None or (isinstance(r[i], int | float) and not r[i]) for r in table.rows)
     )
     columns = key_columns(table.columns, empty=empty)
     index = [table.columns.index(c) for c in columns]

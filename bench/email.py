@@ -80,8 +80,9 @@ class SeedBuilder:
     def __init__(self, ctx, campaign: int) -> None:
         import jinja2
 
+        from services.money import format_money
         from storage import campaigns
-        from storage.shop import get_currency, money
+        from storage.shop import get_currency
         from tools.campaigns.links import LinkSigner
 
         folder = Path(__file__).resolve().parent.parent / "tools" / "campaigns" / "email_templates"
@@ -103,7 +104,7 @@ class SeedBuilder:
             "SELECT sku, name, brand, category, price FROM products WHERE list_contains(?::VARCHAR[], sku)", [self.skus]
         )
         currency = get_currency(ctx.db)
-        self.products = {r["sku"]: {**r, "price": money(r["price"], currency)} for r in rows}
+        self.products = {r["sku"]: {**r, "price": format_money(r["price"], currency)} for r in rows}
         self.signer = LinkSigner.for_db(ctx.db, ctx.settings)
         self.settings, self.campaign = ctx.settings, campaign
         self.shop = parseaddr(ctx.settings.from_address)[0] or "our shop"

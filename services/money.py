@@ -7,19 +7,14 @@ chat and the emails need.
 
 from __future__ import annotations
 
-import os
-
 SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$"}
 NO_CENTS = {"JPY"}
 
 
-def shop_currency() -> str:
-    """The shop's currency code from the setting (PROMOPILOT_CURRENCY, EUR by default)."""
-    return (os.environ.get("PROMOPILOT_CURRENCY") or "EUR").strip().upper()
-
-
 def format_money(amount: float | None, currency: str = "EUR") -> str:
-    """`1234.5` -> "€1,234.50"; a currency without a symbol here follows the amount ("1,234.50 CHF")."""
+    """`1234.5` -> "€1,234.50"; a currency without a symbol here follows the amount ("1,234.50 CHF").
+
+    `currency` is the shop's (`storage.shop.get_currency`: set by the user, or detected on import)."""
     if amount is None:
         return "–"
     code = currency.upper()

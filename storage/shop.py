@@ -18,7 +18,6 @@ COUNTRY_CURRENCY = {
     "austria": "EUR", "ireland": "EUR", "eire": "EUR", "portugal": "EUR", "finland": "EUR", "greece": "EUR",
 }  # fmt: skip
 SYMBOL_CURRENCY = {"£": "GBP", "€": "EUR", "$": "USD", "¥": "JPY"}
-SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$", "JPY": "¥", "CAD": "CA$", "AUD": "A$"}
 
 
 def get_setting(db: Database, name: str) -> str | None:
@@ -39,12 +38,3 @@ def set_setting(db: Database, name: str, value: str, source: str = "user") -> No
 def get_currency(db: Database) -> str:
     """The shop's ISO 4217 currency code: set by the user, else detected from imports, else EUR."""
     return get_setting(db, "currency") or DEFAULT_CURRENCY
-
-
-def money(amount: float | None, currency: str) -> str:
-    """A minimal money format for copy and tables (`£1,234.50`, `1,234.50 CHF`): a placeholder until
-    services.money.format_money lands; the two are to be reconciled."""
-    if amount is None:
-        return ""
-    symbol = SYMBOLS.get(currency)
-    return f"{symbol}{amount:,.2f}" if symbol else f"{amount:,.2f} {currency}"

@@ -408,7 +408,7 @@ def test_the_answer_comes_first_then_one_compact_table_then_next_steps_as_button
     header = next(line for line in table.splitlines() if line.startswith("| "))
     assert 1 <= header.count("|") - 1 <= 6, "at most six key columns"
     assert "_" not in header, "column labels in words"
-    full_table = next(s for s in sent_steps(ctx) if s["name"].startswith("full table of "))
+    full_table = next(s for s in sent_steps(ctx) if s["name"].startswith("full table: "))
     assert full_table["type"] == "tool" and not full_table.get("defaultOpen"), "the full table waits, collapsed"
     assert "promopilot" not in texts(ctx) and not re.search(r"\s--\w", texts(ctx)), "no command lines in the chat"
 

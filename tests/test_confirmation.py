@@ -11,7 +11,6 @@ from click.testing import CliRunner
 
 from assistant.loop import Agent, Conversation, ToolEnd
 from assistant.models import chat_model
-from assistant.planner.vocabulary import Vocabulary
 from cli import main
 from storage.db import Database
 from storage.errors import NeedsConfirmation
@@ -120,7 +119,7 @@ def test_a_model_cannot_confirm_even_by_asking_for_it(segmented, fake_openai):
     ["make sure the data is clean", "make a list of my best customers", "can you make sense of this data?"],
 )
 def test_ordinary_sentences_in_the_offline_chat_leave_the_shop_intact(segmented, sentence):
-    agent = Agent(segmented, chat_model(segmented.settings, vocabulary=lambda: Vocabulary.from_db(segmented.db)))
+    agent = Agent(segmented, chat_model(segmented.settings))
 
     async def one_turn() -> list:
         return [event async for event in agent.run(Conversation(), sentence)]

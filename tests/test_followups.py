@@ -230,3 +230,12 @@ def test_who_is_about_to_churn_predicts_first_when_there_are_no_predictions(ctx)
         ("find_predicted_customers", {"risk": ["high"], "sort": "risk"}),
     ]
     assert "no predictions yet" not in answer.lower() and "customers" in answer
+
+
+def test_money_in_answers_is_in_the_shops_currency(demo_ctx):
+    from storage.shop import set_setting
+
+    set_setting(demo_ctx.db, "currency", "GBP", source="user")
+    agent = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db)))
+    _, answer = say(agent, Conversation(), "average order value per style")
+    assert "£" in answer and "€" not in answer

@@ -468,3 +468,15 @@ def test_yes_does_the_step_the_last_answer_suggested(yes):
     assert choose(read_request(messages)).calls == [("validate_data", {})]
     messages[1]["content"] = "Generated 600 customers."  # nothing suggested: "yes" alone is no request
     assert not choose(read_request(messages)).calls
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("what currency are we using", ("shop_settings", {})),
+        ("set the currency to GBP", ("shop_settings", {"currency": "GBP"})),
+        ("our prices are in pounds", ("shop_settings", {"currency": "GBP"})),
+    ],
+)
+def test_the_shops_currency_is_shown_or_set(text, expected):
+    assert first_call(text) == expected

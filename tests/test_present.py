@@ -57,7 +57,7 @@ def test_a_compact_table_keeps_what_each_row_is_and_leaves_out_all_zero_columns(
     report = Table(
         name="By variant",
         columns=["variant", "sent", "unique_opens", "open_rate", "unique_clicks", "click_rate", "failed", "skipped"],
-        rows=[["A", 48, 0, 0.0, 0, 0.0, 1, 2], ["B", 68, 0, 0.0, 0, 0.0, 0, 3]],
+        rows=[["A", 48, 0, 0.0, 0, None, 1, 2], ["B", 68, 0, 0.0, 0, None, 0, 3]],
     )
     shown = compact(report, "EUR")
     assert list(shown.columns)[:2] == ["Variant", "Sent"], "the variant is what each row is"

@@ -14,7 +14,7 @@ from assistant.planner import slots
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.recipes import recipe, report
 from assistant.planner.vocabulary import Vocabulary
-from services.money import format_money, shop_currency
+from services.money import format_money
 
 ACTIVE_SEGMENT = (
     "LEFT JOIN (SELECT m.customer_id, m.segment, s.name FROM segment_members m "
@@ -194,7 +194,7 @@ def describe(req: Request, question: Question) -> str:
         if v is None:
             return "not known"
         if question.figure.money:
-            return format_money(v, shop_currency())
+            return format_money(v, req.vocabulary().currency)
         if question.figure.label == "margin":
             return f"{v:.0%}"
         return f"{v:,.0f}" if float(v).is_integer() or abs(v) >= 100 else f"{v:,.1f}"
@@ -241,6 +241,6 @@ def best_customers(req: Request) -> Plan:
     best = rows[0]
     return Plan(
         answer=f"Your {len(rows)} best customers by total spend: the top one has spent "
-        f"**{format_money(best['Total spent'], shop_currency())}** over {best['Orders']} orders. "
+        f"**{format_money(best['Total spent'], req.vocabulary().currency)}** over {best['Orders']} orders. "
         "Next: *which products would they buy?* or *draft an email for their segment*."
     )

@@ -269,3 +269,19 @@ def rank(req: Request) -> Plan:
     if not req.last("rank_customers"):
         return call("rank_customers", product=skus, top=20)
     return Plan(answer=report(req, "Next: *draft an email about them*."))
+
+
+CURRENCIES = {"gbp": "GBP", "pound": "GBP", "eur": "EUR", "euro": "EUR", "usd": "USD", "dollar": "USD",
+              "chf": "CHF", "franc": "CHF", "sek": "SEK", "krona": "SEK", "jpy": "JPY", "yen": "JPY"}  # fmt: skip
+
+
+@recipe("shop_settings")
+def shop_settings(req: Request) -> Plan:
+    """The shop's settings; "set the currency to GBP", "our prices are in pounds" sets the currency."""
+    if req.done:
+        return Plan(answer=report(req))
+    word = re.search(r"\b(" + "|".join(CURRENCIES) + r")s?\b", req.lower)
+    code = CURRENCIES[word.group(1)] if word else next(iter(re.findall(r"\b[A-Z]{3}\b", req.text)), None)
+    if code and req.has(r"\b(set|change|use|switch|are in|is in|make)\b"):
+        return call("shop_settings", currency=code)
+    return call("shop_settings")

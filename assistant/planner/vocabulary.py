@@ -19,6 +19,7 @@ class Vocabulary:
     categories: list[str] = field(default_factory=list)
     brands: list[str] = field(default_factory=list)
     columns: dict[str, set[str]] = field(default_factory=dict)  # table -> its columns
+    currency: str = "EUR"  # the shop's, for money in answers
 
     @classmethod
     def empty(cls) -> Vocabulary:
@@ -26,13 +27,13 @@ class Vocabulary:
 
     @classmethod
     def from_db(cls, db: Database) -> Vocabulary:
-        from storage import products
+        from storage import products, shop
 
         categories, brands = products.vocabulary(db)
         columns: dict[str, set[str]] = {}
         for table, column in db.execute("SELECT table_name, column_name FROM information_schema.columns").fetchall():
             columns.setdefault(table, set()).add(column)
-        return cls(categories=categories, brands=brands, columns=columns)
+        return cls(categories=categories, brands=brands, columns=columns, currency=shop.get_currency(db))
 
     def has_column(self, table: str, column: str) -> bool:
         """Whether the table has the column; without a schema (no database at hand) assume it does."""

@@ -32,11 +32,12 @@ from jinja2 import FileSystemLoader, Template
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
+from services.money import format_money
 from services.settings import Settings
 from storage import campaigns, products
 from storage.db import Database
 from storage.errors import UserError
-from storage.shop import get_currency, money
+from storage.shop import get_currency
 from tools.campaigns.links import LinkSigner, build_campaign_urls
 from tools.campaigns.mime import Holes, TextPart, crlf, date_header, fold_subject, tidy_subject, wrap
 from tools.campaigns.sanitise import CONTROL_CHARS, block_to_text, clean_block, safe_template, to_plain
@@ -335,7 +336,7 @@ def _load_products(db: Database, skus: list[str], currency: str) -> dict[str, Pr
             name=to_plain(found[sku]["name"] or sku)[:120],
             brand=to_plain(found[sku]["brand"] or "")[:60],
             category=to_plain(found[sku]["category"] or "")[:60],
-            price=money(found[sku]["price"], currency),
+            price=format_money(found[sku]["price"], currency),
         )
         for sku in skus
         if sku in found

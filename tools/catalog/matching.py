@@ -15,11 +15,12 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from services.llm import ModelUnavailable
+from services.money import format_money
 from storage.customers import require_customers
 from storage.db import Database
 from storage.errors import UserError
 from storage.segments import active_run_id, require_active_run
-from storage.shop import get_currency, money
+from storage.shop import get_currency
 from tools.catalog.audience import (
     BOUGHT_JOIN,
     COMPONENTS_SELECT,
@@ -107,7 +108,7 @@ def _reason(row: Any, product: Any, currency: str) -> str:
     likes = [f"{row.share_likes_category:.0%} favour {product.category}"] if row.share_likes_category else []
     facts = {
         "category_fit": " and ".join([*bought, *likes]) or f"few favour or bought {product.category or 'it'}",
-        "price_fit": f"{row.share_in_price_range:.0%} usually pay around {money(product.price, currency)}",
+        "price_fit": f"{row.share_in_price_range:.0%} usually pay around {format_money(product.price, currency)}",
         "brand_fit": f"{row.share_likes_brand:.0%} name {product.brand} a favourite brand",
         "tier_fit": f"a {product.brand_tier} brand suits their luxury affinity of {row.luxury_affinity:.2f}",
         "discount_fit": f"their discount appetite ({row.discount_sensitivity:.2f}) fits the margin room",
