@@ -9,8 +9,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from assistant.chat_model import chat_model
 from assistant.loop import Agent, Conversation, ToolEnd
+from assistant.models import chat_model
 from cli import main
 from storage.db import Database
 from storage.errors import NeedsConfirmation
