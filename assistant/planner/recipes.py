@@ -105,11 +105,6 @@ def upload(req: Request) -> Plan:
     )
 
 
-@recipe("shop_settings")
-def shop_settings(req: Request) -> Plan:
-    return once(req, "shop_settings", "Next: *show what data is loaded*, or *check the data*.")
-
-
 @recipe("overview")
 def overview(req: Request) -> Plan:
     return once(req, "data_overview", "Next: *check the data*, or *segment customers*.")
