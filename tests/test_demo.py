@@ -61,3 +61,31 @@ def test_defect_counts_match_what_was_planted(ctx, rate):
     )
     duplicates = db.scalar("SELECT count(*) - count(DISTINCT email) FROM customers WHERE email IS NOT NULL")
     assert duplicates == planted.get("duplicate", 0)
+
+
+def test_the_orders_log_adds_up_to_each_customers_figures(demo_ctx):
+    """Every customer's orders: as many as their order count, summing to what they spent, the last one on the
+    day of their last purchase, none before they signed up."""
+    mismatched = demo_ctx.db.df("""
+        SELECT b.customer_id, b.order_count, o.n, b.total_spent, o.spent, b.days_since_last_purchase, o.last
+        FROM customer_behavior b JOIN customers c USING (customer_id)
+        LEFT JOIN (SELECT customer_id, count(*) AS n, round(sum(amount), 2) AS spent, max(ordered_at) AS last,
+                          min(ordered_at) AS first, min(amount) AS smallest
+                   FROM orders GROUP BY 1) o USING (customer_id)
+        WHERE o.n IS DISTINCT FROM b.order_count OR abs(o.spent - b.total_spent) > 0.005 OR o.smallest <= 0
+           OR o.last::DATE <> DATE '2026-01-01' - b.days_since_last_purchase OR o.first < c.created_at""")
+    assert mismatched.empty, mismatched.head()
+    assert demo_ctx.db.scalar("SELECT count(DISTINCT order_id) FROM orders") == demo_ctx.db.scalar(
+        "SELECT sum(order_count) FROM customer_behavior"
+    )
+
+
+def test_the_demo_shop_can_be_predicted_and_the_check_beats_the_naive_forecast(ctx):
+    run_tool(ctx, "generate_demo_data", customers=5000, products=20, seed=42)
+    result = run_tool(ctx, "predict", holdout_days=90)
+    assert result.data["source"] == "orders" and result.data["customers"] == 5000
+    bands = {b["churn_risk"]: b["customers"] for b in result.data["risk_bands"]}
+    assert set(bands) == {"low", "medium", "high"} and min(bands.values()) > 500  # some drop out, some stay
+    check = result.data["holdout"]
+    assert abs(check["predicted"] - check["actual"]) / check["actual"] < 0.25
+    assert check["mean_absolute_error"] < check["naive_mean_absolute_error"]

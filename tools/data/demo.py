@@ -4,7 +4,8 @@ Faker fills small pools of names; numpy draws every column for all rows at once,
 correlated distributions (premium spenders order more, more recently, with bigger baskets, and
 lean to luxury styles); DuckDB composes strings and writes the tables in one transaction.
 The same seed gives the same shop. `defects` plants the dirt real exports have, so validation
-has something to find.
+has something to find. Every customer also gets an orders log that adds up to their behaviour figures
+(order count, total spent, the last purchase), so predicting customer value has a history to fit.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ def generate_demo_data(ctx: ToolContext, args: DemoArgs) -> ToolResult:
             for table in DATASET_TABLES:
                 con.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
             _write(con, people, inventory)
+            _write_orders(con, _orders(rng, people, now))
         advance(1)
     mix = ctx.db.df("""
         SELECT customer_type, count(*) AS customers, round(avg(total_spent), 2) AS avg_total_spent,
@@ -212,6 +214,37 @@ def _customers(rng: np.random.Generator, n: int, seed: int, now: datetime) -> di
     }
 
 
+def _orders(rng: np.random.Generator, people: dict[str, object], now: datetime) -> dict[str, np.ndarray]:
+    """Each customer's orders, consistent with their figures: `order_count` orders, the first some time after
+    signing up, the last `days_since_last_purchase` days ago, the others at random in between, amounts summing to
+    `total_spent` (gamma-distributed shares, the rounding cents put on the last order). Vectorised: one row per
+    order, never a loop over customers."""
+    counts = np.asarray(people["order_count"], dtype=np.int64)
+    owner = np.repeat(np.arange(len(counts)), counts)
+    start = np.cumsum(counts) - counts  # each customer's first row
+    rank = np.arange(len(owner)) - start[owner]
+    last = (np.datetime64(now, "s") - people["days_since_last_purchase"].astype("timedelta64[D]")).astype(
+        "datetime64[s]"
+    ) + rng.integers(9 * 3600, 21 * 3600, len(counts)).astype("timedelta64[s]")
+    signed_up = np.minimum(people["created_at"].astype("datetime64[s]") + np.timedelta64(3600, "s"), last)
+    # Buying starts some time after signing up, so some customers buy briskly and then stop: the drop-outs a
+    # prediction has to tell apart from the slow buyers (with buying spread over the whole tenure nobody drops).
+    active = ((last - signed_up).astype(np.int64) * rng.beta(1.2, 1.0, len(counts))).astype("timedelta64[s]")
+    first = last - active
+    span = (last - first).astype(np.int64)[owner]
+    offset = np.where(rank == 0, 0, np.where(rank == counts[owner] - 1, span, rng.random(len(owner)) * span))
+    ordered_at = first[owner] + offset.astype("timedelta64[s]")
+    ordered_at[counts[owner] == 1] = last[owner][counts[owner] == 1]  # a single order is the last purchase
+    share = rng.gamma(4.0, 1.0, len(owner))
+    amount = np.round(people["total_spent"][owner] * share / np.add.reduceat(share, start)[owner], 2)
+    final = start + counts - 1
+    amount[final] = 0.0
+    amount[final] = np.round(people["total_spent"] - np.add.reduceat(amount, start), 2)
+    keep = np.ones(len(owner), dtype=bool)
+    keep[people["defect"].to_numpy(zero_copy_only=False)[owner] == "empty_row"] = False
+    return {"i": people["i"][owner[keep]], "ordered_at": ordered_at[keep], "amount": amount[keep]}
+
+
 def _plant_defects(rng: np.random.Generator, people: dict[str, object], rate: float) -> dict[str, int]:
     n = len(people["i"])
     count = round(n * rate)
@@ -323,3 +356,12 @@ def _write(con, people: dict[str, object], inventory: dict[str, object]) -> None
                'demo'
         FROM (SELECT *, round(cost * (1 + markup), 2) AS price FROM stock_tbl)""")
     con.execute("DROP TABLE demo_people")
+
+
+def _write_orders(con, orders: dict[str, np.ndarray]) -> None:
+    order_tbl = pa.table(orders)  # noqa: F841 - read by DuckDB below
+    con.execute("""
+        INSERT INTO orders (order_id, line, customer_id, ordered_at, amount, source)
+        SELECT 'D' || lpad((row_number() OVER (ORDER BY ordered_at, i))::VARCHAR, 9, '0'), 1,
+               'C' || lpad(i::VARCHAR, 7, '0'), ordered_at, amount, 'demo'
+        FROM order_tbl""")
