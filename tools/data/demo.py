@@ -242,7 +242,12 @@ def _orders(rng: np.random.Generator, people: dict[str, object], now: datetime) 
     amount[final] = np.round(people["total_spent"] - np.add.reduceat(amount, start), 2)
     keep = np.ones(len(owner), dtype=bool)
     keep[people["defect"].to_numpy(zero_copy_only=False)[owner] == "empty_row"] = False
-    return {"i": people["i"][owner[keep]], "ordered_at": ordered_at[keep], "amount": amount[keep]}
+    return {
+        "n": np.arange(1, int(keep.sum()) + 1),
+        "i": people["i"][owner[keep]],
+        "ordered_at": ordered_at[keep],
+        "amount": amount[keep],
+    }
 
 
 def _plant_defects(rng: np.random.Generator, people: dict[str, object], rate: float) -> dict[str, int]:
@@ -362,6 +367,6 @@ def _write_orders(con, orders: dict[str, np.ndarray]) -> None:
     order_tbl = pa.table(orders)  # noqa: F841 - read by DuckDB below
     con.execute("""
         INSERT INTO orders (order_id, line, customer_id, ordered_at, amount, source)
-        SELECT 'D' || lpad((row_number() OVER (ORDER BY ordered_at, i))::VARCHAR, 9, '0'), 1,
+        SELECT 'D' || lpad(n::VARCHAR, 9, '0'), 1,
                'C' || lpad(i::VARCHAR, 7, '0'), ordered_at, amount, 'demo'
         FROM order_tbl""")
