@@ -146,11 +146,19 @@ def approved_version(db: Database, campaign_id: int) -> dict[str, Any] | None:
     return load_version(db, campaign_id, campaign["approved_version"])
 
 
-def create(con: Connection, name: str, run_id: int | None, segments: list[int] | None, skus: list[str]) -> int:
-    """A new draft campaign; returns its id. Its first version is added with `add_version`."""
+def create(
+    con: Connection,
+    name: str,
+    run_id: int | None,
+    segments: list[int] | None,
+    skus: list[str],
+    outlook: str | None = None,
+) -> int:
+    """A new draft campaign; returns its id. Its first version is added with `add_version`. `outlook` is the
+    predicted-outlook filter as JSON (storage.predictions.Outlook.to_json), NULL for none."""
     return con.execute(
-        "INSERT INTO campaigns (name, run_id, segments, skus) VALUES (?, ?, ?, ?) RETURNING campaign_id",
-        [name, run_id, segments, skus],
+        "INSERT INTO campaigns (name, run_id, segments, skus, outlook) VALUES (?, ?, ?, ?, ?) RETURNING campaign_id",
+        [name, run_id, segments, skus, outlook],
     ).fetchone()[0]
 
 

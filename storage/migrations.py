@@ -338,3 +338,10 @@ def m009_real_shop_data(con: duckdb.DuckDBPyConnection) -> None:
             margin = CASE WHEN price > 0 AND cost IS NOT NULL THEN round((price - cost) / price, 3)
                           WHEN margin > -1 THEN round(margin / (1 + margin), 3) END""")
     con.execute("UPDATE customers SET email_consent = true, consent_source = 'demo' WHERE source = 'demo'")
+
+
+@migration
+def m010_campaign_outlook(con: duckdb.DuckDBPyConnection) -> None:
+    """A campaign for customers chosen by their predicted outlook ("high churn risk, predicted value over 200")
+    keeps that choice, as JSON (storage.predictions.Outlook), so its send narrows the audience the same way."""
+    con.execute("ALTER TABLE campaigns ADD COLUMN outlook VARCHAR")

@@ -7,6 +7,7 @@ count once, and returns, refunds and cancellations never count (`VALID_ORDER_LIN
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
@@ -14,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from storage.db import Database
+from storage.errors import UserError
 
 # Which order lines are purchases: imports mark cancellations, returns and refunds (is_return, with a
 # negative amount), and keep lines without a customer id for the totals, which belong to nobody here.
@@ -197,3 +199,85 @@ def alive_by_recency_frequency(db: Database) -> pd.DataFrame:
 def values(db: Database) -> pd.Series:
     """Every scored customer's predicted 12-month value (for the distribution chart)."""
     return db.df("SELECT value_12m FROM predictions WHERE value_12m IS NOT NULL")["value_12m"]
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """Customers to keep by their current scores ("high churn risk and predicted value over 200", "next order due
+    within 30 days"): an audience, a customer ranking and a campaign's send all narrow to them the same way,
+    through `outlook_scope`."""
+
+    risk: tuple[str, ...] = ()  # churn-risk bands: low, medium, high
+    min_value: float | None = None  # predicted 12-month value over this
+    due_within_days: int | None = None  # next order expected within this many days of the fit
+
+    def __bool__(self) -> bool:
+        return bool(self.risk) or self.min_value is not None or self.due_within_days is not None
+
+    def to_json(self) -> str | None:
+        """As a campaign stores it (NULL for no filter)."""
+        return json.dumps(asdict(self)) if self else None
+
+    @classmethod
+    def from_json(cls, stored: str | None) -> Outlook | None:
+        if not stored:
+            return None
+        fields = json.loads(stored)
+        return cls(**{**fields, "risk": tuple(fields.get("risk", ()))})
+
+    def words(self) -> str:
+        """'at high churn risk with a predicted 12-month value over 200' (empty when nothing is asked)."""
+        parts = [f"at {' or '.join(self.risk)} churn risk"] if self.risk else []
+        if self.min_value is not None:
+            parts.append(f"with a predicted 12-month value over {self.min_value:,.0f}")
+        if self.due_within_days is not None:
+            parts.append(f"whose next order is expected within {self.due_within_days} days")
+        return " ".join(parts)
+
+
+def outlook_scope(db: Database, outlook: Outlook) -> tuple[str, dict[str, Any]]:
+    """A SQL condition on `c.customer_id` keeping the customers whose current scores match, and its parameters.
+    Refuses when nothing has been predicted: an empty audience would read as 'nobody is at risk'."""
+    if not db.scalar("SELECT count(*) FROM predictions"):
+        raise UserError(
+            f"Choosing customers {outlook.words()} needs predicted customer value, and nothing has been predicted.",
+            hint="Predict customer value first (promopilot predict, or ask 'who is about to churn?').",
+        )
+    where, params = ["TRUE"], {}
+    if outlook.risk:
+        where.append("s.churn_risk IN (SELECT unnest($outlook_risk))")
+        params["outlook_risk"] = list(outlook.risk)
+    if outlook.min_value is not None:
+        where.append("s.value_12m > $outlook_min_value")
+        params["outlook_min_value"] = outlook.min_value
+    if outlook.due_within_days is not None:
+        where.append("s.next_order_date <= f.as_of + to_days($outlook_due)")
+        params["outlook_due"] = outlook.due_within_days
+    matching = "SELECT customer_id FROM predictions s JOIN prediction_fits f USING (fit_id) WHERE "
+    return f"c.customer_id IN ({matching}{' AND '.join(where)})", params
+
+
+def outlook_facts(db: Database, customer_ids: str, params: dict[str, Any]) -> dict[str, Any]:
+    """What the copy may say about an audience's outlook, as aggregates: how many are scored, their median
+    predicted value, and the median days until their expected next order (replenishment timing).
+    `customer_ids` is a query of the audience's ids."""
+    row = db.rows(
+        f"""SELECT count(*) AS scored, round(median(s.value_12m), 2) AS median_predicted_value_12m,
+                   median(date_diff('day', f.as_of, s.next_order_date))::INTEGER AS median_days_to_next_order,
+                   round(avg((s.next_order_date <= f.as_of + INTERVAL 30 DAY)::INTEGER), 3)
+                       AS share_next_order_within_30_days
+            FROM predictions s JOIN prediction_fits f USING (fit_id)
+            WHERE s.customer_id IN ({customer_ids})""",  # noqa: S608 - the caller's fixed query, bound values
+        params,
+    )[0]
+    return row if row["scored"] else {}
+
+
+# How an audience can be ranked besides product fit, as ORDER BY over the columns `RANK_COLUMNS` adds.
+RANK_ORDER = {
+    "fit": "score DESC NULLS LAST",
+    "value": "value_12m DESC NULLS LAST, score DESC NULLS LAST",
+    "risk": "p_no_purchase_90d DESC NULLS LAST, score DESC NULLS LAST",
+}
+RANK_COLUMNS = "pv.churn_risk, round(pv.p_no_purchase_90d, 3) AS p_no_purchase_90d, round(pv.value_12m, 2) AS value_12m"
+RANK_JOIN = "LEFT JOIN predictions pv USING (customer_id)"

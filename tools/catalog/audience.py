@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 
 from storage import campaigns
+from storage import predictions as scores
 from storage.customers import ADDRESS_PATTERN, address_sql
 from storage.db import Database
 from storage.errors import UserError
@@ -181,13 +182,21 @@ SCRATCH = "audience_scope"  # a temp table: flag once, then count and score from
 
 
 def _flag_scope(
-    db: Database, run_id: int | None, segments: list[int] | None, since: datetime, unknown_consent: bool
+    db: Database,
+    run_id: int | None,
+    segments: list[int] | None,
+    since: datetime,
+    unknown_consent: bool,
+    outlook: scores.Outlook | None,
 ) -> dict[Any, int]:
     """Write the customers in scope, each with its exclusion reason (NULL = eligible), to the SCRATCH
     temp table; returns the count per reason. String work (normalising and checking the address)
-    is the costly part on a million rows, so it happens once per call, not per query."""
+    is the costly part on a million rows, so it happens once per call, not per query. The scope is the
+    given segments (or everyone), narrowed to the customers whose predicted outlook matches, if one is given."""
     membership = "JOIN" if segments is not None else "LEFT JOIN"
-    in_segments = "WHERE m.segment IN (SELECT unnest($segments))" if segments is not None else ""
+    in_scope, scope_params = scores.outlook_scope(db, outlook) if outlook else ("TRUE", {})
+    if segments is not None:
+        in_scope += " AND m.segment IN (SELECT unnest($segments))"
     db.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {SCRATCH} AS
@@ -199,7 +208,7 @@ def _flag_scope(
             SELECT c.customer_id, c.email, c.first_name, c.quarantine_reason, m.segment, c.email_consent,
                    nullif({address_sql("c.email")}, '') AS address
             FROM customers c {membership} segment_members m ON m.customer_id = c.customer_id AND m.run_id = $run_id
-            {in_segments}
+            WHERE {in_scope}
         ),
         suppressed AS (  -- one row per address (stored lower-case, but two spellings must not double a row)
             SELECT {address_sql("email")} AS address, bool_or(lower(reason) = $unsubscribed) AS unsubscribed
@@ -234,6 +243,7 @@ def _flag_scope(
             "unsubscribed": UNSUBSCRIBED,
             "unknown_consent": unknown_consent,
         }
+        | scope_params
         | ({"segments": segments} if segments is not None else {}),
     )
     return dict(db.execute(f"SELECT reason, count(*) FROM {SCRATCH} GROUP BY 1").fetchall())  # noqa: S608
@@ -249,9 +259,12 @@ def scored_audience(
     limit: int | None = None,
     breakdown: bool = False,
     unknown_consent: bool = False,
+    outlook: scores.Outlook | None = None,
+    rank_by: str = "fit",
 ) -> tuple[pd.DataFrame, dict[str, int], int]:
     """`eligible_audience` plus the number of eligible customers (the frame stops at `limit`), optionally
-    with the score's components per customer (`breakdown`)."""
+    with the score's components per customer (`breakdown`). With an `outlook` or a `rank_by` other than
+    "fit" (`scores.RANK_ORDER`), each customer's churn risk and predicted value come along."""
     if segments is not None and run_id is None:
         raise UserError(
             "Segments were given without the segmentation run they belong to.",
@@ -261,6 +274,9 @@ def scored_audience(
         require_products(db, skus)
     since = datetime.now() - timedelta(days=max(frequency_cap_days, 0))
     extra = ", " + ", ".join(WEIGHTS) if breakdown else ""
+    predicted = bool(outlook) or rank_by != "fit"
+    order = scores.RANK_ORDER[rank_by]
+    outlook_cols, outlook_join = (", " + scores.RANK_COLUMNS, scores.RANK_JOIN) if predicted else ("", "")
     top = "LIMIT $limit" if limit is not None else ""
     params: dict[str, Any] = {"limit": limit} if limit is not None else {}
     if skus:
@@ -283,23 +299,23 @@ def scored_audience(
             ),
             scored AS (SELECT *, {SCORE_SQL} AS score FROM parts),
             ranked AS (
-                SELECT customer_id, segment, sku AS recommended_sku, score{extra}
-                FROM scored {best}
-                ORDER BY score DESC, customer_id {top}
+                SELECT customer_id, segment, sku AS recommended_sku, score{extra}{outlook_cols}
+                FROM scored {outlook_join} {best}
+                ORDER BY {order}, customer_id {top}
             )  -- names and addresses only for the rows that made the cut
             SELECT r.customer_id, c.email, c.first_name, r.* EXCLUDE (customer_id)
             FROM ranked r JOIN customers c USING (customer_id)
-            ORDER BY r.score DESC, r.customer_id"""  # noqa: S608 - fixed fragments, bound values
+            ORDER BY {order}, r.customer_id"""  # noqa: S608 - fixed fragments, bound values
         params["skus"] = skus
     else:
         nulls = ", " + ", ".join(f"NULL::DOUBLE AS {name}" for name in WEIGHTS) if breakdown else ""
         sql = f"""
-            SELECT f.customer_id, c.email, c.first_name, f.segment, NULL::VARCHAR AS recommended_sku,
-                   NULL::DOUBLE AS score{nulls}
-            FROM {SCRATCH} f JOIN customers c USING (customer_id)
-            WHERE f.reason IS NULL ORDER BY f.customer_id {top}"""  # noqa: S608 - fixed fragments
+            SELECT customer_id, c.email, c.first_name, f.segment, NULL::VARCHAR AS recommended_sku,
+                   NULL::DOUBLE AS score{nulls}{outlook_cols}
+            FROM {SCRATCH} f JOIN customers c USING (customer_id) {outlook_join}
+            WHERE f.reason IS NULL ORDER BY {order}, customer_id {top}"""  # noqa: S608 - fixed fragments
     try:
-        counts = _flag_scope(db, run_id, segments, since, unknown_consent)
+        counts = _flag_scope(db, run_id, segments, since, unknown_consent, outlook)
         audience = db.df(sql, params)
     finally:
         db.execute(f"DROP TABLE IF EXISTS {SCRATCH}")
@@ -321,6 +337,7 @@ def eligible_audience(
     frequency_cap_days: int,
     limit: int | None = None,
     unknown_consent: bool = False,
+    outlook: scores.Outlook | None = None,
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """The customers a campaign may email, best fit first, and how many were excluded by reason.
 
@@ -330,7 +347,8 @@ def eligible_audience(
     `segments=None` = every usable customer. `excluded` has every reason in EXCLUSION_REASONS
     (0 when none), counted among the customers in scope (the given segments, or everyone);
     "suppressed" holds the suppressions other than unsubscribes (bounces, complaints, manual).
-    `unknown_consent` lets customers without a consent answer in (the shop's setting).
+    `unknown_consent` lets customers without a consent answer in (the shop's setting); `outlook` narrows the
+    scope to customers whose predicted outlook matches (and adds their churn risk and predicted value).
     """
     audience, excluded, _ = scored_audience(
         db,
@@ -340,6 +358,7 @@ def eligible_audience(
         frequency_cap_days=frequency_cap_days,
         limit=limit,
         unknown_consent=unknown_consent,
+        outlook=outlook,
     )
     return audience, excluded
 
@@ -347,7 +366,8 @@ def eligible_audience(
 def campaign_audience(
     db: Database, campaign: dict[str, Any], frequency_cap_days: int, unknown_consent: bool = False
 ) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Who an approved campaign would email now (its segments, its approved version's products)."""
+    """Who an approved campaign would email now (its segments narrowed to its predicted outlook, if it has one,
+    by the current scores; its approved version's products)."""
     version = campaigns.load_version(db, campaign["campaign_id"], campaign["approved_version"])
     return eligible_audience(
         db,
@@ -356,4 +376,5 @@ def campaign_audience(
         skus=list(version["skus"] or campaign["skus"] or []),
         frequency_cap_days=frequency_cap_days,
         unknown_consent=unknown_consent,
+        outlook=scores.Outlook.from_json(campaign.get("outlook")),
     )
