@@ -235,14 +235,19 @@ class Outlook:
         return " ".join(parts)
 
 
+def require_scores(db: Database, what: str) -> None:
+    """Refuse `what` ("Ranking customers by churn risk") when nothing has been predicted yet."""
+    if not db.scalar("SELECT count(*) FROM predictions"):
+        raise UserError(
+            f"{what} needs predicted customer value, and nothing has been predicted yet.",
+            hint="Predict customer value first (promopilot predict, or ask 'who is about to churn?').",
+        )
+
+
 def outlook_scope(db: Database, outlook: Outlook) -> tuple[str, dict[str, Any]]:
     """A SQL condition on `c.customer_id` keeping the customers whose current scores match, and its parameters.
     Refuses when nothing has been predicted: an empty audience would read as 'nobody is at risk'."""
-    if not db.scalar("SELECT count(*) FROM predictions"):
-        raise UserError(
-            f"Choosing customers {outlook.words()} needs predicted customer value, and nothing has been predicted.",
-            hint="Predict customer value first (promopilot predict, or ask 'who is about to churn?').",
-        )
+    require_scores(db, f"Choosing customers {outlook.words()}")
     where, params = ["TRUE"], {}
     if outlook.risk:
         where.append("s.churn_risk IN (SELECT unnest($outlook_risk))")

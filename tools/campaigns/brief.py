@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, Field, field_validator
 
+from storage import predictions as scores
 from storage import segments as segment_store
 from storage.db import Database
 from storage.errors import UserError
@@ -70,9 +71,11 @@ class CopyBrief:
     products: list[dict[str, Any]]  # name, category, brand, brand_tier, price, stock
     audience: list[dict[str, Any]]  # per segment: name, description, size, profile (aggregates)
     tone: str | None = None
+    outlook: dict[str, Any] | None = None  # customers chosen by predicted outlook: the choice in words, aggregates
 
     def prompt(self, **extra: Any) -> str:
-        return json.dumps({"products": self.products, "audience": self.audience, **extra}, default=str)
+        chosen = {"predicted_outlook": self.outlook} if self.outlook else {}
+        return json.dumps({"products": self.products, "audience": self.audience, **chosen, **extra}, default=str)
 
 
 @dataclass
@@ -131,7 +134,31 @@ def _profile(raw: Any) -> Any:
         return text
 
 
-def brief_for(db: Database, skus: list[str], audience: list[dict[str, Any]], tone: str | None) -> CopyBrief:
+def outlook_for(
+    db: Database, run_id: int | None, segments: list[int], outlook: scores.Outlook | None
+) -> dict[str, Any] | None:
+    """What the copy may know about customers chosen by predicted outlook, as aggregates over the campaign's
+    audience: the choice in words, the median predicted value, and when their next orders are due (the
+    replenishment timing a "time to restock" line rests on)."""
+    if not outlook:
+        return None
+    scope, params = scores.outlook_scope(db, outlook)
+    if segments:
+        scope += """ AND c.customer_id IN (SELECT customer_id FROM segment_members
+                                           WHERE run_id = $run_id AND segment IN (SELECT unnest($segments)))"""
+        params |= {"run_id": run_id, "segments": segments}
+    ids = f"SELECT c.customer_id FROM customers c WHERE {scope}"  # noqa: S608 - fixed fragments, bound values
+    chosen = {"chosen": f"customers {outlook.words()}", "churn_risk": list(outlook.risk)}
+    return chosen | scores.outlook_facts(db, ids, params)
+
+
+def brief_for(
+    db: Database,
+    skus: list[str],
+    audience: list[dict[str, Any]],
+    tone: str | None,
+    outlook: dict[str, Any] | None = None,
+) -> CopyBrief:
     products = require_products(db, skus)
     currency = get_currency(db)  # the model writes prices in the shop's currency, never an assumed €
     facts = [
@@ -147,7 +174,7 @@ def brief_for(db: Database, skus: list[str], audience: list[dict[str, Any]], ton
         }
         for r in products.itertuples()
     ]
-    return CopyBrief(products=facts, audience=audience, tone=tone)
+    return CopyBrief(products=facts, audience=audience, tone=tone, outlook=outlook)
 
 
 def default_name(audience: list[dict[str, Any]], products: list[dict[str, Any]]) -> str:

@@ -168,7 +168,7 @@ def template_copy(brief: CopyBrief, count: int) -> list[dict[str, Any]]:
     """`count` variants, each a different angle, in the brief's tone (friendly if none)."""
     tone = tone_of(brief.tone) or "friendly"
     say = _stock_honest(brief)
-    flavour = _flavour(brief.audience)
+    flavour = _outlook_line(brief.outlook) or _flavour(brief.audience)
     more = len(brief.products) - 1
     variants = []
     for i in range(count):
@@ -196,6 +196,22 @@ def _stock_honest(brief: CopyBrief) -> Callable[[str], str]:
     if stocks and all(s is not None and s <= LOW_STOCK for s in stocks):
         return lambda line: line
     return lambda line: UNBACKED.get(line, line)
+
+
+RESTOCK_LINE = "By our reckoning it is nearly time for your next order, so we picked what you may want to restock."
+WIN_BACK_LINE = "It has been a while and we have missed you: here is what we picked for your return."
+RESTOCK_DAYS = 30  # the audience's next orders are due within a month (median): time for a restock reminder
+
+
+def _outlook_line(outlook: dict[str, Any] | None) -> str | None:
+    """The line for customers chosen by predicted outlook: a restock reminder when their next orders are due
+    soon (replenishment timing), a welcome back when they are slipping away; None to fall back on the segments."""
+    if not outlook:
+        return None
+    due = outlook.get("median_days_to_next_order")
+    if due is not None and due <= RESTOCK_DAYS:
+        return RESTOCK_LINE
+    return WIN_BACK_LINE if "high" in outlook.get("churn_risk", []) else None
 
 
 def _flavour(audience: list[dict[str, Any]]) -> str:

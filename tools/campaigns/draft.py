@@ -17,22 +17,24 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field, field_validator
 
 from storage import campaigns, customers, messages
+from storage import predictions as scores
 from storage.campaigns import EDITABLE, CampaignStatus
 from storage.db import Database
 from storage.errors import UserError
 from storage.segments import active_run_id, require_active_run
-from tools.campaigns.brief import Copy, audience_for, brief_for, default_name
+from tools.campaigns.brief import Copy, audience_for, brief_for, default_name, outlook_for
 from tools.campaigns.copywriting import revise_copy, write_copy
 from tools.campaigns.render import CampaignRenderer, Recipient
 from tools.campaigns.sanitise import to_plain
 from tools.catalog.audience import FEATURES_SQL, pii_visible, require_products, score_one
 from tools.catalog.products import resolve_skus
 from tools.context import ToolContext
+from tools.predict.outlook import OutlookArgs
 from tools.registry import Positional, tool
 from tools.results import ApprovalRequest, Table, ToolResult
 
 
-class DraftArgs(BaseModel):
+class DraftArgs(OutlookArgs):
     segment: int | None = Field(None, description="The segment to write for (its number in the active segmentation).")
     segments: list[int] = Field(default_factory=list, description="Several segments, instead of one.")
     skus: list[str] = Field(
@@ -100,15 +102,16 @@ def campaign_draft(ctx: ToolContext, args: DraftArgs) -> ToolResult:
     run_id = require_active_run(ctx.db) if wanted else active_run_id(ctx.db)
     audience = audience_for(ctx.db, run_id, wanted)
     skus = resolve_skus(ctx, args.skus, None, option="--skus")
-    brief = brief_for(ctx.db, skus, audience, args.tone)
+    outlook = args.outlook()
+    brief = brief_for(ctx.db, skus, audience, args.tone, outlook_for(ctx.db, run_id, wanted, outlook))
     copy = write_copy(ctx, brief, args.variants)
     name = args.name or default_name(audience, brief.products)
     with ctx.db.transaction() as con:
-        campaign_id = campaigns.create(con, to_plain(name), run_id, wanted or None, skus)
+        campaign_id = campaigns.create(con, to_plain(name), run_id, wanted or None, skus, outlook and outlook.to_json())
         _insert_version(con, campaign_id, 1, copy, None, args.url, skus)
-    return _version_result(
-        ctx, campaign_id, 1, copy, f"Drafted campaign {campaign_id} “{to_plain(name)}” (version 1)", audience
-    )
+    chosen = f" for customers {outlook.words()} (by the latest prediction when it is sent)" if outlook else ""
+    headline = f"Drafted campaign {campaign_id} “{to_plain(name)}”{chosen} (version 1)"
+    return _version_result(ctx, campaign_id, 1, copy, headline, audience)
 
 
 @tool(cli="campaign revise")
@@ -121,8 +124,10 @@ def campaign_revise(ctx: ToolContext, args: ReviseArgs) -> ToolResult:
     latest = campaigns.latest_version(ctx.db, args.campaign_id)
     previous = campaigns.load_version(ctx.db, args.campaign_id, latest)
     skus = list(previous["skus"] or [])
-    audience = audience_for(ctx.db, campaign["run_id"], campaign["segments"] or [], strict=False)
-    brief = brief_for(ctx.db, skus, audience, None)
+    segments = campaign["segments"] or []
+    audience = audience_for(ctx.db, campaign["run_id"], segments, strict=False)
+    outlook = outlook_for(ctx.db, campaign["run_id"], segments, scores.Outlook.from_json(campaign["outlook"]))
+    brief = brief_for(ctx.db, skus, audience, None, outlook)
     copy = revise_copy(ctx, brief, _variants(previous), args.instruction)
     version = latest + 1
     with ctx.db.transaction() as con:

@@ -275,6 +275,8 @@ def scored_audience(
     since = datetime.now() - timedelta(days=max(frequency_cap_days, 0))
     extra = ", " + ", ".join(WEIGHTS) if breakdown else ""
     predicted = bool(outlook) or rank_by != "fit"
+    if rank_by != "fit":
+        scores.require_scores(db, f"Ranking customers by {'churn risk' if rank_by == 'risk' else 'predicted value'}")
     order = scores.RANK_ORDER[rank_by]
     outlook_cols, outlook_join = (", " + scores.RANK_COLUMNS, scores.RANK_JOIN) if predicted else ("", "")
     top = "LIMIT $limit" if limit is not None else ""

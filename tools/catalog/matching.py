@@ -9,7 +9,7 @@ fails) the deterministic ranking stands and the result says so.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, Field
@@ -36,9 +36,11 @@ from tools.catalog.audience import (
 )
 from tools.catalog.products import resolve_skus
 from tools.context import ToolContext
+from tools.predict.outlook import OutlookArgs
 from tools.registry import tool
 from tools.results import Chart, Table, ToolResult
 
+RANK_WORDS = {"fit": "fit", "value": "predicted 12-month value", "risk": "churn risk"}
 LABELS = {
     "category_fit": "category",
     "price_fit": "price",
@@ -48,13 +50,16 @@ LABELS = {
 }
 
 
-class MatchArgs(BaseModel):
+class MatchArgs(OutlookArgs):
     product: list[str] = Field(default_factory=list, description="Product SKU to match (none = the shortlist).")
     shortlist: str | None = Field(None, description="Use this shortlist's products when no SKU is given.")
     run_id: int | None = Field(None, description="Segmentation run to use (default: the active one).")
     use_model: bool = Field(True, description="Let the AI model re-rank and explain (from aggregates only).")
     customers: bool = Field(False, description="Rank individual customers instead of segments (see match-customers).")
     top: int = Field(20, ge=1, le=10_000, description="With --customers: how many best-fitting customers to list.")
+    rank_by: Literal["fit", "value", "risk"] = Field(
+        "fit", description="With --customers: rank by product fit, predicted value or churn risk."
+    )
 
 
 class SegmentPick(BaseModel):
@@ -191,7 +196,12 @@ def match_segments(ctx: ToolContext, args: MatchArgs) -> ToolResult:
                 "--run-id picks the segments to score; customers are ranked with the active segmentation.",
                 hint="Leave out --run-id, or drop --customers to score the segments of that run.",
             )
-        return rank_customers(ctx, RankArgs(product=args.product, shortlist=args.shortlist, top=args.top))
+        return rank_customers(ctx, RankArgs(**args.model_dump(include=set(RankArgs.model_fields))))
+    if args.outlook() or args.rank_by != "fit":
+        raise UserError(
+            "Choosing or ranking by predicted outlook works on individual customers, not on segments.",
+            hint="Add --customers to rank the customers themselves.",
+        )
     run_id = args.run_id if args.run_id is not None else require_active_run(ctx.db)
     if not ctx.db.scalar("SELECT count(*) FROM segment_members WHERE run_id = ?", [run_id]):
         raise UserError(
@@ -239,13 +249,16 @@ def match_segments(ctx: ToolContext, args: MatchArgs) -> ToolResult:
     )
 
 
-class RankArgs(BaseModel):
+class RankArgs(OutlookArgs):
     product: list[str] = Field(default_factory=list, description="Product SKU (none = the shortlist).")
     shortlist: str | None = Field(None, description="Use this shortlist's products when no SKU is given.")
     top: int = Field(20, ge=1, le=10_000, description="How many of the best-fitting customers to list.")
     segment: list[int] = Field(default_factory=list, description="Only customers of these segments (active run).")
     frequency_cap_days: int | None = Field(
         None, ge=0, description="Leave out customers emailed within this many days (default: the app setting)."
+    )
+    rank_by: Literal["fit", "value", "risk"] = Field(
+        "fit", description="Rank by product fit, predicted 12-month value or churn risk (highest first)."
     )
 
 
@@ -255,7 +268,9 @@ def rank_customers(ctx: ToolContext, args: RankArgs) -> ToolResult:
 
     Ranks every eligible customer in one pass; for several products each customer gets the one that
     fits best. Quarantined, invalid, suppressed (unsubscribed, bounced), recently emailed and
-    duplicate addresses are left out and counted. At the CLI also `promopilot match --customers`.
+    duplicate addresses are left out and counted. With a churn risk, a minimum predicted value or a next
+    order due, only customers with that predicted outlook are in scope (win-back, replenishment); they
+    can be ranked by predicted value or churn risk instead of fit. At the CLI also `promopilot match --customers`.
     """
     require_customers(ctx.db)
     skus = resolve_skus(ctx, args.product, args.shortlist)
@@ -270,22 +285,26 @@ def rank_customers(ctx: ToolContext, args: RankArgs) -> ToolResult:
         limit=args.top,
         breakdown=True,
         unknown_consent=ctx.settings.email_unknown_consent,
+        outlook=args.outlook(),
+        rank_by=args.rank_by,
     )
+    who = f" {args.outlook().words()}" if args.outlook() else ""
     if not pii_visible(ctx):
         ranked = ranked.drop(columns=["email", "first_name"])  # the model sees ids and scores, not people
     ranked.insert(0, "rank", range(1, len(ranked) + 1))
     left_out = describe_exclusions(excluded)
     if not eligible:
         raise UserError(
-            f"No customer can be emailed about {', '.join(skus)}"
+            f"No customer{who} can be emailed about {', '.join(skus)}"
             + (f" in segment {', '.join(map(str, args.segment))}" if args.segment else "")
             + f": all were left out ({left_out or 'none in scope'}).",
             hint="Lower the frequency cap (--frequency-cap-days), pick other segments, "
             "or look at the data problems (promopilot validate, promopilot data-issues).",
         )
     summary = (
-        f"Top {len(ranked):,} of {eligible:,} eligible customers for {', '.join(skus)}"
-        + (f" (best fit {ranked['score'].iloc[0]:.2f})" if len(ranked) else "")
+        f"Top {len(ranked):,} of {eligible:,} eligible customers{who} for {', '.join(skus)}"
+        + (f", ranked by {RANK_WORDS[args.rank_by]}" if args.rank_by != "fit" else "")
+        + (f" (best fit {ranked['score'].iloc[0]:.2f})" if len(ranked) and args.rank_by == "fit" else "")
         + (f". Left out: {left_out}." if left_out else ". Nobody was left out.")
     )
     return ToolResult(
