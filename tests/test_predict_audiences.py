@@ -1,0 +1,104 @@
+"""Predicted outlook used where audiences are built: ranking customers, drafting and sending a campaign, and
+the copy's timing. "High churn risk and predicted value over 200" means the same customers everywhere."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from storage.errors import UserError
+from tools import run_tool
+
+
+@pytest.fixture
+def predicted(demo_ctx):
+    """The 2,000-customer demo shop, scored."""
+    run_tool(demo_ctx, "predict")
+    return demo_ctx
+
+
+def first_sku(db) -> str:
+    return db.scalar("SELECT sku FROM products ORDER BY sku LIMIT 1")
+
+
+def matching(db, condition: str) -> set[str]:
+    rows = db.execute(f"SELECT customer_id FROM predictions WHERE {condition}").fetchall()  # noqa: S608 - test SQL
+    return {r[0] for r in rows}
+
+
+def test_customers_at_high_risk_and_high_value_are_the_only_ones_ranked(predicted):
+    db = predicted.db
+    value = float(db.scalar("SELECT median(value_12m) FROM predictions WHERE churn_risk = 'high'"))
+    wanted = matching(db, f"churn_risk = 'high' AND value_12m > {value}")
+    assert 0 < len(wanted) < db.scalar("SELECT count(*) FROM predictions") / 4
+    result = run_tool(predicted, "rank_customers", product=[first_sku(db)], risk=["high"], min_value=value, top=5000)
+    ranked = result.tables[0].to_df()
+    assert set(ranked["customer_id"]) == wanted and result.data["eligible"] == len(wanted)
+    assert (ranked["churn_risk"] == "high").all() and (ranked["value_12m"] > value - 0.01).all()
+    assert ranked["score"].is_monotonic_decreasing  # still by fit unless asked otherwise
+    assert "at high churn risk with a predicted 12-month value over" in result.summary
+
+
+def test_ranking_by_predicted_value_puts_the_most_valuable_first(predicted):
+    db = predicted.db
+    result = run_tool(predicted, "rank_customers", product=[first_sku(db)], rank_by="value", top=10)
+    ranked = result.tables[0].to_df()
+    best = db.execute("SELECT round(value_12m, 2) FROM predictions ORDER BY value_12m DESC LIMIT 10").fetchall()
+    assert ranked["value_12m"].tolist() == [v for (v,) in best]
+    assert "ranked by predicted 12-month value" in result.summary
+
+
+def test_customers_whose_next_order_is_due_soon(predicted):
+    db = predicted.db
+    due = matching(db, "next_order_date <= (SELECT max(as_of) FROM prediction_fits) + 30")
+    result = run_tool(predicted, "rank_customers", product=[first_sku(db)], due_within_days=30, top=5000)
+    assert set(result.data["customer_ids"]) == due and due
+
+
+def test_without_predictions_the_outlook_is_refused_not_read_as_nobody(demo_ctx):
+    sku = first_sku(demo_ctx.db)
+    with pytest.raises(UserError, match="nothing has been predicted") as caught:
+        run_tool(demo_ctx, "rank_customers", product=[sku], risk=["high"])
+    assert "Predict customer value first" in caught.value.hint
+    with pytest.raises(UserError, match="Ranking customers by churn risk needs predicted customer value"):
+        run_tool(demo_ctx, "rank_customers", product=[sku], rank_by="risk")
+    with pytest.raises(UserError, match="nothing has been predicted"):
+        run_tool(demo_ctx, "campaign_draft", skus=[sku], risk=["high"])
+
+
+def test_segments_are_not_filtered_by_outlook_only_customers(predicted):
+    with pytest.raises(UserError, match="individual customers, not on segments") as caught:
+        run_tool(predicted, "match_segments", product=[first_sku(predicted.db)], min_value=100)
+    assert "--customers" in caught.value.hint
+
+
+def test_the_command_line_match_customers_takes_the_outlook(predicted):
+    db = predicted.db
+    args = ["match", "--product", first_sku(db), "--customers", "--risk", "high", "--min-value", "200", "--top", "3"]
+    result = CliRunner().invoke(main, ["--db", str(db.path), *args])
+    assert result.exit_code == 0, result.output
+    expected = len(matching(db, "churn_risk = 'high' AND value_12m > 200"))
+    assert f"Top 3 of {expected} eligible customers at high churn risk" in " ".join(result.output.split())
+
+
+def test_a_campaign_for_an_outlook_is_sent_only_to_those_customers(predicted):
+    db = predicted.db
+    high = matching(db, "churn_risk = 'high'")
+    draft = run_tool(predicted, "campaign_draft", skus=[first_sku(db)], risk=["high"], variants=1)
+    campaign = draft.data["campaign_id"]
+    assert "for customers at high churn risk" in draft.summary
+    predicted.confirmed = True
+    run_tool(predicted, "campaign_approve", campaign_id=campaign)
+    dry = run_tool(predicted, "campaign_send", campaign_id=campaign, dry_run=True)
+    assert dry.data["would_send"] == len(high) < db.scalar("SELECT count(*) FROM customers")
+
+
+def test_copy_for_customers_due_to_reorder_says_it_is_time_to_restock(predicted):
+    db = predicted.db
+    draft = run_tool(predicted, "campaign_draft", skus=[first_sku(db)], due_within_days=14, variants=2)
+    version = db.rows("SELECT variants FROM campaign_versions WHERE campaign_id = ?", [draft.data["campaign_id"]])
+    assert "nearly time for your next order" in version[0]["variants"]
+    win_back = run_tool(predicted, "campaign_draft", skus=[first_sku(db)], risk=["high"], variants=1)
+    version = db.rows("SELECT variants FROM campaign_versions WHERE campaign_id = ?", [win_back.data["campaign_id"]])
+    assert "missed you" in version[0]["variants"] and "next order" not in version[0]["variants"]
