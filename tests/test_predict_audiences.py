@@ -102,3 +102,27 @@ def test_copy_for_customers_due_to_reorder_says_it_is_time_to_restock(predicted)
     win_back = run_tool(predicted, "campaign_draft", skus=[first_sku(db)], risk=["high"], variants=1)
     version = db.rows("SELECT variants FROM campaign_versions WHERE campaign_id = ?", [win_back.data["campaign_id"]])
     assert "missed you" in version[0]["variants"] and "next order" not in version[0]["variants"]
+
+
+def test_segments_can_be_drawn_on_predicted_value_and_risk(predicted):
+    db = predicted.db
+    # A customer who joined after the prediction has every behaviour figure but no score: left out, counted.
+    db.execute("""INSERT INTO customers (customer_id, email, source) VALUES ('NEWCOMER', 'new@example.com', 'test');
+                  INSERT INTO customer_behavior SELECT * REPLACE ('NEWCOMER' AS customer_id)
+                      FROM customer_behavior ORDER BY customer_id LIMIT 1;
+                  INSERT INTO customer_preferences SELECT * REPLACE ('NEWCOMER' AS customer_id)
+                      FROM customer_preferences ORDER BY customer_id LIMIT 1""")
+    run = run_tool(predicted, "segment_run", k=4, use_predictions=True)
+    assert {"predicted_value_12m", "churn_probability_90d"} <= set(run.data["features"])
+    assert db.scalar("SELECT count(*) FROM segment_members WHERE customer_id = 'NEWCOMER'") == 0
+    assert db.scalar("SELECT count(*) FROM segment_members") == db.scalar("SELECT count(*) FROM predictions")
+    by_segment = db.df("""SELECT segment, avg(p_no_purchase_90d) AS risk FROM segment_members
+                          JOIN predictions USING (customer_id) GROUP BY segment""")
+    assert by_segment["risk"].max() - by_segment["risk"].min() > 0.3  # the segments split on risk
+
+
+def test_segmenting_on_predictions_without_any_is_refused(demo_ctx):
+    with pytest.raises(UserError, match="Segmenting by predicted value and churn risk needs predicted customer"):
+        run_tool(demo_ctx, "segment_sweep", use_predictions=True)
+    with pytest.raises(UserError, match="nothing has been predicted"):
+        run_tool(demo_ctx, "segment_run", k=3, features=["total_spent", "predicted_value_12m"])

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from storage import predictions as scores
 from storage.customers import require_customers
 from storage.db import Database
 from storage.errors import UserError
@@ -40,9 +41,13 @@ SCALED = {
     "luxury_affinity": "p.luxury_affinity",
 }
 NUMERIC = {**LOG_SCALED, **SCALED}
+# From the latest prediction (predictions s): value is heavy-tailed like spend, churn risk a probability.
+PREDICTED_LOG = {"predicted_value_12m": "s.value_12m"}
+PREDICTED_SCALED = {"churn_probability_90d": "s.p_no_purchase_90d"}
+PREDICTED = {**PREDICTED_LOG, **PREDICTED_SCALED}
 ORDINAL = {"customer_type": ["low", "medium", "high", "premium"]}
 NOMINAL = {"style": "p.style"}
-FEATURES = [*NUMERIC, *ORDINAL, *NOMINAL]
+FEATURES = [*NUMERIC, *PREDICTED, *ORDINAL, *NOMINAL]
 DEFAULT_FEATURES = [*NUMERIC, *NOMINAL]  # the spender type is a label some imports lack: opt-in
 
 
@@ -75,8 +80,8 @@ def feature_sql(features: list[str]) -> str:
     """SELECT list of the raw feature values; unknown spender types become NULL (= missing)."""
     parts = []
     for name in features:
-        if name in NUMERIC:
-            parts.append(f"{NUMERIC[name]}::DOUBLE AS {name}")
+        if name in NUMERIC or name in PREDICTED:
+            parts.append(f"{NUMERIC.get(name) or PREDICTED[name]}::DOUBLE AS {name}")
         elif name in ORDINAL:
             parts.append(f"CASE WHEN lower(b.{name}) IN {tuple(ORDINAL[name])} THEN lower(b.{name}) END AS {name}")
         else:
@@ -88,6 +93,7 @@ USABLE_FROM = """
     FROM customers c
     LEFT JOIN customer_behavior b USING (customer_id)
     LEFT JOIN customer_preferences p USING (customer_id)
+    LEFT JOIN predictions s USING (customer_id)
     WHERE c.quarantine_reason IS NULL"""
 
 
@@ -100,16 +106,21 @@ def check_features(features: list[str] | None) -> list[str]:
     return list(dict.fromkeys(features))
 
 
-def load_features(db: Database, features: list[str] | None = None) -> Prepared:
+def load_features(db: Database, features: list[str] | None = None, use_predictions: bool = False) -> Prepared:
     """Usable customers' features, scaled and encoded with a freshly fitted transformer.
 
     Left out (and counted): quarantined customers and those missing any chosen feature. With the
     default features, a feature nobody has (e.g. an import without preferences) is dropped with a
-    note; a feature the user asked for by name must be usable or it is an error.
+    note; a feature the user asked for by name must be usable or it is an error. `use_predictions` adds
+    predicted value and churn risk (`PREDICTED`); customers without a score (who never ordered) are left out.
     """
     require_customers(db)
     explicit = bool(features)
     chosen = check_features(features)
+    if use_predictions:
+        chosen = list(dict.fromkeys([*chosen, *PREDICTED]))
+    if any(f in PREDICTED for f in chosen):
+        scores.require_scores(db, "Segmenting by predicted value and churn risk")
     quarantined = db.scalar("SELECT count(*) FROM customers WHERE quarantine_reason IS NOT NULL")
     frame = db.df(f"SELECT c.customer_id, {feature_sql(chosen)} {USABLE_FROM} ORDER BY c.customer_id")
     if frame.empty:
@@ -133,7 +144,7 @@ def load_features(db: Database, features: list[str] | None = None) -> Prepared:
         chosen.remove(name)
         frame = frame.drop(columns=name)
         notes.append(f"{name} was left out because it {problem}.")
-    numeric = [f for f in chosen if f in NUMERIC]
+    numeric = [f for f in chosen if f in NUMERIC or f in PREDICTED]
     finite = np.isfinite(frame[numeric].to_numpy(dtype=float)).all(axis=1) if numeric else True
     complete = frame[chosen].notna().all(axis=1).to_numpy() & finite
     left_out = {"quarantined": int(quarantined), "missing_values": int((~complete).sum())}
@@ -165,11 +176,11 @@ def build_transformer(features: list[str]) -> ColumnTransformer:
     from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
 
     parts = []
-    log_cols = [f for f in features if f in LOG_SCALED]
+    log_cols = [f for f in features if f in LOG_SCALED or f in PREDICTED_LOG]
     if log_cols:
         log = FunctionTransformer(_log1p_nonneg, feature_names_out="one-to-one")
         parts.append(("log_scaled", make_pipeline(log, StandardScaler()), log_cols))
-    if scaled := [f for f in features if f in SCALED]:
+    if scaled := [f for f in features if f in SCALED or f in PREDICTED_SCALED]:
         parts.append(("scaled", StandardScaler(), scaled))
     if ordinal := [f for f in features if f in ORDINAL]:
         encoder = OrdinalEncoder(categories=[ORDINAL[f] for f in ordinal])

@@ -102,6 +102,7 @@ def stored_map(db: Database, run: dict[str, Any], listing: pd.DataFrame) -> Any:
                 SELECT m.segment, {feature_sql(features)}
                 FROM segment_members m JOIN customers c USING (customer_id)
                 LEFT JOIN customer_behavior b USING (customer_id) LEFT JOIN customer_preferences p USING (customer_id)
+                LEFT JOIN predictions s USING (customer_id)
                 WHERE m.run_id = ?
             ) USING SAMPLE reservoir({charts.MAP_POINTS} ROWS) REPEATABLE (7)""",  # noqa: S608 - constants
         [run["run_id"]],

@@ -46,12 +46,20 @@ FeatureList = Field(
 )
 
 
+UsePredictions = Field(
+    False,
+    description="Also cluster on each customer's predicted 12-month value and churn risk (needs a prediction; "
+    "customers who never ordered have none and are left out).",
+)
+
+
 class SweepArgs(BaseModel):
     k_min: int = Field(2, ge=2, le=K_LIMIT, description="Smallest number of segments to try.")
     k_max: int = Field(
         10, ge=2, le=K_LIMIT, description="Largest number of segments to try (default 10, fewer for few customers)."
     )
     features: list[str] | None = FeatureList
+    use_predictions: bool = UsePredictions
     min_k: int = Field(3, ge=2, le=K_LIMIT, description="Never recommend fewer segments than this.")
     seed: int = Field(42, ge=0, le=MAX_SEED, description="Random seed: the same seed gives the same numbers.")
 
@@ -92,7 +100,7 @@ def segment_sweep(ctx: ToolContext, args: SweepArgs) -> ToolResult:
     prepared features of usable (non-quarantined) customers. The AI model, seeing only this
     metric table, recommends k; without it the elbow rule decides. Nothing is stored.
     """
-    prepared = load_features(ctx.db, args.features)
+    prepared = load_features(ctx.db, args.features, args.use_predictions)
     table, method = _sweep(ctx, prepared, args)
     rec = recommend_k(ctx.llm, table, args.min_k)
     return ToolResult(
@@ -119,6 +127,7 @@ class RunArgs(BaseModel):
     )
     seed: int = Field(42, ge=0, le=MAX_SEED, description="Random seed: the same seed and data give the same segments.")
     features: list[str] | None = FeatureList
+    use_predictions: bool = UsePredictions
     min_k: int = Field(3, ge=2, le=K_LIMIT, description='With k "auto": never fewer segments than this.')
 
 
@@ -132,11 +141,18 @@ def segment_run(ctx: ToolContext, args: RunArgs) -> ToolResult:
     Replacing an active segmentation that unsent campaigns target needs a person's confirmation.
     """
     ctx.confirm("replace", _active_run_in_use(ctx))
-    prepared = load_features(ctx.db, args.features)
+    prepared = load_features(ctx.db, args.features, args.use_predictions)
     sweep_table, rec = None, None
     if args.k == "auto":
         k_max = _auto_k_max(prepared, args.min_k)
-        sweep_args = SweepArgs(min_k=args.min_k, seed=args.seed, k_min=2, k_max=k_max, features=args.features)
+        sweep_args = SweepArgs(
+            min_k=args.min_k,
+            seed=args.seed,
+            k_min=2,
+            k_max=k_max,
+            features=args.features,
+            use_predictions=args.use_predictions,
+        )
         sweep_table, _ = _sweep(ctx, prepared, sweep_args)
         rec = recommend_k(ctx.llm, sweep_table, args.min_k)
         k = rec["k"]
