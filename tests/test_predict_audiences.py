@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from cli import main
 from storage.errors import UserError
+from tests.test_planner import first_call
 from tools import run_tool
 
 
@@ -126,3 +127,17 @@ def test_segmenting_on_predictions_without_any_is_refused(demo_ctx):
         run_tool(demo_ctx, "segment_sweep", use_predictions=True)
     with pytest.raises(UserError, match="nothing has been predicted"):
         run_tool(demo_ctx, "segment_run", k=3, features=["total_spent", "predicted_value_12m"])
+
+
+@pytest.mark.parametrize(
+    ("text", "chosen"),
+    [
+        ("draft a win-back email for customers slipping away about OUT-000009", {"risk": ["high"]}),
+        ("write an email about OUT-000009 for customers at risk worth over 200", {"risk": ["high"], "min_value": 200}),
+        ("draft an email for segment 2 about OUT-000009", {}),
+    ],
+)
+def test_the_chat_drafts_for_customers_named_by_their_outlook(text, chosen):
+    name, arguments = first_call(text)
+    assert name == "campaign_draft"
+    assert {k: arguments[k] for k in ("risk", "min_value") if k in arguments} == chosen

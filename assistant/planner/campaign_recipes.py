@@ -11,6 +11,7 @@ from typing import Any
 
 from assistant.planner import slots
 from assistant.planner.memory import Plan, Request, call
+from assistant.planner.predict_recipes import chosen_by_outlook
 from assistant.planner.recipes import Recipe, products_meant, recipe, report
 
 NAMED = re.compile(r"\b(?:as|for|version) (?!I\b|A\b|The\b|Customer\b|Variant\b)([A-Z][a-z]+)\b")  # "as Anna would"
@@ -26,6 +27,8 @@ def draft(req: Request) -> Plan:
         return Plan(answer="Which product is the email about? E.g. *draft an email for segment 2 about SKU ...*.")
     everyone = req.has(r"everyone|all (?:customers|of them)|everybody")
     seg = slots.segment_ref(req.text, req.memory) if not everyone else None
+    chosen = chosen_by_outlook(req)  # customers slipping away: chosen by prediction, not by a segment's name
+    everyone = everyone or bool(chosen)
     audience = re.search(
         r"\b(?:for|to) (?:the |our |my )?([a-z][a-z' -]+?)\s*(?:$|[?.!,]|\babout\b|\bwith\b)", req.lower
     )
@@ -45,7 +48,7 @@ def draft(req: Request) -> Plan:
             return call("match_segments", product=skus)
         best = matched.rows("segment")
         seg = int(best[0]) if best else None
-    arguments: dict[str, Any] = {"skus": skus}
+    arguments: dict[str, Any] = {"skus": skus, **chosen}
     if seg is not None:
         arguments["segment"] = seg
     variants = slots.number_after(req.text, r"(?:show me|give me|with|write)")

@@ -52,3 +52,10 @@ def outlook(req: Request) -> dict[str, Any]:
     if top := slots.number_after(req.text, r"\btop"):
         arguments["top"] = top
     return arguments
+
+
+def chosen_by_outlook(req: Request) -> dict[str, Any]:
+    """The predicted outlook a campaign's audience is named by ("a win-back email for customers slipping away",
+    "customers at risk worth over 200"): the draft narrows its audience to them, and so does its send."""
+    arguments = outlook(req) if req.has(RISK_WORDS) else {}
+    return {name: arguments[name] for name in ("risk", "min_value") if name in arguments}

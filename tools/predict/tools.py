@@ -16,10 +16,9 @@ from storage.db import Database
 from storage.errors import UserError
 from tools.context import ToolContext
 from tools.predict import charts, scoring
+from tools.predict.outlook import Risk
 from tools.registry import tool
 from tools.results import Table, ToolResult
-
-Risk = Literal["low", "medium", "high"]
 
 
 class PredictArgs(BaseModel):
