@@ -146,7 +146,7 @@ def simple_generate(n: int, seed: int) -> pd.DataFrame:
     for i in range(1, n + 1):
         ctype = rnd.choices(range(4), CUSTOMER_TYPE_SHARE)[0]
         style = rnd.choices(STYLES, STYLE_GIVEN_TYPE[ctype])[0]
-        orders = 1 + int(rnd.expovariate(1 / [1.5, 5.0, 13.0, 28.0][ctype]))
+        orders = 1 + int(rnd.expovariate(1 / [1.0, 3.0, 7.0, 14.0][ctype]))
         aov = rnd.lognormvariate([3.6, 4.2, 4.7, 5.6][ctype], 0.35)
         recency = min(int(rnd.expovariate(1 / [150.0, 70.0, 35.0, 18.0][ctype])), 1095)
         first, last = fake.first_name(), fake.last_name()

@@ -159,7 +159,7 @@ def _customers(rng: np.random.Generator, n: int, seed: int, now: datetime) -> di
     ctype = rng.choice(4, size=n, p=catalog.CUSTOMER_TYPE_SHARE)
     style = _pick(rng, np.asarray(catalog.STYLE_GIVEN_TYPE)[ctype])
 
-    orders = 1 + rng.poisson(np.array([1.5, 5.0, 13.0, 28.0])[ctype])
+    orders = 1 + rng.poisson(np.array([1.0, 3.0, 7.0, 14.0])[ctype])
     aov = rng.lognormal(np.log(np.array([38.0, 65.0, 115.0, 270.0]))[ctype], 0.35)
     total = np.round(orders * aov, 2)
     aov = np.round(total / orders, 2)
@@ -196,6 +196,7 @@ def _customers(rng: np.random.Generator, n: int, seed: int, now: datetime) -> di
         "domain": _draw(rng, EMAIL_DOMAINS, n),
         "created_at": created,
         "customer_type": _labels(catalog.CUSTOMER_TYPES, ctype),
+        "ctype": ctype,
         "total_spent": total,
         "order_count": orders.astype(np.int32),
         "avg_order_value": aov,
@@ -227,9 +228,13 @@ def _orders(rng: np.random.Generator, people: dict[str, object], now: datetime) 
         "datetime64[s]"
     ) + rng.integers(9 * 3600, 21 * 3600, len(counts)).astype("timedelta64[s]")
     signed_up = np.minimum(people["created_at"].astype("datetime64[s]") + np.timedelta64(3600, "s"), last)
-    # Buying starts some time after signing up, so some customers buy briskly and then stop: the drop-outs a
-    # prediction has to tell apart from the slow buyers (with buying spread over the whole tenure nobody drops).
-    active = ((last - signed_up).astype(np.int64) * rng.beta(1.2, 1.0, len(counts))).astype("timedelta64[s]")
+    # Some customers bought briskly for a while and then stopped (more of them among low spenders): their buying
+    # fills a short stretch before the last purchase. The others bought all along since signing up. These
+    # drop-outs are what a prediction has to tell apart from slow buyers (with buying spread over the whole
+    # tenure for everyone, nobody looks gone and the model cannot be fitted).
+    lapsed = rng.random(len(counts)) < np.array([0.55, 0.4, 0.25, 0.15])[people["ctype"]]
+    share = np.where(lapsed, rng.beta(1.0, 4.0, len(counts)), rng.beta(4.0, 1.0, len(counts)))
+    active = ((last - signed_up).astype(np.int64) * share).astype("timedelta64[s]")
     first = last - active
     span = (last - first).astype(np.int64)[owner]
     offset = np.where(rank == 0, 0, np.where(rank == counts[owner] - 1, span, rng.random(len(owner)) * span))
