@@ -14,9 +14,11 @@ from typing import Any
 
 import duckdb
 
+from storage.customers import address_sql
+from storage.db import ident
 from storage.errors import UserError
 from tools.data import dates, order_lines
-from tools.data.columns import KEYS, SCHEMAS, Column, ident
+from tools.data.columns import KEYS, SCHEMAS, Column
 from tools.data.read import RAW, Source
 
 STAGED, ISSUES = "import_staged", "import_issues"
@@ -98,7 +100,7 @@ def _parse(column: Column, raw: str, decimal_comma: bool, date_formats: list[str
         unquoted = f"trim(regexp_replace(trim({raw}), '^''+', ''))"
         return f"nullif(regexp_replace({unquoted}, '^([0-9]+)\\.0+$', '\\1'), '')"
     if column.type == "email":
-        return f"CASE WHEN contains({raw}, '@') THEN lower(trim({raw})) END"
+        return f"CASE WHEN contains({raw}, '@') THEN {address_sql(raw)} END"
     if column.type == "consent":
         value = f"lower(trim({raw}))"
         return f"CASE WHEN {value} IN {CONSENT_YES!r} THEN true WHEN {value} IN {CONSENT_NO!r} THEN false END"

@@ -24,8 +24,8 @@ from typing import IO, Any
 import duckdb
 import pyarrow as pa
 
+from storage.db import ident
 from storage.errors import UserError
-from tools.data.columns import ident
 
 RAW = "import_raw"
 # Compressions DuckDB's readers decompress natively: each one's first bytes and file name endings.

@@ -88,7 +88,7 @@ def import_data(ctx: ToolContext, args: ImportArgs) -> ToolResult:
                 source.details["currency_detected"] = f"{found[0]} ({found[1]})"
             advance(1)
             if args.dry_run:
-                return preview(con, args, source, mapping, unmatched, missing, stats)
+                return preview(con, args.kind, source, mapping, unmatched, missing, stats)
             run_id = new_run_id("import")
             try:
                 with ctx.db.transaction():
@@ -105,7 +105,7 @@ def import_data(ctx: ToolContext, args: ImportArgs) -> ToolResult:
     finally:
         for name in (RAW, STAGED, ISSUES, LIFTED, "import_bad", "import_json"):
             con.execute(f"DROP TABLE IF EXISTS {name}")
-    return report(args, source, mapping, unmatched, stats, written, run_id)
+    return report(args.kind, source, mapping, unmatched, stats, written, run_id)
 
 
 def _missing_hint(kind: str, columns: list[str], missing: list[str]) -> str:

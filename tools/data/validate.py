@@ -21,7 +21,7 @@ import duckdb
 import pyarrow as pa
 from email_validator import EmailNotValidError, validate_email
 
-from storage.customers import ADDRESS_PATTERN as EMAIL_PATTERN
+from storage.customers import ADDRESS_PATTERN, address_sql
 from storage.db import Database
 from tools.data.overview import new_run_id
 
@@ -88,7 +88,7 @@ CHECKS = [
         "Valid emails with stray spaces or capitals (repaired: trimmed and lower-cased).",
         """SELECT customer_id, 'email', email FROM usable
            WHERE email <> norm_email AND norm_email <> '' AND norm_email NOT IN (SELECT email FROM bad_emails)""",
-        repair=("email", "lower(trim(email))"),
+        repair=("email", address_sql("email")),
     ),
     Check(
         "invalid_email",
@@ -233,10 +233,10 @@ def prepare(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> int:
     of them); with a `scope` table only its customers' emails go to email-validator. Returns how
     many distinct addresses did.
     """
-    con.execute("""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE usable AS
         SELECT c.customer_id, c.first_name, c.last_name, c.email, c.created_at,
-               coalesce(lower(trim(c.email)), '') AS norm_email,
+               coalesce({address_sql("c.email")}, '') AS norm_email,
                b.total_spent, b.order_count, b.avg_order_value,
                nullif(trim(c.first_name), '') IS NULL AND nullif(trim(c.last_name), '') IS NULL
                    AND nullif(trim(c.email), '') IS NULL AND b.total_spent IS NULL AND b.order_count IS NULL
@@ -279,13 +279,13 @@ def drop_scratch(con: duckdb.DuckDBPyConnection) -> None:
 
 def _valid_email(address: str) -> bool:
     """Valid by RFC and sendable: email-validator accepts internationalised (SMTPUTF8) addresses, but
-    the audience only addresses ASCII ones (EMAIL_PATTERN), so anything else is reported here rather
+    the audience only addresses ASCII ones (ADDRESS_PATTERN), so anything else is reported here rather
     than silently left out of every campaign."""
     try:
         validate_email(address, check_deliverability=False)
     except EmailNotValidError:
         return False
-    return re.fullmatch(EMAIL_PATTERN, address) is not None
+    return re.fullmatch(ADDRESS_PATTERN, address) is not None
 
 
 def summarise(db: Database, checked: dict[str, int], examples: int) -> list[dict]:
