@@ -16,7 +16,7 @@ import duckdb
 
 from storage.customers import address_sql
 from storage.db import ident
-from storage.errors import UserError
+from storage.errors import UserError, first_line
 from tools.data import dates, order_lines
 from tools.data.columns import KEYS, SCHEMAS, Column
 from tools.data.read import RAW, Source
@@ -78,7 +78,7 @@ def stage(
         return _stage(con, kind, source, mapping, date_format)
     except duckdb.Error as exc:
         raise UserError(
-            f"Cannot import {source.path.name}: {str(exc).strip().splitlines()[0][:200]}",
+            f"Cannot import {source.path.name}: {first_line(exc)}",
             hint="Check the file's columns and values (a --dry-run shows how they are read); nothing was imported.",
         ) from None
 

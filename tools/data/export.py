@@ -18,7 +18,7 @@ import duckdb
 from pydantic import BaseModel, Field
 
 from storage.db import ident
-from storage.errors import UserError
+from storage.errors import UserError, first_line
 from tools.context import ToolContext
 from tools.registry import Positional, tool
 from tools.results import ToolResult
@@ -73,7 +73,7 @@ def export_data(ctx: ToolContext, args: ExportArgs) -> ToolResult:
             advance(1)
     except duckdb.IOException as exc:
         raise UserError(
-            f"Cannot write {path}: {str(exc).strip().splitlines()[0][:200]}",
+            f"Cannot write {path}: {first_line(exc)}",
             hint="Check that the folder is writable and has space, or choose another path.",
         ) from None
     return ToolResult(

@@ -9,7 +9,7 @@ from typing import Annotated
 import duckdb
 from pydantic import AliasChoices, BaseModel, Field
 
-from storage.errors import UserError
+from storage.errors import UserError, first_line
 from storage.shop import get_currency, set_setting
 from tools.context import ToolContext
 from tools.data import currency
@@ -97,7 +97,7 @@ def import_data(ctx: ToolContext, args: ImportArgs) -> ToolResult:
                         set_setting(ctx.db, "currency", found[0], source="detected")
             except duckdb.Error as exc:  # rolled back: the database is as it was
                 raise UserError(
-                    f"Cannot import {source.path.name}: {str(exc).strip().splitlines()[0][:200]}",
+                    f"Cannot import {source.path.name}: {first_line(exc)}",
                     hint="Nothing was imported. Check the values the message names (a --dry-run shows how "
                     "the file is read) and try again.",
                 ) from None
