@@ -194,8 +194,8 @@ CHECKS = [
         "order_negative_amount",
         "orders",
         "flag",
-        "Order lines with a negative amount (refunds, or errors).",
-        "SELECT order_id || '/' || line, 'amount', amount::VARCHAR FROM orders WHERE amount < 0",
+        "Order lines with a negative amount that are not a recognised cancellation, return or refund (errors).",
+        "SELECT order_id || '/' || line, 'amount', amount::VARCHAR FROM orders WHERE amount < 0 AND NOT is_return",
     ),
 ]
 
