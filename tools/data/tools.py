@@ -20,7 +20,7 @@ from tools.data.import_folder import readable_path
 from tools.data.overview import new_run_id
 from tools.data.read import RAW, read
 from tools.data.report import preview, report
-from tools.data.validate import CHECKS, apply_fixes, drop_scratch, find, prepare, summarise
+from tools.data.validate import CHECKS, LABELS, apply_fixes, drop_scratch, find, prepare, summarise
 from tools.data.write import LIFTED, write
 from tools.registry import Positional, tool
 from tools.results import Table, ToolResult
@@ -161,7 +161,7 @@ def validate_data(ctx: ToolContext, args: ValidateArgs) -> ToolResult:
 
 def validation_result(report: list[dict], checked: dict[str, int], changes: dict | None) -> ToolResult:
     problems = [r for r in report if r["rows"]]
-    listed = ", ".join(f"{r['rows']:,} {r['check'].replace('_', ' ')}" for r in problems)
+    listed = "; ".join(f"{LABELS[r['check']]} ({r['rows']:,})" for r in problems)
     summary = f"Checked {checked['customers']:,} customers"
     if checked["quarantined"]:
         summary += f" (plus {checked['quarantined']:,} already quarantined, not rechecked)"

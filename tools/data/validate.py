@@ -194,10 +194,29 @@ CHECKS = [
         "order_negative_amount",
         "orders",
         "flag",
-        "Order lines with a negative amount (refunds, or errors).",
-        "SELECT order_id || '/' || line, 'amount', amount::VARCHAR FROM orders WHERE amount < 0",
+        "Order lines with a negative amount that are not a recognised cancellation, return or refund (errors).",
+        "SELECT order_id || '/' || line, 'amount', amount::VARCHAR FROM orders WHERE amount < 0 AND NOT is_return",
     ),
 ]
+
+
+# What a marketer reads in a summary: "found 4 unusual spenders, 959 products missing a name, category or price".
+LABELS = {
+    "empty_row": "empty customer rows",
+    "missing_value": "customers missing their spend or order count",
+    "missing_name": "customers without a first name",
+    "email_format": "addresses with stray spaces or capitals",
+    "invalid_email": "invalid email addresses",
+    "negative_amount": "customers with negative figures",
+    "aov_mismatch": "average order values that do not add up",
+    "spend_without_orders": "customers with spend but no orders",
+    "duplicate_id": "duplicate customer ids",
+    "duplicate_email": "duplicate email addresses",
+    "outlier": "unusual spenders (far from the rest; flagged only)",
+    "product_missing_value": "products missing a name, category or price",
+    "product_negative_amount": "products with a negative cost, price or stock",
+    "order_negative_amount": "order lines with an unexplained negative amount",
+}
 
 
 QUARANTINE = [c.name for c in CHECKS if c.action == "quarantine"]
