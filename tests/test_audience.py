@@ -181,6 +181,7 @@ def test_the_recommended_product_is_the_best_scoring_of_the_skus(demo_ctx):
 def test_a_sold_out_product_is_recommended_only_when_every_product_is_sold_out(demo_ctx):
     db = demo_ctx.db
     skus = sku_list(db, 4)
+    db.execute("UPDATE products SET stock = 10 WHERE sku IN (SELECT unnest(?))", [skus])  # all in stock at first
     before, _ = eligible_audience(db, run_id=None, segments=None, skus=skus, frequency_cap_days=7)
     favourite = before["recommended_sku"].mode()[0]
     db.execute("UPDATE products SET stock = 0 WHERE sku = ?", [favourite])
