@@ -78,7 +78,7 @@ def test_the_cli_refuses_without_yes_and_goes_ahead_with_it(demo_ctx):
 
     refused = runner.invoke(main, ["--db", db, "demo", "--customers", "40", "--products", "5"])
     assert refused.exit_code == 1
-    assert "this would replace 2,000 customers and 200 products" in refused.stderr
+    assert "this would replace 2,000 customers, 200 products and 9,666 orders" in " ".join(refused.stderr.split())
     assert "--yes" in refused.stderr
 
     as_json = runner.invoke(main, ["--db", db, "demo", "--customers", "40", "--json"])
@@ -147,7 +147,7 @@ def test_the_chat_asks_with_a_button_and_confirm_repeats_the_call_as_the_person(
             webapp.on_message, lambda: cl.Message(content="generate 60 demo customers"), session_store=store
         )
 
-        assert "this would replace 80 customers and 10 products" in texts(asked)
+        assert "this would replace 80 customers, 10 products and 376 orders" in texts(asked)
         assert webapp.get_db().scalar("SELECT count(*) FROM customers") == 80
         buttons = [c.args[1] for c in asked.emitter.emit.call_args_list if c.args[0] == "action"]
         assert [b["name"] for b in buttons] == ["confirm", "cancel"]
@@ -178,7 +178,7 @@ def test_the_terminal_chat_names_the_command_that_goes_ahead(demo_ctx):
     db = demo_ctx.db.path
     demo_ctx.db.close()
     out = CliRunner().invoke(main, ["--db", db, "chat", "generate", "50", "demo", "customers"])
-    assert "this would replace 2,000 customers and 200 products" in out.stderr
+    assert "this would replace 2,000 customers, 200 products and 9,666 orders" in " ".join(out.stderr.split())
     assert "promopilot demo --customers 50 --yes" in out.stderr
     with Database(db) as reopened:
         assert reopened.scalar("SELECT count(*) FROM customers") == 2000

@@ -469,7 +469,8 @@ def test_margin_is_gross_margin_and_an_existing_database_is_migrated(tmp_path, m
     from storage.db import Database
 
     path = tmp_path / "old.duckdb"
-    before = [m for m in migrations.MIGRATIONS if m.__name__ != "m009_real_shop_data"]
+    names = [m.__name__ for m in migrations.MIGRATIONS]
+    before = migrations.MIGRATIONS[: names.index("m009_real_shop_data")]
     monkeypatch.setattr(migrations, "MIGRATIONS", before)  # the schema before this change
     with Database(path) as db:
         db.execute("INSERT INTO products (sku, price, cost, margin, source) VALUES ('S1', 410.75, 128.36, 2.2, 'demo')")
