@@ -39,7 +39,11 @@ SYNONYMS = {
     "check": r"check|validate|valdiate|verify|inspect|audit",
     "show": r"show|display|view|see|open",
     "thanks": r"thanks|thank you|thx|cheers|ta",
-    "ok": r"ok|okay|cool|great|perfect|nice|awesome|alright|got it|sounds good|lovely|fine",
+    "ok": r"ok|okay|cool|great|perfect|nice|awesome|alright|all right|got it|sounds good|lovely|fine|super|understood"
+    r"|noted|amazing|wonderful|fantastic|brilliant|excellent|splendid|sweet",
+    "hello": r"hi|hello|hey|hiya|howdy|greetings|good (?:morning|afternoon|evening)",
+    "settings": r"settings?|configuration|config|preferences",
+    "engagement": r"opens?|opened|clicks?|clicked|unsubscribes?|unsubscribed|bounces?|bounced|ctr",
     "report": r"report|results|performance|stats|statistics|metrics|numbers",
     "send": r"send|launch|ship|fire|blast",
     "rename": r"rename|call|name|label|title",
