@@ -480,3 +480,17 @@ def test_yes_does_the_step_the_last_answer_suggested(yes):
 )
 def test_the_shops_currency_is_shown_or_set(text, expected):
     assert first_call(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("refresh the predictions", ("predict", {})),
+        ("how accurate are the predictions?", ("predict", {"holdout_days": 90})),
+        ("forecast who will buy again", ("find_predicted_customers", {})),
+        ("who is about to churn?", ("find_predicted_customers", {"risk": ["high"], "sort": "risk"})),
+    ],
+)
+def test_one_prediction_intent_runs_the_model_or_finds_customers_as_asked(text, expected):
+    """Asked the same way, so one intent: the words decide whether the model runs or customers are listed."""
+    assert first_call(text) == expected
