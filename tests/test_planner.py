@@ -170,6 +170,7 @@ def test_requests_the_planner_must_not_act_on_are_answered(text, says):
         ("stop sending", ("campaign_pause", {"campaign_id": 4})),
         ("how many people will get it?", ("campaign_send", {"campaign_id": 4, "dry_run": True})),
         ("simulate the send", ("campaign_send", {"campaign_id": 4, "dry_run": True})),
+        ("count them but don't send", ("campaign_send", {"campaign_id": 4, "dry_run": True})),
         ("send it to 100 people first", ("campaign_send", {"campaign_id": 4, "limit": 100})),
         ("ok, send it!", ("campaign_send", {"campaign_id": 4})),
     ],
