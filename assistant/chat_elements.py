@@ -2,7 +2,7 @@
 preview with its decision buttons, and buttons for the readings of an unclear request or the next steps.
 
 Chainlit elements only; how a table is shortened and labelled is `assistant.present` (plain, tested
-without a browser), and the handlers that call these are in `assistant.webapp`.
+without a browser); `assistant.turn_view` and the handlers in `assistant.webapp` call these.
 """
 
 from __future__ import annotations

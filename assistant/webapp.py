@@ -1,9 +1,9 @@
-"""Chainlit glue: chat messages become agent runs; agent events become steps, elements and buttons.
+"""Chainlit glue: chat messages become agent runs, and the buttons and uploads run tools as the user.
 
-`app.py` only registers these handlers. The process owns one database (DuckDB allows one writer
-process) and one agent; each chat session has its own `Conversation` and its own `ToolContext`
-(`chat_ctx`: its id, so its shortlist is its own), handed to the agent run by run. Approving a campaign happens
-only here, in the Approve button's callback, as the user (`actor="user"`), never through the agent.
+`app.py` only registers these handlers. What the process and each chat own is `assistant.session`; how
+a turn's events are shown (steps, progress, results, the confirmation question) is `assistant.turn_view`.
+Approving a campaign happens only here, in the Approve button's callback, as the user (`actor="user"`),
+never through the agent.
 """
 
 from __future__ import annotations
@@ -11,33 +11,24 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import secrets
-import time
 from dataclasses import replace
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import chainlit as cl
 from chainlit.logger import logger as chainlit_log
-from chainlit.utils import utc_now
 
-from assistant.chat_elements import offer_next_steps, show_result
-from assistant.chat_model import Usage
-from assistant.loop import Agent, Conversation, Done, Error, Event, Token, ToolEnd, ToolProgress, ToolStart
-from assistant.models import chat_model
+from assistant.chat_elements import show_result
+from assistant.loop import Conversation
 from assistant.planner.memory import NOTE_PREFIX
-from assistant.planner.vocabulary import Vocabulary
 from assistant.present import plain
+from assistant.session import agent, chat_ctx, conversation, get_db, settings
+from assistant.turn_view import TurnView, error_text, step_name
 from assistant.views import bug_view
-from services.llm import structured_model
-from services.settings import Settings
-from storage.db import Database
 from storage.errors import UserError
 from tools.catalog.products import forget_chat_shortlists
-from tools.context import ToolContext
 from tools.registry import run_tool
-from tools.results import ConfirmationRequest, ToolResult
+from tools.results import ToolResult
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +41,6 @@ STARTERS = [
     ("Who would buy trench coats?", "which customers would buy the new trench coats?"),
     ("What can you do?", "help"),
 ]
-PROGRESS_AFTER = 0.5  # seconds: a tool still working by then (sending, a segment sweep) gets a live line
 WELCOME = (
     "**Welcome to PromoPilot.** Take one email campaign from customer data to a sent email by chatting: "
     "generate or attach data, check it, segment customers, pick products, draft the email, approve it, "
@@ -60,46 +50,6 @@ EMPTY_MESSAGE = (
     "Type a request, or attach a CSV/Parquet file to import it. For example: *generate 5000 demo customers*, "
     "*segment customers*, or *help* for everything I can do."
 )
-
-
-# -- process-wide state ----------------------------------------------------------------------------
-@cache
-def settings() -> Settings:
-    return Settings.from_env()
-
-
-@cache
-def get_db() -> Database:
-    return Database(settings().db_path)
-
-
-def user_ctx(chat_id: str | None = None) -> ToolContext:
-    """The context for what the user does directly (buttons, uploads): the only way to approve.
-
-    `chat_id` is the chat session it acts for (tools default to that chat's shortlist); None outside one."""
-    return ToolContext(
-        db=get_db(), settings=settings(), llm=structured_model(settings()), actor="user", chat_id=chat_id
-    )
-
-
-def chat_ctx() -> ToolContext:
-    """This chat session's context: what it runs, by button or through the agent, uses its own shortlist
-    and may import the files uploaded in this chat (the assistant no others, outside the import folder)."""
-    return replace(user_ctx(cl.user_session.get("id")), uploads=tuple(cl.user_session.get("uploads") or ()))
-
-
-@cache
-def agent() -> Agent:
-    """One agent for the process (the model client is shared); each run gets its chat's `chat_ctx`."""
-    return Agent(user_ctx(), chat_model(settings(), vocabulary=lambda: Vocabulary.from_db(get_db())))
-
-
-def conversation() -> Conversation:
-    current = cl.user_session.get("conversation")
-    if current is None:
-        current = Conversation()
-        cl.user_session.set("conversation", current)
-    return current
 
 
 async def on_app_startup() -> None:
@@ -161,146 +111,6 @@ async def run_turn(text: str) -> None:
         ).send()
     else:
         await view.end()
-
-
-class TurnView:
-    """Shows one turn: streamed text in messages, each tool call as a step, results as elements.
-
-    A step is collapsed, so a long tool's progress (a send) would be hidden inside it: a tool still
-    working after `PROGRESS_AFTER` seconds also gets a progress line in the chat, updated as it
-    advances and removed when the tool ends (its result and summary take over). Quick tools just
-    finish, without a line flashing by.
-    """
-
-    def __init__(self, request: str = "") -> None:
-        self.request = request
-        self.answer = ""  # everything written this turn, for the buttons under it
-        self.results: list[ToolResult] = []  # shown under the answer, once it is written
-        self.message: cl.Message | None = None
-        self.steps: dict[str, cl.Step] = {}
-        self.started: dict[str, float] = {}
-        self.latest: dict[str, ToolProgress] = {}
-        self.progress: dict[str, cl.Message] = {}
-        self.reveal: dict[str, asyncio.Task[None]] = {}
-
-    async def show(self, event: Event) -> None:
-        if isinstance(event, Token):
-            if self.message is None:
-                self.message = cl.Message(content="")
-            self.answer += event.text
-            await self.message.stream_token(event.text)
-        elif isinstance(event, ToolStart):
-            await self.finish()  # text before a tool call stays above its step
-            run = cl.context.current_step  # keep the step inside this turn, in order with its messages
-            step = cl.Step(
-                name=step_name(event.name), type="tool", show_input="json", parent_id=run.id if run else None
-            )
-            step.input = event.arguments if isinstance(event.arguments, str) else json.dumps(event.arguments)
-            step.start = utc_now()  # "Using <tool>" until it ends, then "Used <tool>"
-            await step.send()
-            self.steps[event.call_id] = step
-            self.started[event.call_id] = time.monotonic()
-            self.reveal[event.call_id] = asyncio.create_task(self._reveal(event.call_id))
-        elif isinstance(event, ToolProgress):
-            step = self.steps[event.call_id]
-            step.output = progress_text(event)
-            await step.update()
-            self.latest[event.call_id] = event
-            await self._progress_line(event.call_id)
-        elif isinstance(event, ToolEnd):
-            step = self.steps[event.call_id]
-            step.output = plain(event.result.summary) if event.result else _error_text(event.error or {})
-            step.is_error = not event.ok
-            step.end = utc_now()
-            await step.update()
-            await self._drop_progress(event.call_id)
-            if event.result:
-                self.results.append(event.result)
-            if event.confirmation:
-                await show_confirmation(event.confirmation)
-        elif isinstance(event, Error):
-            await self.finish()
-            await cl.Message(content=f"**{event.message}**" + (f"\n\n{event.hint}" if event.hint else "")).send()
-        elif isinstance(event, Done):
-            if event.usage.total_tokens:  # a model answered (the offline planner uses none): what it has cost so far
-                if self.message is None:
-                    await cl.Message(content=usage_line(event.usage)).send()
-                else:
-                    await self.message.stream_token(f"\n\n{usage_line(event.usage)}")
-            await self.finish()
-
-    async def finish(self) -> None:
-        """Send the text streamed so far (the next text starts a new message)."""
-        if self.message is not None:
-            await self.message.send()
-            self.message = None
-
-    async def end(self) -> None:
-        """Close the turn, also after a failure: text sent, then the results and the buttons under it."""
-        await self.finish()
-        for call_id in list(self.reveal):
-            await self._drop_progress(call_id)
-        for result in self.results:
-            await show_result(result, get_db())
-        self.results = []
-        await offer_next_steps(self.answer, self.request)
-
-    async def _reveal(self, call_id: str) -> None:
-        """Show the progress line on time even when the tool reports rarely (a send reports per batch)."""
-        await asyncio.sleep(PROGRESS_AFTER)
-        await self._progress_line(call_id)
-
-    async def _progress_line(self, call_id: str) -> None:
-        event = self.latest.get(call_id)
-        if event is None or time.monotonic() - self.started[call_id] < PROGRESS_AFTER:
-            return
-        line = self.progress.get(call_id)
-        if line is None:
-            line = self.progress[call_id] = cl.Message(content=progress_text(event))
-            await line.send()
-        elif line.content != progress_text(event):
-            line.content = progress_text(event)
-            await line.update()
-
-    async def _drop_progress(self, call_id: str) -> None:
-        task = self.reveal.pop(call_id, None)
-        if task is not None:
-            task.cancel()
-        line = self.progress.pop(call_id, None)
-        if line is not None:
-            await line.remove()
-
-
-def usage_line(usage: Usage) -> str:
-    """The conversation's token count so far, as a quiet line under the answer."""
-    tokens = usage.total_tokens
-    return f"*{tokens:,} token{'s' if tokens != 1 else ''} this conversation*"
-
-
-def step_name(tool: str) -> str:
-    """A tool's step as the chat shows it: "Used generate demo data", words rather than an identifier."""
-    return tool.replace("_", " ")
-
-
-def progress_text(event: ToolProgress) -> str:
-    if not event.total:
-        return f"{event.description}: {event.completed:,.0f}"
-    return f"{event.description}: {event.completed:,.0f}/{event.total:,.0f} ({event.completed / event.total:.0%})"
-
-
-async def show_confirmation(request: ConfirmationRequest) -> None:
-    """Ask the person before a destructive call; the request stays in this session, the button holds only its id."""
-    pending = cl.user_session.get("confirmations") or {}
-    key = secrets.token_urlsafe(8)
-    pending[key] = request
-    cl.user_session.set("confirmations", pending)
-    await cl.Message(
-        content=f"**Are you sure?** {request.message}\n\n**Confirm** goes ahead; **Cancel** keeps everything as it is.",
-        actions=[
-            cl.Action(name="confirm", label="Confirm", payload={"id": key}, tooltip="Go ahead: this cannot be undone"),
-            cl.Action(name="cancel", label="Cancel", payload={"id": key}, tooltip="Keep everything as it is"),
-        ],
-    ).send()
 
 
 # -- the decision buttons --------------------------------------------------------------------------
@@ -376,7 +186,7 @@ async def _user_tool(name: str, *, confirmed: bool = False, **arguments: Any) ->
         except Exception as exc:  # a UserError is expected; anything else is a bug, and the chat goes on
             if not isinstance(exc, UserError):
                 log.exception("tool %s failed", name)
-            text = _error_text(exc.to_dict() if isinstance(exc, UserError) else bug_view(name, exc))
+            text = error_text(exc.to_dict() if isinstance(exc, UserError) else bug_view(name, exc))
             step.output, step.is_error = text, True
             await cl.Message(content=text).send()
             return None
@@ -410,9 +220,3 @@ def guess_kind(file_name: str, text: str) -> str:
         if any(stem in words for stem in stems):
             return kind
     return "customers"
-
-
-def _error_text(error: dict[str, Any]) -> str:
-    message = plain(error.get("error") or "") or "That did not work."
-    hint = plain(error.get("hint") or "")
-    return f"{message} {hint}" if hint else message

@@ -29,6 +29,11 @@ def default_path() -> str:
     return os.environ.get("PROMOPILOT_DB") or DEFAULT_DB
 
 
+def ident(name: str) -> str:
+    """A column or table name quoted for SQL (a file's headers can hold spaces, quotes, anything)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 class Database:
     """A migrated DuckDB database. Use `":memory:"` for a throwaway one (tests)."""
 

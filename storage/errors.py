@@ -9,6 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of a library's error (DuckDB's can run to a page), short enough to show a person."""
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
 class UserError(Exception):
     """A problem the user can fix. `message` says what is wrong, `hint` what to do next."""
 

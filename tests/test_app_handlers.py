@@ -18,7 +18,7 @@ from chainlit.emitter import BaseChainlitEmitter  # noqa: E402
 from chainlit.session import WebsocketSession  # noqa: E402
 from chainlit.user_session import user_sessions  # noqa: E402
 
-from assistant import webapp  # noqa: E402
+from assistant import session, webapp  # noqa: E402
 from assistant.chat_elements import show_approval  # noqa: E402
 from assistant.loop import ToolEnd, ToolProgress, ToolStart  # noqa: E402
 from tools.results import ApprovalRequest, ToolResult  # noqa: E402
@@ -115,7 +115,7 @@ def test_a_request_shows_the_tool_step_its_table_and_streams_the_answer(web):
 def test_two_chats_each_keep_their_own_shortlist(web):
     from tools.registry import run_tool
 
-    run_tool(web.user_ctx(), "generate_demo_data", customers=60, products=20)
+    run_tool(session.user_ctx(), "generate_demo_data", customers=60, products=20)
     a, b, c = web.get_db().df("SELECT sku FROM products ORDER BY sku LIMIT 3")["sku"]
     stores: dict[str, dict] = {"tab-1": {}, "tab-2": {}}
 
@@ -136,10 +136,10 @@ def test_two_chats_each_keep_their_own_shortlist(web):
 def test_a_restart_forgets_earlier_chats_shortlists_but_keeps_named_ones(web):
     from tools.registry import run_tool
 
-    run_tool(web.user_ctx(), "generate_demo_data", customers=60, products=20)
+    run_tool(session.user_ctx(), "generate_demo_data", customers=60, products=20)
     a, b = web.get_db().df("SELECT sku FROM products ORDER BY sku LIMIT 2")["sku"]
-    run_tool(web.user_ctx("tab-1"), "shortlist_add", skus=[a])
-    run_tool(web.user_ctx(), "shortlist_add", skus=[b], shortlist="spring")
+    run_tool(session.user_ctx("tab-1"), "shortlist_add", skus=[a])
+    run_tool(session.user_ctx(), "shortlist_add", skus=[b], shortlist="spring")
     asyncio.run(web.on_app_startup())
     assert web.get_db().rows("SELECT name, sku FROM shortlists") == [{"name": "spring", "sku": b}]
 
@@ -163,7 +163,7 @@ def test_a_real_send_shows_live_progress_in_the_chat_while_it_runs(mail_sink, we
     from tools.registry import run_tool
 
     campaign_id, version = draft
-    run_tool(web.user_ctx(), "campaign_approve", campaign_id=campaign_id, version=version)  # the button
+    run_tool(session.user_ctx(), "campaign_approve", campaign_id=campaign_id, version=version)  # the button
 
     ctx = run_handler(web.on_message, lambda: cl.Message(content=f"send campaign {campaign_id}"))
 
@@ -338,7 +338,7 @@ def draft(web):
     """A drafted campaign in the web app's database: (campaign_id, version)."""
     from tools.registry import run_tool
 
-    ctx = web.user_ctx()
+    ctx = session.user_ctx()
     run_tool(ctx, "generate_demo_data", customers=200, products=40)
     sku = ctx.db.scalar("SELECT sku FROM products ORDER BY stock DESC LIMIT 1")
     approval = run_tool(ctx, "campaign_draft", skus=[sku], variants=1).approval
@@ -419,8 +419,8 @@ def test_an_unclear_request_offers_its_readings_as_buttons_and_a_press_acts_on_i
 
     monkeypatch.setattr(model, "SURE", 1.1)  # whatever the classifier's figures, this request is unclear
 
-    run_tool(web.user_ctx(), "generate_demo_data", customers=60, products=20)
-    run_tool(web.user_ctx(), "segment_run", k=3)
+    run_tool(session.user_ctx(), "generate_demo_data", customers=60, products=20)
+    run_tool(session.user_ctx(), "segment_run", k=3)
     store: dict = {}
     ctx = run_handler(web.on_message, lambda: cl.Message(content="the numbers for group 2 please"), session_store=store)
     actions = [c.args[1] for c in ctx.emitter.emit.call_args_list if c.args[0] == "action"]

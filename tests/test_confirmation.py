@@ -134,14 +134,14 @@ def test_ordinary_sentences_in_the_offline_chat_leave_the_shop_intact(segmented,
 def test_the_chat_asks_with_a_button_and_confirm_repeats_the_call_as_the_person(tmp_path, monkeypatch):
     import chainlit as cl
 
-    from assistant import webapp
+    from assistant import session, webapp
     from tests.test_app_handlers import run_handler, texts
 
     monkeypatch.setenv("PROMOPILOT_DB", str(tmp_path / "web.duckdb"))
     for cached in (webapp.settings, webapp.get_db, webapp.agent):
         cached.cache_clear()
     try:
-        run_tool(webapp.user_ctx(), "generate_demo_data", customers=80, products=10)
+        run_tool(session.user_ctx(), "generate_demo_data", customers=80, products=10)
         store: dict = {}
         asked = run_handler(
             webapp.on_message, lambda: cl.Message(content="generate 60 demo customers"), session_store=store

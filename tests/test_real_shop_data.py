@@ -303,6 +303,13 @@ def test_cancellations_change_spend_but_not_order_counts(ctx):
     assert ctx.db.scalar("SELECT count(*) FROM orders WHERE is_return") == int(lines["returned"].sum())
 
 
+def test_validation_does_not_call_the_logs_cancellations_errors(ctx):
+    load(ctx, "orders", RETAIL)
+    assert ctx.db.scalar("SELECT count(*) FROM orders WHERE amount < 0") > 0
+    checks = {c["check"]: c for c in run_tool(ctx, "validate_data", examples=50).data["checks"]}
+    assert checks["order_negative_amount"]["rows"] == 0  # recognised returns lower spend; they are not errors
+
+
 def test_a_status_column_marks_refunds(ctx, tmp_path):
     path = write(
         tmp_path,

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from cli import main
 from tools import run_tool
-from tools.data.validate import CLEARLY_VALID, SPECIAL_USE
+from tools.data.validate import CHECKS, CLEARLY_VALID, LABELS, SPECIAL_USE
 
 
 def checks(result) -> dict[str, dict]:
@@ -241,3 +241,11 @@ def test_an_address_the_audience_cannot_email_is_reported_as_invalid_not_silentl
     run_tool(ctx, "validate_data", fix=True)
     quarantined = ctx.db.df("SELECT customer_id FROM customers WHERE quarantine_reason = 'invalid_email' ORDER BY 1")
     assert quarantined.customer_id.tolist() == ["C1", "C2"]
+
+
+def test_the_summary_names_each_problem_in_words(ctx):
+    assert set(LABELS) == {c.name for c in CHECKS}  # every check has words for the summary
+    with ctx.db.transaction() as con:
+        con.execute("INSERT INTO products (sku, name, category, price, source) VALUES ('P1', 'Mug', NULL, 5, 't')")
+    summary = run_tool(ctx, "validate_data").summary
+    assert "products missing a name, category or price (1)" in summary and "product_missing_value" not in summary

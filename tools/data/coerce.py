@@ -14,9 +14,11 @@ from typing import Any
 
 import duckdb
 
-from storage.errors import UserError
+from storage.customers import address_sql
+from storage.db import ident
+from storage.errors import UserError, first_line
 from tools.data import dates, order_lines
-from tools.data.columns import KEYS, SCHEMAS, Column, ident
+from tools.data.columns import KEYS, SCHEMAS, Column
 from tools.data.read import RAW, Source
 
 STAGED, ISSUES = "import_staged", "import_issues"
@@ -76,7 +78,7 @@ def stage(
         return _stage(con, kind, source, mapping, date_format)
     except duckdb.Error as exc:
         raise UserError(
-            f"Cannot import {source.path.name}: {str(exc).strip().splitlines()[0][:200]}",
+            f"Cannot import {source.path.name}: {first_line(exc)}",
             hint="Check the file's columns and values (a --dry-run shows how they are read); nothing was imported.",
         ) from None
 
@@ -98,7 +100,7 @@ def _parse(column: Column, raw: str, decimal_comma: bool, date_formats: list[str
         unquoted = f"trim(regexp_replace(trim({raw}), '^''+', ''))"
         return f"nullif(regexp_replace({unquoted}, '^([0-9]+)\\.0+$', '\\1'), '')"
     if column.type == "email":
-        return f"CASE WHEN contains({raw}, '@') THEN lower(trim({raw})) END"
+        return f"CASE WHEN contains({raw}, '@') THEN {address_sql(raw)} END"
     if column.type == "consent":
         value = f"lower(trim({raw}))"
         return f"CASE WHEN {value} IN {CONSENT_YES!r} THEN true WHEN {value} IN {CONSENT_NO!r} THEN false END"

@@ -142,10 +142,6 @@ def header_key(name: str) -> str:
     return re.sub(r"[^0-9a-z]", "", name.lower())
 
 
-def ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def match_columns(kind: str, source: Source, user_map: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     """file column -> schema column, and the file columns nothing matched."""
     schema = {c.name: c for c in SCHEMAS[kind]}

@@ -18,7 +18,9 @@ import re
 
 import duckdb
 
-from tools.data.columns import header_key, ident
+from storage.customers import address_sql
+from storage.db import ident
+from tools.data.columns import header_key
 from tools.data.read import RAW, Source
 
 CHANGED = "import_consent_changed"
@@ -39,10 +41,11 @@ def implied_columns(con: duckdb.DuckDBPyConnection, source: Source, mapping: dic
     if "customer_id" not in fields and "email" in fields and mailchimp:
         email = ident(next(src for src, dst in mapping.items() if dst == "email"))
         con.execute(f"ALTER TABLE {RAW} ADD COLUMN {ident(FROM_EMAIL)} VARCHAR")
+        given = address_sql(f"r.{email}")
         con.execute(f"""
             UPDATE {RAW} r SET {ident(FROM_EMAIL)} = coalesce(
-                (SELECT min(c.customer_id) FROM customers c WHERE lower(trim(c.email)) = lower(trim(r.{email}))),
-                nullif(lower(trim(r.{email})), ''))""")
+                (SELECT min(c.customer_id) FROM customers c WHERE {address_sql("c.email")} = {given}),
+                nullif({given}, ''))""")
         mapping[FROM_EMAIL] = "customer_id"
 
 
@@ -73,7 +76,7 @@ def suppress_cleaned(con: duckdb.DuckDBPyConnection, staged: str, file_name: str
         return 0
     return con.execute(
         f"""INSERT INTO suppressions (email, reason, source)
-            SELECT DISTINCT lower(trim(email)), 'bounced', ? FROM {staged} WHERE nullif(trim(email), '') IS NOT NULL
+            SELECT DISTINCT {address_sql("email")}, 'bounced', ? FROM {staged} WHERE nullif(trim(email), '') IS NOT NULL
             ON CONFLICT (email) DO NOTHING""",
         [tag],
     ).fetchone()[0]

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import duckdb
 
+from storage.db import ident
 from storage.shop import COUNTRY_CURRENCY, SYMBOL_CURRENCY
-from tools.data.columns import SCHEMAS, ident
+from tools.data.columns import SCHEMAS
 from tools.data.read import RAW
 
 HOME_MARKET = 0.8  # the share of lines one country needs to count as the shop's home

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from storage.db import ident
 from storage.errors import UserError
-from tools.data.columns import ident
 from tools.data.read import RAW
 
 # A day-month-year date in either order: the two leading parts, the separator, a 2- or 4-digit year.

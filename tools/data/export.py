@@ -17,7 +17,8 @@ from typing import Annotated, Literal
 import duckdb
 from pydantic import BaseModel, Field
 
-from storage.errors import UserError
+from storage.db import ident
+from storage.errors import UserError, first_line
 from tools.context import ToolContext
 from tools.registry import Positional, tool
 from tools.results import ToolResult
@@ -72,7 +73,7 @@ def export_data(ctx: ToolContext, args: ExportArgs) -> ToolResult:
             advance(1)
     except duckdb.IOException as exc:
         raise UserError(
-            f"Cannot write {path}: {str(exc).strip().splitlines()[0][:200]}",
+            f"Cannot write {path}: {first_line(exc)}",
             hint="Check that the folder is writable and has space, or choose another path.",
         ) from None
     return ToolResult(
@@ -83,14 +84,14 @@ def export_data(ctx: ToolContext, args: ExportArgs) -> ToolResult:
 
 def _csv_cell(name: str, kind: str) -> str:
     """SQL for one column as a spreadsheet-safe CSV cell."""
-    ident = '"' + name.replace('"', '""') + '"'
+    quoted = ident(name)
     if kind.endswith("[]"):
-        value = f"array_to_string({ident}, '|')"
+        value = f"array_to_string({quoted}, '|')"
     elif kind == "VARCHAR":
-        value = ident
+        value = quoted
     else:
-        return ident
-    return f"CASE WHEN regexp_matches({value}, '{FORMULA_START}') THEN '''' || {value} ELSE {value} END AS {ident}"
+        return quoted
+    return f"CASE WHEN regexp_matches({value}, '{FORMULA_START}') THEN '''' || {value} ELSE {value} END AS {quoted}"
 
 
 def _literal(text: str) -> str:

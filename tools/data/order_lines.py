@@ -24,7 +24,7 @@ from typing import Any
 
 import duckdb
 
-from tools.data.columns import ident
+from storage.db import ident
 from tools.data.read import RAW
 
 NO_AMOUNT = "no amount: the line has neither a total nor a quantity and unit price"

@@ -24,8 +24,8 @@ from typing import IO, Any
 import duckdb
 import pyarrow as pa
 
-from storage.errors import UserError
-from tools.data.columns import ident
+from storage.db import ident
+from storage.errors import UserError, first_line
 
 RAW = "import_raw"
 # Compressions DuckDB's readers decompress natively: each one's first bytes and file name endings.
@@ -115,7 +115,7 @@ def read(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
         else:
             source = _read_csv(con, file)
     except (duckdb.Error, pa.ArrowException, OSError, EOFError, UnicodeError, ValueError) as exc:
-        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        reason = first_line(exc)
         if file.codec:
             raise UserError(
                 f"Cannot read {path.name} as {file.codec}-compressed {what}: {reason}",

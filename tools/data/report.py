@@ -5,16 +5,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tools.data.coerce import STAGED, issue_counts
 from tools.data.columns import KEYS, header_key
 from tools.data.read import Source
 from tools.data.write import existing
 from tools.results import Table, ToolResult
-
-if TYPE_CHECKING:
-    from tools.data.tools import ImportArgs
 
 
 def _mapping_table(source: Source, mapping: dict[str, str], unmatched: list[str]) -> Table:
@@ -23,9 +20,9 @@ def _mapping_table(source: Source, mapping: dict[str, str], unmatched: list[str]
     return Table.from_rows("Column matching", rows)
 
 
-def preview(con, args: ImportArgs, source: Source, mapping, unmatched, missing, stats) -> ToolResult:
+def preview(con, kind: str, source: Source, mapping, unmatched, missing, stats) -> ToolResult:
     data: dict[str, Any] = {
-        "kind": args.kind,
+        "kind": kind,
         "file": str(source.path),
         "format": source.format,
         **source.details,
@@ -37,11 +34,11 @@ def preview(con, args: ImportArgs, source: Source, mapping, unmatched, missing, 
     tables = [_mapping_table(source, mapping, unmatched)]
     if missing:
         summary = (
-            f"{source.path.name} cannot be imported as {args.kind} yet: no column for {', '.join(missing)}. "
+            f"{source.path.name} cannot be imported as {kind} yet: no column for {', '.join(missing)}. "
             f"Map one with --map 'Column={missing[0]}'."
         )
     else:
-        data["would_update"] = existing(con, args.kind, KEYS[args.kind])
+        data["would_update"] = existing(con, kind, KEYS[kind])
         data["would_insert"] = stats["imported"] - data["would_update"]
         summary = (
             f"Dry run: {stats['imported']:,} of {stats['rows']:,} rows would be imported "
@@ -52,7 +49,7 @@ def preview(con, args: ImportArgs, source: Source, mapping, unmatched, missing, 
             summary += f" Dates in {column}: read {order}."
         if detected := source.details.get("currency_detected"):
             summary += f" Currency: {detected}."
-        if args.kind == "customers" and "email_consent" not in mapping.values():
+        if kind == "customers" and "email_consent" not in mapping.values():
             summary += " No consent column: these customers' email consent would stay unknown."
         problems = issue_counts(con)
         data["problems"] = problems.to_dict("records")
@@ -80,8 +77,8 @@ def _is(n: int) -> str:
     return "is" if n == 1 else "are"
 
 
-def report(args: ImportArgs, source: Source, mapping, unmatched, stats, written, run_id) -> ToolResult:
-    existed = written[args.kind]["updated"]
+def report(kind: str, source: Source, mapping, unmatched, stats, written, run_id) -> ToolResult:
+    existed = written[kind]["updated"]
     inserted = stats["imported"] - existed
     changed = written["changed"]
     summary = (
@@ -93,16 +90,16 @@ def report(args: ImportArgs, source: Source, mapping, unmatched, stats, written,
     if stats["empty_rows"]:
         summary += f"; {stats['empty_rows']:,} empty rows skipped"
     summary += "."
-    if args.kind == "orders":
+    if kind == "orders":
         summary += " " + _orders_sentences(written)
-    if args.kind == "customers":
+    if kind == "customers":
         summary += " " + _consent_sentence(written, mapping)
     if written.get("margin_read_as_markup"):
         summary += (
             " The margin column holds markups on cost (price = cost x (1 + margin)): stored as markup, and "
             "margin is the gross margin, (price - cost) / price."
         )
-    if args.kind == "orders" and (unit := _unit_price_as_amount(mapping)):
+    if kind == "orders" and (unit := _unit_price_as_amount(mapping)):
         summary += (
             f" Warning: {unit} looks like a price per unit but was read as the line amount; with a quantity "
             f"column, map it with --map '{unit}=unit_price' so that amounts are quantity x unit price."
@@ -112,7 +109,7 @@ def report(args: ImportArgs, source: Source, mapping, unmatched, stats, written,
     if unmatched:
         summary += f" Not imported columns: {', '.join(unmatched)}."
     data = {
-        "kind": args.kind,
+        "kind": kind,
         "file": str(source.path),
         "run_id": run_id,
         "format": source.format,

@@ -9,7 +9,7 @@ from typing import Annotated
 import duckdb
 from pydantic import AliasChoices, BaseModel, Field
 
-from storage.errors import UserError
+from storage.errors import UserError, first_line
 from storage.shop import get_currency, set_setting
 from tools.context import ToolContext
 from tools.data import currency
@@ -20,7 +20,7 @@ from tools.data.import_folder import readable_path
 from tools.data.overview import new_run_id
 from tools.data.read import RAW, read
 from tools.data.report import preview, report
-from tools.data.validate import CHECKS, apply_fixes, drop_scratch, find, prepare, summarise
+from tools.data.validate import CHECKS, LABELS, apply_fixes, drop_scratch, find, prepare, summarise
 from tools.data.write import LIFTED, write
 from tools.registry import Positional, tool
 from tools.results import Table, ToolResult
@@ -88,7 +88,7 @@ def import_data(ctx: ToolContext, args: ImportArgs) -> ToolResult:
                 source.details["currency_detected"] = f"{found[0]} ({found[1]})"
             advance(1)
             if args.dry_run:
-                return preview(con, args, source, mapping, unmatched, missing, stats)
+                return preview(con, args.kind, source, mapping, unmatched, missing, stats)
             run_id = new_run_id("import")
             try:
                 with ctx.db.transaction():
@@ -97,7 +97,7 @@ def import_data(ctx: ToolContext, args: ImportArgs) -> ToolResult:
                         set_setting(ctx.db, "currency", found[0], source="detected")
             except duckdb.Error as exc:  # rolled back: the database is as it was
                 raise UserError(
-                    f"Cannot import {source.path.name}: {str(exc).strip().splitlines()[0][:200]}",
+                    f"Cannot import {source.path.name}: {first_line(exc)}",
                     hint="Nothing was imported. Check the values the message names (a --dry-run shows how "
                     "the file is read) and try again.",
                 ) from None
@@ -105,7 +105,7 @@ def import_data(ctx: ToolContext, args: ImportArgs) -> ToolResult:
     finally:
         for name in (RAW, STAGED, ISSUES, LIFTED, "import_bad", "import_json"):
             con.execute(f"DROP TABLE IF EXISTS {name}")
-    return report(args, source, mapping, unmatched, stats, written, run_id)
+    return report(args.kind, source, mapping, unmatched, stats, written, run_id)
 
 
 def _missing_hint(kind: str, columns: list[str], missing: list[str]) -> str:
@@ -161,7 +161,7 @@ def validate_data(ctx: ToolContext, args: ValidateArgs) -> ToolResult:
 
 def validation_result(report: list[dict], checked: dict[str, int], changes: dict | None) -> ToolResult:
     problems = [r for r in report if r["rows"]]
-    listed = ", ".join(f"{r['rows']:,} {r['check'].replace('_', ' ')}" for r in problems)
+    listed = "; ".join(f"{LABELS[r['check']]} ({r['rows']:,})" for r in problems)
     summary = f"Checked {checked['customers']:,} customers"
     if checked["quarantined"]:
         summary += f" (plus {checked['quarantined']:,} already quarantined, not rechecked)"

@@ -21,7 +21,7 @@ import duckdb
 import pyarrow as pa
 from email_validator import EmailNotValidError, validate_email
 
-from storage.customers import ADDRESS_PATTERN as EMAIL_PATTERN
+from storage.customers import ADDRESS_PATTERN, address_sql
 from storage.db import Database
 from tools.data.overview import new_run_id
 
@@ -88,7 +88,7 @@ CHECKS = [
         "Valid emails with stray spaces or capitals (repaired: trimmed and lower-cased).",
         """SELECT customer_id, 'email', email FROM usable
            WHERE email <> norm_email AND norm_email <> '' AND norm_email NOT IN (SELECT email FROM bad_emails)""",
-        repair=("email", "lower(trim(email))"),
+        repair=("email", address_sql("email")),
     ),
     Check(
         "invalid_email",
@@ -194,10 +194,29 @@ CHECKS = [
         "order_negative_amount",
         "orders",
         "flag",
-        "Order lines with a negative amount (refunds, or errors).",
-        "SELECT order_id || '/' || line, 'amount', amount::VARCHAR FROM orders WHERE amount < 0",
+        "Order lines with a negative amount that are not a recognised cancellation, return or refund (errors).",
+        "SELECT order_id || '/' || line, 'amount', amount::VARCHAR FROM orders WHERE amount < 0 AND NOT is_return",
     ),
 ]
+
+
+# What a marketer reads in a summary: "found 4 unusual spenders, 959 products missing a name, category or price".
+LABELS = {
+    "empty_row": "empty customer rows",
+    "missing_value": "customers missing their spend or order count",
+    "missing_name": "customers without a first name",
+    "email_format": "addresses with stray spaces or capitals",
+    "invalid_email": "invalid email addresses",
+    "negative_amount": "customers with negative figures",
+    "aov_mismatch": "average order values that do not add up",
+    "spend_without_orders": "customers with spend but no orders",
+    "duplicate_id": "duplicate customer ids",
+    "duplicate_email": "duplicate email addresses",
+    "outlier": "unusual spenders (far from the rest; flagged only)",
+    "product_missing_value": "products missing a name, category or price",
+    "product_negative_amount": "products with a negative cost, price or stock",
+    "order_negative_amount": "order lines with an unexplained negative amount",
+}
 
 
 QUARANTINE = [c.name for c in CHECKS if c.action == "quarantine"]
@@ -233,10 +252,10 @@ def prepare(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> int:
     of them); with a `scope` table only its customers' emails go to email-validator. Returns how
     many distinct addresses did.
     """
-    con.execute("""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE usable AS
         SELECT c.customer_id, c.first_name, c.last_name, c.email, c.created_at,
-               coalesce(lower(trim(c.email)), '') AS norm_email,
+               coalesce({address_sql("c.email")}, '') AS norm_email,
                b.total_spent, b.order_count, b.avg_order_value,
                nullif(trim(c.first_name), '') IS NULL AND nullif(trim(c.last_name), '') IS NULL
                    AND nullif(trim(c.email), '') IS NULL AND b.total_spent IS NULL AND b.order_count IS NULL
@@ -279,13 +298,13 @@ def drop_scratch(con: duckdb.DuckDBPyConnection) -> None:
 
 def _valid_email(address: str) -> bool:
     """Valid by RFC and sendable: email-validator accepts internationalised (SMTPUTF8) addresses, but
-    the audience only addresses ASCII ones (EMAIL_PATTERN), so anything else is reported here rather
+    the audience only addresses ASCII ones (ADDRESS_PATTERN), so anything else is reported here rather
     than silently left out of every campaign."""
     try:
         validate_email(address, check_deliverability=False)
     except EmailNotValidError:
         return False
-    return re.fullmatch(EMAIL_PATTERN, address) is not None
+    return re.fullmatch(ADDRESS_PATTERN, address) is not None
 
 
 def summarise(db: Database, checked: dict[str, int], examples: int) -> list[dict]:
