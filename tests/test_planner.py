@@ -170,6 +170,7 @@ def test_requests_the_planner_must_not_act_on_are_answered(text, says):
         ("stop sending", ("campaign_pause", {"campaign_id": 4})),
         ("how many people will get it?", ("campaign_send", {"campaign_id": 4, "dry_run": True})),
         ("simulate the send", ("campaign_send", {"campaign_id": 4, "dry_run": True})),
+        ("count them but don't send", ("campaign_send", {"campaign_id": 4, "dry_run": True})),
         ("send it to 100 people first", ("campaign_send", {"campaign_id": 4, "limit": 100})),
         ("ok, send it!", ("campaign_send", {"campaign_id": 4})),
     ],
@@ -479,4 +480,18 @@ def test_yes_does_the_step_the_last_answer_suggested(yes):
     ],
 )
 def test_the_shops_currency_is_shown_or_set(text, expected):
+    assert first_call(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("refresh the predictions", ("predict", {})),
+        ("how accurate are the predictions?", ("predict", {"holdout_days": 90})),
+        ("forecast who will buy again", ("find_predicted_customers", {})),
+        ("who is about to churn?", ("find_predicted_customers", {"risk": ["high"], "sort": "risk"})),
+    ],
+)
+def test_one_prediction_intent_runs_the_model_or_finds_customers_as_asked(text, expected):
+    """Asked the same way, so one intent: the words decide whether the model runs or customers are listed."""
     assert first_call(text) == expected

@@ -95,6 +95,8 @@ def understood(
     allowed = [(name, p) for name, p in readings if intents()[name].allows(text)]
     if allowed and allowed[0][0] == "send" and ONLY_COUNT.search(text):
         allowed.insert(0, ("send_count", 1.0))
+    elif allowed and allowed[0][0] == "send_count" and ONLY_COUNT.search(text):
+        pass  # "count them but don't send": the count asked for, not a "not now"
     elif allowed and allowed[0][0] in ("send", "send_count") and NOT_NOW.search(text):
         allowed.insert(0, ("not_now", 1.0))
     if allowed and allowed[0][0] == "smalltalk" and len(text.split()) > SMALL:

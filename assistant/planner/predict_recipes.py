@@ -1,4 +1,9 @@
-"""Recipes for the prediction intents: predict each customer's outlook, then find customers by it."""
+"""The prediction recipe: predict each customer's outlook, or find customers by it.
+
+One intent, because marketers ask both the same way ("forecast who will buy again"); the recipe
+decides: a request to run, refresh or check the model runs it, anything else finds the customers
+(predicting first when there are no predictions yet).
+"""
 
 from __future__ import annotations
 
@@ -12,15 +17,27 @@ from assistant.planner.recipes import recipe, report
 RISK_WORDS = r"churn|slipping|at risk|about to leave|lapsing|drifting|losing|win.?back|leave us"
 
 
+AGAIN = r"(?:predict\w*|forecast|run|do) (?:it |them )?again"  # not "who will buy again"
+# Asking for the model itself, not for customers: "refresh the predictions", "how accurate is the forecast".
+RUN_WORDS = (
+    rf"^(?:please )?(?:re-?)?(?:run|fit|train|build|refresh|update|redo|recompute|compute|calculate|estimate|score"
+    rf"|make predictions|work out)\b|{AGAIN}|accura|backtest|check the predict|test the predict|how good"
+)
+PEOPLE_WORDS = r"\b(?:who|whom|whose|which|list|top|rank|most|highest|show|find)\b"  # "re-score and list the top 10"
+REDO_WORDS = rf"accura|backtest|{AGAIN}|refresh|update"  # the model, even when customers are named
+
+
 @recipe("predict")
 def predict(req: Request) -> Plan:
+    about_the_model = req.has(RUN_WORDS) and (req.has(REDO_WORDS) or not req.has(PEOPLE_WORDS))
+    if not about_the_model:
+        return predicted_customers(req)
     if req.done:
         return Plan(answer=report(req, "Next: *who is about to churn?* or *who will order in the next 30 days?*"))
     check = req.has(r"check|accura|backtest|how good|test the")
     return call("predict", holdout_days=90) if check else call("predict")
 
 
-@recipe("predicted_customers")
 def predicted_customers(req: Request) -> Plan:
     """Customers by predicted outlook; with no predictions yet, predict first and then look again."""
     found = req.last("find_predicted_customers")
