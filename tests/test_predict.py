@@ -12,9 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
+from services.money import format_money
 from storage import predictions as store
 from storage.db import Database
 from storage.errors import UserError
+from storage.shop import get_currency
 from tools import run_tool
 from tools.predict import simulate
 from tools.predict.models import BGNBD, GammaGamma
@@ -69,6 +71,15 @@ def test_value_as_profit_is_revenue_times_the_margin(shop):
     profit = shop.db.df("SELECT customer_id, value_12m FROM predictions ORDER BY customer_id")
     pd.testing.assert_series_equal(profit["value_12m"], revenue["value_12m"] * 0.4, rtol=1e-9)
     assert "profit (at a 40% margin)" in result.summary
+    total = shop.db.scalar("SELECT sum(value_12m) FROM predictions")
+    assert f"bring {format_money(total, get_currency(shop.db))} in profit" in result.summary  # the shop's money
+
+
+def test_predicted_value_is_said_in_the_shops_currency(shop):
+    run_tool(shop, "shop_settings", currency="GBP")
+    run_tool(shop, "predict")
+    result = run_tool(shop, "find_predicted_customers", risk=["high", "medium"])
+    assert "predicted to bring £" in result.summary
 
 
 def test_a_purchase_is_one_customer_day_and_refunds_never_count(db):

@@ -11,9 +11,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, Field
 
+from services.money import format_money
 from storage import predictions as store
 from storage.db import Database
 from storage.errors import UserError
+from storage.shop import get_currency
 from tools.context import ToolContext
 from tools.predict import charts, scoring
 from tools.predict.outlook import Risk
@@ -78,7 +80,15 @@ def predict(ctx: ToolContext, args: PredictArgs) -> ToolResult:
         tables.append(Table.from_rows("Held-back days: predicted and actual", check["by_past_purchases"]))
     return ToolResult(
         summary=" ".join(
-            filter(None, [_summary(fit, bands, scores), _check_summary(check), scoring.spend_note(summary), note])
+            filter(
+                None,
+                [
+                    _summary(fit, bands, scores, get_currency(ctx.db)),
+                    _check_summary(check),
+                    scoring.spend_note(summary),
+                    note,
+                ],
+            )
         ),
         data={"fit_id": fit_id, **fit, "risk_bands": bands.to_dict("records")},
         tables=tables,
@@ -122,7 +132,7 @@ def _holdout(db: Database, source: str, end: date, history_days: int, days: int)
     return scoring.holdout(scoring.fit(calibration), calibration, days, cutoff)
 
 
-def _summary(fit: dict, bands: pd.DataFrame, scores: pa.Table) -> str:
+def _summary(fit: dict, bands: pd.DataFrame, scores: pa.Table, currency: str) -> str:
     by_band = dict(zip(bands["churn_risk"], bands["customers"], strict=True))
     orders = float(pc.sum(scores.column("orders_90d")).as_py())
     value = float(pc.sum(scores.column("value_12m")).as_py())
@@ -133,7 +143,7 @@ def _summary(fit: dict, bands: pd.DataFrame, scores: pa.Table) -> str:
         f"Churn risk (chance of no purchase in the next 90 days): high for {by_band.get('high', 0):,} customers "
         f"(over 66%), medium for {by_band.get('medium', 0):,}, low for {by_band.get('low', 0):,} (under 33%). "
         f"Together they are expected to place {orders:,.0f} orders in the next 90 days and bring "
-        f"{value:,.0f} in {kind} over 12 months."
+        f"{format_money(value, currency)} in {kind} over 12 months."
     )
 
 
@@ -192,8 +202,9 @@ def find_predicted_customers(ctx: ToolContext, args: FindArgs) -> ToolResult:
     )
     who = _describe(args)
     shown = f"the top {len(page):,} by {_SORT_WORDS[args.sort]} are listed" if count else "nobody to list"
+    money = format_money(value, get_currency(ctx.db))
     return ToolResult(
-        summary=f"{count:,} customers{who}; together they are predicted to bring {value:,.0f} in "
+        summary=f"{count:,} customers{who}; together they are predicted to bring {money} in "
         f"{'revenue' if fit['margin'] == 1 else 'profit'} over the next 12 months, and {shown}. "
         f"Scores as of {fit['as_of']:%d %B %Y}.",
         data={"customers": count, "value_12m": value, "fit_id": fit["fit_id"], "as_of": fit["as_of"]},
