@@ -490,6 +490,10 @@ def test_the_shops_currency_is_shown_or_set(text, expected):
         ("how accurate are the predictions?", ("predict", {"holdout_days": 90})),
         ("forecast who will buy again", ("find_predicted_customers", {})),
         ("who is about to churn?", ("find_predicted_customers", {"risk": ["high"], "sort": "risk"})),
+        (
+            "win back our best customers who are slipping away",
+            ("find_predicted_customers", {"risk": ["high"], "sort": "value"}),
+        ),
     ],
 )
 def test_one_prediction_intent_runs_the_model_or_finds_customers_as_asked(text, expected):

@@ -57,7 +57,7 @@ def outlook(req: Request) -> dict[str, Any]:
     arguments: dict[str, Any] = {}
     if req.has(RISK_WORDS):
         arguments["risk"] = ["high"]
-        arguments["sort"] = "value" if req.has(r"valu|worth|spend|big") else "risk"
+        arguments["sort"] = "value" if req.has(r"valu|worth|spend|big|best|most valuable|vip") else "risk"
     if m := re.search(r"(?:worth|value|spend\w*)\s+(?:over|above|more than|at least)\s+[€$£]?\s*(\d+)", req.lower):
         arguments["min_value"] = float(m.group(1))
     if m := re.search(r"(?:next|within|in the next)\s+(\d+)\s+days", req.lower):
