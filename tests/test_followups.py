@@ -239,3 +239,21 @@ def test_money_in_answers_is_in_the_shops_currency(demo_ctx):
     agent = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db)))
     _, answer = say(agent, Conversation(), "average order value per style")
     assert "£" in answer and "€" not in answer
+
+
+@pytest.mark.parametrize(
+    ("found", "audience"),
+    [
+        ({"risk": ["high"], "sort": "risk"}, {"risk": ["high"]}),
+        ({"risk": ["high"], "sort": "value", "min_value": 200.0}, {"risk": ["high"], "min_value": 200.0}),
+        ({"due_within_days": 30, "sort": "next_order"}, {"due_within_days": 30}),
+    ],
+)
+def test_an_email_for_them_after_predicted_customers_goes_to_that_outlook(found, audience):
+    memory = Memory()
+    table = {"columns": ["customer_id", "churn_risk"], "rows": [["C0007", "high"], ["C0042", "high"]]}
+    memory.learn(Step("find_predicted_customers", found, {"ok": True, "tables": [table]}))
+    assert first_call("draft an email for them about OUT-000009", memory) == (
+        "campaign_draft",
+        {"skus": ["OUT-000009"], **audience},
+    )

@@ -3,8 +3,8 @@
 The planner keeps nothing between turns. Each turn it replays the conversation's tool calls and
 their results (the same compact views a model gets) and remembers what the last answers showed:
 the products of the last table (in its order, with their prices), the segments and their names,
-the customers of a ranking, and the campaign in play. Follow-ups ("the top two of those", "that
-group", "the VIPs", "send it") resolve against that.
+the customers of a ranking or of a predicted outlook, and the campaign in play. Follow-ups ("the top
+two of those", "that group", "the VIPs", "send it", "an email for them") resolve against that.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ class Memory:
     segment: int | None = None  # "that group"
     segment_names: dict[int, str] = field(default_factory=dict)  # "the VIPs"
     customers: list[str] = field(default_factory=list)  # the last ranking's customer IDs, in order
+    outlook: dict[str, Any] = field(default_factory=dict)  # who the last predicted customers were: risk, value, due
     suggested: str | None = None  # the next step the last answer suggested: what "yes" or "do it" means
     shown: str | None = None  # what the last table was about: products / segments / customers / campaign
 
@@ -89,6 +90,10 @@ class Memory:
         if step.name == "rank_customers" and step.rows("customer_id"):
             self.customers = [str(c) for c in step.rows("customer_id")]
             self.shown = "customers"
+        if step.name == "find_predicted_customers":  # "draft an email for them": the same outlook
+            self.outlook = {k: args[k] for k in ("risk", "min_value", "due_within_days") if args.get(k) is not None}
+            self.customers = [str(c) for c in step.rows("customer_id")]
+            self.shown = "predicted customers"
         names = step.rows("name")
         if step.name in ("segment_list", "segment_show", "segment_run") and step.rows("segment"):
             numbers = [int(n) for n in step.rows("segment")]

@@ -73,6 +73,9 @@ def outlook(req: Request) -> dict[str, Any]:
 
 def chosen_by_outlook(req: Request) -> dict[str, Any]:
     """The predicted outlook a campaign's audience is named by ("a win-back email for customers slipping away",
-    "customers at risk worth over 200"): the draft narrows its audience to them, and so does its send."""
+    "customers at risk worth over 200"), or "them" right after a list of predicted customers: the draft narrows its
+    audience to them, and so does its send."""
+    if req.memory.shown == "predicted customers" and not req.has(RISK_WORDS) and slots.THEM.search(req.lower):
+        return dict(req.memory.outlook)
     arguments = outlook(req) if req.has(RISK_WORDS) else {}
     return {name: arguments[name] for name in ("risk", "min_value") if name in arguments}
