@@ -132,14 +132,19 @@ def test_a_mailchimp_status_column_is_consent(ctx, tmp_path):
         tmp_path,
         "audience.csv",
         "Email Address,First Name,Email Marketing,LEID,EUID\n"
-        "a@example.com,Ann,Subscribed,1,x1\nb@example.com,Bo,Unsubscribed,2,x2\nc@example.com,Cy,Pending,3,x3\n",
+        "a@example.com,Ann,Subscribed,1,x1\nb@example.com,Bo,Unsubscribed,2,x2\nc@example.com,Cy,Pending,3,x3\n"
+        "D@Example.com,Di,Cleaned,4,x4\n",
     )
-    load(ctx, "customers", path)
+    result = load(ctx, "customers", path)
     assert dict(ctx.db.execute("SELECT customer_id, email_consent FROM customers").fetchall()) == {
         "a@example.com": True,
         "b@example.com": False,
         "c@example.com": False,  # a double opt-in never confirmed is not a yes
+        "d@example.com": False,
     }
+    # "Cleaned" is Mailchimp's word for an address that bounced hard: suppressed as such, as its cleaned_ file is.
+    assert ctx.db.rows("SELECT email, reason FROM suppressions") == [{"email": "d@example.com", "reason": "bounced"}]
+    assert result.data["suppressed_bounces"] == 1
 
 
 def test_a_file_without_a_consent_column_says_so_and_keeps_what_is_known(ctx, tmp_path):

@@ -69,14 +69,16 @@ def after_write(con: duckdb.DuckDBPyConnection, tag: str) -> None:
     con.execute(f"DROP TABLE IF EXISTS {CHANGED}")
 
 
-def suppress_cleaned(con: duckdb.DuckDBPyConnection, staged: str, file_name: str, tag: str) -> int:
-    """Mailchimp's cleaned addresses bounced: suppressed as such, so a later "yes" elsewhere cannot
-    bring an undeliverable address back into a send."""
-    if not file_name.lower().startswith("cleaned_"):
+def suppress_cleaned(con: duckdb.DuckDBPyConnection, staged: str, mapping: dict[str, str], tag: str) -> int:
+    """Mailchimp's cleaned addresses bounced (its status column or its `cleaned_` file name says so):
+    suppressed as such, so a later "yes" elsewhere cannot bring an undeliverable address back into a send."""
+    if "email" not in mapping.values():
         return 0
+    status = ident(next(src for src, dst in mapping.items() if dst == "email_consent"))
     return con.execute(
         f"""INSERT INTO suppressions (email, reason, source)
-            SELECT DISTINCT {address_sql("email")}, 'bounced', ? FROM {staged} WHERE nullif(trim(email), '') IS NOT NULL
+            SELECT DISTINCT {address_sql("g.email")}, 'bounced', ? FROM {staged} g JOIN {RAW} r ON r.rowid = g.__rid
+            WHERE lower(trim(r.{status})) = 'cleaned' AND nullif(trim(g.email), '') IS NOT NULL
             ON CONFLICT (email) DO NOTHING""",
         [tag],
     ).fetchone()[0]
