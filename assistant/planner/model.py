@@ -20,6 +20,7 @@ from typing import Any
 from assistant.chat_model import Completion, TextDelta, ToolCall
 from assistant.planner import analytics, campaign_recipes, predict_recipes  # noqa: F401 - registers their recipes
 from assistant.planner.classifier import Classifier, classifier, normalise
+from assistant.planner.concepts import topics
 from assistant.planner.intents import by_label, examples, intents
 from assistant.planner.memory import Plan, Request, read_request
 from assistant.planner.recipes import RECIPES, help_text
@@ -89,8 +90,8 @@ def understood(
     words = normalise(text, names).split()
     if words and set(words) <= SMALL_TALK:
         return [("smalltalk", 1.0)]
-    if not set(words) & vocabulary:
-        return []
+    if not (set(words) | set(topics(text))) & vocabulary:
+        return []  # no word (or concept) the examples know
     readings = (model or classifier()).ranked(text, names)
     allowed = [(name, p) for name, p in readings if intents()[name].allows(text)]
     if allowed and allowed[0][0] == "send" and ONLY_COUNT.search(text):
@@ -108,9 +109,10 @@ STOP = {"the", "a", "an", "to", "of", "it", "is", "me", "my", "i", "you", "what"
 
 
 def words_of(texts: list[str]) -> frozenset[str]:
-    """The words of these phrasings, as typed and as the classifier reads them."""
+    """The words of these phrasings, as typed and as the classifier reads them, and their topics."""
     typed = {w for t in texts for w in re.findall(r"[a-z]+", t.lower())}
-    return frozenset((typed | {w for t in texts for w in normalise(t).split()}) - STOP)
+    read = {w for t in texts for w in [*normalise(t).split(), *topics(t)]}
+    return frozenset((typed | read) - STOP)
 
 
 @cache
