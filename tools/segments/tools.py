@@ -22,7 +22,7 @@ from tools.context import ToolContext
 from tools.data.features import FEATURES, Prepared, load_features
 from tools.registry import Positional, tool
 from tools.results import Table, ToolResult, jsonable
-from tools.segments import charts, cluster, profile, recommend
+from tools.segments import charts, cluster, outlook, profile, recommend
 from tools.segments.cluster import (
     AUTO_K_MAX,
     K_LIMIT,
@@ -257,15 +257,18 @@ def segment_list(ctx: ToolContext, args: ListArgs) -> ToolResult:
     run_id = segment_store.run_or_active(ctx.db, args.run_id)
     listing = segment_store.listing(ctx.db, run_id)
     runs = segment_store.runs(ctx.db)
+    shown, future, said = outlook.with_outlook(ctx.db, run_id, listing)
     return ToolResult(
         summary=f"Run {run_id} has {len(listing)} segments: "
         + "; ".join(
             f"{s}. {n} ({sh:.0%})"
             for s, n, sh in zip(listing["segment"], listing["name"], listing["share"], strict=True)
         )
-        + ".",
-        data={"run_id": run_id, "segments": listing.to_dict("records"), "runs": runs.to_dict("records")},
-        tables=[Table.from_df(f"Segments of run {run_id}", listing), Table.from_df("Segmentation runs", runs)],
+        + "."
+        + (f" {said}" if said else ""),
+        data={"run_id": run_id, "segments": listing.to_dict("records"), "runs": runs.to_dict("records")}
+        | ({"outlook": future} if future else {}),
+        tables=[Table.from_df(f"Segments of run {run_id}", shown), Table.from_df("Segmentation runs", runs)],
     )
 
 
@@ -286,7 +289,12 @@ def segment_show(ctx: ToolContext, args: ShowArgs) -> ToolResult:
             raise UserError(
                 f"Run {run_id} has no segment {args.segment}.", hint=f"Its segments are 1..{len(profiles)}."
             )
-        return _show_one(run_id, listing, profiles[args.segment], args.segment, overall)
+        shown = _show_one(run_id, listing, profiles[args.segment], args.segment, overall)
+        _, future, said = outlook.with_outlook(ctx.db, run_id, listing[listing["segment"] == args.segment])
+        if future:
+            shown.summary += f" {said}"
+            shown.data["outlook"] = future[0]
+        return shown
     summary = pd.DataFrame(
         [{"segment": s, "name": n, "size": p["size"], "share": p["share"],
           "distinguished by": ", ".join(f"{d['feature']} {d['d']:+.1f}" for d in p.get("distinguishing", [])),
@@ -294,6 +302,7 @@ def segment_show(ctx: ToolContext, args: ShowArgs) -> ToolResult:
           "price range": p.get("price_range"), **p["means"]}
          for (s, p), n in zip(profiles.items(), listing["name"], strict=True)]
     )  # fmt: skip
+    summary, future, said = outlook.with_outlook(ctx.db, run_id, summary)
     chart_list = charts.run_charts(listing, overall, profiles)
     if run["metrics"].get("sweep"):
         chart_list.insert(0, charts.sweep_chart(pd.DataFrame(run["metrics"]["sweep"]), run["k"]))
@@ -301,9 +310,11 @@ def segment_show(ctx: ToolContext, args: ShowArgs) -> ToolResult:
         chart_list.append(scatter)
     return ToolResult(
         summary=f"Run {run_id} ({run['k']} segments, {run['method']}, created {run['created_at']:%Y-%m-%d %H:%M}): "
-        + "; ".join(f"{r.segment}. {r.name}: {r.description}" for r in listing.itertuples()),
+        + "; ".join(f"{r.segment}. {r.name}: {r.description}" for r in listing.itertuples()).rstrip(".")
+        + (f". {said}" if said else ""),
         data={"run_id": run_id, "segments": listing.to_dict("records"), "profiles": profiles,
-              "features": run["features"], "metrics": {k: v for k, v in run["metrics"].items() if k != "overall"}},
+              "features": run["features"], "metrics": {k: v for k, v in run["metrics"].items() if k != "overall"}}
+        | ({"outlook": future} if future else {}),
         tables=[Table.from_df(f"Segment profiles of run {run_id}", summary)],
         charts=chart_list,
     )  # fmt: skip
