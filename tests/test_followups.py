@@ -285,3 +285,27 @@ def test_an_email_for_them_after_predicted_customers_goes_to_that_outlook(found,
         "campaign_draft",
         {"skus": ["OUT-000009"], **audience},
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "call"),
+    [
+        ("group them using the predictions", ("segment_sweep", {"use_predictions": True})),
+        ("cluster on future value", ("segment_sweep", {"use_predictions": True})),
+        ("split the customers into groups by predicted value", ("segment_sweep", {"use_predictions": True})),
+        ("segment into 4 groups using the churn forecast", ("segment_run", {"k": 4, "use_predictions": True})),
+        ("segment customers", ("segment_sweep", {})),
+    ],
+)
+def test_segmenting_by_the_predictions_says_so_to_the_tool(text, call):
+    assert first_call(text, Memory()) == call
+
+
+def test_segmenting_by_predicted_value_predicts_first_when_there_is_no_prediction(demo_ctx):
+    agent = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db)))
+    events, answer = say(agent, Conversation(), "segment my customers by predicted value and churn risk")
+    calls = [(e.name, e.ok) for e in events if isinstance(e, ToolEnd)]
+    assert calls == [("segment_sweep", False), ("predict", True), ("segment_sweep", True), ("segment_run", True)]
+    features = demo_ctx.db.scalar("SELECT features FROM segment_runs WHERE is_active")
+    assert "predicted_value_12m" in features
+    assert "nothing has been predicted" not in answer and "by their predicted value and churn risk too" in answer

@@ -86,10 +86,11 @@ def _sweep(ctx: ToolContext, prepared: Prepared, args: SweepArgs) -> tuple[pd.Da
         return sweep_matrix(prepared.matrix, ks, args.seed, method, advance), method
 
 
-def _customers_note(prepared: Prepared) -> str:
+def _customers_note(prepared: Prepared, use_predictions: bool = False) -> str:
     out = prepared.left_out
     parts = [f"{v:,} {k.replace('_', ' ')}" for k, v in out.items() if v]
-    return f"{prepared.n:,} customers" + (f" ({', '.join(parts)} left out)" if parts else "")
+    note = f"{prepared.n:,} customers" + (f" ({', '.join(parts)} left out)" if parts else "")
+    return note + (", by their predicted value and churn risk too" if use_predictions else "")
 
 
 @tool(cli="segment sweep")
@@ -104,7 +105,7 @@ def segment_sweep(ctx: ToolContext, args: SweepArgs) -> ToolResult:
     table, method = _sweep(ctx, prepared, args)
     rec = recommend_k(ctx.llm, table, args.min_k)
     return ToolResult(
-        summary=f"Compared k = {args.k_min}..{table['k'].max()} on {_customers_note(prepared)} "
+        summary=f"Compared k = {args.k_min}..{table['k'].max()} on {_customers_note(prepared, args.use_predictions)} "
         f"({method.describe(prepared.n)}). {recommend.recommendation_text(rec)}",
         data={
             "recommendation": rec,
@@ -192,9 +193,9 @@ def segment_run(ctx: ToolContext, args: RunArgs) -> ToolResult:
     chosen = "" if rec is None else recommend.recommendation_text(rec) + " "
     naming = "named by the AI model" if named_by == "model" else f"named by rules ({naming_note})"
     return ToolResult(
-        summary=f"Run {run_id}: {k} segments of {_customers_note(prepared)}, {naming}; it is now the active "
-        f"segmentation. {chosen}Silhouette {metrics['silhouette']:.3f}, stability (ARI between two seeds) "
-        f"{stability:.2f}. Method: {method.describe(prepared.n)}.",
+        summary=f"Run {run_id}: {k} segments of {_customers_note(prepared, args.use_predictions)}, {naming}; "
+        f"it is now the active segmentation. {chosen}Silhouette {metrics['silhouette']:.3f}, "
+        f"stability (ARI between two seeds) {stability:.2f}. Method: {method.describe(prepared.n)}.",
         data={
             "run_id": run_id,
             "k": k,
