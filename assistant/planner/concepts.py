@@ -68,8 +68,10 @@ CONCEPTS = {
     "kcount": r"how many (?:segments|groups|clusters|personas|audiences|kinds|types)|which k|what k|right number"
     r"|best number|ideal number|optimal|segment count|number of (?:segments|groups|clusters)|k|sweep|compare"
     r"|evaluate|versus|vs|enough",
-    "question": r"^(?:what|which|who|whom|whose|how|why|where|when|is|are|was|were|do|does|did|should|could|can"
-    r"|would|will|have|has|any)",
+    "split": r"^(?:(?:please|now|ok|okay|then|so|can you|could you|let'?s) )*(?:segment|cluster|group|split|divide"
+    r"|bucket|carve|break up|sort)",
+    "question": r"^(?:what|which|who|whom|whose|how|why|where|when|is|are|was|were|do (?:we|i|you|they|our|my)|does"
+    r"|did|should|could|can|would|will|have|has|any)",
     "shortlist": r"shortlist\w*|picks?|picked|selected|selection|chosen|kept|bookmark\w*|saved|favourites?"
     r"|favorites?|basket|list of products",
     "remove": r"remove|delete|drop|clear|empty|unpick|unselect|deselect|get rid of|take (?:\w+ )?(?:off|out)"

@@ -35,7 +35,13 @@ NOT_NOW = re.compile(
     r"|\bsend\b.*\b(later|tomorrow|tonight|next week|(mon|tues|wednes|thurs|fri|satur|sun)day|at \d)"
 )
 # "simulate the send", "count them but don't send": a count, never a real send.
-ONLY_COUNT = re.compile(r"simulat|dry.?run|rehears|without (?:send|mail|email)|how many|count|but don'?t send")
+ONLY_COUNT = re.compile(
+    r"simulat|dry.?run|rehears|practi[cs]e|estimat|eligible|without (?:send|mail|email)|how many|count|but don'?t send"
+)
+# "send it to myself first", "send me one": a test copy, never the campaign.
+TO_MYSELF = re.compile(r"\bsend (?:it |one |a copy )?(?:to )?(?:me|myself)\b|\bsend\b.*\bto (?:me|myself)\b")
+# "did it go out?", "who did we send it to?": a question about a send is not an order to send.
+ASKS_ABOUT = re.compile(r"^\W*(?:did|was|were|has|have|had|is|are|who|what|how|why|when|where)\b")
 SMALL_TALK = {"ok", "thanks", "bye", "good", "job", "well", "done", "brilliant", "excellent", "a", "lot", "so", "much"}
 YES = re.compile(  # "yes", "sure, do it", "yes please": the step the last answer suggested
     r"(?:(?:yes|yeah|yep|sure|ok(?:ay)?)[ ,]*)?"
@@ -94,6 +100,10 @@ def understood(
         return []  # no word (or concept) the examples know
     readings = (model or classifier()).ranked(text, names)
     allowed = [(name, p) for name, p in readings if intents()[name].allows(text)]
+    if allowed and allowed[0][0] == "send" and TO_MYSELF.search(text):
+        allowed.insert(0, ("test_send", 1.0))
+    elif allowed and allowed[0][0] == "send" and ASKS_ABOUT.search(text) and not ONLY_COUNT.search(text):
+        allowed = [reading for reading in allowed if reading[0] != "send"]
     if allowed and allowed[0][0] == "send" and ONLY_COUNT.search(text):
         allowed.insert(0, ("send_count", 1.0))
     elif allowed and allowed[0][0] == "send_count" and ONLY_COUNT.search(text):
