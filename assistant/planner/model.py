@@ -73,7 +73,7 @@ def spelled(text: str, vocabulary: frozenset[str]) -> str:
 
     def fix(match: re.Match[str]) -> str:
         word = match.group(0)
-        if word in vocabulary or len(word) < 5 or normalise(word) != word:
+        if word in vocabulary or word in STOP or len(word) < 5 or normalise(word) != word:
             return word
         close = difflib.get_close_matches(word, [v for v in vocabulary if v[0] == word[0]], n=1, cutoff=0.85)
         return close[0] if close else word  # a typo keeps the first letter: "weather" is not "leather"
