@@ -22,7 +22,7 @@ from tools.context import ToolContext
 from tools.data.features import FEATURES, Prepared, load_features
 from tools.registry import Positional, tool
 from tools.results import Table, ToolResult, jsonable
-from tools.segments import charts, cluster, profile, recommend
+from tools.segments import charts, cluster, outlook, profile, recommend
 from tools.segments.cluster import (
     AUTO_K_MAX,
     K_LIMIT,
@@ -86,10 +86,11 @@ def _sweep(ctx: ToolContext, prepared: Prepared, args: SweepArgs) -> tuple[pd.Da
         return sweep_matrix(prepared.matrix, ks, args.seed, method, advance), method
 
 
-def _customers_note(prepared: Prepared) -> str:
+def _customers_note(prepared: Prepared, use_predictions: bool = False) -> str:
     out = prepared.left_out
     parts = [f"{v:,} {k.replace('_', ' ')}" for k, v in out.items() if v]
-    return f"{prepared.n:,} customers" + (f" ({', '.join(parts)} left out)" if parts else "")
+    note = f"{prepared.n:,} customers" + (f" ({', '.join(parts)} left out)" if parts else "")
+    return note + (", by their predicted value and churn risk too" if use_predictions else "")
 
 
 @tool(cli="segment sweep")
@@ -104,7 +105,7 @@ def segment_sweep(ctx: ToolContext, args: SweepArgs) -> ToolResult:
     table, method = _sweep(ctx, prepared, args)
     rec = recommend_k(ctx.llm, table, args.min_k)
     return ToolResult(
-        summary=f"Compared k = {args.k_min}..{table['k'].max()} on {_customers_note(prepared)} "
+        summary=f"Compared k = {args.k_min}..{table['k'].max()} on {_customers_note(prepared, args.use_predictions)} "
         f"({method.describe(prepared.n)}). {recommend.recommendation_text(rec)}",
         data={
             "recommendation": rec,
@@ -189,9 +190,9 @@ def segment_run(ctx: ToolContext, args: RunArgs) -> ToolResult:
         charts.map_chart(prepared.matrix, np.vectorize(lambda s: f"{s}. {name_of[s]}")(labels), args.seed)
     )
     run_id = segment_store.save_run(ctx.db, run, members, segments)
-    quality = (metrics["silhouette"], stability)
+    quality, who = (metrics["silhouette"], stability), _customers_note(prepared, args.use_predictions)
     return ToolResult(
-        summary=_run_summary(run_id, k, prepared, listing, rec, quality, method.describe(prepared.n), naming_note),
+        summary=_run_summary(run_id, k, who, listing, rec, quality, method.describe(prepared.n), naming_note),
         data={
             "run_id": run_id,
             "k": k,
@@ -216,7 +217,7 @@ def segment_run(ctx: ToolContext, args: RunArgs) -> ToolResult:
 def _run_summary(
     run_id: int,
     k: int,
-    prepared: Prepared,
+    who: str,
     listing: pd.DataFrame,
     rec: dict[str, Any] | None,
     quality: tuple[float, float],
@@ -236,7 +237,7 @@ def _run_summary(
     by = "" if rec is None else f"; k by {'the AI model' if rec['decided_by'] == 'model' else 'the elbow rule'}"
     names = "" if naming_note is None else f" Names by rules ({naming_note})."
     return (
-        f"I split your {_customers_note(prepared)} into {k} segments, {why}. {sizes} "
+        f"I split your {who} into {k} segments, {why}. {sizes} "
         f"This is now the active segmentation (run {run_id}).\n\nHow: {method.split(', ')[0]}{by}. The segments "
         f"{overlap} (silhouette {silhouette:.2f}) and come out {steady} when fitted again with another seed "
         f"(stability {stability:.2f}).{names}"
@@ -284,15 +285,18 @@ def segment_list(ctx: ToolContext, args: ListArgs) -> ToolResult:
     run_id = segment_store.run_or_active(ctx.db, args.run_id)
     listing = segment_store.listing(ctx.db, run_id)
     runs = segment_store.runs(ctx.db)
+    shown, future, said = outlook.with_outlook(ctx.db, run_id, listing)
     return ToolResult(
         summary=f"Run {run_id} has {len(listing)} segments: "
         + "; ".join(
             f"{s}. {n} ({sh:.0%})"
             for s, n, sh in zip(listing["segment"], listing["name"], listing["share"], strict=True)
         )
-        + ".",
-        data={"run_id": run_id, "segments": listing.to_dict("records"), "runs": runs.to_dict("records")},
-        tables=[Table.from_df(f"Segments of run {run_id}", listing), Table.from_df("Segmentation runs", runs)],
+        + "."
+        + (f" {said}" if said else ""),
+        data={"run_id": run_id, "segments": listing.to_dict("records"), "runs": runs.to_dict("records")}
+        | ({"outlook": future} if future else {}),
+        tables=[Table.from_df(f"Segments of run {run_id}", shown), Table.from_df("Segmentation runs", runs)],
     )
 
 
@@ -313,7 +317,12 @@ def segment_show(ctx: ToolContext, args: ShowArgs) -> ToolResult:
             raise UserError(
                 f"Run {run_id} has no segment {args.segment}.", hint=f"Its segments are 1..{len(profiles)}."
             )
-        return _show_one(run_id, listing, profiles[args.segment], args.segment, overall)
+        shown = _show_one(run_id, listing, profiles[args.segment], args.segment, overall)
+        _, future, said = outlook.with_outlook(ctx.db, run_id, listing[listing["segment"] == args.segment])
+        if future:
+            shown.summary += f" {said}"
+            shown.data["outlook"] = future[0]
+        return shown
     summary = pd.DataFrame(
         [{"segment": s, "name": n, "size": p["size"], "share": p["share"],
           "distinguished by": ", ".join(f"{d['feature']} {d['d']:+.1f}" for d in p.get("distinguishing", [])),
@@ -321,6 +330,7 @@ def segment_show(ctx: ToolContext, args: ShowArgs) -> ToolResult:
           "price range": p.get("price_range"), **p["means"]}
          for (s, p), n in zip(profiles.items(), listing["name"], strict=True)]
     )  # fmt: skip
+    summary, future, said = outlook.with_outlook(ctx.db, run_id, summary)
     chart_list = charts.run_charts(listing, overall, profiles)
     if run["metrics"].get("sweep"):
         chart_list.insert(0, charts.sweep_chart(pd.DataFrame(run["metrics"]["sweep"]), run["k"]))
@@ -328,9 +338,11 @@ def segment_show(ctx: ToolContext, args: ShowArgs) -> ToolResult:
         chart_list.append(scatter)
     return ToolResult(
         summary=f"Run {run_id} ({run['k']} segments, {run['method']}, created {run['created_at']:%Y-%m-%d %H:%M}): "
-        + "; ".join(f"{r.segment}. {r.name}: {r.description}" for r in listing.itertuples()),
+        + "; ".join(f"{r.segment}. {r.name}: {r.description}" for r in listing.itertuples()).rstrip(".")
+        + (f". {said}" if said else ""),
         data={"run_id": run_id, "segments": listing.to_dict("records"), "profiles": profiles,
-              "features": run["features"], "metrics": {k: v for k, v in run["metrics"].items() if k != "overall"}},
+              "features": run["features"], "metrics": {k: v for k, v in run["metrics"].items() if k != "overall"}}
+        | ({"outlook": future} if future else {}),
         tables=[Table.from_df(f"Segment profiles of run {run_id}", summary)],
         charts=chart_list,
     )  # fmt: skip
