@@ -126,8 +126,9 @@ def test_two_chats_each_keep_their_own_shortlist(web):
     say("tab-1", f"shortlist SKU {a} {b}")
     say("tab-2", f"shortlist SKU {c}")  # the other marketer, at the same time
     first, second = say("tab-1", "show the shortlist"), say("tab-2", "show the shortlist")
-    assert f"This chat's shortlist holds 2: {a}, {b}." in first and c not in first
-    assert f"This chat's shortlist holds 1: {c}." in second and a not in second
+    name = dict(web.get_db().execute("SELECT sku, name FROM products").fetchall())  # names in words, SKUs in tables
+    assert f"This chat's shortlist holds 2: {name[a]} and {name[b]}." in first and name[c] not in first
+    assert f"This chat's shortlist holds 1: {name[c]}." in second and name[a] not in second
     lists = web.get_db().rows("SELECT name, list(sku ORDER BY position) AS skus FROM shortlists GROUP BY 1 ORDER BY 1")
     assert lists == [{"name": "chat-tab-1", "skus": [a, b]}, {"name": "chat-tab-2", "skus": [c]}]
     assert web.agent().ctx.chat_id is None, "the shared agent itself belongs to no chat"

@@ -338,7 +338,8 @@ def test_no_customer_detail_reaches_the_model(model_shop, fake_openai):
     campaign_id = run_tool(model_shop, "campaign_draft", segment=0, skus=skus(model_shop), variants=2).data[
         "campaign_id"
     ]
-    fake_openai.reply(json.dumps(HOSTILE_REPLY))
+    playful = {"variants": [dict(v, cta_text=v["cta_text"] + "!") for v in HOSTILE_REPLY["variants"]]}
+    fake_openai.reply(json.dumps(playful))  # a revision that changes nothing is not saved: this one adds a "!"
     run_tool(model_shop, "campaign_revise", campaign_id=campaign_id, instruction="more playful")
     authors = model_shop.db.execute("SELECT author FROM campaign_versions ORDER BY version").fetchall()
     assert authors == [("model",), ("model",)]
@@ -390,3 +391,18 @@ def test_the_assistant_may_link_only_to_the_shop_or_allowed_sites_a_person_to_an
     run_tool(agent, "campaign_draft", skus=[sku], variants=1, url="https://lookbook.example.net/spring")
     run_tool(demo_ctx, "campaign_draft", skus=[sku], variants=1, url="https://evil.example/anything")  # a person
     assert demo_ctx.db.scalar("SELECT count(*) FROM campaigns") == 4
+
+
+def test_a_revision_says_what_changed_and_one_that_changes_nothing_is_not_saved(segmented):
+    campaign_id = run_tool(segmented, "campaign_draft", segment=0, skus=skus(segmented)).data["campaign_id"]
+    free = run_tool(segmented, "campaign_revise", campaign_id=campaign_id, instruction="mention free shipping over 60")
+    assert free.summary.startswith(
+        f"Revised campaign {campaign_id} (version 2): added the line “Free shipping over 60.” before the closing "
+        "line in all 3 variants."
+    )
+    assert "Free shipping over 60." in free.approval.preview_text
+    calm = run_tool(segmented, "campaign_revise", campaign_id=campaign_id, instruction="less salesy please")
+    assert "(version 3): the tone is now calm, new subject lines, new buttons" in calm.summary
+    with pytest.raises(UserError, match="unchanged: version 3 already reads that way"):
+        run_tool(segmented, "campaign_revise", campaign_id=campaign_id, instruction="less salesy please")
+    assert segmented.db.scalar("SELECT max(version) FROM campaign_versions") == 3

@@ -102,7 +102,7 @@ def test_tone_words_map_to_template_tones():
     assert tone_of("warmer") == "friendly" and tone_of("make it friendlier") == "friendly"
     assert tone_of("make it more Playful please") == "playful"
     assert tone_of("in a warm voice") == "friendly"
-    assert tone_of("a bit less formal") == "friendly" and tone_of("less pushy") == "friendly"
+    assert tone_of("a bit less formal") == "friendly" and tone_of("less pushy") == "calm"
     assert tone_of("sonnet") is None and tone_of(None) is None
 
 
@@ -181,3 +181,33 @@ def test_an_unknown_instruction_explains_the_offline_options():
     with pytest.raises(UserError) as caught:
         template_revision(brief(), template_copy(brief(), 2), "translate into Klingon")
     assert "playful" in caught.value.hint and "shorter" in caught.value.hint
+
+
+@pytest.mark.parametrize(
+    ("instruction", "line"),
+    [
+        ("mention free shipping over 60", "Free shipping over 60."),
+        ("say the sale ends Friday", "The sale ends Friday."),
+        ("please tell them that the sale ends Friday!", "The sale ends Friday!"),
+        ("add a line about our gift wrapping", "And don't forget our gift wrapping."),
+        ("mention free returns, see https://evil.example/x", "Free returns."),
+    ],
+)
+def test_without_a_model_a_point_in_the_marketers_words_becomes_its_own_line(instruction, line):
+    """ "Mention free shipping" is a revision a marketer expects to work: their words, cleaned, above the close."""
+    current = template_copy(brief(), 3)
+    revised = template_revision(brief(), current, instruction)
+    for new, old in zip(revised, current, strict=True):
+        assert new["blocks"] == [*old["blocks"][:-1], line, old["blocks"][-1]]
+        assert new["subject"] == old["subject"] and new["cta_text"] == old["cta_text"]
+    assert template_revision(brief(), revised, instruction) == revised, "asked twice, it is there once"
+
+
+@pytest.mark.parametrize("instruction", ["less salesy please", "it's too pushy", "not so urgent", "make it softer"])
+def test_less_salesy_is_a_calm_tone_with_new_words(instruction):
+    current = template_copy(brief(), 3)
+    calm = template_revision(brief(), current, instruction)
+    assert tone_of(instruction) == "calm" and all(v["tone"] == "calm" for v in calm)
+    for new, old in zip(calm, current, strict=True):
+        assert new["subject"] != old["subject"] and new["cta_text"] != old["cta_text"]
+    assert not re.search(r"don't|miss|now|hurry|today|before", all_text(calm).lower())

@@ -45,6 +45,14 @@ def test_products_by_their_position_in_the_last_table(text, skus):
     assert first_call(text, SHOWN) == ("shortlist_add", {"skus": skus})
 
 
+@pytest.mark.parametrize("text", ["the second one", "cheapest three", "top two", "the last one"])
+def test_a_bare_position_after_a_product_list_keeps_never_removes(text):
+    """With no verb, "the second one" right after a product list means those products: nothing is taken off."""
+    call = choose(Request(text, SHOWN, [], chosen="remove from the shortlist")).calls[0]
+    assert call[0] == "shortlist_add" and call[1]["skus"]
+    assert first_call("drop the second one", SHOWN) == ("shortlist_remove", {"skus": ["OUT-000002"]})
+
+
 def test_the_products_meant_carry_on_to_matching_and_ranking():
     assert first_call("which segment fits the cheapest two", SHOWN) == (
         "match_segments",
@@ -285,6 +293,19 @@ def test_an_email_for_them_after_predicted_customers_goes_to_that_outlook(found,
         "campaign_draft",
         {"skus": ["OUT-000009"], **audience},
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "sort"),
+    [("show me jackets with good margins", "margin_desc"), ("outerwear with thin margins", "margin_asc")],
+)
+def test_a_request_that_mentions_margin_is_sorted_by_it(text, sort):
+    assert first_call(text, Memory())[1]["sort"] == sort
+
+
+def test_a_bare_amount_after_under_is_a_price():
+    assert first_call("show me dresses under 50", Memory())[1]["price_max"] == 50
+    assert "price_max" not in first_call("show products with stock under 50", Memory())[1]
 
 
 @pytest.mark.parametrize(

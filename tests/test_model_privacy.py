@@ -75,6 +75,7 @@ def calls_before_approval(sku: str) -> list[tuple[str, dict]]:
         ("campaign_preview", {"campaign_id": 1, "customer": "Z01"}),
         ("campaign_preview", {"campaign_id": 1, "customer": "marigold"}),
         ("campaign_revise", {"campaign_id": 1, "instruction": "make it shorter"}),
+        ("campaign_reach", {"campaign_id": 1}),
         ("campaign_list", {}),
         ("shortlist_remove", {"skus": [sku]}),
         ("generate_demo_data", {"customers": 20}),

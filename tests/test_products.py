@@ -201,7 +201,8 @@ def test_each_chat_has_its_own_shortlist_and_the_cli_keeps_default(shop):
 
     shown = run_tool(tab1, "shortlist_show")
     assert shown.data == {"name": "chat-tab-1", "skus": [a, b]}
-    assert shown.summary == f"This chat's shortlist holds 2: {a}, {b}."
+    names = dict(shop.db.execute("SELECT sku, name FROM products").fetchall())
+    assert shown.summary == f"This chat's shortlist holds 2: {names[a]} and {names[b]}.", "names; SKUs in the table"
     assert run_tool(tab2, "shortlist_show").data == {"name": "chat-tab-2", "skus": [c]}
     cli = run_tool(shop, "shortlist_show")
     assert cli.data == {"name": "default", "skus": []}
@@ -265,5 +266,18 @@ def test_shortlisting_a_sold_out_product_says_so(shop):
     sold_out, in_stock = shop.db.df("SELECT sku FROM products WHERE stock > 0 ORDER BY sku LIMIT 2").sku.tolist()
     shop.db.execute("UPDATE products SET stock = 0 WHERE sku = ?", [sold_out])
     result = run_tool(shop, "shortlist_add", skus=[sold_out, in_stock], shortlist="w")
-    assert f"Out of stock: {sold_out}" in result.summary and in_stock not in result.summary.split("Out of stock")[1]
+    name = dict(shop.db.execute("SELECT sku, name FROM products").fetchall())
+    out = result.summary.split("Out of stock: ")[1]
+    assert out.startswith(name[sold_out]) and name[in_stock] not in out
     assert "Out of stock" not in run_tool(shop, "shortlist_add", skus=[in_stock], shortlist="v").summary
+
+
+def test_a_search_answers_in_words_not_flags(shop):
+    dresses = run_tool(shop, "find_products", category=["Dresses"], price_max=50, limit=100)
+    total = dresses.data["total"]
+    assert total > 1
+    assert dresses.summary == f"{total} dresses under €50; the ones with most stock first."
+    paged = run_tool(shop, "find_products", sort="margin_desc", limit=5)
+    assert paged.summary == f"{paged.data['total']:,} products; best margin first, showing the first 5."
+    one = run_tool(shop, "find_products", search=paged.data["skus"][0], brand=["x", "y"])
+    assert one.summary.startswith("No products match"), "what to loosen still names the filters"

@@ -209,6 +209,8 @@ def test_nonsense_from_the_model_falls_back_to_the_rule(model_ctx, fake_openai, 
     rec = run.data["recommendation"]
     assert rec["decided_by"] == "rule" and rec["k"] == 4 and "no usable answer" in rec["fallback"]
     assert run.data["named_by"] == "rule" and "no usable names" in run.summary
+    assert run.summary.startswith(f"I split your {run.data['customers']:,} customers into 4 segments, the clearest")
+    assert "Biggest: " in run.summary.split("How:")[0] and "silhouette" not in run.summary.split("How:")[0]
     assert adjusted_rand_score(truth.loc[members(model_ctx.db, run.data["run_id"]).index],
                                members(model_ctx.db, run.data["run_id"])) > 0.9  # fmt: skip
 

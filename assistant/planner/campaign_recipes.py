@@ -176,7 +176,21 @@ RANDOM_CUSTOMER = (
 
 recipe("revise")(campaign_action("campaign_revise", "Check the new preview, then press **Approve**."))
 recipe("send")(campaign_action("campaign_send", SEND_ANSWER))
-recipe("send_count")(campaign_action("campaign_send", SEND_ANSWER, dry_run=True))
+
+
+@recipe("send_count")
+def send_count(req: Request) -> Plan:
+    """A dry run of the send; for a draft (not approved, so a dry run is refused) the reach instead: how many it
+    would go to and who would be skipped, which a marketer wants to know before approving."""
+    tried = req.last("campaign_send")
+    if tried is None or tried.ok or "not approved" not in str(tried.result.get("error", "")):
+        return campaign_action("campaign_send", SEND_ANSWER, dry_run=True)(req)
+    if req.last("campaign_reach") is None:
+        return call("campaign_reach", campaign_id=tried.arguments["campaign_id"])
+    req.done = [s for s in req.done if s.name != "campaign_send"]
+    return Plan(answer=report(req, "When the copy is right, press **Approve** under the preview, then *send it*."))
+
+
 recipe("pause")(campaign_action("campaign_pause", "Say *resume sending* to carry on."))
 recipe("cancel")(campaign_action("campaign_cancel", ""))
 recipe("reject")(campaign_action("campaign_reject", "Draft a new one when you are ready."))

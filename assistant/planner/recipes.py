@@ -251,9 +251,21 @@ def shortlist_show(req: Request) -> Plan:
     return once(req, "shortlist_show", "Next: *which segment fits them*.")
 
 
+# Words that take something off; without one, "the second one", "cheapest three" after a list mean keep those.
+REMOVING = (
+    r"\b(?:remove|drop|delete|take\b.*\b(?:off|out)|unpick|unshortlist|get rid|rid of|clear|empty|swap|ditch|scrap"
+    r"|lose|exclude|without|minus|forget|never ?mind|not (?:that|this|those|these|the)|no longer|don'?t (?:want|need)"
+    r"|(?:do not|doesn'?t|won'?t) (?:want|need|fit|work))\b"
+)
+
+
 @recipe("shortlist_remove")
 def shortlist_remove(req: Request) -> Plan:
+    if not req.done and not req.has(REMOVING) and not req.has(r"\bclear|\bempty"):
+        return shortlist_add(req)  # a bare position never removes: nothing is lost by keeping
     if req.done:
+        if req.last("shortlist_add"):
+            return shortlist_add(req)
         return Plan(answer=report(req, ""))
     skus = slots.skus(req.text) or slots.pick_products(req.text, req.memory) or []
     if not skus:

@@ -42,11 +42,13 @@ ORDERINGS = [
 SORT_WORDS = [  # (pattern, find_products sort): "cheapest shoes", "top 5 products by margin"
     (r"cheapest|lowest price|least expensive", "price_asc"),
     (r"most expensive|priciest|highest price", "price_desc"),
+    (r"(?:low|lowest|worst|poor|thin) margin", "margin_asc"),
     (r"(?:best|highest|top|by|high|most) margin|most profitable", "margin_desc"),
     (r"newest|new arrivals|latest|just (?:in|arrived)", "newest"),
     (r"low(?:est)? (?:on )?stock|running (?:low|out)|least stock|almost sold out", "stock_asc"),
     (r"overstock|most stock|too much stock|excess stock|too much of", "stock_desc"),
 ]
+MARGIN = re.compile(r"\bmargins?\b|profitab")  # "jackets with good margins": a mention of margin sorts by it
 ABOVE = r"(?:over|above|more than|greater than|at least|from|>=?)\s*"
 BELOW = r"(?:under|below|less than|at most|up to|cheaper than|<=?)\s*"
 AMOUNT = r"(?:[€$£]\s*(\d+(?:[.,]\d+)?)|(\d+(?:[.,]\d+)?)\s*(?:€|\$|£|eur(?:os?)?\b|dollars?\b|pounds?\b|bucks\b))"
@@ -142,6 +144,8 @@ def product_filters(text: str, vocabulary: Vocabulary) -> dict[str, Any]:
     priced = r"(?:price[sd]?|costing|costs?)\s+"
     for bound, key in ((BELOW, "price_max"), (ABOVE, "price_min")):
         m = re.search(priced + bound + r"[€$£]?\s*(\d+(?:\.\d+)?)", t) or re.search(bound + AMOUNT, t)
+        if m is None and not re.search(r"stock|margin|units|%|percent", t):  # "dresses under 50": a price
+            m = re.search(bound + r"(\d+(?:\.\d+)?)\b(?!\s*(?:items|pieces|products|left|orders|customers|days))", t)
         if m:
             filters[key] = float(next(g for g in m.groups() if g).replace(",", "."))
     if categories := [c for c in vocabulary.categories if re.search(rf"\b{re.escape(c.lower())}\b", t)]:
@@ -152,7 +156,10 @@ def product_filters(text: str, vocabulary: Vocabulary) -> dict[str, Any]:
         filters["search"] = singular(m.group(1).strip())
     elif "category" not in filters and (noun := _product_noun(t)):
         filters["search"] = noun
-    if sort := next((key for pattern, key in SORT_WORDS if re.search(pattern, t)), None):
+    sort = next((key for pattern, key in SORT_WORDS if re.search(pattern, t)), None)
+    if sort is None and "min_margin" not in filters and MARGIN.search(t):  # a margin floor is a filter, not an order
+        sort = "margin_desc"
+    if sort:
         filters["sort"] = sort
     if m := re.search(r"\btop\s+" + NUMBER + r"\b|\b" + NUMBER + r"\s+(?:\w+\s+)?(?:products|items)\b", t):
         filters["limit"] = as_number(m.group(1) or m.group(2))

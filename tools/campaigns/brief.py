@@ -37,7 +37,7 @@ class VariantCopy(BaseModel):
     preheader: str = Field("", description="Preview text shown after the subject, at most 90 characters.")
     blocks: list[str] = Field(
         min_length=1,
-        max_length=6,  # room for a discount code line the marketer adds to a full template body
+        max_length=8,  # room for a discount code line and the marketer's own lines added to a full template body
         description="2-4 short paragraphs of body text (no greeting, no links); <b> and <em> allowed.",
     )
     cta_text: str = Field(description="Button text, 2-4 words, e.g. 'Shop the edit'.")

@@ -12,6 +12,7 @@ from typing import Any
 
 from storage.errors import UserError
 from tools.campaigns.brief import ANGLES, LABELS, CopyBrief, VariantCopy, truncate
+from tools.campaigns.copy_points import point_line, with_point
 
 # -- templates -----------------------------------------------------------------------------------
 TONE_ALIASES = {
@@ -36,6 +37,15 @@ TONE_ALIASES = {
     "premium": "luxurious",
     "sophisticated": "luxurious",
     "classy": "luxurious",
+    "calm": "calm",
+    "gentle": "calm",
+    "gentler": "calm",
+    "soft": "calm",
+    "subtle": "calm",
+    "relaxed": "calm",
+    "understated": "calm",
+    "low-key": "calm",
+    "laid-back": "calm",
 }
 
 # Per tone, one subject per angle (benefit, urgency, curiosity, personal, value): five really different lines.
@@ -75,6 +85,13 @@ SUBJECTS = {
         "{{ first_name }}, an exclusive selection for you",
         "{{ brand }}: timeless {{ category }} at {{ price }}",
     ],
+    "calm": [  # no pressure at all: what "less salesy", "not so pushy" ask for
+        "New in our {{ category }}, when you have a moment",
+        "Have a look at the {{ product }}",
+        "A piece we thought you might like",
+        "{{ first_name }}, something we picked out for you",
+        "{{ brand }} {{ category }}, {{ price }}",
+    ],
 }
 PREHEADERS = [
     "Comfort and style, picked from our newest arrivals.",
@@ -89,6 +106,7 @@ CTAS = {
     "urgent": ["Shop before it's gone", "Get it now", "Don't miss out", "Claim my pick", "Shop now"],
     "formal": ["Discover more", "View the collection", "Learn more", "View your selection", "Explore the range"],
     "luxurious": ["Discover the piece", "Reserve yours", "Explore", "View your selection", "Discover the collection"],
+    "calm": ["Have a look", "See the details", "Browse at leisure", "View my pick", "See the range"],
 }
 OPENERS = {
     "friendly": "We've been looking forward to showing you this one.",
@@ -96,6 +114,7 @@ OPENERS = {
     "urgent": "Quick heads-up: this is one of our most wanted pieces right now.",
     "formal": "We are pleased to present a new addition to our collection.",
     "luxurious": "Some pieces are simply made to be remembered.",
+    "calm": "No rush: here is something we thought you might like.",
 }
 CLOSINGS = {
     "friendly": "Happy browsing!",
@@ -103,6 +122,7 @@ CLOSINGS = {
     "urgent": "Stock is limited, so don't wait too long.",
     "formal": "We look forward to welcoming you.",
     "luxurious": "We look forward to seeing you again.",
+    "calm": "Whenever you are ready, it will be here.",
 }
 LOW_STOCK = 50  # units: when every product in the email is at or under this, scarcity lines are true
 # Scarcity and popularity claims the data must back (the model is told the same: no invented stock levels).
@@ -147,12 +167,17 @@ DEFAULT_FLAVOUR = "Picked with your style in mind, from the pieces customers lik
 def tone_of(text: str | None) -> str | None:
     """The template tone a request names ('elegant' -> 'luxurious', 'less formal' -> 'friendly'), or None."""
     words = re.findall(r"[a-z-]+", (text or "").lower())
-    for before, word in zip(["", *words], map(_positive, words), strict=False):
+    for i, word in enumerate(map(_positive, words)):
         if word in TONE_ALIASES:
-            if before != "less":
+            if not _toned_down(words[max(i - 2, 0) : i]):
                 return TONE_ALIASES[word]
-            return "formal" if TONE_ALIASES[word] == "friendly" else "friendly"
+            return {"friendly": "formal", "urgent": "calm"}.get(TONE_ALIASES[word], "friendly")
     return None
+
+
+def _toned_down(before: list[str]) -> bool:
+    """ "less salesy", "too pushy", "not so formal": the words before a tone ask for less of it."""
+    return bool(before) and (before[-1] in {"less", "too", "not"} or before == ["not", "so"] or before == ["not", "as"])
 
 
 def _positive(word: str) -> str:
@@ -226,10 +251,11 @@ def _flavour(audience: list[dict[str, Any]]) -> str:
 
 # -- offline revisions ---------------------------------------------------------------------------
 OFFLINE_HINT = (
-    "Without a model I can: make it shorter or longer; change the tone (playful, urgent, formal, friendly, "
-    'luxurious) of the subject, the button or everything; set a subject or button text in quotes (subject "..."); '
+    "Without a model I can: make it shorter or longer; change the tone (playful, urgent, formal, friendly, luxurious, "
+    'calm) of the subject, the button or everything; set a subject or button text in quotes (subject "..."); '
     "add or remove emoji; add the first name to the subject; add a discount code you have set up in your shop "
-    "(add the code SPRING20 for 10% off); all for one variant if you name it (variant B)."
+    "(add the code SPRING20 for 10% off); add a line in your words (mention free shipping over 60); "
+    "all for one variant if you name it (variant B)."
 )
 # A code the marketer set up in the shop: in capitals (SPRING20) or in quotes. Copy never invents one.
 _CODE = re.compile(r"\bcode\b\W{0,3}?(?:[\"“']([A-Za-z0-9_-]{3,24})[\"”']|([A-Z0-9][A-Z0-9_-]{2,23})\b)")
@@ -304,6 +330,8 @@ def template_revision(brief: CopyBrief, current: list[dict[str, Any]], instructi
             variant[key] = value
             changed = True
         revised.append(VariantCopy.model_validate(variant).model_dump() | _extras(variant))
+    if not changed and (line := point_line(instruction)):  # "mention free shipping over 60": their own words
+        return [v if scope and v["variant"].lower() not in scope else with_point(v, line) for v in current]
     if not changed:
         raise UserError(f"I could not apply “{instruction}” without a model.", hint=OFFLINE_HINT)
     return revised

@@ -23,6 +23,8 @@ from storage.db import Database
 from storage.errors import UserError
 from storage.segments import active_run_id, require_active_run
 from tools.campaigns.brief import Copy, audience_for, brief_for, default_name, outlook_for
+from tools.campaigns.copy_points import describe_changes
+from tools.campaigns.copy_templates import OFFLINE_HINT
 from tools.campaigns.copywriting import revise_copy, write_copy
 from tools.campaigns.preview_customer import PreviewCustomer, recommended_for
 from tools.campaigns.render import CampaignRenderer, Recipient
@@ -132,6 +134,13 @@ def campaign_revise(ctx: ToolContext, args: ReviseArgs) -> ToolResult:
     outlook = outlook_for(ctx.db, campaign["run_id"], segments, scores.Outlook.from_json(campaign["outlook"]))
     brief = brief_for(ctx.db, skus, audience, None, outlook)
     copy = revise_copy(ctx, brief, _variants(previous), args.instruction)
+    changes = describe_changes(_variants(previous), copy.variants)
+    if changes is None:  # an identical version would only look like progress
+        raise UserError(
+            f"Campaign {args.campaign_id} is unchanged: version {latest} already reads that way, so "
+            f"“{args.instruction}” changes nothing.",
+            hint=OFFLINE_HINT if copy.author == "template" else "Say what to change in other words.",
+        )
     version = latest + 1
     with ctx.db.transaction() as con:
         _editable(ctx.db, args.campaign_id, "revise")  # re-checked inside: nobody started sending meanwhile
@@ -139,7 +148,7 @@ def campaign_revise(ctx: ToolContext, args: ReviseArgs) -> ToolResult:
         campaigns.withdraw_approval(con, args.campaign_id)
     headline = f"Revised campaign {args.campaign_id} (version {version})"
     withdrawn = campaign["approved_version"] is not None
-    return _version_result(ctx, args.campaign_id, version, copy, headline, withdrawn=withdrawn)
+    return _version_result(ctx, args.campaign_id, version, copy, headline, withdrawn=withdrawn, changes=changes)
 
 
 @tool(cli="campaign preview")
@@ -278,6 +287,7 @@ def _version_result(
     audience: list[dict[str, Any]] | None = None,
     *,
     withdrawn: bool = False,
+    changes: str | None = None,
 ) -> ToolResult:
     renderer = CampaignRenderer.for_preview(ctx, campaign_id, version)
     first = renderer.variants[0]
@@ -286,6 +296,8 @@ def _version_result(
     by = "the model" if copy.author == "model" else "templates (no model configured)" if not copy.note else "templates"
     lines = "; ".join(f"{label}: “{s}”" for label, s in subjects.items())
     summary = f"{headline}, {len(subjects)} variant{'s' if len(subjects) != 1 else ''} written by {by}: {lines}."
+    if changes:  # a revision: what changed first, then the subject lines as they are now
+        summary = f"{headline}: {changes}. Subject lines now, written by {by.replace(' (', ', ').rstrip(')')}: {lines}."
     if withdrawn:
         summary += " The approval was withdrawn: approve the new version to send it."
     if copy.note:

@@ -166,9 +166,12 @@ def campaign_cancel(ctx: ToolContext, args: CampaignIdArgs) -> ToolResult:
     else:
         messages.cancel_queued(ctx.db, args.campaign_id)
     counts = messages.counts(ctx.db, args.campaign_id)
+    sent, unsent = counts.get("sent", 0), counts.get("cancelled", 0) + counts.get("queued", 0)
+    was = "a draft" if campaign["status"] == "draft" else "approved" if not counts else None
     return ToolResult(
-        summary=f"Cancelled campaign {args.campaign_id}. {counts.get('sent', 0):,} messages had been sent; "
-        f"{counts.get('cancelled', 0) + counts.get('queued', 0):,} will not be.",
+        summary=f"Cancelled campaign {args.campaign_id} ({was}; nothing had been sent)."
+        if was and not sent
+        else f"Cancelled campaign {args.campaign_id}. {sent:,} messages had been sent; {unsent:,} will not be.",
         data={"campaign_id": args.campaign_id, "status": "cancelled", "messages": dict(counts)},
     )
 

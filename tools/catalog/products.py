@@ -16,7 +16,9 @@ from pydantic import BaseModel, Field
 from storage import products
 from storage.db import Database
 from storage.errors import UserError
+from storage.shop import get_currency
 from tools.catalog.audience import require_products
+from tools.catalog.product_words import product_names, search_words
 from tools.context import CHAT_SHORTLIST_PREFIX, DEFAULT_SHORTLIST, ToolContext
 from tools.registry import Positional, tool
 from tools.results import Table, ToolResult
@@ -142,10 +144,8 @@ def find_products(ctx: ToolContext, args: ProductFilter) -> ToolResult:
         [*params, args.limit, args.offset],
     )
     first, last = args.offset + 1, args.offset + len(page)
-    shown = f"showing {first}-{last}" if len(page) else f"none after position {args.offset}"
     return ToolResult(
-        summary=f"{total:,} product{'s' if total != 1 else ''} match{'es' if total == 1 else ''}"
-        f"{_describe(conds)}; {shown}, sorted by {args.sort.replace('_', ' ')}.",
+        summary=search_words(args, total, first, last, get_currency(ctx.db)),
         data={"total": total, "offset": args.offset, "skus": page["sku"].tolist()},
         tables=[Table.from_df("Products", page, limit=None, total=total)],
     )
@@ -277,8 +277,9 @@ def shortlist_add(ctx: ToolContext, args: ShortlistAddArgs) -> ToolResult:
             {"name": name, "skus": skus},
         )
     listed = shortlist_skus(ctx.db, name)
-    warning = f" Out of stock: {', '.join(sold_out)}." if sold_out else ""
-    return _show(ctx, name, f"{_label(ctx, name, start=True)} now holds {len(listed)}: {', '.join(listed)}.{warning}")
+    warning = f" Out of stock: {product_names(ctx.db, sold_out)}." if sold_out else ""
+    held = product_names(ctx.db, listed)
+    return _show(ctx, name, f"{_label(ctx, name, start=True)} now holds {len(listed)}: {held}.{warning}")
 
 
 @tool(cli="shortlist show")
@@ -293,7 +294,7 @@ def shortlist_show(ctx: ToolContext, args: ShortlistArgs) -> ToolResult:
         ).fetchall()
         more = f" Other shortlists: {', '.join(r[0] for r in others)}." if others else ""
         return ToolResult(summary=f"{_label(ctx, name, start=True)} is empty.{more}", data={"name": name, "skus": []})
-    return _show(ctx, name, f"{_label(ctx, name, start=True)} holds {len(listed)}: {', '.join(listed)}.")
+    return _show(ctx, name, f"{_label(ctx, name, start=True)} holds {len(listed)}: {product_names(ctx.db, listed)}.")
 
 
 @tool(cli="shortlist remove")
@@ -317,5 +318,5 @@ def shortlist_remove(ctx: ToolContext, args: ShortlistRemoveArgs) -> ToolResult:
         ctx,
         name,
         f"Removed {len(args.skus) or len(listed)} from {_label(ctx, name)}; "
-        + (f"it holds {len(left)}: {', '.join(left)}." if left else "it is now empty."),
+        + (f"it holds {len(left)}: {product_names(ctx.db, left)}." if left else "it is now empty."),
     )

@@ -92,8 +92,9 @@ def spend_note(summary: pa.Table) -> str | None:
     direction = "more" if correlation > 0 else "less"
     lean = "low" if correlation > 0 else "high"
     return (
-        f"Here customers who buy more often spend {direction} per order (correlation {correlation:.2f}), which the "
-        f"spend model assumes away: the predicted value of frequent buyers leans {lean}."
+        f"One caution: here customers who buy more often also spend {direction} per order, which the value model "
+        f"assumes they do not, so the predicted value of frequent buyers is likely on the {lean} side "
+        f"(correlation {correlation:.2f})."
     )
 
 

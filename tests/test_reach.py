@@ -1,0 +1,50 @@
+"""Reach before approval: how many a draft would go to and who would be skipped; and a cancelled draft says so."""
+
+from __future__ import annotations
+
+from assistant.planner.memory import Memory, Request, Step
+from assistant.planner.model import choose
+from tests import campaign_fixtures
+from tools import run_tool
+
+shop_file, shop = campaign_fixtures.shop_file, campaign_fixtures.shop
+
+
+def draft(shop) -> int:
+    sku = shop.db.scalar("SELECT sku FROM products ORDER BY stock DESC LIMIT 1")
+    return run_tool(shop, "campaign_draft", skus=[sku], variants=1).data["campaign_id"]
+
+
+def test_a_draft_counts_who_it_would_go_to_and_who_is_skipped_without_rendering(shop):
+    campaign_id = draft(shop)
+    everyone = shop.db.scalar("SELECT count(*) FROM customers")
+    said_no = shop.db.df("SELECT customer_id FROM customers ORDER BY customer_id LIMIT 3")["customer_id"].tolist()
+    shop.db.execute("UPDATE customers SET email_consent = false WHERE customer_id IN (SELECT unnest(?))", [said_no])
+    reach = run_tool(shop, "campaign_reach", campaign_id=campaign_id)
+    assert reach.data["would_send"] + sum(reach.data["excluded"].values()) == everyone
+    assert reach.data["excluded"]["no_consent"] >= 3
+    assert reach.summary.startswith(
+        f"Campaign {campaign_id} is a draft (not approved yet); if it were sent now, it would go to "
+        f"{reach.data['would_send']:,} customers."
+    )
+    assert "no consent" in reach.summary and reach.summary.endswith("Nothing was sent.")
+    assert shop.db.scalar("SELECT count(*) FROM messages") == 0
+
+
+def test_how_many_on_a_draft_answers_with_the_reach_not_a_refusal():
+    error = "Campaign 4 is not approved, so it cannot be sent (status: draft)."
+    refused = Step("campaign_send", {"campaign_id": 4, "dry_run": True}, {"ok": False, "error": error})
+    memory = Memory(campaign_id=4)
+    assert choose(Request("how many people would this go to", memory, [refused])).calls == [
+        ("campaign_reach", {"campaign_id": 4})
+    ]
+    counted = Step("campaign_reach", {"campaign_id": 4}, {"ok": True, "summary": "Campaign 4 is a draft; 260."})
+    answer = choose(Request("how many people would this go to", memory, [refused, counted])).answer
+    assert answer.startswith("Campaign 4 is a draft; 260.") and "cannot be sent" not in answer
+    assert "**Approve**" in answer
+
+
+def test_cancelling_a_draft_says_nothing_had_been_sent(shop):
+    campaign_id = draft(shop)
+    cancelled = run_tool(shop, "campaign_cancel", campaign_id=campaign_id)
+    assert cancelled.summary == f"Cancelled campaign {campaign_id} (a draft; nothing had been sent)."

@@ -1,0 +1,63 @@
+"""Who a campaign would reach: a count before approving, with who is left out and why.
+
+A marketer wants the reach before pressing Approve, so this works on a draft too. Nothing is rendered,
+written or sent: it is the audience's own count (the same rules a send applies: consent, unsubscribes
+and other suppressions, invalid addresses, the frequency cap, duplicates), taken now.
+"""
+
+from __future__ import annotations
+
+from storage import campaigns, messages
+from storage import predictions as scores
+from storage.campaigns import EDITABLE
+from tools.campaigns.sending import CampaignIdArgs
+from tools.catalog.audience import describe_exclusions, scored_audience
+from tools.context import ToolContext
+from tools.registry import tool
+from tools.results import Table, ToolResult
+
+
+@tool(cli="campaign reach")
+def campaign_reach(ctx: ToolContext, args: CampaignIdArgs) -> ToolResult:
+    """Count who a campaign would go to if it were sent now, and who would be skipped and why.
+
+    Works on a draft (before approval) as well as on an approved campaign; renders and sends nothing.
+    Once sending has started, the recipients are fixed: it says how many were sent and are still to go.
+    """
+    campaign = campaigns.load(ctx.db, args.campaign_id)
+    cid, status = args.campaign_id, campaign["status"]
+    if messages.count(ctx.db, cid):
+        counts = messages.counts(ctx.db, cid)
+        return ToolResult(
+            summary=f"Campaign {cid} is {status}: its recipients are fixed. {counts.get('sent', 0):,} sent, "
+            f"{counts.get('queued', 0):,} still to send, {counts.get('failed', 0):,} failed.",
+            data={"campaign_id": cid, "status": status, "messages": dict(counts)},
+        )
+    _, excluded, eligible = scored_audience(
+        ctx.db,
+        run_id=campaign["run_id"],
+        segments=campaign["segments"],
+        skus=[],  # who is reached does not depend on the products: nothing to score
+        frequency_cap_days=ctx.settings.frequency_cap_days,
+        limit=1,
+        unknown_consent=ctx.settings.email_unknown_consent,
+        outlook=scores.Outlook.from_json(campaign.get("outlook")),
+    )
+    skipped = sum(excluded.values())
+    draft = campaign["approved_version"] is None
+    state = "a draft (not approved yet)" if draft else "approved" if status in EDITABLE else status
+    who = f"{eligible:,} customer{'s' if eligible != 1 else ''}"
+    summary = f"Campaign {cid} is {state}; if it were sent now, it would go to {who}."
+    if skipped:
+        days = ctx.settings.frequency_cap_days
+        why = describe_exclusions(excluded).replace("recently emailed", f"emailed in the last {days} days")
+        summary += f" {skipped:,} would be skipped: {why}."
+    if draft:
+        summary += " Nothing was sent."
+    rows = [{"who": "would get it", "customers": eligible}]
+    rows += [{"who": f"skipped: {reason.replace('_', ' ')}", "customers": n} for reason, n in excluded.items() if n]
+    return ToolResult(
+        summary=summary,
+        data={"campaign_id": cid, "status": status, "would_send": eligible, "excluded": excluded},
+        tables=[Table.from_rows("Reach", rows)],
+    )

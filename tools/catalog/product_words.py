@@ -1,0 +1,78 @@
+"""Product answers in a marketer's words: "11 dresses under €50; the ones with most stock first", and
+shortlists by product name (the SKUs stay in the table and in the data)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.money import format_money
+from storage.db import Database
+
+ORDER_WORDS = {
+    "stock_desc": "the ones with most stock first",
+    "stock_asc": "the ones with least stock first",
+    "price_asc": "cheapest first",
+    "price_desc": "most expensive first",
+    "margin_desc": "best margin first",
+    "margin_asc": "lowest margin first",
+    "name": "by name",
+    "newest": "newest first",
+}
+NAMES_SHOWN = 5  # a shortlist of more is summed up: "A, B, C, D, E and 3 more"
+
+
+def search_words(args: Any, total: int, first: int, last: int, currency: str) -> str:
+    """What a product search found, in words: how many of what, the filters as a person would say them,
+    the order, and which page when there is more than one."""
+    words = [_what(args.category, total)]
+    if args.brand:
+        words.append("from " + _either(args.brand))
+    if args.search:
+        words.append(f"matching “{args.search}”")
+    low, high = args.price_min, args.price_max
+    if low is not None and high is not None:
+        words.append(f"between {_money(low, currency)} and {_money(high, currency)}")
+    elif high is not None:
+        words.append(f"under {_money(high, currency)}")
+    elif low is not None:
+        words.append(f"from {_money(low, currency)} up")
+    if args.min_stock is not None:
+        words.append(f"with at least {args.min_stock:,} in stock")
+    if args.max_stock is not None:
+        words.append(f"with at most {args.max_stock:,} in stock")
+    if args.min_margin is not None:
+        words.append(f"with a margin of at least {args.min_margin:.0%}")
+    page = ""
+    if last < first:
+        page = f", none after the first {args.offset:,}"
+    elif first > 1 or last < total:
+        page = f", showing the first {last:,}" if first == 1 else f", showing {first:,}-{last:,}"
+    return f"{' '.join(words)}; {ORDER_WORDS[args.sort]}{page}."
+
+
+def _money(amount: float, currency: str) -> str:
+    """ "€50", not "€50.00": a bound the marketer typed as a whole number."""
+    written = format_money(amount, currency)
+    return written.replace(".00", "", 1) if float(amount).is_integer() else written
+
+
+def _what(categories: list[str], total: int) -> str:
+    if not categories:
+        return f"{total:,} product{'s' if total != 1 else ''}"
+    if total == 1:
+        return f"1 product in {_either(categories)}"
+    return f"{total:,} " + _either([c.lower() for c in categories], "and")
+
+
+def _either(items: list[str], joint: str = "or") -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" {joint} " + items[-1]
+
+
+def product_names(db: Database, skus: list[str]) -> str:
+    """The products by name, in the given order ("Soft Denim Jacket, Linen Shirt and 3 more"); a SKU
+    stands in for a product without a name."""
+    named = dict(db.execute("SELECT sku, name FROM products WHERE sku IN (SELECT unnest(?))", [skus]).fetchall())
+    names = [str(named.get(s) or s) for s in skus]
+    if len(names) > NAMES_SHOWN:
+        return ", ".join(names[:NAMES_SHOWN]) + f" and {len(names) - NAMES_SHOWN} more"
+    return _either(names, "and") if names else ""
