@@ -330,3 +330,16 @@ def test_segmenting_by_predicted_value_predicts_first_when_there_is_no_predictio
     features = demo_ctx.db.scalar("SELECT features FROM segment_runs WHERE is_active")
     assert "predicted_value_12m" in features
     assert "nothing has been predicted" not in answer and "by their predicted value and churn risk too" in answer
+
+
+@pytest.mark.parametrize(
+    ("text", "skus"),
+    [
+        ("cheapest three", ["OUT-000004", "OUT-000002", "OUT-000003"]),
+        ("the top two of those", ["OUT-000001", "OUT-000002"]),
+        ("second one", ["OUT-000002"]),
+    ],
+)
+def test_a_bare_position_right_after_a_product_list_picks_those_products(text, skus):
+    """No verb, a product list on screen: the marketer is pointing at rows, never removing or asking."""
+    assert first_call(text, SHOWN) == ("shortlist_add", {"skus": skus})

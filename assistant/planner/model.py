@@ -47,6 +47,12 @@ YES = re.compile(  # "yes", "sure, do it", "yes please": the step the last answe
     r"(?:(?:yes|yeah|yep|sure|ok(?:ay)?)[ ,]*)?"
     r"(?:yes|yeah|yep|sure|do it|do that|go on|please do|let'?s do (?:it|that))(?: please)?[.!]*"
 )
+# Right after a product list, a bare position ("cheapest three", "the top two of those", "second one") picks them.
+BARE_PICK = re.compile(
+    r"(?:and |ok |okay |then )?(?:the )?(?:(?:top|first|last|cheapest|priciest|dearest|most expensive|best|biggest)"
+    r"\s*)?(?:one|two|three|four|five|six|\d+|second|third|fourth|fifth)?(?: ones?)?(?: of (?:those|them|these))?"
+    r"(?:,? please| pls)?[.!]?"
+)
 SMALL = 5  # words: small talk is short ("ok", "thanks a lot"); "ok, send it now" is a request
 
 
@@ -57,6 +63,9 @@ def choose(req: Request) -> Plan:
     if req.memory.suggested and YES.fullmatch(req.text.strip().lower()):
         req.text = req.memory.suggested  # "yes": the step the last answer suggested
     intent = by_label(req.chosen) if req.chosen else None
+    text = req.text.strip().lower()
+    if intent is None and req.memory.shown == "products" and BARE_PICK.fullmatch(text) and len(text.split()) > 1:
+        intent = intents()["shortlist_add"]
     if intent is None:
         readings = understood(req.text, req.segment_names)
         if not readings or readings[0][1] < LOST:
