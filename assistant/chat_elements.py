@@ -85,9 +85,10 @@ async def show_approval(request: ApprovalRequest) -> None:
         props={"html": request.preview_html, "subject": request.subject},
         display="inline",
     )
+    shown_as = f"{request.shown_as}\n\n" if request.shown_as else ""  # the name: this screen only, not the model
     await cl.Message(
         content=f"**Draft ready for your decision**: campaign {request.campaign_id}, version {request.version}.\n\n"
-        "**Approve** allows sending exactly this version; **Revise** asks for changes; **Reject** drops it.",
+        f"{shown_as}**Approve** allows sending exactly this version; **Revise** asks for changes; **Reject** drops it.",
         elements=[preview],
         actions=[
             cl.Action(name="approve", label="Approve", payload=payload, tooltip="Allow sending this version"),

@@ -49,10 +49,13 @@ LABELS = {
 # The columns worth the first places, in order; the rest follow in the table's own order.
 PREFERRED = [
     "name", "full_name", "first_name", "last_name", "customer_id", "sku", "segment", "segment_name",
-    "category", "price", "margin", "stock", "brand", "size", "share", "score", "total_spent",
+    "category", "price", "margin", "stock", "brand", "size", "share", "predicted 12-month value (median)",
+    "share at high churn risk", "score", "total_spent",
     "sent", "unique_opens", "open_rate", "unique_clicks", "click_rate", "unsubscribes",
 ]  # fmt: skip
-MONEY = re.compile(r"price|cost|spent|revenue|amount|order_value|order value|\bsales\b", re.IGNORECASE)
+MONEY = re.compile(
+    r"price|cost|spent|revenue|amount|order_value|order value|\bsales\b|value_12m|12-month value", re.IGNORECASE
+)
 RATE = re.compile(r"rate\b|margin|share|sensitivity|affinity|probability", re.IGNORECASE)
 
 

@@ -62,3 +62,28 @@ def names(db: Database, customer_ids: list[str]) -> dict[str, str]:
         [customer_ids],
     ).fetchall()
     return {customer_id: name for customer_id, name in rows if name}
+
+
+TITLES = re.compile(r"^(?:mr|mrs|ms|miss|mx|dr|prof)\.?\s+", re.IGNORECASE)
+_FULL = "trim(regexp_replace(concat_ws(' ', trim(first_name), trim(last_name)), '\\s+', ' ', 'g'))"
+NAMED_SQL = (  # constants only: the name is a parameter
+    "SELECT customer_id, first_name, " + _FULL + " AS full_name, count(*) OVER () AS matches FROM customers"  # noqa: S608
+    " WHERE lower(trim(first_name)) = $n OR lower(trim(last_name)) = $n OR lower(" + _FULL + ") = $n"
+    " ORDER BY customer_id LIMIT 1"
+)
+
+
+def named(db: Database, name: str) -> tuple[int, dict[str, str] | None]:
+    """Customers whose first, last or full name is `name` (any case, spacing and a title like "Mr" ignored):
+    how many there are, and the first by ID with its `customer_id`, `first_name` and `full_name`.
+
+    A marketer says "Anna" or "Mr Jones", not an ID; several Annas are normal, so the caller shows the
+    first and says how many share the name rather than refusing."""
+    wanted = " ".join(TITLES.sub("", name.strip()).split()).lower()
+    if not wanted:
+        return 0, None
+    rows = db.rows(NAMED_SQL, {"n": wanted})
+    if not rows:
+        return 0, None
+    found = rows[0]
+    return int(found.pop("matches")), {k: str(v) if v is not None else "" for k, v in found.items()}

@@ -185,6 +185,20 @@ def risk_bands(db: Database) -> pd.DataFrame:
         ORDER BY CASE churn_risk WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END""")
 
 
+def by_segment(db: Database, run_id: int) -> pd.DataFrame:
+    """Per segment of a run: how many members are scored, their median predicted 12-month value and the share
+    of them at high churn risk, by the current scores (empty when nothing has been predicted)."""
+    if not db.scalar("SELECT count(*) FROM predictions"):
+        return pd.DataFrame(columns=["segment", "scored", "median_value_12m", "high_risk_share"])
+    return db.df(
+        """SELECT m.segment, count(s.customer_id) AS scored, round(median(s.value_12m), 2) AS median_value_12m,
+                  round(avg((s.churn_risk = 'high')::INTEGER), 3) AS high_risk_share
+           FROM segment_members m LEFT JOIN predictions s USING (customer_id)
+           WHERE m.run_id = ? GROUP BY m.segment ORDER BY m.segment""",
+        [run_id],
+    )
+
+
 def alive_by_recency_frequency(db: Database) -> pd.DataFrame:
     """Mean probability active and customers per (repeat purchases, days since the last purchase) band."""
     return db.df("""

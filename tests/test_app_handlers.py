@@ -237,6 +237,13 @@ def test_a_draft_shows_a_sandboxed_preview_with_three_decision_buttons(web):
     ]
 
 
+def test_a_preview_for_a_named_customer_says_who_it_is_on_the_marketers_screen(web):
+    who = "3 customers are called Anna; this is Anna Kowalski (customer C0000123)."
+    request = ApprovalRequest(campaign_id=7, version=2, subject="Hello", preview_html="<p>Hi Anna</p>", shown_as=who)
+    ctx = run_handler(lambda: show_approval(request))
+    assert who in texts(ctx)
+
+
 def test_approve_on_a_campaign_that_does_not_exist_explains_and_approves_nothing(web):
     action = cl.Action(name="approve", payload={"campaign_id": 999, "version": 1}, label="Approve")
     ctx = run_handler(web.on_approve, lambda: action)

@@ -184,10 +184,55 @@ def test_preview_as_a_customer_uses_their_name_and_best_product(segmented):
 
     segmented.actor = "agent"  # the assistant may look at the layout, not at the person
     as_agent = run_tool(segmented, "campaign_preview", campaign_id=campaign_id, customer=customer["customer_id"])
-    assert customer["first_name"] not in as_agent.approval.preview_text + json.dumps(as_agent.data)
+    assert customer["first_name"] not in as_agent.summary + json.dumps(as_agent.data)
+    assert f"Hi {customer['first_name']}," in as_agent.approval.preview_text, "the marketer's screen shows the name"
 
     with pytest.raises(UserError, match="no variant 'Q'"):
         run_tool(segmented, "campaign_preview", campaign_id=campaign_id, variant="Q")
+
+
+def add_people(ctx, people):
+    """Customers with chosen names, made up so no demo customer shares them (the demo's names are random)."""
+    for customer_id, first, last in people:
+        ctx.db.execute(
+            "INSERT INTO customers (customer_id, email, first_name, last_name, source) VALUES (?, ?, ?, ?, 'test')",
+            [customer_id, f"{customer_id.lower()}@example.com", first, last],
+        )
+
+
+def test_preview_for_a_customer_named_in_words_finds_them_by_first_last_or_full_name(segmented):
+    add_people(segmented, [("Z3", "Elowen", "Kowalczyk"), ("Z1", "elowen", "Nowakowska"), ("Z2", "Elowen", "Berg")])
+    add_people(segmented, [("Z4", "Peregrine", "Thistlewood")])
+    campaign_id = run_tool(segmented, "campaign_draft", segment=0, skus=skus(segmented)).data["campaign_id"]
+
+    several = run_tool(segmented, "campaign_preview", campaign_id=campaign_id, customer="ELOWEN")
+    assert several.summary.startswith("3 customers are called Elowen; this is elowen Nowakowska (customer Z1).")
+    assert several.data["customer"] == "Z1" and "Hi Elowen," in several.approval.preview_text
+    assert several.approval.shown_as == "3 customers are called Elowen; this is elowen Nowakowska (customer Z1)."
+
+    for reference in ("Mr Thistlewood", "thistlewood", "peregrine  THISTLEWOOD", "Z4"):
+        found = run_tool(segmented, "campaign_preview", campaign_id=campaign_id, customer=reference)
+        assert (found.data["customer"], found.data["customers_with_that_name"]) == ("Z4", 1), reference
+        assert "as Peregrine Thistlewood (customer Z4) sees it" in found.summary
+        assert found.approval.shown_as == "Shown as Peregrine Thistlewood (customer Z4)."
+
+    with pytest.raises(UserError, match=r"No customer has the ID or the name 'Zorro'.*first, last and full") as err:
+        run_tool(segmented, "campaign_preview", campaign_id=campaign_id, customer="Zorro")
+    assert "random customer" in err.value.hint
+
+
+def test_a_named_preview_tells_the_model_the_id_and_the_count_never_the_name(segmented):
+    add_people(segmented, [("Z1", "Elowen", "Kowalczyk"), ("Z2", "Elowen", "Berg")])
+    campaign_id = run_tool(segmented, "campaign_draft", segment=0, skus=skus(segmented)).data["campaign_id"]
+    segmented.actor = "agent"
+
+    one = run_tool(segmented, "campaign_preview", campaign_id=campaign_id, customer="Elowen Kowalczyk")
+    assert "as customer Z1 sees it" in one.summary
+    several = run_tool(segmented, "campaign_preview", campaign_id=campaign_id, customer="elowen")
+    assert several.summary.startswith("2 customers share that name; this is the first by ID, customer Z1.")
+    told = json.dumps([one.summary, one.data, several.summary, several.data]).lower()
+    assert "kowalczyk" not in told and "elowen" not in told
+    assert "Elowen Kowalczyk" in several.approval.shown_as, "the name is for the marketer's screen"
 
 
 def test_campaign_list_shows_state_and_versions(segmented):

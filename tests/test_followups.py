@@ -11,7 +11,10 @@ from assistant.planner.analytics import understand
 from assistant.planner.memory import Memory, Request, Step
 from assistant.planner.model import OfflinePlanner, choose
 from assistant.planner.vocabulary import Vocabulary
+from tests import campaign_fixtures
 from tools.registry import run_tool
+
+shop_file, shop = campaign_fixtures.shop_file, campaign_fixtures.shop  # a small demo shop, copied per test
 
 PAGE = [
     {"sku": "OUT-000001", "price": 120.0, "margin": 0.5, "stock": 10},
@@ -204,16 +207,41 @@ def test_a_figure_is_labelled_as_what_it_is(text, label):
     assert understand(text).label == label
 
 
-def test_a_preview_as_someone_by_name_shows_a_random_customer_and_says_why():
-    memory = Memory(campaign_id=4)
-    first = choose(Request("show it as Anna would see it", memory, []))
-    assert first.calls[0][0] == "query_data", "names are not looked up: a customer is picked at random"
-    sampled = Step("query_data", {}, {"ok": True, "tables": [{"columns": ["customer_id"], "rows": [["C0042"]]}]})
-    then = choose(Request("show it as Anna would see it", memory, [sampled]))
-    assert then.calls == [("campaign_preview", {"campaign_id": 4, "customer": "C0042"})]
-    shown = Step("campaign_preview", then.calls[0][1], {"ok": True, "summary": "Campaign 4 as customer C0042 sees it."})
-    answer = choose(Request("show it as Anna would see it", memory, [sampled, shown])).answer
-    assert answer.startswith("I look no one up by name") and "Campaign 4 as customer C0042 sees it." in answer
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("show it as Anna would see it", "Anna"),
+        ("preview for Anna", "Anna"),
+        ("preview it for anna", "anna"),
+        ("what would Mr Jones get", "Mr Jones"),
+        ("how would Anna Kowalski see it?", "Anna Kowalski"),
+        ("show the version Anna gets", "Anna"),
+    ],
+)
+def test_a_preview_for_someone_named_in_the_chat_passes_the_name_to_the_tool(text, name):
+    assert first_call(text, Memory(campaign_id=4)) == ("campaign_preview", {"campaign_id": 4, "customer": name})
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["preview it for everyone", "show it as a customer would see it", "preview it for Black Friday", "show variant B"],
+)
+def test_words_that_are_not_a_customer_are_not_looked_up_as_one(text):
+    call = first_call(text, Memory(campaign_id=4, customers=["C0042"]))
+    assert call[0] == "campaign_preview" and call[1].get("customer") in {None, "C0042"}
+
+
+def test_a_named_preview_says_how_many_share_the_name_or_that_no_one_has_it(shop):
+    from tests.test_campaigns import add_people, skus
+
+    add_people(shop, [("Z1", "Elowen", "Kowalczyk"), ("Z2", "Elowen", "Berg")])
+    run_tool(shop, "campaign_draft", skus=skus(shop))
+    agent = Agent(shop, OfflinePlanner(lambda: Vocabulary.from_db(shop.db)))
+    _, answer = say(agent, Conversation(), "show campaign 1 as Elowen would see it")
+    assert "2 customers share that name; this is the first by ID, customer Z1" in answer
+    assert "Kowalczyk" not in answer, "the answer is built from what the model may see: ID, not name"
+    _, answer = say(agent, Conversation(), "show campaign 1 as Zorro would see it")
+    assert "No customer has the ID or the name 'Zorro'" in answer and "random customer" in answer
 
 
 def test_who_is_about_to_churn_predicts_first_when_there_are_no_predictions(ctx):
@@ -257,3 +285,27 @@ def test_an_email_for_them_after_predicted_customers_goes_to_that_outlook(found,
         "campaign_draft",
         {"skus": ["OUT-000009"], **audience},
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "call"),
+    [
+        ("group them using the predictions", ("segment_sweep", {"use_predictions": True})),
+        ("cluster on future value", ("segment_sweep", {"use_predictions": True})),
+        ("split the customers into groups by predicted value", ("segment_sweep", {"use_predictions": True})),
+        ("segment into 4 groups using the churn forecast", ("segment_run", {"k": 4, "use_predictions": True})),
+        ("segment customers", ("segment_sweep", {})),
+    ],
+)
+def test_segmenting_by_the_predictions_says_so_to_the_tool(text, call):
+    assert first_call(text, Memory()) == call
+
+
+def test_segmenting_by_predicted_value_predicts_first_when_there_is_no_prediction(demo_ctx):
+    agent = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db)))
+    events, answer = say(agent, Conversation(), "segment my customers by predicted value and churn risk")
+    calls = [(e.name, e.ok) for e in events if isinstance(e, ToolEnd)]
+    assert calls == [("segment_sweep", False), ("predict", True), ("segment_sweep", True), ("segment_run", True)]
+    features = demo_ctx.db.scalar("SELECT features FROM segment_runs WHERE is_active")
+    assert "predicted_value_12m" in features
+    assert "nothing has been predicted" not in answer and "by their predicted value and churn risk too" in answer

@@ -25,17 +25,20 @@ PEOPLE = [
     ("Z04", "Griselda", "Wobbleton", "griselda at wobbleton.example.com", "555-0199", "9 Pumpkin Yard"),
     ("Z05", "Thaddeus", "Crumhorn", " Thaddeus.Crumhorn@Example.ORG ", "+1 212 555 0144", "40 Larkspur Mews"),
 ]
-SECRETS = [value.strip() for person in PEOPLE for value in person[1:]]
+# The user asks for a preview "as Marigold would see it": the first name is the user's own words, so the
+# model has it; what the lookup finds (her surname, address, phone) must not reach it.
+ASKED_FOR = ("Z06", "Marigold", "Snodgrove", "marigold.snodgrove@example.org", "+44 20 7946 0321", "5 Teasel Walk")
+SECRETS = [value.strip() for person in PEOPLE for value in person[1:]] + list(ASKED_FOR[2:])
 SECRETS += ["zebulon.quixworth", "ottoline.fenwicke", "barnabus.plimsoll", "thaddeus.crumhorn"]
 
 
 @pytest.fixture
 def shop(ctx, tmp_path):
-    """A demo shop plus five customers from a file with names, malformed addresses, phones and free text."""
+    """A demo shop plus six customers from a file with names, malformed addresses, phones and free text."""
     run_tool(ctx, "generate_demo_data", customers=300, products=30, seed=3)
     lines = ["customer_id,first_name,last_name,email,phone,address,notes,total_spent,order_count"]
     lines += [f'{c},{f},{la},"{e}",{p},{a},"call {f} {la} on {p}",{120 + i},{2 + i}' for i, (c, f, la, e, p, a) in
-              enumerate(PEOPLE)]  # fmt: skip
+              enumerate([*PEOPLE, ASKED_FOR])]  # fmt: skip
     upload = tmp_path / "upload" / "people.csv"
     upload.parent.mkdir()
     upload.write_text("\n".join(lines) + "\n")
@@ -71,6 +74,7 @@ def calls_before_approval(sku: str) -> list[tuple[str, dict]]:
         ("find_predicted_customers", {"top": 400}),
         ("campaign_draft", {"skus": [sku], "variants": 2}),
         ("campaign_preview", {"campaign_id": 1, "customer": "Z01"}),
+        ("campaign_preview", {"campaign_id": 1, "customer": "marigold"}),
         ("campaign_revise", {"campaign_id": 1, "instruction": "make it shorter"}),
         ("campaign_list", {}),
         ("shortlist_remove", {"skus": [sku]}),
@@ -137,7 +141,8 @@ def test_every_tool_answers_the_model_and_no_customer_pii_reaches_it(shop, fake_
         assert answered == asked
     shown = [json.loads(m["content"]) for m in fake_openai.requests[-1]["messages"] if m["role"] == "tool"]
     assert not [v["error"] for v in shown if "unexpectedly" in (v.get("error") or "")], "every view was built"
-    assert shop.db.scalar("SELECT count(*) FROM customers WHERE customer_id LIKE 'Z%'") == 5
+    assert shop.db.scalar("SELECT count(*) FROM customers WHERE customer_id LIKE 'Z%'") == 6
+    assert any(e.ok and e.result.data.get("customer") == "Z06" for e in ended if e.name == "campaign_preview")
     leaked = [s for s in SECRETS if s.lower() in bodies.lower()]
     assert not leaked, f"personal data sent to the model: {leaked}"
 

@@ -34,6 +34,20 @@ def test_a_compact_table_shows_six_key_columns_in_words():
     assert markdown(shown).splitlines()[0] == "| SKU | Name | Category | Gross margin | Price | Stock |"
 
 
+def test_segments_with_predictions_show_value_as_money_and_churn_risk_as_a_share():
+    table = Table(
+        name="Segments of run 1",
+        columns=["segment", "name", "size", "share", "predicted 12-month value (median)", "share at high churn risk",
+                 "named_by", "description"],
+        rows=[[1, "Loyal regulars", 700, 0.35, 412.3, 0.081, "rule", "Buy often"]],
+    )  # fmt: skip
+    shown = compact(table, "GBP")
+    assert dict(zip(shown.columns, shown.iloc[0], strict=True)) == {
+        "Segment": "1", "Name": "Loyal regulars", "Size": "700", "Share of customers": "35%",
+        "Predicted 12-month value (median)": "£412.30", "Share at high churn risk": "8.1%",
+    }  # fmt: skip
+
+
 def test_an_all_zero_or_empty_chart_is_not_drawn():
     zero = Chart.from_figure("Opens", go.Figure(go.Bar(x=["A", "B"], y=[0, 0])))
     some = Chart.from_figure("Opens", go.Figure(go.Bar(x=["A", "B"], y=[0, 3])))

@@ -395,3 +395,33 @@ def test_a_rule_name_never_pairs_both_ends_of_the_same_scale():
     assert "browse lower price points, accept higher prices and fill bigger baskets" in description
     alone = {"share": 0.5, "distinguishing": profile["distinguishing"][:2]}
     assert rule_name(alone, 2)[0] == "Budget customers"
+
+
+def test_with_predictions_segments_show_their_predicted_value_and_churn_risk(demo_ctx):
+    run_tool(demo_ctx, "shop_settings", currency="GBP")
+    run_tool(demo_ctx, "segment_run", k=3)
+    before = {name: run_tool(demo_ctx, name) for name in ("segment_list", "segment_show")}
+    for result in before.values():  # no prediction yet: nothing added, nothing refused
+        assert "outlook" not in result.data and "churn" not in result.summary
+        assert "share at high churn risk" not in result.tables[0].columns
+
+    run_tool(demo_ctx, "predict")
+    expected = demo_ctx.db.df(
+        """SELECT m.segment, round(median(p.value_12m), 2) AS value, avg((p.churn_risk = 'high')::INT) AS high
+           FROM segment_members m JOIN predictions p USING (customer_id) JOIN segment_runs r USING (run_id)
+           WHERE r.is_active GROUP BY ALL ORDER BY ALL"""
+    )
+    for name in ("segment_list", "segment_show"):
+        result = run_tool(demo_ctx, name)
+        table = result.tables[0].to_df().set_index("segment")
+        assert list(table["predicted 12-month value (median)"]) == list(expected["value"]), name
+        assert list(table["share at high churn risk"]) == [round(h, 3) for h in expected["high"]], name
+        first = expected.iloc[0]
+        assert f"segment 1 median 12-month value £{first['value']:,.2f}, {first['high']:.0%} at high churn risk" in (
+            result.summary
+        ), name
+        assert [o["segment"] for o in result.data["outlook"]] == [1, 2, 3]
+
+    one = run_tool(demo_ctx, "segment_show", segment=2)
+    assert one.data["outlook"]["median_predicted_value_12m"] == expected.iloc[1]["value"]
+    assert "By the latest prediction: segment 2 median 12-month value £" in one.summary

@@ -249,3 +249,27 @@ def test_the_summary_names_each_problem_in_words(ctx):
         con.execute("INSERT INTO products (sku, name, category, price, source) VALUES ('P1', 'Mug', NULL, 5, 't')")
     summary = run_tool(ctx, "validate_data").summary
     assert "products missing a name, category or price (1)" in summary and "product_missing_value" not in summary
+
+
+def test_products_from_an_orders_log_without_a_category_are_said_once_not_flagged_one_by_one(ctx, tmp_path):
+    log = tmp_path / "orders.csv"
+    log.write_text(
+        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID\n"
+        + "".join(f"{500 + i},S{i},Mug {i},1,2025-01-0{1 + i % 9},{5 + i},C{i % 3}\n" for i in range(12))
+    )
+    run_tool(ctx, "import_data", kind="orders", path=str(log))
+    assert ctx.db.scalar("SELECT count(*) FROM products WHERE category IS NULL") == 12
+
+    result = run_tool(ctx, "validate_data")
+    assert checks(result)["product_missing_value"]["rows"] == 0
+    assert "12 products from the orders log have no category; matching by category will not use them." in (
+        result.summary
+    )
+    assert result.data["products_from_orders_without_category"] == 12
+
+    catalogue = tmp_path / "products.csv"  # a catalogue file is the place for a category: missing there, flagged
+    catalogue.write_text("sku,name,price,category\nS1,Mug 1,6,\nNEW,Teapot,20,\n")
+    run_tool(ctx, "import_data", kind="products", path=str(catalogue))
+    result = run_tool(ctx, "validate_data", examples=10)
+    assert sorted(e.split()[0] for e in checks(result)["product_missing_value"]["examples"]) == ["NEW", "S1"]
+    assert "11 products from the orders log have no category" in result.summary

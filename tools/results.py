@@ -84,6 +84,7 @@ class ApprovalRequest(BaseModel):
     subject: str
     preview_html: str
     preview_text: str = ""
+    shown_as: str = ""  # whom the preview is personalised for, by name: the marketer's screen only, never the model
 
 
 class ConfirmationRequest(BaseModel):

@@ -14,7 +14,25 @@ from assistant.planner.memory import Plan, Request, call
 from assistant.planner.predict_recipes import chosen_by_outlook
 from assistant.planner.recipes import Recipe, products_meant, recipe, report
 
-NAMED = re.compile(r"\b(?:as|for|version) (?!I\b|A\b|The\b|Customer\b|Variant\b)([A-Z][a-z]+)\b")  # "as Anna would"
+_WORD = r"[A-Z][a-z'-]+"
+_TITLE = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?"
+NAMED = re.compile(  # "for Anna Kowalski", "as Anna would", "the version Anna gets", "what would Mr Jones get"
+    rf"\b{_TITLE} {_WORD}\b|\b(?i:as|for|would|does|version) ({_WORD}(?: {_WORD})?)\b"
+    rf"|\b({_WORD})['’]s (?:version|email|inbox|copy|preview)\b"  # "Jamal's version"
+)
+SPOKEN = re.compile(  # in lower case: "as anna would", "would mr jones get", "preview for anna"
+    r"\b(?:as|would) ((?:(?:mr|mrs|ms|miss|dr)\.? )?[a-z][a-z'-]+) (?:would|get|gets|see|sees|receive)\b"
+    r"|\bfor ((?:(?:mr|mrs|ms|miss|dr)\.? )?[a-z][a-z'-]+)\s*[?!.]*$",
+    re.IGNORECASE,
+)
+NOT_NAMES = {
+    "i", "a", "an", "the", "me", "us", "you", "it", "them", "him", "her", "this", "that", "customer", "customers",
+    "variant", "version", "segment", "campaign", "everyone", "everybody", "someone", "somebody", "anyone", "one",
+    "all", "random", "typical", "mobile", "desktop", "phone", "email", "now", "real", "approval", "review",
+    "they", "we", "people", "shoppers", "recipients", "subscribers", "each", "some", "preview", "test",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "black", "cyber", "christmas",
+    "easter", "summer", "winter", "spring", "autumn", "halloween", "valentine's", "mother's", "father's",
+}  # fmt: skip
 SEND_ANSWER = "Ask *how did it do?* in a while for the report."
 
 
@@ -94,6 +112,8 @@ def options(name: str, req: Request) -> dict[str, Any]:
     if name == "campaign_preview":
         if customer := slots.CUSTOMER_ID.search(req.text):
             found["customer"] = customer.group(0).upper()
+        elif name := customer_named(req):
+            found["customer"] = name  # looked up by the tool, in the local database
         elif req.memory.customers and (pick := _customer_position(req.text)) is not None:
             found["customer"] = req.memory.customers[min(pick, len(req.memory.customers) - 1)]
         if variant := re.search(r"\bvariant\s+([a-e])\b", req.lower):
@@ -108,22 +128,37 @@ def options(name: str, req: Request) -> dict[str, Any]:
 
 
 def _customer_position(text: str) -> int | None:
-    """Which customer of the last ranking: "the second one" -> 1; "a random customer", "as Anna would" -> 0."""
+    """Which customer of the last ranking: "the second one" -> 1; "a random customer" -> 0."""
     if m := re.search(r"\b(" + "|".join(slots.ORDINALS) + r")\b", text.lower()):
         return slots.ORDINALS[m.group(1)] - 1
     anyone = re.search(r"\b(one|a|some|random) (customer|person|shopper|one)|someone|somebody", text.lower())
-    return 0 if anyone or NAMED.search(text) else None
+    return 0 if anyone else None
+
+
+def customer_named(req: Request) -> str | None:
+    """The customer a preview is for, named in words: "as Anna would see it" -> "Anna", "what would Mr Jones
+    get" -> "Mr Jones", "preview for anna kowalski" -> no (two lower-case words are too often not a name).
+
+    The tool looks the name up in the local database; the model only ever learns the customer's ID."""
+    segments = [n.lower() for n in (req.memory.segment_names or {}).values()]
+    for m in [*NAMED.finditer(req.text), *SPOKEN.finditer(req.text)]:
+        name = next((g for g in m.groups() if g), m.group(0))
+        words = re.sub(r"['’]s$", "", name).split()  # "Mrs Okafor's inbox" -> "Mrs Okafor"
+        if words[-1].lower() in NOT_NAMES:
+            words = words[:-1]
+        if not words or words[0].lower() in NOT_NAMES or any(s.startswith(name.lower()) for s in segments):
+            continue
+        return " ".join(words)
+    return None
 
 
 @recipe("preview")
 def preview(req: Request) -> Plan:
-    """A preview; "for a random customer" (no ranking shown yet) first picks one who would receive it.
-
-    "As Anna would see it": names stay out of the chat's requests, so it is shown as a customer picked at
-    random sees it (the layout is the same for everyone; only the name and the recommended product differ)."""
-    named = NAMED.search(req.text)
-    wants_someone = named or req.has(r"\b(random|one|a|some) (customer|person|shopper)|someone|somebody")
-    if wants_someone and not req.memory.customers and not slots.CUSTOMER_ID.search(req.text):
+    """A preview; "for a random customer" (no ranking shown yet) first picks one who would receive it;
+    "as Anna would see it" passes the name on, for the tool to look up locally."""
+    wants_someone = req.has(r"\b(random|one|a|some) (customer|person|shopper)|someone|somebody")
+    by_name = customer_named(req) is not None
+    if wants_someone and not by_name and not req.memory.customers and not slots.CUSTOMER_ID.search(req.text):
         sampled = req.last("query_data")
         if sampled is None:
             return call("query_data", sql=RANDOM_CUSTOMER)
@@ -132,13 +167,7 @@ def preview(req: Request) -> Plan:
             return Plan(answer=report(req, "There is no customer to preview it for yet."))
         req.memory.customers = [str(ids[0])]
         req.done = [s for s in req.done if s.name != "query_data"]
-    plan = campaign_action("campaign_preview", "")(req)
-    if named and plan.answer and not plan.calls:
-        plan.answer = (
-            f"I look no one up by name from the chat, so here it is as a customer picked at random sees it "
-            f"({named.group(1)} would see the same, with their own name and recommended product).\n\n{plan.answer}"
-        )
-    return plan
+    return campaign_action("campaign_preview", "")(req)
 
 
 RANDOM_CUSTOMER = (

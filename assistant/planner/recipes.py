@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from assistant.planner import slots
-from assistant.planner.memory import Plan, Request, call
+from assistant.planner.memory import Plan, Request, Step, call
 from assistant.present import plain
 from assistant.prompts import HELP_EXAMPLES
 
@@ -126,21 +126,42 @@ def data_issues(req: Request) -> Plan:
 
 
 # -- segments --------------------------------------------------------------------------------------
+# "by predicted value and churn risk", "using the predictions", "on future value": cluster on the outlook too.
+BY_PREDICTION = r"predict|forecast|future (?:value|spend)|lifetime value|\bclv\b|churn"
+
+
 @recipe("segment")
 def segment(req: Request) -> Plan:
+    """Compare k then run, or run with the k asked for; "by predicted value and churn risk" clusters on the
+    predictions too, predicting first when there are none yet (as "who is about to churn?" does)."""
     k = slots.number_after(req.text, r"(?:into|k|k of|with|use|do|instead of)") or slots.number_before(
         req.text, slots.SEGMENT_WORD
     )
     k = k if k is not None else slots.number_after(req.text, r"\bgo with")
-    if k is None and not req.done:
-        return call("segment_sweep")
-    if not req.last("segment_run") and (k is not None or req.done[-1].ok):
-        return call("segment_run", k=k if k is not None else "auto")
+    use = {"use_predictions": True} if req.has(BY_PREDICTION) else {}
+    unscored = req.done and "nothing has been predicted" in str(req.done[-1].result.get("error", ""))
+    if use and unscored and not req.last("predict"):
+        return call("predict")
+    since = _since_prediction(req.done)
+    if since is None:  # predicting failed: say why
+        return Plan(answer=report(req))
+    if k is None and not since:
+        return call("segment_sweep", **use)
+    if not any(s.name == "segment_run" for s in since) and (k is not None or since[-1].ok):
+        return call("segment_run", k=k if k is not None else "auto", **use)
     if (run := req.last("segment_run")) and run.ok:
-        req.done = [run]  # the run's summary repeats the sweep's recommendation
+        req.done = [s for s in req.done if s.name == "predict"] + [run]  # the run repeats the sweep's advice
     return Plan(
         answer=report(req, "Next: *describe segment 1*, or find products to promote: *show high margin items*.")
     )
+
+
+def _since_prediction(done: list[Step]) -> list[Step] | None:
+    """The steps after a prediction this request made (all of them without one); None if predicting failed."""
+    at = max((i for i, s in enumerate(done) if s.name == "predict"), default=None)
+    if at is None:
+        return done
+    return done[at + 1 :] if done[at].ok else None
 
 
 @recipe("segment_compare")

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, field_validator
 
-from storage import campaigns, customers, messages
+from storage import campaigns
 from storage import predictions as scores
 from storage.campaigns import EDITABLE, CampaignStatus
 from storage.db import Database
@@ -24,9 +24,10 @@ from storage.errors import UserError
 from storage.segments import active_run_id, require_active_run
 from tools.campaigns.brief import Copy, audience_for, brief_for, default_name, outlook_for
 from tools.campaigns.copywriting import revise_copy, write_copy
+from tools.campaigns.preview_customer import PreviewCustomer, recommended_for
 from tools.campaigns.render import CampaignRenderer, Recipient
 from tools.campaigns.sanitise import to_plain
-from tools.catalog.audience import FEATURES_SQL, pii_visible, require_products, score_one
+from tools.catalog.audience import pii_visible
 from tools.catalog.products import resolve_skus
 from tools.context import ToolContext
 from tools.predict.outlook import OutlookArgs
@@ -65,7 +66,9 @@ class ReviseArgs(BaseModel):
 
 class PreviewArgs(BaseModel):
     campaign_id: Annotated[int, Positional()] = Field(description="The campaign to show.")
-    customer: str | None = Field(None, description="Show it as this customer (an ID) would see it.")
+    customer: str | None = Field(
+        None, description="Show it as this customer would see it: an ID, or a name (first, last or full)."
+    )
     version: int | None = Field(None, ge=1, description="Which version (default: the approved one, else the latest).")
     variant: str = Field("A", description="Which variant (A, B, ...).")
 
@@ -141,7 +144,10 @@ def campaign_revise(ctx: ToolContext, args: ReviseArgs) -> ToolResult:
 
 @tool(cli="campaign preview")
 def campaign_preview(ctx: ToolContext, args: PreviewArgs) -> ToolResult:
-    """Show one rendered email of a campaign: subject, text and HTML, optionally as a given customer sees it."""
+    """Show one rendered email of a campaign: subject, text and HTML, optionally as a given customer sees it.
+
+    The customer may be given by ID or by name ("Anna", "Mr Jones", "Anna Kowalski"); when several share
+    the name, the first by ID is shown and the preview says how many share it."""
     campaign = campaigns.load(ctx.db, args.campaign_id)
     renderer = CampaignRenderer.for_preview(ctx, args.campaign_id, args.version)
     variant = args.variant.strip().upper()
@@ -150,32 +156,38 @@ def campaign_preview(ctx: ToolContext, args: PreviewArgs) -> ToolResult:
             f"Campaign {args.campaign_id} has no variant {args.variant!r}.",
             hint=f"Its variants are {', '.join(renderer.variants)}.",
         )
-    first_name, sku, who = None, None, "a typical recipient"
-    if args.customer:
-        first_name, sku = _as_customer(ctx, args.campaign_id, renderer, args.customer)
-        who = f"customer {args.customer}"
-    if not pii_visible(ctx):
-        first_name = None  # the assistant sees the layout, not the person's name
-    rendered = renderer.preview(Recipient(args.customer or "preview", "", first_name, variant, sku, ""))
+    person = PreviewCustomer.find(ctx, args.customer) if args.customer else None
+    sku = recommended_for(ctx, args.campaign_id, renderer, person.customer_id) if person else None
+    customer_id = person.customer_id if person else "preview"
+    named = pii_visible(ctx)
+    shown = renderer.preview(Recipient(customer_id, "", person and person.first_name, variant, sku, ""))
+    # The model gets the layout, not the person: the same email with the name left out (unless shared).
+    told = shown if named else renderer.preview(Recipient(customer_id, "", None, variant, sku, ""))
+    who = person.who(named=named) if person else "a typical recipient"
+    note = f"{person.note(named=named)} " if person and person.matches > 1 else ""
     state = _state(campaign, renderer.version)
+    data: dict[str, Any] = {
+        "campaign_id": args.campaign_id,
+        "version": renderer.version,
+        "variant": variant,
+        "status": campaign["status"],
+        "subject": told.subject,
+        "paragraphs": [p.strip() for p in told.text.split("\n\n") if p.strip()],
+        "variants": list(renderer.variants),
+    }
+    if person:
+        data |= {"customer": person.customer_id, "customers_with_that_name": person.matches}
     return ToolResult(
-        summary=f"Campaign {args.campaign_id} version {renderer.version} ({state}), variant {variant} "
-        f"as {who} sees it: “{rendered.subject}”.",
-        data={
-            "campaign_id": args.campaign_id,
-            "version": renderer.version,
-            "variant": variant,
-            "status": campaign["status"],
-            "subject": rendered.subject,
-            "paragraphs": [p.strip() for p in rendered.text.split("\n\n") if p.strip()],
-            "variants": list(renderer.variants),
-        },
+        summary=f"{note}Campaign {args.campaign_id} version {renderer.version} ({state}), variant {variant} "
+        f"as {who} sees it: “{told.subject}”.",
+        data=data,
         approval=ApprovalRequest(
             campaign_id=args.campaign_id,
             version=renderer.version,
             subject=renderer.subject(variant),
-            preview_html=rendered.html,
-            preview_text=rendered.text,
+            preview_html=shown.html,
+            preview_text=shown.text,
+            shown_as=(person.note(named=True) or f"Shown as {person.who(named=True)}.") if person else "",
         ),
     )
 
@@ -334,23 +346,6 @@ def _state(campaign: dict[str, Any], version: int) -> str:
     if campaign["approved_version"] == version:
         return f"approved by {campaign['approved_by']}"
     return "not approved" if campaign["status"] in EDITABLE else campaign["status"]
-
-
-def _as_customer(
-    ctx: ToolContext, campaign_id: int, renderer: CampaignRenderer, customer_id: str
-) -> tuple[str | None, str | None]:
-    """The customer's first name and the product they would be recommended (as sent, or as scored now)."""
-    name = customers.first_name(ctx.db, customer_id, hint="Use an id from the customers table.")
-    listed, sku = messages.recommended_sku(ctx.db, campaign_id, customer_id)
-    if listed:
-        return name, sku
-    skus = list(renderer.products)
-    if not skus:
-        return name, None
-    features = ctx.db.rows(f"SELECT * FROM ({FEATURES_SQL}) WHERE customer_id = ?", [customer_id])  # noqa: S608
-    products = require_products(ctx.db, skus).to_dict("records")
-    best = max(products, key=lambda p: (score_one(features[0], p)["score"], -skus.index(p["sku"])))
-    return name, best["sku"]
 
 
 def _os_user() -> str:

@@ -12,7 +12,7 @@ from pydantic import AliasChoices, BaseModel, Field
 from storage.errors import UserError, first_line
 from storage.shop import get_currency, set_setting
 from tools.context import ToolContext
-from tools.data import currency
+from tools.data import catalogue_gaps, currency
 from tools.data.coerce import ISSUES, STAGED, stage
 from tools.data.columns import Kind, header_key, match_columns, missing_fields
 from tools.data.consent import implied_columns
@@ -156,10 +156,12 @@ def validate_data(ctx: ToolContext, args: ValidateArgs) -> ToolResult:
         changes = apply_fixes(ctx.db) if args.fix else None
     finally:
         drop_scratch(con)
-    return validation_result(report, checked, changes)
+    return validation_result(report, checked, changes, catalogue_gaps.uncategorised_from_orders(ctx.db))
 
 
-def validation_result(report: list[dict], checked: dict[str, int], changes: dict | None) -> ToolResult:
+def validation_result(
+    report: list[dict], checked: dict[str, int], changes: dict | None, uncategorised: int = 0
+) -> ToolResult:
     problems = [r for r in report if r["rows"]]
     listed = "; ".join(f"{LABELS[r['check']]} ({r['rows']:,})" for r in problems)
     summary = f"Checked {checked['customers']:,} customers"
@@ -173,12 +175,15 @@ def validation_result(report: list[dict], checked: dict[str, int], changes: dict
         )
     elif any(r["rows"] and r["action"] != "flag" for r in report):
         summary += " Run validate with fix to repair and quarantine them."
+    if uncategorised:  # information, not a problem: the log cannot know categories
+        summary += f" {catalogue_gaps.note(uncategorised)}"
     rows = [
         {k: r[k] for k in ("check", "table", "rows", "share", "action")} | {"examples": r["examples"]} for r in report
     ]
     return ToolResult(
         summary=summary,
-        data={"checked": checked, "checks": report, "changes": changes},
+        data={"checked": checked, "checks": report, "changes": changes}
+        | ({"products_from_orders_without_category": uncategorised} if uncategorised else {}),
         tables=[Table.from_rows("Validation", rows)],
     )
 

@@ -23,6 +23,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from storage.customers import ADDRESS_PATTERN, address_sql
 from storage.db import Database
+from tools.data.catalogue_gaps import FROM_ORDERS_LOG, UNCATEGORISED
 from tools.data.overview import new_run_id
 
 Action = Literal["fix", "quarantine", "flag"]
@@ -174,7 +175,7 @@ CHECKS = [
         _any_of(
             "SELECT sku, '{field}', NULL FROM products WHERE {test}",
             name="nullif(trim(name), '') IS NULL",
-            category="nullif(trim(category), '') IS NULL",
+            category=f"{UNCATEGORISED} AND NOT {FROM_ORDERS_LOG}",  # the log's own: said once (catalogue_gaps)
             price="price IS NULL",
         ),
     ),

@@ -22,7 +22,7 @@ from tools.context import ToolContext
 from tools.data.features import FEATURES, Prepared, load_features
 from tools.registry import Positional, tool
 from tools.results import Table, ToolResult, jsonable
-from tools.segments import charts, cluster, profile, recommend
+from tools.segments import charts, cluster, outlook, profile, recommend
 from tools.segments.cluster import (
     AUTO_K_MAX,
     K_LIMIT,
@@ -86,10 +86,11 @@ def _sweep(ctx: ToolContext, prepared: Prepared, args: SweepArgs) -> tuple[pd.Da
         return sweep_matrix(prepared.matrix, ks, args.seed, method, advance), method
 
 
-def _customers_note(prepared: Prepared) -> str:
+def _customers_note(prepared: Prepared, use_predictions: bool = False) -> str:
     out = prepared.left_out
     parts = [f"{v:,} {k.replace('_', ' ')}" for k, v in out.items() if v]
-    return f"{prepared.n:,} customers" + (f" ({', '.join(parts)} left out)" if parts else "")
+    note = f"{prepared.n:,} customers" + (f" ({', '.join(parts)} left out)" if parts else "")
+    return note + (", by their predicted value and churn risk too" if use_predictions else "")
 
 
 @tool(cli="segment sweep")
@@ -104,7 +105,7 @@ def segment_sweep(ctx: ToolContext, args: SweepArgs) -> ToolResult:
     table, method = _sweep(ctx, prepared, args)
     rec = recommend_k(ctx.llm, table, args.min_k)
     return ToolResult(
-        summary=f"Compared k = {args.k_min}..{table['k'].max()} on {_customers_note(prepared)} "
+        summary=f"Compared k = {args.k_min}..{table['k'].max()} on {_customers_note(prepared, args.use_predictions)} "
         f"({method.describe(prepared.n)}). {recommend.recommendation_text(rec)}",
         data={
             "recommendation": rec,
@@ -192,9 +193,9 @@ def segment_run(ctx: ToolContext, args: RunArgs) -> ToolResult:
     chosen = "" if rec is None else recommend.recommendation_text(rec) + " "
     naming = "named by the AI model" if named_by == "model" else f"named by rules ({naming_note})"
     return ToolResult(
-        summary=f"Run {run_id}: {k} segments of {_customers_note(prepared)}, {naming}; it is now the active "
-        f"segmentation. {chosen}Silhouette {metrics['silhouette']:.3f}, stability (ARI between two seeds) "
-        f"{stability:.2f}. Method: {method.describe(prepared.n)}.",
+        summary=f"Run {run_id}: {k} segments of {_customers_note(prepared, args.use_predictions)}, {naming}; "
+        f"it is now the active segmentation. {chosen}Silhouette {metrics['silhouette']:.3f}, "
+        f"stability (ARI between two seeds) {stability:.2f}. Method: {method.describe(prepared.n)}.",
         data={
             "run_id": run_id,
             "k": k,
@@ -257,15 +258,18 @@ def segment_list(ctx: ToolContext, args: ListArgs) -> ToolResult:
     run_id = segment_store.run_or_active(ctx.db, args.run_id)
     listing = segment_store.listing(ctx.db, run_id)
     runs = segment_store.runs(ctx.db)
+    shown, future, said = outlook.with_outlook(ctx.db, run_id, listing)
     return ToolResult(
         summary=f"Run {run_id} has {len(listing)} segments: "
         + "; ".join(
             f"{s}. {n} ({sh:.0%})"
             for s, n, sh in zip(listing["segment"], listing["name"], listing["share"], strict=True)
         )
-        + ".",
-        data={"run_id": run_id, "segments": listing.to_dict("records"), "runs": runs.to_dict("records")},
-        tables=[Table.from_df(f"Segments of run {run_id}", listing), Table.from_df("Segmentation runs", runs)],
+        + "."
+        + (f" {said}" if said else ""),
+        data={"run_id": run_id, "segments": listing.to_dict("records"), "runs": runs.to_dict("records")}
+        | ({"outlook": future} if future else {}),
+        tables=[Table.from_df(f"Segments of run {run_id}", shown), Table.from_df("Segmentation runs", runs)],
     )
 
 
@@ -286,7 +290,12 @@ def segment_show(ctx: ToolContext, args: ShowArgs) -> ToolResult:
             raise UserError(
                 f"Run {run_id} has no segment {args.segment}.", hint=f"Its segments are 1..{len(profiles)}."
             )
-        return _show_one(run_id, listing, profiles[args.segment], args.segment, overall)
+        shown = _show_one(run_id, listing, profiles[args.segment], args.segment, overall)
+        _, future, said = outlook.with_outlook(ctx.db, run_id, listing[listing["segment"] == args.segment])
+        if future:
+            shown.summary += f" {said}"
+            shown.data["outlook"] = future[0]
+        return shown
     summary = pd.DataFrame(
         [{"segment": s, "name": n, "size": p["size"], "share": p["share"],
           "distinguished by": ", ".join(f"{d['feature']} {d['d']:+.1f}" for d in p.get("distinguishing", [])),
@@ -294,6 +303,7 @@ def segment_show(ctx: ToolContext, args: ShowArgs) -> ToolResult:
           "price range": p.get("price_range"), **p["means"]}
          for (s, p), n in zip(profiles.items(), listing["name"], strict=True)]
     )  # fmt: skip
+    summary, future, said = outlook.with_outlook(ctx.db, run_id, summary)
     chart_list = charts.run_charts(listing, overall, profiles)
     if run["metrics"].get("sweep"):
         chart_list.insert(0, charts.sweep_chart(pd.DataFrame(run["metrics"]["sweep"]), run["k"]))
@@ -301,9 +311,11 @@ def segment_show(ctx: ToolContext, args: ShowArgs) -> ToolResult:
         chart_list.append(scatter)
     return ToolResult(
         summary=f"Run {run_id} ({run['k']} segments, {run['method']}, created {run['created_at']:%Y-%m-%d %H:%M}): "
-        + "; ".join(f"{r.segment}. {r.name}: {r.description}" for r in listing.itertuples()),
+        + "; ".join(f"{r.segment}. {r.name}: {r.description}" for r in listing.itertuples()).rstrip(".")
+        + (f". {said}" if said else ""),
         data={"run_id": run_id, "segments": listing.to_dict("records"), "profiles": profiles,
-              "features": run["features"], "metrics": {k: v for k, v in run["metrics"].items() if k != "overall"}},
+              "features": run["features"], "metrics": {k: v for k, v in run["metrics"].items() if k != "overall"}}
+        | ({"outlook": future} if future else {}),
         tables=[Table.from_df(f"Segment profiles of run {run_id}", summary)],
         charts=chart_list,
     )  # fmt: skip
