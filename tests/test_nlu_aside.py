@@ -26,10 +26,11 @@ def test_every_phrasing_kept_aside_names_an_intent_and_appears_once():
 
 
 def test_the_phrasings_kept_aside_are_understood_no_worse_than_on_2026_11_27():
-    """89% is what the planner scored on 2026-11-27 (89.9%, rounded down), when the set was written: a floor
-    that catches a regression, not a goal. Raise it when the figure rises; never tune on these phrasings."""
+    """A floor that catches a regression, not a goal: 89.9% when the set was written (2026-11-27), 94.0% after
+    that evening's new families, concepts and guards (rounded down to 93%). Raise it when the figure rises;
+    never tune on these phrasings."""
     figures = nlu.kept_aside()
     assert figures["aside_phrasings"] == len(nlu.aside_examples())
-    assert figures["aside_accuracy"] >= 0.89, figures["aside_misses"]
+    assert figures["aside_accuracy"] >= 0.93, figures["aside_misses"]
     for intent, misses in figures["aside_misses"].items():
         assert all(read_as != intent for _, read_as in misses)

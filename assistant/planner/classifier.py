@@ -4,7 +4,8 @@ Trained on the phrasings in `intents.toml` (about half a second, once per proces
 Before training and prediction, the parts that vary without changing the meaning are replaced by
 placeholders: SKUs, customer IDs, email addresses, numbers and the names of the shop's segments,
 so "describe the Weekend Warriors" reads like "describe the bargain hunters" once both are names.
-Character n-grams make it forgiving of typos ("segemnt", "valdiate").
+Character n-grams make it forgiving of typos ("segemnt", "valdiate"). The concepts a request
+touches (`concepts.py`) are added as extra words.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
+from assistant.planner.concepts import concepts
 from assistant.planner.intents import examples
 from assistant.planner.slots import CUSTOMER_ID, EMAIL, NUMBER_WORDS, SKU
 
@@ -37,9 +39,10 @@ SYNONYMS = {
     "email": r"e-?mails?|newsletters?|mailings?|mailers?",
     "engagement": r"opens|opened|open rate|clicks?|clicked|unsubscribes?|unsubscribed|bounces?|bounced|ctr",
     "bye": r"bye|goodbye|bye bye|see ya|see you(?: later| soon)?|talk (?:to you )?later|catch you later|ciao",
-    "cancel": r"call (?:it|this|that|the \w+) off",
+    "cancel": r"call (?:(?:it|this|that|the \w+) )?off",
     "cta": r"call.to.action|cta",
-    "fix": r"fix|repair|clean up|clean (?=the|my|it|this|that|them|out)|tidy(?: up)?|correct|sort out",
+    "fix": r"fix|repair|clean up|clean (?=the|my|it|this|that|them|out)|tidy(?: up)?|correct|sort out|scrub|dedupe"
+    r"|de-?dup(?:licate)?|standardi[sz]e|normali[sz]e|straighten out",
     "check": r"check|validate|valdiate|verify|inspect|audit",
     "show": r"show|display|view|see|open",
     "thanks": r"thanks|thank you|thx|cheers|ta",
@@ -58,9 +61,9 @@ SYNONYMS = {
     "shorter": r"shorter|longer|briefer|tighter|trim",
     "status": r"status|overview|big picture",
     "issues": r"issues|problems|errors|mistakes|flagged",
-    "shortlist": r"shortlist|picks|selection",
-    "keep": r"keep|save|pick|choose|select|grab",
-    "remove": r"remove|unpick|get rid of|take (?:\w+ )?(?:off|out)",
+    "shortlist": r"shortlist|picks|selection|saved list|list of picks",
+    "keep": r"keep|save|pick|choose|select|grab|lock in|hang on to|bookmark",
+    "remove": r"remove|unpick|unshortlist|get rid of|take (?:\w+ )?(?:off|out)|put (?:\w+ )?back",
     "import": r"import|upload|attach|bring in",
     "export": r"export|download",
     "next": r"next|rest|further",
@@ -84,25 +87,30 @@ def normalise(text: str, segment_names: Iterable[str] = ()) -> str:
     return " ".join(text.split())
 
 
+def features(text: str, segment_names: Iterable[str] = ()) -> str:
+    """What the classifier reads: the normalised words, then the concepts the request touches."""
+    return " ".join([normalise(text, segment_names), *concepts(text)])
+
+
 class Classifier:
     def __init__(self, texts: list[str], intents: list[str], *, c: float = 30.0) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import FeatureUnion, make_pipeline
 
-        features = FeatureUnion(
+        ngrams = FeatureUnion(
             [
                 ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b\w+\b")),
                 ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)),
             ]
         )
-        self.pipeline: Any = make_pipeline(features, LogisticRegression(C=c, max_iter=3000, class_weight="balanced"))
+        self.pipeline: Any = make_pipeline(ngrams, LogisticRegression(C=c, max_iter=3000, class_weight="balanced"))
         with one_thread():
-            self.pipeline.fit([normalise(t) for t in texts], intents)
+            self.pipeline.fit([features(t) for t in texts], intents)
 
     def ranked(self, text: str, segment_names: Iterable[str] = ()) -> list[tuple[str, float]]:
         """Every intent with its probability, likeliest first."""
-        probabilities = self.pipeline.predict_proba([normalise(text, segment_names)])[0]
+        probabilities = self.pipeline.predict_proba([features(text, segment_names)])[0]
         classes = self.pipeline.classes_
         return sorted(
             zip((str(c) for c in classes), (float(p) for p in probabilities), strict=True), key=lambda x: -x[1]

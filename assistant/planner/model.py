@@ -20,6 +20,7 @@ from typing import Any
 from assistant.chat_model import Completion, TextDelta, ToolCall
 from assistant.planner import analytics, campaign_recipes, predict_recipes  # noqa: F401 - registers their recipes
 from assistant.planner.classifier import Classifier, classifier, normalise
+from assistant.planner.concepts import topics
 from assistant.planner.intents import by_label, examples, intents
 from assistant.planner.memory import Plan, Request, read_request
 from assistant.planner.recipes import RECIPES, help_text
@@ -36,7 +37,13 @@ NOT_NOW = re.compile(
     r"|\bsend\b.*\b(later|tomorrow|tonight|next week|(mon|tues|wednes|thurs|fri|satur|sun)day|at \d)"
 )
 # "simulate the send", "count them but don't send": a count, never a real send.
-ONLY_COUNT = re.compile(r"simulat|dry.?run|rehears|without (?:send|mail|email)|how many|count|but don'?t send")
+ONLY_COUNT = re.compile(
+    r"simulat|dry.?run|rehears|practi[cs]e|estimat|eligible|without (?:send|mail|email)|how many|count|but don'?t send"
+)
+# "send it to myself first", "send me one": a test copy, never the campaign.
+TO_MYSELF = re.compile(r"\bsend (?:it |one |a copy )?(?:to )?(?:me|myself)\b|\bsend\b.*\bto (?:me|myself)\b")
+# "did it go out?", "who did we send it to?": a question about a send is not an order to send.
+ASKS_ABOUT = re.compile(r"^\W*(?:did|was|were|has|have|had|is|are|who|what|how|why|when|where)\b")
 SMALL_TALK = {"ok", "thanks", "bye", "good", "job", "well", "done", "brilliant", "excellent", "a", "lot", "so", "much"}
 YES = re.compile(  # "yes", "sure, do it", "yes please": the step the last answer suggested
     r"(?:(?:yes|yeah|yep|sure|ok(?:ay)?)[ ,]*)?"
@@ -68,9 +75,9 @@ def spelled(text: str, vocabulary: frozenset[str]) -> str:
 
     def fix(match: re.Match[str]) -> str:
         word = match.group(0)
-        if word in vocabulary or len(word) < 5 or normalise(word) != word:
+        if word in vocabulary or word in STOP or len(word) < 5 or normalise(word) != word:
             return word
-        close = difflib.get_close_matches(word, [v for v in vocabulary if v[0] == word[0]], n=1, cutoff=0.8)
+        close = difflib.get_close_matches(word, [v for v in vocabulary if v[0] == word[0]], n=1, cutoff=0.85)
         return close[0] if close else word  # a typo keeps the first letter: "weather" is not "leather"
 
     return re.sub(r"[a-z]+", fix, text.lower())
@@ -91,10 +98,14 @@ def understood(
     words = normalise(text, names).split()
     if words and set(words) <= SMALL_TALK:
         return [("smalltalk", 1.0)]
-    if not set(words) & vocabulary:
-        return []
+    if not (set(words) | set(topics(text))) & vocabulary:
+        return []  # no word (or concept) the examples know
     readings = (model or classifier()).ranked(text, names)
     allowed = [(name, p) for name, p in readings if intents()[name].allows(text)]
+    if allowed and allowed[0][0] == "send" and TO_MYSELF.search(text):
+        allowed.insert(0, ("test_send", 1.0))
+    elif allowed and allowed[0][0] == "send" and ASKS_ABOUT.search(text) and not ONLY_COUNT.search(text):
+        allowed = [reading for reading in allowed if reading[0] != "send"]
     if allowed and allowed[0][0] == "send" and ONLY_COUNT.search(text):
         allowed.insert(0, ("send_count", 1.0))
     elif allowed and allowed[0][0] == "send_count" and ONLY_COUNT.search(text):
@@ -110,9 +121,10 @@ STOP = {"the", "a", "an", "to", "of", "it", "is", "me", "my", "i", "you", "what"
 
 
 def words_of(texts: list[str]) -> frozenset[str]:
-    """The words of these phrasings, as typed and as the classifier reads them."""
+    """The words of these phrasings, as typed and as the classifier reads them, and their topics."""
     typed = {w for t in texts for w in re.findall(r"[a-z]+", t.lower())}
-    return frozenset((typed | {w for t in texts for w in normalise(t).split()}) - STOP)
+    read = {w for t in texts for w in [*normalise(t).split(), *topics(t)]}
+    return frozenset((typed | read) - STOP)
 
 
 @cache
