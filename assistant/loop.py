@@ -9,8 +9,8 @@ Whatever the model sends, the loop does not crash: bad JSON, an unknown tool, a 
 or a tool's `UserError` go back to the model as a structured error it can correct, and every tool
 call is answered (an error result at worst), so the conversation stays valid for the next request.
 Tools run as `actor="agent"`, so the registry refuses human-only tools (approving a campaign) on its
-own and never lets the agent confirm a destructive call: such a call ends with a `confirmation`
-request that the UI shows the person as a button.
+own and never lets the agent confirm a destructive call or start a real send: such a call ends with a
+`confirmation` request that the UI shows the person as a button.
 """
 
 from __future__ import annotations

@@ -149,13 +149,16 @@ def progress_text(event: ToolProgress) -> str:
 
 
 async def show_confirmation(request: ConfirmationRequest) -> None:
-    """Ask the person before a destructive call; the request stays in this session, the button holds only its id."""
+    """Ask the person before a destructive or irreversible call (a send: its own question, "Send campaign 3 to
+    1,234 customers now?"); the request stays in this session, the button holds only its id."""
     pending = cl.user_session.get("confirmations") or {}
     key = secrets.token_urlsafe(8)
     pending[key] = request
     cl.user_session.set("confirmations", pending)
+    asked = f"**{request.question}** Nothing has been done yet." if request.question else None
+    asked = asked or f"**Are you sure?** {request.message}"
     await cl.Message(
-        content=f"**Are you sure?** {request.message}\n\n**Confirm** goes ahead; **Cancel** keeps everything as it is.",
+        content=f"{asked}\n\n**Confirm** goes ahead; **Cancel** keeps everything as it is.",
         actions=[
             cl.Action(name="confirm", label="Confirm", payload={"id": key}, tooltip="Go ahead: this cannot be undone"),
             cl.Action(name="cancel", label="Cancel", payload={"id": key}, tooltip="Keep everything as it is"),

@@ -3,7 +3,8 @@
 `app.py` only registers these handlers. What the process and each chat own is `assistant.session`; how
 a turn's events are shown (steps, progress, results, the confirmation question) is `assistant.turn_view`.
 Approving a campaign happens only here, in the Approve button's callback, as the user (`actor="user"`),
-never through the agent.
+never through the agent; so does anything the agent was refused until a person confirms (a real send,
+replacing data): the Confirm button repeats that call as the user, with its step and live progress.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -19,11 +22,11 @@ import chainlit as cl
 from chainlit.logger import logger as chainlit_log
 
 from assistant.chat_elements import show_result
-from assistant.loop import Conversation
+from assistant.chat_model import ToolCall
+from assistant.loop import Conversation, Event, EventProgress, ToolEnd, ToolStart
 from assistant.planner.memory import NOTE_PREFIX
-from assistant.present import plain
 from assistant.session import agent, chat_ctx, conversation, get_db, settings
-from assistant.turn_view import TurnView, error_text, step_name
+from assistant.turn_view import TurnView, error_text
 from assistant.views import bug_view
 from storage.errors import UserError
 from tools.catalog.products import forget_chat_shortlists
@@ -175,22 +178,32 @@ async def on_say(action: cl.Action) -> None:
 
 
 async def _user_tool(name: str, *, confirmed: bool = False, **arguments: Any) -> ToolResult | None:
-    """Run a tool as the user, showing it as a step; any failure becomes a message, not a crash.
+    """Run a tool as the user, shown as the assistant's calls are: a step, and a live progress line when it
+    is slow (a confirmed send, a large import). Any failure becomes a message, not a crash.
 
     `confirmed`: the person pressed Confirm for exactly this call (destructive tools refuse otherwise)."""
-    async with cl.Step(name=step_name(name), type="tool", show_input="json") as step:
-        step.input = json.dumps(arguments)
-        ctx = replace(chat_ctx(), confirmed=confirmed)
-        try:
-            result = await asyncio.to_thread(run_tool, ctx, name, arguments)
-        except Exception as exc:  # a UserError is expected; anything else is a bug, and the chat goes on
-            if not isinstance(exc, UserError):
-                log.exception("tool %s failed", name)
-            text = error_text(exc.to_dict() if isinstance(exc, UserError) else bug_view(name, exc))
-            step.output, step.is_error = text, True
-            await cl.Message(content=text).send()
-            return None
-        step.output = plain(result.summary)
+    loop = asyncio.get_running_loop()
+    events: asyncio.Queue[Event | None] = asyncio.Queue()
+    call = ToolCall(f"user-{secrets.token_hex(6)}", name, json.dumps(arguments))
+    progress = EventProgress(lambda event: loop.call_soon_threadsafe(events.put_nowait, event), call)
+    ctx = replace(chat_ctx(), confirmed=confirmed, progress=progress)
+    view = TurnView()
+    await view.show(ToolStart(call.id, name, arguments))
+    started = time.perf_counter()
+    work = asyncio.ensure_future(asyncio.to_thread(run_tool, ctx, name, arguments))
+    work.add_done_callback(lambda _: events.put_nowait(None))  # after the progress the tool reported
+    while (event := await events.get()) is not None:
+        await view.show(event)
+    result, error = None, None
+    try:
+        result = work.result()
+    except Exception as exc:  # a UserError is expected; anything else is a bug, and the chat goes on
+        if not isinstance(exc, UserError):
+            log.exception("tool %s failed", name)
+        error = exc.to_dict() if isinstance(exc, UserError) else bug_view(name, exc)
+    await view.show(ToolEnd(call.id, name, arguments, result, error, time.perf_counter() - started))
+    if error is not None:
+        await cl.Message(content=error_text(error)).send()
     return result
 
 

@@ -14,7 +14,7 @@ from assistant.models import chat_model
 from assistant.planner.vocabulary import Vocabulary
 from cli.output import console, err_console
 from tools.context import ToolContext
-from tools.registry import get_tool
+from tools.registry import Positional, get_tool
 from tools.results import ConfirmationRequest
 
 
@@ -84,12 +84,18 @@ def _show(event: Event) -> None:
 
 
 def _confirm_command(request: ConfirmationRequest) -> str:
-    """The CLI command that repeats the refused call, confirmed."""
+    """The CLI command that repeats the refused call, confirmed (`--yes` only where the command has it: a send
+    the assistant asked for needs no flag, the person typing it is the confirmation)."""
     tool = get_tool(request.tool)
     words = ["promopilot", tool.cli or tool.name]
-    for name, value in request.arguments.items():
+    fields = tool.args_model.model_fields
+    positional = {n for n, f in fields.items() if any(isinstance(m, Positional) for m in f.metadata)}
+    arguments = sorted(request.arguments.items(), key=lambda item: item[0] not in positional)  # "send 3 --limit 5"
+    for name, value in arguments:
         flag = f"--{name.replace('_', '-')}"
-        if isinstance(value, bool):
+        if name in positional:
+            words += [shlex.quote(str(item)) for item in (value if isinstance(value, list) else [value])]
+        elif isinstance(value, bool):
             words.append(flag if value else f"--no-{flag[2:]}")
         else:
             words += [
@@ -97,7 +103,7 @@ def _confirm_command(request: ConfirmationRequest) -> str:
                 for item in (value if isinstance(value, list) else [value])
                 for part in (flag, shlex.quote(str(item)))
             ]
-    return " ".join([*words, "--yes"])
+    return " ".join([*words, "--yes"] if tool.confirm else words)
 
 
 def _as_dict(event: Event) -> dict:

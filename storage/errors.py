@@ -36,20 +36,26 @@ class DatabaseBusy(UserError):
 
 
 class NeedsConfirmation(UserError):
-    """A tool would destroy data and no person has confirmed it yet; nothing was changed.
+    """A call that waits for a person's confirmation; nothing was changed.
 
-    Raised through `ToolContext.confirm`. The registry fills in `tool` and `arguments`, so the
-    chat can offer a Confirm button that repeats exactly this call as the user (the CLI: `--yes`).
-    The assistant can never confirm: its calls always run unconfirmed.
+    Raised through `ToolContext.confirm` (the call would destroy data: it says what would be lost, and
+    refuses anyone, so the CLI needs --yes) or `ToolContext.ask_first` (the assistant asked for a step
+    that cannot be taken back, a real send: it asks what would happen, as a `question`). The registry
+    fills in `tool` and `arguments`, so the chat can offer a Confirm button that repeats exactly this
+    call as the user. The assistant can never confirm: its calls always run unconfirmed.
     """
 
-    def __init__(self, action: str, losses: list[str]) -> None:
-        super().__init__(
-            f"Nothing was changed: this would {action} {_listing(losses)}.",
-            hint="Only a person can confirm this: press Confirm in the chat, or run the command again with --yes.",
-        )
+    def __init__(self, action: str = "", losses: list[str] | None = None, *, question: str | None = None) -> None:
+        if question:
+            message = f"Nothing was done yet: {question}"
+            hint = "Only a person can go ahead: press Confirm in the chat, or run the command yourself."
+        else:
+            message = f"Nothing was changed: this would {action} {_listing(losses or [])}."
+            hint = "Only a person can confirm this: press Confirm in the chat, or run the command again with --yes."
+        super().__init__(message, hint=hint)
         self.action = action
-        self.losses = losses
+        self.losses = losses or []
+        self.question = question  # "Send campaign 3 (“Spring coats”) to 1,234 customers now?"
         self.tool: str | None = None
         self.arguments: dict[str, Any] = {}
 

@@ -160,13 +160,58 @@ def test_a_progressing_tool_updates_its_step():
     assert not ctx.emitter.delete_step.called, "a quick tool gets no separate progress line"
 
 
-def test_a_real_send_shows_live_progress_in_the_chat_while_it_runs(mail_sink, web, draft):
+def asked_to_send(web, draft, store: dict) -> tuple[ChainlitContext, dict]:
+    """An approved campaign, and "send campaign N" typed in the chat: (the page, the Confirm button)."""
     from tools.registry import run_tool
 
     campaign_id, version = draft
     run_tool(session.user_ctx(), "campaign_approve", campaign_id=campaign_id, version=version)  # the button
+    ctx = run_handler(web.on_message, lambda: cl.Message(content=f"send campaign {campaign_id}"), session_store=store)
+    buttons = {c.args[1]["name"]: c.args[1] for c in ctx.emitter.emit.call_args_list if c.args[0] == "action"}
+    return ctx, buttons
 
-    ctx = run_handler(web.on_message, lambda: cl.Message(content=f"send campaign {campaign_id}"))
+
+def press(web, button: dict, store: dict) -> ChainlitContext:
+    handler = {"confirm": web.on_confirm, "cancel": web.on_cancel}[button["name"]]
+    return run_handler(handler, lambda: cl.Action(name=button["name"], payload=button["payload"]), session_store=store)
+
+
+def test_send_in_the_chat_asks_first_and_confirm_sends_once(mail_sink, web, draft):
+    store: dict = {}
+    asked, buttons = asked_to_send(web, draft, store)
+
+    assert re.search(rf"Send campaign {draft[0]} \(“.+”\) to 2\d\d customers now\?", texts(asked))
+    assert set(buttons) == {"confirm", "cancel"} and mail_sink.received.total() == 0
+    assert web.get_db().scalar("SELECT count(*) FROM messages") == 0
+
+    done = press(web, buttons["confirm"], store)
+    sent = web.get_db().scalar("SELECT count(*) FROM messages WHERE status = 'sent'")
+    assert sent > 150 and mail_sink.received.total() == sent and set(mail_sink.received.values()) == {1}
+    assert "is sent" in texts(done)
+    assert "confirmed campaign_send" in store["conversation"].messages[-1]["content"], "the model is told"
+
+    again = press(web, buttons["confirm"], store)
+    assert "already answered" in texts(again) and mail_sink.received.total() == sent, "a Confirm counts once"
+
+
+def test_cancel_sends_nothing(mail_sink, web, draft):
+    store: dict = {}
+    _, buttons = asked_to_send(web, draft, store)
+
+    cancelled = press(web, buttons["cancel"], store)
+
+    assert "nothing was changed" in texts(cancelled)
+    assert mail_sink.received.total() == 0 and web.get_db().scalar("SELECT count(*) FROM messages") == 0
+    assert web.get_db().scalar("SELECT status FROM campaigns") == "approved"
+    assert "already answered" in texts(press(web, buttons["confirm"], store)), "Cancel used up the question"
+    assert mail_sink.received.total() == 0
+
+
+def test_a_confirmed_send_shows_live_progress_in_the_chat_while_it_runs(mail_sink, web, draft):
+    store: dict = {}
+    _, buttons = asked_to_send(web, draft, store)
+
+    ctx = press(web, buttons["confirm"], store)
 
     sent = web.get_db().scalar("SELECT count(*) FROM messages WHERE status = 'sent'")
     assert sent > 150 and mail_sink.received.total() == sent, "two batches of 150 at most"

@@ -44,3 +44,18 @@ def test_every_intent_has_a_recipe_and_enough_paraphrase_families():
 def test_no_phrasing_is_labelled_twice():
     seen = Counter(e.text.lower() for e in examples())
     assert [text for text, n in seen.items() if n > 1] == []
+
+
+def test_every_phrasing_passes_its_own_intents_guard():
+    """A guard keeps a reading from being acted on without its words ("ok" never sends); a phrasing its own
+    guard turned away could never be understood. Widen the guard, not the phrasing."""
+    turned_away = {i.name: [p for p in i.phrasings if not i.allows(p)] for i in intents().values()}
+    assert {name: phrasings for name, phrasings in turned_away.items() if phrasings} == {}
+
+
+def test_the_send_guard_wants_a_sending_word_not_a_bare_out():
+    send = intents()["send"]
+    for text in ("is it out of stock", "find out who opened it", "check out the report", "what's out of date"):
+        assert not send.allows(text), text
+    for text in ("let it go out", "get it out the door", "send it out", "begin the mailing", "go live"):
+        assert send.allows(text), text

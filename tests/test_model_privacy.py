@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from dataclasses import replace
 
 import openai
@@ -83,7 +84,8 @@ def calls_before_approval(sku: str) -> list[tuple[str, dict]]:
 
 
 CALLS_AFTER_APPROVAL = [
-    ("campaign_send", {"campaign_id": 1}),
+    ("campaign_send", {"campaign_id": 1, "dry_run": True}),
+    ("campaign_send", {"campaign_id": 1}),  # asks the person (Confirm): the assistant never starts a real send
     ("campaign_pause", {"campaign_id": 1}),
     ("campaign_report", {"campaign_id": 1}),
     ("campaign_cancel", {"campaign_id": 1}),
@@ -113,7 +115,9 @@ def test_every_tool_answers_the_model_and_no_customer_pii_reaches_it(shop, fake_
 
         async def two_turns() -> list:
             first = [e async for e in agent.run(conversation, "walk through everything", ctx=shop)]
-            run_tool(replace(shop, actor="user"), "campaign_approve", campaign_id=1, version=2, approved_by="me")
+            person = replace(shop, actor="user")
+            run_tool(person, "campaign_approve", campaign_id=1, version=2, approved_by="me")
+            run_tool(person, "campaign_send", campaign_id=1, limit=5)  # a person started it: the rest waits
             agent.max_steps = len(after) + 1
             return first + [e async for e in agent.run(conversation, "send and report", ctx=shop)]
 
@@ -126,6 +130,9 @@ def test_every_tool_answers_the_model_and_no_customer_pii_reaches_it(shop, fake_
     assert not bugs, f"tools that crashed instead of answering: {bugs}"
     for name in ("import_data", "query_data", "validate_data", "list_data_issues", "campaign_send", "campaign_report"):
         assert any(e.ok for e in ended if e.name == name), f"{name} should have worked"
+    (asked,) = [e for e in ended if e.confirmation and e.name == "campaign_send"]
+    still_to_go = r"Resume campaign 1 \(“.+”\) now\? It goes to the [\d,]+ customers still to go\."
+    assert re.fullmatch(still_to_go, asked.confirmation.question), "a resumed send says how many are left"
     agent_tools = {name for name, tool in load_all().items() if tool.agent}
     assert agent_tools <= {e.name for e in ended}, "every agent tool is exercised"
     assert len(REGISTRY) > len(agent_tools) >= 20

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -390,8 +391,15 @@ def test_the_whole_journey_works_offline(ctx, smtp_sink_url):
     assert drafted is not None and drafted.version == 2, "the revision is the version to approve"
 
     run_tool(ctx, "campaign_approve", campaign_id=drafted.campaign_id, version=drafted.version)  # the button
-    sent, report = (ends(journey.say(text, tools)) for text, tools in AFTER_APPROVAL)
-    assert sent[0].ok and report[0].ok
+    (asked,) = ends(journey.say(*AFTER_APPROVAL[0]))
+    assert asked.confirmation is not None and asked.confirmation.question.startswith(
+        f"Send campaign {drafted.campaign_id} (“"
+    )
+    assert ctx.db.scalar("SELECT count(*) FROM messages") == 0, "nothing goes out before the person confirms"
+    confirmed = replace(ctx, confirmed=True)  # the Confirm button: the same call, as the person
+    assert run_tool(confirmed, asked.confirmation.tool, asked.confirmation.arguments).data["status"] == "sent"
+    (report,) = ends(journey.say(*AFTER_APPROVAL[1]))
+    assert report.ok
     assert ctx.db.scalar("SELECT count(*) FROM messages WHERE status = 'sent'") > 0
 
 

@@ -36,7 +36,7 @@ class ToolContext:
     progress: Progress = field(default_factory=Progress)
     chat_id: str | None = None  # the chat session calling (the web UI sets it); None at the CLI
     uploads: tuple[str, ...] = ()  # files the person uploaded in this chat (the assistant may import those)
-    confirmed: bool = False  # a person confirmed a destructive call (the chat's Confirm button, the CLI's --yes)
+    confirmed: bool = False  # a person confirmed this call (the chat's Confirm button, the CLI's --yes)
 
     def confirm(self, action: str, losses: list[str]) -> None:
         """Refuse to destroy `losses` ("3,000 customers") unless a person confirmed; nothing lost needs no asking.
@@ -45,6 +45,17 @@ class ToolContext:
         losses = [loss for loss in losses if loss]
         if losses and not self.confirmed:
             raise NeedsConfirmation(action, losses)
+
+    def ask_first(self, question: str) -> None:
+        """Refuse the assistant's call until a person answers `question` ("Send campaign 3 to 1,234 customers now?").
+
+        For a step that destroys nothing but cannot be taken back, started from the chat: a real send.
+        The assistant (the offline planner or a model) may have misread the person ("I want to see it in
+        gmail before it goes out" is not "send it"), so its call waits for the person's Confirm, which
+        repeats it as the user. Not `confirm`: nothing is lost, and a person's own call (the CLI they
+        typed, a button they pressed) is the decision already, so it goes ahead without a --yes."""
+        if self.actor == "agent" and not self.confirmed:
+            raise NeedsConfirmation(question=question)
 
     def shortlist(self, name: str | None = None) -> str:
         """The shortlist a call means: the one named, else this chat's own, else `DEFAULT_SHORTLIST`.

@@ -11,7 +11,9 @@ The argument model comes from the type hint, the description from the docstring.
 the command ("segment run" makes a `run` command in a `segment` group); `agent=False` keeps a
 tool away from the model (approving a campaign is a human's decision). `confirm=True` marks a tool
 that may destroy data: it calls `ctx.confirm(...)`, which refuses until a person confirms (the CLI
-gives it `--yes`; the chat a Confirm button). The assistant's calls are never confirmed.
+gives it `--yes`; the chat a Confirm button). The assistant's calls are never confirmed. A tool whose
+step cannot be taken back (a real send) calls `ctx.ask_first(...)`: only the assistant's call waits for
+a person, since a person's own call is the decision already.
 """
 
 from __future__ import annotations

@@ -88,18 +88,20 @@ class ApprovalRequest(BaseModel):
 
 
 class ConfirmationRequest(BaseModel):
-    """A destructive call a tool refused until a person confirms it (the UI shows Confirm / Cancel).
+    """A call a tool refused until a person confirms it (the UI shows Confirm / Cancel): a destructive
+    one, or one the assistant may have misread that cannot be taken back (a real send).
 
     Confirming repeats exactly this call as the user, confirmed; the assistant cannot confirm."""
 
     tool: str
     arguments: dict[str, Any]
     message: str  # "Nothing was changed: this would replace 3,000 customers and 2 segmentations."
+    question: str | None = None  # "Send campaign 3 (“Spring coats”) to 1,234 customers now?"
 
     @classmethod
     def from_error(cls, error: Any) -> ConfirmationRequest:
         """From a `storage.errors.NeedsConfirmation` the registry has filled in."""
-        return cls(tool=error.tool, arguments=jsonable(error.arguments), message=error.message)
+        return cls(tool=error.tool, arguments=jsonable(error.arguments), message=error.message, question=error.question)
 
 
 class ToolResult(BaseModel):

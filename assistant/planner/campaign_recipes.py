@@ -220,9 +220,9 @@ def campaign_list(req: Request) -> Plan:
 @recipe("not_now")
 def not_now(req: Request) -> Plan:
     return Plan(
-        answer="OK, I am not sending it now. Sending starts only when you say *send it* (after you press "
-        "**Approve**), and it starts at once: I cannot schedule a send for later. Say *pause* to stop a send "
-        "that is under way."
+        answer="OK, I am not sending it now. Sending starts only when you say *send it* and then press "
+        "**Confirm** (after you press **Approve**), and it starts at once: I cannot schedule a send for later. "
+        "Say *pause* to stop a send that is under way."
     )
 
 

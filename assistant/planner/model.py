@@ -29,9 +29,11 @@ from assistant.planner.vocabulary import Vocabulary
 SURE = 0.3  # below this probability, ask which reading was meant
 LOST = 0.12  # below this (or with no known word), it is not a request the planner knows: show the help
 CLARIFY = "Did you mean"
-# Only a plain request sends: "don't send it yet", "send it tomorrow", "when should I send?" do not.
+# Only a plain request sends: "don't send it yet", "send it tomorrow", "when should I send?", "before it goes
+# out", "before launch" do not.
 NOT_NOW = re.compile(
-    r"\b(don'?t|do not|never|not yet|wait|hold off|before)\b.*\bsend|\bschedul|^\W*(when|should)\b.*\bsend"
+    r"\b(don'?t|do not|never|not yet|wait|hold off|before)\b.*\b(send|go(es|ing)? out|launch)|\bschedul"
+    r"|^\W*(when|should)\b.*\bsend"
     r"|\bsend\b.*\b(later|tomorrow|tonight|next week|(mon|tues|wednes|thurs|fri|satur|sun)day|at \d)"
 )
 # "simulate the send", "count them but don't send": a count, never a real send.

@@ -1,4 +1,4 @@
-"""The marketer's journey in a real browser: data, segments and a chart, a draft, Approve, send, report."""
+"""The marketer's journey in a real browser: data, segments and a chart, a draft, Approve, send (Confirm), report."""
 
 from __future__ import annotations
 
@@ -125,10 +125,15 @@ def test_the_journey_from_demo_data_to_report(page: Page, chat_app, artifacts):
     chat.answer_contains(r"version \d+ approved")
     chat.shot("06-approved")
 
-    chat.say("send it")  # about 100 recipients at 15 a second, in batches of 50: the progress line shows ~6 s
+    chat.say("send it")  # asks first, with how many it goes to; nothing is sent before Confirm
+    chat.answer_contains(r"Send campaign \d+ \(“.+”\) to [\d,]+ customers now\?")
+    confirm = page.get_by_role("button", name="Confirm")
+    chat.expect_visible(confirm, "06b-send-asks-first")
+    assert chat_app.sink.received.total() == 0, "nothing is sent before the person confirms"
+    confirm.click()  # about 100 recipients at 15 a second, in batches of 50: the progress line shows ~6 s
     progress = page.get_by_text(re.compile(r"Sending campaign \d+: \d+/\d+ \(\d+%\)"))
     chat.expect_visible(progress, "07a-sending")
-    chat.answer_contains(r"in a while for the report")
+    chat.answer_contains(r"Campaign \d+ is sent")
     expect(progress).to_have_count(0)  # the line gives way to the result
     assert chat_app.sink.received.total() > 0, "the mail sink received the campaign"
     chat.shot("07-sent")

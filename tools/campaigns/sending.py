@@ -77,13 +77,17 @@ def campaign_send(ctx: ToolContext, args: SendArgs) -> ToolResult:
     Refuses any campaign a person has not approved. The first send freezes the recipient list
     (suppressed, unsubscribed, invalid and recently emailed customers are skipped and counted);
     sending again resumes where it stopped, and nobody gets a message twice. `dry_run` renders
-    everything and sends nothing.
+    everything and sends nothing. Asked for by the assistant, a real send waits for the person's
+    Confirm, which says to how many customers it goes.
     """
     campaign = campaigns.load(ctx.db, args.campaign_id)
     _require_sendable(campaign)
     renderer = CampaignRenderer.for_campaign(ctx, args.campaign_id)  # refuses an unapproved campaign too
     if args.dry_run:
         return dry_run(ctx, campaign, renderer, args.limit)
+    question = _send_question(ctx, campaign, args.limit)
+    if question:  # asked from the chat: a person confirms first (the CLI's command is the person's own)
+        ctx.ask_first(question)
     rate = args.rate or (ctx.settings.send_rate if ctx.settings.send_rate > 0 else None)
     with _exclusive(args.campaign_id):
         transport = open_transport(ctx.settings)
@@ -230,6 +234,29 @@ def _require_sendable(campaign: dict[str, Any]) -> None:
             hint=f"A person must approve one version first: preview it (promopilot campaign preview {cid}) "
             f"and approve it in the chat or with `promopilot campaign approve {cid}`.",
         )
+
+
+def _send_question(ctx: ToolContext, campaign: dict[str, Any], limit: int | None) -> str | None:
+    """What a send would do now, as a question for the person ("Send campaign 3 (“Spring coats”) to 1,234
+    customers now?"); None when it would send nobody. Counts without rendering: the audience on a first
+    send, the messages still to go when resuming."""
+    cid, name = campaign["campaign_id"], campaign.get("name")
+    called = f"campaign {cid}" + (f" (“{name}”)" if name else "")
+    counts = messages.counts(ctx.db, cid)
+    if counts:
+        to_go = sum(n for status, n in counts.items() if status not in FINAL_STATUSES)
+    else:
+        audience, _ = campaign_audience(
+            ctx.db, campaign, ctx.settings.frequency_cap_days, ctx.settings.email_unknown_consent
+        )
+        to_go = len(audience)
+    if not to_go:
+        return None  # nothing goes out: the send itself says why
+    customers = f"{to_go:,} customer{'s' if to_go != 1 else ''}"
+    some = f"{limit:,} of " if limit and limit < to_go else ""  # --limit: this many now, the rest later
+    if counts:
+        return f"Resume {called} now? It goes to {some}the {customers} still to go."
+    return f"Send {called} to {some and some + 'its '}{customers} now?"
 
 
 def _start(ctx: ToolContext, campaign: dict[str, Any], variants: tuple[str, ...]) -> int:
