@@ -38,7 +38,7 @@ from typing import Any
 from assistant.planner.classifier import Classifier, classifier, normalise
 from assistant.planner.intents import Example, examples, intents
 from assistant.planner.memory import read_request
-from assistant.planner.model import SURE, choose, understood, words_of
+from assistant.planner.model import choose, understood, unsure, words_of
 
 ASIDE_FILE = Path(__file__).parents[1] / "tests" / "fixtures" / "nlu_aside.toml"
 # A first call that only looks something up before acting (the fresh conversation names no campaign
@@ -69,9 +69,9 @@ def held_out(data: list[Example], folds: int) -> dict[str, Any]:
             readings = understood(texts[i], model=model, known=known)
             seconds.append(time.perf_counter() - started)
             predicted[i] = readings[0][0] if readings else "help"
-            unsure = bool(readings) and readings[0][1] < SURE
-            asked += unsure
-            if unsure:
+            asks = bool(readings) and unsure(readings)
+            asked += asks
+            if asks:
                 offered_right += truth[i] in [name for name, _ in readings[:3]]
             else:
                 acted_right += predicted[i] == truth[i]
@@ -119,7 +119,7 @@ def kept_aside(data: list[tuple[str, str]] | None = None) -> dict[str, Any]:
     data = aside_examples() if data is None else data
     readings = [understood(text) for text, _ in data]
     read_as = [r[0][0] if r else "help" for r in readings]  # as held_out: no reading at all = the help
-    acting = [(p, t) for r, p, (_, t) in zip(readings, read_as, data, strict=True) if not r or r[0][1] >= SURE]
+    acting = [(p, t) for r, p, (_, t) in zip(readings, read_as, data, strict=True) if not r or not unsure(r)]
     misses: dict[str, list[list[str]]] = {}
     for (text, intent), reading in zip(data, read_as, strict=True):
         if reading != intent:

@@ -27,6 +27,7 @@ from assistant.planner.recipes import RECIPES, help_text
 from assistant.planner.vocabulary import Vocabulary
 
 SURE = 0.3  # below this probability, ask which reading was meant
+CLOSE = 0.12  # ... or when the runner-up is this close to a reading under 50%: "the numbers for group 2"
 LOST = 0.12  # below this (or with no known word), it is not a request the planner knows: show the help
 CLARIFY = "Did you mean"
 # Only a plain request sends: "don't send it yet", "send it tomorrow", "when should I send?", "before it goes
@@ -72,10 +73,17 @@ def choose(req: Request) -> Plan:
         readings = understood(req.text, req.segment_names)
         if not readings or readings[0][1] < LOST:
             return Plan(answer=help_text(f"I could not work out what to do with “{req.text.strip()[:80]}”. "))
-        if readings[0][1] < SURE and not req.done:
+        if unsure(readings) and not req.done:
             return clarify(req.text, [name for name, _ in readings[:3]])
         intent = intents()[readings[0][0]]
     return RECIPES[intent.recipe](req)
+
+
+def unsure(readings: list[tuple[str, float]]) -> bool:
+    """Whether to ask rather than act: the likeliest reading is weak, or barely ahead of the next."""
+    first = readings[0][1]
+    second = readings[1][1] if len(readings) > 1 else 0.0
+    return first < SURE or (first < 0.5 and first - second < CLOSE)
 
 
 def spelled(text: str, vocabulary: frozenset[str]) -> str:
