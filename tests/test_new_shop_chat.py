@@ -1,0 +1,63 @@
+"""A new shop owner's first chat with their own files (no demo data): what the answers say and show.
+
+The files are the real-shaped exports in tests/fixtures; the chat is the offline planner in the real
+agent loop. Expected figures come from the files, worked out here, not from what the tools printed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from assistant.loop import Agent, Conversation, Token, ToolEnd
+from assistant.planner.model import OfflinePlanner
+from assistant.planner.vocabulary import Vocabulary
+from tools.registry import run_tool
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+class Chat:
+    def __init__(self, ctx) -> None:
+        self.ctx = ctx
+        self.agent = Agent(ctx, OfflinePlanner(lambda: Vocabulary.from_db(ctx.db)))
+        self.conversation = Conversation()
+
+    def say(self, text: str) -> tuple[str, list[ToolEnd]]:
+        async def run() -> tuple[str, list[ToolEnd]]:
+            tokens, ended = [], []
+            async for event in self.agent.run(self.conversation, text):
+                if isinstance(event, Token):
+                    tokens.append(event.text)
+                elif isinstance(event, ToolEnd):
+                    ended.append(event)
+            return "".join(tokens), ended
+
+        return asyncio.run(run())
+
+
+@pytest.fixture
+def chat(ctx) -> Chat:
+    return Chat(ctx)
+
+
+def load(ctx, kind: str, name: str) -> None:
+    run_tool(ctx, "import_data", kind=kind, path=str(FIXTURES / name))
+
+
+def test_how_many_can_i_email_before_any_campaign_counts_the_customers(chat):
+    """Not "there is no campaign yet": how many of the shop's customers could be emailed, and why not the rest."""
+    load(chat.ctx, "orders", "online_retail.csv")  # 57 customers known only by id: no address
+    load(chat.ctx, "customers", "shopify_customers.csv")  # 6 with an address: 4 said yes, 2 no
+    load(chat.ctx, "suppressions", "suppressions.csv")  # one of the four is on it
+    answer, _ = chat.say("how many customers can I actually email?")
+    assert "no campaign" not in answer.lower()
+    assert "**3 of 63 customers** can be emailed now" in answer
+    assert "57 not contactable" in answer and "2 no consent" in answer and "1 suppressed" in answer
+
+
+def test_how_many_can_i_email_with_nothing_imported_says_what_to_attach(chat):
+    answer, _ = chat.say("how many people can I send to")
+    assert "no customers yet" in answer and "Attach" in answer
