@@ -61,3 +61,16 @@ def test_how_many_can_i_email_before_any_campaign_counts_the_customers(chat):
 def test_how_many_can_i_email_with_nothing_imported_says_what_to_attach(chat):
     answer, _ = chat.say("how many people can I send to")
     assert "no customers yet" in answer and "Attach" in answer
+
+
+def test_anything_wrong_shows_what_was_found_in_words_not_every_check(chat):
+    """The table under the answer lists the problems found (the Shopify file's capitalised address), in words;
+    not fourteen check ids with 0 rows, with what was found pushed past the first ten rows."""
+    load(chat.ctx, "customers", "shopify_customers.csv")
+    answer, ended = chat.say("anything wrong with my data?")
+    table = next(e.result for e in ended if e.name == "validate_data").tables[0]
+    assert table.rows and all(row[table.columns.index("rows")] > 0 for row in table.rows)
+    problems = table.to_df()["problem"].tolist()
+    assert "addresses with stray spaces or capitals" in problems
+    assert not {"email_format", "empty_row"} & {str(v) for row in table.rows for v in row}
+    assert answer.count("fix") <= 2  # one way to say what to do next, not the CLI's too
