@@ -25,6 +25,7 @@ from assistant.chat_elements import show_result
 from assistant.chat_model import ToolCall
 from assistant.loop import Conversation, Event, EventProgress, ToolEnd, ToolStart
 from assistant.planner.memory import NOTE_PREFIX
+from assistant.present import plain
 from assistant.session import agent, chat_ctx, conversation, get_db, settings
 from assistant.turn_view import TurnView, error_text
 from assistant.uploads import DATA_SUFFIXES, guess_kind, named_upload
@@ -225,4 +226,4 @@ async def import_files(files: list[Any], text: str) -> None:
         if result:
             conversation().note(f"{NOTE_PREFIX} The user uploaded {name!r} as {kind}: {result.summary}")
             await show_result(result, get_db())
-            await cl.Message(content=f"{result.summary}\n\nNext: *check the data*.").send()
+            await cl.Message(content=f"{plain(result.summary)}\n\nNext: *check the data*.").send()

@@ -74,3 +74,26 @@ def test_anything_wrong_shows_what_was_found_in_words_not_every_check(chat):
     assert "addresses with stray spaces or capitals" in problems
     assert not {"email_format", "empty_row"} & {str(v) for row in table.rows for v in row}
     assert answer.count("fix") <= 2  # one way to say what to do next, not the CLI's too
+
+
+def test_an_import_summary_in_the_chat_keeps_its_counts_without_the_cli_command(ctx):
+    """A suppression list with one bad value: the answer says 3 imported and 1 rejected, not a command line."""
+    from assistant.present import plain
+
+    summary = run_tool(ctx, "import_data", kind="suppressions", path=str(FIXTURES / "suppressions.csv")).summary
+    assert "promopilot" in summary  # the CLI's own pointer
+    shown = plain(summary)
+    assert "Imported 3 of 4 rows" in shown and "1 rejected" in shown
+    assert "promopilot" not in shown and "`" not in shown
+
+
+def test_best_customers_from_an_orders_log_have_no_empty_name_column(chat):
+    """The UCI log knows customers by id only: the table starts with the customer, not a column of dashes."""
+    from assistant.present import compact, with_names
+
+    load(chat.ctx, "orders", "online_retail.csv")
+    _, ended = chat.say("who are my best customers")
+    table = with_names(next(e.result for e in ended if e.result and e.result.tables).tables[0], chat.ctx.db)
+    assert "name" not in table.columns
+    shown = compact(table, "GBP")
+    assert shown.columns[0] == "Customer" and shown.iloc[0, 0] == "16029"  # £3,702.12, the top spender by pandas
