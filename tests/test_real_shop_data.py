@@ -110,8 +110,14 @@ def test_mailchimp_exports_set_consent_from_their_file_names_and_find_known_addr
     consent = dict(ctx.db.execute("SELECT email, email_consent FROM customers").fetchall())
     assert consent["isla.ward@example.com"] is False  # yes in Shopify, later unsubscribed in Mailchimp
     assert consent["old.address@example.com"] is False  # cleaned: bounced, and suppressed as such
-    assert ctx.db.rows("SELECT email, reason FROM suppressions") == [
-        {"email": "old.address@example.com", "reason": "bounced"}
+    # Both stick: an unsubscribe is suppressed as a bounce is, with the file that said so.
+    assert ctx.db.rows("SELECT email, reason, source FROM suppressions ORDER BY email") == [
+        {
+            "email": "isla.ward@example.com",
+            "reason": "unsubscribed",
+            "source": "import:unsubscribed_members_export_3a9f1c.csv",
+        },
+        {"email": "old.address@example.com", "reason": "bounced", "source": "import:cleaned_members_export_3a9f1c.csv"},
     ]
     assert consent["lucy.morgan@example.com"] is True
     # Olivia is known by her address: one customer, her Shopify id kept.
@@ -142,9 +148,35 @@ def test_a_mailchimp_status_column_is_consent(ctx, tmp_path):
         "c@example.com": False,  # a double opt-in never confirmed is not a yes
         "d@example.com": False,
     }
-    # "Cleaned" is Mailchimp's word for an address that bounced hard: suppressed as such, as its cleaned_ file is.
-    assert ctx.db.rows("SELECT email, reason FROM suppressions") == [{"email": "d@example.com", "reason": "bounced"}]
-    assert result.data["suppressed_bounces"] == 1
+    # "Cleaned" is Mailchimp's word for an address that bounced hard: suppressed as such, as its cleaned_ file is;
+    # an unsubscribe is suppressed too (a pending double opt-in is a no, not an unsubscribe).
+    assert ctx.db.rows("SELECT email, reason FROM suppressions ORDER BY email") == [
+        {"email": "b@example.com", "reason": "unsubscribed"},
+        {"email": "d@example.com", "reason": "bounced"},
+    ]
+    assert (result.data["suppressed_bounces"], result.data["suppressed_unsubscribes"]) == (1, 1)
+
+
+def test_an_unsubscribe_sticks_when_an_older_export_says_yes_again(ctx, tmp_path):
+    """Isla said yes in Shopify, then unsubscribed in Mailchimp. The Shopify export, imported again, still
+    says yes: her consent stays no, her address stays suppressed, and the summary says why."""
+    load(ctx, "customers", SHOPIFY)
+    load(ctx, "customers", MAILCHIMP / "unsubscribed_members_export_3a9f1c.csv")
+    again = load(ctx, "customers", SHOPIFY)
+    isla = "SELECT email_consent FROM customers WHERE customer_id = '7061123456793'"
+    assert ctx.db.scalar(isla) is False
+    assert ctx.db.scalar("SELECT reason FROM suppressions WHERE email = 'isla.ward@example.com'") == "unsubscribed"
+    assert again.data["kept_unsubscribed"] == 1
+    assert "1 person who unsubscribed earlier is marked yes in this file: they stay unsubscribed" in again.summary
+    # Any file saying yes is not her own new opt-in: a spreadsheet with a yes column changes nothing either.
+    load(
+        ctx,
+        "customers",
+        write(tmp_path, "crm.csv", "Customer ID,Email,Opt-in\n7061123456793,Isla.Ward@example.com,yes\n"),
+    )
+    assert ctx.db.scalar(isla) is False
+    load(ctx, "customers", write(tmp_path, "ids.csv", "Customer ID,Accepts Email Marketing\n'7061123456793,yes\n"))
+    assert ctx.db.scalar(isla) is False  # nor a file of ids and yeses without the address
 
 
 def test_a_file_without_a_consent_column_says_so_and_keeps_what_is_known(ctx, tmp_path):

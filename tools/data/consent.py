@@ -7,6 +7,11 @@ without a status column (`subscribed_members_export_…`, `unsubscribed_…`, `c
 name is then the consent. Mailchimp files have no customer id either (they are told by their name
 or their LEID and EUID columns): an address already on file keeps its customer, a new one becomes its
 own id. Other files without an id column are refused, as an unrecognised id column is likelier.
+
+An unsubscribe sticks: a file saying a person unsubscribed (Mailchimp's `unsubscribed_` file or status)
+suppresses their address (reason unsubscribed, the file as its source), as an unsubscribe link does, and a
+later file saying yes for a suppressed-as-unsubscribed address leaves their consent no. Only the person's
+own new opt-in may bring them back, and no import is that: the suppression is lifted deliberately.
 """
 
 # Only fixed table names and quoted identifiers are formatted into SQL here; values are bound.
@@ -26,6 +31,9 @@ from tools.data.read import RAW, Source
 CHANGED = "import_consent_changed"
 FROM_FILE_NAME = "(consent from the file name)"
 FROM_EMAIL = "(customer id from the email address)"
+UNSUBSCRIBED = "unsubscribed"  # the suppressions.reason an unsubscribe writes (as web/tracking.py's link does)
+# Consent values saying the person took their consent back (not a never-given no, not a bounce).
+UNSUBSCRIBED_VALUES = ("unsubscribed", "opted out", "opted-out", "opt-out")
 
 
 def implied_columns(con: duckdb.DuckDBPyConnection, source: Source, mapping: dict[str, str]) -> None:
@@ -49,15 +57,25 @@ def implied_columns(con: duckdb.DuckDBPyConnection, source: Source, mapping: dic
         mapping[FROM_EMAIL] = "customer_id"
 
 
-def before_write(con: duckdb.DuckDBPyConnection, staged: str) -> None:
-    """Blank consent keeps the stored answer; note whose consent the file changes (for source and time)."""
+def before_write(con: duckdb.DuckDBPyConnection, staged: str) -> int:
+    """Blank consent keeps the stored answer, a yes for an unsubscribed address stays no; note whose consent
+    the file changes (for source and time). Returns how many yeses were kept as unsubscribed."""
     con.execute(f"""
         UPDATE {staged} g SET email_consent = c.email_consent FROM customers c
         WHERE c.customer_id = g.customer_id AND g.email_consent IS NULL""")
+    # The address the file gives, else the one on file: a file of ids and yeses is no way round an unsubscribe.
+    has_email = "email" in {c[0] for c in con.execute(f"DESCRIBE {staged}").fetchall()}
+    on_file = "(SELECT min(c.email) FROM customers c WHERE c.customer_id = g.customer_id)"
+    address = f"coalesce(nullif(trim(g.email), ''), {on_file})" if has_email else on_file
+    kept = con.execute(f"""
+        UPDATE {staged} g SET email_consent = false
+        WHERE g.email_consent AND {address_sql(address)} IN (
+            SELECT {address_sql("email")} FROM suppressions WHERE lower(reason) = '{UNSUBSCRIBED}')""").fetchone()[0]
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {CHANGED} AS
         SELECT g.customer_id FROM {staged} g LEFT JOIN customers c USING (customer_id)
         WHERE g.email_consent IS NOT NULL AND g.email_consent IS DISTINCT FROM c.email_consent""")
+    return kept
 
 
 def after_write(con: duckdb.DuckDBPyConnection, tag: str) -> None:
@@ -69,19 +87,26 @@ def after_write(con: duckdb.DuckDBPyConnection, tag: str) -> None:
     con.execute(f"DROP TABLE IF EXISTS {CHANGED}")
 
 
-def suppress_cleaned(con: duckdb.DuckDBPyConnection, staged: str, mapping: dict[str, str], tag: str) -> int:
-    """Mailchimp's cleaned addresses bounced (its status column or its `cleaned_` file name says so):
-    suppressed as such, so a later "yes" elsewhere cannot bring an undeliverable address back into a send."""
+def suppress_statuses(con: duckdb.DuckDBPyConnection, staged: str, mapping: dict[str, str], tag: str) -> dict:
+    """Suppress the addresses a status says must not be emailed again, so a later "yes" elsewhere cannot
+    bring them back into a send: Mailchimp's cleaned addresses bounced, an unsubscribed person opted out
+    (its status column or its file name says so). Returns how many of each were newly suppressed."""
     if "email" not in mapping.values():
-        return 0
+        return {"suppressed_bounces": 0, "suppressed_unsubscribes": 0}
     status = ident(next(src for src, dst in mapping.items() if dst == "email_consent"))
-    return con.execute(
-        f"""INSERT INTO suppressions (email, reason, source)
-            SELECT DISTINCT {address_sql("g.email")}, 'bounced', ? FROM {staged} g JOIN {RAW} r ON r.rowid = g.__rid
-            WHERE lower(trim(r.{status})) = 'cleaned' AND nullif(trim(g.email), '') IS NOT NULL
-            ON CONFLICT (email) DO NOTHING""",
-        [tag],
-    ).fetchone()[0]
+    added = {}
+    for key, reason, values in (
+        ("suppressed_bounces", "bounced", ("cleaned",)),
+        ("suppressed_unsubscribes", UNSUBSCRIBED, UNSUBSCRIBED_VALUES),
+    ):
+        added[key] = con.execute(
+            f"""INSERT INTO suppressions (email, reason, source)
+                SELECT DISTINCT {address_sql("g.email")}, ?, ? FROM {staged} g JOIN {RAW} r ON r.rowid = g.__rid
+                WHERE list_contains(?, lower(trim(r.{status}))) AND nullif(trim(g.email), '') IS NOT NULL
+                ON CONFLICT (email) DO NOTHING""",
+            [reason, tag, list(values)],
+        ).fetchone()[0]
+    return added
 
 
 def counts(con: duckdb.DuckDBPyConnection, staged: str) -> dict[str, int]:

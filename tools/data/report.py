@@ -171,7 +171,16 @@ def _unit_price_as_amount(mapping: dict[str, str]) -> str | None:
 def _consent_sentence(written: dict[str, Any], mapping: dict[str, str]) -> str:
     if "email_consent" not in mapping.values():
         return "The file has no consent column: these customers' email consent stays as it was (unknown for new ones)."
-    return (
+    sentence = (
         f"Email consent: {written['consent_yes']:,} yes, {written['consent_no']:,} no (never emailed), "
         f"{written['consent_unknown']:,} unknown."
     )
+    if kept := written.get("kept_unsubscribed"):
+        who = "1 person who unsubscribed earlier is" if kept == 1 else f"{kept:,} people who unsubscribed earlier are"
+        sentence += f" {who} marked yes in this file: they stay unsubscribed (only their own new opt-in changes that)."
+    if unsubscribed := written.get("suppressed_unsubscribes"):
+        who = (
+            "1 person who unsubscribed stays" if unsubscribed == 1 else f"{unsubscribed:,} people who unsubscribed stay"
+        )
+        sentence += f" {who} unsubscribed, whatever a later file says."
+    return sentence

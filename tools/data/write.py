@@ -97,7 +97,7 @@ def write(con: duckdb.DuckDBPyConnection, kind: str, source: Source, mapping: di
     if kind == "customers":
         _keep_repairs(con, fields)
         if "email_consent" in fields:
-            consent.before_write(con, STAGED)
+            written["kept_unsubscribed"] = consent.before_write(con, STAGED)
             written |= consent.counts(con, STAGED)
     if kind == "orders":
         written |= order_lines.summarise_file(con, STAGED)
@@ -128,7 +128,7 @@ def write(con: duckdb.DuckDBPyConnection, kind: str, source: Source, mapping: di
             written |= order_lines.to_catalogue(con, tag)
     if kind == "customers" and "email_consent" in fields:
         consent.after_write(con, tag)
-        written["suppressed_bounces"] = consent.suppress_cleaned(con, STAGED, mapping, tag)
+        written |= consent.suppress_statuses(con, STAGED, mapping, tag)
     if kind == "customers":  # judged once all their new values are written, behaviour too
         again = rejudge(con, LIFTED, run_id) if lifted else {"quarantined": 0, "reasons": []}
         written |= {
