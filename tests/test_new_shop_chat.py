@@ -97,3 +97,36 @@ def test_best_customers_from_an_orders_log_have_no_empty_name_column(chat):
     assert "name" not in table.columns
     shown = compact(table, "GBP")
     assert shown.columns[0] == "Customer" and shown.iloc[0, 0] == "16029"  # £3,702.12, the top spender by pandas
+
+
+def retail_sales_by_pandas():
+    """Units sold (net of returns: a cancellation's negative quantity counts) and revenue per stock code."""
+    import pandas as pd
+
+    lines = pd.read_csv(FIXTURES / "online_retail.csv", dtype=str, keep_default_na=False)
+    quantity, price = lines["Quantity"].astype(float), lines["UnitPrice"].astype(float)
+    lines["units"], lines["revenue"] = quantity, (quantity * price).round(2)
+    sales = lines.groupby("StockCode")[["units", "revenue"]].sum().reset_index()
+    # Most units first, then most revenue, then the SKU: 22386 and 85099C tie on both (310 units, £514.50).
+    return sales.sort_values(["units", "revenue", "StockCode"], ascending=[False, False, True])
+
+
+def test_which_products_sell_best_ranks_an_orders_log_by_units_sold_not_by_unknown_stock(chat):
+    load(chat.ctx, "orders", "online_retail.csv")
+    answer, ended = chat.say("which products sell best")
+    result = next(e.result for e in ended if e.name == "find_products")
+    expected = retail_sales_by_pandas()
+    assert result.data["skus"] == expected["StockCode"].head(20).tolist()
+    assert result.data["skus"][0] == "22693"
+    assert "best sellers first (most units sold" in answer
+    top = result.tables[0].to_df().iloc[0]
+    assert (top["units_sold"], round(top["revenue"], 2)) == (1080, 1149.36)  # by pandas, as above
+    # Asking for products without an order: stock is unknown for every one, so best sellers first too.
+    _, ended = chat.say("show me my products")
+    assert next(e.result for e in ended if e.name == "find_products").data["skus"][0] == "22693"
+
+
+def test_best_sellers_without_an_orders_log_say_they_are_unknown(chat):
+    run_tool(chat.ctx, "generate_demo_data", customers=30, products=8, seed=1)  # orders without products
+    answer, _ = chat.say("what are my top sellers")
+    assert "cannot tell which sell best" in answer and "most stock first" in answer

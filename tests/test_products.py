@@ -85,6 +85,7 @@ ORDERS = {  # sort key -> (column, ascending), written out rather than derived f
     "margin_asc": ("margin", True),
     "name": ("name", True),
     "newest": ("created_at", False),
+    "best_selling": ("stock", False),  # the demo's orders name no products: most stock first, and said so
 }
 
 

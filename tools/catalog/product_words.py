@@ -17,6 +17,7 @@ ORDER_WORDS = {
     "margin_asc": "lowest margin first",
     "name": "by name",
     "newest": "newest first",
+    "best_selling": "best sellers first (most units sold in your orders, net of returns; then revenue)",
 }
 NAMES_SHOWN = 5  # a shortlist of more is summed up: "A, B, C, D, E and 3 more"
 

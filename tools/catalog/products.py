@@ -24,8 +24,13 @@ from tools.registry import Positional, tool
 from tools.results import Table, ToolResult
 
 COLUMNS = "sku, name, category, brand, brand_tier, price, cost, margin, markup, stock"
-SortKey = Literal["stock_desc", "stock_asc", "price_desc", "price_asc", "margin_desc", "margin_asc", "name", "newest"]
+SortKey = Literal[
+    "stock_desc", "stock_asc", "price_desc", "price_asc", "margin_desc", "margin_asc", "name", "newest", "best_selling"
+]
+# Best sellers: units sold in the orders log (net of returns), then its revenue; the two columns are shown.
+SALES = "(SELECT sku, sum(amount) AS revenue FROM orders WHERE sku IS NOT NULL GROUP BY sku)"
 SORTS: dict[SortKey, str] = {
+    "best_selling": "units_sold DESC NULLS LAST, revenue DESC NULLS LAST",
     "stock_desc": "stock DESC NULLS LAST",
     "stock_asc": "stock ASC NULLS LAST",
     "price_desc": "price DESC NULLS LAST",
@@ -56,7 +61,11 @@ class ProductFilter(BaseModel):
     category: list[str] = Field(default_factory=list, description="Category, e.g. Outerwear (any of these).")
     brand: list[str] = Field(default_factory=list, description="Brand name (any of these).")
     search: str | None = Field(None, description="Text to look for in the name, SKU, brand or category.")
-    sort: SortKey = Field("stock_desc", description="Order of the results.")
+    sort: SortKey = Field(
+        "stock_desc",
+        description="Order of the results. best_selling = most units sold in the orders log first (then revenue); "
+        "stock_desc also falls back to it when no product's stock is known (an orders log gives none).",
+    )
     limit: int = Field(20, ge=1, le=500, description="How many products to show.")
     offset: int = Field(0, ge=0, description="Skip this many (for the next page).")
 
@@ -139,16 +148,39 @@ def find_products(ctx: ToolContext, args: ProductFilter) -> ToolResult:
     if total == 0:
         return _nothing_found(ctx.db, args, conds)
     where, params = _where(conds)
+    args, note = _known_order(ctx.db, args, where, params)
+    columns, source = COLUMNS, "products"
+    if args.sort == "best_selling":  # the figures it ranks by are shown too
+        columns += ", units_sold, revenue"
+        source = f"(SELECT p.*, s.revenue FROM products p LEFT JOIN {SALES} s USING (sku))"  # noqa: S608
     page = ctx.db.df(
-        f"SELECT {COLUMNS} FROM products{where} ORDER BY {SORTS[args.sort]}, sku LIMIT ? OFFSET ?",  # noqa: S608
+        f"SELECT {columns} FROM {source}{where} ORDER BY {SORTS[args.sort]}, sku LIMIT ? OFFSET ?",  # noqa: S608
         [*params, args.limit, args.offset],
     )
     first, last = args.offset + 1, args.offset + len(page)
     return ToolResult(
-        summary=search_words(args, total, first, last, get_currency(ctx.db)),
+        summary=search_words(args, total, first, last, get_currency(ctx.db)) + note,
         data={"total": total, "offset": args.offset, "skus": page["sku"].tolist()},
         tables=[Table.from_df("Products", page, limit=None, total=total)],
     )
+
+
+def _known_order(db: Database, args: ProductFilter, where: str, params: list[Any]) -> tuple[ProductFilter, str]:
+    """The order asked for, unless what it ranks by is unknown for every product: most stock first means
+    nothing for a shop that only has an orders log (best sellers then), best sellers nothing without one
+    (most stock then, and the answer says why)."""
+    if args.sort not in ("stock_desc", "best_selling"):
+        return args, ""
+    stock, sold = db.execute(
+        f"SELECT count(stock), count(units_sold) FROM products{where}",  # noqa: S608 - fixed fragments
+        params,
+    ).fetchone()
+    if args.sort == "stock_desc" and not stock and sold:
+        return args.model_copy(update={"sort": "best_selling"}), ""
+    if args.sort == "best_selling" and not sold:
+        note = " No orders log with products is imported, so I cannot tell which sell best."
+        return args.model_copy(update={"sort": "stock_desc"}), note
+    return args, ""
 
 
 def _describe(conds: list[Condition]) -> str:
