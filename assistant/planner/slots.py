@@ -47,8 +47,11 @@ SORT_WORDS = [  # (pattern, find_products sort): "cheapest shoes", "top 5 produc
     (r"newest|new arrivals|latest|just (?:in|arrived)", "newest"),
     (r"low(?:est)? (?:on )?stock|running (?:low|out)|least stock|almost sold out", "stock_asc"),
     (r"overstock|most stock|too much stock|excess stock|too much of", "stock_desc"),
-    (r"sells? (?:best|most|well)|selling (?:best|most|well)|best.?sell|top.?sell|most (?:popular|sold|bought)"
-     r"|sold (?:the )?most|sell(?:s|ing)? the most|(?:by|most) (?:units|revenue|sales)", "best_selling"),
+    (
+        r"sells? (?:best|most|well)|selling (?:best|most|well)|best.?sell|top.?sell|most (?:popular|sold|bought)"
+        r"|sold (?:the )?most|sell(?:s|ing)? the most|(?:by|most) (?:units|revenue|sales)",
+        "best_selling",
+    ),
 ]
 MARGIN = re.compile(r"\bmargins?\b|profitab")  # "jackets with good margins": a mention of margin sorts by it
 ABOVE = r"(?:over|above|more than|greater than|at least|from|>=?)\s*"
