@@ -130,3 +130,28 @@ def test_best_sellers_without_an_orders_log_say_they_are_unknown(chat):
     run_tool(chat.ctx, "generate_demo_data", customers=30, products=8, seed=1)  # orders without products
     answer, _ = chat.say("what are my top sellers")
     assert "cannot tell which sell best" in answer and "most stock first" in answer
+
+
+def test_average_basket_by_country_groups_the_orders_by_their_own_country(chat):
+    """The customers table has no country, the UCI log has one per line: each country's net revenue over its
+    orders (a cancellation lowers the revenue and is not an order), as the customers' own averages are."""
+    import pandas as pd
+
+    load(chat.ctx, "orders", "online_retail.csv")
+    answer, ended = chat.say("average basket by country")
+    lines = pd.read_csv(FIXTURES / "online_retail.csv", dtype=str, keep_default_na=False)
+    quantity, price = lines["Quantity"].astype(float), lines["UnitPrice"].astype(float)
+    returned = lines["InvoiceNo"].str.startswith("C") | (quantity < 0)
+    lines["amount"] = (quantity * price).round(2).abs().where(~returned, -(quantity * price).round(2).abs())
+    orders = lines[~returned].groupby("Country")["InvoiceNo"].nunique()
+    expected = (lines.groupby("Country")["amount"].sum() / orders).round(2).to_dict()
+    table = next(e.result for e in ended if e.name == "query_data").tables[0].to_df()
+    assert dict(zip(table["Country"], table["Average order value"], strict=True)) == pytest.approx(expected)
+    assert "has no country" not in answer
+    assert "highest is EIRE at **£1,560.36**" in answer and "lowest is Netherlands at **£192.60**" in answer
+
+
+def test_country_without_any_in_the_orders_says_so(chat):
+    run_tool(chat.ctx, "generate_demo_data", customers=30, products=8, seed=1)  # orders without a country
+    answer, _ = chat.say("total revenue by country")
+    assert "Your orders have no country" in answer

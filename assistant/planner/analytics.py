@@ -40,6 +40,7 @@ class Figure:
     aggregate: str  # the default aggregate
     money: bool = False
     counted: bool = False  # a number of things ("repeat customers"): its label takes no "average"/"total"
+    whole: bool = False  # `sql` is already the aggregate (a ratio of two): not wrapped in another
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,8 @@ GROUPS = [
         {"customers": "g.segment", "orders": "g.segment"},
         "segment",
     ),
-    Group(r"countr(?:y|ies)", {"customers": "c.country"}, "country", ("customers", "country")),
+    # The customers table has no country; an orders log has each order's (the UCI log's Country).
+    Group(r"countr(?:y|ies)", {"orders": "o.country"}, "country", ("orders", "country")),
     Group(r"style", {"customers": "p.style"}, "style"),
     Group(r"customer type|spender", {"customers": "b.customer_type"}, "customer type"),
     Group(r"categor(?:y|ies)", {"orders": "o.category", "products": "o.category"}, "category"),
@@ -91,6 +93,23 @@ GROUPS = [
     Group(r"brands?", {"products": "o.brand"}, "brand"),
     Group(r"months?|monthly", {"orders": "strftime(date_trunc('month', o.ordered_at), '%Y-%m')"}, "month"),
 ]
+# A customer figure asked per a group only orders have ("average basket by country"): the same figure from
+# the orders, counted as the customers' own figures are (cancellations lower revenue and are never an order).
+ORDER_NET = "sum(o.amount)"
+ORDERS_PLACED = "count(DISTINCT o.order_id) FILTER (WHERE NOT o.is_return)"
+FROM_ORDERS = {
+    "order value": Figure(
+        "", "orders", f"{ORDER_NET} / nullif({ORDERS_PLACED}, 0)", "order value", "avg", money=True, whole=True
+    ),
+    "spend": Figure(
+        "", "orders", f"{ORDER_NET} / nullif(count(DISTINCT o.customer_id), 0)", "spend", "avg", money=True, whole=True
+    ),
+    "orders per customer": Figure(
+        "", "orders", f"{ORDERS_PLACED} / nullif(count(DISTINCT o.customer_id), 0)", "orders per customer", "avg",
+        whole=True,
+    ),
+    "customers": Figure("", "orders", "DISTINCT o.customer_id", "customers", "count"),
+}  # fmt: skip
 AGGREGATES = [
     (r"average|avg|mean|typical", "avg", "average"),
     (r"median", "median", "median"),
@@ -115,7 +134,7 @@ class Question:
         return f"{word} {self.figure.label}".capitalize()
 
     def sql(self) -> str:
-        value = f"{self.aggregate}({self.figure.sql})"
+        value = self.figure.sql if self.figure.whole else f"{self.aggregate}({self.figure.sql})"
         if self.aggregate == "avg" or self.figure.money:
             value = f"round({value}, 2)"
         measure = f'{value} AS "{self.label}"'
@@ -141,11 +160,13 @@ def understand(text: str) -> Question | None:
     if group is not None:  # "customers per segment": the group's own word is not the figure
         figures = [f for f in figures if not re.fullmatch(f.words, group.label)] or figures
         figures = [f for f in figures if f.level in group.sql] or figures
+        if figures and figures[0].level not in group.sql and figures[0].label in FROM_ORDERS and "orders" in group.sql:
+            figures = [FROM_ORDERS[figures[0].label]]
     if not figures:
         return None
     figure = figures[0]
     aggregate = next((a for pattern, a, _ in AGGREGATES if re.search(r"\b(?:" + pattern + r")\b", t)), figure.aggregate)
-    if aggregate == "count" and figure.aggregate != "count":
+    if (aggregate == "count" and figure.aggregate != "count") or figure.whole:
         aggregate = figure.aggregate  # "how many orders per customer" is an average already
     return Question(figure, aggregate, group)
 
@@ -202,6 +223,8 @@ def describe(req: Request, question: Question) -> str:
     if question.group is None:
         return f"{label}: **{value(rows[0][label]) if rows else 'not known'}**."
     known = [r for r in rows if r[label] is not None and r[question.group.label.capitalize()] is not None]
+    if not known and question.group.column and rows:  # the orders there are say no country
+        return f"Your {question.group.column[0]} have no {question.group.label}, so I cannot group by it."
     if not known:
         return f"There is no {question.figure.label} to break down by {question.group.label} yet."
     top = max(known, key=lambda r: r[label])
@@ -212,9 +235,10 @@ def describe(req: Request, question: Question) -> str:
         extra = f" ({r['Segment name']})" if r.get("Segment name") else ""
         return f"{question.group.label} {key}{extra}" if question.group.label == "segment" else str(key)
 
+    whose = " (each order's, from your orders log)" if question.group.label == "country" else ""
     return (
-        f"{label} by {question.group.label}, {len(known)} {plural(question.group.label)}: highest is {name(top)} at "
-        f"**{value(top[label])}**, lowest is {name(low)} at **{value(low[label])}**."
+        f"{label} by {question.group.label}{whose}, {len(known)} {plural(question.group.label)}: "
+        f"highest is {name(top)} at **{value(top[label])}**, lowest is {name(low)} at **{value(low[label])}**."
     )
 
 
