@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import chainlit as cl
 
 from assistant.planner.model import offered_readings
-from assistant.present import compact, full, markdown, with_names, worth_drawing
+from assistant.present import compact, full, lead, markdown, with_names, worth_drawing
 from storage.shop import get_currency
 from tools.results import ApprovalRequest, ToolResult
 
@@ -22,23 +22,24 @@ if TYPE_CHECKING:
 
 
 async def show_result(result: ToolResult, db: Database) -> None:
-    """One compact table of the key columns (the full one expandable, with a CSV download), the charts
+    """One compact table of the key columns of the table that answers (the full ones expandable, with a CSV
+    download; a table backing the answer up, such as the metrics per number of segments, only there), the charts
     that have something on them, and a draft as a preview with the decision buttons."""
     tables = [with_names(t, db) for t in result.tables if t.rows]
-    if tables:
-        first = tables[0]
+    first = lead(tables)
+    if first is not None:
         shown = compact(first, get_currency(db))
         more = f" (first {len(shown)} of {first.total or len(first.rows):,})" if (first.total or 0) > len(shown) else ""
         download = cl.File(
             name=csv_name(first.name), content=full(first).to_csv(index=False).encode(), display="inline"
         )
         await cl.Message(content=f"**{first.name}**{more}\n\n{markdown(shown)}", elements=[download]).send()
-        # Every table in full, each in a collapsed step: opened on demand, out of the way otherwise.
-        for table in tables:
-            async with cl.Step(name=f"full table: {table.name}", type="tool") as step:
-                step.show_input = False
-                step.output = f"{len(table.rows):,} rows, {len(table.columns)} columns"
-                step.elements = [cl.Dataframe(name=table.name, data=full(table), display="inline", size="large")]
+    # Every table in full, each in a collapsed step: opened on demand, out of the way otherwise.
+    for table in tables:
+        async with cl.Step(name=f"full table: {table.name}", type="tool") as step:
+            step.show_input = False
+            step.output = f"{len(table.rows):,} rows, {len(table.columns)} columns"
+            step.elements = [cl.Dataframe(name=table.name, data=full(table), display="inline", size="large")]
     charts = [
         cl.Plotly(name=c.title, figure=c.to_figure(), display="inline", size="large")
         for c in result.charts

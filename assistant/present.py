@@ -53,6 +53,10 @@ PREFERRED = [
     "share at high churn risk", "score", "total_spent",
     "sent", "unique_opens", "open_rate", "unique_clicks", "click_rate", "unsubscribes",
 ]  # fmt: skip
+# Not worth a place in the compact table (the full one and its CSV keep them): how a segment was named.
+SHORT_HIDDEN = {"named_by"}
+# Tables that back an answer up rather than answer it: only in the collapsed full table, never the one shown.
+DETAIL_TABLES = {"Metrics by k"}
 MONEY = re.compile(
     r"price|cost|spent|revenue|amount|order_value|order value|\bsales\b|value_12m|12-month value", re.IGNORECASE
 )
@@ -81,7 +85,8 @@ def label(column: str) -> str:
 
 def key_columns(columns: list[str], limit: int = KEY_COLUMNS, *, empty: frozenset[str] = frozenset()) -> list[str]:
     """The columns worth showing: the first (what each row is), then the preferred ones, then the rest in
-    order; not those that are zero in every row (`empty`: the full table still has them)."""
+    order; not those that are zero in every row (`empty`: the full table still has them), nor SHORT_HIDDEN."""
+    empty = empty | SHORT_HIDDEN
     rest = [c for c in PREFERRED if c in columns] + [c for c in columns if c not in PREFERRED]
     ranked = list(dict.fromkeys([columns[0], *[c for c in rest if c not in empty]])) if columns else []
     return [c for c in columns if c in ranked[:limit]]
@@ -101,9 +106,19 @@ def cell(column: str, value: Any, currency: str) -> str:
     return f"{value:,.0f}"
 
 
+def lead(tables: list[Table]) -> Table | None:
+    """The table shown under an answer: the first that answers it (not a DETAIL_TABLES one)."""
+    return next((t for t in tables if t.name not in DETAIL_TABLES), None)
+
+
 def compact(table: Table, currency: str, *, rows: int = COMPACT_ROWS) -> pd.DataFrame:
-    """The table's key columns and first rows, labelled and formatted for reading."""
+    """The table's key columns and first rows, labelled and formatted for reading. A table of features (one
+    row per figure: "total_spent", "avg_order_value") names each in words and formats each row as its figure."""
     import pandas as pd
+
+    if table.columns[:1] == ["feature"]:
+        shown = [[label(str(row[0]))] + [cell(str(row[0]), v, currency) for v in row[1:]] for row in table.rows[:rows]]
+        return pd.DataFrame(shown, columns=[label(c) for c in table.columns])
 
     empty = frozenset(
         c
@@ -113,7 +128,8 @@ def compact(table: Table, currency: str, *, rows: int = COMPACT_ROWS) -> pd.Data
     columns = key_columns(table.columns, empty=empty)
     index = [table.columns.index(c) for c in columns]
     shown = [[cell(c, row[i], currency) for c, i in zip(columns, index, strict=True)] for row in table.rows[:rows]]
-    return pd.DataFrame(shown, columns=[label(c) for c in columns])
+    words = {"description": "What sets them apart"} if "segment" in columns else {}
+    return pd.DataFrame(shown, columns=[words.get(c) or label(c) for c in columns])
 
 
 def markdown(df: pd.DataFrame) -> str:
@@ -130,6 +146,8 @@ def markdown(df: pd.DataFrame) -> str:
 def full(table: Table) -> pd.DataFrame:
     """Every column, labelled in words (values as they are, for the CSV download)."""
     df = table.to_df()
+    if table.columns[:1] == ["feature"]:
+        df["feature"] = df["feature"].map(lambda f: label(str(f)))
     df.columns = [label(c) for c in df.columns]
     return df
 

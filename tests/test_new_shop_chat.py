@@ -155,3 +155,38 @@ def test_country_without_any_in_the_orders_says_so(chat):
     run_tool(chat.ctx, "generate_demo_data", customers=30, products=8, seed=1)  # orders without a country
     answer, _ = chat.say("total revenue by country")
     assert "Your orders have no country" in answer
+
+
+def test_split_into_groups_shows_the_segments_first_and_calls_out_a_lone_customer(chat):
+    """The table under the answer is the segments (size, share, name, what sets them apart), not the metrics
+    per number of segments (those stay in the collapsed full table), and without how each was named."""
+    from assistant.present import compact, lead
+
+    load(chat.ctx, "orders", "online_retail.csv")
+    answer, ended = chat.say("split them into groups")
+    shown = [lead(e.result.tables) for e in ended if e.result]
+    assert [t.name for t in shown if t is not None] == ["Segments"]  # the sweep's metrics table is not shown
+    table = compact(next(t for t in shown if t is not None), "GBP")
+    assert list(table.columns) == ["Segment", "Name", "Size", "Share of customers", "What sets them apart"]
+    sizes = chat.ctx.db.df("SELECT segment, count(*) AS n FROM segment_members GROUP BY 1")
+    alone = sizes[sizes["n"] == 1]["segment"].tolist()
+    assert len(alone) == 1  # the UCI sample has one customer far from the rest
+    assert f"segment {alone[0]} (" in answer and "holds a single customer" in answer
+    lone = table[table["Segment"] == str(alone[0])]["What sets them apart"].iloc[0]
+    assert lone.startswith("A single customer, not a group")
+
+
+def test_what_is_a_group_like_names_each_figure_and_writes_money_in_the_shops_currency(chat):
+    from assistant.present import compact
+
+    load(chat.ctx, "orders", "online_retail.csv")
+    chat.say("split them into groups")
+    _, ended = chat.say("what's group 3 like")
+    table = compact(next(e.result for e in ended if e.name == "segment_show").tables[0], "GBP")
+    assert table["Feature"].tolist()[:2] == ["Total spent", "Orders"]
+    members = chat.ctx.db.df(
+        "SELECT b.total_spent FROM segment_members m JOIN segment_runs r ON r.run_id = m.run_id AND r.is_active "
+        "JOIN customer_behavior b USING (customer_id) WHERE m.segment = 3"
+    )
+    spent = table.set_index("Feature").loc["Total spent", "Segment mean"]
+    assert spent == f"£{members['total_spent'].mean():,.2f}"  # e.g. £376.70, not 376.70

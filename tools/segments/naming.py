@@ -62,8 +62,10 @@ def rule_name(profile: dict[str, Any], segment: int) -> tuple[str, str]:
     """A name from the two most distinguishing features and a sentence from the top three."""
     found = [d for d in profile["distinguishing"] if d["feature"] in WORDS]
     words = [WORDS[d["feature"]][d["d"] < 0] for d in found]
+    alone = profile.get("size") == 1
+    who = "A single customer" if alone else f"{profile['share']:.0%} of customers"
     if not words:
-        return f"Segment {segment}", f"{profile['share']:.0%} of customers, close to the average on every feature."
+        return f"Segment {segment}", f"{who}, close to the average on every feature."
     # The noun comes from a feature with other words than the adjective's: price_range_min and _max share
     # "Budget"/"Upmarket", and "Budget upmarket shoppers" contradicts itself.
     vocabulary = [{adjective for adjective, _, _ in WORDS[d["feature"]]} for d in found]
@@ -74,7 +76,9 @@ def rule_name(profile: dict[str, Any], segment: int) -> tuple[str, str]:
     style = max(profile.get("style_mix") or {"": 0}, key=lambda s: (profile.get("style_mix") or {}).get(s, 0))
     mostly = f", mostly {style} style" if style and profile["style_mix"][style] >= 0.5 else ""
     return name[0].upper() + name[1:], (
-        f"{profile['share']:.0%} of customers who, compared with everyone else, {listed}{mostly}."
+        f"{who} who, compared with everyone else, {listed}{mostly}."
+        if not alone
+        else f"A single customer, not a group: compared with everyone else, they {listed}{mostly}."
     )
 
 

@@ -91,7 +91,7 @@ def _r(value: Any) -> float | None:
     if value is None or pd.isna(value):
         return None
     value = float(value)
-    return round(value, 3) if abs(value) < 10 else round(value, 1)
+    return round(value, 3) if abs(value) < 10 else round(value, 2)  # money to the cent: shown as £376.67
 
 
 def stored_map(db: Database, run: dict[str, Any], listing: pd.DataFrame) -> Any:

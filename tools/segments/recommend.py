@@ -1,4 +1,5 @@
-"""Recommending how many segments: the model reads the metric table, Kneedle's elbow rule is the fallback.
+"""Recommending how many segments: the model reads the metric table, Kneedle's elbow rule is the fallback;
+and the run's summary in words (how many segments and why, the biggest, the smallest, a lone customer).
 
 kneed is imported in the function that uses it, to keep CLI start-up fast.
 """
@@ -72,3 +73,44 @@ def recommend_k(llm: StructuredModel | None, table: pd.DataFrame, min_k: int) ->
 def recommendation_text(rec: dict[str, Any]) -> str:
     by = "the AI model" if rec["decided_by"] == "model" else f"the elbow rule ({rec['fallback']})"
     return f"Recommended k = {rec['k']}, decided by {by}: {rec['reason']}"
+
+
+def run_summary(
+    run_id: int,
+    k: int,
+    who: str,
+    listing: pd.DataFrame,
+    rec: dict[str, Any] | None,
+    quality: tuple[float, float],
+    method: str,
+    naming_note: str | None,
+) -> str:
+    """The point first, in words (how many segments, why that many, the biggest and smallest), then the method
+    in one short sentence; the figures themselves are all in the data."""
+    silhouette, stability = quality
+    why = "the clearest split the data allows" if rec is not None else "as asked"
+    biggest, smallest = listing.iloc[listing["size"].argmax()], listing.iloc[listing["size"].argmin()]
+    sizes = (
+        f"Biggest: {biggest['name']} ({biggest['share']:.0%}); smallest: {smallest['name']} ({smallest['share']:.0%})."
+    )
+    if (alone := listing[listing["size"] == 1]).size:  # one unusual customer, not a group to email
+        sizes += f" {_alone(alone)}"
+    overlap = "stand clearly apart" if silhouette >= 0.5 else "are fairly distinct" if silhouette >= 0.25 else "overlap"
+    steady = "the same" if stability >= 0.9 else "much the same" if stability >= 0.6 else "noticeably different"
+    by = "" if rec is None else f"; k by {'the AI model' if rec['decided_by'] == 'model' else 'the elbow rule'}"
+    names = "" if naming_note is None else f" Names by rules ({naming_note})."
+    return (
+        f"I split your {who} into {k} segments, {why}. {sizes} "
+        f"This is now the active segmentation (run {run_id}).\n\nHow: {method.split(', ')[0]}{by}. The segments "
+        f"{overlap} (silhouette {silhouette:.2f}) and come out {steady} when fitted again with another seed "
+        f"(stability {stability:.2f}).{names}"
+    )
+
+
+def _alone(segments: pd.DataFrame) -> str:
+    named = " and ".join(f"segment {s} ({n})" for s, n in zip(segments["segment"], segments["name"], strict=True))
+    one = len(segments) == 1
+    return (
+        f"Note: {named} {'holds' if one else 'each hold'} a single customer, an unusual one rather than a group; "
+        "asking for fewer segments folds them into another."
+    )

@@ -35,7 +35,7 @@ from tools.segments.cluster import (
     sweep_matrix,
 )
 from tools.segments.naming import name_segments
-from tools.segments.recommend import recommend_k
+from tools.segments.recommend import recommend_k, run_summary
 
 if TYPE_CHECKING:
     pass
@@ -192,7 +192,7 @@ def segment_run(ctx: ToolContext, args: RunArgs) -> ToolResult:
     run_id = segment_store.save_run(ctx.db, run, members, segments)
     quality, who = (metrics["silhouette"], stability), _customers_note(prepared, args.use_predictions)
     return ToolResult(
-        summary=_run_summary(run_id, k, who, listing, rec, quality, method.describe(prepared.n), naming_note),
+        summary=run_summary(run_id, k, who, listing, rec, quality, method.describe(prepared.n), naming_note),
         data={
             "run_id": run_id,
             "k": k,
@@ -211,36 +211,6 @@ def segment_run(ctx: ToolContext, args: RunArgs) -> ToolResult:
         tables=[Table.from_df("Segments", listing)]
         + ([Table.from_df("Metrics by k", sweep_table.round(4))] if sweep_table is not None else []),
         charts=result_charts,
-    )
-
-
-def _run_summary(
-    run_id: int,
-    k: int,
-    who: str,
-    listing: pd.DataFrame,
-    rec: dict[str, Any] | None,
-    quality: tuple[float, float],
-    method: str,
-    naming_note: str | None,
-) -> str:
-    """The point first, in words (how many segments, why that many, the biggest and smallest), then the method
-    in one short sentence; the figures themselves are all in the data."""
-    silhouette, stability = quality
-    why = "the clearest split the data allows" if rec is not None else "as asked"
-    biggest, smallest = listing.iloc[listing["size"].argmax()], listing.iloc[listing["size"].argmin()]
-    sizes = (
-        f"Biggest: {biggest['name']} ({biggest['share']:.0%}); smallest: {smallest['name']} ({smallest['share']:.0%})."
-    )
-    overlap = "stand clearly apart" if silhouette >= 0.5 else "are fairly distinct" if silhouette >= 0.25 else "overlap"
-    steady = "the same" if stability >= 0.9 else "much the same" if stability >= 0.6 else "noticeably different"
-    by = "" if rec is None else f"; k by {'the AI model' if rec['decided_by'] == 'model' else 'the elbow rule'}"
-    names = "" if naming_note is None else f" Names by rules ({naming_note})."
-    return (
-        f"I split your {who} into {k} segments, {why}. {sizes} "
-        f"This is now the active segmentation (run {run_id}).\n\nHow: {method.split(', ')[0]}{by}. The segments "
-        f"{overlap} (silhouette {silhouette:.2f}) and come out {steady} when fitted again with another seed "
-        f"(stability {stability:.2f}).{names}"
     )
 
 
