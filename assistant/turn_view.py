@@ -167,6 +167,10 @@ async def show_confirmation(request: ConfirmationRequest) -> None:
 
 
 def error_text(error: dict[str, Any]) -> str:
+    """An error in the chat's words: the tool's own wording for the chat (`in_words`) when it has one (its hint
+    names command-line options the chat has not got), else its message and hint without command lines."""
+    if error.get("in_words"):
+        return str(error["in_words"])
     message = plain(error.get("error") or "") or "That did not work."
     hint = plain(error.get("hint") or "")
     return f"{message} {hint}" if hint else message

@@ -21,6 +21,19 @@ SUPPRESSIONS = re.compile(
     r"suppress|bounce|block ?list|black ?list|do.?not.?(?:e-?mail|contact|mail)|dnc|opt.?outs?\b"
     r"|never (?:to )?(?:get|receive|be (?:e-?mailed|contacted|sent)|e-?mail)"
 )
+# "Client is the customer id", "the Mail column holds the email": which file column means which field.
+SAYS_FIELD = {
+    "customer_id": r"customer (?:id|number|no)|client id|id",
+    "email": r"e-?mail(?: address)?|address",
+    "order_id": r"order (?:id|number|no)|invoice(?: number| no)?",
+    "ordered_at": r"order date|date",
+    "sku": r"sku|product code|stock code",
+}
+COLUMN_IS = re.compile(
+    r"[\"“'‘]?([^\"“”'‘’,;:.!?]{1,40}?)[\"”'’]?(?: column)?\s+(?:is|holds|has|=|means)\s+"
+    r"(?:the\s+)?([a-z -]{2,20}?)\s*(?:column)?\s*(?:$|[,;.!?]|\band\b)",
+    re.IGNORECASE,
+)
 KINDS = (("orders", ("order", "purchase", "transaction", "invoice", "sales")), ("products", ("product", "inventory")))
 
 
@@ -36,6 +49,18 @@ def guess_kind(file_name: str, text: str) -> str:
         if any(stem in words for stem in stems):
             return kind
     return "customers"
+
+
+def said_columns(text: str) -> dict[str, str]:
+    """The columns the message says hold which field ("Client is the customer id" -> {"Client": "customer_id"}),
+    as import_data's `map`: how a person fixes a file whose id or email column has a name no alias knows."""
+    found: dict[str, str] = {}
+    for column, words in COLUMN_IS.findall(text):
+        column = re.sub(r"^(?:the|and|but|so)\s+", "", column.strip(), flags=re.IGNORECASE)
+        field = next((f for f, pattern in SAYS_FIELD.items() if re.fullmatch(pattern, words.strip().lower())), None)
+        if field and column:
+            found[column] = field
+    return found
 
 
 def named_upload(stored: str, name: str) -> str:

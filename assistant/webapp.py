@@ -28,7 +28,7 @@ from assistant.planner.memory import NOTE_PREFIX
 from assistant.present import plain
 from assistant.session import agent, chat_ctx, conversation, get_db, settings
 from assistant.turn_view import TurnView, error_text
-from assistant.uploads import DATA_SUFFIXES, guess_kind, named_upload
+from assistant.uploads import DATA_SUFFIXES, guess_kind, named_upload, said_columns
 from assistant.views import bug_view
 from storage.errors import UserError
 from tools.catalog.products import forget_chat_shortlists
@@ -222,7 +222,8 @@ async def import_files(files: list[Any], text: str) -> None:
         path = named_upload(str(file.path), name)  # its own name: what the answer says, Mailchimp's consent
         cl.user_session.set("uploads", [*(cl.user_session.get("uploads") or []), path])
         kind = guess_kind(name, text)
-        result = await _user_tool("import_data", kind=kind, path=path)
+        said = said_columns(text)  # "Client is the customer id": a column no alias names
+        result = await _user_tool("import_data", kind=kind, path=path, **({"map": said} if said else {}))
         if result:
             conversation().note(f"{NOTE_PREFIX} The user uploaded {name!r} as {kind}: {result.summary}")
             await show_result(result, get_db())

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.uploads import guess_kind, named_upload
+from assistant.uploads import guess_kind, named_upload, said_columns
 from tools import run_tool
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -30,7 +30,14 @@ def stored(tmp_path: Path, fixture: Path) -> str:
 def upload(ctx, tmp_path, fixture: Path, text: str = ""):
     """What the web app does with an attached file: its own name, its kind, imported as the person."""
     path = named_upload(stored(tmp_path, fixture), fixture.name)
-    return run_tool(replace(ctx, uploads=(path,)), "import_data", kind=guess_kind(fixture.name, text), path=path)
+    said = said_columns(text)
+    return run_tool(
+        replace(ctx, uploads=(path,)),
+        "import_data",
+        kind=guess_kind(fixture.name, text),
+        path=path,
+        **({"map": said} if said else {}),
+    )
 
 
 def test_an_upload_is_reported_under_its_own_name_not_the_stored_id(ctx, tmp_path):
@@ -76,3 +83,42 @@ def test_an_upload_name_cannot_lead_out_of_its_folder(tmp_path):
     assert path.name == "evil.csv"
     assert path.parent.parent == tmp_path / ".files" / "session-1"
     assert path.read_text() == (FIXTURES / "suppressions.csv").read_text()
+
+
+def test_a_file_with_unknown_column_names_is_refused_with_advice_in_words_then_taken_when_the_message_says(
+    ctx, tmp_path
+):
+    """No "--map" or "--dry-run" (the chat has no command line, and its cleaning left no advice at all): the
+    columns found, the one needed, and two ways out; the second, a message with the file, then works."""
+    from assistant.turn_view import error_text
+    from storage.errors import UserError
+
+    crm = tmp_path / "crm.csv"
+    crm.write_text("Client,Mail,Spent\nA1,a@example.com,10\nA2,b@example.com,20\n", encoding="utf-8")
+    with pytest.raises(UserError) as refused:
+        upload(ctx, tmp_path, crm)
+    said = error_text(refused.value.to_dict())
+    assert "--" not in said and "promopilot" not in said and "customer_id" not in said
+    assert "Its columns are “Client”, “Mail”, “Spent”; a customers file needs the customer id" in said
+    assert "Rename that column to “Customer ID”" in said and "*Client is the customer id*" in said
+    assert "--map" in refused.value.hint  # the command line keeps its own advice
+    imported = upload(ctx, tmp_path, crm, "Client is the customer id")
+    assert imported.data["imported"] == 2
+    assert ctx.db.rows("SELECT customer_id, email FROM customers ORDER BY 1") == [
+        {"customer_id": "A1", "email": "a@example.com"},
+        {"customer_id": "A2", "email": "b@example.com"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "columns"),
+    [
+        ("Client is the customer id", {"Client": "customer_id"}),
+        ("the Mail column holds the email", {"Mail": "email"}),
+        ("“Kunde” is the customer number and Mail is the email address", {"Kunde": "customer_id", "Mail": "email"}),
+        ("here is my customer list", {}),
+        ("this is the newsletter export", {}),
+    ],
+)
+def test_the_message_with_an_upload_can_say_which_column_is_which(text, columns):
+    assert said_columns(text) == columns

@@ -126,6 +126,20 @@ SCHEMAS: dict[str, list[Column]] = {
     ],
 }
 KEYS = {"customers": ["customer_id"], "products": ["sku"], "orders": ["order_id", "line"], "suppressions": ["email"]}
+# The fields as a person says them (the chat's answers and tables; the CLI keeps the field names).
+FIELD_WORDS = {
+    "customer_id": "customer id", "email": "email address", "first_name": "first name", "last_name": "last name",
+    "email_consent": "email consent", "created_at": "created", "total_spent": "total spent",
+    "order_count": "number of orders", "avg_order_value": "average order value",
+    "days_since_last_purchase": "days since last purchase", "order_id": "order number", "ordered_at": "order date",
+    "unit_price": "unit price", "sku": "product code (SKU)", "description": "product name",
+    "amount (or quantity and unit_price)": "line amount (or quantity and unit price)",
+}  # fmt: skip
+
+
+def field_words(field: str) -> str:
+    """A field in words: "ordered_at" -> "order date"."""
+    return FIELD_WORDS.get(field) or field.replace("_", " ")
 
 
 def missing_fields(kind: str, fields: list[str]) -> list[str]:

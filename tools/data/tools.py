@@ -14,11 +14,11 @@ from storage.shop import get_currency, set_setting
 from tools.context import ToolContext
 from tools.data import catalogue_gaps, currency
 from tools.data.coerce import ISSUES, STAGED, stage
-from tools.data.columns import Kind, header_key, match_columns, missing_fields
+from tools.data.columns import Kind, field_words, header_key, match_columns, missing_fields
 from tools.data.consent import implied_columns
 from tools.data.import_folder import readable_path
 from tools.data.overview import new_run_id
-from tools.data.read import RAW, read
+from tools.data.read import RAW, Source, read
 from tools.data.report import preview, report
 from tools.data.validate import ACTION_WORDS, CHECKS, LABELS, apply_fixes, drop_scratch, find, prepare, summarise
 from tools.data.write import LIFTED, write
@@ -81,6 +81,7 @@ def import_data(ctx: ToolContext, args: ImportArgs) -> ToolResult:
                     f"{source.path.name} has no column for {', '.join(missing)} "
                     f"(its columns: {', '.join(source.columns) or 'none'}).",
                     hint=_missing_hint(args.kind, source.columns, missing),
+                    in_words=_missing_in_words(args.kind, source, missing),
                 )
             stats = {} if missing else stage(con, args.kind, source, mapping, args.date_format)
             found = None if missing else currency.detect(con, args.kind, mapping)
@@ -117,6 +118,36 @@ def _missing_hint(kind: str, columns: list[str], missing: list[str]) -> str:
             "is filled from it, with stock left unknown."
         )
     return f"Map the right column, e.g. --map 'Your Column={missing[0]}', or preview with --dry-run."
+
+
+HEADERS = {
+    "customer_id": "Customer ID",
+    "email": "Email",
+    "sku": "SKU",
+    "order_id": "Order ID",
+    "ordered_at": "Order Date",
+}
+
+
+def _missing_in_words(kind: str, source: Source, missing: list[str]) -> str:
+    """The whole answer in the chat's words (it has no command line): the columns found, the ones needed, and
+    what to do."""
+    name = source.path.name
+    if kind == "products" and {header_key(c) for c in source.columns} & {"invoiceno", "invoice", "orderid"}:
+        return (
+            f"Nothing was imported: {name} looks like an orders log, not a product list. Attach it again with "
+            "the message *orders*: the catalogue is filled from it."
+        )
+    needed = " and ".join(field_words(m) for m in missing)
+    found = ", ".join(f"“{c}”" for c in source.columns) or "none"
+    first, example = field_words(missing[0]), source.columns[0] if source.columns else "ID"
+    header = HEADERS.get(missing[0]) or first[:1].upper() + first[1:]
+    return (
+        f"Nothing was imported: I could not tell which column of {name} holds the {needed}. Its columns are "
+        f"{found}; a {kind} file needs the {needed}. Rename that column to “{header}” and "
+        f"attach the file again, or attach it again with a message saying which column it is, e.g. "
+        f"*{example} is the {first}*."
+    )
 
 
 class ValidateArgs(BaseModel):
