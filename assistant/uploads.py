@@ -63,6 +63,14 @@ def said_columns(text: str) -> dict[str, str]:
     return found
 
 
+def upload_note(name: str, kind: str, *, summary: str | None = None, failed: str | None = None) -> str:
+    """What the conversation records of an upload (after NOTE_PREFIX): what was imported, or why it failed;
+    "why did that fail?" and "why were rows skipped?" are answered from it (see planner.memory.NOTE_UPLOAD)."""
+    if failed is not None:
+        return f"The user uploaded {name!r} as {kind}; the import failed: {failed}"
+    return f"The user uploaded {name!r} as {kind}: {summary}"
+
+
 def named_upload(stored: str, name: str) -> str:
     """The path of the upload `stored` under its own file `name` (a link, or a copy where links fail).
 

@@ -28,7 +28,7 @@ from assistant.planner.memory import NOTE_PREFIX
 from assistant.present import plain
 from assistant.session import agent, chat_ctx, conversation, get_db, settings
 from assistant.turn_view import TurnView, error_text
-from assistant.uploads import DATA_SUFFIXES, guess_kind, named_upload, said_columns
+from assistant.uploads import DATA_SUFFIXES, guess_kind, named_upload, said_columns, upload_note
 from assistant.views import bug_view
 from storage.errors import UserError
 from tools.catalog.products import forget_chat_shortlists
@@ -178,9 +178,12 @@ async def on_say(action: cl.Action) -> None:
     await run_turn(text)
 
 
-async def _user_tool(name: str, *, confirmed: bool = False, **arguments: Any) -> ToolResult | None:
+async def _user_tool(
+    name: str, failed: list[str] | None = None, *, confirmed: bool = False, **arguments: Any
+) -> ToolResult | None:
     """Run a tool as the user, shown as the assistant's calls are: a step, and a live progress line when it
-    is slow (a confirmed send, a large import). Any failure becomes a message, not a crash.
+    is slow (a confirmed send, a large import). Any failure becomes a message, not a crash (and its text is
+    added to `failed`, when given).
 
     `confirmed`: the person pressed Confirm for exactly this call (destructive tools refuse otherwise)."""
     loop = asyncio.get_running_loop()
@@ -205,6 +208,8 @@ async def _user_tool(name: str, *, confirmed: bool = False, **arguments: Any) ->
     await view.show(ToolEnd(call.id, name, arguments, result, error, time.perf_counter() - started))
     if error is not None:
         await cl.Message(content=error_text(error)).send()
+        if failed is not None:
+            failed.append(error_text(error))
     return result
 
 
@@ -223,8 +228,11 @@ async def import_files(files: list[Any], text: str) -> None:
         cl.user_session.set("uploads", [*(cl.user_session.get("uploads") or []), path])
         kind = guess_kind(name, text)
         said = said_columns(text)  # "Client is the customer id": a column no alias names
-        result = await _user_tool("import_data", kind=kind, path=path, **({"map": said} if said else {}))
+        failed: list[str] = []
+        result = await _user_tool("import_data", failed, kind=kind, path=path, **({"map": said} if said else {}))
+        if failed:  # "why did that fail?" is answered from this
+            conversation().note(f"{NOTE_PREFIX} {upload_note(name, kind, failed=failed[0])}")
         if result:
-            conversation().note(f"{NOTE_PREFIX} The user uploaded {name!r} as {kind}: {result.summary}")
+            conversation().note(f"{NOTE_PREFIX} {upload_note(name, kind, summary=result.summary)}")
             await show_result(result, get_db())
             await cl.Message(content=f"{plain(result.summary)}\n\nNext: *check the data*.").send()

@@ -190,3 +190,38 @@ def test_what_is_a_group_like_names_each_figure_and_writes_money_in_the_shops_cu
     )
     spent = table.set_index("Feature").loc["Total spent", "Segment mean"]
     assert spent == f"£{members['total_spent'].mean():,.2f}"  # e.g. £376.70, not 376.70
+
+
+def uploaded(chat: Chat, name: str, kind: str = "customers", **options) -> None:
+    """An upload as the web app makes it: imported, and noted in the conversation (what it did, or why not)."""
+    from assistant.planner.memory import NOTE_PREFIX
+    from assistant.turn_view import error_text
+    from assistant.uploads import upload_note
+    from storage.errors import UserError
+
+    path = FIXTURES / name if (FIXTURES / name).exists() else Path(name)
+    try:
+        result = run_tool(chat.ctx, "import_data", kind=kind, path=str(path), **options)
+    except UserError as exc:
+        chat.conversation.note(f"{NOTE_PREFIX} {upload_note(path.name, kind, failed=error_text(exc.to_dict()))}")
+    else:
+        chat.conversation.note(f"{NOTE_PREFIX} {upload_note(path.name, kind, summary=result.summary)}")
+
+
+def test_why_did_that_fail_after_a_failed_upload_says_why(chat, tmp_path):
+    crm = tmp_path / "crm.csv"
+    crm.write_text("Client,Mail\nA1,a@example.com\n", encoding="utf-8")
+    uploaded(chat, str(crm))
+    answer, _ = chat.say("why did that fail?")
+    assert "No data issues recorded" not in answer
+    assert answer.startswith("The last upload, crm.csv, failed.")
+    assert "Its columns are “Client”, “Mail”" in answer
+
+
+def test_why_were_rows_skipped_when_none_were_says_so_with_the_count(chat):
+    import pandas as pd
+
+    uploaded(chat, "shopify_customers.csv")
+    answer, _ = chat.say("why were some rows skipped?")
+    rows = len(pd.read_csv(FIXTURES / "shopify_customers.csv"))
+    assert f"Nothing was skipped: the last import, shopify_customers.csv, took all {rows} rows" in answer

@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from assistant.planner.vocabulary import Vocabulary
@@ -21,6 +22,12 @@ NOTE_PREFIX = "[UI]"  # how the UI records a button press or an upload in the co
 NEXT_STEP = re.compile(r"(?:^|\n)Next: \*([^*]+)\*")  # "Next: *check the data* ...": the first suggestion
 NOTE_CAMPAIGN = re.compile(re.escape(NOTE_PREFIX) + r".*?campaign (\d+)")
 # A clarifying question answered by a button: the reading the user chose, for the text they typed.
+# "[UI] The user uploaded 'a.csv' as customers: Imported 6 of 6 rows ..." / "...; the import failed: ..."
+NOTE_UPLOAD = re.compile(
+    re.escape(NOTE_PREFIX) + r" The user uploaded (?P<name>.+?) as (?P<kind>\w+)(?::|; the import (?P<failed>failed):) "
+    r"(?P<said>.*)$",
+    re.S,
+)
 NOTE_CHOICE = re.compile(re.escape(NOTE_PREFIX) + r" The user chose “(?P<label>[^”]+)” for: (?P<text>.*)$", re.S)
 
 
@@ -67,12 +74,17 @@ class Memory:
     outlook: dict[str, Any] = field(default_factory=dict)  # who the last predicted customers were: risk, value, due
     suggested: str | None = None  # the next step the last answer suggested: what "yes" or "do it" means
     shown: str | None = None  # what the last table was about: products / segments / customers / campaign
+    upload: dict[str, Any] | None = None  # the last import: file name, kind, failed, what it said
 
     def learn(self, step: Step) -> None:
         args, data = step.arguments, step.result.get("data") or {}
         for source in (args, data, step.result.get("approval") or {}):
             if isinstance(source.get("campaign_id"), int):
                 self.campaign_id = source["campaign_id"]
+        if step.name == "import_data":  # "load products.csv": an import in the chat, as an upload is
+            said = step.result.get("summary") or step.result.get("error") or ""
+            name = Path(str(args.get("path") or "the file")).name
+            self.upload = {"name": name, "kind": args.get("kind"), "failed": not step.ok, "said": said}
         if not step.ok:
             return
         if step.name.startswith("campaign_"):
@@ -168,6 +180,9 @@ def read_request(messages: list[dict[str, Any]]) -> Request:
                 done.append(step)
         elif message["role"] == "user" and (m := NOTE_CAMPAIGN.match(str(message["content"]))):
             memory.campaign_id = int(m.group(1))
+        elif message["role"] == "user" and (m := NOTE_UPLOAD.match(str(message["content"]))):
+            memory.upload = {"name": m["name"].strip("'\""), "kind": m["kind"], "failed": bool(m["failed"]),
+                             "said": m["said"]}  # fmt: skip
 
     text = str(messages[last_user]["content"] or "") if last_user >= 0 else ""
     chosen = None

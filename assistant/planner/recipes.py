@@ -122,7 +122,20 @@ def fix(req: Request) -> Plan:
 
 @recipe("data_issues")
 def data_issues(req: Request) -> Plan:
-    return once(req, "list_data_issues", "Say *fix the data* to repair what is safe, or *check the data* again.")
+    """The issues recorded; with none, what actually happened to the last upload ("why did that fail?")."""
+    follow = "Say *fix the data* to repair what is safe, or *check the data* again."
+    step, upload = req.last("list_data_issues"), req.memory.upload
+    if step is None or not step.ok or (step.result.get("data") or {}).get("total") or upload is None:
+        return once(req, "list_data_issues", follow)
+    if upload["failed"]:
+        return Plan(answer=f"The last upload, {upload['name']}, failed. {upload['said']}")
+    counts = re.search(r"Imported ([\d,]+) of ([\d,]+) rows", upload["said"])
+    if counts and counts[1] == counts[2]:
+        return Plan(
+            answer=f"Nothing was skipped: the last import, {upload['name']}, took all {counts[2]} rows, and no "
+            "data issues are recorded. Next: *check the data*."
+        )
+    return Plan(answer=f"No data issues are recorded. The last import, {upload['name']}: {upload['said']}")
 
 
 # -- segments --------------------------------------------------------------------------------------
