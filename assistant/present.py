@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from services.money import format_money
 from storage import customers, products
+from tools.data.columns import field_words
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -57,6 +58,7 @@ PREFERRED = [
 SHORT_HIDDEN = {"named_by"}
 # Tables that back an answer up rather than answer it: only in the collapsed full table, never the one shown.
 DETAIL_TABLES = {"Metrics by k"}
+COLUMN_MATCHING = "Column matching"  # an import's table: file column -> field, the fields put in words
 MONEY = re.compile(
     r"price|cost|spent|revenue|amount|order_value|order value|\bsales\b|value_12m|12-month value", re.IGNORECASE
 )
@@ -128,6 +130,9 @@ def compact(table: Table, currency: str, *, rows: int = COMPACT_ROWS) -> pd.Data
     columns = key_columns(table.columns, empty=empty)
     index = [table.columns.index(c) for c in columns]
     shown = [[cell(c, row[i], currency) for c, i in zip(columns, index, strict=True)] for row in table.rows[:rows]]
+    if table.name == COLUMN_MATCHING and "field" in columns:  # "order_id" is "order number" to a person
+        at = columns.index("field")
+        shown = [[*row[:at], field_words(row[at]) if row[at] != "–" else "not used", *row[at + 1 :]] for row in shown]
     words = {"description": "What sets them apart"} if "segment" in columns else {}
     return pd.DataFrame(shown, columns=[words.get(c) or label(c) for c in columns])
 

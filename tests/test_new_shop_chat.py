@@ -225,3 +225,25 @@ def test_why_were_rows_skipped_when_none_were_says_so_with_the_count(chat):
     answer, _ = chat.say("why were some rows skipped?")
     rows = len(pd.read_csv(FIXTURES / "shopify_customers.csv"))
     assert f"Nothing was skipped: the last import, shopify_customers.csv, took all {rows} rows" in answer
+
+
+def test_an_uploads_column_matching_says_each_field_in_words(ctx):
+    from assistant.present import compact, lead
+
+    result = run_tool(ctx, "import_data", kind="orders", path=str(FIXTURES / "online_retail.csv"))
+    shown = compact(lead(result.tables), "GBP")
+    read_as = dict(zip(shown["File column"], shown["Field"], strict=True))
+    assert read_as["InvoiceNo"] == "order number" and read_as["InvoiceDate"] == "order date"
+    assert read_as["StockCode"] == "product code (SKU)"
+    assert not {"order_id", "ordered_at", "email_consent"} & set(read_as.values())
+
+
+def test_a_mailchimp_upload_counts_its_unused_columns_instead_of_listing_twenty(ctx):
+    import pandas as pd
+
+    path = FIXTURES / "mailchimp" / "unsubscribed_members_export_3a9f1c.csv"
+    summary = run_tool(ctx, "import_data", kind="customers", path=str(path)).summary
+    used = {"Email Address", "First Name", "Last Name"}
+    unused = [c for c in pd.read_csv(path, nrows=0).columns if c not in used]
+    assert f"Not imported columns: {', '.join(unused[:4])} and {len(unused) - 4} other columns not used." in summary
+    assert unused[-1] not in summary

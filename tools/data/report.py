@@ -107,7 +107,7 @@ def report(kind: str, source: Source, mapping, unmatched, stats, written, run_id
     if lifted := written.get("rejudged", 0):
         summary += f" {_rejudged(lifted, written['released'], written['requarantine_reasons'], run_id)}"
     if unmatched:
-        summary += f" Not imported columns: {', '.join(unmatched)}."
+        summary += f" {_not_imported(unmatched)}"
     data = {
         "kind": kind,
         "file": str(source.path),
@@ -159,6 +159,17 @@ def _orders_sentences(written: dict[str, Any]) -> str:
     if written.get("products_added"):
         parts.append(f"{written['products_added']:,} products added to the catalogue (stock unknown).")
     return " ".join(parts)
+
+
+UNUSED_NAMED = 4  # more columns left out are counted, not listed (the column matching table lists them all)
+
+
+def _not_imported(unmatched: list[str]) -> str:
+    """The file's columns nothing matched: named when few; a Mailchimp export's twenty are counted."""
+    if len(unmatched) <= UNUSED_NAMED + 1:
+        return f"Not imported columns: {', '.join(unmatched)}."
+    rest = len(unmatched) - UNUSED_NAMED
+    return f"Not imported columns: {', '.join(unmatched[:UNUSED_NAMED])} and {rest} other columns not used."
 
 
 def _unit_price_as_amount(mapping: dict[str, str]) -> str | None:
