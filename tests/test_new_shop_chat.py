@@ -247,3 +247,26 @@ def test_a_mailchimp_upload_counts_its_unused_columns_instead_of_listing_twenty(
     unused = [c for c in pd.read_csv(path, nrows=0).columns if c not in used]
     assert f"Not imported columns: {', '.join(unused[:4])} and {len(unused) - 4} other columns not used." in summary
     assert unused[-1] not in summary
+
+
+def test_changing_the_currency_answers_about_the_currency_in_words(chat):
+    answer, ended = chat.say("set the currency to GBP")
+    assert answer.startswith("The shop's currency is now GBP")
+    assert "Example Street" not in answer  # the demo address is not the news here
+    table = next(e.result for e in ended if e.name == "shop_settings").tables[0]
+    said = {row[0]: row[1] for row in table.rows}
+    assert said["Currency"] == "GBP (set by you)"
+    assert said["Customers without a consent answer"] == "never emailed"  # not "email unknown consent | False"
+
+
+def test_a_tiny_shop_has_no_unusual_spenders_and_one_customer_is_not_customers(chat):
+    """Six Shopify customers, one of whom spent nothing: not an outlier (too few to have a "rest"), and
+    segmenting one customer says "1 usable customer"."""
+    from storage.errors import UserError
+    from tools.segments.cluster import require_enough
+
+    load(chat.ctx, "customers", "shopify_customers.csv")
+    checked = run_tool(chat.ctx, "validate_data")
+    assert [c["rows"] for c in checked.data["checks"] if c["check"] == "outlier"] == [0]
+    with pytest.raises(UserError, match="Only 1 usable customer: too few"):
+        require_enough(1, 2)

@@ -246,10 +246,24 @@ def shop_settings(ctx: ToolContext, args: ShopArgs) -> ToolResult:
         "postal_address": ctx.settings.postal_address,
         "email_unknown_consent": ctx.settings.email_unknown_consent,
     }
-    summary = f"Currency {code} ({how}). Every email carries the postal address {ctx.settings.postal_address}. " + (
-        "Customers without a consent answer may be emailed."
-        if ctx.settings.email_unknown_consent
-        else "Only customers who said yes to marketing email are emailed."
-    )
-    rows = [{"setting": k.replace("_", " "), "value": str(v)} for k, v in settings.items()]
+    address = ctx.settings.postal_address
+    demo = address == type(ctx.settings).model_fields["postal_address"].default
+    if args.currency:  # the answer is about the change asked for
+        summary = f"The shop's currency is now {code}: figures and emails show money in it."
+    else:
+        summary = f"Currency {code} ({how}). Every email carries the postal address {address}. " + (
+            "Customers without a consent answer may be emailed."
+            if ctx.settings.email_unknown_consent
+            else "Only customers who said yes to marketing email are emailed."
+        )
+    if demo and not args.currency:  # the law wants the sender's real postal address in every marketing email
+        summary += " That address is the demo's: set PROMOPILOT_POSTAL_ADDRESS to yours before a real send."
+    rows = [
+        {"setting": "Currency", "value": f"{code} ({how})"},
+        {"setting": "Postal address in every email", "value": f"{address} (the demo's)" if demo else address},
+        {
+            "setting": "Customers without a consent answer",
+            "value": "may be emailed" if ctx.settings.email_unknown_consent else "never emailed",
+        },
+    ]
     return ToolResult(summary=summary, data=settings, tables=[Table.from_rows("Shop settings", rows)])

@@ -33,6 +33,8 @@ FINDINGS = "validation_findings"
 CLEARLY_VALID = r"^[a-z0-9_%+-]+(\.[a-z0-9_%+-]+)*@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 SPECIAL_USE = r"\.(arpa|invalid|local|localhost|onion|test)$"
 ROBUST_Z = 3.5  # Iglewicz & Hoaglin's cut-off for the modified z-score
+# Fewer buyers than this have no "rest" to be far from: in a shop of six, one is always unusual.
+OUTLIER_MIN = 20
 
 
 @dataclass(frozen=True)
@@ -156,14 +158,14 @@ CHECKS = [
         "outlier",
         "customer_behavior",
         "flag",
-        f"Spend, order count or order value far from the rest (robust z-score above {ROBUST_Z} on a log scale; "
-        "flagged only: big spenders are real).",
+        f"Spend, order count or order value far from the rest (robust z-score above {ROBUST_Z} on a log scale, "
+        f"among the customers who bought, once there are {OUTLIER_MIN}; flagged only: big spenders are real).",
         " UNION ALL ".join(
-            f"""(WITH x AS (SELECT customer_id, {f} AS value, ln(1 + {f}) AS x FROM usable WHERE {f} >= 0),
-                      centre AS (SELECT median(x) AS med FROM x),
-                      spread AS (SELECT med, median(abs(x - med)) AS mad FROM x, centre GROUP BY med)
+            f"""(WITH x AS (SELECT customer_id, {f} AS value, ln(1 + {f}) AS x FROM usable WHERE {f} > 0),
+                      centre AS (SELECT median(x) AS med, count(*) AS n FROM x),
+                      spread AS (SELECT med, n, median(abs(x - med)) AS mad FROM x, centre GROUP BY med, n)
                  SELECT customer_id, '{f}', value::VARCHAR FROM x, spread
-                 WHERE mad > 0 AND abs(0.6745 * (x - med) / mad) > {ROBUST_Z})"""
+                 WHERE n >= {OUTLIER_MIN} AND mad > 0 AND abs(0.6745 * (x - med) / mad) > {ROBUST_Z})"""
             for f in ("total_spent", "order_count", "avg_order_value")
         ),
     ),

@@ -45,7 +45,8 @@ def require_enough(summary: pa.Table, history_days: int, what: str) -> None:
     missing = []
     if repeat < MIN_REPEAT_CUSTOMERS:
         missing.append(
-            f"only {repeat:,} customers bought again on a later day, and a reliable prediction needs at least "
+            f"only {repeat:,} customer{' ' if repeat == 1 else 's '}bought again on a later day, and a reliable "
+            "prediction needs at least "
             f"{MIN_REPEAT_CUSTOMERS}"
         )
     if history_days < MIN_HISTORY_DAYS:

@@ -154,7 +154,8 @@ def require_enough(n: int, k: int) -> None:
     if n < MIN_PER_SEGMENT * k:
         most = n // MIN_PER_SEGMENT
         raise UserError(
-            f"Only {n:,} usable customers: too few for {k} segments (at least {MIN_PER_SEGMENT} per segment).",
+            f"Only {n:,} usable customer{'s' if n != 1 else ''}: too few for {k} segments "
+            f"(at least {MIN_PER_SEGMENT} per segment).",
             hint=f"Ask for at most {most} segments, or add or un-quarantine customers."
             if most >= 2  # one segment is no segmentation: say how many customers it takes instead
             else f"Segmenting needs at least {2 * MIN_PER_SEGMENT} usable customers: add or un-quarantine some.",
