@@ -34,11 +34,18 @@ COLUMN_IS = re.compile(
     r"(?:the\s+)?([a-z -]{2,20}?)\s*(?:column)?\s*(?:$|[,;.!?]|\band\b)",
     re.IGNORECASE,
 )
+# Header keys (lower-case, letters and digits) that make a file an orders log or a product list.
+ORDER_KEYS = {"invoiceno", "invoice", "invoicenumber", "orderid", "ordernumber", "orderno", "transactionid"}
+LINE_KEYS = {"quantity", "qty", "invoicedate", "orderdate", "unitprice", "lineitemquantity", "lineitemname", "sku"}
+PRODUCT_KEYS = {"stock", "inventory", "stocklevel", "onhand", "variantsku", "variantinventoryqty"}
+CUSTOMER_KEYS = {"customerid", "email", "emailaddress", "customer"}
 KINDS = (("orders", ("order", "purchase", "transaction", "invoice", "sales")), ("products", ("product", "inventory")))
 
 
-def guess_kind(file_name: str, text: str) -> str:
-    """suppressions / orders / products when the file name or the message says so; customers otherwise.
+def guess_kind(file_name: str, text: str, columns: list[str] | tuple[str, ...] = ()) -> str:
+    """suppressions / orders / products when the file name or the message says so, or else its columns (an
+    orders log such as UCI's `online_retail.csv` names no orders: its InvoiceNo and Quantity do); customers
+    otherwise.
 
     Mailchimp's `unsubscribed_members_export_…` is an audience (customers whose consent its name gives),
     not a suppression list, so "unsubscribed" alone does not make one."""
@@ -48,7 +55,30 @@ def guess_kind(file_name: str, text: str) -> str:
     for kind, stems in KINDS:
         if any(stem in words for stem in stems):
             return kind
+    keys = {re.sub(r"[^0-9a-z]", "", c.lower()) for c in columns}
+    if keys & ORDER_KEYS and keys & LINE_KEYS:
+        return "orders"
+    if keys & PRODUCT_KEYS and not keys & CUSTOMER_KEYS:
+        return "products"
     return "customers"
+
+
+def header(path: str) -> list[str]:
+    """A text file's column names, from its first line (UTF-8 or Excel's UTF-16; comma, tab, semicolon or
+    pipe); none for Parquet and JSON, or a file that cannot be read (the import says what is wrong with it)."""
+    if Path(path).suffix.lower() not in {".csv", ".tsv", ".txt"}:
+        return []
+    try:
+        with open(path, "rb") as file:
+            start = file.read(65536)
+    except OSError:
+        return []
+    encoding = "utf-16" if start[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    first = start.decode(encoding, errors="replace").splitlines()[:1]
+    if not first:
+        return []
+    delimiter = max((",", "\t", ";", "|"), key=first[0].count)
+    return [c.strip().strip('"') for c in first[0].split(delimiter)]
 
 
 def said_columns(text: str) -> dict[str, str]:

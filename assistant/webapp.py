@@ -28,7 +28,7 @@ from assistant.planner.memory import NOTE_PREFIX
 from assistant.present import plain
 from assistant.session import agent, chat_ctx, conversation, get_db, settings
 from assistant.turn_view import TurnView, error_text
-from assistant.uploads import DATA_SUFFIXES, guess_kind, named_upload, said_columns, upload_note
+from assistant.uploads import DATA_SUFFIXES, guess_kind, header, named_upload, said_columns, upload_note
 from assistant.views import bug_view
 from storage.errors import UserError
 from tools.catalog.products import forget_chat_shortlists
@@ -226,7 +226,7 @@ async def import_files(files: list[Any], text: str) -> None:
             continue
         path = named_upload(str(file.path), name)  # its own name: what the answer says, Mailchimp's consent
         cl.user_session.set("uploads", [*(cl.user_session.get("uploads") or []), path])
-        kind = guess_kind(name, text)
+        kind = guess_kind(name, text, header(path))
         said = said_columns(text)  # "Client is the customer id": a column no alias names
         failed: list[str] = []
         result = await _user_tool("import_data", failed, kind=kind, path=path, **({"map": said} if said else {}))

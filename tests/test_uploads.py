@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.uploads import guess_kind, named_upload, said_columns
+from assistant.uploads import guess_kind, header, named_upload, said_columns
 from tools import run_tool
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -34,7 +34,7 @@ def upload(ctx, tmp_path, fixture: Path, text: str = ""):
     return run_tool(
         replace(ctx, uploads=(path,)),
         "import_data",
-        kind=guess_kind(fixture.name, text),
+        kind=guess_kind(fixture.name, text, header(path)),
         path=path,
         **({"map": said} if said else {}),
     )
@@ -122,3 +122,22 @@ def test_a_file_with_unknown_column_names_is_refused_with_advice_in_words_then_t
 )
 def test_the_message_with_an_upload_can_say_which_column_is_which(text, columns):
     assert said_columns(text) == columns
+
+
+@pytest.mark.parametrize(
+    ("fixture", "kind"),
+    [
+        ("online_retail.csv", "orders"),  # InvoiceNo, Quantity: the name says nothing, the columns do
+        ("shopify_customers.csv", "customers"),
+        ("excel_unicode.txt", "customers"),  # UTF-16, tab-separated
+        ("mailchimp/subscribed_members_export_3a9f1c.csv", "customers"),
+    ],
+)
+def test_an_upload_named_nothing_in_particular_is_told_by_its_columns(fixture, kind):
+    assert guess_kind(Path(fixture).name, "", header(str(FIXTURES / fixture))) == kind
+
+
+def test_the_uci_log_uploaded_without_a_word_is_imported_as_orders(ctx, tmp_path):
+    """Was: imported as 57 customers, with 968 "duplicate id" rejections."""
+    result = upload(ctx, tmp_path, FIXTURES / "online_retail.csv")
+    assert result.data["kind"] == "orders" and result.data["rejected"] == 0
