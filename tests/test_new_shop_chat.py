@@ -58,6 +58,12 @@ def test_how_many_can_i_email_before_any_campaign_counts_the_customers(chat):
     assert "57 not contactable" in answer and "2 no consent" in answer and "1 suppressed" in answer
 
 
+def test_how_many_customers_can_i_email_is_understood_without_actually(chat):
+    load(chat.ctx, "customers", "shopify_customers.csv")  # 4 of 6 said yes
+    answer, _ = chat.say("how many customers can I email?")
+    assert "**4 of 6 customers** can be emailed now" in answer
+
+
 def test_how_many_can_i_email_with_nothing_imported_says_what_to_attach(chat):
     answer, _ = chat.say("how many people can I send to")
     assert "no customers yet" in answer and "Attach" in answer
