@@ -343,3 +343,15 @@ def test_segmenting_by_predicted_value_predicts_first_when_there_is_no_predictio
 def test_a_bare_position_right_after_a_product_list_picks_those_products(text, skus):
     """No verb, a product list on screen: the marketer is pointing at rows, never removing or asking."""
     assert first_call(text, SHOWN) == ("shortlist_add", {"skus": skus})
+
+
+def test_after_taking_a_product_off_the_shortlist_them_means_what_is_left():
+    """"drop the second one", then "which segment fits these": the products still kept, never the one removed."""
+    memory = Memory(found=[p["sku"] for p in PAGE], products=PAGE, shown="products")
+    for name, arguments, kept in [
+        ("shortlist_add", {"skus": ["OUT-000001", "OUT-000002"]}, ["OUT-000001", "OUT-000002"]),
+        ("shortlist_remove", {"skus": ["OUT-000002"]}, ["OUT-000001"]),
+    ]:
+        memory.learn(Step(name, arguments, {"ok": True, "data": {"name": "chat-x", "skus": kept}}))
+    assert memory.skus == ["OUT-000001"]
+    assert first_call("which group fits these products", memory) == ("match_segments", {"product": ["OUT-000001"]})

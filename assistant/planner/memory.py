@@ -85,6 +85,8 @@ class Memory:
             self.shown = "products"
             if step.name == "find_products":
                 self.search = dict(args)
+        elif step.name == "shortlist_remove":  # "them" is what is still kept, never what was just taken off
+            self.skus = [str(s) for s in data.get("skus") or []]
         elif skus and isinstance(skus, list):
             self.skus = [str(s) for s in skus]
         if step.name == "rank_customers" and step.rows("customer_id"):
