@@ -406,3 +406,16 @@ def test_a_revision_says_what_changed_and_one_that_changes_nothing_is_not_saved(
     with pytest.raises(UserError, match="unchanged: version 3 already reads that way"):
         run_tool(segmented, "campaign_revise", campaign_id=campaign_id, instruction="less salesy please")
     assert segmented.db.scalar("SELECT max(version) FROM campaign_versions") == 3
+
+
+def test_a_first_name_added_to_the_subject_shows_where_the_name_goes(segmented):
+    """Most recipients' subject reads the same without a name, so the revision must show the name's place."""
+    campaign_id = run_tool(segmented, "campaign_draft", segment=1, skus=skus(segmented)).data["campaign_id"]
+    asked = "put their first name in the subject"
+    result = run_tool(segmented, "campaign_revise", campaign_id=campaign_id, instruction=asked)
+    shown = dict(zip(*(result.tables[0].to_df()[c] for c in ("variant", "subject")), strict=True))
+    assert all(subject.startswith("[First name], ") for subject in shown.values()), shown
+    assert f"A: “{shown['A']}”" in result.summary
+    assert "[First name]" not in result.data["subjects"]["A"]  # what a recipient without a name sees
+    with pytest.raises(UserError, match="unchanged: version 2 already reads that way"):  # not "could not apply"
+        run_tool(segmented, "campaign_revise", campaign_id=campaign_id, instruction="add their name to the subject")

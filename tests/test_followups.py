@@ -346,7 +346,7 @@ def test_a_bare_position_right_after_a_product_list_picks_those_products(text, s
 
 
 def test_after_taking_a_product_off_the_shortlist_them_means_what_is_left():
-    """"drop the second one", then "which segment fits these": the products still kept, never the one removed."""
+    """ "drop the second one", then "which segment fits these": the products still kept, never the one removed."""
     memory = Memory(found=[p["sku"] for p in PAGE], products=PAGE, shown="products")
     for name, arguments, kept in [
         ("shortlist_add", {"skus": ["OUT-000001", "OUT-000002"]}, ["OUT-000001", "OUT-000002"]),

@@ -315,11 +315,9 @@ def template_revision(brief: CopyBrief, current: list[dict[str, Any]], instructi
             if not _EMOJI.search(variant["subject"]):
                 variant["subject"] = f"{variant['subject']} ✨"
             changed = True
-        if (
-            re.search(r"\b(first name|their name|personal|personali[sz]e)", text)
-            and "{{ first_name }}" not in (variant["subject"])
-        ):
-            variant["subject"] = "{{ first_name }}, " + variant["subject"][:1].lower() + variant["subject"][1:]
+        if re.search(r"\b(first name|their name|personal|personali[sz]e)", text):
+            if "{{ first_name }}" not in variant["subject"]:  # already there: "unchanged", not "could not apply"
+                variant["subject"] = "{{ first_name }}, " + variant["subject"][:1].lower() + variant["subject"][1:]
             changed = True
         if code_line:
             blocks = [b for b in variant["blocks"] if not _IS_CODE_LINE.match(b)]

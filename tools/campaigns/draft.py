@@ -293,8 +293,9 @@ def _version_result(
     first = renderer.variants[0]
     rendered = renderer.preview(Recipient("preview", "", None, first, None, ""))
     subjects = {label: renderer.subject(label) for label in renderer.variants}
+    shown = {label: renderer.subject(label, name_shown=True) for label in renderer.variants}  # "[First name], ..."
     by = "the model" if copy.author == "model" else "templates (no model configured)" if not copy.note else "templates"
-    lines = "; ".join(f"{label}: “{s}”" for label, s in subjects.items())
+    lines = "; ".join(f"{label}: “{s}”" for label, s in shown.items())
     summary = f"{headline}, {len(subjects)} variant{'s' if len(subjects) != 1 else ''} written by {by}: {lines}."
     if changes:  # a revision: what changed first, then the subject lines as they are now
         summary = f"{headline}: {changes}. Subject lines now, written by {by.replace(' (', ', ').rstrip(')')}: {lines}."
@@ -308,7 +309,7 @@ def _version_result(
             {
                 "variant": v["variant"],
                 "angle": v.get("angle", ""),
-                "subject": subjects.get(v["variant"], v["subject"]),
+                "subject": shown.get(v["variant"], v["subject"]),
                 "preheader": v.get("preheader", ""),
                 "button": v["cta_text"],
             }

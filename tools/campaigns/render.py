@@ -45,6 +45,7 @@ from tools.context import ToolContext
 
 TEMPLATES = Path(__file__).with_name("email_templates")
 FIRST_NAME_FALLBACK = "there"
+NAME_SHOWN = "[First name]"  # where a personal subject puts the name, as the marketer reads it
 PREVIEW_PIXEL = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
 
 _ADDRESS = re.compile(r"[^\s<>,;\"]+@[^\s<>,;\"]+")
@@ -202,9 +203,11 @@ class CampaignRenderer:
             compiled.text.fill(values),
         )
 
-    def subject(self, variant: str) -> str:
-        """A variant's subject line as most recipients see it (first name filled with the fallback)."""
-        return self.preview(Recipient("preview", "preview@example.com", None, variant, None, "p@example.com")).subject
+    def subject(self, variant: str, *, name_shown: bool = False) -> str:
+        """A variant's subject line as most recipients see it (first name filled with the fallback); with
+        `name_shown`, as the marketer should read it: "[First name], new in" (without a name it reads "New in")."""
+        name = NAME_SHOWN if name_shown else None
+        return self.preview(Recipient("preview", "preview@example.com", name, variant, None, "p@example.com")).subject
 
     def _values(self, recipient: Recipient, compiled: _Compiled) -> dict[str, str]:
         known = _first_name(recipient.first_name)
