@@ -307,6 +307,13 @@ def test_a_refused_send_tells_the_user_to_press_approve():
     assert "Press **Approve**" in plan.answer and "not approved" in plan.answer
 
 
+def test_pausing_an_approved_campaign_that_is_not_sending_does_not_ask_to_approve_it():
+    error = "Campaign 3 is approved, not sending, so there is nothing to pause."
+    refused = Step("campaign_pause", {"campaign_id": 3}, {"ok": False, "error": error})
+    answer = choose(Request("pause it", Memory(campaign_id=3), [refused])).answer
+    assert answer.startswith(error) and "Approve" not in answer
+
+
 def test_a_failed_step_is_explained_in_the_marketers_words():
     asked = Step("campaign_revise", {}, {"ok": False, "error": "Which discount code?", "hint": "Add the code X."})
     assert choose(Request("add a discount code", CAMPAIGN_4, [asked])).answer == "Which discount code? Add the code X."

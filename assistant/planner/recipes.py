@@ -51,7 +51,7 @@ def report(req: Request, follow: str = "") -> str:
             where = f"**{step.name.replace('_', ' ').capitalize()}**: " if len(req.done) > 1 else ""
             lines.append(where + problem + (f" {hint}" if hint else ""))
     failed = [s for s in req.done if not s.ok]
-    if any("approv" in str(s.result.get("error", "")).lower() for s in failed):
+    if any("not approved" in str(s.result.get("error", "")).lower() for s in failed):  # not "is approved, not ..."
         follow = "Press **Approve** under the draft preview first, then say *send it* again."
     elif failed:
         follow = ""
