@@ -35,7 +35,7 @@ from storage.messages import FINAL_STATUSES
 from tools.campaigns.delivery import Journal, RetryPolicy, RunResult, Sender, recover
 from tools.campaigns.dry_run import dry_run
 from tools.campaigns.render import CampaignRenderer, Recipient
-from tools.campaigns.transports import DeliveryError, open_transport
+from tools.campaigns.transports import DeliveryError, Transport, open_transport
 from tools.catalog.audience import EXCLUSION_REASONS, campaign_audience, describe_exclusions
 from tools.context import ToolContext
 from tools.registry import Positional, tool
@@ -120,7 +120,7 @@ def campaign_send(ctx: ToolContext, args: SendArgs) -> ToolResult:
         finally:
             transport.close()
     status = _settle(ctx.db, args.campaign_id, run, args.limit)
-    return _send_result(ctx.db, args.campaign_id, status, run, recovered, frozen, transport.label)
+    return _send_result(ctx.db, args.campaign_id, status, run, recovered, frozen, transport)
 
 
 @tool(cli="campaign pause")
@@ -216,7 +216,7 @@ def campaign_test_send(ctx: ToolContext, args: TestSendArgs) -> ToolResult:
         transport.close()
     return ToolResult(
         summary=f"Sent a test copy of campaign {args.campaign_id} (version {renderer.version}, variant {variant}) "
-        f"to {to} via {transport.label}.",
+        f"to {to} via {transport.words}.",
         data={"campaign_id": args.campaign_id, "to": to, "variant": variant, "reply": reply, "message_id": message_id},
     )
 
@@ -326,12 +326,12 @@ def _halt(campaign_id: int, reason: str) -> bool:
 
 # -- results ---------------------------------------------------------------------------
 def _send_result(
-    db: Database, campaign_id: int, status: str, run: RunResult, recovered: Counter, frozen: int, via: str
+    db: Database, campaign_id: int, status: str, run: RunResult, recovered: Counter, frozen: int, via: Transport
 ) -> ToolResult:
     counts = messages.counts(db, campaign_id)
     excluded = campaigns.excluded_at_send(db, campaign_id)
     this_run = ", ".join(f"{n:,} {s}" for s, n in sorted(run.counts.items()) if n and s != "queued") or "nothing"
-    summary = f"Campaign {campaign_id} is {status}. This run: {this_run} via {via}."
+    summary = f"Campaign {campaign_id} is {status}. This run: {this_run} via {via.words}."
     if frozen and sum(excluded.values()):  # the list was drawn up in this run: say who was left out
         summary += f" Left out: {describe_exclusions(excluded)}."
     if status == "paused":
@@ -367,7 +367,7 @@ def _send_result(
             "stopped": run.stopped,
             "seconds": round(run.seconds, 2),
             "per_second": round(run.counts.get("sent", 0) / run.seconds, 1) if run.seconds else None,
-            "transport": via,
+            "transport": via.label,
         },
         tables=tables,
     )
