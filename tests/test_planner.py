@@ -314,6 +314,13 @@ def test_pausing_an_approved_campaign_that_is_not_sending_does_not_ask_to_approv
     assert answer.startswith(error) and "Approve" not in answer
 
 
+def test_a_search_that_found_nothing_does_not_offer_to_keep_the_first_three():
+    nothing = {"ok": True, "summary": "No products.", "data": {"total": 0}}
+    found = Step("find_products", {"search": "this week"}, nothing)
+    answer = choose(Request("what should I promote this week?", Memory(), [found])).answer
+    assert "keep the first three" not in answer and "*show all products*" in answer
+
+
 def test_a_failed_step_is_explained_in_the_marketers_words():
     asked = Step("campaign_revise", {}, {"ok": False, "error": "Which discount code?", "hint": "Add the code X."})
     assert choose(Request("add a discount code", CAMPAIGN_4, [asked])).answer == "Which discount code? Add the code X."

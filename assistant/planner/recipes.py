@@ -212,6 +212,8 @@ def segment_rename(req: Request) -> Plan:
 # -- products --------------------------------------------------------------------------------------
 @recipe("products")
 def products(req: Request) -> Plan:
+    if req.done and not (req.done[-1].result.get("data") or {}).get("total", 1):  # nothing to keep
+        return Plan(answer=report(req, "Next: *show all products*, or ask in other words."))
     if req.done:
         return Plan(answer=report(req, "Next: *keep the first three*, or ask *which segment fits them*."))
     return call("find_products", **slots.product_filters(req.text, req.vocabulary()))
