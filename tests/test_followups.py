@@ -355,3 +355,21 @@ def test_after_taking_a_product_off_the_shortlist_them_means_what_is_left():
         memory.learn(Step(name, arguments, {"ok": True, "data": {"name": "chat-x", "skus": kept}}))
     assert memory.skus == ["OUT-000001"]
     assert first_call("which group fits these products", memory) == ("match_segments", {"product": ["OUT-000001"]})
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["people who haven't bought in a while", "lapsed buyers", "dormant customers", "customers who have gone quiet"],
+)
+def test_customers_who_have_gone_quiet_are_those_at_high_churn_risk(text):
+    assert first_call(text, Memory()) == ("find_predicted_customers", {"risk": ["high"], "sort": "risk"})
+
+
+@pytest.mark.parametrize(
+    "text", ["go back to the previous version", "undo that edit", "revert to version 1", "let's use version 2 again"]
+)
+def test_going_back_to_an_earlier_draft_is_a_revision_that_says_so(text):
+    assert first_call(text, Memory(campaign_id=4, shown="campaign")) == (
+        "campaign_revise",
+        {"campaign_id": 4, "instruction": text},
+    )
