@@ -264,6 +264,10 @@ _OFFER = re.compile(r"(\d{1,2}(?:[.,]\d+)?\s?%|[£$€]\s?\d+(?:[.,]\d{2})?)\s*o
 CODE_LINE = "Use code <b>{code}</b> at checkout{offer}."
 _IS_CODE_LINE = re.compile(r"^Use code <b>")
 _EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\u2b50\u23f3\u231b]\ufe0f?")
+_SHORTER = re.compile(
+    r"\b(short|shorter|shorten|concise|brief|briefer|less text|too long|trim|tighter|punchy|punchier|snappy|snappier"
+    r"|to the point)\b"
+)
 _QUOTED = re.compile(r"(subject|preheader|button|cta|call to action)\b[^\"“”']*[\"“']([^\"“”]+)[\"”']", re.IGNORECASE)
 
 
@@ -294,7 +298,7 @@ def template_revision(brief: CopyBrief, current: list[dict[str, Any]], instructi
                 variant["tone"] = tone
                 variant["blocks"] = _retone(variant["blocks"], old.get("tone"), tone, say)
             changed = True
-        if re.search(r"\b(short|shorter|shorten|concise|brief|briefer|less text|too long|trim|tighter)\b", text):
+        if re.search(_SHORTER, text):
             if targets_subject:
                 variant["subject"] = _short_subject(variant["subject"])
             else:
