@@ -136,3 +136,14 @@ def test_unconfirmed_messages_are_reported_apart_and_rates_use_confirmed_sends(r
     )
     assert "not resent to avoid duplicates" in result.summary
     assert sum(row["sent"] for row in data["by_variant"]) == data["sent"]
+
+
+def test_each_variant_is_shown_with_its_subject_line(reported):
+    """ "Which variant is winning" means nothing without what each variant said."""
+    ctx, campaign, _ = reported
+    result = run_tool(ctx, "campaign_report", campaign_id=campaign)
+    table = result.tables[0].to_df().set_index("variant")
+    product = ctx.db.scalar("SELECT name FROM products ORDER BY sku LIMIT 1")
+    assert table.loc["A", "subject"] == f"[First name], new in: {product}"
+    best = max(result.data["by_variant"], key=lambda row: row["click_rate"] or 0)
+    assert f"Variant {best['variant']} (“{table.loc[best['variant'], 'subject']}”) has the highest" in result.summary

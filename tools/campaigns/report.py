@@ -73,6 +73,8 @@ def campaign_report(ctx: ToolContext, args: ReportArgs) -> ToolResult:
     total = rows[rows["level"] == "total"].iloc[0]
     skipped = int(total["not_sent"]) + sum(excluded.values())
     by_variant = rows[rows["level"] == "variant"].drop(columns=["level", "segment", "segment_name"])
+    subjects = _subjects(ctx, campaign)
+    by_variant.insert(1, "subject", [subjects.get(v, "") for v in by_variant["variant"]])
     by_segment = rows[rows["level"] == "segment"].drop(columns=["level", "variant"])
     by_segment["segment_name"] = by_segment["segment_name"].fillna(by_segment["segment"].map(_segment_label))
     totals = {
@@ -102,7 +104,8 @@ def campaign_report(ctx: ToolContext, args: ReportArgs) -> ToolResult:
     )
     if len(by_variant) > 1 and totals["unique_clicks"]:
         best = by_variant.sort_values("click_rate", ascending=False).iloc[0]
-        summary += f" Variant {best['variant']} has the highest click rate ({_pct(best['click_rate'])})."
+        said = f" (“{best['subject']}”)" if best["subject"] else ""
+        summary += f" Variant {best['variant']}{said} has the highest click rate ({_pct(best['click_rate'])})."
     return ToolResult(
         summary=summary,
         data={
@@ -125,6 +128,17 @@ def campaign_report(ctx: ToolContext, args: ReportArgs) -> ToolResult:
             _rates_chart(f"Campaign {args.campaign_id}: rates by segment", by_segment, "segment_name"),
         ],
     )
+
+
+def _subjects(ctx: ToolContext, campaign: dict) -> dict[str, str]:
+    """Each variant's subject line as sent (the first name shown as [First name]); none if it cannot be rendered."""
+    from tools.campaigns.render import CampaignRenderer
+
+    try:
+        renderer = CampaignRenderer.for_preview(ctx, campaign["campaign_id"], campaign["approved_version"])
+    except UserError:  # e.g. a product gone from the catalogue since: the figures still stand
+        return {}
+    return {label: renderer.subject(label, name_shown=True) for label in renderer.variants}
 
 
 def _with_rates(df: pd.DataFrame) -> pd.DataFrame:
