@@ -48,7 +48,7 @@ LABELS = {
 }
 # The columns worth the first places, in order; the rest follow in the table's own order.
 PREFERRED = [
-    "name", "full_name", "first_name", "last_name", "customer_id", "sku", "segment", "segment_name",
+    "name", "full_name", "first_name", "last_name", "customer_id", "sku", "segment", "segment_name", "subject",
     "category", "price", "margin", "stock", "brand", "size", "share", "predicted 12-month value (median)",
     "share at high churn risk", "score", "total_spent",
     "sent", "unique_opens", "open_rate", "unique_clicks", "click_rate", "unsubscribes",

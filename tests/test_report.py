@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
+from assistant.present import compact
 from cli import main
 from storage.errors import UserError
 from tests import campaign_fixtures
@@ -147,3 +148,4 @@ def test_each_variant_is_shown_with_its_subject_line(reported):
     assert table.loc["A", "subject"] == f"[First name], new in: {product}"
     best = max(result.data["by_variant"], key=lambda row: row["click_rate"] or 0)
     assert f"Variant {best['variant']} (“{table.loc[best['variant'], 'subject']}”) has the highest" in result.summary
+    assert "subject" in compact(result.tables[0], "EUR").columns.str.lower(), "the chat's short table keeps it"
