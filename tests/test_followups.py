@@ -373,3 +373,18 @@ def test_going_back_to_an_earlier_draft_is_a_revision_that_says_so(text):
         "campaign_revise",
         {"campaign_id": 4, "instruction": text},
     )
+
+
+def test_swapping_a_product_for_another_takes_one_off_and_puts_the_other_on():
+    text = "swap the second one for the third"
+    assert first_call(text, SHOWN) == ("shortlist_remove", {"skus": ["OUT-000002"]})
+    removed = Step("shortlist_remove", {"skus": ["OUT-000002"]}, {"ok": True, "data": {"skus": ["OUT-000001"]}})
+    plan = choose(Request(text, SHOWN, [removed]))
+    assert plan.calls == [("shortlist_add", {"skus": ["OUT-000003"]})]
+    memory = Memory(found=SHOWN.found, products=PAGE, shown="products")
+    kept = ["OUT-000001", "OUT-000003"]
+    for step in (removed, Step("shortlist_add", {"skus": ["OUT-000003"]}, {"ok": True, "data": {"skus": kept}})):
+        memory.learn(step)
+    assert memory.skus == kept, "after a swap, 'them' is the shortlist as it now is"
+    named = Memory(found=["OUT-000001", "OUT-000002"], shown="products")
+    assert first_call("replace OUT-000002 with OUT-000009", named) == ("shortlist_remove", {"skus": ["OUT-000002"]})

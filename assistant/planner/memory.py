@@ -67,6 +67,7 @@ class Memory:
     outlook: dict[str, Any] = field(default_factory=dict)  # who the last predicted customers were: risk, value, due
     suggested: str | None = None  # the next step the last answer suggested: what "yes" or "do it" means
     shown: str | None = None  # what the last table was about: products / segments / customers / campaign
+    last_tool: str | None = None  # the tool of the last step that worked
 
     def learn(self, step: Step) -> None:
         args, data = step.arguments, step.result.get("data") or {}
@@ -75,6 +76,7 @@ class Memory:
                 self.campaign_id = source["campaign_id"]
         if not step.ok:
             return
+        previous, self.last_tool = self.last_tool, step.name
         if step.name.startswith("campaign_"):
             self.shown = "campaign"
         skus = args.get("product") or args.get("skus") or data.get("skus")
@@ -85,8 +87,8 @@ class Memory:
             self.shown = "products"
             if step.name == "find_products":
                 self.search = dict(args)
-        elif step.name == "shortlist_remove":  # "them" is what is still kept, never what was just taken off
-            self.skus = [str(s) for s in data.get("skus") or []]
+        elif step.name == "shortlist_remove" or (step.name == "shortlist_add" and previous == "shortlist_remove"):
+            self.skus = [str(s) for s in data.get("skus") or []]  # what is kept (after a swap too), not what went
         elif skus and isinstance(skus, list):
             self.skus = [str(s) for s in skus]
         if step.name == "rank_customers" and step.rows("customer_id"):
