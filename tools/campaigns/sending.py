@@ -336,7 +336,8 @@ def _send_result(
         summary += f" Left out: {describe_exclusions(excluded)}."
     if status == "paused":
         summary += (
-            f" {counts.get('queued', 0):,} wait ({run.stopped or 'paused'}); `campaign send {campaign_id}` resumes."
+            f" {counts.get('queued', 0):,} wait ({run.stopped or 'paused'}). "
+            f"Resume with `promopilot campaign send {campaign_id}`."
         )
     if counts.get("unknown"):
         summary += (
