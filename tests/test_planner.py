@@ -321,6 +321,15 @@ def test_a_search_that_found_nothing_does_not_offer_to_keep_the_first_three():
     assert "keep the first three" not in answer and "*show all products*" in answer
 
 
+def test_a_draft_without_segments_says_it_is_for_everyone_not_that_matching_failed():
+    none = {"ok": False, "error": "There are no customer segments yet."}
+    unmatched = Step("match_segments", {"product": ["OUT-1"]}, none)
+    drafted = Step("campaign_draft", {"skus": ["OUT-1"]}, {"ok": True, "summary": "Drafted campaign 1.", "data": {}})
+    answer = choose(Request("draft an email about them", Memory(skus=["OUT-1"]), [unmatched, drafted])).answer
+    assert "Match segments" not in answer and answer.startswith("Drafted campaign 1.")
+    assert "all customers" in answer and "*segment customers*" in answer
+
+
 def test_a_failed_step_is_explained_in_the_marketers_words():
     asked = Step("campaign_revise", {}, {"ok": False, "error": "Which discount code?", "hint": "Add the code X."})
     assert choose(Request("add a discount code", CAMPAIGN_4, [asked])).answer == "Which discount code? Add the code X."

@@ -39,7 +39,12 @@ SEND_ANSWER = "Ask *how did it do?* in a while for the report."
 @recipe("draft")
 def draft(req: Request) -> Plan:
     if req.last("campaign_draft"):
-        return Plan(answer=report(req, "Look at the preview, then press **Approve**, **Revise** or **Reject**."))
+        follow = "Look at the preview, then press **Approve**, **Revise** or **Reject**."
+        unsegmented = [s for s in req.done if s.name == "match_segments" and "segments yet" in str(s.result)]
+        if unsegmented:  # no segments: not a failure to show, the email is for everyone
+            req.done = [s for s in req.done if s not in unsegmented]
+            follow = "There are no segments yet, so it is for all customers (*segment customers* to aim it). " + follow
+        return Plan(answer=report(req, follow))
     skus = products_meant(req)
     if not skus:
         return Plan(answer="Which product is the email about? E.g. *draft an email for segment 2 about SKU ...*.")
