@@ -330,6 +330,23 @@ def test_a_draft_without_segments_says_it_is_for_everyone_not_that_matching_fail
     assert "all customers" in answer and "*segment customers*" in answer
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("show me the drafts", {"status": "draft"}),
+        ("which campaigns have been sent", {"status": "sent"}),
+        ("list the cancelled campaigns", {"status": "cancelled"}),
+        ("list my campaigns", {}),
+    ],
+)
+def test_campaigns_are_listed_by_their_state_when_one_is_named(text, expected):
+    assert choose(Request(text, Memory(), [])).calls == [("campaign_list", expected)]
+
+
+def test_cheap_products_come_cheapest_first():
+    assert choose(Request("show me cheap accessories", Memory(), [])).calls[0][1]["sort"] == "price_asc"
+
+
 def test_a_failed_step_is_explained_in_the_marketers_words():
     asked = Step("campaign_revise", {}, {"ok": False, "error": "Which discount code?", "hint": "Add the code X."})
     assert choose(Request("add a discount code", CAMPAIGN_4, [asked])).answer == "Which discount code? Add the code X."

@@ -217,9 +217,20 @@ def report_recipe(req: Request) -> Plan:
     )
 
 
+STATES = {  # "show me the drafts", "which ones went out": the campaigns in that state
+    "draft": r"\bdrafts?\b|\bunsent\b|not (?:yet )?sent",
+    "sent": r"\b(?:been |already )?sent\b|went out",
+    "cancelled": r"\bcancell?ed\b|\bscrapped\b",
+    "approved": r"\bapproved\b",
+}
+
+
 @recipe("campaign_list")
 def campaign_list(req: Request) -> Plan:
-    return call("campaign_list") if not req.done else Plan(answer=report(req))
+    if req.done:
+        return Plan(answer=report(req))
+    named = [state for state, words in STATES.items() if req.has(words)]
+    return call("campaign_list", status=named[0]) if len(named) == 1 else call("campaign_list")
 
 
 @recipe("not_now")
