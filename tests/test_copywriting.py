@@ -218,3 +218,12 @@ def test_without_a_model_punchier_means_a_shorter_body(instruction):
     current = template_copy(brief(), 3)
     punchy = template_revision(brief(), current, instruction)
     assert all(len(" ".join(p["blocks"])) < len(" ".join(c["blocks"])) for p, c in zip(punchy, current, strict=True))
+
+
+def test_without_a_model_a_subject_can_become_a_question():
+    current = template_copy(brief(), 3)
+    asked = template_revision(brief(), current, "make the subject a question")
+    assert all(v["subject"].endswith("?") for v in asked) and len({v["subject"] for v in asked}) == 3
+    assert [v["blocks"] for v in asked] == [v["blocks"] for v in current]
+    for v in asked:
+        assert safe_template(v["subject"]) == v["subject"]

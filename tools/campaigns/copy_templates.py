@@ -93,6 +93,13 @@ SUBJECTS = {
         "{{ brand }} {{ category }}, {{ price }}",
     ],
 }
+QUESTIONS = [  # "make the subject a question": one per angle, no scarcity claimed
+    "Ready for something new in {{ category }}?",
+    "Still thinking about the {{ product }}?",
+    "Have you seen what we picked for you?",
+    "{{ first_name }}, is this your next favourite?",
+    "{{ brand }} at {{ price }}: tempted?",
+]
 PREHEADERS = [
     "Comfort and style, picked from our newest arrivals.",
     "Popular pieces sell out quickly, so don't wait too long.",
@@ -253,7 +260,8 @@ def _flavour(audience: list[dict[str, Any]]) -> str:
 OFFLINE_HINT = (
     "Without a model I can: make it shorter or longer; change the tone (playful, urgent, formal, friendly, luxurious, "
     'calm) of the subject, the button or everything; set a subject or button text in quotes (subject "..."); '
-    "add or remove emoji; add the first name to the subject; add a discount code you have set up in your shop "
+    "add or remove emoji; add the first name to the subject; make the subject a question; "
+    "add a discount code you have set up in your shop "
     "(add the code SPRING20 for 10% off); add a line in your words (mention free shipping over 60); "
     "all for one variant if you name it (variant B)."
 )
@@ -297,6 +305,9 @@ def template_revision(brief: CopyBrief, current: list[dict[str, Any]], instructi
             if not (targets_subject or targets_button):
                 variant["tone"] = tone
                 variant["blocks"] = _retone(variant["blocks"], old.get("tone"), tone, say)
+            changed = True
+        if targets_subject and re.search(r"\bquestions?\b", text):
+            variant["subject"] = QUESTIONS[angle]
             changed = True
         if re.search(_SHORTER, text):
             if targets_subject:
