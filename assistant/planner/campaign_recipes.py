@@ -193,6 +193,9 @@ def send_count(req: Request) -> Plan:
     if req.last("campaign_reach") is None:
         return call("campaign_reach", campaign_id=tried.arguments["campaign_id"])
     req.done = [s for s in req.done if s.name != "campaign_send"]
+    reached = (req.done[-1].result.get("data") or {}).get("would_send") if req.done else None
+    if reached == 0:
+        return Plan(answer=report(req, "Nobody would get it now, so approving and sending it would send nothing."))
     return Plan(answer=report(req, "When the copy is right, press **Approve** under the preview, then *send it*."))
 
 
