@@ -347,6 +347,13 @@ def test_cheap_products_come_cheapest_first():
     assert choose(Request("show me cheap accessories", Memory(), [])).calls[0][1]["sort"] == "price_asc"
 
 
+def test_a_report_on_a_campaign_not_sent_offers_to_show_it():
+    error = {"ok": False, "error": "Campaign 1 has not been sent yet (status: draft)."}
+    asked = Step("campaign_report", {"campaign_id": 1}, error)
+    answer = choose(Request("how did campaign 1 do", Memory(campaign_id=1), [asked])).answer
+    assert answer.startswith("Campaign 1 has not been sent yet") and "Next: *show campaign 1*" in answer
+
+
 def test_a_failed_step_is_explained_in_the_marketers_words():
     asked = Step("campaign_revise", {}, {"ok": False, "error": "Which discount code?", "hint": "Add the code X."})
     assert choose(Request("add a discount code", CAMPAIGN_4, [asked])).answer == "Which discount code? Add the code X."

@@ -210,6 +210,8 @@ def report_recipe(req: Request) -> Plan:
     plan = campaign_action("campaign_report", "Opens and clicks keep arriving; ask again later.")(req)
     step = req.last("campaign_report")
     data = (step.result.get("data") or {}) if step and step.ok else {}
+    if step and not step.ok and "not been sent" in str(step.result.get("error")):  # a draft: its copy, not figures
+        return Plan(answer=f"{plan.answer}\n\nNext: *show campaign {step.arguments.get('campaign_id')}*.")
     if plan.calls or not data or data.get("unique_opens"):
         return plan
     sent, failed = int(data.get("sent") or 0), int(data.get("failed") or 0)
