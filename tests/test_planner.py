@@ -354,6 +354,21 @@ def test_a_report_on_a_campaign_not_sent_offers_to_show_it():
     assert answer.startswith("Campaign 1 has not been sent yet") and "Next: *show campaign 1*" in answer
 
 
+@pytest.mark.parametrize(
+    ("text", "who"),
+    [
+        ("who clicked", "clicked"),
+        ("which customers opened it", "opened"),
+        ("list the people who unsubscribed", "unsubscribed"),
+        ("how many clicks", None),
+        ("how did it do?", None),
+    ],
+)
+def test_who_did_what_lists_those_customers(text, who):
+    expected = {"campaign_id": 4} | ({"who": who} if who else {})
+    assert choose(Request(text, CAMPAIGN_4, [])).calls == [("campaign_report", expected)]
+
+
 def test_a_failed_step_is_explained_in_the_marketers_words():
     asked = Step("campaign_revise", {}, {"ok": False, "error": "Which discount code?", "hint": "Add the code X."})
     assert choose(Request("add a discount code", CAMPAIGN_4, [asked])).answer == "Which discount code? Add the code X."

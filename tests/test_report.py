@@ -149,3 +149,13 @@ def test_each_variant_is_shown_with_its_subject_line(reported):
     best = max(result.data["by_variant"], key=lambda row: row["click_rate"] or 0)
     assert f"Variant {best['variant']} (“{table.loc[best['variant'], 'subject']}”) has the highest" in result.summary
     assert "subject" in compact(result.tables[0], "EUR").columns.str.lower(), "the chat's short table keeps it"
+
+
+@pytest.mark.parametrize("who", ["clicked", "opened", "unsubscribed"])
+def test_who_did_it_lists_those_customers_first(reported, who):
+    ctx, campaign, did = reported
+    result = run_tool(ctx, "campaign_report", campaign_id=campaign, who=who)
+    first = result.tables[0]
+    assert first.name == f"Who {who}" and first.total == len(did[who])
+    assert sorted(first.to_df()["customer_id"]) == sorted(p["customer_id"] for p in did[who])
+    assert f"{len(did[who])} {'customer' if len(did[who]) == 1 else 'customers'} {who}" in result.summary

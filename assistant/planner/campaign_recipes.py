@@ -125,11 +125,23 @@ def options(name: str, req: Request) -> dict[str, Any]:
             found["variant"] = variant.group(1).upper()
         elif m := re.search(r"\b(second|third|other) (?:variant|version|subject)", req.lower):
             found["variant"] = {"second": "B", "other": "B", "third": "C"}[m.group(1)]
+    if name == "campaign_report" and (who := _who(req.lower)):
+        found["who"] = who
     if name == "campaign_send" and (
         m := re.search(r"\b(\d+)\s+(?:people|customers|recipients|emails|messages)\b|\bfirst\s+(\d+)\b", req.lower)
     ):
         found["limit"] = int(m.group(1) or m.group(2))
     return found
+
+
+def _who(text: str) -> str | None:
+    """ "who clicked", "which customers opened it", "the people who unsubscribed": list those customers."""
+    if not re.search(r"\b(?:who|whom|which (?:customers|people|shoppers)|list|names?|people|customers)\b", text):
+        return None
+    for who, words in (("unsubscribed", r"unsubscri|opt(?:ed)?[ -]?out"), ("clicked", r"click"), ("opened", r"open")):
+        if re.search(words, text) and not re.search(r"\bhow many\b|\brate\b", text):
+            return who
+    return None
 
 
 def _customer_position(text: str) -> int | None:

@@ -12,7 +12,7 @@ and every rate count only the sends the server confirmed.
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Literal
 
 import pandas as pd
 from pydantic import BaseModel, Field
@@ -54,6 +54,18 @@ REPORT_SQL = """
 
 class ReportArgs(BaseModel):
     campaign_id: Annotated[int, Positional()] = Field(description="The campaign to report on.")
+    who: Literal["opened", "clicked", "unsubscribed"] | None = Field(
+        None, description="Also list the customers who opened, clicked or unsubscribed (that table first)."
+    )
+
+
+WHO_KINDS = {"opened": ("open", "click"), "clicked": ("click",), "unsubscribed": ("unsubscribe",)}
+WHO_SQL = """
+    SELECT e.customer_id, strftime(min(e.occurred_at), '%d %b %Y %H:%M') AS "when", count(*) AS times
+    FROM events e JOIN messages m USING (campaign_id, customer_id)
+    WHERE e.campaign_id = ? AND e.kind IN (SELECT unnest(?))
+    GROUP BY ALL ORDER BY min(e.occurred_at), e.customer_id
+"""
 
 
 @tool(cli="report")
@@ -102,6 +114,11 @@ def campaign_report(ctx: ToolContext, args: ReportArgs) -> ToolResult:
         f"{_pct(totals['click_rate'])} clicked ({_pct(totals['click_to_open_rate'])} of openers), "
         f"{totals['unsubscribes']:,} unsubscribed."
     )
+    people = None
+    if args.who:
+        people = ctx.db.df(WHO_SQL, [args.campaign_id, list(WHO_KINDS[args.who])])
+        n = len(people)
+        summary = f"{n:,} customer{'s' if n != 1 else ''} {args.who}. " + summary
     if len(by_variant) > 1 and totals["unique_clicks"]:
         best = by_variant.sort_values("click_rate", ascending=False).iloc[0]
         said = f" (“{best['subject']}”)" if best["subject"] else ""
@@ -117,6 +134,7 @@ def campaign_report(ctx: ToolContext, args: ReportArgs) -> ToolResult:
             "by_segment": by_segment.to_dict("records"),
         },
         tables=[
+            *([Table.from_df(f"Who {args.who}", people, limit=200)] if people is not None else []),
             Table.from_df("By variant", by_variant),
             Table.from_df("By segment", by_segment),
             Table.from_rows(
