@@ -45,6 +45,7 @@ LABELS = {
     "share": "Share of customers",
     "score": "Fit score",
     "k": "Number of segments",
+    "p_no_purchase_90d": "Chance of no order in 90 days",
 }
 # The columns worth the first places, in order; the rest follow in the table's own order.
 PREFERRED = [
@@ -56,7 +57,7 @@ PREFERRED = [
 MONEY = re.compile(
     r"price|cost|spent|revenue|amount|order_value|order value|\bsales\b|value_12m|12-month value", re.IGNORECASE
 )
-RATE = re.compile(r"rate\b|margin|share|sensitivity|affinity|probability", re.IGNORECASE)
+RATE = re.compile(r"rate\b|margin|share|sensitivity|affinity|probability|^p_", re.IGNORECASE)
 
 
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z*])")
