@@ -143,8 +143,6 @@ def test_a_marketers_phrasings_become_the_right_call(text, memory, expected):
 @pytest.mark.parametrize(
     ("text", "says"),
     [
-        ("send a test to me@example.com", "I do not send test emails from the chat"),
-        ("send me a test email", "*preview it for a random customer*"),
         ("export the customers to a csv", "CSV download"),
         ("hi", "I can take you from data to a sent campaign"),
         ("Thanks!", "You're welcome."),
@@ -152,9 +150,31 @@ def test_a_marketers_phrasings_become_the_right_call(text, memory, expected):
 )
 def test_requests_the_planner_must_not_act_on_are_answered(text, says):
     plan = choose(Request(text, CAMPAIGN_4, []))
-    assert not plan.calls, "a test send is the user's (campaign_send would mail every customer once approved)"
+    assert not plan.calls
     assert says in plan.answer and "could not work out" not in plan.answer
     assert "promopilot" not in plan.answer and "--" not in plan.answer, "no command lines in chat text"
+
+
+@pytest.mark.parametrize(
+    ("text", "allowed", "expected"),
+    [
+        ("send me a test email", ("me@shop.com",), {"to": "me@shop.com"}),
+        ("send it to myself first", ("me@shop.com",), {"to": "me@shop.com"}),
+        ("send a test to bob@example.org", ("me@shop.com",), {"to": "bob@example.org"}),  # the tool refuses it
+        ("send me a test as Anna would get it", ("me@shop.com",), {"to": "me@shop.com", "customer": "Anna"}),
+        ("send me a test email", (), {}),  # the tool says what to set
+        ("send me a test email", ("me@shop.com", "team@shop.com"), None),  # asks which
+        ("send a test to my boss", ("me@shop.com",), None),  # asks: the boss may not be the address allowed
+        ("send a test to a@shop.com, b@shop.com", ("a@shop.com", "b@shop.com"), None),  # one at a time
+    ],
+)
+def test_a_test_copy_goes_to_an_allowed_address_never_to_the_campaign(text, allowed, expected):
+    """A test copy is never `campaign_send` (which would mail every customer); the tool checks the address."""
+    plan = choose(Request(text, CAMPAIGN_4, [], test_addresses=allowed))
+    call = plan.calls[0] if plan.calls else None
+    assert call == (None if expected is None else ("campaign_test_send", {"campaign_id": 4, **expected}))
+    if expected is None:
+        assert "address" in plan.answer
 
 
 @pytest.mark.parametrize(

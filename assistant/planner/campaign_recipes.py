@@ -34,6 +34,7 @@ NOT_NAMES = {
     "easter", "summer", "winter", "spring", "autumn", "halloween", "valentine's", "mother's", "father's",
 }  # fmt: skip
 SEND_ANSWER = "Ask *how did it do?* in a while for the report."
+TEST_SETTING = "PROMOPILOT_TEST_ADDRESSES"  # where a test copy may go from the chat
 
 
 @recipe("draft")
@@ -109,7 +110,7 @@ def options(name: str, req: Request) -> dict[str, Any]:
     found: dict[str, Any] = {}
     if name == "campaign_revise":
         found["instruction"] = re.sub(r"^\s*revise campaign \d+:\s*", "", req.text)
-    if name == "campaign_preview":
+    if name in ("campaign_preview", "campaign_test_send"):
         if customer := slots.CUSTOMER_ID.search(req.text):
             found["customer"] = customer.group(0).upper()
         elif name := customer_named(req):
@@ -236,12 +237,38 @@ def approve(req: Request) -> Plan:
 
 @recipe("test_send")
 def test_send(req: Request) -> Plan:
-    """A test copy goes to an address the user types: theirs to send (campaign_send would mail every customer)."""
-    return Plan(
-        answer="I do not send test emails from the chat: a test copy goes to an address you choose, so you send "
-        "it yourself from PromoPilot's command line (before or after approval; it is not counted in the report). "
-        "Here, say *preview it* or *preview it for a random customer* to see exactly what customers get."
-    )
+    """A test copy to the marketer's own inbox, only ever to an address the settings allow (the tool checks;
+    this only picks one). "Send me a test" takes the only allowed address, or asks which when there are
+    several, offering each as a button; an address typed goes to the tool as typed, which refuses it unless
+    it is allowed. A customer named ("as Anna would get it") personalises the copy as for a preview."""
+    step = req.last("campaign_test_send")
+    if step is not None:
+        return Plan(answer=_test_answer(req, step))
+    typed = slots.EMAIL.findall(req.text)
+    if len(typed) > 1:
+        return Plan(answer="A test copy goes to one address at a time: say *send a test to* and one address.")
+    allowed = req.test_addresses
+    someone_else = not typed and req.has(r"\b(?:boss|colleague|manager|team|client|co-?worker|partner)\b")
+    if not typed and (len(allowed) > 1 or (someone_else and allowed)):
+        listed = ", ".join(allowed)
+        offers = ", or ".join(f"*send a test to {a}*" for a in allowed[:3])
+        return Plan(
+            answer=f"Which address should the test copy go to? From the chat it can go to {listed} "
+            f"(the addresses in {TEST_SETTING}).\n\nNext: {offers}"
+        )
+    to = typed[0] if typed else allowed[0] if allowed else None
+    return campaign_action("campaign_test_send", "", **({"to": to} if to else {}))(req)
+
+
+def _test_answer(req: Request, step: Any) -> str:
+    """What the tool said, plus where the copy went (the tool tells the model only "the allowed address"),
+    or, when no address is set up, that the command line sends to any."""
+    answer = report(req)
+    if step.ok and (to := step.arguments.get("to") or (req.test_addresses[:1] or [None])[0]):
+        return f"{answer}\n\nIt went to **{to}**: check that inbox."
+    if not step.ok and "No address is set up" in str(step.result.get("error")):
+        return f"{answer} At the command line, a test copy can go to any address."
+    return answer
 
 
 @recipe("export")
