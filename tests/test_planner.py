@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 
+from assistant.chat_elements import next_steps
 from assistant.loop import Agent, Conversation, Done, Token, ToolEnd, ToolStart
 from assistant.planner.memory import Memory, Request, Step, read_request
 from assistant.planner.model import OfflinePlanner, choose
@@ -166,6 +167,7 @@ def test_requests_the_planner_must_not_act_on_are_answered(text, says):
         ("send me a test email", ("me@shop.com", "team@shop.com"), None),  # asks which
         ("send a test to my boss", ("me@shop.com",), None),  # asks: the boss may not be the address allowed
         ("send a test to a@shop.com, b@shop.com", ("a@shop.com", "b@shop.com"), None),  # one at a time
+        ("send a test to b@shop.com as Anna would get it", ("a@shop.com",), {"to": "b@shop.com", "customer": "Anna"}),
     ],
 )
 def test_a_test_copy_goes_to_an_allowed_address_never_to_the_campaign(text, allowed, expected):
@@ -175,6 +177,14 @@ def test_a_test_copy_goes_to_an_allowed_address_never_to_the_campaign(text, allo
     assert call == (None if expected is None else ("campaign_test_send", {"campaign_id": 4, **expected}))
     if expected is None:
         assert "address" in plan.answer
+
+
+def test_asked_which_address_the_buttons_keep_the_customer_named():
+    both = ("a@x.com", "b@x.com")
+    plan = choose(Request("send me a test as Anna would get it", CAMPAIGN_4, [], test_addresses=both))
+    assert next_steps(plan.answer) == [f"send a test to {a} as Anna would get it" for a in both]
+    plan = choose(Request("send me a test for C0000012", CAMPAIGN_4, [], test_addresses=both))
+    assert next_steps(plan.answer)[0] == "send a test to a@x.com for C0000012"
 
 
 @pytest.mark.parametrize(

@@ -251,7 +251,10 @@ def test_send(req: Request) -> Plan:
     someone_else = not typed and req.has(r"\b(?:boss|colleague|manager|team|client|co-?worker|partner)\b")
     if not typed and (len(allowed) > 1 or (someone_else and allowed)):
         listed = ", ".join(allowed)
-        offers = ", or ".join(f"*send a test to {a}*" for a in allowed[:3])
+        customer = options("campaign_test_send", req).get("customer")  # kept in the buttons' words
+        said = f" for {customer}" if customer and slots.CUSTOMER_ID.fullmatch(customer) else ""
+        said = f" as {customer} would get it" if customer and not said else said
+        offers = ", or ".join(f"*send a test to {a}{said}*" for a in allowed[:3])
         return Plan(
             answer=f"Which address should the test copy go to? From the chat it can go to {listed} "
             f"(the addresses in {TEST_SETTING}).\n\nNext: {offers}"
