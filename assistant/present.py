@@ -61,12 +61,13 @@ RATE = re.compile(r"rate\b|margin|share|sensitivity|affinity|probability", re.IG
 
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z*])")
 COMMAND = re.compile(r"promopilot |`|\s--[a-z]")  # a command line, a flag: the CLI's words, not the chat's
+SEE_COMMAND = re.compile(r"\s*\((?:see|run|try) `[^`]*`\)")  # "1 rejected (see `promopilot data-issues ...`)"
 RUN_ID = re.compile(r"\s*\(run [\w-]+\)|\s+of run \d+\b|^Run \d+:\s*")
 
 
 def plain(text: str) -> str:
     """A tool's text for the chat: sentences naming a command line or flag dropped, run ids left out."""
-    kept = [s for s in SENTENCE_END.split(text) if not COMMAND.search(s)]
+    kept = [s for s in SENTENCE_END.split(SEE_COMMAND.sub("", text)) if not COMMAND.search(s)]
     return RUN_ID.sub("", " ".join(kept)).strip()
 
 
@@ -144,6 +145,7 @@ def with_names(table: Table, db: Database) -> Table:
         skus = list({str(r[columns.index("sku")]) for r in table.rows})
         found = {sku: row["name"] for sku, row in products.by_sku(db, skus).items()}
         added.append(("product", columns.index("sku"), found))
+    added = [(column, i, names) for column, i, names in added if names]  # no one has a name: no empty column
     if not added:
         return table
     new_columns = [c for c, _, _ in added] + columns

@@ -10,9 +10,10 @@ import re
 from typing import Any
 
 from assistant.planner import slots
-from assistant.planner.memory import Plan, Request, call
+from assistant.planner.memory import Plan, Request, Step, call
 from assistant.planner.predict_recipes import chosen_by_outlook
 from assistant.planner.recipes import Recipe, products_meant, recipe, report
+from tools.catalog.audience import describe_exclusions
 
 _WORD = r"[A-Z][a-z'-]+"
 _TITLE = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?"
@@ -182,7 +183,13 @@ recipe("send")(campaign_action("campaign_send", SEND_ANSWER))
 @recipe("send_count")
 def send_count(req: Request) -> Plan:
     """A dry run of the send; for a draft (not approved, so a dry run is refused) the reach instead: how many it
-    would go to and who would be skipped, which a marketer wants to know before approving."""
+    would go to and who would be skipped, which a marketer wants to know before approving. With no campaign
+    yet ("how many customers can I actually email?"), how many the shop could email at all, and why not the rest."""
+    if no_campaign_yet(req):
+        seen = req.last("data_overview")
+        if seen is None:
+            return call("data_overview")
+        return Plan(answer=reachable(seen) if seen.ok else report(req))
     tried = req.last("campaign_send")
     if tried is None or tried.ok or "not approved" not in str(tried.result.get("error", "")):
         return campaign_action("campaign_send", SEND_ANSWER, dry_run=True)(req)
@@ -190,6 +197,28 @@ def send_count(req: Request) -> Plan:
         return call("campaign_reach", campaign_id=tried.arguments["campaign_id"])
     req.done = [s for s in req.done if s.name != "campaign_send"]
     return Plan(answer=report(req, "When the copy is right, press **Approve** under the preview, then *send it*."))
+
+
+def no_campaign_yet(req: Request) -> bool:
+    listed = req.last("campaign_list")
+    return bool(listed and listed.ok and not listed.rows("campaign_id") and req.memory.campaign_id is None)
+
+
+def reachable(overview: Step) -> str:
+    """How many customers can be emailed, from the data overview, with what to do next."""
+    data = overview.result.get("data") or {}
+    customers, eligible = int(data.get("customers") or 0), int(data.get("can_email") or 0)
+    if not customers:
+        return "There are no customers yet. Attach your customer list (a CSV export) to import it."
+    why = describe_exclusions(data.get("not_emailable") or {})
+    answer = f"**{eligible:,} of {customers:,} customers** can be emailed now"
+    answer += f"; the others: {why}." if why else "."
+    if eligible:
+        return f"{answer}\n\nNext: *draft an email about ...* to reach them."
+    return (
+        f"{answer} Import a customer file with email addresses and their marketing consent (Shopify's "
+        "*Accepts Email Marketing*, Mailchimp's subscribed export) to have someone to email."
+    )
 
 
 recipe("pause")(campaign_action("campaign_pause", "Say *resume sending* to carry on."))
