@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 KEY_COLUMNS = 6
 COMPACT_ROWS = 10
+HIDDEN = "_"  # columns named "_..." carry figures for the planner (a breakdown's extremes), never shown
 LABELS = {
     "sku": "SKU",
     "customer_id": "Customer",
@@ -82,6 +83,7 @@ def label(column: str) -> str:
 def key_columns(columns: list[str], limit: int = KEY_COLUMNS, *, empty: frozenset[str] = frozenset()) -> list[str]:
     """The columns worth showing: the first (what each row is), then the preferred ones, then the rest in
     order; not those that are zero in every row (`empty`: the full table still has them)."""
+    columns = [c for c in columns if not c.startswith(HIDDEN)]
     rest = [c for c in PREFERRED if c in columns] + [c for c in columns if c not in PREFERRED]
     ranked = list(dict.fromkeys([columns[0], *[c for c in rest if c not in empty]])) if columns else []
     return [c for c in columns if c in ranked[:limit]]
@@ -130,6 +132,7 @@ def markdown(df: pd.DataFrame) -> str:
 def full(table: Table) -> pd.DataFrame:
     """Every column, labelled in words (values as they are, for the CSV download)."""
     df = table.to_df()
+    df = df[[c for c in df.columns if not str(c).startswith(HIDDEN)]]
     df.columns = [label(c) for c in df.columns]
     return df
 

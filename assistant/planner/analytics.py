@@ -60,7 +60,15 @@ FIGURES = [  # first match wins: the specific before the general
         "days since last purchase",
         "avg",
     ),
-    Figure(r"revenue|sales|turnover|takings", "orders", "o.amount", "revenue", "sum", money=True),
+    Figure(
+        r"revenue|sales|turnover|takings|(?:makes?|made|brings? in|brought in|earns?|earned|generates?) "
+        r"(?:(?:us|the) )?(?:most |more |least )?money",
+        "orders",
+        "o.amount",
+        "revenue",
+        "sum",
+        money=True,
+    ),
     Figure(
         r"bought more than once|repeat",
         "customers",
@@ -122,9 +130,21 @@ class Question:
         source = SOURCES[self.figure.level]
         if self.group is None:
             return f"SELECT {measure} {source}"
-        key = self.group.sql[self.figure.level]
+        key, group = self.group.sql[self.figure.level], self.group.label.capitalize()
         name = ', any_value(g.name) AS "Segment name"' if self.group.label == "segment" else ""
-        return f'SELECT {key} AS "{self.group.label.capitalize()}"{name}, {measure} {source} GROUP BY 1 ORDER BY 1'
+        breakdown = f'SELECT {key} AS "{group}"{name}, {measure} {source} GROUP BY 1'
+        # The highest and lowest over ALL groups, beside every row (hidden columns, "_"): the answer must not
+        # be read off the first rows of a long breakdown (120 months) that the compact view shows.
+        known = f'CASE WHEN "{group}" IS NOT NULL THEN "{self.label}" END'
+        named = f"\"{group}\" || coalesce(' (' || \"Segment name\" || ')', '')" if name else f'"{group}"::VARCHAR'
+        extremes = ", ".join(
+            [
+                f"arg_max({named}, {known}) OVER () AS _highest, max({known}) OVER () AS _highest_value",
+                f"arg_min({named}, {known}) OVER () AS _lowest, min({known}) OVER () AS _lowest_value",
+                f"count({known}) OVER () AS _groups",
+            ]
+        )
+        return f"SELECT *, {extremes} FROM ({breakdown}) ORDER BY 1"  # noqa: S608 - vetted templates only
 
 
 def understand(text: str) -> Question | None:
@@ -134,6 +154,7 @@ def understand(text: str) -> Question | None:
             g
             for g in GROUPS
             if re.search(r"\b(?:per|by|each|every|for each|across|in each)\s+(?:\w+\s+)?(?:" + g.words + r")\b", t)
+            or re.search(r"^\W*(?:which|what)\s+(?:" + g.words + r")\b", t)  # "which category makes the most"
         ),
         None,
     )
@@ -201,20 +222,25 @@ def describe(req: Request, question: Question) -> str:
 
     if question.group is None:
         return f"{label}: **{value(rows[0][label]) if rows else 'not known'}**."
-    known = [r for r in rows if r[label] is not None and r[question.group.label.capitalize()] is not None]
-    if not known:
+    summary = rows[0] if rows else {}
+    if not summary.get("_groups"):
+        if question.group.label == "segment":
+            return "Your customers are not segmented yet: say *segment customers* first, then ask again."
+        if rows:  # figures there, but not one with the group recorded
+            return (
+                f"None of your {question.figure.level} has a {question.group.label} recorded, so I cannot break "
+                f"{question.figure.label} down by {question.group.label}."
+            )
         return f"There is no {question.figure.label} to break down by {question.group.label} yet."
-    top = max(known, key=lambda r: r[label])
-    low = min(known, key=lambda r: r[label])
 
-    def name(r: dict) -> str:
-        key = r[question.group.label.capitalize()]
-        extra = f" ({r['Segment name']})" if r.get("Segment name") else ""
-        return f"{question.group.label} {key}{extra}" if question.group.label == "segment" else str(key)
+    def name(key: str) -> str:
+        return f"{question.group.label} {key}" if question.group.label == "segment" else str(key)
 
+    groups = int(summary["_groups"])
     return (
-        f"{label} by {question.group.label}, {len(known)} {plural(question.group.label)}: highest is {name(top)} at "
-        f"**{value(top[label])}**, lowest is {name(low)} at **{value(low[label])}**."
+        f"{label} by {question.group.label}, {groups:,} {plural(question.group.label)}: highest is "
+        f"{name(summary['_highest'])} at **{value(summary['_highest_value'])}**, lowest is "
+        f"{name(summary['_lowest'])} at **{value(summary['_lowest_value'])}**."
     )
 
 
@@ -231,6 +257,9 @@ BEST_CUSTOMERS = (
 
 @recipe("best_customers")
 def best_customers(req: Request) -> Plan:
+    question = understand(req.text)
+    if question is not None and question.group is not None:  # "which category makes the most money"
+        return analytics(req)
     n = slots.number_after(req.text, r"\btop") or slots.number_before(req.text, r"(?:best|top|biggest|customers)") or 10
     if not req.done:
         return call("query_data", sql=BEST_CUSTOMERS.format(n=min(int(n), 500)))
