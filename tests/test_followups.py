@@ -370,3 +370,22 @@ def test_which_group_makes_the_most_money_is_a_breakdown_and_says_what_the_data_
     assert "has a category recorded" in answer
     _, answer = say(agent, Conversation(), "revenue per segment")
     assert "not segmented yet" in answer
+
+
+@pytest.mark.parametrize(
+    ("text", "lapsed", "days"),
+    [
+        ("how many customers haven't ordered in 6 months", True, 180),
+        ("how many customers bought in the last 30 days", False, 30),
+    ],
+)
+def test_how_many_customers_have_or_have_not_bought_lately(demo_ctx, text, lapsed, days):
+    behaviour = demo_ctx.db.df(
+        "SELECT b.days_since_last_purchase AS days FROM customers c JOIN customer_behavior b USING (customer_id) "
+        "WHERE c.quarantine_reason IS NULL"
+    )
+    expected = int((behaviour["days"] > days).sum() if lapsed else (behaviour["days"] <= days).sum())
+    agent = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db)))
+    _, answer = say(agent, Conversation(), text)
+    assert answer.endswith(f": **{expected:,}**."), answer
+    assert ("have not bought" in answer) == lapsed

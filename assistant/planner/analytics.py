@@ -50,6 +50,7 @@ class Group:
     column: tuple[str, str] | None = None  # (table, column) the shop's data must have
 
 
+NOT_RETURNED = "DISTINCT CASE WHEN NOT o.is_return THEN o.order_id END"  # a return or cancellation is no order
 FIGURES = [  # first match wins: the specific before the general
     Figure(r"order value|aov|basket", "customers", "b.avg_order_value", "order value", "avg", money=True),
     Figure(r"spen[dt]|lifetime value|clv", "customers", "b.total_spent", "spend", "avg", money=True),
@@ -78,7 +79,7 @@ FIGURES = [  # first match wins: the specific before the general
         counted=True,
     ),
     Figure(r"orders per customer|order count", "customers", "b.order_count", "orders per customer", "avg"),
-    Figure(r"\borders?\b|purchases", "orders", "DISTINCT o.order_id", "orders", "count"),
+    Figure(r"\borders?\b|purchases", "orders", NOT_RETURNED, "orders", "count"),
     Figure(r"\bprices?\b", "products", "o.price", "price", "avg", money=True),
     Figure(r"margins?", "products", "o.margin", "margin", "avg"),
     Figure(r"\bstock|inventory", "products", "o.stock", "units in stock", "sum"),
@@ -109,18 +110,59 @@ AGGREGATES = [
 ]
 
 
+# "customers who haven't ordered in 6 months", "bought in the last 30 days": a filter on the customers' recency.
+UNITS = {"day": 1, "week": 7, "month": 30, "year": 365}
+_SINCE = r"(?:ordered|bought|purchased|shopped|been back)(?: anything)?"
+_SPAN = (
+    r"(?:the )?(?:last |past )?(?P<n>\d+|a|an|one|two|three|four|five|six|nine|twelve)"
+    r" (?P<unit>day|week|month|year)s?"
+)
+_NOT = r"(?:haven'?t|have not|hasn'?t|has not|not|didn'?t|did not|no longer)"
+LAPSED = re.compile(rf"\b{_NOT} {_SINCE} (?:in|for|since) {_SPAN}")
+RECENT = re.compile(rf"\b{_SINCE} (?:in|within|during) {_SPAN}")
+
+
+@dataclass(frozen=True)
+class Recency:
+    days: int
+    lapsed: bool  # not bought in that time (else: bought in it)
+
+    @property
+    def sql(self) -> str:
+        return f"b.days_since_last_purchase {'>' if self.lapsed else '<='} {self.days}"
+
+    def words(self, span: str) -> str:
+        return f"who {'have not bought' if self.lapsed else 'bought'} in the last {span}"
+
+
+def recency(text: str) -> tuple[Recency, str] | None:
+    """The recency filter a question asks for, with its span in words ("6 months"), if any."""
+    match = LAPSED.search(text) or RECENT.search(text)
+    if match is None:
+        return None
+    n = match["n"]
+    count = int(n) if n.isdigit() else slots.NUMBER_WORDS.get(n, 1)
+    unit = match["unit"]
+    return Recency(count * UNITS[unit], match.re is LAPSED), (f"{count} {unit}s" if count != 1 else unit)
+
+
 @dataclass(frozen=True)
 class Question:
     figure: Figure
     aggregate: str
     group: Group | None
+    when: tuple[Recency, str] | None = None  # only for figures about customers
 
     @property
     def label(self) -> str:
         if self.aggregate == "count" or self.figure.counted:
-            return self.figure.label.capitalize()
-        word = next(w for _, a, w in AGGREGATES if a == self.aggregate)
-        return f"{word} {self.figure.label}".capitalize()
+            base = self.figure.label
+        else:
+            base = f"{next(w for _, a, w in AGGREGATES if a == self.aggregate)} {self.figure.label}"
+        if self.when is not None:
+            who = self.when[0].words(self.when[1])
+            base = f"customers {who}" if self.figure.label == "customers" else f"{base} of customers {who}"
+        return base.capitalize()
 
     def sql(self) -> str:
         value = f"{self.aggregate}({self.figure.sql})"
@@ -128,6 +170,8 @@ class Question:
             value = f"round({value}, 2)"
         measure = f'{value} AS "{self.label}"'
         source = SOURCES[self.figure.level]
+        if self.when is not None:
+            source += f" AND {self.when[0].sql}"  # the customers' source ends in its WHERE
         if self.group is None:
             return f"SELECT {measure} {source}"
         key, group = self.group.sql[self.figure.level], self.group.label.capitalize()
@@ -168,7 +212,8 @@ def understand(text: str) -> Question | None:
     aggregate = next((a for pattern, a, _ in AGGREGATES if re.search(r"\b(?:" + pattern + r")\b", t)), figure.aggregate)
     if aggregate == "count" and figure.aggregate != "count":
         aggregate = figure.aggregate  # "how many orders per customer" is an average already
-    return Question(figure, aggregate, group)
+    when = recency(t) if figure.level == "customers" else None
+    return Question(figure, aggregate, group, when)
 
 
 @recipe("analytics")
