@@ -44,7 +44,10 @@ def draft(req: Request) -> Plan:
         return Plan(answer=report(req, "Look at the preview, then press **Approve**, **Revise** or **Reject**."))
     skus = products_meant(req)
     if not skus:
-        return Plan(answer="Which product is the email about? E.g. *draft an email for segment 2 about SKU ...*.")
+        return Plan(
+            answer="Which products should the email feature? Find some first, e.g. *show our best-margin jackets*, "
+            "keep the ones you like (*keep the top three*), then ask for the email again."
+        )
     everyone = req.has(r"everyone|all (?:customers|of them)|everybody")
     seg = slots.segment_ref(req.text, req.memory) if not everyone else None
     chosen = chosen_by_outlook(req)  # customers slipping away: chosen by prediction, not by a segment's name
