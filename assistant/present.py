@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 KEY_COLUMNS = 6
 COMPACT_ROWS = 10
+HIDDEN = "_"  # columns named "_..." carry figures for the planner (a breakdown's extremes), never shown
 LABELS = {
     "sku": "SKU",
     "customer_id": "Customer",
@@ -62,12 +63,13 @@ RATE = re.compile(r"rate\b|margin|share|sensitivity|affinity|probability|^p_", r
 
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z*])")
 COMMAND = re.compile(r"promopilot |`|\s--[a-z]")  # a command line, a flag: the CLI's words, not the chat's
+SEE_COMMAND = re.compile(r"\s*\((?:see|run|try) `[^`]*`\)")  # "1 rejected (see `promopilot data-issues ...`)"
 RUN_ID = re.compile(r"\s*\(run [\w-]+\)|\s+of run \d+\b|^Run \d+:\s*")
 
 
 def plain(text: str) -> str:
     """A tool's text for the chat: sentences naming a command line or flag dropped, run ids left out."""
-    kept = [s for s in SENTENCE_END.split(text) if not COMMAND.search(s)]
+    kept = [s for s in SENTENCE_END.split(SEE_COMMAND.sub("", text)) if not COMMAND.search(s)]
     return RUN_ID.sub("", " ".join(kept)).strip()
 
 
@@ -82,6 +84,7 @@ def label(column: str) -> str:
 def key_columns(columns: list[str], limit: int = KEY_COLUMNS, *, empty: frozenset[str] = frozenset()) -> list[str]:
     """The columns worth showing: the first (what each row is), then the preferred ones, then the rest in
     order; not those that are zero in every row (`empty`: the full table still has them)."""
+    columns = [c for c in columns if not c.startswith(HIDDEN)]
     rest = [c for c in PREFERRED if c in columns] + [c for c in columns if c not in PREFERRED]
     ranked = list(dict.fromkeys([columns[0], *[c for c in rest if c not in empty]])) if columns else []
     return [c for c in columns if c in ranked[:limit]]
@@ -130,6 +133,7 @@ def markdown(df: pd.DataFrame) -> str:
 def full(table: Table) -> pd.DataFrame:
     """Every column, labelled in words (values as they are, for the CSV download)."""
     df = table.to_df()
+    df = df[[c for c in df.columns if not str(c).startswith(HIDDEN)]]
     df.columns = [label(c) for c in df.columns]
     return df
 
@@ -145,6 +149,7 @@ def with_names(table: Table, db: Database) -> Table:
         skus = list({str(r[columns.index("sku")]) for r in table.rows})
         found = {sku: row["name"] for sku, row in products.by_sku(db, skus).items()}
         added.append(("product", columns.index("sku"), found))
+    added = [(column, i, names) for column, i, names in added if names]  # no one has a name: no empty column
     if not added:
         return table
     new_columns = [c for c, _, _ in added] + columns

@@ -28,6 +28,7 @@ from assistant.planner.memory import NOTE_PREFIX
 from assistant.present import plain
 from assistant.session import agent, chat_ctx, conversation, get_db, settings
 from assistant.turn_view import TurnView, error_text
+from assistant.uploads import DATA_SUFFIXES, guess_kind, named_upload
 from assistant.views import bug_view
 from storage.errors import UserError
 from tools.catalog.products import forget_chat_shortlists
@@ -36,7 +37,6 @@ from tools.results import ToolResult
 
 log = logging.getLogger(__name__)
 
-DATA_SUFFIXES = {".csv", ".tsv", ".txt", ".parquet", ".jsonl", ".ndjson", ".json"}
 STARTERS = [
     ("Generate demo data", "generate 5000 demo customers"),
     ("Check the data", "check the data"),
@@ -218,22 +218,15 @@ async def import_files(files: list[Any], text: str) -> None:
         if Path(name).suffix.lower() not in DATA_SUFFIXES:
             await cl.Message(
                 content=f"“{name}” is not a data file I can import. Attach a CSV, TSV, Parquet or JSON-lines "
-                "file with customers, products or orders (say *products* or *orders* if it holds those)."
+                "file with customers, products, orders or addresses never to email (say *products*, *orders* or "
+                "*suppressions* if it holds those)."
             ).send()
             continue
-        cl.user_session.set("uploads", [*(cl.user_session.get("uploads") or []), str(file.path)])
+        path = named_upload(str(file.path), name)  # its own name: what the answer says, Mailchimp's consent
+        cl.user_session.set("uploads", [*(cl.user_session.get("uploads") or []), path])
         kind = guess_kind(name, text)
-        result = await _user_tool("import_data", kind=kind, path=str(file.path))
+        result = await _user_tool("import_data", kind=kind, path=path)
         if result:
             conversation().note(f"{NOTE_PREFIX} The user uploaded {name!r} as {kind}: {result.summary}")
             await show_result(result, get_db())
             await cl.Message(content=f"{plain(result.summary)}\n\nNext: *check the data*.").send()
-
-
-def guess_kind(file_name: str, text: str) -> str:
-    """products / orders when the file name or the message says so; customers otherwise."""
-    words = f"{file_name} {text}".lower()
-    for kind, stems in (("orders", ("order", "purchase", "transaction")), ("products", ("product", "inventory"))):
-        if any(stem in words for stem in stems):
-            return kind
-    return "customers"

@@ -188,8 +188,8 @@ def test_make_sure_the_data_is_clean_never_generates_data(demo_ctx):
 
 def test_a_figure_the_data_does_not_have_yet_is_said_in_words(demo_ctx):
     agent = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db)))
-    _, answer = say(agent, Conversation(), "revenue by category")  # the demo shop has no orders
-    assert answer == "There is no revenue to break down by category yet."
+    _, answer = say(agent, Conversation(), "revenue by category")  # the demo's orders log carries no products
+    assert answer == "None of your orders has a category recorded, so I cannot break revenue down by category."
 
 
 def test_them_is_a_segment_only_after_a_segment_table():
@@ -388,3 +388,49 @@ def test_swapping_a_product_for_another_takes_one_off_and_puts_the_other_on():
     assert memory.skus == kept, "after a swap, 'them' is the shortlist as it now is"
     named = Memory(found=["OUT-000001", "OUT-000002"], shown="products")
     assert first_call("replace OUT-000002 with OUT-000009", named) == ("shortlist_remove", {"skus": ["OUT-000002"]})
+
+
+def test_a_long_breakdown_is_summed_up_over_all_its_groups_not_the_rows_on_screen(demo_ctx):
+    """The demo shop's orders span years: the busiest month is found over all months (the compact view the
+    planner reads holds ten rows), and the table shown hides the helper columns."""
+    import pandas as pd
+
+    from assistant.present import compact, full
+
+    orders = demo_ctx.db.df("SELECT order_id, ordered_at FROM orders")
+    by_month = orders.groupby(pd.to_datetime(orders["ordered_at"]).dt.strftime("%Y-%m"))["order_id"].nunique()
+    assert len(by_month) > 10
+    agent = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db)))
+    events, answer = say(agent, Conversation(), "how many orders per month")
+    assert f"{len(by_month)} months" in answer
+    assert f"highest is {by_month.idxmax()} at **{by_month.max():,}**" in answer
+    table = next(e for e in events if isinstance(e, ToolEnd)).result.tables[0]
+    assert not [c for c in compact(table, "EUR").columns if c.startswith("_")]
+    assert not [c for c in full(table).columns if str(c).startswith("_")]
+
+
+def test_which_group_makes_the_most_money_is_a_breakdown_and_says_what_the_data_lacks(demo_ctx):
+    agent = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db)))
+    _, answer = say(agent, Conversation(), "which category makes the most money")
+    assert "has a category recorded" in answer
+    _, answer = say(agent, Conversation(), "revenue per segment")
+    assert "not segmented yet" in answer
+
+
+@pytest.mark.parametrize(
+    ("text", "lapsed", "days"),
+    [
+        ("how many customers haven't ordered in 6 months", True, 180),
+        ("how many customers bought in the last 30 days", False, 30),
+    ],
+)
+def test_how_many_customers_have_or_have_not_bought_lately(demo_ctx, text, lapsed, days):
+    behaviour = demo_ctx.db.df(
+        "SELECT b.days_since_last_purchase AS days FROM customers c JOIN customer_behavior b USING (customer_id) "
+        "WHERE c.quarantine_reason IS NULL"
+    )
+    expected = int((behaviour["days"] > days).sum() if lapsed else (behaviour["days"] <= days).sum())
+    agent = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db)))
+    _, answer = say(agent, Conversation(), text)
+    assert answer.endswith(f": **{expected:,}**."), answer
+    assert ("have not bought" in answer) == lapsed

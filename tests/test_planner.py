@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 
+from assistant.chat_elements import next_steps
 from assistant.loop import Agent, Conversation, Done, Token, ToolEnd, ToolStart
 from assistant.planner.memory import Memory, Request, Step, read_request
 from assistant.planner.model import OfflinePlanner, choose
@@ -143,8 +144,6 @@ def test_a_marketers_phrasings_become_the_right_call(text, memory, expected):
 @pytest.mark.parametrize(
     ("text", "says"),
     [
-        ("send a test to me@example.com", "I do not send test emails from the chat"),
-        ("send me a test email", "*preview it for a random customer*"),
         ("export the customers to a csv", "CSV download"),
         ("hi", "I can take you from data to a sent campaign"),
         ("Thanks!", "You're welcome."),
@@ -152,9 +151,40 @@ def test_a_marketers_phrasings_become_the_right_call(text, memory, expected):
 )
 def test_requests_the_planner_must_not_act_on_are_answered(text, says):
     plan = choose(Request(text, CAMPAIGN_4, []))
-    assert not plan.calls, "a test send is the user's (campaign_send would mail every customer once approved)"
+    assert not plan.calls
     assert says in plan.answer and "could not work out" not in plan.answer
     assert "promopilot" not in plan.answer and "--" not in plan.answer, "no command lines in chat text"
+
+
+@pytest.mark.parametrize(
+    ("text", "allowed", "expected"),
+    [
+        ("send me a test email", ("me@shop.com",), {"to": "me@shop.com"}),
+        ("send it to myself first", ("me@shop.com",), {"to": "me@shop.com"}),
+        ("send a test to bob@example.org", ("me@shop.com",), {"to": "bob@example.org"}),  # the tool refuses it
+        ("send me a test as Anna would get it", ("me@shop.com",), {"to": "me@shop.com", "customer": "Anna"}),
+        ("send me a test email", (), {}),  # the tool says what to set
+        ("send me a test email", ("me@shop.com", "team@shop.com"), None),  # asks which
+        ("send a test to my boss", ("me@shop.com",), None),  # asks: the boss may not be the address allowed
+        ("send a test to a@shop.com, b@shop.com", ("a@shop.com", "b@shop.com"), None),  # one at a time
+        ("send a test to b@shop.com as Anna would get it", ("a@shop.com",), {"to": "b@shop.com", "customer": "Anna"}),
+    ],
+)
+def test_a_test_copy_goes_to_an_allowed_address_never_to_the_campaign(text, allowed, expected):
+    """A test copy is never `campaign_send` (which would mail every customer); the tool checks the address."""
+    plan = choose(Request(text, CAMPAIGN_4, [], test_addresses=allowed))
+    call = plan.calls[0] if plan.calls else None
+    assert call == (None if expected is None else ("campaign_test_send", {"campaign_id": 4, **expected}))
+    if expected is None:
+        assert "address" in plan.answer
+
+
+def test_asked_which_address_the_buttons_keep_the_customer_named():
+    both = ("a@x.com", "b@x.com")
+    plan = choose(Request("send me a test as Anna would get it", CAMPAIGN_4, [], test_addresses=both))
+    assert next_steps(plan.answer) == [f"send a test to {a} as Anna would get it" for a in both]
+    plan = choose(Request("send me a test for C0000012", CAMPAIGN_4, [], test_addresses=both))
+    assert next_steps(plan.answer)[0] == "send a test to a@x.com for C0000012"
 
 
 @pytest.mark.parametrize(

@@ -44,10 +44,10 @@ def test_an_unapproved_campaign_is_refused_whoever_asks(shop):
     assert shop.db.scalar("SELECT status FROM campaigns WHERE campaign_id = ?", [campaign]) == "draft"
 
 
-def test_the_assistant_cannot_send_a_test_copy(shop):
+def test_the_assistant_cannot_send_a_test_copy_when_no_address_is_allowed(shop):
     campaign = approved_campaign(shop)
     shop.actor = "agent"
-    with pytest.raises(UserError, match="only be done by a person"):
+    with pytest.raises(UserError, match="No address is set up for test copies"):
         run_tool(shop, "campaign_test_send", campaign_id=campaign, to="me@example.com")
 
 

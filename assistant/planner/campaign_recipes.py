@@ -10,9 +10,10 @@ import re
 from typing import Any
 
 from assistant.planner import slots
-from assistant.planner.memory import Plan, Request, call
+from assistant.planner.memory import Plan, Request, Step, call
 from assistant.planner.predict_recipes import chosen_by_outlook
 from assistant.planner.recipes import Recipe, products_meant, recipe, report
+from tools.catalog.audience import describe_exclusions
 
 _WORD = r"[A-Z][a-z'-]+"
 _TITLE = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?"
@@ -34,6 +35,7 @@ NOT_NAMES = {
     "easter", "summer", "winter", "spring", "autumn", "halloween", "valentine's", "mother's", "father's",
 }  # fmt: skip
 SEND_ANSWER = "Ask *how did it do?* in a while for the report."
+TEST_SETTING = "PROMOPILOT_TEST_ADDRESSES"  # where a test copy may go from the chat
 
 
 @recipe("draft")
@@ -47,7 +49,10 @@ def draft(req: Request) -> Plan:
         return Plan(answer=report(req, follow))
     skus = products_meant(req)
     if not skus:
-        return Plan(answer="Which product is the email about? E.g. *draft an email for segment 2 about SKU ...*.")
+        return Plan(
+            answer="Which products should the email feature? Find some first, e.g. *show our best-margin jackets*, "
+            "keep the ones you like (*keep the top three*), then ask for the email again."
+        )
     everyone = req.has(r"everyone|all (?:customers|of them)|everybody")
     seg = slots.segment_ref(req.text, req.memory) if not everyone else None
     chosen = chosen_by_outlook(req)  # customers slipping away: chosen by prediction, not by a segment's name
@@ -114,7 +119,7 @@ def options(name: str, req: Request) -> dict[str, Any]:
     found: dict[str, Any] = {}
     if name == "campaign_revise":
         found["instruction"] = re.sub(r"^\s*revise campaign \d+:\s*", "", req.text)
-    if name == "campaign_preview":
+    if name in ("campaign_preview", "campaign_test_send"):
         if customer := slots.CUSTOMER_ID.search(req.text):
             found["customer"] = customer.group(0).upper()
         elif name := customer_named(req):
@@ -198,7 +203,13 @@ recipe("send")(campaign_action("campaign_send", SEND_ANSWER))
 @recipe("send_count")
 def send_count(req: Request) -> Plan:
     """A dry run of the send; for a draft (not approved, so a dry run is refused) the reach instead: how many it
-    would go to and who would be skipped, which a marketer wants to know before approving."""
+    would go to and who would be skipped, which a marketer wants to know before approving. With no campaign
+    yet ("how many customers can I actually email?"), how many the shop could email at all, and why not the rest."""
+    if no_campaign_yet(req):
+        seen = req.last("data_overview")
+        if seen is None:
+            return call("data_overview")
+        return Plan(answer=reachable(seen) if seen.ok else report(req))
     tried = req.last("campaign_send")
     if tried is None or tried.ok or "not approved" not in str(tried.result.get("error", "")):
         return campaign_action("campaign_send", SEND_ANSWER, dry_run=True)(req)
@@ -209,6 +220,28 @@ def send_count(req: Request) -> Plan:
     if reached == 0:
         return Plan(answer=report(req, "Nobody would get it now, so approving and sending it would send nothing."))
     return Plan(answer=report(req, "When the copy is right, press **Approve** under the preview, then *send it*."))
+
+
+def no_campaign_yet(req: Request) -> bool:
+    listed = req.last("campaign_list")
+    return bool(listed and listed.ok and not listed.rows("campaign_id") and req.memory.campaign_id is None)
+
+
+def reachable(overview: Step) -> str:
+    """How many customers can be emailed, from the data overview, with what to do next."""
+    data = overview.result.get("data") or {}
+    customers, eligible = int(data.get("customers") or 0), int(data.get("can_email") or 0)
+    if not customers:
+        return "There are no customers yet. Attach your customer list (a CSV export) to import it."
+    why = describe_exclusions(data.get("not_emailable") or {})
+    answer = f"**{eligible:,} of {customers:,} customers** can be emailed now"
+    answer += f"; the others: {why}." if why else "."
+    if eligible:
+        return f"{answer}\n\nNext: *draft an email about ...* to reach them."
+    return (
+        f"{answer} Import a customer file with email addresses and their marketing consent (Shopify's "
+        "*Accepts Email Marketing*, Mailchimp's subscribed export) to have someone to email."
+    )
 
 
 recipe("pause")(campaign_action("campaign_pause", "Say *resume sending* to carry on."))
@@ -269,12 +302,41 @@ def approve(req: Request) -> Plan:
 
 @recipe("test_send")
 def test_send(req: Request) -> Plan:
-    """A test copy goes to an address the user types: theirs to send (campaign_send would mail every customer)."""
-    return Plan(
-        answer="I do not send test emails from the chat: a test copy goes to an address you choose, so you send "
-        "it yourself from PromoPilot's command line (before or after approval; it is not counted in the report). "
-        "Here, say *preview it* or *preview it for a random customer* to see exactly what customers get."
-    )
+    """A test copy to the marketer's own inbox, only ever to an address the settings allow (the tool checks;
+    this only picks one). "Send me a test" takes the only allowed address, or asks which when there are
+    several, offering each as a button; an address typed goes to the tool as typed, which refuses it unless
+    it is allowed. A customer named ("as Anna would get it") personalises the copy as for a preview."""
+    step = req.last("campaign_test_send")
+    if step is not None:
+        return Plan(answer=_test_answer(req, step))
+    typed = slots.EMAIL.findall(req.text)
+    if len(typed) > 1:
+        return Plan(answer="A test copy goes to one address at a time: say *send a test to* and one address.")
+    allowed = req.test_addresses
+    someone_else = not typed and req.has(r"\b(?:boss|colleague|manager|team|client|co-?worker|partner)\b")
+    if not typed and (len(allowed) > 1 or (someone_else and allowed)):
+        listed = ", ".join(allowed)
+        customer = options("campaign_test_send", req).get("customer")  # kept in the buttons' words
+        said = f" for {customer}" if customer and slots.CUSTOMER_ID.fullmatch(customer) else ""
+        said = f" as {customer} would get it" if customer and not said else said
+        offers = ", or ".join(f"*send a test to {a}{said}*" for a in allowed[:3])
+        return Plan(
+            answer=f"Which address should the test copy go to? From the chat it can go to {listed} "
+            f"(the addresses in {TEST_SETTING}).\n\nNext: {offers}"
+        )
+    to = typed[0] if typed else allowed[0] if allowed else None
+    return campaign_action("campaign_test_send", "", **({"to": to} if to else {}))(req)
+
+
+def _test_answer(req: Request, step: Any) -> str:
+    """What the tool said, plus where the copy went (the tool tells the model only "the allowed address"),
+    or, when no address is set up, that the command line sends to any."""
+    answer = report(req)
+    if step.ok and (to := step.arguments.get("to") or (req.test_addresses[:1] or [None])[0]):
+        return f"{answer}\n\nIt went to **{to}**: check that inbox."
+    if not step.ok and "No address is set up" in str(step.result.get("error")):
+        return f"{answer} At the command line, a test copy can go to any address."
+    return answer
 
 
 @recipe("export")

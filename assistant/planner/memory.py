@@ -122,6 +122,7 @@ class Request:
     chosen: str | None = None  # the reading the user picked from a clarifying question (an intent's label)
     segment_names: dict[int, str] = field(default_factory=dict)  # as they were when the user wrote the text
     vocabulary: Callable[[], Vocabulary] = Vocabulary.empty  # the shop's own categories, brands and columns
+    test_addresses: tuple[str, ...] = ()  # where a test copy may go from the chat (PROMOPILOT_TEST_ADDRESSES)
 
     @property
     def lower(self) -> str:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from storage.db import Database
 from storage.segments import active_run_id
+from tools.catalog.audience import describe_exclusions, scored_audience
 from tools.context import ToolContext
 from tools.registry import tool
 from tools.results import Table, ToolResult
@@ -109,6 +110,7 @@ def data_overview(ctx: ToolContext, args: OverviewArgs) -> ToolResult:
                (SELECT count(DISTINCT order_id) FROM orders) AS orders,
                (SELECT count(*) FROM segment_runs) AS segment_runs""")[0]
     counts["open_data_issues"] = open_issue_count(ctx.db)
+    counts["can_email"], excluded = can_email(ctx)
     counts["active_segment_run"] = active_run_id(ctx.db)
     campaigns = ctx.db.df("SELECT status, count(*) AS campaigns FROM campaigns GROUP BY status ORDER BY status")
     counts["campaigns"] = dict(zip(campaigns["status"], campaigns["campaigns"].astype(int), strict=True))
@@ -137,11 +139,35 @@ def data_overview(ctx: ToolContext, args: OverviewArgs) -> ToolResult:
                 if counts["active_segment_run"] is not None
                 else "not segmented yet."
             )
+            + f" {emailable_sentence(counts['can_email'], excluded, counts['customers'])}"
         )
-    rows = [{"item": k.replace("_", " "), "value": v} for k, v in counts.items() if k != "campaigns"]
+    counts["not_emailable"] = {reason: n for reason, n in excluded.items() if n}
+    rows = [{"item": k.replace("_", " "), "value": v} for k, v in counts.items() if not isinstance(v, dict)]
     rows += [{"item": f"campaigns {status}", "value": n} for status, n in counts["campaigns"].items()]
     tables = [Table.from_rows("Status", rows)]
     if len(quarantine):
         tables.append(Table.from_df("Quarantined customers by reason", quarantine))
     counts["quarantine_reasons"] = quarantine.to_dict("records")
     return ToolResult(summary=summary, data=counts, tables=tables)
+
+
+def can_email(ctx: ToolContext) -> tuple[int, dict[str, int]]:
+    """How many customers a campaign to everyone could email now, and why the others would be skipped
+    (the rules every send follows: consent, suppressions, valid address, the frequency cap)."""
+    _, excluded, eligible = scored_audience(
+        ctx.db,
+        run_id=None,
+        segments=None,
+        skus=[],  # who is reachable does not depend on products
+        frequency_cap_days=ctx.settings.frequency_cap_days,
+        limit=1,
+        unknown_consent=ctx.settings.email_unknown_consent,
+    )
+    return eligible, excluded
+
+
+def emailable_sentence(eligible: int, excluded: dict[str, int], customers: int) -> str:
+    """ "2 of 57 customers can be emailed now; the others: 55 not contactable (no email address)." """
+    sentence = f"{eligible:,} of {customers:,} customer{'s' if customers != 1 else ''} can be emailed now"
+    why = describe_exclusions(excluded)
+    return f"{sentence}; the others: {why}." if why else f"{sentence}."

@@ -20,7 +20,7 @@ from tools.data.import_folder import readable_path
 from tools.data.overview import new_run_id
 from tools.data.read import RAW, read
 from tools.data.report import preview, report
-from tools.data.validate import CHECKS, LABELS, apply_fixes, drop_scratch, find, prepare, summarise
+from tools.data.validate import ACTION_WORDS, CHECKS, LABELS, apply_fixes, drop_scratch, find, prepare, summarise
 from tools.data.write import LIFTED, write
 from tools.registry import Positional, tool
 from tools.results import Table, ToolResult
@@ -173,18 +173,24 @@ def validation_result(
             f" Fixed {changes['fixed']:,} values, quarantined {changes['quarantined']:,} customers, "
             f"flagged {changes['flagged']:,} new issues (run {changes['run_id']})."
         )
-    elif any(r["rows"] and r["action"] != "flag" for r in report):
-        summary += " Run validate with fix to repair and quarantine them."
     if uncategorised:  # information, not a problem: the log cannot know categories
         summary += f" {catalogue_gaps.note(uncategorised)}"
-    rows = [
-        {k: r[k] for k in ("check", "table", "rows", "share", "action")} | {"examples": r["examples"]} for r in report
+    rows = [  # what was found, in words; the checks that found nothing are only in the data
+        {
+            "problem": LABELS[r["check"]],
+            "in": "customers" if r["table"].startswith("customer") else r["table"],
+            "rows": r["rows"],
+            "share of rows": r["share"],
+            "what fixing does": ACTION_WORDS[r["action"]],
+            "examples": "; ".join(map(str, r["examples"])),
+        }
+        for r in problems
     ]
     return ToolResult(
         summary=summary,
         data={"checked": checked, "checks": report, "changes": changes}
         | ({"products_from_orders_without_category": uncategorised} if uncategorised else {}),
-        tables=[Table.from_rows("Validation", rows)],
+        tables=[Table.from_rows("Problems found", rows)],
     )
 
 

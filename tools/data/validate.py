@@ -218,7 +218,12 @@ LABELS = {
     "product_negative_amount": "products with a negative cost, price or stock",
     "order_negative_amount": "order lines with an unexplained negative amount",
 }
-
+# What fixing the data does with each check's rows, in a marketer's words.
+ACTION_WORDS = {
+    "fix": "repaired",
+    "quarantine": "set aside: never segmented or emailed",
+    "flag": "only flagged: nothing changes",
+}
 
 QUARANTINE = [c.name for c in CHECKS if c.action == "quarantine"]
 
