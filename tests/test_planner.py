@@ -199,9 +199,9 @@ def test_asked_which_address_the_buttons_keep_the_customer_named():
         ("is it sent?", ("campaign_report", {"campaign_id": 4})),
         ("who did we send it to?", ("campaign_report", {"campaign_id": 4})),
         ("stop sending", ("campaign_pause", {"campaign_id": 4})),
-        ("how many people will get it?", ("campaign_send", {"campaign_id": 4, "dry_run": True})),
+        ("how many people will get it?", ("campaign_reach", {"campaign_id": 4})),  # a count: nothing rendered
         ("simulate the send", ("campaign_send", {"campaign_id": 4, "dry_run": True})),
-        ("count them but don't send", ("campaign_send", {"campaign_id": 4, "dry_run": True})),
+        ("count them but don't send", ("campaign_reach", {"campaign_id": 4})),
         ("send it to 100 people first", ("campaign_send", {"campaign_id": 4, "limit": 100})),
         ("ok, send it!", ("campaign_send", {"campaign_id": 4})),
     ],
@@ -326,7 +326,7 @@ def test_memory_is_read_from_the_messages_not_kept_in_the_planner():
 
 def test_a_dry_run_does_not_promise_a_report():
     counted = Step("campaign_send", {"campaign_id": 4, "dry_run": True}, {"ok": True, "summary": "Would send 264."})
-    plan = choose(Request("how many people will get it?", CAMPAIGN_4, [counted]))
+    plan = choose(Request("simulate the send", CAMPAIGN_4, [counted]))
     assert plan.answer == "Would send 264.\n\nSay *send it* to send it for real."
 
 

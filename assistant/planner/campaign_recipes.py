@@ -35,6 +35,7 @@ NOT_NAMES = {
     "easter", "summer", "winter", "spring", "autumn", "halloween", "valentine's", "mother's", "father's",
 }  # fmt: skip
 SEND_ANSWER = "Ask *how did it do?* in a while for the report."
+REHEARSE = re.compile(r"simulat|dry.?run|rehears|practi[cs]e|pretend|trial|test run|mock")
 TEST_SETTING = "PROMOPILOT_TEST_ADDRESSES"  # where a test copy may go from the chat
 
 
@@ -202,20 +203,24 @@ recipe("send")(campaign_action("campaign_send", SEND_ANSWER))
 
 @recipe("send_count")
 def send_count(req: Request) -> Plan:
-    """A dry run of the send; for a draft (not approved, so a dry run is refused) the reach instead: how many it
-    would go to and who would be skipped, which a marketer wants to know before approving. With no campaign
-    yet ("how many customers can I actually email?"), how many the shop could email at all, and why not the rest."""
+    """How many a campaign would go to and who would be skipped (the reach, for a draft too: a marketer wants it
+    before approving); "simulate the send" renders everything as a dry run (for a draft, the reach instead).
+    With no campaign yet ("how many customers can I actually email?"), how many the shop could email at all,
+    and why not the rest."""
     if no_campaign_yet(req):
         seen = req.last("data_overview")
         if seen is None:
             return call("data_overview")
         return Plan(answer=reachable(seen) if seen.ok else report(req))
-    tried = req.last("campaign_send")
-    if tried is None or tried.ok or "not approved" not in str(tried.result.get("error", "")):
-        return campaign_action("campaign_send", SEND_ANSWER, dry_run=True)(req)
-    if req.last("campaign_reach") is None:
-        return call("campaign_reach", campaign_id=tried.arguments["campaign_id"])
-    req.done = [s for s in req.done if s.name != "campaign_send"]
+    if REHEARSE.search(req.lower):  # "simulate the send": render everything, as a send would
+        tried = req.last("campaign_send")
+        if tried is None or tried.ok or "not approved" not in str(tried.result.get("error", "")):
+            return campaign_action("campaign_send", SEND_ANSWER, dry_run=True)(req)
+        if req.last("campaign_reach") is None:
+            return call("campaign_reach", campaign_id=tried.arguments["campaign_id"])
+        req.done = [s for s in req.done if s.name != "campaign_send"]
+    elif req.last("campaign_reach") is None:  # "how many would get it": the count, for a draft too
+        return campaign_action("campaign_reach", "")(req)
     reached = (req.done[-1].result.get("data") or {}).get("would_send") if req.done else None
     if reached == 0:
         return Plan(answer=report(req, "Nobody would get it now, so approving and sending it would send nothing."))
