@@ -16,7 +16,7 @@ def chat_model(
     if not settings.openai_api_key:
         from assistant.planner.model import OfflinePlanner
 
-        return OfflinePlanner(vocabulary)
+        return OfflinePlanner(vocabulary, settings.test_addresses)
     import openai
 
     client = openai.AsyncOpenAI(

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 KEY_COLUMNS = 6
 COMPACT_ROWS = 10
+HIDDEN = "_"  # columns named "_..." carry figures for the planner (a breakdown's extremes), never shown
 LABELS = {
     "sku": "SKU",
     "customer_id": "Customer",
@@ -46,10 +47,11 @@ LABELS = {
     "share": "Share of customers",
     "score": "Fit score",
     "k": "Number of segments",
+    "p_no_purchase_90d": "Chance of no order in 90 days",
 }
 # The columns worth the first places, in order; the rest follow in the table's own order.
 PREFERRED = [
-    "name", "full_name", "first_name", "last_name", "customer_id", "sku", "segment", "segment_name",
+    "name", "full_name", "first_name", "last_name", "customer_id", "sku", "segment", "segment_name", "subject",
     "category", "price", "margin", "stock", "brand", "size", "share", "predicted 12-month value (median)",
     "share at high churn risk", "score", "total_spent",
     "sent", "unique_opens", "open_rate", "unique_clicks", "click_rate", "unsubscribes",
@@ -62,7 +64,7 @@ COLUMN_MATCHING = "Column matching"  # an import's table: file column -> field, 
 MONEY = re.compile(
     r"price|cost|spent|revenue|amount|order_value|order value|\bsales\b|value_12m|12-month value", re.IGNORECASE
 )
-RATE = re.compile(r"rate\b|margin|share|sensitivity|affinity|probability", re.IGNORECASE)
+RATE = re.compile(r"rate\b|margin|share|sensitivity|affinity|probability|^p_", re.IGNORECASE)
 
 
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z*])")
@@ -89,6 +91,7 @@ def key_columns(columns: list[str], limit: int = KEY_COLUMNS, *, empty: frozense
     """The columns worth showing: the first (what each row is), then the preferred ones, then the rest in
     order; not those that are zero in every row (`empty`: the full table still has them), nor SHORT_HIDDEN."""
     empty = empty | SHORT_HIDDEN
+    columns = [c for c in columns if not c.startswith(HIDDEN)]
     rest = [c for c in PREFERRED if c in columns] + [c for c in columns if c not in PREFERRED]
     ranked = list(dict.fromkeys([columns[0], *[c for c in rest if c not in empty]])) if columns else []
     return [c for c in columns if c in ranked[:limit]]
@@ -153,6 +156,7 @@ def full(table: Table) -> pd.DataFrame:
     df = table.to_df()
     if table.columns[:1] == ["feature"]:
         df["feature"] = df["feature"].map(lambda f: label(str(f)))
+    df = df[[c for c in df.columns if not str(c).startswith(HIDDEN)]]
     df.columns = [label(c) for c in df.columns]
     return df
 

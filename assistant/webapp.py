@@ -21,7 +21,7 @@ from typing import Any
 import chainlit as cl
 from chainlit.logger import logger as chainlit_log
 
-from assistant.chat_elements import show_result
+from assistant.chat_elements import offer_next_steps, show_result
 from assistant.chat_model import ToolCall
 from assistant.loop import Conversation, Event, EventProgress, ToolEnd, ToolStart
 from assistant.planner.memory import NOTE_PREFIX
@@ -50,6 +50,7 @@ WELCOME = (
     "generate or attach data, check it, segment customers, pick products, draft the email, approve it, "
     "send it and see how it did. Pick a starter below, or type *help*."
 )
+AFTER_CONFIRM = {"campaign_send": "Next: *how did it do?* (opens and clicks arrive over hours and days)."}
 EMPTY_MESSAGE = (
     "Type a request, or attach a CSV/Parquet file to import it. For example: *generate 5000 demo customers*, "
     "*segment customers*, or *help* for everything I can do."
@@ -128,7 +129,9 @@ async def on_confirm(action: cl.Action) -> None:
     if result:
         conversation().note(f"{NOTE_PREFIX} The user confirmed {request.tool}: {result.summary}")
         await show_result(result, get_db())
-        await cl.Message(content=result.summary).send()
+        follow = AFTER_CONFIRM.get(request.tool, "")
+        await cl.Message(content=plain(result.summary) + (f"\n\n{follow}" if follow else "")).send()
+        await offer_next_steps(follow, "")
 
 
 async def on_cancel(action: cl.Action) -> None:
@@ -145,7 +148,7 @@ async def on_approve(action: cl.Action) -> None:
     result = await _user_tool("campaign_approve", campaign_id=campaign_id, version=version, approved_by=approved_by)
     if result:
         conversation().note(f"{NOTE_PREFIX} The user pressed Approve: campaign {campaign_id} version {version}.")
-        await cl.Message(content=f"{result.summary}\n\nSay *send it* when you are ready.").send()
+        await cl.Message(content=f"{plain(result.summary)}\n\nSay *send it* when you are ready.").send()
 
 
 async def on_reject(action: cl.Action) -> None:
@@ -153,7 +156,7 @@ async def on_reject(action: cl.Action) -> None:
     result = await _user_tool("campaign_reject", campaign_id=campaign_id)
     if result:
         conversation().note(f"{NOTE_PREFIX} The user pressed Reject: campaign {campaign_id}.")
-        await cl.Message(content=result.summary).send()
+        await cl.Message(content=plain(result.summary)).send()
 
 
 async def on_revise(action: cl.Action) -> None:

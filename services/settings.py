@@ -15,6 +15,11 @@ def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _list(name: str) -> list[str]:
+    """A comma-separated setting as its items, trimmed and lower-cased (domains, addresses: case never matters)."""
+    return [item.strip().lower() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
 class Settings(BaseModel):
     """Everything configurable, read from the environment (never from the repository)."""
 
@@ -33,6 +38,9 @@ class Settings(BaseModel):
     shop_url: str = "https://shop.example.com"  # campaign links point here (landing page, /products/SKU)
     link_domains: list[str] = []  # sites besides the shop's that links the assistant writes may point at
     import_dir: str | None = None  # the one folder the assistant may import from (besides chat uploads)
+    # The only addresses the assistant may send a test copy to: a rendered copy carries a real customer's
+    # name and picks, so a model (or a prompt injection) must not choose where it goes. The CLI sends anywhere.
+    test_addresses: list[str] = []
     # May customers who never answered the consent question be emailed? Off: GDPR and the UK's PECR want
     # a recorded yes before marketing email; a shop under an opt-out law (CAN-SPAM) may turn it on.
     email_unknown_consent: bool = False
@@ -75,9 +83,8 @@ class Settings(BaseModel):
             ),
             shop_url=(env("PROMOPILOT_SHOP_URL") or cls.model_fields["shop_url"].default).rstrip("/"),
             import_dir=env("PROMOPILOT_IMPORT_DIR") or None,
-            link_domains=[
-                d.strip().lower().lstrip(".") for d in (env("PROMOPILOT_LINK_DOMAINS") or "").split(",") if d.strip()
-            ],
+            link_domains=[d.lstrip(".") for d in _list("PROMOPILOT_LINK_DOMAINS")],
+            test_addresses=_list("PROMOPILOT_TEST_ADDRESSES"),
             email_unknown_consent=_flag("PROMOPILOT_EMAIL_UNKNOWN_CONSENT"),
             postal_address=env("PROMOPILOT_POSTAL_ADDRESS") or cls.model_fields["postal_address"].default,
         )

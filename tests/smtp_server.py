@@ -3,6 +3,7 @@
     with FaultySMTPServer(Faults(temporary={"a@example.com": 1}, permanent={"b@example.com"})) as server:
         ... send to server.url ...
         server.received["a@example.com"]  # how many copies the server accepted
+        server.messages  # (recipients, raw bytes) of each message accepted, to read what arrived
 
 It counts what it accepted per recipient, so a test can prove "each recipient exactly once".
 With `tls=` and a `TestCA` it speaks STARTTLS or TLS from the first byte, as a provider's submission
@@ -41,6 +42,7 @@ class _Handler:
         self.faults = faults
         self.received: Counter[str] = Counter()
         self.arrivals: list[float] = []  # time.monotonic() of each accepted message
+        self.messages: list[tuple[tuple[str, ...], bytes]] = []  # (recipients, raw message) as accepted
         self.rcpt_attempts: Counter[str] = Counter()
         self.sessions = 0
         self.lock = threading.Lock()
@@ -74,6 +76,7 @@ class _Handler:
             for rcpt in envelope.rcpt_tos:
                 self.received[rcpt.lower()] += 1
             self.arrivals.append(time.monotonic())
+            self.messages.append((tuple(r.lower() for r in envelope.rcpt_tos), bytes(envelope.content)))
             dropped = any(r.lower() in self.faults.drop_after_data for r in envelope.rcpt_tos)
             for rcpt in envelope.rcpt_tos:
                 self.faults.drop_after_data.discard(rcpt.lower())
@@ -112,6 +115,10 @@ class FaultySMTPServer:
     @property
     def received(self) -> Counter[str]:
         return self.handler.received
+
+    @property
+    def messages(self) -> list[tuple[tuple[str, ...], bytes]]:
+        return self.handler.messages
 
     @property
     def arrivals(self) -> list[float]:

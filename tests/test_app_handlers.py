@@ -188,6 +188,8 @@ def test_send_in_the_chat_asks_first_and_confirm_sends_once(mail_sink, web, draf
     sent = web.get_db().scalar("SELECT count(*) FROM messages WHERE status = 'sent'")
     assert sent > 150 and mail_sink.received.total() == sent and set(mail_sink.received.values()) == {1}
     assert "is sent" in texts(done)
+    assert "smtp://" not in texts(done), "the mail server's address is not the marketer's word"
+    assert "how did it do?" in texts(done), "what to do next: see how it does"
     assert "confirmed campaign_send" in store["conversation"].messages[-1]["content"], "the model is told"
 
     again = press(web, buttons["confirm"], store)
@@ -407,6 +409,7 @@ def test_the_approve_button_approves_that_version_as_the_user(web, draft):
     row = web.get_db().rows("SELECT status, approved_version, approved_by FROM campaigns")[0]
     assert row == {"status": "approved", "approved_version": version, "approved_by": "chat user"}
     assert "send it" in texts(ctx)
+    assert "promopilot" not in texts(ctx), "the chat shows no command line"
     assert f"campaign {campaign_id}" in store["conversation"].messages[-1]["content"], "the model is told"
 
 

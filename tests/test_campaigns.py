@@ -406,3 +406,40 @@ def test_a_revision_says_what_changed_and_one_that_changes_nothing_is_not_saved(
     with pytest.raises(UserError, match="unchanged: version 3 already reads that way"):
         run_tool(segmented, "campaign_revise", campaign_id=campaign_id, instruction="less salesy please")
     assert segmented.db.scalar("SELECT max(version) FROM campaign_versions") == 3
+
+
+def test_a_first_name_added_to_the_subject_shows_where_the_name_goes(segmented):
+    """Most recipients' subject reads the same without a name, so the revision must show the name's place."""
+    campaign_id = run_tool(segmented, "campaign_draft", segment=1, skus=skus(segmented)).data["campaign_id"]
+    asked = "put their first name in the subject"
+    result = run_tool(segmented, "campaign_revise", campaign_id=campaign_id, instruction=asked)
+    shown = dict(zip(*(result.tables[0].to_df()[c] for c in ("variant", "subject")), strict=True))
+    assert all(subject.startswith("[First name], ") for subject in shown.values()), shown
+    assert f"A: “{shown['A']}”" in result.summary
+    assert "[First name]" not in result.data["subjects"]["A"]  # what a recipient without a name sees
+    with pytest.raises(UserError, match="unchanged: version 2 already reads that way"):  # not "could not apply"
+        run_tool(segmented, "campaign_revise", campaign_id=campaign_id, instruction="add their name to the subject")
+
+
+def test_going_back_to_an_earlier_version_makes_a_new_version_with_its_copy(segmented):
+    campaign_id = run_tool(segmented, "campaign_draft", segment=1, skus=skus(segmented)).data["campaign_id"]
+    with pytest.raises(UserError, match="only one version"):
+        run_tool(segmented, "campaign_revise", campaign_id=campaign_id, instruction="undo that")
+    run_tool(segmented, "campaign_revise", campaign_id=campaign_id, instruction="make it shorter")
+    run_tool(segmented, "campaign_revise", campaign_id=campaign_id, instruction="add an emoji")
+
+    def copy(version: int) -> str:
+        return segmented.db.scalar(
+            "SELECT variants::VARCHAR FROM campaign_versions WHERE campaign_id = ? AND version = ?",
+            [campaign_id, version],
+        )
+
+    back = run_tool(segmented, "campaign_revise", campaign_id=campaign_id, instruction="go back to the previous one")
+    assert back.data["version"] == 4 and copy(4) == copy(2)
+    assert "back to the copy of version 2" in back.summary
+    first = run_tool(segmented, "campaign_revise", campaign_id=campaign_id, instruction="revert to version 1")
+    assert first.data["version"] == 5 and copy(5) == copy(1)
+    with pytest.raises(UserError, match=r"latest version of campaign \d+ already"):
+        run_tool(segmented, "campaign_revise", campaign_id=campaign_id, instruction="go back to version 5")
+    with pytest.raises(UserError, match="no version 9"):
+        run_tool(segmented, "campaign_revise", campaign_id=campaign_id, instruction="restore version 9")

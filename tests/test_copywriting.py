@@ -211,3 +211,19 @@ def test_less_salesy_is_a_calm_tone_with_new_words(instruction):
     for new, old in zip(calm, current, strict=True):
         assert new["subject"] != old["subject"] and new["cta_text"] != old["cta_text"]
     assert not re.search(r"don't|miss|now|hurry|today|before", all_text(calm).lower())
+
+
+@pytest.mark.parametrize("instruction", ["make it punchier", "snappier please", "get to the point"])
+def test_without_a_model_punchier_means_a_shorter_body(instruction):
+    current = template_copy(brief(), 3)
+    punchy = template_revision(brief(), current, instruction)
+    assert all(len(" ".join(p["blocks"])) < len(" ".join(c["blocks"])) for p, c in zip(punchy, current, strict=True))
+
+
+def test_without_a_model_a_subject_can_become_a_question():
+    current = template_copy(brief(), 3)
+    asked = template_revision(brief(), current, "make the subject a question")
+    assert all(v["subject"].endswith("?") for v in asked) and len({v["subject"] for v in asked}) == 3
+    assert [v["blocks"] for v in asked] == [v["blocks"] for v in current]
+    for v in asked:
+        assert safe_template(v["subject"]) == v["subject"]

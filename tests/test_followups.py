@@ -188,8 +188,8 @@ def test_make_sure_the_data_is_clean_never_generates_data(demo_ctx):
 
 def test_a_figure_the_data_does_not_have_yet_is_said_in_words(demo_ctx):
     agent = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db)))
-    _, answer = say(agent, Conversation(), "revenue by category")  # the demo shop has no orders
-    assert answer == "There is no revenue to break down by category yet."
+    _, answer = say(agent, Conversation(), "revenue by category")  # the demo's orders log carries no products
+    assert answer == "None of your orders has a category recorded, so I cannot break revenue down by category."
 
 
 def test_them_is_a_segment_only_after_a_segment_table():
@@ -343,3 +343,96 @@ def test_segmenting_by_predicted_value_predicts_first_when_there_is_no_predictio
 def test_a_bare_position_right_after_a_product_list_picks_those_products(text, skus):
     """No verb, a product list on screen: the marketer is pointing at rows, never removing or asking."""
     assert first_call(text, SHOWN) == ("shortlist_add", {"skus": skus})
+
+
+def test_after_taking_a_product_off_the_shortlist_them_means_what_is_left():
+    """ "drop the second one", then "which segment fits these": the products still kept, never the one removed."""
+    memory = Memory(found=[p["sku"] for p in PAGE], products=PAGE, shown="products")
+    for name, arguments, kept in [
+        ("shortlist_add", {"skus": ["OUT-000001", "OUT-000002"]}, ["OUT-000001", "OUT-000002"]),
+        ("shortlist_remove", {"skus": ["OUT-000002"]}, ["OUT-000001"]),
+    ]:
+        memory.learn(Step(name, arguments, {"ok": True, "data": {"name": "chat-x", "skus": kept}}))
+    assert memory.skus == ["OUT-000001"]
+    assert first_call("which group fits these products", memory) == ("match_segments", {"product": ["OUT-000001"]})
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["people who haven't bought in a while", "lapsed buyers", "dormant customers", "customers who have gone quiet"],
+)
+def test_customers_who_have_gone_quiet_are_those_at_high_churn_risk(text):
+    """Read as predicted customers (a count of them is an analytics reading the chat may ask about): high risk."""
+    chosen = Request(text, Memory(), [], chosen="predict customers' outlook and find them by it")
+    assert choose(chosen).calls[0] == ("find_predicted_customers", {"risk": ["high"], "sort": "risk"})
+
+
+@pytest.mark.parametrize(
+    "text", ["go back to the previous version", "undo that edit", "revert to version 1", "let's use version 2 again"]
+)
+def test_going_back_to_an_earlier_draft_is_a_revision_that_says_so(text):
+    assert first_call(text, Memory(campaign_id=4, shown="campaign")) == (
+        "campaign_revise",
+        {"campaign_id": 4, "instruction": text},
+    )
+
+
+def test_swapping_a_product_for_another_takes_one_off_and_puts_the_other_on():
+    text = "swap the second one for the third"
+    assert first_call(text, SHOWN) == ("shortlist_remove", {"skus": ["OUT-000002"]})
+    removed = Step("shortlist_remove", {"skus": ["OUT-000002"]}, {"ok": True, "data": {"skus": ["OUT-000001"]}})
+    plan = choose(Request(text, SHOWN, [removed]))
+    assert plan.calls == [("shortlist_add", {"skus": ["OUT-000003"]})]
+    memory = Memory(found=SHOWN.found, products=PAGE, shown="products")
+    kept = ["OUT-000001", "OUT-000003"]
+    for step in (removed, Step("shortlist_add", {"skus": ["OUT-000003"]}, {"ok": True, "data": {"skus": kept}})):
+        memory.learn(step)
+    assert memory.skus == kept, "after a swap, 'them' is the shortlist as it now is"
+    named = Memory(found=["OUT-000001", "OUT-000002"], shown="products")
+    assert first_call("replace OUT-000002 with OUT-000009", named) == ("shortlist_remove", {"skus": ["OUT-000002"]})
+
+
+def test_a_long_breakdown_is_summed_up_over_all_its_groups_not_the_rows_on_screen(demo_ctx):
+    """The demo shop's orders span years: the busiest month is found over all months (the compact view the
+    planner reads holds ten rows), and the table shown hides the helper columns."""
+    import pandas as pd
+
+    from assistant.present import compact, full
+
+    orders = demo_ctx.db.df("SELECT order_id, ordered_at FROM orders")
+    by_month = orders.groupby(pd.to_datetime(orders["ordered_at"]).dt.strftime("%Y-%m"))["order_id"].nunique()
+    assert len(by_month) > 10
+    agent = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db)))
+    events, answer = say(agent, Conversation(), "how many orders per month")
+    assert f"{len(by_month)} months" in answer
+    assert f"highest is {by_month.idxmax()} at **{by_month.max():,}**" in answer
+    table = next(e for e in events if isinstance(e, ToolEnd)).result.tables[0]
+    assert not [c for c in compact(table, "EUR").columns if c.startswith("_")]
+    assert not [c for c in full(table).columns if str(c).startswith("_")]
+
+
+def test_which_group_makes_the_most_money_is_a_breakdown_and_says_what_the_data_lacks(demo_ctx):
+    agent = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db)))
+    _, answer = say(agent, Conversation(), "which category makes the most money")
+    assert "has a category recorded" in answer
+    _, answer = say(agent, Conversation(), "revenue per segment")
+    assert "not segmented yet" in answer
+
+
+@pytest.mark.parametrize(
+    ("text", "lapsed", "days"),
+    [
+        ("how many customers haven't ordered in 6 months", True, 180),
+        ("how many customers bought in the last 30 days", False, 30),
+    ],
+)
+def test_how_many_customers_have_or_have_not_bought_lately(demo_ctx, text, lapsed, days):
+    behaviour = demo_ctx.db.df(
+        "SELECT b.days_since_last_purchase AS days FROM customers c JOIN customer_behavior b USING (customer_id) "
+        "WHERE c.quarantine_reason IS NULL"
+    )
+    expected = int((behaviour["days"] > days).sum() if lapsed else (behaviour["days"] <= days).sum())
+    agent = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db)))
+    _, answer = say(agent, Conversation(), text)
+    assert answer.endswith(f": **{expected:,}**."), answer
+    assert ("have not bought" in answer) == lapsed

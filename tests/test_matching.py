@@ -35,6 +35,8 @@ def test_a_luxury_product_fits_the_segment_with_the_most_luxury_appetite(segment
                            GROUP BY segment ORDER BY avg(luxury_affinity) DESC LIMIT 1""")
     assert result.data["best"] == {sku: richest}
     assert result.data["ranked_by"] == "rules" and "no AI model" in result.summary
+    name = db.scalar("SELECT name FROM products WHERE sku = ?", [sku])
+    assert result.summary.startswith(f"Best segment for {name} ({sku}): segment {richest}")  # named, not a code
     # The breakdown adds up to the score, and every segment gets a reason in plain words.
     weighted = sum(ranking[name] * weight for name, weight in WEIGHTS.items())
     assert (abs(weighted - ranking["score"]) < 0.002).all()  # table values are rounded to 3 places

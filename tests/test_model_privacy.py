@@ -7,6 +7,7 @@ import asyncio
 import json
 import re
 from dataclasses import replace
+from pathlib import Path
 
 import openai
 import pytest
@@ -44,6 +45,7 @@ def shop(ctx, tmp_path):
     upload.write_text("\n".join(lines) + "\n")
     ctx.uploads = (str(upload),)
     ctx.settings.smtp_url = f"outbox:{tmp_path / 'out'}"
+    ctx.settings.test_addresses = ["marketer@shop.example"]  # where the assistant may send a test copy
     ctx.settings.send_rate = 0
     return ctx
 
@@ -75,6 +77,8 @@ def calls_before_approval(sku: str) -> list[tuple[str, dict]]:
         ("campaign_draft", {"skus": [sku], "variants": 2}),
         ("campaign_preview", {"campaign_id": 1, "customer": "Z01"}),
         ("campaign_preview", {"campaign_id": 1, "customer": "marigold"}),
+        ("campaign_test_send", {"campaign_id": 1, "customer": "marigold"}),  # her name goes to the inbox only
+        ("campaign_test_send", {"campaign_id": 1, "to": "someone@elsewhere.example"}),  # refused: not allowed
         ("campaign_revise", {"campaign_id": 1, "instruction": "make it shorter"}),
         ("campaign_reach", {"campaign_id": 1}),
         ("campaign_list", {}),
@@ -128,6 +132,11 @@ def test_every_tool_answers_the_model_and_no_customer_pii_reaches_it(shop, fake_
     assert [e.name for e in ended] == [name for name, _ in before + after]
     bugs = {e.name: e.error["error"] for e in ended if e.error and "unexpectedly" in e.error["error"]}
     assert not bugs, f"tools that crashed instead of answering: {bugs}"
+    tests = [e for e in ended if e.name == "campaign_test_send"]
+    assert [e.ok for e in tests] == [True, False] and "not one of the addresses allowed" in tests[1].error["error"]
+    outbox = Path(shop.settings.smtp_url.removeprefix("outbox:"))
+    (test_copy,) = [m for m in (f.read_text() for f in outbox.iterdir()) if "Subject: [TEST]" in m]
+    assert "Marigold" in test_copy, "the copy is personalised: her name reaches the allowed inbox, not the model"
     for name in ("import_data", "query_data", "validate_data", "list_data_issues", "campaign_send", "campaign_report"):
         assert any(e.ok for e in ended if e.name == name), f"{name} should have worked"
     (asked,) = [e for e in ended if e.confirmation and e.name == "campaign_send"]

@@ -160,7 +160,7 @@ def test_average_basket_by_country_groups_the_orders_by_their_own_country(chat):
 def test_country_without_any_in_the_orders_says_so(chat):
     run_tool(chat.ctx, "generate_demo_data", customers=30, products=8, seed=1)  # orders without a country
     answer, _ = chat.say("total revenue by country")
-    assert "Your orders have no country" in answer
+    assert "None of your orders has a country recorded" in answer
 
 
 def test_split_into_groups_shows_the_segments_first_and_calls_out_a_lone_customer(chat):

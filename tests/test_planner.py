@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 
+from assistant.chat_elements import next_steps
 from assistant.loop import Agent, Conversation, Done, Token, ToolEnd, ToolStart
 from assistant.planner.memory import Memory, Request, Step, read_request
 from assistant.planner.model import OfflinePlanner, choose
@@ -143,8 +144,6 @@ def test_a_marketers_phrasings_become_the_right_call(text, memory, expected):
 @pytest.mark.parametrize(
     ("text", "says"),
     [
-        ("send a test to me@example.com", "I do not send test emails from the chat"),
-        ("send me a test email", "*preview it for a random customer*"),
         ("export the customers to a csv", "CSV download"),
         ("hi", "I can take you from data to a sent campaign"),
         ("Thanks!", "You're welcome."),
@@ -152,9 +151,40 @@ def test_a_marketers_phrasings_become_the_right_call(text, memory, expected):
 )
 def test_requests_the_planner_must_not_act_on_are_answered(text, says):
     plan = choose(Request(text, CAMPAIGN_4, []))
-    assert not plan.calls, "a test send is the user's (campaign_send would mail every customer once approved)"
+    assert not plan.calls
     assert says in plan.answer and "could not work out" not in plan.answer
     assert "promopilot" not in plan.answer and "--" not in plan.answer, "no command lines in chat text"
+
+
+@pytest.mark.parametrize(
+    ("text", "allowed", "expected"),
+    [
+        ("send me a test email", ("me@shop.com",), {"to": "me@shop.com"}),
+        ("send it to myself first", ("me@shop.com",), {"to": "me@shop.com"}),
+        ("send a test to bob@example.org", ("me@shop.com",), {"to": "bob@example.org"}),  # the tool refuses it
+        ("send me a test as Anna would get it", ("me@shop.com",), {"to": "me@shop.com", "customer": "Anna"}),
+        ("send me a test email", (), {}),  # the tool says what to set
+        ("send me a test email", ("me@shop.com", "team@shop.com"), None),  # asks which
+        ("send a test to my boss", ("me@shop.com",), None),  # asks: the boss may not be the address allowed
+        ("send a test to a@shop.com, b@shop.com", ("a@shop.com", "b@shop.com"), None),  # one at a time
+        ("send a test to b@shop.com as Anna would get it", ("a@shop.com",), {"to": "b@shop.com", "customer": "Anna"}),
+    ],
+)
+def test_a_test_copy_goes_to_an_allowed_address_never_to_the_campaign(text, allowed, expected):
+    """A test copy is never `campaign_send` (which would mail every customer); the tool checks the address."""
+    plan = choose(Request(text, CAMPAIGN_4, [], test_addresses=allowed))
+    call = plan.calls[0] if plan.calls else None
+    assert call == (None if expected is None else ("campaign_test_send", {"campaign_id": 4, **expected}))
+    if expected is None:
+        assert "address" in plan.answer
+
+
+def test_asked_which_address_the_buttons_keep_the_customer_named():
+    both = ("a@x.com", "b@x.com")
+    plan = choose(Request("send me a test as Anna would get it", CAMPAIGN_4, [], test_addresses=both))
+    assert next_steps(plan.answer) == [f"send a test to {a} as Anna would get it" for a in both]
+    plan = choose(Request("send me a test for C0000012", CAMPAIGN_4, [], test_addresses=both))
+    assert next_steps(plan.answer)[0] == "send a test to a@x.com for C0000012"
 
 
 @pytest.mark.parametrize(
@@ -169,9 +199,9 @@ def test_requests_the_planner_must_not_act_on_are_answered(text, says):
         ("is it sent?", ("campaign_report", {"campaign_id": 4})),
         ("who did we send it to?", ("campaign_report", {"campaign_id": 4})),
         ("stop sending", ("campaign_pause", {"campaign_id": 4})),
-        ("how many people will get it?", ("campaign_send", {"campaign_id": 4, "dry_run": True})),
+        ("how many people will get it?", ("campaign_reach", {"campaign_id": 4})),  # a count: nothing rendered
         ("simulate the send", ("campaign_send", {"campaign_id": 4, "dry_run": True})),
-        ("count them but don't send", ("campaign_send", {"campaign_id": 4, "dry_run": True})),
+        ("count them but don't send", ("campaign_reach", {"campaign_id": 4})),
         ("send it to 100 people first", ("campaign_send", {"campaign_id": 4, "limit": 100})),
         ("ok, send it!", ("campaign_send", {"campaign_id": 4})),
     ],
@@ -296,7 +326,7 @@ def test_memory_is_read_from_the_messages_not_kept_in_the_planner():
 
 def test_a_dry_run_does_not_promise_a_report():
     counted = Step("campaign_send", {"campaign_id": 4, "dry_run": True}, {"ok": True, "summary": "Would send 264."})
-    plan = choose(Request("how many people will get it?", CAMPAIGN_4, [counted]))
+    plan = choose(Request("simulate the send", CAMPAIGN_4, [counted]))
     assert plan.answer == "Would send 264.\n\nSay *send it* to send it for real."
 
 
@@ -305,6 +335,68 @@ def test_a_refused_send_tells_the_user_to_press_approve():
     plan = choose(Request("send it", Memory(campaign_id=3), [refused]))
     assert not plan.calls
     assert "Press **Approve**" in plan.answer and "not approved" in plan.answer
+
+
+def test_pausing_an_approved_campaign_that_is_not_sending_does_not_ask_to_approve_it():
+    error = "Campaign 3 is approved, not sending, so there is nothing to pause."
+    refused = Step("campaign_pause", {"campaign_id": 3}, {"ok": False, "error": error})
+    answer = choose(Request("pause it", Memory(campaign_id=3), [refused])).answer
+    assert answer.startswith(error) and "Approve" not in answer
+
+
+def test_a_search_that_found_nothing_does_not_offer_to_keep_the_first_three():
+    nothing = {"ok": True, "summary": "No products.", "data": {"total": 0}}
+    found = Step("find_products", {"search": "this week"}, nothing)
+    answer = choose(Request("what should I promote this week?", Memory(), [found])).answer
+    assert "keep the first three" not in answer and "*show all products*" in answer
+
+
+def test_a_draft_without_segments_says_it_is_for_everyone_not_that_matching_failed():
+    none = {"ok": False, "error": "There are no customer segments yet."}
+    unmatched = Step("match_segments", {"product": ["OUT-1"]}, none)
+    drafted = Step("campaign_draft", {"skus": ["OUT-1"]}, {"ok": True, "summary": "Drafted campaign 1.", "data": {}})
+    answer = choose(Request("draft an email about them", Memory(skus=["OUT-1"]), [unmatched, drafted])).answer
+    assert "Match segments" not in answer and answer.startswith("Drafted campaign 1.")
+    assert "all customers" in answer and "*segment customers*" in answer
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("show me the drafts", {"status": "draft"}),
+        ("which campaigns have been sent", {"status": "sent"}),
+        ("list the cancelled campaigns", {"status": "cancelled"}),
+        ("list my campaigns", {}),
+    ],
+)
+def test_campaigns_are_listed_by_their_state_when_one_is_named(text, expected):
+    assert choose(Request(text, Memory(), [])).calls == [("campaign_list", expected)]
+
+
+def test_cheap_products_come_cheapest_first():
+    assert choose(Request("show me cheap accessories", Memory(), [])).calls[0][1]["sort"] == "price_asc"
+
+
+def test_a_report_on_a_campaign_not_sent_offers_to_show_it():
+    error = {"ok": False, "error": "Campaign 1 has not been sent yet (status: draft)."}
+    asked = Step("campaign_report", {"campaign_id": 1}, error)
+    answer = choose(Request("how did campaign 1 do", Memory(campaign_id=1), [asked])).answer
+    assert answer.startswith("Campaign 1 has not been sent yet") and "Next: *show campaign 1*" in answer
+
+
+@pytest.mark.parametrize(
+    ("text", "who"),
+    [
+        ("who clicked", "clicked"),
+        ("which customers opened it", "opened"),
+        ("list the people who unsubscribed", "unsubscribed"),
+        ("how many clicks", None),
+        ("how did it do?", None),
+    ],
+)
+def test_who_did_what_lists_those_customers(text, who):
+    expected = {"campaign_id": 4} | ({"who": who} if who else {})
+    assert choose(Request(text, CAMPAIGN_4, [])).calls == [("campaign_report", expected)]
 
 
 def test_a_failed_step_is_explained_in_the_marketers_words():

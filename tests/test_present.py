@@ -88,3 +88,10 @@ def test_chat_text_leaves_out_command_lines_flags_and_run_ids():
         "No products match. Fixed 3."
     )
     assert plain("Segment 2 of run 1, VIPs (30 customers).") == "Segment 2, VIPs (30 customers)."
+
+
+def test_a_predicted_chance_reads_as_a_percentage_in_words():
+    table = Table(name="Customers", columns=["customer_id", "p_no_purchase_90d"], rows=[["C1", 0.997], ["C2", 0.41]])
+    shown = compact(table, "EUR")
+    assert list(shown.columns) == ["Customer", "Chance of no order in 90 days"]
+    assert list(shown.iloc[:, 1]) == ["100%", "41%"]

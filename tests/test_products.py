@@ -11,6 +11,7 @@ from typing import get_args
 import pytest
 from click.testing import CliRunner
 
+from assistant.present import plain
 from cli import main
 from storage.errors import UserError
 from tools import run_tool
@@ -281,4 +282,6 @@ def test_a_search_answers_in_words_not_flags(shop):
     paged = run_tool(shop, "find_products", sort="margin_desc", limit=5)
     assert paged.summary == f"{paged.data['total']:,} products; best margin first, showing the first 5."
     one = run_tool(shop, "find_products", search=paged.data["skus"][0], brand=["x", "y"])
-    assert one.summary.startswith("No products match"), "what to loosen still names the filters"
+    assert one.summary.startswith("No products from x or y"), "what to loosen still names the filters"
+    nothing = run_tool(shop, "find_products", search="this week")
+    assert plain(nothing.summary) == "No products matching “this week”.", "the chat's words: what was looked for"

@@ -48,3 +48,13 @@ def test_cancelling_a_draft_says_nothing_had_been_sent(shop):
     campaign_id = draft(shop)
     cancelled = run_tool(shop, "campaign_cancel", campaign_id=campaign_id)
     assert cancelled.summary == f"Cancelled campaign {campaign_id} (a draft; nothing had been sent)."
+
+
+def test_when_nobody_would_get_it_the_answer_does_not_say_approve_and_send():
+    error = "Campaign 4 is not approved, so it cannot be sent (status: draft)."
+    refused = Step("campaign_send", {"campaign_id": 4, "dry_run": True}, {"ok": False, "error": error})
+    nobody = {"ok": True, "summary": "Campaign 4 ... would go to 0 customers.", "data": {"would_send": 0}}
+    answer = choose(
+        Request("how many will get it", Memory(campaign_id=4), [refused, Step("campaign_reach", {}, nobody)])
+    )
+    assert "**Approve**" not in answer.answer and "Nobody would get it" in answer.answer

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
+from assistant.present import compact
 from cli import main
 from storage.errors import UserError
 from tests import campaign_fixtures
@@ -136,3 +137,25 @@ def test_unconfirmed_messages_are_reported_apart_and_rates_use_confirmed_sends(r
     )
     assert "not resent to avoid duplicates" in result.summary
     assert sum(row["sent"] for row in data["by_variant"]) == data["sent"]
+
+
+def test_each_variant_is_shown_with_its_subject_line(reported):
+    """ "Which variant is winning" means nothing without what each variant said."""
+    ctx, campaign, _ = reported
+    result = run_tool(ctx, "campaign_report", campaign_id=campaign)
+    table = result.tables[0].to_df().set_index("variant")
+    product = ctx.db.scalar("SELECT name FROM products ORDER BY sku LIMIT 1")
+    assert table.loc["A", "subject"] == f"[First name], new in: {product}"
+    best = max(result.data["by_variant"], key=lambda row: row["click_rate"] or 0)
+    assert f"Variant {best['variant']} (“{table.loc[best['variant'], 'subject']}”) has the highest" in result.summary
+    assert "subject" in compact(result.tables[0], "EUR").columns.str.lower(), "the chat's short table keeps it"
+
+
+@pytest.mark.parametrize("who", ["clicked", "opened", "unsubscribed"])
+def test_who_did_it_lists_those_customers_first(reported, who):
+    ctx, campaign, did = reported
+    result = run_tool(ctx, "campaign_report", campaign_id=campaign, who=who)
+    first = result.tables[0]
+    assert first.name == f"Who {who}" and first.total == len(did[who])
+    assert sorted(first.to_df()["customer_id"]) == sorted(p["customer_id"] for p in did[who])
+    assert f"{len(did[who])} {'customer' if len(did[who]) == 1 else 'customers'} {who}" in result.summary

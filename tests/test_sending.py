@@ -12,6 +12,7 @@ from email import policy
 
 import pytest
 
+from assistant.present import plain
 from storage.errors import UserError
 from tests import campaign_fixtures
 from tests.campaign_fixtures import approved_campaign, statuses
@@ -43,10 +44,10 @@ def test_an_unapproved_campaign_is_refused_whoever_asks(shop):
     assert shop.db.scalar("SELECT status FROM campaigns WHERE campaign_id = ?", [campaign]) == "draft"
 
 
-def test_the_assistant_cannot_send_a_test_copy(shop):
+def test_the_assistant_cannot_send_a_test_copy_when_no_address_is_allowed(shop):
     campaign = approved_campaign(shop)
     shop.actor = "agent"
-    with pytest.raises(UserError, match="only be done by a person"):
+    with pytest.raises(UserError, match="No address is set up for test copies"):
         run_tool(shop, "campaign_test_send", campaign_id=campaign, to="me@example.com")
 
 
@@ -111,6 +112,8 @@ def test_limit_pauses_and_the_next_send_resumes_without_repeats(shop):
         shop.settings.smtp_url = server.url
         first = run_tool(shop, "campaign_send", campaign_id=campaign, limit=7)
         assert first.data["status"] == "paused" and first.data["this_run"]["sent"] == 7
+        waiting = first.data["messages"]["queued"]
+        assert f"{waiting:,} wait" in plain(first.summary), "the chat too says how many are still to go"
         second = run_tool(shop, "campaign_send", campaign_id=campaign)
     assert second.data["status"] == "sent"
     assert sorted(server.received) == addresses(shop, campaign)

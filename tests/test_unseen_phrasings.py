@@ -45,8 +45,9 @@ ASIDE = [
     ("cheers, that's great", "smalltalk"),
 ]
 # Right out of 30: 26 when these were written (913 phrasings); 24 at 1,141 (it read "any opt-outs?" like
-# "any sweaters?"); 26 at 1,231; 28 at 2,581 with concepts. Still misread: those listed when this runs with -s.
-MEASURED = 28
+# "any sweaters?"); 26 at 1,231; 28 at 2,581 with concepts; 29 at 2,620. Still misread: those listed when
+# this runs with -s.
+MEASURED = 29
 
 
 def test_the_aside_phrasings_are_not_in_the_training_data():

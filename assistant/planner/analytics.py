@@ -51,6 +51,7 @@ class Group:
     column: tuple[str, str] | None = None  # (table, column) the shop's data must have
 
 
+NOT_RETURNED = "DISTINCT CASE WHEN NOT o.is_return THEN o.order_id END"  # a return or cancellation is no order
 FIGURES = [  # first match wins: the specific before the general
     Figure(r"order value|aov|basket", "customers", "b.avg_order_value", "order value", "avg", money=True),
     Figure(r"spen[dt]|lifetime value|clv", "customers", "b.total_spent", "spend", "avg", money=True),
@@ -61,7 +62,15 @@ FIGURES = [  # first match wins: the specific before the general
         "days since last purchase",
         "avg",
     ),
-    Figure(r"revenue|sales|turnover|takings", "orders", "o.amount", "revenue", "sum", money=True),
+    Figure(
+        r"revenue|sales|turnover|takings|(?:makes?|made|brings? in|brought in|earns?|earned|generates?) "
+        r"(?:(?:us|the) )?(?:most |more |least )?money",
+        "orders",
+        "o.amount",
+        "revenue",
+        "sum",
+        money=True,
+    ),
     Figure(
         r"bought more than once|repeat",
         "customers",
@@ -71,7 +80,7 @@ FIGURES = [  # first match wins: the specific before the general
         counted=True,
     ),
     Figure(r"orders per customer|order count", "customers", "b.order_count", "orders per customer", "avg"),
-    Figure(r"\borders?\b|purchases", "orders", "DISTINCT o.order_id", "orders", "count"),
+    Figure(r"\borders?\b|purchases", "orders", NOT_RETURNED, "orders", "count"),
     Figure(r"\bprices?\b", "products", "o.price", "price", "avg", money=True),
     Figure(r"margins?", "products", "o.margin", "margin", "avg"),
     Figure(r"\bstock|inventory", "products", "o.stock", "units in stock", "sum"),
@@ -120,18 +129,59 @@ AGGREGATES = [
 ]
 
 
+# "customers who haven't ordered in 6 months", "bought in the last 30 days": a filter on the customers' recency.
+UNITS = {"day": 1, "week": 7, "month": 30, "year": 365}
+_SINCE = r"(?:ordered|bought|purchased|shopped|been back)(?: anything)?"
+_SPAN = (
+    r"(?:the )?(?:last |past )?(?P<n>\d+|a|an|one|two|three|four|five|six|nine|twelve)"
+    r" (?P<unit>day|week|month|year)s?"
+)
+_NOT = r"(?:haven'?t|have not|hasn'?t|has not|not|didn'?t|did not|no longer)"
+LAPSED = re.compile(rf"\b{_NOT} {_SINCE} (?:in|for|since) {_SPAN}")
+RECENT = re.compile(rf"\b{_SINCE} (?:in|within|during) {_SPAN}")
+
+
+@dataclass(frozen=True)
+class Recency:
+    days: int
+    lapsed: bool  # not bought in that time (else: bought in it)
+
+    @property
+    def sql(self) -> str:
+        return f"b.days_since_last_purchase {'>' if self.lapsed else '<='} {self.days}"
+
+    def words(self, span: str) -> str:
+        return f"who {'have not bought' if self.lapsed else 'bought'} in the last {span}"
+
+
+def recency(text: str) -> tuple[Recency, str] | None:
+    """The recency filter a question asks for, with its span in words ("6 months"), if any."""
+    match = LAPSED.search(text) or RECENT.search(text)
+    if match is None:
+        return None
+    n = match["n"]
+    count = int(n) if n.isdigit() else slots.NUMBER_WORDS.get(n, 1)
+    unit = match["unit"]
+    return Recency(count * UNITS[unit], match.re is LAPSED), (f"{count} {unit}s" if count != 1 else unit)
+
+
 @dataclass(frozen=True)
 class Question:
     figure: Figure
     aggregate: str
     group: Group | None
+    when: tuple[Recency, str] | None = None  # only for figures about customers
 
     @property
     def label(self) -> str:
         if self.aggregate == "count" or self.figure.counted:
-            return self.figure.label.capitalize()
-        word = next(w for _, a, w in AGGREGATES if a == self.aggregate)
-        return f"{word} {self.figure.label}".capitalize()
+            base = self.figure.label
+        else:
+            base = f"{next(w for _, a, w in AGGREGATES if a == self.aggregate)} {self.figure.label}"
+        if self.when is not None:
+            who = self.when[0].words(self.when[1])
+            base = f"customers {who}" if self.figure.label == "customers" else f"{base} of customers {who}"
+        return base.capitalize()
 
     def sql(self) -> str:
         value = self.figure.sql if self.figure.whole else f"{self.aggregate}({self.figure.sql})"
@@ -139,11 +189,25 @@ class Question:
             value = f"round({value}, 2)"
         measure = f'{value} AS "{self.label}"'
         source = SOURCES[self.figure.level]
+        if self.when is not None:
+            source += f" AND {self.when[0].sql}"  # the customers' source ends in its WHERE
         if self.group is None:
             return f"SELECT {measure} {source}"
-        key = self.group.sql[self.figure.level]
+        key, group = self.group.sql[self.figure.level], self.group.label.capitalize()
         name = ', any_value(g.name) AS "Segment name"' if self.group.label == "segment" else ""
-        return f'SELECT {key} AS "{self.group.label.capitalize()}"{name}, {measure} {source} GROUP BY 1 ORDER BY 1'
+        breakdown = f'SELECT {key} AS "{group}"{name}, {measure} {source} GROUP BY 1'
+        # The highest and lowest over ALL groups, beside every row (hidden columns, "_"): the answer must not
+        # be read off the first rows of a long breakdown (120 months) that the compact view shows.
+        known = f'CASE WHEN "{group}" IS NOT NULL THEN "{self.label}" END'
+        named = f"\"{group}\" || coalesce(' (' || \"Segment name\" || ')', '')" if name else f'"{group}"::VARCHAR'
+        extremes = ", ".join(
+            [
+                f"arg_max({named}, {known}) OVER () AS _highest, max({known}) OVER () AS _highest_value",
+                f"arg_min({named}, {known}) OVER () AS _lowest, min({known}) OVER () AS _lowest_value",
+                f"count({known}) OVER () AS _groups",
+            ]
+        )
+        return f"SELECT *, {extremes} FROM ({breakdown}) ORDER BY 1"  # noqa: S608 - vetted templates only
 
 
 def understand(text: str) -> Question | None:
@@ -153,6 +217,7 @@ def understand(text: str) -> Question | None:
             g
             for g in GROUPS
             if re.search(r"\b(?:per|by|each|every|for each|across|in each)\s+(?:\w+\s+)?(?:" + g.words + r")\b", t)
+            or re.search(r"^\W*(?:which|what)\s+(?:" + g.words + r")\b", t)  # "which category makes the most"
         ),
         None,
     )
@@ -168,7 +233,8 @@ def understand(text: str) -> Question | None:
     aggregate = next((a for pattern, a, _ in AGGREGATES if re.search(r"\b(?:" + pattern + r")\b", t)), figure.aggregate)
     if (aggregate == "count" and figure.aggregate != "count") or figure.whole:
         aggregate = figure.aggregate  # "how many orders per customer" is an average already
-    return Question(figure, aggregate, group)
+    when = recency(t) if figure.level == "customers" else None
+    return Question(figure, aggregate, group, when)
 
 
 @recipe("analytics")
@@ -222,23 +288,26 @@ def describe(req: Request, question: Question) -> str:
 
     if question.group is None:
         return f"{label}: **{value(rows[0][label]) if rows else 'not known'}**."
-    known = [r for r in rows if r[label] is not None and r[question.group.label.capitalize()] is not None]
-    if not known and question.group.column and rows:  # the orders there are say no country
-        return f"Your {question.group.column[0]} have no {question.group.label}, so I cannot group by it."
-    if not known:
+    summary = rows[0] if rows else {}
+    if not summary.get("_groups"):
+        if question.group.label == "segment":
+            return "Your customers are not segmented yet: say *segment customers* first, then ask again."
+        if rows:  # figures there, but not one with the group recorded
+            return (
+                f"None of your {question.figure.level} has a {question.group.label} recorded, so I cannot break "
+                f"{question.figure.label} down by {question.group.label}."
+            )
         return f"There is no {question.figure.label} to break down by {question.group.label} yet."
-    top = max(known, key=lambda r: r[label])
-    low = min(known, key=lambda r: r[label])
 
-    def name(r: dict) -> str:
-        key = r[question.group.label.capitalize()]
-        extra = f" ({r['Segment name']})" if r.get("Segment name") else ""
-        return f"{question.group.label} {key}{extra}" if question.group.label == "segment" else str(key)
+    def name(key: str) -> str:
+        return f"{question.group.label} {key}" if question.group.label == "segment" else str(key)
 
     whose = " (each order's, from your orders log)" if question.group.label == "country" else ""
+    groups = int(summary["_groups"])
     return (
-        f"{label} by {question.group.label}{whose}, {len(known)} {plural(question.group.label)}: "
-        f"highest is {name(top)} at **{value(top[label])}**, lowest is {name(low)} at **{value(low[label])}**."
+        f"{label} by {question.group.label}{whose}, {groups:,} {plural(question.group.label)}: highest is "
+        f"{name(summary['_highest'])} at **{value(summary['_highest_value'])}**, lowest is "
+        f"{name(summary['_lowest'])} at **{value(summary['_lowest_value'])}**."
     )
 
 
@@ -255,6 +324,9 @@ BEST_CUSTOMERS = (
 
 @recipe("best_customers")
 def best_customers(req: Request) -> Plan:
+    question = understand(req.text)
+    if question is not None and question.group is not None:  # "which category makes the most money"
+        return analytics(req)
     n = slots.number_after(req.text, r"\btop") or slots.number_before(req.text, r"(?:best|top|biggest|customers)") or 10
     if not req.done:
         return call("query_data", sql=BEST_CUSTOMERS.format(n=min(int(n), 500)))

@@ -35,15 +35,25 @@ NOT_NAMES = {
     "easter", "summer", "winter", "spring", "autumn", "halloween", "valentine's", "mother's", "father's",
 }  # fmt: skip
 SEND_ANSWER = "Ask *how did it do?* in a while for the report."
+REHEARSE = re.compile(r"simulat|dry.?run|rehears|practi[cs]e|pretend|trial|test run|mock")
+TEST_SETTING = "PROMOPILOT_TEST_ADDRESSES"  # where a test copy may go from the chat
 
 
 @recipe("draft")
 def draft(req: Request) -> Plan:
     if req.last("campaign_draft"):
-        return Plan(answer=report(req, "Look at the preview, then press **Approve**, **Revise** or **Reject**."))
+        follow = "Look at the preview, then press **Approve**, **Revise** or **Reject**."
+        unsegmented = [s for s in req.done if s.name == "match_segments" and "segments yet" in str(s.result)]
+        if unsegmented:  # no segments: not a failure to show, the email is for everyone
+            req.done = [s for s in req.done if s not in unsegmented]
+            follow = "There are no segments yet, so it is for all customers (*segment customers* to aim it). " + follow
+        return Plan(answer=report(req, follow))
     skus = products_meant(req)
     if not skus:
-        return Plan(answer="Which product is the email about? E.g. *draft an email for segment 2 about SKU ...*.")
+        return Plan(
+            answer="Which products should the email feature? Find some first, e.g. *show our best-margin jackets*, "
+            "keep the ones you like (*keep the top three*), then ask for the email again."
+        )
     everyone = req.has(r"everyone|all (?:customers|of them)|everybody")
     seg = slots.segment_ref(req.text, req.memory) if not everyone else None
     chosen = chosen_by_outlook(req)  # customers slipping away: chosen by prediction, not by a segment's name
@@ -110,7 +120,7 @@ def options(name: str, req: Request) -> dict[str, Any]:
     found: dict[str, Any] = {}
     if name == "campaign_revise":
         found["instruction"] = re.sub(r"^\s*revise campaign \d+:\s*", "", req.text)
-    if name == "campaign_preview":
+    if name in ("campaign_preview", "campaign_test_send"):
         if customer := slots.CUSTOMER_ID.search(req.text):
             found["customer"] = customer.group(0).upper()
         elif name := customer_named(req):
@@ -121,11 +131,23 @@ def options(name: str, req: Request) -> dict[str, Any]:
             found["variant"] = variant.group(1).upper()
         elif m := re.search(r"\b(second|third|other) (?:variant|version|subject)", req.lower):
             found["variant"] = {"second": "B", "other": "B", "third": "C"}[m.group(1)]
+    if name == "campaign_report" and (who := _who(req.lower)):
+        found["who"] = who
     if name == "campaign_send" and (
         m := re.search(r"\b(\d+)\s+(?:people|customers|recipients|emails|messages)\b|\bfirst\s+(\d+)\b", req.lower)
     ):
         found["limit"] = int(m.group(1) or m.group(2))
     return found
+
+
+def _who(text: str) -> str | None:
+    """ "who clicked", "which customers opened it", "the people who unsubscribed": list those customers."""
+    if not re.search(r"\b(?:who|whom|which (?:customers|people|shoppers)|list|names?|people|customers)\b", text):
+        return None
+    for who, words in (("unsubscribed", r"unsubscri|opt(?:ed)?[ -]?out"), ("clicked", r"click"), ("opened", r"open")):
+        if re.search(words, text) and not re.search(r"\bhow many\b|\brate\b", text):
+            return who
+    return None
 
 
 def _customer_position(text: str) -> int | None:
@@ -181,20 +203,27 @@ recipe("send")(campaign_action("campaign_send", SEND_ANSWER))
 
 @recipe("send_count")
 def send_count(req: Request) -> Plan:
-    """A dry run of the send; for a draft (not approved, so a dry run is refused) the reach instead: how many it
-    would go to and who would be skipped, which a marketer wants to know before approving. With no campaign
-    yet ("how many customers can I actually email?"), how many the shop could email at all, and why not the rest."""
+    """How many a campaign would go to and who would be skipped (the reach, for a draft too: a marketer wants it
+    before approving); "simulate the send" renders everything as a dry run (for a draft, the reach instead).
+    With no campaign yet ("how many customers can I actually email?"), how many the shop could email at all,
+    and why not the rest."""
     if no_campaign_yet(req):
         seen = req.last("data_overview")
         if seen is None:
             return call("data_overview")
         return Plan(answer=reachable(seen) if seen.ok else report(req))
-    tried = req.last("campaign_send")
-    if tried is None or tried.ok or "not approved" not in str(tried.result.get("error", "")):
-        return campaign_action("campaign_send", SEND_ANSWER, dry_run=True)(req)
-    if req.last("campaign_reach") is None:
-        return call("campaign_reach", campaign_id=tried.arguments["campaign_id"])
-    req.done = [s for s in req.done if s.name != "campaign_send"]
+    if REHEARSE.search(req.lower):  # "simulate the send": render everything, as a send would
+        tried = req.last("campaign_send")
+        if tried is None or tried.ok or "not approved" not in str(tried.result.get("error", "")):
+            return campaign_action("campaign_send", SEND_ANSWER, dry_run=True)(req)
+        if req.last("campaign_reach") is None:
+            return call("campaign_reach", campaign_id=tried.arguments["campaign_id"])
+        req.done = [s for s in req.done if s.name != "campaign_send"]
+    elif req.last("campaign_reach") is None:  # "how many would get it": the count, for a draft too
+        return campaign_action("campaign_reach", "")(req)
+    reached = (req.done[-1].result.get("data") or {}).get("would_send") if req.done else None
+    if reached == 0:
+        return Plan(answer=report(req, "Nobody would get it now, so approving and sending it would send nothing."))
     return Plan(answer=report(req, "When the copy is right, press **Approve** under the preview, then *send it*."))
 
 
@@ -231,6 +260,8 @@ def report_recipe(req: Request) -> Plan:
     plan = campaign_action("campaign_report", "Opens and clicks keep arriving; ask again later.")(req)
     step = req.last("campaign_report")
     data = (step.result.get("data") or {}) if step and step.ok else {}
+    if step and not step.ok and "not been sent" in str(step.result.get("error")):  # a draft: its copy, not figures
+        return Plan(answer=f"{plan.answer}\n\nNext: *show campaign {step.arguments.get('campaign_id')}*.")
     if plan.calls or not data or data.get("unique_opens"):
         return plan
     sent, failed = int(data.get("sent") or 0), int(data.get("failed") or 0)
@@ -241,9 +272,20 @@ def report_recipe(req: Request) -> Plan:
     )
 
 
+STATES = {  # "show me the drafts", "which ones went out": the campaigns in that state
+    "draft": r"\bdrafts?\b|\bunsent\b|not (?:yet )?sent",
+    "sent": r"\b(?:been |already )?sent\b|went out",
+    "cancelled": r"\bcancell?ed\b|\bscrapped\b",
+    "approved": r"\bapproved\b",
+}
+
+
 @recipe("campaign_list")
 def campaign_list(req: Request) -> Plan:
-    return call("campaign_list") if not req.done else Plan(answer=report(req))
+    if req.done:
+        return Plan(answer=report(req))
+    named = [state for state, words in STATES.items() if req.has(words)]
+    return call("campaign_list", status=named[0]) if len(named) == 1 else call("campaign_list")
 
 
 @recipe("not_now")
@@ -265,12 +307,41 @@ def approve(req: Request) -> Plan:
 
 @recipe("test_send")
 def test_send(req: Request) -> Plan:
-    """A test copy goes to an address the user types: theirs to send (campaign_send would mail every customer)."""
-    return Plan(
-        answer="I do not send test emails from the chat: a test copy goes to an address you choose, so you send "
-        "it yourself from PromoPilot's command line (before or after approval; it is not counted in the report). "
-        "Here, say *preview it* or *preview it for a random customer* to see exactly what customers get."
-    )
+    """A test copy to the marketer's own inbox, only ever to an address the settings allow (the tool checks;
+    this only picks one). "Send me a test" takes the only allowed address, or asks which when there are
+    several, offering each as a button; an address typed goes to the tool as typed, which refuses it unless
+    it is allowed. A customer named ("as Anna would get it") personalises the copy as for a preview."""
+    step = req.last("campaign_test_send")
+    if step is not None:
+        return Plan(answer=_test_answer(req, step))
+    typed = slots.EMAIL.findall(req.text)
+    if len(typed) > 1:
+        return Plan(answer="A test copy goes to one address at a time: say *send a test to* and one address.")
+    allowed = req.test_addresses
+    someone_else = not typed and req.has(r"\b(?:boss|colleague|manager|team|client|co-?worker|partner)\b")
+    if not typed and (len(allowed) > 1 or (someone_else and allowed)):
+        listed = ", ".join(allowed)
+        customer = options("campaign_test_send", req).get("customer")  # kept in the buttons' words
+        said = f" for {customer}" if customer and slots.CUSTOMER_ID.fullmatch(customer) else ""
+        said = f" as {customer} would get it" if customer and not said else said
+        offers = ", or ".join(f"*send a test to {a}{said}*" for a in allowed[:3])
+        return Plan(
+            answer=f"Which address should the test copy go to? From the chat it can go to {listed} "
+            f"(the addresses in {TEST_SETTING}).\n\nNext: {offers}"
+        )
+    to = typed[0] if typed else allowed[0] if allowed else None
+    return campaign_action("campaign_test_send", "", **({"to": to} if to else {}))(req)
+
+
+def _test_answer(req: Request, step: Any) -> str:
+    """What the tool said, plus where the copy went (the tool tells the model only "the allowed address"),
+    or, when no address is set up, that the command line sends to any."""
+    answer = report(req)
+    if step.ok and (to := step.arguments.get("to") or (req.test_addresses[:1] or [None])[0]):
+        return f"{answer}\n\nIt went to **{to}**: check that inbox."
+    if not step.ok and "No address is set up" in str(step.result.get("error")):
+        return f"{answer} At the command line, a test copy can go to any address."
+    return answer
 
 
 @recipe("export")

@@ -37,7 +37,8 @@ SYNONYMS = {
     "products": r"products?|items?|articles?|goods|merchandise|catalog(?:ue)?",
     "demo": r"demo|sample|fake|dummy|synthetic|made.up|pretend|test data",
     "email": r"e-?mails?|newsletters?|mailings?|mailers?",
-    "engagement": r"opens|opened|open rate|clicks?|clicked|unsubscribes?|unsubscribed|bounces?|bounced|ctr",
+    "engagement": r"opens|opened|open rate|clicks?|clicked|unsubscribes?|unsubscribed|opt.?outs?|opted.?out|bounces?"
+    r"|bounced|ctr",
     "bye": r"bye|goodbye|bye bye|see ya|see you(?: later| soon)?|talk (?:to you )?later|catch you later|ciao",
     "cancel": r"call (?:(?:it|this|that|the \w+) )?off",
     "cta": r"call.to.action|cta",
@@ -67,7 +68,8 @@ SYNONYMS = {
     "import": r"import|upload|attach|bring in",
     "export": r"export|download",
     "next": r"next|rest|further",
-    "churn": r"churn(?:ing)?|lapsing|lapse|slipping away|at.risk|win.?back|losing|lose|stop buying|drop(?:ping)? out",
+    "churn": r"churn(?:ing)?|lapsing|lapsed?|dormant|inactive|gone quiet|slipping away|at.risk|win.?back|losing|lose"
+    r"|stop buying|drop(?:ping)? out",
     "predict": r"predict(?:ed|ion|ions)?|forecasts?|expected|projected",
     "garment": r"shoes|boots|sneakers|sandals|jackets?|coats?|parkas?|blazers?|dress(?:es)?|knitwear|sweaters?"
     r"|cardigans?|hoodies?|tops|t-shirts?|shirts?|blouses?|jeans|trousers|chinos|leggings|accessories|outerwear"

@@ -74,6 +74,7 @@ class Memory:
     outlook: dict[str, Any] = field(default_factory=dict)  # who the last predicted customers were: risk, value, due
     suggested: str | None = None  # the next step the last answer suggested: what "yes" or "do it" means
     shown: str | None = None  # what the last table was about: products / segments / customers / campaign
+    last_tool: str | None = None  # the tool of the last step that worked
     upload: dict[str, Any] | None = None  # the last import: file name, kind, failed, what it said
 
     def learn(self, step: Step) -> None:
@@ -87,6 +88,7 @@ class Memory:
             self.upload = {"name": name, "kind": args.get("kind"), "failed": not step.ok, "said": said}
         if not step.ok:
             return
+        previous, self.last_tool = self.last_tool, step.name
         if step.name.startswith("campaign_"):
             self.shown = "campaign"
         skus = args.get("product") or args.get("skus") or data.get("skus")
@@ -97,6 +99,8 @@ class Memory:
             self.shown = "products"
             if step.name == "find_products":
                 self.search = dict(args)
+        elif step.name == "shortlist_remove" or (step.name == "shortlist_add" and previous == "shortlist_remove"):
+            self.skus = [str(s) for s in data.get("skus") or []]  # what is kept (after a swap too), not what went
         elif skus and isinstance(skus, list):
             self.skus = [str(s) for s in skus]
         if step.name == "rank_customers" and step.rows("customer_id"):
@@ -130,6 +134,7 @@ class Request:
     chosen: str | None = None  # the reading the user picked from a clarifying question (an intent's label)
     segment_names: dict[int, str] = field(default_factory=dict)  # as they were when the user wrote the text
     vocabulary: Callable[[], Vocabulary] = Vocabulary.empty  # the shop's own categories, brands and columns
+    test_addresses: tuple[str, ...] = ()  # where a test copy may go from the chat (PROMOPILOT_TEST_ADDRESSES)
 
     @property
     def lower(self) -> str:

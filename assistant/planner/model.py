@@ -13,7 +13,7 @@ import asyncio
 import difflib
 import json
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from functools import cache
 from typing import Any
 
@@ -170,14 +170,18 @@ class OfflinePlanner:
 
     name = "offline-planner"
 
-    def __init__(self, vocabulary: Callable[[], Vocabulary] | None = None) -> None:
+    def __init__(self, vocabulary: Callable[[], Vocabulary] | None = None, test_addresses: Sequence[str] = ()) -> None:
         self.vocabulary = vocabulary or Vocabulary.empty
+        # The settings' list, to ask "which address?" with buttons: the tool's own answers, as the model
+        # sees them, have every address blanked. The tool checks every address itself.
+        self.test_addresses = tuple(test_addresses)
 
     async def stream(
         self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
     ) -> AsyncIterator[TextDelta | Completion]:
         request = read_request(messages)
         request.vocabulary = cache(self.vocabulary)  # read once per round, only when a recipe needs it
+        request.test_addresses = self.test_addresses
         plan = choose(request)
         if plan.calls:
             base = len(messages)

@@ -14,7 +14,10 @@ from assistant.planner import slots
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.recipes import recipe, report
 
-RISK_WORDS = r"churn|slipping|at risk|about to leave|lapsing|drifting|losing|win.?back|leave us"
+RISK_WORDS = (
+    r"churn|slipping|at risk|about to leave|laps(?:ing|ed)|drifting|losing|win.?back|leave us|dormant|inactive"
+    r"|gone quiet|stopped (?:buying|ordering|shopping)|haven'?t (?:bought|ordered|purchased|shopped|been back)"
+)
 
 
 AGAIN = r"(?:predict\w*|forecast|run|do) (?:it |them )?again"  # not "who will buy again"

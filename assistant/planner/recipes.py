@@ -51,7 +51,7 @@ def report(req: Request, follow: str = "") -> str:
             where = f"**{step.name.replace('_', ' ').capitalize()}**: " if len(req.done) > 1 else ""
             lines.append(where + problem + (f" {hint}" if hint else ""))
     failed = [s for s in req.done if not s.ok]
-    if any("approv" in str(s.result.get("error", "")).lower() for s in failed):
+    if any("not approved" in str(s.result.get("error", "")).lower() for s in failed):  # not "is approved, not ..."
         follow = "Press **Approve** under the draft preview first, then say *send it* again."
     elif failed:
         follow = ""
@@ -225,6 +225,8 @@ def segment_rename(req: Request) -> Plan:
 # -- products --------------------------------------------------------------------------------------
 @recipe("products")
 def products(req: Request) -> Plan:
+    if req.done and not (req.done[-1].result.get("data") or {}).get("total", 1):  # nothing to keep
+        return Plan(answer=report(req, "Next: *show all products*, or ask in other words."))
     if req.done:
         return Plan(answer=report(req, "Next: *keep the first three*, or ask *which segment fits them*."))
     return call("find_products", **slots.product_filters(req.text, req.vocabulary()))
@@ -251,6 +253,8 @@ def products_meant(req: Request) -> list[str]:
 
 @recipe("shortlist_add")
 def shortlist_add(req: Request) -> Plan:
+    if not req.done and SWAP.search(req.text):  # "replace X with Y" keeps Y, and takes X off
+        return shortlist_remove(req)
     if req.done:
         return Plan(answer=report(req, "Next: *which segment fits them* or *draft an email about them*."))
     skus = products_meant(req)
@@ -266,21 +270,31 @@ def shortlist_show(req: Request) -> Plan:
 
 # Words that take something off; without one, "the second one", "cheapest three" after a list mean keep those.
 REMOVING = (
-    r"\b(?:remove|drop|delete|take\b.*\b(?:off|out)|unpick|unshortlist|get rid|rid of|clear|empty|swap|ditch|scrap"
+    r"\b(?:remove|drop|delete|take\b.*\b(?:off|out)|unpick|unshortlist|get rid|rid of|clear|empty|swap|replace"
+    r"|switch|exchange|ditch|scrap"
     r"|lose|exclude|without|minus|forget|never ?mind|not (?:that|this|those|these|the)|no longer|don'?t (?:want|need)"
     r"|(?:do not|doesn'?t|won'?t) (?:want|need|fit|work))\b"
 )
 
 
+# "swap the second one for the third", "replace OUT-000002 with the cheapest": one off, the other on
+SWAP = re.compile(r"\b(?:swap|replace|switch|exchange)\b(?P<out>.+?)\b(?:for|with)\b(?P<new>.+)$", re.IGNORECASE)
+
+
 @recipe("shortlist_remove")
 def shortlist_remove(req: Request) -> Plan:
+    if (swap := SWAP.search(req.text)) and (taken := req.last("shortlist_remove")) and taken.ok:
+        new = slots.skus(swap["new"]) or slots.pick_products(swap["new"], req.memory)
+        if new and not req.last("shortlist_add"):
+            return call("shortlist_add", skus=new)
     if not req.done and not req.has(REMOVING) and not req.has(r"\bclear|\bempty"):
         return shortlist_add(req)  # a bare position never removes: nothing is lost by keeping
     if req.done:
         if req.last("shortlist_add"):
             return shortlist_add(req)
         return Plan(answer=report(req, ""))
-    skus = slots.skus(req.text) or slots.pick_products(req.text, req.memory) or []
+    said = swap["out"] if swap else req.text
+    skus = slots.skus(said) or slots.pick_products(said, req.memory) or []
     if not skus:
         return Plan(answer="Which products? Name them, e.g. *remove the second one from the shortlist*.")
     return call("shortlist_remove", skus=skus)

@@ -40,7 +40,7 @@ ORDERINGS = [
     (r"least (?:in )?stock|lowest stock", "stock", False),
 ]
 SORT_WORDS = [  # (pattern, find_products sort): "cheapest shoes", "top 5 products by margin"
-    (r"cheapest|lowest price|least expensive", "price_asc"),
+    (r"cheapest|lowest price|least expensive|\bcheap\b|budget|inexpensive|affordable", "price_asc"),
     (r"most expensive|priciest|highest price", "price_desc"),
     (r"(?:low|lowest|worst|poor|thin) margin", "margin_asc"),
     (r"(?:best|highest|top|by|high|most) margin|most profitable", "margin_desc"),

@@ -93,6 +93,13 @@ SUBJECTS = {
         "{{ brand }} {{ category }}, {{ price }}",
     ],
 }
+QUESTIONS = [  # "make the subject a question": one per angle, no scarcity claimed
+    "Ready for something new in {{ category }}?",
+    "Still thinking about the {{ product }}?",
+    "Have you seen what we picked for you?",
+    "{{ first_name }}, is this your next favourite?",
+    "{{ brand }} at {{ price }}: tempted?",
+]
 PREHEADERS = [
     "Comfort and style, picked from our newest arrivals.",
     "Popular pieces sell out quickly, so don't wait too long.",
@@ -253,7 +260,8 @@ def _flavour(audience: list[dict[str, Any]]) -> str:
 OFFLINE_HINT = (
     "Without a model I can: make it shorter or longer; change the tone (playful, urgent, formal, friendly, luxurious, "
     'calm) of the subject, the button or everything; set a subject or button text in quotes (subject "..."); '
-    "add or remove emoji; add the first name to the subject; add a discount code you have set up in your shop "
+    "add or remove emoji; add the first name to the subject; make the subject a question; "
+    "add a discount code you have set up in your shop "
     "(add the code SPRING20 for 10% off); add a line in your words (mention free shipping over 60); "
     "all for one variant if you name it (variant B)."
 )
@@ -264,6 +272,10 @@ _OFFER = re.compile(r"(\d{1,2}(?:[.,]\d+)?\s?%|[£$€]\s?\d+(?:[.,]\d{2})?)\s*o
 CODE_LINE = "Use code <b>{code}</b> at checkout{offer}."
 _IS_CODE_LINE = re.compile(r"^Use code <b>")
 _EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\u2b50\u23f3\u231b]\ufe0f?")
+_SHORTER = re.compile(
+    r"\b(short|shorter|shorten|concise|brief|briefer|less text|too long|trim|tighter|punchy|punchier|snappy|snappier"
+    r"|to the point)\b"
+)
 _QUOTED = re.compile(r"(subject|preheader|button|cta|call to action)\b[^\"“”']*[\"“']([^\"“”]+)[\"”']", re.IGNORECASE)
 
 
@@ -294,7 +306,10 @@ def template_revision(brief: CopyBrief, current: list[dict[str, Any]], instructi
                 variant["tone"] = tone
                 variant["blocks"] = _retone(variant["blocks"], old.get("tone"), tone, say)
             changed = True
-        if re.search(r"\b(short|shorter|shorten|concise|brief|briefer|less text|too long|trim|tighter)\b", text):
+        if targets_subject and re.search(r"\bquestions?\b", text):
+            variant["subject"] = QUESTIONS[angle]
+            changed = True
+        if re.search(_SHORTER, text):
             if targets_subject:
                 variant["subject"] = _short_subject(variant["subject"])
             else:
@@ -315,11 +330,9 @@ def template_revision(brief: CopyBrief, current: list[dict[str, Any]], instructi
             if not _EMOJI.search(variant["subject"]):
                 variant["subject"] = f"{variant['subject']} ✨"
             changed = True
-        if (
-            re.search(r"\b(first name|their name|personal|personali[sz]e)", text)
-            and "{{ first_name }}" not in (variant["subject"])
-        ):
-            variant["subject"] = "{{ first_name }}, " + variant["subject"][:1].lower() + variant["subject"][1:]
+        if re.search(r"\b(first name|their name|personal|personali[sz]e)", text):
+            if "{{ first_name }}" not in variant["subject"]:  # already there: "unchanged", not "could not apply"
+                variant["subject"] = "{{ first_name }}, " + variant["subject"][:1].lower() + variant["subject"][1:]
             changed = True
         if code_line:
             blocks = [b for b in variant["blocks"] if not _IS_CODE_LINE.match(b)]

@@ -29,6 +29,7 @@ from tools.campaigns.copywriting import revise_copy, write_copy
 from tools.campaigns.preview_customer import PreviewCustomer, recommended_for
 from tools.campaigns.render import CampaignRenderer, Recipient
 from tools.campaigns.sanitise import to_plain
+from tools.campaigns.versions import earlier_version
 from tools.catalog.audience import pii_visible
 from tools.catalog.products import resolve_skus
 from tools.context import ToolContext
@@ -132,6 +133,10 @@ def campaign_revise(ctx: ToolContext, args: ReviseArgs) -> ToolResult:
     segments = campaign["segments"] or []
     audience = audience_for(ctx.db, campaign["run_id"], segments, strict=False)
     outlook = outlook_for(ctx.db, campaign["run_id"], segments, scores.Outlook.from_json(campaign["outlook"]))
+    if (earlier := earlier_version(args.instruction, latest, args.campaign_id)) is not None:
+        older = campaigns.load_version(ctx.db, args.campaign_id, earlier)  # names the latest when it does not exist
+        copy, changes = Copy(_variants(older), older["author"]), f"back to the copy of version {earlier}"
+        return _new_version(ctx, campaign, latest + 1, copy, args.instruction, older, changes)
     brief = brief_for(ctx.db, skus, audience, None, outlook)
     copy = revise_copy(ctx, brief, _variants(previous), args.instruction)
     changes = describe_changes(_variants(previous), copy.variants)
@@ -141,14 +146,21 @@ def campaign_revise(ctx: ToolContext, args: ReviseArgs) -> ToolResult:
             f"“{args.instruction}” changes nothing.",
             hint=OFFLINE_HINT if copy.author == "template" else "Say what to change in other words.",
         )
-    version = latest + 1
+    return _new_version(ctx, campaign, latest + 1, copy, args.instruction, previous, changes)
+
+
+def _new_version(
+    ctx: ToolContext, campaign: dict[str, Any], version: int, copy: Copy, instruction: str, base: dict, changes: str
+) -> ToolResult:
+    """Save a revision as the next version (its link and products those of `base`); any approval is withdrawn."""
+    campaign_id = campaign["campaign_id"]
     with ctx.db.transaction() as con:
-        _editable(ctx.db, args.campaign_id, "revise")  # re-checked inside: nobody started sending meanwhile
-        _insert_version(con, args.campaign_id, version, copy, args.instruction, previous["cta_url"], skus)
-        campaigns.withdraw_approval(con, args.campaign_id)
-    headline = f"Revised campaign {args.campaign_id} (version {version})"
+        _editable(ctx.db, campaign_id, "revise")  # re-checked inside: nobody started sending meanwhile
+        _insert_version(con, campaign_id, version, copy, instruction, base["cta_url"], list(base["skus"] or []))
+        campaigns.withdraw_approval(con, campaign_id)
+    headline = f"Revised campaign {campaign_id} (version {version})"
     withdrawn = campaign["approved_version"] is not None
-    return _version_result(ctx, args.campaign_id, version, copy, headline, withdrawn=withdrawn, changes=changes)
+    return _version_result(ctx, campaign_id, version, copy, headline, withdrawn=withdrawn, changes=changes)
 
 
 @tool(cli="campaign preview")
@@ -293,8 +305,9 @@ def _version_result(
     first = renderer.variants[0]
     rendered = renderer.preview(Recipient("preview", "", None, first, None, ""))
     subjects = {label: renderer.subject(label) for label in renderer.variants}
+    shown = {label: renderer.subject(label, name_shown=True) for label in renderer.variants}  # "[First name], ..."
     by = "the model" if copy.author == "model" else "templates (no model configured)" if not copy.note else "templates"
-    lines = "; ".join(f"{label}: “{s}”" for label, s in subjects.items())
+    lines = "; ".join(f"{label}: “{s}”" for label, s in shown.items())
     summary = f"{headline}, {len(subjects)} variant{'s' if len(subjects) != 1 else ''} written by {by}: {lines}."
     if changes:  # a revision: what changed first, then the subject lines as they are now
         summary = f"{headline}: {changes}. Subject lines now, written by {by.replace(' (', ', ').rstrip(')')}: {lines}."
@@ -308,7 +321,7 @@ def _version_result(
             {
                 "variant": v["variant"],
                 "angle": v.get("angle", ""),
-                "subject": subjects.get(v["variant"], v["subject"]),
+                "subject": shown.get(v["variant"], v["subject"]),
                 "preheader": v.get("preheader", ""),
                 "button": v["cta_text"],
             }

@@ -85,6 +85,7 @@ def date_header(second: int) -> str:
 
 
 @lru_cache(maxsize=4096)
-def fold_subject(subject: str) -> str:
-    """An RFC 2047-encoded, folded Subject line (cached: first names repeat)."""
-    return policy.SMTP.header_factory("Subject", tidy_subject(subject)).fold(policy=policy.SMTP)
+def fold_subject(subject: str, prefix: str = "") -> str:
+    """An RFC 2047-encoded, folded Subject line (cached: first names repeat); `prefix` ("[TEST] ") goes
+    before the tidied subject, so tidying never eats into it."""
+    return policy.SMTP.header_factory("Subject", prefix + tidy_subject(subject)).fold(policy=policy.SMTP)

@@ -45,6 +45,7 @@ from tools.context import ToolContext
 
 TEMPLATES = Path(__file__).with_name("email_templates")
 FIRST_NAME_FALLBACK = "there"
+NAME_SHOWN = "[First name]"  # where a personal subject puts the name, as the marketer reads it
 PREVIEW_PIXEL = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
 
 _ADDRESS = re.compile(r"[^\s<>,;\"]+@[^\s<>,;\"]+")
@@ -115,9 +116,16 @@ class CampaignRenderer:
     """Renders one version of one campaign for any number of recipients."""
 
     def __init__(
-        self, ctx: ToolContext, campaign: dict[str, Any], version: dict[str, Any], *, tracking: bool = True
+        self,
+        ctx: ToolContext,
+        campaign: dict[str, Any],
+        version: dict[str, Any],
+        *,
+        tracking: bool = True,
+        subject_prefix: str = "",
     ) -> None:
         self.campaign_id: int = campaign["campaign_id"]
+        self.subject_prefix = subject_prefix  # "[TEST] ": a test copy says so where the inbox shows it
         self.version: int = version["version"]
         self.settings: Settings = ctx.settings
         self.tracking = tracking
@@ -166,13 +174,20 @@ class CampaignRenderer:
 
     @classmethod
     def for_preview(
-        cls, ctx: ToolContext, campaign_id: int, version: int | None = None, *, tracking: bool = False
+        cls,
+        ctx: ToolContext,
+        campaign_id: int,
+        version: int | None = None,
+        *,
+        tracking: bool = False,
+        subject_prefix: str = "",
     ) -> CampaignRenderer:
         """Any version (default: the approved one, else the latest); links go straight to their targets."""
         campaign = campaigns.load(ctx.db, campaign_id)
         if version is None:
             version = campaign["approved_version"] or campaigns.latest_version(ctx.db, campaign_id)
-        return cls(ctx, campaign, campaigns.load_version(ctx.db, campaign_id, version), tracking=tracking)
+        loaded = campaigns.load_version(ctx.db, campaign_id, version)
+        return cls(ctx, campaign, loaded, tracking=tracking, subject_prefix=subject_prefix)
 
     # -- per recipient ---------------------------------------------------------------------------
     def render(self, recipient: Recipient) -> bytes:
@@ -184,7 +199,7 @@ class CampaignRenderer:
         message_id = recipient.message_id if recipient.message_id.startswith("<") else f"<{recipient.message_id}>"
         if not _ADDRESS.fullmatch(message_id[1:-1]):
             raise ValueError(f"not a Message-ID: {recipient.message_id!r}")
-        subject = fold_subject(compiled.subject.fill(values)) if compiled.personal_subject else ""
+        subject = fold_subject(compiled.subject.fill(values), self.subject_prefix) if compiled.personal_subject else ""
         unsubscribe = f"List-Unsubscribe: <{values['unsubscribe']}>\r\n" if self.tracking else ""
         date = date_header(int(time()))
         headers = f"To: {recipient.email}\r\n{subject}Date: {date}\r\nMessage-ID: {message_id}\r\n{unsubscribe}"
@@ -202,9 +217,11 @@ class CampaignRenderer:
             compiled.text.fill(values),
         )
 
-    def subject(self, variant: str) -> str:
-        """A variant's subject line as most recipients see it (first name filled with the fallback)."""
-        return self.preview(Recipient("preview", "preview@example.com", None, variant, None, "p@example.com")).subject
+    def subject(self, variant: str, *, name_shown: bool = False) -> str:
+        """A variant's subject line as most recipients see it (first name filled with the fallback); with
+        `name_shown`, as the marketer should read it: "[First name], new in" (without a name it reads "New in")."""
+        name = NAME_SHOWN if name_shown else None
+        return self.preview(Recipient("preview", "preview@example.com", name, variant, None, "p@example.com")).subject
 
     def _values(self, recipient: Recipient, compiled: _Compiled) -> dict[str, str]:
         known = _first_name(recipient.first_name)
@@ -291,7 +308,7 @@ class CampaignRenderer:
         personal = placeholder.search(subject) is not None
         html_part = Holes.parse(crlf(wrap(page)).encode("ascii", "xmlcharrefreplace").decode(), placeholder)
         text_part = TextPart(crlf(text).rstrip() + "\r\n", placeholder)
-        head, middle, tail = self._skeleton(None if personal else subject)
+        head, middle, tail = self._skeleton(None if personal else self.subject_prefix + subject)
         return _Compiled(
             html=html_part,
             text=text_part,

@@ -12,7 +12,7 @@ and every rate count only the sends the server confirmed.
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Literal
 
 import pandas as pd
 from pydantic import BaseModel, Field
@@ -54,6 +54,18 @@ REPORT_SQL = """
 
 class ReportArgs(BaseModel):
     campaign_id: Annotated[int, Positional()] = Field(description="The campaign to report on.")
+    who: Literal["opened", "clicked", "unsubscribed"] | None = Field(
+        None, description="Also list the customers who opened, clicked or unsubscribed (that table first)."
+    )
+
+
+WHO_KINDS = {"opened": ("open", "click"), "clicked": ("click",), "unsubscribed": ("unsubscribe",)}
+WHO_SQL = """
+    SELECT e.customer_id, strftime(min(e.occurred_at), '%d %b %Y %H:%M') AS "when", count(*) AS times
+    FROM events e JOIN messages m USING (campaign_id, customer_id)
+    WHERE e.campaign_id = ? AND e.kind IN (SELECT unnest(?))
+    GROUP BY ALL ORDER BY min(e.occurred_at), e.customer_id
+"""
 
 
 @tool(cli="report")
@@ -73,6 +85,8 @@ def campaign_report(ctx: ToolContext, args: ReportArgs) -> ToolResult:
     total = rows[rows["level"] == "total"].iloc[0]
     skipped = int(total["not_sent"]) + sum(excluded.values())
     by_variant = rows[rows["level"] == "variant"].drop(columns=["level", "segment", "segment_name"])
+    subjects = _subjects(ctx, campaign)
+    by_variant.insert(1, "subject", [subjects.get(v, "") for v in by_variant["variant"]])
     by_segment = rows[rows["level"] == "segment"].drop(columns=["level", "variant"])
     by_segment["segment_name"] = by_segment["segment_name"].fillna(by_segment["segment"].map(_segment_label))
     totals = {
@@ -100,9 +114,15 @@ def campaign_report(ctx: ToolContext, args: ReportArgs) -> ToolResult:
         f"{_pct(totals['click_rate'])} clicked ({_pct(totals['click_to_open_rate'])} of openers), "
         f"{totals['unsubscribes']:,} unsubscribed."
     )
+    people = None
+    if args.who:
+        people = ctx.db.df(WHO_SQL, [args.campaign_id, list(WHO_KINDS[args.who])])
+        n = len(people)
+        summary = f"{n:,} customer{'s' if n != 1 else ''} {args.who}. " + summary
     if len(by_variant) > 1 and totals["unique_clicks"]:
         best = by_variant.sort_values("click_rate", ascending=False).iloc[0]
-        summary += f" Variant {best['variant']} has the highest click rate ({_pct(best['click_rate'])})."
+        said = f" (“{best['subject']}”)" if best["subject"] else ""
+        summary += f" Variant {best['variant']}{said} has the highest click rate ({_pct(best['click_rate'])})."
     return ToolResult(
         summary=summary,
         data={
@@ -114,6 +134,7 @@ def campaign_report(ctx: ToolContext, args: ReportArgs) -> ToolResult:
             "by_segment": by_segment.to_dict("records"),
         },
         tables=[
+            *([Table.from_df(f"Who {args.who}", people, limit=200)] if people is not None else []),
             Table.from_df("By variant", by_variant),
             Table.from_df("By segment", by_segment),
             Table.from_rows(
@@ -125,6 +146,17 @@ def campaign_report(ctx: ToolContext, args: ReportArgs) -> ToolResult:
             _rates_chart(f"Campaign {args.campaign_id}: rates by segment", by_segment, "segment_name"),
         ],
     )
+
+
+def _subjects(ctx: ToolContext, campaign: dict) -> dict[str, str]:
+    """Each variant's subject line as sent (the first name shown as [First name]); none if it cannot be rendered."""
+    from tools.campaigns.render import CampaignRenderer
+
+    try:
+        renderer = CampaignRenderer.for_preview(ctx, campaign["campaign_id"], campaign["approved_version"])
+    except UserError:  # e.g. a product gone from the catalogue since: the figures still stand
+        return {}
+    return {label: renderer.subject(label, name_shown=True) for label in renderer.variants}
 
 
 def _with_rates(df: pd.DataFrame) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Sending a campaign: the tools a marketer (and the assistant) use to send, pause, cancel and test.
+"""Sending a campaign: the tools a marketer (and the assistant) use to send, pause and cancel.
 
 A campaign's send is one small state machine (campaigns.status):
 
@@ -9,14 +9,14 @@ A campaign's send is one small state machine (campaigns.status):
 The first `campaign send` freezes the audience into `messages` (one row per recipient with its
 variant and Message-ID) in one transaction; every later `campaign send` resumes from the database
 alone. `tools.campaigns.delivery` does the sending and explains how each message goes out exactly once.
-Only an approved campaign is ever sent, whoever asks and whatever the conversation says.
+Only an approved campaign is ever sent, whoever asks and whatever the conversation says. A test copy to
+the marketer's own inbox is `tools.campaigns.test_copy`.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,16 +26,15 @@ from typing import Annotated, Any
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from storage import campaigns, customers, messages
+from storage import campaigns, messages
 from storage.campaigns import SENDABLE, CampaignStatus
-from storage.customers import is_sendable
 from storage.db import Database
 from storage.errors import UserError
 from storage.messages import FINAL_STATUSES
 from tools.campaigns.delivery import Journal, RetryPolicy, RunResult, Sender, recover
 from tools.campaigns.dry_run import dry_run
-from tools.campaigns.render import CampaignRenderer, Recipient
-from tools.campaigns.transports import DeliveryError, open_transport
+from tools.campaigns.render import CampaignRenderer
+from tools.campaigns.transports import Transport, open_transport
 from tools.catalog.audience import EXCLUSION_REASONS, campaign_audience, describe_exclusions
 from tools.context import ToolContext
 from tools.registry import Positional, tool
@@ -60,14 +59,6 @@ class SendArgs(BaseModel):
 
 class CampaignIdArgs(BaseModel):
     campaign_id: Annotated[int, Positional()] = Field(description="The campaign.")
-
-
-class TestSendArgs(BaseModel):
-    campaign_id: Annotated[int, Positional()] = Field(description="The campaign to send a test copy of.")
-    to: str = Field(description="The address that gets the test copy (yours, not a customer's).")
-    customer: str | None = Field(None, description="Personalise the copy as this customer ID.")
-    variant: str | None = Field(None, description="Which variant (A, B, ...); default the first.")
-    version: int | None = Field(None, ge=1, description="Draft version (default: the approved one, else the latest).")
 
 
 @tool(cli="campaign send")
@@ -120,7 +111,7 @@ def campaign_send(ctx: ToolContext, args: SendArgs) -> ToolResult:
         finally:
             transport.close()
     status = _settle(ctx.db, args.campaign_id, run, args.limit)
-    return _send_result(ctx.db, args.campaign_id, status, run, recovered, frozen, transport.label)
+    return _send_result(ctx.db, args.campaign_id, status, run, recovered, frozen, transport)
 
 
 @tool(cli="campaign pause")
@@ -177,47 +168,6 @@ def campaign_cancel(ctx: ToolContext, args: CampaignIdArgs) -> ToolResult:
         if was and not sent
         else f"Cancelled campaign {args.campaign_id}. {sent:,} messages had been sent; {unsent:,} will not be.",
         data={"campaign_id": args.campaign_id, "status": "cancelled", "messages": dict(counts)},
-    )
-
-
-@tool(cli="campaign test-send", agent=False)
-def campaign_test_send(ctx: ToolContext, args: TestSendArgs) -> ToolResult:
-    """Send one copy of a campaign draft to an address of yours, to see it in a real inbox.
-
-    Works before approval. The copy's links go straight to the shop (no tracking) and it is not
-    counted in the campaign's report.
-    """
-    to = args.to.strip()
-    if not is_sendable(to):
-        raise UserError(f"{args.to!r} is not an email address.", hint="Give one address, e.g. --to you@example.com.")
-    renderer = CampaignRenderer.for_preview(ctx, args.campaign_id, args.version, tracking=False)
-    variant = args.variant or renderer.variants[0]
-    if variant not in renderer.variants:
-        raise UserError(
-            f"Campaign {args.campaign_id} has no variant {variant!r}.",
-            hint=f"Its variants are {', '.join(renderer.variants)}.",
-        )
-    first_name, sku = None, next(iter(renderer.products), None)
-    if args.customer:
-        first_name = customers.first_name(ctx.db, args.customer, hint="Leave out --customer, or check the ID.")
-    domain = ctx.settings.message_domain
-    message_id = f"<pp.test.{uuid.uuid4().hex}@{domain}>"
-    payload = renderer.render(Recipient("test-send", to, first_name, variant, sku, message_id))
-    transport = open_transport(ctx.settings)
-    try:
-        connection = transport.connect()
-        try:
-            reply = connection.send(parseaddr(ctx.settings.from_address)[1], to, payload, message_id, lambda: None)
-        finally:
-            connection.close()
-    except DeliveryError as exc:
-        raise UserError(f"The server did not take the test message: {exc.reply}.", hint="Check the address.") from None
-    finally:
-        transport.close()
-    return ToolResult(
-        summary=f"Sent a test copy of campaign {args.campaign_id} (version {renderer.version}, variant {variant}) "
-        f"to {to} via {transport.label}.",
-        data={"campaign_id": args.campaign_id, "to": to, "variant": variant, "reply": reply, "message_id": message_id},
     )
 
 
@@ -326,17 +276,18 @@ def _halt(campaign_id: int, reason: str) -> bool:
 
 # -- results ---------------------------------------------------------------------------
 def _send_result(
-    db: Database, campaign_id: int, status: str, run: RunResult, recovered: Counter, frozen: int, via: str
+    db: Database, campaign_id: int, status: str, run: RunResult, recovered: Counter, frozen: int, via: Transport
 ) -> ToolResult:
     counts = messages.counts(db, campaign_id)
     excluded = campaigns.excluded_at_send(db, campaign_id)
     this_run = ", ".join(f"{n:,} {s}" for s, n in sorted(run.counts.items()) if n and s != "queued") or "nothing"
-    summary = f"Campaign {campaign_id} is {status}. This run: {this_run} via {via}."
+    summary = f"Campaign {campaign_id} is {status}. This run: {this_run} via {via.words}."
     if frozen and sum(excluded.values()):  # the list was drawn up in this run: say who was left out
         summary += f" Left out: {describe_exclusions(excluded)}."
     if status == "paused":
         summary += (
-            f" {counts.get('queued', 0):,} wait ({run.stopped or 'paused'}); `campaign send {campaign_id}` resumes."
+            f" {counts.get('queued', 0):,} wait ({run.stopped or 'paused'}). "
+            f"Resume with `promopilot campaign send {campaign_id}`."
         )
     if counts.get("unknown"):
         summary += (
@@ -367,7 +318,7 @@ def _send_result(
             "stopped": run.stopped,
             "seconds": round(run.seconds, 2),
             "per_second": round(run.counts.get("sent", 0) / run.seconds, 1) if run.seconds else None,
-            "transport": via,
+            "transport": via.label,
         },
         tables=tables,
     )

@@ -65,6 +65,7 @@ class Connection(Protocol):
 
 class Transport(Protocol):
     label: str  # where messages go, for people (never shows a password)
+    words: str  # the same in a marketer's words: "the mail server smtp.example.com"
     resend_safe: bool  # delivering the same Message-ID twice is harmless (true for a folder, not for SMTP)
 
     def connect(self) -> Connection: ...
@@ -122,6 +123,10 @@ class SMTPTransport:
         user = f"{self.username}@" if self.username else ""
         return f"{scheme}://{user}{self.host}:{self.port}"
 
+    @property
+    def words(self) -> str:
+        return f"the mail server {self.host}"
+
     def connect(self) -> SMTPConnection:
         try:
             if self.security == "tls":
@@ -169,6 +174,10 @@ class LocalSinkTransport(SMTPTransport):
     def __init__(self) -> None:
         super().__init__(*LOCAL_SINK)
         self._sink = None
+
+    @property
+    def words(self) -> str:
+        return "the built-in test mail server (nothing left this computer)"
 
     def connect(self) -> SMTPConnection:
         try:
@@ -249,6 +258,10 @@ class OutboxTransport:
     @property
     def label(self) -> str:
         return f"outbox:{self.folder}"
+
+    @property
+    def words(self) -> str:
+        return f"email files in the folder {self.folder}"
 
     def connect(self) -> OutboxConnection:
         try:

@@ -105,6 +105,12 @@ def segment_fit(db: Database, run_id: int, skus: list[str]) -> pd.DataFrame:
     return db.df(sql, {"run_id": run_id, "skus": skus})
 
 
+def _product(by_sku: pd.DataFrame, sku: str) -> str:
+    """A product as a marketer knows it: its name, with the SKU for the record."""
+    name = by_sku.loc[sku, "name"] if "name" in by_sku.columns else None
+    return f"{name} ({sku})" if isinstance(name, str) and name.strip() else sku
+
+
 def _reason(row: Any, product: Any, currency: str) -> str:
     """A plain sentence from the aggregates: the strongest reasons for, and the weakest point."""
     bought = [f"{row.share_bought_product:.0%} bought this product before"] if row.share_bought_product else []
@@ -215,22 +221,22 @@ def match_segments(ctx: ToolContext, args: MatchArgs) -> ToolResult:
     currency = get_currency(ctx.db)
     fit["reason"] = [_reason(row, by_sku.loc[row.sku], currency) for row in fit.itertuples()]  # one per segment
 
-    ranked_by, note = "rules", "Deterministic ranking (no AI model configured)."
+    ranked_by, note = "rules", "Ranked by rules from each segment's buying (no AI model is set up)."
     if ctx.llm is not None and args.use_model:
         try:
             fit = _apply_advice(fit, _ask_model(ctx, fit, products))
             ranked_by, note = "model", "Re-ranked and explained by the AI model from segment aggregates."
         except ModelUnavailable as exc:
-            note = f"Deterministic ranking: the AI model was unavailable ({str(exc)[:120]})."
+            note = f"Ranked by rules: the AI model was unavailable ({str(exc)[:120]})."
     elif ctx.llm is not None:
-        note = "Deterministic ranking (AI re-ranking switched off)."
+        note = "Ranked by rules (AI re-ranking is switched off)."
     fit["rank"] = fit.groupby("sku").cumcount() + 1
 
     shown = ["rank", "segment", "name", "members", "score", *WEIGHTS, "reason"]
     tables = [Table.from_df(f"Segments for {sku}", fit.loc[fit["sku"] == sku, shown].round(3)) for sku in skus]
     best = fit[fit["rank"] == 1].set_index("sku")
     lines = [
-        f"{sku}: segment {int(best.loc[sku, 'segment'])}"
+        f"{_product(by_sku, sku)}: segment {int(best.loc[sku, 'segment'])}"
         + (f" ({best.loc[sku, 'name']})" if isinstance(best.loc[sku, "name"], str) else "")
         + f", fit {best.loc[sku, 'score']:.2f}"
         for sku in skus

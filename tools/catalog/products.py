@@ -183,10 +183,6 @@ def _known_order(db: Database, args: ProductFilter, where: str, params: list[Any
     return args, ""
 
 
-def _describe(conds: list[Condition]) -> str:
-    return " (" + ", ".join(c.flag.lstrip("-").replace("-", " ") for c in conds) + ")" if conds else ""
-
-
 def _nothing_found(db: Database, args: ProductFilter, conds: list[Condition]) -> ToolResult:
     """Say which single filter to drop for the most results (and name unknown categories/brands)."""
     if not conds or not count_products(db, []):
@@ -208,8 +204,9 @@ def _nothing_found(db: Database, args: ProductFilter, conds: list[Condition]) ->
         hints.append(f"Without {flag} there would be {more:,} product{'s' if more != 1 else ''}.")
     else:
         hints.append("No single filter explains it: try fewer filters at once.")
+    looked_for = search_words(args, 0, 1, 0, get_currency(db)).split(";")[0].removeprefix("0 ")  # "dresses under €50"
     return ToolResult(
-        summary=f"No products match{_describe(conds)}. " + " ".join(hints),
+        summary=f"No {looked_for}. " + " ".join(hints),
         data={"total": 0, "skus": [], "loosen": loosened},
     )
 
