@@ -32,16 +32,28 @@ def test_a_draft_counts_who_it_would_go_to_and_who_is_skipped_without_rendering(
 
 
 def test_how_many_on_a_draft_answers_with_the_reach_not_a_refusal():
-    error = "Campaign 4 is not approved, so it cannot be sent (status: draft)."
-    refused = Step("campaign_send", {"campaign_id": 4, "dry_run": True}, {"ok": False, "error": error})
+    """A count is the reach itself: no dry run (refused for a draft, shown as a failed step) comes first."""
     memory = Memory(campaign_id=4)
-    assert choose(Request("how many people would this go to", memory, [refused])).calls == [
+    assert choose(Request("how many people would this go to", memory, [])).calls == [
         ("campaign_reach", {"campaign_id": 4})
     ]
     counted = Step("campaign_reach", {"campaign_id": 4}, {"ok": True, "summary": "Campaign 4 is a draft; 260."})
-    answer = choose(Request("how many people would this go to", memory, [refused, counted])).answer
+    answer = choose(Request("how many people would this go to", memory, [counted])).answer
     assert answer.startswith("Campaign 4 is a draft; 260.") and "cannot be sent" not in answer
     assert "**Approve**" in answer
+
+
+def test_simulating_the_send_of_a_draft_falls_back_to_the_reach():
+    error = "Campaign 4 is not approved, so it cannot be sent (status: draft)."
+    refused = Step("campaign_send", {"campaign_id": 4, "dry_run": True}, {"ok": False, "error": error})
+    memory = Memory(campaign_id=4)
+    assert choose(Request("simulate the send", memory, [])).calls == [
+        ("campaign_send", {"campaign_id": 4, "dry_run": True})
+    ]
+    assert choose(Request("simulate the send", memory, [refused])).calls == [("campaign_reach", {"campaign_id": 4})]
+    counted = Step("campaign_reach", {"campaign_id": 4}, {"ok": True, "summary": "Campaign 4 is a draft; 260."})
+    answer = choose(Request("simulate the send", memory, [refused, counted])).answer
+    assert answer.startswith("Campaign 4 is a draft; 260.") and "cannot be sent" not in answer
 
 
 def test_cancelling_a_draft_says_nothing_had_been_sent(shop):
@@ -51,10 +63,6 @@ def test_cancelling_a_draft_says_nothing_had_been_sent(shop):
 
 
 def test_when_nobody_would_get_it_the_answer_does_not_say_approve_and_send():
-    error = "Campaign 4 is not approved, so it cannot be sent (status: draft)."
-    refused = Step("campaign_send", {"campaign_id": 4, "dry_run": True}, {"ok": False, "error": error})
     nobody = {"ok": True, "summary": "Campaign 4 ... would go to 0 customers.", "data": {"would_send": 0}}
-    answer = choose(
-        Request("how many will get it", Memory(campaign_id=4), [refused, Step("campaign_reach", {}, nobody)])
-    )
+    answer = choose(Request("how many will get it", Memory(campaign_id=4), [Step("campaign_reach", {}, nobody)]))
     assert "**Approve**" not in answer.answer and "Nobody would get it" in answer.answer
