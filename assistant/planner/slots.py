@@ -53,6 +53,16 @@ SORT_WORDS = [  # (pattern, find_products sort): "cheapest shoes", "top 5 produc
         "best_selling",
     ),
 ]
+# "what should I promote this week?", "what could we push?", "any ideas what to feature?": asking for ideas,
+# not for products called "this week" (a request with its own order, "cheapest", keeps that order).
+PROMOTE_IDEAS = re.compile(
+    r"\b(?:what|which)(?: \w+)?(?: \w+)? (?:should|could|can|shall|would|might|to|do)\b.{0,30}?"
+    r"\b(?:promot|push|featur|highlight|spotlight|lead\b|put forward)"
+    r"|\bideas?\b.{0,30}\b(?:promot|push|featur|highlight|spotlight)"
+    r"|\bworth (?:promoting|pushing|featuring)|\bsuggest\b.{0,30}\b(?:promote|push|feature)\b"
+    r"|\b(?:good|star|hero) (?:candidates?|picks?|products?)\b"
+    r"|\b(?:should|could) (?:go|be) (?:in|into) (?:the |this |our |my )?(?:campaign|e-?mail|newsletter|mail)\b"
+)
 MARGIN = re.compile(r"\bmargins?\b|profitab")  # "jackets with good margins": a mention of margin sorts by it
 ABOVE = r"(?:over|above|more than|greater than|at least|from|>=?)\s*"
 BELOW = r"(?:under|below|less than|at most|up to|cheaper than|<=?)\s*"
@@ -159,9 +169,11 @@ def product_filters(text: str, vocabulary: Vocabulary) -> dict[str, Any]:
         filters["brand"] = brands
     if m := re.search(r"(?:matching|named|called|containing|like)\s+[\"']?([\w\s-]+?)[\"']?\s*(?:$|[?.!,]|with)", t):
         filters["search"] = singular(m.group(1).strip())
-    elif "category" not in filters and (noun := _product_noun(t)):
+    elif "category" not in filters and not PROMOTE_IDEAS.search(t) and (noun := _product_noun(t)):
         filters["search"] = noun
     sort = next((key for pattern, key in SORT_WORDS if re.search(pattern, t)), None)
+    if sort is None and PROMOTE_IDEAS.search(t):
+        sort = "worth_promoting"
     if sort is None and "min_margin" not in filters and MARGIN.search(t):  # a margin floor is a filter, not an order
         sort = "margin_desc"
     if sort:

@@ -18,6 +18,7 @@ ORDER_WORDS = {
     "name": "by name",
     "newest": "newest first",
     "best_selling": "best sellers first (most units sold in your orders, net of returns; then revenue)",
+    "worth_promoting": "the ones most worth promoting first",
 }
 NAMES_SHOWN = 5  # a shortlist of more is summed up: "A, B, C, D, E and 3 more"
 

@@ -17,6 +17,7 @@ from storage import products
 from storage.db import Database
 from storage.errors import UserError
 from storage.shop import get_currency
+from tools.catalog import promote
 from tools.catalog.audience import require_products
 from tools.catalog.product_words import product_names, search_words
 from tools.context import CHAT_SHORTLIST_PREFIX, DEFAULT_SHORTLIST, ToolContext
@@ -25,7 +26,16 @@ from tools.results import Table, ToolResult
 
 COLUMNS = "sku, name, category, brand, brand_tier, price, cost, margin, markup, stock"
 SortKey = Literal[
-    "stock_desc", "stock_asc", "price_desc", "price_asc", "margin_desc", "margin_asc", "name", "newest", "best_selling"
+    "stock_desc",
+    "stock_asc",
+    "price_desc",
+    "price_asc",
+    "margin_desc",
+    "margin_asc",
+    "name",
+    "newest",
+    "best_selling",
+    "worth_promoting",
 ]
 # Best sellers: units sold in the orders log (net of returns), then its revenue; the two columns are shown.
 SALES = "(SELECT sku, sum(amount) AS revenue FROM orders WHERE sku IS NOT NULL GROUP BY sku)"
@@ -39,6 +49,7 @@ SORTS: dict[SortKey, str] = {
     "margin_asc": "margin ASC NULLS LAST",
     "name": "name ASC NULLS LAST",
     "newest": "created_at DESC NULLS LAST",
+    "worth_promoting": promote.ORDER,
 }
 
 
@@ -64,7 +75,9 @@ class ProductFilter(BaseModel):
     sort: SortKey = Field(
         "stock_desc",
         description="Order of the results. best_selling = most units sold in the orders log first (then revenue); "
-        "stock_desc also falls back to it when no product's stock is known (an orders log gives none).",
+        "stock_desc also falls back to it when no product's stock is known (an orders log gives none). "
+        "worth_promoting = ideas for what to promote: in stock only, ranked by a score averaging how recent sales "
+        "(last 90 days of orders), margin and stock rank among all products; each row says why.",
     )
     limit: int = Field(20, ge=1, le=500, description="How many products to show.")
     offset: int = Field(0, ge=0, description="Skip this many (for the next page).")
@@ -139,11 +152,13 @@ def _check_bounds(args: ProductFilter) -> None:
 def find_products(ctx: ToolContext, args: ProductFilter) -> ToolResult:
     """Find products by stock, margin, price, category, brand or text, e.g. overstocked outerwear under 100.
 
-    Returns a page of products and the total count. Margin is the markup on cost (0.5 = +50%).
+    Returns a page of products and the total count. Margin is the gross margin, (price - cost) / price.
     Keep the ones to promote with shortlist_add, then match them to segments or customers.
     """
     _check_bounds(args)
     conds = conditions(args)
+    if args.sort == "worth_promoting":  # a sold-out product is no idea for a campaign
+        conds.append(Condition("--sort worth_promoting (in stock only)", promote.IN_STOCK, []))
     total = count_products(ctx.db, conds)
     if total == 0:
         return _nothing_found(ctx.db, args, conds)
@@ -153,10 +168,18 @@ def find_products(ctx: ToolContext, args: ProductFilter) -> ToolResult:
     if args.sort == "best_selling":  # the figures it ranks by are shown too
         columns += ", units_sold, revenue"
         source = f"(SELECT p.*, s.revenue FROM products p LEFT JOIN {SALES} s USING (sku))"  # noqa: S608
+    known = promote.factors(ctx.db) if args.sort == "worth_promoting" else None
+    if known:
+        columns += ", sold_90d, score" if known.sales else ", score"
+        source = promote.source(known)
     page = ctx.db.df(
         f"SELECT {columns} FROM {source}{where} ORDER BY {SORTS[args.sort]}, sku LIMIT ? OFFSET ?",  # noqa: S608
         [*params, args.limit, args.offset],
     )
+    if known:
+        rows = page.to_dict("records")
+        page["why"] = [promote.why(r, known) for r in rows]
+        note = promote.pitch(rows, known) + note
     first, last = args.offset + 1, args.offset + len(page)
     return ToolResult(
         summary=search_words(args, total, first, last, get_currency(ctx.db)) + note,
