@@ -120,6 +120,8 @@ def options(name: str, req: Request) -> dict[str, Any]:
     found: dict[str, Any] = {}
     if name == "campaign_revise":
         found["instruction"] = re.sub(r"^\s*revise campaign \d+:\s*", "", req.text)
+    if name == "campaign_preview" and (version := re.search(r"\b(?:version|v)\s*(\d+)\b", req.lower)):
+        found["version"] = int(version.group(1))  # "preview version 2"
     if name in ("campaign_preview", "campaign_test_send"):
         if customer := slots.CUSTOMER_ID.search(req.text):
             found["customer"] = customer.group(0).upper()
@@ -127,9 +129,11 @@ def options(name: str, req: Request) -> dict[str, Any]:
             found["customer"] = name  # looked up by the tool, in the local database
         elif req.memory.customers and (pick := _customer_position(req.text)) is not None:
             found["customer"] = req.memory.customers[min(pick, len(req.memory.customers) - 1)]
-        if variant := re.search(r"\bvariant\s+([a-e])\b", req.lower):
+        # Variants are the subject lines side by side ("variant B", "version B", "the other subject line");
+        # versions are the copy over time ("version 2", listed by campaign_versions).
+        if variant := re.search(r"\b(?:variant|version)\s+([a-e])\b", req.lower):
             found["variant"] = variant.group(1).upper()
-        elif m := re.search(r"\b(second|third|other) (?:variant|version|subject)", req.lower):
+        elif m := re.search(r"\b(second|third|other) (?:variant|subject)", req.lower):
             found["variant"] = {"second": "B", "other": "B", "third": "C"}[m.group(1)]
     if name == "campaign_report" and (who := _who(req.lower)):
         found["who"] = who
@@ -198,6 +202,7 @@ RANDOM_CUSTOMER = (
 )
 
 recipe("revise")(campaign_action("campaign_revise", "Check the new preview, then press **Approve**."))
+recipe("versions")(campaign_action("campaign_versions", ""))
 recipe("send")(campaign_action("campaign_send", SEND_ANSWER))
 
 

@@ -1,0 +1,57 @@
+"""Versions (the copy over time) and variants (subject lines side by side) are not mixed up in the chat."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_new_shop_chat import Chat
+from tools import run_tool
+
+
+@pytest.fixture
+def revised(ctx):
+    """A campaign drafted, then revised twice: three versions, each with its own subject."""
+    run_tool(ctx, "generate_demo_data", customers=200, products=40, seed=3)
+    skus = [r["sku"] for r in ctx.db.rows("SELECT sku FROM products ORDER BY sku LIMIT 2")]
+    campaign_id = run_tool(ctx, "campaign_draft", skus=skus).data["campaign_id"]
+    for instruction in ("make it shorter", "more playful subject"):
+        run_tool(ctx, "campaign_revise", campaign_id=campaign_id, instruction=instruction)
+    return ctx, campaign_id
+
+
+def subjects(ctx, campaign_id):
+    rows = ctx.db.rows(
+        "SELECT version, json_extract_string(variants, '$[0].subject') AS subject FROM campaign_versions "
+        "WHERE campaign_id = ? ORDER BY version",
+        [campaign_id],
+    )
+    return {r["version"]: r["subject"] for r in rows}
+
+
+def test_the_tool_lists_each_version_with_its_instruction_and_subject(revised):
+    ctx, campaign_id = revised
+    result = run_tool(ctx, "campaign_versions", campaign_id=campaign_id)
+    assert result.data["versions"] == [1, 2, 3]
+    table = result.tables[0]
+    rows = [dict(zip(table.columns, r, strict=True)) for r in table.rows]
+    assert [r["instruction"] for r in rows] == ["first draft", "make it shorter", "more playful subject"]
+    assert [r["subject_a"] for r in rows] == list(subjects(ctx, campaign_id).values())
+    assert [r["state"] for r in rows] == ["", "", "latest"]
+    assert f"Campaign {campaign_id} has 3 versions, oldest first: 1 (first draft)" in result.summary
+
+
+@pytest.mark.parametrize("text", ["Show me the other versions", "earlier drafts please", "the history of this email"])
+def test_asking_for_the_versions_lists_them_not_variant_b(revised, text):
+    ctx, _ = revised
+    answer, ended = Chat(ctx).say(text)
+    assert [e.name for e in ended][-1] == "campaign_versions", answer
+    assert "3 versions" in answer and "make it shorter" in answer
+
+
+def test_variant_b_is_still_the_variant_and_version_2_the_version(revised):
+    ctx, _ = revised
+    _, ended = Chat(ctx).say("show me variant B")
+    assert ended[-1].name == "campaign_preview" and ended[-1].arguments.get("variant") == "B"
+    _, ended = Chat(ctx).say("give me a look at version 2")
+    assert ended[-1].name == "campaign_preview" and ended[-1].arguments.get("version") == 2
+    assert ended[-1].result.data["version"] == 2
