@@ -215,6 +215,8 @@ def test_each_chat_has_its_own_shortlist_and_the_cli_keeps_default(shop):
     assert run_tool(tab2, "rank_customers", top=3).data["skus"] == [c]
     campaign_id = run_tool(tab2, "campaign_draft", variants=1).approval.campaign_id
     assert shop.db.scalar("SELECT skus FROM campaigns WHERE campaign_id = ?", [campaign_id]) == [c]
+    assert run_tool(tab2, "shortlist_show").data["skus"] == []  # moved into the campaign: the next email starts afresh
+    run_tool(tab2, "shortlist_add", skus=[c])
     with pytest.raises(UserError, match="shortlist 'default' is empty"):
         run_tool(shop, "rank_customers", top=3)
 

@@ -31,7 +31,7 @@ from tools.campaigns.render import CampaignRenderer, Recipient
 from tools.campaigns.sanitise import to_plain
 from tools.campaigns.versions import earlier_version
 from tools.catalog.audience import pii_visible
-from tools.catalog.products import resolve_skus
+from tools.catalog.products import hand_over_to_campaign, resolve_skus
 from tools.context import ToolContext
 from tools.predict.outlook import OutlookArgs
 from tools.registry import Positional, tool
@@ -117,7 +117,9 @@ def campaign_draft(ctx: ToolContext, args: DraftArgs) -> ToolResult:
         _insert_version(con, campaign_id, 1, copy, None, args.url, skus)
     chosen = f" for customers {outlook.words()} (by the latest prediction when it is sent)" if outlook else ""
     headline = f"Drafted campaign {campaign_id} “{to_plain(name)}”{chosen} (version 1)"
-    return _version_result(ctx, campaign_id, 1, copy, headline, audience)
+    result = _version_result(ctx, campaign_id, 1, copy, headline, audience)
+    result.summary += hand_over_to_campaign(ctx, skus, campaign_id)
+    return result
 
 
 @tool(cli="campaign revise")

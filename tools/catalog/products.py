@@ -267,6 +267,26 @@ def forget_chat_shortlists(db: Database) -> int:
     return products.forget_shortlists(db, CHAT_SHORTLIST_PREFIX)
 
 
+def hand_over_to_campaign(ctx: ToolContext, skus: list[str], campaign_id: int) -> str:
+    """Take a new campaign's products off this chat's own shortlist: they live on in the campaign, and the
+    shortlist starts the next email afresh ("keep the top one" then means one, not the old three plus one).
+    A named shortlist (and the CLI's 'default') is never emptied. Returns the sentence that says so."""
+    if not ctx.chat_id:
+        return ""
+    name = ctx.shortlist()
+    moved = [s for s in skus if s in set(shortlist_skus(ctx.db, name))]
+    if not moved:
+        return ""
+    with ctx.db.transaction() as con:
+        con.execute("DELETE FROM shortlists WHERE name = ? AND sku IN (SELECT unnest(?))", [name, moved])
+    left = shortlist_skus(ctx.db, name)
+    rest = f"it still holds {product_names(ctx.db, left)}" if left else "it is empty for the next email"
+    return (
+        f" {product_names(ctx.db, moved)} moved from this chat's shortlist into campaign {campaign_id}, so {rest}"
+        f" (to shortlist {'it' if len(moved) == 1 else 'them'} again: *add {', '.join(moved)} to the shortlist*)."
+    )
+
+
 def _label(ctx: ToolContext, name: str, *, start: bool = False) -> str:
     """How a summary names a shortlist (`start`: at the start of a sentence): a chat's own by what it
     is, not by its generated name."""
