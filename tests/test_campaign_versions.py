@@ -6,6 +6,7 @@ import pytest
 
 from tests.test_new_shop_chat import Chat
 from tools import run_tool
+from tools.campaigns.render import CampaignRenderer
 
 
 @pytest.fixture
@@ -19,15 +20,6 @@ def revised(ctx):
     return ctx, campaign_id
 
 
-def subjects(ctx, campaign_id):
-    rows = ctx.db.rows(
-        "SELECT version, json_extract_string(variants, '$[0].subject') AS subject FROM campaign_versions "
-        "WHERE campaign_id = ? ORDER BY version",
-        [campaign_id],
-    )
-    return {r["version"]: r["subject"] for r in rows}
-
-
 def test_the_tool_lists_each_version_with_its_instruction_and_subject(revised):
     ctx, campaign_id = revised
     result = run_tool(ctx, "campaign_versions", campaign_id=campaign_id)
@@ -35,7 +27,8 @@ def test_the_tool_lists_each_version_with_its_instruction_and_subject(revised):
     table = result.tables[0]
     rows = [dict(zip(table.columns, r, strict=True)) for r in table.rows]
     assert [r["instruction"] for r in rows] == ["first draft", "make it shorter", "more playful subject"]
-    assert [r["subject_a"] for r in rows] == list(subjects(ctx, campaign_id).values())
+    rendered = [CampaignRenderer.for_preview(ctx, campaign_id, v).subject("A") for v in (1, 2, 3)]
+    assert [r["subject_a"] for r in rows] == rendered and not any("{{" in s for s in rendered)
     assert [r["state"] for r in rows] == ["", "", "latest"]
     assert f"Campaign {campaign_id} has 3 versions, oldest first: 1 (first draft)" in result.summary
 

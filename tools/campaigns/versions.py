@@ -6,7 +6,6 @@ Going back never rewrites history: the copy of the earlier version becomes the n
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Annotated, Any
 
@@ -15,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from storage import campaigns
 from storage.errors import UserError
+from tools.campaigns.render import CampaignRenderer
 from tools.context import ToolContext
 from tools.registry import Positional, tool
 from tools.results import Table, ToolResult
@@ -71,7 +71,7 @@ def campaign_versions(ctx: ToolContext, args: VersionsArgs) -> ToolResult:
             "made": [r["created_at"].strftime("%Y-%m-%d %H:%M") for r in rows],
             "by": [r["author"] for r in rows],
             "instruction": [r["instruction"] or "first draft" for r in rows],
-            "subject_a": [_subject_a(r["variants"]) for r in rows],
+            "subject_a": [_subject_a(ctx, args.campaign_id, r["version"]) for r in rows],
             "state": [_state(campaign, r["version"], rows[-1]["version"]) for r in rows],
         }
     )
@@ -87,10 +87,10 @@ def campaign_versions(ctx: ToolContext, args: VersionsArgs) -> ToolResult:
     )
 
 
-def _subject_a(variants: Any) -> str:
-    listed = json.loads(variants) if isinstance(variants, str) else variants
-    first = next((v for v in listed if str(v.get("variant", "")).upper() == "A"), listed[0] if listed else {})
-    return str(first.get("subject", ""))
+def _subject_a(ctx: ToolContext, campaign_id: int, version: int) -> str:
+    """The subject of a version's first variant as a typical recipient reads it (placeholders filled in)."""
+    renderer = CampaignRenderer.for_preview(ctx, campaign_id, version)
+    return renderer.subject(renderer.variants[0])
 
 
 def _state(campaign: dict[str, Any], version: int, latest: int) -> str:

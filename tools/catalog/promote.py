@@ -65,10 +65,10 @@ ORDER = "score DESC, sold_90d DESC, margin DESC NULLS LAST, stock DESC NULLS LAS
 
 
 def why(row: dict, known: Factors) -> str:
-    """ "in stock (120), 45% margin, 12 orders in the last 90 days": the figures behind a product's score."""
+    """ "120 in stock, 45% margin, 12 orders in the last 90 days": the figures behind a product's score."""
     parts = []
     if _known(row.get("stock")):
-        parts.append(f"in stock ({row['stock']:,.0f})")
+        parts.append(f"{row['stock']:,.0f} in stock")
     if _known(row.get("margin")):
         parts.append(f"{row['margin']:.0%} margin")
     if known.sales:
