@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.planner.model import understood
 from tests.test_new_shop_chat import Chat
 from tools import run_tool
 from tools.campaigns.render import CampaignRenderer
@@ -48,3 +49,20 @@ def test_variant_b_is_still_the_variant_and_version_2_the_version(revised):
     _, ended = Chat(ctx).say("give me a look at version 2")
     assert ended[-1].name == "campaign_preview" and ended[-1].arguments.get("version") == 2
     assert ended[-1].result.data["version"] == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("show me the other versions", "campaign_versions"),
+        ("can we look at the earlier drafts", "campaign_versions"),
+        ("show me variant B", "preview"),
+        ("give me a look at version 2", "preview"),
+        ("go back to the earlier draft", "revise"),
+        ("have I made any drafts", "campaign_list"),
+        ("which campaigns are still drafts", "campaign_list"),
+        ("how many versions are there", "campaign_versions"),
+    ],
+)
+def test_versions_in_the_plural_are_listed_and_one_version_or_variant_is_not(text, intent):
+    assert understood(text)[0][0] == intent

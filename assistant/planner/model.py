@@ -45,6 +45,13 @@ ONLY_COUNT = re.compile(
 TO_MYSELF = re.compile(r"\bsend (?:it |one |a copy )?(?:to )?(?:me|myself)\b|\bsend\b.*\bto (?:me|myself)\b")
 # "did it go out?", "who did we send it to?": a question about a send is not an order to send.
 ASKS_ABOUT = re.compile(r"^\W*(?:did|was|were|has|have|had|is|are|who|what|how|why|when|where)\b")
+# "the other versions", "earlier drafts", "the history of this email": the versions listed, not one previewed or
+# gone back to (a version or variant in the singular, "version 2", "variant B", is one of them).
+VERSIONS = re.compile(
+    r"\b(?:other|all|earlier|previous|older|past|the|any) (?:versions|revisions)\b"
+    r"|\b(?:other|earlier|previous|older|past) drafts\b|\bhow many (?:versions|revisions)\b"
+    r"|\bhistory of (?:this|the|that|it|our)\b(?! campaigns)|\b(?:version|edit|revision|change) history\b"
+)
 SMALL_TALK = {"ok", "thanks", "bye", "good", "job", "well", "done", "brilliant", "excellent", "a", "lot", "so", "much"}
 YES = re.compile(  # "yes", "sure, do it", "yes please": the step the last answer suggested
     r"(?:(?:yes|yeah|yep|sure|ok(?:ay)?)[ ,]*)?"
@@ -129,6 +136,12 @@ def understood(
         pass  # "count them but don't send": the count asked for, not a "not now"
     elif allowed and allowed[0][0] in ("send", "send_count") and NOT_NOW.search(text):
         allowed.insert(0, ("not_now", 1.0))
+    if (
+        allowed
+        and allowed[0][0] in ("preview", "revise", "approve", "campaign_list", "overview")
+        and VERSIONS.search(text)
+    ):
+        allowed.insert(0, ("campaign_versions", 1.0))
     if allowed and allowed[0][0] == "smalltalk" and len(text.split()) > SMALL:
         allowed = allowed[1:]
     return allowed
