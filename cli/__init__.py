@@ -22,6 +22,7 @@ GROUP_HELP = {
     "segment": "Customer segmentation: metric sweep, KMeans runs, profiles and names.",
     "campaign": "Email campaigns: draft, preview, approve, send.",
     "shortlist": "Products chosen for a campaign.",
+    "consent": "A person's own consent changes (never the assistant's).",
 }
 
 

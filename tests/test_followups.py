@@ -265,6 +265,8 @@ def test_who_is_about_to_churn_predicts_first_when_there_are_no_predictions(ctx)
         ("predict", {}),
         ("find_predicted_customers", {"risk": ["high"], "sort": "risk"}),
     ]
+    failed = [e.name for e in events if isinstance(e, ToolEnd) and not e.ok]
+    assert failed == [], "no red step: the find says there are no predictions yet, it does not fail"
     assert "no predictions yet" not in answer.lower() and "customers" in answer
 
 

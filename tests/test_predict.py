@@ -4,6 +4,7 @@ little history refused, and the scores found again by risk, value and next-order
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -149,8 +150,10 @@ def test_a_holdout_needs_three_months_before_the_held_back_days(ctx):
 
 
 def test_find_customers_by_risk_value_and_next_order(shop):
-    with pytest.raises(UserError, match="no predictions yet"):
+    with pytest.raises(UserError, match="no predictions yet"):  # a person's `promopilot predictions`
         run_tool(shop, "find_predicted_customers")
+    none_yet = run_tool(replace(shop, actor="agent"), "find_predicted_customers")  # the assistant knows to predict
+    assert none_yet.data == {"customers": 0, "predictions": False} and "no predictions yet" in none_yet.summary
     run_tool(shop, "predict")
     result = run_tool(shop, "find_predicted_customers", risk=["high", "medium"], min_value=20, top=10)
     rows = result.tables[0].to_df()

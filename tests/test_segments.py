@@ -17,7 +17,7 @@ from storage.db import Database
 from storage.errors import UserError
 from storage.segments import active_run_id
 from tools import run_tool
-from tools.segments import charts, cluster, recommend
+from tools.segments import charts, cluster, naming, recommend
 
 BLOB_FEATURES = ["visit_frequency", "cart_abandonment_rate", "discount_sensitivity", "luxury_affinity"]
 
@@ -147,6 +147,12 @@ def test_show_list_and_rename(demo_ctx):
     assert sum(len(trace.x) for trace in scatter.data) == 2000  # fewer than the 3,000-point cap
     assert len(scatter.data) == 3
     assert len(shown.tables[0].rows) == 3
+    apart = shown.tables[0].to_df()["compared with the rest, they"]
+    assert not apart.str.contains("_").any(), "worded, never total_spent or avg_order_value"
+    phrases = {w[2] for pair in naming.WORDS.values() for w in pair} | {
+        w for pair in naming.OTHER_PHRASES.values() for w in pair
+    }
+    assert all(set(cell.split(", ")) <= phrases for cell in apart), apart.tolist()
     one = run_tool(demo_ctx, "segment_show", segment=2)
     assert one.data["segment"] == 2 and one.data["profile"]["size"] > 0
 

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from assistant.planner import slots
-from assistant.planner.memory import Plan, Request, call
+from assistant.planner.memory import Plan, Request, Step, call
 from assistant.planner.recipes import recipe, report
 
 RISK_WORDS = (
@@ -42,18 +42,23 @@ def predict(req: Request) -> Plan:
 
 
 def predicted_customers(req: Request) -> Plan:
-    """Customers by predicted outlook; with no predictions yet, predict first and then look again."""
+    """Customers by predicted outlook; with no predictions yet (the find answers so), predict first and look again."""
     found = req.last("find_predicted_customers")
-    if found is not None and not found.ok and "no predictions" in str(found.result.get("error", "")).lower():
-        if not req.last("predict"):
-            return call("predict")
-        if req.done[-1].name == "predict" and req.done[-1].ok:
-            return call("find_predicted_customers", **outlook(req))
-    if found is None or (req.done and req.done[-1].name == "predict" and req.done[-1].ok):
+    predicted = req.last("predict")
+    if found is not None and none_yet(found) and predicted is None:
+        return call("predict")
+    if found is None or (none_yet(found) and req.done[-1].name == "predict" and predicted.ok):
         return call("find_predicted_customers", **outlook(req))
-    if req.last("predict"):  # "no predictions yet" was answered by predicting: say what came of that
-        req.done = [s for s in req.done if s.ok or s.name != "find_predicted_customers"] or req.done
+    # "No predictions yet" was answered by predicting: say what came of that, not that there were none.
+    req.done = [s for s in req.done if not (s.name == "find_predicted_customers" and none_yet(s))] or req.done
     return Plan(answer=report(req, "Next: *draft an email for them about ...*, or *preview it for the first one*."))
+
+
+def none_yet(step: Step) -> bool:
+    """A find that found no predictions to look in (an older conversation's error says it in words)."""
+    if step.ok:
+        return (step.result.get("data") or {}).get("predictions") is False
+    return "no predictions" in str(step.result.get("error", "")).lower()
 
 
 def outlook(req: Request) -> dict[str, Any]:

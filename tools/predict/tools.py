@@ -184,9 +184,14 @@ class FindArgs(BaseModel):
 @tool(cli="predictions")
 def find_predicted_customers(ctx: ToolContext, args: FindArgs) -> ToolResult:
     """Find customers by their predicted outlook, e.g. high churn risk with a predicted value over 200 (win-back), or
-    whose next order is due within 30 days (replenishment). Needs a prediction first."""
+    whose next order is due within 30 days (replenishment). Needs a prediction first (predict makes them)."""
     fit = store.latest_fit(ctx.db)
-    if fit is None:
+    if fit is None and ctx.actor == "agent":  # not a failure in the chat (no red step): the assistant predicts first
+        return ToolResult(
+            summary="There are no predictions yet: predict customer value first, then look again.",
+            data={"customers": 0, "predictions": False},
+        )
+    if fit is None:  # a person's `promopilot predictions`: a clear error
         raise UserError(
             "There are no predictions yet.",
             hint="Predict customer value first (promopilot predict, or ask 'who is about to churn?').",

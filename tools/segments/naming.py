@@ -39,6 +39,13 @@ WORDS: dict[str, tuple[tuple[str, str, str], tuple[str, str, str]]] = {
                         ("Budget", "budget shoppers", "stay at lower prices")),
 }  # fmt: skip
 
+# What sets a segment apart on a feature the names are never built from: (higher, lower) as a phrase.
+OTHER_PHRASES = {
+    "predicted_value_12m": ("are predicted to spend more", "are predicted to spend less"),
+    "churn_probability_90d": ("are likelier to stop buying", "are less likely to stop buying"),
+    "customer_type": ("are a higher spender type", "are a lower spender type"),
+}
+
 SYSTEM = (
     "You name customer segments of a clothing e-shop for a marketer. You get each segment's aggregate "
     "profile: size, share, feature means and medians, the features that most distinguish it from everyone "
@@ -80,6 +87,19 @@ def rule_name(profile: dict[str, Any], segment: int) -> tuple[str, str]:
         if not alone
         else f"A single customer, not a group: compared with everyone else, they {listed}{mostly}."
     )
+
+
+def apart(profile: dict[str, Any]) -> str:
+    """What sets a segment apart, in words, strongest first: "spend more, order more often, fill bigger baskets"."""
+    return ", ".join(_phrase(d["feature"], d["d"]) for d in profile.get("distinguishing", []))
+
+
+def _phrase(feature: str, d: float) -> str:
+    if feature in WORDS:
+        return WORDS[feature][d < 0][2]
+    higher, lower = OTHER_PHRASES.get(feature) or (f"have a higher {feature.replace('_', ' ')}",
+                                                    f"have a lower {feature.replace('_', ' ')}")  # fmt: skip
+    return lower if d < 0 else higher
 
 
 def rule_names(profiles: dict[int, dict[str, Any]]) -> dict[int, tuple[str, str]]:

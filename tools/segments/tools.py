@@ -34,7 +34,7 @@ from tools.segments.cluster import (
     score,
     sweep_matrix,
 )
-from tools.segments.naming import name_segments
+from tools.segments.naming import apart, name_segments
 from tools.segments.recommend import recommend_k, run_summary
 
 if TYPE_CHECKING:
@@ -295,7 +295,7 @@ def segment_show(ctx: ToolContext, args: ShowArgs) -> ToolResult:
         return shown
     summary = pd.DataFrame(
         [{"segment": s, "name": n, "size": p["size"], "share": p["share"],
-          "distinguished by": ", ".join(f"{d['feature']} {d['d']:+.1f}" for d in p.get("distinguishing", [])),
+          "compared with the rest, they": apart(p),
           "top categories": ", ".join(p.get("top_categories", {})), "top brands": ", ".join(p.get("top_brands", {})),
           "price range": p.get("price_range"), **p["means"]}
          for (s, p), n in zip(profiles.items(), listing["name"], strict=True)]
