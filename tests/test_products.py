@@ -184,6 +184,7 @@ def test_the_shortlist_remembers_products_in_order(shop):
     assert run_tool(shop, "shortlist_show", shortlist="summer").data["skus"] == []
     assert run_tool(shop, "shortlist_remove", skus=[a]).data["skus"] == [b, c]
     assert run_tool(shop, "shortlist_remove").data["skus"] == []
+    assert run_tool(shop, "shortlist_remove").summary == "The shortlist 'default' is already empty."  # not "Removed 0"
 
 
 def test_unknown_skus_are_named(shop):

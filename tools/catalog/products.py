@@ -380,6 +380,8 @@ def shortlist_remove(ctx: ToolContext, args: ShortlistRemoveArgs) -> ToolResult:
             f"Not on {_label(ctx, name)}: {', '.join(missing)}.",
             hint=f"It holds: {', '.join(listed) or 'nothing'}.",
         )
+    if not listed:
+        return _show(ctx, name, f"{_label(ctx, name, start=True)} is already empty.")
     with ctx.db.transaction() as con:
         if args.skus:
             con.execute("DELETE FROM shortlists WHERE name = ? AND sku IN (SELECT unnest(?))", [name, args.skus])
