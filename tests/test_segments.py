@@ -371,7 +371,7 @@ def test_a_default_sweep_on_a_small_shop_compares_only_the_k_its_customers_can_f
     plant_clusters(ctx.db, 3, n=32)  # 6 segments of 5 at most: the default k_max of 10 is out of reach
     sweep = run_tool(ctx, "segment_sweep")
     assert [m["k"] for m in sweep.data["metrics"]] == [2, 3, 4, 5, 6]
-    assert "Compared k = 2..6" in sweep.summary
+    assert "I compared 2 to 6 segments" in sweep.summary and sweep.summary.startswith("I would make")
     with pytest.raises(UserError, match="too few for 10 segments"):  # asked for explicitly: refused
         run_tool(ctx, "segment_sweep", k_max=10)
 

@@ -75,6 +75,18 @@ def recommendation_text(rec: dict[str, Any]) -> str:
     return f"Recommended k = {rec['k']}, decided by {by}: {rec['reason']}"
 
 
+def sweep_summary(rec: dict[str, Any], k_min: int, k_max: int, customers: str, method: str) -> str:
+    """The recommendation first, in words, then what was compared and how (the figures are in the data)."""
+    if rec["decided_by"] == "model":
+        why = "the AI model's pick from the comparison"
+    else:
+        why = "beyond that, more segments stop making the groups much tighter"
+    return (
+        f"I would make {rec['k']} segments: {why}. I compared {k_min} to {k_max} segments on {customers}."
+        f"\n\nHow: {method}. {recommendation_text(rec)}"
+    )
+
+
 def run_summary(
     run_id: int,
     k: int,

@@ -105,8 +105,13 @@ def segment_sweep(ctx: ToolContext, args: SweepArgs) -> ToolResult:
     table, method = _sweep(ctx, prepared, args)
     rec = recommend_k(ctx.llm, table, args.min_k)
     return ToolResult(
-        summary=f"Compared k = {args.k_min}..{table['k'].max()} on {_customers_note(prepared, args.use_predictions)} "
-        f"({method.describe(prepared.n)}). {recommend.recommendation_text(rec)}",
+        summary=recommend.sweep_summary(
+            rec,
+            args.k_min,
+            int(table["k"].max()),
+            _customers_note(prepared, args.use_predictions),
+            method.describe(prepared.n),
+        ),
         data={
             "recommendation": rec,
             "metrics": table.to_dict("records"),
