@@ -12,6 +12,7 @@ import shutil
 import pytest
 
 from storage.db import Database
+from tests.smtp_server import FaultySMTPServer
 from tools import Settings, ToolContext, run_tool
 
 COPY = [
@@ -55,6 +56,19 @@ def shop(shop_file, tmp_path):
     db = Database(path)
     yield ToolContext(db=db, settings=Settings(db_path=str(path), send_rate=0))
     db.close()
+
+
+@pytest.fixture
+def smtp(shop):
+    """A real SMTP server on 127.0.0.1 that the shop sends to."""
+    with FaultySMTPServer() as server:
+        shop.settings.smtp_url = server.url
+        yield server
+
+
+@pytest.fixture
+def campaign(shop) -> int:
+    return approved_campaign(shop)
 
 
 def approved_campaign(ctx: ToolContext, *, approved: bool = True) -> int:

@@ -17,24 +17,11 @@ from assistant.models import chat_model
 from cli import main
 from storage.errors import NeedsConfirmation
 from tests import campaign_fixtures
-from tests.campaign_fixtures import approved_campaign
-from tests.smtp_server import FaultySMTPServer
 from tests.test_agent import make_agent, tool_messages, turn
 from tools.registry import run_tool
 
 shop_file, shop = campaign_fixtures.shop_file, campaign_fixtures.shop
-
-
-@pytest.fixture
-def smtp(shop):
-    with FaultySMTPServer() as server:
-        shop.settings.smtp_url = server.url
-        yield server
-
-
-@pytest.fixture
-def campaign(shop) -> int:
-    return approved_campaign(shop)
+smtp, campaign = campaign_fixtures.smtp, campaign_fixtures.campaign
 
 
 def audience_size(ctx, campaign_id: int) -> int:

@@ -21,24 +21,12 @@ from cli import main
 from storage.errors import UserError
 from tests import campaign_fixtures
 from tests.campaign_fixtures import approved_campaign
-from tests.smtp_server import FaultySMTPServer
 from tests.test_agent import make_agent, tool_messages, turn
 from tools.registry import run_tool
 
 shop_file, shop = campaign_fixtures.shop_file, campaign_fixtures.shop
+smtp, campaign = campaign_fixtures.smtp, campaign_fixtures.campaign
 MINE, TEAM = "me@shop.example", "team@shop.example"
-
-
-@pytest.fixture
-def smtp(shop):
-    with FaultySMTPServer() as server:
-        shop.settings.smtp_url = server.url
-        yield server
-
-
-@pytest.fixture
-def campaign(shop) -> int:
-    return approved_campaign(shop)
 
 
 def offline_turn(ctx, text: str) -> tuple[list, str]:
