@@ -46,6 +46,9 @@ class Settings(BaseModel):
     email_unknown_consent: bool = False
     # The sender's postal address, in every email's footer (CAN-SPAM requires one).
     postal_address: str = "PromoPilot Demo Shop, 1 Example Street, London EC1A 1AA, United Kingdom"
+    # Where work that is slow to redo is kept between runs (the sentence encoder's reading of the
+    # planner's example phrasings); deleting it is always safe.
+    cache_dir: str = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "promopilot")
 
     @property
     def model_label(self) -> str:
@@ -87,4 +90,5 @@ class Settings(BaseModel):
             test_addresses=_list("PROMOPILOT_TEST_ADDRESSES"),
             email_unknown_consent=_flag("PROMOPILOT_EMAIL_UNKNOWN_CONSENT"),
             postal_address=env("PROMOPILOT_POSTAL_ADDRESS") or cls.model_fields["postal_address"].default,
+            cache_dir=env("PROMOPILOT_CACHE_DIR") or cls.model_fields["cache_dir"].default,
         )
