@@ -42,5 +42,6 @@ def test_the_offline_bench_reports_held_out_figures_per_intent():
     figures = nlu.held_out(data, folds=2)
     assert figures["phrasings"] == len(data) and set(figures["per_intent_recall"]) == intents
     assert 0.5 < figures["held_out_accuracy"] <= 1 and figures["ms_per_turn_median"] > 0
+    assert 0.5 < figures["words_alone_accuracy"] <= 1, "the same classifier without the sentence encoder"
     for confusion in figures["top_confusions"]:
         assert confusion["said"] != confusion["read_as"] and confusion["examples"]

@@ -15,8 +15,6 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-import numpy as np
-
 from assistant.planner.concepts import concepts
 from assistant.planner.encoder import encode, encode_remembered
 from assistant.planner.intents import examples
@@ -104,9 +102,12 @@ def features(text: str, segment_names: Iterable[str] = ()) -> str:
 
 class Classifier:
     """Two readings side by side for a linear model: the words (TF-IDF of word and character n-grams of
-    `features`) and the meaning (`encoder.py`'s sentence vector, weighted by MEANING_WEIGHT)."""
+    `features`) and the meaning (`encoder.py`'s sentence vector, weighted by `meaning_weight`; 0 = words
+    alone, which bench.nlu measures beside it)."""
 
-    def __init__(self, texts: list[str], intents: list[str], *, c: float = 30.0) -> None:
+    def __init__(
+        self, texts: list[str], intents: list[str], *, c: float = 30.0, meaning_weight: float = MEANING_WEIGHT
+    ) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import FeatureUnion
@@ -118,24 +119,28 @@ class Classifier:
             ]
         )
         self.model: Any = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+        self.meaning_weight = meaning_weight
         with one_thread():
             grams = self.ngrams.fit_transform([features(t) for t in texts])
-            self.model.fit(both(grams, encode_remembered(texts)), intents)
+            self.model.fit(self.both(grams, texts, remember=True), intents)
 
     def ranked(self, text: str, segment_names: Iterable[str] = ()) -> list[tuple[str, float]]:
         """Every intent with its probability, likeliest first."""
         grams = self.ngrams.transform([features(text, segment_names)])
-        probabilities = self.model.predict_proba(both(grams, encode([text])))[0]
+        probabilities = self.model.predict_proba(self.both(grams, [text]))[0]
         classes = self.model.classes_
         return sorted(
             zip((str(c) for c in classes), (float(p) for p in probabilities), strict=True), key=lambda x: -x[1]
         )
 
+    def both(self, grams: Any, texts: list[str], remember: bool = False) -> Any:
+        """The n-grams with the weighted sentence vectors beside them (the examples' vectors kept on disk)."""
+        from scipy import sparse
 
-def both(grams: Any, meaning: np.ndarray) -> Any:
-    from scipy import sparse
-
-    return sparse.hstack([grams, sparse.csr_matrix(meaning * MEANING_WEIGHT)]).tocsr()
+        if not self.meaning_weight:
+            return grams
+        meaning = (encode_remembered if remember else encode)(texts) * self.meaning_weight
+        return sparse.hstack([grams, sparse.csr_matrix(meaning)]).tocsr()
 
 
 def one_thread() -> Any:
