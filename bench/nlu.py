@@ -11,7 +11,7 @@ turn; and, in the same run, the simple way (nearest neighbour on word TF-IDF) an
 (the same classifier without the sentence encoder's vectors) for comparison.
 Targets: >= 95% held out, <= 20 ms per turn.
 
-Kept aside: `tests/fixtures/nlu_aside.toml` holds phrasings written blind (by someone who never saw
+Kept aside: `tests/fixtures/nlu_aside*.toml` hold phrasings written blind (by someone who never saw
 intents.toml or the phrasing tests) and never trained on. The planner, trained on every phrasing of
 intents.toml, reads each through the same guards it acts on; the figures (`aside_*`: accuracy, how
 often it would ask, right when it acts, each miss and what it was read as) are information, not a
@@ -41,7 +41,7 @@ from assistant.planner.intents import Example, examples, intents
 from assistant.planner.memory import read_request
 from assistant.planner.model import choose, understood, unsure, words_of
 
-ASIDE_FILE = Path(__file__).parents[1] / "tests" / "fixtures" / "nlu_aside.toml"
+ASIDE_FILES = sorted((Path(__file__).parents[1] / "tests" / "fixtures").glob("nlu_aside*.toml"))
 # A first call that only looks something up before acting (the fresh conversation names no campaign
 # or segment) counts as the right start for intents whose tools need that.
 LOOKUPS = {"campaign_id": "campaign_list", "segment": "segment_list"}
@@ -112,11 +112,13 @@ def held_out(data: list[Example], folds: int) -> dict[str, Any]:
     }
 
 
-def aside_examples() -> list[tuple[str, str]]:
-    """The phrasings kept aside, as (text, intent)."""
-    with ASIDE_FILE.open("rb") as file:
-        table = tomllib.load(file)
-    return [(text, intent) for intent, texts in table.items() for text in texts]
+def aside_examples(files: list[Path] | None = None) -> list[tuple[str, str]]:
+    """The phrasings kept aside (every set, unless `files` names some), as (text, intent)."""
+    data = []
+    for path in ASIDE_FILES if files is None else files:
+        with path.open("rb") as file:
+            data += [(text, intent) for intent, texts in tomllib.load(file).items() for text in texts]
+    return data
 
 
 def kept_aside(data: list[tuple[str, str]] | None = None) -> dict[str, Any]:
@@ -267,6 +269,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         figures = asyncio.run(ask_model(sample(data, args.limit), args.concurrency))
     else:
         figures = held_out(data, args.folds) | planning(data) | kept_aside()
+        figures["aside_accuracy_per_set"] = {
+            path.name: kept_aside(aside_examples([path]))["aside_accuracy"] for path in ASIDE_FILES
+        }
         if not args.show_aside:  # whoever writes examples must not see them: counts per intent only
             figures["aside_misses"] = {intent: len(missed) for intent, missed in figures["aside_misses"].items()}
         figures["targets_met"] = {

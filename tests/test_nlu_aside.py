@@ -1,8 +1,10 @@
-"""The phrasings kept aside (tests/fixtures/nlu_aside.toml): never trained on, and still understood."""
+"""The phrasings kept aside (tests/fixtures/nlu_aside*.toml): never trained on, and still understood."""
 
 from __future__ import annotations
 
 import re
+
+import pytest
 
 from assistant.planner.intents import examples, intents
 from bench import nlu
@@ -25,12 +27,25 @@ def test_every_phrasing_kept_aside_names_an_intent_and_appears_once():
     assert len({plain(text) for text, _ in data}) == len(data), "no phrasing twice"
 
 
-def test_the_phrasings_kept_aside_are_understood_no_worse_than_on_2026_11_27():
-    """A floor that catches a regression, not a goal: 89.9% when the set was written (2026-11-27), 94.0% after
-    that evening's new families, concepts and guards (rounded down to 93%). Raise it when the figure rises;
-    never tune on these phrasings."""
-    figures = nlu.kept_aside()
-    assert figures["aside_phrasings"] == len(nlu.aside_examples())
-    assert figures["aside_accuracy"] >= 0.93, figures["aside_misses"]
+FIRST, SECOND = nlu.ASIDE_FILES
+
+
+@pytest.mark.parametrize(
+    ("aside", "floor"),
+    [
+        # 89.9% when written (2026-11-27), 94.0% after that evening's families, concepts and guards, 96.5% with
+        # the sentence encoder.
+        (FIRST, 0.95),
+        # Written after the sentence encoder was chosen: 91.4% on arrival (words alone: 86.9%).
+        (SECOND, 0.89),
+    ],
+    ids=lambda value: getattr(value, "name", value),
+)
+def test_the_phrasings_kept_aside_are_understood_no_worse_than_when_measured(aside, floor):
+    """A floor that catches a regression, not a goal. Raise it when the figure rises; never tune on these."""
+    data = nlu.aside_examples([aside])
+    figures = nlu.kept_aside(data)
+    assert figures["aside_phrasings"] == len(data) > 250
+    assert figures["aside_accuracy"] >= floor, figures["aside_misses"]
     for intent, misses in figures["aside_misses"].items():
         assert all(read_as != intent for _, read_as in misses)
