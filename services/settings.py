@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from storage.db import default_path
 
@@ -18,6 +18,11 @@ def _flag(name: str) -> bool:
 def _list(name: str) -> list[str]:
     """A comma-separated setting as its items, trimmed and lower-cased (domains, addresses: case never matters)."""
     return [item.strip().lower() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+def _user_cache_dir() -> str:
+    """promopilot/ in the user's cache folder (XDG_CACHE_HOME, else ~/.cache)."""
+    return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "promopilot")
 
 
 class Settings(BaseModel):
@@ -48,7 +53,7 @@ class Settings(BaseModel):
     postal_address: str = "PromoPilot Demo Shop, 1 Example Street, London EC1A 1AA, United Kingdom"
     # Where work that is slow to redo is kept between runs (the sentence encoder's reading of the
     # planner's example phrasings); deleting it is always safe.
-    cache_dir: str = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "promopilot")
+    cache_dir: str = Field(default_factory=_user_cache_dir)
 
     @property
     def model_label(self) -> str:
@@ -90,5 +95,5 @@ class Settings(BaseModel):
             test_addresses=_list("PROMOPILOT_TEST_ADDRESSES"),
             email_unknown_consent=_flag("PROMOPILOT_EMAIL_UNKNOWN_CONSENT"),
             postal_address=env("PROMOPILOT_POSTAL_ADDRESS") or cls.model_fields["postal_address"].default,
-            cache_dir=env("PROMOPILOT_CACHE_DIR") or cls.model_fields["cache_dir"].default,
+            cache_dir=env("PROMOPILOT_CACHE_DIR") or _user_cache_dir(),
         )

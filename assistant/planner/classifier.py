@@ -1,6 +1,8 @@
-"""Which intent a request is: word and character n-gram TF-IDF with a linear model, trained at start-up.
+"""Which intent a request is: its words (word and character n-gram TF-IDF) and its meaning (a sentence
+vector from `encoder.py`) side by side in one linear model, trained at start-up.
 
-Trained on the phrasings in `intents.toml` (about half a second, once per process, on first use).
+Trained on the phrasings in `intents.toml` (a few seconds, once per process, on first use; the
+examples' sentence vectors are kept on disk).
 Before training and prediction, the parts that vary without changing the meaning are replaced by
 placeholders: SKUs, customer IDs, email addresses, numbers and the names of the shop's segments,
 so "describe the Weekend Warriors" reads like "describe the bargain hunters" once both are names.
@@ -80,7 +82,7 @@ LEXICON = [(re.compile(r"\b(?:" + words + r")\b"), f" {word} ") for word, words 
 
 
 # How much the sentence's meaning counts beside its words. Chosen on bench.nlu's held-out folds
-# (never on the phrasings kept aside): see the README's "How well it understands".
+# (1.5 to 2 best, 3 and 4 worse; never chosen on the phrasings kept aside): see the README's Benchmarks.
 MEANING_WEIGHT = 2.0
 
 
