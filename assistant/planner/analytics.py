@@ -210,6 +210,14 @@ class Question:
         return f"SELECT *, {extremes} FROM ({breakdown}) ORDER BY 1"  # noqa: S608 - vetted templates only
 
 
+def aggregate_for(figure: Figure, asked: str | None) -> str:
+    """The aggregate asked for, where it makes sense for the figure: "how many orders per customer" is an
+    average already, "average orders per country" counts them (there is no average of order ids)."""
+    if asked is None or asked == "count" or figure.whole or figure.aggregate == "count":
+        return figure.aggregate
+    return asked
+
+
 def understand(text: str) -> Question | None:
     t = text.lower()
     group = next(
@@ -224,15 +232,14 @@ def understand(text: str) -> Question | None:
     figures = [f for f in FIGURES if re.search(f.words, t)]
     if group is not None:  # "customers per segment": the group's own word is not the figure
         figures = [f for f in figures if not re.fullmatch(f.words, group.label)] or figures
-        figures = [f for f in figures if f.level in group.sql] or figures
         if figures and figures[0].level not in group.sql and figures[0].label in FROM_ORDERS and "orders" in group.sql:
-            figures = [FROM_ORDERS[figures[0].label]]
+            figures = [FROM_ORDERS[figures[0].label]]  # the most specific figure, from the orders log
+        figures = [f for f in figures if f.level in group.sql] or figures
     if not figures:
         return None
     figure = figures[0]
-    aggregate = next((a for pattern, a, _ in AGGREGATES if re.search(r"\b(?:" + pattern + r")\b", t)), figure.aggregate)
-    if (aggregate == "count" and figure.aggregate != "count") or figure.whole:
-        aggregate = figure.aggregate  # "how many orders per customer" is an average already
+    asked = next((a for pattern, a, _ in AGGREGATES if re.search(r"\b(?:" + pattern + r")\b", t)), None)
+    aggregate = aggregate_for(figure, asked)
     when = recency(t) if figure.level == "customers" else None
     return Question(figure, aggregate, group, when)
 
