@@ -127,6 +127,10 @@ def test_which_products_sell_best_ranks_an_orders_log_by_units_sold_not_by_unkno
     assert "best sellers first (most units sold" in answer
     top = result.tables[0].to_df().iloc[0]
     assert (top["units_sold"], round(top["revenue"], 2)) == (1080, 1149.36)  # by pandas, as above
+    assert f"Top sellers: {top['name']} (1,080 sold);" in answer, "the best seller is named in words"
+    _, ended = chat.say("show me products that sell well")  # "that sell well" is the order, not a name to search
+    again = next(e.result for e in ended if e.name == "find_products")
+    assert again.data["skus"] == result.data["skus"]
     # Asking for products without an order: stock is unknown for every one, so best sellers first too.
     _, ended = chat.say("show me my products")
     assert next(e.result for e in ended if e.name == "find_products").data["skus"][0] == "22693"
