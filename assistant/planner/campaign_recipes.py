@@ -49,6 +49,13 @@ def draft(req: Request) -> Plan:
             follow = "There are no segments yet, so it is for all customers (*segment customers* to aim it). " + follow
         return Plan(answer=report(req, follow))
     skus = products_meant(req)
+    if not skus and (wanted := products_about(req)):  # "about our new coats", with nothing in play: find them
+        found = req.last("find_products")
+        if found is None:
+            return call("find_products", **wanted, limit=3)
+        skus = list((found.result.get("data") or {}).get("skus") or [])
+        if not skus:
+            return Plan(answer=report(req, "Name other products, or *show all products* to pick from."))
     if not skus:
         return Plan(
             answer="Which products should the email feature? Find some first, e.g. *show our best-margin jackets*, "
@@ -86,6 +93,20 @@ def draft(req: Request) -> Plan:
     if tone := slots.tone(req.text):
         arguments["tone"] = tone
     return call("campaign_draft", **arguments)
+
+
+ABOUT = re.compile(r"\babout (?:our |the |my |some |a few )?(.+?)\s*(?:$|[?.!,]|\b(?:for|to|with|and)\b)")
+
+
+def products_about(req: Request) -> dict[str, Any] | None:
+    """The product search a draft names ("about our new coats": coats, newest first), if it names one."""
+    about = ABOUT.search(req.lower)
+    if about is None:
+        return None
+    wanted = slots.product_filters(f"find {about[1]}", req.vocabulary())
+    if not ({"search", "category", "brand"} & wanted.keys()):
+        return None
+    return wanted | ({"sort": "newest"} if re.search(r"\bnew\b", about[1]) else {})
 
 
 def campaign_action(name: str, follow: str, **extra: Any) -> Recipe:
@@ -226,9 +247,11 @@ def send_count(req: Request) -> Plan:
         req.done = [s for s in req.done if s.name != "campaign_send"]
     elif req.last("campaign_reach") is None:  # "how many would get it": the count, for a draft too
         return campaign_action("campaign_reach", "")(req)
-    reached = (req.done[-1].result.get("data") or {}).get("would_send") if req.done else None
-    if reached == 0:
+    data = (req.done[-1].result.get("data") or {}) if req.done else {}
+    if data.get("would_send") == 0:
         return Plan(answer=report(req, "Nobody would get it now, so approving and sending it would send nothing."))
+    if data.get("status") == "approved":
+        return Plan(answer=report(req, "Say *send it* when you are ready; I will ask you to confirm first."))
     return Plan(answer=report(req, "When the copy is right, press **Approve** under the preview, then *send it*."))
 
 

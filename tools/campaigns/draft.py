@@ -250,7 +250,16 @@ def campaign_approve(ctx: ToolContext, args: ApproveArgs) -> ToolResult:
 
 @tool(cli="campaign reject")
 def campaign_reject(ctx: ToolContext, args: RejectArgs) -> ToolResult:
-    """Discard a draft (or an approved campaign not yet sending): it is cancelled and can no longer be sent."""
+    """Discard a draft (or an approved campaign not yet sending): it is cancelled and can no longer be sent.
+
+    Asked for by the assistant, it waits for the person's Confirm: a discarded campaign cannot come back
+    ("scrap it" may have meant the last change, not the whole campaign)."""
+    campaign = _editable(ctx.db, args.campaign_id, "reject")
+    approved = " It is approved, and" if campaign["status"] == CampaignStatus.APPROVED else " It"
+    ctx.ask_first(
+        f"Discard campaign {args.campaign_id} (“{campaign['name']}”) for good?{approved} could not be sent or "
+        "edited afterwards."
+    )
     with ctx.db.transaction() as con:
         _editable(ctx.db, args.campaign_id, "reject")
         campaigns.move(con, args.campaign_id, CampaignStatus.CANCELLED)
