@@ -438,3 +438,17 @@ def test_how_many_customers_have_or_have_not_bought_lately(demo_ctx, text, lapse
     _, answer = say(agent, Conversation(), text)
     assert answer.endswith(f": **{expected:,}**."), answer
     assert ("have not bought" in answer) == lapsed
+
+
+def test_a_draft_about_products_nobody_picked_yet_finds_them_first():
+    """'about our new coats' with no shortlist: the newest coats, not "which products should it feature?"."""
+    asked = Request("draft a newsletter for everyone about our new coats", Memory(), [])
+    assert choose(asked).calls == [("find_products", {"search": "coat", "sort": "newest", "limit": 3})]
+    found = Step("find_products", {}, {"ok": True, "data": {"skus": ["OUT-000046", "OUT-000076"], "total": 2}})
+    asked.done = [found]
+    assert choose(asked).calls == [("campaign_draft", {"skus": ["OUT-000046", "OUT-000076"]})]
+    nothing = Request("draft an email about the unicorn capes", Memory(), [])
+    assert choose(nothing).calls == [("find_products", {"search": "unicorn cape", "limit": 3})]
+    nothing.done = [Step("find_products", {}, {"ok": True, "summary": "No products matching “unicorn cape”."})]
+    assert not choose(nothing).calls and "No products matching" in choose(nothing).answer
+    assert choose(Request("draft an email about them", Memory(), [])).calls == [], "nothing in play: it asks which"
