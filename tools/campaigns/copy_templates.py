@@ -263,7 +263,7 @@ OFFLINE_HINT = (
     "add or remove emoji; add the first name to the subject; make the subject a question; "
     "add a discount code you have set up in your shop "
     "(add the code SPRING20 for 10% off); add a line in your words (mention free shipping over 60); "
-    "all for one variant if you name it (variant B)."
+    "several in one sentence (make it warmer and mention free returns); all for one variant if you name it (variant B)."
 )
 _EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\u2b50\u23f3\u231b]\ufe0f?")
 _SHORTER = re.compile(
