@@ -519,3 +519,9 @@ def test_a_draft_about_products_nobody_picked_yet_finds_them_first():
     nothing.done = [Step("find_products", {}, {"ok": True, "summary": "No products matching “unicorn cape”."})]
     assert not choose(nothing).calls and "No products matching" in choose(nothing).answer
     assert choose(Request("draft an email about them", Memory(), [])).calls == [], "nothing in play: it asks which"
+
+
+def test_segments_asked_for_before_any_say_how_to_make_them():
+    refused = Step("segment_list", {}, {"ok": False, "error": "There are no customer segments yet."})
+    answer = choose(Request("who are my VIPs", Memory(), [refused])).answer
+    assert answer == "There are no customer segments yet. Say *segment customers* and I will make them."

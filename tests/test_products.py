@@ -281,9 +281,17 @@ def test_a_search_answers_in_words_not_flags(shop):
     dresses = run_tool(shop, "find_products", category=["Dresses"], price_max=50, limit=100)
     total = dresses.data["total"]
     assert total > 1
-    assert dresses.summary == f"{total} dresses under €50; the ones with most stock first."
+    top = shop.db.rows(
+        "SELECT name, stock FROM products WHERE category = 'Dresses' AND price <= 50 ORDER BY stock DESC, sku LIMIT 3"
+    )
+    named = "; ".join(f"{r['name']} ({r['stock']:,} in stock)" for r in top)
+    assert dresses.summary == f"{total} dresses under €50; the ones with most stock first. Most in stock: {named}."
     paged = run_tool(shop, "find_products", sort="margin_desc", limit=5)
-    assert paged.summary == f"{paged.data['total']:,} products; best margin first, showing the first 5."
+    best = shop.db.rows("SELECT name, margin FROM products ORDER BY margin DESC, sku LIMIT 3")
+    named = "; ".join(f"{r['name']} ({r['margin']:.0%} margin)" for r in best)
+    assert paged.summary == (
+        f"{paged.data['total']:,} products; best margin first, showing the first 5. Best margins: {named}."
+    )
     one = run_tool(shop, "find_products", search=paged.data["skus"][0], brand=["x", "y"])
     assert one.summary.startswith("No products from x or y"), "what to loosen still names the filters"
     nothing = run_tool(shop, "find_products", search="this week")

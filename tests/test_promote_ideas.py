@@ -18,10 +18,21 @@ def shop(ctx):
 
 
 @pytest.mark.parametrize(
-    "text", ["What should I promote this week?", "what could we push?", "any ideas what to feature?"]
+    "text",
+    [
+        "What should I promote this week?",
+        "what could we push?",
+        "any ideas what to feature?",
+        "what would you recommend I send this week",
+    ],
 )
 def test_asking_for_ideas_ranks_products_worth_promoting_not_a_search_for_this_week(text):
     assert slots.product_filters(text, Vocabulary()) == {"sort": "worth_promoting"}
+
+
+@pytest.mark.parametrize("text", ["what's selling", "what is selling well", "what sells"])
+def test_what_is_selling_is_the_best_sellers(text):
+    assert slots.product_filters(text, Vocabulary()) == {"sort": "best_selling"}
 
 
 def test_without_an_orders_log_stock_and_margin_rank_and_sold_out_products_are_left_out(shop):

@@ -39,6 +39,10 @@ def help_text(prefix: str = "") -> str:
     )
 
 
+# What to say next after an error whose own hint names a command line (kept out of the chat).
+REMEDIES = {"no customer segments": "Say *segment customers* and I will make them."}
+
+
 def report(req: Request, follow: str = "") -> str:
     """The final answer: each step's summary (or its error and what to do), then the next step."""
     lines = []
@@ -47,7 +51,9 @@ def report(req: Request, follow: str = "") -> str:
             lines.append(plain(step.result.get("summary") or "Done."))
         else:  # the error speaks for itself; with several steps, say which one it was
             problem = plain(step.result.get("error") or "") or "That did not work."
-            hint = plain(step.result.get("hint") or "")
+            hint = plain(step.result.get("hint") or "") or next(
+                (say for error, say in REMEDIES.items() if error in problem.lower()), ""
+            )
             where = f"**{step.name.replace('_', ' ').capitalize()}**: " if len(req.done) > 1 else ""
             lines.append(where + problem + (f" {hint}" if hint else ""))
     failed = [s for s in req.done if not s.ok]

@@ -49,6 +49,7 @@ SORT_WORDS = [  # (pattern, find_products sort): "cheapest shoes", "top 5 produc
     (r"overstock|most stock|too much stock|excess stock|too much of", "stock_desc"),
     (
         r"sells? (?:best|most|well)|selling (?:best|most|well)|best.?sell|top.?sell|most (?:popular|sold|bought)"
+        r"|what(?:'?s| is| are)? (?:\w+ )?selling\b|\bwhat sells\b|\bmoving fast(?:est)?\b"
         r"|sold (?:the )?most|sell(?:s|ing)? the most|(?:by|most) (?:units|revenue|sales)",
         "best_selling",
     ),
@@ -61,6 +62,7 @@ PROMOTE_IDEAS = re.compile(
     r"|\bideas?\b.{0,30}\b(?:promot|push|featur|highlight|spotlight)"
     r"|\bworth (?:promoting|pushing|featuring)|\bsuggest\b.{0,30}\b(?:promote|push|feature)\b"
     r"|\b(?:good|star|hero) (?:candidates?|picks?|products?)\b"
+    r"|\b(?:recommend|suggest)\b.{0,40}\b(?:send|promot|push|featur|email|campaign|this week|this month)"
     r"|\b(?:should|could) (?:go|be) (?:in|into) (?:the |this |our |my )?(?:campaign|e-?mail|newsletter|mail)\b"
 )
 MARGIN = re.compile(r"\bmargins?\b|profitab")  # "jackets with good margins": a mention of margin sorts by it

@@ -80,8 +80,29 @@ def product_names(db: Database, skus: list[str]) -> str:
     return _either(names, "and") if names else ""
 
 
-def top_sellers(rows: list[dict[str, Any]], shown: int = 3) -> str:
-    """The best sellers named in the answer, with the units each sold ("Top sellers: Storm Trench (120 sold)")."""
-    sold = [r for r in rows[:shown] if r.get("units_sold") == r.get("units_sold") and (r.get("units_sold") or 0) > 0]
-    picks = "; ".join(f"{r.get('name') or r['sku']} ({int(r['units_sold']):,} sold)" for r in sold)
-    return f" Top sellers: {picks}." if picks else ""
+# The figure each order names its leaders by: "Best margins: Storm Trench (72% margin); ...".
+LEADERS = {
+    "best_selling": ("Top sellers", "units_sold", "{:,.0f} sold"),
+    "margin_desc": ("Best margins", "margin", "{:.0%} margin"),
+    "margin_asc": ("Lowest margins", "margin", "{:.0%} margin"),
+    "stock_desc": ("Most in stock", "stock", "{:,.0f} in stock"),
+    "stock_asc": ("Least in stock", "stock", "{:,.0f} in stock"),
+    "price_asc": ("Cheapest", "price", "money"),
+    "price_desc": ("Most expensive", "price", "money"),
+}
+
+
+def leaders(rows: list[dict[str, Any]], sort: str, currency: str, shown: int = 3) -> str:
+    """The first products of a list named in the answer, with the figure they are ordered by; a figure the
+    shop does not record (stock from an orders log, nothing sold) names none."""
+    if sort not in LEADERS:
+        return ""
+    title, column, written = LEADERS[sort]
+    named = []
+    for row in rows[:shown]:
+        value = row.get(column)
+        if value is None or value != value or (column == "units_sold" and value <= 0):  # None, NaN, unsold
+            continue
+        said = format_money(value, currency) if written == "money" else written.format(value)
+        named.append(f"{row.get('name') or row['sku']} ({said})")
+    return f" {title}: {'; '.join(named)}." if named else ""
