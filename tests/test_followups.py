@@ -123,6 +123,11 @@ def test_a_report_with_no_opens_says_so_with_the_delivery_figures():
     )
     answer = choose(Request("how did it do?", Memory(campaign_id=4), [report])).answer
     assert answer.startswith("No one has opened campaign 4 yet") and "**1,360 sent**" in answer and "0%" not in answer
+    assert "nobody has unsubscribed" in answer and "Delivery so far" in answer
+
+    report.result["data"] |= {"status": "sent", "unsubscribes": 3}  # "how many unsubscribed", "is it finished"
+    answer = choose(Request("how many unsubscribed", Memory(campaign_id=4), [report])).answer
+    assert "and 3 unsubscribed. It has finished sending: **1,360 sent**" in answer
 
 
 @pytest.mark.parametrize(

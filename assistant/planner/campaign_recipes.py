@@ -315,11 +315,15 @@ def report_recipe(req: Request) -> Plan:
         return Plan(answer=f"{plan.answer}\n\nNext: *show campaign {step.arguments.get('campaign_id')}*.")
     if plan.calls or not data or data.get("unique_opens"):
         return plan
-    sent, failed = int(data.get("sent") or 0), int(data.get("failed") or 0)
+    sent, failed, waiting = (int(data.get(key) or 0) for key in ("sent", "failed", "waiting"))
+    left = {"sent": "It has finished sending", "sending": f"Still sending, {waiting:,} to go", "paused": "Paused"}
+    unsubscribed = int(data.get("unsubscribes") or 0)
     return Plan(
-        answer=f"No one has opened campaign {data.get('campaign_id')} yet. Delivery so far: **{sent:,} sent**, "
-        f"{failed:,} failed, {int(data.get('skipped') or 0):,} skipped. Opens and clicks arrive over hours or "
-        "days (some mail apps never report opens).\n\nNext: *how did it do?* again later."
+        answer=f"No one has opened campaign {data.get('campaign_id')} yet, and "
+        f"{f'{unsubscribed:,} unsubscribed' if unsubscribed else 'nobody has unsubscribed'}. "
+        f"{left.get(str(data.get('status')), 'Delivery so far')}: **{sent:,} sent**, {failed:,} failed, "
+        f"{int(data.get('skipped') or 0):,} skipped. Opens and clicks arrive over hours or days (some mail apps "
+        "never report opens).\n\nNext: *how did it do?* again later."
     )
 
 
