@@ -8,7 +8,7 @@ import pytest
 
 from assistant.loop import Agent, Conversation, Token, ToolEnd, ToolStart
 from assistant.planner.analytics import understand
-from assistant.planner.campaign_recipes import customer_named
+from assistant.planner.customer_names import customer_named
 from assistant.planner.memory import Memory, Request, Step
 from assistant.planner.model import OfflinePlanner, choose, understood
 from assistant.planner.vocabulary import Vocabulary

@@ -21,6 +21,7 @@ from assistant.chat_model import Completion, TextDelta, ToolCall
 from assistant.planner import analytics, campaign_recipes, predict_recipes  # noqa: F401 - registers their recipes
 from assistant.planner.classifier import Classifier, classifier, normalise
 from assistant.planner.concepts import topics
+from assistant.planner.customer_names import asks_what_someone_gets
 from assistant.planner.intents import by_label, examples, intents
 from assistant.planner.memory import Plan, Request, read_request
 from assistant.planner.recipes import RECIPES, help_text
@@ -118,7 +119,7 @@ def understood(
     `model` and `known` (the words of its training phrasings) default to the ones trained on every example."""
     names = list((segment_names or {}).values())
     vocabulary = known_words() if known is None else known
-    someone = campaign_recipes.asks_what_someone_gets(text, segment_names)  # before the case is lost
+    someone = asks_what_someone_gets(text, segment_names)  # before the case is lost
     text = spelled(text, vocabulary)
     words = normalise(text, names).split()
     if words and set(words) <= SMALL_TALK:
