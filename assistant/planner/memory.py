@@ -70,6 +70,7 @@ class Memory:
     search: dict[str, Any] | None = None  # the last product search's arguments, for "next page"
     segment: int | None = None  # "that group"
     segment_names: dict[int, str] = field(default_factory=dict)  # "the VIPs"
+    segments: list[int] = field(default_factory=list)  # the last segment table's numbers, in its order
     customers: list[str] = field(default_factory=list)  # the last ranking's customer IDs, in order
     outlook: dict[str, Any] = field(default_factory=dict)  # who the last predicted customers were: risk, value, due
     suggested: str | None = None  # the next step the last answer suggested: what "yes" or "do it" means
@@ -117,12 +118,15 @@ class Memory:
             self.shown = "segments"
             if len(numbers) == 1:
                 self.segment = numbers[0]
+            else:  # "the second audience", "the last one": counted in the order listed
+                self.segments = numbers
         if step.name == "segment_rename":
             self.segment_names[int(args["segment"])] = str(args.get("name"))
         if isinstance(args.get("segment"), int):
             self.segment = args["segment"]
         elif step.name == "match_segments" and step.rows("segment"):
-            self.segment = int(step.rows("segment")[0])  # the best fit comes first
+            self.segments = [int(n) for n in step.rows("segment")]
+            self.segment = self.segments[0]  # the best fit comes first
             self.shown = "segments"
 
 

@@ -63,6 +63,13 @@ BARE_PICK = re.compile(
     r"\s*)?(?:one|two|three|four|five|six|\d+|second|third|fourth|fifth)?(?: ones?)?(?: of (?:those|them|these))?"
     r"(?:,? please| pls)?[.!]?"
 )
+# Right after a segment table, a bare place ("the second one", "and the last?") is that segment.
+BARE_SEGMENT = re.compile(
+    r"(?:(?:and|ok|okay|then|what about|how about|tell me (?:more )?about|more about|describe|show(?: me)?|open"
+    r"|what'?s in|who'?s in|who are) )?(?:the )?"
+    r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|1st|2nd|3rd|4th|5th|last)"
+    r"(?: one)?(?:,? please| pls)?[.!?]*"
+)
 SMALL = 5  # words: small talk is short ("ok", "thanks a lot"); "ok, send it now" is a request
 
 
@@ -76,6 +83,8 @@ def choose(req: Request) -> Plan:
     text = req.text.strip().lower()
     if intent is None and req.memory.shown == "products" and BARE_PICK.fullmatch(text) and len(text.split()) > 1:
         intent = intents()["shortlist_add"]
+    if intent is None and req.memory.shown == "segments" and BARE_SEGMENT.fullmatch(text):
+        intent = intents()["segment_show"]
     if intent is None:
         readings = understood(req.text, req.segment_names)
         if not readings or readings[0][1] < LOST:
