@@ -204,18 +204,30 @@ def segment_show(req: Request) -> Plan:
     return call("segment_show", segment=number) if number is not None else call("segment_list")
 
 
+# The segment a rename points at, said before the new name: "group 4", "that one", "the second one", "it", "them".
+RENAMED_SEGMENT = (
+    r"(?:" + slots.SEGMENT_WORD + r"\s*\d+"
+    r"|(?:the\s+)?" + slots.ORDINAL + r"\s+(?:one|" + slots.SEGMENT_WORD + r")"
+    r"|(?:that|this|the same|these|those)\s+(?:one|ones|" + slots.SEGMENT_WORD + r"|people|customers)"
+    r"|it|this|that|them|they|these|those)"
+)
+# "call that one Deal hunters", "rename it to Deal hunters", "let's call segment 3 the Weekenders", "name that
+# group 'Big spenders'": only the new name, without the segment meant, a leading "the" or the quotes.
+RENAMED = re.compile(
+    r"\b(?:to|as|call(?:ed)?|name[d]?|label)\s+(?:" + RENAMED_SEGMENT + r"\s+)?(?:(?:to|as)\s+)?"
+    r"(?:the name\s+|the\s+)?[\"'“‘]?(?P<name>[^\"'“”‘’]+?)[\"'”’]?[.!]?\s*$",
+    re.IGNORECASE,
+)
+
+
 @recipe("segment_rename")
 def segment_rename(req: Request) -> Plan:
     if req.done:
         return Plan(answer=report(req, ""))
-    name = re.search(
-        r"\b(?:to|as|call(?:ed)?|name[d]?|label)\s+(?:(?:segment|group|cluster|it|this|that|them)\s*(?:\d+|segment|group)?\s+)?"
-        r"(?:the name\s+)?[\"'“‘]?(?P<name>[^\"'”’]+?)[\"'”’]?[.!]?\s*$",
-        req.text,
-        re.IGNORECASE,
-    )
-    number = slots.segment_ref(req.text, req.memory)
-    if number is None and re.search(r"\b(it|this|them)\b", req.lower):
+    name = RENAMED.search(req.text)
+    said = req.text[: name.start("name")] if name else req.text  # the new name is not the segment meant
+    number = slots.segment_ref(said, req.memory)
+    if number is None and re.search(r"\b(it|this|them|that one|this one)\b", said.lower()):
         number = req.memory.segment
     if number is None or not name:
         return Plan(answer="Which segment, and what name? E.g. *call group 2 Bargain hunters*.")
