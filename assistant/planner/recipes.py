@@ -186,9 +186,20 @@ def segment_compare(req: Request) -> Plan:
     return Plan(answer=report(req, follow))
 
 
+# "what's the difference between them", "how do the groups differ", "compare the segments": what sets each apart
+DIFFER = r"differ|difference|apart|separat|distinguish|compar|contrast|\bvs\b|versus"
+
+
 @recipe("segment_list")
 def segment_list(req: Request) -> Plan:
-    return once(req, "segment_list", "Ask about one, e.g. *what's in group 1*, or *call group 1 Loyalists*.")
+    follow = "Ask about one, e.g. *what's in group 1*, or *call group 1 Loyalists*."
+    listed = req.last("segment_list")
+    data = (listed.result.get("data") or {}) if listed and listed.ok else {}
+    segments = [s for s in data.get("segments") or [] if s.get("description")]
+    if not segments or not req.has(DIFFER):
+        return once(req, "segment_list", follow)
+    apart = "\n".join(f"- **{s['segment']}. {s['name']}**: {plain(s['description'])}" for s in segments)
+    return Plan(answer=f"How the {len(segments)} segments differ:\n{apart}\n\n{follow}")
 
 
 @recipe("segment_show")
