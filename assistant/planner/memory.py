@@ -77,6 +77,7 @@ class Memory:
     shown: str | None = None  # what the last table was about: products / segments / customers / campaign
     last_tool: str | None = None  # the tool of the last step that worked
     upload: dict[str, Any] | None = None  # the last import: file name, kind, failed, what it said
+    checked: dict[str, Any] | None = None  # the last data check since the last import or generation: its result
 
     def learn(self, step: Step) -> None:
         args, data = step.arguments, step.result.get("data") or {}
@@ -89,6 +90,10 @@ class Memory:
             self.upload = {"name": name, "kind": args.get("kind"), "failed": not step.ok, "said": said}
         if not step.ok:
             return
+        if step.name == "validate_data":
+            self.checked = step.result
+        elif step.name in ("import_data", "generate_demo_data"):  # new data: not checked yet
+            self.checked = None
         previous, self.last_tool = self.last_tool, step.name
         if step.name.startswith("campaign_"):
             self.shown = "campaign"
@@ -192,6 +197,7 @@ def read_request(messages: list[dict[str, Any]]) -> Request:
         elif message["role"] == "user" and (m := NOTE_UPLOAD.match(str(message["content"]))):
             memory.upload = {"name": m["name"].strip("'\""), "kind": m["kind"], "failed": bool(m["failed"]),
                              "said": m["said"]}  # fmt: skip
+            memory.checked = memory.checked if m["failed"] else None  # an upload that worked: new data to check
 
     text = str(messages[last_user]["content"] or "") if last_user >= 0 else ""
     chosen = None

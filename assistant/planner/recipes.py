@@ -124,8 +124,16 @@ def fix(req: Request) -> Plan:
 def data_issues(req: Request) -> Plan:
     """The issues recorded; with none, what actually happened to the last upload ("why did that fail?")."""
     follow = "Say *fix the data* to repair what is safe, or *check the data* again."
-    step, upload = req.last("list_data_issues"), req.memory.upload
-    if step is None or not step.ok or (step.result.get("data") or {}).get("total") or upload is None:
+    step, upload, checked = req.last("list_data_issues"), req.memory.upload, req.memory.checked
+    recorded = step is None or not step.ok or (step.result.get("data") or {}).get("total")
+    if not recorded and upload is None and (checked is None or req.last("validate_data")):  # nothing checked it yet
+        return unchecked(req)
+    if not recorded and upload is None and (found := _found(checked)):
+        return Plan(
+            answer=f"No data issues are recorded, but the last check found {found}: they are only recorded when "
+            "you say *fix the data*, which repairs what is safe and sets the rest aside."
+        )
+    if recorded or upload is None:
         return once(req, "list_data_issues", follow)
     if upload["failed"]:
         return Plan(answer=f"The last upload, {upload['name']}, failed. {upload['said']}")
@@ -136,6 +144,33 @@ def data_issues(req: Request) -> Plan:
             "data issues are recorded. Next: *check the data*."
         )
     return Plan(answer=f"No data issues are recorded. The last import, {upload['name']}: {upload['said']}")
+
+
+def unchecked(req: Request) -> Plan:
+    """No issues are recorded, and nothing in this chat has checked the data since it came in (a check without
+    fix records nothing, so the database cannot tell): check it now, read-only, and answer with what it found."""
+    check = req.last("validate_data")
+    if check is None:
+        return call("validate_data")
+    if not check.ok:
+        return Plan(answer=report(Request(req.text, req.memory, [check])))
+    follow = (
+        "Say *fix the data* to repair what is safe and set the rest aside."
+        if _found(check.result)
+        else "Next: *segment customers*."
+    )
+    return Plan(
+        answer="No data issues are recorded, and the data had not been checked in this chat, so I checked it now "
+        "(read-only: nothing was changed). "
+        f"{plain(check.result.get('summary') or '')}\n\n{follow}"
+    )
+
+
+def _found(check: dict[str, Any] | None) -> str | None:
+    """What a data check found, in its own words ("unusual spenders (...) (2)"); None when it found nothing."""
+    summary = plain((check or {}).get("summary") or "")
+    found = re.search(r": found (.+?)\.(?: |$)", summary)
+    return found[1] if found else None
 
 
 # -- segments --------------------------------------------------------------------------------------
