@@ -66,3 +66,29 @@ def test_variant_b_is_still_the_variant_and_version_2_the_version(revised):
 )
 def test_versions_in_the_plural_are_listed_and_one_version_or_variant_is_not(text, intent):
     assert understood(text)[0][0] == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("make it a bit warmer and mention free returns", ["added the line “Free returns.”", "friendly"]),
+        ("mention free shipping over 60 and make it more urgent", ["the tone is now urgent", "Free shipping over 60"]),
+        ("shorter and add the first name to the subject", ["new subject lines", "a shorter body"]),
+    ],
+)
+def test_two_instructions_in_one_chat_message_make_one_new_version_saying_both(ctx, text, said):
+    run_tool(ctx, "generate_demo_data", customers=200, products=40, seed=3)
+    skus = [r["sku"] for r in ctx.db.rows("SELECT sku FROM products ORDER BY sku LIMIT 2")]
+    campaign_id = run_tool(ctx, "campaign_draft", skus=skus).data["campaign_id"]
+    answer, ended = Chat(ctx).say(text)
+    assert ended[-1].name == "campaign_revise" and ended[-1].ok, answer
+    assert f"Revised campaign {campaign_id} (version 2)" in answer
+    assert all(words in answer for words in said), answer
+
+
+def test_a_message_none_of_whose_parts_is_understood_still_changes_nothing(ctx):
+    run_tool(ctx, "generate_demo_data", customers=200, products=40, seed=3)
+    skus = [r["sku"] for r in ctx.db.rows("SELECT sku FROM products ORDER BY sku LIMIT 2")]
+    campaign_id = run_tool(ctx, "campaign_draft", skus=skus).data["campaign_id"]
+    with pytest.raises(Exception, match="could not apply"):
+        run_tool(ctx, "campaign_revise", campaign_id=campaign_id, instruction="translate it into Klingon and sing it")

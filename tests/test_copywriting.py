@@ -227,3 +227,41 @@ def test_without_a_model_a_subject_can_become_a_question():
     assert [v["blocks"] for v in asked] == [v["blocks"] for v in current]
     for v in asked:
         assert safe_template(v["subject"]) == v["subject"]
+
+
+def test_two_instructions_in_one_sentence_both_apply():
+    """ "Warmer and mention free returns": a warmer tone AND the line, not only whichever is read first."""
+    urgent = template_copy(brief(tone="urgent"), 3)
+    both = template_revision(brief(), urgent, "make it a bit warmer and mention free returns")
+    assert all(v["tone"] == "friendly" for v in both)
+    for new, old in zip(both, urgent, strict=True):
+        assert new["subject"] != old["subject"] and "Free returns." in new["blocks"]
+        assert new["blocks"][-2:] == ["Free returns.", new["blocks"][-1]], "the line sits just above the close"
+
+
+def test_the_point_ends_where_the_next_instruction_begins():
+    current = template_copy(brief(), 3)
+    both = template_revision(brief(), current, "mention free shipping over 60 and make it more urgent")
+    assert all(v["tone"] == "urgent" and "Free shipping over 60." in v["blocks"] for v in both)
+    kept = template_revision(brief(), current, "mention free shipping and returns")
+    assert all("Free shipping and returns." in v["blocks"] for v in kept), "one point, not cut at 'and'"
+
+
+def test_shorter_and_the_first_name_in_the_subject_shortens_the_body_not_the_subject():
+    current = template_copy(brief(), 3)
+    both = template_revision(brief(), current, "shorter and add the first name to the subject")
+    for new, old in zip(both, current, strict=True):
+        whole = old["subject"][:1].lower() + old["subject"][1:]
+        assert new["subject"] == "{{ first_name }}, " + whole, "the whole subject, with the name in front"
+        assert len(" ".join(new["blocks"])) < len(" ".join(old["blocks"]))
+
+
+def test_a_sentence_with_no_part_understood_still_changes_nothing():
+    with pytest.raises(UserError, match="could not apply"):
+        template_revision(brief(), template_copy(brief(), 2), "translate into Klingon and sing it")
+
+
+def test_a_subject_in_quotes_is_kept_when_the_same_sentence_changes_the_tone():
+    current = template_copy(brief(), 2)
+    revised = template_revision(brief(), current, 'subject "Sun, sea and savings" and make it urgent')
+    assert [v["subject"] for v in revised] == ["Sun, sea and savings"] * 2 and revised[0]["tone"] == "urgent"

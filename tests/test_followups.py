@@ -8,8 +8,9 @@ import pytest
 
 from assistant.loop import Agent, Conversation, Token, ToolEnd, ToolStart
 from assistant.planner.analytics import understand
+from assistant.planner.campaign_recipes import customer_named
 from assistant.planner.memory import Memory, Request, Step
-from assistant.planner.model import OfflinePlanner, choose
+from assistant.planner.model import OfflinePlanner, choose, understood
 from assistant.planner.vocabulary import Vocabulary
 from tests import campaign_fixtures
 from tools.registry import run_tool
@@ -224,6 +225,16 @@ def test_a_figure_is_labelled_as_what_it_is(text, label):
         ("what would Mr Jones get", "Mr Jones"),
         ("how would Anna Kowalski see it?", "Anna Kowalski"),
         ("show the version Anna gets", "Anna"),
+        ("can I see what Maria would get", "Maria"),
+        ("what Maria would get", "Maria"),
+        ("what would Maria see", "Maria"),
+        ("Maria's version", "Maria"),
+        ("show me Maria's copy", "Maria"),
+        ("how does it look for Maria Lopez", "Maria Lopez"),
+        ("what lands in Maria's inbox", "Maria"),
+        ("show me what Maria receives", "Maria"),
+        ("how would it look to Maria?", "Maria"),
+        ("what maria would get", "maria"),
     ],
 )
 def test_a_preview_for_someone_named_in_the_chat_passes_the_name_to_the_tool(text, name):
@@ -237,6 +248,62 @@ def test_a_preview_for_someone_named_in_the_chat_passes_the_name_to_the_tool(tex
 def test_words_that_are_not_a_customer_are_not_looked_up_as_one(text):
     call = first_call(text, Memory(campaign_id=4, customers=["C0042"]))
     assert call[0] == "campaign_preview" and call[1].get("customer") in {None, "C0042"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what would customers get",
+        "what would they see",
+        "what the VIPs would get",
+        "what VIPs would get",
+        "what the bargain hunters would get",
+        "what others would get",
+        "what everyone would see",
+        "what it would look like",
+        "what products would get",
+        "what emails get opened",
+    ],
+)
+def test_ordinary_words_and_segments_are_not_taken_for_a_customer_name(text):
+    req = Request(text, NAMED, [], segment_names=NAMED.segment_names)
+    assert customer_named(req) is None
+
+
+def test_what_a_customer_of_the_demo_shop_would_get_previews_that_customer(shop):
+    """ "Can I see what Maria would get": the customer looked up by name, not a typical recipient."""
+    from tests.test_campaigns import skus
+
+    first, customer_id = shop.db.rows(
+        "SELECT first_name, min(customer_id) AS id FROM customers GROUP BY first_name HAVING count(*) = 1 "
+        "ORDER BY first_name LIMIT 1"
+    )[0].values()
+    run_tool(shop, "campaign_draft", skus=skus(shop))
+    agent = Agent(shop, OfflinePlanner(lambda: Vocabulary.from_db(shop.db)))
+    for text in (f"can I see what {first} would get", f"what lands in {first}'s inbox"):
+        events, answer = say(agent, Conversation(), text)
+        ended = [e for e in events if isinstance(e, ToolEnd)]
+        assert ended[-1].name == "campaign_preview" and ended[-1].arguments.get("customer") == first, answer
+        assert "typical recipient" not in answer and f"customer {customer_id}" in answer, answer
+    _, answer = say(agent, Conversation(), "can I see what Zorro would get")
+    assert "No customer has the ID or the name 'Zorro'" in answer, "an unknown name is said, not a typical recipient"
+
+
+@pytest.mark.parametrize(
+    ("text", "preview"),
+    [
+        ("what Maria would get", True),
+        ("what would Maria Lopez receive", True),
+        ("what lands in Maria's inbox", True),
+        ("what would customers get", False),
+        ("what the VIPs would get", False),
+        ("what emails get opened", False),
+    ],
+)
+def test_a_question_about_what_someone_gets_is_a_preview_for_sure(text, preview):
+    """The classifier alone wavers between a preview, a count and products; a person named settles it."""
+    readings = understood(text, NAMED.segment_names)
+    assert (readings[0] == ("preview", 1.0)) is preview, readings[:3]
 
 
 def test_a_named_preview_says_how_many_share_the_name_or_that_no_one_has_it(shop):
@@ -438,3 +505,17 @@ def test_how_many_customers_have_or_have_not_bought_lately(demo_ctx, text, lapse
     _, answer = say(agent, Conversation(), text)
     assert answer.endswith(f": **{expected:,}**."), answer
     assert ("have not bought" in answer) == lapsed
+
+
+def test_a_draft_about_products_nobody_picked_yet_finds_them_first():
+    """'about our new coats' with no shortlist: the newest coats, not "which products should it feature?"."""
+    asked = Request("draft a newsletter for everyone about our new coats", Memory(), [])
+    assert choose(asked).calls == [("find_products", {"search": "coat", "sort": "newest", "limit": 3})]
+    found = Step("find_products", {}, {"ok": True, "data": {"skus": ["OUT-000046", "OUT-000076"], "total": 2}})
+    asked.done = [found]
+    assert choose(asked).calls == [("campaign_draft", {"skus": ["OUT-000046", "OUT-000076"]})]
+    nothing = Request("draft an email about the unicorn capes", Memory(), [])
+    assert choose(nothing).calls == [("find_products", {"search": "unicorn cape", "limit": 3})]
+    nothing.done = [Step("find_products", {}, {"ok": True, "summary": "No products matching “unicorn cape”."})]
+    assert not choose(nothing).calls and "No products matching" in choose(nothing).answer
+    assert choose(Request("draft an email about them", Memory(), [])).calls == [], "nothing in play: it asks which"

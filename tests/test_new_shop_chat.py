@@ -127,6 +127,10 @@ def test_which_products_sell_best_ranks_an_orders_log_by_units_sold_not_by_unkno
     assert "best sellers first (most units sold" in answer
     top = result.tables[0].to_df().iloc[0]
     assert (top["units_sold"], round(top["revenue"], 2)) == (1080, 1149.36)  # by pandas, as above
+    assert f"Top sellers: {top['name']} (1,080 sold);" in answer, "the best seller is named in words"
+    _, ended = chat.say("show me products that sell well")  # "that sell well" is the order, not a name to search
+    again = next(e.result for e in ended if e.name == "find_products")
+    assert again.data["skus"] == result.data["skus"]
     # Asking for products without an order: stock is unknown for every one, so best sellers first too.
     _, ended = chat.say("show me my products")
     assert next(e.result for e in ended if e.name == "find_products").data["skus"][0] == "22693"
@@ -276,3 +280,48 @@ def test_a_tiny_shop_has_no_unusual_spenders_and_one_customer_is_not_customers(c
     assert [c["rows"] for c in checked.data["checks"] if c["check"] == "outlier"] == [0]
     with pytest.raises(UserError, match="Only 1 usable customer: too few"):
         require_enough(1, 2)
+
+
+def uci_lines():
+    import pandas as pd
+
+    lines = pd.read_csv(FIXTURES / "online_retail.csv", dtype=str, keep_default_na=False)
+    quantity, price = lines["Quantity"].astype(float), lines["UnitPrice"].astype(float)
+    lines["returned"] = lines["InvoiceNo"].str.startswith("C") | (quantity < 0)
+    amount = (quantity * price).round(2).abs()
+    lines["amount"] = amount.where(~lines["returned"], -amount)
+    return lines
+
+
+@pytest.mark.parametrize(
+    ("text", "country"),
+    [("what's the typical basket in the UK", "United Kingdom"), ("average order value in France", "France")],
+)
+def test_one_countrys_figure_is_that_countrys_not_everyones(chat, text, country):
+    """It once answered the average over every customer, ignoring "in the UK"."""
+    load(chat.ctx, "orders", "online_retail.csv")
+    lines = uci_lines()
+    mine = lines[lines["Country"] == country]
+    expected = round(mine["amount"].sum() / mine[~mine["returned"]]["InvoiceNo"].nunique(), 2)
+    answer, _ = chat.say(text)
+    assert f"Average order value in {country}: **£{expected:,.2f}**" in answer
+
+
+def test_a_period_the_figures_cannot_be_limited_to_is_refused_not_ignored(chat):
+    load(chat.ctx, "orders", "online_retail.csv")
+    answer, ended = chat.say("how much did we sell last year")
+    assert not ended and "cannot limit total revenue to a period (“last year”)" in answer
+
+
+def test_cancelled_orders_and_the_busiest_month_come_from_the_orders_log(chat):
+    load(chat.ctx, "orders", "online_retail.csv")
+    lines = uci_lines()
+    answer, _ = chat.say("how many orders were cancelled")
+    assert f"Returns and cancellations: **{lines[lines['returned']]['InvoiceNo'].nunique()}**" in answer
+
+    kept = lines[~lines["returned"]].copy()
+    month, year = kept["InvoiceDate"].str.extract(r"^(\d+)/\d+/(\d+)").T.values
+    kept["month"] = [f"{y}-{int(m):02d}" for m, y in zip(month, year, strict=True)]
+    per_month = kept.groupby("month")["InvoiceNo"].nunique()
+    answer, _ = chat.say("what was the busiest month")
+    assert f"highest is {per_month.idxmax()} at **{per_month.max()}**" in answer

@@ -141,3 +141,18 @@ def test_the_chat_drafts_for_customers_named_by_their_outlook(text, chosen):
     name, arguments = first_call(text)
     assert name == "campaign_draft"
     assert {k: arguments[k] for k in ("risk", "min_value") if k in arguments} == chosen
+
+
+@pytest.mark.parametrize(
+    ("text", "outlook"),
+    [
+        ("which customers are likely to churn soon", {"risk": ["high"], "sort": "risk"}),
+        ("who is about to lapse in the next 30 days", {"risk": ["high"], "sort": "risk"}),
+        ("who is likely to order soon", {"due_within_days": 30, "sort": "next_order"}),
+    ],
+)
+def test_soon_is_the_churns_time_not_a_next_order(text, outlook):
+    """High churn risk is "unlikely to buy in 90 days": with "due to order within 30 days" nobody is left."""
+    name, arguments = first_call(text)
+    assert name == "find_predicted_customers"
+    assert {k: arguments[k] for k in ("risk", "sort", "due_within_days") if k in arguments} == outlook

@@ -42,6 +42,14 @@ def test_how_many_on_a_draft_answers_with_the_reach_not_a_refusal():
     assert answer.startswith("Campaign 4 is a draft; 260.") and "cannot be sent" not in answer
     assert "**Approve**" in answer
 
+    approved = Step(
+        "campaign_reach",
+        {"campaign_id": 4},
+        {"ok": True, "summary": "Campaign 4 is approved; 260.", "data": {"status": "approved", "would_send": 260}},
+    )
+    answer = choose(Request("how many will actually receive it", memory, [approved])).answer
+    assert "*send it*" in answer and "**Approve**" not in answer, "an approved campaign is not asked to be approved"
+
 
 def test_simulating_the_send_of_a_draft_falls_back_to_the_reach():
     error = "Campaign 4 is not approved, so it cannot be sent (status: draft)."

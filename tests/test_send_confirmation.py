@@ -114,3 +114,18 @@ def test_the_terminal_chat_asks_and_names_the_command_that_sends(shop, smtp, cam
     assert f"Send campaign {campaign} (“Spring edit”) to" in out.stderr
     assert f"Only you can go ahead: promopilot campaign send {campaign}\n" in out.stderr
     assert smtp.received.total() == 0
+
+
+def test_discarding_a_campaign_from_the_chat_waits_for_the_persons_confirm(shop, campaign):
+    """A discarded campaign cannot come back, and "scrap it" may have meant the last change: it asks first."""
+    events = offline_turn(shop, "delete the campaign")
+
+    (asked,) = [e for e in events if isinstance(e, ToolEnd) and e.name == "campaign_reject"]
+    assert asked.confirmation.question == (
+        f"Discard campaign {campaign} (“Spring edit”) for good? It is approved, and could not be sent or edited "
+        "afterwards."
+    )
+    assert shop.db.scalar("SELECT status FROM campaigns") == "approved"
+
+    run_tool(shop, "campaign_reject", campaign_id=campaign)  # the person's own call (the Confirm button, the CLI)
+    assert shop.db.scalar("SELECT status FROM campaigns") == "cancelled"

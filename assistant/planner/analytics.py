@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.planner import analytics_filters as filters
 from assistant.planner import slots
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.recipes import recipe, report
@@ -63,7 +64,8 @@ FIGURES = [  # first match wins: the specific before the general
         "avg",
     ),
     Figure(
-        r"revenue|sales|turnover|takings|(?:makes?|made|brings? in|brought in|earns?|earned|generates?) "
+        r"revenue|sales|turnover|takings|how much (?:did |do |have )?we (?:sell|sold|made|make|take|taken)\b"
+        r"|(?:makes?|made|brings? in|brought in|earns?|earned|generates?) "
         r"(?:(?:us|the) )?(?:most |more |least )?money",
         "orders",
         "o.amount",
@@ -80,7 +82,14 @@ FIGURES = [  # first match wins: the specific before the general
         counted=True,
     ),
     Figure(r"orders per customer|order count", "customers", "b.order_count", "orders per customer", "avg"),
-    Figure(r"\borders?\b|purchases", "orders", NOT_RETURNED, "orders", "count"),
+    Figure(
+        r"cancell?(?:ed|ations?)|returns?|returned|refund(?:s|ed)?",
+        "orders",
+        "DISTINCT CASE WHEN o.is_return THEN o.order_id END",
+        "returns and cancellations",
+        "count",
+    ),
+    Figure(r"\borders?\b|purchases|busiest|quietest", "orders", NOT_RETURNED, "orders", "count"),
     Figure(r"\bprices?\b", "products", "o.price", "price", "avg", money=True),
     Figure(r"margins?", "products", "o.margin", "margin", "avg"),
     Figure(r"\bstock|inventory", "products", "o.stock", "units in stock", "sum"),
@@ -129,48 +138,12 @@ AGGREGATES = [
 ]
 
 
-# "customers who haven't ordered in 6 months", "bought in the last 30 days": a filter on the customers' recency.
-UNITS = {"day": 1, "week": 7, "month": 30, "year": 365}
-_SINCE = r"(?:ordered|bought|purchased|shopped|been back)(?: anything)?"
-_SPAN = (
-    r"(?:the )?(?:last |past )?(?P<n>\d+|a|an|one|two|three|four|five|six|nine|twelve)"
-    r" (?P<unit>day|week|month|year)s?"
-)
-_NOT = r"(?:haven'?t|have not|hasn'?t|has not|not|didn'?t|did not|no longer)"
-LAPSED = re.compile(rf"\b{_NOT} {_SINCE} (?:in|for|since) {_SPAN}")
-RECENT = re.compile(rf"\b{_SINCE} (?:in|within|during) {_SPAN}")
-
-
-@dataclass(frozen=True)
-class Recency:
-    days: int
-    lapsed: bool  # not bought in that time (else: bought in it)
-
-    @property
-    def sql(self) -> str:
-        return f"b.days_since_last_purchase {'>' if self.lapsed else '<='} {self.days}"
-
-    def words(self, span: str) -> str:
-        return f"who {'have not bought' if self.lapsed else 'bought'} in the last {span}"
-
-
-def recency(text: str) -> tuple[Recency, str] | None:
-    """The recency filter a question asks for, with its span in words ("6 months"), if any."""
-    match = LAPSED.search(text) or RECENT.search(text)
-    if match is None:
-        return None
-    n = match["n"]
-    count = int(n) if n.isdigit() else slots.NUMBER_WORDS.get(n, 1)
-    unit = match["unit"]
-    return Recency(count * UNITS[unit], match.re is LAPSED), (f"{count} {unit}s" if count != 1 else unit)
-
-
 @dataclass(frozen=True)
 class Question:
     figure: Figure
     aggregate: str
     group: Group | None
-    when: tuple[Recency, str] | None = None  # only for figures about customers
+    when: tuple[filters.Recency, str] | None = None  # only for figures about customers
 
     @property
     def label(self) -> str:
@@ -210,6 +183,21 @@ class Question:
         return f"SELECT *, {extremes} FROM ({breakdown}) ORDER BY 1"  # noqa: S608 - vetted templates only
 
 
+def from_orders(figure: Figure, group: Group) -> Figure | None:
+    """A customers' figure asked per a group only the orders have ("average basket by country"): from the orders."""
+    if figure.level not in group.sql and figure.label in FROM_ORDERS and "orders" in group.sql:
+        return FROM_ORDERS[figure.label]
+    return None
+
+
+def aggregate_for(figure: Figure, asked: str | None) -> str:
+    """The aggregate asked for, where it makes sense for the figure: "how many orders per customer" is an
+    average already, "average orders per country" counts them (there is no average of order ids)."""
+    if asked is None or asked == "count" or figure.whole or figure.aggregate == "count":
+        return figure.aggregate
+    return asked
+
+
 def understand(text: str) -> Question | None:
     t = text.lower()
     group = next(
@@ -218,22 +206,22 @@ def understand(text: str) -> Question | None:
             for g in GROUPS
             if re.search(r"\b(?:per|by|each|every|for each|across|in each)\s+(?:\w+\s+)?(?:" + g.words + r")\b", t)
             or re.search(r"^\W*(?:which|what)\s+(?:" + g.words + r")\b", t)  # "which category makes the most"
+            or re.search(r"\b(?:busiest|quietest|slowest|best|worst|strongest|weakest)\s+(?:" + g.words + r")\b", t)
         ),
         None,
     )
     figures = [f for f in FIGURES if re.search(f.words, t)]
     if group is not None:  # "customers per segment": the group's own word is not the figure
         figures = [f for f in figures if not re.fullmatch(f.words, group.label)] or figures
+        if figures and (orders_figure := from_orders(figures[0], group)):
+            figures = [orders_figure]  # the most specific figure, from the orders log
         figures = [f for f in figures if f.level in group.sql] or figures
-        if figures and figures[0].level not in group.sql and figures[0].label in FROM_ORDERS and "orders" in group.sql:
-            figures = [FROM_ORDERS[figures[0].label]]
     if not figures:
         return None
     figure = figures[0]
-    aggregate = next((a for pattern, a, _ in AGGREGATES if re.search(r"\b(?:" + pattern + r")\b", t)), figure.aggregate)
-    if (aggregate == "count" and figure.aggregate != "count") or figure.whole:
-        aggregate = figure.aggregate  # "how many orders per customer" is an average already
-    when = recency(t) if figure.level == "customers" else None
+    asked = next((a for pattern, a, _ in AGGREGATES if re.search(r"\b(?:" + pattern + r")\b", t)), None)
+    aggregate = aggregate_for(figure, asked)
+    when = filters.recency(t) if figure.level == "customers" else None
     return Question(figure, aggregate, group, when)
 
 
@@ -245,12 +233,24 @@ def analytics(req: Request) -> Plan:
             answer="I can answer questions like *average order value per segment*, *revenue by category*, "
             "*orders per month* or *how many customers per style*. Which figure, and grouped by what?"
         )
-    problem = unsupported(question, req.vocabulary())
+    if span := filters.period(req.text):
+        return Plan(answer=filters.period_refused(span, question.label))
+    vocabulary = req.vocabulary()
+    country = filters.place(req.text, vocabulary.categories + vocabulary.brands) if question.group is None else None
+    if country:  # "the typical basket in the UK": that country's row of the breakdown by country
+        question = grouped(question, next(g for g in GROUPS if g.label == "country"))
+    problem = unsupported(question, vocabulary)
     if problem:
         return Plan(answer=problem)
     if not req.done:
         return call("query_data", sql=question.sql())
-    return Plan(answer=describe(req, question))
+    return Plan(answer=describe_country(req, question, country) if country else describe(req, question))
+
+
+def grouped(question: Question, group: Group) -> Question:
+    """The question broken down by `group`; a customers' figure only the orders have per group comes from them."""
+    figure = from_orders(question.figure, group) or question.figure
+    return Question(figure, aggregate_for(figure, question.aggregate), group, question.when)
 
 
 def unsupported(question: Question, vocabulary: Vocabulary) -> str | None:
@@ -278,13 +278,7 @@ def describe(req: Request, question: Question) -> str:
     label = question.label
 
     def value(v: float | None) -> str:
-        if v is None:
-            return "not known"
-        if question.figure.money:
-            return format_money(v, req.vocabulary().currency)
-        if question.figure.label == "margin":
-            return f"{v:.0%}"
-        return f"{v:,.0f}" if float(v).is_integer() or abs(v) >= 100 else f"{v:,.1f}"
+        return formatted(question, v, req.vocabulary().currency)
 
     if question.group is None:
         return f"{label}: **{value(rows[0][label]) if rows else 'not known'}**."
@@ -308,6 +302,33 @@ def describe(req: Request, question: Question) -> str:
         f"{label} by {question.group.label}{whose}, {groups:,} {plural(question.group.label)}: highest is "
         f"{name(summary['_highest'])} at **{value(summary['_highest_value'])}**, lowest is "
         f"{name(summary['_lowest'])} at **{value(summary['_lowest_value'])}**."
+    )
+
+
+def formatted(question: Question, v: float | None, currency: str) -> str:
+    if v is None:
+        return "not known"
+    if question.figure.money:
+        return format_money(v, currency)
+    if question.figure.label == "margin":
+        return f"{v:.0%}"
+    return f"{v:,.0f}" if float(v).is_integer() or abs(v) >= 100 else f"{v:,.1f}"
+
+
+def describe_country(req: Request, question: Question, country: str) -> str:
+    """One country's figure, read from the breakdown by country; a country the orders never name is said so."""
+    step = req.done[-1]
+    if not step.ok:
+        return report(req)
+    rows = [r for r in step.records() if r.get("Country") is not None]
+    row = next((r for r in rows if filters.same_country(country, str(r["Country"]))), None)
+    if row is None:
+        named = ", ".join(sorted(str(r["Country"]) for r in rows)[:8]) or "none"
+        return f"Your orders log has no orders from {country}. The countries it has: {named}."
+    value = formatted(question, row[question.label], req.vocabulary().currency)
+    return (
+        f"{question.label} in {row['Country']}: **{value}** (from your orders log; "
+        f"{len(rows):,} {plural('country')} in all, the full breakdown is below)."
     )
 
 

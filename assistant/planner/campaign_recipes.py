@@ -18,19 +18,31 @@ from tools.catalog.audience import describe_exclusions
 _WORD = r"[A-Z][a-z'-]+"
 _TITLE = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?"
 NAMED = re.compile(  # "for Anna Kowalski", "as Anna would", "the version Anna gets", "what would Mr Jones get"
-    rf"\b{_TITLE} {_WORD}\b|\b(?i:as|for|would|does|version) ({_WORD}(?: {_WORD})?)\b"
+    rf"\b{_TITLE} {_WORD}\b|\b(?i:as|for|would|does|version|what|look to) ({_WORD}(?: {_WORD})?)\b"
     rf"|\b({_WORD})['’]s (?:version|email|inbox|copy|preview)\b"  # "Jamal's version"
 )
-SPOKEN = re.compile(  # in lower case: "as anna would", "would mr jones get", "preview for anna"
+SPOKEN = re.compile(  # in lower case: "as anna would", "would mr jones get", "preview for anna", "what anna would get"
     r"\b(?:as|would) ((?:(?:mr|mrs|ms|miss|dr)\.? )?[a-z][a-z'-]+) (?:would|get|gets|see|sees|receive)\b"
+    r"|\bwhat ((?:(?:mr|mrs|ms|miss|dr)\.? )?[a-z][a-z'-]+) (?:would|will) (?:get|see|receive)\b"
     r"|\bfor ((?:(?:mr|mrs|ms|miss|dr)\.? )?[a-z][a-z'-]+)\s*[?!.]*$",
     re.IGNORECASE,
+)
+SOMEONE_GETS = re.compile(  # "What Maria would get", "what would Mr Jones see", "Maria's inbox", "look to Maria"
+    rf"\b(?i:what) (?:would |will |does |did )?({_TITLE} {_WORD}|{_WORD}(?: {_WORD})?) "
+    r"(?:would |will )?(?:get|gets|see|sees|receive|receives)\b"
+    rf"|\b({_WORD})['’]s (?:version|email|inbox|copy|preview)\b|\blook (?:to|for) ({_WORD}(?: {_WORD})?)\b"
+    # in lower case only with "would": "what would maria see", "what maria would get" (not "what emails get opened")
+    r"|\b(?i:what (?:would|will) ([a-z][a-z'-]+) (?:get|see|receive)|what ([a-z][a-z'-]+) (?:would|will) "
+    r"(?:get|see|receive))\b"
 )
 NOT_NAMES = {
     "i", "a", "an", "the", "me", "us", "you", "it", "them", "him", "her", "this", "that", "customer", "customers",
     "variant", "version", "segment", "campaign", "everyone", "everybody", "someone", "somebody", "anyone", "one",
     "all", "random", "typical", "mobile", "desktop", "phone", "email", "now", "real", "approval", "review",
     "they", "we", "people", "shoppers", "recipients", "subscribers", "each", "some", "preview", "test",
+    "he", "she", "others", "other", "members", "buyers", "users", "folks", "clients", "readers", "else", "exactly",
+    "happens", "would", "will", "do", "does", "is", "was", "my", "our", "your", "their", "his", "its",
+    "products", "items", "emails", "segments", "groups", "campaigns", "orders", "variants", "versions", "nobody",
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "black", "cyber", "christmas",
     "easter", "summer", "winter", "spring", "autumn", "halloween", "valentine's", "mother's", "father's",
 }  # fmt: skip
@@ -49,6 +61,13 @@ def draft(req: Request) -> Plan:
             follow = "There are no segments yet, so it is for all customers (*segment customers* to aim it). " + follow
         return Plan(answer=report(req, follow))
     skus = products_meant(req)
+    if not skus and (wanted := products_about(req)):  # "about our new coats", with nothing in play: find them
+        found = req.last("find_products")
+        if found is None:
+            return call("find_products", **wanted, limit=3)
+        skus = list((found.result.get("data") or {}).get("skus") or [])
+        if not skus:
+            return Plan(answer=report(req, "Name other products, or *show all products* to pick from."))
     if not skus:
         return Plan(
             answer="Which products should the email feature? Find some first, e.g. *show our best-margin jackets*, "
@@ -86,6 +105,20 @@ def draft(req: Request) -> Plan:
     if tone := slots.tone(req.text):
         arguments["tone"] = tone
     return call("campaign_draft", **arguments)
+
+
+ABOUT = re.compile(r"\babout (?:our |the |my |some |a few )?(.+?)\s*(?:$|[?.!,]|\b(?:for|to|with|and)\b)")
+
+
+def products_about(req: Request) -> dict[str, Any] | None:
+    """The product search a draft names ("about our new coats": coats, newest first), if it names one."""
+    about = ABOUT.search(req.lower)
+    if about is None:
+        return None
+    wanted = slots.product_filters(f"find {about[1]}", req.vocabulary())
+    if not ({"search", "category", "brand"} & wanted.keys()):
+        return None
+    return wanted | ({"sort": "newest"} if re.search(r"\bnew\b", about[1]) else {})
 
 
 def campaign_action(name: str, follow: str, **extra: Any) -> Recipe:
@@ -167,11 +200,22 @@ def customer_named(req: Request) -> str | None:
     get" -> "Mr Jones", "preview for anna kowalski" -> no (two lower-case words are too often not a name).
 
     The tool looks the name up in the local database; the model only ever learns the customer's ID."""
-    segments = [n.lower() for n in (req.memory.segment_names or {}).values()]
-    for m in [*NAMED.finditer(req.text), *SPOKEN.finditer(req.text)]:
+    return _first_name_in([*NAMED.finditer(req.text), *SPOKEN.finditer(req.text)], req.memory.segment_names)
+
+
+def asks_what_someone_gets(text: str, segment_names: dict[int, str] | None = None) -> bool:
+    """ "What Maria would get", "what would Maria see", "what lands in Maria's inbox": a question about one
+    customer's email, so a preview for her (not a count of who would get it, nor products)."""
+    return _first_name_in(list(SOMEONE_GETS.finditer(text)), segment_names) is not None
+
+
+def _first_name_in(matches: list[re.Match[str]], segment_names: dict[int, str] | None) -> str | None:
+    """The first match that names a person: not an ordinary word ("they", "customers") nor a segment ("VIPs")."""
+    segments = [n.lower() for n in (segment_names or {}).values()]
+    for m in matches:
         name = next((g for g in m.groups() if g), m.group(0))
         words = re.sub(r"['’]s$", "", name).split()  # "Mrs Okafor's inbox" -> "Mrs Okafor"
-        if words[-1].lower() in NOT_NAMES:
+        if words and words[-1].lower() in NOT_NAMES:
             words = words[:-1]
         if not words or words[0].lower() in NOT_NAMES or any(s.startswith(name.lower()) for s in segments):
             continue
@@ -226,9 +270,11 @@ def send_count(req: Request) -> Plan:
         req.done = [s for s in req.done if s.name != "campaign_send"]
     elif req.last("campaign_reach") is None:  # "how many would get it": the count, for a draft too
         return campaign_action("campaign_reach", "")(req)
-    reached = (req.done[-1].result.get("data") or {}).get("would_send") if req.done else None
-    if reached == 0:
+    data = (req.done[-1].result.get("data") or {}) if req.done else {}
+    if data.get("would_send") == 0:
         return Plan(answer=report(req, "Nobody would get it now, so approving and sending it would send nothing."))
+    if data.get("status") == "approved":
+        return Plan(answer=report(req, "Say *send it* when you are ready; I will ask you to confirm first."))
     return Plan(answer=report(req, "When the copy is right, press **Approve** under the preview, then *send it*."))
 
 

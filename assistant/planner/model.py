@@ -127,6 +127,7 @@ def understood(
     `model` and `known` (the words of its training phrasings) default to the ones trained on every example."""
     names = list((segment_names or {}).values())
     vocabulary = known_words() if known is None else known
+    someone = campaign_recipes.asks_what_someone_gets(text, segment_names)  # before the case is lost
     text = spelled(text, vocabulary)
     words = normalise(text, names).split()
     if words and set(words) <= SMALL_TALK:
@@ -151,6 +152,8 @@ def understood(
         and VERSIONS.search(text)
     ):
         allowed.insert(0, ("campaign_versions", 1.0))
+    if someone and "preview" in [name for name, _ in allowed[:3]]:  # "what Maria would get": her email, for sure
+        allowed = [("preview", 1.0), *(reading for reading in allowed if reading[0] != "preview")]
     if allowed and allowed[0][0] == "smalltalk" and len(text.split()) > SMALL:
         allowed = allowed[1:]
     return allowed

@@ -15,7 +15,7 @@ from assistant.planner.memory import Plan, Request, Step, call
 from assistant.planner.recipes import recipe, report
 
 RISK_WORDS = (
-    r"churn|slipping|at risk|about to leave|laps(?:ing|ed)|drifting|losing|win.?back|leave us|dormant|inactive"
+    r"churn|slipping|at risk|about to leave|laps(?:e|es|ing|ed)|drifting|losing|win.?back|leave us|dormant|inactive"
     r"|gone quiet|stopped (?:buying|ordering|shopping)|haven'?t (?:bought|ordered|purchased|shopped|been back)"
 )
 
@@ -68,7 +68,9 @@ def outlook(req: Request) -> dict[str, Any]:
         arguments["sort"] = "value" if req.has(r"valu|worth|spend|big|best|most valuable|vip") else "risk"
     if m := re.search(r"(?:worth|value|spend\w*)\s+(?:over|above|more than|at least)\s+[€$£]?\s*(\d+)", req.lower):
         arguments["min_value"] = float(m.group(1))
-    if m := re.search(r"(?:next|within|in the next)\s+(\d+)\s+days", req.lower):
+    if "risk" in arguments:
+        pass  # "likely to churn soon": the time is the churn's, not a next order's (none is expected)
+    elif m := re.search(r"(?:next|within|in the next)\s+(\d+)\s+days", req.lower):
         arguments["due_within_days"] = int(m.group(1))
         arguments["sort"] = "next_order"
     elif req.has(r"next (?:month|few weeks)|soon|due|about to (?:order|buy)|ready to (?:order|buy)"):

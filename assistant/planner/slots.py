@@ -212,7 +212,7 @@ def _product_noun(text: str) -> str | None:
     m = re.search(
         r"\b(?:find|promote|show(?: me)?|search(?: for)?|browse|list|any|buy|want|like|need)\s+"
         r"(?:the\s+|our\s+|some\s+)?(?:new\s+)?([a-z][a-z -]*?[a-z])\s*"
-        r"(?:$|[?.!,]|\b(?:under|over|above|below|with|from|priced|costing|by)\b)",
+        r"(?:$|[?.!,]|\b(?:under|over|above|below|with|from|priced|costing|by|that|which|we|to)\b)",
         text,
     )
     if not m:

@@ -1,16 +1,20 @@
-"""Revisions told in words: the marketer's own point added as a line, and what a revision changed.
+"""Revisions told in words: the marketer's own point (or discount code) added as a line, and what a revision changed.
 
 Without a model, "mention free shipping over 60" cannot be woven into the copy, but it can be said:
 the point, in the marketer's words and cleaned like any copy (no markup, no links, no template code),
 goes into the body as its own short line just before the closing line (so just above the button).
+One sentence may give several instructions ("make it warmer and mention free returns"): `clauses` splits it
+before each new verb, so every instruction applies, and the point ends where the next instruction begins.
 Whoever wrote a revision, `describe_changes` says what a reader would see differ, or that nothing does.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
+from storage.errors import UserError
 from tools.campaigns.brief import VariantCopy
 from tools.campaigns.sanitise import safe_template, to_plain
 
@@ -32,6 +36,33 @@ _TAIL = re.compile(
 )
 _DANGLING = re.compile(r"(?:[\s,;:(-]+(?:see|at|on|via|visit|go to|here)?)+[.!]?\s*$", re.IGNORECASE)
 _SCOPE = re.compile(r"\s*\b(?:in|for|to) (?:variant|version|option) [a-e]\b", re.IGNORECASE)
+
+# A new instruction starts after a comma, "and", "then" or "also" with a verb of its own: "warmer and mention ...".
+_VERB = (
+    r"(?:make|add|mention|say|state|note|stress|highlight|point out|include|remove|drop|lose|cut|trim|shorten"
+    r"|lengthen|expand|use|put|set|change|swap|give|tell|remind|let|insert|throw in|personali[sz]e|turn|go)"
+)
+_NEXT = re.compile(
+    rf"(?:\s*[,;&]\s*|[.!]\s+|\s+(?:and|then|also|plus)\s+)(?:(?:and|then|also|plus|please|pls|maybe|just)\s+)*"
+    rf"(?={_VERB}\b)",
+    re.IGNORECASE,
+)
+_QUOTES = re.compile(r"[\"“][^\"“”]*[\"”]")
+
+
+def clauses(instruction: str, understood: Callable[[str], bool]) -> list[str]:
+    """The instructions in one sentence, in order: "make it warmer and mention free returns" -> both. A part not
+    understood on its own stays with the one before ("mention free shipping and make returns easy" is one
+    point); nothing inside quotes is split (a subject line in quotes is one)."""
+    quoted = [m.span() for m in _QUOTES.finditer(instruction)]
+    cuts = [m for m in _NEXT.finditer(instruction) if not any(a < m.start() < b for a, b in quoted)]
+    parts: list[tuple[int, int | None]] = []
+    for start, end in zip([0] + [m.end() for m in cuts], [m.start() for m in cuts] + [None], strict=True):
+        if parts and not understood(instruction[start:end]):
+            parts[-1] = (parts[-1][0], end)
+        else:
+            parts.append((start, end))
+    return [instruction[start:end].strip() for start, end in parts]
 
 
 def point_line(instruction: str) -> str | None:
@@ -68,17 +99,44 @@ def with_point(variant: dict[str, Any], line: str) -> dict[str, Any]:
     return checked | {k: variant[k] for k in ("variant", "angle", "tone") if k in variant}
 
 
+# A code the marketer set up in the shop: in capitals (SPRING20) or in quotes. Copy never invents one.
+_CODE = re.compile(r"\bcode\b\W{0,3}?(?:[\"“']([A-Za-z0-9_-]{3,24})[\"”']|([A-Z0-9][A-Z0-9_-]{2,23})\b)")
+_CODE_ASKED = re.compile(r"\b(add|include|mention|with)\b.*\bcode\b", re.IGNORECASE)
+_OFFER = re.compile(r"(\d{1,2}(?:[.,]\d+)?\s?%|[£$€]\s?\d+(?:[.,]\d{2})?)\s*off\b", re.IGNORECASE)
+CODE_LINE = "Use code <b>{code}</b> at checkout{offer}."
+IS_CODE_LINE = re.compile(r"^Use code <b>")
+
+
+def code_line(instruction: str) -> str | None:
+    """The body line for a discount code the instruction gives, None if it asks for none; a UserError
+    when it asks for a code without saying which (a code must exist in the shop: copy cannot make one up)."""
+    match = _CODE.search(instruction)
+    if match is None:
+        if _CODE_ASKED.search(instruction):
+            raise UserError(
+                "Which discount code? I can only add one you have set up in your shop.",
+                hint="Give it in capitals or quotes, with the offer if you like: add the code SPRING20 for 10% off.",
+            )
+        return None
+    offer = _OFFER.search(instruction)
+    return CODE_LINE.format(code=match.group(1) or match.group(2), offer=f" for {offer.group(1)} off" if offer else "")
+
+
 FIELDS = [("subject", "subject line"), ("preheader", "preview text"), ("cta_text", "button")]
 
 
-def describe_changes(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> str | None:
-    """What a reader would see differ between two versions, in words; None when nothing does."""
+def describe_changes(
+    before: list[dict[str, Any]], after: list[dict[str, Any]], asked_tone: str | None = None
+) -> str | None:
+    """What a reader would see differ between two versions, in words; None when nothing does. A tone asked for
+    that every variant had already ("warmer" for friendly copy) is said, so the ask is not silently dropped."""
     pairs = list(zip(before, after, strict=False))
     changed = [(b, a) for b, a in pairs if _visible(b) != _visible(a)]
     if not changed:
         return None
     parts = []
     tones = {a.get("tone") for b, a in changed if a.get("tone") != b.get("tone")}
+    retoned = bool(tones)
     if len(tones) == 1 and None not in tones:
         parts.append(f"the tone is now {tones.pop()}")
     for key, words in FIELDS:
@@ -87,9 +145,11 @@ def describe_changes(before: list[dict[str, Any]], after: list[dict[str, Any]]) 
             parts.append(f"new {words}{'s' if n > 1 and words != 'preview text' else ''}")
     added = [[x for x in a["blocks"] if x not in b["blocks"]] for b, a in changed]
     removed = [[x for x in b["blocks"] if x not in a["blocks"]] for b, a in changed]
-    common = [line for line in added[0] if all(line in more for more in added)]
-    if len(common) == 1 and not any(removed):
-        parts.append(f"added the line “{to_plain(common[0])}” before the closing line")
+    inserted = [_inserted(b["blocks"], a["blocks"]) for b, a in changed]
+    if all(inserted) and len({line for line, _ in inserted}) == 1:  # one new line, the same in every variant
+        parts.append(f"added the line “{to_plain(inserted[0][0])}” before the closing line")
+        if any(rest for _, rest in inserted) and not retoned:  # a new tone explains its own opener and close
+            parts.append("reworded body text")
     elif any(added) or any(removed):
         longer = sum(len(a["blocks"]) for _, a in changed) - sum(len(b["blocks"]) for b, _ in changed)
         parts.append("a longer body" if longer > 0 else "a shorter body" if longer < 0 else "reworded body text")
@@ -98,7 +158,23 @@ def describe_changes(before: list[dict[str, Any]], after: list[dict[str, Any]]) 
         if len(changed) == len(pairs) and len(pairs) > 1
         else "in variant " + ", ".join(a["variant"] for _, a in changed)
     )
-    return f"{_join(parts)} {which}" if parts else f"reworded {which}"
+    kept = asked_tone and all(b.get("tone") == a.get("tone") == asked_tone for b, a in pairs)
+    told = f"{_join(parts)} {which}" if parts else f"reworded {which}"
+    return f"{told}; the tone was {asked_tone} already" if kept else told
+
+
+def _inserted(before: list[str], after: list[str]) -> tuple[str, int] | None:
+    """The one line `after` adds to `before` (None unless it is one longer): the new line whose removal leaves
+    the fewest other lines changed, and how many those are (a new tone also swaps the opener and close)."""
+    if len(after) != len(before) + 1:
+        return None
+    ranked = []
+    for i, line in enumerate(after):
+        if line not in before:
+            rest = [*after[:i], *after[i + 1 :]]
+            ranked.append((sum(x != y for x, y in zip(before, rest, strict=True)), i == len(before), line))
+    fewest, _, line = min(ranked, default=(0, False, None))  # on a tie, not the close: a line goes in above it
+    return (line, fewest) if line is not None else None
 
 
 def _visible(variant: dict[str, Any]) -> tuple[Any, ...]:

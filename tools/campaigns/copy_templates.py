@@ -12,7 +12,7 @@ from typing import Any
 
 from storage.errors import UserError
 from tools.campaigns.brief import ANGLES, LABELS, CopyBrief, VariantCopy, truncate
-from tools.campaigns.copy_points import point_line, with_point
+from tools.campaigns.copy_points import IS_CODE_LINE, clauses, code_line, point_line, with_point
 
 # -- templates -----------------------------------------------------------------------------------
 TONE_ALIASES = {
@@ -263,14 +263,8 @@ OFFLINE_HINT = (
     "add or remove emoji; add the first name to the subject; make the subject a question; "
     "add a discount code you have set up in your shop "
     "(add the code SPRING20 for 10% off); add a line in your words (mention free shipping over 60); "
-    "all for one variant if you name it (variant B)."
+    "several in one sentence (make it warmer and mention free returns); all for one variant if you name it (variant B)."
 )
-# A code the marketer set up in the shop: in capitals (SPRING20) or in quotes. Copy never invents one.
-_CODE = re.compile(r"\bcode\b\W{0,3}?(?:[\"“']([A-Za-z0-9_-]{3,24})[\"”']|([A-Z0-9][A-Z0-9_-]{2,23})\b)")
-_CODE_ASKED = re.compile(r"\b(add|include|mention|with)\b.*\bcode\b", re.IGNORECASE)
-_OFFER = re.compile(r"(\d{1,2}(?:[.,]\d+)?\s?%|[£$€]\s?\d+(?:[.,]\d{2})?)\s*off\b", re.IGNORECASE)
-CODE_LINE = "Use code <b>{code}</b> at checkout{offer}."
-_IS_CODE_LINE = re.compile(r"^Use code <b>")
 _EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\u2b50\u23f3\u231b]\ufe0f?")
 _SHORTER = re.compile(
     r"\b(short|shorter|shorten|concise|brief|briefer|less text|too long|trim|tighter|punchy|punchier|snappy|snappier"
@@ -280,15 +274,27 @@ _QUOTED = re.compile(r"(subject|preheader|button|cta|call to action)\b[^\"“”
 
 
 def template_revision(brief: CopyBrief, current: list[dict[str, Any]], instruction: str) -> list[dict[str, Any]]:
-    """Apply an instruction deterministically; a UserError says what works offline when nothing matched."""
+    """Apply every instruction the sentence gives ("warmer and mention free returns"), in order, deterministically;
+    a variant named anywhere in it scopes them all. A UserError says what works offline when none is understood."""
+    scope = set(re.findall(r"\b(?:variant|version|option)\s+([a-e])\b", instruction.lower()))
+    revised = None
+    parts = clauses(instruction, lambda part: _revise_one(brief, current, part, scope) is not None)
+    for part in sorted(parts, key=lambda part: bool(_QUOTED.search(part))):  # words in quotes win over a new tone
+        revised = _revise_one(brief, revised or current, part, scope) or revised
+    if revised is None:
+        raise UserError(f"I could not apply “{instruction}” without a model.", hint=OFFLINE_HINT)
+    return revised
+
+
+def _revise_one(brief: CopyBrief, current: list[dict[str, Any]], instruction: str, scope: set[str]) -> list | None:
+    """One instruction applied to every variant in scope; None when it is not one understood offline."""
     text = instruction.lower()
-    scope = set(re.findall(r"\b(?:variant|version|option)\s+([a-e])\b", text))
     targets_subject = "subject" in text
     targets_button = any(w in text for w in ("button", "cta", "call to action"))
     tone = tone_of(text)
     quoted = [(m.group(1).lower(), m.group(2).strip()) for m in _QUOTED.finditer(instruction)]
     say = _stock_honest(brief)
-    code_line = _code_line(instruction)
+    added_code = code_line(instruction)
     changed = False
     revised = []
     for i, old in enumerate(current):
@@ -314,7 +320,7 @@ def template_revision(brief: CopyBrief, current: list[dict[str, Any]], instructi
                 variant["subject"] = _short_subject(variant["subject"])
             else:
                 first, rest = variant["blocks"][:2], variant["blocks"][2:]
-                variant["blocks"] = [_first_sentence(b) for b in first] + [b for b in rest if _IS_CODE_LINE.match(b)]
+                variant["blocks"] = [_first_sentence(b) for b in first] + [b for b in rest if IS_CODE_LINE.match(b)]
                 variant["preheader"] = _first_sentence(variant.get("preheader", ""))
             changed = True
         if re.search(r"\b(longer|more detail|more details|expand|elaborate)\b", text):
@@ -334,9 +340,9 @@ def template_revision(brief: CopyBrief, current: list[dict[str, Any]], instructi
             if "{{ first_name }}" not in variant["subject"]:  # already there: "unchanged", not "could not apply"
                 variant["subject"] = "{{ first_name }}, " + variant["subject"][:1].lower() + variant["subject"][1:]
             changed = True
-        if code_line:
-            blocks = [b for b in variant["blocks"] if not _IS_CODE_LINE.match(b)]
-            variant["blocks"] = [*blocks[:-1], code_line, *blocks[-1:]]  # before the closing line
+        if added_code:
+            blocks = [b for b in variant["blocks"] if not IS_CODE_LINE.match(b)]
+            variant["blocks"] = [*blocks[:-1], added_code, *blocks[-1:]]  # before the closing line
             changed = True
         for field, value in quoted:
             key = {"subject": "subject", "preheader": "preheader"}.get(field, "cta_text")
@@ -345,24 +351,7 @@ def template_revision(brief: CopyBrief, current: list[dict[str, Any]], instructi
         revised.append(VariantCopy.model_validate(variant).model_dump() | _extras(variant))
     if not changed and (line := point_line(instruction)):  # "mention free shipping over 60": their own words
         return [v if scope and v["variant"].lower() not in scope else with_point(v, line) for v in current]
-    if not changed:
-        raise UserError(f"I could not apply “{instruction}” without a model.", hint=OFFLINE_HINT)
-    return revised
-
-
-def _code_line(instruction: str) -> str | None:
-    """The body line for a discount code the instruction gives, None if it asks for none; a UserError
-    when it asks for a code without saying which (a code must exist in the shop: copy cannot make one up)."""
-    match = _CODE.search(instruction)
-    if match is None:
-        if _CODE_ASKED.search(instruction):
-            raise UserError(
-                "Which discount code? I can only add one you have set up in your shop.",
-                hint="Give it in capitals or quotes, with the offer if you like: add the code SPRING20 for 10% off.",
-            )
-        return None
-    offer = _OFFER.search(instruction)
-    return CODE_LINE.format(code=match.group(1) or match.group(2), offer=f" for {offer.group(1)} off" if offer else "")
+    return revised if changed else None
 
 
 def _extras(variant: dict[str, Any]) -> dict[str, Any]:

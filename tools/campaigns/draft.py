@@ -24,7 +24,7 @@ from storage.errors import UserError
 from storage.segments import active_run_id, require_active_run
 from tools.campaigns.brief import Copy, audience_for, brief_for, default_name, outlook_for
 from tools.campaigns.copy_points import describe_changes
-from tools.campaigns.copy_templates import OFFLINE_HINT
+from tools.campaigns.copy_templates import OFFLINE_HINT, tone_of
 from tools.campaigns.copywriting import revise_copy, write_copy
 from tools.campaigns.preview_customer import PreviewCustomer, recommended_for
 from tools.campaigns.render import CampaignRenderer, Recipient
@@ -141,7 +141,8 @@ def campaign_revise(ctx: ToolContext, args: ReviseArgs) -> ToolResult:
         return _new_version(ctx, campaign, latest + 1, copy, args.instruction, older, changes)
     brief = brief_for(ctx.db, skus, audience, None, outlook)
     copy = revise_copy(ctx, brief, _variants(previous), args.instruction)
-    changes = describe_changes(_variants(previous), copy.variants)
+    asked_tone = tone_of(args.instruction) if copy.author == "template" else None  # a model may reword in tone
+    changes = describe_changes(_variants(previous), copy.variants, asked_tone)
     if changes is None:  # an identical version would only look like progress
         raise UserError(
             f"Campaign {args.campaign_id} is unchanged: version {latest} already reads that way, so "
@@ -250,7 +251,16 @@ def campaign_approve(ctx: ToolContext, args: ApproveArgs) -> ToolResult:
 
 @tool(cli="campaign reject")
 def campaign_reject(ctx: ToolContext, args: RejectArgs) -> ToolResult:
-    """Discard a draft (or an approved campaign not yet sending): it is cancelled and can no longer be sent."""
+    """Discard a draft (or an approved campaign not yet sending): it is cancelled and can no longer be sent.
+
+    Asked for by the assistant, it waits for the person's Confirm: a discarded campaign cannot come back
+    ("scrap it" may have meant the last change, not the whole campaign)."""
+    campaign = _editable(ctx.db, args.campaign_id, "reject")
+    approved = " It is approved, and" if campaign["status"] == CampaignStatus.APPROVED else " It"
+    ctx.ask_first(
+        f"Discard campaign {args.campaign_id} (“{campaign['name']}”) for good?{approved} could not be sent or "
+        "edited afterwards."
+    )
     with ctx.db.transaction() as con:
         _editable(ctx.db, args.campaign_id, "reject")
         campaigns.move(con, args.campaign_id, CampaignStatus.CANCELLED)

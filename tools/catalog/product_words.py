@@ -78,3 +78,10 @@ def product_names(db: Database, skus: list[str]) -> str:
     if len(names) > NAMES_SHOWN:
         return ", ".join(names[:NAMES_SHOWN]) + f" and {len(names) - NAMES_SHOWN} more"
     return _either(names, "and") if names else ""
+
+
+def top_sellers(rows: list[dict[str, Any]], shown: int = 3) -> str:
+    """The best sellers named in the answer, with the units each sold ("Top sellers: Storm Trench (120 sold)")."""
+    sold = [r for r in rows[:shown] if r.get("units_sold") == r.get("units_sold") and (r.get("units_sold") or 0) > 0]
+    picks = "; ".join(f"{r.get('name') or r['sku']} ({int(r['units_sold']):,} sold)" for r in sold)
+    return f" Top sellers: {picks}." if picks else ""

@@ -19,7 +19,7 @@ from storage.errors import UserError
 from storage.shop import get_currency
 from tools.catalog import promote
 from tools.catalog.audience import require_products
-from tools.catalog.product_words import product_names, search_words
+from tools.catalog.product_words import product_names, search_words, top_sellers
 from tools.context import CHAT_SHORTLIST_PREFIX, DEFAULT_SHORTLIST, ToolContext
 from tools.registry import Positional, tool
 from tools.results import Table, ToolResult
@@ -180,6 +180,8 @@ def find_products(ctx: ToolContext, args: ProductFilter) -> ToolResult:
         rows = page.to_dict("records")
         page["why"] = [promote.why(r, known) for r in rows]
         note = promote.pitch(rows, known) + note
+    elif args.sort == "best_selling" and args.offset == 0:
+        note = top_sellers(page.to_dict("records")) + note
     first, last = args.offset + 1, args.offset + len(page)
     return ToolResult(
         summary=search_words(args, total, first, last, get_currency(ctx.db)) + note,

@@ -1,0 +1,103 @@
+"""The filters an analytic question asks for: how recently customers bought (applied as a WHERE on
+the customers' recency), and one country or a period, which the templates cannot apply as a WHERE.
+
+Answering "the typical basket in the UK" or "how much did we sell last year" over every country and
+every year would be silently wrong. A country is answered from the breakdown by country (its row is
+looked up in the result, so nothing the user typed reaches the SQL); a period is refused with the
+reason and what to ask instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.planner import slots
+
+# What people call a country, as the orders logs name it (the UCI log: "United Kingdom", "USA", "EIRE").
+ALIASES = {
+    "united kingdom": r"uk|u\.k\.|britain|great britain|england|the united kingdom|united kingdom",
+    "usa": r"us|u\.s\.|usa|america|the states|united states",
+    "eire": r"ireland|eire",
+}
+# A capitalised name ("France", "Saudi Arabia"), or a known alias in any case ("the uk").
+PLACE = re.compile(
+    r"\b(?:in|from|for) (?:the )?(?P<place>(?i:" + "|".join(ALIASES.values()) + r")|[A-Z][a-z]+(?: [A-Z][a-z]+)?)\b"
+)
+PERIOD = re.compile(
+    r"\b(?:last|this|previous|past) (?:year|month|quarter|week|christmas|summer|winter|spring|autumn|season)\b"
+    r"|\b(?:in|during|for|since) (?:19|20)\d\d\b|\byesterday\b|\btoday\b|\bytd\b|\byear to date\b"
+    r"|\bsince (?:january|february|march|april|may|june|july|august|september|october|november|december)\b",
+    re.I,
+)
+NOT_PLACES = ["the", "i", "we", "my", "our", "segment", "group", "total", "stock", "store", "shop", "email"]
+
+
+def place(text: str, not_places: list[str]) -> str | None:
+    """The country a question names ("in the UK", "from France"), as typed; None when it names none.
+    `not_places`: the shop's own words that are no country (its categories and brands: "in Outerwear")."""
+    known = {w.lower() for w in [*NOT_PLACES, *not_places]}
+    for match in PLACE.finditer(text):
+        if match["place"].lower() not in known:
+            return match["place"]
+    return None
+
+
+def same_country(asked: str, recorded: str) -> bool:
+    """Whether a country as typed ("the UK") is the one an orders log records ("United Kingdom")."""
+    asked, recorded = re.sub(r"^the ", "", asked.lower().strip()), recorded.lower().strip()
+    if asked == recorded:
+        return True
+    return any(recorded == name and re.fullmatch(words, asked) for name, words in ALIASES.items()) or any(
+        re.fullmatch(words, asked) and re.fullmatch(words, recorded) for words in ALIASES.values()
+    )
+
+
+def period(text: str) -> str | None:
+    """The period a question limits itself to ("last year", "in 2011"), as typed; None when it names none."""
+    match = PERIOD.search(text)
+    return match.group(0) if match else None
+
+
+def period_refused(span: str, label: str) -> str:
+    return (
+        f"I cannot limit {label.lower()} to a period (“{span}”) yet, and over all your orders it would be a "
+        "different figure. Ask per month instead, e.g. *revenue per month* or *orders per month*, and read "
+        "the months you need."
+    )
+
+
+# "customers who haven't ordered in 6 months", "bought in the last 30 days": a filter on the customers' recency.
+UNITS = {"day": 1, "week": 7, "month": 30, "year": 365}
+_SINCE = r"(?:ordered|bought|purchased|shopped|been back)(?: anything)?"
+_SPAN = (
+    r"(?:the )?(?:last |past )?(?P<n>\d+|a|an|one|two|three|four|five|six|nine|twelve)"
+    r" (?P<unit>day|week|month|year)s?"
+)
+_NOT = r"(?:haven'?t|have not|hasn'?t|has not|not|didn'?t|did not|no longer)"
+LAPSED = re.compile(rf"\b{_NOT} {_SINCE} (?:in|for|since) {_SPAN}")
+RECENT = re.compile(rf"\b{_SINCE} (?:in|within|during) {_SPAN}")
+
+
+@dataclass(frozen=True)
+class Recency:
+    days: int
+    lapsed: bool  # not bought in that time (else: bought in it)
+
+    @property
+    def sql(self) -> str:
+        return f"b.days_since_last_purchase {'>' if self.lapsed else '<='} {self.days}"
+
+    def words(self, span: str) -> str:
+        return f"who {'have not bought' if self.lapsed else 'bought'} in the last {span}"
+
+
+def recency(text: str) -> tuple[Recency, str] | None:
+    """The recency filter a question asks for, with its span in words ("6 months"), if any."""
+    match = LAPSED.search(text) or RECENT.search(text)
+    if match is None:
+        return None
+    n = match["n"]
+    count = int(n) if n.isdigit() else slots.NUMBER_WORDS.get(n, 1)
+    unit = match["unit"]
+    return Recency(count * UNITS[unit], match.re is LAPSED), (f"{count} {unit}s" if count != 1 else unit)

@@ -1,0 +1,52 @@
+"""Which country or period an analytic question names (assistant/planner/analytics_filters.py)."""
+
+import pytest
+
+from assistant.planner.analytics_filters import period, place, same_country
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("what's the typical basket in the UK", "UK"),
+        ("average order value in the uk", "uk"),
+        ("revenue from Germany", "Germany"),
+        ("orders from Saudi Arabia", "Saudi Arabia"),
+        ("total revenue in Outerwear", None),  # one of the shop's categories
+        ("average order value per segment", None),
+        ("how many customers in segment 2", None),
+    ],
+)
+def test_a_country_is_found_and_the_shops_own_words_are_not_one(text, found):
+    assert place(text, ["Outerwear", "Northlane"]) == found
+
+
+@pytest.mark.parametrize(
+    ("asked", "recorded", "same"),
+    [
+        ("UK", "United Kingdom", True),
+        ("the uk", "United Kingdom", True),
+        ("Britain", "United Kingdom", True),
+        ("Ireland", "EIRE", True),
+        ("USA", "United States", True),
+        ("France", "france", True),
+        ("UK", "Ukraine", False),
+        ("France", "Germany", False),
+    ],
+)
+def test_a_country_as_typed_is_the_one_the_orders_log_records(asked, recorded, same):
+    assert same_country(asked, recorded) is same
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("how much did we sell last year", "last year"),
+        ("revenue in 2011", "in 2011"),
+        ("orders since March", "since March"),
+        ("average order value per segment", None),
+        ("how many customers have not bought in 6 months", None),  # a recency filter, which is applied
+    ],
+)
+def test_a_period_is_found(text, span):
+    assert period(text) == span
