@@ -115,3 +115,13 @@ def test_how_the_segments_differ_lists_them(text):
 def test_the_difference_between_two_versions_is_still_about_the_campaign():
     readings = understood("what's the difference between version 1 and 2")
     assert readings[0][0] != "segment_list", readings[:3]
+
+
+def test_no_question_when_both_likely_readings_answer_with_the_same_breakdown():
+    """ "which category makes the most money": best customers or a question of the data, both a breakdown."""
+    from assistant.planner.model import same_answer
+
+    readings = [("best_customers", 0.46), ("analytics", 0.35), ("find_products", 0.14)]
+    assert same_answer("which category makes the most money", readings)
+    assert not same_answer("who are my best customers", readings)
+    assert not same_answer("which category makes the most money", [("find_products", 0.46), ("analytics", 0.35)])

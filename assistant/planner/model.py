@@ -89,7 +89,7 @@ def choose(req: Request) -> Plan:
         readings = understood(req.text, req.segment_names)
         if not readings or readings[0][1] < LOST:
             return Plan(answer=help_text(f"I could not work out what to do with “{req.text.strip()[:80]}”. "))
-        if unsure(readings) and not req.done:
+        if unsure(readings) and not req.done and not same_answer(req.text, readings):
             return clarify(req.text, [name for name, _ in readings[:3]])
         intent = intents()[readings[0][0]]
     return RECIPES[intent.recipe](req)
@@ -100,6 +100,14 @@ def unsure(readings: list[tuple[str, float]]) -> bool:
     first = readings[0][1]
     second = readings[1][1] if len(readings) > 1 else 0.0
     return first < SURE or (first < 0.5 and first - second < CLOSE)
+
+
+def same_answer(text: str, readings: list[tuple[str, float]]) -> bool:
+    """Whether the two likeliest readings would answer alike, so asking which is meant helps no one: "which
+    category makes the most money" is a breakdown both as best customers and as a question of the data."""
+    top = {name for name, _ in readings[:2]}
+    question = analytics.understand(text) if top == {"best_customers", "analytics"} else None
+    return question is not None and question.group is not None
 
 
 def spelled(text: str, vocabulary: frozenset[str]) -> str:
