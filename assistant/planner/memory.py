@@ -70,12 +70,14 @@ class Memory:
     search: dict[str, Any] | None = None  # the last product search's arguments, for "next page"
     segment: int | None = None  # "that group"
     segment_names: dict[int, str] = field(default_factory=dict)  # "the VIPs"
+    segments: list[int] = field(default_factory=list)  # the last segment table's numbers, in its order
     customers: list[str] = field(default_factory=list)  # the last ranking's customer IDs, in order
     outlook: dict[str, Any] = field(default_factory=dict)  # who the last predicted customers were: risk, value, due
     suggested: str | None = None  # the next step the last answer suggested: what "yes" or "do it" means
     shown: str | None = None  # what the last table was about: products / segments / customers / campaign
     last_tool: str | None = None  # the tool of the last step that worked
     upload: dict[str, Any] | None = None  # the last import: file name, kind, failed, what it said
+    checked: dict[str, Any] | None = None  # the last data check since the last import or generation: its result
 
     def learn(self, step: Step) -> None:
         args, data = step.arguments, step.result.get("data") or {}
@@ -88,6 +90,10 @@ class Memory:
             self.upload = {"name": name, "kind": args.get("kind"), "failed": not step.ok, "said": said}
         if not step.ok:
             return
+        if step.name == "validate_data":
+            self.checked = step.result
+        elif step.name in ("import_data", "generate_demo_data"):  # new data: not checked yet
+            self.checked = None
         previous, self.last_tool = self.last_tool, step.name
         if step.name.startswith("campaign_"):
             self.shown = "campaign"
@@ -117,12 +123,15 @@ class Memory:
             self.shown = "segments"
             if len(numbers) == 1:
                 self.segment = numbers[0]
+            else:  # "the second audience", "the last one": counted in the order listed
+                self.segments = numbers
         if step.name == "segment_rename":
             self.segment_names[int(args["segment"])] = str(args.get("name"))
         if isinstance(args.get("segment"), int):
             self.segment = args["segment"]
         elif step.name == "match_segments" and step.rows("segment"):
-            self.segment = int(step.rows("segment")[0])  # the best fit comes first
+            self.segments = [int(n) for n in step.rows("segment")]
+            self.segment = self.segments[0]  # the best fit comes first
             self.shown = "segments"
 
 
@@ -188,6 +197,7 @@ def read_request(messages: list[dict[str, Any]]) -> Request:
         elif message["role"] == "user" and (m := NOTE_UPLOAD.match(str(message["content"]))):
             memory.upload = {"name": m["name"].strip("'\""), "kind": m["kind"], "failed": bool(m["failed"]),
                              "said": m["said"]}  # fmt: skip
+            memory.checked = memory.checked if m["failed"] else None  # an upload that worked: new data to check
 
     text = str(messages[last_user]["content"] or "") if last_user >= 0 else ""
     chosen = None

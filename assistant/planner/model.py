@@ -64,6 +64,13 @@ BARE_PICK = re.compile(
     r"\s*)?(?:one|two|three|four|five|six|\d+|second|third|fourth|fifth)?(?: ones?)?(?: of (?:those|them|these))?"
     r"(?:,? please| pls)?[.!]?"
 )
+# Right after a segment table, a bare place ("the second one", "and the last?") is that segment.
+BARE_SEGMENT = re.compile(
+    r"(?:(?:and|ok|okay|then|what about|how about|tell me (?:more )?about|more about|describe|show(?: me)?|open"
+    r"|what'?s in|who'?s in|who are) )?(?:the )?"
+    r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|1st|2nd|3rd|4th|5th|last)"
+    r"(?: one)?(?:,? please| pls)?[.!?]*"
+)
 SMALL = 5  # words: small talk is short ("ok", "thanks a lot"); "ok, send it now" is a request
 
 
@@ -77,11 +84,13 @@ def choose(req: Request) -> Plan:
     text = req.text.strip().lower()
     if intent is None and req.memory.shown == "products" and BARE_PICK.fullmatch(text) and len(text.split()) > 1:
         intent = intents()["shortlist_add"]
+    if intent is None and req.memory.shown == "segments" and BARE_SEGMENT.fullmatch(text):
+        intent = intents()["segment_show"]
     if intent is None:
         readings = understood(req.text, req.segment_names)
         if not readings or readings[0][1] < LOST:
             return Plan(answer=help_text(f"I could not work out what to do with “{req.text.strip()[:80]}”. "))
-        if unsure(readings) and not req.done:
+        if unsure(readings) and not req.done and not same_answer(req.text, readings):
             return clarify(req.text, [name for name, _ in readings[:3]])
         intent = intents()[readings[0][0]]
     return RECIPES[intent.recipe](req)
@@ -92,6 +101,14 @@ def unsure(readings: list[tuple[str, float]]) -> bool:
     first = readings[0][1]
     second = readings[1][1] if len(readings) > 1 else 0.0
     return first < SURE or (first < 0.5 and first - second < CLOSE)
+
+
+def same_answer(text: str, readings: list[tuple[str, float]]) -> bool:
+    """Whether the two likeliest readings would answer alike, so asking which is meant helps no one: "which
+    category makes the most money" is a breakdown both as best customers and as a question of the data."""
+    top = {name for name, _ in readings[:2]}
+    question = analytics.understand(text) if top == {"best_customers", "analytics"} else None
+    return question is not None and question.group is not None
 
 
 def spelled(text: str, vocabulary: frozenset[str]) -> str:

@@ -130,8 +130,16 @@ def fix(req: Request) -> Plan:
 def data_issues(req: Request) -> Plan:
     """The issues recorded; with none, what actually happened to the last upload ("why did that fail?")."""
     follow = "Say *fix the data* to repair what is safe, or *check the data* again."
-    step, upload = req.last("list_data_issues"), req.memory.upload
-    if step is None or not step.ok or (step.result.get("data") or {}).get("total") or upload is None:
+    step, upload, checked = req.last("list_data_issues"), req.memory.upload, req.memory.checked
+    recorded = step is None or not step.ok or (step.result.get("data") or {}).get("total")
+    if not recorded and upload is None and (checked is None or req.last("validate_data")):  # nothing checked it yet
+        return unchecked(req)
+    if not recorded and upload is None and (found := _found(checked)):
+        return Plan(
+            answer=f"No data issues are recorded, but the last check found {found}: they are only recorded when "
+            "you say *fix the data*, which repairs what is safe and sets the rest aside."
+        )
+    if recorded or upload is None:
         return once(req, "list_data_issues", follow)
     if upload["failed"]:
         return Plan(answer=f"The last upload, {upload['name']}, failed. {upload['said']}")
@@ -142,6 +150,33 @@ def data_issues(req: Request) -> Plan:
             "data issues are recorded. Next: *check the data*."
         )
     return Plan(answer=f"No data issues are recorded. The last import, {upload['name']}: {upload['said']}")
+
+
+def unchecked(req: Request) -> Plan:
+    """No issues are recorded, and nothing in this chat has checked the data since it came in (a check without
+    fix records nothing, so the database cannot tell): check it now, read-only, and answer with what it found."""
+    check = req.last("validate_data")
+    if check is None:
+        return call("validate_data")
+    if not check.ok:
+        return Plan(answer=report(Request(req.text, req.memory, [check])))
+    follow = (
+        "Say *fix the data* to repair what is safe and set the rest aside."
+        if _found(check.result)
+        else "Next: *segment customers*."
+    )
+    return Plan(
+        answer="No data issues are recorded, and the data had not been checked in this chat, so I checked it now "
+        "(read-only: nothing was changed). "
+        f"{plain(check.result.get('summary') or '')}\n\n{follow}"
+    )
+
+
+def _found(check: dict[str, Any] | None) -> str | None:
+    """What a data check found, in its own words ("unusual spenders (...) (2)"); None when it found nothing."""
+    summary = plain((check or {}).get("summary") or "")
+    found = re.search(r": found (.+?)\.(?: |$)", summary)
+    return found[1] if found else None
 
 
 # -- segments --------------------------------------------------------------------------------------
@@ -192,9 +227,20 @@ def segment_compare(req: Request) -> Plan:
     return Plan(answer=report(req, follow))
 
 
+# "what's the difference between them", "how do the groups differ", "compare the segments": what sets each apart
+DIFFER = r"differ|difference|apart|separat|distinguish|compar|contrast|\bvs\b|versus"
+
+
 @recipe("segment_list")
 def segment_list(req: Request) -> Plan:
-    return once(req, "segment_list", "Ask about one, e.g. *what's in group 1*, or *call group 1 Loyalists*.")
+    follow = "Ask about one, e.g. *what's in group 1*, or *call group 1 Loyalists*."
+    listed = req.last("segment_list")
+    data = (listed.result.get("data") or {}) if listed and listed.ok else {}
+    segments = [s for s in data.get("segments") or [] if s.get("description")]
+    if not segments or not req.has(DIFFER):
+        return once(req, "segment_list", follow)
+    apart = "\n".join(f"- **{s['segment']}. {s['name']}**: {plain(s['description'])}" for s in segments)
+    return Plan(answer=f"How the {len(segments)} segments differ:\n{apart}\n\n{follow}")
 
 
 @recipe("segment_show")
@@ -210,18 +256,30 @@ def segment_show(req: Request) -> Plan:
     return call("segment_show", segment=number) if number is not None else call("segment_list")
 
 
+# The segment a rename points at, said before the new name: "group 4", "that one", "the second one", "it", "them".
+RENAMED_SEGMENT = (
+    r"(?:" + slots.SEGMENT_WORD + r"\s*\d+"
+    r"|(?:the\s+)?" + slots.ORDINAL + r"\s+(?:one|" + slots.SEGMENT_WORD + r")"
+    r"|(?:that|this|the same|these|those)\s+(?:one|ones|" + slots.SEGMENT_WORD + r"|people|customers)"
+    r"|it|this|that|them|they|these|those)"
+)
+# "call that one Deal hunters", "rename it to Deal hunters", "let's call segment 3 the Weekenders", "name that
+# group 'Big spenders'": only the new name, without the segment meant, a leading "the" or the quotes.
+RENAMED = re.compile(
+    r"\b(?:to|as|call(?:ed)?|name[d]?|label)\s+(?:" + RENAMED_SEGMENT + r"\s+)?(?:(?:to|as)\s+)?"
+    r"(?:the name\s+|the\s+)?[\"'“‘]?(?P<name>[^\"'“”‘’]+?)[\"'”’]?[.!]?\s*$",
+    re.IGNORECASE,
+)
+
+
 @recipe("segment_rename")
 def segment_rename(req: Request) -> Plan:
     if req.done:
         return Plan(answer=report(req, ""))
-    name = re.search(
-        r"\b(?:to|as|call(?:ed)?|name[d]?|label)\s+(?:(?:segment|group|cluster|it|this|that|them)\s*(?:\d+|segment|group)?\s+)?"
-        r"(?:the name\s+)?[\"'“‘]?(?P<name>[^\"'”’]+?)[\"'”’]?[.!]?\s*$",
-        req.text,
-        re.IGNORECASE,
-    )
-    number = slots.segment_ref(req.text, req.memory)
-    if number is None and re.search(r"\b(it|this|them)\b", req.lower):
+    name = RENAMED.search(req.text)
+    said = req.text[: name.start("name")] if name else req.text  # the new name is not the segment meant
+    number = slots.segment_ref(said, req.memory)
+    if number is None and re.search(r"\b(it|this|them|that one|this one)\b", said.lower()):
         number = req.memory.segment
     if number is None or not name:
         return Plan(answer="Which segment, and what name? E.g. *call group 2 Bargain hunters*.")

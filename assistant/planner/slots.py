@@ -29,6 +29,12 @@ EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 TONES = ["playful", "formal", "friendly", "luxurious", "urgent", "casual", "elegant", "warm"]
 SEGMENT_WORD = r"(?:segment|group|cluster|persona|audience)s?"
 THAT_SEGMENT = re.compile(r"\b(?:that|this|the same) (?:segment|group|cluster|persona|audience)\b")
+THAT_ONE = re.compile(r"\b(?:that|this) one\b")  # a segment only right after a segment table
+ORDINAL = r"(" + "|".join(ORDINALS) + r"|last)"
+# "the second audience", "the 3rd group", "the last segment": a place in the segment list, whatever was shown
+ORDINAL_SEGMENT = re.compile(r"\b" + ORDINAL + r"\s+" + SEGMENT_WORD + r"\b")
+# "the second one", "and the last?": a place in the segment list only right after a segment table
+ORDINAL_ONE = re.compile(r"\bthe\s+" + ORDINAL + r"(?:\s+one)?\s*[?.!]*$|\b" + ORDINAL + r"\s+one\b")
 # "them": the segment, when the last table was segments ("about them" is the products, whatever was shown)
 THEM = re.compile(r"(?<!about )(?<!of )(?<!with )\b(?:them|they|those people)\b")
 # How a list of products can be ordered when someone says "the cheapest three" (column, highest first?).
@@ -99,14 +105,27 @@ def segment_ref(text: str, memory: Memory) -> int | None:
     number = number_after(text, r"\b" + SEGMENT_WORD)
     if number is not None:
         return number
+    t, after_segments = text.lower(), memory.shown == "segments"
+    place = ORDINAL_SEGMENT.search(t) or (ORDINAL_ONE.search(t) if after_segments else None)
+    if place and (number := segment_at(next(g for g in place.groups() if g), memory)) is not None:
+        return number
     named = segment_named(text, memory.segment_names)
     if named is not None:
         return named
     if memory.segment is not None and (
-        THAT_SEGMENT.search(text.lower()) or (memory.shown == "segments" and THEM.search(text.lower()))
+        THAT_SEGMENT.search(t) or (after_segments and (THEM.search(t) or THAT_ONE.search(t)))
     ):
         return memory.segment
     return None
+
+
+def segment_at(place: str, memory: Memory) -> int | None:
+    """The segment at a place ("second", "3rd", "last") in the last segment table (segments are listed 1..k)."""
+    listed = memory.segments or sorted(memory.segment_names)
+    if place == "last":
+        return listed[-1] if listed else None
+    position = ORDINALS[place]
+    return listed[position - 1] if position <= len(listed) else position
 
 
 def segment_named(phrase: str, names: dict[int, str]) -> int | None:
@@ -140,7 +159,8 @@ def pick_products(text: str, memory: Memory) -> list[str] | None:
         return [str(r["sku"]) for r in rows[-as_number(m.group(1)) :]]
     if re.search(r"\b(?:the )?last (?:one|pick|product|item)\b", t):
         return [str(rows[-1]["sku"])]
-    if m := re.search(r"\b(" + "|".join(ORDINALS) + r")\b(?:\s+(?:one|product|item|pick))?", t):
+    not_a_segment = r"\b(?!\s+" + SEGMENT_WORD + r"\b)"  # "the second group" is a segment, never a product
+    if m := re.search(r"\b(" + "|".join(ORDINALS) + r")" + not_a_segment + r"(?:\s+(?:one|product|item|pick))?", t):
         position = ORDINALS[m.group(1)]
         return [str(rows[position - 1]["sku"])] if position <= len(rows) else []
     return None

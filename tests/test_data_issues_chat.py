@@ -1,0 +1,48 @@
+"""Asking about bad data before anything checked it: the check runs (read-only) rather than "no issues"."""
+
+from __future__ import annotations
+
+import asyncio
+
+from assistant.loop import Agent, Conversation, Token, ToolStart
+from assistant.planner.memory import Memory, Request, Step
+from assistant.planner.model import OfflinePlanner, choose
+from assistant.planner.vocabulary import Vocabulary
+
+ASK = "are there any dodgy records I should know about"
+NONE_RECORDED = Step("list_data_issues", {}, {"ok": True, "summary": "No data issues recorded.", "data": {"total": 0}})
+CLEAN = {"ok": True, "summary": "Checked 2,000 customers and 200 products: no problems found.", "data": {}}
+
+
+def say(agent: Agent, conversation: Conversation, text: str) -> tuple[list, str]:
+    async def run() -> list:
+        return [e async for e in agent.run(conversation, text)]
+
+    events = asyncio.run(run())
+    calls = [(e.name, e.arguments) for e in events if isinstance(e, ToolStart)]
+    return calls, "".join(e.text for e in events if isinstance(e, Token))
+
+
+def test_bad_records_before_any_check_runs_the_check_and_answers_with_it(demo_ctx):
+    agent, conversation = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db))), Conversation()
+    calls, answer = say(agent, conversation, ASK)
+    assert calls == [("list_data_issues", {}), ("validate_data", {})], "the check only reads: no fix"
+    assert "No data issues recorded." not in answer
+    assert "Checked 2,000 customers" in answer and "unusual spenders" in answer
+    assert demo_ctx.db.scalar("SELECT count(*) FROM data_issues") == 0, "nothing was changed or recorded"
+    calls, answer = say(agent, conversation, ASK)
+    assert calls == [("list_data_issues", {})], "checked in this conversation: not again"
+    assert "unusual spenders" in answer, "what the check found is still said, though nothing is recorded"
+
+
+def test_after_a_clean_check_no_issues_is_the_answer():
+    memory = Memory()
+    memory.learn(Step("validate_data", {}, CLEAN))
+    assert choose(Request(ASK, memory, [NONE_RECORDED])).answer.startswith("No data issues recorded.")
+
+
+def test_an_import_after_the_check_makes_the_data_unchecked_again():
+    memory = Memory()
+    memory.learn(Step("validate_data", {}, CLEAN))
+    memory.learn(Step("generate_demo_data", {"customers": 500}, {"ok": True, "summary": "Generated."}))
+    assert choose(Request(ASK, memory, [NONE_RECORDED])).calls == [("validate_data", {})]

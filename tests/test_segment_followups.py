@@ -1,0 +1,127 @@
+"""Segments by their place in the list, renamed by "that one", and compared: follow-ups after segmenting."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from assistant.loop import Agent, Conversation, Token, ToolStart
+from assistant.planner.memory import Memory, Request, Step
+from assistant.planner.model import OfflinePlanner, choose, understood
+from assistant.planner.vocabulary import Vocabulary
+
+NAMES = {1: "Occasional buyers", 2: "Deal-seeking shoppers", 3: "Recent buyers", 4: "Luxury buyers", 5: "Big spenders"}
+LISTED = Memory(segment_names=NAMES, segments=[1, 2, 3, 4, 5], shown="segments")
+PRODUCTS = [{"sku": f"OUT-00000{i}", "price": 10.0 * i} for i in range(1, 5)]
+AFTER_PRODUCTS = Memory(
+    segment_names=NAMES, segments=[1, 2, 3, 4, 5], found=[p["sku"] for p in PRODUCTS], products=PRODUCTS,
+    shown="products",
+)  # fmt: skip
+
+
+def on(segment: int) -> Memory:
+    """Right after segment `segment` was shown (or pointed at)."""
+    return Memory(segment=segment, segment_names=NAMES, segments=[1, 2, 3, 4, 5], shown="segments")
+
+
+def first_call(text: str, memory: Memory) -> tuple[str, dict] | None:
+    plan = choose(Request(text, memory, [], segment_names=memory.segment_names))
+    return plan.calls[0] if plan.calls else None
+
+
+def say(agent: Agent, conversation: Conversation, text: str) -> tuple[list, str]:
+    async def run() -> list:
+        return [e async for e in agent.run(conversation, text)]
+
+    events = asyncio.run(run())
+    return [(e.name, e.arguments) for e in events if isinstance(e, ToolStart)], "".join(
+        e.text for e in events if isinstance(e, Token)
+    )
+
+
+def test_a_session_after_segmenting_points_at_renames_and_compares_the_segments(demo_ctx):
+    """The session that showed the bugs: the second audience, "call that one ...", "the difference between them"."""
+    agent, conversation = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db))), Conversation()
+    calls, answer = say(agent, conversation, "split my customers into audiences")
+    assert calls[-1][0] == "segment_run" and "5 segments" in answer
+    calls, _ = say(agent, conversation, "tell me more about the second audience")
+    assert calls == [("segment_show", {"segment": 2})]
+    calls, answer = say(agent, conversation, "call that one Deal hunters")
+    assert calls == [("segment_rename", {"segment": 2, "name": "Deal hunters"})]
+    calls, answer = say(agent, conversation, "what's the difference between them")
+    assert [name for name, _ in calls] == ["segment_list"]
+    assert "Deal hunters" in answer and "I could not work out" not in answer
+    listed = demo_ctx.db.df("SELECT segment, description FROM segments WHERE run_id = 1 ORDER BY segment")
+    assert all(d.rstrip(".") in answer for d in listed["description"]), "each segment: what sets it apart"
+    calls, _ = say(agent, conversation, "the last one")
+    assert calls == [("segment_show", {"segment": int(listed["segment"].max())})]
+
+
+@pytest.mark.parametrize(
+    ("text", "segment"),
+    [
+        ("tell me more about the second audience", 2),
+        ("what's in the 3rd group", 3),
+        ("describe the first segment", 1),
+        ("the last one", 5),
+        ("tell me about the last one", 5),
+        ("the fourth one", 4),
+        ("and the second?", 2),
+    ],
+)
+def test_a_segment_by_its_place_in_the_list(text, segment):
+    assert first_call(text, LISTED) == ("segment_show", {"segment": segment})
+
+
+def test_a_place_counts_in_the_order_the_segments_were_shown():
+    """After "which segment fits these", the best fit comes first: "the second one" is the runner-up."""
+    memory = Memory(segment_names=NAMES)
+    ranking = {"columns": ["segment", "name", "fit"], "rows": [[4, NAMES[4], 0.9], [2, NAMES[2], 0.7]]}
+    memory.learn(Step("match_segments", {"product": ["OUT-000001"]}, {"ok": True, "tables": [ranking]}))
+    assert first_call("the second one", memory) == ("segment_show", {"segment": 2})
+
+
+def test_a_place_after_a_product_list_is_still_a_product_and_a_segment_word_a_segment():
+    assert first_call("the second one", AFTER_PRODUCTS) == ("shortlist_add", {"skus": ["OUT-000002"]})
+    assert first_call("the last one", AFTER_PRODUCTS) == ("shortlist_add", {"skus": ["OUT-000004"]})
+    assert first_call("tell me more about the second audience", AFTER_PRODUCTS) == ("segment_show", {"segment": 2})
+
+
+@pytest.mark.parametrize(
+    ("text", "memory", "expected"),
+    [
+        ("call that one Deal hunters", on(2), (2, "Deal hunters")),
+        ("rename it to Deal hunters", on(2), (2, "Deal hunters")),
+        ("let's call segment 3 the Weekenders", LISTED, (3, "Weekenders")),
+        ("name that group 'Big spenders'", on(4), (4, "Big spenders")),
+        ("call this one “Night owls”", on(1), (1, "Night owls")),
+        ("call them Early birds", on(2), (2, "Early birds")),
+        ("call the second one Bargain fans", LISTED, (2, "Bargain fans")),
+    ],
+)
+def test_a_rename_keeps_only_the_new_name(text, memory, expected):
+    segment, name = expected
+    assert first_call(text, memory) == ("segment_rename", {"segment": segment, "name": name})
+
+
+@pytest.mark.parametrize(
+    "text", ["what's the difference between them", "how are they different from one another", "so what separates them"]
+)
+def test_how_the_segments_differ_lists_them(text):
+    assert first_call(text, LISTED) == ("segment_list", {})
+
+
+def test_the_difference_between_two_versions_is_still_about_the_campaign():
+    readings = understood("what's the difference between version 1 and 2")
+    assert readings[0][0] != "segment_list", readings[:3]
+
+
+def test_no_question_when_both_likely_readings_answer_with_the_same_breakdown():
+    """ "which category makes the most money": best customers or a question of the data, both a breakdown."""
+    from assistant.planner.model import same_answer
+
+    readings = [("best_customers", 0.46), ("analytics", 0.35), ("find_products", 0.14)]
+    assert same_answer("which category makes the most money", readings)
+    assert not same_answer("who are my best customers", readings)
+    assert not same_answer("which category makes the most money", [("find_products", 0.46), ("analytics", 0.35)])
