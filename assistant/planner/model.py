@@ -18,7 +18,12 @@ from functools import cache
 from typing import Any
 
 from assistant.chat_model import Completion, TextDelta, ToolCall
-from assistant.planner import analytics, campaign_recipes, predict_recipes  # noqa: F401 - registers their recipes
+from assistant.planner import (  # noqa: F401 - registers their recipes
+    analytics,
+    campaign_recipes,
+    predict_recipes,
+    segment_recipes,
+)
 from assistant.planner.classifier import Classifier, classifier, normalise
 from assistant.planner.concepts import topics
 from assistant.planner.customer_names import asks_what_someone_gets

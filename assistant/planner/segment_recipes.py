@@ -1,0 +1,115 @@
+"""Recipes for the segment intents: segment, compare numbers of segments, list, show, rename."""
+
+from __future__ import annotations
+
+import re
+
+from assistant.planner import slots
+from assistant.planner.memory import Plan, Request, Step, call
+from assistant.planner.recipes import once, recipe, report
+from assistant.present import plain
+
+# "by predicted value and churn risk", "using the predictions", "on future value": cluster on the outlook too.
+BY_PREDICTION = r"predict|forecast|future (?:value|spend)|lifetime value|\bclv\b|churn"
+
+
+@recipe("segment")
+def segment(req: Request) -> Plan:
+    """Compare k then run, or run with the k asked for; "by predicted value and churn risk" clusters on the
+    predictions too, predicting first when there are none yet (as "who is about to churn?" does)."""
+    k = slots.number_after(req.text, r"(?:into|k|k of|with|use|do|instead of)") or slots.number_before(
+        req.text, slots.SEGMENT_WORD
+    )
+    k = k if k is not None else slots.number_after(req.text, r"\bgo with")
+    use = {"use_predictions": True} if req.has(BY_PREDICTION) else {}
+    unscored = req.done and "nothing has been predicted" in str(req.done[-1].result.get("error", ""))
+    if use and unscored and not req.last("predict"):
+        return call("predict")
+    since = _since_prediction(req.done)
+    if since is None:  # predicting failed: say why
+        return Plan(answer=report(req))
+    if k is None and not since:
+        return call("segment_sweep", **use)
+    if not any(s.name == "segment_run" for s in since) and (k is not None or since[-1].ok):
+        return call("segment_run", k=k if k is not None else "auto", **use)
+    if (run := req.last("segment_run")) and run.ok:
+        req.done = [s for s in req.done if s.name == "predict"] + [run]  # the run repeats the sweep's advice
+    return Plan(
+        answer=report(req, "Next: *describe segment 1*, or find products to promote: *show high margin items*.")
+    )
+
+
+def _since_prediction(done: list[Step]) -> list[Step] | None:
+    """The steps after a prediction this request made (all of them without one); None if predicting failed."""
+    at = max((i for i, s in enumerate(done) if s.name == "predict"), default=None)
+    if at is None:
+        return done
+    return done[at + 1 :] if done[at].ok else None
+
+
+@recipe("segment_compare")
+def segment_compare(req: Request) -> Plan:
+    if not req.done:
+        return call("segment_sweep")
+    recommended = (req.done[-1].result.get("data") or {}).get("recommendation") or {}
+    follow = f"Next: *segment customers into {recommended['k']} segments*." if "k" in recommended else ""
+    return Plan(answer=report(req, follow))
+
+
+# "what's the difference between them", "how do the groups differ", "compare the segments": what sets each apart
+DIFFER = r"differ|difference|apart|separat|distinguish|compar|contrast|\bvs\b|versus"
+
+
+@recipe("segment_list")
+def segment_list(req: Request) -> Plan:
+    follow = "Ask about one, e.g. *what's in group 1*, or *call group 1 Loyalists*."
+    listed = req.last("segment_list")
+    data = (listed.result.get("data") or {}) if listed and listed.ok else {}
+    segments = [s for s in data.get("segments") or [] if s.get("description")]
+    if not segments or not req.has(DIFFER):
+        return once(req, "segment_list", follow)
+    apart = "\n".join(f"- **{s['segment']}. {s['name']}**: {plain(s['description'])}" for s in segments)
+    return Plan(answer=f"How the {len(segments)} segments differ:\n{apart}\n\n{follow}")
+
+
+@recipe("segment_show")
+def segment_show(req: Request) -> Plan:
+    number = slots.segment_ref(req.text, req.memory)
+    if number is None and not req.last("segment_list") and not req.memory.segment_names:
+        return call("segment_list")  # learn the names, then look for the one meant
+    if number is None and (listed := req.last("segment_list")):
+        names = {int(n): str(x) for n, x in zip(listed.rows("segment"), listed.rows("name"), strict=False)}
+        number = slots.segment_named(req.text, names)
+    if req.last("segment_show") or (number is None and req.done):
+        return Plan(answer=report(req, "Next: *draft an email for this group about ...*, or *rename it*."))
+    return call("segment_show", segment=number) if number is not None else call("segment_list")
+
+
+# The segment a rename points at, said before the new name: "group 4", "that one", "the second one", "it", "them".
+RENAMED_SEGMENT = (
+    r"(?:" + slots.SEGMENT_WORD + r"\s*\d+"
+    r"|(?:the\s+)?" + slots.ORDINAL + r"\s+(?:one|" + slots.SEGMENT_WORD + r")"
+    r"|(?:that|this|the same|these|those)\s+(?:one|ones|" + slots.SEGMENT_WORD + r"|people|customers)"
+    r"|it|this|that|them|they|these|those)"
+)
+# "call that one Deal hunters", "rename it to Deal hunters", "let's call segment 3 the Weekenders", "name that
+# group 'Big spenders'": only the new name, without the segment meant, a leading "the" or the quotes.
+RENAMED = re.compile(
+    r"\b(?:to|as|call(?:ed)?|name[d]?|label)\s+(?:" + RENAMED_SEGMENT + r"\s+)?(?:(?:to|as)\s+)?"
+    r"(?:the name\s+|the\s+)?[\"'“‘]?(?P<name>[^\"'“”‘’]+?)[\"'”’]?[.!]?\s*$",
+    re.IGNORECASE,
+)
+
+
+@recipe("segment_rename")
+def segment_rename(req: Request) -> Plan:
+    if req.done:
+        return Plan(answer=report(req, ""))
+    name = RENAMED.search(req.text)
+    said = req.text[: name.start("name")] if name else req.text  # the new name is not the segment meant
+    number = slots.segment_ref(said, req.memory)
+    if number is None and re.search(r"\b(it|this|them|that one|this one)\b", said.lower()):
+        number = req.memory.segment
+    if number is None or not name:
+        return Plan(answer="Which segment, and what name? E.g. *call group 2 Bargain hunters*.")
+    return call("segment_rename", segment=number, name=name["name"].strip())
