@@ -129,3 +129,10 @@ def test_discarding_a_campaign_from_the_chat_waits_for_the_persons_confirm(shop,
 
     run_tool(shop, "campaign_reject", campaign_id=campaign)  # the person's own call (the Confirm button, the CLI)
     assert shop.db.scalar("SELECT status FROM campaigns") == "cancelled"
+
+
+@pytest.mark.parametrize("sentence", ["send it only to segment 2", "send it to group 1 only"])
+def test_send_it_to_one_segment_does_not_send_the_campaign_to_its_own_audience(shop, campaign, sentence):
+    events = offline_turn(shop, sentence)
+    assert not [e for e in events if isinstance(e, ToolStart) and e.name == "campaign_send"]
+    assert "goes to the audience it was drafted and approved for" in "".join(getattr(e, "text", "") for e in events)

@@ -189,7 +189,18 @@ RANDOM_CUSTOMER = (
 
 recipe("revise")(campaign_action("campaign_revise", "Check the new preview, then press **Approve**."))
 recipe("versions")(campaign_action("campaign_versions", ""))
-recipe("send")(campaign_action("campaign_send", SEND_ANSWER))
+
+
+@recipe("send")
+def send(req: Request) -> Plan:
+    """Sends the campaign to the audience it was drafted (and approved) for: "send it only to segment 2" is a
+    new draft for segment 2, not a send of this one to everyone."""
+    if not req.done and (seg := slots.segment_ref(req.text, req.memory)) is not None:
+        return Plan(
+            answer=f"A campaign goes to the audience it was drafted and approved for, so I did not send it. To email "
+            f"segment {seg} only, say *draft an email for segment {seg} about ...*, then approve and send that one."
+        )
+    return campaign_action("campaign_send", SEND_ANSWER)(req)
 
 
 @recipe("send_count")
