@@ -325,3 +325,17 @@ def test_cancelled_orders_and_the_busiest_month_come_from_the_orders_log(chat):
     per_month = kept.groupby("month")["InvoiceNo"].nunique()
     answer, _ = chat.say("what was the busiest month")
     assert f"highest is {per_month.idxmax()} at **{per_month.max()}**" in answer
+
+
+def test_the_return_rate_is_a_share_of_orders_and_a_spend_floor_is_counted(chat):
+    """"what's our return rate" was answered with the number of returns; "who spent more than 500" with the top 10."""
+    load(chat.ctx, "orders", "online_retail.csv")
+    lines = uci_lines()
+    rate = lines[lines["returned"]]["InvoiceNo"].nunique() / lines["InvoiceNo"].nunique()
+    answer, _ = chat.say("what's our return rate")
+    assert f"Return and cancellation rate: **{rate:.0%}**" in answer
+
+    known = lines[lines["CustomerID"] != ""]
+    spent = known.groupby(known["CustomerID"].str.replace(r"\.0$", "", regex=True))["amount"].sum()
+    answer, _ = chat.say("who spent more than 500")
+    assert answer.startswith(f"**{(spent > 500).sum():,} customers** have spent more than £500")

@@ -42,6 +42,7 @@ class Figure:
     money: bool = False
     counted: bool = False  # a number of things ("repeat customers"): its label takes no "average"/"total"
     whole: bool = False  # `sql` is already the aggregate (a ratio of two): not wrapped in another
+    percent: bool = False  # a share, said as a percentage
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,15 @@ FIGURES = [  # first match wins: the specific before the general
     ),
     Figure(r"orders per customer|order count", "customers", "b.order_count", "orders per customer", "avg"),
     Figure(
+        r"(?:return|cancell?ation|refund) rate|share (?:of orders )?(?:returned|cancell?ed|refunded)",
+        "orders",
+        "count(DISTINCT CASE WHEN o.is_return THEN o.order_id END) / nullif(count(DISTINCT o.order_id), 0)",
+        "return and cancellation rate",
+        "avg",
+        whole=True,
+        percent=True,
+    ),
+    Figure(
         r"cancell?(?:ed|ations?)|returns?|returned|refund(?:s|ed)?",
         "orders",
         "DISTINCT CASE WHEN o.is_return THEN o.order_id END",
@@ -91,7 +101,7 @@ FIGURES = [  # first match wins: the specific before the general
     ),
     Figure(r"\borders?\b|purchases|busiest|quietest", "orders", NOT_RETURNED, "orders", "count"),
     Figure(r"\bprices?\b", "products", "o.price", "price", "avg", money=True),
-    Figure(r"margins?", "products", "o.margin", "margin", "avg"),
+    Figure(r"margins?", "products", "o.margin", "margin", "avg", percent=True),
     Figure(r"\bstock|inventory", "products", "o.stock", "units in stock", "sum"),
     Figure(r"\bproducts?\b|items|skus", "products", "o.sku", "products", "count"),
     Figure(r"customers?|people|shoppers|buyers|clients", "customers", "c.customer_id", "customers", "count"),
@@ -147,7 +157,7 @@ class Question:
 
     @property
     def label(self) -> str:
-        if self.aggregate == "count" or self.figure.counted:
+        if self.aggregate == "count" or self.figure.counted or (self.figure.whole and self.figure.percent):
             base = self.figure.label
         else:
             base = f"{next(w for _, a, w in AGGREGATES if a == self.aggregate)} {self.figure.label}"
@@ -310,7 +320,7 @@ def formatted(question: Question, v: float | None, currency: str) -> str:
         return "not known"
     if question.figure.money:
         return format_money(v, currency)
-    if question.figure.label == "margin":
+    if question.figure.percent:
         return f"{v:.0%}"
     return f"{v:,.0f}" if float(v).is_integer() or abs(v) >= 100 else f"{v:,.1f}"
 
@@ -339,8 +349,11 @@ def plural(noun: str) -> str:
 BEST_CUSTOMERS = (
     'SELECT c.customer_id, round(b.total_spent, 2) AS "Total spent", b.order_count AS "Orders", '
     'round(b.avg_order_value, 2) AS "Average order value", b.days_since_last_purchase AS "Days since last purchase", '
-    'g.name AS "Segment" ' + SOURCES["customers"] + " ORDER BY b.total_spent DESC NULLS LAST LIMIT {n}"
+    'g.name AS "Segment", count(*) OVER () AS _customers ' + SOURCES["customers"] + "{where}"
+    " ORDER BY b.total_spent DESC NULLS LAST LIMIT {n}"
 )
+# "who spent more than 500", "customers who've spent over €1,000": a floor on the total spent.
+SPENT_OVER = re.compile(r"\bspen[dt]\w*\s+(?:more than|over|above|at least)\s+[€$£]?\s*(?P<amount>\d[\d,]*(?:\.\d+)?)")
 
 
 @recipe("best_customers")
@@ -349,15 +362,24 @@ def best_customers(req: Request) -> Plan:
     if question is not None and question.group is not None:  # "which category makes the most money"
         return analytics(req)
     n = slots.number_after(req.text, r"\btop") or slots.number_before(req.text, r"(?:best|top|biggest|customers)") or 10
+    over = SPENT_OVER.search(req.lower)
+    floor = float(over["amount"].replace(",", "")) if over else None
     if not req.done:
-        return call("query_data", sql=BEST_CUSTOMERS.format(n=min(int(n), 500)))
+        where = f" AND b.total_spent > {floor}" if floor is not None else ""  # a number, never the user's text
+        return call("query_data", sql=BEST_CUSTOMERS.format(where=where, n=min(int(n), 500)))
     step = req.done[-1]
-    if not step.ok or not step.records():
+    if not step.ok:
         return Plan(answer=report(req, "Generate or import data first."))
-    rows = step.records()
+    rows, money = step.records(), lambda v: format_money(v, req.vocabulary().currency)
+    if floor is not None:
+        found = int(rows[0]["_customers"]) if rows else 0
+        listed = f"; the {len(rows)} who spent most are listed" if found > len(rows) else ""
+        return Plan(answer=f"**{found:,} customers** have spent more than {money(floor)}{listed}.")
+    if not rows:
+        return Plan(answer=report(req, "Generate or import data first."))
     best = rows[0]
     return Plan(
         answer=f"Your {len(rows)} best customers by total spend: the top one has spent "
-        f"**{format_money(best['Total spent'], req.vocabulary().currency)}** over {best['Orders']} orders. "
+        f"**{money(best['Total spent'])}** over {best['Orders']} orders. "
         "Next: *which products would they buy?* or *draft an email for their segment*."
     )
