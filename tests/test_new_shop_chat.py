@@ -328,7 +328,7 @@ def test_cancelled_orders_and_the_busiest_month_come_from_the_orders_log(chat):
 
 
 def test_the_return_rate_is_a_share_of_orders_and_a_spend_floor_is_counted(chat):
-    """"what's our return rate" was answered with the number of returns; "who spent more than 500" with the top 10."""
+    """ "what's our return rate" was answered with the number of returns; "who spent more than 500" with the top 10."""
     load(chat.ctx, "orders", "online_retail.csv")
     lines = uci_lines()
     rate = lines[lines["returned"]]["InvoiceNo"].nunique() / lines["InvoiceNo"].nunique()
