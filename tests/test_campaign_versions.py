@@ -62,6 +62,10 @@ def test_variant_b_is_still_the_variant_and_version_2_the_version(revised):
         ("have I made any drafts", "campaign_list"),
         ("which campaigns are still drafts", "campaign_list"),
         ("how many versions are there", "campaign_versions"),
+        ("what's the difference between version 1 and 2", "campaign_versions"),  # each with what changed
+        ("compare version 1 and version 2", "campaign_versions"),
+        ("how is version 2 different", "campaign_versions"),
+        ("show version 2", "preview"),
     ],
 )
 def test_versions_in_the_plural_are_listed_and_one_version_or_variant_is_not(text, intent):

@@ -57,6 +57,7 @@ VERSIONS = re.compile(
     r"\b(?:other|all|earlier|previous|older|past|the|any) (?:versions|revisions)\b"
     r"|\b(?:other|earlier|previous|older|past) drafts\b|\bhow many (?:versions|revisions)\b"
     r"|\bhistory of (?:this|the|that|it|our)\b(?! campaigns)|\b(?:version|edit|revision|change) history\b"
+    r"|\bversions? \d+ (?:and|vs\.?|versus|to|with) (?:version )?\d+\b|\bversion \d+ different\b"  # "version 1 and 2"
 )
 SMALL_TALK = {"ok", "thanks", "bye", "good", "job", "well", "done", "brilliant", "excellent", "a", "lot", "so", "much"}
 YES = re.compile(  # "yes", "sure, do it", "yes please": the step the last answer suggested
@@ -162,7 +163,7 @@ def understood(
         allowed.insert(0, ("not_now", 1.0))
     if (
         allowed
-        and allowed[0][0] in ("preview", "revise", "approve", "campaign_list", "overview")
+        and allowed[0][0] in ("preview", "revise", "approve", "campaign_list", "overview", "segment_show")
         and VERSIONS.search(text)
     ):
         allowed.insert(0, ("campaign_versions", 1.0))
