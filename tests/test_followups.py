@@ -530,3 +530,10 @@ def test_segments_asked_for_before_any_say_how_to_make_them():
     refused = Step("segment_list", {}, {"ok": False, "error": "There are no customer segments yet."})
     answer = choose(Request("who are my VIPs", Memory(), [refused])).answer
     assert answer == "There are no customer segments yet. Say *segment customers* and I will make them."
+
+
+def test_an_empty_shop_says_how_to_start_not_only_what_to_do_next(ctx):
+    """The overview's own sentence names a command line, which the chat leaves out: it said only "Next: ..."."""
+    agent = Agent(ctx, OfflinePlanner(lambda: Vocabulary.from_db(ctx.db)))
+    _, answer = say(agent, Conversation(), "how does the data look")
+    assert answer.startswith("There is no data yet.") and "*generate demo data*" in answer

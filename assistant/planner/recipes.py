@@ -113,7 +113,17 @@ def upload(req: Request) -> Plan:
 
 @recipe("overview")
 def overview(req: Request) -> Plan:
+    seen = req.last("data_overview")
+    data = (seen.result.get("data") or {}) if seen and seen.ok else {}
+    if data and not any(data.get(kind) for kind in ("customers", "products", "order_lines")):
+        return Plan(answer=EMPTY_SHOP)
     return once(req, "data_overview", "Next: *check the data*, or *segment customers*.")
+
+
+EMPTY_SHOP = (
+    "There is no data yet. Attach your customer list with the paperclip (a CSV export from Shopify, Mailchimp "
+    "or a spreadsheet; orders and products too), or say *generate demo data* to try me on a sample shop."
+)
 
 
 @recipe("validate")
