@@ -125,3 +125,10 @@ def test_no_question_when_both_likely_readings_answer_with_the_same_breakdown():
     assert same_answer("which category makes the most money", readings)
     assert not same_answer("who are my best customers", readings)
     assert not same_answer("which category makes the most money", [("find_products", 0.46), ("analytics", 0.35)])
+
+
+@pytest.mark.parametrize(
+    ("text", "segment"), [("what about 2", 2), ("and 3?", 3), ("tell me about 2", 2), ("number 4 please", 4)]
+)
+def test_a_bare_number_right_after_a_segment_table_is_that_segment(text, segment):
+    assert first_call(text, LISTED) == ("segment_show", {"segment": segment})

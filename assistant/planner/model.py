@@ -23,6 +23,7 @@ from assistant.planner import (  # noqa: F401 - registers their recipes
     campaign_recipes,
     predict_recipes,
     segment_recipes,
+    slots,
 )
 from assistant.planner.classifier import Classifier, classifier, normalise
 from assistant.planner.concepts import topics
@@ -90,7 +91,11 @@ def choose(req: Request) -> Plan:
     text = req.text.strip().lower()
     if intent is None and req.memory.shown == "products" and BARE_PICK.fullmatch(text) and len(text.split()) > 1:
         intent = intents()["shortlist_add"]
-    if intent is None and req.memory.shown == "segments" and BARE_SEGMENT.fullmatch(text):
+    if (
+        intent is None
+        and req.memory.shown == "segments"
+        and (BARE_SEGMENT.fullmatch(text) or slots.BARE_NUMBER.fullmatch(text))
+    ):
         intent = intents()["segment_show"]
     if intent is None:
         readings = understood(req.text, req.segment_names)

@@ -100,12 +100,21 @@ def tone(text: str) -> str | None:
     return next((t for t in TONES if t in text.lower()), None)
 
 
+# Right after a segment table, a bare number is that segment: "2", "what about 2?", "number 3 please".
+BARE_NUMBER = re.compile(
+    r"(?:(?:and|ok|okay|then|what about|how about|tell me (?:more )?about|more about|describe|show(?: me)?|open"
+    r"|what'?s in|who'?s in) )?(?:(?:number|no\.?) ?|#)?(?P<n>\d{1,2})(?:,? please| pls)?[.!?]*"
+)
+
+
 def segment_ref(text: str, memory: Memory) -> int | None:
     """A segment by number ("group 2"), by its name ("the bargain hunters"), or as "that group"."""
     number = number_after(text, r"\b" + SEGMENT_WORD)
     if number is not None:
         return number
     t, after_segments = text.lower(), memory.shown == "segments"
+    if after_segments and (bare := BARE_NUMBER.fullmatch(t.strip())):
+        return int(bare["n"])
     place = ORDINAL_SEGMENT.search(t) or (ORDINAL_ONE.search(t) if after_segments else None)
     if place and (number := segment_at(next(g for g in place.groups() if g), memory)) is not None:
         return number
