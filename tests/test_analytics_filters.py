@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.planner.analytics_filters import period, place, same_country
+from assistant.planner.analytics_filters import period, place, same_country, unknown_attribute
 
 
 @pytest.mark.parametrize(
@@ -50,3 +50,21 @@ def test_a_country_as_typed_is_the_one_the_orders_log_records(asked, recorded, s
 )
 def test_a_period_is_found(text, span):
     assert period(text) == span
+
+
+@pytest.mark.parametrize(
+    ("text", "attribute"),
+    [
+        ("what's the average age of our customers", "age"),
+        ("average spend of women", "women"),
+        ("how many customers do we have in London", "london"),
+        ("revenue from the United States", None),  # a country, answered from the orders
+        ("how many customers bought more than once", None),
+    ],
+)
+def test_an_attribute_the_data_does_not_hold_is_found(text, attribute):
+    assert unknown_attribute(text, ["Outerwear"]) == attribute
+
+
+def test_the_shops_own_words_are_no_attribute():
+    assert unknown_attribute("revenue of our Women category", ["Women", "Outerwear"]) is None

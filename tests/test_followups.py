@@ -537,3 +537,25 @@ def test_an_empty_shop_says_how_to_start_not_only_what_to_do_next(ctx):
     agent = Agent(ctx, OfflinePlanner(lambda: Vocabulary.from_db(ctx.db)))
     _, answer = say(agent, Conversation(), "how does the data look")
     assert answer.startswith("There is no data yet.") and "*generate demo data*" in answer
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["what's the average age of our customers", "average spend of women", "how many customers do we have in London"],
+)
+def test_a_question_about_what_the_data_does_not_hold_is_refused_not_answered_for_everyone(demo_ctx, text):
+    """They were answered with the number of customers, everyone's average spend, and every customer."""
+    agent = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db)))
+    events, answer = say(agent, Conversation(), text)
+    assert not [e for e in events if isinstance(e, ToolStart)]
+    assert answer.startswith("Your data does not record customers'")
+
+
+def test_a_share_is_a_percentage_of_customers(demo_ctx):
+    agent = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db)))
+    _, answer = say(agent, Conversation(), "what percentage of customers are repeat buyers")
+    share = demo_ctx.db.scalar(
+        "SELECT avg(CASE WHEN b.order_count > 1 THEN 1 ELSE 0 END) FROM customers c "
+        "LEFT JOIN customer_behavior b USING (customer_id) WHERE c.quarantine_reason IS NULL"
+    )
+    assert answer == f"Share of repeat customers: **{share:.0%}**."

@@ -8,7 +8,7 @@ count. The query still runs through the read-only sandbox (query_data), like any
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.planner import analytics_filters as filters
 from assistant.planner import slots
@@ -208,6 +208,9 @@ def aggregate_for(figure: Figure, asked: str | None) -> str:
     return asked
 
 
+SHARE = re.compile(r"\b(?:percent(?:age)?|share|proportion|fraction|ratio)\b|%")
+
+
 def understand(text: str) -> Question | None:
     t = text.lower()
     group = next(
@@ -229,6 +232,8 @@ def understand(text: str) -> Question | None:
     if not figures:
         return None
     figure = figures[0]
+    if figure.counted and SHARE.search(t):  # "what percentage of customers are repeat buyers"
+        figure = replace(figure, sql=f"avg({figure.sql})", label=f"share of {figure.label}", whole=True, percent=True)
     asked = next((a for pattern, a, _ in AGGREGATES if re.search(r"\b(?:" + pattern + r")\b", t)), None)
     aggregate = aggregate_for(figure, asked)
     when = filters.recency(t) if figure.level == "customers" else None
@@ -237,6 +242,8 @@ def understand(text: str) -> Question | None:
 
 @recipe("analytics")
 def analytics(req: Request) -> Plan:
+    if attribute := filters.unknown_attribute(req.text, filters.shop_words(req)):
+        return Plan(answer=filters.unknown_refused(attribute))
     question = understand(req.text)
     if question is None:
         return Plan(
@@ -358,6 +365,8 @@ SPENT_OVER = re.compile(r"\bspen[dt]\w*\s+(?:more than|over|above|at least)\s+[â
 
 @recipe("best_customers")
 def best_customers(req: Request) -> Plan:
+    if attribute := filters.unknown_attribute(req.text, filters.shop_words(req)):
+        return Plan(answer=filters.unknown_refused(attribute))
     question = understand(req.text)
     if question is not None and question.group is not None:  # "which category makes the most money"
         return analytics(req)

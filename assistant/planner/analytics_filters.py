@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from assistant.planner import slots
 
@@ -101,3 +102,50 @@ def recency(text: str) -> tuple[Recency, str] | None:
     count = int(n) if n.isdigit() else slots.NUMBER_WORDS.get(n, 1)
     unit = match["unit"]
     return Recency(count * UNITS[unit], match.re is LAPSED), (f"{count} {unit}s" if count != 1 else unit)
+
+
+# What a question may ask about that no table records: answering without it would be silently wrong
+# ("the average age of our customers" is not their number; "average spend of women" is not everyone's).
+UNKNOWN = re.compile(
+    r"\b(?P<what>ages?|aged|how old|gender|sex|women|woman|men|man|female|male|ladies|city|cities|town|postcodes?"
+    r"|zip ?codes?|regions?|(?<!united )states?|birthdays?|born|income|salary|jobs?|occupation|london|paris|new york"
+    r"|berlin)\b",
+    re.I,
+)
+
+
+def unknown_attribute(text: str, own_words: list[str]) -> str | None:
+    """The customer attribute a question names that the data does not hold ("age", "women", "London");
+    not one of the shop's own words (`own_words`: a category called "Women" is a category)."""
+    known = {w.lower() for w in own_words}
+    for match in UNKNOWN.finditer(text):
+        if match["what"].lower() not in known:
+            return match["what"].lower()
+    return None
+
+
+def shop_words(req: Any) -> list[str]:
+    """The shop's own category and brand names, which are never an attribute or a place."""
+    vocabulary = req.vocabulary()
+    return [*vocabulary.categories, *vocabulary.brands]
+
+
+def unknown_refused(attribute: str) -> str:
+    return (
+        f"Your data does not record customers' {ATTRIBUTE_WORDS.get(attribute, attribute)}, so I cannot answer "
+        "that without it being a different figure. I can break figures down by segment, style, customer type, "
+        "category, brand, month, or country (from the orders log)."
+    )
+
+
+ATTRIBUTE_WORDS = {
+    **dict.fromkeys(["ages", "aged", "how old", "age"], "age"),
+    **dict.fromkeys(["women", "woman", "men", "man", "female", "male", "ladies", "sex"], "gender"),
+    **dict.fromkeys(["cities", "town", "london", "paris", "new york", "berlin"], "city"),
+    **dict.fromkeys(["postcodes", "zip code", "zip codes", "zipcode", "zipcodes"], "postcode"),
+    **dict.fromkeys(["regions"], "region"),
+    **dict.fromkeys(["states"], "state"),
+    **dict.fromkeys(["birthdays", "born"], "birthday"),
+    **dict.fromkeys(["salary"], "income"),
+    **dict.fromkeys(["jobs", "occupation"], "job"),
+}

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from assistant.planner import slots
+from assistant.planner.analytics_filters import shop_words, unknown_attribute, unknown_refused
 from assistant.planner.memory import Plan, Request, call
 from assistant.present import plain
 from assistant.prompts import HELP_EXAMPLES
@@ -113,6 +114,9 @@ def upload(req: Request) -> Plan:
 
 @recipe("overview")
 def overview(req: Request) -> Plan:
+    # "how many customers do we have in London": not all of them
+    if attribute := unknown_attribute(req.text, shop_words(req)):
+        return Plan(answer=unknown_refused(attribute))
     seen = req.last("data_overview")
     data = (seen.result.get("data") or {}) if seen and seen.ok else {}
     if data and not any(data.get(kind) for kind in ("customers", "products", "order_lines")):
