@@ -68,3 +68,11 @@ def test_an_attribute_the_data_does_not_hold_is_found(text, attribute):
 
 def test_the_shops_own_words_are_no_attribute():
     assert unknown_attribute("revenue of our Women category", ["Women", "Outerwear"]) is None
+
+
+def test_no_example_phrasing_of_an_answering_intent_is_refused_for_an_attribute():
+    """ "what's the current state of the data" once read "state" as a customer attribute."""
+    from assistant.planner.intents import examples
+
+    answering = ("analytics", "overview", "best_customers")
+    assert [e.text for e in examples() if e.intent in answering and unknown_attribute(e.text, [])] == []

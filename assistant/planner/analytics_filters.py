@@ -108,7 +108,7 @@ def recency(text: str) -> tuple[Recency, str] | None:
 # ("the average age of our customers" is not their number; "average spend of women" is not everyone's).
 UNKNOWN = re.compile(
     r"\b(?P<what>ages?|aged|how old|gender|sex|women|woman|men|man|female|male|ladies|city|cities|town|postcodes?"
-    r"|zip ?codes?|regions?|(?<!united )states?|birthdays?|born|income|salary|jobs?|occupation|london|paris|new york"
+    r"|zip ?codes?|regions?|birthdays?|born|income|salary|jobs?|occupation|london|paris|new york"
     r"|berlin)\b",
     re.I,
 )
@@ -144,7 +144,6 @@ ATTRIBUTE_WORDS = {
     **dict.fromkeys(["cities", "town", "london", "paris", "new york", "berlin"], "city"),
     **dict.fromkeys(["postcodes", "zip code", "zip codes", "zipcode", "zipcodes"], "postcode"),
     **dict.fromkeys(["regions"], "region"),
-    **dict.fromkeys(["states"], "state"),
     **dict.fromkeys(["birthdays", "born"], "birthday"),
     **dict.fromkeys(["salary"], "income"),
     **dict.fromkeys(["jobs", "occupation"], "job"),
