@@ -73,8 +73,7 @@ BARE_PICK = re.compile(
 )
 # Right after a segment table, a bare place ("the second one", "and the last?") is that segment.
 BARE_SEGMENT = re.compile(
-    r"(?:(?:and|ok|okay|then|what about|how about|tell me (?:more )?about|more about|describe|show(?: me)?|open"
-    r"|what'?s in|who'?s in|who are) )?(?:the )?"
+    slots.SEGMENT_LEAD + r"(?:the )?"
     r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|1st|2nd|3rd|4th|5th|last)"
     r"(?: one)?(?:,? please| pls)?[.!?]*"
 )

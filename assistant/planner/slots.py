@@ -101,10 +101,12 @@ def tone(text: str) -> str | None:
 
 
 # Right after a segment table, a bare number is that segment: "2", "what about 2?", "number 3 please".
-BARE_NUMBER = re.compile(
+# The words before a bare reference to a listed segment: "what about", "tell me more about", "and".
+SEGMENT_LEAD = (
     r"(?:(?:and|ok|okay|then|what about|how about|tell me (?:more )?about|more about|describe|show(?: me)?|open"
-    r"|what'?s in|who'?s in) )?(?:(?:number|no\.?) ?|#)?(?P<n>\d{1,2})(?:,? please| pls)?[.!?]*"
+    r"|what'?s in|who'?s in|who are) )?"
 )
+BARE_NUMBER = re.compile(SEGMENT_LEAD + r"(?:(?:number|no\.?) ?|#)?(?P<n>\d{1,2})(?:,? please| pls)?[.!?]*")
 
 
 def segment_ref(text: str, memory: Memory) -> int | None:
