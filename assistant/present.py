@@ -69,7 +69,8 @@ RATE = re.compile(r"rate\b|margin|share|sensitivity|affinity|probability|^p_", r
 
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z*])")
 COMMAND = re.compile(r"promopilot |`|\s--[a-z]")  # a command line, a flag: the CLI's words, not the chat's
-SEE_COMMAND = re.compile(r"\s*\((?:see|run|try) `[^`]*`\)")  # "1 rejected (see `promopilot data-issues ...`)"
+# "1 rejected (see `promopilot data-issues ...`)", "generate demo data (promopilot demo)": the aside goes
+SEE_COMMAND = re.compile(r"\s*\((?:(?:see|run|try) )?(?:`[^`]*`|promopilot [^)]*)\)")
 RUN_ID = re.compile(r"\s*\(run [\w-]+\)|\s+of run \d+\b|^Run \d+:\s*")
 
 

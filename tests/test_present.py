@@ -95,3 +95,13 @@ def test_a_predicted_chance_reads_as_a_percentage_in_words():
     shown = compact(table, "EUR")
     assert list(shown.columns) == ["Customer", "Chance of no order in 90 days"]
     assert list(shown.iloc[:, 1]) == ["100%", "41%"]
+
+
+def test_a_command_in_brackets_is_left_out_and_its_sentence_kept():
+    """The empty shop's overview lost its whole sentence for naming `promopilot demo` in brackets."""
+    from assistant.present import plain
+
+    assert plain("The database is empty: generate demo data (promopilot demo) or import a customer file.") == (
+        "The database is empty: generate demo data or import a customer file."
+    )
+    assert plain("Approved. It can now be sent (promopilot campaign send 1).") == "Approved. It can now be sent."
