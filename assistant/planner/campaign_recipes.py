@@ -188,8 +188,24 @@ RANDOM_CUSTOMER = (
     "SELECT customer_id FROM customers WHERE quarantine_reason IS NULL ORDER BY hash(customer_id || now()) LIMIT 1"
 )
 
-recipe("revise")(campaign_action("campaign_revise", "Check the new preview, then press **Approve**."))
-recipe("versions")(campaign_action("campaign_versions", ""))
+revise_action = campaign_action("campaign_revise", "Check the new preview, then press **Approve**.")
+versions = campaign_action("campaign_versions", "")
+recipe("versions")(versions)
+# "undo that", "revert it": bare, with nothing to say what to change back to
+UNDO = r"^\W*(?:undo|revert|roll ?back|take (?:that|it) back)\b(?:\s+(?:that|it|this|the last (?:change|step)))?\W*$"
+NOTHING_TO_UNDO = (
+    "There is no undo in the chat, and nothing was changed. A data fix logs every value it changed (*list the data "
+    "issues* shows them); an email draft keeps each earlier version (*show the versions*)."
+)
+
+
+@recipe("revise")
+def revise(req: Request) -> Plan:
+    """The draft revised as asked; a bare "undo that" right after a draft lists its versions (each is kept), and
+    after anything else says there is no undo rather than revising the last campaign with the words "undo that"."""
+    if req.has(UNDO):
+        return versions(req) if req.memory.shown == "campaign" else Plan(answer=NOTHING_TO_UNDO)
+    return revise_action(req)
 
 
 @recipe("send")

@@ -167,7 +167,8 @@ def understood(
         allowed.insert(0, ("not_now", 1.0))
     if (
         allowed
-        and allowed[0][0] in ("preview", "revise", "approve", "campaign_list", "overview", "segment_show")
+        and allowed[0][0]
+        in ("preview", "revise", "approve", "campaign_list", "overview", "segment_show", "segment_compare")
         and VERSIONS.search(text)
     ):
         allowed.insert(0, ("campaign_versions", 1.0))
@@ -175,6 +176,8 @@ def understood(
         allowed = [("preview", 1.0), *(reading for reading in allowed if reading[0] != "preview")]
     if allowed and allowed[0][0] == "smalltalk" and len(text.split()) > SMALL:
         allowed = allowed[1:]
+    if slots.DELETE_PEOPLE.search(text.lower()):  # the fix recipe says what happens to them instead
+        allowed.insert(0, ("fix_data", 1.0))
     return allowed
 
 

@@ -37,6 +37,13 @@ ORDINAL_SEGMENT = re.compile(r"\b" + ORDINAL + r"\s+" + SEGMENT_WORD + r"\b")
 ORDINAL_ONE = re.compile(r"\bthe\s+" + ORDINAL + r"(?:\s+one)?\s*[?.!]*$|\b" + ORDINAL + r"\s+one\b")
 # "them": the segment, when the last table was segments ("about them" is the products, whatever was shown)
 THEM = re.compile(r"(?<!about )(?<!of )(?<!with )\b(?:them|they|those people)\b")
+# "clear the customers", "get rid of the people who said no": no customer is deleted from the chat, and no fix or
+# shortlist change stands in for it; repairs ("remove the duplicates", "delete the broken records") are fixes.
+DELETE_PEOPLE = re.compile(
+    r"\b(?:delete|remove|clear|wipe|erase|get rid of|purge|drop|throw out|bin)\b"
+    r"(?!.*\b(?:duplicat\w*|dupes?|broken|invalid|bad|typos?|errors?|shortlist|picks|version|draft|campaign)\b)"
+    r".*\b(?:customers?|people|contacts|subscribers|shoppers|clients|everyone|everybody)\b"
+)
 # How a list of products can be ordered when someone says "the cheapest three" (column, highest first?).
 ORDERINGS = [
     (r"cheapest|least expensive|lowest.priced", "price", False),
