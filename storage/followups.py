@@ -17,8 +17,8 @@ from typing import Any, Literal
 from storage.db import Database
 from storage.errors import UserError
 
-Engagement = Literal["received", "opened", "not_opened", "clicked", "not_clicked"]
-ENGAGEMENTS: tuple[str, ...] = ("received", "opened", "not_opened", "clicked", "not_clicked")
+Engagement = Literal["received", "opened", "not_opened", "clicked", "not_clicked", "opened_not_clicked"]
+ENGAGEMENTS: tuple[str, ...] = ("received", "opened", "not_opened", "clicked", "not_clicked", "opened_not_clicked")
 _EVENTS = {"opened": "('open', 'click')", "clicked": "('click')"}  # constants only
 WORDS = {
     "received": "got",
@@ -26,6 +26,7 @@ WORDS = {
     "not_opened": "did not open",
     "clicked": "clicked in",
     "not_clicked": "did not click in",
+    "opened_not_clicked": "opened but did not click in",
 }
 # Mailchimp says the same: an open is seen only when the mail app loads the tracking pixel.
 OPEN_CAVEAT = (
@@ -56,6 +57,8 @@ def _condition(engagement: str) -> str:
     """SQL on a recipient message `fm` of the earlier campaign: did its person do `engagement`?"""
     if engagement == "received":
         return "TRUE"
+    if engagement == "opened_not_clicked":
+        return f"{_condition('opened')} AND {_condition('not_clicked')}"
     kinds = _EVENTS[engagement.removeprefix("not_")]
     found = f"""EXISTS (SELECT 1 FROM events fe WHERE fe.campaign_id = fm.campaign_id
                         AND fe.customer_id = fm.customer_id AND fe.kind IN {kinds})"""  # noqa: S608 - constants
@@ -84,7 +87,11 @@ def counts(db: Database, campaign_id: int) -> dict[str, int]:
         [campaign_id],
     )[0]
     row = {k: int(v or 0) for k, v in row.items()}
-    return row | {"not_opened": row["received"] - row["opened"], "not_clicked": row["received"] - row["clicked"]}
+    return row | {
+        "not_opened": row["received"] - row["opened"],
+        "not_clicked": row["received"] - row["clicked"],
+        "opened_not_clicked": row["opened"] - row["clicked"],
+    }
 
 
 def require_followable(db: Database, follow_up: FollowUp) -> dict[str, int]:
@@ -106,6 +113,8 @@ def require_followable(db: Database, follow_up: FollowUp) -> dict[str, int]:
             "who opened it, is not settled yet.",
             hint="Finish sending it (or cancel the rest), then follow it up.",
         )
+    if follow_up.engagement in ("opened", "opened_not_clicked") and not found["opened"]:
+        follow_up = FollowUp(follow_up.campaign_id, "opened")  # nobody opened: that is what to say
     if follow_up.engagement in ("opened", "clicked") and not found[follow_up.engagement]:
         what = "opens" if follow_up.engagement == "opened" else "clicks"
         raise UserError(

@@ -90,7 +90,13 @@ def test_non_openers_get_the_follow_up_once_and_nobody_who_opened_left_or_bounce
 
 @pytest.mark.parametrize(
     ("engagement", "who"),
-    [("opened", {"opener", "clicker"}), ("clicked", {"clicker"}), ("not_clicked", None), ("received", None)],
+    [
+        ("opened", {"opener", "clicker"}),
+        ("clicked", {"clicker"}),
+        ("opened_not_clicked", {"opener"}),
+        ("not_clicked", None),
+        ("received", None),
+    ],
 )
 def test_each_engagement_chooses_its_recipients(first, engagement, who):
     ctx, campaign, people, roles, _ = first

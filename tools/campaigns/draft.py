@@ -104,7 +104,9 @@ def campaign_draft(ctx: ToolContext, args: DraftArgs) -> ToolResult:
     The copy comes from the model (or from templates without one) using product facts and the
     segment's profile, never customer details. Personal touches (first name, a recommended
     product, the unsubscribe link) are filled in per recipient when sending. The result is
-    draft version 1, shown for approval; nothing is sent.
+    draft version 1, shown for approval; nothing is sent. A follow-up (`follow_up`: an earlier, sent
+    campaign) goes to the people it reached who opened it, did not, clicked or did not (`engagement`);
+    who may be emailed is checked again when it is sent.
     """
     check_link(ctx, args.url)
     wanted = sorted({*args.segments, *([args.segment] if args.segment is not None else [])})

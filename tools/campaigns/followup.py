@@ -30,7 +30,8 @@ class FollowUpArgs(BaseModel):
     engagement: Engagement | None = Field(
         None,
         description="Which of its recipients: received (everyone it reached, the default), opened, not_opened, "
-        "clicked or not_clicked. Anyone unsubscribed, suppressed or emailed within the frequency cap is left out.",
+        "clicked, not_clicked or opened_not_clicked. Anyone unsubscribed, suppressed or emailed within the frequency "
+        "cap is left out.",
     )
 
     @model_validator(mode="after")
@@ -79,6 +80,7 @@ WHO = {
     "not_opened": "the non-openers",
     "clicked": "the clickers",
     "not_clicked": "those who did not click",
+    "opened_not_clicked": "those who opened but did not click",
 }
 
 
@@ -112,7 +114,7 @@ def follow_up_reach(ctx: ToolContext, campaign: dict[str, Any]) -> str:
     if excluded.get("recently_emailed") and (again := _cap_lifts(ctx, follow_up.campaign_id)):
         got = f"those who got campaign {follow_up.campaign_id}"
         said += f" The {days}-day frequency cap lets {got} be emailed again from {again}."
-    if follow_up.engagement == "not_opened":
+    if follow_up.engagement in ("not_opened", "opened_not_clicked"):
         said += f" {OPEN_CAVEAT}"
     return said
 

@@ -35,7 +35,8 @@ RECIPIENTS_SQL = """
     )
     SELECT *, count(*) OVER () AS matching FROM per_person
     WHERE CASE $engagement WHEN 'opened' THEN opened WHEN 'not_opened' THEN NOT opened
-                           WHEN 'clicked' THEN clicked WHEN 'not_clicked' THEN NOT clicked ELSE true END
+                           WHEN 'clicked' THEN clicked WHEN 'not_clicked' THEN NOT clicked
+                           WHEN 'opened_not_clicked' THEN opened AND NOT clicked ELSE true END
     ORDER BY clicked DESC, opened DESC, customer_id
     LIMIT $limit"""
 
@@ -43,7 +44,9 @@ RECIPIENTS_SQL = """
 class RecipientsArgs(BaseModel):
     campaign_id: Annotated[int, Positional()] = Field(description="The campaign whose recipients to list.")
     engagement: Engagement | None = Field(
-        None, description="Only those who opened, not_opened, clicked or not_clicked (default: everyone it reached)."
+        None,
+        description="Only those who opened, not_opened, clicked, not_clicked or opened_not_clicked (default: "
+        "everyone it reached).",
     )
     limit: int = Field(200, ge=1, le=100_000, description="List at most this many (the counts cover everyone).")
 
