@@ -128,6 +128,8 @@ def test_an_unsent_campaign_or_one_nobody_opened_cannot_be_followed_up(shop):
         run_tool(shop, "campaign_draft", follow_up=unsent, engagement="not_opened")
     assert "Send it first" in refused.value.hint
     send(shop, unsent)
+    everyone = run_tool(shop, "campaign_draft", follow_up=unsent, engagement="not_opened").summary
+    assert "No opens at all are recorded for campaign 1, so this is everyone it reached" in everyone
     with pytest.raises(UserError, match="Nobody has opened campaign 1") as refused:
         run_tool(shop, "campaign_draft", follow_up=unsent, engagement="opened")
     assert "non-openers" in refused.value.hint
@@ -135,7 +137,7 @@ def test_an_unsent_campaign_or_one_nobody_opened_cannot_be_followed_up(shop):
         run_tool(shop, "campaign_draft", follow_up=unsent, engagement="clicked")
     with pytest.raises(UserError, match="engagement needs follow_up"):
         run_tool(shop, "campaign_draft", engagement="opened", skus=["X"])
-    assert shop.db.scalar("SELECT count(*) FROM campaigns") == 1, "no draft was made"
+    assert shop.db.scalar("SELECT count(*) FROM campaigns") == 2, "no draft was made but the non-openers'"
 
 
 def test_who_received_it_lists_each_recipient_with_opened_and_clicked_count_first(first):

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field, model_validator
 
 from storage import campaigns
-from storage.followups import OPEN_CAVEAT, Engagement, FollowUp, require_followable
+from storage.followups import OPEN_CAVEAT, Engagement, FollowUp, counts, require_followable
 from tools.catalog.audience import describe_exclusions, scored_audience
 from tools.context import ToolContext
 
@@ -116,6 +116,11 @@ def follow_up_reach(ctx: ToolContext, campaign: dict[str, Any]) -> str:
         said += f" The {days}-day frequency cap lets {got} be emailed again from {again}."
     if follow_up.engagement in ("not_opened", "opened_not_clicked"):
         said += f" {OPEN_CAVEAT}"
+    if follow_up.engagement == "not_opened" and not counts(ctx.db, follow_up.campaign_id)["opened"]:
+        said += (
+            f" No opens at all are recorded for campaign {follow_up.campaign_id}, so this is everyone it reached: it "
+            "may be too early, or the tracking links do not reach PromoPilot (its public address in the settings)."
+        )
     return said
 
 
