@@ -54,6 +54,8 @@ def test_resend_to_the_non_openers_drafts_it_and_the_confirmed_send_reaches_exac
 
     server = send(ctx, follow_up)  # the Confirm button: the person's own call
     assert dict(server.received) == dict.fromkeys(expected, 1)
+    (again,) = chat(ctx, "resend the spring edit to the non-openers")  # the campaign itself, not its follow-up
+    assert ("campaign_draft", {"follow_up": campaign, "engagement": "not_opened"}) in calls(again)
 
 
 @pytest.mark.parametrize(

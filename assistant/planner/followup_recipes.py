@@ -19,7 +19,11 @@ from assistant.planner.memory import Plan, Request, call
 from assistant.planner.recipes import recipe, report
 
 SENT = ("sent", "cancelled", "sending", "paused")  # reached somebody (the tool says if it is still going out)
-NAME_STOP = {"campaign", "email", "newsletter", "mailing", "edit", "follow", "with", "from", "that", "this", "sale"}
+NAME_STOP = {  # words of a request that name no campaign: "resend it to the non-openers" is no "…non-openers" campaign
+    "campaign", "email", "emails", "newsletter", "mailing", "edit", "follow", "with", "from", "that", "this", "sale",
+    "resend", "again", "openers", "opened", "open", "clicked", "clickers", "click", "people", "everyone", "those",
+    "them", "ones", "didn", "didnt", "never", "ignored", "missed", "recipients", "last", "time", "send", "they",
+}  # fmt: skip
 
 
 @recipe("follow_up")
@@ -58,8 +62,11 @@ def earlier_campaign(req: Request, campaigns: list[dict[str, Any]]) -> int | Non
     if it went out, else the newest that went out, else the conversation's or the newest (the draft tool then
     says it has not been sent)."""
     said = set(re.findall(r"[a-z]{4,}", req.lower)) - NAME_STOP
-    overlap = [(len(said & set(re.findall(r"[a-z]{4,}", str(c.get("name") or "").lower()))), c) for c in campaigns]
-    named = [c for n, c in sorted(overlap, key=lambda x: (-x[0], -int(x[1]["campaign_id"]))) if n]
+    names = {int(c["campaign_id"]): str(c.get("name") or "").lower().split(": follow-up to ")[0] for c in campaigns}
+    overlap = [(len(said & set(re.findall(r"[a-z]{4,}", names[int(c["campaign_id"])]))), c) for c in campaigns]
+    follow_ups = {i for i, c in enumerate(campaigns) if ": follow-up to " in str(c.get("name") or "").lower()}
+    ranked = sorted(enumerate(overlap), key=lambda x: (-x[1][0], x[0] in follow_ups, -int(x[1][1]["campaign_id"])))
+    named = [c for _, (n, c) in ranked if n]  # "the spring edit": the campaign itself before its follow-ups
     if named:
         return int(named[0]["campaign_id"])
     went = [int(c["campaign_id"]) for c in campaigns if c.get("status") in SENT]
