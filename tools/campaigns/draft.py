@@ -119,7 +119,8 @@ def campaign_draft(ctx: ToolContext, args: DraftArgs) -> ToolResult:
     outlook = args.outlook()
     brief = brief_for(ctx.db, skus, audience, args.tone, outlook_for(ctx.db, run_id, wanted, outlook))
     copy = write_copy(ctx, brief, args.variants)
-    name = args.name or (plan.name() if plan else default_name(audience, brief.products))
+    called = outlook.words() if outlook and not wanted else ""
+    name = args.name or (plan.name() if plan else default_name(audience, brief.products, called))
     kept = (follow_up.campaign_id, follow_up.engagement) if follow_up else None
     with ctx.db.transaction() as con:
         outlook_json = outlook and outlook.to_json()
