@@ -31,7 +31,7 @@ from assistant.planner.concepts import topics
 from assistant.planner.customer_names import asks_what_someone_gets
 from assistant.planner.intents import by_label, examples, intents
 from assistant.planner.memory import Plan, Request, read_request
-from assistant.planner.recipes import RECIPES, help_text
+from assistant.planner.recipes import RECIPES, SWAP, help_text
 from assistant.planner.vocabulary import Vocabulary
 
 SURE = 0.3  # below this probability, ask which reading was meant
@@ -124,6 +124,8 @@ def same_answer(text: str, readings: list[tuple[str, float]]) -> bool:
     """Whether the two likeliest readings would answer alike, so asking which is meant helps no one: "which
     category makes the most money" is a breakdown both as best customers and as a question of the data."""
     top = {name for name, _ in readings[:2]}
+    if top == {"shortlist_add", "shortlist_remove"} and SWAP.search(text):
+        return True  # "replace X with Y": both recipes take X off and put Y on
     question = analytics.understand(text) if top == {"best_customers", "analytics"} else None
     return question is not None and question.group is not None
 
