@@ -275,9 +275,27 @@ recipe("cancel")(campaign_action("campaign_cancel", ""))
 recipe("reject")(campaign_action("campaign_reject", "Draft a new one when you are ready."))
 
 
+@recipe("recipients")
+def recipients(req: Request) -> Plan:
+    """Who received the campaign, with opened and clicked per person; "who didn't open it": only those."""
+    wanted = slots.engagement(req.text)
+    follow = {
+        "not_opened": "Next: *follow up with the non-openers*.",
+        "opened_not_clicked": "Next: *follow up with those who opened but didn't click*.",
+        "not_clicked": "Next: *follow up with those who didn't click*.",
+        "clicked": "Next: *follow up with everyone who clicked*.",
+    }.get(wanted or "", "Next: *follow up with the non-openers*, or *follow up with everyone who clicked*.")
+    extra = {"engagement": wanted} if wanted else {}
+    return campaign_action("campaign_recipients", follow, **extra)(req)
+
+
 @recipe("report")
 def report_recipe(req: Request) -> Plan:
     """The report; with nothing opened yet it says so in words, with the delivery figures, not empty rates."""
+    if not req.done and _who(req.lower) and (slots.engagement(req.text) or "").startswith(("not_", "opened_not")):
+        return recipients(req)  # "who didn't open it": those people, not the openers
+    if req.last("campaign_recipients"):
+        return recipients(req)
     plan = campaign_action("campaign_report", "Opens and clicks keep arriving; ask again later.")(req)
     step = req.last("campaign_report")
     data = (step.result.get("data") or {}) if step and step.ok else {}
