@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from assistant.planner import analytics_filters as filters
 from assistant.planner import slots
 from assistant.planner.memory import Plan, Request, call
+from assistant.planner.periods import Period, where
 from assistant.planner.recipes import recipe, report
 from assistant.planner.vocabulary import Vocabulary
 from services.money import format_money
@@ -154,6 +155,7 @@ class Question:
     aggregate: str
     group: Group | None
     when: tuple[filters.Recency, str] | None = None  # only for figures about customers
+    period: Period | None = None  # only for figures from the orders: a WHERE on their date (bound parameters)
 
     @property
     def label(self) -> str:
@@ -166,14 +168,25 @@ class Question:
             base = f"customers {who}" if self.figure.label == "customers" else f"{base} of customers {who}"
         return base.capitalize()
 
-    def sql(self) -> str:
+    @property
+    def during(self) -> str:
+        """The dates the figure covers, for the answer (", 1 Jan–31 Dec 2011"); empty for all of them."""
+        return f", {self.period.span()}" if self.period else ""
+
+    def measure(self) -> str:
         value = self.figure.sql if self.figure.whole else f"{self.aggregate}({self.figure.sql})"
         if self.aggregate == "avg" or self.figure.money:
             value = f"round({value}, 2)"
-        measure = f'{value} AS "{self.label}"'
-        source = SOURCES[self.figure.level]
+        return f'{value} AS "{self.label}"'
+
+    def sql(self, period: str = "period") -> str:
+        """The SELECT; a period's dates are the parameters $<period>_start and $<period>_stop."""
+        measure, source = self.measure(), SOURCES[self.figure.level]
         if self.when is not None:
             source += f" AND {self.when[0].sql}"  # the customers' source ends in its WHERE
+        if self.period is not None:  # only orders: their source has no WHERE of its own
+            source += f" WHERE {where(period)}"
+            measure += ", count(*) AS _lines"  # no orders in the period: said so, with where the orders run
         if self.group is None:
             return f"SELECT {measure} {source}"
         key, group = self.group.sql[self.figure.level], self.group.label.capitalize()
@@ -250,8 +263,16 @@ def analytics(req: Request) -> Plan:
             answer="I can answer questions like *average order value per segment*, *revenue by category*, "
             "*orders per month* or *how many customers per style*. Which figure, and grouped by what?"
         )
-    if span := filters.period(req.text):
+    from assistant.planner import analytics_periods as dated  # it builds on this module's questions
+
+    asked = dated.asked(req)
+    if not asked and (span := filters.period(req.text)):  # a span the periods do not know ("over Christmas")
         return Plan(answer=filters.period_refused(span, question.label))
+    if asked:
+        cut = dated.cut(req, question, asked)
+        if isinstance(cut, Plan):  # refused, compared, or no orders then
+            return cut
+        question = cut
     vocabulary = req.vocabulary()
     country = filters.place(req.text, vocabulary.categories + vocabulary.brands) if question.group is None else None
     if country:  # "the typical basket in the UK": that country's row of the breakdown by country
@@ -260,14 +281,19 @@ def analytics(req: Request) -> Plan:
     if problem:
         return Plan(answer=problem)
     if not req.done:
-        return call("query_data", sql=question.sql())
-    return Plan(answer=describe_country(req, question, country) if country else describe(req, question))
+        return call(
+            "query_data", sql=question.sql(), **({"params": question.period.params()} if question.period else {})
+        )
+    if question.period and (empty := dated.no_orders(req, question)):
+        return Plan(answer=empty)
+    answer = describe_country(req, question, country) if country else describe(req, question)
+    return Plan(answer=answer + (dated.coverage(req, question.period) if question.period else ""))
 
 
 def grouped(question: Question, group: Group) -> Question:
     """The question broken down by `group`; a customers' figure only the orders have per group comes from them."""
     figure = from_orders(question.figure, group) or question.figure
-    return Question(figure, aggregate_for(figure, question.aggregate), group, question.when)
+    return replace(question, figure=figure, aggregate=aggregate_for(figure, question.aggregate), group=group)
 
 
 def unsupported(question: Question, vocabulary: Vocabulary) -> str | None:
@@ -298,7 +324,7 @@ def describe(req: Request, question: Question) -> str:
         return formatted(question, v, req.vocabulary().currency)
 
     if question.group is None:
-        return f"{label}: **{value(rows[0][label]) if rows else 'not known'}**."
+        return f"{label}{question.during}: **{value(rows[0][label]) if rows else 'not known'}**."
     summary = rows[0] if rows else {}
     if not summary.get("_groups"):
         if question.group.label == "segment":
@@ -314,9 +340,9 @@ def describe(req: Request, question: Question) -> str:
         return f"{question.group.label} {key}" if question.group.label == "segment" else str(key)
 
     whose = " (each order's, from your orders log)" if question.group.label == "country" else ""
-    groups = int(summary["_groups"])
+    groups, kind = int(summary["_groups"]), question.group.label
     return (
-        f"{label} by {question.group.label}{whose}, {groups:,} {plural(question.group.label)}: highest is "
+        f"{label} by {kind}{whose}{question.during}, {groups:,} {plural(kind) if groups != 1 else kind}: highest is "
         f"{name(summary['_highest'])} at **{value(summary['_highest_value'])}**, lowest is "
         f"{name(summary['_lowest'])} at **{value(summary['_lowest_value'])}**."
     )
@@ -344,7 +370,7 @@ def describe_country(req: Request, question: Question, country: str) -> str:
         return f"Your orders log has no orders from {country}. The countries it has: {named}."
     value = formatted(question, row[question.label], req.vocabulary().currency)
     return (
-        f"{question.label} in {row['Country']}: **{value}** (from your orders log; "
+        f"{question.label} in {row['Country']}{question.during}: **{value}** (from your orders log; "
         f"{len(rows):,} {plural('country')} in all, the full breakdown is below)."
     )
 
