@@ -121,3 +121,8 @@ def test_last_year_on_the_demo_shop(demo_ctx):
     answer, _ = Chat(demo_ctx, today=date(2026, 11, 27)).say("how much did we sell last year")
     assert f"Total revenue, 1 Jan–31 Dec 2025: **€{mine['amount'].sum():,.2f}**" in answer
     assert "only part" not in answer  # the demo's orders cover the whole year
+
+
+def test_best_customers_for_a_period_are_not_ranked_by_all_time_spend(chat):
+    answer, ended = chat.say("who were our best customers last year")
+    assert not ended and "cannot rank them for a period (“last year”)" in answer

@@ -265,14 +265,9 @@ def analytics(req: Request) -> Plan:
         )
     from assistant.planner import analytics_periods as dated  # it builds on this module's questions
 
-    asked = dated.asked(req)
-    if not asked and (span := filters.period(req.text)):  # a span the periods do not know ("over Christmas")
-        return Plan(answer=filters.period_refused(span, question.label))
-    if asked:
-        cut = dated.cut(req, question, asked)
-        if isinstance(cut, Plan):  # refused, compared, or no orders then
-            return cut
-        question = cut
+    question = dated.limited(req, question)  # to the period the question names, if any
+    if isinstance(question, Plan):  # refused, two periods compared, or no orders then
+        return question
     vocabulary = req.vocabulary()
     country = filters.place(req.text, vocabulary.categories + vocabulary.brands) if question.group is None else None
     if country:  # "the typical basket in the UK": that country's row of the breakdown by country
@@ -281,13 +276,11 @@ def analytics(req: Request) -> Plan:
     if problem:
         return Plan(answer=problem)
     if not req.done:
-        return call(
-            "query_data", sql=question.sql(), **({"params": question.period.params()} if question.period else {})
-        )
-    if question.period and (empty := dated.no_orders(req, question)):
+        return call("query_data", sql=question.sql(), **dated.bound(question))
+    if empty := dated.no_orders(req, question):
         return Plan(answer=empty)
     answer = describe_country(req, question, country) if country else describe(req, question)
-    return Plan(answer=answer + (dated.coverage(req, question.period) if question.period else ""))
+    return Plan(answer=answer + dated.coverage(req, question.period))
 
 
 def grouped(question: Question, group: Group) -> Question:
@@ -396,6 +389,10 @@ def best_customers(req: Request) -> Plan:
     question = understand(req.text)
     if question is not None and question.group is not None:  # "which category makes the most money"
         return analytics(req)
+    from assistant.planner import analytics_periods as dated
+
+    if refused := dated.ranking_refused(req):  # "best customers last year": not their all-time spend
+        return Plan(answer=refused)
     n = slots.number_after(req.text, r"\btop") or slots.number_before(req.text, r"(?:best|top|biggest|customers)") or 10
     over = SPENT_OVER.search(req.lower)
     floor = float(over["amount"].replace(",", "")) if over else None

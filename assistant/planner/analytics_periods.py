@@ -18,7 +18,6 @@ from assistant.planner import analytics_filters as filters
 from assistant.planner import periods
 from assistant.planner.analytics import (
     FROM_ORDERS,
-    ORDERS_PLACED,
     Figure,
     Question,
     aggregate_for,
@@ -30,6 +29,7 @@ from assistant.planner.recipes import report
 
 BUYERS = "count(DISTINCT o.customer_id) FILTER (WHERE NOT o.is_return)"  # customers who ordered in the period
 PER_BUYER = "nullif(" + BUYERS + ", 0)"
+BUYERS_ORDERS = "count(DISTINCT o.order_id) FILTER (WHERE NOT o.is_return AND o.customer_id IS NOT NULL)"
 PERIOD_FIGURES = {  # a customers' figure -> the same figure from the period's orders
     "order value": FROM_ORDERS["order value"],
     "spend": Figure(
@@ -37,7 +37,7 @@ PERIOD_FIGURES = {  # a customers' figure -> the same figure from the period's o
         "spend per customer who ordered", "avg", money=True, whole=True,
     ),
     "orders per customer": Figure(
-        "", "orders", f"{ORDERS_PLACED} FILTER (WHERE o.customer_id IS NOT NULL) / {PER_BUYER}",
+        "", "orders", f"{BUYERS_ORDERS} / {PER_BUYER}",
         "orders per customer who ordered", "avg", whole=True,
     ),
     "customers": Figure("", "orders", BUYERS, "customers who ordered", "count", whole=True),
@@ -63,6 +63,31 @@ def asked(req: Request) -> list[Period]:
     if match := filters.LAPSED.search(req.lower) or filters.RECENT.search(req.lower):
         text = text[: match.start()] + text[match.end() :]
     return periods.periods(text, req.today)
+
+
+def limited(req: Request, question: Question) -> Question | Plan:
+    """The question limited to the period it names; itself when it names none; or the answer (see `cut`)."""
+    named = asked(req)
+    if not named and (span := filters.period(req.text)):  # a span the grammar does not know ("over Christmas")
+        return Plan(answer=filters.period_refused(span, question.label))
+    return cut(req, question, named) if named else question
+
+
+def ranking_refused(req: Request) -> str | None:
+    """The best customers are ranked by all they have spent: for a period, refused rather than given for all time."""
+    named = asked(req)
+    if not named:
+        return None
+    return (
+        f"I rank customers by everything they have spent, so I cannot rank them for a period (“{named[0].typed}”) "
+        f"yet. I can give how many customers ordered {named[0].typed} and their spend: ask *how many customers "
+        f"ordered {named[0].typed}* or *average spend per customer {named[0].typed}*."
+    )
+
+
+def bound(question: Question) -> dict[str, dict[str, str]]:
+    """The query's parameters: the period's dates, when it has one."""
+    return {"params": question.period.params()} if question.period else {}
 
 
 def cut(req: Request, question: Question, named: list[Period]) -> Question | Plan:
@@ -142,10 +167,10 @@ def no_orders(req: Request, question: Question) -> str | None:
     return f"No orders {when_words(question.period)}: {runs(req)}."
 
 
-def coverage(req: Request, period: Period) -> str:
+def coverage(req: Request, period: Period | None) -> str:
     """A note when the orders cover only part of the period."""
-    span = req.vocabulary().orders_span
-    if span is None or (period.start >= span[0] and period.last <= span[1]):
+    span = req.vocabulary().orders_span if period else None
+    if period is None or span is None or (period.start >= span[0] and period.last <= span[1]):
         return ""
     return f" Your orders run from {day(span[0])} to {day(span[1])}, so that is only part of {period.span()}."
 
