@@ -15,6 +15,8 @@ from assistant.planner.analytics_filters import period, place, same_country, unk
         ("total revenue in Outerwear", None),  # one of the shop's categories
         ("average order value per segment", None),
         ("how many customers in segment 2", None),
+        ("how many orders in March", None),  # a month (a period), not a place
+        ("revenue for December", None),
     ],
 )
 def test_a_country_is_found_and_the_shops_own_words_are_not_one(text, found):
@@ -44,6 +46,7 @@ def test_a_country_as_typed_is_the_one_the_orders_log_records(asked, recorded, s
         ("how much did we sell last year", "last year"),
         ("revenue in 2011", "in 2011"),
         ("orders since March", "since March"),
+        ("how much did we sell over Christmas", "over Christmas"),  # a span the periods do not know: refused
         ("average order value per segment", None),
         ("how many customers have not bought in 6 months", None),  # a recency filter, which is applied
     ],

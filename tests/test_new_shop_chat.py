@@ -7,6 +7,7 @@ agent loop. Expected figures come from the files, worked out here, not from what
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -17,12 +18,13 @@ from assistant.planner.vocabulary import Vocabulary
 from tools.registry import run_tool
 
 FIXTURES = Path(__file__).parent / "fixtures"
+TODAY = date(2011, 3, 5)  # the marketer's calendar: the UCI fixture's orders run from 1 Dec 2010 to 14 Feb 2011
 
 
 class Chat:
-    def __init__(self, ctx) -> None:
+    def __init__(self, ctx, today: date = TODAY) -> None:
         self.ctx = ctx
-        self.agent = Agent(ctx, OfflinePlanner(lambda: Vocabulary.from_db(ctx.db)))
+        self.agent = Agent(ctx, OfflinePlanner(lambda: Vocabulary.from_db(ctx.db), today=lambda: today))
         self.conversation = Conversation()
 
     def say(self, text: str) -> tuple[str, list[ToolEnd]]:
@@ -307,10 +309,20 @@ def test_one_countrys_figure_is_that_countrys_not_everyones(chat, text, country)
     assert f"Average order value in {country}: **£{expected:,.2f}**" in answer
 
 
-def test_a_period_the_figures_cannot_be_limited_to_is_refused_not_ignored(chat):
+def test_last_years_sales_are_last_years_with_the_dates_used(chat):
+    """It once refused "last year"; "last year" said on 5 March 2011 is 2010, whose orders are December's."""
     load(chat.ctx, "orders", "online_retail.csv")
+    lines = uci_lines()
+    december = lines[lines["InvoiceDate"].str.match(r"^\d+/\d+/2010 ")]
     answer, ended = chat.say("how much did we sell last year")
-    assert not ended and "cannot limit total revenue to a period (“last year”)" in answer
+    assert ended and f"Total revenue, 1 Jan–31 Dec 2010: **£{december['amount'].sum():,.2f}**" in answer
+    assert "Your orders run from 1 Dec 2010 to 14 Feb 2011" in answer  # only part of the year has orders
+
+
+def test_a_period_the_planner_does_not_know_is_refused_not_ignored(chat):
+    load(chat.ctx, "orders", "online_retail.csv")
+    answer, ended = chat.say("how much did we sell over Christmas")
+    assert not ended and "cannot limit total revenue to a period (“over Christmas”)" in answer
 
 
 def test_cancelled_orders_and_the_busiest_month_come_from_the_orders_log(chat):

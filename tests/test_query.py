@@ -237,6 +237,20 @@ def test_the_cli_runs_and_refuses(ctx):
     assert refused.exit_code == 1 and "Refused" in refused.stderr
 
 
+def test_values_are_bound_as_parameters_never_read_as_sql(ctx):
+    """The analytics templates' dates arrive as `params`: a value is data, whatever it holds; the CLI takes them too."""
+    run_tool(ctx, "generate_demo_data", customers=20, products=40)
+    sql = "SELECT count(*) AS n, $note AS note FROM orders WHERE ordered_at < CAST($stop AS DATE)"
+    result = run_tool(ctx, "query_data", sql=sql, params={"stop": "1990-01-01", "note": "'; DROP TABLE orders; --"})
+    assert result.tables[0].rows == [[0, "'; DROP TABLE orders; --"]]
+    ctx.db.close()
+    out = CliRunner().invoke(
+        main, ["--db", ctx.db.path, "query", sql, "--params", "stop=2100-01-01", "--params", "note=x", "--json"]
+    )
+    assert out.exit_code == 0, out.output
+    assert '"note"' in out.stdout and '"x"' in out.stdout
+
+
 def test_a_huge_value_is_cut_for_the_terminal_and_the_model_and_says_so(ctx):
     from assistant.views import model_view
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from assistant.planner import analytics_filters as filters
 from assistant.planner import slots
 from assistant.planner.memory import Plan, Request, call
+from assistant.planner.periods import Period, where
 from assistant.planner.recipes import recipe, report
 from assistant.planner.vocabulary import Vocabulary
 from services.money import format_money
@@ -154,6 +155,7 @@ class Question:
     aggregate: str
     group: Group | None
     when: tuple[filters.Recency, str] | None = None  # only for figures about customers
+    period: Period | None = None  # only for figures from the orders: a WHERE on their date (bound parameters)
 
     @property
     def label(self) -> str:
@@ -166,14 +168,25 @@ class Question:
             base = f"customers {who}" if self.figure.label == "customers" else f"{base} of customers {who}"
         return base.capitalize()
 
-    def sql(self) -> str:
+    @property
+    def during(self) -> str:
+        """The dates the figure covers, for the answer (", 1 Jan–31 Dec 2011"); empty for all of them."""
+        return f", {self.period.span()}" if self.period else ""
+
+    def measure(self) -> str:
         value = self.figure.sql if self.figure.whole else f"{self.aggregate}({self.figure.sql})"
         if self.aggregate == "avg" or self.figure.money:
             value = f"round({value}, 2)"
-        measure = f'{value} AS "{self.label}"'
-        source = SOURCES[self.figure.level]
+        return f'{value} AS "{self.label}"'
+
+    def sql(self, period: str = "period") -> str:
+        """The SELECT; a period's dates are the parameters $<period>_start and $<period>_stop."""
+        measure, source = self.measure(), SOURCES[self.figure.level]
         if self.when is not None:
             source += f" AND {self.when[0].sql}"  # the customers' source ends in its WHERE
+        if self.period is not None:  # only orders: their source has no WHERE of its own
+            source += f" WHERE {where(period)}"
+            measure += ", count(*) AS _lines"  # no orders in the period: said so, with where the orders run
         if self.group is None:
             return f"SELECT {measure} {source}"
         key, group = self.group.sql[self.figure.level], self.group.label.capitalize()
@@ -252,8 +265,11 @@ def analytics(req: Request) -> Plan:
             answer="I can answer questions like *average order value per segment*, *revenue by category*, "
             "*orders per month* or *how many customers per style*. Which figure, and grouped by what?"
         )
-    if span := filters.period(req.text):
-        return Plan(answer=filters.period_refused(span, question.label))
+    from assistant.planner import analytics_periods as dated  # it builds on this module's questions
+
+    question = dated.limited(req, question)  # to the period the question names, if any
+    if isinstance(question, Plan):  # refused, two periods compared, or no orders then
+        return question
     vocabulary = req.vocabulary()
     country = filters.place(req.text, vocabulary.categories + vocabulary.brands) if question.group is None else None
     if country:  # "the typical basket in the UK": that country's row of the breakdown by country
@@ -262,14 +278,17 @@ def analytics(req: Request) -> Plan:
     if problem:
         return Plan(answer=problem)
     if not req.done:
-        return call("query_data", sql=question.sql())
-    return Plan(answer=describe_country(req, question, country) if country else describe(req, question))
+        return call("query_data", sql=question.sql(), **dated.bound(question))
+    if empty := dated.no_orders(req, question):
+        return Plan(answer=empty)
+    answer = describe_country(req, question, country) if country else describe(req, question)
+    return Plan(answer=answer + dated.coverage(req, question.period))
 
 
 def grouped(question: Question, group: Group) -> Question:
     """The question broken down by `group`; a customers' figure only the orders have per group comes from them."""
     figure = from_orders(question.figure, group) or question.figure
-    return Question(figure, aggregate_for(figure, question.aggregate), group, question.when)
+    return replace(question, figure=figure, aggregate=aggregate_for(figure, question.aggregate), group=group)
 
 
 def unsupported(question: Question, vocabulary: Vocabulary) -> str | None:
@@ -300,7 +319,7 @@ def describe(req: Request, question: Question) -> str:
         return formatted(question, v, req.vocabulary().currency)
 
     if question.group is None:
-        return f"{label}: **{value(rows[0][label]) if rows else 'not known'}**."
+        return f"{label}{question.during}: **{value(rows[0][label]) if rows else 'not known'}**."
     summary = rows[0] if rows else {}
     if not summary.get("_groups"):
         if question.group.label == "segment":
@@ -316,9 +335,9 @@ def describe(req: Request, question: Question) -> str:
         return f"{question.group.label} {key}" if question.group.label == "segment" else str(key)
 
     whose = " (each order's, from your orders log)" if question.group.label == "country" else ""
-    groups = int(summary["_groups"])
+    groups, kind = int(summary["_groups"]), question.group.label
     return (
-        f"{label} by {question.group.label}{whose}, {groups:,} {plural(question.group.label)}: highest is "
+        f"{label} by {kind}{whose}{question.during}, {groups:,} {plural(kind) if groups != 1 else kind}: highest is "
         f"{name(summary['_highest'])} at **{value(summary['_highest_value'])}**, lowest is "
         f"{name(summary['_lowest'])} at **{value(summary['_lowest_value'])}**."
     )
@@ -346,7 +365,7 @@ def describe_country(req: Request, question: Question, country: str) -> str:
         return f"Your orders log has no orders from {country}. The countries it has: {named}."
     value = formatted(question, row[question.label], req.vocabulary().currency)
     return (
-        f"{question.label} in {row['Country']}: **{value}** (from your orders log; "
+        f"{question.label} in {row['Country']}{question.during}: **{value}** (from your orders log; "
         f"{len(rows):,} {plural('country')} in all, the full breakdown is below)."
     )
 
@@ -372,6 +391,10 @@ def best_customers(req: Request) -> Plan:
     question = understand(req.text)
     if question is not None and question.group is not None:  # "which category makes the most money"
         return analytics(req)
+    from assistant.planner import analytics_periods as dated
+
+    if refused := dated.ranking_refused(req):  # "best customers last year": not their all-time spend
+        return Plan(answer=refused)
     n = slots.number_after(req.text, r"\btop") or slots.number_before(req.text, r"(?:best|top|biggest|customers)") or 10
     over = SPENT_OVER.search(req.lower)
     floor = float(over["amount"].replace(",", "")) if over else None

@@ -1,14 +1,16 @@
 """The filters an analytic question asks for: how recently customers bought (applied as a WHERE on
-the customers' recency), and one country or a period, which the templates cannot apply as a WHERE.
+the customers' recency), one country, which the templates cannot apply as a WHERE, and a period they cannot
+cut to (a period they can is read in periods.py and applied in analytics_periods.py).
 
 Answering "the typical basket in the UK" or "how much did we sell last year" over every country and
 every year would be silently wrong. A country is answered from the breakdown by country (its row is
-looked up in the result, so nothing the user typed reaches the SQL); a period is refused with the
-reason and what to ask instead.
+looked up in the result, so nothing the user typed reaches the SQL); a period the planner does not know
+("over Christmas") is refused with the reason and what to ask instead.
 """
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -27,11 +29,14 @@ PLACE = re.compile(
 )
 PERIOD = re.compile(
     r"\b(?:last|this|previous|past) (?:year|month|quarter|week|christmas|summer|winter|spring|autumn|season)\b"
+    r"|\b(?:over|during|at|for|in|around|since) (?:the )?(?:christmas|xmas|easter|black friday|cyber monday"
+    r"|(?:the )?holidays|holiday season|summer|winter|spring|autumn)\b"
     r"|\b(?:in|during|for|since) (?:19|20)\d\d\b|\byesterday\b|\btoday\b|\bytd\b|\byear to date\b"
     r"|\bsince (?:january|february|march|april|may|june|july|august|september|october|november|december)\b",
     re.I,
 )
-NOT_PLACES = ["the", "i", "we", "my", "our", "segment", "group", "total", "stock", "store", "shop", "email"]
+NOT_PLACES = ["the", "i", "we", "my", "our", "segment", "group", "total", "stock", "store", "shop", "email",
+              *calendar.month_name[1:], *calendar.month_abbr[1:], "Sept", "Christmas", "Easter"]  # fmt: skip
 
 
 def place(text: str, not_places: list[str]) -> str | None:
@@ -63,8 +68,8 @@ def period(text: str) -> str | None:
 def period_refused(span: str, label: str) -> str:
     return (
         f"I cannot limit {label.lower()} to a period (“{span}”) yet, and over all your orders it would be a "
-        "different figure. Ask per month instead, e.g. *revenue per month* or *orders per month*, and read "
-        "the months you need."
+        "different figure. I understand periods such as *last year*, *in March 2011*, *Q4*, *the last 90 days* "
+        "or *since January*; or ask per month, e.g. *revenue per month*, and read the months you need."
     )
 
 

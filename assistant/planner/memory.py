@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +149,7 @@ class Request:
     segment_names: dict[int, str] = field(default_factory=dict)  # as they were when the user wrote the text
     vocabulary: Callable[[], Vocabulary] = Vocabulary.empty  # the shop's own categories, brands and columns
     test_addresses: tuple[str, ...] = ()  # where a test copy may go from the chat (PROMOPILOT_TEST_ADDRESSES)
+    today: date = field(default_factory=date.today)  # the marketer's calendar: "last year" counts from it
 
     @property
     def lower(self) -> str:

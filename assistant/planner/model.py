@@ -14,6 +14,7 @@ import difflib
 import json
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import date
 from functools import cache
 from typing import Any
 
@@ -22,6 +23,7 @@ from assistant.planner import (  # noqa: F401 - registers their recipes
     analytics,
     campaign_recipes,
     followup_recipes,
+    periods,
     predict_recipes,
     segment_recipes,
     slots,
@@ -233,8 +235,14 @@ class OfflinePlanner:
 
     name = "offline-planner"
 
-    def __init__(self, vocabulary: Callable[[], Vocabulary] | None = None, test_addresses: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        vocabulary: Callable[[], Vocabulary] | None = None,
+        test_addresses: Sequence[str] = (),
+        today: Callable[[], date] = date.today,
+    ) -> None:
         self.vocabulary = vocabulary or Vocabulary.empty
+        self.today = today  # the marketer's calendar, for "last year"; tests give a fixed day
         # The settings' list, to ask "which address?" with buttons: the tool's own answers, as the model
         # sees them, have every address blanked. The tool checks every address itself.
         self.test_addresses = tuple(test_addresses)
@@ -245,6 +253,7 @@ class OfflinePlanner:
         request = read_request(messages)
         request.vocabulary = cache(self.vocabulary)  # read once per round, only when a recipe needs it
         request.test_addresses = self.test_addresses
+        request.today = self.today()
         plan = choose(request)
         if plan.calls:
             base = len(messages)

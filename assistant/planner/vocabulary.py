@@ -3,11 +3,14 @@
 Read from the database rather than from the demo catalogue, so an imported shop's "Sneakers" or
 "Acme Outdoor" work as filters the same way the demo's "Outerwear" does, and an analytic question
 about a column the shop's data does not have ("per country") gets a plain answer instead of a failed query.
+The dates the orders run between let a question about a period without orders ("last year", in a log that
+ends in 2011) be answered with where they do run.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -20,6 +23,7 @@ class Vocabulary:
     brands: list[str] = field(default_factory=list)
     columns: dict[str, set[str]] = field(default_factory=dict)  # table -> its columns
     currency: str = "EUR"  # the shop's, for money in answers
+    orders_span: tuple[date, date] | None = None  # the first and last order date, for "no orders in 2025"
 
     @classmethod
     def empty(cls) -> Vocabulary:
@@ -33,7 +37,9 @@ class Vocabulary:
         columns: dict[str, set[str]] = {}
         for table, column in db.execute("SELECT table_name, column_name FROM information_schema.columns").fetchall():
             columns.setdefault(table, set()).add(column)
-        return cls(categories=categories, brands=brands, columns=columns, currency=shop.get_currency(db))
+        first, last = db.execute("SELECT min(ordered_at)::DATE, max(ordered_at)::DATE FROM orders").fetchone()
+        span = (first, last) if first is not None else None
+        return cls(categories, brands, columns, currency=shop.get_currency(db), orders_span=span)
 
     def has_column(self, table: str, column: str) -> bool:
         """Whether the table has the column; without a schema (no database at hand) assume it does."""

@@ -102,6 +102,11 @@ PLAIN_TYPES = {  # fixed-size values, kept as they are; everything else becomes 
 
 class QueryArgs(BaseModel):
     sql: Annotated[str, Positional()] = Field(min_length=1, description="One SELECT statement.")
+    params: dict[str, str] = Field(
+        default_factory=dict,
+        description="Values for $name placeholders in the SQL (e.g. start=2011-01-01 for $start), bound by DuckDB, "
+        "never written into the SQL text.",
+    )
     max_rows: int = Field(200, ge=1, le=5000, description="Return at most this many rows.")
     timeout_seconds: float = Field(10.0, gt=0, le=120, description="Stop the query after this many seconds.")
 
@@ -173,8 +178,9 @@ def query_data(ctx: ToolContext, args: QueryArgs) -> ToolResult:
     segment_members(run_id, customer_id, segment), segments(run_id, segment, name, size, share),
     segment_runs(run_id, k, is_active), shortlists(name, sku), campaigns, campaign_versions, messages(campaign_id,
     customer_id, segment, variant, recommended_sku, status, sent_at), events(campaign_id, customer_id, kind, url,
-    occurred_at), suppressions(reason), data_issues. Names and emails are hidden unless the user allowed sharing
-    them. Files, URLs, settings and writes are refused; results stop at max_rows and timeout_seconds.
+    occurred_at), suppressions(reason), data_issues. Values (dates, amounts) go in `params` as $name placeholders.
+    Names and emails are hidden unless the user allowed sharing them. Files, URLs, settings and writes are refused;
+    results stop at max_rows and timeout_seconds.
     """
     check_select(args.sql)
     sandbox = duckdb.connect(":memory:", config=SANDBOX_CONFIG)
@@ -182,7 +188,7 @@ def query_data(ctx: ToolContext, args: QueryArgs) -> ToolResult:
     try:
         _load(ctx.db, sandbox, args.sql, pii_visible(ctx))
         timer.start()
-        frame, cut = _capped(sandbox.sql(args.sql).limit(args.max_rows + 1))
+        frame, cut = _capped(sandbox.sql(args.sql, params=args.params or None).limit(args.max_rows + 1))
     except duckdb.InterruptException:
         raise UserError(
             f"The query took longer than {args.timeout_seconds:g} s and was stopped.",

@@ -1,0 +1,128 @@
+"""Figures for a period, in the chat: "last month", "in December 2010", "this year vs last year".
+
+The shop is the UCI orders log in tests/fixtures (its orders run from 1 Dec 2010 to 14 Feb 2011, none in
+January) and "today" is 5 March 2011, given to the planner; every expected figure is worked out here with
+pandas from the CSV, not read from what the tools printed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from tests.test_new_shop_chat import Chat, load, uci_lines
+
+
+@pytest.fixture
+def chat(ctx) -> Chat:
+    load(ctx, "orders", "online_retail.csv")
+    return Chat(ctx, today=date(2011, 3, 5))
+
+
+@pytest.fixture(scope="module")
+def lines() -> pd.DataFrame:
+    frame = uci_lines()
+    frame["day"] = pd.to_datetime(frame["InvoiceDate"], format="%m/%d/%Y %H:%M").dt.normalize()
+    return frame
+
+
+def between(lines: pd.DataFrame, first: str, last: str) -> pd.DataFrame:
+    return lines[(lines["day"] >= first) & (lines["day"] <= last)]
+
+
+def orders(lines: pd.DataFrame) -> int:
+    return lines[~lines["returned"]]["InvoiceNo"].nunique()
+
+
+@pytest.mark.parametrize(
+    ("text", "first", "last", "dates"),
+    [
+        ("how many orders last month", "2011-02-01", "2011-02-28", "1–28 Feb 2011"),
+        ("number of orders in December 2010", "2010-12-01", "2010-12-31", "1–31 Dec 2010"),
+        ("orders in the last 30 days", "2011-02-04", "2011-03-05", "4 Feb–5 Mar 2011"),
+        ("how many orders since December 2010", "2010-12-01", "2011-03-05", "1 Dec 2010–5 Mar 2011"),
+    ],
+)
+def test_orders_in_a_period_are_counted_from_that_periods_orders(chat, lines, text, first, last, dates):
+    answer, _ = chat.say(text)
+    assert f"Orders, {dates}: **{orders(between(lines, first, last)):,}**" in answer
+
+
+def test_revenue_cancellations_and_order_value_this_year(chat, lines):
+    """Cancellations lower revenue on their own day, as the all-time total counts them, and are never an order."""
+    mine = between(lines, "2011-01-01", "2011-03-05")
+    answer, _ = chat.say("what's our revenue this year")
+    assert f"Total revenue, 1 Jan–5 Mar 2011: **£{mine['amount'].sum():,.2f}**" in answer
+    answer, _ = chat.say("how many orders were cancelled this year")
+    assert f"Returns and cancellations, 1 Jan–5 Mar 2011: **{mine[mine['returned']]['InvoiceNo'].nunique()}**" in answer
+    answer, _ = chat.say("average order value this year")
+    assert f"Average order value, 1 Jan–5 Mar 2011: **£{mine['amount'].sum() / orders(mine):,.2f}**" in answer
+
+
+def test_customers_who_ordered_in_a_quarter(chat, lines):
+    mine = between(lines, "2010-10-01", "2010-12-31")
+    buyers = mine[~mine["returned"] & (mine["CustomerID"] != "")]["CustomerID"].nunique()
+    answer, _ = chat.say("how many customers did we have in Q4")
+    assert f"Customers who ordered, 1 Oct–31 Dec 2010: **{buyers}**" in answer
+
+
+def test_a_breakdown_for_a_period_names_the_highest_group_of_that_period(chat, lines):
+    mine = between(lines, "2011-02-01", "2011-02-28")
+    by_country = mine.groupby("Country")["amount"].sum()
+    answer, _ = chat.say("revenue by country last month")
+    assert f"1–28 Feb 2011, {len(by_country)} countries: highest is {by_country.idxmax()}" in answer
+    assert f"**£{by_country.max():,.2f}**" in answer
+
+
+def test_a_period_without_orders_says_where_the_orders_run(chat):
+    answer, ended = chat.say("how much did we sell in 2025")
+    assert not ended  # known before any query
+    assert "No orders in 2025 (1 Jan–31 Dec 2025): your orders run from 1 Dec 2010 to 14 Feb 2011." in answer
+    answer, _ = chat.say("orders in January")  # inside the log's span, but a month without orders
+    assert "No orders in January (1–31 Jan 2011): your orders run from 1 Dec 2010 to 14 Feb 2011." in answer
+
+
+def test_two_periods_side_by_side_with_the_change(chat, lines):
+    now = between(lines, "2011-02-01", "2011-02-28")["amount"].sum()
+    before = between(lines, "2010-12-01", "2010-12-31")["amount"].sum()
+    answer, _ = chat.say("revenue last month compared to December 2010")
+    assert f"1–28 Feb 2011 (last month): **£{now:,.2f}**; 1–31 Dec 2010 (December 2010): **£{before:,.2f}**" in answer
+    assert f"Down {abs(now - before) / before:.0%} (£{before - now:,.2f} less)" in answer
+
+
+def test_this_month_against_last_month_says_a_month_without_orders(chat):
+    answer, _ = chat.say("how are sales this month compared to last month?")
+    assert "1–5 Mar 2011 (this month): **no orders**" in answer and "1–28 Feb 2011 (last month): **£" in answer
+    assert "runs to today, so it is not over yet" in answer
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("average days since last purchase last year", "about each customer's whole history"),
+        ("average lifetime spend per customer in 2010", "about each customer's whole history"),
+        ("how many repeat customers did we have last year", "about each customer's whole history"),
+        ("average price of our products last month", "describes your catalogue as it is today"),
+        ("revenue by country this year vs last year", "two periods side by side for one figure"),
+        ("how many new customers did we get last month", "cannot tell new customers from returning ones"),
+    ],
+)
+def test_what_a_period_cannot_cut_is_refused_with_the_reason(chat, text, why):
+    answer, ended = chat.say(text)
+    assert not ended and why in answer
+
+
+def test_last_year_on_the_demo_shop(demo_ctx):
+    """The demo shop's orders end on 1 Jan 2026; said on 27 Nov 2026, "last year" is 2025."""
+    frame = demo_ctx.db.execute("SELECT ordered_at, amount, is_return FROM orders").df()
+    mine = frame[(frame["ordered_at"] >= "2025-01-01") & (frame["ordered_at"] < "2026-01-01")]
+    answer, _ = Chat(demo_ctx, today=date(2026, 11, 27)).say("how much did we sell last year")
+    assert f"Total revenue, 1 Jan–31 Dec 2025: **€{mine['amount'].sum():,.2f}**" in answer
+    assert "only part" not in answer  # the demo's orders cover the whole year
+
+
+def test_best_customers_for_a_period_are_not_ranked_by_all_time_spend(chat):
+    answer, ended = chat.say("who were our best customers last year")
+    assert not ended and "cannot rank them for a period (“last year”)" in answer
