@@ -1,0 +1,76 @@
+"""A wholesaler's orders log with no customer id (Kaggle's "Sample Sales Data", see tests/fixtures/README.md):
+imported the way the chat imports an attachment, its figures checked against pandas on the file itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from assistant.uploads import guess_kind, header
+from tools import run_tool
+
+SALES = Path(__file__).parent / "fixtures" / "sales_data_sample.csv"
+
+
+def attach(ctx, path: Path = SALES):
+    """As the chat's upload does: the kind guessed from the name and header, then import_data."""
+    kind = guess_kind(path.name, "", header(str(path)))
+    assert kind == "orders"
+    return run_tool(ctx, "import_data", kind=kind, path=str(path))
+
+
+@pytest.fixture
+def lines() -> pd.DataFrame:
+    frame = pd.read_csv(SALES, dtype=str, keep_default_na=False, encoding="cp1252")
+    frame["amount"] = frame["SALES"].astype(float)
+    frame["cancelled"] = frame["STATUS"] == "Cancelled"
+    return frame
+
+
+def test_a_log_whose_customers_are_named_not_numbered_is_read_per_customer_name(ctx, lines):
+    result = attach(ctx)
+    assert result.data["columns"]["CUSTOMERNAME"] == "customer_id"
+    assert "no customer id" in result.summary and "CUSTOMERNAME" in result.summary
+    bought = lines[~lines["cancelled"]]
+    spent = dict(ctx.db.execute("SELECT customer_id, total_spent FROM customer_behavior").fetchall())
+    net = lines.assign(signed=lines["amount"].where(~lines["cancelled"], -lines["amount"])).groupby("CUSTOMERNAME")
+    for name, total in net["signed"].sum().items():
+        if total > 0 and name in set(bought["CUSTOMERNAME"]):
+            assert spent[name] == pytest.approx(round(total, 2), abs=0.01), name
+    orders = dict(ctx.db.execute("SELECT customer_id, order_count FROM customer_behavior").fetchall())
+    assert (
+        orders["Euro Shopping Channel"]
+        == bought[bought["CUSTOMERNAME"] == "Euro Shopping Channel"]["ORDERNUMBER"].nunique()
+    )
+
+
+def test_product_line_is_the_category_and_order_line_number_the_line(ctx, lines):
+    result = attach(ctx)
+    assert result.data["columns"]["PRODUCTLINE"] == "category"
+    assert result.data["columns"]["ORDERLINENUMBER"] == "line"
+    categories = {r[0] for r in ctx.db.execute("SELECT DISTINCT category FROM products").fetchall()}
+    assert categories == set(lines["PRODUCTLINE"])
+
+
+def test_a_customer_id_column_wins_over_a_name_column(ctx, tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "Customer Name,Order ID,Order Date,Customer ID,Sales\n"
+        "Anna Berg,1,2024-01-05,C1,10\nAnna Berg,2,2024-02-05,C1,5\n"
+    )
+    run_tool(ctx, "import_data", kind="orders", path=str(path))
+    assert ctx.db.execute("SELECT customer_id, order_count FROM customer_behavior").fetchall() == [("C1", 2)]
+
+
+def test_an_orders_log_naming_no_customer_at_all_imports_and_says_what_it_cannot_do(ctx, tmp_path, lines):
+    """It used to fail with DuckDB's 'Referenced column "customer_id" not found'."""
+    path = tmp_path / "till_export.csv"
+    lines[["ORDERNUMBER", "ORDERDATE", "PRODUCTCODE", "QUANTITYORDERED", "SALES"]].to_csv(path, index=False)
+    result = run_tool(ctx, "import_data", kind="orders", path=str(path))
+    assert result.data["imported"] == len(lines)
+    assert "no column naming the customer" in result.summary
+    assert ctx.db.execute("SELECT count(*) FROM customers").fetchone()[0] == 0
+    revenue = ctx.db.execute("SELECT round(sum(amount), 2) FROM orders").fetchone()[0]
+    assert revenue == pytest.approx(round(lines["amount"].sum(), 2))
