@@ -74,3 +74,11 @@ def test_an_orders_log_naming_no_customer_at_all_imports_and_says_what_it_cannot
     assert ctx.db.execute("SELECT count(*) FROM customers").fetchone()[0] == 0
     revenue = ctx.db.execute("SELECT round(sum(amount), 2) FROM orders").fetchone()[0]
     assert revenue == pytest.approx(round(lines["amount"].sum(), 2))
+
+
+def test_a_campaign_about_products_known_only_by_code_is_drafted(ctx):
+    """The log has product codes, no names: drafting failed with a TypeError on the missing name."""
+    attach(ctx)
+    run_tool(ctx, "segment_run", k=3)
+    result = run_tool(ctx, "campaign_draft", skus=["S18_3232"], segment=1)
+    assert "Classic Cars S18_3232" in result.summary or "Classic Cars S18_3232" in str(result.data)
