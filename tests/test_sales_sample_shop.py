@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from assistant.uploads import guess_kind, header
+from tests.test_new_shop_chat import Chat
 from tools import run_tool
 
 SALES = Path(__file__).parent / "fixtures" / "sales_data_sample.csv"
@@ -82,3 +83,28 @@ def test_a_campaign_about_products_known_only_by_code_is_drafted(ctx):
     run_tool(ctx, "segment_run", k=3)
     result = run_tool(ctx, "campaign_draft", skus=["S18_3232"], segment=1)
     assert "Classic Cars S18_3232" in result.summary or "Classic Cars S18_3232" in str(result.data)
+
+
+@pytest.fixture
+def chat(ctx) -> Chat:
+    attach(ctx)
+    return Chat(ctx)
+
+
+def test_a_country_past_the_first_ten_of_the_breakdown_is_answered_not_called_missing(chat, lines):
+    """The answer reads the breakdown by country, of which it sees ten rows: the USA (the log's biggest market,
+    alphabetically after ten others) was "no orders from USA", and the count said "10 countries in all"."""
+    answer, _ = chat.say("how many customers are from the USA")
+    usa = lines[lines["COUNTRY"] == "USA"]["CUSTOMERNAME"].nunique()
+    assert f"Customers in USA: **{usa}**" in answer
+    assert f"{lines['COUNTRY'].nunique()} countries in all" in answer
+    answer, _ = chat.say("how much revenue came from Sweden")
+    sweden = lines[lines["COUNTRY"] == "Sweden"]
+    net = sweden["amount"].where(~sweden["cancelled"], -sweden["amount"]).sum()
+    assert f"{net:,.2f}" in answer
+
+
+def test_a_country_the_log_never_names_is_said_so_with_how_many_it_has(chat, lines):
+    answer, _ = chat.say("how many customers are from Portugal")
+    assert "no orders from Portugal" in answer
+    assert f"and {lines['COUNTRY'].nunique() - 8} more" in answer

@@ -154,6 +154,7 @@ class Question:
     aggregate: str
     group: Group | None
     when: tuple[filters.Recency, str] | None = None  # only for figures about customers
+    first: str | None = None  # the group listed first (a country as the data spells it): in the rows the answer sees
 
     @property
     def label(self) -> str:
@@ -190,7 +191,11 @@ class Question:
                 f"count({known}) OVER () AS _groups",
             ]
         )
-        return f"SELECT *, {extremes} FROM ({breakdown}) ORDER BY 1"  # noqa: S608 - vetted templates only
+        order = "1"
+        if self.first is not None:  # a value read from the data (Vocabulary), never what the user typed
+            spelt = self.first.replace("'", "''")
+            order = f"(\"{group}\" = '{spelt}') DESC NULLS LAST, 1"
+        return f"SELECT *, {extremes} FROM ({breakdown}) ORDER BY {order}"  # noqa: S608 - vetted templates only
 
 
 def from_orders(figure: Figure, group: Group) -> Figure | None:
@@ -256,6 +261,11 @@ def analytics(req: Request) -> Plan:
     country = filters.place(req.text, vocabulary.categories + vocabulary.brands) if question.group is None else None
     if country:  # "the typical basket in the UK": that country's row of the breakdown by country
         question = grouped(question, next(g for g in GROUPS if g.label == "country"))
+        known = vocabulary.countries
+        recorded = next((c for c in known if filters.same_country(country, c)), None)
+        if known and recorded is None:
+            return Plan(answer=filters.no_such_country(country, known))
+        question = replace(question, first=recorded)
     problem = unsupported(question, vocabulary)
     if problem:
         return Plan(answer=problem)
@@ -340,12 +350,12 @@ def describe_country(req: Request, question: Question, country: str) -> str:
     rows = [r for r in step.records() if r.get("Country") is not None]
     row = next((r for r in rows if filters.same_country(country, str(r["Country"]))), None)
     if row is None:
-        named = ", ".join(sorted(str(r["Country"]) for r in rows)[:8]) or "none"
-        return f"Your orders log has no orders from {country}. The countries it has: {named}."
+        return filters.no_such_country(country, [str(r["Country"]) for r in rows])
     value = formatted(question, row[question.label], req.vocabulary().currency)
+    total = row.get("_groups") or len(rows)  # every country, not only the rows the answer was shown
     return (
         f"{question.label} in {row['Country']}: **{value}** (from your orders log; "
-        f"{len(rows):,} {plural('country')} in all, the full breakdown is below)."
+        f"{total:,} {plural('country') if total != 1 else 'country'} in all, the full breakdown is below)."
     )
 
 

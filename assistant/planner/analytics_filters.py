@@ -148,3 +148,10 @@ ATTRIBUTE_WORDS = {
     **dict.fromkeys(["salary"], "income"),
     **dict.fromkeys(["jobs", "occupation"], "job"),
 }
+
+
+def no_such_country(country: str, countries: list[str]) -> str:
+    """A country the orders log never names, and the ones it does (a few, and how many more)."""
+    named = ", ".join(sorted(countries)[:8]) or "none"
+    more = f" and {len(countries) - 8:,} more" if len(countries) > 8 else ""
+    return f"Your orders log has no orders from {country}. The countries it has: {named}{more}."

@@ -1,4 +1,5 @@
-"""The shop's own words: the categories and brands in its products table, and the columns it has.
+"""The shop's own words: the categories and brands in its products table, the countries its orders log
+names, and the columns it has.
 
 Read from the database rather than from the demo catalogue, so an imported shop's "Sneakers" or
 "Acme Outdoor" work as filters the same way the demo's "Outerwear" does, and an analytic question
@@ -20,6 +21,7 @@ class Vocabulary:
     brands: list[str] = field(default_factory=list)
     columns: dict[str, set[str]] = field(default_factory=dict)  # table -> its columns
     currency: str = "EUR"  # the shop's, for money in answers
+    countries: list[str] = field(default_factory=list)  # as the orders log spells them ("USA", "EIRE")
 
     @classmethod
     def empty(cls) -> Vocabulary:
@@ -33,7 +35,13 @@ class Vocabulary:
         columns: dict[str, set[str]] = {}
         for table, column in db.execute("SELECT table_name, column_name FROM information_schema.columns").fetchall():
             columns.setdefault(table, set()).add(column)
-        return cls(categories=categories, brands=brands, columns=columns, currency=shop.get_currency(db))
+        countries = [
+            r[0]
+            for r in db.execute(
+                "SELECT DISTINCT country FROM orders WHERE country IS NOT NULL ORDER BY 1 LIMIT 500"
+            ).fetchall()
+        ]
+        return cls(categories, brands, columns, shop.get_currency(db), countries)
 
     def has_column(self, table: str, column: str) -> bool:
         """Whether the table has the column; without a schema (no database at hand) assume it does."""
