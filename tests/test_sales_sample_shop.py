@@ -108,3 +108,12 @@ def test_a_country_the_log_never_names_is_said_so_with_how_many_it_has(chat, lin
     answer, _ = chat.say("how many customers are from Portugal")
     assert "no orders from Portugal" in answer
     assert f"and {lines['COUNTRY'].nunique() - 8} more" in answer
+
+
+def test_an_import_that_cannot_tell_the_currency_says_so_and_how_to_set_it(ctx):
+    """Dollar amounts without a sign, customers in 18 countries: money was shown in euros without a word."""
+    result = attach(ctx)
+    assert "does not say its currency" in result.summary and "*our prices are in dollars*" in result.summary
+    run_tool(ctx, "shop_settings", currency="USD")
+    again = attach(ctx)
+    assert "currency" not in again.summary

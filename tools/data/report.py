@@ -104,6 +104,11 @@ def report(kind: str, source: Source, mapping, unmatched, stats, written, run_id
             f" Warning: {unit} looks like a price per unit but was read as the line amount; with a quantity "
             f"column, map it with --map '{unit}=unit_price' so that amounts are quantity x unit price."
         )
+    if code := source.details.get("currency_unknown"):
+        summary += (
+            " The file does not say its currency (no currency signs on the amounts, and no one country has most "
+            f"of the lines): money shows in {code} until you say which, e.g. *our prices are in dollars*."
+        )
     if lifted := written.get("rejudged", 0):
         summary += f" {_rejudged(lifted, written['released'], written['requarantine_reasons'], run_id)}"
     if unmatched:

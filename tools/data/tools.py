@@ -10,7 +10,7 @@ import duckdb
 from pydantic import AliasChoices, BaseModel, Field
 
 from storage.errors import UserError, first_line
-from storage.shop import get_currency, set_setting
+from storage.shop import get_currency, get_setting, set_setting
 from tools.context import ToolContext
 from tools.data import catalogue_gaps, currency
 from tools.data.coerce import ISSUES, STAGED, stage
@@ -87,6 +87,8 @@ def import_data(ctx: ToolContext, args: ImportArgs) -> ToolResult:
             found = None if missing else currency.detect(con, args.kind, mapping)
             if found:
                 source.details["currency_detected"] = f"{found[0]} ({found[1]})"
+            elif not missing and args.kind in ("orders", "products") and get_setting(ctx.db, "currency") is None:
+                source.details["currency_unknown"] = get_currency(ctx.db)  # the default, said rather than assumed
             advance(1)
             if args.dry_run:
                 return preview(con, args.kind, source, mapping, unmatched, missing, stats)
