@@ -117,3 +117,42 @@ def test_an_import_that_cannot_tell_the_currency_says_so_and_how_to_set_it(ctx):
     run_tool(ctx, "shop_settings", currency="USD")
     again = attach(ctx)
     assert "currency" not in again.summary
+
+
+def test_best_customers_in_a_country_are_that_countrys_not_everyones(chat, lines):
+    """ "best customers in the USA" listed every country's best (Madrid's Euro Shopping Channel first)."""
+    answer, ended = chat.say("best customers in the USA")
+    table = ended[-1].result.tables[0].to_df()
+    usa = set(lines[lines["COUNTRY"] == "USA"]["CUSTOMERNAME"])
+    assert set(table["customer_id"]) <= usa and "in USA" in answer
+    shipped = lines[lines["COUNTRY"] == "USA"].groupby("CUSTOMERNAME")["amount"].sum()
+    assert table["customer_id"].iloc[0] == "Mini Gifts Distributors Ltd." == shipped.idxmax()
+    answer, _ = chat.say("who are our best customers in Portugal")
+    assert "no orders from Portugal" in answer
+
+
+def test_revenue_per_product_line_is_the_breakdown_by_category_not_the_total(chat, lines):
+    """ "revenue per product line" answered the shop's total revenue as if that were asked."""
+    answer, _ = chat.say("what's our revenue per product line")
+    signed = lines["amount"].where(~lines["cancelled"], -lines["amount"])
+    per_line = signed.groupby(lines["PRODUCTLINE"]).sum()
+    assert f"highest is {per_line.idxmax()} at **€{per_line.max():,.2f}**" in answer
+
+
+@pytest.mark.parametrize(("text", "unit"), [("sales by year", "year"), ("weekly revenue", "week")])
+def test_a_breakdown_over_time_other_than_months_is_said_so_not_answered_with_the_total(chat, text, unit):
+    answer, ended = chat.say(text)
+    assert f"not by {unit}" in answer and "by month" in answer and not ended
+
+
+def test_why_cant_i_email_anyone_is_answered_with_who_can_be_and_why_not(chat, lines):
+    """It got the generic help; the shop's customers are known by name only, so none has an address."""
+    answer, _ = chat.say("why can't I email anyone")
+    customers = lines["CUSTOMERNAME"].nunique()
+    assert f"**0 of {customers} customers** can be emailed now" in answer and "no email address" in answer
+
+
+def test_which_product_line_brings_in_the_most_money_is_the_revenue_by_category(chat, lines):
+    """It listed products by units sold."""
+    answer, ended = chat.say("which product line brings in the most money")
+    assert [e.name for e in ended] == ["query_data"] and "highest is Classic Cars" in answer

@@ -116,7 +116,11 @@ GROUPS = [
     Group(r"countr(?:y|ies)", {"orders": "o.country"}, "country", ("orders", "country")),
     Group(r"style", {"customers": "p.style"}, "style"),
     Group(r"customer type|spender", {"customers": "b.customer_type"}, "customer type"),
-    Group(r"categor(?:y|ies)", {"orders": "o.category", "products": "o.category"}, "category"),
+    Group(
+        r"categor(?:y|ies)|product (?:lines?|types?|ranges?)",
+        {"orders": "o.category", "products": "o.category"},
+        "category",
+    ),
     Group(r"brand tier|tier", {"products": "o.brand_tier"}, "brand tier"),
     Group(r"brands?", {"products": "o.brand"}, "brand"),
     Group(r"months?|monthly", {"orders": "strftime(date_trunc('month', o.ordered_at), '%Y-%m')"}, "month"),
@@ -257,6 +261,8 @@ def analytics(req: Request) -> Plan:
         )
     if span := filters.period(req.text):
         return Plan(answer=filters.period_refused(span, question.label))
+    if question.group is None and (unit := filters.time_breakdown(req.text)):  # not the total, said as if asked
+        return Plan(answer=f"I can break {question.label.lower()} down by month, not by {unit}: ask for it by month.")
     vocabulary = req.vocabulary()
     country = filters.place(req.text, vocabulary.categories + vocabulary.brands) if question.group is None else None
     if country:  # "the typical basket in the UK": that country's row of the breakdown by country
@@ -383,8 +389,15 @@ def best_customers(req: Request) -> Plan:
     n = slots.number_after(req.text, r"\btop") or slots.number_before(req.text, r"(?:best|top|biggest|customers)") or 10
     over = SPENT_OVER.search(req.lower)
     floor = float(over["amount"].replace(",", "")) if over else None
+    vocabulary = req.vocabulary()
+    country, refused = filters.recorded_country(req.text, vocabulary.countries, filters.shop_words(req))
+    if refused:  # "best customers in the USA" is never answered for everyone
+        return Plan(answer=refused)
     if not req.done:
         where = f" AND b.total_spent > {floor}" if floor is not None else ""  # a number, never the user's text
+        if country:  # as the orders log spells it: a value from the data
+            spelt = filters.sql_text(country)
+            where += f" AND c.customer_id IN (SELECT customer_id FROM orders WHERE country = {spelt})"  # noqa: S608
         return call("query_data", sql=BEST_CUSTOMERS.format(where=where, n=min(int(n), 500)))
     step = req.done[-1]
     if not step.ok:
@@ -396,9 +409,9 @@ def best_customers(req: Request) -> Plan:
         return Plan(answer=f"**{found:,} customers** have spent more than {money(floor)}{listed}.")
     if not rows:
         return Plan(answer=report(req, "Generate or import data first."))
-    best = rows[0]
+    best, where = rows[0], f" in {country} (who ordered from there)" if country else ""
     return Plan(
-        answer=f"Your {len(rows)} best customers by total spend: the top one has spent "
+        answer=f"Your {len(rows)} best customers{where} by total spend: the top one has spent "
         f"**{money(best['Total spent'])}** over {best['Orders']} orders. "
         "Next: *which products would they buy?* or *draft an email for their segment*."
     )
