@@ -156,3 +156,11 @@ def test_which_product_line_brings_in_the_most_money_is_the_revenue_by_category(
     """It listed products by units sold."""
     answer, ended = chat.say("which product line brings in the most money")
     assert [e.name for e in ended] == ["query_data"] and "highest is Classic Cars" in answer
+
+
+def test_segmenting_says_who_was_left_out_in_words(ctx):
+    """A customer whose only order was cancelled has no basket: it read "(1 missing values left out)"."""
+    attach(ctx)
+    result = run_tool(ctx, "segment_run", k=3)
+    assert "1 with a figure missing (e.g. no purchase yet) left out" in result.summary
+    assert "missing values left out" not in result.summary
