@@ -164,3 +164,14 @@ def test_segmenting_says_who_was_left_out_in_words(ctx):
     result = run_tool(ctx, "segment_run", k=3)
     assert "1 with a figure missing (e.g. no purchase yet) left out" in result.summary
     assert "missing values left out" not in result.summary
+
+
+def test_too_little_history_to_predict_lists_who_has_gone_longest_without_ordering(chat, lines):
+    """ "which customers are slipping away" ended at "not enough purchase history" with nobody named."""
+    answer, ended = chat.say("which customers are slipping away")
+    assert "cannot predict who is slipping away yet" in answer
+    bought = lines[~lines["cancelled"]].assign(when=pd.to_datetime(lines["ORDERDATE"], format="%m/%d/%Y %H:%M"))
+    quiet = (bought["when"].max() - bought.groupby("CUSTOMERNAME")["when"].max()).dt.days
+    table = ended[-1].result.tables[0].to_df()
+    assert table["Days since last purchase"].tolist() == sorted(quiet, reverse=True)[:10]
+    assert f"last ordered {quiet.max():,} days before the latest order" in answer
