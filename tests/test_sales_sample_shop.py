@@ -162,7 +162,7 @@ def test_segmenting_says_who_was_left_out_in_words(ctx):
     """A customer whose only order was cancelled has no basket: it read "(1 missing values left out)"."""
     attach(ctx)
     result = run_tool(ctx, "segment_run", k=3)
-    assert "1 with a figure missing (e.g. no purchase yet) left out" in result.summary
+    assert "(1 with missing figures left out)" in result.summary
     assert "missing values left out" not in result.summary
 
 
@@ -175,3 +175,9 @@ def test_too_little_history_to_predict_lists_who_has_gone_longest_without_orderi
     table = ended[-1].result.tables[0].to_df()
     assert table["Days since last purchase"].tolist() == sorted(quiet, reverse=True)[:10]
     assert f"last ordered {quiet.max():,} days before the latest order" in answer
+
+
+def test_any_missing_emails_says_how_many_customers_have_no_address(chat, lines):
+    """The check listed outliers and product names, and not a word about the 73 customers without an address."""
+    answer, _ = chat.say("any missing emails?")
+    assert f"{lines['CUSTOMERNAME'].nunique()} customers have no email address" in answer

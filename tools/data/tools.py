@@ -180,6 +180,9 @@ def validate_data(ctx: ToolContext, args: ValidateArgs) -> ToolResult:
                 "products": ctx.db.scalar("SELECT count(*) FROM products"),
                 "orders": ctx.db.scalar("SELECT count(*) FROM orders"),
                 "emails_checked_by_validator": emails_checked,
+                "without_address": ctx.db.scalar(
+                    "SELECT count(*) FROM customers WHERE quarantine_reason IS NULL AND nullif(trim(email), '') IS NULL"
+                ),
             }
             advance(1)
             for check in CHECKS:
@@ -205,6 +208,12 @@ def validation_result(
         summary += (
             f" Fixed {changes['fixed']:,} values, quarantined {changes['quarantined']:,} customers, "
             f"flagged {changes['flagged']:,} new issues (run {changes['run_id']})."
+        )
+    if no_address := checked.get("without_address"):  # not a defect ("any missing emails?" is answered, though)
+        who = "1 customer has" if no_address == 1 else f"{no_address:,} customers have"
+        summary += (
+            f" {who} no email address (known from an orders log only): they can be segmented but not emailed "
+            "until a customer file with their addresses is imported."
         )
     if uncategorised:  # information, not a problem: the log cannot know categories
         summary += f" {catalogue_gaps.note(uncategorised)}"

@@ -87,7 +87,7 @@ def _sweep(ctx: ToolContext, prepared: Prepared, args: SweepArgs) -> tuple[pd.Da
 
 
 # Why customers were left out, in words ("1 missing values" read as a count of values, not of customers).
-LEFT_OUT_WORDS = {"missing_values": "with a figure missing (e.g. no purchase yet)"}
+LEFT_OUT_WORDS = {"missing_values": "with missing figures"}
 
 
 def _customers_note(prepared: Prepared, use_predictions: bool = False) -> str:
