@@ -181,3 +181,12 @@ def test_any_missing_emails_says_how_many_customers_have_no_address(chat, lines)
     """The check listed outliers and product names, and not a word about the 73 customers without an address."""
     answer, _ = chat.say("any missing emails?")
     assert f"{lines['CUSTOMERNAME'].nunique()} customers have no email address" in answer
+
+
+def test_the_value_of_cancelled_orders_is_theirs_not_the_shops_whole_revenue(chat, lines):
+    """ "what's the total revenue from cancelled orders" answered the whole revenue (5.1 million)."""
+    cancelled = lines[lines["cancelled"]]
+    answer, _ = chat.say("what's the total revenue from cancelled orders")
+    assert f"Value of returns and cancellations: **€{cancelled['amount'].sum():,.2f}**" in answer
+    answer, _ = chat.say("how many orders were cancelled")
+    assert f"**{cancelled['ORDERNUMBER'].nunique()}**" in answer

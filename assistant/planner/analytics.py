@@ -45,6 +45,10 @@ class Figure:
     percent: bool = False  # a share, said as a percentage
 
 
+RETURN_WORDS = r"cancell?(?:ed|ations?)|returns|returned|refund(?:s|ed)?"
+MONEY_WORDS = r"revenue|sales|value|money|amount|worth|how much"
+
+
 @dataclass(frozen=True)
 class Group:
     words: str
@@ -63,6 +67,16 @@ FIGURES = [  # first match wins: the specific before the general
         "b.days_since_last_purchase",
         "days since last purchase",
         "avg",
+    ),
+    Figure(  # "the revenue from cancelled orders": what they took back, not the shop's whole revenue
+        rf"(?:{MONEY_WORDS})\b.*\b(?:{RETURN_WORDS})|(?:{RETURN_WORDS})\b.*\b(?:{MONEY_WORDS})",
+        "orders",
+        "coalesce(-sum(o.amount) FILTER (WHERE o.is_return), 0)",
+        "value of returns and cancellations",
+        "sum",
+        money=True,
+        counted=True,
+        whole=True,
     ),
     Figure(
         r"revenue|sales|turnover|takings|how much (?:did |do |have )?we (?:sell|sold|made|make|take|taken)\b"
