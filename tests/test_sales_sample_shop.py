@@ -190,3 +190,11 @@ def test_the_value_of_cancelled_orders_is_theirs_not_the_shops_whole_revenue(cha
     assert f"Value of returns and cancellations: **€{cancelled['amount'].sum():,.2f}**" in answer
     answer, _ = chat.say("how many orders were cancelled")
     assert f"**{cancelled['ORDERNUMBER'].nunique()}**" in answer
+
+
+@pytest.mark.parametrize("text", ["how far back does the data go", "when was the last order"])
+def test_the_overview_says_which_dates_the_orders_log_covers(chat, lines, text):
+    """ "when was the last order" answered the average days since each customer's last purchase (225)."""
+    when = pd.to_datetime(lines["ORDERDATE"], format="%m/%d/%Y %H:%M")
+    answer, _ = chat.say(text)
+    assert f"{when.min():%-d %b %Y} to {when.max():%-d %b %Y}" in answer
