@@ -99,6 +99,10 @@ async def on_message(message: cl.Message) -> None:
     if not text:
         await cl.Message(content=EMPTY_MESSAGE).send()
         return
+    failed_upload = cl.user_session.get("failed_upload")
+    if failed_upload and (said := said_columns(text)):  # "Client is the customer id", after it failed for that
+        await import_upload(failed_upload["path"], failed_upload["name"], failed_upload["kind"], said)
+        return
     await run_turn(text)
 
 
@@ -229,13 +233,19 @@ async def import_files(files: list[Any], text: str) -> None:
             continue
         path = named_upload(str(file.path), name)  # its own name: what the answer says, Mailchimp's consent
         cl.user_session.set("uploads", [*(cl.user_session.get("uploads") or []), path])
-        kind = guess_kind(name, text, header(path))
-        said = said_columns(text)  # "Client is the customer id": a column no alias names
-        failed: list[str] = []
-        result = await _user_tool("import_data", failed, kind=kind, path=path, **({"map": said} if said else {}))
-        if failed:  # "why did that fail?" is answered from this
-            conversation().note(f"{NOTE_PREFIX} {upload_note(name, kind, failed=failed[0])}")
-        if result:
-            conversation().note(f"{NOTE_PREFIX} {upload_note(name, kind, summary=result.summary)}")
-            await show_result(result, get_db())
-            await cl.Message(content=f"{plain(result.summary)}\n\nNext: *check the data*.").send()
+        # "Client is the customer id": a column no alias names
+        await import_upload(path, name, guess_kind(name, text, header(path)), said_columns(text))
+
+
+async def import_upload(path: str, name: str, kind: str, said: dict[str, str]) -> None:
+    """Import one uploaded file as the person; a failure is remembered, so that saying which column is which
+    ("Client is the customer id") retries it without attaching the file again."""
+    failed: list[str] = []
+    result = await _user_tool("import_data", failed, kind=kind, path=path, **({"map": said} if said else {}))
+    cl.user_session.set("failed_upload", {"path": path, "name": name, "kind": kind} if failed else None)
+    if failed:  # "why did that fail?" is answered from this
+        conversation().note(f"{NOTE_PREFIX} {upload_note(name, kind, failed=failed[0])}")
+    if result:
+        conversation().note(f"{NOTE_PREFIX} {upload_note(name, kind, summary=result.summary)}")
+        await show_result(result, get_db())
+        await cl.Message(content=f"{plain(result.summary)}\n\nNext: *check the data*.").send()

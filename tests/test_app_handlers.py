@@ -297,6 +297,28 @@ def test_an_uploaded_product_csv_is_imported_as_the_user(web, tmp_path):
     assert web.get_db().scalar("SELECT name FROM products WHERE sku = 'OUT-1'") == "Rain Coat"
 
 
+def test_a_failed_upload_is_retried_when_the_person_says_which_column_is_which(web, tmp_path):
+    """No need to attach the file again: "Client is the customer id" imports the upload that failed for it."""
+    csv = tmp_path / "crm.csv"
+    csv.write_text("Client,Mail,Spent\nA1,a@example.com,10\nA2,b@example.com,20\n")
+    upload = SimpleNamespace(name="crm.csv", path=str(csv), mime="text/csv")
+    store: dict = {}
+    failed = run_handler(web.on_message, lambda: cl.Message(content="", elements=[upload]), session_store=store)
+    assert "just tell me which column it is, e.g. *Client is the customer id*" in texts(failed)
+    assert web.get_db().scalar("SELECT count(*) FROM customers") == 0
+    retried = run_handler(web.on_message, lambda: cl.Message(content="Client is the customer id"), session_store=store)
+    assert web.get_db().rows("SELECT customer_id, email FROM customers ORDER BY 1") == [
+        {"customer_id": "A1", "email": "a@example.com"},
+        {"customer_id": "A2", "email": "b@example.com"},
+    ]
+    assert "Imported 2" in texts(retried)
+    again = run_handler(web.on_message, lambda: cl.Message(content="Client is the customer id"), session_store=store)
+    assert web.get_db().scalar("SELECT count(*) FROM customers") == 2
+    assert not any(json.loads(s["input"] or "{}").get("kind") for s in sent_steps(again) if s["type"] == "tool"), (
+        "once it worked, the same words do not import it again"
+    )
+
+
 def test_a_model_service_that_is_down_gives_a_message_and_the_session_goes_on(web, fake_openai, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "test-key")
     monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)

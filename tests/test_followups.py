@@ -222,6 +222,16 @@ def test_a_figure_is_labelled_as_what_it_is(text, label):
 
 
 @pytest.mark.parametrize(
+    ("text", "group"),
+    [("which country buys the most", "country"), ("which group is most valuable", "segment")],
+)
+def test_who_buys_the_most_is_revenue_by_that_group(text, group):
+    """Not the generic "which figure?" question: the revenue, grouped, whose answer names the highest."""
+    question = understand(text)
+    assert question.label == "Total revenue" and question.group.label == group
+
+
+@pytest.mark.parametrize(
     ("text", "name"),
     [
         ("show it as Anna would see it", "Anna"),

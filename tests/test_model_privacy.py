@@ -72,6 +72,7 @@ def calls_before_approval(sku: str) -> list[tuple[str, dict]]:
         ("match_segments", {"product": [sku]}),
         ("match_segments", {"product": [sku], "customers": True, "top": 400}),
         ("rank_customers", {"product": [sku], "top": 400}),
+        ("suggest_products", {"segment": 1}),
         ("predict", {}),
         ("find_predicted_customers", {"top": 400}),
         ("campaign_draft", {"skus": [sku], "variants": 2}),

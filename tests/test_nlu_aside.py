@@ -27,25 +27,28 @@ def test_every_phrasing_kept_aside_names_an_intent_and_appears_once():
     assert len({plain(text) for text, _ in data}) == len(data), "no phrasing twice"
 
 
-FIRST, SECOND = nlu.ASIDE_FILES
+FIRST, SECOND, THIRD = nlu.ASIDE_FILES
 
 
 @pytest.mark.parametrize(
-    ("aside", "floor"),
+    ("aside", "floor", "size"),
     [
         # 89.9% when written (2026-11-27), 94.0% after that evening's families, concepts and guards, 96.5% with
         # the sentence encoder.
-        (FIRST, 0.95),
+        (FIRST, 0.95, 250),
         # Written after the sentence encoder was chosen: 91.4% on arrival (words alone: 86.9%).
-        (SECOND, 0.89),
+        (SECOND, 0.89, 250),
+        # Written with the products-for-a-segment intent (12 of its phrasings, 4 for every other intent; 21 already
+        # in intents.toml or an earlier set dropped): 93.9% on arrival.
+        (THIRD, 0.92, 140),
     ],
     ids=lambda value: getattr(value, "name", value),
 )
-def test_the_phrasings_kept_aside_are_understood_no_worse_than_when_measured(aside, floor):
+def test_the_phrasings_kept_aside_are_understood_no_worse_than_when_measured(aside, floor, size):
     """A floor that catches a regression, not a goal. Raise it when the figure rises; never tune on these."""
     data = nlu.aside_examples([aside])
     figures = nlu.kept_aside(data)
-    assert figures["aside_phrasings"] == len(data) > 250
+    assert figures["aside_phrasings"] == len(data) > size
     assert figures["aside_accuracy"] >= floor, figures["aside_misses"]
     for intent, misses in figures["aside_misses"].items():
         assert all(read_as != intent for _, read_as in misses)

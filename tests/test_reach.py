@@ -74,3 +74,39 @@ def test_when_nobody_would_get_it_the_answer_does_not_say_approve_and_send():
     nobody = {"ok": True, "summary": "Campaign 4 ... would go to 0 customers.", "data": {"would_send": 0}}
     answer = choose(Request("how many will get it", Memory(campaign_id=4), [Step("campaign_reach", {}, nobody)]))
     assert "**Approve**" not in answer.answer and "Nobody would get it" in answer.answer
+
+
+def test_the_reach_says_how_long_sending_takes_at_the_set_pace(shop):
+    """ "How long will sending take?": the reach gives the time at PROMOPILOT_SEND_RATE, as a marketer reads it."""
+    from tools.campaigns.reach import sending_time
+
+    assert sending_time(548, 50, "sending") == " At the set pace of 50 a second, sending takes under a minute."
+    assert sending_time(30_000, 50, "sending") == " At the set pace of 50 a second, sending takes about 10 minutes."
+    assert sending_time(600_000, 50, "the rest") == " At the set pace of 50 a second, the rest takes about 3.3 hours."
+    assert sending_time(0, 50, "sending") == sending_time(500, 0, "sending") == ""
+    campaign_id = draft(shop)
+    shop.settings.send_rate = 0.1
+    reach = run_tool(shop, "campaign_reach", campaign_id=campaign_id)
+    minutes = round(reach.data["would_send"] / 0.1 / 60)
+    assert minutes > 1 and f"At the set pace of 0.1 a second, sending takes about {minutes} minutes." in reach.summary
+
+
+def test_how_long_a_send_takes_is_answered_with_the_reach_before_it_is_sent():
+    """Whether read as the reach or as the report (refused: not sent yet), the answer is the reach, with the time."""
+    memory = Memory(campaign_id=4)
+    results = {
+        "campaign_report": {"ok": False, "error": "Campaign 4 has not been sent yet (status: draft)."},
+        "campaign_reach": {"ok": True, "summary": "Campaign 4 is a draft; 260. Sending takes under a minute."},
+    }
+    for text in ("how long will sending take", "how long does the send take", "when will it finish sending"):
+        steps: list[Step] = []
+        while (plan := choose(Request(text, memory, steps))).calls:
+            name, arguments = plan.calls[0]
+            assert name in results and len(steps) < 3, (text, steps)
+            steps.append(Step(name, arguments, results[name]))
+        assert "Campaign 4 is a draft; 260. Sending takes under a minute." in plan.answer, text
+        assert "has not been sent" not in plan.answer, text
+    refused = Step("campaign_report", {"campaign_id": 4}, results["campaign_report"])
+    assert choose(Request("how long will sending take", memory, [refused])).calls == [
+        ("campaign_reach", {"campaign_id": 4})
+    ]

@@ -100,3 +100,30 @@ def test_the_cli_command(unsubscribed):
     assert "opted in again" in result.stdout
     again = CliRunner().invoke(main, ["--db", path, "consent", "resubscribe", "bounced@example.com", "--source", "x"])
     assert again.exit_code == 1 and "Traceback" not in again.output
+
+
+def test_an_old_unsubscribed_export_imported_again_does_not_undo_her_new_opt_in(unsubscribed, tmp_path):
+    """Mailchimp dates each unsubscribe (UNSUB_TIME): Isla's of 2024 is older than her opt-in today, so the same
+    export imported again is history, not a new no. A newer unsubscribe, or an undated one, still counts."""
+    ctx = unsubscribed
+    run_tool(ctx, "consent_resubscribe", email="isla.ward@example.com", source="signed up again on the website")
+    again = load(ctx, "customers", MAILCHIMP / "unsubscribed_members_export_3a9f1c.csv")
+    assert ctx.db.scalar(ISLA) is True and ctx.db.scalar(SUPPRESSED) is None
+    assert "1 unsubscribe in this file is older than the person's own new opt-in" in again.summary
+
+    header = (MAILCHIMP / "unsubscribed_members_export_3a9f1c.csv").read_text().splitlines()[0]
+    columns = header.split(",")
+    row = dict.fromkeys(columns, "")
+    row |= {"Email Address": "isla.ward@example.com", "First Name": "Isla", "UNSUB_TIME": "2099-01-01 10:00:00"}
+    newer = write(tmp_path, "unsubscribed_members_export_later.csv", header + "\n" + ",".join(row.values()) + "\n")
+    load(ctx, "customers", newer)
+    assert ctx.db.scalar(ISLA) is False and ctx.db.scalar(SUPPRESSED) == "unsubscribed", "a later no counts"
+
+
+def test_an_undated_unsubscribe_always_counts(unsubscribed, tmp_path):
+    ctx = unsubscribed
+    run_tool(ctx, "consent_resubscribe", email="isla.ward@example.com", source="signed up again on the website")
+    load(
+        ctx, "customers", write(tmp_path, "unsubscribed_members_export_x.csv", "Email Address\nisla.ward@example.com\n")
+    )
+    assert ctx.db.scalar(ISLA) is False and ctx.db.scalar(SUPPRESSED) == "unsubscribed"

@@ -81,7 +81,7 @@ FIGURES = [  # first match wins: the specific before the general
     Figure(
         r"revenue|sales|turnover|takings|how much (?:did |do |have )?we (?:sell|sold|made|make|take|taken)\b"
         r"|(?:makes?|made|brings? in|brought in|earns?|earned|generates?) "
-        r"(?:(?:us|the) )?(?:most |more |least )?money",
+        r"(?:(?:us|the) )?(?:most |more |least )?money|\bbuys? (?:the )?(?:most|least)\b|most valuable",
         "orders",
         "o.amount",
         "revenue",

@@ -14,6 +14,7 @@ from assistant.planner.customer_names import customer_named
 from assistant.planner.memory import Plan, Request, Step, call
 from assistant.planner.predict_recipes import chosen_by_outlook
 from assistant.planner.recipes import Recipe, products_meant, recipe, report
+from assistant.present import plain
 from tools.catalog.audience import describe_exclusions
 
 SEND_ANSWER = "Ask *how did it do?* in a while for the report."
@@ -265,6 +266,10 @@ def report_recipe(req: Request) -> Plan:
     step = req.last("campaign_report")
     data = (step.result.get("data") or {}) if step and step.ok else {}
     if step and not step.ok and "not been sent" in str(step.result.get("error")):  # a draft: its copy, not figures
+        if req.has(r"how long|when will|finish"):  # "how long will sending take": the reach gives the time
+            if (reached := req.last("campaign_reach")) is None:
+                return call("campaign_reach", campaign_id=step.arguments.get("campaign_id"))
+            return Plan(answer=plain(reached.result.get("summary") or reached.result.get("error") or ""))
         return Plan(answer=f"{plan.answer}\n\nNext: *show campaign {step.arguments.get('campaign_id')}*.")
     if plan.calls or not data or data.get("unique_opens"):
         return plan

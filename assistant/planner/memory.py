@@ -98,7 +98,9 @@ class Memory:
         if step.name.startswith("campaign_"):
             self.shown = "campaign"
         skus = args.get("product") or args.get("skus") or data.get("skus")
-        if step.name in ("find_products", "shortlist_show") and (found := step.rows("sku") or data.get("skus")):
+        if step.name in ("find_products", "shortlist_show", "suggest_products") and (
+            found := step.rows("sku") or data.get("skus")
+        ):
             self.found = [str(s) for s in found]
             self.products = step.records() or [{"sku": s} for s in self.found]
             self.skus = self.found[:3]  # a page of 20 is too many to mean by "them"
@@ -129,6 +131,8 @@ class Memory:
             self.segment_names[int(args["segment"])] = str(args.get("name"))
         if isinstance(args.get("segment"), int):
             self.segment = args["segment"]
+            if step.name == "segment_show":  # "what would you promote to them": that segment
+                self.shown = "segments"
         elif step.name == "match_segments" and step.rows("segment"):
             self.segments = [int(n) for n in step.rows("segment")]
             self.segment = self.segments[0]  # the best fit comes first

@@ -41,7 +41,7 @@ CLARIFY = "Did you mean"
 # out", "before launch" do not.
 NOT_NOW = re.compile(
     r"\b(don'?t|do not|never|not yet|wait|hold off|before)\b.*\b(send|go(es|ing)? out|launch)|\bschedul"
-    r"|^\W*(when|should)\b.*\bsend"
+    r"|^\W*(when|should)\b(?!.*\b(finish\w*|done|complete\w*|over)\b).*\bsend"  # not "when will it finish sending"
     r"|\bsend\b.*\b(later|tomorrow|tonight|next week|(mon|tues|wednes|thurs|fri|satur|sun)day|at \d)"
 )
 # "simulate the send", "count them but don't send": a count, never a real send.

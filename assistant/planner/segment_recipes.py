@@ -1,4 +1,4 @@
-"""Recipes for the segment intents: segment, compare numbers of segments, list, show, rename."""
+"""Recipes for the segment intents: segment, compare numbers of segments, list, show, rename, products for one."""
 
 from __future__ import annotations
 
@@ -83,6 +83,27 @@ def segment_show(req: Request) -> Plan:
     if req.last("segment_show") or (number is None and req.done):
         return Plan(answer=report(req, "Next: *draft an email for this group about ...*, or *rename it*."))
     return call("segment_show", segment=number) if number is not None else call("segment_list")
+
+
+@recipe("suggest")
+def suggest(req: Request) -> Plan:
+    """ "What should I promote to group 2?": the products that suit that segment best; with no segment named,
+    the segments (to learn their names, and to pick one from)."""
+    number = slots.segment_ref(req.text, req.memory)
+    if number is None and (listed := req.last("segment_list")):
+        names = {int(n): str(x) for n, x in zip(listed.rows("segment"), listed.rows("name"), strict=False)}
+        number = slots.segment_named(req.text, names)
+    if req.last("suggest_products"):
+        return Plan(
+            answer=report(req, "Next: *keep the first three*, then *draft an email for this group about them*.")
+        )
+    if number is not None:
+        return call("suggest_products", segment=number)
+    if not req.done:
+        return call("segment_list")
+    return Plan(
+        answer=report(req, "Which segment should I find products for? Say, for example, *products for segment 1*.")
+    )
 
 
 # The segment a rename points at, said before the new name: "group 4", "that one", "the second one", "it", "them".

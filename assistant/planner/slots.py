@@ -223,8 +223,8 @@ def _product_noun(text: str) -> str | None:
     """ "find jackets", "promote coats", "show me the new trench coats": what to search for by name."""
     text = re.sub(r"\b(?:i|we)(?:'d| would)? (?:want|like|need|wish) to\b", "", text)
     m = re.search(
-        r"\b(?:find|promote|show(?: me)?|search(?: for)?|browse|list|any|buy|want|like|need)\s+"
-        r"(?:the\s+|our\s+|some\s+)?(?:new\s+)?([a-z][a-z -]*?[a-z])\s*"
+        r"\b(?:find|promote|show|search(?: for)?|browse|list|any|buy|want|like|need)\s+(?:me\s+|us\s+)?"
+        r"(?:the\s+|our\s+|some\s+|a few\s+|a couple of\s+)?(?:new\s+)?([a-z][a-z -]*?[a-z])\s*"
         r"(?:$|[?.!,]|\b(?:under|over|above|below|with|from|priced|costing|by|that|which|we|to)\b)",
         text,
     )
@@ -243,6 +243,8 @@ def singular(phrase: str) -> str:
         last = words[-1]
         if re.search(r"(ss|x|ch|sh)es$", last):
             last = last[:-2]
+        elif re.search(r"(ar|al|el|ol)ves$", last):  # scarves, halves, shelves (sleeves stay sleeve)
+            last = last[:-3] + "f"
         elif last.endswith("s") and not last.endswith("ss") and len(last) > 3:
             last = last[:-1]
         words[-1] = last

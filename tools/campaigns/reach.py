@@ -30,7 +30,8 @@ def campaign_reach(ctx: ToolContext, args: CampaignIdArgs) -> ToolResult:
         counts = messages.counts(ctx.db, cid)
         return ToolResult(
             summary=f"Campaign {cid} is {status}: its recipients are fixed. {counts.get('sent', 0):,} sent, "
-            f"{counts.get('queued', 0):,} still to send, {counts.get('failed', 0):,} failed.",
+            f"{counts.get('queued', 0):,} still to send, {counts.get('failed', 0):,} failed."
+            + sending_time(counts.get("queued", 0), ctx.settings.send_rate, "the rest"),
             data={"campaign_id": cid, "status": status, "messages": dict(counts)},
         )
     _, excluded, eligible = scored_audience(
@@ -52,6 +53,7 @@ def campaign_reach(ctx: ToolContext, args: CampaignIdArgs) -> ToolResult:
         days = ctx.settings.frequency_cap_days
         why = describe_exclusions(excluded).replace("recently emailed", f"emailed in the last {days} days")
         summary += f" {skipped:,} would be skipped: {why}."
+    summary += sending_time(eligible, ctx.settings.send_rate, "sending")
     if draft:
         summary += " Nothing was sent."
     rows = [{"who": "would get it", "customers": eligible}]
@@ -61,3 +63,19 @@ def campaign_reach(ctx: ToolContext, args: CampaignIdArgs) -> ToolResult:
         data={"campaign_id": cid, "status": status, "would_send": eligible, "excluded": excluded},
         tables=[Table.from_rows("Reach", rows)],
     )
+
+
+def sending_time(messages_left: int, rate: float, what: str) -> str:
+    """ "How long will it take?": the time at the set pace (PROMOPILOT_SEND_RATE a second), as a sentence;
+    nothing when there is nothing to send or no pace is set (0 = as fast as the mail server takes them)."""
+    if messages_left <= 0 or rate <= 0:
+        return ""
+    seconds = messages_left / rate
+    took = (
+        "under a minute"
+        if seconds < 60
+        else f"about {round(seconds / 60):,} minute{'s' if round(seconds / 60) != 1 else ''}"
+        if seconds < 5400
+        else f"about {seconds / 3600:.1f} hours"
+    )
+    return f" At the set pace of {rate:g} a second, {what} takes {took}."

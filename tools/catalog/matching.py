@@ -76,11 +76,12 @@ class MatchAdvice(BaseModel):
     products: list[ProductAdvice]
 
 
-def segment_fit(db: Database, run_id: int, skus: list[str]) -> pd.DataFrame:
-    """Per product and segment: members, mean fit score and components, and the figures behind them."""
+def segment_fit(db: Database, run_id: int, skus: list[str], segment: int | None = None) -> pd.DataFrame:
+    """Per product and segment (or one segment): members, mean fit score and components, and the figures behind them."""
     averages = ", ".join(f"avg({name}) AS {name}" for name in WEIGHTS)
     sql = f"""
-        WITH f AS (SELECT customer_id, segment FROM segment_members WHERE run_id = $run_id),
+        WITH f AS (SELECT customer_id, segment FROM segment_members
+                   WHERE run_id = $run_id AND ($segment::INTEGER IS NULL OR segment = $segment)),
         c AS (SELECT f.customer_id, f.segment, {FEATURE_COLUMNS} FROM f {FEATURE_JOINS}),
         parts AS (
             SELECT c.segment, p.sku, p.pos, {COMPONENTS_SELECT}, bought.sku IS NOT NULL AS bought_product,
@@ -102,16 +103,16 @@ def segment_fit(db: Database, run_id: int, skus: list[str]) -> pd.DataFrame:
             FROM parts GROUP BY sku, segment
         ) x LEFT JOIN segments s ON s.run_id = $run_id AND s.segment = x.segment
         ORDER BY x.pos, x.score DESC, x.segment"""  # noqa: S608 - fixed fragments, bound values
-    return db.df(sql, {"run_id": run_id, "skus": skus})
+    return db.df(sql, {"run_id": run_id, "skus": skus, "segment": segment})
 
 
-def _product(by_sku: pd.DataFrame, sku: str) -> str:
+def product_label(by_sku: pd.DataFrame, sku: str) -> str:
     """A product as a marketer knows it: its name, with the SKU for the record."""
     name = by_sku.loc[sku, "name"] if "name" in by_sku.columns else None
     return f"{name} ({sku})" if isinstance(name, str) and name.strip() else sku
 
 
-def _reason(row: Any, product: Any, currency: str) -> str:
+def fit_reason(row: Any, product: Any, currency: str) -> str:
     """A plain sentence from the aggregates: the strongest reasons for, and the weakest point."""
     bought = [f"{row.share_bought_product:.0%} bought this product before"] if row.share_bought_product else []
     if row.share_bought_category and isinstance(product.category, str):
@@ -219,7 +220,7 @@ def match_segments(ctx: ToolContext, args: MatchArgs) -> ToolResult:
     fit = segment_fit(ctx.db, run_id, skus)
     by_sku = products.set_index("sku")
     currency = get_currency(ctx.db)
-    fit["reason"] = [_reason(row, by_sku.loc[row.sku], currency) for row in fit.itertuples()]  # one per segment
+    fit["reason"] = [fit_reason(row, by_sku.loc[row.sku], currency) for row in fit.itertuples()]  # one per segment
 
     ranked_by, note = "rules", "Ranked by rules from each segment's buying (no AI model is set up)."
     if ctx.llm is not None and args.use_model:
@@ -236,7 +237,7 @@ def match_segments(ctx: ToolContext, args: MatchArgs) -> ToolResult:
     tables = [Table.from_df(f"Segments for {sku}", fit.loc[fit["sku"] == sku, shown].round(3)) for sku in skus]
     best = fit[fit["rank"] == 1].set_index("sku")
     lines = [
-        f"{_product(by_sku, sku)}: segment {int(best.loc[sku, 'segment'])}"
+        f"{product_label(by_sku, sku)}: segment {int(best.loc[sku, 'segment'])}"
         + (f" ({best.loc[sku, 'name']})" if isinstance(best.loc[sku, "name"], str) else "")
         + f", fit {best.loc[sku, 'score']:.2f}"
         for sku in skus

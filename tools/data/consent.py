@@ -11,7 +11,8 @@ own id. Other files without an id column are refused, as an unrecognised id colu
 An unsubscribe sticks: a file saying a person unsubscribed (Mailchimp's `unsubscribed_` file or status)
 suppresses their address (reason unsubscribed, the file as its source), as an unsubscribe link does, and a
 later file saying yes for a suppressed-as-unsubscribed address leaves their consent no. Only the person's
-own new opt-in may bring them back, and no import is that: the suppression is lifted deliberately.
+own new opt-in may bring them back, and no import is that: the suppression is lifted deliberately. An
+unsubscribe the file dates before that opt-in (an old export imported again) is not applied.
 """
 
 # Only fixed table names and quoted identifiers are formatted into SQL here; values are bound.
@@ -29,6 +30,8 @@ from tools.data.columns import header_key
 from tools.data.read import RAW, Source
 
 CHANGED = "import_consent_changed"
+STALE = "import_stale_unsubscribes"  # rows whose unsubscribe is older than the person's own new opt-in
+LOG_TABLE = "consent"  # data_issues.table_name of a consent change made by a person (consent resubscribe)
 FROM_FILE_NAME = "(consent from the file name)"
 FROM_EMAIL = "(customer id from the email address)"
 UNSUBSCRIBED = "unsubscribed"  # the suppressions.reason an unsubscribe writes (as web/tracking.py's link does)
@@ -55,6 +58,34 @@ def implied_columns(con: duckdb.DuckDBPyConnection, source: Source, mapping: dic
                 (SELECT min(c.customer_id) FROM customers c WHERE {address_sql("c.email")} = {given}),
                 nullif({given}, ''))""")
         mapping[FROM_EMAIL] = "customer_id"
+
+
+def skip_stale_unsubscribes(con: duckdb.DuckDBPyConnection, staged: str, mapping: dict[str, str]) -> int:
+    """An unsubscribe the file dates (Mailchimp's UNSUB_TIME) before the person's own re-subscription (recorded
+    by `consent resubscribe`) is history, not a new no: an old export imported again must not undo the opt-in.
+    Those rows keep the stored consent and suppress nothing. An undated unsubscribe always counts. Returns how
+    many rows were set aside."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {STALE} (rid BIGINT)")
+    columns = [c[0] for c in con.execute(f"DESCRIBE {RAW}").fetchall()]
+    dated = next((c for c in columns if header_key(c) == "unsubtime"), None)
+    if dated is None or "email" not in mapping.values():
+        return 0
+    status = ident(next(src for src, dst in mapping.items() if dst == "email_consent"))
+    con.execute(
+        f"""INSERT INTO {STALE}
+            SELECT g.__rid FROM {staged} g JOIN {RAW} r ON r.rowid = g.__rid
+            JOIN (SELECT {address_sql("c.email")} AS address, max(i.created_at) AS again
+                  FROM data_issues i JOIN customers c ON c.customer_id = i.row_key
+                  WHERE i.table_name = '{LOG_TABLE}' AND i.action = 'fixed' AND i.new_value = 'yes'
+                  GROUP BY ALL) opted_in ON opted_in.address = {address_sql("g.email")}
+            WHERE list_contains(?, lower(trim(r.{status})))
+              AND try_cast(r.{ident(dated)} AS TIMESTAMP) < opted_in.again""",
+        [list(UNSUBSCRIBED_VALUES)],
+    )
+    con.execute(f"""
+        UPDATE {staged} g SET email_consent = c.email_consent FROM customers c
+        WHERE c.customer_id = g.customer_id AND g.__rid IN (SELECT rid FROM {STALE})""")
+    return con.execute(f"SELECT count(*) FROM {STALE}").fetchone()[0]
 
 
 def before_write(con: duckdb.DuckDBPyConnection, staged: str) -> int:
@@ -103,9 +134,11 @@ def suppress_statuses(con: duckdb.DuckDBPyConnection, staged: str, mapping: dict
             f"""INSERT INTO suppressions (email, reason, source)
                 SELECT DISTINCT {address_sql("g.email")}, ?, ? FROM {staged} g JOIN {RAW} r ON r.rowid = g.__rid
                 WHERE list_contains(?, lower(trim(r.{status}))) AND nullif(trim(g.email), '') IS NOT NULL
+                  AND g.__rid NOT IN (SELECT rid FROM {STALE})
                 ON CONFLICT (email) DO NOTHING""",
             [reason, tag, list(values)],
         ).fetchone()[0]
+    con.execute(f"DROP TABLE IF EXISTS {STALE}")
     return added
 
 

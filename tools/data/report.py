@@ -210,6 +210,9 @@ def _consent_sentence(written: dict[str, Any], mapping: dict[str, str]) -> str:
     if kept := written.get("kept_unsubscribed"):
         who = "1 person who unsubscribed earlier is" if kept == 1 else f"{kept:,} people who unsubscribed earlier are"
         sentence += f" {who} marked yes in this file: they stay unsubscribed (only their own new opt-in changes that)."
+    if stale := written.get("stale_unsubscribes"):
+        who = "1 unsubscribe in this file is" if stale == 1 else f"{stale:,} unsubscribes in this file are"
+        sentence += f" {who} older than the person's own new opt-in: not applied, they stay subscribed."
     if unsubscribed := written.get("suppressed_unsubscribes"):
         who = (
             "1 person who unsubscribed stays" if unsubscribed == 1 else f"{unsubscribed:,} people who unsubscribed stay"

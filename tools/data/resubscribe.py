@@ -18,12 +18,10 @@ from pydantic import BaseModel, Field, field_validator
 from storage.customers import address_sql
 from storage.errors import UserError
 from tools.context import ToolContext
-from tools.data.consent import UNSUBSCRIBED
+from tools.data.consent import LOG_TABLE, UNSUBSCRIBED
 from tools.data.overview import new_run_id
 from tools.registry import Positional, tool
 from tools.results import ToolResult
-
-LOG_TABLE = "consent"  # data_issues.table_name of a consent change made by a person
 
 
 class ResubscribeArgs(BaseModel):

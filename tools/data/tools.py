@@ -147,8 +147,7 @@ def _missing_in_words(kind: str, source: Source, missing: list[str]) -> str:
     return (
         f"Nothing was imported: I could not tell which column of {name} holds the {needed}. Its columns are "
         f"{found}; a {kind} file needs the {needed}. Rename that column to “{header}” and "
-        f"attach the file again, or attach it again with a message saying which column it is, e.g. "
-        f"*{example} is the {first}*."
+        f"attach the file again, or just tell me which column it is, e.g. *{example} is the {first}*."
     )
 
 

@@ -97,6 +97,7 @@ def write(con: duckdb.DuckDBPyConnection, kind: str, source: Source, mapping: di
     if kind == "customers":
         _keep_repairs(con, fields)
         if "email_consent" in fields:
+            written["stale_unsubscribes"] = consent.skip_stale_unsubscribes(con, STAGED, mapping)
             written["kept_unsubscribed"] = consent.before_write(con, STAGED)
             written |= consent.counts(con, STAGED)
     if kind == "orders":

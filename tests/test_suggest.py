@@ -1,0 +1,102 @@
+"""Products for a segment ("what should I promote to group 2?"): matching from the audience's end."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from assistant.planner.memory import Memory, Request, Step
+from assistant.planner.model import choose
+from cli import main
+from storage.errors import UserError
+from tests.test_audience import fake_segmentation
+from tools import run_tool
+from tools.catalog.audience import FEATURES_SQL, score_one
+
+
+@pytest.fixture
+def segmented(demo_ctx):
+    fake_segmentation(demo_ctx.db)
+    return demo_ctx
+
+
+def smallest_segment(db) -> int:
+    return db.scalar("SELECT segment FROM segments WHERE run_id = 1 ORDER BY size, segment LIMIT 1")
+
+
+def test_the_suggestions_are_the_products_its_members_fit_best_by_the_plain_formula(segmented):
+    """The oracle: score_one (the readable formula) averaged over the segment's members, for the suggested
+    products and a sample of others; none of the others beats the first suggestion."""
+    db, segment = segmented.db, smallest_segment(segmented.db)
+    result = run_tool(segmented, "suggest_products", segment=segment, top=5)
+    suggested = result.data["skus"]
+    assert len(suggested) == 5 and result.tables[0].to_df()["score"].is_monotonic_decreasing
+    members = db.rows(
+        FEATURES_SQL + " WHERE f.customer_id IN (SELECT customer_id FROM segment_members WHERE segment = ?)",  # noqa: S608
+        [segment],
+    )
+    others = [s for s in db.df("SELECT sku FROM products WHERE stock > 0 ORDER BY hash(sku) LIMIT 25")["sku"]]
+    products = {p["sku"]: p for p in db.rows("SELECT * FROM products")}
+
+    def mean_fit(sku: str) -> float:
+        return sum(score_one(m, products[sku])["score"] for m in members) / len(members)
+
+    reported = dict(zip(result.tables[0].to_df()["sku"], result.tables[0].to_df()["score"], strict=True))
+    for sku in suggested:
+        assert mean_fit(sku) == pytest.approx(reported[sku], abs=5e-4)  # the table rounds to 3 places
+    assert max(mean_fit(sku) for sku in others) <= mean_fit(suggested[0]) + 1e-9
+    name = db.scalar("SELECT name FROM segments WHERE run_id = 1 AND segment = ?", [segment])
+    first = db.scalar("SELECT name FROM products WHERE sku = ?", [suggested[0]])
+    assert result.summary.startswith(f"Best fits for segment {segment} ({name}, ")
+    assert f"{first} ({suggested[0]})" in result.summary and "Why the first:" in result.summary
+
+
+def test_sold_out_products_are_never_suggested(segmented):
+    db, segment = segmented.db, smallest_segment(segmented.db)
+    best = run_tool(segmented, "suggest_products", segment=segment, top=3).data["skus"]
+    db.execute("UPDATE products SET stock = 0 WHERE sku IN (SELECT unnest(?))", [best])
+    again = run_tool(segmented, "suggest_products", segment=segment, top=3).data["skus"]
+    assert not set(again) & set(best)
+
+
+def test_an_unknown_segment_or_none_at_all_is_refused_with_what_to_do(demo_ctx):
+    with pytest.raises(UserError, match="no customer segments"):
+        run_tool(demo_ctx, "suggest_products", segment=1)
+    fake_segmentation(demo_ctx.db)
+    with pytest.raises(UserError, match="There is no segment 9") as caught:
+        run_tool(demo_ctx, "suggest_products", segment=9)
+    assert "0, 1, 2, 3" in caught.value.hint
+
+
+def test_the_command_line_mirrors_it(segmented, monkeypatch):
+    monkeypatch.setenv("PROMOPILOT_DB", str(segmented.db.path))
+    segmented.db.close()
+    out = CliRunner().invoke(main, ["suggest", "2", "--top", "3"])
+    assert out.exit_code == 0, out.output
+    assert "Best fits for segment 2" in out.output
+
+
+SEGMENT_SHOWN = Step("segment_show", {"segment": 3}, {"ok": True, "summary": "Segment 3, Night owls."})
+
+
+@pytest.mark.parametrize(
+    ("text", "segment"),
+    [
+        ("find products for group 2", 2),
+        ("what should I promote to segment 4", 4),
+        ("which products would the Night owls like", 3),
+    ],
+)
+def test_products_for_a_segment_from_the_chat(text, segment):
+    memory = Memory(segment_names={2: "Bargain hunters", 3: "Night owls", 4: "VIPs"})
+    plan = choose(Request(text, memory, [], segment_names=memory.segment_names))
+    assert plan.calls == [("suggest_products", {"segment": segment})]
+
+
+def test_them_after_a_segment_is_described_is_that_segment_and_the_list_can_be_kept():
+    memory = Memory()
+    memory.learn(SEGMENT_SHOWN)
+    assert choose(Request("what would you promote to them", memory, [])).calls == [("suggest_products", {"segment": 3})]
+    table = {"name": "Products for segment 3", "columns": ["rank", "sku"], "rows": [[1, "A-1"], [2, "B-2"], [3, "C-3"]]}
+    memory.learn(Step("suggest_products", {"segment": 3}, {"ok": True, "summary": "Best fits", "tables": [table]}))
+    assert choose(Request("keep the first two", memory, [])).calls == [("shortlist_add", {"skus": ["A-1", "B-2"]})]

@@ -1,0 +1,79 @@
+"""Which products suit a segment: matching the other way round ("what should I promote to group 2?").
+
+`match_segments` starts from a product and ranks the segments; a marketer as often starts from an
+audience. This scores every product that can be sold (not sold out) against the segment's members
+with the same fit score (`tools.catalog.audience`, averaged over the members by
+`matching.segment_fit`), so "product X suits segment 2" means the same thing from both ends, and
+gives each product the same plain reason.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from storage.errors import UserError
+from storage.segments import require_active_run
+from storage.shop import get_currency
+from tools.catalog.audience import require_products
+from tools.catalog.matching import fit_reason, product_label, segment_fit
+from tools.context import ToolContext
+from tools.registry import Positional, tool
+from tools.results import Table, ToolResult
+
+# Scoring is members x products in one query; past this many products, the best sellers are scored.
+MAX_CANDIDATES = 2_000
+CANDIDATES_SQL = """
+    SELECT p.sku FROM products p
+    LEFT JOIN (SELECT sku, sum(quantity) AS units FROM orders WHERE NOT is_return GROUP BY sku) s USING (sku)
+    WHERE coalesce(p.stock, 1) > 0
+    ORDER BY coalesce(s.units, 0) DESC, p.sku
+    LIMIT ?"""
+
+
+class SuggestArgs(BaseModel):
+    segment: Annotated[int, Positional()] = Field(description="The segment to find products for (active run).")
+    top: int = Field(10, ge=1, le=100, description="How many of the best-fitting products to list.")
+
+
+@tool(cli="suggest")
+def suggest_products(ctx: ToolContext, args: SuggestArgs) -> ToolResult:
+    """Which products suit one customer segment best: every product not sold out scored against the segment's
+    members (category and brand affinity, price fit, brand tier, discount appetite), best first, each with a reason."""
+    run_id = require_active_run(ctx.db)
+    segment = ctx.db.df("SELECT name, size FROM segments WHERE run_id = ? AND segment = ?", [run_id, args.segment])
+    if segment.empty:
+        known = [int(n) for n in ctx.db.df("SELECT segment FROM segments WHERE run_id = ?", [run_id])["segment"]]
+        raise UserError(
+            f"There is no segment {args.segment}.",
+            hint=f"The segments are {', '.join(map(str, sorted(known)))}: ask 'list the segments' to see them.",
+        )
+    skus = [str(s) for s in ctx.db.df(CANDIDATES_SQL, [MAX_CANDIDATES + 1])["sku"]]
+    if not skus:
+        raise UserError("No product is in stock, so there is nothing to suggest.", hint="Import a product catalogue.")
+    capped = len(skus) > MAX_CANDIDATES
+    skus = skus[:MAX_CANDIDATES]
+    fit = segment_fit(ctx.db, run_id, skus, segment=args.segment)
+    fit = fit.sort_values(["score", "sku"], ascending=[False, True]).head(args.top).reset_index(drop=True)
+    products = require_products(ctx.db, fit["sku"].tolist()).set_index("sku")
+    currency = get_currency(ctx.db)
+    fit["reason"] = [fit_reason(row, products.loc[row.sku], currency) for row in fit.itertuples()]
+    fit["rank"] = range(1, len(fit) + 1)
+    fit = fit.drop(columns=["name"]).join(products[["name", "category", "price", "stock"]], on="sku")
+    name, size = segment.iloc[0]["name"], int(segment.iloc[0]["size"])
+    who = f"segment {args.segment}" + (f" ({name}, {size:,} customers)" if isinstance(name, str) else "")
+    best = "; ".join(
+        f"{product_label(products, sku)}, fit {score:.2f}"
+        for sku, score in zip(fit["sku"][:3], fit["score"][:3], strict=True)
+    )
+    summary = f"Best fits for {who}: {best}. Why the first: {fit['reason'][0]}"
+    if capped:
+        summary += f" Scored the {MAX_CANDIDATES:,} best-selling products in stock."
+    shown = ["rank", "sku", "name", "category", "price", "stock", "score", "reason"]
+    table = fit[shown].round({"score": 3})
+    return ToolResult(
+        summary=summary,
+        data={"run_id": run_id, "segment": args.segment, "skus": fit["sku"].tolist(), "scored": len(skus)},
+        tables=[Table.from_df(f"Products for segment {args.segment}", table)],
+    )
