@@ -149,7 +149,8 @@ def test_why_cant_i_email_anyone_is_answered_with_who_can_be_and_why_not(chat, l
     """It got the generic help; the shop's customers are known by name only, so none has an address."""
     answer, _ = chat.say("why can't I email anyone")
     customers = lines["CUSTOMERNAME"].nunique()
-    assert f"**0 of {customers} customers** can be emailed now" in answer and "no email address" in answer
+    assert f"0 of {customers} customers can be emailed now" in answer.replace("**", "")
+    assert "73 not contactable (no email address)" in answer
 
 
 def test_which_product_line_brings_in_the_most_money_is_the_revenue_by_category(chat, lines):

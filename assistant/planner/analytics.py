@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass, replace
 
 from assistant.planner import analytics_filters as filters
-from assistant.planner import slots
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.recipes import recipe, report
 from assistant.planner.vocabulary import Vocabulary
@@ -381,51 +380,3 @@ def describe_country(req: Request, question: Question, country: str) -> str:
 
 def plural(noun: str) -> str:
     return noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
-
-
-BEST_CUSTOMERS = (
-    'SELECT c.customer_id, round(b.total_spent, 2) AS "Total spent", b.order_count AS "Orders", '
-    'round(b.avg_order_value, 2) AS "Average order value", b.days_since_last_purchase AS "Days since last purchase", '
-    'g.name AS "Segment", count(*) OVER () AS _customers ' + SOURCES["customers"] + "{where}"
-    " ORDER BY b.total_spent DESC NULLS LAST LIMIT {n}"
-)
-# "who spent more than 500", "customers who've spent over €1,000": a floor on the total spent.
-SPENT_OVER = re.compile(r"\bspen[dt]\w*\s+(?:more than|over|above|at least)\s+[€$£]?\s*(?P<amount>\d[\d,]*(?:\.\d+)?)")
-
-
-@recipe("best_customers")
-def best_customers(req: Request) -> Plan:
-    if attribute := filters.unknown_attribute(req.text, filters.shop_words(req)):
-        return Plan(answer=filters.unknown_refused(attribute))
-    question = understand(req.text)
-    if question is not None and question.group is not None:  # "which category makes the most money"
-        return analytics(req)
-    n = slots.number_after(req.text, r"\btop") or slots.number_before(req.text, r"(?:best|top|biggest|customers)") or 10
-    over = SPENT_OVER.search(req.lower)
-    floor = float(over["amount"].replace(",", "")) if over else None
-    vocabulary = req.vocabulary()
-    country, refused = filters.recorded_country(req.text, vocabulary.countries, filters.shop_words(req))
-    if refused:  # "best customers in the USA" is never answered for everyone
-        return Plan(answer=refused)
-    if not req.done:
-        where = f" AND b.total_spent > {floor}" if floor is not None else ""  # a number, never the user's text
-        if country:  # as the orders log spells it: a value from the data
-            spelt = filters.sql_text(country)
-            where += f" AND c.customer_id IN (SELECT customer_id FROM orders WHERE country = {spelt})"  # noqa: S608
-        return call("query_data", sql=BEST_CUSTOMERS.format(where=where, n=min(int(n), 500)))
-    step = req.done[-1]
-    if not step.ok:
-        return Plan(answer=report(req, "Generate or import data first."))
-    rows, money = step.records(), lambda v: format_money(v, req.vocabulary().currency)
-    if floor is not None:
-        found = int(rows[0]["_customers"]) if rows else 0
-        listed = f"; the {len(rows)} who spent most are listed" if found > len(rows) else ""
-        return Plan(answer=f"**{found:,} customers** have spent more than {money(floor)}{listed}.")
-    if not rows:
-        return Plan(answer=report(req, "Generate or import data first."))
-    best, where = rows[0], f" in {country} (who ordered from there)" if country else ""
-    return Plan(
-        answer=f"Your {len(rows)} best customers{where} by total spend: the top one has spent "
-        f"**{money(best['Total spent'])}** over {best['Orders']} orders. "
-        "Next: *which products would they buy?* or *draft an email for their segment*."
-    )

@@ -20,6 +20,7 @@ from typing import Any
 from assistant.chat_model import Completion, TextDelta, ToolCall
 from assistant.planner import (  # noqa: F401 - registers their recipes
     analytics,
+    best_customers,
     campaign_recipes,
     predict_recipes,
     segment_recipes,
