@@ -231,6 +231,12 @@ def test_who_buys_the_most_is_revenue_by_that_group(text, group):
     assert question.label == "Total revenue" and question.group.label == group
 
 
+def test_the_most_loyal_group_is_the_share_of_repeat_customers_not_the_biggest_count():
+    question = understand("which group has the most loyal customers")
+    assert question.label == "Share of repeat customers" and question.group.label == "segment"
+    assert understand("how many loyal customers do we have").label == "Repeat customers"
+
+
 @pytest.mark.parametrize(
     ("text", "name"),
     [

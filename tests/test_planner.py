@@ -101,6 +101,7 @@ PICKED = Memory(skus=["OUT-000001", "OUT-000002"])
         ("find me some jackets under 100", None, ("find_products", {"search": "jacket", "price_max": 100.0})),
         ("show us a few scarves", None, ("find_products", {"search": "scarf"})),
         ("got any puffer jackets?", None, ("find_products", {"search": "puffer jacket"})),
+        ("find the cheapest coats", None, ("find_products", {"search": "coat", "sort": "price_asc"})),
         ("show me knitwear", None, ("find_products", {"category": ["Knitwear"]})),
         ("remove OUT-000002 from the shortlist", PICKED, ("shortlist_remove", {"skus": ["OUT-000002"]})),
         # matching

@@ -89,6 +89,8 @@ def test_a_campaign_for_an_outlook_is_sent_only_to_those_customers(predicted):
     draft = run_tool(predicted, "campaign_draft", skus=[first_sku(db)], risk=["high"], variants=1)
     campaign = draft.data["campaign_id"]
     assert "for customers at high churn risk" in draft.summary
+    product = db.scalar("SELECT name FROM products WHERE sku = ?", [first_sku(db)])
+    assert f"“Customers at high churn risk: {product}”" in draft.summary, "named by whom it is for, not by segments"
     predicted.confirmed = True
     run_tool(predicted, "campaign_approve", campaign_id=campaign)
     dry = run_tool(predicted, "campaign_send", campaign_id=campaign, dry_run=True)
@@ -135,6 +137,7 @@ def test_segmenting_on_predictions_without_any_is_refused(demo_ctx):
         ("draft a win-back email for customers slipping away about OUT-000009", {"risk": ["high"]}),
         ("write an email about OUT-000009 for customers at risk worth over 200", {"risk": ["high"], "min_value": 200}),
         ("draft an email for segment 2 about OUT-000009", {}),
+        ("email the ones we're about to lose about OUT-000009", {"risk": ["high"]}),
     ],
 )
 def test_the_chat_drafts_for_customers_named_by_their_outlook(text, chosen):
@@ -149,6 +152,7 @@ def test_the_chat_drafts_for_customers_named_by_their_outlook(text, chosen):
         ("which customers are likely to churn soon", {"risk": ["high"], "sort": "risk"}),
         ("who is about to lapse in the next 30 days", {"risk": ["high"], "sort": "risk"}),
         ("who is likely to order soon", {"due_within_days": 30, "sort": "next_order"}),
+        ("which customers are we about to lose", {"risk": ["high"], "sort": "risk"}),
     ],
 )
 def test_soon_is_the_churns_time_not_a_next_order(text, outlook):

@@ -161,6 +161,11 @@ def test_show_list_and_rename(demo_ctx):
     listed = run_tool(demo_ctx, "segment_list")
     second = listed.data["segments"][1]
     assert (second["name"], second["named_by"], second["description"]) == ("Weekend browsers", "user", "New.")
+    # "Are these groups any good?": the list says how good the split is, as the run measured it.
+    run = demo_ctx.db.rows("SELECT metrics, stability_ari FROM segment_runs WHERE is_active")[0]
+    silhouette = json.loads(run["metrics"])["silhouette"]
+    assert f"(silhouette {silhouette:.2f})" in listed.summary
+    assert f"(stability {run['stability_ari']:.2f})." in listed.summary
     with pytest.raises(UserError, match="no segment 9"):
         run_tool(demo_ctx, "segment_rename", {"segment": 9, "name": "Nobody"})
     with pytest.raises(UserError, match="no segmentation run 7"):

@@ -88,7 +88,7 @@ FIGURES = [  # first match wins: the specific before the general
         money=True,
     ),
     Figure(
-        r"bought more than once|repeat",
+        r"bought more than once|repeat|loyal",
         "customers",
         "CASE WHEN b.order_count > 1 THEN 1 ELSE 0 END",
         "repeat customers",
@@ -254,7 +254,9 @@ def understand(text: str) -> Question | None:
     if not figures:
         return None
     figure = figures[0]
-    if figure.counted and SHARE.search(t):  # "what percentage of customers are repeat buyers"
+    # "what percentage of customers are repeat buyers"; "which group has the most loyal customers": not the
+    # biggest group's count, the share of each
+    if figure.counted and (SHARE.search(t) or (group is not None and "loyal" in t)):
         figure = replace(figure, sql=f"avg({figure.sql})", label=f"share of {figure.label}", whole=True, percent=True)
     asked = next((a for pattern, a, _ in AGGREGATES if re.search(r"\b(?:" + pattern + r")\b", t)), None)
     aggregate = aggregate_for(figure, asked)

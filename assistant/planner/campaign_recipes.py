@@ -78,7 +78,7 @@ def draft(req: Request) -> Plan:
     return call("campaign_draft", **arguments)
 
 
-ABOUT = re.compile(r"\babout (?:our |the |my |some |a few )?(.+?)\s*(?:$|[?.!,]|\b(?:for|to|with|and)\b)")
+ABOUT = re.compile(r"\babout (?!to\b)(?:our |the |my |some |a few )?(.+?)\s*(?:$|[?.!,]|\b(?:for|to|with|and)\b)")
 
 
 def products_about(req: Request) -> dict[str, Any] | None:

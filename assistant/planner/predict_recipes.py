@@ -15,7 +15,8 @@ from assistant.planner.memory import Plan, Request, Step, call
 from assistant.planner.recipes import recipe, report
 
 RISK_WORDS = (
-    r"churn|slipping|at risk|about to leave|laps(?:e|es|ing|ed)|drifting|losing|win.?back|leave us|dormant|inactive"
+    r"churn|slipping|at risk|about to leave|laps(?:e|es|ing|ed)|drifting|losing|\blose\b|win.?back|leave us|dormant"
+    r"|inactive|going cold"
     r"|gone quiet|stopped (?:buying|ordering|shopping)|haven'?t (?:bought|ordered|purchased|shopped|been back)"
 )
 

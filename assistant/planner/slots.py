@@ -230,7 +230,9 @@ def _product_noun(text: str) -> str | None:
     )
     if not m:
         return None
-    phrase = singular(m.group(1).strip())
+    phrase = singular(
+        re.sub(r"^(?:(?:the )?(?:cheapest|priciest|most expensive|newest|latest) )+", "", m.group(1).strip())
+    )
     words = phrase.split()
     if not words or words[-1] in GENERIC or words[0] in {"me", "the", "what", "it", "them", "those", "these"}:
         return None

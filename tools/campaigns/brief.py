@@ -182,7 +182,10 @@ def unnamed(sku: str, category: str | None) -> str:
     return f"{category} {sku}" if category else sku
 
 
-def default_name(audience: list[dict[str, Any]], products: list[dict[str, Any]]) -> str:
+def default_name(audience: list[dict[str, Any]], products: list[dict[str, Any]], chosen_by: str = "") -> str:
+    """ "Bargain hunters: Rain Coat and 2 more"; customers chosen by their outlook from every segment are named by
+    it ("Customers at high churn risk: ..."), not by the first segments' names."""
     who = " + ".join(a["name"] for a in audience[:2]) + (" + more" if len(audience) > 2 else "")
+    who = f"Customers {chosen_by}" if chosen_by else who
     what = products[0]["name"] + (f" and {len(products) - 1} more" if len(products) > 1 else "")
     return f"{who}: {what}"[:120]

@@ -111,7 +111,7 @@ def campaign_draft(ctx: ToolContext, args: DraftArgs) -> ToolResult:
     outlook = args.outlook()
     brief = brief_for(ctx.db, skus, audience, args.tone, outlook_for(ctx.db, run_id, wanted, outlook))
     copy = write_copy(ctx, brief, args.variants)
-    name = args.name or default_name(audience, brief.products)
+    name = args.name or default_name(audience, brief.products, outlook.words() if outlook and not wanted else "")
     with ctx.db.transaction() as con:
         campaign_id = campaigns.create(con, to_plain(name), run_id, wanted or None, skus, outlook and outlook.to_json())
         _insert_version(con, campaign_id, 1, copy, None, args.url, skus)

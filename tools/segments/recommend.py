@@ -107,16 +107,23 @@ def run_summary(
     )
     if (alone := listing[listing["size"] == 1]).size:  # one unusual customer, not a group to email
         sizes += f" {_alone(alone)}"
-    overlap = "stand clearly apart" if silhouette >= 0.5 else "are fairly distinct" if silhouette >= 0.25 else "overlap"
-    steady = "the same" if stability >= 0.9 else "much the same" if stability >= 0.6 else "noticeably different"
     by = "" if rec is None else f"; k by {'the AI model' if rec['decided_by'] == 'model' else 'the elbow rule'}"
     names = "" if naming_note is None else f" Names by rules ({naming_note})."
     return (
         f"I split your {who} into {k} segments, {why}. {sizes} "
-        f"This is now the active segmentation (run {run_id}).\n\nHow: {method.split(', ')[0]}{by}. The segments "
-        f"{overlap} (silhouette {silhouette:.2f}) and come out {steady} when fitted again with another seed "
-        f"(stability {stability:.2f}).{names}"
+        f"This is now the active segmentation (run {run_id}).\n\nHow: {method.split(', ')[0]}{by}. "
+        f"{how_good(silhouette, stability)}{names}"
     )
+
+
+def how_good(silhouette: float, stability: float | None) -> str:
+    """ "Are these groups any good?": how far apart the segments are and whether they come back when fitted again."""
+    overlap = "stand clearly apart" if silhouette >= 0.5 else "are fairly distinct" if silhouette >= 0.25 else "overlap"
+    said = f"The segments {overlap} (silhouette {silhouette:.2f})"
+    if stability is None:
+        return said + "."
+    steady = "the same" if stability >= 0.9 else "much the same" if stability >= 0.6 else "noticeably different"
+    return f"{said} and come out {steady} when fitted again with another seed (stability {stability:.2f})."
 
 
 def _alone(segments: pd.DataFrame) -> str:

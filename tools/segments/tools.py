@@ -272,11 +272,21 @@ def segment_list(ctx: ToolContext, args: ListArgs) -> ToolResult:
             for s, n, sh in zip(listing["segment"], listing["name"], listing["share"], strict=True)
         )
         + "."
-        + (f" {said}" if said else ""),
+        + (f" {said}" if said else "")
+        + _quality(ctx, run_id),
         data={"run_id": run_id, "segments": listing.to_dict("records"), "runs": runs.to_dict("records")}
         | ({"outlook": future} if future else {}),
         tables=[Table.from_df(f"Segments of run {run_id}", shown), Table.from_df("Segmentation runs", runs)],
     )
+
+
+def _quality(ctx: ToolContext, run_id: int) -> str:
+    """How good the run's split is, as the run said when it was made (nothing for a run without the figures)."""
+    metrics, stability = ctx.db.execute(
+        "SELECT metrics, stability_ari FROM segment_runs WHERE run_id = ?", [run_id]
+    ).fetchone()
+    silhouette = json.loads(metrics or "{}").get("silhouette")
+    return f" {recommend.how_good(silhouette, stability)}" if silhouette is not None else ""
 
 
 class ShowArgs(BaseModel):
