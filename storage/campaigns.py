@@ -153,12 +153,16 @@ def create(
     segments: list[int] | None,
     skus: list[str],
     outlook: str | None = None,
+    follow_up: tuple[int, str] | None = None,
 ) -> int:
     """A new draft campaign; returns its id. Its first version is added with `add_version`. `outlook` is the
-    predicted-outlook filter as JSON (storage.predictions.Outlook.to_json), NULL for none."""
+    predicted-outlook filter as JSON (storage.predictions.Outlook.to_json), NULL for none; `follow_up` the earlier
+    campaign and the engagement its recipients are chosen by (storage.followups), None for none."""
+    of, engagement = follow_up or (None, None)
     return con.execute(
-        "INSERT INTO campaigns (name, run_id, segments, skus, outlook) VALUES (?, ?, ?, ?, ?) RETURNING campaign_id",
-        [name, run_id, segments, skus, outlook],
+        "INSERT INTO campaigns (name, run_id, segments, skus, outlook, follow_up_of, follow_up_engagement)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING campaign_id",
+        [name, run_id, segments, skus, outlook, of, engagement],
     ).fetchone()[0]
 
 

@@ -345,3 +345,13 @@ def m010_campaign_outlook(con: duckdb.DuckDBPyConnection) -> None:
     """A campaign for customers chosen by their predicted outlook ("high churn risk, predicted value over 200")
     keeps that choice, as JSON (storage.predictions.Outlook), so its send narrows the audience the same way."""
     con.execute("ALTER TABLE campaigns ADD COLUMN outlook VARCHAR")
+
+
+@migration
+def m011_campaign_follow_up(con: duckdb.DuckDBPyConnection) -> None:
+    """A follow-up campaign's audience is an earlier sent campaign's recipients, all of them or those who opened,
+    did not open, clicked or did not click it ("resend to the non-openers"): the campaign keeps which."""
+    con.execute("""
+        ALTER TABLE campaigns ADD COLUMN follow_up_of INTEGER;          -- the earlier campaign; NULL = no follow-up
+        ALTER TABLE campaigns ADD COLUMN follow_up_engagement VARCHAR;  -- received / opened / not_opened / ...
+    """)

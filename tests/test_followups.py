@@ -575,3 +575,39 @@ def test_a_share_is_a_percentage_of_customers(demo_ctx):
         "LEFT JOIN customer_behavior b USING (customer_id) WHERE c.quarantine_reason IS NULL"
     )
     assert answer == f"Share of repeat customers: **{share:.0%}**."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "clear the customers",
+        "get rid of the customers without emails",
+        "remove the people who said no",
+        "delete all our subscribers",
+    ],
+)
+def test_asking_to_delete_customers_changes_nothing_and_says_what_happens_to_them(text):
+    """Not a data fix, not a shortlist change: nothing is deleted from the chat, and the answer says why."""
+    plan = choose(Request(text, SHOWN, []))
+    assert not plan.calls and plan.answer.startswith("I don't delete customers, and nothing was changed.")
+
+
+@pytest.mark.parametrize(
+    ("text", "tool"),
+    [
+        ("remove the duplicates", "validate_data"),
+        ("delete the broken customer records", "validate_data"),
+        ("remove the second one from the shortlist", "shortlist_remove"),
+    ],
+)
+def test_repairs_and_shortlist_changes_are_not_read_as_deleting_customers(text, tool):
+    assert first_call(text, SHOWN)[0] == tool
+
+
+def test_undo_lists_the_drafts_versions_after_a_draft_and_otherwise_says_there_is_no_undo():
+    after_a_fix = Memory(campaign_id=3, shown=None, last_tool="validate_data")
+    plan = choose(Request("undo that", after_a_fix, []))
+    assert not plan.calls and plan.answer.startswith("There is no undo in the chat, and nothing was changed.")
+    after_a_draft = Memory(campaign_id=3, shown="campaign")
+    assert first_call("undo that", after_a_draft) == ("campaign_versions", {"campaign_id": 3})
+    assert first_call("make it warmer", after_a_draft)[0] == "campaign_revise"

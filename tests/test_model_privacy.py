@@ -94,6 +94,9 @@ CALLS_AFTER_APPROVAL = [
     ("campaign_send", {"campaign_id": 1}),  # asks the person (Confirm): the assistant never starts a real send
     ("campaign_pause", {"campaign_id": 1}),
     ("campaign_report", {"campaign_id": 1}),
+    ("campaign_recipients", {"campaign_id": 1}),  # who received it: ids to the model, names on the local screen
+    ("campaign_recipients", {"campaign_id": 1, "engagement": "not_opened"}),
+    ("campaign_draft", {"follow_up": 1, "engagement": "not_opened"}),  # refused: it is still being sent
     ("campaign_cancel", {"campaign_id": 1}),
     ("campaign_reject", {"campaign_id": 1}),
     ("query_data", {"sql": "SELECT * FROM messages"}),
@@ -141,6 +144,9 @@ def test_every_tool_answers_the_model_and_no_customer_pii_reaches_it(shop, fake_
     assert "Marigold" in test_copy, "the copy is personalised: her name reaches the allowed inbox, not the model"
     for name in ("import_data", "query_data", "validate_data", "list_data_issues", "campaign_send", "campaign_report"):
         assert any(e.ok for e in ended if e.name == name), f"{name} should have worked"
+    assert all(e.ok for e in ended if e.name == "campaign_recipients"), "who received it works for the model too"
+    (follow_up,) = [e for e in ended if e.name == "campaign_draft" and e.arguments.get("follow_up")]
+    assert "still paused" in follow_up.error["error"], "a campaign still going out cannot be followed up yet"
     (asked,) = [e for e in ended if e.confirmation and e.name == "campaign_send"]
     still_to_go = r"Resume campaign 1 \(“.+”\) now\? It goes to the [\d,]+ customers still to go\."
     assert re.fullmatch(still_to_go, asked.confirmation.question), "a resumed send says how many are left"

@@ -201,7 +201,9 @@ def test_asked_which_address_the_buttons_keep_the_customer_named():
         ("can you send it tomorrow at 9?", None),
         ("schedule it for monday", None),
         ("is it sent?", ("campaign_report", {"campaign_id": 4})),
-        ("who did we send it to?", ("campaign_report", {"campaign_id": 4})),
+        ("who did we send it to?", ("campaign_recipients", {"campaign_id": 4})),  # the people, count first
+        ("resend it to the non-openers", ("campaign_list", {})),  # a follow-up draft: which campaign went out
+        ("send it again to everyone who didn't open it", ("campaign_list", {})),
         ("stop sending", ("campaign_pause", {"campaign_id": 4})),
         ("how many people will get it?", ("campaign_reach", {"campaign_id": 4})),  # a count: nothing rendered
         ("simulate the send", ("campaign_send", {"campaign_id": 4, "dry_run": True})),

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
+from assistant.planner.memory import Memory, Request
+from assistant.planner.model import choose
 from cli import main
 from storage.errors import UserError
 from tests.test_planner import first_call
@@ -160,3 +162,11 @@ def test_soon_is_the_churns_time_not_a_next_order(text, outlook):
     name, arguments = first_call(text)
     assert name == "find_predicted_customers"
     assert {k: arguments[k] for k in ("risk", "sort", "due_within_days") if k in arguments} == outlook
+
+
+@pytest.mark.parametrize("text", ["how much are they worth", "what's their predicted value"])
+def test_they_after_a_list_of_predicted_customers_are_the_same_customers(text):
+    """Not everyone: the customers the last answer listed (here those due to order within 30 days)."""
+    memory = Memory(shown="predicted customers", outlook={"due_within_days": 30})
+    plan = choose(Request(text, memory, []))
+    assert plan.calls == [("find_predicted_customers", {"due_within_days": 30})]

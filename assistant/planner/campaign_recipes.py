@@ -188,8 +188,24 @@ RANDOM_CUSTOMER = (
     "SELECT customer_id FROM customers WHERE quarantine_reason IS NULL ORDER BY hash(customer_id || now()) LIMIT 1"
 )
 
-recipe("revise")(campaign_action("campaign_revise", "Check the new preview, then press **Approve**."))
-recipe("versions")(campaign_action("campaign_versions", ""))
+revise_action = campaign_action("campaign_revise", "Check the new preview, then press **Approve**.")
+versions = campaign_action("campaign_versions", "")
+recipe("versions")(versions)
+# "undo that", "revert it": bare, with nothing to say what to change back to
+UNDO = r"^\W*(?:undo|revert|roll ?back|take (?:that|it) back)\b(?:\s+(?:that|it|this|the last (?:change|step)))?\W*$"
+NOTHING_TO_UNDO = (
+    "There is no undo in the chat, and nothing was changed. A data fix logs every value it changed (*list the data "
+    "issues* shows them); an email draft keeps each earlier version (*show the versions*)."
+)
+
+
+@recipe("revise")
+def revise(req: Request) -> Plan:
+    """The draft revised as asked; a bare "undo that" right after a draft lists its versions (each is kept), and
+    after anything else says there is no undo rather than revising the last campaign with the words "undo that"."""
+    if req.has(UNDO):
+        return versions(req) if req.memory.shown == "campaign" else Plan(answer=NOTHING_TO_UNDO)
+    return revise_action(req)
 
 
 @recipe("send")
@@ -259,9 +275,27 @@ recipe("cancel")(campaign_action("campaign_cancel", ""))
 recipe("reject")(campaign_action("campaign_reject", "Draft a new one when you are ready."))
 
 
+@recipe("recipients")
+def recipients(req: Request) -> Plan:
+    """Who received the campaign, with opened and clicked per person; "who didn't open it": only those."""
+    wanted = slots.engagement(req.text)
+    follow = {
+        "not_opened": "Next: *follow up with the non-openers*.",
+        "opened_not_clicked": "Next: *follow up with those who opened but didn't click*.",
+        "not_clicked": "Next: *follow up with those who didn't click*.",
+        "clicked": "Next: *follow up with everyone who clicked*.",
+    }.get(wanted or "", "Next: *follow up with the non-openers*, or *follow up with everyone who clicked*.")
+    extra = {"engagement": wanted} if wanted else {}
+    return campaign_action("campaign_recipients", follow, **extra)(req)
+
+
 @recipe("report")
 def report_recipe(req: Request) -> Plan:
     """The report; with nothing opened yet it says so in words, with the delivery figures, not empty rates."""
+    if not req.done and _who(req.lower) and (slots.engagement(req.text) or "").startswith(("not_", "opened_not")):
+        return recipients(req)  # "who didn't open it": those people, not the openers
+    if req.last("campaign_recipients"):
+        return recipients(req)
     plan = campaign_action("campaign_report", "Opens and clicks keep arriving; ask again later.")(req)
     step = req.last("campaign_report")
     data = (step.result.get("data") or {}) if step and step.ok else {}

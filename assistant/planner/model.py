@@ -22,6 +22,7 @@ from assistant.planner import (  # noqa: F401 - registers their recipes
     analytics,
     best_customers,
     campaign_recipes,
+    followup_recipes,
     predict_recipes,
     segment_recipes,
     slots,
@@ -31,7 +32,7 @@ from assistant.planner.concepts import topics
 from assistant.planner.customer_names import asks_what_someone_gets
 from assistant.planner.intents import by_label, examples, intents
 from assistant.planner.memory import Plan, Request, read_request
-from assistant.planner.recipes import RECIPES, help_text
+from assistant.planner.recipes import RECIPES, SWAP, help_text
 from assistant.planner.vocabulary import Vocabulary
 
 SURE = 0.3  # below this probability, ask which reading was meant
@@ -60,6 +61,12 @@ VERSIONS = re.compile(
     r"|\b(?:other|earlier|previous|older|past) drafts\b|\bhow many (?:versions|revisions)\b"
     r"|\bhistory of (?:this|the|that|it|our)\b(?! campaigns)|\b(?:version|edit|revision|change) history\b"
     r"|\bversions? \d+ (?:and|vs\.?|versus|to|with) (?:version )?\d+\b|\bversion \d+ different\b"  # "version 1 and 2"
+)
+# "resend it to the non-openers", "send a follow-up to everyone who clicked": a new draft for those people, never
+# this campaign sent again; "email the ones who didn't open it again" is such a draft, not a new one for everyone.
+FOLLOW_UP = re.compile(
+    r"follow.?up|\bresend|\bre-send|non.?(?:open|click)|\b(?:openers|clickers)\b"
+    r"|\b(?:who|that|those|people|ones|everyone|everybody)\b.{0,30}\b(?:open|click|ignored|missed|got it|received)"
 )
 SMALL_TALK = {"ok", "thanks", "bye", "good", "job", "well", "done", "brilliant", "excellent", "a", "lot", "so", "much"}
 YES = re.compile(  # "yes", "sure, do it", "yes please": the step the last answer suggested
@@ -118,6 +125,8 @@ def same_answer(text: str, readings: list[tuple[str, float]]) -> bool:
     """Whether the two likeliest readings would answer alike, so asking which is meant helps no one: "which
     category makes the most money" is a breakdown both as best customers and as a question of the data."""
     top = {name for name, _ in readings[:2]}
+    if top == {"shortlist_add", "shortlist_remove"} and SWAP.search(text):
+        return True  # "replace X with Y": both recipes take X off and put Y on
     question = analytics.understand(text) if top == {"best_customers", "analytics"} else None
     return question is not None and question.group is not None
 
@@ -160,6 +169,13 @@ def understood(
         allowed.insert(0, ("test_send", 1.0))
     elif allowed and allowed[0][0] == "send" and ASKS_ABOUT.search(text) and not ONLY_COUNT.search(text):
         allowed = [reading for reading in allowed if reading[0] != "send"]
+    if (  # a draft "follow-up about the coats" (no recipients' engagement named) stays a draft
+        allowed
+        and (allowed[0][0] == "send" or (allowed[0][0] == "draft" and slots.engagement(text)))
+        and FOLLOW_UP.search(text)
+        and intents()["follow_up"].allows(text)
+    ):
+        allowed.insert(0, ("follow_up", 1.0))
     if allowed and allowed[0][0] == "send" and ONLY_COUNT.search(text):
         allowed.insert(0, ("send_count", 1.0))
     elif allowed and allowed[0][0] == "send_count" and ONLY_COUNT.search(text):
@@ -168,7 +184,8 @@ def understood(
         allowed.insert(0, ("not_now", 1.0))
     if (
         allowed
-        and allowed[0][0] in ("preview", "revise", "approve", "campaign_list", "overview", "segment_show")
+        and allowed[0][0]
+        in ("preview", "revise", "approve", "campaign_list", "overview", "segment_show", "segment_compare")
         and VERSIONS.search(text)
     ):
         allowed.insert(0, ("campaign_versions", 1.0))
@@ -176,6 +193,8 @@ def understood(
         allowed = [("preview", 1.0), *(reading for reading in allowed if reading[0] != "preview")]
     if allowed and allowed[0][0] == "smalltalk" and len(text.split()) > SMALL:
         allowed = allowed[1:]
+    if slots.DELETE_PEOPLE.search(text.lower()):  # the fix recipe says what happens to them instead
+        allowed.insert(0, ("fix_data", 1.0))
     return allowed
 
 

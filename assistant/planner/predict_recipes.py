@@ -49,7 +49,7 @@ def predicted_customers(req: Request) -> Plan:
     if found is not None and none_yet(found) and predicted is None:
         return call("predict")
     if found is None or (none_yet(found) and req.done[-1].name == "predict" and predicted.ok):
-        return call("find_predicted_customers", **outlook(req))
+        return call("find_predicted_customers", **(outlook(req) or same_customers(req)))
     if predicted is not None and too_little_history(predicted):
         return longest_quiet(req, predicted)
     # "No predictions yet" was answered by predicting: say what came of that, not that there were none.
@@ -84,12 +84,19 @@ def outlook(req: Request) -> dict[str, Any]:
     return arguments
 
 
+def same_customers(req: Request) -> dict[str, Any]:
+    """ "How much are they worth?" right after a list of predicted customers: the same customers again."""
+    if req.memory.shown == "predicted customers" and (slots.THEM.search(req.lower) or req.has(r"\btheir\b|that lot")):
+        return dict(req.memory.outlook)
+    return {}
+
+
 def chosen_by_outlook(req: Request) -> dict[str, Any]:
     """The predicted outlook a campaign's audience is named by ("a win-back email for customers slipping away",
     "customers at risk worth over 200"), or "them" right after a list of predicted customers: the draft narrows its
     audience to them, and so does its send."""
-    if req.memory.shown == "predicted customers" and not req.has(RISK_WORDS) and slots.THEM.search(req.lower):
-        return dict(req.memory.outlook)
+    if not req.has(RISK_WORDS) and (same := same_customers(req)):
+        return same
     arguments = outlook(req) if req.has(RISK_WORDS) else {}
     return {name: arguments[name] for name in ("risk", "min_value") if name in arguments}
 

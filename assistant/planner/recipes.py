@@ -137,7 +137,18 @@ def validate(req: Request) -> Plan:
 
 @recipe("fix")
 def fix(req: Request) -> Plan:
+    if slots.DELETE_PEOPLE.search(req.lower):
+        return Plan(answer=KEEP_PEOPLE)
     return once(req, "validate_data", "Next: *segment customers*.", fix=True)
+
+
+KEEP_PEOPLE = (
+    "I don't delete customers, and nothing was changed. Nobody is emailed who shouldn't be: customers without an "
+    "email address cannot be contacted, and those who said no or unsubscribed are never emailed (they are kept so "
+    "their no is remembered even if a later file says yes). Records with problems are set aside by *fix the data*. "
+    "To start again with other data, attach your files again, or say *generate demo data* (it asks you to confirm "
+    "before replacing anything)."
+)
 
 
 @recipe("data_issues")

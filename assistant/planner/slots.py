@@ -37,6 +37,13 @@ ORDINAL_SEGMENT = re.compile(r"\b" + ORDINAL + r"\s+" + SEGMENT_WORD + r"\b")
 ORDINAL_ONE = re.compile(r"\bthe\s+" + ORDINAL + r"(?:\s+one)?\s*[?.!]*$|\b" + ORDINAL + r"\s+one\b")
 # "them": the segment, when the last table was segments ("about them" is the products, whatever was shown)
 THEM = re.compile(r"(?<!about )(?<!of )(?<!with )\b(?:them|they|those people)\b")
+# "clear the customers", "get rid of the people who said no": no customer is deleted from the chat, and no fix or
+# shortlist change stands in for it; repairs ("remove the duplicates", "delete the broken records") are fixes.
+DELETE_PEOPLE = re.compile(
+    r"\b(?:delete|remove|clear|wipe|erase|get rid of|purge|drop|throw out|bin)\b"
+    r"(?!.*\b(?:duplicat\w*|dupes?|broken|invalid|bad|typos?|errors?|shortlist|picks|version|draft|campaign)\b)"
+    r".*\b(?:customers?|people|contacts|subscribers|shoppers|clients|everyone|everybody)\b"
+)
 # How a list of products can be ordered when someone says "the cheapest three" (column, highest first?).
 ORDERINGS = [
     (r"cheapest|least expensive|lowest.priced", "price", False),
@@ -251,3 +258,24 @@ def singular(phrase: str) -> str:
             last = last[:-1]
         words[-1] = last
     return " ".join(words)
+
+
+# Who of a campaign's recipients a follow-up or a list means: "the non-openers", "everyone who clicked", "those
+# who opened but didn't click"; the first that matches, the negations before the bare words.
+_NOT = r"(?:didn'?t|did not|don'?t|do not|doesn'?t|haven'?t|hasn'?t|have not|has not|never|not|non|un)[ -]?"
+ENGAGEMENTS = [
+    (
+        "opened_not_clicked",
+        r"\bopen(?:ed|ers?)?\b.{0,30}\b(?:but|and|yet)\b.{0,12}(?:" + _NOT + r"\s*cli?c?k|no clicks?)",
+    ),
+    ("not_clicked", _NOT + r"\s*cli?c?k|ignored the link|no clicks?\b"),
+    ("not_opened", _NOT + r"\s*ope?n|\bignored\b|\bmissed (?:it|the|our)\b|(?:didn'?t|did not|never|not) read"),
+    ("clicked", r"\bcli?c?k"),
+    ("opened", r"\bope?n(?:ed|ers?)\b|\bread (?:it|the)\b"),
+]
+
+
+def engagement(text: str) -> str | None:
+    """Which recipients a request means by what they did with the email (storage.followups), or None for all."""
+    lower = text.lower()
+    return next((name for name, pattern in ENGAGEMENTS if re.search(pattern, lower)), None)

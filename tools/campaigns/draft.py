@@ -21,11 +21,14 @@ from storage import predictions as scores
 from storage.campaigns import EDITABLE, CampaignStatus
 from storage.db import Database
 from storage.errors import UserError
+from storage.followups import FollowUp
 from storage.segments import active_run_id, require_active_run
 from tools.campaigns.brief import Copy, audience_for, brief_for, default_name, outlook_for
 from tools.campaigns.copy_points import describe_changes
 from tools.campaigns.copy_templates import OFFLINE_HINT, tone_of
 from tools.campaigns.copywriting import revise_copy, write_copy
+from tools.campaigns.followup import FollowUpArgs, FollowUpPlan, follow_up_reach
+from tools.campaigns.links import check_link
 from tools.campaigns.preview_customer import PreviewCustomer, recommended_for
 from tools.campaigns.render import CampaignRenderer, Recipient
 from tools.campaigns.sanitise import to_plain
@@ -38,7 +41,7 @@ from tools.registry import Positional, tool
 from tools.results import ApprovalRequest, Table, ToolResult
 
 
-class DraftArgs(OutlookArgs):
+class DraftArgs(OutlookArgs, FollowUpArgs):
     segment: int | None = Field(None, description="The segment to write for (its number in the active segmentation).")
     segments: list[int] = Field(default_factory=list, description="Several segments, instead of one.")
     skus: list[str] = Field(
@@ -101,23 +104,34 @@ def campaign_draft(ctx: ToolContext, args: DraftArgs) -> ToolResult:
     The copy comes from the model (or from templates without one) using product facts and the
     segment's profile, never customer details. Personal touches (first name, a recommended
     product, the unsubscribe link) are filled in per recipient when sending. The result is
-    draft version 1, shown for approval; nothing is sent.
+    draft version 1, shown for approval; nothing is sent. A follow-up (`follow_up`: an earlier, sent
+    campaign) goes to the people it reached who opened it, did not, clicked or did not (`engagement`);
+    who may be emailed is checked again when it is sent.
     """
-    _check_link(ctx, args.url)
+    check_link(ctx, args.url)
     wanted = sorted({*args.segments, *([args.segment] if args.segment is not None else [])})
     run_id = require_active_run(ctx.db) if wanted else active_run_id(ctx.db)
     audience = audience_for(ctx.db, run_id, wanted)
-    skus = resolve_skus(ctx, args.skus, None, option="--skus")
+    follow_up = args.chosen_follow_up()
+    plan = FollowUpPlan.prepare(ctx, follow_up, audience) if follow_up else None  # refuses an unsent campaign
+    audience = plan.audience if plan else audience
+    skus = resolve_skus(ctx, args.skus or (plan.skus if plan else []), None, option="--skus")
     outlook = args.outlook()
     brief = brief_for(ctx.db, skus, audience, args.tone, outlook_for(ctx.db, run_id, wanted, outlook))
     copy = write_copy(ctx, brief, args.variants)
-    name = args.name or default_name(audience, brief.products, outlook.words() if outlook and not wanted else "")
+    called = outlook.words() if outlook and not wanted else ""
+    name = args.name or (plan.name() if plan else default_name(audience, brief.products, called))
+    kept = (follow_up.campaign_id, follow_up.engagement) if follow_up else None
     with ctx.db.transaction() as con:
-        campaign_id = campaigns.create(con, to_plain(name), run_id, wanted or None, skus, outlook and outlook.to_json())
+        outlook_json = outlook and outlook.to_json()
+        campaign_id = campaigns.create(con, to_plain(name), run_id, wanted or None, skus, outlook_json, kept)
         _insert_version(con, campaign_id, 1, copy, None, args.url, skus)
     chosen = f" for customers {outlook.words()} (by the latest prediction when it is sent)" if outlook else ""
     headline = f"Drafted campaign {campaign_id} “{to_plain(name)}”{chosen} (version 1)"
     result = _version_result(ctx, campaign_id, 1, copy, headline, audience)
+    if follow_up:
+        result.summary += " " + follow_up_reach(ctx, campaigns.load(ctx.db, campaign_id))
+        result.data |= {"follow_up": follow_up.campaign_id, "engagement": follow_up.engagement}
     result.summary += hand_over_to_campaign(ctx, skus, campaign_id)
     return result
 
@@ -134,6 +148,8 @@ def campaign_revise(ctx: ToolContext, args: ReviseArgs) -> ToolResult:
     skus = list(previous["skus"] or [])
     segments = campaign["segments"] or []
     audience = audience_for(ctx.db, campaign["run_id"], segments, strict=False)
+    if follow_up := FollowUp.of(campaign):  # the copy is still written for the people it follows up
+        audience = FollowUpPlan.prepare(ctx, follow_up, audience).audience
     outlook = outlook_for(ctx.db, campaign["run_id"], segments, scores.Outlook.from_json(campaign["outlook"]))
     if (earlier := earlier_version(args.instruction, latest, args.campaign_id)) is not None:
         older = campaigns.load_version(ctx.db, args.campaign_id, earlier)  # names the latest when it does not exist
@@ -201,9 +217,10 @@ def campaign_preview(ctx: ToolContext, args: PreviewArgs) -> ToolResult:
     }
     if person:
         data |= {"customer": person.customer_id, "customers_with_that_name": person.matches}
+    followed = follow_up_reach(ctx, campaign) if campaign["status"] in EDITABLE else ""
     return ToolResult(
         summary=f"{note}Campaign {args.campaign_id} version {renderer.version} ({state}), variant {variant} "
-        f"as {who} sees it: “{told.subject}”.",
+        f"as {who} sees it: “{told.subject}”." + (f" {followed}" if followed else ""),
         data=data,
         approval=ApprovalRequest(
             campaign_id=args.campaign_id,
@@ -271,22 +288,6 @@ def campaign_reject(ctx: ToolContext, args: RejectArgs) -> ToolResult:
 
 
 # -- helpers -------------------------------------------------------------------------------------
-def _check_link(ctx: ToolContext, url: str | None) -> None:
-    """A link the assistant writes must point at the shop or a domain the settings allow (a person may type any).
-
-    A model that read a prompt injection could otherwise send every customer to `evil.example/login`."""
-    if url is None or ctx.actor != "agent":
-        return
-    host = (urlsplit(url).hostname or "").lower().rstrip(".")
-    allowed = {(urlsplit(ctx.settings.shop_url).hostname or "").lower(), *ctx.settings.link_domains} - {""}
-    if not any(host == domain or host.endswith(f".{domain}") for domain in allowed):
-        raise UserError(
-            f"The link {url} is not on the shop's own site ({', '.join(sorted(allowed))}), so I cannot use it.",
-            hint="Use a page of the shop, or the person can set any link themselves "
-            "(the allowed sites can be extended in the settings).",
-        )
-
-
 def _insert_version(
     con: Any, campaign_id: int, version: int, copy: Copy, instruction: str | None, url: str | None, skus: list[str]
 ) -> None:

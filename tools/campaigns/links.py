@@ -26,6 +26,8 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from services.settings import Settings
 from storage import campaigns
 from storage.db import Database
+from storage.errors import UserError
+from tools.context import ToolContext
 
 Kind = Literal["open", "click", "unsubscribe"]
 KINDS: dict[str, Kind] = {"o": "open", "c": "click", "u": "unsubscribe"}
@@ -155,3 +157,19 @@ def _tag(url: str, campaign_id: int) -> str:
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.startswith("utm_")]
     query += [("utm_source", "promopilot"), ("utm_medium", "email"), ("utm_campaign", f"promopilot-{campaign_id}")]
     return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def check_link(ctx: ToolContext, url: str | None) -> None:
+    """A link the assistant writes must point at the shop or a domain the settings allow (a person may type any).
+
+    A model that read a prompt injection could otherwise send every customer to `evil.example/login`."""
+    if url is None or ctx.actor != "agent":
+        return
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    allowed = {(urlsplit(ctx.settings.shop_url).hostname or "").lower(), *ctx.settings.link_domains} - {""}
+    if not any(host == domain or host.endswith(f".{domain}") for domain in allowed):
+        raise UserError(
+            f"The link {url} is not on the shop's own site ({', '.join(sorted(allowed))}), so I cannot use it.",
+            hint="Use a page of the shop, or the person can set any link themselves "
+            "(the allowed sites can be extended in the settings).",
+        )

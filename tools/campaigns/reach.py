@@ -10,6 +10,7 @@ from __future__ import annotations
 from storage import campaigns, messages
 from storage import predictions as scores
 from storage.campaigns import EDITABLE
+from storage.followups import OPEN_CAVEAT, FollowUp
 from tools.campaigns.sending import CampaignIdArgs
 from tools.catalog.audience import describe_exclusions, scored_audience
 from tools.context import ToolContext
@@ -43,6 +44,7 @@ def campaign_reach(ctx: ToolContext, args: CampaignIdArgs) -> ToolResult:
         limit=1,
         unknown_consent=ctx.settings.email_unknown_consent,
         outlook=scores.Outlook.from_json(campaign.get("outlook")),
+        follow_up=(follow_up := FollowUp.of(campaign)),
     )
     skipped = sum(excluded.values())
     draft = campaign["approved_version"] is None
@@ -53,6 +55,11 @@ def campaign_reach(ctx: ToolContext, args: CampaignIdArgs) -> ToolResult:
         days = ctx.settings.frequency_cap_days
         why = describe_exclusions(excluded).replace("recently emailed", f"emailed in the last {days} days")
         summary += f" {skipped:,} would be skipped: {why}."
+    if follow_up:  # how many the earlier campaign gave, before eligibility
+        name = campaigns.load(ctx.db, follow_up.campaign_id)["name"]
+        of_whom = f", of whom the {skipped:,} above would be skipped" if skipped else ""
+        summary += f" It follows up {follow_up.words(name)}: {eligible + skipped:,} in all{of_whom}."
+        summary += f" {OPEN_CAVEAT}" if follow_up.engagement == "not_opened" else ""
     summary += sending_time(eligible, ctx.settings.send_rate, "sending")
     if draft:
         summary += " Nothing was sent."
@@ -60,7 +67,8 @@ def campaign_reach(ctx: ToolContext, args: CampaignIdArgs) -> ToolResult:
     rows += [{"who": f"skipped: {reason.replace('_', ' ')}", "customers": n} for reason, n in excluded.items() if n]
     return ToolResult(
         summary=summary,
-        data={"campaign_id": cid, "status": status, "would_send": eligible, "excluded": excluded},
+        data={"campaign_id": cid, "status": status, "would_send": eligible, "excluded": excluded}
+        | ({"follow_up": follow_up.campaign_id, "from_follow_up": eligible + skipped} if follow_up else {}),
         tables=[Table.from_rows("Reach", rows)],
     )
 

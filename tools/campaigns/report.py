@@ -19,6 +19,8 @@ from pydantic import BaseModel, Field
 
 from storage import campaigns
 from storage.errors import UserError
+from storage.followups import FollowUp
+from tools.catalog.audience import describe_exclusions
 from tools.context import ToolContext
 from tools.registry import Positional, tool
 from tools.results import Chart, Table, ToolResult
@@ -114,6 +116,11 @@ def campaign_report(ctx: ToolContext, args: ReportArgs) -> ToolResult:
         f"{_pct(totals['click_rate'])} clicked ({_pct(totals['click_to_open_rate'])} of openers), "
         f"{totals['unsubscribes']:,} unsubscribed."
     )
+    if follow_up := FollowUp.of(campaign):  # who it came from, and who of them was left out
+        was = campaigns.load(ctx.db, follow_up.campaign_id)["name"]
+        left_out = describe_exclusions(excluded)
+        summary += f" It followed up {follow_up.words(was)}"
+        summary += f"; left out before sending: {left_out}." if left_out else "."
     people = None
     if args.who:
         people = ctx.db.df(WHO_SQL, [args.campaign_id, list(WHO_KINDS[args.who])])

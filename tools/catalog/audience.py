@@ -32,6 +32,7 @@ from storage import predictions as scores
 from storage.customers import ADDRESS_PATTERN, address_sql
 from storage.db import Database
 from storage.errors import UserError
+from storage.followups import FollowUp, follow_up_scope
 from tools.context import ToolContext
 
 EXCLUSION_REASONS = [
@@ -188,13 +189,18 @@ def _flag_scope(
     since: datetime,
     unknown_consent: bool,
     outlook: scores.Outlook | None,
+    follow_up: FollowUp | None = None,
 ) -> dict[Any, int]:
     """Write the customers in scope, each with its exclusion reason (NULL = eligible), to the SCRATCH
     temp table; returns the count per reason. String work (normalising and checking the address)
     is the costly part on a million rows, so it happens once per call, not per query. The scope is the
-    given segments (or everyone), narrowed to the customers whose predicted outlook matches, if one is given."""
+    given segments (or everyone), narrowed to the customers whose predicted outlook matches, if one is given,
+    and to an earlier campaign's recipients who did what a follow-up asks (opened it, did not, ...)."""
     membership = "JOIN" if segments is not None else "LEFT JOIN"
     in_scope, scope_params = scores.outlook_scope(db, outlook) if outlook else ("TRUE", {})
+    if follow_up:
+        recipients, recipient_params = follow_up_scope(db, follow_up)
+        in_scope, scope_params = f"{in_scope} AND {recipients}", scope_params | recipient_params
     if segments is not None:
         in_scope += " AND m.segment IN (SELECT unnest($segments))"
     db.execute(
@@ -261,6 +267,7 @@ def scored_audience(
     unknown_consent: bool = False,
     outlook: scores.Outlook | None = None,
     rank_by: str = "fit",
+    follow_up: FollowUp | None = None,
 ) -> tuple[pd.DataFrame, dict[str, int], int]:
     """`eligible_audience` plus the number of eligible customers (the frame stops at `limit`), optionally
     with the score's components per customer (`breakdown`). With an `outlook` or a `rank_by` other than
@@ -317,7 +324,7 @@ def scored_audience(
             FROM {SCRATCH} f JOIN customers c USING (customer_id) {outlook_join}
             WHERE f.reason IS NULL ORDER BY {order}, customer_id {top}"""  # noqa: S608 - fixed fragments
     try:
-        counts = _flag_scope(db, run_id, segments, since, unknown_consent, outlook)
+        counts = _flag_scope(db, run_id, segments, since, unknown_consent, outlook, follow_up)
         audience = db.df(sql, params)
     finally:
         db.execute(f"DROP TABLE IF EXISTS {SCRATCH}")
@@ -340,6 +347,7 @@ def eligible_audience(
     limit: int | None = None,
     unknown_consent: bool = False,
     outlook: scores.Outlook | None = None,
+    follow_up: FollowUp | None = None,
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """The customers a campaign may email, best fit first, and how many were excluded by reason.
 
@@ -350,7 +358,8 @@ def eligible_audience(
     (0 when none), counted among the customers in scope (the given segments, or everyone);
     "suppressed" holds the suppressions other than unsubscribes (bounces, complaints, manual).
     `unknown_consent` lets customers without a consent answer in (the shop's setting); `outlook` narrows the
-    scope to customers whose predicted outlook matches (and adds their churn risk and predicted value).
+    scope to customers whose predicted outlook matches (and adds their churn risk and predicted value);
+    `follow_up` to an earlier campaign's recipients who opened it, did not, clicked, did not (storage.followups).
     """
     audience, excluded, _ = scored_audience(
         db,
@@ -361,6 +370,7 @@ def eligible_audience(
         limit=limit,
         unknown_consent=unknown_consent,
         outlook=outlook,
+        follow_up=follow_up,
     )
     return audience, excluded
 
@@ -369,7 +379,7 @@ def campaign_audience(
     db: Database, campaign: dict[str, Any], frequency_cap_days: int, unknown_consent: bool = False
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """Who an approved campaign would email now (its segments narrowed to its predicted outlook, if it has one,
-    by the current scores; its approved version's products)."""
+    by the current scores, and to the earlier campaign's recipients it follows up; its approved version's products)."""
     version = campaigns.load_version(db, campaign["campaign_id"], campaign["approved_version"])
     return eligible_audience(
         db,
@@ -379,4 +389,5 @@ def campaign_audience(
         frequency_cap_days=frequency_cap_days,
         unknown_consent=unknown_consent,
         outlook=scores.Outlook.from_json(campaign.get("outlook")),
+        follow_up=FollowUp.of(campaign),
     )

@@ -255,6 +255,7 @@ def shop_settings(ctx: ToolContext, args: ShopArgs) -> ToolResult:
         "currency_source": how,
         "postal_address": ctx.settings.postal_address,
         "email_unknown_consent": ctx.settings.email_unknown_consent,
+        "frequency_cap_days": ctx.settings.frequency_cap_days,
     }
     address = ctx.settings.postal_address
     demo = address == type(ctx.settings).model_fields["postal_address"].default

@@ -1,0 +1,148 @@
+"""Recipes for following a campaign up, and for questions about what happens to the people it reaches.
+
+"Resend to the non-openers", "follow up with everyone who clicked", "email the people who didn't open the
+spring sale again": a new draft whose audience is the earlier campaign's recipients who did (or did not) do
+that; it is approved and sent like any other (only a person approves, and a send waits for Confirm). The
+earlier campaign is the one the text names (by number or by words of its name), else the conversation's when
+it was sent, else the newest sent one; the draft tool refuses, saying what to do, when it has not been sent.
+
+"What happens if someone unsubscribes?" and its kin are answered in words, from what the code does.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from assistant.planner import slots
+from assistant.planner.memory import Plan, Request, call
+from assistant.planner.recipes import recipe, report
+
+SENT = ("sent", "cancelled", "sending", "paused")  # reached somebody (the tool says if it is still going out)
+NAME_STOP = {  # words of a request that name no campaign: "resend it to the non-openers" is no "…non-openers" campaign
+    "campaign", "email", "emails", "newsletter", "mailing", "edit", "follow", "with", "from", "that", "this", "sale",
+    "resend", "again", "openers", "opened", "open", "clicked", "clickers", "click", "people", "everyone", "those",
+    "them", "ones", "didn", "didnt", "never", "ignored", "missed", "recipients", "last", "time", "send", "they",
+}  # fmt: skip
+
+
+@recipe("follow_up")
+def follow_up(req: Request) -> Plan:
+    if req.last("campaign_draft"):
+        follow = (
+            "Look at the preview, then press **Approve**, **Revise** or **Reject**; once approved, say *send it* "
+            "(I will ask you to confirm first)."
+        )
+        return Plan(answer=report(req, follow))
+    earlier = slots.number_after(req.text, r"\bcampaign")
+    if earlier is None:
+        listed = req.last("campaign_list")
+        if listed is None:
+            return call("campaign_list")
+        if not listed.ok:
+            return Plan(answer=report(req))
+        earlier = earlier_campaign(req, listed.records())
+    if earlier is None:
+        return Plan(
+            answer="There is no campaign to follow up yet: a follow-up goes to the people an earlier campaign "
+            "reached. Draft one first (*draft an email about ...*), approve and send it, then follow it up."
+        )
+    arguments: dict[str, Any] = {"follow_up": earlier}
+    if wanted := slots.engagement(req.text):
+        arguments["engagement"] = wanted
+    if tone := slots.tone(req.text):
+        arguments["tone"] = tone
+    if named := slots.skus(req.text):
+        arguments["skus"] = named
+    return call("campaign_draft", **arguments)
+
+
+def earlier_campaign(req: Request, campaigns: list[dict[str, Any]]) -> int | None:
+    """The campaign a follow-up is for: named by words of its name ("the spring sale"), else the conversation's
+    if it went out, else the newest that went out, else the conversation's or the newest (the draft tool then
+    says it has not been sent)."""
+    said = set(re.findall(r"[a-z]{4,}", req.lower)) - NAME_STOP
+    names = {int(c["campaign_id"]): str(c.get("name") or "").lower().split(": follow-up to ")[0] for c in campaigns}
+    overlap = [(len(said & set(re.findall(r"[a-z]{4,}", names[int(c["campaign_id"])]))), c) for c in campaigns]
+    follow_ups = {i for i, c in enumerate(campaigns) if ": follow-up to " in str(c.get("name") or "").lower()}
+    ranked = sorted(enumerate(overlap), key=lambda x: (-x[1][0], x[0] in follow_ups, -int(x[1][1]["campaign_id"])))
+    named = [c for _, (n, c) in ranked if n]  # "the spring edit": the campaign itself before its follow-ups
+    if named:
+        return int(named[0]["campaign_id"])
+    went = [int(c["campaign_id"]) for c in campaigns if c.get("status") in SENT]
+    mine = req.memory.campaign_id
+    if mine is not None and mine in went:
+        return mine
+    if went:
+        return max(went)
+    if mine is not None:
+        return mine
+    return max((int(c["campaign_id"]) for c in campaigns), default=None)
+
+
+# -- what happens to the people a campaign reaches --------------------------------------------------------
+UNSUBSCRIBE = (
+    "Every email carries an unsubscribe link and a one-click unsubscribe header, so mail apps such as Gmail can "
+    "show their own **Unsubscribe** button. One click is enough, with no login or questions: the address goes on "
+    "the suppression list at once (reason *unsubscribed*, noting the campaign) and is counted in that campaign's "
+    "report. From then on it is left out of **every later campaign**, follow-ups included, and counted as "
+    "*unsubscribed* wherever I say who was left out; a send already under way skips it too. No import brings "
+    "them back (a file saying *subscribed* leaves their consent at no): only their own new opt-in, recorded by a "
+    "person at the shop with PromoPilot's consent resubscribe command, lifts it."
+)
+BOUNCE = (
+    "A message the receiving server refuses is marked *failed* in the campaign's report, with the server's "
+    "reply; a temporary refusal is retried a few times first. PromoPilot does not put a refused address on the "
+    "suppression list by itself: import your email provider's bounce or spam-complaint list (or Mailchimp's "
+    "*cleaned* export) as suppressions, and those addresses are never emailed again. A bounce or a complaint is "
+    "never lifted, not even by a new opt-in."
+)
+RESUBSCRIBE = (
+    "Only the person's own new opt-in brings back someone who unsubscribed: a person at the shop records it with "
+    'PromoPilot\'s consent resubscribe command, saying what the customer did ("signed up again on the website"); '
+    "it is logged, and their consent is yes again. I cannot do it from the chat, and no import does it. A bounced "
+    "or complained address is never lifted."
+)
+TRACKING = (
+    "An open is counted when the email's tiny tracking image loads, and a click (which also counts as an open) "
+    "when someone follows one of its links. Opens are the rough figure: some mail apps block images, so people "
+    "who read it are missed, and Apple Mail's privacy protection loads every image, so some opens are not real. "
+    "That is why *did not open* includes some who did. Clicks are the reliable signal. Each person counts once "
+    "however often they open or click."
+)
+FOLLOW_UP_NEXT = "Next: *who received it*, or *resend to the non-openers*."
+
+
+@recipe("explain")
+def explain(req: Request) -> Plan:
+    """Answers from what the code does: unsubscribes, bounces and complaints, opting back in, open tracking, and
+    the frequency cap (its number from the shop's settings)."""
+    if req.has(r"how often|frequen|twice|too many emails|two (?:emails|campaigns)|same (?:person|customer)|\bcap\b"):
+        seen = req.last("shop_settings")
+        if seen is None:
+            return call("shop_settings")
+        days = int((seen.result.get("data") or {}).get("frequency_cap_days") or 0)
+        return Plan(answer=frequency_cap(days))
+    if req.has(
+        r"resubscri|re-?subscri|sign(?:ed)? (?:up|back)|opt(?:ed)? (?:back )?in again|add (?:them|him|her) back"
+    ):
+        return Plan(answer=f"{RESUBSCRIBE}\n\n{FOLLOW_UP_NEXT}")
+    if req.has(r"bounc|spam|complain|undeliver|invalid|blocked|rejected"):
+        return Plan(answer=f"{BOUNCE}\n\n{FOLLOW_UP_NEXT}")
+    if req.has(r"ope?n|track|accura|reliab|pixel|know if|tell if"):
+        return Plan(answer=f"{TRACKING}\n\n{FOLLOW_UP_NEXT}")
+    return Plan(answer=f"{UNSUBSCRIBE}\n\n{FOLLOW_UP_NEXT}")
+
+
+def frequency_cap(days: int) -> str:
+    if days <= 0:
+        return (
+            "The frequency cap is off in the settings, so the same customer can get several campaigns in a row. "
+            "Unsubscribed, bounced and complained addresses are still never emailed."
+        )
+    return (
+        f"Nobody gets two campaigns within **{days} days** (the frequency cap, a setting): anyone emailed in that "
+        "time is left out of the next send and counted as *recently emailed*, follow-ups included; a follow-up says "
+        "from when its people can be emailed again. A test copy to your own inbox does not count.\n\n"
+        "Next: *how many would get it?*"
+    )
