@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass, replace
 
 from assistant.planner import analytics_filters as filters
-from assistant.planner import slots
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.periods import Period, where
 from assistant.planner.recipes import recipe, report
@@ -46,6 +45,10 @@ class Figure:
     percent: bool = False  # a share, said as a percentage
 
 
+RETURN_WORDS = r"cancell?(?:ed|ations?)|returns|returned|refund(?:s|ed)?"
+MONEY_WORDS = r"revenue|sales|value|money|amount|worth|how much"
+
+
 @dataclass(frozen=True)
 class Group:
     words: str
@@ -64,6 +67,16 @@ FIGURES = [  # first match wins: the specific before the general
         "b.days_since_last_purchase",
         "days since last purchase",
         "avg",
+    ),
+    Figure(  # "the revenue from cancelled orders": what they took back, not the shop's whole revenue
+        rf"(?:{MONEY_WORDS})\b.*\b(?:{RETURN_WORDS})|(?:{RETURN_WORDS})\b.*\b(?:{MONEY_WORDS})",
+        "orders",
+        "coalesce(-sum(o.amount) FILTER (WHERE o.is_return), 0)",
+        "value of returns and cancellations",
+        "sum",
+        money=True,
+        counted=True,
+        whole=True,
     ),
     Figure(
         r"revenue|sales|turnover|takings|how much (?:did |do |have )?we (?:sell|sold|made|make|take|taken)\b"
@@ -117,7 +130,11 @@ GROUPS = [
     Group(r"countr(?:y|ies)", {"orders": "o.country"}, "country", ("orders", "country")),
     Group(r"style", {"customers": "p.style"}, "style"),
     Group(r"customer type|spender", {"customers": "b.customer_type"}, "customer type"),
-    Group(r"categor(?:y|ies)", {"orders": "o.category", "products": "o.category"}, "category"),
+    Group(
+        r"categor(?:y|ies)|product (?:lines?|types?|ranges?)",
+        {"orders": "o.category", "products": "o.category"},
+        "category",
+    ),
     Group(r"brand tier|tier", {"products": "o.brand_tier"}, "brand tier"),
     Group(r"brands?", {"products": "o.brand"}, "brand"),
     Group(r"months?|monthly", {"orders": "strftime(date_trunc('month', o.ordered_at), '%Y-%m')"}, "month"),
@@ -156,6 +173,7 @@ class Question:
     group: Group | None
     when: tuple[filters.Recency, str] | None = None  # only for figures about customers
     period: Period | None = None  # only for figures from the orders: a WHERE on their date (bound parameters)
+    first: str | None = None  # the group listed first (a country as the data spells it): in the rows the answer sees
 
     @property
     def label(self) -> str:
@@ -203,7 +221,11 @@ class Question:
                 f"count({known}) OVER () AS _groups",
             ]
         )
-        return f"SELECT *, {extremes} FROM ({breakdown}) ORDER BY 1"  # noqa: S608 - vetted templates only
+        order = "1"
+        if self.first is not None:  # a value read from the data (Vocabulary), never what the user typed
+            spelt = self.first.replace("'", "''")
+            order = f"(\"{group}\" = '{spelt}') DESC NULLS LAST, 1"
+        return f"SELECT *, {extremes} FROM ({breakdown}) ORDER BY {order}"  # noqa: S608 - vetted templates only
 
 
 def from_orders(figure: Figure, group: Group) -> Figure | None:
@@ -270,10 +292,17 @@ def analytics(req: Request) -> Plan:
     question = dated.limited(req, question)  # to the period the question names, if any
     if isinstance(question, Plan):  # refused, two periods compared, or no orders then
         return question
+    if question.group is None and (unit := filters.time_breakdown(req.text)):  # not the total, said as if asked
+        return Plan(answer=f"I can break {question.label.lower()} down by month, not by {unit}: ask for it by month.")
     vocabulary = req.vocabulary()
     country = filters.place(req.text, vocabulary.categories + vocabulary.brands) if question.group is None else None
     if country:  # "the typical basket in the UK": that country's row of the breakdown by country
         question = grouped(question, next(g for g in GROUPS if g.label == "country"))
+        known = vocabulary.countries
+        recorded = next((c for c in known if filters.same_country(country, c)), None)
+        if known and recorded is None:
+            return Plan(answer=filters.no_such_country(country, known))
+        question = replace(question, first=recorded)
     problem = unsupported(question, vocabulary)
     if problem:
         return Plan(answer=problem)
@@ -361,59 +390,14 @@ def describe_country(req: Request, question: Question, country: str) -> str:
     rows = [r for r in step.records() if r.get("Country") is not None]
     row = next((r for r in rows if filters.same_country(country, str(r["Country"]))), None)
     if row is None:
-        named = ", ".join(sorted(str(r["Country"]) for r in rows)[:8]) or "none"
-        return f"Your orders log has no orders from {country}. The countries it has: {named}."
+        return filters.no_such_country(country, [str(r["Country"]) for r in rows])
     value = formatted(question, row[question.label], req.vocabulary().currency)
+    total = row.get("_groups") or len(rows)  # every country, not only the rows the answer was shown
     return (
         f"{question.label} in {row['Country']}{question.during}: **{value}** (from your orders log; "
-        f"{len(rows):,} {plural('country')} in all, the full breakdown is below)."
+        f"{total:,} {plural('country') if total != 1 else 'country'} in all, the full breakdown is below)."
     )
 
 
 def plural(noun: str) -> str:
     return noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
-
-
-BEST_CUSTOMERS = (
-    'SELECT c.customer_id, round(b.total_spent, 2) AS "Total spent", b.order_count AS "Orders", '
-    'round(b.avg_order_value, 2) AS "Average order value", b.days_since_last_purchase AS "Days since last purchase", '
-    'g.name AS "Segment", count(*) OVER () AS _customers ' + SOURCES["customers"] + "{where}"
-    " ORDER BY b.total_spent DESC NULLS LAST LIMIT {n}"
-)
-# "who spent more than 500", "customers who've spent over €1,000": a floor on the total spent.
-SPENT_OVER = re.compile(r"\bspen[dt]\w*\s+(?:more than|over|above|at least)\s+[€$£]?\s*(?P<amount>\d[\d,]*(?:\.\d+)?)")
-
-
-@recipe("best_customers")
-def best_customers(req: Request) -> Plan:
-    if attribute := filters.unknown_attribute(req.text, filters.shop_words(req)):
-        return Plan(answer=filters.unknown_refused(attribute))
-    question = understand(req.text)
-    if question is not None and question.group is not None:  # "which category makes the most money"
-        return analytics(req)
-    from assistant.planner import analytics_periods as dated
-
-    if refused := dated.ranking_refused(req):  # "best customers last year": not their all-time spend
-        return Plan(answer=refused)
-    n = slots.number_after(req.text, r"\btop") or slots.number_before(req.text, r"(?:best|top|biggest|customers)") or 10
-    over = SPENT_OVER.search(req.lower)
-    floor = float(over["amount"].replace(",", "")) if over else None
-    if not req.done:
-        where = f" AND b.total_spent > {floor}" if floor is not None else ""  # a number, never the user's text
-        return call("query_data", sql=BEST_CUSTOMERS.format(where=where, n=min(int(n), 500)))
-    step = req.done[-1]
-    if not step.ok:
-        return Plan(answer=report(req, "Generate or import data first."))
-    rows, money = step.records(), lambda v: format_money(v, req.vocabulary().currency)
-    if floor is not None:
-        found = int(rows[0]["_customers"]) if rows else 0
-        listed = f"; the {len(rows)} who spent most are listed" if found > len(rows) else ""
-        return Plan(answer=f"**{found:,} customers** have spent more than {money(floor)}{listed}.")
-    if not rows:
-        return Plan(answer=report(req, "Generate or import data first."))
-    best = rows[0]
-    return Plan(
-        answer=f"Your {len(rows)} best customers by total spend: the top one has spent "
-        f"**{money(best['Total spent'])}** over {best['Orders']} orders. "
-        "Next: *which products would they buy?* or *draft an email for their segment*."
-    )

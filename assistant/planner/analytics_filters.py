@@ -130,9 +130,11 @@ def unknown_attribute(text: str, own_words: list[str]) -> str | None:
 
 
 def shop_words(req: Any) -> list[str]:
-    """The shop's own category and brand names, which are never an attribute or a place."""
+    """The shop's own category, brand and segment names, which are never an attribute or a place."""
     vocabulary = req.vocabulary()
-    return [*vocabulary.categories, *vocabulary.brands]
+    names = [str(n) for n in (getattr(req, "segment_names", None) or {}).values()]
+    starts = [" ".join(n.split()[:k]) for n in names for k in (1, 2)]  # "in Recent big spenders" is no place
+    return [*vocabulary.categories, *vocabulary.brands, *names, *starts]
 
 
 def unknown_refused(attribute: str) -> str:
@@ -153,3 +155,46 @@ ATTRIBUTE_WORDS = {
     **dict.fromkeys(["salary"], "income"),
     **dict.fromkeys(["jobs", "occupation"], "job"),
 }
+
+
+def no_such_country(country: str, countries: list[str]) -> str:
+    """A country the orders log never names, and the ones it does (a few, and how many more)."""
+    named = ", ".join(sorted(countries)[:8]) or "none"
+    more = f" and {len(countries) - 8:,} more" if len(countries) > 8 else ""
+    return f"Your orders log has no orders from {country}. The countries it has: {named}{more}."
+
+
+def recorded_country(text: str, countries: list[str], not_places: list[str]) -> tuple[str | None, str | None]:
+    """The country a question names, as the orders log spells it ("the US" -> "USA"), or why it cannot be
+    used: (country, None), (None, refusal), or (None, None) when the question names no country."""
+    asked = place(text, not_places)
+    if asked is None:
+        return None, None
+    if not countries:
+        return None, (
+            f"Your data has no countries (an orders log with a country column gives them), so I cannot tell "
+            f"who is in {asked}."
+        )
+    found = next((c for c in countries if same_country(asked, c)), None)
+    return (found, None) if found else (None, no_such_country(asked, countries))
+
+
+def sql_text(value: str) -> str:
+    """A value read from the data (never the user's text) as a SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+BY_TIME = re.compile(
+    r"\b(?:per|by|each|every|for each|in each)\s+(?P<unit>year|quarter|week|day|weekday|hour)s?\b"
+    r"|\b(?P<adverb>yearly|annual|quarterly|weekly|daily|hourly)\b"
+)
+ADVERB_UNIT = {"yearly": "year", "annual": "year", "quarterly": "quarter", "weekly": "week", "daily": "day"}
+
+
+def time_breakdown(text: str) -> str | None:
+    """A breakdown over time other than by month ("sales by year", "weekly revenue"), which the templates do not
+    have: answered with what they do, never with the total as if that were asked."""
+    match = BY_TIME.search(text.lower())
+    if match is None:
+        return None
+    return match["unit"] or ADVERB_UNIT.get(match["adverb"], "hour")

@@ -21,6 +21,7 @@ from typing import Any
 from assistant.chat_model import Completion, TextDelta, ToolCall
 from assistant.planner import (  # noqa: F401 - registers their recipes
     analytics,
+    best_customers,
     campaign_recipes,
     followup_recipes,
     periods,

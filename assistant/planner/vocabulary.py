@@ -1,4 +1,5 @@
-"""The shop's own words: the categories and brands in its products table, and the columns it has.
+"""The shop's own words: the categories and brands in its products table, the countries its orders log
+names, and the columns it has.
 
 Read from the database rather than from the demo catalogue, so an imported shop's "Sneakers" or
 "Acme Outdoor" work as filters the same way the demo's "Outerwear" does, and an analytic question
@@ -24,6 +25,7 @@ class Vocabulary:
     columns: dict[str, set[str]] = field(default_factory=dict)  # table -> its columns
     currency: str = "EUR"  # the shop's, for money in answers
     orders_span: tuple[date, date] | None = None  # the first and last order date, for "no orders in 2025"
+    countries: list[str] = field(default_factory=list)  # as the orders log spells them ("USA", "EIRE")
 
     @classmethod
     def empty(cls) -> Vocabulary:
@@ -39,7 +41,13 @@ class Vocabulary:
             columns.setdefault(table, set()).add(column)
         first, last = db.execute("SELECT min(ordered_at)::DATE, max(ordered_at)::DATE FROM orders").fetchone()
         span = (first, last) if first is not None else None
-        return cls(categories, brands, columns, currency=shop.get_currency(db), orders_span=span)
+        countries = [
+            r[0]
+            for r in db.execute(
+                "SELECT DISTINCT country FROM orders WHERE country IS NOT NULL ORDER BY 1 LIMIT 500"
+            ).fetchall()
+        ]
+        return cls(categories, brands, columns, currency=shop.get_currency(db), orders_span=span, countries=countries)
 
     def has_column(self, table: str, column: str) -> bool:
         """Whether the table has the column; without a schema (no database at hand) assume it does."""

@@ -164,7 +164,7 @@ def brief_for(
     facts = [
         {
             "sku": r.sku,
-            "name": r.name,
+            "name": r.name or unnamed(r.sku, r.category),  # an orders log with codes only (S18_3232)
             "category": r.category,
             "brand": r.brand,
             "brand_tier": r.brand_tier,
@@ -175,6 +175,11 @@ def brief_for(
         for r in products.itertuples()
     ]
     return CopyBrief(products=facts, audience=audience, tone=tone, outlook=outlook)
+
+
+def unnamed(sku: str, category: str | None) -> str:
+    """What copy calls a product the data gives no name: its category and code ("Classic Cars S18_3232")."""
+    return f"{category} {sku}" if category else sku
 
 
 def default_name(audience: list[dict[str, Any]], products: list[dict[str, Any]], chosen_by: str = "") -> str:

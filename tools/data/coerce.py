@@ -161,6 +161,7 @@ def _stage(
             blank = is_blank(ident(next(src for src, dst in mapping.items() if dst == "line")))
             position = f"CASE WHEN {blank} THEN {position} ELSE {typed['line']} END"
         typed["line"] = position
+        typed.setdefault("customer_id", "NULL::VARCHAR")  # a log that names no customer: lines still count
         order_lines.derive_amount(typed)
     columns = ", ".join(f"{sql} AS {dst}" for dst, sql in typed.items())
     key = " || '/' || ".join(f"coalesce({k}::VARCHAR, '')" for k in KEYS[kind] if k in fields) or "NULL"

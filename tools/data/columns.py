@@ -28,6 +28,9 @@ class Column:
     table: str
     aliases: tuple[str, ...] = ()
     required: bool = False
+    # Header names read as this column only when no alias matched: an orders log that names its customers
+    # (a wholesaler's "CUSTOMERNAME", a marketplace's "Buyer") but has no customer id.
+    fallbacks: tuple[str, ...] = ()
 
 
 CONSENT_ALIASES = (
@@ -50,6 +53,7 @@ CONSENT_ALIASES = (
 ORDER_ID_ALIASES = (
     "id", "order", "order number", "order no", "transaction id", "invoice", "invoiceno", "invoice no", "invoice number",
 )  # fmt: skip
+CUSTOMER_NAME_FALLBACKS = ("customer name", "client name", "buyer", "buyer name", "company name", "account name")
 _CUSTOMER_ID = ("customer id", "cust_id", "customer", "customer number", "customer no", "client id", "user id")
 SCHEMAS: dict[str, list[Column]] = {
     "customers": [
@@ -84,7 +88,7 @@ SCHEMAS: dict[str, list[Column]] = {
     "products": [
         Column("sku", "id", "products", ("id", "product id", "item id", "article number", "product code"), True),
         Column("name", "text", "products", ("product name", "title", "product")),
-        Column("category", "text", "products", ("product category",)),
+        Column("category", "text", "products", ("product category", "product line", "product type")),
         Column("brand", "text", "products", ("brand name", "manufacturer")),
         Column("brand_tier", "text", "products", ("tier",)),
         Column("cost", "number", "products", ("unit cost", "cost price", "purchase price")),
@@ -97,7 +101,7 @@ SCHEMAS: dict[str, list[Column]] = {
     ],
     "orders": [
         Column("order_id", "id", "orders", ORDER_ID_ALIASES, required=True),
-        Column("customer_id", "id", "orders", _CUSTOMER_ID),  # lines without one still count as revenue
+        Column("customer_id", "id", "orders", _CUSTOMER_ID, fallbacks=CUSTOMER_NAME_FALLBACKS),  # none: still revenue
         Column(
             "ordered_at",
             "timestamp",
@@ -113,10 +117,10 @@ SCHEMAS: dict[str, list[Column]] = {
             "sku", "id", "orders", ("product id", "item id", "product code", "product", "stock code", "lineitem sku")
         ),
         Column("description", "text", "orders", ("product name", "item name", "lineitem name", "item description")),
-        Column("category", "text", "orders", ("product category",)),
+        Column("category", "text", "orders", ("product category", "product line", "product type")),
         Column("country", "text", "orders", ("billing country", "shipping country", "customer country")),
         Column("status", "text", "orders", ("order status", "financial status", "transaction type", "line status")),
-        Column("line", "integer", "orders", ("line number", "line no", "position")),
+        Column("line", "integer", "orders", ("line number", "line no", "order line number", "position")),
     ],
     "suppressions": [
         Column(
@@ -149,6 +153,12 @@ def missing_fields(kind: str, fields: list[str]) -> list[str]:
     if kind == "orders" and "amount" not in fields and "unit_price" not in fields:
         missing.append("amount (or quantity and unit_price)")
     return missing
+
+
+def read_by_fallback(kind: str, mapping: dict[str, str]) -> dict[str, str]:
+    """The file columns read as a field by a fallback name ({"CUSTOMERNAME": "customer_id"}): the summary says so."""
+    fallbacks = {c.name: {header_key(f) for f in c.fallbacks} for c in SCHEMAS[kind]}
+    return {src: dst for src, dst in mapping.items() if header_key(src) in fallbacks.get(dst, ())}
 
 
 def header_key(name: str) -> str:
@@ -185,5 +195,10 @@ def match_columns(kind: str, source: Source, user_map: dict[str, str]) -> tuple[
         if column in mapping or column in ignored or target is None or target in mapping.values():
             continue
         mapping[column] = target
+    for target in schema.values():  # a fallback only where no alias gave the column
+        keys = {header_key(f) for f in target.fallbacks}
+        column = next((c for c in source.columns if header_key(c) in keys and c not in mapping), None)
+        if keys and column and column not in ignored and target.name not in mapping.values():
+            mapping[column] = target.name
     unmatched = [c for c in source.columns if c not in mapping and c not in ignored and c != "__line"]
     return mapping, unmatched

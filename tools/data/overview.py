@@ -117,6 +117,7 @@ def data_overview(ctx: ToolContext, args: OverviewArgs) -> ToolResult:
     quarantine = ctx.db.df("""
         SELECT quarantine_reason AS reason, count(*) AS customers FROM customers
         WHERE quarantine_reason IS NOT NULL GROUP BY 1 ORDER BY 2 DESC""")
+    span = ctx.db.execute("SELECT min(ordered_at), max(ordered_at) FROM orders").fetchone()  # what the log covers
     if not (counts["customers"] or counts["order_lines"] or counts["products"]):
         summary = "The database is empty: generate demo data (promopilot demo) or import a customer file."
     else:
@@ -133,7 +134,7 @@ def data_overview(ctx: ToolContext, args: OverviewArgs) -> ToolResult:
             f"{counts['quarantined_customers']:,} quarantined"
             + "".join(f"; {c}" for c in contact)
             + f"), {counts['products']:,} products, {counts['order_lines']:,} order lines "
-            f"({counts['orders']:,} orders), {counts['open_data_issues']:,} open data issues; "
+            f"({counts['orders']:,} orders{_span(span)}), {counts['open_data_issues']:,} open data issues; "
             + (
                 f"active segmentation run {counts['active_segment_run']}."
                 if counts["active_segment_run"] is not None
@@ -148,7 +149,14 @@ def data_overview(ctx: ToolContext, args: OverviewArgs) -> ToolResult:
     if len(quarantine):
         tables.append(Table.from_df("Quarantined customers by reason", quarantine))
     counts["quarantine_reasons"] = quarantine.to_dict("records")
-    return ToolResult(summary=summary, data=counts, tables=tables)
+    dates = {"first_order": span[0].date().isoformat(), "last_order": span[1].date().isoformat()} if span[0] else {}
+    return ToolResult(summary=summary, data=counts | dates, tables=tables)
+
+
+def _span(span: tuple) -> str:
+    """ ", 6 Jan 2003 to 31 May 2005": the period an orders log covers (recency counts back from its end)."""
+    first, last = span
+    return f", {first:%-d %b %Y} to {last:%-d %b %Y}" if first is not None else ""
 
 
 def can_email(ctx: ToolContext) -> tuple[int, dict[str, int]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from tools.data.coerce import STAGED, issue_counts
-from tools.data.columns import KEYS, header_key
+from tools.data.columns import KEYS, header_key, read_by_fallback
 from tools.data.read import Source
 from tools.data.write import existing
 from tools.results import Table, ToolResult
@@ -91,7 +91,7 @@ def report(kind: str, source: Source, mapping, unmatched, stats, written, run_id
         summary += f"; {stats['empty_rows']:,} empty rows skipped"
     summary += "."
     if kind == "orders":
-        summary += " " + _orders_sentences(written)
+        summary += " " + _orders_sentences(written, mapping)
     if kind == "customers":
         summary += " " + _consent_sentence(written, mapping)
     if written.get("margin_read_as_markup"):
@@ -103,6 +103,11 @@ def report(kind: str, source: Source, mapping, unmatched, stats, written, run_id
         summary += (
             f" Warning: {unit} looks like a price per unit but was read as the line amount; with a quantity "
             f"column, map it with --map '{unit}=unit_price' so that amounts are quantity x unit price."
+        )
+    if code := source.details.get("currency_unknown"):
+        summary += (
+            " The file does not say its currency (no currency signs on the amounts, and no one country has most "
+            f"of the lines): money shows in {code} until you say which, e.g. *our prices are in dollars*."
         )
     if lifted := written.get("rejudged", 0):
         summary += f" {_rejudged(lifted, written['released'], written['requarantine_reasons'], run_id)}"
@@ -128,15 +133,31 @@ def report(kind: str, source: Source, mapping, unmatched, stats, written, run_id
     return ToolResult(summary=summary.strip(), data=data, tables=tables)
 
 
-def _orders_sentences(written: dict[str, Any]) -> str:
+def _orders_sentences(written: dict[str, Any], mapping: dict[str, str]) -> str:
     """Returns, revenue without a customer (one line, not an alarm per row), linking and new customers."""
+    if "customer_id" not in mapping.values():
+        return (
+            "The file has no column naming the customer, so its lines count for products and totals but "
+            "no customer can be segmented or emailed from them. If one of its columns names the customer, "
+            "import it again saying which, e.g. *Client is the customer id*."
+            + (
+                f" {written['products_added']:,} products added to the catalogue (stock unknown)."
+                if written.get("products_added")
+                else ""
+            )
+        )
     parts = [
+        *(
+            f"The file has no customer id, so each customer is known by the {src} column (lines with the same "
+            "name are one customer)."
+            for src in read_by_fallback("orders", mapping)
+        ),
         f"Spend, order count and recency updated for {written['customers_updated']:,} customers"
         + (
             f" ({written['return_lines']:,} cancelled or returned lines lower spend, never count as orders)."
             if written["return_lines"]
             else "."
-        )
+        ),
     ]
     if written["revenue_without_customer"]:
         parts.append(

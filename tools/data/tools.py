@@ -10,7 +10,7 @@ import duckdb
 from pydantic import AliasChoices, BaseModel, Field
 
 from storage.errors import UserError, first_line
-from storage.shop import get_currency, set_setting
+from storage.shop import get_currency, get_setting, set_setting
 from tools.context import ToolContext
 from tools.data import catalogue_gaps, currency
 from tools.data.coerce import ISSUES, STAGED, stage
@@ -87,6 +87,8 @@ def import_data(ctx: ToolContext, args: ImportArgs) -> ToolResult:
             found = None if missing else currency.detect(con, args.kind, mapping)
             if found:
                 source.details["currency_detected"] = f"{found[0]} ({found[1]})"
+            elif not missing and args.kind in ("orders", "products") and get_setting(ctx.db, "currency") is None:
+                source.details["currency_unknown"] = get_currency(ctx.db)  # the default, said rather than assumed
             advance(1)
             if args.dry_run:
                 return preview(con, args.kind, source, mapping, unmatched, missing, stats)
@@ -177,6 +179,9 @@ def validate_data(ctx: ToolContext, args: ValidateArgs) -> ToolResult:
                 "products": ctx.db.scalar("SELECT count(*) FROM products"),
                 "orders": ctx.db.scalar("SELECT count(*) FROM orders"),
                 "emails_checked_by_validator": emails_checked,
+                "without_address": ctx.db.scalar(
+                    "SELECT count(*) FROM customers WHERE quarantine_reason IS NULL AND nullif(trim(email), '') IS NULL"
+                ),
             }
             advance(1)
             for check in CHECKS:
@@ -202,6 +207,12 @@ def validation_result(
         summary += (
             f" Fixed {changes['fixed']:,} values, quarantined {changes['quarantined']:,} customers, "
             f"flagged {changes['flagged']:,} new issues (run {changes['run_id']})."
+        )
+    if no_address := checked.get("without_address"):  # not a defect ("any missing emails?" is answered, though)
+        who = "1 customer has" if no_address == 1 else f"{no_address:,} customers have"
+        summary += (
+            f" {who} no email address (known from an orders log only): they can be segmented but not emailed "
+            "until a customer file with their addresses is imported."
         )
     if uncategorised:  # information, not a problem: the log cannot know categories
         summary += f" {catalogue_gaps.note(uncategorised)}"

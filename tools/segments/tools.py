@@ -86,9 +86,13 @@ def _sweep(ctx: ToolContext, prepared: Prepared, args: SweepArgs) -> tuple[pd.Da
         return sweep_matrix(prepared.matrix, ks, args.seed, method, advance), method
 
 
+# Why customers were left out, in words ("1 missing values" read as a count of values, not of customers).
+LEFT_OUT_WORDS = {"missing_values": "with missing figures"}
+
+
 def _customers_note(prepared: Prepared, use_predictions: bool = False) -> str:
     out = prepared.left_out
-    parts = [f"{v:,} {k.replace('_', ' ')}" for k, v in out.items() if v]
+    parts = [f"{v:,} {LEFT_OUT_WORDS.get(k, k.replace('_', ' '))}" for k, v in out.items() if v]
     note = f"{prepared.n:,} customers" + (f" ({', '.join(parts)} left out)" if parts else "")
     return note + (", by their predicted value and churn risk too" if use_predictions else "")
 

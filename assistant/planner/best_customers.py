@@ -1,0 +1,68 @@
+"""The best customers by total spend ("who are our best customers", "top 20 in the USA", "who spent more than
+500"): a vetted SELECT over the customers' figures, narrowed by a floor on spend or a country the orders log names
+(as it spells it); a group ("which category makes the most money") is the analytics recipe's."""
+
+# The SQL is fixed fragments, a number, and a country as the data spells it (never the user's text).
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import re
+
+from assistant.planner import analytics_filters as filters
+from assistant.planner import slots
+from assistant.planner.analytics import SOURCES, analytics, understand
+from assistant.planner.memory import Plan, Request, call
+from assistant.planner.recipes import recipe, report
+from services.money import format_money
+
+BEST_CUSTOMERS = (
+    'SELECT c.customer_id, round(b.total_spent, 2) AS "Total spent", b.order_count AS "Orders", '
+    'round(b.avg_order_value, 2) AS "Average order value", b.days_since_last_purchase AS "Days since last purchase", '
+    'g.name AS "Segment", count(*) OVER () AS _customers ' + SOURCES["customers"] + "{where}"
+    " ORDER BY b.total_spent DESC NULLS LAST LIMIT {n}"
+)
+# "who spent more than 500", "customers who've spent over €1,000": a floor on the total spent.
+SPENT_OVER = re.compile(r"\bspen[dt]\w*\s+(?:more than|over|above|at least)\s+[€$£]?\s*(?P<amount>\d[\d,]*(?:\.\d+)?)")
+
+
+@recipe("best_customers")
+def best_customers(req: Request) -> Plan:
+    if attribute := filters.unknown_attribute(req.text, filters.shop_words(req)):
+        return Plan(answer=filters.unknown_refused(attribute))
+    question = understand(req.text)
+    if question is not None and question.group is not None:  # "which category makes the most money"
+        return analytics(req)
+    from assistant.planner import analytics_periods as dated
+
+    if refused := dated.ranking_refused(req):  # "best customers last year": not their all-time spend
+        return Plan(answer=refused)
+    n = slots.number_after(req.text, r"\btop") or slots.number_before(req.text, r"(?:best|top|biggest|customers)") or 10
+    over = SPENT_OVER.search(req.lower)
+    floor = float(over["amount"].replace(",", "")) if over else None
+    vocabulary = req.vocabulary()
+    country, refused = filters.recorded_country(req.text, vocabulary.countries, filters.shop_words(req))
+    if refused:  # "best customers in the USA" is never answered for everyone
+        return Plan(answer=refused)
+    if not req.done:
+        where = f" AND b.total_spent > {floor}" if floor is not None else ""  # a number, never the user's text
+        if country:  # as the orders log spells it: a value from the data
+            spelt = filters.sql_text(country)
+            where += f" AND c.customer_id IN (SELECT customer_id FROM orders WHERE country = {spelt})"
+        return call("query_data", sql=BEST_CUSTOMERS.format(where=where, n=min(int(n), 500)))
+    step = req.done[-1]
+    if not step.ok:
+        return Plan(answer=report(req, "Generate or import data first."))
+    rows, money = step.records(), lambda v: format_money(v, req.vocabulary().currency)
+    if floor is not None:
+        found = int(rows[0]["_customers"]) if rows else 0
+        listed = f"; the {len(rows)} who spent most are listed" if found > len(rows) else ""
+        return Plan(answer=f"**{found:,} customers** have spent more than {money(floor)}{listed}.")
+    if not rows:
+        return Plan(answer=report(req, "Generate or import data first."))
+    best, where = rows[0], f" in {country} (who ordered from there)" if country else ""
+    return Plan(
+        answer=f"Your {len(rows)} best customers{where} by total spend: the top one has spent "
+        f"**{money(best['Total spent'])}** over {best['Orders']} orders. "
+        "Next: *which products would they buy?* or *draft an email for their segment*."
+    )

@@ -1,0 +1,201 @@
+"""A wholesaler's orders log with no customer id (Kaggle's "Sample Sales Data", see tests/fixtures/README.md):
+imported the way the chat imports an attachment, its figures checked against pandas on the file itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from assistant.uploads import guess_kind, header
+from tests.test_new_shop_chat import Chat
+from tools import run_tool
+
+SALES = Path(__file__).parent / "fixtures" / "sales_data_sample.csv"
+
+
+def attach(ctx, path: Path = SALES):
+    """As the chat's upload does: the kind guessed from the name and header, then import_data."""
+    kind = guess_kind(path.name, "", header(str(path)))
+    assert kind == "orders"
+    return run_tool(ctx, "import_data", kind=kind, path=str(path))
+
+
+@pytest.fixture
+def lines() -> pd.DataFrame:
+    frame = pd.read_csv(SALES, dtype=str, keep_default_na=False, encoding="cp1252")
+    frame["amount"] = frame["SALES"].astype(float)
+    frame["cancelled"] = frame["STATUS"] == "Cancelled"
+    return frame
+
+
+def test_a_log_whose_customers_are_named_not_numbered_is_read_per_customer_name(ctx, lines):
+    result = attach(ctx)
+    assert result.data["columns"]["CUSTOMERNAME"] == "customer_id"
+    assert "no customer id" in result.summary and "CUSTOMERNAME" in result.summary
+    bought = lines[~lines["cancelled"]]
+    spent = dict(ctx.db.execute("SELECT customer_id, total_spent FROM customer_behavior").fetchall())
+    net = lines.assign(signed=lines["amount"].where(~lines["cancelled"], -lines["amount"])).groupby("CUSTOMERNAME")
+    for name, total in net["signed"].sum().items():
+        if total > 0 and name in set(bought["CUSTOMERNAME"]):
+            assert spent[name] == pytest.approx(round(total, 2), abs=0.01), name
+    orders = dict(ctx.db.execute("SELECT customer_id, order_count FROM customer_behavior").fetchall())
+    assert (
+        orders["Euro Shopping Channel"]
+        == bought[bought["CUSTOMERNAME"] == "Euro Shopping Channel"]["ORDERNUMBER"].nunique()
+    )
+
+
+def test_product_line_is_the_category_and_order_line_number_the_line(ctx, lines):
+    result = attach(ctx)
+    assert result.data["columns"]["PRODUCTLINE"] == "category"
+    assert result.data["columns"]["ORDERLINENUMBER"] == "line"
+    categories = {r[0] for r in ctx.db.execute("SELECT DISTINCT category FROM products").fetchall()}
+    assert categories == set(lines["PRODUCTLINE"])
+
+
+def test_a_customer_id_column_wins_over_a_name_column(ctx, tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "Customer Name,Order ID,Order Date,Customer ID,Sales\n"
+        "Anna Berg,1,2024-01-05,C1,10\nAnna Berg,2,2024-02-05,C1,5\n"
+    )
+    run_tool(ctx, "import_data", kind="orders", path=str(path))
+    assert ctx.db.execute("SELECT customer_id, order_count FROM customer_behavior").fetchall() == [("C1", 2)]
+
+
+def test_an_orders_log_naming_no_customer_at_all_imports_and_says_what_it_cannot_do(ctx, tmp_path, lines):
+    """It used to fail with DuckDB's 'Referenced column "customer_id" not found'."""
+    path = tmp_path / "till_export.csv"
+    lines[["ORDERNUMBER", "ORDERDATE", "PRODUCTCODE", "QUANTITYORDERED", "SALES"]].to_csv(path, index=False)
+    result = run_tool(ctx, "import_data", kind="orders", path=str(path))
+    assert result.data["imported"] == len(lines)
+    assert "no column naming the customer" in result.summary
+    assert ctx.db.execute("SELECT count(*) FROM customers").fetchone()[0] == 0
+    revenue = ctx.db.execute("SELECT round(sum(amount), 2) FROM orders").fetchone()[0]
+    assert revenue == pytest.approx(round(lines["amount"].sum(), 2))
+
+
+def test_a_campaign_about_products_known_only_by_code_is_drafted(ctx):
+    """The log has product codes, no names: drafting failed with a TypeError on the missing name."""
+    attach(ctx)
+    run_tool(ctx, "segment_run", k=3)
+    result = run_tool(ctx, "campaign_draft", skus=["S18_3232"], segment=1)
+    assert "Classic Cars S18_3232" in result.summary or "Classic Cars S18_3232" in str(result.data)
+
+
+@pytest.fixture
+def chat(ctx) -> Chat:
+    attach(ctx)
+    return Chat(ctx)
+
+
+def test_a_country_past_the_first_ten_of_the_breakdown_is_answered_not_called_missing(chat, lines):
+    """The answer reads the breakdown by country, of which it sees ten rows: the USA (the log's biggest market,
+    alphabetically after ten others) was "no orders from USA", and the count said "10 countries in all"."""
+    answer, _ = chat.say("how many customers are from the USA")
+    usa = lines[lines["COUNTRY"] == "USA"]["CUSTOMERNAME"].nunique()
+    assert f"Customers in USA: **{usa}**" in answer
+    assert f"{lines['COUNTRY'].nunique()} countries in all" in answer
+    answer, _ = chat.say("how much revenue came from Sweden")
+    sweden = lines[lines["COUNTRY"] == "Sweden"]
+    net = sweden["amount"].where(~sweden["cancelled"], -sweden["amount"]).sum()
+    assert f"{net:,.2f}" in answer
+
+
+def test_a_country_the_log_never_names_is_said_so_with_how_many_it_has(chat, lines):
+    answer, _ = chat.say("how many customers are from Portugal")
+    assert "no orders from Portugal" in answer
+    assert f"and {lines['COUNTRY'].nunique() - 8} more" in answer
+
+
+def test_an_import_that_cannot_tell_the_currency_says_so_and_how_to_set_it(ctx):
+    """Dollar amounts without a sign, customers in 18 countries: money was shown in euros without a word."""
+    result = attach(ctx)
+    assert "does not say its currency" in result.summary and "*our prices are in dollars*" in result.summary
+    run_tool(ctx, "shop_settings", currency="USD")
+    again = attach(ctx)
+    assert "currency" not in again.summary
+
+
+def test_best_customers_in_a_country_are_that_countrys_not_everyones(chat, lines):
+    """ "best customers in the USA" listed every country's best (Madrid's Euro Shopping Channel first)."""
+    answer, ended = chat.say("best customers in the USA")
+    table = ended[-1].result.tables[0].to_df()
+    usa = set(lines[lines["COUNTRY"] == "USA"]["CUSTOMERNAME"])
+    assert set(table["customer_id"]) <= usa and "in USA" in answer
+    shipped = lines[lines["COUNTRY"] == "USA"].groupby("CUSTOMERNAME")["amount"].sum()
+    assert table["customer_id"].iloc[0] == "Mini Gifts Distributors Ltd." == shipped.idxmax()
+    answer, _ = chat.say("who are our best customers in Portugal")
+    assert "no orders from Portugal" in answer
+
+
+def test_revenue_per_product_line_is_the_breakdown_by_category_not_the_total(chat, lines):
+    """ "revenue per product line" answered the shop's total revenue as if that were asked."""
+    answer, _ = chat.say("what's our revenue per product line")
+    signed = lines["amount"].where(~lines["cancelled"], -lines["amount"])
+    per_line = signed.groupby(lines["PRODUCTLINE"]).sum()
+    assert f"highest is {per_line.idxmax()} at **€{per_line.max():,.2f}**" in answer
+
+
+@pytest.mark.parametrize(("text", "unit"), [("sales by year", "year"), ("weekly revenue", "week")])
+def test_a_breakdown_over_time_other_than_months_is_said_so_not_answered_with_the_total(chat, text, unit):
+    answer, ended = chat.say(text)
+    assert f"not by {unit}" in answer and "by month" in answer and not ended
+
+
+def test_why_cant_i_email_anyone_is_answered_with_who_can_be_and_why_not(chat, lines):
+    """It got the generic help; the shop's customers are known by name only, so none has an address."""
+    answer, _ = chat.say("why can't I email anyone")
+    customers = lines["CUSTOMERNAME"].nunique()
+    assert f"0 of {customers} customers can be emailed now" in answer.replace("**", "")
+    assert "73 not contactable (no email address)" in answer
+
+
+def test_which_product_line_brings_in_the_most_money_is_the_revenue_by_category(chat, lines):
+    """It listed products by units sold."""
+    answer, ended = chat.say("which product line brings in the most money")
+    assert [e.name for e in ended] == ["query_data"] and "highest is Classic Cars" in answer
+
+
+def test_segmenting_says_who_was_left_out_in_words(ctx):
+    """A customer whose only order was cancelled has no basket: it read "(1 missing values left out)"."""
+    attach(ctx)
+    result = run_tool(ctx, "segment_run", k=3)
+    assert "(1 with missing figures left out)" in result.summary
+    assert "missing values left out" not in result.summary
+
+
+def test_too_little_history_to_predict_lists_who_has_gone_longest_without_ordering(chat, lines):
+    """ "which customers are slipping away" ended at "not enough purchase history" with nobody named."""
+    answer, ended = chat.say("which customers are slipping away")
+    assert "cannot predict who is slipping away yet" in answer
+    bought = lines[~lines["cancelled"]].assign(when=pd.to_datetime(lines["ORDERDATE"], format="%m/%d/%Y %H:%M"))
+    quiet = (bought["when"].max() - bought.groupby("CUSTOMERNAME")["when"].max()).dt.days
+    table = ended[-1].result.tables[0].to_df()
+    assert table["Days since last purchase"].tolist() == sorted(quiet, reverse=True)[:10]
+    assert f"last ordered {quiet.max():,} days before the latest order" in answer
+
+
+def test_any_missing_emails_says_how_many_customers_have_no_address(chat, lines):
+    """The check listed outliers and product names, and not a word about the 73 customers without an address."""
+    answer, _ = chat.say("any missing emails?")
+    assert f"{lines['CUSTOMERNAME'].nunique()} customers have no email address" in answer
+
+
+def test_the_value_of_cancelled_orders_is_theirs_not_the_shops_whole_revenue(chat, lines):
+    """ "what's the total revenue from cancelled orders" answered the whole revenue (5.1 million)."""
+    cancelled = lines[lines["cancelled"]]
+    answer, _ = chat.say("what's the total revenue from cancelled orders")
+    assert f"Value of returns and cancellations: **€{cancelled['amount'].sum():,.2f}**" in answer
+    answer, _ = chat.say("how many orders were cancelled")
+    assert f"**{cancelled['ORDERNUMBER'].nunique()}**" in answer
+
+
+@pytest.mark.parametrize("text", ["how far back does the data go", "when was the last order"])
+def test_the_overview_says_which_dates_the_orders_log_covers(chat, lines, text):
+    """ "when was the last order" answered the average days since each customer's last purchase (225)."""
+    when = pd.to_datetime(lines["ORDERDATE"], format="%m/%d/%Y %H:%M")
+    answer, _ = chat.say(text)
+    assert f"{when.min():%-d %b %Y} to {when.max():%-d %b %Y}" in answer
