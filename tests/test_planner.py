@@ -393,8 +393,6 @@ def test_a_report_on_a_campaign_not_sent_offers_to_show_it():
 @pytest.mark.parametrize(
     ("text", "who"),
     [
-        ("who clicked", "clicked"),
-        ("which customers opened it", "opened"),
         ("list the people who unsubscribed", "unsubscribed"),
         ("how many clicks", None),
         ("how did it do?", None),
@@ -403,6 +401,13 @@ def test_a_report_on_a_campaign_not_sent_offers_to_show_it():
 def test_who_did_what_lists_those_customers(text, who):
     expected = {"campaign_id": 4} | ({"who": who} if who else {})
     assert choose(Request(text, CAMPAIGN_4, [])).calls == [("campaign_report", expected)]
+
+
+@pytest.mark.parametrize(("text", "engagement"), [("who clicked", "clicked"), ("which customers opened it", "opened")])
+def test_who_opened_or_clicked_is_the_recipients_list_narrowed_to_them(text, engagement):
+    assert choose(Request(text, CAMPAIGN_4, [])).calls == [
+        ("campaign_recipients", {"campaign_id": 4, "engagement": engagement})
+    ]
 
 
 def test_a_failed_step_is_explained_in_the_marketers_words():
