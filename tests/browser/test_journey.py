@@ -97,7 +97,7 @@ def test_the_journey_from_demo_data_to_report(page: Page, chat_app, artifacts):
         expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=STEP_TIMEOUT)
         chat.shot("03-segments-chart")
 
-        chat.say("segment 2 report please")  # segment 2's profile, or a campaign's report? It asks, with buttons
+        chat.say("segment 2 numbers please")  # segment 2's profile, new segments, or a report? It asks, with buttons
         chat.answer_contains(r"Did you mean")
         reading = page.get_by_role("button", name="Describe one segment")
         chat.expect_visible(reading, "03b-clarifying-question")
