@@ -13,7 +13,7 @@ from assistant.planner import slots
 from assistant.planner.customer_names import customer_named
 from assistant.planner.memory import Plan, Request, Step, call
 from assistant.planner.predict_recipes import chosen_by_outlook
-from assistant.planner.recipes import Recipe, products_meant, recipe, report
+from assistant.planner.recipes import Recipe, listed_campaigns, products_meant, recipe, report
 from assistant.present import plain
 from tools.catalog.audience import describe_exclusions
 
@@ -100,12 +100,10 @@ def campaign_action(name: str, follow: str, **extra: Any) -> Recipe:
         if campaign_id is None:
             campaign_id = req.memory.campaign_id
         if campaign_id is None:
-            listed = req.last("campaign_list")
-            if listed is None:
-                return call("campaign_list")
-            if not listed.ok:
-                return Plan(answer=report(req))
-            ids = [int(i) for i in listed.rows("campaign_id")]
+            listed = listed_campaigns(req)
+            if isinstance(listed, Plan):
+                return listed
+            ids = [int(c["campaign_id"]) for c in listed]
             if not ids:
                 return Plan(answer="There is no campaign yet. Draft one first: *draft an email about ...*.")
             campaign_id = max(ids)

@@ -16,7 +16,7 @@ from typing import Any
 
 from assistant.planner import slots
 from assistant.planner.memory import Plan, Request, call
-from assistant.planner.recipes import recipe, report
+from assistant.planner.recipes import listed_campaigns, recipe, report
 
 SENT = ("sent", "cancelled", "sending", "paused")  # reached somebody (the tool says if it is still going out)
 NAME_STOP = {  # words of a request that name no campaign: "resend it to the non-openers" is no "…non-openers" campaign
@@ -36,12 +36,10 @@ def follow_up(req: Request) -> Plan:
         return Plan(answer=report(req, follow))
     earlier = slots.number_after(req.text, r"\bcampaign")
     if earlier is None:
-        listed = req.last("campaign_list")
-        if listed is None:
-            return call("campaign_list")
-        if not listed.ok:
-            return Plan(answer=report(req))
-        earlier = earlier_campaign(req, listed.records())
+        listed = listed_campaigns(req)
+        if isinstance(listed, Plan):
+            return listed
+        earlier = earlier_campaign(req, listed)
     if earlier is None:
         return Plan(
             answer="There is no campaign to follow up yet: a follow-up goes to the people an earlier campaign "

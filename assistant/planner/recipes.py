@@ -65,6 +65,17 @@ def report(req: Request, follow: str = "") -> str:
     return "\n\n".join([*lines, follow] if follow else lines)
 
 
+def listed_campaigns(req: Request) -> list[dict[str, Any]] | Plan:
+    """The campaigns, listed once for this request: a Plan while the list is still to be made, or to say why it
+    could not be."""
+    listed = req.last("campaign_list")
+    if listed is None:
+        return call("campaign_list")
+    if not listed.ok:
+        return Plan(answer=report(req))
+    return listed.records()
+
+
 def once(req: Request, tool: str, follow: str = "", **arguments: Any) -> Plan:
     """Call one tool, then answer with its summary and the next step."""
     return call(tool, **arguments) if not req.done else Plan(answer=report(req, follow))
