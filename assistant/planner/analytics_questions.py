@@ -58,7 +58,14 @@ class Group:
 NOT_RETURNED = "DISTINCT CASE WHEN NOT o.is_return THEN o.order_id END"  # a return or cancellation is no order
 FIGURES = [  # first match wins: the specific before the general
     Figure(r"order value|aov|basket", "customers", "b.avg_order_value", "order value", "avg", money=True),
-    Figure(r"spen[dt]|lifetime value|clv", "customers", "b.total_spent", "spend", "avg", money=True),
+    Figure(  # "what's the average customer worth"
+        r"spen[dt]|lifetime value|clv|\bcustomers?\b.{0,15}\bworth\b|\bworth per customer",
+        "customers",
+        "b.total_spent",
+        "spend",
+        "avg",
+        money=True,
+    ),
     Figure(
         r"days since|recency|last (?:purchase|order)",
         "customers",
@@ -87,7 +94,7 @@ FIGURES = [  # first match wins: the specific before the general
         money=True,
     ),
     Figure(
-        r"bought more than once|repeat|loyal",
+        r"(?:bought|ordered|purchased|shopped) (?:from us )?(?:more than once|again|twice|multiple times)|repeat|loyal",
         "customers",
         "CASE WHEN b.order_count > 1 THEN 1 ELSE 0 END",
         "repeat customers",
@@ -241,7 +248,7 @@ def aggregate_for(figure: Figure, asked: str | None) -> str:
     return asked
 
 
-SHARE = re.compile(r"\b(?:percent(?:age)?|share|proportion|fraction|ratio)\b|%")
+SHARE = re.compile(r"\b(?:percent(?:age)?|share|proportion|fraction|ratio|rate)\b|%")  # "repeat purchase rate"
 
 
 def understand(text: str) -> Question | None:
