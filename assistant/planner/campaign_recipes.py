@@ -294,7 +294,12 @@ def report_recipe(req: Request) -> Plan:
         return recipients(req)  # "who didn't open it": those people, not the openers
     if req.last("campaign_recipients"):
         return recipients(req)
+    if listed := req.last("unreachable_customers"):  # "how many unsubscribed" before any campaign: the shop's lists
+        said = plain(listed.result.get("summary") or listed.result.get("error") or "")
+        return Plan(answer=f"No campaign has gone out yet, so this is from your imported lists: {said}")
     plan = campaign_action("campaign_report", "Opens and clicks keep arriving; ask again later.")(req)
+    if plan.answer.startswith("There is no campaign yet") and req.has(r"unsubscrib|opt(?:ed)?.?out|suppress"):
+        return call("unreachable_customers", reason=["unsubscribed", "suppressed"])
     step = req.last("campaign_report")
     data = (step.result.get("data") or {}) if step and step.ok else {}
     if step and not step.ok and "not been sent" in str(step.result.get("error")):  # a draft: its copy, not figures

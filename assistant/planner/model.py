@@ -89,6 +89,7 @@ BARE_SEGMENT = re.compile(
     r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|1st|2nd|3rd|4th|5th|last)"
     r"(?: one)?(?:,? please| pls)?[.!?]*"
 )
+UNREACHABLE_READINGS = {"overview", "shop_settings", "data_issues", "validate", "explain", "send_count", "analytics"}
 SMALL = 5  # words: small talk is short ("ok", "thanks a lot"); "ok, send it now" is a request
 
 
@@ -202,6 +203,8 @@ def understood(
         allowed = allowed[1:]
     if allowed and allowed[0][0] == "recipients" and re.search(r"unsubscrib|opt(?:ed)?.?outs?\b", text.lower()):
         allowed.insert(0, ("report", 1.0))  # "list the people who unsubscribed": the report's list, with when
+    if slots.UNREACHABLE.search(text.lower()) and allowed and allowed[0][0] in UNREACHABLE_READINGS:
+        allowed.insert(0, ("overview", 1.0))  # who cannot be emailed, and why: the data's state, not a setting
     if slots.DELETE_PEOPLE.search(text.lower()):  # the fix recipe says what happens to them instead
         allowed.insert(0, ("fix_data", 1.0))
     return allowed

@@ -132,6 +132,10 @@ def overview(req: Request) -> Plan:
     # "how many customers do we have in London": not all of them
     if attribute := unknown_attribute(req.text, shop_words(req)):
         return Plan(answer=unknown_refused(attribute))
+    if slots.UNREACHABLE.search(req.lower):  # "who's on the suppression list", "which customers can't I email"
+        if req.done:
+            return Plan(answer=report(req, "Next: *how many can I email*, or *draft an email about ...*."))
+        return call("unreachable_customers", reason=slots.unreachable_reasons(req.lower))
     seen = req.last("data_overview")
     data = (seen.result.get("data") or {}) if seen and seen.ok else {}
     if data and not any(data.get(kind) for kind in ("customers", "products", "order_lines")):

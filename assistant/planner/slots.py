@@ -223,6 +223,25 @@ def product_filters(text: str, vocabulary: Vocabulary) -> dict[str, Any]:
     return filters
 
 
+# "who's on the suppression list", "which customers haven't given consent", "list everyone I can't email": people
+# who cannot be emailed, and why (a campaign's own unsubscribes are its report's).
+UNREACHABLE = re.compile(
+    r"^\W*(?:who|which (?:customers|people|subscribers|contacts|shoppers)|list|show)\b.{0,40}"
+    r"(?:suppress|consent|opted.?in|opt.?in|can'?t (?:be )?e-?mail|cannot (?:be )?e-?mail|can not (?:be )?e-?mail"
+    r"|no e-?mail|without (?:an )?e-?mail|not e-?mailable|not contactable|unreachable|do not e-?mail|do-not-e-?mail)"
+)
+REASONS = [  # words -> the unreachable_customers reasons they mean
+    (r"consent|opted.?in|opt.?in", ["no_consent", "consent_unknown"]),
+    (r"suppress|do.not.e-?mail", ["unsubscribed", "suppressed"]),
+    (r"no e-?mail|without (?:an )?e-?mail|not contactable", ["no_address", "invalid_email"]),
+]
+
+
+def unreachable_reasons(text: str) -> list[str]:
+    """The reasons a "who cannot be emailed" question names; none: every reason."""
+    return next((reasons for pattern, reasons in REASONS if re.search(pattern, text)), [])
+
+
 def sort_asked(text: str) -> str | None:
     """The product order a request names ("cheapest", "best sellers"), if any."""
     return next((key for pattern, key in SORT_WORDS if re.search(pattern, text.lower())), None)

@@ -182,7 +182,7 @@ def require_products(db: Database, skus: list[str]) -> pd.DataFrame:
 SCRATCH = "audience_scope"  # a temp table: flag once, then count and score from it
 
 
-def _flag_scope(
+def flag_scope(
     db: Database,
     run_id: int | None,
     segments: list[int] | None,
@@ -324,7 +324,7 @@ def scored_audience(
             FROM {SCRATCH} f JOIN customers c USING (customer_id) {outlook_join}
             WHERE f.reason IS NULL ORDER BY {order}, customer_id {top}"""  # noqa: S608 - fixed fragments
     try:
-        counts = _flag_scope(db, run_id, segments, since, unknown_consent, outlook, follow_up)
+        counts = flag_scope(db, run_id, segments, since, unknown_consent, outlook, follow_up)
         audience = db.df(sql, params)
     finally:
         db.execute(f"DROP TABLE IF EXISTS {SCRATCH}")
