@@ -173,7 +173,7 @@ class Question:
     group: Group | None
     when: tuple[filters.Recency, str] | None = None  # only for figures about customers
     period: Period | None = None  # only for figures from the orders: a WHERE on their date (bound parameters)
-    first: str | None = None  # the group listed first (a country as the data spells it): in the rows the answer sees
+    first: tuple[str, ...] | None = None  # groups listed first (as the data spells them): in the rows the answer sees
 
     @property
     def label(self) -> str:
@@ -222,9 +222,9 @@ class Question:
             ]
         )
         order = "1"
-        if self.first is not None:  # a value read from the data (Vocabulary), never what the user typed
-            spelt = self.first.replace("'", "''")
-            order = f"(\"{group}\" = '{spelt}') DESC NULLS LAST, 1"
+        if self.first is not None:  # values read from the data (Vocabulary), never what the user typed
+            spelt = ", ".join(filters.sql_text(value) for value in self.first)
+            order = f'("{group}" IN ({spelt})) DESC NULLS LAST, 1'
         return f"SELECT *, {extremes} FROM ({breakdown}) ORDER BY {order}"  # noqa: S608 - vetted templates only
 
 
@@ -294,23 +294,20 @@ def analytics(req: Request) -> Plan:
         return question
     if question.group is None and (unit := filters.time_breakdown(req.text)):  # not the total, said as if asked
         return Plan(answer=f"I can break {question.label.lower()} down by month, not by {unit}: ask for it by month.")
-    vocabulary = req.vocabulary()
-    country = filters.place(req.text, vocabulary.categories + vocabulary.brands) if question.group is None else None
-    if country:  # "the typical basket in the UK": that country's row of the breakdown by country
-        question = grouped(question, next(g for g in GROUPS if g.label == "country"))
-        known = vocabulary.countries
-        recorded = next((c for c in known if filters.same_country(country, c)), None)
-        if known and recorded is None:
-            return Plan(answer=filters.no_such_country(country, known))
-        question = replace(question, first=recorded)
-    problem = unsupported(question, vocabulary)
+    from assistant.planner import analytics_one as one  # "in the UK", "from motorcycles": one row of a breakdown
+
+    picked = one.picked(req, question)
+    if isinstance(picked, Plan):
+        return picked
+    question, named = picked
+    problem = unsupported(question, req.vocabulary())
     if problem:
         return Plan(answer=problem)
     if not req.done:
         return call("query_data", sql=question.sql(), **dated.bound(question))
     if empty := dated.no_orders(req, question):
         return Plan(answer=empty)
-    answer = describe_country(req, question, country) if country else describe(req, question)
+    answer = one.describe(req, question, named) if named else describe(req, question)
     return Plan(answer=answer + dated.coverage(req, question.period))
 
 
@@ -380,23 +377,6 @@ def formatted(question: Question, v: float | None, currency: str) -> str:
     if question.figure.percent:
         return f"{v:.0%}"
     return f"{v:,.0f}" if float(v).is_integer() or abs(v) >= 100 else f"{v:,.1f}"
-
-
-def describe_country(req: Request, question: Question, country: str) -> str:
-    """One country's figure, read from the breakdown by country; a country the orders never name is said so."""
-    step = req.done[-1]
-    if not step.ok:
-        return report(req)
-    rows = [r for r in step.records() if r.get("Country") is not None]
-    row = next((r for r in rows if filters.same_country(country, str(r["Country"]))), None)
-    if row is None:
-        return filters.no_such_country(country, [str(r["Country"]) for r in rows])
-    value = formatted(question, row[question.label], req.vocabulary().currency)
-    total = row.get("_groups") or len(rows)  # every country, not only the rows the answer was shown
-    return (
-        f"{question.label} in {row['Country']}{question.during}: **{value}** (from your orders log; "
-        f"{total:,} {plural('country') if total != 1 else 'country'} in all, the full breakdown is below)."
-    )
 
 
 def plural(noun: str) -> str:

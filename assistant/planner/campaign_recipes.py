@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from assistant.planner import slots
+from assistant.planner import shop_terms, slots
 from assistant.planner.customer_names import customer_named
 from assistant.planner.memory import Plan, Request, Step, call
 from assistant.planner.predict_recipes import chosen_by_outlook
@@ -86,7 +86,11 @@ def products_about(req: Request) -> dict[str, Any] | None:
     about = ABOUT.search(req.lower)
     if about is None:
         return None
-    wanted = slots.product_filters(f"find {about[1]}", req.vocabulary())
+    vocabulary = req.vocabulary()
+    wanted = slots.product_filters(f"find {about[1]}", vocabulary)
+    own = shop_terms.named(req.lower[about.start(1) :], vocabulary.categories, vocabulary.brands)
+    if not ({"category", "brand"} & wanted.keys()) and (own["category"] or own["brand"]):  # "trucks and buses"
+        wanted = {kind: names for kind, names in own.items() if names}
     if not ({"search", "category", "brand"} & wanted.keys()):
         return None
     return wanted | ({"sort": "newest"} if re.search(r"\bnew\b", about[1]) else {})

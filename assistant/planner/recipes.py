@@ -294,12 +294,31 @@ def shortlist_remove(req: Request) -> Plan:
 
 
 # -- matching --------------------------------------------------------------------------------------
+def named_products(req: Request) -> list[str] | Plan | None:
+    """The best sellers of the shop's category or brand a request names ("which segment fits the motorcycles"),
+    found first; None when it names neither (or names products outright: a SKU, "the second one")."""
+    if slots.skus(req.text) or slots.pick_products(req.text, req.memory) is not None:
+        return None
+    wanted = slots.product_filters(req.text, req.vocabulary())
+    if not ({"category", "brand"} & wanted.keys()):
+        return None
+    found = req.last("find_products")
+    if found is None:
+        own = {k: v for k, v in wanted.items() if k in ("category", "brand", "price_min", "price_max", "sort")}
+        return call("find_products", **own, limit=3)
+    skus = [str(s) for s in (found.result.get("data") or {}).get("skus") or []]
+    return skus or Plan(answer=report(req, "No products match that; try other words or *show products ...*."))
+
+
 @recipe("match")
 def match(req: Request) -> Plan:
-    skus = products_meant(req)
+    named = named_products(req)
+    if isinstance(named, Plan):
+        return named
+    skus = named or products_meant(req)
     if not skus:
         return Plan(answer="Which products? Name one, or search first: *show high margin outerwear*.")
-    if not req.done:
+    if not req.last("match_segments"):
         return call("match_segments", product=skus)
     segment = req.memory.segment if req.memory.segment is not None else 1  # the best fit, learnt from the ranking
     return Plan(answer=report(req, f"Next: *draft an email for segment {segment} about them*."))
