@@ -199,8 +199,13 @@ def understood(
         allowed = [("preview", 1.0), *(reading for reading in allowed if reading[0] != "preview")]
     if allowed and allowed[0][0] == "smalltalk" and len(text.split()) > SMALL:
         allowed = allowed[1:]
-    if allowed and allowed[0][0] == "recipients" and re.search(r"unsubscrib|opt(?:ed)?.?outs?\b", text.lower()):
-        allowed.insert(0, ("report", 1.0))  # "list the people who unsubscribed": the report's list, with when
+    if (  # "list the people who unsubscribed": the report's list, with when (read as either, it is the report)
+        allowed
+        and "recipients" in [name for name, _ in allowed[:2]]
+        and allowed[0][0] in ("recipients", "report")
+        and re.search(r"unsubscrib|opt(?:ed)?.?outs?\b", text.lower())
+    ):
+        allowed.insert(0, ("report", 1.0))
     if slots.DELETE_PEOPLE.search(text.lower()):  # the fix recipe says what happens to them instead
         allowed.insert(0, ("fix_data", 1.0))
     return allowed
