@@ -163,6 +163,21 @@ def test_a_draft_for_everyone_about_trucks_and_buses_is_about_that_whole_categor
     assert set(drafted.arguments["skus"]) <= in_line(lines, "Trucks and Buses")
 
 
+def test_a_newsletter_on_a_category_is_drafted_about_it(chat, lines):
+    """No "about": it asked which products the email should feature."""
+    answer, ended = chat.say("write a newsletter on motorcycles")
+    assert calls(ended)[0] == ("find_products", {"category": ["Motorcycles"], "limit": 3})
+    drafted = next(e for e in ended if e.name == "campaign_draft")
+    assert drafted.arguments["skus"] == ended[0].result.data["skus"] and "Which products" not in answer
+
+
+def test_a_segment_named_after_a_category_is_the_audience_not_the_products(chat):
+    run_tool(chat.ctx, "segment_rename", segment=2, name="Classic car lovers")
+    chat.say("show me the segments")
+    answer, ended = chat.say("draft an email for the classic car lovers")
+    assert "find_products" not in [e.name for e in ended] and "Which products" in answer
+
+
 @pytest.mark.parametrize(
     ("text", "category"),
     [("revenue from motorcycles", "Motorcycles"), ("how much did we sell of trucks and buses", "Trucks and Buses")],

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from assistant.planner import slots
+from assistant.planner import shop_terms, slots
 from assistant.planner.analytics_filters import shop_words, unknown_attribute, unknown_refused
 from assistant.planner.memory import Plan, Request, call
 from assistant.present import plain
@@ -242,6 +242,28 @@ def products_meant(req: Request) -> list[str]:
         return named
     picked = slots.pick_products(req.text, req.memory)
     return picked if picked is not None else req.memory.skus
+
+
+ABOUT = re.compile(r"\babout (?!to\b)(?:our |the |my |some |a few )?(.+?)\s*(?:$|[?.!,]|\b(?:for|to|with|and)\b)")
+
+
+def products_about(req: Request) -> dict[str, Any] | None:
+    """The product search a draft names ("about our new coats": coats, newest first; "a newsletter on motorcycles":
+    the shop's category, wherever it is said), if it names one."""
+    about = ABOUT.search(req.lower)
+    vocabulary = req.vocabulary()
+    said = req.lower[about.start(1) :] if about else req.lower
+    for name in req.segment_names.values():  # a segment "Classic car lovers" is no product
+        said = said.replace(str(name).lower(), " ")
+    own = shop_terms.named(said, vocabulary.categories, vocabulary.brands)
+    if about is None:
+        return {kind: names for kind, names in own.items() if names} or None
+    wanted = slots.product_filters(f"find {about[1]}", vocabulary)
+    if not ({"category", "brand"} & wanted.keys()) and (own["category"] or own["brand"]):  # "trucks and buses"
+        wanted = {kind: names for kind, names in own.items() if names}
+    if not ({"search", "category", "brand"} & wanted.keys()):
+        return None
+    return wanted | ({"sort": "newest"} if re.search(r"\bnew\b", about[1]) else {})
 
 
 @recipe("shortlist_add")
