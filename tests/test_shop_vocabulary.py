@@ -38,6 +38,20 @@ def test_a_category_is_found_in_the_singular_plural_or_any_case(text, category):
     assert shop_terms.named(text, CARS, [])["category"] == [category]
 
 
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("any crème brûlée?", "Crème Brûlée"),
+        ("mens shoes", "Men's Shoes"),
+        ("men's shoes", "Men's Shoes"),
+        ("t shirt", "T-Shirts"),
+    ],
+)
+def test_a_name_with_accents_apostrophes_or_hyphens_is_found(text, name):
+    found = shop_terms.named(text, ["Crème Brûlée", "Men's Shoes", "T-Shirts"], [])["category"]
+    assert found == ([name] if name else [])
+
+
 def test_the_longest_name_wins_and_is_not_also_a_shorter_one():
     assert shop_terms.named("our vintage cars", ["Cars", "Vintage Cars"], [])["category"] == ["Vintage Cars"]
     assert shop_terms.named("cars and vintage cars", ["Cars", "Vintage Cars"], [])["category"] == [

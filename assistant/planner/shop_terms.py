@@ -39,6 +39,7 @@ EVERYDAY = {
 # Said after (or before) an everyday name, it is the name for sure: "the Sale category", "gift products".
 PRODUCT_WORD = r"(?:category|categories|range|collection|department|section|line|products?|items?|brand)"
 
+JOIN = r"[\s'’.-]*"  # between a name's words: "trucks and buses", "men's", "t-shirts"
 Kind = Literal["category", "brand"]
 PLACEHOLDER: dict[Kind, str] = {"category": " acategory ", "brand": " abrand "}
 
@@ -84,18 +85,18 @@ def _bounded(alternatives: list[str]) -> str:
 
 def term(kind: Kind, name: str) -> Term | None:
     """How a request says this name; an everyday name only with a product word beside it. None: never."""
-    words = re.findall(r"[a-z0-9]+|&", name.lower())
+    words = re.findall(r"[^\W_]+|&", name.lower())  # "Crème", "Men's" (men, s), "T-Shirts" (t, shirts)
     if not words:
         return None
     common = everyday()
     ends = sorted(forms(words[-1]), key=len, reverse=True)
     if len(words) > 1 and not all(w in common or w == "&" for w in words):  # "Classic Cars", "Trucks and Buses"
-        lead = r"\s+".join("(?:and|&)" if w in ("and", "&") else re.escape(w) for w in words[:-1])
-        said = [lead + r"\s+(?:" + "|".join(map(re.escape, ends)) + ")"]
+        lead = JOIN.join("(?:and|&)" if w in ("and", "&") else re.escape(w) for w in words[:-1])
+        said = [lead + JOIN + "(?:" + "|".join(map(re.escape, ends)) + ")"]
     else:
         said = [re.escape(f) for f in ends if len(words) == 1 and f not in common]
     if not said:  # "Sale", "New In": only "the Sale category", "sale items", "category Sale"
-        spelt = r"\s+".join(re.escape(w) for w in words[:-1]) + (r"\s+" if len(words) > 1 else "")
+        spelt = "".join(re.escape(w) + JOIN for w in words[:-1])
         name_said = spelt + "(?:" + "|".join(map(re.escape, ends)) + ")"
         said = [rf"{name_said}\s+{PRODUCT_WORD}", rf"(?:category|brand)\s+(?:called\s+|named\s+)?{name_said}"]
     return Term(kind, name, re.compile(_bounded(said)))
