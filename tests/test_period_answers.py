@@ -106,7 +106,7 @@ def test_this_month_against_last_month_says_a_month_without_orders(chat):
         ("how many repeat customers did we have last year", "about each customer's whole history"),
         ("average price of our products last month", "describes your catalogue as it is today"),
         ("revenue by country this year vs last year", "two periods side by side for one figure"),
-        ("how many new customers did we get last month", "cannot tell new customers from returning ones"),
+        ("new customers in December 2010", "Your orders log starts on 1 Dec 2010, so I cannot tell new customers"),
     ],
 )
 def test_what_a_period_cannot_cut_is_refused_with_the_reason(chat, text, why):
@@ -123,6 +123,56 @@ def test_last_year_on_the_demo_shop(demo_ctx):
     assert "only part" not in answer  # the demo's orders cover the whole year
 
 
-def test_best_customers_for_a_period_are_not_ranked_by_all_time_spend(chat):
-    answer, ended = chat.say("who were our best customers last year")
-    assert not ended and "cannot rank them for a period (“last year”)" in answer
+def firsts(lines: pd.DataFrame) -> pd.Series:
+    """Each customer's first order time in the log (cancellations and returns are no first order)."""
+    bought = lines[~lines["returned"] & (lines["CustomerID"] != "")]
+    return pd.to_datetime(bought["InvoiceDate"], format="%m/%d/%Y %H:%M").groupby(bought["CustomerID"]).min()
+
+
+def test_new_and_returning_customers_in_a_period(chat, lines):
+    """New: the first order in the log falls in the period; returning: ordered in it, first ordered before."""
+    first = firsts(lines)
+    february = between(lines, "2011-02-01", "2011-02-28")
+    buyers = set(february[~february["returned"] & (february["CustomerID"] != "")]["CustomerID"])
+    new = {c for c in buyers if first[c] >= pd.Timestamp("2011-02-01")}
+    assert new and buyers - new  # the fixture has both, so a swapped figure would fail
+    answer, _ = chat.say("how many new customers did we get last month")
+    assert f"New customers, 1–28 Feb 2011: **{len(new)}**" in answer
+    assert "New means their first order in your orders log, which starts on 1 Dec 2010." in answer
+    answer, _ = chat.say("how many returning customers last month")
+    assert f"Returning customers, 1–28 Feb 2011: **{len(buyers - new)}**" in answer
+    answer, _ = chat.say("new vs returning customers last month")
+    assert f"Last month (1–28 Feb 2011): **{len(new)} new** and **{len(buyers - new)} returning**" in answer
+
+
+def test_new_customers_per_month_says_the_first_month_counts_everyone(chat, lines):
+    months = firsts(lines).dt.strftime("%Y-%m").value_counts()
+    answer, _ = chat.say("new customers per month")
+    assert f"highest is {months.idxmax()} at **{months.max()}**, lowest is {months.idxmin()} at **{months.min()}**" in (
+        answer
+    )
+    assert "so its first month counts everyone as new" in answer
+
+
+def test_returning_customers_without_a_period_are_the_repeat_customers(chat):
+    answer, _ = chat.say("how many returning customers do we have")
+    assert answer.startswith("Repeat customers: **")
+
+
+def test_best_customers_for_a_period_are_ranked_by_what_they_spent_then(chat, lines):
+    """Not their all-time spend: a customer's February orders, net of February's returns."""
+    february = between(lines, "2011-02-01", "2011-02-28")
+    spent = february[february["CustomerID"] != ""].groupby("CustomerID")["amount"].sum()
+    all_time = lines[lines["CustomerID"] != ""].groupby("CustomerID")["amount"].sum()
+    assert spent.idxmax() != all_time.idxmax() or spent.max() != all_time.max()  # the two rankings differ
+    answer, ended = chat.say("who were our best customers last month")
+    assert f"best customers last month (1–28 Feb 2011), by what they spent then (net of returns)" in answer
+    assert f"the top one spent **£{spent.max():,.2f}**" in answer
+    assert ended[-1].name == "query_data" and ended[-1].error is None
+
+
+def test_a_floor_on_spend_for_a_period_counts_that_periods_spend(chat, lines):
+    february = between(lines, "2011-02-01", "2011-02-28")
+    spent = february[february["CustomerID"] != ""].groupby("CustomerID")["amount"].sum()
+    answer, _ = chat.say("who spent more than 500 last month")
+    assert f"**{(spent > 500).sum()} customers** have spent more than £500.00 last month" in answer

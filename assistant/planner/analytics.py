@@ -43,6 +43,7 @@ class Figure:
     counted: bool = False  # a number of things ("repeat customers"): its label takes no "average"/"total"
     whole: bool = False  # `sql` is already the aggregate (a ratio of two): not wrapped in another
     percent: bool = False  # a share, said as a percentage
+    joins: str = ""  # orders only (their source has no WHERE): a JOIN the figure needs, e.g. each first order
 
 
 RETURN_WORDS = r"cancell?(?:ed|ations?)|returns|returned|refund(?:s|ed)?"
@@ -107,7 +108,7 @@ FIGURES = [  # first match wins: the specific before the general
         percent=True,
     ),
     Figure(
-        r"cancell?(?:ed|ations?)|returns?|returned|refund(?:s|ed)?",
+        r"cancell?(?:ed|ations?)|returns?\b|returned|refund(?:s|ed)?",  # not "returning customers"
         "orders",
         "DISTINCT CASE WHEN o.is_return THEN o.order_id END",
         "returns and cancellations",
@@ -199,7 +200,7 @@ class Question:
 
     def sql(self, period: str = "period") -> str:
         """The SELECT; a period's dates are the parameters $<period>_start and $<period>_stop."""
-        measure, source = self.measure(), SOURCES[self.figure.level]
+        measure, source = self.measure(), SOURCES[self.figure.level] + self.figure.joins
         if self.when is not None:
             source += f" AND {self.when[0].sql}"  # the customers' source ends in its WHERE
         if self.period is not None:  # only orders: their source has no WHERE of its own
@@ -308,7 +309,7 @@ def analytics(req: Request) -> Plan:
     if empty := dated.no_orders(req, question):
         return Plan(answer=empty)
     answer = one.describe(req, question, named) if named else describe(req, question)
-    return Plan(answer=answer + dated.coverage(req, question.period))
+    return Plan(answer=answer + dated.notes(req, question))
 
 
 def grouped(question: Question, group: Group) -> Question:

@@ -1,5 +1,6 @@
 """Analytic figures for a period ("how much did we sell last year", "orders in March 2011", "AOV this year vs
-last year"): which figures a period can cut, the answer's dates, and two periods side by side.
+last year"): which figures a period can cut, the answer's dates, two periods side by side, and new versus
+returning customers.
 
 A period is a WHERE on each order's date, so it applies to the figures the orders make: revenue (net of
 returns and cancellations, dated on their own day, as the totals count them), orders, returns and
@@ -7,6 +8,10 @@ cancellations and their rate, and, from the orders of the period, the average or
 who ordered and their spend and orders. Figures about each customer's whole history (days since the last
 purchase, repeat buyers, lifetime value) and about the catalogue as it is (price, margin, stock) have no
 value for a period: those are refused with the reason rather than answered for all time.
+
+A new customer in a period (or a month of a breakdown) is one whose first order in the log falls in it: the
+order line that is their first is among the period's. A period that starts before the log does cannot tell
+new customers from those who bought before the log began, so it is refused.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from assistant.planner.analytics import (
     Question,
     aggregate_for,
     formatted,
+    understand,
 )
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.periods import Period, day
@@ -42,7 +48,32 @@ PERIOD_FIGURES = {  # a customers' figure -> the same figure from the period's o
     ),
     "customers": Figure("", "orders", BUYERS, "customers who ordered", "count", whole=True),
 }  # fmt: skip
-NEW = re.compile(r"\b(?:new|first[- ]time|newly acquired)\s+(?:customers?|shoppers?|buyers?|clients?)\b", re.I)
+NEW = re.compile(
+    r"\b(?:new|first[- ]time|newly acquired)\s+(?:customers?|shoppers?|buyers?|clients?)\b|\bacquired\b|\bacquisition",
+    re.I,
+)
+RETURNING = re.compile(
+    r"\b(?:returning|existing)\s+(?:customers?|shoppers?|buyers?|clients?)\b|\bcame back\b|\bcome back\b", re.I
+)
+PAIR = r"(?:\s+(?:customers|shoppers|buyers|clients))?\s+(?:vs\.?|versus|and|or|against|compared (?:to|with))\s+"
+BOTH = re.compile(
+    rf"\b(?:new|first[- ]time){PAIR}(?:returning|existing|repeat)\b|\b(?:returning|existing|repeat){PAIR}new\b", re.I
+)
+FIRST_ORDER = (
+    " LEFT JOIN (SELECT customer_id, min(ordered_at) AS first_at FROM orders WHERE NOT is_return"
+    " AND customer_id IS NOT NULL GROUP BY 1) f ON f.customer_id = o.customer_id"
+)
+IS_FIRST = "NOT o.is_return AND o.ordered_at = f.first_at"
+NEWCOMERS = {
+    "new": Figure(
+        "", "orders", f"count(DISTINCT o.customer_id) FILTER (WHERE {IS_FIRST})", "new customers", "count",
+        counted=True, whole=True, joins=FIRST_ORDER,
+    ),
+    "returning": Figure(
+        "", "orders", f"{BUYERS} - count(DISTINCT o.customer_id) FILTER (WHERE {IS_FIRST})",
+        "returning customers", "count", counted=True, whole=True, joins=FIRST_ORDER,
+    ),
+}  # fmt: skip
 LIFETIME = re.compile(r"\b(?:lifetime|clv|ltv|all[- ]time|ever)\b", re.I)
 # A period as typed that reads after "No orders" as it is ("last year", "in 2011"); else "in " goes before it.
 SAYS_WHEN = re.compile(
@@ -51,8 +82,8 @@ SAYS_WHEN = re.compile(
     re.I,
 )
 FOR_A_PERIOD = (
-    "For a period I can give revenue, orders, average order value, returns and cancellations, and the customers "
-    "who ordered, their spend and orders, in total or by segment, country, category or month."
+    "For a period I can give revenue, orders, average order value, returns and cancellations, the customers "
+    "who ordered (new and returning), their spend and orders, in total or by segment, country, category or month."
 )
 
 
@@ -70,19 +101,71 @@ def limited(req: Request, question: Question) -> Question | Plan:
     named = asked(req)
     if not named and (span := filters.period(req.text)):  # a span the grammar does not know ("over Christmas")
         return Plan(answer=filters.period_refused(span, question.label))
+    if both := BOTH.search(req.text):  # "new vs returning customers last month": the "vs" compares no periods
+        return new_and_returning(req, periods.periods(req.text[: both.start()] + req.text[both.end() :], req.today))
+    newness = newcomers(req, question, named)
+    if isinstance(newness, Plan):
+        return newness
+    question = newness or question
     return cut(req, question, named) if named else question
 
 
-def ranking_refused(req: Request) -> str | None:
-    """The best customers are ranked by all they have spent: for a period, refused rather than given for all time."""
-    named = asked(req)
+def new_and_returning(req: Request, named: list[Period]) -> Plan:
+    """New and returning customers side by side, for one period: how many of those who ordered were new."""
     if not named:
-        return None
-    return (
-        f"I rank customers by everything they have spent, so I cannot rank them for a period (“{named[0].typed}”) "
-        f"yet. I can give how many customers ordered {named[0].typed} and their spend: ask *how many customers "
-        f"ordered {named[0].typed}* or *average spend per customer {named[0].typed}*."
+        return Plan(answer="Ask for new and returning customers in a period, e.g. *new vs returning customers "
+                    "last month*.")  # fmt: skip
+    span = req.vocabulary().orders_span
+    if outside := no_orders_then(req, named[0]):
+        return Plan(answer=outside)
+    if span and named[0].start <= span[0]:
+        return Plan(
+            answer=f"Your orders log starts on {day(span[0])}, so I cannot tell new customers from returning ones "
+            f"{when_words(named[0])}: anyone who bought before the log begins would look new. Ask for a later period."
+        )
+    if not req.done:
+        sides = ", ".join(f'{figure.sql} AS "{figure.label}"' for figure in NEWCOMERS.values())
+        sql = f"SELECT {sides} FROM orders o{FIRST_ORDER} WHERE {periods.where()}"  # noqa: S608 - vetted fragments
+        return call("query_data", sql=sql, params=named[0].params())
+    step = req.done[-1]
+    if not step.ok or not step.records():
+        return Plan(answer=report(req))
+    row = step.records()[0]
+    new, returning = int(row["new customers"] or 0), int(row["returning customers"] or 0)
+    share = f" ({new / (new + returning):.0%} new)" if new + returning else ""
+    return Plan(
+        answer=f"{upper_first(when_words(named[0]))}: **{new:,} new** and **{returning:,} returning** customers "
+        f"ordered{share}. New means their first order in your orders log, which starts on {day(span[0])}."
+        + coverage(req, named[0])
+        if span
+        else report(req)
     )
+
+
+def newcomers(req: Request, question: Question, named: list[Period]) -> Question | Plan | None:
+    """New or returning customers, for a period or per month; None when the question is not about them."""
+    kind = "new" if NEW.search(req.lower) else "returning" if RETURNING.search(req.lower) else None
+    if kind is None or question.figure.label not in ("customers", "repeat customers"):
+        return None
+    monthly = question.group is not None and question.group.label == "month"
+    if not named and not monthly:
+        if kind == "returning":  # "how many returning customers do we have": those who ever came back
+            return None if question.figure.label == "repeat customers" else understand("how many repeat customers")
+        return Plan(
+            answer="Every customer was new once: ask for a period, e.g. *how many new customers last month*, or "
+            "*new customers per month*."
+        )
+    if question.group is not None and "orders" not in question.group.sql:
+        return Plan(answer=f"I can count {kind} customers by segment, country, category or month, not by "
+                    f"{question.group.label}.")  # fmt: skip
+    span = req.vocabulary().orders_span
+    if named and span and named[0].start <= span[0] <= named[0].last:
+        return Plan(
+            answer=f"Your orders log starts on {day(span[0])}, so I cannot tell {kind} customers "
+            f"{when_words(named[0])}: anyone who bought before the log begins would look new. Ask for a later "
+            "period, or for *new customers per month*."
+        )
+    return replace(question, figure=NEWCOMERS[kind], aggregate="count")
 
 
 def bound(question: Question) -> dict[str, dict[str, str]]:
@@ -119,11 +202,6 @@ def for_period(question: Question, period: Period, text: str) -> Figure | str:
         return (
             f"{label} describes your catalogue as it is today, not orders over time, so I cannot limit it to a "
             f"period (“{period.typed}”). {FOR_A_PERIOD}"
-        )
-    if figure.label == "customers" and NEW.search(text):
-        return (
-            f"I cannot tell new customers from returning ones for a period (“{period.typed}”) yet. I can count the "
-            "customers who ordered in it: ask *how many customers ordered " + f"{period.typed}*."
         )
     if LIFETIME.search(text) or figure.label not in PERIOD_FIGURES:
         return (
@@ -165,6 +243,17 @@ def no_orders(req: Request, question: Question) -> str | None:
     if rows and (question.group is not None or rows[0].get("_lines")):
         return None
     return f"No orders {when_words(question.period)}: {runs(req)}."
+
+
+def notes(req: Request, question: Question) -> str:
+    """What the answer must say beside the figure: the part of the period the orders cover, what "new" means."""
+    said = coverage(req, question.period)
+    span = req.vocabulary().orders_span
+    if question.figure in NEWCOMERS.values() and span is not None:
+        said += f" New means their first order in your orders log, which starts on {day(span[0])}"
+        monthly = question.group is not None and question.group.label == "month"
+        said += ", so its first month counts everyone as new." if monthly else "."
+    return said
 
 
 def coverage(req: Request, period: Period | None) -> str:
@@ -232,3 +321,7 @@ def change(question: Question, now: float, before: float, currency: str) -> str:
     more = "more" if now > before else "fewer" if counted else "less"
     share = f" {abs(now - before) / abs(before):.0%}" if before else ""
     return f"{way}{share} ({amount} {more})."
+
+
+def upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]  # not str.capitalize, which would lower "Feb"

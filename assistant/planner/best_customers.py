@@ -1,6 +1,8 @@
 """The best customers by total spend ("who are our best customers", "top 20 in the USA", "who spent more than
 500"): a vetted SELECT over the customers' figures, narrowed by a floor on spend or a country the orders log names
-(as it spells it); a group ("which category makes the most money") is the analytics recipe's."""
+(as it spells it); a group ("which category makes the most money") is the analytics recipe's. For a period ("best
+customers last month") they are ranked by what they spent in it, from its orders (net of returns, as revenue is),
+never by their all-time spend."""
 
 # The SQL is fixed fragments, a number, and a country as the data spells it (never the user's text).
 # ruff: noqa: S608
@@ -10,8 +12,8 @@ from __future__ import annotations
 import re
 
 from assistant.planner import analytics_filters as filters
-from assistant.planner import slots
-from assistant.planner.analytics import SOURCES, analytics, understand
+from assistant.planner import periods, slots
+from assistant.planner.analytics import ACTIVE_SEGMENT, SOURCES, analytics, understand
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.recipes import recipe, report
 from services.money import format_money
@@ -21,6 +23,14 @@ BEST_CUSTOMERS = (
     'round(b.avg_order_value, 2) AS "Average order value", b.days_since_last_purchase AS "Days since last purchase", '
     'g.name AS "Segment", count(*) OVER () AS _customers ' + SOURCES["customers"] + "{where}"
     " ORDER BY b.total_spent DESC NULLS LAST LIMIT {n}"
+)
+IN_PERIOD = (
+    'SELECT o.customer_id, round(sum(o.amount), 2) AS "Spent", '
+    'count(DISTINCT o.order_id) FILTER (WHERE NOT o.is_return) AS "Orders", any_value(g.name) AS "Segment", '
+    "count(*) OVER () AS _customers FROM orders o "
+    "JOIN customers c ON c.customer_id = o.customer_id AND c.quarantine_reason IS NULL "
+    + ACTIVE_SEGMENT.format(key="o.customer_id")
+    + " WHERE {period}{where} GROUP BY o.customer_id{having} ORDER BY 2 DESC, 1 LIMIT {n}"
 )
 # "who spent more than 500", "customers who've spent over €1,000": a floor on the total spent.
 SPENT_OVER = re.compile(r"\bspen[dt]\w*\s+(?:more than|over|above|at least)\s+[€$£]?\s*(?P<amount>\d[\d,]*(?:\.\d+)?)")
@@ -35,8 +45,9 @@ def best_customers(req: Request) -> Plan:
         return analytics(req)
     from assistant.planner import analytics_periods as dated
 
-    if refused := dated.ranking_refused(req):  # "best customers last year": not their all-time spend
-        return Plan(answer=refused)
+    named = dated.asked(req)
+    if named and (outside := dated.no_orders_then(req, named[0])):
+        return Plan(answer=outside)
     n = slots.number_after(req.text, r"\btop") or slots.number_before(req.text, r"(?:best|top|biggest|customers)") or 10
     over = SPENT_OVER.search(req.lower)
     floor = float(over["amount"].replace(",", "")) if over else None
@@ -45,24 +56,45 @@ def best_customers(req: Request) -> Plan:
     if refused:  # "best customers in the USA" is never answered for everyone
         return Plan(answer=refused)
     if not req.done:
+        n = min(int(n), 500)
+        if named:  # the period's dates are bound parameters; the floor is a number, never the user's text
+            having = f" HAVING sum(o.amount) > {floor}" if floor is not None else ""
+            where = f" AND o.country = {filters.sql_text(country)}" if country else ""
+            sql = IN_PERIOD.format(period=periods.where(), where=where, having=having, n=n)
+            return call("query_data", sql=sql, params=named[0].params())
         where = f" AND b.total_spent > {floor}" if floor is not None else ""  # a number, never the user's text
         if country:  # as the orders log spells it: a value from the data
             spelt = filters.sql_text(country)
             where += f" AND c.customer_id IN (SELECT customer_id FROM orders WHERE country = {spelt})"
-        return call("query_data", sql=BEST_CUSTOMERS.format(where=where, n=min(int(n), 500)))
+        return call("query_data", sql=BEST_CUSTOMERS.format(where=where, n=n))
     step = req.done[-1]
     if not step.ok:
         return Plan(answer=report(req, "Generate or import data first."))
     rows, money = step.records(), lambda v: format_money(v, req.vocabulary().currency)
+    during = f" {dated.when_words(named[0])}" if named else ""
     if floor is not None:
         found = int(rows[0]["_customers"]) if rows else 0
         listed = f"; the {len(rows)} who spent most are listed" if found > len(rows) else ""
-        return Plan(answer=f"**{found:,} customers** have spent more than {money(floor)}{listed}.")
+        return Plan(answer=f"**{found:,} customers** have spent more than {money(floor)}{during}{listed}.")
     if not rows:
-        return Plan(answer=report(req, "Generate or import data first."))
+        return Plan(
+            answer=f"No customer with an id ordered{during}."
+            if named
+            else report(req, "Generate or import data first.")
+        )
     best, where = rows[0], f" in {country} (who ordered from there)" if country else ""
+    if named:
+        return Plan(
+            answer=f"Your {len(rows)} best customers{where}{during}, by what they spent then (net of returns): the "
+            f"top one spent **{money(best['Spent'])}** over {orders(best['Orders'])}.{dated.coverage(req, named[0])} "
+            "Next: *which products would they buy?* or *draft an email for their segment*."
+        )
     return Plan(
         answer=f"Your {len(rows)} best customers{where} by total spend: the top one has spent "
-        f"**{money(best['Total spent'])}** over {best['Orders']} orders. "
+        f"**{money(best['Total spent'])}** over {orders(best['Orders'])}. "
         "Next: *which products would they buy?* or *draft an email for their segment*."
     )
+
+
+def orders(n: int) -> str:
+    return f"{n:,} order" if n == 1 else f"{n:,} orders"

@@ -60,10 +60,12 @@ PATTERNS = [  # (kind, pattern), tried in order; the first that matches at a pla
     ("day", r"\b(?P<day>yesterday|today)\b"),
 ]  # fmt: skip
 COMPILED = [(kind, re.compile(pattern, re.I)) for kind, pattern in PATTERNS]
-# "this year vs last year", "compared to last month", "2011 against 2010": two periods side by side.
+# "this year vs last year", "compared to last month", "2011 against 2010", "better than last year": two periods.
 LEAD = re.compile(r"^(?:vs\.?|versus|against|than|compared\s+(?:to|with))\s+", re.I)
-COMPARE = re.compile(
-    r"\b(?:vs\.?|versus|compared?\s+(?:to|with)|comparison|against|than|(?:up|down)\s+(?:on|from))\b", re.I
+COMPARE = re.compile(  # "than" before an amount ("spent more than 500 last month") compares no periods
+    r"\b(?:vs\.?|versus|compared?\s+(?:to|with)|comparison|against|(?:up|down)\s+(?:on|from))\b"
+    r"|\bthan\b(?!\s*(?:[€$£]|(?!(?:19|20)\d\d\b)\d))",
+    re.I,
 )
 # "year on year", "month over month": this period against the one before, when no period is named.
 ON_PREVIOUS = re.compile(r"\b(?P<unit>year|month|quarter|week)\s+(?:on|over)\s+(?P=unit)\b|\b(?P<abbr>yoy|mom)\b", re.I)
