@@ -138,6 +138,12 @@ def load_version(db: Database, campaign_id: int, version: int) -> dict[str, Any]
     return rows[0]
 
 
+def variants(version: dict[str, Any]) -> list[dict[str, Any]]:
+    """A version's variants (stored as JSON)."""
+    raw = version["variants"]
+    return json.loads(raw) if isinstance(raw, str) else list(raw)
+
+
 def approved_version(db: Database, campaign_id: int) -> dict[str, Any] | None:
     """The version a person approved, or None."""
     campaign = load(db, campaign_id)

@@ -11,11 +11,14 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from cli import main
+from storage import campaigns
 from storage.errors import UserError
+from storage.followups import FollowUp
 from tests import campaign_fixtures
 from tests.campaign_fixtures import approved_campaign
 from tests.smtp_server import FaultySMTPServer
 from tools import run_tool
+from tools.campaigns.followup import FollowUpPlan
 from tools.campaigns.links import LinkSigner
 from web.tracking import tracking_app
 
@@ -176,3 +179,18 @@ def test_the_cli_drafts_a_follow_up_and_lists_recipients(first):
     listed = runner.invoke(main, ["--db", ctx.db.path, "campaign", "recipients", str(campaign), "--json"])
     assert listed.exit_code == 0, listed.output
     assert json.loads(listed.output)["data"]["reached"] == len(people)
+
+
+@pytest.mark.parametrize(
+    ("engagement", "lead"),
+    [("not_opened", "In case you missed it: "), ("opened_not_clicked", "Still thinking it over? ")],
+)
+def test_a_follow_up_is_a_second_chance_with_new_subject_lines(first, engagement, lead):
+    """A resend with the subject the non-openers already ignored mostly goes unopened again."""
+    ctx, campaign, *_ = first
+    earlier = {v["subject"] for v in campaigns.variants(campaigns.approved_version(ctx.db, campaign))}
+    follow_up = run_tool(ctx, "campaign_draft", follow_up=campaign, engagement=engagement).data["campaign_id"]
+    subjects = [v["subject"] for v in campaigns.variants(campaigns.load_version(ctx.db, follow_up, 1))]
+    assert subjects and all(s.startswith(lead) and s not in earlier for s in subjects)
+    plan = FollowUpPlan.prepare(ctx, FollowUp(campaign, engagement), [])
+    assert all(f"“{s}”" in plan.audience[0]["description"] for s in earlier)  # the model is told them too

@@ -166,7 +166,7 @@ def test_best_customers_for_a_period_are_ranked_by_what_they_spent_then(chat, li
     all_time = lines[lines["CustomerID"] != ""].groupby("CustomerID")["amount"].sum()
     assert spent.idxmax() != all_time.idxmax() or spent.max() != all_time.max()  # the two rankings differ
     answer, ended = chat.say("who were our best customers last month")
-    assert f"best customers last month (1–28 Feb 2011), by what they spent then (net of returns)" in answer
+    assert "best customers last month (1–28 Feb 2011), by what they spent then (net of returns)" in answer
     assert f"the top one spent **£{spent.max():,.2f}**" in answer
     assert ended[-1].name == "query_data" and ended[-1].error is None
 
@@ -176,3 +176,44 @@ def test_a_floor_on_spend_for_a_period_counts_that_periods_spend(chat, lines):
     spent = february[february["CustomerID"] != ""].groupby("CustomerID")["amount"].sum()
     answer, _ = chat.say("who spent more than 500 last month")
     assert f"**{(spent > 500).sum()} customers** have spent more than £500.00 last month" in answer
+
+
+def test_how_a_month_went_in_one_sentence(chat, lines):
+    """ "How did feb go": revenue, orders, their average, the customers and the new ones, from February's orders."""
+    february = between(lines, "2011-02-01", "2011-02-28")
+    placed, revenue = orders(february), february["amount"].sum()
+    bought = february[~february["returned"] & (february["CustomerID"] != "")]["CustomerID"]
+    new = (firsts(lines)[bought.unique()] >= pd.Timestamp("2011-02-01")).sum()
+    answer, _ = chat.say("how did feb go")
+    assert answer.startswith(
+        f"In feb (1–28 Feb 2011): revenue **£{revenue:,.2f}** from **{placed} orders** (average "
+        f"£{revenue / placed:,.2f}); **{bought.nunique()} customers** ordered, {new} of them new;"
+    )
+    answer, _ = chat.say("how did december go")  # the log's first month: who was new cannot be told
+    assert "In december (1–31 Dec 2010): revenue **£" in answer and "new" not in answer
+
+
+def test_best_sellers_of_a_period_are_counted_from_its_order_lines(chat, lines):
+    """Not the catalogue's all-time best sellers: February's units, net of February's returns; then kept by position."""
+    february = between(lines, "2011-02-01", "2011-02-28")
+    units = february.assign(q=february["Quantity"].astype(float)).groupby("StockCode")["q"].sum()
+    units = units.sort_values(ascending=False, kind="stable")
+    answer, _ = chat.say("top 5 best sellers last month")
+    name = lines.loc[lines["StockCode"] == units.index[0], "Description"].iloc[0]
+    assert f"Best sellers last month (1–28 Feb 2011), by units sold then (net of returns): **{name}** sold " in answer
+    assert f"sold {units.iloc[0]:,.0f} (" in answer and f"{len(units)} products sold in all" in answer
+    answer, ended = chat.say("keep the first two")
+    assert ended[-1].name == "shortlist_add" and ended[-1].arguments["skus"][:1] == [units.index[0]]
+
+
+def test_best_sellers_of_a_period_need_order_lines_with_products(demo_ctx):
+    """The demo shop's orders carry no product: said so, not "nothing sold"."""
+    answer, _ = Chat(demo_ctx, today=date(2026, 1, 20)).say("which products sold best in december")
+    assert "Your orders log does not record which products were ordered" in answer
+
+
+def test_who_bought_the_most_in_a_period_is_the_best_customers_then(chat, lines):
+    february = between(lines, "2011-02-01", "2011-02-28")
+    spent = february[february["CustomerID"] != ""].groupby("CustomerID")["amount"].sum()
+    answer, _ = chat.say("who bought the most last month")
+    assert f"the top one spent **£{spent.max():,.2f}**" in answer

@@ -11,9 +11,10 @@ import re
 from dataclasses import dataclass, replace
 
 from assistant.planner import analytics_filters as filters
+from assistant.planner import periods, slots
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.periods import Period, where
-from assistant.planner.recipes import recipe, report
+from assistant.planner.recipes import RECIPES, recipe, report
 from assistant.planner.vocabulary import Vocabulary
 from services.money import format_money
 
@@ -244,6 +245,7 @@ def aggregate_for(figure: Figure, asked: str | None) -> str:
     return asked
 
 
+WHO = re.compile(r"\W*who(?:'s| is| are| were| was| did| has| have)?\b(?! (?:segment|group|categor|countr))")
 SHARE = re.compile(r"\b(?:percent(?:age)?|share|proportion|fraction|ratio)\b|%")
 
 
@@ -283,6 +285,15 @@ def analytics(req: Request) -> Plan:
     if attribute := filters.unknown_attribute(req.text, filters.shop_words(req)):
         return Plan(answer=filters.unknown_refused(attribute))
     question = understand(req.text)
+    if WHO.match(req.lower) and (question is None or question.group is None):  # "who bought the most last month"
+        return RECIPES["best_customers"](req)
+    from assistant.planner import period_sales  # it builds on this module's questions, as analytics_periods does
+
+    named = periods.periods(req.text, req.today)
+    if named and slots.sort_asked(req.text) == "best_selling":  # "which products sold best in January"
+        return RECIPES["products"](req)
+    if question is None and (named := named or period_sales.bare_month(req)):  # "how did December go"
+        return period_sales.summary(req, named[0])
     if question is None:
         return Plan(
             answer="I can answer questions like *average order value per segment*, *revenue by category*, "

@@ -99,7 +99,7 @@ class Memory:
         if step.name.startswith("campaign_"):
             self.shown = "campaign"
         skus = args.get("product") or args.get("skus") or data.get("skus")
-        if step.name in ("find_products", "shortlist_show", "suggest_products") and (
+        if step.name in ("find_products", "shortlist_show", "suggest_products", "query_data") and (
             found := step.rows("sku") or data.get("skus")
         ):
             self.found = [str(s) for s in found]

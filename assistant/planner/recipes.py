@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from assistant.planner import shop_terms, slots
+from assistant.planner import periods, shop_terms, slots
 from assistant.planner.analytics_filters import shop_words, unknown_attribute, unknown_refused
 from assistant.planner.memory import Plan, Request, call
 from assistant.present import plain
@@ -218,11 +218,16 @@ def _found(check: dict[str, Any] | None) -> str | None:
 # -- products --------------------------------------------------------------------------------------
 @recipe("products")
 def products(req: Request) -> Plan:
+    wanted = slots.product_filters(req.text, req.vocabulary())
+    if wanted.get("sort") == "best_selling" and (named := periods.periods(req.text, req.today)):
+        from assistant.planner.period_sales import best_sellers  # "which products sold best in December"
+
+        return best_sellers(req, named[0], wanted)
     if req.done and not (req.done[-1].result.get("data") or {}).get("total", 1):  # nothing to keep
         return Plan(answer=report(req, "Next: *show all products*, or ask in other words."))
     if req.done:
         return Plan(answer=report(req, "Next: *keep the first three*, or ask *which segment fits them*."))
-    return call("find_products", **slots.product_filters(req.text, req.vocabulary()))
+    return call("find_products", **wanted)
 
 
 @recipe("next_page")

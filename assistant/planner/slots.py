@@ -64,7 +64,7 @@ SORT_WORDS = [  # (pattern, find_products sort): "cheapest shoes", "top 5 produc
     (
         r"sells? (?:best|most|well)|selling (?:best|most|well)|best.?sell|top.?sell|most (?:popular|sold|bought)"
         r"|what(?:'?s| is| are)? (?:\w+ )?selling\b|\bwhat sells\b|\bmoving fast(?:est)?\b"
-        r"|sold (?:the )?most|sell(?:s|ing)? the most|(?:by|most) (?:units|revenue|sales)",
+        r"|sold (?:the )?(?:most|best|well)|sell(?:s|ing)? the most|(?:by|most) (?:units|revenue|sales)",
         "best_selling",
     ),
 ]
@@ -217,7 +217,7 @@ def product_filters(text: str, vocabulary: Vocabulary) -> dict[str, Any]:
         and (noun := _product_noun(shop_terms.without(t, [], vocabulary.brands) if own["brand"] else t))
     ):
         filters["search"] = noun
-    sort = next((key for pattern, key in SORT_WORDS if re.search(pattern, t)), None)
+    sort = sort_asked(t)
     if sort is None and PROMOTE_IDEAS.search(t):
         sort = "worth_promoting"
     if sort is None and "min_margin" not in filters and MARGIN.search(t):  # a margin floor is a filter, not an order
@@ -227,6 +227,11 @@ def product_filters(text: str, vocabulary: Vocabulary) -> dict[str, Any]:
     if m := re.search(r"\btop\s+" + NUMBER + r"\b|\b" + NUMBER + r"\s+(?:\w+\s+)?(?:products|items)\b", t):
         filters["limit"] = as_number(m.group(1) or m.group(2))
     return filters
+
+
+def sort_asked(text: str) -> str | None:
+    """The product order a request names ("cheapest", "best sellers"), if any."""
+    return next((key for pattern, key in SORT_WORDS if re.search(pattern, text.lower())), None)
 
 
 GENERIC = {"product", "item", "thing", "stuff", "inventory", "catalogue", "catalog", "stock", "margin", "price"}

@@ -10,7 +10,6 @@ tool (`agent=False`): the assistant can draft and revise, never approve.
 from __future__ import annotations
 
 import getpass
-import json
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -119,6 +118,7 @@ def campaign_draft(ctx: ToolContext, args: DraftArgs) -> ToolResult:
     outlook = args.outlook()
     brief = brief_for(ctx.db, skus, audience, args.tone, outlook_for(ctx.db, run_id, wanted, outlook))
     copy = write_copy(ctx, brief, args.variants)
+    copy = plan.second_chance(copy) if plan else copy
     called = outlook.words() if outlook and not wanted else ""
     name = args.name or (plan.name() if plan else default_name(audience, brief.products, called))
     kept = (follow_up.campaign_id, follow_up.engagement) if follow_up else None
@@ -153,12 +153,12 @@ def campaign_revise(ctx: ToolContext, args: ReviseArgs) -> ToolResult:
     outlook = outlook_for(ctx.db, campaign["run_id"], segments, scores.Outlook.from_json(campaign["outlook"]))
     if (earlier := earlier_version(args.instruction, latest, args.campaign_id)) is not None:
         older = campaigns.load_version(ctx.db, args.campaign_id, earlier)  # names the latest when it does not exist
-        copy, changes = Copy(_variants(older), older["author"]), f"back to the copy of version {earlier}"
+        copy, changes = Copy(campaigns.variants(older), older["author"]), f"back to the copy of version {earlier}"
         return _new_version(ctx, campaign, latest + 1, copy, args.instruction, older, changes)
     brief = brief_for(ctx.db, skus, audience, None, outlook)
-    copy = revise_copy(ctx, brief, _variants(previous), args.instruction)
+    copy = revise_copy(ctx, brief, campaigns.variants(previous), args.instruction)
     asked_tone = tone_of(args.instruction) if copy.author == "template" else None  # a model may reword in tone
-    changes = describe_changes(_variants(previous), copy.variants, asked_tone)
+    changes = describe_changes(campaigns.variants(previous), copy.variants, asked_tone)
     if changes is None:  # an identical version would only look like progress
         raise UserError(
             f"Campaign {args.campaign_id} is unchanged: version {latest} already reads that way, so "
@@ -373,11 +373,6 @@ def _editable(db: Database, campaign_id: int, action: str) -> dict[str, Any]:
             hint="Draft a new campaign instead (promopilot campaign draft ...).",
         )
     return campaign
-
-
-def _variants(version: dict[str, Any]) -> list[dict[str, Any]]:
-    raw = version["variants"]
-    return json.loads(raw) if isinstance(raw, str) else list(raw)
 
 
 def _state(campaign: dict[str, Any], version: int) -> str:

@@ -4,11 +4,16 @@ it, clicked or did not click ("resend to the non-openers", "follow up with every
 The draft keeps the choice (storage.followups); the audience is drawn again from the messages and the tracking
 events whenever it is counted or sent, and eligibility applies on top, as for any campaign: someone who has
 unsubscribed, bounced or complained since, or was emailed within the frequency cap, is left out and counted.
+
+The copy is a second chance, not the same email again: every subject line differs from the ones the earlier
+campaign went out with (a resend to non-openers with the same subject mostly goes unopened again), led by words
+that fit who it is for ("In case you missed it: …" for the non-openers, "Still thinking it over? …" for those who
+opened but did not click). The model is told the same in its brief.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +21,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from storage import campaigns
 from storage.followups import OPEN_CAVEAT, Engagement, FollowUp, counts, require_followable
+from tools.campaigns.brief import SUBJECT_CAP, Copy, truncate
 from tools.catalog.audience import describe_exclusions, scored_audience
 from tools.context import ToolContext
 
@@ -54,6 +60,7 @@ class FollowUpPlan:
     source: dict[str, Any]
     skus: list[str]
     audience: list[dict[str, Any]]  # for the copy's brief: aggregates only
+    subjects: list[str]  # the subject lines the earlier campaign went out with
 
     @classmethod
     def prepare(cls, ctx: ToolContext, follow_up: FollowUp, segments: list[dict[str, Any]]) -> FollowUpPlan:
@@ -62,18 +69,43 @@ class FollowUpPlan:
         source = campaigns.load(ctx.db, follow_up.campaign_id)
         version = campaigns.approved_version(ctx.db, follow_up.campaign_id) or {}
         skus = list(version.get("skus") or source["skus"] or [])
+        subjects = [v["subject"] for v in campaigns.variants(version) if v.get("subject")] if version else []
+        earlier = "; ".join(f"“{s}”" for s in subjects)
         who = {
             "name": follow_up.words(source["name"]).removeprefix("the ").capitalize(),
-            "description": f"A follow-up: {follow_up.words(source['name'])}.",
+            "description": f"A follow-up: {follow_up.words(source['name'])}. "
+            + (f"Use subject lines unlike the earlier email's ({earlier})." if subjects else ""),
             "size": found[follow_up.engagement],
         }
         kept = [s for s in segments if "segment" in s]  # segments asked for as well narrow it further
-        return cls(follow_up, source, skus, [who, *kept])
+        return cls(follow_up, source, skus, [who, *kept], subjects)
+
+    def second_chance(self, copy: Copy) -> Copy:
+        """The copy with every subject led by words for who it is for, and none the same as the earlier one's."""
+        lead = LEADS[self.follow_up.engagement]
+        earlier = {s.casefold() for s in self.subjects}
+        variants = []
+        for variant in copy.variants:
+            subject = variant["subject"]
+            if not subject.casefold().startswith(lead.casefold()):
+                subject = lead + subject
+            if subject.casefold() in earlier:  # the model kept an earlier line and its lead
+                subject = f"{LEADS['received']}{subject}"
+            variants.append({**variant, "subject": truncate(subject, SUBJECT_CAP)})
+        return replace(copy, variants=variants)
 
     def name(self) -> str:
         return f"{self.source['name']}: follow-up to {WHO[self.follow_up.engagement]}"[:120]
 
 
+LEADS = {  # what a follow-up's subject lines start with, by who it goes to
+    "received": "A quick reminder: ",
+    "opened": "More for you: ",
+    "not_opened": "In case you missed it: ",
+    "clicked": "Back for another look? ",
+    "not_clicked": "Still thinking it over? ",
+    "opened_not_clicked": "Still thinking it over? ",
+}
 WHO = {
     "received": "everyone who got it",
     "opened": "the openers",

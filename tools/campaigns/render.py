@@ -15,7 +15,6 @@ The copy is sanitised by `tools.campaigns.sanitise` before the sandbox ever sees
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -142,7 +141,7 @@ class CampaignRenderer:
         self.postal_address = to_plain(ctx.settings.postal_address)
         self._nonce = secrets.token_hex(6)
         self._variants: dict[str, _Variant] = {}
-        for copy in _variant_list(version["variants"]):
+        for copy in campaigns.variants(version):
             self._variants[str(copy["variant"])] = _Variant(
                 subject=_TEXT.from_string(safe_template(copy["subject"])),
                 preheader=_TEXT.from_string(safe_template(copy.get("preheader") or "")),
@@ -358,10 +357,6 @@ def _load_products(db: Database, skus: list[str], currency: str) -> dict[str, Pr
         for sku in skus
         if sku in found
     }
-
-
-def _variant_list(variants: Any) -> list[dict[str, Any]]:
-    return json.loads(variants) if isinstance(variants, str) else list(variants)
 
 
 # -- small helpers -------------------------------------------------------------------------------
