@@ -21,7 +21,7 @@ from typing import Any
 from assistant.planner.concepts import concepts
 from assistant.planner.encoder import encode, encode_remembered
 from assistant.planner.intents import examples
-from assistant.planner.shop_terms import DEMO_BRANDS, DEMO_PRODUCTS, PLACEHOLDER, placeheld
+from assistant.planner.shop_terms import DEMO_PRODUCTS, PLACEHOLDER, placeheld
 from assistant.planner.slots import CUSTOMER_ID, EMAIL, NUMBER_WORDS, SKU
 
 PLACEHOLDERS = [
@@ -76,12 +76,11 @@ SYNONYMS = {
     "churn": r"churn(?:ing)?|lapsing|lapsed?|dormant|inactive|gone quiet|slipping away|at.risk|win.?back|losing|lose"
     r"|stop buying|drop(?:ping)? out",
     "predict": r"predict(?:ed|ion|ions)?|forecasts?|expected|projected",
+    # The demo catalogue's product words: the placeholder the shop's own category and brand names read as
+    # (shop_terms.PLACEHOLDER), so the examples' "coats" and a shop's "classic cars" read alike.
+    PLACEHOLDER["category"].strip(): DEMO_PRODUCTS,
 }
-LEXICON = [(re.compile(r"\b(?:" + words + r")\b"), f" {word} ") for word, words in SYNONYMS.items()] + [
-    # The demo catalogue's product words and brands read as any shop's own category and brand names do.
-    (re.compile(r"\b(?:" + DEMO_PRODUCTS + r")\b"), PLACEHOLDER["category"]),
-    (re.compile(r"(?<![\w-])(?:" + DEMO_BRANDS + r")(?![\w-])"), PLACEHOLDER["brand"]),
-]
+LEXICON = [(re.compile(r"\b(?:" + words + r")\b"), f" {word} ") for word, words in SYNONYMS.items()]
 
 
 # How much the sentence's meaning counts beside its words. Chosen on bench.nlu's held-out folds
@@ -146,8 +145,12 @@ class Classifier:
         """Every intent with its probability, likeliest first (the shop's names read as placeholders)."""
         grams = self.ngrams.transform([features(text, segment_names, categories, brands)])
         # The meaning of "show me a classic car" is that of "show me a product", as the examples' "coat" is.
-        meaning = placeheld(text.lower(), categories, brands, " products ") if categories or brands else text
-        probabilities = self.model.predict_proba(self.both(grams, [" ".join(meaning.split())]))[0]
+        meaning = (
+            " ".join(placeheld(text.lower(), categories, brands, " products ").split())
+            if categories or brands
+            else text
+        )
+        probabilities = self.model.predict_proba(self.both(grams, [meaning]))[0]
         classes = self.model.classes_
         return sorted(
             zip((str(c) for c in classes), (float(p) for p in probabilities), strict=True), key=lambda x: -x[1]

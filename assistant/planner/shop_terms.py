@@ -1,9 +1,9 @@
 """The shop's own category and brand names as a request says them: "a classic car" and "the Classic Cars" are
 the category "Classic Cars", "motorcycle" is "Motorcycles", "trucks & buses" is "Trucks and Buses".
 
-Read from the shop's database (`Vocabulary`), never from the demo catalogue, so an imported shop's words
-work: the classifier reads them as one placeholder (" acategory ", " abrand "), the way it reads segment names,
-and the product search, match, draft and analytic recipes use them as the exact filter.
+Read from the shop's database (`Vocabulary`), never from the demo catalogue, so an imported shop's words work:
+the classifier reads them as one placeholder (" garment ", as it reads the demo's product words and brands), the
+way it reads segment names, and the product search, match, draft and analytic recipes use them as the filter.
 
 A name made only of words a request uses in their own sense ("Sale", "New In", "Gifts" beside "gift card", a
 "Ships" category's "ship" as in "ship it") must not hijack a request: "how did the spring sale do" is a report,
@@ -41,7 +41,9 @@ PRODUCT_WORD = r"(?:category|categories|range|collection|department|section|line
 
 JOIN = r"[\s'’.-]*"  # between a name's words: "trucks and buses", "men's", "t-shirts"
 Kind = Literal["category", "brand"]
-PLACEHOLDER: dict[Kind, str] = {"category": " acategory ", "brand": " abrand "}
+# One placeholder for a kind of product and for its maker: the word the lexicon has always read the demo's
+# product words as, so the example phrasings read exactly as they did ("show me the coats": "show me the garment").
+PLACEHOLDER: dict[Kind, str] = {"category": " garment ", "brand": " garment "}
 
 
 @dataclass(frozen=True)
