@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.planner.analytics import (
+from assistant.planner.analytics import unsupported
+from assistant.planner.analytics_questions import (
     AGGREGATES,
     FIGURES,
     FROM_ORDERS,
@@ -19,7 +20,6 @@ from assistant.planner.analytics import (
     Question,
     aggregate_for,
     understand,
-    unsupported,
 )
 from assistant.planner.vocabulary import Vocabulary
 from storage.errors import UserError

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from assistant.loop import Agent, Conversation, Token, ToolEnd, ToolStart
-from assistant.planner.analytics import understand
+from assistant.planner.analytics_questions import understand
 from assistant.planner.customer_names import customer_named
 from assistant.planner.memory import Memory, Request, Step
 from assistant.planner.model import OfflinePlanner, choose, understood

@@ -351,3 +351,32 @@ def test_the_return_rate_is_a_share_of_orders_and_a_spend_floor_is_counted(chat)
     spent = known.groupby(known["CustomerID"].str.replace(r"\.0$", "", regex=True))["amount"].sum()
     answer, _ = chat.say("who spent more than 500")
     assert answer.startswith(f"**{(spent > 500).sum():,} customers** have spent more than £500")
+
+
+def test_customer_worth_repeat_buyers_and_their_rate_in_words_a_marketer_uses(chat):
+    """ "What's the average customer worth" and "how many customers ordered more than once" were answered with the
+    number of customers; "repeat purchase rate" with a count."""
+    load(chat.ctx, "orders", "online_retail.csv")
+    lines = uci_lines()
+    known = lines[lines["CustomerID"] != ""]
+    spent = known.groupby("CustomerID")["amount"].sum().clip(lower=0)  # returned it all: spent nothing
+    placed = known[~known["returned"]].groupby("CustomerID")["InvoiceNo"].nunique()
+    repeat = ((placed > 1) & (spent > 0)).sum()
+    answer, _ = chat.say("what's the average customer worth")
+    assert f"Average spend: **£{spent.mean():,.2f}**" in answer
+    answer, _ = chat.say("how many customers ordered more than once")
+    assert f"Repeat customers: **{repeat}**" in answer
+    answer, _ = chat.say("what's our repeat purchase rate")
+    assert f"Share of repeat customers: **{repeat / len(spent):.0%}**" in answer
+
+
+def test_who_will_buy_again_without_enough_history_lists_the_most_regular_buyers(chat):
+    """Not "who is slipping away": the refusal says what was asked, and gives the customers who order most often."""
+    load(chat.ctx, "orders", "online_retail.csv")
+    lines = uci_lines()
+    known = lines[(lines["CustomerID"] != "") & ~lines["returned"]]
+    placed = known.groupby(known["CustomerID"].str.replace(r"\.0$", "", regex=True))["InvoiceNo"].nunique()
+    answer, _ = chat.say("who's likely to buy again")
+    assert answer.startswith("I cannot predict who will buy yet (")
+    assert f"the 10 customers who have ordered most often, out of {len(placed)} who bought" in answer
+    assert f"placed {placed.max()} orders" in answer

@@ -47,6 +47,9 @@ def test_a_session_after_segmenting_points_at_renames_and_compares_the_segments(
     assert calls[-1][0] == "segment_run" and "5 segments" in answer
     calls, _ = say(agent, conversation, "tell me more about the second audience")
     assert calls == [("segment_show", {"segment": 2})]
+    calls, answer = say(agent, conversation, "give it a better name")  # no name given: asked, with the current one
+    named = demo_ctx.db.scalar("SELECT name FROM segments WHERE run_id = 1 AND segment = 2")
+    assert calls == [] and f"What should segment 2 (now “{named}”) be called?" in answer
     calls, answer = say(agent, conversation, "call that one Deal hunters")
     assert calls == [("segment_rename", {"segment": 2, "name": "Deal hunters"})]
     calls, answer = say(agent, conversation, "what's the difference between them")

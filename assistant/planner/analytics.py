@@ -1,283 +1,29 @@
-"""Analytic questions no fixed tool answers, as a SELECT built from vetted templates: aggregate x figure x group-by.
-
-"average order value per segment" = average x order value x segment. Every piece is a constant
-SQL fragment chosen from the tables below; nothing the user typed reaches the SQL except a row
-count. The query still runs through the read-only sandbox (query_data), like any other query.
+"""Analytic questions no fixed tool answers ("average order value per segment", "revenue by country last month"),
+answered from a SELECT built from vetted templates (`analytics_questions.py`). The query still runs through the
+read-only sandbox (query_data), like any other query.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from assistant.planner import analytics_filters as filters
 from assistant.planner import periods, slots
+from assistant.planner.analytics_questions import (
+    GROUPS,
+    Group,
+    Question,
+    aggregate_for,
+    formatted,
+    from_orders,
+    understand,
+)
 from assistant.planner.memory import Plan, Request, call
-from assistant.planner.periods import Period, where
 from assistant.planner.recipes import RECIPES, recipe, report
 from assistant.planner.vocabulary import Vocabulary
-from services.money import format_money
-
-ACTIVE_SEGMENT = (
-    "LEFT JOIN (SELECT m.customer_id, m.segment, s.name FROM segment_members m "
-    "JOIN segment_runs r ON r.run_id = m.run_id AND r.is_active "
-    "JOIN segments s ON s.run_id = m.run_id AND s.segment = m.segment) g ON g.customer_id = {key}"
-)
-SOURCES = {  # level -> FROM clause (aliases c, b, p, g, o as the figures and groups use them)
-    "customers": "FROM customers c LEFT JOIN customer_behavior b ON b.customer_id = c.customer_id "
-    "LEFT JOIN customer_preferences p ON p.customer_id = c.customer_id "
-    + ACTIVE_SEGMENT.format(key="c.customer_id")
-    + " WHERE c.quarantine_reason IS NULL",
-    "orders": "FROM orders o " + ACTIVE_SEGMENT.format(key="o.customer_id"),
-    "products": "FROM products o",
-}
-
-
-@dataclass(frozen=True)
-class Figure:
-    words: str  # what the user says
-    level: str
-    sql: str
-    label: str
-    aggregate: str  # the default aggregate
-    money: bool = False
-    counted: bool = False  # a number of things ("repeat customers"): its label takes no "average"/"total"
-    whole: bool = False  # `sql` is already the aggregate (a ratio of two): not wrapped in another
-    percent: bool = False  # a share, said as a percentage
-    joins: str = ""  # orders only (their source has no WHERE): a JOIN the figure needs, e.g. each first order
-
-
-RETURN_WORDS = r"cancell?(?:ed|ations?)|returns|returned|refund(?:s|ed)?"
-MONEY_WORDS = r"revenue|sales|value|money|amount|worth|how much"
-
-
-@dataclass(frozen=True)
-class Group:
-    words: str
-    sql: dict[str, str]  # level -> expression
-    label: str
-    column: tuple[str, str] | None = None  # (table, column) the shop's data must have
-
-
-NOT_RETURNED = "DISTINCT CASE WHEN NOT o.is_return THEN o.order_id END"  # a return or cancellation is no order
-FIGURES = [  # first match wins: the specific before the general
-    Figure(r"order value|aov|basket", "customers", "b.avg_order_value", "order value", "avg", money=True),
-    Figure(r"spen[dt]|lifetime value|clv", "customers", "b.total_spent", "spend", "avg", money=True),
-    Figure(
-        r"days since|recency|last (?:purchase|order)",
-        "customers",
-        "b.days_since_last_purchase",
-        "days since last purchase",
-        "avg",
-    ),
-    Figure(  # "the revenue from cancelled orders": what they took back, not the shop's whole revenue
-        rf"(?:{MONEY_WORDS})\b.*\b(?:{RETURN_WORDS})|(?:{RETURN_WORDS})\b.*\b(?:{MONEY_WORDS})",
-        "orders",
-        "coalesce(-sum(o.amount) FILTER (WHERE o.is_return), 0)",
-        "value of returns and cancellations",
-        "sum",
-        money=True,
-        counted=True,
-        whole=True,
-    ),
-    Figure(
-        r"revenue|sales|turnover|takings|how much (?:did |do |have )?we (?:sell|sold|made|make|take|taken)\b"
-        r"|(?:makes?|made|brings? in|brought in|earns?|earned|generates?) "
-        r"(?:(?:us|the) )?(?:most |more |least )?money|\bbuys? (?:the )?(?:most|least)\b|most valuable",
-        "orders",
-        "o.amount",
-        "revenue",
-        "sum",
-        money=True,
-    ),
-    Figure(
-        r"bought more than once|repeat|loyal",
-        "customers",
-        "CASE WHEN b.order_count > 1 THEN 1 ELSE 0 END",
-        "repeat customers",
-        "sum",
-        counted=True,
-    ),
-    Figure(r"orders per customer|order count", "customers", "b.order_count", "orders per customer", "avg"),
-    Figure(
-        r"(?:return|cancell?ation|refund) rate|share (?:of orders )?(?:returned|cancell?ed|refunded)",
-        "orders",
-        "count(DISTINCT CASE WHEN o.is_return THEN o.order_id END) / nullif(count(DISTINCT o.order_id), 0)",
-        "return and cancellation rate",
-        "avg",
-        whole=True,
-        percent=True,
-    ),
-    Figure(
-        r"cancell?(?:ed|ations?)|returns?\b|returned|refund(?:s|ed)?",  # not "returning customers"
-        "orders",
-        "DISTINCT CASE WHEN o.is_return THEN o.order_id END",
-        "returns and cancellations",
-        "count",
-    ),
-    Figure(r"\borders?\b|purchases|busiest|quietest", "orders", NOT_RETURNED, "orders", "count"),
-    Figure(r"\bprices?\b", "products", "o.price", "price", "avg", money=True),
-    Figure(r"margins?", "products", "o.margin", "margin", "avg", percent=True),
-    Figure(r"\bstock|inventory", "products", "o.stock", "units in stock", "sum"),
-    Figure(r"\bproducts?\b|items|skus", "products", "o.sku", "products", "count"),
-    Figure(r"customers?|people|shoppers|buyers|clients", "customers", "c.customer_id", "customers", "count"),
-]
-GROUPS = [
-    Group(
-        r"segments?|groups?|clusters?|personas?|audiences?",
-        {"customers": "g.segment", "orders": "g.segment"},
-        "segment",
-    ),
-    # The customers table has no country; an orders log has each order's (the UCI log's Country).
-    Group(r"countr(?:y|ies)", {"orders": "o.country"}, "country", ("orders", "country")),
-    Group(r"style", {"customers": "p.style"}, "style"),
-    Group(r"customer type|spender", {"customers": "b.customer_type"}, "customer type"),
-    Group(
-        r"categor(?:y|ies)|product (?:lines?|types?|ranges?)",
-        {"orders": "o.category", "products": "o.category"},
-        "category",
-    ),
-    Group(r"brand tier|tier", {"products": "o.brand_tier"}, "brand tier"),
-    Group(r"brands?", {"products": "o.brand"}, "brand"),
-    Group(r"months?|monthly", {"orders": "strftime(date_trunc('month', o.ordered_at), '%Y-%m')"}, "month"),
-]
-# A customer figure asked per a group only orders have ("average basket by country"): the same figure from
-# the orders, counted as the customers' own figures are (cancellations lower revenue and are never an order).
-ORDER_NET = "sum(o.amount)"
-ORDERS_PLACED = "count(DISTINCT o.order_id) FILTER (WHERE NOT o.is_return)"
-FROM_ORDERS = {
-    "order value": Figure(
-        "", "orders", f"{ORDER_NET} / nullif({ORDERS_PLACED}, 0)", "order value", "avg", money=True, whole=True
-    ),
-    "spend": Figure(
-        "", "orders", f"{ORDER_NET} / nullif(count(DISTINCT o.customer_id), 0)", "spend", "avg", money=True, whole=True
-    ),
-    "orders per customer": Figure(
-        "", "orders", f"{ORDERS_PLACED} / nullif(count(DISTINCT o.customer_id), 0)", "orders per customer", "avg",
-        whole=True,
-    ),
-    "customers": Figure("", "orders", "DISTINCT o.customer_id", "customers", "count"),
-}  # fmt: skip
-AGGREGATES = [
-    (r"average|avg|mean|typical", "avg", "average"),
-    (r"median", "median", "median"),
-    (r"total|sum|overall", "sum", "total"),
-    (r"highest|max(?:imum)?|biggest|largest", "max", "highest"),
-    (r"lowest|min(?:imum)?|smallest", "min", "lowest"),
-    (r"how many|number of|count", "count", "number of"),
-]
-
-
-@dataclass(frozen=True)
-class Question:
-    figure: Figure
-    aggregate: str
-    group: Group | None
-    when: tuple[filters.Recency, str] | None = None  # only for figures about customers
-    period: Period | None = None  # only for figures from the orders: a WHERE on their date (bound parameters)
-    first: tuple[str, ...] | None = None  # groups listed first (as the data spells them): in the rows the answer sees
-
-    @property
-    def label(self) -> str:
-        if self.aggregate == "count" or self.figure.counted or (self.figure.whole and self.figure.percent):
-            base = self.figure.label
-        else:
-            base = f"{next(w for _, a, w in AGGREGATES if a == self.aggregate)} {self.figure.label}"
-        if self.when is not None:
-            who = self.when[0].words(self.when[1])
-            base = f"customers {who}" if self.figure.label == "customers" else f"{base} of customers {who}"
-        return base.capitalize()
-
-    @property
-    def during(self) -> str:
-        """The dates the figure covers, for the answer (", 1 Jan–31 Dec 2011"); empty for all of them."""
-        return f", {self.period.span()}" if self.period else ""
-
-    def measure(self) -> str:
-        value = self.figure.sql if self.figure.whole else f"{self.aggregate}({self.figure.sql})"
-        if self.aggregate == "avg" or self.figure.money:
-            value = f"round({value}, 2)"
-        return f'{value} AS "{self.label}"'
-
-    def sql(self, period: str = "period") -> str:
-        """The SELECT; a period's dates are the parameters $<period>_start and $<period>_stop."""
-        measure, source = self.measure(), SOURCES[self.figure.level] + self.figure.joins
-        if self.when is not None:
-            source += f" AND {self.when[0].sql}"  # the customers' source ends in its WHERE
-        if self.period is not None:  # only orders: their source has no WHERE of its own
-            source += f" WHERE {where(period)}"
-            measure += ", count(*) AS _lines"  # no orders in the period: said so, with where the orders run
-        if self.group is None:
-            return f"SELECT {measure} {source}"
-        key, group = self.group.sql[self.figure.level], self.group.label.capitalize()
-        name = ', any_value(g.name) AS "Segment name"' if self.group.label == "segment" else ""
-        breakdown = f'SELECT {key} AS "{group}"{name}, {measure} {source} GROUP BY 1'
-        # The highest and lowest over ALL groups, beside every row (hidden columns, "_"): the answer must not
-        # be read off the first rows of a long breakdown (120 months) that the compact view shows.
-        known = f'CASE WHEN "{group}" IS NOT NULL THEN "{self.label}" END'
-        named = f"\"{group}\" || coalesce(' (' || \"Segment name\" || ')', '')" if name else f'"{group}"::VARCHAR'
-        extremes = ", ".join(
-            [
-                f"arg_max({named}, {known}) OVER () AS _highest, max({known}) OVER () AS _highest_value",
-                f"arg_min({named}, {known}) OVER () AS _lowest, min({known}) OVER () AS _lowest_value",
-                f"count({known}) OVER () AS _groups",
-            ]
-        )
-        order = "1"
-        if self.first is not None:  # values read from the data (Vocabulary), never what the user typed
-            spelt = ", ".join(filters.sql_text(value) for value in self.first)
-            order = f'("{group}" IN ({spelt})) DESC NULLS LAST, 1'
-        return f"SELECT *, {extremes} FROM ({breakdown}) ORDER BY {order}"  # noqa: S608 - vetted templates only
-
-
-def from_orders(figure: Figure, group: Group) -> Figure | None:
-    """A customers' figure asked per a group only the orders have ("average basket by country"): from the orders."""
-    if figure.level not in group.sql and figure.label in FROM_ORDERS and "orders" in group.sql:
-        return FROM_ORDERS[figure.label]
-    return None
-
-
-def aggregate_for(figure: Figure, asked: str | None) -> str:
-    """The aggregate asked for, where it makes sense for the figure: "how many orders per customer" is an
-    average already, "average orders per country" counts them (there is no average of order ids)."""
-    if asked is None or asked == "count" or figure.whole or figure.aggregate == "count":
-        return figure.aggregate
-    return asked
-
 
 WHO = re.compile(r"\W*who(?:'s| is| are| were| was| did| has| have)?\b(?! (?:segment|group|categor|countr))")
-SHARE = re.compile(r"\b(?:percent(?:age)?|share|proportion|fraction|ratio)\b|%")
-
-
-def understand(text: str) -> Question | None:
-    t = text.lower()
-    group = next(
-        (
-            g
-            for g in GROUPS
-            if re.search(r"\b(?:per|by|each|every|for each|across|in each)\s+(?:\w+\s+)?(?:" + g.words + r")\b", t)
-            or re.search(r"^\W*(?:which|what)\s+(?:" + g.words + r")\b", t)  # "which category makes the most"
-            or re.search(r"\b(?:busiest|quietest|slowest|best|worst|strongest|weakest)\s+(?:" + g.words + r")\b", t)
-        ),
-        None,
-    )
-    figures = [f for f in FIGURES if re.search(f.words, t)]
-    if group is not None:  # "customers per segment": the group's own word is not the figure
-        figures = [f for f in figures if not re.fullmatch(f.words, group.label)] or figures
-        if figures and (orders_figure := from_orders(figures[0], group)):
-            figures = [orders_figure]  # the most specific figure, from the orders log
-        figures = [f for f in figures if f.level in group.sql] or figures
-    if not figures:
-        return None
-    figure = figures[0]
-    # "what percentage of customers are repeat buyers"; "which group has the most loyal customers": not the
-    # biggest group's count, the share of each
-    if figure.counted and (SHARE.search(t) or (group is not None and "loyal" in t)):
-        figure = replace(figure, sql=f"avg({figure.sql})", label=f"share of {figure.label}", whole=True, percent=True)
-    asked = next((a for pattern, a, _ in AGGREGATES if re.search(r"\b(?:" + pattern + r")\b", t)), None)
-    aggregate = aggregate_for(figure, asked)
-    when = filters.recency(t) if figure.level == "customers" else None
-    return Question(figure, aggregate, group, when)
 
 
 @recipe("analytics")
@@ -311,7 +57,7 @@ def analytics(req: Request) -> Plan:
     picked = one.picked(req, question)
     if isinstance(picked, Plan):
         return picked
-    question, named = picked
+    question, named_row = picked
     problem = unsupported(question, req.vocabulary())
     if problem:
         return Plan(answer=problem)
@@ -319,7 +65,7 @@ def analytics(req: Request) -> Plan:
         return call("query_data", sql=question.sql(), **dated.bound(question))
     if empty := dated.no_orders(req, question):
         return Plan(answer=empty)
-    answer = one.describe(req, question, named) if named else describe(req, question)
+    answer = one.describe(req, question, named_row) if named_row else describe(req, question)
     return Plan(answer=answer + dated.notes(req, question))
 
 
@@ -379,16 +125,6 @@ def describe(req: Request, question: Question) -> str:
         f"{name(summary['_highest'])} at **{value(summary['_highest_value'])}**, lowest is "
         f"{name(summary['_lowest'])} at **{value(summary['_lowest_value'])}**."
     )
-
-
-def formatted(question: Question, v: float | None, currency: str) -> str:
-    if v is None:
-        return "not known"
-    if question.figure.money:
-        return format_money(v, currency)
-    if question.figure.percent:
-        return f"{v:.0%}"
-    return f"{v:,.0f}" if float(v).is_integer() or abs(v) >= 100 else f"{v:,.1f}"
 
 
 def plural(noun: str) -> str:

@@ -12,7 +12,8 @@ from dataclasses import dataclass, replace
 
 from assistant.planner import analytics_filters as filters
 from assistant.planner import shop_terms
-from assistant.planner.analytics import GROUPS, Question, formatted, grouped, plural
+from assistant.planner.analytics import grouped, plural
+from assistant.planner.analytics_questions import GROUPS, Question, formatted
 from assistant.planner.memory import Plan, Request
 from assistant.planner.recipes import report
 

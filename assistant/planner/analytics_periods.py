@@ -21,7 +21,7 @@ from dataclasses import replace
 
 from assistant.planner import analytics_filters as filters
 from assistant.planner import periods
-from assistant.planner.analytics import (
+from assistant.planner.analytics_questions import (
     FROM_ORDERS,
     Figure,
     Question,

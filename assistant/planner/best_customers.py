@@ -13,7 +13,8 @@ import re
 
 from assistant.planner import analytics_filters as filters
 from assistant.planner import periods, slots
-from assistant.planner.analytics import ACTIVE_SEGMENT, SOURCES, analytics, understand
+from assistant.planner.analytics import analytics
+from assistant.planner.analytics_questions import ACTIVE_SEGMENT, SOURCES, understand
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.recipes import recipe, report
 from services.money import format_money

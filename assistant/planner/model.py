@@ -21,6 +21,7 @@ from typing import Any
 from assistant.chat_model import Completion, TextDelta, ToolCall
 from assistant.planner import (  # noqa: F401 - registers their recipes
     analytics,
+    analytics_questions,
     best_customers,
     campaign_recipes,
     followup_recipes,
@@ -130,7 +131,7 @@ def same_answer(text: str, readings: list[tuple[str, float]]) -> bool:
     top = {name for name, _ in readings[:2]}
     if top == {"shortlist_add", "shortlist_remove"} and SWAP.search(text):
         return True  # "replace X with Y": both recipes take X off and put Y on
-    question = analytics.understand(text) if top == {"best_customers", "analytics"} else None
+    question = analytics_questions.understand(text) if top == {"best_customers", "analytics"} else None
     return question is not None and question.group is not None
 
 

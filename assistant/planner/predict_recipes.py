@@ -51,7 +51,7 @@ def predicted_customers(req: Request) -> Plan:
     if found is None or (none_yet(found) and req.done[-1].name == "predict" and predicted.ok):
         return call("find_predicted_customers", **(outlook(req) or same_customers(req)))
     if predicted is not None and too_little_history(predicted):
-        return longest_quiet(req, predicted)
+        return without_a_prediction(req, predicted)
     # "No predictions yet" was answered by predicting: say what came of that, not that there were none.
     req.done = [s for s in req.done if not (s.name == "find_predicted_customers" and none_yet(s))] or req.done
     return Plan(answer=report(req, "Next: *draft an email for them about ...*, or *preview it for the first one*."))
@@ -101,32 +101,43 @@ def chosen_by_outlook(req: Request) -> dict[str, Any]:
     return {name: arguments[name] for name in ("risk", "min_value") if name in arguments}
 
 
-# Too little history to predict who is slipping away: who has gone longest without ordering, from the same data.
-LONGEST_QUIET = (
+# Too little history to predict: from the same data, who has gone longest without ordering (for "who is slipping
+# away") or who has ordered most often, the latest first (for "who will buy again").
+WITHOUT_A_PREDICTION = (
     'SELECT c.customer_id, b.days_since_last_purchase AS "Days since last purchase", b.order_count AS "Orders", '
     'round(b.total_spent, 2) AS "Total spent", count(*) OVER () AS _buyers FROM customers c '
     "JOIN customer_behavior b ON b.customer_id = c.customer_id WHERE c.quarantine_reason IS NULL "
-    "AND b.order_count > 0 AND b.days_since_last_purchase IS NOT NULL "
-    "ORDER BY b.days_since_last_purchase DESC, b.total_spent DESC LIMIT 10"
+    "AND b.order_count > 0 AND b.days_since_last_purchase IS NOT NULL ORDER BY {order} LIMIT 10"
 )
+LONGEST_QUIET = "b.days_since_last_purchase DESC, b.total_spent DESC"
+MOST_REGULAR = "b.order_count DESC, b.days_since_last_purchase, b.total_spent DESC"
 
 
 def too_little_history(step: Step) -> bool:
     return not step.ok and "not enough purchase history" in str(step.result.get("error", "")).lower()
 
 
-def longest_quiet(req: Request, predicted: Step) -> Plan:
-    """The prediction's refusal, then the customers who have gone longest without an order, instead of nothing."""
+def without_a_prediction(req: Request, predicted: Step) -> Plan:
+    """The prediction's refusal, then what the same data can say instead of nothing: for who is slipping away, the
+    customers longest without an order; for who will buy, the most regular buyers."""
+    risk = req.has(RISK_WORDS)
     if req.done[-1].name != "query_data":
-        return call("query_data", sql=LONGEST_QUIET)
+        return call("query_data", sql=WITHOUT_A_PREDICTION.format(order=LONGEST_QUIET if risk else MOST_REGULAR))
     why = str(predicted.result.get("error", "")).split(":", 1)[-1].strip().rstrip(".")
     rows = req.done[-1].records() if req.done[-1].ok else []
     if not rows:
         return Plan(answer=report(req))
-    first = rows[0]
+    first, buyers = rows[0], int(rows[0]["_buyers"])
+    if not risk:
+        return Plan(
+            answer=f"I cannot predict who will buy yet ({why}). Instead, here are the {len(rows)} customers who have "
+            f"ordered most often, out of {buyers:,} who bought: {first['customer_id']} placed "
+            f"{int(first['Orders']):,} orders, the last {int(first['Days since last purchase']):,} days before the "
+            "latest order in your log. Next: *draft an email for them about ...*."
+        )
     return Plan(
         answer=f"I cannot predict who is slipping away yet ({why}). Instead, here are the "
-        f"{len(rows)} customers who have gone longest without ordering, out of {int(first['_buyers']):,} who bought: "
+        f"{len(rows)} customers who have gone longest without ordering, out of {buyers:,} who bought: "
         f"{first['customer_id']} last ordered {int(first['Days since last purchase']):,} days before the latest "
         "order in your log. Next: *draft a win-back email for them about ...*."
     )

@@ -131,6 +131,11 @@ def segment_rename(req: Request) -> Plan:
     number = slots.segment_ref(said, req.memory)
     if number is None and re.search(r"\b(it|this|them|that one|this one)\b", said.lower()):
         number = req.memory.segment
+    if number is not None and not name:  # "give group 3 a better name": which name is up to the marketer
+        now = req.memory.segment_names.get(number)
+        called = f" (now “{now}”)" if now else ""
+        return Plan(answer=f"What should segment {number}{called} be called? Say e.g. *call group {number} Weekend "
+                    "regulars*.")  # fmt: skip
     if number is None or not name:
         return Plan(answer="Which segment, and what name? E.g. *call group 2 Bargain hunters*.")
     return call("segment_rename", segment=number, name=name["name"].strip())
