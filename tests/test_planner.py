@@ -151,6 +151,11 @@ def test_a_marketers_phrasings_become_the_right_call(text, memory, expected):
         ("export the customers to a csv", "CSV download"),
         ("hi", "I can take you from data to a sent campaign"),
         ("Thanks!", "You're welcome."),
+        ("ty", "You're welcome."),
+        ("that's brilliant, thank you so much", "You're welcome."),  # long, but nothing else it could be
+        ("k", "Tell me what you would like to do next."),  # not "k" as in the number of segments
+        ("nvm", "No problem."),
+        ("ok bye", "Bye for now."),
     ],
 )
 def test_requests_the_planner_must_not_act_on_are_answered(text, says):

@@ -73,6 +73,7 @@ FOLLOW_UP = re.compile(
     r"|\b(?:who|that|those|people|ones|everyone|everybody)\b.{0,30}\b(?:open|click|ignored|missed|got it|received)"
 )
 SMALL_TALK = {"ok", "thanks", "bye", "good", "job", "well", "done", "brilliant", "excellent", "a", "lot", "so", "much"}
+SMALL_TALK |= {"k", "kk", "ty", "tysm", "lol", "haha", "wow", "fab", "sorry", "oops", "nvm", "yay"}  # chat shorthand
 YES = re.compile(  # "yes", "sure, do it", "yes please": the step the last answer suggested
     r"(?:(?:yes|yeah|yep|sure|ok(?:ay)?)[ ,]*)?"
     r"(?:yes|yeah|yep|sure|do it|do that|go on|please do|let'?s do (?:it|that))(?: please)?[.!]*"
@@ -198,7 +199,10 @@ def understood(
         allowed.insert(0, ("campaign_versions", 1.0))
     if someone and "preview" in [name for name, _ in allowed[:3]]:  # "what Maria would get": her email, for sure
         allowed = [("preview", 1.0), *(reading for reading in allowed if reading[0] != "preview")]
-    if allowed and allowed[0][0] == "smalltalk" and len(text.split()) > SMALL:
+    # Long, and something else it could well be ("ok thanks, what about the coats"): not small talk; but "that's
+    # brilliant, thank you so much" is nothing else.
+    long_talk = allowed and allowed[0][0] == "smalltalk" and len(text.split()) > SMALL
+    if long_talk and allowed[1:2] and allowed[1][1] >= LOST:
         allowed = allowed[1:]
     if (  # "list the people who unsubscribed": the report's list, with when (read as either, it is the report)
         allowed

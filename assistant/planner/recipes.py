@@ -89,8 +89,12 @@ def help_plan(req: Request) -> Plan:
 
 @recipe("smalltalk")
 def smalltalk(req: Request) -> Plan:
-    if req.has(r"thank|cheers|thx"):
+    if req.has(r"thank|cheers|thx|\bty\b|tysm|appreciate"):
         return Plan(answer="You're welcome.")
+    if req.has(r"\b(?:bye|goodbye|ciao|see (?:ya|you)|signing off|i'?m off|good ?night|done for (?:today|now))\b"):
+        return Plan(answer="Bye for now. Everything is saved, so you can pick up where you left off.")
+    if req.has(r"\b(?:sorry|oops|my bad|my mistake|nvm|never ?mind|forget it|scratch that)\b"):
+        return Plan(answer="No problem. Tell me what you would like to do next.")
     return Plan(answer="Good. Tell me what you would like to do next.")
 
 
