@@ -52,23 +52,20 @@ def analytics(req: Request) -> Plan:
         return question
     if question.group is None and (unit := filters.time_breakdown(req.text)):  # not the total, said as if asked
         return Plan(answer=f"I can break {question.label.lower()} down by month, not by {unit}: ask for it by month.")
-    vocabulary = req.vocabulary()
-    country = filters.place(req.text, vocabulary.categories + vocabulary.brands) if question.group is None else None
-    if country:  # "the typical basket in the UK": that country's row of the breakdown by country
-        question = grouped(question, next(g for g in GROUPS if g.label == "country"))
-        known = vocabulary.countries
-        recorded = next((c for c in known if filters.same_country(country, c)), None)
-        if known and recorded is None:
-            return Plan(answer=filters.no_such_country(country, known))
-        question = replace(question, first=recorded)
-    problem = unsupported(question, vocabulary)
+    from assistant.planner import analytics_one as one  # "in the UK", "from motorcycles": one row of a breakdown
+
+    picked = one.picked(req, question)
+    if isinstance(picked, Plan):
+        return picked
+    question, named_row = picked
+    problem = unsupported(question, req.vocabulary())
     if problem:
         return Plan(answer=problem)
     if not req.done:
         return call("query_data", sql=question.sql(), **dated.bound(question))
     if empty := dated.no_orders(req, question):
         return Plan(answer=empty)
-    answer = describe_country(req, question, country) if country else describe(req, question)
+    answer = one.describe(req, question, named_row) if named_row else describe(req, question)
     return Plan(answer=answer + dated.notes(req, question))
 
 
@@ -127,23 +124,6 @@ def describe(req: Request, question: Question) -> str:
         f"{label} by {kind}{whose}{question.during}, {groups:,} {plural(kind) if groups != 1 else kind}: highest is "
         f"{name(summary['_highest'])} at **{value(summary['_highest_value'])}**, lowest is "
         f"{name(summary['_lowest'])} at **{value(summary['_lowest_value'])}**."
-    )
-
-
-def describe_country(req: Request, question: Question, country: str) -> str:
-    """One country's figure, read from the breakdown by country; a country the orders never name is said so."""
-    step = req.done[-1]
-    if not step.ok:
-        return report(req)
-    rows = [r for r in step.records() if r.get("Country") is not None]
-    row = next((r for r in rows if filters.same_country(country, str(r["Country"]))), None)
-    if row is None:
-        return filters.no_such_country(country, [str(r["Country"]) for r in rows])
-    value = formatted(question, row[question.label], req.vocabulary().currency)
-    total = row.get("_groups") or len(rows)  # every country, not only the rows the answer was shown
-    return (
-        f"{question.label} in {row['Country']}{question.during}: **{value}** (from your orders log; "
-        f"{total:,} {plural('country') if total != 1 else 'country'} in all, the full breakdown is below)."
     )
 
 

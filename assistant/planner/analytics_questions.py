@@ -178,7 +178,7 @@ class Question:
     group: Group | None
     when: tuple[filters.Recency, str] | None = None  # only for figures about customers
     period: Period | None = None  # only for figures from the orders: a WHERE on their date (bound parameters)
-    first: str | None = None  # the group listed first (a country as the data spells it): in the rows the answer sees
+    first: tuple[str, ...] | None = None  # groups listed first (as the data spells them): in the rows the answer sees
 
     @property
     def label(self) -> str:
@@ -227,9 +227,9 @@ class Question:
             ]
         )
         order = "1"
-        if self.first is not None:  # a value read from the data (Vocabulary), never what the user typed
-            spelt = self.first.replace("'", "''")
-            order = f"(\"{group}\" = '{spelt}') DESC NULLS LAST, 1"
+        if self.first is not None:  # values read from the data (Vocabulary), never what the user typed
+            spelt = ", ".join(filters.sql_text(value) for value in self.first)
+            order = f'("{group}" IN ({spelt})) DESC NULLS LAST, 1'
         return f"SELECT *, {extremes} FROM ({breakdown}) ORDER BY {order}"  # noqa: S608 - vetted templates only
 
 

@@ -13,7 +13,7 @@ from assistant.planner import slots
 from assistant.planner.customer_names import customer_named
 from assistant.planner.memory import Plan, Request, Step, call
 from assistant.planner.predict_recipes import chosen_by_outlook
-from assistant.planner.recipes import Recipe, listed_campaigns, products_meant, recipe, report
+from assistant.planner.recipes import Recipe, listed_campaigns, products_about, products_meant, recipe, report
 from assistant.present import plain
 from tools.catalog.audience import describe_exclusions
 
@@ -76,20 +76,6 @@ def draft(req: Request) -> Plan:
     if tone := slots.tone(req.text):
         arguments["tone"] = tone
     return call("campaign_draft", **arguments)
-
-
-ABOUT = re.compile(r"\babout (?!to\b)(?:our |the |my |some |a few )?(.+?)\s*(?:$|[?.!,]|\b(?:for|to|with|and)\b)")
-
-
-def products_about(req: Request) -> dict[str, Any] | None:
-    """The product search a draft names ("about our new coats": coats, newest first), if it names one."""
-    about = ABOUT.search(req.lower)
-    if about is None:
-        return None
-    wanted = slots.product_filters(f"find {about[1]}", req.vocabulary())
-    if not ({"search", "category", "brand"} & wanted.keys()):
-        return None
-    return wanted | ({"sort": "newest"} if re.search(r"\bnew\b", about[1]) else {})
 
 
 def campaign_action(name: str, follow: str, **extra: Any) -> Recipe:

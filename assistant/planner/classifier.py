@@ -4,8 +4,9 @@ vector from `encoder.py`) side by side in one linear model, trained at start-up.
 Trained on the phrasings in `intents.toml` (a few seconds, once per process, on first use; the
 examples' sentence vectors are kept on disk).
 Before training and prediction, the parts that vary without changing the meaning are replaced by
-placeholders: SKUs, customer IDs, email addresses, numbers and the names of the shop's segments,
-so "describe the Weekend Warriors" reads like "describe the bargain hunters" once both are names.
+placeholders: SKUs, customer IDs, email addresses, numbers and the names of the shop's segments, categories
+and brands, so "describe the Weekend Warriors" reads like "describe the bargain hunters" once both are names,
+and "show me the classic cars" like "show me the coats" (the demo's product words read as a category too).
 Character n-grams make it forgiving of typos ("segemnt", "valdiate"). The concepts a request
 touches (`concepts.py`) are added as extra words.
 """
@@ -13,13 +14,14 @@ touches (`concepts.py`) are added as extra words.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any
 
 from assistant.planner.concepts import concepts
 from assistant.planner.encoder import encode, encode_remembered
 from assistant.planner.intents import examples
+from assistant.planner.shop_terms import DEMO_PRODUCTS, PLACEHOLDER, placeheld
 from assistant.planner.slots import CUSTOMER_ID, EMAIL, NUMBER_WORDS, SKU
 
 PLACEHOLDERS = [
@@ -74,9 +76,9 @@ SYNONYMS = {
     "churn": r"churn(?:ing)?|lapsing|lapsed?|dormant|inactive|gone quiet|slipping away|at.risk|win.?back|losing|lose"
     r"|stop buying|drop(?:ping)? out",
     "predict": r"predict(?:ed|ion|ions)?|forecasts?|expected|projected",
-    "garment": r"shoes|boots|sneakers|sandals|jackets?|coats?|parkas?|blazers?|dress(?:es)?|knitwear|sweaters?"
-    r"|cardigans?|hoodies?|tops|t-shirts?|shirts?|blouses?|jeans|trousers|chinos|leggings|accessories|outerwear"
-    r"|activewear|scarf|scarves|belts?|bags?|beanies?|sunglasses",
+    # The demo catalogue's product words: the placeholder the shop's own category and brand names read as
+    # (shop_terms.PLACEHOLDER), so the examples' "coats" and a shop's "classic cars" read alike.
+    PLACEHOLDER["category"].strip(): DEMO_PRODUCTS,
 }
 LEXICON = [(re.compile(r"\b(?:" + words + r")\b"), f" {word} ") for word, words in SYNONYMS.items()]
 
@@ -86,10 +88,15 @@ LEXICON = [(re.compile(r"\b(?:" + words + r")\b"), f" {word} ") for word, words 
 MEANING_WEIGHT = 2.0
 
 
-def normalise(text: str, segment_names: Iterable[str] = ()) -> str:
+def normalise(
+    text: str, segment_names: Iterable[str] = (), categories: Sequence[str] = (), brands: Sequence[str] = ()
+) -> str:
+    """The request as the classifier reads it: the shop's segment, category and brand names, SKUs, numbers
+    and the like as placeholders, synonyms as one word."""
     text = text.lower()
     for name in sorted({n.lower() for n in segment_names if n}, key=len, reverse=True):
         text = text.replace(name, " asegment ")
+    text = placeheld(text, categories, brands)
     for pattern, placeholder in PLACEHOLDERS:
         text = pattern.sub(placeholder, text)
     for pattern, word in LEXICON:
@@ -97,9 +104,11 @@ def normalise(text: str, segment_names: Iterable[str] = ()) -> str:
     return " ".join(text.split())
 
 
-def features(text: str, segment_names: Iterable[str] = ()) -> str:
+def features(
+    text: str, segment_names: Iterable[str] = (), categories: Sequence[str] = (), brands: Sequence[str] = ()
+) -> str:
     """What the classifier reads: the normalised words, then the concepts the request touches."""
-    return " ".join([normalise(text, segment_names), *concepts(text)])
+    return " ".join([normalise(text, segment_names, categories, brands), *concepts(text)])
 
 
 class Classifier:
@@ -126,10 +135,22 @@ class Classifier:
             grams = self.ngrams.fit_transform([features(t) for t in texts])
             self.model.fit(self.both(grams, texts, remember=True), intents)
 
-    def ranked(self, text: str, segment_names: Iterable[str] = ()) -> list[tuple[str, float]]:
-        """Every intent with its probability, likeliest first."""
-        grams = self.ngrams.transform([features(text, segment_names)])
-        probabilities = self.model.predict_proba(self.both(grams, [text]))[0]
+    def ranked(
+        self,
+        text: str,
+        segment_names: Iterable[str] = (),
+        categories: Sequence[str] = (),
+        brands: Sequence[str] = (),
+    ) -> list[tuple[str, float]]:
+        """Every intent with its probability, likeliest first (the shop's names read as placeholders)."""
+        grams = self.ngrams.transform([features(text, segment_names, categories, brands)])
+        # The meaning of "show me a classic car" is that of "show me a product", as the examples' "coat" is.
+        meaning = (
+            " ".join(placeheld(text.lower(), categories, brands, " products ").split())
+            if categories or brands
+            else text
+        )
+        probabilities = self.model.predict_proba(self.both(grams, [meaning]))[0]
         classes = self.model.classes_
         return sorted(
             zip((str(c) for c in classes), (float(p) for p in probabilities), strict=True), key=lambda x: -x[1]

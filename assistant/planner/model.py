@@ -36,6 +36,7 @@ from assistant.planner.customer_names import asks_what_someone_gets
 from assistant.planner.intents import by_label, examples, intents
 from assistant.planner.memory import Plan, Request, read_request
 from assistant.planner.recipes import RECIPES, SWAP, help_text
+from assistant.planner.shop_terms import forms
 from assistant.planner.vocabulary import Vocabulary
 
 SURE = 0.3  # below this probability, ask which reading was meant
@@ -110,7 +111,7 @@ def choose(req: Request) -> Plan:
     ):
         intent = intents()["segment_show"]
     if intent is None:
-        readings = understood(req.text, req.segment_names)
+        readings = understood(req.text, req.segment_names, shop=req.vocabulary())
         if not readings or readings[0][1] < LOST:
             return Plan(answer=help_text(f"I could not work out what to do with “{req.text.strip()[:80]}”. "))
         if unsure(readings) and not req.done and not same_answer(req.text, readings):
@@ -155,20 +156,23 @@ def understood(
     segment_names: dict[int, str] | None = None,
     model: Classifier | None = None,
     known: frozenset[str] | None = None,
+    shop: Vocabulary | None = None,
 ) -> list[tuple[str, float]]:
     """The readings of a request, likeliest first, after the guards; empty when no word of it is known.
 
-    `model` and `known` (the words of its training phrasings) default to the ones trained on every example."""
+    `model` and `known` (the words of its training phrasings) default to the ones trained on every example;
+    `shop` gives the shop's category and brand names, read as placeholders as its segment names are."""
     names = list((segment_names or {}).values())
     vocabulary = known_words() if known is None else known
+    own = (tuple(shop.categories), tuple(shop.brands)) if shop else ((), ())
     someone = asks_what_someone_gets(text, segment_names)  # before the case is lost
-    text = spelled(text, vocabulary)
-    words = normalise(text, names).split()
+    text = spelled(text, vocabulary | own_words(*own))  # "trains" is the shop's, not a typo of "train"
+    words = normalise(text, names, *own).split()
     if words and set(words) <= SMALL_TALK:
         return [("smalltalk", 1.0)]
     if not (set(words) | set(topics(text))) & vocabulary:
         return []  # no word (or concept) the examples know
-    readings = (model or classifier()).ranked(text, names)
+    readings = (model or classifier()).ranked(text, names, *own)
     allowed = [(name, p) for name, p in readings if intents()[name].allows(text)]
     if allowed and allowed[0][0] == "send" and TO_MYSELF.search(text):
         allowed.insert(0, ("test_send", 1.0))
@@ -201,8 +205,13 @@ def understood(
     long_talk = allowed and allowed[0][0] == "smalltalk" and len(text.split()) > SMALL
     if long_talk and allowed[1:2] and allowed[1][1] >= LOST:
         allowed = allowed[1:]
-    if allowed and allowed[0][0] == "recipients" and re.search(r"unsubscrib|opt(?:ed)?.?outs?\b", text.lower()):
-        allowed.insert(0, ("report", 1.0))  # "list the people who unsubscribed": the report's list, with when
+    if (  # "list the people who unsubscribed": the report's list, with when (read as either, it is the report)
+        allowed
+        and "recipients" in [name for name, _ in allowed[:2]]
+        and allowed[0][0] in ("recipients", "report")
+        and re.search(r"unsubscrib|opt(?:ed)?.?outs?\b", text.lower())
+    ):
+        allowed.insert(0, ("report", 1.0))
     if slots.UNREACHABLE.search(text.lower()) and allowed and allowed[0][0] in UNREACHABLE_READINGS:
         allowed.insert(0, ("overview", 1.0))  # who cannot be emailed, and why: the data's state, not a setting
     if slots.DELETE_PEOPLE.search(text.lower()):  # the fix recipe says what happens to them instead
@@ -218,6 +227,14 @@ def words_of(texts: list[str]) -> frozenset[str]:
     typed = {w for t in texts for w in re.findall(r"[a-z]+", t.lower())}
     read = {w for t in texts for w in [*normalise(t).split(), *topics(t)]}
     return frozenset((typed | read) - STOP)
+
+
+@cache
+def own_words(categories: Sequence[str], brands: Sequence[str]) -> frozenset[str]:
+    """The words of the shop's category and brand names, in the singular and plural, never corrected as typos."""
+    return frozenset(
+        form for name in [*categories, *brands] for word in re.findall(r"[a-z]+", name.lower()) for form in forms(word)
+    )
 
 
 @cache

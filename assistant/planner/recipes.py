@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from assistant.planner import periods, slots
+from assistant.planner import periods, shop_terms, slots
 from assistant.planner.analytics_filters import shop_words, unknown_attribute, unknown_refused
 from assistant.planner.memory import Plan, Request, call
 from assistant.present import plain
@@ -257,6 +257,28 @@ def products_meant(req: Request) -> list[str]:
     return picked if picked is not None else req.memory.skus
 
 
+ABOUT = re.compile(r"\babout (?!to\b)(?:our |the |my |some |a few )?(.+?)\s*(?:$|[?.!,]|\b(?:for|to|with|and)\b)")
+
+
+def products_about(req: Request) -> dict[str, Any] | None:
+    """The product search a draft names ("about our new coats": coats, newest first; "a newsletter on motorcycles":
+    the shop's category, wherever it is said), if it names one."""
+    about = ABOUT.search(req.lower)
+    vocabulary = req.vocabulary()
+    said = req.lower[about.start(1) :] if about else req.lower
+    for name in req.segment_names.values():  # a segment "Classic car lovers" is no product
+        said = said.replace(str(name).lower(), " ")
+    own = shop_terms.named(said, vocabulary.categories, vocabulary.brands)
+    if about is None:
+        return {kind: names for kind, names in own.items() if names} or None
+    wanted = slots.product_filters(f"find {about[1]}", vocabulary)
+    if not ({"category", "brand"} & wanted.keys()) and (own["category"] or own["brand"]):  # "trucks and buses"
+        wanted = {kind: names for kind, names in own.items() if names}
+    if not ({"search", "category", "brand"} & wanted.keys()):
+        return None
+    return wanted | ({"sort": "newest"} if re.search(r"\bnew\b", about[1]) else {})
+
+
 @recipe("shortlist_add")
 def shortlist_add(req: Request) -> Plan:
     if not req.done and SWAP.search(req.text):  # "replace X with Y" keeps Y, and takes X off
@@ -307,12 +329,31 @@ def shortlist_remove(req: Request) -> Plan:
 
 
 # -- matching --------------------------------------------------------------------------------------
+def named_products(req: Request) -> list[str] | Plan | None:
+    """The best sellers of the shop's category or brand a request names ("which segment fits the motorcycles"),
+    found first; None when it names neither (or names products outright: a SKU, "the second one")."""
+    if slots.skus(req.text) or slots.pick_products(req.text, req.memory) is not None:
+        return None
+    wanted = slots.product_filters(req.text, req.vocabulary())
+    if not ({"category", "brand"} & wanted.keys()):
+        return None
+    found = req.last("find_products")
+    if found is None:
+        own = {k: v for k, v in wanted.items() if k in ("category", "brand", "price_min", "price_max", "sort")}
+        return call("find_products", **own, limit=3)
+    skus = [str(s) for s in (found.result.get("data") or {}).get("skus") or []]
+    return skus or Plan(answer=report(req, "No products match that; try other words or *show products ...*."))
+
+
 @recipe("match")
 def match(req: Request) -> Plan:
-    skus = products_meant(req)
+    named = named_products(req)
+    if isinstance(named, Plan):
+        return named
+    skus = named or products_meant(req)
     if not skus:
         return Plan(answer="Which products? Name one, or search first: *show high margin outerwear*.")
-    if not req.done:
+    if not req.last("match_segments"):
         return call("match_segments", product=skus)
     segment = req.memory.segment if req.memory.segment is not None else 1  # the best fit, learnt from the ranking
     return Plan(answer=report(req, f"Next: *draft an email for segment {segment} about them*."))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from assistant.planner import shop_terms
 from assistant.planner.memory import Memory
 from assistant.planner.vocabulary import Vocabulary
 
@@ -203,13 +204,18 @@ def product_filters(text: str, vocabulary: Vocabulary) -> dict[str, Any]:
             m = re.search(bound + r"(\d+(?:\.\d+)?)\b(?!\s*(?:items|pieces|products|left|orders|customers|days))", t)
         if m:
             filters[key] = float(next(g for g in m.groups() if g).replace(",", "."))
-    if categories := [c for c in vocabulary.categories if re.search(rf"\b{re.escape(c.lower())}\b", t)]:
-        filters["category"] = categories
-    if brands := [b for b in vocabulary.brands if re.search(rf"\b{re.escape(b.lower())}\b", t)]:
-        filters["brand"] = brands
+    own = shop_terms.named(t, vocabulary.categories, vocabulary.brands)  # "a classic car": "Classic Cars"
+    if own["category"]:
+        filters["category"] = own["category"]
+    if own["brand"]:
+        filters["brand"] = own["brand"]
     if m := re.search(r"(?:matching|named|called|containing|like)\s+[\"']?([\w\s-]+?)[\"']?\s*(?:$|[?.!,]|with)", t):
         filters["search"] = singular(m.group(1).strip())
-    elif "category" not in filters and not PROMOTE_IDEAS.search(t) and (noun := _product_noun(t)):
+    elif (
+        "category" not in filters
+        and not PROMOTE_IDEAS.search(t)  # "Northlane jackets": jackets, by Northlane
+        and (noun := _product_noun(shop_terms.without(t, [], vocabulary.brands) if own["brand"] else t))
+    ):
         filters["search"] = noun
     sort = sort_asked(t)
     if sort is None and PROMOTE_IDEAS.search(t):

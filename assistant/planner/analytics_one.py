@@ -1,0 +1,86 @@
+"""A figure for one country, or one of the shop's own categories or brands: "the typical basket in the UK",
+"revenue from motorcycles", "how many Northlane products".
+
+Answered from the breakdown by that group, its rows looked up in the result, the named ones listed first:
+nothing the user typed reaches the SQL (the rows to list first are values read from the data, `Vocabulary`).
+The figure over every country or category would be silently wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from assistant.planner import analytics_filters as filters
+from assistant.planner import shop_terms
+from assistant.planner.analytics import grouped, plural
+from assistant.planner.analytics_questions import GROUPS, Question, formatted
+from assistant.planner.memory import Plan, Request
+from assistant.planner.recipes import report
+
+
+@dataclass(frozen=True)
+class Named:
+    kind: str  # the group's label: "country", "category" or "brand"
+    asked: list[str]  # as typed (a country) or as the shop spells it (its categories and brands)
+
+    def same(self, asked: str, recorded: str) -> bool:
+        if self.kind == "country":
+            return filters.same_country(asked, recorded)
+        return asked == recorded
+
+
+def picked(req: Request, question: Question) -> tuple[Question, Named | None] | Plan:
+    """The question cut to the country, categories or brands it names (None: it names none), or why it cannot be."""
+    if question.group is not None:
+        return question, None
+    vocabulary = req.vocabulary()
+    own = shop_terms.named(req.text, vocabulary.categories, vocabulary.brands)
+    country = filters.place(req.text, vocabulary.categories + vocabulary.brands)
+    kinds = [kind for kind in ("category", "brand") if own[kind]] + (["country"] if country else [])
+    if len(kinds) > 1:
+        return Plan(
+            answer=f"I can give a figure for one {kinds[0]} or one {kinds[1]}, not both at once: ask for each "
+            f"on its own, or *{question.label.lower()} by {kinds[0]}*."
+        )
+    if not kinds:
+        return question, None
+    kind = kinds[0]
+    question = grouped(question, next(g for g in GROUPS if g.label == kind))
+    if kind != "country":  # "revenue from motorcycles": the category's row, listed first
+        return replace(question, first=tuple(own[kind])), Named(kind, own[kind])
+    known = vocabulary.countries  # "the typical basket in the UK": that country's row of the breakdown by country
+    recorded = next((c for c in known if filters.same_country(country, c)), None)
+    if known and recorded is None:
+        return Plan(answer=filters.no_such_country(country, known))
+    return replace(question, first=(recorded,) if recorded else None), Named("country", [country])
+
+
+def describe(req: Request, question: Question, named: Named) -> str:
+    """The named rows' figures, read from the breakdown; a country the orders never name is said so."""
+    step = req.done[-1]
+    if not step.ok:
+        return report(req)
+    column = named.kind.capitalize()
+    rows = [r for r in step.records() if r.get(column) is not None]
+    found = [r for asked in named.asked for r in rows if named.same(asked, str(r[column]))]
+    currency = req.vocabulary().currency
+    total = (rows[0].get("_groups") if rows else None) or len(rows)  # every group, not only the rows shown
+    groups = f"{total:,} {plural(named.kind) if total != 1 else named.kind} in all"
+    if named.kind == "country":
+        if not found:
+            return filters.no_such_country(named.asked[0], [str(r["Country"]) for r in rows])
+        value = formatted(question, found[0][question.label], currency)
+        return (
+            f"{question.label} in {found[0]['Country']}{question.during}: **{value}** (from your orders log; "
+            f"{groups}, the full breakdown is below)."
+        )
+    if not rows and step.records():  # the demo's orders log: no category on any order
+        level = question.figure.level
+        return f"None of your {level} has a {named.kind} recorded, so I cannot give {question.label.lower()} for one."
+    if not found:
+        return f"There is no {question.figure.label} for {' or '.join(named.asked)}{question.during}."
+    values = "; ".join(
+        f"{question.label}, {r[column]}{question.during}: **{formatted(question, r[question.label], currency)}**"
+        for r in found
+    )
+    return f"{values} ({groups}, the full breakdown by {named.kind} is below)."
