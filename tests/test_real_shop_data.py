@@ -347,16 +347,21 @@ def test_validation_does_not_call_the_logs_cancellations_errors(ctx):
     assert checks["order_negative_amount"]["rows"] == 0  # recognised returns lower spend; they are not errors
 
 
-def test_a_status_column_marks_refunds(ctx, tmp_path):
+def test_a_status_column_marks_an_order_refunded_not_a_refund_of_another(ctx, tmp_path):
     path = write(
         tmp_path,
         "o.csv",
         "Order Number,Customer,Date,Total,Status\nA1,C1,2025-01-01,50,paid\nA2,C1,2025-01-05,20,paid\n"
         "A3,C1,2025-01-09,20,refunded\n",
     )
-    load(ctx, "orders", path)
+    result = load(ctx, "orders", path)
+    # A3 is an order that was refunded, listed once with its state: it nets to nothing (it was read as a refund
+    # of some other order, taking 20 off the spend of A1 and A2). As in the UCI log, the cancelled order still
+    # counts as placed, and its reversal is a return.
     row = ctx.db.rows("SELECT total_spent, order_count, days_since_last_purchase FROM customer_behavior")[0]
-    assert row == {"total_spent": 50.0, "order_count": 2, "days_since_last_purchase": 0}
+    assert row == {"total_spent": 70.0, "order_count": 3, "days_since_last_purchase": 0}
+    assert result.data["cancelled_orders"] == 1 and result.data["return_lines"] == 1
+    assert ctx.db.scalar("SELECT count(*) FROM orders") == 4 and ctx.db.scalar("SELECT sum(amount) FROM orders") == 70
 
 
 def test_a_price_without_quantities_is_the_line_amount(ctx, tmp_path):

@@ -8,7 +8,7 @@ import pytest
 
 from assistant.loop import Agent, Conversation, Token, ToolStart
 from assistant.planner.memory import Memory, Request, Step
-from assistant.planner.model import OfflinePlanner, choose, understood
+from assistant.planner.model import OfflinePlanner, choose, on_screen, understood
 from assistant.planner.vocabulary import Vocabulary
 
 NAMES = {1: "Occasional buyers", 2: "Deal-seeking shoppers", 3: "Recent buyers", 4: "Luxury buyers", 5: "Big spenders"}
@@ -135,3 +135,10 @@ def test_no_question_when_both_likely_readings_answer_with_the_same_breakdown():
 )
 def test_a_bare_number_right_after_a_segment_table_is_that_segment(text, segment):
     assert first_call(text, LISTED) == ("segment_show", {"segment": segment})
+
+
+@pytest.mark.parametrize(("shown", "meant"), [("segments", "segment_rename"), ("campaign", "revise"), (None, "revise")])
+def test_what_is_on_screen_tells_a_rename_from_a_revision(shown, meant):
+    """ "give it a better name": the segment just described, or the draft just shown; with neither, as read."""
+    readings = [("revise", 0.51), ("segment_rename", 0.48), ("help", 0.01)]
+    assert on_screen(Request("give it a better name", Memory(shown=shown), []), readings)[0][0] == meant

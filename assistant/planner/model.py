@@ -111,13 +111,26 @@ def choose(req: Request) -> Plan:
     ):
         intent = intents()["segment_show"]
     if intent is None:
-        readings = understood(req.text, req.segment_names, shop=req.vocabulary())
+        readings = on_screen(req, understood(req.text, req.segment_names, shop=req.vocabulary()))
         if not readings or readings[0][1] < LOST:
             return Plan(answer=help_text(f"I could not work out what to do with “{req.text.strip()[:80]}”. "))
         if unsure(readings) and not req.done and not same_answer(req.text, readings):
             return clarify(req.text, [name for name, _ in readings[:3]])
         intent = intents()[readings[0][0]]
     return RECIPES[intent.recipe](req)
+
+
+# Two readings that what is on screen tells apart: "give it a better name" renames the segment just shown, or
+# revises the draft just shown.
+BY_SCREEN = {frozenset({"revise", "segment_rename"}): {"segments": "segment_rename", "campaign": "revise"}}
+
+
+def on_screen(req: Request, readings: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """The readings, the one that fits what the last answer showed first when the two likeliest are such a pair."""
+    meant = BY_SCREEN.get(frozenset(name for name, _ in readings[:2]), {}).get(req.memory.shown or "")
+    if meant is None or readings[1][1] < LOST:
+        return readings
+    return [(meant, 1.0), *(reading for reading in readings if reading[0] != meant)]
 
 
 def unsure(readings: list[tuple[str, float]]) -> bool:

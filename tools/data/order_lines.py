@@ -2,9 +2,13 @@
 
 - A line's amount is its line total, or quantity x unit price when the file has no total (the price
   alone when it has no quantities either).
-- A cancellation, return or refund (a negative quantity or amount, an invoice number with a `C`
-  prefix as in the UCI retail log, or a status saying cancelled/refunded/returned) is stored with a
-  negative amount: it lowers spend but is never an order, a purchase date or a category bought.
+- A cancellation, return or refund line (a negative quantity or amount, or an invoice number with a
+  `C` prefix as in the UCI retail log) reverses an earlier purchase line: it is stored with a negative
+  amount, lowers spend and is never an order, a purchase date or a category bought.
+- A line whose status says cancelled/refunded/returned is an order that was then cancelled (Shopify's,
+  WooCommerce's and the Kaggle sample sales log's exports list each order once, with its state): it is
+  stored as that purchase and its reversal, as the UCI log records a cancellation, so it nets to nothing
+  rather than taking its value off the shop's other sales a second time.
 - A customer whose lines net to nothing is not a buyer.
 - Lines without a customer id are kept (they are revenue, and products sold); the summary gives
   their share of revenue in one line instead of one rejected row each.
@@ -49,8 +53,7 @@ def with_returns(con: duckdb.DuckDBPyConnection, rows: str, mapping: dict[str, s
     signs = ["coalesce(amount, 0) < 0"]
     if "quantity" in typed:
         signs.append("coalesce(quantity, 0) < 0")
-    if "status" in typed:
-        signs.append(f"regexp_matches(lower(coalesce(status, '')), '{RETURN_WORDS}')")
+    said = f"regexp_matches(lower(coalesce(status, '')), '{RETURN_WORDS}')" if "status" in typed else "false"
     order_column = next(src for src, dst in mapping.items() if dst == "order_id")
     prefixed, total = con.execute(
         f"SELECT count(*) FILTER (WHERE regexp_full_match(trim({ident(order_column)}), ?)), count(*) FROM {RAW}",
@@ -58,15 +61,29 @@ def with_returns(con: duckdb.DuckDBPyConnection, rows: str, mapping: dict[str, s
     ).fetchone()
     if 0 < prefixed < total:
         signs.append(f"regexp_full_match(order_id, '{INVOICE_PREFIX}')")
-    flagged = f"SELECT *, ({' OR '.join(signs)}) AS is_return FROM ({rows})"
+    reverses = " OR ".join(signs)
+    flagged = f"SELECT *, ({reverses}) AS is_return, ({said} AND NOT ({reverses})) AS __cancelled FROM ({rows})"
     return f"SELECT * REPLACE (CASE WHEN is_return THEN -abs(amount) ELSE amount END AS amount) FROM ({flagged})"
+
+
+def add_reversals(con: duckdb.DuckDBPyConnection, staged: str) -> int:
+    """Beside each order its status says was cancelled, its reversal (the order id with " cancelled"): the two
+    net to nothing, as a cancelled order's original and `C` invoice do in the UCI log. Returns how many."""
+    columns = {r[0] for r in con.execute(f"DESCRIBE {staged}").fetchall()}
+    negated = ["-abs(amount) AS amount", "true AS is_return", "false AS __cancelled"]
+    negated += ["order_id || ' cancelled' AS order_id"]
+    negated += ["-abs(quantity) AS quantity"] if "quantity" in columns else []
+    negated += ["__key || ' cancelled' AS __key"] if "__key" in columns else []
+    return con.execute(
+        f"INSERT INTO {staged} SELECT * REPLACE ({', '.join(negated)}) FROM {staged} WHERE __cancelled"
+    ).fetchone()[0]
 
 
 def summarise_file(con: duckdb.DuckDBPyConnection, staged: str) -> dict[str, Any]:
     """Before writing: the file's revenue without a customer id, returns, and how many of its customers
     are already known (the linking check). Revenue is the sum of the purchase lines (returns apart)."""
     lines, returns, revenue, unlinked, customers, known = con.execute(f"""
-        SELECT count(*), count(*) FILTER (WHERE is_return),
+        SELECT count(*), count(*) FILTER (WHERE is_return OR __cancelled),
                coalesce(sum(amount) FILTER (WHERE NOT is_return), 0),
                coalesce(sum(amount) FILTER (WHERE NOT is_return AND customer_id IS NULL), 0),
                count(DISTINCT customer_id),

@@ -146,6 +146,7 @@ def _orders_sentences(written: dict[str, Any], mapping: dict[str, str]) -> str:
                 else ""
             )
         )
+    reversing = written["return_lines"] - written.get("cancelled_orders", 0)
     parts = [
         *(
             f"The file has no customer id, so each customer is known by the {src} column (lines with the same "
@@ -153,12 +154,13 @@ def _orders_sentences(written: dict[str, Any], mapping: dict[str, str]) -> str:
             for src in read_by_fallback("orders", mapping)
         ),
         f"Spend, order count and recency updated for {written['customers_updated']:,} customers"
-        + (
-            f" ({written['return_lines']:,} cancelled or returned lines lower spend, never count as orders)."
-            if written["return_lines"]
-            else "."
-        ),
+        + (f" ({reversing:,} cancelled or returned lines lower spend, never count as orders)." if reversing else "."),
     ]
+    if cancelled := written.get("cancelled_orders"):
+        parts.append(
+            f"{cancelled:,} line{'s' if cancelled != 1 else ''} of orders the status column says were cancelled or "
+            "refunded count as placed and cancelled: they add nothing to spend or revenue."
+        )
     if written["revenue_without_customer"]:
         parts.append(
             f"{written['revenue_without_customer_share']:.1%} of the file's revenue is on lines without a customer id "

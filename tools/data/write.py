@@ -102,6 +102,7 @@ def write(con: duckdb.DuckDBPyConnection, kind: str, source: Source, mapping: di
             written |= consent.counts(con, STAGED)
     if kind == "orders":
         written |= order_lines.summarise_file(con, STAGED)
+        written["cancelled_orders"] = order_lines.add_reversals(con, STAGED)
     written["changed"] = _changed(con, kind, plan)
     lifted = _release_changed(con, plan) if kind == "customers" else 0
     for table, values in plan.items():
