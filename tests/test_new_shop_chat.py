@@ -380,3 +380,11 @@ def test_who_will_buy_again_without_enough_history_lists_the_most_regular_buyers
     assert answer.startswith("I cannot predict who will buy yet (")
     assert f"the 10 customers who have ordered most often, out of {len(placed)} who bought" in answer
     assert f"placed {placed.max()} orders" in answer
+
+
+def test_in_stock_is_a_filter_only_where_the_catalogue_records_stock(chat):
+    """A catalogue from an orders log has no stock: "anything in stock under 3 quid" found nothing at all."""
+    load(chat.ctx, "orders", "online_retail.csv")
+    _, ended = chat.say("anything in stock under 3 quid")
+    assert ended[-1].name == "find_products" and ended[-1].arguments == {"price_max": 3.0}
+    assert ended[-1].result.data["total"] > 0

@@ -82,7 +82,8 @@ PROMOTE_IDEAS = re.compile(
 MARGIN = re.compile(r"\bmargins?\b|profitab")  # "jackets with good margins": a mention of margin sorts by it
 ABOVE = r"(?:over|above|more than|greater than|at least|from|>=?)\s*"
 BELOW = r"(?:under|below|less than|at most|up to|cheaper than|<=?)\s*"
-AMOUNT = r"(?:[€$£]\s*(\d+(?:[.,]\d+)?)|(\d+(?:[.,]\d+)?)\s*(?:€|\$|£|eur(?:os?)?\b|dollars?\b|pounds?\b|bucks\b))"
+CURRENCY_WORD = r"(?:€|\$|£|eur(?:os?)?\b|dollars?\b|pounds?\b|bucks\b|quids?\b|gbp\b|usd\b)"
+AMOUNT = r"(?:[€$£]\s*(\d+(?:[.,]\d+)?)|(\d+(?:[.,]\d+)?)\s*" + CURRENCY_WORD + ")"
 
 
 def as_number(word: str) -> int:
@@ -195,8 +196,11 @@ def product_filters(text: str, vocabulary: Vocabulary) -> dict[str, Any]:
         r"(?:more than|over|at least)\s+(\d+)\s+(?:units\s+)?in stock", t
     ):
         filters["min_stock"] = int(m.group(1))
-    if m := re.search(r"stock\s+(?:level\s+)?" + BELOW + r"(\d+)", t):
+    if m := re.search(r"stock\s+(?:level\s+)?" + BELOW + r"(\d+)\b(?!\s*" + CURRENCY_WORD + ")", t):  # not "30 quid"
         filters["max_stock"] = int(m.group(1))
+    in_stock = re.search(r"\b(?:in stock|available)\b", t) and vocabulary.stock_known
+    if in_stock and not {"min_stock", "max_stock"} & filters.keys():
+        filters["min_stock"] = 1  # "anything in stock under 30 quid": what can be sold now
     priced = r"(?:price[sd]?|costing|costs?)\s+"
     for bound, key in ((BELOW, "price_max"), (ABOVE, "price_min")):
         m = re.search(priced + bound + r"[€$£]?\s*(\d+(?:\.\d+)?)", t) or re.search(bound + AMOUNT, t)

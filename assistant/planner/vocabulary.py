@@ -26,6 +26,7 @@ class Vocabulary:
     currency: str = "EUR"  # the shop's, for money in answers
     orders_span: tuple[date, date] | None = None  # the first and last order date, for "no orders in 2025"
     countries: list[str] = field(default_factory=list)  # as the orders log spells them ("USA", "EIRE")
+    stock_known: bool = True  # whether any product records its stock (a catalogue from an orders log does not)
 
     @classmethod
     def empty(cls) -> Vocabulary:
@@ -47,7 +48,8 @@ class Vocabulary:
                 "SELECT DISTINCT country FROM orders WHERE country IS NOT NULL ORDER BY 1 LIMIT 500"
             ).fetchall()
         ]
-        return cls(categories, brands, columns, currency=shop.get_currency(db), orders_span=span, countries=countries)
+        stocked = db.execute("SELECT count(stock) > 0 OR count(*) = 0 FROM products").fetchone()[0]
+        return cls(categories, brands, columns, shop.get_currency(db), span, countries, stock_known=bool(stocked))
 
     def has_column(self, table: str, column: str) -> bool:
         """Whether the table has the column; without a schema (no database at hand) assume it does."""
