@@ -388,3 +388,18 @@ def test_in_stock_is_a_filter_only_where_the_catalogue_records_stock(chat):
     _, ended = chat.say("anything in stock under 3 quid")
     assert ended[-1].name == "find_products" and ended[-1].arguments == {"price_max": 3.0}
     assert ended[-1].result.data["total"] > 0
+
+
+def test_what_is_not_selling_lists_the_slowest_sellers_first(chat):
+    """ "Which items have barely sold" listed the most stock first."""
+    load(chat.ctx, "orders", "online_retail.csv")
+    _, ended = chat.say("what's not selling")
+    assert ended[-1].arguments == {"sort": "slow_selling"}
+    table = ended[-1].result.tables[0].to_df()
+    sold = table["units_sold"].fillna(0).clip(lower=0)
+    assert sold.is_monotonic_increasing and sold.iloc[0] == 0
+
+
+def test_the_slowest_sellers_without_products_in_the_orders_say_they_cannot_be_told(demo_ctx):
+    answer, _ = Chat(demo_ctx).say("which items have barely sold")
+    assert "cannot tell which sell worst" in answer

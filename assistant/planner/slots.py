@@ -68,6 +68,15 @@ SORT_WORDS = [  # (pattern, find_products sort): "cheapest shoes", "top 5 produc
         "best_selling",
     ),
 ]
+SORT_WORDS.insert(  # before the best sellers: "barely sold", "not selling" are about selling too
+    0,
+    (
+        r"barely (?:sold|selling|sell)|(?:not|isn'?t|aren'?t|hardly) (?:selling|moving)|slow.?(?:mov|sell)\w*|"
+        r"worst.?sell\w*|sell(?:s|ing)? (?:the )?(?:least|worst|badly|poorly)|sold (?:the )?(?:least|worst)|dead stock"
+        r"|never sold|(?:least|fewest) (?:sold|popular)",
+        "slow_selling",
+    ),
+)
 # "what should I promote this week?", "what could we push?", "any ideas what to feature?": asking for ideas,
 # not for products called "this week" (a request with its own order, "cheapest", keeps that order).
 PROMOTE_IDEAS = re.compile(

@@ -18,6 +18,7 @@ ORDER_WORDS = {
     "name": "by name",
     "newest": "newest first",
     "best_selling": "best sellers first (most units sold in your orders, net of returns; then revenue)",
+    "slow_selling": "slowest sellers first (fewest units sold in your orders, none for one they never name)",
     "worth_promoting": "the ones most worth promoting first",
 }
 NAMES_SHOWN = 5  # a shortlist of more is summed up: "A, B, C, D, E and 3 more"
@@ -83,6 +84,7 @@ def product_names(db: Database, skus: list[str]) -> str:
 # The figure each order names its leaders by: "Best margins: Storm Trench (72% margin); ...".
 LEADERS = {
     "best_selling": ("Top sellers", "units_sold", "{:,.0f} sold"),
+    "slow_selling": ("Slowest", "units_sold", "{:,.0f} sold"),
     "margin_desc": ("Best margins", "margin", "{:.0%} margin"),
     "margin_asc": ("Lowest margins", "margin", "{:.0%} margin"),
     "stock_desc": ("Most in stock", "stock", "{:,.0f} in stock"),
@@ -101,7 +103,9 @@ def leaders(rows: list[dict[str, Any]], sort: str, currency: str, shown: int = 3
     named = []
     for row in rows[:shown]:
         value = row.get(column)
-        if value is None or value != value or (column == "units_sold" and value <= 0):  # None, NaN, unsold
+        if sort == "slow_selling":
+            value = 0 if value is None or value != value else max(value, 0)  # never named, or returned: none sold
+        if value is None or value != value or (sort == "best_selling" and value <= 0):  # None, NaN, unsold
             continue
         said = format_money(value, currency) if written == "money" else written.format(value)
         named.append(f"{row.get('name') or row['sku']} ({said})")
