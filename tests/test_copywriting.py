@@ -265,3 +265,17 @@ def test_a_subject_in_quotes_is_kept_when_the_same_sentence_changes_the_tone():
     current = template_copy(brief(), 2)
     revised = template_revision(brief(), current, 'subject "Sun, sea and savings" and make it urgent')
     assert [v["subject"] for v in revised] == ["Sun, sea and savings"] * 2 and revised[0]["tone"] == "urgent"
+
+
+@pytest.mark.parametrize(
+    ("instruction", "key", "value"),
+    [
+        ("change the button to say Shop the sale", "cta_text", "Shop the sale"),
+        ("subject line: Last chance for winter coats", "subject", "Last chance for winter coats"),
+        ("the button should read See the edit.", "cta_text", "See the edit"),
+    ],
+)
+def test_the_words_for_a_button_or_subject_need_no_quotes(instruction, key, value):
+    """ "change the button to say Shop the sale" could not be applied without a model."""
+    revised = template_revision(brief(), template_copy(brief(), 2), instruction)
+    assert [v[key] for v in revised] == [value] * 2

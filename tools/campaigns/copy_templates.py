@@ -271,6 +271,12 @@ _SHORTER = re.compile(
     r"|to the point)\b"
 )
 _QUOTED = re.compile(r"(subject|preheader|button|cta|call to action)\b[^\"“”']*[\"“']([^\"“”]+)[\"”']", re.IGNORECASE)
+# "change the button to say Shop the sale", "subject line: Last chance": the words as typed, without quotes.
+_SAYS = re.compile(
+    r"(subject|preheader|button|cta|call to action)(?: line| text)?"
+    r"(?:\s+(?:to say|to read|should say|should read|say)|\s*:)\s+(?![\"“'])(.+?)[.!]?\s*$",
+    re.IGNORECASE,
+)
 
 
 def template_revision(brief: CopyBrief, current: list[dict[str, Any]], instruction: str) -> list[dict[str, Any]]:
@@ -279,7 +285,7 @@ def template_revision(brief: CopyBrief, current: list[dict[str, Any]], instructi
     scope = set(re.findall(r"\b(?:variant|version|option)\s+([a-e])\b", instruction.lower()))
     revised = None
     parts = clauses(instruction, lambda part: _revise_one(brief, current, part, scope) is not None)
-    for part in sorted(parts, key=lambda part: bool(_QUOTED.search(part))):  # words in quotes win over a new tone
+    for part in sorted(parts, key=lambda part: bool(_QUOTED.search(part) or _SAYS.search(part))):  # own words win
         revised = _revise_one(brief, revised or current, part, scope) or revised
     if revised is None:
         raise UserError(f"I could not apply “{instruction}” without a model.", hint=OFFLINE_HINT)
@@ -293,6 +299,7 @@ def _revise_one(brief: CopyBrief, current: list[dict[str, Any]], instruction: st
     targets_button = any(w in text for w in ("button", "cta", "call to action"))
     tone = tone_of(text)
     quoted = [(m.group(1).lower(), m.group(2).strip()) for m in _QUOTED.finditer(instruction)]
+    quoted = quoted or [(m.group(1).lower(), m.group(2).strip()) for m in _SAYS.finditer(instruction)]
     say = _stock_honest(brief)
     added_code = code_line(instruction)
     changed = False
