@@ -100,6 +100,8 @@ PICKED = Memory(skus=["OUT-000001", "OUT-000002"])
         ("I want to promote coats", None, ("find_products", {"search": "coat"})),
         ("find me some jackets under 100", None, ("find_products", {"search": "jacket", "price_max": 100.0})),
         ("anything in stock under 30 quid", None, ("find_products", {"price_max": 30.0, "min_stock": 1})),
+        ("show me the 5 newest jackets", None, ("find_products", {"search": "jacket", "sort": "newest", "limit": 5})),
+        ("find the three cheapest coats", None, ("find_products", {"search": "coat", "sort": "price_asc", "limit": 3})),
         ("show us a few scarves", None, ("find_products", {"search": "scarf"})),
         ("got any puffer jackets?", None, ("find_products", {"search": "puffer jacket"})),
         ("find the cheapest coats", None, ("find_products", {"search": "coat", "sort": "price_asc"})),

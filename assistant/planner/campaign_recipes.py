@@ -35,7 +35,7 @@ def draft(req: Request) -> Plan:
     if not skus and (wanted := products_about(req)):  # "about our new coats", with nothing in play: find them
         found = req.last("find_products")
         if found is None:
-            return call("find_products", **wanted, limit=3)
+            return call("find_products", **{"limit": 3, **wanted})  # "the five newest coats": five
         skus = list((found.result.get("data") or {}).get("skus") or [])
         if not skus:
             return Plan(answer=report(req, "Name other products, or *show all products* to pick from."))

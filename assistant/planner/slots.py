@@ -237,8 +237,9 @@ def product_filters(text: str, vocabulary: Vocabulary) -> dict[str, Any]:
         sort = "margin_desc"
     if sort:
         filters["sort"] = sort
-    if m := re.search(r"\btop\s+" + NUMBER + r"\b|\b" + NUMBER + r"\s+(?:\w+\s+)?(?:products|items)\b", t):
-        filters["limit"] = as_number(m.group(1) or m.group(2))
+    counted = r"\b" + NUMBER + r"\s+(?:" + ORDER_WORDS + r")\b"  # "the three cheapest coats"
+    if m := re.search(r"\btop\s+" + NUMBER + r"\b|\b" + NUMBER + r"\s+(?:\w+\s+)?(?:products|items)\b|" + counted, t):
+        filters["limit"] = as_number(m.group(1) or m.group(2) or m.group(3))
     return filters
 
 
@@ -269,20 +270,23 @@ def sort_asked(text: str) -> str | None:
 GENERIC = {"product", "item", "thing", "stuff", "inventory", "catalogue", "catalog", "stock", "margin", "price"}
 
 
+# "the three cheapest", "top 5 newest": how many and in which order, not part of the product's name.
+ORDER_WORDS = r"cheapest|priciest|most expensive|newest|latest|best[- ]selling|best|top"
+LEADING_ORDER = re.compile(r"^(?:(?:the|top|\d+|" + "|".join(NUMBER_WORDS) + "|" + ORDER_WORDS + r")\s+)+")
+
+
 def _product_noun(text: str) -> str | None:
     """ "find jackets", "promote coats", "show me the new trench coats": what to search for by name."""
     text = re.sub(r"\b(?:i|we)(?:'d| would)? (?:want|like|need|wish) to\b", "", text)
     m = re.search(
         r"\b(?:find|promote|show|search(?: for)?|browse|list|any|buy|want|like|need)\s+(?:me\s+|us\s+)?"
-        r"(?:the\s+|our\s+|some\s+|a few\s+|a couple of\s+)?(?:new\s+)?([a-z][a-z -]*?[a-z])\s*"
+        r"(?:the\s+|our\s+|some\s+|a few\s+|a couple of\s+)?(?:new\s+)?([a-z0-9][a-z0-9 -]*?[a-z])\s*"
         r"(?:$|[?.!,]|\b(?:under|over|above|below|with|from|priced|costing|by|that|which|we|to)\b)",
         text,
     )
     if not m:
         return None
-    phrase = singular(
-        re.sub(r"^(?:(?:the )?(?:cheapest|priciest|most expensive|newest|latest) )+", "", m.group(1).strip())
-    )
+    phrase = singular(re.sub(LEADING_ORDER, "", m.group(1).strip()))
     words = phrase.split()
     if not words or words[-1] in GENERIC or words[0] in {"me", "the", "what", "it", "them", "those", "these"}:
         return None
