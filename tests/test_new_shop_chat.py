@@ -403,3 +403,29 @@ def test_what_is_not_selling_lists_the_slowest_sellers_first(chat):
 def test_the_slowest_sellers_without_products_in_the_orders_say_they_cannot_be_told(demo_ctx):
     answer, _ = Chat(demo_ctx).say("which items have barely sold")
     assert "cannot tell which sell worst" in answer
+
+
+def test_questions_about_customers_in_a_marketers_words_are_figures_from_the_log(chat):
+    import pandas as pd
+
+    """Each was asked back, answered with the best customers, or with the number of orders."""
+    load(chat.ctx, "orders", "online_retail.csv")
+    lines = uci_lines()
+    known = lines[(lines["CustomerID"] != "") & ~lines["returned"]].copy()
+    known["when"] = pd.to_datetime(known["InvoiceDate"], format="%m/%d/%Y %H:%M")
+    answer, _ = chat.say("where are my customers from")
+    named = lines[lines["CustomerID"] != ""]  # a customer counts in each country their orders name
+    countries = named.groupby("Country")["CustomerID"].nunique()
+    assert (
+        f"Customers by country (each order's, from your orders log), {len(countries)} countries: highest is " in answer
+    )
+    assert f"{countries.idxmax()} at **{countries.max()}**" in answer
+    answer, _ = chat.say("what's the average time between orders")
+    per = known.groupby("CustomerID").agg(first=("when", "min"), last=("when", "max"), n=("InvoiceNo", "nunique"))
+    per = per[per["n"] > 1]
+    gap = ((per["last"].dt.normalize() - per["first"].dt.normalize()).dt.days / (per["n"] - 1)).mean()
+    assert f"Average days between orders: **{gap:,.0f}**" in answer or f"**{gap:,.1f}**" in answer
+    answer, ended = chat.say("what do my customers buy most")
+    assert ended[-1].name == "find_products" and ended[-1].arguments == {"sort": "best_selling"}
+    answer, _ = chat.say("what time of year do we sell the most")
+    assert answer.startswith("Total revenue by month")

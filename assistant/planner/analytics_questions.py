@@ -86,7 +86,8 @@ FIGURES = [  # first match wins: the specific before the general
     Figure(
         r"revenue|sales|turnover|takings|how much (?:did |do |have )?we (?:sell|sold|made|make|take|taken)\b"
         r"|(?:makes?|made|brings? in|brought in|earns?|earned|generates?) "
-        r"(?:(?:us|the) )?(?:most |more |least )?money|\bbuys? (?:the )?(?:most|least)\b|most valuable",
+        r"(?:(?:us|the) )?(?:most |more |least )?money|\bbuys? (?:the )?(?:most|least)\b|most valuable"
+        r"|\bsell (?:the )?most\b",
         "orders",
         "o.amount",
         "revenue",
@@ -101,7 +102,21 @@ FIGURES = [  # first match wins: the specific before the general
         "sum",
         counted=True,
     ),
-    Figure(r"orders per customer|order count", "customers", "b.order_count", "orders per customer", "avg"),
+    Figure(  # "what's the average time between orders": over the customers who ordered more than once
+        r"(?:time|days|how long|gap|interval) between (?:orders|purchases)|purchase (?:interval|cycle)",
+        "customers",
+        "(SELECT date_diff('day', min(x.ordered_at), max(x.ordered_at)) / nullif(count(DISTINCT x.order_id) - 1, 0) "
+        "FROM orders x WHERE x.customer_id = c.customer_id AND NOT x.is_return)",
+        "days between orders",
+        "avg",
+    ),
+    Figure(
+        r"orders per customer|order count|how (?:often|frequently) do (?:\w+ )?(?:come back|buy|order|shop|purchase)",
+        "customers",
+        "b.order_count",
+        "orders per customer",
+        "avg",
+    ),
     Figure(
         r"(?:return|cancell?ation|refund) rate|share (?:of orders )?(?:returned|cancell?ed|refunded)",
         "orders",
@@ -248,6 +263,11 @@ def aggregate_for(figure: Figure, asked: str | None) -> str:
     return asked
 
 
+# "where are my customers from", "what time of year do we sell the most": a breakdown asked without its name.
+WHERE_OR_WHEN = {
+    "country": r"\bwhere\b.*\b(?:from|based|located|live|come from)\b",
+    "month": r"\btime of (?:the )?year\b|\bseason(?:al|ality)?\b|\bwhich months?\b",
+}
 SHARE = re.compile(r"\b(?:percent(?:age)?|share|proportion|fraction|ratio|rate)\b|%")  # "repeat purchase rate"
 
 
@@ -260,6 +280,7 @@ def understand(text: str) -> Question | None:
             if re.search(r"\b(?:per|by|each|every|for each|across|in each)\s+(?:\w+\s+)?(?:" + g.words + r")\b", t)
             or re.search(r"^\W*(?:which|what)\s+(?:" + g.words + r")\b", t)  # "which category makes the most"
             or re.search(r"\b(?:busiest|quietest|slowest|best|worst|strongest|weakest)\s+(?:" + g.words + r")\b", t)
+            or (g.label in WHERE_OR_WHEN and re.search(WHERE_OR_WHEN[g.label], t))
         ),
         None,
     )

@@ -90,6 +90,7 @@ BARE_SEGMENT = re.compile(
     r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|1st|2nd|3rd|4th|5th|last)"
     r"(?: one)?(?:,? please| pls)?[.!?]*"
 )
+ABOUT_PEOPLE = {"overview", "rank", "best_customers", "predict", "analytics", "segment_list"}
 UNREACHABLE_READINGS = {"overview", "shop_settings", "data_issues", "validate", "explain", "send_count", "analytics"}
 SMALL = 5  # words: small talk is short ("ok", "thanks a lot"); "ok, send it now" is a request
 
@@ -225,6 +226,12 @@ def understood(
         and re.search(r"unsubscrib|opt(?:ed)?.?outs?\b", text.lower())
     ):
         allowed.insert(0, ("report", 1.0))
+    if (
+        allowed
+        and allowed[0][0] in ABOUT_PEOPLE
+        and re.search(analytics_questions.WHERE_OR_WHEN["country"], text.lower())
+    ):
+        allowed.insert(0, ("analytics", 1.0))  # "where are my customers from": customers by country
     if slots.UNREACHABLE.search(text.lower()) and allowed and allowed[0][0] in UNREACHABLE_READINGS:
         allowed.insert(0, ("overview", 1.0))  # who cannot be emailed, and why: the data's state, not a setting
     if slots.DELETE_PEOPLE.search(text.lower()):  # the fix recipe says what happens to them instead

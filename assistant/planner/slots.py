@@ -64,6 +64,7 @@ SORT_WORDS = [  # (pattern, find_products sort): "cheapest shoes", "top 5 produc
     (
         r"sells? (?:best|most|well)|selling (?:best|most|well)|best.?sell|top.?sell|most (?:popular|sold|bought)"
         r"|what(?:'?s| is| are)? (?:\w+ )?selling\b|\bwhat sells\b|\bmoving fast(?:est)?\b"
+        r"|(?:buy|buying|bought|order|ordering) (?:the )?most\b|most (?:often )?(?:bought|ordered)\b"
         r"|sold (?:the )?(?:most|best|well)|sell(?:s|ing)? the most|(?:by|most) (?:units|revenue|sales)",
         "best_selling",
     ),
@@ -267,7 +268,7 @@ def sort_asked(text: str) -> str | None:
     return next((key for pattern, key in SORT_WORDS if re.search(pattern, text.lower())), None)
 
 
-GENERIC = {"product", "item", "thing", "stuff", "inventory", "catalogue", "catalog", "stock", "margin", "price"}
+GENERIC = {"product", "item", "thing", "stuff", "inventory", "catalogue", "catalog", "stock", "margin", "price", "most"}
 
 
 # "the three cheapest", "top 5 newest": how many and in which order, not part of the product's name.
