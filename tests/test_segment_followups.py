@@ -142,3 +142,22 @@ def test_what_is_on_screen_tells_a_rename_from_a_revision(shown, meant):
     """ "give it a better name": the segment just described, or the draft just shown; with neither, as read."""
     readings = [("revise", 0.51), ("segment_rename", 0.48), ("help", 0.01)]
     assert on_screen(Request("give it a better name", Memory(shown=shown), []), readings)[0][0] == meant
+
+
+def test_the_people_in_a_segment_are_listed_and_merging_is_answered(demo_ctx):
+    """ "show me some people from group 1" and "export group 1" gave the profile; "merge groups 2 and 3" described
+    segment 2 as if asked."""
+    agent, conversation = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db))), Conversation()
+    say(agent, conversation, "group my customers into 4")
+    members = demo_ctx.db.df(
+        "SELECT m.customer_id, b.total_spent FROM segment_members m JOIN segment_runs r USING (run_id) "
+        "LEFT JOIN customer_behavior b USING (customer_id) WHERE r.is_active AND m.segment = 1"
+    )
+    for text in ("show me some people from group 1", "export group 1"):
+        calls, answer = say(agent, conversation, text)
+        assert [name for name, _ in calls] == ["query_data"], text
+        assert f"Segment 1 has **{len(members):,} customers**" in answer and "CSV download" in answer
+    calls, answer = say(agent, conversation, "merge groups 2 and 3")
+    assert calls == [] and "cannot merge segments by hand" in answer
+    calls, answer = say(agent, conversation, "which group spends the most per order")
+    assert answer.startswith("Average order value by segment, 4 segments: highest is segment")

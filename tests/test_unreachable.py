@@ -90,3 +90,14 @@ def test_the_cli_lists_them(shop):
     out = CliRunner().invoke(main, ["--db", shop.settings.db_path, "unreachable", "--reason", "no_address"])
     assert out.exit_code == 0, out.output
     assert "1 of your" in out.output and "not contactable" in out.output
+
+
+def test_how_many_of_one_segment_can_be_emailed_counts_that_segment(shop):
+    """ "How many of group 1 can I email" answered for every customer."""
+    expected = left_out(shop)
+    run_tool(shop, "segment_run", k=2)
+    members = {r[0] for r in shop.db.execute("SELECT customer_id FROM segment_members WHERE segment = 1").fetchall()}
+    out = len(members & set(expected))
+    answer, ended = Chat(shop).say("how many of group 1 can I email")
+    assert ended[-1].name == "unreachable_customers" and ended[-1].arguments == {"segment": 1}
+    assert answer.startswith(f"**{len(members) - out} of segment 1's {len(members)} customers** can be emailed now.")

@@ -57,7 +57,7 @@ class Group:
 
 NOT_RETURNED = "DISTINCT CASE WHEN NOT o.is_return THEN o.order_id END"  # a return or cancellation is no order
 FIGURES = [  # first match wins: the specific before the general
-    Figure(r"order value|aov|basket", "customers", "b.avg_order_value", "order value", "avg", money=True),
+    Figure(r"order value|aov|basket|\bper order\b", "customers", "b.avg_order_value", "order value", "avg", money=True),
     Figure(  # "what's the average customer worth"
         r"spen[dt]|lifetime value|clv|\bcustomers?\b.{0,15}\bworth\b|\bworth per customer",
         "customers",

@@ -13,7 +13,15 @@ from assistant.planner import slots
 from assistant.planner.customer_names import customer_named
 from assistant.planner.memory import Plan, Request, Step, call
 from assistant.planner.predict_recipes import chosen_by_outlook
-from assistant.planner.recipes import Recipe, listed_campaigns, products_about, products_meant, recipe, report
+from assistant.planner.recipes import (
+    Recipe,
+    listed_campaigns,
+    products_about,
+    products_meant,
+    recipe,
+    report,
+    segment_reach,
+)
 from assistant.present import plain
 from tools.catalog.audience import describe_exclusions
 
@@ -210,6 +218,8 @@ def send_count(req: Request) -> Plan:
     before approving); "simulate the send" renders everything as a dry run (for a draft, the reach instead).
     With no campaign yet ("how many customers can I actually email?"), how many the shop could email at all,
     and why not the rest."""
+    if (reach := segment_reach(req)) is not None:  # "how many of group 1 can I email"
+        return reach
     if no_campaign_yet(req):
         seen = req.last("data_overview")
         if seen is None:
@@ -382,6 +392,10 @@ def _test_answer(req: Request, step: Any) -> str:
 
 @recipe("export")
 def export(req: Request) -> Plan:
+    if (number := slots.segment_ref(req.text, req.memory)) is not None:  # "export group 1": its members, with a CSV
+        from assistant.planner.segment_recipes import members
+
+        return members(req, number)
     return Plan(
         answer="I do not write files from the chat. Every table I show has a CSV download under it; for a whole "
         "table of customers, products or orders, use PromoPilot's export on the command line."

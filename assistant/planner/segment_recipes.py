@@ -72,9 +72,53 @@ def segment_list(req: Request) -> Plan:
     return Plan(answer=f"How the {len(segments)} segments differ:\n{apart}\n\n{follow}")
 
 
+# "show me some people from group 1", "who's in the VIPs", "export group 1": the members, not the profile. The CSV
+# download under the table is the export.
+MEMBERS_ASKED = re.compile(
+    r"\b(?:people|customers|members|shoppers|names|who(?:'s| is| are)? in|export|download"
+    r"|list (?:of )?(?:everyone|them))\b"
+)
+MEMBERS = (
+    'SELECT m.customer_id, round(b.total_spent, 2) AS "Total spent", b.order_count AS "Orders", '
+    'b.days_since_last_purchase AS "Days since last purchase", count(*) OVER () AS _members '
+    "FROM segment_members m JOIN segment_runs r ON r.run_id = m.run_id AND r.is_active "
+    "LEFT JOIN customer_behavior b ON b.customer_id = m.customer_id WHERE m.segment = {segment} "
+    "ORDER BY b.total_spent DESC NULLS LAST, m.customer_id LIMIT {limit}"
+)
+LISTED = 500  # members listed at most (a campaign reaches all of them; the command line exports any number)
+# "merge groups 2 and 3": segments are what the clustering found; joining two by hand is not offered.
+MERGE = re.compile(
+    r"\b(?:merge|combine|join|lump)\b.*\b(?:segments?|groups?|clusters?|audiences?)\b|\b(?:segments?|groups?)\b.*\bmerge"
+)
+MERGE_ANSWER = (
+    "I cannot merge segments by hand: they are the groups the clustering finds. Segmenting into one fewer "
+    "(*segment customers into 3*) usually joins the two closest; *compare the segments* shows how alike they are."
+)
+
+
+def members(req: Request, number: int) -> Plan:
+    """The segment's members, best customers first (names on the person's screen only)."""
+    if not req.done:
+        sql = MEMBERS.format(segment=int(number), limit=LISTED)  # numbers, never the user's text
+        return call("query_data", sql=sql, max_rows=LISTED)
+    rows = req.done[-1].records() if req.done[-1].ok else []
+    if not rows:
+        return Plan(answer=report(req, f"Segment {number} has no members in the active segmentation."))
+    total = int(rows[0]["_members"])
+    shown = f"the {LISTED:,} who spent most" if total > LISTED else "all of them, by total spend"
+    return Plan(
+        answer=f"Segment {number} has **{total:,} customers**; listed: {shown}. The CSV download under the table "
+        "takes them to a spreadsheet or another tool. Next: *draft an email for this group about ...*."
+    )
+
+
 @recipe("segment_show")
 def segment_show(req: Request) -> Plan:
+    if MERGE.search(req.lower):
+        return Plan(answer=MERGE_ANSWER)
     number = slots.segment_ref(req.text, req.memory)
+    if number is not None and MEMBERS_ASKED.search(req.lower) and not req.last("segment_show"):
+        return members(req, number)
     if number is None and not req.last("segment_list") and not req.memory.segment_names:
         return call("segment_list")  # learn the names, then look for the one meant
     if number is None and (listed := req.last("segment_list")):

@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from storage.customers import address_sql
+from storage.segments import require_active_run
 from tools.catalog.audience import EXCLUSION_REASONS, SCRATCH, WORDS, describe_exclusions, flag_scope, pii_visible
 from tools.context import ToolContext
 from tools.registry import tool
@@ -44,6 +45,7 @@ class UnreachableArgs(BaseModel):
         "unsubscribed and suppressed for the suppression list, no_address and invalid_email for addresses.",
     )
     limit: int = Field(200, ge=1, le=100_000, description="List at most this many (the counts cover everyone).")
+    segment: int | None = Field(None, ge=0, description="Only this segment of the active segmentation.")
 
 
 @tool(cli="unreachable")
@@ -53,20 +55,32 @@ def unreachable_customers(ctx: ToolContext, args: UnreachableArgs) -> ToolResult
     never sent to the assistant's model unless sharing personal data is allowed."""
     reasons = list(args.reason) or [r for r in EXCLUSION_REASONS if r != "duplicate_email"]
     since = datetime.now() - timedelta(days=max(ctx.settings.frequency_cap_days, 0))
+    run_id = require_active_run(ctx.db) if args.segment is not None else None
+    segments = [args.segment] if args.segment is not None else None
     try:
-        counts = flag_scope(ctx.db, None, None, since, ctx.settings.email_unknown_consent, None)
+        counts = flag_scope(ctx.db, run_id, segments, since, ctx.settings.email_unknown_consent, None)
         people = ctx.db.df(LISTED, {"reasons": reasons, "order": EXCLUSION_REASONS, "limit": args.limit})
     finally:
         ctx.db.execute(f"DROP TABLE IF EXISTS {SCRATCH}")
     everyone = sum(counts.values())
     excluded = {r: int(counts.get(r, 0)) for r in EXCLUSION_REASONS if r in reasons}
     matching = sum(excluded.values())
+    whose = f"segment {args.segment}'s" if args.segment is not None else "your"
     if not everyone:
-        summary = "There are no customers yet, so nobody to list."
+        summary = (
+            "There are no customers yet, so nobody to list."
+            if args.segment is None
+            else (f"Segment {args.segment} has no customers in the active segmentation.")
+        )
     elif not matching:
-        summary = f"Nobody of your {everyone:,} customers is left out for that reason."
+        summary = f"Nobody of {whose} {everyone:,} customers is left out{' for that reason' if args.reason else ''}."
     else:
-        summary = f"{matching:,} of your {everyone:,} customers cannot be emailed now: {describe_exclusions(excluded)}."
+        summary = (
+            f"{matching:,} of {whose} {everyone:,} customers cannot be emailed now: {describe_exclusions(excluded)}."
+        )
+    if args.segment is not None and everyone:
+        reachable = int(counts.get(None, 0))
+        summary = f"**{reachable:,} of segment {args.segment}'s {everyone:,} customers** can be emailed now. " + summary
     unmatched = ctx.db.scalar(
         f"SELECT count(*) FROM suppressions WHERE {address_sql('email')} NOT IN "  # noqa: S608 - fixed fragments
         f"(SELECT {address_sql('email')} FROM customers WHERE email IS NOT NULL)"
