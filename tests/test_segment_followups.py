@@ -161,3 +161,17 @@ def test_the_people_in_a_segment_are_listed_and_merging_is_answered(demo_ctx):
     assert calls == [] and "cannot merge segments by hand" in answer
     calls, answer = say(agent, conversation, "which group spends the most per order")
     assert answer.startswith("Average order value by segment, 4 segments: highest is segment")
+
+
+def test_the_biggest_or_smallest_segment_is_picked_by_size(demo_ctx):
+    agent, conversation = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db))), Conversation()
+    say(agent, conversation, "group my customers into 4")
+    sizes = dict(
+        demo_ctx.db.execute(
+            "SELECT segment, count(*) FROM segment_members m JOIN segment_runs r USING (run_id) WHERE r.is_active "
+            "GROUP BY 1"
+        ).fetchall()
+    )
+    for text, pick in (("tell me about the smallest segment", min), ("what's special about the biggest group", max)):
+        calls, _ = say(agent, conversation, text)
+        assert calls[-1] == ("segment_show", {"segment": pick(sizes, key=sizes.get)}), text

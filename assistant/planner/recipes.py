@@ -105,7 +105,8 @@ def generate(req: Request) -> Plan:
     if req.done:
         return Plan(answer=report(req, "Next: *check the data* to find problems before segmenting."))
     match = re.search(r"(\d[\d,_]*)\s*(k\b)?[^\d]{0,20}(?:customers|shoppers)", req.lower)
-    customers = int(re.sub(r"[,_]", "", match.group(1))) * (1000 if match.group(2) else 1) if match else 5000
+    small = 500 if req.has(r"\b(?:small|tiny|little|quick|mini)\b") else 5000  # "a small test shop"
+    customers = int(re.sub(r"[,_]", "", match.group(1))) * (1000 if match.group(2) else 1) if match else small
     arguments: dict[str, Any] = {"customers": customers}
     if products := slots.number_before(req.text, r"products"):
         arguments["products"] = products

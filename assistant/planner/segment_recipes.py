@@ -62,6 +62,8 @@ DIFFER = r"differ|difference|apart|separat|distinguish|compar|contrast|\bvs\b|ve
 
 @recipe("segment_list")
 def segment_list(req: Request) -> Plan:
+    if re.search(r"\b(?:about|describe|profile|special|like|in)\b.*" + BY_SIZE.pattern, req.lower):
+        return segment_show(req)  # "what's special about the biggest group": that one, not the list
     follow = "Ask about one, e.g. *what's in group 1*, or *call group 1 Loyalists*."
     listed = req.last("segment_list")
     data = (listed.result.get("data") or {}) if listed and listed.ok else {}
@@ -86,6 +88,7 @@ MEMBERS = (
     "ORDER BY b.total_spent DESC NULLS LAST, m.customer_id LIMIT {limit}"
 )
 LISTED = 500  # members listed at most (a campaign reaches all of them; the command line exports any number)
+BY_SIZE = re.compile(r"\b(biggest|largest|smallest|tiniest)\s+(?:segment|group|cluster|audience|persona)")
 # "merge groups 2 and 3": segments are what the clustering found; joining two by hand is not offered.
 MERGE = re.compile(
     r"\b(?:merge|combine|join|lump)\b.*\b(?:segments?|groups?|clusters?|audiences?)\b|\b(?:segments?|groups?)\b.*\bmerge"
@@ -117,6 +120,13 @@ def segment_show(req: Request) -> Plan:
     if MERGE.search(req.lower):
         return Plan(answer=MERGE_ANSWER)
     number = slots.segment_ref(req.text, req.memory)
+    if number is None and (size := BY_SIZE.search(req.lower)):  # "the biggest group": from the list's sizes
+        if (listed := req.last("segment_list")) is None:
+            return call("segment_list")
+        sizes = dict(zip(listed.rows("segment"), listed.rows("size"), strict=False))
+        if sizes and not req.last("segment_show"):
+            pick = max if size[1] in ("biggest", "largest") else min
+            return call("segment_show", segment=int(pick(sizes, key=lambda n: sizes[n])))
     if number is not None and MEMBERS_ASKED.search(req.lower) and not req.last("segment_show"):
         return members(req, number)
     if number is None and not req.last("segment_list") and not req.memory.segment_names:
