@@ -289,3 +289,16 @@ def test_demo_revenue_from_a_category_the_orders_do_not_record_says_so(demo):
     assert demo.ctx.db.execute("SELECT count(category) FROM orders").fetchone()[0] == 0
     answer, _ = demo.say("revenue from knitwear")
     assert "None of your orders has a category recorded" in answer
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("revenue by month for motorcycles", "for all your orders, or give it for Motorcycles, but not both"),
+        ("revenue by category in the USA", "for all your orders, or give it in USA, but not both"),
+    ],
+)
+def test_a_breakdown_with_one_category_or_country_is_refused_not_answered_for_all(chat, text, said):
+    """ "revenue by month for motorcycles" gave every category's months without a word."""
+    answer, ended = chat.say(text)
+    assert said in answer and not ended

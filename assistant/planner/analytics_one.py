@@ -31,12 +31,20 @@ class Named:
 
 def picked(req: Request, question: Question) -> tuple[Question, Named | None] | Plan:
     """The question cut to the country, categories or brands it names (None: it names none), or why it cannot be."""
-    if question.group is not None:
-        return question, None
     vocabulary = req.vocabulary()
     own = shop_terms.named(req.text, vocabulary.categories, vocabulary.brands)
     country = filters.place(req.text, vocabulary.categories + vocabulary.brands)
     kinds = [kind for kind in ("category", "brand") if own[kind]] + (["country"] if country else [])
+    if question.group is not None:  # "revenue by month for motorcycles": not every category's months, silently
+        other = next((kind for kind in kinds if kind != question.group.label), None)
+        if other is None:
+            return question, None
+        which = f"in {country}" if other == "country" else "for " + ", ".join(own[other])
+        return Plan(
+            answer=f"I can break {question.figure.label} down by {question.group.label} for all your orders, or give "
+            f"it {which}, but not both at once yet. Ask *{question.label.lower()} by {question.group.label}* or "
+            f"*{question.label.lower()} {which}*."
+        )
     if len(kinds) > 1:
         return Plan(
             answer=f"I can give a figure for one {kinds[0]} or one {kinds[1]}, not both at once: ask for each "
