@@ -20,8 +20,8 @@ from assistant.planner.recipes import (
     products_meant,
     recipe,
     report,
-    segment_reach,
 )
+from assistant.planner.segment_recipes import segment_reach
 from assistant.present import plain
 from tools.catalog.audience import describe_exclusions
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from assistant.planner import periods, shop_terms, slots
@@ -134,7 +133,9 @@ def overview(req: Request) -> Plan:
     # "how many customers do we have in London": not all of them
     if attribute := unknown_attribute(req.text, shop_words(req)):
         return Plan(answer=unknown_refused(attribute))
-    if (reach := segment_reach(req)) is not None:
+    from assistant.planner.segment_recipes import segment_reach  # it builds on this module's recipes
+
+    if (reach := segment_reach(req)) is not None:  # "how many of group 1 can I email"
         return reach
     if slots.UNREACHABLE.search(req.lower):  # "who's on the suppression list", "which customers can't I email"
         if req.done:
@@ -145,19 +146,6 @@ def overview(req: Request) -> Plan:
     if data and not any(data.get(kind) for kind in ("customers", "products", "order_lines")):
         return Plan(answer=EMPTY_SHOP)
     return once(req, "data_overview", "Next: *check the data*, or *segment customers*.")
-
-
-def segment_reach(req: Request) -> Plan | None:
-    """ "How many of group 1 can I email": that segment's reachable customers and why not the rest (not everyone's);
-    None unless the request names a segment and emailing."""
-    if not re.search(r"e-?mail|reach|contact|mail", req.lower) or re.search(r"\bcampaign\b", req.lower):
-        return None
-    segment = slots.segment_ref(req.text, replace(req.memory, segment=None))  # named here, not "them"
-    if segment is None:
-        return None
-    if req.last("unreachable_customers"):
-        return Plan(answer=report(req, "Next: *draft an email for this group about ...*."))
-    return call("unreachable_customers", segment=segment)
 
 
 EMPTY_SHOP = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from assistant.planner import slots
 from assistant.planner.memory import Plan, Request, Step, call
@@ -193,3 +194,16 @@ def segment_rename(req: Request) -> Plan:
     if number is None or not name:
         return Plan(answer="Which segment, and what name? E.g. *call group 2 Bargain hunters*.")
     return call("segment_rename", segment=number, name=name["name"].strip())
+
+
+def segment_reach(req: Request) -> Plan | None:
+    """ "How many of group 1 can I email": that segment's reachable customers and why not the rest (not everyone's);
+    None unless the request names a segment and emailing."""
+    if not re.search(r"e-?mail|reach|contact|mail", req.lower) or re.search(r"\bcampaign\b", req.lower):
+        return None
+    segment = slots.segment_ref(req.text, replace(req.memory, segment=None))  # named here, not "them"
+    if segment is None:
+        return None
+    if req.last("unreachable_customers"):
+        return Plan(answer=report(req, "Next: *draft an email for this group about ...*."))
+    return call("unreachable_customers", segment=segment)
