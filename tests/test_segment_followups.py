@@ -173,5 +173,8 @@ def test_the_biggest_or_smallest_segment_is_picked_by_size(demo_ctx):
         ).fetchall()
     )
     for text, pick in (("tell me about the smallest segment", min), ("what's special about the biggest group", max)):
-        calls, _ = say(agent, conversation, text)
+        calls, answer = say(agent, conversation, text)
         assert calls[-1] == ("segment_show", {"segment": pick(sizes, key=sizes.get)}), text
+        assert answer.startswith(f"Segment {pick(sizes, key=sizes.get)}, "), "that one, not the list it was found in"
+    calls, answer = say(agent, conversation, "describe the bargain hunters")  # no segment is called that
+    assert "Which one did you mean?" in answer

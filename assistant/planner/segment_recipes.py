@@ -135,8 +135,11 @@ def segment_show(req: Request) -> Plan:
     if number is None and (listed := req.last("segment_list")):
         names = {int(n): str(x) for n, x in zip(listed.rows("segment"), listed.rows("name"), strict=False)}
         number = slots.segment_named(req.text, names)
-    if req.last("segment_show") or (number is None and req.done):
+    if req.last("segment_show"):
+        req.done = [step for step in req.done if step.name != "segment_list"]  # only looked up to find the one meant
         return Plan(answer=report(req, "Next: *draft an email for this group about ...*, or *rename it*."))
+    if number is None and req.done:  # "describe the bargain hunters" where no segment is called that
+        return Plan(answer=report(req, "Which one did you mean? Ask by number or name, e.g. *describe segment 2*."))
     return call("segment_show", segment=number) if number is not None else call("segment_list")
 
 
