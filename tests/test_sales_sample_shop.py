@@ -204,3 +204,24 @@ def test_the_overview_says_which_dates_the_orders_log_covers(chat, lines, text):
     when = pd.to_datetime(lines["ORDERDATE"], format="%m/%d/%Y %H:%M")
     answer, _ = chat.say(text)
     assert f"{when.min():%-d %b %Y} to {when.max():%-d %b %Y}" in answer
+
+
+def test_how_a_year_went_and_two_years_compared_in_a_marketers_words(chat, lines):
+    """ "how did 2004 compare to 2003" (once the figure from the data is chosen) could not be answered without a
+    figure, "how was 2004" said there was no campaign, "new customers in 2005" asked back: each is a figure from the
+    orders, checked here against the file."""
+    kept = lines[~lines["cancelled"]]
+    year = pd.to_datetime(lines["ORDERDATE"], format="%m/%d/%Y %H:%M").dt.year
+    revenue = kept.groupby(year[~lines["cancelled"]])["amount"].sum()
+    answer, _ = chat.say("how did 2004 compare to 2003")  # asked: the figure from the data is the first reading
+    assert "Did you mean:\n- *answer it from the data*" in answer
+    answer, _ = chat.say("[UI] The user chose “answer it from the data” for: how did 2004 compare to 2003")
+    assert (
+        f"1 Jan–31 Dec 2004 (2004): **€{revenue[2004]:,.2f}**; 1 Jan–31 Dec 2003 (2003): **€{revenue[2003]:,.2f}**"
+        in (answer)
+    )
+    answer, _ = chat.say("how was 2004")
+    assert answer.startswith(f"In 2004 (1 Jan–31 Dec 2004): revenue **€{revenue[2004]:,.2f}** from **")
+    first = year.groupby(lines["CUSTOMERNAME"]).min()  # a cancelled order was still placed, as the log counts it
+    answer, _ = chat.say("new customers in 2005")
+    assert f"**{(first == 2005).sum()}**" in answer and answer.startswith("New customers, 1 Jan")

@@ -38,6 +38,8 @@ def analytics(req: Request) -> Plan:
     named = periods.periods(req.text, req.today)
     if named and slots.sort_asked(req.text) == "best_selling":  # "which products sold best in January"
         return RECIPES["products"](req)
+    if question is None and len(named) > 1:  # "how did 2004 compare to 2003": the revenue of each, side by side
+        question = understand("revenue")
     if question is None and (named := named or period_sales.bare_month(req)):  # "how did December go"
         return period_sales.summary(req, named[0])
     if question is None:

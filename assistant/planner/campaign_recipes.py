@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from assistant.planner import slots
+from assistant.planner import periods, slots
 from assistant.planner.customer_names import customer_named
 from assistant.planner.memory import Plan, Request, Step, call
 from assistant.planner.predict_recipes import chosen_by_outlook
 from assistant.planner.recipes import (
+    RECIPES,
     Recipe,
     listed_campaigns,
     products_about,
@@ -294,8 +295,12 @@ def report_recipe(req: Request) -> Plan:
         said = plain(listed.result.get("summary") or listed.result.get("error") or "")
         return Plan(answer=f"No campaign has gone out yet, so this is from your imported lists: {said}")
     plan = campaign_action("campaign_report", "Opens and clicks keep arriving; ask again later.")(req)
-    if plan.answer.startswith("There is no campaign yet") and req.has(r"unsubscrib|opt(?:ed)?.?out|suppress"):
-        return call("unreachable_customers", reason=["unsubscribed", "suppressed"])
+    if plan.answer.startswith("There is no campaign yet"):
+        if req.has(r"unsubscrib|opt(?:ed)?.?out|suppress"):
+            return call("unreachable_customers", reason=["unsubscribed", "suppressed"])
+        if periods.periods(req.text, req.today):  # "how was 2004", with no campaign: how the shop did then
+            req.done = [step for step in req.done if step.name != "campaign_list"]
+            return RECIPES["analytics"](req)
     step = req.last("campaign_report")
     data = (step.result.get("data") or {}) if step and step.ok else {}
     if step and not step.ok and "not been sent" in str(step.result.get("error")):  # a draft: its copy, not figures

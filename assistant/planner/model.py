@@ -90,7 +90,9 @@ BARE_SEGMENT = re.compile(
     r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|1st|2nd|3rd|4th|5th|last)"
     r"(?: one)?(?:,? please| pls)?[.!?]*"
 )
-ABOUT_PEOPLE = {"overview", "rank", "best_customers", "predict", "analytics", "segment_list"}
+ABOUT_PEOPLE = {"overview", "rank", "best_customers", "predict", "analytics", "segment_list", "validate", "data_issues"}
+# "new customers in 2005", "first-time buyers last month": how many, from the orders (not a data check or an import)
+NEW_PEOPLE = re.compile(r"^\W*(?:how many )?(?:new|first[- ]time) (?:customers|buyers|shoppers|clients)\b", re.I)
 UNREACHABLE_READINGS = {"overview", "shop_settings", "data_issues", "validate", "explain", "send_count", "analytics"}
 SMALL = 5  # words: small talk is short ("ok", "thanks a lot"); "ok, send it now" is a request
 
@@ -229,9 +231,9 @@ def understood(
     if (
         allowed
         and allowed[0][0] in ABOUT_PEOPLE
-        and re.search(analytics_questions.WHERE_OR_WHEN["country"], text.lower())
+        and (re.search(analytics_questions.WHERE_OR_WHEN["country"], text.lower()) or NEW_PEOPLE.search(text))
     ):
-        allowed.insert(0, ("analytics", 1.0))  # "where are my customers from": customers by country
+        allowed.insert(0, ("analytics", 1.0))  # "where are my customers from", "new customers in 2005"
     if slots.UNREACHABLE.search(text.lower()) and allowed and allowed[0][0] in UNREACHABLE_READINGS:
         allowed.insert(0, ("overview", 1.0))  # who cannot be emailed, and why: the data's state, not a setting
     if slots.DELETE_PEOPLE.search(text.lower()):  # the fix recipe says what happens to them instead

@@ -56,12 +56,15 @@ PATTERNS = [  # (kind, pattern), tried in order; the first that matches at a pla
              rf"|^\W*(?P<y2>{YEAR})(?:'s)?\s+(?!{NOT_YEAR})(?=[a-z])|\b(?P<y3>{YEAR})'s\b"
              rf"|\b(?:vs\.?|versus|against|than|compared\s+(?:to|with))\s+(?P<y4>{YEAR})\b(?!\s*{NOT_YEAR})"
              rf"|(?<=[a-z] )(?<!over )(?<!above )(?<!than )(?<!under )(?<!below )(?<!least )(?<!most )(?<!top )"
-             rf"(?<!first )(?<!last )(?P<y5>{YEAR})\W*$"),
+             rf"(?<!first )(?<!last )(?P<y5>{YEAR})\W*$"
+             rf"|\b(?:how (?:did|was|were|is|does)|was|were)\s+(?P<y6>{YEAR})\b(?!\s*{NOT_YEAR})"),  # how did 2004 go
     ("day", r"\b(?P<day>yesterday|today)\b"),
 ]  # fmt: skip
 COMPILED = [(kind, re.compile(pattern, re.I)) for kind, pattern in PATTERNS]
 # "this year vs last year", "compared to last month", "2011 against 2010", "better than last year": two periods.
-LEAD = re.compile(r"^(?:vs\.?|versus|against|than|compared\s+(?:to|with))\s+", re.I)
+LEAD = re.compile(
+    r"^(?:vs\.?|versus|against|than|compared\s+(?:to|with)|how (?:did|was|were|is|does)|was|were)\s+", re.I
+)
 COMPARE = re.compile(  # "than" before an amount ("spent more than 500 last month") compares no periods
     r"\b(?:vs\.?|versus|compared?\s+(?:to|with)|comparison|against|(?:up|down)\s+(?:on|from))\b"
     r"|\bthan\b(?!\s*(?:[€$£]|(?!(?:19|20)\d\d\b)\d))",
@@ -227,7 +230,7 @@ def _read(kind: str, m: re.Match[str], today: date) -> Period | None:
         start = date(int(year), month, 1) if year else _latest_month(month, today)
         return Period(start, start + STEP["month"], typed)
     if kind == "year":
-        start = date(int(next(m[g] for g in ("y", "y2", "y3", "y4", "y5") if m[g])), 1, 1)
+        start = date(int(next(m[g] for g in ("y", "y2", "y3", "y4", "y5", "y6") if m[g])), 1, 1)
         if typed.lower().startswith("since"):
             return Period(start, tomorrow, typed) if start < tomorrow else None
         return Period(start, start + STEP["year"], typed.rstrip())
