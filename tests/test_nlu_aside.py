@@ -52,6 +52,8 @@ def test_the_phrasings_kept_aside_are_understood_no_worse_than_when_measured(asi
     data = nlu.aside_examples([aside])
     figures = nlu.kept_aside(data)
     assert figures["aside_phrasings"] == len(data) > size
-    assert figures["aside_accuracy"] >= floor, figures["aside_misses"]
+    # A failure shows how many misses per intent, never the phrasings: reading them would be tuning on them.
+    accuracy, misses = figures["aside_accuracy"], {i: len(m) for i, m in figures["aside_misses"].items()}
+    assert accuracy >= floor, misses
     for intent, misses in figures["aside_misses"].items():
         assert all(read_as != intent for _, read_as in misses)
