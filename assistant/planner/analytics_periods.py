@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import date
 
 from assistant.planner import analytics_filters as filters
 from assistant.planner import periods
@@ -115,14 +116,10 @@ def new_and_returning(req: Request, named: list[Period]) -> Plan:
     if not named:
         return Plan(answer="Ask for new and returning customers in a period, e.g. *new vs returning customers "
                     "last month*.")  # fmt: skip
-    span = req.vocabulary().orders_span
     if outside := no_orders_then(req, named[0]):
         return Plan(answer=outside)
-    if span and named[0].start <= span[0]:
-        return Plan(
-            answer=f"Your orders log starts on {day(span[0])}, so I cannot tell new customers from returning ones "
-            f"{when_words(named[0])}: anyone who bought before the log begins would look new. Ask for a later period."
-        )
+    if first := log_begins_in(req, named[0]):
+        return Plan(answer=cannot_tell(first, "new customers from returning ones", named[0], "a later period."))
     if not req.done:
         sides = ", ".join(f'{figure.sql} AS "{figure.label}"' for figure in NEWCOMERS.values())
         sql = f"SELECT {sides} FROM orders o{FIRST_ORDER} WHERE {periods.where()}"  # noqa: S608 - vetted fragments
@@ -135,10 +132,7 @@ def new_and_returning(req: Request, named: list[Period]) -> Plan:
     share = f" ({new / (new + returning):.0%} new)" if new + returning else ""
     return Plan(
         answer=f"{upper_first(when_words(named[0]))}: **{new:,} new** and **{returning:,} returning** customers "
-        f"ordered{share}. New means their first order in your orders log, which starts on {day(span[0])}."
-        + coverage(req, named[0])
-        if span
-        else report(req)
+        f"ordered{share}. {new_means(req)}." + coverage(req, named[0])
     )
 
 
@@ -158,14 +152,30 @@ def newcomers(req: Request, question: Question, named: list[Period]) -> Question
     if question.group is not None and "orders" not in question.group.sql:
         return Plan(answer=f"I can count {kind} customers by segment, country, category or month, not by "
                     f"{question.group.label}.")  # fmt: skip
-    span = req.vocabulary().orders_span
-    if named and span and named[0].start <= span[0] <= named[0].last:
-        return Plan(
-            answer=f"Your orders log starts on {day(span[0])}, so I cannot tell {kind} customers "
-            f"{when_words(named[0])}: anyone who bought before the log begins would look new. Ask for a later "
-            "period, or for *new customers per month*."
-        )
+    if named and (first := log_begins_in(req, named[0])):
+        later = "a later period, or for *new customers per month*."
+        return Plan(answer=cannot_tell(first, f"{kind} customers", named[0], later))
     return replace(question, figure=NEWCOMERS[kind], aggregate="count")
+
+
+def log_begins_in(req: Request, period: Period) -> date | None:
+    """The orders log's first day, when the period reaches back to it; None when it starts after it (or there is
+    no log). Who was new in such a period cannot be told."""
+    span = req.vocabulary().orders_span
+    return span[0] if span and period.start <= span[0] <= period.last else None
+
+
+def cannot_tell(first: date, what: str, period: Period, instead: str) -> str:
+    return (
+        f"Your orders log starts on {day(first)}, so I cannot tell {what} {when_words(period)}: anyone who bought "
+        f"before the log begins would look new. Ask for {instead}"
+    )
+
+
+def new_means(req: Request) -> str:
+    """What "new" counts from, for the answer (there are orders whenever a new-customer figure is answered)."""
+    span = req.vocabulary().orders_span
+    return f"New means their first order in your orders log, which starts on {day(span[0])}" if span else ""
 
 
 def bound(question: Question) -> dict[str, dict[str, str]]:
@@ -248,9 +258,8 @@ def no_orders(req: Request, question: Question) -> str | None:
 def notes(req: Request, question: Question) -> str:
     """What the answer must say beside the figure: the part of the period the orders cover, what "new" means."""
     said = coverage(req, question.period)
-    span = req.vocabulary().orders_span
-    if question.figure in NEWCOMERS.values() and span is not None:
-        said += f" New means their first order in your orders log, which starts on {day(span[0])}"
+    if question.figure in NEWCOMERS.values() and (means := new_means(req)):
+        said += f" {means}"
         monthly = question.group is not None and question.group.label == "month"
         said += ", so its first month counts everyone as new." if monthly else "."
     return said

@@ -65,8 +65,7 @@ def summary(req: Request, period: Period) -> Plan:
         return Plan(answer=f"No orders {dated.when_words(period)}: {dated.runs(req)}.")
     orders, customers = int(row["orders"]), int(row["customers"])
     average = f" (average {money(row['revenue'] / orders)})" if orders else ""
-    span = req.vocabulary().orders_span
-    new = f", {int(row['new_customers']):,} of them new" if span and period.start > span[0] else ""
+    new = "" if dated.log_begins_in(req, period) else f", {int(row['new_customers']):,} of them new"
     returns = f"; {int(row['returns']):,} returns or cancellations" if row["returns"] else ""
     return Plan(
         answer=f"{dated.upper_first(dated.when_words(period))}: revenue **{money(row['revenue'])}** from "
