@@ -36,7 +36,9 @@ PERIOD = re.compile(
     re.I,
 )
 NOT_PLACES = ["the", "i", "we", "my", "our", "segment", "group", "total", "stock", "store", "shop", "email",
-              *calendar.month_name[1:], *calendar.month_abbr[1:], "Sept", "Christmas", "Easter"]  # fmt: skip
+              *calendar.month_name[1:], *calendar.month_abbr[1:], "Sept", "Christmas", "Easter", "Summer", "Winter",
+              "Spring", "Autumn", "Fall", "Halloween", "Valentine", "Valentines", "Mother", "Mothers", "Father",
+              "Fathers", "Black Friday", "Cyber Monday", "New Year", "Q1", "Q2", "Q3", "Q4"]  # fmt: skip
 
 
 def place(text: str, not_places: list[str]) -> str | None:
@@ -44,7 +46,7 @@ def place(text: str, not_places: list[str]) -> str | None:
     `not_places`: the shop's own words that are no country (its categories and brands: "in Outerwear")."""
     known = {w.lower() for w in [*NOT_PLACES, *not_places]}
     for match in PLACE.finditer(text):
-        if match["place"].lower() not in known:
+        if match["place"].lower() not in known and match["place"].split()[0].lower() not in known:  # "Mothers Day"
             return match["place"]
     return None
 
@@ -167,7 +169,9 @@ def no_such_country(country: str, countries: list[str]) -> str:
 def recorded_country(text: str, countries: list[str], not_places: list[str]) -> tuple[str | None, str | None]:
     """The country a question names, as the orders log spells it ("the US" -> "USA"), or why it cannot be
     used: (country, None), (None, refusal), or (None, None) when the question names no country."""
-    asked = place(text, not_places)
+    asked = place(text, not_places) or next(  # a country the log names, typed in lower case ("in france")
+        (c for c in countries if re.search(rf"\b(?:in|from|for) (?:the )?{re.escape(c)}\b", text, re.I)), None
+    )
     if asked is None:
         return None, None
     if not countries:
