@@ -277,3 +277,34 @@ def test_a_country_the_log_never_names_is_said_so_and_a_holiday_is_no_country(ch
 def test_best_sellers_in_a_country_need_an_orders_log_with_countries(demo_ctx):
     answer, _ = Chat(demo_ctx, today=date(2026, 1, 20)).say("what sells best in France")
     assert "Your data has no countries" in answer
+
+
+def test_two_countries_side_by_side_and_a_country_in_lower_case(chat, lines):
+    """ "in the uk vs france" gave the UK's figure alone; "in france last month" gave everyone's month."""
+
+    def basket(country: str) -> float:
+        mine = lines[lines["Country"] == country]
+        return round(mine["amount"].sum() / mine[~mine["returned"]]["InvoiceNo"].nunique(), 2)
+
+    answer, _ = chat.say("average basket size in the uk vs france")
+    assert f"Average order value in United Kingdom: **£{basket('United Kingdom'):,.2f}**; " in answer
+    assert f"in France: **£{basket('France'):,.2f}**" in answer
+    february = between(lines[lines["Country"] == "France"], "2011-02-01", "2011-02-28")
+    answer, _ = chat.say("how much did we make in france last month")
+    assert f"Total revenue in France, 1–28 Feb 2011: **{money(february['amount'].sum())}**" in answer
+    answer, _ = chat.say("best sellers in the UK vs France")
+    assert answer.startswith("I can answer that for one country at a time")
+
+
+def test_bought_from_us_is_no_country(chat, lines):
+    """ "from us" was read as the USA, and refused: the log has no orders from there."""
+    december = between(lines[~lines["returned"]], "2010-12-01", "2010-12-31")  # who ordered, not who returned
+    answer, _ = chat.say("how many people bought from us in december")
+    assert (
+        f"Customers who ordered, 1–31 Dec 2010: **{december[december['CustomerID'] != '']['CustomerID'].nunique()}**"
+        in (answer)
+    )
+
+
+def money(value: float) -> str:
+    return f"-£{-value:,.2f}" if value < 0 else f"£{value:,.2f}"
