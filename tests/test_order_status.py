@@ -151,3 +151,12 @@ def test_a_refund_recorded_on_a_completed_order_is_taken_off_never_below_nothing
     assert spend(ctx.db)["7"] == (22.5, 3)
     again = run_tool(ctx, "import_data", kind="orders", path=str(path))
     assert "(0 new, 0 changed" in again.summary
+
+
+def test_a_dry_run_says_which_lines_would_not_be_stored_and_shows_no_status_flags(ctx, tmp_path):
+    path = tmp_path / "orders-2025-04.csv"
+    path.write_text(WOO)
+    result = run_tool(ctx, "import_data", kind="orders", path=str(path), dry_run=True)
+    said = "4 of these lines are of orders never paid (pending, failed, on hold...): they would not be stored."
+    assert said in result.summary
+    assert not [c for c in result.tables[1].columns if c.startswith("__")]

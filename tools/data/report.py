@@ -51,13 +51,17 @@ def preview(con, kind: str, source: Source, mapping, unmatched, missing, stats) 
             summary += f" Dates in {column}: read {order}."
         if detected := source.details.get("currency_detected"):
             summary += f" Currency: {detected}."
+        if kind == "orders" and (unpaid := con.execute(f"SELECT count(*) FROM {STAGED} WHERE __unpaid").fetchone()[0]):
+            lines = f"{unpaid:,} of these lines are" if unpaid != 1 else "1 of these lines is"
+            summary += f" {lines} of orders never paid (pending, failed, on hold...): they would not be stored."
         if kind == "customers" and "email_consent" not in mapping.values():
             summary += " No consent column: these customers' email consent would stay unknown."
         problems = issue_counts(con)
         data["problems"] = problems.to_dict("records")
-        sample = con.execute(
-            f"SELECT * EXCLUDE (__line, __rid, __empty, __key) FROM {STAGED} ORDER BY __line LIMIT 5"
-        ).df()
+        hidden = "__line, __rid, __empty, __key"
+        if kind == "orders":  # the status flags (order_status) are the importer's, not the file's
+            hidden += ", __cancelled, __unpaid, __partly_refunded, __refunded"
+        sample = con.execute(f"SELECT * EXCLUDE ({hidden}) FROM {STAGED} ORDER BY __line LIMIT 5").df()
         tables += [Table.from_df("First rows as they would be imported", sample, total=stats["imported"])]
         if len(problems):
             tables.append(Table.from_df("Rows that would be rejected", problems))
