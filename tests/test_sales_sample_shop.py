@@ -251,3 +251,42 @@ def test_how_a_year_went_and_two_years_compared_in_a_marketers_words(chat, lines
     first = year.groupby(lines["CUSTOMERNAME"]).min()  # a cancelled order was still placed, as the log counts it
     answer, _ = chat.say("new customers in 2005")
     assert f"**{(first == 2005).sum()}**" in answer and answer.startswith("New customers, 1 Jan")
+
+
+def test_one_time_customers_are_counted_not_every_customer(chat, lines):
+    """ "which customers only ordered once" answered "Customers: 72". An order placed and then cancelled was
+    placed: it counts among a customer's orders (its money nets to nothing), as in their order count."""
+    orders = lines.groupby("CUSTOMERNAME")["ORDERNUMBER"].nunique()
+    answer, _ = chat.say("which customers only ordered once")
+    assert answer.startswith(f"One-time customers: **{(orders == 1).sum()}**")
+    answer, _ = chat.say("what percentage of customers never came back")
+    assert answer.startswith(f"Share of one-time customers: **{(orders == 1).mean():.0%}**")
+
+
+def test_our_worst_month_is_the_revenue_by_month(chat, lines):
+    """It asked which figure was meant."""
+    month = pd.to_datetime(lines["ORDERDATE"], format="%m/%d/%Y %H:%M").dt.strftime("%Y-%m")
+    per_month = lines[~lines["cancelled"]].groupby(month)["amount"].sum()
+    answer, _ = chat.say("our worst month")
+    assert f"lowest is {per_month.idxmin()} at **€{per_month.min():,.2f}**" in answer
+
+
+def test_the_average_deal_size_is_the_average_order_value(chat):
+    answer, ended = chat.say("what's the average deal size")
+    assert answer.startswith("Average order value: **€") and ended
+
+
+def test_a_countrys_share_of_revenue_is_given_beside_its_revenue(chat, lines):
+    """ "what percentage of revenue comes from the USA" gave the USA's revenue alone."""
+    sold = lines[~lines["cancelled"]]
+    usa = sold[sold["COUNTRY"] == "USA"]["amount"].sum()
+    answer, _ = chat.say("what percentage of revenue comes from the USA")
+    assert f"Total revenue in USA: **€{usa:,.2f}** ({usa / sold['amount'].sum():.1%} of all)" in answer
+
+
+def test_list_customers_in_a_country_lists_that_countrys_customers(chat, lines):
+    """It asked whether the best customers, the data or an import was meant."""
+    answer, ended = chat.say("list customers in France")
+    french = lines[lines["COUNTRY"] == "France"]["CUSTOMERNAME"]
+    assert ended[-1].name == "query_data" and "best customers in France" in answer
+    assert set(ended[-1].result.tables[0].to_df()["customer_id"]) <= set(french)

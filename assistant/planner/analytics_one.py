@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from assistant.planner import analytics_filters as filters
 from assistant.planner import shop_terms
 from assistant.planner.analytics import grouped, plural
-from assistant.planner.analytics_questions import GROUPS, Question, formatted
+from assistant.planner.analytics_questions import GROUPS, SHARE, Question, formatted
 from assistant.planner.memory import Plan, Request
 from assistant.planner.recipes import report
 
@@ -82,7 +82,7 @@ def describe(req: Request, question: Question, named: Named) -> str:
             return filters.no_such_country(missing[0], [str(r["Country"]) for r in rows])
         values = "; ".join(
             f"{question.label + ' ' if n == 0 else ''}in {r['Country']}{question.during}: "
-            f"**{formatted(question, r[question.label], currency)}**"
+            f"**{formatted(question, r[question.label], currency)}**{share(req, question, r)}"
             for n, r in enumerate(found)
         )
         return f"{values} (from your orders log; {groups}, the full breakdown is below)."
@@ -93,6 +93,18 @@ def describe(req: Request, question: Question, named: Named) -> str:
         return f"There is no {question.figure.label} for {' or '.join(named.asked)}{question.during}."
     values = "; ".join(
         f"{question.label}, {r[column]}{question.during}: **{formatted(question, r[question.label], currency)}**"
+        f"{share(req, question, r)}"
         for r in found
     )
     return f"{values} ({groups}, the full breakdown by {named.kind} is below)."
+
+
+def share(req: Request, question: Question, row: dict) -> str:
+    """ "what percentage of revenue comes from the USA": the row's share of the whole (every group's, `_whole`),
+    for a total or a count of orders, whose groups do not overlap; "" when not asked or not a share of anything."""
+    if not SHARE.search(req.lower) or question.aggregate not in ("sum", "count") or question.figure.percent:
+        return ""
+    if question.figure.level != "orders":  # a customer may be in two countries' rows: no whole to share
+        return ""
+    whole = float(row.get("_whole") or 0)
+    return f" ({float(row[question.label] or 0) / whole:.1%} of all)" if whole > 0 else ""

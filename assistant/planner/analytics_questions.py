@@ -57,7 +57,14 @@ class Group:
 
 NOT_RETURNED = "DISTINCT CASE WHEN NOT o.is_return THEN o.order_id END"  # a return or cancellation is no order
 FIGURES = [  # first match wins: the specific before the general
-    Figure(r"order value|aov|basket|\bper order\b", "customers", "b.avg_order_value", "order value", "avg", money=True),
+    Figure(
+        r"order value|aov|basket|\bper order\b|(?:deal|ticket|order|cart) size",
+        "customers",
+        "b.avg_order_value",
+        "order value",
+        "avg",
+        money=True,
+    ),
     Figure(  # "what's the average customer worth"
         r"spen[dt]|lifetime value|clv|\bcustomers?\b.{0,15}\bworth\b|\bworth per customer",
         "customers",
@@ -93,6 +100,16 @@ FIGURES = [  # first match wins: the specific before the general
         "revenue",
         "sum",
         money=True,
+    ),
+    Figure(  # before the repeat customers: "never ordered again" is about ordering again too
+        r"\b(?:only|just) (?:bought|ordered|purchased|shopped)(?: from us)?(?: \w+)? once"
+        r"|one.(?:time|off) (?:buyer|customer|shopper|client)s?|\bsingle.(?:purchase|order)"
+        r"|never (?:came back|returned|reordered|ordered again|bought again)",
+        "customers",
+        "CASE WHEN b.order_count = 1 THEN 1 ELSE 0 END",
+        "one-time customers",
+        "sum",
+        counted=True,
     ),
     Figure(
         r"(?:bought|ordered|purchased|shopped) (?:from us )?(?:more than once|again|twice|multiple times)|repeat|loyal",
@@ -239,6 +256,7 @@ class Question:
                 f"arg_max({named}, {known}) OVER () AS _highest, max({known}) OVER () AS _highest_value",
                 f"arg_min({named}, {known}) OVER () AS _lowest, min({known}) OVER () AS _lowest_value",
                 f"count({known}) OVER () AS _groups",
+                f'sum("{self.label}") OVER () AS _whole',  # a total's or a count's whole, for a row's share of it
             ]
         )
         order = "1"
@@ -290,6 +308,8 @@ def understand(text: str) -> Question | None:
         if figures and (orders_figure := from_orders(figures[0], group)):
             figures = [orders_figure]  # the most specific figure, from the orders log
         figures = [f for f in figures if f.level in group.sql] or figures
+    if not figures and group is not None and re.search(r"\b(?:best|worst|strongest|weakest)\b", t):
+        figures = [f for f in FIGURES if f.label == "revenue"]  # "our worst month": by what it took
     if not figures:
         return None
     figure = figures[0]

@@ -31,6 +31,7 @@ from assistant.planner import (  # noqa: F401 - registers their recipes
     segment_recipes,
     slots,
 )
+from assistant.planner.analytics_filters import places
 from assistant.planner.classifier import Classifier, classifier, normalise
 from assistant.planner.concepts import topics
 from assistant.planner.customer_names import asks_what_someone_gets
@@ -106,6 +107,12 @@ PRODUCT_SALES = re.compile(r"\b(?:sellers?|products?|items?|skus?)\b|\bsell|\bso
 NOT_PRODUCT_SALES = re.compile(
     r"\b(?:who|whom|customers?|people|buyers|shoppers|clients|segments?|groups?|line|by|per|each|when|time|seasons?)\b"
     r"|\b(?:which|what) (?:month|day|week|year|quarter)"
+)
+# "list customers in France", "show me our clients from Germany": the people, best customers first
+LIST_PEOPLE = re.compile(
+    r"^\W*(?:(?:can you |please )?(?:list|show|give|get|pull|find)(?: me| us)?(?: all)?(?: of)?(?: the| our| my)?"
+    r"|who are(?: the| our| my)?|which are(?: the| our| my)?) (?:customers|clients|buyers|shoppers)\b",
+    re.I,
 )
 # "who's going to get this", "who will receive it": the campaign's reach (who got it, once sent, is its recipients)
 WHO_GETS = re.compile(
@@ -272,6 +279,8 @@ def understood(
         allowed.insert(0, ("draft", 1.0))
     if slots.UNREACHABLE.search(text.lower()) and allowed and allowed[0][0] in UNREACHABLE_READINGS:
         allowed.insert(0, ("overview", 1.0))  # who cannot be emailed, and why: the data's state, not a setting
+    if LIST_PEOPLE.search(text) and places(text, list(own[0] + own[1]), shop.countries if shop else ()):
+        allowed.insert(0, ("best_customers", 1.0))  # "list customers in France": that country's, best first
     if WHO_GETS.search(text.lower()) and intents()["send_count"].allows(text):  # who a campaign would go to
         allowed.insert(0, ("send_count", 1.0))
     if slots.DELETE_PEOPLE.search(text.lower()) or slots.WIPE_SHOP.search(text.lower()):  # said what happens instead
