@@ -25,6 +25,7 @@ from assistant.planner import (  # noqa: F401 - registers their recipes
     best_customers,
     campaign_recipes,
     followup_recipes,
+    lapsed_since,
     periods,
     predict_recipes,
     segment_recipes,
@@ -93,6 +94,9 @@ BARE_SEGMENT = re.compile(
 ABOUT_PEOPLE = {"overview", "rank", "best_customers", "predict", "analytics", "segment_list", "validate", "data_issues"}
 # "new customers in 2005", "first-time buyers last month": how many, from the orders (not a data check or an import)
 NEW_PEOPLE = re.compile(r"^\W*(?:how many )?(?:new|first[- ]time) (?:customers|buyers|shoppers|clients)\b", re.I)
+# What acts on the customers a question names ("draft an email for those who haven't bought since June"): kept.
+ACTS_ON_THEM = {"draft", "revise", "send", "send_count", "test_send", "export", "follow_up", "segment", "match"}
+FORECAST = re.compile(r"\b(?:predict\w*|forecast\w*|likely|probably|risk|churn\w*|going to|will|won'?t)\b")
 UNREACHABLE_READINGS = {"overview", "shop_settings", "data_issues", "validate", "explain", "send_count", "analytics"}
 SMALL = 5  # words: small talk is short ("ok", "thanks a lot"); "ok, send it now" is a request
 
@@ -234,6 +238,10 @@ def understood(
         and (re.search(analytics_questions.WHERE_OR_WHEN["country"], text.lower()) or NEW_PEOPLE.search(text))
     ):
         allowed.insert(0, ("analytics", 1.0))  # "where are my customers from", "new customers in 2005"
+    if (  # "who hasn't bought since December": customers whose last order is before a day, from the data
+        allowed and allowed[0][0] not in ACTS_ON_THEM and lapsed_since.asked(text) and not FORECAST.search(text.lower())
+    ):
+        allowed.insert(0, ("analytics", 1.0))
     if slots.UNREACHABLE.search(text.lower()) and allowed and allowed[0][0] in UNREACHABLE_READINGS:
         allowed.insert(0, ("overview", 1.0))  # who cannot be emailed, and why: the data's state, not a setting
     if slots.DELETE_PEOPLE.search(text.lower()):  # the fix recipe says what happens to them instead
