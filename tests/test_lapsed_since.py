@@ -65,7 +65,9 @@ def test_the_day_named_is_the_start_of_what_was_named(words, start):
     assert isinstance(found, Cutoff) and found.start == start
 
 
-@pytest.mark.parametrize("words", ["the summer sale", "our launch", "the summer", "31 February"])
+@pytest.mark.parametrize(
+    "words", ["the summer sale", "our launch", "the summer", "the Easter weekend", "December sale", "31 February"]
+)
 def test_an_event_no_calendar_dates_is_refused_with_what_to_ask(words):
     refused = cutoff(words, UCI_TODAY)
     assert isinstance(refused, str)

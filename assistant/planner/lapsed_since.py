@@ -46,8 +46,8 @@ NOT_SINCE = re.compile(
     rf"{_WHEN.format('b')}"
     rf"|\b(?:stopped|quit)\s+(?:buying|ordering|shopping|purchasing)(?:\s+(?:from|with)\s+us)?\s+(?:after|since)\s+"
     rf"{_DAY_NEXT}{_WHEN.format('c')}"
-    rf"|\blast\s+(?:orders?|purchases?|bought|ordered|purchased|shopped)(?:\s+(?:was|is|were|came|happened))?\s+"
-    rf"(?:before|prior to|earlier than)\s+{_WHEN.format('d')}"
+    rf"|\b(?:last|latest|most recent)\s+(?:orders?|purchases?|bought|ordered|purchased|shopped)"
+    rf"(?:\s+(?:was|is|were|came|happened))?\s+(?:before|prior to|earlier than)\s+{_WHEN.format('d')}"
     rf"|\b(?:no|zero|without(?: any)?)\s+(?:orders?|purchases?)\s+since\s+{_DAY_NEXT}{_WHEN.format('e')}",
     re.I,
 )
@@ -75,6 +75,10 @@ DAY_MONTH = re.compile(
     rf"^(?:the\s+)?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m>{MONTH})\.?(?:,?\s+(?P<y>{YEAR}))?\b"
     rf"|^(?P<m2>{MONTH})\.?\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<y2>{YEAR}))?"
     r"|^(?P<iso>\d{4}-\d\d-\d\d)\b",
+    re.I,
+)
+EVENT = re.compile(
+    r"\b(?:sales?|weekend|break|promo\w*|campaigns?|launch\w*|events?|drops?|rush|party|season|holidays?|newsletter)\b",
     re.I,
 )
 LAST_MONTH_NAMED = re.compile(rf"^last\s+(?P<m>{MONTH})\b", re.I)  # "since last March"
@@ -109,6 +113,8 @@ def asked(text: str) -> str | None:
 
 def cutoff(when: str, today: date) -> Cutoff | str:
     """The day the words name (the latest such day up to today), or why there is none to read."""
+    if EVENT.search(when):  # "the Christmas sale", "the Easter weekend": when it ran is the shop's to say
+        return unknown(when, today)
     if m := DAY_MONTH.match(when):
         try:
             if m["iso"]:
@@ -138,6 +144,10 @@ def cutoff(when: str, today: date) -> Cutoff | str:
         break
     if m := DATED.match(when):
         return Cutoff(date(int(m["y"]), MONTHS[m["m"].lower()] if m["m"] else 1, 1), m.group(0).strip())
+    return unknown(when, today)
+
+
+def unknown(when: str, today: date) -> str:
     event = " ".join(when.split()[:5])
     return (
         f"I cannot tell from your data when “{event}” was, so I will not guess a date for it. Tell me the day or "
