@@ -30,8 +30,8 @@ WHO = re.compile(r"\W*who(?:'s| is| are| were| was| did| has| have)?\b(?! (?:seg
 def analytics(req: Request) -> Plan:
     if attribute := filters.unknown_attribute(req.text, filters.shop_words(req)):
         return Plan(answer=filters.unknown_refused(attribute))
-    if when := lapsed_since.asked(req.text):  # "who hasn't bought since December": a day, not a figure
-        return lapsed_since.answer(req, when)
+    if lapsed := lapsed_since.plan(req):  # "who hasn't bought since December": not a figure of those who did
+        return lapsed
     question = understand(req.text)
     if WHO.match(req.lower) and (question is None or question.group is None):  # "who bought the most last month"
         return RECIPES["best_customers"](req)

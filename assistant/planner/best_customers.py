@@ -41,8 +41,8 @@ SPENT_OVER = re.compile(r"\bspen[dt]\w*\s+(?:more than|over|above|at least)\s+[â
 def best_customers(req: Request) -> Plan:
     if attribute := filters.unknown_attribute(req.text, filters.shop_words(req)):
         return Plan(answer=filters.unknown_refused(attribute))
-    if when := lapsed_since.asked(req.text):  # "who hasn't bought since December": not the best of those who did
-        return lapsed_since.answer(req, when)
+    if lapsed := lapsed_since.plan(req):  # "who hasn't bought since December": not a figure of those who did
+        return lapsed
     question = understand(req.text)
     if question is not None and question.group is not None:  # "which category makes the most money"
         return analytics(req)

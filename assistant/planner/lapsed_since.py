@@ -54,6 +54,7 @@ NOT_SINCE = re.compile(
 WHO = re.compile(r"\b(?:customers?|shoppers?|buyers?|clients?|people|anyone|anybody|who|whom|whose|folks?)\b", re.I)
 COUNT = re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b|\bhow much of\b", re.I)
 LIST = re.compile(r"\b(?:who|whom|whose|which|list|show|name|names|see|give|them|export|top|all)\b", re.I)
+ASKS_WHO = re.compile(r"^\W*(?:who|which)\b|\b(?:list|show|name|names|see|give|export|top|all|them)\b", re.I)
 # What ends the day's words: "since December and who are they", "since the summer sale in the UK".
 TAIL = re.compile(r"\s+(?:and|or|please|pls|who|which|that|in|from|with|by|for|as|so|list|show)\b.*$", re.I)
 
@@ -157,8 +158,8 @@ def unknown(when: str, today: date) -> str:
 
 
 LAST_BOUGHT = (
-    " JOIN (SELECT customer_id, max(ordered_at) AS last_at FROM orders WHERE NOT is_return AND customer_id IS NOT "
-    "NULL GROUP BY 1) l ON l.customer_id = c.customer_id"
+    " {join} (SELECT customer_id, max(ordered_at) AS last_at FROM orders WHERE NOT is_return AND customer_id IS "
+    "NOT NULL GROUP BY 1) l ON l.customer_id = c.customer_id"
 )
 FROM = (
     "FROM customers c" + LAST_BOUGHT + " LEFT JOIN customer_behavior b ON b.customer_id = c.customer_id "
@@ -169,8 +170,65 @@ COUNTED = f'SELECT count(*) FILTER (WHERE {BEFORE}) AS "Customers", count(*) AS 
 LISTED = (
     'SELECT c.customer_id, round(b.total_spent, 2) AS "Total spent", b.order_count AS "Orders", '
     f'strftime(l.last_at, \'%Y-%m-%d\') AS "Last order", g.name AS "Segment", count(*) OVER () AS _customers {FROM} '
-    f"AND {BEFORE} ORDER BY b.total_spent DESC NULLS LAST, c.customer_id LIMIT {{n}}"
+    "AND {before} ORDER BY b.total_spent DESC NULLS LAST, c.customer_id LIMIT {n}"
 )
+
+
+def counts(text: str) -> bool:
+    """Whether the wording asks how many alone ("how many haven't ..."), not who they are."""
+    return bool(COUNT.search(text)) and not LIST.search(COUNT.sub("", text))
+
+
+def lapsed_list(text: str) -> tuple[filters.Recency, str] | None:
+    """ "who hasn't bought in the last 6 months", "list customers who haven't ordered in 90 days": the recency
+    filter asked as a list (how many of them stays the analytics count, as does a bare "customers who ...")."""
+    found = filters.recency(text.lower())
+    if found is None or not found[0].lapsed or counts(text) or not ASKS_WHO.search(text):
+        return None
+    return found
+
+
+def plan(req: Request) -> Plan | None:
+    """The answer to a question about customers who have not bought since a day or for a span; None otherwise."""
+    if when := asked(req.text):
+        return answer(req, when)
+    if lapsed := lapsed_list(req.text):
+        return listed_recently(req, *lapsed)
+    return None
+
+
+def top_n(req: Request) -> int:
+    return 500 if re.search(r"\ball\b|\bevery", req.lower) else min(slots.number_after(req.text, r"\btop") or 10, 500)
+
+
+def listed(req: Request, rows: list[dict], n: int) -> str:
+    if not rows:
+        return ""
+    money = format_money(rows[0]["Total spent"] or 0, req.vocabulary().currency)
+    shown = f"the {len(rows)} who spent most are listed" if n > len(rows) else "they are listed"
+    return f" Best customers first, {shown}; the top one has spent **{money}** in all."
+
+
+def listed_recently(req: Request, recency: filters.Recency, span: str) -> Plan:
+    """Those who have not bought in the last `span`, counted back from the latest order as their recency is (the
+    same customers "how many haven't ordered in 6 months" counts), best first."""
+    if attribute := filters.unknown_attribute(req.text, filters.shop_words(req)):
+        return Plan(answer=filters.unknown_refused(attribute))
+    if not req.done:
+        before = f"b.days_since_last_purchase > {recency.days}"  # a number, never the user's text
+        sql = LISTED.format(join="LEFT JOIN", where="", before=before, n=top_n(req))
+        return call("query_data", sql=sql)
+    step = req.done[-1]
+    if not step.ok:
+        return Plan(answer=report(req))
+    rows = step.records()
+    n = int(rows[0]["_customers"]) if rows else 0
+    log = req.vocabulary().orders_span
+    back = f" (counted back from your latest order, {day(log[1])})" if log else ""
+    said = f"**{n:,} customers** {recency.words(span).removeprefix('who ')}{back}."
+    if log and not n and (log[1] - log[0]).days < recency.days:
+        said += f" Your orders log covers only {day(log[0])} to {day(log[1])}, so no one in it can have gone that long."
+    return Plan(answer=said + listed(req, rows, n))
 
 
 def answer(req: Request, when: str) -> Plan:
@@ -186,14 +244,14 @@ def answer(req: Request, when: str) -> Plan:
     country, refused = filters.recorded_country(req.text, req.vocabulary().countries, filters.shop_words(req))
     if refused:
         return Plan(answer=refused)
-    counted = bool(COUNT.search(req.text)) and not LIST.search(COUNT.sub("", req.text))
+    counted = counts(req.text)
     if not req.done:
         where = ""
         if country:  # as the orders log spells it: a value from the data, never the user's text
             spelt = filters.sql_text(country)
             where = f" AND c.customer_id IN (SELECT customer_id FROM orders WHERE country = {spelt})"  # noqa: S608
-        n = 500 if re.search(r"\ball\b|\bevery", req.lower) else min(slots.number_after(req.text, r"\btop") or 10, 500)
-        sql = COUNTED.format(where=where) if counted else LISTED.format(where=where, n=n)
+        joined = {"join": "JOIN", "where": where}
+        sql = COUNTED.format(**joined) if counted else LISTED.format(**joined, before=BEFORE, n=top_n(req))
         return call("query_data", sql=sql, params={"since_start": found.start.isoformat()})
     step = req.done[-1]
     if not step.ok:
@@ -209,11 +267,7 @@ def answer(req: Request, when: str) -> Plan:
             f" Your orders run to {day(span[1])}, so that is everyone who ordered; orders after that day are not in "
             "your data."
         )
-    if not counted and rows:
-        money = format_money(rows[0]["Total spent"] or 0, req.vocabulary().currency)
-        listed = f"the {len(rows)} who spent most are listed" if n > len(rows) else "they are listed"
-        sentence += f" Best customers first, {listed}; the top one has spent **{money}** in all."
-    return Plan(answer=sentence)
+    return Plan(answer=sentence + ("" if counted else listed(req, rows, n)))
 
 
 def out_of_range(found: Cutoff, today: date, span: tuple[date, date] | None) -> str | None:

@@ -238,8 +238,11 @@ def understood(
         and (re.search(analytics_questions.WHERE_OR_WHEN["country"], text.lower()) or NEW_PEOPLE.search(text))
     ):
         allowed.insert(0, ("analytics", 1.0))  # "where are my customers from", "new customers in 2005"
-    if (  # "who hasn't bought since December": customers whose last order is before a day, from the data
-        allowed and allowed[0][0] not in ACTS_ON_THEM and lapsed_since.asked(text) and not FORECAST.search(text.lower())
+    if (  # "who hasn't bought since December", "who hasn't ordered in 6 months": customers, from the data
+        allowed
+        and allowed[0][0] not in ACTS_ON_THEM
+        and (lapsed_since.asked(text) or lapsed_since.lapsed_list(text))
+        and not FORECAST.search(text.lower())
     ):
         allowed.insert(0, ("analytics", 1.0))
     if slots.UNREACHABLE.search(text.lower()) and allowed and allowed[0][0] in UNREACHABLE_READINGS:
