@@ -217,3 +217,94 @@ def test_who_bought_the_most_in_a_period_is_the_best_customers_then(chat, lines)
     spent = february[february["CustomerID"] != ""].groupby("CustomerID")["amount"].sum()
     answer, _ = chat.say("who bought the most last month")
     assert f"the top one spent **£{spent.max():,.2f}**" in answer
+
+
+def units_by_product(lines: pd.DataFrame) -> pd.DataFrame:
+    """Units sold (net of returns) and revenue per product, best first, as the chat ranks them."""
+    sold = lines.assign(units=lines["Quantity"].astype(float)).groupby("StockCode")[["units", "amount"]].sum()
+    return sold.reset_index().sort_values(["units", "amount", "StockCode"], ascending=[False, False, True])
+
+
+@pytest.mark.parametrize("text", ["which products sell best in France", "top products in france"])
+def test_best_sellers_in_a_country_are_counted_from_that_countrys_order_lines(chat, lines, text):
+    """It once listed the shop's all-time best sellers everywhere, and said nothing of France."""
+    sold = units_by_product(lines[lines["Country"] == "France"])
+    top = sold.iloc[0]
+    name = lines.loc[lines["StockCode"] == top["StockCode"], "Description"].iloc[-1].strip()
+    answer, _ = chat.say(text)
+    assert (
+        f"Best sellers in France, by units sold there (net of returns): **{name}** sold {top['units']:,.0f} (" in answer
+    )
+    assert f"{len(sold)} products sold in all" in answer
+
+
+def test_best_sellers_in_a_country_in_a_period(chat, lines):
+    february = between(lines[lines["Country"] == "Germany"], "2011-02-01", "2011-02-28")
+    sold = units_by_product(february)
+    answer, _ = chat.say("what sold best last month in Germany")
+    assert "Best sellers in Germany last month (1–28 Feb 2011), by units sold then" in answer
+    assert f"sold {sold.iloc[0]['units']:,.0f} (" in answer and f"{len(sold)} products sold in all" in answer
+    answer, _ = chat.say("what sold best in december in Germany")  # the log's Germans all ordered in February
+    assert answer.startswith("No products sold in Germany in december (1–31 Dec 2010).")
+
+
+@pytest.mark.parametrize("text", ["what didn't sell in the UK", "which products are not selling in the uk"])
+def test_slow_sellers_in_a_country_count_the_products_that_sold_nothing_there(chat, lines, text):
+    answer, _ = chat.say(text)
+    products = set(chat.ctx.db.df("SELECT sku FROM products")["sku"])
+    sold = units_by_product(lines[lines["Country"] == "United Kingdom"])
+    sold_there = set(sold[sold["units"] > 0]["StockCode"]) & products
+    unsold = len(products - sold_there)
+    assert (
+        f"Slowest sellers in United Kingdom, by units sold (net of returns): {unsold:,} of your {len(products):,} "
+        in answer
+    )
+    assert f"{len(products):,} products sold nothing" in answer
+
+
+def test_slow_sellers_of_a_period_are_ranked_not_asked_about(chat):
+    answer, ended = chat.say("slowest sellers in 2010")
+    assert answer.startswith("Slowest sellers in 2010 (1 Jan–31 Dec 2010), by units sold") and ended
+
+
+def test_a_country_the_log_never_names_is_said_so_and_a_holiday_is_no_country(chat):
+    answer, _ = chat.say("best sellers in Narnia")
+    assert "Your orders log has no orders from Narnia. The countries it has: Australia, EIRE, France" in answer
+    answer, ended = chat.say("best selling products for Mothers Day")
+    assert "no orders from" not in answer and ended[-1].name == "find_products"
+
+
+def test_best_sellers_in_a_country_need_an_orders_log_with_countries(demo_ctx):
+    answer, _ = Chat(demo_ctx, today=date(2026, 1, 20)).say("what sells best in France")
+    assert "Your data has no countries" in answer
+
+
+def test_two_countries_side_by_side_and_a_country_in_lower_case(chat, lines):
+    """ "in the uk vs france" gave the UK's figure alone; "in france last month" gave everyone's month."""
+
+    def basket(country: str) -> float:
+        mine = lines[lines["Country"] == country]
+        return round(mine["amount"].sum() / mine[~mine["returned"]]["InvoiceNo"].nunique(), 2)
+
+    answer, _ = chat.say("average basket size in the uk vs france")
+    assert f"Average order value in United Kingdom: **£{basket('United Kingdom'):,.2f}**; " in answer
+    assert f"in France: **£{basket('France'):,.2f}**" in answer
+    february = between(lines[lines["Country"] == "France"], "2011-02-01", "2011-02-28")
+    answer, _ = chat.say("how much did we make in france last month")
+    assert f"Total revenue in France, 1–28 Feb 2011: **{money(february['amount'].sum())}**" in answer
+    answer, _ = chat.say("best sellers in the UK vs France")
+    assert answer.startswith("I can answer that for one country at a time")
+
+
+def test_bought_from_us_is_no_country(chat, lines):
+    """ "from us" was read as the USA, and refused: the log has no orders from there."""
+    december = between(lines[~lines["returned"]], "2010-12-01", "2010-12-31")  # who ordered, not who returned
+    answer, _ = chat.say("how many people bought from us in december")
+    assert (
+        f"Customers who ordered, 1–31 Dec 2010: **{december[december['CustomerID'] != '']['CustomerID'].nunique()}**"
+        in (answer)
+    )
+
+
+def money(value: float) -> str:
+    return f"-£{-value:,.2f}" if value < 0 else f"£{value:,.2f}"

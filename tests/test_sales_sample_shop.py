@@ -22,12 +22,38 @@ def attach(ctx, path: Path = SALES):
     return run_tool(ctx, "import_data", kind=kind, path=str(path))
 
 
-@pytest.fixture
-def lines() -> pd.DataFrame:
+def read_log() -> pd.DataFrame:
     frame = pd.read_csv(SALES, dtype=str, keep_default_na=False, encoding="cp1252")
     frame["amount"] = frame["SALES"].astype(float)
     frame["cancelled"] = frame["STATUS"] == "Cancelled"
     return frame
+
+
+@pytest.fixture
+def lines() -> pd.DataFrame:
+    """The lines that are sales: an "On Hold" order waits for a payment (the customer is over their credit
+    limit), so it was never paid and is not stored (tools/data/order_status.py)."""
+    frame = read_log()
+    return frame[frame["STATUS"] != "On Hold"]
+
+
+def test_orders_on_hold_awaiting_payment_are_not_sales_and_the_summary_says_so(ctx):
+    """The 4 On Hold orders (179k, 3.4% of the log) counted as revenue, and made a customer of a company whose
+    only order was waiting for its payment."""
+    log = read_log()
+    held = log[log["STATUS"] == "On Hold"]
+    result = attach(ctx)
+    assert (result.data["unpaid_lines"], result.data["unpaid_orders"]) == (len(held), held["ORDERNUMBER"].nunique())
+    assert (
+        f"{held['ORDERNUMBER'].nunique()} orders ({len(held)} lines, €{held['amount'].sum():,.2f}) were never paid "
+        "(status on hold): not stored and not counted in revenue." in result.summary
+    )
+    assert f"Imported {len(log) - len(held):,} of {len(log):,} rows" in result.summary
+    held_orders = list(held["ORDERNUMBER"].unique())
+    stored = ctx.db.execute("SELECT count(*) FROM orders WHERE order_id IN (SELECT unnest(?))", [held_orders])
+    assert stored.fetchone()[0] == 0
+    sold = log[(log["STATUS"] != "On Hold") & ~log["cancelled"]]["amount"].sum()
+    assert ctx.db.execute("SELECT sum(amount) FROM orders").fetchone()[0] == pytest.approx(sold, abs=0.01)
 
 
 def test_a_log_whose_customers_are_named_not_numbered_is_read_per_customer_name(ctx, lines):
@@ -149,7 +175,7 @@ def test_why_cant_i_email_anyone_is_answered_with_who_can_be_and_why_not(chat, l
     answer, _ = chat.say("why can't I email anyone")
     customers = lines["CUSTOMERNAME"].nunique()
     assert f"0 of {customers} customers can be emailed now" in answer.replace("**", "")
-    assert "73 not contactable (no email address)" in answer
+    assert f"{customers} not contactable (no email address)" in answer
 
 
 def test_which_product_line_brings_in_the_most_money_is_the_revenue_by_category(chat, lines):

@@ -176,5 +176,43 @@ def test_the_biggest_or_smallest_segment_is_picked_by_size(demo_ctx):
         calls, answer = say(agent, conversation, text)
         assert calls[-1] == ("segment_show", {"segment": pick(sizes, key=sizes.get)}), text
         assert answer.startswith(f"Segment {pick(sizes, key=sizes.get)}, "), "that one, not the list it was found in"
-    calls, answer = say(agent, conversation, "describe the bargain hunters")  # no segment is called that
+    calls, answer = say(agent, conversation, "describe the weekend warriors")  # no segment is called that
     assert "Which one did you mean?" in answer
+    calls, answer = say(agent, conversation, "describe the bargain hunters")  # the rules' "Deal-seeking" one
+    assert calls[-1][0] == "segment_show" and answer.startswith(f"Segment {calls[-1][1]['segment']}, Deal-seeking")
+
+
+RULE_NAMES = {
+    1: "Occasional small-basket buyers",
+    2: "Deal-seeking practical shoppers",
+    3: "High-spending premium buyers",
+}
+
+
+@pytest.mark.parametrize(
+    ("said", "number"),
+    [("the big spenders", 3), ("our top spenders", 3), ("the bargain hunters", 2), ("occasional buyers", 1)],
+)
+def test_a_segment_is_found_by_the_everyday_words_for_its_rule_name(said, number):
+    """The rules name a segment "High-spending premium buyers"; a marketer calls them "the big spenders"."""
+    from assistant.planner.slots import segment_named
+
+    assert segment_named(said, RULE_NAMES) == number
+
+
+def test_promote_products_to_a_segment_by_its_everyday_name_drafts_for_that_segment(demo_ctx):
+    """It was a product search, and "for the big spenders" drafted for whichever segment the coats fitted best."""
+    agent, conversation = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db))), Conversation()
+    say(agent, conversation, "segment customers")
+    names = dict(
+        demo_ctx.db.execute(
+            "SELECT s.segment, s.name FROM segments s JOIN segment_runs r USING (run_id) WHERE r.is_active"
+        ).fetchall()
+    )
+    spenders = next(n for n, name in names.items() if name.startswith("High-spending"))
+    calls, _ = say(agent, conversation, "promote our coats to the big spenders")
+    assert calls[0][0] == "find_products" and calls[0][1]["search"] == "coat"
+    assert calls[-1][0] == "campaign_draft" and calls[-1][1]["segment"] == spenders
+    calls, _ = say(agent, conversation, "now draft an email about jackets for the bargain hunters")
+    hunters = next(n for n, name in names.items() if name.startswith("Deal-seeking"))
+    assert calls[-1][0] == "campaign_draft" and calls[-1][1]["segment"] == hunters

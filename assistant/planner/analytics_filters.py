@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from assistant.planner import slots
@@ -23,10 +25,20 @@ ALIASES = {
     "usa": r"us|u\.s\.|usa|america|the states|united states",
     "eire": r"ireland|eire",
 }
-# A capitalised name ("France", "Saudi Arabia"), or a known alias in any case ("the uk").
-PLACE = re.compile(
-    r"\b(?:in|from|for) (?:the )?(?P<place>(?i:" + "|".join(ALIASES.values()) + r")|[A-Z][a-z]+(?: [A-Z][a-z]+)?)\b"
-)
+# A capitalised name ("France", "Saudi Arabia"), or a known alias in any case ("the uk"), but "US" only in capitals
+# ("bought from us" is no country); then more joined on ("the UK vs France", "France, Spain and Germany").
+NAMES = r"(?i:" + "|".join(ALIASES.values()).replace("us|", "", 1) + r")|US|[A-Z][a-z]+(?: [A-Z][a-z]+)?"
+JOINED = r"\s*(?:,|\bvs\.?|\bversus|\band|\bor|\bcompared (?:to|with)|\bagainst)\s+(?:the )?"
+
+
+@cache
+def place_patterns(countries: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The first place ("in …") and one more joined on; the orders log's own countries in any case ("in france")."""
+    recorded = "|".join(re.escape(c) for c in sorted(countries, key=len, reverse=True))
+    names = f"(?i:{recorded})|{NAMES}" if recorded else NAMES
+    return re.compile(rf"\b(?:in|from|for) (?:the )?(?P<place>{names})\b"), re.compile(rf"{JOINED}(?P<place>{names})\b")
+
+
 PERIOD = re.compile(
     r"\b(?:last|this|previous|past) (?:year|month|quarter|week|christmas|summer|winter|spring|autumn|season)\b"
     r"|\b(?:over|during|at|for|in|around|since) (?:the )?(?:christmas|xmas|easter|black friday|cyber monday"
@@ -36,17 +48,31 @@ PERIOD = re.compile(
     re.I,
 )
 NOT_PLACES = ["the", "i", "we", "my", "our", "segment", "group", "total", "stock", "store", "shop", "email",
-              *calendar.month_name[1:], *calendar.month_abbr[1:], "Sept", "Christmas", "Easter"]  # fmt: skip
+              *calendar.month_name[1:], *calendar.month_abbr[1:], "Sept", "Christmas", "Easter", "Summer", "Winter",
+              "Spring", "Autumn", "Fall", "Halloween", "Valentine", "Valentines", "Mother", "Mothers", "Father",
+              "Fathers", "Black Friday", "Cyber Monday", "New Year", "Q1", "Q2", "Q3", "Q4"]  # fmt: skip
 
 
-def place(text: str, not_places: list[str]) -> str | None:
-    """The country a question names ("in the UK", "from France"), as typed; None when it names none.
-    `not_places`: the shop's own words that are no country (its categories and brands: "in Outerwear")."""
+def places(text: str, not_places: list[str], countries: Sequence[str] = ()) -> list[str]:
+    """The countries a question names ("in the UK", "from France", "in the UK vs France"), as typed; `countries`
+    (as the orders log spells them) are found in any case. `not_places`: the shop's own words that are no
+    country (its categories and brands: "in Outerwear")."""
     known = {w.lower() for w in [*NOT_PLACES, *not_places]}
-    for match in PLACE.finditer(text):
-        if match["place"].lower() not in known:
-            return match["place"]
-    return None
+    first, more = place_patterns(tuple(countries))
+
+    def country(name: str) -> bool:
+        return name.lower() not in known and name.split()[0].lower() not in known  # "Mothers Day"
+
+    found = next((m for m in first.finditer(text) if country(m["place"])), None)
+    named = [found["place"]] if found else []
+    while found and (found := more.match(text, found.end())) and country(found["place"]):
+        named.append(found["place"])
+    return named
+
+
+def place(text: str, not_places: list[str], countries: Sequence[str] = ()) -> str | None:
+    """The first country a question names (see `places`); None when it names none."""
+    return next(iter(places(text, not_places, countries)), None)
 
 
 def same_country(asked: str, recorded: str) -> bool:
@@ -167,9 +193,15 @@ def no_such_country(country: str, countries: list[str]) -> str:
 def recorded_country(text: str, countries: list[str], not_places: list[str]) -> tuple[str | None, str | None]:
     """The country a question names, as the orders log spells it ("the US" -> "USA"), or why it cannot be
     used: (country, None), (None, refusal), or (None, None) when the question names no country."""
-    asked = place(text, not_places)
-    if asked is None:
+    named = places(text, not_places, countries)
+    if not named:
         return None, None
+    if len(named) > 1:
+        return (
+            None,
+            f"I can answer that for one country at a time, not for {' and '.join(named)} together: ask for each.",
+        )
+    asked = named[0]
     if not countries:
         return None, (
             f"Your data has no countries (an orders log with a country column gives them), so I cannot tell "

@@ -33,7 +33,8 @@ def picked(req: Request, question: Question) -> tuple[Question, Named | None] | 
     """The question cut to the country, categories or brands it names (None: it names none), or why it cannot be."""
     vocabulary = req.vocabulary()
     own = shop_terms.named(req.text, vocabulary.categories, vocabulary.brands)
-    country = filters.place(req.text, vocabulary.categories + vocabulary.brands)
+    countries = filters.places(req.text, vocabulary.categories + vocabulary.brands, vocabulary.countries)
+    country = " and ".join(countries)
     kinds = [kind for kind in ("category", "brand") if own[kind]] + (["country"] if country else [])
     if question.group is not None:  # "revenue by month for motorcycles": not every category's months, silently
         other = next((kind for kind in kinds if kind != question.group.label), None)
@@ -57,10 +58,11 @@ def picked(req: Request, question: Question) -> tuple[Question, Named | None] | 
     if kind != "country":  # "revenue from motorcycles": the category's row, listed first
         return replace(question, first=tuple(own[kind])), Named(kind, own[kind])
     known = vocabulary.countries  # "the typical basket in the UK": that country's row of the breakdown by country
-    recorded = next((c for c in known if filters.same_country(country, c)), None)
-    if known and recorded is None:
-        return Plan(answer=filters.no_such_country(country, known))
-    return replace(question, first=(recorded,) if recorded else None), Named("country", [country])
+    recorded = [next((c for c in known if filters.same_country(asked, c)), None) for asked in countries]
+    if known and (missing := next((a for a, r in zip(countries, recorded, strict=True) if r is None), None)):
+        return Plan(answer=filters.no_such_country(missing, known))
+    first = tuple(r for r in recorded if r) or None
+    return replace(question, first=first), Named("country", countries)
 
 
 def describe(req: Request, question: Question, named: Named) -> str:
@@ -75,13 +77,15 @@ def describe(req: Request, question: Question, named: Named) -> str:
     total = (rows[0].get("_groups") if rows else None) or len(rows)  # every group, not only the rows shown
     groups = f"{total:,} {plural(named.kind) if total != 1 else named.kind} in all"
     if named.kind == "country":
-        if not found:
-            return filters.no_such_country(named.asked[0], [str(r["Country"]) for r in rows])
-        value = formatted(question, found[0][question.label], currency)
-        return (
-            f"{question.label} in {found[0]['Country']}{question.during}: **{value}** (from your orders log; "
-            f"{groups}, the full breakdown is below)."
+        missing = [a for a in named.asked if not any(named.same(a, str(r["Country"])) for r in found)]
+        if missing:
+            return filters.no_such_country(missing[0], [str(r["Country"]) for r in rows])
+        values = "; ".join(
+            f"{question.label + ' ' if n == 0 else ''}in {r['Country']}{question.during}: "
+            f"**{formatted(question, r[question.label], currency)}**"
+            for n, r in enumerate(found)
         )
+        return f"{values} (from your orders log; {groups}, the full breakdown is below)."
     if not rows and step.records():  # the demo's orders log: no category on any order
         level = question.figure.level
         return f"None of your {level} has a {named.kind} recorded, so I cannot give {question.label.lower()} for one."

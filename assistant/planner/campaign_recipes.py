@@ -13,15 +13,8 @@ from assistant.planner import periods, slots
 from assistant.planner.customer_names import customer_named
 from assistant.planner.memory import Plan, Request, Step, call
 from assistant.planner.predict_recipes import chosen_by_outlook
-from assistant.planner.recipes import (
-    RECIPES,
-    Recipe,
-    listed_campaigns,
-    products_about,
-    products_meant,
-    recipe,
-    report,
-)
+from assistant.planner.product_recipes import products_about, products_meant
+from assistant.planner.recipes import RECIPES, Recipe, listed_campaigns, recipe, report
 from assistant.planner.segment_recipes import segment_reach
 from assistant.present import plain
 from tools.catalog.audience import describe_exclusions

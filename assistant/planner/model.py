@@ -28,6 +28,7 @@ from assistant.planner import (  # noqa: F401 - registers their recipes
     lapsed_since,
     periods,
     predict_recipes,
+    product_recipes,
     segment_recipes,
     slots,
 )
@@ -36,7 +37,8 @@ from assistant.planner.concepts import topics
 from assistant.planner.customer_names import asks_what_someone_gets
 from assistant.planner.intents import by_label, examples, intents
 from assistant.planner.memory import Plan, Request, read_request
-from assistant.planner.recipes import RECIPES, SWAP, help_text
+from assistant.planner.product_recipes import SWAP
+from assistant.planner.recipes import RECIPES, help_text
 from assistant.planner.shop_terms import forms
 from assistant.planner.vocabulary import Vocabulary
 
@@ -97,6 +99,18 @@ NEW_PEOPLE = re.compile(r"^\W*(?:how many )?(?:new|first[- ]time) (?:customers|b
 # What acts on the customers a question names ("draft an email for those who haven't bought since June"): kept.
 ACTS_ON_THEM = {"draft", "revise", "send", "send_count", "test_send", "export", "follow_up", "segment", "match"}
 FORECAST = re.compile(r"\b(?:predict\w*|forecast\w*|likely|probably|risk|churn\w*|going to|will|won'?t)\b")
+# "promote our coats to the big spenders": an email for that segment about them, not a product search
+PROMOTE_TO = re.compile(
+    r"\b(?:promote|push|pitch|advertise|market|feature|offer|sell)\b.+?\b(?:to|for) (?:the |our |my )?"
+    r"(?P<who>[a-z][a-z' -]+)"
+)
+# "slowest sellers in 2010", "what didn't sell in France": products ranked by their sales, not a figure or people
+# ("top selling product line by revenue" is a breakdown, "who bought the most" is about people).
+PRODUCT_SALES = re.compile(r"\b(?:sellers?|products?|items?|skus?)\b|\bsell|\bsold\b")
+NOT_PRODUCT_SALES = re.compile(
+    r"\b(?:who|whom|customers?|people|buyers|shoppers|clients|segments?|groups?|line|by|per|each|when|time|seasons?)\b"
+    r"|\b(?:which|what) (?:month|day|week|year|quarter)"
+)
 UNREACHABLE_READINGS = {"overview", "shop_settings", "data_issues", "validate", "explain", "send_count", "analytics"}
 SMALL = 5  # words: small talk is short ("ok", "thanks a lot"); "ok, send it now" is a request
 
@@ -238,6 +252,22 @@ def understood(
         and (re.search(analytics_questions.WHERE_OR_WHEN["country"], text.lower()) or NEW_PEOPLE.search(text))
     ):
         allowed.insert(0, ("analytics", 1.0))  # "where are my customers from", "new customers in 2005"
+    if (
+        allowed[1:]
+        and allowed[0][0] in ("analytics", "predict", "find_products")
+        and "find_products" in [name for name, _ in allowed[:3]]
+        and slots.sort_asked(text) in ("best_selling", "slow_selling")
+        and PRODUCT_SALES.search(text.lower())
+        and not NOT_PRODUCT_SALES.search(text.lower())
+    ):
+        allowed.insert(0, ("find_products", 1.0))
+    if (
+        allowed
+        and allowed[0][0] == "find_products"
+        and (promote := PROMOTE_TO.search(text.lower()))
+        and slots.segment_named(promote["who"], segment_names or {}) is not None
+    ):
+        allowed.insert(0, ("draft", 1.0))
     if (  # "who hasn't bought since December", "who hasn't ordered in 6 months": customers, from the data
         allowed
         and allowed[0][0] not in ACTS_ON_THEM

@@ -1,8 +1,10 @@
 """How a period went, from its orders: "how did December go" (revenue, orders, average order value, the customers
-who ordered and how many were new) and "which products sold best last month" (ranked by the units sold in it).
+who ordered and how many were new), and which products sold best or least in a period or a country ("which
+products sold best last month", "what didn't sell in France"), ranked by the units sold there.
 
-The catalogue's own best-seller order counts every order ever; a period's best sellers are counted from the
-period's order lines instead (net of its returns, as revenue is), or the answer would silently be all-time.
+The catalogue's own best-seller order counts every order ever; a period's or a country's best sellers are counted
+from its order lines instead (net of its returns, as revenue is), or the answer would silently be all-time and
+everywhere. A country is matched against the ones the orders log records before any query.
 Vetted SQL fragments only; the period's dates are bound parameters.
 """
 
@@ -27,12 +29,18 @@ SUMMARY = (
     "count(DISTINCT o.order_id) FILTER (WHERE o.is_return) AS returns, count(*) AS _lines "
     f"FROM orders o{dated.FIRST_ORDER} WHERE {periods.where()}"
 )
-BEST_SELLERS = (
-    'SELECT o.sku AS sku, any_value(p.name) AS "Product", any_value(coalesce(p.category, o.category)) AS "Category", '
-    "coalesce(sum(o.quantity), count(*) FILTER (WHERE NOT o.is_return) - count(*) FILTER (WHERE o.is_return)) "
-    'AS "Units sold", round(sum(o.amount), 2) AS "Revenue", count(*) OVER () AS _products '
-    "FROM orders o LEFT JOIN products p ON p.sku = o.sku "
-    "WHERE o.sku IS NOT NULL AND {period}{where} GROUP BY o.sku ORDER BY 4 DESC NULLS LAST, 5 DESC, 1 LIMIT {n}"
+# A period's or a country's products, by the units sold there (net of its returns, as revenue is), then revenue.
+# Best sellers: the products sold there; slow sellers: every product, those never sold there first.
+RANKED = (
+    "WITH sold AS (SELECT o.sku, any_value(o.category) AS category, coalesce(sum(o.quantity), "
+    "count(*) FILTER (WHERE NOT o.is_return) - count(*) FILTER (WHERE o.is_return)) AS units, sum(o.amount) AS revenue "
+    "FROM orders o WHERE o.sku IS NOT NULL AND {where} GROUP BY o.sku) "
+    'SELECT p.sku AS sku, p.name AS "Product", coalesce(p.category, s.category) AS "Category", '
+    'coalesce(s.units, 0) AS "Units sold", round(coalesce(s.revenue, 0), 2) AS "Revenue", '
+    "count(*) OVER () AS _products, count(s.sku) OVER () AS _sold, "
+    "count(*) FILTER (WHERE coalesce(s.units, 0) <= 0) OVER () AS _unsold "
+    "FROM products p {join} sold s ON s.sku = p.sku {category}"
+    "ORDER BY 4 {direction} NULLS LAST, 5 {direction}, 1 LIMIT {n}"
 )
 
 
@@ -75,34 +83,62 @@ def summary(req: Request, period: Period) -> Plan:
     )
 
 
-def best_sellers(req: Request, period: Period, wanted: dict[str, Any]) -> Plan:
-    """The products that sold most units in the period (then revenue), in a category when one is named."""
-    if outside := dated.no_orders_then(req, period):
+def ranked(req: Request, period: Period | None, country: str | None, wanted: dict[str, Any]) -> Plan:
+    """The products that sold most units in the period or country (then revenue), or least ("what didn't sell
+    in France"), in a category when one is named. `country` is as the orders log spells it."""
+    if period and (outside := dated.no_orders_then(req, period)):
         return Plan(answer=outside)
-    categories = wanted.get("category") or []
+    categories, slow = wanted.get("category") or [], wanted.get("sort") == "slow_selling"
     if not req.done:
-        where = f" AND coalesce(p.category, o.category) IN ({', '.join(map(filters.sql_text, categories))})"
-        sql = BEST_SELLERS.format(period=periods.where(), where=where if categories else "", n=wanted.get("limit", 10))
-        return call("query_data", sql=sql, params=period.params())
+        where = " AND ".join([periods.where() if period else "TRUE", "o.country = $country" if country else "TRUE"])
+        chosen = f"WHERE coalesce(p.category, s.category) IN ({', '.join(map(filters.sql_text, categories))}) "
+        sql = RANKED.format(
+            where=where,
+            join="LEFT JOIN" if slow else "JOIN",
+            category=chosen if categories else "",
+            direction="ASC" if slow else "DESC",
+            n=wanted.get("limit", 10),
+        )
+        params = {**(period.params() if period else {}), **({"country": country} if country else {})}
+        return call("query_data", sql=sql, params=params)
     step = req.done[0]
     rows = step.records() if step.ok else []
     if not step.ok:
         return Plan(answer=report(req))
-    within = f" in {', '.join(categories)}" if categories else ""
-    if not rows and len(req.done) == 1:  # none: is it the period, or does the log not say what was ordered?
+    scope = "".join([f" in {', '.join(categories)}" if categories else "", f" in {country}" if country else ""])
+    scope += f" {dated.when_words(period)}" if period else ""
+    sold = int(rows[0]["_sold"]) if rows else 0
+    if not sold and len(req.done) == 1:  # none: is it the period, or does the log not say what was ordered?
         return call("query_data", sql="SELECT count(sku) AS with_products FROM orders")
-    if not rows and not req.done[-1].records()[0]["with_products"]:
+    if not sold and not req.done[-1].records()[0]["with_products"]:
         return Plan(
-            answer="Your orders log does not record which products were ordered, so I cannot tell which sold best "
-            f"{dated.when_words(period)}. Import order lines with a product code (SKU) for each line."
+            answer="Your orders log does not record which products were ordered, so I cannot tell which sold "
+            f"{'least' if slow else 'best'}{scope}. Import order lines with a product code (SKU) for each line."
         )
-    if not rows:
-        return Plan(answer=f"No products{within} sold {dated.when_words(period)}: {dated.runs(req)}.")
-    best = rows[0]
-    name = best["Product"] or best["sku"]
-    return Plan(
-        answer=f"Best sellers{within} {dated.when_words(period)}, by units sold then (net of returns): **{name}** "
-        f"sold {best['Units sold']:,.0f} ({format_money(best['Revenue'], req.vocabulary().currency)}); "
-        f"{int(best['_products']):,} products sold in all.{dated.coverage(req, period)} Next: *keep the first "
-        "three*, or *which segment fits them*."
+    if not sold:
+        runs = f": {dated.runs(req)}" if period and not country else ""  # the orders' dates say why, not a country's
+        return Plan(answer=f"No products sold{scope}{runs}.")
+    return Plan(answer=(slowest if slow else best)(req, rows, scope, period))
+
+
+def best(req: Request, rows: list[dict[str, Any]], scope: str, period: Period | None) -> str:
+    top = rows[0]
+    return (
+        f"Best sellers{scope}, by units sold {'then' if period else 'there'} (net of returns): "
+        f"**{top['Product'] or top['sku']}** sold {top['Units sold']:,.0f} "
+        f"({format_money(top['Revenue'], req.vocabulary().currency)}); {int(top['_sold']):,} products sold in all."
+        f"{dated.coverage(req, period)} Next: *keep the first three*, or *which segment fits them*."
+    )
+
+
+def slowest(req: Request, rows: list[dict[str, Any]], scope: str, period: Period | None) -> str:
+    unsold = int(rows[0]["_unsold"])  # none there, or every one returned
+    names = ", ".join(f"**{r['Product'] or r['sku']}**" for r in rows[:3])
+    if unsold:
+        lead = f"{unsold:,} of your {int(rows[0]['_products']):,} products sold nothing; the first: {names}."
+    else:
+        lead = f"every product sold some; the fewest units: {names} ({rows[0]['Units sold']:,.0f} for the first)."
+    return (
+        f"Slowest sellers{scope}, by units sold (net of returns): {lead}{dated.coverage(req, period)} "
+        "Next: *keep the first three*, or *show all products*."
     )

@@ -13,6 +13,7 @@ from typing import Any
 from assistant.planner import shop_terms
 from assistant.planner.memory import Memory
 from assistant.planner.vocabulary import Vocabulary
+from tools.segments import naming
 
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
@@ -65,14 +66,17 @@ SORT_WORDS = [  # (pattern, find_products sort): "cheapest shoes", "top 5 produc
         r"sells? (?:best|most|well)|selling (?:best|most|well)|best.?sell|top.?sell|most (?:popular|sold|bought)"
         r"|what(?:'?s| is| are)? (?:\w+ )?selling\b|\bwhat sells\b|\bmoving fast(?:est)?\b"
         r"|(?:buy|buying|bought|order|ordering) (?:the )?most\b|most (?:often )?(?:bought|ordered)\b"
-        r"|sold (?:the )?(?:most|best|well)|sell(?:s|ing)? the most|(?:by|most) (?:units|revenue|sales)",
+        r"|sold (?:the )?(?:most|best|well)|sell(?:s|ing)? the most|(?:by|most) (?:units|revenue|sales)"
+        r"|\btop (?:\d+ |\w+ )?(?:products|items|lines|sellers)\b(?! by (?!units|revenue|sales))",
         "best_selling",
     ),
 ]
 SORT_WORDS.insert(  # before the best sellers: "barely sold", "not selling" are about selling too
     0,
     (
-        r"barely (?:sold|selling|sell)|(?:not|isn'?t|aren'?t|hardly) (?:selling|moving)|slow.?(?:mov|sell)\w*|"
+        r"barely (?:sold|selling|sell)|(?:not|isn'?t|aren'?t|hardly) (?:selling|moving)|slow(?:est)?.?(?:mov|sell)\w*|"
+        r"(?:didn'?t|did not|don'?t|do not|doesn'?t|does not|wasn'?t|weren'?t|haven'?t|hasn'?t) (?:\w+ )?"
+        r"(?:sell|sold|selling|move|moved|moving)\b|"
         r"worst.?sell\w*|sell(?:s|ing)? (?:the )?(?:least|worst|badly|poorly)|sold (?:the )?(?:least|worst)|dead stock"
         r"|never sold|(?:least|fewest) (?:sold|popular)",
         "slow_selling",
@@ -158,9 +162,25 @@ def segment_at(place: str, memory: Memory) -> int | None:
     return listed[position - 1] if position <= len(listed) else position
 
 
+# "the big spenders" for a segment the rules named "High-spending premium buyers": each trait's noun, and a few
+# everyday words for it, read as the adjective the names are built from.
+NICKNAMES = {noun: adjective for pair in naming.WORDS.values() for adjective, noun, _ in pair} | {
+    "high spenders": "High-spending",
+    "top spenders": "High-spending",
+    "heavy spenders": "High-spending",
+    "loyal customers": "Frequent",
+    "regulars": "Frequent",
+    "deal hunters": "Deal-seeking",
+    "discount hunters": "Deal-seeking",
+}
+
+
 def segment_named(phrase: str, names: dict[int, str]) -> int | None:
-    """The segment whose name shares the most words with `phrase` (none shared: None)."""
-    words = {singular(w) for w in re.findall(r"[a-z]{3,}", phrase.lower())} - {"the", "segment", "group", "customer"}
+    """The segment whose name shares the most words with `phrase` (none shared: None); a trait's nickname
+    ("the big spenders") counts as the words of the name it stands for ("High-spending")."""
+    said = phrase.lower()
+    said += "".join(f" {adjective.lower()}" for noun, adjective in NICKNAMES.items() if noun in said)
+    words = {singular(w) for w in re.findall(r"[a-z]{3,}", said)} - {"the", "segment", "group", "customer"}
     scored = [
         (len(words & {singular(w) for w in re.findall(r"[a-z]{3,}", name.lower())}), number)
         for number, name in sorted(names.items())

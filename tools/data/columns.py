@@ -120,6 +120,13 @@ SCHEMAS: dict[str, list[Column]] = {
         Column("category", "text", "orders", ("product category", "product line", "product type")),
         Column("country", "text", "orders", ("billing country", "shipping country", "customer country")),
         Column("status", "text", "orders", ("order status", "financial status", "transaction type", "line status")),
+        # What was refunded of the order (Shopify's "Refunded Amount"): a partial refund takes off only that.
+        Column(
+            "refunded_amount",
+            "number",
+            "orders",
+            ("amount refunded", "refund amount", "total refunded", "refunded total"),
+        ),
         Column("line", "integer", "orders", ("line number", "line no", "order line number", "position")),
     ],
     "suppressions": [

@@ -8,7 +8,11 @@
 - A line whose status says cancelled/refunded/returned is an order that was then cancelled (Shopify's,
   WooCommerce's and the Kaggle sample sales log's exports list each order once, with its state): it is
   stored as that purchase and its reversal, as the UCI log records a cancellation, so it nets to nothing
-  rather than taking its value off the shop's other sales a second time.
+  rather than taking its value off the shop's other sales a second time. Orders never paid (pending,
+  failed, voided, on hold...) are not stored, and a partial refund takes off only what was refunded:
+  `order_status` has the rules, status by status.
+- Postage, fees, discounts and adjustments stay order lines (money paid or given) but make no product
+  (`service_lines`).
 - A customer whose lines net to nothing is not a buyer.
 - Lines without a customer id are kept (they are revenue, and products sold); the summary gives
   their share of revenue in one line instead of one rejected row each.
@@ -29,10 +33,10 @@ from typing import Any
 import duckdb
 
 from storage.db import ident
+from tools.data import order_status, service_lines
 from tools.data.read import RAW
 
 NO_AMOUNT = "no amount: the line has neither a total nor a quantity and unit price"
-RETURN_WORDS = "cancel|refund|return|credit|void"
 INVOICE_PREFIX = "[Cc][0-9].*"  # C536379: a cancellation in the UCI Online Retail log
 
 
@@ -53,7 +57,6 @@ def with_returns(con: duckdb.DuckDBPyConnection, rows: str, mapping: dict[str, s
     signs = ["coalesce(amount, 0) < 0"]
     if "quantity" in typed:
         signs.append("coalesce(quantity, 0) < 0")
-    said = f"regexp_matches(lower(coalesce(status, '')), '{RETURN_WORDS}')" if "status" in typed else "false"
     order_column = next(src for src, dst in mapping.items() if dst == "order_id")
     prefixed, total = con.execute(
         f"SELECT count(*) FILTER (WHERE regexp_full_match(trim({ident(order_column)}), ?)), count(*) FROM {RAW}",
@@ -62,7 +65,7 @@ def with_returns(con: duckdb.DuckDBPyConnection, rows: str, mapping: dict[str, s
     if 0 < prefixed < total:
         signs.append(f"regexp_full_match(order_id, '{INVOICE_PREFIX}')")
     reverses = " OR ".join(signs)
-    flagged = f"SELECT *, ({reverses}) AS is_return, ({said} AND NOT ({reverses})) AS __cancelled FROM ({rows})"
+    flagged = f"SELECT *, ({reverses}) AS is_return, {order_status.flags(typed, reverses)} FROM ({rows})"
     return f"SELECT * REPLACE (CASE WHEN is_return THEN -abs(amount) ELSE amount END AS amount) FROM ({flagged})"
 
 
@@ -149,13 +152,19 @@ def to_behavior(con: duckdb.DuckDBPyConnection) -> int:
 def to_catalogue(con: duckdb.DuckDBPyConnection, tag: str) -> dict[str, int]:
     """Products from the whole log: every SKU with its latest name and unit price and the units sold
     (net of returns). Known products only get their units sold (and a name or price they lack);
-    new ones come with stock unknown."""
-    con.execute("""
+    new ones come with stock unknown. Postage, fees and adjustments (`service_lines`) make no product,
+    and one an earlier import made from them alone is removed (unless a catalogue import or a shortlist
+    has it since)."""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE import_catalogue AS
         SELECT sku, arg_max(description, ordered_at) FILTER (WHERE description IS NOT NULL) AS name,
                arg_max(unit_price, ordered_at) FILTER (WHERE unit_price > 0 AND NOT is_return) AS price,
                sum(quantity) AS units_sold, min(category) AS category
-        FROM orders WHERE sku IS NOT NULL GROUP BY sku""")
+        FROM orders WHERE sku IS NOT NULL AND NOT {service_lines.is_service("description")} GROUP BY sku""")
+    con.execute(f"""
+        DELETE FROM products WHERE source IN (SELECT DISTINCT source FROM orders)
+           AND sku IN (SELECT sku FROM orders WHERE {service_lines.is_service("description")})
+           AND sku NOT IN (SELECT sku FROM import_catalogue) AND sku NOT IN (SELECT sku FROM shortlists)""")
     try:
         added = con.execute(
             """INSERT INTO products (sku, name, category, price, units_sold, stock, source)

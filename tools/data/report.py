@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.money import format_money
+from tools.data import service_lines
 from tools.data.coerce import STAGED, issue_counts
 from tools.data.columns import KEYS, header_key, read_by_fallback
 from tools.data.read import Source
@@ -49,13 +51,17 @@ def preview(con, kind: str, source: Source, mapping, unmatched, missing, stats) 
             summary += f" Dates in {column}: read {order}."
         if detected := source.details.get("currency_detected"):
             summary += f" Currency: {detected}."
+        if kind == "orders" and (unpaid := con.execute(f"SELECT count(*) FROM {STAGED} WHERE __unpaid").fetchone()[0]):
+            lines = f"{unpaid:,} of these lines are" if unpaid != 1 else "1 of these lines is"
+            summary += f" {lines} of orders never paid (pending, failed, on hold...): they would not be stored."
         if kind == "customers" and "email_consent" not in mapping.values():
             summary += " No consent column: these customers' email consent would stay unknown."
         problems = issue_counts(con)
         data["problems"] = problems.to_dict("records")
-        sample = con.execute(
-            f"SELECT * EXCLUDE (__line, __rid, __empty, __key) FROM {STAGED} ORDER BY __line LIMIT 5"
-        ).df()
+        hidden = "__line, __rid, __empty, __key"
+        if kind == "orders":  # the status flags (order_status) are the importer's, not the file's
+            hidden += ", __cancelled, __unpaid, __partly_refunded, __refunded"
+        sample = con.execute(f"SELECT * EXCLUDE ({hidden}) FROM {STAGED} ORDER BY __line LIMIT 5").df()
         tables += [Table.from_df("First rows as they would be imported", sample, total=stats["imported"])]
         if len(problems):
             tables.append(Table.from_df("Rows that would be rejected", problems))
@@ -78,11 +84,12 @@ def _is(n: int) -> str:
 
 
 def report(kind: str, source: Source, mapping, unmatched, stats, written, run_id) -> ToolResult:
-    existed = written[kind]["updated"]
-    inserted = stats["imported"] - existed
+    existed = written.get("file_lines_existing", written[kind]["updated"])  # orders: not their reversals
+    imported = stats["imported"] - written.get("unpaid_lines", 0)  # never-paid orders are not stored
+    inserted = imported - existed
     changed = written["changed"]
     summary = (
-        f"Imported {stats['imported']:,} of {stats['rows']:,} rows from {source.path.name} "
+        f"Imported {imported:,} of {stats['rows']:,} rows from {source.path.name} "
         f"({inserted:,} new, {changed:,} changed, {existed - changed:,} unchanged)"
     )
     if stats["rejected"]:
@@ -135,9 +142,10 @@ def report(kind: str, source: Source, mapping, unmatched, stats, written, run_id
 
 def _orders_sentences(written: dict[str, Any], mapping: dict[str, str]) -> str:
     """Returns, revenue without a customer (one line, not an alarm per row), linking and new customers."""
+    money = " ".join(_money_sentences(written))
     if "customer_id" not in mapping.values():
         return (
-            "The file has no column naming the customer, so its lines count for products and totals but "
+            f"{money} The file has no column naming the customer, so its lines count for products and totals but "
             "no customer can be segmented or emailed from them. If one of its columns names the customer, "
             "import it again saying which, e.g. *Client is the customer id*."
             + (
@@ -145,7 +153,7 @@ def _orders_sentences(written: dict[str, Any], mapping: dict[str, str]) -> str:
                 if written.get("products_added")
                 else ""
             )
-        )
+        ).strip()
     reversing = written["return_lines"] - written.get("cancelled_orders", 0)
     parts = [
         *(
@@ -161,6 +169,8 @@ def _orders_sentences(written: dict[str, Any], mapping: dict[str, str]) -> str:
             f"{cancelled:,} line{'s' if cancelled != 1 else ''} of orders the status column says were cancelled or "
             "refunded count as placed and cancelled: they add nothing to spend or revenue."
         )
+    if money:
+        parts.append(money)
     if written["revenue_without_customer"]:
         parts.append(
             f"{written['revenue_without_customer_share']:.1%} of the file's revenue is on lines without a customer id "
@@ -182,6 +192,42 @@ def _orders_sentences(written: dict[str, Any], mapping: dict[str, str]) -> str:
     if written.get("products_added"):
         parts.append(f"{written['products_added']:,} products added to the catalogue (stock unknown).")
     return " ".join(parts)
+
+
+def _money_sentences(written: dict[str, Any]) -> list[str]:
+    """What the revenue holds and leaves out, in words (`order_status`, `service_lines`): never-paid orders,
+    postage and fees, partial refunds taken off or not known."""
+    currency = written.get("currency") or "EUR"
+    parts = []
+    if lines := written.get("unpaid_lines"):
+        orders, statuses = written["unpaid_orders"], ", ".join(written["unpaid_statuses"])
+        parts.append(
+            f"{orders:,} order{'s' if orders != 1 else ''} ({lines:,} line{'s' if lines != 1 else ''}, "
+            f"{format_money(written['unpaid_value'], currency)}) {'was' if orders == 1 else 'were'} never paid"
+            + (f" (status {statuses})" if statuses else "")
+            + ": not stored and not counted in revenue"
+            + (
+                f"; {removed:,} line{'s' if removed != 1 else ''} an earlier import had stored "
+                f"{'is' if removed == 1 else 'are'} removed."
+                if (removed := written.get("unpaid_removed"))
+                else "."
+            )
+        )
+    if written.get("service_lines"):
+        value = format_money(written["service_value"], currency)
+        parts.append(service_lines.sentence(written["service_lines"], value))
+    if refunded := written.get("refunded_orders"):
+        parts.append(
+            f"{refunded:,} order{'s' if refunded != 1 else ''} {'was' if refunded == 1 else 'were'} partly refunded: "
+            f"{format_money(written['refunded_value'], currency)} taken off revenue and spend."
+        )
+    if unknown := written.get("partial_refunds_without_amount"):
+        parts.append(
+            f"{unknown:,} order{'s' if unknown != 1 else ''} {'was' if unknown == 1 else 'were'} partly refunded "
+            "but the file gives no refunded amount: counted in full, so revenue and those customers' spend are "
+            "somewhat high (a Refunded Amount column would settle it)."
+        )
+    return parts
 
 
 UNUSED_NAMED = 4  # more columns left out are counted, not listed (the column matching table lists them all)

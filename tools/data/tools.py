@@ -98,6 +98,7 @@ def import_data(ctx: ToolContext, args: ImportArgs) -> ToolResult:
                     written = write(con, args.kind, source, mapping, run_id)
                     if found:
                         set_setting(ctx.db, "currency", found[0], source="detected")
+                    written["currency"] = get_currency(ctx.db)  # the summary's amounts are in it
             except duckdb.Error as exc:  # rolled back: the database is as it was
                 raise UserError(
                     f"Cannot import {source.path.name}: {first_line(exc)}",
@@ -106,7 +107,7 @@ def import_data(ctx: ToolContext, args: ImportArgs) -> ToolResult:
                 ) from None
             advance(1)
     finally:
-        for name in (RAW, STAGED, ISSUES, LIFTED, "import_bad", "import_json"):
+        for name in (RAW, STAGED, ISSUES, LIFTED, "import_bad", "import_json", "import_refunds"):
             con.execute(f"DROP TABLE IF EXISTS {name}")
     return report(args.kind, source, mapping, unmatched, stats, written, run_id)
 

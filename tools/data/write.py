@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from tools.data import consent, order_lines
+from tools.data import consent, order_lines, order_status, service_lines
 from tools.data.coerce import ISSUES, STAGED, issue_counts
 from tools.data.columns import KEYS, SCHEMAS
 from tools.data.read import Source
@@ -53,7 +53,7 @@ def _plan(kind: str, fields: list[str]) -> dict[str, dict[str, str]]:
         from_product = "(SELECT p.category FROM products p WHERE p.sku = g.sku)" if "sku" in fields else "NULL"
         own = "g.category" if "category" in fields else "NULL"
         cols |= {"category": f"coalesce({own}, {from_product})", "amount": "g.amount", "is_return": "g.is_return"}
-        for staged_only in ("line", "status"):
+        for staged_only in ("line", "status", "refunded_amount"):
             cols.pop(staged_only, None)
     if kind == "suppressions":
         reason = "lower(coalesce(g.reason, ''))" if "reason" in fields else "''"
@@ -100,10 +100,17 @@ def write(con: duckdb.DuckDBPyConnection, kind: str, source: Source, mapping: di
             written["stale_unsubscribes"] = consent.skip_stale_unsubscribes(con, STAGED, mapping)
             written["kept_unsubscribed"] = consent.before_write(con, STAGED)
             written |= consent.counts(con, STAGED)
-    if kind == "orders":
+    if kind == "orders":  # the never-paid lines go first: they are no sale, nor a product sold
+        written |= order_status.drop_unpaid(con, STAGED)
         written |= order_lines.summarise_file(con, STAGED)
+        written |= service_lines.summarise(con, STAGED)
+        # The file's own lines, counted before the reversals are added beside them: "0 new" on a re-import.
+        written["changed"] = _changed(con, kind, plan)
+        written["file_lines_existing"] = existing(con, "orders", KEYS["orders"])
         written["cancelled_orders"] = order_lines.add_reversals(con, STAGED)
-    written["changed"] = _changed(con, kind, plan)
+        written |= order_status.add_refunds(con, STAGED)
+    else:
+        written["changed"] = _changed(con, kind, plan)
     lifted = _release_changed(con, plan) if kind == "customers" else 0
     for table, values in plan.items():
         keys = KEYS[kind] if table == kind else ["customer_id"]
