@@ -32,8 +32,9 @@ def uci_last_orders() -> pd.DataFrame:
 
 def kaggle_last_orders(cancelled_count: bool) -> pd.DataFrame:
     """Each Kaggle customer's last order, counting a cancelled order as placed or not, and their spend (net of
-    cancellations)."""
+    cancellations); an order on hold was never paid and is no order."""
     lines = pd.read_csv(FIXTURES / "sales_data_sample.csv", dtype=str, keep_default_na=False, encoding="cp1252")
+    lines = lines[lines["STATUS"] != "On Hold"]  # never paid: not an order (the import does not store it)
     when = pd.to_datetime(lines["ORDERDATE"], format="%m/%d/%Y %H:%M")
     kept = lines["STATUS"] != "Cancelled"
     counted = lines.index == lines.index if cancelled_count else kept
