@@ -584,6 +584,8 @@ def test_a_share_is_a_percentage_of_customers(demo_ctx):
         "get rid of the customers without emails",
         "remove the people who said no",
         "delete all our subscribers",
+        "wipe the shop and start over",
+        "reset everything",
     ],
 )
 def test_asking_to_delete_customers_changes_nothing_and_says_what_happens_to_them(text):
@@ -611,3 +613,9 @@ def test_undo_lists_the_drafts_versions_after_a_draft_and_otherwise_says_there_i
     after_a_draft = Memory(campaign_id=3, shown="campaign")
     assert first_call("undo that", after_a_draft) == ("campaign_versions", {"campaign_id": 3})
     assert first_call("make it warmer", after_a_draft)[0] == "campaign_revise"
+
+
+@pytest.mark.parametrize("text", ["who's going to get this", "who will receive the email", "who gets it"])
+def test_who_is_going_to_get_a_draft_is_its_reach(text):
+    """It ranked the customers who fit the products best, not the people the campaign would go to."""
+    assert first_call(text, Memory(campaign_id=4)) == ("campaign_reach", {"campaign_id": 4})

@@ -160,3 +160,31 @@ def test_a_dry_run_says_which_lines_would_not_be_stored_and_shows_no_status_flag
     said = "4 of these lines are of orders never paid (pending, failed, on hold...): they would not be stored."
     assert said in result.summary
     assert not [c for c in result.tables[1].columns if c.startswith("__")]
+
+
+def test_shopifys_order_total_given_once_is_not_a_line_amount(ctx, tmp_path):
+    """Shopify writes "Total" (the order's, with shipping and taxes) on an order's first line only: read as line
+    amounts, #1001's first line held the whole order and its tote line was counted again."""
+    path = tmp_path / "orders_export_1.csv"
+    path.write_text(
+        "Name,Email,Financial Status,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku,Total,Id\n"
+        "#1001,ann@example.com,paid,2025-03-01 09:58:00 +0000,1,Linen Shirt,40.00,SH-1,69.90,5001\n"
+        "#1001,ann@example.com,,2025-03-01 09:58:00 +0000,2,Canvas Tote,10.00,TO-1,,5001\n"
+        "#1002,bob@example.com,paid,2025-03-02 11:00:00 +0000,3,Canvas Tote,10.00,TO-1,35.95,5002\n"
+    )
+    result = load(ctx, path)
+    assert spend(ctx.db) == {"ann@example.com": (60.0, 1), "bob@example.com": (30.0, 1)}
+    assert "Total gives each order's total once, on its first line" in result.summary
+    dry = run_tool(ctx, "import_data", kind="orders", path=str(path), map={"Email": "customer_id"}, dry_run=True)
+    assert "Total gives each order's total once" in dry.summary
+
+
+def test_a_total_on_every_line_is_each_lines_own(ctx, tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "Order,Email,Date,Quantity,Price,SKU,Total\n"
+        "A1,ann@example.com,2025-03-01,1,40.00,SH-1,40.00\n"
+        "A1,ann@example.com,2025-03-01,2,10.00,TO-1,18.00\n"
+    )
+    result = load(ctx, path)
+    assert spend(ctx.db) == {"ann@example.com": (58.0, 1)} and "total once" not in result.summary

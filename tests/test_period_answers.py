@@ -28,6 +28,10 @@ def lines() -> pd.DataFrame:
     return frame
 
 
+# The UCI log's lines that are no product (postage, carriage, manual adjustments, discounts): they stay revenue.
+NOT_PRODUCTS = {"POST", "DOT", "C2", "M", "D", "BANK CHARGES", "AMAZONFEE", "CRUK", "S", "B"}
+
+
 def between(lines: pd.DataFrame, first: str, last: str) -> pd.DataFrame:
     return lines[(lines["day"] >= first) & (lines["day"] <= last)]
 
@@ -195,7 +199,7 @@ def test_how_a_month_went_in_one_sentence(chat, lines):
 
 def test_best_sellers_of_a_period_are_counted_from_its_order_lines(chat, lines):
     """Not the catalogue's all-time best sellers: February's units, net of February's returns; then kept by position."""
-    february = between(lines, "2011-02-01", "2011-02-28")
+    february = between(lines[~lines["StockCode"].isin(NOT_PRODUCTS)], "2011-02-01", "2011-02-28")
     units = february.assign(q=february["Quantity"].astype(float)).groupby("StockCode")["q"].sum()
     units = units.sort_values(ascending=False, kind="stable")
     answer, _ = chat.say("top 5 best sellers last month")
@@ -221,6 +225,7 @@ def test_who_bought_the_most_in_a_period_is_the_best_customers_then(chat, lines)
 
 def units_by_product(lines: pd.DataFrame) -> pd.DataFrame:
     """Units sold (net of returns) and revenue per product, best first, as the chat ranks them."""
+    lines = lines[~lines["StockCode"].isin(NOT_PRODUCTS)]
     sold = lines.assign(units=lines["Quantity"].astype(float)).groupby("StockCode")[["units", "amount"]].sum()
     return sold.reset_index().sort_values(["units", "amount", "StockCode"], ascending=[False, False, True])
 
@@ -308,3 +313,59 @@ def test_bought_from_us_is_no_country(chat, lines):
 
 def money(value: float) -> str:
     return f"-£{-value:,.2f}" if value < 0 else f"£{value:,.2f}"
+
+
+def test_did_sales_go_up_sets_the_period_against_the_one_before(chat, lines):
+    """ "did sales go up or down last month" gave last month's revenue alone."""
+    february = between(lines, "2011-02-01", "2011-02-28")["amount"].sum()
+    answer, _ = chat.say("did sales go up or down last month")
+    assert f"1–28 Feb 2011 (last month): **£{february:,.2f}**; 1–31 Jan 2011 (January 2011): **no orders**" in answer
+
+
+def test_compare_two_months_named_alone(chat, lines):
+    """ "compare december and february" summed up December and said nothing of February."""
+    december = between(lines, "2010-12-01", "2010-12-31")["amount"].sum()
+    february = between(lines, "2011-02-01", "2011-02-28")["amount"].sum()
+    answer, _ = chat.say("compare december and february")
+    assert f"1–31 Dec 2010 (december): **£{december:,.2f}**; 1–28 Feb 2011 (february): **£{february:,.2f}**" in answer
+
+
+def test_on_black_friday_is_refused_not_every_order(chat):
+    answer, ended = chat.say("how many orders did we get on black friday")
+    assert not ended and "I cannot limit orders to a period (“on black friday”)" in answer
+
+
+@pytest.mark.parametrize("text", ["which products had the most returns", "what got returned the most"])
+def test_the_most_returned_products_are_counted_from_the_return_lines(chat, lines, text):
+    """It answered with the shop's number of returns, not which products."""
+    back = lines[lines["returned"] & (lines["amount"] < 0)]  # not a stock write-off at price 0
+    back = back.assign(units=-back["Quantity"].astype(float), value=-back["amount"])
+    per = back[~back["StockCode"].isin(NOT_PRODUCTS)].groupby("StockCode")[["units", "value"]].sum().reset_index()
+    top = per.sort_values(["units", "value", "StockCode"], ascending=[False, False, True]).iloc[0]
+    name = lines.loc[lines["StockCode"] == top["StockCode"], "Description"].iloc[-1].strip()
+    answer, _ = chat.say(text)
+    assert f"Most returned or cancelled: **{name}**, {top['units']:,.0f} units (£{top['value']:,.2f} back); " in answer
+    assert f"{len(per)} products had returns or cancellations" in answer
+
+
+def test_products_nobody_bought_last_month_are_the_slow_sellers_then(chat):
+    answer, ended = chat.say("show me products nobody bought last month")
+    assert answer.startswith("Slowest sellers last month (1–28 Feb 2011), by units sold") and ended
+
+
+@pytest.mark.parametrize(
+    ("text", "country"),
+    [("which items did the irish buy most", "EIRE"), ("what are australians buying", "Australia")],
+)
+def test_a_countrys_people_named_instead_of_the_country(chat, lines, text, country):
+    """ "the Irish", "Australians": the shop's all-time best sellers everywhere were listed."""
+    sold = units_by_product(lines[lines["Country"] == country])
+    answer, _ = chat.say(text)
+    assert (
+        answer.startswith(f"Best sellers in {country}, by units sold there") and f"{len(sold)} products sold" in answer
+    )
+
+
+def test_a_french_product_is_no_country(chat):
+    answer, ended = chat.say("show me the french blue metal door sign")
+    assert ended[-1].name == "find_products" and "France" not in answer

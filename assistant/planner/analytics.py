@@ -38,7 +38,8 @@ def analytics(req: Request) -> Plan:
     from assistant.planner import period_sales  # it builds on this module's questions, as analytics_periods does
 
     named = periods.periods(req.text, req.today)
-    if named and slots.sort_asked(req.text) == "best_selling":  # "which products sold best in January"
+    sort = slots.sort_asked(req.text)  # "which products sold best in January", "what got returned the most"
+    if (named and sort == "best_selling") or (sort == "most_returned" and not WHO.match(req.lower)):
         return RECIPES["products"](req)
     if question is None and len(named) > 1:  # "how did 2004 compare to 2003": the revenue of each, side by side
         question = understand("revenue")

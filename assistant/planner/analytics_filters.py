@@ -31,6 +31,35 @@ NAMES = r"(?i:" + "|".join(ALIASES.values()).replace("us|", "", 1) + r")|US|[A-Z
 JOINED = r"\s*(?:,|\bvs\.?|\bversus|\band|\bor|\bcompared (?:to|with)|\bagainst)\s+(?:the )?"
 
 
+# "the Irish", "Australians", "our German customers": the country its people are called after. A word that is also
+# an adjective ("French", "Swiss") counts only said of people, so "French blue door sign" stays a product.
+DEMONYMS = {
+    "irish": "Ireland", "british": "United Kingdom", "brits": "United Kingdom", "americans": "USA",
+    "american": "USA", "french": "France", "germans": "Germany", "german": "Germany", "spanish": "Spain",
+    "spaniards": "Spain", "dutch": "Netherlands", "australians": "Australia", "australian": "Australia",
+    "aussies": "Australia", "italians": "Italy", "italian": "Italy", "belgians": "Belgium", "belgian": "Belgium",
+    "swiss": "Switzerland", "portuguese": "Portugal", "swedes": "Sweden", "swedish": "Sweden",
+    "norwegians": "Norway", "norwegian": "Norway", "danes": "Denmark", "danish": "Denmark", "finns": "Finland",
+    "finnish": "Finland", "poles": "Poland", "polish": "Poland", "austrians": "Austria", "austrian": "Austria",
+    "canadians": "Canada", "canadian": "Canada", "japanese": "Japan", "greeks": "Greece", "greek": "Greece",
+    "cypriots": "Cyprus", "cypriot": "Cyprus",
+}  # fmt: skip
+_PEOPLE = r"(?:customers?|shoppers?|buyers?|clients?|people|market|orders?|accounts?)"
+DEMONYM = re.compile(
+    r"\b(?:(?P<people>"
+    + "|".join(d for d in DEMONYMS if d.endswith("s") and d not in ("swiss", "portuguese"))
+    + r")|(?P<said>"
+    + "|".join(DEMONYMS)
+    + r") "
+    + _PEOPLE
+    + r"|\bthe (?P<the>"
+    + "|".join(DEMONYMS)
+    + r")(?= (?:buy|bought|order|ordered|spend|spent|like|want|prefer|are|were"
+    r"|do|did|love)\b|\s*[?.!,]|$))\b",
+    re.I,
+)
+
+
 @cache
 def place_patterns(countries: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
     """The first place ("in …") and one more joined on; the orders log's own countries in any case ("in france")."""
@@ -41,7 +70,7 @@ def place_patterns(countries: tuple[str, ...]) -> tuple[re.Pattern[str], re.Patt
 
 PERIOD = re.compile(
     r"\b(?:last|this|previous|past) (?:year|month|quarter|week|christmas|summer|winter|spring|autumn|season)\b"
-    r"|\b(?:over|during|at|for|in|around|since) (?:the )?(?:christmas|xmas|easter|black friday|cyber monday"
+    r"|\b(?:over|during|at|for|in|around|since|on) (?:the )?(?:christmas|xmas|easter|black friday|cyber monday"
     r"|(?:the )?holidays|holiday season|summer|winter|spring|autumn)\b"
     r"|\b(?:in|during|for|since) (?:19|20)\d\d\b|\byesterday\b|\btoday\b|\bytd\b|\byear to date\b"
     r"|\bsince (?:january|february|march|april|may|june|july|august|september|october|november|december)\b",
@@ -64,6 +93,8 @@ def places(text: str, not_places: list[str], countries: Sequence[str] = ()) -> l
         return name.lower() not in known and name.split()[0].lower() not in known  # "Mothers Day"
 
     found = next((m for m in first.finditer(text) if country(m["place"])), None)
+    if found is None and (people := DEMONYM.search(text)):  # "what are Australians buying"
+        return [DEMONYMS[next(g for g in people.groups() if g).lower()]]
     named = [found["place"]] if found else []
     while found and (found := more.match(text, found.end())) and country(found["place"]):
         named.append(found["place"])

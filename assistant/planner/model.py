@@ -111,6 +111,12 @@ NOT_PRODUCT_SALES = re.compile(
     r"\b(?:who|whom|customers?|people|buyers|shoppers|clients|segments?|groups?|line|by|per|each|when|time|seasons?)\b"
     r"|\b(?:which|what) (?:month|day|week|year|quarter)"
 )
+# "who's going to get this", "who will receive it": the campaign's reach (who got it, once sent, is its recipients)
+WHO_GETS = re.compile(
+    r"\bwho(?:'s| is|'ll| will| would|'d)? (?:going to |gonna |about to )?"
+    r"(?:get|gets|getting|receive|receives|receiving) "
+    r"(?:this|it|that|the (?:e-?mail|campaign|newsletter|mail(?:ing|er)?|offer))\b"
+)
 UNREACHABLE_READINGS = {"overview", "shop_settings", "data_issues", "validate", "explain", "send_count", "analytics"}
 SMALL = 5  # words: small talk is short ("ok", "thanks a lot"); "ok, send it now" is a request
 
@@ -277,7 +283,9 @@ def understood(
         allowed.insert(0, ("analytics", 1.0))
     if slots.UNREACHABLE.search(text.lower()) and allowed and allowed[0][0] in UNREACHABLE_READINGS:
         allowed.insert(0, ("overview", 1.0))  # who cannot be emailed, and why: the data's state, not a setting
-    if slots.DELETE_PEOPLE.search(text.lower()):  # the fix recipe says what happens to them instead
+    if WHO_GETS.search(text.lower()) and intents()["send_count"].allows(text):  # who a campaign would go to
+        allowed.insert(0, ("send_count", 1.0))
+    if slots.DELETE_PEOPLE.search(text.lower()) or slots.WIPE_SHOP.search(text.lower()):  # said what happens instead
         allowed.insert(0, ("fix_data", 1.0))
     return allowed
 

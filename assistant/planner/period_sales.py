@@ -43,6 +43,15 @@ RANKED = (
     "ORDER BY 4 {direction} NULLS LAST, 5 {direction}, 1 LIMIT {n}"
 )
 
+# The products most returned or cancelled (units, then the value given back), in the period or country if named.
+# A line that gives nothing back is a stock write-off (UCI's "thrown away", "damaged" at price 0), not a return.
+RETURNED = (
+    "WITH back AS (SELECT o.sku, coalesce(-sum(o.quantity), count(*)) AS units, -sum(o.amount) AS refunded "
+    "FROM orders o WHERE o.is_return AND o.amount < 0 AND o.sku IS NOT NULL AND {where} GROUP BY o.sku) "
+    'SELECT p.sku AS sku, p.name AS "Product", p.category AS "Category", b.units AS "Units returned", '
+    'round(b.refunded, 2) AS "Value returned", count(*) OVER () AS _products '
+    "FROM back b JOIN products p ON p.sku = b.sku ORDER BY 4 DESC NULLS LAST, 5 DESC, 1 LIMIT {n}"
+)
 
 # A month named on its own ("how did December go", "how was feb"); not March or May, which are also words.
 BARE_MONTH = re.compile(
@@ -83,6 +92,35 @@ def summary(req: Request, period: Period) -> Plan:
     )
 
 
+def scoped(period: Period | None, country: str | None) -> tuple[str, dict[str, str]]:
+    """The WHERE on the order lines for a period and a country, and its bound parameters."""
+    where = " AND ".join([periods.where() if period else "TRUE", "o.country = $country" if country else "TRUE"])
+    return where, {**(period.params() if period else {}), **({"country": country} if country else {})}
+
+
+def most_returned(req: Request, period: Period | None, country: str | None, wanted: dict[str, Any]) -> Plan:
+    """ "Which products had the most returns": the units returned or cancelled per product, most first."""
+    if period and (outside := dated.no_orders_then(req, period)):
+        return Plan(answer=outside)
+    if not req.done:
+        where, params = scoped(period, country)
+        return call("query_data", sql=RETURNED.format(where=where, n=wanted.get("limit", 10)), params=params)
+    step = req.done[0]
+    rows = step.records() if step.ok else []
+    if not step.ok:
+        return Plan(answer=report(req))
+    scope = (f" in {country}" if country else "") + (f" {dated.when_words(period)}" if period else "")
+    if not rows:
+        return Plan(answer=f"No product was returned or cancelled{scope}.{dated.coverage(req, period)}")
+    top = rows[0]
+    return Plan(
+        answer=f"Most returned or cancelled{scope}: **{top['Product'] or top['sku']}**, {top['Units returned']:,.0f} "
+        f"units ({format_money(top['Value returned'], req.vocabulary().currency)} back); {int(top['_products']):,} "
+        f"products had returns or cancellations.{dated.coverage(req, period)} Next: *keep the first three*, or "
+        "*show all products*."
+    )
+
+
 def ranked(req: Request, period: Period | None, country: str | None, wanted: dict[str, Any]) -> Plan:
     """The products that sold most units in the period or country (then revenue), or least ("what didn't sell
     in France"), in a category when one is named. `country` is as the orders log spells it."""
@@ -90,7 +128,7 @@ def ranked(req: Request, period: Period | None, country: str | None, wanted: dic
         return Plan(answer=outside)
     categories, slow = wanted.get("category") or [], wanted.get("sort") == "slow_selling"
     if not req.done:
-        where = " AND ".join([periods.where() if period else "TRUE", "o.country = $country" if country else "TRUE"])
+        where, params = scoped(period, country)
         chosen = f"WHERE coalesce(p.category, s.category) IN ({', '.join(map(filters.sql_text, categories))}) "
         sql = RANKED.format(
             where=where,
@@ -99,7 +137,6 @@ def ranked(req: Request, period: Period | None, country: str | None, wanted: dic
             direction="ASC" if slow else "DESC",
             n=wanted.get("limit", 10),
         )
-        params = {**(period.params() if period else {}), **({"country": country} if country else {})}
         return call("query_data", sql=sql, params=params)
     step = req.done[0]
     rows = step.records() if step.ok else []

@@ -51,7 +51,7 @@ PATTERNS = [  # (kind, pattern), tried in order; the first that matches at a pla
                 rf"(?:\s+(?:of\s+)?(?P<y>{YEAR}))?\b"),
     ("since", rf"\bsince\s+(?:(?P<m>{MONTH})(?:\s+(?P<my>{YEAR}))?|(?P<y>{YEAR}))\b"),
     ("month", rf"\b{IN}(?P<m>{MONTH})(?:\s+(?P<y>{YEAR}))?\b|\b(?P<m2>{MONTH})\s+(?P<y2>{YEAR})\b"
-              rf"|\b(?P<m3>{MONTH})'s\b"),
+              rf"|\b(?P<m3>{MONTH})'s\b|\b(?:compare|vs\.?|versus|against|than|and|with|to)\s+(?P<m4>{MONTH})\b(?!\s*\d)"),
     ("year", rf"\b(?:in|during|for|throughout)\s+(?:the\s+year\s+)?(?P<y>{YEAR})\b(?!\s*{NOT_YEAR})"
              rf"|^\W*(?P<y2>{YEAR})(?:'s)?\s+(?!{NOT_YEAR})(?=[a-z])|\b(?P<y3>{YEAR})'s\b"
              rf"|\b(?:vs\.?|versus|against|than|compared\s+(?:to|with))\s+(?P<y4>{YEAR})\b(?!\s*{NOT_YEAR})"
@@ -63,11 +63,19 @@ PATTERNS = [  # (kind, pattern), tried in order; the first that matches at a pla
 COMPILED = [(kind, re.compile(pattern, re.I)) for kind, pattern in PATTERNS]
 # "this year vs last year", "compared to last month", "2011 against 2010", "better than last year": two periods.
 LEAD = re.compile(
-    r"^(?:vs\.?|versus|against|than|compared\s+(?:to|with)|how (?:did|was|were|is|does)|was|were)\s+", re.I
+    r"^(?:vs\.?|versus|against|than|compared?\s+(?:to|with)|compare|and|with|to|how (?:did|was|were|is|does)|was|were)"
+    r"\s+",
+    re.I,
 )
 COMPARE = re.compile(  # "than" before an amount ("spent more than 500 last month") compares no periods
     r"\b(?:vs\.?|versus|compared?\s+(?:to|with)|comparison|against|(?:up|down)\s+(?:on|from))\b"
     r"|\bthan\b(?!\s*(?:[€$£]|(?!(?:19|20)\d\d\b)\d))",
+    re.I,
+)
+# "did sales go up last month", "has revenue grown this quarter": the period against the one before it.
+GROWTH = re.compile(
+    r"\b(?:go|went|gone|going|goes|trending|trend) (?:up|down)\b|\bup or down\b|\bgr[oe]w(?:n|ing|th|s)?\b"
+    r"|\b(?:increas|decreas|declin)\w*|\b(?:drop|dropped|fell|fall|rose|rise|improv\w*|better or worse)\b",
     re.I,
 )
 # "year on year", "month over month": this period against the one before, when no period is named.
@@ -133,6 +141,8 @@ def periods(text: str, today: date) -> list[Period]:
     named = found(text, today)
     if len(named) == 1 and COMPARE.search(text) and (partner := _current_for(named[0], today)):
         return [partner, named[0]]
+    if len(named) == 1 and GROWTH.search(text) and (before := _before(named[0], today)):
+        return [named[0], before]
     if not named and (on := ON_PREVIOUS.search(text)):
         unit = (on["unit"] or {"yoy": "year", "mom": "month"}[on["abbr"].lower()]).lower()
         start = _start_of(unit, today)
@@ -151,6 +161,25 @@ def _current_for(period: Period, today: date) -> Period | None:
     unit = match.group(1).lower()
     start = _start_of(unit, today)
     return Period(start, today + timedelta(days=1), f"this {unit}")
+
+
+def _before(period: Period, today: date) -> Period | None:
+    """The period just before a whole one, as long ("last month": the month before it); None for one still
+    running ("this month"), which "compared to last month" sets against the last one instead."""
+    if re.search(r"\b(?:this|current|to.date|so far|ytd|mtd|qtd|since)\b", period.typed, re.I):
+        return None
+    length = relativedelta(period.stop, period.start)
+    whole_months = period.start.day == 1 and period.stop.day == 1
+    start = period.start - length if whole_months else period.start - (period.stop - period.start)
+    if whole_months and length == relativedelta(months=1):
+        typed = f"{start:%B %Y}"
+    elif whole_months and length == relativedelta(years=1) and start.month == 1:
+        typed = f"{start.year}"
+    elif whole_months and length == relativedelta(months=3):
+        typed = f"the quarter before ({start:%b}–{period.start - relativedelta(months=1):%b %Y})"
+    else:
+        typed = f"the {(period.start - start).days} days before"
+    return Period(start, period.start, typed)
 
 
 def _start_of(unit: str, d: date) -> date:
@@ -223,7 +252,7 @@ def _read(kind: str, m: re.Match[str], today: date) -> Period | None:
             start = date(int(m["y"]), 1, 1)
         return Period(start, tomorrow, typed) if start < tomorrow else None
     if kind == "month":
-        name, year = (m["m"] or m["m2"] or m["m3"]).lower(), m["y"] or m["y2"]
+        name, year = (m["m"] or m["m2"] or m["m3"] or m["m4"]).lower(), m["y"] or m["y2"]
         if name == "may" and not year and not re.match(r"(?:in|during|for|of|over|throughout|across)\b", typed, re.I):
             return None  # "may" the verb
         month = MONTHS[name]

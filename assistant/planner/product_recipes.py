@@ -19,13 +19,17 @@ from assistant.planner.recipes import once, recipe, report
 @recipe("products")
 def products(req: Request) -> Plan:
     wanted = slots.product_filters(req.text, req.vocabulary())
-    if wanted.get("sort") in ("best_selling", "slow_selling"):  # "what sold best in France in December"
+    if slots.sort_asked(req.text) == "most_returned":
+        wanted["sort"] = "most_returned"
+    if wanted.get("sort") in ("best_selling", "slow_selling", "most_returned"):  # "what sold best in France in May"
         from assistant.planner import period_sales
 
         named = periods.periods(req.text, req.today)
         country, refused = recorded_country(req.text, req.vocabulary().countries, shop_words(req))
         if refused:
             return Plan(answer=refused)
+        if wanted["sort"] == "most_returned":  # the catalogue keeps no returns: always from the order lines
+            return period_sales.most_returned(req, named[0] if named else None, country, wanted)
         if named or country:
             return period_sales.ranked(req, named[0] if named else None, country, wanted)
     if req.done and not (req.done[-1].result.get("data") or {}).get("total", 1):  # nothing to keep

@@ -168,7 +168,7 @@ def validate(req: Request) -> Plan:
 
 @recipe("fix")
 def fix(req: Request) -> Plan:
-    if slots.DELETE_PEOPLE.search(req.lower):
+    if slots.DELETE_PEOPLE.search(req.lower) or slots.WIPE_SHOP.search(req.lower):
         return Plan(answer=KEEP_PEOPLE)
     return once(req, "validate_data", "Next: *segment customers*.", fix=True)
 

@@ -46,6 +46,12 @@ DELETE_PEOPLE = re.compile(
     r"(?!.*\b(?:duplicat\w*|dupes?|broken|invalid|bad|typos?|errors?|shortlist|picks|version|draft|campaign)\b)"
     r".*\b(?:customers?|people|contacts|subscribers|shoppers|clients|everyone|everybody)\b"
 )
+# "wipe the shop and start over", "reset everything": nothing is erased from the chat either (the fix recipe says how
+# to start again with other data).
+WIPE_SHOP = re.compile(
+    r"\b(?:wipe|erase|reset|clear out|delete|nuke)\b.*\b(?:the shop|my shop|our shop|the store|the database|everything"
+    r"|all (?:the |my |our )?data)\b"
+)
 # How a list of products can be ordered when someone says "the cheapest three" (column, highest first?).
 ORDERINGS = [
     (r"cheapest|least expensive|lowest.priced", "price", False),
@@ -67,18 +73,29 @@ SORT_WORDS = [  # (pattern, find_products sort): "cheapest shoes", "top 5 produc
         r"|what(?:'?s| is| are)? (?:\w+ )?selling\b|\bwhat sells\b|\bmoving fast(?:est)?\b"
         r"|(?:buy|buying|bought|order|ordering) (?:the )?most\b|most (?:often )?(?:bought|ordered)\b"
         r"|sold (?:the )?(?:most|best|well)|sell(?:s|ing)? the most|(?:by|most) (?:units|revenue|sales)"
-        r"|\btop (?:\d+ |\w+ )?(?:products|items|lines|sellers)\b(?! by (?!units|revenue|sales))",
+        r"|\btop (?:\d+ |\w+ )?(?:products|items|lines|sellers)\b(?! by (?!units|revenue|sales))"
+        r"|\bwhat (?:are|do|does|did|is) (?:the |our |my )?[a-z]+(?: [a-z]+)? "
+        r"(?:buying|buy|ordering|order|purchasing)\b",
         "best_selling",
     ),
 ]
 SORT_WORDS.insert(  # before the best sellers: "barely sold", "not selling" are about selling too
     0,
     (
+        r"(?:most|highest|biggest|top|many) (?:returns|returned|refunds|refunded|cancellations|cancelled)"
+        r"|(?:returned|refunded|sent back|cancelled) (?:the )?most|return rate by product",
+        "most_returned",
+    ),
+)
+SORT_WORDS.insert(
+    1,
+    (
         r"barely (?:sold|selling|sell)|(?:not|isn'?t|aren'?t|hardly) (?:selling|moving)|slow(?:est)?.?(?:mov|sell)\w*|"
         r"(?:didn'?t|did not|don'?t|do not|doesn'?t|does not|wasn'?t|weren'?t|haven'?t|hasn'?t) (?:\w+ )?"
         r"(?:sell|sold|selling|move|moved|moving)\b|"
         r"worst.?sell\w*|sell(?:s|ing)? (?:the )?(?:least|worst|badly|poorly)|sold (?:the )?(?:least|worst)|dead stock"
-        r"|never sold|(?:least|fewest) (?:sold|popular)",
+        r"|never sold|(?:least|fewest) (?:sold|popular)|\b(?:nobody|no one|no-one|noone) (?:\w+ )?"
+        r"(?:bought|buys|ordered|orders|wants|purchased)",
         "slow_selling",
     ),
 )
@@ -256,7 +273,7 @@ def product_filters(text: str, vocabulary: Vocabulary) -> dict[str, Any]:
         sort = "worth_promoting"
     if sort is None and "min_margin" not in filters and MARGIN.search(t):  # a margin floor is a filter, not an order
         sort = "margin_desc"
-    if sort:
+    if sort and sort != "most_returned":  # not an order of the catalogue: counted from the order lines
         filters["sort"] = sort
     counted = r"\b" + NUMBER + r"\s+(?:" + ORDER_WORDS + r")\b"  # "the three cheapest coats"
     if m := re.search(r"\btop\s+" + NUMBER + r"\b|\b" + NUMBER + r"\s+(?:\w+\s+)?(?:products|items)\b|" + counted, t):

@@ -162,6 +162,9 @@ def _stage(
             position = f"CASE WHEN {blank} THEN {position} ELSE {typed['line']} END"
         typed["line"] = position
         typed.setdefault("customer_id", "NULL::VARCHAR")  # a log that names no customer: lines still count
+        if total := order_lines.total_once(con, mapping):  # each order's total once: the lines are qty x price
+            source.details["order_total_once"] = total
+            del typed["amount"]
         order_lines.derive_amount(typed)
     columns = ", ".join(f"{sql} AS {dst}" for dst, sql in typed.items())
     key = " || '/' || ".join(f"coalesce({k}::VARCHAR, '')" for k in KEYS[kind] if k in fields) or "NULL"

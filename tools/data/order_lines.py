@@ -40,6 +40,22 @@ NO_AMOUNT = "no amount: the line has neither a total nor a quantity and unit pri
 INVOICE_PREFIX = "[Cc][0-9].*"  # C536379: a cancellation in the UCI Online Retail log
 
 
+def total_once(con: duckdb.DuckDBPyConnection, mapping: dict[str, str]) -> str | None:
+    """The file's amount column when it holds each order's total on one line only (Shopify's "Total", with
+    shipping and taxes, on an order's first line; its other lines blank) and the lines have a quantity and unit
+    price. Read as line amounts, a two-line order would count its first line as the whole order and its second
+    line again. None when the amount is a line's own."""
+    wanted = {dst: src for src, dst in mapping.items()}
+    if not {"amount", "quantity", "unit_price", "order_id"} <= wanted.keys():
+        return None
+    order, amount = ident(wanted["order_id"]), ident(wanted["amount"])
+    several, once = con.execute(f"""
+        SELECT count(*), count(*) FILTER (WHERE filled <= 1) FROM (
+            SELECT count(*) AS lines, count(nullif(trim({amount}::VARCHAR), '')) AS filled FROM {RAW} GROUP BY {order})
+        WHERE lines > 1""").fetchone()
+    return wanted["amount"] if several and several == once else None
+
+
 def derive_amount(typed: dict[str, str]) -> None:
     """Fill the staged `amount` from quantity x unit price where the file gives no line total."""
     if "quantity" in typed and "unit_price" in typed:

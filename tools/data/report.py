@@ -22,6 +22,12 @@ def _mapping_table(source: Source, mapping: dict[str, str], unmatched: list[str]
     return Table.from_rows("Column matching", rows)
 
 
+_TOTAL_ONCE = (
+    "{column} gives each order's total once, on its first line (as Shopify exports it, with shipping and taxes), "
+    "so each line's amount is its quantity x unit price: revenue counts the items sold, not shipping or taxes."
+)
+
+
 def preview(con, kind: str, source: Source, mapping, unmatched, missing, stats) -> ToolResult:
     data: dict[str, Any] = {
         "kind": kind,
@@ -51,6 +57,8 @@ def preview(con, kind: str, source: Source, mapping, unmatched, missing, stats) 
             summary += f" Dates in {column}: read {order}."
         if detected := source.details.get("currency_detected"):
             summary += f" Currency: {detected}."
+        if total := source.details.get("order_total_once"):
+            summary += f" {_TOTAL_ONCE.format(column=total)}"
         if kind == "orders" and (unpaid := con.execute(f"SELECT count(*) FROM {STAGED} WHERE __unpaid").fetchone()[0]):
             lines = f"{unpaid:,} of these lines are" if unpaid != 1 else "1 of these lines is"
             summary += f" {lines} of orders never paid (pending, failed, on hold...): they would not be stored."
@@ -106,6 +114,8 @@ def report(kind: str, source: Source, mapping, unmatched, stats, written, run_id
             " The margin column holds markups on cost (price = cost x (1 + margin)): stored as markup, and "
             "margin is the gross margin, (price - cost) / price."
         )
+    if total := source.details.get("order_total_once"):
+        summary += f" {_TOTAL_ONCE.format(column=total)}"
     if kind == "orders" and (unit := _unit_price_as_amount(mapping)):
         summary += (
             f" Warning: {unit} looks like a price per unit but was read as the line amount; with a quantity "
