@@ -9,7 +9,7 @@ import re
 from dataclasses import replace
 
 from assistant.planner import analytics_filters as filters
-from assistant.planner import periods, slots
+from assistant.planner import lapsed_since, periods, slots
 from assistant.planner.analytics_questions import (
     GROUPS,
     Group,
@@ -30,6 +30,8 @@ WHO = re.compile(r"\W*who(?:'s| is| are| were| was| did| has| have)?\b(?! (?:seg
 def analytics(req: Request) -> Plan:
     if attribute := filters.unknown_attribute(req.text, filters.shop_words(req)):
         return Plan(answer=filters.unknown_refused(attribute))
+    if lapsed := lapsed_since.plan(req):  # "who hasn't bought since December": not a figure of those who did
+        return lapsed
     question = understand(req.text)
     if WHO.match(req.lower) and (question is None or question.group is None):  # "who bought the most last month"
         return RECIPES["best_customers"](req)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from assistant.planner import analytics_filters as filters
-from assistant.planner import periods, slots
+from assistant.planner import lapsed_since, periods, slots
 from assistant.planner.analytics import analytics
 from assistant.planner.analytics_questions import ACTIVE_SEGMENT, SOURCES, understand
 from assistant.planner.memory import Plan, Request, call
@@ -41,6 +41,8 @@ SPENT_OVER = re.compile(r"\bspen[dt]\w*\s+(?:more than|over|above|at least)\s+[â
 def best_customers(req: Request) -> Plan:
     if attribute := filters.unknown_attribute(req.text, filters.shop_words(req)):
         return Plan(answer=filters.unknown_refused(attribute))
+    if lapsed := lapsed_since.plan(req):  # "who hasn't bought since December": not a figure of those who did
+        return lapsed
     question = understand(req.text)
     if question is not None and question.group is not None:  # "which category makes the most money"
         return analytics(req)

@@ -25,6 +25,7 @@ from assistant.planner import (  # noqa: F401 - registers their recipes
     best_customers,
     campaign_recipes,
     followup_recipes,
+    lapsed_since,
     periods,
     predict_recipes,
     product_recipes,
@@ -96,6 +97,9 @@ BARE_SEGMENT = re.compile(
 ABOUT_PEOPLE = {"overview", "rank", "best_customers", "predict", "analytics", "segment_list", "validate", "data_issues"}
 # "new customers in 2005", "first-time buyers last month": how many, from the orders (not a data check or an import)
 NEW_PEOPLE = re.compile(r"^\W*(?:how many )?(?:new|first[- ]time) (?:customers|buyers|shoppers|clients)\b", re.I)
+# What acts on the customers a question names ("draft an email for those who haven't bought since June"): kept.
+ACTS_ON_THEM = {"draft", "revise", "send", "send_count", "test_send", "export", "follow_up", "segment", "match"}
+FORECAST = re.compile(r"\b(?:predict\w*|forecast\w*|likely|probably|risk|churn\w*|going to|will|won'?t)\b")
 # "promote our coats to the big spenders": an email for that segment about them, not a product search
 PROMOTE_TO = re.compile(
     r"\b(?:promote|push|pitch|advertise|market|feature|offer|sell)\b.+?\b(?:to|for) (?:the |our |my )?"
@@ -277,6 +281,13 @@ def understood(
         and slots.segment_named(promote["who"], segment_names or {}) is not None
     ):
         allowed.insert(0, ("draft", 1.0))
+    if (  # "who hasn't bought since December", "who hasn't ordered in 6 months": customers, from the data
+        allowed
+        and allowed[0][0] not in ACTS_ON_THEM
+        and (lapsed_since.asked(text) or lapsed_since.lapsed_list(text))
+        and not FORECAST.search(text.lower())
+    ):
+        allowed.insert(0, ("analytics", 1.0))
     if slots.UNREACHABLE.search(text.lower()) and allowed and allowed[0][0] in UNREACHABLE_READINGS:
         allowed.insert(0, ("overview", 1.0))  # who cannot be emailed, and why: the data's state, not a setting
     if LIST_PEOPLE.search(text) and places(text, list(own[0] + own[1]), shop.countries if shop else ()):
