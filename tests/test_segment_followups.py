@@ -30,6 +30,20 @@ def first_call(text: str, memory: Memory) -> tuple[str, dict] | None:
     return plan.calls[0] if plan.calls else None
 
 
+def offline_chat(ctx) -> tuple[Agent, Conversation]:
+    """The chat as the app runs it without a model: the offline planner, reading the shop's own words."""
+    return Agent(ctx, OfflinePlanner(lambda: Vocabulary.from_db(ctx.db))), Conversation()
+
+
+def active_segments(ctx, column: str) -> dict[int, object]:
+    """Each segment of the active segmentation with `column` (a fixed name, never user text)."""
+    return dict(
+        ctx.db.execute(
+            f"SELECT s.segment, s.{column} FROM segments s JOIN segment_runs r USING (run_id) WHERE r.is_active"  # noqa: S608
+        ).fetchall()
+    )
+
+
 def say(agent: Agent, conversation: Conversation, text: str) -> tuple[list, str]:
     async def run() -> list:
         return [e async for e in agent.run(conversation, text)]
@@ -42,7 +56,7 @@ def say(agent: Agent, conversation: Conversation, text: str) -> tuple[list, str]
 
 def test_a_session_after_segmenting_points_at_renames_and_compares_the_segments(demo_ctx):
     """The session that showed the bugs: the second audience, "call that one ...", "the difference between them"."""
-    agent, conversation = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db))), Conversation()
+    agent, conversation = offline_chat(demo_ctx)
     calls, answer = say(agent, conversation, "split my customers into audiences")
     assert calls[-1][0] == "segment_run" and "5 segments" in answer
     calls, _ = say(agent, conversation, "tell me more about the second audience")
@@ -147,7 +161,7 @@ def test_what_is_on_screen_tells_a_rename_from_a_revision(shown, meant):
 def test_the_people_in_a_segment_are_listed_and_merging_is_answered(demo_ctx):
     """ "show me some people from group 1" and "export group 1" gave the profile; "merge groups 2 and 3" described
     segment 2 as if asked."""
-    agent, conversation = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db))), Conversation()
+    agent, conversation = offline_chat(demo_ctx)
     say(agent, conversation, "group my customers into 4")
     members = demo_ctx.db.df(
         "SELECT m.customer_id, b.total_spent FROM segment_members m JOIN segment_runs r USING (run_id) "
@@ -164,7 +178,7 @@ def test_the_people_in_a_segment_are_listed_and_merging_is_answered(demo_ctx):
 
 
 def test_the_biggest_or_smallest_segment_is_picked_by_size(demo_ctx):
-    agent, conversation = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db))), Conversation()
+    agent, conversation = offline_chat(demo_ctx)
     say(agent, conversation, "group my customers into 4")
     sizes = dict(
         demo_ctx.db.execute(
@@ -202,13 +216,9 @@ def test_a_segment_is_found_by_the_everyday_words_for_its_rule_name(said, number
 
 def test_promote_products_to_a_segment_by_its_everyday_name_drafts_for_that_segment(demo_ctx):
     """It was a product search, and "for the big spenders" drafted for whichever segment the coats fitted best."""
-    agent, conversation = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db))), Conversation()
+    agent, conversation = offline_chat(demo_ctx)
     say(agent, conversation, "segment customers")
-    names = dict(
-        demo_ctx.db.execute(
-            "SELECT s.segment, s.name FROM segments s JOIN segment_runs r USING (run_id) WHERE r.is_active"
-        ).fetchall()
-    )
+    names = active_segments(demo_ctx, "name")
     spenders = next(n for n, name in names.items() if name.startswith("High-spending"))
     calls, _ = say(agent, conversation, "promote our coats to the big spenders")
     assert calls[0][0] == "find_products" and calls[0][1]["search"] == "coat"
