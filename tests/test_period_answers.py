@@ -369,3 +369,26 @@ def test_a_countrys_people_named_instead_of_the_country(chat, lines, text, count
 def test_a_french_product_is_no_country(chat):
     answer, ended = chat.say("show me the french blue metal door sign")
     assert ended[-1].name == "find_products" and "France" not in answer
+
+
+def test_customers_who_ordered_more_than_n_times_are_counted(chat, lines):
+    """ "how many customers bought more than 3 times" answered with every customer."""
+    bought = lines[~lines["returned"] & (lines["CustomerID"] != "")]
+    orders = bought.groupby("CustomerID")["InvoiceNo"].nunique()
+    answer, _ = chat.say("how many customers bought more than 3 times")
+    assert answer.startswith(f"Customers who ordered more than 3 times: **{(orders > 3).sum()}**")
+    answer, _ = chat.say("how many customers ordered at least twice")
+    assert answer.startswith(f"Customers who ordered at least 2 times: **{(orders >= 2).sum()}**")
+
+
+def test_the_trend_is_by_month_and_a_day_of_the_week_is_refused(chat):
+    """Both answered with the all-time total."""
+    answer, _ = chat.say("what's the trend in revenue")
+    assert answer.startswith("Total revenue by month, 2 months: highest is 2010-12")  # no orders in January
+    answer, ended = chat.say("which day of the week do people order most")
+    assert not ended and "not by day of the week" in answer
+
+
+def test_what_did_we_sell_on_a_day_is_that_days_sales_not_the_catalogue(chat):
+    answer, ended = chat.say("what did we sell yesterday")
+    assert not ended and answer.startswith("No orders yesterday (4 Mar 2011): your orders run from 1 Dec 2010")

@@ -1,6 +1,6 @@
-"""The filters an analytic question asks for: how recently customers bought (applied as a WHERE on
-the customers' recency), one country, which the templates cannot apply as a WHERE, and a period they cannot
-cut to (a period they can is read in periods.py and applied in analytics_periods.py).
+"""The filters an analytic question asks for: how recently or how often customers bought (applied as a WHERE
+on the customers' recency or order count), one country, which the templates cannot apply as a WHERE, and a
+period they cannot cut to (a period they can is read in periods.py and applied in analytics_periods.py).
 
 Answering "the typical basket in the UK" or "how much did we sell last year" over every country and
 every year would be silently wrong. A country is answered from the breakdown by country (its row is
@@ -130,7 +130,8 @@ def period_refused(span: str, label: str) -> str:
     )
 
 
-# "customers who haven't ordered in 6 months", "bought in the last 30 days": a filter on the customers' recency.
+# "customers who haven't ordered in 6 months", "bought in the last 30 days": a filter on the customers' recency
+# (or on how often they ordered: `Frequency`).
 UNITS = {"day": 1, "week": 7, "month": 30, "year": 365}
 _SINCE = r"(?:ordered|bought|purchased|shopped|been back)(?: anything)?"
 _SPAN = (
@@ -155,8 +156,35 @@ class Recency:
         return f"who {'have not bought' if self.lapsed else 'bought'} in the last {span}"
 
 
-def recency(text: str) -> tuple[Recency, str] | None:
-    """The recency filter a question asks for, with its span in words ("6 months"), if any."""
+# "customers who bought more than 3 times", "ordered at least twice": a filter on the customers' order count.
+TIMES = re.compile(
+    r"\b(?:ordered|bought|purchased|shopped|placed (?:an order|orders))(?: from us| with us)? "
+    r"(?P<op>more than|over|at least|fewer than|less than|under) (?P<n>\d+|one|two|three|four|five|six|ten) times\b"
+    r"|\b(?:ordered|bought|purchased|shopped)(?: from us| with us)? (?P<op2>at least) (?P<n2>twice)\b"
+)
+OPERATORS = {"more than": ">", "over": ">", "at least": ">=", "fewer than": "<", "less than": "<", "under": "<"}
+
+
+@dataclass(frozen=True)
+class Frequency:
+    operator: str  # one of OPERATORS' values: never the user's text
+    times: int
+
+    @property
+    def sql(self) -> str:
+        return f"b.order_count {self.operator} {int(self.times)}"
+
+    def words(self, said: str) -> str:
+        return f"who ordered {said} times"
+
+
+def recency(text: str) -> tuple[Recency | Frequency, str] | None:
+    """The filter on customers a question asks for: how recently they bought, with its span in words ("6
+    months"), or how often ("more than 3"), if any."""
+    if often := TIMES.search(text):
+        said, n = (often["op"], often["n"]) if often["op"] else (often["op2"], "2")
+        times = int(n) if n.isdigit() else slots.NUMBER_WORDS.get(n, 1)
+        return Frequency(OPERATORS[said], times), f"{said} {times}"
     match = LAPSED.search(text) or RECENT.search(text)
     if match is None:
         return None
@@ -249,6 +277,7 @@ def sql_text(value: str) -> str:
 
 BY_TIME = re.compile(
     r"\b(?:per|by|each|every|for each|in each)\s+(?P<unit>year|quarter|week|day|weekday|hour)s?\b"
+    r"|\b(?:which|what) (?P<day>day|days) of (?:the )?week\b|\b(?:which|what) (?P<weekday>weekday|time of day)\b"
     r"|\b(?P<adverb>yearly|annual|quarterly|weekly|daily|hourly)\b"
 )
 ADVERB_UNIT = {"yearly": "year", "annual": "year", "quarterly": "quarter", "weekly": "week", "daily": "day"}
@@ -260,4 +289,6 @@ def time_breakdown(text: str) -> str | None:
     match = BY_TIME.search(text.lower())
     if match is None:
         return None
+    if match["day"] or match["weekday"]:  # "which day of the week do people order most"
+        return "day of the week" if match["day"] or match["weekday"] == "weekday" else "time of day"
     return match["unit"] or ADVERB_UNIT.get(match["adverb"], "hour")

@@ -284,7 +284,7 @@ def aggregate_for(figure: Figure, asked: str | None) -> str:
 # "where are my customers from", "what time of year do we sell the most": a breakdown asked without its name.
 WHERE_OR_WHEN = {
     "country": r"\bwhere\b.*\b(?:from|based|located|live|come from)\b",
-    "month": r"\btime of (?:the )?year\b|\bseason(?:al|ality)?\b|\bwhich months?\b",
+    "month": r"\btime of (?:the )?year\b|\bseason(?:al|ality)?\b|\bwhich months?\b|\btrend(?:s|ing)?\b|\bover time\b",
 }
 SHARE = re.compile(r"\b(?:percent(?:age)?|share|proportion|fraction|ratio|rate)\b|%")  # "repeat purchase rate"
 

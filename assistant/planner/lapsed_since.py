@@ -183,7 +183,8 @@ def lapsed_list(text: str) -> tuple[filters.Recency, str] | None:
     """ "who hasn't bought in the last 6 months", "list customers who haven't ordered in 90 days": the recency
     filter asked as a list (how many of them stays the analytics count, as does a bare "customers who ...")."""
     found = filters.recency(text.lower())
-    if found is None or not found[0].lapsed or counts(text) or not ASKS_WHO.search(text):
+    lapsed = found is not None and isinstance(found[0], filters.Recency) and found[0].lapsed  # not "how often"
+    if not lapsed or counts(text) or not ASKS_WHO.search(text):
         return None
     return found
 
