@@ -226,3 +226,20 @@ def test_promote_products_to_a_segment_by_its_everyday_name_drafts_for_that_segm
     calls, _ = say(agent, conversation, "now draft an email about jackets for the bargain hunters")
     hunters = next(n for n, name in names.items() if name.startswith("Deal-seeking"))
     assert calls[-1][0] == "campaign_draft" and calls[-1][1]["segment"] == hunters
+
+
+def test_a_segments_products_by_its_everyday_name_and_a_draft_about_other_products(demo_ctx):
+    """ "what products do big spenders buy" listed the catalogue by stock; "email them about jeans" after a draft
+    about coats featured the coats again; "about new arrivals" found no product called "arrival"."""
+    agent, conversation = offline_chat(demo_ctx)
+    say(agent, conversation, "segment customers")
+    names = active_segments(demo_ctx, "name")
+    spenders = next(n for n, name in names.items() if name.startswith("High-spending"))
+    hunters = next(n for n, name in names.items() if name.startswith("Deal-seeking"))
+    calls, _ = say(agent, conversation, "what products do big spenders buy")
+    assert calls == [("suggest_products", {"segment": spenders})]
+    calls, _ = say(agent, conversation, "email the bargain hunters about new arrivals")
+    assert calls[0] == ("find_products", {"limit": 3, "sort": "newest"})
+    assert calls[-1][0] == "campaign_draft" and calls[-1][1]["segment"] == hunters
+    calls, _ = say(agent, conversation, "email them about jeans")
+    assert calls[0] == ("find_products", {"limit": 3, "category": ["Jeans"]}) and calls[-1][0] == "campaign_draft"

@@ -13,7 +13,7 @@ from assistant.planner import periods, slots
 from assistant.planner.customer_names import customer_named
 from assistant.planner.memory import Plan, Request, Step, call
 from assistant.planner.predict_recipes import chosen_by_outlook
-from assistant.planner.product_recipes import products_about, products_meant
+from assistant.planner.product_recipes import products_about, products_meant, searched_for
 from assistant.planner.recipes import RECIPES, Recipe, listed_campaigns, recipe, report
 from assistant.planner.segment_recipes import segment_reach
 from assistant.present import plain
@@ -33,8 +33,10 @@ def draft(req: Request) -> Plan:
             req.done = [s for s in req.done if s not in unsegmented]
             follow = "There are no segments yet, so it is for all customers (*segment customers* to aim it). " + follow
         return Plan(answer=report(req, follow))
-    skus = products_meant(req)
-    if not skus and (wanted := products_about(req)):  # "about our new coats", with nothing in play: find them
+    skus, wanted = products_meant(req), products_about(req)
+    if skus and wanted and not slots.skus(req.text) and not searched_for(req, wanted):  # "about coats" after the jeans
+        skus = []
+    if not skus and wanted:  # "about our new coats", with nothing in play (or other products): find them
         found = req.last("find_products")
         if found is None:
             return call("find_products", **{"limit": 3, **wanted})  # "the five newest coats": five
@@ -51,7 +53,9 @@ def draft(req: Request) -> Plan:
     chosen = chosen_by_outlook(req)  # customers slipping away: chosen by prediction, not by a segment's name
     everyone = everyone or bool(chosen)
     audience = re.search(
-        r"\b(?:for|to) (?:the |our |my )?([a-z][a-z' -]+?)\s*(?:$|[?.!,]|\babout\b|\bwith\b)", req.lower
+        r"\b(?:for|to|email|e-mail|mail|message|target) (?!about\b)(?:the |our |my )?([a-z][a-z' -]+?)\s*"
+        r"(?:$|[?.!,]|\babout\b|\bwith\b)",
+        req.lower,
     )
     if seg is None and not everyone and audience and not re.fullmatch(r"them|these|those|it", audience[1]):
         listed = req.last("segment_list")  # "for the bargain hunters": a segment by its name

@@ -105,6 +105,12 @@ PROMOTE_TO = re.compile(
     r"\b(?:promote|push|pitch|advertise|market|feature|offer|sell)\b.+?\b(?:to|for) (?:the |our |my )?"
     r"(?P<who>[a-z][a-z' -]+)"
 )
+# "what products do the big spenders buy", "which products suit the bargain hunters": what suits that segment
+SEGMENT_WANTS = re.compile(
+    r"\b(?:what|which)\b.*?\b(?:do|does|would|will|might) (?:the |our |my )?(?P<who>[a-z][a-z' -]+?) "
+    r"(?:buy|like|want|love|prefer|go for)\b"
+    r"|\b(?:products?|items?)\b.*?\b(?:suit|suits|fit|fits|for) (?:the |our |my )?(?P<for>[a-z][a-z' -]+?)\s*[?.!]*$"
+)
 # "slowest sellers in 2010", "what didn't sell in France": products ranked by their sales, not a figure or people
 # ("top selling product line by revenue" is a breakdown, "who bought the most" is about people).
 PRODUCT_SALES = re.compile(r"\b(?:sellers?|products?|items?|skus?)\b|\bsell|\bsold\b")
@@ -290,6 +296,13 @@ def understood(
         allowed.insert(0, ("analytics", 1.0))
     if slots.UNREACHABLE.search(text.lower()) and allowed and allowed[0][0] in UNREACHABLE_READINGS:
         allowed.insert(0, ("overview", 1.0))  # who cannot be emailed, and why: the data's state, not a setting
+    if (
+        allowed
+        and allowed[0][0] == "find_products"
+        and (wants := SEGMENT_WANTS.search(text.lower()))
+        and slots.segment_named(wants["who"] or wants["for"], segment_names or {}) is not None
+    ):
+        allowed.insert(0, ("suggest", 1.0))
     if LIST_PEOPLE.search(text) and places(text, list(own[0] + own[1]), shop.countries if shop else ()):
         allowed.insert(0, ("best_customers", 1.0))  # "list customers in France": that country's, best first
     if WHO_GETS.search(text.lower()) and intents()["send_count"].allows(text):  # who a campaign would go to

@@ -93,9 +93,15 @@ def products_about(req: Request) -> dict[str, Any] | None:
     wanted = slots.product_filters(f"find {about[1]}", vocabulary)
     if not ({"category", "brand"} & wanted.keys()) and (own["category"] or own["brand"]):  # "trucks and buses"
         wanted = {kind: names for kind, names in own.items() if names}
-    if not ({"search", "category", "brand"} & wanted.keys()):
-        return None
+    if not ({"search", "category", "brand"} & wanted.keys()) and wanted.get("sort") not in ("newest", "best_selling"):
+        return None  # "about our new arrivals", "about our best sellers": those, though they name no product
     return wanted | ({"sort": "newest"} if re.search(r"\bnew\b", about[1]) else {})
+
+
+def searched_for(req: Request, wanted: dict[str, Any]) -> bool:
+    """Whether the products in play are the ones a request names ("about the coats"): the last search was for them."""
+    last = req.memory.search or {}
+    return all(last.get(key) == wanted[key] for key in ("search", "category", "brand", "sort") if key in wanted)
 
 
 @recipe("shortlist_add")

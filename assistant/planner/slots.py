@@ -305,7 +305,8 @@ def sort_asked(text: str) -> str | None:
     return next((key for pattern, key in SORT_WORDS if re.search(pattern, text.lower())), None)
 
 
-GENERIC = {"product", "item", "thing", "stuff", "inventory", "catalogue", "catalog", "stock", "margin", "price", "most"}
+GENERIC = {"product", "item", "thing", "stuff", "inventory", "catalogue", "catalog", "stock", "margin", "price", "most",
+           "arrival", "seller", "collection", "range"}  # fmt: skip
 
 
 # "the three cheapest", "top 5 newest": how many and in which order, not part of the product's name.
