@@ -111,6 +111,19 @@ SEGMENT_WANTS = re.compile(
     r"(?:buy|like|want|love|prefer|go for)\b"
     r"|\b(?:products?|items?)\b.*?\b(?:suit|suits|fit|fits|for) (?:the |our |my )?(?P<for>[a-z][a-z' -]+?)\s*[?.!]*$"
 )
+FOR_A_SEGMENT = [(PROMOTE_TO, "draft"), (SEGMENT_WANTS, "suggest")]
+
+
+def for_a_segment(text: str, segment_names: dict[int, str]) -> str | None:
+    """The reading of a product request said for a segment by its name: a draft for it, or what suits it."""
+    for pattern, meant in FOR_A_SEGMENT:
+        if (found := pattern.search(text.lower())) and slots.segment_named(
+            next(who for who in found.groups() if who), segment_names
+        ) is not None:
+            return meant
+    return None
+
+
 # "slowest sellers in 2010", "what didn't sell in France": products ranked by their sales, not a figure or people
 # ("top selling product line by revenue" is a breakdown, "who bought the most" is about people).
 PRODUCT_SALES = re.compile(r"\b(?:sellers?|products?|items?|skus?)\b|\bsell|\bsold\b")
@@ -280,13 +293,8 @@ def understood(
         and not NOT_PRODUCT_SALES.search(text.lower())
     ):
         allowed.insert(0, ("find_products", 1.0))
-    if (
-        allowed
-        and allowed[0][0] == "find_products"
-        and (promote := PROMOTE_TO.search(text.lower()))
-        and slots.segment_named(promote["who"], segment_names or {}) is not None
-    ):
-        allowed.insert(0, ("draft", 1.0))
+    if allowed and allowed[0][0] == "find_products" and (meant := for_a_segment(text, segment_names or {})):
+        allowed.insert(0, (meant, 1.0))  # "promote our coats to the big spenders", "what do big spenders buy"
     if (  # "who hasn't bought since December", "who hasn't ordered in 6 months": customers, from the data
         allowed
         and allowed[0][0] not in ACTS_ON_THEM
@@ -296,13 +304,6 @@ def understood(
         allowed.insert(0, ("analytics", 1.0))
     if slots.UNREACHABLE.search(text.lower()) and allowed and allowed[0][0] in UNREACHABLE_READINGS:
         allowed.insert(0, ("overview", 1.0))  # who cannot be emailed, and why: the data's state, not a setting
-    if (
-        allowed
-        and allowed[0][0] == "find_products"
-        and (wants := SEGMENT_WANTS.search(text.lower()))
-        and slots.segment_named(wants["who"] or wants["for"], segment_names or {}) is not None
-    ):
-        allowed.insert(0, ("suggest", 1.0))
     if LIST_PEOPLE.search(text) and places(text, list(own[0] + own[1]), shop.countries if shop else ()):
         allowed.insert(0, ("best_customers", 1.0))  # "list customers in France": that country's, best first
     if WHO_GETS.search(text.lower()) and intents()["send_count"].allows(text):  # who a campaign would go to
