@@ -13,6 +13,7 @@ Vetted SQL fragments only; the period's dates are bound parameters.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from assistant.planner import analytics_filters as filters
@@ -92,6 +93,17 @@ def summary(req: Request, period: Period) -> Plan:
     )
 
 
+def scope_words(period: Period | None, country: str | None, categories: Sequence[str] = ()) -> str:
+    """Where and when, as the answer says it: " in Classic Cars in France last month (1–28 Feb 2011)"."""
+    return "".join(
+        [
+            f" in {', '.join(categories)}" if categories else "",
+            f" in {country}" if country else "",
+            f" {dated.when_words(period)}" if period else "",
+        ]
+    )
+
+
 def scoped(period: Period | None, country: str | None) -> tuple[str, dict[str, str]]:
     """The WHERE on the order lines for a period and a country, and its bound parameters."""
     where = " AND ".join([periods.where() if period else "TRUE", "o.country = $country" if country else "TRUE"])
@@ -109,7 +121,7 @@ def most_returned(req: Request, period: Period | None, country: str | None, want
     rows = step.records() if step.ok else []
     if not step.ok:
         return Plan(answer=report(req))
-    scope = (f" in {country}" if country else "") + (f" {dated.when_words(period)}" if period else "")
+    scope = scope_words(period, country)
     if not rows:
         return Plan(answer=f"No product was returned or cancelled{scope}.{dated.coverage(req, period)}")
     top = rows[0]
@@ -142,8 +154,7 @@ def ranked(req: Request, period: Period | None, country: str | None, wanted: dic
     rows = step.records() if step.ok else []
     if not step.ok:
         return Plan(answer=report(req))
-    scope = "".join([f" in {', '.join(categories)}" if categories else "", f" in {country}" if country else ""])
-    scope += f" {dated.when_words(period)}" if period else ""
+    scope = scope_words(period, country, categories)
     sold = int(rows[0]["_sold"]) if rows else 0
     if not sold and len(req.done) == 1:  # none: is it the period, or does the log not say what was ordered?
         return call("query_data", sql="SELECT count(sku) AS with_products FROM orders")

@@ -21,16 +21,12 @@ def products(req: Request) -> Plan:
     wanted = slots.product_filters(req.text, req.vocabulary())
     if slots.sort_asked(req.text) == "most_returned":
         wanted["sort"] = "most_returned"
-    if (
-        "sort" not in wanted
-        and re.search(r"\b(?:sell|sold|sales)\b", req.lower)
-        and periods.periods(req.text, req.today)
-    ):
+    named = periods.periods(req.text, req.today)
+    if "sort" not in wanted and named and re.search(r"\b(?:sell|sold|sales)\b", req.lower):
         wanted["sort"] = "best_selling"  # "what did we sell yesterday": that day's sales, not the catalogue
     if wanted.get("sort") in ("best_selling", "slow_selling", "most_returned"):  # "what sold best in France in May"
         from assistant.planner import period_sales
 
-        named = periods.periods(req.text, req.today)
         country, refused = recorded_country(req.text, req.vocabulary().countries, shop_words(req))
         if refused:
             return Plan(answer=refused)
