@@ -480,6 +480,21 @@ def test_an_orders_log_gives_the_catalogue_with_stock_unknown(ctx):
     assert ctx.db.scalar("SELECT count(*) FROM products WHERE stock IS NOT NULL") == 0
 
 
+def test_a_write_off_names_no_product_and_sold_nothing(ctx):
+    """UCI's 84406B was last seen as a write-off, "incorrectly made-thrown away." at price 0: the product keeps
+    its sale lines' name, and the 64 thrown away were never sold, so they are not taken off its units sold."""
+    load(ctx, "orders", RETAIL)
+    lines, _ = retail_by_pandas()
+    mine = lines[lines["StockCode"] == "84406B"]
+    written_off = mine["returned"] & (mine["amount"] == 0)
+    assert written_off.any() and mine.sort_values("when").iloc[-1]["Description"].startswith("incorrectly made")
+    product = ctx.db.rows("SELECT name, units_sold FROM products WHERE sku = '84406B'")[0]
+    assert product == {
+        "name": mine[~mine["returned"]].sort_values("when").iloc[-1]["Description"],
+        "units_sold": mine.loc[~written_off, "Quantity"].astype(float).sum(),
+    }
+
+
 def test_an_orders_log_offered_as_products_is_refused_with_where_it_belongs(ctx):
     with pytest.raises(UserError) as caught:
         load(ctx, "products", RETAIL)

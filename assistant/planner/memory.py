@@ -112,7 +112,7 @@ class Memory:
             self.skus = [str(s) for s in data.get("skus") or []]  # what is kept (after a swap too), not what went
         elif skus and isinstance(skus, list):
             self.skus = [str(s) for s in skus]
-        if step.name in ("rank_customers", "campaign_recipients") and step.rows("customer_id"):
+        if step.name in ("rank_customers", "campaign_recipients", "query_data") and step.rows("customer_id"):
             self.customers = [str(c) for c in step.rows("customer_id")]
             self.shown = "customers"
         if step.name == "find_predicted_customers":  # "draft an email for them": the same outlook

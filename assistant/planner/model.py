@@ -26,6 +26,7 @@ from assistant.planner import (  # noqa: F401 - registers their recipes
     campaign_recipes,
     followup_recipes,
     lapsed_since,
+    one_customer,
     periods,
     predict_recipes,
     product_recipes,

@@ -167,15 +167,18 @@ def to_behavior(con: duckdb.DuckDBPyConnection) -> int:
 
 def to_catalogue(con: duckdb.DuckDBPyConnection, tag: str) -> dict[str, int]:
     """Products from the whole log: every SKU with its latest name and unit price and the units sold
-    (net of returns). Known products only get their units sold (and a name or price they lack);
+    (net of returns). The name is a sale line's: a return or write-off line's description is often a note
+    about it (UCI's "incorrectly made-thrown away."), and a write-off (a return that gave nothing back) is
+    stock lost, not a sale taken back. Known products only get their units sold (and a name or price they lack);
     new ones come with stock unknown. Postage, fees and adjustments (`service_lines`) make no product,
     and one an earlier import made from them alone is removed (unless a catalogue import or a shortlist
     has it since)."""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE import_catalogue AS
-        SELECT sku, arg_max(description, ordered_at) FILTER (WHERE description IS NOT NULL) AS name,
+        SELECT sku, coalesce(arg_max(description, ordered_at) FILTER (WHERE description IS NOT NULL AND NOT is_return),
+                             arg_max(description, ordered_at) FILTER (WHERE description IS NOT NULL)) AS name,
                arg_max(unit_price, ordered_at) FILTER (WHERE unit_price > 0 AND NOT is_return) AS price,
-               sum(quantity) AS units_sold, min(category) AS category
+               sum(quantity) FILTER (WHERE NOT (is_return AND amount = 0)) AS units_sold, min(category) AS category
         FROM orders WHERE sku IS NOT NULL AND NOT {service_lines.is_service("description")} GROUP BY sku""")
     con.execute(f"""
         DELETE FROM products WHERE source IN (SELECT DISTINCT source FROM orders)

@@ -1,0 +1,61 @@
+"""One customer looked up: "what did customer 17850 buy?", "tell me about anna@example.com", "who is Anna
+Schmidt?", "more about the second one" after a ranking. The tool finds the person by id, address or name in the
+local database; what it says of them is in `tools/data/customer_card.py`."""
+
+from __future__ import annotations
+
+import re
+
+from assistant.planner import slots
+from assistant.planner.customer_names import NOT_NAMES, customer_named
+from assistant.planner.memory import Plan, Request, call
+from assistant.planner.recipes import recipe, report
+
+# "customer 17850", "client no. 12583", "customer id: C0000042", "account #4411", "custmer 17850": an id has a digit.
+SAID_ID = re.compile(
+    r"\b(?:(?:cus\w{1,6}|client|shopper|buyer|account|member)(?:'?s)?(?:\s*(?:id|no\.?|number|#))?|id)\s*[:#]?\s*"
+    r"(?P<id>[A-Za-z]*\d[\w-]*)",
+    re.IGNORECASE,
+)
+# "tell me about Anna Schmidt", "look up Maria Lopez", "who is Anna?", "what has Anna Schmidt bought".
+ABOUT_NAME = re.compile(r"\b(?i:about|up|is|has|did|does|on|find|of)\s+(?P<name>[A-Z][a-z'-]+(?: [A-Z][a-z'-]+)?)\b")
+# "the second one", "the top one", "number 3", "that customer" after a ranking.
+POSITION = re.compile(r"\b(?P<ordinal>" + "|".join(slots.ORDINALS) + r"|top|best|last)\b|\bnumber (?P<n>\d{1,3})\b")
+
+
+@recipe("customer_card")
+def customer_card(req: Request) -> Plan:
+    if req.done:
+        return Plan(answer=report(req))
+    who = customer_meant(req)
+    if who is None:
+        return Plan(
+            answer="Which customer? Say their id, email address or name, e.g. *tell me about customer C0000042* "
+            "or *what did anna@example.com buy?*"
+        )
+    return call("customer_card", customer=who)
+
+
+def customer_meant(req: Request) -> str | None:
+    """The customer a request names: an address, an id, a place in the last ranking, or a name."""
+    if found := slots.EMAIL.search(req.text):
+        return found.group(0)
+    if found := slots.CUSTOMER_ID.search(req.text):
+        return found.group(0).upper()
+    if found := SAID_ID.search(req.text):
+        return found["id"]
+    ranked = req.memory.customers
+    if ranked and (place := POSITION.search(req.lower)):
+        ordinal, last = place["ordinal"], len(ranked) - 1
+        at = int(place["n"]) - 1 if place["n"] else last if ordinal == "last" else slots.ORDINALS.get(ordinal, 1) - 1
+        return ranked[min(max(at, 0), len(ranked) - 1)]
+    if ranked and len(ranked) == 1 and re.search(r"\b(?:them|they|him|her|that (?:customer|person))\b", req.lower):
+        return ranked[0]
+    if name := customer_named(req):
+        return name
+    segments = [n.lower() for n in req.memory.segment_names.values()]
+    for found in ABOUT_NAME.finditer(req.text):
+        name = found["name"]
+        if name.split()[0].lower() not in NOT_NAMES and not any(s.startswith(name.lower()) for s in segments):
+            return name
+    return None

@@ -1,0 +1,144 @@
+""" "What did customer 17850 buy?": one customer looked up by id, address or name, on the UCI orders log, a Shopify
+customer export and the demo shop. Expected figures are worked out here from the files (pandas) or the demo's own
+tables, never copied from what the tool printed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from services.money import format_money
+from storage.errors import UserError
+from storage.shop import get_currency
+from tests.test_new_shop_chat import FIXTURES, Chat, load
+from tools import run_tool
+
+UCI_TODAY = date(2011, 3, 5)
+
+
+def uci_lines() -> pd.DataFrame:
+    """The UCI log's lines with customer, amount and whether each is a return (a C invoice or a negative line)."""
+    lines = pd.read_csv(FIXTURES / "online_retail.csv", dtype=str, keep_default_na=False)
+    quantity, price = lines["Quantity"].astype(float), lines["UnitPrice"].astype(float)
+    lines["amount"] = quantity * price
+    lines["returned"] = lines["InvoiceNo"].str.startswith("C") | (quantity < 0) | (lines["amount"] < 0)
+    lines.loc[lines["returned"], "amount"] = -lines["amount"].abs()
+    lines["when"] = pd.to_datetime(lines["InvoiceDate"], format="%m/%d/%Y %H:%M")
+    lines["customer"] = lines["CustomerID"].str.removesuffix(".0")
+    return lines[lines["customer"] != ""]
+
+
+def test_a_customer_of_an_orders_log_has_their_orders_spend_and_what_they_bought_most(ctx):
+    load(ctx, "orders", "online_retail.csv")
+    lines = uci_lines()
+    # the customer with the most orders, so the card has a history to tell
+    customer = lines[~lines["returned"]].groupby("customer")["InvoiceNo"].nunique().idxmax()
+    mine = lines[lines["customer"] == customer]
+    bought = mine[~mine["returned"]]
+    card = run_tool(ctx, "customer_card", customer=customer)
+    assert card.data["orders"] == bought["InvoiceNo"].nunique()
+    assert card.data["spent"] == pytest.approx(mine["amount"].sum(), abs=0.01)
+    assert card.data["last_order"] == f"{bought['when'].max():%Y-%m-%d}"
+    top = bought.groupby(bought["Description"].str.strip())["amount"].sum().sort_values(ascending=False).index[0]
+    assert card.summary.startswith(f"**Customer {customer}** has ordered {bought['InvoiceNo'].nunique()} times")
+    assert f"Bought most: {top}" in card.summary
+    assert "cannot be emailed now: not contactable (no email address)" in card.summary  # the log has no addresses
+    latest = card.tables[0].to_df()
+    assert latest["Order"].tolist()[0] == mine.sort_values("when")["InvoiceNo"].iloc[-1]
+
+
+def test_returns_are_counted_apart_and_taken_off_the_spend(ctx):
+    load(ctx, "orders", "online_retail.csv")
+    lines = uci_lines()
+    gave_back = lines[lines["returned"] & (lines["amount"] < 0)]
+    customer = gave_back["customer"].value_counts().index[0]
+    mine = lines[lines["customer"] == customer]
+    returns = mine[mine["returned"]]
+    card = run_tool(ctx, "customer_card", customer=customer)
+    refunded = -returns["amount"].sum()
+    count = returns["InvoiceNo"].nunique()
+    assert f"{count} return{'s' if count != 1 else ''} (£{refunded:,.2f} given back)" in card.summary
+    assert card.data["spent"] == pytest.approx(mine["amount"].sum(), abs=0.01)
+
+
+def test_an_unknown_customer_is_refused_with_ids_that_exist(ctx):
+    load(ctx, "orders", "online_retail.csv")
+    first = sorted(uci_lines()["customer"].unique())[0]
+    with pytest.raises(UserError) as refused:
+        run_tool(ctx, "customer_card", customer="99999")
+    assert "No customer has the id, email address or name '99999'" in refused.value.message
+    assert first in refused.value.hint
+
+
+def test_found_by_address_or_name_and_named_only_for_a_person(ctx):
+    """Shopify's export has no order lines: the figures on file are said as such; consent decides emailable."""
+    load(ctx, "customers", "shopify_customers.csv")
+    customers = pd.read_csv(FIXTURES / "shopify_customers.csv", dtype=str)
+    harry = customers[customers["First Name"] == "Harry"].iloc[0]
+    by_address = run_tool(ctx, "customer_card", customer=harry["Email"].upper())
+    by_name = run_tool(ctx, "customer_card", customer=f"{harry['First Name']} {harry['Last Name']}")
+    assert by_address.data["customer_id"] == by_name.data["customer_id"]
+    assert by_address.summary.startswith("**Harry Clarke**")
+    spent = format_money(float(harry["Total Spent"]), get_currency(ctx.db))
+    assert f"has 1 order and {spent} spent on file" in by_address.summary and harry["Total Orders"] == "1"
+    assert "cannot be emailed now: no consent" in by_address.summary  # "Accepts Email Marketing" = no
+    ctx.actor = "agent"  # the model is told the id, never the name or the address
+    for_the_model = run_tool(ctx, "customer_card", customer=harry["Email"])
+    assert "Harry" not in for_the_model.summary and "name" not in for_the_model.data
+    assert "email" not in for_the_model.data
+
+
+def test_a_demo_customer_has_segment_prediction_and_likes(demo_ctx):
+    ctx = demo_ctx
+    run_tool(ctx, "segment_run", k=4)
+    run_tool(ctx, "predict")
+    customer = "C0000007"
+    segment = ctx.db.rows(
+        "SELECT m.segment, s.name FROM segment_members m JOIN segments s USING (run_id, segment) "
+        "JOIN segment_runs r USING (run_id) WHERE r.is_active AND m.customer_id = ?",
+        [customer],
+    )[0]
+    risk = ctx.db.scalar("SELECT churn_risk FROM predictions WHERE customer_id = ? ORDER BY fit_id DESC", [customer])
+    likes = ctx.db.scalar("SELECT preferred_categories[1] FROM customer_preferences WHERE customer_id = ?", [customer])
+    card = run_tool(ctx, "customer_card", customer=customer)
+    assert f"Segment {segment['segment']} ({segment['name']})." in card.summary
+    assert f"{risk} churn risk" in card.summary
+    assert likes in card.summary.split("Likes:")[1]
+
+
+@pytest.fixture
+def uci_chat(ctx) -> Chat:
+    load(ctx, "orders", "online_retail.csv")
+    return Chat(ctx, today=UCI_TODAY)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "what did customer 17850 buy",
+        "tell me about customer 17850",
+        "custmer 17850 details",
+        "a customer called in, id 17850, what did they order",
+    ],
+)
+def test_the_chat_looks_a_customer_up_by_the_id_said(uci_chat, said):
+    answer, ended = uci_chat.say(said)
+    assert [e.name for e in ended] == ["customer_card"]
+    assert answer.startswith("**Customer 17850** has ordered")
+
+
+def test_the_second_one_of_a_ranking_is_that_customer(uci_chat):
+    uci_chat.say("who are our best customers")
+    ranked = uci_chat.ctx.db.rows(
+        "SELECT customer_id FROM customer_behavior ORDER BY total_spent DESC NULLS LAST LIMIT 2"
+    )
+    answer, ended = uci_chat.say("tell me more about the second one")
+    assert [e.name for e in ended] == ["customer_card"]
+    assert answer.startswith(f"**Customer {ranked[1]['customer_id']}**")
+
+
+def test_no_customer_named_asks_which(uci_chat):
+    answer, ended = uci_chat.say("look up a customer for me")
+    assert not ended and answer.startswith("Which customer?")
