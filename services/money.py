@@ -11,6 +11,13 @@ SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AU
 NO_CENTS = {"JPY"}
 
 
+def currency_codes() -> frozenset[str]:
+    """The ISO 4217 codes (Faker's list, already a dependency for the demo shop): "CSV" or "VIP" is no currency."""
+    from faker.providers.currency import Provider
+
+    return frozenset(code for code, _ in Provider.currencies)
+
+
 def format_money(amount: float | None, currency: str = "EUR") -> str:
     """`1234.5` -> "€1,234.50"; a currency without a symbol here follows the amount ("1,234.50 CHF").
 

@@ -129,16 +129,29 @@ def test_the_chat_looks_a_customer_up_by_the_id_said(uci_chat, said):
     assert answer.startswith("**Customer 17850** has ordered")
 
 
-def test_the_second_one_of_a_ranking_is_that_customer(uci_chat):
+@pytest.mark.parametrize(
+    ("said", "place"), [("tell me more about the second one", 1), ("more on the top one", 0), ("who is number 3?", 2)]
+)
+def test_a_place_in_a_ranking_is_that_customer(uci_chat, said, place):
     uci_chat.say("who are our best customers")
     ranked = uci_chat.ctx.db.rows(
-        "SELECT customer_id FROM customer_behavior ORDER BY total_spent DESC NULLS LAST LIMIT 2"
+        "SELECT customer_id FROM customer_behavior ORDER BY total_spent DESC NULLS LAST LIMIT 3"
     )
-    answer, ended = uci_chat.say("tell me more about the second one")
+    answer, ended = uci_chat.say(said)
     assert [e.name for e in ended] == ["customer_card"]
-    assert answer.startswith(f"**Customer {ranked[1]['customer_id']}**")
+    assert answer.startswith(f"**Customer {ranked[place]['customer_id']}**")
 
 
 def test_no_customer_named_asks_which(uci_chat):
     answer, ended = uci_chat.say("look up a customer for me")
     assert not ended and answer.startswith("Which customer?")
+
+
+@pytest.mark.parametrize("said", ["who orders most often", "which customers placed the most orders"])
+def test_who_orders_most_often_is_ranked_by_orders_not_spend(uci_chat, said):
+    """It ranked by total spend whatever was asked: the top spender placed 2 orders."""
+    lines = uci_lines()
+    orders = lines[~lines["returned"]].groupby("customer")["InvoiceNo"].nunique()
+    answer, ended = uci_chat.say(said)
+    assert [e.name for e in ended] == ["query_data"]
+    assert f"by their number of orders: the top one placed **{orders.max()} orders**" in answer

@@ -10,7 +10,9 @@ import pytest
 
 from assistant.loop import Agent, Conversation, ToolEnd, ToolStart
 from assistant.models import chat_model
-from assistant.planner.model import understood
+from assistant.planner import slots
+from assistant.planner.memory import Memory, Request
+from assistant.planner.model import choose, understood
 from tests import campaign_fixtures, test_follow_up_campaigns
 from tests.campaign_fixtures import approved_campaign
 from tests.test_agent import answer, turns
@@ -56,6 +58,19 @@ def test_resend_to_the_non_openers_drafts_it_and_the_confirmed_send_reaches_exac
     assert dict(server.received) == dict.fromkeys(expected, 1)
     (again,) = chat(ctx, "resend the spring edit to the non-openers")  # the campaign itself, not its follow-up
     assert ("campaign_draft", {"follow_up": campaign, "engagement": "not_opened"}) in calls(again)
+
+
+@pytest.mark.parametrize(
+    ("text", "engagement"),
+    [
+        ("whoever hasn't read it yet", "not_opened"),  # "hasn't read" was read as the openers
+        ("the ones who have not read the newsletter", "not_opened"),
+        ("the ones who read it but never clicked", "opened_not_clicked"),
+        ("everyone who read it", "opened"),
+    ],
+)
+def test_what_people_did_with_the_email_is_read_from_the_words(text, engagement):
+    assert slots.engagement(text) == engagement
 
 
 @pytest.mark.parametrize(
@@ -107,6 +122,19 @@ def test_what_happens_questions_are_answered_from_what_the_code_does(shop, quest
     (events,) = chat(shop, question)
     assert said in answer(events)
     assert not [name for name, _ in calls(events) if name not in ("shop_settings",)]
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [
+        ("what if customers report us as junk mail", "spam-complaint list"),  # was the unsubscribe answer
+        ("if someone signs up again after unsubscribing, then what", "own new opt-in"),  # was the unsubscribe answer
+        ("does a person who clicks twice count twice", "Each person counts once"),  # was the frequency cap
+    ],
+)
+def test_each_what_happens_question_gets_the_answer_about_it(question, said):
+    plan = choose(Request(question, Memory(), [], chosen="explain what happens to unsubscribes and bounces"))
+    assert not plan.calls and said in plan.answer
 
 
 @pytest.mark.parametrize(

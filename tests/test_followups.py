@@ -10,7 +10,7 @@ from assistant.loop import Agent, Conversation, Token, ToolEnd, ToolStart
 from assistant.planner.analytics_questions import understand
 from assistant.planner.customer_names import customer_named
 from assistant.planner.memory import Memory, Request, Step
-from assistant.planner.model import OfflinePlanner, choose, understood
+from assistant.planner.model import NOT_NOW, ONLY_COUNT, OfflinePlanner, choose, understood
 from assistant.planner.vocabulary import Vocabulary
 from tests import campaign_fixtures
 from tools.registry import run_tool
@@ -52,6 +52,53 @@ def test_a_bare_position_after_a_product_list_keeps_never_removes(text):
     call = choose(Request(text, SHOWN, [], chosen="remove from the shortlist")).calls[0]
     assert call[0] == "shortlist_add" and call[1]["skus"]
     assert first_call("drop the second one", SHOWN) == ("shortlist_remove", {"skus": ["OUT-000002"]})
+
+
+@pytest.mark.parametrize(
+    ("text", "skus"),
+    [  # each was read as taking something off, and then put the products in play on the shortlist instead
+        ("put the first one back", ["OUT-000001"]),
+        ("the third one's a no", ["OUT-000003"]),
+        ("kick the second one out", ["OUT-000002"]),
+        ("oops, I didn't mean to add the second one", ["OUT-000002"]),
+        ("the second one is discontinued, pull it from the list", ["OUT-000002"]),
+        ("OUT-000004 shouldn't be in there", ["OUT-000004"]),
+        ("remvoe the first one", ["OUT-000001"]),
+    ],
+)
+def test_taking_products_off_in_everyday_words_removes_them(text, skus):
+    plan = choose(Request(text, SHOWN, [], chosen="remove from the shortlist"))
+    assert plan.calls == [("shortlist_remove", {"skus": skus})]
+
+
+@pytest.mark.parametrize("text", ["wipe the shortlist", "start the picks from scratch", "reset my selection"])
+def test_the_whole_shortlist_is_cleared_when_no_product_is_named(text):
+    plan = choose(Request(text, Memory(), [], chosen="remove from the shortlist"))
+    assert plan.calls == [("shortlist_remove", {"skus": []})]
+
+
+@pytest.mark.parametrize(
+    ("text", "segment", "name"),
+    [  # each named the wrong thing ("of segment 5 to VIPs", "call segment 0 Sleepers") or found no name at all
+        ("change the name of segment 5 to VIPs", 5, "VIPs"),
+        ("I want to call segment 0 Sleepers", 0, "Sleepers"),
+        ("give segment 4 a better name: Weekend shoppers", 4, "Weekend shoppers"),
+        ("swap segment 1's generated name for Regulars", 1, "Regulars"),
+        ("slap the label Bargain hunters on cluster 2", 2, "Bargain hunters"),
+        ("dub segment 4 the Night owls", 4, "Night owls"),
+        ("segment 2 -> Loyal fans", 2, "Loyal fans"),
+        ("rename group 3 to vips pls", 3, "vips"),
+    ],
+)
+def test_a_new_name_is_read_however_the_rename_is_said(text, segment, name):
+    plan = choose(Request(text, NAMED, [], chosen="rename a segment"))
+    assert plan.calls == [("segment_rename", {"segment": segment, "name": name})]
+
+
+def test_asking_whether_a_rename_is_possible_renames_nothing():
+    """It renamed the segment in play to "possible to rename a segment?"."""
+    plan = choose(Request("is it possible to rename a segment?", NAMED, [], chosen="rename a segment"))
+    assert not plan.calls and "be called?" in plan.answer
 
 
 def test_the_products_meant_carry_on_to_matching_and_ranking():
@@ -619,3 +666,28 @@ def test_undo_lists_the_drafts_versions_after_a_draft_and_otherwise_says_there_i
 def test_who_is_going_to_get_a_draft_is_its_reach(text):
     """It ranked the customers who fit the products best, not the people the campaign would go to."""
     assert first_call(text, Memory(campaign_id=4)) == ("campaign_reach", {"campaign_id": 4})
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [  # "pausing" failed the pause guard ("pause" is not in it), "the whole thing" the cancel guard (one word only)
+        ("we're pausing the campaign for now", "pause"),
+        ("call the whole thing off", "cancel"),
+        ("call it all off", "cancel"),
+    ],
+)
+def test_a_send_is_paused_or_cancelled_in_everyday_words(text, intent):
+    assert understood(text)[0][0] == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [  # "discount" held "count", and "black friday" a day to send on: both stopped a plain send
+        ("send the discount email", ONLY_COUNT),
+        ("send the black friday email", NOT_NOW),
+        ("send the cyber monday campaign now", NOT_NOW),
+    ],
+)
+def test_a_campaign_named_after_a_day_or_a_discount_is_no_count_nor_a_later_send(text, pattern):
+    assert not pattern.search(text)
+    assert ONLY_COUNT.search("count who would get it") and NOT_NOW.search("send it on friday")

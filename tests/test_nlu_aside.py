@@ -27,7 +27,7 @@ def test_every_phrasing_kept_aside_names_an_intent_and_appears_once():
     assert len({plain(text) for text, _ in data}) == len(data), "no phrasing twice"
 
 
-FIRST, SECOND, THIRD, FOURTH = nlu.ASIDE_FILES
+FIRST, SECOND, THIRD, FOURTH, FIFTH = nlu.ASIDE_FILES
 
 
 @pytest.mark.parametrize(
@@ -44,6 +44,9 @@ FIRST, SECOND, THIRD, FOURTH = nlu.ASIDE_FILES
         # Written with the follow-up, recipients and explain intents (10 phrasings each, 3 for every other intent;
         # 9 already in intents.toml or an earlier set dropped): 92.2% on arrival.
         (FOURTH, 0.91, 135),
+        # Written with the one-customer intent (36 of its phrasings, 15 near misses): 61.5% on arrival; 80.4% once
+        # its guard read a person named in any way and its families doubled (told the misses' count only).
+        (FIFTH, 0.78, 50),
     ],
     ids=lambda value: getattr(value, "name", value),
 )

@@ -13,6 +13,8 @@ from assistant.loop import Agent, Conversation, Done, Token, ToolEnd, ToolStart
 from assistant.planner.memory import Memory, Request, Step, read_request
 from assistant.planner.model import OfflinePlanner, choose
 from assistant.planner.vocabulary import Vocabulary
+from storage.errors import UserError
+from storage.shop import get_currency
 from tools.data import vocabulary as catalog
 from tools.registry import load_all, run_tool
 
@@ -387,6 +389,15 @@ def test_campaigns_are_listed_by_their_state_when_one_is_named(text, expected):
     assert choose(Request(text, Memory(), [])).calls == [("campaign_list", expected)]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("which campaigns did we cancel", {"status": "cancelled"}), ("which ones have gone out", {"status": "sent"})],
+)
+def test_a_state_said_as_a_verb_lists_those_campaigns(text, expected):
+    plan = choose(Request(text, Memory(), [], chosen="list the campaigns"))
+    assert plan.calls == [("campaign_list", expected)]
+
+
 def test_cheap_products_come_cheapest_first():
     assert choose(Request("show me cheap accessories", Memory(), [])).calls[0][1]["sort"] == "price_asc"
 
@@ -600,6 +611,27 @@ def test_yes_does_the_step_the_last_answer_suggested(yes):
 )
 def test_the_shops_currency_is_shown_or_set(text, expected):
     assert first_call(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("currency should be CHF", "CHF"),  # set nothing: no verb it knew
+        ("we price everything in kronor", "SEK"),
+        ("the emails had a dollar sign, can we change that to pounds", "GBP"),  # set USD: the first one named
+    ],
+)
+def test_the_currency_wanted_is_the_one_the_shop_moves_to(text, code):
+    plan = choose(Request(text, Memory(), [], chosen="show or set the shop's settings"))
+    assert plan.calls == [("shop_settings", {"currency": code})]
+
+
+def test_three_capitals_are_no_currency(ctx):
+    plan = choose(Request("change the CSV settings", Memory(), [], chosen="show or set the shop's settings"))
+    assert plan.calls == [("shop_settings", {})]
+    with pytest.raises(UserError) as refused:
+        run_tool(ctx, "shop_settings", currency="VIP")  # the tool refuses one, whoever asks
+    assert "'VIP' is not a currency code" in refused.value.message and get_currency(ctx.db) == "EUR"
 
 
 @pytest.mark.parametrize(

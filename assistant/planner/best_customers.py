@@ -23,7 +23,7 @@ BEST_CUSTOMERS = (
     'SELECT c.customer_id, round(b.total_spent, 2) AS "Total spent", b.order_count AS "Orders", '
     'round(b.avg_order_value, 2) AS "Average order value", b.days_since_last_purchase AS "Days since last purchase", '
     'g.name AS "Segment", count(*) OVER () AS _customers ' + SOURCES["customers"] + "{where}"
-    " ORDER BY b.total_spent DESC NULLS LAST LIMIT {n}"
+    " ORDER BY {by} LIMIT {n}"
 )
 IN_PERIOD = (
     'SELECT o.customer_id, round(sum(o.amount), 2) AS "Spent", '
@@ -31,7 +31,12 @@ IN_PERIOD = (
     "count(*) OVER () AS _customers FROM orders o "
     "JOIN customers c ON c.customer_id = o.customer_id AND c.quarantine_reason IS NULL "
     + ACTIVE_SEGMENT.format(key="o.customer_id")
-    + " WHERE {period}{where} GROUP BY o.customer_id{having} ORDER BY 2 DESC, 1 LIMIT {n}"
+    + " WHERE {period}{where} GROUP BY o.customer_id{having} ORDER BY {by}, 1 LIMIT {n}"
+)
+# "who buys most often", "who placed the most orders": ranked by their number of orders, then by spend.
+MOST_ORDERS = re.compile(
+    r"\bmost (?:often|frequent\w*|orders|regular\w*|repeat)\b|\b(?:order|buy|shop|purchase)\w* (?:the )?most\b"
+    r"|\bmost (?:times|purchases)\b"
 )
 # "who spent more than 500", "customers who've spent over €1,000": a floor on the total spent.
 SPENT_OVER = re.compile(r"\bspen[dt]\w*\s+(?:more than|over|above|at least)\s+[€$£]?\s*(?P<amount>\d[\d,]*(?:\.\d+)?)")
@@ -58,18 +63,21 @@ def best_customers(req: Request) -> Plan:
     country, refused = filters.recorded_country(req.text, vocabulary.countries, filters.shop_words(req))
     if refused:  # "best customers in the USA" is never answered for everyone
         return Plan(answer=refused)
+    by_orders = MOST_ORDERS.search(req.lower) is not None
     if not req.done:
         n = min(int(n), 500)
         if named:  # the period's dates are bound parameters; the floor is a number, never the user's text
             having = f" HAVING sum(o.amount) > {floor}" if floor is not None else ""
             where = f" AND o.country = {filters.sql_text(country)}" if country else ""
-            sql = IN_PERIOD.format(period=periods.where(), where=where, having=having, n=n)
+            by = "3 DESC, 2 DESC" if by_orders else "2 DESC"
+            sql = IN_PERIOD.format(period=periods.where(), where=where, having=having, by=by, n=n)
             return call("query_data", sql=sql, params=named[0].params())
         where = f" AND b.total_spent > {floor}" if floor is not None else ""  # a number, never the user's text
         if country:  # as the orders log spells it: a value from the data
             spelt = filters.sql_text(country)
             where += f" AND c.customer_id IN (SELECT customer_id FROM orders WHERE country = {spelt})"
-        return call("query_data", sql=BEST_CUSTOMERS.format(where=where, n=n))
+        by = "b.order_count DESC NULLS LAST, " if by_orders else ""
+        return call("query_data", sql=BEST_CUSTOMERS.format(where=where, by=by + "b.total_spent DESC NULLS LAST", n=n))
     step = req.done[-1]
     if not step.ok:
         return Plan(answer=report(req, "Generate or import data first."))
@@ -86,15 +94,20 @@ def best_customers(req: Request) -> Plan:
             else report(req, "Generate or import data first.")
         )
     best, where = rows[0], f" in {country} (who ordered from there)" if country else ""
-    if named:
-        return Plan(
-            answer=f"Your {len(rows)} best customers{where}{during}, by what they spent then (net of returns): the "
-            f"top one spent **{money(best['Spent'])}** over {orders(best['Orders'])}.{dated.coverage(req, named[0])} "
-            "Next: *which products would they buy?* or *draft an email for their segment*."
+    placed = orders(best["Orders"])
+    if by_orders:
+        spent = money(best["Spent"] if named else best["Total spent"])
+        ranked = f" by their number of orders{during}: the top one placed **{placed}**, spending {spent}"
+    elif named:
+        ranked = (
+            f"{during}, by what they spent then (net of returns): the top one spent **{money(best['Spent'])}** over "
+            f"{placed}"
         )
+    else:
+        ranked = f" by total spend: the top one has spent **{money(best['Total spent'])}** over {placed}"
+    coverage = dated.coverage(req, named[0]) if named else ""
     return Plan(
-        answer=f"Your {len(rows)} best customers{where} by total spend: the top one has spent "
-        f"**{money(best['Total spent'])}** over {orders(best['Orders'])}. "
+        answer=f"Your {len(rows)} best customers{where}{ranked}.{coverage} "
         "Next: *which products would they buy?* or *draft an email for their segment*."
     )
 

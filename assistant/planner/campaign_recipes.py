@@ -322,8 +322,8 @@ def report_recipe(req: Request) -> Plan:
 
 STATES = {  # "show me the drafts", "which ones went out": the campaigns in that state
     "draft": r"\bdrafts?\b|\bunsent\b|not (?:yet )?sent",
-    "sent": r"\b(?:been |already )?sent\b|went out",
-    "cancelled": r"\bcancell?ed\b|\bscrapped\b",
+    "sent": r"\b(?:been |already )?sent\b|went out|(?:gone|go|goes) out\b",
+    "cancelled": r"\bcancell?(?:ed)?\b|\bscrapped\b|\bcalled off\b",
     "approved": r"\bapproved\b",
 }
 

@@ -45,7 +45,8 @@ SYNONYMS = {
     "engagement": r"opens|opened|open rate|clicks?|clicked|unsubscribes?|unsubscribed|opt.?outs?|opted.?out|bounces?"
     r"|bounced|ctr",
     "bye": r"bye|goodbye|bye bye|see ya|see you(?: later| soon)?|talk (?:to you )?later|catch you later|ciao",
-    "cancel": r"call (?:(?:it|this|that|the \w+) )?off",
+    "pause": r"paus(?:e|es|ed|ing)",
+    "cancel": r"call (?:(?:it|this|that|the \w+|the whole \w+|it all) )?off",
     "cta": r"call.to.action|cta",
     "fix": r"fix|repair|clean up|clean (?=the|my|it|this|that|them|out)|tidy(?: up)?|correct|sort out|scrub|dedupe"
     r"|de-?dup(?:licate)?|standardi[sz]e|normali[sz]e|straighten out",

@@ -115,19 +115,23 @@ FOLLOW_UP_NEXT = "Next: *who received it*, or *resend to the non-openers*."
 def explain(req: Request) -> Plan:
     """Answers from what the code does: unsubscribes, bounces and complaints, opting back in, open tracking, and
     the frequency cap (its number from the shop's settings)."""
-    if req.has(r"how often|frequen|twice|too many emails|two (?:emails|campaigns)|same (?:person|customer)|\bcap\b"):
+    if req.has(
+        r"how often|frequen|(?:emailed|mailed|get|gets|receive\w*|sent|send) \w* ?twice|too many emails"
+        r"|two (?:emails|campaigns)|same (?:person|customer)|\bcap\b"
+    ):
         seen = req.last("shop_settings")
         if seen is None:
             return call("shop_settings")
         days = int((seen.result.get("data") or {}).get("frequency_cap_days") or 0)
         return Plan(answer=frequency_cap(days))
     if req.has(
-        r"resubscri|re-?subscri|sign(?:ed)? (?:up|back)|opt(?:ed)? (?:back )?in again|add (?:them|him|her) back"
+        r"resubscri|re-?subscri|sign(?:ed|s)? ?(?:up|back)|signup|opt(?:ed|s)? (?:back )?in again"
+        r"|add (?:them|him|her) back"
     ):
         return Plan(answer=f"{RESUBSCRIBE}\n\n{FOLLOW_UP_NEXT}")
-    if req.has(r"bounc|spam|complain|undeliver|invalid|blocked|rejected"):
+    if req.has(r"bounc|spam|junk|complain|undeliver|invalid|blocked|rejected"):
         return Plan(answer=f"{BOUNCE}\n\n{FOLLOW_UP_NEXT}")
-    if req.has(r"ope?n|track|accura|reliab|pixel|know if|tell if"):
+    if req.has(r"ope?n|click|track|accura|reliab|pixel|know if|tell if"):
         return Plan(answer=f"{TRACKING}\n\n{FOLLOW_UP_NEXT}")
     return Plan(answer=f"{UNSUBSCRIBE}\n\n{FOLLOW_UP_NEXT}")
 

@@ -33,7 +33,7 @@ from assistant.planner import (  # noqa: F401 - registers their recipes
     segment_recipes,
     slots,
 )
-from assistant.planner.analytics_filters import places
+from assistant.planner.analytics_filters import places, unknown_attribute
 from assistant.planner.classifier import Classifier, classifier, normalise
 from assistant.planner.concepts import topics
 from assistant.planner.customer_names import asks_what_someone_gets
@@ -53,11 +53,13 @@ CLARIFY = "Did you mean"
 NOT_NOW = re.compile(
     r"\b(don'?t|do not|never|not yet|wait|hold off|before)\b.*\b(send|go(es|ing)? out|launch)|\bschedul"
     r"|^\W*(when|should)\b(?!.*\b(finish\w*|done|complete\w*|over)\b).*\bsend"  # not "when will it finish sending"
-    r"|\bsend\b.*\b(later|tomorrow|tonight|next week|(mon|tues|wednes|thurs|fri|satur|sun)day|at \d)"
+    r"|\bsend\b.*\b(later|tomorrow|tonight|next week|at \d"
+    r"|(?<!black )(?<!cyber )(mon|tues|wednes|thurs|fri|satur|sun)day)"  # "the black friday email" is a name
 )
 # "simulate the send", "count them but don't send": a count, never a real send.
 ONLY_COUNT = re.compile(
-    r"simulat|dry.?run|rehears|practi[cs]e|estimat|eligible|without (?:send|mail|email)|how many|count|but don'?t send"
+    r"simulat|dry.?run|rehears|practi[cs]e|estimat|eligible|without (?:send|mail|email)|how many|\bcount"
+    r"|but don'?t send"  # "count", not the "discount" of "send the discount email"
 )
 # "send it to myself first", "send me one": a test copy, never the campaign.
 TO_MYSELF = re.compile(r"\bsend (?:it |one |a copy )?(?:to )?(?:me|myself)\b|\bsend\b.*\bto (?:me|myself)\b")
@@ -95,7 +97,14 @@ BARE_SEGMENT = re.compile(
     r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|1st|2nd|3rd|4th|5th|last)"
     r"(?: one)?(?:,? please| pls)?[.!?]*"
 )
+# Right after a list of customers, "more on the second one", "who is the top one?" is that customer (not the next
+# page, nor a preview or an email for them).
+ABOUT_ONE = re.compile(
+    r"^(?!.*\b(?:preview|e-?mail|send|draft|mail)).*\b(?:more|about|details?|look|zoom|who(?:'s| is)|profile|info)\b"
+    r".*\b(?:one|customer|person|buyer|shopper|client|number \d+)\b"
+)
 ABOUT_PEOPLE = {"overview", "rank", "best_customers", "predict", "analytics", "segment_list", "validate", "data_issues"}
+ABOUT_PEOPLE |= {"customer_card"}
 # "new customers in 2005", "first-time buyers last month": how many, from the orders (not a data check or an import)
 NEW_PEOPLE = re.compile(r"^\W*(?:how many )?(?:new|first[- ]time) (?:customers|buyers|shoppers|clients)\b", re.I)
 # What acts on the customers a question names ("draft an email for those who haven't bought since June"): kept.
@@ -144,6 +153,20 @@ WHO_GETS = re.compile(
     r"(?:get|gets|getting|receive|receives|receiving) "
     r"(?:this|it|that|the (?:e-?mail|campaign|newsletter|mail(?:ing|er)?|offer))\b"
 )
+# Readings that refuse a question about what the customer data does not hold ("age", "London") alike.
+REFUSE_ATTRIBUTES = {"overview", "analytics", "best_customers"}
+# "what do my customers buy most", "what are people ordering the most": the best sellers, not the best customers
+WHAT_THEY_BUY = re.compile(
+    r"\bwhat (?:do|did|does|are) (?:my |our |the )?(?:customers|shoppers|people|buyers|clients|they) "
+    r"(?:buy|order|purchase)\w* (?:the )?most\b"
+)
+# "how many motorcycles do we have", "how many products in outerwear" (read with the shop's categories as the
+# placeholder): that category's products, counted (the overview's), not a figure of its sales.
+HOW_MANY_OF_A_CATEGORY = re.compile(
+    r"\bhow many (?:(?:products|items|kinds|types|different|of|sorts) )*(?:(?:in|of|are in|from) )?(?:the |our )?"
+    r"garment\b(?!.*\b(?:sold|sell|sales|order\w*|bought|buy|return\w*|revenue|customers|spent)\b)"
+)
+LOOK_UP_ONE = re.compile(r"\b(?:look\w* ?up|pull up|find|open|check on)\b.*\b(?:a|one) (?:customer|client|shopper)\b")
 UNREACHABLE_READINGS = {"overview", "shop_settings", "data_issues", "validate", "explain", "send_count", "analytics"}
 SMALL = 5  # words: small talk is short ("ok", "thanks a lot"); "ok, send it now" is a request
 
@@ -164,6 +187,13 @@ def choose(req: Request) -> Plan:
         and (BARE_SEGMENT.fullmatch(text) or slots.BARE_NUMBER.fullmatch(text))
     ):
         intent = intents()["segment_show"]
+    if (
+        intent is None
+        and req.memory.shown in ("customers", "predicted customers")
+        and ABOUT_ONE.search(text)
+        and one_customer.POSITION.search(text)
+    ):
+        intent = intents()["customer_card"]
     if intent is None:
         readings = on_screen(req, understood(req.text, req.segment_names, shop=req.vocabulary()))
         if not readings or readings[0][1] < LOST:
@@ -200,6 +230,8 @@ def same_answer(text: str, readings: list[tuple[str, float]]) -> bool:
     top = {name for name, _ in readings[:2]}
     if top == {"shortlist_add", "shortlist_remove"} and SWAP.search(text):
         return True  # "replace X with Y": both recipes take X off and put Y on
+    if top <= REFUSE_ATTRIBUTES and unknown_attribute(text, []):
+        return True  # "how many customers in London": each says the data holds no town
     question = analytics_questions.understand(text) if top == {"best_customers", "analytics"} else None
     return question is not None and question.group is not None
 
@@ -233,6 +265,7 @@ def understood(
     vocabulary = known_words() if known is None else known
     own = (tuple(shop.categories), tuple(shop.brands)) if shop else ((), ())
     someone = asks_what_someone_gets(text, segment_names)  # before the case is lost
+    one_person = one_customer.names_one(text)  # "who is Anna Schmidt"
     text = spelled(text, vocabulary | own_words(*own))  # "trains" is the shop's, not a typo of "train"
     words = normalise(text, names, *own).split()
     if words and set(words) <= SMALL_TALK:
@@ -241,6 +274,10 @@ def understood(
         return []  # no word (or concept) the examples know
     readings = (model or classifier()).ranked(text, names, *own)
     allowed = [(name, p) for name, p in readings if intents()[name].allows(text)]
+    if allowed[1:] and allowed[0][0] == "customer_card" and not one_person:
+        allowed = allowed[1:]  # "what do my customers buy most": no one person is named
+    elif LOOK_UP_ONE.search(text) and "customer_card" in [name for name, _ in allowed[:3]]:
+        allowed.insert(0, ("customer_card", 1.0))  # "look up a customer for me": which one is asked next
     if allowed and allowed[0][0] == "send" and TO_MYSELF.search(text):
         allowed.insert(0, ("test_send", 1.0))
     elif allowed and allowed[0][0] == "send" and ASKS_ABOUT.search(text) and not ONLY_COUNT.search(text):
@@ -294,6 +331,8 @@ def understood(
         and not NOT_PRODUCT_SALES.search(text.lower())
     ):
         allowed.insert(0, ("find_products", 1.0))
+    if allowed and allowed[0][0] in ("find_products", "best_customers") and WHAT_THEY_BUY.search(text):
+        allowed.insert(0, ("find_products", 1.0))
     if allowed and allowed[0][0] == "find_products" and (meant := for_a_segment(text, segment_names or {})):
         allowed.insert(0, (meant, 1.0))  # "promote our coats to the big spenders", "what do big spenders buy"
     if (  # "who hasn't bought since December", "who hasn't ordered in 6 months": customers, from the data
@@ -303,6 +342,8 @@ def understood(
         and not FORECAST.search(text.lower())
     ):
         allowed.insert(0, ("analytics", 1.0))
+    if allowed and HOW_MANY_OF_A_CATEGORY.search(" ".join(words)) and allowed[0][0] in ("analytics", "overview"):
+        allowed.insert(0, ("overview", 1.0))
     if slots.UNREACHABLE.search(text.lower()) and allowed and allowed[0][0] in UNREACHABLE_READINGS:
         allowed.insert(0, ("overview", 1.0))  # who cannot be emailed, and why: the data's state, not a setting
     if LIST_PEOPLE.search(text) and places(text, list(own[0] + own[1]), shop.countries if shop else ()):

@@ -8,7 +8,7 @@ import re
 
 from assistant.planner import slots
 from assistant.planner.customer_names import NOT_NAMES, customer_named
-from assistant.planner.memory import Plan, Request, call
+from assistant.planner.memory import Memory, Plan, Request, call
 from assistant.planner.recipes import recipe, report
 
 # "customer 17850", "client no. 12583", "customer id: C0000042", "account #4411", "custmer 17850": an id has a digit.
@@ -19,8 +19,17 @@ SAID_ID = re.compile(
 )
 # "tell me about Anna Schmidt", "look up Maria Lopez", "who is Anna?", "what has Anna Schmidt bought".
 ABOUT_NAME = re.compile(r"\b(?i:about|up|is|has|did|does|on|find|of)\s+(?P<name>[A-Z][a-z'-]+(?: [A-Z][a-z'-]+)?)\b")
-# "the second one", "the top one", "number 3", "that customer" after a ranking.
-POSITION = re.compile(r"\b(?P<ordinal>" + "|".join(slots.ORDINALS) + r"|top|best|last)\b|\bnumber (?P<n>\d{1,3})\b")
+# "17850" said alone: an id of five digits or more, or of four that is no year ("orders in 2011").
+BARE_ID = re.compile(r"(?<![\w#£$€.,])(?:\d{5,}|(?!(?:19|20)\d\d\b)\d{4})\b")
+# "anna schmidt's orders", "who is maria lopez": a name in lower case, where a name stands.
+SPOKEN_NAME = re.compile(
+    r"\b(?P<name>[a-z][a-z'-]+ [a-z][a-z'-]+)['’]s (?:orders|profile|purchases?|history|account|record|details|spend)"
+    r"|\b(?:who is|who's|look up|about|on|for) (?P<after>[a-z][a-z'-]+ [a-z][a-z'-]+)\s*[?.!]*$"
+)
+# "the second one", "the top one", "number 3", "#1", "that customer" after a ranking.
+POSITION = re.compile(
+    r"\b(?P<ordinal>" + "|".join(slots.ORDINALS) + r"|top|best|last)\b|(?:\bnumber |\bno\.? ?|#)(?P<n>\d{1,3})\b"
+)
 
 
 @recipe("customer_card")
@@ -36,6 +45,24 @@ def customer_card(req: Request) -> Plan:
     return call("customer_card", customer=who)
 
 
+# A person said without naming them yet: "a customer", "that person", "the second one", "him".
+SOMEONE = re.compile(
+    r"\b(?:a|one|this|that|the|some) (?:customer|client|shopper|person|buyer|guy|lady)\b|\b(?:one|him|her|his|she|he)\b"
+)
+
+
+def names_one(text: str) -> bool:
+    """Whether a request is about one person (named, or pointed at) rather than customers in general: "what do my
+    customers buy most" is not a customer to look up, "what did customer 17850 buy" and "the second one" are."""
+    lower = text.lower()
+    said = (slots.EMAIL, slots.CUSTOMER_ID, SAID_ID, BARE_ID, ABOUT_NAME)
+    return (
+        any(pattern.search(text) for pattern in said)
+        or bool(SPOKEN_NAME.search(lower) or SOMEONE.search(lower) or POSITION.search(lower))
+        or customer_named(Request(text, Memory(), [])) is not None
+    )
+
+
 def customer_meant(req: Request) -> str | None:
     """The customer a request names: an address, an id, a place in the last ranking, or a name."""
     if found := slots.EMAIL.search(req.text):
@@ -44,18 +71,22 @@ def customer_meant(req: Request) -> str | None:
         return found.group(0).upper()
     if found := SAID_ID.search(req.text):
         return found["id"]
+    if found := BARE_ID.search(req.text):
+        return found.group(0)
     ranked = req.memory.customers
     if ranked and (place := POSITION.search(req.lower)):
         ordinal, last = place["ordinal"], len(ranked) - 1
         at = int(place["n"]) - 1 if place["n"] else last if ordinal == "last" else slots.ORDINALS.get(ordinal, 1) - 1
         return ranked[min(max(at, 0), len(ranked) - 1)]
-    if ranked and len(ranked) == 1 and re.search(r"\b(?:them|they|him|her|that (?:customer|person))\b", req.lower):
+    if ranked and len(ranked) == 1 and (SOMEONE.search(req.lower) or re.search(r"\b(?:them|they)\b", req.lower)):
         return ranked[0]
     if name := customer_named(req):
         return name
     segments = [n.lower() for n in req.memory.segment_names.values()]
-    for found in ABOUT_NAME.finditer(req.text):
-        name = found["name"]
-        if name.split()[0].lower() not in NOT_NAMES and not any(s.startswith(name.lower()) for s in segments):
+    said = [m["name"] for m in ABOUT_NAME.finditer(req.text)]
+    said += [m["name"] or m["after"] for m in SPOKEN_NAME.finditer(req.lower)]
+    for name in said:
+        words = name.lower().split()
+        if not set(words) & NOT_NAMES and not any(s.startswith(name.lower()) for s in segments):
             return name
     return None

@@ -122,7 +122,15 @@ REMOVING = (
     r"\b(?:remove|drop|delete|take\b.*\b(?:off|out)|unpick|unshortlist|get rid|rid of|clear|empty|swap|replace"
     r"|switch|exchange|ditch|scrap"
     r"|lose|exclude|without|minus|forget|never ?mind|not (?:that|this|those|these|the)|no longer|don'?t (?:want|need)"
-    r"|(?:do not|doesn'?t|won'?t) (?:want|need|fit|work))\b"
+    r"|(?:do not|doesn'?t|won'?t) (?:want|need|fit|work)"
+    r"|put\b.*\bback|go(?:es)? back|wipe|reset|from scratch|kick\b.*\bout|scratch|undo|shouldn'?t be|not featuring"
+    r"|pull|take\b.*\baway|discontinued|remvoe|delet|no to|(?:'s| is) a no|changed my mind|didn'?t mean|wrong one"
+    r"|too many)\b"
+)
+# The whole list, no product named: "wipe the shortlist", "start the picks from scratch", "clear it".
+WHOLE_LIST = re.compile(
+    r"\b(?:clear|empty|wipe|reset|from scratch|start (?:\w+ )*?(?:over|again|afresh)|everything|all of (?:them|it)"
+    r"|the (?:whole|entire) (?:list|shortlist|selection))\b"
 )
 
 
@@ -136,7 +144,7 @@ def shortlist_remove(req: Request) -> Plan:
         new = slots.skus(swap["new"]) or slots.pick_products(swap["new"], req.memory)
         if new and not req.last("shortlist_add"):
             return call("shortlist_add", skus=new)
-    if not req.done and not req.has(REMOVING) and not req.has(r"\bclear|\bempty"):
+    if not req.done and not req.has(REMOVING) and not WHOLE_LIST.search(req.lower):
         return shortlist_add(req)  # a bare position never removes: nothing is lost by keeping
     if req.done:
         if req.last("shortlist_add"):
@@ -144,6 +152,8 @@ def shortlist_remove(req: Request) -> Plan:
         return Plan(answer=report(req, ""))
     said = swap["out"] if swap else req.text
     skus = slots.skus(said) or slots.pick_products(said, req.memory) or []
+    if not skus and WHOLE_LIST.search(req.lower):
+        return call("shortlist_remove", skus=[])  # the tool clears the list
     if not skus:
         return Plan(answer="Which products? Name them, e.g. *remove the second one from the shortlist*.")
     return call("shortlist_remove", skus=skus)

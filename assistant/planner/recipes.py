@@ -16,6 +16,7 @@ from assistant.planner.analytics_filters import shop_words, unknown_attribute, u
 from assistant.planner.memory import Plan, Request, call
 from assistant.present import plain
 from assistant.prompts import HELP_EXAMPLES
+from services.money import currency_codes
 
 Recipe = Callable[[Request], Plan]
 RECIPES: dict[str, Recipe] = {}
@@ -235,8 +236,14 @@ def _found(check: dict[str, Any] | None) -> str | None:
     return found[1] if found else None
 
 
-CURRENCIES = {"gbp": "GBP", "pound": "GBP", "eur": "EUR", "euro": "EUR", "usd": "USD", "dollar": "USD",
-              "chf": "CHF", "franc": "CHF", "sek": "SEK", "krona": "SEK", "jpy": "JPY", "yen": "JPY"}  # fmt: skip
+CURRENCIES = {"gbp": "GBP", "pound": "GBP", "sterling": "GBP", "quid": "GBP", "eur": "EUR", "euro": "EUR",
+              "usd": "USD", "dollar": "USD", "buck": "USD", "chf": "CHF", "franc": "CHF", "sek": "SEK", "krona": "SEK",
+              "kronor": "SEK", "jpy": "JPY", "yen": "JPY"}  # fmt: skip
+CURRENCY_WORD = re.compile(r"\b(" + "|".join(CURRENCIES) + r")s?\b|\b([A-Z]{3})\b")
+# "set the currency to GBP", "our prices are in pounds", "currency should be CHF", "we price everything in krona"
+SETS_CURRENCY = re.compile(r"\b(?:set|setting|change|use|switch|are in|is in|make|should be|price\w*|put|sell in)\b")
+# "it had a dollar sign, can we change that to pounds": the currency wanted is the one after "to", "in", "be"
+WANTED_AFTER = re.compile(r"\b(?:to|into|in|be|on|as)\s+(?:the\s+)?$")
 
 
 @recipe("shop_settings")
@@ -244,8 +251,13 @@ def shop_settings(req: Request) -> Plan:
     """The shop's settings; "set the currency to GBP", "our prices are in pounds" sets the currency."""
     if req.done:
         return Plan(answer=report(req))
-    word = re.search(r"\b(" + "|".join(CURRENCIES) + r")s?\b", req.lower)
-    code = CURRENCIES[word.group(1)] if word else next(iter(re.findall(r"\b[A-Z]{3}\b", req.text)), None)
-    if code and req.has(r"\b(set|change|use|switch|are in|is in|make)\b"):
+    mentioned = [
+        (m.start(), CURRENCIES[m.group(1).lower()] if m.group(1) else m.group(2))
+        for m in CURRENCY_WORD.finditer(req.text)
+        if (m.group(1) and m.group(1) == m.group(1).lower()) or (m.group(2) and m.group(2) in currency_codes())
+    ]  # a word in lower case ("pounds"), or an ISO code in capitals ("CHF"; "CSV" is none)
+    wanted = [code for at, code in mentioned if WANTED_AFTER.search(req.lower[:at])]
+    code = (wanted or [code for _, code in mentioned] or [None])[-1]
+    if code and SETS_CURRENCY.search(req.lower):
         return call("shop_settings", currency=code)
     return call("shop_settings")

@@ -171,21 +171,41 @@ RENAMED_SEGMENT = (
     r"|(?:that|this|the same|these|those)\s+(?:one|ones|" + slots.SEGMENT_WORD + r"|people|customers)"
     r"|it|this|that|them|they|these|those)"
 )
-# "call that one Deal hunters", "rename it to Deal hunters", "let's call segment 3 the Weekenders", "name that
-# group 'Big spenders'": only the new name, without the segment meant, a leading "the" or the quotes.
-RENAMED = re.compile(
-    r"\b(?:to|as|call(?:ed)?|name[d]?|label)\s+(?:" + RENAMED_SEGMENT + r"\s+)?(?:(?:to|as)\s+)?"
-    r"(?:the name\s+|the\s+)?[\"'“‘]?(?P<name>[^\"'“”‘’]+?)[\"'”’]?[.!]?\s*$",
+# The new name said after the segment meant: "call group 4 Loyalists", "rename it to Deal hunters", "change the name
+# of segment 5 to VIPs", "swap segment 1's name for Regulars", "segment 2 -> Loyal fans", "give group 2 a new name:
+# City commuters", "dub segment 4 the Night owls": the name without a leading "the", quotes or a "please".
+NAME_AFTER = re.compile(
+    r"\b(?:" + RENAMED_SEGMENT + r")\b(?:['’]s(?: \w+)? (?:name|title|label))?"
+    r"(?:\s+(?:a|an|the)(?: \w+)? (?:name|title|label))?"
+    r"(?:\s+(?:to|as|with|for|into|is|are)\s+|\s*(?:->|=>|:)\s*|\s+)(?:be\s+)?(?:the name\s+|the\s+)?"
+    r"[\"'“‘]?(?P<name>[^\"'“”‘’:>]+?)[\"'”’]?(?:,?\s+(?:please|pls|plz|thanks|thx))?[.!?]*\s*$",
     re.IGNORECASE,
 )
+# The new name said first: "slap the label Bargain hunters on cluster 2", "use the name Regulars for group 1".
+NAME_BEFORE = re.compile(
+    r"\b(?:label|name|title|call)\s+[\"'“‘]?(?P<name>[^\"'“”‘’]+?)[\"'”’]?\s+(?:on|for|to)\s+"
+    r"(?P<segment>" + RENAMED_SEGMENT + r")[.!?]*\s*$",
+    re.IGNORECASE,
+)
+# Not a name but the question around it: "is it possible to rename a segment?" names nothing.
+NOT_A_NAME = re.compile(r"\b(?:rename|renaming|name|segments?|groups?|clusters?|possible|how|can i|could i)\b", re.I)
+
+
+def new_name(text: str) -> tuple[str, str] | None:
+    """The words that point at the segment (or all that comes before the name) and the new name, if one is said."""
+    if found := NAME_BEFORE.search(text):
+        return found["segment"], found["name"].strip()
+    found = NAME_AFTER.search(text)
+    if found is None or NOT_A_NAME.search(found["name"]):
+        return None
+    return text[: found.start("name")], found["name"].strip()
 
 
 @recipe("segment_rename")
 def segment_rename(req: Request) -> Plan:
     if req.done:
         return Plan(answer=report(req, ""))
-    name = RENAMED.search(req.text)
-    said = req.text[: name.start("name")] if name else req.text  # the new name is not the segment meant
+    said, name = new_name(req.text) or (req.text, None)  # the new name is not the segment meant
     number = slots.segment_ref(said, req.memory)
     if number is None and re.search(r"\b(it|this|them|that one|this one)\b", said.lower()):
         number = req.memory.segment
@@ -196,7 +216,7 @@ def segment_rename(req: Request) -> Plan:
                     "regulars*.")  # fmt: skip
     if number is None or not name:
         return Plan(answer="Which segment, and what name? E.g. *call group 2 Bargain hunters*.")
-    return call("segment_rename", segment=number, name=name["name"].strip())
+    return call("segment_rename", segment=number, name=name)
 
 
 def segment_reach(req: Request) -> Plan | None:

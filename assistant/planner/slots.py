@@ -352,10 +352,11 @@ _NOT = r"(?:didn'?t|did not|don'?t|do not|doesn'?t|haven'?t|hasn'?t|have not|has
 ENGAGEMENTS = [
     (
         "opened_not_clicked",
-        r"\bopen(?:ed|ers?)?\b.{0,30}\b(?:but|and|yet)\b.{0,12}(?:" + _NOT + r"\s*cli?c?k|no clicks?)",
+        r"\b(?:open(?:ed|ers?)?|read (?:it|the \w+))\b.{0,30}\b(?:but|and|yet)\b.{0,12}"
+        r"(?:" + _NOT + r"\s*cli?c?k|no clicks?)",
     ),
     ("not_clicked", _NOT + r"\s*cli?c?k|ignored the link|no clicks?\b"),
-    ("not_opened", _NOT + r"\s*ope?n|\bignored\b|\bmissed (?:it|the|our)\b|(?:didn'?t|did not|never|not) read"),
+    ("not_opened", _NOT + r"\s*ope?n|\bignored\b|\bmissed (?:it|the|our)\b|" + _NOT + r"\s*(?:yet )?read\b"),
     ("clicked", r"\bcli?c?k"),
     ("opened", r"\bope?n(?:ed|ers?)\b|\bread (?:it|the)\b"),
 ]

@@ -9,6 +9,7 @@ from typing import Annotated
 import duckdb
 from pydantic import AliasChoices, BaseModel, Field
 
+from services.money import currency_codes
 from storage.errors import UserError, first_line
 from storage.shop import get_currency, get_setting, set_setting
 from tools.context import ToolContext
@@ -246,6 +247,11 @@ class ShopArgs(BaseModel):
 def shop_settings(ctx: ToolContext, args: ShopArgs) -> ToolResult:
     """Show the shop's settings (currency, postal address in every email, whether customers without a
     consent answer may be emailed), or set its currency."""
+    if args.currency and args.currency.upper() not in currency_codes():
+        raise UserError(
+            f"{args.currency!r} is not a currency code, so the currency was not changed.",
+            hint="Use an ISO 4217 code such as GBP, EUR, USD or CHF.",
+        )
     if args.currency:
         set_setting(ctx.db, "currency", args.currency.upper(), source="user")
     row = ctx.db.rows("SELECT value, source FROM shop_settings WHERE name = 'currency'")
