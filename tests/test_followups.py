@@ -88,6 +88,9 @@ def test_the_whole_shortlist_is_cleared_when_no_product_is_named(text):
         ("dub segment 4 the Night owls", 4, "Night owls"),
         ("segment 2 -> Loyal fans", 2, "Loyal fans"),
         ("rename group 3 to vips pls", 3, "vips"),
+        ("segment 1 should be called Loyal fans", 1, "Loyal fans"),
+        ("group 2 becomes Weekenders", 2, "Weekenders"),
+        ("let segment 3 be known as Night owls", 3, "Night owls"),
     ],
 )
 def test_a_new_name_is_read_however_the_rename_is_said(text, segment, name):

@@ -177,6 +177,8 @@ RENAMED_SEGMENT = (
 NAME_AFTER = re.compile(
     r"\b(?:" + RENAMED_SEGMENT + r")\b(?:['’]s(?: \w+)? (?:name|title|label))?"
     r"(?:\s+(?:a|an|the)(?: \w+)? (?:name|title|label))?"
+    r"(?:\s+(?:(?:should|will|can|could|must|shall) )?be|\s+becomes?|\s+is now)?"  # "segment 1 should be called X"
+    r"(?:\s+(?:called|named|titled|labell?ed|renamed|known))?"
     r"(?:\s+(?:to|as|with|for|into|is|are)\s+|\s*(?:->|=>|:)\s*|\s+)(?:be\s+)?(?:the name\s+|the\s+)?"
     r"[\"'“‘]?(?P<name>[^\"'“”‘’:>]+?)[\"'”’]?(?:,?\s+(?:please|pls|plz|thanks|thx))?[.!?]*\s*$",
     re.IGNORECASE,
