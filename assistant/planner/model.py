@@ -97,12 +97,6 @@ BARE_SEGMENT = re.compile(
     r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|1st|2nd|3rd|4th|5th|last)"
     r"(?: one)?(?:,? please| pls)?[.!?]*"
 )
-# Right after a list of customers, "more on the second one", "who is the top one?" is that customer (not the next
-# page, nor a preview or an email for them).
-ABOUT_ONE = re.compile(
-    r"^(?!.*\b(?:preview|e-?mail|send|draft|mail)).*\b(?:more|about|details?|look|zoom|who(?:'s| is)|profile|info)\b"
-    r".*\b(?:one|customer|person|buyer|shopper|client|number \d+)\b"
-)
 ABOUT_PEOPLE = {"overview", "rank", "best_customers", "predict", "analytics", "segment_list", "validate", "data_issues"}
 ABOUT_PEOPLE |= {"customer_card"}
 # "new customers in 2005", "first-time buyers last month": how many, from the orders (not a data check or an import)
@@ -166,7 +160,6 @@ HOW_MANY_OF_A_CATEGORY = re.compile(
     r"\bhow many (?:(?:products|items|kinds|types|different|of|sorts) )*(?:(?:in|of|are in|from) )?(?:the |our )?"
     r"garment\b(?!.*\b(?:sold|sell|sales|order\w*|bought|buy|return\w*|revenue|customers|spent)\b)"
 )
-LOOK_UP_ONE = re.compile(r"\b(?:look\w* ?up|pull up|find|open|check on)\b.*\b(?:a|one) (?:customer|client|shopper)\b")
 UNREACHABLE_READINGS = {"overview", "shop_settings", "data_issues", "validate", "explain", "send_count", "analytics"}
 SMALL = 5  # words: small talk is short ("ok", "thanks a lot"); "ok, send it now" is a request
 
@@ -187,12 +180,7 @@ def choose(req: Request) -> Plan:
         and (BARE_SEGMENT.fullmatch(text) or slots.BARE_NUMBER.fullmatch(text))
     ):
         intent = intents()["segment_show"]
-    if (
-        intent is None
-        and req.memory.shown in ("customers", "predicted customers")
-        and ABOUT_ONE.search(text)
-        and one_customer.POSITION.search(text)
-    ):
+    if intent is None and one_customer.more_on_one_shown(req):
         intent = intents()["customer_card"]
     if intent is None:
         readings = on_screen(req, understood(req.text, req.segment_names, shop=req.vocabulary()))
@@ -276,7 +264,7 @@ def understood(
     allowed = [(name, p) for name, p in readings if intents()[name].allows(text)]
     if allowed[1:] and allowed[0][0] == "customer_card" and not one_person:
         allowed = allowed[1:]  # "what do my customers buy most": no one person is named
-    elif LOOK_UP_ONE.search(text) and "customer_card" in [name for name, _ in allowed[:3]]:
+    elif one_customer.LOOK_UP_ONE.search(text) and "customer_card" in [name for name, _ in allowed[:3]]:
         allowed.insert(0, ("customer_card", 1.0))  # "look up a customer for me": which one is asked next
     if allowed and allowed[0][0] == "send" and TO_MYSELF.search(text):
         allowed.insert(0, ("test_send", 1.0))

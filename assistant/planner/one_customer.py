@@ -51,6 +51,22 @@ SOMEONE = re.compile(
 )
 
 
+# Right after a list of customers, "more on the second one", "who is the top one?" is that customer (not the next
+# page, nor a preview or an email for them).
+ABOUT_ONE = re.compile(
+    r"^(?!.*\b(?:preview|e-?mail|send|draft|mail)).*\b(?:more|about|details?|look|zoom|who(?:'s| is)|profile|info)\b"
+    r".*\b(?:one|customer|person|buyer|shopper|client|number \d+)\b"
+)
+# "look up a customer for me": this intent, whose recipe asks which one.
+LOOK_UP_ONE = re.compile(r"\b(?:look\w* ?up|pull up|find|open|check on)\b.*\b(?:a|one) (?:customer|client|shopper)\b")
+
+
+def more_on_one_shown(req: Request) -> bool:
+    """ "More on the second one" right after a list of customers: that customer, whatever the classifier reads."""
+    shown = req.memory.shown in ("customers", "predicted customers")
+    return shown and bool(ABOUT_ONE.search(req.lower) and POSITION.search(req.lower))
+
+
 def names_one(text: str) -> bool:
     """Whether a request is about one person (named, or pointed at) rather than customers in general: "what do my
     customers buy most" is not a customer to look up, "what did customer 17850 buy" and "the second one" are."""
