@@ -97,8 +97,10 @@ BARE_SEGMENT = re.compile(
     r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|1st|2nd|3rd|4th|5th|last)"
     r"(?: one)?(?:,? please| pls)?[.!?]*"
 )
-ABOUT_PEOPLE = {"overview", "rank", "best_customers", "predict", "analytics", "segment_list", "validate", "data_issues"}
-ABOUT_PEOPLE |= {"customer_card"}
+ABOUT_PEOPLE = {
+    "overview", "rank", "best_customers", "predict", "analytics", "segment_list", "validate", "data_issues",
+    "customer_card",
+}  # fmt: skip
 # "new customers in 2005", "first-time buyers last month": how many, from the orders (not a data check or an import)
 NEW_PEOPLE = re.compile(r"^\W*(?:how many )?(?:new|first[- ]time) (?:customers|buyers|shoppers|clients)\b", re.I)
 # What acts on the customers a question names ("draft an email for those who haven't bought since June"): kept.
