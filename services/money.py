@@ -7,10 +7,13 @@ chat and the emails need.
 
 from __future__ import annotations
 
+from functools import cache
+
 SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$"}
 NO_CENTS = {"JPY"}
 
 
+@cache
 def currency_codes() -> frozenset[str]:
     """The ISO 4217 codes (Faker's list, already a dependency for the demo shop): "CSV" or "VIP" is no currency."""
     from faker.providers.currency import Provider

@@ -618,6 +618,7 @@ def test_the_shops_currency_is_shown_or_set(text, expected):
     [
         ("currency should be CHF", "CHF"),  # set nothing: no verb it knew
         ("we price everything in kronor", "SEK"),
+        ("Our prices are in Pounds", "GBP"),  # a capital at the start of a word is still the word
         ("the emails had a dollar sign, can we change that to pounds", "GBP"),  # set USD: the first one named
     ],
 )

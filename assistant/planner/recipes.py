@@ -239,7 +239,7 @@ def _found(check: dict[str, Any] | None) -> str | None:
 CURRENCIES = {"gbp": "GBP", "pound": "GBP", "sterling": "GBP", "quid": "GBP", "eur": "EUR", "euro": "EUR",
               "usd": "USD", "dollar": "USD", "buck": "USD", "chf": "CHF", "franc": "CHF", "sek": "SEK", "krona": "SEK",
               "kronor": "SEK", "jpy": "JPY", "yen": "JPY"}  # fmt: skip
-CURRENCY_WORD = re.compile(r"\b(" + "|".join(CURRENCIES) + r")s?\b|\b([A-Z]{3})\b")
+CURRENCY_WORD = re.compile(r"\b(?i:(" + "|".join(CURRENCIES) + r")s?)\b|\b([A-Z]{3})\b")  # "Pounds", or "CHF"
 # "set the currency to GBP", "our prices are in pounds", "currency should be CHF", "we price everything in krona"
 SETS_CURRENCY = re.compile(r"\b(?:set|setting|change|use|switch|are in|is in|make|should be|price\w*|put|sell in)\b")
 # "it had a dollar sign, can we change that to pounds": the currency wanted is the one after "to", "in", "be"
@@ -254,8 +254,8 @@ def shop_settings(req: Request) -> Plan:
     mentioned = [
         (m.start(), CURRENCIES[m.group(1).lower()] if m.group(1) else m.group(2))
         for m in CURRENCY_WORD.finditer(req.text)
-        if (m.group(1) and m.group(1) == m.group(1).lower()) or (m.group(2) and m.group(2) in currency_codes())
-    ]  # a word in lower case ("pounds"), or an ISO code in capitals ("CHF"; "CSV" is none)
+        if m.group(1) or m.group(2) in currency_codes()
+    ]  # a currency's word in any case, or an ISO code in capitals ("CHF"; "CSV" is none)
     wanted = [code for at, code in mentioned if WANTED_AFTER.search(req.lower[:at])]
     code = (wanted or [code for _, code in mentioned] or [None])[-1]
     if code and SETS_CURRENCY.search(req.lower):
