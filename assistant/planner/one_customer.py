@@ -67,28 +67,34 @@ def more_on_one_shown(req: Request) -> bool:
     return shown and bool(ABOUT_ONE.search(req.lower) and POSITION.search(req.lower))
 
 
+def said_id(text: str) -> str | None:
+    """The email address or customer id a request says, if any ("C0000042" in capitals, as ids are stored)."""
+    if found := slots.EMAIL.search(text):
+        return found.group(0)
+    if found := slots.CUSTOMER_ID.search(text):
+        return found.group(0).upper()
+    if found := SAID_ID.search(text):
+        return found["id"]
+    if found := BARE_ID.search(text):
+        return found.group(0)
+    return None
+
+
 def names_one(text: str) -> bool:
     """Whether a request is about one person (named, or pointed at) rather than customers in general: "what do my
     customers buy most" is not a customer to look up, "what did customer 17850 buy" and "the second one" are."""
     lower = text.lower()
-    said = (slots.EMAIL, slots.CUSTOMER_ID, SAID_ID, BARE_ID, ABOUT_NAME)
     return (
-        any(pattern.search(text) for pattern in said)
-        or bool(SPOKEN_NAME.search(lower) or SOMEONE.search(lower) or POSITION.search(lower))
+        said_id(text) is not None
+        or bool(ABOUT_NAME.search(text) or SPOKEN_NAME.search(lower) or SOMEONE.search(lower) or POSITION.search(lower))
         or customer_named(Request(text, Memory(), [])) is not None
     )
 
 
 def customer_meant(req: Request) -> str | None:
     """The customer a request names: an address, an id, a place in the last ranking, or a name."""
-    if found := slots.EMAIL.search(req.text):
-        return found.group(0)
-    if found := slots.CUSTOMER_ID.search(req.text):
-        return found.group(0).upper()
-    if found := SAID_ID.search(req.text):
-        return found["id"]
-    if found := BARE_ID.search(req.text):
-        return found.group(0)
+    if found := said_id(req.text):
+        return found
     ranked = req.memory.customers
     if ranked and (place := POSITION.search(req.lower)):
         ordinal, last = place["ordinal"], len(ranked) - 1

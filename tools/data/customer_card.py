@@ -30,8 +30,8 @@ from tools.results import Table, ToolResult
 # ruff: noqa: S608 - fixed fragments; the customer is always a bound parameter
 BY_EMAIL = f"SELECT customer_id FROM customers WHERE {address_sql('email')} = {address_sql('$email')} LIMIT 1"
 PERSON = """
-    SELECT c.customer_id, trim(concat_ws(' ', c.first_name, c.last_name)) AS name, c.email, c.quarantine_reason,
-           b.total_spent, b.order_count, p.style, p.preferred_categories, p.preferred_brands
+    SELECT c.customer_id, trim(concat_ws(' ', c.first_name, c.last_name)) AS name, c.email, b.total_spent,
+           b.order_count, p.style, p.preferred_categories, p.preferred_brands
     FROM customers c LEFT JOIN customer_behavior b USING (customer_id)
     LEFT JOIN customer_preferences p USING (customer_id) WHERE c.customer_id = $id"""
 # Orders as placed (a return line is counted apart): the money is net of what was given back.
