@@ -694,3 +694,17 @@ def test_a_send_is_paused_or_cancelled_in_everyday_words(text, intent):
 def test_a_campaign_named_after_a_day_or_a_discount_is_no_count_nor_a_later_send(text, pattern):
     assert not pattern.search(text)
     assert ONLY_COUNT.search("count who would get it") and NOT_NOW.search("send it on friday")
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [  # the classifier read "friday" as a day to send on, and "the summer sale email" as one to write
+        ("send the black friday email", "send"),
+        ("ok, send out our summer sale newsletter", "send"),
+        ("send the black friday email tomorrow", "not_now"),
+        ("send the bargain hunters an email about coats", "draft"),
+        ("send the email to me first", "test_send"),
+    ],
+)
+def test_send_the_campaign_by_its_name_is_an_order_to_send_it(text, intent):
+    assert understood(text)[0][0] == intent

@@ -56,6 +56,13 @@ NOT_NOW = re.compile(
     r"|\bsend\b.*\b(later|tomorrow|tonight|next week|at \d"
     r"|(?<!black )(?<!cyber )(mon|tues|wednes|thurs|fri|satur|sun)day)"  # "the black friday email" is a name
 )
+# "send the black friday email", "ok, send out our spring newsletter": an order to send the campaign of that name
+# (the classifier reads "friday" as a day to send on, or "the summer sale email" as one to write). "Send an
+# email to ..." is a new one to draft, and "send the email tomorrow" a later send (NOT_NOW).
+SEND_THE_ONE = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|please|right|so|now|go ahead and|you can)\W+)*send (?:out )?(?:the|our|this|that|my) "
+    r"(?:(?!an?\b)[\w'-]+ ){0,4}(?:e-?mail|campaign|newsletter|mailing|blast)\b(?!.*\b(?:to|for) (?:me|myself)\b)"
+)
 # "simulate the send", "count them but don't send": a count, never a real send.
 ONLY_COUNT = re.compile(
     r"simulat|dry.?run|rehears|practi[cs]e|estimat|eligible|without (?:send|mail|email)|how many|\bcount"
@@ -268,6 +275,8 @@ def understood(
         allowed = allowed[1:]  # "what do my customers buy most": no one person is named
     elif one_customer.LOOK_UP_ONE.search(text) and "customer_card" in [name for name, _ in allowed[:3]]:
         allowed.insert(0, ("customer_card", 1.0))  # "look up a customer for me": which one is asked next
+    if allowed and SEND_THE_ONE.search(text) and not NOT_NOW.search(text) and not ONLY_COUNT.search(text):
+        allowed.insert(0, ("send", 1.0))  # "send the black friday email": that one, now (after a confirmation)
     if allowed and allowed[0][0] == "send" and TO_MYSELF.search(text):
         allowed.insert(0, ("test_send", 1.0))
     elif allowed and allowed[0][0] == "send" and ASKS_ABOUT.search(text) and not ONLY_COUNT.search(text):
