@@ -66,10 +66,10 @@ def test_no_period_is_read_where_there_is_none(text):
     ("text", "first", "second"),
     [
         ("sales this year vs last year", "1 Jan–27 Nov 2026", "1 Jan–31 Dec 2025"),
-        ("how are sales compared to last month", "1–27 Nov 2026", "1–31 Oct 2026"),
+        ("how are sales compared to last month", "1–27 Nov 2026", "1–27 Oct 2026"),
         ("revenue in 2011 vs 2010", "1 Jan–31 Dec 2011", "1 Jan–31 Dec 2010"),
-        ("is revenue up on last year", "1 Jan–27 Nov 2026", "1 Jan–31 Dec 2025"),
-        ("month on month revenue", "1–27 Nov 2026", "1–31 Oct 2026"),
+        ("is revenue up on last year", "1 Jan–27 Nov 2026", "1 Jan–27 Nov 2025"),
+        ("month on month revenue", "1–27 Nov 2026", "1–27 Oct 2026"),  # this month so far: like for like
     ],
 )
 def test_two_periods_are_read_for_a_comparison(text, first, second):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 from assistant.planner import analytics_filters as filters
 from assistant.planner import periods
@@ -197,7 +197,7 @@ def cut(req: Request, question: Question, named: list[Period]) -> Question | Pla
         return Plan(answer=figure)
     dated = replace(question, figure=figure, aggregate=aggregate_for(figure, question.aggregate), period=period)
     if len(named) > 1:
-        return compare(req, dated, named[0], named[1])
+        return compare(req, dated, *like_for_like(req, named[0], named[1]))
     if outside := no_orders_then(req, period):
         return Plan(answer=outside)
     return dated
@@ -273,6 +273,16 @@ def coverage(req: Request, period: Period | None) -> str:
     return f" Your orders run from {day(span[0])} to {day(span[1])}, so that is only part of {period.span()}."
 
 
+def like_for_like(req: Request, first: Period, second: Period) -> tuple[Period, Period]:
+    """This year so far against the same days of last year, both cut to the day of the last order when the
+    orders end before today: a log exported last week would otherwise make this year look down."""
+    span = req.vocabulary().orders_span
+    if not second.typed.startswith(periods.SAME_DAYS) or span is None or not first.start <= span[1] < first.last:
+        return first, second
+    stop = span[1] + timedelta(days=1)
+    return replace(first, stop=stop), replace(second, stop=second.start + (stop - first.start))
+
+
 def compare(req: Request, question: Question, first: Period, second: Period) -> Plan:
     """One figure for two periods side by side, with the change; a breakdown by two periods is not made."""
     place = filters.place(req.text, filters.shop_words(req))
@@ -309,10 +319,19 @@ def side_by_side(req: Request, question: Question, *sides: tuple[Period, dict]) 
         said.append(f"{period.span()} ({period.typed}): **{value}**")
     (first, a), (second, b) = sides
     answer = f"{label}, {said[0]}; {said[1]}."
+    partial = [period for period in (first, second) if coverage(req, period)]
     if a.get("_lines") and b.get("_lines") and a[label] is not None and b[label] is not None:
-        answer += f" {change(question, float(a[label]), float(b[label]), currency)}"
-    if first.to_date(req.today) and not second.to_date(req.today):
-        answer += f" {first.span()} runs to today, so it is not over yet."
+        # a period the orders cover only in part would make any change look like a rise or a fall
+        answer += (
+            f" I cannot say how it changed: your orders cover only part of {partial[0].span()}."
+            if partial
+            else f" {change(question, float(a[label]), float(b[label]), currency)}"
+        )
+    if first.to_date(req.today) and not second.to_date(req.today) and not second.typed.startswith(periods.SAME_DAYS):
+        answer += (
+            f" {first.span()} runs to today, so it is not over yet: *has it grown {first.typed}* sets it against "
+            f"{periods.SAME_DAYS} {second.typed}."
+        )
     if not a.get("_lines") or not b.get("_lines") or coverage(req, first) or coverage(req, second):
         answer += f" Note: {runs(req)}."
     return answer

@@ -140,16 +140,13 @@ def periods(text: str, today: date) -> list[Period]:
     last month": this month against last month); empty when it names none this grammar knows."""
     named = found(text, today)
     if len(named) == 1 and COMPARE.search(text) and (partner := _current_for(named[0], today)):
-        return [partner, named[0]]
+        return [partner, _before(partner, today) or named[0]]  # so far, against the same days of the last one
     if len(named) == 1 and GROWTH.search(text) and (before := _before(named[0], today)):
         return [named[0], before]
     if not named and (on := ON_PREVIOUS.search(text)):
         unit = (on["unit"] or {"yoy": "year", "mom": "month"}[on["abbr"].lower()]).lower()
-        start = _start_of(unit, today)
-        return [
-            Period(start, today + timedelta(days=1), f"this {unit}"),
-            Period(start - STEP[unit], start, f"last {unit}"),
-        ]
+        now = Period(_start_of(unit, today), today + timedelta(days=1), f"this {unit}")
+        return [now, _same_part_before(now, unit)]
     return named[:2]
 
 
@@ -164,10 +161,13 @@ def _current_for(period: Period, today: date) -> Period | None:
 
 
 def _before(period: Period, today: date) -> Period | None:
-    """The period just before a whole one, as long ("last month": the month before it); None for one still
-    running ("this month"), which "compared to last month" sets against the last one instead."""
-    if re.search(r"\b(?:this|current|to.date|so far|ytd|mtd|qtd|since)\b", period.typed, re.I):
-        return None
+    """The period just before a whole one, as long ("last month": the month before it). For one still running,
+    the same part of the one before ("has revenue grown this year", on 5 March: 1 Jan-5 Mar of last year), since
+    a year so far against a whole year would always look like a fall; None for "since March"."""
+    running = re.search(r"\b(?:this|current|(?:year|month|quarter).to.date|so far|ytd|mtd|qtd)\b", period.typed, re.I)
+    if running or re.search(r"\bsince\b", period.typed, re.I):
+        unit = next((u for u in STEP if re.search(rf"\b{u}|\b{u[0]}td\b", period.typed, re.I)), None)
+        return _same_part_before(period, unit) if running and unit in ("week", "month", "quarter", "year") else None
     length = relativedelta(period.stop, period.start)
     whole_months = period.start.day == 1 and period.stop.day == 1
     start = period.start - length if whole_months else period.start - (period.stop - period.start)
@@ -182,6 +182,11 @@ def _before(period: Period, today: date) -> Period | None:
     return Period(start, period.start, typed)
 
 
+def _same_part_before(period: Period, unit: str) -> Period:
+    """The same days one `unit` earlier: this year so far (1 Jan-5 Mar) against 1 Jan-5 Mar of last year."""
+    return Period(period.start - STEP[unit], period.stop - STEP[unit], f"{SAME_DAYS} last {unit}")
+
+
 def _start_of(unit: str, d: date) -> date:
     if unit == "week":
         return d - timedelta(days=d.weekday())
@@ -192,6 +197,7 @@ def _start_of(unit: str, d: date) -> date:
     return date(d.year, 1, 1)
 
 
+SAME_DAYS = "the same days of"  # how a period set against this one so far is called
 STEP = {"week": relativedelta(weeks=1), "month": relativedelta(months=1), "quarter": relativedelta(months=3),
         "year": relativedelta(years=1), "day": relativedelta(days=1)}  # fmt: skip
 
