@@ -383,12 +383,33 @@ def test_customers_who_ordered_more_than_n_times_are_counted(chat, lines):
     assert answer.startswith(f"Customers who ordered at least 2 times: **{(orders >= 2).sum()}**")
 
 
-def test_the_trend_is_by_month_and_a_day_of_the_week_is_refused(chat):
-    """Both answered with the all-time total."""
+def test_the_trend_is_by_month(chat):
+    """It answered with the all-time total."""
     answer, _ = chat.say("what's the trend in revenue")
-    assert answer.startswith("Total revenue by month, 2 months: highest is 2010-12")  # no orders in January
-    answer, ended = chat.say("which day of the week do people order most")
-    assert not ended and "not by day of the week" in answer
+    assert answer.startswith("Total revenue by month, 2 months: highest is 2010-12")
+    assert answer.endswith("1 month from 1 Dec 2010 to 14 Feb 2011 had no orders.")  # January: lower than February
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "key"),
+    [  # both were refused, and before that answered with the all-time total; "what time of day" was a send time
+        ("which day of the week do people order most", "day of the week", "%A"),
+        ("what time of day do people order", "hour", "%H:00"),
+    ],
+)
+def test_orders_by_day_of_the_week_and_by_hour(chat, lines, text, kind, key):
+    bought = lines[~lines["returned"]]
+    when = pd.to_datetime(bought["InvoiceDate"], format="%m/%d/%Y %H:%M").dt.strftime(key)
+    per = bought.groupby(when)["InvoiceNo"].nunique()
+    answer, _ = chat.say(text)
+    assert f"Orders by {kind}, {len(per)} " in answer
+    assert f"highest is {per.idxmax()} at **{per.max()}**, lowest is {per.idxmin()} at **{per.min()}**" in answer
+
+
+def test_a_log_of_days_without_times_is_not_broken_down_by_hour(demo_ctx):
+    demo_ctx.db.execute("UPDATE orders SET ordered_at = date_trunc('day', ordered_at)")
+    answer, _ = Chat(demo_ctx, today=date(2026, 1, 2)).say("revenue by hour")
+    assert answer.startswith("Your orders log gives each order's day, not its time, so I cannot break total revenue")
 
 
 def test_what_did_we_sell_on_a_day_is_that_days_sales_not_the_catalogue(chat):

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import date, timedelta
 
 from assistant.planner import analytics_filters as filters
 from assistant.planner import lapsed_since, periods, slots
 from assistant.planner.analytics_questions import (
     GROUPS,
+    OVER_TIME,
     Group,
     Question,
     aggregate_for,
@@ -20,9 +22,11 @@ from assistant.planner.analytics_questions import (
     understand,
 )
 from assistant.planner.memory import Plan, Request, call
+from assistant.planner.periods import day
 from assistant.planner.recipes import RECIPES, recipe, report
 from assistant.planner.vocabulary import Vocabulary
 
+MIDNIGHT = "00:00"  # every order at this hour: a log of dates without times
 WHO = re.compile(r"\W*who(?:'s| is| are| were| was| did| has| have)?\b(?! (?:segment|group|categor|countr))")
 
 
@@ -55,8 +59,6 @@ def analytics(req: Request) -> Plan:
     question = dated.limited(req, question)  # to the period the question names, if any
     if isinstance(question, Plan):  # refused, two periods compared, or no orders then
         return question
-    if question.group is None and (unit := filters.time_breakdown(req.text)):  # not the total, said as if asked
-        return Plan(answer=f"I can break {question.label.lower()} down by month, not by {unit}: ask for it by month.")
     from assistant.planner import analytics_one as one  # "in the UK", "from motorcycles": one row of a breakdown
 
     picked = one.picked(req, question)
@@ -121,16 +123,49 @@ def describe(req: Request, question: Question) -> str:
         return f"There is no {question.figure.label} to break down by {question.group.label} yet."
 
     def name(key: str) -> str:
-        return f"{question.group.label} {key}" if question.group.label == "segment" else str(key)
+        return question.group.called.format(key)
 
     whose = " (each order's, from your orders log)" if question.group.label == "country" else ""
     groups, kind = int(summary["_groups"]), question.group.label
+    if kind == "hour" and groups == 1 and summary["_highest"] == MIDNIGHT:
+        return f"Your orders log gives each order's day, not its time, so I cannot break {label.lower()} down by hour."
     return (
         f"{label} by {kind}{whose}{question.during}, {groups:,} {plural(kind) if groups != 1 else kind}: highest is "
         f"{name(summary['_highest'])} at **{value(summary['_highest_value'])}**, lowest is "
-        f"{name(summary['_lowest'])} at **{value(summary['_lowest_value'])}**."
+        f"{name(summary['_lowest'])} at **{value(summary['_lowest_value'])}**.{without_orders(req, question, groups)}"
     )
 
 
+def without_orders(req: Request, question: Question, groups: int) -> str:
+    """ "1 month from Dec 2010 to Feb 2011 had no orders": a breakdown over time lists the periods with orders
+    only, so the lowest of them is not the quietest when some had none."""
+    span, kind = req.vocabulary().orders_span, question.group.label if question.group else ""
+    if span is None or kind not in OVER_TIME:
+        return ""
+    first, last = span
+    if question.period is not None:
+        first, last = max(first, question.period.start), min(last, question.period.last)
+    missing = UNITS_BETWEEN[kind](first, last) - groups
+    if missing <= 0:
+        return ""
+    return f" {missing:,} {plural(kind) if missing != 1 else kind} from {day(first)} to {day(last)} had no orders."
+
+
+def _months(d: date) -> int:
+    return d.year * 12 + d.month - 1
+
+
+UNITS_BETWEEN = {  # how many of each unit, first to last, both counted
+    "year": lambda a, b: b.year - a.year + 1,
+    "quarter": lambda a, b: _months(b) // 3 - _months(a) // 3 + 1,
+    "month": lambda a, b: _months(b) - _months(a) + 1,
+    "week": lambda a, b: ((b - timedelta(days=b.weekday())) - (a - timedelta(days=a.weekday()))).days // 7 + 1,
+    "day": lambda a, b: (b - a).days + 1,
+}
+
+
 def plural(noun: str) -> str:
-    return noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
+    """ "countries", "days", "days of the week"."""
+    head, _, tail = noun.partition(" of ")
+    head = head[:-1] + "ies" if re.search(r"[^aeiou]y$", head) else head + "s"
+    return f"{head} of {tail}" if tail else head

@@ -273,22 +273,3 @@ def recorded_country(text: str, countries: list[str], not_places: list[str]) -> 
 def sql_text(value: str) -> str:
     """A value read from the data (never the user's text) as a SQL string literal."""
     return "'" + value.replace("'", "''") + "'"
-
-
-BY_TIME = re.compile(
-    r"\b(?:per|by|each|every|for each|in each)\s+(?P<unit>year|quarter|week|day|weekday|hour)s?\b"
-    r"|\b(?:which|what) (?P<day>day|days) of (?:the )?week\b|\b(?:which|what) (?P<weekday>weekday|time of day)\b"
-    r"|\b(?P<adverb>yearly|annual|quarterly|weekly|daily|hourly)\b"
-)
-ADVERB_UNIT = {"yearly": "year", "annual": "year", "quarterly": "quarter", "weekly": "week", "daily": "day"}
-
-
-def time_breakdown(text: str) -> str | None:
-    """A breakdown over time other than by month ("sales by year", "weekly revenue"), which the templates do not
-    have: answered with what they do, never with the total as if that were asked."""
-    match = BY_TIME.search(text.lower())
-    if match is None:
-        return None
-    if match["day"] or match["weekday"]:  # "which day of the week do people order most"
-        return "day of the week" if match["day"] or match["weekday"] == "weekday" else "time of day"
-    return match["unit"] or ADVERB_UNIT.get(match["adverb"], "hour")

@@ -24,6 +24,7 @@ from assistant.planner import analytics_filters as filters
 from assistant.planner import periods
 from assistant.planner.analytics_questions import (
     FROM_ORDERS,
+    OVER_TIME,
     Figure,
     Question,
     aggregate_for,
@@ -84,7 +85,8 @@ SAYS_WHEN = re.compile(
 )
 FOR_A_PERIOD = (
     "For a period I can give revenue, orders, average order value, returns and cancellations, the customers "
-    "who ordered (new and returning), their spend and orders, in total or by segment, country, category or month."
+    "who ordered (new and returning), their spend and orders, in total or by segment, country, category, year, "
+    "quarter, month, week, day, day of the week or hour."
 )
 
 
@@ -141,8 +143,8 @@ def newcomers(req: Request, question: Question, named: list[Period]) -> Question
     kind = "new" if NEW.search(req.lower) else "returning" if RETURNING.search(req.lower) else None
     if kind is None or question.figure.label not in ("customers", "repeat customers"):
         return None
-    monthly = question.group is not None and question.group.label == "month"
-    if not named and not monthly:
+    over_time = question.group is not None and question.group.label in OVER_TIME
+    if not named and not over_time:
         if kind == "returning":  # "how many returning customers do we have": those who ever came back
             return None if question.figure.label == "repeat customers" else understand("how many repeat customers")
         return Plan(
@@ -150,7 +152,7 @@ def newcomers(req: Request, question: Question, named: list[Period]) -> Question
             "*new customers per month*."
         )
     if question.group is not None and "orders" not in question.group.sql:
-        return Plan(answer=f"I can count {kind} customers by segment, country, category or month, not by "
+        return Plan(answer=f"I can count {kind} customers by segment, country, category or a span of time, not by "
                     f"{question.group.label}.")  # fmt: skip
     if named and (first := log_begins_in(req, named[0])):
         later = "a later period, or for *new customers per month*."
@@ -260,8 +262,8 @@ def notes(req: Request, question: Question) -> str:
     said = coverage(req, question.period)
     if question.figure in NEWCOMERS.values() and (means := new_means(req)):
         said += f" {means}"
-        monthly = question.group is not None and question.group.label == "month"
-        said += ", so its first month counts everyone as new." if monthly else "."
+        over_time = question.group is not None and question.group.label in OVER_TIME
+        said += f", so its first {question.group.label} counts everyone as new." if over_time else "."
     return said
 
 

@@ -53,6 +53,8 @@ class Group:
     sql: dict[str, str]  # level -> expression
     label: str
     column: tuple[str, str] | None = None  # (table, column) the shop's data must have
+    called: str = "{}"  # a row in the answer: "segment 2", "the week of 2010-11-29"
+    order: str = "1"  # the rows' order, over the group's column: the days of the week run from Monday
 
 
 NOT_RETURNED = "DISTINCT CASE WHEN NOT o.is_return THEN o.order_id END"  # a return or cancellation is no order
@@ -157,11 +159,14 @@ FIGURES = [  # first match wins: the specific before the general
     Figure(r"\bproducts?\b|items|skus", "products", "o.sku", "products", "count"),
     Figure(r"customers?|people|shoppers|buyers|clients", "customers", "c.customer_id", "customers", "count"),
 ]
+OVER_TIME = ("year", "quarter", "month", "week", "day")  # the groups that are spans of time, one after another
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 GROUPS = [
     Group(
         r"segments?|groups?|clusters?|personas?|audiences?",
         {"customers": "g.segment", "orders": "g.segment"},
         "segment",
+        called="segment {}",
     ),
     # The customers table has no country; an orders log has each order's (the UCI log's Country).
     Group(r"countr(?:y|ies)", {"orders": "o.country"}, "country", ("orders", "country")),
@@ -174,8 +179,20 @@ GROUPS = [
     ),
     Group(r"brand tier|tier", {"products": "o.brand_tier"}, "brand tier"),
     Group(r"brands?", {"products": "o.brand"}, "brand"),
+    Group(r"years?", {"orders": "strftime(o.ordered_at, '%Y')"}, "year"),
+    Group(r"quarters?", {"orders": "strftime(o.ordered_at, '%Y') || ' Q' || quarter(o.ordered_at)"}, "quarter"),
     Group(r"months?|monthly", {"orders": "strftime(date_trunc('month', o.ordered_at), '%Y-%m')"}, "month"),
-]
+    Group(  # before the week and the day: "by day of the week", "which weekday"
+        r"days? of (?:the )?week|week ?days?",
+        {"orders": "dayname(o.ordered_at)"},
+        "day of the week",
+        order=f"list_position({list(WEEKDAYS)}, \"Day of the week\")",
+    ),
+    Group(r"weeks?", {"orders": "strftime(date_trunc('week', o.ordered_at), '%Y-%m-%d')"}, "week",
+          called="the week of {}"),  # weeks from Monday
+    Group(r"days?", {"orders": "strftime(o.ordered_at, '%Y-%m-%d')"}, "day"),
+    Group(r"hours?", {"orders": "strftime(o.ordered_at, '%H:00')"}, "hour"),  # a log of dates alone: all 00:00
+]  # fmt: skip
 # A customer figure asked per a group only orders have ("average basket by country"): the same figure from
 # the orders, counted as the customers' own figures are (cancellations lower revenue and are never an order).
 ORDER_NET = "sum(o.amount)"
@@ -259,7 +276,7 @@ class Question:
                 f'sum("{self.label}") OVER () AS _whole',  # a total's or a count's whole, for a row's share of it
             ]
         )
-        order = "1"
+        order = self.group.order
         if self.first is not None:  # values read from the data (Vocabulary), never what the user typed
             spelt = ", ".join(filters.sql_text(value) for value in self.first)
             order = f'("{group}" IN ({spelt})) DESC NULLS LAST, 1'
@@ -284,7 +301,15 @@ def aggregate_for(figure: Figure, asked: str | None) -> str:
 # "where are my customers from", "what time of year do we sell the most": a breakdown asked without its name.
 WHERE_OR_WHEN = {
     "country": r"\bwhere\b.*\b(?:from|based|located|live|come from)\b",
-    "month": r"\btime of (?:the )?year\b|\bseason(?:al|ality)?\b|\bwhich months?\b|\btrend(?:s|ing)?\b|\bover time\b",
+    "month": r"\btime of (?:the )?year\b|\bseason(?:al|ality)?\b|\bwhich months?\b|\btrend(?:s|ing)?\b|\bover time\b"
+    r"|\bmonthly\b",
+    # "which day do people order most" (a habit: the day of the week); "what was our busiest day" is a date
+    "day of the week": r"\b(?:which|what) days?\b.*\b(?:do|does|tend|usually)\b",
+    "year": r"\byearly\b",  # not "annual", which is as often one year's total
+    "quarter": r"\bquarterly\b",
+    "week": r"\bweekly\b",
+    "day": r"\bdaily\b|\b(?:by|per) date\b",
+    "hour": r"\bhourly\b|\btime of (?:the )?day\b|^\W*(?:at )?what time\b",
 }
 SHARE = re.compile(r"\b(?:percent(?:age)?|share|proportion|fraction|ratio|rate)\b|%")  # "repeat purchase rate"
 

@@ -110,6 +110,13 @@ ABOUT_PEOPLE = {
 }  # fmt: skip
 # "new customers in 2005", "first-time buyers last month": how many, from the orders (not a data check or an import)
 NEW_PEOPLE = re.compile(r"^\W*(?:how many )?(?:new|first[- ]time) (?:customers|buyers|shoppers|clients)\b", re.I)
+# "what time of day do people order", "which day of the week do we sell most": a breakdown of the orders (not when
+# to send: "what time should I send it" names no buying)
+WHEN_THEY_BUY = re.compile(
+    r"\b(?:what time|time of (?:the )?day|hour|(?:which|what) days?|days? of (?:the )?week|weekdays?)\b"
+    r".*\b(?:order|buy|bought|shop|purchas|sell|sold|sales|revenue|busiest|quietest)",
+    re.I,
+)
 # What acts on the customers a question names ("draft an email for those who haven't bought since June"): kept.
 ACTS_ON_THEM = {"draft", "revise", "send", "send_count", "test_send", "export", "follow_up", "segment", "match"}
 FORECAST = re.compile(r"\b(?:predict\w*|forecast\w*|likely|probably|risk|churn\w*|going to|will|won'?t)\b")
@@ -321,6 +328,8 @@ def understood(
         and (re.search(analytics_questions.WHERE_OR_WHEN["country"], text.lower()) or NEW_PEOPLE.search(text))
     ):
         allowed.insert(0, ("analytics", 1.0))  # "where are my customers from", "new customers in 2005"
+    elif allowed and WHEN_THEY_BUY.search(text) and "analytics" in [name for name, _ in allowed[:3]]:
+        allowed.insert(0, ("analytics", 1.0))
     if (
         allowed[1:]
         and allowed[0][0] in ("analytics", "predict", "find_products")
