@@ -40,7 +40,7 @@ def first_call(text: str, memory: Memory | None = None) -> tuple[str, dict] | No
         ("segment customers into 4 segments", ("segment_run", {"k": 4})),
         (
             "show products with margin over 60% and stock above 100",
-            ("find_products", {"min_margin": 0.6, "min_stock": 100}),
+            ("find_products", {"min_margin": 0.6, "min_stock": 101}),  # above 100: 101 or more
         ),
         ("show outerwear products priced under 80", ("find_products", {"price_max": 80.0, "category": ["Outerwear"]})),
         ("which segment fits SKU OUT-000123", ("match_segments", {"product": ["OUT-000123"]})),
@@ -59,6 +59,24 @@ def first_call(text: str, memory: Memory | None = None) -> tuple[str, dict] | No
 )
 def test_plain_requests_become_tool_calls(text, expected):
     assert first_call(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [  # "fewer than 10 in stock" listed every product with at least 1, most stock first
+        ("which products have fewer than 10 in stock", {"max_stock": 9, "sort": "stock_asc"}),
+        ("products with 5 or fewer left", {"max_stock": 5, "sort": "stock_asc"}),
+        ("stock below 3", {"max_stock": 2, "sort": "stock_asc"}),
+        ("show me items with more than 300 in stock", {"min_stock": 301}),
+        ("products with at least 50 units in stock", {"min_stock": 50}),
+        ("what's sold out", {"max_stock": 0, "sort": "stock_asc"}),
+        ("what's almost sold out", {"sort": "stock_asc"}),
+        ("anything we need to reorder?", {"sort": "stock_asc"}),  # it listed the most stocked first
+        ("how many jackets do we have left", {"search": "jacket"}),  # every product, unfiltered
+    ],
+)
+def test_stock_levels_asked_in_words_are_the_filters(text, expected):
+    assert first_call(text) == ("find_products", expected)
 
 
 # Phrasings a marketer types, beyond the documented examples (found by chatting with the planner).

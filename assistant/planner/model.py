@@ -339,6 +339,8 @@ def understood(
         and not NOT_PRODUCT_SALES.search(text.lower())
     ):
         allowed.insert(0, ("find_products", 1.0))
+    if allowed[1:] and slots.stock_bounds(text.lower()) and "find_products" in [name for name, _ in allowed[:3]]:
+        allowed.insert(0, ("find_products", 1.0))  # "products with 5 or fewer left": a stock level, not the next page
     if allowed and allowed[0][0] in ("find_products", "best_customers") and WHAT_THEY_BUY.search(text):
         allowed.insert(0, ("find_products", 1.0))
     if allowed and allowed[0][0] == "find_products" and (meant := for_a_segment(text, segment_names or {})):

@@ -66,7 +66,11 @@ SORT_WORDS = [  # (pattern, find_products sort): "cheapest shoes", "top 5 produc
     (r"(?:low|lowest|worst|poor|thin) margin", "margin_asc"),
     (r"(?:best|highest|top|by|high|most) margin|most profitable", "margin_desc"),
     (r"newest|new arrivals|latest|just (?:in|arrived)", "newest"),
-    (r"low(?:est)? (?:on )?stock|running (?:low|out)|least stock|almost sold out", "stock_asc"),
+    (
+        r"low(?:est)? (?:on )?stock|running (?:low|out)|least stock|(?:almost|nearly) sold out|re-?order|restock"
+        r"|replenish",
+        "stock_asc",
+    ),
     (r"overstock|most stock|too much stock|excess stock|too much of", "stock_desc"),
     (
         r"sells? (?:best|most|well)|selling (?:best|most|well)|best.?sell|top.?sell|most (?:popular|sold|bought)"
@@ -233,18 +237,37 @@ def pick_products(text: str, memory: Memory) -> list[str] | None:
     return None
 
 
+# "fewer than 10 in stock" is at most 9, "more than 10" at least 11; "at least", "at most", "or more" keep theirs
+STOCK_BOUND = {
+    r"(?:more than|over|above|greater than|>)": ("min_stock", 1),
+    r"(?:at least|from|>=)": ("min_stock", 0),
+    r"(?:fewer than|less than|under|below|<)": ("max_stock", -1),
+    r"(?:at most|up to|no more than|<=)": ("max_stock", 0),
+}
+STOCKED = r"(?:units?\s+|items?\s+|pieces?\s+)?(?:in stock|left|on hand|in the warehouse)"
+
+
+def stock_bounds(t: str) -> dict[str, int]:
+    """min_stock/max_stock from "stock below 10", "fewer than 5 left", "10 or more in stock" (both inclusive)."""
+    found: dict[str, int] = {}
+    for said, (key, step) in STOCK_BOUND.items():
+        for m in re.finditer(rf"stock\s+(?:levels?\s+)?(?:of\s+)?{said}\s*(\d+)\b(?!\s*{CURRENCY_WORD})"
+                             rf"|\b{said}\s*(\d+)\s+{STOCKED}", t):  # fmt: skip
+            found[key] = max(0, int(m.group(1) or m.group(2)) + step)
+    if m := re.search(rf"\b(\d+) or (more|fewer|less)\s+{STOCKED}", t):
+        found["min_stock" if m.group(2) == "more" else "max_stock"] = int(m.group(1))
+    return found
+
+
 def product_filters(text: str, vocabulary: Vocabulary) -> dict[str, Any]:
     """find_products arguments from a request: margins, stock, prices, the shop's categories and brands, order."""
     t, filters = text.lower(), {}
     if m := re.search(r"margins?\w*\s+(?:of\s+)?" + ABOVE + r"(\d+(?:\.\d+)?)\s*(%|percent)?", t):
         value = float(m.group(1))
         filters["min_margin"] = value / 100 if m.group(2) or value > 3 else value
-    if m := re.search(r"stock\s+(?:level\s+)?" + ABOVE + r"(\d+)", t) or re.search(
-        r"(?:more than|over|at least)\s+(\d+)\s+(?:units\s+)?in stock", t
-    ):
-        filters["min_stock"] = int(m.group(1))
-    if m := re.search(r"stock\s+(?:level\s+)?" + BELOW + r"(\d+)\b(?!\s*" + CURRENCY_WORD + ")", t):  # not "30 quid"
-        filters["max_stock"] = int(m.group(1))
+    filters |= stock_bounds(t)
+    if re.search(r"\b(?<!almost )(?<!nearly )(?:out of stock|sold out)\b", t):
+        filters["max_stock"] = 0  # "what's sold out"
     in_stock = re.search(r"\b(?:in stock|available)\b", t) and vocabulary.stock_known
     if in_stock and not {"min_stock", "max_stock"} & filters.keys():
         filters["min_stock"] = 1  # "anything in stock under 30 quid": what can be sold now
@@ -273,6 +296,8 @@ def product_filters(text: str, vocabulary: Vocabulary) -> dict[str, Any]:
         sort = "worth_promoting"
     if sort is None and "min_margin" not in filters and MARGIN.search(t):  # a margin floor is a filter, not an order
         sort = "margin_desc"
+    if sort is None and "max_stock" in filters:  # "fewer than 10 left": the ones nearest to running out first
+        sort = "stock_asc"
     if sort and sort != "most_returned":  # not an order of the catalogue: counted from the order lines
         filters["sort"] = sort
     counted = r"\b" + NUMBER + r"\s+(?:" + ORDER_WORDS + r")\b"  # "the three cheapest coats"
@@ -318,9 +343,9 @@ def _product_noun(text: str) -> str | None:
     """ "find jackets", "promote coats", "show me the new trench coats": what to search for by name."""
     text = re.sub(r"\b(?:i|we)(?:'d| would)? (?:want|like|need|wish) to\b", "", text)
     m = re.search(
-        r"\b(?:find|promote|show|search(?: for)?|browse|list|any|buy|want|like|need)\s+(?:me\s+|us\s+)?"
+        r"\b(?:find|promote|show|search(?: for)?|browse|list|any|buy|want|like|need|how many)\s+(?:me\s+|us\s+)?"
         r"(?:the\s+|our\s+|some\s+|a few\s+|a couple of\s+)?(?:new\s+)?([a-z0-9][a-z0-9 -]*?[a-z])\s*"
-        r"(?:$|[?.!,]|\b(?:under|over|above|below|with|from|priced|costing|by|that|which|we|to)\b)",
+        r"(?:$|[?.!,]|\b(?:under|over|above|below|with|from|priced|costing|by|that|which|we|to|do|are|have|left)\b)",
         text,
     )
     if not m:

@@ -41,7 +41,9 @@ def search_words(args: Any, total: int, first: int, last: int, currency: str) ->
         words.append(f"from {_money(low, currency)} up")
     if args.min_stock is not None:
         words.append(f"with at least {args.min_stock:,} in stock")
-    if args.max_stock is not None:
+    if args.max_stock == 0:
+        words.append("out of stock")
+    elif args.max_stock is not None:
         words.append(f"with at most {args.max_stock:,} in stock")
     if args.min_margin is not None:
         words.append(f"with a margin of at least {args.min_margin:.0%}")
