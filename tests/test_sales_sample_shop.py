@@ -301,3 +301,25 @@ def test_list_customers_in_a_country_lists_that_countrys_customers(chat, lines):
     french = lines[lines["COUNTRY"] == "France"]["CUSTOMERNAME"]
     assert ended[-1].name == "query_data" and "best customers in France" in answer
     assert set(ended[-1].result.tables[0].to_df()["customer_id"]) <= set(french)
+
+
+def test_a_breakdown_for_one_country_or_one_product_line(chat, lines):
+    """ "revenue by product line in France" was refused ("not both at once yet"), "what are our top categories in
+    Germany" got the generic help, and "which are our biggest countries" gave each country's largest line."""
+    net = lines.assign(amount=lines["amount"].where(~lines["cancelled"], 0))
+    france = net[net["COUNTRY"] == "France"].groupby("PRODUCTLINE")["amount"].sum()
+    answer, _ = chat.say("revenue by product line in France")
+    assert answer.startswith(f"Total revenue by category in France, {len(france)} categories: highest is ")
+    assert f"{france.idxmax()} at **€{france.max():,.2f}**, lowest is {france.idxmin()}" in answer
+    cars = net[net["PRODUCTLINE"] == "Classic Cars"].groupby("COUNTRY")["amount"].sum()
+    answer, _ = chat.say("which country buys the most classic cars")
+    assert f"for Classic Cars, {len(cars)} countries: highest is {cars.idxmax()} at **€{cars.max():,.2f}**" in answer
+    usa = net[net["COUNTRY"] == "USA"].groupby("PRODUCTLINE")["amount"].sum().sort_values(ascending=False)
+    answer, _ = chat.say("top 3 product lines in the USA")
+    top = "; ".join(f"{line} **€{value:,.2f}**" for line, value in usa[:3].items())
+    assert answer.startswith(f"Total revenue by category in USA, the top 3 of {len(usa)}: {top}.")
+    countries = net.groupby("COUNTRY")["amount"].sum()
+    answer, _ = chat.say("which are our biggest countries")
+    assert f"highest is {countries.idxmax()} at **€{countries.max():,.2f}**" in answer
+    answer, _ = chat.say("what are our top categories in Germany")
+    assert answer.startswith("Total revenue by category in Germany")

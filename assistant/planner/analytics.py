@@ -129,6 +129,10 @@ def describe(req: Request, question: Question) -> str:
     groups, kind = int(summary["_groups"]), question.group.label
     if kind == "hour" and groups == 1 and summary["_highest"] == MIDNIGHT:
         return f"Your orders log gives each order's day, not its time, so I cannot break {label.lower()} down by hour."
+    if question.ranked and (top := re.search(r"\btop\s+" + slots.NUMBER + r"\b", req.lower)):
+        shown = [r for r in rows if r.get(kind.capitalize()) is not None][: slots.as_number(top.group(1))]
+        listed = "; ".join(f"{name(r[kind.capitalize()])} **{value(r[label])}**" for r in shown)
+        return f"{label} by {kind}{whose}{question.during}, the top {len(shown)} of {groups:,}: {listed}."
     return (
         f"{label} by {kind}{whose}{question.during}, {groups:,} {plural(kind) if groups != 1 else kind}: highest is "
         f"{name(summary['_highest'])} at **{value(summary['_highest_value'])}**, lowest is "

@@ -36,16 +36,8 @@ def picked(req: Request, question: Question) -> tuple[Question, Named | None] | 
     countries = filters.places(req.text, vocabulary.categories + vocabulary.brands, vocabulary.countries)
     country = " and ".join(countries)
     kinds = [kind for kind in ("category", "brand") if own[kind]] + (["country"] if country else [])
-    if question.group is not None:  # "revenue by month for motorcycles": not every category's months, silently
-        other = next((kind for kind in kinds if kind != question.group.label), None)
-        if other is None:
-            return question, None
-        which = f"in {country}" if other == "country" else "for " + ", ".join(own[other])
-        return Plan(
-            answer=f"I can break {question.figure.label} down by {question.group.label} for all your orders, or give "
-            f"it {which}, but not both at once yet. Ask *{question.label.lower()} by {question.group.label}* or "
-            f"*{question.label.lower()} {which}*."
-        )
+    if question.group is not None:  # "revenue by month for motorcycles": that category's months, not every one's
+        return within(req, question, [kind for kind in kinds if kind != question.group.label], own, countries)
     if len(kinds) > 1:
         return Plan(
             answer=f"I can give a figure for one {kinds[0]} or one {kinds[1]}, not both at once: ask for each "
@@ -63,6 +55,30 @@ def picked(req: Request, question: Question) -> tuple[Question, Named | None] | 
         return Plan(answer=filters.no_such_country(missing, known))
     first = tuple(r for r in recorded if r) or None
     return replace(question, first=first), Named("country", countries)
+
+
+def within(
+    req: Request, question: Question, kinds: list[str], own: dict[str, list[str]], countries: list[str]
+) -> tuple[Question, None] | Plan:
+    """A breakdown of the rows of one country, category or brand ("revenue by category in France"), or why not."""
+    if not kinds:
+        return question, None
+    group = next(g for g in GROUPS if g.label == kinds[0])
+    which = f"in {' and '.join(countries)}" if group.label == "country" else "for " + ", ".join(own[group.label])
+    if len(kinds) > 1 or question.figure.level not in group.sql:
+        return Plan(
+            answer=f"I can break {question.figure.label} down by {question.group.label} for all your "
+            f"{question.figure.level}, or give it {which}, but not both at once. Ask *{question.label.lower()} by "
+            f"{question.group.label}* or *{question.label.lower()} {which}*."
+        )
+    values = own.get(group.label) or []
+    if group.label == "country":
+        known = req.vocabulary().countries
+        recorded = [next((c for c in known if filters.same_country(asked, c)), None) for asked in countries]
+        if missing := next((a for a, r in zip(countries, recorded, strict=True) if r is None), None):
+            return Plan(answer=filters.no_such_country(missing, known))
+        values = [r for r in recorded if r]
+    return replace(question, only=(group, tuple(values))), None
 
 
 def describe(req: Request, question: Question, named: Named) -> str:

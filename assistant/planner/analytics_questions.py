@@ -228,6 +228,9 @@ class Question:
     when: tuple[filters.Recency, str] | None = None  # only for figures about customers
     period: Period | None = None  # only for figures from the orders: a WHERE on their date (bound parameters)
     first: tuple[str, ...] | None = None  # groups listed first (as the data spells them): in the rows the answer sees
+    # "revenue by category in France": only the rows of these values of another group (as the data spells them)
+    only: tuple[Group, tuple[str, ...]] | None = None
+    ranked: bool = False  # the rows highest first ("top categories"), not in the group's own order
 
     @property
     def label(self) -> str:
@@ -242,8 +245,13 @@ class Question:
 
     @property
     def during(self) -> str:
-        """The dates the figure covers, for the answer (", 1 Jan–31 Dec 2011"); empty for all of them."""
-        return f", {self.period.span()}" if self.period else ""
+        """The dates the figure covers, for the answer (", 1 Jan–31 Dec 2011"); empty for all of them; and the
+        one country, category or brand it is for (" in France")."""
+        within = ""
+        if self.only is not None:
+            group, values = self.only
+            within = f" {'in' if group.label == 'country' else 'for'} {' and '.join(values)}"
+        return within + (f", {self.period.span()}" if self.period else "")
 
     def measure(self) -> str:
         value = self.figure.sql if self.figure.whole else f"{self.aggregate}({self.figure.sql})"
@@ -259,6 +267,11 @@ class Question:
         if self.period is not None:  # only orders: their source has no WHERE of its own
             source += f" WHERE {where(period)}"
             measure += ", count(*) AS _lines"  # no orders in the period: said so, with where the orders run
+        if self.only is not None:  # values read from the data (Vocabulary), never what the user typed
+            group, values = self.only
+            joiner = " AND " if self.figure.level == "customers" or self.period is not None else " WHERE "
+            spelt = ", ".join(filters.sql_text(value) for value in values)
+            source += f"{joiner}{group.sql[self.figure.level]} IN ({spelt})"
         if self.group is None:
             return f"SELECT {measure} {source}"
         key, group = self.group.sql[self.figure.level], self.group.label.capitalize()
@@ -276,7 +289,7 @@ class Question:
                 f'sum("{self.label}") OVER () AS _whole',  # a total's or a count's whole, for a row's share of it
             ]
         )
-        order = self.group.order
+        order = f'"{self.label}" DESC NULLS LAST, 1' if self.ranked else self.group.order
         if self.first is not None:  # values read from the data (Vocabulary), never what the user typed
             spelt = ", ".join(filters.sql_text(value) for value in self.first)
             order = f'("{group}" IN ({spelt})) DESC NULLS LAST, 1'
@@ -311,6 +324,7 @@ WHERE_OR_WHEN = {
     "day": r"\bdaily\b|\b(?:by|per) date\b",
     "hour": r"\bhourly\b|\btime of (?:the )?day\b|^\W*(?:at )?what time\b",
 }
+RANKED = r"top|best|biggest|leading|strongest|most popular"  # "our top 3 product lines": the highest first
 SHARE = re.compile(r"\b(?:percent(?:age)?|share|proportion|fraction|ratio|rate)\b|%")  # "repeat purchase rate"
 
 
@@ -322,19 +336,25 @@ def understand(text: str) -> Question | None:
             for g in GROUPS
             if re.search(r"\b(?:per|by|each|every|for each|across|in each)\s+(?:\w+\s+)?(?:" + g.words + r")\b", t)
             or re.search(r"^\W*(?:which|what)\s+(?:" + g.words + r")\b", t)  # "which category makes the most"
-            or re.search(r"\b(?:busiest|quietest|slowest|best|worst|strongest|weakest)\s+(?:" + g.words + r")\b", t)
+            or re.search(rf"\b(?:{RANKED}|busiest|quietest|slowest|worst|weakest)\s+(?:\d+\s+)?(?:{g.words})\b", t)
             or (g.label in WHERE_OR_WHEN and re.search(WHERE_OR_WHEN[g.label], t))
         ),
         None,
     )
+    if group is not None:  # the figure and the aggregate from the rest: "top 3 product lines" counts no products
+        t = re.sub(
+            rf"\b(?:(?:{RANKED})\s+(?:\d+\s+)?)?(?:{group.words})\b",
+            " ",
+            t,  # "busiest" stays: it counts orders
+        )
     figures = [f for f in FIGURES if re.search(f.words, t)]
     if group is not None:  # "customers per segment": the group's own word is not the figure
         figures = [f for f in figures if not re.fullmatch(f.words, group.label)] or figures
         if figures and (orders_figure := from_orders(figures[0], group)):
             figures = [orders_figure]  # the most specific figure, from the orders log
         figures = [f for f in figures if f.level in group.sql] or figures
-    if not figures and group is not None and re.search(r"\b(?:best|worst|strongest|weakest)\b", t):
-        figures = [f for f in FIGURES if f.label == "revenue"]  # "our worst month": by what it took
+    if not figures and group is not None and re.search(rf"\b(?:{RANKED}|worst|weakest)\b", text.lower()):
+        figures = [f for f in FIGURES if f.label == "revenue"]  # "our worst month", "top categories": by what it took
     if not figures:
         return None
     figure = figures[0]
@@ -345,7 +365,8 @@ def understand(text: str) -> Question | None:
     asked = next((a for pattern, a, _ in AGGREGATES if re.search(r"\b(?:" + pattern + r")\b", t)), None)
     aggregate = aggregate_for(figure, asked)
     when = filters.recency(t) if figure.level == "customers" else None
-    return Question(figure, aggregate, group, when)
+    ranked = group is not None and group.label not in OVER_TIME and bool(re.search(rf"\b(?:{RANKED})\b", text.lower()))
+    return Question(figure, aggregate, group, when, ranked=ranked)
 
 
 def formatted(question: Question, v: float | None, currency: str) -> str:

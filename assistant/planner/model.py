@@ -117,6 +117,13 @@ WHEN_THEY_BUY = re.compile(
     r".*\b(?:order|buy|bought|shop|purchas|sell|sold|sales|revenue|busiest|quietest)",
     re.I,
 )
+# "top 3 product lines in the USA", "our biggest countries": the groups ranked by what they took, not products
+TOP_GROUPS = re.compile(
+    r"\b(?:top|best|biggest|leading)\s+(?:\d+\s+|three\s+|five\s+)?(?:categor(?:y|ies)|product (?:lines?|types?"
+    r"|ranges?)|countr(?:y|ies)|markets?)\b(?!.*\b(?:promot|feature|push|pitch|recommend|suggest|for (?:segment|group"
+    r"|them|those|the \w+ (?:group|segment))))",  # "the best categories to promote to segment 2": what to suggest
+    re.I,
+)
 # What acts on the customers a question names ("draft an email for those who haven't bought since June"): kept.
 ACTS_ON_THEM = {"draft", "revise", "send", "send_count", "test_send", "export", "follow_up", "segment", "match"}
 FORECAST = re.compile(r"\b(?:predict\w*|forecast\w*|likely|probably|risk|churn\w*|going to|will|won'?t)\b")
@@ -328,7 +335,10 @@ def understood(
         and (re.search(analytics_questions.WHERE_OR_WHEN["country"], text.lower()) or NEW_PEOPLE.search(text))
     ):
         allowed.insert(0, ("analytics", 1.0))  # "where are my customers from", "new customers in 2005"
-    elif allowed and WHEN_THEY_BUY.search(text) and "analytics" in [name for name, _ in allowed[:3]]:
+    elif allowed and (
+        (WHEN_THEY_BUY.search(text) and "analytics" in [name for name, _ in allowed[:3]])
+        or (TOP_GROUPS.search(text) and allowed[0][0] not in ACTS_ON_THEM)
+    ):
         allowed.insert(0, ("analytics", 1.0))
     if (
         allowed[1:]
