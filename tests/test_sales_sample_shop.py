@@ -323,3 +323,18 @@ def test_a_breakdown_for_one_country_or_one_product_line(chat, lines):
     assert f"highest is {countries.idxmax()} at **€{countries.max():,.2f}**" in answer
     answer, _ = chat.say("what are our top categories in Germany")
     assert answer.startswith("Total revenue by category in Germany")
+
+
+def test_the_newest_customers_are_those_whose_first_order_is_latest(chat, lines):
+    """ "who are our newest customers" listed the biggest spenders; "our retention rate" said how many customers
+    there are."""
+    when = pd.to_datetime(lines["ORDERDATE"], format="%m/%d/%Y %H:%M")
+    first = when.groupby(lines["CUSTOMERNAME"]).min().sort_values(ascending=False)  # a cancelled order was placed
+    answer, ended = chat.say("show me the 5 most recent customers")
+    assert answer.startswith(f"Your 5 newest customers, by their first order (or when they joined, without one): "
+                             f"the newest first ordered on {first.iloc[0].day} {first.iloc[0]:%b %Y}.")  # fmt: skip
+    table = ended[-1].result.tables[0].to_df()
+    assert table["First order"].tolist() == [d.strftime("%Y-%m-%d") for d in first.iloc[:5]]
+    orders = lines.groupby("CUSTOMERNAME")["ORDERNUMBER"].nunique()  # a cancelled order was still placed
+    answer, _ = chat.say("what's our customer retention rate")
+    assert f"Share of repeat customers: **{(orders > 1).mean():.0%}**" in answer

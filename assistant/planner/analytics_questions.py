@@ -114,7 +114,8 @@ FIGURES = [  # first match wins: the specific before the general
         counted=True,
     ),
     Figure(
-        r"(?:bought|ordered|purchased|shopped) (?:from us )?(?:more than once|again|twice|multiple times)|repeat|loyal",
+        r"(?:bought|ordered|purchased|shopped) (?:from us )?(?:more than once|again|twice|multiple times)|repeat|loyal"
+        r"|retention|retain(?:ed)?",  # "our retention rate": the share who ordered again
         "customers",
         "CASE WHEN b.order_count > 1 THEN 1 ELSE 0 END",
         "repeat customers",

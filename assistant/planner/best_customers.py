@@ -10,6 +10,7 @@ never by their all-time spend."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from assistant.planner import analytics_filters as filters
 from assistant.planner import lapsed_since, periods, slots
@@ -38,6 +39,23 @@ MOST_ORDERS = re.compile(
     r"\bmost (?:often|frequent\w*|orders|regular\w*|repeat)\b|\b(?:order|buy|shop|purchase)\w* (?:the )?most\b"
     r"|\bmost (?:times|purchases)\b"
 )
+# "who are our newest customers": the latest to place a first order (or to join, for a shop without orders).
+NEWEST = re.compile(
+    r"\b(?:newest|latest|most recent(?:ly)?(?: (?:joined|acquired|signed))?|just (?:joined|signed up))\b"
+    r"|\brecent(?:ly)? (?:joined|signed|acquired|new)"
+)
+NEWEST_CUSTOMERS = (
+    "SELECT c.customer_id, strftime(f.first_at, '%Y-%m-%d') AS \"First order\", "
+    'strftime(c.created_at, \'%Y-%m-%d\') AS "Joined", b.order_count AS "Orders", '
+    'round(b.total_spent, 2) AS "Total spent", g.name AS "Segment", count(*) OVER () AS _customers '
+    + SOURCES["customers"].replace(
+        " WHERE ",
+        " LEFT JOIN (SELECT customer_id, min(ordered_at) AS first_at FROM orders "
+        "WHERE NOT is_return GROUP BY 1) f ON f.customer_id = c.customer_id WHERE ",
+        1,
+    )
+    + " ORDER BY coalesce(f.first_at, c.created_at) DESC NULLS LAST, 1 LIMIT {n}"
+)
 # "who spent more than 500", "customers who've spent over €1,000": a floor on the total spent.
 SPENT_OVER = re.compile(r"\bspen[dt]\w*\s+(?:more than|over|above|at least)\s+[€$£]?\s*(?P<amount>\d[\d,]*(?:\.\d+)?)")
 
@@ -56,7 +74,8 @@ def best_customers(req: Request) -> Plan:
     named = dated.asked(req)
     if named and (outside := dated.no_orders_then(req, named[0])):
         return Plan(answer=outside)
-    n = slots.number_after(req.text, r"\btop") or slots.number_before(req.text, r"(?:best|top|biggest|customers)") or 10
+    ranked = r"(?:best|top|biggest|customers|newest|latest|most)"  # "the 5 most recent customers"
+    n = slots.number_after(req.text, r"\btop") or slots.number_before(req.text, ranked) or 10
     over = SPENT_OVER.search(req.lower)
     floor = float(over["amount"].replace(",", "")) if over else None
     vocabulary = req.vocabulary()
@@ -64,6 +83,8 @@ def best_customers(req: Request) -> Plan:
     if refused:  # "best customers in the USA" is never answered for everyone
         return Plan(answer=refused)
     by_orders = MOST_ORDERS.search(req.lower) is not None
+    if NEWEST.search(req.lower) and not named and floor is None and not country:
+        return newest(req, min(int(n), 500))
     if not req.done:
         n = min(int(n), 500)
         if named:  # the period's dates are bound parameters; the floor is a number, never the user's text
@@ -114,3 +135,19 @@ def best_customers(req: Request) -> Plan:
 
 def orders(n: int) -> str:
     return f"{n:,} order" if n == 1 else f"{n:,} orders"
+
+
+def newest(req: Request, n: int) -> Plan:
+    """The customers whose first order (or, without one, whose joining) is latest."""
+    if not req.done:
+        return call("query_data", sql=NEWEST_CUSTOMERS.format(n=n))
+    step = req.done[-1]
+    rows = step.records() if step.ok else []
+    if not rows or not (rows[0]["First order"] or rows[0]["Joined"]):
+        return Plan(answer=report(req) if not step.ok else "I know no customer's first order or joining date yet.")
+    first = rows[0]["First order"] or rows[0]["Joined"]
+    how = "first ordered" if rows[0]["First order"] else "joined"
+    return Plan(
+        answer=f"Your {len(rows)} newest customers, by their first order (or when they joined, without one): the "
+        f"newest {how} on {periods.day(date.fromisoformat(first))}. Next: *more on the first one*."
+    )
