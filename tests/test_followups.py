@@ -150,14 +150,17 @@ def test_revisions_that_do_not_say_revise(text, expected):
     assert first_call(text, Memory(campaign_id=4)) == ("campaign_revise", expected)
 
 
-def test_a_preview_for_a_random_customer_picks_one_first():
+@pytest.mark.parametrize(  # "a real customer" was shown as a typical recipient, with no one's name
+    "text", ["preview for a random customer", "show me what it looks like for a real customer"]
+)
+def test_a_preview_for_a_random_customer_picks_one_first(text):
     memory = Memory(campaign_id=4)
-    plan = choose(Request("preview for a random customer", memory, []))
+    plan = choose(Request(text, memory, []))
     assert plan.calls[0][0] == "query_data" and "customers" in plan.calls[0][1]["sql"]
     sampled = Step(
         "query_data", plan.calls[0][1], {"ok": True, "tables": [{"columns": ["customer_id"], "rows": [["C0042"]]}]}
     )
-    plan = choose(Request("preview for a random customer", memory, [sampled]))
+    plan = choose(Request(text, memory, [sampled]))
     assert plan.calls == [("campaign_preview", {"campaign_id": 4, "customer": "C0042"})]
 
 

@@ -152,15 +152,21 @@ def _customer_position(text: str) -> int | None:
     """Which customer of the last ranking: "the second one" -> 1; "a random customer" -> 0."""
     if m := re.search(r"\b(" + "|".join(slots.ORDINALS) + r")\b", text.lower()):
         return slots.ORDINALS[m.group(1)] - 1
-    anyone = re.search(r"\b(one|a|some|random) (customer|person|shopper|one)|someone|somebody", text.lower())
-    return 0 if anyone else None
+    return 0 if SOMEONE.search(text.lower()) else None
+
+
+# "for a random customer", "for a real customer", "as someone would see it": one who would receive it
+SOMEONE = re.compile(
+    r"\b(?:one|a|some|any|random)(?: (?:real|actual|random|single|specific|particular))? "
+    r"(?:customer|person|shopper|recipient|subscriber|one)\b|\bsomeone\b|\bsomebody\b"
+)
 
 
 @recipe("preview")
 def preview(req: Request) -> Plan:
     """A preview; "for a random customer" (no ranking shown yet) first picks one who would receive it;
     "as Anna would see it" passes the name on, for the tool to look up locally."""
-    wants_someone = req.has(r"\b(random|one|a|some) (customer|person|shopper)|someone|somebody")
+    wants_someone = bool(SOMEONE.search(req.lower))
     by_name = customer_named(req) is not None
     if wants_someone and not by_name and not req.memory.customers and not slots.CUSTOMER_ID.search(req.text):
         sampled = req.last("query_data")
