@@ -9,8 +9,9 @@ import pytest
 from assistant.loop import Agent, Conversation, Token, ToolEnd, ToolStart
 from assistant.planner.analytics_questions import understand
 from assistant.planner.customer_names import customer_named
+from assistant.planner.guards import NOT_NOW, ONLY_COUNT
 from assistant.planner.memory import Memory, Request, Step
-from assistant.planner.model import NOT_NOW, ONLY_COUNT, OfflinePlanner, choose, understood
+from assistant.planner.model import OfflinePlanner, choose, understood
 from assistant.planner.vocabulary import Vocabulary
 from tests import campaign_fixtures
 from tools.registry import run_tool
@@ -258,6 +259,24 @@ def test_them_is_a_segment_only_after_a_segment_table():
         {"skus": ["OUT-000001"], "segment": 2},
     )
     assert first_call("call them Early birds", NAMED) == ("segment_rename", {"segment": 2, "name": "Early birds"})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [  # "for the loyal fans" drafted for segment 2, the one in play: people the marketer did not mean
+        ("draft an email for the loyal fans about it", None),
+        ("write to our big spenders about it", None),
+        ("draft an email for the night owls about it", ("campaign_draft", {"skus": ["OUT-000001"], "segment": 3})),
+        ("draft an email for the winter sale about it", ("campaign_draft", {"skus": ["OUT-000001"], "segment": 2})),
+    ],
+)
+def test_an_email_for_people_no_segment_is_called_is_not_drafted(text, expected):
+    memory = Memory(segment=2, segment_names=NAMED.segment_names, shown="products", skus=["OUT-000001"])
+    plan = choose(Request(text, memory, [], segment_names=memory.segment_names))
+    assert (plan.calls[0] if plan.calls else None) == expected
+    if expected is None:
+        assert plan.answer.startswith("No segment is called “")
+        assert "Your segments: 1 VIPs; 2 Bargain hunters; 3 Night owls." in plan.answer
 
 
 @pytest.mark.parametrize(
@@ -711,3 +730,25 @@ def test_a_campaign_named_after_a_day_or_a_discount_is_no_count_nor_a_later_send
 )
 def test_send_the_campaign_by_its_name_is_an_order_to_send_it(text, intent):
     assert understood(text)[0][0] == intent
+
+
+def test_who_approved_it_is_answered_from_the_campaign(shop):
+    """ "who approved it" was told "only you can approve a campaign"."""
+    draft, approved = (
+        campaign_fixtures.approved_campaign(shop, approved=False),
+        campaign_fixtures.approved_campaign(shop),
+    )
+    agent = Agent(shop, OfflinePlanner(lambda: Vocabulary.from_db(shop.db)))
+    _, answer = say(agent, Conversation(), f"is campaign {draft} approved yet?")
+    assert answer.startswith(f"Campaign {draft} is not approved: it is a draft. Only you can approve it")
+    _, answer = say(agent, Conversation(), f"who approved campaign {approved}")
+    assert answer == f"Campaign {approved} version 1 was approved by tester, and it is ready to send."
+    _, answer = say(agent, Conversation(), "approve it")
+    assert answer.startswith("Only you can approve a campaign")
+
+
+def test_a_b_testing_and_is_it_safe_to_send_are_answered():
+    """Both got a "did you mean" or the generic help."""
+    plan = choose(Request("can we A/B test the subject", Memory(campaign_id=4), []))
+    assert plan.answer.startswith("Yes: a draft has up to three variants (A, B and C)")
+    assert first_call("is it safe to send", Memory(campaign_id=4)) == ("campaign_reach", {"campaign_id": 4})

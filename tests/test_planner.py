@@ -654,6 +654,31 @@ def test_three_capitals_are_no_currency(ctx):
 
 
 @pytest.mark.parametrize(
+    ("text", "variable"),
+    [  # each showed the settings as they were, as if the change had been made
+        ("set our postal address to 1 High Street, London", "PROMOPILOT_POSTAL_ADDRESS"),
+        ("change the sender name on our emails to Anna at Acme", "PROMOPILOT_FROM"),
+        ("stop emailing people without explicit consent", "PROMOPILOT_EMAIL_UNKNOWN_CONSENT"),
+        ("let us email customers who never answered the consent question", "PROMOPILOT_EMAIL_UNKNOWN_CONSENT"),
+    ],
+)
+def test_a_setting_the_chat_cannot_change_says_where_it_is_set(text, variable):
+    plan = choose(Request(text, Memory(), [], chosen="show or set the shop's settings"))
+    assert not plan.calls and plan.answer.startswith("I cannot change ")
+    assert f"it is the {variable} setting" in plan.answer
+
+
+def test_the_settings_name_the_sender(ctx):
+    result = run_tool(ctx, "shop_settings")
+    assert "Emails go out as “PromoPilot Demo”" in result.summary
+    assert {"setting": "Emails come from", "value": ctx.settings.from_address} in result.tables[0].to_df().to_dict(
+        "records"
+    )
+    plan = choose(Request("what's our consent policy", Memory(), [], chosen="show or set the shop's settings"))
+    assert plan.calls == [("shop_settings", {})]  # a question about a setting shows it
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("refresh the predictions", ("predict", {})),

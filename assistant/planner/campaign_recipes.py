@@ -1,4 +1,4 @@
-"""Recipes for the campaign intents: draft, revise, preview, send, pause, cancel, reject, report.
+"""Recipes for the campaign intents: revise, preview, send, pause, cancel, reject, report (a draft: draft_recipe.py).
 
 Recipes that act on "the" campaign use the one the text names, else the conversation's, else the
 newest one (looked up with campaign_list). Approving is never planned: only a person approves.
@@ -12,8 +12,6 @@ from typing import Any
 from assistant.planner import periods, slots
 from assistant.planner.customer_names import customer_named
 from assistant.planner.memory import Plan, Request, Step, call
-from assistant.planner.predict_recipes import chosen_by_outlook
-from assistant.planner.product_recipes import products_about, products_meant, searched_for
 from assistant.planner.recipes import RECIPES, Recipe, listed_campaigns, recipe, report
 from assistant.planner.segment_recipes import segment_reach
 from assistant.present import plain
@@ -22,66 +20,6 @@ from tools.catalog.audience import describe_exclusions
 SEND_ANSWER = "Ask *how did it do?* in a while for the report."
 REHEARSE = re.compile(r"simulat|dry.?run|rehears|practi[cs]e|pretend|trial|test run|mock")
 TEST_SETTING = "PROMOPILOT_TEST_ADDRESSES"  # where a test copy may go from the chat
-
-
-@recipe("draft")
-def draft(req: Request) -> Plan:
-    if req.last("campaign_draft"):
-        follow = "Look at the preview, then press **Approve**, **Revise** or **Reject**."
-        unsegmented = [s for s in req.done if s.name == "match_segments" and "segments yet" in str(s.result)]
-        if unsegmented:  # no segments: not a failure to show, the email is for everyone
-            req.done = [s for s in req.done if s not in unsegmented]
-            follow = "There are no segments yet, so it is for all customers (*segment customers* to aim it). " + follow
-        return Plan(answer=report(req, follow))
-    skus, wanted = products_meant(req), products_about(req)
-    if skus and wanted and not slots.skus(req.text) and not searched_for(req, wanted):  # "about coats" after the jeans
-        skus = []
-    if not skus and wanted:  # "about our new coats", with nothing in play (or other products): find them
-        found = req.last("find_products")
-        if found is None:
-            return call("find_products", **{"limit": 3, **wanted})  # "the five newest coats": five
-        skus = list((found.result.get("data") or {}).get("skus") or [])
-        if not skus:
-            return Plan(answer=report(req, "Name other products, or *show all products* to pick from."))
-    if not skus:
-        return Plan(
-            answer="Which products should the email feature? Find some first, e.g. *show our best-margin jackets*, "
-            "keep the ones you like (*keep the top three*), then ask for the email again."
-        )
-    everyone = req.has(r"everyone|all (?:customers|of them)|everybody")
-    seg = slots.segment_ref(req.text, req.memory) if not everyone else None
-    chosen = chosen_by_outlook(req)  # customers slipping away: chosen by prediction, not by a segment's name
-    everyone = everyone or bool(chosen)
-    audience = re.search(
-        r"\b(?:for|to|email|e-mail|mail|message|target) (?!about\b)(?:the |our |my )?([a-z][a-z' -]+?)\s*"
-        r"(?:$|[?.!,]|\babout\b|\bwith\b)",
-        req.lower,
-    )
-    if seg is None and not everyone and audience and not re.fullmatch(r"them|these|those|it", audience[1]):
-        listed = req.last("segment_list")  # "for the bargain hunters": a segment by its name
-        if listed is None and not req.memory.segment_names:
-            return call("segment_list")
-        names = req.memory.segment_names
-        if listed is not None:
-            names = {int(n): str(x) for n, x in zip(listed.rows("segment"), listed.rows("name"), strict=False)}
-        seg = slots.segment_named(audience[1], names)
-    if seg is None and not everyone:
-        seg = req.memory.segment
-    if seg is None and not everyone:
-        matched = req.last("match_segments")
-        if matched is None:
-            return call("match_segments", product=skus)
-        best = matched.rows("segment")
-        seg = int(best[0]) if best else None
-    arguments: dict[str, Any] = {"skus": skus, **chosen}
-    if seg is not None:
-        arguments["segment"] = seg
-    variants = slots.number_after(req.text, r"(?:show me|give me|with|write)")
-    if variants and req.has(r"subject|variant|version"):
-        arguments["variants"] = variants
-    if tone := slots.tone(req.text):
-        arguments["tone"] = tone
-    return call("campaign_draft", **arguments)
 
 
 def campaign_action(name: str, follow: str, **extra: Any) -> Recipe:
@@ -353,9 +291,29 @@ def not_now(req: Request) -> Plan:
 
 @recipe("approve")
 def approve(req: Request) -> Plan:
+    """Approving is a person's: only said how. "Who approved it?", "is it approved yet?": its state, as recorded."""
+    if not re.match(r"^\W*(?:who|when|is|was|has|have|did|which)\b", req.lower):
+        return Plan(
+            answer="Only you can approve a campaign: press **Approve** under the draft preview. "
+            "I cannot approve on your behalf."
+        )
+    listed = listed_campaigns(req)
+    if isinstance(listed, Plan):
+        return listed
+    wanted = slots.number_after(req.text, r"\bcampaign") or req.memory.campaign_id
+    found = [c for c in listed if wanted is None or int(c["campaign_id"]) == wanted][:1]  # newest first
+    if not found:
+        return Plan(answer="There is no such campaign yet." if listed else "There is no campaign yet.")
+    c = found[0]
+    state = {"draft": "a draft", "sending": "being sent", "approved": "ready to send"}.get(c["status"], c["status"])
+    if c["approved_version"] is None:
+        return Plan(
+            answer=f"Campaign {c['campaign_id']} is not approved: it is {state}. Only you can approve it: press "
+            "**Approve** under its preview."
+        )
     return Plan(
-        answer="Only you can approve a campaign: press **Approve** under the draft preview. "
-        "I cannot approve on your behalf."
+        answer=f"Campaign {c['campaign_id']} version {c['approved_version']} was approved by {c['approved_by']}, "
+        f"and it is {state}."
     )
 
 

@@ -108,13 +108,20 @@ TRACKING = (
     "That is why *did not open* includes some who did. Clicks are the reliable signal. Each person counts once "
     "however often they open or click."
 )
+VARIANTS = (
+    "Yes: a draft has up to three variants (A, B and C), each with its own subject line and opening. When it is "
+    "sent, every recipient gets one of them, split evenly by their customer id (so the same person always gets the "
+    "same one, even if a send is resumed). The campaign's report then gives opens and clicks per variant, and says "
+    "which subject line is ahead. Ask for three subject lines when you draft: *draft an email about ... with 3 "
+    "subject lines*."
+)
 FOLLOW_UP_NEXT = "Next: *who received it*, or *resend to the non-openers*."
 
 
 @recipe("explain")
 def explain(req: Request) -> Plan:
-    """Answers from what the code does: unsubscribes, bounces and complaints, opting back in, open tracking, and
-    the frequency cap (its number from the shop's settings)."""
+    """Answers from what the code does: unsubscribes, bounces and complaints, opting back in, open tracking,
+    subject-line variants, and the frequency cap (its number from the shop's settings)."""
     if req.has(
         r"how often|frequen|(?:emailed|mailed|get|gets|receive\w*|sent|send) \w* ?twice|too many emails"
         r"|two (?:emails|campaigns)|same (?:person|customer)|\bcap\b"
@@ -129,6 +136,8 @@ def explain(req: Request) -> Plan:
         r"|add (?:them|him|her) back"
     ):
         return Plan(answer=f"{RESUBSCRIBE}\n\n{FOLLOW_UP_NEXT}")
+    if req.has(r"\ba/?b\b|split.?test|variants?\b|same version|different versions?|which subject"):
+        return Plan(answer=VARIANTS)
     if req.has(r"bounc|spam|junk|complain|undeliver|invalid|blocked|rejected"):
         return Plan(answer=f"{BOUNCE}\n\n{FOLLOW_UP_NEXT}")
     if req.has(r"ope?n|click|track|accura|reliab|pixel|know if|tell if"):

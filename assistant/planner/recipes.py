@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from assistant.planner import slots
@@ -260,4 +261,31 @@ def shop_settings(req: Request) -> Plan:
     code = (wanted or [code for _, code in mentioned] or [None])[-1]
     if code and SETS_CURRENCY.search(req.lower):
         return call("shop_settings", currency=code)
+    changed = next((s for s in FIXED_SETTINGS if re.search(s.asked, req.lower)), None)
+    if changed and SETS_OTHER.search(req.lower):  # "set our postal address to ...": not from the chat; how instead
+        return Plan(
+            answer=f"I cannot change {changed.what} from the chat: it is the {changed.variable} setting, read "
+            f"when PromoPilot starts ({changed.why}). Set it in the environment or the .env file and restart. "
+            "Say *show the settings* to see what it is now."
+        )
     return call("shop_settings")
+
+
+@dataclass(frozen=True)
+class FixedSetting:
+    asked: str  # how a request names it
+    what: str
+    variable: str
+    why: str
+
+
+FIXED_SETTINGS = (
+    FixedSetting(r"postal|physical address|street address|our address", "the postal address",
+                 "PROMOPILOT_POSTAL_ADDRESS", "the law wants the sender's real postal address in every email"),
+    FixedSetting(r"sender|from (?:name|address)|(?:send|come|go) (?:out )?from|reply.?to", "the sender",
+                 "PROMOPILOT_FROM", "it must be an address your mail server may send from"),
+    FixedSetting(r"consent|opt.?in|without (?:a )?(?:yes|permission|asking)|never answered", "who may be emailed",
+                 "PROMOPILOT_EMAIL_UNKNOWN_CONSENT", "emailing people who never said yes is a decision for the shop, "
+                 "never for the assistant"),
+)  # fmt: skip
+SETS_OTHER = re.compile(r"\b(?:set|change|update|use|make|switch|put|replace|stop|start|allow|let)\b")

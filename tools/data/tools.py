@@ -3,6 +3,7 @@ how) and the data checks (validate)."""
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated
 
@@ -245,8 +246,8 @@ class ShopArgs(BaseModel):
 
 @tool(cli="shop")
 def shop_settings(ctx: ToolContext, args: ShopArgs) -> ToolResult:
-    """Show the shop's settings (currency, postal address in every email, whether customers without a
-    consent answer may be emailed), or set its currency."""
+    """Show the shop's settings (currency, the sender, the postal address in every email, whether customers
+    without a consent answer may be emailed), or set its currency."""
     if args.currency and args.currency.upper() not in currency_codes():
         raise UserError(
             f"{args.currency!r} is not a currency code, so the currency was not changed.",
@@ -260,6 +261,7 @@ def shop_settings(ctx: ToolContext, args: ShopArgs) -> ToolResult:
     settings = {
         "currency": code,
         "currency_source": how,
+        "from_address": ctx.settings.from_address,
         "postal_address": ctx.settings.postal_address,
         "email_unknown_consent": ctx.settings.email_unknown_consent,
         "frequency_cap_days": ctx.settings.frequency_cap_days,
@@ -269,7 +271,9 @@ def shop_settings(ctx: ToolContext, args: ShopArgs) -> ToolResult:
     if args.currency:  # the answer is about the change asked for
         summary = f"The shop's currency is now {code}: figures and emails show money in it."
     else:
-        summary = f"Currency {code} ({how}). Every email carries the postal address {address}. " + (
+        sender = parseaddr(ctx.settings.from_address)[0] or "the shop"  # its address is in the table (see views.py)
+        summary = f"Currency {code} ({how}). Emails go out as “{sender}” and carry the postal address {address}. "
+        summary += (
             "Customers without a consent answer may be emailed."
             if ctx.settings.email_unknown_consent
             else "Only customers who said yes to marketing email are emailed."
@@ -278,6 +282,7 @@ def shop_settings(ctx: ToolContext, args: ShopArgs) -> ToolResult:
         summary += " That address is the demo's: set PROMOPILOT_POSTAL_ADDRESS to yours before a real send."
     rows = [
         {"setting": "Currency", "value": f"{code} ({how})"},
+        {"setting": "Emails come from", "value": ctx.settings.from_address},
         {"setting": "Postal address in every email", "value": f"{address} (the demo's)" if demo else address},
         {
             "setting": "Customers without a consent answer",

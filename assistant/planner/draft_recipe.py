@@ -1,0 +1,102 @@
+"""The draft recipe: which products and which audience an email is for, from what the marketer typed and what is
+in play ("draft an email for the bargain hunters about those coats").
+
+An audience named but unknown ("for the VIPs", with no segment of that name) is asked about, never replaced
+by the segment in play: the email would go to people the marketer did not mean.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from assistant.planner import slots
+from assistant.planner.memory import Plan, Request, call
+from assistant.planner.predict_recipes import chosen_by_outlook
+from assistant.planner.product_recipes import products_about, products_meant, searched_for
+from assistant.planner.recipes import recipe, report
+
+# "for the VIPs", "to our loyal fans": people, by a name; "for the winter sale", "for our new coats" are not
+PEOPLE = re.compile(
+    r"\b(?:customers|buyers|shoppers|clients|people|fans|members|subscribers|spenders|hunters|seekers|lovers"
+    r"|owls|birds|vips|regulars|loyalists|crowd|folks?|audience|users|visitors|guests|patrons|whales)$",
+    re.I,
+)
+
+
+@recipe("draft")
+def draft(req: Request) -> Plan:
+    if req.last("campaign_draft"):
+        follow = "Look at the preview, then press **Approve**, **Revise** or **Reject**."
+        unsegmented = [s for s in req.done if s.name == "match_segments" and "segments yet" in str(s.result)]
+        if unsegmented:  # no segments: not a failure to show, the email is for everyone
+            req.done = [s for s in req.done if s not in unsegmented]
+            follow = "There are no segments yet, so it is for all customers (*segment customers* to aim it). " + follow
+        return Plan(answer=report(req, follow))
+    skus, wanted = products_meant(req), products_about(req)
+    if skus and wanted and not slots.skus(req.text) and not searched_for(req, wanted):  # "about coats" after the jeans
+        skus = []
+    if not skus and wanted:  # "about our new coats", with nothing in play (or other products): find them
+        found = req.last("find_products")
+        if found is None:
+            return call("find_products", **{"limit": 3, **wanted})  # "the five newest coats": five
+        skus = list((found.result.get("data") or {}).get("skus") or [])
+        if not skus:
+            return Plan(answer=report(req, "Name other products, or *show all products* to pick from."))
+    if not skus:
+        return Plan(
+            answer="Which products should the email feature? Find some first, e.g. *show our best-margin jackets*, "
+            "keep the ones you like (*keep the top three*), then ask for the email again."
+        )
+    everyone = req.has(r"everyone|all (?:customers|of them)|everybody")
+    seg = slots.segment_ref(req.text, req.memory) if not everyone else None
+    chosen = chosen_by_outlook(req)  # customers slipping away: chosen by prediction, not by a segment's name
+    everyone = everyone or bool(chosen)
+    audience = re.search(
+        r"\b(?:for|to|email|e-mail|mail|message|target) (?!about\b)(?:the |our |my )?([a-z][a-z' -]+?)\s*"
+        r"(?:$|[?.!,]|\babout\b|\bwith\b)",
+        req.lower,
+    )
+    if seg is None and not everyone and audience and not re.fullmatch(r"them|these|those|it", audience[1]):
+        listed = req.last("segment_list")  # "for the bargain hunters": a segment by its name
+        if listed is None and not req.memory.segment_names:
+            return call("segment_list")
+        names = req.memory.segment_names
+        if listed is not None:
+            names = {int(n): str(x) for n, x in zip(listed.rows("segment"), listed.rows("name"), strict=False)}
+        seg = slots.segment_named(audience[1], names)
+        if seg is None and (unknown := unknown_audience(req.text[audience.start(1) : audience.end(1)])):
+            return Plan(answer=unknown + segments_are(names))
+    if seg is None and not everyone:
+        seg = req.memory.segment
+    if seg is None and not everyone:
+        matched = req.last("match_segments")
+        if matched is None:
+            return call("match_segments", product=skus)
+        best = matched.rows("segment")
+        seg = int(best[0]) if best else None
+    arguments: dict[str, Any] = {"skus": skus, **chosen}
+    if seg is not None:
+        arguments["segment"] = seg
+    variants = slots.number_after(req.text, r"(?:show me|give me|with|write)")
+    if variants and req.has(r"subject|variant|version"):
+        arguments["variants"] = variants
+    if tone := slots.tone(req.text):
+        arguments["tone"] = tone
+    return call("campaign_draft", **arguments)
+
+
+def unknown_audience(said: str) -> str | None:
+    """ "No segment is called “VIPs”." for people named by a name no segment has; None for anything else."""
+    said = re.sub(r"^(?:(?:for|to)\s+)?(?:(?:the|our|my)\s+)?", "", said.strip(), flags=re.I)  # "email to our fans"
+    return f"No segment is called “{said}”, so I did not draft it. " if PEOPLE.search(said) else None
+
+
+def segments_are(names: dict[int, str]) -> str:
+    if not names:
+        return "There are no segments yet: say *segment customers* first, or draft it for everyone."
+    listed = "; ".join(f"{n} {name}" for n, name in sorted(names.items()))
+    first = min(names)
+    return (
+        f"Your segments: {listed}. Say *draft it for segment {first}*, or name one first (*call segment {first} ...*)."
+    )

@@ -1,0 +1,146 @@
+"""The patterns that correct the classifier's reading of a request (`model.understood` applies them): words that
+settle what a request is whatever it resembles ("send the black friday email" is a send, "send it on friday" is not
+now). Each is a regular expression with the examples it was written for; the classifier stays the first reading.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.planner import slots
+
+# Only a plain request sends: "don't send it yet", "send it tomorrow", "when should I send?", "before it goes
+# out", "before launch" do not.
+NOT_NOW = re.compile(
+    r"\b(don'?t|do not|never|not yet|wait|hold off|before)\b.*\b(send|go(es|ing)? out|launch)|\bschedul"
+    r"|^\W*(when|should)\b(?!.*\b(finish\w*|done|complete\w*|over)\b).*\bsend"  # not "when will it finish sending"
+    r"|\bsend\b.*\b(later|tomorrow|tonight|next week|at \d"
+    r"|(?<!black )(?<!cyber )(mon|tues|wednes|thurs|fri|satur|sun)day)"  # "the black friday email" is a name
+)
+# "send the black friday email", "ok, send out our spring newsletter": an order to send the campaign of that name
+# (the classifier reads "friday" as a day to send on, or "the summer sale email" as one to write). "Send an
+# email to ..." is a new one to draft, and "send the email tomorrow" a later send (NOT_NOW).
+SEND_THE_ONE = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|please|right|so|now|go ahead and|you can)\W+)*send (?:out )?(?:the|our|this|that|my) "
+    r"(?:(?!an?\b)[\w'-]+ ){0,4}(?:e-?mail|campaign|newsletter|mailing|blast)\b(?!.*\b(?:to|for) (?:me|myself)\b)"
+)
+# "simulate the send", "count them but don't send": a count, never a real send.
+ONLY_COUNT = re.compile(
+    r"simulat|dry.?run|rehears|practi[cs]e|estimat|eligible|without (?:send|mail|email)|how many|\bcount"
+    r"|but don'?t send"  # "count", not the "discount" of "send the discount email"
+)
+# "send it to myself first", "send me one": a test copy, never the campaign.
+TO_MYSELF = re.compile(r"\bsend (?:it |one |a copy )?(?:to )?(?:me|myself)\b|\bsend\b.*\bto (?:me|myself)\b")
+# "did it go out?", "who did we send it to?": a question about a send is not an order to send.
+ASKS_ABOUT = re.compile(r"^\W*(?:did|was|were|has|have|had|is|are|who|what|how|why|when|where)\b")
+# "the other versions", "earlier drafts", "the history of this email": the versions listed, not one previewed or
+# gone back to (a version or variant in the singular, "version 2", "variant B", is one of them).
+VERSIONS = re.compile(
+    r"\b(?:other|all|earlier|previous|older|past|the|any) (?:versions|revisions)\b"
+    r"|\b(?:other|earlier|previous|older|past) drafts\b|\bhow many (?:versions|revisions)\b"
+    r"|\bhistory of (?:this|the|that|it|our)\b(?! campaigns)|\b(?:version|edit|revision|change) history\b"
+    r"|\bversions? \d+ (?:and|vs\.?|versus|to|with) (?:version )?\d+\b|\bversion \d+ different\b"  # "version 1 and 2"
+)
+# "resend it to the non-openers", "send a follow-up to everyone who clicked": a new draft for those people, never
+# this campaign sent again; "email the ones who didn't open it again" is such a draft, not a new one for everyone.
+FOLLOW_UP = re.compile(
+    r"follow.?up|\bresend|\bre-send|non.?(?:open|click)|\b(?:openers|clickers)\b"
+    r"|\b(?:who|that|those|people|ones|everyone|everybody)\b.{0,30}\b(?:open|click|ignored|missed|got it|received)"
+)
+SMALL_TALK = {"ok", "thanks", "bye", "good", "job", "well", "done", "brilliant", "excellent", "a", "lot", "so", "much"}
+SMALL_TALK |= {"k", "kk", "ty", "tysm", "lol", "haha", "wow", "fab", "sorry", "oops", "nvm", "yay"}  # chat shorthand
+YES = re.compile(  # "yes", "sure, do it", "yes please": the step the last answer suggested
+    r"(?:(?:yes|yeah|yep|sure|ok(?:ay)?)[ ,]*)?"
+    r"(?:yes|yeah|yep|sure|do it|do that|go on|please do|let'?s do (?:it|that))(?: please)?[.!]*"
+)
+# Right after a product list, a bare position ("cheapest three", "the top two of those", "second one") picks them.
+BARE_PICK = re.compile(
+    r"(?:and |ok |okay |then )?(?:the )?(?:(?:top|first|last|cheapest|priciest|dearest|most expensive|best|biggest)"
+    r"\s*)?(?:one|two|three|four|five|six|\d+|second|third|fourth|fifth)?(?: ones?)?(?: of (?:those|them|these))?"
+    r"(?:,? please| pls)?[.!]?"
+)
+# Right after a segment table, a bare place ("the second one", "and the last?") is that segment.
+BARE_SEGMENT = re.compile(
+    slots.SEGMENT_LEAD + r"(?:the )?"
+    r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|1st|2nd|3rd|4th|5th|last)"
+    r"(?: one)?(?:,? please| pls)?[.!?]*"
+)
+ABOUT_PEOPLE = {
+    "overview", "rank", "best_customers", "predict", "analytics", "segment_list", "validate", "data_issues",
+    "customer_card",
+}  # fmt: skip
+# "new customers in 2005", "first-time buyers last month": how many, from the orders (not a data check or an import)
+NEW_PEOPLE = re.compile(r"^\W*(?:how many )?(?:new|first[- ]time) (?:customers|buyers|shoppers|clients)\b", re.I)
+# "what time of day do people order", "which day of the week do we sell most": a breakdown of the orders (not when
+# to send: "what time should I send it" names no buying)
+WHEN_THEY_BUY = re.compile(
+    r"\b(?:what time|time of (?:the )?day|hour|(?:which|what) days?|days? of (?:the )?week|weekdays?)\b"
+    r".*\b(?:order|buy|bought|shop|purchas|sell|sold|sales|revenue|busiest|quietest)",
+    re.I,
+)
+# "top 3 product lines in the USA", "our biggest countries": the groups ranked by what they took, not products
+TOP_GROUPS = re.compile(
+    r"\b(?:top|best|biggest|leading)\s+(?:\d+\s+|three\s+|five\s+)?(?:categor(?:y|ies)|product (?:lines?|types?"
+    r"|ranges?)|countr(?:y|ies)|markets?)\b(?!.*\b(?:promot|feature|push|pitch|recommend|suggest|for (?:segment|group"
+    r"|them|those|the \w+ (?:group|segment))))",  # "the best categories to promote to segment 2": what to suggest
+    re.I,
+)
+# What acts on the customers a question names ("draft an email for those who haven't bought since June"): kept.
+ACTS_ON_THEM = {"draft", "revise", "send", "send_count", "test_send", "export", "follow_up", "segment", "match"}
+FORECAST = re.compile(r"\b(?:predict\w*|forecast\w*|likely|probably|risk|churn\w*|going to|will|won'?t)\b")
+# "promote our coats to the big spenders": an email for that segment about them, not a product search
+PROMOTE_TO = re.compile(
+    r"\b(?:promote|push|pitch|advertise|market|feature|offer|sell)\b.+?\b(?:to|for) (?:the |our |my )?"
+    r"(?P<who>[a-z][a-z' -]+)"
+)
+# "what products do the big spenders buy", "which products suit the bargain hunters": what suits that segment
+SEGMENT_WANTS = re.compile(
+    r"\b(?:what|which)\b.*?\b(?:do|does|would|will|might) (?:the |our |my )?(?P<who>[a-z][a-z' -]+?) "
+    r"(?:buy|like|want|love|prefer|go for)\b"
+    r"|\b(?:products?|items?)\b.*?\b(?:suit|suits|fit|fits|for) (?:the |our |my )?(?P<for>[a-z][a-z' -]+?)\s*[?.!]*$"
+)
+FOR_A_SEGMENT = [(PROMOTE_TO, "draft"), (SEGMENT_WANTS, "suggest")]
+
+
+def for_a_segment(text: str, segment_names: dict[int, str]) -> str | None:
+    """The reading of a product request said for a segment by its name: a draft for it, or what suits it."""
+    for pattern, meant in FOR_A_SEGMENT:
+        if (found := pattern.search(text.lower())) and slots.segment_named(
+            next(who for who in found.groups() if who), segment_names
+        ) is not None:
+            return meant
+    return None
+
+
+# "slowest sellers in 2010", "what didn't sell in France": products ranked by their sales, not a figure or people
+# ("top selling product line by revenue" is a breakdown, "who bought the most" is about people).
+PRODUCT_SALES = re.compile(r"\b(?:sellers?|products?|items?|skus?)\b|\bsell|\bsold\b")
+NOT_PRODUCT_SALES = re.compile(
+    r"\b(?:who|whom|customers?|people|buyers|shoppers|clients|segments?|groups?|line|by|per|each|when|time|seasons?)\b"
+    r"|\b(?:which|what) (?:month|day|week|year|quarter)"
+)
+# "list customers in France", "show me our clients from Germany": the people, best customers first
+LIST_PEOPLE = re.compile(
+    r"^\W*(?:(?:can you |please )?(?:list|show|give|get|pull|find)(?: me| us)?(?: all)?(?: of)?(?: the| our| my)?"
+    r"|who are(?: the| our| my)?|which are(?: the| our| my)?) (?:customers|clients|buyers|shoppers)\b",
+    re.I,
+)
+# "who's going to get this", "who will receive it": the campaign's reach (who got it, once sent, is its recipients)
+WHO_GETS = re.compile(
+    r"\bwho(?:'s| is|'ll| will| would|'d)? (?:going to |gonna |about to )?"
+    r"(?:get|gets|getting|receive|receives|receiving) "
+    r"(?:this|it|that|the (?:e-?mail|campaign|newsletter|mail(?:ing|er)?|offer))\b"
+)
+# Readings that refuse a question about what the customer data does not hold ("age", "London") alike.
+REFUSE_ATTRIBUTES = {"overview", "analytics", "best_customers"}
+# "what do my customers buy most", "what are people ordering the most": the best sellers, not the best customers
+WHAT_THEY_BUY = re.compile(
+    r"\bwhat (?:do|did|does|are) (?:my |our |the )?(?:customers|shoppers|people|buyers|clients|they) "
+    r"(?:buy|order|purchase)\w* (?:the )?most\b"
+)
+# "how many motorcycles do we have", "how many products in outerwear" (read with the shop's categories as the
+# placeholder): that category's products, counted (the overview's), not a figure of its sales.
+HOW_MANY_OF_A_CATEGORY = re.compile(
+    r"\bhow many (?:(?:products|items|kinds|types|different|of|sorts) )*(?:(?:in|of|are in|from) )?(?:the |our )?"
+    r"garment\b(?!.*\b(?:sold|sell|sales|order\w*|bought|buy|return\w*|revenue|customers|spent)\b)"
+)
