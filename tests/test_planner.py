@@ -683,6 +683,9 @@ def test_the_settings_name_the_sender(ctx):
     [
         ("refresh the predictions", ("predict", {})),
         ("how accurate are the predictions?", ("predict", {"holdout_days": 90})),
+        ("how confident are you in these predictions", ("predict", {"holdout_days": 90})),  # it listed customers
+        ("predict revenue for next month", ("predict", {})),  # it listed those due within 30 days
+        ("how much will segment 2 spend next quarter", ("predict", {})),  # "Average spend": of the past, everyone's
         ("forecast who will buy again", ("find_predicted_customers", {})),
         ("who is about to churn?", ("find_predicted_customers", {"risk": ["high"], "sort": "risk"})),
         (
@@ -694,3 +697,10 @@ def test_the_settings_name_the_sender(ctx):
 def test_one_prediction_intent_runs_the_model_or_finds_customers_as_asked(text, expected):
     """Asked the same way, so one intent: the words decide whether the model runs or customers are listed."""
     assert first_call(text) == expected
+
+
+def test_a_total_ahead_is_said_to_be_per_customer_then_given():
+    predicted = Step("predict", {}, {"ok": True, "summary": "Scored 2,000 customers."})
+    plan = choose(Request("predict revenue for next month", Memory(), [predicted], vocabulary=lambda: SHOP))
+    assert plan.answer.startswith("I predict each customer's orders over the next 90 days and their value over the ")
+    assert "not the revenue of a month" in plan.answer and plan.answer.endswith("Scored 2,000 customers.")

@@ -26,6 +26,8 @@ from assistant.planner.periods import day
 from assistant.planner.recipes import RECIPES, recipe, report
 from assistant.planner.vocabulary import Vocabulary
 
+FUTURE = re.compile(r"\b(?:will|going to|gonna|forecast\w*|predict\w*)\b.*\bnext (?:week|month|quarter|year)\b"
+                    r"|^\W*(?:forecast|predict|project)\b")  # fmt: skip
 MIDNIGHT = "00:00"  # every order at this hour: a log of dates without times
 WHO = re.compile(r"\W*who(?:'s| is| are| were| was| did| has| have)?\b(?! (?:segment|group|categor|countr))")
 
@@ -36,6 +38,8 @@ def analytics(req: Request) -> Plan:
         return Plan(answer=filters.unknown_refused(attribute))
     if lapsed := lapsed_since.plan(req):  # "who hasn't bought since December": not a figure of those who did
         return lapsed
+    if FUTURE.search(req.lower):  # "how much will segment 2 spend next quarter": not a figure of the past
+        return RECIPES["predict"](req)
     question = understand(req.text)
     if WHO.match(req.lower) and (question is None or question.group is None):  # "who bought the most last month"
         return RECIPES["best_customers"](req)

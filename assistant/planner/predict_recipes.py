@@ -25,20 +25,37 @@ AGAIN = r"(?:predict\w*|forecast|run|do) (?:it |them )?again"  # not "who will b
 # Asking for the model itself, not for customers: "refresh the predictions", "how accurate is the forecast".
 RUN_WORDS = (
     rf"^(?:please )?(?:re-?)?(?:run|fit|train|build|refresh|update|redo|recompute|compute|calculate|estimate|score"
-    rf"|make predictions|work out)\b|{AGAIN}|accura|backtest|check the predict|test the predict|how good"
+    rf"|make predictions|work out)\b|{AGAIN}|accura|backtest|check the predict|test the predict|how good|confiden"
+    r"|reliab|\btrust|how sure"
 )
 PEOPLE_WORDS = r"\b(?:who|whom|whose|which|list|top|rank|most|highest|show|find)\b"  # "re-score and list the top 10"
-REDO_WORDS = rf"accura|backtest|{AGAIN}|refresh|update"  # the model, even when customers are named
+# the model, even when customers are named
+REDO_WORDS = rf"accura|backtest|{AGAIN}|refresh|update|confiden|reliab|\btrust|how sure"
+
+
+# "predict revenue for next month", "how much will segment 2 spend next quarter": a total over a span, which the
+# models do not give (they predict each customer's orders over 90 days and value over 12 months): said, with theirs.
+TOTAL_AHEAD = r"\b(?:revenue|sales|turnover|takings|income|spend|make|earn|bring in)\b"
+ONLY_PER_CUSTOMER = (
+    "I predict each customer's orders over the next 90 days and their value over the next 12 months, not the "
+    "revenue of a {span}: here is what the predictions add up to. {segment}"
+)
 
 
 @recipe("predict")
 def predict(req: Request) -> Plan:
     about_the_model = req.has(RUN_WORDS) and (req.has(REDO_WORDS) or not req.has(PEOPLE_WORDS))
-    if not about_the_model:
+    total = req.has(TOTAL_AHEAD) and not req.has(PEOPLE_WORDS) and not req.has(RISK_WORDS)
+    if not about_the_model and not total:
         return predicted_customers(req)
+    if req.done and total:
+        span = re.search(r"\b(week|month|quarter|year|season|period)\b", req.lower)
+        seg = slots.segment_ref(req.text, req.memory)
+        one = f"For segment {seg}, *describe segment {seg}* gives its median predicted value. " if seg else ""
+        return Plan(answer=ONLY_PER_CUSTOMER.format(span=span[1] if span else "period", segment=one) + report(req))
     if req.done:
         return Plan(answer=report(req, "Next: *who is about to churn?* or *who will order in the next 30 days?*"))
-    check = req.has(r"check|accura|backtest|how good|test the")
+    check = req.has(r"check|accura|backtest|how good|test the|confiden|reliab|\btrust|how sure")
     return call("predict", holdout_days=90) if check else call("predict")
 
 
