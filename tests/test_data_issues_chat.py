@@ -8,6 +8,7 @@ from assistant.loop import Agent, Conversation, Token, ToolStart
 from assistant.planner.memory import Memory, Request, Step
 from assistant.planner.model import OfflinePlanner, choose
 from assistant.planner.vocabulary import Vocabulary
+from tools.registry import run_tool
 
 ASK = "are there any dodgy records I should know about"
 LIST = "show me the bad records"  # the recorded issues, for sure (ASK is as much "check the data")
@@ -49,3 +50,23 @@ def test_an_import_after_the_check_makes_the_data_unchecked_again():
     memory.learn(Step("validate_data", {}, CLEAN))
     memory.learn(Step("generate_demo_data", {"customers": 500}, {"ok": True, "summary": "Generated."}))
     assert choose(Request(LIST, memory, [NONE_RECORDED])).calls == [("validate_data", {})]
+
+
+def test_the_check_a_question_names_is_answered_first_even_when_it_found_nothing(ctx):
+    """ "how many duplicates do we have" was answered with the unusual spenders, and not a word of duplicates."""
+    run_tool(ctx, "generate_demo_data", customers=600, products=40, seed=11, defects=0.05)
+    found = {c["check"]: c["rows"] for c in run_tool(ctx, "validate_data").data["checks"]}
+    agent = Agent(ctx, OfflinePlanner(lambda: Vocabulary.from_db(ctx.db)))
+    _, answer = say(agent, Conversation(), "how many duplicates do we have")
+    duplicates = found["duplicate_id"] + found["duplicate_email"]
+    assert duplicates > 0 and answer.startswith(f"{duplicates:,} duplicate customers (by id or email address) found.")
+    _, answer = say(agent, Conversation(), "are there any customers without a first name?")
+    named = f"{found['missing_name']:,} customers without" if found["missing_name"] else "No customers without"
+    assert answer.startswith(named)
+    plan = choose(Request("any bad email addresses?", Memory(), [Step("validate_data", {}, CLEAN_CHECKS)]))
+    assert plan.answer.startswith("No invalid or untidy email addresses found. Checked 2,000 customers")
+
+
+CLEAN_CHECKS = CLEAN | {
+    "data": {"checks": [{"check": "invalid_email", "rows": 0}, {"check": "email_format", "rows": 0}]}
+}

@@ -165,7 +165,34 @@ EMPTY_SHOP = (
 
 @recipe("validate")
 def validate(req: Request) -> Plan:
-    return once(req, "validate_data", "Say *fix the data* to repair what is safe and set the rest aside.")
+    follow = "Say *fix the data* to repair what is safe and set the rest aside."
+    if req.done and req.done[-1].ok and (said := asked_check(req, req.done[-1].result)):
+        return Plan(answer=said + report(req, follow))  # "how many duplicates do we have": that first, even none
+    return once(req, "validate_data", follow)
+
+
+# A check a question names ("how many duplicates", "which emails are invalid"): answered first, even when it found
+# nothing (the check's summary lists only what it found).
+ASKED_CHECKS = (
+    (r"duplicat|twice|more than once|same (?:person|customer|email)", ("duplicate_id", "duplicate_email"),
+     "duplicate customers (by id or email address)"),
+    (r"(?:invalid|bad|broken|wrong|malformed|fake|junk|bogus|typos? in) (?:e-?mails?|addresses)"
+     r"|e-?mails?(?: addresses)? (?:are|is) (?:invalid|wrong|bad|broken|malformed|fake)",
+     ("invalid_email", "email_format"), "invalid or untidy email addresses"),
+    (r"missing (?:first )?names?|without (?:a )?(?:first )?names?", ("missing_name",),
+     "customers without a first name"),
+    (r"negative", ("negative_amount", "product_negative_amount", "order_negative_amount"), "negative figures"),
+)  # fmt: skip
+
+
+def asked_check(req: Request, result: dict[str, Any] | None) -> str:
+    """ "No duplicate customers (...) found. ", or how many, from a data check's result; "" when none is asked."""
+    counts = {c.get("check"): int(c.get("rows") or 0) for c in ((result or {}).get("data") or {}).get("checks", [])}
+    for words, checks, label in ASKED_CHECKS:
+        if counts and re.search(words, req.lower):
+            found = sum(counts.get(check, 0) for check in checks)
+            return f"{found:,} {label} found. " if found else f"No {label} found. "
+    return ""
 
 
 @recipe("fix")
@@ -194,8 +221,8 @@ def data_issues(req: Request) -> Plan:
         return unchecked(req)
     if not recorded and upload is None and (found := _found(checked)):
         return Plan(
-            answer=f"No data issues are recorded, but the last check found {found}: they are only recorded when "
-            "you say *fix the data*, which repairs what is safe and sets the rest aside."
+            answer=asked_check(req, checked) + f"No data issues are recorded, but the last check found {found}: they "
+            "are only recorded when you say *fix the data*, which repairs what is safe and sets the rest aside."
         )
     if recorded or upload is None:
         return once(req, "list_data_issues", follow)
