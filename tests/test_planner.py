@@ -704,3 +704,16 @@ def test_a_total_ahead_is_said_to_be_per_customer_then_given():
     plan = choose(Request("predict revenue for next month", Memory(), [predicted], vocabulary=lambda: SHOP))
     assert plan.answer.startswith("I predict each customer's orders over the next 90 days and their value over the ")
     assert "not the revenue of a month" in plan.answer and plan.answer.endswith("Scored 2,000 customers.")
+
+
+@pytest.mark.parametrize(
+    ("text", "start"),
+    [  # both got "attach a CSV, Parquet or JSON-lines file", which neither answers
+        ("what columns does my customer file need", "A customer file needs customer id (or, without one, an email"),
+        ("what format should the orders file be in", "An order file needs order number, order date and line amount"),
+        ("can I upload an excel file", "I read CSV, Parquet and JSON-lines files, not Excel workbooks"),
+    ],
+)
+def test_what_a_file_needs_is_said_from_the_imports_schema(text, start):
+    plan = choose(Request(text, Memory(), [], chosen="import a file"))
+    assert not plan.calls and plan.answer.startswith(start)

@@ -18,6 +18,7 @@ from assistant.planner.memory import Plan, Request, call
 from assistant.present import plain
 from assistant.prompts import HELP_EXAMPLES
 from services.money import currency_codes
+from tools.data.columns import SCHEMAS, field_words, missing_fields
 
 Recipe = Callable[[Request], Plan]
 RECIPES: dict[str, Recipe] = {}
@@ -121,12 +122,32 @@ def upload(req: Request) -> Plan:
     if req.done:
         return Plan(answer=report(req, "Next: *check the data*."))
     file = re.search(r"[\w./-]+\.(?:csv|tsv|txt|parquet|jsonl|ndjson|json)\b", req.text, re.IGNORECASE)
+    kind = next((k for k in ("orders", "products", "suppressions") if k.rstrip("s") in req.lower), "customers")
     if file:
-        kind = next((k for k in ("orders", "products") if k.rstrip("s") in req.lower), "customers")
         return call("import_data", kind=kind, path=file.group(0))
+    if req.has(r"\bexcel\b|\bxlsx?\b|workbook|google sheets?|\bnumbers file"):
+        return Plan(answer=f"I read CSV, Parquet and JSON-lines files, not Excel workbooks: in Excel, *File > Save As* "
+                    f"and choose *CSV UTF-8*, then attach that. {file_needs(kind)}")  # fmt: skip
+    if req.has(r"\bcolumns?\b|\bfields?\b|\bheaders?\b|\bformat\b|\blayout\b|what (?:should|does|do|must)\b"):
+        return Plan(answer=file_needs(kind))  # "what columns does my customer file need"
     return Plan(
         answer="Attach a CSV, Parquet or JSON-lines file with the paperclip (customers, products or orders) "
         "and I will import it. Mention *products* or *orders* in the message if the file holds those."
+    )
+
+
+def file_needs(kind: str) -> str:
+    """What a file of this kind must have and what else is read, from the import's own schema (columns.py)."""
+    *rest, last = [field_words(field) for field in missing_fields(kind, [])]
+    needed = f"{', '.join(rest)} and {last}" if rest else last
+    if kind == "customers":  # a Mailchimp or Klaviyo export without ids takes them from the addresses
+        needed += " (or, without one, an email address)"
+    also = ", ".join(dict.fromkeys(field_words(c.name) for c in SCHEMAS[kind] if not c.required))
+    return (
+        f"{'An' if kind[0] in 'aeiou' else 'A'} {kind.rstrip('s')} file needs {needed}. When they are there I "
+        f"also read: {also}. Headers are matched "
+        "by name, whatever their case or spacing, and the usual exports' names are known (Shopify, WooCommerce, "
+        "Mailchimp, Klaviyo); the import says which columns it used and which it left."
     )
 
 
