@@ -717,3 +717,15 @@ def test_a_total_ahead_is_said_to_be_per_customer_then_given():
 def test_what_a_file_needs_is_said_from_the_imports_schema(text, start):
     plan = choose(Request(text, Memory(), [], chosen="import a file"))
     assert not plan.calls and plan.answer.startswith(start)
+
+
+@pytest.mark.parametrize(
+    ("text", "start"),
+    [
+        ("how do I get my shopify customers in", "Export them from Shopify as a CSV file and attach it here"),
+        ("merge segments 1 and 2", "I cannot merge two segments"),  # a "did you mean" of three other things
+    ],
+)
+def test_questions_of_how_are_answered_with_how(text, start):
+    plan = choose(Request(text, Memory(), []))
+    assert not plan.calls and plan.answer.startswith(start)

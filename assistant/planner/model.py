@@ -163,6 +163,8 @@ def understood(
         and not guards.ONLY_COUNT.search(text)
     ):
         allowed.insert(0, ("send", 1.0))  # "send the black friday email": that one, now (after a confirmation)
+    if allowed and segment_recipes.MERGE.search(text.lower()):
+        allowed.insert(0, ("segment", 1.0))  # "merge segments 1 and 2": said how instead
     if allowed and allowed[0][0] == "send" and guards.TO_MYSELF.search(text):
         allowed.insert(0, ("test_send", 1.0))
     elif allowed and allowed[0][0] == "send" and guards.ASKS_ABOUT.search(text) and not guards.ONLY_COUNT.search(text):

@@ -130,6 +130,13 @@ def upload(req: Request) -> Plan:
                     f"and choose *CSV UTF-8*, then attach that. {file_needs(kind)}")  # fmt: skip
     if req.has(r"\bcolumns?\b|\bfields?\b|\bheaders?\b|\bformat\b|\blayout\b|what (?:should|does|do|must)\b"):
         return Plan(answer=file_needs(kind))  # "what columns does my customer file need"
+    if shop := re.search(r"\b(shopify|woocommerce|mailchimp|klaviyo|magento|bigcommerce|squarespace)\b", req.lower):
+        name = {"woocommerce": "WooCommerce", "bigcommerce": "BigCommerce"}.get(shop[1], shop[1].capitalize())
+        return Plan(  # "how do I get my shopify customers in"
+            answer=f"Export them from {name} as a CSV file and attach it here with the paperclip: the usual export "
+            "columns are known, so nothing needs renaming, and the import says which columns it used. Customers, "
+            "orders and products are separate files; attach each with a word saying which it is."
+        )
     return Plan(
         answer="Attach a CSV, Parquet or JSON-lines file with the paperclip (customers, products or orders) "
         "and I will import it. Mention *products* or *orders* in the message if the file holds those."
