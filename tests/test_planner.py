@@ -723,7 +723,7 @@ def test_what_a_file_needs_is_said_from_the_imports_schema(text, start):
     ("text", "start"),
     [
         ("how do I get my shopify customers in", "Export them from Shopify as a CSV file and attach it here"),
-        ("merge segments 1 and 2", "I cannot merge two segments"),  # a "did you mean" of three other things
+        ("merge segments 1 and 2", "I cannot merge segments by hand"),  # a "did you mean" of three other things
     ],
 )
 def test_questions_of_how_are_answered_with_how(text, start):

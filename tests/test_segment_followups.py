@@ -243,3 +243,11 @@ def test_a_segments_products_by_its_everyday_name_and_a_draft_about_other_produc
     assert calls[-1][0] == "campaign_draft" and calls[-1][1]["segment"] == hunters
     calls, _ = say(agent, conversation, "email them about jeans")
     assert calls[0] == ("find_products", {"limit": 3, "category": ["Jeans"]}) and calls[-1][0] == "campaign_draft"
+
+
+@pytest.mark.parametrize(
+    "text", ["compare segment 1 and segment 4", "how does group 2 differ from group 3"]
+)  # a "did you mean" that offered to compare numbers of segments; one segment's profile
+def test_two_segments_compared_are_shown_side_by_side(text):
+    assert understood(text)[0][0] == "segment_list"
+    assert understood("compare 3 and 5 segments")[0][0] == "segment_compare"  # how many segments to make

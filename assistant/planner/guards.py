@@ -144,3 +144,8 @@ HOW_MANY_OF_A_CATEGORY = re.compile(
     r"\bhow many (?:(?:products|items|kinds|types|different|of|sorts) )*(?:(?:in|of|are in|from) )?(?:the |our )?"
     r"garment\b(?!.*\b(?:sold|sell|sales|order\w*|bought|buy|return\w*|revenue|customers|spent)\b)"
 )
+# "compare segment 1 and segment 4", "group 2 vs group 3": two segments side by side (the segments' table), not a
+# comparison of how many segments to make
+TWO_SEGMENTS = re.compile(
+    rf"\b{slots.SEGMENT_WORD}\s*(\d+)\b.*\b(?:and|with|vs\.?|versus|to|against|from)\s+(?:{slots.SEGMENT_WORD}\s*)?(\d+)\b"
+)

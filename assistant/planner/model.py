@@ -163,8 +163,10 @@ def understood(
         and not guards.ONLY_COUNT.search(text)
     ):
         allowed.insert(0, ("send", 1.0))  # "send the black friday email": that one, now (after a confirmation)
+    if allowed and allowed[0][0] in ("segment_compare", "segment_show") and guards.TWO_SEGMENTS.search(text.lower()):
+        allowed.insert(0, ("segment_list", 1.0))  # "compare segment 1 and segment 4": both, in the segments' table
     if allowed and segment_recipes.MERGE.search(text.lower()):
-        allowed.insert(0, ("segment", 1.0))  # "merge segments 1 and 2": said how instead
+        allowed.insert(0, ("segment_show", 1.0))  # "merge segments 1 and 2": said why not, and what instead
     if allowed and allowed[0][0] == "send" and guards.TO_MYSELF.search(text):
         allowed.insert(0, ("test_send", 1.0))
     elif allowed and allowed[0][0] == "send" and guards.ASKS_ABOUT.search(text) and not guards.ONLY_COUNT.search(text):

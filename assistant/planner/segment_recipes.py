@@ -14,18 +14,10 @@ from assistant.present import plain
 BY_PREDICTION = r"predict|forecast|future (?:value|spend)|lifetime value|\bclv\b|churn"
 
 
-MERGE = re.compile(rf"\b(?:merge|combine|join|fold)\b.*\b{slots.SEGMENT_WORD}")
-
-
 @recipe("segment")
 def segment(req: Request) -> Plan:
     """Compare k then run, or run with the k asked for; "by predicted value and churn risk" clusters on the
     predictions too, predicting first when there are none yet (as "who is about to churn?" does)."""
-    if MERGE.search(req.lower):  # "merge segments 1 and 2": no such thing; fewer segments is
-        return Plan(
-            answer="I cannot merge two segments: each customer belongs to the segment whose centre is nearest. "
-            "For broader groups, segment again with fewer: *segment customers into 3 segments*."
-        )
     k = slots.number_after(req.text, r"(?:into|k|k of|with|use|do|instead of)") or slots.number_before(
         req.text, slots.SEGMENT_WORD
     )
