@@ -338,3 +338,23 @@ def test_the_newest_customers_are_those_whose_first_order_is_latest(chat, lines)
     orders = lines.groupby("CUSTOMERNAME")["ORDERNUMBER"].nunique()  # a cancelled order was still placed
     answer, _ = chat.say("what's our customer retention rate")
     assert f"Share of repeat customers: **{(orders > 1).mean():.0%}**" in answer
+
+
+def test_customers_in_a_country_and_two_bare_years(chat, lines):
+    """ "how many customers do we have in Germany" gave every customer (the data overview), and "compare 2004 and
+    2003 revenue" the all-time revenue."""
+    answer, _ = chat.say("how many customers do we have in Germany")
+    germans = lines[lines["COUNTRY"] == "Germany"]["CUSTOMERNAME"].nunique()
+    assert answer.startswith(f"Customers in Germany: **{germans}**")
+    year = pd.to_datetime(lines["ORDERDATE"], format="%m/%d/%Y %H:%M").dt.year
+    revenue = lines["amount"].where(~lines["cancelled"], 0).groupby(year).sum()
+    answer, _ = chat.say("compare 2004 and 2003 revenue")
+    assert answer.startswith(
+        f"Total revenue, 1 Jan–31 Dec 2004 (2004): **€{revenue[2004]:,.2f}**; 1 Jan–31 Dec 2003 (2003): "
+        f"**€{revenue[2003]:,.2f}**. Up {revenue[2004] / revenue[2003] - 1:.0%}"  # the log starts on 9 Jan 2003
+    )
+
+
+def test_without_countries_a_country_is_refused_with_the_reason(demo_ctx):
+    answer, _ = Chat(demo_ctx).say("how many customers do we have in Germany")
+    assert answer.startswith("Your data has no countries (an orders log with a country column gives them)")

@@ -262,12 +262,16 @@ def recorded_country(text: str, countries: list[str], not_places: list[str]) -> 
         )
     asked = named[0]
     if not countries:
-        return None, (
-            f"Your data has no countries (an orders log with a country column gives them), so I cannot tell "
-            f"who is in {asked}."
-        )
+        return None, no_countries(asked)
     found = next((c for c in countries if same_country(asked, c)), None)
     return (found, None) if found else (None, no_such_country(asked, countries))
+
+
+def no_countries(asked: str) -> str:
+    return (
+        f"Your data has no countries (an orders log with a country column gives them), so I cannot tell who is in "
+        f"{asked}."
+    )
 
 
 def sql_text(value: str) -> str:

@@ -50,6 +50,8 @@ def picked(req: Request, question: Question) -> tuple[Question, Named | None] | 
     if kind != "country":  # "revenue from motorcycles": the category's row, listed first
         return replace(question, first=tuple(own[kind])), Named(kind, own[kind])
     known = vocabulary.countries  # "the typical basket in the UK": that country's row of the breakdown by country
+    if not known:  # no orders log with countries: said so, not "no orders from Germany"
+        return Plan(answer=filters.no_countries(countries[0]))
     recorded = [next((c for c in known if filters.same_country(asked, c)), None) for asked in countries]
     if known and (missing := next((a for a, r in zip(countries, recorded, strict=True) if r is None), None)):
         return Plan(answer=filters.no_such_country(missing, known))

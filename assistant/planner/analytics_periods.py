@@ -275,6 +275,19 @@ def coverage(req: Request, period: Period | None) -> str:
     return f" Your orders run from {day(span[0])} to {day(span[1])}, so that is only part of {period.span()}."
 
 
+PARTLY = 0.1  # a period whose days the orders miss more than this share of: no rise or fall is told
+
+
+def uncovered(req: Request, period: Period) -> float:
+    """The share of the period's days outside the orders' first and last day (a log that starts on 9 January
+    misses 2% of its first year; one that stops on 14 February, half of that month)."""
+    span = req.vocabulary().orders_span
+    if span is None:
+        return 1.0
+    inside = (min(period.last, span[1]) - max(period.start, span[0])).days + 1
+    return 1 - max(inside, 0) / ((period.last - period.start).days + 1)
+
+
 def like_for_like(req: Request, first: Period, second: Period) -> tuple[Period, Period]:
     """This year so far against the same days of last year, both cut to the day of the last order when the
     orders end before today: a log exported last week would otherwise make this year look down."""
@@ -321,7 +334,7 @@ def side_by_side(req: Request, question: Question, *sides: tuple[Period, dict]) 
         said.append(f"{period.span()} ({period.typed}): **{value}**")
     (first, a), (second, b) = sides
     answer = f"{label}, {said[0]}; {said[1]}."
-    partial = [period for period in (first, second) if coverage(req, period)]
+    partial = [period for period in (first, second) if uncovered(req, period) > PARTLY]
     if a.get("_lines") and b.get("_lines") and a[label] is not None and b[label] is not None:
         # a period the orders cover only in part would make any change look like a rise or a fall
         answer += (

@@ -57,7 +57,10 @@ PATTERNS = [  # (kind, pattern), tried in order; the first that matches at a pla
              rf"|\b(?:vs\.?|versus|against|than|compared\s+(?:to|with))\s+(?P<y4>{YEAR})\b(?!\s*{NOT_YEAR})"
              rf"|(?<=[a-z] )(?<!over )(?<!above )(?<!than )(?<!under )(?<!below )(?<!least )(?<!most )(?<!top )"
              rf"(?<!first )(?<!last )(?P<y5>{YEAR})\W*$"
-             rf"|\b(?:how (?:did|was|were|is|does)|was|were)\s+(?P<y6>{YEAR})\b(?!\s*{NOT_YEAR})"),  # how did 2004 go
+             rf"|\b(?:how (?:did|was|were|is|does)|was|were)\s+(?P<y6>{YEAR})\b(?!\s*{NOT_YEAR})"  # how did 2004 go
+             rf"|\bcompare\s+(?P<y7>{YEAR})\b(?!\s*{NOT_YEAR})"
+             rf"|(?<=\d\d\d\d )(?:and|with|to)\s+(?P<y8>{YEAR})\b(?!\s*{NOT_YEAR})"
+             rf"|\b(?P<y9>{YEAR})(?=\s+(?:and|with|vs\.?|versus|against)\s+{YEAR}\b(?!\s*{NOT_YEAR}))"),
     ("day", r"\b(?P<day>yesterday|today)\b"),
 ]  # fmt: skip
 COMPILED = [(kind, re.compile(pattern, re.I)) for kind, pattern in PATTERNS]
@@ -265,7 +268,7 @@ def _read(kind: str, m: re.Match[str], today: date) -> Period | None:
         start = date(int(year), month, 1) if year else _latest_month(month, today)
         return Period(start, start + STEP["month"], typed)
     if kind == "year":
-        start = date(int(next(m[g] for g in ("y", "y2", "y3", "y4", "y5", "y6") if m[g])), 1, 1)
+        start = date(int(next(m[g] for g in ("y", "y2", "y3", "y4", "y5", "y6", "y7", "y8", "y9") if m[g])), 1, 1)
         if typed.lower().startswith("since"):
             return Period(start, tomorrow, typed) if start < tomorrow else None
         return Period(start, start + STEP["year"], typed.rstrip())
