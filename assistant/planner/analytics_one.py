@@ -49,14 +49,21 @@ def picked(req: Request, question: Question) -> tuple[Question, Named | None] | 
     question = grouped(question, next(g for g in GROUPS if g.label == kind))
     if kind != "country":  # "revenue from motorcycles": the category's row, listed first
         return replace(question, first=tuple(own[kind])), Named(kind, own[kind])
-    known = vocabulary.countries  # "the typical basket in the UK": that country's row of the breakdown by country
-    if not known:  # no orders log with countries: said so, not "no orders from Germany"
+    recorded = as_recorded(countries, vocabulary.countries)  # "the typical basket in the UK": that country's row
+    if isinstance(recorded, Plan):
+        return recorded
+    return replace(question, first=tuple(recorded) or None), Named("country", countries)
+
+
+def as_recorded(countries: list[str], known: list[str]) -> list[str] | Plan:
+    """The countries asked for as the orders log spells them ("the US" -> "USA"), or why they cannot be used: no
+    countries at all (said so, not "no orders from Germany"), or one the log never names."""
+    if not known:
         return Plan(answer=filters.no_countries(countries[0]))
     recorded = [next((c for c in known if filters.same_country(asked, c)), None) for asked in countries]
-    if known and (missing := next((a for a, r in zip(countries, recorded, strict=True) if r is None), None)):
+    if missing := next((a for a, r in zip(countries, recorded, strict=True) if r is None), None):
         return Plan(answer=filters.no_such_country(missing, known))
-    first = tuple(r for r in recorded if r) or None
-    return replace(question, first=first), Named("country", countries)
+    return [r for r in recorded if r]
 
 
 def within(
@@ -73,13 +80,9 @@ def within(
             f"{question.figure.level}, or give it {which}, but not both at once. Ask *{question.label.lower()} by "
             f"{question.group.label}* or *{question.label.lower()} {which}*."
         )
-    values = own.get(group.label) or []
-    if group.label == "country":
-        known = req.vocabulary().countries
-        recorded = [next((c for c in known if filters.same_country(asked, c)), None) for asked in countries]
-        if missing := next((a for a, r in zip(countries, recorded, strict=True) if r is None), None):
-            return Plan(answer=filters.no_such_country(missing, known))
-        values = [r for r in recorded if r]
+    values = as_recorded(countries, req.vocabulary().countries) if group.label == "country" else own[group.label]
+    if isinstance(values, Plan):
+        return values
     return replace(question, only=(group, tuple(values))), None
 
 
