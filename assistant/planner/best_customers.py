@@ -45,16 +45,13 @@ NEWEST = re.compile(
     r"|\brecent(?:ly)? (?:joined|signed|acquired|new)"
 )
 NEWEST_CUSTOMERS = (
-    "SELECT c.customer_id, strftime(f.first_at, '%Y-%m-%d') AS \"First order\", "
-    'strftime(c.created_at, \'%Y-%m-%d\') AS "Joined", b.order_count AS "Orders", '
-    'round(b.total_spent, 2) AS "Total spent", g.name AS "Segment", count(*) OVER () AS _customers '
-    + SOURCES["customers"].replace(
-        " WHERE ",
-        " LEFT JOIN (SELECT customer_id, min(ordered_at) AS first_at FROM orders "
-        "WHERE NOT is_return GROUP BY 1) f ON f.customer_id = c.customer_id WHERE ",
-        1,
-    )
-    + " ORDER BY coalesce(f.first_at, c.created_at) DESC NULLS LAST, 1 LIMIT {n}"
+    "SELECT * FROM (SELECT c.customer_id, strftime((SELECT min(o.ordered_at) FROM orders o "
+    "WHERE o.customer_id = c.customer_id AND NOT o.is_return), '%Y-%m-%d') AS \"First order\", "
+    "strftime(c.created_at, '%Y-%m-%d') AS \"Joined\", "
+    'b.order_count AS "Orders", round(b.total_spent, 2) AS "Total spent", g.name AS "Segment", '
+    "count(*) OVER () AS _customers "
+    + SOURCES["customers"]
+    + ') ORDER BY coalesce("First order", "Joined") DESC NULLS LAST, 1 LIMIT {n}'
 )
 # "who spent more than 500", "customers who've spent over €1,000": a floor on the total spent.
 SPENT_OVER = re.compile(r"\bspen[dt]\w*\s+(?:more than|over|above|at least)\s+[€$£]?\s*(?P<amount>\d[\d,]*(?:\.\d+)?)")
