@@ -436,7 +436,10 @@ def test_the_year_so_far_ends_on_the_day_of_the_last_order(chat, lines):
     """Said on 5 March with orders up to 14 February, this year and the same days of last year end on 14 February."""
     so_far = between(lines, "2011-01-01", "2011-02-14")["amount"].sum()
     answer, _ = chat.say("has revenue grown this year")
-    said = f"1 Jan–14 Feb 2011 (this year): **£{so_far:,.2f}**; 1 Jan–14 Feb 2010 (the same days of last year)"
+    said = (
+        f"1 Jan–14 Feb 2011 (this year, to the last order on 14 Feb 2011): **£{so_far:,.2f}**; 1 Jan–14 Feb 2010 "
+        "(the same days of last year)"
+    )
     assert said in answer
 
 
@@ -451,3 +454,11 @@ def test_no_change_is_told_when_the_orders_cover_only_part_of_a_period(chat, tex
     answer, _ = chat.say(text)
     assert f"I cannot say how it changed: your orders cover only part of {partly}." in answer
     assert "Down" not in answer and "Up" not in answer
+
+
+def test_a_year_so_far_cut_to_the_last_order_says_so(demo_ctx):
+    """The demo's orders end on 1 Jan 2026: said on 27 Nov, "this year" is one day of orders, and the answer says it
+    (it read "1 Jan 2026 (this year)", with a rise of several hundred per cent)."""
+    answer, _ = Chat(demo_ctx, today=date(2026, 11, 27)).say("has revenue grown this year")
+    assert answer.startswith("Total revenue, 1 Jan 2026 (this year, to the last order on 1 Jan 2026): **€")
+    assert "1 Jan 2025 (the same days of last year)" in answer

@@ -294,8 +294,8 @@ def like_for_like(req: Request, first: Period, second: Period) -> tuple[Period, 
     span = req.vocabulary().orders_span
     if not second.typed.startswith(periods.SAME_DAYS) or span is None or not first.start <= span[1] < first.last:
         return first, second
-    stop = span[1] + timedelta(days=1)
-    return replace(first, stop=stop), replace(second, stop=second.start + (stop - first.start))
+    stop, cut = span[1] + timedelta(days=1), f", to the last order on {day(span[1])}"  # said in the answer
+    return replace(first, stop=stop, typed=first.typed + cut), replace(second, stop=second.start + (stop - first.start))
 
 
 def compare(req: Request, question: Question, first: Period, second: Period) -> Plan:
