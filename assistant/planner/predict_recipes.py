@@ -22,15 +22,15 @@ RISK_WORDS = (
 
 
 AGAIN = r"(?:predict\w*|forecast|run|do) (?:it |them )?again"  # not "who will buy again"
+TRUST = r"confiden|reliab|\btrust|how sure"  # "how confident are you in these predictions": checked on held-back days
 # Asking for the model itself, not for customers: "refresh the predictions", "how accurate is the forecast".
 RUN_WORDS = (
     rf"^(?:please )?(?:re-?)?(?:run|fit|train|build|refresh|update|redo|recompute|compute|calculate|estimate|score"
-    rf"|make predictions|work out)\b|{AGAIN}|accura|backtest|check the predict|test the predict|how good|confiden"
-    r"|reliab|\btrust|how sure"
+    rf"|make predictions|work out)\b|{AGAIN}|accura|backtest|check the predict|test the predict|how good|{TRUST}"
 )
 PEOPLE_WORDS = r"\b(?:who|whom|whose|which|list|top|rank|most|highest|show|find)\b"  # "re-score and list the top 10"
 # the model, even when customers are named
-REDO_WORDS = rf"accura|backtest|{AGAIN}|refresh|update|confiden|reliab|\btrust|how sure"
+REDO_WORDS = rf"accura|backtest|{AGAIN}|refresh|update|{TRUST}"
 
 
 # "predict revenue for next month", "how much will segment 2 spend next quarter": a total over a span, which the
@@ -55,7 +55,7 @@ def predict(req: Request) -> Plan:
         return Plan(answer=ONLY_PER_CUSTOMER.format(span=span[1] if span else "period", segment=one) + report(req))
     if req.done:
         return Plan(answer=report(req, "Next: *who is about to churn?* or *who will order in the next 30 days?*"))
-    check = req.has(r"check|accura|backtest|how good|test the|confiden|reliab|\btrust|how sure")
+    check = req.has(rf"check|accura|backtest|how good|test the|{TRUST}")
     return call("predict", holdout_days=90) if check else call("predict")
 
 
