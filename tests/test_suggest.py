@@ -7,6 +7,7 @@ from click.testing import CliRunner
 
 from assistant.planner.memory import Memory, Request, Step
 from assistant.planner.model import choose
+from assistant.planner.vocabulary import Vocabulary
 from cli import main
 from storage.errors import UserError
 from tests.test_audience import fake_segmentation
@@ -100,3 +101,53 @@ def test_them_after_a_segment_is_described_is_that_segment_and_the_list_can_be_k
     table = {"name": "Products for segment 3", "columns": ["rank", "sku"], "rows": [[1, "A-1"], [2, "B-2"], [3, "C-3"]]}
     memory.learn(Step("suggest_products", {"segment": 3}, {"ok": True, "summary": "Best fits", "tables": [table]}))
     assert choose(Request("keep the first two", memory, [])).calls == [("shortlist_add", {"skus": ["A-1", "B-2"]})]
+
+
+def test_a_price_or_category_keeps_the_suggestions_to_it_in_the_same_order(segmented):
+    """ "products for group 2 under €50": every product in stock inside the bound, best fit first, none outside."""
+    db, segment = segmented.db, smallest_segment(segmented.db)
+    bound = db.scalar("SELECT price FROM products WHERE stock > 0 ORDER BY price LIMIT 1 OFFSET 40")
+    kept = run_tool(segmented, "suggest_products", segment=segment, top=100, price_max=bound).tables[0].to_df()
+    cheap = db.df("SELECT sku FROM products WHERE stock > 0 AND price <= ?", [bound])
+    assert sorted(kept["sku"]) == sorted(cheap["sku"]) and kept["score"].is_monotonic_decreasing
+    unbounded = run_tool(segmented, "suggest_products", segment=segment, top=10).tables[0].to_df()
+    assert unbounded["price"].max() > bound, "the bound changes the answer"
+    category = db.scalar("SELECT category FROM products WHERE price > 60 GROUP BY category ORDER BY count(*) DESC")
+    result = run_tool(segmented, "suggest_products", segment=segment, price_min=60, category=[category.lower()])
+    table = result.tables[0].to_df()
+    assert not table.empty and set(table["category"]) == {category} and (table["price"] >= 60).all()
+    assert f"among products in {category.lower()}, priced at least €60.00:" in result.summary
+
+
+def test_a_bound_no_product_meets_is_refused_saying_which(segmented):
+    with pytest.raises(UserError, match=r"No product in stock is priced at most €0\.50") as caught:
+        run_tool(segmented, "suggest_products", segment=1, price_max=0.5)
+    assert "wider" in caught.value.hint
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("find me some products for them under 50 euros", {"price_max": 50.0}),
+        ("anything for that group over €100?", {"price_min": 100.0}),
+        ("show coats for segment 3 under 80", {"category": ["Coats"]} | {"price_max": 80.0}),
+    ],
+)
+def test_products_said_for_a_segment_are_that_segments_best_fits_within_the_bounds(text, expected):
+    """Found by trying it: "find me some products for them under 50 euros" after a segment's profile searched the
+    catalogue for a product called "products for them" and found none."""
+    memory = Memory()
+    memory.learn(Step("segment_show", {"segment": 3}, {"ok": True, "summary": "Segment 3, Night owls."}))
+    vocabulary = Vocabulary(categories=["Coats", "Dresses"])
+    plan = choose(Request(text, memory, [], vocabulary=lambda: vocabulary))
+    assert plan.calls == [("suggest_products", {"segment": 3} | expected)]
+
+
+def test_them_after_a_list_of_segments_is_asked_about_not_guessed():
+    """After a table of five segments, "them" is none in particular (it was the segment described earlier)."""
+    memory = Memory()
+    memory.learn(Step("segment_show", {"segment": 3}, {"ok": True, "summary": "Segment 3, Night owls."}))
+    listed = {"name": "Segments", "columns": ["segment", "name"], "rows": [[1, "A"], [2, "B"], [3, "C"]]}
+    memory.learn(Step("segment_list", {}, {"ok": True, "summary": "3 segments", "tables": [listed]}))
+    plan = choose(Request("find me some products for them under 50 euros", memory, []))
+    assert not plan.calls and "Which segment should I find products for?" in plan.answer

@@ -126,8 +126,8 @@ class Memory:
             self.shown = "segments"
             if len(numbers) == 1:
                 self.segment = numbers[0]
-            else:  # "the second audience", "the last one": counted in the order listed
-                self.segments = numbers
+            else:  # "the second audience", "the last one": counted in the order listed; "them" is none of them
+                self.segments, self.segment = numbers, None
         if step.name == "segment_rename":
             self.segment_names[int(args["segment"])] = str(args.get("name"))
         if isinstance(args.get("segment"), int):

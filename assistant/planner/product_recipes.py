@@ -12,12 +12,23 @@ from typing import Any
 from assistant.planner import periods, shop_terms, slots
 from assistant.planner.analytics_filters import recorded_country, shop_words
 from assistant.planner.memory import Plan, Request, call
-from assistant.planner.recipes import once, recipe, report
-
+from assistant.planner.recipes import RECIPES, once, recipe, report
 
 # -- products --------------------------------------------------------------------------------------
+# "products for them", "something for that group": for a segment, when the last table showed segments
+FOR_A_SEGMENT = re.compile(
+    r"\bfor (?:them|those|these|those people|(?:that|this|the same) (?:one|" + slots.SEGMENT_WORD + r"))\b"
+)
+
+
 @recipe("products")
 def products(req: Request) -> Plan:
+    """A catalogue search; said for a segment ("find products for them under €50" after a segment's profile),
+    the products that suit that segment, within the same price and category."""
+    if slots.segment_ref(req.text, req.memory) is not None:
+        return RECIPES["suggest"](req)
+    if req.memory.shown == "segments" and FOR_A_SEGMENT.search(req.lower):
+        return Plan(answer="Which segment should I find products for? Say, for example, *products for segment 1*.")
     wanted = slots.product_filters(req.text, req.vocabulary())
     if slots.sort_asked(req.text) == "most_returned":
         wanted["sort"] = "most_returned"

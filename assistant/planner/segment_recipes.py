@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Any
 
 from assistant.planner import slots
 from assistant.planner.memory import Plan, Request, Step, call
@@ -156,12 +157,23 @@ def suggest(req: Request) -> Plan:
             answer=report(req, "Next: *keep the first three*, then *draft an email for this group about them*.")
         )
     if number is not None:
-        return call("suggest_products", segment=number)
+        return call("suggest_products", segment=number, **kept_to(req))
     if not req.done:
         return call("segment_list")
     return Plan(
         answer=report(req, "Which segment should I find products for? Say, for example, *products for segment 1*.")
     )
+
+
+def kept_to(req: Request) -> dict[str, Any]:
+    """ "products for group 2 under €50", "outerwear for the VIPs": the price and category the suggestions keep to
+    (the segments' own names taken out first: "Classic car lovers" names no category)."""
+    said = req.text
+    for name in req.segment_names.values():
+        said = re.sub(re.escape(str(name)), " ", said, flags=re.I)
+    wanted = slots.product_filters(said, req.vocabulary())
+    kept = {key: wanted[key] for key in ("price_min", "price_max", "category") if key in wanted}
+    return kept | ({"top": wanted["limit"]} if "limit" in wanted else {})
 
 
 # The segment a rename points at, said before the new name: "group 4", "that one", "the second one", "it", "them".

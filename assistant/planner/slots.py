@@ -345,7 +345,8 @@ def _product_noun(text: str) -> str | None:
     m = re.search(
         r"\b(?:find|promote|show|search(?: for)?|browse|list|any|buy|want|like|need|how many)\s+(?:me\s+|us\s+)?"
         r"(?:the\s+|our\s+|some\s+|a few\s+|a couple of\s+)?(?:new\s+)?([a-z0-9][a-z0-9 -]*?[a-z])\s*"
-        r"(?:$|[?.!,]|\b(?:under|over|above|below|with|from|priced|costing|by|that|which|we|to|do|are|have|left)\b)",
+        r"(?:$|[?.!,]|\b(?:under|over|above|below|with|from|priced|costing|by|that|which|we|to|do|are|have|left)\b"
+        r"|\bfor (?:them|those|these|that|this)\b)",
         text,
     )
     if not m:

@@ -13,6 +13,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from services.money import format_money
 from storage.errors import UserError
 from storage.segments import require_active_run
 from storage.shop import get_currency
@@ -27,7 +28,8 @@ MAX_CANDIDATES = 2_000
 CANDIDATES_SQL = """
     SELECT p.sku FROM products p
     LEFT JOIN (SELECT sku, sum(quantity) AS units FROM orders WHERE NOT is_return GROUP BY sku) s USING (sku)
-    WHERE coalesce(p.stock, 1) > 0
+    WHERE coalesce(p.stock, 1) > 0 AND p.price >= coalesce(?, p.price) AND p.price <= coalesce(?, p.price)
+      AND (len(?) = 0 OR lower(p.category) IN (SELECT lower(unnest(?))))
     ORDER BY coalesce(s.units, 0) DESC, p.sku
     LIMIT ?"""
 
@@ -35,12 +37,16 @@ CANDIDATES_SQL = """
 class SuggestArgs(BaseModel):
     segment: Annotated[int, Positional()] = Field(description="The segment to find products for (active run).")
     top: int = Field(10, ge=1, le=100, description="How many of the best-fitting products to list.")
+    price_min: float | None = Field(None, ge=0, allow_inf_nan=False, description="Only products at this price or more.")
+    price_max: float | None = Field(None, ge=0, allow_inf_nan=False, description="Only products at this price or less.")
+    category: list[str] = Field(default_factory=list, description="Only products of these categories.")
 
 
 @tool(cli="suggest")
 def suggest_products(ctx: ToolContext, args: SuggestArgs) -> ToolResult:
     """Which products suit one customer segment best: every product not sold out scored against the segment's
-    members (category and brand affinity, price fit, brand tier, discount appetite), best first, each with a reason."""
+    members (category and brand affinity, price fit, brand tier, discount appetite), best first, each with a reason;
+    only those within a price range or categories, when given ("products for group 2 under 50")."""
     run_id = require_active_run(ctx.db)
     segment = ctx.db.df("SELECT name, size FROM segments WHERE run_id = ? AND segment = ?", [run_id, args.segment])
     if segment.empty:
@@ -49,7 +55,13 @@ def suggest_products(ctx: ToolContext, args: SuggestArgs) -> ToolResult:
             f"There is no segment {args.segment}.",
             hint=f"The segments are {', '.join(map(str, sorted(known)))}: ask 'list the segments' to see them.",
         )
-    skus = [str(s) for s in ctx.db.df(CANDIDATES_SQL, [MAX_CANDIDATES + 1])["sku"]]
+    bounds = [args.price_min, args.price_max, args.category, args.category]
+    skus = [str(s) for s in ctx.db.df(CANDIDATES_SQL, [*bounds, MAX_CANDIDATES + 1])["sku"]]
+    if not skus and kept_to(args):
+        raise UserError(
+            f"No product in stock is {limits(args, get_currency(ctx.db))}, so there is nothing to suggest.",
+            hint="Ask without the price or category, or with a wider one.",
+        )
     if not skus:
         raise UserError("No product is in stock, so there is nothing to suggest.", hint="Import a product catalogue.")
     capped = len(skus) > MAX_CANDIDATES
@@ -67,7 +79,8 @@ def suggest_products(ctx: ToolContext, args: SuggestArgs) -> ToolResult:
         f"{product_label(products, sku)}, fit {score:.2f}"
         for sku, score in zip(fit["sku"][:3], fit["score"][:3], strict=True)
     )
-    summary = f"Best fits for {who}: {best}. Why the first: {fit['reason'][0]}"
+    within = f" among products {limits(args, currency)}" if kept_to(args) else ""
+    summary = f"Best fits for {who}{within}: {best}. Why the first: {fit['reason'][0]}"
     if capped:
         summary += f" Scored the {MAX_CANDIDATES:,} best-selling products in stock."
     shown = ["rank", "sku", "name", "category", "price", "stock", "score", "reason"]
@@ -77,3 +90,18 @@ def suggest_products(ctx: ToolContext, args: SuggestArgs) -> ToolResult:
         data={"run_id": run_id, "segment": args.segment, "skus": fit["sku"].tolist(), "scored": len(skus)},
         tables=[Table.from_df(f"Products for segment {args.segment}", table)],
     )
+
+
+def kept_to(args: SuggestArgs) -> bool:
+    return args.price_min is not None or args.price_max is not None or bool(args.category)
+
+
+def limits(args: SuggestArgs, currency: str) -> str:
+    """ "in Outerwear, priced €20 to €50": the products the suggestions were kept to, in words."""
+    said = [f"in {' or '.join(args.category)}"] if args.category else []
+    low, high = (format_money(v, currency) if v is not None else None for v in (args.price_min, args.price_max))
+    if low and high:
+        said.append(f"priced {low} to {high}")
+    elif low or high:
+        said.append(f"priced {'at least ' + low if low else 'at most ' + high}")
+    return ", ".join(said)
