@@ -225,7 +225,7 @@ def test_asked_which_address_the_buttons_keep_the_customer_named():
         ("don't send it yet", None),
         ("wait before you send", None),
         ("hold off on sending", None),
-        ("when should I send it?", None),
+        ("when should I send it?", ("query_data", None)),  # when the customers order: read-only, no send
         ("can you send it tomorrow at 9?", None),
         ("schedule it for monday", None),
         ("is it sent?", ("campaign_report", {"campaign_id": 4})),
@@ -243,7 +243,10 @@ def test_asked_which_address_the_buttons_keep_the_customer_named():
 def test_only_a_plain_request_sends(text, expected):
     """Once the user has pressed Approve, a misread "don't send it yet" would mail every customer."""
     plan = choose(Request(text, CAMPAIGN_4, []))
-    assert (plan.calls[0] if plan.calls else None) == expected
+    first = plan.calls[0] if plan.calls else None
+    if expected and expected[1] is None:  # a read-only query, whatever its SQL
+        first = (first[0], None) if first else None
+    assert first == expected
     if expected is None:
         assert "*send it*" in plan.answer
 

@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 from assistant.planner import analytics_filters as filters
-from assistant.planner import lapsed_since, periods, slots
+from assistant.planner import lapsed_since, periods, send_time, slots
 from assistant.planner.analytics_questions import (
     GROUPS,
     OVER_TIME,
@@ -20,6 +20,7 @@ from assistant.planner.analytics_questions import (
     formatted,
     from_orders,
     understand,
+    weekdays_without,
 )
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.periods import day
@@ -38,6 +39,8 @@ def analytics(req: Request) -> Plan:
         return Plan(answer=filters.unknown_refused(attribute))
     if lapsed := lapsed_since.plan(req):  # "who hasn't bought since December": not a figure of those who did
         return lapsed
+    if send_time.asked(req):  # "when do our customers shop": the busiest day of the week and hour
+        return send_time.plan(req)
     if FUTURE.search(req.lower):  # "how much will segment 2 spend next quarter": not a figure of the past
         return RECIPES["predict"](req)
     question = understand(req.text)
@@ -148,6 +151,8 @@ def without_orders(req: Request, question: Question, groups: int) -> str:
     """ "1 month from Dec 2010 to Feb 2011 had no orders": a breakdown over time lists the periods with orders
     only, so the lowest of them is not the quietest when some had none."""
     span, kind = req.vocabulary().orders_span, question.group.label if question.group else ""
+    if kind == "day of the week" and (missing := weekdays_without(req.done[-1].rows("Day of the week"))):
+        return f" There were no orders on {missing}."
     if span is None or kind not in OVER_TIME:
         return ""
     first, last = span

@@ -162,6 +162,14 @@ FIGURES = [  # first match wins: the specific before the general
 ]
 OVER_TIME = ("year", "quarter", "month", "week", "day")  # the groups that are spans of time, one after another
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def weekdays_without(present: list[str]) -> str:
+    """ "Saturday and Sunday": the days of the week a breakdown has no row for (no orders), in words; "" if none."""
+    missing = [d for d in WEEKDAYS if d not in set(present)]
+    return ", ".join(missing[:-1]) + (" and " if len(missing) > 1 else "") + (missing[-1] if missing else "")
+
+
 GROUPS = [
     Group(
         r"segments?|groups?|clusters?|personas?|audiences?",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from assistant.planner import periods, slots
+from assistant.planner import periods, send_time, slots
 from assistant.planner.customer_names import customer_named
 from assistant.planner.memory import Plan, Request, Step, call
 from assistant.planner.recipes import RECIPES, Recipe, listed_campaigns, recipe, report
@@ -282,6 +282,9 @@ def campaign_list(req: Request) -> Plan:
 
 @recipe("not_now")
 def not_now(req: Request) -> Plan:
+    """Not sending now, or "what's the best time to send?" (which is read alike: both are about when to send)."""
+    if send_time.asked(req):
+        return send_time.plan(req)
     return Plan(
         answer="OK, I am not sending it now. Sending starts only when you say *send it* and then press "
         "**Confirm** (after you press **Approve**), and it starts at once: I cannot schedule a send for later. "

@@ -33,6 +33,7 @@ from assistant.planner import (  # noqa: F401 - registers their recipes
     predict_recipes,
     product_recipes,
     segment_recipes,
+    send_time,
     slots,
 )
 from assistant.planner.analytics_filters import places, unknown_attribute
@@ -184,6 +185,10 @@ def understood(
         pass  # "count them but don't send": the count asked for, not a "not now"
     elif allowed and allowed[0][0] in ("send", "send_count") and guards.NOT_NOW.search(text):
         allowed.insert(0, ("not_now", 1.0))
+    if allowed and send_time.BEST_TIME.search(text.lower()):
+        allowed.insert(0, ("not_now", 1.0))  # "what's the best day to email them": when to send, from the orders
+    elif allowed and send_time.WHEN_THEY_SHOP.search(text.lower()):
+        allowed.insert(0, ("analytics", 1.0))  # "when do our customers shop": by day of the week and hour
     if (
         allowed
         and allowed[0][0]
