@@ -671,6 +671,25 @@ def test_a_setting_the_chat_cannot_change_says_where_it_is_set(text, variable):
     assert f"it is the {variable} setting" in plan.answer
 
 
+@pytest.mark.parametrize(
+    ("text", "variable"),
+    [  # asked without a button: each got "there is no campaign yet", or "did you mean" a revision
+        ("change the sender name to Acme Deals", "PROMOPILOT_FROM"),
+        ("update the from name to Jo at Acme", "PROMOPILOT_FROM"),
+        ("can we set the reply-to address to hello@shop.com", "PROMOPILOT_REPLY_TO"),
+    ],
+)
+@pytest.mark.parametrize("memory", [Memory(), CAMPAIGN_4], ids=["no campaign", "after a draft"])
+def test_changing_the_sender_is_read_as_the_setting_it_is(text, variable, memory):
+    plan = choose(Request(text, memory, []))
+    assert not plan.calls and f"it is the {variable} setting" in plan.answer
+
+
+@pytest.mark.parametrize("text", ["who do the emails come from", "what's our sender?"])
+def test_who_the_emails_come_from_is_in_the_settings(text):
+    assert choose(Request(text, CAMPAIGN_4, [])).calls == [("shop_settings", {})]
+
+
 def test_the_settings_name_the_sender(ctx):
     result = run_tool(ctx, "shop_settings")
     assert "Emails go out as “PromoPilot Demo”" in result.summary

@@ -149,3 +149,15 @@ HOW_MANY_OF_A_CATEGORY = re.compile(
 TWO_SEGMENTS = re.compile(
     rf"\b{slots.SEGMENT_WORD}\s*(\d+)\b.*\b(?:and|with|vs\.?|versus|to|against|from)\s+(?:{slots.SEGMENT_WORD}\s*)?(\d+)\b"
 )
+
+# "change the sender name to Acme Deals", "set the reply-to address": a setting the chat cannot change (it says which)
+SETS_SENDER = re.compile(
+    r"\b(?:change|set|update|switch|make|use|rename)\b.{0,25}\b(?:sender|from[- ](?:name|address|line)|reply.?to)\b",
+    re.I,
+)
+# "who do the emails come from", "what's our sender": the settings say (not a campaign's details)
+ASKS_SENDER = re.compile(
+    r"\b(?:who|what (?:name|address))\b.{0,30}\b(?:comes?|sent|go(?:es)? out) from\b"
+    r"|\b(?:what|who)(?:'s| is| are) (?:the|our) (?:sender|from address|from name|reply.?to)\b",
+    re.I,
+)

@@ -185,6 +185,8 @@ def understood(
         pass  # "count them but don't send": the count asked for, not a "not now"
     elif allowed and allowed[0][0] in ("send", "send_count") and guards.NOT_NOW.search(text):
         allowed.insert(0, ("not_now", 1.0))
+    if allowed and (guards.SETS_SENDER.search(text) or guards.ASKS_SENDER.search(text)):
+        allowed.insert(0, ("shop_settings", 1.0))  # a setting of the environment's: said which, not a draft revised
     if allowed and send_time.BEST_TIME.search(text.lower()):
         allowed.insert(0, ("not_now", 1.0))  # "what's the best day to email them": when to send, from the orders
     elif allowed and send_time.WHEN_THEY_SHOP.search(text.lower()):

@@ -339,7 +339,9 @@ class FixedSetting:
 FIXED_SETTINGS = (
     FixedSetting(r"postal|physical address|street address|our address", "the postal address",
                  "PROMOPILOT_POSTAL_ADDRESS", "the law wants the sender's real postal address in every email"),
-    FixedSetting(r"sender|from (?:name|address)|(?:send|come|go) (?:out )?from|reply.?to", "the sender",
+    FixedSetting(r"reply.?to", "the reply-to address", "PROMOPILOT_REPLY_TO",
+                 "replies must reach an inbox the shop reads"),
+    FixedSetting(r"sender|from (?:name|address)|(?:send|come|go) (?:out )?from", "the sender",
                  "PROMOPILOT_FROM", "it must be an address your mail server may send from"),
     FixedSetting(r"consent|opt.?in|without (?:a )?(?:yes|permission|asking)|never answered", "who may be emailed",
                  "PROMOPILOT_EMAIL_UNKNOWN_CONSENT", "emailing people who never said yes is a decision for the shop, "
