@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from assistant.planner import slots
+from assistant.planner import glossary, slots
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.recipes import listed_campaigns, recipe, report
 
@@ -121,7 +121,10 @@ FOLLOW_UP_NEXT = "Next: *who received it*, or *resend to the non-openers*."
 @recipe("explain")
 def explain(req: Request) -> Plan:
     """Answers from what the code does: unsubscribes, bounces and complaints, opting back in, open tracking,
-    subject-line variants, and the frequency cap (its number from the shop's settings)."""
+    subject-line variants, and the frequency cap (its number from the shop's settings); and what a term means
+    ("what's the difference between a segment and a shortlist")."""
+    if glossary.asked(req.text):
+        return Plan(answer=glossary.answer(req.text))
     if req.has(
         r"how often|frequen|(?:emailed|mailed|get|gets|receive\w*|sent|send) \w* ?twice|too many emails"
         r"|two (?:emails|campaigns)|same (?:person|customer)|\bcap\b"

@@ -26,6 +26,7 @@ from assistant.planner import (  # noqa: F401 - registers their recipes
     campaign_recipes,
     draft_recipe,
     followup_recipes,
+    glossary,
     guards,
     lapsed_since,
     one_customer,
@@ -145,6 +146,7 @@ def understood(
     own = (tuple(shop.categories), tuple(shop.brands)) if shop else ((), ())
     someone = asks_what_someone_gets(text, segment_names)  # before the case is lost
     one_person = one_customer.names_one(text)  # "who is Anna Schmidt"
+    a_term = glossary.asked(text)  # "define CTR": before a spelling fix makes it "defines"
     text = spelled(text, vocabulary | own_words(*own))  # "trains" is the shop's, not a typo of "train"
     words = normalise(text, names, *own).split()
     if words and set(words) <= guards.SMALL_TALK:
@@ -185,6 +187,8 @@ def understood(
         pass  # "count them but don't send": the count asked for, not a "not now"
     elif allowed and allowed[0][0] in ("send", "send_count") and guards.NOT_NOW.search(text):
         allowed.insert(0, ("not_now", 1.0))
+    if allowed and a_term:
+        allowed.insert(0, ("explain", 1.0))  # "what does fit score mean": the term, not the figures
     if allowed and (guards.SETS_SENDER.search(text) or guards.ASKS_SENDER.search(text)):
         allowed.insert(0, ("shop_settings", 1.0))  # a setting of the environment's: said which, not a draft revised
     if allowed and send_time.BEST_TIME.search(text.lower()):
