@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from assistant.planner.analytics import unsupported
@@ -124,3 +125,27 @@ def test_a_period_reaches_the_sql_only_as_bound_parameters():
     period = Period(date(2011, 1, 1), date(2012, 1, 1), "in 2011")
     sql = replace(understand("revenue by month"), period=period).sql()
     assert "$period_start" in sql and "$period_stop" in sql and "2011" not in sql
+
+
+def test_revenue_by_brand_reads_each_order_lines_brand_from_the_catalogue(demo_ctx, tmp_path):
+    """ "Which brand makes the most money" was refused ("not by brand"): the orders log has no brand, but each line
+    names its product, and the catalogue gives the product's brand."""
+    from tests.test_new_shop_chat import Chat
+
+    products = demo_ctx.db.df("SELECT sku, brand FROM products ORDER BY sku LIMIT 12")
+    customers = demo_ctx.db.df("SELECT customer_id FROM customers ORDER BY customer_id LIMIT 12")["customer_id"]
+    lines = pd.DataFrame(
+        {
+            "order_id": [f"B-{i}" for i in range(len(products))],
+            "customer_id": list(customers),
+            "ordered_at": [f"2025-12-{i + 1:02d}" for i in range(len(products))],
+            "sku": products["sku"],
+            "amount": [round(10.5 * (i + 1) ** 1.5, 2) for i in range(len(products))],
+        }
+    )
+    lines.to_csv(tmp_path / "lines.csv", index=False)
+    run_tool(demo_ctx, "import_data", kind="orders", path=str(tmp_path / "lines.csv"))
+    by_brand = lines.merge(products, on="sku").groupby("brand")["amount"].sum()
+    answer, _ = Chat(demo_ctx).say("which brand makes the most money")
+    assert f"{len(by_brand)} brands: highest is {by_brand.idxmax()} at **€{by_brand.max():,.2f}**" in answer
+    assert f"lowest is {by_brand.idxmin()} at **€{by_brand.min():,.2f}**" in answer

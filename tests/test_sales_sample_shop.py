@@ -325,6 +325,21 @@ def test_a_breakdown_for_one_country_or_one_product_line(chat, lines):
     assert answer.startswith("Total revenue by category in Germany")
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["which category sells best", "best selling category", "what are our worst selling categories",
+     "which product line sells the most"],
+)  # fmt: skip
+def test_which_category_sells_best_ranks_the_categories_by_revenue(chat, lines, text):
+    """The first three listed products by units sold (the classifier read "sells best" as a product search)."""
+    net = lines.assign(amount=lines["amount"].where(~lines["cancelled"], 0)).groupby("PRODUCTLINE")["amount"].sum()
+    answer, ended = chat.say(text)
+    assert [e.name for e in ended] == ["query_data"]
+    assert f"{len(net)} categories: highest is {net.idxmax()} at **€{net.max():,.2f}**, lowest is {net.idxmin()}" in (
+        answer
+    )
+
+
 def test_the_newest_customers_are_those_whose_first_order_is_latest(chat, lines):
     """ "who are our newest customers" listed the biggest spenders; "our retention rate" said how many customers
     there are."""

@@ -187,7 +187,9 @@ GROUPS = [
         "category",
     ),
     Group(r"brand tier|tier", {"products": "o.brand_tier"}, "brand tier"),
-    Group(r"brands?", {"products": "o.brand"}, "brand"),
+    # An order line names its product, whose brand the catalogue gives.
+    Group(r"brands?", {"products": "o.brand", "orders": "(SELECT p.brand FROM products p WHERE p.sku = o.sku)"},
+          "brand"),
     Group(r"years?", {"orders": "strftime(o.ordered_at, '%Y')"}, "year"),
     Group(r"quarters?", {"orders": "strftime(o.ordered_at, '%Y') || ' Q' || quarter(o.ordered_at)"}, "quarter"),
     Group(r"months?|monthly", {"orders": "strftime(date_trunc('month', o.ordered_at), '%Y-%m')"}, "month"),
@@ -334,6 +336,8 @@ WHERE_OR_WHEN = {
     "hour": r"\bhourly\b|\btime of (?:the )?day\b|^\W*(?:at )?what time\b",
 }
 RANKED = r"top|best|biggest|leading|strongest|most popular"  # "our top 3 product lines": the highest first
+LEAST = r"busiest|quietest|slowest|worst|weakest"
+SELLING = r"[- ](?:selling|performing|earning)"  # "best-selling category", "worst performing country"
 SHARE = re.compile(r"\b(?:percent(?:age)?|share|proportion|fraction|ratio|rate)\b|%")  # "repeat purchase rate"
 
 
@@ -345,7 +349,7 @@ def understand(text: str) -> Question | None:
             for g in GROUPS
             if re.search(r"\b(?:per|by|each|every|for each|across|in each)\s+(?:\w+\s+)?(?:" + g.words + r")\b", t)
             or re.search(r"^\W*(?:which|what)\s+(?:" + g.words + r")\b", t)  # "which category makes the most"
-            or re.search(rf"\b(?:{RANKED}|busiest|quietest|slowest|worst|weakest)\s+(?:\d+\s+)?(?:{g.words})\b", t)
+            or re.search(rf"\b(?:{RANKED}|{LEAST})(?:{SELLING})?\s+(?:\d+\s+)?(?:{g.words})\b", t)
             or (g.label in WHERE_OR_WHEN and re.search(WHERE_OR_WHEN[g.label], t))
         ),
         None,
@@ -362,8 +366,9 @@ def understand(text: str) -> Question | None:
         if figures and (orders_figure := from_orders(figures[0], group)):
             figures = [orders_figure]  # the most specific figure, from the orders log
         figures = [f for f in figures if f.level in group.sql] or figures
-    if not figures and group is not None and re.search(rf"\b(?:{RANKED}|worst|weakest)\b", text.lower()):
-        figures = [f for f in FIGURES if f.label == "revenue"]  # "our worst month", "top categories": by what it took
+    if not figures and group is not None and re.search(rf"\b(?:{RANKED}|worst|weakest|most|least|sells?|sold)\b"
+                                                       rf"|{SELLING}", text.lower()):  # fmt: skip
+        figures = [f for f in FIGURES if f.label == "revenue"]  # "our worst month", "which line sells most": takings
     if not figures:
         return None
     figure = figures[0]

@@ -85,6 +85,15 @@ TOP_GROUPS = re.compile(
     r"|them|those|the \w+ (?:group|segment))))",  # "the best categories to promote to segment 2": what to suggest
     re.I,
 )
+# "which category sells best", "best-selling product lines", "which brand makes the most money": the groups ranked
+# by what they took, not a product list
+SELLING_GROUPS = re.compile(
+    r"(?:\b(?:which|what) (?:categor(?:y|ies)|product (?:lines?|types?|ranges?)|brands?|countr(?:y|ies)|markets?)\b"
+    r".{0,20}\b(?:sells?|sold|selling|makes?|made|brings? in|earns?|takes?|performs?|does best|did best)\b"
+    r"|\b(?:best|worst|top|slowest)[- ](?:selling|performing|earning)\s+(?:categor(?:y|ies)|product (?:lines?|types?"
+    r"|ranges?)|brands?|countr(?:y|ies)|markets?)\b)(?!.*\bfor (?:segment|group|them|those|the \w+ (?:group|segment)))",
+    re.I,
+)
 # What acts on the customers a question names ("draft an email for those who haven't bought since June"): kept.
 ACTS_ON_THEM = {"draft", "revise", "send", "send_count", "test_send", "export", "follow_up", "segment", "match"}
 FORECAST = re.compile(r"\b(?:predict\w*|forecast\w*|likely|probably|risk|churn\w*|going to|will|won'?t)\b")

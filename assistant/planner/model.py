@@ -235,7 +235,10 @@ def understood(
         allowed.insert(0, ("analytics", 1.0))  # "where are my customers from", "new customers in 2005"
     elif allowed and (
         (guards.WHEN_THEY_BUY.search(text) and "analytics" in [name for name, _ in allowed[:3]])
-        or (guards.TOP_GROUPS.search(text) and allowed[0][0] not in guards.ACTS_ON_THEM)
+        or (
+            (guards.TOP_GROUPS.search(text) or guards.SELLING_GROUPS.search(text))
+            and allowed[0][0] not in guards.ACTS_ON_THEM
+        )
     ):
         allowed.insert(0, ("analytics", 1.0))
     if (
@@ -245,6 +248,7 @@ def understood(
         and slots.sort_asked(text) in ("best_selling", "slow_selling")
         and guards.PRODUCT_SALES.search(text.lower())
         and not guards.NOT_PRODUCT_SALES.search(text.lower())
+        and not guards.SELLING_GROUPS.search(text)  # "which category sells best": the categories, ranked
     ):
         allowed.insert(0, ("find_products", 1.0))
     if allowed[1:] and slots.stock_bounds(text.lower()) and "find_products" in [name for name, _ in allowed[:3]]:
