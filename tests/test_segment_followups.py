@@ -251,3 +251,21 @@ def test_a_segments_products_by_its_everyday_name_and_a_draft_about_other_produc
 def test_two_segments_compared_are_shown_side_by_side(text):
     assert understood(text)[0][0] == "segment_list"
     assert understood("compare 3 and 5 segments")[0][0] == "segment_compare"  # how many segments to make
+
+
+@pytest.mark.parametrize(("asked", "pick"), [("which group spends the most", max), ("which segment spends the least", min)])
+def test_that_group_after_a_figure_by_segment_is_the_one_asked_for(demo_ctx, asked, pick):
+    """ "Tell me about that group" after "which group spends the most" asked which segment was meant, though the
+    answer had just named it; "which segment spends the least" was read as matching products to segments."""
+    agent, conversation = offline_chat(demo_ctx)
+    say(agent, conversation, "segment customers")
+    spend = dict(
+        demo_ctx.db.execute(
+            "SELECT m.segment, avg(b.total_spent) FROM segment_members m JOIN segment_runs r USING (run_id) "
+            "JOIN customer_behavior b USING (customer_id) WHERE r.is_active GROUP BY m.segment"
+        ).fetchall()
+    )
+    calls, _ = say(agent, conversation, asked)
+    assert [name for name, _ in calls] == ["query_data"]
+    calls, _ = say(agent, conversation, "tell me about that group")
+    assert calls == [("segment_show", {"segment": pick(spend, key=spend.get)})]

@@ -94,6 +94,15 @@ SELLING_GROUPS = re.compile(
     r"|ranges?)|brands?|countr(?:y|ies)|markets?)\b)(?!.*\bfor (?:segment|group|them|those|the \w+ (?:group|segment)))",
     re.I,
 )
+# "which segment spends the least", "which group orders most often": a figure compared across the segments
+SEGMENT_FIGURE = re.compile(
+    r"^(?!.*\b(?:would|will|might|could|should|likely|fit|fits|suit|suits)\b)"  # "which group would buy": a match
+    r"(?!.*\b(?:unsubscri\w*|opens?|opened|clicks?|clicked|bounce\w*|e-?mails?)\b)"  # a campaign's: its report
+    r"\W*(?:which|what) (?:segment|group|cluster|audience|persona)s?\b.{0,25}"
+    r"\b(?:spends?|spent|buys?|bought|orders?|ordered|has|have|brings?|makes?|returns?)\b.{0,25}"
+    r"\b(?:most|least|more|less|highest|lowest|fewest|biggest|smallest|best|worst)\b",
+    re.I,
+)
 # What acts on the customers a question names ("draft an email for those who haven't bought since June"): kept.
 ACTS_ON_THEM = {"draft", "revise", "send", "send_count", "test_send", "export", "follow_up", "segment", "match"}
 FORECAST = re.compile(r"\b(?:predict\w*|forecast\w*|likely|probably|risk|churn\w*|going to|will|won'?t)\b")

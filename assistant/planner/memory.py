@@ -29,6 +29,7 @@ NOTE_UPLOAD = re.compile(
     r"(?P<said>.*)$",
     re.S,
 )
+LEAST = re.compile(r"\b(?:least|lowest|fewest|smallest|worst|weakest|quietest|bottom)\b")
 NOTE_CHOICE = re.compile(re.escape(NOTE_PREFIX) + r" The user chose “(?P<label>[^”]+)” for: (?P<text>.*)$", re.S)
 
 
@@ -79,6 +80,7 @@ class Memory:
     last_tool: str | None = None  # the tool of the last step that worked
     upload: dict[str, Any] | None = None  # the last import: file name, kind, failed, what it said
     checked: dict[str, Any] | None = None  # the last data check since the last import or generation: its result
+    asked: str = ""  # what the user last typed: "which group spends the least" makes the lowest "that group"
 
     def learn(self, step: Step) -> None:
         args, data = step.arguments, step.result.get("data") or {}
@@ -119,6 +121,11 @@ class Memory:
             self.outlook = {k: args[k] for k in ("risk", "min_value", "due_within_days") if args.get(k) is not None}
             self.customers = [str(c) for c in step.rows("customer_id")]
             self.shown = "predicted customers"
+        if step.name == "query_data" and step.rows("Segment") and (ranked := step.records()[0]).get("_highest"):
+            # "which group spends the most", then "tell me about that group": the one asked for ("5 (VIPs)")
+            named = re.match(r"\d+", str(ranked["_lowest" if LEAST.search(self.asked.lower()) else "_highest"]))
+            if named:
+                self.segment, self.shown = int(named.group(0)), "segments"
         names = step.rows("name")
         if step.name in ("segment_list", "segment_show", "segment_run") and step.rows("segment"):
             numbers = [int(n) for n in step.rows("segment")]
@@ -204,6 +211,8 @@ def read_request(messages: list[dict[str, Any]]) -> Request:
             memory.upload = {"name": m["name"].strip("'\""), "kind": m["kind"], "failed": bool(m["failed"]),
                              "said": m["said"]}  # fmt: skip
             memory.checked = memory.checked if m["failed"] else None  # an upload that worked: new data to check
+        elif message["role"] == "user" and not str(message["content"]).startswith(NOTE_PREFIX):
+            memory.asked = str(message["content"] or "")
 
     text = str(messages[last_user]["content"] or "") if last_user >= 0 else ""
     chosen = None

@@ -239,6 +239,7 @@ def understood(
             (guards.TOP_GROUPS.search(text) or guards.SELLING_GROUPS.search(text))
             and allowed[0][0] not in guards.ACTS_ON_THEM
         )
+        or guards.SEGMENT_FIGURE.search(text)
     ):
         allowed.insert(0, ("analytics", 1.0))
     if (
