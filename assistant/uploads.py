@@ -93,6 +93,20 @@ def said_columns(text: str) -> dict[str, str]:
     return found
 
 
+# "the dates are day first", "they're US dates", "dd/mm/yyyy": how a file's dates are written, for the import
+DATE_ORDERS = {
+    "day-first": r"day (?:comes )?first|dd[/.-]mm|d/m/y|european|uk dates|british|day before (?:the )?month",
+    "month-first": r"month (?:comes )?first|mm[/.-]dd|m/d/y|american|us (?:dates|format|style)"
+    r"|month before (?:the )?day",
+}
+
+
+def said_date_order(text: str) -> str | None:
+    """The date order a message gives (import_data's `date_format`), if it gives exactly one."""
+    said = [order for order, words in DATE_ORDERS.items() if re.search(rf"\b(?:{words})", text.lower())]
+    return said[0] if len(said) == 1 else None
+
+
 def upload_note(name: str, kind: str, *, summary: str | None = None, failed: str | None = None) -> str:
     """What the conversation records of an upload (after NOTE_PREFIX): what was imported, or why it failed;
     "why did that fail?" and "why were rows skipped?" are answered from it (see planner.memory.NOTE_UPLOAD)."""

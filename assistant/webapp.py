@@ -28,7 +28,15 @@ from assistant.planner.memory import NOTE_PREFIX
 from assistant.present import plain
 from assistant.session import agent, chat_ctx, conversation, get_db, settings
 from assistant.turn_view import TurnView, error_text
-from assistant.uploads import DATA_SUFFIXES, guess_kind, header, named_upload, said_columns, upload_note
+from assistant.uploads import (
+    DATA_SUFFIXES,
+    guess_kind,
+    header,
+    named_upload,
+    said_columns,
+    said_date_order,
+    upload_note,
+)
 from assistant.views import bug_view
 from storage.errors import UserError
 from tools.catalog.products import forget_chat_shortlists
@@ -100,8 +108,9 @@ async def on_message(message: cl.Message) -> None:
         await cl.Message(content=EMPTY_MESSAGE).send()
         return
     failed_upload = cl.user_session.get("failed_upload")
-    if failed_upload and (said := said_columns(text)):  # "Client is the customer id", after it failed for that
-        await import_upload(failed_upload["path"], failed_upload["name"], failed_upload["kind"], said)
+    said, dates = said_columns(text), said_date_order(text)
+    if failed_upload and (said or dates):  # "Client is the customer id", "the dates are day first": after a failure
+        await import_upload(failed_upload["path"], failed_upload["name"], failed_upload["kind"], said, dates)
         return
     await run_turn(text)
 
@@ -234,14 +243,15 @@ async def import_files(files: list[Any], text: str) -> None:
         path = named_upload(str(file.path), name)  # its own name: what the answer says, Mailchimp's consent
         cl.user_session.set("uploads", [*(cl.user_session.get("uploads") or []), path])
         # "Client is the customer id": a column no alias names
-        await import_upload(path, name, guess_kind(name, text, header(path)), said_columns(text))
+        await import_upload(path, name, guess_kind(name, text, header(path)), said_columns(text), said_date_order(text))
 
 
-async def import_upload(path: str, name: str, kind: str, said: dict[str, str]) -> None:
+async def import_upload(path: str, name: str, kind: str, said: dict[str, str], dates: str | None = None) -> None:
     """Import one uploaded file as the person; a failure is remembered, so that saying which column is which
-    ("Client is the customer id") retries it without attaching the file again."""
+    ("Client is the customer id") or how the dates are written retries it without attaching the file again."""
     failed: list[str] = []
-    result = await _user_tool("import_data", failed, kind=kind, path=path, **({"map": said} if said else {}))
+    options = ({"map": said} if said else {}) | ({"date_format": dates} if dates else {})
+    result = await _user_tool("import_data", failed, kind=kind, path=path, **options)
     cl.user_session.set("failed_upload", {"path": path, "name": name, "kind": kind} if failed else None)
     if failed:  # "why did that fail?" is answered from this
         conversation().note(f"{NOTE_PREFIX} {upload_note(name, kind, failed=failed[0])}")

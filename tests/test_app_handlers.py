@@ -319,6 +319,24 @@ def test_a_failed_upload_is_retried_when_the_person_says_which_column_is_which(w
     )
 
 
+def test_a_failed_upload_is_retried_when_the_person_says_how_the_dates_are_written(web, tmp_path):
+    """Dates that could be day/month or month/day were refused with "--date-format", a flag the chat has not got,
+    so the chat gave the reason and no way on: now it says what to say, and saying it imports the file."""
+    csv = tmp_path / "orders.csv"
+    csv.write_text("order id,customer id,order date,amount\nO1,C1,03/04/2024,10\nO2,C2,05/06/2024,20\n")
+    upload = SimpleNamespace(name="orders.csv", path=str(csv), mime="text/csv")
+    store: dict = {}
+    failed = run_handler(web.on_message, lambda: cl.Message(content="orders", elements=[upload]), session_store=store)
+    assert "could be day/month or month/day" in texts(failed) and "*the dates are day first*" in texts(failed)
+    assert "--date-format" not in texts(failed)
+    assert web.get_db().scalar("SELECT count(*) FROM orders") == 0
+    run_handler(web.on_message, lambda: cl.Message(content="the dates are day first"), session_store=store)
+    assert [str(d) for d in web.get_db().df("SELECT ordered_at FROM orders ORDER BY order_id")["ordered_at"]] == [
+        "2024-04-03 00:00:00",
+        "2024-06-05 00:00:00",
+    ]
+
+
 def test_a_model_service_that_is_down_gives_a_message_and_the_session_goes_on(web, fake_openai, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "test-key")
     monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)

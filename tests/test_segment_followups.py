@@ -253,7 +253,9 @@ def test_two_segments_compared_are_shown_side_by_side(text):
     assert understood("compare 3 and 5 segments")[0][0] == "segment_compare"  # how many segments to make
 
 
-@pytest.mark.parametrize(("asked", "pick"), [("which group spends the most", max), ("which segment spends the least", min)])
+@pytest.mark.parametrize(
+    ("asked", "pick"), [("which group spends the most", max), ("which segment spends the least", min)]
+)
 def test_that_group_after_a_figure_by_segment_is_the_one_asked_for(demo_ctx, asked, pick):
     """ "Tell me about that group" after "which group spends the most" asked which segment was meant, though the
     answer had just named it; "which segment spends the least" was read as matching products to segments."""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.uploads import guess_kind, header, named_upload, said_columns
+from assistant.uploads import guess_kind, header, named_upload, said_columns, said_date_order
 from tools import run_tool
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -141,3 +141,19 @@ def test_the_uci_log_uploaded_without_a_word_is_imported_as_orders(ctx, tmp_path
     """Was: imported as 57 customers, with 968 "duplicate id" rejections."""
     result = upload(ctx, tmp_path, FIXTURES / "online_retail.csv")
     assert result.data["kind"] == "orders" and result.data["rejected"] == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "order"),
+    [
+        ("the dates are day first", "day-first"),
+        ("they're dd/mm/yyyy", "day-first"),
+        ("European dates", "day-first"),
+        ("month first please", "month-first"),
+        ("those are US dates", "month-first"),
+        ("is it day first or month first?", None),  # a question, not an answer
+        ("Client is the customer id", None),
+    ],
+)
+def test_how_the_dates_are_written_is_read_from_a_message(text, order):
+    assert said_date_order(text) == order

@@ -4,7 +4,8 @@
 says which: reading value by value turns one column into a mix of both. So each column's order
 is decided from the values that do tell (a first part above 12 means day first, a second part
 above 12 means month first), and every value of the column is then read that one way. A column
-with evidence both ways, or none at all, is refused with a message naming `--date-format`.
+with evidence both ways, or none at all, is refused with a message naming `--date-format` (in the chat:
+saying "the dates are day first" after the failed upload).
 Dotted dates (`31.12.2024`) are day first wherever they are written. ISO dates need no decision.
 """
 
@@ -28,6 +29,11 @@ ORDERS = {
     "month-first": "%m{sep}%d{sep}%Y",
 }
 ALIASES = {"dmy": "day-first", "day first": "day-first", "mdy": "month-first", "month first": "month-first"}
+# The chat's way to say it (assistant.uploads.said_date_order reads it, and imports the file again)
+SAY_ORDER = (
+    "Tell me how your dates are written, *the dates are day first* (31/12/2024) or *the dates are month first* "
+    "(12/31/2024), and I will import it again that way."
+)
 TIMES = [" %H:%M:%S", " %H:%M", "T%H:%M:%S", " %I:%M %p", ""]
 OTHER_FORMATS = ["%Y/%m/%d", "%Y/%m/%d %H:%M", "%Y%m%d"]
 
@@ -70,11 +76,15 @@ def decide(con: duckdb.DuckDBPyConnection, column: str, file_name: str, date_for
     if not numeric:
         return DateOrder(column, "iso", "no day/month dates")
     if day_first and month_first:
-        raise UserError(
+        found = (
             f"{file_name}: the dates in {column} are written both ways ({day_first:,} with the day first, "
-            f"{month_first:,} with the month first), so none of them can be trusted.",
+            f"{month_first:,} with the month first), so none of them can be trusted."
+        )
+        raise UserError(
+            found,
             hint="Say how to read them with --date-format day-first or --date-format month-first "
             "(or a pattern such as %m/%d/%Y %H:%M); nothing was imported.",
+            in_words=f"{found} Nothing was imported. {SAY_ORDER}",
         )
     if month_first:
         return DateOrder(column, "month-first", f"{month_first:,} dates have a second part above 12 (e.g. 12/13)")
@@ -82,8 +92,12 @@ def decide(con: duckdb.DuckDBPyConnection, column: str, file_name: str, date_for
         return DateOrder(column, "day-first", f"{day_first:,} dates have a first part above 12 (e.g. 13/12)")
     if dotted == numeric:
         return DateOrder(column, "day-first", "dotted dates (31.12.) are written day first")
-    raise UserError(
+    found = (
         f"{file_name}: the dates in {column} (e.g. {example}) could be day/month or month/day: "
-        "no value has a part above 12 to tell.",
+        "no value has a part above 12 to tell."
+    )
+    raise UserError(
+        found,
         hint="Say how to read them with --date-format day-first or --date-format month-first; nothing was imported.",
+        in_words=f"{found} Nothing was imported. {SAY_ORDER}",
     )
