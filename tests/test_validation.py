@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cli import main
+from storage.errors import UserError
 from tools import run_tool
 from tools.data.validate import CHECKS, CLEARLY_VALID, LABELS, SPECIAL_USE
 
@@ -273,3 +274,10 @@ def test_products_from_an_orders_log_without_a_category_are_said_once_not_flagge
     result = run_tool(ctx, "validate_data", examples=10)
     assert sorted(e.split()[0] for e in checks(result)["product_missing_value"]["examples"]) == ["NEW", "S1"]
     assert "11 products from the orders log have no category" in result.summary
+
+
+def test_an_empty_shop_is_not_checked_and_clean(ctx):
+    """It said "Checked 0 customers and 0 products: no problems found"."""
+    with pytest.raises(UserError, match="There is no data to check yet") as refused:
+        run_tool(ctx, "validate_data")
+    assert "generate demo data" in refused.value.hint

@@ -172,6 +172,11 @@ def validate_data(ctx: ToolContext, args: ValidateArgs) -> ToolResult:
     cases and quarantines customers that cannot be repaired: quarantined customers are never
     segmented or emailed. Every change is listed in the data issues.
     """
+    if not ctx.db.scalar("SELECT (SELECT count(*) FROM customers) + (SELECT count(*) FROM products)"):
+        raise UserError(  # "Checked 0 customers: no problems found" read as a clean bill of health
+            "There is no data to check yet: no customers and no products.",
+            hint="Attach your customer list (a CSV export), or say 'generate demo data' to try a sample shop.",
+        )
     con = ctx.db.con
     try:
         with ctx.progress.task("Validating", total=len(CHECKS) + 1) as advance:
