@@ -10,6 +10,7 @@ import asyncio
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from assistant.loop import Agent, Conversation, Token, ToolEnd
@@ -429,3 +430,14 @@ def test_questions_about_customers_in_a_marketers_words_are_figures_from_the_log
     assert ended[-1].name == "find_products" and ended[-1].arguments == {"sort": "best_selling"}
     answer, _ = chat.say("what time of year do we sell the most")
     assert answer.startswith("Total revenue by month")
+
+
+@pytest.mark.parametrize("text", ["how many customers have never ordered", "how many customers have no orders"])
+def test_customers_without_an_order_are_counted(chat, text):
+    """Both showed the data overview (how many customers there are in all)."""
+    load(chat.ctx, "customers", "shopify_customers.csv")
+    export = pd.read_csv(FIXTURES / "shopify_customers.csv")
+    none = int((export["Total Orders"] == 0).sum())
+    assert 0 < none < len(export)
+    answer, ended = chat.say(text)
+    assert [e.name for e in ended] == ["query_data"] and f"Customers without an order: **{none}**" in answer

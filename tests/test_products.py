@@ -297,3 +297,18 @@ def test_a_search_answers_in_words_not_flags(shop):
     assert one.summary.startswith("No products from x or y"), "what to loosen still names the filters"
     nothing = run_tool(shop, "find_products", search="this week")
     assert plain(nothing.summary) == "No products matching “this week”.", "the chat's words: what was looked for"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [  # the first listed the cheapest of all products (a beanie); the second, the most stocked
+        ("what's our cheapest jacket", {"search": "jacket", "sort": "price_asc"}),
+        ("which products have the highest markup", {"sort": "margin_desc"}),  # markup orders as margin does
+        ("cheapest first", {"sort": "price_asc"}),
+    ],
+)
+def test_the_product_named_after_an_order_word_is_searched(text, expected):
+    from assistant.planner import slots
+    from assistant.planner.vocabulary import Vocabulary
+
+    assert slots.product_filters(text, Vocabulary()) == expected

@@ -103,6 +103,16 @@ FIGURES = [  # first match wins: the specific before the general
         "sum",
         money=True,
     ),
+    Figure(  # "how many customers have never ordered": signed up (a customer file) without an order yet
+        r"(?:never|not yet|haven'?t|have not|hasn'?t|has not|didn'?t|did not) (?:\w+ )?(?:ordered|bought|purchased"
+        r"|placed an order|made a purchase|shopped)(?! (?:again|since|in|for|this|last|before|after))(?!.*\bsince\b)"
+        r"|(?:no|zero|without) (?:orders|purchases)",
+        "customers",
+        "CASE WHEN coalesce(b.order_count, 0) = 0 THEN 1 ELSE 0 END",
+        "customers without an order",
+        "sum",
+        counted=True,
+    ),
     Figure(  # before the repeat customers: "never ordered again" is about ordering again too
         r"\b(?:only|just) (?:bought|ordered|purchased|shopped)(?: from us)?(?: \w+)? once"
         r"|one.(?:time|off) (?:buyer|customer|shopper|client)s?|\bsingle.(?:purchase|order)"

@@ -14,6 +14,7 @@ from typing import Any
 
 from assistant.planner import slots
 from assistant.planner.analytics_filters import recorded_country, shop_words, unknown_attribute, unknown_refused
+from assistant.planner.analytics_questions import understand
 from assistant.planner.memory import Plan, Request, call
 from assistant.present import plain
 from assistant.prompts import HELP_EXAMPLES
@@ -165,6 +166,8 @@ def overview(req: Request) -> Plan:
         return Plan(answer=unknown_refused(attribute))
     if any(recorded_country(req.text, req.vocabulary().countries, shop_words(req))):
         return RECIPES["analytics"](req)  # "how many customers in Germany": those who ordered from there, or why not
+    if (asked := understand(req.text)) and asked.figure.counted:  # "how many customers have never ordered"
+        return RECIPES["analytics"](req)
     from assistant.planner.segment_recipes import segment_reach  # it builds on this module's recipes
 
     if (reach := segment_reach(req)) is not None:  # "how many of group 1 can I email"

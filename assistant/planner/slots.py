@@ -63,8 +63,9 @@ ORDERINGS = [
 SORT_WORDS = [  # (pattern, find_products sort): "cheapest shoes", "top 5 products by margin"
     (r"cheapest|lowest price|least expensive|\bcheap\b|budget|inexpensive|affordable", "price_asc"),
     (r"most expensive|priciest|highest price", "price_desc"),
-    (r"(?:low|lowest|worst|poor|thin) margin", "margin_asc"),
-    (r"(?:best|highest|top|by|high|most) margin|most profitable", "margin_desc"),
+    (r"(?:low|lowest|worst|poor|thin|smallest) (?:margin|markup)", "margin_asc"),
+    # the markup on cost orders products as the margin does (markup = margin / (1 - margin))
+    (r"(?:best|highest|top|by|high|most|biggest) (?:margin|markup)|most profitable", "margin_desc"),
     (r"newest|new arrivals|latest|just (?:in|arrived)", "newest"),
     (
         r"low(?:est)? (?:on )?stock|running (?:low|out)|least stock|(?:almost|nearly) sold out|re-?order|restock"
@@ -339,6 +340,12 @@ ORDER_WORDS = r"cheapest|priciest|most expensive|newest|latest|best[- ]selling|b
 LEADING_ORDER = re.compile(r"^(?:(?:the|top|\d+|" + "|".join(NUMBER_WORDS) + "|" + ORDER_WORDS + r")\s+)+")
 
 
+NOUN_ENDS = r"(?:$|[?.!,]|\b(?:under|over|in|from|with|by|for)\b)"
+# Words that start no product's name: "cheapest first", "show me the ones", "newest of all"
+NOT_A_NAME = {"me", "the", "what", "it", "them", "those", "these", "first", "last", "one", "ones", "few", "of", "to",
+              "and", "at", "on", "we", "you", "i", "price", "prices"}  # fmt: skip
+
+
 def _product_noun(text: str) -> str | None:
     """ "find jackets", "promote coats", "show me the new trench coats": what to search for by name."""
     text = re.sub(r"\b(?:i|we)(?:'d| would)? (?:want|like|need|wish) to\b", "", text)
@@ -349,11 +356,13 @@ def _product_noun(text: str) -> str | None:
         r"|\bfor (?:them|those|these|that|this)\b)",
         text,
     )
+    # "what's our cheapest jacket", "our most expensive dresses": the product named after the order asked
+    m = m or re.search(rf"\b(?:{ORDER_WORDS})\s+([a-z][a-z -]*?[a-z])\s*{NOUN_ENDS}", text)
     if not m:
         return None
     phrase = singular(re.sub(LEADING_ORDER, "", m.group(1).strip()))
     words = phrase.split()
-    if not words or words[-1] in GENERIC or words[0] in {"me", "the", "what", "it", "them", "those", "these"}:
+    if not words or words[-1] in GENERIC or words[0] in NOT_A_NAME:
         return None
     return phrase
 
