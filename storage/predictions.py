@@ -131,13 +131,14 @@ def find(
     min_value: float | None = None,
     min_p_active: float | None = None,
     ordered_within_days: int | None = None,
+    segment: int | None = None,
     sort: str = "value_12m DESC",
     limit: int = 50,
 ) -> tuple[pd.DataFrame, int, float]:
     """Scored customers matching every filter given, the best `limit` by `sort`; the count and value of all matches.
 
     `sort` is one of `SORTS`' values; `ordered_within_days` keeps those whose next order is due within that many
-    days of the fit's as-of date."""
+    days of the fit's as-of date; `segment` keeps the members of that segment of the active segmentation."""
     if sort not in SORTS.values():
         raise ValueError(f"unknown sort {sort!r}")
     where, params = ["TRUE"], []
@@ -153,6 +154,12 @@ def find(
     if ordered_within_days is not None:
         where.append("s.next_order_date <= f.as_of + to_days(?)")
         params.append(ordered_within_days)
+    if segment is not None:
+        where.append(
+            "s.customer_id IN (SELECT m.customer_id FROM segment_members m JOIN segment_runs r USING (run_id) "
+            "WHERE r.is_active AND m.segment = ?)"
+        )
+        params.append(segment)
     matches = f"""FROM predictions s JOIN prediction_fits f USING (fit_id) WHERE {" AND ".join(where)}"""
     count, value = db.execute(f"SELECT count(*), coalesce(sum(s.value_12m), 0) {matches}", params).fetchone()
     page = db.df(

@@ -27,6 +27,19 @@ def require_active_run(db: Database) -> int:
     return run_id
 
 
+def require_segment(db: Database, segment: int) -> tuple[int, pd.Series]:
+    """The active run and that segment of it (name, size), or a clear error naming the segments there are."""
+    run_id = require_active_run(db)
+    found = db.df("SELECT name, size FROM segments WHERE run_id = ? AND segment = ?", [run_id, segment])
+    if found.empty:
+        known = [int(n) for n in db.df("SELECT segment FROM segments WHERE run_id = ?", [run_id])["segment"]]
+        raise UserError(
+            f"There is no segment {segment}.",
+            hint=f"The segments are {', '.join(map(str, sorted(known)))}: ask 'list the segments' to see them.",
+        )
+    return run_id, found.iloc[0]
+
+
 def run_or_active(db: Database, run_id: int | None) -> int:
     """The run asked for, checked to exist, or else the active one."""
     if run_id is None:

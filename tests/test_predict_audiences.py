@@ -170,3 +170,30 @@ def test_they_after_a_list_of_predicted_customers_are_the_same_customers(text):
     memory = Memory(shown="predicted customers", outlook={"due_within_days": 30})
     plan = choose(Request(text, memory, []))
     assert plan.calls == [("find_predicted_customers", {"due_within_days": 30})]
+
+
+def test_predicted_customers_of_one_segment_and_what_they_add_up_to(predicted):
+    run_tool(predicted, "segment_run", k=4)
+    members = "customer_id IN (SELECT customer_id FROM segment_members WHERE run_id = 1 AND segment = 2)"
+    count, value = predicted.db.execute(f"SELECT count(*), sum(value_12m) FROM predictions WHERE {members}").fetchone()  # noqa: S608
+    result = run_tool(predicted, "find_predicted_customers", segment=2, top=5)
+    assert (result.data["customers"], result.data["value_12m"]) == (count, pytest.approx(value))
+    assert set(result.tables[0].to_df()["customer_id"]) <= matching(predicted.db, members)
+    assert result.summary.startswith(f"{count:,} customers in segment 2; together they are predicted to bring €")
+    with pytest.raises(UserError, match="There is no segment 9"):
+        run_tool(predicted, "find_predicted_customers", segment=9)
+
+
+def test_how_much_a_segment_will_spend_is_what_its_members_predictions_add_up_to(predicted):
+    """It said that the models predict per customer and gave the whole shop's total, pointing to the segment's
+    profile for its median."""
+    from tests.test_segment_followups import offline_chat, say
+
+    run_tool(predicted, "segment_run", k=4)
+    members = "customer_id IN (SELECT customer_id FROM segment_members WHERE run_id = 1 AND segment = 2)"
+    value = predicted.db.scalar(f"SELECT sum(value_12m) FROM predictions WHERE {members}")  # noqa: S608
+    agent, conversation = offline_chat(predicted)
+    calls, answer = say(agent, conversation, "how much will segment 2 spend next quarter")
+    assert calls[-1] == ("find_predicted_customers", {"segment": 2, "top": 10})
+    assert f"customers in segment 2; together they are predicted to bring €{value:,.2f} in revenue" in answer
+    assert "not the revenue of a quarter" in answer and "Scored " not in answer, "the segment's, not the shop's"

@@ -38,7 +38,7 @@ REDO_WORDS = rf"accura|backtest|{AGAIN}|refresh|update|{TRUST}"
 TOTAL_AHEAD = r"\b(?:revenue|sales|turnover|takings|income|spend|make|earn|bring in)\b"
 ONLY_PER_CUSTOMER = (
     "I predict each customer's orders over the next 90 days and their value over the next 12 months, not the "
-    "revenue of a {span}: here is what the predictions add up to. {segment}"
+    "revenue of a {span}: here is what the predictions add up to. "
 )
 
 
@@ -50,9 +50,13 @@ def predict(req: Request) -> Plan:
         return predicted_customers(req)
     if req.done and total:
         span = re.search(r"\b(week|month|quarter|year|season|period)\b", req.lower)
-        seg = slots.segment_ref(req.text, req.memory)
-        one = f"For segment {seg}, *describe segment {seg}* gives its median predicted value. " if seg else ""
-        return Plan(answer=ONLY_PER_CUSTOMER.format(span=span[1] if span else "period", segment=one) + report(req))
+        said = ONLY_PER_CUSTOMER.format(span=span[1] if span else "period")
+        segment = slots.segment_ref(req.text, req.memory)
+        if segment is not None and req.done[-1].ok and req.last("find_predicted_customers") is None:
+            return call("find_predicted_customers", segment=segment, top=10)  # what its members' predictions add up to
+        if segment is not None:  # the segment's own total, not the whole shop's as well
+            req.done = [step for step in req.done if step.name != "predict" or not step.ok]
+        return Plan(answer=said + report(req))
     if req.done:
         return Plan(answer=report(req, "Next: *who is about to churn?* or *who will order in the next 30 days?*"))
     check = req.has(rf"check|accura|backtest|how good|test the|{TRUST}")

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from services.money import format_money
 from storage.errors import UserError
-from storage.segments import require_active_run
+from storage.segments import require_segment
 from storage.shop import get_currency
 from tools.catalog.audience import require_products
 from tools.catalog.matching import fit_reason, product_label, segment_fit
@@ -47,14 +47,7 @@ def suggest_products(ctx: ToolContext, args: SuggestArgs) -> ToolResult:
     """Which products suit one customer segment best: every product not sold out scored against the segment's
     members (category and brand affinity, price fit, brand tier, discount appetite), best first, each with a reason;
     only those within a price range or categories, when given ("products for group 2 under 50")."""
-    run_id = require_active_run(ctx.db)
-    segment = ctx.db.df("SELECT name, size FROM segments WHERE run_id = ? AND segment = ?", [run_id, args.segment])
-    if segment.empty:
-        known = [int(n) for n in ctx.db.df("SELECT segment FROM segments WHERE run_id = ?", [run_id])["segment"]]
-        raise UserError(
-            f"There is no segment {args.segment}.",
-            hint=f"The segments are {', '.join(map(str, sorted(known)))}: ask 'list the segments' to see them.",
-        )
+    run_id, segment = require_segment(ctx.db, args.segment)
     bounds = [args.price_min, args.price_max, args.category, args.category]
     skus = [str(s) for s in ctx.db.df(CANDIDATES_SQL, [*bounds, MAX_CANDIDATES + 1])["sku"]]
     if not skus and kept_to(args):
@@ -73,7 +66,7 @@ def suggest_products(ctx: ToolContext, args: SuggestArgs) -> ToolResult:
     fit["reason"] = [fit_reason(row, products.loc[row.sku], currency) for row in fit.itertuples()]
     fit["rank"] = range(1, len(fit) + 1)
     fit = fit.drop(columns=["name"]).join(products[["name", "category", "price", "stock"]], on="sku")
-    name, size = segment.iloc[0]["name"], int(segment.iloc[0]["size"])
+    name, size = segment["name"], int(segment["size"])
     who = f"segment {args.segment}" + (f" ({name}, {size:,} customers)" if isinstance(name, str) else "")
     best = "; ".join(
         f"{product_label(products, sku)}, fit {score:.2f}"

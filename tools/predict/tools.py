@@ -15,6 +15,7 @@ from services.money import format_money
 from storage import predictions as store
 from storage.db import Database
 from storage.errors import UserError
+from storage.segments import require_segment
 from storage.shop import get_currency
 from tools.context import ToolContext
 from tools.predict import charts, scoring
@@ -175,6 +176,7 @@ class FindArgs(BaseModel):
     due_within_days: int | None = Field(
         None, ge=1, le=365, description="Keep customers whose next order is expected within this many days."
     )
+    segment: int | None = Field(None, description="Keep the customers of this segment (active segmentation).")
     sort: Literal["value", "risk", "next_order", "active"] = Field(
         "value", description="Rank by predicted value, churn risk, soonest next order, or probability active."
     )
@@ -196,12 +198,15 @@ def find_predicted_customers(ctx: ToolContext, args: FindArgs) -> ToolResult:
             "There are no predictions yet.",
             hint="Predict customer value first (promopilot predict, or ask 'who is about to churn?').",
         )
+    if args.segment is not None:
+        require_segment(ctx.db, args.segment)
     page, count, value = store.find(
         ctx.db,
         risk=args.risk,
         min_value=args.min_value,
         min_p_active=args.min_p_active,
         ordered_within_days=args.due_within_days,
+        segment=args.segment,
         sort=store.SORTS[args.sort],
         limit=args.top,
     )
@@ -226,7 +231,7 @@ _SORT_WORDS = {
 
 
 def _describe(args: FindArgs) -> str:
-    parts = []
+    parts = [f"in segment {args.segment}"] if args.segment is not None else []
     if args.risk:
         parts.append(f"at {' or '.join(args.risk)} churn risk")
     if args.min_value is not None:
