@@ -159,3 +159,44 @@ def test_who_did_it_lists_those_customers_first(reported, who):
     assert first.name == f"Who {who}" and first.total == len(did[who])
     assert sorted(first.to_df()["customer_id"]) == sorted(p["customer_id"] for p in did[who])
     assert f"{len(did[who])} {'customer' if len(did[who]) == 1 else 'customers'} {who}" in result.summary
+
+
+def test_which_segment_responded_best_is_read_from_the_report_by_segment():
+    """It was read as matching products to segments ("Which products? Name one")."""
+    from assistant.planner.memory import Request, Step
+    from assistant.planner.model import choose
+    from tests.test_planner import CAMPAIGN_4
+
+    asked = "which segment responded best"
+    assert choose(Request(asked, CAMPAIGN_4, [])).calls == [("campaign_report", {"campaign_id": 4})]
+    by_segment = [  # as campaign_report gives them: the biggest is not the best
+        {"segment": 1, "segment_name": "Regulars", "sent": 400, "unique_opens": 120, "click_rate": 0.05},
+        {"segment": 2, "segment_name": "Night owls", "sent": 150, "unique_opens": 60, "click_rate": 0.12},
+        {"segment": None, "segment_name": "no segment", "sent": 9, "unique_opens": 9, "click_rate": 0.5},
+    ]
+    data = {"campaign_id": 4, "status": "sent", "unique_opens": 189, "click_rate": 0.07, "by_segment": by_segment}
+    done = [Step("campaign_report", {"campaign_id": 4}, {"ok": True, "summary": "Campaign 4: 559 sent.", "data": data})]
+    answer = choose(Request(asked, CAMPAIGN_4, done)).answer
+    assert answer.startswith("By segment, **Night owls** (segment 2) clicked most: 12.0% of the 150 it was sent to, "
+                             "against 7.0% overall.")  # fmt: skip
+    data["by_segment"] = by_segment[:1]
+    assert choose(Request(asked, CAMPAIGN_4, done)).answer.startswith("Campaign 4 went to one audience")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("how did the spring edit do", ("campaign_report", {"campaign_id": 1})),  # a "did you mean"
+        ("how did Spring Edit go?", ("campaign_report", {"campaign_id": 1})),
+        ("show me the spring edit email", ("campaign_preview", {"campaign_id": 1})),
+    ],
+)
+def test_a_campaign_is_found_by_its_name(text, expected):
+    """Not the campaign in play (4): the one named."""
+    from assistant.planner.memory import Request
+    from assistant.planner.model import choose
+    from assistant.planner.vocabulary import Vocabulary
+    from tests.test_planner import CAMPAIGN_4
+
+    shop = Vocabulary(campaigns={1: "Spring edit", 4: "Black Friday"})
+    assert choose(Request(text, CAMPAIGN_4, [], vocabulary=lambda: shop)).calls == [expected]

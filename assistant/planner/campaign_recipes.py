@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from assistant.planner import periods, send_time, slots
+from assistant.planner import guards, periods, send_time, slots
 from assistant.planner.customer_names import customer_named
 from assistant.planner.memory import Plan, Request, Step, call
 from assistant.planner.recipes import RECIPES, Recipe, listed_campaigns, recipe, report
@@ -27,6 +27,8 @@ def campaign_action(name: str, follow: str, **extra: Any) -> Recipe:
 
     def act(req: Request) -> Plan:
         campaign_id = slots.number_after(req.text, r"\bcampaign")
+        if campaign_id is None and (named := req.vocabulary().campaign_named(req.text)):
+            campaign_id = named[0]  # "how did the Spring edit do"
         if campaign_id is None:
             campaign_id = req.memory.campaign_id
         if campaign_id is None:
@@ -250,6 +252,8 @@ def report_recipe(req: Request) -> Plan:
                 return call("campaign_reach", campaign_id=step.arguments.get("campaign_id"))
             return Plan(answer=plain(reached.result.get("summary") or reached.result.get("error") or ""))
         return Plan(answer=f"{plan.answer}\n\nNext: *show campaign {step.arguments.get('campaign_id')}*.")
+    if not plan.calls and data.get("unique_opens") and guards.ENGAGED_SEGMENT.search(req.lower):
+        return Plan(answer=f"{segment_response(data)}\n\n{plan.answer}")  # "which segment responded best"
     if plan.calls or not data or data.get("unique_opens"):
         return plan
     sent, failed, waiting = (int(data.get(key) or 0) for key in ("sent", "failed", "waiting"))
@@ -261,6 +265,18 @@ def report_recipe(req: Request) -> Plan:
         f"{left.get(str(data.get('status')), 'Delivery so far')}: **{sent:,} sent**, {failed:,} failed, "
         f"{int(data.get('skipped') or 0):,} skipped. Opens and clicks arrive over hours or days (some mail apps "
         "never report opens).\n\nNext: *how did it do?* again later."
+    )
+
+
+def segment_response(data: dict[str, Any]) -> str:
+    """The segment that clicked most, with how many it was sent to (a small one's rate says little)."""
+    groups = [g for g in data.get("by_segment") or [] if g.get("sent") and g.get("segment") is not None]
+    if len(groups) < 2:
+        return f"Campaign {data.get('campaign_id')} went to one audience, so there is no segment to compare it with."
+    best = max(groups, key=lambda g: (g.get("click_rate") or 0, g["sent"]))
+    return (
+        f"By segment, **{best['segment_name']}** (segment {best['segment']}) clicked most: {best['click_rate']:.1%} "
+        f"of the {best['sent']:,} it was sent to, against {data.get('click_rate') or 0:.1%} overall."
     )
 
 

@@ -179,3 +179,9 @@ ASKS_SENDER = re.compile(
     r"|\b(?:what|who)(?:'s| is| are) (?:the|our) (?:sender|from address|from name|reply.?to)\b",
     re.I,
 )
+# "which segment responded best", "what group engaged most": a sent campaign's report, by segment
+ENGAGED_SEGMENT = re.compile(
+    r"\b(?:which|what) (?:segment|group|audience|persona|cluster)s?\b.{0,30}"
+    r"\b(?:respond\w*|react\w*|engag\w*|open\w*|click\w*|perform\w*|convert\w*)",
+    re.I,
+)

@@ -144,6 +144,9 @@ def understood(
     names = list((segment_names or {}).values())
     vocabulary = known_words() if known is None else known
     own = (tuple(shop.categories), tuple(shop.brands)) if shop else ((), ())
+    if shop and (campaign := shop.campaign_named(text)):  # "how did the Spring edit do": a campaign, by its name
+        text = re.sub(rf"(?:\bthe )?{re.escape(campaign[1])}(?:\s+(?:campaign|e-?mail|newsletter))?", "the campaign",
+                      text, flags=re.I)  # fmt: skip
     someone = asks_what_someone_gets(text, segment_names)  # before the case is lost
     one_person = one_customer.names_one(text)  # "who is Anna Schmidt"
     a_term = glossary.asked(text)  # "define CTR": before a spelling fix makes it "defines"
@@ -187,6 +190,8 @@ def understood(
         pass  # "count them but don't send": the count asked for, not a "not now"
     elif allowed and allowed[0][0] in ("send", "send_count") and guards.NOT_NOW.search(text):
         allowed.insert(0, ("not_now", 1.0))
+    if allowed and guards.ENGAGED_SEGMENT.search(text) and not a_term:
+        allowed.insert(0, ("report", 1.0))  # "which segment responded best": the report, by segment
     if allowed and a_term:
         allowed.insert(0, ("explain", 1.0))  # "what does fit score mean": the term, not the figures
     if allowed and (guards.SETS_SENDER.search(text) or guards.ASKS_SENDER.search(text)):

@@ -1,5 +1,5 @@
 """The shop's own words: the categories and brands in its products table, the countries its orders log
-names, and the columns it has.
+names, its campaigns' names, and the columns it has.
 
 Read from the database rather than from the demo catalogue, so an imported shop's "Sneakers" or
 "Acme Outdoor" work as filters the same way the demo's "Outerwear" does, and an analytic question
@@ -10,6 +10,7 @@ ends in 2011) be answered with where they do run.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
@@ -27,6 +28,7 @@ class Vocabulary:
     orders_span: tuple[date, date] | None = None  # the first and last order date, for "no orders in 2025"
     countries: list[str] = field(default_factory=list)  # as the orders log spells them ("USA", "EIRE")
     stock_known: bool = True  # whether any product records its stock (a catalogue from an orders log does not)
+    campaigns: dict[int, str] = field(default_factory=dict)  # "how did the spring edit do": campaigns by name
 
     @classmethod
     def empty(cls) -> Vocabulary:
@@ -49,7 +51,14 @@ class Vocabulary:
             ).fetchall()
         ]
         stocked = db.execute("SELECT count(stock) > 0 OR count(*) = 0 FROM products").fetchone()[0]
-        return cls(categories, brands, columns, shop.get_currency(db), span, countries, stock_known=bool(stocked))
+        named = dict(db.execute("SELECT campaign_id, name FROM campaigns").fetchall())
+        return cls(categories, brands, columns, shop.get_currency(db), span, countries, bool(stocked), named)
+
+    def campaign_named(self, text: str) -> tuple[int, str] | None:
+        """The campaign whose whole name the text says ("how did the Spring edit do"), the newest if several."""
+        said = [(i, name) for i, name in self.campaigns.items() if name and re.search(
+            rf"(?<!\w){re.escape(name)}(?!\w)", text, re.I)]  # fmt: skip
+        return max(said) if said else None
 
     def has_column(self, table: str, column: str) -> bool:
         """Whether the table has the column; without a schema (no database at hand) assume it does."""
