@@ -71,6 +71,12 @@ def load_run(db: Database, run_id: int) -> tuple[dict[str, Any], dict[int, dict[
     return run, profiles
 
 
+def activate(db: Database, run_id: int) -> None:
+    """Make `run_id` the only active run (going back to an earlier segmentation), in one transaction."""
+    with db.transaction() as con:
+        con.execute("UPDATE segment_runs SET is_active = (run_id = ?)", [run_id])
+
+
 def save_run(db: Database, run: dict[str, Any], members: pa.Table, segments: pd.DataFrame) -> int:
     """One transaction: the run, every member, every segment; the new run becomes the only active one.
 

@@ -66,6 +66,7 @@ def calls_before_approval(sku: str) -> list[tuple[str, dict]]:
         ("segment_list", {}),
         ("segment_show", {"segment": 1}),
         ("segment_rename", {"segment": 1, "name": "Loyal regulars"}),
+        ("segment_use", {"run_id": 1}),  # already in use: said so
         ("find_products", {"limit": 3}),
         ("shortlist_add", {"skus": [sku]}),
         ("shortlist_show", {}),

@@ -438,3 +438,50 @@ def test_with_predictions_segments_show_their_predicted_value_and_churn_risk(dem
     one = run_tool(demo_ctx, "segment_show", segment=2)
     assert one.data["outlook"]["median_predicted_value_12m"] == expected.iloc[1]["value"]
     assert "By the latest prediction: segment 2 median 12-month value £" in one.summary
+
+
+def test_going_back_to_an_earlier_segmentation_keeps_its_segments_and_names(demo_ctx):
+    """ "Go back to the 4 segments" clustered again (a new run 3): the names given to run 1 were lost."""
+    run_tool(demo_ctx, "segment_run", k=4)
+    run_tool(demo_ctx, "segment_rename", segment=3, name="Bargain Hunters")
+    members = demo_ctx.db.df("SELECT customer_id, segment FROM segment_members WHERE run_id = 1 ORDER BY 1")
+    run_tool(demo_ctx, "segment_run", k=6)
+    result = run_tool(demo_ctx, "segment_use", k=4)
+    assert active_run_id(demo_ctx.db) == 1 and demo_ctx.db.scalar("SELECT count(*) FROM segment_runs") == 2
+    assert "3. Bargain Hunters" in result.summary
+    chat_members = demo_ctx.db.df(
+        "SELECT customer_id, segment FROM segment_members JOIN segment_runs USING (run_id) WHERE is_active ORDER BY 1"
+    )
+    assert chat_members.equals(members)
+    assert run_tool(demo_ctx, "segment_use").data["run_id"] == 2  # with neither: the one used before
+    assert not run_tool(demo_ctx, "segment_use", run_id=2).data["changed"]
+    with pytest.raises(UserError, match="no earlier segmentation with 9 segments") as refused:
+        run_tool(demo_ctx, "segment_use", k=9)
+    assert "run 1 (4 segments), run 2 (6 segments)" in refused.value.hint
+
+
+def test_going_back_under_an_unsent_campaign_asks_first(demo_ctx):
+    from storage.errors import NeedsConfirmation
+
+    run_tool(demo_ctx, "segment_run", k=3)
+    run_tool(demo_ctx, "segment_run", k=4)
+    sku = demo_ctx.db.scalar("SELECT sku FROM products ORDER BY sku LIMIT 1")
+    run_tool(demo_ctx, "campaign_draft", skus=[sku], segments=[1], variants=1)
+    with pytest.raises(NeedsConfirmation, match=r"active segmentation \(run 2\)"):
+        run_tool(demo_ctx, "segment_use", run_id=1)
+    assert active_run_id(demo_ctx.db) == 2
+
+
+def test_go_back_to_the_4_segments_in_the_chat(demo_ctx):
+    from tests.test_segment_followups import offline_chat, say
+
+    agent, conversation = offline_chat(demo_ctx)
+    say(agent, conversation, "split them into 4 groups")
+    say(agent, conversation, "rename segment 3 to Bargain Hunters")
+    say(agent, conversation, "redo it with 6 segments")
+    calls, answer = say(agent, conversation, "go back to the 4 segments")
+    assert calls == [("segment_use", {"k": 4})] and "3. Bargain Hunters" in answer
+    calls, _ = say(agent, conversation, "describe the bargain hunters")
+    assert calls == [("segment_show", {"segment": 3})], "the names of the segmentation in use"
+    calls, _ = say(agent, conversation, "switch to run 2")
+    assert calls == [("segment_use", {"run_id": 2})]

@@ -185,3 +185,5 @@ ENGAGED_SEGMENT = re.compile(
     r"\b(?:respond\w*|react\w*|engag\w*|open\w*|click\w*|perform\w*|convert\w*)",
     re.I,
 )
+# A segmentation named: "the 4 segments", "the old grouping", "run 1" (what "go back" goes back to)
+SEGMENTATION = re.compile(r"\b(?:segment\w*|groups?|grouping|clusters?|split|run \d+)\b", re.I)

@@ -127,7 +127,9 @@ class Memory:
             if named:
                 self.segment, self.shown = int(named.group(0)), "segments"
         names = step.rows("name")
-        if step.name in ("segment_list", "segment_show", "segment_run") and step.rows("segment"):
+        if step.name in ("segment_run", "segment_use") and step.rows("segment"):
+            self.segment_names = {}  # another segmentation in use: the last one's names are not its own
+        if step.name in ("segment_list", "segment_show", "segment_run", "segment_use") and step.rows("segment"):
             numbers = [int(n) for n in step.rows("segment")]
             self.segment_names |= {n: str(name) for n, name in zip(numbers, names, strict=False) if name}
             self.shown = "segments"

@@ -190,6 +190,8 @@ def understood(
         pass  # "count them but don't send": the count asked for, not a "not now"
     elif allowed and allowed[0][0] in ("send", "send_count") and guards.NOT_NOW.search(text):
         allowed.insert(0, ("not_now", 1.0))
+    if allowed and segment_recipes.GO_BACK.search(text.lower()) and guards.SEGMENTATION.search(text):
+        allowed.insert(0, ("segment", 1.0))  # "switch to run 1", "go back to the 4 segments": that run again
     if allowed and guards.ENGAGED_SEGMENT.search(text) and not a_term:
         allowed.insert(0, ("report", 1.0))  # "which segment responded best": the report, by segment
     if allowed and a_term:

@@ -15,6 +15,14 @@ from assistant.present import plain
 BY_PREDICTION = r"predict|forecast|future (?:value|spend)|lifetime value|\bclv\b|churn"
 
 
+# "go back to the 4 segments", "use the previous segmentation", "undo the new segments", "switch to run 1"
+GO_BACK = re.compile(
+    r"\b(?:go|switch|change|revert|roll|return) (?:back|to run)\b|\bundo\b.{0,25}\b(?:segment|group|cluster|split)"
+    r"|\b(?:previous|earlier|old|older|original|last) (?:segmentation|segments|groups|clusters|grouping|split|run)\b"
+    r"|\buse run \d+|\b(?:segments|groups|clusters) we had before\b"
+)
+
+
 @recipe("segment")
 def segment(req: Request) -> Plan:
     """Compare k then run, or run with the k asked for; "by predicted value and churn risk" clusters on the
@@ -23,6 +31,11 @@ def segment(req: Request) -> Plan:
         req.text, slots.SEGMENT_WORD
     )
     k = k if k is not None else slots.number_after(req.text, r"\bgo with")
+    if GO_BACK.search(req.lower):  # "go back to the 4 segments": that run again, with its names, not a new one
+        if req.done:
+            return Plan(answer=report(req, "Next: *describe segment 1*, or *list the segments*."))
+        run_id = slots.number_after(req.text, r"\brun")
+        return call("segment_use", **({"run_id": run_id} if run_id is not None else {"k": k} if k else {}))
     use = {"use_predictions": True} if req.has(BY_PREDICTION) else {}
     unscored = req.done and "nothing has been predicted" in str(req.done[-1].result.get("error", ""))
     if use and unscored and not req.last("predict"):

@@ -150,7 +150,7 @@ def segment_run(ctx: ToolContext, args: RunArgs) -> ToolResult:
     segments agree when fitted again with another seed (adjusted Rand index, 1 = identical).
     Replacing an active segmentation that unsent campaigns target needs a person's confirmation.
     """
-    ctx.confirm("replace", _active_run_in_use(ctx))
+    ctx.confirm("replace", active_run_in_use(ctx))
     prepared = load_features(ctx.db, args.features, args.use_predictions)
     sweep_table, rec = None, None
     if args.k == "auto":
@@ -378,7 +378,7 @@ def segment_rename(ctx: ToolContext, args: RenameArgs) -> ToolResult:
     )
 
 
-def _active_run_in_use(ctx: ToolContext) -> list[str]:
+def active_run_in_use(ctx: ToolContext) -> list[str]:
     """The active segmentation, in words, when campaigns not yet sent target it (a new run replaces it)."""
     found = campaign_store.unsent_on_active_run(ctx.db)
     if found is None:
