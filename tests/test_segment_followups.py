@@ -271,3 +271,10 @@ def test_that_group_after_a_figure_by_segment_is_the_one_asked_for(demo_ctx, ask
     assert [name for name, _ in calls] == ["query_data"]
     calls, _ = say(agent, conversation, "tell me about that group")
     assert calls == [("segment_show", {"segment": pick(spend, key=spend.get)})]
+
+
+@pytest.mark.parametrize("text", ["show me a chart of the segments", "can I see the segments as a graph"])
+def test_a_chart_of_the_segments_is_their_profiles_with_charts(text):
+    """It listed the segments: a table, no chart."""
+    plan = choose(Request(text, Memory(segment_names={1: "Regulars", 2: "VIPs"}), []))
+    assert plan.calls == [("segment_show", {})]

@@ -80,6 +80,8 @@ def segment_list(req: Request) -> Plan:
     if re.search(r"\b(?:about|describe|profile|special|like|in)\b.*" + BY_SIZE.pattern, req.lower):
         return segment_show(req)  # "what's special about the biggest group": that one, not the list
     follow = "Ask about one, e.g. *what's in group 1*, or *call group 1 Loyalists*."
+    if req.has(r"\b(?:charts?|graphs?|plots?|visuali[sz]\w*|pictures?|diagrams?)\b"):
+        return once(req, "segment_show", follow)  # "show me a chart of the segments": all of them, with charts
     listed = req.last("segment_list")
     data = (listed.result.get("data") or {}) if listed and listed.ok else {}
     segments = [s for s in data.get("segments") or [] if s.get("description")]
