@@ -373,3 +373,31 @@ def test_customers_in_a_country_and_two_bare_years(chat, lines):
 def test_without_countries_a_country_is_refused_with_the_reason(demo_ctx):
     answer, _ = Chat(demo_ctx).say("how many customers do we have in Germany")
     assert answer.startswith("Your data has no countries (an orders log with a country column gives them)")
+
+
+def test_who_has_not_ordered_this_year_and_in_a_past_year(ctx, lines):
+    """ "Which customers haven't ordered this year" counted those who had ("Customers who ordered ...: 26"), and
+    "customers who didn't buy this year" tried to predict who will buy."""
+    from datetime import date
+
+    attach(ctx)
+    chat = Chat(ctx, today=date(2005, 6, 1))
+    sold = lines[~lines["cancelled"]]
+    last = pd.to_datetime(sold["ORDERDATE"], format="%m/%d/%Y %H:%M").groupby(sold["CUSTOMERNAME"]).max()
+    lapsed = int((last < "2005-01-01").sum())
+    for text in ("which customers haven't ordered this year", "customers who didn't buy this year"):
+        answer, _ = chat.say(text)
+        assert answer.startswith(f"**{lapsed} customers** have not bought this year: their last order was before "
+                                 "1 Jan 2005.")  # fmt: skip
+    answer, ended = chat.say("how many customers haven't ordered in 2004")
+    assert not ended and answer.startswith("I can count the customers who ordered in 2004")
+    assert "*who hasn't bought since 1 Jan 2004*" in answer
+
+
+def test_the_month_with_the_highest_sales_is_the_months_total(chat, lines):
+    """It gave each month's largest order line ("highest" read as max): 2005-05 at €12,001."""
+    net = lines.assign(amount=lines["amount"].where(~lines["cancelled"], 0))
+    month = pd.to_datetime(net["ORDERDATE"], format="%m/%d/%Y %H:%M").dt.strftime("%Y-%m")
+    by_month = net.groupby(month)["amount"].sum()
+    answer, _ = chat.say("which month had the highest sales")
+    assert f"highest is {by_month.idxmax()} at **€{by_month.max():,.2f}**" in answer

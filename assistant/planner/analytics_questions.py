@@ -387,6 +387,8 @@ def understand(text: str) -> Question | None:
     if figure.counted and (SHARE.search(t) or (group is not None and "loyal" in t)):
         figure = replace(figure, sql=f"avg({figure.sql})", label=f"share of {figure.label}", whole=True, percent=True)
     asked = next((a for pattern, a, _ in AGGREGATES if re.search(r"\b(?:" + pattern + r")\b", t)), None)
+    if group is not None and figure.aggregate == "sum" and asked in ("max", "min"):
+        asked = None  # "which month had the highest sales": the months ranked by their total, not a largest line
     aggregate = aggregate_for(figure, asked)
     when = filters.recency(t) if figure.level == "customers" else None
     ranked = group is not None and group.label not in OVER_TIME and bool(re.search(rf"\b(?:{RANKED})\b", text.lower()))

@@ -34,9 +34,11 @@ from services.money import format_money
 _NOT = r"(?:haven'?t|havent|have not|hasn'?t|hasnt|has not|have n[o']t|not|didn'?t|did not|no longer|never)"
 _VERB = (
     r"(?:bought|ordered|purchased|shopped|spent|been back|come back|came back|returned|been in|visited"
+    r"|buy|order|purchase|shop"  # "didn't buy this year"
     r"|placed (?:an? |any )?orders?|made (?:an? |any )?(?:purchases?|orders?))"
 )
 _FILL = r"(?:\s+(?:anything|again|a thing|from us|with us|here|at all|one|once|a single thing))*"
+NOT_ORDERED = re.compile(rf"\b{_NOT}\s+(?:\w+\s+)?{_VERB}", re.I)  # "haven't ordered", "did not buy anything"
 # "since then", "since they signed up", "since their first order": no day to read (left to the other readings)
 _DAY_NEXT = r"(?!(?:then|ever|forever|ages|a while|long|they|their|signing|joining|we|our first|the first)\b)"
 _WHEN = r"(?P<{}>[^?.!,;:()]+)"
@@ -48,7 +50,11 @@ NOT_SINCE = re.compile(
     rf"{_DAY_NEXT}{_WHEN.format('c')}"
     rf"|\b(?:last|latest|most recent)\s+(?:orders?|purchases?|bought|ordered|purchased|shopped)"
     rf"(?:\s+(?:was|is|were|came|happened))?\s+(?:before|prior to|earlier than)\s+{_WHEN.format('d')}"
-    rf"|\b(?:no|zero|without(?: any)?)\s+(?:orders?|purchases?)\s+since\s+{_DAY_NEXT}{_WHEN.format('e')}",
+    rf"|\b(?:no|zero|without(?: any)?)\s+(?:orders?|purchases?)\s+since\s+{_DAY_NEXT}{_WHEN.format('e')}"
+    # "who hasn't ordered this year": the period runs to today, so that is since its start (a past one is not:
+    # "not in 2004" leaves out who bought before and after it)
+    rf"|\b{_NOT}\s+(?:\w+\s+)?{_VERB}{_FILL}\s+(?:(?:yet|so far)\s+)?(?:in\s+|during\s+)?"
+    rf"(?P<f>this (?:year|month|quarter|week))\b",
     re.I,
 )
 WHO = re.compile(r"\b(?:customers?|shoppers?|buyers?|clients?|people|anyone|anybody|who|whom|whose|folks?)\b", re.I)
@@ -108,7 +114,7 @@ def asked(text: str) -> str | None:
     match = NOT_SINCE.search(text)
     if match is None or (match["e"] and not WHO.search(text)):  # "no orders since March" is the shop's, alone
         return None
-    when = next(match[g] for g in "abcde" if match[g])
+    when = next(match[g] for g in "abcdef" if match[g])
     return TAIL.sub("", when.strip()).strip() or None
 
 
@@ -261,7 +267,8 @@ def answer(req: Request, when: str) -> Plan:
     n = int((rows[0]["Customers"] if counted else rows[0]["_customers"]) or 0) if rows else 0
     where = f" in {country} (who ordered from there)" if country else ""
     of = f" of {int(rows[0]['_buyers']):,}" if counted and rows else ""
-    sentence = f"**{n:,}{of} customers**{where} have not bought since {found.typed}: "
+    since = "" if found.typed.lower().startswith("this ") else "since "  # "have not bought this year"
+    sentence = f"**{n:,}{of} customers**{where} have not bought {since}{found.typed}: "
     sentence += f"their last order was before {day(found.start)}."
     if span is not None and found.start > span[1]:
         sentence += (

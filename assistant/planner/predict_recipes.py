@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from assistant.planner import slots
+from assistant.planner import lapsed_since, slots
 from assistant.planner.memory import Plan, Request, Step, call
 from assistant.planner.recipes import recipe, report
 
@@ -44,6 +44,8 @@ ONLY_PER_CUSTOMER = (
 
 @recipe("predict")
 def predict(req: Request) -> Plan:
+    if lapsed := lapsed_since.plan(req):  # "customers who didn't buy this year": the past, not a forecast
+        return lapsed
     about_the_model = req.has(RUN_WORDS) and (req.has(REDO_WORDS) or not req.has(PEOPLE_WORDS))
     total = req.has(TOTAL_AHEAD) and not req.has(PEOPLE_WORDS) and not req.has(RISK_WORDS)
     if not about_the_model and not total:
