@@ -273,9 +273,25 @@ def test_a_subject_in_quotes_is_kept_when_the_same_sentence_changes_the_tone():
         ("change the button to say Shop the sale", "cta_text", "Shop the sale"),
         ("subject line: Last chance for winter coats", "subject", "Last chance for winter coats"),
         ("the button should read See the edit.", "cta_text", "See the edit"),
+        ("change the call to action to Shop the collection", "cta_text", "Shop the collection"),  # "could not apply"
+        ("set the subject to Our winter edit", "subject", "Our winter edit"),
     ],
 )
 def test_the_words_for_a_button_or_subject_need_no_quotes(instruction, key, value):
     """ "change the button to say Shop the sale" could not be applied without a model."""
     revised = template_revision(brief(), template_copy(brief(), 2), instruction)
     assert [v[key] for v in revised] == [value] * 2
+
+
+def test_a_subject_changed_to_something_warmer_is_a_tone_not_those_words():
+    current = template_copy(brief(), 2)
+    revised = template_revision(brief(), current, "change the subject to something more playful")
+    assert revised == template_revision(brief(), current, "make the subject more playful")
+
+
+def test_a_discount_without_a_code_says_that_a_code_is_needed():
+    """ "use a 10% discount" got the generic "could not apply" with the list of what works offline."""
+    with pytest.raises(UserError) as caught:
+        template_revision(brief(), template_copy(brief(), 2), "use a 10% discount")
+    assert "code you have set up in your shop, and I never invent one" in caught.value.message
+    assert "SPRING20" in caught.value.hint

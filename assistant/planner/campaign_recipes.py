@@ -247,10 +247,16 @@ def report_recipe(req: Request) -> Plan:
     step = req.last("campaign_report")
     data = (step.result.get("data") or {}) if step and step.ok else {}
     if step and not step.ok and "not been sent" in str(step.result.get("error")):  # a draft: its copy, not figures
-        if req.has(r"how long|when will|finish"):  # "how long will sending take": the reach gives the time
+        # "how long will sending take": the reach gives the time; "how many of them opted out": who it leaves out
+        if req.has(r"how long|when will|finish|opt(?:ed)?.?out|unsubscri|left out|excluded|can'?t (?:get|be e-?mail)"):
             if (reached := req.last("campaign_reach")) is None:
                 return call("campaign_reach", campaign_id=step.arguments.get("campaign_id"))
-            return Plan(answer=plain(reached.result.get("summary") or reached.result.get("error") or ""))
+            said = plain(reached.result.get("summary") or reached.result.get("error") or "")
+            excluded = (reached.result.get("data") or {}).get("excluded") or {}
+            said_no = excluded.get("unsubscribed") or excluded.get("no_consent")
+            if req.has(r"opt(?:ed)?.?out|unsubscri") and not said_no:
+                said = f"Nobody it is meant for has unsubscribed or opted out. {said}"
+            return Plan(answer=said)
         return Plan(answer=f"{plan.answer}\n\nNext: *show campaign {step.arguments.get('campaign_id')}*.")
     if not plan.calls and data.get("unique_opens") and guards.ENGAGED_SEGMENT.search(req.lower):
         return Plan(answer=f"{segment_response(data)}\n\n{plan.answer}")  # "which segment responded best"

@@ -6,6 +6,8 @@ goes into the body as its own short line just before the closing line (so just a
 One sentence may give several instructions ("make it warmer and mention free returns"): `clauses` splits it
 before each new verb, so every instruction applies, and the point ends where the next instruction begins.
 Whoever wrote a revision, `describe_changes` says what a reader would see differ, or that nothing does.
+A subject or button text the marketer wrote (`own_words`: in quotes, after "to say", or "change the button to ...")
+is used as written.
 """
 
 from __future__ import annotations
@@ -183,3 +185,26 @@ def _visible(variant: dict[str, Any]) -> tuple[Any, ...]:
 
 def _join(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+_QUOTED = re.compile(r"(subject|preheader|button|cta|call to action)\b[^\"“”']*[\"“']([^\"“”]+)[\"”']", re.IGNORECASE)
+# "change the button to say Shop the sale", "subject line: Last chance": the words as typed, without quotes.
+_SAYS = re.compile(
+    r"(subject|preheader|button|cta|call to action)(?: line| text)?"
+    r"(?:\s+(?:to say|to read|should say|should read|say)|\s*:)\s+(?![\"“'])(.+?)[.!]?\s*$",
+    re.IGNORECASE,
+)
+# "change the call to action to Shop the collection", "set the subject to Our winter edit" (not "to something warmer")
+_SET_TO = re.compile(
+    r"\b(?:change|set|update|make|switch|rename)\s+(?:the\s+)?(subject|preheader|button|cta|call to action)"
+    r"(?: line| text| copy)?\s+to\s+(?![\"“'])(?!(?:something|be|sound|read|say|more|less|a bit)\b)(.+?)[.!]?\s*$",
+    re.IGNORECASE,
+)
+
+
+def own_words(instruction: str) -> list[tuple[str, str]]:
+    """(field, text) for each subject, preheader or button text the marketer wrote: quoted first, else as typed."""
+    found = [(m.group(1).lower(), m.group(2).strip()) for m in _QUOTED.finditer(instruction)]
+    for said in (_SAYS, _SET_TO):
+        found = found or [(m.group(1).lower(), m.group(2).strip()) for m in said.finditer(instruction)]
+    return found

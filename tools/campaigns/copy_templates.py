@@ -12,7 +12,7 @@ from typing import Any
 
 from storage.errors import UserError
 from tools.campaigns.brief import ANGLES, LABELS, CopyBrief, VariantCopy, truncate
-from tools.campaigns.copy_points import IS_CODE_LINE, clauses, code_line, point_line, with_point
+from tools.campaigns.copy_points import IS_CODE_LINE, clauses, code_line, own_words, point_line, with_point
 
 # -- templates -----------------------------------------------------------------------------------
 TONE_ALIASES = {
@@ -270,13 +270,7 @@ _SHORTER = re.compile(
     r"\b(short|shorter|shorten|concise|brief|briefer|less text|too long|trim|tighter|punchy|punchier|snappy|snappier"
     r"|to the point)\b"
 )
-_QUOTED = re.compile(r"(subject|preheader|button|cta|call to action)\b[^\"“”']*[\"“']([^\"“”]+)[\"”']", re.IGNORECASE)
-# "change the button to say Shop the sale", "subject line: Last chance": the words as typed, without quotes.
-_SAYS = re.compile(
-    r"(subject|preheader|button|cta|call to action)(?: line| text)?"
-    r"(?:\s+(?:to say|to read|should say|should read|say)|\s*:)\s+(?![\"“'])(.+?)[.!]?\s*$",
-    re.IGNORECASE,
-)
+_DISCOUNT = re.compile(r"\b(?:discount|coupon|promo|voucher|\d+\s*%\s*off|percent off)", re.IGNORECASE)
 
 
 def template_revision(brief: CopyBrief, current: list[dict[str, Any]], instruction: str) -> list[dict[str, Any]]:
@@ -285,8 +279,13 @@ def template_revision(brief: CopyBrief, current: list[dict[str, Any]], instructi
     scope = set(re.findall(r"\b(?:variant|version|option)\s+([a-e])\b", instruction.lower()))
     revised = None
     parts = clauses(instruction, lambda part: _revise_one(brief, current, part, scope) is not None)
-    for part in sorted(parts, key=lambda part: bool(_QUOTED.search(part) or _SAYS.search(part))):  # own words win
+    for part in sorted(parts, key=lambda part: bool(own_words(part))):  # own words win
         revised = _revise_one(brief, revised or current, part, scope) or revised
+    if revised is None and _DISCOUNT.search(instruction):  # "use a 10% discount": no code, and none is invented
+        raise UserError(
+            "A discount goes in the email as a code you have set up in your shop, and I never invent one.",
+            hint="Say the code: *add the code SPRING20 for 10% off*.",
+        )
     if revised is None:
         raise UserError(f"I could not apply “{instruction}” without a model.", hint=OFFLINE_HINT)
     return revised
@@ -298,8 +297,7 @@ def _revise_one(brief: CopyBrief, current: list[dict[str, Any]], instruction: st
     targets_subject = "subject" in text
     targets_button = any(w in text for w in ("button", "cta", "call to action"))
     tone = tone_of(text)
-    quoted = [(m.group(1).lower(), m.group(2).strip()) for m in _QUOTED.finditer(instruction)]
-    quoted = quoted or [(m.group(1).lower(), m.group(2).strip()) for m in _SAYS.finditer(instruction)]
+    quoted = own_words(instruction)
     say = _stock_honest(brief)
     added_code = code_line(instruction)
     changed = False
