@@ -441,3 +441,15 @@ def test_customers_without_an_order_are_counted(chat, text):
     assert 0 < none < len(export)
     answer, ended = chat.say(text)
     assert [e.name for e in ended] == ["query_data"] and f"Customers without an order: **{none}**" in answer
+
+
+def test_a_customer_file_without_orders_says_why_revenue_is_not_known_and_who_cannot_be_emailed(chat):
+    """ "What's our total revenue" said "Total revenue: not known"; "who can't I email and why" gave the overview."""
+    load(chat.ctx, "customers", "shopify_customers.csv")
+    export = pd.read_csv(FIXTURES / "shopify_customers.csv")
+    answer, _ = chat.say("what's our total revenue")
+    assert answer == "There are no orders in your data, so I cannot tell total revenue. Attach your orders log."
+    said_no = int((export["Accepts Email Marketing"] == "no").sum())
+    answer, ended = chat.say("who can't I email and why")
+    assert [e.name for e in ended] == ["unreachable_customers"]
+    assert answer.startswith(f"{said_no} of your {len(export)} customers cannot be emailed now: {said_no} no consent.")

@@ -311,7 +311,7 @@ def product_filters(text: str, vocabulary: Vocabulary) -> dict[str, Any]:
 # who cannot be emailed, and why (a campaign's own unsubscribes are its report's).
 UNREACHABLE = re.compile(
     r"^\W*(?:who|which (?:customers|people|subscribers|contacts|shoppers)|list|show)\b.{0,40}"
-    r"(?:suppress|consent|opted.?in|opt.?in|can'?t (?:be )?e-?mail|cannot (?:be )?e-?mail|can not (?:be )?e-?mail"
+    r"(?:suppress|consent|opted.?in|opt.?in|(?:can'?t|cannot|can not) (?:i |we |you )?(?:be )?e-?mail"
     r"|no e-?mail|without (?:an )?e-?mail|not e-?mailable|not contactable|unreachable|do not e-?mail|do-not-e-?mail)"
 )
 REASONS = [  # words -> the unreachable_customers reasons they mean
