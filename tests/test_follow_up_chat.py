@@ -10,7 +10,7 @@ import pytest
 
 from assistant.loop import Agent, Conversation, ToolEnd, ToolStart
 from assistant.models import chat_model
-from assistant.planner import slots
+from assistant.planner import audience_words
 from assistant.planner.memory import Memory, Request
 from assistant.planner.model import choose, understood
 from tests import campaign_fixtures, test_follow_up_campaigns
@@ -70,7 +70,7 @@ def test_resend_to_the_non_openers_drafts_it_and_the_confirmed_send_reaches_exac
     ],
 )
 def test_what_people_did_with_the_email_is_read_from_the_words(text, engagement):
-    assert slots.engagement(text) == engagement
+    assert audience_words.engagement(text) == engagement
 
 
 @pytest.mark.parametrize(

@@ -312,3 +312,39 @@ def test_the_product_named_after_an_order_word_is_searched(text, expected):
     from assistant.planner.vocabulary import Vocabulary
 
     assert slots.product_filters(text, Vocabulary()) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [  # the first listed every dress; the second, every product by stock
+        ("show me dresses between 40 and 80 euros", {"price_min": 40.0, "price_max": 80.0, "category": ["Dresses"]}),
+        ("how many products have no stock", {"max_stock": 0, "sort": "stock_asc"}),
+        ("stock between 10 and 20", {}),  # not a price
+    ],
+)
+def test_a_price_range_and_no_stock(text, expected):
+    from assistant.planner import slots
+    from assistant.planner.vocabulary import Vocabulary
+
+    assert slots.product_filters(text, Vocabulary(categories=["Dresses"])) == expected
+
+
+def test_a_follow_up_narrows_the_last_search_and_places_pick_from_its_table():
+    """ "Only the ones in stock" after a search for dresses listed every product in stock; "add the second and
+    fourth" added one."""
+    from assistant.planner.memory import Memory, Request, Step
+    from assistant.planner.model import choose
+
+    memory = Memory()
+    rows = [[f"DRE-00000{i}", f"Dress {i}"] for i in range(5)]
+    table = {"name": "Products", "columns": ["sku", "name"], "rows": rows}
+    searched = {"category": ["Dresses"], "price_min": 40.0, "price_max": 80.0, "offset": 20}
+    memory.learn(Step("find_products", searched, {"ok": True, "summary": "5 dresses", "tables": [table]}))
+    narrowed = {"category": ["Dresses"], "price_min": 40.0, "price_max": 80.0, "min_stock": 1}
+    assert choose(Request("only the ones in stock", memory, [])).calls == [("find_products", narrowed)]
+    assert choose(Request("sort them by margin", memory, [])).calls == [
+        ("find_products", {"category": ["Dresses"], "price_min": 40.0, "price_max": 80.0, "sort": "margin_desc"})
+    ]
+    assert choose(Request("add the second and fourth to the shortlist", memory, [])).calls == [
+        ("shortlist_add", {"skus": ["DRE-000001", "DRE-000003"]})
+    ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from assistant.planner import guards, periods, send_time, slots
+from assistant.planner import audience_words, guards, periods, send_time, slots
 from assistant.planner.customer_names import customer_named
 from assistant.planner.memory import Plan, Request, Step, call
 from assistant.planner.recipes import RECIPES, Recipe, listed_campaigns, recipe, report
@@ -216,7 +216,7 @@ recipe("reject")(campaign_action("campaign_reject", "Draft a new one when you ar
 @recipe("recipients")
 def recipients(req: Request) -> Plan:
     """Who received the campaign, with opened and clicked per person; "who didn't open it": only those."""
-    wanted = slots.engagement(req.text)
+    wanted = audience_words.engagement(req.text)
     follow = {
         "not_opened": "Next: *follow up with the non-openers*.",
         "opened_not_clicked": "Next: *follow up with those who opened but didn't click*.",
@@ -230,7 +230,8 @@ def recipients(req: Request) -> Plan:
 @recipe("report")
 def report_recipe(req: Request) -> Plan:
     """The report; with nothing opened yet it says so in words, with the delivery figures, not empty rates."""
-    if not req.done and _who(req.lower) and (slots.engagement(req.text) or "").startswith(("not_", "opened_not")):
+    not_engaged = (audience_words.engagement(req.text) or "").startswith(("not_", "opened_not"))
+    if not req.done and _who(req.lower) and not_engaged:
         return recipients(req)  # "who didn't open it": those people, not the openers
     if req.last("campaign_recipients"):
         return recipients(req)

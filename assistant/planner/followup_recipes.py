@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from assistant.planner import glossary, slots
+from assistant.planner import audience_words, glossary, slots
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.recipes import listed_campaigns, recipe, report
 
@@ -46,7 +46,7 @@ def follow_up(req: Request) -> Plan:
             "reached. Draft one first (*draft an email about ...*), approve and send it, then follow it up."
         )
     arguments: dict[str, Any] = {"follow_up": earlier}
-    if wanted := slots.engagement(req.text):
+    if wanted := audience_words.engagement(req.text):
         arguments["engagement"] = wanted
     if tone := slots.tone(req.text):
         arguments["tone"] = tone

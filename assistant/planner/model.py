@@ -22,6 +22,7 @@ from assistant.chat_model import Completion, TextDelta, ToolCall
 from assistant.planner import (  # noqa: F401 - registers their recipes
     analytics,
     analytics_questions,
+    audience_words,
     best_customers,
     campaign_recipes,
     draft_recipe,
@@ -179,7 +180,7 @@ def understood(
         allowed = [reading for reading in allowed if reading[0] != "send"]
     if (  # a draft "follow-up about the coats" (no recipients' engagement named) stays a draft
         allowed
-        and (allowed[0][0] == "send" or (allowed[0][0] == "draft" and slots.engagement(text)))
+        and (allowed[0][0] == "send" or (allowed[0][0] == "draft" and audience_words.engagement(text)))
         and guards.FOLLOW_UP.search(text)
         and intents()["follow_up"].allows(text)
     ):
@@ -274,7 +275,7 @@ def understood(
         allowed.insert(0, ("analytics", 1.0))
     if allowed and guards.HOW_MANY_OF_A_CATEGORY.search(" ".join(words)) and allowed[0][0] in ("analytics", "overview"):
         allowed.insert(0, ("overview", 1.0))
-    if slots.UNREACHABLE.search(text.lower()) and allowed and allowed[0][0] in UNREACHABLE_READINGS:
+    if audience_words.UNREACHABLE.search(text.lower()) and allowed and allowed[0][0] in UNREACHABLE_READINGS:
         allowed.insert(0, ("overview", 1.0))  # who cannot be emailed, and why: the data's state, not a setting
     if guards.LIST_PEOPLE.search(text) and places(text, list(own[0] + own[1]), shop.countries if shop else ()):
         allowed.insert(0, ("best_customers", 1.0))  # "list customers in France": that country's, best first

@@ -51,7 +51,17 @@ def products(req: Request) -> Plan:
         return Plan(
             answer=unknown_stock(req) + report(req, "Next: *keep the first three*, or ask *which segment fits them*.")
         )
+    if REFINES.search(req.lower) and req.memory.search:  # "only the ones in stock": the last search, narrowed
+        wanted = {key: value for key, value in req.memory.search.items() if key != "offset"} | wanted
     return call("find_products", **wanted)
+
+
+# "only the ones in stock", "sort them by margin", "which of those are under 50": the last search, refined
+REFINES = re.compile(
+    r"^\W*(?:(?:and|but|now|ok|okay|so)\W+)?(?:only|just)\b|^\W*(?:sort|order|rank) (?:them|those|these|it|by)\b"
+    r"|^\W*(?:which|what|any|how many) of (?:those|these|them)\b|^\W*the (?:ones|ones that)\b"
+    r"|\b(?:of|from|among) (?:those|these|them)\W*$"
+)
 
 
 def unknown_stock(req: Request) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.planner import slots
+from assistant.planner import audience_words, slots
 from assistant.planner.analytics_filters import recorded_country, shop_words, unknown_attribute, unknown_refused
 from assistant.planner.analytics_questions import understand
 from assistant.planner.memory import Plan, Request, call
@@ -178,10 +178,10 @@ def overview(req: Request) -> Plan:
         from assistant.planner.product_recipes import products  # "how many motorcycles do we have": those products
 
         return products(req)
-    if slots.UNREACHABLE.search(req.lower):  # "who's on the suppression list", "which customers can't I email"
+    if audience_words.UNREACHABLE.search(req.lower):  # "who's on the suppression list", "which customers can't I email"
         if req.done:
             return Plan(answer=report(req, "Next: *how many can I email*, or *draft an email about ...*."))
-        return call("unreachable_customers", reason=slots.unreachable_reasons(req.lower))
+        return call("unreachable_customers", reason=audience_words.unreachable_reasons(req.lower))
     seen = req.last("data_overview")
     data = (seen.result.get("data") or {}) if seen and seen.ok else {}
     if data and not any(data.get(kind) for kind in ("customers", "products", "order_lines")):

@@ -232,9 +232,11 @@ def pick_products(text: str, memory: Memory) -> list[str] | None:
     if re.search(r"\b(?:the )?last (?:one|pick|product|item)\b", t):
         return [str(rows[-1]["sku"])]
     not_a_segment = r"\b(?!\s+" + SEGMENT_WORD + r"\b)"  # "the second group" is a segment, never a product
-    if m := re.search(r"\b(" + "|".join(ORDINALS) + r")" + not_a_segment + r"(?:\s+(?:one|product|item|pick))?", t):
-        position = ORDINALS[m.group(1)]
-        return [str(rows[position - 1]["sku"])] if position <= len(rows) else []
+    # "the second one", "the second and fourth", "1st, 3rd and 5th": each place said, in the order said
+    said = re.findall(r"\b(" + "|".join(ORDINALS) + r")" + not_a_segment, t)
+    if said:
+        places = list(dict.fromkeys(ORDINALS[word] for word in said))
+        return [str(rows[place - 1]["sku"]) for place in places if place <= len(rows)]
     return None
 
 
@@ -267,12 +269,19 @@ def product_filters(text: str, vocabulary: Vocabulary) -> dict[str, Any]:
         value = float(m.group(1))
         filters["min_margin"] = value / 100 if m.group(2) or value > 3 else value
     filters |= stock_bounds(t)
-    if re.search(r"\b(?<!almost )(?<!nearly )(?:out of stock|sold out)\b", t):
-        filters["max_stock"] = 0  # "what's sold out"
+    if re.search(
+        r"\b(?<!almost )(?<!nearly )(?:out of stock|sold out|no stock|zero stock|none left|nothing left)\b", t
+    ):
+        filters["max_stock"] = 0  # "what's sold out", "how many products have no stock"
     in_stock = re.search(r"\b(?:in stock|available)\b", t) and vocabulary.stock_known
     if in_stock and not {"min_stock", "max_stock"} & filters.keys():
         filters["min_stock"] = 1  # "anything in stock under 30 quid": what can be sold now
     priced = r"(?:price[sd]?|costing|costs?)\s+"
+    between = re.search(r"\bbetween\s+[€$£]?\s*(\d+(?:\.\d+)?)\s*(?:€|eur\w*)?\s+and\s+[€$£]?\s*(\d+(?:\.\d+)?)\b"
+                        r"(?!\s*(?:%|percent|units|items|pieces|in stock|left))", t)  # fmt: skip
+    if between and not re.search(r"stock|margin|units", t):  # "dresses between 40 and 80 euros": a price range
+        low, high = sorted(float(v) for v in between.groups())
+        filters["price_min"], filters["price_max"] = low, high
     for bound, key in ((BELOW, "price_max"), (ABOVE, "price_min")):
         m = re.search(priced + bound + r"[€$£]?\s*(\d+(?:\.\d+)?)", t) or re.search(bound + AMOUNT, t)
         if m is None and not re.search(r"stock|margin|units|%|percent", t):  # "dresses under 50": a price
@@ -305,25 +314,6 @@ def product_filters(text: str, vocabulary: Vocabulary) -> dict[str, Any]:
     if m := re.search(r"\btop\s+" + NUMBER + r"\b|\b" + NUMBER + r"\s+(?:\w+\s+)?(?:products|items)\b|" + counted, t):
         filters["limit"] = as_number(m.group(1) or m.group(2) or m.group(3))
     return filters
-
-
-# "who's on the suppression list", "which customers haven't given consent", "list everyone I can't email": people
-# who cannot be emailed, and why (a campaign's own unsubscribes are its report's).
-UNREACHABLE = re.compile(
-    r"^\W*(?:who|which (?:customers|people|subscribers|contacts|shoppers)|list|show)\b.{0,40}"
-    r"(?:suppress|consent|opted.?in|opt.?in|(?:can'?t|cannot|can not) (?:i |we |you )?(?:be )?e-?mail"
-    r"|no e-?mail|without (?:an )?e-?mail|not e-?mailable|not contactable|unreachable|do not e-?mail|do-not-e-?mail)"
-)
-REASONS = [  # words -> the unreachable_customers reasons they mean
-    (r"consent|opted.?in|opt.?in", ["no_consent", "consent_unknown"]),
-    (r"suppress|do.not.e-?mail", ["unsubscribed", "suppressed"]),
-    (r"no e-?mail|without (?:an )?e-?mail|not contactable", ["no_address", "invalid_email"]),
-]
-
-
-def unreachable_reasons(text: str) -> list[str]:
-    """The reasons a "who cannot be emailed" question names; none: every reason."""
-    return next((reasons for pattern, reasons in REASONS if re.search(pattern, text)), [])
 
 
 def sort_asked(text: str) -> str | None:
@@ -379,25 +369,3 @@ def singular(phrase: str) -> str:
             last = last[:-1]
         words[-1] = last
     return " ".join(words)
-
-
-# Who of a campaign's recipients a follow-up or a list means: "the non-openers", "everyone who clicked", "those
-# who opened but didn't click"; the first that matches, the negations before the bare words.
-_NOT = r"(?:didn'?t|did not|don'?t|do not|doesn'?t|haven'?t|hasn'?t|have not|has not|never|not|non|un)[ -]?"
-ENGAGEMENTS = [
-    (
-        "opened_not_clicked",
-        r"\b(?:open(?:ed|ers?)?|read (?:it|the \w+))\b.{0,30}\b(?:but|and|yet)\b.{0,12}"
-        r"(?:" + _NOT + r"\s*cli?c?k|no clicks?)",
-    ),
-    ("not_clicked", _NOT + r"\s*cli?c?k|ignored the link|no clicks?\b"),
-    ("not_opened", _NOT + r"\s*ope?n|\bignored\b|\bmissed (?:it|the|our)\b|" + _NOT + r"\s*(?:yet )?read\b"),
-    ("clicked", r"\bcli?c?k"),
-    ("opened", r"\bope?n(?:ed|ers?)\b|\bread (?:it|the)\b"),
-]
-
-
-def engagement(text: str) -> str | None:
-    """Which recipients a request means by what they did with the email (storage.followups), or None for all."""
-    lower = text.lower()
-    return next((name for name, pattern in ENGAGEMENTS if re.search(pattern, lower)), None)

@@ -1,0 +1,49 @@
+"""Words about who an email reaches: who cannot be emailed, and why ("who's on the suppression list", "who can't I
+email"); who of a campaign's recipients a request means by what they did ("the non-openers", "everyone who clicked").
+
+Split from slots.py (the other slots: numbers, SKUs, segments, products).
+"""
+
+from __future__ import annotations
+
+import re
+
+# "who's on the suppression list", "which customers haven't given consent", "list everyone I can't email": people
+# who cannot be emailed, and why (a campaign's own unsubscribes are its report's).
+UNREACHABLE = re.compile(
+    r"^\W*(?:who|which (?:customers|people|subscribers|contacts|shoppers)|list|show)\b.{0,40}"
+    r"(?:suppress|consent|opted.?in|opt.?in|(?:can'?t|cannot|can not) (?:i |we |you )?(?:be )?e-?mail"
+    r"|no e-?mail|without (?:an )?e-?mail|not e-?mailable|not contactable|unreachable|do not e-?mail|do-not-e-?mail)"
+)
+REASONS = [  # words -> the unreachable_customers reasons they mean
+    (r"consent|opted.?in|opt.?in", ["no_consent", "consent_unknown"]),
+    (r"suppress|do.not.e-?mail", ["unsubscribed", "suppressed"]),
+    (r"no e-?mail|without (?:an )?e-?mail|not contactable", ["no_address", "invalid_email"]),
+]
+
+
+def unreachable_reasons(text: str) -> list[str]:
+    """The reasons a "who cannot be emailed" question names; none: every reason."""
+    return next((reasons for pattern, reasons in REASONS if re.search(pattern, text)), [])
+
+
+# Who of a campaign's recipients a follow-up or a list means: "the non-openers", "everyone who clicked", "those
+# who opened but didn't click"; the first that matches, the negations before the bare words.
+_NOT = r"(?:didn'?t|did not|don'?t|do not|doesn'?t|haven'?t|hasn'?t|have not|has not|never|not|non|un)[ -]?"
+ENGAGEMENTS = [
+    (
+        "opened_not_clicked",
+        r"\b(?:open(?:ed|ers?)?|read (?:it|the \w+))\b.{0,30}\b(?:but|and|yet)\b.{0,12}"
+        r"(?:" + _NOT + r"\s*cli?c?k|no clicks?)",
+    ),
+    ("not_clicked", _NOT + r"\s*cli?c?k|ignored the link|no clicks?\b"),
+    ("not_opened", _NOT + r"\s*ope?n|\bignored\b|\bmissed (?:it|the|our)\b|" + _NOT + r"\s*(?:yet )?read\b"),
+    ("clicked", r"\bcli?c?k"),
+    ("opened", r"\bope?n(?:ed|ers?)\b|\bread (?:it|the)\b"),
+]
+
+
+def engagement(text: str) -> str | None:
+    """Which recipients a request means by what they did with the email (storage.followups), or None for all."""
+    lower = text.lower()
+    return next((name for name, pattern in ENGAGEMENTS if re.search(pattern, lower)), None)
