@@ -70,3 +70,39 @@ def test_the_check_a_question_names_is_answered_first_even_when_it_found_nothing
 CLEAN_CHECKS = CLEAN | {
     "data": {"checks": [{"check": "invalid_email", "rows": 0}, {"check": "email_format", "rows": 0}]}
 }
+
+
+def test_the_issues_are_said_row_by_row_without_their_values(ctx, tmp_path):
+    """ "What went wrong with the import" said "2 data issues." and no more; the values stay out of the sentence (a
+    bad email address is a person's, and the sentence goes to the model)."""
+    crm = tmp_path / "crm.csv"
+    crm.write_text(
+        "customer_id,email,total_spent,order_count\n"
+        "C1,ann@example.com,10,1\nC2,bob@example.com,abc,2\nC3,cy@example.com,30,x\nC4,dee@example.com,40,4\n"
+    )
+    run_tool(ctx, "import_data", kind="customers", path=str(crm))
+    result = run_tool(ctx, "list_data_issues")
+    assert result.summary.startswith(
+        "2 data issues. crm.csv line 3, total_spent: not a number (rejected); "
+        "crm.csv line 4, order_count: not a whole number (rejected)."
+    )
+    assert "abc" not in result.summary and "@" not in result.summary
+
+
+def test_what_did_you_find_and_change_after_a_check_and_a_repair(demo_ctx):
+    """Both got the generic help; "why is <name> not emailable" got a "did you mean"."""
+    demo_ctx.db.execute("UPDATE customers SET email = 'not-an-address' WHERE customer_id = 'C0000007'")
+    demo_ctx.db.execute("UPDATE customers SET email = upper(email) || ' ' WHERE customer_id = 'C0000009'")
+    agent, conversation = Agent(demo_ctx, OfflinePlanner(lambda: Vocabulary.from_db(demo_ctx.db))), Conversation()
+    _, checked = say(agent, conversation, "check the data")
+    calls, found = say(agent, conversation, "what did you find")
+    assert calls == [] and found.startswith(checked.split("\n\n")[0])
+    say(agent, conversation, "fix it")
+    calls, changed = say(agent, conversation, "what did you change")
+    run = demo_ctx.db.scalar("SELECT run_id FROM data_issues ORDER BY issue_id DESC LIMIT 1")
+    assert calls == [("list_data_issues", {"run": run})]
+    assert "customer C0000007, email: invalid email addresses (quarantined)" in changed
+    assert "customer C0000009, email: addresses with stray spaces or capitals (fixed)" in changed
+    name = demo_ctx.db.scalar("SELECT first_name || ' ' || last_name FROM customers WHERE customer_id = 'C0000007'")
+    calls, answer = say(agent, conversation, f"why can't I email {name}")
+    assert calls == [("customer_card", {"customer": name})] and "cannot be emailed now: quarantined" in answer

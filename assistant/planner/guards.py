@@ -187,3 +187,14 @@ ENGAGED_SEGMENT = re.compile(
 )
 # A segmentation named: "the 4 segments", "the old grouping", "run 1" (what "go back" goes back to)
 SEGMENTATION = re.compile(r"\b(?:segment\w*|groups?|grouping|clusters?|split|run \d+)\b", re.I)
+# "why is Carla not emailable", "why can't I email Anna Schmidt": one person's card says whether, and why not
+WHY_NOT_REACHED = re.compile(
+    r"\bwhy\b.{0,40}\b(?:e-?mail\w*|contact\w*|reach\w*|get (?:it|the e-?mail|our e-?mails?|e-?mails?)|receiv\w*)",
+    re.I,
+)
+# "what did you find", "what did you change": what the last check or repair did
+WHAT_DID_YOU = re.compile(
+    r"^\W*(?:so\W+|ok\W+)?what (?:did|have) you (?:just )?(?:find|found|change|changed|fix|fixed|do|done|repair\w*)\b"
+    r"|^\W*what(?:'s| was| were| got) (?:found|changed|fixed|repaired|wrong)\W*$",
+    re.I,
+)

@@ -75,6 +75,8 @@ def choose(req: Request) -> Plan:
         intent = intents()["segment_show"]
     if intent is None and one_customer.more_on_one_shown(req):
         intent = intents()["customer_card"]
+    if intent is None and guards.WHAT_DID_YOU.search(text) and req.memory.last_tool in CHECKS_AND_FIXES:
+        intent = intents()["data_issues"]  # "what did you find" after a check: what it found
     if intent is None:
         readings = on_screen(req, understood(req.text, req.segment_names, shop=req.vocabulary()))
         if not readings or readings[0][1] < LOST:
@@ -83,6 +85,9 @@ def choose(req: Request) -> Plan:
             return clarify(req.text, [name for name, _ in readings[:3]])
         intent = intents()[readings[0][0]]
     return RECIPES[intent.recipe](req)
+
+
+CHECKS_AND_FIXES = {"validate_data", "import_data", "list_data_issues"}
 
 
 # Two readings that what is on screen tells apart: "give it a better name" renames the segment just shown, or
@@ -195,6 +200,8 @@ def understood(
         allowed.insert(0, ("segment", 1.0))  # "switch to run 1", "go back to the 4 segments": that run again
     if allowed and guards.ENGAGED_SEGMENT.search(text) and not a_term:
         allowed.insert(0, ("report", 1.0))  # "which segment responded best": the report, by segment
+    if allowed and one_person and guards.WHY_NOT_REACHED.search(text):
+        allowed.insert(0, ("customer_card", 1.0))  # "why is Carla not emailable": her card says why
     if allowed and a_term:
         allowed.insert(0, ("explain", 1.0))  # "what does fit score mean": the term, not the figures
     if allowed and (guards.SETS_SENDER.search(text) or guards.ASKS_SENDER.search(text)):

@@ -17,8 +17,11 @@ SAID_ID = re.compile(
     r"(?P<id>[A-Za-z]*\d[\w-]*)",
     re.IGNORECASE,
 )
-# "tell me about Anna Schmidt", "look up Maria Lopez", "who is Anna?", "what has Anna Schmidt bought".
-ABOUT_NAME = re.compile(r"\b(?i:about|up|is|has|did|does|on|find|of)\s+(?P<name>[A-Z][a-z'-]+(?: [A-Z][a-z'-]+)?)\b")
+# "tell me about Anna Schmidt", "look up Maria Lopez", "who is Anna?", "what has Anna Schmidt bought", "why can't I
+# email Anna Schmidt".
+ABOUT_NAME = re.compile(
+    r"\b(?i:about|up|is|has|did|does|on|find|of|e-?mail|contact|reach)\s+(?P<name>[A-Z][a-z'-]+(?: [A-Z][a-z'-]+)?)\b"
+)
 # "17850" said alone: an id of five digits or more, or of four that is no year ("orders in 2011").
 BARE_ID = re.compile(r"(?<![\w#£$€.,])(?:\d{5,}|(?!(?:19|20)\d\d\b)\d{4})\b")
 # "anna schmidt's orders", "who is maria lopez": a name in lower case, where a name stands.

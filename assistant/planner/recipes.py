@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.planner import audience_words, slots
+from assistant.planner import audience_words, guards, slots
 from assistant.planner.analytics_filters import recorded_country, shop_words, unknown_attribute, unknown_refused
 from assistant.planner.analytics_questions import understand
 from assistant.planner.memory import Plan, Request, call
@@ -249,6 +249,11 @@ def data_issues(req: Request) -> Plan:
     """The issues recorded; with none, what actually happened to the last upload ("why did that fail?")."""
     follow = "Say *fix the data* to repair what is safe, or *check the data* again."
     step, upload, checked = req.last("list_data_issues"), req.memory.upload, req.memory.checked
+    changes = ((checked or {}).get("data") or {}).get("changes") or {}
+    if guards.WHAT_DID_YOU.search(req.lower) and checked:  # "what did you find", "what did you change": the last
+        if not changes.get("run_id"):  # check's findings; after a repair, what it did
+            return Plan(answer=f"{plain(checked.get('summary') or '')}\n\n{follow}")
+        return once(req, "list_data_issues", "Next: *segment customers*.", run=changes["run_id"])
     recorded = step is None or not step.ok or (step.result.get("data") or {}).get("total")
     if not recorded and upload is None and (checked is None or req.last("validate_data")):  # nothing checked it yet
         return unchecked(req)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -81,6 +82,8 @@ def list_data_issues(ctx: ToolContext, args: IssuesArgs) -> ToolResult:
         summary = f"{total:,} data issue{'s' if total != 1 else ''}" + (
             f"; showing the first {len(issues):,}." if total > len(issues) else "."
         )
+        said = "; ".join(in_words(issue) for issue in issues.head(SAID).to_dict("records"))
+        summary += f" {said}" + (f"; {total - SAID:,} more in the table." if total > SAID else ".")
     return ToolResult(
         summary=summary,
         data={"total": total, "run": run, "by_problem": by_problem.to_dict("records")},
@@ -88,6 +91,22 @@ def list_data_issues(ctx: ToolContext, args: IssuesArgs) -> ToolResult:
         if total
         else [],
     )
+
+
+SAID = 3  # issues said in the answer's sentence; the table has them all
+
+
+def in_words(issue: dict) -> str:
+    """ "customers.csv line 8, total_spent: not a number (rejected)": where, which field, what was done. Never the
+    value: it is often an email address, which the model must not see (the table beside it shows it locally)."""
+    file = Path(str(issue.get("source_file") or "")).name
+    row = f"{str(issue['table_name']).removesuffix('s')} {issue['row_key']}" if issue.get("row_key") else None
+    where = f"{file} line {issue['line']}" if file and issue.get("line") is not None else row  # "customer 1002"
+    field = f", {issue['field']}" if issue.get("field") else ""
+    from tools.data.validate import LABELS  # here: validate imports this module (new_run_id)
+
+    problem = LABELS.get(issue["problem"], issue["problem"])  # a check's key ("email_format") in words
+    return f"{where or issue['table_name']}{field}: {problem} ({issue['action']})"
 
 
 class OverviewArgs(BaseModel):
