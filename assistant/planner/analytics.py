@@ -20,7 +20,6 @@ from assistant.planner.analytics_questions import (
     formatted,
     from_orders,
     understand,
-    weekdays_without,
 )
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.periods import day
@@ -154,7 +153,7 @@ def without_orders(req: Request, question: Question, groups: int) -> str:
     """ "1 month from Dec 2010 to Feb 2011 had no orders": a breakdown over time lists the periods with orders
     only, so the lowest of them is not the quietest when some had none."""
     span, kind = req.vocabulary().orders_span, question.group.label if question.group else ""
-    if kind == "day of the week" and (missing := weekdays_without(req.done[-1].rows("Day of the week"))):
+    if kind == "day of the week" and (missing := send_time.weekdays_without(req.done[-1].rows("Day of the week"))):
         return f" There were no orders on {missing}."
     if span is None or kind not in OVER_TIME:
         return ""

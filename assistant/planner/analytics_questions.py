@@ -174,12 +174,6 @@ OVER_TIME = ("year", "quarter", "month", "week", "day")  # the groups that are s
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-def weekdays_without(present: list[str]) -> str:
-    """ "Saturday and Sunday": the days of the week a breakdown has no row for (no orders), in words; "" if none."""
-    missing = [d for d in WEEKDAYS if d not in set(present)]
-    return ", ".join(missing[:-1]) + (" and " if len(missing) > 1 else "") + (missing[-1] if missing else "")
-
-
 GROUPS = [
     Group(
         r"segments?|groups?|clusters?|personas?|audiences?",

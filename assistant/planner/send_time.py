@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.planner.analytics_questions import Question, understand, weekdays_without
+from assistant.planner.analytics_questions import WEEKDAYS, Question, understand
 from assistant.planner.memory import Plan, Request, Step, call
 
 BEST_TIME = re.compile(  # asked ahead ("what day should I send it"), never of a send done ("what day did we send")
@@ -68,3 +68,9 @@ def busiest(step: Step, question: Question) -> tuple[str, float, str, float] | N
         return None
     high, low = (question.group.called.format(first[key]) for key in ("_highest", "_lowest"))
     return high, float(first["_highest_value"]) / whole, low, float(first["_lowest_value"]) / whole
+
+
+def weekdays_without(present: list[str]) -> str:
+    """ "Saturday and Sunday": the days of the week a breakdown has no row for (no orders), in words; "" if none."""
+    missing = [d for d in WEEKDAYS if d not in set(present)]
+    return ", ".join(missing[:-1]) + (" and " if len(missing) > 1 else "") + (missing[-1] if missing else "")
