@@ -629,7 +629,13 @@ def test_an_empty_shop_says_how_to_start_not_only_what_to_do_next(ctx):
 
 @pytest.mark.parametrize(
     "text",
-    ["what's the average age of our customers", "average spend of women", "how many customers do we have in London"],
+    [
+        "what's the average age of our customers",
+        "average spend of women",
+        "how many customers do we have in London",
+        "show me customers from London",  # it got a "did you mean"
+        "list customers in Paris",
+    ],
 )
 def test_a_question_about_what_the_data_does_not_hold_is_refused_not_answered_for_everyone(demo_ctx, text):
     """They were answered with the number of customers, everyone's average spend, and every customer."""

@@ -198,3 +198,5 @@ WHAT_DID_YOU = re.compile(
     r"|^\W*what(?:'s| was| were| got) (?:found|changed|fixed|repaired|wrong)\W*$",
     re.I,
 )
+# Customers named as people: "customers from London", "people aged 30"
+PEOPLE = re.compile(r"\b(?:customers?|people|shoppers?|buyers?|clients?|subscribers?|who)\b", re.I)

@@ -198,6 +198,8 @@ def understood(
         allowed.insert(0, ("not_now", 1.0))
     if allowed and segment_recipes.GO_BACK.search(text.lower()) and guards.SEGMENTATION.search(text):
         allowed.insert(0, ("segment", 1.0))  # "switch to run 1", "go back to the 4 segments": that run again
+    if allowed and guards.PEOPLE.search(text) and unknown_attribute(text, [*own[0], *own[1], *names]):
+        allowed.insert(0, ("overview", 1.0))  # "show me customers from London": the data holds no town (said so)
     if allowed and guards.ENGAGED_SEGMENT.search(text) and not a_term:
         allowed.insert(0, ("report", 1.0))  # "which segment responded best": the report, by segment
     if allowed and one_person and guards.WHY_NOT_REACHED.search(text):
