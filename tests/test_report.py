@@ -200,3 +200,22 @@ def test_a_campaign_is_found_by_its_name(text, expected):
 
     shop = Vocabulary(campaigns={1: "Spring edit", 4: "Black Friday"})
     assert choose(Request(text, CAMPAIGN_4, [], vocabulary=lambda: shop)).calls == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [  # each was something else: the all-time revenue, a segment sweep, the bare report
+        ("how many sales did it drive", "I cannot tell what it sold"),
+        ("did the email make us any money", "I cannot tell what it sold"),
+        ("compare variant A and B", "Campaign 4: 300 sent."),
+    ],
+)
+def test_what_a_sent_campaign_sold_and_how_its_variants_did(text, says):
+    from assistant.planner.memory import Request, Step
+    from assistant.planner.model import choose
+    from tests.test_planner import CAMPAIGN_4
+
+    assert choose(Request(text, CAMPAIGN_4, [])).calls == [("campaign_report", {"campaign_id": 4})]
+    data = {"campaign_id": 4, "status": "sent", "unique_opens": 90, "by_segment": []}
+    done = [Step("campaign_report", {"campaign_id": 4}, {"ok": True, "summary": "Campaign 4: 300 sent.", "data": data})]
+    assert choose(Request(text, CAMPAIGN_4, done)).answer.startswith(says)

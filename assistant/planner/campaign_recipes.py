@@ -1,4 +1,5 @@
-"""Recipes for the campaign intents: revise, preview, send, pause, cancel, reject, report (a draft: draft_recipe.py).
+"""Recipes for the campaign intents: revise, preview, send, pause, cancel, reject (a draft: draft_recipe.py; the
+report: report_recipe.py).
 
 Recipes that act on "the" campaign use the one the text names, else the conversation's, else the
 newest one (looked up with campaign_list). Approving is never planned: only a person approves.
@@ -9,12 +10,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from assistant.planner import audience_words, guards, periods, send_time, slots
+from assistant.planner import audience_words, send_time, slots
 from assistant.planner.customer_names import customer_named
 from assistant.planner.memory import Plan, Request, Step, call
-from assistant.planner.recipes import RECIPES, Recipe, listed_campaigns, recipe, report
+from assistant.planner.recipes import Recipe, listed_campaigns, recipe, report
 from assistant.planner.segment_recipes import segment_reach
-from assistant.present import plain
 from tools.catalog.audience import describe_exclusions
 
 SEND_ANSWER = "Ask *how did it do?* in a while for the report."
@@ -69,7 +69,7 @@ def options(name: str, req: Request) -> dict[str, Any]:
             found["variant"] = variant.group(1).upper()
         elif m := re.search(r"\b(second|third|other) (?:variant|subject)", req.lower):
             found["variant"] = {"second": "B", "other": "B", "third": "C"}[m.group(1)]
-    if name == "campaign_report" and (who := _who(req.lower)):
+    if name == "campaign_report" and (who := who_asked(req.lower)):
         found["who"] = who
     if name == "campaign_send" and (
         m := re.search(r"\b(\d+)\s+(?:people|customers|recipients|emails|messages)\b|\bfirst\s+(\d+)\b", req.lower)
@@ -78,7 +78,7 @@ def options(name: str, req: Request) -> dict[str, Any]:
     return found
 
 
-def _who(text: str) -> str | None:
+def who_asked(text: str) -> str | None:
     """ "who clicked", "which customers opened it", "the people who unsubscribed": list those customers."""
     if not re.search(r"\b(?:who|whom|which (?:customers|people|shoppers)|list|names?|people|customers)\b", text):
         return None
@@ -225,66 +225,6 @@ def recipients(req: Request) -> Plan:
     }.get(wanted or "", "Next: *follow up with the non-openers*, or *follow up with everyone who clicked*.")
     extra = {"engagement": wanted} if wanted else {}
     return campaign_action("campaign_recipients", follow, **extra)(req)
-
-
-@recipe("report")
-def report_recipe(req: Request) -> Plan:
-    """The report; with nothing opened yet it says so in words, with the delivery figures, not empty rates."""
-    not_engaged = (audience_words.engagement(req.text) or "").startswith(("not_", "opened_not"))
-    if not req.done and _who(req.lower) and not_engaged:
-        return recipients(req)  # "who didn't open it": those people, not the openers
-    if req.last("campaign_recipients"):
-        return recipients(req)
-    if listed := req.last("unreachable_customers"):  # "how many unsubscribed" before any campaign: the shop's lists
-        said = plain(listed.result.get("summary") or listed.result.get("error") or "")
-        return Plan(answer=f"No campaign has gone out yet, so this is from your imported lists: {said}")
-    plan = campaign_action("campaign_report", "Opens and clicks keep arriving; ask again later.")(req)
-    if plan.answer.startswith("There is no campaign yet"):
-        if req.has(r"unsubscrib|opt(?:ed)?.?out|suppress"):
-            return call("unreachable_customers", reason=["unsubscribed", "suppressed"])
-        if periods.periods(req.text, req.today):  # "how was 2004", with no campaign: how the shop did then
-            req.done = [step for step in req.done if step.name != "campaign_list"]
-            return RECIPES["analytics"](req)
-    step = req.last("campaign_report")
-    data = (step.result.get("data") or {}) if step and step.ok else {}
-    if step and not step.ok and "not been sent" in str(step.result.get("error")):  # a draft: its copy, not figures
-        # "how long will sending take": the reach gives the time; "how many of them opted out": who it leaves out
-        if req.has(r"how long|when will|finish|opt(?:ed)?.?out|unsubscri|left out|excluded|can'?t (?:get|be e-?mail)"):
-            if (reached := req.last("campaign_reach")) is None:
-                return call("campaign_reach", campaign_id=step.arguments.get("campaign_id"))
-            said = plain(reached.result.get("summary") or reached.result.get("error") or "")
-            excluded = (reached.result.get("data") or {}).get("excluded") or {}
-            said_no = excluded.get("unsubscribed") or excluded.get("no_consent")
-            if req.has(r"opt(?:ed)?.?out|unsubscri") and not said_no:
-                said = f"Nobody it is meant for has unsubscribed or opted out. {said}"
-            return Plan(answer=said)
-        return Plan(answer=f"{plan.answer}\n\nNext: *show campaign {step.arguments.get('campaign_id')}*.")
-    if not plan.calls and data.get("unique_opens") and guards.ENGAGED_SEGMENT.search(req.lower):
-        return Plan(answer=f"{segment_response(data)}\n\n{plan.answer}")  # "which segment responded best"
-    if plan.calls or not data or data.get("unique_opens"):
-        return plan
-    sent, failed, waiting = (int(data.get(key) or 0) for key in ("sent", "failed", "waiting"))
-    left = {"sent": "It has finished sending", "sending": f"Still sending, {waiting:,} to go", "paused": "Paused"}
-    unsubscribed = int(data.get("unsubscribes") or 0)
-    return Plan(
-        answer=f"No one has opened campaign {data.get('campaign_id')} yet, and "
-        f"{f'{unsubscribed:,} unsubscribed' if unsubscribed else 'nobody has unsubscribed'}. "
-        f"{left.get(str(data.get('status')), 'Delivery so far')}: **{sent:,} sent**, {failed:,} failed, "
-        f"{int(data.get('skipped') or 0):,} skipped. Opens and clicks arrive over hours or days (some mail apps "
-        "never report opens).\n\nNext: *how did it do?* again later."
-    )
-
-
-def segment_response(data: dict[str, Any]) -> str:
-    """The segment that clicked most, with how many it was sent to (a small one's rate says little)."""
-    groups = [g for g in data.get("by_segment") or [] if g.get("sent") and g.get("segment") is not None]
-    if len(groups) < 2:
-        return f"Campaign {data.get('campaign_id')} went to one audience, so there is no segment to compare it with."
-    best = max(groups, key=lambda g: (g.get("click_rate") or 0, g["sent"]))
-    return (
-        f"By segment, **{best['segment_name']}** (segment {best['segment']}) clicked most: {best['click_rate']:.1%} "
-        f"of the {best['sent']:,} it was sent to, against {data.get('click_rate') or 0:.1%} overall."
-    )
 
 
 STATES = {  # "show me the drafts", "which ones went out": the campaigns in that state

@@ -34,6 +34,7 @@ from assistant.planner import (  # noqa: F401 - registers their recipes
     periods,
     predict_recipes,
     product_recipes,
+    report_recipe,
     segment_recipes,
     send_time,
     slots,
@@ -200,6 +201,10 @@ def understood(
         allowed.insert(0, ("segment", 1.0))  # "switch to run 1", "go back to the 4 segments": that run again
     if allowed and guards.PEOPLE.search(text) and unknown_attribute(text, [*own[0], *own[1], *names]):
         allowed.insert(0, ("overview", 1.0))  # "show me customers from London": the data holds no town (said so)
+    if allowed and guards.CAMPAIGN_SALES.search(text):
+        allowed.insert(0, ("report", 1.0))  # "how many sales did it drive": the report says what it cannot tell
+    if allowed and guards.VARIANT_RESULTS.search(text) and not a_term and allowed[0][0] != "explain":
+        allowed.insert(0, ("report", 1.0))  # "compare variant A and B": how each did
     if allowed and guards.ENGAGED_SEGMENT.search(text) and not a_term:
         allowed.insert(0, ("report", 1.0))  # "which segment responded best": the report, by segment
     if allowed and one_person and guards.WHY_NOT_REACHED.search(text):

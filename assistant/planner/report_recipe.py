@@ -1,0 +1,84 @@
+"""The report recipe: how a sent campaign did, in words ("how did it do?", "which segment responded best?", "did it
+make us any money?"); for a draft, what can be said before it is sent (its reach, how long sending takes).
+
+Split from campaign_recipes.py, whose `campaign_action` and `recipients` it uses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assistant.planner import audience_words, guards, periods
+from assistant.planner.campaign_recipes import campaign_action, recipients, who_asked
+from assistant.planner.memory import Plan, Request, call
+from assistant.planner.recipes import RECIPES, recipe
+from assistant.present import plain
+
+
+@recipe("report")
+def report_recipe(req: Request) -> Plan:
+    """The report; with nothing opened yet it says so in words, with the delivery figures, not empty rates."""
+    not_engaged = (audience_words.engagement(req.text) or "").startswith(("not_", "opened_not"))
+    if not req.done and who_asked(req.lower) and not_engaged:
+        return recipients(req)  # "who didn't open it": those people, not the openers
+    if req.last("campaign_recipients"):
+        return recipients(req)
+    if listed := req.last("unreachable_customers"):  # "how many unsubscribed" before any campaign: the shop's lists
+        said = plain(listed.result.get("summary") or listed.result.get("error") or "")
+        return Plan(answer=f"No campaign has gone out yet, so this is from your imported lists: {said}")
+    plan = campaign_action("campaign_report", "Opens and clicks keep arriving; ask again later.")(req)
+    if plan.answer.startswith("There is no campaign yet"):
+        if req.has(r"unsubscrib|opt(?:ed)?.?out|suppress"):
+            return call("unreachable_customers", reason=["unsubscribed", "suppressed"])
+        if periods.periods(req.text, req.today):  # "how was 2004", with no campaign: how the shop did then
+            req.done = [step for step in req.done if step.name != "campaign_list"]
+            return RECIPES["analytics"](req)
+    step = req.last("campaign_report")
+    data = (step.result.get("data") or {}) if step and step.ok else {}
+    if step and not step.ok and "not been sent" in str(step.result.get("error")):  # a draft: its copy, not figures
+        # "how long will sending take": the reach gives the time; "how many of them opted out": who it leaves out
+        if req.has(r"how long|when will|finish|opt(?:ed)?.?out|unsubscri|left out|excluded|can'?t (?:get|be e-?mail)"):
+            if (reached := req.last("campaign_reach")) is None:
+                return call("campaign_reach", campaign_id=step.arguments.get("campaign_id"))
+            said = plain(reached.result.get("summary") or reached.result.get("error") or "")
+            excluded = (reached.result.get("data") or {}).get("excluded") or {}
+            said_no = excluded.get("unsubscribed") or excluded.get("no_consent")
+            if req.has(r"opt(?:ed)?.?out|unsubscri") and not said_no:
+                said = f"Nobody it is meant for has unsubscribed or opted out. {said}"
+            return Plan(answer=said)
+        return Plan(answer=f"{plan.answer}\n\nNext: *show campaign {step.arguments.get('campaign_id')}*.")
+    if not plan.calls and data and req.has(SALES_ASKED):  # "did the email make us any money": not known here
+        return Plan(answer=f"{NO_ATTRIBUTION}\n\n{plan.answer}")
+    if not plan.calls and data.get("unique_opens") and guards.ENGAGED_SEGMENT.search(req.lower):
+        return Plan(answer=f"{segment_response(data)}\n\n{plan.answer}")  # "which segment responded best"
+    if plan.calls or not data or data.get("unique_opens"):
+        return plan
+    sent, failed, waiting = (int(data.get(key) or 0) for key in ("sent", "failed", "waiting"))
+    left = {"sent": "It has finished sending", "sending": f"Still sending, {waiting:,} to go", "paused": "Paused"}
+    unsubscribed = int(data.get("unsubscribes") or 0)
+    return Plan(
+        answer=f"No one has opened campaign {data.get('campaign_id')} yet, and "
+        f"{f'{unsubscribed:,} unsubscribed' if unsubscribed else 'nobody has unsubscribed'}. "
+        f"{left.get(str(data.get('status')), 'Delivery so far')}: **{sent:,} sent**, {failed:,} failed, "
+        f"{int(data.get('skipped') or 0):,} skipped. Opens and clicks arrive over hours or days (some mail apps "
+        "never report opens).\n\nNext: *how did it do?* again later."
+    )
+
+
+SALES_ASKED = r"\b(?:money|revenue|sales|sell|sold|roi|return on|convert\w*|conversions?|purchas\w*|bought|buy)\b"
+NO_ATTRIBUTION = (
+    "I cannot tell what it sold: orders are not linked to emails here (no purchase tracking after a click), so any "
+    "figure would be a guess. What it did measure: opens, clicks and unsubscribes."
+)
+
+
+def segment_response(data: dict[str, Any]) -> str:
+    """The segment that clicked most, with how many it was sent to (a small one's rate says little)."""
+    groups = [g for g in data.get("by_segment") or [] if g.get("sent") and g.get("segment") is not None]
+    if len(groups) < 2:
+        return f"Campaign {data.get('campaign_id')} went to one audience, so there is no segment to compare it with."
+    best = max(groups, key=lambda g: (g.get("click_rate") or 0, g["sent"]))
+    return (
+        f"By segment, **{best['segment_name']}** (segment {best['segment']}) clicked most: {best['click_rate']:.1%} "
+        f"of the {best['sent']:,} it was sent to, against {data.get('click_rate') or 0:.1%} overall."
+    )
