@@ -116,11 +116,11 @@ def test_a_price_or_category_keeps_the_suggestions_to_it_in_the_same_order(segme
     result = run_tool(segmented, "suggest_products", segment=segment, price_min=60, category=[category.lower()])
     table = result.tables[0].to_df()
     assert not table.empty and set(table["category"]) == {category} and (table["price"] >= 60).all()
-    assert f"among products in {category.lower()}, priced at least €60.00:" in result.summary
+    assert f"among products in {category.lower()}, from €60 up:" in result.summary
 
 
 def test_a_bound_no_product_meets_is_refused_saying_which(segmented):
-    with pytest.raises(UserError, match=r"No product in stock is priced at most €0\.50") as caught:
+    with pytest.raises(UserError, match=r"No product in stock is under €0\.50, so") as caught:
         run_tool(segmented, "suggest_products", segment=1, price_max=0.5)
     assert "wider" in caught.value.hint
 

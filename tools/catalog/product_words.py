@@ -29,16 +29,11 @@ def search_words(args: Any, total: int, first: int, last: int, currency: str) ->
     the order, and which page when there is more than one."""
     words = [_what(args.category, total)]
     if args.brand:
-        words.append("from " + _either(args.brand))
+        words.append("from " + either(args.brand))
     if args.search:
         words.append(f"matching “{args.search}”")
-    low, high = args.price_min, args.price_max
-    if low is not None and high is not None:
-        words.append(f"between {_money(low, currency)} and {_money(high, currency)}")
-    elif high is not None:
-        words.append(f"under {_money(high, currency)}")
-    elif low is not None:
-        words.append(f"from {_money(low, currency)} up")
+    if priced := price_words(args.price_min, args.price_max, currency):
+        words.append(priced)
     if args.min_stock is not None:
         words.append(f"with at least {args.min_stock:,} in stock")
     if args.max_stock == 0:
@@ -55,6 +50,15 @@ def search_words(args: Any, total: int, first: int, last: int, currency: str) ->
     return f"{' '.join(words)}; {ORDER_WORDS[args.sort]}{page}."
 
 
+def price_words(low: float | None, high: float | None, currency: str) -> str:
+    """ "between €40 and €80", "under €50", "from €20 up"; "" without a bound."""
+    if low is not None and high is not None:
+        return f"between {_money(low, currency)} and {_money(high, currency)}"
+    if high is not None:
+        return f"under {_money(high, currency)}"
+    return f"from {_money(low, currency)} up" if low is not None else ""
+
+
 def _money(amount: float, currency: str) -> str:
     """ "€50", not "€50.00": a bound the marketer typed as a whole number."""
     written = format_money(amount, currency)
@@ -65,11 +69,11 @@ def _what(categories: list[str], total: int) -> str:
     if not categories:
         return f"{total:,} product{'s' if total != 1 else ''}"
     if total == 1:
-        return f"1 product in {_either(categories)}"
-    return f"{total:,} " + _either([c.lower() for c in categories], "and")
+        return f"1 product in {either(categories)}"
+    return f"{total:,} " + either([c.lower() for c in categories], "and")
 
 
-def _either(items: list[str], joint: str = "or") -> str:
+def either(items: list[str], joint: str = "or") -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" {joint} " + items[-1]
 
 
@@ -80,7 +84,7 @@ def product_names(db: Database, skus: list[str]) -> str:
     names = [str(named.get(s) or s) for s in skus]
     if len(names) > NAMES_SHOWN:
         return ", ".join(names[:NAMES_SHOWN]) + f" and {len(names) - NAMES_SHOWN} more"
-    return _either(names, "and") if names else ""
+    return either(names, "and") if names else ""
 
 
 # The figure each order names its leaders by: "Best margins: Storm Trench (72% margin); ...".

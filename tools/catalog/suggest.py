@@ -13,12 +13,12 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from services.money import format_money
 from storage.errors import UserError
 from storage.segments import require_segment
 from storage.shop import get_currency
 from tools.catalog.audience import require_products
 from tools.catalog.matching import fit_reason, product_label, segment_fit
+from tools.catalog.product_words import either, price_words
 from tools.context import ToolContext
 from tools.registry import Positional, tool
 from tools.results import Table, ToolResult
@@ -90,11 +90,7 @@ def kept_to(args: SuggestArgs) -> bool:
 
 
 def limits(args: SuggestArgs, currency: str) -> str:
-    """ "in Outerwear, priced €20 to €50": the products the suggestions were kept to, in words."""
-    said = [f"in {' or '.join(args.category)}"] if args.category else []
-    low, high = (format_money(v, currency) if v is not None else None for v in (args.price_min, args.price_max))
-    if low and high:
-        said.append(f"priced {low} to {high}")
-    elif low or high:
-        said.append(f"priced {'at least ' + low if low else 'at most ' + high}")
-    return ", ".join(said)
+    """ "in outerwear, between €20 and €50": the products the suggestions were kept to, in the words a product
+    search uses."""
+    said = [f"in {either([c.lower() for c in args.category])}"] if args.category else []
+    return ", ".join([*said, *filter(None, [price_words(args.price_min, args.price_max, currency)])])
