@@ -151,3 +151,20 @@ def test_them_after_a_list_of_segments_is_asked_about_not_guessed():
     memory.learn(Step("segment_list", {}, {"ok": True, "summary": "3 segments", "tables": [listed]}))
     plan = choose(Request("find me some products for them under 50 euros", memory, []))
     assert not plan.calls and "Which segment should I find products for?" in plan.answer
+
+
+def test_a_segments_name_is_no_category_of_its_suggestions():
+    """ "Classic car lovers" names the segment, not the category "Classic Cars"; "motorcycles" is a category."""
+    memory = Memory(segment_names={2: "Classic car lovers"})
+    shop = Vocabulary(categories=["Classic Cars", "Motorcycles"])
+
+    def calls(text: str) -> list:
+        return choose(Request(text, memory, [], segment_names=memory.segment_names, vocabulary=lambda: shop)).calls
+
+    assert calls("which products suit the Classic car lovers") == [("suggest_products", {"segment": 2})]
+    assert calls("what would the classic car lovers buy under 50") == [
+        ("suggest_products", {"segment": 2, "price_max": 50.0})
+    ]
+    assert calls("which motorcycles suit the Classic car lovers") == [
+        ("suggest_products", {"segment": 2, "category": ["Motorcycles"]})
+    ]

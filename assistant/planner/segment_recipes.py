@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from assistant.planner import slots
+from assistant.planner import shop_terms, slots
 from assistant.planner.memory import Plan, Request, Step, call
 from assistant.planner.recipes import once, recipe, report
 from assistant.present import plain
@@ -183,9 +183,7 @@ def suggest(req: Request) -> Plan:
 def kept_to(req: Request) -> dict[str, Any]:
     """ "products for group 2 under €50", "outerwear for the VIPs": the price and category the suggestions keep to
     (the segments' own names taken out first: "Classic car lovers" names no category)."""
-    said = req.text
-    for name in req.segment_names.values():
-        said = re.sub(re.escape(str(name)), " ", said, flags=re.I)
+    said = shop_terms.without(req.text, [str(name) for name in req.segment_names.values()], [])
     wanted = slots.product_filters(said, req.vocabulary())
     kept = {key: wanted[key] for key in ("price_min", "price_max", "category") if key in wanted}
     return kept | ({"top": wanted["limit"]} if "limit" in wanted else {})
