@@ -31,6 +31,7 @@ from assistant.planner.analytics_questions import (
     formatted,
     understand,
 )
+from assistant.planner.lapsed_since import NOT_ORDERED
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.periods import Period, day
 from assistant.planner.recipes import report
@@ -110,19 +111,13 @@ def limited(req: Request, question: Question) -> Question | Plan:
     if isinstance(newness, Plan):
         return newness
     question = newness or question
-    if named and question.figure.level == "customers" and not question.figure.counted and negated(req):
+    if named and question.figure.level == "customers" and not question.figure.counted and NOT_ORDERED.search(req.text):
         first = named[0]  # "how many customers haven't ordered in 2005": not those who did, silently
         return Plan(
             answer=f"I can count the customers who ordered {when_words(first)} or, for those who have not, the "
             f"customers whose last order was before a day: *who hasn't bought since {day(first.start)}*."
         )
     return cut(req, question, named) if named else question
-
-
-def negated(req: Request) -> bool:
-    from assistant.planner.lapsed_since import NOT_ORDERED  # it builds on the analytic questions, as this does
-
-    return bool(NOT_ORDERED.search(req.text))
 
 
 def new_and_returning(req: Request, named: list[Period]) -> Plan:
