@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from cli import main
@@ -107,3 +108,22 @@ def test_an_older_database_gains_new_value_and_keeps_its_issues(tmp_path):
         assert db.rows("SELECT row_key, raw_value, new_value FROM data_issues") == [
             {"row_key": "C1", "raw_value": " A@b.example", "new_value": None}
         ]
+
+
+@pytest.mark.parametrize("text", ["what should I do next", "what's next", "ok, now what?"])
+def test_what_to_do_next_follows_the_shops_state(text):
+    """They got the full help, whatever had been done; now the overview, with the step the state calls for."""
+    from assistant.planner.memory import Memory, Request, Step
+    from assistant.planner.model import choose
+
+    assert choose(Request(text, Memory(), [])).calls == [("data_overview", {})]
+    states = [
+        ({"customers": 5, "active_segment_run": None}, "Next: *check the data*, or *segment customers*."),
+        ({"customers": 5, "active_segment_run": 1}, "Next: *show high margin items* to find products"),
+        ({"customers": 5, "active_segment_run": 1, "campaigns": {"draft": 1}}, "Next: *preview it*, then press"),
+        ({"customers": 5, "active_segment_run": 1, "campaigns": {"draft": 1, "approved": 1}}, "Next: *send it*"),
+        ({"customers": 5, "active_segment_run": 1, "campaigns": {"sent": 2}}, "Next: *how did it do?*"),
+    ]
+    for data, follow in states:
+        done = [Step("data_overview", {}, {"ok": True, "summary": "5 customers.", "data": data})]
+        assert choose(Request(text, Memory(), done)).answer.startswith(f"5 customers.\n\n{follow}")

@@ -214,3 +214,10 @@ CAMPAIGN_SALES = re.compile(
     r" (?:it|the (?:e-?mail|campaign|newsletter|mailing|blast))\b",
     re.I,
 )
+# "what should I do next", "what's the next step": the step the shop's state calls for (the overview's). "Where do I
+# start" is the help's: it walks the whole way.
+WHAT_NEXT = re.compile(
+    r"^\W*(?:(?:so|ok|okay|and|right)\W+)?(?:what(?:'s| is)? next|what (?:should|do|shall|can) (?:i|we) do next"
+    r"|now what|what(?:'s| is) the next step)\W*$",
+    re.I,
+)

@@ -201,6 +201,8 @@ def understood(
         allowed.insert(0, ("segment", 1.0))  # "switch to run 1", "go back to the 4 segments": that run again
     if allowed and guards.PEOPLE.search(text) and unknown_attribute(text, [*own[0], *own[1], *names]):
         allowed.insert(0, ("overview", 1.0))  # "show me customers from London": the data holds no town (said so)
+    if allowed and guards.WHAT_NEXT.search(text):
+        allowed.insert(0, ("overview", 1.0))  # "what should I do next": where the shop stands, and the next step
     if allowed and guards.CAMPAIGN_SALES.search(text):
         allowed.insert(0, ("report", 1.0))  # "how many sales did it drive": the report says what it cannot tell
     if allowed and guards.VARIANT_RESULTS.search(text) and not a_term and allowed[0][0] != "explain":

@@ -186,7 +186,24 @@ def overview(req: Request) -> Plan:
     data = (seen.result.get("data") or {}) if seen and seen.ok else {}
     if data and not any(data.get(kind) for kind in ("customers", "products", "order_lines")):
         return Plan(answer=EMPTY_SHOP)
-    return once(req, "data_overview", "Next: *check the data*, or *segment customers*.")
+    return once(req, "data_overview", next_step(data, req.memory.checked is not None))
+
+
+def next_step(data: dict[str, Any], checked: bool) -> str:
+    """ "What should I do next?": the step the shop's state calls for, from data to a sent campaign."""
+    campaigns = data.get("campaigns") or {}
+    if data.get("active_segment_run") is None:
+        return "Next: *segment customers*." if checked else "Next: *check the data*, or *segment customers*."
+    for status, follow in (
+        ("sending", "Next: *how did it do?* (it is being sent)"),
+        ("paused", "Next: *send it* to go on with the paused send, or *how did it do?*"),
+        ("approved", "Next: *send it* (the approved campaign), after a last *preview*."),
+        ("draft", "Next: *preview it*, then press **Approve** under the preview."),
+        ("sent", "Next: *how did it do?*, or *follow up with the non-openers*."),
+    ):
+        if campaigns.get(status):
+            return follow
+    return "Next: *show high margin items* to find products to promote, then *draft an email for segment 1 about them*."
 
 
 PEOPLE = re.compile(r"\b(?:who|customers?|people|buyers|shoppers|clients|subscribers|contacts)\b")
