@@ -278,3 +278,24 @@ def test_a_chart_of_the_segments_is_their_profiles_with_charts(text):
     """It listed the segments: a table, no chart."""
     plan = choose(Request(text, Memory(segment_names={1: "Regulars", 2: "VIPs"}), []))
     assert plan.calls == [("segment_show", {})]
+
+
+def test_the_segment_most_at_risk_of_churning_is_read_from_the_predictions(demo_ctx):
+    """It got "I can answer questions like *average order value per segment*": churn risk is no figure of the
+    data's, it is the predictions'. With none yet, the customers are scored first."""
+    agent, conversation = offline_chat(demo_ctx)
+    say(agent, conversation, "split them into 4 groups")
+    calls, answer = say(agent, conversation, "which segment has the highest churn risk")
+    assert [name for name, _ in calls] == ["segment_list", "predict", "segment_list"]
+    share = dict(
+        demo_ctx.db.execute(
+            "SELECT m.segment, avg((p.churn_risk = 'high')::INTEGER) FROM predictions p "
+            "JOIN segment_members m USING (customer_id) JOIN segment_runs r USING (run_id) WHERE r.is_active "
+            "GROUP BY 1"
+        ).fetchall()
+    )
+    riskiest = max(share, key=share.get)
+    assert f"(segment {riskiest}) has the largest share at high churn risk, {share[riskiest]:.0%} of its" in answer
+    calls, answer = say(agent, conversation, "which group is worth the most next year")
+    assert [name for name, _ in calls] == ["segment_list"]
+    assert "has the highest median predicted 12-month value" in answer

@@ -98,6 +98,7 @@ SELLING_GROUPS = re.compile(
 SEGMENT_FIGURE = re.compile(
     r"^(?!.*\b(?:would|will|might|could|should|likely|fit|fits|suit|suits)\b)"  # "which group would buy": a match
     r"(?!.*\b(?:unsubscri\w*|opens?|opened|clicks?|clicked|bounce\w*|e-?mails?)\b)"  # a campaign's: its report
+    r"(?!.*\b(?:churn\w*|at risk|predicted|slipping)\b)"  # the predictions': SEGMENT_OUTLOOK
     r"\W*(?:which|what) (?:segment|group|cluster|audience|persona)s?\b.{0,25}"
     r"\b(?:spends?|spent|buys?|bought|orders?|ordered|has|have|brings?|makes?|returns?)\b.{0,25}"
     r"\b(?:most|least|more|less|highest|lowest|fewest|biggest|smallest|best|worst)\b",
@@ -219,5 +220,12 @@ CAMPAIGN_SALES = re.compile(
 WHAT_NEXT = re.compile(
     r"^\W*(?:(?:so|ok|okay|and|right)\W+)?(?:what(?:'s| is)? next|what (?:should|do|shall|can) (?:i|we) do next"
     r"|now what|what(?:'s| is) the next step)\W*$",
+    re.I,
+)
+# "which segment has the highest churn risk", "which group is worth the most next year": the segments' predictions
+SEGMENT_OUTLOOK = re.compile(
+    r"\b(?:which|what) (?:segment|group|cluster|audience|persona)s?\b.{0,40}"
+    r"\b(?:churn\w*|at risk|slipping|likely to (?:leave|churn)|predicted|worth the most (?:next|in the next)"
+    r"|future value|most valuable next)",
     re.I,
 )

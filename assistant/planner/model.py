@@ -201,6 +201,8 @@ def understood(
         allowed.insert(0, ("segment", 1.0))  # "switch to run 1", "go back to the 4 segments": that run again
     if allowed and guards.PEOPLE.search(text) and unknown_attribute(text, [*own[0], *own[1], *names]):
         allowed.insert(0, ("overview", 1.0))  # "show me customers from London": the data holds no town (said so)
+    if allowed and guards.SEGMENT_OUTLOOK.search(text):
+        allowed.insert(0, ("segment_list", 1.0))  # "which segment has the highest churn risk": by the predictions
     if allowed and guards.WHAT_NEXT.search(text):
         allowed.insert(0, ("overview", 1.0))  # "what should I do next": where the shop stands, and the next step
     if allowed and guards.CAMPAIGN_SALES.search(text):

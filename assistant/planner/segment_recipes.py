@@ -6,10 +6,11 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from assistant.planner import shop_terms, slots
+from assistant.planner import guards, shop_terms, slots
 from assistant.planner.memory import Plan, Request, Step, call
 from assistant.planner.recipes import once, recipe, report
 from assistant.present import plain
+from services.money import format_money
 
 # "by predicted value and churn risk", "using the predictions", "on future value": cluster on the outlook too.
 BY_PREDICTION = r"predict|forecast|future (?:value|spend)|lifetime value|\bclv\b|churn"
@@ -80,6 +81,8 @@ def segment_list(req: Request) -> Plan:
     if re.search(r"\b(?:about|describe|profile|special|like|in)\b.*" + BY_SIZE.pattern, req.lower):
         return segment_show(req)  # "what's special about the biggest group": that one, not the list
     follow = "Ask about one, e.g. *what's in group 1*, or *call group 1 Loyalists*."
+    if guards.SEGMENT_OUTLOOK.search(req.text):  # "which segment has the highest churn risk": the predictions'
+        return segment_outlook(req)
     if req.has(r"\b(?:charts?|graphs?|plots?|visuali[sz]\w*|pictures?|diagrams?)\b"):
         return once(req, "segment_show", follow)  # "show me a chart of the segments": all of them, with charts
     listed = req.last("segment_list")
@@ -89,6 +92,31 @@ def segment_list(req: Request) -> Plan:
         return once(req, "segment_list", follow)
     apart = "\n".join(f"- **{s['segment']}. {s['name']}**: {plain(s['description'])}" for s in segments)
     return Plan(answer=f"How the {len(segments)} segments differ:\n{apart}\n\n{follow}")
+
+
+def segment_outlook(req: Request) -> Plan:
+    """The segment most at risk of churning (or worth the most ahead), from the segments' table with the latest
+    predictions beside it; predicting first when there are none."""
+    listed = [step for step in req.done if step.name == "segment_list"]
+    outlook = (listed[-1].result.get("data") or {}).get("outlook") if listed and listed[-1].ok else None
+    if not listed or (not outlook and not req.last("predict")):
+        return call("predict") if listed and listed[-1].ok else call("segment_list")
+    if not outlook and (predicted := req.last("predict")) and predicted.ok and len(listed) == 1:
+        return call("segment_list")  # again, now with the predictions beside it
+    if not outlook:
+        return Plan(answer=report(req))
+    by_value = not re.search(r"churn|risk|slipping|leav|los(?:e|ing)", req.lower)
+    key = "median_predicted_value_12m" if by_value else "share_high_churn_risk"
+    scored = [row for row in outlook if row.get(key) is not None]
+    top = max(scored, key=lambda row: row[key])
+    name = req.memory.segment_names.get(int(top["segment"])) or f"segment {top['segment']}"
+    what = (
+        f"the highest median predicted 12-month value, {format_money(top[key], top.get('currency') or 'EUR')}"
+        if by_value
+        else f"the largest share at high churn risk, {top[key]:.0%} of its customers"
+    )
+    table = plain(listed[-1].result.get("summary") or "")
+    return Plan(answer=f"**{name}** (segment {top['segment']}) has {what}. {table}")
 
 
 # "show me some people from group 1", "who's in the VIPs", "export group 1": the members, not the profile. The CSV
