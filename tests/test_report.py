@@ -208,6 +208,7 @@ def test_a_campaign_is_found_by_its_name(text, expected):
         ("how many sales did it drive", "I cannot tell what it sold"),
         ("did the email make us any money", "I cannot tell what it sold"),
         ("compare variant A and B", "Campaign 4: 300 sent."),
+        ("how many bounced", "**3** were refused by the receiving mail server when sent"),  # the bare report
     ],
 )
 def test_what_a_sent_campaign_sold_and_how_its_variants_did(text, says):
@@ -216,6 +217,6 @@ def test_what_a_sent_campaign_sold_and_how_its_variants_did(text, says):
     from tests.test_planner import CAMPAIGN_4
 
     assert choose(Request(text, CAMPAIGN_4, [])).calls == [("campaign_report", {"campaign_id": 4})]
-    data = {"campaign_id": 4, "status": "sent", "unique_opens": 90, "by_segment": []}
+    data = {"campaign_id": 4, "status": "sent", "unique_opens": 90, "failed": 3, "by_segment": []}
     done = [Step("campaign_report", {"campaign_id": 4}, {"ok": True, "summary": "Campaign 4: 300 sent.", "data": data})]
     assert choose(Request(text, CAMPAIGN_4, done)).answer.startswith(says)

@@ -47,6 +47,13 @@ def report_recipe(req: Request) -> Plan:
                 said = f"Nobody it is meant for has unsubscribed or opted out. {said}"
             return Plan(answer=said)
         return Plan(answer=f"{plan.answer}\n\nNext: *show campaign {step.arguments.get('campaign_id')}*.")
+    if not plan.calls and data and req.has(r"bounc"):  # "how many bounced": the refusals at sending are what it knows
+        failed = int(data.get("failed") or 0)
+        return Plan(
+            answer=f"**{failed:,}** {'was' if failed == 1 else 'were'} refused by the receiving mail server when sent "
+            "(*failed* in the report). Bounces that come back later by email are not read here: import your email "
+            f"provider's bounce list as suppressions, and those addresses are never emailed again.\n\n{plan.answer}"
+        )
     if not plan.calls and data and req.has(SALES_ASKED):  # "did the email make us any money": not known here
         return Plan(answer=f"{NO_ATTRIBUTION}\n\n{plan.answer}")
     if not plan.calls and data.get("unique_opens") and guards.ENGAGED_SEGMENT.search(req.lower):
