@@ -127,6 +127,15 @@ def latest_version(db: Database, campaign_id: int) -> int:
     return db.scalar("SELECT max(version) FROM campaign_versions WHERE campaign_id = ?", [campaign_id]) or 1
 
 
+def instructions(db: Database, campaign_id: int) -> list[str]:
+    """What made each version, oldest first ("" for the first draft): to tell an edit from a going back."""
+    rows = db.rows(
+        "SELECT coalesce(instruction, '') AS said FROM campaign_versions WHERE campaign_id = ? ORDER BY version",
+        [campaign_id],
+    )
+    return [r["said"] for r in rows]
+
+
 def load_version(db: Database, campaign_id: int, version: int) -> dict[str, Any]:
     rows = db.rows("SELECT * FROM campaign_versions WHERE campaign_id = ? AND version = ?", [campaign_id, version])
     if not rows:

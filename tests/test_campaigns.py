@@ -443,3 +443,25 @@ def test_going_back_to_an_earlier_version_makes_a_new_version_with_its_copy(segm
         run_tool(segmented, "campaign_revise", campaign_id=campaign_id, instruction="go back to version 5")
     with pytest.raises(UserError, match="no version 9"):
         run_tool(segmented, "campaign_revise", campaign_id=campaign_id, instruction="restore version 9")
+
+
+def test_undo_again_walks_back_through_the_edits_rather_than_to_and_fro(segmented):
+    """It went back and forth: "undo" after an undo went back to the version the first undo had just undone."""
+    campaign_id = run_tool(segmented, "campaign_draft", segment=1, skus=skus(segmented)).data["campaign_id"]
+
+    def revise(instruction: str) -> int:
+        return run_tool(segmented, "campaign_revise", campaign_id=campaign_id, instruction=instruction).data["version"]
+
+    def copy(version: int) -> str:
+        return segmented.db.scalar(
+            "SELECT variants::VARCHAR FROM campaign_versions WHERE campaign_id = ? AND version = ?",
+            [campaign_id, version],
+        )
+
+    assert (revise("make it shorter"), revise("add an emoji"), revise("mention free shipping")) == (2, 3, 4)
+    assert revise("undo that") == 5 and copy(5) == copy(3)
+    assert revise("undo") == 6 and copy(6) == copy(2), "the emoji goes too, the shipping line stays gone"
+    assert revise("revert it") == 7 and copy(7) == copy(1)
+    with pytest.raises(UserError, match=r"nothing left to undo: version 7 of campaign \d+ reads as the first draft"):
+        revise("undo that")
+    assert revise("mention free shipping") == 8 and revise("undo that") == 9 and copy(9) == copy(1)

@@ -684,6 +684,13 @@ def test_repairs_and_shortlist_changes_are_not_read_as_deleting_customers(text, 
     assert first_call(text, SHOWN)[0] == tool
 
 
+@pytest.mark.parametrize("text", ["undo that", "oops, revert it", "go back", "take that back please", "undo"])
+def test_undo_right_after_a_revision_goes_back_to_the_version_before_it(text):
+    """It listed the versions: the marketer had to find the number and say *go back to version 2*."""
+    after_a_revision = Memory(campaign_id=3, shown="campaign", last_tool="campaign_revise")
+    assert first_call(text, after_a_revision) == ("campaign_revise", {"campaign_id": 3, "instruction": "undo that"})
+
+
 def test_undo_lists_the_drafts_versions_after_a_draft_and_otherwise_says_there_is_no_undo():
     after_a_fix = Memory(campaign_id=3, shown=None, last_tool="validate_data")
     plan = choose(Request("undo that", after_a_fix, []))

@@ -77,6 +77,7 @@ def calls_before_approval(sku: str) -> list[tuple[str, dict]]:
         ("unreachable_customers", {}),  # who cannot be emailed: ids and reasons to the model, names on the screen
         ("customer_card", {"customer": "Z01"}),  # one customer: the id, never the name or the address
         ("customer_card", {"customer": "marigold"}),  # looked up by her name, which the answer does not repeat
+        ("consent_unsubscribe", {"customer": "marigold"}),  # waits for the person's Confirm: nothing changes yet
         ("predict", {}),
         ("find_predicted_customers", {"top": 400}),
         ("campaign_draft", {"skus": [sku], "variants": 2}),
@@ -151,6 +152,10 @@ def test_every_tool_answers_the_model_and_no_customer_pii_reaches_it(shop, fake_
     assert all(e.ok for e in ended if e.name == "campaign_recipients"), "who received it works for the model too"
     assert all(e.ok for e in ended if e.name == "unreachable_customers"), "who cannot be emailed works for it too"
     assert [e.ok for e in ended if e.name == "customer_card"] == [True, True], "one customer, by id or by name"
+    (unsubscribe,) = [e for e in ended if e.name == "consent_unsubscribe"]
+    question = unsubscribe.confirmation.question if unsubscribe.confirmation else ""
+    assert question.startswith("Unsubscribe customer Z06 (marigold)?"), "it waits, naming only what was said"
+    assert not shop.db.scalar("SELECT count(*) FROM suppressions"), "the assistant alone unsubscribes nobody"
     (follow_up,) = [e for e in ended if e.name == "campaign_draft" and e.arguments.get("follow_up")]
     assert "still paused" in follow_up.error["error"], "a campaign still going out cannot be followed up yet"
     (asked,) = [e for e in ended if e.confirmation and e.name == "campaign_send"]

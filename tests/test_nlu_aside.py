@@ -27,7 +27,7 @@ def test_every_phrasing_kept_aside_names_an_intent_and_appears_once():
     assert len({plain(text) for text, _ in data}) == len(data), "no phrasing twice"
 
 
-FIRST, SECOND, THIRD, FOURTH, FIFTH = nlu.ASIDE_FILES
+FIRST, SECOND, THIRD, FOURTH, FIFTH, SIXTH = nlu.ASIDE_FILES
 
 
 @pytest.mark.parametrize(
@@ -47,6 +47,10 @@ FIRST, SECOND, THIRD, FOURTH, FIFTH = nlu.ASIDE_FILES
         # Written with the one-customer intent (36 of its phrasings, 15 near misses): 61.5% on arrival; 80.4% once
         # its guard read a person named in any way and its families doubled (told the misses' count only).
         (FIFTH, 0.78, 50),
+        # Written with the unsubscribe intent (24 of its phrasings, 13 near misses): 78.4% on arrival, no near miss
+        # read as an unsubscribe; 81.1% after three families of its own and a guard for an address or id with
+        # words that ask to stop (told the misses' count and readings only).
+        (SIXTH, 0.8, 35),
     ],
     ids=lambda value: getattr(value, "name", value),
 )

@@ -197,7 +197,8 @@ def recency(text: str) -> tuple[Recency | Frequency, str] | None:
 # What a question may ask about that no table records: answering without it would be silently wrong
 # ("the average age of our customers" is not their number; "average spend of women" is not everyone's).
 UNKNOWN = re.compile(
-    r"\b(?P<what>ages?|aged|how old|gender|sex|women|woman|men|man|female|male|ladies|city|cities|town|postcodes?"
+    r"\b(?P<what>(?<!\bin )(?<!\bfor )ages?"  # "in ages", "for ages": a long time, not an age
+    r"|aged|how old|gender|sex|women|woman|men|man|female|male|ladies|city|cities|town|postcodes?"
     r"|zip ?codes?|regions?|birthdays?|born|income|salary|jobs?|occupation|london|paris|new york"
     r"|berlin)\b",
     re.I,

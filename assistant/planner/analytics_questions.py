@@ -14,6 +14,14 @@ from assistant.planner import analytics_filters as filters
 from assistant.planner.periods import Period, where
 from services.money import format_money
 
+# "customers who only bought once", "who ordered just once", "one-time buyers": counted from the customers' orders.
+ONE_TIMERS = (
+    r"\b(?:only|just) (?:bought|ordered|purchased|shopped)(?: from us)?(?: \w+)? once"
+    r"|\b(?:bought|ordered|purchased|shopped)(?: from us)? (?:only |just )?once\b"
+    r"|one.(?:time|off) (?:buyer|customer|shopper|client)s?|\bsingle.(?:purchase|order)"
+    r"|never (?:came back|returned|reordered|ordered again|bought again)"
+)
+
 ACTIVE_SEGMENT = (
     "LEFT JOIN (SELECT m.customer_id, m.segment, s.name FROM segment_members m "
     "JOIN segment_runs r ON r.run_id = m.run_id AND r.is_active "
@@ -114,9 +122,7 @@ FIGURES = [  # first match wins: the specific before the general
         counted=True,
     ),
     Figure(  # before the repeat customers: "never ordered again" is about ordering again too
-        r"\b(?:only|just) (?:bought|ordered|purchased|shopped)(?: from us)?(?: \w+)? once"
-        r"|one.(?:time|off) (?:buyer|customer|shopper|client)s?|\bsingle.(?:purchase|order)"
-        r"|never (?:came back|returned|reordered|ordered again|bought again)",
+        ONE_TIMERS,
         "customers",
         "CASE WHEN b.order_count = 1 THEN 1 ELSE 0 END",
         "one-time customers",

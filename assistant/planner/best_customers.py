@@ -13,10 +13,11 @@ import re
 from datetime import date
 
 from assistant.planner import analytics_filters as filters
-from assistant.planner import lapsed_since, periods, slots
+from assistant.planner import guards, lapsed_since, periods, slots
 from assistant.planner.analytics import analytics
 from assistant.planner.analytics_questions import ACTIVE_SEGMENT, SOURCES, understand
 from assistant.planner.memory import Plan, Request, call
+from assistant.planner.predict_recipes import LONGEST_QUIET, WITHOUT_A_PREDICTION
 from assistant.planner.recipes import recipe, report
 from services.money import format_money
 
@@ -82,6 +83,8 @@ def best_customers(req: Request) -> Plan:
     by_orders = MOST_ORDERS.search(req.lower) is not None
     if NEWEST.search(req.lower) and not named and floor is None and not country:
         return newest(req, min(int(n), 500))
+    if guards.LONGEST_QUIET.search(req.text) and not named and floor is None and not country:
+        return longest_quiet(req, min(int(n), 500))
     if not req.done:
         n = min(int(n), 500)
         if named:  # the period's dates are bound parameters; the floor is a number, never the user's text
@@ -127,6 +130,21 @@ def best_customers(req: Request) -> Plan:
     return Plan(
         answer=f"Your {len(rows)} best customers{where}{ranked}.{coverage} "
         "Next: *which products would they buy?* or *draft an email for their segment*."
+    )
+
+
+def longest_quiet(req: Request, n: int) -> Plan:
+    """The customers who have gone longest without an order (among those who ordered), counted to the log's end."""
+    if not req.done:
+        return call("query_data", sql=WITHOUT_A_PREDICTION.format(order=LONGEST_QUIET, n=n))
+    rows = req.done[-1].records() if req.done[-1].ok else []
+    if not rows:
+        return Plan(answer=report(req, "Import an orders log first: the time since each order comes from it."))
+    first = rows[0]
+    return Plan(
+        answer=f"The {len(rows)} customers who have gone longest without ordering, out of {int(first['_buyers']):,} "
+        f"who bought: {first['customer_id']} last ordered **{int(first['Days since last purchase']):,} days** before "
+        "the latest order in your log. Next: *tell me about the first one*, or *group the customers* to email a group."
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from assistant.planner import audience_words, send_time, slots
+from assistant.planner import audience_words, guards, send_time, slots
 from assistant.planner.customer_names import customer_named
 from assistant.planner.memory import Plan, Request, Step, call
 from assistant.planner.recipes import Recipe, listed_campaigns, recipe, report
@@ -41,7 +41,7 @@ def campaign_action(name: str, follow: str, **extra: Any) -> Recipe:
             campaign_id = max(ids)
         step = req.last(name)
         if step is None:
-            return call(name, campaign_id=campaign_id, **extra, **options(name, req))
+            return call(name, campaign_id=campaign_id, **(options(name, req) | extra))
         if step.arguments.get("dry_run"):
             return Plan(answer=report(req, "Say *send it* to send it for real."))
         return Plan(answer=report(req, follow))
@@ -124,7 +124,8 @@ RANDOM_CUSTOMER = (
     "SELECT customer_id FROM customers WHERE quarantine_reason IS NULL ORDER BY hash(customer_id || now()) LIMIT 1"
 )
 
-revise_action = campaign_action("campaign_revise", "Check the new preview, then press **Approve**.")
+AFTER_REVISION = "Check the new preview, then press **Approve**."
+revise_action = campaign_action("campaign_revise", AFTER_REVISION)
 versions = campaign_action("campaign_versions", "")
 recipe("versions")(versions)
 # "undo that", "revert it": bare, with nothing to say what to change back to
@@ -135,10 +136,16 @@ NOTHING_TO_UNDO = (
 )
 
 
+undo_revision = campaign_action("campaign_revise", AFTER_REVISION, instruction="undo that")
+
+
 @recipe("revise")
 def revise(req: Request) -> Plan:
-    """The draft revised as asked; a bare "undo that" right after a draft lists its versions (each is kept), and
-    after anything else says there is no undo rather than revising the last campaign with the words "undo that"."""
+    """The draft revised as asked. A bare "undo that" ("revert it", "go back") right after a revision goes back to
+    the version before it (as a new version: nothing is lost); after a draft it lists the versions (each is kept),
+    and after anything else says there is no undo rather than revising the last campaign with those words."""
+    if req.memory.last_tool == "campaign_revise" and guards.BARE_UNDO.fullmatch(req.lower.strip()):
+        return undo_revision(req)
     if req.has(UNDO):
         return versions(req) if req.memory.shown == "campaign" else Plan(answer=NOTHING_TO_UNDO)
     return revise_action(req)

@@ -24,8 +24,14 @@ PEOPLE = re.compile(
 )
 
 
+# The draft's refusal when its audience is chosen by prediction ("for the lapsed customers") and none was made yet.
+NOT_PREDICTED = "nothing has been predicted yet"
+
+
 @recipe("draft")
 def draft(req: Request) -> Plan:
+    if (after := predicted_first(req)) is not None:
+        return after
     if req.last("campaign_draft"):
         follow = "Look at the preview, then press **Approve**, **Revise** or **Reject**."
         unsegmented = [s for s in req.done if s.name == "match_segments" and "segments yet" in str(s.result)]
@@ -84,6 +90,28 @@ def draft(req: Request) -> Plan:
     if tone := slots.tone(req.text):
         arguments["tone"] = tone
     return call("campaign_draft", **arguments)
+
+
+def predicted_first(req: Request) -> Plan | None:
+    """ "An email for the lapsed customers" before any prediction: predict, then draft again (the refusal is dropped
+    from the answer); when the data is too thin to predict, say why and what works instead. None otherwise."""
+    tried = [s for s in req.done if s.name == "campaign_draft" and NOT_PREDICTED in str(s.result.get("error", ""))]
+    if not tried:
+        return None
+    predicted = req.last("predict")
+    if predicted is None:
+        return call("predict")
+    if not predicted.ok:
+        why = str(predicted.result.get("error", "")).rstrip(".")
+        return Plan(
+            answer=f"I could not choose customers by how likely they are to lapse: {why}. Nothing was drafted. "
+            "Instead, draft it for a segment, or ask *who has gone longest without ordering* to see them (from the "
+            "orders alone)."
+        )
+    if req.done[-1].name == "predict":
+        return call("campaign_draft", **tried[0].arguments)
+    req.done = [s for s in req.done if s not in tried]  # the refusal is answered: it predicted, then drafted
+    return None
 
 
 def unknown_audience(said: str) -> str | None:

@@ -53,6 +53,12 @@ YES = re.compile(  # "yes", "sure, do it", "yes please": the step the last answe
     r"(?:(?:yes|yeah|yep|sure|ok(?:ay)?)[ ,]*)?"
     r"(?:yes|yeah|yep|sure|do it|do that|go on|please do|let'?s do (?:it|that))(?: please)?[.!]*"
 )
+# Right after a revision, a bare "undo that" ("revert it", "take that back") is going back to the version before it.
+BARE_UNDO = re.compile(
+    r"(?:oops,? |no,? |hmm,? )?(?:(?:undo|revert|reverse|roll ?back)(?: (?:that|it|this|the last (?:one|change|edit)"
+    r"|(?:that|the|my) (?:change|edit)))?|(?:take|put|change|set) (?:that|it) back|go back|back to how it was)"
+    r"(?:,? please| pls)?[.!]*"
+)
 # Right after a product list, a bare position ("cheapest three", "the top two of those", "second one") picks them.
 BARE_PICK = re.compile(
     r"(?:and |ok |okay |then )?(?:the )?(?:(?:top|first|last|cheapest|priciest|dearest|most expensive|best|biggest)"
@@ -163,6 +169,10 @@ HOW_MANY_OF_A_CATEGORY = re.compile(
     r"\bhow many (?:(?:products|items|kinds|types|different|of|sorts) )*(?:(?:in|of|are in|from) )?(?:the |our )?"
     r"garment\b(?!.*\b(?:sold|sell|sales|order\w*|bought|buy|return\w*|revenue|customers|spent)\b)"
 )
+# ... read as a count of the category's products: the overview's, or a search's when it was read as one
+COUNTED_AS = {name: "overview" for name in ("analytics", "overview", "shortlist_show", "next_page")} | {
+    "find_products": "find_products"
+}
 # "compare segment 1 and segment 4", "group 2 vs group 3": two segments side by side (the segments' table), not a
 # comparison of how many segments to make
 TWO_SEGMENTS = re.compile(
@@ -227,5 +237,35 @@ SEGMENT_OUTLOOK = re.compile(
     r"\b(?:which|what) (?:segment|group|cluster|audience|persona)s?\b.{0,40}"
     r"\b(?:churn\w*|at risk|slipping|likely to (?:leave|churn)|predicted|worth the most (?:next|in the next)"
     r"|future value|most valuable next)",
+    re.I,
+)
+
+
+# "who has gone longest without ordering", "who hasn't bought anything in ages", "oldest last order first": the
+# customers ranked by the time since their last order, from the orders (no prediction needed).
+LONGEST_QUIET = re.compile(
+    r"\blongest (?:without|since)\b|\b(?:for|in) (?:the )?longest\b|\boldest last (?:order|purchase)"
+    r"|\b(?:haven'?t|have not|hasn'?t|has not|not)\b.{0,25}\b(?:ordered|bought|purchased|shopped|been back)\b.{0,15}"
+    r"\b(?:in|for) (?:ages|forever|a (?:long|good long) (?:time|while)|donkey'?s years)\b",
+    re.I,
+)
+# "who bought the most last month", "who spends the most": customers, ranked (not a figure, nor a prediction)
+WHO_BOUGHT_MOST = re.compile(
+    r"^\W*who(?:'s| is| are| has| have| had)?\b[^?]*\b(?:bought|buys?|buying|spent|spends?|spending|ordered|orders"
+    r"|ordering|purchased|shopped)\b[^?]*\bmost\b(?![^?]*\b(?:category|brand|product|item|country|segment)s?\b)",
+    re.I,
+)
+# "when will it finish sending", "how long will the send take": the reach, with the time at the set pace
+HOW_LONG_SENDING = re.compile(
+    r"\b(?:when will (?:it|the send|sending|the campaign|the email) (?:be )?(?:finish|done|complete|end)\w*"
+    r"|how long (?:will|does|would) (?:it|the send|sending|the campaign|the email) (?:take|last)(?: to send)?"
+    r"|(?:finish|done|complete) sending)\b",
+    re.I,
+)
+# An address or a customer id with words that ask to stop emailing ("take C0000042 off the list", "no more emails for
+# anna@example.com"), said as a request, not asked about ("did anna@example.com unsubscribe?").
+UNSUBSCRIBE_SOMEONE = re.compile(
+    r"^(?!\W*(?:did|has|have|is|was|were|why|when|how|who|what|can|could)\b).*"
+    r"(?:" + slots.EMAIL.pattern + "|" + slots.CUSTOMER_ID.pattern + r"|\b(?:customer|client) \d{4,}\b)",
     re.I,
 )

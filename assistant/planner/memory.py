@@ -117,6 +117,8 @@ class Memory:
         if step.name in ("rank_customers", "campaign_recipients", "query_data") and step.rows("customer_id"):
             self.customers = [str(c) for c in step.rows("customer_id")]
             self.shown = "customers"
+        if step.name == "customer_card" and data.get("customer_id"):  # "unsubscribe her": the customer on the card
+            self.customers, self.shown = [str(data["customer_id"])], "customers"
         if step.name == "find_predicted_customers":  # "draft an email for them": the same outlook
             self.outlook = {k: args[k] for k in ("risk", "min_value", "due_within_days") if args.get(k) is not None}
             self.customers = [str(c) for c in step.rows("customer_id")]

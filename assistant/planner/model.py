@@ -76,6 +76,8 @@ def choose(req: Request) -> Plan:
         intent = intents()["segment_show"]
     if intent is None and one_customer.more_on_one_shown(req):
         intent = intents()["customer_card"]
+    if intent is None and req.memory.last_tool != "shortlist_add" and guards.BARE_UNDO.fullmatch(text):
+        intent = intents()["revise"]  # "undo that": after a revision, the version before it; else said what undoes
     if intent is None and guards.WHAT_DID_YOU.search(text) and req.memory.last_tool in CHECKS_AND_FIXES:
         intent = intents()["data_issues"]  # "what did you find" after a check: what it found
     if intent is None:
@@ -117,6 +119,8 @@ def same_answer(text: str, readings: list[tuple[str, float]]) -> bool:
     top = {name for name, _ in readings[:2]}
     if top == {"shortlist_add", "shortlist_remove"} and SWAP.search(text):
         return True  # "replace X with Y": both recipes take X off and put Y on
+    if top == {"validate", "data_issues"}:
+        return True  # "any dodgy records?": each runs the read-only check when none has run, and says what it found
     if top <= guards.REFUSE_ATTRIBUTES and unknown_attribute(text, []):
         return True  # "how many customers in London": each says the data holds no town
     question = analytics_questions.understand(text) if top == {"best_customers", "analytics"} else None
@@ -255,7 +259,7 @@ def understood(
         allowed.insert(0, ("report", 1.0))
     if (
         allowed
-        and allowed[0][0] in guards.ABOUT_PEOPLE
+        and guards.ABOUT_PEOPLE & {name for name, _ in allowed[:3]}
         and (re.search(analytics_questions.WHERE_OR_WHEN["country"], text.lower()) or guards.NEW_PEOPLE.search(text))
     ):
         allowed.insert(0, ("analytics", 1.0))  # "where are my customers from", "new customers in 2005"
@@ -266,6 +270,7 @@ def understood(
             and allowed[0][0] not in guards.ACTS_ON_THEM
         )
         or guards.SEGMENT_FIGURE.search(text)
+        or (re.search(analytics_questions.ONE_TIMERS, text.lower()) and allowed[0][0] not in guards.ACTS_ON_THEM)
     ):
         allowed.insert(0, ("analytics", 1.0))
     if (
@@ -282,7 +287,11 @@ def understood(
         allowed.insert(0, ("find_products", 1.0))  # "products with 5 or fewer left": a stock level, not the next page
     if allowed and allowed[0][0] in ("find_products", "best_customers") and guards.WHAT_THEY_BUY.search(text):
         allowed.insert(0, ("find_products", 1.0))
-    if allowed and allowed[0][0] == "find_products" and (meant := guards.for_a_segment(text, segment_names or {})):
+    if (
+        allowed
+        and allowed[0][0] in ("find_products", "suggest")
+        and (meant := guards.for_a_segment(text, segment_names or {}))
+    ):
         allowed.insert(0, (meant, 1.0))  # "promote our coats to the big spenders", "what do big spenders buy"
     if (  # "who hasn't bought since December", "who hasn't ordered in 6 months": customers, from the data
         allowed
@@ -291,14 +300,23 @@ def understood(
         and not guards.FORECAST.search(text.lower())
     ):
         allowed.insert(0, ("analytics", 1.0))
-    if allowed and guards.HOW_MANY_OF_A_CATEGORY.search(" ".join(words)) and allowed[0][0] in ("analytics", "overview"):
-        allowed.insert(0, ("overview", 1.0))
+    if allowed and guards.HOW_MANY_OF_A_CATEGORY.search(" ".join(words)):  # "how many products in motorcycles"
+        counted = guards.COUNTED_AS.get(allowed[0][0])
+        allowed = [(counted, 1.0), *allowed] if counted else allowed
     if audience_words.UNREACHABLE.search(text.lower()) and allowed and allowed[0][0] in UNREACHABLE_READINGS:
         allowed.insert(0, ("overview", 1.0))  # who cannot be emailed, and why: the data's state, not a setting
     if guards.LIST_PEOPLE.search(text) and places(text, list(own[0] + own[1]), shop.countries if shop else ()):
         allowed.insert(0, ("best_customers", 1.0))  # "list customers in France": that country's, best first
     if guards.WHO_GETS.search(text.lower()) and intents()["send_count"].allows(text):  # who a campaign would go to
         allowed.insert(0, ("send_count", 1.0))
+    if allowed and guards.WHO_BOUGHT_MOST.search(text) and allowed[0][0] in ("analytics", "predict", "best_customers"):
+        allowed.insert(0, ("best_customers", 1.0))  # "who bought the most last month": those customers, ranked
+    if guards.HOW_LONG_SENDING.search(text) and intents()["send_count"].allows(text):
+        allowed.insert(0, ("send_count", 1.0))  # "when will it finish sending": the reach, at the set pace
+    if guards.UNSUBSCRIBE_SOMEONE.search(text) and intents()["unsubscribe"].allows(text):
+        allowed.insert(0, ("unsubscribe", 1.0))  # "take C0000042 off the list": a person's address, not a product
+    if allowed and guards.LONGEST_QUIET.search(text) and allowed[0][0] not in guards.ACTS_ON_THEM:
+        allowed.insert(0, ("best_customers", 1.0))  # "who has gone longest without ordering": ranked by it
     if slots.DELETE_PEOPLE.search(text.lower()) or slots.WIPE_SHOP.search(text.lower()):  # said what happens instead
         allowed.insert(0, ("fix_data", 1.0))
     return allowed

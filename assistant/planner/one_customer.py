@@ -115,3 +115,27 @@ def customer_meant(req: Request) -> str | None:
         if not set(words) & NOT_NAMES and not any(s.startswith(name.lower()) for s in segments):
             return name
     return None
+
+
+# "unsubscribe Tom Baker", "take Tom Baker off the list", "Tom Baker asked to stop getting our emails".
+STOPPING_NAME = re.compile(
+    r"\b(?i:unsubscribe|opt[- ]?out|remove|take|drop|suppress|block|(?:stop|quit) (?:e-?mailing|mailing|sending to))"
+    r"\s+(?P<name>[A-Z][a-z'-]+ [A-Z][a-z'-]+)\b"
+    r"|^\W*(?P<asker>[A-Z][a-z'-]+ [A-Z][a-z'-]+) (?i:asked|wants|has asked|requested|replied|doesn't|does not|"
+    r"no longer|would like|wrote|called|rang|emailed)\b"
+)
+
+
+@recipe("unsubscribe")
+def unsubscribe(req: Request) -> Plan:
+    """Someone asked for no more email: their address goes on the suppression list, once a person confirms."""
+    if req.done:
+        return Plan(answer=report(req))
+    named = STOPPING_NAME.search(req.text)
+    who = said_id(req.text) or (named and (named["name"] or named["asker"])) or customer_meant(req)
+    if who is None:
+        return Plan(
+            answer="Who asked to be unsubscribed? Say their email address, customer id or full name, e.g. "
+            "*unsubscribe anna@example.com*."
+        )
+    return call("consent_unsubscribe", customer=who)

@@ -15,7 +15,7 @@ from assistant.planner.memory import Plan, Request, Step, call
 from assistant.planner.recipes import recipe, report
 
 RISK_WORDS = (
-    r"churn|slipping|at risk|about to leave|laps(?:e|es|ing|ed)|drifting|losing|\blose\b|win.?back|leave us|dormant"
+    r"churn|slipping|at risk|about to leave|laps(?:e|es|ing|ed)|drifting|losing|\blos[et]\b|win.?back|leave us|dormant"
     r"|inactive|going cold"
     r"|gone quiet|stopped (?:buying|ordering|shopping)|haven'?t (?:bought|ordered|purchased|shopped|been back)"
 )
@@ -130,7 +130,7 @@ WITHOUT_A_PREDICTION = (
     'SELECT c.customer_id, b.days_since_last_purchase AS "Days since last purchase", b.order_count AS "Orders", '
     'round(b.total_spent, 2) AS "Total spent", count(*) OVER () AS _buyers FROM customers c '
     "JOIN customer_behavior b ON b.customer_id = c.customer_id WHERE c.quarantine_reason IS NULL "
-    "AND b.order_count > 0 AND b.days_since_last_purchase IS NOT NULL ORDER BY {order} LIMIT 10"
+    "AND b.order_count > 0 AND b.days_since_last_purchase IS NOT NULL ORDER BY {order} LIMIT {n}"
 )
 LONGEST_QUIET = "b.days_since_last_purchase DESC, b.total_spent DESC"
 MOST_REGULAR = "b.order_count DESC, b.days_since_last_purchase, b.total_spent DESC"
@@ -145,7 +145,7 @@ def without_a_prediction(req: Request, predicted: Step) -> Plan:
     customers longest without an order; for who will buy, the most regular buyers."""
     risk = req.has(RISK_WORDS)
     if req.done[-1].name != "query_data":
-        return call("query_data", sql=WITHOUT_A_PREDICTION.format(order=LONGEST_QUIET if risk else MOST_REGULAR))
+        return call("query_data", sql=WITHOUT_A_PREDICTION.format(order=LONGEST_QUIET if risk else MOST_REGULAR, n=10))
     why = str(predicted.result.get("error", "")).split(":", 1)[-1].strip().rstrip(".")
     rows = req.done[-1].records() if req.done[-1].ok else []
     if not rows:

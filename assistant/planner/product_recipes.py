@@ -188,10 +188,14 @@ def named_products(req: Request) -> list[str] | Plan | None:
         return None
     wanted = slots.product_filters(req.text, req.vocabulary())
     if not ({"category", "brand"} & wanted.keys()):
-        return None
+        noun = wanted.get("search") or slots.product_named_last(req.text)
+        if not noun:
+            return None
+        wanted = {"search": noun}  # "the best audience for our wool coats": those, not the last ones shown
     found = req.last("find_products")
     if found is None:
-        own = {k: v for k, v in wanted.items() if k in ("category", "brand", "price_min", "price_max", "sort")}
+        searched = ("search", "category", "brand", "price_min", "price_max", "sort")
+        own = {k: v for k, v in wanted.items() if k in searched}
         return call("find_products", **own, limit=3)
     skus = [str(s) for s in (found.result.get("data") or {}).get("skus") or []]
     return skus or Plan(answer=report(req, "No products match that; try other words or *show products ...*."))

@@ -66,7 +66,7 @@ SORT_WORDS = [  # (pattern, find_products sort): "cheapest shoes", "top 5 produc
     (r"(?:low|lowest|worst|poor|thin|smallest) (?:margin|markup)", "margin_asc"),
     # the markup on cost orders products as the margin does (markup = margin / (1 - margin))
     (r"(?:best|highest|top|by|high|most|biggest) (?:margin|markup)|most profitable", "margin_desc"),
-    (r"newest|new arrivals|latest|just (?:in|arrived)", "newest"),
+    (r"newest|new arrivals|latest|just (?:in|arrived|landed|c[ao]me in(?:to)?)\b|\bnew (?:this|in)\b", "newest"),
     (
         r"low(?:est)? (?:on )?stock|running (?:low|out)|least stock|(?:almost|nearly) sold out|re-?order|restock"
         r"|replenish",
@@ -293,7 +293,8 @@ def product_filters(text: str, vocabulary: Vocabulary) -> dict[str, Any]:
         filters["category"] = own["category"]
     if own["brand"]:
         filters["brand"] = own["brand"]
-    if m := re.search(r"(?:matching|named|called|containing|like)\s+[\"']?([\w\s-]+?)[\"']?\s*(?:$|[?.!,]|with)", t):
+    said = r"(?:matching|named|called|containing|(?:products?|items?|things?|anything|something|ones) like)\s+"
+    if m := re.search(said + r"[\"']?([\w\s-]+?)[\"']?\s*(?:$|[?.!,]|with)", t):
         filters["search"] = singular(m.group(1).strip())
     elif (
         "category" not in filters
@@ -333,7 +334,25 @@ LEADING_ORDER = re.compile(r"^(?:(?:the|top|\d+|" + "|".join(NUMBER_WORDS) + "|"
 NOUN_ENDS = r"(?:$|[?.!,]|\b(?:under|over|in|from|with|by|for)\b)"
 # Words that start no product's name: "cheapest first", "show me the ones", "newest of all"
 NOT_A_NAME = {"me", "the", "what", "it", "them", "those", "these", "first", "last", "one", "ones", "few", "of", "to",
-              "and", "at", "on", "we", "you", "i", "price", "prices"}  # fmt: skip
+              "and", "at", "on", "we", "you", "i", "price", "prices", "audience", "audiences", "segment", "segments",
+              "group", "groups", "fit", "match", "customer", "customers", "buyer", "buyers", "people", "time", "day",
+              "way", "option", "choice", "idea", "bet"}  # fmt: skip
+# "products for our wool coats", "which segment fits the trench coats": the product after what it is for.
+FOR_PRODUCT = re.compile(
+    r"\b(?:for|fits?|suits?|likes?|buy|wants?|about|of|to)\s+(?:the |our |my |all |those |these )?(?:new )?"
+    r"(?P<noun>[a-z][a-z -]*?[a-z])\s*[?.!]*$"
+)
+
+
+def product_named_last(text: str) -> str | None:
+    """The product a request ends on, after what it is for ("the best audience for our wool coats" -> "wool coat"),
+    when it is a name to search for rather than a reference ("fits them") or an audience ("for segment 2")."""
+    m = FOR_PRODUCT.search(text.lower())
+    phrase = singular(m["noun"].strip()) if m else ""
+    words = phrase.split()
+    if not words or words[-1] in GENERIC or set(words) & NOT_A_NAME or re.search(ORDER_WORDS + r"|\bmost\b", phrase):
+        return None
+    return phrase
 
 
 def _product_noun(text: str) -> str | None:

@@ -151,7 +151,8 @@ def campaign_revise(ctx: ToolContext, args: ReviseArgs) -> ToolResult:
     if follow_up := FollowUp.of(campaign):  # the copy is still written for the people it follows up
         audience = FollowUpPlan.prepare(ctx, follow_up, audience).audience
     outlook = outlook_for(ctx.db, campaign["run_id"], segments, scores.Outlook.from_json(campaign["outlook"]))
-    if (earlier := earlier_version(args.instruction, latest, args.campaign_id)) is not None:
+    history = campaigns.instructions(ctx.db, args.campaign_id)
+    if (earlier := earlier_version(args.instruction, latest, args.campaign_id, history)) is not None:
         older = campaigns.load_version(ctx.db, args.campaign_id, earlier)  # names the latest when it does not exist
         copy, changes = Copy(campaigns.variants(older), older["author"]), f"back to the copy of version {earlier}"
         return _new_version(ctx, campaign, latest + 1, copy, args.instruction, older, changes)

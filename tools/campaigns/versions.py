@@ -7,6 +7,7 @@ Going back never rewrites history: the copy of the earlier version becomes the n
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import pandas as pd
@@ -29,14 +30,13 @@ _GO_BACK = re.compile(
 )
 
 
-def earlier_version(instruction: str, latest: int, campaign_id: int) -> int | None:
-    """The version an instruction asks to go back to (named, the original, else the one before); None if it
-    asks for no going back."""
+def earlier_version(instruction: str, latest: int, campaign_id: int, history: Sequence[str] = ()) -> int | None:
+    """The version an instruction asks to go back to (named, the original, else the one before the latest change);
+    None if it asks for no going back. `history` holds each version's instruction, oldest first."""
     text = instruction.lower()
     if not _GO_BACK.search(text):
         return None
-    named = re.search(r"\bversion\s+(\d+)\b|\bv(\d+)\b", text)
-    wanted = int(named.group(1) or named.group(2)) if named else 1 if re.search(r"\b(original|first)\b", text) else None
+    wanted = _named(text)
     if wanted == latest:
         raise UserError(f"Version {latest} is the latest version of campaign {campaign_id} already: nothing changed.")
     if wanted is not None:
@@ -46,7 +46,34 @@ def earlier_version(instruction: str, latest: int, campaign_id: int) -> int | No
             f"Campaign {campaign_id} has only one version, so there is nothing to go back to.",
             hint="Say what to change instead, e.g. make it shorter.",
         )
-    return latest - 1
+    if (before := _before_last_change(latest, history)) < 1:
+        raise UserError(
+            f"There is nothing left to undo: version {latest} of campaign {campaign_id} reads as the first draft.",
+            hint="Say what to change instead, or *show the versions* to pick one.",
+        )
+    return before
+
+
+def _named(text: str) -> int | None:
+    named = re.search(r"\bversion\s+(\d+)\b|\bv(\d+)\b", text)
+    return int(named.group(1) or named.group(2)) if named else 1 if re.search(r"\b(original|first)\b", text) else None
+
+
+def _before_last_change(latest: int, history: Sequence[str]) -> int:
+    """The version before the latest change. When the latest version is itself a going back, the change before the
+    one it went back to: "undo", "undo" again walks back through the edits, not to and fro between two versions."""
+    current = latest
+    while current > 1 and (went := _went_back_to(current, history)) is not None:
+        current = went
+    return current - 1
+
+
+def _went_back_to(version: int, history: Sequence[str]) -> int | None:
+    """The version that `version` copied when it was made by going back; None when it was an edit of its own."""
+    if version > len(history) or not _GO_BACK.search(text := history[version - 1].lower()):
+        return None
+    named = _named(text)
+    return named if named is not None else _before_last_change(version - 1, history)
 
 
 # -- the history: "show me the other versions", "earlier drafts" ----------------------------------------
