@@ -231,8 +231,16 @@ class Outlook:
     risk: tuple[str, ...] = ()  # churn-risk bands: low, medium, high
     min_value: float | None = None  # predicted 12-month value over this
     due_within_days: int | None = None  # next order expected within this many days of the fit
+    # No order in this many days, to the orders log's last day: observed, not predicted, so a shop whose orders are
+    # too few to predict can still email the customers who have gone quiet.
+    quiet_days: int | None = None
 
     def __bool__(self) -> bool:
+        return self.predicted or self.quiet_days is not None
+
+    @property
+    def predicted(self) -> bool:
+        """Whether it chooses by the scores of a prediction (a recency alone needs none)."""
         return bool(self.risk) or self.min_value is not None or self.due_within_days is not None
 
     def to_json(self) -> str | None:
@@ -253,6 +261,8 @@ class Outlook:
             parts.append(f"with a predicted 12-month value over {self.min_value:,.0f}")
         if self.due_within_days is not None:
             parts.append(f"whose next order is expected within {self.due_within_days} days")
+        if self.quiet_days is not None:
+            parts.append(f"{'and ' if parts else ''}who have not ordered in the last {self.quiet_days} days")
         return " ".join(parts)
 
 
@@ -267,9 +277,16 @@ def require_scores(db: Database, what: str) -> None:
 
 def outlook_scope(db: Database, outlook: Outlook) -> tuple[str, dict[str, Any]]:
     """A SQL condition on `c.customer_id` keeping the customers whose current scores match, and its parameters.
-    Refuses when nothing has been predicted: an empty audience would read as 'nobody is at risk'."""
+    Refuses when a prediction is asked for and none was made: an empty audience would read as 'nobody is at risk'."""
+    quiet = "TRUE"
+    params: dict[str, Any] = {}
+    if outlook.quiet_days is not None:  # as the analytics count them: days since the last order, to the log's end
+        quiet = "c.customer_id IN (SELECT customer_id FROM customer_behavior WHERE days_since_last_purchase > $quiet)"
+        params["quiet"] = outlook.quiet_days
+    if not outlook.predicted:
+        return quiet, params
     require_scores(db, f"Choosing customers {outlook.words()}")
-    where, params = ["TRUE"], {}
+    where = ["TRUE"]
     if outlook.risk:
         where.append("s.churn_risk IN (SELECT unnest($outlook_risk))")
         params["outlook_risk"] = list(outlook.risk)
@@ -280,7 +297,7 @@ def outlook_scope(db: Database, outlook: Outlook) -> tuple[str, dict[str, Any]]:
         where.append("s.next_order_date <= f.as_of + to_days($outlook_due)")
         params["outlook_due"] = outlook.due_within_days
     matching = "SELECT customer_id FROM predictions s JOIN prediction_fits f USING (fit_id) WHERE "
-    return f"c.customer_id IN ({matching}{' AND '.join(where)})", params
+    return f"{quiet} AND c.customer_id IN ({matching}{' AND '.join(where)})", params
 
 
 def outlook_facts(db: Database, customer_ids: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -134,10 +134,9 @@ def period_refused(span: str, label: str) -> str:
 # (or on how often they ordered: `Frequency`).
 UNITS = {"day": 1, "week": 7, "month": 30, "year": 365}
 _SINCE = r"(?:ordered|bought|purchased|shopped|been back)(?: anything)?"
-_SPAN = (
-    r"(?:the )?(?:last |past )?(?P<n>\d+|a|an|one|two|three|four|five|six|nine|twelve)"
-    r" (?P<unit>day|week|month|year)s?"
-)
+_COUNT = r"\d+|a|an|one|two|three|four|five|six|nine|twelve"
+# "in 6 months", "in the last 90 days", "in the last week" (one, unsaid)
+_SPAN = rf"(?:the )?(?:(?:last|past) (?:(?P<n>{_COUNT}) )?|(?P<n2>{_COUNT}) )(?P<unit>day|week|month|year)s?"
 _NOT = r"(?:haven'?t|have not|hasn'?t|has not|not|didn'?t|did not|no longer)"
 LAPSED = re.compile(rf"\b{_NOT} {_SINCE} (?:in|for|since) {_SPAN}")
 RECENT = re.compile(rf"\b{_SINCE} (?:in|within|during) {_SPAN}")
@@ -188,7 +187,7 @@ def recency(text: str) -> tuple[Recency | Frequency, str] | None:
     match = LAPSED.search(text) or RECENT.search(text)
     if match is None:
         return None
-    n = match["n"]
+    n = match["n"] or match["n2"] or "1"
     count = int(n) if n.isdigit() else slots.NUMBER_WORDS.get(n, 1)
     unit = match["unit"]
     return Recency(count * UNITS[unit], match.re is LAPSED), (f"{count} {unit}s" if count != 1 else unit)

@@ -269,3 +269,9 @@ UNSUBSCRIBE_SOMEONE = re.compile(
     r"(?:" + slots.EMAIL.pattern + "|" + slots.CUSTOMER_ID.pattern + r"|\b(?:customer|client) \d{4,}\b)",
     re.I,
 )
+# "email customers who haven't ordered in 6 months about ...", "draft a win-back email for ...": an email to write
+WRITE_FOR = re.compile(
+    r"^\W*(?:(?:please |can you |let'?s |i want to |we should )?(?:draft|write|email|e-mail|mail|send|create|make)"
+    r"\b.*\b(?:about|featuring|with|for|to)\b)",
+    re.I,
+)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from assistant.planner import analytics_filters as filters
 from assistant.planner import lapsed_since, slots
 from assistant.planner.memory import Plan, Request, Step, call
 from assistant.planner.recipes import recipe, report
@@ -121,7 +122,24 @@ def chosen_by_outlook(req: Request) -> dict[str, Any]:
     if not req.has(RISK_WORDS) and (same := same_customers(req)):
         return same
     arguments = outlook(req) if req.has(RISK_WORDS) else {}
-    return {name: arguments[name] for name in ("risk", "min_value") if name in arguments}
+    chosen = {name: arguments[name] for name in ("risk", "min_value") if name in arguments}
+    if (quiet := quiet_days(req.lower)) is not None:  # a span said outright is that span, not a predicted risk
+        chosen = {"quiet_days": quiet, **{k: v for k, v in chosen.items() if k != "risk"}}
+    return chosen
+
+
+# "exclude people who ordered in the last week", "leave out anyone who bought this month": those who did not
+EXCLUDING = re.compile(r"\b(?:exclud\w*|leav\w* out|skip\w*|except|but not|not (?:to )?(?:the )?(?:ones|people))\b")
+
+
+def quiet_days(text: str) -> int | None:
+    """ "Customers who haven't ordered in 90 days" (or "excluding those who ordered in the last week"): no order in
+    that many days, observed in the orders rather than predicted."""
+    found = filters.recency(text)
+    if found is None or not isinstance(found[0], filters.Recency):
+        return None
+    recency = found[0]
+    return recency.days if recency.lapsed or EXCLUDING.search(text) else None
 
 
 # Too little history to predict: from the same data, who has gone longest without ordering (for "who is slipping

@@ -149,7 +149,7 @@ def outlook_for(
         params |= {"run_id": run_id, "segments": segments}
     ids = f"SELECT c.customer_id FROM customers c WHERE {scope}"  # noqa: S608 - fixed fragments, bound values
     chosen = {"chosen": f"customers {outlook.words()}", "churn_risk": list(outlook.risk)}
-    return chosen | scores.outlook_facts(db, ids, params)
+    return chosen | (scores.outlook_facts(db, ids, params) if outlook.predicted else {})
 
 
 def brief_for(

@@ -126,7 +126,9 @@ def campaign_draft(ctx: ToolContext, args: DraftArgs) -> ToolResult:
         outlook_json = outlook and outlook.to_json()
         campaign_id = campaigns.create(con, to_plain(name), run_id, wanted or None, skus, outlook_json, kept)
         _insert_version(con, campaign_id, 1, copy, None, args.url, skus)
-    chosen = f" for customers {outlook.words()} (by the latest prediction when it is sent)" if outlook else ""
+    when = "by the latest prediction" if outlook and outlook.predicted else "counted again"
+    when += " when it is sent"
+    chosen = f" for customers {outlook.words()} ({when})" if outlook else ""
     headline = f"Drafted campaign {campaign_id} “{to_plain(name)}”{chosen} (version 1)"
     result = _version_result(ctx, campaign_id, 1, copy, headline, audience)
     if follow_up:

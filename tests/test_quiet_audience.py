@@ -1,0 +1,48 @@
+"""An email for the customers who have not ordered in a while ("email customers who haven't ordered in 6 months
+about the coats"): chosen from the orders, with no prediction, the same way at draft, reach and send."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_new_shop_chat import Chat
+from tools import run_tool
+
+QUIET = "SELECT count(*) FROM customer_behavior WHERE days_since_last_purchase > ?"
+
+
+@pytest.fixture
+def shop(demo_ctx):
+    run_tool(demo_ctx, "segment_run", k=4)
+    assert run_tool(demo_ctx, "data_overview").data["can_email"] == 2000  # so the reach is the quiet customers
+    return demo_ctx
+
+
+def test_a_draft_for_the_quiet_customers_reaches_those_without_an_order_in_that_time(shop):
+    skus = [shop.db.scalar("SELECT sku FROM products ORDER BY sku LIMIT 1")]
+    draft = run_tool(shop, "campaign_draft", skus=skus, quiet_days=365)
+    assert "for customers who have not ordered in the last 365 days (counted again when it is sent)" in draft.summary
+    assert not shop.db.scalar("SELECT count(*) FROM predictions"), "no prediction was needed"
+    reach = run_tool(shop, "campaign_reach", campaign_id=draft.data["campaign_id"]).data
+    assert reach["would_send"] == shop.db.scalar(QUIET, [365]) > 0
+    everyone = run_tool(shop, "campaign_draft", skus=skus, segments=[1, 2, 3, 4]).data["campaign_id"]
+    assert run_tool(shop, "campaign_reach", campaign_id=everyone).data["would_send"] == 2000
+
+
+@pytest.mark.parametrize(
+    ("said", "days"),
+    [
+        ("email customers who haven't ordered in 6 months about the coats", 180),
+        ("write a win-back email for customers who haven't bought in 90 days about our knitwear", 90),
+        ("draft an email about jeans for everyone, excluding people who ordered in the last week", 7),
+    ],
+)
+def test_in_the_chat_the_span_said_is_the_audience(shop, said, days):
+    """The first was a question back; the second chose by predicted churn risk (and predicted first); the third
+    was drafted for everyone."""
+    answer, ended = Chat(shop).say(said)
+    assert [e.name for e in ended] == ["find_products", "campaign_draft"]
+    assert ended[-1].arguments["quiet_days"] == days and "risk" not in ended[-1].arguments
+    assert f"for customers who have not ordered in the last {days} days" in answer
+    _, ended = Chat(shop).say("how many people would get it")
+    assert ended[-1].result.data["would_send"] == shop.db.scalar(QUIET, [days])
