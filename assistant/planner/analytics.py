@@ -118,6 +118,8 @@ def describe(req: Request, question: Question) -> str:
     unknown = question.group is None and (not rows or rows[0][label] is None)
     if unknown and question.figure.level == "orders" and req.vocabulary().orders_span is None:
         return f"There are no orders in your data, so I cannot tell {label.lower()}. Attach your orders log."
+    if unknown and question.figure.needs and req.vocabulary().orders_span is not None:
+        return f"Your orders log does not record {question.figure.needs}, so I cannot tell {label.lower()}."
     if question.group is None:
         return f"{label}{question.during}: **{value(rows[0][label]) if rows else 'not known'}**."
     summary = rows[0] if rows else {}

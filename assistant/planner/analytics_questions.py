@@ -49,6 +49,7 @@ class Figure:
     whole: bool = False  # `sql` is already the aggregate (a ratio of two): not wrapped in another
     percent: bool = False  # a share, said as a percentage
     joins: str = ""  # orders only (their source has no WHERE): a JOIN the figure needs, e.g. each first order
+    needs: str = ""  # what the data must record for it, said when it does not ("each line's quantity")
 
 
 RETURN_WORDS = r"cancell?(?:ed|ations?)|returns|returned|refund(?:s|ed)?"
@@ -66,7 +67,18 @@ class Group:
 
 
 NOT_RETURNED = "DISTINCT CASE WHEN NOT o.is_return THEN o.order_id END"  # a return or cancellation is no order
+NOT_RETURNED_COUNT = f"count({NOT_RETURNED})"
 FIGURES = [  # first match wins: the specific before the general
+    Figure(  # "items per order" is a count of units, not the order value "per order" would otherwise read as
+        r"\b(?:items|units|pieces|products|articles|things)\b[^?]*\b(?:per|in an?|in each|on an?|each)"
+        r"(?: average| typical)? (?:order|basket|purchase)\b|\bbasket size in (?:items|units)",
+        "orders",
+        f"sum(o.quantity) FILTER (WHERE NOT o.is_return) / nullif({NOT_RETURNED_COUNT}, 0)",
+        "items per order",
+        "avg",
+        whole=True,
+        needs="each order line's quantity",
+    ),
     Figure(
         r"order value|aov|basket|\bper order\b|(?:deal|ticket|order|cart) size",
         "customers",

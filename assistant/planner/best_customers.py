@@ -13,7 +13,7 @@ import re
 from datetime import date
 
 from assistant.planner import analytics_filters as filters
-from assistant.planner import guards, lapsed_since, periods, slots
+from assistant.planner import lapsed_since, outright, periods, slots
 from assistant.planner.analytics import analytics
 from assistant.planner.analytics_questions import ACTIVE_SEGMENT, SOURCES, understand
 from assistant.planner.memory import Plan, Request, call
@@ -81,19 +81,21 @@ def best_customers(req: Request) -> Plan:
     if refused:  # "best customers in the USA" is never answered for everyone
         return Plan(answer=refused)
     by_orders = MOST_ORDERS.search(req.lower) is not None
+    segment = slots.segment_ref(req.text, req.memory)  # "customers in segment 2 who spent over 1000": its members
+    of_segment = f" AND g.segment = {int(segment)}" if segment is not None else ""  # a number, never the user's text
     if NEWEST.search(req.lower) and not named and floor is None and not country:
         return newest(req, min(int(n), 500))
-    if guards.LONGEST_QUIET.search(req.text) and not named and floor is None and not country:
+    if outright.LONGEST_QUIET.search(req.text) and not named and floor is None and not country:
         return longest_quiet(req, min(int(n), 500))
     if not req.done:
         n = min(int(n), 500)
         if named:  # the period's dates are bound parameters; the floor is a number, never the user's text
             having = f" HAVING sum(o.amount) > {floor}" if floor is not None else ""
-            where = f" AND o.country = {filters.sql_text(country)}" if country else ""
+            where = (f" AND o.country = {filters.sql_text(country)}" if country else "") + of_segment
             by = "3 DESC, 2 DESC" if by_orders else "2 DESC"
             sql = IN_PERIOD.format(period=periods.where(), where=where, having=having, by=by, n=n)
             return call("query_data", sql=sql, params=named[0].params())
-        where = f" AND b.total_spent > {floor}" if floor is not None else ""  # a number, never the user's text
+        where = (f" AND b.total_spent > {floor}" if floor is not None else "") + of_segment  # numbers only
         if country:  # as the orders log spells it: a value from the data
             spelt = filters.sql_text(country)
             where += f" AND c.customer_id IN (SELECT customer_id FROM orders WHERE country = {spelt})"
@@ -104,10 +106,11 @@ def best_customers(req: Request) -> Plan:
         return Plan(answer=report(req, "Generate or import data first."))
     rows, money = step.records(), lambda v: format_money(v, req.vocabulary().currency)
     during = f" {dated.when_words(named[0])}" if named else ""
+    of_it = f" in segment {segment}" if segment is not None else ""
     if floor is not None:
         found = int(rows[0]["_customers"]) if rows else 0
         listed = f"; the {len(rows)} who spent most are listed" if found > len(rows) else ""
-        return Plan(answer=f"**{found:,} customers** have spent more than {money(floor)}{during}{listed}.")
+        return Plan(answer=f"**{found:,} customers**{of_it} have spent more than {money(floor)}{during}{listed}.")
     if not rows:
         return Plan(
             answer=f"No customer with an id ordered{during}."
@@ -128,7 +131,7 @@ def best_customers(req: Request) -> Plan:
         ranked = f" by total spend: the top one has spent **{money(best['Total spent'])}** over {placed}"
     coverage = dated.coverage(req, named[0]) if named else ""
     return Plan(
-        answer=f"Your {len(rows)} best customers{where}{ranked}.{coverage} "
+        answer=f"Your {len(rows)} best customers{of_it}{where}{ranked}.{coverage} "
         "Next: *which products would they buy?* or *draft an email for their segment*."
     )
 

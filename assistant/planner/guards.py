@@ -239,39 +239,3 @@ SEGMENT_OUTLOOK = re.compile(
     r"|future value|most valuable next)",
     re.I,
 )
-
-
-# "who has gone longest without ordering", "who hasn't bought anything in ages", "oldest last order first": the
-# customers ranked by the time since their last order, from the orders (no prediction needed).
-LONGEST_QUIET = re.compile(
-    r"\blongest (?:without|since)\b|\b(?:for|in) (?:the )?longest\b|\boldest last (?:order|purchase)"
-    r"|\b(?:haven'?t|have not|hasn'?t|has not|not)\b.{0,25}\b(?:ordered|bought|purchased|shopped|been back)\b.{0,15}"
-    r"\b(?:in|for) (?:ages|forever|a (?:long|good long) (?:time|while)|donkey'?s years)\b",
-    re.I,
-)
-# "who bought the most last month", "who spends the most": customers, ranked (not a figure, nor a prediction)
-WHO_BOUGHT_MOST = re.compile(
-    r"^\W*who(?:'s| is| are| has| have| had)?\b[^?]*\b(?:bought|buys?|buying|spent|spends?|spending|ordered|orders"
-    r"|ordering|purchased|shopped)\b[^?]*\bmost\b(?![^?]*\b(?:category|brand|product|item|country|segment)s?\b)",
-    re.I,
-)
-# "when will it finish sending", "how long will the send take": the reach, with the time at the set pace
-HOW_LONG_SENDING = re.compile(
-    r"\b(?:when will (?:it|the send|sending|the campaign|the email) (?:be )?(?:finish|done|complete|end)\w*"
-    r"|how long (?:will|does|would) (?:it|the send|sending|the campaign|the email) (?:take|last)(?: to send)?"
-    r"|(?:finish|done|complete) sending)\b",
-    re.I,
-)
-# An address or a customer id with words that ask to stop emailing ("take C0000042 off the list", "no more emails for
-# anna@example.com"), said as a request, not asked about ("did anna@example.com unsubscribe?").
-UNSUBSCRIBE_SOMEONE = re.compile(
-    r"^(?!\W*(?:did|has|have|is|was|were|why|when|how|who|what|can|could)\b).*"
-    r"(?:" + slots.EMAIL.pattern + "|" + slots.CUSTOMER_ID.pattern + r"|\b(?:customer|client) \d{4,}\b)",
-    re.I,
-)
-# "email customers who haven't ordered in 6 months about ...", "draft a win-back email for ...": an email to write
-WRITE_FOR = re.compile(
-    r"^\W*(?:(?:please |can you |let'?s |i want to |we should )?(?:draft|write|email|e-mail|mail|send|create|make)"
-    r"\b.*\b(?:about|featuring|with|for|to)\b)",
-    re.I,
-)

@@ -31,6 +31,7 @@ from assistant.planner import (  # noqa: F401 - registers their recipes
     guards,
     lapsed_since,
     one_customer,
+    outright,
     periods,
     predict_recipes,
     product_recipes,
@@ -309,16 +310,7 @@ def understood(
         allowed.insert(0, ("best_customers", 1.0))  # "list customers in France": that country's, best first
     if guards.WHO_GETS.search(text.lower()) and intents()["send_count"].allows(text):  # who a campaign would go to
         allowed.insert(0, ("send_count", 1.0))
-    if allowed and guards.WHO_BOUGHT_MOST.search(text) and allowed[0][0] in ("analytics", "predict", "best_customers"):
-        allowed.insert(0, ("best_customers", 1.0))  # "who bought the most last month": those customers, ranked
-    if guards.HOW_LONG_SENDING.search(text) and intents()["send_count"].allows(text):
-        allowed.insert(0, ("send_count", 1.0))  # "when will it finish sending": the reach, at the set pace
-    if guards.UNSUBSCRIBE_SOMEONE.search(text) and intents()["unsubscribe"].allows(text):
-        allowed.insert(0, ("unsubscribe", 1.0))  # "take C0000042 off the list": a person's address, not a product
-    if allowed and guards.WRITE_FOR.search(text) and predict_recipes.quiet_days(text.lower()) is not None:
-        allowed.insert(0, ("draft", 1.0))  # "email customers who haven't ordered in 6 months about the coats"
-    if allowed and guards.LONGEST_QUIET.search(text) and allowed[0][0] not in guards.ACTS_ON_THEM:
-        allowed.insert(0, ("best_customers", 1.0))  # "who has gone longest without ordering": ranked by it
+    allowed = outright.first(text, allowed, names, one_person)
     if slots.DELETE_PEOPLE.search(text.lower()) or slots.WIPE_SHOP.search(text.lower()):  # said what happens instead
         allowed.insert(0, ("fix_data", 1.0))
     return allowed

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from assistant.planner import periods, shop_terms, slots
+from assistant.planner import periods, purchasers, shop_terms, slots
 from assistant.planner.analytics_filters import recorded_country, shop_words
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.recipes import RECIPES, once, recipe, report
@@ -217,6 +217,8 @@ def match(req: Request) -> Plan:
 
 @recipe("rank")
 def rank(req: Request) -> Plan:
+    if (bought := purchasers.plan(req)) is not None:  # "customers who bought jeans": past buyers, not the fit
+        return bought
     skus = slots.skus(req.text) or slots.pick_products(req.text, req.memory) or []
     if not skus and (found := req.last("find_products")):
         skus = [str(s) for s in found.rows("sku")[:3]]

@@ -1,0 +1,106 @@
+"""Readings a request says outright, whatever the classifier weighs: an address to unsubscribe, an email for the
+customers quiet for a span, who has gone longest without ordering, who bought the most, who bought a product,
+when a send will finish.
+
+Each is a small pattern with the one reading it means; `first` puts that reading first. They live apart from
+`guards.py` (the guards for things that cannot be undone and the classifier's known confusions) only to keep each
+module short.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from assistant.planner import guards, predict_recipes, purchasers, slots
+from assistant.planner.intents import intents
+
+# "who has gone longest without ordering", "who hasn't bought anything in ages", "oldest last order first": the
+# customers ranked by the time since their last order, from the orders (no prediction needed).
+LONGEST_QUIET = re.compile(
+    r"\blongest (?:without|since)\b|\b(?:for|in) (?:the )?longest\b|\boldest last (?:order|purchase)"
+    r"|\b(?:haven'?t|have not|hasn'?t|has not|not)\b.{0,25}\b(?:ordered|bought|purchased|shopped|been back)\b.{0,15}"
+    r"\b(?:in|for) (?:ages|forever|a (?:long|good long) (?:time|while)|donkey'?s years)\b",
+    re.I,
+)
+# "who bought the most last month", "who spends the most": customers, ranked (not a figure, nor a prediction)
+WHO_BOUGHT_MOST = re.compile(
+    r"^\W*who(?:'s| is| are| has| have| had)?\b[^?]*\b(?:bought|buys?|buying|spent|spends?|spending|ordered|orders"
+    r"|ordering|purchased|shopped)\b[^?]*\bmost\b(?![^?]*\b(?:category|brand|product|item|country|segment)s?\b)",
+    re.I,
+)
+# "when will it finish sending", "how long will the send take": the reach, with the time at the set pace
+HOW_LONG_SENDING = re.compile(
+    r"\b(?:when will (?:it|the send|sending|the campaign|the email) (?:be )?(?:finish|done|complete|end)\w*"
+    r"|how long (?:will|does|would) (?:it|the send|sending|the campaign|the email) (?:take|last)(?: to send)?"
+    r"|(?:finish|done|complete) sending)\b",
+    re.I,
+)
+# An address or a customer id with words that ask to stop emailing ("take C0000042 off the list", "no more emails for
+# anna@example.com"), said as a request, not asked about ("did anna@example.com unsubscribe?").
+UNSUBSCRIBE_SOMEONE = re.compile(
+    r"^(?!\W*(?:did|has|have|is|was|were|why|when|how|who|what|can|could)\b).*"
+    r"(?:" + slots.EMAIL.pattern + "|" + slots.CUSTOMER_ID.pattern + r"|\b(?:customer|client) \d{4,}\b)",
+    re.I,
+)
+# "email customers who haven't ordered in 6 months about ...", "draft a win-back email for ...": an email to write
+WRITE_FOR = re.compile(
+    r"^\W*(?:(?:please |can you |let'?s |i want to |we should )?(?:draft|write|email|e-mail|mail|send|create|make)"
+    r"\b.*\b(?:about|featuring|with|for|to)\b)",
+    re.I,
+)
+
+# "best customers in segment 3", "top 5 customers of the second group": that segment's best customers
+BEST_OF_SEGMENT = re.compile(
+    r"\b(?:best|top|biggest|most valuable|highest.spending)(?: \d+| ten| five)? (?:customers|spenders|buyers|shoppers"
+    r"|clients)\b.*\b(?:in|of|from|among) (?:the )?(?:(?:segment|group|cluster) \d+|(?:first|second|third|fourth"
+    r"|fifth|last) (?:segment|group|cluster))\b",
+    re.I,
+)
+# "show me night lights", "find lunch bags": a search of the catalogue by name, when that is among the likely readings
+# and the thing named is none of what else can be shown (the draft, segments, the report, the data ...).
+SHOW_THINGS = re.compile(
+    r"^\W*(?:show|find|list|get|see)(?: me| us)? (?:the |our |all |some |any )?"
+    r"(?P<things>[a-z][a-z -]*?[a-z])\s*[?.!]*$",
+    re.I,
+)
+NOT_PRODUCTS = re.compile(
+    r"\b(?:e-?mails?|mails?|drafts?|previews?|segments?|groups?|clusters?|customers?|reports?|results?|campaigns?|data"
+    r"|issues?|problems?|errors?|settings?|shortlists?|picks?|versions?|variants?|subjects?|details?|next|rest|more"
+    r"|stats?|numbers?|charts?|options?|examples?|recipients?|people|buyers?|shoppers?|clients?|members?|figures?"
+    r"|sales?|orders?|predictions?|scores?|opens?|clicks?|unsubscribes?|bounces?|steps?|commands?|things?|ones?|it"
+    r"|this|that|them|these|those|everything|all|what|how|who|why|where|list|table|overview|status|help|history"
+    r"|copy|text|body|message|newsletter|outlook|churn|risk|value|revenue|performance|progress|queue|log)\b",
+    re.I,
+)
+
+
+def first(
+    text: str, allowed: list[tuple[str, float]], segment_names: Sequence[str] = (), one_person: bool = False
+) -> list[tuple[str, float]]:
+    """The readings with the one the request says outright first (the last that applies wins). A request about one
+    person (`one_person`: "what has C0000042 bought") is no product search nor a product's buyers."""
+    top = allowed[0][0] if allowed else None
+    if allowed and WHO_BOUGHT_MOST.search(text) and top in ("analytics", "predict", "best_customers"):
+        allowed.insert(0, ("best_customers", 1.0))  # "who bought the most last month": those customers, ranked
+    if HOW_LONG_SENDING.search(text) and intents()["send_count"].allows(text):
+        allowed.insert(0, ("send_count", 1.0))  # "when will it finish sending": the reach, at the set pace
+    if UNSUBSCRIBE_SOMEONE.search(text) and not text.rstrip().endswith("?") and intents()["unsubscribe"].allows(text):
+        allowed.insert(0, ("unsubscribe", 1.0))  # "take C0000042 off the list": a person's address, not a product
+    if allowed and WRITE_FOR.search(text) and predict_recipes.quiet_days(text.lower()) is not None:
+        allowed.insert(0, ("draft", 1.0))  # "email customers who haven't ordered in 6 months about the coats"
+    if allowed and purchasers.asked(text) and not one_person and allowed[0][0] not in guards.ACTS_ON_THEM:
+        allowed.insert(0, ("rank", 1.0))  # "customers who bought jeans": the buyers, from the orders (the rank's)
+    if (
+        (shown := SHOW_THINGS.search(text))
+        and not one_person
+        and not NOT_PRODUCTS.search(things := shown["things"].lower())
+        and not any(name.lower() in things or things in name.lower() for name in segment_names)  # "the VIPs"
+        and "find_products" in [name for name, _ in allowed[:3]]
+    ):
+        allowed.insert(0, ("find_products", 1.0))
+    if allowed and BEST_OF_SEGMENT.search(text) and allowed[0][0] not in guards.ACTS_ON_THEM:
+        allowed.insert(0, ("best_customers", 1.0))
+    if allowed and LONGEST_QUIET.search(text) and allowed[0][0] not in guards.ACTS_ON_THEM:
+        allowed.insert(0, ("best_customers", 1.0))  # "who has gone longest without ordering": ranked by it
+    return allowed

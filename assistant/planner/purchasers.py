@@ -1,0 +1,99 @@
+"""Who bought a product: "customers who bought jeans", "who bought the wool coat", "who has ordered Northlane".
+
+Past purchases, from the orders log (returned lines left out), not who would buy (`rank_customers` scores the
+fit). A log that records no products per line (the demo shop's, a CRM's order totals) cannot say who bought
+what: that is said, with the fit ranking as what can be asked instead, never a list that would look like buyers.
+"""
+
+# The SQL is fixed fragments; what was named (a search word, the shop's categories and brands) is a bound parameter.
+
+from __future__ import annotations
+
+import re
+
+from assistant.planner import slots
+from assistant.planner.memory import Plan, Request, call
+from assistant.planner.recipes import report
+from services.money import format_money
+
+# "customers who bought jeans", "who purchased the wool coat", "people who have ordered Northlane": a product bought
+BOUGHT = re.compile(
+    r"\b(?:who|customers|people|buyers|shoppers|clients|anyone|everyone)\b(?: (?:has|have|had|already))?"
+    r" (?:bought|purchased|ordered)\s+(?!(?:the |a )?(?:most|more|less|again|once|twice|anything|something|nothing"
+    r"|recently|lately|before|since|in|from|with|last|this|over|under|at|for|just|only|exactly|never|ever|at least"
+    r"|multiple|several|many|repeatedly|online|\d))"
+    r"(?P<what>[a-z0-9][\w '&-]*?)\s*(?:$|[?.!,]|\b(?:in|from|last|this|since|before|after|during)\b)",
+    re.I,
+)
+SEPARATOR = "|"  # between the names of a list passed as one parameter (no category or brand name holds one)
+RECORDED = "SELECT count(sku) AS skus, count(category) AS categories FROM orders"
+BUYERS = (
+    'SELECT o.customer_id, sum(coalesce(o.quantity, 1)) AS "Units", round(sum(o.amount), 2) AS "Spent", '
+    "strftime(max(o.ordered_at), '%Y-%m-%d') AS \"Last bought\", count(*) OVER () AS _customers "
+    "FROM orders o LEFT JOIN products p ON p.sku = o.sku "
+    "WHERE NOT o.is_return AND o.customer_id IS NOT NULL AND {named} "
+    'GROUP BY 1 ORDER BY "Spent" DESC, 1 LIMIT 20'
+)
+
+
+COUNTED = re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b", re.I)  # "how many customers bought ...": a figure
+
+
+def asked(text: str) -> bool:
+    return BOUGHT.search(text) is not None and not COUNTED.search(text)
+
+
+def plan(req: Request) -> Plan | None:
+    """Who bought what the request names, from the orders; None when it asks no such thing."""
+    if not asked(req.text):
+        return None
+    wanted = slots.product_filters(req.text, req.vocabulary())
+    if not ({"category", "brand"} & wanted.keys()):  # "the wool coat": the words after "bought", by name
+        said = re.sub(r"^(?:the|a|an|our|any|some|those|these)\s+", "", BOUGHT.search(req.text)["what"].lower())
+        if said in ("them", "it", "those", "these", "those ones", "these ones"):  # the products just shown
+            wanted = {"skus": req.memory.skus} if req.memory.skus else {}
+        else:
+            wanted = {"search": slots.singular(said)}
+    named, params, what = _named(wanted)
+    if not named:
+        return Plan(answer="Which product? E.g. *customers who bought the wool coat*, or a category or brand.")
+    if not req.done:
+        return call("query_data", sql=RECORDED)
+    recorded = req.done[0].records()[0] if req.done[0].ok else {}
+    if not (recorded.get("skus") or recorded.get("categories")):
+        return Plan(
+            answer=f"Your orders log does not record which products each order held, so I cannot tell who bought "
+            f"{what}. *Which customers would buy {what}?* ranks them by how well they fit instead."
+        )
+    if len(req.done) == 1:
+        return call("query_data", sql=BUYERS.format(named=named), params=params)
+    rows = req.done[-1].records() if req.done[-1].ok else []
+    if not req.done[-1].ok:
+        return Plan(answer=report(req))
+    if not rows:
+        return Plan(answer=f"Nobody with a customer id bought {what}, by your orders log (returns left out).")
+    first, count = rows[0], int(rows[0]["_customers"])
+    spent = format_money(first["Spent"], req.vocabulary().currency)
+    return Plan(
+        answer=f"**{count:,} customer{'s' if count != 1 else ''}** bought {what} at some time in your orders log "
+        f"(returns left out); the top one, {first['customer_id']}, spent {spent} on it, last on "
+        f"{first['Last bought']}. Next: *tell me about the first one*."
+    )
+
+
+def _named(wanted: dict) -> tuple[str, dict[str, str], str]:
+    """The condition on an order line for what was named, its parameters, and the name in words."""
+    if wanted.get("category"):
+        names = list(wanted["category"])
+        condition = f"coalesce(o.category, p.category) IN (SELECT unnest(string_split($names, '{SEPARATOR}')))"
+        return condition, {"names": SEPARATOR.join(names)}, " or ".join(names)
+    if wanted.get("brand"):
+        names = list(wanted["brand"])
+        condition = f"p.brand IN (SELECT unnest(string_split($names, '{SEPARATOR}')))"
+        return condition, {"names": SEPARATOR.join(names)}, " or ".join(names)
+    if skus := wanted.get("skus"):
+        condition = f"o.sku IN (SELECT unnest(string_split($names, '{SEPARATOR}')))"
+        return condition, {"names": SEPARATOR.join(skus)}, "those products"
+    if term := wanted.get("search"):
+        return "lower(p.name) LIKE '%' || lower($search) || '%'", {"search": term}, f"“{term}”"
+    return "", {}, ""
