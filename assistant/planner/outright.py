@@ -1,6 +1,6 @@
 """Readings a request says outright, whatever the classifier weighs: an address to unsubscribe, an email for the
 customers quiet for a span, who has gone longest without ordering, who bought the most, who bought a product,
-when a send will finish.
+what sells together, when a send will finish.
 
 Each is a small pattern with the one reading it means; `first` puts that reading first. They live apart from
 `guards.py` (the guards for things that cannot be undone and the classifier's known confusions) only to keep each
@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.planner import guards, predict_recipes, purchasers, slots
+from assistant.planner import guards, predict_recipes, purchasers, slots, together
 from assistant.planner.intents import intents
 
 # "who has gone longest without ordering", "who hasn't bought anything in ages", "oldest last order first": the
@@ -89,6 +89,8 @@ def first(
         allowed.insert(0, ("unsubscribe", 1.0))  # "take C0000042 off the list": a person's address, not a product
     if allowed and WRITE_FOR.search(text) and predict_recipes.quiet_days(text.lower()) is not None:
         allowed.insert(0, ("draft", 1.0))  # "email customers who haven't ordered in 6 months about the coats"
+    if allowed and together.asked(text) and not one_person and allowed[0][0] not in guards.ACTS_ON_THEM:
+        allowed.insert(0, ("find_products", 1.0))  # "what do people buy together": pairs, from the orders
     if allowed and purchasers.asked(text) and not one_person and allowed[0][0] not in guards.ACTS_ON_THEM:
         allowed.insert(0, ("rank", 1.0))  # "customers who bought jeans": the buyers, from the orders (the rank's)
     if (

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from assistant.planner import periods, purchasers, shop_terms, slots
+from assistant.planner import periods, purchasers, shop_terms, slots, together
 from assistant.planner.analytics_filters import recorded_country, shop_words
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.recipes import RECIPES, once, recipe, report
@@ -25,6 +25,8 @@ FOR_A_SEGMENT = re.compile(
 def products(req: Request) -> Plan:
     """A catalogue search; said for a segment ("find products for them under €50" after a segment's profile),
     the products that suit that segment, within the same price and category."""
+    if (paired := together.plan(req)) is not None:  # "what do people buy together": from the orders
+        return paired
     if slots.segment_ref(req.text, req.memory) is not None:
         return RECIPES["suggest"](req)
     if req.memory.shown == "segments" and FOR_A_SEGMENT.search(req.lower):

@@ -57,19 +57,20 @@ def plan(req: Request) -> Plan | None:
     named, params, what = _named(wanted)
     if not named:
         return Plan(answer="Which product? E.g. *customers who bought the wool coat*, or a category or brand.")
-    if not req.done:
+    steps = [step for step in req.done if step.name == "query_data"]
+    if not steps:
         return call("query_data", sql=RECORDED)
-    recorded = req.done[0].records()[0] if req.done[0].ok else {}
+    recorded = steps[0].records()[0] if steps[0].ok and steps[0].records() else {}
     if not (recorded.get("skus") or recorded.get("categories")):
         return Plan(
             answer=f"Your orders log does not record which products each order held, so I cannot tell who bought "
             f"{what}. *Which customers would buy {what}?* ranks them by how well they fit instead."
         )
-    if len(req.done) == 1:
+    if len(steps) == 1:
         return call("query_data", sql=BUYERS.format(named=named), params=params)
-    rows = req.done[-1].records() if req.done[-1].ok else []
-    if not req.done[-1].ok:
+    if not steps[-1].ok:
         return Plan(answer=report(req))
+    rows = steps[-1].records()
     if not rows:
         return Plan(answer=f"Nobody with a customer id bought {what}, by your orders log (returns left out).")
     first, count = rows[0], int(rows[0]["_customers"])
