@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.planner import guards, predict_recipes, purchasers, slots, together
+from assistant.planner import audience_words, guards, predict_recipes, purchasers, slots, together
 from assistant.planner.intents import intents
 
 # "who has gone longest without ordering", "who hasn't bought anything in ages", "oldest last order first": the
@@ -57,6 +57,9 @@ BEST_OF_SEGMENT = re.compile(
     r"|fifth|last) (?:segment|group|cluster))\b",
     re.I,
 )
+# "export the people who opened", "download who clicked as a csv": those recipients (their table has the download),
+# not a follow-up email to them
+EXPORT_WHO = re.compile(r"\b(?:export|download|csv|excel|spreadsheet|xlsx)\b", re.I)
 # "show me night lights", "find lunch bags": a search of the catalogue by name, when that is among the likely readings
 # and the thing named is none of what else can be shown (the draft, segments, the report, the data ...).
 SHOW_THINGS = re.compile(
@@ -103,6 +106,8 @@ def first(
         allowed.insert(0, ("find_products", 1.0))
     if allowed and BEST_OF_SEGMENT.search(text) and allowed[0][0] not in guards.ACTS_ON_THEM:
         allowed.insert(0, ("best_customers", 1.0))
+    if allowed and EXPORT_WHO.search(text) and audience_words.engagement(text):
+        allowed.insert(0, ("recipients", 1.0))
     if allowed and LONGEST_QUIET.search(text) and allowed[0][0] not in guards.ACTS_ON_THEM:
         allowed.insert(0, ("best_customers", 1.0))  # "who has gone longest without ordering": ranked by it
     return allowed

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.planner import audience_words, guards, periods
+from assistant.planner import audience_words, guards, periods, slots
 from assistant.planner.campaign_recipes import campaign_action, recipients, who_asked
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.recipes import RECIPES, recipe
@@ -17,7 +17,18 @@ from assistant.present import plain
 
 @recipe("report")
 def report_recipe(req: Request) -> Plan:
-    """The report; with nothing opened yet it says so in words, with the delivery figures, not empty rates."""
+    """The report; with nothing opened yet it says so in words, with the delivery figures, not empty rates. Asked
+    right after drafting (a follow-up, say) with no campaign named, it is the report of the campaign sent last."""
+    switched = sent_instead(req)
+    plan = _report(req)
+    if switched and plan.answer and not plan.calls:
+        drafted, sent = switched
+        return Plan(answer=f"Campaign {drafted} is not sent yet, so this is campaign {sent}, the last one sent. "
+                    + plan.answer)  # fmt: skip
+    return plan
+
+
+def _report(req: Request) -> Plan:
     not_engaged = (audience_words.engagement(req.text) or "").startswith(("not_", "opened_not"))
     if not req.done and who_asked(req.lower) and not_engaged:
         return recipients(req)  # "who didn't open it": those people, not the openers
@@ -46,6 +57,8 @@ def report_recipe(req: Request) -> Plan:
             if req.has(r"opt(?:ed)?.?out|unsubscri") and not said_no:
                 said = f"Nobody it is meant for has unsubscribed or opted out. {said}"
             return Plan(answer=said)
+        if (instead := last_sent(req, int(step.arguments.get("campaign_id") or 0))) is not None:
+            return instead  # "how many bounced" after drafting a follow-up: the campaign that went out
         return Plan(answer=f"{plan.answer}\n\nNext: *show campaign {step.arguments.get('campaign_id')}*.")
     if not plan.calls and data and req.has(r"bounc"):  # "how many bounced": the refusals at sending are what it knows
         failed = int(data.get("failed") or 0)
@@ -70,6 +83,29 @@ def report_recipe(req: Request) -> Plan:
         f"{int(data.get('skipped') or 0):,} skipped. Opens and clicks arrive over hours or days (some mail apps "
         "never report opens).\n\nNext: *how did it do?* again later."
     )
+
+
+def last_sent(req: Request, drafted: int) -> Plan | None:
+    """The calls for the results of the campaign sent last, when the one in play is an unsent draft no request named
+    ("which variant won" right after drafting a follow-up); None when a campaign was named or none was sent."""
+    if slots.number_after(req.text, r"\bcampaign") is not None or req.vocabulary().campaign_named(req.text):
+        return None
+    listed = req.last("campaign_list")
+    if listed is None:
+        return call("campaign_list", status="sent")
+    sent = [int(c) for c in listed.rows("campaign_id")] if listed.ok else []
+    return call("campaign_report", campaign_id=max(sent)) if sent else None
+
+
+def sent_instead(req: Request) -> tuple[int, int] | None:
+    """(the draft, the campaign sent last) once `last_sent` reported on the latter; the draft's refusal and the
+    list are then taken out of this turn's steps, so the answer is that report alone."""
+    refused = [s for s in req.done if s.name == "campaign_report" and "not been sent" in str(s.result.get("error"))]
+    reported = [s for s in req.done if s.name == "campaign_report" and s.ok]
+    if not (refused and reported and req.last("campaign_list")):
+        return None
+    req.done = [s for s in req.done if s not in refused and s.name != "campaign_list"]
+    return int(refused[0].arguments["campaign_id"]), int(reported[-1].arguments["campaign_id"])
 
 
 SALES_ASKED = r"\b(?:money|revenue|sales|sell|sold|roi|return on|convert\w*|conversions?|purchas\w*|bought|buy)\b"
