@@ -225,8 +225,8 @@ def values(db: Database) -> pd.Series:
 @dataclass(frozen=True)
 class Outlook:
     """Customers to keep by their current scores ("high churn risk and predicted value over 200", "next order due
-    within 30 days"): an audience, a customer ranking and a campaign's send all narrow to them the same way,
-    through `outlook_scope`."""
+    within 30 days") or by the days since their last order ("no order in 90 days"): an audience, a customer ranking
+    and a campaign's send all narrow to them the same way, through `outlook_scope`."""
 
     risk: tuple[str, ...] = ()  # churn-risk bands: low, medium, high
     min_value: float | None = None  # predicted 12-month value over this

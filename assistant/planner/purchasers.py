@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from assistant.planner import slots
-from assistant.planner.memory import Plan, Request, call
+from assistant.planner.memory import Plan, Request, Step, call
 from assistant.planner.recipes import report
 from services.money import format_money
 
@@ -57,10 +57,9 @@ def plan(req: Request) -> Plan | None:
     named, params, what = _named(wanted)
     if not named:
         return Plan(answer="Which product? E.g. *customers who bought the wool coat*, or a category or brand.")
-    steps = [step for step in req.done if step.name == "query_data"]
-    if not steps:
+    steps, recorded = products_recorded(req)
+    if recorded is None:
         return call("query_data", sql=RECORDED)
-    recorded = steps[0].records()[0] if steps[0].ok and steps[0].records() else {}
     if not (recorded.get("skus") or recorded.get("categories")):
         return Plan(
             answer=f"Your orders log does not record which products each order held, so I cannot tell who bought "
@@ -80,6 +79,15 @@ def plan(req: Request) -> Plan | None:
         f"(returns left out); the top one, {first['customer_id']}, spent {spent} on it, last on "
         f"{first['Last bought']}. Next: *tell me about the first one*."
     )
+
+
+def products_recorded(req: Request) -> tuple[list[Step], dict | None]:
+    """This turn's queries, and what the first of them (`RECORDED`) found the orders log to record: how many lines
+    name a product and a category ({} when it failed); None until it has run."""
+    steps = [step for step in req.done if step.name == "query_data"]
+    if not steps:
+        return steps, None
+    return steps, (steps[0].records()[0] if steps[0].ok and steps[0].records() else {})
 
 
 def _named(wanted: dict) -> tuple[str, dict[str, str], str]:

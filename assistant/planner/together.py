@@ -15,7 +15,7 @@ import re
 
 from assistant.planner import slots
 from assistant.planner.memory import Plan, Request, call
-from assistant.planner.purchasers import RECORDED
+from assistant.planner.purchasers import RECORDED, products_recorded
 from assistant.planner.recipes import report
 
 TOGETHER = re.compile(
@@ -59,10 +59,10 @@ def plan(req: Request) -> Plan | None:
         return None
     named = WITH.search(req.text)
     what = slots.singular(named["what"].lower()) if named and named["what"].lower() not in ("us", "it", "them") else ""
-    steps = [step for step in req.done if step.name == "query_data"]
-    if not steps:
+    steps, recorded = products_recorded(req)
+    if recorded is None:
         return call("query_data", sql=RECORDED)
-    if not (steps[0].ok and steps[0].records() and steps[0].records()[0].get("skus")):
+    if not recorded.get("skus"):
         return Plan(
             answer="Your orders log does not record which products each order held, so I cannot tell what is bought "
             "together. Import an orders log with a product code on each line (Shopify's or your till's export)."
