@@ -695,6 +695,9 @@ def test_undo_lists_the_drafts_versions_after_a_draft_and_otherwise_says_there_i
     after_a_fix = Memory(campaign_id=3, shown=None, last_tool="validate_data")
     plan = choose(Request("undo that", after_a_fix, []))
     assert not plan.calls and plan.answer.startswith("There is no undo in the chat, and nothing was changed.")
+    for bare in ("go back", "put it back", "undo the last step"):  # were a revision of campaign 3 with those words
+        plan = choose(Request(bare, after_a_fix, []))
+        assert not plan.calls and plan.answer.startswith("There is no undo in the chat"), bare
     after_a_draft = Memory(campaign_id=3, shown="campaign")
     assert first_call("undo that", after_a_draft) == ("campaign_versions", {"campaign_id": 3})
     assert first_call("make it warmer", after_a_draft)[0] == "campaign_revise"

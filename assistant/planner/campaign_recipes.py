@@ -128,8 +128,6 @@ AFTER_REVISION = "Check the new preview, then press **Approve**."
 revise_action = campaign_action("campaign_revise", AFTER_REVISION)
 versions = campaign_action("campaign_versions", "")
 recipe("versions")(versions)
-# "undo that", "revert it": bare, with nothing to say what to change back to
-UNDO = r"^\W*(?:undo|revert|roll ?back|take (?:that|it) back)\b(?:\s+(?:that|it|this|the last (?:change|step)))?\W*$"
 NOTHING_TO_UNDO = (
     "There is no undo in the chat, and nothing was changed. A data fix logs every value it changed (*list the data "
     "issues* shows them); an email draft keeps each earlier version (*show the versions*)."
@@ -144,10 +142,11 @@ def revise(req: Request) -> Plan:
     """The draft revised as asked. A bare "undo that" ("revert it", "go back") right after a revision goes back to
     the version before it (as a new version: nothing is lost); after a draft it lists the versions (each is kept),
     and after anything else says there is no undo rather than revising the last campaign with those words."""
-    if req.memory.last_tool == "campaign_revise" and guards.BARE_UNDO.fullmatch(req.lower.strip()):
-        return undo_revision(req)
-    if req.has(UNDO):
-        return versions(req) if req.memory.shown == "campaign" else Plan(answer=NOTHING_TO_UNDO)
+    if guards.BARE_UNDO.fullmatch(req.lower.strip()):
+        if req.memory.last_tool == "campaign_revise":
+            return undo_revision(req)
+        if not req.has(r"\b(?:that|the|my) (?:change|edit)\b"):  # "undo that edit" names the draft: its revision
+            return versions(req) if req.memory.shown == "campaign" else Plan(answer=NOTHING_TO_UNDO)
     return revise_action(req)
 
 

@@ -53,11 +53,12 @@ YES = re.compile(  # "yes", "sure, do it", "yes please": the step the last answe
     r"(?:(?:yes|yeah|yep|sure|ok(?:ay)?)[ ,]*)?"
     r"(?:yes|yeah|yep|sure|do it|do that|go on|please do|let'?s do (?:it|that))(?: please)?[.!]*"
 )
-# Right after a revision, a bare "undo that" ("revert it", "take that back") is going back to the version before it.
+# A bare "undo that" ("revert it", "take that back", "go back"): right after a revision, the version before it; after
+# a draft, its versions; after anything else, that there is no undo (the revise recipe decides).
 BARE_UNDO = re.compile(
-    r"(?:oops,? |no,? |hmm,? )?(?:(?:undo|revert|reverse|roll ?back)(?: (?:that|it|this|the last (?:one|change|edit)"
-    r"|(?:that|the|my) (?:change|edit)))?|(?:take|put|change|set) (?:that|it) back|go back|back to how it was)"
-    r"(?:,? please| pls)?[.!]*"
+    r"\W*(?:oops,? |no,? |hmm,? )?(?:(?:undo|revert|reverse|roll ?back)(?: (?:that|it|this|the last (?:one|change|edit"
+    r"|step)|(?:that|the|my) (?:change|edit)))?|(?:take|put|change|set) (?:that|it) back|go back|back to how it was)"
+    r"(?:,? please| pls)?[.!?]*"
 )
 # Right after a product list, a bare position ("cheapest three", "the top two of those", "second one") picks them.
 BARE_PICK = re.compile(

@@ -77,7 +77,7 @@ def choose(req: Request) -> Plan:
         intent = intents()["segment_show"]
     if intent is None and one_customer.more_on_one_shown(req):
         intent = intents()["customer_card"]
-    if intent is None and req.memory.last_tool != "shortlist_add" and guards.BARE_UNDO.fullmatch(text):
+    if intent is None and req.memory.last_tool not in SHORTLIST_CHANGES and guards.BARE_UNDO.fullmatch(text):
         intent = intents()["revise"]  # "undo that": after a revision, the version before it; else said what undoes
     if intent is None and guards.WHAT_DID_YOU.search(text) and req.memory.last_tool in CHECKS_AND_FIXES:
         intent = intents()["data_issues"]  # "what did you find" after a check: what it found
@@ -92,6 +92,7 @@ def choose(req: Request) -> Plan:
 
 
 CHECKS_AND_FIXES = {"validate_data", "import_data", "list_data_issues"}
+SHORTLIST_CHANGES = {"shortlist_add", "shortlist_remove"}  # "undo that", "put it back" there: the shortlist's
 
 
 # Two readings that what is on screen tells apart: "give it a better name" renames the segment just shown, or
