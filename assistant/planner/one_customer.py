@@ -33,6 +33,12 @@ SPOKEN_NAME = re.compile(
 POSITION = re.compile(
     r"\b(?P<ordinal>" + "|".join(slots.ORDINALS) + r"|top|best|last)\b|(?:\bnumber |\bno\.? ?|#)(?P<n>\d{1,3})\b"
 )
+# A place in a list that points at one person ("the second one", "the top customer", "number 3", "the last"), not a
+# time ("last month") nor a count ("the top 10 products")
+ONE_AT = re.compile(
+    r"\b(?:" + "|".join(slots.ORDINALS) + r"|top|best|last)(?: (?:one|customer|client|person|guy|lady|buyer|shopper"
+    r"|on the list|of (?:them|those|these))\b|\W*$)|(?:\bnumber |\bno\.? ?|#)\d{1,3}\b"
+)
 
 
 @recipe("customer_card")
@@ -89,7 +95,7 @@ def names_one(text: str) -> bool:
     lower = text.lower()
     return (
         said_id(text) is not None
-        or bool(ABOUT_NAME.search(text) or SPOKEN_NAME.search(lower) or SOMEONE.search(lower) or POSITION.search(lower))
+        or bool(ABOUT_NAME.search(text) or SPOKEN_NAME.search(lower) or SOMEONE.search(lower) or ONE_AT.search(lower))
         or customer_named(Request(text, Memory(), [])) is not None
     )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.planner import slots
+from assistant.planner import periods, slots
 from assistant.planner.memory import Plan, Request, Step, call
 from assistant.planner.recipes import report
 from services.money import format_money
@@ -22,7 +22,8 @@ BOUGHT = re.compile(
     r" (?:bought|purchased|ordered)\s+(?!(?:the |a )?(?:most|more|less|again|once|twice|anything|something|nothing"
     r"|recently|lately|before|since|in|from|with|last|this|over|under|at|for|just|only|exactly|never|ever|at least"
     r"|multiple|several|many|repeatedly|online|\d))"
-    r"(?P<what>[a-z0-9][\w '&-]*?)\s*(?:$|[?.!,]|\b(?:in|from|last|this|since|before|after|during)\b)",
+    r"(?P<what>[a-z0-9][\w '&-]*?)\s*(?:$|[?.!,]|\b(?:in|from|last|this|since|before|after|during|between|within"
+    r"|over|so far|q[1-4])\b)",
     re.I,
 )
 SEPARATOR = "|"  # between the names of a list passed as one parameter (no category or brand name holds one)
@@ -31,7 +32,7 @@ BUYERS = (
     'SELECT o.customer_id, sum(coalesce(o.quantity, 1)) AS "Units", round(sum(o.amount), 2) AS "Spent", '
     "strftime(max(o.ordered_at), '%Y-%m-%d') AS \"Last bought\", count(*) OVER () AS _customers "
     "FROM orders o LEFT JOIN products p ON p.sku = o.sku "
-    "WHERE NOT o.is_return AND o.customer_id IS NOT NULL AND {named} "
+    "WHERE NOT o.is_return AND o.customer_id IS NOT NULL AND {named}{within} "
     'GROUP BY 1 ORDER BY "Spent" DESC, 1 LIMIT 20'
 )
 
@@ -57,6 +58,14 @@ def plan(req: Request) -> Plan | None:
     named, params, what = _named(wanted)
     if not named:
         return Plan(answer="Which product? E.g. *customers who bought the wool coat*, or a category or brand.")
+    said_periods = periods.found(req.text, req.today)
+    if len(said_periods) > 1:
+        return Plan(answer=f"One period at a time, please: e.g. *who bought {what} {said_periods[0].typed}*.")
+    within, when = "", "at some time in your orders log (returns left out)"
+    if said_periods:
+        period = said_periods[0]
+        within, params = f" AND {periods.where()}", params | period.params()
+        when = f"{period.typed} ({period.span()}; returns left out)"
     steps, recorded = products_recorded(req)
     if recorded is None:
         return call("query_data", sql=RECORDED)
@@ -66,17 +75,17 @@ def plan(req: Request) -> Plan | None:
             f"{what}. *Which customers would buy {what}?* ranks them by how well they fit instead."
         )
     if len(steps) == 1:
-        return call("query_data", sql=BUYERS.format(named=named), params=params)
+        return call("query_data", sql=BUYERS.format(named=named, within=within), params=params)
     if not steps[-1].ok:
         return Plan(answer=report(req))
     rows = steps[-1].records()
     if not rows:
-        return Plan(answer=f"Nobody with a customer id bought {what}, by your orders log (returns left out).")
+        return Plan(answer=f"Nobody with a customer id bought {what} {when}.")
     first, count = rows[0], int(rows[0]["_customers"])
     spent = format_money(first["Spent"], req.vocabulary().currency)
     return Plan(
-        answer=f"**{count:,} customer{'s' if count != 1 else ''}** bought {what} at some time in your orders log "
-        f"(returns left out); the top one, {first['customer_id']}, spent {spent} on it, last on "
+        answer=f"**{count:,} customer{'s' if count != 1 else ''}** bought {what} {when}; "
+        f"the top one, {first['customer_id']}, spent {spent} on it, last on "
         f"{first['Last bought']}. Next: *tell me about the first one*."
     )
 
