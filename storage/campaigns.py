@@ -76,6 +76,13 @@ def withdraw_approval(con: Connection, campaign_id: int) -> bool:
     return _move(con, campaign_id, S.DRAFT, "approved_version = NULL, approved_by = NULL, approved_at = NULL, ", [])
 
 
+def set_outlook(con: Connection, campaign_id: int, outlook: str | None) -> None:
+    """Choose a campaign's customers anew (storage.predictions.Outlook.to_json; NULL for none) and withdraw any
+    approval: what a person approved was sent to the audience they saw."""
+    con.execute("UPDATE campaigns SET outlook = ?, updated_at = now() WHERE campaign_id = ?", [outlook, campaign_id])
+    withdraw_approval(con, campaign_id)
+
+
 def _move(
     con: Connection,
     campaign_id: int,

@@ -87,6 +87,7 @@ def calls_before_approval(sku: str) -> list[tuple[str, dict]]:
         ("campaign_test_send", {"campaign_id": 1, "to": "someone@elsewhere.example"}),  # refused: not allowed
         ("campaign_revise", {"campaign_id": 1, "instruction": "make it shorter"}),
         ("campaign_versions", {"campaign_id": 1}),
+        ("campaign_exclude_recent", {"campaign_id": 1, "quiet_days": 7}),
         ("campaign_reach", {"campaign_id": 1}),
         ("campaign_list", {}),
         ("shortlist_remove", {"skus": [sku]}),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from assistant.planner import audience_words, guards, send_time, slots
+from assistant.planner import audience_words, guards, predict_recipes, send_time, slots
 from assistant.planner.customer_names import customer_named
 from assistant.planner.memory import Plan, Request, Step, call
 from assistant.planner.recipes import Recipe, listed_campaigns, recipe, report
@@ -142,6 +142,11 @@ def revise(req: Request) -> Plan:
     """The draft revised as asked. A bare "undo that" ("revert it", "go back") right after a revision goes back to
     the version before it (as a new version: nothing is lost); after a draft it lists the versions (each is kept),
     and after anything else says there is no undo rather than revising the last campaign with those words."""
+    if (days := predict_recipes.audience_change(req.lower)) is not None:  # "exclude who ordered in the last week"
+        if days < 0:
+            return Plan(answer="How recent? E.g. *exclude people who ordered in the last 30 days*.")
+        follow = "Look at the reach, then press **Approve** when it is right."
+        return campaign_action("campaign_exclude_recent", follow, quiet_days=days)(req)
     if guards.BARE_UNDO.fullmatch(req.lower.strip()):
         if req.memory.last_tool == "campaign_revise":
             return undo_revision(req)

@@ -49,6 +49,7 @@ WRITE_FOR = re.compile(
     r"\b.*\b(?:about|featuring|with|for|to)\b)",
     re.I,
 )
+ABOUT = re.compile(r"\b(?:about|featuring|promoting)\b", re.I)  # a new email's subject: a draft, not a change
 
 # "best customers in segment 3", "top 5 customers of the second group": that segment's best customers
 BEST_OF_SEGMENT = re.compile(
@@ -92,6 +93,8 @@ def first(
         allowed.insert(0, ("unsubscribe", 1.0))  # "take C0000042 off the list": a person's address, not a product
     if allowed and WRITE_FOR.search(text) and predict_recipes.quiet_days(text.lower()) is not None:
         allowed.insert(0, ("draft", 1.0))  # "email customers who haven't ordered in 6 months about the coats"
+    elif allowed and predict_recipes.audience_change(text.lower()) is not None and not ABOUT.search(text):
+        allowed.insert(0, ("revise", 1.0))  # "exclude people who ordered in the last week": the draft's audience
     if allowed and together.asked(text) and not one_person and allowed[0][0] not in guards.ACTS_ON_THEM:
         allowed.insert(0, ("find_products", 1.0))  # "what do people buy together": pairs, from the orders
     if allowed and purchasers.asked(text) and not one_person and allowed[0][0] not in guards.ACTS_ON_THEM:

@@ -142,6 +142,33 @@ def quiet_days(text: str) -> int | None:
     return recency.days if recency.lapsed or EXCLUDING.search(text) else None
 
 
+# Said of a campaign's audience: "exclude people who ordered in the last week", "only send it to those who haven't
+# ordered in 3 months" (narrowed by recency), "put the recent buyers back in" (that limit taken off).
+NARROW = re.compile(
+    r"^\W*(?:(?:please|ok|okay|and|also|now|but|can you|could you)\W+)*(?:exclud|leav\w* out|skip|remove|drop|take out"
+    r"|don'?t (?:send|e-?mail|mail|include)|do not (?:send|e-?mail|mail|include)|only (?:send|e-?mail|mail|target)"
+    r"|(?:send|e-?mail|mail) (?:it |this |the email )?only|just (?:send|e-?mail|mail))"
+)
+WIDEN = re.compile(
+    r"\b(?:include|add|put|bring)\b.{0,25}\b(?:recent (?:buyers|customers|shoppers)|everyone|everybody)\b.{0,15}"
+    r"\b(?:back|again)\b"
+    r"|\b(?:remove|drop|take off|lift)\b.{0,20}\b(?:recency|recent.buyers?) (?:limit|filter|exclusion)\b"
+)
+RECENT_BUYERS = re.compile(r"\b(?:recent(?:ly)?|lately|just (?:bought|ordered))\b")
+
+
+def audience_change(text: str) -> int | None:
+    """The recency a campaign's audience is to keep, in days without an order (0: none), when that is what the
+    request changes; -1 when it narrows by recent buying without saying how recent; None when it changes no audience."""
+    if WIDEN.search(text):
+        return 0
+    if not NARROW.search(text):
+        return None
+    if (days := quiet_days(text)) is not None:
+        return days
+    return -1 if RECENT_BUYERS.search(text) else None
+
+
 # Too little history to predict: from the same data, who has gone longest without ordering (for "who is slipping
 # away") or who has ordered most often, the latest first (for "who will buy again").
 WITHOUT_A_PREDICTION = (
