@@ -49,6 +49,11 @@ WRITE_FOR = re.compile(
     r"\b.*\b(?:about|featuring|with|for|to)\b)",
     re.I,
 )
+# "what's the industry average open rate", "how does that compare": a yardstick for the campaign's figures
+YARDSTICK = re.compile(
+    r"\b(?:industry|benchmarks?)\b|\bhow (?:does|did) (?:that|this|it) compare\b(?! (?:to|with) (?:last|this|the) )",
+    re.I,
+)
 ABOUT = re.compile(r"\b(?:about|featuring|promoting)\b", re.I)  # a new email's subject: a draft, not a change
 
 # "best customers in segment 3", "top 5 customers of the second group": that segment's best customers
@@ -111,6 +116,8 @@ def first(
         allowed.insert(0, ("best_customers", 1.0))
     if allowed and EXPORT_WHO.search(text) and audience_words.engagement(text):
         allowed.insert(0, ("recipients", 1.0))
+    if allowed and YARDSTICK.search(text):
+        allowed.insert(0, ("report", 1.0))  # the report says what it compares with (the shop's own campaigns)
     if allowed and LONGEST_QUIET.search(text) and allowed[0][0] not in guards.ACTS_ON_THEM:
         allowed.insert(0, ("best_customers", 1.0))  # "who has gone longest without ordering": ranked by it
     return allowed

@@ -6,6 +6,7 @@ Split from campaign_recipes.py, whose `campaign_action` and `recipients` it uses
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from assistant.planner import audience_words, guards, periods, slots
@@ -71,6 +72,8 @@ def _report(req: Request) -> Plan:
         return Plan(answer=f"{NO_ATTRIBUTION}\n\n{plan.answer}")
     if not plan.calls and data.get("unique_opens") and guards.ENGAGED_SEGMENT.search(req.lower):
         return Plan(answer=f"{segment_response(data)}\n\n{plan.answer}")  # "which segment responded best"
+    if not plan.calls and data and HOW_GOOD.search(req.lower):  # "is that good?": against the shop's own campaigns
+        return Plan(answer=f"{how_good(data)}\n\n{plan.answer}")
     if plan.calls or not data or data.get("unique_opens"):
         return plan
     sent, failed, waiting = (int(data.get(key) or 0) for key in ("sent", "failed", "waiting"))
@@ -124,4 +127,46 @@ def segment_response(data: dict[str, Any]) -> str:
     return (
         f"By segment, **{best['segment_name']}** (segment {best['segment']}) clicked most: {best['click_rate']:.1%} "
         f"of the {best['sent']:,} it was sent to, against {data.get('click_rate') or 0:.1%} overall."
+    )
+
+
+# "is that good?", "is 30% decent", "how does that compare", "what's the industry average": a yardstick asked for
+HOW_GOOD = re.compile(
+    r"\b(?:is|was|are|were|seems?|sounds?|looks?)\b.{0,25}\b(?:good|bad|ok|okay|decent|normal|high|low|alright|healthy"
+    r"|poor|great|average)\b|\bhow (?:does|did) (?:that|this|it|we) compare|\bcompared? to (?:the )?(?:others|usual"
+    r"|normal|average|industry|before|last time)|\b(?:industry|benchmark|typical|usual)\b"
+)
+NO_YARDSTICK = (
+    "I keep no industry averages: they differ by sector, and some mail apps (Apple Mail) now open emails on their own, "
+    "which makes open rates look higher than they are. Clicks and unsubscribes are the surer signs."
+)
+
+
+def how_good(data: dict[str, Any]) -> str:
+    """The campaign against the shop's other sent campaigns, pooled; with none, what it can be judged by instead."""
+    sent = int(data.get("sent") or 0)
+    rates = {
+        "opened": data.get("open_rate") or 0,
+        "clicked": data.get("click_rate") or 0,
+        "unsubscribed": int(data.get("unsubscribes") or 0) / sent if sent else 0,
+    }
+    others = data.get("other_campaigns") or {}
+    if not others.get("campaigns"):
+        return (
+            f"Campaign {data.get('campaign_id')} is the first you have sent, so there is nothing of yours to compare "
+            f"it with yet. {NO_YARDSTICK} Your next campaign will have this one to beat."
+        )
+    before = {
+        "opened": others["open_rate"],
+        "clicked": others["click_rate"],
+        "unsubscribed": others["unsubscribe_rate"],
+    }
+    n = int(others["campaigns"])
+    said = ", ".join(f"{what} {rates[what]:.1%} against {before[what] or 0:.1%}" for what in rates)
+    better = rates["clicked"] >= (before["clicked"] or 0) and rates["unsubscribed"] <= (before["unsubscribed"] or 0)
+    worse = rates["clicked"] < (before["clicked"] or 0) and rates["unsubscribed"] > (before["unsubscribed"] or 0)
+    verdict = "better than" if better else "worse than" if worse else "mixed against"
+    return (
+        f"Against your other {n} campaign{'s' if n != 1 else ''} ({int(others['sent']):,} emails), campaign "
+        f"{data.get('campaign_id')} did **{verdict}** usual: {said}. {NO_YARDSTICK}"
     )

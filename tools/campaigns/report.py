@@ -52,6 +52,23 @@ REPORT_SQL = """
     GROUP BY GROUPING SETS ((), (variant), (segment))
     ORDER BY level DESC, variant, segment
 """
+# The shop's other campaigns pooled, for "is that good?": the only yardstick held here (no industry averages,
+# which vary by sector and count opens mail apps make on their own). Confirmed sends only, as the rates above.
+OTHERS_SQL = """
+    WITH per_person AS (
+        SELECT m.campaign_id, m.customer_id,
+               coalesce(bool_or(e.kind IN ('open', 'click')), false) AS opened,
+               coalesce(bool_or(e.kind = 'click'), false) AS clicked,
+               coalesce(bool_or(e.kind = 'unsubscribe'), false) AS unsubscribed
+        FROM messages m
+        LEFT JOIN events e ON e.campaign_id = m.campaign_id AND e.customer_id = m.customer_id
+        WHERE m.status = 'sent' AND m.campaign_id <> $campaign
+        GROUP BY ALL
+    )
+    SELECT count(DISTINCT campaign_id) AS campaigns, count(*) AS sent,
+           avg(opened::INT) AS open_rate, avg(clicked::INT) AS click_rate, avg(unsubscribed::INT) AS unsubscribe_rate
+    FROM per_person
+"""
 
 
 class ReportArgs(BaseModel):
@@ -139,6 +156,7 @@ def campaign_report(ctx: ToolContext, args: ReportArgs) -> ToolResult:
             "excluded": excluded,
             "by_variant": by_variant.to_dict("records"),
             "by_segment": by_segment.to_dict("records"),
+            "other_campaigns": ctx.db.rows(OTHERS_SQL, {"campaign": args.campaign_id})[0],
         },
         tables=[
             *([Table.from_df(f"Who {args.who}", people, limit=200)] if people is not None else []),
