@@ -25,6 +25,7 @@ from assistant.planner import periods
 from assistant.planner.analytics_questions import (
     FROM_ORDERS,
     OVER_TIME,
+    SHARE,
     Figure,
     Question,
     aggregate_for,
@@ -153,7 +154,10 @@ def newcomers(req: Request, question: Question, named: list[Period]) -> Question
     over_time = question.group is not None and question.group.label in OVER_TIME
     if not named and not over_time:
         if kind == "returning":  # "how many returning customers do we have": those who ever came back
-            return None if question.figure.label == "repeat customers" else understand("how many repeat customers")
+            if question.figure.label == "repeat customers":
+                return None
+            share = "what share of customers are repeat customers" if SHARE.search(req.lower) else ""
+            return understand(share or "how many repeat customers")
         return Plan(
             answer="Every customer was new once: ask for a period, e.g. *how many new customers last month*, or "
             "*new customers per month*."

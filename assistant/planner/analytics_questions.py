@@ -21,6 +21,11 @@ ONE_TIMERS = (
     r"|one.(?:time|off) (?:buyer|customer|shopper|client)s?|\bsingle.(?:purchase|order)"
     r"|never (?:came back|returned|reordered|ordered again|bought again)"
 )
+# "repeat customers", "returning buyers", "who bought more than once": customers with more than one order
+REPEATERS = (
+    r"\b(?:repeat|returning)(?: (?:customers?|buyers?|shoppers?|clients?|purchase\w*|rate))\b"
+    r"|\b(?:bought|ordered|purchased|shopped)(?: from us)? (?:more than once|twice or more|multiple times)\b"
+)
 
 ACTIVE_SEGMENT = (
     "LEFT JOIN (SELECT m.customer_id, m.segment, s.name FROM segment_members m "
@@ -50,6 +55,7 @@ class Figure:
     percent: bool = False  # a share, said as a percentage
     joins: str = ""  # orders only (their source has no WHERE): a JOIN the figure needs, e.g. each first order
     needs: str = ""  # what the data must record for it, said when it does not ("each line's quantity")
+    among: str = ""  # whom its share is of, when not every row ("repeat customers": of those who ordered)
 
 
 RETURN_WORDS = r"cancell?(?:ed|ations?)|returns|returned|refund(?:s|ed)?"
@@ -140,6 +146,7 @@ FIGURES = [  # first match wins: the specific before the general
         "one-time customers",
         "sum",
         counted=True,
+        among="b.order_count > 0",
     ),
     Figure(
         r"(?:bought|ordered|purchased|shopped) (?:from us )?(?:more than once|again|twice|multiple times)|repeat|loyal"
@@ -149,6 +156,7 @@ FIGURES = [  # first match wins: the specific before the general
         "repeat customers",
         "sum",
         counted=True,
+        among="b.order_count > 0",
     ),
     Figure(  # "what's the average time between orders": over the customers who ordered more than once
         r"(?:time|days|how long|gap|interval) between (?:orders|purchases)|purchase (?:interval|cycle)",
@@ -397,7 +405,9 @@ def understand(text: str) -> Question | None:
     # "what percentage of customers are repeat buyers"; "which group has the most loyal customers": not the
     # biggest group's count, the share of each
     if figure.counted and (SHARE.search(t) or (group is not None and "loyal" in t)):
-        figure = replace(figure, sql=f"avg({figure.sql})", label=f"share of {figure.label}", whole=True, percent=True)
+        among = f" FILTER (WHERE {figure.among})" if figure.among else ""
+        share = f"avg({figure.sql}){among}"
+        figure = replace(figure, sql=share, label=f"share of {figure.label}", whole=True, percent=True)
     asked = next((a for pattern, a, _ in AGGREGATES if re.search(r"\b(?:" + pattern + r")\b", t)), None)
     if group is not None and figure.aggregate == "sum" and asked in ("max", "min"):
         asked = None  # "which month had the highest sales": the months ranked by their total, not a largest line

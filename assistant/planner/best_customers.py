@@ -15,7 +15,7 @@ from datetime import date
 from assistant.planner import analytics_filters as filters
 from assistant.planner import lapsed_since, outright, periods, slots
 from assistant.planner.analytics import analytics
-from assistant.planner.analytics_questions import ACTIVE_SEGMENT, SOURCES, understand
+from assistant.planner.analytics_questions import ACTIVE_SEGMENT, ONE_TIMERS, REPEATERS, SOURCES, understand
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.predict_recipes import LONGEST_QUIET, WITHOUT_A_PREDICTION
 from assistant.planner.recipes import recipe, report
@@ -57,6 +57,12 @@ NEWEST_CUSTOMERS = (
 # "who spent more than 500", "customers who've spent over €1,000": a floor on the total spent.
 SPENT_OVER = re.compile(r"\bspen[dt]\w*\s+(?:more than|over|above|at least)\s+[€$£]?\s*(?P<amount>\d[\d,]*(?:\.\d+)?)")
 
+# "list the one-time buyers", "who are our repeat customers": a condition on the number of orders (fixed SQL)
+BY_ORDERS = [
+    (ONE_TIMERS, " AND b.order_count = 1", "have ordered only once"),
+    (REPEATERS, " AND b.order_count > 1", "have ordered more than once"),
+]
+
 
 @recipe("best_customers")
 def best_customers(req: Request) -> Plan:
@@ -76,6 +82,7 @@ def best_customers(req: Request) -> Plan:
     n = slots.number_after(req.text, r"\btop") or slots.number_before(req.text, ranked) or 10
     over = SPENT_OVER.search(req.lower)
     floor = float(over["amount"].replace(",", "")) if over else None
+    often = next(((sql, said) for pattern, sql, said in BY_ORDERS if re.search(pattern, req.lower)), None)
     vocabulary = req.vocabulary()
     country, refused = filters.recorded_country(req.text, vocabulary.countries, filters.shop_words(req))
     if refused:  # "best customers in the USA" is never answered for everyone
@@ -96,6 +103,7 @@ def best_customers(req: Request) -> Plan:
             sql = IN_PERIOD.format(period=periods.where(), where=where, having=having, by=by, n=n)
             return call("query_data", sql=sql, params=named[0].params())
         where = (f" AND b.total_spent > {floor}" if floor is not None else "") + of_segment  # numbers only
+        where += often[0] if often else ""
         if country:  # as the orders log spells it: a value from the data
             spelt = filters.sql_text(country)
             where += f" AND c.customer_id IN (SELECT customer_id FROM orders WHERE country = {spelt})"
@@ -107,10 +115,12 @@ def best_customers(req: Request) -> Plan:
     rows, money = step.records(), lambda v: format_money(v, req.vocabulary().currency)
     during = f" {dated.when_words(named[0])}" if named else ""
     of_it = f" in segment {segment}" if segment is not None else ""
-    if floor is not None:
+    if floor is not None or (often and not named):
         found = int(rows[0]["_customers"]) if rows else 0
         listed = f"; the {len(rows)} who spent most are listed" if found > len(rows) else ""
-        return Plan(answer=f"**{found:,} customers**{of_it} have spent more than {money(floor)}{during}{listed}.")
+        said = [f"have spent more than {money(floor)}{during}"] if floor is not None else []
+        said += [often[1]] if often and not named else []
+        return Plan(answer=f"**{found:,} customers**{of_it} {' and '.join(said)}{listed}.")
     if not rows:
         return Plan(
             answer=f"No customer with an id ordered{during}."

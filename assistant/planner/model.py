@@ -272,7 +272,6 @@ def understood(
             and allowed[0][0] not in guards.ACTS_ON_THEM
         )
         or guards.SEGMENT_FIGURE.search(text)
-        or (re.search(analytics_questions.ONE_TIMERS, text.lower()) and allowed[0][0] not in guards.ACTS_ON_THEM)
     ):
         allowed.insert(0, ("analytics", 1.0))
     if (

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.planner import audience_words, guards, predict_recipes, purchasers, slots, together
+from assistant.planner import analytics_questions, audience_words, guards, predict_recipes, purchasers, slots, together
 from assistant.planner.intents import intents
 
 # "who has gone longest without ordering", "who hasn't bought anything in ages", "oldest last order first": the
@@ -63,6 +63,15 @@ BEST_OF_SEGMENT = re.compile(
     r"|fifth|last) (?:segment|group|cluster))\b",
     re.I,
 )
+# "one-time buyers", "repeat customers", "what's our repeat purchase rate": counted (or their share) from the orders;
+# "list the one-time buyers", "who only ordered once": those customers, listed
+BY_ORDER_COUNT = re.compile(f"{analytics_questions.ONE_TIMERS}|{analytics_questions.REPEATERS}", re.I)
+LIST_THEM = re.compile(
+    r"^\W*(?:(?:can you |please )?(?:list|show|give|get|pull|export|download|find)\b|who\b"
+    r"|which (?:customers|ones|people)\b)",
+    re.I,
+)
+
 # "export the people who opened", "download who clicked as a csv": those recipients (their table has the download),
 # not a follow-up email to them
 EXPORT_WHO = re.compile(r"\b(?:export|download|csv|excel|spreadsheet|xlsx)\b", re.I)
@@ -114,6 +123,8 @@ def first(
         allowed.insert(0, ("find_products", 1.0))
     if allowed and BEST_OF_SEGMENT.search(text) and allowed[0][0] not in guards.ACTS_ON_THEM:
         allowed.insert(0, ("best_customers", 1.0))
+    if allowed and BY_ORDER_COUNT.search(text) and allowed[0][0] not in guards.ACTS_ON_THEM:
+        allowed.insert(0, ("best_customers" if LIST_THEM.search(text) else "analytics", 1.0))
     if allowed and EXPORT_WHO.search(text) and audience_words.engagement(text):
         allowed.insert(0, ("recipients", 1.0))
     if allowed and YARDSTICK.search(text):
