@@ -11,9 +11,14 @@ import re
 # "who's on the suppression list", "which customers haven't given consent", "list everyone I can't email": people
 # who cannot be emailed, and why (a campaign's own unsubscribes are its report's).
 UNREACHABLE = re.compile(
-    r"^\W*(?:who|which (?:customers|people|subscribers|contacts|shoppers)|list|show)\b.{0,40}"
+    r"^\W*(?:who|which (?:customers|people|subscribers|contacts|shoppers)|list|show|how many)\b.{0,40}"
     r"(?:suppress|consent|opted.?in|opt.?in|(?:can'?t|cannot|can not) (?:i |we |you )?(?:be )?e-?mail"
     r"|no e-?mail|without (?:an )?e-?mail|not e-?mailable|not contactable|unreachable|do not e-?mail|do-not-e-?mail)"
+)
+# "how many can't we email at the moment", "what's our list size": who the shop can email now (not a campaign's reach)
+EMAILABLE_NOW = re.compile(
+    r"\b(?:can'?t|cannot|can not|unable to) (?:we |i |you )?(?:e-?mail|reach|contact)\b|\b(?:e-?mailable|contactable)\b"
+    r"|\blist size\b|\bhow big is (?:our|my|the) (?:e-?mail |mailing )?list\b"
 )
 REASONS = [  # words -> the unreachable_customers reasons they mean
     (r"consent|opted.?in|opt.?in", ["no_consent", "consent_unknown"]),

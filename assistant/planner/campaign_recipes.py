@@ -175,7 +175,8 @@ def send_count(req: Request) -> Plan:
     and why not the rest."""
     if (reach := segment_reach(req)) is not None:  # "how many of group 1 can I email"
         return reach
-    if no_campaign_yet(req):
+    shop_wide = audience_words.EMAILABLE_NOW.search(req.lower) and not THIS_ONE.search(req.lower)
+    if no_campaign_yet(req) or shop_wide:  # "how many can't we email at the moment": the shop's, not a campaign's
         seen = req.last("data_overview")
         if seen is None:
             return call("data_overview")
@@ -195,6 +196,9 @@ def send_count(req: Request) -> Plan:
     if data.get("status") == "approved":
         return Plan(answer=report(req, "Say *send it* when you are ready; I will ask you to confirm first."))
     return Plan(answer=report(req, "When the copy is right, press **Approve** under the preview, then *send it*."))
+
+
+THIS_ONE = re.compile(r"\b(?:it|this|that|them|the (?:draft|campaign|e-?mail|newsletter)|campaign \d+)\b")
 
 
 def no_campaign_yet(req: Request) -> bool:

@@ -33,6 +33,11 @@ ONLY_COUNT = re.compile(
 TO_MYSELF = re.compile(r"\bsend (?:it |one |a copy )?(?:to )?(?:me|myself)\b|\bsend\b.*\bto (?:me|myself)\b")
 # "did it go out?", "who did we send it to?": a question about a send is not an order to send.
 ASKS_ABOUT = re.compile(r"^\W*(?:did|was|were|has|have|had|is|are|who|what|how|why|when|where)\b")
+# "that parka send went ok, now ...", "the last email was sent fine": a send told of, not one asked for
+SENT_ALREADY = re.compile(
+    r"\b(?:send|sending|e-?mail|campaign|mailing|newsletter|blast) (?:went|was|worked|looked|did|has gone|is done"
+    r"|finished|got out)\b"
+)
 # "the other versions", "earlier drafts", "the history of this email": the versions listed, not one previewed or
 # gone back to (a version or variant in the singular, "version 2", "variant B", is one of them).
 VERSIONS = re.compile(

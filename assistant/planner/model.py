@@ -188,7 +188,12 @@ def understood(
         allowed.insert(0, ("segment_show", 1.0))  # "merge segments 1 and 2": said why not, and what instead
     if allowed and allowed[0][0] == "send" and guards.TO_MYSELF.search(text):
         allowed.insert(0, ("test_send", 1.0))
-    elif allowed and allowed[0][0] == "send" and guards.ASKS_ABOUT.search(text) and not guards.ONLY_COUNT.search(text):
+    elif (
+        allowed
+        and allowed[0][0] == "send"
+        and (guards.ASKS_ABOUT.search(text) or guards.SENT_ALREADY.search(text))
+        and not guards.ONLY_COUNT.search(text)
+    ):
         allowed = [reading for reading in allowed if reading[0] != "send"]
     if (  # a draft "follow-up about the coats" (no recipients' engagement named) stays a draft
         allowed
@@ -304,7 +309,11 @@ def understood(
     if allowed and guards.HOW_MANY_OF_A_CATEGORY.search(" ".join(words)):  # "how many products in motorcycles"
         counted = guards.COUNTED_AS.get(allowed[0][0])
         allowed = [(counted, 1.0), *allowed] if counted else allowed
-    if audience_words.UNREACHABLE.search(text.lower()) and allowed and allowed[0][0] in UNREACHABLE_READINGS:
+    if (
+        audience_words.UNREACHABLE.search(text.lower())
+        and allowed
+        and (allowed[0][0] in UNREACHABLE_READINGS or "overview" in [name for name, _ in allowed[:3]])
+    ):
         allowed.insert(0, ("overview", 1.0))  # who cannot be emailed, and why: the data's state, not a setting
     if guards.LIST_PEOPLE.search(text) and places(text, list(own[0] + own[1]), shop.countries if shop else ()):
         allowed.insert(0, ("best_customers", 1.0))  # "list customers in France": that country's, best first

@@ -72,6 +72,8 @@ def _report(req: Request) -> Plan:
         return Plan(answer=f"{NO_ATTRIBUTION}\n\n{plan.answer}")
     if not plan.calls and data.get("unique_opens") and guards.ENGAGED_SEGMENT.search(req.lower):
         return Plan(answer=f"{segment_response(data)}\n\n{plan.answer}")  # "which segment responded best"
+    if not plan.calls and data.get("sent") and (said := figure_asked(req.lower, data)):  # "how many didn't open"
+        return Plan(answer=f"{said}\n\n{plan.answer}")
     if not plan.calls and data and HOW_GOOD.search(req.lower):  # "is that good?": against the shop's own campaigns
         return Plan(answer=f"{how_good(data)}\n\n{plan.answer}")
     if plan.calls or not data or data.get("unique_opens"):
@@ -170,3 +172,53 @@ def how_good(data: dict[str, Any]) -> str:
         f"Against your other {n} campaign{'s' if n != 1 else ''} ({int(others['sent']):,} emails), campaign "
         f"{data.get('campaign_id')} did **{verdict}** usual: {said}. {NO_YARDSTICK}"
     )
+
+
+NOISE = re.compile(r"significan|\bnoise\b|\bchance\b|\bluck|\bfluke|\breal (?:difference|winner)|statistic|confiden")
+BEST_OPENED = re.compile(r"(?=.*\b(?:variant|version|subject)).*(?=.*\bopen).*\b(?:best|highest|most|won|wins?|top)\b")
+NOT_OPENED = re.compile(r"\bhow many\b.*\b(?:didn'?t|did not|haven'?t|have not|not yet|never) (?:open|read)")
+UNSUBSCRIBE_RATE = re.compile(r"\b(?:unsub\w*|opt.?outs?) rate\b|\brate of (?:unsub|opt)")
+CLICKED = re.compile(r"\bhow many\b(?!.*\b(?:didn'?t|did not|not)\b).*\bclick")
+
+
+def figure_asked(text: str, data: dict[str, Any]) -> str | None:
+    """One figure of the report a question asks for, said first (the report follows); None for the whole report."""
+    sent, opens, clicks = (int(data.get(key) or 0) for key in ("sent", "unique_opens", "unique_clicks"))
+    variants = [v for v in data.get("by_variant") or [] if v.get("sent")]
+    if NOISE.search(text) and len(variants) > 1:
+        return variants_noise(data, variants)
+    if BEST_OPENED.search(text) and len(variants) > 1 and opens:
+        ranked = sorted(variants, key=lambda v: -(v.get("open_rate") or 0))
+        best, rest = ranked[0], ", ".join(f"{(v.get('open_rate') or 0):.1%} for {v['variant']}" for v in ranked[1:])
+        subject = f" (“{best['subject']}”)" if best.get("subject") else ""
+        return f"By open rate, **variant {best['variant']}**{subject} did best: {best['open_rate']:.1%}; {rest}."
+    if NOT_OPENED.search(text):
+        return (
+            f"**{sent - opens:,} of the {sent:,}** it reached have not opened it so far (some mail apps never report "
+            "an open, so a few of them did)."
+        )
+    if UNSUBSCRIBE_RATE.search(text):
+        unsubscribed = int(data.get("unsubscribes") or 0)
+        return f"**{unsubscribed / sent:.1%}** unsubscribed: {unsubscribed:,} of the {sent:,} it reached."
+    if CLICKED.search(text):
+        return f"**{clicks:,}** of the {sent:,} it reached clicked a link ({clicks / sent:.1%})."
+    return None
+
+
+def variants_noise(data: dict[str, Any], variants: list[dict[str, Any]]) -> str:
+    """Whether the variants' rates differ by more than chance would give, from the report's chi-squared test."""
+    tested = data.get("variants_differ") or {}
+    said = []
+    for rate, what in (("click_rate", "click"), ("open_rate", "open")):
+        p = tested.get(rate)
+        rates = ", ".join(f"{v['variant']} {(v.get(rate) or 0):.1%}" for v in variants)
+        if p is None:
+            said.append(f"There are no {what}s to compare yet.")
+        elif p < 0.05:
+            said.append(f"The {what} rates ({rates}) differ by more than chance would give (p = {p:.2f}): a real gap.")
+        else:
+            said.append(
+                f"The {what} rates ({rates}) are within what chance gives with these numbers (p = {p:.2f}): no "
+                "variant has clearly won; a clearer answer needs a bigger gap or more recipients."
+            )
+    return " ".join(said)

@@ -157,6 +157,7 @@ def campaign_report(ctx: ToolContext, args: ReportArgs) -> ToolResult:
             "by_variant": by_variant.to_dict("records"),
             "by_segment": by_segment.to_dict("records"),
             "other_campaigns": ctx.db.rows(OTHERS_SQL, {"campaign": args.campaign_id})[0],
+            "variants_differ": variants_differ(by_variant),
         },
         tables=[
             *([Table.from_df(f"Who {args.who}", people, limit=200)] if people is not None else []),
@@ -171,6 +172,21 @@ def campaign_report(ctx: ToolContext, args: ReportArgs) -> ToolResult:
             _rates_chart(f"Campaign {args.campaign_id}: rates by segment", by_segment, "segment_name"),
         ],
     )
+
+
+def variants_differ(by_variant: pd.DataFrame) -> dict[str, float | None]:
+    """For "is that difference real?": the chance (p-value, a chi-squared test of independence from scipy) that the
+    variants' open and click rates differ this much by luck alone; None where there is nothing to compare."""
+    from scipy.stats import chi2_contingency  # here: only a report with variants needs it
+
+    tested: dict[str, float | None] = {}
+    sent = by_variant["sent"].astype(int)
+    for rate, counted in (("open_rate", "unique_opens"), ("click_rate", "unique_clicks")):
+        done = by_variant[counted].astype(int)
+        table = [[int(d), int(n - d)] for d, n in zip(done, sent, strict=True) if n > 0]
+        usable = len(table) > 1 and sum(d for d, _ in table) > 0 and sum(r for _, r in table) > 0
+        tested[rate] = round(float(chi2_contingency(table).pvalue), 4) if usable else None
+    return tested
 
 
 def _subjects(ctx: ToolContext, campaign: dict) -> dict[str, str]:

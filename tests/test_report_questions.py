@@ -1,0 +1,92 @@
+"""One figure of a sent campaign's report, asked for in a marketer's words, said first and right; and questions about
+who the shop can email now, asked once a campaign has gone out, answered for the shop, not that campaign."""
+
+from __future__ import annotations
+
+import pytest
+from scipy.stats import chi2_contingency
+
+from tests.test_new_shop_chat import Chat
+from tests.test_report_yardstick import send_one, shop  # noqa: F401 - the fixture
+
+FIGURES = (
+    "SELECT variant, count(*) AS sent, count(*) FILTER (WHERE {done}) AS done FROM messages m WHERE status = 'sent' "
+    "GROUP BY 1 ORDER BY 1"
+)
+DID = (
+    "EXISTS (SELECT 1 FROM events e WHERE e.customer_id = m.customer_id AND e.campaign_id = m.campaign_id "
+    "AND e.kind IN ({kinds}))"
+)
+
+
+def per_variant(ctx, kinds: str) -> list[tuple[str, int, int]]:
+    return ctx.db.execute(FIGURES.format(done=DID.format(kinds=kinds))).fetchall()
+
+
+@pytest.fixture
+def chat(shop):  # noqa: F811
+    send_one(shop, 3, 12, 40)
+    chat = Chat(shop)
+    chat.say("how did it do?")
+    return chat
+
+
+def test_the_variant_with_the_best_open_rate_is_by_opens_not_clicks(chat):
+    """It named the variant with the highest click rate."""
+    opened = per_variant(chat.ctx, "'open', 'click'")
+    best = max(opened, key=lambda row: row[2] / row[1])
+    answer, _ = chat.say("which variant got the best open rate")
+    assert answer.startswith(f"By open rate, **variant {best[0]}**")
+    assert f"did best: {best[2] / best[1]:.1%}" in answer
+
+
+def test_whether_the_variants_differ_by_more_than_chance(chat):
+    """It repeated the report."""
+    clicked = per_variant(chat.ctx, "'click'")
+    p = chi2_contingency([[done, sent - done] for _, sent, done in clicked]).pvalue
+    answer, _ = chat.say("is that difference actually significant or just noise")
+    verdict = "differ by more than chance would give" if p < 0.05 else "are within what chance gives with these numbers"
+    assert answer.startswith("The click rates (") and f"{verdict} (p = {p:.2f})" in answer
+
+
+@pytest.mark.parametrize(
+    ("said", "kinds", "says"),
+    [
+        ("how many didnt open", "'open', 'click'", "**{rest:,} of the {sent:,}** it reached have not opened it"),
+        ("how many people clicked on the parka link", "'click'", "**{done:,}** of the {sent:,} it reached clicked"),
+        ("unsubscribe rate?", "'unsubscribe'", "**{rate:.1%}** unsubscribed: {done:,} of the {sent:,}"),
+    ],
+)
+def test_one_figure_asked_is_said_first(chat, said, kinds, says):
+    """Each gave the whole report, without the figure asked for (a count of non-openers, clickers; a rate)."""
+    rows = per_variant(chat.ctx, kinds)
+    sent, done = sum(r[1] for r in rows), sum(r[2] for r in rows)
+    answer, _ = chat.say(said)
+    assert answer.startswith(says.format(rest=sent - done, sent=sent, done=done, rate=done / sent))
+
+
+def test_who_cannot_be_emailed_now_is_the_shops_once_a_campaign_went_out(chat):
+    """It gave the sent campaign's reach ("its recipients are fixed"), or a menu of readings."""
+    chat.ctx.db.execute(
+        "INSERT INTO suppressions (email, reason, source) SELECT lower(email), 'unsubscribed', 'test' FROM customers "
+        "ORDER BY customer_id LIMIT 7"
+    )
+    answer, ended = chat.say("how many ppl cant we email at the moment")
+    assert [e.name for e in ended] == ["unreachable_customers"]
+    assert answer.startswith("7 of your 2,000 customers cannot be emailed now: 7 unsubscribed")
+    _, ended = chat.say("how many on the suppression list")
+    assert [e.name for e in ended] == ["unreachable_customers"]
+    assert ended[0].arguments["reason"] == ["unsubscribed", "suppressed"]
+
+
+def test_a_send_told_of_is_not_a_send_asked_for(chat):
+    """It called campaign_send for the campaign already sent."""
+    _, ended = chat.say("that parka send went ok, now i want to do something for the premium crowd")
+    assert "campaign_send" not in [e.name for e in ended]
+
+
+def test_someone_who_wants_off_with_their_address_is_unsubscribed_once_confirmed(chat):
+    """The generic help: nothing was unsubscribed."""
+    email = chat.ctx.db.scalar("SELECT email FROM customers ORDER BY customer_id LIMIT 1 OFFSET 5")
+    _, ended = chat.say(f"Someone Else wants off too, {email}")
+    assert [e.name for e in ended] == ["consent_unsubscribe"] and ended[0].confirmation is not None
