@@ -13,6 +13,7 @@ answer (a crash, a lost connection): it is never sent again, because it may have
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,6 +38,17 @@ class MessageStatus(StrEnum):
 
 
 FINAL_STATUSES = ("sent", "failed", "unknown", "skipped", "cancelled")
+# A refusal that says the address itself does not work (a hard bounce): RFC 3463 "bad destination mailbox /
+# system / address syntax" (5.1.x) or "mailbox disabled" (5.2.1), or a bare 550/553 saying the user is unknown.
+# Its address goes on the suppression list when the outcome is recorded, so no later campaign emails it again.
+# A policy or spam refusal (5.7.x: the sender is blocked, not the address) is not one: the address may be fine.
+HARD_BOUNCE = re.compile(
+    r"^\s*5\d\d[ -](?:5\.1\.\d+|5\.2\.1)\b"
+    r"|^\s*55[03][ -](?!5\.7\.).*\b(?:no such (?:user|mailbox|recipient|address)|user unknown"
+    r"|unknown (?:user|recipient)|mailbox (?:unavailable|not found|does not exist)|does not exist"
+    r"|invalid (?:recipient|mailbox|address)|recipient (?:rejected|unknown)|address rejected)",
+    re.I,
+)
 SUPPRESSED_REPLY = "address suppressed (unsubscribed, bounced or consent withdrawn) after the list was frozen"
 
 # A message's recipient, in the order a `Recipient` takes them; a claimed row has its status first.
@@ -129,7 +141,8 @@ def claim(db: Database, campaign_id: int, size: int) -> list[tuple[Any, ...]]:
 
 
 def record(db: Database, campaign_id: int, outcomes: list[Outcome]) -> None:
-    """Write a batch's outcomes in one statement (only to rows still marked 'sending')."""
+    """Write a batch's outcomes in one statement (only to rows still marked 'sending'), and suppress the addresses
+    that bounced hard, in the same transaction."""
     batch = pa.table(  # noqa: F841 - read by DuckDB below
         {
             "customer_id": [o.customer_id for o in outcomes],
@@ -137,6 +150,7 @@ def record(db: Database, campaign_id: int, outcomes: list[Outcome]) -> None:
             "attempts": pa.array([o.attempts for o in outcomes], pa.int32()),
             "reply": [o.reply for o in outcomes],
             "at": pa.array([o.at for o in outcomes], pa.timestamp("us")),
+            "hard": [o.status == "failed" and bool(o.reply and HARD_BOUNCE.search(o.reply)) for o in outcomes],
         }
     )
     with db.transaction() as con:
@@ -146,6 +160,15 @@ def record(db: Database, campaign_id: int, outcomes: list[Outcome]) -> None:
                    sent_at = CASE WHEN b.status = 'sent' THEN b.at ELSE m.sent_at END, updated_at = b.at
                FROM batch b
                WHERE m.campaign_id = ? AND m.customer_id = b.customer_id AND m.status = 'sending'""",
+            [campaign_id],
+        )
+        con.execute(  # a hard bounce: never emailed again (a bounce is never lifted, not even by a new opt-in)
+            """INSERT INTO suppressions (email, reason, source)
+               SELECT DISTINCT lower(trim(m.email)), 'bounced',
+                      'refused when campaign ' || m.campaign_id || ' was sent: ' || b.reply
+               FROM messages m JOIN batch b ON m.customer_id = b.customer_id
+               WHERE m.campaign_id = ? AND b.hard AND m.status = 'failed'
+               ON CONFLICT DO NOTHING""",
             [campaign_id],
         )
 

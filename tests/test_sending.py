@@ -14,6 +14,7 @@ import pytest
 
 from assistant.present import plain
 from storage.errors import UserError
+from storage.messages import HARD_BOUNCE
 from tests import campaign_fixtures
 from tests.campaign_fixtures import approved_campaign, statuses
 from tests.smtp_server import Faults, FaultySMTPServer, free_port
@@ -377,3 +378,37 @@ def test_ctrl_c_anywhere_in_a_send_pauses_it_instead_of_breaking_off(shop):
         assert run_tool(shop, "campaign_send", campaign_id=campaign).data["status"] == "sent"
     assert sorted(server.received) == addresses(shop, campaign)
     assert set(server.received.values()) == {1}
+
+
+def test_an_address_refused_as_unknown_is_suppressed_so_no_later_campaign_emails_it(shop):
+    """It stayed emailable: the next campaign's reach counted the dead address again."""
+    campaign = approved_campaign(shop)
+    dead = shop.db.scalar("SELECT lower(email) FROM customers ORDER BY customer_id LIMIT 1")
+    with FaultySMTPServer(Faults(permanent={dead})) as server:
+        shop.settings.smtp_url = server.url
+        run_tool(shop, "campaign_send", campaign_id=campaign)
+    reason, source = shop.db.execute("SELECT reason, source FROM suppressions WHERE email = ?", [dead]).fetchone()
+    assert reason == "bounced"
+    assert source == f"refused when campaign {campaign} was sent: 550 5.1.1 No such user here"
+    assert shop.db.scalar("SELECT count(*) FROM suppressions") == 1, "only the refused address"
+    later = approved_campaign(shop)
+    shop.settings.frequency_cap_days = 0
+    assert run_tool(shop, "campaign_reach", campaign_id=later).data["excluded"]["suppressed"] == 1  # bounced
+
+
+@pytest.mark.parametrize(
+    ("reply", "hard"),
+    [
+        ("550 5.1.1 No such user here", True),
+        ("550 5.1.10 RESOLVER.ADR.RecipientNotFound", True),
+        ("552 5.2.1 The email account that you tried to reach is disabled", True),
+        ("550 Requested action not taken: mailbox unavailable", True),
+        ("553 sorry, that domain isn't in my list of allowed rcpthosts; no such user", True),
+        ("550 5.7.1 Message rejected as spam by Content Filtering", False),  # the sender is blocked, not the address
+        ("554 5.7.1 Service unavailable; Client host blocked using Spamhaus", False),
+        ("552 5.3.4 Message size exceeds fixed limit", False),
+        ("gave up after 3 attempts: 451 4.3.0 Temporary failure", False),
+    ],
+)
+def test_only_a_refusal_of_the_address_itself_is_a_hard_bounce(reply, hard):
+    assert bool(HARD_BOUNCE.search(reply)) is hard

@@ -90,10 +90,12 @@ UNSUBSCRIBE = (
 )
 BOUNCE = (
     "A message the receiving server refuses is marked *failed* in the campaign's report, with the server's "
-    "reply; a temporary refusal is retried a few times first. PromoPilot does not put a refused address on the "
-    "suppression list by itself: import your email provider's bounce or spam-complaint list (or Mailchimp's "
-    "*cleaned* export) as suppressions, and those addresses are never emailed again. A bounce or a complaint is "
-    "never lifted, not even by a new opt-in."
+    "reply; a temporary refusal is retried a few times first. When the reply says the address itself does not work "
+    "(no such user, mailbox disabled: a hard bounce), the address goes on the suppression list at once (reason "
+    "*bounced*, noting the campaign and the reply); a spam or policy refusal does not, as the address may be fine. "
+    "Bounces that come back later by email are not read here: import your email provider's bounce or "
+    "spam-complaint list (or Mailchimp's *cleaned* export) as suppressions. A bounce or a complaint is never "
+    "lifted, not even by a new opt-in."
 )
 RESUBSCRIBE = (
     "Only the person's own new opt-in brings back someone who unsubscribed: a person at the shop records it with "

@@ -65,8 +65,9 @@ def _report(req: Request) -> Plan:
         failed = int(data.get("failed") or 0)
         return Plan(
             answer=f"**{failed:,}** {'was' if failed == 1 else 'were'} refused by the receiving mail server when sent "
-            "(*failed* in the report). Bounces that come back later by email are not read here: import your email "
-            f"provider's bounce list as suppressions, and those addresses are never emailed again.\n\n{plan.answer}"
+            "(*failed* in the report); an address refused as unknown or disabled (a hard bounce) is on the suppression "
+            "list now, so it is not emailed again. Bounces that come back later by email are not read here: import "
+            f"your email provider's bounce list as suppressions, and those are never emailed again.\n\n{plan.answer}"
         )
     if not plan.calls and data and req.has(SALES_ASKED):  # "did the email make us any money": not known here
         return Plan(answer=f"{NO_ATTRIBUTION}\n\n{plan.answer}")
