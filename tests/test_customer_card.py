@@ -4,6 +4,7 @@ tables, never copied from what the tool printed."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pandas as pd
@@ -12,6 +13,8 @@ import pytest
 from services.money import format_money
 from storage.errors import UserError
 from storage.shop import get_currency
+from tests.campaign_fixtures import approved_campaign
+from tests.smtp_server import Faults, FaultySMTPServer
 from tests.test_new_shop_chat import FIXTURES, Chat, load
 from tools import run_tool
 
@@ -155,3 +158,31 @@ def test_who_orders_most_often_is_ranked_by_orders_not_spend(uci_chat, said):
     answer, ended = uci_chat.say(said)
     assert [e.name for e in ended] == ["query_data"]
     assert f"by their number of orders: the top one placed **{orders.max()} orders**" in answer
+
+
+def test_the_card_says_what_they_did_with_each_campaign_and_a_refusal(demo_ctx, tmp_path):
+    """The card never said whether they were sent, opened or clicked a campaign, so "did he open the parka email"
+    could not be answered; a refused address read as "can be emailed" with no word of the refusal."""
+    ctx = demo_ctx
+    ctx.settings.send_rate = 0
+    dead, clicker = ctx.db.execute(
+        "SELECT customer_id, lower(email) FROM customers ORDER BY customer_id LIMIT 2"
+    ).fetchall()
+    campaign = approved_campaign(ctx)
+    with FaultySMTPServer(Faults(permanent={dead[1]})) as server:
+        ctx.settings.smtp_url = server.url
+        run_tool(replace(ctx, actor="user"), "campaign_send", campaign_id=campaign)
+    ctx.db.execute("INSERT INTO events (campaign_id, customer_id, kind) VALUES (?, ?, 'click')", [campaign, clicker[0]])
+    chat = Chat(ctx)
+    answer, ended = chat.say(f"tell me about customer {clicker[0]}")
+    assert f"Sent 1 campaign: opened 1, clicked 1; the last, campaign {campaign} on " in answer
+    assert ended[-1].result.tables[-1].name == "Campaigns they were sent"
+    for asked in ("did he open the parka email", "is he unsubscribed", "can we still email him"):
+        _, ended = chat.say(asked)
+        assert [(e.name, e.arguments) for e in ended] == [("customer_card", {"customer": clicker[0]})], asked
+    answer, _ = chat.say(f"who is {dead[0]}")
+    assert "No campaign has been sent to them yet." in answer
+    assert (
+        f"Campaign {campaign} could not be delivered to them (the server said: 550 5.1.1 No such user here)" in answer
+    )
+    assert "They cannot be emailed now: suppressed" in answer

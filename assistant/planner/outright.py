@@ -72,6 +72,14 @@ LIST_THEM = re.compile(
     re.I,
 )
 
+# About one person and the emails ("did he open the parka email", "is april unsubscribed now", "can we still email
+# him"): their card, which says what they did with each campaign and whether they can be emailed now
+THEIR_EMAILS = re.compile(
+    r"^\W*(?=.*(?:\b(?:he|she|him|her)\b|@|\bc\d{5,}\b))(?:did|has|have|is|was|can (?:we|i)|could (?:we|i))\b"
+    r".*\b(?:open(?:ed)?|click(?:ed)?|unsubscribed|opted out|bounced|e-?mailable|(?:still )?e-?mail (?:him|her))\b",
+    re.I,
+)
+
 # "export the people who opened", "download who clicked as a csv": those recipients (their table has the download),
 # not a follow-up email to them
 EXPORT_WHO = re.compile(r"\b(?:export|download|csv|excel|spreadsheet|xlsx)\b", re.I)
@@ -125,6 +133,8 @@ def first(
         allowed.insert(0, ("best_customers", 1.0))
     if allowed and BY_ORDER_COUNT.search(text) and allowed[0][0] not in guards.ACTS_ON_THEM:
         allowed.insert(0, ("best_customers" if LIST_THEM.search(text) else "analytics", 1.0))
+    if allowed and one_person and THEIR_EMAILS.search(text):
+        allowed.insert(0, ("customer_card", 1.0))  # "did he open it": their card, with each campaign they were sent
     if allowed and EXPORT_WHO.search(text) and audience_words.engagement(text):
         allowed.insert(0, ("recipients", 1.0))
     if allowed and YARDSTICK.search(text):

@@ -46,6 +46,19 @@ RECENT = """
     SELECT order_id AS "Order", strftime(min(ordered_at), '%d %b %Y') AS "Date", count(*) AS "Lines",
            round(sum(amount), 2) AS "Amount", bool_or(is_return) AS "Return"
     FROM orders WHERE customer_id = $id GROUP BY order_id ORDER BY min(ordered_at) DESC, order_id LIMIT 10"""
+EMAILS = """
+    SELECT m.campaign_id AS "Campaign", c.name AS "Name", strftime(m.sent_at, '%d %b %Y') AS "Sent",
+           m.variant AS "Variant",
+           coalesce(bool_or(e.kind IN ('open', 'click')), false) AS "Opened",
+           coalesce(bool_or(e.kind = 'click'), false) AS "Clicked",
+           coalesce(bool_or(e.kind = 'unsubscribe'), false) AS "Unsubscribed"
+    FROM messages m JOIN campaigns c USING (campaign_id)
+    LEFT JOIN events e ON e.campaign_id = m.campaign_id AND e.customer_id = m.customer_id
+    WHERE m.customer_id = $id AND m.status = 'sent'
+    GROUP BY ALL ORDER BY max(m.sent_at) DESC, 1 DESC"""
+REFUSED = """
+    SELECT campaign_id, last_reply FROM messages WHERE customer_id = $id AND status = 'failed'
+    ORDER BY updated_at DESC LIMIT 1"""
 BOUGHT = """
     SELECT p.name AS "Product", p.category AS "Category", sum(coalesce(o.quantity, 1)) AS "Units",
            round(sum(o.amount), 2) AS "Spent", count(*) OVER () AS _products
@@ -94,6 +107,11 @@ def customer_card(ctx: ToolContext, args: CustomerArgs) -> ToolResult:
             f"({format_money(orders['returned'], currency)} given back)."
         )
     sentences += [s for s in (segment_words(ctx, customer_id), outlook_words(ctx, customer_id, currency)) if s]
+    emails = ctx.db.df(EMAILS, {"id": customer_id})
+    sentences.append(emails_words(emails))
+    if refused := ctx.db.rows(REFUSED, {"id": customer_id}):
+        said = f" (the server said: {refused[0]['last_reply']})" if refused[0]["last_reply"] else ""
+        sentences.append(f"Campaign {refused[0]['campaign_id']} could not be delivered to them{said}.")
     reason = why_not_emailable(ctx, customer_id)
     sentences.append("They can be emailed now." if reason is None else f"They cannot be emailed now: {reason}.")
     if namesakes > 1:
@@ -110,6 +128,10 @@ def customer_card(ctx: ToolContext, args: CustomerArgs) -> ToolResult:
         if "Units" in bought_most and (bought_most["Units"] % 1 == 0).all():
             bought_most["Units"] = bought_most["Units"].astype(int)
         tables.append(Table.from_df("What they bought most", bought_most, limit=None, total=total))
+    if len(emails):
+        for flag in ("Opened", "Clicked", "Unsubscribed"):
+            emails[flag] = emails[flag].map({True: "yes", False: ""})
+        tables.append(Table.from_df("Campaigns they were sent", emails, limit=None))
     data: dict[str, Any] = {
         "customer_id": customer_id,
         "orders": int(orders["orders"] or 0),
@@ -166,6 +188,21 @@ def preferences(person: dict[str, Any]) -> str | None:
     style = f"{person['style']} style" if person["style"] else None
     said = ", ".join(x for x in [style, *liked] if x)
     return f"Likes: {said}." if said else None
+
+
+def emails_words(emails: Any) -> str:
+    """What they did with the campaigns sent to them ("Sent 2 campaigns: opened 1, clicked none; ...")."""
+    if not len(emails):
+        return "No campaign has been sent to them yet."
+    n, opened, clicked = len(emails), int(emails["Opened"].sum()), int(emails["Clicked"].sum())
+    said = f"Sent {n} campaign{'s' if n != 1 else ''}: opened {opened or 'none'}, clicked {clicked or 'none'}"
+    last = emails.iloc[0]
+    did = "clicked" if last["Clicked"] else "opened, no click" if last["Opened"] else "not opened"
+    said += f"; the last, campaign {last['Campaign']} on {last['Sent']}: {did}"
+    left = emails[emails["Unsubscribed"]]
+    if len(left):
+        said += f"; unsubscribed through campaign {left.iloc[0]['Campaign']}"
+    return said + "."
 
 
 def segment_words(ctx: ToolContext, customer_id: str) -> str | None:
