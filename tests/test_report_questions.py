@@ -90,3 +90,18 @@ def test_someone_who_wants_off_with_their_address_is_unsubscribed_once_confirmed
     email = chat.ctx.db.scalar("SELECT email FROM customers ORDER BY customer_id LIMIT 1 OFFSET 5")
     _, ended = chat.say(f"Someone Else wants off too, {email}")
     assert [e.name for e in ended] == ["consent_unsubscribe"] and ended[0].confirmation is not None
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "what about emailing the 11 who unsubscribed one last time with a discount",
+        "send a follow up to the people who unsubscribed",
+    ],
+)
+def test_the_people_who_unsubscribed_are_never_emailed_and_it_says_so(chat, said):
+    """The first got the generic help; the second drafted a follow-up to everyone the campaign reached, silently."""
+    answer, ended = chat.say(said)
+    assert ended == [] and answer.startswith("No: someone who unsubscribed is never emailed again")
+    _, ended = chat.say("send it to everyone except the people who unsubscribed")
+    assert "campaign_send" in [e.name for e in ended], "leaving them out is what a send does anyway"

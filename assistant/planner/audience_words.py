@@ -20,6 +20,24 @@ EMAILABLE_NOW = re.compile(
     r"\b(?:can'?t|cannot|can not|unable to) (?:we |i |you )?(?:e-?mail|reach|contact)\b|\b(?:e-?mailable|contactable)\b"
     r"|\blist size\b|\bhow big is (?:our|my|the) (?:e-?mail |mailing )?list\b"
 )
+# "email the 11 who unsubscribed one last time", "a follow-up to the people who opted out": never done (said why)
+TO_THE_UNSUBSCRIBED = re.compile(
+    r"\b(?:e-?mail\w*|send\w*|mail\w*|contact\w*|reach\w*|message\w*|follow(?:ing)?.?up|target\w*|win\w* back"
+    r"|re-?engage\w*|write to)\b.*\b(?:unsubscrib(?:ed|ers)|unsubs|opted.?out|opt.?outs)\b"
+)
+BUT_NOT = re.compile(
+    r"\b(?:except|excluding|exclude|but not|other than|apart from|minus|without|not (?:to )?(?:the|those))\b"
+    r"|\b(?:stop|quit|no more|don'?t|do not|never|no longer|remove|take \w+ off)\b"  # "stop emailing her"
+)
+
+
+def to_the_unsubscribed(text: str) -> bool:
+    """Whether a request asks to email those who unsubscribed (not "everyone except the people who unsubscribed", nor
+    a question about them: "what happens if we email someone who unsubscribed" is explained)."""
+    asks_about = re.match(r"\W*(?!what about)(?:what|how|why|when|where|who|which|did|does|do|is|are|has|have)\b", text)
+    return TO_THE_UNSUBSCRIBED.search(text) is not None and BUT_NOT.search(text) is None and asks_about is None
+
+
 REASONS = [  # words -> the unreachable_customers reasons they mean
     (r"consent|opted.?in|opt.?in", ["no_consent", "consent_unknown"]),
     (r"suppress|do.not.e-?mail", ["unsubscribed", "suppressed"]),

@@ -26,8 +26,17 @@ NAME_STOP = {  # words of a request that name no campaign: "resend it to the non
 }  # fmt: skip
 
 
+NEVER_THE_UNSUBSCRIBED = (
+    "No: someone who unsubscribed is never emailed again, not once more and not with a discount. Unsubscribing "
+    "means no more marketing email (in most places the law says so too, e.g. GDPR and CAN-SPAM), and emailing them "
+    "anyway brings spam complaints that hurt delivery to everyone else. Only their own new opt-in brings them back."
+)
+
+
 @recipe("follow_up")
 def follow_up(req: Request) -> Plan:
+    if audience_words.to_the_unsubscribed(req.lower):  # the follow-up would have gone to everyone else
+        return Plan(answer=f"{NEVER_THE_UNSUBSCRIBED}\n\n{FOLLOW_UP_NEXT}")
     if req.last("campaign_draft"):
         follow = (
             "Look at the preview, then press **Approve**, **Revise** or **Reject**; once approved, say *send it* "

@@ -54,6 +54,7 @@ YARDSTICK = re.compile(
     r"\b(?:industry|benchmarks?)\b|\bhow (?:does|did) (?:that|this|it) compare\b(?! (?:to|with) (?:last|this|the) )",
     re.I,
 )
+EMAIL_THEM = {"draft", "follow_up", "send", "send_count", "test_send", "revise"}  # readings that would email someone
 ABOUT = re.compile(r"\b(?:about|featuring|promoting)\b", re.I)  # a new email's subject: a draft, not a change
 
 # "best customers in segment 3", "top 5 customers of the second group": that segment's best customers
@@ -133,6 +134,8 @@ def first(
         allowed.insert(0, ("best_customers", 1.0))
     if allowed and BY_ORDER_COUNT.search(text) and allowed[0][0] not in guards.ACTS_ON_THEM:
         allowed.insert(0, ("best_customers" if LIST_THEM.search(text) else "analytics", 1.0))
+    if audience_words.to_the_unsubscribed(text.lower()) and (not allowed or allowed[0][0] in EMAIL_THEM):
+        allowed.insert(0, ("follow_up", 1.0))  # "email the ones who unsubscribed one last time": never (said why)
     if allowed and one_person and THEIR_EMAILS.search(text):
         allowed.insert(0, ("customer_card", 1.0))  # "did he open it": their card, with each campaign they were sent
     if allowed and EXPORT_WHO.search(text) and audience_words.engagement(text):
