@@ -17,6 +17,9 @@ from assistant.planner.product_recipes import products_about, products_meant, se
 from assistant.planner.recipes import recipe, report
 
 # "for the VIPs", "to our loyal fans": people, by a name; "for the winter sale", "for our new coats" are not
+# "about my shortlist", "featuring the shortlisted products", "with our picks": the shortlist's products
+SHORTLISTED = re.compile(r"\bshort-?list(?:ed)?\b|\b(?:my|our|the) picks\b")
+SEVERAL = re.compile(r"\b(?:segments|groups|clusters) \d+(?:(?:\s*,\s*|\s+and\s+|\s*&\s*|\s*\+\s*)\d+)+\b")
 PEOPLE = re.compile(
     r"\b(?:customers|buyers|shoppers|clients|people|fans|members|subscribers|spenders|hunters|seekers|lovers"
     r"|owls|birds|vips|regulars|loyalists|crowd|folks?|audience|users|visitors|guests|patrons|whales)$",
@@ -40,6 +43,12 @@ def draft(req: Request) -> Plan:
             follow = "There are no segments yet, so it is for all customers (*segment customers* to aim it). " + follow
         return Plan(answer=report(req, follow))
     skus, wanted = products_meant(req), products_about(req)
+    if SHORTLISTED.search(req.lower) and not slots.skus(req.text):  # "about my shortlist": what it holds
+        if (listed := req.last("shortlist_show")) is None:
+            return call("shortlist_show")
+        skus, wanted = [str(sku) for sku in (listed.result.get("data") or {}).get("skus") or []], None
+        if not skus:
+            return Plan(answer=report(req, "Keep some products first (*show coats*, then *keep the first two*)."))
     if skus and wanted and not slots.skus(req.text) and not searched_for(req, wanted):  # "about coats" after the jeans
         skus = []
     if not skus and wanted:  # "about our new coats", with nothing in play (or other products): find them
@@ -82,7 +91,9 @@ def draft(req: Request) -> Plan:
         best = matched.rows("segment")
         seg = int(best[0]) if best else None
     arguments: dict[str, Any] = {"skus": skus, **chosen}
-    if seg is not None:
+    if (several := SEVERAL.search(req.lower)) and not everyone:  # "segments 3 and 4": both, not the first alone
+        arguments["segments"] = sorted({int(n) for n in re.findall(r"\d+", several[0])})
+    elif seg is not None:
         arguments["segment"] = seg
     variants = slots.number_after(req.text, r"(?:show me|give me|with|write)")
     if variants and req.has(r"subject|variant|version"):

@@ -127,12 +127,33 @@ def searched_for(req: Request, wanted: dict[str, Any]) -> bool:
 def shortlist_add(req: Request) -> Plan:
     if not req.done and SWAP.search(req.text):  # "replace X with Y" keeps Y, and takes X off
         return shortlist_remove(req)
+    if (ranked := ranked_in_a_category(req)) is not None:  # "add the cheapest dress as well": searched for first
+        return ranked
     if req.done:
         return Plan(answer=report(req, "Next: *which segment fits them* or *draft an email about them*."))
     skus = products_meant(req)
     if not skus:
         return Plan(answer="Which products? Search first (*show outerwear products*), then *keep the first three*.")
     return call("shortlist_add", skus=skus)
+
+
+def ranked_in_a_category(req: Request) -> Plan | None:
+    """ "Add the cheapest dress as well", "keep the two best-selling jeans": that category's products in that order,
+    searched for and the first kept (the list on screen may be another category's); None when none is named."""
+    named = slots.product_filters(req.text, req.vocabulary()).get("category")
+    order = slots.sort_asked(req.text)
+    if not (named and order) or slots.skus(req.text):
+        return None
+    found = req.last("find_products")
+    if found is None:
+        return call("find_products", category=named, sort=order, limit=5)
+    if req.last("shortlist_add") is None:
+        n = slots.number_before(req.text, r"(?:cheapest|priciest|most|best|top|highest|lowest|newest)") or 1
+        skus = [str(sku) for sku in found.rows("sku")[: min(n, 5)]] if found.ok else []
+        if not skus:
+            return Plan(answer=report(req, "No products match that."))
+        return call("shortlist_add", skus=skus)
+    return Plan(answer=report(req, "Next: *which segment fits them* or *draft an email about them*."))
 
 
 @recipe("shortlist_show")
