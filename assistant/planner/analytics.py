@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 from assistant.planner import analytics_filters as filters
-from assistant.planner import lapsed_since, periods, send_time, slots
+from assistant.planner import lapsed_since, periods, product_sales, send_time, slots
 from assistant.planner.analytics_questions import (
     GROUPS,
     OVER_TIME,
@@ -42,6 +42,8 @@ def analytics(req: Request) -> Plan:
         return send_time.plan(req)
     if FUTURE.search(req.lower):  # "how much will segment 2 spend next quarter": not a figure of the past
         return RECIPES["predict"](req)
+    if (sold := product_sales.plan(req)) is not None:  # "sales of hot water bottles": that product's, not the shop's
+        return sold
     question = understand(req.text)
     if WHO.match(req.lower) and (question is None or question.group is None):  # "who bought the most last month"
         return RECIPES["best_customers"](req)

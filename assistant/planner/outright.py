@@ -12,7 +12,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.planner import analytics_questions, audience_words, guards, predict_recipes, purchasers, slots, together
+from assistant.planner import (
+    analytics_questions,
+    audience_words,
+    guards,
+    predict_recipes,
+    product_sales,
+    purchasers,
+    slots,
+    together,
+)
 from assistant.planner.intents import intents
 
 # "who has gone longest without ordering", "who hasn't bought anything in ages", "oldest last order first": the
@@ -140,6 +149,8 @@ def first(
         allowed.insert(0, ("customer_card", 1.0))  # "did he open it": their card, with each campaign they were sent
     if allowed and EXPORT_WHO.search(text) and audience_words.engagement(text):
         allowed.insert(0, ("recipients", 1.0))
+    if allowed and product_sales.ASKED.search(text) and allowed[0][0] not in guards.ACTS_ON_THEM:
+        allowed.insert(0, ("analytics", 1.0))  # "how much did the flytrap tins make us": that product's sales
     if allowed and YARDSTICK.search(text):
         allowed.insert(0, ("report", 1.0))  # the report says what it compares with (the shop's own campaigns)
     if allowed and LONGEST_QUIET.search(text) and allowed[0][0] not in guards.ACTS_ON_THEM:

@@ -1,0 +1,87 @@
+"""What one product sold: "sales of hot water bottles", "how much did the flytrap tins make us", "how many units of
+the flytrap did we sell". Before, these gave the whole shop's revenue, as if the product had not been named.
+
+A product is found by the words of its name (each word said, in the singular, somewhere in the name: "flytrap
+tins" is "GROW A FLYTRAP OR SUNFLOWER IN TIN"), from the orders log's lines, net of returns, with the gross and
+the units beside it. A category, brand or country is left to the analytics breakdowns, which name them exactly.
+"""
+
+# The SQL is fixed; the words said are a bound list parameter.
+
+from __future__ import annotations
+
+import re
+
+from assistant.planner import analytics_filters as filters
+from assistant.planner import periods, slots
+from assistant.planner.memory import Plan, Request, call
+from assistant.planner.recipes import report
+from services.money import format_money
+
+END = r"\s*(?:$|[?.!,]|\b(?:in|last|this|since|during|between|so far|overall|all time|altogether)\b)"
+NAMED = r"(?:the |our |my |those |these )?(?P<{}>[a-z][a-z0-9 '&-]*?)"
+ASKED = re.compile(
+    r"\b(?:sales|revenue|takings|turnover|income)\s+(?:of|from|for|on)\s+"
+    + NAMED.format("a")
+    + END
+    + r"|\bhow much (?:did|do|have|has) "
+    + NAMED.format("b")
+    + r" (?:make|made|bring|brought|earn|earned|take|taken)"
+    + r"|\bhow many (?:units of |of )?"
+    + NAMED.format("c")
+    + r" (?:did|have|has) we (?:sell|sold)\b",
+    re.I,
+)
+NOT_A_PRODUCT = re.compile(  # the shop's figures by another name: "revenue from cancelled orders", "sales from email"
+    r"^(?:it|them|that|this|everything|all|us|we)$|\b(?:products?|items?|orders?|customers?|returns?|returned|cancel\w*"
+    r"|refund\w*|segments?|groups?|campaigns?|e-?mails?|newsletters?|countr\w*|categor\w*|brands?|months?|years?"
+    r"|weeks?|days?|quarters?|new|repeat|online|shop|store|website|discounts?|postage|shipping)\b"
+)
+SOLD = (
+    "SELECT count(DISTINCT o.sku) AS products, coalesce(sum(o.quantity) FILTER (WHERE NOT o.is_return), 0) AS units, "
+    "round(coalesce(sum(o.amount), 0), 2) AS net, round(coalesce(sum(o.amount) FILTER (WHERE NOT o.is_return), 0), 2) "
+    "AS gross FROM orders o JOIN products p ON p.sku = o.sku "
+    "WHERE list_bool_and(list_transform(string_split($words, ' '), lambda w: contains(lower(p.name), w))){within}"
+)
+
+
+def named(text: str, not_products: list[str]) -> str | None:
+    """The product a question asks the sales of, as said; None when it names none (or a category, brand, place)."""
+    found = ASKED.search(text)
+    if found is None:
+        return None
+    said = next(g for g in found.groups() if g).strip().lower()
+    own = {w.lower() for w in not_products}
+    places = "|".join(filters.ALIASES.values())
+    if NOT_A_PRODUCT.search(said) or said in own or slots.singular(said) in own or re.fullmatch(places, said):
+        return None
+    return said
+
+
+def plan(req: Request) -> Plan | None:
+    said = named(req.text, [*filters.shop_words(req), *req.vocabulary().countries])
+    if said is None:
+        return None
+    words = slots.singular(said).split()
+    said_periods = periods.found(req.text, req.today)
+    if len(said_periods) > 1:
+        return Plan(answer="One period at a time, please, e.g. *sales of the jumbo bags last month*.")
+    within, when, params = "", "over your whole orders log", {"words": " ".join(words)}
+    if said_periods:
+        within, when = f" AND {periods.where()}", f"{said_periods[0].typed} ({said_periods[0].span()})"
+        params |= said_periods[0].params()
+    step = req.last("query_data")
+    if step is None:
+        return call("query_data", sql=SOLD.format(within=within), params=params)
+    if not step.ok:
+        return Plan(answer=report(req))
+    row = step.records()[0]
+    if not row["products"]:
+        return Plan(answer=f"No product with “{' '.join(words)}” in its name was sold {when}.")
+    money = lambda v: format_money(v, req.vocabulary().currency)  # noqa: E731
+    n = int(row["products"])
+    return Plan(
+        answer=f"Products named like “{' '.join(words)}” ({n} product{'s' if n != 1 else ''}) made "
+        f"**{money(row['net'])}** net of returns ({money(row['gross'])} sold, {int(row['units'] or 0):,} units), "
+        f"{when}."
+    )

@@ -1,0 +1,55 @@
+"""What one product sold, from the UCI orders log: before, "sales of hot water bottles" gave the whole shop's
+revenue, as if no product had been named."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from tests.test_new_shop_chat import Chat, load, uci_lines
+
+
+@pytest.fixture
+def chat(ctx) -> Chat:
+    load(ctx, "orders", "online_retail.csv")
+    return Chat(ctx)
+
+
+def sold(words: list[str], month: str | None = None) -> tuple[float, float, int]:
+    """Net of returns, gross, and units sold, over the lines whose description holds every word."""
+    lines = uci_lines()
+    named = pd.Series(True, index=lines.index)
+    for word in words:
+        named &= lines["Description"].str.lower().str.contains(word, regex=False)
+    if month:
+        named &= pd.to_datetime(lines["InvoiceDate"], format="%m/%d/%Y %H:%M").dt.strftime("%Y-%m") == month
+    chosen = lines[named]
+    bought = chosen[~chosen["returned"]]
+    return round(chosen["amount"].sum(), 2), round(bought["amount"].sum(), 2), int(bought["Quantity"].astype(int).sum())
+
+
+@pytest.mark.parametrize(
+    ("said", "words", "month"),
+    [
+        ("sales of hot water bottles", ["hot", "water", "bottle"], None),
+        ("how much did the flytrap tins make us", ["flytrap", "tin"], None),
+        ("how many units of the flytrap did we sell", ["flytrap"], None),
+        ("sales of hot water bottles in december", ["hot", "water", "bottle"], "2010-12"),
+    ],
+)
+def test_a_products_sales_are_its_own(chat, said, words, month):
+    net, gross, units = sold(words, month)
+    answer, ended = chat.say(said)
+    assert [e.name for e in ended] == ["query_data"]
+    assert f"made **£{net:,.2f}** net of returns (£{gross:,.2f} sold, {units:,} units)" in answer
+    assert "Total revenue" not in answer
+
+
+def test_a_product_never_sold_is_said_not_the_shops_total(chat):
+    answer, _ = chat.say("sales of unicorn saddles")
+    assert answer.startswith("No product with “unicorn saddle” in its name was sold")
+
+
+def test_a_country_is_still_the_breakdowns(chat):
+    answer, _ = chat.say("revenue from the uk")
+    assert answer.startswith("Total revenue in United Kingdom")
