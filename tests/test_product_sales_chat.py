@@ -53,3 +53,23 @@ def test_a_product_never_sold_is_said_not_the_shops_total(chat):
 def test_a_country_is_still_the_breakdowns(chat):
     answer, _ = chat.say("revenue from the uk")
     assert answer.startswith("Total revenue in United Kingdom")
+
+
+@pytest.mark.parametrize(
+    ("said", "day", "figure"),
+    [
+        ("number of orders on 14th feb", "2011-02-14", "orders"),
+        ("how many orders on feb 14 2011", "2011-02-14", "orders"),
+        ("revenue on the 1st of december", "2010-12-01", "revenue"),
+    ],
+)
+def test_a_day_said_is_that_days_figure(chat, said, day, figure):
+    """ "Number of orders on 14th feb" gave every order in the log (68): the day was not read."""
+    lines = uci_lines()
+    on_the_day = lines[pd.to_datetime(lines["InvoiceDate"], format="%m/%d/%Y %H:%M").dt.strftime("%Y-%m-%d") == day]
+    answer, _ = chat.say(said)
+    when = f"{pd.Timestamp(day):%-d %b %Y}"
+    if figure == "orders":
+        assert answer.startswith(f"Orders, {when}: **{on_the_day[~on_the_day['returned']]['InvoiceNo'].nunique()}**")
+    else:
+        assert answer.startswith(f"Total revenue, {when}: **£{on_the_day['amount'].sum():,.2f}**")

@@ -37,6 +37,9 @@ IN = r"(?:in|during|for|of|over|throughout|across)\s+(?:the\s+(?:month|year)\s+o
 NOT_YEAR = r"(?:customers|orders|products|people|items|units|skus|shoppers|buyers|clients|emails|rows|\.\d|,\d)"
 N = r"(?P<n>\d+|" + "|".join(slots.NUMBER_WORDS) + r"|a|an)"
 PATTERNS = [  # (kind, pattern), tried in order; the first that matches at a place wins
+    ("date", rf"\b(?:on\s+)?(?:the\s+)?(?P<d>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?(?:\s+of)?\s+(?P<m>{MONTH})"
+             rf"(?:,?\s+(?P<y>{YEAR}))?\b"
+             rf"|\bon\s+(?:the\s+)?(?P<m2>{MONTH})\s+(?P<d2>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?(?:,?\s+(?P<y2>{YEAR}))?\b"),
     ("between", rf"\b(?:between|from)\s+(?P<m1>{MONTH})(?:\s+(?P<y1>{YEAR}))?\s+(?:and|to|till|until|through|-)\s+"
                 rf"(?P<m2>{MONTH})(?:\s+(?P<y2>{YEAR}))?\b"),
     ("years", rf"\b(?:between|from)\s+(?P<y1>{YEAR})\s+(?:and|to|till|until|through|-)\s+(?P<y2>{YEAR})\b"),
@@ -274,5 +277,15 @@ def _read(kind: str, m: re.Match[str], today: date) -> Period | None:
         return Period(start, start + STEP["year"], typed.rstrip())
     if kind == "day":
         start = today - timedelta(days=1) if m["day"].lower() == "yesterday" else today
+        return Period(start, start + timedelta(days=1), typed)
+    if kind == "date":  # "on 14th feb": that day (its latest one up to today, when no year is said)
+        month, day_of_month = MONTHS[(m["m"] or m["m2"]).lower()], int(m["d"] or m["d2"])
+        year = m["y"] or m["y2"]
+        try:
+            start = date(int(year) if year else today.year, month, day_of_month)
+            if not year and start > today:
+                start = start.replace(year=today.year - 1)
+        except ValueError:  # "31 feb": no such day
+            return None
         return Period(start, start + timedelta(days=1), typed)
     return None

@@ -11,6 +11,7 @@ the units beside it. A category, brand or country is left to the analytics break
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from assistant.planner import analytics_filters as filters
 from assistant.planner import periods, slots
@@ -21,7 +22,7 @@ from services.money import format_money
 END = r"\s*(?:$|[?.!,]|\b(?:in|last|this|since|during|between|so far|overall|all time|altogether)\b)"
 NAMED = r"(?:the |our |my |those |these )?(?P<{}>[a-z][a-z0-9 '&-]*?)"
 ASKED = re.compile(
-    r"\b(?:sales|revenue|takings|turnover|income)\s+(?:of|from|for|on)\s+"
+    r"\b(?:sales|revenue|takings|turnover|income)\s+(?:of|from|for)\s+"
     + NAMED.format("a")
     + END
     + r"|\bhow much (?:did|do|have|has) "
@@ -54,6 +55,8 @@ def named(text: str, not_products: list[str]) -> str | None:
     own = {w.lower() for w in not_products}
     places = "|".join(filters.ALIASES.values())
     if NOT_A_PRODUCT.search(said) or said in own or slots.singular(said) in own or re.fullmatch(places, said):
+        return None
+    if periods.found(said, date.today()):  # "revenue for the 1st of december": a day, not a product
         return None
     return said
 
