@@ -82,8 +82,9 @@ LIST_THEM = re.compile(
     re.I,
 )
 
-# About one person and the emails ("did he open the parka email", "is april unsubscribed now", "can we still email
-# him"): their card, which says what they did with each campaign and whether they can be emailed now
+# About one person and the emails, named by a pronoun, an address or an id ("did he open the parka email", "is she
+# unsubscribed", "can we still email him"): their card, which says what they did with each campaign and whether they
+# can be emailed now. A name alone ("is april unsubscribed") is not read here yet.
 THEIR_EMAILS = re.compile(
     r"^\W*(?=.*(?:\b(?:he|she|him|her)\b|@|\bc\d{5,}\b))(?:did|has|have|is|was|can (?:we|i)|could (?:we|i))\b"
     r".*\b(?:open(?:ed)?|click(?:ed)?|unsubscribed|opted out|bounced|e-?mailable|(?:still )?e-?mail (?:him|her))\b",
