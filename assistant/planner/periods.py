@@ -126,6 +126,23 @@ def where(prefix: str = "period") -> str:
     return f"o.ordered_at >= CAST(${prefix}_start AS DATE) AND o.ordered_at < CAST(${prefix}_stop AS DATE)"
 
 
+@dataclass(frozen=True)
+class Within:
+    """The one period a question limits order lines to, as a condition to append and its parameters (none: "")."""
+
+    sql: str  # " AND <the order date in the period>", or "" for all time
+    params: dict[str, str]
+    period: Period | None
+
+
+def within(text: str, today: date) -> Within | None:
+    """The period a question about order lines names, if any; None when it names two or more (asked apart)."""
+    named = found(text, today)
+    if len(named) > 1:
+        return None
+    return Within(f" AND {where()}", named[0].params(), named[0]) if named else Within("", {}, None)
+
+
 def found(text: str, today: date) -> list[Period]:
     """Every period the text names, in the order written; overlapping readings give way to the first pattern."""
     taken: list[tuple[int, int, Period]] = []

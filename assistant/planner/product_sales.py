@@ -66,13 +66,10 @@ def plan(req: Request) -> Plan | None:
     if said is None:
         return None
     words = slots.singular(said).split()
-    said_periods = periods.found(req.text, req.today)
-    if len(said_periods) > 1:
+    if (limit := periods.within(req.text, req.today)) is None:
         return Plan(answer="One period at a time, please, e.g. *sales of the jumbo bags last month*.")
-    within, when, params = "", "over your whole orders log", {"words": " ".join(words)}
-    if said_periods:
-        within, when = f" AND {periods.where()}", f"{said_periods[0].typed} ({said_periods[0].span()})"
-        params |= said_periods[0].params()
+    within, params, period = limit.sql, {"words": " ".join(words), **limit.params}, limit.period
+    when = f"{period.typed} ({period.span()})" if period else "over your whole orders log"
     step = req.last("query_data")
     if step is None:
         return call("query_data", sql=SOLD.format(within=within), params=params)

@@ -58,14 +58,11 @@ def plan(req: Request) -> Plan | None:
     named, params, what = _named(wanted)
     if not named:
         return Plan(answer="Which product? E.g. *customers who bought the wool coat*, or a category or brand.")
-    said_periods = periods.found(req.text, req.today)
-    if len(said_periods) > 1:
-        return Plan(answer=f"One period at a time, please: e.g. *who bought {what} {said_periods[0].typed}*.")
-    within, when = "", "at some time in your orders log (returns left out)"
-    if said_periods:
-        period = said_periods[0]
-        within, params = f" AND {periods.where()}", params | period.params()
-        when = f"{period.typed} ({period.span()}; returns left out)"
+    if (limit := periods.within(req.text, req.today)) is None:
+        return Plan(answer=f"One period at a time, please: e.g. *who bought {what} last month*.")
+    within, params, period = limit.sql, params | limit.params, limit.period
+    when = f"{period.typed} ({period.span()}; " if period else "at some time in your orders log ("
+    when += "returns left out)"
     steps, recorded = products_recorded(req)
     if recorded is None:
         return call("query_data", sql=RECORDED)
