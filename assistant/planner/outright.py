@@ -150,7 +150,7 @@ def first(
         allowed.insert(0, ("customer_card", 1.0))  # "did he open it": their card, with each campaign they were sent
     if allowed and EXPORT_WHO.search(text) and audience_words.engagement(text):
         allowed.insert(0, ("recipients", 1.0))
-    if allowed and product_sales.ASKED.search(text) and allowed[0][0] not in guards.ACTS_ON_THEM:
+    if allowed and product_sales.named(text, []) and allowed[0][0] not in guards.ACTS_ON_THEM:
         allowed.insert(0, ("analytics", 1.0))  # "how much did the flytrap tins make us": that product's sales
     if allowed and YARDSTICK.search(text):
         allowed.insert(0, ("report", 1.0))  # the report says what it compares with (the shop's own campaigns)
