@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from cli import main
+from cli import main, output
 from storage.db import Database
 from tools import run_tool
 
@@ -73,7 +73,7 @@ def test_data_issues_filter_by_run_table_problem_and_limit(ctx, tmp_path):
     assert "No data issues" in nothing.summary and nothing.tables == []  # no empty tables under the sentence
 
 
-def test_data_issues_show_the_value_a_fix_wrote_beside_the_old_one(tmp_path):
+def test_data_issues_show_the_value_a_fix_wrote_beside_the_old_one(tmp_path, monkeypatch):
     """From the command line: import, validate --fix, then data-issues lists old and new values."""
     crm = tmp_path / "crm.csv"
     crm.write_text("customer_id,email,total_spent,order_count,avg_order_value\nK1, Kim@Shop.example ,90,3,10\n")
@@ -90,7 +90,8 @@ def test_data_issues_show_the_value_a_fix_wrote_beside_the_old_one(tmp_path):
         ("avg_order_value", "10.0", "30.0"),
         ("email", "Kim@Shop.example", "kim@shop.example"),  # import already trimmed the spaces
     ]
-    shown = runner.invoke(main, [*db, "data-issues", "--action", "fixed"], env={"COLUMNS": "200"})
+    monkeypatch.setattr(output.console, "width", 200)  # the console reads the terminal's width once, at import
+    shown = runner.invoke(main, [*db, "data-issues", "--action", "fixed"])
     assert "new_value" in shown.stdout and "kim@shop.example" in shown.stdout
 
 
