@@ -88,6 +88,7 @@ ORDERS = {  # sort key -> (column, ascending), written out rather than derived f
     "newest": ("created_at", False),
     "best_selling": ("stock", False),  # the demo's orders name no products: most stock first, and said so
     "slow_selling": ("stock", False),  # the same, for the slowest sellers
+    "top_revenue": ("stock", False),  # and for the most revenue
 }
 
 

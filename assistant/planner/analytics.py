@@ -10,9 +10,10 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 from assistant.planner import analytics_filters as filters
-from assistant.planner import lapsed_since, periods, product_sales, send_time, slots
+from assistant.planner import biggest_orders, lapsed_since, periods, product_sales, send_time, slots
 from assistant.planner.analytics_questions import (
     GROUPS,
+    NET_OF_RETURNS,
     OVER_TIME,
     Group,
     Question,
@@ -42,6 +43,8 @@ def analytics(req: Request) -> Plan:
         return send_time.plan(req)
     if FUTURE.search(req.lower):  # "how much will segment 2 spend next quarter": not a figure of the past
         return RECIPES["predict"](req)
+    if (biggest := biggest_orders.plan(req)) is not None:  # "our biggest single order": orders ranked by their total
+        return biggest
     if (sold := product_sales.plan(req)) is not None:  # "sales of hot water bottles": that product's, not the shop's
         return sold
     question = understand(req.text)
@@ -51,7 +54,11 @@ def analytics(req: Request) -> Plan:
 
     named = periods.periods(req.text, req.today)
     sort = slots.sort_asked(req.text)  # "which products sold best in January", "what got returned the most"
-    if (named and sort == "best_selling") or (sort == "most_returned" and not WHO.match(req.lower)):
+    if (
+        (named and sort == "best_selling")
+        or sort == "top_revenue"
+        or (sort == "most_returned" and not WHO.match(req.lower))
+    ):
         return RECIPES["products"](req)
     if question is None and len(named) > 1:  # "how did 2004 compare to 2003": the revenue of each, side by side
         question = understand("revenue")
@@ -81,12 +88,14 @@ def analytics(req: Request) -> Plan:
     if empty := dated.no_orders(req, question):
         return Plan(answer=empty)
     answer = one.describe(req, question, named_row) if named_row else describe(req, question)
+    if question.figure.label == "revenue" and NET_OF_RETURNS.search(req.lower):  # "revenue excluding returns"
+        answer += " Revenue here is net: returns and cancellations are already taken off."
     return Plan(answer=answer + dated.notes(req, question))
 
 
 def grouped(question: Question, group: Group) -> Question:
     """The question broken down by `group`; a customers' figure only the orders have per group comes from them."""
-    figure = from_orders(question.figure, group) or question.figure
+    figure = from_orders(question.figure, group, question.aggregate) or question.figure
     return replace(question, figure=figure, aggregate=aggregate_for(figure, question.aggregate), group=group)
 
 

@@ -68,6 +68,15 @@ def place_patterns(countries: tuple[str, ...]) -> tuple[re.Pattern[str], re.Patt
     return re.compile(rf"\b(?:in|from|for) (?:the )?(?P<place>{names})\b"), re.compile(rf"{JOINED}(?P<place>{names})\b")
 
 
+@cache
+def bare_place(countries: tuple[str, ...]) -> re.Pattern[str]:
+    """A country named with no "in" before it ("how much did germany spend", "uk customers", "UK vs Ireland"):
+    only one the orders log records or a known alias, so a capitalised word ("Regency") is no country."""
+    recorded = "|".join(re.escape(c) for c in sorted(countries, key=len, reverse=True))
+    aliases = "|".join(ALIASES.values()).replace("us|", "", 1)
+    return re.compile(rf"\b(?:the )?(?P<place>(?i:{recorded + '|' if recorded else ''}{aliases})|US)(?:'s)?\b")
+
+
 PERIOD = re.compile(
     r"\b(?:last|this|previous|past) (?:year|month|quarter|week|christmas|summer|winter|spring|autumn|season)\b"
     r"|\b(?:over|during|at|for|in|around|since|on) (?:the )?(?:christmas|xmas|easter|black friday|cyber monday"
@@ -95,6 +104,8 @@ def places(text: str, not_places: list[str], countries: Sequence[str] = ()) -> l
     found = next((m for m in first.finditer(text) if country(m["place"])), None)
     if found is None and (people := DEMONYM.search(text)):  # "what are Australians buying"
         return [DEMONYMS[next(g for g in people.groups() if g).lower()]]
+    if found is None:
+        found = next((m for m in bare_place(tuple(countries)).finditer(text) if country(m["place"])), None)
     named = [found["place"]] if found else []
     while found and (found := more.match(text, found.end())) and country(found["place"]):
         named.append(found["place"])

@@ -23,6 +23,7 @@ from datetime import date, timedelta
 from assistant.planner import analytics_filters as filters
 from assistant.planner import periods
 from assistant.planner.analytics_questions import (
+    FIGURES,
     FROM_ORDERS,
     OVER_TIME,
     SHARE,
@@ -231,6 +232,8 @@ def for_period(question: Question, period: Period, text: str) -> Figure | str:
             f"{label} is about each customer's whole history, so I cannot cut it to a period (“{period.typed}”) "
             f"without it being a different figure. {FOR_A_PERIOD}"
         )
+    if figure.label == "spend" and question.aggregate == "sum":  # "how much did Germany spend in December"
+        return next(f for f in FIGURES if f.label == "revenue")
     return PERIOD_FIGURES[figure.label]
 
 

@@ -60,6 +60,11 @@ class Figure:
 
 RETURN_WORDS = r"cancell?(?:ed|ations?)|returns|returned|refund(?:s|ed)?"
 MONEY_WORDS = r"revenue|sales|value|money|amount|worth|how much"
+# "revenue excluding returns", "sales net of refunds": the takings with returns taken off, which revenue already is
+NET_OF_RETURNS = re.compile(
+    rf"\b(?:excluding|excl\.?|ex|net of|minus|less|without|after|not counting|ignoring|leaving out|tak(?:e|ing) away"
+    rf"|deducting|take off|taking off)\s+(?:the\s+|any\s+|all\s+)?(?:{RETURN_WORDS})\b"
+)
 
 
 @dataclass(frozen=True)
@@ -337,9 +342,12 @@ class Question:
         return f"SELECT *, {extremes} FROM ({breakdown}) ORDER BY {order}"  # noqa: S608 - vetted templates only
 
 
-def from_orders(figure: Figure, group: Group) -> Figure | None:
-    """A customers' figure asked per a group only the orders have ("average basket by country"): from the orders."""
+def from_orders(figure: Figure, group: Group, aggregate: str | None = None) -> Figure | None:
+    """A customers' figure asked per a group only the orders have ("average basket by country"): from the orders.
+    Their spend together ("how much did Germany spend") is the takings of their orders."""
     if figure.level not in group.sql and figure.label in FROM_ORDERS and "orders" in group.sql:
+        if figure.label == "spend" and aggregate == "sum":
+            return next(f for f in FIGURES if f.label == "revenue")
         return FROM_ORDERS[figure.label]
     return None
 
@@ -368,6 +376,9 @@ WHERE_OR_WHEN = {
 RANKED = r"top|best|biggest|leading|strongest|most popular"  # "our top 3 product lines": the highest first
 LEAST = r"busiest|quietest|slowest|worst|weakest"
 SELLING = r"[- ](?:selling|performing|earning)"  # "best-selling category", "worst performing country"
+HOW_MUCH_SPENT = re.compile(
+    r"\b(?:how much|what)\b(?! \w+ (?:each|per|an?|the average))[\w' ]*\bspen[dt]\b(?!.*\b(?:each|per)\b)"
+)
 SHARE = re.compile(r"\b(?:percent(?:age)?|share|proportion|fraction|ratio|rate)\b|%")  # "repeat purchase rate"
 
 
@@ -390,6 +401,7 @@ def understand(text: str) -> Question | None:
             " ",
             t,  # "busiest" stays: it counts orders
         )
+    t = NET_OF_RETURNS.sub(" ", t)
     figures = [f for f in FIGURES if re.search(f.words, t)]
     if group is not None:  # "customers per segment": the group's own word is not the figure
         figures = [f for f in figures if not re.fullmatch(f.words, group.label)] or figures
@@ -409,6 +421,8 @@ def understand(text: str) -> Question | None:
         share = f"avg({figure.sql}){among}"
         figure = replace(figure, sql=share, label=f"share of {figure.label}", whole=True, percent=True)
     asked = next((a for pattern, a, _ in AGGREGATES if re.search(r"\b(?:" + pattern + r")\b", t)), None)
+    if asked is None and figure.label == "spend" and HOW_MUCH_SPENT.search(t):
+        asked = "sum"  # "how much did Germany spend": what they spent together, not each one's average
     if group is not None and figure.aggregate == "sum" and asked in ("max", "min"):
         asked = None  # "which month had the highest sales": the months ranked by their total, not a largest line
     aggregate = aggregate_for(figure, asked)

@@ -283,7 +283,7 @@ def understood(
         allowed[1:]
         and allowed[0][0] in ("analytics", "predict", "find_products")
         and "find_products" in [name for name, _ in allowed[:3]]
-        and slots.sort_asked(text) in ("best_selling", "slow_selling")
+        and slots.sort_asked(text) in ("best_selling", "top_revenue", "slow_selling")
         and guards.PRODUCT_SALES.search(text.lower())
         and not guards.NOT_PRODUCT_SALES.search(text.lower())
         and not guards.SELLING_GROUPS.search(text)  # "which category sells best": the categories, ranked

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from assistant.planner import (
     analytics_questions,
     audience_words,
+    biggest_orders,
     guards,
     predict_recipes,
     product_sales,
@@ -152,6 +153,8 @@ def first(
         allowed.insert(0, ("recipients", 1.0))
     if allowed and product_sales.named(text, []) and allowed[0][0] not in guards.ACTS_ON_THEM:
         allowed.insert(0, ("analytics", 1.0))  # "how much did the flytrap tins make us": that product's sales
+    if allowed and biggest_orders.asked(text) and not one_person and allowed[0][0] not in guards.ACTS_ON_THEM:
+        allowed.insert(0, ("analytics", 1.0))  # "our biggest single order": the orders ranked, not a customer figure
     if allowed and YARDSTICK.search(text):
         allowed.insert(0, ("report", 1.0))  # the report says what it compares with (the shop's own campaigns)
     if allowed and LONGEST_QUIET.search(text) and allowed[0][0] not in guards.ACTS_ON_THEM:

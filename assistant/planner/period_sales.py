@@ -41,7 +41,7 @@ RANKED = (
     "count(*) OVER () AS _products, count(s.sku) OVER () AS _sold, "
     "count(*) FILTER (WHERE coalesce(s.units, 0) <= 0) OVER () AS _unsold "
     "FROM products p {join} sold s ON s.sku = p.sku {category}"
-    "ORDER BY 4 {direction} NULLS LAST, 5 {direction}, 1 LIMIT {n}"
+    "ORDER BY {first} {direction} NULLS LAST, {then} {direction}, 1 LIMIT {n}"
 )
 
 # The products most returned or cancelled (units, then the value given back), in the period or country if named.
@@ -139,6 +139,7 @@ def ranked(req: Request, period: Period | None, country: str | None, wanted: dic
     if period and (outside := dated.no_orders_then(req, period)):
         return Plan(answer=outside)
     categories, slow = wanted.get("category") or [], wanted.get("sort") == "slow_selling"
+    by_revenue = wanted.get("sort") == "top_revenue"
     if not req.done:
         where, params = scoped(period, country)
         chosen = f"WHERE coalesce(p.category, s.category) IN ({', '.join(map(filters.sql_text, categories))}) "
@@ -147,6 +148,8 @@ def ranked(req: Request, period: Period | None, country: str | None, wanted: dic
             join="LEFT JOIN" if slow else "JOIN",
             category=chosen if categories else "",
             direction="ASC" if slow else "DESC",
+            first=5 if by_revenue else 4,  # revenue, or units sold
+            then=4 if by_revenue else 5,
             n=wanted.get("limit", 10),
         )
         return call("query_data", sql=sql, params=params)
@@ -166,20 +169,25 @@ def ranked(req: Request, period: Period | None, country: str | None, wanted: dic
     if not sold:
         runs = f": {dated.runs(req)}" if period and not country else ""  # the orders' dates say why, not a country's
         return Plan(answer=f"No products sold{scope}{runs}.")
-    return Plan(answer=(slowest if slow else best)(req, rows, scope, period))
+    return Plan(answer=(slowest if slow else best)(req, rows, scope, period, by_revenue))
 
 
-def best(req: Request, rows: list[dict[str, Any]], scope: str, period: Period | None) -> str:
-    top = rows[0]
+def best(req: Request, rows: list[dict[str, Any]], scope: str, period: Period | None, by_revenue: bool) -> str:
+    top, when = rows[0], "then" if period else "there"
+    money = format_money(top["Revenue"], req.vocabulary().currency)
+    product, units = top["Product"] or top["sku"], f"{top['Units sold']:,.0f}"
+    lead = (
+        f"Most revenue{scope} (net of returns): **{product}** took {money} ({units} sold)"
+        if by_revenue
+        else f"Best sellers{scope}, by units sold {when} (net of returns): **{product}** sold {units} ({money})"
+    )
     return (
-        f"Best sellers{scope}, by units sold {'then' if period else 'there'} (net of returns): "
-        f"**{top['Product'] or top['sku']}** sold {top['Units sold']:,.0f} "
-        f"({format_money(top['Revenue'], req.vocabulary().currency)}); {int(top['_sold']):,} products sold in all."
+        f"{lead}; {int(top['_sold']):,} products sold in all."
         f"{dated.coverage(req, period)} Next: *keep the first three*, or *which segment fits them*."
     )
 
 
-def slowest(req: Request, rows: list[dict[str, Any]], scope: str, period: Period | None) -> str:
+def slowest(req: Request, rows: list[dict[str, Any]], scope: str, period: Period | None, _: bool) -> str:
     unsold = int(rows[0]["_unsold"])  # none there, or every one returned
     names = ", ".join(f"**{r['Product'] or r['sku']}**" for r in rows[:3])
     if unsold:

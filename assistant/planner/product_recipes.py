@@ -37,7 +37,12 @@ def products(req: Request) -> Plan:
     named = periods.periods(req.text, req.today)
     if "sort" not in wanted and named and re.search(r"\b(?:sell|sold|sales)\b", req.lower):
         wanted["sort"] = "best_selling"  # "what did we sell yesterday": that day's sales, not the catalogue
-    if wanted.get("sort") in ("best_selling", "slow_selling", "most_returned"):  # "what sold best in France in May"
+    if wanted.get("sort") in (
+        "best_selling",
+        "top_revenue",
+        "slow_selling",
+        "most_returned",
+    ):  # "what sold best in France in May"
         from assistant.planner import period_sales
 
         country, refused = recorded_country(req.text, req.vocabulary().countries, shop_words(req))

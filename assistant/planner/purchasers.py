@@ -18,8 +18,10 @@ from services.money import format_money
 
 # "customers who bought jeans", "who purchased the wool coat", "people who have ordered Northlane": a product bought
 BOUGHT = re.compile(
-    r"\b(?:who|customers|people|buyers|shoppers|clients|anyone|everyone)\b(?: (?:has|have|had|already))?"
-    r" (?:bought|purchased|ordered)\s+(?!(?:the |a )?(?:most|more|less|again|once|twice|anything|something|nothing"
+    r"(?:\b(?:who|customers|people|buyers|shoppers|clients|anyone|anybody|everyone|someone|somebody)\b"
+    r"(?: (?:has|have|had|already|ever))? (?:bought|purchased|ordered)"
+    r"|\b(?:any|some)(?:one|body) (?:ever )?(?:buy|order|purchase))"
+    r"\s+(?!(?:the |a )?(?:most|more|less|again|once|twice|anything|something|nothing"
     r"|recently|lately|before|since|in|from|with|last|this|over|under|at|for|just|only|exactly|never|ever|at least"
     r"|multiple|several|many|repeatedly|online|\d))"
     r"(?P<what>[a-z0-9][\w '&-]*?)\s*(?:$|[?.!,]|\b(?:in|from|last|this|since|before|after|during|between|within"

@@ -73,6 +73,13 @@ SORT_WORDS = [  # (pattern, find_products sort): "cheapest shoes", "top 5 produc
         "stock_asc",
     ),
     (r"overstock|most stock|too much stock|excess stock|too much of", "stock_desc"),
+    (  # "top 5 products by revenue", "which products make the most money": takings first, not units
+        r"\b(?:products?|items?|skus?|sellers?)\b(?! lines?\b).*\b(?:by|most|highest|biggest) "
+        r"(?:revenue|sales value|takings)|\b(?:products?|items?|skus?)\b(?! lines?\b).*\b(?:makes?|made|earns?"
+        r"|earned|brings? in|brought in|generates?) (?:(?:us|the) )?(?:most|more) (?:money|revenue)"
+        r"|\bhighest.grossing\b|\btop.grossing\b",
+        "top_revenue",
+    ),
     (
         r"sells? (?:best|most|well)|selling (?:best|most|well)|best.?sell|top.?sell|most (?:popular|sold|bought)"
         r"|what(?:'?s| is| are)? (?:\w+ )?selling\b|\bwhat sells\b|\bmoving fast(?:est)?\b"

@@ -18,6 +18,7 @@ ORDER_WORDS = {
     "name": "by name",
     "newest": "newest first",
     "best_selling": "best sellers first (most units sold in your orders, net of returns; then revenue)",
+    "top_revenue": "most revenue first (from your orders, net of returns)",
     "slow_selling": "slowest sellers first (fewest units sold in your orders, none for one they never name)",
     "worth_promoting": "the ones most worth promoting first",
 }
@@ -90,6 +91,7 @@ def product_names(db: Database, skus: list[str]) -> str:
 # The figure each order names its leaders by: "Best margins: Storm Trench (72% margin); ...".
 LEADERS = {
     "best_selling": ("Top sellers", "units_sold", "{:,.0f} sold"),
+    "top_revenue": ("Most revenue", "revenue", "money"),
     "slow_selling": ("Slowest", "units_sold", "{:,.0f} sold"),
     "margin_desc": ("Best margins", "margin", "{:.0%} margin"),
     "margin_asc": ("Lowest margins", "margin", "{:.0%} margin"),
@@ -111,7 +113,9 @@ def leaders(rows: list[dict[str, Any]], sort: str, currency: str, shown: int = 3
         value = row.get(column)
         if sort == "slow_selling":
             value = 0 if value is None or value != value else max(value, 0)  # never named, or returned: none sold
-        if value is None or value != value or (sort == "best_selling" and value <= 0):  # None, NaN, unsold
+        if (
+            value is None or value != value or (sort in ("best_selling", "top_revenue") and value <= 0)
+        ):  # None, NaN, unsold
             continue
         said = format_money(value, currency) if written == "money" else written.format(value)
         named.append(f"{row.get('name') or row['sku']} ({said})")

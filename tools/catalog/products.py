@@ -35,13 +35,16 @@ SortKey = Literal[
     "name",
     "newest",
     "best_selling",
+    "top_revenue",
     "slow_selling",
     "worth_promoting",
 ]
+SOLD = ("best_selling", "top_revenue", "slow_selling")  # orders the orders log ranks
 # Best sellers: units sold in the orders log (net of returns), then its revenue; the two columns are shown.
 SALES = "(SELECT sku, sum(amount) AS revenue FROM orders WHERE sku IS NOT NULL GROUP BY sku)"
 SORTS: dict[SortKey, str] = {
     "best_selling": "units_sold DESC NULLS LAST, revenue DESC NULLS LAST",
+    "top_revenue": "revenue DESC NULLS LAST, units_sold DESC NULLS LAST",
     # A product the log never names sold none; one returned more than it sold in the log sold none either.
     "slow_selling": "greatest(coalesce(units_sold, 0), 0) ASC, coalesce(revenue, 0) ASC",
     "stock_desc": "stock DESC NULLS LAST",
@@ -78,6 +81,7 @@ class ProductFilter(BaseModel):
     sort: SortKey = Field(
         "stock_desc",
         description="Order of the results. best_selling = most units sold in the orders log first (then revenue); "
+        "top_revenue = most revenue in the orders log first, net of returns; "
         "slow_selling = fewest first (slow movers; a product the log never names sold none); "
         "stock_desc also falls back to it when no product's stock is known (an orders log gives none). "
         "worth_promoting = ideas for what to promote: in stock only, ranked by a score averaging how recent sales "
@@ -169,7 +173,7 @@ def find_products(ctx: ToolContext, args: ProductFilter) -> ToolResult:
     where, params = _where(conds)
     args, note = _known_order(ctx.db, args, where, params)
     columns, source = COLUMNS, "products"
-    if args.sort in ("best_selling", "slow_selling"):  # the figures it ranks by are shown too
+    if args.sort in SOLD:  # the figures it ranks by are shown too
         columns += ", units_sold, revenue"
         source = f"(SELECT p.*, s.revenue FROM products p LEFT JOIN {SALES} s USING (sku))"  # noqa: S608
     known = promote.factors(ctx.db) if args.sort == "worth_promoting" else None
@@ -198,7 +202,7 @@ def _known_order(db: Database, args: ProductFilter, where: str, params: list[Any
     """The order asked for, unless what it ranks by is unknown for every product: most stock first means
     nothing for a shop that only has an orders log (best sellers then), best sellers nothing without one
     (most stock then, and the answer says why)."""
-    if args.sort not in ("stock_desc", "best_selling", "slow_selling"):
+    if args.sort not in ("stock_desc", *SOLD):
         return args, ""
     stock, sold = db.execute(
         f"SELECT count(stock), count(units_sold) FROM products{where}",  # noqa: S608 - fixed fragments
@@ -206,8 +210,8 @@ def _known_order(db: Database, args: ProductFilter, where: str, params: list[Any
     ).fetchone()
     if args.sort == "stock_desc" and not stock and sold:
         return args.model_copy(update={"sort": "best_selling"}), ""
-    if args.sort in ("best_selling", "slow_selling") and not sold:
-        which = "best" if args.sort == "best_selling" else "worst"
+    if args.sort in SOLD and not sold:
+        which = "worst" if args.sort == "slow_selling" else "best"
         note = f" No orders log with products is imported, so I cannot tell which sell {which}."
         return args.model_copy(update={"sort": "stock_desc"}), note
     return args, ""

@@ -1,0 +1,134 @@
+"""Questions a marketer asked of the UCI orders log that gave a different figure without a word. Each test names
+the old answer; the expected figures are worked out here from the fixture with pandas."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.settings import Settings
+from storage.db import Database
+from tests.test_new_shop_chat import Chat, load, uci_lines
+from tools import ToolContext
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory) -> ToolContext:
+    path = tmp_path_factory.mktemp("uci") / "shop.duckdb"
+    ctx = ToolContext(db=Database(path), settings=Settings(db_path=str(path)))
+    load(ctx, "orders", "online_retail.csv")
+    return ctx
+
+
+@pytest.fixture
+def chat(shop) -> Chat:
+    return Chat(shop)
+
+
+def money(value: float) -> str:
+    return f"£{value:,.2f}"
+
+
+@pytest.mark.parametrize(
+    ("said", "country"),
+    [
+        ("how much did germany spend", "Germany"),  # was the average customer's spend over every country
+        ("what did the french customers spend", "France"),
+        ("germany's revenue", "Germany"),
+    ],
+)
+def test_a_country_named_without_in_is_that_countrys_total(chat, said, country):
+    lines = uci_lines()
+    expected = lines[lines["Country"] == country]["amount"].sum()
+    answer, _ = chat.say(said)
+    assert answer.startswith(f"Total revenue in {country}: **{money(expected)}**")
+
+
+def test_two_countries_side_by_side(chat):
+    """ "uk vs ireland sales" was the whole shop's revenue."""
+    lines = uci_lines()
+    uk, eire = (lines[lines["Country"] == c]["amount"].sum() for c in ("United Kingdom", "EIRE"))
+    answer, _ = chat.say("uk vs ireland sales")
+    assert answer.startswith(f"Total revenue in United Kingdom: **{money(uk)}**; in EIRE: **{money(eire)}**")
+
+
+def test_a_countrys_best_customers_ordered_from_there(chat):
+    """ "which uk customers spent the most" ranked every country's customers."""
+    lines = uci_lines()
+    answer, ended = chat.say("which uk customers spent the most")
+    assert "best customers in United Kingdom" in answer
+    ranked = set(ended[-1].result.tables[0].to_df()["customer_id"])
+    from_uk = {c.removesuffix(".0") for c in lines[lines["Country"] == "United Kingdom"]["CustomerID"]}
+    assert ranked and ranked <= from_uk
+
+
+@pytest.mark.parametrize("said", ["revenue excluding returns", "total sales after cancellations"])
+def test_revenue_excluding_returns_is_the_net_revenue_not_the_returns(chat, said):
+    """It was "Value of returns and cancellations": the returns alone."""
+    answer, _ = chat.say(said)
+    assert answer.startswith(f"Total revenue: **{money(uci_lines()['amount'].sum())}**")
+    assert "returns and cancellations are already taken off" in answer
+
+
+def test_the_returns_value_is_still_asked_by_name(chat):
+    lines = uci_lines()
+    answer, _ = chat.say("revenue from returns")
+    assert f"**{money(-lines[lines['returned']]['amount'].sum())}**" in answer
+
+
+def by_product(country: str | None = None):
+    lines = uci_lines()
+    if country:
+        lines = lines[lines["Country"] == country]
+    return lines.groupby("StockCode").agg(revenue=("amount", "sum"), name=("Description", "first"))
+
+
+def test_top_products_by_revenue_rank_by_takings(chat):
+    """ "top 5 products by revenue" was the shop's total; the best sellers rank by units, not takings."""
+    top = by_product().nlargest(5, "revenue")
+    answer, ended = chat.say("top 5 products by revenue")
+    assert [e.name for e in ended] == ["find_products"]
+    shown = ended[-1].result.tables[0].to_df()
+    assert shown["sku"].tolist() == top.index.tolist()
+    assert f"Most revenue: {top['name'].iloc[0]} ({money(top['revenue'].iloc[0])})" in answer
+
+
+def test_top_products_by_revenue_in_a_country(chat):
+    top = by_product("Germany").nlargest(1, "revenue")
+    answer, _ = chat.say("top 5 products by revenue in germany")
+    assert answer.startswith(f"Most revenue in Germany (net of returns): **{top['name'].iloc[0]}** took ")
+    assert money(top["revenue"].iloc[0]) in answer
+
+
+@pytest.mark.parametrize(
+    ("said", "smallest"),
+    [("biggest single order", False), ("what was our largest order", False), ("smallest order", True)],
+)
+def test_the_biggest_single_order_is_an_order(chat, said, smallest):
+    """ "biggest single order" was "One-time customers: 1"."""
+    lines = uci_lines()
+    bought = lines[~lines["returned"] & (lines["amount"] > 0)]
+    totals = bought.groupby("InvoiceNo")["amount"].sum().round(2).sort_values(ascending=smallest)
+    answer, ended = chat.say(said)
+    assert [e.name for e in ended] == ["query_data"]
+    which = "smallest" if smallest else "biggest"
+    assert answer.startswith(f"The {which} single order: **{money(totals.iloc[0])}**, order {totals.index[0]}")
+    assert f"{len(totals):,} orders in all, returns left out" in answer
+
+
+def test_the_biggest_orders_of_a_month_are_that_months(chat):
+    lines = uci_lines()
+    december = lines["InvoiceDate"].str.startswith("12/")
+    bought = lines[december & ~lines["returned"] & (lines["amount"] > 0)]
+    totals = bought.groupby("InvoiceNo")["amount"].sum().round(2)
+    answer, ended = chat.say("top 3 orders in december")
+    assert len(ended[-1].result.tables[0].to_df()) == 3
+    assert f"**{money(totals.max())}**" in answer and f"{len(totals):,} orders in all" in answer
+
+
+def test_anyone_buy_a_product_lists_its_buyers(chat):
+    """ "anyone buy the regency cakestand?" listed the campaigns."""
+    lines = uci_lines()
+    named = lines["Description"].str.lower().str.contains("regency cakestand")
+    buyers = lines[named & ~lines["returned"] & (lines["CustomerID"] != "")]["CustomerID"].nunique()
+    answer, _ = chat.say("anyone buy the regency cakestand?")
+    assert answer.startswith(f"**{buyers:,} customer{'s' if buyers != 1 else ''}** bought “regency cakestand”")
