@@ -105,3 +105,37 @@ def test_the_people_who_unsubscribed_are_never_emailed_and_it_says_so(chat, said
     assert ended == [] and answer.startswith("No: someone who unsubscribed is never emailed again")
     _, ended = chat.say("send it to everyone except the people who unsubscribed")
     assert "campaign_send" in [e.name for e in ended], "leaving them out is what a send does anyway"
+
+
+def test_who_bounced_names_them_with_the_servers_reply(chat):
+    """It gave the count alone. Two refusals as the sender records them: a hard bounce (suppressed) and a policy one."""
+    hard, policy = (row[0] for row in chat.ctx.db.execute("SELECT customer_id, email FROM messages LIMIT 2").fetchall())
+    for customer, reply in ((hard, "550 5.1.1 No such user here"), (policy, "554 5.7.1 Message rejected as spam")):
+        chat.ctx.db.execute(
+            "UPDATE messages SET status = 'failed', sent_at = NULL, last_reply = ? WHERE customer_id = ?",
+            [reply, customer],
+        )
+    chat.ctx.db.execute(
+        "INSERT INTO suppressions (email, reason) SELECT lower(email), 'bounced' FROM messages WHERE customer_id = ?",
+        [hard],
+    )
+    answer, ended = chat.say("who bounced")
+    assert answer.startswith("**2** addresses were refused by the receiving mail server when sent: ")
+    assert f"{hard} (“550 5.1.1 No such user here”; suppressed as bounced)" in answer
+    assert f"{policy} (“554 5.7.1 Message rejected as spam”; not suppressed)" in answer
+    assert ended[-1].arguments["who"] == "bounced"
+
+
+def test_when_it_was_sent_is_its_first_message(chat):
+    """It repeated the report."""
+    first = chat.ctx.db.scalar("SELECT min(sent_at) FROM messages WHERE status = 'sent'")
+    answer, _ = chat.say("when was it sent")
+    assert answer.startswith(f"Campaign 1 went out on **{first:%-d %b %Y at %H:%M}**")
+
+
+@pytest.mark.parametrize("said", ["did anyone complain", "any spam complaints?", "did people mark it as spam"])
+def test_spam_complaints_are_said_to_be_the_providers(chat, said):
+    """It repeated the report, or checked the data for problems ("any spam complaints?")."""
+    answer, ended = chat.say(said)
+    assert [e.name for e in ended] == ["campaign_report"]
+    assert answer.startswith("Spam complaints go to your email provider, not back to PromoPilot")

@@ -79,10 +79,18 @@ def options(name: str, req: Request) -> dict[str, Any]:
 
 
 def who_asked(text: str) -> str | None:
-    """ "who clicked", "which customers opened it", "the people who unsubscribed": list those customers."""
-    if not re.search(r"\b(?:who|whom|which (?:customers|people|shoppers)|list|names?|people|customers)\b", text):
+    """ "who clicked", "which customers opened it", "the people who unsubscribed", "which addresses bounced": list
+    those customers."""
+    if not re.search(
+        r"\b(?:who|whom|which (?:customers|people|shoppers|addresses|emails)|list|names?|people|customers)\b", text
+    ):
         return None
-    for who, words in (("unsubscribed", r"unsubscri|opt(?:ed)?[ -]?out"), ("clicked", r"click"), ("opened", r"open")):
+    for who, words in (
+        ("bounced", r"bounc"),
+        ("unsubscribed", r"unsubscri|opt(?:ed)?[ -]?out"),
+        ("clicked", r"click"),
+        ("opened", r"open"),
+    ):
         if re.search(words, text) and not re.search(r"\bhow many\b|\brate\b", text):
             return who
     return None

@@ -20,6 +20,7 @@ from assistant.planner import (
     predict_recipes,
     product_sales,
     purchasers,
+    report_recipe,
     slots,
     together,
 )
@@ -53,6 +54,8 @@ UNSUBSCRIBE_SOMEONE = re.compile(
     r"(?:" + slots.EMAIL.pattern + "|" + slots.CUSTOMER_ID.pattern + r"|\b(?:customer|client) \d{4,}\b)",
     re.I,
 )
+# A question, not a request: "did anyone complain?", "any spam complaints" ("she complained, take her off" is a request)
+ASKED = re.compile(r"^\W*(?:did|do|does|any|were|was|have|has|had|how many|is|are|what about)\b|\?\s*$", re.I)
 # "email customers who haven't ordered in 6 months about ...", "draft a win-back email for ...": an email to write
 WRITE_FOR = re.compile(
     r"^\W*(?:(?:please |can you |let'?s |i want to |we should )?(?:draft|write|email|e-mail|mail|send|create|make)"
@@ -155,6 +158,8 @@ def first(
         allowed.insert(0, ("analytics", 1.0))  # "how much did the flytrap tins make us": that product's sales
     if allowed and biggest_orders.asked(text) and not one_person and allowed[0][0] not in guards.ACTS_ON_THEM:
         allowed.insert(0, ("analytics", 1.0))  # "our biggest single order": the orders ranked, not a customer figure
+    if allowed and report_recipe.COMPLAINTS.search(text) and ASKED.search(text) and not one_person:
+        allowed.insert(0, ("report", 1.0))  # "any spam complaints?": the report says where complaints go
     if allowed and YARDSTICK.search(text):
         allowed.insert(0, ("report", 1.0))  # the report says what it compares with (the shop's own campaigns)
     if allowed and LONGEST_QUIET.search(text) and allowed[0][0] not in guards.ACTS_ON_THEM:

@@ -7,6 +7,7 @@ Split from campaign_recipes.py, whose `campaign_action` and `recipients` it uses
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from assistant.planner import audience_words, guards, periods, slots
@@ -61,6 +62,8 @@ def _report(req: Request) -> Plan:
         if (instead := last_sent(req, int(step.arguments.get("campaign_id") or 0))) is not None:
             return instead  # "how many bounced" after drafting a follow-up: the campaign that went out
         return Plan(answer=f"{plan.answer}\n\nNext: *show campaign {step.arguments.get('campaign_id')}*.")
+    if not plan.calls and data and req.has(r"bounc") and step.arguments.get("who") == "bounced":  # "who bounced"
+        return Plan(answer=f"{bounced(step.records())}\n\n{plan.answer}")
     if not plan.calls and data and req.has(r"bounc"):  # "how many bounced": the refusals at sending are what it knows
         failed = int(data.get("failed") or 0)
         return Plan(
@@ -69,6 +72,10 @@ def _report(req: Request) -> Plan:
             "list now, so it is not emailed again. Bounces that come back later by email are not read here: import "
             f"your email provider's bounce list as suppressions, and those are never emailed again.\n\n{plan.answer}"
         )
+    if not plan.calls and data and SENT_WHEN.search(req.lower):  # "when was it sent"
+        return Plan(answer=f"{sent_when(data)}\n\n{plan.answer}")
+    if not plan.calls and data and COMPLAINTS.search(req.lower):  # "did anyone complain": not told to PromoPilot
+        return Plan(answer=f"{NO_COMPLAINTS}\n\n{plan.answer}")
     if not plan.calls and data and req.has(SALES_ASKED):  # "did the email make us any money": not known here
         return Plan(answer=f"{NO_ATTRIBUTION}\n\n{plan.answer}")
     if not plan.calls and data.get("unique_opens") and guards.ENGAGED_SEGMENT.search(req.lower):
@@ -89,6 +96,49 @@ def _report(req: Request) -> Plan:
         f"{int(data.get('skipped') or 0):,} skipped. Opens and clicks arrive over hours or days (some mail apps "
         "never report opens).\n\nNext: *how did it do?* again later."
     )
+
+
+SENT_WHEN = re.compile(
+    r"\bwhen (?:was|did|were) (?:it|that|the (?:campaign|e-?mail|newsletter|send|emails)|campaign \d+)\b"
+    r"(?: \w+)? (?:sent|go out|went out|send|delivered)\b|\bwhat (?:time|day|date) (?:was|did) (?:it|the \w+) "
+    r"(?:sent|go out|send)\b|\bsend (?:time|date)\b"
+)
+COMPLAINTS = re.compile(
+    r"\bcomplain\w*|\bspam (?:reports?|complaints?|flags?)\b|\b(?:mark|report|flag)(?:ed|s)? (?:it |us |them )?as "
+    r"(?:spam|junk)\b|\babuse reports?\b"
+)
+NO_COMPLAINTS = (
+    "Spam complaints go to your email provider, not back to PromoPilot, so none are counted here: when someone "
+    "marks the email as spam, their mail service tells the sender's provider. Ask your provider for its complaint "
+    "list and import it as suppressions (reason *complaint*): those addresses are never emailed again. The "
+    "unsubscribes in the report are the people who asked to stop."
+)
+
+
+def bounced(rows: list[dict[str, Any]]) -> str:
+    """The addresses the receiving server refused at sending, with its reply and whether they are suppressed now."""
+    if not rows:
+        return "No address was refused when it was sent."
+    listed = "; ".join(
+        f"{r['customer_id']} (“{r['Server reply'] or 'no reply'}”; "
+        f"{'not suppressed' if r['Suppressed'] == 'not suppressed' else 'suppressed as ' + str(r['Suppressed'])})"
+        for r in rows[:5]
+    )
+    more = f" and {len(rows) - 5:,} more in the table" if len(rows) > 5 else ""
+    return (
+        f"**{len(rows):,}** {'address was' if len(rows) == 1 else 'addresses were'} refused by the receiving mail "
+        f"server when sent: {listed}{more}. A hard bounce (no such address) is suppressed at once; a spam or policy "
+        "refusal is not, as the address may be fine."
+    )
+
+
+def sent_when(data: dict[str, Any]) -> str:
+    first, last = data.get("first_sent"), data.get("last_sent")
+    if not first:
+        return f"Campaign {data.get('campaign_id')} has not sent any message yet."
+    said = [datetime.fromisoformat(t).strftime("%-d %b %Y at %H:%M") for t in (first, last or first)]
+    lasted = f"; the last message at {said[1]}" if said[1] != said[0] else ""
+    return f"Campaign {data.get('campaign_id')} went out on **{said[0]}**{lasted}."
 
 
 def last_sent(req: Request, drafted: int) -> Plan | None:

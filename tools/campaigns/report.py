@@ -73,8 +73,10 @@ OTHERS_SQL = """
 
 class ReportArgs(BaseModel):
     campaign_id: Annotated[int, Positional()] = Field(description="The campaign to report on.")
-    who: Literal["opened", "clicked", "unsubscribed"] | None = Field(
-        None, description="Also list the customers who opened, clicked or unsubscribed (that table first)."
+    who: Literal["opened", "clicked", "unsubscribed", "bounced"] | None = Field(
+        None,
+        description="Also list the customers who opened, clicked or unsubscribed, or whose address the receiving "
+        "server refused at sending (bounced, with its reply) (that table first).",
     )
 
 
@@ -85,6 +87,14 @@ WHO_SQL = """
     WHERE e.campaign_id = ? AND e.kind IN (SELECT unnest(?))
     GROUP BY ALL ORDER BY min(e.occurred_at), e.customer_id
 """
+# Refused at sending: the server's reply says why, and whether the address is now suppressed (a hard bounce is).
+BOUNCED_SQL = """
+    SELECT m.customer_id, strftime(m.updated_at, '%d %b %Y %H:%M') AS "when", m.last_reply AS "Server reply",
+           coalesce(s.reason, 'not suppressed') AS "Suppressed"
+    FROM messages m LEFT JOIN suppressions s ON s.email = lower(m.email)
+    WHERE m.campaign_id = ? AND m.status = 'failed' ORDER BY m.updated_at, m.customer_id
+"""
+SENT_WHEN = "SELECT min(sent_at), max(sent_at) FROM messages WHERE campaign_id = ? AND status = 'sent'"
 
 
 @tool(cli="report")
@@ -121,6 +131,8 @@ def campaign_report(ctx: ToolContext, args: ReportArgs) -> ToolResult:
         "click_to_open_rate": total["click_to_open_rate"],
         "unsubscribes": int(total["unsubscribes"]),
     }
+    first_sent, last_sent = ctx.db.execute(SENT_WHEN, [args.campaign_id]).fetchone()
+    totals |= {"first_sent": first_sent and str(first_sent)[:16], "last_sent": last_sent and str(last_sent)[:16]}
     unconfirmed = (
         f"{totals['unconfirmed']:,} unconfirmed (the connection dropped before the server answered; "
         "not resent to avoid duplicates), "
@@ -140,7 +152,10 @@ def campaign_report(ctx: ToolContext, args: ReportArgs) -> ToolResult:
         summary += f"; left out before sending: {left_out}." if left_out else "."
     people = None
     if args.who:
-        people = ctx.db.df(WHO_SQL, [args.campaign_id, list(WHO_KINDS[args.who])])
+        if args.who == "bounced":
+            people = ctx.db.df(BOUNCED_SQL, [args.campaign_id])
+        else:
+            people = ctx.db.df(WHO_SQL, [args.campaign_id, list(WHO_KINDS[args.who])])
         n = len(people)
         summary = f"{n:,} customer{'s' if n != 1 else ''} {args.who}. " + summary
     if len(by_variant) > 1 and totals["unique_clicks"]:
