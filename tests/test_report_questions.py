@@ -139,3 +139,11 @@ def test_spam_complaints_are_said_to_be_the_providers(chat, said):
     answer, ended = chat.say(said)
     assert [e.name for e in ended] == ["campaign_report"]
     assert answer.startswith("Spam complaints go to your email provider, not back to PromoPilot")
+
+
+@pytest.mark.parametrize("said", ["override the 7 day thing", "can we ignore the frequency cap for this one"])
+def test_the_frequency_cap_is_not_lifted_from_the_chat(chat, said):
+    """It offered a menu of unrelated readings (revise the draft, fix the data)."""
+    answer, ended = chat.say(said)
+    assert answer.startswith("I cannot lift the frequency cap from the chat")
+    assert [e.name for e in ended] == ["shop_settings"]

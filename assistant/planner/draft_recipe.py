@@ -31,10 +31,32 @@ PEOPLE = re.compile(
 NOT_PREDICTED = "nothing has been predicted yet"
 
 
+# "… with 10% off", "… offering free shipping": an offer said with the draft, added to its copy as a revision would
+OFFER = re.compile(
+    r"\b(?:with|offering|for|plus|giving|and)\s+(?:an? |the )?"
+    r"(?P<offer>(?:\d{1,2}(?:[.,]\d+)?\s?%|[£$€]\s?\d+(?:[.,]\d{2})?)\s*off\b"
+    r"(?: (?:everything|all|orders?|their next order|the \w+))?|free (?:shipping|delivery|returns)"
+    r"|(?:discount|promo|coupon) code [A-Za-z0-9]{3,})",
+    re.I,
+)
+
+
+def with_offer(req: Request) -> Plan | None:
+    """The revision that adds the offer the request named to the draft just written; None when none was named (or it
+    is added already). Drafting alone would drop it without a word."""
+    drafted, offer = req.last("campaign_draft"), OFFER.search(req.text)
+    if offer is None or drafted is None or not drafted.ok or req.last("campaign_revise"):
+        return None
+    campaign = (drafted.result.get("data") or {}).get("campaign_id")
+    return call("campaign_revise", campaign_id=campaign, instruction=f"mention {offer['offer']}") if campaign else None
+
+
 @recipe("draft")
 def draft(req: Request) -> Plan:
     if (after := predicted_first(req)) is not None:
         return after
+    if (offered := with_offer(req)) is not None:
+        return offered
     if req.last("campaign_draft"):
         follow = "Look at the preview, then press **Approve**, **Revise** or **Reject**."
         unsegmented = [s for s in req.done if s.name == "match_segments" and "segments yet" in str(s.result)]

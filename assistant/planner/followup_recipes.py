@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from assistant.planner import audience_words, glossary, slots
+from assistant.planner import audience_words, draft_recipe, glossary, slots
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.recipes import listed_campaigns, recipe, report
 
@@ -37,6 +37,8 @@ NEVER_THE_UNSUBSCRIBED = (
 def follow_up(req: Request) -> Plan:
     if audience_words.to_the_unsubscribed(req.lower):  # the follow-up would have gone to everyone else
         return Plan(answer=f"{NEVER_THE_UNSUBSCRIBED}\n\n{FOLLOW_UP_NEXT}")
+    if (offered := draft_recipe.with_offer(req)) is not None:  # "… with 10% off"
+        return offered
     if req.last("campaign_draft"):
         follow = (
             "Look at the preview, then press **Approve**, **Revise** or **Reject**; once approved, say *send it* "
@@ -136,6 +138,12 @@ def explain(req: Request) -> Plan:
     ("what's the difference between a segment and a shortlist")."""
     if glossary.asked(req.text):
         return Plan(answer=glossary.answer(req.text))
+    if OVERRIDE_CAP.search(req.lower):  # "override the 7 day thing": a setting, not the chat's to lift
+        seen = req.last("shop_settings")
+        if seen is None:
+            return call("shop_settings")
+        days = int((seen.result.get("data") or {}).get("frequency_cap_days") or 0)
+        return Plan(answer=NOT_LIFTED + frequency_cap(days))
     if req.has(
         r"how often|frequen|(?:emailed|mailed|get|gets|receive\w*|sent|send) \w* ?twice|too many emails"
         r"|two (?:emails|campaigns)|same (?:person|customer)|\bcap\b"
@@ -157,6 +165,17 @@ def explain(req: Request) -> Plan:
     if req.has(r"ope?n|click|track|accura|reliab|pixel|know if|tell if"):
         return Plan(answer=f"{TRACKING}\n\n{FOLLOW_UP_NEXT}")
     return Plan(answer=f"{UNSUBSCRIBE}\n\n{FOLLOW_UP_NEXT}")
+
+
+# "override the 7 day thing", "ignore the frequency cap", "can we skip the 7-day rule for this one"
+OVERRIDE_CAP = re.compile(
+    r"\b(?:override|overrule|ignore|skip|lift|bypass|turn off|switch off|disable|get around|work around|remove|drop)"
+    r"\b.{0,25}\b(?:\d+[- ]days?|seven[- ]days?|a week'?s?|frequency|cap)\b(?:.{0,10}\b(?:thing|rule|cap|limit|gap))?"
+)
+NOT_LIFTED = (
+    "I cannot lift the frequency cap from the chat: it is a shop-wide setting, changed only by whoever runs "
+    "PromoPilot, so that nobody gets two campaigns in a row by mistake. "
+)
 
 
 def frequency_cap(days: int) -> str:

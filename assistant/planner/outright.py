@@ -16,6 +16,7 @@ from assistant.planner import (
     analytics_questions,
     audience_words,
     biggest_orders,
+    followup_recipes,
     guards,
     predict_recipes,
     product_sales,
@@ -160,6 +161,8 @@ def first(
         allowed.insert(0, ("analytics", 1.0))  # "our biggest single order": the orders ranked, not a customer figure
     if allowed and report_recipe.COMPLAINTS.search(text) and ASKED.search(text) and not one_person:
         allowed.insert(0, ("report", 1.0))  # "any spam complaints?": the report says where complaints go
+    if allowed and followup_recipes.OVERRIDE_CAP.search(text.lower()):
+        allowed.insert(0, ("explain", 1.0))  # "override the 7 day thing": the cap, and that it is not lifted here
     if allowed and YARDSTICK.search(text):
         allowed.insert(0, ("report", 1.0))  # the report says what it compares with (the shop's own campaigns)
     if allowed and LONGEST_QUIET.search(text) and allowed[0][0] not in guards.ACTS_ON_THEM:
