@@ -186,3 +186,20 @@ def test_the_card_says_what_they_did_with_each_campaign_and_a_refusal(demo_ctx, 
         f"Campaign {campaign} could not be delivered to them (the server said: 550 5.1.1 No such user here)" in answer
     )
     assert "They cannot be emailed now: suppressed" in answer
+
+
+def test_questions_about_them_after_a_card_are_about_that_customer(ctx):
+    """After a card, "what did they buy" and "did they return anything" were read as questions about the shop."""
+    load(ctx, "orders", "online_retail.csv")
+    lines = uci_lines()
+    returned = set(lines[lines["returned"]]["customer"])
+    kept, gave_back = "17850", sorted(returned)[0]
+    assert kept not in returned
+    for customer, none_back in ((kept, True), (gave_back, False)):
+        chat = Chat(ctx)
+        chat.say(f"tell me about customer {customer}")
+        for said in ("what did they buy", "did they return anything"):
+            answer, ended = chat.say(said)
+            assert [(e.name, e.arguments["customer"]) for e in ended] == [("customer_card", customer)], said
+        assert answer.startswith("No returns or cancellations on file for them.") is none_back
+        assert ("given back)" in answer) is not none_back

@@ -124,6 +124,9 @@ def test_who_bounced_names_them_with_the_servers_reply(chat):
     assert f"{hard} (“550 5.1.1 No such user here”; suppressed as bounced)" in answer
     assert f"{policy} (“554 5.7.1 Message rejected as spam”; not suppressed)" in answer
     assert ended[-1].arguments["who"] == "bounced"
+    first = ended[-1].result.tables[0].to_df()["customer_id"].iloc[0]
+    _, ended = chat.say("tell me about the first one")  # the list is what "the first one" points at
+    assert [(e.name, e.arguments["customer"]) for e in ended] == [("customer_card", first)]
 
 
 def test_when_it_was_sent_is_its_first_message(chat):

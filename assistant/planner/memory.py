@@ -114,8 +114,9 @@ class Memory:
             self.skus = [str(s) for s in data.get("skus") or []]  # what is kept (after a swap too), not what went
         elif skus and isinstance(skus, list):
             self.skus = [str(s) for s in skus]
-        if step.name in ("rank_customers", "campaign_recipients", "query_data") and step.rows("customer_id"):
-            self.customers = [str(c) for c in step.rows("customer_id")]
+        listed = ("rank_customers", "campaign_recipients", "campaign_report", "query_data")  # "who bounced" too
+        if step.name in listed and any(c is not None for c in step.rows("customer_id")):
+            self.customers = [str(c) for c in step.rows("customer_id") if c is not None]
             self.shown = "customers"
         if step.name == "customer_card" and data.get("customer_id"):  # "unsubscribe her": the customer on the card
             self.customers, self.shown = [str(data["customer_id"])], "customers"

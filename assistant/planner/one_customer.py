@@ -41,9 +41,15 @@ ONE_AT = re.compile(
 )
 
 
+RETURNS_ASKED = re.compile(r"\breturn(?:s|ed)?\b|\brefund|\bcancel|\bsent (?:\w+ )?back\b")
+
+
 @recipe("customer_card")
 def customer_card(req: Request) -> Plan:
     if req.done:
+        card = req.done[-1].result.get("data") or {}
+        if RETURNS_ASKED.search(req.lower) and card.get("orders") and not card.get("returns"):  # the card says none
+            return Plan(answer="No returns or cancellations on file for them. " + report(req))
         return Plan(answer=report(req))
     who = customer_meant(req)
     if who is None:
@@ -71,9 +77,20 @@ LOOK_UP_ONE = re.compile(r"\b(?:look\w* ?up|pull up|find|open|check on)\b.*\b(?:
 
 
 def more_on_one_shown(req: Request) -> bool:
-    """ "More on the second one" right after a list of customers: that customer, whatever the classifier reads."""
+    """ "More on the second one" right after a list of customers, or "what did they buy" right after one customer's
+    card: that customer, whatever the classifier reads."""
     shown = req.memory.shown in ("customers", "predicted customers")
+    card = req.memory.last_tool == "customer_card" and len(req.memory.customers) == 1
+    if shown and card and ABOUT_THEM.search(req.lower):
+        return True
     return shown and bool(ABOUT_ONE.search(req.lower) and POSITION.search(req.lower))
+
+
+# After one customer's card: "what did they buy", "did they return anything", "when was their last order"
+ABOUT_THEM = re.compile(
+    r"^(?!.*\b(?:segments?|groups?|fits?|suits?)\b)\W*(?:what|when|did|do|does|has|have|how (?:much|many|often)|which"
+    r"|where|is|are|were)\b.*\b(?:they|them|their)\b"
+)
 
 
 def said_id(text: str) -> str | None:

@@ -135,6 +135,7 @@ def customer_card(ctx: ToolContext, args: CustomerArgs) -> ToolResult:
     data: dict[str, Any] = {
         "customer_id": customer_id,
         "orders": int(orders["orders"] or 0),
+        "returns": int(orders["returns"] or 0),
         "spent": orders["spent"],
         "last_order": f"{orders['last_order']:%Y-%m-%d}" if orders["last_order"] else None,
         "emailable": reason is None,
