@@ -46,7 +46,7 @@ from assistant.planner.concepts import topics
 from assistant.planner.customer_names import asks_what_someone_gets
 from assistant.planner.intents import by_label, examples, intents
 from assistant.planner.memory import Plan, Request, read_request
-from assistant.planner.product_recipes import SWAP
+from assistant.planner.product_recipes import REFINES, SWAP
 from assistant.planner.recipes import RECIPES, help_text
 from assistant.planner.shop_terms import forms
 from assistant.planner.vocabulary import Vocabulary
@@ -102,6 +102,9 @@ BY_SCREEN = {frozenset({"revise", "segment_rename"}): {"segments": "segment_rena
 
 def on_screen(req: Request, readings: list[tuple[str, float]]) -> list[tuple[str, float]]:
     """The readings, the one that fits what the last answer showed first when the two likeliest are such a pair."""
+    narrows = req.memory.shown == "products" and REFINES.search(req.lower)
+    if narrows and set(slots.product_filters(req.text, req.vocabulary())) - {"limit"}:  # "… fewer than 50 units"
+        return [("find_products", 1.0), *readings]
     meant = BY_SCREEN.get(frozenset(name for name, _ in readings[:2]), {}).get(req.memory.shown or "")
     if meant is None or readings[1][1] < LOST:
         return readings

@@ -62,7 +62,15 @@ ORDERINGS = [
 ]
 SORT_WORDS = [  # (pattern, find_products sort): "cheapest shoes", "top 5 products by margin"
     (r"cheapest|lowest price|least expensive|\bcheap\b|budget|inexpensive|affordable", "price_asc"),
-    (r"most expensive|priciest|highest price", "price_desc"),
+    (
+        r"most expensive|priciest|highest price|price,? (?:from )?high(?:est)? to low|price,? descending"
+        r"|(?:dearest|priciest|most expensive) first",
+        "price_desc",
+    ),
+    (
+        r"price,? (?:from )?low(?:est)? to high|price,? ascending|\b(?:sort|order|rank)\w* (?:\w+ )?by price\b",
+        "price_asc",
+    ),
     (r"(?:low|lowest|worst|poor|thin|smallest) (?:margin|markup)", "margin_asc"),
     # the markup on cost orders products as the margin does (markup = margin / (1 - margin))
     (r"(?:best|highest|top|by|high|most|biggest) (?:margin|markup)|most profitable", "margin_desc"),
@@ -266,6 +274,10 @@ def stock_bounds(t: str) -> dict[str, int]:
             found[key] = max(0, int(m.group(1) or m.group(2)) + step)
     if m := re.search(rf"\b(\d+) or (more|fewer|less)\s+{STOCKED}", t):
         found["min_stock" if m.group(2) == "more" else "max_stock"] = int(m.group(1))
+    if not found and not re.search(r"\b(?:sold|sells?|selling|bought|ordered|per order)\b", t):
+        for said, (key, step) in STOCK_BOUND.items():  # "the ones with under 10 units": of a product list, its stock
+            if m := re.search(rf"\b{said}\s*(\d+)\s+units?\b", t):
+                found[key] = max(0, int(m.group(1)) + step)
     return found
 
 
