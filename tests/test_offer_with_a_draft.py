@@ -49,3 +49,19 @@ def test_a_follow_up_with_an_offer_has_it(shop):  # noqa: F811
     assert [e.name for e in ended][-2:] == ["campaign_draft", "campaign_revise"]
     follow_up = int(ended[-1].arguments["campaign_id"])
     assert follow_up != sent and "10% off" in latest_copy(shop, follow_up)[1]
+
+
+def test_a_discount_code_is_removed_when_asked_and_not_invented_when_there_is_none(demo_ctx):
+    """ "remove the discount code" was refused as if a code had been asked for without saying which."""
+    run_tool(demo_ctx, "segment_run", k=4)
+    chat = Chat(demo_ctx)
+    chat.say("draft an email for segment 2 about outerwear")
+    chat.say("add the code SPRING20 for 10% off")
+    assert "SPRING20" in latest_copy(demo_ctx, 1)[1]
+    answer, _ = chat.say("remove the discount code")
+    version, copy = latest_copy(demo_ctx, 1)
+    assert version == 3 and "SPRING20" not in copy
+    assert "removed the line “Use code SPRING20 at checkout for 10% off.” in all 3 variants" in answer
+    answer, _ = chat.say("remove the discount code")
+    assert "The draft has no discount code or offer line to remove." in answer
+    assert latest_copy(demo_ctx, 1)[0] == 3

@@ -148,7 +148,10 @@ def describe_changes(
     added = [[x for x in a["blocks"] if x not in b["blocks"]] for b, a in changed]
     removed = [[x for x in b["blocks"] if x not in a["blocks"]] for b, a in changed]
     inserted = [_inserted(b["blocks"], a["blocks"]) for b, a in changed]
-    if all(inserted) and len({line for line, _ in inserted}) == 1:  # one new line, the same in every variant
+    gone = sorted({to_plain(line) for lines in removed for line in lines})
+    if not any(added) and all(removed) and len(gone) <= 2:  # "remove the discount code": those lines, in words
+        parts.append("removed the line" + ("s " if len(gone) > 1 else " ") + " and ".join(f"“{g}”" for g in gone))
+    elif all(inserted) and len({line for line, _ in inserted}) == 1:  # one new line, the same in every variant
         parts.append(f"added the line “{to_plain(inserted[0][0])}” before the closing line")
         if any(rest for _, rest in inserted) and not retoned:  # a new tone explains its own opener and close
             parts.append("reworded body text")

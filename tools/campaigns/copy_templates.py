@@ -13,6 +13,7 @@ from typing import Any
 from storage.errors import UserError
 from tools.campaigns.brief import ANGLES, LABELS, CopyBrief, VariantCopy, truncate
 from tools.campaigns.copy_points import IS_CODE_LINE, clauses, code_line, own_words, point_line, with_point
+from tools.campaigns.sanitise import to_plain
 
 # -- templates -----------------------------------------------------------------------------------
 TONE_ALIASES = {
@@ -270,6 +271,22 @@ _SHORTER = re.compile(
     r"\b(short|shorter|shorten|concise|brief|briefer|less text|too long|trim|tighter|punchy|punchier|snappy|snappier"
     r"|to the point)\b"
 )
+# "remove the discount code", "take out the 10% off", "no offer this time": the code line or offer line added before
+_NO_OFFER = re.compile(
+    r"\b(?:remove|drop|delete|take out|take off|lose|get rid of|no|without|cut)\b[^.]*"
+    r"\b(?:code|discount|coupon|promo|voucher|offer|\d+\s*%\s*off|percent off|free (?:shipping|delivery|returns))"
+)
+
+
+def _is_offer(block: str) -> bool:
+    """A line that only gives the offer: a code line, or a short one such as "10% off." or "Free shipping."."""
+    short = len(to_plain(block)) <= 60
+    return bool(IS_CODE_LINE.match(block)) or (short and bool(_OFFER_LINE.search(block)))
+
+
+_OFFER_LINE = re.compile(
+    r"\d+(?:[.,]\d+)?\s*%\s*off|[£$€]\s?\d+(?:[.,]\d{2})?\s*off|\bfree (?:shipping|delivery|returns)", re.I
+)
 _DISCOUNT = re.compile(r"\b(?:discount|coupon|promo|voucher|\d+\s*%\s*off|percent off)", re.IGNORECASE)
 
 
@@ -281,6 +298,10 @@ def template_revision(brief: CopyBrief, current: list[dict[str, Any]], instructi
     parts = clauses(instruction, lambda part: _revise_one(brief, current, part, scope) is not None)
     for part in sorted(parts, key=lambda part: bool(own_words(part))):  # own words win
         revised = _revise_one(brief, revised or current, part, scope) or revised
+    if revised is None and _NO_OFFER.search(instruction.lower()):  # "remove the discount code" when there is none
+        raise UserError(
+            "The draft has no discount code or offer line to remove.", hint="Say *preview it* to read the draft."
+        )
     if revised is None and _DISCOUNT.search(instruction):  # "use a 10% discount": no code, and none is invented
         raise UserError(
             "A discount goes in the email as a code you have set up in your shop, and I never invent one.",
@@ -331,6 +352,9 @@ def _revise_one(brief: CopyBrief, current: list[dict[str, Any]], instruction: st
         if re.search(r"\b(longer|more detail|more details|expand|elaborate)\b", text):
             extra = [_flavour(brief.audience), say(CLOSINGS.get(variant.get("tone"), CLOSINGS["friendly"]))]
             variant["blocks"] += [b for b in extra if b not in variant["blocks"]] or [DEFAULT_FLAVOUR]
+            changed = True
+        if _NO_OFFER.search(text) and any(_is_offer(b) for b in variant["blocks"]):  # "remove the discount code"
+            variant["blocks"] = [b for b in variant["blocks"] if not _is_offer(b)]
             changed = True
         if re.search(r"\b(no|without|remove|drop|fewer)\b[^.]*\bemoji", text):
             for key in ("subject", "preheader", "cta_text"):
