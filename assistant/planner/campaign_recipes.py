@@ -54,6 +54,8 @@ def options(name: str, req: Request) -> dict[str, Any]:
     found: dict[str, Any] = {}
     if name == "campaign_revise":
         found["instruction"] = re.sub(r"^\s*revise campaign \d+:\s*", "", req.text)
+        if link := LINK_TO.search(req.text):  # "the link should go to https://…": the button's page, copy unchanged
+            found["url"] = link["url"].rstrip(".,;)")
     if name == "campaign_preview" and (version := re.search(r"\b(?:version|v)\s*(\d+)\b", req.lower)):
         found["version"] = int(version.group(1))  # "preview version 2"
     if name in ("campaign_preview", "campaign_test_send"):
@@ -76,6 +78,14 @@ def options(name: str, req: Request) -> dict[str, Any]:
     ):
         found["limit"] = int(m.group(1) or m.group(2))
     return found
+
+
+# "the link should go to https://shop.example.com/sale", "point the button at https://…"
+LINK_TO = re.compile(
+    r"\b(?:link|button|cta|call to action|landing page|url|go(?:es)? to|point|send (?:them|people))\b.*?"
+    r"(?P<url>https?://\S+)",
+    re.I,
+)
 
 
 def who_asked(text: str) -> str | None:

@@ -16,6 +16,7 @@ from assistant.planner import (
     analytics_questions,
     audience_words,
     biggest_orders,
+    campaign_recipes,
     followup_recipes,
     guards,
     predict_recipes,
@@ -163,6 +164,8 @@ def first(
         allowed.insert(0, ("report", 1.0))  # "any spam complaints?": the report says where complaints go
     if allowed and followup_recipes.OVERRIDE_CAP.search(text.lower()):
         allowed.insert(0, ("explain", 1.0))  # "override the 7 day thing": the cap, and that it is not lifted here
+    if allowed and campaign_recipes.LINK_TO.search(text):
+        allowed.insert(0, ("revise", 1.0))  # "the link should go to https://…": the draft's button, not a search
     if allowed and YARDSTICK.search(text):
         allowed.insert(0, ("report", 1.0))  # the report says what it compares with (the shop's own campaigns)
     if allowed and LONGEST_QUIET.search(text) and allowed[0][0] not in guards.ACTS_ON_THEM:

@@ -40,6 +40,13 @@ from tools.registry import Positional, tool
 from tools.results import ApprovalRequest, Table, ToolResult
 
 
+def web_url(url: str | None) -> str | None:
+    """A landing page: an http(s) address with a host (no javascript:, no relative path)."""
+    if url is not None and (urlsplit(url).scheme not in {"http", "https"} or not urlsplit(url).hostname):
+        raise ValueError("must be an http(s) URL such as https://shop.example.com/sale")
+    return url
+
+
 class DraftArgs(OutlookArgs, FollowUpArgs):
     segment: int | None = Field(None, description="The segment to write for (its number in the active segmentation).")
     segments: list[int] = Field(default_factory=list, description="Several segments, instead of one.")
@@ -54,12 +61,7 @@ class DraftArgs(OutlookArgs, FollowUpArgs):
     name: str | None = Field(None, max_length=120, description="A name for the campaign (default: made up).")
     url: str | None = Field(None, description="Landing page for the main button (default: the shop's home page).")
 
-    @field_validator("url")
-    @classmethod
-    def _http(cls, url: str | None) -> str | None:
-        if url is not None and (urlsplit(url).scheme not in {"http", "https"} or not urlsplit(url).hostname):
-            raise ValueError("must be an http(s) URL such as https://shop.example.com/sale")
-        return url
+    _http = field_validator("url")(web_url)
 
 
 class ReviseArgs(BaseModel):
@@ -67,6 +69,9 @@ class ReviseArgs(BaseModel):
     instruction: str = Field(
         min_length=2, max_length=500, description="What to change, e.g. 'make it shorter', 'more playful subject'."
     )
+    url: str | None = Field(None, description="A new landing page for the main button (the copy stays as it is).")
+
+    _http = field_validator("url")(web_url)
 
 
 class PreviewArgs(BaseModel):
@@ -147,6 +152,12 @@ def campaign_revise(ctx: ToolContext, args: ReviseArgs) -> ToolResult:
     campaign = _editable(ctx.db, args.campaign_id, "revise")
     latest = campaigns.latest_version(ctx.db, args.campaign_id)
     previous = campaigns.load_version(ctx.db, args.campaign_id, latest)
+    if args.url is not None:  # "the link should go to …": the same copy, another landing page
+        check_link(ctx, args.url)
+        if args.url == previous["cta_url"]:
+            raise UserError(f"Campaign {args.campaign_id}'s button already links to {args.url}.")
+        copy, moved = Copy(campaigns.variants(previous), previous["author"]), {**previous, "cta_url": args.url}
+        return _new_version(ctx, campaign, latest + 1, copy, args.instruction, moved, f"the button links to {args.url}")
     skus = list(previous["skus"] or [])
     segments = campaign["segments"] or []
     audience = audience_for(ctx.db, campaign["run_id"], segments, strict=False)
