@@ -65,3 +65,15 @@ def test_a_discount_code_is_removed_when_asked_and_not_invented_when_there_is_no
     answer, _ = chat.say("remove the discount code")
     assert "The draft has no discount code or offer line to remove." in answer
     assert latest_copy(demo_ctx, 1)[0] == 3
+
+
+def test_taking_the_offer_out_is_a_revision_not_a_shortlist_change(demo_ctx):
+    """ "take out the 10% off" asked which shortlisted product to remove."""
+    run_tool(demo_ctx, "segment_run", k=4)
+    chat = Chat(demo_ctx)
+    chat.say("draft an email for segment 2 about outerwear with 10% off")
+    answer, ended = chat.say("take out the 10% off")
+    assert [e.name for e in ended] == ["campaign_revise"]
+    version, copy = latest_copy(demo_ctx, 1)
+    assert version == 3 and "10% off" not in copy
+    assert "removed the line “10% off.”" in answer

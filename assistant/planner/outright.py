@@ -56,6 +56,12 @@ UNSUBSCRIBE_SOMEONE = re.compile(
     r"(?:" + slots.EMAIL.pattern + "|" + slots.CUSTOMER_ID.pattern + r"|\b(?:customer|client) \d{4,}\b)",
     re.I,
 )
+# "take out the 10% off", "remove the discount code", "drop the free shipping line": the draft's offer
+DROP_OFFER = re.compile(
+    r"^\W*(?:please )?(?:remove|drop|delete|take out|take off|lose|get rid of|cut)\b.*\b(?:discount|coupon|promo"
+    r"|voucher|code|\d+\s*%\s*off|percent off|free (?:shipping|delivery|returns))\b",
+    re.I,
+)
 # A question, not a request: "did anyone complain?", "any spam complaints" ("she complained, take her off" is a request)
 ASKED = re.compile(r"^\W*(?:did|do|does|any|were|was|have|has|had|how many|is|are|what about)\b|\?\s*$", re.I)
 # "email customers who haven't ordered in 6 months about ...", "draft a win-back email for ...": an email to write
@@ -164,6 +170,8 @@ def first(
         allowed.insert(0, ("report", 1.0))  # "any spam complaints?": the report says where complaints go
     if allowed and followup_recipes.OVERRIDE_CAP.search(text.lower()):
         allowed.insert(0, ("explain", 1.0))  # "override the 7 day thing": the cap, and that it is not lifted here
+    if allowed and DROP_OFFER.search(text):
+        allowed.insert(0, ("revise", 1.0))  # "take out the 10% off": the draft's offer line, not a shortlisted product
     if allowed and campaign_recipes.LINK_TO.search(text):
         allowed.insert(0, ("revise", 1.0))  # "the link should go to https://…": the draft's button, not a search
     if allowed and YARDSTICK.search(text):
