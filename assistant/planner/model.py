@@ -102,7 +102,7 @@ BY_SCREEN = {frozenset({"revise", "segment_rename"}): {"segments": "segment_rena
 
 def on_screen(req: Request, readings: list[tuple[str, float]]) -> list[tuple[str, float]]:
     """The readings, the one that fits what the last answer showed first when the two likeliest are such a pair."""
-    narrows = req.memory.shown == "products" and REFINES.search(req.lower)
+    narrows = not req.done and req.memory.last_tool == "find_products" and REFINES.search(req.lower)
     if narrows and set(slots.product_filters(req.text, req.vocabulary())) - {"limit"}:  # "… fewer than 50 units"
         return [("find_products", 1.0), *readings]
     meant = BY_SCREEN.get(frozenset(name for name, _ in readings[:2]), {}).get(req.memory.shown or "")
