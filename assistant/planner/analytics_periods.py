@@ -23,9 +23,9 @@ from datetime import date, timedelta
 from assistant.planner import analytics_filters as filters
 from assistant.planner import periods
 from assistant.planner.analytics_questions import (
-    FIGURES,
     FROM_ORDERS,
     OVER_TIME,
+    REVENUE,
     SHARE,
     Figure,
     Question,
@@ -233,7 +233,7 @@ def for_period(question: Question, period: Period, text: str) -> Figure | str:
             f"without it being a different figure. {FOR_A_PERIOD}"
         )
     if figure.label == "spend" and question.aggregate == "sum":  # "how much did Germany spend in December"
-        return next(f for f in FIGURES if f.label == "revenue")
+        return REVENUE
     return PERIOD_FIGURES[figure.label]
 
 

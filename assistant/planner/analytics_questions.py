@@ -342,12 +342,15 @@ class Question:
         return f"SELECT *, {extremes} FROM ({breakdown}) ORDER BY {order}"  # noqa: S608 - vetted templates only
 
 
+REVENUE = next(f for f in FIGURES if f.label == "revenue")  # the takings, net of returns
+
+
 def from_orders(figure: Figure, group: Group, aggregate: str | None = None) -> Figure | None:
     """A customers' figure asked per a group only the orders have ("average basket by country"): from the orders.
     Their spend together ("how much did Germany spend") is the takings of their orders."""
     if figure.level not in group.sql and figure.label in FROM_ORDERS and "orders" in group.sql:
         if figure.label == "spend" and aggregate == "sum":
-            return next(f for f in FIGURES if f.label == "revenue")
+            return REVENUE
         return FROM_ORDERS[figure.label]
     return None
 

@@ -40,15 +40,15 @@ ORDERS = (
 )
 
 
-def asked(text: str) -> bool:
-    return ASKED.search(text) is not None and not GROUP_ASKED.search(text)
+def asked(text: str) -> re.Match[str] | None:
+    """The words that ask for the biggest or smallest orders; None when none do, or a group is ranked instead."""
+    return None if GROUP_ASKED.search(text) else ASKED.search(text)
 
 
 def plan(req: Request) -> Plan | None:
     """The orders ranked by their total, biggest first (or smallest); None when the request asks no such thing."""
-    if not asked(req.text):
+    if (match := asked(req.text)) is None:
         return None
-    match = ASKED.search(req.text)
     small = match["which"].lower() in SMALL
     if (limit := periods.within(req.text, req.today)) is None:
         return Plan(answer="One period at a time, please: e.g. *the biggest orders last month*.")

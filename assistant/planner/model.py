@@ -50,6 +50,7 @@ from assistant.planner.product_recipes import REFINES, SWAP
 from assistant.planner.recipes import RECIPES, help_text
 from assistant.planner.shop_terms import forms
 from assistant.planner.vocabulary import Vocabulary
+from tools.catalog.products import SOLD
 
 SURE = 0.3  # below this probability, ask which reading was meant
 CLOSE = 0.12  # ... or when the runner-up is this close to a reading under 50%: "the numbers for group 2"
@@ -286,7 +287,7 @@ def understood(
         allowed[1:]
         and allowed[0][0] in ("analytics", "predict", "find_products")
         and "find_products" in [name for name, _ in allowed[:3]]
-        and slots.sort_asked(text) in ("best_selling", "top_revenue", "slow_selling")
+        and slots.sort_asked(text) in SOLD
         and guards.PRODUCT_SALES.search(text.lower())
         and not guards.NOT_PRODUCT_SALES.search(text.lower())
         and not guards.SELLING_GROUPS.search(text)  # "which category sells best": the categories, ranked

@@ -169,7 +169,7 @@ def ranked(req: Request, period: Period | None, country: str | None, wanted: dic
     if not sold:
         runs = f": {dated.runs(req)}" if period and not country else ""  # the orders' dates say why, not a country's
         return Plan(answer=f"No products sold{scope}{runs}.")
-    return Plan(answer=(slowest if slow else best)(req, rows, scope, period, by_revenue))
+    return Plan(answer=slowest(req, rows, scope, period) if slow else best(req, rows, scope, period, by_revenue))
 
 
 def best(req: Request, rows: list[dict[str, Any]], scope: str, period: Period | None, by_revenue: bool) -> str:
@@ -187,7 +187,7 @@ def best(req: Request, rows: list[dict[str, Any]], scope: str, period: Period | 
     )
 
 
-def slowest(req: Request, rows: list[dict[str, Any]], scope: str, period: Period | None, _: bool) -> str:
+def slowest(req: Request, rows: list[dict[str, Any]], scope: str, period: Period | None) -> str:
     unsold = int(rows[0]["_unsold"])  # none there, or every one returned
     names = ", ".join(f"**{r['Product'] or r['sku']}**" for r in rows[:3])
     if unsold:

@@ -13,6 +13,7 @@ from assistant.planner import periods, purchasers, shop_terms, slots, together
 from assistant.planner.analytics_filters import recorded_country, shop_words
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.recipes import RECIPES, once, recipe, report
+from tools.catalog.products import SOLD
 
 # -- products --------------------------------------------------------------------------------------
 # "products for them", "something for that group": for a segment, when the last table showed segments
@@ -37,12 +38,7 @@ def products(req: Request) -> Plan:
     named = periods.periods(req.text, req.today)
     if "sort" not in wanted and named and re.search(r"\b(?:sell|sold|sales)\b", req.lower):
         wanted["sort"] = "best_selling"  # "what did we sell yesterday": that day's sales, not the catalogue
-    if wanted.get("sort") in (
-        "best_selling",
-        "top_revenue",
-        "slow_selling",
-        "most_returned",
-    ):  # "what sold best in France in May"
+    if wanted.get("sort") in (*SOLD, "most_returned"):  # "what sold best in France in May"
         from assistant.planner import period_sales
 
         country, refused = recorded_country(req.text, req.vocabulary().countries, shop_words(req))
