@@ -202,8 +202,10 @@ def test_rows_and_time_are_limited(shop):
         run_tool(shop, "query_data", sql="SELECT count(*) FROM range(1000000000000) a", timeout_seconds=0.3)
 
 
-def test_a_query_too_big_for_memory_is_stopped_with_advice(shop, monkeypatch):
+def test_a_query_too_big_for_memory_is_stopped_with_advice(shop, monkeypatch, request):
     monkeypatch.setitem(query.SANDBOX_CONFIG, "memory_limit", "30MB")
+    query._sandbox_database.cache_clear()  # it is opened once per process, with the settings of that moment
+    request.addfinalizer(query._sandbox_database.cache_clear)
     sql = "SELECT i % 1000003 AS k, list(i) FROM range(20000000) t(i) GROUP BY 1 ORDER BY 1"
     with pytest.raises(UserError, match="more memory than the sandbox's 30MB") as caught:
         run_tool(shop, "query_data", sql=sql)
@@ -220,6 +222,17 @@ def test_names_and_emails_stay_hidden_from_the_agent(shop):
     shop.settings = Settings(db_path=shop.db.path, share_pii=True)
     shared = run_tool(shop, "query_data", sql="SELECT email FROM customers LIMIT 1")
     assert "@" in shared.tables[0].rows[0][0]
+
+
+def test_what_one_query_was_shown_is_gone_for_the_next(shop):
+    """The sandbox database stays open between queries; each query's snapshots are its own connection's."""
+    shop.settings = Settings(db_path=shop.db.path, share_pii=True)
+    assert "@" in run_tool(shop, "query_data", sql="SELECT email FROM customers LIMIT 1").tables[0].rows[0][0]
+    shop.settings, shop.actor = Settings(db_path=shop.db.path), "agent"
+    with pytest.raises(UserError, match="email"):
+        run_tool(shop, "query_data", sql="SELECT email FROM customers LIMIT 1")
+    with pytest.raises(UserError, match="customers does not exist"):  # named only inside a string: not loaded
+        run_tool(shop, "query_data", sql="SELECT * FROM query('SELECT email FROM customers')")
 
 
 def test_blobs_stay_out(shop):

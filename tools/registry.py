@@ -18,6 +18,7 @@ a person, since a person's own call is the decision already.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import pkgutil
@@ -125,9 +126,15 @@ def tool(
 
 def load_all() -> dict[str, Tool]:
     """Import every module under `tools/`, packages included, so their `@tool`s register; returns the registry."""
+    _import_tool_modules()
+    return REGISTRY
+
+
+@functools.cache
+def _import_tool_modules() -> None:
+    """Once per process: walking the package tree costs ~4 ms, and every tool call asks for the registry."""
     for info in pkgutil.walk_packages([str(Path(__file__).parent)], prefix="tools."):
         importlib.import_module(info.name)
-    return REGISTRY
 
 
 def get_tool(name: str) -> Tool:

@@ -4,11 +4,13 @@ Safety comes from where the query runs, not from inspecting its text:
 
 1. DuckDB's own parser must see exactly one statement, of type SELECT (this refuses writes, COPY,
    ATTACH, INSTALL/LOAD, PRAGMA, SET, CALL, EXPORT, transactions... with a clear message).
-2. It runs in a separate, throwaway in-memory DuckDB with `enable_external_access=false`
-   (no files, URLs, extensions: read_csv, read_text, glob, '/etc/passwd' as a table all fail),
-   no temp directory (the one directory DuckDB would still allow), Python replacement scans off (no
-   peeking at Python variables), one thread, a memory cap, and then `lock_configuration=true` so the
-   query cannot switch any of it back.
+2. It runs in a separate in-memory DuckDB with `enable_external_access=false` (no files, URLs,
+   extensions: read_csv, read_text, glob, '/etc/passwd' as a table all fail), no temp directory (the
+   one directory DuckDB would still allow), Python replacement scans off (no peeking at Python
+   variables), one thread, a memory cap, and `lock_configuration=true` so a query cannot switch any of
+   it back. The database is opened once per process (that costs ~20 ms, a connection to it
+   microseconds); each query gets its own connection, and the snapshots it registers are that
+   connection's temporary views, gone when it closes. A SELECT can leave nothing else behind.
 3. The sandbox holds only snapshots (Arrow, registered as views) of the allow-listed tables the
    query names, without secret tables and, unless PII may be shown, without name/email columns:
    a column that is not there cannot be aliased back into a result.
@@ -22,6 +24,7 @@ different configuration") as is ATTACHing it READ_ONLY elsewhere ("Unique file h
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from typing import Annotated, Any
@@ -153,7 +156,7 @@ def _table_names(sandbox: duckdb.DuckDBPyConnection, sql: str) -> set[str]:
 
 
 def _load(db: Database, sandbox: duckdb.DuckDBPyConnection, sql: str, show_pii: bool) -> None:
-    """Snapshot the allowed tables the query names into the sandbox, then lock its configuration."""
+    """Snapshot the allowed tables the query names into the sandbox connection."""
     wanted = _table_names(sandbox, sql)
     present = {r[0] for r in db.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     with db.con.cursor() as source:  # its own cursor: an unfinished result elsewhere cannot block it
@@ -162,7 +165,13 @@ def _load(db: Database, sandbox: duckdb.DuckDBPyConnection, sql: str, show_pii: 
             exclude = f" EXCLUDE ({', '.join(sorted(hidden))})" if hidden else ""
             snapshot = source.sql(f"SELECT *{exclude} FROM {table}").to_arrow_table()  # noqa: S608 - allow-listed
             sandbox.register(table, snapshot)
-    sandbox.execute("SET lock_configuration = true")
+
+
+@functools.cache
+def _sandbox_database() -> duckdb.DuckDBPyConnection:
+    database = duckdb.connect(":memory:", config=SANDBOX_CONFIG)
+    database.execute("SET lock_configuration = true")
+    return database
 
 
 @tool(cli="query")
@@ -183,7 +192,7 @@ def query_data(ctx: ToolContext, args: QueryArgs) -> ToolResult:
     results stop at max_rows and timeout_seconds.
     """
     check_select(args.sql)
-    sandbox = duckdb.connect(":memory:", config=SANDBOX_CONFIG)
+    sandbox = _sandbox_database().cursor()
     timer = threading.Timer(args.timeout_seconds, sandbox.interrupt)
     try:
         _load(ctx.db, sandbox, args.sql, pii_visible(ctx))
