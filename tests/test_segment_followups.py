@@ -8,7 +8,8 @@ import pytest
 
 from assistant.loop import Agent, Conversation, Token, ToolStart
 from assistant.planner.memory import Memory, Request, Step
-from assistant.planner.model import OfflinePlanner, choose, on_screen, understood
+from assistant.planner.model import OfflinePlanner, choose, understood
+from assistant.planner.on_screen import on_screen
 from assistant.planner.vocabulary import Vocabulary
 
 NAMES = {1: "Occasional buyers", 2: "Deal-seeking shoppers", 3: "Recent buyers", 4: "Luxury buyers", 5: "Big spenders"}

@@ -485,3 +485,33 @@ def test_go_back_to_the_4_segments_in_the_chat(demo_ctx):
     assert calls == [("segment_show", {"segment": 3})], "the names of the segmentation in use"
     calls, _ = say(agent, conversation, "switch to run 2")
     assert calls == [("segment_use", {"run_id": 2})]
+
+
+def test_the_k_in_use_is_told_as_in_use(demo_ctx):
+    """ "switch back to the 6" while the 6 were in use said there was no segmentation with 6 segments."""
+    run_tool(demo_ctx, "segment_run", k=4)
+    run_tool(demo_ctx, "segment_run", k=6)
+    result = run_tool(demo_ctx, "segment_use", k=6)
+    assert not result.data["changed"] and "already the segmentation in use" in result.summary
+
+
+def test_back_to_an_earlier_segmentation_said_without_naming_segments(demo_ctx):
+    """Under the new segments' table, "actually go back to 4" asked which products to remove; "undo that" after a
+    new segmentation said there was no undo; and a name given in the earlier one ("describe the VIPs") got
+    "which one did you mean?" with no word of where that name went."""
+    from tests.test_segment_followups import offline_chat, say
+
+    agent, conversation = offline_chat(demo_ctx)
+    say(agent, conversation, "split them into 4 groups")
+    say(agent, conversation, "call group 1 VIPs")
+    say(agent, conversation, "go with 6 instead")
+    calls, answer = say(agent, conversation, "describe the VIPs")
+    assert calls == [] and "'VIPs' is segment 1 of an earlier segmentation (4 segments)" in answer
+    assert "go back to run 1" in answer
+    calls, answer = say(agent, conversation, "actually go back to 4")
+    assert calls == [("segment_use", {"k": 4})] and "1. VIPs" in answer
+    say(agent, conversation, "go with 5 instead")
+    calls, answer = say(agent, conversation, "undo that")
+    assert calls == [("segment_use", {})] and active_run_id(demo_ctx.db) != 3
+    calls, _ = say(agent, conversation, "revert to the previous one")
+    assert calls == [("segment_use", {})]

@@ -46,7 +46,8 @@ from assistant.planner.concepts import topics
 from assistant.planner.customer_names import asks_what_someone_gets
 from assistant.planner.intents import by_label, examples, intents
 from assistant.planner.memory import Plan, Request, read_request
-from assistant.planner.product_recipes import REFINES, SWAP
+from assistant.planner.on_screen import LOST, on_screen
+from assistant.planner.product_recipes import SWAP
 from assistant.planner.recipes import RECIPES, help_text
 from assistant.planner.shop_terms import forms
 from assistant.planner.vocabulary import Vocabulary
@@ -54,7 +55,6 @@ from tools.catalog.products import SOLD
 
 SURE = 0.3  # below this probability, ask which reading was meant
 CLOSE = 0.12  # ... or when the runner-up is this close to a reading under 50%: "the numbers for group 2"
-LOST = 0.12  # below this (or with no known word), it is not a request the planner knows: show the help
 CLARIFY = "Did you mean"
 UNREACHABLE_READINGS = {"overview", "shop_settings", "data_issues", "validate", "explain", "send_count", "analytics"}
 SMALL = 5  # words: small talk is short ("ok", "thanks a lot"); "ok, send it now" is a request
@@ -79,7 +79,8 @@ def choose(req: Request) -> Plan:
     if intent is None and one_customer.more_on_one_shown(req):
         intent = intents()["customer_card"]
     if intent is None and req.memory.last_tool not in SHORTLIST_CHANGES and guards.BARE_UNDO.fullmatch(text):
-        intent = intents()["revise"]  # "undo that": after a revision, the version before it; else said what undoes
+        # "undo that": after a new segmentation, the one before; after a revision, the version before it; else said
+        intent = intents()["segment" if req.memory.last_tool == "segment_run" or req.last("segment_use") else "revise"]
     if intent is None and guards.WHAT_DID_YOU.search(text) and req.memory.last_tool in CHECKS_AND_FIXES:
         intent = intents()["data_issues"]  # "what did you find" after a check: what it found
     if intent is None:
@@ -94,22 +95,6 @@ def choose(req: Request) -> Plan:
 
 CHECKS_AND_FIXES = {"validate_data", "import_data", "list_data_issues"}
 SHORTLIST_CHANGES = {"shortlist_add", "shortlist_remove"}  # "undo that", "put it back" there: the shortlist's
-
-
-# Two readings that what is on screen tells apart: "give it a better name" renames the segment just shown, or
-# revises the draft just shown.
-BY_SCREEN = {frozenset({"revise", "segment_rename"}): {"segments": "segment_rename", "campaign": "revise"}}
-
-
-def on_screen(req: Request, readings: list[tuple[str, float]]) -> list[tuple[str, float]]:
-    """The readings, the one that fits what the last answer showed first when the two likeliest are such a pair."""
-    narrows = not req.done and req.memory.last_tool == "find_products" and REFINES.search(req.lower)
-    if narrows and set(slots.product_filters(req.text, req.vocabulary())) - {"limit"}:  # "… fewer than 50 units"
-        return [("find_products", 1.0), *readings]
-    meant = BY_SCREEN.get(frozenset(name for name, _ in readings[:2]), {}).get(req.memory.shown or "")
-    if meant is None or readings[1][1] < LOST:
-        return readings
-    return [(meant, 1.0), *(reading for reading in readings if reading[0] != meant)]
 
 
 def unsure(readings: list[tuple[str, float]]) -> bool:

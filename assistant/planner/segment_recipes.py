@@ -19,6 +19,7 @@ BY_PREDICTION = r"predict|forecast|future (?:value|spend)|lifetime value|\bclv\b
 # "go back to the 4 segments", "use the previous segmentation", "undo the new segments", "switch to run 1"
 GO_BACK = re.compile(
     r"\b(?:go|switch|change|revert|roll|return) (?:back|to run)\b|\bundo\b.{0,25}\b(?:segment|group|cluster|split)"
+    r"|\brevert to\b|\b(?:previous|earlier|older|other) one\b"
     r"|\b(?:previous|earlier|old|older|original|last) (?:segmentation|segments|groups|clusters|grouping|split|run)\b"
     r"|\buse run \d+|\b(?:segments|groups|clusters) we had before\b"
 )
@@ -32,10 +33,12 @@ def segment(req: Request) -> Plan:
         req.text, slots.SEGMENT_WORD
     )
     k = k if k is not None else slots.number_after(req.text, r"\bgo with")
-    if GO_BACK.search(req.lower):  # "go back to the 4 segments": that run again, with its names, not a new one
+    if GO_BACK.search(req.lower) or guards.BARE_UNDO.fullmatch(req.lower.strip()):  # "go back to the 4 segments",
+        # or "undo that" after a new segmentation: that run again, with its names, not a new one
         if req.done:
             return Plan(answer=report(req, "Next: *describe segment 1*, or *list the segments*."))
         run_id = slots.number_after(req.text, r"\brun")
+        k = k if k is not None else slots.number_after(req.text, r"\b(?:back|return|revert) to(?: the)?")
         return call("segment_use", **({"run_id": run_id} if run_id is not None else {"k": k} if k else {}))
     use = {"use_predictions": True} if req.has(BY_PREDICTION) else {}
     unscored = req.done and "nothing has been predicted" in str(req.done[-1].result.get("error", ""))
@@ -174,6 +177,12 @@ def segment_show(req: Request) -> Plan:
             return call("segment_show", segment=int(pick(sizes, key=lambda n: sizes[n])))
     if number is not None and MEMBERS_ASKED.search(req.lower) and not req.last("segment_show"):
         return members(req, number)
+    if number is None and (earlier := req.vocabulary().earlier_segment_named(req.text)):
+        name, run_id, segment, k = earlier
+        return Plan(
+            answer=f"'{name}' is segment {segment} of an earlier segmentation ({k} segments), not of the one in use. "
+            f"To use it again, say *go back to run {run_id}*; or *list the segments* in use now."
+        )
     if number is None and not req.last("segment_list") and not req.memory.segment_names:
         return call("segment_list")  # learn the names, then look for the one meant
     if number is None and (listed := req.last("segment_list")):

@@ -29,6 +29,9 @@ class Vocabulary:
     countries: list[str] = field(default_factory=list)  # as the orders log spells them ("USA", "EIRE")
     stock_known: bool = True  # whether any product records its stock (a catalogue from an orders log does not)
     campaigns: dict[int, str] = field(default_factory=dict)  # "how did the spring edit do": campaigns by name
+    # "describe the VIPs" once another segmentation is in use: the names a marketer gave in runs not in use,
+    # each with (run, segment, k) of the latest run that has it
+    earlier_segments: dict[str, tuple[int, int, int]] = field(default_factory=dict)
 
     @classmethod
     def empty(cls) -> Vocabulary:
@@ -52,13 +55,27 @@ class Vocabulary:
         ]
         stocked = db.execute("SELECT count(stock) > 0 OR count(*) = 0 FROM products").fetchone()[0]
         named = dict(db.execute("SELECT campaign_id, name FROM campaigns").fetchall())
-        return cls(categories, brands, columns, shop.get_currency(db), span, countries, bool(stocked), named)
+        earlier = {
+            name: (run_id, segment, k)
+            for name, run_id, segment, k in db.execute(
+                "SELECT s.name, s.run_id, s.segment, r.k FROM segments s JOIN segment_runs r USING (run_id) "
+                "WHERE s.named_by = 'user' AND NOT r.is_active AND s.name NOT IN "
+                "(SELECT name FROM segments JOIN segment_runs USING (run_id) WHERE is_active) ORDER BY s.run_id"
+            ).fetchall()
+        }
+        return cls(categories, brands, columns, shop.get_currency(db), span, countries, bool(stocked), named, earlier)
 
     def campaign_named(self, text: str) -> tuple[int, str] | None:
         """The campaign whose whole name the text says ("how did the Spring edit do"), the newest if several."""
         said = [(i, name) for i, name in self.campaigns.items() if name and re.search(
             rf"(?<!\w){re.escape(name)}(?!\w)", text, re.I)]  # fmt: skip
         return max(said) if said else None
+
+    def earlier_segment_named(self, text: str) -> tuple[str, int, int, int] | None:
+        """The name given to a segment of a segmentation not in use that the text says, with its run, segment, k."""
+        said = [(name, *at) for name, at in self.earlier_segments.items() if re.search(
+            rf"(?<!\w){re.escape(name)}(?!\w)", text, re.I)]  # fmt: skip
+        return max(said, key=lambda found: len(found[0])) if said else None
 
     def has_column(self, table: str, column: str) -> bool:
         """Whether the table has the column; without a schema (no database at hand) assume it does."""

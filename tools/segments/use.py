@@ -59,10 +59,12 @@ def segment_use(ctx: ToolContext, args: UseArgs) -> ToolResult:
 
 
 def earlier_run(ctx: ToolContext, active: int | None, k: int | None) -> int:
-    """The latest run other than the active one, with k segments when k is given."""
+    """The latest run other than the active one, with k segments when k is given (the active one when only it has
+    k: "switch back to the 6" while the 6 are in use is told so, not that there are none)."""
     found = ctx.db.scalar(
-        "SELECT max(run_id) FROM segment_runs WHERE run_id IS DISTINCT FROM ? AND (? IS NULL OR k = ?)",
-        [active, k, k],
+        "SELECT run_id FROM segment_runs WHERE (? IS NULL AND run_id IS DISTINCT FROM ?) OR k = ? "
+        "ORDER BY run_id IS DISTINCT FROM ? DESC, run_id DESC LIMIT 1",
+        [k, active, k, active],
     )
     if found is None:
         runs = segment_store.runs(ctx.db)

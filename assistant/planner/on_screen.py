@@ -1,0 +1,27 @@
+"""Readings that what the last answer showed decides: the same words mean one thing under a segments table and
+another under a draft or a product list ("give it a better name", "only the ones under 10 units", "go back to 4")."""
+
+from __future__ import annotations
+
+from assistant.planner import segment_recipes, slots
+from assistant.planner.memory import Request
+from assistant.planner.product_recipes import REFINES
+
+LOST = 0.12  # a reading below this is none: with no better one, the request is not one the planner knows (help)
+
+# Two readings that what is on screen tells apart: "give it a better name" renames the segment just shown, or
+# revises the draft just shown.
+BY_SCREEN = {frozenset({"revise", "segment_rename"}): {"segments": "segment_rename", "campaign": "revise"}}
+
+
+def on_screen(req: Request, readings: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """The readings, the one that fits what the last answer showed first when the two likeliest are such a pair."""
+    narrows = not req.done and req.memory.last_tool == "find_products" and REFINES.search(req.lower)
+    if narrows and set(slots.product_filters(req.text, req.vocabulary())) - {"limit"}:  # "… fewer than 50 units"
+        return [("find_products", 1.0), *readings]
+    if not req.done and req.memory.shown == "segments" and segment_recipes.GO_BACK.search(req.lower):
+        return [("segment", 1.0), *readings]  # "actually go back to 4" under a segments table: that run again
+    meant = BY_SCREEN.get(frozenset(name for name, _ in readings[:2]), {}).get(req.memory.shown or "")
+    if meant is None or readings[1][1] < LOST:
+        return readings
+    return [(meant, 1.0), *(reading for reading in readings if reading[0] != meant)]
