@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from itertools import combinations
 
-from tests.test_new_shop_chat import Chat, load, uci_lines
+from tests.test_new_shop_chat import Chat, load
+from tests.uci import uci_lines
 
 
 def baskets():

@@ -16,20 +16,15 @@ from storage.shop import get_currency
 from tests.campaign_fixtures import approved_campaign
 from tests.smtp_server import Faults, FaultySMTPServer
 from tests.test_new_shop_chat import FIXTURES, Chat, load
+from tests.uci import uci_lines as every_uci_line
 from tools import run_tool
 
 UCI_TODAY = date(2011, 3, 5)
 
 
 def uci_lines() -> pd.DataFrame:
-    """The UCI log's lines with customer, amount and whether each is a return (a C invoice or a negative line)."""
-    lines = pd.read_csv(FIXTURES / "online_retail.csv", dtype=str, keep_default_na=False)
-    quantity, price = lines["Quantity"].astype(float), lines["UnitPrice"].astype(float)
-    lines["amount"] = quantity * price
-    lines["returned"] = lines["InvoiceNo"].str.startswith("C") | (quantity < 0) | (lines["amount"] < 0)
-    lines.loc[lines["returned"], "amount"] = -lines["amount"].abs()
-    lines["when"] = pd.to_datetime(lines["InvoiceDate"], format="%m/%d/%Y %H:%M")
-    lines["customer"] = lines["CustomerID"].str.removesuffix(".0")
+    """The UCI log's lines that name a customer (`tests.uci`)."""
+    lines = every_uci_line()
     return lines[lines["customer"] != ""]
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.test_new_shop_chat import Chat, load, uci_lines
+from tests.test_new_shop_chat import Chat, load
+from tests.uci import uci_lines
 
 
 def test_items_per_order_counts_the_units_of_the_orders_placed(ctx):

@@ -3,7 +3,8 @@ lapsed customers", on a shop that can be predicted (the demo's) and on one that 
 
 from __future__ import annotations
 
-from tests.test_new_shop_chat import Chat, load, uci_lines
+from tests.test_new_shop_chat import Chat, load
+from tests.uci import uci_lines
 from tools import run_tool
 
 

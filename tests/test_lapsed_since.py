@@ -12,6 +12,7 @@ import pytest
 from assistant.planner.lapsed_since import Cutoff, asked, cutoff
 from assistant.planner.model import understood
 from tests.test_new_shop_chat import FIXTURES, Chat, load
+from tests.uci import uci_lines
 
 UCI_TODAY, KAGGLE_TODAY = date(2011, 3, 5), date(2005, 7, 1)
 
@@ -19,14 +20,11 @@ UCI_TODAY, KAGGLE_TODAY = date(2011, 3, 5), date(2005, 7, 1)
 def uci_last_orders() -> pd.DataFrame:
     """Each UCI customer's last purchase (a return or cancellation is none: a C invoice or a negative line) and
     their net spend."""
-    lines = pd.read_csv(FIXTURES / "online_retail.csv", dtype=str, keep_default_na=False)
-    lines = lines[lines["CustomerID"] != ""]
-    quantity, price = lines["Quantity"].astype(float), lines["UnitPrice"].astype(float)
-    returned = lines["InvoiceNo"].str.startswith("C") | (quantity < 0) | (quantity * price < 0)
-    when = pd.to_datetime(lines["InvoiceDate"], format="%m/%d/%Y %H:%M")
-    customer = lines["CustomerID"].str.removesuffix(".0")
-    last = when[~returned].groupby(customer[~returned]).max()
-    spent = (quantity * price).groupby(customer).sum()
+    lines = uci_lines()
+    lines = lines[lines["customer"] != ""]
+    bought = lines[~lines["returned"]]
+    last = bought.groupby("customer")["when"].max()
+    spent = lines.groupby("customer")["amount"].sum()
     return pd.DataFrame({"last": last, "spent": spent.reindex(last.index)})
 
 

@@ -16,6 +16,7 @@ import pytest
 from assistant.loop import Agent, Conversation, Token, ToolEnd
 from assistant.planner.model import OfflinePlanner
 from assistant.planner.vocabulary import Vocabulary
+from tests.uci import uci_lines
 from tools.registry import run_tool
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -110,11 +111,8 @@ def test_best_customers_from_an_orders_log_have_no_empty_name_column(chat):
 
 def retail_sales_by_pandas():
     """Units sold (net of returns: a cancellation's negative quantity counts) and revenue per stock code."""
-    import pandas as pd
 
-    lines = pd.read_csv(FIXTURES / "online_retail.csv", dtype=str, keep_default_na=False)
-    quantity, price = lines["Quantity"].astype(float), lines["UnitPrice"].astype(float)
-    lines["units"], lines["revenue"] = quantity, (quantity * price).round(2)
+    lines = uci_lines().rename(columns={"quantity": "units", "amount": "revenue"})
     sales = lines.groupby("StockCode")[["units", "revenue"]].sum().reset_index()
     # Most units first, then most revenue, then the SKU: 22386 and 85099C tie on both (310 units, £514.50).
     return sales.sort_values(["units", "revenue", "StockCode"], ascending=[False, False, True])
@@ -148,15 +146,11 @@ def test_best_sellers_without_an_orders_log_say_they_are_unknown(chat):
 def test_average_basket_by_country_groups_the_orders_by_their_own_country(chat):
     """The customers table has no country, the UCI log has one per line: each country's net revenue over its
     orders (a cancellation lowers the revenue and is not an order), as the customers' own averages are."""
-    import pandas as pd
 
     load(chat.ctx, "orders", "online_retail.csv")
     answer, ended = chat.say("average basket by country")
-    lines = pd.read_csv(FIXTURES / "online_retail.csv", dtype=str, keep_default_na=False)
-    quantity, price = lines["Quantity"].astype(float), lines["UnitPrice"].astype(float)
-    returned = lines["InvoiceNo"].str.startswith("C") | (quantity < 0)
-    lines["amount"] = (quantity * price).round(2).abs().where(~returned, -(quantity * price).round(2).abs())
-    orders = lines[~returned].groupby("Country")["InvoiceNo"].nunique()
+    lines = uci_lines()
+    orders = lines[~lines["returned"]].groupby("Country")["InvoiceNo"].nunique()
     expected = (lines.groupby("Country")["amount"].sum() / orders).round(2).to_dict()
     table = next(e.result for e in ended if e.name == "query_data").tables[0].to_df()
     assert dict(zip(table["Country"], table["Average order value"], strict=True)) == pytest.approx(expected)
@@ -283,17 +277,6 @@ def test_a_tiny_shop_has_no_unusual_spenders_and_one_customer_is_not_customers(c
     assert [c["rows"] for c in checked.data["checks"] if c["check"] == "outlier"] == [0]
     with pytest.raises(UserError, match="Only 1 usable customer: too few"):
         require_enough(1, 2)
-
-
-def uci_lines():
-    import pandas as pd
-
-    lines = pd.read_csv(FIXTURES / "online_retail.csv", dtype=str, keep_default_na=False)
-    quantity, price = lines["Quantity"].astype(float), lines["UnitPrice"].astype(float)
-    lines["returned"] = lines["InvoiceNo"].str.startswith("C") | (quantity < 0)
-    amount = (quantity * price).round(2).abs()
-    lines["amount"] = amount.where(~lines["returned"], -amount)
-    return lines
 
 
 @pytest.mark.parametrize(

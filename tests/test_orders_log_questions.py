@@ -7,7 +7,8 @@ import pytest
 
 from services.settings import Settings
 from storage.db import Database
-from tests.test_new_shop_chat import Chat, load, uci_lines
+from tests.test_new_shop_chat import Chat, load
+from tests.uci import uci_lines
 from tools import ToolContext
 
 

@@ -12,7 +12,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from tests.test_new_shop_chat import Chat, load, uci_lines
+from tests.test_new_shop_chat import Chat, load
+from tests.uci import uci_lines
 
 
 @pytest.fixture
@@ -26,10 +27,6 @@ def lines() -> pd.DataFrame:
     frame = uci_lines()
     frame["day"] = pd.to_datetime(frame["InvoiceDate"], format="%m/%d/%Y %H:%M").dt.normalize()
     return frame
-
-
-# The UCI log's lines that are no product (postage, carriage, manual adjustments, discounts): they stay revenue.
-NOT_PRODUCTS = {"POST", "DOT", "C2", "M", "D", "BANK CHARGES", "AMAZONFEE", "CRUK", "S", "B"}
 
 
 def between(lines: pd.DataFrame, first: str, last: str) -> pd.DataFrame:
@@ -201,7 +198,7 @@ def test_how_a_month_went_in_one_sentence(chat, lines):
 
 def test_best_sellers_of_a_period_are_counted_from_its_order_lines(chat, lines):
     """Not the catalogue's all-time best sellers: February's units, net of February's returns; then kept by position."""
-    february = between(lines[~lines["StockCode"].isin(NOT_PRODUCTS)], "2011-02-01", "2011-02-28")
+    february = between(lines[~lines["service"]], "2011-02-01", "2011-02-28")
     units = february.assign(q=february["Quantity"].astype(float)).groupby("StockCode")["q"].sum()
     units = units.sort_values(ascending=False, kind="stable")
     answer, _ = chat.say("top 5 best sellers last month")
@@ -227,7 +224,7 @@ def test_who_bought_the_most_in_a_period_is_the_best_customers_then(chat, lines)
 
 def units_by_product(lines: pd.DataFrame) -> pd.DataFrame:
     """Units sold (net of returns) and revenue per product, best first, as the chat ranks them."""
-    lines = lines[~lines["StockCode"].isin(NOT_PRODUCTS)]
+    lines = lines[~lines["service"]]
     sold = lines.assign(units=lines["Quantity"].astype(float)).groupby("StockCode")[["units", "amount"]].sum()
     return sold.reset_index().sort_values(["units", "amount", "StockCode"], ascending=[False, False, True])
 
@@ -342,7 +339,7 @@ def test_the_most_returned_products_are_counted_from_the_return_lines(chat, line
     """It answered with the shop's number of returns, not which products."""
     back = lines[lines["returned"] & (lines["amount"] < 0)]  # not a stock write-off at price 0
     back = back.assign(units=-back["Quantity"].astype(float), value=-back["amount"])
-    per = back[~back["StockCode"].isin(NOT_PRODUCTS)].groupby("StockCode")[["units", "value"]].sum().reset_index()
+    per = back[~back["service"]].groupby("StockCode")[["units", "value"]].sum().reset_index()
     top = per.sort_values(["units", "value", "StockCode"], ascending=[False, False, True]).iloc[0]
     name = lines.loc[lines["StockCode"] == top["StockCode"], "Description"].iloc[-1].strip()
     answer, _ = chat.say(text)

@@ -20,6 +20,7 @@ from storage.shop import get_currency
 from tests import campaign_fixtures
 from tests.campaign_fixtures import approved_campaign
 from tests.smtp_server import FaultySMTPServer
+from tests.uci import uci_lines
 from tools import run_tool
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -40,15 +41,8 @@ def write(folder: Path, name: str, text: str) -> Path:
 
 
 def retail_by_pandas() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The log's lines and per-customer figures, the obvious way: m/d/yyyy dates, amount = quantity x
-    unit price, a line is a return when its invoice starts with C or its amount or quantity is negative."""
-    lines = pd.read_csv(RETAIL, dtype=str, keep_default_na=False)
-    quantity, price = lines["Quantity"].astype(float), lines["UnitPrice"].astype(float)
-    lines["amount"] = (quantity * price).round(2)
-    lines["returned"] = lines["InvoiceNo"].str.startswith("C") | (quantity < 0) | (lines["amount"] < 0)
-    lines.loc[lines["returned"], "amount"] = -lines["amount"].abs()
-    lines["when"] = pd.to_datetime(lines["InvoiceDate"], format="%m/%d/%Y %H:%M")
-    lines["customer"] = lines["CustomerID"].str.removesuffix(".0")
+    """The log's lines (`tests.uci`) and per-customer figures, the obvious way."""
+    lines = uci_lines()
     bought = lines[~lines["returned"]]
     latest = bought["when"].max().normalize()
     known = lines[lines["customer"] != ""]
@@ -413,10 +407,10 @@ def test_ids_link_across_files_however_they_are_spelled(ctx, tmp_path):
 def test_an_orders_only_shop_can_be_checked_segmented_and_matched_but_not_emailed(ctx):
     load(ctx, "orders", RETAIL)
     status = run_tool(ctx, "data_overview")
-    assert (status.data["customers"], status.data["order_lines"]) == (57, 1700)
-    stock_codes = pd.read_csv(RETAIL, dtype=str)["StockCode"]
+    lines = uci_lines()  # without the 2 stock movements (a write-off, a correction): no sale, not stored
+    assert (status.data["customers"], status.data["order_lines"]) == (57, len(lines)) == (57, 1698)
     # postage, carriage, "Manual" and "Discount" are lines, not products (tools/data/service_lines.py)
-    assert status.data["products"] == stock_codes[~stock_codes.isin(["POST", "DOT", "C2", "M", "D"])].nunique()
+    assert status.data["products"] == lines.loc[~lines["service"], "StockCode"].nunique()
     assert "57 without an email address" in status.summary
     checked = run_tool(ctx, "validate_data", fix=True)
     assert checked.data["checked"]["customers"] == 57 and checked.data["changes"]["quarantined"] == 0
@@ -482,17 +476,40 @@ def test_an_orders_log_gives_the_catalogue_with_stock_unknown(ctx):
 
 def test_a_write_off_names_no_product_and_sold_nothing(ctx):
     """UCI's 84406B was last seen as a write-off, "incorrectly made-thrown away." at price 0: the product keeps
-    its sale lines' name, and the 64 thrown away were never sold, so they are not taken off its units sold."""
-    load(ctx, "orders", RETAIL)
-    lines, _ = retail_by_pandas()
+    its sale lines' name, and the 64 thrown away were never sold, so they are not taken off its units sold. Nor
+    is it a cancelled order: "how many orders were cancelled" counted it (11, where the log has 10 C invoices)."""
+    result = load(ctx, "orders", RETAIL)
+    lines = uci_lines(stock_movements=True)
     mine = lines[lines["StockCode"] == "84406B"]
     written_off = mine["returned"] & (mine["amount"] == 0)
     assert written_off.any() and mine.sort_values("when").iloc[-1]["Description"].startswith("incorrectly made")
+    cancelled = ctx.db.scalar("SELECT count(DISTINCT order_id) FROM orders WHERE is_return")
+    assert cancelled == lines.loc[lines["InvoiceNo"].str.startswith("C"), "InvoiceNo"].nunique() == 10
+    assert "2 lines with units but no customer and no money (such as “incorrectly made-thrown away.”)" in result.summary
     product = ctx.db.rows("SELECT name, units_sold FROM products WHERE sku = '84406B'")[0]
     assert product == {
         "name": mine[~mine["returned"]].sort_values("when").iloc[-1]["Description"],
         "units_sold": mine.loc[~written_off, "Quantity"].astype(float).sum(),
     }
+
+
+def test_a_stock_movement_is_no_order_but_a_free_gift_to_a_customer_is(ctx, tmp_path):
+    """A line with units, no customer and no money is stock counted or thrown away; a line at price 0 in a
+    customer's order (a free gift) is part of that order."""
+    path = write(
+        tmp_path,
+        "o.csv",
+        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID\n"
+        "A1,S1,Mug,2,1/25/2025 10:00,4.50,C1\nA1,S2,Free tote,1,1/25/2025 10:00,0,C1\n"
+        "A2,S1,damaged,-3,1/6/2025 09:00,0,\nA3,S2,found in stock,5,1/7/2025 09:00,0,\n"
+        "A4,S1,Mug,1,1/8/2025 12:00,4.50,\n",
+    )
+    result = load(ctx, "orders", path)
+    stored = {(r["order_id"], r["sku"]) for r in ctx.db.rows("SELECT order_id, sku FROM orders")}
+    assert stored == {("A1", "S1"), ("A1", "S2"), ("A4", "S1")}
+    assert ctx.db.scalar("SELECT count(*) FROM orders WHERE is_return") == 0
+    assert "2 lines with units but no customer and no money (such as “found in stock”)" in result.summary
+    assert result.summary.startswith("Imported 3 of 5 rows")
 
 
 def test_an_orders_log_offered_as_products_is_refused_with_where_it_belongs(ctx):

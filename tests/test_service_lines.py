@@ -7,25 +7,13 @@ different sign from the descriptions the importer reads, so the two checks do no
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pandas as pd
 import pytest
 
+from tests.uci import FIXTURE, uci_lines
 from tools import run_tool
 
-RETAIL = Path(__file__).parent / "fixtures" / "online_retail.csv"
-UCI_SERVICE_CODES = ["POST", "DOT", "C2", "M", "D", "BANK CHARGES", "AMAZONFEE", "CRUK", "S", "B"]
 
-
-def uci_lines() -> pd.DataFrame:
-    lines = pd.read_csv(RETAIL, dtype=str, keep_default_na=False, encoding="latin-1")
-    lines["amount"] = (lines["Quantity"].astype(float) * lines["UnitPrice"].astype(float)).round(2)
-    lines["service"] = lines["StockCode"].isin(UCI_SERVICE_CODES)
-    return lines
-
-
-def load(ctx, path=RETAIL):
+def load(ctx, path=FIXTURE):
     return run_tool(ctx, "import_data", kind="orders", path=str(path))
 
 
@@ -53,7 +41,6 @@ def test_the_uci_logs_postage_and_adjustments_make_no_product_but_stay_revenue(c
 
 def test_a_customers_spend_keeps_their_postage(ctx):
     lines = uci_lines()
-    lines["customer"] = lines["CustomerID"].str.removesuffix(".0")
     paid_postage = lines[(lines["StockCode"] == "POST") & (lines["customer"] != "")].iloc[0]
     who = paid_postage["customer"]
     load(ctx)

@@ -13,6 +13,9 @@
   `order_status` has the rules, status by status.
 - Postage, fees, discounts and adjustments stay order lines (money paid or given) but make no product
   (`service_lines`).
+- An order with no customer and no money in any line is a stock movement, not a sale or a return (UCI's
+  "incorrectly made-thrown away." at -64 units, or 56 units found, both at a price of 0): it is not stored,
+  so it is neither a cancelled order nor units sold, and the summary says how many and why.
 - A customer whose lines net to nothing is not a buyer.
 - Lines without a customer id are kept (they are revenue, and products sold); the summary gives
   their share of revenue in one line instead of one rejected row each.
@@ -96,6 +99,28 @@ def add_reversals(con: duckdb.DuckDBPyConnection, staged: str) -> int:
     return con.execute(
         f"INSERT INTO {staged} SELECT * REPLACE ({', '.join(negated)}) FROM {staged} WHERE __cancelled"
     ).fetchone()[0]
+
+
+def drop_stock_movements(con: duckdb.DuckDBPyConnection, staged: str) -> dict[str, Any]:
+    """Take out of `staged` (and out of the orders table, where an earlier import stored them) the orders whose
+    every line has no customer and an amount of 0 but some units: write-offs and stock corrections. Returns how
+    many lines, and one of their notes as the file words it. In the caller's transaction."""
+    columns = {r[0] for r in con.execute(f"DESCRIBE {staged}").fetchall()}
+    if "quantity" not in columns:
+        return {}
+    note = "description" if "description" in columns else "NULL"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE stock_movements AS SELECT order_id, line, {note} AS note FROM {staged}
+        WHERE order_id IN (SELECT order_id FROM {staged} GROUP BY order_id
+                           HAVING count(customer_id) = 0 AND bool_and(coalesce(amount, 0) = 0)
+                              AND bool_or(coalesce(quantity, 0) <> 0))""")
+    lines, note = con.execute(
+        "SELECT count(*), arg_max(note, length(note)) FILTER (WHERE note IS NOT NULL) FROM stock_movements"
+    ).fetchone()
+    if lines:
+        con.execute("DELETE FROM orders o USING stock_movements m WHERE o.order_id = m.order_id AND o.line = m.line")
+        con.execute(f"DELETE FROM {staged} g USING stock_movements m WHERE g.order_id = m.order_id AND g.line = m.line")
+    return {"stock_movement_lines": lines, "stock_movement_note": note} if lines else {}
 
 
 def summarise_file(con: duckdb.DuckDBPyConnection, staged: str) -> dict[str, Any]:

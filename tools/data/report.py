@@ -93,7 +93,8 @@ def _is(n: int) -> str:
 
 def report(kind: str, source: Source, mapping, unmatched, stats, written, run_id) -> ToolResult:
     existed = written.get("file_lines_existing", written[kind]["updated"])  # orders: not their reversals
-    imported = stats["imported"] - written.get("unpaid_lines", 0)  # never-paid orders are not stored
+    # never-paid orders and stock movements are not stored
+    imported = stats["imported"] - written.get("unpaid_lines", 0) - written.get("stock_movement_lines", 0)
     inserted = imported - existed
     changed = written["changed"]
     summary = (
@@ -222,6 +223,14 @@ def _money_sentences(written: dict[str, Any]) -> list[str]:
                 if (removed := written.get("unpaid_removed"))
                 else "."
             )
+        )
+    if lines := written.get("stock_movement_lines"):
+        note = written.get("stock_movement_note")
+        parts.append(
+            f"{lines:,} line{'s' if lines != 1 else ''} with units but no customer and no money "
+            + (f"(such as “{note}”) " if note else "")
+            + f"{'is a' if lines == 1 else 'are'} stock movement{'s' if lines != 1 else ''} (write-offs, corrections), "
+            "not sales or returns: not stored."
         )
     if written.get("service_lines"):
         value = format_money(written["service_value"], currency)

@@ -102,6 +102,7 @@ def write(con: duckdb.DuckDBPyConnection, kind: str, source: Source, mapping: di
             written |= consent.counts(con, STAGED)
     if kind == "orders":  # the never-paid lines go first: they are no sale, nor a product sold
         written |= order_status.drop_unpaid(con, STAGED)
+        written |= order_lines.drop_stock_movements(con, STAGED)
         written |= order_lines.summarise_file(con, STAGED)
         written |= service_lines.summarise(con, STAGED)
         # The file's own lines, counted before the reversals are added beside them: "0 new" on a re-import.
