@@ -79,6 +79,26 @@ def segment_compare(req: Request) -> Plan:
 DIFFER = r"differ|difference|apart|separat|distinguish|compar|contrast|\bvs\b|versus"
 
 
+# "the top two of those", "the last three", "the two biggest" under a segments table: those rows of it
+SEVERAL_OF_THOSE = re.compile(
+    rf"\b(?:(?P<lead>top|first|last|biggest|largest|smallest)\s+{slots.NUMBER}"
+    rf"|{slots.NUMBER.replace('(', '(?P<n>', 1)}\s+(?P<size>biggest|largest|smallest))\b"
+)
+
+
+def several_of_those(req: Request, listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The segments a bare "the top two of those" points at in the segments' table (two or more), else none."""
+    said = SEVERAL_OF_THOSE.search(req.lower)
+    if not said:
+        return []
+    n = slots.as_number(said[2] or said["n"])
+    how = said["lead"] or said["size"]
+    if how in ("biggest", "largest", "smallest"):
+        listed = sorted(listed, key=lambda s: s.get("size") or 0, reverse=how != "smallest")
+        return listed[:n] if n >= 2 else []
+    return (listed[-n:] if how == "last" else listed[:n]) if n >= 2 else []
+
+
 @recipe("segment_list")
 def segment_list(req: Request) -> Plan:
     if re.search(r"\b(?:about|describe|profile|special|like|in)\b.*" + BY_SIZE.pattern, req.lower):
@@ -91,6 +111,13 @@ def segment_list(req: Request) -> Plan:
     listed = req.last("segment_list")
     data = (listed.result.get("data") or {}) if listed and listed.ok else {}
     segments = [s for s in data.get("segments") or [] if s.get("description")]
+    if picked := several_of_those(req, segments):
+        apart = "\n".join(
+            f"- **{s['segment']}. {s['name']}** ({s['share']:.0%}): {plain(s['description'])}" for s in picked
+        )
+        numbers = " and ".join(str(s["segment"]) for s in picked)
+        return Plan(answer=f"{apart}\n\nNext: *draft an email for segments {numbers} about ...*, or *describe segment "
+                    f"{picked[0]['segment']}*.")  # fmt: skip
     if not segments or not req.has(DIFFER):
         return once(req, "segment_list", follow)
     apart = "\n".join(f"- **{s['segment']}. {s['name']}**: {plain(s['description'])}" for s in segments)
