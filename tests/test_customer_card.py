@@ -198,3 +198,39 @@ def test_questions_about_them_after_a_card_are_about_that_customer(ctx):
             assert [(e.name, e.arguments["customer"]) for e in ended] == [("customer_card", customer)], said
         assert answer.startswith("No returns or cancellations on file for them.") is none_back
         assert ("given back)" in answer) is not none_back
+
+
+def test_their_segment_and_what_to_promote_to_them_after_a_card(demo_ctx):
+    """After a card, "which segment fits them" asked which products were meant, "which group is she in" listed
+    every segment, and "what would you promote to them" repeated the card."""
+    ctx = demo_ctx
+    run_tool(ctx, "segment_run", k=4)
+    customer = "C0000007"
+    segment, name = ctx.db.execute(
+        "SELECT m.segment, s.name FROM segment_members m JOIN segments s USING (run_id, segment) "
+        "JOIN segment_runs r USING (run_id) WHERE r.is_active AND m.customer_id = ?",
+        [customer],
+    ).fetchone()
+    chat = Chat(ctx)
+    chat.say(f"tell me about customer {customer}")
+    for said in ("which segment fits them", "which group is she in"):
+        answer, ended = chat.say(said)
+        assert [e.name for e in ended] == ["customer_card"], said
+        assert answer.startswith(f"They are in segment {segment} ({name}).")
+        assert f"*draft an email for segment {segment} about ...*" in answer
+    answer, ended = chat.say("what would you promote to them")
+    assert [(e.name, e.arguments) for e in ended] == [("suggest_products", {"segment": segment})]
+    assert answer.startswith(f"Best fits for segment {segment} ({name}")
+
+
+@pytest.mark.parametrize("asked", ["is {first} unsubscribed", "can we email {first}", "did {full} open it"])
+def test_a_name_in_lower_case_in_a_question_about_their_emails_is_that_customer(demo_ctx, asked):
+    """ "is raymond unsubscribed" reported on the draft's reach; "can we email dale" showed the shop's settings."""
+    customer, first, last = demo_ctx.db.execute(
+        "SELECT customer_id, first_name, last_name FROM customers WHERE first_name IN "
+        "(SELECT first_name FROM customers GROUP BY 1 HAVING count(*) = 1) ORDER BY customer_id LIMIT 1"
+    ).fetchone()
+    said = asked.format(first=first.lower(), full=f"{first} {last}".lower())
+    answer, ended = Chat(demo_ctx).say(said)
+    assert [e.name for e in ended] == ["customer_card"], said
+    assert answer.startswith(f"**Customer {customer}**")

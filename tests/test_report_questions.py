@@ -150,3 +150,16 @@ def test_the_frequency_cap_is_not_lifted_from_the_chat(chat, said):
     answer, ended = chat.say(said)
     assert answer.startswith("I cannot lift the frequency cap from the chat")
     assert [e.name for e in ended] == ["shop_settings"]
+
+
+def test_engagement_asked_with_only_a_draft_says_nothing_went_out(demo_ctx):
+    """ "has anybody clicked" with one draft and nothing sent asked for the draft's report until the rounds ran out
+    (seven refusals in one turn)."""
+    from tools import run_tool
+
+    sku = demo_ctx.db.scalar("SELECT sku FROM products ORDER BY sku LIMIT 1")
+    run_tool(demo_ctx, "campaign_draft", skus=[sku], variants=1)
+    answer, ended = Chat(demo_ctx).say("has anybody clicked")
+    assert [e.name for e in ended].count("campaign_report") == 1
+    assert answer.startswith("No campaign has been sent yet, so there are no opens or clicks to report.")
+    assert "*show campaign 1*" in answer

@@ -120,6 +120,7 @@ class Memory:
             self.shown = "customers"
         if step.name == "customer_card" and data.get("customer_id"):  # "unsubscribe her": the customer on the card
             self.customers, self.shown = [str(data["customer_id"])], "customers"
+            self.segment = data.get("segment")  # "what would you promote to them": their segment's best fits
         if step.name == "find_predicted_customers":  # "draft an email for them": the same outlook
             self.outlook = {k: args[k] for k in ("risk", "min_value", "due_within_days") if args.get(k) is not None}
             self.customers = [str(c) for c in step.rows("customer_id")]

@@ -78,6 +78,8 @@ def choose(req: Request) -> Plan:
         intent = intents()["segment_show"]
     elif intent is None and req.memory.shown == "segments" and guards.BARE_PICK.fullmatch(text) and " " in text:
         intent = intents()["segment_list"]  # "the top two of those": those rows of the segments' table
+    if intent is None and one_customer.promote_to_one_shown(req):
+        intent = intents()["suggest"]  # "what would you promote to them" after a card: their segment's best fits
     if intent is None and one_customer.more_on_one_shown(req):
         intent = intents()["customer_card"]
     if intent is None and req.memory.last_tool not in SHORTLIST_CHANGES and guards.BARE_UNDO.fullmatch(text):

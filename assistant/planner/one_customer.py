@@ -29,6 +29,26 @@ SPOKEN_NAME = re.compile(
     r"\b(?P<name>[a-z][a-z'-]+ [a-z][a-z'-]+)['’]s (?:orders|profile|purchases?|history|account|record|details|spend)"
     r"|\b(?:who is|who's|look up|about|on|for) (?P<after>[a-z][a-z'-]+ [a-z][a-z'-]+)\s*[?.!]*$"
 )
+# "is raymond unsubscribed", "can we email dale", "did amy keith open it": a name in lower case where a person stands,
+# in a question about their emails (the card says whether, and why not)
+NAME_ASKED_ABOUT = re.compile(
+    r"^\W*(?:is|has|did|was)\s+(?P<name>[a-z][a-z'-]+(?: [a-z][a-z'-]+)?)\s+(?:still\s+|ever\s+)?(?:unsubscribed"
+    r"|subscribed|opted (?:in|out)|e-?mailable|on the (?:e-?mail(?:ing)? |mailing )?list|open(?:ed)?|click(?:ed)?"
+    r"|bounced|unsubscribe)\b"
+    r"|^\W*(?:can|could) (?:we|i) (?:still )?(?:e-?mail|contact|reach|mail) (?P<whom>[a-z][a-z'-]+(?: [a-z][a-z'-]+)?)"
+    r"\s*[?.!]*$",
+    re.I,
+)
+NOT_A_NAME = NOT_NAMES | {"anybody", "many", "most", "few", "lots", "none", "any", "today", "tomorrow", "again", "more"}
+
+
+def name_asked_about(text: str) -> str | None:
+    """The name in "is raymond unsubscribed" or "can we email dale", if it is no ordinary word."""
+    said = NAME_ASKED_ABOUT.search(text)
+    name = (said["name"] or said["whom"]) if said else None
+    return name if name and not set(name.lower().split()) & NOT_A_NAME else None
+
+
 # "the second one", "the top one", "number 3", "#1", "that customer" after a ranking.
 POSITION = re.compile(
     r"\b(?P<ordinal>" + "|".join(slots.ORDINALS) + r"|top|best|last)\b|(?:\bnumber |\bno\.? ?|#)(?P<n>\d{1,3})\b"
@@ -42,6 +62,15 @@ ONE_AT = re.compile(
 
 
 RETURNS_ASKED = re.compile(r"\breturn(?:s|ed)?\b|\brefund|\bcancel|\bsent (?:\w+ )?back\b")
+# After one customer's card: "which segment fits them", "what group is he in", "is she in the VIPs segment"
+SEGMENT_ASKED = re.compile(
+    r"\b(?:segments?|groups?|audiences?|personas?|clusters?)\b.*\b(?:they|them|their|he|him|his|she|her)\b"
+    r"|\b(?:they|them|their|he|him|his|she|her)\b.*\b(?:segments?|groups?|audiences?|personas?|clusters?)\b"
+)
+
+
+# After one customer's card: "what would you promote to them", "what should we recommend to her"
+PROMOTE_ASKED = re.compile(r"\b(?:promot|recommend|suggest|offer|pitch|sell)\w*\b.*\b(?:they|them|he|him|she|her)\b")
 
 
 @recipe("customer_card")
@@ -50,6 +79,8 @@ def customer_card(req: Request) -> Plan:
         card = req.done[-1].result.get("data") or {}
         if RETURNS_ASKED.search(req.lower) and card.get("orders") and not card.get("returns"):  # the card says none
             return Plan(answer="No returns or cancellations on file for them. " + report(req))
+        if SEGMENT_ASKED.search(req.lower) and req.memory.last_tool == "customer_card":
+            return Plan(answer=in_segment(card))
         return Plan(answer=report(req))
     who = customer_meant(req)
     if who is None:
@@ -58,6 +89,19 @@ def customer_card(req: Request) -> Plan:
             "or *what did anna@example.com buy?*"
         )
     return call("customer_card", customer=who)
+
+
+def in_segment(card: dict) -> str:
+    """ "Which segment fits them" after a card: the segment they are in, from the card, and what to do with it."""
+    if card.get("segment_said") is None:
+        return "There are no segments yet: say *segment customers* first, then ask again."
+    if card.get("segment") is None:
+        return card["segment_said"] + " Say *segment customers* again to place everyone."
+    number = card["segment"]
+    return (
+        f"They are in {card['segment_said'][0].lower()}{card['segment_said'][1:]} Next: *describe segment {number}*, "
+        f"or *draft an email for segment {number} about ...*."
+    )
 
 
 # A person said without naming them yet: "a customer", "that person", "the second one", "him".
@@ -76,12 +120,18 @@ ABOUT_ONE = re.compile(
 LOOK_UP_ONE = re.compile(r"\b(?:look\w* ?up|pull up|find|open|check on)\b.*\b(?:a|one) (?:customer|client|shopper)\b")
 
 
+def promote_to_one_shown(req: Request) -> bool:
+    """ "What would you promote to them" right after one customer's card (in a segment): their segment's best fits."""
+    card = req.memory.last_tool == "customer_card" and len(req.memory.customers) == 1
+    return card and req.memory.segment is not None and bool(PROMOTE_ASKED.search(req.lower))
+
+
 def more_on_one_shown(req: Request) -> bool:
     """ "More on the second one" right after a list of customers, or "what did they buy" right after one customer's
     card: that customer, whatever the classifier reads."""
     shown = req.memory.shown in ("customers", "predicted customers")
     card = req.memory.last_tool == "customer_card" and len(req.memory.customers) == 1
-    if shown and card and ABOUT_THEM.search(req.lower):
+    if shown and card and (ABOUT_THEM.search(req.lower) or SEGMENT_ASKED.search(req.lower)):
         return True
     return shown and bool(ABOUT_ONE.search(req.lower) and POSITION.search(req.lower))
 
@@ -114,6 +164,7 @@ def names_one(text: str) -> bool:
         said_id(text) is not None
         or bool(ABOUT_NAME.search(text) or SPOKEN_NAME.search(lower) or SOMEONE.search(lower) or ONE_AT.search(lower))
         or customer_named(Request(text, Memory(), [])) is not None
+        or name_asked_about(text) is not None
     )
 
 
@@ -131,7 +182,7 @@ def customer_meant(req: Request) -> str | None:
     if name := customer_named(req):
         return name
     segments = [n.lower() for n in req.memory.segment_names.values()]
-    said = [m["name"] for m in ABOUT_NAME.finditer(req.text)]
+    said = [m["name"] for m in ABOUT_NAME.finditer(req.text)] + [n for n in [name_asked_about(req.text)] if n]
     said += [m["name"] or m["after"] for m in SPOKEN_NAME.finditer(req.lower)]
     for name in said:
         words = name.lower().split()

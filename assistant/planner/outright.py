@@ -19,6 +19,7 @@ from assistant.planner import (
     campaign_recipes,
     followup_recipes,
     guards,
+    one_customer,
     predict_recipes,
     product_sales,
     purchasers,
@@ -158,8 +159,8 @@ def first(
         allowed.insert(0, ("best_customers" if LIST_THEM.search(text) else "analytics", 1.0))
     if audience_words.to_the_unsubscribed(text.lower()) and (not allowed or allowed[0][0] in EMAIL_THEM):
         allowed.insert(0, ("follow_up", 1.0))  # "email the ones who unsubscribed one last time": never (said why)
-    if allowed and one_person and THEIR_EMAILS.search(text):
-        allowed.insert(0, ("customer_card", 1.0))  # "did he open it": their card, with each campaign they were sent
+    if allowed and one_person and (THEIR_EMAILS.search(text) or one_customer.name_asked_about(text)):
+        allowed.insert(0, ("customer_card", 1.0))  # "did he open it", "is raymond unsubscribed": their card
     if allowed and EXPORT_WHO.search(text) and audience_words.engagement(text):
         allowed.insert(0, ("recipients", 1.0))
     if allowed and product_sales.named(text, []) and allowed[0][0] not in guards.ACTS_ON_THEM:

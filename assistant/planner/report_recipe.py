@@ -61,7 +61,10 @@ def _report(req: Request) -> Plan:
             return Plan(answer=said)
         if (instead := last_sent(req, int(step.arguments.get("campaign_id") or 0))) is not None:
             return instead  # "how many bounced" after drafting a follow-up: the campaign that went out
-        return Plan(answer=f"{plan.answer}\n\nNext: *show campaign {step.arguments.get('campaign_id')}*.")
+        drafted, none_sent = step.arguments.get("campaign_id"), not sent_ids(req)
+        said = plain(step.result.get("error") or "")
+        first = f"No campaign has been sent yet, so there are no opens or clicks to report. {said}" if none_sent else ""
+        return Plan(answer=f"{first or plan.answer}\n\nNext: *show campaign {drafted}*.")
     if not plan.calls and data and req.has(r"bounc") and step.arguments.get("who") == "bounced":  # "who bounced"
         return Plan(answer=f"{bounced(step.records())}\n\n{plan.answer}")
     if not plan.calls and data and req.has(r"bounc"):  # "how many bounced": the refusals at sending are what it knows
@@ -146,11 +149,22 @@ def last_sent(req: Request, drafted: int) -> Plan | None:
     ("which variant won" right after drafting a follow-up); None when a campaign was named or none was sent."""
     if slots.number_after(req.text, r"\bcampaign") is not None or req.vocabulary().campaign_named(req.text):
         return None
-    listed = req.last("campaign_list")
-    if listed is None:
+    sent = sent_ids(req)
+    if sent is None:
         return call("campaign_list", status="sent")
-    sent = [int(c) for c in listed.rows("campaign_id")] if listed.ok else []
+    sent = [c for c in sent if c != drafted]
     return call("campaign_report", campaign_id=max(sent)) if sent else None
+
+
+def sent_ids(req: Request) -> list[int] | None:
+    """The sent campaigns this turn listed (None before it listed them). Only the sent: a list of every campaign
+    (looked up to find the one in play) has the draft too, and reporting on it again asked the same question until
+    the rounds ran out ("has anybody clicked" with only a draft)."""
+    listed = next((s for s in reversed(req.done) if s.name == "campaign_list" and s.arguments.get("status") == "sent"),
+                  None)  # fmt: skip
+    if listed is None:
+        return None
+    return [int(c) for c in listed.rows("campaign_id")] if listed.ok else []
 
 
 def sent_instead(req: Request) -> tuple[int, int] | None:

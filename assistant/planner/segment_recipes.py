@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from assistant.planner import guards, shop_terms, slots
+from assistant.planner import guards, one_customer, shop_terms, slots
 from assistant.planner.memory import Plan, Request, Step, call
 from assistant.planner.recipes import once, recipe, report
 from assistant.present import plain
@@ -228,6 +228,8 @@ def suggest(req: Request) -> Plan:
     """ "What should I promote to group 2?": the products that suit that segment best; with no segment named,
     the segments (to learn their names, and to pick one from)."""
     number = slots.segment_ref(req.text, req.memory)
+    if number is None and one_customer.promote_to_one_shown(req):  # after a card: "what would you promote to them"
+        number = req.memory.segment
     if number is None and (listed := req.last("segment_list")):
         names = {int(n): str(x) for n, x in zip(listed.rows("segment"), listed.rows("name"), strict=False)}
         number = slots.segment_named(req.text, names)

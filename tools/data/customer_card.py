@@ -106,7 +106,8 @@ def customer_card(ctx: ToolContext, args: CustomerArgs) -> ToolResult:
             f"{orders['returns']} return{'s' if orders['returns'] != 1 else ''} "
             f"({format_money(orders['returned'], currency)} given back)."
         )
-    sentences += [s for s in (segment_words(ctx, customer_id), outlook_words(ctx, customer_id, currency)) if s]
+    in_segment, segment = segment_words(ctx, customer_id)
+    sentences += [s for s in (in_segment, outlook_words(ctx, customer_id, currency)) if s]
     emails = ctx.db.df(EMAILS, {"id": customer_id})
     sentences.append(emails_words(emails))
     if refused := ctx.db.rows(REFUSED, {"id": customer_id}):
@@ -140,6 +141,8 @@ def customer_card(ctx: ToolContext, args: CustomerArgs) -> ToolResult:
         "last_order": f"{orders['last_order']:%Y-%m-%d}" if orders["last_order"] else None,
         "emailable": reason is None,
         "why_not": reason,
+        "segment": segment,  # its number, None outside the active segmentation (or without one)
+        "segment_said": in_segment,  # "which segment are they in": the card's own words
     }
     if shown:
         data |= {"name": person["name"], "email": person["email"]}
@@ -206,15 +209,16 @@ def emails_words(emails: Any) -> str:
     return said + "."
 
 
-def segment_words(ctx: ToolContext, customer_id: str) -> str | None:
+def segment_words(ctx: ToolContext, customer_id: str) -> tuple[str | None, int | None]:
+    """The card's sentence on their segment in the active segmentation (None without one), and its number."""
     run = active_run_id(ctx.db)
     if run is None:
-        return None
+        return None, None
     found = ctx.db.rows(SEGMENT, {"run": run, "id": customer_id})
     if not found:
-        return "They are in no segment of the active segmentation (joined since, or left out of it)."
+        return "They are in no segment of the active segmentation (joined since, or left out of it).", None
     name = f" ({found[0]['name']})" if found[0]["name"] else ""
-    return f"Segment {found[0]['segment']}{name}."
+    return f"Segment {found[0]['segment']}{name}.", int(found[0]["segment"])
 
 
 def outlook_words(ctx: ToolContext, customer_id: str, currency: str) -> str | None:
