@@ -161,5 +161,18 @@ def test_engagement_asked_with_only_a_draft_says_nothing_went_out(demo_ctx):
     run_tool(demo_ctx, "campaign_draft", skus=[sku], variants=1)
     answer, ended = Chat(demo_ctx).say("has anybody clicked")
     assert [e.name for e in ended].count("campaign_report") == 1
-    assert answer.startswith("No campaign has been sent yet, so there are no opens or clicks to report.")
+    said = "Campaign 1 has not been sent yet (status: draft). No campaign has been sent yet, so there are no opens"
+    assert answer.startswith(said + " or clicks to report.")
     assert "*show campaign 1*" in answer
+
+
+def test_a_call_that_failed_is_not_made_again_in_the_same_turn(demo_ctx, monkeypatch):
+    """A recipe that asks again for what just failed (as the report did for a draft) gets its error said once,
+    not the same refusal until the rounds run out."""
+    from assistant.planner.memory import call
+    from assistant.planner.recipes import RECIPES
+
+    monkeypatch.setitem(RECIPES, "report", lambda req: call("campaign_report", campaign_id=99))
+    answer, ended = Chat(demo_ctx).say("how are we doing?")
+    assert [e.name for e in ended] == ["campaign_report"]
+    assert answer.startswith("There is no campaign 99.")

@@ -48,7 +48,7 @@ from assistant.planner.intents import by_label, examples, intents
 from assistant.planner.memory import Plan, Request, read_request
 from assistant.planner.on_screen import LOST, on_screen
 from assistant.planner.product_recipes import SWAP
-from assistant.planner.recipes import RECIPES, help_text
+from assistant.planner.recipes import RECIPES, help_text, report
 from assistant.planner.shop_terms import forms
 from assistant.planner.vocabulary import Vocabulary
 from tools.catalog.products import SOLD
@@ -353,6 +353,13 @@ def offered_readings(answer: str) -> list[str]:
     return re.findall(r"^- \*(.+?)\*$", answer.split(f"{CLARIFY}:", 1)[1], re.MULTILINE)
 
 
+def failed_since_last_success(req: Request) -> list[tuple[str, dict[str, Any]]]:
+    """The calls that failed this turn after its last call that worked: made again unchanged, they fail again (once
+    something worked since, as a prediction before segmenting by it, they may not)."""
+    worked = max((i for i, step in enumerate(req.done) if step.ok), default=-1)
+    return [(step.name, step.arguments) for step in req.done[worked + 1 :]]
+
+
 class OfflinePlanner:
     """A `ChatModel` that plans with the intents and recipes instead of calling a language model.
 
@@ -382,6 +389,8 @@ class OfflinePlanner:
         request.test_addresses = self.test_addresses
         request.today = self.today()
         plan = choose(request)
+        if any(planned in failed_since_last_success(request) for planned in plan.calls):
+            plan = Plan(answer=report(request))  # asked again with nothing done since, it would fail again: say why
         if plan.calls:
             base = len(messages)
             calls = [ToolCall(f"plan_{base}_{i}", name, json.dumps(args)) for i, (name, args) in enumerate(plan.calls)]

@@ -63,7 +63,7 @@ def _report(req: Request) -> Plan:
             return instead  # "how many bounced" after drafting a follow-up: the campaign that went out
         drafted, none_sent = step.arguments.get("campaign_id"), not sent_ids(req)
         said = plain(step.result.get("error") or "")
-        first = f"No campaign has been sent yet, so there are no opens or clicks to report. {said}" if none_sent else ""
+        first = f"{said} No campaign has been sent yet, so there are no opens or clicks to report." if none_sent else ""
         return Plan(answer=f"{first or plan.answer}\n\nNext: *show campaign {drafted}*.")
     if not plan.calls and data and req.has(r"bounc") and step.arguments.get("who") == "bounced":  # "who bounced"
         return Plan(answer=f"{bounced(step.records())}\n\n{plan.answer}")
