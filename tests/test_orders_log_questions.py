@@ -133,3 +133,23 @@ def test_anyone_buy_a_product_lists_its_buyers(chat):
     buyers = lines[named & ~lines["returned"] & (lines["CustomerID"] != "")]["CustomerID"].nunique()
     answer, _ = chat.say("anyone buy the regency cakestand?")
     assert answer.startswith(f"**{buyers:,} customer{'s' if buyers != 1 else ''}** bought “regency cakestand”")
+
+
+@pytest.mark.parametrize(
+    ("said", "country"),
+    [("which products are never returned", None), ("products with no returns in germany", "Germany")],
+)
+def test_the_products_never_returned_are_those_sold_without_a_return(chat, said, country):
+    """ "which products are never returned" showed the empty shortlist, "which items never get returned" the best
+    sellers, and the words "never returned" once counted the one-time customers."""
+    lines = uci_lines()
+    lines = lines[~lines["service"] & ((lines["Country"] == country) if country else True)]
+    sold = lines[~lines["returned"]].groupby("StockCode")["quantity"].sum()
+    back = set(lines.loc[lines["returned"], "StockCode"])
+    kept = sold[(sold > 0) & ~sold.index.isin(back)].sort_values(ascending=False)
+    answer, _ = chat.say(said)
+    where = f" in {country}" if country else ""
+    assert answer.startswith(f"{len(kept):,} of the {len(sold):,} products sold{where} had no returns or cancellations")
+    assert f"({kept.iloc[0]:,.0f} sold)" in answer
+    answer, _ = chat.say("how many customers never returned")
+    assert answer.startswith("One-time customers:"), "customers who never came back are still the one-time buyers"

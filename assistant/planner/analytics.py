@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 from assistant.planner import analytics_filters as filters
-from assistant.planner import biggest_orders, lapsed_since, periods, product_sales, send_time, slots
+from assistant.planner import biggest_orders, guards, lapsed_since, periods, product_sales, send_time, slots
 from assistant.planner.analytics_questions import (
     GROUPS,
     NET_OF_RETURNS,
@@ -57,7 +57,7 @@ def analytics(req: Request) -> Plan:
     if (
         (named and sort == "best_selling")
         or sort == "top_revenue"
-        or (sort == "most_returned" and not WHO.match(req.lower))
+        or (sort in slots.FROM_RETURNS and not WHO.match(req.lower) and not guards.PEOPLE.search(req.text))
     ):
         return RECIPES["products"](req)
     if question is None and len(named) > 1:  # "how did 2004 compare to 2003": the revenue of each, side by side

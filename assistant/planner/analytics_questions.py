@@ -19,7 +19,9 @@ ONE_TIMERS = (
     r"\b(?:only|just) (?:bought|ordered|purchased|shopped)(?: from us)?(?: \w+)? once"
     r"|\b(?:bought|ordered|purchased|shopped)(?: from us)? (?:only |just )?once\b"
     r"|one.(?:time|off) (?:buyer|customer|shopper|client)s?|\bsingle.(?:purchase|order)"
-    r"|never (?:came back|returned|reordered|ordered again|bought again)"
+    r"|never (?:came back|reordered|ordered again|bought again)"
+    # "customers who never returned" (not "products that are never returned": sent back)
+    r"|\b(?:who|customers?|people|shoppers?|buyers?|clients?|ones)\s+(?:\w+\s+){0,2}?never returned"
 )
 # "repeat customers", "returning buyers", "who bought more than once": customers with more than one order
 REPEATERS = (

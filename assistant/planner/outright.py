@@ -109,6 +109,7 @@ THEIR_EMAILS = re.compile(
 EXPORT_WHO = re.compile(r"\b(?:export|download|csv|excel|spreadsheet|xlsx)\b", re.I)
 # "show me night lights", "find lunch bags": a search of the catalogue by name, when that is among the likely readings
 # and the thing named is none of what else can be shown (the draft, segments, the report, the data ...).
+PRODUCT_WORD = re.compile(r"\b(?:products?|items?|skus?|goods|lines)\b", re.I)
 SHOW_THINGS = re.compile(
     r"^\W*(?:show|find|list|get|see)(?: me| us)? (?:the |our |all |some |any )?"
     r"(?P<things>[a-z][a-z -]*?[a-z])\s*[?.!]*$",
@@ -153,6 +154,9 @@ def first(
         and "find_products" in [name for name, _ in allowed[:3]]
     ):
         allowed.insert(0, ("find_products", 1.0))
+    returns = slots.sort_asked(text) in slots.FROM_RETURNS and PRODUCT_WORD.search(text)
+    if allowed and returns and not one_person and not guards.PEOPLE.search(text):
+        allowed.insert(0, ("find_products", 1.0))  # "which products are never returned": from the orders' returns
     if allowed and BEST_OF_SEGMENT.search(text) and allowed[0][0] not in guards.ACTS_ON_THEM:
         allowed.insert(0, ("best_customers", 1.0))
     if allowed and BY_ORDER_COUNT.search(text) and allowed[0][0] not in guards.ACTS_ON_THEM:

@@ -54,6 +54,16 @@ RETURNED = (
     "FROM back b JOIN products p ON p.sku = b.sku ORDER BY 4 DESC NULLS LAST, 5 DESC, 1 LIMIT {n}"
 )
 
+# The products sold and never returned nor cancelled, best sellers first, with how many products sold in all
+NEVER_RETURNED = (
+    "WITH lines AS (SELECT o.* FROM orders o JOIN products p ON p.sku = o.sku WHERE {where}), "
+    "kept AS (SELECT sku, sum(quantity) FILTER (WHERE NOT is_return) AS units FROM lines GROUP BY sku "
+    "HAVING NOT bool_or(is_return) AND sum(quantity) FILTER (WHERE NOT is_return) > 0) "
+    'SELECT p.sku AS sku, p.name AS "Product", p.category AS "Category", k.units AS "Units sold", '
+    "count(*) OVER () AS _products, (SELECT count(DISTINCT sku) FROM lines WHERE NOT is_return) AS _sold "
+    "FROM kept k JOIN products p ON p.sku = k.sku ORDER BY 4 DESC, 1 LIMIT {n}"
+)
+
 # A month named on its own ("how did December go", "how was feb"); not March or May, which are also words.
 BARE_MONTH = re.compile(
     r"\b(january|february|april|june|july|august|september|october|november|december"
@@ -130,6 +140,28 @@ def most_returned(req: Request, period: Period | None, country: str | None, want
         f"units ({format_money(top['Value returned'], req.vocabulary().currency)} back); {int(top['_products']):,} "
         f"products had returns or cancellations.{dated.coverage(req, period)} Next: *keep the first three*, or "
         "*show all products*."
+    )
+
+
+def never_returned(req: Request, period: Period | None, country: str | None, wanted: dict[str, Any]) -> Plan:
+    """ "Which products are never returned": those sold without a return or cancellation, best sellers first."""
+    if period and (outside := dated.no_orders_then(req, period)):
+        return Plan(answer=outside)
+    if not req.done:
+        where, params = scoped(period, country)
+        return call("query_data", sql=NEVER_RETURNED.format(where=where, n=wanted.get("limit", 10)), params=params)
+    step = req.done[0]
+    rows = step.records() if step.ok else []
+    if not step.ok:
+        return Plan(answer=report(req))
+    scope = scope_words(period, country)
+    if not rows:
+        return Plan(answer=f"Every product sold{scope} had a return or cancellation.{dated.coverage(req, period)}")
+    best = ", ".join(f"**{r['Product'] or r['sku']}** ({r['Units sold']:,.0f} sold)" for r in rows[:3])
+    return Plan(
+        answer=f"{int(rows[0]['_products']):,} of the {int(rows[0]['_sold']):,} products sold{scope} had no returns or "
+        f"cancellations; the best sellers among them: {best}.{dated.coverage(req, period)} Next: *keep the first "
+        "three*, or *which products had the most returns*."
     )
 
 

@@ -33,19 +33,22 @@ def products(req: Request) -> Plan:
     if req.memory.shown == "segments" and FOR_A_SEGMENT.search(req.lower):
         return Plan(answer="Which segment should I find products for? Say, for example, *products for segment 1*.")
     wanted = slots.product_filters(req.text, req.vocabulary())
-    if slots.sort_asked(req.text) == "most_returned":
-        wanted["sort"] = "most_returned"
+    if (from_returns := slots.sort_asked(req.text)) in slots.FROM_RETURNS:
+        wanted["sort"] = from_returns
     named = periods.periods(req.text, req.today)
     if "sort" not in wanted and named and re.search(r"\b(?:sell|sold|sales)\b", req.lower):
         wanted["sort"] = "best_selling"  # "what did we sell yesterday": that day's sales, not the catalogue
-    if wanted.get("sort") in (*SOLD, "most_returned"):  # "what sold best in France in May"
+    if wanted.get("sort") in (*SOLD, *slots.FROM_RETURNS):  # "what sold best in France in May"
         from assistant.planner import period_sales
 
         country, refused = recorded_country(req.text, req.vocabulary().countries, shop_words(req))
         if refused:
             return Plan(answer=refused)
-        if wanted["sort"] == "most_returned":  # the catalogue keeps no returns: always from the order lines
-            return period_sales.most_returned(req, named[0] if named else None, country, wanted)
+        if wanted["sort"] in slots.FROM_RETURNS:  # the catalogue keeps no returns: always from the order lines
+            by_returns = (
+                period_sales.most_returned if wanted["sort"] == "most_returned" else period_sales.never_returned
+            )
+            return by_returns(req, named[0] if named else None, country, wanted)
         if named or country:
             return period_sales.ranked(req, named[0] if named else None, country, wanted)
     if req.done and not (req.done[-1].result.get("data") or {}).get("total", 1):  # nothing to keep

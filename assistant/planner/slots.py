@@ -102,13 +102,21 @@ SORT_WORDS = [  # (pattern, find_products sort): "cheapest shoes", "top 5 produc
 SORT_WORDS.insert(  # before the best sellers: "barely sold", "not selling" are about selling too
     0,
     (
+        r"\b(?:never|not|no one|nobody)\b.{0,12}\b(?:returned|returns?|sent back|refunded)\b|\bwithout (?:any )?returns"
+        r"|\b(?:no|zero) returns\b",
+        "never_returned",
+    ),
+)
+SORT_WORDS.insert(
+    1,
+    (
         r"(?:most|highest|biggest|top|many) (?:returns|returned|refunds|refunded|cancellations|cancelled)"
         r"|(?:returned|refunded|sent back|cancelled) (?:the )?most|return rate by product",
         "most_returned",
     ),
 )
 SORT_WORDS.insert(
-    1,
+    2,
     (
         r"barely (?:sold|selling|sell)|(?:not|isn'?t|aren'?t|hardly) (?:selling|moving)|slow(?:est)?.?(?:mov|sell)\w*|"
         r"(?:didn'?t|did not|don'?t|do not|doesn'?t|does not|wasn'?t|weren'?t|haven'?t|hasn'?t) (?:\w+ )?"
@@ -328,12 +336,15 @@ def product_filters(text: str, vocabulary: Vocabulary) -> dict[str, Any]:
         sort = "margin_desc"
     if sort is None and "max_stock" in filters:  # "fewer than 10 left": the ones nearest to running out first
         sort = "stock_asc"
-    if sort and sort != "most_returned":  # not an order of the catalogue: counted from the order lines
+    if sort and sort not in FROM_RETURNS:  # not an order of the catalogue: counted from the order lines
         filters["sort"] = sort
     counted = r"\b" + NUMBER + r"\s+(?:" + ORDER_WORDS + r")\b"  # "the three cheapest coats"
     if m := re.search(r"\btop\s+" + NUMBER + r"\b|\b" + NUMBER + r"\s+(?:\w+\s+)?(?:products|items)\b|" + counted, t):
         filters["limit"] = as_number(m.group(1) or m.group(2) or m.group(3))
     return filters
+
+
+FROM_RETURNS = ("most_returned", "never_returned")  # product orders only the orders log's returns can give
 
 
 def sort_asked(text: str) -> str | None:
