@@ -120,49 +120,40 @@ def scoped(period: Period | None, country: str | None) -> tuple[str, dict[str, s
     return where, {**(period.params() if period else {}), **({"country": country} if country else {})}
 
 
-def most_returned(req: Request, period: Period | None, country: str | None, wanted: dict[str, Any]) -> Plan:
-    """ "Which products had the most returns": the units returned or cancelled per product, most first."""
+def by_returns(req: Request, period: Period | None, country: str | None, wanted: dict[str, Any]) -> Plan:
+    """From the order lines' returns (the catalogue keeps none): "which products had the most returns", the units
+    returned or cancelled per product, most first; or "which are never returned", those sold without a return or
+    cancellation, best sellers first."""
+    most = wanted["sort"] == "most_returned"
     if period and (outside := dated.no_orders_then(req, period)):
         return Plan(answer=outside)
     if not req.done:
         where, params = scoped(period, country)
-        return call("query_data", sql=RETURNED.format(where=where, n=wanted.get("limit", 10)), params=params)
+        sql = (RETURNED if most else NEVER_RETURNED).format(where=where, n=wanted.get("limit", 10))
+        return call("query_data", sql=sql, params=params)
     step = req.done[0]
-    rows = step.records() if step.ok else []
     if not step.ok:
         return Plan(answer=report(req))
-    scope = scope_words(period, country)
+    rows, scope, coverage = step.records(), scope_words(period, country), dated.coverage(req, period)
     if not rows:
-        return Plan(answer=f"No product was returned or cancelled{scope}.{dated.coverage(req, period)}")
-    top = rows[0]
-    return Plan(
-        answer=f"Most returned or cancelled{scope}: **{top['Product'] or top['sku']}**, {top['Units returned']:,.0f} "
-        f"units ({format_money(top['Value returned'], req.vocabulary().currency)} back); {int(top['_products']):,} "
-        f"products had returns or cancellations.{dated.coverage(req, period)} Next: *keep the first three*, or "
-        "*show all products*."
-    )
-
-
-def never_returned(req: Request, period: Period | None, country: str | None, wanted: dict[str, Any]) -> Plan:
-    """ "Which products are never returned": those sold without a return or cancellation, best sellers first."""
-    if period and (outside := dated.no_orders_then(req, period)):
-        return Plan(answer=outside)
-    if not req.done:
-        where, params = scoped(period, country)
-        return call("query_data", sql=NEVER_RETURNED.format(where=where, n=wanted.get("limit", 10)), params=params)
-    step = req.done[0]
-    rows = step.records() if step.ok else []
-    if not step.ok:
-        return Plan(answer=report(req))
-    scope = scope_words(period, country)
-    if not rows:
-        return Plan(answer=f"Every product sold{scope} had a return or cancellation.{dated.coverage(req, period)}")
-    best = ", ".join(f"**{r['Product'] or r['sku']}** ({r['Units sold']:,.0f} sold)" for r in rows[:3])
-    return Plan(
-        answer=f"{int(rows[0]['_products']):,} of the {int(rows[0]['_sold']):,} products sold{scope} had no returns or "
-        f"cancellations; the best sellers among them: {best}.{dated.coverage(req, period)} Next: *keep the first "
-        "three*, or *which products had the most returns*."
-    )
+        returned_none = f"No product was returned or cancelled{scope}."
+        return Plan(answer=(returned_none if most else f"Every product sold{scope} had a return or cancellation.")
+                    + coverage)  # fmt: skip
+    if most:
+        top = rows[0]
+        said = (
+            f"Most returned or cancelled{scope}: **{top['Product'] or top['sku']}**, "
+            f"{top['Units returned']:,.0f} units ({format_money(top['Value returned'], req.vocabulary().currency)} "
+            f"back); {int(top['_products']):,} products had returns or cancellations."
+        )
+    else:
+        best = ", ".join(f"**{r['Product'] or r['sku']}** ({r['Units sold']:,.0f} sold)" for r in rows[:3])
+        said = (
+            f"{int(rows[0]['_products']):,} of the {int(rows[0]['_sold']):,} products sold{scope} had no returns or "
+            f"cancellations; the best sellers among them: {best}."
+        )
+    other = "*show all products*" if most else "*which products had the most returns*"
+    return Plan(answer=f"{said}{coverage} Next: *keep the first three*, or {other}.")
 
 
 def ranked(req: Request, period: Period | None, country: str | None, wanted: dict[str, Any]) -> Plan:

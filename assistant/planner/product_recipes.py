@@ -45,10 +45,7 @@ def products(req: Request) -> Plan:
         if refused:
             return Plan(answer=refused)
         if wanted["sort"] in slots.FROM_RETURNS:  # the catalogue keeps no returns: always from the order lines
-            by_returns = (
-                period_sales.most_returned if wanted["sort"] == "most_returned" else period_sales.never_returned
-            )
-            return by_returns(req, named[0] if named else None, country, wanted)
+            return period_sales.by_returns(req, named[0] if named else None, country, wanted)
         if named or country:
             return period_sales.ranked(req, named[0] if named else None, country, wanted)
     if req.done and not (req.done[-1].result.get("data") or {}).get("total", 1):  # nothing to keep
