@@ -60,23 +60,27 @@ class Vocabulary:
             for name, run_id, segment, k in db.execute(
                 "SELECT s.name, s.run_id, s.segment, r.k FROM segments s JOIN segment_runs r USING (run_id) "
                 "WHERE s.named_by = 'user' AND NOT r.is_active AND s.name NOT IN "
-                "(SELECT name FROM segments JOIN segment_runs USING (run_id) WHERE is_active) ORDER BY s.run_id"
+                "(SELECT name FROM segments JOIN segment_runs USING (run_id) WHERE is_active AND name IS NOT NULL) "
+                "ORDER BY s.run_id"
             ).fetchall()
         }
         return cls(categories, brands, columns, shop.get_currency(db), span, countries, bool(stocked), named, earlier)
 
     def campaign_named(self, text: str) -> tuple[int, str] | None:
         """The campaign whose whole name the text says ("how did the Spring edit do"), the newest if several."""
-        said = [(i, name) for i, name in self.campaigns.items() if name and re.search(
-            rf"(?<!\w){re.escape(name)}(?!\w)", text, re.I)]  # fmt: skip
+        said = [(i, name) for i, name in self.campaigns.items() if name and says(text, name)]
         return max(said) if said else None
 
     def earlier_segment_named(self, text: str) -> tuple[str, int, int, int] | None:
         """The name given to a segment of a segmentation not in use that the text says, with its run, segment, k."""
-        said = [(name, *at) for name, at in self.earlier_segments.items() if re.search(
-            rf"(?<!\w){re.escape(name)}(?!\w)", text, re.I)]  # fmt: skip
+        said = [(name, *at) for name, at in self.earlier_segments.items() if says(text, name)]
         return max(said, key=lambda found: len(found[0])) if said else None
 
     def has_column(self, table: str, column: str) -> bool:
         """Whether the table has the column; without a schema (no database at hand) assume it does."""
         return not self.columns or column in self.columns.get(table, set())
+
+
+def says(text: str, name: str) -> bool:
+    """Whether the text says the whole name, in any case ("the spring edit" says "Spring edit", "spring" does not)."""
+    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.I) is not None
