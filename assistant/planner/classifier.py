@@ -1,8 +1,10 @@
 """Which intent a request is: its words (word and character n-gram TF-IDF) and its meaning (a sentence
 vector from `encoder.py`) side by side in one linear model, trained at start-up.
 
-Trained on the phrasings in `intents.toml` (a few seconds, once per process, on first use; the
-examples' sentence vectors are kept on disk).
+Trained on the phrasings in `intents.toml` (about ten seconds, on first use) and kept on disk: every
+process (the app, each test worker, each CLI run, bench.nlu) then loads the same fitted model in milliseconds.
+The file is pickled, as scikit-learn models are; it lives in the user's own cache folder, written and read
+by the same user as the virtual environment itself, and is named by a hash of everything it was fitted from.
 Before training and prediction, the parts that vary without changing the meaning are replaced by
 placeholders: SKUs, customer IDs, email addresses, numbers and the names of the shop's segments, categories
 and brands, so "describe the Weekend Warriors" reads like "describe the bargain hunters" once both are names,
@@ -13,16 +15,21 @@ touches (`concepts.py`) are added as extra words.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
 import re
 from collections.abc import Iterable, Sequence
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from assistant.planner.concepts import concepts
-from assistant.planner.encoder import encode, encode_remembered
+from assistant.planner.encoder import MODEL_SHA256, encode, encode_remembered
 from assistant.planner.intents import examples
 from assistant.planner.shop_terms import DEMO_PRODUCTS, PLACEHOLDER, placeheld
 from assistant.planner.slots import CUSTOMER_ID, EMAIL, NUMBER_WORDS, SKU
+from services.settings import Settings
 
 PLACEHOLDERS = [
     (EMAIL, " anemail "),
@@ -177,5 +184,42 @@ def one_thread() -> Any:
 
 @cache
 def classifier() -> Classifier:
+    """The planner's model, fitted on every example phrasing (once per machine, then loaded from disk)."""
     data = examples()
-    return Classifier([e.text for e in data], [e.intent for e in data])
+    return trained([e.text for e in data], [e.intent for e in data])
+
+
+def trained(texts: list[str], intents: list[str]) -> Classifier:
+    """A `Classifier` of these examples: loaded if one was fitted from the very same inputs, else fitted and
+    kept. The name hashes what the fit reads: the examples as the classifier reads them (so a changed synonym
+    or placeholder refits), their intents, this module, the encoder's weights and scikit-learn's version."""
+    import sklearn
+
+    parts = [sklearn.__version__, MODEL_SHA256, Path(__file__).read_text(), *texts, *intents]
+    parts += [features(t) for t in texts]
+    key = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
+    folder = Path(Settings.from_env().cache_dir)
+    path = folder / f"planner-{key}.pickle"
+    try:
+        with path.open("rb") as file:
+            return pickle.load(file)
+    except FileNotFoundError:  # first use, or another version's process has just replaced it
+        pass
+    except (pickle.UnpicklingError, AttributeError, EOFError, ImportError):  # damaged: fitted again, replaced
+        pass
+    model = Classifier(texts, intents)
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
+    with partial.open("wb") as file:
+        pickle.dump(model, file, protocol=pickle.HIGHEST_PROTOCOL)
+    partial.replace(path)  # whole or absent, whichever process writes first
+    for older in folder.glob("planner-*.pickle"):  # 8 MB each: only the latest examples' model is kept
+        if older != path:
+            older.unlink(missing_ok=True)
+    return model
+
+
+if __name__ == "__main__":  # bin/setup: fit once at install, not in the first chat or test worker
+    from assistant.planner import classifier as module  # pickled under its own name, not __main__'s
+
+    module.classifier()
