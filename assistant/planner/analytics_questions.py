@@ -61,6 +61,7 @@ class Figure:
 
 
 RETURN_WORDS = r"cancell?(?:ed|ations?)|returns|returned|refund(?:s|ed)?"
+UNIT_WORDS = r"units|items|pieces|products|articles|things"
 MONEY_WORDS = r"revenue|sales|value|money|amount|worth|how much"
 # "revenue excluding returns", "sales net of refunds": the takings with returns taken off, which revenue already is
 NET_OF_RETURNS = re.compile(
@@ -90,6 +91,16 @@ FIGURES = [  # first match wins: the specific before the general
         "items per order",
         "avg",
         whole=True,
+        needs="each order line's quantity",
+    ),
+    Figure(  # "how many products did we sell in january": units, net of returns (as revenue is), not the catalogue
+        rf"\b(?:{UNIT_WORDS})\b(?: \w+){{0,3}}? (?:sold|shipped|moved|shifted|went out)\b"
+        rf"|\bhow many (?:{UNIT_WORDS})\b(?: \w+){{0,4}}? (?:sell|ship|move|shift)\b|\bunits\b(?! in stock)",
+        "orders",
+        "CASE WHEN o.sku IS NULL OR o.sku IN (SELECT sku FROM products) THEN o.quantity END",  # no postage, fees
+        "units sold, net of returns",
+        "sum",
+        counted=True,
         needs="each order line's quantity",
     ),
     Figure(

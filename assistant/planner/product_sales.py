@@ -34,8 +34,9 @@ ASKED = re.compile(
     re.I,
 )
 NOT_A_PRODUCT = re.compile(  # the shop's figures by another name: "revenue from cancelled orders", "sales from email"
-    r"^(?:it|them|that|this|everything|all|us|we)$|\b(?:products?|items?|orders?|customers?|returns?|returned|cancel\w*"
-    r"|refund\w*|segments?|groups?|campaigns?|e-?mails?|newsletters?|countr\w*|categor\w*|brands?|months?|years?"
+    r"^(?:it|them|that|this|everything|all|us|we)$|\b(?:products?|items?|units?|pieces?|things|stuff|orders?"
+    r"|customers?|returns?|returned|cancel\w*|refund\w*|segments?|groups?|campaigns?|e-?mails?|newsletters?|countr\w*"
+    r"|categor\w*|brands?|months?|years?"
     r"|weeks?|days?|quarters?|new|repeat|online|shop|store|website|discounts?|postage|shipping)\b"
 )
 SOLD = (
