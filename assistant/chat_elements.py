@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import chainlit as cl
 
 from assistant.planner.model import offered_readings
-from assistant.present import compact, full, lead, markdown, with_names, worth_drawing
+from assistant.present import HIDDEN, compact, full, lead, markdown, with_names, worth_drawing
 from storage.shop import get_currency
 from tools.results import ApprovalRequest, ToolResult
 
@@ -25,7 +25,8 @@ async def show_result(result: ToolResult, db: Database) -> None:
     """One compact table of the key columns of the table that answers (the full ones expandable, with a CSV
     download; a table backing the answer up, such as the metrics per number of segments, only there), the charts
     that have something on them, and a draft as a preview with the decision buttons."""
-    tables = [with_names(t, db) for t in result.tables if t.rows]
+    shown_at_all = [t for t in result.tables if t.rows and not all(c.startswith(HIDDEN) for c in t.columns)]
+    tables = [with_names(t, db) for t in shown_at_all]  # not one of the planner's own figures ("_..." columns)
     first = lead(tables)
     if first is not None:
         shown = compact(first, get_currency(db))

@@ -234,9 +234,13 @@ class Outlook:
     # No order in this many days, to the orders log's last day: observed, not predicted, so a shop whose orders are
     # too few to predict can still email the customers who have gone quiet.
     quiet_days: int | None = None
+    # Bought one of these products (SKUs) before, returns left out: observed too ("email everyone who bought the jam
+    # making set"); `bought_as` says them in words, as the tool that chose them named them.
+    bought: tuple[str, ...] = ()
+    bought_as: str = ""
 
     def __bool__(self) -> bool:
-        return self.predicted or self.quiet_days is not None
+        return self.predicted or self.quiet_days is not None or bool(self.bought)
 
     @property
     def predicted(self) -> bool:
@@ -252,7 +256,7 @@ class Outlook:
         if not stored:
             return None
         fields = json.loads(stored)
-        return cls(**{**fields, "risk": tuple(fields.get("risk", ()))})
+        return cls(**{**fields, "risk": tuple(fields.get("risk", ())), "bought": tuple(fields.get("bought", ()))})
 
     def words(self) -> str:
         """'at high churn risk with a predicted 12-month value over 200' (empty when nothing is asked)."""
@@ -263,6 +267,8 @@ class Outlook:
             parts.append(f"whose next order is expected within {self.due_within_days} days")
         if self.quiet_days is not None:
             parts.append(f"{'and ' if parts else ''}who have not ordered in the last {self.quiet_days} days")
+        if self.bought:
+            parts.append(f"{'and ' if parts else ''}who bought {self.bought_as or ' or '.join(self.bought)}")
         return " ".join(parts)
 
 
@@ -283,6 +289,18 @@ def outlook_scope(db: Database, outlook: Outlook) -> tuple[str, dict[str, Any]]:
     if outlook.quiet_days is not None:  # as the analytics count them: days since the last order, to the log's end
         quiet = "c.customer_id IN (SELECT customer_id FROM customer_behavior WHERE days_since_last_purchase > $quiet)"
         params["quiet"] = outlook.quiet_days
+    if outlook.bought:
+        if not db.scalar("SELECT count(sku) FROM orders"):
+            raise UserError(
+                "Your orders log does not record which products each order held, so I cannot choose the customers "
+                f"who bought {outlook.bought_as or 'them'}.",
+                hint="Import an orders log with a product (SKU) on each line, or choose the customers another way.",
+            )
+        quiet += (
+            " AND c.customer_id IN (SELECT customer_id FROM orders WHERE NOT is_return"
+            " AND sku IN (SELECT unnest($bought)))"
+        )
+        params["bought"] = list(outlook.bought)
     if not outlook.predicted:
         return quiet, params
     require_scores(db, f"Choosing customers {outlook.words()}")

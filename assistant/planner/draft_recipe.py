@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from assistant.planner import slots
+from assistant.planner import purchasers, slots
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.predict_recipes import chosen_by_outlook
-from assistant.planner.product_recipes import products_about, products_meant, searched_for
+from assistant.planner.product_recipes import ABOUT, products_about, products_meant, searched_for
 from assistant.planner.recipes import recipe, report
 
 # "for the VIPs", "to our loyal fans": people, by a name; "for the winter sale", "for our new coats" are not
@@ -59,12 +59,17 @@ def draft(req: Request) -> Plan:
         return offered
     if req.last("campaign_draft"):
         follow = "Look at the preview, then press **Approve**, **Revise** or **Reject**."
+        req.done = [s for s in req.done if s.name != "query_data"]  # who bought what: the draft's audience says it
         unsegmented = [s for s in req.done if s.name == "match_segments" and "segments yet" in str(s.result)]
         if unsegmented:  # no segments: not a failure to show, the email is for everyone
             req.done = [s for s in req.done if s not in unsegmented]
             follow = "There are no segments yet, so it is for all customers (*segment customers* to aim it). " + follow
         return Plan(answer=report(req, follow))
+    if isinstance(bought := purchasers.products_bought(req), Plan):  # "email everyone who bought the jam set"
+        return bought
     skus, wanted = products_meant(req), products_about(req)
+    if bought and not ABOUT.search(req.lower):  # featuring what they bought, unless other products are named
+        skus, wanted = bought[:3], None
     if SHORTLISTED.search(req.lower) and not slots.skus(req.text):  # "about my shortlist": what it holds
         if (listed := req.last("shortlist_show")) is None:
             return call("shortlist_show")
@@ -88,6 +93,7 @@ def draft(req: Request) -> Plan:
     everyone = req.has(r"everyone|all (?:customers|of them)|everybody")
     seg = slots.segment_ref(req.text, req.memory) if not everyone else None
     chosen = chosen_by_outlook(req)  # customers slipping away: chosen by prediction, not by a segment's name
+    chosen |= {"bought": bought} if bought else {}  # and those who bought a product: from the orders
     everyone = everyone or bool(chosen)
     audience = re.search(
         r"\b(?:for|to|email|e-mail|mail|message|target) (?!about\b)(?:the |our |my )?([a-z][a-z' -]+?)\s*"

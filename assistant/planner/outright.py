@@ -71,6 +71,12 @@ WRITE_FOR = re.compile(
     r"\b.*\b(?:about|featuring|with|for|to)\b)",
     re.I,
 )
+# "email everyone who bought …", "send something to customers who bought …": an email, not a question
+EMAIL_THEM_ABOUT = re.compile(
+    r"^\W*(?:(?:please |can you |could you |let'?s |i want to |i'?d like to |we should )?(?:draft|write|email|e-mail"
+    r"|mail|send|create|make|target|message|contact)\b)",
+    re.I,
+)
 # "what's the industry average open rate", "how does that compare": a yardstick for the campaign's figures
 YARDSTICK = re.compile(
     r"\b(?:industry|benchmarks?)\b|\bhow (?:does|did) (?:that|this|it) compare\b(?! (?:to|with) (?:last|this|the) )",
@@ -144,6 +150,8 @@ def first(
         allowed.insert(0, ("revise", 1.0))  # "exclude people who ordered in the last week": the draft's audience
     if allowed and together.asked(text) and not one_person and allowed[0][0] not in guards.ACTS_ON_THEM:
         allowed.insert(0, ("find_products", 1.0))  # "what do people buy together": pairs, from the orders
+    if allowed and EMAIL_THEM_ABOUT.search(text) and purchasers.BOUGHT.search(text) and not one_person:
+        allowed.insert(0, ("draft", 1.0))  # "email everyone who bought the jam making set": they are the audience
     if allowed and purchasers.asked(text) and not one_person and allowed[0][0] not in guards.ACTS_ON_THEM:
         allowed.insert(0, ("rank", 1.0))  # "customers who bought jeans": the buyers, from the orders (the rank's)
     if (

@@ -6,6 +6,7 @@ what: that is said, with the fit ranking as what can be asked instead, never a l
 """
 
 # The SQL is fixed fragments; what was named (a search word, the shop's categories and brands) is a bound parameter.
+# ruff: noqa: S608
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ BOUGHT = re.compile(
     r"\s+(?!(?:the |a )?(?:most|more|less|again|once|twice|anything|something|nothing"
     r"|recently|lately|before|since|in|from|with|last|this|over|under|at|for|just|only|exactly|never|ever|at least"
     r"|multiple|several|many|repeatedly|online|\d))"
-    r"(?P<what>[a-z0-9][\w '&-]*?)\s*(?:$|[?.!,]|\b(?:in|from|last|this|since|before|after|during|between|within"
+    r"(?P<what>[a-z0-9][\w '&-]*?)\s*(?:$|[?.!,]|\b(?:about|featuring|with|in|from|last|this|since|before|after"
+    r"|during|between|within"
     r"|over|so far|q[1-4])\b)",
     re.I,
 )
@@ -39,6 +41,13 @@ BUYERS = (
 )
 
 
+# The products bought, best sellers first, and whether the log names products at all (one row, even when none)
+BOUGHT_SKUS = (
+    f"SELECT string_agg(sku, '{SEPARATOR}' ORDER BY units DESC, sku) AS _skus, "
+    "(SELECT count(sku) FROM orders) AS _recorded FROM ("
+    "SELECT o.sku, sum(coalesce(o.quantity, 1)) AS units FROM orders o JOIN products p ON p.sku = o.sku "
+    "WHERE NOT o.is_return AND o.customer_id IS NOT NULL AND {named} GROUP BY 1)"
+)
 COUNTED = re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b", re.I)  # "how many customers bought ...": a figure
 
 
@@ -50,14 +59,7 @@ def plan(req: Request) -> Plan | None:
     """Who bought what the request names, from the orders; None when it asks no such thing."""
     if not asked(req.text):
         return None
-    wanted = slots.product_filters(req.text, req.vocabulary())
-    if not ({"category", "brand"} & wanted.keys()):  # "the wool coat": the words after "bought", by name
-        said = re.sub(r"^(?:the|a|an|our|any|some|those|these)\s+", "", BOUGHT.search(req.text)["what"].lower())
-        if said in ("them", "it", "those", "these", "those ones", "these ones"):  # the products just shown
-            wanted = {"skus": req.memory.skus} if req.memory.skus else {}
-        else:
-            wanted = {"search": slots.singular(said)}
-    named, params, what = _named(wanted)
+    named, params, what = _named(bought_named(req))
     if not named:
         return Plan(answer="Which product? E.g. *customers who bought the wool coat*, or a category or brand.")
     if (limit := periods.within(req.text, req.today)) is None:
@@ -87,6 +89,43 @@ def plan(req: Request) -> Plan | None:
         f"the top one, {first['customer_id']}, spent {spent} on it, last on "
         f"{first['Last bought']}. Next: *tell me about the first one*."
     )
+
+
+def bought_named(req: Request) -> dict:
+    """What a request says was bought: a category or brand of the shop, the products just shown ("who bought
+    them"), or the words after "bought" as a name ("the wool coat")."""
+    wanted = slots.product_filters(req.text, req.vocabulary())
+    if {"category", "brand"} & wanted.keys():
+        return wanted
+    said = re.sub(r"^(?:the|a|an|our|any|some|those|these)\s+", "", BOUGHT.search(req.text)["what"].lower())
+    if said in ("them", "it", "those", "these", "those ones", "these ones"):  # the products just shown
+        return {"skus": req.memory.skus} if req.memory.skus else {}
+    return {"search": slots.singular(said)}
+
+
+def products_bought(req: Request) -> Plan | list[str] | None:
+    """For an email to the customers who bought something ("email everyone who bought the jam making set"): the
+    SKUs they bought, best sellers first; a query to find them, or the answer when there are none; None when the
+    request names no purchase."""
+    if BOUGHT.search(req.text) is None:
+        return None
+    named, params, what = _named(bought_named(req))
+    if not named:
+        return Plan(answer="Which product did they buy? E.g. *email everyone who bought the wool coat*.")
+    found = req.last("query_data")
+    if found is None:
+        return call("query_data", sql=BOUGHT_SKUS.format(named=named), params=params)
+    if not found.ok:
+        return Plan(answer=report(req))
+    row = found.records()[0]
+    if not row["_recorded"]:
+        return Plan(
+            answer=f"Your orders log does not record which products each order held, so I cannot tell who bought "
+            f"{what}. Nothing was drafted: draft it for a segment instead."
+        )
+    if not row["_skus"]:
+        return Plan(answer=f"Nobody with a customer id bought {what} (returns left out), so nothing was drafted.")
+    return str(row["_skus"]).split(SEPARATOR)
 
 
 def products_recorded(req: Request) -> tuple[list[Step], dict | None]:

@@ -120,7 +120,7 @@ def campaign_draft(ctx: ToolContext, args: DraftArgs) -> ToolResult:
     plan = FollowUpPlan.prepare(ctx, follow_up, audience) if follow_up else None  # refuses an unsent campaign
     audience = plan.audience if plan else audience
     skus = resolve_skus(ctx, args.skus or (plan.skus if plan else []), None, option="--skus")
-    outlook = args.outlook()
+    outlook = args.outlook(ctx.db)
     brief = brief_for(ctx.db, skus, audience, args.tone, outlook_for(ctx.db, run_id, wanted, outlook))
     copy = write_copy(ctx, brief, args.variants)
     copy = plan.second_chance(copy) if plan else copy

@@ -204,7 +204,7 @@ def match_segments(ctx: ToolContext, args: MatchArgs) -> ToolResult:
                 hint="Leave out --run-id, or drop --customers to score the segments of that run.",
             )
         return rank_customers(ctx, RankArgs(**args.model_dump(include=set(RankArgs.model_fields))))
-    if args.outlook() or args.rank_by != "fit":
+    if args.outlook(ctx.db) or args.rank_by != "fit":
         raise UserError(
             "Choosing or ranking by predicted outlook works on individual customers, not on segments.",
             hint="Add --customers to rank the customers themselves.",
@@ -283,6 +283,7 @@ def rank_customers(ctx: ToolContext, args: RankArgs) -> ToolResult:
     skus = resolve_skus(ctx, args.product, args.shortlist)
     run_id = require_active_run(ctx.db) if args.segment else active_run_id(ctx.db)
     cap = ctx.settings.frequency_cap_days if args.frequency_cap_days is None else args.frequency_cap_days
+    outlook = args.outlook(ctx.db)
     ranked, excluded, eligible = scored_audience(
         ctx.db,
         run_id=run_id,
@@ -292,10 +293,10 @@ def rank_customers(ctx: ToolContext, args: RankArgs) -> ToolResult:
         limit=args.top,
         breakdown=True,
         unknown_consent=ctx.settings.email_unknown_consent,
-        outlook=args.outlook(),
+        outlook=outlook,
         rank_by=args.rank_by,
     )
-    who = f" {args.outlook().words()}" if args.outlook() else ""
+    who = f" {outlook.words()}" if outlook else ""
     if not pii_visible(ctx):
         ranked = ranked.drop(columns=["email", "first_name"])  # the model sees ids and scores, not people
     ranked.insert(0, "rank", range(1, len(ranked) + 1))

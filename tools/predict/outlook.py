@@ -1,6 +1,7 @@
-"""The options that choose customers by their predicted outlook, or by how long they have gone without an order,
-shared by every tool that builds an audience (match-customers, campaign draft), so "high churn risk and predicted
-value over 200" and "no order in 90 days" read the same everywhere."""
+"""The options that choose customers by their predicted outlook, by how long they have gone without an order, or by
+what they bought, shared by every tool that builds an audience (match-customers, campaign draft), so "high churn
+risk and predicted value over 200", "no order in 90 days" and "who bought the jam making set" read the same
+everywhere."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from storage.db import Database
+from storage.errors import UserError
 from storage.predictions import Outlook
 
 Risk = Literal["low", "medium", "high"]
@@ -32,7 +35,32 @@ class OutlookArgs(BaseModel):
         "needs no prediction.",
     )
 
-    def outlook(self) -> Outlook | None:
-        """The filter these options ask for, or None when none is given."""
-        chosen = Outlook(tuple(self.risk or ()), self.min_value, self.due_within_days, self.quiet_days)
+    bought: list[str] | None = Field(
+        None,
+        description="Only customers who bought one of these products (SKUs) before, returns left out; needs an "
+        "orders log with a product on each line.",
+    )
+
+    def outlook(self, db: Database) -> Outlook | None:
+        """The filter these options ask for (the products bought checked and named), or None when none is given."""
+        bought = tuple(dict.fromkeys(self.bought or ()))
+        named = products_named(db, bought) if bought else ""
+        chosen = Outlook(tuple(self.risk or ()), self.min_value, self.due_within_days, self.quiet_days, bought, named)
         return chosen or None
+
+
+def products_named(db: Database, skus: tuple[str, ...]) -> str:
+    """The products in words: "JAM MAKING SET PRINTED or JAM MAKING SET WITH JARS", "one of 12 products (A, B, …)".
+    Refuses a SKU the catalogue does not have: nobody could have bought it."""
+    names = dict(
+        db.execute(
+            "SELECT sku, coalesce(name, sku) FROM products WHERE sku IN (SELECT unnest(?))", [list(skus)]
+        ).fetchall()
+    )
+    if missing := [sku for sku in skus if sku not in names]:
+        raise UserError(
+            f"No product with SKU {', '.join(missing)} in the catalogue.",
+            hint="Find the products first, then name them.",
+        )
+    said = [names[sku] for sku in skus]
+    return " or ".join(said) if len(said) <= 3 else f"one of {len(said)} products ({said[0]}, {said[1]}, …)"
