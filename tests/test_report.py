@@ -220,3 +220,18 @@ def test_what_a_sent_campaign_sold_and_how_its_variants_did(text, says):
     data = {"campaign_id": 4, "status": "sent", "unique_opens": 90, "failed": 3, "by_segment": []}
     done = [Step("campaign_report", {"campaign_id": 4}, {"ok": True, "summary": "Campaign 4: 300 sent.", "data": data})]
     assert choose(Request(text, CAMPAIGN_4, done)).answer.startswith(says)
+
+
+def test_the_links_clicked_are_told_by_what_they_show(reported):
+    """Which links were clicked was recorded but never told: the main button or the product, people and clicks."""
+    ctx, campaign, who = reported
+    first = who["clicked"][0]["customer_id"]
+    token = LinkSigner.for_db(ctx.db, ctx.settings).token("click", campaign, first, 1)  # the first product's page
+    client = TestClient(tracking_app(lambda: ctx.db, ctx.settings))
+    assert client.get(f"/t/c/{token}", follow_redirects=False).status_code == 302
+    sku = ctx.db.execute("SELECT skus[1] FROM campaign_versions WHERE campaign_id = ?", [campaign]).fetchone()[0]
+    product = ctx.db.scalar("SELECT name FROM products WHERE sku = ?", [sku])
+    result = run_tool(ctx, "campaign_report", campaign_id=campaign)
+    links = [(row["link"], row["people"], row["clicks"]) for row in result.data["links"]]
+    assert links == [("the main button", 2, 3), (product, 1, 1)]
+    assert "Most clicked: the main button (2 people)." in result.summary

@@ -8,6 +8,7 @@ from scipy.stats import chi2_contingency
 
 from tests.test_new_shop_chat import Chat
 from tests.test_report_yardstick import send_one, shop  # noqa: F401 - the fixture
+from tools.campaigns.links import campaign_urls
 
 FIGURES = (
     "SELECT variant, count(*) AS sent, count(*) FILTER (WHERE {done}) AS done FROM messages m WHERE status = 'sent' "
@@ -176,3 +177,18 @@ def test_a_call_that_failed_is_not_made_again_in_the_same_turn(demo_ctx, monkeyp
     answer, ended = Chat(demo_ctx).say("how are we doing?")
     assert [e.name for e in ended] == ["campaign_report"]
     assert answer.startswith("There is no campaign 99.")
+
+
+def test_which_links_were_clicked_is_told_by_what_they_show(shop):  # noqa: F811
+    """Which links were clicked was recorded but never told ("which links did people click" listed the clickers); the
+    lookup that found the campaign was told before the report ("1 campaign: 1 sent.")."""
+    send_one(shop, 3, 12, 40)
+    main_button = campaign_urls(shop.db, shop.settings, 1)[0]  # where the tracker sends a click on it (and records)
+    shop.db.execute("UPDATE events SET url = ? WHERE kind = 'click'", [main_button])
+    clickers = shop.db.scalar("SELECT count(DISTINCT customer_id) FROM events WHERE kind = 'click'")
+    answer, ended = Chat(shop).say("which links did people click")
+    assert [e.name for e in ended] == ["campaign_list", "campaign_report"]
+    assert answer.startswith(f"Clicked, most people first: the main button ({clickers:,} people).\n\nCampaign ")
+    for said in ("most clicked link?", "what was clicked most"):
+        answer, _ = Chat(shop).say(said)
+        assert answer.startswith("Clicked, most people first: the main button"), said

@@ -8,6 +8,7 @@ newest one (looked up with campaign_list). Approving is never planned: only a pe
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from assistant.planner import audience_words, guards, predict_recipes, send_time, slots
@@ -42,9 +43,11 @@ def campaign_action(name: str, follow: str, **extra: Any) -> Recipe:
         step = req.last(name)
         if step is None:
             return call(name, campaign_id=campaign_id, **(options(name, req) | extra))
+        # The list looked up to find the campaign is no part of the answer ("1 campaign: 1 sent." before the report)
+        told = replace(req, done=[s for s in req.done if not (s.name == "campaign_list" and s.ok)])
         if step.arguments.get("dry_run"):
-            return Plan(answer=report(req, "Say *send it* to send it for real."))
-        return Plan(answer=report(req, follow))
+            return Plan(answer=report(told, "Say *send it* to send it for real."))
+        return Plan(answer=report(told, follow))
 
     return act
 
@@ -93,7 +96,7 @@ def who_asked(text: str) -> str | None:
     those customers."""
     if not re.search(
         r"\b(?:who|whom|which (?:customers|people|shoppers|addresses|emails)|list|names?|people|customers)\b", text
-    ):
+    ) or re.search(r"\b(?:which|what) (?:links?|urls?|products?|buttons?)\b", text):  # "which links did people click"
         return None
     for who, words in (
         ("bounced", r"bounc"),

@@ -179,6 +179,8 @@ def first(
         allowed.insert(0, ("analytics", 1.0))  # "how much did the flytrap tins make us": that product's sales
     if allowed and biggest_orders.asked(text) and not one_person and allowed[0][0] not in guards.ACTS_ON_THEM:
         allowed.insert(0, ("analytics", 1.0))  # "our biggest single order": the orders ranked, not a customer figure
+    if allowed and report_recipe.LINKS_ASKED.search(text.lower()) and not one_person:
+        allowed.insert(0, ("report", 1.0))  # "which links did people click": the report's links, not who clicked
     if allowed and report_recipe.COMPLAINTS.search(text) and ASKED.search(text) and not one_person:
         allowed.insert(0, ("report", 1.0))  # "any spam complaints?": the report says where complaints go
     if allowed and followup_recipes.OVERRIDE_CAP.search(text.lower()):

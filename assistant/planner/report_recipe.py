@@ -83,6 +83,8 @@ def _report(req: Request) -> Plan:
         return Plan(answer=f"{NO_ATTRIBUTION}\n\n{plan.answer}")
     if not plan.calls and data.get("unique_opens") and guards.ENGAGED_SEGMENT.search(req.lower):
         return Plan(answer=f"{segment_response(data)}\n\n{plan.answer}")  # "which segment responded best"
+    if not plan.calls and data.get("sent") and LINKS_ASKED.search(req.lower):  # "which links did they click"
+        return Plan(answer=f"{links_clicked(data)}\n\n{plan.answer}")
     if not plan.calls and data.get("sent") and (said := figure_asked(req.lower, data)):  # "how many didn't open"
         return Plan(answer=f"{said}\n\n{plan.answer}")
     if not plan.calls and data and HOW_GOOD.search(req.lower):  # "is that good?": against the shop's own campaigns
@@ -99,6 +101,26 @@ def _report(req: Request) -> Plan:
         f"{int(data.get('skipped') or 0):,} skipped. Opens and clicks arrive over hours or days (some mail apps "
         "never report opens).\n\nNext: *how did it do?* again later."
     )
+
+
+# "which links did people click", "what did they click on", "the most clicked product": the links, not the rate
+LINKS_ASKED = re.compile(
+    r"\b(?:which|what) (?:links?|urls?|products?|buttons?|items?)\b.*\bclick|\bwhat did (?:\w+ )?click(?:ed)? on\b"
+    r"|\bmost[- ]clicked\b|\bclicks? (?:by|per) (?:link|product|url)\b|\bclicked on what\b|\bclick map\b"
+    r"|\bwhat (?:was|got|did \w+) clicked\b|\bclicked (?:on )?(?:the )?most\b"
+)
+
+
+def links_clicked(data: dict[str, Any]) -> str:
+    """The links clicked, most people first: "the main button (12 people), WOOL COAT (3 people)"."""
+    links = data.get("links") or []
+    if not links:
+        return "Nobody has clicked a link in it yet."
+    told = ", ".join(
+        f"{link['link']} ({link['people']:,} {'person' if link['people'] == 1 else 'people'})" for link in links[:5]
+    )
+    more = f", and {len(links) - 5:,} more in the table" if len(links) > 5 else ""
+    return f"Clicked, most people first: {told}{more}."
 
 
 SENT_WHEN = re.compile(

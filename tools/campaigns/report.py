@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from storage import campaigns
 from storage.errors import UserError
 from storage.followups import FollowUp
+from tools.campaigns.links import campaign_urls
 from tools.catalog.audience import describe_exclusions
 from tools.context import ToolContext
 from tools.registry import Positional, tool
@@ -95,6 +96,13 @@ BOUNCED_SQL = """
     WHERE m.campaign_id = ? AND m.status = 'failed' ORDER BY m.updated_at, m.customer_id
 """
 SENT_WHEN = "SELECT min(sent_at), max(sent_at) FROM messages WHERE campaign_id = ? AND status = 'sent'"
+# Which links were clicked: people (each once per link) and clicks, confirmed sends only, as the rates above.
+LINKS_SQL = """
+    SELECT e.url, count(DISTINCT e.customer_id) AS people, count(*) AS clicks
+    FROM events e JOIN messages m USING (campaign_id, customer_id)
+    WHERE e.campaign_id = ? AND e.kind = 'click' AND m.status = 'sent'
+    GROUP BY 1 ORDER BY people DESC, clicks DESC, e.url
+"""
 
 
 @tool(cli="report")
@@ -158,6 +166,10 @@ def campaign_report(ctx: ToolContext, args: ReportArgs) -> ToolResult:
             people = ctx.db.df(WHO_SQL, [args.campaign_id, list(WHO_KINDS[args.who])])
         n = len(people)
         summary = f"{n:,} customer{'s' if n != 1 else ''} {args.who}. " + summary
+    links = _links(ctx, args.campaign_id)
+    if len(links):
+        top = links.iloc[0]
+        summary += f" Most clicked: {top['link']} ({top['people']:,} {'person' if top['people'] == 1 else 'people'})."
     if len(by_variant) > 1 and totals["unique_clicks"]:
         best = by_variant.sort_values("click_rate", ascending=False).iloc[0]
         said = f" (“{best['subject']}”)" if best["subject"] else ""
@@ -173,10 +185,12 @@ def campaign_report(ctx: ToolContext, args: ReportArgs) -> ToolResult:
             "by_segment": by_segment.to_dict("records"),
             "other_campaigns": ctx.db.rows(OTHERS_SQL, {"campaign": args.campaign_id})[0],
             "variants_differ": variants_differ(by_variant),
+            "links": links.to_dict("records"),
         },
         tables=[
             *([Table.from_df(f"Who {args.who}", people, limit=200)] if people is not None else []),
             Table.from_df("By variant", by_variant),
+            *([Table.from_df("Links clicked", links)] if len(links) else []),
             Table.from_df("By segment", by_segment),
             Table.from_rows(
                 "Skipped before sending", [{"reason": r, "customers": n} for r, n in excluded.items() if n]
@@ -187,6 +201,19 @@ def campaign_report(ctx: ToolContext, args: ReportArgs) -> ToolResult:
             _rates_chart(f"Campaign {args.campaign_id}: rates by segment", by_segment, "segment_name"),
         ],
     )
+
+
+def _links(ctx: ToolContext, campaign_id: int) -> pd.DataFrame:
+    """Each clicked link as the marketer knows it: the main button or the product it shows, then its address."""
+    clicked = ctx.db.df(LINKS_SQL, [campaign_id])
+    version = campaigns.approved_version(ctx.db, campaign_id)
+    skus = list(version["skus"] or []) if version else []
+    names = dict(ctx.db.execute("SELECT sku, name FROM products WHERE sku IN (SELECT unnest(?))", [skus]).fetchall())
+    urls = campaign_urls(ctx.db, ctx.settings, campaign_id)
+    said = ["the main button"] + [names.get(sku) or sku for sku in skus]
+    known = dict(zip(urls, said, strict=False))
+    clicked.insert(0, "link", [known.get(url, url) or "a link not recorded" for url in clicked["url"]])
+    return clicked
 
 
 def variants_differ(by_variant: pd.DataFrame) -> dict[str, float | None]:
