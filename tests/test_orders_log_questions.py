@@ -153,3 +153,27 @@ def test_the_products_never_returned_are_those_sold_without_a_return(chat, said,
     assert f"({kept.iloc[0]:,.0f} sold)" in answer
     answer, _ = chat.say("how many customers never returned")
     assert answer.startswith("One-time customers:"), "customers who never came back are still the one-time buyers"
+
+
+@pytest.mark.parametrize(
+    ("said", "country", "month"),
+    [("show me orders from france", "France", None), ("show me orders from germany in february 2011", "Germany", 2)],
+)
+def test_the_orders_of_a_country_are_listed_latest_first(chat, said, country, month):
+    """ "show me orders from france" asked whether a product search was meant."""
+    lines = uci_lines()
+    bought = lines[~lines["returned"] & (lines["amount"] > 0) & (lines["Country"] == country)]
+    if month:
+        bought = bought[bought["when"].dt.month == month]
+    orders = bought.groupby("InvoiceNo").agg(at=("when", "min"), total=("amount", "sum")).sort_values("at")
+    answer, ended = chat.say(said)
+    assert [e.name for e in ended] == ["query_data"]
+    assert answer.startswith(f"**{len(orders):,} order{'s' if len(orders) != 1 else ''}** from {country}")
+    assert f"the latest, order {orders.index[-1]} " in answer and f"**{money(orders['total'].iloc[-1])}**" in answer
+
+
+def test_orders_from_a_country_the_log_does_not_have_are_not_all_orders(chat):
+    """A country the log does not record must not be dropped silently (every order listed as if it were its)."""
+    answer, ended = chat.say("show me orders from japan")
+    assert not ended
+    assert answer.startswith("No orders from japan in your orders log. Its countries: Australia, EIRE, France")

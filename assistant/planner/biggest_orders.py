@@ -1,4 +1,5 @@
-"""The biggest (or smallest) single orders: "what was our biggest order", "top 10 orders in December".
+"""The biggest (or smallest) single orders: "what was our biggest order", "top 10 orders in December"; and the
+orders themselves, latest first: "show me orders from France", "the latest orders".
 
 No template answers it: a customer's figures are averages and totals over their orders ("the biggest order"
 read as the highest average order value, or as a count, was wrong), so the orders are summed per order id here and
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from assistant.planner import analytics_filters as filters
 from assistant.planner import periods, slots
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.recipes import report
@@ -30,45 +32,95 @@ GROUP_ASKED = re.compile(
     r"|products?|items?|customers?|groups?)\b",
     re.I,
 )
+# "show me orders from France", "list the recent orders", "the latest orders": the orders, latest first
+LISTED = re.compile(
+    r"\b(?:(?:show|list|see|view|display|give|pull up|get)(?: me| us)?|what are)"
+    r" (?:(?:the|all|our|any|some|my|recent|latest|newest|last|\d+) )*(?:orders|purchases|transactions|invoices)\b"
+    r"(?! (?:values?|sizes?|counts?|per|by|volume|over time))"
+    r"|^\W*(?:the |our )?(?:latest|recent|newest|most recent) (?:\d+ )?orders\b",
+    re.I,
+)
+# "orders from japan": a place not known as a country here is still a place asked for, never silently dropped
+FROM_WHERE = re.compile(
+    r"\b(?:orders|purchases|transactions|invoices) (?:from|in|placed in|shipped to|to|for) (?:the )?"
+    r"(?!(?:the|last|this|next|past|previous|recent)\b)(?P<where>[a-z][a-z]+(?: [a-z]+)?)"
+    r"\s*(?:$|[?.!,]|\b(?:in|last|this|since|during|between|over)\b)",
+    re.I,
+)
 SMALL = ("smallest", "lowest", "cheapest", "tiniest")
 ORDERS = (
     'SELECT o.order_id AS "Order", any_value(o.customer_id) AS customer_id, '
     'strftime(min(o.ordered_at), \'%Y-%m-%d\') AS "Date", round(sum(o.amount), 2) AS "Order total", '
     'sum(coalesce(o.quantity, 1)) AS "Items", count(*) OVER () AS _orders '
-    "FROM orders o WHERE NOT o.is_return AND o.amount > 0{within} "
-    'GROUP BY o.order_id ORDER BY "Order total" {direction}, 1 LIMIT {n}'
+    "FROM orders o WHERE NOT o.is_return AND o.amount > 0{within}{place} "
+    "GROUP BY o.order_id ORDER BY {order}, 1 LIMIT {n}"
 )
+IN_COUNTRY = " AND o.country = $country"
 
 
 def asked(text: str) -> re.Match[str] | None:
-    """The words that ask for the biggest or smallest orders; None when none do, or a group is ranked instead."""
-    return None if GROUP_ASKED.search(text) else ASKED.search(text)
+    """The words that ask for the biggest or smallest orders, or the orders themselves; None when none do, or a group
+    is ranked instead."""
+    return None if GROUP_ASKED.search(text) else (ASKED.search(text) or LISTED.search(text))
+
+
+def somewhere(req: Request) -> str | None:
+    """The place an orders request names that is neither a known country nor a period, nor the shop's own word
+    ("orders from japan"); None when it names none."""
+    found = FROM_WHERE.search(req.text)
+    said = periods.found(req.text, req.today)
+    if found is None or any(found["where"].split()[0].lower() in p.typed.lower().split() for p in said):
+        return None  # "orders in december", "orders from q4 2010": a period
+    where = found["where"]
+    own = {w.lower() for w in filters.shop_words(req)}
+    if where.lower() in own or re.match(r"(?:all|any|each|every|our|my|them|us|me|customers?|people|total)\b", where):
+        return None
+    return where
 
 
 def plan(req: Request) -> Plan | None:
-    """The orders ranked by their total, biggest first (or smallest); None when the request asks no such thing."""
+    """The orders ranked by their total, biggest first (or smallest), or latest first when they are only asked to be
+    shown; in a country the request names. None when the request asks no such thing."""
     if (match := asked(req.text)) is None:
         return None
-    small = match["which"].lower() in SMALL
+    which = match.groupdict().get("which")
+    small, latest = bool(which) and which.lower() in SMALL, not which
     if (limit := periods.within(req.text, req.today)) is None:
         return Plan(answer="One period at a time, please: e.g. *the biggest orders last month*.")
+    vocabulary = req.vocabulary()
+    said = filters.place(req.text, filters.shop_words(req), vocabulary.countries) or somewhere(req)
+    country = next((c for c in vocabulary.countries if said and filters.same_country(said, c)), None)
+    if said and country is None and not vocabulary.countries:
+        return Plan(answer=f"Your orders log records no country, so I cannot pick the orders from {said}.")
+    if said and country is None:
+        known = ", ".join(vocabulary.countries[:8]) + (", …" if len(vocabulary.countries) > 8 else "")
+        return Plan(answer=f"No orders from {said} in your orders log. Its countries: {known}.")
     if not req.done:
-        n = slots.number_after(req.text, r"\b(?:top|biggest|largest|smallest|highest|lowest)") or 10
-        sql = ORDERS.format(within=limit.sql, direction="ASC" if small else "DESC", n=min(n, 100))
-        return call("query_data", sql=sql, params=limit.params)
+        n = slots.number_after(req.text, r"\b(?:top|biggest|largest|smallest|highest|lowest|latest|last|recent)") or 10
+        order = "min(o.ordered_at) DESC" if latest else f'"Order total" {"ASC" if small else "DESC"}'
+        sql = ORDERS.format(within=limit.sql, place=IN_COUNTRY if country else "", order=order, n=min(n, 100))
+        return call("query_data", sql=sql, params=limit.params | ({"country": country} if country else {}))
     step = req.done[-1]
     if not step.ok:
         return Plan(answer=report(req))
     rows = step.records()
-    when = f" {limit.period.typed} ({limit.period.span()})" if limit.period else ""
+    typed = limit.period and re.sub(r"^(?=the\b)", "in ", limit.period.typed)  # "in the last 30 days"
+    scope = (f" from {country}" if country else "") + (f" {typed}" if typed else "")
+    when = scope + (f" ({limit.period.span()})" if limit.period else "")
     if not rows:
         return Plan(answer=f"No orders{when}.")
     top, count = rows[0], int(rows[0]["_orders"])
     who = f" by customer {top['customer_id']}" if top["customer_id"] else " (the log gives no customer for it)"
     next_step = "*tell me about that customer*, or " if top["customer_id"] else ""
-    total = format_money(top["Order total"], req.vocabulary().currency)
+    total = format_money(top["Order total"], vocabulary.currency)
+    if latest:
+        return Plan(
+            answer=f"**{count:,} order{'s' if count != 1 else ''}**{when}, latest first (returns left out); the "
+            f"latest, order {top['Order']}{who} on {top['Date']}, came to **{total}** ({top['Items']:,.0f} items). "
+            f"Next: {next_step}*the biggest orders{scope}*."
+        )
     return Plan(
         answer=f"The {'smallest' if small else 'biggest'} single order{when}: **{total}**, order {top['Order']}"
-        f"{who} on {top['Date']} ({top['Items']:,.0f} items); {count:,} orders in all, returns left out. "
-        f"Next: {next_step}*average order value*."
+        f"{who} on {top['Date']} ({top['Items']:,.0f} items); {count:,} order{'s' if count != 1 else ''} in all, "
+        f"returns left out. Next: {next_step}*average order value*."
     )
