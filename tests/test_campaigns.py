@@ -465,3 +465,34 @@ def test_undo_again_walks_back_through_the_edits_rather_than_to_and_fro(segmente
     with pytest.raises(UserError, match=r"nothing left to undo: version 7 of campaign \d+ reads as the first draft"):
         revise("undo that")
     assert revise("mention free shipping") == 8 and revise("undo that") == 9 and copy(9) == copy(1)
+
+
+@pytest.mark.parametrize(
+    ("said", "named"),
+    [
+        ("make variant B's subject shorter", {"B"}),
+        ("change the second subject line to 'Last chance'", {"B"}),
+        ("make subject C more playful", {"C"}),
+        ("warmer copy in option 1 and the last variant", {"A", "C"}),
+        ("make it shorter", set()),
+        ("go back to version 2", set()),  # a version is the copy over time, not a variant
+    ],
+)
+def test_the_variants_an_instruction_names(said, named):
+    from tools.campaigns.copy_points import variants_named
+
+    assert variants_named(said, ["A", "B", "C"]) == named
+
+
+def test_a_revision_of_one_variant_leaves_the_others_as_they_were(model_shop, fake_openai):
+    """ "change the second subject line" rewrote all three subjects (offline), and a model's rewrite of every variant
+    was kept whole."""
+    fake_openai.reply(json.dumps(HOSTILE_REPLY))
+    campaign_id = run_tool(model_shop, "campaign_draft", segment=0, skus=skus(model_shop), variants=2).data[
+        "campaign_id"
+    ]
+    everything = {"variants": [dict(v, subject=f"New {v['angle']}") for v in HOSTILE_REPLY["variants"]]}
+    fake_openai.reply(json.dumps(everything))  # the model rewrote both, though one was asked for
+    result = run_tool(model_shop, "campaign_revise", campaign_id=campaign_id, instruction="rewrite the second subject")
+    before = run_tool(model_shop, "campaign_preview", campaign_id=campaign_id, version=1, variant="A").data["subject"]
+    assert result.data["subjects"] == {"A": before, "B": "New curiosity"}

@@ -7,7 +7,8 @@ One sentence may give several instructions ("make it warmer and mention free ret
 before each new verb, so every instruction applies, and the point ends where the next instruction begins.
 Whoever wrote a revision, `describe_changes` says what a reader would see differ, or that nothing does.
 A subject or button text the marketer wrote (`own_words`: in quotes, after "to say", or "change the button to ...")
-is used as written.
+is used as written. A revision that names variants ("subject C", "the second subject line", "B's subject") changes
+only those (`variants_named`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,28 @@ from typing import Any
 from storage.errors import UserError
 from tools.campaigns.brief import VariantCopy
 from tools.campaigns.sanitise import safe_template, to_plain
+
+# The variants an instruction names: "variant B", "subject C", "option 2", "the second subject line", "B's subject".
+# Not "version 2": versions are the copy over time (campaign_versions), variants the subject lines side by side.
+_LETTER = re.compile(
+    r"\b(?:variant|version|option|subject(?: line)?)\s+([a-e])\b|\b([a-e])'s (?:subject|copy|text|preheader)\b"
+)
+_NUMBER = re.compile(r"\b(?:variant|option|subject(?: line)?)\s+([1-5])\b")
+_ORDINAL = re.compile(r"\b(first|second|third|fourth|fifth|last) (?:variant|option|subject(?: line)?)s?\b")
+_ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4}
+
+
+def variants_named(instruction: str, labels: list[str]) -> set[str]:
+    """The labels of the variants an instruction names (of `labels`, the campaign's: "A", "B", ...); empty when it
+    names none, and so is for every variant."""
+    text = instruction.lower()
+    named = {(m[0] or m[1]).upper() for m in _LETTER.findall(text)}
+    named |= {labels[int(n) - 1] for n in _NUMBER.findall(text) if int(n) <= len(labels)}
+    for word in _ORDINAL.findall(text):
+        index = len(labels) - 1 if word == "last" else _ORDINALS[word]
+        named |= {labels[index]} if index < len(labels) else set()
+    return {label for label in named if label in labels}
+
 
 POINT_CAP = 160  # characters: a line, not a paragraph
 READERS = r"(?:them|people|customers|readers|everyone|shoppers)"

@@ -12,7 +12,15 @@ from typing import Any
 
 from storage.errors import UserError
 from tools.campaigns.brief import ANGLES, LABELS, CopyBrief, VariantCopy, truncate
-from tools.campaigns.copy_points import IS_CODE_LINE, clauses, code_line, own_words, point_line, with_point
+from tools.campaigns.copy_points import (
+    IS_CODE_LINE,
+    clauses,
+    code_line,
+    own_words,
+    point_line,
+    variants_named,
+    with_point,
+)
 from tools.campaigns.sanitise import to_plain
 
 # -- templates -----------------------------------------------------------------------------------
@@ -293,7 +301,7 @@ _DISCOUNT = re.compile(r"\b(?:discount|coupon|promo|voucher|\d+\s*%\s*off|percen
 def template_revision(brief: CopyBrief, current: list[dict[str, Any]], instruction: str) -> list[dict[str, Any]]:
     """Apply every instruction the sentence gives ("warmer and mention free returns"), in order, deterministically;
     a variant named anywhere in it scopes them all. A UserError says what works offline when none is understood."""
-    scope = set(re.findall(r"\b(?:variant|version|option)\s+([a-e])\b", instruction.lower()))
+    scope = {label.lower() for label in variants_named(instruction, [v["variant"] for v in current])}
     revised = None
     parts = clauses(instruction, lambda part: _revise_one(brief, current, part, scope) is not None)
     for part in sorted(parts, key=lambda part: bool(own_words(part))):  # own words win

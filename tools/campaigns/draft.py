@@ -23,7 +23,7 @@ from storage.errors import UserError
 from storage.followups import FollowUp
 from storage.segments import active_run_id, require_active_run
 from tools.campaigns.brief import Copy, audience_for, brief_for, default_name, outlook_for
-from tools.campaigns.copy_points import describe_changes
+from tools.campaigns.copy_points import describe_changes, variants_named
 from tools.campaigns.copy_templates import OFFLINE_HINT, tone_of
 from tools.campaigns.copywriting import revise_copy, write_copy
 from tools.campaigns.followup import FollowUpArgs, FollowUpPlan, follow_up_reach
@@ -170,7 +170,11 @@ def campaign_revise(ctx: ToolContext, args: ReviseArgs) -> ToolResult:
         copy, changes = Copy(campaigns.variants(older), older["author"]), f"back to the copy of version {earlier}"
         return _new_version(ctx, campaign, latest + 1, copy, args.instruction, older, changes)
     brief = brief_for(ctx.db, skus, audience, None, outlook)
-    copy = revise_copy(ctx, brief, campaigns.variants(previous), args.instruction)
+    current = campaigns.variants(previous)
+    copy = revise_copy(ctx, brief, current, args.instruction)
+    if named := variants_named(args.instruction, [v["variant"] for v in current]):  # "subject C": the others stay
+        kept = [new if new["variant"] in named else old for old, new in zip(current, copy.variants, strict=True)]
+        copy = Copy(kept, copy.author, copy.note)
     asked_tone = tone_of(args.instruction) if copy.author == "template" else None  # a model may reword in tone
     changes = describe_changes(campaigns.variants(previous), copy.variants, asked_tone)
     if changes is None:  # an identical version would only look like progress
