@@ -475,6 +475,8 @@ def test_undo_again_walks_back_through_the_edits_rather_than_to_and_fro(segmente
         ("make subject C more playful", {"C"}),
         ("warmer copy in option 1 and the last variant", {"A", "C"}),
         ("make it shorter", set()),
+        ("make the subject a question", set()),  # the article, not variant A
+        ("variant a and variant c: warmer", {"A", "C"}),
         ("go back to version 2", set()),  # a version is the copy over time, not a variant
     ],
 )

@@ -515,3 +515,22 @@ def test_back_to_an_earlier_segmentation_said_without_naming_segments(demo_ctx):
     assert calls == [("segment_use", {})] and active_run_id(demo_ctx.db) != 3
     calls, _ = say(agent, conversation, "revert to the previous one")
     assert calls == [("segment_use", {})]
+
+
+def test_switching_to_a_number_of_segments_made_before_uses_that_run_with_its_names(demo_ctx):
+    """ "go with 6 instead" clustered again when 6 segments had been made, losing the names given to them."""
+    from tests.test_segment_followups import offline_chat, say
+
+    agent, conversation = offline_chat(demo_ctx)
+    say(agent, conversation, "split them into 5 groups")
+    calls, _ = say(agent, conversation, "switch to 6 groups")
+    assert calls == [("segment_run", {"k": 6})]  # none with 6 yet: made now
+    say(agent, conversation, "call segment 1 Bargain fans")
+    calls, _ = say(agent, conversation, "switch to 5 groups")
+    assert calls == [("segment_use", {"k": 5})]
+    calls, answer = say(agent, conversation, "go with 6 instead")
+    assert calls == [("segment_use", {"k": 6})] and "1. Bargain fans" in answer
+    assert "There is no earlier segmentation" not in answer
+    assert demo_ctx.db.scalar("SELECT count(*) FROM segment_runs") == 2
+    calls, _ = say(agent, conversation, "segment them again into 6")
+    assert calls == [("segment_run", {"k": 6})]

@@ -25,6 +25,15 @@ GO_BACK = re.compile(
 )
 
 
+# "switch to 6 groups", "go with 6 instead", "let's use 5": a number of segments chosen, made before or not ...
+SWITCH_TO = re.compile(
+    r"\b(?:switch|change|move|go)(?: over| back)? to\b|\bgo with\b|\binstead\b"
+    r"|\b(?:use|try|pick|take|choose|keep) (?:the )?\d+\b"
+)
+# ... unless made anew: "segment them again into 6", "re-run with 6", "a fresh split into 5"
+FRESH = re.compile(r"\b(?:again|re-?run|re-?do|fresh|new|anew|re-?cluster|re-?segment|from scratch|recompute)\b")
+
+
 @recipe("segment")
 def segment(req: Request) -> Plan:
     """Compare k then run, or run with the k asked for; "by predicted value and churn risk" clusters on the
@@ -40,6 +49,10 @@ def segment(req: Request) -> Plan:
         run_id = slots.number_after(req.text, r"\brun")
         k = k if k is not None else slots.number_after(req.text, r"\b(?:back|return|revert) to(?: the)?")
         return call("segment_use", **({"run_id": run_id} if run_id is not None else {"k": k} if k else {}))
+    if switched_to_earlier(req, k):  # "switch to 6 groups": the 6 made earlier, names and all
+        if not req.done:
+            return call("segment_use", k=k)
+        return Plan(answer=report(req, "Next: *describe segment 1*, or *list the segments*."))
     use = {"use_predictions": True} if req.has(BY_PREDICTION) else {}
     unscored = req.done and "nothing has been predicted" in str(req.done[-1].result.get("error", ""))
     if use and unscored and not req.last("predict"):
@@ -55,6 +68,19 @@ def segment(req: Request) -> Plan:
         req.done = [s for s in req.done if s.name == "predict"] + [run]  # the run repeats the sweep's advice
     return Plan(
         answer=report(req, "Next: *describe segment 1*, or find products to promote: *show high margin items*.")
+    )
+
+
+def switched_to_earlier(req: Request, k: int | None) -> bool:
+    """Whether the request picks a number of segments that a segmentation kept already has ("switch to 6 groups",
+    "go with 6 instead"), rather than asking for a new one ("segment them again into 6")."""
+    return (
+        k is not None
+        and k in req.vocabulary().segment_counts
+        and SWITCH_TO.search(req.lower) is not None
+        and not FRESH.search(req.lower)
+        and not req.has(BY_PREDICTION)
+        and all(step.name == "segment_use" for step in req.done)
     )
 
 

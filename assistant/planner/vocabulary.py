@@ -32,6 +32,7 @@ class Vocabulary:
     # "describe the VIPs" once another segmentation is in use: the names a marketer gave in runs not in use,
     # each with (run, segment, k) of the latest run that has it
     earlier_segments: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    segment_counts: frozenset[int] = frozenset()  # "switch to 6 groups": the k of every segmentation kept
 
     @classmethod
     def empty(cls) -> Vocabulary:
@@ -64,7 +65,9 @@ class Vocabulary:
                 "ORDER BY s.run_id"
             ).fetchall()
         }
-        return cls(categories, brands, columns, shop.get_currency(db), span, countries, bool(stocked), named, earlier)
+        counts = frozenset(k for (k,) in db.execute("SELECT DISTINCT k FROM segment_runs").fetchall())
+        currency = shop.get_currency(db)
+        return cls(categories, brands, columns, currency, span, countries, bool(stocked), named, earlier, counts)
 
     def campaign_named(self, text: str) -> tuple[int, str] | None:
         """The campaign whose whole name the text says ("how did the Spring edit do"), the newest if several."""

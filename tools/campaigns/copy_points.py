@@ -23,8 +23,10 @@ from tools.campaigns.sanitise import safe_template, to_plain
 
 # The variants an instruction names: "variant B", "subject C", "option 2", "the second subject line", "B's subject".
 # Not "version 2": versions are the copy over time (campaign_versions), variants the subject lines side by side.
+# (not the article: "make the subject a question", "variant a bit warmer")
 _LETTER = re.compile(
-    r"\b(?:variant|version|option|subject(?: line)?)\s+([a-e])\b|\b([a-e])'s (?:subject|copy|text|preheader)\b"
+    r"\b(?:variant|version|option|subject(?: line)?)\s+([b-e]|a(?=\s*(?:$|[,.;:!?)]|'s\b|\s(?:and|or|&)\b)))\b"
+    r"|\b([a-e])'s (?:subject|copy|text|preheader)\b"
 )
 _NUMBER = re.compile(r"\b(?:variant|option|subject(?: line)?)\s+([1-5])\b")
 _ORDINAL = re.compile(r"\b(first|second|third|fourth|fifth|last) (?:variant|option|subject(?: line)?)s?\b")
