@@ -282,12 +282,15 @@ def require_scores(db: Database, what: str) -> None:
 
 
 def outlook_scope(db: Database, outlook: Outlook) -> tuple[str, dict[str, Any]]:
-    """A SQL condition on `c.customer_id` keeping the customers whose current scores match, and its parameters.
-    Refuses when a prediction is asked for and none was made: an empty audience would read as 'nobody is at risk'."""
-    quiet = "TRUE"
+    """A SQL condition on `c.customer_id` keeping the customers whose current scores match (and what they did: the
+    days since their last order, the products they bought), and its parameters. Refuses when a prediction is asked
+    for and none was made: an empty audience would read as 'nobody is at risk'."""
+    observed = "TRUE"
     params: dict[str, Any] = {}
     if outlook.quiet_days is not None:  # as the analytics count them: days since the last order, to the log's end
-        quiet = "c.customer_id IN (SELECT customer_id FROM customer_behavior WHERE days_since_last_purchase > $quiet)"
+        observed = (
+            "c.customer_id IN (SELECT customer_id FROM customer_behavior WHERE days_since_last_purchase > $quiet)"
+        )
         params["quiet"] = outlook.quiet_days
     if outlook.bought:
         if not db.scalar("SELECT count(sku) FROM orders"):
@@ -296,13 +299,13 @@ def outlook_scope(db: Database, outlook: Outlook) -> tuple[str, dict[str, Any]]:
                 f"who bought {outlook.bought_as or 'them'}.",
                 hint="Import an orders log with a product (SKU) on each line, or choose the customers another way.",
             )
-        quiet += (
+        observed += (
             " AND c.customer_id IN (SELECT customer_id FROM orders WHERE NOT is_return"
             " AND sku IN (SELECT unnest($bought)))"
         )
         params["bought"] = list(outlook.bought)
     if not outlook.predicted:
-        return quiet, params
+        return observed, params
     require_scores(db, f"Choosing customers {outlook.words()}")
     where = ["TRUE"]
     if outlook.risk:
@@ -315,7 +318,7 @@ def outlook_scope(db: Database, outlook: Outlook) -> tuple[str, dict[str, Any]]:
         where.append("s.next_order_date <= f.as_of + to_days($outlook_due)")
         params["outlook_due"] = outlook.due_within_days
     matching = "SELECT customer_id FROM predictions s JOIN prediction_fits f USING (fit_id) WHERE "
-    return f"{quiet} AND c.customer_id IN ({matching}{' AND '.join(where)})", params
+    return f"{observed} AND c.customer_id IN ({matching}{' AND '.join(where)})", params
 
 
 def outlook_facts(db: Database, customer_ids: str, params: dict[str, Any]) -> dict[str, Any]:
