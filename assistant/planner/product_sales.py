@@ -15,8 +15,8 @@ from datetime import date
 
 from assistant.planner import analytics_filters as filters
 from assistant.planner import periods, slots
-from assistant.planner.memory import Plan, Request, call
-from assistant.planner.recipes import report
+from assistant.planner.memory import Plan, Request
+from assistant.planner.recipes import one_row
 from services.money import format_money
 
 END = r"\s*(?:$|[?.!,]|\b(?:in|last|this|since|during|between|so far|overall|all time|altogether)\b)"
@@ -71,13 +71,10 @@ def plan(req: Request) -> Plan | None:
         return Plan(answer="One period at a time, please, e.g. *sales of the jumbo bags last month*.")
     within, params, period = limit.sql, {"words": " ".join(words), **limit.params}, limit.period
     when = f"{period.typed} ({period.span()})" if period else "over your whole orders log"
-    step = req.last("query_data")
-    if step is None:
-        return call("query_data", sql=SOLD.format(within=within), params=params)
-    if not step.ok:
-        return Plan(answer=report(req))
-    row = step.records()[0]
-    if not row["products"]:
+    row = one_row(req, SOLD.format(within=within), params)
+    if isinstance(row, Plan):
+        return row
+    if not row.get("products"):
         return Plan(answer=f"No product with “{' '.join(words)}” in its name was sold {when}.")
     money = lambda v: format_money(v, req.vocabulary().currency)  # noqa: E731
     n = int(row["products"])

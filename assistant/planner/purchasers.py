@@ -14,7 +14,7 @@ import re
 
 from assistant.planner import periods, slots
 from assistant.planner.memory import Plan, Request, Step, call
-from assistant.planner.recipes import report
+from assistant.planner.recipes import one_row, report
 from services.money import format_money
 
 # "customers who bought jeans", "who purchased the wool coat", "people who have ordered Northlane": a product bought
@@ -112,18 +112,15 @@ def products_bought(req: Request) -> Plan | list[str] | None:
     named, params, what = _named(bought_named(req))
     if not named:
         return Plan(answer="Which product did they buy? E.g. *email everyone who bought the wool coat*.")
-    found = req.last("query_data")
-    if found is None:
-        return call("query_data", sql=BOUGHT_SKUS.format(named=named), params=params)
-    if not found.ok:
-        return Plan(answer=report(req))
-    row = found.records()[0]
-    if not row["_recorded"]:
+    row = one_row(req, BOUGHT_SKUS.format(named=named), params)
+    if isinstance(row, Plan):
+        return row
+    if not row.get("_recorded"):
         return Plan(
             answer=f"Your orders log does not record which products each order held, so I cannot tell who bought "
             f"{what}. Nothing was drafted: draft it for a segment instead."
         )
-    if not row["_skus"]:
+    if not row.get("_skus"):
         return Plan(answer=f"Nobody with a customer id bought {what} (returns left out), so nothing was drafted.")
     return str(row["_skus"]).split(SEPARATOR)
 

@@ -80,6 +80,17 @@ def listed_campaigns(req: Request) -> list[dict[str, Any]] | Plan:
     return listed.records()
 
 
+def one_row(req: Request, sql: str, params: dict[str, Any]) -> Plan | dict[str, Any]:
+    """The one row of an aggregate query this request runs once: its call while still to run, the failure said when
+    it failed ({} for no row)."""
+    step = req.last("query_data")
+    if step is None:
+        return call("query_data", sql=sql, params=params)
+    if not step.ok:
+        return Plan(answer=report(req))
+    return next(iter(step.records()), {})
+
+
 def once(req: Request, tool: str, follow: str = "", **arguments: Any) -> Plan:
     """Call one tool, then answer with its summary and the next step."""
     return call(tool, **arguments) if not req.done else Plan(answer=report(req, follow))
