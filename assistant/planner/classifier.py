@@ -203,10 +203,8 @@ def trained(texts: list[str], intents: list[str]) -> Classifier:
     try:
         with path.open("rb") as file:
             return pickle.load(file)
-    except FileNotFoundError:  # first use, or another version's process has just replaced it
-        pass
-    except (pickle.UnpicklingError, AttributeError, EOFError, ImportError):  # damaged: fitted again, replaced
-        pass
+    except (FileNotFoundError, pickle.UnpicklingError, AttributeError, EOFError, ImportError):
+        pass  # first use, another version's process has just replaced it, or damaged: fitted again, replaced
     model = Classifier(texts, intents)
     folder.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.tmp")

@@ -176,7 +176,7 @@ def campaign_revise(ctx: ToolContext, args: ReviseArgs) -> ToolResult:
         kept = [new if new["variant"] in named else old for old, new in zip(current, copy.variants, strict=True)]
         copy = Copy(kept, copy.author, copy.note)
     asked_tone = tone_of(args.instruction) if copy.author == "template" else None  # a model may reword in tone
-    changes = describe_changes(campaigns.variants(previous), copy.variants, asked_tone)
+    changes = describe_changes(current, copy.variants, asked_tone)
     if changes is None:  # an identical version would only look like progress
         raise UserError(
             f"Campaign {args.campaign_id} is unchanged: version {latest} already reads that way, so "
