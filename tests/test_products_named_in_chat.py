@@ -40,6 +40,15 @@ def test_like_as_a_verb_is_not_a_name_to_search_for():
     assert product_filters("show products like linen", shop) == {"search": "linen"}
 
 
+@pytest.mark.parametrize(
+    "text", ["show our best-margin jackets", "show our best margin jackets", "show our highest margin jackets"]
+)
+def test_the_order_asked_is_not_part_of_the_product_searched_for(text):
+    """The help's own example, "show our best-margin jackets", searched for products named "best-margin jacket"."""
+    shop = Vocabulary(categories=["Outerwear"])
+    assert product_filters(text, shop) == {"search": "jacket", "sort": "margin_desc"}
+
+
 @pytest.mark.parametrize("text", ["show me the new arrivals", "what just came in", "what are the new arrivals"])
 def test_new_arrivals_are_the_newest_products(text):
     """It asked whether a preview of the email was meant."""

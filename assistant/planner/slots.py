@@ -358,7 +358,11 @@ GENERIC = {"product", "item", "thing", "stuff", "inventory", "catalogue", "catal
 
 # "the three cheapest", "top 5 newest": how many and in which order, not part of the product's name.
 ORDER_WORDS = r"cheapest|priciest|most expensive|newest|latest|best[- ]selling|best|top"
-LEADING_ORDER = re.compile(r"^(?:(?:the|top|\d+|" + "|".join(NUMBER_WORDS) + "|" + ORDER_WORDS + r")\s+)+")
+# "our best-margin jackets", "the highest margin coats": the order asked, then the product
+BY_MARGIN = r"(?:best|highest|top|high|biggest|most|lowest|low)[- ](?:margin|markup)|most profitable"
+LEADING_ORDER = re.compile(
+    r"^(?:(?:the|" + BY_MARGIN + r"|top|\d+|" + "|".join(NUMBER_WORDS) + "|" + ORDER_WORDS + r")\s+)+"
+)
 
 
 NOUN_ENDS = r"(?:$|[?.!,]|\b(?:under|over|in|from|with|by|for)\b)"
