@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.planner.classifier import Classifier, classifier, normalise
+from assistant.planner.encoder import encoded_ahead
 from assistant.planner.intents import Example, examples, intents
 from assistant.planner.memory import read_request
 from assistant.planner.model import choose, understood, unsure, words_of
@@ -124,7 +125,8 @@ def aside_examples(files: list[Path] | None = None) -> list[tuple[str, str]]:
 def kept_aside(data: list[tuple[str, str]] | None = None) -> dict[str, Any]:
     """The kept-aside phrasings read by the planner as it runs (trained on all of intents.toml, guards on)."""
     data = aside_examples() if data is None else data
-    readings = [understood(text) for text, _ in data]
+    with encoded_ahead([text for text, _ in data]):
+        readings = [understood(text) for text, _ in data]
     read_as = [r[0][0] if r else "help" for r in readings]  # as held_out: no reading at all = the help
     acting = [(p, t) for r, p, (_, t) in zip(readings, read_as, data, strict=True) if not r or not unsure(r)]
     misses: dict[str, list[list[str]]] = {}

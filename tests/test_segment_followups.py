@@ -316,8 +316,17 @@ def test_several_rows_of_the_segments_table_are_those_segments(demo_ctx):
     ]:
         say(agent, conversation, "list the segments")
         calls, answer = say(agent, conversation, text)
-        assert calls == [("segment_list", {})] and "Which products" not in answer, text
+        assert calls == [("segment_list", {"segments": picked})] and "Which products" not in answer, text
         assert [line.split("**")[1] for line in answer.splitlines() if line.startswith("- **")] == [
-            f"{n}. {names[n]}" for n in picked
+            f"{n}. {names[n]}" for n in sorted(picked)
         ], text
-        assert f"*draft an email for segments {' and '.join(map(str, picked))} about ...*" in answer
+        assert f"*draft an email for segments {' and '.join(map(str, sorted(picked)))} about ...*" in answer
+    # The segments picked are what "them" means for the email, after products are found and kept in between.
+    say(agent, conversation, "list the segments")
+    calls, _ = say(agent, conversation, "the two smallest")
+    smallest = sorted(sizes, key=lambda n: sizes[n])[:2]
+    assert calls == [("segment_list", {"segments": smallest})]
+    say(agent, conversation, "show coats")
+    say(agent, conversation, "keep the first two")
+    calls, _ = say(agent, conversation, "draft an email for them")
+    assert calls[-1][0] == "campaign_draft" and calls[-1][1]["segments"] == sorted(smallest)

@@ -162,10 +162,17 @@ def test_show_list_and_rename(demo_ctx):
     second = listed.data["segments"][1]
     assert (second["name"], second["named_by"], second["description"]) == ("Weekend browsers", "user", "New.")
     # "Are these groups any good?": the list says how good the split is, as the run measured it.
-    run = demo_ctx.db.rows("SELECT metrics, stability_ari FROM segment_runs WHERE is_active")[0]
+    run = demo_ctx.db.rows("SELECT run_id, metrics, stability_ari FROM segment_runs WHERE is_active")[0]
     silhouette = json.loads(run["metrics"])["silhouette"]
     assert f"(silhouette {silhouette:.2f})" in listed.summary
     assert f"(stability {run['stability_ari']:.2f})." in listed.summary
+    # "the top two of those": only those rows, the whole run still counted.
+    two = run_tool(demo_ctx, "segment_list", segments=[2, 1])
+    assert [s["segment"] for s in two.data["segments"]] == [1, 2] and len(two.tables[0].rows) == 2
+    every = len(listed.data["segments"])
+    assert two.summary.startswith(f"Run {run['run_id']} has {every} segments; 2 of them here: 1.")
+    with pytest.raises(UserError, match="no segment 9"):
+        run_tool(demo_ctx, "segment_list", segments=[1, 9])
     with pytest.raises(UserError, match="no segment 9"):
         run_tool(demo_ctx, "segment_rename", {"segment": 9, "name": "Nobody"})
     with pytest.raises(UserError, match="no segmentation run 7"):

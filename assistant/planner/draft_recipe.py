@@ -110,9 +110,10 @@ def draft(req: Request) -> Plan:
         seg = slots.segment_named(audience[1], names)
         if seg is None and (unknown := unknown_audience(req.text[audience.start(1) : audience.end(1)])):
             return Plan(answer=unknown + segments_are(names))
+    meant = [] if seg is not None or everyone else req.memory.segments_meant  # "the top two of those", "for them"
     if seg is None and not everyone:
         seg = req.memory.segment
-    if seg is None and not everyone:
+    if seg is None and not everyone and not meant:
         matched = req.last("match_segments")
         if matched is None:
             return call("match_segments", product=skus)
@@ -123,6 +124,8 @@ def draft(req: Request) -> Plan:
         arguments["segments"] = sorted({int(n) for n in re.findall(r"\d+", several[0])})
     elif seg is not None:
         arguments["segment"] = seg
+    elif meant:
+        arguments["segments"] = meant
     variants = slots.number_after(req.text, r"(?:show me|give me|with|write)")
     if variants and req.has(r"subject|variant|version"):
         arguments["variants"] = variants

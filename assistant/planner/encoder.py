@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -123,8 +125,26 @@ def encode_remembered(texts: list[str]) -> np.ndarray:
     return vectors
 
 
+# Sentences encoded ahead in one batch (`encoded_ahead`), answered from here while it lasts.
+_ahead: dict[str, np.ndarray] = {}
+
+
+@contextmanager
+def encoded_ahead(texts: list[str]) -> Iterator[None]:
+    """Encode these sentences together now, and answer `encode` from them until the block ends: a batch
+    costs about half as much per sentence as one at a time (6.5 ms against 12), which adds up when a set
+    of phrasings is read one turn at a time (the kept-aside checks). Not for timing a turn."""
+    _ahead.update(zip((text.lower() for text in texts), encode(texts), strict=True))  # the model is uncased
+    try:
+        yield
+    finally:
+        _ahead.clear()
+
+
 def encode(texts: list[str], batch_size: int = 64) -> np.ndarray:
     """One unit-length row of 384 numbers per text; texts of similar length are batched together."""
+    if _ahead and texts and all(text.lower() in _ahead for text in texts):
+        return np.vstack([_ahead[text.lower()] for text in texts])
     tokenizer, weights = _model()
     out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))

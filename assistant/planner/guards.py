@@ -67,8 +67,9 @@ BARE_UNDO = re.compile(
 )
 # Right after a product list, a bare position ("cheapest three", "the top two of those", "second one") picks them.
 BARE_PICK = re.compile(
-    r"(?:and |ok |okay |then )?(?:the )?(?:(?:top|first|last|cheapest|priciest|dearest|most expensive|best|biggest)"
-    r"\s*)?(?:one|two|three|four|five|six|\d+|second|third|fourth|fifth)?(?: ones?)?(?: of (?:those|them|these))?"
+    r"(?:and |ok |okay |then )?(?:the )?(?:(?:top|first|last|cheapest|priciest|dearest|most expensive|best|biggest"
+    r"|largest|smallest)\s*)?(?:one|two|three|four|five|six|\d+|second|third|fourth|fifth)?"
+    r"(?: (?:biggest|largest|smallest))?(?: ones?)?(?: of (?:those|them|these))?"
     r"(?:,? please| pls)?[.!]?"
 )
 # Right after a segment table, a bare place ("the second one", "and the last?") is that segment.

@@ -73,6 +73,8 @@ class Memory:
     segment: int | None = None  # "that group"
     segment_names: dict[int, str] = field(default_factory=dict)  # "the VIPs"
     segments: list[int] = field(default_factory=list)  # the last segment table's numbers, in its order
+    segment_sizes: dict[int, int] = field(default_factory=dict)  # "the two biggest": their customers
+    segments_meant: list[int] = field(default_factory=list)  # "the top two of those", then "an email for them"
     customers: list[str] = field(default_factory=list)  # the last ranking's customer IDs, in order
     outlook: dict[str, Any] = field(default_factory=dict)  # who the last predicted customers were: risk, value, due
     suggested: str | None = None  # the next step the last answer suggested: what "yes" or "do it" means
@@ -132,10 +134,13 @@ class Memory:
                 self.segment, self.shown = int(named.group(0)), "segments"
         names = step.rows("name")
         if step.name in ("segment_run", "segment_use") and step.rows("segment"):
-            self.segment_names = {}  # another segmentation in use: the last one's names are not its own
+            self.segment_names, self.segment_sizes = {}, {}  # another segmentation: the last one's are not its own
         if step.name in ("segment_list", "segment_show", "segment_run", "segment_use") and step.rows("segment"):
             numbers = [int(n) for n in step.rows("segment")]
             self.segment_names |= {n: str(name) for n, name in zip(numbers, names, strict=False) if name}
+            self.segment_sizes |= {n: int(size) for n, size in zip(numbers, step.rows("size"), strict=False) if size}
+            picked = step.name == "segment_list" and args.get("segments") and len(numbers) > 1
+            self.segments_meant = numbers if picked else []
             self.shown = "segments"
             if len(numbers) == 1:
                 self.segment = numbers[0]
@@ -144,12 +149,12 @@ class Memory:
         if step.name == "segment_rename":
             self.segment_names[int(args["segment"])] = str(args.get("name"))
         if isinstance(args.get("segment"), int):
-            self.segment = args["segment"]
+            self.segment, self.segments_meant = args["segment"], []
             if step.name == "segment_show":  # "what would you promote to them": that segment
                 self.shown = "segments"
         elif step.name == "match_segments" and step.rows("segment"):
             self.segments = [int(n) for n in step.rows("segment")]
-            self.segment = self.segments[0]  # the best fit comes first
+            self.segment, self.segments_meant = self.segments[0], []  # the best fit comes first
             self.shown = "segments"
 
 

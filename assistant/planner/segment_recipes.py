@@ -136,8 +136,12 @@ def segment_list(req: Request) -> Plan:
         return once(req, "segment_show", follow)  # "show me a chart of the segments": all of them, with charts
     listed = req.last("segment_list")
     data = (listed.result.get("data") or {}) if listed and listed.ok else {}
+    on_screen = [{"segment": n, "size": req.memory.segment_sizes.get(n)} for n in req.memory.segments]
+    if not listed and req.memory.shown == "segments" and (picked := several_of_those(req, on_screen)):
+        return call("segment_list", segments=[s["segment"] for s in picked])  # kept: "an email for them" next
     segments = [s for s in data.get("segments") or [] if s.get("description")]
-    if picked := several_of_those(req, segments):
+    picked = segments if listed and listed.arguments.get("segments") else several_of_those(req, segments)
+    if picked:
         apart = "\n".join(
             f"- **{s['segment']}. {s['name']}** ({s['share']:.0%}): {plain(s['description'])}" for s in picked
         )

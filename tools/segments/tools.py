@@ -256,6 +256,7 @@ def _segments_frame(
 
 class ListArgs(BaseModel):
     run_id: int | None = Field(None, description="Segmentation run (default: the active one).")
+    segments: list[int] = Field(default_factory=list, description="Only these segments, by number (default: all).")
 
 
 @tool(cli="segment list")
@@ -263,10 +264,20 @@ def segment_list(ctx: ToolContext, args: ListArgs) -> ToolResult:
     """List the segments of a segmentation run (names, sizes, descriptions) and all stored runs."""
     run_id = segment_store.run_or_active(ctx.db, args.run_id)
     listing = segment_store.listing(ctx.db, run_id)
+    if unknown := sorted(set(args.segments) - set(listing["segment"])):
+        raise UserError(
+            f"Run {run_id} has no segment {', '.join(map(str, unknown))}.",
+            hint=f"Its segments are {', '.join(map(str, listing['segment']))}.",
+        )
+    every = len(listing)
+    if args.segments:  # "the top two of those": those rows, kept as what the conversation is about
+        listing = listing[listing["segment"].isin(args.segments)].reset_index(drop=True)
     runs = segment_store.runs(ctx.db)
     shown, future, said = outlook.with_outlook(ctx.db, run_id, listing)
     return ToolResult(
-        summary=f"Run {run_id} has {len(listing)} segments: "
+        summary=f"Run {run_id} has {every} segments"
+        + (f"; {len(listing)} of them here" if len(listing) < every else "")
+        + ": "
         + "; ".join(
             f"{s}. {n} ({sh:.0%})"
             for s, n, sh in zip(listing["segment"], listing["name"], listing["share"], strict=True)
