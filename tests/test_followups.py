@@ -41,6 +41,8 @@ def first_call(text: str, memory: Memory) -> tuple[str, dict] | None:
         ("save the second one", ["OUT-000002"]),
         ("add the last one to my picks", ["OUT-000004"]),
         ("keep the most expensive two", ["OUT-000001", "OUT-000003"]),
+        ("keep the best two", ["OUT-000001", "OUT-000002"]),  # kept the three in play
+        ("save the two best ones", ["OUT-000001", "OUT-000002"]),
     ],
 )
 def test_products_by_their_position_in_the_last_table(text, skus):
@@ -163,6 +165,10 @@ def test_a_preview_for_a_random_customer_picks_one_first(text):
     )
     plan = choose(Request(text, memory, [sampled]))
     assert plan.calls == [("campaign_preview", {"campaign_id": 4, "customer": "C0042"})]
+    # The pick is no part of the answer (it said "1 row." first); memory then holds the customer picked.
+    shown = Step("campaign_preview", plan.calls[0][1], {"ok": True, "summary": "Campaign 4 as C0042 sees it."})
+    answer = choose(Request(text, Memory(campaign_id=4, customers=["C0042"]), [sampled, shown])).answer
+    assert answer.startswith("Campaign 4 as C0042 sees it.") and "row" not in answer
 
 
 def test_a_report_with_no_opens_says_so_with_the_delivery_figures():
@@ -287,6 +293,7 @@ def test_an_email_for_people_no_segment_is_called_is_not_drafted(text, expected)
         ("how many customers per style", "Customers"),
         ("median order value", "Median order value"),
         ("how many customers bought more than once", "Repeat customers"),
+        ("how many customers came back for a second order", "Repeat customers"),  # counted the orders
     ],
 )
 def test_a_figure_is_labelled_as_what_it_is(text, label):
@@ -768,3 +775,24 @@ def test_a_b_testing_and_is_it_safe_to_send_are_answered():
     plan = choose(Request("can we A/B test the subject", Memory(campaign_id=4), []))
     assert plan.answer.startswith("Yes: a draft has up to three variants (A, B and C)")
     assert first_call("is it safe to send", Memory(campaign_id=4)) == ("campaign_reach", {"campaign_id": 4})
+
+
+def test_the_average_order_value_is_the_spend_over_the_orders_in_all_and_per_segment(demo_ctx):
+    """It was the mean of each customer's own average (€85 in the demo shop, against €137 by the orders log): a
+    one-time buyer's single order weighed as much as a regular's fifty."""
+    run_tool(demo_ctx, "segment_run", k=3)
+    orders = demo_ctx.db.df(
+        "SELECT o.order_id, o.amount, m.segment FROM orders o JOIN customers c USING (customer_id) "
+        "JOIN segment_members m USING (customer_id) JOIN segment_runs r USING (run_id) "
+        "WHERE r.is_active AND c.quarantine_reason IS NULL"
+    )
+    per_order = orders.groupby(["segment", "order_id"])["amount"].sum().reset_index()
+    overall = run_tool(demo_ctx, "query_data", sql=understand("what's our average order value").sql())
+    assert overall.tables[0].rows[0][0] == pytest.approx(per_order["amount"].mean(), abs=0.01)
+    by_segment = run_tool(demo_ctx, "query_data", sql=understand("average order value per segment").sql())
+    by_segment = by_segment.tables[0].to_df()
+    expected = per_order.groupby("segment")["amount"].mean()
+    for row in by_segment.itertuples():
+        assert row[3] == pytest.approx(expected[row[1]], abs=0.01), row  # segment, its name, the figure
+    median = run_tool(demo_ctx, "query_data", sql=understand("median order value").sql())
+    assert median.tables[0].rows[0][0] != overall.tables[0].rows[0][0], "a median is still the customers' median"

@@ -177,3 +177,24 @@ def test_orders_from_a_country_the_log_does_not_have_are_not_all_orders(chat):
     answer, ended = chat.say("show me orders from japan")
     assert not ended
     assert answer.startswith("No orders from japan in your orders log. Its countries: Australia, EIRE, France")
+
+
+def test_a_figure_asked_again_for_another_month_country_or_grouping(chat):
+    """ "and the month before?", "what about the uk?", "and by country?" after a figure got the help or a question
+    back: each is that figure again, with the month, country or grouping said."""
+    lines = uci_lines()
+    month = lines["when"].dt.to_period("M")
+    answer, _ = chat.say("what was our revenue in february 2011")
+    assert answer.startswith(f"Total revenue, 1–28 Feb 2011: **{money(lines[month == '2011-02']['amount'].sum())}**")
+    answer, _ = chat.say("and december 2010?")
+    december = lines[month == "2010-12"]
+    assert answer.startswith(f"Total revenue, 1–31 Dec 2010: **{money(december['amount'].sum())}**")
+    answer, _ = chat.say("and the month before?")
+    assert answer.startswith("No orders in November 2010"), "before the log begins: said, not £0"
+    answer, _ = chat.say("what about the uk")  # the last figure the log could give: December's
+    uk = december[december["Country"] == "United Kingdom"]["amount"].sum()
+    assert answer.startswith(f"Total revenue in United Kingdom, 1–31 Dec 2010: **{money(uk)}**")
+    answer, ended = chat.say("and by country?")
+    assert ended[-1].name == "query_data" and "by country" in answer and money(uk) in answer
+    _, ended = chat.say("show me the coat racks")
+    assert ended[-1].name == "find_products", "a request of its own is not a figure's follow-up"

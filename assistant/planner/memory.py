@@ -83,6 +83,7 @@ class Memory:
     upload: dict[str, Any] | None = None  # the last import: file name, kind, failed, what it said
     checked: dict[str, Any] | None = None  # the last data check since the last import or generation: its result
     asked: str = ""  # what the user last typed: "which group spends the least" makes the lowest "that group"
+    figures_asked: list[str] = field(default_factory=list)  # the questions answered from the data just before
 
     def learn(self, step: Step) -> None:
         args, data = step.arguments, step.result.get("data") or {}
@@ -100,6 +101,10 @@ class Memory:
         elif step.name in ("import_data", "generate_demo_data"):  # new data: not checked yet
             self.checked = None
         previous, self.last_tool = self.last_tool, step.name
+        if step.name != "query_data":  # another answer: "and the month before?" continues no figure
+            self.figures_asked = []
+        elif self.asked not in self.figures_asked[-1:]:  # "what about January?" next: that figure again
+            self.figures_asked.append(self.asked)
         if step.name.startswith("campaign_"):
             self.shown = "campaign"
         skus = args.get("product") or args.get("skus") or data.get("skus")
@@ -165,6 +170,7 @@ class Request:
     done: list[Step]  # the calls already made for this request, in order
     chosen: str | None = None  # the reading the user picked from a clarifying question (an intent's label)
     segment_names: dict[int, str] = field(default_factory=dict)  # as they were when the user wrote the text
+    figures_asked: list[str] = field(default_factory=list)  # as they were too (Memory.figures_asked)
     vocabulary: Callable[[], Vocabulary] = Vocabulary.empty  # the shop's own categories, brands and columns
     test_addresses: tuple[str, ...] = ()  # where a test copy may go from the chat (PROMOPILOT_TEST_ADDRESSES)
     today: date = field(default_factory=date.today)  # the marketer's calendar: "last year" counts from it
@@ -197,9 +203,10 @@ def read_request(messages: list[dict[str, Any]]) -> Request:
     done: list[Step] = []
     pending: dict[str, tuple[str, dict[str, Any]]] = {}
     names: dict[int, str] | None = None
+    figures: list[str] = []
     for i, message in enumerate(messages):
         if i > last_user and names is None:
-            names = dict(memory.segment_names)
+            names, figures = dict(memory.segment_names), list(memory.figures_asked)
         if message["role"] == "assistant":
             if message.get("content") and i < last_user:
                 suggested = NEXT_STEP.search(str(message["content"]))
@@ -229,8 +236,9 @@ def read_request(messages: list[dict[str, Any]]) -> Request:
     chosen = None
     if choice := NOTE_CHOICE.match(text):
         chosen, text = choice["label"], choice["text"]
-    names = dict(memory.segment_names) if names is None else names
-    return Request(text=text, memory=memory, done=done, chosen=chosen, segment_names=names)
+    if names is None:
+        names, figures = dict(memory.segment_names), list(memory.figures_asked)
+    return Request(text=text, memory=memory, done=done, chosen=chosen, segment_names=names, figures_asked=figures)
 
 
 def _json(content: Any) -> dict[str, Any]:

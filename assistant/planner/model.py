@@ -21,6 +21,7 @@ from typing import Any
 from assistant.chat_model import Completion, TextDelta, ToolCall
 from assistant.planner import (  # noqa: F401 - registers their recipes
     analytics,
+    analytics_followup,
     analytics_questions,
     audience_words,
     best_customers,
@@ -66,6 +67,8 @@ def choose(req: Request) -> Plan:
         return Plan(answer=help_text("Type a request. "))
     if req.memory.suggested and guards.YES.fullmatch(req.text.strip().lower()):
         req.text = req.memory.suggested  # "yes": the step the last answer suggested
+    elif (again := analytics_followup.rewritten(req)) is not None:
+        req.text = again  # "and the month before?" after a figure: that figure, for that month
     intent = by_label(req.chosen) if req.chosen else None
     text = req.text.strip().lower()
     if intent is None and req.memory.shown == "products" and guards.BARE_PICK.fullmatch(text) and len(text.split()) > 1:
@@ -126,9 +129,13 @@ def spelled(text: str, vocabulary: frozenset[str]) -> str:
     """The text in lower case with close misspellings of the examples' words corrected ("segmnet my
     custmers" -> "segment my customers"); synonyms the lexicon knows are left as they are."""
 
+    def inflected(word: str) -> bool:  # "liked" is "like" said of the past, no typo: the tense stays
+        stems = [word[: -len(end)] for end in ("ed", "d", "es", "s", "ing") if word.endswith(end)]
+        return any(stem in vocabulary or f"{stem}e" in vocabulary for stem in stems)
+
     def fix(match: re.Match[str]) -> str:
         word = match.group(0)
-        if word in vocabulary or word in STOP or len(word) < 5 or normalise(word) != word:
+        if word in vocabulary or word in STOP or len(word) < 5 or normalise(word) != word or inflected(word):
             return word
         close = difflib.get_close_matches(word, [v for v in vocabulary if v[0] == word[0]], n=1, cutoff=0.85)
         return close[0] if close else word  # a typo keeps the first letter: "weather" is not "leather"

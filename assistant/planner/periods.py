@@ -163,9 +163,9 @@ def periods(text: str, today: date) -> list[Period]:
     last month": this month against last month); empty when it names none this grammar knows."""
     named = found(text, today)
     if len(named) == 1 and COMPARE.search(text) and (partner := _current_for(named[0], today)):
-        return [partner, _before(partner, today) or named[0]]  # so far, against the same days of the last one
-    if len(named) == 1 and GROWTH.search(text) and (before := _before(named[0], today)):
-        return [named[0], before]
+        return [partner, before(partner, today) or named[0]]  # so far, against the same days of the last one
+    if len(named) == 1 and GROWTH.search(text) and (earlier := before(named[0], today)):
+        return [named[0], earlier]
     if not named and (on := ON_PREVIOUS.search(text)):
         unit = (on["unit"] or {"yoy": "year", "mom": "month"}[on["abbr"].lower()]).lower()
         now = Period(_start_of(unit, today), today + timedelta(days=1), f"this {unit}")
@@ -183,7 +183,7 @@ def _current_for(period: Period, today: date) -> Period | None:
     return Period(start, today + timedelta(days=1), f"this {unit}")
 
 
-def _before(period: Period, today: date) -> Period | None:
+def before(period: Period, today: date) -> Period | None:
     """The period just before a whole one, as long ("last month": the month before it). For one still running,
     the same part of the one before ("has revenue grown this year", on 5 March: 1 Jan-5 Mar of last year), since
     a year so far against a whole year would always look like a fall; None for "since March"."""

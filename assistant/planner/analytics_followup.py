@@ -1,0 +1,106 @@
+"""A figure asked again for another period, grouping or place: "and the month before?", "what about January?",
+"same for last year", "and by country?", "what about Germany?", right after an answer from the data.
+
+Such a fragment names no figure, so no intent fits it alone (it got the help, or a question back). After a
+figure, it is read as the question that figure answered with its period, grouping or place put in the
+fragment's place, and the planner goes on as if the whole question had been typed. The questions answered
+from the data in a row are kept (`Memory.figures_asked`), so "and the one before that?" steps back again.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from assistant.planner import analytics_filters as filters
+from assistant.planner import periods
+from assistant.planner.memory import Request
+
+LEAD = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|right|great|thanks)\W+)?(?:and|what about|how about|now|also|then|ok(?:ay)?"
+    r"|same (?:thing |again )?(?:(?:for|in)\b|(?=by\b)))\b\W*",
+    re.I,
+)
+# "the month before", "the previous one", "the one before that": the period just before the last one asked
+BEFORE = re.compile(
+    r"\b(?:the )?(?:month|year|quarter|one|period)(?: just)? before\b|\b(?:the )?(?:previous|prior) (?:month|year"
+    r"|quarter|one|period)\b",
+    re.I,
+)
+GROUPED = re.compile(r"\b(?:by|per|for each|split by|broken down by) (?!the (?:way|time)\b)[a-z][a-z ]*", re.I)
+MOST_WORDS = 6  # a fragment is short: "and what did germany spend in total last year" is a question of its own
+PREPOSITION = re.compile(r"\b(?:in|during|for|of|over|from|since|throughout)\s*$", re.I)
+# What may be said around the period: "in", "that", "then", "please" ("and the one before that, please")
+FILLER = re.compile(r"(?:\W|\b(?:in|for|during|over|the|that|then|please|too|instead|as well)\b)*", re.I)
+
+
+def rewritten(req: Request) -> str | None:
+    """The whole question a fragment asks after a figure, or None when it is no such fragment."""
+    if not req.figures_asked:
+        return None
+    countries = tuple(req.vocabulary().countries)
+    question = req.figures_asked[0]
+    for said in req.figures_asked[1:]:  # the earlier follow-ups, in order, each on the question before it
+        question = applied(question, said, req.today, countries) or said
+    return applied(question, req.text, req.today, countries)
+
+
+def applied(question: str, said: str, today: date, countries: tuple[str, ...]) -> str | None:
+    """`question` with the period, grouping or place `said` names instead of its own; None when `said` is not a
+    fragment of that kind."""
+    lead = LEAD.match(said)
+    rest = (said[lead.end() :] if lead else said).strip(" ?!.")
+    if not rest or len(rest.split()) > MOST_WORDS:
+        return None
+    asked = periods.found(question, today)
+    if before := BEFORE.search(rest):
+        shifted = periods.before(asked[0], today) if len(asked) == 1 and alone(rest, before[0]) else None
+        words = in_words(shifted) if shifted else None
+        return with_period(question, asked[0], words) if words else None
+    if not periods.found(rest, today) and periods.found(f"in {rest}", today):
+        rest = f"in {rest}"  # "what about January?", "and 2010?": a month or a year said alone
+    if named := periods.found(rest, today):
+        if len(named) != 1 or not alone(rest, named[0].typed):  # "show me orders from december": a request
+            return None
+        return with_period(question, asked[0], rest) if len(asked) == 1 else f"{question} {rest}"
+    if lead and GROUPED.match(rest):
+        return f"{GROUPED.sub('', question).strip()} {rest}"
+    place = filters.bare_place(countries).fullmatch(re.sub(r"^(?:in|from|for) ", "", rest, flags=re.I))
+    if lead and place:
+        question = re.sub(r"\s*\b(?:by|per|for each) country\b", "", question, flags=re.I)  # one country, not each
+        before = filters.places(question, [], countries)
+        if before:
+            return re.sub(rf"\b{re.escape(before[0])}\b", place["place"], question, count=1, flags=re.I)
+        return f"{question} in {place['place']}"
+    return None
+
+
+def alone(rest: str, period: str) -> bool:
+    """Whether the fragment says nothing but the period (and a word such as "in" or "that")."""
+    at = rest.lower().find(period.lower())
+    return at >= 0 and FILLER.fullmatch(rest[:at] + " " + rest[at + len(period) :]) is not None
+
+
+def with_period(question: str, period: periods.Period, words: str) -> str:
+    """The question with its period's words replaced ("sales last month" -> "sales in January 2011")."""
+    at = question.lower().find(period.typed.lower())
+    if at < 0:
+        return f"{question} {words}"
+    before, after = question[:at], question[at + len(period.typed) :]
+    if PREPOSITION.search(before):
+        words = re.sub(r"^(?:in|during|for|over) ", "", words, flags=re.I)
+    return f"{before}{words}{after}"
+
+
+def in_words(period: periods.Period) -> str | None:
+    """A whole month, quarter or year as the question would say it; None for any other span."""
+    months = (period.stop.year - period.start.year) * 12 + period.stop.month - period.start.month
+    if period.start.day != 1 or period.stop.day != 1:
+        return None
+    if months == 1:
+        return f"in {period.start:%B %Y}"
+    if months == 3 and period.start.month % 3 == 1:
+        return f"in Q{period.start.month // 3 + 1} {period.start.year}"
+    if months == 12 and period.start.month == 1:
+        return f"in {period.start.year}"
+    return None
