@@ -203,7 +203,11 @@ def test_without_a_model_a_point_in_the_marketers_words_becomes_its_own_line(ins
     assert template_revision(brief(), revised, instruction) == revised, "asked twice, it is there once"
 
 
-@pytest.mark.parametrize("instruction", ["less salesy please", "it's too pushy", "not so urgent", "make it softer"])
+@pytest.mark.parametrize(
+    "instruction",
+    ["less salesy please", "it's too pushy", "not so urgent", "make it softer", "make it sound less like an ad",
+     "not such a hard sell", "less promotional please"],
+)  # fmt: skip
 def test_less_salesy_is_a_calm_tone_with_new_words(instruction):
     current = template_copy(brief(), 3)
     calm = template_revision(brief(), current, instruction)

@@ -39,6 +39,7 @@ def test_resend_to_the_non_openers_drafts_it_and_the_confirmed_send_reaches_exac
     assert draft in calls(drafted)
     said = answer(drafted)
     assert "did not open campaign 1" in said and "block open tracking" in said and "**Approve**" in said
+    assert said.startswith("Drafted campaign 2"), "the list looked up to find campaign 1 is not told first"
     assert ctx.db.scalar("SELECT count(*) FROM messages WHERE campaign_id = 2") == 0, "a draft sends nothing"
 
     follow_up = 2

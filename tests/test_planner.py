@@ -598,6 +598,15 @@ def test_small_talk_gets_a_short_reply(text):
     assert not plan.calls and len(plan.answer) < 60
 
 
+@pytest.mark.parametrize("text", ["actually no, forget that", "never mind"])
+def test_calling_off_a_draft_just_made_says_it_stays_a_draft(text):
+    """It said "Good." as if the draft were gone; it stays (nothing is deleted without a person), and is never sent."""
+    drafted = Memory(campaign_id=5, last_tool="campaign_draft", shown="campaign")
+    answer = choose(Request(text, drafted, [])).answer
+    assert "campaign 5 stays a draft" in answer and "**Reject**" in answer
+    assert choose(Request(text, Memory(), [])).answer == "No problem. Tell me what you would like to do next."
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

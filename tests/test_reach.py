@@ -31,6 +31,21 @@ def test_a_draft_counts_who_it_would_go_to_and_who_is_skipped_without_rendering(
     assert shop.db.scalar("SELECT count(*) FROM messages") == 0
 
 
+def test_who_is_left_out_is_said_when_nobody_is_skipped_and_outside_the_segments(shop):
+    """ "Who's left out and why" had the reach say nothing of it: nobody is skipped, and the rest are elsewhere."""
+    run_tool(shop, "segment_run", k=3)
+    sku = shop.db.scalar("SELECT sku FROM products ORDER BY stock DESC LIMIT 1")
+    campaign_id = run_tool(shop, "campaign_draft", skus=[sku], segment=2, variants=1).data["campaign_id"]
+    members = shop.db.df("SELECT customer_id FROM segment_members m JOIN segment_runs USING (run_id) "
+                         "WHERE is_active AND segment = 2")["customer_id"].tolist()  # fmt: skip
+    shop.db.execute("UPDATE customers SET email_consent = true WHERE customer_id IN (SELECT unnest(?))", [members])
+    reach = run_tool(shop, "campaign_reach", campaign_id=campaign_id)
+    everyone = shop.db.scalar("SELECT count(*) FROM customers WHERE quarantine_reason IS NULL")
+    skipped = sum(reach.data["excluded"].values())
+    assert ("Nobody it is meant for would be skipped." in reach.summary) == (skipped == 0)
+    assert f"The other {everyone - len(members):,} customers are not in its segment." in reach.summary
+
+
 def test_how_many_on_a_draft_answers_with_the_reach_not_a_refusal():
     """A count is the reach itself: no dry run (refused for a draft, shown as a failed step) comes first."""
     memory = Memory(campaign_id=4)

@@ -161,13 +161,14 @@ def test_who_did_it_lists_those_customers_first(reported, who):
     assert f"{len(did[who])} {'customer' if len(did[who]) == 1 else 'customers'} {who}" in result.summary
 
 
-def test_which_segment_responded_best_is_read_from_the_report_by_segment():
-    """It was read as matching products to segments ("Which products? Name one")."""
+@pytest.mark.parametrize("asked", ["which segment responded best", "which group liked it the most"])
+def test_which_segment_responded_best_is_read_from_the_report_by_segment(asked):
+    """It was read as matching products to segments ("Which products? Name one"); "which group liked it the most" listed
+    the segments."""
     from assistant.planner.memory import Request, Step
     from assistant.planner.model import choose
     from tests.test_planner import CAMPAIGN_4
 
-    asked = "which segment responded best"
     assert choose(Request(asked, CAMPAIGN_4, [])).calls == [("campaign_report", {"campaign_id": 4})]
     by_segment = [  # as campaign_report gives them: the biggest is not the best
         {"segment": 1, "segment_name": "Regulars", "sent": 400, "unique_opens": 120, "click_rate": 0.05},

@@ -31,6 +31,11 @@ def test_results_asked_after_drafting_a_follow_up_are_the_sent_campaigns(sent):
     assert answer.startswith(f"Campaign {campaign + 1} is not sent yet, so this is campaign {campaign}, the last one")
     assert "were refused by the receiving mail server" in answer and "has not been sent" not in answer
     assert ended[-1].name == "campaign_report" and ended[-1].arguments == {"campaign_id": campaign}
+    # A rate is a sent campaign's figure too: it gave the draft's reach (who it would leave out).
+    chat.say("follow up with the people who didn't open it")
+    answer, ended = chat.say("what's the unsubscribe rate been like")
+    assert answer.startswith(f"Campaign {campaign + 2} is not sent yet, so this is campaign {campaign}, the last one")
+    assert ended[-1].name == "campaign_report" and "campaign_reach" not in [e.name for e in ended]
 
 
 def test_revenue_from_this_campaign_is_not_the_shops_revenue(sent):

@@ -330,3 +330,14 @@ def test_several_rows_of_the_segments_table_are_those_segments(demo_ctx):
     say(agent, conversation, "keep the first two")
     calls, _ = say(agent, conversation, "draft an email for them")
     assert calls[-1][0] == "campaign_draft" and calls[-1][1]["segments"] == sorted(smallest)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [  # after "which group buys the most" pointed at segment 5
+        ("tell me more about that one", ("segment_show", {"segment": 5})),  # asked which customer was meant
+        ("what should we push to them", ("suggest_products", {"segment": 5})),  # asked products or a revision
+    ],
+)
+def test_that_one_and_them_after_a_segment_was_pointed_at(text, expected):
+    assert first_call(text, on(5)) == expected

@@ -8,7 +8,6 @@ newest one (looked up with campaign_list). Approving is never planned: only a pe
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Any
 
 from assistant.planner import audience_words, guards, predict_recipes, send_time, slots
@@ -43,11 +42,9 @@ def campaign_action(name: str, follow: str, **extra: Any) -> Recipe:
         step = req.last(name)
         if step is None:
             return call(name, campaign_id=campaign_id, **(options(name, req) | extra))
-        # The list looked up to find the campaign is no part of the answer ("1 campaign: 1 sent." before the report)
-        told = replace(req, done=[s for s in req.done if not (s.name == "campaign_list" and s.ok)])
         if step.arguments.get("dry_run"):
-            return Plan(answer=report(told, "Say *send it* to send it for real."))
-        return Plan(answer=report(told, follow))
+            return Plan(answer=report(req, "Say *send it* to send it for real."))
+        return Plan(answer=report(req, follow))
 
     return act
 
@@ -129,15 +126,16 @@ def preview(req: Request) -> Plan:
     "as Anna would see it" passes the name on, for the tool to look up locally."""
     wants_someone = bool(SOMEONE.search(req.lower))
     by_name = customer_named(req) is not None
-    if wants_someone and not by_name and not req.memory.customers and not slots.CUSTOMER_ID.search(req.text):
+    if wants_someone and not by_name and not slots.CUSTOMER_ID.search(req.text):
         sampled = req.last("query_data")
-        if sampled is None:
+        if sampled is None and not req.memory.customers:
             return call("query_data", sql=RANDOM_CUSTOMER)
-        ids = sampled.rows("customer_id")
-        if not ids:
-            return Plan(answer=report(req, "There is no customer to preview it for yet."))
-        req.memory.customers = [str(ids[0])]
-        req.done = [s for s in req.done if s.name != "query_data"]
+        if sampled is not None:  # the customer picked: a means, not part of the answer ("1 row.")
+            ids = sampled.rows("customer_id")
+            if not ids:
+                return Plan(answer="There is no customer to preview it for yet.")
+            req.memory.customers = [str(ids[0])]
+            req.done = [s for s in req.done if s.name != "query_data"]
     return campaign_action("campaign_preview", "")(req)
 
 

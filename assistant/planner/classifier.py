@@ -67,6 +67,7 @@ SYNONYMS = {
     "settings": r"settings?|configuration|config|preferences",
     "report": r"report|results|performance|stats|statistics|metrics|numbers",
     "send": r"send|launch|ship|fire|blast",
+    "promote": r"promote|push|pitch|advertise|plug",
     "rename": r"rename|call|name|label|title",
     "cheapest": r"cheapest|least expensive|lowest.priced",
     "revise": r"revise|rewrite|rework|reword|edit|tweak|polish|adjust",

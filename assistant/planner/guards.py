@@ -200,7 +200,8 @@ ASKS_SENDER = re.compile(
 # "which segment responded best", "what group engaged most": a sent campaign's report, by segment
 ENGAGED_SEGMENT = re.compile(
     r"\b(?:which|what) (?:segment|group|audience|persona|cluster)s?\b.{0,30}"
-    r"\b(?:respond\w*|react\w*|engag\w*|open\w*|click\w*|perform\w*|convert\w*)",
+    r"\b(?:respond\w*|react\w*|engag\w*|open\w*|click\w*|perform\w*|convert\w*"
+    r"|(?:liked|loved|enjoyed|preferred) (?:it|this|that|the (?:e-?mail|campaign|newsletter|mail)))",  # not "coats"
     re.I,
 )
 # A segmentation named: "the 4 segments", "the old grouping", "run 1" (what "go back" goes back to)

@@ -3,6 +3,8 @@ another under a draft or a product list ("give it a better name", "only the ones
 
 from __future__ import annotations
 
+import re
+
 from assistant.planner import segment_recipes, slots
 from assistant.planner.memory import Request
 from assistant.planner.product_recipes import REFINES
@@ -11,7 +13,13 @@ LOST = 0.12  # a reading below this is none: with no better one, the request is 
 
 # Two readings that what is on screen tells apart: "give it a better name" renames the segment just shown, or
 # revises the draft just shown.
-BY_SCREEN = {frozenset({"revise", "segment_rename"}): {"segments": "segment_rename", "campaign": "revise"}}
+BY_SCREEN = {
+    frozenset({"revise", "segment_rename"}): {"segments": "segment_rename", "campaign": "revise"},
+    # "what should we push to them": under a segment, what suits it; under products, a search
+    frozenset({"suggest", "find_products"}): {"segments": "suggest"},
+}
+# A pointer at what is on screen, no one named: "that one", "this one", "it"
+THAT_ONE = re.compile(r"\b(?:that|this) one\b|\bit\b")
 
 
 def on_screen(req: Request, readings: list[tuple[str, float]]) -> list[tuple[str, float]]:
@@ -21,6 +29,10 @@ def on_screen(req: Request, readings: list[tuple[str, float]]) -> list[tuple[str
         return [("find_products", 1.0), *readings]
     if not req.done and req.memory.shown == "segments" and segment_recipes.GO_BACK.search(req.lower):
         return [("segment", 1.0), *readings]  # "actually go back to 4" under a segments table: that run again
+    # "which group buys the most", then "tell me more about that one": that group, not a customer
+    pointed = req.memory.shown == "segments" and req.memory.segment is not None and THAT_ONE.search(req.lower)
+    if pointed and readings and readings[0][0] == "customer_card":
+        return [("segment_show", 1.0), *readings]
     meant = BY_SCREEN.get(frozenset(name for name, _ in readings[:2]), {}).get(req.memory.shown or "")
     if meant is None or readings[1][1] < LOST:
         return readings

@@ -51,7 +51,9 @@ REMEDIES = {"no customer segments": "Say *segment customers* and I will make the
 def report(req: Request, follow: str = "") -> str:
     """The final answer: each step's summary (or its error and what to do), then the next step."""
     lines = []
-    for step in req.done:
+    for i, step in enumerate(req.done):
+        if step.ok and step.name == "campaign_list" and req.done[i + 1 :]:
+            continue  # the list looked up to find the campaign is no part of the answer ("1 campaign: 1 sent.")
         if step.ok:
             lines.append(plain(step.result.get("summary") or "Done."))
         else:  # the error speaks for itself; with several steps, say which one it was
@@ -108,7 +110,11 @@ def smalltalk(req: Request) -> Plan:
         return Plan(answer="You're welcome.")
     if req.has(r"\b(?:bye|goodbye|ciao|see (?:ya|you)|signing off|i'?m off|good ?night|done for (?:today|now))\b"):
         return Plan(answer="Bye for now. Everything is saved, so you can pick up where you left off.")
-    if req.has(r"\b(?:sorry|oops|my bad|my mistake|nvm|never ?mind|forget it|scratch that)\b"):
+    if req.has(r"\b(?:sorry|oops|my bad|my mistake|nvm|never ?mind|forget (?:it|that|about it)|scratch that)\b"):
+        if req.memory.last_tool == "campaign_draft" and req.memory.campaign_id:  # "actually no, forget that"
+            return Plan(answer=f"No problem. Nothing was sent: campaign {req.memory.campaign_id} stays a draft, and "
+                        "nothing goes out unless you approve it and confirm the send. To set it aside, press "
+                        "**Reject** under its preview.")  # fmt: skip
         return Plan(answer="No problem. Tell me what you would like to do next.")
     return Plan(answer="Good. Tell me what you would like to do next.")
 

@@ -50,7 +50,10 @@ def _report(req: Request) -> Plan:
     data = (step.result.get("data") or {}) if step and step.ok else {}
     if step and not step.ok and "not been sent" in str(step.result.get("error")):  # a draft: its copy, not figures
         # "how long will sending take": the reach gives the time; "how many of them opted out": who it leaves out
-        if req.has(r"how long|when will|finish|opt(?:ed)?.?out|unsubscri|left out|excluded|can'?t (?:get|be e-?mail)"):
+        asks_a_rate = req.has(r"\brate\b|percent|%|been like")  # "what's the unsubscribe rate been like": a sent one's
+        if not asks_a_rate and req.has(
+            r"how long|when will|finish|opt(?:ed)?.?out|unsubscri|left out|excluded|can'?t (?:get|be e-?mail)"
+        ):
             if (reached := req.last("campaign_reach")) is None:
                 return call("campaign_reach", campaign_id=step.arguments.get("campaign_id"))
             said = plain(reached.result.get("summary") or reached.result.get("error") or "")

@@ -248,8 +248,10 @@ def pick_products(text: str, memory: Memory) -> list[str] | None:
             n = as_number(m.group(1) or m.group(2)) if (m.group(1) or m.group(2)) else 1
             ordered = sorted(rows, key=lambda r: r[column] if r[column] is not None else 0, reverse=highest)
             return [str(r["sku"]) for r in ordered[:n]]
-    if m := re.search(r"\b(?:top|first|those|these|the)\s+" + NUMBER + r"\b(?!\s*(?:%|percent|segments|groups))", t):
-        return [str(r["sku"]) for r in rows[: as_number(m.group(1))]]
+    # "the top two", "the best two", "the two best": the first rows, as the list is ordered
+    first = r"\b(?:top|first|those|these|the|best)\s+" + NUMBER + r"\b|\b" + NUMBER + r"\s+(?:best|top|first)\b"
+    if m := re.search(rf"(?:{first})(?!\s*(?:%|percent|segments|groups))", t):
+        return [str(r["sku"]) for r in rows[: as_number(m.group(1) or m.group(2))]]
     if m := re.search(r"\blast\s+" + NUMBER + r"\b", t):
         return [str(r["sku"]) for r in rows[-as_number(m.group(1)) :]]
     if re.search(r"\b(?:the )?last (?:one|pick|product|item)\b", t):

@@ -180,8 +180,17 @@ _NEGATED = re.compile(r"\bless (?:to|about) (?:luxury|discounts?)\b")  # "lean l
 DEFAULT_FLAVOUR = "Picked with your style in mind, from the pieces customers like you love most."
 
 
+# "less like an ad", "not such a hard sell", "less promotional": no pressure, as "less salesy"
+SOFT_SELL = re.compile(
+    r"\b(?:less|not|never)\b(?: \w+){0,2} like (?:an? )?(?:ad|advert|advertisement|commercial|sales ?pitch|pitch)\b"
+    r"|\bhard[- ]sell|\bsoft(?:er)?[- ]sell|\bless (?:promotional|commercial|markety|marketing-?y)\b"
+)
+
+
 def tone_of(text: str | None) -> str | None:
     """The template tone a request names ('elegant' -> 'luxurious', 'less formal' -> 'friendly'), or None."""
+    if SOFT_SELL.search((text or "").lower()):
+        return "calm"
     words = re.findall(r"[a-z-]+", (text or "").lower())
     for i, word in enumerate(map(_positive, words)):
         if word in TONE_ALIASES:

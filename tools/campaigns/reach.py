@@ -55,6 +55,11 @@ def campaign_reach(ctx: ToolContext, args: CampaignIdArgs) -> ToolResult:
         days = ctx.settings.frequency_cap_days
         why = describe_exclusions(excluded).replace("recently emailed", f"emailed in the last {days} days")
         summary += f" {skipped:,} would be skipped: {why}."
+    else:  # "who's left out and why": nobody it is meant for; outside its segments, everyone else
+        summary += " Nobody it is meant for would be skipped."
+    if campaign["segments"] and (outside := _outside(ctx, campaign["run_id"], campaign["segments"])):
+        plural = "s" if len(campaign["segments"]) > 1 else ""
+        summary += f" The other {outside:,} customers are not in its segment{plural}."
     if follow_up:  # how many the earlier campaign gave, before eligibility
         name = campaigns.load(ctx.db, follow_up.campaign_id)["name"]
         of_whom = f", of whom the {skipped:,} above would be skipped" if skipped else ""
@@ -70,6 +75,15 @@ def campaign_reach(ctx: ToolContext, args: CampaignIdArgs) -> ToolResult:
         data={"campaign_id": cid, "status": status, "would_send": eligible, "excluded": excluded}
         | ({"follow_up": follow_up.campaign_id, "from_follow_up": eligible + skipped} if follow_up else {}),
         tables=[Table.from_rows("Reach", rows)],
+    )
+
+
+def _outside(ctx: ToolContext, run_id: int, segments: list[int]) -> int:
+    """The customers a campaign for these segments leaves out by design: those in no segment of them."""
+    return ctx.db.scalar(
+        "SELECT count(*) FROM customers WHERE quarantine_reason IS NULL AND customer_id NOT IN "
+        "(SELECT customer_id FROM segment_members WHERE run_id = ? AND list_contains(?, segment))",
+        [run_id, segments],
     )
 
 
