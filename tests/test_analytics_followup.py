@@ -26,6 +26,7 @@ COUNTRIES = ("United Kingdom", "France", "Germany")
         ("how many orders in december", "and 2010?", "how many orders in 2010"),
         ("revenue last month", "and by country?", "revenue last month by country"),
         ("average order value by segment", "how about per country", "average order value per country"),
+        ("revenue by country in december 2010", "and by segment", "revenue in december 2010 by segment"),
         ("revenue in France", "what about germany", "revenue in germany"),
         ("revenue by country", "and the uk?", "revenue in uk"),
     ],

@@ -27,7 +27,10 @@ BEFORE = re.compile(
     r"|quarter|one|period)\b",
     re.I,
 )
-GROUPED = re.compile(r"\b(?:by|per|for each|split by|broken down by) (?!the (?:way|time)\b)[a-z][a-z ]*", re.I)
+# "by country", "per day of the week": a grouping (its one or two words, not a period said after it)
+GROUPED = re.compile(
+    r"\b(?:by|per|for each|split by|broken down by) (?!the (?:way|time)\b)[a-z]+(?: of the week| type| tier)?", re.I
+)
 MOST_WORDS = 6  # a fragment is short: "and what did germany spend in total last year" is a question of its own
 PREPOSITION = re.compile(r"\b(?:in|during|for|of|over|from|since|throughout)\s*$", re.I)
 # What may be said around the period: "in", "that", "then", "please" ("and the one before that, please")
@@ -64,7 +67,7 @@ def applied(question: str, said: str, today: date, countries: tuple[str, ...]) -
             return None
         return with_period(question, asked[0], rest) if len(asked) == 1 else f"{question} {rest}"
     if lead and GROUPED.match(rest):
-        return f"{GROUPED.sub('', question).strip()} {rest}"
+        return " ".join([*GROUPED.sub("", question).split(), rest])
     place = filters.bare_place(countries).fullmatch(re.sub(r"^(?:in|from|for) ", "", rest, flags=re.I))
     if lead and place:
         question = re.sub(r"\s*\b(?:by|per|for each) country\b", "", question, flags=re.I)  # one country, not each
