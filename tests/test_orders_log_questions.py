@@ -198,3 +198,27 @@ def test_a_figure_asked_again_for_another_month_country_or_grouping(chat):
     assert ended[-1].name == "query_data" and "by country" in answer and money(uk) in answer
     _, ended = chat.say("show me the coat racks")
     assert ended[-1].name == "find_products", "a request of its own is not a figure's follow-up"
+
+
+def test_the_products_selling_worse_than_before_are_ranked_by_their_fall(chat):
+    """ "Which products are selling worse than last month" listed the all-time best sellers, as if no period were
+    named. The units per product on each day, worked out with pandas; a period the log covers in part is refused."""
+    lines = uci_lines()
+    lines = lines[~lines["service"]]
+    day = lines["when"].dt.strftime("%Y-%m-%d")
+    units = lambda on: lines[day == on].groupby("StockCode")["quantity"].sum()  # noqa: E731
+    change = units("2010-12-13").sub(units("2010-12-01"), fill_value=0)
+    answer, ended = chat.say("which products sold less on 13 dec 2010 than on 1 dec 2010")
+    assert ended[-1].name == "query_data"
+    falls = change[change < 0].sort_values(kind="stable")
+    assert answer.startswith(f"{len(falls):,} products sold fewer units on 13 Dec 2010 than on 1 Dec 2010.")
+    shown = ended[-1].result.tables[0].to_df()
+    assert list(shown["Change"][:3]) == list(falls[:3]) and set(shown["sku"][:3]) <= set(
+        falls[falls <= falls.iloc[2]].index
+    )
+    answer, _ = chat.say("which products sold more in february than in december")
+    assert answer.startswith("I cannot compare them: your orders cover only part of 1–28 Feb 2011")
+    answer, _ = chat.say("which products are selling worse than last month")  # on 5 March 2011: none this month
+    assert answer.startswith("No orders this month (1–5 Mar 2011)") and "nothing to compare" in answer
+    answer, _ = chat.say("which items are selling worse than before")
+    assert answer.startswith("Compared with when?")

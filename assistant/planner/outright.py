@@ -22,6 +22,7 @@ from assistant.planner import (
     one_customer,
     predict_recipes,
     product_sales,
+    product_trend,
     purchasers,
     report_recipe,
     slots,
@@ -152,6 +153,8 @@ def first(
         allowed.insert(0, ("find_products", 1.0))  # "what do people buy together": pairs, from the orders
     if allowed and EMAIL_THEM_ABOUT.search(text) and purchasers.BOUGHT.search(text) and not one_person:
         allowed.insert(0, ("draft", 1.0))  # "email everyone who bought the jam making set": they are the audience
+    if allowed and product_trend.asked(text) and not one_person and allowed[0][0] not in guards.ACTS_ON_THEM:
+        allowed.insert(0, ("find_products", 1.0))  # "which products sold less in February than in December"
     if allowed and purchasers.asked(text) and not one_person and allowed[0][0] not in guards.ACTS_ON_THEM:
         allowed.insert(0, ("rank", 1.0))  # "customers who bought jeans": the buyers, from the orders (the rank's)
     if (

@@ -82,15 +82,20 @@ def listed_campaigns(req: Request) -> list[dict[str, Any]] | Plan:
     return listed.records()
 
 
-def one_row(req: Request, sql: str, params: dict[str, Any]) -> Plan | dict[str, Any]:
-    """The one row of an aggregate query this request runs once: its call while still to run, the failure said when
-    it failed ({} for no row)."""
+def rows_of(req: Request, sql: str, params: dict[str, Any]) -> Plan | list[dict[str, Any]]:
+    """The rows of a query this request runs once: its call while still to run, the failure said when it failed."""
     step = req.last("query_data")
     if step is None:
         return call("query_data", sql=sql, params=params)
     if not step.ok:
         return Plan(answer=report(req))
-    return next(iter(step.records()), {})
+    return step.records()
+
+
+def one_row(req: Request, sql: str, params: dict[str, Any]) -> Plan | dict[str, Any]:
+    """The one row of an aggregate query this request runs once ({} for no row), or the Plan `rows_of` gives."""
+    rows = rows_of(req, sql, params)
+    return rows if isinstance(rows, Plan) else next(iter(rows), {})
 
 
 def once(req: Request, tool: str, follow: str = "", **arguments: Any) -> Plan:
