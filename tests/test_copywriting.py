@@ -299,3 +299,19 @@ def test_a_discount_without_a_code_says_that_a_code_is_needed():
         template_revision(brief(), template_copy(brief(), 2), "use a 10% discount")
     assert "code you have set up in your shop, and I never invent one" in caught.value.message
     assert "SPRING20" in caught.value.hint
+
+
+@pytest.mark.parametrize("missing", [("category", "brand"), ("category",), ("brand",)])
+@pytest.mark.parametrize("tone", [None, *SUBJECTS])
+def test_a_product_without_a_category_or_brand_is_never_named_by_them(tone, missing):
+    """ "{{ category }} you'll love, just in" reached every recipient as " you'll love, just in" for a log's products.
+    Low stock, so the scarcity lines (with the brand and category) are among them too."""
+    product = {**PRODUCTS[0], "stock": 3} | dict.fromkeys(missing)
+    variants = template_copy(brief(tone=tone, products=[product]), 5)
+    for instruction in ("make the subject a question", "make it more urgent", "make it calm"):
+        variants += template_revision(brief(tone=tone, products=[product]), variants[:5], instruction)
+    text = all_text(variants)
+    for fact in missing:
+        assert "{{ " + fact + " }}" not in text
+    for fact in {"category", "brand"} - set(missing):
+        assert "{{ " + fact + " }}" in text, "a fact the shop records is still used"

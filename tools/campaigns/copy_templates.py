@@ -12,6 +12,7 @@ from typing import Any
 
 from storage.errors import UserError
 from tools.campaigns.brief import ANGLES, LABELS, CopyBrief, VariantCopy, truncate
+from tools.campaigns.copy_facts import known_facts
 from tools.campaigns.copy_points import (
     IS_CODE_LINE,
     clauses,
@@ -222,7 +223,7 @@ def template_copy(brief: CopyBrief, count: int) -> list[dict[str, Any]]:
     more = len(brief.products) - 1
     variants = []
     for i in range(count):
-        blocks = [say(OPENERS[tone]), PERSONAL_BLOCK if ANGLES[i] == "personal" else PRODUCT_BLOCK, flavour]
+        blocks = [say(OPENERS[tone]), say(PERSONAL_BLOCK if ANGLES[i] == "personal" else PRODUCT_BLOCK), flavour]
         if more:
             blocks.append(f"And there is more: {more} other piece{'s' if more > 1 else ''} we chose for you below.")
         blocks.append(say(CLOSINGS[tone]))
@@ -241,11 +242,13 @@ def template_copy(brief: CopyBrief, count: int) -> list[dict[str, Any]]:
 
 
 def _stock_honest(brief: CopyBrief) -> Callable[[str], str]:
-    """How template lines read for this brief: scarcity claims stand only when every product is low on stock."""
+    """How template lines read for this brief: scarcity claims stand only when every product is low on stock, and
+    the category or brand is named only when the shop records it (`copy_facts`)."""
     stocks = [p.get("stock") for p in brief.products]
+    known = known_facts(brief.products)
     if stocks and all(s is not None and s <= LOW_STOCK for s in stocks):
-        return lambda line: line
-    return lambda line: UNBACKED.get(line, line)
+        return known
+    return lambda line: known(UNBACKED.get(line, line))
 
 
 RESTOCK_LINE = "By our reckoning it is nearly time for your next order, so we picked what you may want to restock."
@@ -356,7 +359,7 @@ def _revise_one(brief: CopyBrief, current: list[dict[str, Any]], instruction: st
                 variant["blocks"] = _retone(variant["blocks"], old.get("tone"), tone, say)
             changed = True
         if targets_subject and re.search(r"\bquestions?\b", text):
-            variant["subject"] = QUESTIONS[angle]
+            variant["subject"] = say(QUESTIONS[angle])
             changed = True
         if re.search(_SHORTER, text):
             if targets_subject:
