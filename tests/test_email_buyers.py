@@ -73,6 +73,23 @@ def test_other_products_can_be_featured_for_the_buyers(shop):
     assert featured and all("DOORMAT" in name for name in featured)
 
 
+def test_email_them_after_a_products_buyers_were_listed_is_for_those_buyers(shop):
+    """ "customers who bought a jam making set", then "email them about the doormats", drafted for every customer;
+    "email them" after a list no rule makes (who went longest without ordering) is refused, not sent to everyone."""
+    chat = Chat(shop)
+    chat.say("customers who bought a jam making set")
+    _, ended = chat.say("email them about the doormats")
+    [draft] = [e for e in ended if e.name == "campaign_draft"]
+    assert sorted(draft.arguments["bought"]) == JAM_SETS
+    reach = run_tool(shop, "campaign_reach", campaign_id=draft.result.data["campaign_id"])
+    assert reach.data["would_send"] == len(jam_buyers()) - 1
+    chat.say("who has gone longest without ordering")
+    answer, ended = chat.say("email them something nice about the doormats")
+    assert answer.startswith("An email goes to a segment, to everyone, or to customers chosen by what they did")
+    assert "campaign_draft" not in [e.name for e in ended]
+    assert shop.db.scalar("SELECT count(*) FROM campaigns") == 1
+
+
 def test_nobody_bought_it_and_nothing_is_drafted(shop):
     answer, ended = Chat(shop).say("email people who bought a unicorn")
     assert answer == "Nobody with a customer id bought “unicorn” (returns left out), so nothing was drafted."

@@ -74,6 +74,16 @@ def test_taking_products_off_in_everyday_words_removes_them(text, skus):
     assert plan.calls == [("shortlist_remove", {"skus": skus})]
 
 
+@pytest.mark.parametrize(
+    ("text", "skus"),
+    [("lose the first one", ["OUT-000001"]), ("the second one can go", ["OUT-000002"]),
+     ("second one's out", ["OUT-000002"])],
+)  # fmt: skip
+def test_words_that_take_a_product_off_are_read_as_that_whatever_the_classifier_weighs(text, skus):
+    """Read as keeping (or as nothing at all): the words that take something off decide between the two."""
+    assert first_call(text, SHOWN) == ("shortlist_remove", {"skus": skus})
+
+
 @pytest.mark.parametrize("text", ["wipe the shortlist", "start the picks from scratch", "reset my selection"])
 def test_the_whole_shortlist_is_cleared_when_no_product_is_named(text):
     plan = choose(Request(text, Memory(), [], chosen="remove from the shortlist"))

@@ -8,6 +8,7 @@ by the segment in play: the email would go to people the marketer did not mean.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from assistant.planner import purchasers, slots
@@ -51,6 +52,17 @@ def with_offer(req: Request) -> Plan | None:
     return call("campaign_revise", campaign_id=campaign, instruction=f"mention {offer['offer']}") if campaign else None
 
 
+HAND_PICKED = (
+    "An email goes to a segment, to everyone, or to customers chosen by what they did, so that they are counted again "
+    "when it is sent: not to a list shown here. Say which, e.g. *email customers who haven't ordered in 60 days about "
+    "...*, *email everyone who bought the jumbo bag*, or *draft an email for segment 1 about ...*. Nothing was drafted."
+)
+# The customers on screen as the audience: "email them", "write to those people", "a draft for these customers"
+THEM = re.compile(
+    r"\b(?:for|to|email|e-mail|mail|message|target)\s+(?:them|those|these)(?:\s+(?:people|customers|buyers))?\b"
+)
+
+
 @recipe("draft")
 def draft(req: Request) -> Plan:
     if (after := predicted_first(req)) is not None:
@@ -65,8 +77,13 @@ def draft(req: Request) -> Plan:
             req.done = [s for s in req.done if s not in unsegmented]
             follow = "There are no segments yet, so it is for all customers (*segment customers* to aim it). " + follow
         return Plan(answer=report(req, follow))
-    if isinstance(bought := purchasers.products_bought(req), Plan):  # "email everyone who bought the jam set"
+    buyers = req  # "email them about the doormats" right after "customers who bought the jumbo bag": those buyers
+    if req.buyers_shown and THEM.search(req.lower):
+        buyers = replace(req, text=req.buyers_shown)
+    if isinstance(bought := purchasers.products_bought(buyers), Plan):  # "email everyone who bought the jam set"
         return bought
+    if req.shown == "customers" and not bought and THEM.search(req.lower) and not chosen_by_outlook(req):
+        return Plan(answer=HAND_PICKED)  # "who has gone longest without ordering", then "email them"
     skus, wanted = products_meant(req), products_about(req)
     if bought and not ABOUT.search(req.lower):  # featuring what they bought, unless other products are named
         skus, wanted = bought[:3], None

@@ -84,6 +84,7 @@ class Memory:
     checked: dict[str, Any] | None = None  # the last data check since the last import or generation: its result
     asked: str = ""  # what the user last typed: "which group spends the least" makes the lowest "that group"
     figures_asked: list[str] = field(default_factory=list)  # the questions answered from the data just before
+    buyers_asked: str = ""  # "customers who bought the jumbo bag": who "email them" is for, while they are shown
 
     def learn(self, step: Step) -> None:
         args, data = step.arguments, step.result.get("data") or {}
@@ -125,6 +126,7 @@ class Memory:
         if step.name in listed and any(c is not None for c in step.rows("customer_id")):
             self.customers = [str(c) for c in step.rows("customer_id") if c is not None]
             self.shown = "customers"
+            self.buyers_asked = self.asked if step.rows("Last bought") else ""  # a product's buyers (purchasers)
         if step.name == "customer_card" and data.get("customer_id"):  # "unsubscribe her": the customer on the card
             self.customers, self.shown = [str(data["customer_id"])], "customers"
             self.segment = data.get("segment")  # "what would you promote to them": their segment's best fits
@@ -171,6 +173,8 @@ class Request:
     chosen: str | None = None  # the reading the user picked from a clarifying question (an intent's label)
     segment_names: dict[int, str] = field(default_factory=dict)  # as they were when the user wrote the text
     figures_asked: list[str] = field(default_factory=list)  # as they were too (Memory.figures_asked)
+    shown: str | None = None  # Memory.shown as it was when the user wrote the text: what "them" could mean
+    buyers_shown: str = ""  # Memory.buyers_asked, when those buyers were on screen as the user wrote
     vocabulary: Callable[[], Vocabulary] = Vocabulary.empty  # the shop's own categories, brands and columns
     test_addresses: tuple[str, ...] = ()  # where a test copy may go from the chat (PROMOPILOT_TEST_ADDRESSES)
     today: date = field(default_factory=date.today)  # the marketer's calendar: "last year" counts from it
@@ -204,9 +208,15 @@ def read_request(messages: list[dict[str, Any]]) -> Request:
     pending: dict[str, tuple[str, dict[str, Any]]] = {}
     names: dict[int, str] | None = None
     figures: list[str] = []
+    buyers, shown = "", None
     for i, message in enumerate(messages):
         if i > last_user and names is None:
-            names, figures = dict(memory.segment_names), list(memory.figures_asked)
+            names, figures, buyers, shown = (
+                dict(memory.segment_names),
+                list(memory.figures_asked),
+                shown_buyers(memory),
+                memory.shown,
+            )
         if message["role"] == "assistant":
             if message.get("content") and i < last_user:
                 suggested = NEXT_STEP.search(str(message["content"]))
@@ -237,8 +247,18 @@ def read_request(messages: list[dict[str, Any]]) -> Request:
     if choice := NOTE_CHOICE.match(text):
         chosen, text = choice["label"], choice["text"]
     if names is None:
-        names, figures = dict(memory.segment_names), list(memory.figures_asked)
-    return Request(text=text, memory=memory, done=done, chosen=chosen, segment_names=names, figures_asked=figures)
+        names, figures, buyers, shown = (
+            dict(memory.segment_names),
+            list(memory.figures_asked),
+            shown_buyers(memory),
+            memory.shown,
+        )
+    return Request(text=text, memory=memory, done=done, chosen=chosen, segment_names=names, figures_asked=figures,
+                   shown=shown, buyers_shown=buyers)  # fmt: skip
+
+
+def shown_buyers(memory: Memory) -> str:
+    return memory.buyers_asked if memory.shown == "customers" else ""
 
 
 def _json(content: Any) -> dict[str, Any]:

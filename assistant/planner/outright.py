@@ -21,6 +21,7 @@ from assistant.planner import (
     guards,
     one_customer,
     predict_recipes,
+    product_recipes,
     product_sales,
     product_trend,
     purchasers,
@@ -153,6 +154,8 @@ def first(
         allowed.insert(0, ("find_products", 1.0))  # "what do people buy together": pairs, from the orders
     if allowed and EMAIL_THEM_ABOUT.search(text) and purchasers.BOUGHT.search(text) and not one_person:
         allowed.insert(0, ("draft", 1.0))  # "email everyone who bought the jam making set": they are the audience
+    if allowed and allowed[0][0] == "shortlist_add" and re.search(product_recipes.REMOVING, text.lower()):
+        allowed.insert(0, ("shortlist_remove", 1.0))  # "no to the second one", "put the first one back"
     if allowed and product_trend.asked(text) and not one_person and allowed[0][0] not in guards.ACTS_ON_THEM:
         allowed.insert(0, ("find_products", 1.0))  # "which products sold less in February than in December"
     if allowed and purchasers.asked(text) and not one_person and allowed[0][0] not in guards.ACTS_ON_THEM:

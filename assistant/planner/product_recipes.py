@@ -95,8 +95,9 @@ def products_meant(req: Request) -> list[str]:
     return picked if picked is not None else req.memory.skus
 
 
-ABOUT = re.compile(  # "about our new coats", "promote the coats to the big spenders"
-    r"\b(?:about|promote|promoting|push|pushing|pitch|pitching|feature|featuring|advertise|advertising) (?!to\b)"
+ABOUT = re.compile(  # "about our new coats", "promote the coats to the big spenders", "with the best sellers"
+    r"\b(?:about|promote|promoting|push|pushing|pitch|pitching|feature|featuring|advertise|advertising"
+    r"|with(?= (?:the |our )?(?:best[- ]?sellers|top sellers|new arrivals|newest|latest)\b)) (?!to\b)"
     r"(?:our |the |my |some |a few )?(.+?)\s*(?:$|[?.!,]|\b(?:for|to|with|and)\b)"
 )
 
@@ -172,7 +173,7 @@ REMOVING = (
     r"|(?:do not|doesn'?t|won'?t) (?:want|need|fit|work)"
     r"|put\b.*\bback|go(?:es)? back|wipe|reset|from scratch|kick\b.*\bout|scratch|undo|shouldn'?t be|not featuring"
     r"|pull|take\b.*\baway|discontinued|remvoe|delet|no to|(?:'s| is) a no|changed my mind|didn'?t mean|wrong one"
-    r"|too many)\b"
+    r"|too many|can go|(?:'s|is|are) out)\b"
 )
 # The whole list, no product named: "wipe the shortlist", "start the picks from scratch", "clear it".
 WHOLE_LIST = re.compile(
