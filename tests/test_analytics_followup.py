@@ -54,7 +54,7 @@ def test_anything_else_is_no_fragment(said):
 def test_fragments_in_a_row_each_build_on_the_one_before():
     """ "and the month before?" twice steps back two months; a figure asked anew starts again."""
     asked = ["revenue last month", "and the month before?"]
-    request = Request("and the month before?", Memory(), [], figures_asked=asked, today=TODAY)
+    request = Request("and the month before?", Memory(), [], before=Memory(figures_asked=asked), today=TODAY)
     assert rewritten(request) == "revenue in December 2010"
     request.vocabulary = lambda: Vocabulary(countries=list(COUNTRIES))
     request.text = "what about france"

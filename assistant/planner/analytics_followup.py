@@ -39,11 +39,12 @@ FILLER = re.compile(r"(?:\W|\b(?:in|for|during|over|the|that|then|please|too|ins
 
 def rewritten(req: Request) -> str | None:
     """The whole question a fragment asks after a figure, or None when it is no such fragment."""
-    if not req.figures_asked:
+    asked = req.before.figures_asked
+    if not asked:
         return None
     countries = tuple(req.vocabulary().countries)
-    question = req.figures_asked[0]
-    for said in req.figures_asked[1:]:  # the earlier follow-ups, in order, each on the question before it
+    question = asked[0]
+    for said in asked[1:]:  # the earlier follow-ups, in order, each on the question before it
         question = applied(question, said, req.today, countries) or said
     return applied(question, req.text, req.today, countries)
 

@@ -78,11 +78,11 @@ def draft(req: Request) -> Plan:
             follow = "There are no segments yet, so it is for all customers (*segment customers* to aim it). " + follow
         return Plan(answer=report(req, follow))
     buyers = req  # "email them about the doormats" right after "customers who bought the jumbo bag": those buyers
-    if req.buyers_shown and THEM.search(req.lower):
-        buyers = replace(req, text=req.buyers_shown)
+    if req.before.shown == "customers" and req.before.buyers_asked and THEM.search(req.lower):
+        buyers = replace(req, text=req.before.buyers_asked)
     if isinstance(bought := purchasers.products_bought(buyers), Plan):  # "email everyone who bought the jam set"
         return bought
-    if req.shown == "customers" and not bought and THEM.search(req.lower) and not chosen_by_outlook(req):
+    if req.before.shown == "customers" and not bought and THEM.search(req.lower) and not chosen_by_outlook(req):
         return Plan(answer=HAND_PICKED)  # "who has gone longest without ordering", then "email them"
     skus, wanted = products_meant(req), products_about(req)
     if bought and not ABOUT.search(req.lower):  # featuring what they bought, unless other products are named

@@ -9,6 +9,7 @@ two of those", "that group", "the VIPs", "send it", "an email for them") resolve
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Callable
@@ -172,9 +173,9 @@ class Request:
     done: list[Step]  # the calls already made for this request, in order
     chosen: str | None = None  # the reading the user picked from a clarifying question (an intent's label)
     segment_names: dict[int, str] = field(default_factory=dict)  # as they were when the user wrote the text
-    figures_asked: list[str] = field(default_factory=list)  # as they were too (Memory.figures_asked)
-    shown: str | None = None  # Memory.shown as it was when the user wrote the text: what "them" could mean
-    buyers_shown: str = ""  # Memory.buyers_asked, when those buyers were on screen as the user wrote
+    # The memory as it was when the user wrote the text, before this turn's steps: what "them" and "and the month
+    # before?" point at, the same in every round of the turn
+    before: Memory = field(default_factory=Memory)
     vocabulary: Callable[[], Vocabulary] = Vocabulary.empty  # the shop's own categories, brands and columns
     test_addresses: tuple[str, ...] = ()  # where a test copy may go from the chat (PROMOPILOT_TEST_ADDRESSES)
     today: date = field(default_factory=date.today)  # the marketer's calendar: "last year" counts from it
@@ -206,17 +207,10 @@ def read_request(messages: list[dict[str, Any]]) -> Request:
     memory = Memory()
     done: list[Step] = []
     pending: dict[str, tuple[str, dict[str, Any]]] = {}
-    names: dict[int, str] | None = None
-    figures: list[str] = []
-    buyers, shown = "", None
+    before: Memory | None = None
     for i, message in enumerate(messages):
-        if i > last_user and names is None:
-            names, figures, buyers, shown = (
-                dict(memory.segment_names),
-                list(memory.figures_asked),
-                shown_buyers(memory),
-                memory.shown,
-            )
+        if i > last_user and before is None:
+            before = copy.deepcopy(memory)
         if message["role"] == "assistant":
             if message.get("content") and i < last_user:
                 suggested = NEXT_STEP.search(str(message["content"]))
@@ -246,19 +240,9 @@ def read_request(messages: list[dict[str, Any]]) -> Request:
     chosen = None
     if choice := NOTE_CHOICE.match(text):
         chosen, text = choice["label"], choice["text"]
-    if names is None:
-        names, figures, buyers, shown = (
-            dict(memory.segment_names),
-            list(memory.figures_asked),
-            shown_buyers(memory),
-            memory.shown,
-        )
-    return Request(text=text, memory=memory, done=done, chosen=chosen, segment_names=names, figures_asked=figures,
-                   shown=shown, buyers_shown=buyers)  # fmt: skip
-
-
-def shown_buyers(memory: Memory) -> str:
-    return memory.buyers_asked if memory.shown == "customers" else ""
+    before = before or copy.deepcopy(memory)
+    return Request(text=text, memory=memory, done=done, chosen=chosen, segment_names=dict(before.segment_names),
+                   before=before)  # fmt: skip
 
 
 def _json(content: Any) -> dict[str, Any]:
