@@ -32,7 +32,7 @@ COUNTRIES = ("United Kingdom", "France", "Germany")
     ],
 )
 def test_a_fragment_is_the_last_question_with_what_it_says(question, said, expected):
-    assert applied(question, said, TODAY, COUNTRIES) == expected
+    assert applied(question, said, TODAY, lambda: COUNTRIES) == expected
 
 
 @pytest.mark.parametrize(
@@ -48,7 +48,7 @@ def test_a_fragment_is_the_last_question_with_what_it_says(question, said, expec
     ],
 )
 def test_anything_else_is_no_fragment(said):
-    assert applied("how many customers do we have", said, TODAY, COUNTRIES) is None
+    assert applied("how many customers do we have", said, TODAY, lambda: COUNTRIES) is None
 
 
 def test_fragments_in_a_row_each_build_on_the_one_before():

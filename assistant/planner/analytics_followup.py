@@ -10,7 +10,9 @@ from the data in a row are kept (`Memory.figures_asked`), so "and the one before
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
+from functools import cache
 
 from assistant.planner import analytics_filters as filters
 from assistant.planner import periods
@@ -42,14 +44,14 @@ def rewritten(req: Request) -> str | None:
     asked = req.before.figures_asked
     if not asked:
         return None
-    countries = tuple(req.vocabulary().countries)
+    countries = cache(lambda: tuple(req.vocabulary().countries))  # read from the shop only for a place
     question = asked[0]
     for said in asked[1:]:  # the earlier follow-ups, in order, each on the question before it
         question = applied(question, said, req.today, countries) or said
     return applied(question, req.text, req.today, countries)
 
 
-def applied(question: str, said: str, today: date, countries: tuple[str, ...]) -> str | None:
+def applied(question: str, said: str, today: date, countries: Callable[[], tuple[str, ...]]) -> str | None:
     """`question` with the period, grouping or place `said` names instead of its own; None when `said` is not a
     fragment of that kind."""
     lead = LEAD.match(said)
@@ -67,14 +69,15 @@ def applied(question: str, said: str, today: date, countries: tuple[str, ...]) -
         if len(named) != 1 or not alone(rest, named[0].typed):  # "show me orders from december": a request
             return None
         return with_period(question, asked[0], rest) if len(asked) == 1 else f"{question} {rest}"
-    if lead and GROUPED.match(rest):
+    if not lead:  # a grouping or a country said alone ("germany") is no follow-up
+        return None
+    if GROUPED.match(rest):
         return " ".join([*GROUPED.sub("", question).split(), rest])
-    place = filters.bare_place(countries).fullmatch(re.sub(r"^(?:in|from|for) ", "", rest, flags=re.I))
-    if lead and place:
+    place = filters.bare_place(countries()).fullmatch(re.sub(r"^(?:in|from|for) ", "", rest, flags=re.I))
+    if place:
         question = re.sub(r"\s*\b(?:by|per|for each) country\b", "", question, flags=re.I)  # one country, not each
-        before = filters.places(question, [], countries)
-        if before:
-            return re.sub(rf"\b{re.escape(before[0])}\b", place["place"], question, count=1, flags=re.I)
+        if said_before := filters.places(question, [], countries()):
+            return re.sub(rf"\b{re.escape(said_before[0])}\b", place["place"], question, count=1, flags=re.I)
         return f"{question} in {place['place']}"
     return None
 
