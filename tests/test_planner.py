@@ -598,6 +598,13 @@ def test_small_talk_gets_a_short_reply(text):
     assert not plan.calls and len(plan.answer) < 60
 
 
+@pytest.mark.parametrize("text", ["not such a hard sell", "it reads too much like an ad, less like an ad please"])
+def test_a_softer_sell_under_a_draft_revises_it(text):
+    """ "not such a hard sell" asked whether products or "not now" were meant."""
+    drafted = Memory(campaign_id=4, last_tool="campaign_draft", shown="campaign")
+    assert choose(Request(text, drafted, [])).calls == [("campaign_revise", {"campaign_id": 4, "instruction": text})]
+
+
 @pytest.mark.parametrize("text", ["actually no, forget that", "never mind"])
 def test_calling_off_a_draft_just_made_says_it_stays_a_draft(text):
     """It said "Good." as if the draft were gone; it stays (nothing is deleted without a person), and is never sent."""

@@ -8,6 +8,7 @@ import re
 from assistant.planner import segment_recipes, slots
 from assistant.planner.memory import Request
 from assistant.planner.product_recipes import REFINES
+from tools.campaigns.copy_templates import SOFT_SELL
 
 LOST = 0.12  # a reading below this is none: with no better one, the request is not one the planner knows (help)
 
@@ -33,6 +34,8 @@ def on_screen(req: Request, readings: list[tuple[str, float]]) -> list[tuple[str
     pointed = req.memory.shown == "segments" and req.memory.segment is not None and THAT_ONE.search(req.lower)
     if pointed and readings and readings[0][0] == "customer_card":
         return [("segment_show", 1.0), *readings]
+    if not req.done and req.memory.shown == "campaign" and SOFT_SELL.search(req.lower):
+        return [("revise", 1.0), *readings]  # "not such a hard sell" under a draft: its copy, calmer
     meant = BY_SCREEN.get(frozenset(name for name, _ in readings[:2]), {}).get(req.memory.shown or "")
     if meant is None or readings[1][1] < LOST:
         return readings
