@@ -221,9 +221,14 @@ def test_promote_products_to_a_segment_by_its_everyday_name_drafts_for_that_segm
     say(agent, conversation, "segment customers")
     names = active_segments(demo_ctx, "name")
     spenders = next(n for n, name in names.items() if name.startswith("High-spending"))
-    calls, _ = say(agent, conversation, "promote our coats to the big spenders")
+    calls, answer = say(agent, conversation, "promote our coats to the big spenders")
     assert calls[0][0] == "find_products" and calls[0][1]["search"] == "coat"
     assert calls[-1][0] == "campaign_draft" and calls[-1][1]["segment"] == spenders
+    fresh, chat = offline_chat(demo_ctx)  # a new conversation knows no names: the segments are looked up first
+    calls, answer = say(fresh, chat, "make three versions of an email for the big spenders about our knitwear")
+    assert [name for name, _ in calls][-2:] == ["segment_list", "campaign_draft"]
+    assert calls[-1][1]["segment"] == spenders
+    assert "segments:" not in answer and answer.count("Drafted campaign") == 1, "the lookup is not told"
     calls, _ = say(agent, conversation, "now draft an email about jackets for the bargain hunters")
     hunters = next(n for n, name in names.items() if name.startswith("Deal-seeking"))
     assert calls[-1][0] == "campaign_draft" and calls[-1][1]["segment"] == hunters

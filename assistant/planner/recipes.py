@@ -48,12 +48,15 @@ def help_text(prefix: str = "") -> str:
 REMEDIES = {"no customer segments": "Say *segment customers* and I will make them."}
 
 
+LOOKUPS = ("campaign_list", "segment_list")  # looked up on the way to another step ("for the big spenders")
+
+
 def report(req: Request, follow: str = "") -> str:
     """The final answer: each step's summary (or its error and what to do), then the next step."""
     lines = []
     for i, step in enumerate(req.done):
-        if step.ok and step.name == "campaign_list" and req.done[i + 1 :]:
-            continue  # the list looked up to find the campaign is no part of the answer ("1 campaign: 1 sent.")
+        if step.ok and step.name in LOOKUPS and req.done[i + 1 :]:
+            continue  # the list looked up to find the campaign or segment is no part of the answer ("1 campaign: …")
         if step.ok:
             lines.append(plain(step.result.get("summary") or "Done."))
         else:  # the error speaks for itself; with several steps, say which one it was
