@@ -53,10 +53,10 @@ LOOKUPS = ("campaign_list", "segment_list")  # looked up on the way to another s
 
 def report(req: Request, follow: str = "") -> str:
     """The final answer: each step's summary (or its error and what to do), then the next step."""
+    # A list looked up to find the campaign or segment meant is no part of the answer ("1 campaign: 1 sent.")
+    told = [step for i, step in enumerate(req.done) if not (step.ok and step.name in LOOKUPS and req.done[i + 1 :])]
     lines = []
-    for i, step in enumerate(req.done):
-        if step.ok and step.name in LOOKUPS and req.done[i + 1 :]:
-            continue  # the list looked up to find the campaign or segment is no part of the answer ("1 campaign: …")
+    for step in told:
         if step.ok:
             lines.append(plain(step.result.get("summary") or "Done."))
         else:  # the error speaks for itself; with several steps, say which one it was
@@ -64,7 +64,7 @@ def report(req: Request, follow: str = "") -> str:
             hint = plain(step.result.get("hint") or "") or next(
                 (say for error, say in REMEDIES.items() if error in problem.lower()), ""
             )
-            where = f"**{step.name.replace('_', ' ').capitalize()}**: " if len(req.done) > 1 else ""
+            where = f"**{step.name.replace('_', ' ').capitalize()}**: " if len(told) > 1 else ""
             lines.append(where + problem + (f" {hint}" if hint else ""))
     failed = [s for s in req.done if not s.ok]
     if any("not approved" in str(s.result.get("error", "")).lower() for s in failed):  # not "is approved, not ..."

@@ -193,13 +193,13 @@ def sent_ids(req: Request) -> list[int] | None:
 
 
 def sent_instead(req: Request) -> tuple[int, int] | None:
-    """(the draft, the campaign sent last) once `last_sent` reported on the latter; the draft's refusal and the
-    list are then taken out of this turn's steps, so the answer is that report alone."""
+    """(the draft, the campaign sent last) once `last_sent` reported on the latter; the draft's refusal is then
+    taken out of this turn's steps (the list looked up is never told), so the answer is that report alone."""
     refused = [s for s in req.done if s.name == "campaign_report" and "not been sent" in str(s.result.get("error"))]
     reported = [s for s in req.done if s.name == "campaign_report" and s.ok]
     if not (refused and reported and req.last("campaign_list")):
         return None
-    req.done = [s for s in req.done if s not in refused and s.name != "campaign_list"]
+    req.done = [s for s in req.done if s not in refused]
     return int(refused[0].arguments["campaign_id"]), int(reported[-1].arguments["campaign_id"])
 
 

@@ -246,7 +246,6 @@ def segment_show(req: Request) -> Plan:
         names = {int(n): str(x) for n, x in zip(listed.rows("segment"), listed.rows("name"), strict=False)}
         number = slots.segment_named(req.text, names)
     if req.last("segment_show"):
-        req.done = [step for step in req.done if step.name != "segment_list"]  # only looked up to find the one meant
         return Plan(answer=report(req, "Next: *draft an email for this group about ...*, or *rename it*."))
     if number is None and req.done:  # "describe the bargain hunters" where no segment is called that
         return Plan(answer=report(req, "Which one did you mean? Ask by number or name, e.g. *describe segment 2*."))
