@@ -80,6 +80,24 @@ def test_who_cannot_be_emailed_now_is_the_shops_once_a_campaign_went_out(chat):
     assert ended[0].arguments["reason"] == ["unsubscribed", "suppressed"]
 
 
+@pytest.mark.parametrize("said", ["how many people have unsubscribed ever", "how many unsubscribes in total"])
+def test_unsubscribes_in_all_are_the_shops_even_with_a_draft_in_play(chat, said):
+    """It gave the draft's reach ("Nobody it is meant for has unsubscribed"), or the last campaign's report alone."""
+    chat.ctx.db.execute(  # as the tracker records them, then an imported list's and two bounces
+        "INSERT INTO suppressions (email, reason, source) SELECT DISTINCT lower(c.email), 'unsubscribed', 'campaign' "
+        "FROM events e JOIN customers c USING (customer_id) WHERE e.kind = 'unsubscribe'"
+    )
+    chat.ctx.db.execute(
+        "INSERT INTO suppressions (email, reason, source) SELECT lower(email), CASE WHEN customer_id > 'C0001995' "
+        "THEN 'bounced' ELSE 'unsubscribed' END, 'import' FROM customers ORDER BY customer_id DESC LIMIT 7"
+    )
+    unsubscribed = chat.ctx.db.scalar("SELECT count(*) FROM suppressions WHERE reason = 'unsubscribed'")
+    chat.say("draft an email about jeans for everyone")
+    answer, ended = chat.say(said)
+    assert [e.name for e in ended] == ["unreachable_customers"]
+    assert answer.startswith(f"**{unsubscribed:,}** customers have unsubscribed in all, from every campaign")
+
+
 def test_a_send_told_of_is_not_a_send_asked_for(chat):
     """It called campaign_send for the campaign already sent."""
     _, ended = chat.say("that parka send went ok, now i want to do something for the premium crowd")

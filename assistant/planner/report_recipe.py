@@ -36,9 +36,17 @@ def _report(req: Request) -> Plan:
         return recipients(req)  # "who didn't open it": those people, not the openers
     if req.last("campaign_recipients"):
         return recipients(req)
+    everyone = req.has(r"unsubscri|opt(?:ed)?.?out") and SHOP_WIDE.search(req.lower)
     if listed := req.last("unreachable_customers"):  # "how many unsubscribed" before any campaign: the shop's lists
         said = plain(listed.result.get("summary") or listed.result.get("error") or "")
+        if everyone:
+            unsubscribed = int(((listed.result.get("data") or {}).get("excluded") or {}).get("unsubscribed") or 0)
+            have = "customer has" if unsubscribed == 1 else "customers have"
+            return Plan(answer=f"**{unsubscribed:,}** {have} unsubscribed in all, from every campaign and every list "
+                        f"you imported. {said}")  # fmt: skip
         return Plan(answer=f"No campaign has gone out yet, so this is from your imported lists: {said}")
+    if everyone:  # "how many have unsubscribed ever": the shop's, not the last campaign's
+        return call("unreachable_customers", reason=["unsubscribed", "suppressed"])
     plan = campaign_action("campaign_report", "Opens and clicks keep arriving; ask again later.")(req)
     if plan.answer.startswith("There is no campaign yet"):
         if req.has(r"unsubscrib|opt(?:ed)?.?out|suppress"):
@@ -106,6 +114,12 @@ def _report(req: Request) -> Plan:
     )
 
 
+# "how many people have unsubscribed ever", "unsubscribes in total": the shop's, whichever campaign or list it was
+SHOP_WIDE = re.compile(
+    r"\b(?:ever|in total|altogether|all told|in all|overall|all[- ]time|to date|so far in total"
+    r"|since (?:we|the) start\w*"
+    r"|(?:across|over|from) (?:all|every)(?: (?:of )?(?:the|our))? (?:campaigns?|emails?|sends?))\b"
+)
 # "which links did people click", "what did they click on", "the most clicked product": the links, not the rate
 LINKS_ASKED = re.compile(
     r"\b(?:which|what) (?:links?|urls?|products?|buttons?|items?)\b.*\bclick|\bwhat did (?:\w+ )?click(?:ed)? on\b"
