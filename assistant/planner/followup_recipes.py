@@ -129,6 +129,39 @@ VARIANTS = (
     "subject lines*."
 )
 FOLLOW_UP_NEXT = "Next: *who received it*, or *resend to the non-openers*."
+# "which one do you think is best" under a draft: no one can tell before it is sent, which is what variants are for
+VARIANT_PICK = re.compile(
+    r"\bwhich (?:one|variant|version|subject(?: line)?|option|email|of (?:them|these|those|the (?:three|two)))s?\b"
+    r"(?!.*\b(?:did|won|was|were|got|had)\b).*\b(?:best|better|win|go (?:with|for)|pick|choose|recommend|prefer"
+    r"|perform|work)"
+    r"|\b(?:what|which) (?:would|do|should) (?:you|we|i) (?:pick|choose|go (?:with|for)|recommend|send)\b"
+    r"|\byour (?:pick|favou?rite|recommendation)\b"
+)
+PICK = (
+    "I can't tell which will do best before it is sent, and a guess from me is no better than yours: that is what "
+    "the variants are for. When it is sent, every recipient gets one of them (split evenly by customer id), and the "
+    "report then gives opens and clicks per variant and says which subject line is ahead, and whether the gap is more "
+    "than chance. Next: press **Approve** when the copy is right, then *send it*; later, *which subject line won?*"
+)
+BEST_FOR_WHAT = (
+    "Best for what? I can rank products for a segment (*which segment fits them*), or show what sells best "
+    "(*show the best sellers*); a draft's subject lines are compared once it is sent."
+)
+# "what's a good discount to offer them", "is 20% off too much": advice no figure here can back
+DISCOUNT_ADVICE = re.compile(
+    r"^(?=.*(?:\b(?:discounts?|percent(?:age)? off|money off|much off|markdowns?)\b|\d\s?%))"
+    r"(?=.*\b(?:offer|give|run|use|go (?:with|for)|afford|work|best|good|right|ideal|enough|too (?:much|little|big)"
+    r"|recommend|suggest|should)\b)(?!.*\b(?:did|was|were|had|used|gave|offered)\b)"
+    r"\W*(?:(?:so|ok|okay|and|hmm|also|right)\W+)?(?:what|which|how|should|would|is|are|do you|any)\b"
+)
+DISCOUNT = (
+    "I can't say which discount will work: nothing in your data records a discount that was offered and what it did, "
+    "so any figure from me would be a guess. Two things help you choose. Your margin is what a discount must fit in "
+    "(*show products with margin over 40%*). And your customers' discount appetite, which the fit score already "
+    "weighs against that margin (*what does fit score mean?*). When you have picked one, set the code up in your "
+    "shop and say it: *add the code SPRING20 for 20% off*. To learn what works, send it to one segment and compare "
+    "its report with a campaign without it."
+)
 
 
 @recipe("explain")
@@ -138,6 +171,10 @@ def explain(req: Request) -> Plan:
     ("what's the difference between a segment and a shortlist")."""
     if glossary.asked(req.text):
         return Plan(answer=glossary.answer(req.text))
+    if DISCOUNT_ADVICE.search(req.lower):
+        return Plan(answer=DISCOUNT)
+    if VARIANT_PICK.search(req.lower):
+        return Plan(answer=PICK if req.memory.shown == "campaign" else BEST_FOR_WHAT)
     if OVERRIDE_CAP.search(req.lower):  # "override the 7 day thing": a setting, not the chat's to lift
         seen = req.last("shop_settings")
         if seen is None:

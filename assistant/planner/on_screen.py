@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.planner import segment_recipes, slots
+from assistant.planner import followup_recipes, predict_recipes, segment_recipes, slots
 from assistant.planner.memory import Request
 from assistant.planner.product_recipes import REFINES
 from tools.campaigns.copy_templates import SOFT_SELL
@@ -36,7 +36,24 @@ def on_screen(req: Request, readings: list[tuple[str, float]]) -> list[tuple[str
         return [("segment_show", 1.0), *readings]
     if not req.done and req.memory.shown == "campaign" and SOFT_SELL.search(req.lower):
         return [("revise", 1.0), *readings]  # "not such a hard sell" under a draft: its copy, calmer
+    segment_first = {"segment_show", "segment_list"} & {name for name, _ in readings[:2]}
+    if segment_first and _churn_in(req):
+        return [("predict", 1.0), *readings]  # "who in that group is about to leave us": its members at risk
+    drafting = req.memory.shown == "campaign" and req.memory.last_tool != "campaign_report"
+    if not req.done and drafting and followup_recipes.VARIANT_PICK.search(req.lower):
+        return [("explain", 1.0), *readings]  # "which one do you think is best" under a draft: told when it is sent
     meant = BY_SCREEN.get(frozenset(name for name, _ in readings[:2]), {}).get(req.memory.shown or "")
     if meant is None or readings[1][1] < LOST:
         return readings
     return [(meant, 1.0), *(reading for reading in readings if reading[0] != meant)]
+
+
+def _churn_in(req: Request) -> bool:
+    """Whether the request asks who in a segment is slipping away, in words other than the segment's own name
+    ("describe the lapsing buyers" describes a segment so named)."""
+    if slots.segment_ref(req.text, req.memory) is None:
+        return False
+    words = req.lower
+    for name in req.memory.segment_names.values():
+        words = words.replace(name.lower(), " ")
+    return bool(re.search(predict_recipes.RISK_WORDS, words))

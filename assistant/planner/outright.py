@@ -65,6 +65,12 @@ DROP_OFFER = re.compile(
     r"|voucher|code|\d+\s*%\s*off|percent off|free (?:shipping|delivery|returns))\b",
     re.I,
 )
+# "offer free shipping", "give them 10% off", "throw in free returns": an offer for the draft's copy
+ADD_OFFER = re.compile(
+    r"^\W*(?:(?:please|ok|okay|and|also|then|let'?s|maybe)\W+)*(?:offer|give (?:them|people|customers|everyone)"
+    r"|throw in)\b.*(?:\d\s*%\s*off|[£$€]\s?\d+(?:[.,]\d{2})?\s*off|\bfree (?:shipping|delivery|returns)\b)",
+    re.I,
+)
 # A question, not a request: "did anyone complain?", "any spam complaints" ("she complained, take her off" is a request)
 ASKED = re.compile(r"^\W*(?:did|do|does|any|were|was|have|has|had|how many|is|are|what about)\b|\?\s*$", re.I)
 # "email customers who haven't ordered in 6 months about ...", "draft a win-back email for ...": an email to write
@@ -189,8 +195,12 @@ def first(
         allowed.insert(0, ("report", 1.0))  # "which links did people click": the report's links, not who clicked
     if allowed and report_recipe.COMPLAINTS.search(text) and ASKED.search(text) and not one_person:
         allowed.insert(0, ("report", 1.0))  # "any spam complaints?": the report says where complaints go
+    if allowed and followup_recipes.DISCOUNT_ADVICE.search(text.lower()):
+        allowed.insert(0, ("explain", 1.0))  # "what's a good discount to offer them": not one the data can back
     if allowed and followup_recipes.OVERRIDE_CAP.search(text.lower()):
         allowed.insert(0, ("explain", 1.0))  # "override the 7 day thing": the cap, and that it is not lifted here
+    if allowed and ADD_OFFER.search(text):
+        allowed.insert(0, ("revise", 1.0))  # "offer 10% off": a line in the draft, not small talk
     if allowed and DROP_OFFER.search(text):
         allowed.insert(0, ("revise", 1.0))  # "take out the 10% off": the draft's offer line, not a shortlisted product
     if allowed and campaign_recipes.LINK_TO.search(text):

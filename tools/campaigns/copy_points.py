@@ -50,7 +50,8 @@ READERS = r"(?:them|people|customers|readers|everyone|shoppers)"
 _ASK = re.compile(
     r"^\s*(?:(?:please|pls|can you|could you|also|and|then|just|ok|okay)[\s,]+)*"
     r"(?:mention|say|state|note|stress|highlight|point out|add (?:a |one |another )?(?:line|sentence|note|bit|p\.?s\.?)"
-    rf"|add that|include (?:a line|a note|that)|tell {READERS}|remind {READERS}|let {READERS} know)\b"
+    rf"|add that|include (?:a line|a note|that)|tell {READERS}|remind {READERS}|let {READERS} know"
+    rf"|offer(?: {READERS})?|give {READERS}|throw in)\b"
     r"\s*(?P<rest>.*)$",
     re.IGNORECASE,
 )
