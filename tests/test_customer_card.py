@@ -145,7 +145,14 @@ def test_no_customer_named_asks_which(uci_chat):
     assert not ended and answer.startswith("Which customer?")
 
 
-@pytest.mark.parametrize("said", ["who orders most often", "which customers placed the most orders"])
+@pytest.mark.parametrize(
+    "said",
+    [
+        "who orders most often",
+        "which customers placed the most orders",
+        "who are my top 5 customers by number of orders",
+    ],
+)
 def test_who_orders_most_often_is_ranked_by_orders_not_spend(uci_chat, said):
     """It ranked by total spend whatever was asked: the top spender placed 2 orders."""
     lines = uci_lines()

@@ -38,7 +38,8 @@ IN_PERIOD = (
 # "who buys most often", "who placed the most orders": ranked by their number of orders, then by spend.
 MOST_ORDERS = re.compile(
     r"\bmost (?:often|frequent\w*|orders|regular\w*|repeat)\b|\b(?:order|buy|shop|purchase)\w* (?:the )?most\b"
-    r"|\bmost (?:times|purchases)\b"
+    r"|\bmost (?:times|purchases)\b|\bby (?:the )?(?:number|count|amount) of (?:orders|purchases|visits)\b"
+    r"|\bby (?:order (?:count|frequency|numbers?)|orders placed|orders|frequency|how often)\b"
 )
 # "who are our newest customers": the latest to place a first order (or to join, for a shop without orders).
 NEWEST = re.compile(
