@@ -271,6 +271,16 @@ def test_slow_sellers_of_a_period_are_ranked_not_asked_about(chat):
     assert answer.startswith("Slowest sellers in 2010 (1 Jan–31 Dec 2010), by units sold") and ended
 
 
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [("what sold best over christmas", "over christmas"), ("best sellers during the holidays", "during the holidays")],
+)
+def test_best_sellers_of_a_period_the_grammar_does_not_know_are_refused(chat, text, span):
+    """It searched the catalogue for products named “over christma”, and found none."""
+    answer, ended = chat.say(text)
+    assert not ended and answer.startswith(f"I cannot limit sales by product to a period (“{span}”) yet")
+
+
 def test_a_country_the_log_never_names_is_said_so_and_a_holiday_is_no_country(chat):
     answer, _ = chat.say("best sellers in Narnia")
     assert "Your orders log has no orders from Narnia. The countries it has: Australia, EIRE, France" in answer

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from assistant.planner import periods, product_trend, purchasers, shop_terms, slots, together
-from assistant.planner.analytics_filters import recorded_country, shop_words
+from assistant.planner.analytics_filters import period, period_refused, recorded_country, shop_words
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.recipes import RECIPES, once, recipe, report
 from tools.catalog.products import SOLD
@@ -42,6 +42,9 @@ def products(req: Request) -> Plan:
         wanted["sort"] = "best_selling"  # "what did we sell yesterday": that day's sales, not the catalogue
     if wanted.get("sort") in (*SOLD, *slots.FROM_RETURNS):  # "what sold best in France in May"
         from assistant.planner import period_sales
+
+        if not named and (span := period(req.text)):  # "over christmas": refused, never all-time instead
+            return Plan(answer=period_refused(span, "sales by product"))
 
         country, refused = recorded_country(req.text, req.vocabulary().countries, shop_words(req))
         if refused:
