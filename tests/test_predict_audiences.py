@@ -197,3 +197,25 @@ def test_how_much_a_segment_will_spend_is_what_its_members_predictions_add_up_to
     assert calls[-1] == ("find_predicted_customers", {"segment": 2, "top": 10})
     assert f"customers in segment 2; together they are predicted to bring €{value:,.2f} in revenue" in answer
     assert "not the revenue of a quarter" in answer and "Scored " not in answer, "the segment's, not the shop's"
+
+
+def test_who_in_a_segment_is_slipping_away_and_an_email_for_just_them(predicted):
+    """ "who in that group is about to leave us", under a segment's profile, listed every member by spend; an email
+    "for them" after the at-risk list, once products had to be found, went to the whole segment."""
+    from tests.test_new_shop_chat import Chat
+
+    run_tool(predicted, "segment_run", k=4)
+    at_risk = matching(predicted.db, "churn_risk = 'high' AND customer_id IN (SELECT customer_id FROM segment_members "
+                       "WHERE run_id = 1 AND segment = 2)")  # fmt: skip
+    chat = Chat(predicted)
+    chat.say("tell me about the second group")
+    answer, ended = chat.say("who in that group is about to leave us")
+    assert ended[-1].name == "find_predicted_customers" and ended[-1].arguments == {
+        "risk": ["high"], "sort": "risk", "segment": 2}  # fmt: skip
+    assert answer.startswith(f"{len(at_risk):,} customers in segment 2 and at high churn risk")
+    _, ended = chat.say("draft an email for them about jeans")
+    assert [e.name for e in ended] == ["find_products", "campaign_draft"]
+    reach = run_tool(predicted, "campaign_reach", campaign_id=ended[-1].result.data["campaign_id"]).data
+    assert ended[-1].arguments["risk"] == ["high"] and 0 < reach["would_send"] <= len(at_risk)
+    _, ended = chat.say("which customers in segment 3 are likely to churn")
+    assert ended[-1].name == "find_predicted_customers" and ended[-1].arguments["segment"] == 3

@@ -132,7 +132,9 @@ class Memory:
             self.customers, self.shown = [str(data["customer_id"])], "customers"
             self.segment = data.get("segment")  # "what would you promote to them": their segment's best fits
         if step.name == "find_predicted_customers":  # "draft an email for them": the same outlook
-            self.outlook = {k: args[k] for k in ("risk", "min_value", "due_within_days") if args.get(k) is not None}
+            self.outlook = {
+                k: args[k] for k in ("risk", "min_value", "due_within_days", "segment") if args.get(k) is not None
+            }
             self.customers = [str(c) for c in step.rows("customer_id")]
             self.shown = "predicted customers"
         if step.name == "query_data" and step.rows("Segment") and (ranked := step.records()[0]).get("_highest"):
@@ -174,11 +176,15 @@ class Request:
     chosen: str | None = None  # the reading the user picked from a clarifying question (an intent's label)
     segment_names: dict[int, str] = field(default_factory=dict)  # as they were when the user wrote the text
     # The memory as it was when the user wrote the text, before this turn's steps: what "them" and "and the month
-    # before?" point at, the same in every round of the turn
-    before: Memory = field(default_factory=Memory)
+    # before?" point at, the same in every round of the turn (not given: a copy of `memory`, no step taken yet)
+    before: Memory = None  # type: ignore[assignment]
     vocabulary: Callable[[], Vocabulary] = Vocabulary.empty  # the shop's own categories, brands and columns
     test_addresses: tuple[str, ...] = ()  # where a test copy may go from the chat (PROMOPILOT_TEST_ADDRESSES)
     today: date = field(default_factory=date.today)  # the marketer's calendar: "last year" counts from it
+
+    def __post_init__(self) -> None:
+        if self.before is None:
+            self.before = copy.deepcopy(self.memory)
 
     @property
     def lower(self) -> str:

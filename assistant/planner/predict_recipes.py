@@ -105,13 +105,16 @@ def outlook(req: Request) -> dict[str, Any]:
         arguments["sort"] = "next_order"
     if top := slots.number_after(req.text, r"\btop"):
         arguments["top"] = top
+    if (segment := slots.segment_ref(req.text, req.memory)) is not None:  # "who in that group is slipping away"
+        arguments["segment"] = segment
     return arguments
 
 
 def same_customers(req: Request) -> dict[str, Any]:
-    """ "How much are they worth?" right after a list of predicted customers: the same customers again."""
-    if req.memory.shown == "predicted customers" and (slots.THEM.search(req.lower) or req.has(r"\btheir\b|that lot")):
-        return dict(req.memory.outlook)
+    """ "How much are they worth?" right after a list of predicted customers: the same customers again (as they were
+    when the user wrote it: "draft an email for them about jeans" searches the products first)."""
+    if req.before.shown == "predicted customers" and (slots.THEM.search(req.lower) or req.has(r"\btheir\b|that lot")):
+        return dict(req.before.outlook)
     return {}
 
 
