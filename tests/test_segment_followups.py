@@ -346,3 +346,27 @@ def test_several_rows_of_the_segments_table_are_those_segments(demo_ctx):
 )
 def test_that_one_and_them_after_a_segment_was_pointed_at(text, expected):
     assert first_call(text, on(5)) == expected
+
+
+def test_two_segments_compared_are_those_two_side_by_side(demo_ctx):
+    """ "compare segment 1 and segment 2" described all the segments; "the difference between the bargain hunters and
+    the big spenders" described the big spenders alone; "what makes them different from group 1" described group 1."""
+    agent, conversation = offline_chat(demo_ctx)
+    say(agent, conversation, "split them into 4 groups")
+    names = dict(demo_ctx.db.execute("SELECT segment, name FROM segments").fetchall())
+    deals = next(n for n, name in names.items() if name.startswith("Deal-seeking"))
+    spenders = next(n for n, name in names.items() if name.startswith("High-spending"))
+    other = next(n for n in names if n not in (deals, spenders))
+    for text, pair in [
+        ("compare segment 1 and segment 2", [1, 2]),
+        ("how is group 3 different from group 1", [3, 1]),
+        ("what's the difference between the bargain hunters and the big spenders", [deals, spenders]),
+    ]:
+        calls, answer = say(agent, conversation, text)
+        assert calls == [("segment_list", {"segments": pair})], text
+        assert [line.split("**")[1] for line in answer.splitlines() if line.startswith("- **")] == [
+            f"{n}. {names[n]}" for n in sorted(pair)
+        ], text
+    say(agent, conversation, f"tell me about segment {other}")
+    calls, _ = say(agent, conversation, f"what makes them different from group {spenders}")
+    assert calls == [("segment_list", {"segments": [other, spenders]})]

@@ -125,6 +125,23 @@ def several_of_those(req: Request, listed: list[dict[str, Any]]) -> list[dict[st
     return (listed[-n:] if how == "last" else listed[:n]) if n >= 2 else []
 
 
+def compared(req: Request) -> list[int]:
+    """The segments a comparison names, in the order said ("how is group 2 different from group 1", "the bargain
+    hunters vs the big spenders", "what makes them different from group 1" under group 2); none unless two or more."""
+    if not req.has(DIFFER):
+        return []
+    said = [int(n) for listed in re.findall(rf"\b{slots.SEGMENT_WORD}\s+(\d+(?:(?:\s*,\s*|\s+and\s+|\s*&\s*)\d+)*)",
+                                            req.lower) for n in re.findall(r"\d+", listed)]  # fmt: skip
+    before = req.before  # as the user wrote it: the lookup this turn makes changes what is on screen
+    if not said and before.segment_names:
+        parts = re.split(r"\b(?:and|vs\.?|versus|from|with|against|to)\b|,", req.lower)
+        said = [n for part in parts if (n := slots.segment_named(part, before.segment_names)) is not None]
+    if len(said) == 1 and before.segment not in (None, *said) and slots.THEM.search(req.lower):
+        said.insert(0, before.segment)  # "them": the segment on screen
+    kept = list(dict.fromkeys(said))
+    return kept if len(kept) > 1 else []
+
+
 @recipe("segment_list")
 def segment_list(req: Request) -> Plan:
     if re.search(r"\b(?:about|describe|profile|special|like|in)\b.*" + BY_SIZE.pattern, req.lower):
@@ -139,6 +156,8 @@ def segment_list(req: Request) -> Plan:
     on_screen = [{"segment": n, "size": req.memory.segment_sizes.get(n)} for n in req.memory.segments]
     if not listed and req.memory.shown == "segments" and (picked := several_of_those(req, on_screen)):
         return call("segment_list", segments=[s["segment"] for s in picked])  # kept: "an email for them" next
+    if not listed and (pair := compared(req)):  # "compare segment 1 and segment 2": those two side by side
+        return call("segment_list", segments=pair)
     segments = [s for s in data.get("segments") or [] if s.get("description")]
     picked = segments if listed and listed.arguments.get("segments") else several_of_those(req, segments)
     if picked:
@@ -224,6 +243,8 @@ def members(req: Request, number: int) -> Plan:
 def segment_show(req: Request) -> Plan:
     if MERGE.search(req.lower):
         return Plan(answer=MERGE_ANSWER)
+    if compared(req):  # "what's the difference between the bargain hunters and the big spenders": both
+        return segment_list(req)
     number = slots.segment_ref(req.text, req.memory)
     if number is None and (size := BY_SIZE.search(req.lower)):  # "the biggest group": from the list's sizes
         if (listed := req.last("segment_list")) is None:
