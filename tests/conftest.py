@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -33,8 +35,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture
-def db(tmp_path) -> Iterator[Database]:
-    database = Database(tmp_path / "test.duckdb")
+def db(tmp_path, request) -> Iterator[Database]:
+    path = tmp_path / "test.duckdb"
+    if "demo_ctx" in request.fixturenames:  # the demo shop, in the one database every fixture of the test shares
+        shutil.copyfile(request.getfixturevalue("demo_shop_file"), path)
+    database = Database(path)
     yield database
     database.close()
 
@@ -45,10 +50,20 @@ def ctx(db, tmp_path) -> ToolContext:
     return ToolContext(db=db, settings=Settings(db_path=db.path))
 
 
+@pytest.fixture(scope="session")
+def demo_shop_file(tmp_path_factory) -> Path:
+    """The demo shop generated once per test process, closed: each test gets its own copy of the file."""
+    path = tmp_path_factory.mktemp("demo_shop") / "demo.duckdb"
+    with Database(path) as database:
+        run_tool(ToolContext(db=database, settings=Settings(db_path=database.path)), "generate_demo_data",
+                 customers=2000, products=200, seed=7)  # fmt: skip
+    return path
+
+
 @pytest.fixture
 def demo_ctx(ctx) -> ToolContext:
-    """A context over a small, clean demo shop (2,000 customers, 200 products)."""
-    run_tool(ctx, "generate_demo_data", customers=2000, products=200, seed=7)
+    """A context over a small, clean demo shop (2,000 customers, 200 products): `db` starts as a copy of one generated
+    shop, which is the same shop as generating it again (seeded), in a quarter of the time."""
     return ctx
 
 
