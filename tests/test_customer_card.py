@@ -119,6 +119,7 @@ def uci_chat(ctx) -> Chat:
         "tell me about customer 17850",
         "custmer 17850 details",
         "a customer called in, id 17850, what did they order",
+        "what's C17850 like",  # a letter in front, as another system writes the id: said "no such customer"
     ],
 )
 def test_the_chat_looks_a_customer_up_by_the_id_said(uci_chat, said):

@@ -11,6 +11,7 @@ sharing personal data is allowed.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -153,6 +154,9 @@ def find_customer(ctx: ToolContext, said: str) -> tuple[str, int]:
     """The customer's id, by id, email address or name, and how many share the name (1 otherwise)."""
     if ctx.db.scalar("SELECT count(*) FROM customers WHERE customer_id = $id", {"id": said}):
         return said, 1
+    number = re.fullmatch(r"[A-Za-z]{1,4}[-_ #]?(\d+)", said.strip())  # "C12748" where the ids are plain numbers
+    if number and ctx.db.scalar("SELECT count(*) FROM customers WHERE customer_id = $id", {"id": number[1]}):
+        return number[1], 1
     if "@" in said:
         found = ctx.db.rows(BY_EMAIL, {"email": said})
         if found:
