@@ -222,3 +222,16 @@ def test_the_products_selling_worse_than_before_are_ranked_by_their_fall(chat):
     assert answer.startswith("No orders this month (1–5 Mar 2011)") and "nothing to compare" in answer
     answer, _ = chat.say("which items are selling worse than before")
     assert answer.startswith("Compared with when?")
+
+
+@pytest.mark.parametrize(
+    "said", ["how many orders does a typical customer place", "how many times does a customer order on average"]
+)
+def test_orders_a_customer_places_is_per_customer_not_the_shops_total(chat, said):
+    """It answered "Orders: 67", every order in the log."""
+    lines = uci_lines()
+    known = lines[lines["customer"] != ""]
+    placed = known[~known["returned"]].groupby("customer")["InvoiceNo"].nunique()
+    per_customer = placed.reindex(known["customer"].unique(), fill_value=0).mean()
+    answer, _ = chat.say(said)
+    assert answer.startswith(f"Average orders per customer: **{per_customer:.1f}**")

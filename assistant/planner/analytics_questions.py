@@ -190,7 +190,9 @@ FIGURES = [  # first match wins: the specific before the general
         "avg",
     ),
     Figure(
-        r"orders per customer|order count|how (?:often|frequently) do (?:\w+ )?(?:come back|buy|order|shop|purchase)",
+        r"orders per customer|order count|how (?:often|frequently) do (?:\w+ )?(?:come back|buy|order|shop|purchase)"
+        r"|(?:orders|times) (?:does|do|will|would) (?:an? |the |each |every |our |your )?(?:typical |average |normal "
+        r"|usual |regular )?(?:customer|shopper|buyer|client|person)s? (?:place|make|order|buy|shop|purchase)",
         "customers",
         "b.order_count",
         "orders per customer",
