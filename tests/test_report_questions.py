@@ -210,3 +210,34 @@ def test_which_links_were_clicked_is_told_by_what_they_show(shop):  # noqa: F811
     for said in ("most clicked link?", "what was clicked most"):
         answer, _ = Chat(shop).say(said)
         assert answer.startswith("Clicked, most people first: the main button"), said
+
+
+def test_a_rate_or_the_winner_asked_in_other_words_is_said_first(chat):
+    """ "did the parka email work" asked what was meant; the click-through rate, the winner and the phone question
+    got the whole report, the figure asked for somewhere in it or nowhere."""
+    _, ended = chat.say("did the parka email work")
+    assert [e.name for e in ended][-1] == "campaign_report"
+    rows = per_variant(chat.ctx, "'click'")
+    sent, clicked = sum(r[1] for r in rows), sum(r[2] for r in rows)
+    answer, _ = chat.say("what was the click through rate")
+    assert answer.startswith(f"**{clicked / sent:.1%}** clicked a link: {clicked:,} of the {sent:,} it reached.")
+    best = max(rows, key=lambda row: row[2] / row[1])
+    answer, _ = chat.say("which variant won")
+    assert answer.startswith(f"By click rate, **variant {best[0]}**")
+    answer, _ = chat.say("how many people opened it on their phone")
+    assert answer.startswith("Which device or mail app people read it on is not recorded")
+
+
+def test_after_drafting_a_follow_up_a_question_is_not_a_draft_and_scrap_that_keeps_it(chat):
+    """ "when can I email the openers again" drafted a follow-up to them; "actually scrap that" asked whether to
+    cancel or reject; "show me everyone who unsubscribed from it" gave the draft's reach ("nobody")."""
+    _, ended = chat.say("resend to those who didn't open")
+    drafted = ended[-1].result.data["campaign_id"]
+    answer, ended = chat.say("actually scrap that")
+    assert ended == [] and answer.startswith(f"No problem. Nothing was sent: campaign {drafted} stays a draft")
+    answer, ended = chat.say("when can I email the openers again")
+    assert [e.name for e in ended] == ["shop_settings"] and "frequency cap" in answer
+    _, ended = chat.say("show me everyone who unsubscribed from it")
+    assert (ended[-1].name, ended[-1].arguments) == ("campaign_report", {"campaign_id": 1, "who": "unsubscribed"})
+    unsubscribed = chat.ctx.db.scalar("SELECT count(DISTINCT customer_id) FROM events WHERE kind = 'unsubscribe'")
+    assert len(ended[-1].result.tables[0].to_df()) == unsubscribed

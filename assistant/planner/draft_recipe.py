@@ -102,6 +102,9 @@ def draft(req: Request) -> Plan:
         skus = list((found.result.get("data") or {}).get("skus") or [])
         if not skus:
             return Plan(answer=report(req, "Name other products, or *show all products* to pick from."))
+    if unordered(req, wanted):  # "about the best sellers" in a shop that cannot tell them: never other products
+        return Plan(answer=report(req, "Nothing was drafted: name the products instead (*show coats*, then *keep "
+                                  "the first two*), or import your orders log with products."))  # fmt: skip
     if not skus:
         return Plan(
             answer="Which products should the email feature? Find some first, e.g. *show our best-margin jackets*, "
@@ -149,6 +152,14 @@ def draft(req: Request) -> Plan:
     if tone := slots.tone(req.text):
         arguments["tone"] = tone
     return call("campaign_draft", **arguments)
+
+
+def unordered(req: Request, wanted: dict[str, Any] | None) -> bool:
+    """Whether this turn's product search could not order them as the draft names them ("the best sellers" with no
+    orders log of products: the search says so, and falls back to the most stocked)."""
+    found = req.last("find_products")
+    used = ((found.result.get("data") or {}).get("sort") if found else None) or (wanted or {}).get("sort")
+    return bool(wanted and wanted.get("sort")) and used != wanted["sort"]
 
 
 def predicted_first(req: Request) -> Plan | None:

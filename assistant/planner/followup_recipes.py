@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from assistant.planner import audience_words, draft_recipe, glossary, slots
-from assistant.planner.memory import Plan, Request, call
+from assistant.planner.memory import Memory, Plan, Request, call
 from assistant.planner.recipes import listed_campaigns, recipe, report
 
 SENT = ("sent", "cancelled", "sending", "paused")  # reached somebody (the tool says if it is still going out)
@@ -143,6 +143,8 @@ PICK = (
     "report then gives opens and clicks per variant and says which subject line is ahead, and whether the gap is more "
     "than chance. Next: press **Approve** when the copy is right, then *send it*; later, *which subject line won?*"
 )
+
+
 BEST_FOR_WHAT = (
     "Best for what? I can rank products for a segment (*which segment fits them*), or show what sells best "
     "(*show the best sellers*); a draft's subject lines are compared once it is sent."
@@ -164,6 +166,11 @@ DISCOUNT = (
 )
 
 
+def drafting(memory: Memory) -> bool:
+    """Whether a draft is what the last answer showed (its copy, preview or reach), not a sent campaign's report."""
+    return memory.shown == "campaign" and memory.last_tool != "campaign_report"
+
+
 @recipe("explain")
 def explain(req: Request) -> Plan:
     """Answers from what the code does: unsubscribes, bounces and complaints, opting back in, open tracking,
@@ -174,7 +181,7 @@ def explain(req: Request) -> Plan:
     if DISCOUNT_ADVICE.search(req.lower):
         return Plan(answer=DISCOUNT)
     if VARIANT_PICK.search(req.lower):
-        return Plan(answer=PICK if req.memory.shown == "campaign" else BEST_FOR_WHAT)
+        return Plan(answer=PICK if drafting(req.memory) else BEST_FOR_WHAT)
     if OVERRIDE_CAP.search(req.lower):  # "override the 7 day thing": a setting, not the chat's to lift
         seen = req.last("shop_settings")
         if seen is None:
@@ -184,6 +191,7 @@ def explain(req: Request) -> Plan:
     if req.has(
         r"how often|frequen|(?:emailed|mailed|get|gets|receive\w*|sent|send) \w* ?twice|too many emails"
         r"|two (?:emails|campaigns)|same (?:person|customer)|\bcap\b"
+        r"|\bwhen (?:can|could|may|will|should) (?:i|we|you)\b"
     ):
         seen = req.last("shop_settings")
         if seen is None:

@@ -39,8 +39,7 @@ def on_screen(req: Request, readings: list[tuple[str, float]]) -> list[tuple[str
     segment_first = {"segment_show", "segment_list"} & {name for name, _ in readings[:2]}
     if segment_first and _churn_in(req):
         return [("predict", 1.0), *readings]  # "who in that group is about to leave us": its members at risk
-    drafting = req.memory.shown == "campaign" and req.memory.last_tool != "campaign_report"
-    if not req.done and drafting and followup_recipes.VARIANT_PICK.search(req.lower):
+    if not req.done and followup_recipes.drafting(req.memory) and followup_recipes.VARIANT_PICK.search(req.lower):
         return [("explain", 1.0), *readings]  # "which one do you think is best" under a draft: told when it is sent
     meant = BY_SCREEN.get(frozenset(name for name, _ in readings[:2]), {}).get(req.memory.shown or "")
     if meant is None or readings[1][1] < LOST:

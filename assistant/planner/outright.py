@@ -85,6 +85,31 @@ EMAIL_THEM_ABOUT = re.compile(
     r"|mail|send|create|make|target|message|contact)\b)",
     re.I,
 )
+# "email everyone about the best sellers": an email whose subject is a product search, not the search alone
+EMAIL_ABOUT = re.compile(
+    r"^\W*(?:(?:please|can you|could you|let'?s)\s+)?(?:e-?mail|mail|message|write to)\b.*\b(?:about|featuring"
+    r"|promoting)\b",
+    re.I,
+)
+# "when can I email the openers again": the frequency cap, never a draft for them
+WHEN_AGAIN = re.compile(
+    r"^\W*when (?:can|could|may|will|should|are) (?:i|we|you|they)\b.*\b(?:e-?mail\w*|mail|contact\w*|message|send"
+    r"|reach|write to|target)\b",
+    re.I,
+)
+# "did the parka email work", "was the newsletter a success": how a sent campaign did
+DID_IT_WORK = re.compile(
+    r"^\W*(?:so\W+)?(?:did|has|have|was|were) (?:the |our |my |that |this )?(?:[\w'-]+ ){0,3}(?:e-?mails?|campaigns?"
+    r"|newsletters?|sends?|blasts?|mailings?|mailouts?)\b.*\b(?:work(?:ed)?|do (?:well|ok|okay|any good)"
+    r"|go (?:well|ok|okay)|land|perform|succeed|pay off|a success|any good|a hit|a flop)\b",
+    re.I,
+)
+# "actually scrap that", "never mind, forget it": whatever was just done stays as it is (a draft stays a draft)
+NEVER_MIND = re.compile(
+    r"^\W*(?:(?:actually|no|nah|ok|okay|hmm|wait|oh|um|sorry)\W+)*(?:scrap|scratch|forget|bin|ditch|never ?mind|nvm)"
+    r"(?: (?:that|it|this|about it))?(?: one)?\W*(?:please|pls)?\W*$",
+    re.I,
+)
 # "what's the industry average open rate", "how does that compare": a yardstick for the campaign's figures
 YARDSTICK = re.compile(
     r"\b(?:industry|benchmarks?)\b|\bhow (?:does|did) (?:that|this|it) compare\b(?! (?:to|with) (?:last|this|the) )",
@@ -199,6 +224,14 @@ def first(
         allowed.insert(0, ("explain", 1.0))  # "what's a good discount to offer them": not one the data can back
     if allowed and followup_recipes.OVERRIDE_CAP.search(text.lower()):
         allowed.insert(0, ("explain", 1.0))  # "override the 7 day thing": the cap, and that it is not lifted here
+    if EMAIL_ABOUT.search(text) and "draft" in [name for name, _ in allowed[:2]]:
+        allowed.insert(0, ("draft", 1.0))
+    if allowed and WHEN_AGAIN.search(text):
+        allowed.insert(0, ("explain", 1.0))
+    if allowed and DID_IT_WORK.search(text):
+        allowed.insert(0, ("report", 1.0))
+    if NEVER_MIND.search(text):
+        allowed.insert(0, ("smalltalk", 1.0))  # never a rejection or a cancel: those are a person's buttons
     if allowed and ADD_OFFER.search(text):
         allowed.insert(0, ("revise", 1.0))  # "offer 10% off": a line in the draft, not small talk
     if allowed and DROP_OFFER.search(text):

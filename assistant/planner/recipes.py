@@ -118,7 +118,10 @@ def smalltalk(req: Request) -> Plan:
         return Plan(answer="You're welcome.")
     if req.has(r"\b(?:bye|goodbye|ciao|see (?:ya|you)|signing off|i'?m off|good ?night|done for (?:today|now))\b"):
         return Plan(answer="Bye for now. Everything is saved, so you can pick up where you left off.")
-    if req.has(r"\b(?:sorry|oops|my bad|my mistake|nvm|never ?mind|forget (?:it|that|about it)|scratch that)\b"):
+    if req.has(
+        r"\b(?:sorry|oops|my bad|my mistake|nvm|never ?mind|forget (?:it|that|about it)"
+        r"|(?:scratch|scrap|ditch|bin) (?:that|it))\b"
+    ):
         if req.memory.last_tool == "campaign_draft" and req.memory.campaign_id:  # "actually no, forget that"
             return Plan(answer=f"No problem. Nothing was sent: campaign {req.memory.campaign_id} stays a draft, and "
                         "nothing goes out unless you approve it and confirm the send. To set it aside, press "

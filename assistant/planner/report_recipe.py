@@ -59,8 +59,13 @@ def _report(req: Request) -> Plan:
     if step and not step.ok and "not been sent" in str(step.result.get("error")):  # a draft: its copy, not figures
         # "how long will sending take": the reach gives the time; "how many of them opted out": who it leaves out
         asks_a_rate = req.has(r"\brate\b|percent|%|been like")  # "what's the unsubscribe rate been like": a sent one's
-        if not asks_a_rate and req.has(
-            r"how long|when will|finish|opt(?:ed)?.?out|unsubscri|left out|excluded|can'?t (?:get|be e-?mail)"
+        people = who_asked(req.lower) and not req.has(r"\b(?:will|would|could)\b")  # "show me who unsubscribed": sent
+        if (
+            not asks_a_rate
+            and not people
+            and req.has(
+                r"how long|when will|finish|opt(?:ed)?.?out|unsubscri|left out|excluded|can'?t (?:get|be e-?mail)"
+            )
         ):
             if (reached := req.last("campaign_reach")) is None:
                 return call("campaign_reach", campaign_id=step.arguments.get("campaign_id"))
@@ -192,7 +197,8 @@ def last_sent(req: Request, drafted: int) -> Plan | None:
     if sent is None:
         return call("campaign_list", status="sent")
     sent = [c for c in sent if c != drafted]
-    return call("campaign_report", campaign_id=max(sent)) if sent else None
+    who = {"who": w} if (w := who_asked(req.lower)) else {}  # "show me everyone who unsubscribed from it": them
+    return call("campaign_report", campaign_id=max(sent), **who) if sent else None
 
 
 def sent_ids(req: Request) -> list[int] | None:
@@ -283,6 +289,12 @@ BEST_OPENED = re.compile(r"(?=.*\b(?:variant|version|subject)).*(?=.*\bopen).*\b
 NOT_OPENED = re.compile(r"\bhow many\b.*\b(?:didn'?t|did not|haven'?t|have not|not yet|never) (?:open|read)")
 UNSUBSCRIBE_RATE = re.compile(r"\b(?:unsub\w*|opt.?outs?) rate\b|\brate of (?:unsub|opt)")
 CLICKED = re.compile(r"\bhow many\b(?!.*\b(?:didn'?t|did not|not)\b).*\bclick")
+CLICK_RATE = re.compile(r"\bclick(?:[- ]?through)?[- ]rates?\b|\bctr\b")
+OPEN_RATE = re.compile(r"\bopen(?:ing)?[- ]rates?\b")
+BEST_CLICKED = re.compile(
+    r"\bwhich (?:variant|version|subject(?: line)?|one)s?\b.*\b(?:won|wins?|best|better|ahead|top)\b"
+)
+DEVICE = re.compile(r"\b(?:phones?|mobiles?|desktops?|devices?|tablets?|iphones?|android|laptops?|mail apps?)\b")
 
 
 def figure_asked(text: str, data: dict[str, Any]) -> str | None:
@@ -296,6 +308,16 @@ def figure_asked(text: str, data: dict[str, Any]) -> str | None:
         best, rest = ranked[0], ", ".join(f"{(v.get('open_rate') or 0):.1%} for {v['variant']}" for v in ranked[1:])
         subject = f" (“{best['subject']}”)" if best.get("subject") else ""
         return f"By open rate, **variant {best['variant']}**{subject} did best: {best['open_rate']:.1%}; {rest}."
+    if BEST_CLICKED.search(text) and len(variants) > 1 and clicks:  # "which variant won": by clicks, the reliable one
+        ranked = sorted(variants, key=lambda v: -(v.get("click_rate") or 0))
+        best, rest = ranked[0], ", ".join(f"{(v.get('click_rate') or 0):.1%} for {v['variant']}" for v in ranked[1:])
+        subject = f" (“{best['subject']}”)" if best.get("subject") else ""
+        return f"By click rate, **variant {best['variant']}**{subject} did best: {best['click_rate']:.1%}; {rest}."
+    if DEVICE.search(text):
+        return (
+            "Which device or mail app people read it on is not recorded: the tracking counts whether each person "
+            f"opened and clicked, not where. **{opens:,} of the {sent:,}** it reached opened it."
+        )
     if NOT_OPENED.search(text):
         return (
             f"**{sent - opens:,} of the {sent:,}** it reached have not opened it so far (some mail apps never report "
@@ -306,6 +328,10 @@ def figure_asked(text: str, data: dict[str, Any]) -> str | None:
         return f"**{unsubscribed / sent:.1%}** unsubscribed: {unsubscribed:,} of the {sent:,} it reached."
     if CLICKED.search(text):
         return f"**{clicks:,}** of the {sent:,} it reached clicked a link ({clicks / sent:.1%})."
+    if CLICK_RATE.search(text):
+        return f"**{clicks / sent:.1%}** clicked a link: {clicks:,} of the {sent:,} it reached."
+    if OPEN_RATE.search(text):
+        return f"**{opens / sent:.1%}** opened it: {opens:,} of the {sent:,} it reached (the rough figure)."
     return None
 
 

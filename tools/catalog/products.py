@@ -193,7 +193,7 @@ def find_products(ctx: ToolContext, args: ProductFilter) -> ToolResult:
     first, last = args.offset + 1, args.offset + len(page)
     return ToolResult(
         summary=search_words(args, total, first, last, get_currency(ctx.db)) + note,
-        data={"total": total, "offset": args.offset, "skus": page["sku"].tolist()},
+        data={"total": total, "offset": args.offset, "skus": page["sku"].tolist(), "sort": args.sort},
         tables=[Table.from_df("Products", page, limit=None, total=total)],
     )
 
