@@ -94,7 +94,7 @@ EMAIL_ABOUT = re.compile(
 # "when can I email the openers again": the frequency cap, never a draft for them
 WHEN_AGAIN = re.compile(
     r"^\W*when (?:can|could|may|will|should|are) (?:i|we|you|they)\b.*\b(?:e-?mail\w*|mail|contact\w*|message|send"
-    r"|reach|write to|target)\b",
+    r"|reach|write to|target)\b.*\b(?:again|next|another)\b",  # "when should we send it" is the time of day
     re.I,
 )
 # "did the parka email work", "was the newsletter a success": how a sent campaign did

@@ -289,6 +289,7 @@ BEST_OPENED = re.compile(r"(?=.*\b(?:variant|version|subject)).*(?=.*\bopen).*\b
 NOT_OPENED = re.compile(r"\bhow many\b.*\b(?:didn'?t|did not|haven'?t|have not|not yet|never) (?:open|read)")
 UNSUBSCRIBE_RATE = re.compile(r"\b(?:unsub\w*|opt.?outs?) rate\b|\brate of (?:unsub|opt)")
 CLICKED = re.compile(r"\bhow many\b(?!.*\b(?:didn'?t|did not|not)\b).*\bclick")
+JUDGED = re.compile(r"\b(?:industry|average|benchmark|typical|normal|decent|good|bad|compare\w*|vs|versus)\b")
 CLICK_RATE = re.compile(r"\bclick(?:[- ]?through)?[- ]rates?\b|\bctr\b")
 OPEN_RATE = re.compile(r"\bopen(?:ing)?[- ]rates?\b")
 BEST_CLICKED = re.compile(
@@ -328,6 +329,8 @@ def figure_asked(text: str, data: dict[str, Any]) -> str | None:
         return f"**{unsubscribed / sent:.1%}** unsubscribed: {unsubscribed:,} of the {sent:,} it reached."
     if CLICKED.search(text):
         return f"**{clicks:,}** of the {sent:,} it reached clicked a link ({clicks / sent:.1%})."
+    if JUDGED.search(text):  # "is a 20% open rate decent", "the industry average open rate": not this figure alone
+        return None
     if CLICK_RATE.search(text):
         return f"**{clicks / sent:.1%}** clicked a link: {clicks:,} of the {sent:,} it reached."
     if OPEN_RATE.search(text):
