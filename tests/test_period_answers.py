@@ -469,3 +469,39 @@ def test_a_year_so_far_cut_to_the_last_order_says_so(demo_ctx):
     answer, _ = Chat(demo_ctx, today=date(2026, 11, 27)).say("has revenue grown this year")
     assert answer.startswith("Total revenue, 1 Jan 2026 (this year, to the last order on 1 Jan 2026): **€")
     assert "1 Jan 2025 (the same days of last year)" in answer
+
+
+@pytest.mark.parametrize(
+    "said", ["what does segment 2 buy most", "best sellers in segment 2", "what do they usually buy"]
+)
+def test_what_a_segment_buys_is_counted_from_its_members_order_lines(chat, lines, said):
+    """It gave the products that would suit the segment (fit scores), or asked what was meant: not what they bought."""
+    from tools import run_tool
+
+    run_tool(chat.ctx, "segment_run", k=3)
+    members = {
+        r[0] for r in chat.ctx.db.execute("SELECT customer_id FROM segment_members WHERE segment = 2").fetchall()
+    }
+    theirs = lines[~lines["service"] & lines["customer"].isin(members)]
+    units = theirs.groupby("StockCode")["quantity"].sum().sort_values(ascending=False, kind="stable")
+    if "they" in said:
+        chat.say("describe segment 2")
+    answer, ended = chat.say(said)
+    assert [e.name for e in ended] == ["query_data"]
+    name = lines.loc[lines["StockCode"] == units.index[0], "Description"].iloc[0]
+    assert answer.startswith(f"Best sellers among segment 2, by units sold to them (net of returns): **{name}** sold "
+                             f"{units.iloc[0]:,.0f} (")  # fmt: skip
+    assert f"{(units != 0).sum()} products sold in all" in answer
+
+
+def test_what_a_segment_buys_needs_order_lines_with_products(demo_ctx):
+    """The demo shop's orders name no product: what suits the segment, said to be that, not what they bought."""
+    from tools import run_tool
+
+    run_tool(demo_ctx, "segment_run", k=4)
+    chat = Chat(demo_ctx)
+    chat.say("describe segment 2")
+    answer, ended = chat.say("what do they usually buy")
+    assert [(e.name, e.arguments) for e in ended] == [("suggest_products", {"segment": 2})]
+    assert answer.startswith("Your orders log does not record which products were ordered, so these are the products "
+                             "that suit them best, not what they bought. Best fits for segment 2")  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.planner import followup_recipes, predict_recipes, segment_recipes, slots
+from assistant.planner import followup_recipes, guards, predict_recipes, segment_recipes, slots
 from assistant.planner.memory import Request
 from assistant.planner.product_recipes import REFINES
 from tools.campaigns.copy_templates import SOFT_SELL
@@ -36,6 +36,9 @@ def on_screen(req: Request, readings: list[tuple[str, float]]) -> list[tuple[str
         return [("segment_show", 1.0), *readings]
     if not req.done and req.memory.shown == "campaign" and SOFT_SELL.search(req.lower):
         return [("revise", 1.0), *readings]  # "not such a hard sell" under a draft: its copy, calmer
+    likely = {name for name, _ in readings[:3]}
+    if likely & {"segment_show", "suggest", "find_products"} and _bought_by_a_segment(req):
+        return [("suggest", 1.0), *readings]  # "best sellers in segment 2": what its members bought
     segment_first = {"segment_show", "segment_list"} & {name for name, _ in readings[:2]}
     if segment_first and _churn_in(req):
         return [("predict", 1.0), *readings]  # "who in that group is about to leave us": its members at risk
@@ -56,3 +59,14 @@ def _churn_in(req: Request) -> bool:
     for name in req.memory.segment_names.values():
         words = words.replace(name.lower(), " ")
     return bool(re.search(predict_recipes.RISK_WORDS, words))
+
+
+def _bought_by_a_segment(req: Request) -> bool:
+    """Whether the request asks what a segment it names buys ("best sellers in segment 2", "what does it buy")."""
+    from assistant.planner.period_sales import asks_bought  # imports the analytics, which need the recipes first
+
+    return (
+        asks_bought(req.lower)
+        and not guards.PEOPLE.search(req.lower)
+        and slots.segment_ref(req.text, req.before) is not None  # as written: this turn's lookups show other things
+    )

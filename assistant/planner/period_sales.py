@@ -103,21 +103,39 @@ def summary(req: Request, period: Period) -> Plan:
     )
 
 
-def scope_words(period: Period | None, country: str | None, categories: Sequence[str] = ()) -> str:
-    """Where and when, as the answer says it: " in Classic Cars in France last month (1–28 Feb 2011)"."""
+def scope_words(
+    period: Period | None, country: str | None, categories: Sequence[str] = (), segment: str | None = None
+) -> str:
+    """Where and when, as the answer says it: " in Classic Cars in France last month (1–28 Feb 2011)"; a segment as
+    " among segment 2 (Big spenders)"."""
     return "".join(
         [
             f" in {', '.join(categories)}" if categories else "",
+            f" among {segment}" if segment else "",
             f" in {country}" if country else "",
             f" {dated.when_words(period)}" if period else "",
         ]
     )
 
 
-def scoped(period: Period | None, country: str | None) -> tuple[str, dict[str, str]]:
-    """The WHERE on the order lines for a period and a country, and its bound parameters."""
-    where = " AND ".join([periods.where() if period else "TRUE", "o.country = $country" if country else "TRUE"])
-    return where, {**(period.params() if period else {}), **({"country": country} if country else {})}
+# The order lines of one segment's members (of the segmentation in use)
+OF_SEGMENT = (
+    "o.customer_id IN (SELECT m.customer_id FROM segment_members m JOIN segment_runs r ON r.run_id = m.run_id "
+    "AND r.is_active WHERE m.segment = $segment::INTEGER)"
+)
+
+
+def scoped(period: Period | None, country: str | None, segment: int | None = None) -> tuple[str, dict[str, str]]:
+    """The WHERE on the order lines for a period, a country and a segment, and its bound parameters."""
+    where = " AND ".join(
+        [
+            periods.where() if period else "TRUE",
+            "o.country = $country" if country else "TRUE",
+            OF_SEGMENT if segment is not None else "TRUE",
+        ]
+    )
+    params = {**(period.params() if period else {}), **({"country": country} if country else {})}
+    return where, params | ({"segment": str(segment)} if segment is not None else {})
 
 
 def by_returns(req: Request, period: Period | None, country: str | None, wanted: dict[str, Any]) -> Plan:
@@ -156,15 +174,36 @@ def by_returns(req: Request, period: Period | None, country: str | None, wanted:
     return Plan(answer=f"{said}{coverage} Next: *keep the first three*, or {other}.")
 
 
-def ranked(req: Request, period: Period | None, country: str | None, wanted: dict[str, Any]) -> Plan:
-    """The products that sold most units in the period or country (then revenue), or least ("what didn't sell
-    in France"), in a category when one is named. `country` is as the orders log spells it."""
+# "what does segment 2 buy most", "what do they usually buy": what they bought, not what would suit them
+BOUGHT = re.compile(r"\b(?:buy|buys|bought|buying|purchas\w*|order(?:s|ed|ing)?|sells?|sold|sellers?|selling)\b")
+WOULD = re.compile(r"\b(?:would|might|could|will|likely|suit\w*|fits?|like|love|want|should|promote|pitch|push)\b")
+
+
+def asks_bought(text: str) -> bool:
+    return bool(BOUGHT.search(text)) and not WOULD.search(text)
+
+
+def bought_by(req: Request, segment: int) -> Plan | None:
+    """A segment's best sellers, from its members' order lines, when the request asks what they buy and the orders
+    log names products; else None (the products that suit them, said to be that, are the answer then)."""
+    if not asks_bought(req.lower) or not req.vocabulary().products_ordered:
+        return None
+    if any(step.name != "query_data" for step in req.done):
+        return None
+    return ranked(req, None, None, {"sort": "best_selling"}, segment=segment)
+
+
+def ranked(
+    req: Request, period: Period | None, country: str | None, wanted: dict[str, Any], segment: int | None = None
+) -> Plan:
+    """The products that sold most units in the period, country or segment (then revenue), or least ("what didn't
+    sell in France"), in a category when one is named. `country` is as the orders log spells it."""
     if period and (outside := dated.no_orders_then(req, period)):
         return Plan(answer=outside)
     categories, slow = wanted.get("category") or [], wanted.get("sort") == "slow_selling"
     by_revenue = wanted.get("sort") == "top_revenue"
     if not req.done:
-        where, params = scoped(period, country)
+        where, params = scoped(period, country, segment)
         chosen = f"WHERE coalesce(p.category, s.category) IN ({', '.join(map(filters.sql_text, categories))}) "
         sql = RANKED.format(
             where=where,
@@ -180,7 +219,9 @@ def ranked(req: Request, period: Period | None, country: str | None, wanted: dic
     rows = step.records() if step.ok else []
     if not step.ok:
         return Plan(answer=report(req))
-    scope = scope_words(period, country, categories)
+    named = req.segment_names.get(segment) if segment is not None else None
+    who = f"segment {segment}" + (f" ({named})" if named else "") if segment is not None else None
+    scope = scope_words(period, country, categories, who)
     sold = int(rows[0]["_sold"]) if rows else 0
     if not sold and len(req.done) == 1:  # none: is it the period, or does the log not say what was ordered?
         return call("query_data", sql="SELECT count(sku) AS with_products FROM orders")
@@ -192,11 +233,17 @@ def ranked(req: Request, period: Period | None, country: str | None, wanted: dic
     if not sold:
         runs = f": {dated.runs(req)}" if period and not country else ""  # the orders' dates say why, not a country's
         return Plan(answer=f"No products sold{scope}{runs}.")
-    return Plan(answer=slowest(req, rows, scope, period) if slow else best(req, rows, scope, period, by_revenue))
+    return Plan(
+        answer=slowest(req, rows, scope, period)
+        if slow
+        else best(req, rows, scope, period, by_revenue, segment is not None)
+    )
 
 
-def best(req: Request, rows: list[dict[str, Any]], scope: str, period: Period | None, by_revenue: bool) -> str:
-    top, when = rows[0], "then" if period else "there"
+def best(
+    req: Request, rows: list[dict[str, Any]], scope: str, period: Period | None, by_revenue: bool, to_them: bool
+) -> str:
+    top, when = rows[0], "then" if period else "to them" if to_them else "there"
     money = format_money(top["Revenue"], req.vocabulary().currency)
     product, units = top["Product"] or top["sku"], f"{top['Units sold']:,.0f}"
     lead = (

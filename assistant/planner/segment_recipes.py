@@ -273,21 +273,31 @@ def segment_show(req: Request) -> Plan:
     return call("segment_show", segment=number) if number is not None else call("segment_list")
 
 
+NOT_WHAT_THEY_BOUGHT = (
+    "Your orders log does not record which products were ordered, so these are the products that suit them best, not "
+    "what they bought. "
+)
+
+
 @recipe("suggest")
 def suggest(req: Request) -> Plan:
     """ "What should I promote to group 2?": the products that suit that segment best; with no segment named,
     the segments (to learn their names, and to pick one from)."""
-    number = slots.segment_ref(req.text, req.memory)
+    number = slots.segment_ref(req.text, req.before)  # as written: "them" stays that segment in every round
     if number is None and one_customer.promote_to_one_shown(req):  # after a card: "what would you promote to them"
         number = req.memory.segment
     if number is None and (listed := req.last("segment_list")):
         names = {int(n): str(x) for n, x in zip(listed.rows("segment"), listed.rows("name"), strict=False)}
         number = slots.segment_named(req.text, names)
-    if req.last("suggest_products"):
-        return Plan(
-            answer=report(req, "Next: *keep the first three*, then *draft an email for this group about them*.")
-        )
+    from assistant.planner import period_sales  # imports the analytics, which need the recipes first
+
+    if req.last("suggest_products"):  # "what do they buy" with no order line naming a product: what suits them
+        unknown = period_sales.asks_bought(req.lower) and not req.vocabulary().products_ordered
+        follow = "Next: *keep the first three*, then *draft an email for this group about them*."
+        return Plan(answer=(NOT_WHAT_THEY_BOUGHT if unknown else "") + report(req, follow))
     if number is not None:
+        if (bought := period_sales.bought_by(req, number)) is not None:
+            return bought
         return call("suggest_products", segment=number, **kept_to(req))
     if not req.done:
         return call("segment_list")

@@ -33,6 +33,7 @@ class Vocabulary:
     # each with (run, segment, k) of the latest run that has it
     earlier_segments: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     segment_counts: frozenset[int] = frozenset()  # "switch to 6 groups": the k of every segmentation kept
+    products_ordered: bool = True  # whether any order line names its product ("what does segment 2 buy")
 
     @classmethod
     def empty(cls) -> Vocabulary:
@@ -55,6 +56,7 @@ class Vocabulary:
             ).fetchall()
         ]
         stocked = db.execute("SELECT count(stock) > 0 OR count(*) = 0 FROM products").fetchone()[0]
+        ordered = db.execute("SELECT count(sku) > 0 FROM orders").fetchone()[0]
         named = dict(db.execute("SELECT campaign_id, name FROM campaigns").fetchall())
         earlier = {
             name: (run_id, segment, k)
@@ -67,7 +69,8 @@ class Vocabulary:
         }
         counts = frozenset(k for (k,) in db.execute("SELECT DISTINCT k FROM segment_runs").fetchall())
         currency = shop.get_currency(db)
-        return cls(categories, brands, columns, currency, span, countries, bool(stocked), named, earlier, counts)
+        return cls(categories, brands, columns, currency, span, countries, bool(stocked), named, earlier, counts,
+                   bool(ordered))  # fmt: skip
 
     def campaign_named(self, text: str) -> tuple[int, str] | None:
         """The campaign whose whole name the text says ("how did the Spring edit do"), the newest if several."""
