@@ -29,9 +29,10 @@ REPEATERS = (
     r"|\b(?:bought|ordered|purchased|shopped)(?: from us)? (?:more than once|twice or more|multiple times)\b"
 )
 
+# The members of the segmentation in use (m.customer_id, m.segment), for a FROM clause
+ACTIVE_MEMBERS = "segment_members m JOIN segment_runs r ON r.run_id = m.run_id AND r.is_active"
 ACTIVE_SEGMENT = (
-    "LEFT JOIN (SELECT m.customer_id, m.segment, s.name FROM segment_members m "
-    "JOIN segment_runs r ON r.run_id = m.run_id AND r.is_active "
+    f"LEFT JOIN (SELECT m.customer_id, m.segment, s.name FROM {ACTIVE_MEMBERS} "  # noqa: S608 - constants only
     "JOIN segments s ON s.run_id = m.run_id AND s.segment = m.segment) g ON g.customer_id = {key}"
 )
 SOURCES = {  # level -> FROM clause (aliases c, b, p, g, o as the figures and groups use them)

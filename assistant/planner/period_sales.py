@@ -19,6 +19,7 @@ from typing import Any
 from assistant.planner import analytics_filters as filters
 from assistant.planner import analytics_periods as dated
 from assistant.planner import periods
+from assistant.planner.analytics_questions import ACTIVE_MEMBERS
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.periods import Period
 from assistant.planner.recipes import report
@@ -119,10 +120,7 @@ def scope_words(
 
 
 # The order lines of one segment's members (of the segmentation in use)
-OF_SEGMENT = (
-    "o.customer_id IN (SELECT m.customer_id FROM segment_members m JOIN segment_runs r ON r.run_id = m.run_id "
-    "AND r.is_active WHERE m.segment = $segment::INTEGER)"
-)
+OF_SEGMENT = f"o.customer_id IN (SELECT m.customer_id FROM {ACTIVE_MEMBERS} WHERE m.segment = $segment::INTEGER)"
 
 
 def scoped(period: Period | None, country: str | None, segment: int | None = None) -> tuple[str, dict[str, str]]:

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from assistant.planner import guards, one_customer, shop_terms, slots
+from assistant.planner.analytics_questions import ACTIVE_MEMBERS
 from assistant.planner.memory import Plan, Request, Step, call
 from assistant.planner.recipes import once, recipe, report
 from assistant.present import plain
@@ -205,9 +206,9 @@ MEMBERS_ASKED = re.compile(
     r"|list (?:of )?(?:everyone|them))\b"
 )
 MEMBERS = (
-    'SELECT m.customer_id, round(b.total_spent, 2) AS "Total spent", b.order_count AS "Orders", '
+    'SELECT m.customer_id, round(b.total_spent, 2) AS "Total spent", b.order_count AS "Orders", '  # noqa: S608
     'b.days_since_last_purchase AS "Days since last purchase", count(*) OVER () AS _members '
-    "FROM segment_members m JOIN segment_runs r ON r.run_id = m.run_id AND r.is_active "
+    f"FROM {ACTIVE_MEMBERS} "
     "LEFT JOIN customer_behavior b ON b.customer_id = m.customer_id WHERE m.segment = {segment} "
     "ORDER BY b.total_spent DESC NULLS LAST, m.customer_id LIMIT {limit}"
 )
