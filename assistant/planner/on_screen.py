@@ -53,10 +53,10 @@ def on_screen(req: Request, readings: list[tuple[str, float]]) -> list[tuple[str
 def _churn_in(req: Request) -> bool:
     """Whether the request asks who in a segment is slipping away, in words other than the segment's own name
     ("describe the lapsing buyers" describes a segment so named)."""
-    if slots.segment_ref(req.text, req.memory) is None:
+    if slots.segment_ref(req.text, req.before) is None:  # as written, like `_bought_by_a_segment`
         return False
     words = req.lower
-    for name in req.memory.segment_names.values():
+    for name in req.segment_names.values():
         words = words.replace(name.lower(), " ")
     return bool(re.search(predict_recipes.RISK_WORDS, words))
 
