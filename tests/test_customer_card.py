@@ -106,6 +106,16 @@ def test_a_demo_customer_has_segment_prediction_and_likes(demo_ctx):
     assert likes in card.summary.split("Likes:")[1]
 
 
+def test_a_plain_number_finds_the_one_id_with_that_number(demo_ctx):
+    """ "show me customer 12" where the ids are C0000012: said there was no such customer."""
+    assert run_tool(demo_ctx, "customer_card", customer="12").data["customer_id"] == "C0000012"
+    answer, _ = Chat(demo_ctx).say("show me customer 42")
+    assert answer.startswith("**Customer C0000042** has ordered")
+    demo_ctx.db.execute("UPDATE customers SET customer_id = 'X12' WHERE customer_id = 'C0000013'")
+    with pytest.raises(UserError, match="No customer has the id, email address or name '12'"):  # C0000012 or X12
+        run_tool(demo_ctx, "customer_card", customer="12")
+
+
 @pytest.fixture
 def uci_chat(ctx) -> Chat:
     load(ctx, "orders", "online_retail.csv")

@@ -152,6 +152,25 @@ def test_uci_a_day_before_the_log_after_today_or_after_its_last_order_is_said(ct
     assert answer.startswith(f"**{len(last)} of {len(last)} customers**") and "run to 14 Feb 2011" in answer
 
 
+def test_uci_which_of_them_is_about_the_customers_just_listed(ctx):
+    """ "which of them haven't ordered since January" after the top 10 counted the whole shop's customers."""
+    load(ctx, "orders", "online_retail.csv")
+    chat, last = Chat(ctx, UCI_TODAY), uci_last_orders()
+    _, ended = chat.say("who are my top 10 customers")
+    top = list(ended[-1].result.tables[0].to_df()["customer_id"])
+    assert len(top) == 10
+    quiet = days_quiet(last["last"]).loc[top]
+    assert 0 < (quiet > 30).sum() < 10
+    answer, _ = chat.say("how many of those haven't ordered in 30 days")
+    assert answer.startswith(f"**{(quiet > 30).sum()} of the 10 customers just listed** have not bought in the last")
+    chat.say("who are my top 10 customers")
+    lapsed = last.loc[top][last.loc[top, "last"] < pd.Timestamp(2011, 1, 1)]
+    assert 0 < len(lapsed) < 10
+    answer, ended = chat.say("which of them haven't ordered since january")
+    assert answer.startswith(f"**{len(lapsed)} of the 10 customers just listed** have not bought since January")
+    assert set(ended[-1].result.tables[0].to_df()["customer_id"]) == set(lapsed.index)
+
+
 def days_quiet(last: pd.Series) -> pd.Series:
     """Days from each customer's last purchase to the latest purchase in the log (calendar days, as recency)."""
     return (last.max().normalize() - last.dt.normalize()).dt.days

@@ -505,3 +505,28 @@ def test_what_a_segment_buys_needs_order_lines_with_products(demo_ctx):
     assert [(e.name, e.arguments) for e in ended] == [("suggest_products", {"segment": 2})]
     assert answer.startswith("Your orders log does not record which products were ordered, so these are the products "
                              "that suit them best, not what they bought. Best fits for segment 2")  # fmt: skip
+
+
+def test_what_suits_a_segment_whose_best_sellers_are_shown_is_for_that_segment(chat, lines):
+    """'What would suit them' under a segment's best sellers asked which segment: 'them' is that segment, and a
+    later 'what do they usually buy' counted the whole shop's best sellers."""
+    from tools import run_tool
+
+    run_tool(chat.ctx, "segment_run", k=3)
+    chat.say("best sellers in segment 2")
+    answer, ended = chat.say("what would suit them")
+    assert [(e.name, e.arguments) for e in ended] == [("suggest_products", {"segment": 2})]
+    assert answer.startswith("Best fits for segment 2")
+    answer, ended = chat.say("what do they usually buy")
+    assert [e.name for e in ended] == ["query_data"]
+    assert answer.startswith("Best sellers among segment 2, by units sold to them (net of returns)")
+
+
+def test_what_suits_them_under_a_segments_best_fits_is_that_segment_again(demo_ctx):
+    from tools import run_tool
+
+    run_tool(demo_ctx, "segment_run", k=4)
+    chat = Chat(demo_ctx)
+    chat.say("best sellers in segment 3")
+    _, ended = chat.say("what would suit them")
+    assert [(e.name, e.arguments) for e in ended] == [("suggest_products", {"segment": 3})]

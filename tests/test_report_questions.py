@@ -3,6 +3,8 @@ who the shop can email now, asked once a campaign has gone out, answered for the
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from scipy.stats import chi2_contingency
 
@@ -241,3 +243,34 @@ def test_after_drafting_a_follow_up_a_question_is_not_a_draft_and_scrap_that_kee
     assert (ended[-1].name, ended[-1].arguments) == ("campaign_report", {"campaign_id": 1, "who": "unsubscribed"})
     unsubscribed = chat.ctx.db.scalar("SELECT count(DISTINCT customer_id) FROM events WHERE kind = 'unsubscribe'")
     assert len(ended[-1].result.tables[0].to_df()) == unsubscribed
+
+
+@pytest.mark.parametrize(
+    ("said", "when"),
+    [
+        ("how many emails have we sent this month", " this month ("),
+        ("how many emails did we send in total", ""),
+        ("how many customers received an email from us this year", " this year ("),
+    ],
+)
+def test_how_many_emails_went_out_counts_the_messages_not_the_campaigns(chat, said, when):
+    """It said "1 campaign: 1 sent." (the campaign list), or asked what was meant."""
+    sent, failed = chat.ctx.db.execute(
+        "SELECT count(*) FILTER (WHERE status = 'sent'), count(*) FILTER (WHERE status = 'failed') FROM messages"
+    ).fetchone()
+    assert sent > 1
+    answer, ended = Chat(chat.ctx, today=date.today()).say(said)  # sent today
+    assert [e.name for e in ended] == ["query_data"]
+    assert answer.startswith(f"**{sent:,} emails** went out{when}")
+    assert "from 1 campaign." in answer and ("could not be delivered" in answer) == bool(failed)
+
+
+def test_no_email_went_out_in_a_period_before_the_send(chat):
+    answer, _ = Chat(chat.ctx, today=date.today()).say("how many people did we email last year")
+    assert answer.startswith(f"No email was sent last year (1 Jan–31 Dec {date.today().year - 1})")
+
+
+def test_how_many_a_sent_campaign_went_to_does_not_say_to_approve_it(chat):
+    """Its reach ended "When the copy is right, press Approve under the preview, then send it"."""
+    answer, _ = chat.say("how many emails did the parka campaign send")
+    assert "Approve" not in answer and "is sent: its recipients are fixed" in answer

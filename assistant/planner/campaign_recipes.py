@@ -214,6 +214,8 @@ def send_count(req: Request) -> Plan:
         return Plan(answer=report(req, "Nobody would get it now, so approving and sending it would send nothing."))
     if data.get("status") == "approved":
         return Plan(answer=report(req, "Say *send it* when you are ready; I will ask you to confirm first."))
+    if data.get("status") in ("sent", "sending", "paused"):  # its recipients are fixed: nothing to approve
+        return Plan(answer=report(req, "Ask *how did it do?* for its opens and clicks."))
     return Plan(answer=report(req, "When the copy is right, press **Approve** under the preview, then *send it*."))
 
 

@@ -68,5 +68,8 @@ def _bought_by_a_segment(req: Request) -> bool:
     return (
         asks_bought(req.lower)
         and not guards.PEOPLE.search(req.lower)
-        and slots.segment_ref(req.text, req.before) is not None  # as written: this turn's lookups show other things
+        and (  # as written: this turn's lookups show other things
+            slots.segment_ref(req.text, req.before) is not None
+            or segment_recipes.segment_of_products_shown(req) is not None  # "what do they buy" under its best fits
+        )
     )

@@ -17,6 +17,7 @@ from assistant.planner import (
     audience_words,
     biggest_orders,
     campaign_recipes,
+    emails_sent,
     followup_recipes,
     guards,
     one_customer,
@@ -238,6 +239,8 @@ def first(
         allowed.insert(0, ("revise", 1.0))  # "take out the 10% off": the draft's offer line, not a shortlisted product
     if allowed and campaign_recipes.LINK_TO.search(text):
         allowed.insert(0, ("revise", 1.0))  # "the link should go to https://…": the draft's button, not a search
+    if allowed and emails_sent.asked(text):
+        allowed.insert(0, ("report", 1.0))  # "how many emails have we sent this month": the messages, not campaigns
     if allowed and YARDSTICK.search(text):
         allowed.insert(0, ("report", 1.0))  # the report says what it compares with (the shop's own campaigns)
     if allowed and LONGEST_QUIET.search(text) and allowed[0][0] not in guards.ACTS_ON_THEM:

@@ -10,7 +10,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from assistant.planner import audience_words, guards, periods, slots
+from assistant.planner import audience_words, emails_sent, guards, periods, slots
 from assistant.planner.campaign_recipes import campaign_action, recipients, who_asked
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.recipes import RECIPES, recipe
@@ -21,6 +21,8 @@ from assistant.present import plain
 def report_recipe(req: Request) -> Plan:
     """The report; with nothing opened yet it says so in words, with the delivery figures, not empty rates. Asked
     right after drafting (a follow-up, say) with no campaign named, it is the report of the campaign sent last."""
+    if emails_sent.asked(req.text):  # "how many emails have we sent this month": every campaign's, counted
+        return emails_sent.plan(req)
     switched = sent_instead(req)
     plan = _report(req)
     if switched and plan.answer and not plan.calls:

@@ -287,6 +287,8 @@ def suggest(req: Request) -> Plan:
     number = slots.segment_ref(req.text, req.before)  # as written: "them" stays that segment in every round
     if number is None and one_customer.promote_to_one_shown(req):  # after a card: "what would you promote to them"
         number = req.memory.segment
+    if number is None:
+        number = segment_of_products_shown(req)
     if number is None and (listed := req.last("segment_list")):
         names = {int(n): str(x) for n, x in zip(listed.rows("segment"), listed.rows("name"), strict=False)}
         number = slots.segment_named(req.text, names)
@@ -305,6 +307,18 @@ def suggest(req: Request) -> Plan:
     return Plan(
         answer=report(req, "Which segment should I find products for? Say, for example, *products for segment 1*.")
     )
+
+
+def segment_of_products_shown(req: Request) -> int | None:
+    """ "What would suit them" right after a segment's best fits or best sellers: that segment (the products shown are
+    not who "them" are). The best sellers come from a query, so the segment is read from the question it answered."""
+    before = req.before
+    if before.shown != "products" or not slots.THEM.search(req.lower):
+        return None
+    if before.last_tool == "suggest_products":
+        return before.segment
+    asked = before.figures_asked[-1] if before.last_tool == "query_data" and before.figures_asked else ""
+    return slots.number_after(asked, r"\b" + slots.SEGMENT_WORD) if asked else None
 
 
 def kept_to(req: Request) -> dict[str, Any]:

@@ -67,7 +67,9 @@ def suggest_products(ctx: ToolContext, args: SuggestArgs) -> ToolResult:
     fit["rank"] = range(1, len(fit) + 1)
     fit = fit.drop(columns=["name"]).join(products[["name", "category", "price", "stock"]], on="sku")
     name, size = segment["name"], int(segment["size"])
-    who = f"segment {args.segment}" + (f" ({name}, {size:,} customers)" if isinstance(name, str) else "")
+    who = f"segment {args.segment}" + (
+        f" ({name}, {size:,} customer{'s' * (size != 1)})" if isinstance(name, str) else ""
+    )
     best = "; ".join(
         f"{product_label(products, sku)}, fit {score:.2f}"
         for sku, score in zip(fit["sku"][:3], fit["score"][:3], strict=True)

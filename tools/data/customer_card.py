@@ -30,6 +30,10 @@ from tools.results import Table, ToolResult
 
 # ruff: noqa: S608 - fixed fragments; the customer is always a bound parameter
 BY_EMAIL = f"SELECT customer_id FROM customers WHERE {address_sql('email')} = {address_sql('$email')} LIMIT 1"
+BY_NUMBER = (
+    "SELECT customer_id FROM customers "
+    "WHERE TRY_CAST(regexp_extract(customer_id, '^[A-Za-z]{1,4}[-_#]?0*(\\d+)$', 1) AS BIGINT) = $n LIMIT 2"
+)
 PERSON = """
     SELECT c.customer_id, trim(concat_ws(' ', c.first_name, c.last_name)) AS name, c.email, b.total_spent,
            b.order_count, p.style, p.preferred_categories, p.preferred_brands
@@ -157,6 +161,10 @@ def find_customer(ctx: ToolContext, said: str) -> tuple[str, int]:
     number = re.fullmatch(r"[A-Za-z]{1,4}[-_ #]?(\d+)", said.strip())  # "C12748" where the ids are plain numbers
     if number and ctx.db.scalar("SELECT count(*) FROM customers WHERE customer_id = $id", {"id": number[1]}):
         return number[1], 1
+    if said.strip().isdigit():  # "customer 12" where the ids are "C0000012": the one id with that number
+        found = ctx.db.rows(BY_NUMBER, {"n": int(said)})
+        if len(found) == 1:
+            return found[0]["customer_id"], 1
     if "@" in said:
         found = ctx.db.rows(BY_EMAIL, {"email": said})
         if found:
