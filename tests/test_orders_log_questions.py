@@ -235,3 +235,13 @@ def test_orders_a_customer_places_is_per_customer_not_the_shops_total(chat, said
     per_customer = placed.reindex(known["customer"].unique(), fill_value=0).mean()
     answer, _ = chat.say(said)
     assert answer.startswith(f"Average orders per customer: **{per_customer:.1f}**")
+
+
+@pytest.mark.parametrize("said", ["whats my average order value", "aov overall?"])
+def test_the_average_order_value_is_over_every_order_in_the_log(chat, said):
+    """It was £444.59 (the customers' own totals, which leave out the orders with no customer), and "aov overall?"
+    the sum of every customer's average."""
+    lines = uci_lines()
+    orders = lines.loc[~lines["returned"], "InvoiceNo"].nunique()
+    answer, _ = chat.say(said)
+    assert answer == f"Average order value: **{money(lines['amount'].sum() / orders)}**."

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from assistant.planner import analytics_filters as filters
 from assistant.planner import biggest_orders, guards, lapsed_since, periods, product_sales, send_time, slots
 from assistant.planner.analytics_questions import (
+    FROM_ORDERS,
     GROUPS,
     NET_OF_RETURNS,
     OVER_TIME,
@@ -47,7 +48,9 @@ def analytics(req: Request) -> Plan:
         return biggest
     if (sold := product_sales.plan(req)) is not None:  # "sales of hot water bottles": that product's, not the shop's
         return sold
-    question = understand(req.text)
+    from assistant.planner import analytics_one as one  # "in the UK", "from motorcycles": one row of a breakdown
+
+    question = understand(one.without_segments(req))  # "revenue from the big spenders" asks no spend
     if WHO.match(req.lower) and (question is None or question.group is None):  # "who bought the most last month"
         return RECIPES["best_customers"](req)
     from assistant.planner import period_sales  # it builds on this module's questions, as analytics_periods does
@@ -71,11 +74,10 @@ def analytics(req: Request) -> Plan:
         )
     from assistant.planner import analytics_periods as dated  # it builds on this module's questions
 
+    question = from_the_log(question, req.vocabulary())
     question = dated.limited(req, question)  # to the period the question names, if any
     if isinstance(question, Plan):  # refused, two periods compared, or no orders then
         return question
-    from assistant.planner import analytics_one as one  # "in the UK", "from motorcycles": one row of a breakdown
-
     picked = one.picked(req, question)
     if isinstance(picked, Plan):
         return picked
@@ -91,6 +93,17 @@ def analytics(req: Request) -> Plan:
     if question.figure.label == "revenue" and NET_OF_RETURNS.search(req.lower):  # "revenue excluding returns"
         answer += " Revenue here is net: returns and cancellations are already taken off."
     return Plan(answer=answer + dated.notes(req, question))
+
+
+def from_the_log(question: Question, vocabulary: Vocabulary) -> Question:
+    """The shop's average order value from its orders log, when it has one: every order (one with no customer too),
+    net of returns. The customers' own figures may come from a customer export (Shopify's "Total Spent" and "Total
+    Orders" for people with no order line in the log), which is no average of the orders the log holds."""
+    if question.figure.label != "order value" or question.group is not None or question.when is not None:
+        return question
+    if vocabulary.orders_span is None:
+        return question
+    return replace(question, figure=FROM_ORDERS["order value"], aggregate="avg")
 
 
 def grouped(question: Question, group: Group) -> Question:

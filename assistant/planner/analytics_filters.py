@@ -228,7 +228,7 @@ def unknown_attribute(text: str, own_words: list[str]) -> str | None:
 def shop_words(req: Any) -> list[str]:
     """The shop's own category, brand and segment names, which are never an attribute or a place."""
     vocabulary = req.vocabulary()
-    names = [str(n) for n in (getattr(req, "segment_names", None) or {}).values()]
+    names = [str(n) for n in ((getattr(req, "segment_names", None) or {}) | vocabulary.segments).values()]
     starts = [" ".join(n.split()[:k]) for n in names for k in (1, 2)]  # "in Recent big spenders" is no place
     return [*vocabulary.categories, *vocabulary.brands, *names, *starts]
 

@@ -8,14 +8,16 @@ The figure over every country or category would be silently wrong.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from assistant.planner import analytics_filters as filters
-from assistant.planner import shop_terms
+from assistant.planner import shop_terms, slots
 from assistant.planner.analytics import grouped, plural
 from assistant.planner.analytics_questions import GROUPS, SHARE, Question, formatted
 from assistant.planner.memory import Plan, Request
 from assistant.planner.recipes import report
+from assistant.planner.vocabulary import says
 
 
 @dataclass(frozen=True)
@@ -33,9 +35,11 @@ def picked(req: Request, question: Question) -> tuple[Question, Named | None] | 
     """The question cut to the country, categories or brands it names (None: it names none), or why it cannot be."""
     vocabulary = req.vocabulary()
     own = shop_terms.named(req.text, vocabulary.categories, vocabulary.brands)
-    countries = filters.places(req.text, vocabulary.categories + vocabulary.brands, vocabulary.countries)
+    countries = filters.places(without_segments(req), filters.shop_words(req), vocabulary.countries)
     country = " and ".join(countries)
     kinds = [kind for kind in ("category", "brand") if own[kind]] + (["country"] if country else [])
+    if segments := segments_asked(req, question):  # "revenue from segment 4": its members' orders
+        own, kinds = own | {"segment": [str(n) for n in segments]}, [*kinds, "segment"]
     if question.group is not None:  # "revenue by month for motorcycles": that category's months, not every one's
         return within(req, question, [kind for kind in kinds if kind != question.group.label], own, countries)
     if len(kinds) > 1:
@@ -53,6 +57,40 @@ def picked(req: Request, question: Question) -> tuple[Question, Named | None] | 
     if isinstance(recorded, Plan):
         return recorded
     return replace(question, first=tuple(recorded) or None), Named("country", countries)
+
+
+def segments_asked(req: Request, question: Question) -> list[int]:
+    """The segments a figure is for: "revenue from segment 4", "how many of the second group ordered in May", "the
+    average basket of that group", "orders from the VIPs" (a name in use, whole), "the premium buyers vs the deal
+    seekers" (a nickname only one segment's name fits); none for a breakdown by segment, or none said."""
+    if question.group is not None and question.group.label == "segment":
+        return []
+    text, lower, memory = req.text, req.lower, req.before
+    if (number := slots.number_after(text, r"\b" + slots.SEGMENT_WORD)) is not None:
+        return [number]
+    if place := slots.ORDINAL_SEGMENT.search(lower):
+        found = slots.segment_at(next(g for g in place.groups() if g), memory)
+        return [found] if found is not None else []
+    if slots.THAT_SEGMENT.search(lower) and memory.segment is not None:
+        return [memory.segment]
+    names, said = segment_names(req), []
+    for noun, trait in slots.SEGMENT_NICKNAMES.items():
+        fits = [k for k, n in names.items() if trait.lower() in n.lower()]
+        said += [(lower.find(noun), fits[0])] if noun in lower and len(fits) == 1 else []
+    said += [(lower.find(name.lower()), k) for k, name in names.items() if says(text, name)]
+    return list(dict.fromkeys(k for _, k in sorted(said)))  # in the order said
+
+
+def segment_names(req: Request) -> dict[int, str]:
+    return req.vocabulary().segments | req.segment_names
+
+
+def without_segments(req: Request) -> str:
+    """The request with the segments' names and nicknames taken out: "the big spenders" asks no spend."""
+    text = req.text
+    for said in sorted([*segment_names(req).values(), *slots.SEGMENT_NICKNAMES], key=len, reverse=True):
+        text = re.sub(rf"(?<!\w){re.escape(said)}(?!\w)", " ", text, flags=re.I)
+    return text
 
 
 def as_recorded(countries: list[str], known: list[str]) -> list[str] | Plan:
@@ -107,17 +145,29 @@ def describe(req: Request, question: Question, named: Named) -> str:
             for n, r in enumerate(found)
         )
         return f"{values} (from your orders log; {groups}, the full breakdown is below)."
+    if named.kind == "segment" and not rows:
+        return "Your customers are not segmented yet: say *segment customers* first, then ask again."
+    if named.kind == "segment" and not found:
+        return f"There is no segment {named.asked[0]} in the segmentation in use ({groups}): ask for one of those."
     if not rows and step.records():  # the demo's orders log: no category on any order
         level = question.figure.level
         return f"None of your {level} has a {named.kind} recorded, so I cannot give {question.label.lower()} for one."
     if not found:
         return f"There is no {question.figure.label} for {' or '.join(named.asked)}{question.during}."
     values = "; ".join(
-        f"{question.label}, {r[column]}{question.during}: **{formatted(question, r[question.label], currency)}**"
-        f"{share(req, question, r)}"
+        f"{question.label}, {called(named, r)}{question.during}: **{formatted(question, r[question.label], currency)}"
+        f"**{share(req, question, r)}"
         for r in found
     )
     return f"{values} ({groups}, the full breakdown by {named.kind} is below)."
+
+
+def called(named: Named, row: dict) -> str:
+    """A row as the answer names it: "Outerwear", "segment 4 (High-spending premium buyers)"."""
+    if named.kind != "segment":
+        return str(row[named.kind.capitalize()])
+    name = row.get("Segment name")
+    return f"segment {row['Segment']}" + (f" ({name})" if name else "")
 
 
 def share(req: Request, question: Question, row: dict) -> str:

@@ -317,7 +317,7 @@ class Question:
         within = ""
         if self.only is not None:
             group, values = self.only
-            within = f" {'in' if group.label == 'country' else 'for'} {' and '.join(values)}"
+            within = f" {'in' if group.label == 'country' else 'for'} {' and '.join(map(group.called.format, values))}"
         return within + (f", {self.period.span()}" if self.period else "")
 
     def measure(self) -> str:

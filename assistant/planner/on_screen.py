@@ -39,6 +39,8 @@ def on_screen(req: Request, readings: list[tuple[str, float]]) -> list[tuple[str
     likely = {name for name, _ in readings[:3]}
     if likely & {"segment_show", "suggest", "find_products"} and _bought_by_a_segment(req):
         return [("suggest", 1.0), *readings]  # "best sellers in segment 2": what its members bought
+    if "analytics" in likely and _figure_of_a_segment(req):
+        return [("analytics", 1.0), *readings]  # "how many orders did the deal seekers place": theirs, counted
     segment_first = {"segment_show", "segment_list"} & {name for name, _ in readings[:2]}
     if segment_first and _churn_in(req):
         return [("predict", 1.0), *readings]  # "who in that group is about to leave us": its members at risk
@@ -59,6 +61,17 @@ def _churn_in(req: Request) -> bool:
     for name in req.segment_names.values():
         words = words.replace(name.lower(), " ")
     return bool(re.search(predict_recipes.RISK_WORDS, words))
+
+
+def _figure_of_a_segment(req: Request) -> bool:
+    """Whether the request asks a figure of one segment ("revenue from the big spenders in 2025")."""
+    from assistant.planner import analytics_one, period_sales  # they import the analytics, which need the recipes
+    from assistant.planner.analytics_questions import understand
+
+    question = understand(analytics_one.without_segments(req))
+    if question is None or not period_sales.FIGURE.search(req.lower):
+        return False
+    return bool(analytics_one.segments_asked(req, question))
 
 
 def _bought_by_a_segment(req: Request) -> bool:

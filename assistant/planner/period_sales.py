@@ -177,8 +177,15 @@ BOUGHT = re.compile(r"\b(?:buy|buys|bought|buying|purchas\w*|order(?:s|ed|ing)?|
 WOULD = re.compile(r"\b(?:would|might|could|will|likely|suit\w*|fits?|like|love|want|should|promote|pitch|push)\b")
 
 
+# "average order value of segment 4", "how many orders did group 2 place": a figure of theirs, not what they buy
+FIGURE = re.compile(
+    r"\b(?:average|avg|mean|median|total|revenue|value|aov|how (?:many|much)|spen[dt]|spending|per|rate|count"
+    r"|number of)\b"
+)
+
+
 def asks_bought(text: str) -> bool:
-    return bool(BOUGHT.search(text)) and not WOULD.search(text)
+    return bool(BOUGHT.search(text)) and not WOULD.search(text) and not FIGURE.search(text)
 
 
 def bought_by(req: Request, segment: int) -> Plan | None:

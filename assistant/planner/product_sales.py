@@ -55,6 +55,8 @@ def named(text: str, not_products: list[str]) -> str | None:
     said = next(g for g in found.groups() if g).strip().lower()
     own = {w.lower() for w in not_products}
     places = "|".join(filters.ALIASES.values())
+    if any(noun in said for noun in slots.SEGMENT_NICKNAMES):  # "revenue from the big spenders": a segment's
+        return None
     if NOT_A_PRODUCT.search(said) or said in own or slots.singular(said) in own or re.fullmatch(places, said):
         return None
     if periods.found(said, date.today()):  # "revenue for the 1st of december": a day, not a product

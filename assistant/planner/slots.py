@@ -217,6 +217,15 @@ NICKNAMES = {noun: adjective for pair in naming.WORDS.values() for adjective, no
     "regulars": "Frequent",
     "deal hunters": "Deal-seeking",
     "discount hunters": "Deal-seeking",
+    "deal seekers": "Deal-seeking",
+    "bargain seekers": "Deal-seeking",
+}
+# The nicknames that name a segment in a figure's question ("revenue from the big spenders"); not those a figure
+# reads as a kind of customer by their orders ("lapsed customers", "recent buyers", "regulars")
+SEGMENT_NICKNAMES = {
+    noun: trait
+    for noun, trait in NICKNAMES.items()
+    if noun not in ("lapsed customers", "recent buyers", "loyal customers", "regulars", "loyalists")
 }
 
 

@@ -34,6 +34,7 @@ class Vocabulary:
     earlier_segments: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     segment_counts: frozenset[int] = frozenset()  # "switch to 6 groups": the k of every segmentation kept
     products_ordered: bool = True  # whether any order line names its product ("what does segment 2 buy")
+    segments: dict[int, str] = field(default_factory=dict)  # the segmentation in use: "revenue of the big spenders"
 
     @classmethod
     def empty(cls) -> Vocabulary:
@@ -68,9 +69,15 @@ class Vocabulary:
             ).fetchall()
         }
         counts = frozenset(k for (k,) in db.execute("SELECT DISTINCT k FROM segment_runs").fetchall())
+        active = dict(
+            db.execute(
+                "SELECT s.segment, s.name FROM segments s JOIN segment_runs r USING (run_id) WHERE r.is_active "
+                "AND s.name IS NOT NULL"
+            ).fetchall()
+        )
         currency = shop.get_currency(db)
         return cls(categories, brands, columns, currency, span, countries, bool(stocked), named, earlier, counts,
-                   bool(ordered))  # fmt: skip
+                   bool(ordered), active)  # fmt: skip
 
     def campaign_named(self, text: str) -> tuple[int, str] | None:
         """The campaign whose whole name the text says ("how did the Spring edit do"), the newest if several."""
@@ -81,6 +88,11 @@ class Vocabulary:
         """The name given to a segment of a segmentation not in use that the text says, with its run, segment, k."""
         said = [(name, *at) for name, at in self.earlier_segments.items() if says(text, name)]
         return max(said, key=lambda found: len(found[0])) if said else None
+
+    def segment_said(self, text: str) -> int | None:
+        """The segment in use whose whole name the text says ("revenue of the High-spending premium buyers")."""
+        said = [(len(name), number) for number, name in self.segments.items() if says(text, name)]
+        return max(said)[1] if said else None
 
     def has_column(self, table: str, column: str) -> bool:
         """Whether the table has the column; without a schema (no database at hand) assume it does."""

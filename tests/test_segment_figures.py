@@ -1,0 +1,103 @@
+""" "Revenue from segment 4", "how many orders did the deal seekers place": a figure of one segment is that segment's,
+from its members' orders. It was the whole shop's figure, said as if it were the segment's (the segment was joined
+and never filtered on), or a product search for the segment's name. Expected figures come from SQL written here."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_new_shop_chat import Chat
+from tools import run_tool
+
+MEMBERS = (
+    "FROM orders o JOIN segment_members m USING (customer_id) JOIN segment_runs r ON r.run_id = m.run_id AND "
+    "r.is_active WHERE m.segment = ?"
+)
+
+
+@pytest.fixture
+def shop(demo_ctx):
+    run_tool(demo_ctx, "segment_run", k=4)
+    return demo_ctx
+
+
+def revenue(ctx, segment: int, year: int | None = None) -> float:
+    when = f" AND year(o.ordered_at) = {year}" if year else ""
+    return ctx.db.scalar(f"SELECT round(sum(o.amount), 2) {MEMBERS}{when}", [segment])
+
+
+def names(ctx) -> dict[int, str]:
+    return dict(
+        ctx.db.execute("SELECT segment, name FROM segments JOIN segment_runs USING (run_id) WHERE is_active").fetchall()
+    )
+
+
+def money(value: float) -> str:
+    return f"€{value:,.2f}"
+
+
+def test_revenue_of_a_segment_by_number_is_its_members(shop):
+    answer, ended = Chat(shop).say("revenue from segment 3")
+    assert [e.name for e in ended] == ["query_data"]
+    assert answer.startswith(f"Total revenue, segment 3 ({names(shop)[3]}): **{money(revenue(shop, 3))}**")
+    whole = shop.db.scalar("SELECT round(sum(amount), 2) FROM orders")
+    assert revenue(shop, 3) < whole  # the figure it gave before
+
+
+def test_a_segment_by_its_whole_name_is_not_a_product(shop):
+    """It searched the order lines for a product called like the segment."""
+    name = names(shop)[2]
+    answer, _ = Chat(shop).say(f"total revenue for the {name}")
+    assert answer.startswith(f"Total revenue, segment 2 ({name}): **{money(revenue(shop, 2))}**")
+
+
+def test_customers_of_a_segment_who_ordered_in_a_month(shop):
+    last, month = shop.db.execute(
+        "SELECT max(ordered_at)::DATE, (date_trunc('month', max(ordered_at)) - INTERVAL 1 MONTH)::DATE FROM orders"
+    ).fetchone()  # the last whole month
+    ordered = shop.db.scalar(
+        f"SELECT count(DISTINCT o.customer_id) {MEMBERS} AND NOT o.is_return AND date_trunc('month', o.ordered_at) = ?",
+        [4, month],
+    )
+    answer, _ = Chat(shop, today=last).say(f"how many customers in segment 4 ordered in {month:%B %Y}")
+    assert f"Customers who ordered, segment 4 ({names(shop)[4]}), " in answer
+    assert answer.split("**")[1] == f"{ordered:,}"
+
+
+def test_a_nickname_only_one_segment_fits_names_it_and_asks_no_spend(shop):
+    """ "the big spenders" read as the figure "spend per customer", and the question went to a campaign list."""
+    from assistant.planner.slots import SEGMENT_NICKNAMES
+
+    fitting = {
+        noun: [k for k, n in names(shop).items() if trait.lower() in n.lower()]
+        for noun, trait in SEGMENT_NICKNAMES.items()
+    }
+    noun, (segment,) = next((noun, fits) for noun, fits in fitting.items() if len(fits) == 1)
+    orders = shop.db.scalar(f"SELECT count(DISTINCT o.order_id) FILTER (WHERE NOT o.is_return) {MEMBERS}", [segment])
+    answer, ended = Chat(shop).say(f"how many orders did the {noun} place")
+    assert [e.name for e in ended] == ["query_data"]
+    assert answer.startswith(f"Orders, segment {segment} ({names(shop)[segment]}): **{orders:,}**")
+
+
+def test_two_segments_named_are_both_given(shop):
+    aov = {s: shop.db.scalar(f"SELECT sum(o.amount) / count(DISTINCT o.order_id) FILTER (WHERE NOT o.is_return) "
+                             f"{MEMBERS}", [s]) for s in (1, 4)}  # fmt: skip
+    answer, _ = Chat(shop).say("what's the average order value of segment 4 vs segment 1")
+    assert "segment 4" in answer  # the first said
+    answer, _ = Chat(shop).say(f"average order value of the {names(shop)[4]} vs the {names(shop)[1]}")
+    assert answer.startswith(f"Average order value, segment 4 ({names(shop)[4]}): **{money(aov[4])}**; Average order "
+                             f"value, segment 1 ({names(shop)[1]}): **{money(aov[1])}**")  # fmt: skip
+
+
+def test_a_figure_of_a_segment_is_not_what_it_buys(shop):
+    """ "average order value of segment 4" gave the products that suit segment 4."""
+    answer, ended = Chat(shop).say("average order value of segment 4")
+    assert [e.name for e in ended] == ["query_data"] and answer.startswith("Average order value, segment 4 (")
+
+
+def test_a_segment_not_in_use_or_no_segmentation_is_said(demo_ctx):
+    answer, _ = Chat(demo_ctx).say("revenue from segment 2")
+    assert answer == "Your customers are not segmented yet: say *segment customers* first, then ask again."
+    run_tool(demo_ctx, "segment_run", k=4)
+    answer, _ = Chat(demo_ctx).say("revenue from segment 9")
+    assert answer.startswith("There is no segment 9 in the segmentation in use (4 segments in all)")
