@@ -219,3 +219,18 @@ def test_who_in_a_segment_is_slipping_away_and_an_email_for_just_them(predicted)
     assert ended[-1].arguments["risk"] == ["high"] and 0 < reach["would_send"] <= len(at_risk)
     _, ended = chat.say("which customers in segment 3 are likely to churn")
     assert ended[-1].name == "find_predicted_customers" and ended[-1].arguments["segment"] == 3
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "which customers are likely to stop buying from us",  # listed everyone by predicted value, mostly low risk
+        "show me the ones at high risk",  # a data check
+        "list the high risk ones",
+        "who is going to walk away",
+    ],
+)
+def test_churn_in_other_words_is_the_customers_at_high_risk(text):
+    name, arguments = first_call(text)
+    assert name == "find_predicted_customers"
+    assert arguments.get("risk") == ["high"]

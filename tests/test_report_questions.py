@@ -274,3 +274,22 @@ def test_how_many_a_sent_campaign_went_to_does_not_say_to_approve_it(chat):
     """Its reach ended "When the copy is right, press Approve under the preview, then send it"."""
     answer, _ = chat.say("how many emails did the parka campaign send")
     assert "Approve" not in answer and "is sent: its recipients are fixed" in answer
+
+
+def test_follow_up_with_them_is_for_the_recipients_just_listed(chat):
+    """ "Follow up with them" after "who opened but didn't click" drafted a follow-up to everyone it reached, and
+    "who clicked" after that said the new draft had not been sent."""
+    openers = per_variant(chat.ctx, "'open', 'click'")
+    clickers = sum(done for _, _, done in per_variant(chat.ctx, "'click'"))
+    chat.say("who opened but didnt click")
+    _, ended = chat.say("follow up with them")
+    assert ended[-1].name == "campaign_draft" and ended[-1].arguments["engagement"] == "opened_not_clicked"
+    assert f"It follows up the {sum(d for _, _, d in openers) - clickers:,} customers who opened but did not click" in (
+        ended[-1].result.summary
+    )
+    answer, ended = chat.say("who clicked")
+    assert answer.startswith("Campaign 2 is not sent yet, so this is campaign 1, the last one sent. ")
+    assert f"{clickers:,} of them clicked it" in answer
+    _, ended = chat.say("follow up with them with a 10% code")
+    assert [e.name for e in ended][-2:] == ["campaign_draft", "campaign_revise"]
+    assert ended[-2].arguments["engagement"] == "clicked" and ended[-1].arguments["instruction"] == "mention 10% off"

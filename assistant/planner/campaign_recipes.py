@@ -260,7 +260,30 @@ def recipients(req: Request) -> Plan:
         "clicked": "Next: *follow up with everyone who clicked*.",
     }.get(wanted or "", "Next: *follow up with the non-openers*, or *follow up with everyone who clicked*.")
     extra = {"engagement": wanted} if wanted else {}
+    if wanted and (sent := sent_instead_of_draft(req, "campaign_recipients")) is not None:
+        if isinstance(sent, Plan):
+            return sent
+        if not any(s.ok for s in req.done if s.name == "campaign_recipients"):
+            return call("campaign_recipients", campaign_id=sent, **extra)
+        drafted = next(s for s in req.done if s.name == "campaign_recipients" and not s.ok).arguments["campaign_id"]
+        req.done = [s for s in req.done if s.name != "campaign_recipients" or s.ok]
+        note = f"Campaign {drafted} is not sent yet, so this is campaign {sent}, the last one sent. "
+        return Plan(answer=note + report(req, follow))
     return campaign_action("campaign_recipients", follow, **extra)(req)
+
+
+def sent_instead_of_draft(req: Request, tool: str) -> int | Plan | None:
+    """ "Who clicked" right after drafting a follow-up: the campaign sent last (looked up first), once `tool` was
+    refused for the draft in play; None when it was not refused, or no other campaign was sent."""
+    from assistant.planner.report_recipe import sent_ids  # it builds on this module
+
+    refused = next((s for s in req.done if s.name == tool and "not been sent" in str(s.result.get("error"))), None)
+    if refused is None or slots.number_after(req.text, r"\bcampaign") is not None:
+        return None
+    if (sent := sent_ids(req)) is None:
+        return call("campaign_list", status="sent")
+    others = [c for c in sent if c != refused.arguments.get("campaign_id")]
+    return max(others) if others else None
 
 
 STATES = {  # "show me the drafts", "which ones went out": the campaigns in that state

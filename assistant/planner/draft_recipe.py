@@ -35,7 +35,8 @@ NOT_PREDICTED = "nothing has been predicted yet"
 # "… with 10% off", "… offering free shipping": an offer said with the draft, added to its copy as a revision would
 OFFER = re.compile(
     r"\b(?:with|offering|for|plus|giving|and)\s+(?:an? |the )?"
-    r"(?P<offer>(?:\d{1,2}(?:[.,]\d+)?\s?%|[£$€]\s?\d+(?:[.,]\d{2})?)\s*off\b"
+    r"(?P<offer>(?P<amount>\d{1,2}(?:[.,]\d+)?\s?%|[£$€]\s?\d+(?:[.,]\d{2})?)\s*(?:off|discount(?: code)?|code"
+    r"|coupon|voucher)\b"
     r"(?: (?:everything|all|orders?|their next order|the \w+))?|free (?:shipping|delivery|returns)"
     r"|(?:discount|promo|coupon) code [A-Za-z0-9]{3,})",
     re.I,
@@ -49,7 +50,8 @@ def with_offer(req: Request) -> Plan | None:
     if offer is None or drafted is None or not drafted.ok or req.last("campaign_revise"):
         return None
     campaign = (drafted.result.get("data") or {}).get("campaign_id")
-    return call("campaign_revise", campaign_id=campaign, instruction=f"mention {offer['offer']}") if campaign else None
+    said = f"{offer['amount']} off" if offer["amount"] else offer["offer"]  # "a 10% code": 10% off
+    return call("campaign_revise", campaign_id=campaign, instruction=f"mention {said}") if campaign else None
 
 
 HAND_PICKED = (

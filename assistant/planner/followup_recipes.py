@@ -57,13 +57,19 @@ def follow_up(req: Request) -> Plan:
             "reached. Draft one first (*draft an email about ...*), approve and send it, then follow it up."
         )
     arguments: dict[str, Any] = {"follow_up": earlier}
-    if wanted := audience_words.engagement(req.text):
+    if wanted := audience_words.engagement(req.text) or listed_engagement(req):
         arguments["engagement"] = wanted
     if tone := slots.tone(req.text):
         arguments["tone"] = tone
     if named := slots.skus(req.text):
         arguments["skus"] = named
     return call("campaign_draft", **arguments)
+
+
+def listed_engagement(req: Request) -> str | None:
+    """ "Follow up with them" right after the recipients who opened but did not click: those, not all it reached."""
+    shown = req.before.last_tool == "campaign_recipients" and req.before.shown == "customers"
+    return req.before.engagement if shown and re.search(r"\b(?:them|they|those|these)\b", req.lower) else None
 
 
 def earlier_campaign(req: Request, campaigns: list[dict[str, Any]]) -> int | None:

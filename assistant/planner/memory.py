@@ -86,6 +86,7 @@ class Memory:
     asked: str = ""  # what the user last typed: "which group spends the least" makes the lowest "that group"
     figures_asked: list[str] = field(default_factory=list)  # the questions answered from the data just before
     buyers_asked: str = ""  # "customers who bought the jumbo bag": who "email them" is for, while they are shown
+    engagement: str | None = None  # the recipients last listed ("who opened but didn't click"): "follow up with them"
 
     def learn(self, step: Step) -> None:
         args, data = step.arguments, step.result.get("data") or {}
@@ -128,6 +129,7 @@ class Memory:
             self.customers = [str(c) for c in step.rows("customer_id") if c is not None]
             self.shown = "customers"
             self.buyers_asked = self.asked if step.rows("Last bought") else ""  # a product's buyers (purchasers)
+            self.engagement = args.get("engagement") if step.name == "campaign_recipients" else None
         if step.name == "customer_card" and data.get("customer_id"):  # "unsubscribe her": the customer on the card
             self.customers, self.shown = [str(data["customer_id"])], "customers"
             self.segment = data.get("segment")  # "what would you promote to them": their segment's best fits

@@ -116,6 +116,9 @@ YARDSTICK = re.compile(
     r"\b(?:industry|benchmarks?)\b|\bhow (?:does|did) (?:that|this|it) compare\b(?! (?:to|with) (?:last|this|the) )",
     re.I,
 )
+# "show me the ones at high risk", "list the high risk ones": churn risk, never a data check or a product search
+CHURN_RISK = re.compile(r"\b(?:high|medium|low|at)[- ](?:churn[- ])?risk\b|\bchurn", re.I)
+NOT_CHURN = {"data_issues", "validate", "next_page", "find_products"}  # the readings the words "high", "list" pull in
 EMAIL_THEM = {"draft", "follow_up", "send", "send_count", "test_send", "revise"}  # readings that would email someone
 ABOUT = re.compile(r"\b(?:about|featuring|promoting)\b", re.I)  # a new email's subject: a draft, not a change
 
@@ -241,6 +244,8 @@ def first(
         allowed.insert(0, ("revise", 1.0))  # "the link should go to https://…": the draft's button, not a search
     if allowed and emails_sent.asked(text):
         allowed.insert(0, ("report", 1.0))  # "how many emails have we sent this month": the messages, not campaigns
+    if allowed and CHURN_RISK.search(text) and allowed[0][0] in NOT_CHURN:
+        allowed.insert(0, ("predict", 1.0))
     if allowed and YARDSTICK.search(text):
         allowed.insert(0, ("report", 1.0))  # the report says what it compares with (the shop's own campaigns)
     if allowed and LONGEST_QUIET.search(text) and allowed[0][0] not in guards.ACTS_ON_THEM:

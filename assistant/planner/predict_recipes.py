@@ -18,7 +18,8 @@ from assistant.planner.recipes import recipe, report
 RISK_WORDS = (
     r"churn|slipping|at risk|about to leave|laps(?:e|es|ing|ed)|drifting|losing|\blos[et]\b|win.?back|leave us|dormant"
     r"|inactive|going cold"
-    r"|gone quiet|stopped (?:buying|ordering|shopping)|haven'?t (?:bought|ordered|purchased|shopped|been back)"
+    r"|gone quiet|stop(?:ped|s)? (?:buying|ordering|shopping|purchasing)|haven'?t (?:bought|ordered|purchased|shopped"
+    r"|been back)|(?:at|high)[- ](?:churn[- ])?risk|(?:likely|going|about) to (?:leave|go|quit)|walk(?:ing)? away"
 )
 
 
