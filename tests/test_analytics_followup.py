@@ -21,7 +21,12 @@ COUNTRIES = ("United Kingdom", "France", "Germany")
         ("what were sales like last month", "and the month before?", "what were sales like in January 2011"),
         ("revenue in q4 2010", "and the quarter before", "revenue in Q3 2010"),
         ("orders in 2010", "what about the year before?", "orders in 2009"),
-        ("revenue in december 2010", "what about january?", "revenue in january"),
+        ("revenue in december 2010", "what about january?", "revenue in January 2011"),
+        # a month alone is the one nearest the month asked: February 2010 after March 2010, not February 2011
+        ("revenue in march 2010", "and february?", "revenue in February 2010"),
+        # another figure of the same period: it was the data overview's orders over all time
+        ("revenue in december 2010", "how many orders was that", "how many orders in December 2010"),
+        ("revenue last month", "and how many customers bought then", "how many customers bought in February 2011"),
         ("what were sales like last month", "same for last year", "what were sales like last year"),
         ("how many orders in december", "and 2010?", "how many orders in 2010"),
         ("revenue last month", "and by country?", "revenue last month by country"),
@@ -60,3 +65,12 @@ def test_fragments_in_a_row_each_build_on_the_one_before():
     request.text = "what about france"
     assert rewritten(request) == "revenue in January 2011 in france"
     assert rewritten(Request("what about france", Memory(), [], today=TODAY)) is None, "no figure before it"
+
+
+def test_a_month_alone_is_one_the_orders_reach_when_the_nearer_one_is_after_them():
+    """ "and march?" after January 2011, with orders up to 14 February 2011: March 2010 (the nearer March 2011 has no
+    orders yet)."""
+    orders = Vocabulary(orders_span=(date(2009, 12, 1), date(2011, 2, 14)))
+    request = Request("and march?", Memory(), [], before=Memory(figures_asked=["revenue in january 2011"]),
+                      vocabulary=lambda: orders, today=TODAY)  # fmt: skip
+    assert rewritten(request) == "revenue in March 2010"

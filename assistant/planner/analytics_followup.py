@@ -16,6 +16,7 @@ from functools import cache
 
 from assistant.planner import analytics_filters as filters
 from assistant.planner import periods
+from assistant.planner.analytics_questions import understand
 from assistant.planner.memory import Request
 
 LEAD = re.compile(
@@ -27,6 +28,12 @@ LEAD = re.compile(
 BEFORE = re.compile(
     r"\b(?:the )?(?:month|year|quarter|one|period)(?: just)? before\b|\b(?:the )?(?:previous|prior) (?:month|year"
     r"|quarter|one|period)\b",
+    re.I,
+)
+# "how many orders was that", "how many customers bought then": another figure of the period just asked about
+THAT_PERIOD = re.compile(
+    r"\b(?:was (?:that|it)|were there|is that|then|(?:in |during )?(?:that|the same) (?:month|year|quarter|week|period"
+    r"|day|time))\b",
     re.I,
 )
 # "by country", "per day of the week": a grouping (its one or two words, not a period said after it)
@@ -45,20 +52,28 @@ def rewritten(req: Request) -> str | None:
     if not asked:
         return None
     countries = cache(lambda: tuple(req.vocabulary().countries))  # read from the shop only for a place
+    span = req.vocabulary().orders_span
+    latest = min(req.today, span[1]) if span else req.today  # "and march?": a March with orders, if one is near
     question = asked[0]
     for said in asked[1:]:  # the earlier follow-ups, in order, each on the question before it
-        question = applied(question, said, req.today, countries) or said
-    return applied(question, req.text, req.today, countries)
+        question = applied(question, said, req.today, countries, latest) or said
+    return applied(question, req.text, req.today, countries, latest)
 
 
-def applied(question: str, said: str, today: date, countries: Callable[[], tuple[str, ...]]) -> str | None:
+def applied(
+    question: str, said: str, today: date, countries: Callable[[], tuple[str, ...]], latest: date | None = None
+) -> str | None:
     """`question` with the period, grouping or place `said` names instead of its own; None when `said` is not a
-    fragment of that kind."""
+    fragment of that kind. A month said alone is the one nearest the period asked, up to `latest` (today)."""
     lead = LEAD.match(said)
     rest = (said[lead.end() :] if lead else said).strip(" ?!.")
     if not rest or len(rest.split()) > MOST_WORDS:
         return None
     asked = periods.found(question, today)
+    if len(asked) == 1 and (then := THAT_PERIOD.search(rest)) and not periods.found(rest, today):
+        other = (rest[: then.start()] + rest[then.end() :]).strip()  # "how many orders was that": orders, then
+        if understand(other) is not None:
+            return f"{other} {in_words(asked[0]) or said_in(asked[0])}"
     if before := BEFORE.search(rest):
         shifted = periods.before(asked[0], today) if len(asked) == 1 and alone(rest, before[0]) else None
         words = in_words(shifted) if shifted else None
@@ -68,6 +83,8 @@ def applied(question: str, said: str, today: date, countries: Callable[[], tuple
     if named := periods.found(rest, today):
         if len(named) != 1 or not alone(rest, named[0].typed):  # "show me orders from december": a request
             return None
+        if len(asked) == 1 and (near := nearest_month(named[0], asked[0], latest or today)):
+            rest = near  # "and november?" right after December 2025: November 2025, not this November
         return with_period(question, asked[0], rest) if len(asked) == 1 else f"{question} {rest}"
     if not lead:  # a grouping or a country said alone ("germany") is no follow-up
         return None
@@ -80,6 +97,27 @@ def applied(question: str, said: str, today: date, countries: Callable[[], tuple
             return re.sub(rf"\b{re.escape(said_before[0])}\b", place["place"], question, count=1, flags=re.I)
         return f"{question} in {place['place']}"
     return None
+
+
+def nearest_month(said: periods.Period, asked: periods.Period, latest: date) -> str | None:
+    """A month named without its year, after a figure for another period: that month nearest the period asked
+    ("and november?" after December 2025 is November 2025), never after `latest`; None for anything else."""
+    if not re.fullmatch(rf"(?:(?:in|during|for) )?{periods.MONTH}\.?", said.typed.strip(), re.I):
+        return None
+    year = asked.start.year
+    candidates = [date(y, said.start.month, 1) for y in (year - 1, year, year + 1)]
+    candidates = [d for d in candidates if d <= latest]
+    if not candidates:
+        return None
+    month = lambda d: d.year * 12 + d.month  # noqa: E731
+    nearest = min(candidates, key=lambda d: (abs(month(d) - month(asked.start)), -d.year))
+    return f"in {nearest:%B %Y}"
+
+
+def said_in(period: periods.Period) -> str:
+    """A period as a question would end with it: "in December 2025", "last month", "since March"."""
+    typed = period.typed
+    return typed if re.match(r"(?:in|during|since|over|from|last|this|the)\b", typed, re.I) else f"in {typed}"
 
 
 def alone(rest: str, period: str) -> bool:
