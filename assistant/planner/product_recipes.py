@@ -146,14 +146,19 @@ def shortlist_add(req: Request) -> Plan:
 
 def ranked_in_a_category(req: Request) -> Plan | None:
     """ "Add the cheapest dress as well", "keep the two best-selling jeans": that category's products in that order,
-    searched for and the first kept (the list on screen may be another category's); None when none is named."""
+    searched for and the first kept (the list on screen may be another category's); "keep the cheapest one" under a
+    search: the same search in that order (the rows the planner sees are the first page's first ten, by stock);
+    None when neither."""
     named = slots.product_filters(req.text, req.vocabulary()).get("category")
     order = slots.sort_asked(req.text)
-    if not (named and order) or slots.skus(req.text):
+    search = req.before.search if req.before.last_tool == "find_products" and not named else None
+    ordered = any(re.search(pattern, req.lower) for pattern, _, _ in slots.ORDERINGS)
+    if not order or slots.skus(req.text) or not (named or (search is not None and ordered)):
         return None
     found = req.last("find_products")
     if found is None:
-        return call("find_products", category=named, sort=order, limit=5)
+        kept = {k: v for k, v in (search or {}).items() if k not in ("sort", "limit", "offset", "page")}
+        return call("find_products", **({"category": named} if named else kept), sort=order, limit=5)
     if req.last("shortlist_add") is None:
         n = slots.number_before(req.text, r"(?:cheapest|priciest|most|best|top|highest|lowest|newest)") or 1
         skus = [str(sku) for sku in found.rows("sku")[: min(n, 5)]] if found.ok else []

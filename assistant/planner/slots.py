@@ -400,6 +400,10 @@ def product_named_last(text: str) -> str | None:
     return phrase
 
 
+SHOP, SELL = r"(?:we|you|they|the shop)", r"(?:have|sell|stock|carry|offer|got)"
+WE_SELL = rf"(?:(?:do|does|have) {SHOP} {SELL}|{SHOP} {SELL}|are there)"
+
+
 def _product_noun(text: str) -> str | None:
     """ "find jackets", "promote coats", "show me the new trench coats": what to search for by name."""
     text = re.sub(r"\b(?:i|we)(?:'d| would)? (?:want|like|need|wish) to\b", "", text)
@@ -412,6 +416,13 @@ def _product_noun(text: str) -> str | None:
     )
     # "what's our cheapest jacket", "our most expensive dresses": the product named after the order asked
     m = m or re.search(rf"\b(?:{ORDER_WORDS})\s+([a-z][a-z -]*?[a-z])\s*{NOUN_ENDS}", text)
+    # "what coats do we have", "do we sell parkas", "do you stock any linen shirts"
+    m = m or re.search(
+        rf"^\W*(?:what|which)(?: kinds? of| sorts? of| types? of)? (?!(?:do|does|else|other|more)\b)"
+        rf"([a-z][a-z -]*?[a-z]) {WE_SELL}\b",
+        text,
+    )
+    m = m or re.search(rf"\b(?:do|does) {SHOP} {SELL}\s+(?:any\s+)?([a-z][a-z -]*?[a-z])\s*{NOUN_ENDS}", text)
     if not m:
         return None
     phrase = singular(re.sub(LEADING_ORDER, "", m.group(1).strip()))
