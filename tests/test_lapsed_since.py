@@ -171,6 +171,22 @@ def test_uci_which_of_them_is_about_the_customers_just_listed(ctx):
     assert set(ended[-1].result.tables[0].to_df()["customer_id"]) == set(lapsed.index)
 
 
+def test_uci_which_of_them_after_a_count_is_about_every_one_counted(ctx):
+    """ "which of them spent over 500" after "35 customers have not bought this year (the 10 who spent most are
+    listed)" counted every customer who spent over 500 (17), not those 35 (9)."""
+    load(ctx, "orders", "online_retail.csv")
+    chat, last = Chat(ctx, UCI_TODAY), uci_last_orders()
+    lapsed = last[last["last"] < pd.Timestamp(2011, 1, 1)]
+    answer, _ = chat.say("who hasn't bought anything this year")
+    assert answer.startswith(f"**{len(lapsed)} customers** have not bought this year") and len(lapsed) > 10
+    over = lapsed[lapsed["spent"] > 500]
+    assert len(over) < (last["spent"] > 500).sum()
+    answer, ended = chat.say("which of them spent over 500")
+    assert answer.startswith(f"**{len(over)} of those {len(lapsed)} customers** have spent more than £500.00")
+    listed = ended[-1].result.tables[0].to_df()["customer_id"]
+    assert set(listed) <= set(over.index) and len(listed) == min(10, len(over))
+
+
 def days_quiet(last: pd.Series) -> pd.Series:
     """Days from each customer's last purchase to the latest purchase in the log (calendar days, as recency)."""
     return (last.max().normalize() - last.dt.normalize()).dt.days

@@ -245,3 +245,22 @@ def test_the_average_order_value_is_over_every_order_in_the_log(chat, said):
     orders = lines.loc[~lines["returned"], "InvoiceNo"].nunique()
     answer, _ = chat.say(said)
     assert answer == f"Average order value: **{money(lines['amount'].sum() / orders)}**."
+
+
+def test_how_many_people_bought_something_counts_those_with_an_order(chat):
+    """It counted every customer record (63 with a customer file; 50 here, as it has none), whoever had ordered: a
+    customer whose only line is a return is no buyer."""
+    lines = uci_lines()
+    bought = lines.loc[~lines["returned"] & (lines["customer"] != ""), "customer"].nunique()
+    assert bought < lines.loc[lines["customer"] != "", "customer"].nunique()
+    answer, _ = chat.say("how many different people bought something")
+    assert answer == f"Customers who ordered: **{bought}**."
+
+
+@pytest.mark.parametrize("said", ["what % of orders get cancelled", "what proportion of our orders are returned"])
+def test_the_share_of_orders_returned_is_a_rate(chat, said):
+    """It gave the count of returns and cancellations alone."""
+    lines = uci_lines()
+    rate = lines.loc[lines["returned"], "InvoiceNo"].nunique() / lines["InvoiceNo"].nunique()
+    answer, _ = chat.say(said)
+    assert answer == f"Return and cancellation rate: **{rate:.0%}**."

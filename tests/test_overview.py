@@ -33,6 +33,20 @@ def test_status_counts_usable_quarantined_and_campaigns(demo_ctx):
     assert data["quarantine_reasons"] == [{"reason": "invalid_email", "customers": 2}]
 
 
+def test_orders_are_counted_apart_from_returns_and_cancellations(ctx):
+    """ "how many orders have we had" said "77 orders" for the UCI log: 67 orders and 10 returns or cancellations."""
+    from tests.test_new_shop_chat import load
+    from tests.uci import uci_lines
+
+    load(ctx, "orders", "online_retail.csv")
+    lines = uci_lines()
+    orders = lines.loc[~lines["returned"], "InvoiceNo"].nunique()
+    returns = lines.loc[lines["returned"], "InvoiceNo"].nunique()
+    result = run_tool(ctx, "data_overview")
+    assert (result.data["orders"], result.data["returns"]) == (orders, returns)
+    assert f"({orders} orders and {returns} returns or cancellations, 1 Dec 2010 to 14 Feb 2011)" in result.summary
+
+
 def test_open_issues_are_the_quarantines_that_still_hold_and_the_flags(ctx, tmp_path):
     """A re-import that releases C1 closes its quarantine; C2, judged again on its new email, counts
     once (the import's finding, not the older one as well); C3's missing name stays flagged."""

@@ -16,6 +16,7 @@ from assistant.planner.analytics_questions import (
     GROUPS,
     NET_OF_RETURNS,
     OVER_TIME,
+    Figure,
     Group,
     Question,
     aggregate_for,
@@ -74,7 +75,7 @@ def analytics(req: Request) -> Plan:
         )
     from assistant.planner import analytics_periods as dated  # it builds on this module's questions
 
-    question = from_the_log(question, req.vocabulary())
+    question = from_the_log(question, req.vocabulary(), req.lower)
     question = dated.limited(req, question)  # to the period the question names, if any
     if isinstance(question, Plan):  # refused, two periods compared, or no orders then
         return question
@@ -95,15 +96,29 @@ def analytics(req: Request) -> Plan:
     return Plan(answer=answer + dated.notes(req, question))
 
 
-def from_the_log(question: Question, vocabulary: Vocabulary) -> Question:
+def from_the_log(question: Question, vocabulary: Vocabulary, text: str) -> Question:
     """The shop's average order value from its orders log, when it has one: every order (one with no customer too),
-    net of returns. The customers' own figures may come from a customer export (Shopify's "Total Spent" and "Total
-    Orders" for people with no order line in the log), which is no average of the orders the log holds."""
-    if question.figure.label != "order value" or question.group is not None or question.when is not None:
+    net of returns; and "how many people bought something": those with an order in it. The customers' own figures
+    may come from a customer export (Shopify's "Total Spent" and "Total Orders" for people with no order line in the
+    log), which is no average of the orders the log holds, and a customer record is no purchase."""
+    if question.group is not None or question.when is not None or vocabulary.orders_span is None:
         return question
-    if vocabulary.orders_span is None:
-        return question
-    return replace(question, figure=FROM_ORDERS["order value"], aggregate="avg")
+    if question.figure.label == "order value":
+        return replace(question, figure=FROM_ORDERS["order value"], aggregate="avg")
+    if question.figure.label == "customers" and BOUGHT_SOMETHING.search(text):
+        return replace(question, figure=BUYERS, aggregate="count")
+    return question
+
+
+# "how many different people bought something", "how many customers have ordered": those with an order
+BOUGHT_SOMETHING = re.compile(
+    r"^(?!.*(?:\b(?:never|not|no)\b|n't)).*\b(?:bought|ordered|purchased|shopped|placed (?:an? )?orders?"
+    r"|made (?:a )?purchases?)\b"
+)
+
+
+BUYERS = Figure("", "orders", "count(DISTINCT o.customer_id) FILTER (WHERE NOT o.is_return)", "customers who ordered",
+                "count", whole=True)  # fmt: skip
 
 
 def grouped(question: Question, group: Group) -> Question:

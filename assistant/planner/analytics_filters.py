@@ -15,9 +15,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.planner import slots
+
+if TYPE_CHECKING:
+    from assistant.planner.memory import Request
 
 # What people call a country, as the orders logs name it (the UCI log: "United Kingdom", "USA", "EIRE").
 ALIASES = {
@@ -288,3 +291,55 @@ def no_countries(asked: str) -> str:
 def sql_text(value: str) -> str:
     """A value read from the data (never the user's text) as a SQL string literal."""
     return "'" + value.replace("'", "''") + "'"
+
+
+# "which of them haven't ordered since January", "how many of those haven't been back in 6 months", right after a
+# list of customers: those listed, not the whole shop
+OF_THEM = re.compile(
+    r"\b(?:of|among(?:st)?)\s+(?:them|those|these)\b|\b(?:those|these)\s+(?:customers|people|ones)\b", re.I
+)
+
+
+def of_those_listed(req: Request) -> list[str]:
+    """The customers the last answer listed, when the request asks about them ("which of them ..."); else none."""
+    shown = req.before.shown in ("customers", "predicted customers")
+    return req.before.customers if shown and OF_THEM.search(req.text) else []
+
+
+def among(req: Request, column: str = "c.customer_id") -> tuple[str, dict[str, Any]]:
+    """The SQL that keeps to the customers the last answer listed, and its parameters ("", {} when the request is
+    not about them). A list that was the first rows of more ("35 customers; the top 10 listed") is all of them: the
+    query that found them again, without its LIMIT, its parameters renamed apart (a query this planner wrote, run
+    again in the read-only sandbox). Else the ids in its table (the data's, never the user's text)."""
+    listed = of_those_listed(req)
+    if not listed:
+        return "", {}
+    query = req.before.customers_query
+    if query and req.before.customers_of > len(listed):
+        sql = re.sub(r"\$(\w+)", r"$listed_\1", LIMIT.sub("", str(query["sql"])))
+        params = {f"listed_{name}": value for name, value in (query.get("params") or {}).items()}
+        return f" AND {column} IN (SELECT customer_id FROM ({sql}))", params  # noqa: S608 - run in the sandbox
+    ids = ", ".join(sql_text(str(c)) for c in listed)
+    return f" AND {column} IN ({ids})", {}
+
+
+LIMIT = re.compile(r"\s+LIMIT\s+\d+\s*$", re.I)
+# A hidden column of a list that is the first rows of a set asked for ("35 customers have not bought this year; the 10
+# who spent most are listed"), not a ranking ("my top 10 customers"): "which of them" is then about the whole set
+A_SET = ", TRUE AS _a_set"
+
+
+def who_of(req: Request, n: int, everyone: str) -> str:
+    """ "**2 of the 5 customers just listed**", "**9 of those 35 customers**", or `everyone` when the request is about
+    the whole shop."""
+    listed = of_those_listed(req)
+    if not listed:
+        return everyone
+    of = max(req.before.customers_of, len(listed)) if req.before.customers_query else len(listed)
+    if n == of > 1:
+        return f"**All {n:,} of those customers**"
+    return (
+        f"**{n:,} of the {of:,} customers just listed**"
+        if of == len(listed)
+        else f"**{n:,} of those {of:,} customers**"
+    )

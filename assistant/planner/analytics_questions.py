@@ -200,7 +200,10 @@ FIGURES = [  # first match wins: the specific before the general
         "avg",
     ),
     Figure(
-        r"(?:return|cancell?ation|refund) rate|share (?:of orders )?(?:returned|cancell?ed|refunded)",
+        r"(?:return|cancell?ation|refund) rate|share (?:of orders )?(?:returned|cancell?ed|refunded)"
+        # "what % of orders get cancelled", "what proportion of our orders are returned"
+        r"|(?:%|\bpercent\w*|\bshare|\bproportion|\bfraction) of (?:(?:our|all|the) )?orders (?:\w+ ){0,2}"
+        r"(?:returned|cancell?ed|refunded|sent back)",
         "orders",
         "count(DISTINCT CASE WHEN o.is_return THEN o.order_id END) / nullif(count(DISTINCT o.order_id), 0)",
         "return and cancellation rate",

@@ -24,13 +24,13 @@ from services.money import format_money
 BEST_CUSTOMERS = (
     'SELECT c.customer_id, round(b.total_spent, 2) AS "Total spent", b.order_count AS "Orders", '
     'round(b.avg_order_value, 2) AS "Average order value", b.days_since_last_purchase AS "Days since last purchase", '
-    'g.name AS "Segment", count(*) OVER () AS _customers ' + SOURCES["customers"] + "{where}"
+    'g.name AS "Segment", count(*) OVER () AS _customers{kind} ' + SOURCES["customers"] + "{where}"
     " ORDER BY {by} LIMIT {n}"
 )
 IN_PERIOD = (
     'SELECT o.customer_id, round(sum(o.amount), 2) AS "Spent", '
     'count(DISTINCT o.order_id) FILTER (WHERE NOT o.is_return) AS "Orders", any_value(g.name) AS "Segment", '
-    "count(*) OVER () AS _customers FROM orders o "
+    "count(*) OVER () AS _customers{kind} FROM orders o "
     "JOIN customers c ON c.customer_id = o.customer_id AND c.quarantine_reason IS NULL "
     + ACTIVE_SEGMENT.format(key="o.customer_id")
     + " WHERE {period}{where} GROUP BY o.customer_id{having} ORDER BY {by}, 1 LIMIT {n}"
@@ -91,6 +91,7 @@ def best_customers(req: Request) -> Plan:
     by_orders = MOST_ORDERS.search(req.lower) is not None
     segment = slots.segment_ref(req.text, req.memory)  # "customers in segment 2 who spent over 1000": its members
     of_segment = f" AND g.segment = {int(segment)}" if segment is not None else ""  # a number, never the user's text
+    a_set = filters.A_SET if floor is not None or (often and not named) else ""  # "17 customers have spent ..."
     if NEWEST.search(req.lower) and not named and floor is None and not country:
         return newest(req, min(int(n), 500))
     if outright.LONGEST_QUIET.search(req.text) and not named and floor is None and not country:
@@ -100,16 +101,19 @@ def best_customers(req: Request) -> Plan:
         if named:  # the period's dates are bound parameters; the floor is a number, never the user's text
             having = f" HAVING sum(o.amount) > {floor}" if floor is not None else ""
             where = (f" AND o.country = {filters.sql_text(country)}" if country else "") + of_segment
+            them, listed = filters.among(req, "o.customer_id")  # "which of them spent over 500": those just listed
             by = "3 DESC, 2 DESC" if by_orders else "2 DESC"
-            sql = IN_PERIOD.format(period=periods.where(), where=where, having=having, by=by, n=n)
-            return call("query_data", sql=sql, params=named[0].params())
+            sql = IN_PERIOD.format(period=periods.where(), where=where + them, having=having, by=by, n=n, kind=a_set)
+            return call("query_data", sql=sql, params=named[0].params() | listed)
         where = (f" AND b.total_spent > {floor}" if floor is not None else "") + of_segment  # numbers only
-        where += often[0] if often else ""
+        them, listed = filters.among(req)
+        where += them + (often[0] if often else "")
         if country:  # as the orders log spells it: a value from the data
             spelt = filters.sql_text(country)
             where += f" AND c.customer_id IN (SELECT customer_id FROM orders WHERE country = {spelt})"
         by = "b.order_count DESC NULLS LAST, " if by_orders else ""
-        return call("query_data", sql=BEST_CUSTOMERS.format(where=where, by=by + "b.total_spent DESC NULLS LAST", n=n))
+        sql = BEST_CUSTOMERS.format(where=where, by=by + "b.total_spent DESC NULLS LAST", n=n, kind=a_set)
+        return call("query_data", sql=sql, **({"params": listed} if listed else {}))
     step = req.done[-1]
     if not step.ok:
         return Plan(answer=report(req, "Generate or import data first."))
@@ -118,10 +122,11 @@ def best_customers(req: Request) -> Plan:
     of_it = f" in segment {segment}" if segment is not None else ""
     if floor is not None or (often and not named):
         found = int(rows[0]["_customers"]) if rows else 0
-        listed = f"; the {len(rows)} who spent most are listed" if found > len(rows) else ""
+        shown = f"; the {len(rows)} who spent most are listed" if found > len(rows) else ""
         said = [f"have spent more than {money(floor)}{during}"] if floor is not None else []
         said += [often[1]] if often and not named else []
-        return Plan(answer=f"**{found:,} customers**{of_it} {' and '.join(said)}{listed}.")
+        who = filters.who_of(req, found, f"**{found:,} customers**{of_it}")
+        return Plan(answer=f"{who} {' and '.join(said)}{shown}.")
     if not rows:
         return Plan(
             answer=f"No customer with an id ordered{during}."

@@ -61,11 +61,6 @@ WHO = re.compile(r"\b(?:customers?|shoppers?|buyers?|clients?|people|anyone|anyb
 COUNT = re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b|\bhow much of\b", re.I)
 LIST = re.compile(r"\b(?:who|whom|whose|which|list|show|name|names|see|give|them|export|top|all)\b", re.I)
 ASKS_WHO = re.compile(r"^\W*(?:who|which)\b|\b(?:list|show|name|names|see|give|export|top|all|them)\b", re.I)
-# "which of them haven't ordered since January", "how many of those haven't been back in 6 months", right after a
-# list of customers: those listed, not the whole shop
-OF_THEM = re.compile(
-    r"\b(?:of|among(?:st)?)\s+(?:them|those|these)\b|\b(?:those|these)\s+(?:customers|people|ones)\b", re.I
-)
 # What ends the day's words: "since December and who are they", "since the summer sale in the UK".
 TAIL = re.compile(r"\s+(?:and|or|please|pls|who|which|that|in|from|with|by|for|as|so|list|show)\b.*$", re.I)
 
@@ -180,7 +175,8 @@ BEFORE = "l.last_at < CAST($since_start AS DATE)"
 COUNTED = f'SELECT count(*) FILTER (WHERE {BEFORE}) AS "Customers", count(*) AS _buyers {FROM}'
 LISTED = (
     'SELECT c.customer_id, round(b.total_spent, 2) AS "Total spent", b.order_count AS "Orders", '
-    f'strftime(l.last_at, \'%Y-%m-%d\') AS "Last order", g.name AS "Segment", count(*) OVER () AS _customers {FROM} '
+    f'strftime(l.last_at, \'%Y-%m-%d\') AS "Last order", g.name AS "Segment", count(*) OVER () AS _customers'
+    f"{filters.A_SET} {FROM} "
     "AND {before} ORDER BY b.total_spent DESC NULLS LAST, c.customer_id LIMIT {n}"
 )
 
@@ -195,30 +191,9 @@ def lapsed_list(text: str) -> tuple[filters.Recency, str] | None:
     filter asked as a list (how many of them stays the analytics count, as does a bare "customers who ...")."""
     found = filters.recency(text.lower())
     lapsed = found is not None and isinstance(found[0], filters.Recency) and found[0].lapsed  # not "how often"
-    if not lapsed or ((counts(text) or not ASKS_WHO.search(text)) and not OF_THEM.search(text)):
+    if not lapsed or ((counts(text) or not ASKS_WHO.search(text)) and not filters.OF_THEM.search(text)):
         return None  # "how many of those ...": the list just shown, narrowed (with its count)
     return found
-
-
-def of_those_listed(req: Request) -> list[str]:
-    """The customers the last answer listed, when the request asks about them ("which of them ..."); else none."""
-    shown = req.before.shown in ("customers", "predicted customers")
-    return req.before.customers if shown and OF_THEM.search(req.text) else []
-
-
-def among(customers: list[str]) -> str:
-    """The SQL that keeps to those customers: ids from the last answer's table (the data's, never the user's text)."""
-    ids = ", ".join(filters.sql_text(str(c)) for c in customers)
-    return f" AND c.customer_id IN ({ids})" if customers else ""
-
-
-def who_of(req: Request, n: int, everyone: str) -> str:
-    """ "**2 of the 5 customers just listed**", or `everyone` when the request is about the whole shop."""
-    if (listed_before := of_those_listed(req)) and n == len(listed_before) > 1:
-        return f"**All {n:,} customers just listed**"
-    if listed_before:
-        return f"**{n:,} of the {len(listed_before):,} customers just listed**"
-    return everyone
 
 
 def plan(req: Request) -> Plan | None:
@@ -249,8 +224,9 @@ def listed_recently(req: Request, recency: filters.Recency, span: str) -> Plan:
         return Plan(answer=filters.unknown_refused(attribute))
     if not req.done:
         before = f"b.days_since_last_purchase > {recency.days}"  # a number, never the user's text
-        sql = LISTED.format(join="LEFT JOIN", where=among(of_those_listed(req)), before=before, n=top_n(req))
-        return call("query_data", sql=sql)
+        them, scoped = filters.among(req)  # "which of those haven't ordered in 3 months"
+        sql = LISTED.format(join="LEFT JOIN", where=them, before=before, n=top_n(req))
+        return call("query_data", sql=sql, **({"params": scoped} if scoped else {}))
     step = req.done[-1]
     if not step.ok:
         return Plan(answer=report(req))
@@ -258,7 +234,7 @@ def listed_recently(req: Request, recency: filters.Recency, span: str) -> Plan:
     n = int(rows[0]["_customers"]) if rows else 0
     log = req.vocabulary().orders_span
     back = f" (counted back from your latest order, {day(log[1])})" if log else ""
-    said = f"{who_of(req, n, f'**{n:,} customers**')} {recency.words(span).removeprefix('who ')}{back}."
+    said = f"{filters.who_of(req, n, f'**{n:,} customers**')} {recency.words(span).removeprefix('who ')}{back}."
     if log and not n and (log[1] - log[0]).days < recency.days:
         said += f" Your orders log covers only {day(log[0])} to {day(log[1])}, so no one in it can have gone that long."
     return Plan(answer=said + listed(req, rows, n))
@@ -279,13 +255,13 @@ def answer(req: Request, when: str) -> Plan:
         return Plan(answer=refused)
     counted = counts(req.text)
     if not req.done:
-        where = among(of_those_listed(req))
+        where, scoped = filters.among(req)
         if country:  # as the orders log spells it: a value from the data, never the user's text
             spelt = filters.sql_text(country)
             where += f" AND c.customer_id IN (SELECT customer_id FROM orders WHERE country = {spelt})"  # noqa: S608
         joined = {"join": "JOIN", "where": where}
         sql = COUNTED.format(**joined) if counted else LISTED.format(**joined, before=BEFORE, n=top_n(req))
-        return call("query_data", sql=sql, params={"since_start": found.start.isoformat()})
+        return call("query_data", sql=sql, params={"since_start": found.start.isoformat()} | scoped)
     step = req.done[-1]
     if not step.ok:
         return Plan(answer=report(req))
@@ -294,7 +270,7 @@ def answer(req: Request, when: str) -> Plan:
     where = f" in {country} (who ordered from there)" if country else ""
     of = f" of {int(rows[0]['_buyers']):,}" if counted and rows else ""
     since = "" if found.typed.lower().startswith("this ") else "since "  # "have not bought this year"
-    sentence = f"{who_of(req, n, f'**{n:,}{of} customers**')}{where} have not bought {since}{found.typed}: "
+    sentence = f"{filters.who_of(req, n, f'**{n:,}{of} customers**')}{where} have not bought {since}{found.typed}: "
     sentence += f"their last order was before {day(found.start)}."
     if span is not None and found.start > span[1]:
         sentence += (

@@ -86,6 +86,8 @@ class Memory:
     asked: str = ""  # what the user last typed: "which group spends the least" makes the lowest "that group"
     figures_asked: list[str] = field(default_factory=list)  # the questions answered from the data just before
     buyers_asked: str = ""  # "customers who bought the jumbo bag": who "email them" is for, while they are shown
+    customers_of: int = 0  # how many customers the last list was the first rows of
+    customers_query: dict[str, Any] | None = None  # the query that listed them: "which of them" asks of all it found
     engagement: str | None = None  # the recipients last listed ("who opened but didn't click"): "follow up with them"
 
     def learn(self, step: Step) -> None:
@@ -128,6 +130,11 @@ class Memory:
         if step.name in listed and any(c is not None for c in step.rows("customer_id")):
             self.customers = [str(c) for c in step.rows("customer_id") if c is not None]
             self.shown = "customers"
+            counted = step.rows("_customers")[:1]  # how many the list was of ("35 customers; the top 10 listed")
+            self.customers_of = int(counted[0]) if counted and counted[0] is not None else len(self.customers)
+            query = {"sql": args.get("sql"), "params": args.get("params") or {}}
+            a_set = step.name == "query_data" and isinstance(args.get("sql"), str) and any(step.rows("_a_set"))
+            self.customers_query = query if a_set else None  # not a ranking: "which of them" asks of all it found
             self.buyers_asked = self.asked if step.rows("Last bought") else ""  # a product's buyers (purchasers)
             self.engagement = args.get("engagement") if step.name == "campaign_recipients" else None
         if step.name == "customer_card" and data.get("customer_id"):  # "unsubscribe her": the customer on the card

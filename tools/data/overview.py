@@ -126,7 +126,8 @@ def data_overview(ctx: ToolContext, args: OverviewArgs) -> ToolResult:
                (SELECT count(*) FROM customers WHERE email_consent IS NULL) AS consent_unknown,
                (SELECT count(*) FROM products) AS products,
                (SELECT count(*) FROM orders) AS order_lines,
-               (SELECT count(DISTINCT order_id) FROM orders) AS orders,
+               (SELECT count(DISTINCT order_id) FILTER (WHERE NOT is_return) FROM orders) AS orders,
+               (SELECT count(DISTINCT order_id) FILTER (WHERE is_return) FROM orders) AS returns,
                (SELECT count(*) FROM segment_runs) AS segment_runs""")[0]
     counts["open_data_issues"] = open_issue_count(ctx.db)
     counts["can_email"], excluded = can_email(ctx)
@@ -153,7 +154,8 @@ def data_overview(ctx: ToolContext, args: OverviewArgs) -> ToolResult:
             f"{counts['quarantined_customers']:,} quarantined"
             + "".join(f"; {c}" for c in contact)
             + f"), {counts['products']:,} products, {counts['order_lines']:,} order lines "
-            f"({counts['orders']:,} orders{_span(span)}), {counts['open_data_issues']:,} open data issues; "
+            f"({counts['orders']:,} orders{_returns(counts['returns'])}{_span(span)}), "
+            f"{counts['open_data_issues']:,} open data issues; "
             + (
                 f"active segmentation run {counts['active_segment_run']}."
                 if counts["active_segment_run"] is not None
@@ -170,6 +172,13 @@ def data_overview(ctx: ToolContext, args: OverviewArgs) -> ToolResult:
     counts["quarantine_reasons"] = quarantine.to_dict("records")
     dates = {"first_order": span[0].date().isoformat(), "last_order": span[1].date().isoformat()} if span[0] else {}
     return ToolResult(summary=summary, data=counts | dates, tables=tables)
+
+
+def _returns(returns: int) -> str:
+    """ " and 10 returns or cancellations": counted apart, as every figure counts them (a return is no order)."""
+    if not returns:
+        return ""
+    return " and 1 return or cancellation" if returns == 1 else f" and {returns:,} returns or cancellations"
 
 
 def _span(span: tuple) -> str:
