@@ -264,3 +264,34 @@ def test_the_share_of_orders_returned_is_a_rate(chat, said):
     rate = lines.loc[lines["returned"], "InvoiceNo"].nunique() / lines["InvoiceNo"].nunique()
     answer, _ = chat.say(said)
     assert answer == f"Return and cancellation rate: **{rate:.0%}**."
+
+
+@pytest.mark.parametrize(
+    "said", ["which country buys the most apart from the uk", "sales by country but leave out the uk"]
+)
+def test_a_country_left_out_is_left_out(chat, said):
+    """The United Kingdom stayed in ("highest is United Kingdom"): the words after "apart from" were not read."""
+    by_country = uci_lines().groupby("Country")["amount"].sum().drop("United Kingdom").sort_values()
+    answer, _ = chat.say(said)
+    assert answer.startswith(
+        f"Total revenue by country (each order's, from your orders log) excluding United Kingdom, {len(by_country)} "
+        f"countries: highest is {by_country.index[-1]} at **{money(by_country.iloc[-1])}**"
+    )
+
+
+def test_a_total_without_one_country(chat):
+    lines = uci_lines()
+    answer, _ = chat.say("revenue excluding the uk")
+    rest = lines.loc[lines["Country"] != "United Kingdom", "amount"].sum()
+    assert answer == f"Total revenue excluding United Kingdom: **{money(rest)}**."
+
+
+def test_revenue_from_repeat_buyers_is_theirs_and_its_share(chat):
+    """It gave the shop's total revenue, the repeat buyers left unread."""
+    lines = uci_lines()
+    bought = lines[~lines["returned"] & (lines["customer"] != "")].groupby("customer")["InvoiceNo"].nunique()
+    repeat = lines.loc[lines["customer"].isin(bought.index[bought > 1]), "amount"].sum()
+    answer, _ = chat.say("how much of our revenue comes from repeat buyers")
+    assert answer.startswith(
+        f"Total revenue, repeat customers: **{money(repeat)}** ({repeat / lines['amount'].sum():.1%} of all)"
+    )

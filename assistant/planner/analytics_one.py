@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from assistant.planner import analytics_filters as filters
 from assistant.planner import shop_terms, slots
 from assistant.planner.analytics import grouped, plural
-from assistant.planner.analytics_questions import GROUPS, SHARE, Question, formatted
+from assistant.planner.analytics_questions import GROUPS, ONE_TIMERS, REPEATERS, SHARE, Question, formatted
 from assistant.planner.memory import Plan, Request
 from assistant.planner.recipes import report
 from assistant.planner.vocabulary import says
@@ -35,11 +35,22 @@ def picked(req: Request, question: Question) -> tuple[Question, Named | None] | 
     """The question cut to the country, categories or brands it names (None: it names none), or why it cannot be."""
     vocabulary = req.vocabulary()
     own = shop_terms.named(req.text, vocabulary.categories, vocabulary.brands)
-    countries = filters.places(without_segments(req), filters.shop_words(req), vocabulary.countries)
+    text, left_out = without_places_left_out(req)
+    if left_out:  # "which country buys the most apart from the UK": every other country
+        recorded = as_recorded(left_out, vocabulary.countries)
+        if isinstance(recorded, Plan):
+            return recorded
+        group = next(g for g in GROUPS if g.label == "country")
+        if question.figure.level not in group.sql:
+            question = grouped(question, group)
+        question = replace(question, but=(group, tuple(recorded)))
+    countries = filters.places(text, filters.shop_words(req), vocabulary.countries)
     country = " and ".join(countries)
     kinds = [kind for kind in ("category", "brand") if own[kind]] + (["country"] if country else [])
     if segments := segments_asked(req, question):  # "revenue from segment 4": its members' orders
         own, kinds = own | {"segment": [str(n) for n in segments]}, [*kinds, "segment"]
+    if (kind := buyer_kind(req.lower)) and question.figure.label in OF_AN_ORDER:  # "revenue from repeat buyers"
+        own, kinds = own | {"buyer kind": [kind]}, [*kinds, "buyer kind"]
     if question.group is not None:  # "revenue by month for motorcycles": that category's months, not every one's
         return within(req, question, [kind for kind in kinds if kind != question.group.label], own, countries)
     if len(kinds) > 1:
@@ -79,6 +90,35 @@ def segments_asked(req: Request, question: Question) -> list[int]:
         said += [(lower.find(noun), fits[0])] if noun in lower and len(fits) == 1 else []
     said += [(lower.find(name.lower()), k) for k, name in names.items() if says(text, name)]
     return list(dict.fromkeys(k for _, k in sorted(said)))  # in the order said
+
+
+# "apart from the UK", "leave out the uk", "excluding France": the countries said after it are left out
+LEAVE_OUT = re.compile(
+    r"\b(?:apart from|except(?: for)?|excluding|excl\.?|other than|not counting|leav(?:e|ing) out|outside(?: of)?"
+    r"|besides|but not|ignoring|without|minus)\s+(?:the\s+)?",
+    re.I,
+)
+
+
+def without_places_left_out(req: Request) -> tuple[str, list[str]]:
+    """The request (segments' names taken out) with the countries it leaves out taken out too, and those countries."""
+    text = without_segments(req)
+    cut = LEAVE_OUT.search(text)
+    if cut is None:
+        return text, []
+    vocabulary = req.vocabulary()
+    left_out = filters.places("in " + text[cut.end() :], filters.shop_words(req), vocabulary.countries)
+    return (text[: cut.start()], left_out) if left_out else (text, [])
+
+
+OF_AN_ORDER = ("revenue", "orders", "order value", "units sold, net of returns", "items per order")  # per buyer kind
+
+
+def buyer_kind(text: str) -> str | None:
+    """ "revenue from repeat buyers": "repeat"; "orders from one-time customers": "one-time"; else None."""
+    if re.search(ONE_TIMERS, text):
+        return "one-time"
+    return "repeat" if re.search(REPEATERS, text) else None
 
 
 def segment_names(req: Request) -> dict[int, str]:
@@ -164,16 +204,22 @@ def describe(req: Request, question: Question, named: Named) -> str:
 
 def called(named: Named, row: dict) -> str:
     """A row as the answer names it: "Outerwear", "segment 4 (High-spending premium buyers)"."""
+    if named.kind == "buyer kind":
+        return f"{row['Buyer kind']} customers"
     if named.kind != "segment":
         return str(row[named.kind.capitalize()])
     name = row.get("Segment name")
     return f"segment {row['Segment']}" + (f" ({name})" if name else "")
 
 
+HOW_MUCH_OF = re.compile(r"\bhow (?:much|many) of (?:our |the |all )?(?:revenue|sales|orders|takings|turnover)\b")
+
+
 def share(req: Request, question: Question, row: dict) -> str:
     """ "what percentage of revenue comes from the USA": the row's share of the whole (every group's, `_whole`),
     for a total or a count of orders, whose groups do not overlap; "" when not asked or not a share of anything."""
-    if not SHARE.search(req.lower) or question.aggregate not in ("sum", "count") or question.figure.percent:
+    asked = SHARE.search(req.lower) or HOW_MUCH_OF.search(req.lower)
+    if not asked or question.aggregate not in ("sum", "count") or question.figure.percent:
         return ""
     if question.figure.level != "orders":  # a customer may be in two countries' rows: no whole to share
         return ""

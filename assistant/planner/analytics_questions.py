@@ -82,6 +82,10 @@ class Group:
     order: str = "1"  # the rows' order, over the group's column: the days of the week run from Monday
 
 
+BUYER_KIND = (
+    "(SELECT CASE WHEN count(DISTINCT x.order_id) > 1 THEN 'repeat' WHEN count(DISTINCT x.order_id) = 1 THEN "
+    "'one-time' END FROM orders x WHERE x.customer_id = o.customer_id AND NOT x.is_return)"
+)
 NOT_RETURNED = "DISTINCT CASE WHEN NOT o.is_return THEN o.order_id END"  # a return or cancellation is no order
 NOT_RETURNED_COUNT = f"count({NOT_RETURNED})"
 FIGURES = [  # first match wins: the specific before the general
@@ -239,6 +243,10 @@ GROUPS = [
     # The customers table has no country; an orders log has each order's (the UCI log's Country).
     Group(r"countr(?:y|ies)", {"orders": "o.country"}, "country", ("orders", "country")),
     Group(r"style", {"customers": "p.style"}, "style"),
+    # Each order's customer as a repeat or a one-time buyer, by their orders in the log (an order with no customer:
+    # neither): "how much of our revenue comes from repeat buyers"
+    Group(r"buyer kind|repeat (?:vs\.?|or|versus) one.time(?: (?:buyers|customers))?", {"orders": BUYER_KIND},
+          "buyer kind", called="{} customers"),
     Group(r"customer type|spender", {"customers": "b.customer_type"}, "customer type"),
     Group(
         r"categor(?:y|ies)|product (?:lines?|types?|ranges?)",
@@ -300,6 +308,7 @@ class Question:
     first: tuple[str, ...] | None = None  # groups listed first (as the data spells them): in the rows the answer sees
     # "revenue by category in France": only the rows of these values of another group (as the data spells them)
     only: tuple[Group, tuple[str, ...]] | None = None
+    but: tuple[Group, tuple[str, ...]] | None = None  # "apart from the UK": the rows of every other value
     ranked: bool = False  # the rows highest first ("top categories"), not in the group's own order
 
     @property
@@ -321,6 +330,8 @@ class Question:
         if self.only is not None:
             group, values = self.only
             within = f" {'in' if group.label == 'country' else 'for'} {' and '.join(map(group.called.format, values))}"
+        if self.but is not None:
+            within += f" excluding {' and '.join(map(self.but[0].called.format, self.but[1]))}"
         return within + (f", {self.period.span()}" if self.period else "")
 
     def measure(self) -> str:
@@ -344,6 +355,11 @@ class Question:
             joiner = " AND " if self.figure.level == "customers" or self.period is not None else " WHERE "
             spelt = ", ".join(filters.sql_text(value) for value in values)
             source += f"{joiner}{group.sql[self.figure.level]} IN ({spelt})"
+        if self.but is not None:  # values read from the data, never what the user typed
+            group, values = self.but
+            joiner = " AND " if self.figure.level == "customers" or self.period or self.only else " WHERE "
+            column, spelt = group.sql[self.figure.level], ", ".join(filters.sql_text(value) for value in values)
+            source += f"{joiner}({column} IS NULL OR {column} NOT IN ({spelt}))"
         if self.group is None:
             return f"SELECT {measure} {source}"
         key, group = self.group.sql[self.figure.level], self.group.label.capitalize()
