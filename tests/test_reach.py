@@ -125,3 +125,23 @@ def test_how_long_a_send_takes_is_answered_with_the_reach_before_it_is_sent():
     assert choose(Request("how long will sending take", memory, [refused])).calls == [
         ("campaign_reach", {"campaign_id": 4})
     ]
+
+
+def test_who_exactly_gets_a_draft_lists_those_it_would_go_to(shop):
+    """ "who exactly gets this" on a draft said it had not been sent, so nobody had received it."""
+    from tests.test_new_shop_chat import Chat
+
+    run_tool(shop, "segment_run", k=3)
+    chat = Chat(shop)
+    sku = shop.db.scalar("SELECT sku FROM products ORDER BY stock DESC LIMIT 1")
+    chat.say(f"draft an email about {sku} for segment 2")
+    members = set(
+        shop.db.df("SELECT customer_id FROM segment_members m JOIN segment_runs USING (run_id) "
+                   "WHERE is_active AND segment = 2")["customer_id"]
+    )  # fmt: skip
+    answer, ended = chat.say("who exactly gets this")
+    assert ended[-1].name == "campaign_reach" and "has not been sent" not in answer
+    listed = ended[-1].result.tables[1].to_df()
+    assert ended[-1].result.tables[1].name == "Who would get it"
+    assert set(listed["customer_id"]) <= members and len(listed) == min(200, ended[-1].result.data["would_send"])
+    assert "They are listed in the table *Who would get it*" in answer

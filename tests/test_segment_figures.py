@@ -101,3 +101,34 @@ def test_a_segment_not_in_use_or_no_segmentation_is_said(demo_ctx):
     run_tool(demo_ctx, "segment_run", k=4)
     answer, _ = Chat(demo_ctx).say("revenue from segment 9")
     assert answer.startswith("There is no segment 9 in the segmentation in use (4 segments in all)")
+
+
+def nickname(ctx) -> tuple[str, int]:
+    """A nickname only one segment's name fits ("the big spenders" for "High-spending premium buyers")."""
+    from assistant.planner.slots import SEGMENT_NICKNAMES
+
+    for noun, trait in SEGMENT_NICKNAMES.items():
+        fits = [k for k, n in names(ctx).items() if trait.lower() in n.lower()]
+        if len(fits) == 1:
+            return noun, fits[0]
+    raise AssertionError("no nickname fits one segment")
+
+
+def test_how_many_of_a_segment_by_its_nickname(shop):
+    """ "how many high spenders do we have" listed the 10 best customers; "how many deal seekers are there" asked."""
+    noun, segment = nickname(shop)
+    members = shop.db.scalar(
+        "SELECT count(*) FROM segment_members m JOIN segment_runs r ON r.run_id = m.run_id AND r.is_active "
+        "WHERE m.segment = ?",
+        [segment],
+    )
+    for said in (f"how many {noun} do we have", f"the {noun}, how many are there"):
+        answer, _ = Chat(shop).say(said)
+        assert answer.startswith(f"Customers, segment {segment} ({names(shop)[segment]}): **{members:,}**"), said
+
+
+def test_how_many_of_a_segment_named_so_can_be_emailed(shop):
+    """It gave the reach of the draft in play, or everyone's."""
+    noun, segment = nickname(shop)
+    _, ended = Chat(shop).say(f"how many of the {noun} can i email")
+    assert [(e.name, e.arguments) for e in ended] == [("unreachable_customers", {"segment": segment})]

@@ -51,7 +51,7 @@ def analytics(req: Request) -> Plan:
         return sold
     from assistant.planner import analytics_one as one  # "in the UK", "from motorcycles": one row of a breakdown
 
-    question = understand(one.without_segments(req))  # "revenue from the big spenders" asks no spend
+    question = one.understood(req)  # "revenue from the big spenders" asks no spend
     if WHO.match(req.lower) and (question is None or question.group is None):  # "who bought the most last month"
         return RECIPES["best_customers"](req)
     from assistant.planner import period_sales  # it builds on this module's questions, as analytics_periods does

@@ -14,7 +14,15 @@ from dataclasses import dataclass, replace
 from assistant.planner import analytics_filters as filters
 from assistant.planner import shop_terms, slots
 from assistant.planner.analytics import grouped, plural
-from assistant.planner.analytics_questions import GROUPS, ONE_TIMERS, REPEATERS, SHARE, Question, formatted
+from assistant.planner.analytics_questions import (
+    GROUPS,
+    ONE_TIMERS,
+    REPEATERS,
+    SHARE,
+    Question,
+    formatted,
+    understand,
+)
 from assistant.planner.memory import Plan, Request
 from assistant.planner.recipes import report
 from assistant.planner.vocabulary import says
@@ -70,11 +78,11 @@ def picked(req: Request, question: Question) -> tuple[Question, Named | None] | 
     return replace(question, first=tuple(recorded) or None), Named("country", countries)
 
 
-def segments_asked(req: Request, question: Question) -> list[int]:
+def segments_asked(req: Request, question: Question | None = None) -> list[int]:
     """The segments a figure is for: "revenue from segment 4", "how many of the second group ordered in May", "the
     average basket of that group", "orders from the VIPs" (a name in use, whole), "the premium buyers vs the deal
     seekers" (a nickname only one segment's name fits); none for a breakdown by segment, or none said."""
-    if question.group is not None and question.group.label == "segment":
+    if question is not None and question.group is not None and question.group.label == "segment":
         return []
     text, lower, memory = req.text, req.lower, req.before
     if (number := slots.number_after(text, r"\b" + slots.SEGMENT_WORD)) is not None:
@@ -119,6 +127,20 @@ def buyer_kind(text: str) -> str | None:
     if re.search(ONE_TIMERS, text):
         return "one-time"
     return "repeat" if re.search(REPEATERS, text) else None
+
+
+# "how many deal seekers are there", "the big spenders, how many do we have": a segment's size
+HOW_MANY_THERE = re.compile(r"\bhow many\b(?:[^?]*\b(?:are there|do we have|have we got|are in (?:it|there))\b|\W*$)")
+
+
+def understood(req: Request) -> Question | None:
+    """The figure asked, the segments' names taken out ("the big spenders" asks no spend); "how many deal seekers are
+    there": the customers, counted (of that segment)."""
+    question = understand(without_segments(req))
+    if question is None and HOW_MANY_THERE.search(req.lower):
+        counted = understand("how many customers")
+        return counted if counted is not None and segments_asked(req, counted) else None
+    return question
 
 
 def segment_names(req: Request) -> dict[int, str]:

@@ -269,6 +269,15 @@ def recipients(req: Request) -> Plan:
         req.done = [s for s in req.done if s.name != "campaign_recipients" or s.ok]
         note = f"Campaign {drafted} is not sent yet, so this is campaign {sent}, the last one sent. "
         return Plan(answer=note + report(req, follow))
+    unsent = [s for s in req.done if s.name == "campaign_recipients" and "not been sent" in str(s.result.get("error"))]
+    if unsent and not wanted:  # "who exactly gets this" on a draft: who it would go to now
+        if req.last("campaign_reach") is None:
+            return call("campaign_reach", campaign_id=unsent[0].arguments["campaign_id"])
+        req.done = [s for s in req.done if s not in unsent]
+        would = int(((req.last("campaign_reach").result.get("data") or {}).get("would_send")) or 0)
+        listed = "They are listed in the table *Who would get it*" + (" (the first 200)" if would > 200 else "")
+        follow = f"{listed}. Nothing is sent until you approve it and say *send it*." if would else ""
+        return Plan(answer=report(req, follow))
     return campaign_action("campaign_recipients", follow, **extra)(req)
 
 

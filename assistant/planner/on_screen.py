@@ -39,7 +39,8 @@ def on_screen(req: Request, readings: list[tuple[str, float]]) -> list[tuple[str
     likely = {name for name, _ in readings[:3]}
     if likely & {"segment_show", "suggest", "find_products"} and _bought_by_a_segment(req):
         return [("suggest", 1.0), *readings]  # "best sellers in segment 2": what its members bought
-    if "analytics" in likely and _figure_of_a_segment(req):
+    asks_how_many = analytics_one_how_many(req)
+    if ("analytics" in likely or asks_how_many) and _figure_of_a_segment(req):
         return [("analytics", 1.0), *readings]  # "how many orders did the deal seekers place": theirs, counted
     segment_first = {"segment_show", "segment_list"} & {name for name, _ in readings[:2]}
     if segment_first and _churn_in(req):
@@ -63,12 +64,17 @@ def _churn_in(req: Request) -> bool:
     return bool(re.search(predict_recipes.RISK_WORDS, words))
 
 
+def analytics_one_how_many(req: Request) -> bool:
+    from assistant.planner.analytics_one import HOW_MANY_THERE  # it imports the analytics, which need the recipes
+
+    return bool(HOW_MANY_THERE.search(req.lower))
+
+
 def _figure_of_a_segment(req: Request) -> bool:
     """Whether the request asks a figure of one segment ("revenue from the big spenders in 2025")."""
     from assistant.planner import analytics_one, period_sales  # they import the analytics, which need the recipes
-    from assistant.planner.analytics_questions import understand
 
-    question = understand(analytics_one.without_segments(req))
+    question = analytics_one.understood(req)
     if question is None or not period_sales.FIGURE.search(req.lower):
         return False
     return bool(analytics_one.segments_asked(req, question))

@@ -393,6 +393,10 @@ def segment_reach(req: Request) -> Plan | None:
     if not re.search(r"e-?mail|reach|contact|mail", req.lower) or re.search(r"\bcampaign\b", req.lower):
         return None
     segment = slots.segment_ref(req.text, replace(req.memory, segment=None))  # named here, not "them"
+    if segment is None:  # "how many of the big spenders can I email", the segments not listed in this chat
+        from assistant.planner.analytics_one import segments_asked  # it imports the analytics, which need recipes
+
+        segment = next(iter(segments_asked(replace(req, before=replace(req.before, segment=None)))), None)
     if segment is None:
         return None
     if req.last("unreachable_customers"):

@@ -17,6 +17,8 @@ from tools.context import ToolContext
 from tools.registry import tool
 from tools.results import Table, ToolResult
 
+LISTED = 200  # would-be recipients listed at most (the count covers everyone)
+
 
 @tool(cli="campaign reach")
 def campaign_reach(ctx: ToolContext, args: CampaignIdArgs) -> ToolResult:
@@ -35,13 +37,13 @@ def campaign_reach(ctx: ToolContext, args: CampaignIdArgs) -> ToolResult:
             + sending_time(counts.get("queued", 0), ctx.settings.send_rate, "the rest"),
             data={"campaign_id": cid, "status": status, "messages": dict(counts)},
         )
-    _, excluded, eligible = scored_audience(
+    audience, excluded, eligible = scored_audience(
         ctx.db,
         run_id=campaign["run_id"],
         segments=campaign["segments"],
         skus=[],  # who is reached does not depend on the products: nothing to score
         frequency_cap_days=ctx.settings.frequency_cap_days,
-        limit=1,
+        limit=LISTED,  # "who exactly gets this": the first of them, by id (the screen adds their names)
         unknown_consent=ctx.settings.email_unknown_consent,
         outlook=scores.Outlook.from_json(campaign.get("outlook")),
         follow_up=(follow_up := FollowUp.of(campaign)),
@@ -74,7 +76,12 @@ def campaign_reach(ctx: ToolContext, args: CampaignIdArgs) -> ToolResult:
         summary=summary,
         data={"campaign_id": cid, "status": status, "would_send": eligible, "excluded": excluded}
         | ({"follow_up": follow_up.campaign_id, "from_follow_up": eligible + skipped} if follow_up else {}),
-        tables=[Table.from_rows("Reach", rows)],
+        tables=[Table.from_rows("Reach", rows)]
+        + (
+            [Table.from_df("Who would get it", audience[["customer_id", "segment"]], limit=None, total=eligible)]
+            if eligible
+            else []
+        ),
     )
 
 
