@@ -295,3 +295,43 @@ def test_revenue_from_repeat_buyers_is_theirs_and_its_share(chat):
     assert answer.startswith(
         f"Total revenue, repeat customers: **{money(repeat)}** ({repeat / lines['amount'].sum():.1%} of all)"
     )
+
+
+@pytest.mark.parametrize("said", ["which customers sent stuff back", "who returned the most", "customers with returns"])
+def test_the_customers_who_sent_something_back_are_listed_by_what_they_returned(chat, said):
+    """It listed the campaigns ("There is no campaign yet")."""
+    lines = uci_lines()
+    returned = lines[lines["returned"] & (lines["customer"] != "")].groupby("customer")["amount"].sum().sort_values()
+    answer, ended = chat.say(said)
+    assert answer.startswith(f"**{len(returned)} customers have returned or cancelled something.**")
+    assert f"customer {returned.index[0]} returned {money(-returned.iloc[0])}" in answer
+    assert list(ended[-1].result.tables[0].to_df()["customer_id"]) == list(returned.index[:10])
+
+
+def test_items_in_a_typical_order_is_the_average_not_the_overview(chat):
+    lines = uci_lines()
+    bought = lines[~lines["returned"]]
+    answer, _ = chat.say("how many items does a typical order have")
+    assert answer == f"Average items per order: **{bought['quantity'].sum() / bought['InvoiceNo'].nunique():,.0f}**."
+
+
+def test_what_about_another_country_after_a_countrys_best_customer(chat):
+    """ "wat about france" asked what was meant; and one best customer was "your 1 best customers"."""
+    answer, _ = chat.say("whos our best customer in ireland")
+    assert answer.startswith("Your best customer in EIRE (who ordered from there) by total spend has spent **£")
+    answer, _ = chat.say("wat about france")
+    assert answer.startswith("Your best customer in France (who ordered from there) by total spend has spent **£")
+
+
+def test_the_cheapest_products_we_sell_are_every_product_cheapest_first(chat):
+    """It searched for a product called "products we sell"."""
+    _, ended = chat.say("cheapest products we sell?")
+    assert [(e.name, e.arguments) for e in ended] == [("find_products", {"sort": "price_asc"})]
+
+
+def test_a_greeting_before_the_question_is_not_read_as_part_of_it(chat):
+    """ "hi, just loaded my shop's orders. how did we do in december?" gave the orders of December alone (the
+    greeting's "orders" read as the figure asked)."""
+    plain, _ = Chat(chat.ctx).say("how did we do in december?")
+    answer, _ = chat.say("hi, just loaded my shop's orders. how did we do in december?")
+    assert answer == plain and answer.startswith("In december (1–31 Dec 2010): revenue **£")

@@ -20,7 +20,7 @@ from assistant.planner.analytics_questions import understand
 from assistant.planner.memory import Request
 
 LEAD = re.compile(
-    r"^\W*(?:(?:ok(?:ay)?|right|great|thanks)\W+)?(?:and|what about|how about|now|also|then|ok(?:ay)?"
+    r"^\W*(?:(?:ok(?:ay)?|right|great|thanks)\W+)?(?:and|wh?at about|how about|now|also|then|ok(?:ay)?"
     r"|same (?:thing |again )?(?:(?:for|in)\b|(?=by\b)))\b\W*",
     re.I,
 )

@@ -91,7 +91,10 @@ NOT_RETURNED_COUNT = f"count({NOT_RETURNED})"
 FIGURES = [  # first match wins: the specific before the general
     Figure(  # "items per order" is a count of units, not the order value "per order" would otherwise read as
         r"\b(?:items|units|pieces|products|articles|things)\b[^?]*\b(?:per|in an?|in each|on an?|each)"
-        r"(?: average| typical)? (?:order|basket|purchase)\b|\bbasket size in (?:items|units)",
+        r"(?: average| typical)? (?:order|basket|purchase)\b|\bbasket size in (?:items|units)"
+        # "how many items does a typical order have"
+        r"|\bhow many (?:items|units|pieces|products|things) (?:does|do|is|are|go) (?:in )?(?:an? |the |each |every )?"
+        r"(?:average |typical |usual |normal )?(?:order|basket)\b",
         "orders",
         f"sum(o.quantity) FILTER (WHERE NOT o.is_return) / nullif({NOT_RETURNED_COUNT}, 0)",
         "items per order",

@@ -13,7 +13,7 @@ import re
 from datetime import date
 
 from assistant.planner import analytics_filters as filters
-from assistant.planner import lapsed_since, outright, periods, slots
+from assistant.planner import lapsed_since, outright, periods, returners, slots
 from assistant.planner.analytics import analytics
 from assistant.planner.analytics_questions import ACTIVE_SEGMENT, ONE_TIMERS, REPEATERS, SOURCES, understand
 from assistant.planner.memory import Plan, Request, call
@@ -71,6 +71,8 @@ def best_customers(req: Request) -> Plan:
         return Plan(answer=filters.unknown_refused(attribute))
     if lapsed := lapsed_since.plan(req):  # "who hasn't bought since December": not a figure of those who did
         return lapsed
+    if returners.asked(req.text):  # "which customers sent stuff back": by what they returned
+        return returners.plan(req)
     question = understand(req.text)
     if question is not None and question.group is not None:  # "which category makes the most money"
         return analytics(req)
@@ -80,7 +82,8 @@ def best_customers(req: Request) -> Plan:
     if named and (outside := dated.no_orders_then(req, named[0])):
         return Plan(answer=outside)
     ranked = r"(?:best|top|biggest|customers|newest|latest|most)"  # "the 5 most recent customers"
-    n = slots.number_after(req.text, r"\btop") or slots.number_before(req.text, ranked) or 10
+    one = re.search(r"\b(?:best|top|biggest) (?:single )?(?:customer|client|buyer|shopper|spender)\b", req.lower)
+    n = slots.number_after(req.text, r"\btop") or slots.number_before(req.text, ranked) or (1 if one else 10)
     over = SPENT_OVER.search(req.lower)
     floor = float(over["amount"].replace(",", "")) if over else None
     often = next(((sql, said) for pattern, sql, said in BY_ORDERS if re.search(pattern, req.lower)), None)
@@ -146,8 +149,11 @@ def best_customers(req: Request) -> Plan:
     else:
         ranked = f" by total spend: the top one has spent **{money(best['Total spent'])}** over {placed}"
     coverage = dated.coverage(req, named[0]) if named else ""
+    if len(rows) == 1:  # "who's our best customer in Ireland": one, not "your 1 best customers"
+        ranked = ranked.replace(": the top one ", " ")
+    best_ones = f"{len(rows)} best customers" if len(rows) != 1 else "best customer"
     return Plan(
-        answer=f"Your {len(rows)} best customers{of_it}{where}{ranked}.{coverage} "
+        answer=f"Your {best_ones}{of_it}{where}{ranked}.{coverage} "
         "Next: *which products would they buy?* or *draft an email for their segment*."
     )
 

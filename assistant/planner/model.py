@@ -58,6 +58,11 @@ SURE = 0.3  # below this probability, ask which reading was meant
 CLOSE = 0.12  # ... or when the runner-up is this close to a reading under 50%: "the numbers for group 2"
 CLARIFY = "Did you mean"
 UNREACHABLE_READINGS = {"overview", "shop_settings", "data_issues", "validate", "explain", "send_count", "analytics"}
+# A greeting and what it says of the shop, before the request: "hi, just loaded my shop's orders. how did december go?"
+GREETED = re.compile(
+    r"^\W*(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|morning|ok(?:ay)?|so)\b[^.!?]*[.!]+\s+(?P<rest>.+)$",
+    re.I | re.S,
+)
 SMALL = 5  # words: small talk is short ("ok", "thanks a lot"); "ok, send it now" is a request
 
 
@@ -65,6 +70,8 @@ def choose(req: Request) -> Plan:
     """The plan for this round of the request: the chosen intent's recipe, a clarifying question, or help."""
     if not req.text.strip():
         return Plan(answer=help_text("Type a request. "))
+    if (asked := GREETED.match(req.text)) and asked["rest"].strip():
+        req.text = asked["rest"]  # "hi, just loaded my orders. how did we do in december?": the question
     if req.memory.suggested and guards.YES.fullmatch(req.text.strip().lower()):
         req.text = req.memory.suggested  # "yes": the step the last answer suggested
     elif (again := analytics_followup.rewritten(req)) is not None:

@@ -27,6 +27,7 @@ from assistant.planner import (
     product_trend,
     purchasers,
     report_recipe,
+    returners,
     slots,
     together,
 )
@@ -119,6 +120,8 @@ YARDSTICK = re.compile(
 # "show me the ones at high risk", "list the high risk ones": churn risk, never a data check or a product search
 CHURN_RISK = re.compile(r"\b(?:high|medium|low|at)[- ](?:churn[- ])?risk\b|\bchurn", re.I)
 NOT_CHURN = {"data_issues", "validate", "next_page", "find_products"}  # the readings the words "high", "list" pull in
+# Figures the data overview does not give, whatever else the words of one ask for
+NOT_IN_THE_OVERVIEW = ("items per order", "order value", "units sold, net of returns", "revenue", "spend")
 EMAIL_THEM = {"draft", "follow_up", "send", "send_count", "test_send", "revise"}  # readings that would email someone
 ABOUT = re.compile(r"\b(?:about|featuring|promoting)\b", re.I)  # a new email's subject: a draft, not a change
 
@@ -242,6 +245,11 @@ def first(
         allowed.insert(0, ("revise", 1.0))  # "take out the 10% off": the draft's offer line, not a shortlisted product
     if allowed and campaign_recipes.LINK_TO.search(text):
         allowed.insert(0, ("revise", 1.0))  # "the link should go to https://…": the draft's button, not a search
+    overview = allowed and allowed[0][0] == "overview" and (asked := analytics_questions.understand(text))
+    if overview and asked.figure.label in NOT_IN_THE_OVERVIEW:  # "how many items does a typical order have"
+        allowed.insert(0, ("analytics", 1.0))
+    if allowed and returners.asked(text) and not one_person and allowed[0][0] not in guards.ACTS_ON_THEM:
+        allowed.insert(0, ("best_customers", 1.0))  # "which customers sent stuff back": listed by what they returned
     if allowed and emails_sent.asked(text):
         allowed.insert(0, ("report", 1.0))  # "how many emails have we sent this month": the messages, not campaigns
     if allowed and CHURN_RISK.search(text) and allowed[0][0] in NOT_CHURN:

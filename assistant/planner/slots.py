@@ -376,7 +376,7 @@ LEADING_ORDER = re.compile(
 )
 
 
-NOUN_ENDS = r"(?:$|[?.!,]|\b(?:under|over|in|from|with|by|for)\b)"
+NOUN_ENDS = r"(?:$|[?.!,]|\b(?:under|over|in|from|with|by|for|we|you|that|which)\b)"  # "cheapest products we sell"
 # Words that start no product's name: "cheapest first", "show me the ones", "newest of all"
 NOT_A_NAME = {"me", "the", "what", "it", "them", "those", "these", "first", "last", "one", "ones", "few", "of", "to",
               "and", "at", "on", "we", "you", "i", "price", "prices", "audience", "audiences", "segment", "segments",
