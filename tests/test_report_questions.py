@@ -293,3 +293,19 @@ def test_follow_up_with_them_is_for_the_recipients_just_listed(chat):
     _, ended = chat.say("follow up with them with a 10% code")
     assert [e.name for e in ended][-2:] == ["campaign_draft", "campaign_revise"]
     assert ended[-2].arguments["engagement"] == "clicked" and ended[-1].arguments["instruction"] == "mention 10% off"
+
+
+def test_how_many_opened_it_is_the_count(chat):
+    """It gave the whole report, with the open rate and never the count."""
+    rows = per_variant(chat.ctx, "'open', 'click'")
+    sent, opened = sum(r[1] for r in rows), sum(r[2] for r in rows)
+    answer, _ = chat.say("how many opened it")
+    assert answer.startswith(f"**{opened:,}** of the {sent:,} it reached opened it ({opened / sent:.1%}")
+
+
+def test_why_they_unsubscribed_is_not_known_and_said_so(chat):
+    """It repeated the report."""
+    rows = per_variant(chat.ctx, "'unsubscribe'")
+    answer, _ = chat.say("why did they unsubscribe")
+    assert answer.startswith("Nobody is asked why: unsubscribing is one click")
+    assert f"**{sum(r[2] for r in rows):,} of the {sum(r[1] for r in rows):,}** it reached unsubscribed" in answer

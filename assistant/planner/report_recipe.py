@@ -291,6 +291,10 @@ BEST_OPENED = re.compile(r"(?=.*\b(?:variant|version|subject)).*(?=.*\bopen).*\b
 NOT_OPENED = re.compile(r"\bhow many\b.*\b(?:didn'?t|did not|haven'?t|have not|not yet|never) (?:open|read)")
 UNSUBSCRIBE_RATE = re.compile(r"\b(?:unsub\w*|opt.?outs?) rate\b|\brate of (?:unsub|opt)")
 CLICKED = re.compile(r"\bhow many\b(?!.*\b(?:didn'?t|did not|not)\b).*\bclick")
+OPENED = re.compile(r"\bhow many\b(?!.*\b(?:didn'?t|did not|not|never)\b)(?!.*\brate\b).*\b(?:opened|open|read)\b")
+UNSUBSCRIBED = re.compile(r"\bhow many\b(?!.*\brate\b).*\b(?:unsubscribed|unsubscribes|opted out|opt.?outs)\b")
+# "why did they unsubscribe": no reason is asked for (one click, as the law and the inbox providers want)
+WHY_UNSUBSCRIBED = re.compile(r"\bwhy\b.*\b(?:unsubscri\w*|opt(?:ed)?.?out|left (?:the|our) list)")
 JUDGED = re.compile(r"\b(?:industry|average|benchmark|typical|normal|decent|good|bad|compare\w*|vs|versus)\b")
 CLICK_RATE = re.compile(r"\bclick(?:[- ]?through)?[- ]rates?\b|\bctr\b")
 OPEN_RATE = re.compile(r"\bopen(?:ing)?[- ]rates?\b")
@@ -326,11 +330,23 @@ def figure_asked(text: str, data: dict[str, Any]) -> str | None:
             f"**{sent - opens:,} of the {sent:,}** it reached have not opened it so far (some mail apps never report "
             "an open, so a few of them did)."
         )
+    if WHY_UNSUBSCRIBED.search(text):
+        unsubscribed = int(data.get("unsubscribes") or 0)
+        return (
+            "Nobody is asked why: unsubscribing is one click, with no form, as the law and the big mail providers "
+            f"expect. **{unsubscribed:,} of the {sent:,}** it reached unsubscribed. What can hint at why: how often "
+            "they were emailed, and whether the email suited their segment."
+        )
     if UNSUBSCRIBE_RATE.search(text):
         unsubscribed = int(data.get("unsubscribes") or 0)
         return f"**{unsubscribed / sent:.1%}** unsubscribed: {unsubscribed:,} of the {sent:,} it reached."
     if CLICKED.search(text):
         return f"**{clicks:,}** of the {sent:,} it reached clicked a link ({clicks / sent:.1%})."
+    if OPENED.search(text):
+        return f"**{opens:,}** of the {sent:,} it reached opened it ({opens / sent:.1%}, the rough figure)."
+    if UNSUBSCRIBED.search(text) and not SHOP_WIDE.search(text) and opens:  # with none opened, the report says it
+        unsubscribed = int(data.get("unsubscribes") or 0)
+        return f"**{unsubscribed:,}** of the {sent:,} it reached unsubscribed ({unsubscribed / sent:.1%})."
     if JUDGED.search(text):  # "is a 20% open rate decent", "the industry average open rate": not this figure alone
         return None
     if CLICK_RATE.search(text):
