@@ -46,3 +46,28 @@ def test_in_the_chat_the_span_said_is_the_audience(shop, said, days):
     assert f"for customers who have not ordered in the last {days} days" in answer
     _, ended = Chat(shop).say("how many people would get it")
     assert ended[-1].result.data["would_send"] == shop.db.scalar(QUIET, [days])
+
+
+def test_an_email_for_them_after_the_quiet_customers_are_listed_is_for_those_customers(shop):
+    """ "write them a we miss you email about jeans" after "who hasn't ordered in 6 months" was drafted for the
+    segment the jeans fit best."""
+    chat = Chat(shop)
+    chat.say("who hasnt ordered in 6 months")
+    _, ended = chat.say("write them a we miss you email about jeans")
+    draft = ended[-1]
+    assert draft.name == "campaign_draft" and draft.arguments.get("quiet_days") == 180
+    assert "segment" not in draft.arguments
+
+
+def test_email_them_again_after_who_clicked_is_a_follow_up_to_the_clickers(shop, tmp_path):
+    """It asked what was meant; and, in a second round, tried to send the campaign again."""
+    from tests.test_report_yardstick import send_one
+
+    shop.settings.smtp_url, shop.settings.send_rate = f"outbox:{tmp_path / 'out'}", 0
+    send_one(shop, 3, 12, 40)
+    chat = Chat(shop)
+    chat.say("who clicked")
+    _, ended = chat.say("email them again")
+    assert [e.name for e in ended][-1] == "campaign_draft"
+    assert ended[-1].arguments["engagement"] == "clicked" and "follow_up" in ended[-1].arguments
+    assert "campaign_send" not in [e.name for e in ended]

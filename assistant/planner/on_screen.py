@@ -19,6 +19,9 @@ BY_SCREEN = {
     # "what should we push to them": under a segment, what suits it; under products, a search
     frozenset({"suggest", "find_products"}): {"segments": "suggest"},
 }
+# An email to the people on screen: "email them again", "write them a thank you note", "message those customers"
+EMAIL_THEM = re.compile(r"^\W*(?:(?:ok|okay|now|then|so|please|let'?s)\W+)*(?:e-?mail|mail|message|write(?: to)?|send"
+                        r"|contact)\s+(?:them|those|these)\b")  # fmt: skip
 # A pointer at what is on screen, no one named: "that one", "this one", "it"
 THAT_ONE = re.compile(r"\b(?:that|this) one\b|\bit\b")
 
@@ -42,6 +45,10 @@ def on_screen(req: Request, readings: list[tuple[str, float]]) -> list[tuple[str
     asks_how_many = analytics_one_how_many(req)
     if ("analytics" in likely or asks_how_many) and _figure_of_a_segment(req):
         return [("analytics", 1.0), *readings]  # "how many orders did the deal seekers place": theirs, counted
+    if req.before.shown == "customers" and EMAIL_THEM.search(req.lower):  # every round: as the user wrote it
+        # "email them again" under who clicked: a follow-up to them; under other customers, a draft (which says an
+        # email goes to a segment or to customers chosen by what they did, not to a list on screen)
+        return [("follow_up" if req.before.last_tool == "campaign_recipients" else "draft", 1.0), *readings]
     segment_first = {"segment_show", "segment_list"} & {name for name, _ in readings[:2]}
     if segment_first and _churn_in(req):
         return [("predict", 1.0), *readings]  # "who in that group is about to leave us": its members at risk

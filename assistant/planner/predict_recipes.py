@@ -119,6 +119,13 @@ def same_customers(req: Request) -> dict[str, Any]:
     return {}
 
 
+def quiet_shown(req: Request) -> int | None:
+    """ "Write them a we-miss-you email" right after "who hasn't ordered in 6 months": those quiet that long."""
+    if req.before.shown != "customers" or not slots.THEM.search(req.lower) or not req.before.figures_asked:
+        return None
+    return quiet_days(req.before.figures_asked[-1].lower())
+
+
 def chosen_by_outlook(req: Request) -> dict[str, Any]:
     """The predicted outlook a campaign's audience is named by ("a win-back email for customers slipping away",
     "customers at risk worth over 200"), or "them" right after a list of predicted customers: the draft narrows its
@@ -127,7 +134,7 @@ def chosen_by_outlook(req: Request) -> dict[str, Any]:
         return same
     arguments = outlook(req) if req.has(RISK_WORDS) else {}
     chosen = {name: arguments[name] for name in ("risk", "min_value") if name in arguments}
-    if (quiet := quiet_days(req.lower)) is not None:  # a span said outright is that span, not a predicted risk
+    if (quiet := quiet_days(req.lower) or quiet_shown(req)) is not None:  # a span said is that span, not a risk
         chosen = {"quiet_days": quiet, **{k: v for k, v in chosen.items() if k != "risk"}}
     return chosen
 
