@@ -71,3 +71,19 @@ def test_email_them_again_after_who_clicked_is_a_follow_up_to_the_clickers(shop,
     assert [e.name for e in ended][-1] == "campaign_draft"
     assert ended[-1].arguments["engagement"] == "clicked" and "follow_up" in ended[-1].arguments
     assert "campaign_send" not in [e.name for e in ended]
+
+
+def test_a_turns_later_rounds_keep_to_the_reading_its_first_round_chose():
+    """The planner reads the request anew in every round of a turn; after a lookup, another reading could win (the
+    send, for "email them again"). Each call's id says the reading it came from, and the next round keeps to it."""
+    from assistant.planner.memory import read_request
+
+    messages = [
+        {"role": "user", "content": "email them again"},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "plan_1_0_follow_up", "type": "function", "function": {"name": "campaign_list", "arguments": "{}"}}
+        ]},
+        {"role": "tool", "tool_call_id": "plan_1_0_follow_up", "content": '{"ok": true, "summary": "1 campaign"}'},
+    ]  # fmt: skip
+    assert read_request(messages).turn_intent == "follow_up"
+    assert read_request(messages[:1]).turn_intent is None

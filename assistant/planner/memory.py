@@ -183,6 +183,9 @@ class Request:
     memory: Memory
     done: list[Step]  # the calls already made for this request, in order
     chosen: str | None = None  # the reading the user picked from a clarifying question (an intent's label)
+    # The reading this turn's first round chose (from its calls' ids): the later rounds keep to it, as a fresh
+    # reading after a lookup may differ ("email them again" read as a send once the campaigns were listed)
+    turn_intent: str | None = None
     segment_names: dict[int, str] = field(default_factory=dict)  # as they were when the user wrote the text
     # The memory as it was when the user wrote the text, before this turn's steps: what "them" and "and the month
     # before?" point at, the same in every round of the turn (not given: a copy of `memory`, no step taken yet)
@@ -210,6 +213,10 @@ class Request:
 class Plan:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     answer: str = ""
+    intent: str | None = None  # the reading it comes from: the turn's later rounds keep to it
+
+
+PLANNED_CALL = re.compile(r"^plan_\d+_\d+_(?P<intent>\w+)$")  # a call's id: plan_<message>_<call>_<intent>
 
 
 def call(tool: str, /, **arguments: Any) -> Plan:
@@ -223,6 +230,7 @@ def read_request(messages: list[dict[str, Any]]) -> Request:
     done: list[Step] = []
     pending: dict[str, tuple[str, dict[str, Any]]] = {}
     before: Memory | None = None
+    turn_intent: str | None = None
     for i, message in enumerate(messages):
         if i > last_user and before is None:
             before = copy.deepcopy(memory)
@@ -231,6 +239,8 @@ def read_request(messages: list[dict[str, Any]]) -> Request:
                 suggested = NEXT_STEP.search(str(message["content"]))
                 memory.suggested = suggested.group(1) if suggested else None
             for c in message.get("tool_calls") or []:
+                if i > last_user and turn_intent is None and (planned := PLANNED_CALL.match(str(c.get("id") or ""))):
+                    turn_intent = planned["intent"]
                 try:
                     arguments = json.loads(c["function"]["arguments"] or "{}")
                 except json.JSONDecodeError:
@@ -257,7 +267,7 @@ def read_request(messages: list[dict[str, Any]]) -> Request:
         chosen, text = choice["label"], choice["text"]
     before = before or copy.deepcopy(memory)
     return Request(text=text, memory=memory, done=done, chosen=chosen, segment_names=dict(before.segment_names),
-                   before=before)  # fmt: skip
+                   before=before, turn_intent=turn_intent)  # fmt: skip
 
 
 def _json(content: Any) -> dict[str, Any]:

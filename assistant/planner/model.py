@@ -77,6 +77,8 @@ def choose(req: Request) -> Plan:
     elif (again := analytics_followup.rewritten(req)) is not None:
         req.text = again  # "and the month before?" after a figure: that figure, for that month
     intent = by_label(req.chosen) if req.chosen else None
+    if intent is None and req.done and req.turn_intent in intents():
+        intent = intents()[req.turn_intent]  # a later round of the turn: the reading its first round chose
     text = req.text.strip().lower()
     if intent is None and req.memory.shown == "products" and guards.BARE_PICK.fullmatch(text) and len(text.split()) > 1:
         intent = intents()["shortlist_add"]
@@ -104,7 +106,9 @@ def choose(req: Request) -> Plan:
         if unsure(readings) and not req.done and not same_answer(req.text, readings):
             return clarify(req.text, [name for name, _ in readings[:3]])
         intent = intents()[readings[0][0]]
-    return RECIPES[intent.recipe](req)
+    plan = RECIPES[intent.recipe](req)
+    plan.intent = plan.intent or intent.name
+    return plan
 
 
 CHECKS_AND_FIXES = {"validate_data", "import_data", "list_data_issues"}
@@ -407,7 +411,10 @@ class OfflinePlanner:
             plan = Plan(answer=report(request))  # asked again with nothing done since, it would fail again: say why
         if plan.calls:
             base = len(messages)
-            calls = [ToolCall(f"plan_{base}_{i}", name, json.dumps(args)) for i, (name, args) in enumerate(plan.calls)]
+            tail = f"_{plan.intent}" if plan.intent else ""
+            calls = [
+                ToolCall(f"plan_{base}_{i}{tail}", name, json.dumps(args)) for i, (name, args) in enumerate(plan.calls)
+            ]
             yield Completion(tool_calls=calls)
             return
         for piece in re.findall(r"\S+\s*|\s+", plan.answer):
