@@ -252,3 +252,12 @@ def test_a_name_in_lower_case_in_a_question_about_their_emails_is_that_customer(
     answer, ended = Chat(demo_ctx).say(said)
     assert [e.name for e in ended] == ["customer_card"], said
     assert answer.startswith(f"**Customer {customer}**")
+
+
+def test_she_asked_to_be_removed_after_her_card_asks_to_unsubscribe_her(demo_ctx):
+    """It asked back, offering to take something off the shortlist."""
+    chat = Chat(demo_ctx)
+    chat.say("look up C0000165")
+    _, ended = chat.say("she asked to be removed from the list, pls do that")
+    assert [(e.name, e.arguments) for e in ended] == [("consent_unsubscribe", {"customer": "C0000165"})]
+    assert ended[0].confirmation is not None and demo_ctx.db.scalar("SELECT count(*) FROM suppressions") == 0

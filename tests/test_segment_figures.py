@@ -132,3 +132,20 @@ def test_how_many_of_a_segment_named_so_can_be_emailed(shop):
     noun, segment = nickname(shop)
     _, ended = Chat(shop).say(f"how many of the {noun} can i email")
     assert [(e.name, e.arguments) for e in ended] == [("unreachable_customers", {"segment": segment})]
+
+
+def test_a_segment_renamed_by_its_name_or_nickname(shop):
+    """ "rename the premium buyers to VIPs" asked which segment and what name."""
+    noun, segment = nickname(shop)
+    _, ended = Chat(shop).say(f"rename the {noun} to VIPs")
+    assert [(e.name, e.arguments) for e in ended] == [("segment_rename", {"segment": segment, "name": "VIPs"})]
+    other = next(k for k in names(shop) if k != segment)
+    _, ended = Chat(shop).say(f"call the {names(shop)[other]} Bargain fans")
+    assert [(e.name, e.arguments) for e in ended] == [("segment_rename", {"segment": other, "name": "Bargain fans"})]
+    answer, _ = Chat(shop).say("how many VIPs are there")
+    assert answer.startswith(f"Customers, segment {segment} (VIPs): **")
+
+
+def test_what_kinds_of_customers_we_have_are_the_segments(shop):
+    _, ended = Chat(shop).say("what kinds of customers do we have")
+    assert [e.name for e in ended] == ["segment_list"]

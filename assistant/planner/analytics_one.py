@@ -25,7 +25,6 @@ from assistant.planner.analytics_questions import (
 )
 from assistant.planner.memory import Plan, Request
 from assistant.planner.recipes import report
-from assistant.planner.vocabulary import says
 
 
 @dataclass(frozen=True)
@@ -92,12 +91,21 @@ def segments_asked(req: Request, question: Question | None = None) -> list[int]:
         return [found] if found is not None else []
     if slots.THAT_SEGMENT.search(lower) and memory.segment is not None:
         return [memory.segment]
-    names, said = segment_names(req), []
+    return list(dict.fromkeys(number for _, _, number in segments_named(req)))  # in the order said
+
+
+def segments_named(req: Request) -> list[tuple[int, int, int]]:
+    """Where the request names a segment in use, by its whole name or a nickname only its name fits ("the big
+    spenders"): (start, end, segment), in the order said."""
+    lower, names, said = req.lower, segment_names(req), []
     for noun, trait in slots.SEGMENT_NICKNAMES.items():
         fits = [k for k, n in names.items() if trait.lower() in n.lower()]
-        said += [(lower.find(noun), fits[0])] if noun in lower and len(fits) == 1 else []
-    said += [(lower.find(name.lower()), k) for k, name in names.items() if says(text, name)]
-    return list(dict.fromkeys(k for _, k in sorted(said)))  # in the order said
+        if (at := lower.find(noun)) >= 0 and len(fits) == 1:
+            said.append((at, at + len(noun), fits[0]))
+    for k, name in names.items():
+        if (found := re.search(rf"(?<!\w){re.escape(name)}(?!\w)", req.text, re.I)) is not None:
+            said.append((found.start(), found.end(), k))
+    return sorted(said)
 
 
 # "apart from the UK", "leave out the uk", "excluding France": the countries said after it are left out

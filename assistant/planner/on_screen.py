@@ -22,6 +22,15 @@ BY_SCREEN = {
 # An email to the people on screen: "email them again", "write them a thank you note", "message those customers"
 EMAIL_THEM = re.compile(r"^\W*(?:(?:ok|okay|now|then|so|please|let'?s)\W+)*(?:e-?mail|mail|message|write(?: to)?|send"
                         r"|contact)\s+(?:them|those|these)\b")  # fmt: skip
+KINDS_OF_CUSTOMERS = re.compile(
+    r"\bwhat (?:kinds?|types?|sorts?) of (?:customers|shoppers|buyers|people|clients)\b"
+    r"|\bwhat (?:customer )?(?:groups|segments) (?:do|have) we\b"
+)
+# Right after one customer's card: "she asked to be removed from the list", "take him off our emails"
+OFF_THE_LIST = re.compile(
+    r"\b(?:remov\w*|tak\w*|took|drop\w*|get)\b.{0,25}\b(?:off|from|out of)\b.{0,20}\b(?:list|emails?|newsletters?"
+    r"|marketing|mailings?)\b|\bunsubscribe (?:her|him|them)\b|\b(?:stop|no more) (?:emailing|e-?mails? to|sending)\b"
+)
 # A pointer at what is on screen, no one named: "that one", "this one", "it"
 THAT_ONE = re.compile(r"\b(?:that|this) one\b|\bit\b")
 
@@ -45,6 +54,11 @@ def on_screen(req: Request, readings: list[tuple[str, float]]) -> list[tuple[str
     asks_how_many = analytics_one_how_many(req)
     if ("analytics" in likely or asks_how_many) and _figure_of_a_segment(req):
         return [("analytics", 1.0), *readings]  # "how many orders did the deal seekers place": theirs, counted
+    if KINDS_OF_CUSTOMERS.search(req.lower):  # "what kinds of customers do we have": the segments
+        return [("segment_list", 1.0), *readings]
+    card = req.before.last_tool == "customer_card" and len(req.before.customers) == 1
+    if card and OFF_THE_LIST.search(req.lower):  # "she asked to be removed from the list, pls do that"
+        return [("unsubscribe", 1.0), *readings]
     if req.before.shown == "customers" and EMAIL_THEM.search(req.lower):  # every round: as the user wrote it
         # "email them again" under who clicked: a follow-up to them; under other customers, a draft (which says an
         # email goes to a segment or to customers chosen by what they did, not to a list on screen)

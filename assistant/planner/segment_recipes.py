@@ -374,6 +374,8 @@ def segment_rename(req: Request) -> Plan:
     if req.done:
         return Plan(answer=report(req, ""))
     said, name = new_name(req.text) or (req.text, None)  # the new name is not the segment meant
+    if name is None and (by_name := renamed_by_name(req)):  # "rename the premium buyers to VIPs"
+        return call("segment_rename", segment=by_name[0], name=by_name[1])
     number = slots.segment_ref(said, req.memory)
     if number is None and re.search(r"\b(it|this|them|that one|this one)\b", said.lower()):
         number = req.memory.segment
@@ -385,6 +387,22 @@ def segment_rename(req: Request) -> Plan:
     if number is None or not name:
         return Plan(answer="Which segment, and what name? E.g. *call group 2 Bargain hunters*.")
     return call("segment_rename", segment=number, name=name)
+
+
+def renamed_by_name(req: Request) -> tuple[int, str] | None:
+    """ "rename the premium buyers to VIPs", "call the deal seekers Bargain fans": the segment in use named first (by
+    its name or a nickname only it fits) and the new name after it; None when the request is not so."""
+    from assistant.planner.analytics_one import segments_named  # it imports the analytics, which need the recipes
+
+    if not re.match(r"^\W*(?:please\s+)?(?:rename|re-name|call|name|relabel)\b", req.lower):
+        return None
+    named = segments_named(req)
+    if not named:
+        return None
+    _, end, number = named[0]
+    after = re.sub(r"^\s*(?:to|as|into|:|-+>?|=)?\s*(?:the\s+)?", "", req.text[end:]).strip(" \t\"'“”‘’.!?")
+    vague = re.fullmatch(r"(?:something\b.*|a (?:better|new|nicer) name)", after, re.I)
+    return (number, after) if after and not vague else None
 
 
 def segment_reach(req: Request) -> Plan | None:
