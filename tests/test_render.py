@@ -230,3 +230,23 @@ def test_the_benchmarks_simple_approach_builds_the_same_message(shop):
     text = theirs.get_body(("plain",)).get_content()
     assert "Hi Anna," in text and "{{" not in text
     assert _rss()["peak_rss_mb"] > 0
+
+
+def test_a_product_without_brand_or_category_leaves_no_empty_slot(shop):
+    """An orders log's catalogue has no brand: "Picked for you: JUMBO BAG (, £1.65)"."""
+    campaign_id, skus = make_campaign(shop, [FRIENDLY])
+    shop.db.execute("UPDATE products SET brand = NULL, category = NULL WHERE sku = ?", [skus[0]])
+    message = parse(CampaignRenderer.for_campaign(shop, campaign_id).render(recipient("B", sku=skus[0])))
+    page, text = message.get_body(("html",)).get_content(), message.get_body(("plain",)).get_content()
+    name = shop.db.scalar("SELECT name FROM products WHERE sku = ?", [skus[0]])
+    assert re.search(rf"Picked for you: {re.escape(name)} \([€$£]", text) and "(, " not in text
+    meta = re.search(r'<p class="product-meta"[^>]*>(.*?)</p>', page, re.S)[1]
+    assert "&#183;" not in meta and meta.strip().startswith(("&#8364;", "£", "$"))
+
+
+def test_product_meta_is_never_markup(shop):
+    campaign_id, skus = make_campaign(shop, [FRIENDLY])
+    shop.db.execute("UPDATE products SET brand = '<b>Brand</b>' WHERE sku = ?", [skus[0]])
+    message = parse(CampaignRenderer.for_campaign(shop, campaign_id).render(recipient("B", sku=skus[0])))
+    meta = re.search(r'<p class="product-meta"[^>]*>(.*?)</p>', message.get_body(("html",)).get_content(), re.S)[1]
+    assert "Brand" in meta and "<b>" not in meta

@@ -111,7 +111,7 @@ QUESTIONS = [  # "make the subject a question": one per angle, no scarcity claim
     "{{ brand }} at {{ price }}: tempted?",
 ]
 PREHEADERS = [
-    "Comfort and style, picked from our newest arrivals.",
+    "Picked for you, from the pieces customers love most.",  # no claim of newness the data cannot back
     "Popular pieces sell out quickly, so don't wait too long.",
     "Open up to see what we picked for you.",
     "Chosen with your style in mind.",
