@@ -498,3 +498,18 @@ def test_a_revision_of_one_variant_leaves_the_others_as_they_were(model_shop, fa
     result = run_tool(model_shop, "campaign_revise", campaign_id=campaign_id, instruction="rewrite the second subject")
     before = run_tool(model_shop, "campaign_preview", campaign_id=campaign_id, version=1, variant="A").data["subject"]
     assert result.data["subjects"] == {"A": before, "B": "New curiosity"}
+
+
+def test_a_preview_for_someone_the_campaign_would_not_reach_says_so(segmented):
+    """It showed the email as they would see it, with no word that the campaign's segment leaves them out."""
+    campaign_id = run_tool(segmented, "campaign_draft", segment=0, skus=skus(segmented, 1)).data["campaign_id"]
+    member = "SELECT customer_id, segment FROM segment_members WHERE segment {} 0 ORDER BY customer_id LIMIT 1"
+    inside = segmented.db.rows(member.format("="))[0]
+    outside = segmented.db.rows(member.format("<>"))[0]
+    preview = run_tool(segmented, "campaign_preview", campaign_id=campaign_id, customer=outside["customer_id"])
+    assert (
+        f"They are in segment {outside['segment']}, and this campaign is for segment 0: it would not reach them."
+        in (preview.summary)
+    )
+    preview = run_tool(segmented, "campaign_preview", campaign_id=campaign_id, customer=inside["customer_id"])
+    assert "would not reach them" not in preview.summary

@@ -28,7 +28,7 @@ from tools.campaigns.copy_templates import OFFLINE_HINT, tone_of
 from tools.campaigns.copywriting import revise_copy, write_copy
 from tools.campaigns.followup import FollowUpArgs, FollowUpPlan, follow_up_reach
 from tools.campaigns.links import check_link
-from tools.campaigns.preview_customer import PreviewCustomer, recommended_for
+from tools.campaigns.preview_customer import PreviewCustomer, outside_audience, recommended_for
 from tools.campaigns.render import CampaignRenderer, Recipient
 from tools.campaigns.sanitise import to_plain
 from tools.campaigns.versions import earlier_version
@@ -236,9 +236,12 @@ def campaign_preview(ctx: ToolContext, args: PreviewArgs) -> ToolResult:
     if person:
         data |= {"customer": person.customer_id, "customers_with_that_name": person.matches}
     followed = follow_up_reach(ctx, campaign) if campaign["status"] in EDITABLE else ""
+    outside = outside_audience(ctx, campaign, person.customer_id) if person else ""
     return ToolResult(
         summary=f"{note}Campaign {args.campaign_id} version {renderer.version} ({state}), variant {variant} "
-        f"as {who} sees it: “{told.subject}”." + (f" {followed}" if followed else ""),
+        f"as {who} sees it: “{told.subject}”."
+        + (f" {outside}" if outside else "")
+        + (f" {followed}" if followed else ""),
         data=data,
         approval=ApprovalRequest(
             campaign_id=args.campaign_id,

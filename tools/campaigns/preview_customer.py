@@ -10,6 +10,7 @@ only (`named=False`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from storage import customers, messages
 from storage.errors import UserError
@@ -81,3 +82,20 @@ def recommended_for(ctx: ToolContext, campaign_id: int, renderer: CampaignRender
     features = ctx.db.rows(f"SELECT * FROM ({FEATURES_SQL}) WHERE customer_id = ?", [customer_id])  # noqa: S608
     products = require_products(ctx.db, skus).to_dict("records")
     return max(products, key=lambda p: (score_one(features[0], p)["score"], -skus.index(p["sku"])))["sku"]
+
+
+def outside_audience(ctx: ToolContext, campaign: dict[str, Any], customer_id: str) -> str:
+    """ "They are in segment 4, and this campaign is for segment 1: it would not reach them.": a preview for someone
+    its segments leave out ("" when they are in one of them, or it is for everyone)."""
+    segments = list(campaign.get("segments") or [])
+    if not segments or campaign.get("run_id") is None:
+        return ""
+    theirs = ctx.db.scalar(
+        "SELECT segment FROM segment_members WHERE run_id = ? AND customer_id = ?", [campaign["run_id"], customer_id]
+    )
+    if theirs in segments:
+        return ""
+    aimed = ", ".join(str(s) for s in segments)
+    where = f"in segment {theirs}" if theirs is not None else "in none of its segmentation's segments"
+    segment_word = "segments" if len(segments) > 1 else "segment"
+    return f"They are {where}, and this campaign is for {segment_word} {aimed}: it would not reach them."
