@@ -335,3 +335,16 @@ def test_a_greeting_before_the_question_is_not_read_as_part_of_it(chat):
     plain, _ = Chat(chat.ctx).say("how did we do in december?")
     answer, _ = chat.say("hi, just loaded my shop's orders. how did we do in december?")
     assert answer == plain and answer.startswith("In december (1–31 Dec 2010): revenue **£")
+
+
+def test_the_top_of_a_list_of_customers_is_those_customers(chat):
+    """ "the top 3 of those" after a list of customers asked which products were meant."""
+    lines = uci_lines()
+    spent = lines[lines["customer"] != ""].groupby("customer")["amount"].sum().sort_values(ascending=False)
+    chat.say("list customers who spent over 1000")
+    answer, ended = chat.say("the top 3 of those")
+    assert answer.startswith(f"Your 3 best customers by total spend: the top one has spent **{money(spent.iloc[0])}**")
+    assert list(ended[-1].result.tables[0].to_df()["customer_id"]) == list(spent.index[:3])
+    chat.say("who are my top 10 customers")
+    _, ended = chat.say("the first two")
+    assert list(ended[-1].result.tables[0].to_df()["customer_id"]) == list(spent.index[:2])

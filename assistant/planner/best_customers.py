@@ -83,7 +83,7 @@ def best_customers(req: Request) -> Plan:
         return Plan(answer=outside)
     ranked = r"(?:best|top|biggest|customers|newest|latest|most)"  # "the 5 most recent customers"
     one = re.search(r"\b(?:best|top|biggest) (?:single )?(?:customer|client|buyer|shopper|spender)\b", req.lower)
-    n = slots.number_after(req.text, r"\btop") or slots.number_before(req.text, ranked) or (1 if one else 10)
+    n = slots.number_after(req.text, r"\b(?:top|first)") or slots.number_before(req.text, ranked) or (1 if one else 10)
     over = SPENT_OVER.search(req.lower)
     floor = float(over["amount"].replace(",", "")) if over else None
     often = next(((sql, said) for pattern, sql, said in BY_ORDERS if re.search(pattern, req.lower)), None)

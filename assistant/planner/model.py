@@ -94,6 +94,10 @@ def choose(req: Request) -> Plan:
         intent = intents()["suggest"]  # "what would you promote to them" after a card: their segment's best fits
     if intent is None and one_customer.more_on_one_shown(req):
         intent = intents()["customer_card"]
+    top_of_them = re.search(r"\b(?:top|first|best|biggest)\b", text) and guards.BARE_PICK.fullmatch(text)
+    if intent is None and req.before.shown == "customers" and top_of_them:
+        intent = intents()["best_customers"]  # "the top 3 of those" under a list of customers: those, ranked
+        req.text = text if re.search(r"\b(?:of|among) (?:those|them|these)\b", text) else f"{text} of those"
     if intent is None and req.memory.last_tool not in SHORTLIST_CHANGES and guards.BARE_UNDO.fullmatch(text):
         # "undo that": after a new segmentation, the one before; after a revision, the version before it; else said
         intent = intents()["segment" if req.memory.last_tool == "segment_run" or req.last("segment_use") else "revise"]
