@@ -250,3 +250,18 @@ def test_demo_shop_count_and_list(demo_ctx):
     assert answer == f"Customers who have not bought in the last 6 months: **{quiet:,}**."
     answer, _ = chat.say("who hasn't bought in the last 6 months")
     assert answer.startswith(f"**{quiet:,} customers** have not bought in the last 6 months")
+
+
+def test_how_many_is_that_counts_the_list_on_screen(demo_ctx):
+    """It listed the campaigns ("There is no campaign yet"), or gave the overview."""
+    chat = Chat(demo_ctx)
+    quiet = demo_ctx.db.scalar("SELECT count(*) FROM customer_behavior WHERE days_since_last_purchase > 180")
+    everyone = demo_ctx.db.scalar("SELECT count(*) FROM customers WHERE quarantine_reason IS NULL")
+    chat.say("who hasnt ordered in 6 months")
+    answer, _ = chat.say("how many is that")
+    assert answer == f"That is **{quiet:,} customers**."
+    answer, _ = chat.say("how many is that as a percentage")
+    assert answer == f"That is **{quiet:,} customers**, {quiet / everyone:.1%} of your {everyone:,} customers."
+    chat.say("who are my top 5 customers")
+    answer, _ = chat.say("how many is that")
+    assert answer == "That is **5 customers**."

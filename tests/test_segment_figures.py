@@ -149,3 +149,16 @@ def test_a_segment_renamed_by_its_name_or_nickname(shop):
 def test_what_kinds_of_customers_we_have_are_the_segments(shop):
     _, ended = Chat(shop).say("what kinds of customers do we have")
     assert [e.name for e in ended] == ["segment_list"]
+
+
+def test_why_after_which_group_spends_most_describes_that_group(shop):
+    """ "why?" got the generic help."""
+    chat = Chat(shop)
+    chat.say("which group spends the most")
+    top = shop.db.scalar(
+        "SELECT m.segment FROM segment_members m JOIN segment_runs r ON r.run_id = m.run_id AND r.is_active "
+        "JOIN customer_behavior b USING (customer_id) GROUP BY 1 ORDER BY avg(b.total_spent) DESC LIMIT 1"
+    )
+    answer, ended = chat.say("why?")
+    assert ("segment_show", {"segment": top}) in [(e.name, e.arguments) for e in ended]
+    assert answer.startswith(f"Segment {top}, {names(shop)[top]} (")

@@ -66,6 +66,8 @@ BARE_UNDO = re.compile(
     r"(?:,? please| pls)?[.!?]*"
 )
 # Right after a product list, a bare position ("cheapest three", "the top two of those", "second one") picks them.
+# "why?", "how come", "why is that": a reason for what was just shown
+WHY = re.compile(r"\W*(?:(?:and|but|ok|so)\W+)?(?:why|how come|why is that|why's that|what makes them different)\W*")
 BARE_PICK = re.compile(
     r"(?:and |ok |okay |then )?(?:the )?(?:(?:top|first|last|cheapest|priciest|dearest|most expensive|best|biggest"
     r"|largest|smallest)\s*)?(?:one|two|three|four|five|six|\d+|second|third|fourth|fifth)?"

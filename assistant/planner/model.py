@@ -31,6 +31,7 @@ from assistant.planner import (  # noqa: F401 - registers their recipes
     glossary,
     guards,
     lapsed_since,
+    list_count,
     one_customer,
     outright,
     periods,
@@ -76,6 +77,8 @@ def choose(req: Request) -> Plan:
         req.text = req.memory.suggested  # "yes": the step the last answer suggested
     elif (again := analytics_followup.rewritten(req)) is not None:
         req.text = again  # "and the month before?" after a figure: that figure, for that month
+    if (counted := list_count.plan(req)) is not None:  # "how many is that" under a list of customers
+        return counted
     intent = by_label(req.chosen) if req.chosen else None
     if intent is None and req.done and req.turn_intent in intents():
         intent = intents()[req.turn_intent]  # a later round of the turn: the reading its first round chose
@@ -94,6 +97,9 @@ def choose(req: Request) -> Plan:
         intent = intents()["suggest"]  # "what would you promote to them" after a card: their segment's best fits
     if intent is None and one_customer.more_on_one_shown(req):
         intent = intents()["customer_card"]
+    if intent is None and guards.WHY.fullmatch(text) and req.memory.shown == "segments" and req.memory.segment:
+        intent = intents()["segment_show"]  # "which group spends the most", then "why?": what sets that group apart
+        req.text = f"describe segment {req.memory.segment}"
     top_of_them = re.search(r"\b(?:top|first|best|biggest)\b", text) and guards.BARE_PICK.fullmatch(text)
     if intent is None and req.before.shown == "customers" and top_of_them:
         intent = intents()["best_customers"]  # "the top 3 of those" under a list of customers: those, ranked
