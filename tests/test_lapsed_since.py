@@ -265,3 +265,24 @@ def test_how_many_is_that_counts_the_list_on_screen(demo_ctx):
     chat.say("who are my top 5 customers")
     answer, _ = chat.say("how many is that")
     assert answer == "That is **5 customers**."
+
+
+@pytest.mark.parametrize(
+    ("said", "days"),
+    [
+        ("how many people havent ordered in over a year", 365),
+        ("how many customers haven't bought anything for 12 months?", 360),
+    ],
+)
+def test_how_many_have_not_ordered_for_a_span_said_other_ways(demo_ctx, said, days):
+    """ "in over a year" counted everyone who had ordered (2,000); "bought anything for 12 months" the customers
+    without any order among them (0)."""
+    quiet = demo_ctx.db.scalar("SELECT count(*) FROM customer_behavior WHERE days_since_last_purchase > ?", [days])
+    answer, _ = Chat(demo_ctx).say(said)
+    assert answer.startswith("Customers who have not bought in the last ") and answer.endswith(f"**{quiet:,}**.")
+
+
+def test_revenue_to_expect_next_quarter_is_the_prediction_not_the_past(demo_ctx):
+    """It gave the revenue of every order so far."""
+    _, ended = Chat(demo_ctx).say("how much revenue should we expect next quarter?")
+    assert "predict" in [e.name for e in ended] and "query_data" not in [e.name for e in ended]

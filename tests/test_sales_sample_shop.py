@@ -3,6 +3,7 @@ imported the way the chat imports an attachment, its figures checked against pan
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -402,3 +403,13 @@ def test_the_month_with_the_highest_sales_is_the_months_total(chat, lines):
     by_month = net.groupby(month)["amount"].sum()
     answer, _ = chat.say("which month had the highest sales")
     assert f"highest is {by_month.idxmax()} at **€{by_month.max():,.2f}**" in answer
+
+
+def test_a_customers_card_names_products_known_only_by_code(chat, lines):
+    """Every customer's card failed ("TypeError: sequence item 0: expected str instance, NoneType found"): the log's
+    products have a code and no name."""
+    chat.say("list my best customers")
+    answer, ended = chat.say("more on the first one")
+    assert ended[-1].name == "customer_card" and ended[-1].error is None
+    codes = re.search(r"Bought most: ([^.]+)\.", answer)[1].split(", ")
+    assert codes and set(codes) <= set(lines["PRODUCTCODE"])

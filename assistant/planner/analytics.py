@@ -29,7 +29,8 @@ from assistant.planner.periods import day
 from assistant.planner.recipes import RECIPES, recipe, report
 from assistant.planner.vocabulary import Vocabulary
 
-FUTURE = re.compile(r"\b(?:will|going to|gonna|forecast\w*|predict\w*)\b.*\bnext (?:week|month|quarter|year)\b"
+FUTURE = re.compile(r"\b(?:will|going to|gonna|forecast\w*|predict\w*|expect\w*|likely|project\w*)\b.*"
+                    r"\bnext (?:week|month|quarter|year|\d+ (?:days|weeks|months))\b"
                     r"|^\W*(?:forecast|predict|project)\b")  # fmt: skip
 MIDNIGHT = "00:00"  # every order at this hour: a log of dates without times
 WHO = re.compile(r"\W*who(?:'s| is| are| were| was| did| has| have)?\b(?! (?:segment|group|categor|countr))")
@@ -112,8 +113,8 @@ def from_the_log(question: Question, vocabulary: Vocabulary, text: str) -> Quest
 
 # "how many different people bought something", "how many customers have ordered": those with an order
 BOUGHT_SOMETHING = re.compile(
-    r"^(?!.*(?:\b(?:never|not|no)\b|n't)).*\b(?:bought|ordered|purchased|shopped|placed (?:an? )?orders?"
-    r"|made (?:a )?purchases?)\b"
+    r"^(?!.*(?:\b(?:never|not|no|havent|hasnt|didnt|dont|doesnt)\b|n't))"
+    r".*\b(?:bought|ordered|purchased|shopped|placed (?:an? )?orders?|made (?:a )?purchases?)\b"
 )
 
 

@@ -152,7 +152,7 @@ _COUNT = r"\d+|a|an|one|two|three|four|five|six|nine|twelve"
 # "in 6 months", "in the last 90 days", "in the last week" (one, unsaid)
 _SPAN = rf"(?:the )?(?:(?:last|past) (?:(?P<n>{_COUNT}) )?|(?P<n2>{_COUNT}) )(?P<unit>day|week|month|year)s?"
 _NOT = r"(?:haven'?t|have not|hasn'?t|has not|not|didn'?t|did not|no longer)"
-LAPSED = re.compile(rf"\b{_NOT} {_SINCE} (?:in|for|since) {_SPAN}")
+LAPSED = re.compile(rf"\b{_NOT} {_SINCE} (?:in|for|since) (?:over |more than |longer than |at least )?{_SPAN}")
 RECENT = re.compile(rf"\b{_SINCE} (?:in|within|during) {_SPAN}")
 
 

@@ -161,7 +161,8 @@ FIGURES = [  # first match wins: the specific before the general
     ),
     Figure(  # "how many customers have never ordered": signed up (a customer file) without an order yet
         r"(?:never|not yet|haven'?t|have not|hasn'?t|has not|didn'?t|did not) (?:\w+ )?(?:ordered|bought|purchased"
-        r"|placed an order|made a purchase|shopped)(?! (?:again|since|in|for|this|last|before|after))(?!.*\bsince\b)"
+        r"|placed an order|made a purchase|shopped)\b(?!(?: anything| a thing)? (?:again|since|in|for|this|last|before"
+        r"|after|over|within|during))(?!.*\bsince\b)"
         r"|(?:no|zero|without) (?:orders|purchases)",
         "customers",
         "CASE WHEN coalesce(b.order_count, 0) = 0 THEN 1 ELSE 0 END",

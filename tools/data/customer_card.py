@@ -65,7 +65,8 @@ REFUSED = """
     SELECT campaign_id, last_reply FROM messages WHERE customer_id = $id AND status = 'failed'
     ORDER BY updated_at DESC LIMIT 1"""
 BOUGHT = """
-    SELECT p.name AS "Product", p.category AS "Category", sum(coalesce(o.quantity, 1)) AS "Units",
+    SELECT coalesce(nullif(trim(p.name), ''), p.sku) AS "Product", p.category AS "Category",
+           sum(coalesce(o.quantity, 1)) AS "Units",
            round(sum(o.amount), 2) AS "Spent", count(*) OVER () AS _products
     FROM orders o JOIN products p ON p.sku = o.sku
     WHERE o.customer_id = $id AND NOT o.is_return GROUP BY ALL ORDER BY 4 DESC, 3 DESC, 1 LIMIT 10"""
