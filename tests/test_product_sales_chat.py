@@ -35,6 +35,10 @@ def sold(words: list[str], month: str | None = None) -> tuple[float, float, int]
         ("how much did the flytrap tins make us", ["flytrap", "tin"], None),
         ("how many units of the flytrap did we sell", ["flytrap"], None),
         ("sales of hot water bottles in december", ["hot", "water", "bottle"], "2010-12"),
+        # each gave the whole shop's figure: revenue, units, December's revenue
+        ("how much did we make on jumbo bags?", ["jumbo", "bag"], None),
+        ("how many units did we sell of the night light?", ["night", "light"], None),
+        ("how much did we make from the hot water bottles in december?", ["hot", "water", "bottle"], "2010-12"),
     ],
 )
 def test_a_products_sales_are_its_own(chat, said, words, month):

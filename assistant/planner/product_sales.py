@@ -21,8 +21,16 @@ from services.money import format_money
 
 END = r"\s*(?:$|[?.!,]|\b(?:in|last|this|since|during|between|so far|overall|all time|altogether)\b)"
 NAMED = r"(?:the |our |my |those |these )?(?P<{}>[a-z][a-z0-9 '&-]*?)"
-ASKED = re.compile(
-    r"\b(?:sales|revenue|takings|turnover|income)\s+(?:of|from|for)\s+"
+ASKED = re.compile(  # the longer forms first: "how much did we make on jumbo bags" is not "how much did we make"
+    r"\bhow much (?:money )?(?:did|do|have|has) we (?:make|made|take|taken|earn|earned|bring in|brought in|get|got)"
+    r" (?:on|from|with|off|selling) "
+    + NAMED.format("d")
+    + END
+    # "how many units did we sell of the night light"
+    + r"|\bhow many (?:units|pieces|items)? ?(?:did|have|has) we (?:sell|sold) of "
+    + NAMED.format("e")
+    + END
+    + r"|\b(?:sales|revenue|takings|turnover|income)\s+(?:of|from|for)\s+"
     + NAMED.format("a")
     + END
     + r"|\bhow much (?:did|do|have|has) "
