@@ -145,3 +145,34 @@ def test_who_exactly_gets_a_draft_lists_those_it_would_go_to(shop):
     assert ended[-1].result.tables[1].name == "Who would get it"
     assert set(listed["customer_id"]) <= members and len(listed) == min(200, ended[-1].result.data["would_send"])
     assert "They are listed in the table *Who would get it*" in answer
+
+
+def test_is_it_ok_to_send_says_what_is_left_and_to_how_many(shop):
+    """ "is it ok to send it now?" was read as "not now" ("OK, I am not sending it now ... after you press Approve"),
+    for a campaign already approved."""
+    from tests.test_new_shop_chat import Chat
+
+    campaign_id = draft(shop)
+    chat = Chat(shop)
+    chat.say(f"preview campaign {campaign_id}")
+    answer, ended = chat.say("is it ok to send it now?")
+    assert [e.name for e in ended] == ["campaign_reach"] and "press **Approve**" in answer
+    run_tool(shop, "campaign_approve", campaign_id=campaign_id, version=1, approved_by="me")
+    answer, ended = chat.say("are we ready to send?")
+    assert [e.name for e in ended] == ["campaign_reach"]
+    assert answer.startswith(f"Campaign {campaign_id} is approved;") and "Say *send it* when you are ready" in answer
+
+
+def test_a_go_ahead_typed_under_a_confirmation_says_only_the_button_confirms(shop):
+    """ "ok go" under "Send campaign 1 to 246 customers now?" answered "Good.", as if it had been sent."""
+    from tests.test_new_shop_chat import Chat
+
+    campaign_id = draft(shop)
+    run_tool(shop, "campaign_approve", campaign_id=campaign_id, version=1, approved_by="me")
+    chat = Chat(shop)
+    _, ended = chat.say(f"send campaign {campaign_id}")
+    assert ended[-1].confirmation is not None
+    for said in ("ok go", "yes send it"):
+        answer, ended = chat.say(said)
+        assert answer.startswith("Press **Confirm** under the question to go ahead") and not ended
+    assert shop.db.scalar("SELECT count(*) FROM messages WHERE status = 'sent'") == 0

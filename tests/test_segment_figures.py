@@ -162,3 +162,16 @@ def test_why_after_which_group_spends_most_describes_that_group(shop):
     answer, ended = chat.say("why?")
     assert ("segment_show", {"segment": top}) in [(e.name, e.arguments) for e in ended]
     assert answer.startswith(f"Segment {top}, {names(shop)[top]} (")
+
+
+def test_an_email_for_that_group_with_no_group_on_screen_asks_which(shop):
+    """After "which group has the most people at risk of leaving" (a segment list, with one named in words), "email
+    that group about knitwear" drafted for the segment knitwear fits best, another one."""
+    chat = Chat(shop)
+    chat.say("list the segments")
+    answer, ended = chat.say("email that group about knitwear")
+    assert "campaign_draft" not in [e.name for e in ended]
+    assert answer.startswith("Which segment do you mean?")
+    chat.say("describe segment 2")
+    _, ended = chat.say("email that group about knitwear")
+    assert ended[-1].name == "campaign_draft" and ended[-1].arguments["segment"] == 2

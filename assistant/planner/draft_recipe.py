@@ -114,6 +114,11 @@ def draft(req: Request) -> Plan:
         )
     everyone = req.has(r"everyone|all (?:customers|of them)|everybody")
     seg = slots.segment_ref(req.text, req.memory) if not everyone else None
+    if seg is None and slots.THAT_SEGMENT.search(req.lower) and slots.segment_ref(req.text, req.before) is None:
+        return Plan(  # "email that group about knitwear" with no one group on screen: never the best fit instead
+            answer="Which segment do you mean? Say it by number or name, e.g. *email segment 1 about ...*. Nothing "
+            "was drafted."
+        )
     chosen = chosen_by_outlook(req)  # customers slipping away: chosen by prediction, not by a segment's name
     chosen |= {"bought": bought} if bought else {}  # and those who bought a product: from the orders
     everyone = everyone or bool(chosen)

@@ -86,6 +86,7 @@ class Memory:
     asked: str = ""  # what the user last typed: "which group spends the least" makes the lowest "that group"
     figures_asked: list[str] = field(default_factory=list)  # the questions answered from the data just before
     buyers_asked: str = ""  # "customers who bought the jumbo bag": who "email them" is for, while they are shown
+    awaiting: str | None = None  # the tool waiting for the person's Confirm, asked in the last step
     customers_of: int = 0  # how many customers the last list was the first rows of
     customers_query: dict[str, Any] | None = None  # the query that listed them: "which of them" asks of all it found
     engagement: str | None = None  # the recipients last listed ("who opened but didn't click"): "follow up with them"
@@ -99,6 +100,8 @@ class Memory:
             said = step.result.get("summary") or step.result.get("error") or ""
             name = Path(str(args.get("path") or "the file")).name
             self.upload = {"name": name, "kind": args.get("kind"), "failed": not step.ok, "said": said}
+        # A step waiting for the person's Confirm ("Send campaign 1 to 246 customers now?"): "ok go" cannot confirm it
+        self.awaiting = step.name if step.result.get("needs_confirmation") else None
         if not step.ok:
             return
         if step.name == "validate_data":

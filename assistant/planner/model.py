@@ -64,6 +64,11 @@ GREETED = re.compile(
     r"^\W*(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|morning|ok(?:ay)?|so)\b[^.!?]*[.!]+\s+(?P<rest>.+)$",
     re.I | re.S,
 )
+# A go-ahead typed under a question only a button answers: "ok go", "yes send it", "confirm", "go ahead"
+GO_AHEAD = re.compile(
+    r"\W*(?:(?:ok(?:ay)?|yes|yeah|yep|sure|right|fine|alright)\W*)*(?:go(?: ahead| for it)?|do it|send(?: it)?(?: now)?"
+    r"|confirm(?:ed)?|proceed|yes|ok(?:ay)?|sure|yep|yeah|please|go on)?(?: please| now)?\W*"
+)
 SMALL = 5  # words: small talk is short ("ok", "thanks a lot"); "ok, send it now" is a request
 
 
@@ -77,6 +82,9 @@ def choose(req: Request) -> Plan:
         req.text = req.memory.suggested  # "yes": the step the last answer suggested
     elif (again := analytics_followup.rewritten(req)) is not None:
         req.text = again  # "and the month before?" after a figure: that figure, for that month
+    if req.before.awaiting and GO_AHEAD.fullmatch(req.text.strip().lower()):  # "ok go" under "Send it now?"
+        return Plan(answer="Press **Confirm** under the question to go ahead, or **Cancel** to keep everything as it "
+                    "is. Only your click confirms it: typing cannot, and I cannot confirm it for you.")  # fmt: skip
     if (counted := list_count.plan(req)) is not None:  # "how many is that" under a list of customers
         return counted
     intent = by_label(req.chosen) if req.chosen else None

@@ -120,6 +120,12 @@ YARDSTICK = re.compile(
 # "show me the ones at high risk", "list the high risk ones": churn risk, never a data check or a product search
 CHURN_RISK = re.compile(r"\b(?:high|medium|low|at)[- ](?:churn[- ])?risk\b|\bchurn", re.I)
 NOT_CHURN = {"data_issues", "validate", "next_page", "find_products"}  # the readings the words "high", "list" pull in
+# "is it ok to send it now?", "are we ready to send?": whether it can go, and to how many (never a send, nor "not now")
+READY_TO_SEND = re.compile(
+    r"^\W*(?:is (?:it|this|that|the (?:email|campaign|draft))|are we|am i)\b.{0,20}\b(?:ok|okay|ready|good|safe|fine"
+    r"|alright|all right|set)\b.{0,15}\bto (?:send|go)\b",
+    re.I,
+)
 # Figures the data overview does not give, whatever else the words of one ask for
 NOT_IN_THE_OVERVIEW = ("items per order", "order value", "units sold, net of returns", "revenue", "spend")
 EMAIL_THEM = {"draft", "follow_up", "send", "send_count", "test_send", "revise"}  # readings that would email someone
@@ -250,6 +256,8 @@ def first(
         allowed.insert(0, ("analytics", 1.0))
     if allowed and returners.asked(text) and not one_person and allowed[0][0] not in guards.ACTS_ON_THEM:
         allowed.insert(0, ("best_customers", 1.0))  # "which customers sent stuff back": listed by what they returned
+    if allowed and READY_TO_SEND.search(text):
+        allowed.insert(0, ("send_count", 1.0))  # its reach, with what is left to do before it can be sent
     if allowed and emails_sent.asked(text):
         allowed.insert(0, ("report", 1.0))  # "how many emails have we sent this month": the messages, not campaigns
     if allowed and CHURN_RISK.search(text) and allowed[0][0] in NOT_CHURN:
