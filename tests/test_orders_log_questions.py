@@ -348,3 +348,17 @@ def test_the_top_of_a_list_of_customers_is_those_customers(chat):
     chat.say("who are my top 10 customers")
     _, ended = chat.say("the first two")
     assert list(ended[-1].result.tables[0].to_df()["customer_id"]) == list(spent.index[:2])
+
+
+def test_customers_in_both_of_two_months_or_one_and_not_the_other(chat):
+    """ "bought in both December and February" gave February's buyers (15), and "in December but not in February"
+    both months' counts, side by side."""
+    lines = uci_lines()
+    bought = lines[~lines["returned"] & (lines["customer"] != "")]
+    december = set(bought.loc[bought["when"].dt.month == 12, "customer"])
+    february = set(bought.loc[bought["when"].dt.month == 2, "customer"])
+    answer, _ = chat.say("how many people bought in both december and february?")
+    both = len(december & february)
+    assert answer.startswith(f"**{both} customer{'s' * (both != 1)}** ordered both in december (1–31 Dec 2010)")
+    answer, _ = chat.say("how many customers ordered in december but not in february?")
+    assert answer.startswith(f"**{len(december - february)} customers** ordered in december (1–31 Dec 2010) but not")

@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 from assistant.planner import analytics_filters as filters
-from assistant.planner import biggest_orders, guards, lapsed_since, periods, product_sales, send_time, slots
+from assistant.planner import biggest_orders, guards, in_both, lapsed_since, periods, product_sales, send_time, slots
 from assistant.planner.analytics_questions import (
     FROM_ORDERS,
     GROUPS,
@@ -42,6 +42,8 @@ def analytics(req: Request) -> Plan:
         return Plan(answer=filters.unknown_refused(attribute))
     if lapsed := lapsed_since.plan(req):  # "who hasn't bought since December": not a figure of those who did
         return lapsed
+    if (both := in_both.plan(req)) is not None:  # "how many bought in both December and February"
+        return both
     if send_time.asked(req):  # "when do our customers shop": the busiest day of the week and hour
         return send_time.plan(req)
     if FUTURE.search(req.lower):  # "how much will segment 2 spend next quarter": not a figure of the past
