@@ -261,3 +261,21 @@ def test_she_asked_to_be_removed_after_her_card_asks_to_unsubscribe_her(demo_ctx
     _, ended = chat.say("she asked to be removed from the list, pls do that")
     assert [(e.name, e.arguments) for e in ended] == [("consent_unsubscribe", {"customer": "C0000165"})]
     assert ended[0].confirmation is not None and demo_ctx.db.scalar("SELECT count(*) FROM suppressions") == 0
+
+
+def test_one_customers_outlook_asked_by_name_or_pronoun_is_their_card(demo_ctx):
+    """ "is Andrew Stephens likely to buy again?" gave every customer's predictions; after a card, "is he likely to
+    buy again?" the same, and "what segment is he in" the list of segments."""
+    run_tool(demo_ctx, "predict")
+    customer, first, last = demo_ctx.db.execute(
+        "SELECT customer_id, first_name, last_name FROM customers WHERE first_name IS NOT NULL AND (first_name, "
+        "last_name) IN (SELECT (first_name, last_name) FROM customers GROUP BY ALL HAVING count(*) = 1) "
+        "ORDER BY customer_id LIMIT 1"
+    ).fetchone()
+    chat = Chat(demo_ctx)
+    answer, ended = chat.say(f"is {first} {last} likely to buy again?")
+    assert [e.name for e in ended] == ["customer_card"] and ended[0].result.data["customer_id"] == customer
+    assert "Predicted: " in answer
+    for said in ("is he likely to buy again?", "what segment is she in"):
+        _, ended = chat.say(said)
+        assert [(e.name, e.arguments) for e in ended] == [("customer_card", {"customer": customer})], said

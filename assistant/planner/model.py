@@ -191,6 +191,9 @@ def understood(
                       text, flags=re.I)  # fmt: skip
     someone = asks_what_someone_gets(text, segment_names)  # before the case is lost
     one_person = one_customer.names_one(text)  # "who is Anna Schmidt"
+    # "is Andrew Stephens likely to buy again": his outlook, on his card (a full name, before the case is lost)
+    named = one_customer.said_id(text) or re.search(r"\b[A-Z][a-z]+ [A-Z][a-z'-]+\b", text)
+    outlook_of_one = one_person and named and one_customer.OUTLOOK_OF_ONE.search(text)
     a_term = glossary.asked(text)  # "define CTR": before a spelling fix makes it "defines"
     text = spelled(text, vocabulary | own_words(*own))  # "trains" is the shop's, not a typo of "train"
     words = normalise(text, names, *own).split()
@@ -349,6 +352,8 @@ def understood(
     if guards.WHO_GETS.search(text.lower()) and intents()["send_count"].allows(text):  # who a campaign would go to
         allowed.insert(0, ("send_count", 1.0))
     allowed = outright.first(text, allowed, names, one_person)
+    if allowed and outlook_of_one:
+        allowed.insert(0, ("customer_card", 1.0))
     if slots.DELETE_PEOPLE.search(text.lower()) or slots.WIPE_SHOP.search(text.lower()):  # said what happens instead
         allowed.insert(0, ("fix_data", 1.0))
     return allowed

@@ -139,7 +139,13 @@ def more_on_one_shown(req: Request) -> bool:
 # After one customer's card: "what did they buy", "did they return anything", "when was their last order"
 ABOUT_THEM = re.compile(
     r"^(?!.*\b(?:segments?|groups?|fits?|suits?)\b)\W*(?:what|when|did|do|does|has|have|how (?:much|many|often)|which"
-    r"|where|is|are|were)\b.*\b(?:they|them|their)\b"
+    r"|where|is|are|were|was|will|would)\b.*\b(?:they|them|their|he|him|his|she|her)\b"
+)
+# One customer's outlook: "is Andrew Stephens likely to buy again?", "what's the chance she stops buying": their card
+OUTLOOK_OF_ONE = re.compile(
+    r"\b(?:likely|chance|probability|churn|buy again|order again|come back|stop(?:s|ped)? (?:buying|ordering)"
+    r"|next (?:order|purchase)|predicted|expected|lifetime value|clv)\b",
+    re.I,
 )
 
 
