@@ -16,10 +16,13 @@ import pyarrow as pa
 
 from storage.db import Database
 from storage.errors import UserError
+from storage.orders import not_cancelled
 
 # Which order lines are purchases: imports mark cancellations, returns and refunds (is_return, with a
 # negative amount), and keep lines without a customer id for the totals, which belong to nobody here.
-VALID_ORDER_LINE = "amount > 0 AND NOT is_return AND ordered_at IS NOT NULL AND customer_id IS NOT NULL"
+VALID_ORDER_LINE = (
+    f"amount > 0 AND NOT is_return AND ordered_at IS NOT NULL AND customer_id IS NOT NULL AND {not_cancelled()}"
+)
 
 PURCHASE_DAYS = f"""
     SELECT customer_id, ordered_at::DATE AS day, sum(amount) AS amount

@@ -350,10 +350,10 @@ def test_a_status_column_marks_an_order_refunded_not_a_refund_of_another(ctx, tm
     )
     result = load(ctx, "orders", path)
     # A3 is an order that was refunded, listed once with its state: it nets to nothing (it was read as a refund
-    # of some other order, taking 20 off the spend of A1 and A2). As in the UCI log, the cancelled order still
-    # counts as placed, and its reversal is a return.
-    row = ctx.db.rows("SELECT total_spent, order_count, days_since_last_purchase FROM customer_behavior")[0]
-    assert row == {"total_spent": 70.0, "order_count": 3, "days_since_last_purchase": 0}
+    # of some other order, taking 20 off the spend of A1 and A2). Refunded in full, it was never a sale: it is no
+    # order placed (the average order value is 70 / 2), and its reversal is a return.
+    row = ctx.db.rows("SELECT total_spent, order_count, avg_order_value FROM customer_behavior")[0]
+    assert row == {"total_spent": 70.0, "order_count": 2, "avg_order_value": 35.0}
     assert result.data["cancelled_orders"] == 1 and result.data["return_lines"] == 1
     assert ctx.db.scalar("SELECT count(*) FROM orders") == 4 and ctx.db.scalar("SELECT sum(amount) FROM orders") == 70
 

@@ -69,8 +69,11 @@ def test_a_log_whose_customers_are_named_not_numbered_is_read_per_customer_name(
         assert spent[name] == pytest.approx(round(total, 2), abs=0.01), name
     assert spent["UK Collectables, Ltd."] == pytest.approx(40802.81)
     orders = dict(ctx.db.execute("SELECT customer_id, order_count FROM customer_behavior").fetchall())
-    placed = lines[lines["CUSTOMERNAME"] == "Euro Shopping Channel"]["ORDERNUMBER"].nunique()
-    assert orders["Euro Shopping Channel"] == placed  # as in the UCI log, a cancelled order was still placed
+    # A cancelled order is no order (it was never a sale): Euro Shopping Channel placed 13 and cancelled one.
+    for name, theirs in bought.groupby("CUSTOMERNAME")["ORDERNUMBER"].nunique().items():
+        assert orders[name] == theirs, name
+    assert lines[lines["CUSTOMERNAME"] == "Euro Shopping Channel"]["ORDERNUMBER"].nunique() == 13
+    assert orders["Euro Shopping Channel"] == 12
     assert result.data["cancelled_orders"] == lines["cancelled"].sum()
 
 
@@ -268,8 +271,8 @@ def test_how_a_year_went_and_two_years_compared_in_a_marketers_words(chat, lines
 
 def test_one_time_customers_are_counted_not_every_customer(chat, lines):
     """ "which customers only ordered once" answered "Customers: 72". An order placed and then cancelled was
-    placed: it counts among a customer's orders (its money nets to nothing), as in their order count."""
-    orders = lines.groupby("CUSTOMERNAME")["ORDERNUMBER"].nunique()
+    never a sale: it is not among a customer's orders (its money nets to nothing), as in their order count."""
+    orders = lines[~lines["cancelled"]].groupby("CUSTOMERNAME")["ORDERNUMBER"].nunique()
     answer, _ = chat.say("which customers only ordered once")  # which: they are listed too
     assert answer.startswith(f"**{(orders == 1).sum()} customers** have ordered only once")
     answer, _ = chat.say("what percentage of customers never came back")
@@ -352,7 +355,7 @@ def test_the_newest_customers_are_those_whose_first_order_is_latest(chat, lines)
                              f"the newest first ordered on {first.iloc[0].day} {first.iloc[0]:%b %Y}.")  # fmt: skip
     table = ended[-1].result.tables[0].to_df()
     assert table["First order"].tolist() == [d.strftime("%Y-%m-%d") for d in first.iloc[:5]]
-    orders = lines.groupby("CUSTOMERNAME")["ORDERNUMBER"].nunique()  # a cancelled order was still placed
+    orders = lines[~lines["cancelled"]].groupby("CUSTOMERNAME")["ORDERNUMBER"].nunique()  # a cancelled one is none
     answer, _ = chat.say("what's our customer retention rate")
     assert f"Share of repeat customers: **{(orders > 1).mean():.0%}**" in answer
 
@@ -413,3 +416,36 @@ def test_a_customers_card_names_products_known_only_by_code(chat, lines):
     assert ended[-1].name == "customer_card" and ended[-1].error is None
     codes = re.search(r"Bought most: ([^.]+)\.", answer)[1].split(", ")
     assert codes and set(codes) <= set(lines["PRODUCTCODE"])
+
+
+def test_a_cancelled_order_is_no_order_in_the_average_order_value_or_the_order_counts(chat, lines):
+    """The 4 Cancelled orders were counted as orders worth nothing: the average order value was €31,329 (the
+    takings over 164 orders), not €32,113 (over the 160 that were sales), and the overview said 164 orders."""
+    sold = lines[~lines["cancelled"]]
+    answer, _ = chat.say("what's our average order value")
+    assert f"**€{sold['amount'].sum() / sold['ORDERNUMBER'].nunique():,.2f}**" in answer
+    answer, _ = chat.say("overview")
+    assert (
+        f"{sold['ORDERNUMBER'].nunique()} orders and {lines[lines['cancelled']]['ORDERNUMBER'].nunique()} returns"
+        in answer
+    )
+    in_2004 = sold[sold["ORDERDATE"].str.contains("/2004")]
+    answer, _ = chat.say("how many orders did we get in 2004")
+    assert f"**{in_2004['ORDERNUMBER'].nunique()}**" in answer
+    items = sold["QUANTITYORDERED"].astype(int).sum() / sold["ORDERNUMBER"].nunique()
+    answer, _ = chat.say("how many items does a typical order have")
+    assert f"**{items:,.1f}**" in answer or f"**{items:,.0f}**" in answer
+
+
+def test_a_cancelled_order_is_no_purchase_for_the_predictions(ctx):
+    """The purchases the predictions learn from are sales: a cancelled order's own lines were one."""
+    from storage.predictions import PURCHASE_DAYS
+
+    attach(ctx)
+    cancelled = read_log().query("STATUS == 'Cancelled'")
+    days = ctx.db.df(PURCHASE_DAYS)
+    for _, line in cancelled.drop_duplicates("ORDERNUMBER").iterrows():
+        bought = read_log().query("CUSTOMERNAME == @line.CUSTOMERNAME and ORDERDATE == @line.ORDERDATE")
+        theirs = days[(days["customer_id"] == line["CUSTOMERNAME"])]
+        if (bought["STATUS"] == "Cancelled").all():  # nothing else that day: no purchase on it
+            assert pd.Timestamp(line["ORDERDATE"].split()[0]) not in set(pd.to_datetime(theirs["day"]))

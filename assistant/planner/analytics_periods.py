@@ -37,10 +37,11 @@ from assistant.planner.lapsed_since import NOT_ORDERED
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.periods import Period, day
 from assistant.planner.recipes import report
+from storage.orders import orders_placed
 
 BUYERS = "count(DISTINCT o.customer_id) FILTER (WHERE NOT o.is_return)"  # customers who ordered in the period
 PER_BUYER = "nullif(" + BUYERS + ", 0)"
-BUYERS_ORDERS = "count(DISTINCT o.order_id) FILTER (WHERE NOT o.is_return AND o.customer_id IS NOT NULL)"
+BUYERS_ORDERS = orders_placed(also=" AND o.customer_id IS NOT NULL")
 PERIOD_FIGURES = {  # a customers' figure -> the same figure from the period's orders
     "order value": FROM_ORDERS["order value"],
     "spend": Figure(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from assistant.planner import analytics_filters as filters
 from assistant.planner.periods import Period, where
 from services.money import format_money
+from storage.orders import CANCELLED, orders_placed, units_placed
 
 # "customers who only bought once", "who ordered just once", "one-time buyers": counted from the customers' orders.
 ONE_TIMERS = (
@@ -86,8 +87,7 @@ BUYER_KIND = (
     "(SELECT CASE WHEN count(DISTINCT x.order_id) > 1 THEN 'repeat' WHEN count(DISTINCT x.order_id) = 1 THEN "
     "'one-time' END FROM orders x WHERE x.customer_id = o.customer_id AND NOT x.is_return)"
 )
-NOT_RETURNED = "DISTINCT CASE WHEN NOT o.is_return THEN o.order_id END"  # a return or cancellation is no order
-NOT_RETURNED_COUNT = f"count({NOT_RETURNED})"
+ORDERS_PLACED = orders_placed()  # a return or a cancelled order is no order
 FIGURES = [  # first match wins: the specific before the general
     Figure(  # "items per order" is a count of units, not the order value "per order" would otherwise read as
         r"\b(?:items|units|pieces|products|articles|things)\b[^?]*\b(?:per|in an?|in each|on an?|each)"
@@ -96,7 +96,7 @@ FIGURES = [  # first match wins: the specific before the general
         r"|\bhow many (?:items|units|pieces|products|things) (?:does|do|is|are|go) (?:in )?(?:an? |the |each |every )?"
         r"(?:average |typical |usual |normal )?(?:order|basket)\b",
         "orders",
-        f"sum(o.quantity) FILTER (WHERE NOT o.is_return) / nullif({NOT_RETURNED_COUNT}, 0)",
+        f"{units_placed()} / nullif({ORDERS_PLACED}, 0)",
         "items per order",
         "avg",
         whole=True,
@@ -213,7 +213,9 @@ FIGURES = [  # first match wins: the specific before the general
         r"|(?:%|\bpercent\w*|\bshare|\bproportion|\bfraction) of (?:(?:our|all|the) )?orders (?:\w+ ){0,2}"
         r"(?:returned|cancell?ed|refunded|sent back)",
         "orders",
-        "count(DISTINCT CASE WHEN o.is_return THEN o.order_id END) / nullif(count(DISTINCT o.order_id), 0)",
+        # of the orders placed and the returns of their own (a cancelled order's reversal is no order)
+        "count(DISTINCT CASE WHEN o.is_return THEN o.order_id END) / nullif(count(DISTINCT o.order_id) - count("
+        f"DISTINCT o.order_id) FILTER (WHERE o.is_return AND ends_with(o.order_id, '{CANCELLED}')), 0)",
         "return and cancellation rate",
         "avg",
         whole=True,
@@ -226,7 +228,7 @@ FIGURES = [  # first match wins: the specific before the general
         "returns and cancellations",
         "count",
     ),
-    Figure(r"\borders?\b|purchases|busiest|quietest", "orders", NOT_RETURNED, "orders", "count"),
+    Figure(r"\borders?\b|purchases|busiest|quietest", "orders", ORDERS_PLACED, "orders", "count", whole=True),
     Figure(r"\bprices?\b", "products", "o.price", "price", "avg", money=True),
     Figure(r"margins?", "products", "o.margin", "margin", "avg", percent=True),
     Figure(r"\bstock|inventory", "products", "o.stock", "units in stock", "sum"),
@@ -278,7 +280,6 @@ GROUPS = [
 # A customer figure asked per a group only orders have ("average basket by country"): the same figure from
 # the orders, counted as the customers' own figures are (cancellations lower revenue and are never an order).
 ORDER_NET = "sum(o.amount)"
-ORDERS_PLACED = "count(DISTINCT o.order_id) FILTER (WHERE NOT o.is_return)"
 FROM_ORDERS = {
     "order value": Figure(
         "", "orders", f"{ORDER_NET} / nullif({ORDERS_PLACED}, 0)", "order value", "avg", money=True, whole=True

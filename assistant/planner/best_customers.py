@@ -20,6 +20,7 @@ from assistant.planner.memory import Plan, Request, call
 from assistant.planner.predict_recipes import LONGEST_QUIET, WITHOUT_A_PREDICTION
 from assistant.planner.recipes import recipe, report
 from services.money import format_money
+from storage.orders import orders_placed
 
 BEST_CUSTOMERS = (
     'SELECT c.customer_id, round(b.total_spent, 2) AS "Total spent", b.order_count AS "Orders", '
@@ -29,7 +30,7 @@ BEST_CUSTOMERS = (
 )
 IN_PERIOD = (
     'SELECT o.customer_id, round(sum(o.amount), 2) AS "Spent", '
-    'count(DISTINCT o.order_id) FILTER (WHERE NOT o.is_return) AS "Orders", any_value(g.name) AS "Segment", '
+    f'{orders_placed()} AS "Orders", any_value(g.name) AS "Segment", '
     "count(*) OVER () AS _customers{kind} FROM orders o "
     "JOIN customers c ON c.customer_id = o.customer_id AND c.quarantine_reason IS NULL "
     + ACTIVE_SEGMENT.format(key="o.customer_id")

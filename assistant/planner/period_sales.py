@@ -24,9 +24,10 @@ from assistant.planner.memory import Plan, Request, call
 from assistant.planner.periods import Period
 from assistant.planner.recipes import report
 from services.money import format_money
+from storage.orders import orders_placed
 
 SUMMARY = (
-    "SELECT round(sum(o.amount), 2) AS revenue, count(DISTINCT o.order_id) FILTER (WHERE NOT o.is_return) AS orders, "
+    f"SELECT round(sum(o.amount), 2) AS revenue, {orders_placed()} AS orders, "
     f"{dated.BUYERS} AS customers, {dated.NEWCOMERS['new'].sql} AS new_customers, "
     "count(DISTINCT o.order_id) FILTER (WHERE o.is_return) AS returns, count(*) AS _lines "
     f"FROM orders o{dated.FIRST_ORDER} WHERE {periods.where()}"

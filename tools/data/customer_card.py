@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from services.money import format_money
 from storage.customers import address_sql, named
 from storage.errors import UserError
+from storage.orders import orders_placed
 from storage.predictions import latest_fit
 from storage.segments import active_run_id
 from storage.shop import get_currency
@@ -40,8 +41,8 @@ PERSON = """
     FROM customers c LEFT JOIN customer_behavior b USING (customer_id)
     LEFT JOIN customer_preferences p USING (customer_id) WHERE c.customer_id = $id"""
 # Orders as placed (a return line is counted apart): the money is net of what was given back.
-ORDERS = """
-    SELECT count(DISTINCT order_id) FILTER (WHERE NOT is_return) AS orders, round(sum(amount), 2) AS spent,
+ORDERS = f"""
+    SELECT {orders_placed("")} AS orders, round(sum(amount), 2) AS spent,
            min(ordered_at) FILTER (WHERE NOT is_return) AS first_order,
            max(ordered_at) FILTER (WHERE NOT is_return) AS last_order,
            count(DISTINCT order_id) FILTER (WHERE is_return) AS returns, round(-sum(amount) FILTER (WHERE is_return), 2)

@@ -36,6 +36,7 @@ from typing import Any
 import duckdb
 
 from storage.db import ident
+from storage.orders import CANCELLED, orders_placed
 from tools.data import order_status, service_lines
 from tools.data.read import RAW
 
@@ -93,9 +94,9 @@ def add_reversals(con: duckdb.DuckDBPyConnection, staged: str) -> int:
     net to nothing, as a cancelled order's original and `C` invoice do in the UCI log. Returns how many."""
     columns = {r[0] for r in con.execute(f"DESCRIBE {staged}").fetchall()}
     negated = ["-abs(amount) AS amount", "true AS is_return", "false AS __cancelled"]
-    negated += ["order_id || ' cancelled' AS order_id"]
+    negated += [f"order_id || '{CANCELLED}' AS order_id"]
     negated += ["-abs(quantity) AS quantity"] if "quantity" in columns else []
-    negated += ["__key || ' cancelled' AS __key"] if "__key" in columns else []
+    negated += [f"__key || '{CANCELLED}' AS __key"] if "__key" in columns else []
     return con.execute(
         f"INSERT INTO {staged} SELECT * REPLACE ({', '.join(negated)}) FROM {staged} WHERE __cancelled"
     ).fetchone()[0]
@@ -162,12 +163,12 @@ def to_behavior(con: duckdb.DuckDBPyConnection) -> int:
     Recency counts days back from the latest purchase in the log, not from today, so an export
     from last month does not make every customer look lapsed.
     """
-    con.execute("""
+    con.execute(f"""
         INSERT INTO customer_behavior (customer_id, total_spent, order_count, avg_order_value,
                                        days_since_last_purchase, categories_bought)
         WITH per AS (
             SELECT customer_id, sum(amount) AS net,
-                   count(DISTINCT order_id) FILTER (WHERE NOT is_return) AS orders,
+                   {orders_placed("")} AS orders,
                    max(ordered_at) FILTER (WHERE NOT is_return) AS last_purchase,
                    list_sort(list(DISTINCT category) FILTER (WHERE category IS NOT NULL AND NOT is_return)) AS cats
             FROM orders WHERE customer_id IS NOT NULL GROUP BY customer_id

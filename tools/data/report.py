@@ -178,7 +178,7 @@ def _orders_sentences(written: dict[str, Any], mapping: dict[str, str]) -> str:
     if cancelled := written.get("cancelled_orders"):
         parts.append(
             f"{cancelled:,} line{'s' if cancelled != 1 else ''} of orders the status column says were cancelled or "
-            "refunded count as placed and cancelled: they add nothing to spend or revenue."
+            "refunded are kept with their cancellation: they add nothing to spend, revenue or the number of orders."
         )
     if money:
         parts.append(money)
