@@ -52,11 +52,12 @@ def test_shopify_orders_never_paid_are_no_sales_and_a_partial_refund_takes_off_i
     result = load(ctx, path)
     # 5001: 40 + 2 x 10; 5003: 2 x 20 less 15 refunded; 5005 authorized 10; 5006 partially paid 40; 5007 nets to 0.
     assert ctx.db.scalar("SELECT sum(amount) FROM orders") == pytest.approx(60 + 25 + 10 + 40)
-    # bob's pending order (both lines: the second says no status, as Shopify writes it) is not his.
+    # bob's pending order (both lines: the second says no status, as Shopify writes it) is not his; cat's refunded
+    # #1007 (5007) was never a sale: no order of hers.
     assert spend(ctx.db) == {
         "ann@example.com": (85.0, 2),
         "bob@example.com": (10.0, 1),
-        "cat@example.com": (40.0, 2),
+        "cat@example.com": (40.0, 1),
     }
     assert ctx.db.scalar("SELECT count(*) FROM orders WHERE order_id IN ('5002', '5004')") == 0
     assert (result.data["unpaid_orders"], result.data["unpaid_lines"], result.data["unpaid_value"]) == (2, 3, 90.0)
@@ -100,7 +101,7 @@ def test_woocommerce_on_hold_pending_failed_and_draft_orders_are_not_sales(ctx, 
     result = run_tool(ctx, "import_data", kind="orders", path=str(path))
     assert ctx.db.scalar("SELECT sum(amount) FROM orders") == 50  # completed + processing; W6, W7 net to nothing
     assert ctx.db.scalar("SELECT count(DISTINCT order_id) FROM orders") == 6  # W1, W2, W6, W7 and two reversals
-    assert spend(ctx.db) == {"7": (50.0, 3), "9": (0.0, 0)}
+    assert spend(ctx.db) == {"7": (50.0, 2), "9": (0.0, 0)}  # W7, refunded in full, was never a sale
     never_paid = "4 orders (4 lines, €280.00) were never paid (status checkout-draft, failed, on-hold, pending)"
     assert never_paid in result.summary
 

@@ -332,11 +332,13 @@ def test_did_sales_go_up_sets_the_period_against_the_one_before(chat, lines):
 
 
 def test_compare_two_months_named_alone(chat, lines):
-    """ "compare december and february" summed up December and said nothing of February."""
+    """ "compare december and february" summed up December and said nothing of February. The later comes first:
+    a change is from the earlier period to the later, whichever is named first ("compare 2003 and 2004" said
+    "Down 19%" when 2004 was up 23%)."""
     december = between(lines, "2010-12-01", "2010-12-31")["amount"].sum()
     february = between(lines, "2011-02-01", "2011-02-28")["amount"].sum()
     answer, _ = chat.say("compare december and february")
-    assert f"1–31 Dec 2010 (december): **£{december:,.2f}**; 1–28 Feb 2011 (february): **£{february:,.2f}**" in answer
+    assert f"1–28 Feb 2011 (february): **£{february:,.2f}**; 1–31 Dec 2010 (december): **£{december:,.2f}**" in answer
 
 
 def test_on_black_friday_is_refused_not_every_order(chat):

@@ -69,6 +69,9 @@ def analytics(req: Request) -> Plan:
         return RECIPES["products"](req)
     if question is None and len(named) > 1:  # "how did 2004 compare to 2003": the revenue of each, side by side
         question = understand("revenue")
+    countries = req.vocabulary().countries
+    if question is None and countries and filters.place(req.text, filters.shop_words(req), countries):
+        question = understand("revenue")  # "how much did France buy in 2004": France's, not the whole shop's
     if question is None and (named := named or period_sales.bare_month(req)):  # "how did December go"
         return period_sales.summary(req, named[0])
     if question is None:

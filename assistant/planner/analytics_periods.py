@@ -37,9 +37,10 @@ from assistant.planner.lapsed_since import NOT_ORDERED
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.periods import Period, day
 from assistant.planner.recipes import report
-from storage.orders import orders_placed
+from storage.orders import not_cancelled, orders_placed
 
-BUYERS = "count(DISTINCT o.customer_id) FILTER (WHERE NOT o.is_return)"  # customers who ordered in the period
+# customers who ordered in the period (an order they cancelled was no order)
+BUYERS = f"count(DISTINCT o.customer_id) FILTER (WHERE NOT o.is_return AND {not_cancelled('o.')})"
 PER_BUYER = "nullif(" + BUYERS + ", 0)"
 BUYERS_ORDERS = orders_placed(also=" AND o.customer_id IS NOT NULL")
 PERIOD_FIGURES = {  # a customers' figure -> the same figure from the period's orders
@@ -65,11 +66,12 @@ PAIR = r"(?:\s+(?:customers|shoppers|buyers|clients))?\s+(?:vs\.?|versus|and|or|
 BOTH = re.compile(
     rf"\b(?:new|first[- ]time){PAIR}(?:returning|existing|repeat)\b|\b(?:returning|existing|repeat){PAIR}new\b", re.I
 )
+SOLD = f"NOT is_return AND {not_cancelled()}"
 FIRST_ORDER = (
-    " LEFT JOIN (SELECT customer_id, min(ordered_at) AS first_at FROM orders WHERE NOT is_return"
+    f" LEFT JOIN (SELECT customer_id, min(ordered_at) AS first_at FROM orders WHERE {SOLD}"  # noqa: S608 - constant
     " AND customer_id IS NOT NULL GROUP BY 1) f ON f.customer_id = o.customer_id"
 )
-IS_FIRST = "NOT o.is_return AND o.ordered_at = f.first_at"
+IS_FIRST = f"NOT o.is_return AND {not_cancelled('o.')} AND o.ordered_at = f.first_at"
 NEWCOMERS = {
     "new": Figure(
         "", "orders", f"count(DISTINCT o.customer_id) FILTER (WHERE {IS_FIRST})", "new customers", "count",
@@ -212,7 +214,10 @@ def cut(req: Request, question: Question, named: list[Period]) -> Question | Pla
         return Plan(answer=figure)
     dated = replace(question, figure=figure, aggregate=aggregate_for(figure, question.aggregate), period=period)
     if len(named) > 1:
-        return compare(req, dated, *like_for_like(req, named[0], named[1]))
+        later, earlier = named[0], named[1]
+        if later.start < earlier.start and not earlier.typed.startswith(periods.SAME_DAYS):
+            later, earlier = earlier, later  # "compare 2003 and 2004": the change is from the earlier to the later
+        return compare(req, dated, *like_for_like(req, later, earlier))
     if outside := no_orders_then(req, period):
         return Plan(answer=outside)
     return dated
