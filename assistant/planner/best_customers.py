@@ -58,6 +58,10 @@ NEWEST_CUSTOMERS = (
 )
 # "who spent more than 500", "customers who've spent over €1,000": a floor on the total spent.
 SPENT_OVER = re.compile(r"\bspen[dt]\w*\s+(?:more than|over|above|at least)\s+[€$£]?\s*(?P<amount>\d[\d,]*(?:\.\d+)?)")
+SPENT_UNDER = re.compile(r"\bspen[dt]\w*\s+(?:less than|under|below|at most)\s+[€$£]?\s*(?P<amount>\d[\d,]*(?:\.\d+)?)")
+# "who are the worst customers", "bottom 5 by spend", "which customers spent the least": the lowest spenders first,
+# of those who bought (a customer who never bought is no low spender; "at least 500" is a floor)
+LEAST = re.compile(r"\b(?:worst|bottom|lowest|smallest)\b|(?<!\bat )\bleast\b")
 
 # "list the one-time buyers", "who are our repeat customers": a condition on the number of orders (fixed SQL)
 BY_ORDERS = [
@@ -87,6 +91,9 @@ def best_customers(req: Request) -> Plan:
     n = slots.number_after(req.text, r"\b(?:top|first)") or slots.number_before(req.text, ranked) or (1 if one else 10)
     over = SPENT_OVER.search(req.lower)
     floor = float(over["amount"].replace(",", "")) if over else None
+    under = SPENT_UNDER.search(req.lower)
+    ceiling = float(under["amount"].replace(",", "")) if under else None
+    least = ceiling is not None or LEAST.search(req.lower) is not None
     often = next(((sql, said) for pattern, sql, said in BY_ORDERS if re.search(pattern, req.lower)), None)
     vocabulary = req.vocabulary()
     country, refused = filters.recorded_country(req.text, vocabulary.countries, filters.shop_words(req))
@@ -95,28 +102,35 @@ def best_customers(req: Request) -> Plan:
     by_orders = MOST_ORDERS.search(req.lower) is not None
     segment = slots.segment_ref(req.text, req.memory)  # "customers in segment 2 who spent over 1000": its members
     of_segment = f" AND g.segment = {int(segment)}" if segment is not None else ""  # a number, never the user's text
-    a_set = filters.A_SET if floor is not None or (often and not named) else ""  # "17 customers have spent ..."
-    if NEWEST.search(req.lower) and not named and floor is None and not country:
+    bounded = floor is not None or ceiling is not None
+    a_set = filters.A_SET if bounded or (often and not named) else ""  # "17 customers have spent ..."
+    if NEWEST.search(req.lower) and not named and not bounded and not country:
         return newest(req, min(int(n), 500))
-    if outright.LONGEST_QUIET.search(req.text) and not named and floor is None and not country:
+    if outright.LONGEST_QUIET.search(req.text) and not named and not bounded and not country:
         return longest_quiet(req, min(int(n), 500))
     if not req.done:
         n = min(int(n), 500)
         if named:  # the period's dates are bound parameters; the floor is a number, never the user's text
-            having = f" HAVING sum(o.amount) > {floor}" if floor is not None else ""
+            limits = [f"sum(o.amount) > {floor}"] if floor is not None else []
+            limits += [f"sum(o.amount) < {ceiling}"] if ceiling is not None else []
+            having = f" HAVING {' AND '.join(limits)}" if limits else ""
             where = (f" AND o.country = {filters.sql_text(country)}" if country else "") + of_segment
             them, listed = filters.among(req, "o.customer_id")  # "which of them spent over 500": those just listed
-            by = "3 DESC, 2 DESC" if by_orders else "2 DESC"
+            by = "3 DESC, 2 DESC" if by_orders else ("2 ASC" if least else "2 DESC")
             sql = IN_PERIOD.format(period=periods.where(), where=where + them, having=having, by=by, n=n, kind=a_set)
             return call("query_data", sql=sql, params=named[0].params() | listed)
         where = (f" AND b.total_spent > {floor}" if floor is not None else "") + of_segment  # numbers only
+        where += (f" AND b.total_spent < {ceiling}" if ceiling is not None else "") + (
+            " AND b.order_count > 0" if least else ""
+        )
         them, listed = filters.among(req)
         where += them + (often[0] if often else "")
         if country:  # as the orders log spells it: a value from the data
             spelt = filters.sql_text(country)
             where += f" AND c.customer_id IN (SELECT customer_id FROM orders WHERE country = {spelt})"
         by = "b.order_count DESC NULLS LAST, " if by_orders else ""
-        sql = BEST_CUSTOMERS.format(where=where, by=by + "b.total_spent DESC NULLS LAST", n=n, kind=a_set)
+        spend = "b.total_spent ASC NULLS LAST" if least else "b.total_spent DESC NULLS LAST"
+        sql = BEST_CUSTOMERS.format(where=where, by=by + spend, n=n, kind=a_set)
         return call("query_data", sql=sql, **({"params": listed} if listed else {}))
     step = req.done[-1]
     if not step.ok:
@@ -124,10 +138,12 @@ def best_customers(req: Request) -> Plan:
     rows, money = step.records(), lambda v: format_money(v, req.vocabulary().currency)
     during = f" {dated.when_words(named[0])}" if named else ""
     of_it = f" in segment {segment}" if segment is not None else ""
-    if floor is not None or (often and not named):
+    if bounded or (often and not named):
         found = int(rows[0]["_customers"]) if rows else 0
-        shown = f"; the {len(rows)} who spent most are listed" if found > len(rows) else ""
+        most = "least" if least else "most"
+        shown = f"; the {len(rows)} who spent {most} are listed" if found > len(rows) else ""
         said = [f"have spent more than {money(floor)}{during}"] if floor is not None else []
+        said += [f"have spent less than {money(ceiling)}{during}"] if ceiling is not None else []
         said += [often[1]] if often and not named else []
         who = filters.who_of(req, found, f"**{found:,} customers**{of_it}")
         return Plan(answer=f"{who} {' and '.join(said)}{shown}.")
@@ -153,6 +169,9 @@ def best_customers(req: Request) -> Plan:
     if len(rows) == 1:  # "who's our best customer in Ireland": one, not "your 1 best customers"
         ranked = ranked.replace(": the top one ", " ")
     best_ones = f"{len(rows)} best customers" if len(rows) != 1 else "best customer"
+    if least and not by_orders:  # the lowest spenders first, of those who bought
+        ranked = ranked.replace("the top one", "the lowest")
+        best_ones = best_ones.replace("best customer", "lowest-spending customer") + " (of those who bought)"
     return Plan(
         answer=f"Your {best_ones}{of_it}{where}{ranked}.{coverage} "
         "Next: *which products would they buy?* or *draft an email for their segment*."
