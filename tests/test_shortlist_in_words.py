@@ -40,3 +40,19 @@ def test_an_email_about_my_shortlist_to_two_segments(chat):
     drafted = ended[-1]
     assert drafted.name == "campaign_draft" and drafted.arguments["skus"] == held
     assert drafted.arguments["segments"] == [3, 4] and "segment" not in drafted.arguments
+
+
+@pytest.mark.parametrize(("said", "places"), [("keep 1 and 3", [1, 3]), ("add items 2, 4 and 5", [2, 4, 5])])
+def test_rows_named_by_number_are_those_rows_only(chat, said, places):
+    """ "keep 1 and 3" kept the first three rows: the numbers were not read as places, so the products in play went."""
+    _, ended = chat.say("show high margin items")
+    shown = ended[-1].result.tables[0].to_df()["sku"].tolist()
+    _, ended = chat.say(said)
+    assert ended[-1].name == "shortlist_add" and ended[-1].arguments["skus"] == [shown[p - 1] for p in places]
+
+
+def test_high_margin_items_after_segmenting_are_a_product_search_not_the_high_spenders_fits(chat):
+    """With a segment named "High-spending ...", the app's own suggestion "show high margin items" gave that segment's
+    best fits: one shared word ("high") was taken for the segment's name."""
+    _, ended = chat.say("show high margin items")
+    assert ended[-1].name == "find_products" and ended[-1].arguments["sort"] == "margin_desc"

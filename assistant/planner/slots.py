@@ -211,6 +211,7 @@ def segment_at(place: str, memory: Memory) -> int | None:
 # everyday words for it, read as the adjective the names are built from.
 NICKNAMES = {noun: adjective for pair in naming.WORDS.values() for adjective, noun, _ in pair} | {
     "high spenders": "High-spending",
+    "low spenders": "Light-spending",
     "top spenders": "High-spending",
     "heavy spenders": "High-spending",
     "loyal customers": "Frequent",
@@ -229,15 +230,19 @@ SEGMENT_NICKNAMES = {
 }
 
 
+WEAK = {"high", "low", "big", "small", "new", "full", "price", "buyer", "shopper", "spender"}
+
+
 def segment_named(phrase: str, names: dict[int, str]) -> int | None:
     """The segment whose name shares the most words with `phrase` (none shared: None); a trait's nickname
     ("the big spenders") counts as the words of the name it stands for ("High-spending")."""
     said = phrase.lower()
     said += "".join(f" {adjective.lower()}" for noun, adjective in NICKNAMES.items() if noun in said)
     words = {singular(w) for w in re.findall(r"[a-z]{3,}", said)} - {"the", "segment", "group", "customer"}
+    shared = [(words & {singular(w) for w in re.findall(r"[a-z]{3,}", name.lower())}, n) for n, name in names.items()]
+    # one word a product or a figure says as often ("show high margin items" is no "High-spending ..." segment)
     scored = [
-        (len(words & {singular(w) for w in re.findall(r"[a-z]{3,}", name.lower())}), number)
-        for number, name in sorted(names.items())
+        (len(both), number) for both, number in sorted(shared, key=lambda s: s[1]) if both - WEAK or len(both) > 1
     ]
     best = max(scored, default=(0, None))
     return best[1] if best[0] else None
@@ -265,6 +270,8 @@ def pick_products(text: str, memory: Memory) -> list[str] | None:
         return [str(r["sku"]) for r in rows[-as_number(m.group(1)) :]]
     if re.search(r"\b(?:the )?last (?:one|pick|product|item)\b", t):
         return [str(rows[-1]["sku"])]
+    if places := numbered_places(t):  # "keep 1 and 3", "items 2, 4 and 5", "number 2"
+        return [str(rows[place - 1]["sku"]) for place in places if place <= len(rows)] or None
     not_a_segment = r"\b(?!\s+" + SEGMENT_WORD + r"\b)"  # "the second group" is a segment, never a product
     # "the second one", "the second and fourth", "1st, 3rd and 5th": each place said, in the order said
     said = re.findall(r"\b(" + "|".join(ORDINALS) + r")" + not_a_segment, t)
@@ -272,6 +279,22 @@ def pick_products(text: str, memory: Memory) -> list[str] | None:
         places = list(dict.fromkeys(ORDINALS[word] for word in said))
         return [str(rows[place - 1]["sku"]) for place in places if place <= len(rows)]
     return None
+
+
+# Rows by their number: a list of two or more ("1 and 3", "2, 4 & 5"), or one said as a number ("item 2", "#3"),
+# never a range ("between 40 and 80") nor amounts ("10 and 20%").
+LISTED_PLACES = re.compile(
+    r"(?<!between )(?<!from )\b(\d{1,2})((?:\s*(?:,|and|&)\s*#?\d{1,2}\b)+)"
+    r"(?!\s*(?:%|percent|[€$£]|euros?|dollars?|pounds?|quid|k\b|units?|days?|weeks?|months?|years?))"
+)
+ONE_PLACE = re.compile(r"(?:\b(?:number|no\.?|item|product|row)\s*|#)(\d{1,2})\b(?!\s*(?:%|[€$£]))")
+
+
+def numbered_places(t: str) -> list[int]:
+    """The rows a text names by number, in the order said ("keep 1 and 3": [1, 3])."""
+    if m := LISTED_PLACES.search(t):
+        return list(dict.fromkeys(int(n) for n in re.findall(r"\d{1,2}", m.group(0))))
+    return [int(m.group(1))] if (m := ONE_PLACE.search(t)) else []
 
 
 # "fewer than 10 in stock" is at most 9, "more than 10" at least 11; "at least", "at most", "or more" keep theirs
