@@ -191,6 +191,8 @@ def test_an_unknown_instruction_explains_the_offline_options():
         ("please tell them that the sale ends Friday!", "The sale ends Friday!"),
         ("add a line about our gift wrapping", "And don't forget our gift wrapping."),
         ("mention free returns, see https://evil.example/x", "Free returns."),
+        ("add a P.S. saying the sale ends Sunday", "The sale ends Sunday."),  # was ". saying the sale ends Sunday."
+        ("add a ps: free gift wrap this week", "Free gift wrap this week."),
     ],
 )
 def test_without_a_model_a_point_in_the_marketers_words_becomes_its_own_line(instruction, line):
