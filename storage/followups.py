@@ -65,6 +65,14 @@ def _condition(engagement: str) -> str:
     return f"NOT {found}" if engagement.startswith("not_") else found
 
 
+def recipients_who(campaign_id: int, engagement: str) -> str:
+    """A SELECT of the customer ids a sent campaign reached whose people did `engagement`, as its recipients are
+    listed (`tools.campaigns.recipients`): run again in the query sandbox, "which of those are high spenders" asks
+    of all of them, not of the rows a screen showed."""
+    return f"""SELECT fm.customer_id FROM messages fm WHERE fm.campaign_id = {int(campaign_id)}
+               AND fm.status IN ('sent', 'unknown') AND {_condition(engagement)}"""  # noqa: S608 - a number, constants
+
+
 def follow_up_scope(db: Database, follow_up: FollowUp) -> tuple[str, dict[str, Any]]:
     """A SQL condition on `c.customer_id` keeping the earlier campaign's recipients who did what was asked, and
     its parameters. Refuses, saying what to do, when the earlier campaign has not been sent, or nobody opened or

@@ -1,6 +1,8 @@
 """One figure of a sent campaign's report, asked for in a marketer's words, said first and right; and questions about
 who the shop can email now, asked once a campaign has gone out, answered for the shop, not that campaign."""
 
+# ruff: noqa: S608 - the SQL is the test's own constants
+
 from __future__ import annotations
 
 from datetime import date
@@ -10,6 +12,7 @@ from scipy.stats import chi2_contingency
 
 from tests.test_new_shop_chat import Chat
 from tests.test_report_yardstick import send_one, shop  # noqa: F401 - the fixture
+from tools import run_tool
 from tools.campaigns.links import campaign_urls
 
 FIGURES = (
@@ -309,3 +312,46 @@ def test_why_they_unsubscribed_is_not_known_and_said_so(chat):
     answer, _ = chat.say("why did they unsubscribe")
     assert answer.startswith("Nobody is asked why: unsubscribing is one click")
     assert f"**{sum(r[2] for r in rows):,} of the {sum(r[1] for r in rows):,}** it reached unsubscribed" in answer
+
+
+@pytest.mark.parametrize(
+    ("listed", "kind"), [("who clicked?", "('click')"), ("show me the people who opened", "('open', 'click')")]
+)
+def test_which_of_those_after_the_recipients_asks_of_all_of_them_not_the_rows_shown(chat, listed, kind):
+    """ "which of those are high spenders" after "who clicked?" ranked the 10 ids the model was shown, not the
+    clickers: its top one was not the clickers' top spender."""
+    theirs = chat.ctx.db.execute(
+        f"SELECT b.total_spent, count(*) OVER () FROM messages m JOIN customer_behavior b USING (customer_id) "
+        f"WHERE m.status = 'sent' AND {DID.format(kinds=kind[1:-1])} ORDER BY 1 DESC LIMIT 3"
+    ).fetchall()
+    chat.say(listed)
+    answer, ended = chat.say("which of those are high spenders?")
+    assert answer.startswith(f"Your 10 best customers of those {theirs[0][1]:,} by total spend")
+    assert f"**€{theirs[0][0]:,.2f}**" in answer
+    _, ended = chat.say("the top 3")
+    assert ended[-1].result.tables[0].to_df()["Total spent"].tolist() == [round(t[0], 2) for t in theirs]
+
+
+OPENED = DID.format(kinds="'open', 'click'")
+IN_SEGMENT = (
+    "SELECT count(*) FROM messages m JOIN segment_members s USING (customer_id) JOIN segment_runs r USING (run_id) "
+    f"WHERE r.is_active AND s.segment = ? AND m.status = 'sent' AND {OPENED}"
+)
+
+
+def test_how_many_of_the_openers_are_in_a_group_is_counted_not_drafted(chat):
+    """ "how many of the openers are in the Recent decisive buyers group" drafted a follow-up to the openers; "how
+    many of them are in group 1" showed segment 1's card."""
+    run_tool(chat.ctx, "segment_run", k=4)
+    name = chat.ctx.db.scalar(
+        "SELECT name FROM segments JOIN segment_runs USING (run_id) WHERE is_active AND segment = 2"
+    )
+    openers = chat.ctx.db.scalar(f"SELECT count(*) FROM messages m WHERE m.status = 'sent' AND {OPENED}")
+    chat.say("show me the people who opened")
+    answer, ended = chat.say(f"how many of the openers are in the {name} group")
+    assert not any(e.name == "campaign_draft" for e in ended)
+    in_two, in_one = (chat.ctx.db.scalar(IN_SEGMENT, [n]) for n in (2, 1))
+    assert answer.startswith(f"**{in_two:,} of those {openers:,} customers** are in segment 2")
+    chat.say("who opened it?")
+    answer, _ = chat.say("how many of them are in group 1")
+    assert answer.startswith(f"**{in_one:,} of those {openers:,} customers** are in segment 1")

@@ -296,7 +296,9 @@ def sql_text(value: str) -> str:
 # "which of them haven't ordered since January", "how many of those haven't been back in 6 months", right after a
 # list of customers: those listed, not the whole shop
 OF_THEM = re.compile(
-    r"\b(?:of|among(?:st)?)\s+(?:them|those|these)\b|\b(?:those|these)\s+(?:customers|people|ones)\b", re.I
+    r"\b(?:of|among(?:st)?)\s+(?:them|those|these)\b|\b(?:those|these)\s+(?:customers|people|ones)\b"
+    r"|\b(?:of|among(?:st)?)\s+the\s+(?:openers|clickers|recipients|non[- ]?openers)\b",  # a campaign's, listed
+    re.I,
 )
 
 

@@ -13,7 +13,7 @@ import re
 from datetime import date
 
 from assistant.planner import analytics_filters as filters
-from assistant.planner import lapsed_since, outright, periods, returners, slots
+from assistant.planner import analytics_one, lapsed_since, outright, periods, returners, slots
 from assistant.planner.analytics import analytics
 from assistant.planner.analytics_questions import ACTIVE_SEGMENT, ONE_TIMERS, REPEATERS, SOURCES, understand
 from assistant.planner.memory import Plan, Request, call
@@ -101,9 +101,12 @@ def best_customers(req: Request) -> Plan:
         return Plan(answer=refused)
     by_orders = MOST_ORDERS.search(req.lower) is not None
     segment = slots.segment_ref(req.text, req.memory)  # "customers in segment 2 who spent over 1000": its members
+    if segment is None and len(named_segments := {k for _, _, k in analytics_one.segments_named(req)}) == 1:
+        segment = named_segments.pop()  # "... in the Recent decisive buyers group", its name in use
     of_segment = f" AND g.segment = {int(segment)}" if segment is not None else ""  # a number, never the user's text
     bounded = floor is not None or ceiling is not None
-    a_set = filters.A_SET if bounded or (often and not named) else ""  # "17 customers have spent ..."
+    counted = segment is not None and re.match(r"\s*how many\b", req.lower) is not None  # "how many ... in group 2"
+    a_set = filters.A_SET if bounded or counted or (often and not named) else ""  # "17 customers have spent ..."
     if NEWEST.search(req.lower) and not named and not bounded and not country:
         return newest(req, min(int(n), 500))
     if outright.LONGEST_QUIET.search(req.text) and not named and not bounded and not country:
@@ -137,13 +140,14 @@ def best_customers(req: Request) -> Plan:
         return Plan(answer=report(req, "Generate or import data first."))
     rows, money = step.records(), lambda v: format_money(v, req.vocabulary().currency)
     during = f" {dated.when_words(named[0])}" if named else ""
-    of_it = f" in segment {segment}" if segment is not None else ""
-    if bounded or (often and not named):
+    of_it = f" in segment {segment}" if segment is not None and not counted else ""
+    if bounded or counted or (often and not named):
         found = int(rows[0]["_customers"]) if rows else 0
         most = "least" if least else "most"
         shown = f"; the {len(rows)} who spent {most} are listed" if found > len(rows) else ""
         said = [f"have spent more than {money(floor)}{during}"] if floor is not None else []
         said += [f"have spent less than {money(ceiling)}{during}"] if ceiling is not None else []
+        said += [f"are in segment {segment}{during and f' and ordered{during}'}"] if counted and not said else []
         said += [often[1]] if often and not named else []
         who = filters.who_of(req, found, f"**{found:,} customers**{of_it}")
         return Plan(answer=f"{who} {' and '.join(said)}{shown}.")
@@ -172,6 +176,9 @@ def best_customers(req: Request) -> Plan:
     if least and not by_orders:  # the lowest spenders first, of those who bought
         ranked = ranked.replace("the top one", "the lowest")
         best_ones = best_ones.replace("best customer", "lowest-spending customer") + " (of those who bought)"
+    if listed := filters.of_those_listed(req):  # "which of those are high spenders" after "who clicked"
+        of = max(req.before.customers_of, len(listed)) if req.before.customers_query else len(listed)
+        best_ones += f" of those {of:,}"
     return Plan(
         answer=f"Your {best_ones}{of_it}{where}{ranked}.{coverage} "
         "Next: *which products would they buy?* or *draft an email for their segment*."

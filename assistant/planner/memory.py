@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.planner.vocabulary import Vocabulary
+from storage.followups import recipients_who
 
 NOTE_PREFIX = "[UI]"  # how the UI records a button press or an upload in the conversation
 NEXT_STEP = re.compile(r"(?:^|\n)Next: \*([^*]+)\*")  # "Next: *check the data* ...": the first suggestion
@@ -140,6 +141,10 @@ class Memory:
             self.customers_query = query if a_set else None  # not a ranking: "which of them" asks of all it found
             self.buyers_asked = self.asked if step.rows("Last bought") else ""  # a product's buyers (purchasers)
             self.engagement = args.get("engagement") if step.name == "campaign_recipients" else None
+            if step.name == "campaign_recipients" and data.get("campaign_id") is not None:  # all of them, not a page
+                who = recipients_who(int(data["campaign_id"]), str(data.get("engagement") or "received"))
+                self.customers_query = {"sql": who, "params": {}}
+                self.customers_of = int(data.get("matching") or len(self.customers))
         if step.name == "customer_card" and data.get("customer_id"):  # "unsubscribe her": the customer on the card
             self.customers, self.shown = [str(data["customer_id"])], "customers"
             self.segment = data.get("segment")  # "what would you promote to them": their segment's best fits

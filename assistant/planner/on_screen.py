@@ -63,6 +63,8 @@ def on_screen(req: Request, readings: list[tuple[str, float]]) -> list[tuple[str
         # "email them again" under who clicked: a follow-up to them; under other customers, a draft (which says an
         # email goes to a segment or to customers chosen by what they did, not to a list on screen)
         return [("follow_up" if req.before.last_tool == "campaign_recipients" else "draft", 1.0), *readings]
+    if req.before.shown == "customers" and _how_many_of_them_in_a_segment(req):  # "how many of the openers are in ..."
+        return [("best_customers", 1.0), *readings]  # counted among them, never a draft nor the segment's card
     segment_first = {"segment_show", "segment_list"} & {name for name, _ in readings[:2]}
     if segment_first and _churn_in(req):
         return [("predict", 1.0), *readings]  # "who in that group is about to leave us": its members at risk
@@ -83,6 +85,15 @@ def _churn_in(req: Request) -> bool:
     for name in req.segment_names.values():
         words = words.replace(name.lower(), " ")
     return bool(re.search(predict_recipes.RISK_WORDS, words))
+
+
+def _how_many_of_them_in_a_segment(req: Request) -> bool:
+    """ "how many of them are in group 1", "how many of the openers are in the Recent decisive buyers group"."""
+    from assistant.planner import analytics_filters, analytics_one  # they import the analytics, as above
+
+    if not re.match(r"\s*how many\b", req.lower) or not analytics_filters.of_those_listed(req):
+        return False
+    return slots.segment_ref(req.text, req.before) is not None or bool(analytics_one.segments_named(req))
 
 
 def analytics_one_how_many(req: Request) -> bool:
