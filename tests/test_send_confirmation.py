@@ -136,3 +136,15 @@ def test_send_it_to_one_segment_does_not_send_the_campaign_to_its_own_audience(s
     events = offline_turn(shop, sentence)
     assert not [e for e in events if isinstance(e, ToolStart) and e.name == "campaign_send"]
     assert "goes to the audience it was drafted and approved for" in "".join(getattr(e, "text", "") for e in events)
+
+
+@pytest.mark.parametrize(
+    "sentence", ["only send it to the top 50 spenders in that group", "send it to everyone except the VIPs"]
+)
+def test_a_send_to_part_of_the_audience_asks_no_confirmation_for_all_of_it(shop, campaign, sentence):
+    """ "only send it to the top 50 spenders" asked "Send campaign 1 ... to 482 customers now?": one press of Confirm
+    would have sent to all 482."""
+    events = offline_turn(shop, sentence)
+    assert not [e for e in events if isinstance(e, ToolStart) and e.name == "campaign_send"]
+    said = "".join(getattr(e, "text", "") for e in events)
+    assert "I cannot send it to part of that audience" in said and "*exclude people who bought" in said

@@ -183,7 +183,23 @@ def send(req: Request) -> Plan:
             answer=f"A campaign goes to the audience it was drafted and approved for, so I did not send it. To email "
             f"segment {seg} only, say *draft an email for segment {seg} about ...*, then approve and send that one."
         )
+    if not req.done and PART_OF_IT.search(req.lower):  # "only send it to the top 50 spenders": never to all of them
+        return Plan(
+            answer="A campaign goes to the whole audience it was drafted and approved for, so I did not send it: I "
+            "cannot send it to part of that audience. To leave people out, change the draft's audience first (e.g. "
+            "*exclude people who bought in the last 2 weeks*), or draft one for the customers you mean; approve it, "
+            "then send."
+        )
     return campaign_action("campaign_send", SEND_ANSWER)(req)
+
+
+# A send to part of the audience: "only send it to the top 50", "send it just to those who haven't bought lately",
+# "send it to everyone except the VIPs"
+PART_OF_IT = re.compile(
+    r"\b(?:only|just|solely)\b.{0,30}\b(?:to|for)\b|\b(?:top|first|best|biggest) \d+\b|\bto (?:the )?\d+ (?:of|best|top)"
+    r"|\b(?:except|excluding|but not|other than|apart from|minus|leave out|leaving out|skip(?:ping)?)\b"
+    r"|\bwho (?:have|has|haven'?t|hasn'?t|did|didn'?t|bought|ordered|spent|opened|clicked)\b"
+)
 
 
 @recipe("send_count")
