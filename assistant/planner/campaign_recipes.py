@@ -196,7 +196,8 @@ def send(req: Request) -> Plan:
 # A send to part of the audience: "only send it to the top 50", "send it just to those who haven't bought lately",
 # "send it to everyone except the VIPs"
 PART_OF_IT = re.compile(
-    r"\b(?:only|just|solely)\b.{0,30}\b(?:to|for)\b|\b(?:top|first|best|biggest) \d+\b|\bto (?:the )?\d+ (?:of|best|top)"
+    r"\b(?:only|just|solely)\b.{0,30}\b(?:to|for)\b|\b(?:top|first|best|biggest) \d+\b"
+    r"|\bto (?:the )?\d+ (?:of|best|top)"
     r"|\b(?:except|excluding|but not|other than|apart from|minus|leave out|leaving out|skip(?:ping)?)\b"
     r"|\bwho (?:have|has|haven'?t|hasn'?t|did|didn'?t|bought|ordered|spent|opened|clicked)\b"
 )
