@@ -3,6 +3,8 @@ lapsed customers", on a shop that can be predicted (the demo's) and on one that 
 
 from __future__ import annotations
 
+import pandas as pd
+
 from tests.test_new_shop_chat import Chat, load
 from tests.uci import uci_lines
 from tools import run_tool
@@ -64,3 +66,23 @@ def test_who_has_gone_longest_without_ordering_is_ranked_from_the_orders(ctx):
         assert f"last ordered **{quiet.max()} days** before the latest order" in answer
         shown = ended[0].result.tables[0].to_df()["Days since last purchase"]
         assert list(shown) == sorted(quiet, reverse=True)[:10]
+
+
+def test_customers_who_have_not_ordered_in_a_span_are_those_and_their_figures_are_theirs(ctx):
+    """ "customers who havent ordered in the last 60 days" tried to predict and listed the 10 quietest; "how many is
+    that" then said 10 (it is 35), and "how much did they spend in total" gave every customer's spend."""
+    load(ctx, "orders", "online_retail.csv")
+    lines = uci_lines()
+    named = lines[lines["customer"] != ""]
+    last = named[~named["returned"]].groupby("customer")["when"].max()
+    quiet = last[last < last.max().normalize() - pd.Timedelta(days=59)].index  # counted back from the latest order
+    theirs = named[named["customer"].isin(quiet)]
+    chat = Chat(ctx)
+    answer, _ = chat.say("customers who havent ordered in the last 60 days")
+    assert answer.startswith(f"**{len(quiet)} customers** have not bought in the last 60 days")
+    answer, _ = chat.say("how much did they spend in total")
+    assert answer == f"Total spend of those {len(quiet)} customers: **£{theirs['amount'].sum():,.2f}**."
+    chat.say("customers who havent ordered in the last 60 days")
+    answer, _ = chat.say("what's their average order value")
+    average = theirs["amount"].sum() / theirs[~theirs["returned"]]["InvoiceNo"].nunique()
+    assert answer == f"Average order value of those {len(quiet)} customers: **£{average:,.2f}**."

@@ -89,11 +89,15 @@ def analytics(req: Request) -> Plan:
     if isinstance(picked, Plan):
         return picked
     question, named_row = picked
+    ids, listed = filters.listed_ids(req, pronoun=True) if question.figure.level != "products" else ("", {})
+    if ids:  # "how much did they spend" under a list of customers: theirs, not the whole shop's
+        question = replace(question, listed=(ids, filters.how_many_listed(req)))
     problem = unsupported(question, req.vocabulary())
     if problem:
         return Plan(answer=problem)
     if not req.done:
-        return call("query_data", sql=question.sql(), **dated.bound(question))
+        params = dated.bound(question).get("params", {}) | listed
+        return call("query_data", sql=question.sql(), **({"params": params} if params else {}))
     if empty := dated.no_orders(req, question):
         return Plan(answer=empty)
     answer = one.describe(req, question, named_row) if named_row else describe(req, question)

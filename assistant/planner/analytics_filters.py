@@ -302,27 +302,42 @@ OF_THEM = re.compile(
 )
 
 
-def of_those_listed(req: Request) -> list[str]:
-    """The customers the last answer listed, when the request asks about them ("which of them ..."); else none."""
+# "how much did they spend", "how many orders have those placed": a figure of the customers just listed
+THEY = re.compile(
+    r"\b(?:did|do|does|have|had|are|were|will|would) (?:they|those|these)\b"
+    r"|\b(?:they|those|these) (?:spend|spent|buy|bought|order|ordered|place|placed)\b|\btheir\b",
+    re.I,
+)
+
+
+def of_those_listed(req: Request, pronoun: bool = False) -> list[str]:
+    """The customers the last answer listed, when the request asks about them ("which of them ...", or with
+    `pronoun` "how much did they spend"); else none."""
     shown = req.before.shown in ("customers", "predicted customers")
-    return req.before.customers if shown and OF_THEM.search(req.text) else []
+    asked = OF_THEM.search(req.text) or (pronoun and THEY.search(req.text))
+    return req.before.customers if shown and asked else []
 
 
-def among(req: Request, column: str = "c.customer_id") -> tuple[str, dict[str, Any]]:
-    """The SQL that keeps to the customers the last answer listed, and its parameters ("", {} when the request is
+def listed_ids(req: Request, pronoun: bool = False) -> tuple[str, dict[str, Any]]:
+    """The customers the last answer listed, as SQL to put after IN, and its parameters ("", {} when the request is
     not about them). A list that was the first rows of more ("35 customers; the top 10 listed") is all of them: the
     query that found them again, without its LIMIT, its parameters renamed apart (a query this planner wrote, run
     again in the read-only sandbox). Else the ids in its table (the data's, never the user's text)."""
-    listed = of_those_listed(req)
+    listed = of_those_listed(req, pronoun)
     if not listed:
         return "", {}
     query = req.before.customers_query
     if query and req.before.customers_of > len(listed):
         sql = re.sub(r"\$(\w+)", r"$listed_\1", LIMIT.sub("", str(query["sql"])))
         params = {f"listed_{name}": value for name, value in (query.get("params") or {}).items()}
-        return f" AND {column} IN (SELECT customer_id FROM ({sql}))", params  # noqa: S608 - run in the sandbox
-    ids = ", ".join(sql_text(str(c)) for c in listed)
-    return f" AND {column} IN ({ids})", {}
+        return f"(SELECT customer_id FROM ({sql}))", params  # noqa: S608 - run in the sandbox
+    return f"({', '.join(sql_text(str(c)) for c in listed)})", {}
+
+
+def among(req: Request, column: str = "c.customer_id") -> tuple[str, dict[str, Any]]:
+    """The SQL that keeps to the customers the last answer listed (`listed_ids`), and its parameters."""
+    ids, params = listed_ids(req)
+    return (f" AND {column} IN {ids}", params) if ids else ("", {})
 
 
 LIMIT = re.compile(r"\s+LIMIT\s+\d+\s*$", re.I)
@@ -331,13 +346,19 @@ LIMIT = re.compile(r"\s+LIMIT\s+\d+\s*$", re.I)
 A_SET = ", TRUE AS _a_set"
 
 
+def how_many_listed(req: Request) -> int:
+    """How many customers the list just shown was of (35, when its first 10 rows were listed)."""
+    listed = req.before.customers
+    return max(req.before.customers_of, len(listed)) if req.before.customers_query else len(listed)
+
+
 def who_of(req: Request, n: int, everyone: str) -> str:
     """ "**2 of the 5 customers just listed**", "**9 of those 35 customers**", or `everyone` when the request is about
     the whole shop."""
     listed = of_those_listed(req)
     if not listed:
         return everyone
-    of = max(req.before.customers_of, len(listed)) if req.before.customers_query else len(listed)
+    of = how_many_listed(req)
     if n == of > 1:
         return f"**All {n:,} of those customers**"
     return (

@@ -315,6 +315,7 @@ class Question:
     only: tuple[Group, tuple[str, ...]] | None = None
     but: tuple[Group, tuple[str, ...]] | None = None  # "apart from the UK": the rows of every other value
     ranked: bool = False  # the rows highest first ("top categories"), not in the group's own order
+    listed: tuple[str, int] | None = None  # "how much did they spend": those just listed (SQL after IN, how many)
 
     @property
     def label(self) -> str:
@@ -337,6 +338,8 @@ class Question:
             within = f" {'in' if group.label == 'country' else 'for'} {' and '.join(map(group.called.format, values))}"
         if self.but is not None:
             within += f" excluding {' and '.join(map(self.but[0].called.format, self.but[1]))}"
+        if self.listed is not None:
+            within += f" of those {self.listed[1]:,} customers"
         return within + (f", {self.period.span()}" if self.period else "")
 
     def measure(self) -> str:
@@ -365,6 +368,9 @@ class Question:
             joiner = " AND " if self.figure.level == "customers" or self.period or self.only else " WHERE "
             column, spelt = group.sql[self.figure.level], ", ".join(filters.sql_text(value) for value in values)
             source += f"{joiner}({column} IS NULL OR {column} NOT IN ({spelt}))"
+        if self.listed is not None:  # the planner's own query or the data's ids (`analytics_filters.listed_ids`)
+            joiner = " AND " if self.figure.level == "customers" or self.period or self.only or self.but else " WHERE "
+            source += f"{joiner}{'c' if self.figure.level == 'customers' else 'o'}.customer_id IN {self.listed[0]}"
         if self.group is None:
             return f"SELECT {measure} {source}"
         key, group = self.group.sql[self.figure.level], self.group.label.capitalize()

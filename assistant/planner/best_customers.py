@@ -176,9 +176,8 @@ def best_customers(req: Request) -> Plan:
     if least and not by_orders:  # the lowest spenders first, of those who bought
         ranked = ranked.replace("the top one", "the lowest")
         best_ones = best_ones.replace("best customer", "lowest-spending customer") + " (of those who bought)"
-    if listed := filters.of_those_listed(req):  # "which of those are high spenders" after "who clicked"
-        of = max(req.before.customers_of, len(listed)) if req.before.customers_query else len(listed)
-        best_ones += f" of those {of:,}"
+    if filters.of_those_listed(req):  # "which of those are high spenders" after "who clicked"
+        best_ones += f" of those {filters.how_many_listed(req):,}"
     return Plan(
         answer=f"Your {best_ones}{of_it}{where}{ranked}.{coverage} "
         "Next: *which products would they buy?* or *draft an email for their segment*."

@@ -60,7 +60,11 @@ NOT_SINCE = re.compile(
 WHO = re.compile(r"\b(?:customers?|shoppers?|buyers?|clients?|people|anyone|anybody|who|whom|whose|folks?)\b", re.I)
 COUNT = re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b|\bhow much of\b", re.I)
 LIST = re.compile(r"\b(?:who|whom|whose|which|list|show|name|names|see|give|them|export|top|all)\b", re.I)
-ASKS_WHO = re.compile(r"^\W*(?:who|which)\b|\b(?:list|show|name|names|see|give|export|top|all|them)\b", re.I)
+ASKS_WHO = re.compile(  # "customers who haven't ordered in the last 60 days", said alone, is a list too
+    r"^\W*(?:who|which)\b|\b(?:list|show|name|names|see|give|export|top|all|them)\b"
+    r"|^\W*(?:the |our |my )?(?:customers|people|shoppers|buyers|clients|everyone|anyone) (?:who|that)\b",
+    re.I,
+)
 # What ends the day's words: "since December and who are they", "since the summer sale in the UK".
 TAIL = re.compile(r"\s+(?:and|or|please|pls|who|which|that|in|from|with|by|for|as|so|list|show)\b.*$", re.I)
 
