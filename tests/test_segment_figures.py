@@ -175,3 +175,44 @@ def test_an_email_for_that_group_with_no_group_on_screen_asks_which(shop):
     chat.say("describe segment 2")
     _, ended = chat.say("email that group about knitwear")
     assert ended[-1].name == "campaign_draft" and ended[-1].arguments["segment"] == 2
+
+
+def test_how_a_segment_did_in_a_year_is_its_members_and_the_next_year_too(shop):
+    """ "how many of group 1 ordered in 2025?" gave the whole shop's year (1,925 customers)."""
+    chat = Chat(shop)
+    for said, year in (("how many of group 1 ordered in 2025?", 2025), ("and in 2024?", 2024)):
+        customers, orders = shop.db.execute(
+            f"SELECT count(DISTINCT o.customer_id), count(DISTINCT o.order_id) {MEMBERS} AND year(o.ordered_at) = ?",
+            [1, year],
+        ).fetchone()
+        answer, _ = chat.say(said)
+        assert answer.startswith(f"Segment 1's customers, in {year} (1 Jan–31 Dec {year}): revenue ")
+        assert f"**{money(revenue(shop, 1, year))}** from **{orders:,} orders**" in answer
+        assert f"**{customers:,} customers** ordered" in answer
+
+
+def test_which_group_buys_most_often_is_their_orders_per_customer(shop):
+    """It gave the revenue by segment: how much, not how often."""
+    per = dict(shop.db.execute(
+        "SELECT m.segment, avg(b.order_count) FROM segment_members m JOIN segment_runs r USING (run_id) "
+        "JOIN customer_behavior b USING (customer_id) WHERE r.is_active GROUP BY 1"
+    ).fetchall())  # fmt: skip
+    top = max(per, key=per.get)
+    answer, _ = Chat(shop).say("which group buys most often?")
+    assert answer.startswith("Average orders per customer by segment")
+    assert f"highest is segment {top} ({names(shop)[top]}) at **{per[top]:,.1f}**" in answer
+
+
+def test_each_groups_share_of_revenue_is_given_when_asked(shop):
+    """ "what share of revenue comes from each group" gave the amounts alone."""
+    per = dict(
+        shop.db.execute(
+            f"SELECT m.segment, sum(o.amount) {MEMBERS.replace('= ?', 'IS NOT NULL')} GROUP BY 1"
+        ).fetchall()
+    )
+    whole = shop.db.scalar("SELECT sum(amount) FROM orders")
+    top = max(per, key=per.get)
+    answer, ended = Chat(shop).say("what share of revenue comes from each group")
+    assert f"at **{money(per[top])}** ({per[top] / whole:.1%} of the total)" in answer
+    shares = ended[-1].result.tables[0].to_df().set_index("Segment")["Share"]
+    assert shares[top] == pytest.approx(per[top] / whole) and shares.sum() == pytest.approx(1)

@@ -73,7 +73,8 @@ def analytics(req: Request) -> Plan:
     if question is None and countries and filters.place(req.text, filters.shop_words(req), countries):
         question = understand("revenue")  # "how much did France buy in 2004": France's, not the whole shop's
     if question is None and (named := named or period_sales.bare_month(req)):  # "how did December go"
-        return period_sales.summary(req, named[0])
+        asked = one.segments_asked(req)  # "how many of group 1 ordered in 2025": that segment's
+        return period_sales.summary(req, named[0], asked[0] if len(asked) == 1 else None)
     if question is None:
         return Plan(
             answer="I can answer questions like *average order value per segment*, *revenue by category*, "
@@ -193,10 +194,17 @@ def describe(req: Request, question: Question) -> str:
         shown = [r for r in rows if r.get(kind.capitalize()) is not None][: slots.as_number(top.group(1))]
         listed = "; ".join(f"{name(r[kind.capitalize()])} **{value(r[label])}**" for r in shown)
         return f"{label} by {kind}{whose}{question.during}, the top {len(shown)} of {groups:,}: {listed}."
+    whole = float(summary.get("_whole") or 0)
+
+    def part(v: float | None) -> str:  # "(58.4% of the total)", when the shares were asked
+        return f" ({float(v) / whole:.1%} of the total)" if question.shares and whole and v is not None else ""
+
     return (
         f"{label} by {kind}{whose}{question.during}, {groups:,} {plural(kind) if groups != 1 else kind}: highest is "
-        f"{name(summary['_highest'])} at **{value(summary['_highest_value'])}**, lowest is "
-        f"{name(summary['_lowest'])} at **{value(summary['_lowest_value'])}**.{without_orders(req, question, groups)}"
+        f"{name(summary['_highest'])} at **{value(summary['_highest_value'])}**{part(summary['_highest_value'])}, "
+        f"lowest is {name(summary['_lowest'])} at **{value(summary['_lowest_value'])}**"
+        f"{part(summary['_lowest_value'])}.{' Each one’s share is in the table.' if question.shares else ''}"
+        f"{without_orders(req, question, groups)}"
     )
 
 

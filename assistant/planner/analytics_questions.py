@@ -201,7 +201,8 @@ FIGURES = [  # first match wins: the specific before the general
     Figure(
         r"orders per customer|order count|how (?:often|frequently) do (?:\w+ )?(?:come back|buy|order|shop|purchase)"
         r"|(?:orders|times) (?:does|do|will|would) (?:an? |the |each |every |our |your )?(?:typical |average |normal "
-        r"|usual |regular )?(?:customer|shopper|buyer|client|person)s? (?:place|make|order|buy|shop|purchase)",
+        r"|usual |regular )?(?:customer|shopper|buyer|client|person)s? (?:place|make|order|buy|shop|purchase)"
+        r"|\b(?:buys?|orders?|shops?|purchases?|comes? back) (?:the )?most (?:often|frequently)\b",  # "which group ..."
         "customers",
         "b.order_count",
         "orders per customer",
@@ -316,6 +317,7 @@ class Question:
     but: tuple[Group, tuple[str, ...]] | None = None  # "apart from the UK": the rows of every other value
     ranked: bool = False  # the rows highest first ("top categories"), not in the group's own order
     listed: tuple[str, int] | None = None  # "how much did they spend": those just listed (SQL after IN, how many)
+    shares: bool = False  # a breakdown with each group's share of the whole, asked for ("share of revenue by country")
 
     @property
     def label(self) -> str:
@@ -376,6 +378,9 @@ class Question:
         key, group = self.group.sql[self.figure.level], self.group.label.capitalize()
         name = ', any_value(g.name) AS "Segment name"' if self.group.label == "segment" else ""
         breakdown = f'SELECT {key} AS "{group}"{name}, {measure} {source} GROUP BY 1'
+        if self.shares:  # a column the table shows as a percentage
+            share = f'"{self.label}" / sum("{self.label}") OVER () AS "Share"'
+            breakdown = f"SELECT *, {share} FROM ({breakdown})"  # noqa: S608 - vetted templates only
         # The highest and lowest over ALL groups, beside every row (hidden columns, "_"): the answer must not
         # be read off the first rows of a long breakdown (120 months) that the compact view shows.
         known = f'CASE WHEN "{group}" IS NOT NULL THEN "{self.label}" END'
@@ -459,6 +464,8 @@ def understand(text: str) -> Question | None:
         )
     t = NET_OF_RETURNS.sub(" ", t)
     figures = [f for f in FIGURES if re.search(f.words, t)]
+    if re.search(r"\bmost (?:often|frequently)\b", t):  # "which group buys most often": how often, not how much
+        figures = [f for f in figures if f.label == "orders per customer"] or figures
     if group is not None:  # "customers per segment": the group's own word is not the figure
         figures = [f for f in figures if not re.fullmatch(f.words, group.label)] or figures
         if figures and (orders_figure := from_orders(figures[0], group)):
@@ -484,7 +491,9 @@ def understand(text: str) -> Question | None:
     aggregate = aggregate_for(figure, asked)
     when = filters.recency(t) if figure.level == "customers" else None
     ranked = group is not None and group.label not in OVER_TIME and bool(re.search(rf"\b(?:{RANKED})\b", text.lower()))
-    return Question(figure, aggregate, group, when, ranked=ranked)
+    # "what share of revenue comes from each group", "share of revenue by country": each group's part of the whole
+    shares = group is not None and bool(SHARE.search(t)) and not figure.percent and aggregate in ("sum", "count")
+    return Question(figure, aggregate, group, when, ranked=ranked, shares=shares)
 
 
 def formatted(question: Question, v: float | None, currency: str) -> str:

@@ -30,7 +30,7 @@ SUMMARY = (
     f"SELECT round(sum(o.amount), 2) AS revenue, {orders_placed()} AS orders, "
     f"{dated.BUYERS} AS customers, {dated.NEWCOMERS['new'].sql} AS new_customers, "
     "count(DISTINCT o.order_id) FILTER (WHERE o.is_return) AS returns, count(*) AS _lines "
-    f"FROM orders o{dated.FIRST_ORDER} WHERE {periods.where()}"
+    f"FROM orders o{dated.FIRST_ORDER} WHERE "
 )
 # A period's or a country's products, by the units sold there (net of its returns, as revenue is), then revenue.
 # Best sellers: the products sold there; slow sellers: every product, those never sold there first.
@@ -80,12 +80,14 @@ def bare_month(req: Request) -> list[Period]:
     return periods.periods(f"in {month[1]}", req.today) if month else []
 
 
-def summary(req: Request, period: Period) -> Plan:
-    """Revenue, orders, average order value, customers (how many new) and returns for the period."""
+def summary(req: Request, period: Period, segment: int | None = None) -> Plan:
+    """Revenue, orders, average order value, customers (how many new) and returns for the period, of one segment's
+    members when one is named ("how many of group 1 ordered in 2025")."""
     if outside := dated.no_orders_then(req, period):
         return Plan(answer=outside)
     if not req.done:
-        return call("query_data", sql=SUMMARY, params=period.params())
+        where, params = scoped(period, None, segment)
+        return call("query_data", sql=SUMMARY + where, params=params)
     step = req.done[-1]
     rows = step.records() if step.ok else []
     if not rows:
@@ -97,8 +99,9 @@ def summary(req: Request, period: Period) -> Plan:
     average = f" (average {money(row['revenue'] / orders)})" if orders else ""
     new = "" if dated.log_begins_in(req, period) else f", {int(row['new_customers']):,} of them new"
     returns = f"; {int(row['returns']):,} returns or cancellations" if row["returns"] else ""
+    among = f"Segment {segment}'s customers, {dated.when_words(period)}" if segment is not None else ""
     return Plan(
-        answer=f"{dated.upper_first(dated.when_words(period))}: revenue **{money(row['revenue'])}** from "
+        answer=f"{among or dated.upper_first(dated.when_words(period))}: revenue **{money(row['revenue'])}** from "
         f"**{orders:,} orders**{average}; **{customers:,} customers** ordered{new}{returns}."
         f"{dated.coverage(req, period)} Next: *revenue by category {period.typed}*, or *best customers "
         f"{period.typed}*."
