@@ -466,3 +466,19 @@ def test_how_much_a_country_bought_in_a_year_is_that_countrys(chat, lines):
     france = kept[(kept["COUNTRY"] == "France") & (kept["YEAR_ID"] == "2004")]["amount"].sum()
     answer, _ = chat.say("How much did France buy in 2004?")
     assert f"in France, 1 Jan–31 Dec 2004: **€{france:,.2f}**" in answer
+
+
+def test_only_one_country_after_a_breakdown_or_a_ranking_keeps_to_it(chat, lines):
+    """ "only the US" after "revenue by product line" showed the shop's settings; "only the US ones" after the best
+    customers asked back."""
+    us = lines[~lines["cancelled"] & (lines["COUNTRY"] == "USA")]
+    per_line = us.groupby("PRODUCTLINE")["amount"].sum()
+    chat.say("which product line brings in the most money")
+    answer, _ = chat.say("only the USA")
+    assert answer.startswith("Total revenue by category in USA, 7 categories: highest is ")
+    assert f"{per_line.idxmax()} at **€{per_line.max():,.2f}**" in answer
+    best = us.groupby("CUSTOMERNAME")["amount"].sum()
+    chat.say("who are our best customers?")
+    answer, _ = chat.say("only the US ones")
+    assert answer.startswith("Your 10 best customers in USA (who ordered from there)")
+    assert f"**€{best.max():,.2f}**" in answer

@@ -20,7 +20,7 @@ from assistant.planner.analytics_questions import understand
 from assistant.planner.memory import Request
 
 LEAD = re.compile(
-    r"^\W*(?:(?:ok(?:ay)?|right|great|thanks)\W+)?(?:and|wh?at about|how about|now|also|then|ok(?:ay)?"
+    r"^\W*(?:(?:ok(?:ay)?|right|great|thanks)\W+)?(?:and|wh?at about|how about|now|also|then|ok(?:ay)?|only|just"
     r"|same (?:thing |again )?(?:(?:for|in)\b|(?=by\b)))\b\W*",
     re.I,
 )
@@ -90,7 +90,8 @@ def applied(
         return None
     if GROUPED.match(rest):
         return " ".join([*GROUPED.sub("", question).split(), rest])
-    place = filters.bare_place(countries()).fullmatch(re.sub(r"^(?:in|from|for) ", "", rest, flags=re.I))
+    alone_place = re.sub(r"\s+(?:ones?|customers?|people|please|pls)$", "", rest, flags=re.I)  # "only the US ones"
+    place = filters.bare_place(countries()).fullmatch(re.sub(r"^(?:in|from|for) ", "", alone_place, flags=re.I))
     if place:
         question = re.sub(r"\s*\b(?:by|per|for each) country\b", "", question, flags=re.I)  # one country, not each
         if said_before := filters.places(question, [], countries()):
