@@ -4,6 +4,7 @@ lapsed customers", on a shop that can be predicted (the demo's) and on one that 
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from tests.test_new_shop_chat import Chat, load
 from tests.uci import uci_lines
@@ -86,3 +87,15 @@ def test_customers_who_have_not_ordered_in_a_span_are_those_and_their_figures_ar
     answer, _ = chat.say("what's their average order value")
     average = theirs["amount"].sum() / theirs[~theirs["returned"]]["InvoiceNo"].nunique()
     assert answer == f"Average order value of those {len(quiet)} customers: **£{average:,.2f}**."
+
+
+@pytest.mark.parametrize(
+    "said", ["which customers went quiet?", "which customers stopped ordering?", "who has gone cold"]
+)
+def test_customers_who_went_quiet_are_those_slipping_away_not_a_data_check_or_the_campaigns(ctx, said):
+    """ "which customers went quiet?" checked the data; "which customers stopped ordering?" listed the campaigns
+    ("stopped" was spelled into "shopped", a word the examples know)."""
+    load(ctx, "orders", "online_retail.csv")
+    answer, _ = Chat(ctx).say(said)
+    assert answer.startswith("I cannot predict who is slipping away yet (")
+    assert "customers who have gone longest without ordering" in answer

@@ -160,6 +160,7 @@ def spelled(text: str, vocabulary: frozenset[str]) -> str:
 
     def inflected(word: str) -> bool:  # "liked" is "like" said of the past, no typo: the tense stays
         stems = [word[: -len(end)] for end in ("ed", "d", "es", "s", "ing") if word.endswith(end)]
+        stems += [word[: -len(end) - 1] for end in ("ed", "ing") if re.search(rf"([b-df-hj-np-tv-z])\1{end}$", word)]
         return any(stem in vocabulary or f"{stem}e" in vocabulary for stem in stems)
 
     def fix(match: re.Match[str]) -> str:

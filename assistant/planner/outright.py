@@ -120,6 +120,14 @@ YARDSTICK = re.compile(
 # "show me the ones at high risk", "list the high risk ones": churn risk, never a data check or a product search
 CHURN_RISK = re.compile(r"\b(?:high|medium|low|at)[- ](?:churn[- ])?risk\b|\bchurn", re.I)
 NOT_CHURN = {"data_issues", "validate", "next_page", "find_products"}  # the readings the words "high", "list" pull in
+# "which customers went quiet?", "who stopped ordering", "customers we've lost": slipping away (predicted, or where
+# that cannot be, who has gone longest without ordering), never a data check or the campaigns
+KEEP_FOR_QUIET = {"predict", "best_customers", "analytics", "customer_card", "unsubscribe", "explain"}
+GONE_QUIET = re.compile(
+    r"\b(?:went|gone|going|go|gone) (?:quiet|silent|cold|dark)\b|\bstopped (?:ordering|buying|shopping|purchasing"
+    r"|coming)\b|\b(?:customers|people|buyers|shoppers|clients) (?:we'?ve|we have|we) lost\b|\bdropped off\b",
+    re.I,
+)
 # "is it ok to send it now?", "are we ready to send?": whether it can go, and to how many (never a send, nor "not now")
 READY_TO_SEND = re.compile(
     r"^\W*(?:is (?:it|this|that|the (?:email|campaign|draft))|are we|am i)\b.{0,20}\b(?:ok|okay|ready|good|safe|fine"
@@ -261,6 +269,8 @@ def first(
     if allowed and emails_sent.asked(text):
         allowed.insert(0, ("report", 1.0))  # "how many emails have we sent this month": the messages, not campaigns
     if allowed and CHURN_RISK.search(text) and allowed[0][0] in NOT_CHURN:
+        allowed.insert(0, ("predict", 1.0))
+    if allowed and GONE_QUIET.search(text) and allowed[0][0] not in guards.ACTS_ON_THEM | KEEP_FOR_QUIET:
         allowed.insert(0, ("predict", 1.0))
     if allowed and YARDSTICK.search(text):
         allowed.insert(0, ("report", 1.0))  # the report says what it compares with (the shop's own campaigns)

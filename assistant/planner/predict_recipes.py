@@ -17,7 +17,7 @@ from assistant.planner.recipes import recipe, report
 
 RISK_WORDS = (
     r"churn|slipping|at risk|about to leave|laps(?:e|es|ing|ed)|drifting|losing|\blos[et]\b|win.?back|leave us|dormant"
-    r"|inactive|going cold"
+    r"|inactive|(?:going|gone|went|go) (?:cold|quiet|silent|dark)|dropped off"
     r"|gone quiet|stop(?:ped|s)? (?:buying|ordering|shopping|purchasing)|haven'?t (?:bought|ordered|purchased|shopped"
     r"|been back)|(?:at|high)[- ](?:churn[- ])?risk|(?:likely|going|about) to (?:leave|go|quit)|walk(?:ing)? away"
 )
