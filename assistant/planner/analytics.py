@@ -65,7 +65,7 @@ def analytics(req: Request) -> Plan:
         (named and sort == "best_selling")
         or sort == "top_revenue"
         or (sort in slots.FROM_RETURNS and not WHO.match(req.lower) and not guards.PEOPLE.search(req.text))
-    ):
+    ) and not returns_figure(req, question):
         return RECIPES["products"](req)
     if question is None and len(named) > 1:  # "how did 2004 compare to 2003": the revenue of each, side by side
         question = understand("revenue")
@@ -105,6 +105,18 @@ def analytics(req: Request) -> Plan:
     if question.figure.label == "revenue" and NET_OF_RETURNS.search(req.lower):  # "revenue excluding returns"
         answer += " Revenue here is net: returns and cancellations are already taken off."
     return Plan(answer=answer + dated.notes(req, question))
+
+
+def returns_figure(req: Request, question: Question | None) -> bool:
+    """Whether returns are asked as a figure, not which products came back: per a group that is no product's
+    ("which country has the most returns"), or counted ("how many returns did we have")."""
+    returns = question is not None and question.figure.label.endswith("returns and cancellations")
+    if not returns or PRODUCTS.search(req.lower):
+        return False
+    return question.group is not None or re.match(r"\W*(?:how many|number of)\b", req.lower) is not None
+
+
+PRODUCTS = re.compile(r"\b(?:products?|items?|skus?|goods|lines|what)\b")  # "what got returned the most": products
 
 
 def from_the_log(question: Question, vocabulary: Vocabulary, text: str) -> Question:
