@@ -532,3 +532,12 @@ def test_what_suits_them_under_a_segments_best_fits_is_that_segment_again(demo_c
     chat.say("best sellers in segment 3")
     _, ended = chat.say("what would suit them")
     assert [(e.name, e.arguments) for e in ended] == [("suggest_products", {"segment": 3})]
+
+
+def test_a_month_named_alone_compared_to_another_is_both(chat, lines):
+    """ "how did february do compared to december" summed up December alone: February had no "in"."""
+    december = between(lines, "2010-12-01", "2010-12-31")["amount"].sum()
+    february = between(lines, "2011-02-01", "2011-02-28")["amount"].sum()
+    answer, _ = chat.say("how did february do compared to december")
+    both = f"1–28 Feb 2011 (in february): **£{february:,.2f}**; 1–31 Dec 2010 (december): **£{december:,.2f}**"
+    assert both in answer

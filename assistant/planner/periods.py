@@ -162,6 +162,8 @@ def periods(text: str, today: date) -> list[Period]:
     """The one period a question asks about, or two it compares ("this year vs last year", "compared to
     last month": this month against last month); empty when it names none this grammar knows."""
     named = found(text, today)
+    if len(named) == 1 and COMPARE.search(text) and (other := _month_said_alone(text, named[0], today)):
+        return [other, named[0]]  # "how did february do compared to december": February against December
     if len(named) == 1 and COMPARE.search(text) and (partner := _current_for(named[0], today)):
         return [partner, before(partner, today) or named[0]]  # so far, against the same days of the last one
     if len(named) == 1 and GROWTH.search(text) and (earlier := before(named[0], today)):
@@ -171,6 +173,16 @@ def periods(text: str, today: date) -> list[Period]:
         now = Period(_start_of(unit, today), today + timedelta(days=1), f"this {unit}")
         return [now, _same_part_before(now, unit)]
     return named[:2]
+
+
+def _month_said_alone(text: str, named: Period, today: date) -> Period | None:
+    """Another month a comparison names without "in" ("february" in "how did february do compared to december")."""
+    for month in re.finditer(rf"\b{MONTH}\b", text, re.I):
+        if month[0].lower() in ("may", "march", "mar"):  # also words: "sales may drop compared to last month"
+            continue
+        if month[0].lower() not in named.typed.lower() and (said := found(f"in {month[0]}", today)):
+            return said[0]
+    return None
 
 
 def _current_for(period: Period, today: date) -> Period | None:
