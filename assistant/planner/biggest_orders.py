@@ -1,5 +1,6 @@
-"""The biggest (or smallest) single orders: "what was our biggest order", "top 10 orders in December"; and the
-orders themselves, latest first: "show me orders from France", "the latest orders".
+"""The biggest (or smallest) single orders: "what was our biggest order", "top 10 orders in December"; the
+orders themselves, latest first: "show me orders from France", "the latest orders"; and one order by its number:
+"show me order 538524".
 
 No template answers it: a customer's figures are averages and totals over their orders ("the biggest order"
 read as the highest average order value, or as a count, was wrong), so the orders are summed per order id here and
@@ -58,10 +59,59 @@ ORDERS = (
 IN_COUNTRY = " AND o.country = $country"
 
 
+# "show me order 538524", "what was in invoice C536379", "order #1001": one order by its number (4 digits or more)
+ONE_ORDER = re.compile(r"\b(?:order|invoice)\s*(?:number|no\.?|#)?\s*#?(?P<id>[a-z]?\d{4,}[\w-]*)\b", re.I)
+# Its lines, with the lines that took it back: a C invoice of the same number (UCI), a status's cancellation or refund
+ONE_ORDER_LINES = (
+    'SELECT o.order_id AS "Order", strftime(o.ordered_at, \'%Y-%m-%d\') AS "Date", o.customer_id, '
+    'coalesce(p.name, o.sku) AS "Product", o.sku, o.quantity AS "Quantity", round(o.amount, 2) AS "Amount", '
+    'o.is_return AS "Return", o.country AS "Country", '
+    "sum(o.amount) FILTER (WHERE NOT o.is_return) OVER () AS _sold, "
+    "sum(coalesce(o.quantity, 1)) FILTER (WHERE NOT o.is_return) OVER () AS _items, "
+    "count(*) FILTER (WHERE NOT o.is_return) OVER () AS _lines, -sum(o.amount) FILTER (WHERE o.is_return) OVER () "
+    "AS _back, count(*) FILTER (WHERE o.is_return) OVER () AS _back_lines "
+    "FROM orders o LEFT JOIN products p ON p.sku = o.sku "
+    "WHERE o.order_id IN ($order, '#' || $order, 'C' || $order, $order || ' cancelled', $order || ' refund') "
+    'ORDER BY o.is_return, "Amount" DESC'
+)
+
+
 def asked(text: str) -> re.Match[str] | None:
-    """The words that ask for the biggest or smallest orders, or the orders themselves; None when none do, or a group
-    is ranked instead."""
+    """The words that ask for the biggest or smallest orders, the orders themselves, or one order; None when none do,
+    or a group is ranked instead."""
+    if one := ONE_ORDER.search(text):
+        return one
     return None if GROUP_ASKED.search(text) else (ASKED.search(text) or LISTED.search(text))
+
+
+def one_order(req: Request, number: str) -> Plan:
+    """One order's lines and what it came to, with any return or cancellation of it."""
+    if not req.done:
+        return call("query_data", sql=ONE_ORDER_LINES, params={"order": number})
+    step = req.done[-1]
+    rows = step.records() if step.ok else []
+    if not step.ok:
+        return Plan(answer=report(req))
+    if not rows:
+        return Plan(answer=f"No order {number} in your orders log. Say *the latest orders* to see their numbers.")
+    money = lambda v: format_money(v or 0, req.vocabulary().currency)  # noqa: E731
+    first = rows[0]  # the sold lines come first; the summary columns are over all of them, not the rows shown
+    who = f"customer {first['customer_id']}" if first["customer_id"] else "no customer (the log gives none for it)"
+    where = f", from {first['Country']}" if first["Country"] else ""
+    lines = int(first["_lines"] or 0)
+    if not lines:  # only a return: "C536379"
+        return Plan(
+            answer=f"Order {first['Order']}, {first['Date']}, is a return or cancellation: **{money(first['_back'])}** "
+            f"given back on {int(first['_back_lines'])} line{'s' if first['_back_lines'] != 1 else ''}, by {who}"
+            f"{where}."
+        )
+    answer = (
+        f"Order {first['Order']}, {first['Date']}: **{money(first['_sold'])}** for {first['_items']:,.0f} items on "
+        f"{lines:,} line{'s' if lines != 1 else ''}, by {who}{where}."
+    )
+    if first["_back_lines"]:
+        answer += f" Taken back since: {money(first['_back'])} ({int(first['_back_lines'])} return lines)."
+    return Plan(answer=answer)
 
 
 def somewhere(req: Request) -> str | None:
@@ -83,6 +133,8 @@ def plan(req: Request) -> Plan | None:
     shown; in a country the request names. None when the request asks no such thing."""
     if (match := asked(req.text)) is None:
         return None
+    if match.re is ONE_ORDER:
+        return one_order(req, match["id"].lstrip("#"))
     which = match.groupdict().get("which")
     small, latest = bool(which) and which.lower() in SMALL, not which
     if (limit := periods.within(req.text, req.today)) is None:

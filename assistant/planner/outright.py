@@ -235,7 +235,13 @@ def first(
         allowed.insert(0, ("recipients", 1.0))
     if allowed and product_sales.named(text, []) and allowed[0][0] not in guards.ACTS_ON_THEM:
         allowed.insert(0, ("analytics", 1.0))  # "how much did the flytrap tins make us": that product's sales
-    if allowed and biggest_orders.asked(text) and not one_person and allowed[0][0] not in guards.ACTS_ON_THEM:
+    one_order = biggest_orders.ONE_ORDER.search(text)  # "show me order 538524": its number is no customer's id
+    if (
+        allowed
+        and biggest_orders.asked(text)
+        and (one_order or not one_person)
+        and allowed[0][0] not in guards.ACTS_ON_THEM
+    ):
         allowed.insert(0, ("analytics", 1.0))  # "our biggest single order": the orders ranked, not a customer figure
     if allowed and report_recipe.LINKS_ASKED.search(text.lower()) and not one_person:
         allowed.insert(0, ("report", 1.0))  # "which links did people click": the report's links, not who clicked
