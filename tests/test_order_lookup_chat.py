@@ -1,4 +1,5 @@
-"""One order by its number, on the UCI orders log: "show me order 538524" looked for a customer with that id."""
+"""One order by its number, and the orders no customer is known for, on the UCI orders log: "show me order 538524"
+looked for a customer with that id; "how much of our sales have no customer attached" gave the whole revenue."""
 
 from __future__ import annotations
 
@@ -36,3 +37,25 @@ def test_a_cancellation_invoice_by_its_number_is_said_to_be_one(chat):
 def test_an_order_number_not_in_the_log_is_said_so(chat):
     answer, _ = chat.say("order 999999")
     assert answer.startswith("No order 999999 in your orders log.")
+
+
+@pytest.mark.parametrize(
+    "said", ["how much of our sales have no customer attached", "what percentage of revenue has no customer"]
+)
+def test_sales_with_no_customer_are_theirs_with_their_share(chat, said):
+    """It gave the whole revenue (£40,792.73) as the sales with no customer."""
+    lines = uci_lines()
+    guests = lines[lines["customer"] == ""]["amount"].sum()
+    answer, _ = chat.say(said)
+    assert (
+        answer
+        == f"Total revenue with no customer: **£{guests:,.2f}** ({guests / lines['amount'].sum():.1%} of all revenue)."
+    )
+
+
+def test_orders_from_customers_we_dont_know_are_counted(chat):
+    lines = uci_lines()
+    guests = lines[(lines["customer"] == "") & ~lines["returned"]]["InvoiceNo"].nunique()
+    placed = lines[~lines["returned"]]["InvoiceNo"].nunique()
+    answer, _ = chat.say("how many orders came from customers we dont know")
+    assert answer == f"Orders with no customer: **{guests}** ({guests / placed:.1%} of all orders)."

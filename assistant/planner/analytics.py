@@ -183,7 +183,9 @@ def describe(req: Request, question: Question) -> str:
     if unknown and question.figure.needs and req.vocabulary().orders_span is not None:
         return f"Your orders log does not record {question.figure.needs}, so I cannot tell {label.lower()}."
     if question.group is None:
-        return f"{label}{question.during}: **{value(rows[0][label]) if rows else 'not known'}**."
+        whole, words = rows[0].get("_part_of") if rows else None, question.figure.part_of[1]
+        part = f" ({float(rows[0][label]) / float(whole):.1%} {words})" if whole and rows[0][label] is not None else ""
+        return f"{label}{question.during}: **{value(rows[0][label]) if rows else 'not known'}**{part}."
     summary = rows[0] if rows else {}
     if not summary.get("_groups"):
         if question.group.label == "segment":

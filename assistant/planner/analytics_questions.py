@@ -61,6 +61,7 @@ class Figure:
     needs: str = ""  # what the data must record for it, said when it does not ("each line's quantity")
     among: str = ""  # whom its share is of, when not every row ("repeat customers": of those who ordered)
     mean: str = ""  # its average, when that is not the mean of the rows' values (see the order value)
+    part_of: tuple[str, str] = ("", "")  # the whole it is a part of, said beside it: (SQL, words)
 
 
 RETURN_WORDS = r"cancell?(?:ed|ations?)|returns|returned|refund(?:s|ed)?"
@@ -88,7 +89,32 @@ BUYER_KIND = (
     "'one-time' END FROM orders x WHERE x.customer_id = o.customer_id AND NOT x.is_return)"
 )
 ORDERS_PLACED = orders_placed()  # a return or a cancelled order is no order
+# "how much of our sales have no customer attached", "guest orders": the log's lines that name no customer
+GUEST = (
+    r"\b(?:no|without (?:an? )?|missing (?:an? )?|unknown|anonymous)\s*customers?(?! (?:data|file|list))\b"
+    r"|\bcustomers? (?:we )?don'?t know\b|\bguest (?:orders?|checkouts?|sales|purchases)\b"
+)
 FIGURES = [  # first match wins: the specific before the general
+    Figure(
+        rf"(?=.*(?:{GUEST}))(?=.*\b(?:how many|number of)\b.*\borders?\b)",
+        "orders",
+        orders_placed(also=" AND o.customer_id IS NULL"),
+        "orders with no customer",
+        "count",
+        whole=True,
+        counted=True,
+        part_of=(ORDERS_PLACED, "of all orders"),
+    ),
+    Figure(
+        GUEST,
+        "orders",
+        "sum(o.amount) FILTER (WHERE o.customer_id IS NULL)",
+        "revenue with no customer",
+        "sum",
+        money=True,
+        whole=True,
+        part_of=("sum(o.amount)", "of all revenue"),
+    ),
     Figure(  # "items per order" is a count of units, not the order value "per order" would otherwise read as
         r"\b(?:items|units|pieces|products|articles|things)\b[^?]*\b(?:per|in an?|in each|on an?|each)"
         r"(?: average| typical)? (?:order|basket|purchase)\b|\bbasket size in (?:items|units)"
@@ -350,7 +376,8 @@ class Question:
             value = self.figure.mean
         if self.aggregate == "avg" or self.figure.money:
             value = f"round({value}, 2)"
-        return f'{value} AS "{self.label}"'
+        whole = f", {self.figure.part_of[0]} AS _part_of" if self.figure.part_of[0] and self.group is None else ""
+        return f'{value} AS "{self.label}"{whole}'
 
     def sql(self, period: str = "period") -> str:
         """The SELECT; a period's dates are the parameters $<period>_start and $<period>_stop."""

@@ -135,7 +135,15 @@ READY_TO_SEND = re.compile(
     re.I,
 )
 # Figures the data overview does not give, whatever else the words of one ask for
-NOT_IN_THE_OVERVIEW = ("items per order", "order value", "units sold, net of returns", "revenue", "spend")
+NOT_IN_THE_OVERVIEW = (
+    "items per order",
+    "order value",
+    "units sold, net of returns",
+    "revenue",
+    "spend",
+    "revenue with no customer",
+    "orders with no customer",
+)
 EMAIL_THEM = {"draft", "follow_up", "send", "send_count", "test_send", "revise"}  # readings that would email someone
 ABOUT = re.compile(r"\b(?:about|featuring|promoting)\b", re.I)  # a new email's subject: a draft, not a change
 
