@@ -13,15 +13,8 @@ import pandas as pd
 import pytest
 
 from assistant.planner.analytics import unsupported
-from assistant.planner.analytics_questions import (
-    AGGREGATES,
-    FIGURES,
-    FROM_ORDERS,
-    GROUPS,
-    Question,
-    aggregate_for,
-    understand,
-)
+from assistant.planner.analytics_figures import FIGURES, FROM_ORDERS
+from assistant.planner.analytics_questions import AGGREGATES, GROUPS, Question, aggregate_for, understand
 from assistant.planner.vocabulary import Vocabulary
 from storage.errors import UserError
 from tools.registry import run_tool

@@ -11,12 +11,10 @@ from datetime import date, timedelta
 
 from assistant.planner import analytics_filters as filters
 from assistant.planner import biggest_orders, guards, in_both, lapsed_since, periods, product_sales, send_time, slots
+from assistant.planner.analytics_figures import FROM_ORDERS, NET_OF_RETURNS, Figure
 from assistant.planner.analytics_questions import (
-    FROM_ORDERS,
     GROUPS,
-    NET_OF_RETURNS,
     OVER_TIME,
-    Figure,
     Group,
     Question,
     aggregate_for,

@@ -14,15 +14,8 @@ from dataclasses import dataclass, replace
 from assistant.planner import analytics_filters as filters
 from assistant.planner import shop_terms, slots
 from assistant.planner.analytics import grouped, plural
-from assistant.planner.analytics_questions import (
-    GROUPS,
-    ONE_TIMERS,
-    REPEATERS,
-    SHARE,
-    Question,
-    formatted,
-    understand,
-)
+from assistant.planner.analytics_figures import ONE_TIMERS, REPEATERS
+from assistant.planner.analytics_questions import GROUPS, SHARE, Question, formatted, understand
 from assistant.planner.memory import Plan, Request
 from assistant.planner.recipes import report
 

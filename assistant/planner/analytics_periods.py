@@ -22,17 +22,8 @@ from datetime import date, timedelta
 
 from assistant.planner import analytics_filters as filters
 from assistant.planner import periods
-from assistant.planner.analytics_questions import (
-    FROM_ORDERS,
-    OVER_TIME,
-    REVENUE,
-    SHARE,
-    Figure,
-    Question,
-    aggregate_for,
-    formatted,
-    understand,
-)
+from assistant.planner.analytics_figures import FROM_ORDERS, REVENUE, Figure
+from assistant.planner.analytics_questions import OVER_TIME, SHARE, Question, aggregate_for, formatted, understand
 from assistant.planner.lapsed_since import NOT_ORDERED
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.periods import Period, day

@@ -15,7 +15,8 @@ from datetime import date
 from assistant.planner import analytics_filters as filters
 from assistant.planner import analytics_one, lapsed_since, outright, periods, returners, slots
 from assistant.planner.analytics import analytics
-from assistant.planner.analytics_questions import ACTIVE_SEGMENT, ONE_TIMERS, REPEATERS, SOURCES, understand
+from assistant.planner.analytics_figures import ONE_TIMERS, REPEATERS
+from assistant.planner.analytics_questions import ACTIVE_SEGMENT, SOURCES, understand
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.predict_recipes import LONGEST_QUIET, WITHOUT_A_PREDICTION
 from assistant.planner.recipes import recipe, report

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.planner import (
+    analytics_figures,
     analytics_questions,
     audience_words,
     biggest_orders,
@@ -156,7 +157,7 @@ BEST_OF_SEGMENT = re.compile(
 )
 # "one-time buyers", "repeat customers", "what's our repeat purchase rate": counted (or their share) from the orders;
 # "list the one-time buyers", "who only ordered once": those customers, listed
-BY_ORDER_COUNT = re.compile(f"{analytics_questions.ONE_TIMERS}|{analytics_questions.REPEATERS}", re.I)
+BY_ORDER_COUNT = re.compile(f"{analytics_figures.ONE_TIMERS}|{analytics_figures.REPEATERS}", re.I)
 LIST_THEM = re.compile(
     r"^\W*(?:(?:can you |please )?(?:list|show|give|get|pull|export|download|find)\b|who\b"
     r"|which (?:customers|ones|people)\b)",
