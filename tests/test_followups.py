@@ -166,19 +166,20 @@ def test_revisions_that_do_not_say_revise(text, expected):
 @pytest.mark.parametrize(  # "a real customer" was shown as a typical recipient, with no one's name
     "text", ["preview for a random customer", "show me what it looks like for a real customer"]
 )
-def test_a_preview_for_a_random_customer_picks_one_first(text):
+def test_a_preview_for_a_random_customer_picks_one_who_would_get_it_first(text):
+    """It picked any customer (the campaign's segment could leave them out), then said it would not reach them."""
     memory = Memory(campaign_id=4)
     plan = choose(Request(text, memory, []))
-    assert plan.calls[0][0] == "query_data" and "customers" in plan.calls[0][1]["sql"]
-    sampled = Step(
-        "query_data", plan.calls[0][1], {"ok": True, "tables": [{"columns": ["customer_id"], "rows": [["C0042"]]}]}
-    )
-    plan = choose(Request(text, memory, [sampled]))
-    assert plan.calls == [("campaign_preview", {"campaign_id": 4, "customer": "C0042"})]
-    # The pick is no part of the answer (it said "1 row." first); memory then holds the customer picked.
-    shown = Step("campaign_preview", plan.calls[0][1], {"ok": True, "summary": "Campaign 4 as C0042 sees it."})
-    answer = choose(Request(text, Memory(campaign_id=4, customers=["C0042"]), [sampled, shown])).answer
-    assert answer.startswith("Campaign 4 as C0042 sees it.") and "row" not in answer
+    assert plan.calls == [("campaign_reach", {"campaign_id": 4})]
+    table = {"columns": ["customer_id", "segment"], "rows": [["C0042", 2], ["C0043", 2]]}
+    reach = Step("campaign_reach", plan.calls[0][1], {"ok": True, "summary": "1,234 would get it.", "tables": [table]})
+    plan = choose(Request(text, memory, [reach]))
+    (picked,) = plan.calls
+    assert picked[0] == "campaign_preview" and picked[1]["customer"] in ("C0042", "C0043")
+    # The pick is no part of the answer; memory then holds the customer picked.
+    shown = Step("campaign_preview", picked[1], {"ok": True, "summary": "Campaign 4 as C0042 sees it."})
+    answer = choose(Request(text, Memory(campaign_id=4, customers=["C0042"]), [reach, shown])).answer
+    assert answer.startswith("Campaign 4 as C0042 sees it.") and "would get it" not in answer
 
 
 def test_a_report_with_no_opens_says_so_with_the_delivery_figures():

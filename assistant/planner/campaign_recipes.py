@@ -7,6 +7,7 @@ newest one (looked up with campaign_list). Approving is never planned: only a pe
 
 from __future__ import annotations
 
+import random
 import re
 from typing import Any
 
@@ -127,21 +128,16 @@ def preview(req: Request) -> Plan:
     wants_someone = bool(SOMEONE.search(req.lower))
     by_name = customer_named(req) is not None
     if wants_someone and not by_name and not slots.CUSTOMER_ID.search(req.text):
-        sampled = req.last("query_data")
-        if sampled is None and not req.memory.customers:
-            return call("query_data", sql=RANDOM_CUSTOMER)
-        if sampled is not None:  # the customer picked: a means, not part of the answer ("1 row.")
-            ids = sampled.rows("customer_id")
+        reach = req.last("campaign_reach")  # whom it would go to: "someone" is one of them, never anyone at all
+        if reach is None and not req.memory.customers:
+            return campaign_action("campaign_reach", "")(req)
+        if reach is not None:  # the customer picked: a means, not part of the answer
+            ids = reach.rows("customer_id")
             if not ids:
-                return Plan(answer="There is no customer to preview it for yet.")
-            req.memory.customers = [str(ids[0])]
-            req.done = [s for s in req.done if s.name != "query_data"]
+                return Plan(answer=report(req, "Nobody would get it yet, so there is no one to preview it for."))
+            req.memory.customers = [str(random.choice(ids))]  # a pick, not a secret
+            req.done = [s for s in req.done if s.name != "campaign_reach"]
     return campaign_action("campaign_preview", "")(req)
-
-
-RANDOM_CUSTOMER = (
-    "SELECT customer_id FROM customers WHERE quarantine_reason IS NULL ORDER BY hash(customer_id || now()) LIMIT 1"
-)
 
 AFTER_REVISION = "Check the new preview, then press **Approve**."
 revise_action = campaign_action("campaign_revise", AFTER_REVISION)
