@@ -482,3 +482,34 @@ def test_only_one_country_after_a_breakdown_or_a_ranking_keeps_to_it(chat, lines
     answer, _ = chat.say("only the US ones")
     assert answer.startswith("Your 10 best customers in USA (who ordered from there)")
     assert f"**€{best.max():,.2f}**" in answer
+
+
+@pytest.mark.parametrize(
+    ("said", "name"),
+    [
+        ("is La Rochelle Gifts a customer?", "La Rochelle Gifts"),
+        ("tell me about Euro Shopping Channel", "Euro Shopping Channel"),
+        ("orders from euro shopping channel", "Euro Shopping Channel"),
+    ],
+)
+def test_a_customer_known_by_the_companys_name_is_found_by_it(chat, lines, said, name):
+    """ "is La Rochelle Gifts a customer?" looked for "La Rochelle" and said there was none (the #3 customer);
+    "tell me about Euro Shopping Channel" got the help."""
+    theirs = lines[~lines["cancelled"] & (lines["CUSTOMERNAME"] == name)]
+    answer, ended = chat.say(said)
+    assert ended[-1].name == "customer_card" and ended[-1].arguments["customer"] == name
+    assert answer.startswith(f"**Customer {name}** has ordered {theirs['ORDERNUMBER'].nunique()} times")
+    assert f"spending €{theirs['amount'].sum():,.2f} in all" in answer
+
+
+def test_a_figure_of_one_company_in_a_year_is_theirs_not_the_shops(chat, lines):
+    """ "how much did Mini Gifts Distributors spend in 2004?" gave the shop's 2004 (€2.3 million)."""
+    kept = lines[~lines["cancelled"]]
+    mini = kept[kept["CUSTOMERNAME"].str.startswith("Mini Gifts")]
+    answer, _ = chat.say("how much did Mini Gifts Distributors spend in 2004?")
+    spent = mini[mini["YEAR_ID"] == "2004"]["amount"].sum()
+    assert answer.startswith(f"Total revenue for Mini Gifts Distributors Ltd., 1 Jan–31 Dec 2004: **€{spent:,.2f}**")
+    euro = kept[kept["CUSTOMERNAME"] == "Euro Shopping Channel"]
+    answer, _ = chat.say("what's the average order of Euro Shopping Channel")
+    average = euro["amount"].sum() / euro["ORDERNUMBER"].nunique()
+    assert answer == f"Average order value for Euro Shopping Channel: **€{average:,.2f}**."

@@ -90,7 +90,9 @@ def analytics(req: Request) -> Plan:
     question, named_row = picked
     ids, listed = filters.listed_ids(req, pronoun=True) if question.figure.level != "products" else ("", {})
     if ids:  # "how much did they spend" under a list of customers: theirs, not the whole shop's
-        question = replace(question, listed=(ids, filters.how_many_listed(req)))
+        question = replace(question, listed=(ids, f" of those {filters.how_many_listed(req):,} customers"))
+    elif question.figure.level != "products" and (company := req.vocabulary().customer_said(req.text)):
+        question = replace(question, listed=(f"({filters.sql_text(company[0])})", f" for {company[0]}"))  # theirs
     problem = unsupported(question, req.vocabulary())
     if problem:
         return Plan(answer=problem)

@@ -105,7 +105,8 @@ FIGURES = [  # first match wins: the specific before the general
         needs="each order line's quantity",
     ),
     Figure(
-        r"order value|aov|basket|\bper order\b|(?:deal|ticket|order|cart) size",
+        r"order value|aov|basket|\bper order\b|(?:deal|ticket|order|cart) size"
+        r"|\b(?:average|avg|mean|typical) (?:order|purchase|sale)\b(?! (?:count|frequency|number))",  # "average order"
         "customers",
         "b.avg_order_value",
         "order value",

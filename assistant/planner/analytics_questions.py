@@ -109,7 +109,8 @@ class Question:
     only: tuple[Group, tuple[str, ...]] | None = None
     but: tuple[Group, tuple[str, ...]] | None = None  # "apart from the UK": the rows of every other value
     ranked: bool = False  # the rows highest first ("top categories"), not in the group's own order
-    listed: tuple[str, int] | None = None  # "how much did they spend": those just listed (SQL after IN, how many)
+    # "how much did they spend": the customers just listed, or one named (SQL after IN, and " of those 35 customers")
+    listed: tuple[str, str] | None = None
     shares: bool = False  # a breakdown with each group's share of the whole, asked for ("share of revenue by country")
 
     @property
@@ -134,7 +135,7 @@ class Question:
         if self.but is not None:
             within += f" excluding {' and '.join(map(self.but[0].called.format, self.but[1]))}"
         if self.listed is not None:
-            within += f" of those {self.listed[1]:,} customers"
+            within += self.listed[1]
         return within + (f", {self.period.span()}" if self.period else "")
 
     def measure(self) -> str:

@@ -190,6 +190,8 @@ def understood(
     if shop and (campaign := shop.campaign_named(text)):  # "how did the Spring edit do": a campaign, by its name
         text = re.sub(rf"(?:\bthe )?{re.escape(campaign[1])}(?:\s+(?:campaign|e-?mail|newsletter))?", "the campaign",
                       text, flags=re.I)  # fmt: skip
+    if shop and (customer := shop.customer_said(text)):  # "is La Rochelle Gifts a customer": read as any customer id
+        text = re.sub(re.escape(customer[1]), "customer 10001", text, flags=re.I)
     someone = asks_what_someone_gets(text, segment_names)  # before the case is lost
     one_person = one_customer.names_one(text)  # "who is Anna Schmidt"
     # "is Andrew Stephens likely to buy again": his outlook, on his card (a full name, before the case is lost)

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 
-from assistant.planner import slots
+from assistant.planner import periods, slots
 from assistant.planner.customer_names import NOT_NAMES, customer_named
 from assistant.planner.memory import Memory, Plan, Request, call
-from assistant.planner.recipes import recipe, report
+from assistant.planner.recipes import RECIPES, recipe, report
 
 # "customer 17850", "client no. 12583", "customer id: C0000042", "account #4411", "custmer 17850": an id has a digit.
 SAID_ID = re.compile(
@@ -73,8 +73,16 @@ SEGMENT_ASKED = re.compile(
 PROMOTE_ASKED = re.compile(r"\b(?:promot|recommend|suggest|offer|pitch|sell)\w*\b.*\b(?:they|them|he|him|she|her)\b")
 
 
+AVERAGE = re.compile(r"\b(?:average|avg|mean|typical)\b")
+
+
 @recipe("customer_card")
 def customer_card(req: Request) -> Plan:
+    from assistant.planner.analytics_questions import understand  # it imports the filters, which import this
+
+    # "how much did Mini Gifts spend in 2004", "La Rochelle Gifts' average order": that figure of theirs, not the card
+    if understand(req.text) is not None and (periods.found(req.text, req.today) or AVERAGE.search(req.lower)):
+        return RECIPES["analytics"](req)
     if req.done:
         card = req.done[-1].result.get("data") or {}
         if RETURNS_ASKED.search(req.lower) and card.get("orders") and not card.get("returns"):  # the card says none
@@ -175,7 +183,10 @@ def names_one(text: str) -> bool:
 
 
 def customer_meant(req: Request) -> str | None:
-    """The customer a request names: an address, an id, a place in the last ranking, or a name."""
+    """The customer a request names: an address, an id (one that is a company's name too), a place in the last
+    ranking, or a name."""
+    if company := req.vocabulary().customer_said(req.text):
+        return company[0]
     if found := said_id(req.text):
         return found
     ranked = req.memory.customers

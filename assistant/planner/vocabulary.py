@@ -35,6 +35,8 @@ class Vocabulary:
     segment_counts: frozenset[int] = frozenset()  # "switch to 6 groups": the k of every segmentation kept
     products_ordered: bool = True  # whether any order line names its product ("what does segment 2 buy")
     segments: dict[int, str] = field(default_factory=dict)  # the segmentation in use: "revenue of the big spenders"
+    # Customer ids that are names (a B2B log keyed by company: "Mini Gifts Distributors Ltd."), longest first
+    named_customers: tuple[str, ...] = ()
 
     @classmethod
     def empty(cls) -> Vocabulary:
@@ -76,8 +78,9 @@ class Vocabulary:
             ).fetchall()
         )
         currency = shop.get_currency(db)
+        companies = tuple(r[0] for r in db.execute(NAMED_IDS).fetchall())
         return cls(categories, brands, columns, currency, span, countries, bool(stocked), named, earlier, counts,
-                   bool(ordered), active)  # fmt: skip
+                   bool(ordered), active, companies)  # fmt: skip
 
     def campaign_named(self, text: str) -> tuple[int, str] | None:
         """The campaign whose whole name the text says ("how did the Spring edit do"), the newest if several."""
@@ -94,9 +97,29 @@ class Vocabulary:
         said = [(len(name), number) for number, name in self.segments.items() if says(text, name)]
         return max(said)[1] if said else None
 
+    def customer_said(self, text: str) -> tuple[str, str] | None:
+        """The customer whose id is a name the text says, whole or by its first two words or more ("Mini Gifts" for
+        "Mini Gifts Distributors Ltd."), as (id, the words said); the longest said wins."""
+        found = []
+        for name in self.named_customers:
+            words = re.sub(r"[.,]+$", "", name).split()
+            for n in range(len(words), 1, -1):
+                said = " ".join(words[:n])
+                if len(said) >= 8 and (m := re.search(rf"(?<!\w){re.escape(said)}(?!\w)", text, re.I)):
+                    found.append((len(said), name, m[0]))
+                    break
+        return max(found)[1:] if found else None
+
     def has_column(self, table: str, column: str) -> bool:
         """Whether the table has the column; without a schema (no database at hand) assume it does."""
         return not self.columns or column in self.columns.get(table, set())
+
+
+# Customer ids that read as names: letters, with a space (never "C0000042" nor "17850"); a few thousand at most
+NAMED_IDS = (
+    "SELECT customer_id FROM customers WHERE customer_id LIKE '% %' AND regexp_matches(customer_id, '[A-Za-z]{3,}') "
+    "ORDER BY length(customer_id) DESC, customer_id LIMIT 5000"
+)
 
 
 def says(text: str, name: str) -> bool:
