@@ -343,7 +343,10 @@ def test_the_top_of_a_list_of_customers_is_those_customers(chat):
     spent = lines[lines["customer"] != ""].groupby("customer")["amount"].sum().sort_values(ascending=False)
     chat.say("list customers who spent over 1000")
     answer, ended = chat.say("the top 3 of those")
-    assert answer.startswith(f"Your 3 best customers by total spend: the top one has spent **{money(spent.iloc[0])}**")
+    assert answer.startswith(
+        f"Your 3 best customers of those {(spent > 1000).sum()} by total spend: the top one has spent "
+        f"**{money(spent.iloc[0])}**"
+    )
     assert list(ended[-1].result.tables[0].to_df()["customer_id"]) == list(spent.index[:3])
     chat.say("who are my top 10 customers")
     _, ended = chat.say("the first two")

@@ -139,6 +139,7 @@ def preview(req: Request) -> Plan:
             req.done = [s for s in req.done if s.name != "campaign_reach"]
     return campaign_action("campaign_preview", "")(req)
 
+
 AFTER_REVISION = "Check the new preview, then press **Approve**."
 revise_action = campaign_action("campaign_revise", AFTER_REVISION)
 versions = campaign_action("campaign_versions", "")
@@ -179,7 +180,8 @@ def send(req: Request) -> Plan:
             answer=f"A campaign goes to the audience it was drafted and approved for, so I did not send it. To email "
             f"segment {seg} only, say *draft an email for segment {seg} about ...*, then approve and send that one."
         )
-    if not req.done and PART_OF_IT.search(req.lower):  # "only send it to the top 50 spenders": never to all of them
+    part = PART_OF_IT.search(req.lower) and not LEFT_OUT_ANYWAY.search(req.lower)  # "except the unsubscribed": so
+    if not req.done and part:  # "only send it to the top 50 spenders": never to all of them
         return Plan(
             answer="A campaign goes to the whole audience it was drafted and approved for, so I did not send it: I "
             "cannot send it to part of that audience. To leave people out, change the draft's audience first (e.g. "
@@ -196,6 +198,11 @@ PART_OF_IT = re.compile(
     r"|\bto (?:the )?\d+ (?:of|best|top)"
     r"|\b(?:except|excluding|but not|other than|apart from|minus|leave out|leaving out|skip(?:ping)?)\b"
     r"|\bwho (?:have|has|haven'?t|hasn'?t|did|didn'?t|bought|ordered|spent|opened|clicked)\b"
+)
+# Those a send leaves out whatever is asked: "everyone except the people who unsubscribed"
+LEFT_OUT_ANYWAY = re.compile(
+    r"\b(?:except|excluding|but not|other than|apart from|minus|leav\w* out|skip\w*|without)\b.{0,30}"
+    r"\b(?:unsubscrib\w*|opted.?out|opt.?outs|bounced|suppress\w*|no consent|complain\w*)"
 )
 
 
