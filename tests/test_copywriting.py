@@ -171,6 +171,21 @@ def test_a_discount_code_the_marketer_gives_goes_in_above_the_closing_line():
     assert all(v["blocks"][-1].startswith("Use code <b>SPRING20</b>") for v in shorter), "shortening keeps the code"
 
 
+def test_removing_the_discount_takes_out_a_code_never_the_free_shipping_line():
+    """ "remove the discount" on a draft with no discount took out its "Free shipping." line."""
+    shipping = template_revision(brief(), template_copy(brief(), 2), "mention free shipping")
+    with pytest.raises(UserError) as caught:
+        template_revision(brief(), shipping, "remove the discount")
+    assert caught.value.message == "The draft has no discount code or offer line to remove."
+    coded = template_revision(brief(), shipping, "add the code SAVE10")
+    uncoded = template_revision(brief(), coded, "remove the discount code")
+    assert [v["blocks"] for v in uncoded] == [v["blocks"] for v in shipping]
+    plain = template_revision(brief(), shipping, "no free shipping")
+    assert all("Free shipping." not in v["blocks"] for v in plain)
+    no_offer = template_revision(brief(), coded, "no offer this time")  # every offer line
+    assert not any("SAVE10" in b or b == "Free shipping." for v in no_offer for b in v["blocks"])
+
+
 def test_a_discount_code_is_never_made_up():
     with pytest.raises(UserError) as caught:
         template_revision(brief(), template_copy(brief(), 2), "add a discount code")

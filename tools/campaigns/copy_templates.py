@@ -304,6 +304,19 @@ def _is_offer(block: str) -> bool:
     return bool(IS_CODE_LINE.match(block)) or (short and bool(_OFFER_LINE.search(block)))
 
 
+def _offer_named(instruction: str, block: str) -> bool:
+    """Whether `block` is an offer line of the kind a removal names: "remove the discount" takes out a code or a
+    money-off line, never "Free shipping."; "no free returns" that line alone; "no offer" any of them."""
+    if not _is_offer(block):
+        return False
+    if re.search(r"\boffers?\b", instruction):
+        return True
+    if (free := re.search(r"\bfree (shipping|delivery|returns)", instruction)) and free[1] in block.lower():
+        return True
+    money_off = bool(IS_CODE_LINE.match(block)) or re.search(r"%\s*off|[£$€]\s?\d", block) is not None
+    return money_off and _DISCOUNT.search(instruction.replace("code", "discount")) is not None
+
+
 _OFFER_LINE = re.compile(
     r"\d+(?:[.,]\d+)?\s*%\s*off|[£$€]\s?\d+(?:[.,]\d{2})?\s*off|\bfree (?:shipping|delivery|returns)", re.I
 )
@@ -373,8 +386,8 @@ def _revise_one(brief: CopyBrief, current: list[dict[str, Any]], instruction: st
             extra = [_flavour(brief.audience), say(CLOSINGS.get(variant.get("tone"), CLOSINGS["friendly"]))]
             variant["blocks"] += [b for b in extra if b not in variant["blocks"]] or [DEFAULT_FLAVOUR]
             changed = True
-        if _NO_OFFER.search(text) and any(_is_offer(b) for b in variant["blocks"]):  # "remove the discount code"
-            variant["blocks"] = [b for b in variant["blocks"] if not _is_offer(b)]
+        if _NO_OFFER.search(text) and any(_offer_named(text, b) for b in variant["blocks"]):  # "remove the code"
+            variant["blocks"] = [b for b in variant["blocks"] if not _offer_named(text, b)]
             changed = True
         if re.search(r"\b(no|without|remove|drop|fewer)\b[^.]*\bemoji", text):
             for key in ("subject", "preheader", "cta_text"):
