@@ -146,6 +146,15 @@ def test_a_segment_renamed_by_its_name_or_nickname(shop):
     assert answer.startswith(f"Customers, segment {segment} (VIPs): **")
 
 
+def test_a_segment_renamed_by_a_word_of_its_name_to_a_nickname_of_another(shop):
+    """ "change the name of the luxury buyers to Big Spenders" asked what the High-spending segment should be called:
+    the new name, a nickname of another segment, was read as the segment meant."""
+    named = names(shop)
+    segment, first = next((k, n.split()[0]) for k, n in named.items() if not n.startswith("High-spending"))
+    _, ended = Chat(shop).say(f"change the name of the {first.lower()} buyers to Big Spenders")
+    assert [(e.name, e.arguments) for e in ended] == [("segment_rename", {"segment": segment, "name": "Big Spenders"})]
+
+
 def test_what_kinds_of_customers_we_have_are_the_segments(shop):
     _, ended = Chat(shop).say("what kinds of customers do we have")
     assert [e.name for e in ended] == ["segment_list"]

@@ -377,6 +377,8 @@ def segment_rename(req: Request) -> Plan:
     if name is None and (by_name := renamed_by_name(req)):  # "rename the premium buyers to VIPs"
         return call("segment_rename", segment=by_name[0], name=by_name[1])
     number = slots.segment_ref(said, req.memory)
+    if number is None and name:  # "change the name of the deal-seeking buyers to ...": the words of its name
+        number = slots.segment_named(said, req.segment_names or req.vocabulary().segments)
     if number is None and re.search(r"\b(it|this|them|that one|this one)\b", said.lower()):
         number = req.memory.segment
     if number is not None and not name:  # "give group 3 a better name": which name is up to the marketer
@@ -394,9 +396,14 @@ def renamed_by_name(req: Request) -> tuple[int, str] | None:
     its name or a nickname only it fits) and the new name after it; None when the request is not so."""
     from assistant.planner.analytics_one import segments_named  # it imports the analytics, which need the recipes
 
-    if not re.match(r"^\W*(?:please\s+)?(?:rename|re-name|call|name|relabel)\b", req.lower):
+    asked = re.match(r"^\W*(?:please\s+)?(?:rename|re-name|call|name|relabel|change the name of)\b", req.lower)
+    if not asked:
         return None
-    named = segments_named(req)
+    to = re.search(r"\s(?:to|as|into)\s", req.text[asked.end() :])  # the new name comes after it
+    named = [n for n in segments_named(req) if to is None or n[1] <= asked.end() + to.start()]
+    names = req.segment_names or req.vocabulary().segments  # listed in this chat, or the segmentation in use
+    if not named and to and (number := slots.segment_named(req.text[: asked.end() + to.start()], names)):
+        named = [(0, asked.end() + to.start(), number)]  # "the luxury buyers" for "Luxury full-price buyers"
     if not named:
         return None
     _, end, number = named[0]
