@@ -66,7 +66,7 @@ def test_customers_of_a_segment_who_ordered_in_a_month(shop):
 
 def test_a_nickname_only_one_segment_fits_names_it_and_asks_no_spend(shop):
     """ "the big spenders" read as the figure "spend per customer", and the question went to a campaign list."""
-    from assistant.planner.slots import SEGMENT_NICKNAMES
+    from assistant.planner.segment_slots import SEGMENT_NICKNAMES
 
     fitting = {
         noun: [k for k, n in names(shop).items() if trait.lower() in n.lower()]
@@ -105,7 +105,7 @@ def test_a_segment_not_in_use_or_no_segmentation_is_said(demo_ctx):
 
 def nickname(ctx) -> tuple[str, int]:
     """A nickname only one segment's name fits ("the big spenders" for "High-spending premium buyers")."""
-    from assistant.planner.slots import SEGMENT_NICKNAMES
+    from assistant.planner.segment_slots import SEGMENT_NICKNAMES
 
     for noun, trait in SEGMENT_NICKNAMES.items():
         fits = [k for k, n in names(ctx).items() if trait.lower() in n.lower()]

@@ -210,7 +210,7 @@ RULE_NAMES = {
 )
 def test_a_segment_is_found_by_the_everyday_words_for_its_rule_name(said, number):
     """The rules name a segment "High-spending premium buyers"; a marketer calls them "the big spenders"."""
-    from assistant.planner.slots import segment_named
+    from assistant.planner.segment_slots import segment_named
 
     assert segment_named(said, RULE_NAMES) == number
 

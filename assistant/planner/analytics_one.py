@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, replace
 
 from assistant.planner import analytics_filters as filters
-from assistant.planner import shop_terms, slots
+from assistant.planner import segment_slots, shop_terms, slots
 from assistant.planner.analytics import grouped, plural
 from assistant.planner.analytics_figures import ONE_TIMERS, REPEATERS
 from assistant.planner.analytics_questions import GROUPS, SHARE, Question, formatted, understand
@@ -80,7 +80,7 @@ def segments_asked(req: Request, question: Question | None = None) -> list[int]:
     if (number := slots.number_after(text, r"\b" + slots.SEGMENT_WORD)) is not None:
         return [number]
     if place := slots.ORDINAL_SEGMENT.search(lower):
-        found = slots.segment_at(next(g for g in place.groups() if g), memory)
+        found = segment_slots.segment_at(next(g for g in place.groups() if g), memory)
         return [found] if found is not None else []
     if slots.THAT_SEGMENT.search(lower) and memory.segment is not None:
         return [memory.segment]
@@ -91,7 +91,7 @@ def segments_named(req: Request) -> list[tuple[int, int, int]]:
     """Where the request names a segment in use, by its whole name or a nickname only its name fits ("the big
     spenders"): (start, end, segment), in the order said."""
     lower, names, said = req.lower, segment_names(req), []
-    for noun, trait in slots.SEGMENT_NICKNAMES.items():
+    for noun, trait in segment_slots.SEGMENT_NICKNAMES.items():
         fits = [k for k, n in names.items() if trait.lower() in n.lower()]
         if (at := lower.find(noun)) >= 0 and len(fits) == 1:
             said.append((at, at + len(noun), fits[0]))
@@ -151,7 +151,7 @@ def segment_names(req: Request) -> dict[int, str]:
 def without_segments(req: Request) -> str:
     """The request with the segments' names and nicknames taken out: "the big spenders" asks no spend."""
     text = req.text
-    for said in sorted([*segment_names(req).values(), *slots.SEGMENT_NICKNAMES], key=len, reverse=True):
+    for said in sorted([*segment_names(req).values(), *segment_slots.SEGMENT_NICKNAMES], key=len, reverse=True):
         text = re.sub(rf"(?<!\w){re.escape(said)}(?!\w)", " ", text, flags=re.I)
     return text
 

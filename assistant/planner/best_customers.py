@@ -13,7 +13,7 @@ import re
 from datetime import date
 
 from assistant.planner import analytics_filters as filters
-from assistant.planner import analytics_one, lapsed_since, outright, periods, returners, slots
+from assistant.planner import analytics_one, lapsed_since, outright, periods, returners, segment_slots, slots
 from assistant.planner.analytics import analytics
 from assistant.planner.analytics_figures import ONE_TIMERS, REPEATERS
 from assistant.planner.analytics_questions import ACTIVE_SEGMENT, SOURCES, understand
@@ -101,7 +101,7 @@ def best_customers(req: Request) -> Plan:
     if refused:  # "best customers in the USA" is never answered for everyone
         return Plan(answer=refused)
     by_orders = MOST_ORDERS.search(req.lower) is not None
-    segment = slots.segment_ref(req.text, req.memory)  # "customers in segment 2 who spent over 1000": its members
+    segment = segment_slots.segment_ref(req.text, req.memory)  # "customers in segment 2 who spent over 1000"
     if segment is None and len(named_segments := {k for _, _, k in analytics_one.segments_named(req)}) == 1:
         segment = named_segments.pop()  # "... in the Recent decisive buyers group", its name in use
     of_segment = f" AND g.segment = {int(segment)}" if segment is not None else ""  # a number, never the user's text

@@ -11,7 +11,7 @@ import random
 import re
 from typing import Any
 
-from assistant.planner import audience_words, guards, predict_recipes, send_time, slots
+from assistant.planner import audience_words, guards, predict_recipes, segment_slots, send_time, slots
 from assistant.planner.customer_names import customer_named
 from assistant.planner.memory import Plan, Request, Step, call
 from assistant.planner.recipes import Recipe, listed_campaigns, recipe, report
@@ -175,7 +175,7 @@ def revise(req: Request) -> Plan:
 def send(req: Request) -> Plan:
     """Sends the campaign to the audience it was drafted (and approved) for: "send it only to segment 2" is a
     new draft for segment 2, not a send of this one to everyone."""
-    if not req.done and (seg := slots.segment_ref(req.text, req.memory)) is not None:
+    if not req.done and (seg := segment_slots.segment_ref(req.text, req.memory)) is not None:
         return Plan(
             answer=f"A campaign goes to the audience it was drafted and approved for, so I did not send it. To email "
             f"segment {seg} only, say *draft an email for segment {seg} about ...*, then approve and send that one."
@@ -412,7 +412,7 @@ def _test_answer(req: Request, step: Any) -> str:
 
 @recipe("export")
 def export(req: Request) -> Plan:
-    if (number := slots.segment_ref(req.text, req.memory)) is not None:  # "export group 1": its members, with a CSV
+    if (number := segment_slots.segment_ref(req.text, req.memory)) is not None:  # "export group 1": with a CSV
         from assistant.planner.segment_recipes import members
 
         return members(req, number)

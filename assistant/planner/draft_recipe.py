@@ -11,7 +11,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from assistant.planner import purchasers, slots
+from assistant.planner import purchasers, segment_slots, slots
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.predict_recipes import chosen_by_outlook
 from assistant.planner.product_recipes import ABOUT, products_about, products_meant, searched_for
@@ -113,8 +113,8 @@ def draft(req: Request) -> Plan:
             "keep the ones you like (*keep the top three*), then ask for the email again."
         )
     everyone = req.has(r"everyone|all (?:customers|of them)|everybody")
-    seg = slots.segment_ref(req.text, req.memory) if not everyone else None
-    if seg is None and slots.THAT_SEGMENT.search(req.lower) and slots.segment_ref(req.text, req.before) is None:
+    seg = segment_slots.segment_ref(req.text, req.memory) if not everyone else None
+    if seg is None and slots.THAT_SEGMENT.search(req.lower) and segment_slots.segment_ref(req.text, req.before) is None:
         return Plan(  # "email that group about knitwear" with no one group on screen: never the best fit instead
             answer="Which segment do you mean? Say it by number or name, e.g. *email segment 1 about ...*. Nothing "
             "was drafted."
@@ -134,7 +134,7 @@ def draft(req: Request) -> Plan:
         names = req.memory.segment_names
         if listed is not None:
             names = {int(n): str(x) for n, x in zip(listed.rows("segment"), listed.rows("name"), strict=False)}
-        seg = slots.segment_named(audience[1], names)
+        seg = segment_slots.segment_named(audience[1], names)
         if seg is None and (unknown := unknown_audience(req.text[audience.start(1) : audience.end(1)])):
             return Plan(answer=unknown + segments_are(names))
     meant = [] if seg is not None or everyone else req.memory.segments_meant  # "the top two of those", "for them"

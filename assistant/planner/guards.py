@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.planner import slots
+from assistant.planner import segment_slots, slots
 
 # Only a plain request sends: "don't send it yet", "send it tomorrow", "when should I send?", "before it goes
 # out", "before launch" do not.
@@ -76,7 +76,7 @@ BARE_PICK = re.compile(
 )
 # Right after a segment table, a bare place ("the second one", "and the last?") is that segment.
 BARE_SEGMENT = re.compile(
-    slots.SEGMENT_LEAD + r"(?:the )?"
+    segment_slots.SEGMENT_LEAD + r"(?:the )?"
     r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|1st|2nd|3rd|4th|5th|last)"
     r"(?: one)?(?:,? please| pls)?[.!?]*"
 )
@@ -139,7 +139,7 @@ FOR_A_SEGMENT = [(PROMOTE_TO, "draft"), (SEGMENT_WANTS, "suggest")]
 def for_a_segment(text: str, segment_names: dict[int, str]) -> str | None:
     """The reading of a product request said for a segment by its name: a draft for it, or what suits it."""
     for pattern, meant in FOR_A_SEGMENT:
-        if (found := pattern.search(text.lower())) and slots.segment_named(
+        if (found := pattern.search(text.lower())) and segment_slots.segment_named(
             next(who for who in found.groups() if who), segment_names
         ) is not None:
             return meant

@@ -39,6 +39,7 @@ from assistant.planner import (  # noqa: F401 - registers their recipes
     product_recipes,
     report_recipe,
     segment_recipes,
+    segment_slots,
     send_time,
     slots,
 )
@@ -96,7 +97,7 @@ def choose(req: Request) -> Plan:
     if (
         intent is None
         and req.memory.shown == "segments"
-        and (guards.BARE_SEGMENT.fullmatch(text) or slots.BARE_NUMBER.fullmatch(text))
+        and (guards.BARE_SEGMENT.fullmatch(text) or segment_slots.BARE_NUMBER.fullmatch(text))
     ):
         intent = intents()["segment_show"]
     elif intent is None and req.memory.shown == "segments" and guards.BARE_PICK.fullmatch(text) and " " in text:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.planner import followup_recipes, guards, predict_recipes, segment_recipes, slots
+from assistant.planner import followup_recipes, guards, predict_recipes, segment_recipes, segment_slots, slots
 from assistant.planner.memory import Request
 from assistant.planner.product_recipes import REFINES
 from tools.campaigns.copy_templates import SOFT_SELL
@@ -79,7 +79,7 @@ def on_screen(req: Request, readings: list[tuple[str, float]]) -> list[tuple[str
 def _churn_in(req: Request) -> bool:
     """Whether the request asks who in a segment is slipping away, in words other than the segment's own name
     ("describe the lapsing buyers" describes a segment so named)."""
-    if slots.segment_ref(req.text, req.before) is None:  # as written, like `_bought_by_a_segment`
+    if segment_slots.segment_ref(req.text, req.before) is None:  # as written, like `_bought_by_a_segment`
         return False
     words = req.lower
     for name in req.segment_names.values():
@@ -93,7 +93,7 @@ def _how_many_of_them_in_a_segment(req: Request) -> bool:
 
     if not re.match(r"\s*how many\b", req.lower) or not analytics_filters.of_those_listed(req):
         return False
-    return slots.segment_ref(req.text, req.before) is not None or bool(analytics_one.segments_named(req))
+    return segment_slots.segment_ref(req.text, req.before) is not None or bool(analytics_one.segments_named(req))
 
 
 def analytics_one_how_many(req: Request) -> bool:
@@ -120,7 +120,7 @@ def _bought_by_a_segment(req: Request) -> bool:
         asks_bought(req.lower)
         and not guards.PEOPLE.search(req.lower)
         and (  # as written: this turn's lookups show other things
-            slots.segment_ref(req.text, req.before) is not None
+            segment_slots.segment_ref(req.text, req.before) is not None
             or segment_recipes.segment_of_products_shown(req) is not None  # "what do they buy" under its best fits
         )
     )

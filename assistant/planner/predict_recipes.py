@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from assistant.planner import analytics_filters as filters
-from assistant.planner import lapsed_since, slots
+from assistant.planner import lapsed_since, segment_slots, slots
 from assistant.planner.memory import Plan, Request, Step, call
 from assistant.planner.recipes import recipe, report
 
@@ -55,7 +55,7 @@ def predict(req: Request) -> Plan:
     if req.done and total:
         span = re.search(r"\b(week|month|quarter|year|season|period)\b", req.lower)
         said = ONLY_PER_CUSTOMER.format(span=span[1] if span else "period")
-        segment = slots.segment_ref(req.text, req.memory)
+        segment = segment_slots.segment_ref(req.text, req.memory)
         if segment is not None and req.done[-1].ok and req.last("find_predicted_customers") is None:
             return call("find_predicted_customers", segment=segment, top=10)  # what its members' predictions add up to
         if segment is not None:  # the segment's own total, not the whole shop's as well
@@ -106,7 +106,7 @@ def outlook(req: Request) -> dict[str, Any]:
         arguments["sort"] = "next_order"
     if top := slots.number_after(req.text, r"\btop"):
         arguments["top"] = top
-    if (segment := slots.segment_ref(req.text, req.memory)) is not None:  # "who in that group is slipping away"
+    if (segment := segment_slots.segment_ref(req.text, req.memory)) is not None:  # "who in that group is slipping away"
         arguments["segment"] = segment
     return arguments
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from assistant.planner import periods, product_trend, purchasers, shop_terms, slots, together
+from assistant.planner import periods, product_trend, purchasers, segment_slots, shop_terms, slots, together
 from assistant.planner.analytics_filters import period, period_refused, recorded_country, shop_words
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.recipes import RECIPES, once, recipe, report
@@ -30,7 +30,7 @@ def products(req: Request) -> Plan:
         return paired
     if (changed := product_trend.plan(req)) is not None:  # "which products are selling worse than last month"
         return changed
-    if slots.segment_ref(req.text, req.memory) is not None:
+    if segment_slots.segment_ref(req.text, req.memory) is not None:
         return RECIPES["suggest"](req)
     if req.memory.shown == "segments" and FOR_A_SEGMENT.search(req.lower):
         return Plan(answer="Which segment should I find products for? Say, for example, *products for segment 1*.")

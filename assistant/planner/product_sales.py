@@ -14,7 +14,7 @@ import re
 from datetime import date
 
 from assistant.planner import analytics_filters as filters
-from assistant.planner import periods, slots
+from assistant.planner import periods, segment_slots, slots
 from assistant.planner.memory import Plan, Request
 from assistant.planner.recipes import one_row
 from services.money import format_money
@@ -63,7 +63,7 @@ def named(text: str, not_products: list[str]) -> str | None:
     said = next(g for g in found.groups() if g).strip().lower()
     own = {w.lower() for w in not_products}
     places = "|".join(filters.ALIASES.values())
-    if any(noun in said for noun in slots.SEGMENT_NICKNAMES):  # "revenue from the big spenders": a segment's
+    if any(noun in said for noun in segment_slots.SEGMENT_NICKNAMES):  # "revenue from the big spenders": a segment's
         return None
     if NOT_A_PRODUCT.search(said) or said in own or slots.singular(said) in own or re.fullmatch(places, said):
         return None

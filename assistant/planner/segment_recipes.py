@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from assistant.planner import guards, one_customer, shop_terms, slots
+from assistant.planner import guards, one_customer, segment_slots, shop_terms, slots
 from assistant.planner.analytics_questions import ACTIVE_MEMBERS
 from assistant.planner.memory import Plan, Request, Step, call
 from assistant.planner.recipes import once, recipe, report
@@ -136,7 +136,7 @@ def compared(req: Request) -> list[int]:
     before = req.before  # as the user wrote it: the lookup this turn makes changes what is on screen
     if not said and before.segment_names:
         parts = re.split(r"\b(?:and|vs\.?|versus|from|with|against|to)\b|,", req.lower)
-        said = [n for part in parts if (n := slots.segment_named(part, before.segment_names)) is not None]
+        said = [n for part in parts if (n := segment_slots.segment_named(part, before.segment_names)) is not None]
     if len(said) == 1 and before.segment not in (None, *said) and slots.THEM.search(req.lower):
         said.insert(0, before.segment)  # "them": the segment on screen
     kept = list(dict.fromkeys(said))
@@ -246,7 +246,7 @@ def segment_show(req: Request) -> Plan:
         return Plan(answer=MERGE_ANSWER)
     if compared(req):  # "what's the difference between the bargain hunters and the big spenders": both
         return segment_list(req)
-    number = slots.segment_ref(req.text, req.memory)
+    number = segment_slots.segment_ref(req.text, req.memory)
     if number is None and (size := BY_SIZE.search(req.lower)):  # "the biggest group": from the list's sizes
         if (listed := req.last("segment_list")) is None:
             return call("segment_list")
@@ -266,7 +266,7 @@ def segment_show(req: Request) -> Plan:
         return call("segment_list")  # learn the names, then look for the one meant
     if number is None and (listed := req.last("segment_list")):
         names = {int(n): str(x) for n, x in zip(listed.rows("segment"), listed.rows("name"), strict=False)}
-        number = slots.segment_named(req.text, names)
+        number = segment_slots.segment_named(req.text, names)
     if req.last("segment_show"):
         return Plan(answer=report(req, "Next: *draft an email for this group about ...*, or *rename it*."))
     if number is None and req.done:  # "describe the bargain hunters" where no segment is called that
@@ -284,14 +284,14 @@ NOT_WHAT_THEY_BOUGHT = (
 def suggest(req: Request) -> Plan:
     """ "What should I promote to group 2?": the products that suit that segment best; with no segment named,
     the segments (to learn their names, and to pick one from)."""
-    number = slots.segment_ref(req.text, req.before)  # as written: "them" stays that segment in every round
+    number = segment_slots.segment_ref(req.text, req.before)  # as written: "them" stays that segment in every round
     if number is None and one_customer.promote_to_one_shown(req):  # after a card: "what would you promote to them"
         number = req.memory.segment
     if number is None:
         number = segment_of_products_shown(req)
     if number is None and (listed := req.last("segment_list")):
         names = {int(n): str(x) for n, x in zip(listed.rows("segment"), listed.rows("name"), strict=False)}
-        number = slots.segment_named(req.text, names)
+        number = segment_slots.segment_named(req.text, names)
     from assistant.planner import period_sales  # imports the analytics, which need the recipes first
 
     if req.last("suggest_products"):  # "what do they buy" with no order line naming a product: what suits them
@@ -376,9 +376,9 @@ def segment_rename(req: Request) -> Plan:
     said, name = new_name(req.text) or (req.text, None)  # the new name is not the segment meant
     if name is None and (by_name := renamed_by_name(req)):  # "rename the premium buyers to VIPs"
         return call("segment_rename", segment=by_name[0], name=by_name[1])
-    number = slots.segment_ref(said, req.memory)
+    number = segment_slots.segment_ref(said, req.memory)
     if number is None and name:  # "change the name of the deal-seeking buyers to ...": the words of its name
-        number = slots.segment_named(said, req.segment_names or req.vocabulary().segments)
+        number = segment_slots.segment_named(said, req.segment_names or req.vocabulary().segments)
     if number is None and re.search(r"\b(it|this|them|that one|this one)\b", said.lower()):
         number = req.memory.segment
     if number is not None and not name:  # "give group 3 a better name": which name is up to the marketer
@@ -402,7 +402,7 @@ def renamed_by_name(req: Request) -> tuple[int, str] | None:
     to = re.search(r"\s(?:to|as|into)\s", req.text[asked.end() :])  # the new name comes after it
     named = [n for n in segments_named(req) if to is None or n[1] <= asked.end() + to.start()]
     names = req.segment_names or req.vocabulary().segments  # listed in this chat, or the segmentation in use
-    if not named and to and (number := slots.segment_named(req.text[: asked.end() + to.start()], names)):
+    if not named and to and (number := segment_slots.segment_named(req.text[: asked.end() + to.start()], names)):
         named = [(0, asked.end() + to.start(), number)]  # "the luxury buyers" for "Luxury full-price buyers"
     if not named:
         return None
@@ -417,7 +417,7 @@ def segment_reach(req: Request) -> Plan | None:
     None unless the request names a segment and emailing."""
     if not re.search(r"e-?mail|reach|contact|mail", req.lower) or re.search(r"\bcampaign\b", req.lower):
         return None
-    segment = slots.segment_ref(req.text, replace(req.memory, segment=None))  # named here, not "them"
+    segment = segment_slots.segment_ref(req.text, replace(req.memory, segment=None))  # named here, not "them"
     if segment is None:  # "how many of the big spenders can I email", the segments not listed in this chat
         from assistant.planner.analytics_one import segments_asked  # it imports the analytics, which need recipes
 
