@@ -513,3 +513,13 @@ def test_a_figure_of_one_company_in_a_year_is_theirs_not_the_shops(chat, lines):
     answer, _ = chat.say("what's the average order of Euro Shopping Channel")
     average = euro["amount"].sum() / euro["ORDERNUMBER"].nunique()
     assert answer == f"Average order value for Euro Shopping Channel: **€{average:,.2f}**."
+
+
+def test_which_month_was_best_after_a_years_months_is_of_that_year(chat, lines):
+    """ "which month was best?" right after "revenue by month in 2005" gave the best month of all time (Nov 2004)."""
+    kept = lines[~lines["cancelled"] & (lines["YEAR_ID"] == "2005")]
+    per_month = kept.groupby(kept["MONTH_ID"].astype(int))["amount"].sum()
+    chat.say("revenue by month in 2005")
+    answer, _ = chat.say("which month was best?")
+    assert answer.startswith("Total revenue by month, 1 Jan–") and " 2005, 5 months: highest is " in answer
+    assert f"2005-{per_month.idxmax():02d} at **€{per_month.max():,.2f}**" in answer

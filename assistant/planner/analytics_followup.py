@@ -40,6 +40,12 @@ THAT_PERIOD = re.compile(
 GROUPED = re.compile(
     r"\b(?:by|per|for each|split by|broken down by) (?!the (?:way|time)\b)[a-z]+(?: of the week| type| tier)?", re.I
 )
+# "which month was best?", "what country did best": a question about the breakdown just shown (its period kept)
+WHICH_OF_THEM = re.compile(
+    r"^\W*(?:(?:so|and|ok(?:ay)?)\W+)?(?:which|what) (?P<group>month|year|quarter|week|day|country|category"
+    r"|product line|brand|segment)s? (?:was|were|is|are|did|had|sold|made)\b",
+    re.I,
+)
 MOST_WORDS = 6  # a fragment is short: "and what did germany spend in total last year" is a question of its own
 PREPOSITION = re.compile(r"\b(?:in|during|for|of|over|from|since|throughout)\s*$", re.I)
 # What may be said around the period: "in", "that", "then", "please" ("and the one before that, please")
@@ -65,11 +71,15 @@ def applied(
 ) -> str | None:
     """`question` with the period, grouping or place `said` names instead of its own; None when `said` is not a
     fragment of that kind. A month said alone is the one nearest the period asked, up to `latest` (today)."""
+    asked = periods.found(question, today)
+    which = WHICH_OF_THEM.match(said)  # "which month was best?" right after the revenue by month in 2005: of 2005
+    same_group = which and re.search(rf"\b{which['group']}", question, re.I)
+    if same_group and len(asked) == 1 and not periods.found(said, today):
+        return f"{said.strip(' ?!.')} {in_words(asked[0]) or said_in(asked[0])}"
     lead = LEAD.match(said)
     rest = (said[lead.end() :] if lead else said).strip(" ?!.")
     if not rest or len(rest.split()) > MOST_WORDS:
         return None
-    asked = periods.found(question, today)
     if len(asked) == 1 and (then := THAT_PERIOD.search(rest)) and not periods.found(rest, today):
         other = (rest[: then.start()] + rest[then.end() :]).strip()  # "how many orders was that": orders, then
         if understand(other) is not None:
