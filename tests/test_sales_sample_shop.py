@@ -523,3 +523,15 @@ def test_which_month_was_best_after_a_years_months_is_of_that_year(chat, lines):
     answer, _ = chat.say("which month was best?")
     assert answer.startswith("Total revenue by month, 1 Jan–") and " 2005, 5 months: highest is " in answer
     assert f"2005-{per_month.idxmax():02d} at **€{per_month.max():,.2f}**" in answer
+
+
+def test_the_top_3_of_the_best_customers_then_a_year_are_that_years_top_3(chat, lines):
+    """ "and in 2005?" after "the top 3" of the best customers asked which products were meant."""
+    in_2005 = lines[~lines["cancelled"] & (lines["YEAR_ID"] == "2005")]
+    spent = in_2005.groupby("CUSTOMERNAME")["amount"].sum().sort_values(ascending=False)
+    chat.say("who are our best customers?")
+    chat.say("the top 3")
+    answer, ended = chat.say("and in 2005?")
+    assert answer.startswith("Your 3 best customers in 2005 (")
+    assert f"the top one spent **€{spent.iloc[0]:,.2f}**" in answer
+    assert ended[-1].result.tables[0].to_df()["customer_id"].tolist() == spent.index[:3].tolist()

@@ -46,6 +46,7 @@ WHICH_OF_THEM = re.compile(
     r"|product line|brand|segment)s? (?:was|were|is|are|did|had|sold|made)\b",
     re.I,
 )
+TOP_OF_THEM = re.compile(r"^\W*(?:the )?(?:top|first|best) (?P<n>\d{1,3})(?: of (?:them|those|these))?\W*$", re.I)
 MOST_WORDS = 6  # a fragment is short: "and what did germany spend in total last year" is a question of its own
 PREPOSITION = re.compile(r"\b(?:in|during|for|of|over|from|since|throughout)\s*$", re.I)
 # What may be said around the period: "in", "that", "then", "please" ("and the one before that, please")
@@ -62,6 +63,9 @@ def rewritten(req: Request) -> str | None:
     latest = min(req.today, span[1]) if span else req.today  # "and march?": a March with orders, if one is near
     question = asked[0]
     for said in asked[1:]:  # the earlier follow-ups, in order, each on the question before it
+        if top := TOP_OF_THEM.match(said):  # "the top 3" of a ranking: the same question, for its first rows
+            question = f"{question.strip(' ?!.')}, top {top['n']}"
+            continue
         question = applied(question, said, req.today, countries, latest) or said
     return applied(question, req.text, req.today, countries, latest)
 
