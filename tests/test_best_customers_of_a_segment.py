@@ -27,3 +27,13 @@ def test_best_customers_of_one_segment_are_that_segments(shop):
     assert answer.startswith("Your 10 best customers in segment 3 by total spend") and len(listed) == 10
     top = shop.db.scalar(members.replace("count(*)", "max(b.total_spent)"), [3, 0])
     assert f"the top one has spent **€{top:,.2f}**" in answer
+
+
+def test_an_email_to_my_top_customers_lists_them_and_says_which_audience_reaches_them(shop):
+    """ "send a thank you email to my top 10 customers" listed them and said nothing of the email."""
+    answer, ended = Chat(shop).say("send a thank you email to my top 10 customers")
+    assert [e.name for e in ended] == ["query_data"]
+    segments = ended[-1].result.tables[0].to_df()["Segment"].tolist()
+    most = max(set(segments), key=segments.count)
+    assert "not to a list of people, so I did not draft one" in answer
+    assert f"are in the segment '{most}': *draft an email for {most} about ...*" in answer

@@ -179,9 +179,32 @@ def best_customers(req: Request) -> Plan:
         best_ones = best_ones.replace("best customer", "lowest-spending customer") + " (of those who bought)"
     if filters.of_those_listed(req):  # "which of those are high spenders" after "who clicked"
         best_ones += f" of those {filters.how_many_listed(req):,}"
-    return Plan(
-        answer=f"Your {best_ones}{of_it}{where}{ranked}.{coverage} "
-        "Next: *which products would they buy?* or *draft an email for their segment*."
+    answer = f"Your {best_ones}{of_it}{where}{ranked}.{coverage}"
+    if EMAIL_TO_THEM.search(req.lower):  # "send a thank you email to my top 10 customers": not a list, said so
+        return Plan(answer=f"{answer} {to_a_list(rows)}")
+    return Plan(answer=f"{answer} Next: *which products would they buy?* or *draft an email for their segment*.")
+
+
+# "send a thank you email to my top 10 customers", "email my best customers": an email to the people listed
+EMAIL_TO_THEM = re.compile(
+    r"\b(?:send|write|draft|e-?mail)\b.*\b(?:e-?mail|note|message|newsletter|to them)\b|^\W*e-?mail\b"
+)
+
+
+def to_a_list(rows: list[dict]) -> str:
+    """Why no email goes to the customers listed, and the audience nearest to them."""
+    segments = [r.get("Segment") for r in rows if r.get("Segment")]
+    most = max(set(segments), key=segments.count) if segments else None
+    nearest = (
+        f"{'all' if segments.count(most) == len(rows) else segments.count(most)} of these {len(rows)} are in the "
+        f"segment '{most}': *draft an email for {most} about "
+        "...* reaches them and the rest of that segment"
+        if most
+        else "*segment customers* first, then *draft an email for* the segment most of them are in"
+    )
+    return (
+        "An email goes to a segment, to customers chosen by their predicted value, or to those who did something "
+        f"with an earlier email, not to a list of people, so I did not draft one. The nearest: {nearest}."
     )
 
 
