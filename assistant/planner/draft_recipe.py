@@ -98,10 +98,11 @@ def draft(req: Request) -> Plan:
     if skus and wanted and not slots.skus(req.text) and not searched_for(req, wanted):  # "about coats" after the jeans
         skus = []
     if not skus and wanted:  # "about our new coats", with nothing in play (or other products): find them
-        found = req.last("find_products")
+        found = req.last("find_products") or req.last("suggest_products")
+        fits = fitting(req, wanted)  # "for the deal seekers about jeans": the jeans that fit them best
         if found is None:
-            return call("find_products", **{"limit": 3, **wanted})  # "the five newest coats": five
-        skus = list((found.result.get("data") or {}).get("skus") or [])
+            return call("suggest_products", **fits) if fits else call("find_products", **{"limit": 3, **wanted})
+        skus = list((found.result.get("data") or {}).get("skus") or [])[:3]
         if not skus:
             return Plan(answer=report(req, "Name other products, or *show all products* to pick from."))
     if unordered(req, wanted):  # "about the best sellers" in a shop that cannot tell them: never other products
@@ -159,6 +160,24 @@ def draft(req: Request) -> Plan:
     if tone := slots.tone(req.text):
         arguments["tone"] = tone
     return call("campaign_draft", **arguments)
+
+
+def fitting(req: Request, wanted: dict[str, Any]) -> dict[str, Any] | None:
+    """The best fits of the one segment a draft names, among the categories it is about (no other order asked): a
+    budget segment's jeans are its price, not the three most stocked (a €518 pair in a "doesn't cost the earth"
+    email). None when no one segment is named, or the search is by words or in another order."""
+    from assistant.planner.analytics_one import segments_named  # it imports the analytics, which need the recipes
+
+    if set(wanted) - {"category", "limit"} or not wanted.get("category"):
+        return None
+    named = {k for _, _, k in segments_named(req)}
+    if len(named) > 1:
+        return None
+    segment = named.pop() if named else segment_slots.segment_ref(req.text, req.before)
+    if segment is None:
+        return None
+    categories = wanted["category"] if isinstance(wanted["category"], list) else [wanted["category"]]
+    return {"segment": segment, "category": categories, "top": 3}
 
 
 def unordered(req: Request, wanted: dict[str, Any] | None) -> bool:
