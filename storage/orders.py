@@ -39,3 +39,9 @@ def units_placed(alias: str = "o.") -> str:
         f"(sum({alias}quantity) FILTER (WHERE NOT {alias}is_return) + coalesce(sum({alias}quantity) "
         f"FILTER (WHERE {alias}is_return AND ends_with({alias}order_id, '{CANCELLED}')), 0))"
     )
+
+
+def customers_who_bought(alias: str = "o.") -> str:
+    """SQL aggregate: the customers with a purchase among the rows (one whose only order was cancelled bought
+    nothing; a return is no purchase)."""
+    return f"count(DISTINCT {alias}customer_id) FILTER (WHERE NOT {alias}is_return AND {not_cancelled(alias)})"

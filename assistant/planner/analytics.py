@@ -26,6 +26,7 @@ from assistant.planner.memory import Plan, Request, call
 from assistant.planner.periods import day
 from assistant.planner.recipes import RECIPES, recipe, report
 from assistant.planner.vocabulary import Vocabulary
+from storage.orders import customers_who_bought
 
 FUTURE = re.compile(r"\b(?:will|going to|gonna|forecast\w*|predict\w*|expect\w*|likely|project\w*)\b.*"
                     r"\bnext (?:week|month|quarter|year|\d+ (?:days|weeks|months))\b"
@@ -140,8 +141,7 @@ BOUGHT_SOMETHING = re.compile(
 )
 
 
-BUYERS = Figure("", "orders", "count(DISTINCT o.customer_id) FILTER (WHERE NOT o.is_return)", "customers who ordered",
-                "count", whole=True)  # fmt: skip
+BUYERS = Figure("", "orders", customers_who_bought(), "customers who ordered", "count", whole=True)
 
 
 def grouped(question: Question, group: Group) -> Question:

@@ -47,7 +47,7 @@ DEMONYMS = {
     "canadians": "Canada", "canadian": "Canada", "japanese": "Japan", "greeks": "Greece", "greek": "Greece",
     "cypriots": "Cyprus", "cypriot": "Cyprus",
 }  # fmt: skip
-_PEOPLE = r"(?:customers?|shoppers?|buyers?|clients?|people|market|orders?|accounts?)"
+_PEOPLE = r"(?:customers?|shoppers?|buyers?|clients?|people|market|orders?|accounts?|sales|revenue|turnover)"
 DEMONYM = re.compile(
     r"\b(?:(?P<people>"
     + "|".join(d for d in DEMONYMS if d.endswith("s") and d not in ("swiss", "portuguese"))

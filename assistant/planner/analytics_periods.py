@@ -28,10 +28,10 @@ from assistant.planner.lapsed_since import NOT_ORDERED
 from assistant.planner.memory import Plan, Request, call
 from assistant.planner.periods import Period, day
 from assistant.planner.recipes import report
-from storage.orders import not_cancelled, orders_placed
+from storage.orders import customers_who_bought, not_cancelled, orders_placed
 
 # customers who ordered in the period (an order they cancelled was no order)
-BUYERS = f"count(DISTINCT o.customer_id) FILTER (WHERE NOT o.is_return AND {not_cancelled('o.')})"
+BUYERS = customers_who_bought()
 PER_BUYER = "nullif(" + BUYERS + ", 0)"
 BUYERS_ORDERS = orders_placed(also=" AND o.customer_id IS NOT NULL")
 PERIOD_FIGURES = {  # a customers' figure -> the same figure from the period's orders

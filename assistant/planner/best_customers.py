@@ -58,17 +58,24 @@ NEWEST_CUSTOMERS = (
     + ') ORDER BY coalesce("First order", "Joined") DESC NULLS LAST, 1 LIMIT {n}'
 )
 # "who spent more than 500", "customers who've spent over €1,000": a floor on the total spent.
-SPENT_OVER = re.compile(r"\bspen[dt]\w*\s+(?:more than|over|above|at least)\s+[€$£]?\s*(?P<amount>\d[\d,]*(?:\.\d+)?)")
-SPENT_UNDER = re.compile(r"\bspen[dt]\w*\s+(?:less than|under|below|at most)\s+[€$£]?\s*(?P<amount>\d[\d,]*(?:\.\d+)?)")
+AMOUNT = r"[€$£]?\s*(?P<amount>\d[\d,]*(?:\.\d+)?)\s*(?P<k>k\b|m\b|thousand\b|million\b)?"  # "1k", "50 thousand"
+SPENT_OVER = re.compile(rf"\bspen[dt]\w*\s+(?:more than|over|above|at least)\s+{AMOUNT}")
+SPENT_UNDER = re.compile(rf"\bspen[dt]\w*\s+(?:less than|under|below|at most)\s+{AMOUNT}")
 # "who are the worst customers", "bottom 5 by spend", "which customers spent the least": the lowest spenders first,
 # of those who bought (a customer who never bought is no low spender; "at least 500" is a floor)
-LEAST = re.compile(r"\b(?:worst|bottom|lowest|smallest)\b|(?<!\bat )\bleast\b")
+LEAST = re.compile(r"\b(?:worst|bottom|lowest|smallest|weakest)\b|(?<!\bat )\bleast\b")
 
 # "list the one-time buyers", "who are our repeat customers": a condition on the number of orders (fixed SQL)
 BY_ORDERS = [
     (ONE_TIMERS, " AND b.order_count = 1", "have ordered only once"),
     (REPEATERS, " AND b.order_count > 1", "have ordered more than once"),
 ]
+
+
+def amount(said: re.Match[str]) -> float:
+    """The amount an "over 1k", "less than 50,000" says, as a number."""
+    scale = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6}.get(said["k"] or "", 1)
+    return float(said["amount"].replace(",", "")) * scale
 
 
 @recipe("best_customers")
@@ -91,9 +98,9 @@ def best_customers(req: Request) -> Plan:
     one = re.search(r"\b(?:best|top|biggest) (?:single )?(?:customer|client|buyer|shopper|spender)\b", req.lower)
     n = slots.number_after(req.text, r"\b(?:top|first)") or slots.number_before(req.text, ranked) or (1 if one else 10)
     over = SPENT_OVER.search(req.lower)
-    floor = float(over["amount"].replace(",", "")) if over else None
+    floor = amount(over) if over else None
     under = SPENT_UNDER.search(req.lower)
-    ceiling = float(under["amount"].replace(",", "")) if under else None
+    ceiling = amount(under) if under else None
     least = ceiling is not None or LEAST.search(req.lower) is not None
     often = next(((sql, said) for pattern, sql, said in BY_ORDERS if re.search(pattern, req.lower)), None)
     vocabulary = req.vocabulary()

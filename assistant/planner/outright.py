@@ -123,6 +123,12 @@ CHURN_RISK = re.compile(r"\b(?:high|medium|low|at)[- ](?:churn[- ])?risk\b|\bchu
 NOT_CHURN = {"data_issues", "validate", "next_page", "find_products"}  # the readings the words "high", "list" pull in
 # "which customers went quiet?", "who stopped ordering", "customers we've lost": slipping away (predicted, or where
 # that cannot be, who has gone longest without ordering), never a data check or the campaigns
+TWO_PERIODS = re.compile(  # two years or months compared ("compare 2004 and 2005", "march vs april")
+    r"\b(?:(?:19|20)\d\d|q[1-4]|january|february|march|april|may|june|july|august|september|october|november"
+    r"|december)\b.*\b(?:and|vs\.?|versus|with|to|against)\b.*\b(?:(?:19|20)\d\d|q[1-4]|january|february|march"
+    r"|april|may|june|july|august|september|october|november|december)\b",
+    re.I,
+)
 KEEP_FOR_QUIET = {"predict", "best_customers", "analytics", "customer_card", "unsubscribe", "explain"}
 GONE_QUIET = re.compile(
     r"\b(?:went|gone|going|go|gone) (?:quiet|silent|cold|dark)\b|\bstopped (?:ordering|buying|shopping|purchasing"
@@ -285,6 +291,8 @@ def first(
         allowed.insert(0, ("report", 1.0))  # "how many emails have we sent this month": the messages, not campaigns
     if allowed and CHURN_RISK.search(text) and allowed[0][0] in NOT_CHURN:
         allowed.insert(0, ("predict", 1.0))
+    if allowed and allowed[0][0] == "segment_compare" and TWO_PERIODS.search(text):  # "compare 2004 and 2005"
+        allowed.insert(0, ("analytics", 1.0))  # the two years side by side, not numbers of segments
     if allowed and GONE_QUIET.search(text) and allowed[0][0] not in guards.ACTS_ON_THEM | KEEP_FOR_QUIET:
         allowed.insert(0, ("predict", 1.0))
     if allowed and YARDSTICK.search(text):

@@ -51,6 +51,7 @@ _ASK = re.compile(
     r"^\s*(?:(?:please|pls|can you|could you|also|and|then|just|ok|okay)[\s,]+)*"
     r"(?:mention|say|state|note|stress|highlight|point out|add (?:a |one |another )?(?:line|sentence|note|bit|p\.?s\.?)"
     rf"|add that|include (?:a line|a note|that)|tell {READERS}|remind {READERS}|let {READERS} know"
+    r"|put (?:in )?(?:a |an |one |another )?(?:line|sentence|note|p\.?s\.?)(?: (?:at|in) the (?:end|bottom|footer))?"
     rf"|offer(?: {READERS})?|give {READERS}|throw in)(?:\b|(?<=\.))"  # "add a P.S." ends in its dot
     r"\s*(?P<rest>.*)$",
     re.IGNORECASE,
