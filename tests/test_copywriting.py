@@ -208,6 +208,7 @@ def test_an_unknown_instruction_explains_the_offline_options():
         ("mention free returns, see https://evil.example/x", "Free returns."),
         ("add a P.S. saying the sale ends Sunday", "The sale ends Sunday."),  # was ". saying the sale ends Sunday."
         ("add a ps: free gift wrap this week", "Free gift wrap this week."),
+        ("put a PS at the end: free delivery over £50", "Free delivery over £50."),  # was refused
     ],
 )
 def test_without_a_model_a_point_in_the_marketers_words_becomes_its_own_line(instruction, line):

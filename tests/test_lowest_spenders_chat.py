@@ -24,7 +24,12 @@ def spend_of_buyers():
 
 @pytest.mark.parametrize(
     ("said", "n"),
-    [("who are the worst customers", 10), ("which customers spent the least", 10), ("bottom 5 customers by spend", 5)],
+    [
+        ("who are the worst customers", 10),
+        ("which customers spent the least", 10),
+        ("bottom 5 customers by spend", 5),
+        ("who are our weakest customers?", 10),
+    ],
 )
 def test_the_worst_customers_are_the_lowest_spenders_of_those_who_bought(chat, said, n):
     spend = spend_of_buyers().sort_values(kind="stable")
@@ -40,3 +45,10 @@ def test_customers_who_spent_under_an_amount_are_counted_and_listed_lowest_first
     answer, ended = chat.say("list customers who spent under 100 quid")
     assert answer.startswith(f"**{(spend < 100).sum()} customers** have spent less than £100.00")
     assert sorted(ended[-1].result.tables[0].to_df()["Total spent"]) == sorted(spend[spend < 100])
+
+
+def test_an_amount_in_thousands_is_thousands(chat):
+    """ "customers who spent over 1k" counted those over £1 (55); it is those over £1,000."""
+    spend = spend_of_buyers()
+    answer, _ = chat.say("customers who spent over 1k")
+    assert answer.startswith(f"**{(spend > 1000).sum()} customers** have spent more than £1,000.00")

@@ -535,3 +535,28 @@ def test_the_top_3_of_the_best_customers_then_a_year_are_that_years_top_3(chat, 
     assert answer.startswith("Your 3 best customers in 2005 (")
     assert f"the top one spent **€{spent.iloc[0]:,.2f}**" in answer
     assert ended[-1].result.tables[0].to_df()["customer_id"].tolist() == spent.index[:3].tolist()
+
+
+def test_french_sales_in_a_year_are_frances(chat, lines):
+    """ "what were our french sales in 2003?" gave the whole shop's 2003."""
+    kept = lines[~lines["cancelled"]]
+    france = kept[(kept["COUNTRY"] == "France") & (kept["YEAR_ID"] == "2003")]["amount"].sum()
+    answer, _ = chat.say("what were our french sales in 2003?")
+    assert answer.startswith(f"Total revenue in France, 1 Jan–31 Dec 2003: **€{france:,.2f}**")
+
+
+def test_compare_two_years_named_alone_sets_them_side_by_side(chat, lines):
+    """ "compare 2004 and 2005" compared numbers of segments (a k sweep)."""
+    kept = lines[~lines["cancelled"]]
+    revenue = kept.groupby("YEAR_ID")["amount"].sum()
+    answer, ended = chat.say("compare 2004 and 2005")
+    assert [e.name for e in ended] == ["query_data"]
+    assert f"**€{revenue['2005']:,.2f}**" in answer and f"**€{revenue['2004']:,.2f}**" in answer
+
+
+def test_a_customer_whose_only_order_was_cancelled_bought_nothing(chat, lines):
+    """ "how many customers bought classic cars in 2004" said 40: UK Collectables' only such order was cancelled."""
+    kept = lines[~lines["cancelled"]]
+    cars = kept[(kept["PRODUCTLINE"] == "Classic Cars") & (kept["YEAR_ID"] == "2004")]["CUSTOMERNAME"].nunique()
+    answer, _ = chat.say("how many customers bought classic cars in 2004")
+    assert f"Classic Cars, 1 Jan–31 Dec 2004: **{cars}**" in answer
