@@ -159,3 +159,15 @@ def test_the_person_approves_and_the_agent_cannot(first):
     agent_tools = {name for name, _ in calls(chat(replace(ctx, actor="agent"), "approve it")[0])}
     assert "campaign_approve" not in agent_tools
     assert ctx.db.scalar("SELECT status FROM campaigns WHERE campaign_id = ?", [follow_up]) == "draft"
+
+
+def test_a_question_about_the_follow_up_or_the_clickers_drafts_nothing(first):
+    """ "what did the clickers buy" drafted a follow-up to the clickers; "whats the status of the follow up" drafted
+    another, to everyone the campaign reached."""
+    ctx, *_ = first
+    before = ctx.db.scalar("SELECT count(*) FROM campaigns")
+    bought, status = chat(ctx, "what did the clickers buy", "whats the status of the follow up")
+    assert "campaign_draft" not in [name for name, _ in calls(bought) + calls(status)]
+    assert ctx.db.scalar("SELECT count(*) FROM campaigns") == before
+    assert "orders are not linked to emails" in answer(bought)
+    assert [name for name, _ in calls(status)] == ["campaign_list"]

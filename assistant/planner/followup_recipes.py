@@ -16,7 +16,7 @@ from typing import Any
 
 from assistant.planner import audience_words, draft_recipe, glossary, slots
 from assistant.planner.memory import Memory, Plan, Request, call
-from assistant.planner.recipes import listed_campaigns, recipe, report
+from assistant.planner.recipes import RECIPES, listed_campaigns, recipe, report
 
 SENT = ("sent", "cancelled", "sending", "paused")  # reached somebody (the tool says if it is still going out)
 NAME_STOP = {  # words of a request that name no campaign: "resend it to the non-openers" is no "…non-openers" campaign
@@ -33,12 +33,25 @@ NEVER_THE_UNSUBSCRIBED = (
 )
 
 
+# "what did the clickers buy", "whats the status of the follow up", "where are we with the follow up email": asked
+ASKED_OF_IT = re.compile(r"\W*(?:what|whats|what's|how|where|when|did|does|do|is|are|has|have)\b(?! about\b)")
+WRITE = re.compile(  # a verb that asks for the email ("the follow up email" is only its name)
+    r"\b(?:send|draft|write|resend|re-send|remind|nudge|follow(?:ing)? up with)\b"
+    r"|\b(?:e-?mail|mail|message|contact)\s+(?:them|those|these|the|everyone|everybody|people|all)\b"
+)
+STATUS = re.compile(r"\b(?:status|where are we|happening|progress|going on|stand)\b")
+
+
 @recipe("follow_up")
 def follow_up(req: Request) -> Plan:
     if audience_words.to_the_unsubscribed(req.lower):  # the follow-up would have gone to everyone else
         return Plan(answer=f"{NEVER_THE_UNSUBSCRIBED}\n\n{FOLLOW_UP_NEXT}")
     if (offered := draft_recipe.with_offer(req)) is not None:  # "… with 10% off"
         return offered
+    if ASKED_OF_IT.match(req.lower) and not WRITE.search(req.lower):  # a question drafts nothing, in any round
+        if STATUS.search(req.lower):  # "what's the status of the follow up": the campaigns, as they are
+            return RECIPES["campaign_list"](req)
+        return RECIPES["report"](req)  # "what did the clickers buy": what the report can say of it
     if req.last("campaign_draft"):
         follow = (
             "Look at the preview, then press **Approve**, **Revise** or **Reject**; once approved, say *send it* "
