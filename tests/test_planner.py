@@ -620,6 +620,7 @@ def test_calling_off_a_draft_just_made_says_it_stays_a_draft(text):
         ("segmnet my custmers", ("segment_sweep", {})),
         ("shwo me prodcuts under 50 euros", ("find_products", {"price_max": 50.0})),
         ("valdate teh data", ("validate_data", {})),
+        ("how many custmers do we have", ("data_overview", {})),  # a typo the examples have is no word of theirs
     ],
 )
 def test_close_misspellings_are_read_as_the_word(text, expected):

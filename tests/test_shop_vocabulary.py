@@ -182,7 +182,8 @@ def test_email_the_big_spenders_about_our_vintage_cars_drafts_about_them_for_tha
     chat.say("show me the segments")
     answer, ended = chat.say("email the big spenders about our vintage cars")
     drafted = next(e for e in ended if e.name == "campaign_draft")
-    assert calls(ended)[0] == ("find_products", {"category": ["Vintage Cars"], "limit": 3})
+    # the segment's best fits among the vintage cars, not the three most stocked
+    assert calls(ended)[0] == ("suggest_products", {"segment": big, "category": ["Vintage Cars"], "top": 3})
     found = ended[0].result.data["skus"]
     assert set(found) <= in_line(lines, "Vintage Cars")
     assert drafted.arguments == {"skus": found, "segment": big}
