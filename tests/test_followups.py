@@ -807,3 +807,17 @@ def test_the_average_order_value_is_the_spend_over_the_orders_in_all_and_per_seg
         assert row[3] == pytest.approx(expected[row[1]], abs=0.01), row  # segment, its name, the figure
     median = run_tool(demo_ctx, "query_data", sql=understand("median order value").sql())
     assert median.tables[0].rows[0][0] != overall.tables[0].rows[0][0], "a median is still the customers' median"
+
+
+def test_none_of_the_people_listed_in_the_segment_named_is_said_in_words():
+    """ "which of those are high spenders" after "who clicked?", none of whom is in the High-spending segment,
+    answered "0 rows. Generate or import data first."."""
+    text = "which of those are high spenders?"
+    shop = Vocabulary(segments={1: "Deal-seeking practical shoppers", 4: "High-spending premium buyers"})
+    memory = Memory(shown="customers", customers=["C1", "C2", "C3"], customers_of=3)
+    plan = choose(Request(text, memory, [], vocabulary=lambda: shop))
+    ((name, arguments),) = plan.calls
+    assert name == "query_data" and "g.segment = 4" in arguments["sql"] and "'C1', 'C2', 'C3'" in arguments["sql"]
+    empty = Step(name, arguments, {"ok": True, "tables": [{"columns": ["customer_id", "_customers"], "rows": []}]})
+    answer = choose(Request(text, memory, [empty], vocabulary=lambda: shop)).answer
+    assert answer == "None of those 3 customers are in segment 4 (High-spending premium buyers)."

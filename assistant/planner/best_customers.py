@@ -159,6 +159,12 @@ def best_customers(req: Request) -> Plan:
         said += [often[1]] if often and not named else []
         who = filters.who_of(req, found, f"**{found:,} customers**{of_it}")
         return Plan(answer=f"{who} {' and '.join(said)}{shown}.")
+    if not rows and segment is not None and filters.of_those_listed(req):  # "which of those are high spenders"
+        called = req.vocabulary().segments.get(segment)
+        return Plan(
+            answer=f"None of those {filters.how_many_listed(req):,} customers are in segment {segment}"
+            f"{f' ({called})' if called else ''}{during}."
+        )
     if not rows:
         return Plan(
             answer=f"No customer with an id ordered{during}."
