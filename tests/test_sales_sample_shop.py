@@ -560,3 +560,18 @@ def test_a_customer_whose_only_order_was_cancelled_bought_nothing(chat, lines):
     cars = kept[(kept["PRODUCTLINE"] == "Classic Cars") & (kept["YEAR_ID"] == "2004")]["CUSTOMERNAME"].nunique()
     answer, _ = chat.say("how many customers bought classic cars in 2004")
     assert f"Classic Cars, 1 Jan–31 Dec 2004: **{cars}**" in answer
+
+
+@pytest.mark.parametrize(
+    ("said", "year", "month"),
+    [("which customers ordered in may 2005", "2005", "5"), ("list the customers who ordered in 2004", "2004", None)],
+)
+def test_which_customers_ordered_in_a_period_are_counted_and_listed(chat, lines, said, year, month):
+    """ "which customers ordered in may 2005" gave a bare count; "list the customers who ordered in 2005" asked back.
+    A customer whose only order then was cancelled did not order (UK Collectables in 2004)."""
+    kept = lines[~lines["cancelled"] & (lines["YEAR_ID"] == year)]
+    kept = kept[kept["MONTH_ID"] == month] if month else kept
+    answer, ended = chat.say(said)
+    assert answer.startswith(f"**{kept['CUSTOMERNAME'].nunique()} customers** ordered in ")
+    listed = ended[-1].result.tables[0].to_df()["customer_id"].tolist()
+    assert listed == kept.groupby("CUSTOMERNAME")["amount"].sum().sort_values(ascending=False).index[:10].tolist()

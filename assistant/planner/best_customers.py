@@ -21,7 +21,7 @@ from assistant.planner.memory import Plan, Request, call
 from assistant.planner.predict_recipes import LONGEST_QUIET, WITHOUT_A_PREDICTION
 from assistant.planner.recipes import recipe, report
 from services.money import format_money
-from storage.orders import orders_placed
+from storage.orders import not_cancelled, orders_placed
 
 BEST_CUSTOMERS = (
     'SELECT c.customer_id, round(b.total_spent, 2) AS "Total spent", b.order_count AS "Orders", '
@@ -114,7 +114,8 @@ def best_customers(req: Request) -> Plan:
     of_segment = f" AND g.segment = {int(segment)}" if segment is not None else ""  # a number, never the user's text
     bounded = floor is not None or ceiling is not None
     counted = segment is not None and re.match(r"\s*how many\b", req.lower) is not None  # "how many ... in group 2"
-    a_set = filters.A_SET if bounded or counted or (often and not named) else ""  # "17 customers have spent ..."
+    ordered_then = bool(named) and ORDERED_THEN.search(req.lower) is not None  # "which customers ordered in May 2005"
+    a_set = filters.A_SET if bounded or counted or ordered_then or (often and not named) else ""  # "17 customers ..."
     if NEWEST.search(req.lower) and not named and not bounded and not country:
         return newest(req, min(int(n), 500))
     if outright.LONGEST_QUIET.search(req.text) and not named and not bounded and not country:
@@ -122,7 +123,8 @@ def best_customers(req: Request) -> Plan:
     if not req.done:
         n = min(int(n), 500)
         if named:  # the period's dates are bound parameters; the floor is a number, never the user's text
-            limits = [f"sum(o.amount) > {floor}"] if floor is not None else []
+            limits = [f"bool_or(NOT o.is_return AND {not_cancelled('o.')})"]  # an order then, not only a cancelled one
+            limits += [f"sum(o.amount) > {floor}"] if floor is not None else []
             limits += [f"sum(o.amount) < {ceiling}"] if ceiling is not None else []
             having = f" HAVING {' AND '.join(limits)}" if limits else ""
             where = (f" AND o.country = {filters.sql_text(country)}" if country else "") + of_segment
@@ -149,7 +151,7 @@ def best_customers(req: Request) -> Plan:
     rows, money = step.records(), lambda v: format_money(v, req.vocabulary().currency)
     during = f" {dated.when_words(named[0])}" if named else ""
     of_it = f" in segment {segment}" if segment is not None and not counted else ""
-    if bounded or counted or (often and not named):
+    if bounded or counted or ordered_then or (often and not named):
         found = int(rows[0]["_customers"]) if rows else 0
         most = "least" if least else "most"
         shown = f"; the {len(rows)} who spent {most} are listed" if found > len(rows) else ""
@@ -157,6 +159,7 @@ def best_customers(req: Request) -> Plan:
         said += [f"have spent less than {money(ceiling)}{during}"] if ceiling is not None else []
         said += [f"are in segment {segment}{during and f' and ordered{during}'}"] if counted and not said else []
         said += [often[1]] if often and not named else []
+        said += [f"ordered{during}"] if not said else []  # "which customers ordered in May 2005"
         who = filters.who_of(req, found, f"**{found:,} customers**{of_it}")
         return Plan(answer=f"{who} {' and '.join(said)}{shown}.")
     if not rows and segment is not None and filters.of_those_listed(req):  # "which of those are high spenders"
@@ -198,6 +201,12 @@ def best_customers(req: Request) -> Plan:
     return Plan(answer=f"{answer} Next: *which products would they buy?* or *draft an email for their segment*.")
 
 
+# "which customers ordered in May 2005", "list the customers who bought in 2005": all who did, then (a period named)
+ORDERED_THEN = re.compile(
+    r"^\W*(?:which|list|show(?: me)?|who are|give me)?\s*(?:the |all |our |all the )?"
+    r"(?:customers?|clients?|people|buyers)\s+(?:who |that )?(?:have )?"
+    r"(?:ordered|bought|purchased|placed (?:an )?orders?|shopped)\b"
+)
 # "send a thank you email to my top 10 customers", "email my best customers": an email to the people listed
 EMAIL_TO_THEM = re.compile(
     r"\b(?:send|write|draft|e-?mail)\b.*\b(?:e-?mail|note|message|newsletter|to them)\b|^\W*e-?mail\b"

@@ -129,6 +129,21 @@ TWO_PERIODS = re.compile(  # two years or months compared ("compare 2004 and 200
     r"|april|may|june|july|august|september|october|november|december)\b",
     re.I,
 )
+
+
+def best_customers_asked(text: str) -> bool:
+    """ "which customers ordered in May 2005", "list the customers who bought in 2005" (a year or a month named)."""
+    from assistant.planner.best_customers import ORDERED_THEN  # it imports the analytics, which import this
+
+    return bool(ORDERED_THEN.search(text.lower())) and bool(
+        re.search(
+            r"\b(?:19|20)\d\d\b|\blast (?:month|year|week)\b"
+            r"|\bthis (?:month|year)\b",
+            text.lower(),
+        )
+    )
+
+
 KEEP_FOR_QUIET = {"predict", "best_customers", "analytics", "customer_card", "unsubscribe", "explain"}
 GONE_QUIET = re.compile(
     r"\b(?:went|gone|going|go|gone) (?:quiet|silent|cold|dark)\b|\bstopped (?:ordering|buying|shopping|purchasing"
@@ -293,6 +308,8 @@ def first(
         allowed.insert(0, ("predict", 1.0))
     if allowed and allowed[0][0] == "segment_compare" and TWO_PERIODS.search(text):  # "compare 2004 and 2005"
         allowed.insert(0, ("analytics", 1.0))  # the two years side by side, not numbers of segments
+    if allowed and best_customers_asked(text) and allowed[0][0] not in guards.ACTS_ON_THEM:
+        allowed.insert(0, ("best_customers", 1.0))  # "which customers ordered in May 2005": those, listed
     if allowed and GONE_QUIET.search(text) and allowed[0][0] not in guards.ACTS_ON_THEM | KEEP_FOR_QUIET:
         allowed.insert(0, ("predict", 1.0))
     if allowed and YARDSTICK.search(text):
