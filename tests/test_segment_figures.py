@@ -225,3 +225,15 @@ def test_each_groups_share_of_revenue_is_given_when_asked(shop):
     assert f"at **{money(per[top])}** ({per[top] / whole:.1%} of the total)" in answer
     shares = ended[-1].result.tables[0].to_df().set_index("Segment")["Share"]
     assert shares[top] == pytest.approx(per[top] / whole) and shares.sum() == pytest.approx(1)
+
+
+def test_which_group_has_the_most_who_have_not_bought_lately_is_per_segment(shop):
+    """It gave the shop's 276 and a list of customers, no group."""
+    quiet = dict(shop.db.execute(
+        "SELECT m.segment, count(*) FROM segment_members m JOIN segment_runs r USING (run_id) JOIN customer_behavior b "
+        "USING (customer_id) WHERE r.is_active AND b.days_since_last_purchase > 180 GROUP BY 1"
+    ).fetchall())  # fmt: skip
+    top = max(quiet, key=quiet.get)
+    answer, _ = Chat(shop).say("which group has the most people who havent bought in 6 months")
+    assert answer.startswith("Customers who have not bought in the last 6 months by segment")
+    assert f"highest is segment {top} ({names(shop)[top]}) at **{quiet[top]}**" in answer

@@ -200,10 +200,17 @@ def lapsed_list(text: str) -> tuple[filters.Recency, str] | None:
     return found
 
 
+BY_GROUP = re.compile(
+    r"^\W*(?:which|what) (?:group|segment|cluster|country|category|kind)s?\b|\b(?:by|per|each) (?:group|segment)"
+)
+
+
 def plan(req: Request) -> Plan | None:
     """The answer to a question about customers who have not bought since a day or for a span; None otherwise."""
     if when := asked(req.text):
         return answer(req, when)
+    if BY_GROUP.search(req.lower):  # "which group has the most people who haven't bought in 6 months": per segment
+        return None
     if lapsed := lapsed_list(req.text):
         return listed_recently(req, *lapsed)
     return None
