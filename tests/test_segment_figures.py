@@ -237,3 +237,17 @@ def test_which_group_has_the_most_who_have_not_bought_lately_is_per_segment(shop
     answer, _ = Chat(shop).say("which group has the most people who havent bought in 6 months")
     assert answer.startswith("Customers who have not bought in the last 6 months by segment")
     assert f"highest is segment {top} ({names(shop)[top]}) at **{quiet[top]}**" in answer
+
+
+def test_how_many_of_a_renamed_segment_ordered_in_a_year_and_of_a_name_no_segment_has(shop):
+    """ "how many of the VIPs ordered in 2025" asked back; "how many of the big spenders bought something last year",
+    once no segment's name says "High-spending", gave the whole shop's year."""
+    high = next(k for k, n in names(shop).items() if n.startswith("High-spending"))
+    run_tool(shop, "segment_rename", segment=high, name="VIPs")
+    customers = shop.db.scalar(f"SELECT count(DISTINCT o.customer_id) {MEMBERS} AND year(o.ordered_at) = 2025", [high])
+    answer, _ = Chat(shop).say("how many of the VIPs ordered in 2025")
+    assert (
+        answer.startswith(f"Segment {high}'s customers, in 2025") and f"**{customers:,} customers** ordered" in answer
+    )
+    answer, ended = Chat(shop).say("how many of the big spenders bought something in 2025")
+    assert not ended and answer.startswith("Which segment do you mean by “the big spenders”?")

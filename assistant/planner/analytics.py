@@ -73,6 +73,11 @@ def analytics(req: Request) -> Plan:
         question = understand("revenue")  # "how much did France buy in 2004": France's, not the whole shop's
     if question is None and (named := named or period_sales.bare_month(req)):  # "how did December go"
         asked = one.segments_asked(req)  # "how many of group 1 ordered in 2025": that segment's
+        if not asked and (whom := OF_WHOM.match(req.lower)):  # "how many of the big spenders ...": never everyone's
+            return Plan(
+                answer=f"Which segment do you mean by “{whom['who']}”? Say it by number or by its name (*list the "
+                "segments* shows them), e.g. *how many of group 2 ordered last year*."
+            )
         return period_sales.summary(req, named[0], asked[0] if len(asked) == 1 else None)
     if question is None:
         return Plan(
@@ -106,6 +111,13 @@ def analytics(req: Request) -> Plan:
     if question.figure.label == "revenue" and NET_OF_RETURNS.search(req.lower):  # "revenue excluding returns"
         answer += " Revenue here is net: returns and cancellations are already taken off."
     return Plan(answer=answer + dated.notes(req, question))
+
+
+# "how many of the big spenders bought something last year": some customers, named by words no segment's name has
+OF_WHOM = re.compile(
+    r"\W*how many of (?P<who>(?:the|our|my) (?!customers\b|clients\b|people\b|shoppers\b|buyers\b)[a-z][a-z' -]*?)"
+    r"\s+(?:have |has )?(?:ordered|bought|purchased|shopped|spent|placed|came|come|are|were)\b"
+)
 
 
 def returns_figure(req: Request, question: Question | None) -> bool:

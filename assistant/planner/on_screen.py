@@ -52,7 +52,7 @@ def on_screen(req: Request, readings: list[tuple[str, float]]) -> list[tuple[str
     if likely & {"segment_show", "suggest", "find_products"} and _bought_by_a_segment(req):
         return [("suggest", 1.0), *readings]  # "best sellers in segment 2": what its members bought
     asks_how_many = analytics_one_how_many(req)
-    if ("analytics" in likely or asks_how_many) and _figure_of_a_segment(req):
+    if ("analytics" in likely or asks_how_many or _how_many_of_a_segment_then(req)) and _figure_of_a_segment(req):
         return [("analytics", 1.0), *readings]  # "how many orders did the deal seekers place": theirs, counted
     if KINDS_OF_CUSTOMERS.search(req.lower):  # "what kinds of customers do we have": the segments
         return [("segment_list", 1.0), *readings]
@@ -102,10 +102,20 @@ def analytics_one_how_many(req: Request) -> bool:
     return bool(HOW_MANY_THERE.search(req.lower))
 
 
+def _how_many_of_a_segment_then(req: Request) -> bool:
+    """ "how many of the VIPs ordered in 2025": how that segment did in a period (its members' summary)."""
+    from assistant.planner import periods
+
+    return bool(re.match(r"\W*how many of\b", req.lower)) and bool(periods.found(req.text, req.today))
+
+
 def _figure_of_a_segment(req: Request) -> bool:
-    """Whether the request asks a figure of one segment ("revenue from the big spenders in 2025")."""
+    """Whether the request asks a figure of one segment ("revenue from the big spenders in 2025"), or how it did in a
+    period ("how many of the VIPs ordered in 2025")."""
     from assistant.planner import analytics_one, period_sales  # they import the analytics, which need the recipes
 
+    if _how_many_of_a_segment_then(req):
+        return bool(analytics_one.segments_asked(req))
     question = analytics_one.understood(req)
     if question is None or not period_sales.FIGURE.search(req.lower):
         return False
