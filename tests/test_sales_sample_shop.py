@@ -575,3 +575,16 @@ def test_which_customers_ordered_in_a_period_are_counted_and_listed(chat, lines,
     assert answer.startswith(f"**{kept['CUSTOMERNAME'].nunique()} customers** ordered in ")
     listed = ended[-1].result.tables[0].to_df()["customer_id"].tolist()
     assert listed == kept.groupby("CUSTOMERNAME")["amount"].sum().sort_values(ascending=False).index[:10].tolist()
+
+
+def test_which_product_line_sold_best_in_a_year_ranks_the_lines_not_the_products(chat, lines):
+    """ "which product line sold best in 2004" named one product code (S10_1678); "which product line gets cancelled
+    most" listed products."""
+    kept = lines[~lines["cancelled"] & (lines["YEAR_ID"] == "2004")]
+    per_line = kept.groupby("PRODUCTLINE")["amount"].sum()
+    answer, _ = chat.say("which product line sold best in 2004")
+    assert answer.startswith("Total revenue by category, 1 Jan–31 Dec 2004, 7 categories: highest is ")
+    assert f"{per_line.idxmax()} at **€{per_line.max():,.2f}**" in answer
+    cancelled = lines[lines["cancelled"]].groupby("PRODUCTLINE")["ORDERNUMBER"].nunique()
+    answer, _ = chat.say("which product line gets cancelled most")
+    assert answer.startswith("Returns and cancellations by category") and f"at **{cancelled.max()}**" in answer

@@ -64,8 +64,8 @@ def analytics(req: Request) -> Plan:
         (named and sort == "best_selling")
         or sort == "top_revenue"
         or (sort in slots.FROM_RETURNS and not WHO.match(req.lower) and not guards.PEOPLE.search(req.text))
-    ) and not returns_figure(req, question):
-        return RECIPES["products"](req)
+    ) and not returns_figure(req, question) and not (question is not None and question.group is not None):
+        return RECIPES["products"](req)  # not "which product line sold best in 2004": the lines, ranked
     if question is None and len(named) > 1:  # "how did 2004 compare to 2003": the revenue of each, side by side
         question = understand("revenue")
     countries = req.vocabulary().countries
@@ -129,7 +129,8 @@ def returns_figure(req: Request, question: Question | None) -> bool:
     return question.group is not None or re.match(r"\W*(?:how many|number of)\b", req.lower) is not None
 
 
-PRODUCTS = re.compile(r"\b(?:products?|items?|skus?|goods|lines|what)\b")  # "what got returned the most": products
+# "what got returned the most": products; "which product line gets cancelled most" is the lines'
+PRODUCTS = re.compile(r"\b(?:products?|items?|skus?|goods|what)\b(?! lines?\b)|(?<!product )\blines\b")
 
 
 def from_the_log(question: Question, vocabulary: Vocabulary, text: str) -> Question:

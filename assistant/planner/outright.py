@@ -199,7 +199,7 @@ THEIR_EMAILS = re.compile(
 EXPORT_WHO = re.compile(r"\b(?:export|download|csv|excel|spreadsheet|xlsx)\b", re.I)
 # "show me night lights", "find lunch bags": a search of the catalogue by name, when that is among the likely readings
 # and the thing named is none of what else can be shown (the draft, segments, the report, the data ...).
-PRODUCT_WORD = re.compile(r"\b(?:products?|items?|skus?|goods|lines)\b", re.I)
+PRODUCT_WORD = re.compile(r"\b(?:products?|items?|skus?|goods)\b(?! lines?\b)|(?<!product )\blines\b", re.I)
 SHOW_THINGS = re.compile(
     r"^\W*(?:show|find|list|get|see)(?: me| us)? (?:the |our |all |some |any )?"
     r"(?P<things>[a-z][a-z -]*?[a-z])\s*[?.!]*$",
