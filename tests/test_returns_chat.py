@@ -1,5 +1,6 @@
-"""Returns asked as a figure, on the UCI orders log (a `C` invoice is a cancellation): "how many returns did we
-have" and "which country has the most returns" listed the most returned products."""
+"""Returns asked as a figure, and customers counted in a country, on the UCI orders log (a `C` invoice is a
+cancellation): "how many returns did we have" and "which country has the most returns" listed the most returned
+products."""
 
 from __future__ import annotations
 
@@ -31,3 +32,11 @@ def test_which_country_has_the_most_returns_is_the_returns_by_country(chat):
 def test_which_products_were_returned_most_are_still_the_products(chat):
     answer, _ = chat.say("what got returned the most")
     assert answer.startswith("Most returned or cancelled: **")
+
+
+def test_how_many_customers_from_a_country_is_counted(chat):
+    """ "how many customers from germany" asked whether the data overview was meant."""
+    lines = uci_lines()
+    bought = lines[(lines["customer"] != "") & ~lines["returned"] & (lines["Country"] == "Germany")]
+    answer, _ = chat.say("how many customers from germany")
+    assert answer.startswith(f"Customers in Germany: **{bought['customer'].nunique()}**")

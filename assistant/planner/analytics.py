@@ -61,10 +61,14 @@ def analytics(req: Request) -> Plan:
     named = periods.periods(req.text, req.today)
     sort = slots.sort_asked(req.text)  # "which products sold best in January", "what got returned the most"
     if (
-        (named and sort == "best_selling")
-        or sort == "top_revenue"
-        or (sort in slots.FROM_RETURNS and not WHO.match(req.lower) and not guards.PEOPLE.search(req.text))
-    ) and not returns_figure(req, question) and not (question is not None and question.group is not None):
+        (
+            (named and sort == "best_selling")
+            or sort == "top_revenue"
+            or (sort in slots.FROM_RETURNS and not WHO.match(req.lower) and not guards.PEOPLE.search(req.text))
+        )
+        and not returns_figure(req, question)
+        and not (question is not None and question.group is not None)
+    ):
         return RECIPES["products"](req)  # not "which product line sold best in 2004": the lines, ranked
     if question is None and len(named) > 1:  # "how did 2004 compare to 2003": the revenue of each, side by side
         question = understand("revenue")

@@ -351,8 +351,11 @@ def understood(
         and (allowed[0][0] in UNREACHABLE_READINGS or "overview" in [name for name, _ in allowed[:3]])
     ):
         allowed.insert(0, ("overview", 1.0))  # who cannot be emailed, and why: the data's state, not a setting
-    if guards.LIST_PEOPLE.search(text) and places(text, list(own[0] + own[1]), shop.countries if shop else ()):
+    in_a_country = places(text, list(own[0] + own[1]), shop.countries if shop else ())
+    if guards.LIST_PEOPLE.search(text) and in_a_country:
         allowed.insert(0, ("best_customers", 1.0))  # "list customers in France": that country's, best first
+    elif in_a_country and {name for name, _ in allowed[:2]} == {"analytics", "overview"}:
+        allowed.insert(0, ("analytics", 1.0))  # "how many customers from germany": the overview has no countries
     if guards.WHO_GETS.search(text.lower()) and intents()["send_count"].allows(text):  # who a campaign would go to
         allowed.insert(0, ("send_count", 1.0))
     allowed = outright.first(text, allowed, names, one_person)
