@@ -126,7 +126,7 @@ def best_customers(req: Request) -> Plan:
             limits = [f"bool_or(NOT o.is_return AND {not_cancelled('o.')})"]  # an order then, not only a cancelled one
             limits += [f"sum(o.amount) > {floor}"] if floor is not None else []
             limits += [f"sum(o.amount) < {ceiling}"] if ceiling is not None else []
-            having = f" HAVING {' AND '.join(limits)}" if limits else ""
+            having = f" HAVING {' AND '.join(limits)}"
             where = (f" AND o.country = {filters.sql_text(country)}" if country else "") + of_segment
             them, listed = filters.among(req, "o.customer_id")  # "which of them spent over 500": those just listed
             by = "3 DESC, 2 DESC" if by_orders else ("2 ASC" if least else "2 DESC")
