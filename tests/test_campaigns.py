@@ -478,6 +478,8 @@ def test_undo_again_walks_back_through_the_edits_rather_than_to_and_fro(segmente
         ("make the subject a question", set()),  # the article, not variant A
         ("variant a and variant c: warmer", {"A", "C"}),
         ("go back to version 2", set()),  # a version is the copy over time, not a variant
+        ("make variant A more playful", {"A"}),  # a capital A is the label (all three changed)
+        ("make the variant a bit warmer", set()),
     ],
 )
 def test_the_variants_an_instruction_names(said, named):

@@ -28,6 +28,7 @@ _LETTER = re.compile(
     r"\b(?:variant|version|option|subject(?: line)?)\s+([b-e]|a(?=\s*(?:$|[,.;:!?)]|'s\b|\s(?:and|or|&)\b)))\b"
     r"|\b([a-e])'s (?:subject|copy|text|preheader)\b"
 )
+_CAPITAL_A = re.compile(r"\b(?:[Vv]ariant|[Oo]ption|[Ss]ubject(?: line)?)\s+A\b")  # a capital A is no article
 _NUMBER = re.compile(r"\b(?:variant|option|subject(?: line)?)\s+([1-5])\b")
 _ORDINAL = re.compile(r"\b(first|second|third|fourth|fifth|last) (?:variant|option|subject(?: line)?)s?\b")
 _ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4}
@@ -38,6 +39,7 @@ def variants_named(instruction: str, labels: list[str]) -> set[str]:
     names none, and so is for every variant."""
     text = instruction.lower()
     named = {(m[0] or m[1]).upper() for m in _LETTER.findall(text)}
+    named |= {"A"} if _CAPITAL_A.search(instruction) else set()  # "make variant A more playful": the label, as typed
     named |= {labels[int(n) - 1] for n in _NUMBER.findall(text) if int(n) <= len(labels)}
     for word in _ORDINAL.findall(text):
         index = len(labels) - 1 if word == "last" else _ORDINALS[word]
