@@ -37,3 +37,9 @@ def test_an_email_to_my_top_customers_lists_them_and_says_which_audience_reaches
     most = max(set(segments), key=segments.count)
     assert "not to a list of people, so I did not draft one" in answer
     assert f"are in the segment '{most}': *draft an email for {most} about ...*" in answer
+
+
+def test_the_number_of_best_customers_said_is_the_number_listed(shop):
+    """ "my top 20 customers" said "Your 10 best customers" over a table of 20 (the rows the planner reads)."""
+    answer, ended = Chat(shop).say("my top 20 customers")
+    assert answer.startswith("Your 20 best customers by total spend") and len(ended[-1].result.tables[0].rows) == 20

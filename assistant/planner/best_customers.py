@@ -189,7 +189,8 @@ def best_customers(req: Request) -> Plan:
     coverage = dated.coverage(req, named[0]) if named else ""
     if len(rows) == 1:  # "who's our best customer in Ireland": one, not "your 1 best customers"
         ranked = ranked.replace(": the top one ", " ")
-    best_ones = f"{len(rows)} best customers" if len(rows) != 1 else "best customer"
+    listed = min(int(n), 500, int(best.get("_customers") or len(rows)))  # the table's rows, not those shown here
+    best_ones = f"{listed} best customers" if listed != 1 else "best customer"
     if least and not by_orders:  # the lowest spenders first, of those who bought
         ranked = ranked.replace("the top one", "the lowest")
         best_ones = best_ones.replace("best customer", "lowest-spending customer") + " (of those who bought)"
