@@ -15,29 +15,33 @@ from __future__ import annotations
 CANCELLED = " cancelled"  # the suffix of a cancelled order's reversal
 
 
+def reversal(alias: str = "o.") -> str:
+    """SQL predicate for one order line: it is the reversal of an order cancelled in full."""
+    return f"{alias}is_return AND ends_with({alias}order_id, '{CANCELLED}')"
+
+
+def cancellations(alias: str = "o.", also: str = "") -> str:
+    """SQL aggregate: how many of the rows' orders were cancelled in full (their reversals)."""
+    return f"count(DISTINCT {alias}order_id) FILTER (WHERE {reversal(alias)}{also})"
+
+
 def orders_placed(alias: str = "o.", also: str = "") -> str:
     """SQL aggregate: how many orders the rows hold, cancelled orders not counted (`also` adds a condition,
     e.g. " AND o.customer_id IS NOT NULL"). The reversal shares its order's customer, date, product and
     country, so under any grouping or filter on those the two counts subtract exactly."""
-    return (
-        f"(count(DISTINCT {alias}order_id) FILTER (WHERE NOT {alias}is_return{also}) - count(DISTINCT {alias}order_id)"
-        f" FILTER (WHERE {alias}is_return AND ends_with({alias}order_id, '{CANCELLED}'){also}))"
-    )
+    return f"(count(DISTINCT {alias}order_id) FILTER (WHERE NOT {alias}is_return{also}) - {cancellations(alias, also)})"
 
 
 def not_cancelled(alias: str = "") -> str:
     """SQL predicate for one order line: its order was not cancelled in full (has no reversal)."""
-    return (
-        f"({alias}order_id || '{CANCELLED}') NOT IN "
-        f"(SELECT order_id FROM orders WHERE is_return AND ends_with(order_id, '{CANCELLED}'))"
-    )
+    return f"({alias}order_id || '{CANCELLED}') NOT IN (SELECT order_id FROM orders WHERE {reversal('')})"
 
 
 def units_placed(alias: str = "o.") -> str:
     """SQL aggregate: the units of the orders placed (a cancelled order's reversal takes its units back)."""
     return (
         f"(sum({alias}quantity) FILTER (WHERE NOT {alias}is_return) + coalesce(sum({alias}quantity) "
-        f"FILTER (WHERE {alias}is_return AND ends_with({alias}order_id, '{CANCELLED}')), 0))"
+        f"FILTER (WHERE {reversal(alias)}), 0))"
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from storage.orders import CANCELLED, customers_who_bought, orders_placed, units_placed
+from storage.orders import cancellations, customers_who_bought, orders_placed, units_placed
 
 # "customers who only bought once", "who ordered just once", "one-time buyers": counted from the customers' orders.
 ONE_TIMERS = (
@@ -208,8 +208,8 @@ FIGURES = [  # first match wins: the specific before the general
         r"(?:returned|cancell?ed|refunded|sent back)",
         "orders",
         # of the orders placed and the returns of their own (a cancelled order's reversal is no order)
-        "count(DISTINCT CASE WHEN o.is_return THEN o.order_id END) / nullif(count(DISTINCT o.order_id) - count("
-        f"DISTINCT o.order_id) FILTER (WHERE o.is_return AND ends_with(o.order_id, '{CANCELLED}')), 0)",
+        "count(DISTINCT CASE WHEN o.is_return THEN o.order_id END) / nullif(count(DISTINCT o.order_id) - "
+        f"{cancellations()}, 0)",
         "return and cancellation rate",
         "avg",
         whole=True,
